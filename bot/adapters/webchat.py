@@ -1,0 +1,115 @@
+"""The local web chat: a page at / and a JSON endpoint, through the same router as Slack/Teams.
+
+Web chat identities are self-declared names, so they only hold roles that app.yaml grants to
+``webchat:local:<name>`` explicitly; it is meant for demos and offices trying the bot locally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Sender
+from bot.router import Router
+
+HERE = Path(__file__).parent
+ASSETS = {"/": ("webchat_page.html", "text/html"),
+          "/webchat/chat.js": ("webchat_chat.js", "application/javascript"),
+          "/webchat/chat.css": ("webchat_chat.css", "text/css")}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+       "img-src 'self'; form-action 'none'; frame-ancestors 'none'")
+USER = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+MAX_TEXT = 4000
+MAX_FIELDS = 40
+
+
+class BadRequest(ValueError):
+    """Input the web chat refuses, with a message the page can show."""
+
+
+def render(reply: Reply) -> dict[str, Any]:
+    """A neutral reply as JSON for the page (the page renders text, never HTML)."""
+    return dataclasses.asdict(reply)
+
+
+def _str(value: Any, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    if len(value) > limit:
+        raise BadRequest(f"{name} is too long (at most {limit} characters)")
+    return value
+
+
+def to_incoming_message(payload: Any) -> IncomingMessage:
+    """Validate the page's JSON and turn it into a neutral message (pure, no I/O)."""
+    if not isinstance(payload, dict):
+        raise BadRequest("body must be a JSON object")
+    user = _str(payload.get("user", ""), "user", 40)
+    if not USER.match(user):
+        raise BadRequest("user must be 1-40 letters, digits, dots, dashes or underscores")
+    sender = Sender("webchat", "local", user, display_name=user)
+    jurisdiction = payload.get("jurisdiction")
+    if jurisdiction is not None:
+        jurisdiction = _str(jurisdiction, "jurisdiction", 40)
+    base = {"sender": sender, "channel": f"webchat:{user}", "is_direct": True,
+            "jurisdiction": jurisdiction}
+    if "action" in payload:
+        action = payload["action"]
+        if not isinstance(action, dict):
+            raise BadRequest("action must be an object with id and value")
+        return IncomingMessage(**base, action=Action(
+            _str(action.get("id", ""), "action.id", 200),
+            _str(action.get("value", ""), "action.value", 2000)))
+    if "form" in payload:
+        form = payload["form"]
+        if not isinstance(form, dict) or not isinstance(form.get("values", {}), dict):
+            raise BadRequest("form must be an object with id and values")
+        values = form.get("values", {})
+        if len(values) > MAX_FIELDS:
+            raise BadRequest("form has too many fields")
+        clean = {_str(k, "field name", 100): _str(v, f"field {k}", MAX_TEXT)
+                 for k, v in values.items()}
+        return IncomingMessage(**base, form=FormSubmission(
+            _str(form.get("id", ""), "form.id", 200), clean))
+    text = _str(payload.get("text", ""), "text", MAX_TEXT)
+    if not text.strip():
+        raise BadRequest("text is empty")
+    return IncomingMessage(**base, text=text)
+
+
+def setup(app: web.Application, router: Router) -> bool:
+    """Mount the page and its endpoint when web chat is enabled in app.yaml."""
+    enabled = router.services.settings.app.webchat.enabled
+
+    async def asset(request: web.Request) -> web.Response:
+        name, content_type = ASSETS[request.path]
+        return web.Response(text=(HERE / name).read_text(encoding="utf-8"),
+                            content_type=content_type,
+                            headers={"Content-Security-Policy": CSP,
+                                     "X-Content-Type-Options": "nosniff"})
+
+    async def messages(request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return web.json_response({"error": "send application/json"}, status=415)
+        try:
+            payload = json.loads(await request.read())
+            message = to_incoming_message(payload)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"error": "body is not valid JSON"}, status=400)
+        except BadRequest as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        reply = await router.dispatch(message)
+        return web.json_response({"replies": [render(reply)]})
+
+    async def disabled(_request: web.Request) -> web.Response:
+        return web.json_response({"error": "the web chat is disabled in app.yaml"}, status=404)
+
+    for path in ASSETS:
+        app.router.add_get(path, asset if enabled else disabled)
+    app.router.add_post("/webchat/messages", messages if enabled else disabled)
+    return enabled

@@ -1,0 +1,159 @@
+"""The ``electionbot`` command. Errors are one clear line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import logs
+from bot.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="electionbot: a trustworthy assistant for election offices.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(manifest_app, name="manifest")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one line on stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    """Load settings; a configuration problem exits with code 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+
+
+def pid_file(settings: Settings) -> Path:
+    """Where ``serve`` writes its pid so ``kb reload`` can signal it."""
+    return settings.config_path.parent / "data" / "electionbot.pid"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3978,
+) -> None:
+    """Run the bot: Slack, Teams and the local web chat on one HTTP server."""
+    from aiohttp import web
+
+    from bot.db import upgrade
+    from bot.server import build_services, create_app
+    from knowledge import KnowledgeError
+
+    settings = settings_or_exit()
+    try:
+        settings.check_listen_address(host)
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    logs.configure(settings.env.ELECTIONBOT_LOG_LEVEL)
+    upgrade(settings.env.DATABASE_URL)
+    try:
+        services = build_services(settings)
+    except KnowledgeError as exc:
+        raise fail(str(exc), 2) from None
+    pid = pid_file(settings)
+    pid.parent.mkdir(parents=True, exist_ok=True)
+    pid.write_text(str(os.getpid()))
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz)", err=True)
+    try:
+        web.run_app(create_app(services), host=host, port=port, print=None,
+                    access_log=None, handle_signals=True)
+    finally:
+        pid.unlink(missing_ok=True)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or - to read one per line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
+) -> None:
+    """Ask the knowledge base from the command line."""
+    from bot.server import build_services
+    from handlers.faq.cli import answer_to_json, answer_to_text
+    from handlers.faq.service import answer_question
+    from knowledge import KnowledgeError
+
+    settings = settings_or_exit()
+    try:
+        services = build_services(settings)
+    except KnowledgeError as exc:
+        raise fail(str(exc), 2) from None
+    contact = settings.app.contact_for(None)
+    questions = sys.stdin if question == "-" else [question]
+    for line in questions:
+        text = line.strip()
+        if not text:
+            continue
+        answer = answer_question(question=text, services=services)
+        if as_json:
+            typer.echo(json.dumps(answer_to_json(answer, contact), ensure_ascii=False))
+        else:
+            typer.echo(answer_to_text(answer, contact))
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
+    settings = settings_or_exit()
+    platforms = [name for name, on in (("slack", settings.slack_enabled),
+                                       ("teams", settings.teams_enabled)) if on]
+    typer.echo(f"ok: {settings.config_path} ({settings.app.office.name}); "
+               f"platforms: {', '.join(platforms + ['webchat']) }")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (safe to repeat)."""
+    from bot.db import upgrade
+
+    settings = settings_or_exit()
+    try:
+        upgrade(settings.env.DATABASE_URL)
+    except Exception as exc:  # one clear line instead of a traceback
+        raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+    typer.echo("ok: database is at the latest schema")
+
+
+@manifest_app.command("slack")
+def manifest_slack(
+    url: Annotated[str, typer.Option(help="Public base URL of this server.")] = "https://example.org",
+) -> None:
+    """Print a Slack app manifest (YAML) for the configured commands."""
+    from bot.adapters.slack_manifest import build_slack_manifest
+
+    typer.echo(build_slack_manifest(settings_or_exit(), base_url=url))
+
+
+@manifest_app.command("teams")
+def manifest_teams(
+    out: Annotated[Path, typer.Option(help="Zip file to write.")] = Path("electionbot-teams.zip"),
+) -> None:
+    """Write a Teams app package (manifest.json + icons, zipped)."""
+    from bot.adapters.teams_manifest import write_teams_package
+
+    settings = settings_or_exit()
+    try:
+        write_teams_package(settings, out)
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    typer.echo(f"ok: wrote {out}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

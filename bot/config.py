@@ -1,0 +1,264 @@
+"""Settings = app.yaml (behaviour) + environment (secrets).
+
+This is the only module that reads ``os.environ``. Everything is validated once at start-up;
+a bad file or a contradictory environment raises :class:`ConfigError`, which names the key and
+the fix. The CLI turns it into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CONFIG_PATH = Path("app.yaml")
+DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
+
+
+class ConfigError(Exception):
+    """A configuration problem a person must fix; the message names the key and the fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Office(_Strict):
+    """Who runs this bot."""
+
+    name: str = Field(min_length=1, max_length=120)
+    state: str = Field(min_length=2, max_length=2)
+    time_zone: str = "America/New_York"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class Jurisdiction(_Strict):
+    """A state, county or town the office works with."""
+
+    code: str = Field(min_length=2, max_length=40)
+    name: str
+    time_zone: str | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+
+class Contact(_Strict):
+    """Who to ask; contacts drift, so each carries the date it was last verified."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    url: str | None = None
+    verified_on: date
+
+
+class Commands(_Strict):
+    """Slash-command names (configurable so two bots can share a workspace)."""
+
+    ask: str = "/ask"
+    incident: str = "/incident"
+    alert: str = "/alert"
+    cert: str = "/cert"
+
+    @field_validator("ask", "incident", "alert", "cert")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) < 2 or " " in value or len(value) > 32:
+            raise ValueError("must look like /name (a slash, no spaces, at most 32 characters)")
+        return value
+
+
+class Thresholds(_Strict):
+    """Scores in 0..1 that decide between answering and saying 'I don't know'."""
+
+    answer_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    route_free_text: float = Field(default=0.3, ge=0.0, le=1.0)
+
+
+class WebChat(_Strict):
+    """The local web chat page."""
+
+    enabled: bool = True
+
+
+class AppConfig(_Strict):
+    """The whole of app.yaml."""
+
+    office: Office
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list)
+    commands: Commands = Commands()
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    contacts: dict[str, Contact] = Field(default_factory=dict)
+    thresholds: Thresholds = Thresholds()
+    knowledge_path: str = "knowledge/articles"
+    webchat: WebChat = WebChat()
+    coalition: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("roles")
+    @classmethod
+    def _identities(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role, members in value.items():
+            for member in members:
+                if member.count(":") < 2 or member.split(":", 1)[0] not in PLATFORMS:
+                    raise ValueError(
+                        f"role {role!r} member {member!r} must be platform:workspace:user "
+                        f"with platform one of {sorted(PLATFORMS)}"
+                    )
+        return value
+
+    @field_validator("contacts")
+    @classmethod
+    def _default_contact(cls, value: dict[str, Contact]) -> dict[str, Contact]:
+        if value and "default" not in value:
+            raise ValueError("needs a 'default' entry used when no jurisdiction matches")
+        return value
+
+    def contact_for(self, jurisdiction: str | None) -> Contact | None:
+        """The contact for a jurisdiction, else the default one."""
+        if jurisdiction and jurisdiction in self.contacts:
+            return self.contacts[jurisdiction]
+        return self.contacts.get("default")
+
+    def has_role(self, identity: str, role: str) -> bool:
+        """Whether a platform identity holds a role (authorization is on identity only)."""
+        return identity in self.roles.get(role, [])
+
+
+PLATFORMS = frozenset({"slack", "teams", "webchat"})
+
+
+class Environment(BaseSettings):
+    """Secrets and deployment settings, from the environment only."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=True)
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+    MICROSOFT_APP_ID: str | None = None
+    MICROSOFT_APP_PASSWORD: SecretStr | None = None
+    MICROSOFT_APP_TENANT_ID: str | None = None
+    MICROSOFT_APP_TYPE: str = "MultiTenant"
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    ELECTIONBOT_CONFIG: Path = DEFAULT_CONFIG_PATH
+    ELECTIONBOT_LOG_LEVEL: str = "INFO"
+
+
+class Settings(BaseModel):
+    """Everything the process needs, validated together."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    app: AppConfig
+    env: Environment
+    config_path: Path
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is on when a bot token (HTTP) or an app token (Socket Mode) is set."""
+        return self.env.SLACK_BOT_TOKEN is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is on with an app id, or with no id when only loopback can reach us."""
+        return self.env.MICROSOFT_APP_ID is not None
+
+    def check_listen_address(self, host: str) -> None:
+        """Refuse to expose an unauthenticated Teams endpoint beyond this machine."""
+        if self.env.MICROSOFT_APP_ID is None and not _is_loopback(host):
+            raise ConfigError(
+                f"MICROSOFT_APP_ID: not set while listening on {host}; without an app id the "
+                "Bot Framework endpoint accepts unauthenticated requests. Set MICROSOFT_APP_ID "
+                "(and MICROSOFT_APP_PASSWORD) or listen on 127.0.0.1."
+            )
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read app.yaml and the environment; raise ConfigError naming the key and the fix."""
+    try:
+        env = Environment(**(environ or {})) if environ is not None else Environment()
+    except ValidationError as exc:
+        raise ConfigError(_first_error("environment", exc)) from None
+    path = env.ELECTIONBOT_CONFIG
+    app = load_app_config(path)
+    _check_environment(env)
+    return Settings(app=app, env=env, config_path=path)
+
+
+def load_app_config(path: Path) -> AppConfig:
+    """Parse and validate one app.yaml file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"ELECTIONBOT_CONFIG: {path} does not exist; point ELECTIONBOT_CONFIG at app.yaml"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: must be a mapping of settings (office:, roles:, ...)")
+    try:
+        return AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(str(path), exc)) from None
+
+
+def _check_environment(env: Environment) -> None:
+    if env.SLACK_BOT_TOKEN is not None and env.SLACK_SIGNING_SECRET is None:
+        if env.SLACK_APP_TOKEN is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET: missing while SLACK_BOT_TOKEN is set; copy the signing "
+                "secret from your Slack app's Basic Information page (or set SLACK_APP_TOKEN "
+                "for Socket Mode)"
+            )
+    if env.SLACK_APP_TOKEN is not None and env.SLACK_BOT_TOKEN is None:
+        raise ConfigError("SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN is set; set both")
+    if env.MICROSOFT_APP_PASSWORD is not None and env.MICROSOFT_APP_ID is None:
+        raise ConfigError("MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD is set")
+    if env.MICROSOFT_APP_TYPE not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+        raise ConfigError(
+            "MICROSOFT_APP_TYPE: must be MultiTenant, SingleTenant or UserAssignedMSI"
+        )
+    if env.MICROSOFT_APP_TYPE == "SingleTenant" and not env.MICROSOFT_APP_TENANT_ID:
+        raise ConfigError("MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE=SingleTenant")
+    if not env.DATABASE_URL.startswith(("sqlite", "postgresql")):
+        raise ConfigError("DATABASE_URL: use sqlite:///path.db or postgresql+psycopg://...")
+
+
+def _first_error(where: str, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    return f"{where}: {key}: {err['msg']}"
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name like America/Chicago")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,124 @@
+"""Neutral message types shared by every adapter and handler. No platform SDK imports here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Platform = Literal["slack", "teams", "webchat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent a message, by platform identity (the only thing authorization may use)."""
+
+    platform: Platform
+    workspace: str
+    user_id: str
+    display_name: str = ""
+
+    @property
+    def identity(self) -> str:
+        """The stable key used in app.yaml roles: ``platform:workspace:user``."""
+        return f"{self.platform}:{self.workspace}:{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button click: which button and its opaque value."""
+
+    action_id: str
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FormSubmission:
+    """Values typed into a form, keyed by field name."""
+
+    form_id: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One thing a person did: typed text, ran a command, clicked a button or sent a form."""
+
+    sender: Sender
+    text: str = ""
+    channel: str = ""
+    thread: str | None = None
+    command: str | None = None
+    action: Action | None = None
+    form: FormSubmission | None = None
+    is_direct: bool = False
+    jurisdiction: str | None = None
+    locale: str | None = None
+
+    @property
+    def platform(self) -> Platform:
+        """Shortcut for ``sender.platform``."""
+        return self.sender.platform
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button; ``action_id`` routes the click back to a handler, ``value`` is opaque."""
+
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One input of a form."""
+
+    name: str
+    label: str
+    kind: Literal["text", "textarea", "select", "date"] = "text"
+    required: bool = True
+    options: tuple[tuple[str, str], ...] = ()
+    max_length: int = 3000
+    value: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A form (Slack modal, Adaptive Card inputs, web chat form)."""
+
+    form_id: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit_label: str = "Submit"
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A block of text with an optional small-print context line."""
+
+    text: str
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers; each adapter renders it for its platform."""
+
+    text: str
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    form: Form | None = None
+    ephemeral: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a proactive message goes (used by background work through the outbox)."""
+
+    platform: Platform
+    workspace: str
+    channel: str
+    user_id: str | None = None

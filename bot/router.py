@@ -1,0 +1,113 @@
+"""Pick the handler for a message and keep errors from reaching users.
+
+Commands route by name, clicks and forms by their id prefix, free text by score: the best
+handler above ``thresholds.route_free_text`` wins, otherwise the help handler answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.messages import IncomingMessage, Reply
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Handler(Protocol):
+    """What every feature implements. Registration is the list in ``handlers/__init__.py``."""
+
+    name: str
+    command: str | None
+    keywords: tuple[str, ...]
+    action_prefix: str
+
+    def score(self, message: IncomingMessage, services: Services) -> float:
+        """How well this handler fits free text, 0..1."""
+        ...
+
+    async def handle(self, message: IncomingMessage, services: Services) -> Reply:
+        """Do the work and return a neutral reply."""
+        ...
+
+
+def build_error_reply(correlation_id: str) -> Reply:
+    """The only thing a user sees when a handler fails."""
+    return Reply(
+        text=(
+            "Sorry, something went wrong on our side and your request was not completed. "
+            f"Please try again; if it keeps happening, give this reference to your administrator: "
+            f"{correlation_id}"
+        ),
+        ephemeral=True,
+    )
+
+
+class Router:
+    """Best-match dispatch over an ordered list of handlers, with an error boundary."""
+
+    def __init__(self, handlers: Sequence[Handler], services: Services) -> None:
+        """Keep the ordered handlers; the first handler named ``help`` is the fallback."""
+        self.handlers = list(handlers)
+        self.services = services
+        names = [h.name for h in self.handlers]
+        if "help" not in names:
+            raise ValueError("the handler list needs a 'help' handler as the fallback")
+        self._fallback = self.handlers[names.index("help")]
+
+    @property
+    def commands(self) -> dict[str, Handler]:
+        """Configured slash-command name (e.g. ``/ask``) -> handler."""
+        configured = self.services.settings.app.commands.model_dump()
+        return {configured[h.command]: h for h in self.handlers if h.command in configured}
+
+    def select(self, message: IncomingMessage) -> tuple[Handler, IncomingMessage]:
+        """Choose the handler and the message it should see (command word stripped)."""
+        if message.action is not None:
+            return self._by_prefix(message.action.action_id), message
+        if message.form is not None:
+            return self._by_prefix(message.form.form_id), message
+        if message.command:
+            handler = self.commands.get(message.command.lower())
+            if handler is not None:
+                return handler, message
+            return self._fallback, dataclasses.replace(message, text="")
+        text = message.text.strip()
+        first, _, rest = text.partition(" ")
+        word = first.lower().lstrip("/").rstrip(":,")
+        for handler in self.handlers:
+            if word in handler.keywords:
+                return handler, dataclasses.replace(message, text=rest.strip())
+        if not text:
+            return self._fallback, message
+        threshold = self.services.settings.app.thresholds.route_free_text
+        best, best_score = self._fallback, threshold
+        for handler in self.handlers:
+            score = handler.score(message, self.services)
+            if score > best_score:
+                best, best_score = handler, score
+        return best, message
+
+    async def dispatch(self, message: IncomingMessage) -> Reply:
+        """Route and run; a failing handler becomes a short apology with a correlation id."""
+        handler, routed = self.select(message)
+        try:
+            return await handler.handle(routed, self.services)
+        except Exception:
+            correlation_id = uuid.uuid4().hex[:12]
+            log.exception(
+                "handler failed",
+                extra={"handler": handler.name, "correlation_id": correlation_id,
+                       "platform": message.platform},
+            )
+            return build_error_reply(correlation_id)
+
+    def _by_prefix(self, key: str) -> Handler:
+        for handler in self.handlers:
+            if handler.action_prefix and key.startswith(handler.action_prefix):
+                return handler
+        return self._fallback

@@ -1,0 +1,138 @@
+"""One aiohttp application: /slack/events, /api/messages, /healthz and the local web chat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.adapters import slack, teams, webchat
+from bot.config import Settings
+from bot.db import Database
+from bot.idempotency import forget_older_than
+from bot.router import Router
+from bot.services import Services
+from handlers import build_handlers
+from knowledge import KnowledgeStore
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024
+SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
+ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
+PLATFORMS: web.AppKey[dict[str, bool]] = web.AppKey("platforms", dict)
+
+
+def knowledge_folder(settings: Settings) -> Path:
+    """The articles folder, relative to app.yaml when not absolute."""
+    folder = Path(settings.app.knowledge_path)
+    return folder if folder.is_absolute() else settings.config_path.parent / folder
+
+
+def build_services(settings: Settings) -> Services:
+    """Database, knowledge base and clock for one process."""
+    db = Database(settings.env.DATABASE_URL)
+    codes = [j.code for j in settings.app.jurisdictions]
+    from bot.db import utcnow
+
+    store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date())
+    return Services(settings=settings, db=db, knowledge=store)
+
+
+@web.middleware
+async def error_boundary(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """No traceback ever reaches a caller; log it with a correlation id instead."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        correlation_id = uuid.uuid4().hex[:12]
+        log.exception("request failed", extra={"path": request.path,
+                                               "correlation_id": correlation_id})
+        return web.json_response(
+            {"error": "internal error", "correlation_id": correlation_id}, status=500)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and what is switched on."""
+    services = request.app[SERVICES]
+    db_ok = await services.db.ping()
+    kb = services.knowledge
+    body = {
+        "status": "ok" if db_ok else "degraded",
+        "database": {"reachable": db_ok, "backend": "sqlite" if services.db.is_sqlite
+                     else "postgresql"},
+        "knowledge": {"loaded": bool(kb.current.articles), "articles": len(kb.current.articles),
+                      "last_reload_error": kb.last_error is not None},
+        "platforms": {name: ("enabled" if on else "disabled")
+                      for name, on in request.app[PLATFORMS].items()},
+    }
+    return web.json_response(body, status=200 if db_ok else 503)
+
+
+def create_app(services: Services, *, background: bool = True) -> web.Application:
+    """Wire routes and adapters; platforms without credentials answer a clear 503."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_boundary])
+    router = Router(build_handlers(), services)
+    app[SERVICES] = services
+    app[ROUTER] = router
+    app[PLATFORMS] = {
+        "slack": slack.setup(app, router),
+        "teams": teams.setup(app, router),
+        "webchat": webchat.setup(app, router),
+    }
+    app.router.add_get("/healthz", healthz)
+    if background:
+        app.cleanup_ctx.append(_background)
+    return app
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    tasks = [asyncio.create_task(_watch_knowledge(services)),
+             asyncio.create_task(_forget_old_keys(services))]
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGHUP, lambda: _reload(services))
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await services.db.close()
+
+
+def _reload(services: Services) -> None:
+    services.knowledge.reload(today=services.clock().date())
+
+
+def _snapshot(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                        for p in folder.glob("*.md")))
+
+
+async def _watch_knowledge(services: Services, interval: float = 2.0) -> None:
+    """Reload when an article changes on disk; a broken edit keeps the old base serving."""
+    folder = services.knowledge.folder
+    last = await asyncio.to_thread(_snapshot, folder)
+    while True:
+        await asyncio.sleep(interval)
+        current = await asyncio.to_thread(_snapshot, folder)
+        if current != last:
+            last = current
+            await asyncio.to_thread(_reload, services)
+
+
+async def _forget_old_keys(services: Services) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            await forget_older_than(services.db, timedelta(days=2))
+        await asyncio.sleep(3600)

@@ -1,0 +1,21 @@
+"""What handlers are given: settings, database, knowledge base and clock, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.config import Settings
+from bot.db import Database, utcnow
+from knowledge import KnowledgeStore
+
+
+@dataclass
+class Services:
+    """Shared, long-lived objects; handlers receive this instead of reaching for globals."""
+
+    settings: Settings
+    db: Database
+    knowledge: KnowledgeStore
+    clock: Callable[[], datetime] = field(default=utcnow)

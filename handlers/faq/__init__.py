@@ -1,0 +1,47 @@
+"""The FAQ handler: answers from the curated knowledge base, or says it has none."""
+
+from __future__ import annotations
+
+from bot.messages import IncomingMessage, Reply
+from bot.services import Services
+from handlers.faq.replies import build_abstain_reply, build_answer_reply, build_feedback_thanks
+from handlers.faq.service import answer_question
+
+
+class FaqHandler:
+    """``/ask``, ``ask ...``, direct messages and mentions with a question."""
+
+    name = "faq"
+    command: str | None = "ask"
+    keywords = ("ask",)
+    action_prefix = "faq:"
+
+    def score(self, message: IncomingMessage, services: Services) -> float:
+        """Any free text may be a question; other handlers beat this with stronger cues."""
+        return 0.5 if message.text.strip() else 0.0
+
+    async def handle(self, message: IncomingMessage, services: Services) -> Reply:
+        """Answer a question or a click on one of our buttons."""
+        if message.action is not None:
+            return await self._on_action(message, services)
+        question = message.text.strip()
+        if not question:
+            return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
+                         ephemeral=True)
+        answer = answer_question(question=question, services=services)
+        if answer.article is not None:
+            return build_answer_reply(answer.article, language=answer.language)
+        contact = services.settings.app.contact_for(message.jurisdiction)
+        return build_abstain_reply(contact, answer.suggestions, language=answer.language)
+
+    async def _on_action(self, message: IncomingMessage, services: Services) -> Reply:
+        assert message.action is not None
+        action = message.action
+        if action.action_id == "faq:show":
+            article = services.knowledge.current.get(action.value)
+            if article is None:
+                return Reply(text="That article is no longer available.", ephemeral=True)
+            return build_answer_reply(article)
+        if action.action_id.startswith("faq:helpful:"):
+            return build_feedback_thanks(action.value == "yes")
+        return Reply(text="That button has expired.", ephemeral=True)

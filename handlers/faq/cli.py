@@ -1,0 +1,46 @@
+"""Command-line views of an answer (the ``electionbot ask`` JSON contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Contact
+from handlers.faq.replies import abstain_text, article_text
+from handlers.faq.service import Answer
+
+
+def answer_text(answer: Answer, contact: Contact | None) -> str:
+    """The answer, refusal or abstention as plain text."""
+    if answer.refused is not None:
+        return answer.refused
+    if answer.article is None:
+        return abstain_text(contact, answer.language)
+    return article_text(answer.article, answer.language)
+
+
+def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
+    """question, answered, article_id, title, answer, confidence, sources (+ refused, draft)."""
+    art = answer.article
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "article_id": art.id if art else None,
+        "title": art.localized(answer.language)[0] if art else None,
+        "answer": answer_text(answer, contact),
+        "confidence": round(answer.confidence, 4),
+        "sources": [s.model_dump(exclude_none=True) for s in art.sources] if art else [],
+        "jurisdiction": art.jurisdiction if art else None,
+        "draft": art.is_draft if art else False,
+        "refused": answer.refused,
+        "suggestions": [s.id for s in answer.suggestions],
+    }
+
+
+def answer_to_text(answer: Answer, contact: Contact | None) -> str:
+    """A readable answer for a terminal."""
+    art = answer.article
+    if art is None:
+        return answer_text(answer, contact)
+    sources = "; ".join(s.document for s in art.sources)
+    return (f"{answer_text(answer, contact)}\n\nSource: {sources} · {art.jurisdiction} · reviewed "
+            f"{art.reviewed_on} · confidence {answer.confidence:.2f}")

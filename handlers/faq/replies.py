@@ -1,0 +1,84 @@
+"""Wording of answers, abstentions and refusals, kept here so election staff can review it."""
+
+from __future__ import annotations
+
+from bot.config import Contact
+from bot.messages import Button, Reply, Section
+from knowledge import Article
+
+DRAFT_NOTE = "General guidance, not yet reviewed by your office."
+JURISDICTION_NAMES = {"CA": "California", "KS": "Kansas", "CT": "Connecticut",
+                      "general": "General / national"}
+NO_ANSWER = "I don't have a vetted answer to that."
+NO_ANSWER_ES = "No tengo una respuesta verificada para eso."
+
+
+def describe_contact(contact: Contact | None) -> str:
+    """A contact as one line (only contacts configured in app.yaml are ever shown)."""
+    if contact is None:
+        return "your state election office"
+    parts = [contact.name]
+    parts += [p for p in (contact.email, contact.phone, contact.url) if p]
+    return ", ".join(parts)
+
+
+def article_text(article: Article, language: str = "en") -> str:
+    """The answer as plain text: draft note, short answer, then details."""
+    _title, summary, body = article.localized(language)
+    parts = [f"{DRAFT_NOTE}"] if article.is_draft else []
+    parts.append(summary)
+    if body:
+        parts.append(body)
+    return "\n\n".join(parts)
+
+
+def abstain_text(contact: Contact | None, language: str = "en") -> str:
+    """Honest 'no vetted answer' plus who to ask."""
+    if language == "es":
+        return f"{NO_ANSWER_ES} Por favor consulte a {describe_contact(contact)}."
+    return f"{NO_ANSWER} Please ask {describe_contact(contact)}."
+
+
+def source_line(article: Article) -> str:
+    """Source, whose fact it is, and when it was reviewed."""
+    where = JURISDICTION_NAMES.get(article.jurisdiction, article.jurisdiction)
+    sources = "; ".join(s.document + (f" ({s.url})" if s.url else "") for s in article.sources)
+    return f"Source: {sources} · Applies to: {where} · Reviewed {article.reviewed_on:%Y-%m-%d}"
+
+
+def build_answer_reply(article: Article, *, language: str = "en") -> Reply:
+    """Short answer first, then details, source, jurisdiction, review date, feedback buttons."""
+    title, summary, body = article.localized(language)
+    sections = [Section(f"*{title}*\n{summary}")]
+    if article.is_draft:
+        sections.insert(0, Section(f":warning: {DRAFT_NOTE}"))
+    if body:
+        sections.append(Section(body[:2800]))
+    sections.append(Section("Helpful?", context=source_line(article)))
+    return Reply(
+        text=article_text(article, language)[:3000],
+        sections=tuple(sections),
+        buttons=(
+            Button("Yes", f"faq:helpful:{article.id}", "yes"),
+            Button("No", f"faq:helpful:{article.id}", "no"),
+        ),
+    )
+
+
+def build_abstain_reply(contact: Contact | None, suggestions: list[Article],
+                        *, language: str = "en") -> Reply:
+    """'No vetted answer', who to ask, and up to three close articles as buttons."""
+    text = abstain_text(contact, language)
+    buttons = tuple(Button(a.title[:75], "faq:show", a.id) for a in suggestions[:3])
+    sections = [Section(text)]
+    if buttons:
+        sections.append(Section("Did you mean one of these?"))
+    return Reply(text=text, sections=tuple(sections), buttons=buttons)
+
+
+def build_feedback_thanks(helpful: bool) -> Reply:
+    """Acknowledge a Helpful? click."""
+    if helpful:
+        return Reply(text="Thanks, glad it helped.", ephemeral=True)
+    return Reply(text="Thanks for telling us; a curator will look at this question.",
+                 ephemeral=True)

@@ -1,0 +1,85 @@
+"""The curated knowledge base: load, validate, search, and reload atomically."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from knowledge.article import Article, ArticleError
+from knowledge.checks import check_articles, load_articles
+from knowledge.search import Hit, SearchIndex
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Article", "ArticleError", "Hit", "KnowledgeBase", "KnowledgeError", "KnowledgeStore"]
+
+
+class KnowledgeError(Exception):
+    """The knowledge base could not be loaded; ``problems`` says where."""
+
+    def __init__(self, problems: list[ArticleError]) -> None:
+        """Keep every problem; the message shows the first few."""
+        shown = "\n".join(str(p) for p in problems[:20])
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base:\n{shown}")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """An immutable, searchable set of articles."""
+
+    articles: dict[str, Article]
+    index: SearchIndex
+
+    @classmethod
+    def load(cls, folder: Path, *, jurisdictions: Iterable[str], today: date,
+             strict_review: bool = False) -> KnowledgeBase:
+        """Load and check a folder; raise KnowledgeError on any problem.
+
+        Review dates that have passed are reported by ``kb check`` (strict) but do not stop a
+        running bot from serving its vetted answers.
+        """
+        articles, problems = load_articles(folder)
+        checked = check_articles(articles, jurisdictions=jurisdictions, today=today)
+        if not strict_review:
+            checked = [p for p in checked if "review_by" not in p.message]
+        problems += checked
+        if problems:
+            raise KnowledgeError(problems)
+        return cls({a.id: a for a in articles}, SearchIndex(articles))
+
+    def get(self, article_id: str) -> Article | None:
+        """One article by id."""
+        return self.articles.get(article_id)
+
+    def search(self, query: str, *, limit: int = 3) -> list[Hit]:
+        """Best articles for a question, each with a confidence in 0..1."""
+        return self.index.search(query, limit=limit)
+
+
+class KnowledgeStore:
+    """Holds the knowledge base in service; ``reload`` swaps it only when the new one is good."""
+
+    def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date) -> None:
+        """Load once; a broken base at start-up is an error."""
+        self.folder = folder
+        self.jurisdictions = tuple(jurisdictions)
+        self.current = KnowledgeBase.load(folder, jurisdictions=self.jurisdictions, today=today)
+        self.last_error: str | None = None
+
+    def reload(self, *, today: date) -> bool:
+        """Load again; keep serving the old base and record the error if the new one is broken."""
+        try:
+            fresh = KnowledgeBase.load(self.folder, jurisdictions=self.jurisdictions, today=today)
+        except KnowledgeError as exc:
+            self.last_error = str(exc)
+            log.warning("knowledge reload refused; still serving the previous base",
+                        extra={"problems": len(exc.problems)})
+            return False
+        self.current = fresh
+        self.last_error = None
+        log.info("knowledge reloaded", extra={"articles": len(fresh.articles)})
+        return True

@@ -1,0 +1,95 @@
+"""Test harness: real settings files, real databases and the real server on a random port."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from bot.config import Settings, load_settings
+from bot.db import upgrade
+from bot.server import build_services, create_app
+from bot.services import Services
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_KB = ROOT / "tests" / "data" / "kb"
+REAL_KB = ROOT / "knowledge" / "articles"
+
+BASE_CONFIG: dict[str, Any] = {
+    "office": {"name": "Test Office", "state": "CT", "time_zone": "America/New_York"},
+    "jurisdictions": [
+        {"code": "CA", "name": "California", "time_zone": "America/Los_Angeles"},
+        {"code": "CT", "name": "Connecticut", "time_zone": "America/New_York"},
+        {"code": "KS", "name": "Kansas", "time_zone": "America/Chicago"},
+    ],
+    "contacts": {
+        "default": {"name": "the test office", "email": "help@example.org",
+                    "verified_on": "2026-01-01"},
+        "KS": {"name": "Kansas Elections Division", "phone": "800-262-VOTE (8683)",
+               "verified_on": "2026-01-01"},
+    },
+    "roles": {"state_staff": ["webchat:local:boss", "slack:T0TEST:UBOSS"]},
+    "knowledge_path": str(FIXTURE_KB),
+}
+
+
+def write_config(tmp: Path, **overrides: Any) -> Path:
+    """Write an app.yaml into ``tmp`` (top-level keys overridden) and return its path."""
+    data = {**BASE_CONFIG, **overrides}
+    path = tmp / "app.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def make_settings(tmp: Path, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from a temp app.yaml, a temp SQLite file and only the given environment."""
+    config = write_config(tmp, **overrides)
+    environ = {"ELECTIONBOT_CONFIG": str(config),
+               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **(env or {})}
+    return load_settings(environ)
+
+
+@dataclass
+class RunningBot:
+    """A live server: its base URL and the services behind it."""
+
+    url: str
+    services: Services
+    app: web.Application
+
+
+def free_port() -> int:
+    """A port nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, *, background: bool = False) -> AsyncIterator[RunningBot]:
+    """Migrate, build and serve the production app on 127.0.0.1 with a random port."""
+    upgrade(settings.env.DATABASE_URL)
+    services = build_services(settings)
+    app = create_app(services, background=background)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield RunningBot(f"http://127.0.0.1:{port}", services, app)
+    finally:
+        await runner.cleanup()
+        await services.db.close()
+
+
+def in_ci() -> bool:
+    """CI sets CI=true; there, a missing service is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
