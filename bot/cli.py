@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from bot import logs
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import fail, pid_file, settings_or_exit
+from bot.cli_kb import kb_app
+from bot.config import ConfigError
 
 app = typer.Typer(help="electionbot: a trustworthy assistant for election offices.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -21,25 +23,7 @@ manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(manifest_app, name="manifest")
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one line on stderr and return the exit to raise."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    """Load settings; a configuration problem exits with code 2."""
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise fail(str(exc), 2) from None
-
-
-def pid_file(settings: Settings) -> Path:
-    """Where ``serve`` writes its pid so ``kb reload`` can signal it."""
-    return settings.config_path.parent / "data" / "electionbot.pid"
+app.add_typer(kb_app, name="kb")
 
 
 @app.command()

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
-from handlers.faq.replies import build_abstain_reply, build_answer_reply, build_feedback_thanks
-from handlers.faq.service import answer_question
+from handlers.faq.replies import (
+    build_abstain_reply,
+    build_answer_reply,
+    build_feedback_thanks,
+    build_refusal_reply,
+)
+from handlers.faq.service import answer_question, record_feedback, record_question
 
 
 class FaqHandler:
@@ -13,7 +18,7 @@ class FaqHandler:
 
     name = "faq"
     command: str | None = "ask"
-    keywords = ("ask",)
+    keywords = ("ask", "pregunta")
     action_prefix = "faq:"
 
     def score(self, message: IncomingMessage, services: Services) -> float:
@@ -29,8 +34,14 @@ class FaqHandler:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
         answer = answer_question(question=question, services=services)
+        question_id = await record_question(db=services.db, answer=answer,
+                                            platform=message.platform,
+                                            jurisdiction=message.jurisdiction)
+        if answer.refusal_kind is not None:
+            return build_refusal_reply(answer.refusal_kind)
         if answer.article is not None:
-            return build_answer_reply(answer.article, language=answer.language)
+            return build_answer_reply(answer.article, language=answer.language,
+                                      question_id=question_id)
         contact = services.settings.app.contact_for(message.jurisdiction)
         return build_abstain_reply(contact, answer.suggestions, language=answer.language)
 
@@ -42,6 +53,12 @@ class FaqHandler:
             if article is None:
                 return Reply(text="That article is no longer available.", ephemeral=True)
             return build_answer_reply(article)
-        if action.action_id.startswith("faq:helpful:"):
-            return build_feedback_thanks(action.value == "yes")
+        if action.action_id == "faq:helpful":
+            raw_id, _, verdict = action.value.partition(":")
+            if not raw_id.isdigit() or verdict not in ("yes", "no"):
+                return Reply(text="That button is not valid any more.", ephemeral=True)
+            stored = await record_feedback(db=services.db, question_id=int(raw_id),
+                                           helpful=verdict == "yes",
+                                           identity=message.sender.identity)
+            return build_feedback_thanks(verdict == "yes", stored=stored)
         return Reply(text="That button has expired.", ephemeral=True)

@@ -13,6 +13,35 @@ NO_ANSWER = "I don't have a vetted answer to that."
 NO_ANSWER_ES = "No tengo una respuesta verificada para eso."
 
 
+REFUSALS = {
+    "partisan": (
+        "I can't help with that. I'm a nonpartisan tool for election officials: I don't give "
+        "voting advice, judge candidates, parties or ballot measures, predict results or "
+        "endorse anyone. For official, nonpartisan election information, please turn to your "
+        "state election office or your county or town election official."
+    ),
+    "personal_data": (
+        "I can't help with that. I have no voter file and I never look up or share personal "
+        "information about voters, staff or members of the public. If someone may be in "
+        "danger, call 911; to report a threat or harassment, use the incident report."
+    ),
+    "instructions": (
+        "I can't do that. I only answer from the office's vetted knowledge base, and my rules "
+        "don't change. Ask me a question about election administration, or type help."
+    ),
+}
+
+
+def refusal_text(kind: str) -> str:
+    """The fixed, courteous refusal for a guard category."""
+    return REFUSALS.get(kind, REFUSALS["instructions"])
+
+
+def build_refusal_reply(kind: str) -> Reply:
+    """A refusal as a reply (no buttons: nothing to give feedback on)."""
+    return Reply(text=refusal_text(kind), ephemeral=True)
+
+
 def describe_contact(contact: Contact | None) -> str:
     """A contact as one line (only contacts configured in app.yaml are ever shown)."""
     if contact is None:
@@ -46,7 +75,8 @@ def source_line(article: Article) -> str:
     return f"Source: {sources} · Applies to: {where} · Reviewed {article.reviewed_on:%Y-%m-%d}"
 
 
-def build_answer_reply(article: Article, *, language: str = "en") -> Reply:
+def build_answer_reply(article: Article, *, language: str = "en",
+                       question_id: int | None = None) -> Reply:
     """Short answer first, then details, source, jurisdiction, review date, feedback buttons."""
     title, summary, body = article.localized(language)
     sections = [Section(f"*{title}*\n{summary}")]
@@ -58,11 +88,15 @@ def build_answer_reply(article: Article, *, language: str = "en") -> Reply:
     return Reply(
         text=article_text(article, language)[:3000],
         sections=tuple(sections),
-        buttons=(
-            Button("Yes", f"faq:helpful:{article.id}", "yes"),
-            Button("No", f"faq:helpful:{article.id}", "no"),
-        ),
+        buttons=_feedback_buttons(question_id),
     )
+
+
+def _feedback_buttons(question_id: int | None) -> tuple[Button, ...]:
+    if question_id is None:
+        return ()
+    return (Button("Helpful: yes", "faq:helpful", f"{question_id}:yes", style="primary"),
+            Button("Helpful: no", "faq:helpful", f"{question_id}:no"))
 
 
 def build_abstain_reply(contact: Contact | None, suggestions: list[Article],
@@ -76,8 +110,11 @@ def build_abstain_reply(contact: Contact | None, suggestions: list[Article],
     return Reply(text=text, sections=tuple(sections), buttons=buttons)
 
 
-def build_feedback_thanks(helpful: bool) -> Reply:
+def build_feedback_thanks(helpful: bool, *, stored: bool = True) -> Reply:
     """Acknowledge a Helpful? click."""
+    if not stored:
+        return Reply(text="Thanks, your feedback on this answer was already recorded.",
+                     ephemeral=True)
     if helpful:
         return Reply(text="Thanks, glad it helped.", ephemeral=True)
     return Reply(text="Thanks for telling us; a curator will look at this question.",

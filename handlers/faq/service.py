@@ -1,10 +1,23 @@
-"""Answering a question: guard, retrieve, decide. Shared by chat and the CLI."""
+"""Answering a question: guard, retrieve, decide; plus the record curators learn from."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.db import Database
+from bot.privacy import scrub
 from bot.services import Services
+from handlers.faq import guard
+from handlers.faq.models import AskedQuestion, Feedback
+from handlers.faq.replies import refusal_text
 from knowledge import Article
 
 
@@ -16,6 +29,7 @@ class Answer:
     article: Article | None
     confidence: float
     refused: str | None = None
+    refusal_kind: str | None = None
     suggestions: list[Article] = field(default_factory=list)
     language: str = "en"
 
@@ -24,14 +38,109 @@ class Answer:
         """True only when a vetted article is given."""
         return self.article is not None
 
+    @property
+    def outcome(self) -> str:
+        """answered, abstained or refused."""
+        if self.refused is not None:
+            return "refused"
+        return "answered" if self.answered else "abstained"
+
 
 def answer_question(*, question: str, services: Services) -> Answer:
-    """Pick the vetted article for a question, or abstain with close suggestions."""
+    """Refuse what the guard catches; otherwise the vetted article, or abstain with suggestions."""
+    kind = guard.check(question)
+    if kind is not None:
+        return Answer(question, None, 0.0, refused=refusal_text(kind), refusal_kind=kind)
     kb = services.knowledge.current
     hits = kb.search(question, limit=4)
+    language = getattr(hits[0], "language", "en") if hits else "en"
     threshold = services.settings.app.thresholds.answer_confidence
     if hits and hits[0].confidence >= threshold:
         return Answer(question, hits[0].article, hits[0].confidence,
-                      suggestions=[h.article for h in hits[1:4]])
+                      suggestions=[h.article for h in hits[1:4]], language=language)
     best = hits[0].confidence if hits else 0.0
-    return Answer(question, None, best, suggestions=[h.article for h in hits[:3]])
+    return Answer(question, None, best, suggestions=[h.article for h in hits[:3]],
+                  language=language)
+
+
+async def record_question(*, db: Database, answer: Answer, platform: str,
+                          jurisdiction: str | None) -> int:
+    """Keep the question for curators, scrubbed; a refused question keeps no text."""
+    row = AskedQuestion(
+        platform=platform,
+        jurisdiction=jurisdiction,
+        question="" if answer.refused else scrub(answer.question)[:1000],
+        language=answer.language,
+        outcome=answer.outcome,
+        article_id=answer.article.id if answer.article else None,
+        confidence=answer.confidence,
+    )
+    async with db.session() as session:
+        session.add(row)
+        await session.commit()
+        assert row.id is not None
+        return row.id
+
+
+async def record_feedback(*, db: Database, question_id: int, helpful: bool,
+                          identity: str) -> bool:
+    """Store a Helpful? click; False when this person already answered for this question."""
+    voter = hashlib.sha256(identity.encode()).hexdigest()
+    async with db.session() as session:
+        asked = await session.get(AskedQuestion, question_id)
+        if asked is None or asked.article_id is None:
+            return False
+        session.add(Feedback(question_id=question_id, article_id=asked.article_id,
+                             helpful=helpful, voter=voter))
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            return False
+    return True
+
+
+@dataclass
+class Gap:
+    """A group of questions the base did not serve well."""
+
+    example: str
+    count: int = 0
+    not_helpful: int = 0
+    last_asked: datetime | None = None
+    articles: set[str] = field(default_factory=set)
+
+
+_WORD = re.compile(r"[a-z0-9áéíóúñü\[\]]+")
+
+
+def _group_key(question: str) -> str:
+    words = sorted(set(_WORD.findall(question.lower())) - _STOP)
+    return " ".join(words)
+
+
+_STOP = frozenset("a an the is are do does i we you what whats how where when who which can of "
+                  "to for in on at and or my our me it be there this that".split())
+
+
+async def list_gaps(*, db: Database, limit: int = 50) -> list[Gap]:
+    """Abstained and not-helpful questions, grouped by their words, most frequent first."""
+    async with db.session() as session:
+        abstained = (await session.exec(
+            select(AskedQuestion).where(AskedQuestion.outcome == "abstained"))).all()
+        unhelpful = (await session.exec(
+            select(AskedQuestion).join(Feedback, sa.and_(  # type: ignore[arg-type]
+                Feedback.question_id == AskedQuestion.id, Feedback.helpful.is_(False))))).all()  # type: ignore[attr-defined]
+    groups: dict[str, Gap] = defaultdict(lambda: Gap(example=""))
+    for row, is_unhelpful in [*((r, False) for r in abstained), *((r, True) for r in unhelpful)]:
+        gap = groups[_group_key(row.question)]
+        gap.example = gap.example or row.question
+        gap.count += 1
+        gap.not_helpful += int(is_unhelpful)
+        if row.article_id:
+            gap.articles.add(row.article_id)
+        if gap.last_asked is None or row.asked_at > gap.last_asked:
+            gap.last_asked = row.asked_at
+    ranked = sorted(groups.values(), key=lambda g: (-g.count, -(g.last_asked or datetime.min)
+                                                    .timestamp() if g.last_asked else 0))
+    return ranked[:limit]
