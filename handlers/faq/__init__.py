@@ -57,8 +57,8 @@ class FaqHandler:
             raw_id, _, verdict = action.value.partition(":")
             if not raw_id.isdigit() or verdict not in ("yes", "no"):
                 return Reply(text="That button is not valid any more.", ephemeral=True)
-            stored = await record_feedback(db=services.db, question_id=int(raw_id),
+            result = await record_feedback(db=services.db, question_id=int(raw_id),
                                            helpful=verdict == "yes",
                                            identity=message.sender.identity)
-            return build_feedback_thanks(verdict == "yes", stored=stored)
+            return build_feedback_thanks(verdict == "yes", result=result)
         return Reply(text="That button has expired.", ephemeral=True)

@@ -24,6 +24,8 @@ _PARTISAN = [
     rf"corrupt|evil|crooked)\b.{{0,60}}\b{_PARTY}\b",
     rf"\b{_PARTY}\b.{{0,60}}\b(is|are) (better|worse|the best|the worst|corrupt|evil|crooked|"
     rf"lying|liars)\b",
+    rf"\b{_PARTY}\b.{{0,30}}\b(more|less|most|least) (honest|corrupt|trustworthy|competent|"
+    rf"qualified|patriotic)\b",
     r"\b(who|which (party|candidate|side|measure))\b.{0,30}\b(will|going to|gonna|likely to)\b"
     r".{0,20}\b(win|lose|carry|flip)\b",
     r"\bpredict(ion|ions)?\b.{0,40}\b(win|winner|results?|outcome|race|election)\b",
@@ -47,7 +49,8 @@ _PERSONAL = [
     rf"\b(email|address|phone|birth ?date|date of birth|dob|ssn|social security)\b.{{0,30}}"
     rf"\b(of|for)\b\s+{_PERSON}",
     r"\b(ssn|social security numbers?|dates? of birth|birth ?dates?|dob)\b",
-    r"\bdox+(ing|ed)?\b",
+    r"\b(help( me)?|can you|could you|let'?s|want to|going to|gonna|how (do|can|to))\b.{0,15}"
+    r"\bdox+\b",
     r"\b(is|was|are)\b.{1,60}\bregistered\b.{0,40}\b(party|vote|voter|and|where|as)\b",
     r"\bwhat party is (he|she|they|this|that)\b",
     r"\b(party affiliation|voting history|voter record|registration status|how .{1,30} voted|"

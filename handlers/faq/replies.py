@@ -110,9 +110,11 @@ def build_abstain_reply(contact: Contact | None, suggestions: list[Article],
     return Reply(text=text, sections=tuple(sections), buttons=buttons)
 
 
-def build_feedback_thanks(helpful: bool, *, stored: bool = True) -> Reply:
-    """Acknowledge a Helpful? click."""
-    if not stored:
+def build_feedback_thanks(helpful: bool, *, result: str = "stored") -> Reply:
+    """Acknowledge a Helpful? click (or explain why it was not counted)."""
+    if result == "unknown":
+        return Reply(text="That button is not valid any more.", ephemeral=True)
+    if result == "duplicate":
         return Reply(text="Thanks, your feedback on this answer was already recorded.",
                      ephemeral=True)
     if helpful:

@@ -83,21 +83,21 @@ async def record_question(*, db: Database, answer: Answer, platform: str,
 
 
 async def record_feedback(*, db: Database, question_id: int, helpful: bool,
-                          identity: str) -> bool:
-    """Store a Helpful? click; False when this person already answered for this question."""
+                          identity: str) -> str:
+    """Store a Helpful? click: ``stored``, ``duplicate`` (one per person) or ``unknown``."""
     voter = hashlib.sha256(identity.encode()).hexdigest()
     async with db.session() as session:
         asked = await session.get(AskedQuestion, question_id)
         if asked is None or asked.article_id is None:
-            return False
+            return "unknown"
         session.add(Feedback(question_id=question_id, article_id=asked.article_id,
                              helpful=helpful, voter=voter))
         try:
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            return False
-    return True
+            return "duplicate"
+    return "stored"
 
 
 @dataclass

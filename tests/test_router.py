@@ -1,0 +1,113 @@
+"""Router: commands by name, clicks by prefix, free text by score, errors become apologies."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+from bot.messages import Action, IncomingMessage, Reply, Sender
+from bot.router import Router
+from bot.services import Services
+from knowledge import KnowledgeStore
+from tests.support import FIXTURE_KB, make_settings
+
+
+@dataclass
+class FakeHandler:
+    name: str
+    command: str | None = None
+    keywords: tuple[str, ...] = ()
+    action_prefix: str = ""
+    fixed_score: float = 0.0
+    fail: bool = False
+    seen: list[IncomingMessage] = field(default_factory=list)
+
+    def score(self, message: IncomingMessage, services: Services) -> float:
+        return self.fixed_score
+
+    async def handle(self, message: IncomingMessage, services: Services) -> Reply:
+        self.seen.append(message)
+        if self.fail:
+            raise RuntimeError("boom with secret detail")
+        return Reply(text=f"{self.name}:{message.text}")
+
+
+def _services(tmp_path: Path, **overrides: object) -> Services:
+    settings = make_settings(tmp_path, **overrides)
+    store = KnowledgeStore(FIXTURE_KB, jurisdictions=["CA", "CT", "KS"],
+                           today=__import__("datetime").date(2026, 11, 22))
+    return Services(settings=settings, db=Database(settings.env.DATABASE_URL), knowledge=store)
+
+
+def _msg(text: str = "", **kw: object) -> IncomingMessage:
+    return IncomingMessage(sender=Sender("webchat", "local", "ann"), text=text, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def handlers() -> dict[str, FakeHandler]:
+    return {
+        "faq": FakeHandler("faq", command="ask", keywords=("ask",), action_prefix="faq:",
+                           fixed_score=0.5),
+        "incident": FakeHandler("incident", command="incident", keywords=("incident",),
+                                action_prefix="inc:", fixed_score=0.0),
+        "help": FakeHandler("help", keywords=("help",), action_prefix="help:"),
+    }
+
+
+async def test_slash_command_routes_by_configured_name(tmp_path: Path, handlers) -> None:
+    services = _services(tmp_path, commands={"ask": "/question", "incident": "/report"})
+    router = Router(list(handlers.values()), services)
+    reply = await router.dispatch(_msg("is it safe", command="/question"))
+    assert reply.text == "faq:is it safe"
+    reply = await router.dispatch(_msg("x", command="/report"))
+    assert reply.text == "incident:x"
+
+
+async def test_unknown_command_falls_back_to_help(tmp_path: Path, handlers) -> None:
+    router = Router(list(handlers.values()), _services(tmp_path))
+    reply = await router.dispatch(_msg("x", command="/nope"))
+    assert reply.text == "help:"
+
+
+async def test_leading_keyword_routes_and_is_stripped(tmp_path: Path, handlers) -> None:
+    router = Router(list(handlers.values()), _services(tmp_path))
+    assert (await router.dispatch(_msg("incident  tabulator jammed"))).text == \
+        "incident:tabulator jammed"
+    assert (await router.dispatch(_msg("Ask: what is pause"))).text == "faq:what is pause"
+
+
+async def test_free_text_goes_to_best_score_above_threshold(tmp_path: Path, handlers) -> None:
+    handlers["incident"].fixed_score = 0.9
+    router = Router(list(handlers.values()), _services(tmp_path))
+    assert (await router.dispatch(_msg("a man is shouting at the door"))).text.startswith(
+        "incident:")
+    handlers["incident"].fixed_score = 0.0
+    handlers["faq"].fixed_score = 0.1  # below route_free_text (0.3)
+    assert (await router.dispatch(_msg("hmm"))).text.startswith("help:")
+
+
+async def test_clicks_route_by_action_prefix(tmp_path: Path, handlers) -> None:
+    router = Router(list(handlers.values()), _services(tmp_path))
+    await router.dispatch(_msg(action=Action("inc:ack", "7")))
+    assert handlers["incident"].seen[-1].action == Action("inc:ack", "7")
+
+
+async def test_handler_error_becomes_apology_with_correlation_id(
+        tmp_path: Path, handlers, caplog: pytest.LogCaptureFixture) -> None:
+    handlers["faq"].fail = True
+    router = Router(list(handlers.values()), _services(tmp_path))
+    with caplog.at_level(logging.ERROR):
+        reply = await router.dispatch(_msg("ask anything"))
+    assert "Sorry" in reply.text
+    assert "boom" not in reply.text and "Traceback" not in reply.text
+    correlation_id = reply.text.rsplit(" ", 1)[-1]
+    assert any(getattr(r, "correlation_id", None) == correlation_id for r in caplog.records)
+
+
+def test_router_requires_a_help_fallback(tmp_path: Path, handlers) -> None:
+    with pytest.raises(ValueError, match="help"):
+        Router([handlers["faq"]], _services(tmp_path))

@@ -1,0 +1,127 @@
+"""The local web chat over real HTTP: asking, buttons, health, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot.config import Settings
+from tests.support import make_settings, running_bot
+
+
+async def _post(session: aiohttp.ClientSession, url: str, payload: object) -> tuple[int, dict]:
+    async with session.post(f"{url}/webchat/messages", json=payload) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_page_and_assets_are_served_with_a_strict_policy(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        async with session.get(f"{bot.url}/") as resp:
+            assert resp.status == 200
+            assert "electionbot" in await resp.text()
+            assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+        async with session.get(f"{bot.url}/webchat/chat.js") as resp:
+            assert resp.status == 200
+            assert "textContent" in await resp.text()
+
+
+async def test_ask_answer_feedback_round_trip(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        status, body = await _post(session, bot.url, {"user": "ann", "text": "what is the pause method"})
+        assert status == 200
+        reply = body["replies"][0]
+        assert "VoteSure@sos.ca.gov" in reply["text"]
+        assert any("Applies to: California" in s["context"] for s in reply["sections"])
+        yes = next(b for b in reply["buttons"] if b["value"].endswith(":yes"))
+        status, body = await _post(session, bot.url, {"user": "ann", "action": {
+            "id": yes["action_id"], "value": yes["value"]}})
+        assert body["replies"][0]["text"].startswith("Thanks")
+        status, body = await _post(session, bot.url, {"user": "ann", "action": {
+            "id": yes["action_id"], "value": yes["value"]}})
+        assert "already recorded" in body["replies"][0]["text"]
+        async with bot.services.db.engine.connect() as conn:
+            count = (await conn.execute(sa.text("SELECT count(*) FROM faq_feedback"))).scalar()
+        assert count == 1
+
+
+async def test_help_and_unknown_question(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        _, body = await _post(session, bot.url, {"user": "ann", "text": "help"})
+        assert "/ask" in body["replies"][0]["sections"][0]["text"]
+        _, body = await _post(session, bot.url, {"user": "ann", "text": "who should i vote for"})
+        assert "nonpartisan" in body["replies"][0]["text"]
+
+
+async def test_healthz_reports_database_knowledge_and_platforms(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        async with session.get(f"{bot.url}/healthz") as resp:
+            body = await resp.json()
+    assert resp.status == 200
+    assert body["status"] == "ok"
+    assert body["database"]["reachable"] is True
+    assert body["knowledge"]["loaded"] is True
+    assert body["platforms"]["webchat"] == "enabled"
+    assert body["platforms"]["slack"] == "disabled"
+
+
+async def test_disabled_slack_answers_a_clear_503(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        async with session.post(f"{bot.url}/slack/events", data=b"x") as resp:
+            assert resp.status == 503
+            assert "SLACK_BOT_TOKEN" in (await resp.json())["error"]
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ([], "JSON object"),
+    ({"user": "", "text": "hi"}, "user"),
+    ({"user": "<script>", "text": "hi"}, "user"),
+    ({"user": "ann", "text": "   "}, "empty"),
+    ({"user": "ann", "text": "x" * 4001}, "too long"),
+    ({"user": "ann", "text": 5}, "string"),
+    ({"user": "ann", "action": "faq"}, "action"),
+    ({"user": "ann", "form": {"id": "f", "values": [1]}}, "form"),
+])
+async def test_malformed_input_gets_a_clear_400(settings: Settings, payload: object,
+                                                message: str) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        status, body = await _post(session, bot.url, payload)
+    assert status == 400
+    assert message in body["error"]
+
+
+async def test_wrong_content_type_broken_json_and_oversized_body(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        url = f"{bot.url}/webchat/messages"
+        async with session.post(url, data="text=hi",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}) as r:
+            assert r.status == 415
+        async with session.post(url, data=b'{"user": "ann", "te',
+                                headers={"Content-Type": "application/json"}) as r:
+            assert r.status == 400
+            assert "JSON" in (await r.json())["error"]
+        big = json.dumps({"user": "ann", "text": "x" * (2 * 1024 * 1024)})
+        async with session.post(url, data=big, headers={"Content-Type": "application/json"}) as r:
+            assert r.status == 413
+        async with bot.services.db.engine.connect() as conn:
+            count = (await conn.execute(sa.text("SELECT count(*) FROM faq_question"))).scalar()
+        assert count == 0
+
+
+async def test_forged_or_stale_feedback_buttons_are_refused(settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        for value in ("abc:yes", "99999:yes", "1:maybe"):
+            _, body = await _post(session, bot.url, {"user": "ann", "action": {
+                "id": "faq:helpful", "value": value}})
+            assert body["replies"][0]["text"] == "That button is not valid any more."
+
+
+async def test_disabled_web_chat_is_a_clear_404(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, webchat={"enabled": False})
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        async with session.get(f"{bot.url}/") as resp:
+            assert resp.status == 404
+            assert "disabled" in (await resp.json())["error"]
