@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Platform = Literal["slack", "teams", "webchat"]
 
@@ -93,6 +93,7 @@ class Form:
     fields: tuple[FormField, ...]
     submit_label: str = "Submit"
     errors: dict[str, str] = field(default_factory=dict)
+    intro: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +117,51 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where a proactive message goes (used by background work through the outbox)."""
+    """Where a proactive message goes: a channel / conversation, or a person (``user_id``).
+
+    Written in app.yaml as ``platform:workspace:channel`` or ``platform:workspace:@user``.
+    """
 
     platform: Platform
     workspace: str
-    channel: str
+    channel: str = ""
     user_id: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Destination:
+        """Parse ``slack:T123:C456``, ``slack:T123:@U789``, ``teams:tenant:@aad-id``, ..."""
+        platform, _, rest = text.partition(":")
+        workspace, _, target = rest.partition(":")
+        if platform not in ("slack", "teams", "webchat") or not workspace or not target:
+            raise ValueError(f"{text!r} is not platform:workspace:channel or "
+                             "platform:workspace:@user")
+        if target.startswith("@"):
+            return cls(platform, workspace, user_id=target[1:])  # type: ignore[arg-type]
+        return cls(platform, workspace, channel=target)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        """The app.yaml spelling."""
+        target = f"@{self.user_id}" if self.user_id else self.channel
+        return f"{self.platform}:{self.workspace}:{target}"
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as plain data (stored in the outbox, sent to the web chat)."""
+    return asdict(reply)
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    """The inverse of :func:`reply_to_dict`."""
+    form = data.get("form")
+    return Reply(
+        text=data["text"],
+        sections=tuple(Section(**s) for s in data.get("sections", ())),
+        buttons=tuple(Button(**b) for b in data.get("buttons", ())),
+        form=None if form is None else Form(
+            form_id=form["form_id"], title=form["title"],
+            fields=tuple(FormField(**{**f, "options": tuple(tuple(o) for o in f["options"])})
+                         for f in form["fields"]),
+            submit_label=form.get("submit_label", "Submit"), errors=dict(form.get("errors", {})),
+            intro=form.get("intro", "")),
+        ephemeral=bool(data.get("ephemeral", False)),
+    )

@@ -30,3 +30,36 @@ class ConversationReference(SQLModel, table=True):
     channel: str = Field(max_length=400)
     reference: str = Field(description="the platform's own reference, as JSON")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send later, written in the same transaction as the change it announces."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True, description="one message per intent")
+    platform: str = Field(max_length=16)
+    destination: str = Field(max_length=500)
+    payload: str = Field(description="the neutral Reply as JSON")
+    status: str = Field(default="pending", max_length=16, index=True,
+                        description="pending, sending, sent or dead")
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow,
+                                      sa_column=Column(UTCDateTime, nullable=False, index=True))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str | None = Field(default=None, max_length=500)
+    message_ref: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class WebChatInbox(SQLModel, table=True):
+    """Proactive messages for a web chat user; the page polls for them."""
+
+    __tablename__ = "webchat_inbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=40, index=True)
+    payload: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -99,7 +99,8 @@ def create_app(services: Services, *, background: bool = True) -> web.Applicatio
 async def _background(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     tasks = [asyncio.create_task(_watch_knowledge(services)),
-             asyncio.create_task(_forget_old_keys(services))]
+             asyncio.create_task(_forget_old_keys(services)),
+             asyncio.create_task(services.outbox.run())]
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: _reload(services))

@@ -1,4 +1,4 @@
-"""What handlers are given: settings, database, knowledge base and clock, built once."""
+"""What handlers are given: settings, database, knowledge base, outbox and clock, built once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.db import Database, utcnow
+from bot.outbox import Outbox
 from knowledge import KnowledgeStore
 
 
@@ -19,3 +20,8 @@ class Services:
     db: Database
     knowledge: KnowledgeStore
     clock: Callable[[], datetime] = field(default=utcnow)
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The outbox shares the database and the clock."""
+        self.outbox = Outbox(self.db, clock=lambda: self.clock())

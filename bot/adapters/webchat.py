@@ -6,7 +6,6 @@ Web chat identities are self-declared names, so they only hold roles that app.ya
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,7 +13,19 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Sender
+from sqlmodel import select
+
+from bot.db import Database
+from bot.messages import (
+    Action,
+    Destination,
+    FormSubmission,
+    IncomingMessage,
+    Reply,
+    Sender,
+    reply_to_dict,
+)
+from bot.models import WebChatInbox
 from bot.router import Router
 
 HERE = Path(__file__).parent
@@ -34,7 +45,33 @@ class BadRequest(ValueError):
 
 def render(reply: Reply) -> dict[str, Any]:
     """A neutral reply as JSON for the page (the page renders text, never HTML)."""
-    return dataclasses.asdict(reply)
+    return reply_to_dict(reply)
+
+
+class WebChatTransport:
+    """Proactive sends to a web chat user: kept in the inbox the page polls."""
+
+    def __init__(self, db: Database) -> None:
+        """Write into this database."""
+        self.db = db
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        """Store the message for ``destination.user_id`` (or the channel name)."""
+        user = destination.user_id or destination.channel
+        async with self.db.session() as session:
+            row = WebChatInbox(user_id=user[:40], payload=json.dumps(render(reply)))
+            session.add(row)
+            await session.commit()
+            return f"webchat:{row.id}"
+
+
+async def read_inbox(db: Database, user: str, after: int) -> list[dict[str, Any]]:
+    """Messages for ``user`` newer than ``after`` (oldest first, at most 50)."""
+    async with db.session() as session:
+        rows = (await session.exec(
+            select(WebChatInbox).where(WebChatInbox.user_id == user, WebChatInbox.id > after)  # type: ignore[operator]
+            .order_by(WebChatInbox.id).limit(50))).all()  # type: ignore[arg-type]
+    return [{"id": r.id, "reply": json.loads(r.payload)} for r in rows]
 
 
 def _str(value: Any, name: str, limit: int) -> str:
@@ -106,10 +143,22 @@ def setup(app: web.Application, router: Router) -> bool:
         reply = await router.dispatch(message)
         return web.json_response({"replies": [render(reply)]})
 
+    async def inbox(request: web.Request) -> web.Response:
+        user = request.query.get("user", "")
+        after = request.query.get("after", "0")
+        if not USER.match(user) or not after.isdigit():
+            return web.json_response({"error": "user and a numeric after= are required"},
+                                     status=400)
+        items = await read_inbox(router.services.db, user, int(after))
+        return web.json_response({"messages": items})
+
     async def disabled(_request: web.Request) -> web.Response:
         return web.json_response({"error": "the web chat is disabled in app.yaml"}, status=404)
 
     for path in ASSETS:
         app.router.add_get(path, asset if enabled else disabled)
     app.router.add_post("/webchat/messages", messages if enabled else disabled)
+    app.router.add_get("/webchat/inbox", inbox if enabled else disabled)
+    if enabled:
+        router.services.outbox.register("webchat", WebChatTransport(router.services.db))
     return enabled

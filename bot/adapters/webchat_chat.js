@@ -96,3 +96,23 @@ document.getElementById("composer").addEventListener("submit", (ev) => {
   input.value = "";
   send({text}, text);
 });
+
+// Proactive messages (incident notifications, reminders, alerts) arrive in the inbox.
+let inboxAfter = 0;
+let inboxPrimed = false;
+async function pollInbox() {
+  try {
+    const user = encodeURIComponent(userInput.value);
+    const res = await fetch(`/webchat/inbox?user=${user}&after=${inboxAfter}`);
+    if (res.ok) {
+      const data = await res.json();
+      for (const m of data.messages) {
+        inboxAfter = Math.max(inboxAfter, m.id);
+        if (inboxPrimed) render(m.reply);
+      }
+    }
+  } catch (err) { /* the server may be restarting; try again on the next tick */ }
+  inboxPrimed = true;
+  setTimeout(pollInbox, 2000);
+}
+pollInbox();
