@@ -12,6 +12,7 @@ import typer
 
 from bot import logs
 from bot.cli_common import fail, pid_file, settings_or_exit
+from bot.cli_incidents import incidents_app
 from bot.cli_kb import kb_app
 from bot.config import ConfigError
 
@@ -24,6 +25,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(kb_app, name="kb")
+app.add_typer(incidents_app, name="incidents")
 
 
 @app.command()

@@ -94,6 +94,48 @@ class WebChat(_Strict):
     enabled: bool = True
 
 
+def _check_destination(value: str) -> str:
+    platform, _, rest = value.partition(":")
+    workspace, _, target = rest.partition(":")
+    if platform not in PLATFORMS or not workspace or not target:
+        raise ValueError(f"{value!r} must be platform:workspace:channel or platform:workspace:@user")
+    return value
+
+
+class RoutingRule(_Strict):
+    """Who hears about an incident: empty lists match everything."""
+
+    categories: list[str] = Field(default_factory=list)
+    severities: list[str] = Field(default_factory=list)
+    jurisdictions: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(min_length=1)
+
+    @field_validator("notify")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        return [_check_destination(v) for v in value]
+
+    def matches(self, *, category: str, severity: str, jurisdiction: str) -> bool:
+        """Whether this rule applies to an incident."""
+        return ((not self.categories or category in self.categories)
+                and (not self.severities or severity in self.severities)
+                and (not self.jurisdictions or jurisdiction in self.jurisdictions))
+
+
+class IncidentSettings(_Strict):
+    """Incident routing and who manages which jurisdiction."""
+
+    on_call: list[str] = Field(default_factory=list, description="notified at once for SEV1")
+    managers: dict[str, list[str]] = Field(default_factory=dict,
+                                           description="jurisdiction -> identities")
+    routing: list[RoutingRule] = Field(default_factory=list)
+
+    @field_validator("on_call")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        return [_check_destination(v) for v in value]
+
+
 class AppConfig(_Strict):
     """The whole of app.yaml."""
 
@@ -106,6 +148,7 @@ class AppConfig(_Strict):
     knowledge_path: str = "knowledge/articles"
     webchat: WebChat = WebChat()
     coalition: dict[str, Any] = Field(default_factory=dict)
+    incidents: IncidentSettings = IncidentSettings()
 
     @field_validator("roles")
     @classmethod
@@ -131,6 +174,11 @@ class AppConfig(_Strict):
         if jurisdiction and jurisdiction in self.contacts:
             return self.contacts[jurisdiction]
         return self.contacts.get("default")
+
+    def manages(self, identity: str, jurisdiction: str) -> bool:
+        """State staff manage everything; incident managers their own jurisdictions."""
+        return (self.has_role(identity, "state_staff")
+                or identity in self.incidents.managers.get(jurisdiction, []))
 
     def has_role(self, identity: str, role: str) -> bool:
         """Whether a platform identity holds a role (authorization is on identity only)."""
@@ -190,7 +238,7 @@ class Settings(BaseModel):
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read app.yaml and the environment; raise ConfigError naming the key and the fix."""
     try:
-        env = Environment(**(environ or {})) if environ is not None else Environment()
+        env = Environment.model_validate(environ) if environ is not None else Environment()
     except ValidationError as exc:
         raise ConfigError(_first_error("environment", exc)) from None
     path = env.ELECTIONBOT_CONFIG
@@ -251,7 +299,8 @@ def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name like America/Chicago")
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name like America/Chicago") from None
     return value
 
 

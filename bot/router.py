@@ -81,7 +81,8 @@ class Router:
         word = first.lower().lstrip("/").rstrip(":,")
         for handler in self.handlers:
             if word in handler.keywords:
-                return handler, dataclasses.replace(message, text=rest.strip())
+                # Typed "incident ..." is the same intent as the slash command.
+                return handler, dataclasses.replace(message, text=rest.strip(), command=word)
         if not text:
             return self._fallback, message
         threshold = self.services.settings.app.thresholds.route_free_text

@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot.router import Handler
 from handlers.faq import FaqHandler
 from handlers.help import HelpHandler
+from handlers.incidents import IncidentHandler
 
 
 def build_handlers() -> list[Handler]:
     """The handlers in priority order (earlier wins a tie)."""
-    return [FaqHandler(), HelpHandler()]
+    return [IncidentHandler(), FaqHandler(), HelpHandler()]

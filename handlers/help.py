@@ -17,6 +17,9 @@ def build_help_reply(services: Services, *, unknown: str | None = None) -> Reply
         f"*Ask a question*: `{commands.ask} how do I report false election information?` "
         "or just type your question. I answer only from vetted articles and say so when I "
         "have none.",
+        f"*Report an incident*: `{commands.incident}` opens the form; "
+        f"`{commands.incident} TEXT` files a quick report; `{commands.incident} help` for "
+        "follow-up commands. If anyone is in immediate danger, call 911 first.",
         "*help*: this message.",
     ]
     return Reply(
@@ -32,7 +35,7 @@ class HelpHandler:
 
     name = "help"
     command: str | None = None
-    keywords = ("help", "hi", "hello", "hey", "?")
+    keywords: tuple[str, ...] = ("help", "hi", "hello", "hey", "?")
     action_prefix = "help:"
 
     def score(self, message: IncomingMessage, services: Services) -> float:

@@ -1,19 +1,257 @@
-"""Slack adapter (slack-bolt AsyncApp)."""
+"""Slack adapter: a slack-bolt ``AsyncApp`` behind ``POST /slack/events``, plus Socket Mode.
+
+Every HTTP request is checked here before Bolt sees it (size, signature, content type, body
+shape), because Bolt turns a non-numeric timestamp or a malformed body into a 500 and logs the
+body of a bad request. Only then does Bolt route it to :mod:`bot.adapters.slack_listeners`.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
 
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_listeners import SlackListeners
+from bot.adapters.slack_translate import to_incoming_message
+from bot.config import Settings
 from bot.router import Router
+
+__all__ = ["build_bolt_app", "setup", "to_incoming_message", "verify_signature"]
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024
+WINDOW = 300  # seconds, past and future (Slack's replay window)
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+BOLT: web.AppKey[AsyncApp] = web.AppKey("slack_bolt", AsyncApp)
+APP_TOKEN: web.AppKey[str] = web.AppKey("slack_app_token", str)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def verify_signature(secret: str, body: bytes, timestamp: str | None, signature: str | None,
+                     now: float | None = None) -> bool:
+    """Slack's v0 HMAC check; any missing, non-numeric or out-of-window value is a failure."""
+    if not timestamp or not signature or not timestamp.isascii() or not timestamp.isdigit():
+        return False
+    if abs((time.time() if now is None else now) - int(timestamp)) > WINDOW:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def parse_body(content_type: str, text: str) -> dict[str, Any]:
+    """Parse the body into a dict (interaction payloads decoded); ValueError when malformed."""
+    if content_type == JSON:
+        data = json.loads(text)
+    else:
+        form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        data = {k: v[0] for k, v in form.items()}
+        if "payload" in data:
+            data = json.loads(data["payload"])
+    if not isinstance(data, dict):
+        raise ValueError("body is not an object")
+    check_shape(data)
+    return data
+
+
+OBJECT_KEYS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise")
+LIST_KEYS = ("actions", "authorizations")
+
+
+def check_shape(data: dict[str, Any]) -> None:
+    """Refuse fields of the wrong JSON type: Bolt's middleware would fail on them with a 500."""
+    for key in OBJECT_KEYS:
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise ValueError(f"{key} must be an object")
+    for key in LIST_KEYS:
+        value = data.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, dict) for v in value)):
+            raise ValueError(f"{key} must be a list of objects")
+    state = (data.get("view") or {}).get("state")
+    values = state.get("values") if isinstance(state, dict) else state
+    if values is not None and not (isinstance(values, dict) and all(
+            isinstance(v, dict) and all(isinstance(e, dict) for e in v.values())
+            for v in values.values())):
+        raise ValueError("view.state.values must map block ids to objects")
+
+
+class BotIdentity:
+    """The bot token, plus the bot's ids learned by one auth.test in the background.
+
+    Bolt's single-token authorization awaits auth.test inside the first request, before the
+    ack; a slow or unreachable Slack API would then break the 3 s deadline. Here the ids fill
+    in when known (self-messages are also filtered by bot_id / subtype, mentions via the
+    event's ``authorizations``), so no ack ever waits on the Web API.
+    """
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        """Keep the client whose token authorizes every request."""
+        self.client = client
+        self.user_id: str | None = None
+        self.bot_id: str | None = None
+        self._learning: asyncio.Future[None] | None = None
+
+    async def authorize(self, enterprise_id: str | None, team_id: str | None,
+                        user_id: str | None) -> AuthorizeResult:
+        """Bolt's ``authorize`` hook: answer at once, learn the ids once in the background."""
+        if self._learning is None:
+            self._learning = asyncio.ensure_future(self._learn())
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                               bot_token=self.client.token, bot_user_id=self.user_id,
+                               bot_id=self.bot_id)
+
+    def as_authorize(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """Wrap ``authorize`` in a plain function (Bolt fills arguments by name)."""
+
+        async def authorize(enterprise_id: str | None, team_id: str | None,
+                            user_id: str | None) -> AuthorizeResult:
+            return await self.authorize(enterprise_id, team_id, user_id)
+
+        return authorize
+
+    async def _learn(self) -> None:
+        try:
+            response = await self.client.auth_test()
+            self.user_id, self.bot_id = response.get("user_id"), response.get("bot_id")
+        except Exception as exc:
+            log.warning("slack auth.test failed", extra={"error": type(exc).__name__})
+            self._learning = None  # try again on a later request
+
+
+def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """Build a Web API client at SLACK_API_URL that retries only 429s, after Retry-After."""
+    # No server-error or connection-error retries: a retried chat.postMessage whose first
+    # attempt landed would post twice.
+    return AsyncWebClient(token=token, base_url=settings.env.SLACK_API_URL,
+                          retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+
+
+def build_bolt_app(settings: Settings, router: Router | None = None) -> AsyncApp:
+    """Build the Bolt app: Web API at SLACK_API_URL, 429-only retries, signatures checked."""
+    env = settings.env
+    assert env.SLACK_BOT_TOKEN is not None
+    client = web_client(settings, env.SLACK_BOT_TOKEN.get_secret_value())
+    # Bolt logs request bodies of bad signatures at INFO; keep it at WARNING.
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    secret = env.SLACK_SIGNING_SECRET
+    bolt = AsyncApp(
+        # Token-less: every request gets the token from ``authorize`` (Bolt warns otherwise).
+        client=web_client(settings),
+        signing_secret=secret.get_secret_value() if secret else None,
+        authorize=BotIdentity(client).as_authorize(),
+        # Socket Mode without a signing secret: the HTTP endpoint answers 503 instead.
+        request_verification_enabled=secret is not None,
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt.app"),
+    )
+    if router is not None:
+        SlackListeners(router).register(bolt)
+    return bolt
+
+
+async def _read(request: web.Request) -> bytes | web.Response:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _error(413, "body too large (at most 1 MB)")
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "body too large (at most 1 MB)")
+
+
+def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
+    async def events(request: web.Request) -> web.StreamResponse:
+        raw = await _read(request)
+        if isinstance(raw, web.Response):
+            return raw
+        if secret is None:
+            return _error(503, "Slack runs in Socket Mode here; HTTP events are not accepted")
+        headers = request.headers
+        if not verify_signature(secret, raw, headers.get("X-Slack-Request-Timestamp"),
+                                headers.get("X-Slack-Signature")):
+            return _error(401, "invalid request signature")
+        if request.content_type not in (FORM, JSON):
+            return _error(415, f"send {FORM} or {JSON}")
+        try:
+            text = raw.decode("utf-8")
+            body = parse_body(request.content_type, text)
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "malformed body")
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
+                                        headers={k.lower(): v for k, v in headers.items()})
+        response = await bolt.async_dispatch(bolt_request)
+        if response.status == 404 and body.get("type") == "event_callback":
+            # An event nobody listens to: answer 2xx so Slack neither retries nor disables us.
+            return web.Response(status=200)
+        return await to_aiohttp_response(response)
+
+    return events
 
 
 async def _disabled(_request: web.Request) -> web.Response:
-    return web.json_response(
-        {"error": "Slack is not configured on this server: set SLACK_BOT_TOKEN and "
-                  "SLACK_SIGNING_SECRET (see README)"}, status=503)
+    return _error(503, "Slack is not configured on this server: set SLACK_BOT_TOKEN and "
+                       "SLACK_SIGNING_SECRET (see README)")
 
 
 def setup(app: web.Application, router: Router) -> bool:
-    """Mount /slack/events; return whether Slack is enabled."""
-    app.router.add_post("/slack/events", _disabled)
-    return False
+    """Mount /slack/events (and Socket Mode when SLACK_APP_TOKEN is set); return if enabled."""
+    settings = router.services.settings
+    if not settings.slack_enabled:
+        app.router.add_post("/slack/events", _disabled)
+        return False
+    bolt = build_bolt_app(settings, router)
+    app[BOLT] = bolt
+    secret = settings.env.SLACK_SIGNING_SECRET
+    app.router.add_post("/slack/events",
+                        _make_handler(bolt, secret.get_secret_value() if secret else None))
+    if settings.env.SLACK_APP_TOKEN is not None:
+        app[APP_TOKEN] = settings.env.SLACK_APP_TOKEN.get_secret_value()
+        app.cleanup_ctx.append(_socket_mode)
+    return True
+
+
+async def _connect(handler: AsyncSocketModeHandler, first_delay: float = 1.0) -> None:
+    """Keep trying to open the Socket Mode connection (capped backoff); the SDK reconnects after."""
+    delay = first_delay
+    while True:
+        try:
+            await handler.connect_async()
+            return
+        except Exception as exc:
+            # Token problems and outages are logged by kind only: messages may echo the token.
+            log.error("slack socket mode connect failed", extra={"error": type(exc).__name__})
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 60.0)
+
+
+async def _socket_mode(app: web.Application) -> AsyncIterator[None]:
+    """Connect Socket Mode in the background with the server and close it on shutdown."""
+    # Built here, inside the running loop: the client opens an aiohttp session on creation.
+    handler = AsyncSocketModeHandler(app[BOLT], app_token=app[APP_TOKEN])
+    task = asyncio.create_task(_connect(handler))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    with contextlib.suppress(Exception):
+        await handler.close_async()

@@ -73,7 +73,7 @@ def _button(button: Button, action_id: str) -> Block:
 
 
 def unique_action_ids(buttons: tuple[Button, ...]) -> list[str]:
-    """The core's action ids, repeats suffixed ``~<n>`` (Slack wants them unique per block)."""
+    """Return the core's action ids, repeats suffixed ``~<n>`` (Slack wants unique ids)."""
     seen: dict[str, int] = {}
     ids: list[str] = []
     for button in buttons:
@@ -112,7 +112,7 @@ def to_slack_blocks(reply: Reply) -> list[Block]:
 
 
 def fallback_text(reply: Reply) -> str:
-    """The notification / screen-reader text, escaped and within Slack's 40,000 characters."""
+    """Return the notification / screen-reader text, escaped, within 40,000 characters."""
     return _cut(escape(reply.text), MAX_TEXT)
 
 
@@ -153,7 +153,7 @@ def _input(field: FormField) -> Block:
 
 
 def to_slack_modal(form: Form, *, private_metadata: str = "", intro: str = "") -> dict[str, Any]:
-    """A form as a modal view; callback_id is the form id so submissions route back."""
+    """Render a form as a modal view; callback_id is the form id so submissions route back."""
     if len(private_metadata) > MAX_METADATA:
         raise ValueError(f"private_metadata is {len(private_metadata)} chars; Slack allows 3000")
     blocks = _mrkdwn_sections(intro) if intro else []
@@ -170,14 +170,14 @@ def to_slack_modal(form: Form, *, private_metadata: str = "", intro: str = "") -
 
 
 def to_result_modal(reply: Reply, title: str = "Done") -> dict[str, Any]:
-    """The modal shown after a successful submission (``response_action: update``)."""
+    """Render the modal shown after a successful submission (``response_action: update``)."""
     blocks = to_slack_blocks(Reply(text=reply.text, sections=reply.sections))
     return {"type": "modal", "title": _plain(title, MAX_MODAL_TEXT),
             "close": _plain("Close", MAX_MODAL_TEXT), "blocks": blocks}
 
 
 def to_view_response(reply: Reply, metadata: str = "") -> dict[str, Any]:
-    """The ack body for a view_submission: field errors, a follow-up form, or the result."""
+    """Build the view_submission ack body: field errors, a follow-up form, or the result."""
     form = reply.form
     if form is not None and form.errors:
         return {"response_action": "errors",

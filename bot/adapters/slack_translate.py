@@ -29,7 +29,7 @@ def _sender(team: str | None, enterprise: str | None, user: str, name: str = "")
 
 
 def from_slash_command(body: dict[str, Any]) -> IncomingMessage:
-    """A slash command (form fields as a dict) -> message with ``command`` set."""
+    """Translate a slash command (form fields as a dict) into a message with ``command``."""
     sender = _sender(body.get("team_id"), body.get("enterprise_id"), str(body.get("user_id", "")),
                      str(body.get("user_name", "")))
     return IncomingMessage(
@@ -58,7 +58,7 @@ def is_ignored_event(event: dict[str, Any], bot_user_id: str | None = None) -> b
 
 
 def from_event(body: dict[str, Any], bot_user_id: str | None = None) -> IncomingMessage:
-    """An ``app_mention`` or ``message`` (IM) event callback -> message; NotForUs otherwise."""
+    """Translate an ``app_mention`` or IM ``message`` event; NotForUs for anything else."""
     event = body.get("event") or {}
     kind = event.get("type")
     if kind not in ("app_mention", "message") or is_ignored_event(event, bot_user_id):
@@ -99,7 +99,7 @@ def _interaction_sender(body: dict[str, Any]) -> Sender:
 
 
 def from_block_actions(body: dict[str, Any]) -> IncomingMessage:
-    """A button click (the first action of a ``block_actions`` payload) -> message."""
+    """Translate a button click (the first action of a ``block_actions`` payload)."""
     actions = body.get("actions") or []
     if not actions:
         raise NotForUs("block_actions without an action")
@@ -139,7 +139,7 @@ def form_values(view: dict[str, Any]) -> dict[str, str]:
 
 
 def from_view_submission(body: dict[str, Any]) -> IncomingMessage:
-    """A modal submission -> message with a :class:`FormSubmission` (callback_id = form_id)."""
+    """Translate a modal submission into a :class:`FormSubmission` (callback_id = form_id)."""
     view = body.get("view") or {}
     return IncomingMessage(
         sender=_interaction_sender(body),

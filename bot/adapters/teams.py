@@ -1,18 +1,161 @@
-"""Microsoft Teams adapter (botbuilder CloudAdapter)."""
+"""Microsoft Teams adapter: ``POST /api/messages`` on botbuilder's CloudAdapter.
+
+Order of work for each request: parse (4xx on bad input), authenticate (401 on any bad token),
+drop retries by activity id, then run the turn. Card invokes must be answered within 5 s, so a
+slow invoke is answered "working on it" and finishes in the background.
+
+With MICROSOFT_APP_ID set, every request must carry a valid Bot Framework token. Without it the
+endpoint runs anonymously for local tests and the Bot Framework Emulator; the server refuses to
+listen beyond loopback in that case (``Settings.check_listen_address``) and ``/healthz`` reports
+Teams as "disabled", because no real Teams tenant can reach a bot without an app id.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+from typing import Any
 
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from bot.adapters import teams_auth
+from bot.adapters.teams_bot import MESSAGE_RESPONSE, ElectionBot
+from bot.db import Database
+from bot.idempotency import first_time
 from bot.router import Router
 
+log = logging.getLogger(__name__)
+INVOKE_DEADLINE = 4.0  # Teams gives an invoke 5 s; keep a margin for the network.
+ALREADY_DONE = {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": "Already done."}
+STILL_WORKING = {"statusCode": 200, "type": MESSAGE_RESPONSE,
+                 "value": "Working on it; the answer will appear in this chat."}
 
-async def _disabled(_request: web.Request) -> web.Response:
-    return web.json_response(
-        {"error": "Microsoft Teams is not configured on this server (see README)"}, status=503)
+
+class BadActivity(ValueError):
+    """The request body is not a Bot Framework activity we can process."""
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
+    """Bytes -> (the raw JSON, the SDK Activity), or BadActivity naming what is wrong."""
+    try:
+        raw = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadActivity("body is not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise BadActivity("body must be a JSON object (a Bot Framework activity)")
+    if not isinstance(raw.get("type"), str) or not raw["type"]:
+        raise BadActivity("activity has no type")
+    service_url = raw.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        raise BadActivity("activity has no http(s) serviceUrl")
+    try:
+        activity = Activity().deserialize(raw)
+    # azure's DeserializationError is a ValueError.
+    except (TypeError, ValueError, AttributeError, KeyError):
+        raise BadActivity("activity does not match the Bot Framework schema") from None
+    if activity.conversation is None or not activity.conversation.id:
+        raise BadActivity("activity has no conversation id")
+    return raw, activity
+
+
+def dedupe_key(activity: Activity) -> str:
+    """``teams:activity:<id>@<conversation hash>``.
+
+    Teams channel message ids are timestamps, unique only within a conversation, so the
+    conversation is part of the key; hashed to keep the key short.
+    """
+    conversation = hashlib.sha256(str(activity.conversation.id).encode()).hexdigest()[:16]
+    return f"teams:activity:{str(activity.id)[:150]}@{conversation}"
+
+
+def _invoke_json(result: InvokeResponse | None) -> web.Response:
+    if result is None:
+        return web.Response(status=200)
+    return web.json_response(result.body, status=int(result.status or 200))
+
+
+class TeamsEndpoint:
+    """The aiohttp handler for /api/messages."""
+
+    def __init__(self, adapter: CloudAdapter, bot: ElectionBot, db: Database, *,
+                 auth_required: bool) -> None:
+        """Keep the adapter, the bot and whether tokens are required (app id set)."""
+        self.adapter = adapter
+        self.bot = bot
+        self.db = db
+        self.auth_required = auth_required
+        self.pending: set[asyncio.Task[Any]] = set()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Parse, authenticate, dedupe, run the turn."""
+        if request.content_type != "application/json":
+            return _error(415, "send the activity as application/json")
+        try:
+            raw, activity = parse_activity(await request.read())
+        except BadActivity as exc:
+            return _error(400, str(exc))
+        try:
+            auth = await teams_auth.authenticate(
+                self.adapter.bot_framework_authentication, activity,
+                request.headers.get("Authorization", ""), required=self.auth_required)
+        except teams_auth.Unauthorized:
+            return _error(401, "unauthorized")
+        except teams_auth.AuthUnavailable:
+            return _error(503, "cannot verify Bot Framework tokens right now; retry later")
+        is_invoke = activity.type == "invoke"
+        if activity.id and not await first_time(self.db, dedupe_key(activity)):
+            # A retry (Teams retries invokes) or a replay: acknowledge, act once.
+            return web.json_response(ALREADY_DONE) if is_invoke else web.Response(status=200)
+        task = asyncio.create_task(
+            self.adapter.process_activity(auth, activity, self.bot.logic_for(raw)))
+        if not is_invoke:
+            return _invoke_json(await task)
+        try:
+            return _invoke_json(await asyncio.wait_for(asyncio.shield(task), INVOKE_DEADLINE))
+        except TimeoutError:
+            # Keep a reference so the task is not garbage-collected; the reply is sent by the
+            # turn itself when the work finishes.
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+            return web.json_response(STILL_WORKING)
+
+    async def drain(self, _app: web.Application) -> None:
+        """On shutdown: let background invokes finish before the database closes."""
+        if self.pending:
+            await asyncio.wait(self.pending, timeout=10)
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    # Handler errors are already turned into apologies by the router; what reaches here is
+    # a failed send or an SDK problem. Log it (never the activity body) and answer normally.
+    correlation_id = uuid.uuid4().hex[:12]
+    log.error("Teams turn failed: %s", type(error).__name__,
+              exc_info=error, extra={"correlation_id": correlation_id})
+
+
+def build_adapter(router: Router) -> CloudAdapter:
+    """Build a CloudAdapter that authenticates with this process's Microsoft app credentials."""
+    adapter = CloudAdapter(teams_auth.build_authentication(router.services.settings))
+    adapter.on_turn_error = _on_turn_error
+    return adapter
 
 
 def setup(app: web.Application, router: Router) -> bool:
-    """Mount /api/messages; return whether Teams is enabled."""
-    app.router.add_post("/api/messages", _disabled)
-    return False
+    """Mount /api/messages; return True when a Microsoft app id is configured."""
+    settings = router.services.settings
+    endpoint = TeamsEndpoint(build_adapter(router), ElectionBot(router), router.services.db,
+                             auth_required=settings.env.MICROSOFT_APP_ID is not None)
+    app.router.add_post("/api/messages", endpoint.handle)
+    # on_shutdown runs before any cleanup context, so the database is still open.
+    app.on_shutdown.append(endpoint.drain)
+    return settings.teams_enabled

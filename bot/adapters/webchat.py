@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
 from sqlmodel import select
 
 from bot.db import Database
@@ -93,13 +92,15 @@ def to_incoming_message(payload: Any) -> IncomingMessage:
     jurisdiction = payload.get("jurisdiction")
     if jurisdiction is not None:
         jurisdiction = _str(jurisdiction, "jurisdiction", 40)
-    base = {"sender": sender, "channel": f"webchat:{user}", "is_direct": True,
-            "jurisdiction": jurisdiction}
+
+    def make(**kw: Any) -> IncomingMessage:
+        return IncomingMessage(sender=sender, channel=f"webchat:{user}", is_direct=True,
+                               jurisdiction=jurisdiction, **kw)
     if "action" in payload:
         action = payload["action"]
         if not isinstance(action, dict):
             raise BadRequest("action must be an object with id and value")
-        return IncomingMessage(**base, action=Action(
+        return make(action=Action(
             _str(action.get("id", ""), "action.id", 200),
             _str(action.get("value", ""), "action.value", 2000)))
     if "form" in payload:
@@ -111,12 +112,12 @@ def to_incoming_message(payload: Any) -> IncomingMessage:
             raise BadRequest("form has too many fields")
         clean = {_str(k, "field name", 100): _str(v, f"field {k}", MAX_TEXT)
                  for k, v in values.items()}
-        return IncomingMessage(**base, form=FormSubmission(
+        return make(form=FormSubmission(
             _str(form.get("id", ""), "form.id", 200), clean))
     text = _str(payload.get("text", ""), "text", MAX_TEXT)
     if not text.strip():
         raise BadRequest("text is empty")
-    return IncomingMessage(**base, text=text)
+    return make(text=text)
 
 
 def setup(app: web.Application, router: Router) -> bool:

@@ -18,7 +18,7 @@ class FaqHandler:
 
     name = "faq"
     command: str | None = "ask"
-    keywords = ("ask", "pregunta")
+    keywords: tuple[str, ...] = ("ask", "pregunta")
     action_prefix = "faq:"
 
     def score(self, message: IncomingMessage, services: Services) -> float:

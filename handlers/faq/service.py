@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.db import Database
 from bot.privacy import scrub
@@ -129,8 +129,9 @@ async def list_gaps(*, db: Database, limit: int = 50) -> list[Gap]:
         abstained = (await session.exec(
             select(AskedQuestion).where(AskedQuestion.outcome == "abstained"))).all()
         unhelpful = (await session.exec(
-            select(AskedQuestion).join(Feedback, sa.and_(  # type: ignore[arg-type]
-                Feedback.question_id == AskedQuestion.id, Feedback.helpful.is_(False))))).all()  # type: ignore[attr-defined]
+            select(AskedQuestion).join(Feedback, sa.and_(
+                col(Feedback.question_id) == col(AskedQuestion.id),
+                col(Feedback.helpful).is_(False))))).all()
     groups: dict[str, Gap] = defaultdict(lambda: Gap(example=""))
     for row, is_unhelpful in [*((r, False) for r in abstained), *((r, True) for r in unhelpful)]:
         gap = groups[_group_key(row.question)]

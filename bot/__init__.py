@@ -1,0 +1,1 @@
+"""electionbot: the neutral core, configuration and platform adapters."""

@@ -1,0 +1,189 @@
+"""Bolt listeners: ack first, then dedupe, dispatch through the router and deliver the reply.
+
+The same listeners serve HTTP (``/slack/events``) and Socket Mode. Commands, clicks and events
+are acknowledged before any database or Web API work (with ``process_before_response=False``
+Bolt returns the ack while the rest of the listener runs as a task), so a slow database never
+makes Slack show "operation_timeout". Only view submissions run inside the 3 s window, because
+their validation errors must be the ack body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_render import to_slack_message, to_slack_modal, to_view_response
+from bot.adapters.slack_translate import (
+    NotForUs,
+    from_block_actions,
+    from_event,
+    from_slash_command,
+    from_view_submission,
+)
+from bot.idempotency import first_time
+from bot.messages import IncomingMessage, Reply
+from bot.router import Router
+
+log = logging.getLogger(__name__)
+VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
+QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
+
+
+def dedupe_key(body: dict[str, Any], signature: str | None) -> str | None:
+    """Return the idempotency key of one intent: event id, else signature, else trigger id.
+
+    Event retries carry a new signature but the same event_id; an exact replay of a signed
+    command or click carries the same signature; Socket Mode has no signature, but every
+    command, click and submission has its own trigger_id.
+    """
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"slack:event:{body['event_id']}"
+    if signature:
+        return f"slack:sig:{signature}"
+    if body.get("trigger_id"):
+        return f"slack:trigger:{body['trigger_id']}"
+    return None
+
+
+def _signature(request: AsyncBoltRequest) -> str | None:
+    values = request.headers.get("x-slack-signature") or []
+    return values[0] if values else None
+
+
+class SlackListeners:
+    """Everything the Bolt app does with a request, bound to one router."""
+
+    def __init__(self, router: Router) -> None:
+        """Keep the router; its services hold the database used for dedupe."""
+        self.router = router
+
+    def register(self, bolt: AsyncApp) -> None:
+        """Attach listeners for every configured command, events, clicks and submissions."""
+        for name in self.router.commands:
+            bolt.command(name)(self.on_command)
+        # Any other command (in the manifest but without a handler yet, or renamed): the
+        # router's help fallback answers instead of Bolt's 404, which Slack shows as an error.
+        bolt.command(re.compile(r"^/.+"))(self.on_command)
+        bolt.event("app_mention")(self.on_event)
+        bolt.event("message")(self.on_event)
+        for quiet in QUIET_EVENTS:
+            bolt.event(quiet)(self.on_quiet_event)
+        bolt.action(re.compile(".*"))(self.on_action)
+        bolt.view(re.compile(".*"))(self.on_view)
+
+    async def _first(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
+        key = dedupe_key(body, _signature(request))
+        return key is None or await first_time(self.router.services.db, key)
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                         request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """Slash command: ack now, then answer through response_url (or open a modal)."""
+        await ack()
+        if not await self._first(body, request):
+            return
+        message = from_slash_command(body)
+        reply = await self.router.dispatch(message)
+        await self._answer_interaction(reply, message, body, respond, client)
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                        request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """Button click: ack now, then answer through response_url (never replacing it)."""
+        await ack()
+        if body.get("type") != "block_actions" or not await self._first(body, request):
+            return
+        try:
+            message = from_block_actions(body)
+        except NotForUs:
+            return
+        reply = await self.router.dispatch(message)
+        await self._answer_interaction(reply, message, body, respond, client)
+
+    async def on_event(self, body: dict[str, Any], context: dict[str, Any],
+                       request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """Mention or IM (already acked by Bolt): answer with chat.postMessage."""
+        try:
+            message = from_event(body, context.get("bot_user_id"))
+        except NotForUs:
+            return
+        if not await self._first(body, request):
+            return
+        reply = await self.router.dispatch(message)
+        await post_reply(client, message, reply)
+
+    async def on_quiet_event(self, body: dict[str, Any]) -> None:
+        """Accept subscribed events with nothing to do yet, so Slack gets a 200."""
+        log.info("slack event ignored", extra={"event": (body.get("event") or {}).get("type")})
+
+    async def on_view(self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest,
+                      client: AsyncWebClient) -> None:
+        """Modal submission: dispatch inside the window; errors go back as the ack body."""
+        if not await self._first(body, request):
+            await ack()  # a replay: close the modal, do nothing twice
+            return
+        message = from_view_submission(body)
+        metadata = str((body.get("view") or {}).get("private_metadata") or "")
+        work = asyncio.ensure_future(self.router.dispatch(message))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(work), VIEW_BUDGET)
+        except TimeoutError:
+            await ack(**to_view_response(Reply(
+                text="Still working on it; I'll send you a message when it is done.")))
+            work.add_done_callback(lambda done: _later(client, message, done))
+            return
+        await ack(**to_view_response(reply, metadata))
+
+    async def _answer_interaction(self, reply: Reply, message: IncomingMessage,
+                                  body: dict[str, Any], respond: AsyncRespond,
+                                  client: AsyncWebClient) -> None:
+        if reply.form is not None and body.get("trigger_id"):
+            metadata = json.dumps({"channel": message.channel})
+            try:
+                await client.views_open(trigger_id=body["trigger_id"], view=to_slack_modal(
+                    reply.form, private_metadata=metadata, intro=reply.text))
+                return
+            except SlackApiError as exc:
+                log.warning("views.open failed", extra={"error": exc.response.get("error")})
+        kwargs = to_slack_message(reply)
+        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        try:
+            await respond(**kwargs, response_type=response_type, replace_original=False)
+        except Exception as exc:  # an expired or used-up response_url; nothing else to try
+            log.warning("response_url post failed", extra={"error": type(exc).__name__})
+
+
+def _later(client: AsyncWebClient, message: IncomingMessage, done: asyncio.Future[Reply]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        return
+    direct = IncomingMessage(sender=message.sender, channel=message.sender.user_id,
+                             is_direct=True)
+    task = asyncio.ensure_future(post_reply(client, direct, done.result()))
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+
+
+_PENDING: set[asyncio.Future[None]] = set()
+
+
+async def post_reply(client: AsyncWebClient, message: IncomingMessage, reply: Reply) -> None:
+    """Post a reply where the message came from: in its thread, ephemeral in channels if asked."""
+    kwargs = to_slack_message(reply)
+    try:
+        if reply.ephemeral and not message.is_direct:
+            await client.chat_postEphemeral(channel=message.channel, user=message.sender.user_id,
+                                            thread_ts=message.thread, text=kwargs["text"],
+                                            blocks=kwargs["blocks"])
+        else:
+            await client.chat_postMessage(channel=message.channel, thread_ts=message.thread,
+                                          **kwargs)
+    except SlackApiError as exc:
+        # Reported by error code only: the response may echo message text.
+        log.warning("slack post failed", extra={"error": exc.response.get("error"),
+                                                "channel": message.channel})

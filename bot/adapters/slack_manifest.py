@@ -1,0 +1,64 @@
+"""The Slack app manifest (YAML) an office pastes into api.slack.com to create the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.config import Settings
+
+BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:read",
+              "users:read", "users:read.email", "channels:read", "groups:read")
+BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "tokens_revoked",
+              "app_uninstalled")
+# Descriptions and usage hints per command key in app.yaml's ``commands:``.
+COMMAND_TEXT = {
+    "ask": ("Ask a question about election procedures", "what is the PAUSE method?"),
+    "incident": ("Report an election incident", "[short description]"),
+    "alert": ("Send or manage an alert to election staff", "[message]"),
+    "cert": ("Check or record certification status", "[jurisdiction]"),
+}
+MAX_NAME = 35  # Slack limits display and bot user names to 35 characters
+
+
+def _command(name: str, key: str, events_url: str) -> dict[str, Any]:
+    description, hint = COMMAND_TEXT[key]
+    return {"command": name, "url": events_url, "description": description,
+            "usage_hint": hint, "should_escape": False}
+
+
+def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, Any]:
+    """Build the manifest as a dict (HTTP mode: one request URL for commands, events, clicks)."""
+    events_url = base_url.rstrip("/") + "/slack/events"
+    office = settings.app.office.name
+    name = f"{office} Assistant"[:MAX_NAME].strip()
+    commands = settings.app.commands.model_dump()
+    return {
+        "display_information": {
+            "name": name,
+            "description": f"Vetted answers and coordination for {office}"[:140],
+            "background_color": "#1d3557",
+        },
+        "features": {
+            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": False},
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": [_command(commands[key], key, events_url) for key in COMMAND_TEXT
+                               if key in commands],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": {"request_url": events_url, "bot_events": list(BOT_EVENTS)},
+            "interactivity": {"is_enabled": True, "request_url": events_url},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def build_slack_manifest(settings: Settings, base_url: str) -> str:
+    """Build the manifest as YAML, ready to paste into "Create an app > From a manifest"."""
+    return yaml.safe_dump(build_slack_manifest_dict(settings, base_url), sort_keys=False,
+                          allow_unicode=True)

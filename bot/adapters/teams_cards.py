@@ -1,0 +1,119 @@
+"""Adaptive Card building blocks for Teams replies (pure: dicts in, dicts out, no I/O).
+
+Cards target Adaptive Cards 1.4, which every current Teams client renders (1.5 is not yet on
+all mobile clients). Buttons and forms use ``Action.Submit``: Teams then sends a message
+activity whose ``value`` is the action's ``data`` merged with the card's input values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.messages import Button, Form, FormField, Section
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.4"
+#: Keys our Action.Submit data uses; input ids must never collide with them.
+ACTION_KEY, VALUE_KEY, FORM_KEY = "action_id", "value", "form_id"
+RESERVED_KEYS = frozenset({ACTION_KEY, VALUE_KEY, FORM_KEY, "msteams"})
+_STYLES = {"primary": "positive", "danger": "destructive"}
+# Handlers write Slack-style *bold*; in Teams markdown a single asterisk means italics.
+_SLACK_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
+
+
+def teams_markdown(text: str) -> str:
+    """Turn the neutral (Slack-flavoured) emphasis into Teams markdown."""
+    return _SLACK_BOLD.sub(r"**\1**", text)
+
+
+def text_block(text: str, **extra: Any) -> dict[str, Any]:
+    """Build a wrapping TextBlock (unwrapped blocks cut long answers off at one line)."""
+    return {"type": "TextBlock", "text": teams_markdown(text), "wrap": True, **extra}
+
+
+def section_blocks(section: Section) -> list[dict[str, Any]]:
+    """Render one section: its text and an optional subtle context line."""
+    blocks = [text_block(section.text)]
+    if section.context:
+        blocks.append(text_block(section.context, isSubtle=True, size="Small", spacing="Small"))
+    return blocks
+
+
+def button_action(button: Button) -> dict[str, Any]:
+    """Render a button as Action.Submit carrying our action id and opaque value."""
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": button.label,
+        "data": {ACTION_KEY: button.action_id, VALUE_KEY: button.value},
+        # A button next to a form must not be blocked by the form's required inputs.
+        "associatedInputs": "none",
+    }
+    if button.style in _STYLES:
+        action["style"] = _STYLES[button.style]
+    return action
+
+
+def field_input(field: FormField, error: str | None) -> dict[str, Any]:
+    """Render one form field as an Input.* element with label, required flag and error message."""
+    base: dict[str, Any] = {
+        "id": field.name,
+        "label": field.label,
+        "isRequired": field.required,
+        "errorMessage": error or f"{field.label} is required.",
+    }
+    if field.value:
+        base["value"] = field.value
+    if field.kind == "select":
+        choices = [{"title": label, "value": value} for value, label in field.options]
+        return {"type": "Input.ChoiceSet", **base, "style": "compact", "choices": choices}
+    if field.kind == "date":
+        return {"type": "Input.Date", **base}
+    text_input: dict[str, Any] = {"type": "Input.Text", **base, "maxLength": field.max_length,
+                                  "isMultiline": field.kind == "textarea"}
+    if field.hint:
+        text_input["placeholder"] = field.hint
+    return text_input
+
+
+def form_blocks(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Build the form's body elements (title, inputs, server-side errors) and its submit action."""
+    body: list[dict[str, Any]] = [text_block(form.title, weight="Bolder", size="Medium")]
+    for field in form.fields:
+        if field.name in RESERVED_KEYS:
+            raise ValueError(f"form field name {field.name!r} is reserved by the Teams adapter")
+        error = form.errors.get(field.name)
+        body.append(field_input(field, error))
+        if field.hint and field.kind != "text":
+            body.append(text_block(field.hint, isSubtle=True, size="Small", spacing="None"))
+        if error:
+            # Server-side validation errors (e.g. a date in the past) are shown under the input;
+            # errorMessage alone only appears for client-side checks.
+            body.append(text_block(error, color="Attention", size="Small", spacing="None"))
+    submit = {"type": "Action.Submit", "title": form.submit_label, "data": {FORM_KEY: form.form_id},
+              "associatedInputs": "auto", "style": "positive"}
+    return body, submit
+
+
+def build_card(sections: tuple[Section, ...], buttons: tuple[Button, ...], form: Form | None,
+               fallback: str) -> dict[str, Any]:
+    """Build an Adaptive Card with the sections, then the form, then the buttons."""
+    body: list[dict[str, Any]] = []
+    for section in sections:
+        body.extend(section_blocks(section))
+    actions = [button_action(button) for button in buttons]
+    if form is not None:
+        form_body, submit = form_blocks(form)
+        body.extend(form_body)
+        actions.insert(0, submit)
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "fallbackText": fallback,
+        "msteams": {"width": "Full"},
+    }
+    if actions:
+        card["actions"] = actions
+    return card

@@ -1,0 +1,79 @@
+"""Sending to a Teams conversation with the retry rules Teams asks for.
+
+429, 412, 502 and 504 are transient: wait (Retry-After when given, else capped exponential
+backoff with full jitter) and try again; the SDK never retries a POST itself. 403 with
+``MessageWritesBlocked`` means the app was blocked or uninstalled: permanent, stop at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ErrorResponseException, ResourceResponse
+
+log = logging.getLogger(__name__)
+RETRYABLE = frozenset({412, 429, 502, 504})
+MAX_ATTEMPTS = 4
+BASE_DELAY = 0.5
+MAX_DELAY = 8.0
+
+
+class PermanentSendError(Exception):
+    """Teams will never accept this send (blocked, uninstalled, forbidden); do not retry."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+
+
+def _status(exc: ErrorResponseException) -> int:
+    response = getattr(exc, "response", None)
+    return int(getattr(response, "status_code", 0) or 0)
+
+
+def _retry_after(exc: ErrorResponseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    try:
+        return min(float(value), MAX_DELAY * 4) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _reason(exc: ErrorResponseException) -> str:
+    response = getattr(exc, "response", None)
+    text: Any = getattr(response, "text", "") if response is not None else ""
+    body = text() if callable(text) else text
+    return "MessageWritesBlocked" if "MessageWritesBlocked" in str(body) else "Forbidden"
+
+
+def backoff(attempt: int) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt))
+
+
+async def send_with_retry(
+    context: TurnContext, activity: Activity,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> ResourceResponse | None:
+    """Send one activity in the turn's conversation; retry transient failures."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return await context.send_activity(activity)
+        except ErrorResponseException as exc:
+            status = _status(exc)
+            if status == 403:
+                raise PermanentSendError(status, _reason(exc)) from None
+            if status not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
+                raise
+            delay = _retry_after(exc)
+            delay = backoff(attempt) if delay is None else delay + random.uniform(0, 0.25)
+            log.info("Teams answered %s; retrying in %.2f s", status, delay)
+            await sleep(delay)
+    return None

@@ -1,0 +1,78 @@
+"""Incident vocabulary: categories, severities, statuses and the moves between them."""
+
+from __future__ import annotations
+
+CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "physical_safety": ("Physical safety", (
+        "violence", "weapon", "bomb threat", "suspicious package or white powder", "swatting",
+        "evacuation", "medical")),
+    "threat_harassment": ("Threat or harassment", (
+        "threat to an official", "doxxing", "harassment", "voter intimidation")),
+    "disruption_polling_place": ("Disruption at a polling place", (
+        "disruptive person", "electioneering", "observer dispute", "blocked access",
+        "long lines", "facility problem", "staffing or supply shortage", "accessibility")),
+    "equipment_systems": ("Equipment or systems", (
+        "tabulator", "ballot-marking device", "poll book", "registration database",
+        "results site", "seal discrepancy", "missing equipment")),
+    "cyber": ("Cyber", (
+        "phishing reported", "phishing clicked", "account compromise", "malware or ransomware",
+        "DDoS or site outage", "defacement", "unauthorized access", "data exposure")),
+    "ballot_custody": ("Ballot custody", (
+        "chain-of-custody break", "missing ballots", "reconciliation discrepancy",
+        "drop box damage", "mail ballot issue")),
+    "misinformation": ("Misinformation", (
+        "false date, place or method", "fake official account", "impersonation text or robocall",
+        "manipulated media")),
+    "hazard_continuity": ("Hazard or continuity", (
+        "weather", "fire", "flood", "utility outage")),
+    "other": ("Other", ()),
+}
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+SEVERITY_LABELS = {
+    "SEV1": "SEV1 - someone in immediate danger",
+    "SEV2": "SEV2 - voting or a critical system stopped, confirmed compromise or credible threat",
+    "SEV3": "SEV3 - operations degraded or misinformation spreading locally",
+    "SEV4": "SEV4 - other",
+}
+
+STATUSES = ("new", "triaged", "in_progress", "escalated", "monitoring", "resolved", "closed")
+OPEN_STATUSES = frozenset(STATUSES[:5])
+# Any open status may move to any other open status or to resolved; resolved may reopen or close.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    **{s: frozenset(set(STATUSES[:6]) - {s}) for s in STATUSES[:5]},
+    "resolved": frozenset({"in_progress", "monitoring", "closed"}),
+    "closed": frozenset(),
+}
+
+# Words in a quick free-text report that mean someone may be in danger right now. A quick report
+# is triaged cautiously: when in doubt it is treated as SEV1 until the reporter completes it.
+DANGER_WORDS = frozenset({
+    "gun", "guns", "firearm", "weapon", "weapons", "knife", "shot", "shots", "shooting",
+    "shooter", "bomb", "explosive", "explosives", "fire", "smoke", "injured", "injury",
+    "bleeding", "unconscious", "collapsed", "assault", "assaulted", "attack", "attacked",
+    "stabbed", "powder", "hostage", "threatening", "overdose", "heart",
+})
+
+
+def severity_from_answers(*, danger: bool, stopped: bool, degraded: bool) -> str:
+    """The three questions local staff answer, in order; the first yes decides."""
+    if danger:
+        return "SEV1"
+    if stopped:
+        return "SEV2"
+    if degraded:
+        return "SEV3"
+    return "SEV4"
+
+
+def quick_triage(text: str) -> str:
+    """Provisional severity for a one-line report until the full form is completed."""
+    words = {w.strip(".,!?;:'\"()").lower() for w in text.split()}
+    return "SEV1" if words & DANGER_WORDS else "SEV3"
+
+
+def subcategory_options() -> list[tuple[str, str]]:
+    """All sub-categories as select options: value ``category/sub``."""
+    return [(f"{key}/{sub}", f"{label}: {sub}") for key, (label, subs) in CATEGORIES.items()
+            for sub in subs]

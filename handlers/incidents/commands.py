@@ -1,0 +1,127 @@
+"""The incident verbs: text commands, form submissions and button clicks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from bot.messages import IncomingMessage, Reply
+from bot.privacy import sensitive_patterns
+from bot.services import Services
+from handlers.incidents import service
+from handlers.incidents.actions import close_or_ask
+from handlers.incidents.catalog import SEVERITIES, STATUSES, quick_triage
+from handlers.incidents.forms import MAX_TEXT, CleanReport, build_report_form
+from handlers.incidents.replies import (
+    build_confirmation,
+    build_detail,
+    build_list,
+    build_usage,
+    summary_line,
+)
+from handlers.incidents.service import Actor, IncidentError
+
+VERBS = frozenset({"list", "show", "assign", "status", "severity", "note", "close", "help"})
+ID = re.compile(r"^INC-\d{4}-\d{6}$", re.I)
+
+
+async def on_text(message: IncomingMessage, services: Services, actor: Actor,
+                  now: datetime) -> Reply:
+    """``/incident`` with no text opens the form; a verb runs; other text is a quick report."""
+    text = message.text.strip()
+    app = services.settings.app
+    if not text:
+        return Reply(text="Report an incident", ephemeral=True,
+                     form=build_report_form(app, nonce=secrets.token_urlsafe(9)))
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    if verb not in VERBS:
+        return await _quick_report(message, services, now)
+    args = rest.split()
+    if verb == "help":
+        return build_usage(app.commands.incident)
+    if verb == "list":
+        scope = args[0].lower() if args else "open"
+        if scope not in ("open", "mine", "sev1", "jurisdiction", "all"):
+            raise IncidentError("List what? open, mine, sev1 or jurisdiction CODE.")
+        value = args[1] if len(args) > 1 else ""
+        rows = await service.list_incidents(db=services.db, actor=actor, scope=scope, value=value)
+        return build_list(rows, f"{scope} {value}".strip())
+    if not args or not ID.match(args[0]):
+        raise IncidentError(f"Give an incident id like INC-{now.year}-000123.")
+    return await _verb(verb, args[0].upper(), args[1:], message, services, actor, now)
+
+
+async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMessage,
+                services: Services, actor: Actor, now: datetime) -> Reply:
+    db = services.db
+    if verb == "show":
+        incident = await service.view_incident(db=db, actor=actor, human_id=human_id, now=now)
+        return build_detail(incident, await service.events_of(db, incident))
+    if verb == "assign":
+        if not args:
+            raise IncidentError("Assign to whom? @user or me.")
+        assignee = resolve_person(args[0], message)
+        incident = await service.assign(db=db, actor=actor, human_id=human_id,
+                                        assignee=assignee, now=now)
+        return Reply(text=f"Assigned: {summary_line(incident)} to {assignee}", ephemeral=True)
+    if verb == "status":
+        if not args or args[0].lower() not in STATUSES:
+            raise IncidentError(f"Status must be one of: {', '.join(STATUSES)}.")
+        if args[0].lower() == "closed":
+            return await close_or_ask(human_id, services, actor, now)
+        incident = await service.change_status(db=db, actor=actor, human_id=human_id,
+                                               status=args[0].lower(), note=" ".join(args[1:]),
+                                               now=now)
+        return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
+    if verb == "severity":
+        if not args or args[0].upper() not in SEVERITIES:
+            raise IncidentError("Severity must be SEV1, SEV2, SEV3 or SEV4, then a reason.")
+        incident = await service.change_severity(db=db, actor=actor, human_id=human_id,
+                                                 severity=args[0].upper(),
+                                                 reason=" ".join(args[1:]), now=now)
+        return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
+    if verb == "note":
+        if not args:
+            raise IncidentError("Write the note after the id.")
+        await service.add_note(db=db, actor=actor, human_id=human_id, text=" ".join(args),
+                               now=now)
+        return Reply(text=f"Note added to {human_id}.", ephemeral=True)
+    return await close_or_ask(human_id, services, actor, now)
+
+
+def resolve_person(token: str, message: IncomingMessage) -> str:
+    """``me``, a Slack mention ``<@U123|name>``, ``@name`` (web chat) or a full identity."""
+    sender = message.sender
+    if token.lower() == "me":
+        return sender.identity
+    slack = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", token)
+    if slack:
+        return f"slack:{sender.workspace}:{slack.group(1)}"
+    if token.count(":") >= 2 and token.split(":")[0] in ("slack", "teams", "webchat"):
+        return token
+    if token.startswith("@") and sender.platform == "webchat" and len(token) > 1:
+        return f"webchat:local:{token[1:]}"
+    raise IncidentError("Name the person as @mention, me, or platform:workspace:user.")
+
+
+async def _quick_report(message: IncomingMessage, services: Services, now: datetime) -> Reply:
+    text = message.text.strip()[:MAX_TEXT]
+    app = services.settings.app
+    jurisdiction = message.jurisdiction or app.office.state
+    report = CleanReport(category="other", subcategory="", jurisdiction=jurisdiction, site="",
+                         occurred_at=now, danger=False, stopped=False, degraded=False,
+                         description=text, details={}, law_enforcement_agency="",
+                         law_enforcement_case="")
+    if sensitive_patterns(text):
+        raise IncidentError("That looks like a Social Security number or date of birth. "
+                            "Incident records may be public records: please remove it.")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"
+    incident, created = await service.create_incident(
+        db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
+        now=now, needs_details=True, severity=quick_triage(text))
+    services.outbox.wake()
+    return build_confirmation(incident, created=created, rumor_article=None)

@@ -1,0 +1,109 @@
+"""Wording of everything the incident feature says, for election staff to review."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.messages import Button, Reply, Section
+from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
+from handlers.incidents.models import Incident, IncidentEvent
+
+CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
+
+
+def _category(incident: Incident) -> str:
+    label = CATEGORIES.get(incident.category, (incident.category, ()))[0]
+    return f"{label}: {incident.subcategory}" if incident.subcategory else label
+
+
+def summary_line(incident: Incident) -> str:
+    """One line: id, severity, category, where, status."""
+    return (f"{incident.human_id} · {incident.severity} · {_category(incident)} · "
+            f"{incident.jurisdiction} {incident.site} · {incident.status}")
+
+
+def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None) -> Reply:
+    """Told only after the commit; SEV1 puts 'call 911' before anything else."""
+    sections = []
+    if incident.severity == "SEV1":
+        sections.append(Section(f":rotating_light: {CALL_911} The on-call team has been "
+                                "notified."))
+    verb = "Filed" if created else "Already filed"
+    sections.append(Section(f"{verb}: {summary_line(incident)}",
+                            context="Keep this id. Incident records may be public records."))
+    if incident.needs_details:
+        sections.append(Section("Please complete the report: use the button below."))
+    if rumor_article:
+        sections.append(Section(f"Rumor control: see the vetted article \"{rumor_article}\" "
+                                "(ask me about it)."))
+    buttons = (Button("Complete report", "incident:complete", incident.human_id, "primary"),) \
+        if incident.needs_details else ()
+    text = f"{CALL_911} " if incident.severity == "SEV1" else ""
+    return Reply(text=f"{text}{verb} {incident.human_id}.", sections=tuple(sections),
+                 buttons=buttons, ephemeral=True)
+
+
+def build_notification(incident: Incident, *, reason: str) -> Reply:
+    """What the routing table's channels and people receive, with action buttons."""
+    heading = {"new": "New incident", "status": "Incident update",
+               "severity": "Severity changed"}.get(reason, "Incident")
+    lines = [f"*{heading}*: {summary_line(incident)}", incident.description[:500]]
+    if incident.severity == "SEV1":
+        lines.insert(0, ":rotating_light: SEV1: someone may be in immediate danger.")
+    buttons = (
+        Button("Acknowledge", "incident:ack", incident.human_id, "primary"),
+        Button("Assign to me", "incident:take", incident.human_id),
+        Button("Escalate", "incident:escalate", incident.human_id, "danger"),
+        Button("Resolve", "incident:resolve", incident.human_id),
+    )
+    return Reply(text=f"{heading}: {summary_line(incident)}",
+                 sections=(Section("\n".join(lines),
+                                   context=SEVERITY_LABELS.get(incident.severity, "")),),
+                 buttons=buttons)
+
+
+def build_detail(incident: Incident, events: Sequence[IncidentEvent]) -> Reply:
+    """The full record for someone allowed to see it."""
+    details = json.loads(incident.details or "{}")
+    rows = [summary_line(incident), f"When: {incident.occurred_at:%Y-%m-%d %H:%M} UTC",
+            f"Description: {incident.description}"]
+    rows += [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(details.items())]
+    if incident.assignee:
+        rows.append(f"Assignee: {incident.assignee}")
+    if incident.law_enforcement_agency:
+        rows.append(f"Law enforcement: {incident.law_enforcement_agency} "
+                    f"#{incident.law_enforcement_case}")
+    if incident.source_link:
+        rows.append(f"Reported from message: {incident.source_link}")
+    history = [f"{e.seq}. {e.at:%m-%d %H:%M} {e.kind}"
+               for e in events][-10:]
+    return Reply(text=summary_line(incident),
+                 sections=(Section("\n".join(rows)),
+                           Section("History:\n" + "\n".join(history))),
+                 ephemeral=True)
+
+
+def build_list(incidents: Sequence[Incident], scope: str) -> Reply:
+    """A short list."""
+    if not incidents:
+        return Reply(text=f"No incidents ({scope}).", ephemeral=True)
+    lines = [summary_line(i) for i in incidents[:25]]
+    more = f"\n…and {len(incidents) - 25} more" if len(incidents) > 25 else ""
+    return Reply(text=f"{len(incidents)} incident(s) ({scope})",
+                 sections=(Section("\n".join(lines) + more),), ephemeral=True)
+
+
+def build_usage(command: str) -> Reply:
+    """How to use the incident command."""
+    return Reply(text="Incident commands", sections=(Section(
+        f"`{command}` opens the report form · `{command} TEXT` files a quick report\n"
+        f"`{command} list [open|mine|sev1|jurisdiction CODE]` · `{command} show ID`\n"
+        f"`{command} assign ID @user|me` · `{command} status ID STATUS [note]`\n"
+        f"`{command} severity ID SEV1-4 reason` · `{command} note ID text` · "
+        f"`{command} close ID`"),), ephemeral=True)
+
+
+def build_close_form_prompt(incident: Incident, missing: list[str]) -> str:
+    """Why an incident cannot be closed yet."""
+    return f"Before closing {incident.human_id}: {'; '.join(missing)}."

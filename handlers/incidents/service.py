@@ -1,0 +1,331 @@
+"""Incident operations.
+
+Every change appends a hash-chained event in the same transaction, and notifications are
+enqueued in that transaction too (sent later by the outbox).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import AppConfig
+from bot.db import Database
+from handlers.incidents.catalog import OPEN_STATUSES, TRANSITIONS, severity_from_answers
+from handlers.incidents.chain import GENESIS, event_hash, plain, snapshot
+from handlers.incidents.forms import CleanReport
+from handlers.incidents.models import AuditEntry, Incident, IncidentEvent
+from handlers.incidents.notify import enqueue_notifications
+
+
+class IncidentError(Exception):
+    """An operation a person asked for that cannot be done; the message says why."""
+
+
+class PermissionDenied(IncidentError):
+    """The person may not do this (the denial is audited)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, by platform identity, and what app.yaml lets them do."""
+
+    identity: str
+    app: AppConfig
+
+    @property
+    def is_state_staff(self) -> bool:
+        """State staff see and change everything."""
+        return self.app.has_role(self.identity, "state_staff")
+
+    def can_view(self, incident: Incident) -> bool:
+        """Reporters see their own; managers their jurisdiction's; state staff all."""
+        return incident.reporter == self.identity or self.can_change(incident)
+
+    def can_change(self, incident: Incident) -> bool:
+        """Managers of the incident's jurisdiction and state staff."""
+        return self.app.manages(self.identity, incident.jurisdiction)
+
+
+async def _next_human_id(session: AsyncSession, year: int) -> str:
+    await session.execute(sa.text(
+        "INSERT INTO incident_counter (year, last) VALUES (:y, 0) ON CONFLICT (year) DO NOTHING"),
+        {"y": year})
+    number = (await session.execute(sa.text(
+        "UPDATE incident_counter SET last = last + 1 WHERE year = :y RETURNING last"),
+        {"y": year})).scalar_one()
+    return f"INC-{year}-{number:06d}"
+
+
+async def _append_event(session: AsyncSession, incident: Incident, *, actor: str, kind: str,
+                        changes: dict[str, Any], at: datetime) -> IncidentEvent:
+    assert incident.id is not None
+    last = (await session.exec(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident.id).order_by(
+        IncidentEvent.seq.desc()).limit(1))).first()  # type: ignore[attr-defined]
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
+    body = json.dumps(changes, sort_keys=True, default=plain)
+    event = IncidentEvent(incident_id=incident.id, seq=seq, at=at, actor=actor, kind=kind,
+                          changes=body, prev_hash=prev,
+                          hash=event_hash(prev_hash=prev, incident_id=incident.id, seq=seq,
+                                          at=at, actor=actor, kind=kind, changes=body))
+    session.add(event)
+    return event
+
+
+async def audit(db: Database, *, actor: str, action: str, target: str, allowed: bool,
+                reason: str = "") -> None:
+    """Record a permission decision (denials are always recorded)."""
+    async with db.session() as session:
+        session.add(AuditEntry(actor=actor, action=action, target=target, allowed=allowed,
+                               reason=reason[:300]))
+        await session.commit()
+
+
+async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
+                          key: str, now: datetime, source_link: str = "",
+                          needs_details: bool = False,
+                          severity: str | None = None) -> tuple[Incident, bool]:
+    """Store a report once per ``key``; return (incident, created). Notifies in the same commit."""
+    async with db.session() as session:
+        incident = Incident(
+            human_id=await _next_human_id(session, now.year), idempotency_key=key[:200],
+            reporter=reporter, category=report.category, subcategory=report.subcategory,
+            jurisdiction=report.jurisdiction, site=report.site, occurred_at=report.occurred_at,
+            severity=severity or severity_from_answers(danger=report.danger,
+                                                       stopped=report.stopped,
+                                                       degraded=report.degraded),
+            danger=report.danger, stopped=report.stopped, degraded=report.degraded,
+            description=report.description, details=json.dumps(report.details, sort_keys=True),
+            source_link=source_link[:500], needs_details=needs_details, created_at=now,
+            law_enforcement_agency=report.law_enforcement_agency,
+            law_enforcement_case=report.law_enforcement_case)
+        session.add(incident)
+        try:
+            await session.flush()
+            changes = {k: [None, v] for k, v in snapshot(incident).items()}
+            await _append_event(session, incident, actor=reporter, kind="created",
+                                changes=changes, at=now)
+            enqueue_notifications(session, incident, app, reason="new")
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            existing = await find_by_key(db, key)
+            if existing is None:
+                raise
+            return existing, False
+    return incident, True
+
+
+async def find_by_key(db: Database, key: str) -> Incident | None:
+    """The incident filed with this idempotency key, if any."""
+    async with db.session() as session:
+        return (await session.exec(select(Incident).where(
+            Incident.idempotency_key == key[:200]))).first()
+
+
+async def get_incident(db: Database, human_id: str) -> Incident | None:
+    """An incident by its human id (INC-2026-000123), case-insensitive."""
+    async with db.session() as session:
+        return (await session.exec(select(Incident).where(
+            Incident.human_id == human_id.upper()))).first()
+
+
+async def events_of(db: Database, incident: Incident) -> Sequence[IncidentEvent]:
+    """The incident's record, oldest first."""
+    async with db.session() as session:
+        return (await session.exec(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.seq))).all()  # type: ignore[arg-type]
+
+
+async def view_incident(*, db: Database, actor: Actor, human_id: str,
+                        now: datetime) -> Incident:
+    """Fetch for display; managers' views of someone else's report are recorded."""
+    incident = await get_incident(db, human_id)
+    if incident is None:
+        raise IncidentError(f"No incident {human_id.upper()}.")
+    if not actor.can_view(incident):
+        await audit(db, actor=actor.identity, action="view", target=incident.human_id,
+                    allowed=False, reason="not reporter, manager or state staff")
+        raise PermissionDenied(f"You don't have access to {incident.human_id}.")
+    if incident.reporter != actor.identity:
+        await _change(db, incident.human_id, actor=actor, kind="viewed", now=now,
+                      apply=lambda inc: {}, check=False)
+    return incident
+
+
+async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: datetime,
+                  apply: Any, check: bool = True, notify: str | None = None) -> Incident:
+    """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry)."""
+    for _attempt in range(3):
+        async with db.session() as session:
+            incident = (await session.exec(select(Incident).where(
+                Incident.human_id == human_id.upper()))).first()
+            if incident is None:
+                raise IncidentError(f"No incident {human_id.upper()}.")
+            if check and not actor.can_change(incident):
+                await audit(db, actor=actor.identity, action=kind, target=incident.human_id,
+                            allowed=False, reason="not a manager for this jurisdiction")
+                raise PermissionDenied(
+                    f"Only incident managers for {incident.jurisdiction} or state staff can "
+                    f"change {incident.human_id}.")
+            updates = apply(incident)
+            changes = {name: [plain(getattr(incident, name)), plain(value)]
+                       for name, value in updates.items() if getattr(incident, name) != value}
+            if "note" in updates:
+                changes = {"note": updates["note"]}
+            for name, value in updates.items():
+                if name != "note":
+                    setattr(incident, name, value)
+            session.add(incident)
+            await _append_event(session, incident, actor=actor.identity, kind=kind,
+                                changes=changes, at=now)
+            if notify:
+                enqueue_notifications(session, incident, actor.app, reason=notify)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                continue  # someone changed it at the same moment: re-read and re-apply
+            return incident
+    raise IncidentError("The incident changed while you were updating it; please try again.")
+
+
+async def change_status(*, db: Database, actor: Actor, human_id: str, status: str,
+                        note: str, now: datetime) -> Incident:
+    """Move through the lifecycle; closing needs lessons learned and, for SEV1/2, police info."""
+    def apply(incident: Incident) -> dict[str, Any]:
+        if status not in TRANSITIONS.get(incident.status, frozenset()):
+            raise IncidentError(f"{incident.human_id} is {incident.status}; it can move to: "
+                                f"{', '.join(sorted(TRANSITIONS[incident.status])) or 'nothing'}.")
+        if status == "closed":
+            missing = close_requirements(incident)
+            if missing:
+                raise IncidentError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
+        updates: dict[str, Any] = {"status": status}
+        if status == "triaged" and incident.acknowledged_at is None:
+            updates["acknowledged_at"] = now
+        if status == "resolved":
+            updates["resolved_at"] = now
+            if note:
+                updates["resolution"] = note[:3000]
+        if status == "closed":
+            updates["closed_at"] = now
+        return updates
+
+    incident = await _change(db, human_id, actor=actor, kind="status", now=now, apply=apply,
+                             notify="status" if status in ("escalated", "resolved") else None)
+    if note:
+        await add_note(db=db, actor=actor, human_id=human_id, text=note, now=now)
+    return incident
+
+
+def close_requirements(incident: Incident) -> list[str]:
+    """What is still missing before an incident may be closed."""
+    missing = []
+    if incident.severity in ("SEV1", "SEV2") and not (
+            incident.law_enforcement_agency and incident.law_enforcement_case):
+        missing.append("record the law enforcement agency and case number (required for "
+                       "SEV1/SEV2)")
+    if not incident.lessons_learned:
+        missing.append("record lessons learned")
+    return missing
+
+
+async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
+                                report: CleanReport, now: datetime) -> Incident:
+    """Fill in a quick report from the full form; a higher severity notifies again."""
+    incident = await get_incident(db, human_id)
+    if incident is None:
+        raise IncidentError(f"No incident {human_id.upper()}.")
+    own = incident.reporter == actor.identity
+    severity = severity_from_answers(danger=report.danger, stopped=report.stopped,
+                                     degraded=report.degraded)
+    raised = severity < incident.severity  # "SEV1" < "SEV3": more severe
+
+    def apply(_incident: Incident) -> dict[str, Any]:
+        return {"category": report.category, "subcategory": report.subcategory,
+                "jurisdiction": report.jurisdiction, "site": report.site,
+                "occurred_at": report.occurred_at, "danger": report.danger,
+                "stopped": report.stopped, "degraded": report.degraded,
+                "description": report.description, "severity": severity,
+                "details": json.dumps(report.details, sort_keys=True), "needs_details": False,
+                "law_enforcement_agency": report.law_enforcement_agency,
+                "law_enforcement_case": report.law_enforcement_case}
+
+    return await _change(db, human_id, actor=actor, kind="completed", now=now, apply=apply,
+                         check=not own, notify="severity" if raised else None)
+
+
+async def update_fields(*, db: Database, actor: Actor, human_id: str, fields: dict[str, str],
+                        now: datetime) -> Incident:
+    """Edit the close-out fields (law enforcement, lessons learned, resolution)."""
+    allowed = {"law_enforcement_agency": 200, "law_enforcement_case": 100,
+               "lessons_learned": 3000, "resolution": 3000}
+    clean = {k: v.strip()[:allowed[k]] for k, v in fields.items() if k in allowed}
+    return await _change(db, human_id, actor=actor, kind="edit", now=now,
+                         apply=lambda _inc: clean)
+
+
+async def assign(*, db: Database, actor: Actor, human_id: str, assignee: str,
+                 now: datetime) -> Incident:
+    """Give the incident an owner (a platform identity)."""
+    def apply(incident: Incident) -> dict[str, Any]:
+        updates: dict[str, Any] = {"assignee": assignee}
+        if incident.status == "new":
+            updates.update(status="triaged", acknowledged_at=incident.acknowledged_at or now)
+        return updates
+
+    return await _change(db, human_id, actor=actor, kind="assign", now=now, apply=apply)
+
+
+async def change_severity(*, db: Database, actor: Actor, human_id: str, severity: str,
+                          reason: str, now: datetime) -> Incident:
+    """Re-level an incident; a reason is required and recorded."""
+    if not reason.strip():
+        raise IncidentError("Give a reason for the severity change.")
+
+    def apply(_incident: Incident) -> dict[str, Any]:
+        return {"severity": severity}
+
+    incident = await _change(db, human_id, actor=actor, kind="severity", now=now, apply=apply,
+                             notify="severity")
+    await add_note(db=db, actor=actor, human_id=human_id, text=f"Severity: {reason}", now=now)
+    return incident
+
+
+async def add_note(*, db: Database, actor: Actor, human_id: str, text: str,
+                   now: datetime) -> Incident:
+    """Append a note; reporters may add notes to their own reports."""
+    incident = await get_incident(db, human_id)
+    own = incident is not None and incident.reporter == actor.identity
+    return await _change(db, human_id, actor=actor, kind="note", now=now,
+                         apply=lambda _inc: {"note": text[:3000]}, check=not own)
+
+
+async def list_incidents(*, db: Database, actor: Actor, scope: str,
+                         value: str = "") -> Sequence[Incident]:
+    """Open | mine | sev1 | jurisdiction X | all, filtered to what the actor may see."""
+    query = select(Incident).order_by(Incident.id.desc()).limit(200)  # type: ignore[union-attr]
+    if scope == "open":
+        query = query.where(Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    elif scope == "mine":
+        query = query.where(sa.or_(Incident.reporter == actor.identity,  # type: ignore[arg-type]
+                                   Incident.assignee == actor.identity))  # type: ignore[arg-type]
+    elif scope == "sev1":
+        query = query.where(Incident.severity == "SEV1",
+                            Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    elif scope == "jurisdiction":
+        query = query.where(Incident.jurisdiction == value.upper())
+    async with db.session() as session:
+        rows = (await session.exec(query)).all()
+    return [r for r in rows if actor.can_view(r)]

@@ -1,0 +1,209 @@
+"""Normalising, tokenising, stop words and light stemming shared by indexing and querying.
+
+Indexing and querying must see text through exactly the same lens, so everything that turns a
+string into search terms lives here: accent folding, apostrophes, light English / Spanish
+stemming and the stop-word lists (English, Spanish and chat filler).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+")
+_APOSTROPHE = re.compile(r"(?<=[a-z])['\u2019](?=[a-z])")
+_POSSESSIVE = re.compile(r"(?<=[a-z])['\u2019]s\b")
+
+ENGLISH_STOP = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself just
+me more most my myself no nor not of off on once only or other our ours ourselves out over own
+same she should so some such than that the their theirs them themselves then there these they
+this those through to too under until up very was we were what when where which while who whom
+why will with would you your yours yourself yourselves s t whats wheres whos hows thats theres
+im ive id youre dont doesnt isnt arent didnt cant wont shouldnt r u ur pls plz please thanks
+thank hi hey hello ok okay
+""".split())
+
+#: Chat filler: words that say nothing about the topic of a question.
+FILLER_STOP = frozenset("""
+like thing things stuff kind sort actually really basically just also maybe anything something
+someone anyone everyone everything tell know want wanted need needs needed get gets getting got
+go going use using used let lets us also still ever even much many lot lots way ways exactly
+supposed able wondering wonder quick curious guess think sure etc thru via cover covers
+covered include includes included involve involves contain contains mean means meaning
+define definition explain wat wut wht whts abt bout wanna gonna gotta oops oop hmm um uh btw fyi
+lol exist exists done happen happens happening happened put puts take takes
+""".split())
+
+SPANISH_STOP = frozenset("""
+a al algo algun alguna algunas alguno algunos ante antes como con contra cual cuales cuando
+cuanto cuanta cuantos cuantas de del desde donde el ella ellas ellos en entre era es esa
+esas ese eso esos esta estas este esto estos fue ha hay la las le les lo los mas me mi mis muy
+nos nuestra nuestro o os para pero por porque que quien quienes se segun ser si sin sobre son
+su sus tambien te tengo tiene tu tus un una unas uno unos usted ustedes y ya yo debo debe
+deben puedo puede pueden quiero quisiera saber favor hola gracias ofrece ofrecen existe
+""".split())
+
+STOP_WORDS = ENGLISH_STOP | FILLER_STOP | SPANISH_STOP
+
+_KEEP_S = ("ss", "us", "is", "os")
+_NO_UNDOUBLE = frozenset("lsz")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (``Cuál`` -> ``cual``)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Folded alphanumeric words; apostrophes join (``don't`` -> ``dont``), ``'s`` goes."""
+    folded = _POSSESSIVE.sub("", fold(text))
+    return _WORD.findall(_APOSTROPHE.sub("", folded))
+
+
+def _undouble(stem: str) -> str:
+    """``gett`` -> ``get`` after removing a suffix (but keep ``yell``, ``pass``)."""
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _NO_UNDOUBLE:
+        return stem[:-1]
+    return stem
+
+
+def _stem_spanish(word: str) -> str:
+    """Plural endings only: ``elecciones`` -> ``eleccion``, ``cursos`` -> ``curso``."""
+    if len(word) > 6 and word.endswith("iones"):
+        return word[:-2]
+    if len(word) > 5 and word.endswith(("ores", "ades", "ales")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str, language: str = "en") -> str:
+    """Light stemming: plurals, ``-ing``, ``-ed``; numbers and short words are left alone."""
+    if len(word) <= 3 or word.isdigit() or word in STOP_WORDS:
+        return word
+    if language == "es":
+        return _stem_spanish(word)
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "ches", "shes", "xes")) and len(word) > 4:
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(_KEEP_S):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 5:
+        return _undouble(word[:-3])
+    if word.endswith("ed") and len(word) > 4 and not word.endswith("eed"):
+        return _undouble(word[:-2])
+    return word
+
+
+def stems(text: str, language: str = "en") -> list[str]:
+    """Words of ``text``, stemmed, stop words still in place (phrases need them)."""
+    return [stem(w, language) for w in words(text)]
+
+
+def is_stop(term: str) -> bool:
+    """Tell whether a term is a stop word or chat filler."""
+    return term in STOP_WORDS
+
+
+#: What a question asks for, and how to recognise that an article text can supply it.
+_ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "phone": (
+        re.compile(r"\b(phone|telephone|tel[eé]fono|fax)\s*(number|#|no\b|n[uú]mero)|"
+                   r"\bnumber to (call|text)\b|\b(tip|hot)\s*line\s*(number|#)|"
+                   r"\b(cu[aá]l|qu[eé]) es el (n[uú]mero de )?tel[eé]fono|"
+                   r"\bn[uú]mero de tel[eé]fono"),
+        re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9a-z]{4}\b"),
+    ),
+    "email": (
+        re.compile(r"\be-?mail (address|addy|for|to reach|of)\b|\b(what|which)( is the)? e-?mail\b"
+                   r"|\bcorreo electr[oó]nico\b|\bdirecci[oó]n de correo\b"),
+        re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
+    ),
+    "time_of_day": (
+        re.compile(r"\bwhat time\b|\b(a )?qu[eé] hora\b|\b(opening|closing|office) hours\b"
+                   r"|\bhours of operation\b"),
+        re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b|\bmidnight\b"),
+    ),
+    "street_address": (
+        re.compile(r"\b(mailing|street|office|physical|postal|home) address\b"
+                   r"|\bdirecci[oó]n postal\b"
+                   r"|\bwhere is the .*\boffice located\b"),
+        re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|drive|dr|"
+                   r"way|lane|ln)\b|\bp\.?\s?o\.? box\b"),
+    ),
+    "price": (
+        re.compile(r"\b(stock|share) price\b|\bhow much (does|do|is|are) .* cost\b"),
+        re.compile(r"\$\s?\d|\bfree\b|\bno cost\b|\bfunding\b"),
+    ),
+}
+_PLACE = re.compile(r"\b([a-z]+)\s+(?:county|counties|parish|borough)\b"
+                    r"|\b(?:town|city) of ([a-z]+)")
+_HOW_MANY = re.compile(r"\b(?:how many|number of|cu[aá]nt[oa]s)\s+(.*)")
+NUMBER_WORDS = frozenset("""
+one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
+hundred thousand dozen dozens half uno una dos tres cuatro cinco seis siete ocho nueve diez cien
+mil
+""".split())
+COUNT_WINDOW = 4
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What kind of fact a question explicitly asks for (phone number, email, count of X...)."""
+
+    types: frozenset[str] = frozenset()
+    count_of: str | None = None
+    places: frozenset[str] = frozenset()
+
+
+def parse_ask(question: str, language: str = "en") -> Ask:
+    """Find the explicit answer types of a question (``count_of``: stem after "how many")."""
+    low = question.lower()
+    types = frozenset(name for name, (ask, _has) in _ANSWER_TYPES.items() if ask.search(low))
+    match = _HOW_MANY.search(low)
+    noun = None
+    if match:
+        noun = next((stem(w, language) for w in words(match.group(1)) if w not in STOP_WORDS),
+                    None)
+    places = frozenset(stem(w, language) for m in _PLACE.finditer(fold(low)) for w in m.groups()
+                       if w and w not in STOP_WORDS)
+    return Ask(types, noun, places)
+
+
+def supplied_types(text: str) -> frozenset[str]:
+    """Kinds of fact an article text can supply."""
+    low = text.lower()
+    return frozenset(name for name, (_ask, has) in _ANSWER_TYPES.items() if has.search(low))
+
+
+def counted_nouns(text: str) -> frozenset[str]:
+    """Stems that appear just after a number ("80 fusion centers" -> fusion, center)."""
+    tokens = words(text)
+    out: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok.isdigit() or tok in NUMBER_WORDS:
+            for follower in tokens[i + 1:i + 1 + COUNT_WINDOW]:
+                out.update({stem(follower, "en"), stem(follower, "es")})
+    return frozenset(out)
+
+
+def can_answer(ask: Ask, supplied: frozenset[str], counted: frozenset[str],
+               terms: frozenset[str]) -> bool:
+    """Tell whether an article's facts fit what the question explicitly asks for.
+
+    A question about a named county or town needs an article that names it; a "how many X"
+    question needs an article with a number next to X; "phone number", "email", "what time" and
+    "mailing address" need an article that contains one.
+    """
+    if ask.types - supplied or not ask.places <= terms:
+        return False
+    return ask.count_of is None or ask.count_of in counted
