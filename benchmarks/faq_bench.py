@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import time
 import tracemalloc
@@ -41,6 +40,9 @@ from knowledge.search import SearchIndex  # noqa: E402
 from knowledge.text import words  # noqa: E402
 
 THRESHOLD = 0.5
+#: Each question is also timed REPEATS times and its fastest run kept: on a shared, loaded
+#: machine single-shot p99 mostly measures the scheduler, best-of-N measures the code.
+REPEATS = 5
 DEV = ROOT.parent / "shared" / "eval" / "faq_dev.jsonl"
 # (article or None, score) for one question
 Engine = Callable[[str], tuple[Article | None, float]]
@@ -139,6 +141,18 @@ def best_cutoff(items: list[dict[str, Any]],
     return max((accuracy(items, results, c) for c in grid), key=lambda r: r["overall"])
 
 
+def latency(engine: Engine, q: str) -> float:
+    """Milliseconds for one question."""
+    t0 = time.perf_counter()
+    engine(q)
+    return (time.perf_counter() - t0) * 1000
+
+
+def percentile(sorted_ms: list[float], p: float) -> float:
+    """Nearest-rank percentile of sorted timings, rounded to microseconds."""
+    return round(sorted_ms[min(len(sorted_ms) - 1, int(len(sorted_ms) * p))], 3)
+
+
 def typo(q: str, rng: random.Random) -> str:
     """Swap two adjacent letters somewhere in the question."""
     if len(q) < 4:
@@ -160,17 +174,15 @@ def measure(name: str, factory: Callable[[list[Article]], tuple[Engine, Any]],
     build = time.perf_counter() - start
     for warm in ("warm up the caches", "pause", "phone number"):
         engine(warm)
-    timings = []
-    for q in queries:
-        t0 = time.perf_counter()
-        engine(q)
-        timings.append((time.perf_counter() - t0) * 1000)
-    timings.sort()
+    timings = sorted(latency(engine, q) for q in queries)
+    best_of = sorted(min(latency(engine, q) for _ in range(REPEATS)) for q in queries)
     results = [engine(i["q"]) for i in items]
     acc = accuracy(items, results, THRESHOLD) if not tuned else best_cutoff(items, results)
     return {"engine": name, "build_s": round(build, 4), "memory_peak_mb": round(peak / 2**20, 2),
-            "p50_ms": round(statistics.median(timings), 3),
-            "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3),
+            "p50_ms": percentile(timings, 0.5),
+            "p99_ms": percentile(timings, 0.99),
+            f"p50_ms_best_of_{REPEATS}": percentile(best_of, 0.5),
+            f"p99_ms_best_of_{REPEATS}": percentile(best_of, 0.99),
             "queries": len(timings), "accuracy": acc}
 
 

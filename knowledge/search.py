@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ MARGIN_SLOPE, MARGIN_MID = 1.5, 0.2
 STRENGTH_SLOPE, STRENGTH_MIN = 1.0, 3.0
 
 
-Postings = list[tuple[int, float]]
+#: term -> (article indexes, saturated BM25F weights); arrays keep the GC out of the way.
+Postings = tuple[array, array]
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ class SearchIndex:
         self.postings = self._build_postings(counts)
         n = len(self.articles)
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
-                    for t, p in self.postings.items()}
+                    for t, (p, _w) in self.postings.items()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self.doc_terms = [frozenset().union(*fields.values()) for fields in counts]
         self.phrases = [self._phrases(art) for art in self.articles]
@@ -178,7 +180,8 @@ class SearchIndex:
             for name, c in fields.items():
                 totals[name] += sum(c.values())
         avg = {name: max(total / max(len(counts), 1), 1.0) for name, total in totals.items()}
-        postings: dict[str, Postings] = defaultdict(list)
+        docs: dict[str, array] = defaultdict(lambda: array("i"))
+        weights: dict[str, array] = defaultdict(lambda: array("d"))
         for doc, fields in enumerate(counts):
             tf: dict[str, float] = defaultdict(float)
             for name, c in fields.items():
@@ -187,8 +190,9 @@ class SearchIndex:
                 for term, n in c.items():
                     tf[term] += weight * n / norm
             for term, value in tf.items():
-                postings[term].append((doc, value * (K1 + 1) / (K1 + value)))
-        return dict(postings)
+                docs[term].append(doc)
+                weights[term].append(value * (K1 + 1) / (K1 + value))
+        return {term: (docs[term], weights[term]) for term in docs}
 
     def _correct(self, token: str) -> tuple[str | None, float]:
         """Closest vocabulary term for an unknown token (typo repair), with similarity 0..1."""
@@ -218,7 +222,7 @@ class SearchIndex:
             if qt.term is None:
                 continue
             idf = self.idf[qt.term] * qt.similarity
-            for doc, weight in self.postings[qt.term]:
+            for doc, weight in zip(*self.postings[qt.term], strict=True):
                 scores[doc] = get(doc, 0.0) + idf * weight
         return scores
 

@@ -28,6 +28,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_listeners import SlackListeners
+from bot.adapters.slack_send import SlackTransport, build_send_client
 from bot.adapters.slack_translate import to_incoming_message
 from bot.config import Settings
 from bot.router import Router
@@ -214,13 +215,17 @@ async def _disabled(_request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application, router: Router) -> bool:
-    """Mount /slack/events (and Socket Mode when SLACK_APP_TOKEN is set); return if enabled."""
+    """Mount /slack/events (and Socket Mode), register the outbox transport; return if enabled."""
     settings = router.services.settings
     if not settings.slack_enabled:
         app.router.add_post("/slack/events", _disabled)
         return False
     bolt = build_bolt_app(settings, router)
     app[BOLT] = bolt
+    assert settings.env.SLACK_BOT_TOKEN is not None
+    client = build_send_client(settings.env.SLACK_API_URL,
+                               settings.env.SLACK_BOT_TOKEN.get_secret_value())
+    router.services.outbox.register("slack", SlackTransport(client, router.services.db))
     secret = settings.env.SLACK_SIGNING_SECRET
     app.router.add_post("/slack/events",
                         _make_handler(bolt, secret.get_secret_value() if secret else None))

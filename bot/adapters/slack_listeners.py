@@ -19,17 +19,21 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.slack_render import to_slack_message, to_slack_modal, to_view_response
 from bot.adapters.slack_translate import (
+    REPORT_SHORTCUT,
     NotForUs,
     from_block_actions,
     from_event,
+    from_message_shortcut,
     from_slash_command,
     from_view_submission,
 )
 from bot.idempotency import first_time
-from bot.messages import IncomingMessage, Reply
+from bot.messages import Destination, IncomingMessage, Reply
+from bot.outbox import enqueue
 from bot.router import Router
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,7 @@ class SlackListeners:
         for quiet in QUIET_EVENTS:
             bolt.event(quiet)(self.on_quiet_event)
         bolt.action(re.compile(".*"))(self.on_action)
+        bolt.message_shortcut(REPORT_SHORTCUT)(self.on_shortcut)
         bolt.view(re.compile(".*"))(self.on_view)
 
     async def _first(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
@@ -106,6 +111,19 @@ class SlackListeners:
         reply = await self.router.dispatch(message)
         await self._answer_interaction(reply, message, body, respond, client)
 
+    async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                          request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """"Report as incident" on a message: ack, then open the pre-filled form as a modal."""
+        await ack()
+        if not await self._first(body, request):
+            return
+        try:
+            message = from_message_shortcut(body)
+        except NotForUs:
+            return
+        reply = await self.router.dispatch(message)
+        await self._answer_interaction(reply, message, body, respond, client)
+
     async def on_event(self, body: dict[str, Any], context: dict[str, Any],
                        request: AsyncBoltRequest, client: AsyncWebClient) -> None:
         """Mention or IM (already acked by Bolt): answer with chat.postMessage."""
@@ -124,21 +142,51 @@ class SlackListeners:
 
     async def on_view(self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest,
                       client: AsyncWebClient) -> None:
-        """Modal submission: dispatch inside the window; errors go back as the ack body."""
+        """Modal submission: dispatch inside the window; errors go back as the ack body.
+
+        A result (no form) also goes to the reporter as a DM through the outbox, after the
+        ack, so the confirmation and its id stay visible once the modal is closed.
+        """
         if not await self._first(body, request):
             await ack()  # a replay: close the modal, do nothing twice
             return
         message = from_view_submission(body)
-        metadata = str((body.get("view") or {}).get("private_metadata") or "")
+        view = body.get("view") or {}
+        metadata, view_id = str(view.get("private_metadata") or ""), str(view.get("id") or "")
         work = asyncio.ensure_future(self.router.dispatch(message))
         try:
             reply = await asyncio.wait_for(asyncio.shield(work), VIEW_BUDGET)
         except TimeoutError:
             await ack(**to_view_response(Reply(
                 text="Still working on it; I'll send you a message when it is done.")))
-            work.add_done_callback(lambda done: _later(client, message, done))
+            work.add_done_callback(lambda done: self._later(message, view_id, done))
             return
         await ack(**to_view_response(reply, metadata))
+        if reply.form is None:
+            await self.confirm_to_reporter(message, reply, view_id)
+
+    async def confirm_to_reporter(self, message: IncomingMessage, reply: Reply,
+                                  view_id: str) -> None:
+        """Queue ``reply`` as a DM to the submitter, once per view (the outbox delivers it)."""
+        sender = message.sender
+        destination = Destination("slack", sender.workspace, user_id=sender.user_id)
+        services = self.router.services
+        try:
+            async with services.db.session() as session:
+                enqueue(session, key=f"slack:confirm:{destination}:{view_id or id(reply)}",
+                        destination=destination, reply=reply)
+                await session.commit()
+        except IntegrityError:
+            return  # this view's confirmation is already queued
+        services.outbox.wake()
+
+    def _later(self, message: IncomingMessage, view_id: str, done: asyncio.Future[Reply]) -> None:
+        """A submission that outlived the ack window: its result arrives as a DM."""
+        if done.cancelled() or done.exception() is not None:
+            return
+        task = asyncio.ensure_future(self.confirm_to_reporter(message, done.result(), view_id))
+        _PENDING.add(task)
+        task.add_done_callback(_PENDING.discard)
 
     async def _answer_interaction(self, reply: Reply, message: IncomingMessage,
                                   body: dict[str, Any], respond: AsyncRespond,
@@ -147,7 +195,7 @@ class SlackListeners:
             metadata = json.dumps({"channel": message.channel})
             try:
                 await client.views_open(trigger_id=body["trigger_id"], view=to_slack_modal(
-                    reply.form, private_metadata=metadata, intro=reply.text))
+                    reply.form, private_metadata=metadata, lead=reply.text))
                 return
             except SlackApiError as exc:
                 log.warning("views.open failed", extra={"error": exc.response.get("error")})
@@ -157,16 +205,6 @@ class SlackListeners:
             await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
             log.warning("response_url post failed", extra={"error": type(exc).__name__})
-
-
-def _later(client: AsyncWebClient, message: IncomingMessage, done: asyncio.Future[Reply]) -> None:
-    if done.cancelled() or done.exception() is not None:
-        return
-    direct = IncomingMessage(sender=message.sender, channel=message.sender.user_id,
-                             is_direct=True)
-    task = asyncio.ensure_future(post_reply(client, direct, done.result()))
-    _PENDING.add(task)
-    task.add_done_callback(_PENDING.discard)
 
 
 _PENDING: set[asyncio.Future[None]] = set()

@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from bot.adapters.slack_translate import REPORT_SHORTCUT
 from bot.config import Settings
 
 BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:read",
@@ -19,13 +20,19 @@ COMMAND_TEXT = {
     "alert": ("Send or manage an alert to election staff", "[message]"),
     "cert": ("Check or record certification status", "[jurisdiction]"),
 }
+# Message shortcuts (callback ids are what the listeners match).
+SHORTCUTS = ({"name": "Report as incident", "type": "message", "callback_id": REPORT_SHORTCUT,
+              "description": "File an election incident report from this message"},)
+# Commands whose arguments name people: Slack then sends mentions as <@U123|name>, which is
+# the platform identity the handler needs (unescaped, it would send a bare "@name").
+ESCAPED_COMMANDS = frozenset({"incident"})
 MAX_NAME = 35  # Slack limits display and bot user names to 35 characters
 
 
 def _command(name: str, key: str, events_url: str) -> dict[str, Any]:
     description, hint = COMMAND_TEXT[key]
     return {"command": name, "url": events_url, "description": description,
-            "usage_hint": hint, "should_escape": False}
+            "usage_hint": hint, "should_escape": key in ESCAPED_COMMANDS}
 
 
 def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, Any]:
@@ -46,6 +53,7 @@ def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, An
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [_command(commands[key], key, events_url) for key in COMMAND_TEXT
                                if key in commands],
+            "shortcuts": [dict(s) for s in SHORTCUTS],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {

@@ -8,6 +8,7 @@ are only trimmed to their limits.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.messages import Button, Form, FormField, Reply
@@ -24,6 +25,8 @@ MAX_BUTTONS_PER_ACTIONS = 25
 MAX_MODAL_TEXT = 24
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+EMPTY_OPTION = "__none__"  # stands for the empty value "" (Slack wants non-empty values)
 TRUNCATED = "… (message shortened)"
 
 Block = dict[str, Any]
@@ -122,18 +125,46 @@ def to_slack_message(reply: Reply) -> dict[str, Any]:
             "unfurl_links": False, "unfurl_media": False}
 
 
+def _option(value: str, label: str) -> Block:
+    # Slack option values must be non-empty: "no choice" travels as a sentinel.
+    return {"text": _plain(label, MAX_OPTION_TEXT), "value": (value or EMPTY_OPTION)[:150]}
+
+
+def _select(field: FormField) -> Block:
+    """A static_select; more than 100 options go into groups of 100 (Slack's limits)."""
+    options = [_option(value, label) for value, label in field.options]
+    element: Block = {"type": "static_select", "action_id": field.name,
+                      "placeholder": _plain("Choose…", 150)}
+    if len(options) <= MAX_OPTIONS:
+        element["options"] = options
+    else:
+        chunks = [options[i:i + MAX_OPTIONS]
+                  for i in range(0, min(len(options), MAX_OPTIONS * MAX_OPTIONS), MAX_OPTIONS)]
+        element["option_groups"] = [
+            {"label": _plain(f"{i * MAX_OPTIONS + 1}–{i * MAX_OPTIONS + len(chunk)}", 75),
+             "options": chunk} for i, chunk in enumerate(chunks)]
+        options = [o for chunk in chunks for o in chunk]
+    # An empty value means "nothing chosen yet": show the placeholder, not the "-" option.
+    initial = next((o for o in options if field.value and o["value"] == field.value), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def _element(field: FormField) -> Block:
     if field.kind == "select":
-        options = [{"text": _plain(label, 75), "value": value[:150]}
-                   for value, label in field.options[:MAX_OPTIONS]]
-        element: Block = {"type": "static_select", "action_id": field.name, "options": options}
-        initial = next((o for o in options if o["value"] == field.value), None)
-        if initial is not None:
-            element["initial_option"] = initial
-        return element
+        return _select(field)
     if field.kind == "date":
-        element = {"type": "datepicker", "action_id": field.name}
-        if field.value:
+        element: Block = {"type": "datepicker", "action_id": field.name}
+        if _valid_date(field.value):
             element["initial_date"] = field.value
         return element
     element = {"type": "plain_text_input", "action_id": field.name,
@@ -152,12 +183,17 @@ def _input(field: FormField) -> Block:
     return block
 
 
-def to_slack_modal(form: Form, *, private_metadata: str = "", intro: str = "") -> dict[str, Any]:
-    """Render a form as a modal view; callback_id is the form id so submissions route back."""
+def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") -> dict[str, Any]:
+    """Render a form as a modal view; callback_id is the form id so submissions route back.
+
+    ``form.intro`` (safety and public-records warnings) is always the first block, then
+    ``lead`` (the reply's text) unless it only repeats the title, then one input per field.
+    """
     if len(private_metadata) > MAX_METADATA:
         raise ValueError(f"private_metadata is {len(private_metadata)} chars; Slack allows 3000")
-    blocks = _mrkdwn_sections(intro) if intro else []
-    blocks += [_input(f) for f in form.fields]
+    inputs = [_input(f) for f in form.fields][:MAX_MODAL_BLOCKS]
+    text = [t for t in (form.intro, lead) if t.strip() and t.strip() != form.title]
+    head = [block for t in text for block in _mrkdwn_sections(t)]
     return {
         "type": "modal",
         "callback_id": form.form_id[:255],
@@ -165,14 +201,38 @@ def to_slack_modal(form: Form, *, private_metadata: str = "", intro: str = "") -
         "submit": _plain(form.submit_label, MAX_MODAL_TEXT),
         "close": _plain("Cancel", MAX_MODAL_TEXT),
         "private_metadata": private_metadata,
-        "blocks": blocks[:MAX_MODAL_BLOCKS],
+        # The inputs always fit; the text above them gives way if the modal is full.
+        "blocks": head[: MAX_MODAL_BLOCKS - len(inputs)] + inputs,
     }
 
 
-def to_result_modal(reply: Reply, title: str = "Done") -> dict[str, Any]:
-    """Render the modal shown after a successful submission (``response_action: update``)."""
+def view_errors(form: Form) -> dict[str, str]:
+    """Errors keyed by input block id; an error for a field not in the form goes on the first."""
+    names = [f.name for f in form.fields]
+    errors: dict[str, str] = {}
+    for name, message in form.errors.items():
+        target = name if name in names or not names else names[0]
+        errors[target] = f"{errors[target]} {message}" if target in errors else message
+    return {name: _cut(message, 2000) for name, message in errors.items()}
+
+
+def _title(text: str) -> str:
+    """The start of ``text`` as a modal title (24 chars), cut at a word where possible."""
+    text = " ".join(text.split()) or "Done"
+    if len(text) <= MAX_MODAL_TEXT:
+        return text
+    cut = text.rfind(" ", 0, MAX_MODAL_TEXT - 1)
+    return text[: cut if cut > 8 else MAX_MODAL_TEXT - 1] + "…"
+
+
+def to_result_modal(reply: Reply, title: str | None = None) -> dict[str, Any]:
+    """Render the modal shown after a successful submission (``response_action: update``).
+
+    The title is the start of the reply (e.g. "CALL 911 NOW if anyone…" or "Filed
+    INC-2026-000123."), so the most important words are the first thing on screen.
+    """
     blocks = to_slack_blocks(Reply(text=reply.text, sections=reply.sections))
-    return {"type": "modal", "title": _plain(title, MAX_MODAL_TEXT),
+    return {"type": "modal", "title": _plain(title or _title(reply.text), MAX_MODAL_TEXT),
             "close": _plain("Close", MAX_MODAL_TEXT), "blocks": blocks}
 
 
@@ -180,9 +240,8 @@ def to_view_response(reply: Reply, metadata: str = "") -> dict[str, Any]:
     """Build the view_submission ack body: field errors, a follow-up form, or the result."""
     form = reply.form
     if form is not None and form.errors:
-        return {"response_action": "errors",
-                "errors": {name: _cut(msg, 2000) for name, msg in form.errors.items()}}
+        return {"response_action": "errors", "errors": view_errors(form)}
     if form is not None:
         return {"response_action": "update",
-                "view": to_slack_modal(form, private_metadata=metadata, intro=reply.text)}
+                "view": to_slack_modal(form, private_metadata=metadata, lead=reply.text)}
     return {"response_action": "update", "view": to_result_modal(reply)}

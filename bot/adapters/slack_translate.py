@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.adapters.slack_render import EMPTY_OPTION
 from bot.messages import Action, FormSubmission, IncomingMessage, Sender
 
 # The renderer makes repeated action_ids unique within a message by appending ``~<n>``
@@ -17,6 +18,8 @@ from bot.messages import Action, FormSubmission, IncomingMessage, Sender
 ACTION_SUFFIX = re.compile(r"~\d+$")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 MAX_TEXT = 4000
+REPORT_SHORTCUT = "report_incident"  # callback_id of the "Report as incident" shortcut
+FROM_MESSAGE = "incident:from_message"
 
 
 class NotForUs(ValueError):
@@ -122,7 +125,8 @@ def from_block_actions(body: dict[str, Any]) -> IncomingMessage:
 def _state_value(element: dict[str, Any]) -> str:
     kind = element.get("type")
     if kind == "static_select":
-        return str((element.get("selected_option") or {}).get("value") or "")
+        value = str((element.get("selected_option") or {}).get("value") or "")
+        return "" if value == EMPTY_OPTION else value
     if kind == "datepicker":
         return str(element.get("selected_date") or "")
     return str(element.get("value") or "")
@@ -148,6 +152,32 @@ def from_view_submission(body: dict[str, Any]) -> IncomingMessage:
     )
 
 
+def message_link(body: dict[str, Any]) -> str:
+    """The shortcut's message: its permalink when Slack sent one, else team, channel and ts."""
+    message = body.get("message") or {}
+    if message.get("permalink"):
+        return str(message["permalink"])
+    team = (body.get("team") or {}).get("id") or "unknown"
+    channel = (body.get("channel") or {}).get("id") or ""
+    ts = message.get("ts") or body.get("message_ts") or ""
+    return f"slack:{team}:{channel}:{ts}"
+
+
+def from_message_shortcut(body: dict[str, Any]) -> IncomingMessage:
+    """Translate "Report as incident" on a message into the incident handler's action."""
+    if body.get("callback_id") != REPORT_SHORTCUT:
+        raise NotForUs(f"message shortcut {body.get('callback_id')!r} is not ours")
+    message = body.get("message") or {}
+    channel = str((body.get("channel") or {}).get("id") or "")
+    return IncomingMessage(
+        sender=_interaction_sender(body),
+        text=str(message.get("text") or "")[:MAX_TEXT],
+        channel=channel,
+        action=Action(FROM_MESSAGE, message_link(body)),
+        is_direct=channel.startswith("D"),
+    )
+
+
 def to_incoming_message(body: dict[str, Any], bot_user_id: str | None = None) -> IncomingMessage:
     """Any supported Slack payload -> neutral message; :class:`NotForUs` for the rest."""
     if "command" in body and "response_url" in body:
@@ -159,4 +189,6 @@ def to_incoming_message(body: dict[str, Any], bot_user_id: str | None = None) ->
         return from_block_actions(body)
     if kind == "view_submission":
         return from_view_submission(body)
+    if kind == "message_action":
+        return from_message_shortcut(body)
     raise NotForUs(f"unsupported payload type {kind!r}")

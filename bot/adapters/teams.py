@@ -26,6 +26,7 @@ from botbuilder.schema import Activity
 
 from bot.adapters import teams_auth
 from bot.adapters.teams_bot import MESSAGE_RESPONSE, ElectionBot
+from bot.adapters.teams_proactive import TeamsTransport
 from bot.db import Database
 from bot.idempotency import first_time
 from bot.router import Router
@@ -153,8 +154,12 @@ def build_adapter(router: Router) -> CloudAdapter:
 def setup(app: web.Application, router: Router) -> bool:
     """Mount /api/messages; return True when a Microsoft app id is configured."""
     settings = router.services.settings
-    endpoint = TeamsEndpoint(build_adapter(router), ElectionBot(router), router.services.db,
-                             auth_required=settings.env.MICROSOFT_APP_ID is not None)
+    adapter = build_adapter(router)
+    app_id = settings.env.MICROSOFT_APP_ID
+    endpoint = TeamsEndpoint(adapter, ElectionBot(router), router.services.db,
+                             auth_required=app_id is not None)
+    # Proactive sends (incident notifications, alerts) go through the outbox.
+    router.services.outbox.register("teams", TeamsTransport(adapter, router.services.db, app_id))
     app.router.add_post("/api/messages", endpoint.handle)
     # on_shutdown runs before any cleanup context, so the database is still open.
     app.on_shutdown.append(endpoint.drain)

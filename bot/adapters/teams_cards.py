@@ -97,8 +97,11 @@ def form_blocks(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 def build_card(sections: tuple[Section, ...], buttons: tuple[Button, ...], form: Form | None,
                fallback: str) -> dict[str, Any]:
-    """Build an Adaptive Card with the sections, then the form, then the buttons."""
+    """Build an Adaptive Card: the form's intro, the sections, the form, then the buttons."""
     body: list[dict[str, Any]] = []
+    if form is not None and form.intro:
+        # The form's warning (e.g. "CALL 911 NOW ...") comes before anything else on the card.
+        body.append(text_block(form.intro, weight="Bolder", color="Attention"))
     for section in sections:
         body.extend(section_blocks(section))
     actions = [button_action(button) for button in buttons]

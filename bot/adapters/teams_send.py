@@ -32,12 +32,14 @@ class PermanentSendError(Exception):
         self.reason = reason
 
 
-def _status(exc: ErrorResponseException) -> int:
+def status_of(exc: ErrorResponseException) -> int:
+    """The HTTP status of a Bot Connector error (0 when there was no response)."""
     response = getattr(exc, "response", None)
     return int(getattr(response, "status_code", 0) or 0)
 
 
-def _retry_after(exc: ErrorResponseException) -> float | None:
+def retry_after_of(exc: ErrorResponseException) -> float | None:
+    """Seconds Teams asked us to wait (Retry-After), capped; None when not given."""
     response = getattr(exc, "response", None)
     value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
     try:
@@ -46,7 +48,8 @@ def _retry_after(exc: ErrorResponseException) -> float | None:
         return None
 
 
-def _reason(exc: ErrorResponseException) -> str:
+def reason_of(exc: ErrorResponseException) -> str:
+    """``MessageWritesBlocked`` when Teams said so in a 403 body, else ``Forbidden``."""
     response = getattr(exc, "response", None)
     text: Any = getattr(response, "text", "") if response is not None else ""
     body = text() if callable(text) else text
@@ -67,12 +70,12 @@ async def send_with_retry(
         try:
             return await context.send_activity(activity)
         except ErrorResponseException as exc:
-            status = _status(exc)
+            status = status_of(exc)
             if status == 403:
-                raise PermanentSendError(status, _reason(exc)) from None
+                raise PermanentSendError(status, reason_of(exc)) from None
             if status not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
                 raise
-            delay = _retry_after(exc)
+            delay = retry_after_of(exc)
             delay = backoff(attempt) if delay is None else delay + random.uniform(0, 0.25)
             log.info("Teams answered %s; retrying in %.2f s", status, delay)
             await sleep(delay)

@@ -19,6 +19,7 @@ from handlers.faq import guard
 from handlers.faq.models import AskedQuestion, Feedback
 from handlers.faq.replies import refusal_text
 from knowledge import Article
+from knowledge.language import detect_language
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,14 @@ def answer_question(*, question: str, services: Services) -> Answer:
         return Answer(question, None, 0.0, refused=refusal_text(kind), refusal_kind=kind)
     kb = services.knowledge.current
     hits = kb.search(question, limit=4)
-    language = getattr(hits[0], "language", "en") if hits else "en"
+    language = hits[0].language if hits else "en"
     threshold = services.settings.app.thresholds.answer_confidence
     if hits and hits[0].confidence >= threshold:
         return Answer(question, hits[0].article, hits[0].confidence,
                       suggestions=[h.article for h in hits[1:4]], language=language)
     best = hits[0].confidence if hits else 0.0
     return Answer(question, None, best, suggestions=[h.article for h in hits[:3]],
-                  language=language)
+                  language=detect_language(question))
 
 
 async def record_question(*, db: Database, answer: Answer, platform: str,

@@ -53,11 +53,11 @@ def _rumor_article(services: Services, category: str, details: dict[str, str],
     """A vetted rumor-control article that matches a misinformation report, if any."""
     if category != "misinformation":
         return None
-    query = " ".join(filter(None, [details.get("mis_claim", ""), description]))[:500]
-    hits = services.knowledge.current.search(query, limit=1)
     threshold = services.settings.app.thresholds.answer_confidence
-    if hits and hits[0].confidence >= threshold:
-        return hits[0].article.title
+    for query in (details.get("mis_claim", ""), description):
+        hits = services.knowledge.current.search(query[:500], limit=1) if query else []
+        if hits and hits[0].confidence >= threshold:
+            return hits[0].article.title
     return None
 
 

@@ -109,8 +109,11 @@ def _parse_when(values: dict[str, str], zone: ZoneInfo, now: datetime,
             return None
         at = time(int(match.group(1)), int(match.group(2)))
     when = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+    if day > now.astimezone(zone).date():
+        errors["when_date"] = "That date is in the future."
+        return None
     if when > now:
-        errors["when_date" if not clock else "when_time"] = "That is in the future."
+        errors["when_time"] = "That time is in the future."
         return None
     return when
 

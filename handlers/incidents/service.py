@@ -179,13 +179,13 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
                     f"Only incident managers for {incident.jurisdiction} or state staff can "
                     f"change {incident.human_id}.")
             updates = apply(incident)
-            changes = {name: [plain(getattr(incident, name)), plain(value)]
-                       for name, value in updates.items() if getattr(incident, name) != value}
             if "note" in updates:
-                changes = {"note": updates["note"]}
+                changes: dict[str, Any] = {"note": updates.pop("note")}
+            else:
+                changes = {name: [plain(getattr(incident, name)), plain(value)]
+                           for name, value in updates.items() if getattr(incident, name) != value}
             for name, value in updates.items():
-                if name != "note":
-                    setattr(incident, name, value)
+                setattr(incident, name, value)
             session.add(incident)
             await _append_event(session, incident, actor=actor.identity, kind=kind,
                                 changes=changes, at=now)

@@ -84,10 +84,14 @@ class SlackBot:
 
 
 @asynccontextmanager
-async def slack_bot(tmp: Path, **env: str) -> AsyncIterator[SlackBot]:
+async def slack_bot(tmp: Path, *, background: bool = False, config: dict[str, Any] | None = None,
+                    **env: str) -> AsyncIterator[SlackBot]:
+    """A bot on a fake Slack; ``background`` runs the outbox worker, ``config`` overrides
+    app.yaml top-level keys (``incidents=``, ``roles=``, ...)."""
     async with FakeSlackApi() as fake:
         environ = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                    "SLACK_API_URL": fake.api_url, **env}
-        settings = make_settings(tmp, environ)
-        async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
+        settings = make_settings(tmp, environ, **(config or {}))
+        async with running_bot(settings, background=background) as bot, \
+                aiohttp.ClientSession() as http:
             yield SlackBot(bot, fake, http)

@@ -58,6 +58,10 @@ class _Failure:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    conversation: str | None = None  # None: whichever conversation is posted to next
+
+    def applies_to(self, conversation_id: str) -> bool:
+        return self.conversation is None or self.conversation == conversation_id
 
 
 def _b64(number: int) -> str:
@@ -83,8 +87,11 @@ class FakeBotConnector:
 
     # -- control -------------------------------------------------------------------------
     def fail_next(self, count: int, status: int, *, retry_after: float | None = None,
-                  sub_code: str | None = None) -> None:
-        """Answer the next ``count`` sends with ``status`` (e.g. 429, 412, 502, 403)."""
+                  sub_code: str | None = None, conversation: str | None = None) -> None:
+        """Answer the next ``count`` sends with ``status`` (e.g. 429, 412, 502, 403).
+
+        With ``conversation``, only sends to that conversation id fail (others go through).
+        """
         code = sub_code or {429: "TooManyRequests", 412: "PreconditionFailed",
                             502: "BadGateway", 403: "Forbidden"}.get(status, "Error")
         body = {"error": {"code": code, "message": f"fake {status}"}}
@@ -95,7 +102,8 @@ class FakeBotConnector:
                                                  "subCode": "MessageWritesBlocked"}}}
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         with self._lock:
-            self._failures.extend(_Failure(status, body, headers) for _ in range(count))
+            self._failures.extend(_Failure(status, body, headers, conversation)
+                                  for _ in range(count))
 
     def sends(self) -> list[Call]:
         """Successful activity posts (replies and sends), oldest first."""
@@ -144,14 +152,38 @@ class FakeBotConnector:
         recent.append(now)
         return False
 
+    def _take_failure(self, conversation_id: str) -> _Failure | None:
+        for failure in self._failures:
+            if failure.applies_to(conversation_id):
+                self._failures.remove(failure)
+                return failure
+        return None
+
+    def sends_to(self, conversation_id: str) -> list[Call]:
+        """Successful posts to one conversation (new posts and replies), oldest first."""
+        return [c for c in self.sends() if c.conversation_id == conversation_id]
+
+    async def wait_for_sends_to(self, conversation_id: str, count: int,
+                                timeout: float = 10.0) -> list[Call]:
+        """Poll until ``count`` successful posts reached ``conversation_id``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            sends = self.sends_to(conversation_id)
+            if len(sends) >= count:
+                return sends
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"expected {count} sends to {conversation_id}, got "
+                             f"{len(self.sends_to(conversation_id))}: {self.calls}")
+
     async def _activity(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
         except json.JSONDecodeError:
             body = {}
+        conversation_id = request.match_info["conversation_id"]
         with self._lock:
-            failure = self._failures.popleft() if self._failures else None
-            if failure is None and self._throttled(request.match_info["conversation_id"]):
+            failure = self._take_failure(conversation_id)
+            if failure is None and self._throttled(conversation_id):
                 failure = _Failure(429, {"error": {"code": "TooManyRequests"}},
                                    {"Retry-After": "1"})
         status = failure.status if failure else 200

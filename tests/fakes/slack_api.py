@@ -46,6 +46,7 @@ class Failure:
     status: int = 200
     error: str | None = None
     retry_after: int | None = None
+    channel: str | None = None  # only calls to this channel misbehave
 
 
 class FakeSlackApi:
@@ -93,22 +94,26 @@ class FakeSlackApi:
     # -- programming and inspecting --------------------------------------------------------
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with 429 / 5xx / an ``ok: false``."""
+             retry_after: int | None = None, times: int = 1, channel: str | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` (to ``channel`` if given) with 429 /
+        5xx / an ``ok: false``."""
         if status == 429 and retry_after is None:
             retry_after = 1
-        self.failures[method].append(Failure(times, status, error, retry_after))
+        self.failures[method].append(Failure(times, status, error, retry_after, channel))
 
-    def calls_to(self, method: str) -> list[Call]:
-        """Recorded calls of one method (``response`` for response_url posts)."""
-        return [c for c in self.calls if c.method == method]
+    def calls_to(self, method: str, **params: Any) -> list[Call]:
+        """Recorded calls of one method (``response`` for response_url posts), optionally only
+        those whose params include ``params`` (e.g. ``channel="C1"``)."""
+        return [c for c in self.calls if c.method == method
+                and all(c.params.get(k) == v for k, v in params.items())]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """Wait until ``method`` was called at least ``count`` times; return those calls."""
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0,
+                       **params: Any) -> list[Call]:
+        """Wait until ``method`` was called at least ``count`` times (matching ``params``)."""
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), timeout)
-        return self.calls_to(method)
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: len(self.calls_to(method, **params)) >= count), timeout)
+        return self.calls_to(method, **params)
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -131,7 +136,7 @@ class FakeSlackApi:
         await self._record(Call(method, params, dict(request.headers)))
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
-        failure = self._take_failure(method)
+        failure = self._take_failure(method, str(params.get("channel", "")))
         if failure is not None:
             return self._failure_response(failure)
         if method == "chat.postMessage" and self._rate_limited(str(params.get("channel", ""))):
@@ -139,14 +144,14 @@ class FakeSlackApi:
                                      headers={"Retry-After": "1"})
         return web.json_response(self._answer(method, params))
 
-    def _take_failure(self, method: str) -> Failure | None:
-        queue = self.failures.get(method)
-        if not queue:
+    def _take_failure(self, method: str, channel: str) -> Failure | None:
+        queue = self.failures.get(method) or []
+        failure = next((f for f in queue if f.channel in (None, channel)), None)
+        if failure is None:
             return None
-        failure = queue[0]
         failure.times -= 1
         if failure.times <= 0:
-            queue.pop(0)
+            queue.remove(failure)
         return failure
 
     @staticmethod
@@ -169,7 +174,7 @@ class FakeSlackApi:
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", "C0FAKE"))
         ts = f"1700000000.{next(self._ts):06d}"
-        user = str(params.get("user", "U0FAKE"))
+        user = str(params.get("user") or params.get("users") or "U0FAKE")
         answers: dict[str, dict[str, Any]] = {
             "auth.test": {"url": "https://fake.slack.com/", "team": "Fake", "user": "electionbot",
                           "team_id": "T0TEST", "user_id": "UBOT", "bot_id": "B0BOT"},

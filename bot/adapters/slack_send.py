@@ -1,0 +1,127 @@
+"""Outbox sends to Slack: channel posts and direct messages, with Slack's errors classified.
+
+Channel destinations (``slack:T1:C1``) go to chat.postMessage; user destinations
+(``slack:T1:@U1``) first need the DM channel, opened once with conversations.open and then
+remembered in the ``conversation_reference`` table (Tier 3 method: about 50 a minute).
+
+The Web API client here has *no* retry handlers: a 429 becomes :class:`RetryableSendError`
+with Slack's Retry-After, so the outbox waits without holding its lease, and a post is never
+repeated by a server-error handler (a timed-out post may have landed). Every post carries
+message metadata ``electionbot_outbox`` with the delivery key, so a later resend can check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_render import to_slack_message
+from bot.db import Database
+from bot.idempotency import save_reference
+from bot.messages import Destination, Reply
+from bot.models import ConversationReference
+from bot.outbox import PermanentSendError, RetryableSendError
+
+log = logging.getLogger(__name__)
+METADATA_EVENT = "electionbot_outbox"
+TIMEOUT = 10  # seconds per Web API call
+# Errors that no retry will fix: the outbox dead-letters the message with the reason.
+PERMANENT = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
+    "user_not_found", "cannot_dm_bot", "not_authed", "token_revoked", "token_expired",
+    "missing_scope", "no_permission", "restricted_action", "team_access_not_granted",
+    "user_disabled", "users_not_found", "invalid_blocks", "msg_too_long", "no_text",
+    "invalid_metadata_format", "invalid_metadata_schema", "ekm_access_denied",
+})
+
+
+def build_send_client(api_url: str, token: str) -> AsyncWebClient:
+    """A client for outbox sends: no retry handlers at all (the outbox schedules retries)."""
+    return AsyncWebClient(token=token, base_url=api_url, timeout=TIMEOUT, retry_handlers=[])
+
+
+def dm_key(workspace: str, user_id: str) -> str:
+    """The conversation_reference key of a user's DM channel with the bot."""
+    return f"slack:{workspace}:dm:{user_id}"
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(exc: SlackApiError) -> Exception:
+    """Turn a Web API failure into the outbox's permanent or retryable error."""
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    error = str((response.get("error") if response is not None else None) or f"http {status}")
+    if status == 429 or error == "ratelimited":
+        return RetryableSendError("ratelimited", retry_after=_retry_after(response) or 1.0)
+    if error in PERMANENT:
+        return PermanentSendError(error)
+    # 5xx, internal_error, fatal_error, service_unavailable and anything unknown: try later.
+    return RetryableSendError(error)
+
+
+class SlackTransport:
+    """The outbox's Slack transport (see the module docstring)."""
+
+    def __init__(self, client: AsyncWebClient, db: Database) -> None:
+        """Send with ``client``; remember DM channels in ``db``."""
+        self.client = client
+        self.db = db
+        self._dm_cache: dict[str, str] = {}
+        self._dm_locks: dict[str, asyncio.Lock] = {}
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        """Post ``reply``; return ``channel:ts``. Raises Permanent/RetryableSendError."""
+        try:
+            channel = destination.channel
+            if destination.user_id:
+                channel = await self.dm_channel(destination.workspace, destination.user_id)
+            response = await self.client.chat_postMessage(
+                channel=channel, **to_slack_message(reply),
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}})
+        except SlackApiError as exc:
+            raise classify(exc) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryableSendError(f"network: {type(exc).__name__}") from None
+        return f"{response.get('channel') or channel}:{response.get('ts') or ''}"
+
+    async def dm_channel(self, workspace: str, user_id: str) -> str:
+        """The DM channel with ``user_id``: memory, then the database, then conversations.open."""
+        key = dm_key(workspace, user_id)
+        if key in self._dm_cache:
+            return self._dm_cache[key]
+        lock = self._dm_locks.setdefault(key, asyncio.Lock())
+        async with lock:  # two sends to the same person open the DM once
+            if key not in self._dm_cache:
+                self._dm_cache[key] = await self._stored_or_opened(key, workspace, user_id)
+        return self._dm_cache[key]
+
+    async def _stored_or_opened(self, key: str, workspace: str, user_id: str) -> str:
+        async with self.db.session() as session:
+            stored = await session.get(ConversationReference, key)
+        if stored is not None and stored.channel:
+            return stored.channel
+        response = await self.client.conversations_open(users=user_id)
+        channel = str((response.get("channel") or {}).get("id") or "")
+        if not channel:
+            raise RetryableSendError("conversations.open returned no channel")
+        await save_reference(self.db, ConversationReference(
+            key=key, platform="slack", workspace=workspace, user_id=user_id, channel=channel,
+            reference=json.dumps({"channel": channel, "user": user_id})))
+        log.info("slack dm opened", extra={"workspace": workspace})
+        return channel
