@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from bot import logs
+from bot.cli_alerts import alerts_app, network_app
+from bot.cli_cert import cert_app, completions_app, roster_app
 from bot.cli_common import fail, pid_file, settings_or_exit
 from bot.cli_incidents import incidents_app
 from bot.cli_kb import kb_app
@@ -26,6 +28,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(kb_app, name="kb")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(cert_app, name="cert")
+app.add_typer(roster_app, name="roster")
+app.add_typer(completions_app, name="completions")
+app.add_typer(network_app, name="network")
+app.add_typer(alerts_app, name="alerts")
 
 
 @app.command()

@@ -10,12 +10,14 @@ from __future__ import annotations
 import ipaddress
 from datetime import date
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config_alerts import AlertsConfig
+from bot.config_certification import CertificationConfig
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
@@ -147,8 +149,9 @@ class AppConfig(_Strict):
     thresholds: Thresholds = Thresholds()
     knowledge_path: str = "knowledge/articles"
     webchat: WebChat = WebChat()
-    coalition: dict[str, Any] = Field(default_factory=dict)
     incidents: IncidentSettings = IncidentSettings()
+    certification: CertificationConfig = CertificationConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @field_validator("roles")
     @classmethod

@@ -19,7 +19,7 @@ from bot.db import Database
 from bot.idempotency import forget_older_than
 from bot.router import Router
 from bot.services import Services
-from handlers import build_handlers
+from handlers import build_background, build_handlers
 from knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     tasks = [asyncio.create_task(_watch_knowledge(services)),
              asyncio.create_task(_forget_old_keys(services)),
-             asyncio.create_task(services.outbox.run())]
+             *(asyncio.create_task(loop()) for loop in build_background(services))]
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGHUP, lambda: _reload(services))

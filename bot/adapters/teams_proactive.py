@@ -78,7 +78,7 @@ def proactive_activity(reply: Reply, reference: dict[str, Any], *,
     return activity
 
 
-def classify(exc: ErrorResponseException) -> PermanentSendError | RetryableSendError:
+def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
     """Map a Bot Connector error response to the outbox's retry decision."""
     status = status_of(exc)
     if status in RETRYABLE or status >= 500 or status in (0, 408):

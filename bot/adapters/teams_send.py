@@ -32,13 +32,13 @@ class PermanentSendError(Exception):
         self.reason = reason
 
 
-def status_of(exc: ErrorResponseException) -> int:
+def status_of(exc: Exception) -> int:
     """The HTTP status of a Bot Connector error (0 when there was no response)."""
     response = getattr(exc, "response", None)
     return int(getattr(response, "status_code", 0) or 0)
 
 
-def retry_after_of(exc: ErrorResponseException) -> float | None:
+def retry_after_of(exc: Exception) -> float | None:
     """Seconds Teams asked us to wait (Retry-After), capped; None when not given."""
     response = getattr(exc, "response", None)
     value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
@@ -48,7 +48,7 @@ def retry_after_of(exc: ErrorResponseException) -> float | None:
         return None
 
 
-def reason_of(exc: ErrorResponseException) -> str:
+def reason_of(exc: Exception) -> str:
     """``MessageWritesBlocked`` when Teams said so in a 403 body, else ``Forbidden``."""
     response = getattr(exc, "response", None)
     text: Any = getattr(response, "text", "") if response is not None else ""

@@ -95,3 +95,65 @@ async def slack_bot(tmp: Path, *, background: bool = False, config: dict[str, An
         async with running_bot(settings, background=background) as bot, \
                 aiohttp.ClientSession() as http:
             yield SlackBot(bot, fake, http)
+
+
+# -- modals: fill a rendered view the way Slack reports its state ------------------------------
+
+def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = element.get("option_groups") or []
+    return list(element.get("options") or []) + [o for g in groups for o in g["options"]]
+
+
+def _state(element: dict[str, Any], value: str | None) -> dict[str, Any]:
+    kind = element["type"]
+    if kind == "static_select":
+        if value is None:
+            return {"type": kind, "selected_option": element.get("initial_option")}
+        chosen = next((o for o in _options(element) if o["value"] == value), None)
+        assert value == "" or chosen is not None, f"{value!r} is not an option of the modal"
+        return {"type": kind, "selected_option": chosen}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": element.get("initial_date") if value is None
+                else (value or None)}
+    return {"type": kind, "value": element.get("initial_value") if value is None
+            else (value or None)}
+
+
+def modal_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """``view.state.values`` for a rendered modal: ``values`` typed, everything else as shown."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block["type"] == "input":
+            element = block["element"]
+            state[block["block_id"]] = {element["action_id"]: _state(
+                element, values.get(block["block_id"]))}
+    unknown = set(values) - set(state)
+    assert not unknown, f"no such inputs in the modal: {unknown}"
+    return state
+
+
+def view_submission(view: dict[str, Any], values: dict[str, str], *, user: str = "U0ASKER",
+                    view_id: str = "V0MODAL") -> dict[str, Any]:
+    """A view_submission payload for ``view`` filled with ``values`` by ``user``."""
+    base = load("view_submission")
+    return {**base, "user": {**base["user"], "id": user},
+            "view": {**base["view"], "id": view_id, "callback_id": view["callback_id"],
+                     "private_metadata": view.get("private_metadata", ""),
+                     "state": {"values": modal_state(view, values)}}}
+
+
+def click(fake: FakeSlackApi, button: dict[str, Any], *, user: str, channel: str,
+          name: str) -> dict[str, Any]:
+    """A block_actions payload: ``user`` clicks ``button`` on a message in ``channel``."""
+    base = load("block_actions")
+    action = {**base["actions"][0], "action_id": button["action_id"], "value": button["value"]}
+    return {**base, "user": {**base["user"], "id": user}, "channel": {"id": channel},
+            "container": {**base["container"], "channel_id": channel},
+            "response_url": fake.response_url(name), "trigger_id": f"trig-{name}",
+            "actions": [action]}
+
+
+def buttons_of(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message, by label."""
+    return {e["text"]["text"]: e for b in blocks if b["type"] == "actions"
+            for e in b["elements"]}

@@ -306,3 +306,4 @@ async def test_list_and_show_answer_in_chat(teams: Teams) -> None:
     shown = await teams.say(f"incident show {incident.human_id}", who=MANAGER)
     assert shown.body["text"].startswith(incident.human_id)
     assert "knife" in str(shown.body)
+

@@ -202,3 +202,13 @@ def test_teams_package_needs_app_id(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MICROSOFT_APP_ID"):
         write_teams_package(make_settings(tmp_path), tmp_path / "teams.zip")
     assert not (tmp_path / "teams.zip").exists()
+
+
+def test_form_intro_is_the_first_block_of_the_card() -> None:
+    form = Form("incident:report:x", "Report", fields=(FormField("site", "Where"),),
+                intro="CALL 911 NOW if anyone is in danger.")
+    reply = Reply(text="Report", sections=(Section("before the form"),), form=form)
+    first, second = card_of(to_activity(reply))["body"][:2]
+    assert first == {"type": "TextBlock", "text": "CALL 911 NOW if anyone is in danger.",
+                     "wrap": True, "weight": "Bolder", "color": "Attention"}
+    assert second["text"] == "before the form"

@@ -1,0 +1,93 @@
+"""TeamsTransport on its own: credentials, missing references, and the retry decision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bot.adapters import teams_auth
+from bot.adapters.teams_proactive import NO_CHANNEL_REFERENCE, NO_REFERENCE, classify
+from bot.messages import Destination, Reply
+from bot.outbox import PermanentSendError, RetryableSendError
+from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
+from tests.support import make_settings, running_bot
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CHANNEL = "19:3e9f1c0b2a4d4c6e8f0a1b2c3d4e5f60@thread.tacv2"
+APP_ID = "00000000-0000-0000-0000-0000000b0771"
+OUTBOUND = "fake-outbound-token"
+METADATA = ("botframework.connector.auth.channel_validation.ChannelValidation."
+            "open_id_metadata_endpoint")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotConnector]:
+    with FakeBotConnector() as connector:
+        yield connector
+
+
+class ConnectorError(Exception):
+    """Shaped like botbuilder's ErrorResponseException: the HTTP response is ``.response``."""
+
+    def __init__(self, response: SimpleNamespace) -> None:
+        super().__init__("Operation returned an invalid status code")
+        self.response = response
+
+
+def error(status: int, *, retry_after: str | None = None, body: str = "") -> ConnectorError:
+    """A Bot Connector error response, without HTTP."""
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return ConnectorError(SimpleNamespace(status_code=status, headers=headers, text=body))
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [
+    (429, 3.0), (412, None), (502, None), (504, None), (500, None), (503, 1.0)])
+def test_transient_statuses_are_retryable(status: int, retry_after: float | None) -> None:
+    decision = classify(error(status, retry_after=None if retry_after is None
+                              else str(retry_after)))
+    assert isinstance(decision, RetryableSendError)
+    assert decision.retry_after == retry_after
+
+
+@pytest.mark.parametrize(("status", "body", "reason"), [
+    (403, '{"innerHttpError": {"subCode": "MessageWritesBlocked"}}', "403 MessageWritesBlocked"),
+    (403, "", "403 Forbidden"),
+    (404, "", "404 conversation not found"),
+    (400, "", "Teams refused the message: 400"),
+])
+def test_refusals_are_permanent(status: int, body: str, reason: str) -> None:
+    decision = classify(error(status, body=body))
+    assert isinstance(decision, PermanentSendError) and str(decision).startswith(reason)
+
+
+async def test_no_reference_is_permanent(tmp_path: Path) -> None:
+    async with running_bot(make_settings(tmp_path)) as bot:
+        transport = bot.services.outbox.transports["teams"]
+        with pytest.raises(PermanentSendError, match=NO_REFERENCE):
+            await transport.send(Destination.parse(f"teams:{TENANT}:@someone"),
+                                 Reply(text="hi"), key="k1")
+        with pytest.raises(PermanentSendError, match=NO_CHANNEL_REFERENCE):
+            await transport.send(Destination.parse(f"teams:{TENANT}:{CHANNEL}"),
+                                 Reply(text="hi"), key="k2")
+
+
+async def test_proactive_send_uses_the_bots_credentials(
+        tmp_path: Path, fake: FakeBotConnector, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(METADATA, f"{fake.url}/.well-known/openid-configuration")
+    monkeypatch.setattr(teams_auth, "build_credential_factory",
+                        lambda _settings: teams_auth.FixedTokenCredentialFactory(APP_ID, OUTBOUND))
+    settings = make_settings(tmp_path,
+                             env={"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "unused"})
+    async with running_bot(settings) as bot:
+        mention = load_activity("channel_mention", fake.url + "/")
+        token = fake.token(app_id=APP_ID, service_url=mention["serviceUrl"])
+        assert (await post_activity(bot.url, mention, token=token))[0] == 200
+        transport = bot.services.outbox.transports["teams"]
+        ref = await transport.send(Destination.parse(f"teams:{TENANT}:{CHANNEL}"),
+                                   Reply(text="Drill: test notification"), key="drill")
+    [post] = fake.sends_to(CHANNEL)
+    assert post.headers["Authorization"] == f"Bearer {OUTBOUND}"
+    assert post.body["text"] == "Drill: test notification" and ref.startswith(CHANNEL + "|")
