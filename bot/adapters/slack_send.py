@@ -41,9 +41,10 @@ PERMANENT = frozenset({
 })
 
 
-def build_send_client(api_url: str, token: str) -> AsyncWebClient:
+def build_send_client(api_url: str, token: str, timeout: int = TIMEOUT) -> AsyncWebClient:
     """A client for outbox sends: no retry handlers at all (the outbox schedules retries)."""
-    return AsyncWebClient(token=token, base_url=api_url, timeout=TIMEOUT, retry_handlers=[])
+    return AsyncWebClient(token=token, base_url=api_url, timeout=timeout,
+                          retry_handlers=[])
 
 
 def dm_key(workspace: str, user_id: str) -> str:

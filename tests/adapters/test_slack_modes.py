@@ -100,6 +100,11 @@ def test_manifest_lists_commands_events_scopes_and_one_url(tmp_path: Path) -> No
     assert settings_block["interactivity"] == {"is_enabled": True, "request_url": url}
     assert settings_block["socket_mode_enabled"] is False
     assert settings_block["token_rotation_enabled"] is False
+    assert commands["/incident"]["should_escape"] is True  # mentions arrive as <@U123|name>
+    assert commands["/ask-ct"]["should_escape"] is False
+    assert manifest["features"]["shortcuts"] == [{
+        "name": "Report as incident", "type": "message", "callback_id": "report_incident",
+        "description": "File an election incident report from this message"}]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "im:history", "im:write", "app_mentions:read", "users:read",
         "users:read.email", "channels:read", "groups:read"}

@@ -11,6 +11,7 @@ import pytest
 from bot.adapters.slack import parse_body, verify_signature
 from bot.adapters.slack_listeners import dedupe_key
 from bot.adapters.slack_render import (
+    EMPTY_OPTION,
     MAX_BLOCKS,
     MAX_SECTION,
     escape,
@@ -20,7 +21,12 @@ from bot.adapters.slack_render import (
     to_slack_modal,
     to_view_response,
 )
-from bot.adapters.slack_translate import NotForUs, strip_mention, to_incoming_message
+from bot.adapters.slack_translate import (
+    NotForUs,
+    form_values,
+    strip_mention,
+    to_incoming_message,
+)
 from bot.messages import Action, Button, Form, FormField, Reply, Section
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -223,3 +229,73 @@ def test_dedupe_keys() -> None:
     trigger = load("command")["trigger_id"]
     assert dedupe_key(load("command"), None) == f"slack:trigger:{trigger}"
     assert dedupe_key({"type": "url_verification"}, None) is None
+
+
+# -- incidents: shortcut, selects, intro and errors ------------------------------------------
+
+def test_message_shortcut_becomes_the_from_message_action() -> None:
+    body = load("message_shortcut")
+    message = to_incoming_message(body)
+    assert message.action == Action("incident:from_message",
+                                    "slack:T0TEST:C0ELECT:1700000009.000100")
+    assert message.text == body["message"]["text"] and "<@U0ASKER>" in message.text
+    assert message.sender.identity == "slack:T0TEST:U0ASKER" and message.channel == "C0ELECT"
+    linked = {**body, "message": {**body["message"], "permalink": "https://x.slack.com/p1"}}
+    assert to_incoming_message(linked).action == Action("incident:from_message",
+                                                        "https://x.slack.com/p1")
+    with pytest.raises(NotForUs):
+        to_incoming_message({**body, "callback_id": "something_else"})
+
+
+def select_form(options: tuple[tuple[str, str], ...], value: str = "") -> Form:
+    return Form("f", "F", (FormField("pick", "Pick", "select", required=False, options=options,
+                                     value=value),), intro="Read me first")
+
+
+def test_empty_option_value_travels_as_a_sentinel_and_comes_back_empty() -> None:
+    view = to_slack_modal(select_form((("", "-"), ("a", "A"))))
+    element = view["blocks"][-1]["element"]
+    assert [o["value"] for o in element["options"]] == [EMPTY_OPTION, "a"]
+    assert "initial_option" not in element
+    for chosen, expected in ((EMPTY_OPTION, ""), ("a", "a"), (None, "")):
+        option = None if chosen is None else {"value": chosen}
+        state = {"pick": {"pick": {"type": "static_select", "selected_option": option}}}
+        assert form_values({"state": {"values": state}}) == {"pick": expected}
+
+
+def test_more_than_100_options_go_into_groups() -> None:
+    options = tuple((f"v{i}", f"Option {i}") for i in range(230))
+    element = to_slack_modal(select_form(options, value="v150"))["blocks"][-1]["element"]
+    assert "options" not in element
+    groups = element["option_groups"]
+    assert [len(g["options"]) for g in groups] == [100, 100, 30]
+    assert element["initial_option"]["value"] == "v150"
+
+
+def test_form_intro_is_the_first_block_and_a_repeated_title_is_dropped() -> None:
+    form = Form("f", "Report", (FormField("x", "X"),), intro="CALL 911 NOW <b>")
+    view = to_slack_modal(form, lead="Report")
+    assert [b["type"] for b in view["blocks"]] == ["section", "input"]
+    assert view["blocks"][0]["text"]["text"] == "CALL 911 NOW &lt;b&gt;"
+    view = to_slack_modal(form, lead="Fix the fields")
+    assert [b["type"] for b in view["blocks"]] == ["section", "section", "input"]
+
+
+def test_invalid_initial_date_is_not_sent() -> None:
+    form = Form("f", "F", (FormField("d", "D", "date", value="tomorrow"),))
+    assert "initial_date" not in to_slack_modal(form)["blocks"][0]["element"]
+
+
+def test_errors_for_unknown_fields_land_on_the_first_input() -> None:
+    form = Form("f", "F", (FormField("a", "A"), FormField("b", "B")),
+                errors={"b": "bad b", "zzz": "bad zzz"})
+    assert to_view_response(Reply(text="x", form=form))["errors"] == {"b": "bad b",
+                                                                      "a": "bad zzz"}
+
+
+def test_result_modal_title_is_the_start_of_the_reply() -> None:
+    view = to_view_response(Reply(text="CALL 911 NOW if anyone is in danger. Filed INC-1."))
+    assert view["view"]["title"]["text"].startswith("CALL 911 NOW")
+    assert len(view["view"]["title"]["text"]) <= 24
+    assert to_view_response(Reply(text="Filed INC-2026-000001."))["view"]["title"][
+        "text"] == "Filed INC-2026-000001."

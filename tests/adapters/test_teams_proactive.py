@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,10 +67,10 @@ def test_refusals_are_permanent(status: int, body: str, reason: str) -> None:
 async def test_no_reference_is_permanent(tmp_path: Path) -> None:
     async with running_bot(make_settings(tmp_path)) as bot:
         transport = bot.services.outbox.transports["teams"]
-        with pytest.raises(PermanentSendError, match=NO_REFERENCE):
+        with pytest.raises(PermanentSendError, match=re.escape(NO_REFERENCE)):
             await transport.send(Destination.parse(f"teams:{TENANT}:@someone"),
                                  Reply(text="hi"), key="k1")
-        with pytest.raises(PermanentSendError, match=NO_CHANNEL_REFERENCE):
+        with pytest.raises(PermanentSendError, match=re.escape(NO_CHANNEL_REFERENCE)):
             await transport.send(Destination.parse(f"teams:{TENANT}:{CHANNEL}"),
                                  Reply(text="hi"), key="k2")
 

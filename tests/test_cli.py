@@ -1,0 +1,153 @@
+"""The `electionbot` command as a user runs it: ask, kb, db, serve, reload, manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support import FIXTURE_KB, free_port, write_config
+
+
+def cli(tmp: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
+    clean.update({"ELECTIONBOT_CONFIG": str(tmp / "app.yaml"),
+                  "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **env})
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=clean, input=stdin,
+                          capture_output=True, text=True, timeout=120, cwd=tmp)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    kb = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, kb)
+    write_config(tmp_path, knowledge_path=str(kb))
+    return tmp_path
+
+
+def test_ask_json_contract_and_stdin_batch(home: Path) -> None:
+    result = cli(home, "ask", "--json", "-",
+                 stdin="what is the pause method\n\nwho should I vote for\nparking rules?\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["answered"] for r in rows] == [True, False, False]
+    for row in rows:
+        assert {"question", "answered", "article_id", "title", "answer", "confidence",
+                "sources"} <= set(row)
+        assert 0.0 <= row["confidence"] <= 1.0
+    assert rows[0]["article_id"] == "ca-sample-pause" and rows[0]["sources"][0]["seed"]
+    assert "nonpartisan" in rows[1]["answer"]
+    assert rows[2]["answer"].startswith("I don't have a vetted answer")
+
+
+def test_ask_text_mode_cites_source(home: Path) -> None:
+    result = cli(home, "ask", "what does pause stand for")
+    assert "Source: California Secretary of State" in result.stdout
+
+
+def test_db_upgrade_is_idempotent_and_errors_are_one_line(home: Path) -> None:
+    assert cli(home, "db", "upgrade").stdout.startswith("ok")
+    assert cli(home, "db", "upgrade").stdout.startswith("ok")
+    bad = cli(home, "db", "upgrade", DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/x")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: database upgrade failed")
+    assert "Traceback" not in bad.stderr
+
+
+def test_kb_check_reports_file_and_line(home: Path) -> None:
+    assert cli(home, "kb", "check").stdout.startswith("ok: 2 articles (1 approved, 1 draft)")
+    path = home / "kb" / "ca-sample-pause.md"
+    path.write_text(path.read_text().replace("jurisdiction: CA", "jurisdiction: XX"))
+    result = cli(home, "kb", "check")
+    assert result.returncode == 1
+    assert f"{path}:" in result.stderr and "XX" in result.stderr
+
+
+def test_kb_eval_scores_and_writes_json(home: Path) -> None:
+    questions = home / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(x) for x in [
+        {"q": "what is the pause method", "expect_any": ["votesure"]},
+        {"q": "what is the pause method", "expect_any": ["no such phrase"]},
+        {"q": "who will win the governor race", "expect": "abstain", "kind": "partisan"},
+    ]))
+    result = cli(home, "kb", "eval", str(questions), "--json", str(home / "out.json"))
+    assert "in-scope: 1/2 (50.0%)" in result.stdout
+    assert "abstain:  1/1" in result.stdout
+    figures = json.loads((home / "out.json").read_text())
+    assert figures["misses"][0]["line"] == 2
+    questions.write_text('{"q": "x"}\nnot json\n')
+    broken = cli(home, "kb", "eval", str(questions))
+    assert broken.returncode == 1 and "q.jsonl:1" in broken.stderr
+
+
+def test_kb_gaps_lists_scrubbed_unanswered_questions(home: Path) -> None:
+    assert "No gaps" in cli(home, "kb", "gaps").stdout
+
+
+def test_manifests(home: Path) -> None:
+    slack = cli(home, "manifest", "slack", "--url", "https://bot.example.gov")
+    assert slack.returncode == 0 and "https://bot.example.gov/slack/events" in slack.stdout
+    teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"))
+    assert teams.returncode == 2 and "MICROSOFT_APP_ID" in teams.stderr
+    teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"),
+                MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001")
+    assert teams.returncode == 0 and (home / "t.zip").stat().st_size > 0
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback only
+        return json.loads(resp.read())
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+def test_serve_health_and_kb_reload_by_signal(home: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
+    env.update({"ELECTIONBOT_CONFIG": str(home / "app.yaml"),
+                "DATABASE_URL": f"sqlite:///{home / 'bot.db'}"})
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                              env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        health = f"http://127.0.0.1:{port}/healthz"
+        _wait_for(lambda: _get(health)["status"] == "ok")
+        assert _get(health)["knowledge"]["articles"] == 2
+        # A broken edit is refused and the old base keeps serving.
+        (home / "kb" / "zz-broken.md").write_text("no front matter")
+        assert cli(home, "kb", "reload").returncode == 1
+        assert _get(health)["knowledge"]["articles"] == 2
+        (home / "kb" / "zz-broken.md").unlink()
+        new = (FIXTURE_KB / "ca-sample-pause.md").read_text().replace(
+            "id: ca-sample-pause", "id: ca-sample-copy").replace(
+            "  - what is the pause method\n  - what does pause stand for\n",
+            "  - copy question one\n").replace("[qué es el método pause]", "[copia]")
+        (home / "kb" / "ca-sample-copy.md").write_text(new)
+        reload = cli(home, "kb", "reload")
+        assert reload.returncode == 0, reload.stderr
+        _wait_for(lambda: _get(health)["knowledge"]["articles"] == 3)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=20)
+    assert "xoxb" not in err
+    assert not (home / "data" / "electionbot.pid").exists()
