@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot import metrics
 from bot.adapters import slack, teams, webchat
 from bot.config import Settings
 from bot.db import Database
@@ -79,9 +80,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if db_ok else 503)
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness for a load balancer: 503 while the database is unreachable."""
+    services = request.app[SERVICES]
+    ready = await services.db.ping()
+    return web.json_response({"ready": ready, "database": ready}, status=200 if ready else 503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    with contextlib.suppress(Exception):  # the gauge is best effort; the counters still serve
+        await metrics.refresh_job_gauge(request.app[SERVICES].db)
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 def create_app(services: Services, *, background: bool = True) -> web.Application:
     """Wire routes and adapters; platforms without credentials answer a clear 503."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_boundary])
+    app = web.Application(client_max_size=MAX_BODY,
+                          middlewares=[metrics.measure, error_boundary])
     router = Router(build_handlers(), services)
     app[SERVICES] = services
     app[ROUTER] = router
@@ -91,6 +108,8 @@ def create_app(services: Services, *, background: bool = True) -> web.Applicatio
         "webchat": webchat.setup(app, router),
     }
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     if background:
         app.cleanup_ctx.append(_background)
     return app
