@@ -38,7 +38,7 @@ class FaqHandler:
                                             platform=message.platform,
                                             jurisdiction=message.jurisdiction)
         if answer.refusal_kind is not None:
-            return build_refusal_reply(answer.refusal_kind)
+            return build_refusal_reply(answer.refusal_kind, answer.language)
         if answer.article is not None:
             return build_answer_reply(answer.article, language=answer.language,
                                       question_id=question_id)

@@ -32,14 +32,33 @@ REFUSALS = {
 }
 
 
-def refusal_text(kind: str) -> str:
+REFUSALS_ES = {
+    "partisan": (
+        "No puedo ayudar con eso. Soy una herramienta no partidista para funcionarios "
+        "electorales: no doy consejos de voto, no juzgo candidatos, partidos ni medidas, no "
+        "predigo resultados ni respaldo a nadie. Para información electoral oficial y no "
+        "partidista, consulte a la oficina electoral de su estado, condado o municipio."
+    ),
+    "personal_data": (
+        "No puedo ayudar con eso. No tengo padrón electoral y nunca busco ni comparto datos "
+        "personales de votantes, personal o público. Si alguien está en peligro, llame al 911."
+    ),
+    "instructions": (
+        "No puedo hacer eso. Solo respondo con la base de conocimiento verificada de la "
+        "oficina, y mis reglas no cambian."
+    ),
+}
+
+
+def refusal_text(kind: str, language: str = "en") -> str:
     """The fixed, courteous refusal for a guard category."""
-    return REFUSALS.get(kind, REFUSALS["instructions"])
+    table = REFUSALS_ES if language == "es" else REFUSALS
+    return table.get(kind, table["instructions"])
 
 
-def build_refusal_reply(kind: str) -> Reply:
+def build_refusal_reply(kind: str, language: str = "en") -> Reply:
     """A refusal as a reply (no buttons: nothing to give feedback on)."""
-    return Reply(text=refusal_text(kind), ephemeral=True)
+    return Reply(text=refusal_text(kind, language), ephemeral=True)
 
 
 def describe_contact(contact: Contact | None) -> str:

@@ -49,3 +49,14 @@ def test_refuses(question: str, kind: str) -> None:
 ])
 def test_lets_legitimate_questions_through(question: str) -> None:
     assert check(question) is None
+
+
+def test_spanish_refusals_are_in_spanish(tmp_path) -> None:
+    from bot.server import build_services
+    from handlers.faq.service import answer_question
+    from tests.support import make_settings
+
+    services = build_services(make_settings(tmp_path))
+    answer = answer_question(question="¿Por quién debo votar en noviembre?", services=services)
+    assert not answer.answered and answer.language == "es"
+    assert answer.refused is not None and answer.refused.startswith("No puedo ayudar")
