@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config_alerts import AlertsConfig
 from bot.config_certification import CertificationConfig
+from bot.config_incidents import IncidentSettings
+from bot.messages import PLATFORMS
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
@@ -96,48 +98,6 @@ class WebChat(_Strict):
     enabled: bool = True
 
 
-def _check_destination(value: str) -> str:
-    platform, _, rest = value.partition(":")
-    workspace, _, target = rest.partition(":")
-    if platform not in PLATFORMS or not workspace or not target:
-        raise ValueError(f"{value!r} must be platform:workspace:channel or platform:workspace:@user")
-    return value
-
-
-class RoutingRule(_Strict):
-    """Who hears about an incident: empty lists match everything."""
-
-    categories: list[str] = Field(default_factory=list)
-    severities: list[str] = Field(default_factory=list)
-    jurisdictions: list[str] = Field(default_factory=list)
-    notify: list[str] = Field(min_length=1)
-
-    @field_validator("notify")
-    @classmethod
-    def _destinations(cls, value: list[str]) -> list[str]:
-        return [_check_destination(v) for v in value]
-
-    def matches(self, *, category: str, severity: str, jurisdiction: str) -> bool:
-        """Whether this rule applies to an incident."""
-        return ((not self.categories or category in self.categories)
-                and (not self.severities or severity in self.severities)
-                and (not self.jurisdictions or jurisdiction in self.jurisdictions))
-
-
-class IncidentSettings(_Strict):
-    """Incident routing and who manages which jurisdiction."""
-
-    on_call: list[str] = Field(default_factory=list, description="notified at once for SEV1")
-    managers: dict[str, list[str]] = Field(default_factory=dict,
-                                           description="jurisdiction -> identities")
-    routing: list[RoutingRule] = Field(default_factory=list)
-
-    @field_validator("on_call")
-    @classmethod
-    def _destinations(cls, value: list[str]) -> list[str]:
-        return [_check_destination(v) for v in value]
-
-
 class AppConfig(_Strict):
     """The whole of app.yaml."""
 
@@ -188,7 +148,6 @@ class AppConfig(_Strict):
         return identity in self.roles.get(role, [])
 
 
-PLATFORMS = frozenset({"slack", "teams", "webchat"})
 
 
 class Environment(BaseSettings):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Platform = Literal["slack", "teams", "webchat"]
+PLATFORMS: frozenset[str] = frozenset(get_args(Platform))
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,3 +63,17 @@ class WebChatInbox(SQLModel, table=True):
     user_id: str = Field(max_length=40, index=True)
     payload: str
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Permission decisions worth keeping: denials (and who tried what)."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    actor: str = Field(max_length=200, index=True)
+    action: str = Field(max_length=64)
+    target: str = Field(max_length=200)
+    allowed: bool = False
+    reason: str = Field(default="", max_length=300)

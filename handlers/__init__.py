@@ -7,6 +7,10 @@ from typing import Any
 
 from bot.router import Handler
 from bot.services import Services
+from handlers.alerts import AlertHandler
+from handlers.alerts.delivery import follow_up_loop, use_alert_budgets
+from handlers.certifications import CertificationHandler
+from handlers.certifications.scheduler import run_forever as run_cert_reminders
 from handlers.faq import FaqHandler
 from handlers.help import HelpHandler
 from handlers.incidents import IncidentHandler
@@ -14,9 +18,12 @@ from handlers.incidents import IncidentHandler
 
 def build_background(services: Services) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     """Long-running background loops started by ``serve`` (each runs until cancelled)."""
-    return [services.outbox.run]
+    use_alert_budgets(services)
+    return [services.outbox.run, lambda: follow_up_loop(services),
+            lambda: run_cert_reminders(services)]
 
 
 def build_handlers() -> list[Handler]:
     """The handlers in priority order (earlier wins a tie)."""
-    return [IncidentHandler(), FaqHandler(), HelpHandler()]
+    return [IncidentHandler(), AlertHandler(), CertificationHandler(), FaqHandler(),
+            HelpHandler()]

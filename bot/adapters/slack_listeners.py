@@ -10,9 +10,11 @@ their validation errors must be the ack body.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -144,12 +146,13 @@ class SlackListeners:
                       client: AsyncWebClient) -> None:
         """Modal submission: dispatch inside the window; errors go back as the ack body.
 
-        A result (no form) also goes to the reporter as a DM through the outbox, after the
-        ack, so the confirmation and its id stay visible once the modal is closed.
+        A result (no form) is also queued as a DM to the reporter before the ack, so the
+        confirmation and its id stay visible once the modal is closed.
         """
         if not await self._first(body, request):
             await ack()  # a replay: close the modal, do nothing twice
             return
+        started = asyncio.get_running_loop().time()
         message = from_view_submission(body)
         view = body.get("view") or {}
         metadata, view_id = str(view.get("private_metadata") or ""), str(view.get("id") or "")
@@ -161,9 +164,10 @@ class SlackListeners:
                 text="Still working on it; I'll send you a message when it is done.")))
             work.add_done_callback(lambda done: self._later(message, view_id, done))
             return
-        await ack(**to_view_response(reply, metadata))
         if reply.form is None:
-            await self.confirm_to_reporter(message, reply, view_id)
+            left = VIEW_BUDGET - (asyncio.get_running_loop().time() - started)
+            await _within(self.confirm_to_reporter(message, reply, view_id), max(left, 0.2))
+        await ack(**to_view_response(reply, metadata))
 
     async def confirm_to_reporter(self, message: IncomingMessage, reply: Reply,
                                   view_id: str) -> None:
@@ -208,6 +212,15 @@ class SlackListeners:
 
 
 _PENDING: set[asyncio.Future[None]] = set()
+
+
+async def _within(job: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Await ``job`` for at most ``seconds``; past that it finishes in the background."""
+    task = asyncio.ensure_future(job)
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), seconds)
 
 
 async def post_reply(client: AsyncWebClient, message: IncomingMessage, reply: Reply) -> None:

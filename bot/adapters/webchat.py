@@ -58,10 +58,24 @@ class WebChatTransport:
         """Store the message for ``destination.user_id`` (or the channel name)."""
         user = destination.user_id or destination.channel
         async with self.db.session() as session:
-            row = WebChatInbox(user_id=user[:40], payload=json.dumps(render(reply)))
+            # The outbox key rides along (like Slack's message metadata) for already_sent.
+            row = WebChatInbox(user_id=user[:40],
+                               payload=json.dumps({**render(reply), "outbox_key": key}))
             session.add(row)
             await session.commit()
             return f"webchat:{row.id}"
+
+    async def already_sent(self, destination: Destination, key: str) -> str | None:
+        """The reference of an earlier message with ``key`` in this user's recent inbox."""
+        user = (destination.user_id or destination.channel)[:40]
+        async with self.db.session() as session:
+            rows = (await session.exec(
+                select(WebChatInbox).where(WebChatInbox.user_id == user)
+                .order_by(WebChatInbox.id.desc()).limit(500))).all()  # type: ignore[union-attr]
+        for row in rows:
+            if json.loads(row.payload).get("outbox_key") == key:
+                return f"webchat:{row.id}"
+        return None
 
 
 async def read_inbox(db: Database, user: str, after: int) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ and line so election staff can fix a program without reading Python.
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -60,6 +61,10 @@ def parse_condition(text: str) -> tuple[Clause, ...]:
     return tuple(clauses)
 
 
+OPS = {"==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge,
+       "<": operator.lt, ">": operator.gt}
+
+
 def holds(clauses: tuple[Clause, ...], facts: Any) -> bool:
     """Whether every clause holds for ``facts`` (an object with the FACTS as attributes)."""
     for negate, fact, op, value in clauses:
@@ -68,13 +73,8 @@ def holds(clauses: tuple[Clause, ...], facts: Any) -> bool:
             ok = bool(actual)
         elif actual is None:
             ok = False
-        elif op == "==":
-            ok = actual == value
-        elif op == "!=":
-            ok = actual != value
         else:
-            ok = {"<=": actual <= value, ">=": actual >= value, "<": actual < value,
-                  ">": actual > value}[op]
+            ok = OPS[op](actual, value)
         if ok == negate:
             return False
     return True
@@ -89,7 +89,7 @@ class DeadlineRule(_Strict):
     alignment: Literal["none", "end_of_month", "end_of_year"] = "none"
     recurrence: Offset | None = None
     condition: str | None = None
-    date: date | None = None
+    day: date | None = Field(default=None, description="the date, for anchor fixed_date")
 
     @field_validator("condition")
     @classmethod
@@ -100,8 +100,8 @@ class DeadlineRule(_Strict):
 
     @model_validator(mode="after")
     def _fixed(self) -> DeadlineRule:
-        if (self.anchor == "fixed_date") != (self.date is not None):
-            raise ValueError("'date' is required with anchor fixed_date and only there")
+        if (self.anchor == "fixed_date") != (self.day is not None):
+            raise ValueError("'day' is required with anchor fixed_date and only there")
         return self
 
 
@@ -113,6 +113,7 @@ class Need(_Strict):
     kind: str | None = None
     count: int | None = Field(default=None, ge=1)
     hours: float | None = Field(default=None, gt=0)
+    distinct: bool = Field(default=True, description="count different courses, not sessions")
 
     @model_validator(mode="after")
     def _one_shape(self) -> Need:
@@ -291,3 +292,4 @@ class CompiledNeed:
     all_of: bool
     count: int
     hours: float | None
+    distinct: bool = True

@@ -89,7 +89,8 @@ class CompiledProgram:
             else:
                 pool = frozenset(c.code for c in self.program.courses
                                  if need.kind is None or c.kind == need.kind)
-                needs.append(CompiledNeed(pool, False, need.count or 0, need.hours))
+                needs.append(CompiledNeed(pool, False, need.count or 0, need.hours,
+                                          need.distinct))
         rules = tuple((r, parse_condition(r.condition) if r.condition else ()) for r in req.deadlines)
         return _Req(req, tuple(needs), rules)
 
@@ -98,6 +99,7 @@ def need_met_on(need: CompiledNeed, done: tuple[Done, ...], start: date | None,
                 end: date) -> date | None:
     """The day ``need`` became satisfied by completions in (start, end], else None."""
     seen: set[str] = set()
+    sessions = 0
     hours = 0.0
     for day, course, hrs in done:
         if day > end:
@@ -110,8 +112,11 @@ def need_met_on(need: CompiledNeed, done: tuple[Done, ...], start: date | None,
                 return day
             continue
         seen.add(course)
-        if (need.all_of and len(seen) == len(need.courses)) or \
-                (not need.all_of and len(seen) >= need.count):
+        sessions += 1
+        if need.all_of:
+            if len(seen) == len(need.courses):
+                return day
+        elif (len(seen) if need.distinct else sessions) >= need.count:
             return day
     return None
 
@@ -133,7 +138,7 @@ def _anchor(rule: DeadlineRule, facts: Facts, done: tuple[Done, ...]) -> date | 
         return facts.term_end
     if rule.anchor == "first_course":
         return done[0][0] if done else None
-    return rule.date
+    return rule.day
 
 
 def initial_deadline(req: _Req, facts: Facts, done: tuple[Done, ...]) -> date | None:

@@ -51,9 +51,9 @@ def answer_question(*, question: str, services: Services) -> Answer:
     """Refuse what the guard catches; otherwise the vetted article, or abstain with suggestions."""
     kind = guard.check(question)
     if kind is not None:
-        language = detect_language(question)
-        return Answer(question, None, 0.0, refused=refusal_text(kind, language),
-                      refusal_kind=kind, language=language)
+        asked_in = detect_language(question)
+        return Answer(question, None, 0.0, refused=refusal_text(kind, asked_in),
+                      refusal_kind=kind, language=asked_in)
     kb = services.knowledge.current
     hits = kb.search(question, limit=4)
     language = hits[0].language if hits else "en"

@@ -11,8 +11,8 @@ from bot.services import Services
 from handlers.incidents import actions, commands
 from handlers.incidents.catalog import DANGER_WORDS
 from handlers.incidents.forms import build_report_form
+from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
 from handlers.incidents.replies import CALL_911
-from handlers.incidents.service import Actor, IncidentError, PermissionDenied
 
 REPORT_WORDS = re.compile(r"\b(report|file)\b.{0,20}\b(incident|threat|problem|issue)\b", re.I)
 

@@ -7,15 +7,15 @@ from datetime import datetime
 
 from bot.messages import Form, FormField, IncomingMessage, Reply
 from bot.services import Services
-from handlers.incidents import service
+from handlers.incidents import queries, service
 from handlers.incidents.forms import (
     FORM_PREFIX,
     CleanReport,
     build_report_form,
     validate_report,
 )
+from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
 from handlers.incidents.replies import build_confirmation, summary_line
-from handlers.incidents.service import Actor, IncidentError
 
 CLOSE_FORM = "incident:close:"
 COMPLETE_FORM = "incident:completeform:"
@@ -109,7 +109,7 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
 
 async def close_or_ask(human_id: str, services: Services, actor: Actor, now: datetime) -> Reply:
     """Close, or ask for what closing needs (lessons learned; police info for SEV1/SEV2)."""
-    incident = await service.get_incident(services.db, human_id)
+    incident = await queries.get_incident(services.db, human_id)
     if incident is None:
         raise IncidentError(f"No incident {human_id}.")
     missing = service.close_requirements(incident)
@@ -121,7 +121,7 @@ async def close_or_ask(human_id: str, services: Services, actor: Actor, now: dat
                                                status="closed", note="", now=now)
         return Reply(text=f"Closed: {summary_line(incident)}", ephemeral=True)
     if not actor.can_change(incident):
-        raise service.PermissionDenied(f"You can't close {incident.human_id}.")
+        raise PermissionDenied(f"You can't close {incident.human_id}.")
     le_needed = incident.severity in ("SEV1", "SEV2")
     fields = (
         FormField("lessons_learned", "Lessons learned", "textarea", max_length=3000,

@@ -10,10 +10,11 @@ from datetime import datetime
 from bot.messages import IncomingMessage, Reply
 from bot.privacy import sensitive_patterns
 from bot.services import Services
-from handlers.incidents import service
+from handlers.incidents import queries, service
 from handlers.incidents.actions import close_or_ask
 from handlers.incidents.catalog import SEVERITIES, STATUSES, quick_triage
 from handlers.incidents.forms import MAX_TEXT, CleanReport, build_report_form
+from handlers.incidents.permissions import Actor, IncidentError
 from handlers.incidents.replies import (
     build_confirmation,
     build_detail,
@@ -21,7 +22,6 @@ from handlers.incidents.replies import (
     build_usage,
     summary_line,
 )
-from handlers.incidents.service import Actor, IncidentError
 
 VERBS = frozenset({"list", "show", "assign", "status", "severity", "note", "close", "help"})
 ID = re.compile(r"^INC-\d{4}-\d{6}$", re.I)
@@ -47,7 +47,7 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
         if scope not in ("open", "mine", "sev1", "jurisdiction", "all"):
             raise IncidentError("List what? open, mine, sev1 or jurisdiction CODE.")
         value = args[1] if len(args) > 1 else ""
-        rows = await service.list_incidents(db=services.db, actor=actor, scope=scope, value=value)
+        rows = await queries.list_incidents(db=services.db, actor=actor, scope=scope, value=value)
         return build_list(rows, f"{scope} {value}".strip())
     if not args or not ID.match(args[0]):
         raise IncidentError(f"Give an incident id like INC-{now.year}-000123.")
@@ -59,7 +59,7 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
     db = services.db
     if verb == "show":
         incident = await service.view_incident(db=db, actor=actor, human_id=human_id, now=now)
-        return build_detail(incident, await service.events_of(db, incident))
+        return build_detail(incident, await queries.events_of(db, incident))
     if verb == "assign":
         if not args:
             raise IncidentError("Assign to whom? @user or me.")

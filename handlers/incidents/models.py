@@ -68,17 +68,3 @@ class IncidentCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True)
     last: int = 0
-
-
-class AuditEntry(SQLModel, table=True):
-    """Permission decisions worth keeping: denials (and who tried what)."""
-
-    __tablename__ = "audit_entry"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    actor: str = Field(max_length=200, index=True)
-    action: str = Field(max_length=64)
-    target: str = Field(max_length=200)
-    allowed: bool = False
-    reason: str = Field(default="", max_length=300)

@@ -7,8 +7,6 @@ enqueued in that transaction too (sent later by the outbox).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,42 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.audit import audit
 from bot.config import AppConfig
 from bot.db import Database
-from handlers.incidents.catalog import OPEN_STATUSES, TRANSITIONS, severity_from_answers
+from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
 from handlers.incidents.chain import GENESIS, event_hash, plain, snapshot
 from handlers.incidents.forms import CleanReport
-from handlers.incidents.models import AuditEntry, Incident, IncidentEvent
+from handlers.incidents.models import Incident, IncidentEvent
 from handlers.incidents.notify import enqueue_notifications
-
-
-class IncidentError(Exception):
-    """An operation a person asked for that cannot be done; the message says why."""
-
-
-class PermissionDenied(IncidentError):
-    """The person may not do this (the denial is audited)."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, by platform identity, and what app.yaml lets them do."""
-
-    identity: str
-    app: AppConfig
-
-    @property
-    def is_state_staff(self) -> bool:
-        """State staff see and change everything."""
-        return self.app.has_role(self.identity, "state_staff")
-
-    def can_view(self, incident: Incident) -> bool:
-        """Reporters see their own; managers their jurisdiction's; state staff all."""
-        return incident.reporter == self.identity or self.can_change(incident)
-
-    def can_change(self, incident: Incident) -> bool:
-        """Managers of the incident's jurisdiction and state staff."""
-        return self.app.manages(self.identity, incident.jurisdiction)
+from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
+from handlers.incidents.queries import find_by_key, get_incident
 
 
 async def _next_human_id(session: AsyncSession, year: int) -> str:
@@ -80,15 +52,6 @@ async def _append_event(session: AsyncSession, incident: Incident, *, actor: str
                                           at=at, actor=actor, kind=kind, changes=body))
     session.add(event)
     return event
-
-
-async def audit(db: Database, *, actor: str, action: str, target: str, allowed: bool,
-                reason: str = "") -> None:
-    """Record a permission decision (denials are always recorded)."""
-    async with db.session() as session:
-        session.add(AuditEntry(actor=actor, action=action, target=target, allowed=allowed,
-                               reason=reason[:300]))
-        await session.commit()
 
 
 async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
@@ -124,27 +87,6 @@ async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, 
                 raise
             return existing, False
     return incident, True
-
-
-async def find_by_key(db: Database, key: str) -> Incident | None:
-    """The incident filed with this idempotency key, if any."""
-    async with db.session() as session:
-        return (await session.exec(select(Incident).where(
-            Incident.idempotency_key == key[:200]))).first()
-
-
-async def get_incident(db: Database, human_id: str) -> Incident | None:
-    """An incident by its human id (INC-2026-000123), case-insensitive."""
-    async with db.session() as session:
-        return (await session.exec(select(Incident).where(
-            Incident.human_id == human_id.upper()))).first()
-
-
-async def events_of(db: Database, incident: Incident) -> Sequence[IncidentEvent]:
-    """The incident's record, oldest first."""
-    async with db.session() as session:
-        return (await session.exec(select(IncidentEvent).where(
-            IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.seq))).all()  # type: ignore[arg-type]
 
 
 async def view_incident(*, db: Database, actor: Actor, human_id: str,
@@ -310,22 +252,3 @@ async def add_note(*, db: Database, actor: Actor, human_id: str, text: str,
     own = incident is not None and incident.reporter == actor.identity
     return await _change(db, human_id, actor=actor, kind="note", now=now,
                          apply=lambda _inc: {"note": text[:3000]}, check=not own)
-
-
-async def list_incidents(*, db: Database, actor: Actor, scope: str,
-                         value: str = "") -> Sequence[Incident]:
-    """Open | mine | sev1 | jurisdiction X | all, filtered to what the actor may see."""
-    query = select(Incident).order_by(Incident.id.desc()).limit(200)  # type: ignore[union-attr]
-    if scope == "open":
-        query = query.where(Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
-    elif scope == "mine":
-        query = query.where(sa.or_(Incident.reporter == actor.identity,  # type: ignore[arg-type]
-                                   Incident.assignee == actor.identity))  # type: ignore[arg-type]
-    elif scope == "sev1":
-        query = query.where(Incident.severity == "SEV1",
-                            Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
-    elif scope == "jurisdiction":
-        query = query.where(Incident.jurisdiction == value.upper())
-    async with db.session() as session:
-        rows = (await session.exec(query)).all()
-    return [r for r in rows if actor.can_view(r)]

@@ -50,6 +50,13 @@ async def sb(tmp_path: Path) -> AsyncIterator[SlackBot]:
     async with slack_bot(tmp_path, background=True, config=CONFIG) as running:
         yield running
 
+        async def settled() -> bool:
+            # Stop only between sends: a worker cancelled mid-write can hang the loop's close.
+            return not await query(running, "SELECT id FROM outbox_message "
+                                            "WHERE status = 'sending'")
+
+        await eventually(settled)
+
 
 async def query(sb: SlackBot, sql: str) -> list[Any]:
     async with sb.bot.services.db.engine.connect() as conn:

@@ -20,8 +20,8 @@ import pytest
 from sqlmodel import select
 
 from bot.adapters.teams_proactive import NO_REFERENCE
-from bot.models import OutboxMessage
-from handlers.incidents.models import AuditEntry, Incident
+from bot.models import AuditEntry, OutboxMessage
+from handlers.incidents.models import Incident
 from tests.fakes.bot_connector import Call, FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot
 

@@ -1,0 +1,240 @@
+"""Broadcast of one alert to 5,000 destinations against fake platforms that enforce the limits.
+
+Destinations: channels and DMs in two Slack workspaces and conversations in one Teams tenant.
+Slack: the real SlackTransport (chat.postMessage with message metadata, conversations.open for
+DMs), one per workspace, each against its own FakeSlackApi that answers 429 when a channel gets
+more than 1 post a second or the workspace more than its budget in any one-second window.
+Teams: a fake transport in this process (the real Teams transport needs stored conversation
+references and the Bot Connector; not wired here) enforcing 7/1 s and 60/30 s per conversation
+and 30/1 s per tenant with 429 + Retry-After. Everything runs through the real outbox worker
+and the real server (web chat), with a SQLite file database.
+
+Reports completion time, achieved rate as a fraction of the limits' ceiling, duplicates, lost,
+peak RSS of the whole process (bot + fakes), and p99 latency of `/incident` (web chat) while
+idle and during the broadcast. Prints one JSON document.
+
+    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.adapters.slack_send import SlackTransport, build_send_client  # noqa: E402
+from bot.db import utcnow  # noqa: E402
+from bot.messages import Destination, Reply  # noqa: E402
+from bot.outbox import RetryableSendError  # noqa: E402
+from handlers.alerts import service  # noqa: E402
+from handlers.alerts.forms import validate  # noqa: E402
+from handlers.alerts.models import NetworkMember  # noqa: E402
+from handlers.alerts.service import Actor  # noqa: E402
+from tests.alerts.conftest import alert_settings, compose_values  # noqa: E402
+from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
+from tests.support import running_bot  # noqa: E402
+
+SLACK_WORKSPACE_BUDGET = 60.0  # per second, configured in alerts.pacing
+TEAMS_TENANT = 30.0
+INLINE_WAIT = 5.0  # seconds a send may wait for tokens in a worker slot before being put back
+
+
+class Window:
+    """Sliding-window counter: at most ``limit`` events per ``seconds``."""
+
+    def __init__(self, limit: float, seconds: float) -> None:
+        self.limit, self.seconds, self.times = limit, seconds, deque()
+
+    def allow(self, now: float) -> bool:
+        while self.times and now - self.times[0] >= self.seconds:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            return False
+        self.times.append(now)
+        return True
+
+
+class StrictSlack(FakeSlackApi):
+    """The fake Slack plus a workspace-wide window for chat.postMessage."""
+
+    def __init__(self, budget: float) -> None:
+        super().__init__()
+        self.rate_limit_per_channel = 1.0
+        self.workspace = Window(budget, 1.0)
+        self.throttled = 0
+        self.accepted: Counter[str] = Counter()
+
+    def _rate_limited(self, channel: str) -> bool:
+        limited = super()._rate_limited(channel) or not self.workspace.allow(time.monotonic())
+        self.throttled += limited
+        if not limited:
+            self.accepted[channel] += 1
+        return limited
+
+
+class ByWorkspace:
+    """Stands in for the multi-workspace installation: one Slack transport per workspace."""
+
+    def __init__(self, transports: dict[str, SlackTransport]) -> None:
+        self.transports = transports
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        return await self.transports[destination.workspace].send(destination, reply, key=key)
+
+
+class FakeTeams:
+    """In-process Teams with the documented limits (429 with Retry-After when exceeded)."""
+
+    def __init__(self) -> None:
+        self.tenant = Window(TEAMS_TENANT, 1.0)
+        self.per_second: dict[str, Window] = {}
+        self.per_30s: dict[str, Window] = {}
+        self.delivered: Counter[str] = Counter()
+        self.throttled = 0
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        await asyncio.sleep(0.02)  # a Bot Connector round trip
+        now, conv = time.monotonic(), str(destination)
+        ok = (self.per_second.setdefault(conv, Window(7, 1.0)).allow(now)
+              and self.per_30s.setdefault(conv, Window(60, 30.0)).allow(now)
+              and self.tenant.allow(now))
+        if not ok:
+            self.throttled += 1
+            raise RetryableSendError("429", retry_after=1.0)
+        self.delivered[conv] += 1
+        return f"teams:{self.delivered[conv]}"
+
+
+def network(total: int) -> list[tuple[str, str]]:
+    """(destination, jurisdiction): 40 % per Slack workspace (1 in 4 a DM), 20 % Teams."""
+    teams = total // 5
+    slack_each = (total - teams) // 2
+    rows = []
+    for ws in ("TA", "TB"):
+        for i in range(slack_each):
+            rows.append(f"slack:{ws}:@U{i}" if i % 4 == 0 else f"slack:{ws}:C{i}")
+    rows += [f"teams:tenant1:conv{i}" for i in range(total - len(rows))]
+    return [(d, "KS") for d in rows]
+
+
+async def incident_latency(session: aiohttp.ClientSession, url: str, count: int,
+                           spacing: float) -> list[float]:
+    out = []
+    for i in range(count):
+        start = time.perf_counter()
+        async with session.post(f"{url}/webchat/messages", json={
+                "user": f"reporter{i}", "text": f"incident tabulator {i} jammed at KS-{i}"}) as r:
+            await r.read()
+            assert r.status == 200
+        out.append(time.perf_counter() - start)
+        await asyncio.sleep(spacing)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)
+
+
+async def run(total: int) -> dict[str, Any]:
+    slacks = {"TA": StrictSlack(SLACK_WORKSPACE_BUDGET), "TB": StrictSlack(SLACK_WORKSPACE_BUDGET)}
+    for fake in slacks.values():
+        await fake.__aenter__()
+    teams = FakeTeams()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = alert_settings(Path(tmp), pacing={"slack_workspace_per_second":
+                                                     SLACK_WORKSPACE_BUDGET})
+        async with running_bot(settings, background=True) as bot, aiohttp.ClientSession() as http:
+            services = bot.services
+            services.outbox.register("slack", ByWorkspace({
+                ws: SlackTransport(build_send_client(f.api_url, "xoxb-bench"), services.db)
+                for ws, f in slacks.items()}))
+            services.outbox.register("teams", teams)
+            services.outbox.max_inline_wait = INLINE_WAIT
+            dests = network(total)
+            async with services.db.session() as s:
+                for d, j in dests:
+                    s.add(NetworkMember(group_name="bench", tier="T1", destination=d,
+                                        organisation="Org", jurisdiction=j))
+                await s.commit()
+            idle = await incident_latency(http, bot.url, 60, 0.05)
+            app, now = settings.app, utcnow()
+            clean, _ = validate(compose_values(tiers="", groups="bench"), app, now, child=False,
+                                known_groups={"bench"})
+            assert clean is not None
+            actor = Actor("webchat:local:bc1", app)
+            alert, _ = await service.create_draft(db=services.db, app=app, actor=actor,
+                                                  clean=clean, reply_to="webchat:local:@bc1",
+                                                  now=now)
+            start = time.perf_counter()
+            await service.send(db=services.db, app=app, actor=actor, public_id=alert.public_id,
+                               now=now)
+            services.outbox.wake()
+            busy_task = asyncio.create_task(incident_latency(http, bot.url, 100, 0.2))
+            elapsed = await wait_done(services, alert.public_id, total, start)
+            busy = await busy_task
+    for fake in slacks.values():
+        await fake.__aexit__(None, None, None)
+    delivered: Counter[str] = Counter(teams.delivered)
+    for ws, fake in slacks.items():
+        for channel, n in fake.accepted.items():
+            target = f"@{channel[1:]}" if channel.startswith("DU") else channel
+            delivered[f"slack:{ws}:{target}"] += n
+    wanted = {d for d, _ in dests}
+    counts = Counter({d: delivered.get(d, 0) for d in wanted})
+    per_platform = Counter(d.split(":")[0] + ":" + d.split(":")[1] for d in wanted)
+    ideal = max(per_platform[f"slack:{ws}"] / SLACK_WORKSPACE_BUDGET for ws in slacks)
+    ideal = max(ideal, per_platform["teams:tenant1"] / TEAMS_TENANT)
+    return {
+        "destinations": total, "per_platform": dict(per_platform),
+        "limits": {"slack_channel_per_s": 1, "slack_workspace_per_s": SLACK_WORKSPACE_BUDGET,
+                   "teams_conversation": "7/1s, 60/30s", "teams_tenant_per_s": TEAMS_TENANT},
+        "completion_seconds": round(elapsed, 1),
+        "ceiling_seconds": round(ideal, 1),
+        "achieved_fraction_of_ceiling": round(ideal / elapsed, 3),
+        "duplicates": sum(1 for n in counts.values() if n > 1),
+        "lost": sum(1 for n in counts.values() if n == 0),
+        "throttled_429": {"slack": sum(f.throttled for f in slacks.values()),
+                          "teams": teams.throttled},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "incident_p99_ms": {"idle": p99(idle), "during_broadcast": p99(busy)},
+        "database": "sqlite file",
+        "transports": {"slack": "real SlackTransport vs fake Slack Web API (per workspace)",
+                       "teams": "fake in-process transport enforcing Teams limits"},
+    }
+
+
+async def wait_done(services: Any, public_id: str, total: int, start: float) -> float:
+    import sqlalchemy as sa
+
+    while True:
+        async with services.db.engine.connect() as conn:
+            done = (await conn.execute(sa.text(
+                "SELECT count(*) FROM outbox_message WHERE key LIKE :p AND status IN "
+                "('sent', 'dead')"), {"p": f"alert:{public_id}:send:%"})).scalar_one()
+        if done >= total:
+            return time.perf_counter() - start
+        await asyncio.sleep(0.25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--destinations", type=int, default=5000)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args.destinations)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

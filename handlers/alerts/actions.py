@@ -1,0 +1,196 @@
+"""The alert verbs: commands, the composer submission and the buttons."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from bot.messages import Destination, IncomingMessage, Reply
+from bot.outbox import enqueue
+from bot.services import Services
+from handlers.alerts import delivery, service
+from handlers.alerts.forms import FORM_PREFIX, build_composer, validate
+from handlers.alerts.models import Alert
+from handlers.alerts.network import load_network
+from handlers.alerts.replies import (
+    ACK_KINDS,
+    build_ack_thanks,
+    build_alert_message,
+    build_approval_request,
+    build_decision,
+    build_preview,
+    build_sent,
+    build_usage,
+)
+from handlers.alerts.service import Actor, AlertError, PermissionDenied
+
+CHILD_VERBS = {"update": "update", "allclear": "all_clear", "cancel": "cancel"}
+
+
+def _require_broadcaster(actor: Actor, what: str) -> None:
+    if not actor.is_broadcaster:
+        raise PermissionDenied(f"Only broadcasters can {what}.")
+
+
+async def on_text(message: IncomingMessage, services: Services, actor: Actor,
+                  now: datetime) -> Reply:
+    """``/alert`` opens the composer; ``status|update|allclear|cancel ID``."""
+    app = services.settings.app
+    verb, _, rest = message.text.strip().partition(" ")
+    verb, target = verb.lower(), rest.strip().upper()
+    if not verb:
+        _require_broadcaster(actor, "compose alerts")
+        return Reply(text="Compose an alert", ephemeral=True,
+                     form=build_composer(app, nonce=secrets.token_urlsafe(9)))
+    if verb not in ("status", *CHILD_VERBS) or not target:
+        return build_usage(app.commands.alert)
+    alert = await service.get_alert(services.db, target)
+    if verb == "status":
+        if not (actor.is_broadcaster or app.has_role(actor.identity, "state_staff")):
+            raise PermissionDenied("Only broadcasters and state staff can see alert status.")
+        return await delivery.status_reply(db=services.db, alert=alert)
+    _require_broadcaster(actor, "update alerts")
+    if alert.status != "sent":
+        if verb == "cancel":  # nothing went out yet: just stop it
+            await service.decide(db=services.db, alert=alert, actor=actor, status="discarded",
+                                 now=now, note="cancelled before sending")
+            return Reply(text=f"Alert {alert.public_id} was cancelled before sending.",
+                         ephemeral=True)
+        raise AlertError(f"Alert {alert.public_id} has not been sent; nothing to update.")
+    values = {"alert_type": CHILD_VERBS[verb], "severity": alert.severity, "tlp": alert.tlp,
+              "headline": alert.headline[:80], "ack_required": "no" if verb != "update" else "yes",
+              "exercise": "yes" if alert.exercise else "no"}
+    return Reply(text=f"{verb.title()} for alert {alert.public_id}", ephemeral=True,
+                 form=build_composer(app, nonce=secrets.token_urlsafe(9), parent=alert.public_id,
+                                     values=values))
+
+
+async def on_form(message: IncomingMessage, services: Services, actor: Actor,
+                  now: datetime) -> Reply:
+    """A composer submission: validate, store a draft, show the preview."""
+    assert message.form is not None
+    form_id, values = message.form.form_id, message.form.values
+    if not form_id.startswith(FORM_PREFIX):
+        raise AlertError("That form has expired; run the alert command again.")
+    _require_broadcaster(actor, "compose alerts")
+    nonce, _, parent_id = form_id.removeprefix(FORM_PREFIX).partition(":")
+    app = services.settings.app
+    groups = {e.group for e in await load_network(services.db, app)}
+    clean, errors = validate(values, app, now, child=bool(parent_id), known_groups=groups)
+    if clean is None:
+        return Reply(text="Please fix the highlighted fields.", ephemeral=True,
+                     form=build_composer(app, nonce=nonce, parent=parent_id, values=values,
+                                         errors=errors))
+    parent = await service.get_alert(services.db, parent_id) if parent_id else None
+    alert, per_tier = await service.create_draft(
+        db=services.db, app=app, actor=actor, clean=clean, now=now, parent=parent,
+        reply_to=str(service.destination_of(actor.identity)))
+    message_preview = build_alert_message(alert, parent=parent_id)
+    return build_preview(alert, message_preview, dict(per_tier), parent=parent_id)
+
+
+async def on_action(message: IncomingMessage, services: Services, actor: Actor,
+                    now: datetime) -> Reply:
+    """Send / approve / refuse / discard / status / acknowledgement buttons."""
+    assert message.action is not None
+    action, public_id = message.action.action_id, message.action.value.strip().upper()
+    if action.startswith("alert:ack:"):
+        return await _acknowledge(message, services, action.removeprefix("alert:ack:"),
+                                  public_id, now)
+    if action == "alert:status":
+        return await on_text(_with_text(message, f"status {public_id}"), services, actor, now)
+    if not actor.is_broadcaster:
+        await service.audit(services.db, actor=actor.identity, action=action, target=public_id,
+                            reason="not a broadcaster")
+        raise PermissionDenied("Only broadcasters can send, approve or refuse alerts.")
+    if action == "alert:send":
+        return await _send_or_ask(services, actor, public_id, now)
+    if action in ("alert:approve", "alert:refuse"):
+        return await _decide(services, actor, public_id, action == "alert:approve", now)
+    if action == "alert:discard":
+        alert = await service.get_alert(services.db, public_id)
+        await service.decide(db=services.db, alert=alert, actor=actor, status="discarded",
+                             now=now)
+        return Reply(text=f"Alert {public_id} discarded; nothing was sent.", ephemeral=True)
+    raise AlertError("That button has expired.")
+
+
+def _with_text(message: IncomingMessage, text: str) -> IncomingMessage:
+    return IncomingMessage(sender=message.sender, text=text, channel=message.channel)
+
+
+async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: datetime) -> Reply:
+    db, app = services.db, services.settings.app
+    alert = await service.get_alert(db, public_id)
+    if not alert.needs_approval:
+        alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
+                                          now=now)
+        services.outbox.wake()
+        return build_sent(alert, count)
+    entries = await service.recipients_for(db, app, alert)
+    per_tier: dict[str, int] = {}
+    for entry in entries:
+        per_tier[entry.tier] = per_tier.get(entry.tier, 0) + 1
+    others = [i for i in app.roles.get("broadcaster", []) if i != actor.identity]
+    if not others:
+        raise AlertError("This alert needs a second broadcaster, and app.yaml names no other.")
+    alert = await service.decide(db=db, alert=alert, actor=actor, status="pending_approval",
+                                 now=now)
+    request = build_approval_request(alert, per_tier, actor.identity)
+    async with db.session() as session:
+        for other in others:
+            enqueue(session, key=service.delivery_key(public_id, "approve", other),
+                    destination=service.destination_of(other), reply=request)
+        await session.commit()
+    services.outbox.wake()
+    return Reply(text=f"Approval requested from {len(others)} other broadcaster(s) for alert "
+                      f"{public_id}. It goes out when one of them approves.", ephemeral=True)
+
+
+async def _decide(services: Services, actor: Actor, public_id: str, approve: bool,
+                  now: datetime) -> Reply:
+    db, app = services.db, services.settings.app
+    alert = await service.get_alert(db, public_id)
+    if alert.created_by == actor.identity:
+        await service.audit(db, actor=actor.identity, action="alert:approve", target=public_id,
+                            reason="approving one's own alert")
+        raise PermissionDenied("A second broadcaster must decide; you composed this alert.")
+    if alert.status != "pending_approval":
+        raise AlertError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; nothing to do.")
+    if approve:
+        alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
+                                          now=now, expected="pending_approval")
+        await _tell_requester(services, alert, True, actor.identity, "approved")
+        return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s).",
+                     ephemeral=True)
+    alert = await service.decide(db=db, alert=alert, actor=actor, status="refused", now=now,
+                                 note="refused by second broadcaster")
+    await _tell_requester(services, alert, False, actor.identity, "refused")
+    return Reply(text=f"Refused. Alert {public_id} will not be sent.", ephemeral=True)
+
+
+async def _tell_requester(services: Services, alert: Alert, approved: bool, who: str,
+                          kind: str) -> None:
+    async with services.db.session() as session:
+        enqueue(session, key=service.delivery_key(alert.public_id, kind, alert.reply_to),
+                destination=Destination.parse(alert.reply_to),
+                reply=build_decision(alert, approved, who))
+        await session.commit()
+    services.outbox.wake()
+
+
+async def _acknowledge(message: IncomingMessage, services: Services, kind: str, public_id: str,
+                       now: datetime) -> Reply:
+    if kind not in ACK_KINDS:
+        raise AlertError("That button has expired.")
+    ack, created, recipient = await service.acknowledge(
+        db=services.db, public_id=public_id, person=message.sender.identity,
+        channel=message.channel, kind=kind, now=now)
+    if created and kind == "need_help":
+        alert = await service.get_alert(services.db, public_id)
+        async with services.db.session() as session:
+            delivery.enqueue_help(session, alert, services.settings.app,
+                                  person=message.sender.identity, recipient=recipient)
+            await session.commit()
+        services.outbox.wake()
+    return build_ack_thanks(kind, created, ack.kind)

@@ -1,0 +1,153 @@
+"""After sending: the status view, 'Need help' hand-offs and the follow-up of non-acknowledgers.
+
+Follow-up runs as a background loop. Each step is an outbox message with a deterministic key
+(``alert:ID:remind|dm|backup:...``), so two processes, or a restart, never chase anyone twice:
+at half the window a reminder to the destination, at the end a direct message to the people
+behind it, at one and a half windows the backup contact. Tiers whose policy says ``chase:
+false`` (always T3) are never chased; a later cancel or all-clear stops the chase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import AppConfig
+from bot.db import Database
+from bot.messages import Destination, Reply
+from bot.outbox import enqueue
+from bot.outbox_pacing import Budgets
+from bot.services import Services
+from handlers.alerts.models import Alert, AlertAck, AlertRecipient
+from handlers.alerts.replies import Tally, build_help_request, build_reminder, build_status
+from handlers.alerts.service import delivery_key, destination_of
+
+log = logging.getLogger(__name__)
+LOOKBACK = timedelta(days=2)
+
+
+async def _rows(db: Database, alert: Alert) -> tuple[list[AlertRecipient], dict[str, str],
+                                                     dict[int, str]]:
+    """Recipients, outbox status by key, and acknowledgement kind by recipient id."""
+    async with db.session() as session:
+        recipients = list((await session.exec(select(AlertRecipient).where(
+            AlertRecipient.alert_id == alert.id).order_by(AlertRecipient.id))).all())  # type: ignore[arg-type]
+        status: dict[str, str] = {row[0]: row[1] for row in (await session.execute(sa.text(
+            "SELECT key, status FROM outbox_message WHERE key LIKE :p"),
+            {"p": f"alert:{alert.public_id}:send:%"})).all()}
+        acks = (await session.exec(select(AlertAck).where(AlertAck.alert_id == alert.id))).all()
+    return recipients, status, {a.recipient_id: a.kind for a in acks}
+
+
+async def status_reply(*, db: Database, alert: Alert) -> Reply:
+    """The status view: per tier, organisation and jurisdiction, and who has not acknowledged."""
+    recipients, sent, acked = await _rows(db, alert)
+    tables: list[dict[str, Tally]] = [defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)]
+    missing = []
+    for r in recipients:
+        state = sent.get(r.outbox_key, "pending")
+        for table, label in zip(tables, (r.tier, r.organisation, r.jurisdiction), strict=True):
+            tally = table[label]
+            tally.recipients += 1
+            tally.delivered += state == "sent"
+            tally.failed += state == "dead"
+            tally.acknowledged += r.id in acked
+        if r.id not in acked:
+            missing.append(f"{r.name or r.organisation} ({r.organisation}, {r.tier})")
+    return build_status(alert, tables[0], tables[1], tables[2], missing)
+
+
+def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person: str,
+                 recipient: AlertRecipient) -> None:
+    """Tell state staff (help destinations, else T0 members) that someone needs help."""
+    targets = list(app.alerts.help_destinations) or [
+        m.destination for g in app.alerts.groups if g.tier == "T0" for m in g.members]
+    who = f"{recipient.name or person} ({recipient.organisation})"
+    reply = build_help_request(alert, who, str(destination_of(person)))
+    for target in targets:
+        enqueue(session, key=delivery_key(alert.public_id, "help", f"{person}>{target}"),
+                destination=Destination.parse(target), reply=reply)
+
+
+def due_steps(alert: Alert, recipient: AlertRecipient, now: datetime) -> list[tuple[str, str]]:
+    """(kind, destination) follow-ups due for one non-acknowledging recipient."""
+    assert alert.sent_at is not None
+    window = timedelta(minutes=alert.ack_window_minutes)
+    elapsed = now - alert.sent_at
+    steps: list[tuple[str, str]] = []
+    if elapsed >= window / 2:
+        steps.append(("remind", recipient.destination))
+    if elapsed >= window:
+        dest = Destination.parse(recipient.destination)
+        people = [str(dest)] if dest.user_id else [
+            str(destination_of(p)) for p in json.loads(recipient.people)]
+        steps += [("dm", p) for p in people]
+    if elapsed >= window * 1.5 and recipient.backup:
+        steps.append(("backup", recipient.backup))
+    return steps
+
+
+async def follow_up_once(*, db: Database, app: AppConfig, now: datetime) -> int:
+    """Enqueue every follow-up now due; return how many were added."""
+    async with db.session() as session:
+        alerts = (await session.exec(select(Alert).where(
+            Alert.status == "sent", Alert.ack_required == True,  # noqa: E712
+            Alert.sent_at >= now - LOOKBACK))).all()  # type: ignore[operator]
+        stopped = {a.parent_id for a in alerts if a.alert_type in ("cancel", "all_clear")}
+    added = 0
+    for alert in alerts:
+        if alert.id in stopped or (alert.expires_at and alert.expires_at <= now):
+            continue
+        added += await _chase(db, app, alert, now)
+    return added
+
+
+async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> int:
+    recipients, sent, acked = await _rows(db, alert)
+    wanted: dict[str, tuple[str, str, AlertRecipient]] = {}
+    for r in recipients:
+        chase = app.alerts.tiers[r.tier].chase if r.tier in app.alerts.tiers else False
+        if not chase or r.tier == "T3" or r.id in acked or sent.get(r.outbox_key) != "sent":
+            continue
+        for kind, target in due_steps(alert, r, now):
+            wanted[delivery_key(alert.public_id, kind, f"{r.id}>{target}")] = (kind, target, r)
+    if not wanted:
+        return 0
+    async with db.session() as session:
+        have = set((await session.execute(sa.text(
+            "SELECT key FROM outbox_message WHERE key IN :keys").bindparams(
+            sa.bindparam("keys", expanding=True)), {"keys": list(wanted)})).scalars())
+        for key, (kind, target, r) in wanted.items():
+            if key not in have:
+                enqueue(session, key=key, destination=Destination.parse(target),
+                        reply=build_reminder(alert, kind, r.name or r.organisation))
+        try:
+            await session.commit()
+        except IntegrityError:  # another process got there first; it sends them
+            return 0
+    return len(set(wanted) - have)
+
+
+def use_alert_budgets(services: Services) -> None:
+    """The outbox paces every send with the budgets from app.yaml ``alerts.pacing``."""
+    services.outbox.budgets = Budgets(**services.settings.app.alerts.pacing.model_dump())
+
+
+async def follow_up_loop(services: Services, *, interval: float = 30.0) -> None:
+    """Run :func:`follow_up_once` forever (cancel to stop)."""
+    while True:
+        try:
+            if await follow_up_once(db=services.db, app=services.settings.app,
+                                    now=services.clock()):
+                services.outbox.wake()
+        except Exception:
+            log.exception("alert follow-up pass failed; retrying next tick")
+        await asyncio.sleep(interval)

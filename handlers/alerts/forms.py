@@ -1,0 +1,158 @@
+"""The alert composer (Slack modal, Teams card, web chat form) and its validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import AppConfig
+from bot.config_alerts import TIERS, TLP_ORDER
+from bot.messages import Form, FormField
+from handlers.alerts.network import Audience
+
+FORM_PREFIX = "alert:compose:"
+TYPES = ("rumor_control", "polling_place_change", "hours_or_procedure_change",
+         "emergency_weather_hazard", "facility_evacuation", "cyber_threat_advisory",
+         "physical_threat_advisory", "system_outage", "deadline_reminder", "exercise", "test")
+CHILD_TYPES = ("update", "all_clear", "cancel")
+SEVERITIES = ("minor", "moderate", "severe", "extreme")
+YES_NO = (("yes", "Yes"), ("no", "No"))
+INTRO = ("Rumor control: state the facts and the official source; do not repeat the false "
+         "claim in the headline. Exercise and test alerts are marked as such everywhere.")
+
+
+@dataclass(frozen=True)
+class CleanAlert:
+    """A validated composer submission."""
+
+    alert_type: str
+    severity: str
+    headline: str
+    body: str
+    instructions: str
+    public_text: str
+    public_text_translated: str
+    tlp: str
+    audience: Audience
+    ack_required: bool
+    ack_window_minutes: int
+    expires_at: datetime | None
+    exercise: bool
+
+
+def composer_fields(child: bool) -> tuple[FormField, ...]:
+    """The composer's inputs; a child alert (update, all-clear, cancel) has no audience."""
+    types = CHILD_TYPES if child else TYPES
+    fields = [
+        FormField("alert_type", "Type", "select", options=tuple((t, t.replace("_", " "))
+                                                                 for t in types)),
+        FormField("severity", "Severity", "select", options=tuple((s, s) for s in SEVERITIES)),
+        FormField("headline", "Headline (at most 80 characters)", max_length=80),
+        FormField("body", "Confirmed facts and official source", "textarea", max_length=3000),
+        FormField("instructions", "What to do (and what not to do)", "textarea",
+                  required=False, max_length=2000),
+        FormField("public_text", "Approved public text", "textarea", required=False,
+                  max_length=2000),
+        FormField("public_text_translated", "Public text, translated", "textarea",
+                  required=False, max_length=2000),
+        FormField("tlp", "TLP label", "select", options=tuple((t, f"TLP:{t}") for t in TLP_ORDER)),
+        FormField("ack_required", "Acknowledgement required", "select", options=YES_NO),
+        FormField("ack_window", "Acknowledgement window in minutes (blank: 15 severe, 120 "
+                  "otherwise)", required=False, max_length=4),
+        FormField("expires_hours", "Expires after (hours)", required=False, max_length=4,
+                  value="24"),
+        FormField("exercise", "Exercise / test?", "select", options=(("no", "No"),
+                                                                     ("yes", "Yes"))),
+    ]
+    if not child:
+        fields[7:7] = [
+            FormField("groups", "Groups (comma separated)", required=False, max_length=500),
+            FormField("tiers", "Tiers (comma separated: T0, T1, T2, T3)", required=False,
+                      max_length=20),
+            FormField("jurisdictions", "Jurisdictions (comma separated; blank = statewide)",
+                      required=False, max_length=500),
+        ]
+    return tuple(fields)
+
+
+def build_composer(app: AppConfig, *, nonce: str, parent: str = "",
+                   values: dict[str, str] | None = None,
+                   errors: dict[str, str] | None = None) -> Form:
+    """The composer, pre-filled (from a template, a parent or what was typed)."""
+    values = dict(values or {})
+    template = app.alerts.templates.get(values.get("alert_type", ""))
+    if template is not None:
+        for name in ("headline", "body", "instructions"):
+            values.setdefault(name, getattr(template, name))
+    fields = tuple(FormField(f.name, f.label, f.kind, f.required, f.options, f.max_length,
+                             values.get(f.name, f.value), f.hint)
+                   for f in composer_fields(bool(parent)))
+    form_id = f"{FORM_PREFIX}{nonce}" + (f":{parent}" if parent else "")
+    title = "Update an alert" if parent else "Compose an alert"
+    return Form(form_id, title, fields, "Preview", errors=dict(errors or {}), intro=INTRO)
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
+
+
+def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bool,
+             known_groups: set[str]) -> tuple[CleanAlert | None, dict[str, str]]:
+    """Required fields, options, lengths, audience names and numbers; errors per field."""
+    errors: dict[str, str] = {}
+    for spec in composer_fields(child):
+        value = values.get(spec.name, "").strip()
+        if spec.required and not value:
+            errors[spec.name] = "Required."
+        elif len(value) > spec.max_length:
+            errors[spec.name] = f"At most {spec.max_length} characters (you typed {len(value)})."
+        elif spec.kind == "select" and value and value not in dict(spec.options):
+            errors[spec.name] = "Choose one of the listed options."
+    audience = Audience()
+    if not child:
+        audience = _audience(values, app, errors, known_groups)
+    window = _number(values, "ack_window", errors, 1, 2880)
+    hours = _number(values, "expires_hours", errors, 1, 720)
+    if errors:
+        return None, errors
+    severity = values["severity"].strip()
+    if window is None:
+        window = (app.alerts.windows.severe_minutes if severity in ("severe", "extreme")
+                  else app.alerts.windows.default_minutes)
+    get = lambda n: values.get(n, "").strip()  # noqa: E731
+    kind = get("alert_type")
+    return CleanAlert(
+        alert_type=kind, severity=severity, headline=get("headline"), body=get("body"),
+        instructions=get("instructions"), public_text=get("public_text"),
+        public_text_translated=get("public_text_translated"), tlp=get("tlp"), audience=audience,
+        ack_required=get("ack_required") == "yes", ack_window_minutes=window,
+        expires_at=now + timedelta(hours=hours) if hours else None,
+        exercise=get("exercise") == "yes" or kind in ("exercise", "test")), {}
+
+
+def _audience(values: dict[str, str], app: AppConfig, errors: dict[str, str],
+              known_groups: set[str]) -> Audience:
+    groups = _list(values.get("groups", ""))
+    tiers = tuple(t.upper() for t in _list(values.get("tiers", "")))
+    places = tuple(j.upper() for j in _list(values.get("jurisdictions", "")))
+    if unknown := [g for g in groups if g not in known_groups]:
+        errors["groups"] = f"Unknown group(s): {', '.join(unknown)}."
+    if bad := [t for t in tiers if t not in TIERS]:
+        errors["tiers"] = f"Unknown tier(s): {', '.join(bad)}; use T0, T1, T2 or T3."
+    codes = {j.code for j in app.jurisdictions}
+    if bad := [j for j in places if j not in codes]:
+        errors["jurisdictions"] = f"Unknown jurisdiction(s): {', '.join(bad)}."
+    if not groups and not tiers:
+        errors.setdefault("groups", "Choose at least one group or tier.")
+    return Audience(groups, tiers, places)
+
+
+def _number(values: dict[str, str], name: str, errors: dict[str, str], low: int,
+            high: int) -> int | None:
+    text = values.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        errors[name] = f"A whole number from {low} to {high}."
+        return None
+    return int(text)

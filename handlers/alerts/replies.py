@@ -1,0 +1,147 @@
+"""Every word the alert feature says, as small build_* functions staff can review."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.messages import Button, Reply, Section
+from handlers.alerts.models import Alert
+
+EXERCISE = "EXERCISE - EXERCISE - EXERCISE"
+ACK_KINDS = {"received": "Received", "actioned": "Actioned", "not_applicable": "Not applicable",
+             "need_help": "Need help"}
+PARENT_WORDS = {"update": "UPDATE to", "all_clear": "ALL CLEAR for", "cancel": "CANCELS"}
+
+
+def _title(alert: Alert) -> str:
+    kind = alert.alert_type.replace("_", " ").upper()
+    mark = f"{EXERCISE} | " if alert.exercise else ""
+    return f"{mark}TLP:{alert.tlp} | {alert.severity.upper()} | {kind}: {alert.headline}"
+
+
+def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "") -> Reply:
+    """The alert as recipients see it, with acknowledgement buttons carrying only its id."""
+    sections = [Section(alert.body)]
+    if alert.instructions:
+        sections.append(Section(f"What to do: {alert.instructions}"))
+    if alert.public_text:
+        sections.append(Section(f"Approved public text: {alert.public_text}"))
+    if alert.public_text_translated:
+        sections.append(Section(f"Translation: {alert.public_text_translated}"))
+    facts = [f"Alert {alert.public_id}"]
+    if parent:
+        facts.append(f"{PARENT_WORDS.get(alert.alert_type, 'About')} alert {parent}")
+    if alert.expires_at:
+        facts.append(f"expires {alert.expires_at:%Y-%m-%d %H:%M} UTC")
+    if alert.ack_required:
+        facts.append(f"please acknowledge within {alert.ack_window_minutes} minutes")
+    if alert.exercise:
+        facts.append("this is an EXERCISE: take no real-world action")
+    sections.append(Section("", context=" · ".join(facts)))
+    buttons = tuple(Button(label, f"alert:ack:{kind}", alert.public_id,
+                           "danger" if kind == "need_help" else "default")
+                    for kind, label in ACK_KINDS.items()) if alert.ack_required else ()
+    text = f"{reminder}{_title(alert)}"
+    return Reply(text=text, sections=tuple(sections), buttons=buttons)
+
+
+def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,
+                  parent: str = "") -> Reply:
+    """What the sender checks before sending: the message and recipients per tier."""
+    counts = ", ".join(f"{tier}: {n}" for tier, n in sorted(per_tier.items())) or "nobody"
+    total = sum(per_tier.values())
+    step = ("This alert needs a second broadcaster's approval (severe, statewide or T3)."
+            if alert.needs_approval else "Ready to send.")
+    label = "Request approval" if alert.needs_approval else "Send now"
+    about = f" ({PARENT_WORDS.get(alert.alert_type, 'about')} {parent})" if parent else ""
+    return Reply(
+        text=f"Preview of alert {alert.public_id}{about}: {total} recipient(s) ({counts}). {step}",
+        sections=(Section(message.text), *message.sections),
+        buttons=(Button(label, "alert:send", alert.public_id, "primary"),
+                 Button("Discard", "alert:discard", alert.public_id, "danger")),
+        ephemeral=True)
+
+
+def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: str) -> Reply:
+    """Sent to the other broadcasters."""
+    counts = ", ".join(f"{t}: {n}" for t, n in sorted(per_tier.items()))
+    return Reply(
+        text=f"Approval needed: {requester} wants to send alert {alert.public_id} ({counts}).",
+        sections=(Section(_title(alert)), Section(alert.body)),
+        buttons=(Button("Approve and send", "alert:approve", alert.public_id, "primary"),
+                 Button("Refuse", "alert:refuse", alert.public_id, "danger")))
+
+
+def build_sent(alert: Alert, count: int) -> Reply:
+    """The sender's confirmation (delivery happens in the background)."""
+    return Reply(text=f"Alert {alert.public_id} is going out to {count} destination(s). "
+                      f"Check progress with: /alert status {alert.public_id}",
+                 buttons=(Button("Status", "alert:status", alert.public_id),), ephemeral=True)
+
+
+def build_decision(alert: Alert, approved: bool, actor: str) -> Reply:
+    """Told to the requester when the second broadcaster decides."""
+    verb = "approved and sent" if approved else "refused"
+    return Reply(text=f"Alert {alert.public_id} was {verb} by {actor}.")
+
+
+def build_ack_thanks(kind: str, created: bool, previous: str = "") -> Reply:
+    """The clicker's answer."""
+    if not created:
+        return Reply(text=f"Already recorded: {ACK_KINDS.get(previous, previous)}.",
+                     ephemeral=True)
+    extra = " State staff have been told and will contact you." if kind == "need_help" else ""
+    return Reply(text=f"Thank you, recorded: {ACK_KINDS[kind]}.{extra}", ephemeral=True)
+
+
+def build_help_request(alert: Alert, who: str, where: str) -> Reply:
+    """State staff hear that a recipient needs help."""
+    return Reply(text=f"{who} needs help with alert {alert.public_id} ({alert.headline}). "
+                      f"Contact them at {where}.")
+
+
+def build_reminder(alert: Alert, stage: str, who: str = "") -> Reply:
+    """Follow-up to a non-acknowledger (reminder, direct message, backup contact)."""
+    prefix = {"remind": "REMINDER, please acknowledge: ",
+              "dm": "OVERDUE, your acknowledgement is needed: ",
+              "backup": f"You are the backup contact for {who}, who has not acknowledged: "}
+    return build_alert_message(alert, reminder=prefix[stage])
+
+
+@dataclass
+class Tally:
+    """Counts for one row of the status view."""
+
+    recipients: int = 0
+    delivered: int = 0
+    failed: int = 0
+    acknowledged: int = 0
+    missing: list[str] = field(default_factory=list)
+
+    def line(self, label: str) -> str:
+        """One line of the status view."""
+        return (f"{label}: {self.delivered}/{self.recipients} delivered, {self.failed} failed, "
+                f"{self.acknowledged} acknowledged")
+
+
+def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
+                 places: dict[str, Tally], missing: Sequence[str]) -> Reply:
+    """Delivered / failed / acknowledged per tier, organisation and jurisdiction."""
+    def block(title: str, rows: dict[str, Tally]) -> Section:
+        return Section(f"{title}\n" + "\n".join(t.line(k) for k, t in sorted(rows.items())))
+    waiting = ", ".join(missing[:50]) or "none"
+    more = f" and {len(missing) - 50} more" if len(missing) > 50 else ""
+    return Reply(
+        text=f"Status of alert {alert.public_id} ({alert.status}): {_title(alert)}",
+        sections=(block("By tier", tiers), block("By organisation", orgs),
+                  block("By jurisdiction", places),
+                  Section(f"Not acknowledged yet: {waiting}{more}")),
+        buttons=(Button("Refresh", "alert:status", alert.public_id),), ephemeral=True)
+
+
+def build_usage(command: str) -> Reply:
+    """How to use the alert command."""
+    return Reply(text=(f"{command} opens the composer. Also: {command} status ID, "
+                       f"{command} update ID, {command} allclear ID, {command} cancel ID."),
+                 ephemeral=True)

@@ -1,0 +1,246 @@
+"""Alert operations: draft, approve / refuse, send, acknowledge. Module-level, keyword-only.
+
+Sending writes the alert's status, one recipient row per destination and one outbox message
+per destination in one transaction, guarded by the alert's status, so a double click or two
+processes send it once; the outbox delivers off the request path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import AppConfig
+from bot.db import Database
+from bot.messages import Destination
+from bot.models import AuditEntry
+from bot.outbox import enqueue
+from handlers.alerts import network
+from handlers.alerts.forms import CleanAlert
+from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
+from handlers.alerts.replies import build_alert_message
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class AlertError(Exception):
+    """Something the person asked for cannot be done; the message says why."""
+
+
+class PermissionDenied(AlertError):
+    """Not allowed (the denial is audited)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, by platform identity."""
+
+    identity: str
+    app: AppConfig
+
+    @property
+    def is_broadcaster(self) -> bool:
+        """Only broadcasters compose, send and approve."""
+        return self.app.has_role(self.identity, "broadcaster")
+
+
+def new_public_id() -> str:
+    """Opaque and unguessable enough to put on a button (40 bits)."""
+    return "AL-" + "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def destination_of(identity: str) -> Destination:
+    """A person's direct-message destination from ``platform:workspace:user``."""
+    platform, workspace, user = identity.split(":", 2)
+    return Destination.parse(f"{platform}:{workspace}:@{user}")
+
+
+def delivery_key(public_id: str, kind: str, target: str) -> str:
+    """A bounded, unique outbox key (destinations can be long)."""
+    digest = hashlib.sha256(target.encode()).hexdigest()[:20]
+    return f"alert:{public_id}:{kind}:{digest}"
+
+
+async def audit(db: Database, *, actor: str, action: str, target: str, reason: str) -> None:
+    """Record a refused action in the shared audit log."""
+    async with db.session() as session:
+        session.add(AuditEntry(actor=actor, action=action, target=target, allowed=False,
+                               reason=reason[:300]))
+        await session.commit()
+
+
+async def record(session: AsyncSession, alert: Alert, *, actor: str, kind: str, at: datetime,
+                 note: str = "") -> None:
+    """Append to the alert's history in the caller's transaction."""
+    assert alert.id is not None
+    session.add(AlertEvent(alert_id=alert.id, at=at, actor=actor, kind=kind, note=note[:500]))
+
+
+async def get_alert(db: Database, public_id: str) -> Alert:
+    """The alert with this id, or AlertError."""
+    async with db.session() as session:
+        alert = (await session.exec(select(Alert).where(Alert.public_id == public_id))).first()
+    if alert is None:
+        raise AlertError(f"No alert {public_id}.")
+    return alert
+
+
+def needs_approval(clean: CleanAlert, app: AppConfig, tiers: set[str]) -> bool:
+    """Severe, statewide or T3 alerts need a second broadcaster."""
+    statewide = not clean.audience.jurisdictions or app.office.state in clean.audience.jurisdictions
+    return clean.severity in ("severe", "extreme") or statewide or "T3" in tiers
+
+
+def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
+    """Refuse a label above any receiving tier's ceiling (T3: CLEAR only)."""
+    too_high = sorted(t for t in tiers if not app.alerts.tlp_allowed(t, tlp))
+    if too_high:
+        raise AlertError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
+                         f"(T3 community partners only receive TLP:CLEAR). Nothing was sent.")
+
+
+async def recipients_for(db: Database, app: AppConfig, alert: Alert) -> list[network.Entry]:
+    """Who gets it: the parent's recipients for a child alert, else the audience now."""
+    if alert.parent_id is None:
+        entries = await network.load_network(db, app)
+        return network.resolve(entries, network.Audience.from_json(alert.audience))
+    async with db.session() as session:
+        rows = (await session.exec(select(AlertRecipient).where(
+            AlertRecipient.alert_id == alert.parent_id).order_by(AlertRecipient.id))).all()  # type: ignore[arg-type]
+    return [network.Entry(r.group_name, r.tier, r.destination, r.name, r.organisation,
+                          r.jurisdiction, r.backup, tuple(json.loads(r.people)), "parent")
+            for r in rows]
+
+
+async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: CleanAlert,
+                       reply_to: str, now: datetime,
+                       parent: Alert | None = None) -> tuple[Alert, Counter[str]]:
+    """Store a draft and return it with its recipients per tier (for the preview)."""
+    if not actor.is_broadcaster:
+        raise PermissionDenied("Only broadcasters can compose alerts.")
+    alert = Alert(
+        public_id=new_public_id(), parent_id=parent.id if parent else None,
+        alert_type=clean.alert_type, severity=clean.severity, headline=clean.headline,
+        body=clean.body, instructions=clean.instructions, public_text=clean.public_text,
+        public_text_translated=clean.public_text_translated, tlp=clean.tlp,
+        audience=(parent.audience if parent else clean.audience.to_json()),
+        ack_required=clean.ack_required, ack_window_minutes=clean.ack_window_minutes,
+        expires_at=clean.expires_at, exercise=clean.exercise or bool(parent and parent.exercise),
+        created_by=actor.identity, reply_to=reply_to, created_at=now)
+    entries = await recipients_for(db, app, alert)
+    per_tier = Counter(e.tier for e in entries)
+    check_tlp(app, alert.tlp, set(per_tier))
+    alert.needs_approval = needs_approval(clean, app, set(per_tier)) if parent is None \
+        else parent.needs_approval
+    async with db.session() as session:
+        session.add(alert)
+        await session.flush()
+        await record(session, alert, actor=actor.identity, kind="drafted", at=now)
+        await session.commit()
+    return alert, per_tier
+
+
+async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, now: datetime,
+               expected: str = "draft") -> tuple[Alert, int]:
+    """Send a draft (or an approved request): status, recipients and outbox rows, one commit."""
+    if not actor.is_broadcaster:  # re-checked at the moment of sending
+        raise PermissionDenied("Only broadcasters can send alerts.")
+    alert = await get_alert(db, public_id)
+    if alert.status != expected:
+        raise AlertError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
+    entries = await recipients_for(db, app, alert)
+    check_tlp(app, alert.tlp, {e.tier for e in entries})
+    parent = await _parent_id_text(db, alert)
+    message = build_alert_message(alert, parent=parent)
+    async with db.session() as session:
+        result = await session.execute(sa.update(Alert).where(
+            Alert.id == alert.id, Alert.status == expected).values(  # type: ignore[arg-type]
+            status="sent", sent_at=now))
+        if getattr(result, "rowcount", 0) != 1:
+            raise AlertError(f"Alert {public_id} was already handled; not sent again.")
+        for entry in entries:
+            key = delivery_key(public_id, "send", entry.destination)
+            session.add(AlertRecipient(
+                alert_id=alert.id or 0, destination=entry.destination, tier=entry.tier,
+                group_name=entry.group, name=entry.name, organisation=entry.organisation,
+                jurisdiction=entry.jurisdiction, backup=entry.backup,
+                people=json.dumps(list(entry.people)), outbox_key=key))
+            enqueue(session, key=key, destination=Destination.parse(entry.destination),
+                    reply=message)
+        await record(session, alert, actor=actor.identity, kind="sent", at=now,
+                     note=f"{len(entries)} destinations")
+        await session.commit()
+    alert.status, alert.sent_at = "sent", now
+    return alert, len(entries)
+
+
+async def _parent_id_text(db: Database, alert: Alert) -> str:
+    if alert.parent_id is None:
+        return ""
+    async with db.session() as session:
+        parent = await session.get(Alert, alert.parent_id)
+    return parent.public_id if parent else ""
+
+
+async def decide(*, db: Database, alert: Alert, actor: Actor, status: str, now: datetime,
+                 note: str = "") -> Alert:
+    """Move a draft / request to ``status`` (pending_approval, refused, discarded), once."""
+    async with db.session() as session:
+        result = await session.execute(sa.update(Alert).where(
+            Alert.id == alert.id,  # type: ignore[arg-type]
+            Alert.status.in_(("draft", "pending_approval"))).values(  # type: ignore[attr-defined]
+            status=status, decided_by=actor.identity if status == "refused" else None,
+            decision_note=note[:300]))
+        if getattr(result, "rowcount", 0) != 1:
+            raise AlertError(f"Alert {alert.public_id} was already handled.")
+        await record(session, alert, actor=actor.identity, kind=status, at=now, note=note)
+        await session.commit()
+    alert.status = status
+    return alert
+
+
+async def acknowledge(*, db: Database, public_id: str, person: str, channel: str, kind: str,
+                      now: datetime) -> tuple[AlertAck, bool, AlertRecipient]:
+    """One acknowledgement per (alert, person); non-recipients are refused and audited."""
+    alert = await get_alert(db, public_id)
+    async with db.session() as session:
+        rows = (await session.exec(select(AlertRecipient).where(
+            AlertRecipient.alert_id == alert.id))).all()
+    recipient = next((r for r in rows if _is_recipient(r, person, channel)), None)
+    if recipient is None:
+        await audit(db, actor=person, action="alert:ack", target=public_id,
+                    reason="not a recipient of this alert")
+        raise PermissionDenied("You are not a recipient of this alert, so it cannot be "
+                               "acknowledged from your account.")
+    ack = AlertAck(alert_id=alert.id or 0, recipient_id=recipient.id or 0, person=person,
+                   kind=kind, at=now)
+    try:
+        async with db.session() as session:
+            session.add(ack)
+            await session.commit()
+        return ack, True, recipient
+    except IntegrityError:
+        async with db.session() as session:
+            first = (await session.exec(select(AlertAck).where(
+                AlertAck.alert_id == alert.id, AlertAck.person == person))).one()
+        return first, False, recipient
+
+
+def _is_recipient(row: AlertRecipient, person: str, channel: str) -> bool:
+    """The DM's person, a listed person, or someone clicking in the delivered channel."""
+    dest = Destination.parse(row.destination)
+    platform, workspace, user = person.split(":", 2)
+    same_place = dest.platform == platform and dest.workspace == workspace
+    if dest.user_id:
+        return same_place and dest.user_id == user
+    return person in json.loads(row.people) or (same_place and bool(channel)
+                                                and channel == dest.channel)

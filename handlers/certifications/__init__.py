@@ -1,0 +1,41 @@
+"""The certification handler: ``/cert`` status, reports, supervisor views and reminder buttons."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from bot.messages import IncomingMessage, Reply
+from bot.services import Services
+from handlers.certifications import buttons, views
+from handlers.certifications.replies import build_denied, build_error
+from handlers.certifications.service import CertError
+
+
+class CertificationHandler:
+    """``/cert`` and its verbs, the completion form, and the reminder / verifier buttons."""
+
+    name = "certification"
+    command: str | None = "cert"
+    keywords: tuple[str, ...] = ("cert", "certification")
+    action_prefix = "cert:"
+
+    def score(self, message: IncomingMessage, services: Services) -> float:
+        """Questions about one's own certification or training hours."""
+        text = message.text.lower()
+        if "certif" in text and any(w in text for w in ("my ", "am i", "status", "due")):
+            return 0.7
+        return 0.0
+
+    async def handle(self, message: IncomingMessage, services: Services) -> Reply:
+        """Dispatch; permission problems are audited and answered plainly."""
+        now = services.clock().astimezone(UTC)
+        try:
+            if message.form is not None:
+                return await buttons.on_form(message, services, now)
+            if message.action is not None:
+                return await buttons.on_action(message, services, now)
+            return await views.on_text(message, services, now)
+        except PermissionError as exc:
+            return build_denied(str(exc) or "do that")
+        except CertError as exc:
+            return build_error(str(exc))

@@ -1,0 +1,88 @@
+"""Loading the ledger from the database into plain records for evaluation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.config import AppConfig
+from bot.db import Database
+from handlers.certifications.models import Assignment, Completion, Official, Waiver
+from handlers.certifications.reminders import OfficialRecord
+from handlers.certifications.rules import PROGRAMS_DIR, load_programs
+from handlers.certifications.status import CompiledProgram, Done, as_facts
+
+
+@lru_cache(maxsize=8)
+def _compiled(folder: str) -> dict[str, CompiledProgram]:
+    return {code: CompiledProgram(p) for code, p in load_programs(Path(folder)).items()}
+
+
+def programs_for(app: AppConfig) -> dict[str, CompiledProgram]:
+    """The configured programs, loaded and compiled once per folder."""
+    folder = app.certification.programs_path
+    return _compiled(str(Path(folder).resolve()) if folder else str(PROGRAMS_DIR))
+
+
+def days_to_election(app: AppConfig, took_office: date | None) -> int | None:
+    """Days from taking office to the next configured state election (None if unknown)."""
+    if took_office is None:
+        return None
+    ahead = [(e.day - took_office).days for e in app.certification.elections
+             if e.state and e.day >= took_office]
+    return min(ahead) if ahead else None
+
+
+def zone_for(app: AppConfig, jurisdiction: str) -> str:
+    """The jurisdiction's time zone, else the office's."""
+    for j in app.jurisdictions:
+        if j.code == jurisdiction and j.time_zone:
+            return j.time_zone
+    return app.office.time_zone
+
+
+def to_record(official: Official, assignments: list[Assignment], done: list[Done],
+              waivers: list[Waiver], app: AppConfig, today: date) -> OfficialRecord:
+    """One official's rows as an evaluation record."""
+    assert official.id is not None
+    return OfficialRecord(
+        id=official.id, time_zone=official.time_zone, identity=official.identity,
+        jurisdiction=official.jurisdiction, name=official.name,
+        assignments=[(a.program, as_facts(a, days_to_election(app, a.took_office),
+                                          official.jurisdiction)) for a in assignments],
+        done=tuple(sorted(done)),
+        waived=frozenset(w.program for w in waivers if w.until is None or w.until >= today))
+
+
+async def load_records(db: Database, app: AppConfig, today: date, *,
+                       official_ids: list[int] | None = None) -> list[OfficialRecord]:
+    """Every official (or the given ones) with assignments, verified completions and waivers."""
+    async with db.session() as session:
+        q_off = select(Official)
+        q_asg = select(Assignment)
+        q_done = select(Completion).where(Completion.status == "verified")
+        q_wv = select(Waiver)
+        if official_ids is not None:
+            q_off = q_off.where(Official.id.in_(official_ids))  # type: ignore[union-attr]
+            q_asg = q_asg.where(Assignment.official_id.in_(official_ids))  # type: ignore[attr-defined]
+            q_done = q_done.where(Completion.official_id.in_(official_ids))  # type: ignore[attr-defined]
+            q_wv = q_wv.where(Waiver.official_id.in_(official_ids))  # type: ignore[attr-defined]
+        officials = (await session.exec(q_off)).all()
+        assignments = (await session.exec(q_asg)).all()
+        completions = (await session.exec(q_done)).all()
+        waivers = (await session.exec(q_wv)).all()
+    by_asg: dict[int, list[Assignment]] = defaultdict(list)
+    by_done: dict[int, list[Done]] = defaultdict(list)
+    by_wv: dict[int, list[Waiver]] = defaultdict(list)
+    for a in assignments:
+        by_asg[a.official_id].append(a)
+    for c in completions:
+        by_done[c.official_id].append((c.completed_on, c.course, c.hours))
+    for w in waivers:
+        by_wv[w.official_id].append(w)
+    return [to_record(o, by_asg[o.id or 0], by_done[o.id or 0], by_wv[o.id or 0], app, today)
+            for o in officials]

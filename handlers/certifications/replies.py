@@ -1,0 +1,164 @@
+"""Wording of everything the certification feature says, for election staff to review."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.config import AppConfig
+from bot.messages import Button, Form, FormField, Reply, Section
+from handlers.certifications.reminders import Due, OfficialRecord
+from handlers.certifications.status import Standing
+
+LABELS = {"not_started": "not started", "in_progress": "in progress",
+          "provisional": "provisionally certified", "certified": "certified",
+          "renewal_due": "renewal due", "overdue": "overdue", "lapsed": "lapsed",
+          "exempt": "exempt (waiver)"}
+HELP = ("Use `/cert` for your status, `/cert done COURSE [YYYY-MM-DD] [hours]` to report a "
+        "course, `/cert @user` or `/cert jurisdiction XX` if you supervise.")
+
+
+def when(step: int, deadline: date) -> str:
+    """'due in 30 days (2026-12-31)', 'due today', '8 days overdue'."""
+    if step < 0:
+        return f"due in {-step} day{'s' if step < -1 else ''} ({deadline:%a %d %b %Y})"
+    if step == 0:
+        return f"due today ({deadline:%a %d %b %Y})"
+    return f"{step} day{'s' if step > 1 else ''} overdue (was due {deadline:%d %b %Y})"
+
+
+def standing_line(standing: Standing, today: date) -> str:
+    """One line per program: status, next deadline, what is missing."""
+    line = f"*{standing.program}*: {LABELS[standing.status]}"
+    if standing.certified_on:
+        line += f" since {standing.certified_on:%d %b %Y}"
+    if standing.deadline:
+        days = (standing.deadline - today).days
+        tail = f"in {days} days" if days >= 0 else f"{-days} days ago"
+        line += f"; next deadline {standing.deadline:%d %b %Y} ({tail}, {standing.requirement})"
+    if standing.missing:
+        line += f"; still needed: {', '.join(standing.missing[:6])}"
+    return line
+
+
+def build_status(name: str, standings: Sequence[Standing], today: date, *, done: Sequence[str],
+                 hours_this_year: float, pending: int, sessions: Sequence[str]) -> Reply:
+    """``/cert``: what is done, what is due next and by when, hours this year."""
+    if not standings:
+        return Reply(text=f"{name}: you are not on the certification roster. Ask your state "
+                          "election office to add you.", ephemeral=True)
+    sections = [Section(standing_line(s, today)) for s in standings]
+    sections.append(Section(f"Completed: {', '.join(done) or 'nothing recorded yet'}",
+                            context=f"Hours logged in {today.year}: {hours_this_year:g}"
+                                    + (f" · {pending} awaiting verification" if pending else "")))
+    if sessions:
+        sections.append(Section("Next course sessions: " + "; ".join(sessions)))
+    return Reply(text=f"Certification status for {name}", sections=tuple(sections),
+                 ephemeral=True)
+
+
+def build_overview(title: str, rows: Sequence[tuple[OfficialRecord, Standing]],
+                   today: date) -> Reply:
+    """A supervisor's view of several officials."""
+    if not rows:
+        return Reply(text=f"{title}: no officials on the roster.", ephemeral=True)
+    lines = [f"{r.name} ({r.jurisdiction}) · {standing_line(s, today)}" for r, s in rows[:40]]
+    more = f" (first 40 of {len(rows)})" if len(rows) > 40 else ""
+    return Reply(text=f"{title}{more}", sections=tuple(Section(t) for t in lines),
+                 ephemeral=True)
+
+
+def build_digest(recipient: str, items: Sequence[Due], records: dict[int, OfficialRecord],
+                 app: AppConfig) -> Reply:
+    """The one reminder message a person gets on a day, with buttons per deadline."""
+    sections, buttons = [], []
+    for item in items:
+        record = records[item.official_id]
+        s = item.standing
+        if record.identity == recipient:
+            sections.append(Section(
+                f"*{s.program}* {s.requirement}: {when(item.step, s.deadline or item.day)}",
+                context="Still needed: " + (", ".join(s.missing[:6]) or "-")))
+            buttons += [Button(f"Mark complete ({s.requirement})", "cert:complete", item.key,
+                               "primary"),
+                        Button("Snooze 7 days", "cert:snooze", item.key),
+                        Button("Not me / role changed", "cert:notme", item.key, "danger")]
+        else:
+            sections.append(Section(
+                f"Escalation: {record.name} ({record.jurisdiction}) is "
+                f"{when(item.step, s.deadline or item.day)} on *{s.program}* {s.requirement}.",
+                context="You receive this as their certification supervisor."))
+    return Reply(text="Certification reminder", sections=tuple(sections), buttons=tuple(buttons))
+
+
+def build_complete_form(key: str, courses: Sequence[tuple[str, str]], today: date) -> Reply:
+    """The 'mark complete' form: which course, when, how many hours."""
+    form = Form(form_id=f"cert:done:{key}", title="Report a completed course", fields=(
+        FormField("course", "Course", kind="select", options=tuple(courses)),
+        FormField("completed_on", "Completed on", kind="date", value=today.isoformat()),
+        FormField("hours", "Hours", required=False, hint="leave empty for the course's hours")),
+        submit_label="Report", intro="A verifier confirms it before it counts.")
+    return Reply(text="Report a completed course", form=form, ephemeral=True)
+
+
+def build_reported(course: str, on: date, hours: float, *, created: bool) -> Reply:
+    """After ``/cert done`` or the form."""
+    verb = "Recorded" if created else "Already recorded"
+    return Reply(text=f"{verb}: {course} on {on:%d %b %Y} ({hours:g} h), pending verification. "
+                      "A verifier has been asked to confirm it.", ephemeral=True)
+
+
+def build_verify_request(completion_id: int, name: str, course: str, on: date,
+                         hours: float, evidence: str) -> Reply:
+    """To verifiers: confirm or reject a self-reported completion."""
+    return Reply(
+        text=f"Please verify: {name} reports {course} on {on:%d %b %Y} ({hours:g} h).",
+        sections=(Section(f"Evidence: {evidence or 'none given'}"),),
+        buttons=(Button("Verify", "cert:verify", str(completion_id), "primary"),
+                 Button("Reject", "cert:reject", str(completion_id), "danger")))
+
+
+def build_verified(course: str, name: str, *, approved: bool, already: bool) -> Reply:
+    """After a verifier's click."""
+    if already:
+        return Reply(text=f"{course} for {name} was already decided.", ephemeral=True)
+    word = "verified" if approved else "rejected"
+    return Reply(text=f"{course} for {name} is {word}. Thank you.", ephemeral=True)
+
+
+def build_snoozed(until: date) -> Reply:
+    """After 'snooze 7 days'."""
+    return Reply(text=f"Snoozed: no reminders for this deadline until {until:%a %d %b %Y} "
+                      "(overdue escalations still go to your supervisor).", ephemeral=True)
+
+
+def build_not_me_ack() -> Reply:
+    """After 'not me / role changed'."""
+    return Reply(text="Thanks: state election staff have been told, and will correct the roster.",
+                 ephemeral=True)
+
+
+def build_not_me_notice(name: str, external_id: str, identity: str, key: str) -> Reply:
+    """To state staff: someone says a reminder was not for them."""
+    return Reply(text=f"Roster check needed: {name} ({external_id}, {identity}) says the "
+                      f"certification reminder {key} is not theirs or their role changed.")
+
+
+def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
+    """For state staff: officials the bot cannot reach (no identity or failed sends)."""
+    if not rows:
+        return Reply(text="Everyone with a certification deadline is reachable.", ephemeral=True)
+    return Reply(text=f"{len(rows)} official(s) the bot cannot reach; please contact them directly:",
+                 sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]),
+                 ephemeral=True)
+
+
+def build_denied(what: str) -> Reply:
+    """A role check failed (the denial is audited)."""
+    return Reply(text=f":no_entry: Only certification supervisors and state staff can {what}.",
+                 ephemeral=True)
+
+
+def build_error(message: str) -> Reply:
+    """A problem the person can fix."""
+    return Reply(text=f"{message}\n{HELP}", ephemeral=True)

@@ -1,0 +1,187 @@
+"""What each ``/cert`` verb, button and form does: role checks, then the service, then wording."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.config import AppConfig
+from bot.messages import IncomingMessage, Reply
+from bot.services import Services
+from handlers.certifications import replies, service
+from handlers.certifications.ledger import load_records, programs_for
+from handlers.certifications.models import Official
+from handlers.certifications.reminders import OfficialRecord, standings_for
+from handlers.certifications.service import CertError
+from handlers.certifications.status import Standing
+
+
+def _today(official: Official | None, app: AppConfig, now: datetime) -> date:
+    zone = official.time_zone if official else app.office.time_zone
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def may_supervise(app: AppConfig, identity: str, jurisdiction: str | None) -> bool:
+    """State staff see everyone; a jurisdiction's supervisors see their jurisdiction."""
+    if app.has_role(identity, "state_staff"):
+        return True
+    return jurisdiction is not None and identity in app.certification.supervisors.get(
+        jurisdiction, [])
+
+
+async def _deny(services: Services, identity: str, action: str, target: str) -> None:
+    await service.audit(db=services.db, actor=identity, action=action, target=target,
+                        allowed=False, reason="not a supervisor of this jurisdiction")
+    raise PermissionError(f"look up other officials ({target})")
+
+
+async def on_text(message: IncomingMessage, services: Services, now: datetime) -> Reply:
+    """``/cert``, ``/cert done ...``, ``/cert @user``, ``/cert jurisdiction X``, ``unreachable``."""
+    words = message.text.split()
+    identity = message.sender.identity
+    if not words or words[0].lower() in ("me", "status"):
+        official = await service.find_official(db=services.db, ref=identity)
+        return await status_reply(services, official, now, name=message.sender.display_name)
+    verb = words[0].lower()
+    if verb == "done":
+        return await _done(message, services, now, words[1:])
+    if verb == "jurisdiction" and len(words) == 2:
+        return await _jurisdiction(services, identity, words[1].upper(), now)
+    if verb == "unreachable":
+        return await _unreachable(services, identity, now)
+    return await _someone(services, message, words[0], now)
+
+
+async def status_reply(services: Services, official: Official | None, now: datetime, *,
+                       name: str = "") -> Reply:
+    """One official's own status with hours this year and pending reports."""
+    app = services.settings.app
+    if official is None or official.id is None:
+        return replies.build_status(name or "You", [], _today(None, app, now), done=[],
+                                    hours_this_year=0, pending=0, sessions=[])
+    today = _today(official, app, now)
+    records = await load_records(services.db, app, today, official_ids=[official.id])
+    standings = standings_for(records[0], programs_for(app), today) if records else []
+    rows = await service.completions_of(db=services.db, official_id=official.id)
+    verified = [c for c in rows if c.status == "verified"]
+    hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
+    courses = {s.program for s in standings}
+    sessions = [f"{s.course} on {s.day:%d %b %Y}{' at ' + s.place if s.place else ''}"
+                for s in app.certification.sessions
+                if s.day >= today and any(s.course.startswith(p.split('-')[0]) for p in courses)]
+    return replies.build_status(official.name, standings, today,
+                                done=[f"{c.course} ({c.completed_on:%d %b %Y})" for c in verified],
+                                hours_this_year=hours,
+                                pending=sum(c.status == "pending" for c in rows),
+                                sessions=sessions[:5])
+
+
+def course_hours(app: AppConfig, code: str) -> float | None:
+    """A course's default hours, or None when no program has it."""
+    for program in programs_for(app).values():
+        if code in program.courses:
+            return program.courses[code].hours
+    return None
+
+
+def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date, float]:
+    """``COURSE [YYYY-MM-DD] [hours]`` -> values; CertError says what is wrong."""
+    if not args:
+        raise CertError("Which course? For example: `/cert done KS-Y1-PLAN 2026-03-14 3`.")
+    course = args[0].upper()
+    default = course_hours(app, course)
+    if default is None:
+        raise CertError(f"I do not know the course {course!r}.")
+    on, hours = today, default
+    for arg in args[1:3]:
+        try:
+            on = date.fromisoformat(arg)
+        except ValueError:
+            try:
+                hours = float(arg)
+            except ValueError:
+                raise CertError(f"{arg!r} is neither a date (YYYY-MM-DD) nor hours.") from None
+    if on > today:
+        raise CertError("The completion date is in the future.")
+    if not 0 <= hours <= 200:
+        raise CertError("Hours must be between 0 and 200.")
+    return course, on, hours
+
+
+async def _done(message: IncomingMessage, services: Services, now: datetime,
+                args: list[str]) -> Reply:
+    app = services.settings.app
+    official = await service.find_official(db=services.db, ref=message.sender.identity)
+    if official is None:
+        raise CertError("You are not on the certification roster.")
+    course, on, hours = parse_done(args, app, _today(official, app, now))
+    _, created = await service.report_completion(
+        db=services.db, app=app, official=official, course=course, on=on, hours=hours,
+        reporter=message.sender.identity)
+    services.outbox.wake()
+    return replies.build_reported(course, on, hours, created=created)
+
+
+async def _overview(services: Services, now: datetime, title: str,
+                    keep: list[OfficialRecord]) -> Reply:
+    programs = programs_for(services.settings.app)
+    rows: list[tuple[OfficialRecord, Standing]] = []
+    for record in keep:
+        today = now.astimezone(ZoneInfo(record.time_zone)).date()
+        rows.extend((record, s) for s in standings_for(record, programs, today))
+    return replies.build_overview(title, rows, _today(None, services.settings.app, now))
+
+
+async def _jurisdiction(services: Services, identity: str, code: str, now: datetime) -> Reply:
+    app = services.settings.app
+    if not may_supervise(app, identity, code):
+        await _deny(services, identity, "cert.jurisdiction", code)
+    records = await load_records(services.db, app, _today(None, app, now))
+    return await _overview(services, now, f"Certification in {code}",
+                           [r for r in records if r.jurisdiction == code])
+
+
+async def _someone(services: Services, message: IncomingMessage, ref: str,
+                   now: datetime) -> Reply:
+    app = services.settings.app
+    clean = ref.strip("<>@").split("|", 1)[0]
+    sender = message.sender
+    official = await service.find_official(db=services.db, ref=clean)
+    if official is None and clean.count(":") < 2:
+        official = await service.find_official(
+            db=services.db, ref=f"{sender.platform}:{sender.workspace}:{clean}")
+    if official is None:
+        if not may_supervise(app, sender.identity, None):
+            await _deny(services, sender.identity, "cert.lookup", clean)
+        raise CertError(f"No official {clean!r} on the roster.")
+    if official.identity != sender.identity and \
+            not may_supervise(app, sender.identity, official.jurisdiction):
+        await _deny(services, sender.identity, "cert.lookup", official.external_id)
+    return await status_reply(services, official, now)
+
+
+async def _unreachable(services: Services, identity: str, now: datetime) -> Reply:
+    app = services.settings.app
+    if not app.has_role(identity, "state_staff"):
+        await _deny(services, identity, "cert.unreachable", "all")
+    rows = await unreachable_rows(services, now)
+    return replies.build_unreachable(rows)
+
+
+async def unreachable_rows(services: Services, now: datetime) -> list[tuple[str, str, str]]:
+    """Officials with a deadline the bot cannot reach: no identity, or sends that failed."""
+    app = services.settings.app
+    records = await load_records(services.db, app, _today(None, app, now))
+    programs = programs_for(app)
+    dead = set(await service.failed_sends(db=services.db))
+    rows = []
+    for r in records:
+        today = now.astimezone(ZoneInfo(r.time_zone)).date()
+        if not any(s.deadline for s in standings_for(r, programs, today)):
+            continue
+        if not r.identity:
+            rows.append((r.name, r.jurisdiction, "no chat identity on the roster"))
+        elif any(d.endswith(":@" + r.identity.split(":", 2)[2]) for d in dead):
+            rows.append((r.name, r.jurisdiction, "messages could not be delivered"))
+    return rows
+

@@ -1,0 +1,37 @@
+"""Who may see and change an incident: keyed on platform identity and app.yaml roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import AppConfig
+from handlers.incidents.models import Incident
+
+
+class IncidentError(Exception):
+    """An operation a person asked for that cannot be done; the message says why."""
+
+
+class PermissionDenied(IncidentError):
+    """The person may not do this (the denial is audited)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, by platform identity, and what app.yaml lets them do."""
+
+    identity: str
+    app: AppConfig
+
+    @property
+    def is_state_staff(self) -> bool:
+        """State staff see and change everything."""
+        return self.app.has_role(self.identity, "state_staff")
+
+    def can_view(self, incident: Incident) -> bool:
+        """Reporters see their own; managers their jurisdiction's; state staff all."""
+        return incident.reporter == self.identity or self.can_change(incident)
+
+    def can_change(self, incident: Incident) -> bool:
+        """Managers of the incident's jurisdiction and state staff."""
+        return self.app.manages(self.identity, incident.jurisdiction)

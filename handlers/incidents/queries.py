@@ -1,0 +1,53 @@
+"""Read-only incident queries (no events are written here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.db import Database
+from handlers.incidents.catalog import OPEN_STATUSES
+from handlers.incidents.models import Incident, IncidentEvent
+from handlers.incidents.permissions import Actor
+
+
+async def find_by_key(db: Database, key: str) -> Incident | None:
+    """The incident filed with this idempotency key, if any."""
+    async with db.session() as session:
+        return (await session.exec(select(Incident).where(
+            Incident.idempotency_key == key[:200]))).first()
+
+
+async def get_incident(db: Database, human_id: str) -> Incident | None:
+    """An incident by its human id (INC-2026-000123), case-insensitive."""
+    async with db.session() as session:
+        return (await session.exec(select(Incident).where(
+            Incident.human_id == human_id.upper()))).first()
+
+
+async def events_of(db: Database, incident: Incident) -> Sequence[IncidentEvent]:
+    """The incident's record, oldest first."""
+    async with db.session() as session:
+        return (await session.exec(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.seq))).all()  # type: ignore[arg-type]
+
+
+async def list_incidents(*, db: Database, actor: Actor, scope: str,
+                         value: str = "") -> Sequence[Incident]:
+    """Open | mine | sev1 | jurisdiction X | all, filtered to what the actor may see."""
+    query = select(Incident).order_by(Incident.id.desc()).limit(200)  # type: ignore[union-attr]
+    if scope == "open":
+        query = query.where(Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    elif scope == "mine":
+        query = query.where(sa.or_(Incident.reporter == actor.identity,  # type: ignore[arg-type]
+                                   Incident.assignee == actor.identity))  # type: ignore[arg-type]
+    elif scope == "sev1":
+        query = query.where(Incident.severity == "SEV1",
+                            Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+    elif scope == "jurisdiction":
+        query = query.where(Incident.jurisdiction == value.upper())
+    async with db.session() as session:
+        rows = (await session.exec(query)).all()
+    return [r for r in rows if actor.can_view(r)]

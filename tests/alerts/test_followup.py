@@ -1,0 +1,59 @@
+"""Follow-up: reminder at half the window, DM at the end, then the backup; T3 never; once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.adapters.webchat import WebChatTransport
+from bot.db import upgrade, utcnow
+from bot.server import build_services
+from handlers.alerts import service
+from handlers.alerts.delivery import follow_up_once
+from handlers.alerts.forms import validate
+from handlers.alerts.service import Actor
+from tests.alerts.conftest import alert_settings, compose_values
+
+
+async def test_follow_up_ladder(tmp_path: Path) -> None:
+    settings = alert_settings(tmp_path)
+    upgrade(settings.env.DATABASE_URL)
+    services = build_services(settings)
+    db, app, now = services.db, settings.app, utcnow()
+    services.outbox.register("webchat", WebChatTransport(db))
+    clean, _ = validate(compose_values(tiers="T1,T3", jurisdictions="", tlp="CLEAR",
+                                       ack_window="60"), app, now, child=False,
+                        known_groups=set())
+    assert clean is not None
+    alert, _ = await service.create_draft(db=db, app=app, actor=Actor("webchat:local:bc1", app),
+                                          clean=clean, reply_to="webchat:local:@bc1", now=now)
+    await service.decide(db=db, alert=alert, actor=Actor("webchat:local:bc1", app),
+                         status="pending_approval", now=now)
+    await service.send(db=db, app=app, actor=Actor("webchat:local:bc2", app),
+                       public_id=alert.public_id, now=now, expected="pending_approval")
+    await services.outbox.run_once()
+    await service.acknowledge(db=db, public_id=alert.public_id, person="webchat:local:clerk-ks",
+                              channel="", kind="received", now=now)
+
+    async def keys() -> list[str]:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(sa.text(
+                "SELECT key, destination FROM outbox_message WHERE key NOT LIKE '%:send:%' "
+                "ORDER BY id"))).all()
+        return [f"{k.split(':')[2]}>{d}" for k, d in rows]
+
+    assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=29)) == 0
+    assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=30)) == 1
+    assert await keys() == ["remind>webchat:local:@clerk-ct"]  # not the acker, never T3
+    assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=31)) == 0  # once
+    assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=60)) == 1
+    assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=90)) == 1
+    assert (await keys())[1:] == ["dm>webchat:local:@clerk-ct", "backup>webchat:local:@deputy-ct"]
+    await services.outbox.run_once()
+    async with db.engine.connect() as conn:
+        texts = [r[0] for r in (await conn.execute(sa.text(
+            "SELECT payload FROM webchat_inbox WHERE user_id = 'deputy-ct'"))).all()]
+    assert len(texts) == 1 and "backup contact for CT clerk" in texts[0]
+    await db.close()
