@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -39,11 +40,15 @@ app.add_typer(alerts_app, name="alerts")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3978,
+    no_worker: Annotated[bool, typer.Option(
+        "--no-worker", help="Web only: background work goes to `electionbot worker` "
+                            "(PostgreSQL).")] = False,
 ) -> None:
     """Run the bot: Slack, Teams and the local web chat on one HTTP server."""
     from aiohttp import web
 
     from bot.db import upgrade
+    from bot.jobs import prepare_engine_schema
     from bot.server import build_services, create_app
     from knowledge import KnowledgeError
 
@@ -52,22 +57,54 @@ def serve(
         settings.check_listen_address(host)
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
+    if no_worker and not settings.env.DATABASE_URL.startswith("postgresql"):
+        raise fail("--no-worker needs DATABASE_URL=postgresql+psycopg://... (workers share "
+                   "the database); on SQLite run `electionbot serve` alone", 2)
     logs.configure(settings.env.ELECTIONBOT_LOG_LEVEL)
     upgrade(settings.env.DATABASE_URL)
     try:
         services = build_services(settings)
     except KnowledgeError as exc:
         raise fail(str(exc), 2) from None
+    asyncio.run(prepare_engine_schema(services))
     pid = pid_file(settings)
     pid.parent.mkdir(parents=True, exist_ok=True)
     pid.write_text(str(os.getpid()))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz)", err=True)
     try:
-        web.run_app(create_app(services), host=host, port=port, print=None,
+        web.run_app(create_app(services, worker=not no_worker), host=host, port=port, print=None,
                     access_log=None, handle_signals=True)
     finally:
         pid.unlink(missing_ok=True)
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated queues to serve.")]
+    = "outbox,periodic",
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 8,
+) -> None:
+    """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
+    from bot.db import upgrade
+    from bot.jobs import run_worker
+    from bot.server import build_services, create_app
+    from handlers import build_periodic
+
+    settings = settings_or_exit()
+    if not settings.env.DATABASE_URL.startswith("postgresql"):
+        raise fail("the worker needs DATABASE_URL=postgresql+psycopg://...; on SQLite, "
+                   "`electionbot serve` runs the background work itself", 2)
+    if concurrency < 1:
+        raise fail("--concurrency must be at least 1", 2)
+    logs.configure(settings.env.ELECTIONBOT_LOG_LEVEL)
+    upgrade(settings.env.DATABASE_URL)
+    services = build_services(settings)
+    create_app(services, background=False)  # registers each platform's transport on the outbox
+    typer.echo(f"electionbot worker: queues {queues}, concurrency {concurrency}", err=True)
+    asyncio.run(run_worker(services, build_periodic(services),
+                           queues=[q.strip() for q in queues.split(",") if q.strip()],
+                           concurrency=concurrency))
 
 
 @app.command()
@@ -117,6 +154,11 @@ def db_upgrade() -> None:
     settings = settings_or_exit()
     try:
         upgrade(settings.env.DATABASE_URL)
+        if not settings.env.DATABASE_URL.startswith("sqlite"):
+            from bot.jobs import prepare_engine_schema
+            from bot.server import build_services
+
+            asyncio.run(prepare_engine_schema(build_services(settings)))
     except Exception as exc:  # one clear line instead of a traceback
         raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}".splitlines()[0]) from None
     typer.echo("ok: database is at the latest schema")

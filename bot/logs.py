@@ -44,5 +44,5 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest",
-                  "aiohttp.access", "sqlalchemy", "alembic", "msal", "azure"):
+                  "aiohttp.access", "sqlalchemy", "alembic", "msal", "azure", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

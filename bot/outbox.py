@@ -40,7 +40,7 @@ from bot.models import OutboxMessage
 from bot.outbox_pacing import Bucket, Budgets, RateLimiter, platform_buckets
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 
 
@@ -105,6 +105,7 @@ class Outbox:
             lambda d: platform_buckets(d, self.budgets))
         self.limiter = RateLimiter(db, clock)
         self.transports: dict[str, Transport] = {}
+        self.on_wake: Callable[[], None] | None = None
         self._wake = asyncio.Event()
         self._uncertain: set[int] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -115,8 +116,39 @@ class Outbox:
         self.transports[platform] = transport
 
     def wake(self) -> None:
-        """Something was just enqueued: look now instead of at the next tick."""
+        """Something was just enqueued: look now instead of at the next tick.
+
+        With the distributed worker (``bot.jobs``), ``on_wake`` also asks the job engine to run
+        a drain on some worker; if that request is lost, the periodic sweep catches up.
+        """
         self._wake.set()
+        if self.on_wake is not None:
+            self.on_wake()
+
+    async def drain(self, *, budget_seconds: float = 20.0) -> int:
+        """Send until nothing is due (or the time budget is spent); return messages attempted.
+
+        This is what one distributed job does; several workers may drain at once, since rows
+        are claimed with leases.
+        """
+        deadline = asyncio.get_running_loop().time() + budget_seconds
+        attempted = 0
+        inflight: set[asyncio.Task[None]] = set()
+        while asyncio.get_running_loop().time() < deadline:
+            room = self.concurrency - len(inflight)
+            claimed = await self._claim(limit=room) if room > 0 else []
+            for row in claimed:
+                task = asyncio.create_task(self._deliver(row))
+                inflight.add(task)
+                task.add_done_callback(inflight.discard)
+            attempted += len(claimed)
+            if not claimed and not inflight:
+                break
+            if inflight:
+                await asyncio.wait(inflight, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
+        return attempted
 
     async def run(self, *, interval: float = 1.0, coalesce: float = 0.02) -> None:
         """Loop forever (cancel to stop), keeping up to ``concurrency`` sends in flight.

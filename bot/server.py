@@ -18,9 +18,10 @@ from bot.adapters import slack, teams, webchat
 from bot.config import Settings
 from bot.db import Database
 from bot.idempotency import forget_older_than
+from bot.jobs import build_procrastinate, defer_drain_soon, run_in_process
 from bot.router import Router
 from bot.services import Services
-from handlers import build_background, build_handlers
+from handlers import build_handlers, build_periodic
 from knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ MAX_BODY = 1024 * 1024
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
 PLATFORMS: web.AppKey[dict[str, bool]] = web.AppKey("platforms", dict)
+WORKER: web.AppKey[bool] = web.AppKey("worker", bool)
 
 
 def knowledge_folder(settings: Settings) -> Path:
@@ -95,8 +97,14 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
-def create_app(services: Services, *, background: bool = True) -> web.Application:
-    """Wire routes and adapters; platforms without credentials answer a clear 503."""
+def create_app(services: Services, *, background: bool = True,
+               worker: bool = True) -> web.Application:
+    """Wire routes and adapters; platforms without credentials answer a clear 503.
+
+    ``background`` runs the per-instance housekeeping (knowledge watch, key expiry);
+    ``worker`` also runs the outbox and periodic work in this process (the embedded default).
+    Without it (``serve --no-worker`` on PostgreSQL) work is handed to ``electionbot worker``.
+    """
     app = web.Application(client_max_size=MAX_BODY,
                           middlewares=[metrics.measure, error_boundary])
     router = Router(build_handlers(), services)
@@ -110,6 +118,7 @@ def create_app(services: Services, *, background: bool = True) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
+    app[WORKER] = worker
     if background:
         app.cleanup_ctx.append(_background)
     return app
@@ -118,15 +127,22 @@ def create_app(services: Services, *, background: bool = True) -> web.Applicatio
 async def _background(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     tasks = [asyncio.create_task(_watch_knowledge(services)),
-             asyncio.create_task(_forget_old_keys(services)),
-             *(asyncio.create_task(loop()) for loop in build_background(services))]
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGHUP, lambda: _reload(services))
-    yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+             asyncio.create_task(_forget_old_keys(services))]
+    async with contextlib.AsyncExitStack() as stack:
+        if app[WORKER]:
+            tasks += [asyncio.create_task(services.outbox.run()),
+                      asyncio.create_task(run_in_process(services, build_periodic(services)))]
+        else:
+            engine = build_procrastinate(services, [])
+            await stack.enter_async_context(engine.open_async())
+            services.outbox.on_wake = defer_drain_soon(engine)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: _reload(services))
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     await services.db.close()
 
 

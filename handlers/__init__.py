@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
+from bot.jobs import Periodic
 from bot.router import Handler
 from bot.services import Services
 from handlers.alerts import AlertHandler
-from handlers.alerts.delivery import follow_up_loop, use_alert_budgets
+from handlers.alerts.delivery import alert_follow_ups, use_alert_budgets
 from handlers.certifications import CertificationHandler
-from handlers.certifications.scheduler import run_forever as run_cert_reminders
+from handlers.certifications.scheduler import certification_reminders
 from handlers.faq import FaqHandler
 from handlers.help import HelpHandler
 from handlers.incidents import IncidentHandler
 
 
-def build_background(services: Services) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-    """Long-running background loops started by ``serve`` (each runs until cancelled)."""
+def build_periodic(services: Services) -> list[Periodic]:
+    """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
     use_alert_budgets(services)
-    return [services.outbox.run, lambda: follow_up_loop(services),
-            lambda: run_cert_reminders(services)]
+    return [
+        Periodic("alert-follow-ups", 30, alert_follow_ups),
+        Periodic("certification-reminders",
+                 int(services.settings.app.certification.scheduler_interval_seconds),
+                 certification_reminders),
+    ]
 
 
 def build_handlers() -> list[Handler]:

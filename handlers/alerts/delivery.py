@@ -9,7 +9,6 @@ false`` (always T3) are never chased; a later cancel or all-clear stops the chas
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -141,13 +140,7 @@ def use_alert_budgets(services: Services) -> None:
     services.outbox.budgets = Budgets(**services.settings.app.alerts.pacing.model_dump())
 
 
-async def follow_up_loop(services: Services, *, interval: float = 30.0) -> None:
-    """Run :func:`follow_up_once` forever (cancel to stop)."""
-    while True:
-        try:
-            if await follow_up_once(db=services.db, app=services.settings.app,
-                                    now=services.clock()):
-                services.outbox.wake()
-        except Exception:
-            log.exception("alert follow-up pass failed; retrying next tick")
-        await asyncio.sleep(interval)
+async def alert_follow_ups(services: Services) -> None:
+    """One periodic tick: enqueue due follow-ups and wake the outbox."""
+    if await follow_up_once(db=services.db, app=services.settings.app, now=services.clock()):
+        services.outbox.wake()

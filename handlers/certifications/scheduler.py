@@ -8,7 +8,6 @@ twice: the database enforces exactly-once, the pre-filtering below only saves wo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig
 from bot.messages import Destination
 from bot.outbox import enqueue
 from bot.services import Services
 from handlers.certifications.ledger import load_records, programs_for
-from handlers.certifications.models import Digest, ReminderSent, Snooze
+from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
 from handlers.certifications.replies import build_digest
 
@@ -52,19 +52,18 @@ def destination_for(identity: str) -> Destination:
     return Destination.parse(f"{platform}:{workspace}:@{user}")
 
 
-async def _already(services: Services,
+async def _already(session: AsyncSession,
                    since: date) -> tuple[set[tuple[str, str, int]], set[tuple[str, date]]]:
-    async with services.db.session() as session:
-        sent = {(r.deadline_key, r.recipient, r.step)
-                for r in (await session.exec(select(ReminderSent))).all()}
-        digests = {(d.recipient, d.day) for d in (await session.exec(
-            select(Digest).where(Digest.day >= since))).all()}  # type: ignore[operator]
-    return sent, digests
+    sent = set((await session.exec(select(  # type: ignore[call-overload]
+        ReminderSent.deadline_key, ReminderSent.recipient, ReminderSent.step))).all())
+    digests = set((await session.exec(select(  # type: ignore[call-overload]
+        Digest.recipient, Digest.day).where(Digest.day >= since))).all())
+    return {tuple(r) for r in sent}, {tuple(d) for d in digests}  # type: ignore[misc]
 
 
-async def _snoozes(services: Services) -> dict[str, date]:
-    async with services.db.session() as session:
-        return {s.deadline_key: s.until for s in (await session.exec(select(Snooze))).all()}
+async def _snoozes(session: AsyncSession) -> dict[str, date]:
+    return dict((await session.exec(select(  # type: ignore[call-overload]
+        Snooze.deadline_key, Snooze.until))).all())
 
 
 def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConfig,
@@ -84,17 +83,26 @@ def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConf
 
 
 async def run_once(services: Services) -> PassResult:
-    """One pass: plan with the injectable clock, then send per recipient."""
+    """One pass: plan with the injectable clock, then send per recipient.
+
+    All reads share one session; a pass where no official's zone is in its sending window
+    (before 09:00, weekend, holiday) stops after one small query.
+    """
     app = services.settings.app
     now = services.clock()
-    programs = programs_for(app)
+    policy = Policy.from_config(app.certification)
     office_today = now.astimezone(ZoneInfo(app.office.time_zone)).date()
-    records = await load_records(services.db, app, office_today)
-    sent, digested = await _already(services, office_today - timedelta(days=2))
+    async with services.db.session() as session:
+        zones = (await session.exec(select(Official.time_zone).distinct())).all()
+        if not any(policy.local_day(now, zone)[1] for zone in zones):
+            return PassResult()
+        records = await load_records(services.db, app, office_today, session=session)
+        sent, digested = await _already(session, office_today - timedelta(days=2))
+        snoozed = await _snoozes(session)
+    programs = programs_for(app)
     owners = {str(r.id): r.identity for r in records}
     official_sent = {(k, s) for k, r, s in sent if r == owners.get(k.split(":", 1)[0])}
-    due = plan(records, programs, now, Policy.from_config(app.certification),
-               snoozed=await _snoozes(services), sent=official_sent)
+    due = plan(records, programs, now, policy, snoozed=snoozed, sent=official_sent)
     by_id = {r.id: r for r in records}
     by_recipient, unreachable = _recipients(due, by_id, app, sent)
     result = PassResult(due=len(due), unreachable=unreachable)
@@ -132,15 +140,9 @@ async def _send_digest(services: Services, recipient: str, items: list[Due],
     return True
 
 
-async def run_forever(services: Services) -> None:
-    """The loop ``serve`` runs (cancel to stop); a failing pass is logged and retried."""
-    interval = services.settings.app.certification.scheduler_interval_seconds
-    while True:
-        try:
-            await run_once(services)
-        except Exception:
-            log.exception("certification scheduler pass failed; retrying next tick")
-        await asyncio.sleep(interval)
+async def certification_reminders(services: Services) -> None:
+    """One periodic tick of the reminder scheduler."""
+    await run_once(services)
 
 
 def now_local(now: datetime, zone: str) -> datetime:

@@ -59,7 +59,9 @@ class FakeSlackApi:
         self.delays: dict[str, float] = {}  # method -> seconds, to play a slow Slack
         self.socket_envelopes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_acks: list[dict[str, Any]] = []
-        self._last_post: dict[str, float] = {}
+        self.rate_limit_burst = 2
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> newest first
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -77,6 +79,7 @@ class FakeSlackApi:
     async def __aenter__(self) -> FakeSlackApi:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # conversations.history and friends
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -142,7 +145,12 @@ class FakeSlackApi:
         if method == "chat.postMessage" and self._rate_limited(str(params.get("channel", ""))):
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": "1"})
-        return web.json_response(self._answer(method, params))
+        answer = self._answer(method, params)
+        if method == "chat.postMessage":
+            self.history[answer["channel"]].insert(0, {
+                "type": "message", "ts": answer["ts"], "text": params.get("text", ""),
+                "metadata": params.get("metadata")})
+        return web.json_response(answer)
 
     def _take_failure(self, method: str, channel: str) -> Failure | None:
         queue = self.failures.get(method) or []
@@ -162,13 +170,17 @@ class FakeSlackApi:
                                  headers=headers)
 
     def _rate_limited(self, channel: str) -> bool:
+        # Slack allows "about 1 per second per channel, with short bursts": a token bucket
+        # holding ``rate_limit_burst`` posts, refilled at ``rate_limit_per_channel``.
         if self.rate_limit_per_channel is None:
             return False
         now = time.monotonic()
-        last = self._last_post.get(channel)
-        if last is not None and now - last < 1.0 / self.rate_limit_per_channel:
+        tokens, last = self._buckets.get(channel, (float(self.rate_limit_burst), now))
+        tokens = min(float(self.rate_limit_burst), tokens + (now - last) * self.rate_limit_per_channel)
+        if tokens < 1.0:
+            self._buckets[channel] = (tokens, now)
             return True
-        self._last_post[channel] = now
+        self._buckets[channel] = (tokens - 1.0, now)
         return False
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -183,6 +195,8 @@ class FakeSlackApi:
             "chat.postEphemeral": {"message_ts": ts},
             "chat.update": {"channel": channel, "ts": params.get("ts", ts)},
             "conversations.open": {"channel": {"id": f"D{user}"}},
+            "conversations.history": {"messages": self.history.get(channel, [])[
+                : int(params.get("limit") or 100)], "has_more": False},
             "users.lookupByEmail": {"user": {"id": "U0BYMAIL", "team_id": "T0TEST",
                                              "profile": {"email": params.get("email")}}},
             "users.info": {"user": {"id": user, "team_id": "T0TEST", "name": "someone",
