@@ -177,6 +177,8 @@ class Outbox:
         finally:
             for task in inflight:
                 task.cancel()
+            # Wait for the cancelled sends to unwind before the caller closes the database.
+            await asyncio.gather(*inflight, return_exceptions=True)
 
     async def run_once(self) -> int:
         """Claim and send every due message; return how many were attempted."""

@@ -31,6 +31,7 @@ from bot.outbox import PermanentSendError, RetryableSendError
 log = logging.getLogger(__name__)
 METADATA_EVENT = "electionbot_outbox"
 TIMEOUT = 10  # seconds per Web API call
+LOOKBACK = 50  # recent messages searched for an earlier delivery of the same key
 # Errors that no retry will fix: the outbox dead-letters the message with the reason.
 PERMANENT = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
@@ -100,6 +101,29 @@ class SlackTransport:
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RetryableSendError(f"network: {type(exc).__name__}") from None
         return f"{response.get('channel') or channel}:{response.get('ts') or ''}"
+
+    async def already_sent(self, destination: Destination, key: str) -> str | None:
+        """``channel:ts`` of a recent bot message carrying ``key`` in its metadata, else None.
+
+        The outbox asks this before resending a post whose outcome is unknown (a timeout or a
+        lost lease). Any failure to look (missing history scope, Slack down) answers None: the
+        outbox then resends, which is the behaviour without the check.
+        """
+        try:
+            channel = destination.channel
+            if destination.user_id:
+                channel = await self.dm_channel(destination.workspace, destination.user_id)
+            response = await self.client.conversations_history(
+                channel=channel, limit=LOOKBACK, include_all_metadata=True)
+        except (SlackApiError, RetryableSendError, TimeoutError, aiohttp.ClientError) as exc:
+            log.info("slack delivery check skipped", extra={"error": type(exc).__name__})
+            return None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (metadata.get("event_type") == METADATA_EVENT
+                    and (metadata.get("event_payload") or {}).get("key") == key):
+                return f"{channel}:{message.get('ts', '')}"
+        return None
 
     async def dm_channel(self, workspace: str, user_id: str) -> str:
         """The DM channel with ``user_id``: memory, then the database, then conversations.open."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,20 @@ class SlackBot:
         async with self.bot.services.db.engine.connect() as conn:
             rows = await conn.execute(sa.text("SELECT key FROM processed_request"))
             return [r[0] for r in rows]
+
+
+async def query(sb: SlackBot, sql: str) -> list[Any]:
+    """Rows of a read-only SQL query against the bot's database."""
+    async with sb.bot.services.db.engine.connect() as conn:
+        return list(await conn.execute(sa.text(sql)))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll ``check`` (usually the database) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

@@ -3,17 +3,15 @@ worker running, and the fake Slack Web API receiving what the bot sends."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from handlers.incidents.catalog import CATEGORIES
 from tests.adapters.slack_support import (
@@ -22,8 +20,10 @@ from tests.adapters.slack_support import (
     buttons_of,
     click,
     command_body,
+    eventually,
     interaction_body,
     load,
+    query,
     signed_headers,
     slack_bot,
     view_submission,
@@ -56,19 +56,6 @@ async def sb(tmp_path: Path) -> AsyncIterator[SlackBot]:
                                             "WHERE status = 'sending'")
 
         await eventually(settled)
-
-
-async def query(sb: SlackBot, sql: str) -> list[Any]:
-    async with sb.bot.services.db.engine.connect() as conn:
-        return list(await conn.execute(sa.text(sql)))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Poll ``check`` (the database) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def open_form(sb: SlackBot, name: str = "open") -> dict[str, Any]:

@@ -100,3 +100,18 @@ async def test_timeouts_are_retryable(rig: Rig) -> None:
     with pytest.raises(RetryableSendError, match="network"):
         await SlackTransport(client, rig.db).send(CHANNEL, HELLO, key="k")
     assert len(rig.fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_already_sent_finds_an_earlier_delivery_by_its_key(rig: Rig) -> None:
+    ref = await rig.transport.send(CHANNEL, HELLO, key="k-landed")
+    await rig.transport.send(PERSON, HELLO, key="k-dm")
+    assert await rig.transport.already_sent(CHANNEL, "k-landed") == ref
+    assert await rig.transport.already_sent(CHANNEL, "k-other") is None
+    assert (await rig.transport.already_sent(PERSON, "k-dm") or "").startswith("DU0PAT:")
+    [history] = rig.fake.calls_to("conversations.history", channel="C0ROOM")[:1]
+    assert history.params["include_all_metadata"] in (True, "1", "true")
+
+
+async def test_already_sent_answers_none_when_it_cannot_look(rig: Rig) -> None:
+    rig.fake.fail("conversations.history", error="missing_scope")
+    assert await rig.transport.already_sent(CHANNEL, "k") is None
