@@ -11,7 +11,7 @@ import typer
 
 from bot.cli_common import fail, settings_or_exit
 
-cert_app = typer.Typer(help="Certification: rules check, reports.", no_args_is_help=True)
+cert_app = typer.Typer(help="Certification: rules check, reports, waivers.", no_args_is_help=True)
 roster_app = typer.Typer(help="Officials roster import.", no_args_is_help=True)
 completions_app = typer.Typer(help="Course completions import.", no_args_is_help=True)
 rules_app = typer.Typer(help="Program rule files.", no_args_is_help=True)
@@ -135,3 +135,78 @@ def report(
     if chart is not None:
         rep.chart(rows, chart)
         typer.echo(f"chart written to {chart}", err=True)
+
+
+def _waiver_args(until: str | None) -> tuple[Any, Any, set[str], Any]:
+    """(app, --until as a date, known program codes, the office's today) or exit with one line."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from bot.db import utcnow
+    from handlers.certifications.ledger import programs_for
+
+    app = settings_or_exit().app
+    day = None
+    if until is not None:
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            raise fail(f"--until must be a date like 2027-06-30, got {until!r}") from None
+    today = utcnow().astimezone(ZoneInfo(app.office.time_zone)).date()
+    return app, day, set(programs_for(app)), today
+
+
+def _default_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in this environment
+        return "cli:unknown"
+
+
+@cert_app.command("waive")
+def waive(
+    official: Annotated[str, typer.Argument(help="The official's roster id (external_id).")],
+    program: Annotated[str, typer.Argument(help="Program code, e.g. KS-CLERK.")],
+    reason: Annotated[str | None, typer.Option(help="Why (recorded with the decision).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last exempt day, YYYY-MM-DD.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who decides (default: your user name).")]
+    = None,
+) -> None:
+    """Exempt an official from a program (status becomes exempt); recorded with who and when."""
+    from handlers.certifications import waivers
+    from handlers.certifications.service import CertError
+
+    _, day, known, today = _waiver_args(until)
+    actor = by or _default_actor()
+    try:
+        waiver = _run(lambda db: waivers.grant(
+            db=db, external_id=official, program=program.upper(), reason=reason or "",
+            until=day, actor=actor, today=today, known=known))
+    except CertError as exc:
+        raise fail(str(exc)) from None
+    span = f"until {waiver.until}" if waiver.until else "indefinitely"
+    typer.echo(f"ok: {official} is exempt from {waiver.program} {span} (by {actor})")
+
+
+@cert_app.command("unwaive")
+def unwaive(
+    official: Annotated[str, typer.Argument(help="The official's roster id (external_id).")],
+    program: Annotated[str, typer.Argument(help="Program code, e.g. KS-CLERK.")],
+    reason: Annotated[str, typer.Option(help="Why the waiver ends (optional).")] = "",
+    by: Annotated[str | None, typer.Option(help="Who decides (default: your user name).")]
+    = None,
+) -> None:
+    """End an official's active waiver; the program's deadlines apply again."""
+    from handlers.certifications import waivers
+    from handlers.certifications.service import CertError
+
+    _, _, known, today = _waiver_args(None)
+    actor = by or _default_actor()
+    try:
+        _run(lambda db: waivers.revoke(db=db, external_id=official, program=program.upper(),
+                                       actor=actor, today=today, known=known, reason=reason))
+    except CertError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"ok: {official} is no longer exempt from {program.upper()} (by {actor})")

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.config_alerts import AlertsConfig
 from bot.config_certification import CertificationConfig
 from bot.config_incidents import IncidentSettings
+from bot.config_slack import slack_oauth_problem
 from bot.messages import PLATFORMS
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
@@ -159,6 +160,11 @@ class Environment(BaseSettings):
     SLACK_SIGNING_SECRET: SecretStr | None = None
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
+    # Multi-workspace installs (Slack OAuth v2); tokens are kept encrypted with the key below.
+    SLACK_CLIENT_ID: str | None = None
+    SLACK_CLIENT_SECRET: SecretStr | None = None
+    SLACK_REDIRECT_URI: str | None = None
+    ELECTIONBOT_TOKEN_KEY: SecretStr | None = None
     MICROSOFT_APP_ID: str | None = None
     MICROSOFT_APP_PASSWORD: SecretStr | None = None
     MICROSOFT_APP_TENANT_ID: str | None = None
@@ -179,8 +185,13 @@ class Settings(BaseModel):
 
     @property
     def slack_enabled(self) -> bool:
-        """Slack is on when a bot token (HTTP) or an app token (Socket Mode) is set."""
-        return self.env.SLACK_BOT_TOKEN is not None
+        """Slack is on with a bot token (one workspace) or an OAuth client (many workspaces)."""
+        return self.env.SLACK_BOT_TOKEN is not None or self.slack_oauth_enabled
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """Slack installs into many workspaces through OAuth v2 (client id and secret set)."""
+        return self.env.SLACK_CLIENT_ID is not None and self.env.SLACK_CLIENT_SECRET is not None
 
     @property
     def teams_enabled(self) -> bool:
@@ -239,6 +250,9 @@ def _check_environment(env: Environment) -> None:
             )
     if env.SLACK_APP_TOKEN is not None and env.SLACK_BOT_TOKEN is None:
         raise ConfigError("SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN is set; set both")
+    problem = slack_oauth_problem(env)
+    if problem is not None:
+        raise ConfigError(problem)
     if env.MICROSOFT_APP_PASSWORD is not None and env.MICROSOFT_APP_ID is None:
         raise ConfigError("MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD is set")
     if env.MICROSOFT_APP_TYPE not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:

@@ -1,20 +1,27 @@
-"""Send pacing for the outbox: token buckets whose state lives in the database.
+"""Send pacing for the outbox: send slots reserved from rate buckets kept in the database.
 
-Each send takes one token from every bucket that applies to its destination (Slack: the channel
-or DM and the workspace; Teams: the conversation, twice, and the tenant). Bucket levels are rows
-of ``rate_bucket``, taken in one short transaction, so several processes sharing a database
-share one budget. Inside a process, sends to the same bucket queue on a local lock so only one
-of them polls the database at a time.
+Each send needs a slot in every bucket that applies to its destination (Slack: the channel or DM
+and the workspace; Teams: the conversation, twice, and the tenant). A bucket is a row of
+``rate_bucket`` holding its *theoretical arrival time* (GCRA, the "virtual scheduling" form of a
+token bucket) in ``updated_at``: the earliest moment its next send may go. Reserving a slot
+moves that time on by ``1 / rate``.
 
-Buckets refill continuously with a burst of one token, so no window of one second ever holds
-more than ``rate + 1`` sends; rates are scaled by ``SAFETY`` to stay under sliding windows.
+:meth:`RateLimiter.schedule` plans a whole batch of sends in one short transaction: every send
+gets the first moment all its buckets allow, within a horizon; a send that cannot go within the
+horizon reserves nothing and is told how long to wait. The worker then sleeps until each
+slot, so a process makes one database round trip per batch instead of one per send, while the
+budget stays in the database: two processes reserve disjoint slots of the same bucket.
+
+Slots are spaced by ``1 / rate`` (no burst), so no one-second window holds more than ``rate``
+sends as planned; rates are scaled by ``SAFETY`` to absorb network jitter against sliding
+windows. A crashed process only wastes the slots it had reserved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -22,11 +29,12 @@ from bot.db import Database
 from bot.messages import Destination
 
 SAFETY = 0.97
+FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
 
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """A budget of ``rate`` sends per second with room for ``burst`` at once."""
+    """A budget of ``rate`` sends per second, ``burst`` of them back to back."""
 
     key: str
     rate: float
@@ -44,10 +52,18 @@ class Budgets:
     teams_tenant_per_second: float = 30.0
 
 
+def pacing_group(destination: Destination) -> str:
+    """The widest budget a destination shares (its workspace or tenant); a destination prefix."""
+    return f"{destination.platform}:{destination.workspace}"
+
+
 def platform_buckets(destination: Destination, budgets: Budgets) -> list[Bucket]:
-    """The buckets one send to ``destination`` must take a token from (none for web chat)."""
+    """The buckets one send to ``destination`` needs a slot in (none for web chat).
+
+    The last bucket is the shared one (workspace, tenant); its key is the pacing group.
+    """
     target = f"@{destination.user_id}" if destination.user_id else destination.channel
-    where = f"{destination.platform}:{destination.workspace}"
+    where = pacing_group(destination)
     if destination.platform == "slack":
         return [Bucket(f"{where}:{target}", budgets.slack_channel_per_second * SAFETY),
                 Bucket(where, budgets.slack_workspace_per_second * SAFETY)]
@@ -59,48 +75,63 @@ def platform_buckets(destination: Destination, budgets: Budgets) -> list[Bucket]
 
 
 class RateLimiter:
-    """Takes tokens from database-held buckets (all of them, or none)."""
+    """Reserves send slots from database-held buckets, a batch per transaction."""
 
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         """Share ``db``'s ``rate_bucket`` table; time comes from ``clock``."""
         self.db = db
         self.clock = clock
+        self._pruned: datetime | None = None
 
     async def take(self, buckets: Sequence[Bucket]) -> float:
-        """Take one token from every bucket and return 0, or take none and return the wait."""
-        ordered = sorted(buckets, key=lambda b: b.key)
-        keys = [b.key for b in ordered]
+        """Reserve a slot now (return 0) or reserve nothing and return the wait."""
+        (delay, reserved), = await self.schedule([buckets], horizon=0.0)
+        return 0.0 if reserved else max(delay, 1e-3)
+
+    async def schedule(self, plans: Sequence[Sequence[Bucket]], *,
+                       horizon: float) -> list[tuple[float, bool]]:
+        """For each send (its buckets), in order: (seconds from now, reserved).
+
+        Reserved sends must go at (not before) their offset. A send whose first slot lies
+        beyond ``horizon`` seconds reserves nothing; its offset says when to try again.
+        """
+        keys = sorted({b.key for plan in plans for b in plan})
+        if not keys:
+            return [(0.0, True)] * len(plans)
         async with self.db.session() as session:
             now = self.clock()
             # Writing first takes SQLite's write lock at once (no read-to-write upgrade race).
-            for bucket in ordered:
-                await session.execute(sa.text(
-                    "INSERT INTO rate_bucket (key, tokens, updated_at) VALUES (:k, :t, :u) "
-                    "ON CONFLICT (key) DO NOTHING"),
-                    {"k": bucket.key, "t": bucket.burst, "u": now})
+            await session.execute(sa.text(
+                "INSERT INTO rate_bucket (key, tokens, updated_at) VALUES (:k, 0, :u) "
+                "ON CONFLICT (key) DO NOTHING"), [{"k": k, "u": now} for k in keys])
             lock = "" if self.db.is_sqlite else " FOR UPDATE"
             rows = (await session.execute(sa.text(
-                "SELECT key, tokens, updated_at FROM rate_bucket WHERE key IN :keys "
+                "SELECT key, updated_at FROM rate_bucket WHERE key IN :keys "
                 f"ORDER BY key{lock}").bindparams(sa.bindparam("keys", expanding=True)),
                 {"keys": keys})).all()
-            state = {r[0]: (float(r[1]), _aware(r[2], now)) for r in rows}
-            levels, wait = {}, 0.0
-            for bucket in ordered:
-                tokens, updated = state[bucket.key]
-                elapsed = max(0.0, (now - updated).total_seconds())
-                level = min(bucket.burst, tokens + elapsed * bucket.rate)
-                levels[bucket.key] = level
-                if level < 1.0:
-                    wait = max(wait, (1.0 - level) / bucket.rate)
-            if wait > 0:
-                await session.rollback()
-                return wait
-            for bucket in ordered:
+            due = {r[0]: max(0.0, (_aware(r[1], now) - now).total_seconds()) for r in rows}
+            changed: set[str] = set()
+            out = []
+            for plan in plans:
+                at = max((due[b.key] - (b.burst - 1.0) / b.rate for b in plan), default=0.0)
+                at = max(0.0, at)
+                if at > horizon:
+                    out.append((at, False))
+                    continue
+                for b in plan:
+                    due[b.key] = max(due[b.key], at) + 1.0 / b.rate
+                    changed.add(b.key)
+                out.append((at, True))
+            if changed:
                 await session.execute(sa.text(
-                    "UPDATE rate_bucket SET tokens = :t, updated_at = :u WHERE key = :k"),
-                    {"k": bucket.key, "t": levels[bucket.key] - 1.0, "u": now})
+                    "UPDATE rate_bucket SET updated_at = :u WHERE key = :k"),
+                    [{"k": k, "u": now + timedelta(seconds=due[k])} for k in sorted(changed)])
+            if self._pruned is None or now - self._pruned > FORGET / 4:
+                self._pruned = now
+                await session.execute(sa.text("DELETE FROM rate_bucket WHERE updated_at < :old"),
+                                      {"old": now - FORGET})
             await session.commit()
-        return 0.0
+        return out
 
 
 def _aware(value: datetime | str, now: datetime) -> datetime:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig
 from bot.db import Database
@@ -55,33 +56,41 @@ def to_record(official: Official, assignments: list[Assignment], done: list[Done
         assignments=[(a.program, as_facts(a, days_to_election(app, a.took_office),
                                           official.jurisdiction)) for a in assignments],
         done=tuple(sorted(done)),
-        waived=frozenset(w.program for w in waivers if w.until is None or w.until >= today))
+        waived=frozenset(w.program for w in waivers if w.active_on(today)))
 
 
 async def load_records(db: Database, app: AppConfig, today: date, *,
-                       official_ids: list[int] | None = None) -> list[OfficialRecord]:
-    """Every official (or the given ones) with assignments, verified completions and waivers."""
-    async with db.session() as session:
-        q_off = select(Official)
-        q_asg = select(Assignment)
-        q_done = select(Completion).where(Completion.status == "verified")
-        q_wv = select(Waiver)
-        if official_ids is not None:
-            q_off = q_off.where(Official.id.in_(official_ids))  # type: ignore[union-attr]
-            q_asg = q_asg.where(Assignment.official_id.in_(official_ids))  # type: ignore[attr-defined]
-            q_done = q_done.where(Completion.official_id.in_(official_ids))  # type: ignore[attr-defined]
-            q_wv = q_wv.where(Waiver.official_id.in_(official_ids))  # type: ignore[attr-defined]
-        officials = (await session.exec(q_off)).all()
-        assignments = (await session.exec(q_asg)).all()
-        completions = (await session.exec(q_done)).all()
-        waivers = (await session.exec(q_wv)).all()
+                       official_ids: list[int] | None = None,
+                       session: AsyncSession | None = None) -> list[OfficialRecord]:
+    """Every official (or the given ones) with assignments, verified completions and waivers.
+
+    Reads in ``session`` when given (one connection for a whole scheduler pass), else in its own.
+    """
+    if session is None:
+        async with db.session() as own:
+            return await load_records(db, app, today, official_ids=official_ids, session=own)
+    q_off = select(Official)
+    q_asg = select(Assignment)
+    q_done = select(  # type: ignore[call-overload]
+        Completion.official_id, Completion.completed_on, Completion.course,
+        Completion.hours).where(Completion.status == "verified")
+    q_wv = select(Waiver)
+    if official_ids is not None:
+        q_off = q_off.where(Official.id.in_(official_ids))  # type: ignore[union-attr]
+        q_asg = q_asg.where(Assignment.official_id.in_(official_ids))  # type: ignore[attr-defined]
+        q_done = q_done.where(Completion.official_id.in_(official_ids))  # type: ignore[attr-defined]
+        q_wv = q_wv.where(Waiver.official_id.in_(official_ids))  # type: ignore[attr-defined]
+    officials = (await session.exec(q_off)).all()
+    assignments = (await session.exec(q_asg)).all()
+    completions = (await session.exec(q_done)).all()
+    waivers = (await session.exec(q_wv)).all()
     by_asg: dict[int, list[Assignment]] = defaultdict(list)
     by_done: dict[int, list[Done]] = defaultdict(list)
     by_wv: dict[int, list[Waiver]] = defaultdict(list)
     for a in assignments:
         by_asg[a.official_id].append(a)
-    for c in completions:
-        by_done[c.official_id].append((c.completed_on, c.course, c.hours))
+    for official_id, completed_on, course, hours in completions:
+        by_done[official_id].append((completed_on, course, hours))
     for w in waivers:
         by_wv[w.official_id].append(w)
     return [to_record(o, by_asg[o.id or 0], by_done[o.id or 0], by_wv[o.id or 0], app, today)

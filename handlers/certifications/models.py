@@ -69,16 +69,27 @@ class Completion(SQLModel, table=True):
 
 
 class Waiver(SQLModel, table=True):
-    """An exemption from a program until a date (or indefinitely)."""
+    """A state staff decision: exempt from a program until a date (or indefinitely).
+
+    Revoking keeps the row (``revoked_at``/``revoked_by``) so the decision history stays.
+    """
 
     __tablename__ = "cert_waiver"
 
     id: int | None = Field(default=None, primary_key=True)
     official_id: int = Field(foreign_key="cert_official.id", index=True)
-    program: str = Field(max_length=40)
+    program: str = Field(max_length=40, index=True)
     until: date | None = None
     reason: str = Field(default="", max_length=300)
     granted_by: str = Field(default="", max_length=200)
+    granted_at: datetime | None = Field(default_factory=utcnow,
+                                        sa_column=Column(UTCDateTime, nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revoked_by: str | None = Field(default=None, max_length=200)
+
+    def active_on(self, day: date) -> bool:
+        """Whether the waiver exempts on ``day``."""
+        return self.revoked_at is None and (self.until is None or self.until >= day)
 
 
 class Snooze(SQLModel, table=True):

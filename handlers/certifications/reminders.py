@@ -8,6 +8,7 @@ step is ever considered: after downtime a person gets one current reminder, not 
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -43,6 +44,11 @@ class Policy:
     def business(self, day: date) -> bool:
         """Monday to Friday and not a configured holiday."""
         return day.weekday() < 5 and day not in self.holidays
+
+    def local_day(self, now: datetime, zone: str) -> tuple[date, bool]:
+        """The local date in ``zone`` and whether reminders may go out there now."""
+        local = now.astimezone(_zone(zone))
+        return local.date(), local.hour >= self.send_hour and self.business(local.date())
 
     def quiet_on(self, day: date) -> bool:
         """Inside a quiet window around an election."""
@@ -134,31 +140,51 @@ def plan(records: list[OfficialRecord], programs: dict[str, CompiledProgram], no
     ``sent`` holds (deadline key, step) pairs already sent to the official; ``snoozed`` maps
     deadline keys to the first day reminders may resume.
     """
-    snoozed = snoozed or {}
-    sent = sent or set()
+    paused = gc.isenabled()
+    gc.disable()  # ~2 short-lived objects per official and no cycles: skip the repeated scans
+    try:
+        return _plan(records, programs, now, policy, snoozed or {}, sent or set())
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _plan(records: list[OfficialRecord], programs: dict[str, CompiledProgram], now: datetime,
+          policy: Policy, snoozed: dict[str, date], sent: set[tuple[str, int]]) -> list[Due]:
     local_days: dict[str, tuple[date, bool]] = {}
+    steps: dict[tuple[date, date], int | None] = {}  # many officials share a deadline
+    quiet: dict[date, bool] = {}
     due: list[Due] = []
     for record in records:
         tz = record.time_zone
         if tz not in local_days:
-            local = now.astimezone(_zone(tz))
-            sending = local.hour >= policy.send_hour and policy.business(local.date())
-            local_days[tz] = (local.date(), sending)
+            local_days[tz] = policy.local_day(now, tz)
         today, sending = local_days[tz]
-        record.standings = standings_for(record, programs, today)
+        waived = record.waived
+        record.standings = standings = [
+            evaluate(programs[code], facts, record.done, today, waived=code in waived)
+            for code, facts in record.assignments if code in programs]
         if not sending:
             continue
-        for standing in record.standings:
-            if standing.deadline is None or standing.status == "exempt":
+        for standing in standings:
+            deadline = standing.deadline
+            if deadline is None or standing.status == "exempt":
                 continue
-            step = latest_step(standing.deadline, today, policy)
+            pair = (deadline, today)
+            if pair in steps:
+                step = steps[pair]
+            else:
+                step = steps[pair] = latest_step(deadline, today, policy)
             if step is None:
                 continue
             key = deadline_key(record.id, standing)
             escalate = step >= policy.escalate_from
-            if not escalate and (policy.quiet_on(today) or snoozed.get(key, today) > today):
-                continue
-            if (key, step) in sent and not escalate:  # supervisors are checked per recipient
-                continue
+            if not escalate:
+                if today not in quiet:
+                    quiet[today] = policy.quiet_on(today)
+                if quiet[today] or snoozed.get(key, today) > today:
+                    continue
+                if (key, step) in sent:  # supervisors are checked per recipient
+                    continue
             due.append(Due(record.id, key, step, standing, today, escalate))
     return due

@@ -153,6 +153,13 @@ def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
                  ephemeral=True)
 
 
+def build_unreachable_digest(rows: Sequence[tuple[str, str, str]], day: date) -> Reply:
+    """The daily note to state staff: officials with a deadline the bot cannot reach."""
+    return Reply(text=f"Certification: {len(rows)} official(s) with a deadline cannot be reached "
+                      f"by chat ({day:%a %d %b %Y}); please contact them directly.",
+                 sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]))
+
+
 def build_denied(what: str) -> Reply:
     """A role check failed (the denial is audited)."""
     return Reply(text=f":no_entry: Only certification supervisors and state staff can {what}.",

@@ -26,6 +26,7 @@ from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
 from handlers.certifications.replies import build_digest
+from handlers.certifications.unreachable import send_digest
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class PassResult:
     sent: int = 0
     skipped: int = 0
     unreachable: int = 0
+    staff_digests: int = 0
 
 
 def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
@@ -93,7 +95,8 @@ async def run_once(services: Services) -> PassResult:
     policy = Policy.from_config(app.certification)
     office_today = now.astimezone(ZoneInfo(app.office.time_zone)).date()
     async with services.db.session() as session:
-        zones = (await session.exec(select(Official.time_zone).distinct())).all()
+        zones = [*(await session.exec(select(Official.time_zone).distinct())).all(),
+                 app.office.time_zone]
         if not any(policy.local_day(now, zone)[1] for zone in zones):
             return PassResult()
         records = await load_records(services.db, app, office_today, session=session)
@@ -115,7 +118,9 @@ async def run_once(services: Services) -> PassResult:
             result.sent += 1
         else:
             result.skipped += 1
-    if result.sent:
+    if policy.local_day(now, app.office.time_zone)[1]:
+        result.staff_digests = await send_digest(services.db, app, records, office_today, now)
+    if result.sent or result.staff_digests:
         services.outbox.wake()
     return result
 

@@ -17,7 +17,6 @@ from sqlmodel import select
 from bot.audit import audit as record
 from bot.config import AppConfig
 from bot.db import Database, utcnow
-from bot.models import OutboxMessage
 from bot.outbox import enqueue
 from handlers.certifications.importer import CompletionRow, RosterRow
 from handlers.certifications.models import Assignment, Completion, Official, Snooze
@@ -218,12 +217,3 @@ async def audit(*, db: Database, actor: str, action: str, target: str, allowed: 
                 reason: str = "") -> None:
     """Record a permission decision in the shared audit log."""
     await record(db, actor=actor, action=action, target=target, allowed=allowed, reason=reason)
-
-
-async def failed_sends(*, db: Database) -> list[str]:
-    """Destinations of certification messages the outbox gave up on."""
-    async with db.session() as session:
-        rows = (await session.exec(select(OutboxMessage).where(
-            OutboxMessage.status == "dead",
-            OutboxMessage.key.like("cert:%")))).all()  # type: ignore[attr-defined]
-    return sorted({r.destination for r in rows})

@@ -10,17 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from handlers.certifications.deadlines import CompiledRule
 from handlers.certifications.rules import (
-    Clause,
     CompiledNeed,
-    DeadlineRule,
     Program,
     Requirement,
-    align,
     holds,
     parse_condition,
-    shift,
-    times,
 )
 
 STATUSES = ("not_started", "in_progress", "provisional", "certified", "renewal_due", "overdue",
@@ -59,7 +55,7 @@ class Standing:
 class _Req:
     spec: Requirement
     needs: tuple[CompiledNeed, ...]
-    rules: tuple[tuple[DeadlineRule, tuple[Clause, ...]], ...]
+    rules: tuple[CompiledRule, ...]
 
 
 class CompiledProgram:
@@ -70,6 +66,7 @@ class CompiledProgram:
         self.program = program
         self.code = program.code
         self.courses = {c.code: c for c in program.courses}
+        self.window = program.renewal_window_days
         self.provisional = parse_condition(program.provisional_when) \
             if program.provisional_when else None
         self.initial = tuple(self._compile(r) for r in program.requirements
@@ -91,32 +88,37 @@ class CompiledProgram:
                                  if need.kind is None or c.kind == need.kind)
                 needs.append(CompiledNeed(pool, False, need.count or 0, need.hours,
                                           need.distinct))
-        rules = tuple((r, parse_condition(r.condition) if r.condition else ()) for r in req.deadlines)
-        return _Req(req, tuple(needs), rules)
+        return _Req(req, tuple(needs), tuple(CompiledRule(r) for r in req.deadlines))
 
 
 def need_met_on(need: CompiledNeed, done: tuple[Done, ...], start: date | None,
                 end: date) -> date | None:
     """The day ``need`` became satisfied by completions in (start, end], else None."""
+    courses = need.courses
+    if need.hours is not None:
+        hours = 0.0
+        for day, course, hrs in done:
+            if day > end:
+                break
+            if course in courses and (start is None or day > start):
+                hours += hrs
+                if hours >= need.hours:
+                    return day
+        return None
+    target = len(courses) if need.all_of else need.count
+    if len(done) < target:  # too few completions of any course: cannot be met
+        return None
     seen: set[str] = set()
     sessions = 0
-    hours = 0.0
-    for day, course, hrs in done:
+    by_sessions = not need.all_of and not need.distinct
+    for day, course, _ in done:
         if day > end:
             break
-        if (start is not None and day <= start) or course not in need.courses:
-            continue
-        if need.hours is not None:
-            hours += hrs
-            if hours >= need.hours:
-                return day
+        if course not in courses or (start is not None and day <= start):
             continue
         seen.add(course)
         sessions += 1
-        if need.all_of:
-            if len(seen) == len(need.courses):
-                return day
-        elif (len(seen) if need.distinct else sessions) >= need.count:
+        if (sessions if by_sessions else len(seen)) >= target:
             return day
     return None
 
@@ -127,33 +129,68 @@ def _met_on(req: _Req, done: tuple[Done, ...], start: date | None, end: date) ->
         met = need_met_on(need, done, start, end)
         if met is None:
             return None
-        latest = met if latest is None or met > latest else latest
+        if latest is None or met > latest:
+            latest = met
     return latest
-
-
-def _anchor(rule: DeadlineRule, facts: Facts, done: tuple[Done, ...]) -> date | None:
-    if rule.anchor == "took_office":
-        return facts.took_office
-    if rule.anchor == "term_end":
-        return facts.term_end
-    if rule.anchor == "first_course":
-        return done[0][0] if done else None
-    return rule.day
 
 
 def initial_deadline(req: _Req, facts: Facts, done: tuple[Done, ...]) -> date | None:
     """The first rule whose condition holds, applied to its anchor."""
-    for rule, clauses in req.rules:
-        if clauses and not holds(clauses, facts):
+    for rule in req.rules:
+        if rule.clauses and not holds(rule.clauses, facts):
             continue
-        base = _anchor(rule, facts, done)
-        return None if base is None else align(shift(base, rule.offset), rule.alignment)
+        anchor = rule.anchor
+        if anchor == "took_office":
+            base = facts.took_office
+        elif anchor == "term_end":
+            base = facts.term_end
+        elif anchor == "first_course":
+            base = done[0][0] if done else None
+        else:
+            base = rule.fixed
+        return None if base is None else rule.due(base)
     return None
 
 
-def _missing(req: _Req, done: tuple[Done, ...], today: date) -> tuple[str, ...]:
-    out = []
-    have = {c for d, c, _ in done if d <= today}
+def _firsts(done: tuple[Done, ...], today: date) -> dict[str, date]:
+    """Each course's first completion on or before ``today`` (``done`` is sorted by date)."""
+    first: dict[str, date] = {}
+    for day, course, _ in done:
+        if day > today:
+            break
+        if course not in first:
+            first[course] = day
+    return first
+
+
+def _initially_met(req: _Req, done: tuple[Done, ...], first: dict[str, date],
+                   today: date) -> date | None:
+    """:func:`_met_on` from the start of time, answered from first completions when it can."""
+    latest: date | None = None
+    for need in req.needs:
+        if need.all_of:
+            if not first.keys() >= need.courses:
+                return None
+            met = max(map(first.__getitem__, need.courses))
+        elif need.hours is None and need.distinct:
+            dates = sorted(map(first.__getitem__, need.courses & first.keys()))
+            if len(dates) < need.count:
+                return None
+            met = dates[need.count - 1]
+        else:
+            found = need_met_on(need, done, None, today)
+            if found is None:
+                return None
+            met = found
+        if latest is None or met > latest:
+            latest = met
+    return latest
+
+
+def _missing(req: _Req, first: dict[str, date] | None) -> tuple[str, ...]:
+    """What is still needed; ``first`` holds the courses done so far (None: none count)."""
+    out: list[str] = []
+    have = first.keys() if first else set()
     for need in req.needs:
         if need.hours is not None:
             out.append(f"{need.hours:g} training hours")
@@ -171,21 +208,33 @@ def evaluate(cp: CompiledProgram, facts: Facts, done: tuple[Done, ...], today: d
     """Status, next deadline and what is missing for one official in one program."""
     if waived:
         return Standing(cp.code, "exempt")
-    met = [_met_on(r, done, None, today) for r in cp.initial]
-    if all(m is not None for m in met):
-        certified_on = max(m for m in met if m is not None)
+    first = _firsts(done, today)
+    certified_on: date | None = None
+    unmet: _Req | None = None  # the first unmet requirement
+    deadline: date | None = None  # the earliest dated unmet requirement (first on ties)
+    req: _Req | None = None
+    for candidate in cp.initial:
+        met = _initially_met(candidate, done, first, today)
+        if met is not None:
+            if certified_on is None or met > certified_on:
+                certified_on = met
+            continue
+        if unmet is None:
+            unmet = candidate
+        due = initial_deadline(candidate, facts, done)
+        if due is not None and (deadline is None or due < deadline):
+            deadline, req = due, candidate
+    if unmet is None:
+        assert certified_on is not None
         return _renewal(cp, done, today, certified_on)
-    pending = [(initial_deadline(r, facts, done), r) for r, m in zip(cp.initial, met, strict=True)
-               if m is None]
-    dated = [(d, r) for d, r in pending if d is not None]
-    deadline, req = min(dated, key=lambda p: p[0]) if dated else (None, pending[0][1])
-    missing = _missing(req, done, today)
+    req = req or unmet
+    missing = _missing(req, first)
     if deadline is not None and today > deadline:
         status = "overdue"
     elif cp.provisional is not None and holds(cp.provisional, facts):
         status = "provisional"
     else:
-        status = "in_progress" if any(d <= today for d, _, _ in done) else "not_started"
+        status = "in_progress" if first else "not_started"
     return Standing(cp.code, status, deadline, req.spec.id, None, missing)
 
 
@@ -194,25 +243,21 @@ def _renewal(cp: CompiledProgram, done: tuple[Done, ...], today: date,
     if not cp.renewal:
         return Standing(cp.code, "certified", None, None, certified_on)
     req = cp.renewal[0]
-    rule = req.rules[0][0]
-    assert rule.recurrence is not None
+    rule = req.rules[0]
+    by_last = rule.anchor == "last_renewal"
     start, base = certified_on, certified_on
     for k in range(200):
-        if rule.anchor == "last_renewal":
-            end = align(shift(base, rule.offset), rule.alignment)
-        else:
-            end = align(shift(shift(certified_on, rule.offset), times(rule.recurrence, k)),
-                        rule.alignment)
+        end = rule.due(base) if by_last else rule.nth(certified_on, k)
         met = _met_on(req, done, start, end)
         if met is None:
             if end >= today:
-                due = (end - today).days <= cp.program.renewal_window_days
+                due = (end - today).days <= cp.window
                 return Standing(cp.code, "renewal_due" if due else "certified", end, req.spec.id,
-                                certified_on, _missing(req, (), today) if due else ())
+                                certified_on, _missing(req, None) if due else ())
             late = _met_on(req, done, start, today)
             if late is None or req.spec.on_miss == "lapsed":
                 return Standing(cp.code, req.spec.on_miss, end, req.spec.id, certified_on,
-                                _missing(req, (), today))
+                                _missing(req, None))
             met = late
         start, base = end, met
     return Standing(cp.code, "certified", None, None, certified_on)

@@ -14,6 +14,7 @@ from handlers.certifications.models import Official
 from handlers.certifications.reminders import OfficialRecord, standings_for
 from handlers.certifications.service import CertError
 from handlers.certifications.status import Standing
+from handlers.certifications.unreachable import unreachable_rows as find_unreachable
 
 
 def _today(official: Official | None, app: AppConfig, now: datetime) -> date:
@@ -169,19 +170,10 @@ async def _unreachable(services: Services, identity: str, now: datetime) -> Repl
 
 
 async def unreachable_rows(services: Services, now: datetime) -> list[tuple[str, str, str]]:
-    """Officials with a deadline the bot cannot reach: no identity, or sends that failed."""
+    """Officials with a deadline the bot cannot reach (see ``unreachable``)."""
     app = services.settings.app
     records = await load_records(services.db, app, _today(None, app, now))
     programs = programs_for(app)
-    dead = set(await service.failed_sends(db=services.db))
-    rows = []
     for r in records:
-        today = now.astimezone(ZoneInfo(r.time_zone)).date()
-        if not any(s.deadline for s in standings_for(r, programs, today)):
-            continue
-        if not r.identity:
-            rows.append((r.name, r.jurisdiction, "no chat identity on the roster"))
-        elif any(d.endswith(":@" + r.identity.split(":", 2)[2]) for d in dead):
-            rows.append((r.name, r.jurisdiction, "messages could not be delivered"))
-    return rows
-
+        r.standings = standings_for(r, programs, now.astimezone(ZoneInfo(r.time_zone)).date())
+    return await find_unreachable(services.db, records)

@@ -1,0 +1,204 @@
+"""Scaling on PostgreSQL: deliveries per second and incident ack p99 with 1 and 2 workers / web
+instances, each a separate process, plus a profile of one worker. Prints one JSON document.
+
+The platforms are not the bottleneck here: deliveries go to web chat inboxes (a database insert
+per message, no rate limit), so the measurement is of the bot itself.
+
+    .venv/bin/python benchmarks/scale_bench.py [--deliveries 3000] [--incidents 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pstats
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.db import Database, upgrade  # noqa: E402
+from bot.jobs import prepare_engine_schema  # noqa: E402
+from bot.messages import Destination, Reply  # noqa: E402
+from bot.outbox import enqueue  # noqa: E402
+from bot.server import build_services  # noqa: E402
+from tests.support import free_port, make_settings  # noqa: E402
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path, profile: Path | None = None
+          ) -> subprocess.Popen[bytes]:
+    """Start `electionbot ARGS` (optionally under cProfile)."""
+    prefix = [sys.executable]
+    if profile is not None:
+        prefix += ["-m", "cProfile", "-o", str(profile)]
+    return subprocess.Popen([*prefix, "-m", "bot", *args], env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+async def wait_ready(port: int) -> None:
+    """Until /readyz answers 200."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"web instance on {port} did not start")
+
+
+async def count(db: Database, sql: str) -> int:
+    """One integer from SQL."""
+    import sqlalchemy as sa
+
+    async with db.engine.connect() as conn:
+        return int((await conn.execute(sa.text(sql))).scalar_one())
+
+
+async def broadcast(db: Database, n: int, tag: str) -> None:
+    """Commit ``n`` web chat deliveries in one transaction (as an alert send does)."""
+    async with db.session() as session:
+        for i in range(n):
+            enqueue(session, key=f"bench:{tag}:{i}",
+                    destination=Destination.parse(f"webchat:local:@m{i % 500}"),
+                    reply=Reply(text=f"bench {tag} {i}"))
+        await session.commit()
+
+
+async def file_incidents(ports: list[int], n: int, concurrency: int = 20) -> list[float]:
+    """Quick incident reports spread over the web instances; latency per request (ms)."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    async with aiohttp.ClientSession() as http:
+        async def worker() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                url = f"http://127.0.0.1:{ports[i % len(ports)]}/webchat/messages"
+                started = time.perf_counter()
+                async with http.post(url, json={"user": f"u{i}", "text":
+                                                f"incident scanner {uuid.uuid4().hex[:6]}"}) as r:
+                    await r.read()
+                latencies.append((time.perf_counter() - started) * 1000)
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+async def one_config(url: str, tmp: Path, webs: int, workers: int, deliveries: int,
+                     incidents: int, profile: Path | None) -> dict[str, object]:
+    """Start the processes, broadcast while filing incidents, stop everything."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
+    env.update({"ELECTIONBOT_CONFIG": str(tmp / "app.yaml"), "DATABASE_URL": url,
+                "ELECTIONBOT_LOG_LEVEL": "WARNING"})
+    ports = [free_port() for _ in range(webs)]
+    procs = [spawn(["serve", "--no-worker", "--port", str(p)], env, tmp / f"web{p}.log")
+             for p in ports]
+    procs += [spawn(["worker", "--concurrency", "16"], env, tmp / f"worker{i}.log",
+                    profile if i == 0 else None) for i in range(workers)]
+    db = Database(url)
+    try:
+        for port in ports:
+            await wait_ready(port)
+        before = await count(db, "SELECT count(*) FROM webchat_inbox")
+        tag = uuid.uuid4().hex[:6]
+        started = time.perf_counter()
+        await broadcast(db, deliveries, tag)
+        latencies = await file_incidents(ports, incidents)
+        while await count(db, "SELECT count(*) FROM outbox_message WHERE status <> 'sent'"):
+            if time.perf_counter() - started > 600:
+                raise RuntimeError("deliveries did not finish in 10 minutes")
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        delivered = await count(db, "SELECT count(*) FROM webchat_inbox") - before
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        await db.close()
+    ordered = sorted(latencies)
+    return {"web_instances": webs, "workers": workers, "deliveries": delivered,
+            "seconds": round(elapsed, 2), "deliveries_per_second": round(delivered / elapsed, 1),
+            "incident_ack_p50_ms": round(statistics.median(ordered), 1),
+            "incident_ack_p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 1)}
+
+
+def top_functions(profile: Path, limit: int = 15) -> list[dict[str, object]]:
+    """Where one worker's CPU went: functions by own time (cProfile's cumulative time is
+    meaningless for coroutines, which it keeps counting while they are suspended)."""
+    if not profile.exists():
+        return []
+    stats = pstats.Stats(str(profile))
+    rows = []
+    for (filename, line, name), (_cc, _nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((ct, tt, f"{Path(filename).name}:{line}:{name}"))
+    rows.sort(key=lambda r: r[1], reverse=True)
+    total = sum(r[1] for r in rows) or 1.0
+    return [{"function": name, "own_s": round(tt, 2), "share": round(tt / total, 3)}
+            for _ct, tt, name in rows[:limit]]
+
+
+async def run(deliveries: int, incidents: int) -> dict[str, object]:
+    """Every configuration on its own fresh database, in one run."""
+    results = []
+    profile: Path | None = None
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for webs, workers in ((1, 1), (1, 2), (2, 2)):
+            name = f"eb_scale_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(ADMIN, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+            try:
+                settings = make_settings(tmp, env={"DATABASE_URL": url})
+                upgrade(url)
+                services = build_services(settings)
+                await prepare_engine_schema(services)
+                await services.db.close()
+                profile = tmp / "worker.prof" if (webs, workers) == (1, 1) else None
+                results.append(await one_config(url, tmp, webs, workers, deliveries, incidents,
+                                                profile))
+                if profile is not None:
+                    hot = top_functions(profile)
+            finally:
+                with psycopg.connect(ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    base = results[0]["deliveries_per_second"]
+    return {"benchmark": "deliveries/s and incident ack with 1-2 web instances and 1-2 workers",
+            "database": "postgresql", "results": results,
+            "scaling_ratio_2_workers": round(results[1]["deliveries_per_second"] / base, 2),  # type: ignore[operator]
+            "profile_of_one_worker_1x1": hot}
+
+
+def main() -> None:
+    """Parse arguments, run, print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deliveries", type=int, default=3000)
+    parser.add_argument("--incidents", type=int, default=200)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args.deliveries, args.incidents)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
