@@ -8,7 +8,7 @@ the fix. The CLI turns it into one line on stderr and exit code 2.
 from __future__ import annotations
 
 import ipaddress
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -172,6 +172,7 @@ class Environment(BaseSettings):
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     ELECTIONBOT_CONFIG: Path = DEFAULT_CONFIG_PATH
     ELECTIONBOT_LOG_LEVEL: str = "INFO"
+    ELECTIONBOT_SIMULATED_START: datetime | None = None
 
 
 class Settings(BaseModel):
@@ -261,6 +262,10 @@ def _check_environment(env: Environment) -> None:
         )
     if env.MICROSOFT_APP_TYPE == "SingleTenant" and not env.MICROSOFT_APP_TENANT_ID:
         raise ConfigError("MICROSOFT_APP_TENANT_ID: required when MICROSOFT_APP_TYPE=SingleTenant")
+    start = env.ELECTIONBOT_SIMULATED_START
+    if start is not None and start.tzinfo is None:
+        raise ConfigError("ELECTIONBOT_SIMULATED_START: give a time zone, e.g. "
+                          "2026-11-03T13:00:00+00:00")
     if not env.DATABASE_URL.startswith(("sqlite", "postgresql")):
         raise ConfigError("DATABASE_URL: use sqlite:///path.db or postgresql+psycopg://...")
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot import metrics
 from bot.adapters import slack, teams, webchat
+from bot.clock import FlowingClock
 from bot.config import Settings
 from bot.db import Database
 from bot.idempotency import forget_older_than
@@ -45,7 +46,12 @@ def build_services(settings: Settings) -> Services:
     from bot.db import utcnow
 
     store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date())
-    return Services(settings=settings, db=db, knowledge=store)
+    services = Services(settings=settings, db=db, knowledge=store)
+    if settings.env.ELECTIONBOT_SIMULATED_START is not None:
+        log.warning("running on a simulated clock (drill)",
+                    extra={"start": settings.env.ELECTIONBOT_SIMULATED_START.isoformat()})
+        services.clock = FlowingClock(settings.env.ELECTIONBOT_SIMULATED_START)
+    return services
 
 
 @web.middleware
@@ -78,6 +84,7 @@ async def healthz(request: web.Request) -> web.Response:
                       "last_reload_error": kb.last_error is not None},
         "platforms": {name: ("enabled" if on else "disabled")
                       for name, on in request.app[PLATFORMS].items()},
+        "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,
     }
     return web.json_response(body, status=200 if db_ok else 503)
 

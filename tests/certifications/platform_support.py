@@ -10,11 +10,8 @@ chose.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import aiohttp
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.clock import FlowingClock
 from bot.config import Settings
 from tests.adapters.slack_support import SECRET, TOKEN, SlackBot
 from tests.fakes.slack_api import FakeSlackApi
@@ -46,21 +44,6 @@ ks-dana,Dana Clerk,teams:{TENANT}:{DANA},KS,America/Chicago,KS-CLERK,county_cler
 ks-gus,Gus Ghost,teams:{TENANT}:{GHOST},KS,America/Chicago,KS-CLERK,county_clerk,four_year,2025-02-03
 """
 COMPLETIONS = "external_id,course,completed_on\nks-pat,KS-Y1-PLAN,2025-04-10\n"
-
-
-@dataclass
-class FlowingClock:
-    """An injectable clock: ``set`` an instant; real time then flows on from it."""
-
-    base: datetime
-    _set_at: float = field(default_factory=time.monotonic)
-
-    def set(self, instant: datetime) -> None:
-        """Jump to ``instant``."""
-        self.base, self._set_at = instant, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.base + timedelta(seconds=time.monotonic() - self._set_at)
 
 
 def cert_settings(tmp: Path, env: dict[str, str] | None = None, **cert: Any) -> Settings:

@@ -1,9 +1,11 @@
 """Several web instances and workers as separate processes on the real PostgreSQL.
 
 Two `serve --no-worker` instances and two `worker` processes share one database. Incidents are
-filed alternately on both instances; an alert goes to 2,000 destinations; one worker is killed
-with SIGKILL in the middle. Every delivery must happen exactly once, none lost, and the dead
-worker's share must be picked up within a bounded time.
+filed alternately on both instances; an alert goes to 2,000 destinations; reminders fall due for
+1,000 officials; one worker is killed with SIGKILL in the middle. Every delivery and reminder
+must happen exactly once, none lost, and the dead worker's share must be picked up within a
+bounded time. All processes run on a simulated clock starting 2026-12-17 15:00 UTC (09:00 in
+Chicago, when the Kansas year-one deadline's 14-day reminder is due).
 """
 
 from __future__ import annotations
@@ -32,8 +34,21 @@ from tests.alerts.conftest import ALERTS, ROLES, compose_values
 from tests.incidents.conftest import INCIDENTS
 from tests.support import free_port, make_settings
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 MEMBERS = 2000
+OFFICIALS = 1000
+START = "2026-12-17T15:00:05+00:00"
+CERT = {"holidays": ["2026-12-25"], "scheduler_interval_seconds": 2,
+        "supervisors": {"KS": ["webchat:local:boss"]}}
+
+
+def _roster(path: Path) -> Path:
+    lines = ["external_id,name,identity,jurisdiction,time_zone,program,role,term_type,"
+             "took_office"]
+    lines += [f"o{i},Official {i},webchat:local:o{i},KS,America/Chicago,KS-CLERK,county_clerk,"
+              f"four_year,2025-02-03" for i in range(OFFICIALS)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -81,15 +96,20 @@ async def test_two_web_instances_two_workers_and_a_killed_worker(tmp_path: Path,
         {"destination": f"webchat:local:@m{i}", "organisation": f"Org {i % 50}",
          "jurisdiction": "KS"} for i in range(MEMBERS)]}
     settings = make_settings(tmp_path, env={"DATABASE_URL": postgres_url}, roles=ROLES,
-                             incidents=INCIDENTS, alerts={**ALERTS,
-                                                          "groups": [*ALERTS["groups"], many]})
+                             incidents=INCIDENTS, certification=CERT,
+                             alerts={**ALERTS, "groups": [*ALERTS["groups"], many]})
     upgrade(postgres_url)
     schema_services = build_services(settings)
     await prepare_engine_schema(schema_services)
     await schema_services.db.close()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
-    env.update({"ELECTIONBOT_CONFIG": str(tmp_path / "app.yaml"), "DATABASE_URL": postgres_url})
+    env.update({"ELECTIONBOT_CONFIG": str(tmp_path / "app.yaml"), "DATABASE_URL": postgres_url,
+                "ELECTIONBOT_SIMULATED_START": START})
+    imported = subprocess.run([sys.executable, "-m", "bot", "roster", "import",
+                               str(_roster(tmp_path / "officials.csv"))], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
     ports = [free_port(), free_port()]
     procs = [_spawn(["serve", "--no-worker", "--port", str(p)], env, tmp_path / f"web{p}.log")
              for p in ports]
@@ -108,7 +128,7 @@ async def test_two_web_instances_two_workers_and_a_killed_worker(tmp_path: Path,
                     assert "Filed INC-" in (await resp.json())["replies"][0]["text"]
         assert await _send_alert(settings) == MEMBERS
         deadline = time.monotonic() + 60
-        while await _count(db, "SELECT count(*) FROM webchat_inbox") < 300:
+        while await _count(db, "SELECT count(*) FROM webchat_inbox") < 600:
             assert time.monotonic() < deadline, "deliveries did not start"
             await asyncio.sleep(0.1)
         workers[0].send_signal(signal.SIGKILL)  # mid-broadcast, no chance to clean up
@@ -118,7 +138,10 @@ async def test_two_web_instances_two_workers_and_a_killed_worker(tmp_path: Path,
         assert unsent_at_kill > 0, "the kill must land in the middle of the broadcast"
         killed_at = time.monotonic()
         deadline = killed_at + 120
-        while await _count(db, "SELECT count(*) FROM outbox_message WHERE status <> 'sent'"):
+        reminder_rows = ("SELECT count(*) FROM outbox_message "
+                         "WHERE key LIKE 'cert:webchat:local:o%'")
+        while (await _count(db, "SELECT count(*) FROM outbox_message WHERE status <> 'sent'")
+               or await _count(db, reminder_rows) < OFFICIALS):
             assert time.monotonic() < deadline, "work of the killed worker was not picked up"
             await asyncio.sleep(0.2)
         recovered_in = time.monotonic() - killed_at
@@ -129,6 +152,9 @@ async def test_two_web_instances_two_workers_and_a_killed_worker(tmp_path: Path,
         keys = Counter(json.loads(r[0])["outbox_key"] for r in rows)
         alert_keys = [k for k in keys if k.startswith("alert:")]
         assert len(alert_keys) == MEMBERS, "every destination reached"
+        reminders = [k for k in keys if k.startswith("cert:webchat:local:o")]
+        assert len(reminders) == OFFICIALS, "every official reminded"
+        assert await _count(db, "SELECT count(*) FROM cert_reminder_sent") >= OFFICIALS
         assert max(keys.values()) == 1, "nothing delivered twice"
         assert await _count(db, "SELECT count(*) FROM outbox_message") == len(keys)
         assert human_ids == [f"INC-{utcnow().year}-{n:06d}" for n in range(1, 11)]
