@@ -64,6 +64,7 @@ def test_missing_config_file_says_which_variable(tmp_path: Path) -> None:
     ({"MICROSOFT_APP_ID": "id", "MICROSOFT_APP_TYPE": "SingleTenant"}, "MICROSOFT_APP_TENANT_ID"),
     ({"MICROSOFT_APP_TYPE": "Weird"}, "MICROSOFT_APP_TYPE"),
     ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+    ({"ELECTIONBOT_SIMULATED_START": "2026-11-03T13:00:00"}, "ELECTIONBOT_SIMULATED_START"),
 ])
 def test_contradictory_environment_names_the_key(tmp_path: Path, env: dict, key: str) -> None:
     with pytest.raises(ConfigError) as err:
