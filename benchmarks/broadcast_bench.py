@@ -4,10 +4,10 @@ Destinations: channels and DMs in two Slack workspaces and conversations in one 
 Slack: the real SlackTransport (chat.postMessage with message metadata, conversations.open for
 DMs), one per workspace, each against its own FakeSlackApi that answers 429 when a channel gets
 more than 1 post a second or the workspace more than its budget in any one-second window.
-Teams: a fake transport in this process (the real Teams transport needs stored conversation
-references and the Bot Connector; not wired here) enforcing 7/1 s and 60/30 s per conversation
-and 30/1 s per tenant with 429 + Retry-After. Everything runs through the real outbox worker
-and the real server (web chat), with a SQLite file database.
+Teams: the real TeamsTransport (stored conversation references, Bot Framework connector
+client) against the fake Bot Connector (its own thread), enforcing 7/1 s and 60/30 s per
+conversation and 30/1 s per tenant with 429 + Retry-After. Everything runs through the real
+outbox worker and the real server (web chat), with a SQLite file database.
 
 Reports completion time, achieved rate as a fraction of the limits' ceiling, duplicates, lost,
 peak RSS of the whole process (bot + fakes), and p99 latency of `/incident` (web chat) while
@@ -24,6 +24,7 @@ import json
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from pathlib import Path
@@ -37,18 +38,18 @@ sys.path.insert(0, str(ROOT))
 from bot.adapters.slack_send import SlackTransport, build_send_client  # noqa: E402
 from bot.db import utcnow  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
-from bot.outbox import RetryableSendError  # noqa: E402
+from bot.models import ConversationReference  # noqa: E402
 from handlers.alerts import service  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
 from handlers.alerts.models import NetworkMember  # noqa: E402
 from handlers.alerts.service import Actor  # noqa: E402
 from tests.alerts.conftest import alert_settings, compose_values  # noqa: E402
+from tests.fakes.bot_connector import FakeBotConnector  # noqa: E402
 from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
 from tests.support import running_bot  # noqa: E402
 
 SLACK_WORKSPACE_BUDGET = 60.0  # per second, configured in alerts.pacing
 TEAMS_TENANT = 30.0
-INLINE_WAIT = 5.0  # seconds a send may wait for tokens in a worker slot before being put back
 
 
 class Window:
@@ -84,6 +85,28 @@ class StrictSlack(FakeSlackApi):
         return limited
 
 
+class OnThread:
+    """Runs a fake Slack on its own thread and event loop, as a remote service would be: its
+    request handling must not be billed to the bot's loop (the Bot Connector fake does the same).
+    """
+
+    def __init__(self, fake: FakeSlackApi) -> None:
+        self.fake = fake
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FakeSlackApi:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.__aenter__(), self.loop).result(10)
+        return self.fake
+
+    def __exit__(self, *_exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.__aexit__(None, None, None),
+                                         self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
 class ByWorkspace:
     """Stands in for the multi-workspace installation: one Slack transport per workspace."""
 
@@ -93,28 +116,41 @@ class ByWorkspace:
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
         return await self.transports[destination.workspace].send(destination, reply, key=key)
 
+    async def prepare(self, destination: Destination) -> None:
+        await self.transports[destination.workspace].prepare(destination)
 
-class FakeTeams:
-    """In-process Teams with the documented limits (429 with Retry-After when exceeded)."""
+    async def already_sent(self, destination: Destination, key: str) -> str | None:
+        return await self.transports[destination.workspace].already_sent(destination, key)
+
+
+class StrictConnector(FakeBotConnector):
+    """The fake Bot Connector with Teams' per-conversation and per-tenant windows (one tenant)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.tenant = Window(TEAMS_TENANT, 1.0)
-        self.per_second: dict[str, Window] = {}
+        self.per_second: dict[str, Window] = {}  # type: ignore[assignment]
         self.per_30s: dict[str, Window] = {}
-        self.delivered: Counter[str] = Counter()
         self.throttled = 0
 
-    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
-        await asyncio.sleep(0.02)  # a Bot Connector round trip
-        now, conv = time.monotonic(), str(destination)
-        ok = (self.per_second.setdefault(conv, Window(7, 1.0)).allow(now)
-              and self.per_30s.setdefault(conv, Window(60, 30.0)).allow(now)
+    def _throttled(self, conversation_id: str) -> bool:
+        now = time.monotonic()
+        ok = (self.per_second.setdefault(conversation_id, Window(7, 1.0)).allow(now)
+              and self.per_30s.setdefault(conversation_id, Window(60, 30.0)).allow(now)
               and self.tenant.allow(now))
-        if not ok:
-            self.throttled += 1
-            raise RetryableSendError("429", retry_after=1.0)
-        self.delivered[conv] += 1
-        return f"teams:{self.delivered[conv]}"
+        self.throttled += not ok
+        return not ok
+
+
+def teams_reference(conversation: str, service_url: str) -> ConversationReference:
+    """A stored channel reference, as the bot keeps it after being added to a channel."""
+    reference = {"channelId": "msteams", "serviceUrl": service_url,
+                 "bot": {"id": "28:bench-bot", "name": "Electionbot"},
+                 "conversation": {"id": conversation, "conversationType": "channel",
+                                  "tenantId": "tenant1", "isGroup": True}}
+    return ConversationReference(key=f"teams:tenant1:{conversation}", platform="teams",
+                                 workspace="tenant1", channel=conversation,
+                                 reference=json.dumps(reference))
 
 
 def network(total: int) -> list[tuple[str, str]]:
@@ -150,9 +186,10 @@ def p99(values: list[float]) -> float:
 
 async def run(total: int) -> dict[str, Any]:
     slacks = {"TA": StrictSlack(SLACK_WORKSPACE_BUDGET), "TB": StrictSlack(SLACK_WORKSPACE_BUDGET)}
-    for fake in slacks.values():
-        await fake.__aenter__()
-    teams = FakeTeams()
+    threads = [OnThread(fake) for fake in slacks.values()]
+    for thread in threads:
+        thread.__enter__()
+    teams = StrictConnector().__enter__()
     with tempfile.TemporaryDirectory() as tmp:
         settings = alert_settings(Path(tmp), pacing={"slack_workspace_per_second":
                                                      SLACK_WORKSPACE_BUDGET})
@@ -161,10 +198,11 @@ async def run(total: int) -> dict[str, Any]:
             services.outbox.register("slack", ByWorkspace({
                 ws: SlackTransport(build_send_client(f.api_url, "xoxb-bench"), services.db)
                 for ws, f in slacks.items()}))
-            services.outbox.register("teams", teams)
-            services.outbox.max_inline_wait = INLINE_WAIT
             dests = network(total)
             async with services.db.session() as s:
+                for d, _j in dests:
+                    if d.startswith("teams:"):
+                        s.add(teams_reference(d.split(":", 2)[2], teams.url + "/"))
                 for d, j in dests:
                     s.add(NetworkMember(group_name="bench", tier="T1", destination=d,
                                         organisation="Org", jurisdiction=j))
@@ -185,9 +223,10 @@ async def run(total: int) -> dict[str, Any]:
             busy_task = asyncio.create_task(incident_latency(http, bot.url, 100, 0.2))
             elapsed = await wait_done(services, alert.public_id, total, start)
             busy = await busy_task
-    for fake in slacks.values():
-        await fake.__aexit__(None, None, None)
-    delivered: Counter[str] = Counter(teams.delivered)
+    for thread in threads:
+        thread.__exit__(None, None, None)
+    teams.__exit__(None, None, None)
+    delivered: Counter[str] = Counter(f"teams:tenant1:{c.conversation_id}" for c in teams.sends())
     for ws, fake in slacks.items():
         for channel, n in fake.accepted.items():
             target = f"@{channel[1:]}" if channel.startswith("DU") else channel
@@ -212,7 +251,7 @@ async def run(total: int) -> dict[str, Any]:
         "incident_p99_ms": {"idle": p99(idle), "during_broadcast": p99(busy)},
         "database": "sqlite file",
         "transports": {"slack": "real SlackTransport vs fake Slack Web API (per workspace)",
-                       "teams": "fake in-process transport enforcing Teams limits"},
+                       "teams": "real TeamsTransport vs fake Bot Connector (own thread)"},
     }
 
 

@@ -2,46 +2,60 @@
 
 Callers add an :class:`OutboxMessage` in the same transaction as the change it announces
 (:func:`enqueue`), so a crash after the commit still sends after restart. The worker claims due
-rows with a lease (safe with several processes on one database), sends through the platform's
-transport, and records the result: sent, retried later with capped exponential backoff and full
-jitter (or the platform's Retry-After), or dead with the reason.
+rows with a lease (safe with several processes on one database), fairly across pacing groups
+(:mod:`bot.outbox_store`), sends through the platform's transport, and records the result:
+sent, retried later with capped exponential backoff and full jitter (or the platform's
+Retry-After), or dead with the reason. Results are written in batches; a crash before a batch
+is written leaves those rows ``sending`` and they come back as uncertain (below).
 
-Pacing: before a send the worker takes a token from each of the destination's buckets
-(:mod:`bot.outbox_pacing`, held in the database so every process shares one budget); a send
-that would wait longer than ``max_inline_wait`` is put back with its ``next_attempt_at`` moved
-on instead of holding a worker slot.
+Pacing: each claimed batch reserves send slots from the destinations' rate buckets in one
+transaction (:mod:`bot.outbox_pacing`, held in the database so every process shares one
+budget); each send then waits for its slot. A send whose slot lies beyond the horizon is put
+back with ``next_attempt_at`` moved on, in the same batched write.
 
 At most once: a send whose earlier attempt may have landed (a crash while ``sending``, a
-timeout, a 5xx) is marked uncertain; before sending it again the worker asks the transport's
-optional ``already_sent(destination, key)`` hook and, when that finds the message, records it
-as sent without posting. Only an answer that proves nothing was posted (429 with Retry-After,
-a permanent error) leaves a message certain.
+timeout, a 5xx) is uncertain. Before sending it again the worker asks the transport's optional
+``already_sent(destination, key)`` hook and, when that finds the message, records it as sent
+without posting. A transport that cannot look (``at_most_once = True`` and no hook: Teams, whose
+Bot Connector cannot read a conversation's history) never gets an uncertain message again: it
+is dead-lettered as "uncertain: may have been delivered", because an alert must not arrive
+twice. Only an answer that proves nothing was posted (429 with Retry-After, a permanent error)
+leaves a message certain.
+
+Edits: :func:`enqueue_edit` replaces an earlier message (found by its key) through the
+transport's optional ``update(destination, message_ref, reply)`` hook. An edit is idempotent,
+so it is simply retried; an older edit of the same message is skipped once a newer is queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
-from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlalchemy.engine import Connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import outbox_store
 from bot.db import Database, utcnow
 from bot.messages import Destination, Reply, reply_from_dict, reply_to_dict
 from bot.models import OutboxMessage
-from bot.outbox_pacing import Bucket, Budgets, RateLimiter, platform_buckets
+from bot.outbox_pacing import Bucket, Budgets, RateLimiter, pacing_group, platform_buckets
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
+MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
+EDIT = "_edit_of"  # payload field: the key of the message an edit replaces
 
 
 class PermanentSendError(Exception):
@@ -58,31 +72,30 @@ class RetryableSendError(Exception):
 
 
 class Transport(Protocol):
-    """Sends one neutral reply to one destination; returns the platform's message reference."""
+    """Sends one neutral reply to one destination; returns the platform's message reference.
+
+    Optional hooks: ``already_sent(destination, key) -> str | None`` (find an earlier send of
+    ``key``), ``update(destination, message_ref, reply) -> None`` (edit a sent message), and
+    ``at_most_once = True`` (never resend an uncertain message when it cannot be checked).
+    """
 
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
         """Send or raise PermanentSendError / RetryableSendError."""
         ...
 
 
-class CheckingTransport(Transport, Protocol):
-    """A transport that can tell whether a message with ``key`` already reached ``destination``.
-
-    Optional: the worker calls it (when present) before re-sending a message whose previous
-    attempt may have landed, and treats a returned reference as "sent".
-    """
-
-    async def already_sent(self, destination: Destination, key: str) -> str | None:
-        """The platform's reference of the earlier message with ``key``, or None."""
-        ...
-
-
 def enqueue(session: AsyncSession, *, key: str, destination: Destination, reply: Reply,
-            not_before: datetime | None = None) -> None:
-    """Add a send to the caller's transaction (the caller commits)."""
+            not_before: datetime | None = None, edit_of: str | None = None) -> None:
+    """Add a send to the caller's transaction (the caller commits).
+
+    With ``edit_of``, the send replaces the message sent under that key instead.
+    """
+    payload = reply_to_dict(reply)
+    if edit_of:
+        payload[EDIT] = edit_of
     session.add(OutboxMessage(
         key=key[:200], platform=destination.platform, destination=str(destination),
-        payload=json.dumps(reply_to_dict(reply)), next_attempt_at=not_before or utcnow()))
+        payload=json.dumps(payload), next_attempt_at=not_before or utcnow()))
 
 
 class Outbox:
@@ -90,8 +103,12 @@ class Outbox:
 
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow,
                  max_attempts: int = 20, base_delay: float = 1.0, max_delay: float = 300.0,
-                 batch: int = 50, concurrency: int = 200, max_inline_wait: float = 0.5) -> None:
-        """Configure retry and pacing policy; transports are registered by the adapters."""
+                 batch: int = 50, concurrency: int = 400, max_inline_wait: float = 0.5,
+                 lookahead: float = 2.0) -> None:
+        """Configure retry and pacing policy; transports are registered by the adapters.
+
+        Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time.
+        """
         self.db = db
         self.clock = clock
         self.max_attempts = max_attempts
@@ -100,6 +117,7 @@ class Outbox:
         self.batch = batch
         self.concurrency = concurrency
         self.max_inline_wait = max_inline_wait
+        self.lookahead = lookahead
         self.budgets = Budgets()
         self.pacer: Callable[[Destination], list[Bucket]] = (
             lambda d: platform_buckets(d, self.budgets))
@@ -107,9 +125,13 @@ class Outbox:
         self.transports: dict[str, Transport] = {}
         self.on_wake: Callable[[], None] | None = None
         self._wake = asyncio.Event()
+        self._poked = False
         self._uncertain: set[int] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._queued: Counter[str] = Counter()
+        self._inflight: Counter[str] = Counter()
+        self._rates: dict[str, float] = {}
+        self._results: dict[int, dict[str, Any]] = {}
+        self._next_start: dict[str, float] = {}
+        self._flush_lock = asyncio.Lock()
 
     def register(self, platform: str, transport: Transport) -> None:
         """Called by an adapter that can send proactively."""
@@ -121,6 +143,7 @@ class Outbox:
         With the distributed worker (``bot.jobs``), ``on_wake`` also asks the job engine to run
         a drain on some worker; if that request is lost, the periodic sweep catches up.
         """
+        self._poked = True
         self._wake.set()
         if self.on_wake is not None:
             self.on_wake()
@@ -128,52 +151,53 @@ class Outbox:
     async def drain(self, *, budget_seconds: float = 20.0) -> int:
         """Send until nothing is due (or the time budget is spent); return messages attempted.
 
-        This is what one distributed job does; several workers may drain at once, since rows
-        are claimed with leases.
+        This is what one distributed job does; several workers may drain at once.
         """
-        deadline = asyncio.get_running_loop().time() + budget_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_seconds
         attempted = 0
         inflight: set[asyncio.Task[None]] = set()
-        while asyncio.get_running_loop().time() < deadline:
-            room = self.concurrency - len(inflight)
-            claimed = await self._claim(limit=room) if room > 0 else []
-            for row in claimed:
-                task = asyncio.create_task(self._deliver(row))
-                inflight.add(task)
-                task.add_done_callback(inflight.discard)
-            attempted += len(claimed)
-            if not claimed and not inflight:
-                break
-            if inflight:
-                await asyncio.wait(inflight, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
-        if inflight:
+        try:
+            while loop.time() < deadline:
+                started = await self._pass(inflight)
+                attempted += started
+                await self.flush()
+                if not started and not inflight:
+                    break
+                if inflight:
+                    await asyncio.wait(inflight, timeout=0.2,
+                                       return_when=asyncio.FIRST_COMPLETED)
             await asyncio.gather(*inflight, return_exceptions=True)
+        finally:
+            await self.flush()
         return attempted
 
-    async def run(self, *, interval: float = 1.0, coalesce: float = 0.02) -> None:
-        """Loop forever (cancel to stop), keeping up to ``concurrency`` sends in flight.
+    async def run(self, *, interval: float = 1.0, coalesce: float = 0.25,
+                  settle: float = 0.05) -> None:
+        """Loop forever (cancel to stop), keeping each pacing group's next slots claimed.
 
-        A finished send wakes the loop to claim more, so paced platforms stay busy side by side
-        instead of waiting for the slowest send of a batch.
+        New work (:meth:`wake`) is claimed at once; while sends are in flight the loop claims
+        every ``coalesce`` seconds, and writes finished sends' outcomes within about
+        ``settle`` seconds (the status view shows them), gathering several per transaction.
         """
+        loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
+        next_claim = 0.0
         try:
             while True:
                 try:
-                    room = self.concurrency - len(inflight)
-                    for row in (await self._claim(limit=room)) if room > 0 else []:
-                        task = asyncio.create_task(self._deliver(row))
-                        inflight.add(task)
-                        task.add_done_callback(inflight.discard)
-                        task.add_done_callback(lambda _t: self._wake.set())
+                    if self._poked or loop.time() >= next_claim:
+                        self._poked = False
+                        await self._pass(inflight)
+                        next_claim = loop.time() + (coalesce if inflight else interval)
+                    await self.flush()
                 except Exception:
                     log.exception("outbox pass failed; retrying next tick")
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
-                except TimeoutError:
-                    pass
-                await asyncio.sleep(coalesce)  # gather several completions into one claim
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(),
+                                           timeout=max(0.0, next_claim - loop.time()))
+                await asyncio.sleep(settle)
         finally:
             for task in inflight:
                 task.cancel()
@@ -181,130 +205,224 @@ class Outbox:
             await asyncio.gather(*inflight, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Claim and send every due message; return how many were attempted."""
-        claimed = await self._claim()
-        await asyncio.gather(*(self._deliver(row) for row in claimed))
-        return len(claimed)
+        """Claim and send every due message (one batch); return how many were attempted."""
+        inflight: set[asyncio.Task[None]] = set()
+        started = await self._pass(inflight, limit=self.batch)
+        await asyncio.gather(*inflight)
+        await self.flush()
+        return started
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered since the last flush (one transaction)."""
+        await self._write(None)
+
+    async def _write(self, work: Callable[[Connection], None] | None) -> None:
+        """Flush the gathered outcomes and then do ``work``, in one short transaction."""
+        async with self._flush_lock:
+            results, self._results = self._results, {}
+            if not results and work is None:
+                return
+
+            def run(conn: Connection) -> None:
+                outbox_store.write_results(conn, results)
+                if work is not None:
+                    work(conn)
+            try:
+                await outbox_store.transaction(self.db, run)
+            except BaseException:
+                self._results = {**results, **self._results}
+                raise
+
+    def _room(self, group: str) -> int:
+        rate = self._rates.get(group)
+        if rate is None:  # not seen yet: a first batch tells its budget
+            return self.batch
+        if math.isinf(rate):
+            return self.concurrency
+        return max(0, math.ceil(rate * self.lookahead) - self._inflight[group])
 
     async def _claim(self, limit: int | None = None) -> list[OutboxMessage]:
-        now = self.clock()
-        due = sa.or_(
-            sa.and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),  # type: ignore[arg-type]
-            sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),  # type: ignore[arg-type,operator]
-        )
-        async with self.db.session() as session:
-            rows = (await session.exec(select(OutboxMessage).where(due)
-                                       .order_by(OutboxMessage.id).limit(limit or self.batch))).all()  # type: ignore[arg-type]
-            claimed = []
-            for row in rows:
-                # A lease that ran out while "sending": that attempt may have landed.
-                uncertain = row.status == "sending" or (row.last_error or "").startswith(UNCERTAIN)
-                result = await session.execute(
-                    sa.update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, due)  # type: ignore[arg-type]
-                    .values(status="sending", lease_until=now + LEASE))
-                if getattr(result, "rowcount", 0) == 1:
-                    claimed.append(row)
-                    if uncertain and row.id is not None:
-                        self._uncertain.add(row.id)
-            await session.commit()
-        return claimed
+        """Lease due rows (fairly across pacing groups) without reserving slots."""
+        ids, lapsed = await outbox_store.candidates(
+            self.db, now=self.clock(), limit=limit or self.batch, room=self._room)
+        rows: list[OutboxMessage] = []
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+        def take(conn: Connection) -> None:
+            rows.extend(outbox_store.take(conn, ids, now=self.clock(), lease=LEASE))
+        if ids:
+            await self._write(take)
+        for row in rows:
+            if row.id in lapsed or _uncertain(row):
+                self._uncertain.add(row.id or 0)
+        return rows
+
+    async def _pass(self, inflight: set[asyncio.Task[None]], limit: int | None = None) -> int:
+        """Claim what each group can use, reserve its slots, start the sends; return count.
+
+        Writing earlier outcomes, the claim, the slot reservation and the postponements are
+        one transaction: few and short write locks, which matters on SQLite.
+        """
+        room = min(limit or self.concurrency, self.concurrency - len(inflight))
+        ids, lapsed = await outbox_store.candidates(
+            self.db, now=self.clock(), limit=room, room=self._room) if room > 0 else ([], set())
+        if not ids:
+            return 0
+        plan: list[tuple[OutboxMessage, list[Bucket], tuple[float, bool]]] = []
+        horizon = max(self.max_inline_wait, self.lookahead)
+
+        def claim_and_reserve(conn: Connection) -> None:
+            # May run in a worker thread: SQL and arithmetic only, no event-loop state.
+            rows = outbox_store.take(conn, ids, now=self.clock(), lease=LEASE)
+            buckets = [self.pacer(Destination.parse(row.destination)) for row in rows]
+            slots = self.limiter.reserve(conn, buckets, horizon)
+            later = {}
+            for row, (delay, reserved) in zip(rows, slots, strict=True):
+                if not reserved:  # pacing is not a failure: no attempt used
+                    uncertain = row.id in lapsed or _uncertain(row)
+                    later[row.id or 0] = self._values(
+                        row, next_attempt_at=self.clock() + timedelta(seconds=delay),
+                        last_error=UNCERTAIN + (row.last_error or "paced").removeprefix(
+                            UNCERTAIN) if uncertain else row.last_error)
+            outbox_store.write_results(conn, later)
+            plan.extend(zip(rows, buckets, slots, strict=True))
+
+        await self._write(claim_and_reserve)
+        for row, buckets, (delay, reserved) in plan:
+            destination = Destination.parse(row.destination)
+            group = pacing_group(destination)
+            self._rates[group] = buckets[-1].rate if buckets else math.inf
+            if not reserved:
+                continue
+            if row.id in lapsed or _uncertain(row):
+                self._uncertain.add(row.id or 0)
+            self._inflight[group] += 1
+            task = asyncio.create_task(self._deliver(row, delay))
+            inflight.add(task)
+            task.add_done_callback(inflight.discard)
+            task.add_done_callback(functools.partial(self._done, group))
+        return len(plan)
+
+    def _done(self, group: str, _task: object) -> None:
+        self._inflight[group] -= 1
+        self._wake.set()
+
+    async def _deliver(self, row: OutboxMessage, delay: float) -> None:
+        """Wait for the reserved slot, send, and record the outcome."""
+        start = asyncio.get_running_loop().time()
         transport = self.transports.get(row.platform)
         destination = Destination.parse(row.destination)
-        was_uncertain = row.id in self._uncertain
+        payload = json.loads(row.payload)
+        was_uncertain = row.id in self._uncertain and EDIT not in payload
         started = False
         try:
             if transport is None:
                 raise PermanentSendError(f"{row.platform} is not configured on this server")
-            check = getattr(transport, "already_sent", None)
-            if was_uncertain and check is not None:
-                ref = await check(destination, row.key)
-                if ref:
-                    log.info("outbox message had landed", extra={"outbox_id": row.id})
-                    await self._finish(row, status="sent", ref=ref)
+            if was_uncertain:
+                check = getattr(transport, "already_sent", None)
+                if check is not None:
+                    ref = await check(destination, row.key)
+                    if ref:
+                        log.info("outbox message had landed", extra={"outbox_id": row.id})
+                        self._finish(row, status="sent", ref=ref)
+                        return
+                elif getattr(transport, "at_most_once", False):
+                    self._finish(row, status="dead", error=MAY_HAVE_LANDED)
+                    log.warning("outbox message uncertain", extra={"outbox_id": row.id})
                     return
-            if not await self._pace(row, destination):
-                return
-            started = True  # from here on a failure may hide a delivered message
-            ref = await transport.send(destination, reply_from_dict(json.loads(row.payload)),
-                                       key=row.key)
+            prepare = getattr(transport, "prepare", None)
+            if prepare is not None:  # DM channel, conversation reference: off the slot
+                await prepare(destination)
+            await self._slot(destination, start + delay)
+            reply = reply_from_dict(payload)
+            if EDIT in payload:
+                ref = await self._edit(transport, row, destination, payload[EDIT], reply)
+            else:
+                started = True  # from here on a failure may hide a delivered message
+                ref = await transport.send(destination, reply, key=row.key)
         except PermanentSendError as exc:
-            await self._finish(row, status="dead", error=str(exc))
+            self._finish(row, status="dead", error=str(exc))
             log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": str(exc)})
         except Exception as exc:
             retry_after = getattr(exc, "retry_after", None)
             # Only a 429 with Retry-After proves this attempt posted nothing.
             maybe_landed = started and retry_after is None
-            await self._retry(row, str(exc) or type(exc).__name__, retry_after,
-                              uncertain=was_uncertain or maybe_landed)
+            self._retry(row, str(exc) or type(exc).__name__, retry_after,
+                        uncertain=was_uncertain or maybe_landed)
         else:
-            await self._finish(row, status="sent", ref=ref)
+            self._finish(row, status="sent", ref=ref)
         finally:
             self._uncertain.discard(row.id or 0)
 
-    async def _pace(self, row: OutboxMessage, destination: Destination) -> bool:
-        """Take the destination's tokens (waiting briefly), or put the row back for later."""
-        buckets = self.pacer(destination)
-        if not buckets:
-            return True
-        queued = max(self._queued[b.key] / b.rate for b in buckets)
-        if queued > self.max_inline_wait:
-            await self._postpone(row, queued)
-            return False
-        for bucket in buckets:
-            self._queued[bucket.key] += 1
-        try:
-            async with AsyncExitStack() as stack:
-                for bucket in sorted(buckets, key=lambda b: b.key):
-                    await stack.enter_async_context(self._locks.setdefault(bucket.key,
-                                                                           asyncio.Lock()))
-                while (wait := await self.limiter.take(buckets)) > 0:
-                    if wait > self.max_inline_wait:
-                        await self._postpone(row, wait)
-                        return False
-                    await asyncio.sleep(wait)
-            return True
-        finally:
-            for bucket in buckets:
-                self._queued[bucket.key] -= 1
+    async def _slot(self, destination: Destination, at: float) -> None:
+        """Sleep until the reserved slot.
 
-    async def _postpone(self, row: OutboxMessage, wait: float) -> None:
-        """Back to pending without using an attempt (pacing is not a failure)."""
-        error = UNCERTAIN + (row.last_error or "paced").removeprefix(UNCERTAIN) \
-            if row.id in self._uncertain else row.last_error
-        async with self.db.session() as session:
-            await session.execute(sa.update(OutboxMessage).where(
-                OutboxMessage.id == row.id).values(  # type: ignore[arg-type]
-                status="pending", lease_until=None, last_error=error,
-                next_attempt_at=self.clock() + timedelta(seconds=wait)))
-            await session.commit()
+        Never start two sends of one group closer than its spacing: a send woken late by a
+        busy loop must not bunch with the next one.
+        """
+        loop = asyncio.get_running_loop()
+        group = pacing_group(destination)
+        rate = self._rates.get(group, math.inf)
+        at = max(at, loop.time(), self._next_start.get(group, 0.0))
+        if not math.isinf(rate):
+            self._next_start[group] = at + 1.0 / rate
+        await asyncio.sleep(max(0.0, at - loop.time()))
 
-    async def _retry(self, row: OutboxMessage, error: str, retry_after: float | None, *,
-                     uncertain: bool = False) -> None:
+    async def _edit(self, transport: Transport, row: OutboxMessage, destination: Destination,
+                    of_key: str, reply: Reply) -> str:
+        """Replace the message sent under ``of_key``; skipped when a newer edit is queued."""
+        async with self.db.engine.connect() as conn:
+            original = (await conn.execute(sa.select(outbox_store.T.c.status,
+                                                     outbox_store.T.c.message_ref).where(
+                outbox_store.T.c.key == of_key))).first()
+            newer = (await conn.execute(sa.select(sa.func.count()).where(
+                outbox_store.T.c.key.like(f"{of_key}:edit:%"),
+                outbox_store.T.c.id > row.id))).scalar_one()
+        if newer:
+            return "superseded"
+        if original is not None and original[0] == "dead":
+            raise PermanentSendError("the message to edit was never delivered")
+        if original is None or original[0] != "sent" or not original[1]:
+            raise RetryableSendError("the message to edit is not sent yet")
+        update = getattr(transport, "update", None)
+        if update is None:
+            raise PermanentSendError(f"{row.platform} messages cannot be edited")
+        await update(destination, original[1], reply)
+        return str(original[1])
+
+    @staticmethod
+    def _values(row: OutboxMessage, **values: Any) -> dict[str, Any]:
+        """Every result column of ``row``: unchanged, back to pending, unless ``values``."""
+        base = {"status": "pending", "attempts": row.attempts, "lease_until": None,
+                "last_error": row.last_error, "message_ref": None, "sent_at": None,
+                "next_attempt_at": row.next_attempt_at}
+        return {**base, **values}
+
+    def _record(self, row: OutboxMessage, **values: Any) -> None:
+        self._results[row.id or 0] = self._values(row, **values)
+        self._wake.set()
+
+    def _retry(self, row: OutboxMessage, error: str, retry_after: float | None, *,
+               uncertain: bool = False) -> None:
         attempts = row.attempts + 1
-        error = UNCERTAIN + error if uncertain else error
+        error = UNCERTAIN + error.removeprefix(UNCERTAIN) if uncertain else error
         if attempts >= self.max_attempts:
-            await self._finish(row, status="dead", error=f"gave up after {attempts}: {error}")
+            self._finish(row, status="dead", error=f"gave up after {attempts}: {error}")
             return
         if retry_after is not None:
             delay = retry_after + random.uniform(0, 0.25)
         else:  # capped exponential backoff with full jitter
             delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempts))
-        async with self.db.session() as session:
-            await session.execute(sa.update(OutboxMessage).where(
-                OutboxMessage.id == row.id).values(  # type: ignore[arg-type]
-                status="pending", attempts=attempts, lease_until=None, last_error=error[:500],
-                next_attempt_at=self.clock() + timedelta(seconds=delay)))
-            await session.commit()
+        self._record(row, attempts=attempts, last_error=error[:500],
+                     next_attempt_at=self.clock() + timedelta(seconds=delay))
 
-    async def _finish(self, row: OutboxMessage, *, status: str, error: str | None = None,
-                      ref: str | None = None) -> None:
-        async with self.db.session() as session:
-            await session.execute(sa.update(OutboxMessage).where(
-                OutboxMessage.id == row.id).values(  # type: ignore[arg-type]
-                status=status, attempts=row.attempts + 1, lease_until=None,
-                last_error=error[:500] if error else None, message_ref=ref,
-                sent_at=self.clock() if status == "sent" else None))
-            await session.commit()
+    def _finish(self, row: OutboxMessage, *, status: str, error: str | None = None,
+                ref: str | None = None) -> None:
+        self._record(row, status=status, attempts=row.attempts + 1,
+                     last_error=error[:500] if error else None,
+                     message_ref=ref[:300] if ref else None,
+                     sent_at=self.clock() if status == "sent" else None)
+
+
+def _uncertain(row: OutboxMessage) -> bool:
+    """Whether an earlier attempt of ``row`` may have landed (as recorded)."""
+    return (row.last_error or "").startswith(UNCERTAIN)

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot.db import Database
 from bot.messages import Destination
+from bot.outbox_store import transaction
 
 SAFETY = 0.97
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
@@ -95,42 +97,45 @@ class RateLimiter:
         Reserved sends must go at (not before) their offset. A send whose first slot lies
         beyond ``horizon`` seconds reserves nothing; its offset says when to try again.
         """
+        return await transaction(self.db, lambda conn: self.reserve(conn, plans, horizon))
+
+    def reserve(self, conn: Connection, plans: Sequence[Sequence[Bucket]],
+                horizon: float) -> list[tuple[float, bool]]:
+        """:meth:`schedule` inside the caller's (synchronous) transaction."""
         keys = sorted({b.key for plan in plans for b in plan})
         if not keys:
             return [(0.0, True)] * len(plans)
-        async with self.db.session() as session:
-            now = self.clock()
-            # Writing first takes SQLite's write lock at once (no read-to-write upgrade race).
-            await session.execute(sa.text(
-                "INSERT INTO rate_bucket (key, tokens, updated_at) VALUES (:k, 0, :u) "
-                "ON CONFLICT (key) DO NOTHING"), [{"k": k, "u": now} for k in keys])
-            lock = "" if self.db.is_sqlite else " FOR UPDATE"
-            rows = (await session.execute(sa.text(
-                "SELECT key, updated_at FROM rate_bucket WHERE key IN :keys "
-                f"ORDER BY key{lock}").bindparams(sa.bindparam("keys", expanding=True)),
-                {"keys": keys})).all()
-            due = {r[0]: max(0.0, (_aware(r[1], now) - now).total_seconds()) for r in rows}
-            changed: set[str] = set()
-            out = []
-            for plan in plans:
-                at = max((due[b.key] - (b.burst - 1.0) / b.rate for b in plan), default=0.0)
-                at = max(0.0, at)
-                if at > horizon:
-                    out.append((at, False))
-                    continue
-                for b in plan:
-                    due[b.key] = max(due[b.key], at) + 1.0 / b.rate
-                    changed.add(b.key)
-                out.append((at, True))
-            if changed:
-                await session.execute(sa.text(
-                    "UPDATE rate_bucket SET updated_at = :u WHERE key = :k"),
-                    [{"k": k, "u": now + timedelta(seconds=due[k])} for k in sorted(changed)])
-            if self._pruned is None or now - self._pruned > FORGET / 4:
-                self._pruned = now
-                await session.execute(sa.text("DELETE FROM rate_bucket WHERE updated_at < :old"),
-                                      {"old": now - FORGET})
-            await session.commit()
+        now = self.clock()
+        # Writing first takes SQLite's write lock at once (no read-to-write upgrade race).
+        conn.execute(sa.text(
+            "INSERT INTO rate_bucket (key, tokens, updated_at) VALUES (:k, 0, :u) "
+            "ON CONFLICT (key) DO NOTHING"), [{"k": k, "u": now} for k in keys])
+        lock = "" if self.db.is_sqlite else " FOR UPDATE"
+        rows = (conn.execute(sa.text(
+            "SELECT key, updated_at FROM rate_bucket WHERE key IN :keys "
+            f"ORDER BY key{lock}").bindparams(sa.bindparam("keys", expanding=True)),
+            {"keys": keys})).all()
+        due = {r[0]: max(0.0, (_aware(r[1], now) - now).total_seconds()) for r in rows}
+        changed: set[str] = set()
+        out = []
+        for plan in plans:
+            at = max(0.0, max((due[b.key] - (b.burst - 1.0) / b.rate for b in plan),
+                              default=0.0))
+            if at > horizon:
+                out.append((at, False))
+                continue
+            for b in plan:
+                due[b.key] = max(due[b.key], at) + 1.0 / b.rate
+                changed.add(b.key)
+            out.append((at, True))
+        if changed:
+            conn.execute(sa.text(
+                "UPDATE rate_bucket SET updated_at = :u WHERE key = :k"),
+                [{"k": k, "u": now + timedelta(seconds=due[k])} for k in sorted(changed)])
+        if self._pruned is None or now - self._pruned > FORGET / 4:
+            self._pruned = now
+            conn.execute(sa.text("DELETE FROM rate_bucket WHERE updated_at < :old"),
+                               {"old": now - FORGET})
         return out
 
 

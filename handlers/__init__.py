@@ -7,6 +7,7 @@ from bot.router import Handler
 from bot.services import Services
 from handlers.alerts import AlertHandler
 from handlers.alerts.delivery import alert_follow_ups, use_alert_budgets
+from handlers.alerts.live_status import INTERVAL, alert_status_updates
 from handlers.certifications import CertificationHandler
 from handlers.certifications.scheduler import certification_reminders
 from handlers.faq import FaqHandler
@@ -19,6 +20,7 @@ def build_periodic(services: Services) -> list[Periodic]:
     use_alert_budgets(services)
     return [
         Periodic("alert-follow-ups", 30, alert_follow_ups),
+        Periodic("alert-status", INTERVAL, alert_status_updates),
         Periodic("certification-reminders",
                  int(services.settings.app.certification.scheduler_interval_seconds),
                  certification_reminders),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import Outbox, PermanentSendError, RetryableSendError, enqueue
+from bot.outbox import MAY_HAVE_LANDED, UNCERTAIN, Outbox, PermanentSendError, RetryableSendError, enqueue
 
 
 class Clock:
@@ -144,4 +144,83 @@ async def test_concurrent_workers_send_each_message_once(tmp_path: Path, workers
     assert sorted(t for _, t in sent) == sorted(f"m{i}" for i in range(40))
     for box in outboxes:
         await box.db.close()
+    await db.close()
+
+
+class Teams(Recorder):
+    """A transport that cannot look for an earlier send (like the Bot Connector)."""
+
+    at_most_once = True
+
+
+async def test_uncertain_send_without_a_check_is_dead_lettered_not_repeated(
+        tmp_path: Path) -> None:
+    db, clock = await _db(tmp_path), Clock()
+    rec = Teams([OSError("timeout after the post")])  # may have landed
+    outbox = Outbox(db, clock=clock)
+    outbox.register("webchat", rec)
+    await _add(db, "a")
+    await outbox.run_once()
+    assert (await _status(db))[0][3].startswith(UNCERTAIN)
+    clock.now += timedelta(minutes=10)
+    await outbox.run_once()
+    assert rec.sent == []  # never posted a second time
+    key, status, attempts, error = (await _status(db))[0]
+    assert (status, error) == ("dead", MAY_HAVE_LANDED)
+    # A lost lease (crash while sending) is uncertain too.
+    await _add(db, "b")
+    assert len(await Outbox(db, clock=clock)._claim()) == 1
+    clock.now += timedelta(seconds=61)
+    await outbox.run_once()
+    assert rec.sent == [] and (await _status(db))[1][1:4:2] == ("dead", MAY_HAVE_LANDED)
+    await db.close()
+
+
+class Editable(Recorder):
+    """Records edits too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.edits: list[tuple[str, str]] = []
+
+    async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
+        self.edits.append((message_ref, reply.text))
+
+
+async def test_edits_replace_the_sent_message_and_older_edits_are_skipped(
+        tmp_path: Path) -> None:
+    db, clock = await _db(tmp_path), Clock()
+    outbox, rec = Outbox(db, clock=clock), Editable()
+    outbox.register("webchat", rec)
+    dest = Destination.parse("webchat:local:@ann")
+    async with db.session() as session:
+        enqueue(session, key="s:edit:1", destination=dest, reply=Reply(text="v1"), edit_of="s")
+        await session.commit()
+    await outbox.run_once()  # the original is not sent yet: retried later, not lost
+    assert rec.edits == [] and (await _status(db))[0][1] == "pending"
+    await _add(db, "s")
+    async with db.session() as session:
+        enqueue(session, key="s:edit:2", destination=dest, reply=Reply(text="v2"), edit_of="s")
+        enqueue(session, key="s:edit:3", destination=dest, reply=Reply(text="v3"), edit_of="s")
+        await session.commit()
+    for _ in range(3):  # the edits wait (backing off) until the original is sent
+        await outbox.run_once()
+        clock.now += timedelta(minutes=5)
+    assert rec.sent == [("webchat:local:@ann", "s")]
+    assert rec.edits == [("ref-1", "v3")]  # v2 (and v1) superseded by the newer edit
+    await db.close()
+
+
+async def test_claims_are_fair_across_pacing_groups(tmp_path: Path) -> None:
+    db = await _db(tmp_path)
+    async with db.session() as session:  # one busy workspace first, then a quiet one
+        for i in range(30):
+            enqueue(session, key=f"a{i}", destination=Destination.parse(f"slack:TA:C{i}"),
+                    reply=Reply(text="x"))
+        enqueue(session, key="b", destination=Destination.parse("slack:TB:C1"),
+                reply=Reply(text="x"))
+        await session.commit()
+    outbox = Outbox(db, batch=10)
+    claimed = await outbox._claim()
+    assert "slack:TB:C1" in {r.destination for r in claimed}
     await db.close()

@@ -28,8 +28,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_listeners import SlackListeners
+from bot.adapters.slack_oauth import add_routes, build_workspaces, oauth_options
 from bot.adapters.slack_send import SlackTransport, build_send_client
 from bot.adapters.slack_translate import to_incoming_message
+from bot.adapters.slack_workspaces import Workspaces
 from bot.config import Settings
 from bot.router import Router
 
@@ -148,24 +150,34 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
                           retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
 
 
-def build_bolt_app(settings: Settings, router: Router | None = None) -> AsyncApp:
-    """Build the Bolt app: Web API at SLACK_API_URL, 429-only retries, signatures checked."""
+def build_bolt_app(settings: Settings, router: Router | None = None,
+                   workspaces: Workspaces | None = None) -> AsyncApp:
+    """Build the Bolt app: Web API at SLACK_API_URL, 429-only retries, signatures checked.
+
+    With ``workspaces`` (SLACK_CLIENT_ID set) requests are authorized by their workspace's
+    installation, SLACK_BOT_TOKEN answering for a workspace without one when it is set.
+    """
     env = settings.env
-    assert env.SLACK_BOT_TOKEN is not None
-    client = web_client(settings, env.SLACK_BOT_TOKEN.get_secret_value())
+    single = env.SLACK_BOT_TOKEN.get_secret_value() if env.SLACK_BOT_TOKEN else None
+    identity = BotIdentity(web_client(settings, single)).as_authorize() if single else None
     # Bolt logs request bodies of bad signatures at INFO; keep it at WARNING.
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     secret = env.SLACK_SIGNING_SECRET
+    auth: dict[str, Any] = ({"authorize": identity} if workspaces is None
+                            else oauth_options(settings, workspaces, identity))
     bolt = AsyncApp(
         # Token-less: every request gets the token from ``authorize`` (Bolt warns otherwise).
         client=web_client(settings),
         signing_secret=secret.get_secret_value() if secret else None,
-        authorize=BotIdentity(client).as_authorize(),
         # Socket Mode without a signing secret: the HTTP endpoint answers 503 instead.
         request_verification_enabled=secret is not None,
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
+        **auth,
     )
+    if workspaces is not None:
+        # Before our listeners: tokens_revoked / app_uninstalled delete the installation.
+        bolt.enable_token_revocation_listeners()
     if router is not None:
         SlackListeners(router).register(bolt)
     return bolt
@@ -210,22 +222,27 @@ def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
 
 
 async def _disabled(_request: web.Request) -> web.Response:
-    return _error(503, "Slack is not configured on this server: set SLACK_BOT_TOKEN and "
-                       "SLACK_SIGNING_SECRET (see README)")
+    return _error(503, "Slack is not configured on this server: set SLACK_BOT_TOKEN (or "
+                       "SLACK_CLIENT_ID for many workspaces) and SLACK_SIGNING_SECRET (see README)")
 
 
 def setup(app: web.Application, router: Router) -> bool:
-    """Mount /slack/events (and Socket Mode), register the outbox transport; return if enabled."""
+    """Mount /slack/events, the install routes (and Socket Mode) and the outbox transport."""
     settings = router.services.settings
     if not settings.slack_enabled:
         app.router.add_post("/slack/events", _disabled)
         return False
-    bolt = build_bolt_app(settings, router)
+    db, single = router.services.db, settings.env.SLACK_BOT_TOKEN
+    workspaces = (build_workspaces(settings, db, web_client(settings))
+                  if settings.slack_oauth_enabled else None)
+    bolt = build_bolt_app(settings, router, workspaces)
     app[BOLT] = bolt
-    assert settings.env.SLACK_BOT_TOKEN is not None
     client = build_send_client(settings.env.SLACK_API_URL,
-                               settings.env.SLACK_BOT_TOKEN.get_secret_value())
-    router.services.outbox.register("slack", SlackTransport(client, router.services.db))
+                               single.get_secret_value() if single else None)
+    router.services.outbox.register("slack", SlackTransport(
+        client, db, tokens=workspaces.bot_token if workspaces else None))
+    if workspaces is not None:
+        add_routes(app, bolt)
     secret = settings.env.SLACK_SIGNING_SECRET
     app.router.add_post("/slack/events",
                         _make_handler(bolt, secret.get_secret_value() if secret else None))

@@ -1,4 +1,9 @@
-"""The Slack app manifest (YAML) an office pastes into api.slack.com to create the app."""
+"""The Slack app manifest (YAML) an office pastes into api.slack.com to create the app.
+
+It works for both set-ups: one workspace (install from the app page, SLACK_BOT_TOKEN) and many
+(``/slack/install`` with OAuth v2; the redirect URL below, and ``tokens_revoked`` /
+``app_uninstalled`` events so a removed workspace's tokens are deleted).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:
               "users:read", "users:read.email", "channels:read", "groups:read")
 BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "tokens_revoked",
               "app_uninstalled")
+REDIRECT_PATH = "/slack/oauth_redirect"  # Bolt's OAuth callback, mounted by slack_oauth
 # Descriptions and usage hints per command key in app.yaml's ``commands:``.
 COMMAND_TEXT = {
     "ask": ("Ask a question about election procedures", "what is the PAUSE method?"),
@@ -38,6 +44,7 @@ def _command(name: str, key: str, events_url: str) -> dict[str, Any]:
 def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, Any]:
     """Build the manifest as a dict (HTTP mode: one request URL for commands, events, clicks)."""
     events_url = base_url.rstrip("/") + "/slack/events"
+    redirect_url = base_url.rstrip("/") + REDIRECT_PATH
     office = settings.app.office.name
     name = f"{office} Assistant"[:MAX_NAME].strip()
     commands = settings.app.commands.model_dump()
@@ -55,7 +62,7 @@ def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, An
                                if key in commands],
             "shortcuts": [dict(s) for s in SHORTCUTS],
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {"redirect_urls": [redirect_url], "scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
             "event_subscriptions": {"request_url": events_url, "bot_events": list(BOT_EVENTS)},
             "interactivity": {"is_enabled": True, "request_url": events_url},

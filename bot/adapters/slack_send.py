@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -42,7 +43,8 @@ PERMANENT = frozenset({
 })
 
 
-def build_send_client(api_url: str, token: str, timeout: int = TIMEOUT) -> AsyncWebClient:
+def build_send_client(api_url: str, token: str | None,
+                      timeout: int = TIMEOUT) -> AsyncWebClient:
     """A client for outbox sends: no retry handlers at all (the outbox schedules retries)."""
     return AsyncWebClient(token=token, base_url=api_url, timeout=timeout,
                           retry_handlers=[])
@@ -77,23 +79,35 @@ def classify(exc: SlackApiError) -> Exception:
     return RetryableSendError(error)
 
 
+# workspace -> its bot token; raises PermanentSendError when the app is not installed there.
+TokenResolver = Callable[[str], Awaitable[str]]
+
+
 class SlackTransport:
     """The outbox's Slack transport (see the module docstring)."""
 
-    def __init__(self, client: AsyncWebClient, db: Database) -> None:
-        """Send with ``client``; remember DM channels in ``db``."""
+    def __init__(self, client: AsyncWebClient, db: Database,
+                 tokens: TokenResolver | None = None) -> None:
+        """Send with ``client``; remember DM channels in ``db``.
+
+        With ``tokens`` (many workspaces) each call uses the destination workspace's bot token
+        and ``client`` only lends its base URL and timeout.
+        """
         self.client = client
         self.db = db
+        self.tokens = tokens
+        self._clients: dict[str, AsyncWebClient] = {}
         self._dm_cache: dict[str, str] = {}
         self._dm_locks: dict[str, asyncio.Lock] = {}
 
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
         """Post ``reply``; return ``channel:ts``. Raises Permanent/RetryableSendError."""
         try:
+            client = await self.client_for(destination.workspace)
             channel = destination.channel
             if destination.user_id:
                 channel = await self.dm_channel(destination.workspace, destination.user_id)
-            response = await self.client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=channel, **to_slack_message(reply),
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}})
         except SlackApiError as exc:
@@ -110,12 +124,14 @@ class SlackTransport:
         outbox then resends, which is the behaviour without the check.
         """
         try:
+            client = await self.client_for(destination.workspace)
             channel = destination.channel
             if destination.user_id:
                 channel = await self.dm_channel(destination.workspace, destination.user_id)
-            response = await self.client.conversations_history(
+            response = await client.conversations_history(
                 channel=channel, limit=LOOKBACK, include_all_metadata=True)
-        except (SlackApiError, RetryableSendError, TimeoutError, aiohttp.ClientError) as exc:
+        except (SlackApiError, RetryableSendError, PermanentSendError, TimeoutError,
+                aiohttp.ClientError) as exc:
             log.info("slack delivery check skipped", extra={"error": type(exc).__name__})
             return None
         for message in response.get("messages") or []:
@@ -124,6 +140,37 @@ class SlackTransport:
                     and (metadata.get("event_payload") or {}).get("key") == key):
                 return f"{channel}:{message.get('ts', '')}"
         return None
+
+    async def prepare(self, destination: Destination) -> None:
+        """Open (or recall) a DM channel ahead of the send's pacing slot."""
+        if destination.user_id:
+            try:
+                await self.dm_channel(destination.workspace, destination.user_id)
+            except SlackApiError as exc:
+                raise classify(exc) from None
+
+    async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
+        """Replace the message ``message_ref`` (``channel:ts``) with ``reply`` (chat.update)."""
+        channel, _, ts = message_ref.rpartition(":")
+        try:
+            client = await self.client_for(destination.workspace)
+            await client.chat_update(channel=channel, ts=ts, **to_slack_message(reply))
+        except SlackApiError as exc:
+            raise classify(exc) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryableSendError(f"network: {type(exc).__name__}") from None
+
+    async def client_for(self, workspace: str) -> AsyncWebClient:
+        """The client holding ``workspace``'s bot token (the one client with a single token)."""
+        if self.tokens is None:
+            return self.client
+        token = await self.tokens(workspace)
+        if token not in self._clients:
+            if len(self._clients) > 1000:  # rotated tokens pile up; start over
+                self._clients.clear()
+            self._clients[token] = build_send_client(self.client.base_url, token,
+                                                     self.client.timeout)
+        return self._clients[token]
 
     async def dm_channel(self, workspace: str, user_id: str) -> str:
         """The DM channel with ``user_id``: memory, then the database, then conversations.open."""
@@ -141,7 +188,8 @@ class SlackTransport:
             stored = await session.get(ConversationReference, key)
         if stored is not None and stored.channel:
             return stored.channel
-        response = await self.client.conversations_open(users=user_id)
+        client = await self.client_for(workspace)
+        response = await client.conversations_open(users=user_id)
         channel = str((response.get("channel") or {}).get("id") or "")
         if not channel:
             raise RetryableSendError("conversations.open returned no channel")

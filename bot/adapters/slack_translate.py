@@ -2,7 +2,9 @@
 
 Workspace identity: ``Sender.workspace`` is the Slack ``team_id`` (falling back to the
 ``enterprise_id`` only when a payload carries no team), so app.yaml roles read
-``slack:<team_id>:<user_id>``. Display names are carried for wording only, never for authorization.
+``slack:<team_id>:<user_id>``. In Slack Connect shared channels it is the *user's own* team
+(``user_team``, ``user.team_id``), not the workspace whose installation received the request.
+Display names are carried for wording only, never for authorization.
 """
 
 from __future__ import annotations
@@ -74,7 +76,11 @@ def from_event(body: dict[str, Any], bot_user_id: str | None = None) -> Incoming
     text = str(event.get("text", ""))
     if kind == "app_mention":
         text = strip_mention(text, bot)
-    team = event.get("team") or body.get("team_id")
+    # Slack Connect: a user of another workspace is that workspace's user (``user_team``; an
+    # org id there says only the org, so the event's team is used instead).
+    user_team = str(event.get("user_team") or "")
+    team = (user_team if user_team.startswith("T") else None) or event.get("team") \
+        or body.get("team_id")
     return IncomingMessage(
         sender=_sender(team, body.get("enterprise_id"), str(event["user"])),
         text=text[:MAX_TEXT],
@@ -95,7 +101,8 @@ def _authorized_bot(body: dict[str, Any]) -> str | None:
 
 def _interaction_sender(body: dict[str, Any]) -> Sender:
     user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id")
+    # The clicking user's own team first: in a Slack Connect channel it can differ.
+    team = user.get("team_id") or (body.get("team") or {}).get("id")
     enterprise = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else None
     return _sender(team, enterprise, str(user.get("id", "")),
                    str(user.get("username") or user.get("name") or ""))

@@ -63,6 +63,9 @@ def reference_row(activity: Activity) -> ConversationReference:
     if personal is False:
         # Proactive posts go to the channel itself, not to the thread this activity was in.
         reference["conversation"] = {**reference.get("conversation", {}), "id": channel}
+    if tenant != "unknown":
+        # Kept with Teams' spelling: botbuilder's schema ("tenantID") dropped it on the way in.
+        reference["conversation"] = {**reference.get("conversation", {}), "tenantId": tenant}
     return ConversationReference(
         key=reference_key(tenant, channel, user), platform="teams", workspace=tenant[:200],
         user_id=user[:200] if user else None, channel=channel[:400],

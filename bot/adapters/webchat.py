@@ -78,6 +78,11 @@ class WebChatTransport:
         return None
 
 
+    async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
+        """The page only shows new items, so an edit arrives as a new item marking the old."""
+        await self.send(destination, reply, key=f"update:{message_ref}")
+
+
 async def read_inbox(db: Database, user: str, after: int) -> list[dict[str, Any]]:
     """Messages for ``user`` newer than ``after`` (oldest first, at most 50)."""
     async with db.session() as session:

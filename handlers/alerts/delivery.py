@@ -47,20 +47,28 @@ async def _rows(db: Database, alert: Alert) -> tuple[list[AlertRecipient], dict[
 
 
 async def status_reply(*, db: Database, alert: Alert) -> Reply:
-    """The status view: per tier, organisation and jurisdiction, and who has not acknowledged."""
-    recipients, sent, acked = await _rows(db, alert)
+    """The status view: per tier, organisation and jurisdiction, and who has not acknowledged.
+
+    One joined query of plain tuples (no ORM objects): the live status message recomputes
+    this every few seconds during a broadcast of thousands of destinations.
+    """
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT r.tier, r.organisation, r.jurisdiction, r.name, o.status, "
+            "EXISTS (SELECT 1 FROM alert_ack a WHERE a.recipient_id = r.id) "
+            "FROM alert_recipient r LEFT JOIN outbox_message o ON o.key = r.outbox_key "
+            "WHERE r.alert_id = :id ORDER BY r.id"), {"id": alert.id})).all()
     tables: list[dict[str, Tally]] = [defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)]
     missing = []
-    for r in recipients:
-        state = sent.get(r.outbox_key, "pending")
-        for table, label in zip(tables, (r.tier, r.organisation, r.jurisdiction), strict=True):
+    for tier, organisation, jurisdiction, name, state, acked in rows:
+        for table, label in zip(tables, (tier, organisation, jurisdiction), strict=True):
             tally = table[label]
             tally.recipients += 1
             tally.delivered += state == "sent"
             tally.failed += state == "dead"
-            tally.acknowledged += r.id in acked
-        if r.id not in acked:
-            missing.append(f"{r.name or r.organisation} ({r.organisation}, {r.tier})")
+            tally.acknowledged += bool(acked)
+        if not acked:
+            missing.append(f"{name or organisation} ({organisation}, {tier})")
     return build_status(alert, tables[0], tables[1], tables[2], missing)
 
 

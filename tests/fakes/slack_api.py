@@ -12,6 +12,10 @@ Usage::
         fake.calls_to("chat.postMessage")[0].params["channel"]
 
 Also serves ``/response/<id>`` (the response_url) and a Socket Mode websocket at ``/socket``.
+
+Many workspaces: ``fake.add_workspace("T1", token="xoxb-1", code="c1")`` makes oauth.v2.access
+answer code ``c1`` (once) with a Slack-shaped bot install of T1, and auth.test answer for token
+``xoxb-1`` with T1's ids; other tokens keep the single-workspace answer.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.slack_workspaces import Workspace, WorkspacesMixin
 
 
 @dataclass
@@ -49,7 +55,7 @@ class Failure:
     channel: str | None = None  # only calls to this channel misbehave
 
 
-class FakeSlackApi:
+class FakeSlackApi(WorkspacesMixin):
     """The fake server; see the module docstring."""
 
     def __init__(self) -> None:
@@ -63,6 +69,9 @@ class FakeSlackApi:
         self._buckets: dict[str, tuple[float, float]] = {}
         self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> newest first
         self._ts = itertools.count(1)
+        self.workspaces: dict[str, Workspace] = {}  # by bot token
+        self.install_codes: dict[str, Workspace] = {}  # oauth.v2.access codes, single use
+        self._tokens = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -145,7 +154,10 @@ class FakeSlackApi:
         if method == "chat.postMessage" and self._rate_limited(str(params.get("channel", ""))):
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": "1"})
-        answer = self._answer(method, params)
+        answer = self._workspace_answer(method, params, request.headers) or \
+            self._answer(method, params)
+        if not answer.get("ok", True):
+            return web.json_response(answer)
         if method == "chat.postMessage":
             self.history[answer["channel"]].insert(0, {
                 "type": "message", "ts": answer["ts"], "text": params.get("text", ""),
