@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
+PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
 EDIT = "_edit_of"  # payload field: the key of the message an edit replaces
 
 
@@ -330,7 +331,10 @@ class Outbox:
                     log.warning("outbox message uncertain", extra={"outbox_id": row.id})
                     return
             prepare = getattr(transport, "prepare", None)
-            if prepare is not None:  # DM channel, conversation reference: off the slot
+            if prepare is not None:  # DM channel, conversation reference: off the slot,
+                # shortly before it, so a batch's look-ups are spread out, not a burst
+                loop = asyncio.get_running_loop()
+                await asyncio.sleep(max(0.0, start + delay - PREPARE_LEAD - loop.time()))
                 await prepare(destination)
             await self._slot(destination, start + delay)
             reply = reply_from_dict(payload)

@@ -64,7 +64,9 @@ async def status_reply(*, db: Database, alert: Alert) -> Reply:
         for table, label in zip(tables, (tier, organisation, jurisdiction), strict=True):
             tally = table[label]
             tally.recipients += 1
-            tally.delivered += state == "sent"
+            # An acknowledgement proves delivery, even before the worker has recorded it
+            # (outcomes are written in batches, a fraction of a second later).
+            tally.delivered += state == "sent" or bool(acked)
             tally.failed += state == "dead"
             tally.acknowledged += bool(acked)
         if not acked:
