@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import fail, settings_or_exit
+from bot.cli_common import fail, run_with_db, settings_or_exit
 
 cert_app = typer.Typer(help="Certification: rules check, reports, waivers.", no_args_is_help=True)
 roster_app = typer.Typer(help="Officials roster import.", no_args_is_help=True)
@@ -19,20 +18,6 @@ cert_app.add_typer(rules_app, name="rules")
 PROGRESS_FROM = 500
 
 
-def _run(coro_factory: Callable[[Any], Any]) -> Any:
-    from bot.db import Database, upgrade
-
-    settings = settings_or_exit()
-    upgrade(settings.env.DATABASE_URL)
-
-    async def run() -> Any:
-        db = Database(settings.env.DATABASE_URL)
-        try:
-            return await coro_factory(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 @rules_app.command("check")
@@ -86,7 +71,7 @@ def roster_import(
     app = settings_or_exit().app
     rows, errors = parse_roster(path.read_text(encoding="utf-8"), app, programs_for(app))
     _report_errors(errors, len(rows), partial)
-    summary = _with_progress(len(rows), lambda p: _run(
+    summary = _with_progress(len(rows), lambda p: run_with_db(
         lambda db: service.import_roster(db=db, rows=rows, progress=p)))
     typer.echo(f"ok: {summary.created} created, {summary.updated} updated, "
                f"{summary.unchanged} unchanged")
@@ -106,10 +91,10 @@ def completions_import(
 
     app = settings_or_exit().app
     courses = {code: c.hours for p in programs_for(app).values() for code, c in p.courses.items()}
-    known = set(_run(lambda db: service.official_ids(db=db)))
+    known = set(run_with_db(lambda db: service.official_ids(db=db)))
     rows, errors = parse_completions(path.read_text(encoding="utf-8"), courses, known)
     _report_errors(errors, len(rows), partial)
-    summary = _with_progress(len(rows), lambda p: _run(
+    summary = _with_progress(len(rows), lambda p: run_with_db(
         lambda db: service.import_completions(db=db, rows=rows, actor=actor, progress=p)))
     typer.echo(f"ok: {summary.created} created, {summary.unchanged} unchanged")
 
@@ -129,7 +114,7 @@ def report(
         raise fail("--format must be table or csv")
     app = settings_or_exit().app
     now = utcnow()
-    records = _run(lambda db: load_records(db, app, now.date()))
+    records = run_with_db(lambda db: load_records(db, app, now.date()))
     rows = rep.compliance(records, programs_for(app), now, jurisdiction)
     typer.echo(rep.to_csv(rows) if fmt == "csv" else rep.to_table(rows), nl=False)
     if chart is not None:
@@ -181,7 +166,7 @@ def waive(
     _, day, known, today = _waiver_args(until)
     actor = by or _default_actor()
     try:
-        waiver = _run(lambda db: waivers.grant(
+        waiver = run_with_db(lambda db: waivers.grant(
             db=db, external_id=official, program=program.upper(), reason=reason or "",
             until=day, actor=actor, today=today, known=known))
     except CertError as exc:
@@ -205,7 +190,7 @@ def unwaive(
     _, _, known, today = _waiver_args(None)
     actor = by or _default_actor()
     try:
-        _run(lambda db: waivers.revoke(db=db, external_id=official, program=program.upper(),
+        run_with_db(lambda db: waivers.revoke(db=db, external_id=official, program=program.upper(),
                                        actor=actor, today=today, known=known, reason=reason))
     except CertError as exc:
         raise fail(str(exc)) from None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,3 +29,20 @@ def settings_or_exit() -> Settings:
 def pid_file(settings: Settings) -> Path:
     """Where ``serve`` writes its pid so ``kb reload`` can signal it."""
     return settings.config_path.parent / "data" / "electionbot.pid"
+
+
+def run_with_db(coro_factory: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Migrate, open the database, run ``coro_factory(db)`` and close it (for CLI commands)."""
+    from bot.db import Database, upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings.env.DATABASE_URL)
+
+    async def run() -> Any:
+        db = Database(settings.env.DATABASE_URL)
+        try:
+            return await coro_factory(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())

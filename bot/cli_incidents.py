@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from bot.cli_common import fail, settings_or_exit
+from bot.cli_common import fail, run_with_db
 
 incidents_app = typer.Typer(help="Incident records: verify, export, after-action report.",
                             no_args_is_help=True)
 
 
-def _run(coro_factory: Any) -> Any:
-    from bot.db import Database, upgrade
-
-    settings = settings_or_exit()
-    upgrade(settings.env.DATABASE_URL)
-
-    async def run() -> Any:
-        db = Database(settings.env.DATABASE_URL)
-        try:
-            return await coro_factory(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 def _since(value: str) -> datetime:
@@ -44,7 +29,7 @@ def verify() -> None:
     """Re-compute every incident's hash chain; exit 1 naming the first broken link."""
     from handlers.incidents.records import verify_all
 
-    count, breaks = _run(verify_all)
+    count, breaks = run_with_db(verify_all)
     for broken in breaks:
         typer.echo(f"BROKEN {broken}", err=True)
     if breaks:
@@ -66,7 +51,7 @@ def export(
     if fmt not in ("csv", "json"):
         raise fail("--format must be csv or json")
     start = _since(since)
-    rows = export_rows(_run(lambda db: incidents_since(db, start)), redact=redact)
+    rows = export_rows(run_with_db(lambda db: incidents_since(db, start)), redact=redact)
     text = to_csv(rows) if fmt == "csv" else json.dumps(rows, indent=2)
     if out is None:
         typer.echo(text, nl=False)
@@ -86,7 +71,7 @@ def report(
     from handlers.incidents.records import after_action, incidents_since
 
     start = _since(election) - timedelta(days=30)
-    summary = after_action(_run(lambda db: incidents_since(db, start)))
+    summary = after_action(run_with_db(lambda db: incidents_since(db, start)))
     typer.echo(f"Incidents since {start:%Y-%m-%d}: {summary.total}")
     for title, counter in (("By category", summary.by_category),
                            ("By severity", summary.by_severity),
