@@ -133,7 +133,7 @@ def test_user_text_is_escaped_everywhere_in_a_message() -> None:
 
 
 def test_core_formatting_survives_escaping() -> None:
-    blocks = to_slack_blocks(Reply(text="x", sections=(Section("*Title*\n`/ask` _it_"),)))
+    blocks = to_slack_blocks(Reply(text="*Title*", sections=(Section("*Title*\n`/ask` _it_"),)))
     assert blocks[0]["text"]["text"] == "*Title*\n`/ask` _it_"
 
 
@@ -299,3 +299,10 @@ def test_result_modal_title_is_the_start_of_the_reply() -> None:
     assert len(view["view"]["title"]["text"]) <= 24
     assert to_view_response(Reply(text="Filed INC-2026-000001."))["view"]["title"][
         "text"] == "Filed INC-2026-000001."
+
+
+def test_main_line_leads_when_the_sections_do_not_say_it() -> None:
+    reply = Reply(text="TLP:GREEN · Polling hours unchanged",
+                  sections=(Section("Polls open 6 to 8."),))
+    texts = [b["text"]["text"] for b in to_slack_blocks(reply) if b["type"] == "section"]
+    assert texts == ["TLP:GREEN · Polling hours unchanged", "Polls open 6 to 8."]
