@@ -195,9 +195,10 @@ async def run(total: int) -> dict[str, Any]:
                                                      SLACK_WORKSPACE_BUDGET})
         async with running_bot(settings, background=True) as bot, aiohttp.ClientSession() as http:
             services = bot.services
-            services.outbox.register("slack", ByWorkspace({
+            slack = ByWorkspace({
                 ws: SlackTransport(build_send_client(f.api_url, "xoxb-bench"), services.db)
-                for ws, f in slacks.items()}))
+                for ws, f in slacks.items()})
+            services.outbox.register("slack", slack)
             dests = network(total)
             async with services.db.session() as s:
                 for d, _j in dests:
@@ -223,6 +224,8 @@ async def run(total: int) -> dict[str, Any]:
             busy_task = asyncio.create_task(incident_latency(http, bot.url, 100, 0.2))
             elapsed = await wait_done(services, alert.public_id, total, start)
             busy = await busy_task
+            for transport in slack.transports.values():
+                await transport.aclose()
     for thread in threads:
         thread.__exit__(None, None, None)
     teams.__exit__(None, None, None)

@@ -80,7 +80,9 @@ class Database:
         _ensure_sqlite_dir(url)
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # A pre-ping guards against a server that dropped the connection; a SQLite file has
+        # none, and the extra round trip per checkout only adds to the single writer's queue.
+        kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)

@@ -56,6 +56,11 @@ LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
 PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
+# After a 429 the group's shared budget is used a little below its rate for a while, so timing
+# jitter does not keep landing sends just over the platform's window (each 429 wastes a slot).
+SLOWDOWN = 0.98  # factor per 429
+SLOWEST = 0.9  # never below this fraction of the configured rate
+RECOVER = 0.01  # fraction of the rate regained per second without a 429
 EDIT = "_edit_of"  # payload field: the key of the message an edit replaces
 
 
@@ -132,6 +137,7 @@ class Outbox:
         self._rates: dict[str, float] = {}
         self._results: dict[int, dict[str, Any]] = {}
         self._next_start: dict[str, float] = {}
+        self._slowed: dict[str, tuple[float, float]] = {}  # group -> (factor, at loop time)
         self._flush_lock = asyncio.Lock()
 
     def register(self, platform: str, transport: Transport) -> None:
@@ -270,11 +276,13 @@ class Outbox:
             return 0
         plan: list[tuple[OutboxMessage, list[Bucket], tuple[float, bool]]] = []
         horizon = max(self.max_inline_wait, self.lookahead)
+        factors = self._factors()
 
         def claim_and_reserve(conn: Connection) -> None:
             # May run in a worker thread: SQL and arithmetic only, no event-loop state.
             rows = outbox_store.take(conn, ids, now=self.clock(), lease=LEASE)
-            buckets = [self.pacer(Destination.parse(row.destination)) for row in rows]
+            buckets = [_slowed(self.pacer(Destination.parse(row.destination)), factors)
+                       for row in rows]
             slots = self.limiter.reserve(conn, buckets, horizon)
             later = {}
             for row, (delay, reserved) in zip(rows, slots, strict=True):
@@ -302,6 +310,29 @@ class Outbox:
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
         return len(plan)
+
+    def _factors(self) -> dict[str, float]:
+        """Each slowed group's current fraction of its rate (regained over time)."""
+        now = asyncio.get_running_loop().time()
+        out = {}
+        for group, (factor, at) in list(self._slowed.items()):
+            factor = min(1.0, factor + RECOVER * (now - at))
+            if factor >= 1.0:
+                del self._slowed[group]
+            else:
+                out[group] = factor
+        return out
+
+    def _throttled(self, destination: Destination) -> None:
+        """A 429 from ``destination``'s platform: use its shared budget a little more slowly.
+
+        Only this process slows down, which only spaces its slots further apart: the budget
+        itself stays in the database.
+        """
+        group = pacing_group(destination)
+        factor = self._factors().get(group, 1.0)
+        self._slowed[group] = (max(SLOWEST, factor * SLOWDOWN),
+                               asyncio.get_running_loop().time())
 
     def _done(self, group: str, _task: object) -> None:
         self._inflight[group] -= 1
@@ -348,6 +379,8 @@ class Outbox:
             log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": str(exc)})
         except Exception as exc:
             retry_after = getattr(exc, "retry_after", None)
+            if retry_after is not None and started:
+                self._throttled(destination)
             # Only a 429 with Retry-After proves this attempt posted nothing.
             maybe_landed = started and retry_after is None
             self._retry(row, str(exc) or type(exc).__name__, retry_after,
@@ -425,6 +458,15 @@ class Outbox:
                      last_error=error[:500] if error else None,
                      message_ref=ref[:300] if ref else None,
                      sent_at=self.clock() if status == "sent" else None)
+
+
+def _slowed(buckets: list[Bucket], factors: dict[str, float]) -> list[Bucket]:
+    """``buckets`` with the shared (last) one at its group's slowed rate, if slowed."""
+    factor = factors.get(buckets[-1].key) if buckets else None
+    if factor is None:
+        return buckets
+    shared = buckets[-1]
+    return [*buckets[:-1], Bucket(shared.key, shared.rate * factor, shared.burst)]
 
 
 def _uncertain(row: OutboxMessage) -> bool:

@@ -239,8 +239,12 @@ def setup(app: web.Application, router: Router) -> bool:
     app[BOLT] = bolt
     client = build_send_client(settings.env.SLACK_API_URL,
                                single.get_secret_value() if single else None)
-    router.services.outbox.register("slack", SlackTransport(
-        client, db, tokens=workspaces.bot_token if workspaces else None))
+    transport = SlackTransport(client, db, tokens=workspaces.bot_token if workspaces else None)
+    router.services.outbox.register("slack", transport)
+
+    async def close_transport(_app: web.Application) -> None:
+        await transport.aclose()  # after the outbox (cleanup contexts run first)
+    app.on_cleanup.append(close_transport)
     if workspaces is not None:
         add_routes(app, bolt)
     secret = settings.env.SLACK_SIGNING_SECRET

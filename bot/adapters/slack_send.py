@@ -8,6 +8,11 @@ The Web API client here has *no* retry handlers: a 429 becomes :class:`Retryable
 with Slack's Retry-After, so the outbox waits without holding its lease, and a post is never
 repeated by a server-error handler (a timed-out post may have landed). Every post carries
 message metadata ``electionbot_outbox`` with the delivery key, so a later resend can check.
+
+Every client of one transport shares one aiohttp session (a keep-alive connection pool, made on
+first use and closed by :meth:`SlackTransport.aclose`): a broadcast does not open a connection
+per post. Opened DM channels are written to the database in batches (one short transaction for
+all those opened within ``SAVE_EVERY``, each send waiting for it), not one commit per person.
 """
 
 from __future__ import annotations
@@ -19,20 +24,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Connection
 
 from bot.adapters.slack_render import to_slack_message
-from bot.db import Database
-from bot.idempotency import save_reference
+from bot.db import Database, utcnow
 from bot.messages import Destination, Reply
 from bot.models import ConversationReference
 from bot.outbox import PermanentSendError, RetryableSendError
+from bot.outbox_store import transaction
 
 log = logging.getLogger(__name__)
 METADATA_EVENT = "electionbot_outbox"
 TIMEOUT = 10  # seconds per Web API call
 LOOKBACK = 50  # recent messages searched for an earlier delivery of the same key
+POOL = 64  # keep-alive connections per transport (all workspaces)
+SAVE_EVERY = 0.1  # seconds: DM channels opened this close together are stored together
 # Errors that no retry will fix: the outbox dead-letters the message with the reason.
 PERMANENT = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
@@ -43,11 +52,14 @@ PERMANENT = frozenset({
 })
 
 
-def build_send_client(api_url: str, token: str | None,
-                      timeout: int = TIMEOUT) -> AsyncWebClient:
-    """A client for outbox sends: no retry handlers at all (the outbox schedules retries)."""
+def build_send_client(api_url: str, token: str | None, timeout: int = TIMEOUT,
+                      session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """A client for outbox sends: no retry handlers at all (the outbox schedules retries).
+
+    With ``session`` its calls reuse that session's connections (the transport passes its own).
+    """
     return AsyncWebClient(token=token, base_url=api_url, timeout=timeout,
-                          retry_handlers=[])
+                          retry_handlers=[], session=session)
 
 
 def dm_key(workspace: str, user_id: str) -> str:
@@ -99,6 +111,35 @@ class SlackTransport:
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_cache: dict[str, str] = {}
         self._dm_locks: dict[str, asyncio.Lock] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._unsaved: dict[str, ConversationReference] = {}
+        self._saver: asyncio.Task[None] | None = None
+
+    def _shared(self) -> aiohttp.ClientSession:
+        """The transport's connection pool (made in the running loop on first use)."""
+        if self._session is None or self._session.closed:
+            # slack_sdk leaves a caller's session's own timeout in charge: set the client's.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=POOL, keepalive_timeout=30),
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+            for client in (self.client, *self._clients.values()):
+                if client.session is None or client.session.closed:  # not the caller's own
+                    client.session = self._session
+        return self._session
+
+    async def aclose(self) -> None:
+        """Write the DM channels not yet stored and close the connection pool (on shutdown)."""
+        if self._saver is not None:
+            self._saver.cancel()
+            await asyncio.gather(self._saver, return_exceptions=True)
+            self._saver = None
+        await self._save_references()
+        if self._session is not None:
+            for client in (self.client, *self._clients.values()):
+                if client.session is self._session:
+                    client.session = None
+            await self._session.close()
+            self._session = None
 
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
         """Post ``reply``; return ``channel:ts``. Raises Permanent/RetryableSendError."""
@@ -162,6 +203,7 @@ class SlackTransport:
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
         """The client holding ``workspace``'s bot token (the one client with a single token)."""
+        session = self._shared()
         if self.tokens is None:
             return self.client
         token = await self.tokens(workspace)
@@ -169,7 +211,7 @@ class SlackTransport:
             if len(self._clients) > 1000:  # rotated tokens pile up; start over
                 self._clients.clear()
             self._clients[token] = build_send_client(self.client.base_url, token,
-                                                     self.client.timeout)
+                                                     self.client.timeout, session)
         return self._clients[token]
 
     async def dm_channel(self, workspace: str, user_id: str) -> str:
@@ -184,6 +226,9 @@ class SlackTransport:
         return self._dm_cache[key]
 
     async def _stored_or_opened(self, key: str, workspace: str, user_id: str) -> str:
+        pending = self._unsaved.get(key)
+        if pending is not None and pending.channel:
+            return pending.channel
         async with self.db.session() as session:
             stored = await session.get(ConversationReference, key)
         if stored is not None and stored.channel:
@@ -193,8 +238,38 @@ class SlackTransport:
         channel = str((response.get("channel") or {}).get("id") or "")
         if not channel:
             raise RetryableSendError("conversations.open returned no channel")
-        await save_reference(self.db, ConversationReference(
+        await self._store(ConversationReference(
             key=key, platform="slack", workspace=workspace, user_id=user_id, channel=channel,
             reference=json.dumps({"channel": channel, "user": user_id})))
         log.info("slack dm opened", extra={"workspace": workspace})
         return channel
+
+    async def _store(self, row: ConversationReference) -> None:
+        """Write ``row`` with the others opened within ``SAVE_EVERY`` (one transaction)."""
+        self._unsaved[row.key] = row
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.create_task(self._save_soon())
+        await asyncio.shield(self._saver)
+
+    async def _save_soon(self) -> None:
+        await asyncio.sleep(SAVE_EVERY)
+        await self._save_references()
+
+    async def _save_references(self) -> None:
+        """Store the DM channels opened since the last write, in one transaction."""
+        rows, self._unsaved = list(self._unsaved.values()), {}
+        if not rows:
+            return
+        table = ConversationReference.__table__  # type: ignore[attr-defined]
+        now = utcnow()
+        values = [{"key": r.key, "platform": r.platform, "workspace": r.workspace,
+                   "user_id": r.user_id, "channel": r.channel, "reference": r.reference,
+                   "updated_at": now} for r in rows]
+
+        def write(conn: Connection) -> None:
+            conn.execute(sa.delete(table).where(table.c.key.in_([v["key"] for v in values])))
+            conn.execute(sa.insert(table), values)
+        try:
+            await transaction(self.db, write)
+        except Exception:  # only a cache of conversations.open: the next send opens again
+            log.exception("slack dm channels not stored")

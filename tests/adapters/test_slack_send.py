@@ -35,7 +35,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     upgrade(url)
     db = Database(url)
     async with FakeSlackApi() as fake:
-        yield Rig(fake, db, SlackTransport(build_send_client(fake.api_url, TOKEN), db))
+        transport = SlackTransport(build_send_client(fake.api_url, TOKEN), db)
+        yield Rig(fake, db, transport)
+        await transport.aclose()
     await db.close()
 
 
