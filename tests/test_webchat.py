@@ -125,3 +125,14 @@ async def test_disabled_web_chat_is_a_clear_404(tmp_path: Path) -> None:
         async with session.get(f"{bot.url}/") as resp:
             assert resp.status == 404
             assert "disabled" in (await resp.json())["error"]
+
+
+@pytest.mark.parametrize("query", ["", "?user=ann&after=-1", "?user=<x>&after=0",
+                                   "?user=ann&after=abc", f"?user={'a' * 41}&after=0"])
+async def test_inbox_refuses_malformed_queries(settings: Settings, query: str) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        async with session.get(f"{bot.url}/webchat/inbox{query}") as resp:
+            assert resp.status == 400
+            assert "numeric after" in (await resp.json())["error"]
+        async with session.get(f"{bot.url}/webchat/inbox?user=ann&after=0") as resp:
+            assert resp.status == 200 and (await resp.json())["messages"] == []

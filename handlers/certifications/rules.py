@@ -15,10 +15,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 PROGRAMS_DIR = Path(__file__).parent / "programs"
 ANCHORS = ("took_office", "term_end", "certified_on", "last_renewal", "first_course", "fixed_date")
@@ -80,6 +87,15 @@ def holds(clauses: tuple[Clause, ...], facts: Any) -> bool:
     return True
 
 
+def _checked_condition(value: str) -> str:
+    parse_condition(value)  # raises ValueError with the problem
+    return value
+
+
+# A rule condition such as ``term_type == four_year``, validated when the program is loaded.
+Condition = Annotated[str, AfterValidator(_checked_condition)]
+
+
 class DeadlineRule(_Strict):
     """When a requirement is due."""
 
@@ -88,15 +104,8 @@ class DeadlineRule(_Strict):
     offset: Offset = Offset()
     alignment: Literal["none", "end_of_month", "end_of_year"] = "none"
     recurrence: Offset | None = None
-    condition: str | None = None
+    condition: Condition | None = None
     day: date | None = Field(default=None, description="the date, for anchor fixed_date")
-
-    @field_validator("condition")
-    @classmethod
-    def _condition(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_condition(value)
-        return value
 
     @model_validator(mode="after")
     def _fixed(self) -> DeadlineRule:
@@ -156,16 +165,9 @@ class Program(_Strict):
     jurisdictions: list[str] = Field(default_factory=list, description="empty = any")
     roles: list[str] = Field(min_length=1)
     renewal_window_days: int = Field(default=90, ge=0)
-    provisional_when: str | None = None
+    provisional_when: Condition | None = None
     courses: list[Course] = Field(min_length=1)
     requirements: list[Requirement] = Field(min_length=1)
-
-    @field_validator("provisional_when")
-    @classmethod
-    def _condition(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_condition(value)
-        return value
 
     @model_validator(mode="after")
     def _references(self) -> Program:
