@@ -48,6 +48,7 @@ def serve(
     from aiohttp import web
 
     from bot.db import upgrade
+    from bot.heap import freeze_startup_objects
     from bot.jobs import prepare_engine_schema
     from bot.server import build_services, create_app
     from knowledge import KnowledgeError
@@ -72,8 +73,10 @@ def serve(
     pid.write_text(str(os.getpid()))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz)", err=True)
+    application = create_app(services, worker=not no_worker)
+    freeze_startup_objects()
     try:
-        web.run_app(create_app(services, worker=not no_worker), host=host, port=port, print=None,
+        web.run_app(application, host=host, port=port, print=None,
                     access_log=None, handle_signals=True)
     finally:
         pid.unlink(missing_ok=True)
@@ -87,6 +90,7 @@ def worker(
 ) -> None:
     """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
     from bot.db import upgrade
+    from bot.heap import freeze_startup_objects
     from bot.jobs import run_worker
     from bot.server import build_services, create_app
     from handlers import build_periodic
@@ -101,6 +105,7 @@ def worker(
     upgrade(settings.env.DATABASE_URL)
     services = build_services(settings)
     create_app(services, background=False)  # registers each platform's transport on the outbox
+    freeze_startup_objects()
     typer.echo(f"electionbot worker: queues {queues}, concurrency {concurrency}", err=True)
     asyncio.run(run_worker(services, build_periodic(services),
                            queues=[q.strip() for q in queues.split(",") if q.strip()],

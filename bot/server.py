@@ -18,6 +18,7 @@ from bot.adapters import slack, teams, webchat
 from bot.clock import FlowingClock
 from bot.config import Settings
 from bot.db import Database
+from bot.heap import refreeze_if_frozen
 from bot.idempotency import forget_older_than
 from bot.jobs import build_procrastinate, defer_drain_soon, run_in_process
 from bot.router import Router
@@ -154,7 +155,8 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 def _reload(services: Services) -> None:
-    services.knowledge.reload(today=services.clock().date())
+    if services.knowledge.reload(today=services.clock().date()):
+        refreeze_if_frozen()
 
 
 def _snapshot(folder: Path) -> tuple[tuple[str, int, int], ...]:

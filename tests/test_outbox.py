@@ -11,7 +11,15 @@ import sqlalchemy as sa
 
 from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import MAY_HAVE_LANDED, UNCERTAIN, Outbox, PermanentSendError, RetryableSendError, enqueue
+from bot.outbox import (
+    MAY_HAVE_LANDED,
+    UNCERTAIN,
+    Outbox,
+    PermanentSendError,
+    RetryableSendError,
+    enqueue,
+    enqueue_many,
+)
 
 
 class Clock:
@@ -66,6 +74,30 @@ async def test_sends_once_and_marks_sent(tmp_path: Path) -> None:
     assert await outbox.run_once() == 0
     assert sorted(rec.sent) == [("webchat:local:@ann", "a"), ("webchat:local:@ann", "b")]
     assert [r[1] for r in await _status(db)] == ["sent", "sent"]
+    await db.close()
+
+
+async def test_enqueue_many_adds_each_send_once_in_the_callers_transaction(tmp_path: Path) -> None:
+    db = await _db(tmp_path)
+    outbox, rec = Outbox(db), Recorder()
+    outbox.register("webchat", rec)
+    shared, other = Reply(text="shared"), Reply(text="other")
+    sends = [(f"k{i}", Destination.parse(f"webchat:local:@u{i}"), shared) for i in range(3)]
+    async with db.session() as session:
+        assert await enqueue_many(session, [*sends, ("k9", Destination.parse(
+            "webchat:local:@u9"), other)]) == 4
+        await session.rollback()  # nothing is written without the caller's commit
+    assert await _status(db) == []
+    async with db.session() as session:
+        await enqueue_many(session, [*sends, ("k9", Destination.parse("webchat:local:@u9"), other)])
+        await session.commit()
+    assert await outbox.run_once() == 4
+    assert sorted(rec.sent) == [("webchat:local:@u0", "shared"), ("webchat:local:@u1", "shared"),
+                                ("webchat:local:@u2", "shared"), ("webchat:local:@u9", "other")]
+    async with db.session() as session:
+        with pytest.raises(sa.exc.IntegrityError):  # a key is one intent: never queued twice
+            await enqueue_many(session, sends[:1])
+            await session.commit()
     await db.close()
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,28 +23,43 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import AppConfig
 from bot.db import Database
 from bot.messages import Destination, Reply
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_many
 from bot.outbox_pacing import Budgets
 from bot.services import Services
-from handlers.alerts.models import Alert, AlertAck, AlertRecipient
+from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import Tally, build_help_request, build_reminder, build_status
 from handlers.alerts.service import delivery_key, destination_of
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
+FOLLOW_UPS = ("remind", "dm", "backup")  # the kinds of follow-up, in order
 
 
-async def _rows(db: Database, alert: Alert) -> tuple[list[AlertRecipient], dict[str, str],
-                                                     dict[int, str]]:
-    """Recipients, outbox status by key, and acknowledgement kind by recipient id."""
-    async with db.session() as session:
-        recipients = list((await session.exec(select(AlertRecipient).where(
-            AlertRecipient.alert_id == alert.id).order_by(AlertRecipient.id))).all())  # type: ignore[arg-type]
-        status: dict[str, str] = {row[0]: row[1] for row in (await session.execute(sa.text(
-            "SELECT key, status FROM outbox_message WHERE key LIKE :p"),
-            {"p": f"alert:{alert.public_id}:send:%"})).all()}
-        acks = (await session.exec(select(AlertAck).where(AlertAck.alert_id == alert.id))).all()
-    return recipients, status, {a.recipient_id: a.kind for a in acks}
+class Chasee(NamedTuple):
+    """A recipient that received an alert and has not acknowledged it."""
+
+    id: int
+    tier: str
+    destination: str
+    people: str
+    backup: str | None
+    name: str
+    organisation: str
+
+
+async def _not_acknowledged(db: Database, alert: Alert) -> list[Chasee]:
+    """Recipients whose copy was delivered and who have not acknowledged.
+
+    Plain tuples from one query: an alert to thousands would otherwise load thousands of objects.
+    """
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT r.id, r.tier, r.destination, r.people, r.backup, r.name, r.organisation "
+            "FROM alert_recipient r JOIN outbox_message o ON o.key = r.outbox_key "
+            "WHERE r.alert_id = :id AND o.status = 'sent' AND NOT EXISTS "
+            "(SELECT 1 FROM alert_ack a WHERE a.recipient_id = r.id) ORDER BY r.id"),
+            {"id": alert.id})).all()
+    return [Chasee(*row) for row in rows]
 
 
 async def status_reply(*, db: Database, alert: Alert) -> Reply:
@@ -86,7 +102,7 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
                 destination=Destination.parse(target), reply=reply)
 
 
-def due_steps(alert: Alert, recipient: AlertRecipient, now: datetime) -> list[tuple[str, str]]:
+def due_steps(alert: Alert, recipient: Chasee, now: datetime) -> list[tuple[str, str]]:
     """(kind, destination) follow-ups due for one non-acknowledging recipient."""
     assert alert.sent_at is not None
     window = timedelta(minutes=alert.ack_window_minutes)
@@ -120,24 +136,26 @@ async def follow_up_once(*, db: Database, app: AppConfig, now: datetime) -> int:
 
 
 async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> int:
-    recipients, sent, acked = await _rows(db, alert)
-    wanted: dict[str, tuple[str, str, AlertRecipient]] = {}
-    for r in recipients:
+    assert alert.sent_at is not None
+    if now - alert.sent_at < timedelta(minutes=alert.ack_window_minutes) / 2:
+        return 0  # nothing is due before half the window
+    wanted: dict[str, tuple[str, str, Chasee]] = {}
+    for r in await _not_acknowledged(db, alert):
         chase = app.alerts.tiers[r.tier].chase if r.tier in app.alerts.tiers else False
-        if not chase or r.tier == "T3" or r.id in acked or sent.get(r.outbox_key) != "sent":
+        if not chase or r.tier == "T3":
             continue
         for kind, target in due_steps(alert, r, now):
             wanted[delivery_key(alert.public_id, kind, f"{r.id}>{target}")] = (kind, target, r)
     if not wanted:
         return 0
     async with db.session() as session:
+        prefix = f"alert:{alert.public_id}:"
         have = set((await session.execute(sa.text(
-            "SELECT key FROM outbox_message WHERE key IN :keys").bindparams(
-            sa.bindparam("keys", expanding=True)), {"keys": list(wanted)})).scalars())
-        for key, (kind, target, r) in wanted.items():
-            if key not in have:
-                enqueue(session, key=key, destination=Destination.parse(target),
-                        reply=build_reminder(alert, kind, r.name or r.organisation))
+            "SELECT key FROM outbox_message WHERE key LIKE :r OR key LIKE :d OR key LIKE :b"),
+            {k[0]: f"{prefix}{k}:%" for k in FOLLOW_UPS})).scalars())
+        await enqueue_many(session, [
+            (key, Destination.parse(target), build_reminder(alert, kind, r.name or r.organisation))
+            for key, (kind, target, r) in wanted.items() if key not in have])
         try:
             await session.commit()
         except IntegrityError:  # another process got there first; it sends them

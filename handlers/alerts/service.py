@@ -23,7 +23,7 @@ from bot.config import AppConfig
 from bot.db import Database
 from bot.messages import Destination
 from bot.models import AuditEntry
-from bot.outbox import enqueue
+from bot.outbox import enqueue_many
 from handlers.alerts import network
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
@@ -167,15 +167,16 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
             status="sent", sent_at=now))
         if getattr(result, "rowcount", 0) != 1:
             raise AlertError(f"Alert {public_id} was already handled; not sent again.")
-        for entry in entries:
-            key = delivery_key(public_id, "send", entry.destination)
-            session.add(AlertRecipient(
-                alert_id=alert.id or 0, destination=entry.destination, tier=entry.tier,
-                group_name=entry.group, name=entry.name, organisation=entry.organisation,
-                jurisdiction=entry.jurisdiction, backup=entry.backup,
-                people=json.dumps(list(entry.people)), outbox_key=key))
-            enqueue(session, key=key, destination=Destination.parse(entry.destination),
-                    reply=message)
+        keys = [delivery_key(public_id, "send", e.destination) for e in entries]
+        if entries:  # thousands of rows: multi-row INSERTs, not one ORM object each
+            await session.execute(sa.insert(AlertRecipient.__table__), [  # type: ignore[attr-defined]
+                {"alert_id": alert.id, "destination": e.destination, "tier": e.tier,
+                 "group_name": e.group, "name": e.name, "organisation": e.organisation,
+                 "jurisdiction": e.jurisdiction, "backup": e.backup,
+                 "people": json.dumps(list(e.people)), "outbox_key": key}
+                for e, key in zip(entries, keys, strict=True)])
+        await enqueue_many(session, [(key, Destination.parse(e.destination), message)
+                                     for e, key in zip(entries, keys, strict=True)])
         await record(session, alert, actor=actor.identity, kind="sent", at=now,
                      note=f"{len(entries)} destinations")
         await session.commit()
