@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.db import Database, upgrade  # noqa: E402
 from bot.jobs import prepare_engine_schema  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
-from bot.outbox import enqueue  # noqa: E402
+from bot.outbox_queue import enqueue  # noqa: E402
 from bot.server import build_services  # noqa: E402
 from tests.support import free_port, make_settings  # noqa: E402
 

@@ -1,7 +1,7 @@
 """The outbox: background sends through the right adapter, retried until delivered.
 
 Callers add an :class:`OutboxMessage` in the same transaction as the change it announces
-(:func:`enqueue`), so a crash after the commit still sends after restart. The worker claims due
+(:mod:`bot.outbox_queue`), so a crash after the commit still sends after restart. The worker claims due
 rows with a lease (safe with several processes on one database), fairly across pacing groups
 (:mod:`bot.outbox_store`), sends through the platform's transport, and records the result:
 sent, retried later with capped exponential backoff and full jitter (or the platform's
@@ -11,7 +11,8 @@ is written leaves those rows ``sending`` and they come back as uncertain (below)
 Pacing: each claimed batch reserves send slots from the destinations' rate buckets in one
 transaction (:mod:`bot.outbox_pacing`, held in the database so every process shares one
 budget); each send then waits for its slot. A send whose slot lies beyond the horizon is put
-back with ``next_attempt_at`` moved on, in the same batched write.
+back with ``next_attempt_at`` moved on, in the same batched write. After a 429 this process
+uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
 
 At most once: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks the transport's optional
@@ -22,7 +23,7 @@ is dead-lettered as "uncertain: may have been delivered", because an alert must 
 twice. Only an answer that proves nothing was posted (429 with Retry-After, a permanent error)
 leaves a message certain.
 
-Edits: :func:`enqueue_edit` replaces an earlier message (found by its key) through the
+Edits: ``enqueue(..., edit_of=KEY)`` replaces an earlier message (found by its key) through the
 transport's optional ``update(destination, message_ref, reply)`` hook. An edit is idempotent,
 so it is simply retried; an older edit of the same message is skipped once a newer is queued.
 """
@@ -37,94 +38,32 @@ import logging
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox_store
 from bot.db import Database, utcnow
-from bot.messages import Destination, Reply, reply_from_dict, reply_to_dict
+from bot.messages import Destination, Reply, reply_from_dict
 from bot.models import OutboxMessage
-from bot.outbox_pacing import Bucket, Budgets, RateLimiter, pacing_group, platform_buckets
+from bot.outbox_pacing import (
+    Bucket,
+    Budgets,
+    RateLimiter,
+    Slowdown,
+    pacing_group,
+    platform_buckets,
+    slowed,
+)
+from bot.outbox_queue import EDIT, PermanentSendError, RetryableSendError, Transport
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
 PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
-# After a 429 the group's shared budget is used a little below its rate for a while, so timing
-# jitter does not keep landing sends just over the platform's window (each 429 wastes a slot).
-SLOWDOWN = 0.98  # factor per 429
-SLOWEST = 0.9  # never below this fraction of the configured rate
-RECOVER = 0.01  # fraction of the rate regained per second without a 429
-EDIT = "_edit_of"  # payload field: the key of the message an edit replaces
-
-
-class PermanentSendError(Exception):
-    """The platform will never accept this send (channel gone, app removed, ...)."""
-
-
-class RetryableSendError(Exception):
-    """Try again later; ``retry_after`` seconds when the platform said so."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        """Keep the reason and the platform's requested wait."""
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class Transport(Protocol):
-    """Sends one neutral reply to one destination; returns the platform's message reference.
-
-    Optional hooks: ``already_sent(destination, key) -> str | None`` (find an earlier send of
-    ``key``), ``update(destination, message_ref, reply) -> None`` (edit a sent message), and
-    ``at_most_once = True`` (never resend an uncertain message when it cannot be checked).
-    """
-
-    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
-        """Send or raise PermanentSendError / RetryableSendError."""
-        ...
-
-
-def enqueue(session: AsyncSession, *, key: str, destination: Destination, reply: Reply,
-            not_before: datetime | None = None, edit_of: str | None = None) -> None:
-    """Add a send to the caller's transaction (the caller commits).
-
-    With ``edit_of``, the send replaces the message sent under that key instead.
-    """
-    payload = reply_to_dict(reply)
-    if edit_of:
-        payload[EDIT] = edit_of
-    session.add(OutboxMessage(
-        key=key[:200], platform=destination.platform, destination=str(destination),
-        payload=json.dumps(payload), next_attempt_at=not_before or utcnow()))
-
-
-async def enqueue_many(session: AsyncSession,
-                       sends: Iterable[tuple[str, Destination, Reply]]) -> int:
-    """Add many sends (key, destination, reply) to the caller's transaction; return how many.
-
-    One multi-row INSERT instead of one ORM object per send: a broadcast to thousands of
-    destinations commits in a fraction of a second and holds the write lock that briefly.
-    """
-    now = utcnow()
-    payloads: dict[int, tuple[Reply, str]] = {}  # a reply shared by many sends: serialised once
-
-    def payload(reply: Reply) -> str:
-        if id(reply) not in payloads:  # the reply is kept, so its id stays unique
-            payloads[id(reply)] = (reply, json.dumps(reply_to_dict(reply)))
-        return payloads[id(reply)][1]
-    rows = [{"key": key[:200], "platform": destination.platform,
-             "destination": str(destination), "status": "pending", "attempts": 0,
-             "payload": payload(reply), "next_attempt_at": now, "created_at": now}
-            for key, destination, reply in sends]
-    if rows:
-        await session.execute(sa.insert(outbox_store.T), rows)
-    return len(rows)
 
 
 class Outbox:
@@ -160,7 +99,7 @@ class Outbox:
         self._rates: dict[str, float] = {}
         self._results: dict[int, dict[str, Any]] = {}
         self._next_start: dict[str, float] = {}
-        self._slowed: dict[str, tuple[float, float]] = {}  # group -> (factor, at loop time)
+        self.slowdown = Slowdown()
         self._flush_lock = asyncio.Lock()
 
     def register(self, platform: str, transport: Transport) -> None:
@@ -299,12 +238,12 @@ class Outbox:
             return 0
         plan: list[tuple[OutboxMessage, list[Bucket], tuple[float, bool]]] = []
         horizon = max(self.max_inline_wait, self.lookahead)
-        factors = self._factors()
+        factors = self.slowdown.factors(asyncio.get_running_loop().time())
 
         def claim_and_reserve(conn: Connection) -> None:
             # May run in a worker thread: SQL and arithmetic only, no event-loop state.
             rows = outbox_store.take(conn, ids, now=self.clock(), lease=LEASE)
-            buckets = [_slowed(self.pacer(Destination.parse(row.destination)), factors)
+            buckets = [slowed(self.pacer(Destination.parse(row.destination)), factors)
                        for row in rows]
             slots = self.limiter.reserve(conn, buckets, horizon)
             later = {}
@@ -333,29 +272,6 @@ class Outbox:
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
         return len(plan)
-
-    def _factors(self) -> dict[str, float]:
-        """Each slowed group's current fraction of its rate (regained over time)."""
-        now = asyncio.get_running_loop().time()
-        out = {}
-        for group, (factor, at) in list(self._slowed.items()):
-            factor = min(1.0, factor + RECOVER * (now - at))
-            if factor >= 1.0:
-                del self._slowed[group]
-            else:
-                out[group] = factor
-        return out
-
-    def _throttled(self, destination: Destination) -> None:
-        """A 429 from ``destination``'s platform: use its shared budget a little more slowly.
-
-        Only this process slows down, which only spaces its slots further apart: the budget
-        itself stays in the database.
-        """
-        group = pacing_group(destination)
-        factor = self._factors().get(group, 1.0)
-        self._slowed[group] = (max(SLOWEST, factor * SLOWDOWN),
-                               asyncio.get_running_loop().time())
 
     def _done(self, group: str, _task: object) -> None:
         self._inflight[group] -= 1
@@ -402,8 +318,9 @@ class Outbox:
             log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": str(exc)})
         except Exception as exc:
             retry_after = getattr(exc, "retry_after", None)
-            if retry_after is not None and started:
-                self._throttled(destination)
+            if retry_after is not None and started:  # the platform's budget ran out
+                self.slowdown.throttled(pacing_group(destination),
+                                        asyncio.get_running_loop().time())
             # Only a 429 with Retry-After proves this attempt posted nothing.
             maybe_landed = started and retry_after is None
             self._retry(row, str(exc) or type(exc).__name__, retry_after,
@@ -430,24 +347,18 @@ class Outbox:
     async def _edit(self, transport: Transport, row: OutboxMessage, destination: Destination,
                     of_key: str, reply: Reply) -> str:
         """Replace the message sent under ``of_key``; skipped when a newer edit is queued."""
-        async with self.db.engine.connect() as conn:
-            original = (await conn.execute(sa.select(outbox_store.T.c.status,
-                                                     outbox_store.T.c.message_ref).where(
-                outbox_store.T.c.key == of_key))).first()
-            newer = (await conn.execute(sa.select(sa.func.count()).where(
-                outbox_store.T.c.key.like(f"{of_key}:edit:%"),
-                outbox_store.T.c.id > row.id))).scalar_one()
+        status, ref, newer = await outbox_store.edit_target(self.db, of_key, after_id=row.id or 0)
         if newer:
             return "superseded"
-        if original is not None and original[0] == "dead":
+        if status == "dead":
             raise PermanentSendError("the message to edit was never delivered")
-        if original is None or original[0] != "sent" or not original[1]:
+        if status != "sent" or not ref:
             raise RetryableSendError("the message to edit is not sent yet")
         update = getattr(transport, "update", None)
         if update is None:
             raise PermanentSendError(f"{row.platform} messages cannot be edited")
-        await update(destination, original[1], reply)
-        return str(original[1])
+        await update(destination, ref, reply)
+        return ref
 
     @staticmethod
     def _values(row: OutboxMessage, **values: Any) -> dict[str, Any]:
@@ -481,15 +392,6 @@ class Outbox:
                      last_error=error[:500] if error else None,
                      message_ref=ref[:300] if ref else None,
                      sent_at=self.clock() if status == "sent" else None)
-
-
-def _slowed(buckets: list[Bucket], factors: dict[str, float]) -> list[Bucket]:
-    """``buckets`` with the shared (last) one at its group's slowed rate, if slowed."""
-    factor = factors.get(buckets[-1].key) if buckets else None
-    if factor is None:
-        return buckets
-    shared = buckets[-1]
-    return [*buckets[:-1], Bucket(shared.key, shared.rate * factor, shared.burst)]
 
 
 def _uncertain(row: OutboxMessage) -> bool:

@@ -31,6 +31,11 @@ from bot.messages import Destination
 from bot.outbox_store import transaction
 
 SAFETY = 0.97
+# After a 429 the group's shared budget is used a little below its rate for a while, so timing
+# jitter does not keep landing sends just over the platform's window (each 429 wastes a slot).
+SLOWDOWN = 0.98  # factor per 429
+SLOWEST = 0.9  # never below this fraction of the configured rate
+RECOVER = 0.01  # fraction of the rate regained per second without a 429
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
 
 
@@ -74,6 +79,43 @@ def platform_buckets(destination: Destination, budgets: Budgets) -> list[Bucket]
                 Bucket(f"{where}:{target}:30s", budgets.teams_conversation_per_30s / 30 * SAFETY),
                 Bucket(where, budgets.teams_tenant_per_second * SAFETY)]
     return []
+
+
+class Slowdown:
+    """Per pacing group, the fraction of its rate this process uses after recent 429s.
+
+    Only this process slows down, which only spaces its slots further apart: the budget itself
+    stays in the database. Times are the event loop's clock, in seconds.
+    """
+
+    def __init__(self) -> None:
+        """No group slowed yet."""
+        self._slowed: dict[str, tuple[float, float]] = {}  # group -> (factor, at)
+
+    def factors(self, now: float) -> dict[str, float]:
+        """Each slowed group's current fraction of its rate (regained over time)."""
+        out = {}
+        for group, (factor, at) in list(self._slowed.items()):
+            factor = min(1.0, factor + RECOVER * (now - at))
+            if factor >= 1.0:
+                del self._slowed[group]
+            else:
+                out[group] = factor
+        return out
+
+    def throttled(self, group: str, now: float) -> None:
+        """A 429 from ``group``'s platform: use its shared budget a little more slowly."""
+        factor = self.factors(now).get(group, 1.0)
+        self._slowed[group] = (max(SLOWEST, factor * SLOWDOWN), now)
+
+
+def slowed(buckets: list[Bucket], factors: dict[str, float]) -> list[Bucket]:
+    """``buckets`` with the shared (last) one at its group's slowed rate, if slowed."""
+    factor = factors.get(buckets[-1].key) if buckets else None
+    if factor is None:
+        return buckets
+    shared = buckets[-1]
+    return [*buckets[:-1], Bucket(shared.key, shared.rate * factor, shared.burst)]
 
 
 class RateLimiter:

@@ -100,6 +100,22 @@ def write_results(conn: Connection, results: Mapping[int, Mapping[str, Any]]) ->
     conn.execute(stmt, params)
 
 
+async def edit_target(db: Database, of_key: str, *,
+                      after_id: int) -> tuple[str | None, str | None, bool]:
+    """(status, message_ref, newer edit queued) of the message sent under ``of_key``.
+
+    "Newer" means an edit of it queued after the row ``after_id``; status and reference are
+    None when there is no such message.
+    """
+    async with db.engine.connect() as conn:
+        original = (await conn.execute(sa.select(T.c.status, T.c.message_ref).where(
+            T.c.key == of_key))).first()
+        newer = (await conn.execute(sa.select(sa.func.count()).where(
+            T.c.key.like(f"{of_key}:edit:%"), T.c.id > after_id))).scalar_one()
+    status, ref = original if original is not None else (None, None)
+    return status, ref, bool(newer)
+
+
 async def transaction(db: Database, work: Callable[[Connection], R]) -> R:
     """Run ``work`` in one transaction that holds the write lock as briefly as possible.
 

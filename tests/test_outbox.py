@@ -11,15 +11,8 @@ import sqlalchemy as sa
 
 from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import (
-    MAY_HAVE_LANDED,
-    UNCERTAIN,
-    Outbox,
-    PermanentSendError,
-    RetryableSendError,
-    enqueue,
-    enqueue_many,
-)
+from bot.outbox import MAY_HAVE_LANDED, UNCERTAIN, Outbox
+from bot.outbox_queue import PermanentSendError, RetryableSendError, enqueue, enqueue_many
 
 
 class Clock:

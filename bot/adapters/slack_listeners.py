@@ -35,7 +35,7 @@ from bot.adapters.slack_translate import (
 )
 from bot.idempotency import first_time
 from bot.messages import Destination, IncomingMessage, Reply
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from bot.router import Router
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from bot.adapters.slack_render import to_slack_message
 from bot.db import Database, utcnow
 from bot.messages import Destination, Reply
 from bot.models import ConversationReference
-from bot.outbox import PermanentSendError, RetryableSendError
+from bot.outbox_queue import PermanentSendError, RetryableSendError
 from bot.outbox_store import transaction
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_store import DatabaseInstallationStore
-from bot.outbox import PermanentSendError, RetryableSendError
+from bot.outbox_queue import PermanentSendError, RetryableSendError
 
 log = logging.getLogger(__name__)
 ROTATE_BEFORE = 120  # minutes before expiry a rotating token is refreshed

@@ -31,7 +31,7 @@ from bot.adapters.teams_send import RETRYABLE, reason_of, retry_after_of, status
 from bot.db import Database
 from bot.messages import Destination, Reply
 from bot.models import ConversationReference
-from bot.outbox import PermanentSendError, RetryableSendError
+from bot.outbox_queue import PermanentSendError, RetryableSendError
 
 log = logging.getLogger(__name__)
 NO_REFERENCE = "no conversation reference: the user has not installed the app"

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from bot.messages import Destination, IncomingMessage, Reply
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from bot.services import Services
 from handlers.alerts import delivery, service
 from handlers.alerts.forms import FORM_PREFIX, build_composer, validate

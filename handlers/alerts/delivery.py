@@ -23,8 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import AppConfig
 from bot.db import Database
 from bot.messages import Destination, Reply
-from bot.outbox import enqueue, enqueue_many
 from bot.outbox_pacing import Budgets
+from bot.outbox_queue import enqueue, enqueue_many
 from bot.services import Services
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import Tally, build_help_request, build_reminder, build_status

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from bot.db import Database
 from bot.messages import Destination, reply_to_dict
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from bot.services import Services
 from handlers.alerts.delivery import status_reply
 from handlers.alerts.models import Alert

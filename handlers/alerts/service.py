@@ -23,7 +23,7 @@ from bot.config import AppConfig
 from bot.db import Database
 from bot.messages import Destination
 from bot.models import AuditEntry
-from bot.outbox import enqueue_many
+from bot.outbox_queue import enqueue_many
 from handlers.alerts import network
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient

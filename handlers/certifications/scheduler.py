@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig
 from bot.messages import Destination
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from bot.services import Services
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze

@@ -17,7 +17,7 @@ from sqlmodel import select
 from bot.audit import audit as record
 from bot.config import AppConfig
 from bot.db import Database, utcnow
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from handlers.certifications.importer import CompletionRow, RosterRow
 from handlers.certifications.models import Assignment, Completion, Official, Snooze
 from handlers.certifications.replies import build_not_me_notice, build_verify_request

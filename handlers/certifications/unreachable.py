@@ -18,7 +18,7 @@ from bot.config import AppConfig
 from bot.db import Database
 from bot.messages import Destination
 from bot.models import ConversationReference, OutboxMessage
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.replies import build_unreachable_digest
 

@@ -6,7 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig
 from bot.messages import Destination
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from handlers.incidents.models import Incident
 from handlers.incidents.replies import build_notification
 

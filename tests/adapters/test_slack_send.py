@@ -13,7 +13,7 @@ from bot.adapters.slack_send import SlackTransport, build_send_client, dm_key
 from bot.db import Database, upgrade
 from bot.messages import Destination, Reply
 from bot.models import ConversationReference
-from bot.outbox import PermanentSendError, RetryableSendError
+from bot.outbox_queue import PermanentSendError, RetryableSendError
 from tests.adapters.slack_support import TOKEN
 from tests.fakes.slack_api import FakeSlackApi
 

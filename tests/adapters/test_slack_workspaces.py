@@ -16,7 +16,7 @@ from bot.db import utcnow
 from bot.messages import Destination, Reply
 from bot.models import OutboxMessage
 from bot.models_slack import SlackInstallation
-from bot.outbox import enqueue
+from bot.outbox_queue import enqueue
 from tests.adapters.slack_oauth_support import install, lifecycle, mention, oauth_bot
 from tests.adapters.slack_support import (
     TOKEN,

@@ -15,8 +15,9 @@ from bot.adapters.slack_send import SlackTransport, build_send_client
 from bot.adapters.webchat import WebChatTransport
 from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import Outbox, enqueue
+from bot.outbox import Outbox
 from bot.outbox_pacing import Budgets
+from bot.outbox_queue import enqueue
 from bot.server import build_services
 from handlers.alerts import service
 from handlers.alerts.forms import validate
