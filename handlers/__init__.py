@@ -19,7 +19,9 @@ def build_periodic(services: Services) -> list[Periodic]:
     """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
     use_alert_budgets(services)
     return [
-        Periodic("alert-follow-ups", 30, alert_follow_ups),
+        # Each step is due at a fraction of the window (as short as a minute): look often; a
+        # tick before half of every open alert's window costs one small query.
+        Periodic("alert-follow-ups", 10, alert_follow_ups),
         Periodic("alert-status", INTERVAL, alert_status_updates),
         Periodic("certification-reminders",
                  int(services.settings.app.certification.scheduler_interval_seconds),

@@ -60,7 +60,8 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     values = {"alert_type": CHILD_VERBS[verb], "severity": alert.severity, "tlp": alert.tlp,
               "headline": alert.headline[:80], "ack_required": "no" if verb != "update" else "yes",
               "exercise": "yes" if alert.exercise else "no"}
-    return Reply(text=f"{verb.title()} for alert {alert.public_id}", ephemeral=True,
+    kind = CHILD_VERBS[verb].replace("_", " ").capitalize()
+    return Reply(text=f"{kind} for alert {alert.public_id}", ephemeral=True,
                  form=build_composer(app, nonce=secrets.token_urlsafe(9), parent=alert.public_id,
                                      values=values))
 

@@ -35,7 +35,8 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "") -
     if alert.expires_at:
         facts.append(f"expires {alert.expires_at:%Y-%m-%d %H:%M} UTC")
     if alert.ack_required:
-        facts.append(f"please acknowledge within {alert.ack_window_minutes} minutes")
+        minutes = alert.ack_window_minutes
+        facts.append(f"please acknowledge within {minutes} minute{'' if minutes == 1 else 's'}")
     if alert.exercise:
         facts.append("this is an EXERCISE: take no real-world action")
     sections.append(Section("", context=" · ".join(facts)))

@@ -47,6 +47,10 @@ async def audit_rows(chat: Chat) -> list[tuple]:
 async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
     preview = await compose(chat, "bc1")
     assert "1 recipient(s) (T1: 1)" in preview["text"] and "Ready to send" in preview["text"]
+    assert "please acknowledge within 120 minutes" in preview["sections"][-1]["context"]
+    one = await compose(chat, "bc1", ack_window="1")
+    assert "please acknowledge within 1 minute" in one["sections"][-1]["context"]
+    assert "1 minutes" not in one["sections"][-1]["context"]
     alert_id = preview["buttons"][0]["value"]
     sent = await chat.click("bc1", "alert:send", alert_id)
     assert f"Alert {alert_id} is going out to 1 destination" in sent["text"]
@@ -96,6 +100,7 @@ async def test_t3_needs_clear_and_a_second_broadcasters_approval(chat: Chat) -> 
     # An all-clear reaches everyone who got the parent, whatever its own audience.
     form = await chat.say("bc1", f"alert allclear {alert_id}")
     assert form["form"]["form_id"].endswith(f":{alert_id}")
+    assert form["text"] == f"All clear for alert {alert_id}"
     child = await chat.submit("bc1", form["form"]["form_id"], {
         **{k: v for k, v in compose_values(tlp="CLEAR").items()
            if k not in ("groups", "tiers", "jurisdictions")},
