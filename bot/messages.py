@@ -116,6 +116,17 @@ class Reply:
     ephemeral: bool = False
 
 
+def said_by(text: str, sections: tuple[Section, ...]) -> bool:
+    """Whether every paragraph of ``text`` already appears in ``sections`` (text or context).
+
+    Renderers then show the sections without the main line above them, so a reply whose
+    sections restate it (an answer's short form, an alert's headline) is not read twice.
+    """
+    shown = "\n".join(f"{s.text}\n{s.context}" for s in sections)
+    return bool(sections) and all(
+        part.strip() in shown for part in text.split("\n\n") if part.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     """Where a proactive message goes: a channel / conversation, or a person (``user_id``).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.messages import Button, Form, FormField, Reply, Section
+from bot.messages import Button, Form, FormField, Reply, said_by
 
 MAX_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
@@ -98,7 +98,7 @@ def to_slack_blocks(reply: Reply) -> list[Block]:
     """Sections (with context lines) then buttons, at most 50 blocks, 3000 chars per section."""
     body: list[Block] = []
     sections = reply.sections or ()
-    if not sections or not _said_by(reply.text, sections):
+    if not said_by(reply.text, sections):
         # The main line leads unless the sections already say all of it (Slack shows only
         # the blocks, so a line kept only in ``text`` would reach notifications, not the eye).
         body.extend(_mrkdwn_sections(reply.text))
@@ -114,12 +114,6 @@ def to_slack_blocks(reply: Reply) -> list[Block]:
         body = body[: room - 1] + [{"type": "context", "elements": [
             {"type": "mrkdwn", "text": TRUNCATED}]}]
     return (body + actions)[:MAX_BLOCKS]
-
-
-def _said_by(text: str, sections: tuple[Section, ...]) -> bool:
-    """Whether every paragraph of ``text`` already appears in one of the sections."""
-    shown = "\n".join(s.text for s in sections)
-    return all(part.strip() in shown for part in text.split("\n\n") if part.strip())
 
 
 def fallback_text(reply: Reply) -> str:

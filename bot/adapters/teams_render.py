@@ -20,7 +20,7 @@ from bot.adapters.teams_cards import (
     build_card,
     teams_markdown,
 )
-from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Section, Sender
+from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Section, Sender, said_by
 
 #: Teams rejects activities over about 28 KB; leave room for the envelope the SDK adds
 #: (from, recipient, conversation, serviceUrl, replyToId).
@@ -140,8 +140,9 @@ def _size(activity: Mapping[str, Any]) -> int:
 
 
 def _build(reply: Reply, sections: tuple[Section, ...]) -> dict[str, Any]:
-    text = _escape(teams_markdown(reply.text))
-    activity: dict[str, Any] = {"type": "message", "text": text, "textFormat": "markdown"}
+    activity: dict[str, Any] = {"type": "message", "textFormat": "markdown"}
+    if not said_by(reply.text, sections):  # else the card's first lines already say it
+        activity["text"] = _escape(teams_markdown(reply.text))
     if sections or reply.buttons or reply.form is not None:
         fallback = "\n\n".join([reply.text, *(s.text for s in sections)])[:MAX_TEXT]
         card = build_card(sections, reply.buttons, reply.form, fallback)
@@ -155,7 +156,8 @@ def to_activity(reply: Reply) -> dict[str, Any]:
     """Render a neutral reply as a message activity: text, plus an Adaptive Card when it has more.
 
     The card carries the sections, form and buttons; the activity's ``text`` carries the main
-    line (Teams shows it above the card, and clients that cannot render cards still see it).
+    line, shown above the card, unless the sections already say it (the card's fallback text
+    and the activity's summary still carry it for clients and notifications without cards).
     Teams has no ephemeral messages, so ``reply.ephemeral`` is not rendered.
     """
     sections = reply.sections

@@ -74,7 +74,7 @@ async def test_question_answered_from_knowledge_base(teams: Teams) -> None:
     status, _ = await teams.post(teams.activity("personal_message"))
     assert status == 200
     [reply] = await teams.fake.wait_for_sends(1)
-    assert "VoteSure@sos.ca.gov" in reply.body["text"]
+    assert "VoteSure@sos.ca.gov" in reply.shown
     body = card(reply)["body"]
     assert any("PAUSE" in block.get("text", "") for block in body)
     assert len(json.dumps(reply.body).encode()) < 28 * 1024
@@ -86,7 +86,7 @@ async def test_channel_mention_is_stripped(teams: Teams) -> None:
     assert status == 200
     [reply] = await teams.fake.wait_for_sends(1)
     assert reply.conversation_id == f"{CHANNEL};messageid=1709392200000"
-    assert "VoteSure@sos.ca.gov" in reply.body["text"]
+    assert "VoteSure@sos.ca.gov" in reply.shown
 
 
 async def _ask_and_get_helpful_button(teams: Teams) -> dict[str, Any]:
@@ -120,7 +120,7 @@ async def test_invoke_answered_fast_and_retry_has_one_effect(teams: Teams) -> No
     status, again = await teams.post(invoke)
     assert status == 200 and again["statusCode"] == 200
     sends = await teams.fake.wait_for_sends(2)
-    thanks = [s for s in sends if "Thanks" in s.body["text"]]
+    thanks = [s for s in sends if "Thanks" in s.shown]
     assert len(thanks) == 1 and len(sends) == 2
 
 

@@ -304,6 +304,6 @@ async def test_list_and_show_answer_in_chat(teams: Teams) -> None:
     listed = await teams.say("incident list", who=MANAGER)
     assert "1 incident(s)" in listed.body["text"] and incident.human_id in str(listed.body)
     shown = await teams.say(f"incident show {incident.human_id}", who=MANAGER)
-    assert shown.body["text"].startswith(incident.human_id)
+    assert shown.shown.startswith(incident.human_id)
     assert "knife" in str(shown.body)
 

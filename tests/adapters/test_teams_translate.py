@@ -126,6 +126,19 @@ def test_reply_with_sections_and_buttons() -> None:
     assert "PAUSE" in card["fallbackText"]
 
 
+def test_main_line_is_not_repeated_above_a_card_that_says_it() -> None:
+    answer = Reply(text="In Kansas, clerks renew every year.\n\nSource: KSOS",
+                   sections=(Section("In Kansas, clerks renew every year."),
+                             Section("Details here", context="Source: KSOS")))
+    activity = to_activity(answer)
+    assert "text" not in activity  # Teams would show it twice: above the card and in it
+    assert activity["summary"].startswith("In Kansas, clerks renew every year.")
+    assert "In Kansas, clerks renew" in card_of(activity)["fallbackText"]
+    partly = Reply(text="Alert AL-1 is going out.\n\nIt needs approval.",
+                   sections=(Section("It needs approval."),))
+    assert to_activity(partly)["text"].startswith("Alert AL-1 is going out.")
+
+
 def test_form_renders_inputs_with_limits_and_errors() -> None:
     form = Form("incident:new", "Report an incident", fields=(
         FormField("summary", "Summary", max_length=200, hint="One line"),

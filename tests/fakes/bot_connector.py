@@ -52,6 +52,24 @@ class Call:
     body: dict[str, Any]
     status: int
 
+    @property
+    def shown(self) -> str:
+        """What a Teams user reads: the activity's text, then every text of its cards."""
+        parts = [self.body.get("text") or ""]
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") in ("TextBlock", "TextRun") and node.get("text"):
+                    parts.append(str(node["text"]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+        for attachment in self.body.get("attachments") or []:
+            walk(attachment.get("content"))
+        return "\n".join(p for p in parts if p)
+
 
 @dataclass
 class _Failure:
