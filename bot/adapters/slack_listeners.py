@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -34,13 +35,14 @@ from bot.adapters.slack_translate import (
     from_view_submission,
 )
 from bot.idempotency import first_time
-from bot.messages import Destination, IncomingMessage, Reply
+from bot.messages import Button, Destination, IncomingMessage, Reply
 from bot.outbox_queue import enqueue
 from bot.router import Router
 
 log = logging.getLogger(__name__)
 VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
 QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
+OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
 
 
 def dedupe_key(body: dict[str, Any], signature: str | None) -> str | None:
@@ -110,6 +112,9 @@ class SlackListeners:
             message = from_block_actions(body)
         except NotForUs:
             return
+        if message.action is not None and message.action.action_id == OPEN_FORM:
+            # What the person typed, asked again by them: this time with a trigger.
+            message = replace(message, action=None, text=message.action.value)
         reply = await self.router.dispatch(message)
         await self._answer_interaction(reply, message, body, respond, client)
 
@@ -136,7 +141,7 @@ class SlackListeners:
         if not await self._first(body, request):
             return
         reply = await self.router.dispatch(message)
-        await post_reply(client, message, reply)
+        await post_reply(client, message, offer_form(reply, message.text))
 
     async def on_quiet_event(self, body: dict[str, Any]) -> None:
         """Accept subscribed events with nothing to do yet, so Slack gets a 200."""
@@ -209,6 +214,21 @@ class SlackListeners:
             await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
             log.warning("response_url post failed", extra={"error": type(exc).__name__})
+
+
+def offer_form(reply: Reply, text: str) -> Reply:
+    """A form answering a message: Slack opens modals only from a click or a command.
+
+    The reply keeps its text and the form's intro (such as "call 911 first") and gains an
+    "Open the form" button whose click asks ``text`` again, which then opens the modal.
+    """
+    if reply.form is None:
+        return reply
+    lead = "\n\n".join(part for part in (reply.text or reply.form.title, reply.form.intro)
+                         if part)
+    return replace(reply, form=None, text=f"{lead}\n\nPress the button to open the form.",
+                   buttons=(Button("Open the form", OPEN_FORM, text[:2000], style="primary"),
+                            *reply.buttons))
 
 
 _PENDING: set[asyncio.Future[None]] = set()

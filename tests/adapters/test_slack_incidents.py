@@ -296,3 +296,23 @@ async def test_each_category_can_be_filed(sb: SlackBot, category: str) -> None:
     assert "Filed INC-" in json.dumps(answer["view"])
     rows = await query(sb, "SELECT category, subcategory FROM incident")
     assert rows == [(category, subs[0] if subs else "")]
+
+
+async def test_incident_typed_in_a_dm_offers_a_button_that_opens_the_modal(sb: SlackBot) -> None:
+    dm = load("message_im")
+    dm["event"]["text"] = "incident"
+    status, _ = await sb.event(dm)
+    assert status == 200
+    [posted] = await sb.fake.wait_for("chat.postMessage", channel="D0DIRECT")
+    assert "CALL 911" in posted.params["text"]  # the form's lead is not lost on the way
+    button = buttons_of(posted.params["blocks"])["Open the form"]
+    assert sb.fake.calls_to("views.open") == []  # Slack opens modals only from a click
+    await sb.signed(interaction_body(click(sb.fake, button, user="U0ASKER", channel="D0DIRECT",
+                                           name="dmopen")))
+    [opened] = await sb.fake.wait_for("views.open")
+    assert opened.params["trigger_id"] == "trig-dmopen"
+    assert opened.params["view"]["callback_id"].startswith("incident:")
+    view = opened.params["view"]
+    answer = await submit(sb, view, VALID)
+    assert answer["response_action"] == "update"
+    assert len(await query(sb, "SELECT id FROM incident")) == 1
