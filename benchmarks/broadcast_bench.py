@@ -16,13 +16,14 @@ Reports completion time, achieved rate as a fraction of the limits' ceiling, dup
 peak RSS of the whole process (bot + fakes), and p99 latency of `/incident` (web chat) while
 idle and during the broadcast. Prints one JSON document.
 
-    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000]
+    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000] [--database postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -31,13 +32,16 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,6 +62,7 @@ from tests.support import running_bot  # noqa: E402
 
 SLACK_WORKSPACE_BUDGET = 60.0  # per second, configured in alerts.pacing
 TEAMS_TENANT = 30.0
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 WARM_UP = 5  # first requests open connections; not counted
 
 
@@ -231,15 +236,16 @@ def latency(values: list[float]) -> dict[str, float]:
     return {"reports": len(values), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
 
 
-async def run(total: int) -> dict[str, Any]:
+async def run(total: int, database_url: str | None = None, reports: int = 300) -> dict[str, Any]:
     here, there = multiprocessing.Pipe()
     platforms = multiprocessing.Process(target=world, args=(there,), daemon=True)
     platforms.start()
     urls = here.recv()
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(1) as people:
-        settings = alert_settings(Path(tmp), pacing={"slack_workspace_per_second":
-                                                     SLACK_WORKSPACE_BUDGET})
+        env = {"DATABASE_URL": database_url} if database_url else None
+        settings = alert_settings(Path(tmp), env, pacing={"slack_workspace_per_second":
+                                                          SLACK_WORKSPACE_BUDGET})
         async with running_bot(settings, background=True) as bot:
             freeze_startup_objects()  # as `electionbot serve` does once it is ready
             services = bot.services
@@ -256,7 +262,7 @@ async def run(total: int) -> dict[str, Any]:
                     s.add(NetworkMember(group_name="bench", tier="T1", destination=d,
                                         organisation="Org", jurisdiction=j))
                 await s.commit()
-            idle = await loop.run_in_executor(people, reporter, bot.url, 300, 0.02)
+            idle = await loop.run_in_executor(people, reporter, bot.url, reports, 0.02)
             app, now = settings.app, utcnow()
             clean, _ = validate(compose_values(tiers="", groups="bench"), app, now, child=False,
                                 known_groups={"bench"})
@@ -266,7 +272,7 @@ async def run(total: int) -> dict[str, Any]:
                                                   clean=clean, reply_to="webchat:local:@bc1",
                                                   now=now)
             # Reports are filed from the moment the broadcaster presses send.
-            busy_run = loop.run_in_executor(people, reporter, bot.url, 300, 0.1)
+            busy_run = loop.run_in_executor(people, reporter, bot.url, reports, 0.1)
             start = time.perf_counter()
             await service.send(db=services.db, app=app, actor=actor, public_id=alert.public_id,
                                now=now)
@@ -300,7 +306,7 @@ async def run(total: int) -> dict[str, Any]:
         "throttled_429": report["throttled"],
         "bot_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "incident_latency": {"idle": latency(idle), "during_broadcast": latency(busy)},
-        "database": "sqlite file",
+        "database": "postgresql" if database_url else "sqlite file",
         "transports": {"slack": "real SlackTransport vs fake Slack Web API (per workspace)",
                        "teams": "real TeamsTransport vs fake Bot Connector"},
     }
@@ -341,11 +347,33 @@ async def wait_done(services: Any, public_id: str, total: int, start: float) -> 
         await asyncio.sleep(0.25)
 
 
+@contextlib.contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL, dropped afterwards."""
+    name = f"eb_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--destinations", type=int, default=5000)
+    parser.add_argument("--reports", type=int, default=300,
+                        help="incidents filed while idle, and again during the broadcast")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the embedded default, or the scale path (local PostgreSQL)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.destinations)), indent=2))
+    if args.database == "sqlite":
+        result = asyncio.run(run(args.destinations, reports=args.reports))
+    else:
+        with fresh_postgres() as url:
+            result = asyncio.run(run(args.destinations, url, args.reports))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
