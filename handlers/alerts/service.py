@@ -213,10 +213,7 @@ async def acknowledge(*, db: Database, public_id: str, person: str, channel: str
                       now: datetime) -> tuple[AlertAck, bool, AlertRecipient]:
     """One acknowledgement per (alert, person); non-recipients are refused and audited."""
     alert = await get_alert(db, public_id)
-    async with db.session() as session:
-        rows = (await session.exec(select(AlertRecipient).where(
-            AlertRecipient.alert_id == alert.id))).all()
-    recipient = next((r for r in rows if _is_recipient(r, person, channel)), None)
+    recipient = await _recipient_for(db, alert, person, channel)
     if recipient is None:
         await audit(db, actor=person, action="alert:ack", target=public_id,
                     reason="not a recipient of this alert")
@@ -234,6 +231,26 @@ async def acknowledge(*, db: Database, public_id: str, person: str, channel: str
             first = (await session.exec(select(AlertAck).where(
                 AlertAck.alert_id == alert.id, AlertAck.person == person))).one()
         return first, False, recipient
+
+
+async def _recipient_for(db: Database, alert: Alert, person: str,
+                         channel: str) -> AlertRecipient | None:
+    """The recipient row ``person`` (clicking in ``channel``) answers for, if any.
+
+    Only the rows that could match are read (their DM, the channel, or listing them): an alert
+    to thousands is acknowledged by thousands, each click must not load every recipient.
+    """
+    platform, workspace, user = person.split(":", 2)
+    places = [f"{platform}:{workspace}:@{user}"]
+    if channel:
+        places.append(f"{platform}:{workspace}:{channel}")
+    async with db.session() as session:
+        rows = (await session.exec(select(AlertRecipient).where(
+            AlertRecipient.alert_id == alert.id,
+            sa.or_(AlertRecipient.destination.in_(places),  # type: ignore[attr-defined]
+                   AlertRecipient.people.contains(  # type: ignore[attr-defined]
+                       json.dumps(person), autoescape=True))))).all()
+    return next((r for r in rows if _is_recipient(r, person, channel)), None)
 
 
 def _is_recipient(row: AlertRecipient, person: str, channel: str) -> bool:

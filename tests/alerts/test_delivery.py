@@ -180,3 +180,42 @@ async def test_crash_mid_broadcast_then_restart_delivers_each_destination_once(
     assert set(per_user.values()) == {1}  # every destination exactly once
     assert {r[1] for r in await _rows(db)} == {"sent"}
     await db.close()
+
+
+async def test_who_may_acknowledge_reads_only_the_matching_recipients(tmp_path: Path) -> None:
+    extra = {"groups": [{"name": "mixed", "tier": "T1", "members": [
+        {"destination": "slack:T1:@U1", "organisation": "DM", "jurisdiction": "KS"},
+        {"destination": "slack:T1:C9", "organisation": "Channel", "jurisdiction": "KS",
+         "people": ["slack:T1:UANN", "teams:tn:aad-ann"]},
+        *[{"destination": f"slack:T1:@UX{i}", "organisation": f"O{i}", "jurisdiction": "KS"}
+          for i in range(50)]]}]}
+    settings = alert_settings(tmp_path, **extra)
+    upgrade(settings.env.DATABASE_URL)
+    services = build_services(settings)
+    actor, now = Actor("webchat:local:bc1", settings.app), utcnow()
+    clean, errors = validate(compose_values(tiers="", groups="mixed"), settings.app, now,
+                             child=False, known_groups={"mixed"})
+    assert clean is not None, errors
+    alert, _ = await service.create_draft(db=services.db, app=settings.app, actor=actor,
+                                          clean=clean, reply_to="webchat:local:@bc1", now=now)
+    await service.send(db=services.db, app=settings.app, actor=actor, public_id=alert.public_id,
+                       now=now)
+
+    async def ack(person: str, channel: str) -> str:
+        try:
+            _, _, recipient = await service.acknowledge(
+                db=services.db, public_id=alert.public_id, person=person, channel=channel,
+                kind="received", now=now)
+        except service.PermissionDenied:
+            return "refused"
+        return recipient.organisation
+
+    assert await ack("slack:T1:U1", "D1") == "DM"  # their own DM copy
+    assert await ack("slack:T1:UBOB", "C9") == "Channel"  # anyone in the delivered channel
+    assert await ack("teams:tn:aad-ann", "") == "Channel"  # listed behind the channel
+    assert await ack("slack:T1:UX7", "") == "O7"
+    assert await ack("slack:T1:UBOB", "C8") == "refused"  # a channel that got nothing
+    assert await ack("slack:T2:U1", "D1") == "refused"  # same user id, another workspace
+    assert await ack("slack:T1:U_NN", "") == "refused"  # LIKE wildcards match nothing
+    assert await ack("slack:T1:U%", "") == "refused"
+    await services.db.close()
