@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.messages import Destination, IncomingMessage, Reply
 from bot.outbox_queue import enqueue
 from bot.services import Services
@@ -18,6 +20,7 @@ from handlers.alerts.replies import (
     build_alert_message,
     build_approval_request,
     build_decision,
+    build_help_thanks,
     build_preview,
     build_sent,
     build_usage,
@@ -187,11 +190,16 @@ async def _acknowledge(message: IncomingMessage, services: Services, kind: str, 
     ack, created, recipient = await service.acknowledge(
         db=services.db, public_id=public_id, person=message.sender.identity,
         channel=message.channel, kind=kind, now=now)
-    if created and kind == "need_help":
-        alert = await service.get_alert(services.db, public_id)
+    if kind != "need_help":
+        return build_ack_thanks(kind, created, ack.kind)
+    # Asking for help works after an earlier "Received" too; state staff hear it once.
+    alert = await service.get_alert(services.db, public_id)
+    try:
         async with services.db.session() as session:
             delivery.enqueue_help(session, alert, services.settings.app,
                                   person=message.sender.identity, recipient=recipient)
             await session.commit()
-        services.outbox.wake()
-    return build_ack_thanks(kind, created, ack.kind)
+    except IntegrityError:
+        return build_help_thanks(created, ack.kind, asked=False)
+    services.outbox.wake()
+    return build_help_thanks(created, ack.kind, asked=True)

@@ -92,8 +92,20 @@ def build_ack_thanks(kind: str, created: bool, previous: str = "") -> Reply:
     if not created:
         return Reply(text=f"Already recorded: {ACK_KINDS.get(previous, previous)}.",
                      ephemeral=True)
-    extra = " State staff have been told and will contact you." if kind == "need_help" else ""
-    return Reply(text=f"Thank you, recorded: {ACK_KINDS[kind]}.{extra}", ephemeral=True)
+    return Reply(text=f"Thank you, recorded: {ACK_KINDS[kind]}.", ephemeral=True)
+
+
+def build_help_thanks(created: bool, recorded: str, *, asked: bool) -> Reply:
+    """The answer to "Need help": state staff are told once, whatever was clicked before."""
+    if not asked:
+        return Reply(text="State staff already know you need help with this alert and will "
+                          "contact you.", ephemeral=True)
+    told = "State staff have been told and will contact you."
+    if created:
+        return Reply(text=f"Thank you, recorded: {ACK_KINDS['need_help']}. {told}",
+                     ephemeral=True)
+    return Reply(text=f"{told} (Your acknowledgement stays: {ACK_KINDS.get(recorded, recorded)}.)",
+                 ephemeral=True)
 
 
 def build_help_request(alert: Alert, who: str, where: str) -> Reply:

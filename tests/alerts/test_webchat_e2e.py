@@ -164,3 +164,21 @@ async def test_cancel_reaches_everyone_who_got_the_parent(chat: Chat) -> None:
     items = await wait_inbox(chat, "clerk-ks", 2)
     assert f"CANCELS alert {alert_id}" in items[1]["sections"][-1]["context"]
     assert items[1]["buttons"] == []
+
+
+async def test_need_help_after_received_still_reaches_state_staff_once(chat: Chat) -> None:
+    preview = await compose(chat, "bc1", tiers="T1", jurisdictions="KS")
+    alert_id = preview["buttons"][0]["value"]
+    await chat.click("bc1", "alert:send", alert_id)
+    await wait_inbox(chat, "clerk-ks", 1)
+    assert (await chat.click("clerk-ks", "alert:ack:received", alert_id))["text"] == \
+        "Thank you, recorded: Received."
+    helped = await chat.click("clerk-ks", "alert:ack:need_help", alert_id)
+    assert helped["text"].startswith("State staff have been told and will contact you.")
+    assert "Your acknowledgement stays: Received" in helped["text"]
+    (told,) = await wait_inbox(chat, "boss", 1)
+    assert "KS clerk (Wichita Clerk) needs help with alert" in told["text"]
+    again = await chat.click("clerk-ks", "alert:ack:need_help", alert_id)
+    assert again["text"].startswith("State staff already know")
+    await asyncio.sleep(0.3)
+    assert len(await chat.inbox("boss")) == 1  # told once
