@@ -78,3 +78,56 @@ async def test_ask_and_click_in_a_real_browser(settings: Settings, driver) -> No
     assert "Source:" in first
     assert second.startswith("Thanks")
     assert mine == "<b>bold</b> <img src=x>"  # shown as text, never as markup
+
+
+def _open_as(browser, url: str, user: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    name = WebDriverWait(browser, 15).until(ec.element_to_be_clickable((By.ID, "user")))
+    name.clear()
+    name.send_keys(user)
+    browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", name)
+
+
+def _acknowledge(browser) -> tuple[list[str], str]:
+    """Click Received on the alert that arrives; return the alert bubbles' text afterwards."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+
+    def alerts(b) -> list:
+        return [e for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")
+                if "Polling hours" in e.text]
+    wait.until(lambda b: alerts(b))
+    [button] = [b for b in alerts(browser)[0].find_elements(By.TAG_NAME, "button")
+                if b.text == "Received"]
+    button.click()
+    wait.until(lambda b: any("Thank you, recorded: Received" in e.text
+                             for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")))
+    wait.until(lambda b: "Acknowledged: Received" in alerts(b)[0].text)
+    last = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[-1].text
+    return [e.text for e in alerts(browser)], last
+
+
+async def test_an_answered_alert_is_marked_in_place(tmp_path, driver) -> None:
+    import aiohttp
+
+    from tests.alerts.conftest import Chat, alert_settings, compose_values
+
+    async with running_bot(alert_settings(tmp_path), background=True) as bot, \
+            aiohttp.ClientSession() as session:
+        await asyncio.to_thread(_open_as, driver, bot.url + "/", "clerk-ks")
+        await asyncio.sleep(2.5)  # the page has read its (empty) inbox once
+        chat = Chat(session, bot.url)
+        opened = await chat.say("bc1", "alert")
+        preview = await chat.submit("bc1", opened["form"]["form_id"], compose_values())
+        await chat.click("bc1", "alert:send", preview["buttons"][0]["value"])
+        shown, last = await asyncio.to_thread(_acknowledge, driver)
+    assert len(shown) == 1  # the edit took the original's place instead of repeating it
+    assert "Acknowledged: Received" in shown[0] and "Need help" in shown[0]
+    assert "Actioned" not in shown[0]
+    assert "Thank you, recorded: Received" in last  # the answer is still where it was

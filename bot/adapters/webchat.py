@@ -54,13 +54,15 @@ class WebChatTransport:
         """Write into this database."""
         self.db = db
 
-    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+    async def send(self, destination: Destination, reply: Reply, *, key: str,
+                   replaces: str | None = None) -> str:
         """Store the message for ``destination.user_id`` (or the channel name)."""
         user = destination.user_id or destination.channel
+        extra = {"replaces": replaces} if replaces else {}
         async with self.db.session() as session:
             # The outbox key rides along (like Slack's message metadata) for already_sent.
             row = WebChatInbox(user_id=user[:40],
-                               payload=json.dumps({**render(reply), "outbox_key": key}))
+                               payload=json.dumps({**render(reply), "outbox_key": key, **extra}))
             session.add(row)
             await session.commit()
             return f"webchat:{row.id}"
@@ -79,8 +81,8 @@ class WebChatTransport:
 
 
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
-        """The page only shows new items, so an edit arrives as a new item marking the old."""
-        await self.send(destination, reply, key=f"update:{message_ref}")
+        """An edit arrives as a new inbox item naming the one it replaces; the page swaps it in."""
+        await self.send(destination, reply, key=f"update:{message_ref}", replaces=message_ref)
 
 
 async def read_inbox(db: Database, user: str, after: int) -> list[dict[str, Any]]:

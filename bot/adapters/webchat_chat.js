@@ -55,9 +55,13 @@ function renderForm(parent, form) {
   parent.appendChild(el);
 }
 
-function render(reply) {
+// ref: the inbox item's reference ("webchat:ID"); an edit names the item it replaces and takes
+// its place (and its reference, which later edits name too).
+function render(reply, ref) {
   const div = bubble("bot");
   div.dataset.role = "reply";
+  const old = reply.replaces ? log.querySelector(`[data-ref="${CSS.escape(reply.replaces)}"]`) : null;
+  if (old) { old.replaceWith(div); div.dataset.ref = reply.replaces; } else if (ref) div.dataset.ref = ref;
   textBlock(div, reply.text);
   for (const s of reply.sections) {
     if (s.text && s.text !== reply.text) textBlock(div, s.text);
@@ -70,7 +74,7 @@ function render(reply) {
     div.appendChild(btn);
   }
   if (reply.form) renderForm(div, reply.form);
-  div.scrollIntoView();
+  if (!old) div.scrollIntoView();
 }
 
 async function send(extra, echo) {
@@ -82,7 +86,7 @@ async function send(extra, echo) {
     });
     const data = await res.json();
     if (!res.ok) { textBlock(bubble("bot"), data.error || "Request failed", "error"); return; }
-    data.replies.forEach(render);
+    data.replies.forEach((reply) => render(reply));
   } catch (err) {
     textBlock(bubble("bot"), "The bot could not be reached. Is the server running?", "error");
   }
@@ -108,7 +112,7 @@ async function pollInbox() {
       const data = await res.json();
       for (const m of data.messages) {
         inboxAfter = Math.max(inboxAfter, m.id);
-        if (inboxPrimed) render(m.reply);
+        if (inboxPrimed) render(m.reply, `webchat:${m.id}`);
       }
     }
   } catch (err) { /* the server may be restarting; try again on the next tick */ }

@@ -12,7 +12,7 @@ from bot.outbox_queue import enqueue
 from bot.services import Services
 from handlers.alerts import delivery, service
 from handlers.alerts.forms import FORM_PREFIX, build_composer, validate
-from handlers.alerts.models import Alert
+from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.network import load_network
 from handlers.alerts.replies import (
     ACK_KINDS,
@@ -190,6 +190,9 @@ async def _acknowledge(message: IncomingMessage, services: Services, kind: str, 
     ack, created, recipient = await service.acknowledge(
         db=services.db, public_id=public_id, person=message.sender.identity,
         channel=message.channel, kind=kind, now=now)
+    if created:
+        await _mark_answered(services, public_id, recipient, kind=kind, now=now,
+                             who=message.sender.display_name or message.sender.user_id)
     if kind != "need_help":
         return build_ack_thanks(kind, created, ack.kind)
     # Asking for help works after an earlier "Received" too; state staff hear it once.
@@ -203,3 +206,17 @@ async def _acknowledge(message: IncomingMessage, services: Services, kind: str, 
         return build_help_thanks(created, ack.kind, asked=False)
     services.outbox.wake()
     return build_help_thanks(created, ack.kind, asked=True)
+
+
+async def _mark_answered(services: Services, public_id: str, recipient: AlertRecipient, *,
+                         kind: str, now: datetime, who: str) -> None:
+    alert = await service.get_alert(services.db, public_id)
+    parent = await service.parent_public_id(services.db, alert)
+    try:
+        async with services.db.session() as session:
+            delivery.enqueue_ack_edit(session, alert, recipient, kind=kind, at=now, who=who,
+                                      parent=parent)
+            await session.commit()
+    except IntegrityError:
+        return  # an earlier acknowledgement in the same channel already marked the copy
+    services.outbox.wake()

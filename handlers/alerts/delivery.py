@@ -27,7 +27,14 @@ from bot.outbox_pacing import Budgets
 from bot.outbox_queue import enqueue, enqueue_many
 from bot.services import Services
 from handlers.alerts.models import Alert, AlertRecipient
-from handlers.alerts.replies import Tally, build_help_request, build_reminder, build_status
+from handlers.alerts.replies import (
+    Tally,
+    build_acknowledged_line,
+    build_alert_message,
+    build_help_request,
+    build_reminder,
+    build_status,
+)
 from handlers.alerts.service import delivery_key, destination_of
 
 log = logging.getLogger(__name__)
@@ -100,6 +107,24 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
     for target in targets:
         enqueue(session, key=delivery_key(alert.public_id, "help", f"{person}>{target}"),
                 destination=Destination.parse(target), reply=reply)
+
+
+def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: AlertRecipient, *,
+                           kind: str, at: datetime, who: str, parent: str) -> None:
+    """Mark the recipient's delivered copy as answered.
+
+    An edit of the message sent under the recipient's key, so the answer stays visible after
+    the clicker's confirmation is gone, and a channel sees that it has been taken care of. Its
+    key is one per recipient: the first acknowledgement marks the copy, a later one's commit
+    fails with IntegrityError (the caller ignores it).
+    """
+    personal = Destination.parse(recipient.destination).user_id is not None
+    line = build_acknowledged_line(kind, at, who="" if personal else who,
+                                   organisation=recipient.organisation)
+    enqueue(session, key=f"{recipient.outbox_key}:edit:ack", edit_of=recipient.outbox_key,
+            destination=Destination.parse(recipient.destination),
+            reply=build_alert_message(alert, parent=parent, acknowledged=line,
+                                      personal=personal))
 
 
 def due_steps(alert: Alert, recipient: Chasee, now: datetime) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.messages import Button, Reply, Section
 from handlers.alerts.models import Alert
@@ -20,8 +21,13 @@ def _title(alert: Alert) -> str:
     return f"{mark}TLP:{alert.tlp} | {alert.severity.upper()} | {kind}: {alert.headline}"
 
 
-def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "") -> Reply:
-    """The alert as recipients see it, with acknowledgement buttons carrying only its id."""
+def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
+                        acknowledged: str = "", personal: bool = False) -> Reply:
+    """The alert as recipients see it, with acknowledgement buttons carrying only its id.
+
+    ``acknowledged`` (from :func:`build_acknowledged_line`) marks a delivered copy once its
+    recipient has answered; a personal copy then keeps only "Need help".
+    """
     sections = [Section(alert.body)]
     if alert.instructions:
         sections.append(Section(f"What to do: {alert.instructions}"))
@@ -39,10 +45,13 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "") -
         facts.append(f"please acknowledge within {minutes} minute{'' if minutes == 1 else 's'}")
     if alert.exercise:
         facts.append("this is an EXERCISE: take no real-world action")
+    if acknowledged:
+        sections.append(Section(acknowledged))
     sections.append(Section("", context=" · ".join(facts)))
+    kinds = ACK_KINDS if not (acknowledged and personal) else {"need_help": ACK_KINDS["need_help"]}
     buttons = tuple(Button(label, f"alert:ack:{kind}", alert.public_id,
                            "danger" if kind == "need_help" else "default")
-                    for kind, label in ACK_KINDS.items()) if alert.ack_required else ()
+                    for kind, label in kinds.items()) if alert.ack_required else ()
     text = f"{reminder}{_title(alert)}"
     return Reply(text=text, sections=tuple(sections), buttons=buttons)
 
@@ -106,6 +115,15 @@ def build_help_thanks(created: bool, recorded: str, *, asked: bool) -> Reply:
                      ephemeral=True)
     return Reply(text=f"{told} (Your acknowledgement stays: {ACK_KINDS.get(recorded, recorded)}.)",
                  ephemeral=True)
+
+
+def build_acknowledged_line(kind: str, at: datetime, *, who: str = "",
+                            organisation: str = "") -> str:
+    """What a delivered copy shows once answered: by whom (in a channel) and when."""
+    when = f"{at:%Y-%m-%d %H:%M} UTC"
+    if not who:
+        return f"Acknowledged: {ACK_KINDS[kind]}, {when}."
+    return f"Acknowledged for {organisation}: {ACK_KINDS[kind]} by {who}, {when}."
 
 
 def build_help_request(alert: Alert, who: str, where: str) -> Reply:

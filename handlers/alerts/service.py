@@ -159,7 +159,7 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
         raise AlertError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
     entries = await recipients_for(db, app, alert)
     check_tlp(app, alert.tlp, {e.tier for e in entries})
-    parent = await _parent_id_text(db, alert)
+    parent = await parent_public_id(db, alert)
     message = build_alert_message(alert, parent=parent)
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
@@ -184,7 +184,8 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
     return alert, len(entries)
 
 
-async def _parent_id_text(db: Database, alert: Alert) -> str:
+async def parent_public_id(db: Database, alert: Alert) -> str:
+    """The id people know the alert's parent by (an update's, all-clear's, cancel's), or ""."""
     if alert.parent_id is None:
         return ""
     async with db.session() as session:

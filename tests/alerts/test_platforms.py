@@ -174,6 +174,21 @@ async def test_compose_approve_deliver_acknowledge_status_and_all_clear(net: Pla
     on_teams = await net.teams_click(teams_buttons["Received"])
     assert on_teams.body["text"].startswith("Thank you, recorded: Received")
 
+    # Each answered copy is edited in place to say so (the channel's by whom), once.
+    async def marked() -> list[Any] | None:
+        edits = {c.params["channel"]: c for c in net.slack.calls_to("chat.update")}
+        teams_edits = [c for c in net.teams.calls if c.method == "PUT"]
+        return [edits[CLERKS], edits["DUCLERK"], teams_edits[0]] \
+            if {CLERKS, "DUCLERK"} <= set(edits) and teams_edits else None
+    channel_edit, dm_edit, teams_edit = await until(marked, "the answered copies to be marked")
+    assert "Acknowledged for Hartford Registrars: Received by " in flat(channel_edit.params)
+    assert "Actioned" not in flat(channel_edit.params).split("Acknowledged")[1].split("\n")[0]
+    assert set(buttons_of(channel_edit.params["blocks"])) == set(slack_buttons[CLERKS])
+    assert "Acknowledged: Actioned, " in flat(dm_edit.params)
+    assert list(buttons_of(dm_edit.params["blocks"])) == ["Need help"]
+    assert "Acknowledged: Received, " in teams_edit.shown
+    assert len(net.slack.calls_to("chat.update", channel=CLERKS)) == 1
+
     # Clicks from people who got nothing are refused and audited, on both platforms.
     stranger = await net.press(slack_buttons["DUCLERK"]["Received"], user="U0STRANGER",
                                channel="DU0STRANGER")

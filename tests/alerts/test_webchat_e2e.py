@@ -63,6 +63,13 @@ async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
         "Thank you, recorded: Received")
     assert "Already recorded: Received" in (
         await chat.click("clerk-ks", "alert:ack:actioned", alert_id))["text"]
+    # The delivered copy is marked as answered in place; a personal copy keeps "Need help".
+    message, marked = await wait_inbox(chat, "clerk-ks", 2)
+    assert marked["replaces"].startswith("webchat:") and "replaces" not in message
+    assert any(s["text"].startswith("Acknowledged: Received, ") for s in marked["sections"])
+    assert [b["action_id"] for b in marked["buttons"]] == ["alert:ack:need_help"]
+    await asyncio.sleep(0.3)
+    assert len(await chat.inbox("clerk-ks")) == 2  # one mark, not one per click
     refused = await chat.click("eve", "alert:ack:received", alert_id)
     assert refused["text"].startswith(":no_entry:")
     assert ("webchat:local:eve", "alert:ack", "not a recipient of this alert") in \
