@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.messages import Button, Reply, Section
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
@@ -44,14 +45,24 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
                  buttons=buttons, ephemeral=True)
 
 
-def build_notification(incident: Incident, *, reason: str) -> Reply:
-    """What the routing table's channels and people receive, with action buttons."""
+def build_notification(incident: Incident, *, reason: str,
+                       changed: tuple[str, datetime] | None = None) -> Reply:
+    """What the routing table's channels and people receive, with action buttons.
+
+    ``changed`` (who, when) re-renders a sent notification after a change: the current state,
+    the assignee, and no buttons once the incident is resolved or closed.
+    """
     heading = {"new": "New incident", "status": "Incident update",
                "severity": "Severity changed"}.get(reason, "Incident")
     lines = [f"*{heading}*: {summary_line(incident)}", incident.description[:500]]
     if incident.severity == "SEV1":
         lines.insert(0, ":rotating_light: SEV1: someone may be in immediate danger.")
-    buttons = (
+    if incident.assignee:
+        lines.append(f"Assignee: {incident.assignee}")
+    if changed is not None:
+        who, at = changed
+        lines.append(f"Now {incident.status} (last change by {who}, {at:%Y-%m-%d %H:%M} UTC).")
+    buttons: tuple[Button, ...] = () if incident.status in ("resolved", "closed") else (
         Button("Acknowledge", "incident:ack", incident.human_id, "primary"),
         Button("Assign to me", "incident:take", incident.human_id),
         Button("Escalate", "incident:escalate", incident.human_id, "danger"),

@@ -22,7 +22,7 @@ from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
 from handlers.incidents.chain import GENESIS, event_hash, plain, snapshot
 from handlers.incidents.forms import CleanReport
 from handlers.incidents.models import Incident, IncidentEvent
-from handlers.incidents.notify import enqueue_notifications
+from handlers.incidents.notify import TRACKED, enqueue_notification_edits, enqueue_notifications
 from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
 from handlers.incidents.queries import find_by_key, get_incident
 
@@ -129,8 +129,11 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
             for name, value in updates.items():
                 setattr(incident, name, value)
             session.add(incident)
-            await _append_event(session, incident, actor=actor.identity, kind=kind,
-                                changes=changes, at=now)
+            event = await _append_event(session, incident, actor=actor.identity, kind=kind,
+                                        changes=changes, at=now)
+            if TRACKED & changes.keys():  # before the new ones below: those show it already
+                await enqueue_notification_edits(session, incident, seq=event.seq,
+                                                 actor=actor.identity, at=now)
             if notify:
                 enqueue_notifications(session, incident, actor.app, reason=notify)
             try:

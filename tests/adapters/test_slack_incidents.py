@@ -316,3 +316,23 @@ async def test_incident_typed_in_a_dm_offers_a_button_that_opens_the_modal(sb: S
     answer = await submit(sb, view, VALID)
     assert answer["response_action"] == "update"
     assert len(await query(sb, "SELECT id FROM incident")) == 1
+
+
+async def test_the_sent_notification_shows_who_took_it_and_loses_its_buttons_when_resolved(
+        sb: SlackBot) -> None:
+    human_id, buttons = await notified(sb)
+    await press(sb, buttons["Assign to me"], "UMGR", "take")
+    [taken] = await sb.fake.wait_for("chat.update", channel=ONCALL, timeout=15)
+    text = json.dumps(taken.params["blocks"])
+    assert human_id in text and "Assignee: slack:T0TEST:UMGR" in text
+    assert "last change by slack:T0TEST:UMGR" in text
+    assert buttons_of(taken.params["blocks"]).keys() == buttons.keys()
+    [(ref,)] = await query(sb, "SELECT message_ref FROM outbox_message WHERE destination = "
+                               f"'slack:T0TEST:{ONCALL}' AND key NOT LIKE '%:edit:%'")
+    assert ref == f"{ONCALL}:{taken.params['ts']}"  # the very message that was posted
+    await press(sb, buttons["Resolve"], "UMGR", "resolve")
+    _, resolved = await sb.fake.wait_for("chat.update", 2, channel=ONCALL, timeout=15)
+    assert "resolved" in json.dumps(resolved.params["blocks"])
+    assert buttons_of(resolved.params["blocks"]) == {}  # nothing left to press
+    rows = await query(sb, "SELECT key, status FROM outbox_message WHERE key LIKE '%:edit:%'")
+    assert len(rows) == 2 and all(status in ("sent", "pending", "sending") for _, status in rows)
