@@ -16,7 +16,7 @@ Reports completion time, achieved rate as a fraction of the limits' ceiling, dup
 peak RSS of the whole process (bot + fakes), and p99 latency of `/incident` (web chat) while
 idle and during the broadcast. Prints one JSON document.
 
-    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000] [--database postgresql]
+    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000] [--database postgresql [--split]]
 """
 
 from __future__ import annotations
@@ -47,11 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.adapters.slack_send import SlackTransport, build_send_client  # noqa: E402
+from bot.config import load_settings  # noqa: E402
 from bot.db import utcnow  # noqa: E402
 from bot.heap import freeze_startup_objects  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
 from bot.models import ConversationReference  # noqa: E402
+from bot.server import build_services, create_app  # noqa: E402
 from handlers.alerts import service  # noqa: E402
+from handlers.alerts.delivery import use_alert_budgets  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
 from handlers.alerts.models import NetworkMember  # noqa: E402
 from handlers.alerts.service import Actor  # noqa: E402
@@ -183,6 +186,32 @@ def world(conn: Connection) -> None:
     teams.__exit__(None, None, None)
 
 
+def sender(config: str, database_url: str, slack_urls: dict[str, str],
+           conn: Connection) -> None:
+    """The scale path's worker process (`electionbot worker`'s outbox): sends until "stop"."""
+    asyncio.run(_send_until_stopped(config, database_url, slack_urls, conn))
+
+
+async def _send_until_stopped(config: str, database_url: str, slack_urls: dict[str, str],
+                              conn: Connection) -> None:
+    settings = load_settings({"ELECTIONBOT_CONFIG": config, "DATABASE_URL": database_url})
+    services = build_services(settings)
+    create_app(services, background=False)  # registers the Teams transport, as the worker does
+    use_alert_budgets(services)
+    slack = ByWorkspace({ws: SlackTransport(build_send_client(url, "xoxb-bench"), services.db)
+                         for ws, url in slack_urls.items()})
+    services.outbox.register("slack", slack)
+    freeze_startup_objects()
+    task = asyncio.create_task(services.outbox.run(interval=0.2))
+    conn.send("ready")
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    for transport in slack.transports.values():
+        await transport.aclose()
+    await services.db.close()
+
+
 def teams_reference(conversation: str, service_url: str) -> ConversationReference:
     """A stored channel reference, as the bot keeps it after being added to a channel."""
     reference = {"channelId": "msteams", "serviceUrl": service_url,
@@ -236,7 +265,8 @@ def latency(values: list[float]) -> dict[str, float]:
     return {"reports": len(values), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
 
 
-async def run(total: int, database_url: str | None = None, reports: int = 300) -> dict[str, Any]:
+async def run(total: int, database_url: str | None = None, reports: int = 300,
+              split: bool = False) -> dict[str, Any]:
     here, there = multiprocessing.Pipe()
     platforms = multiprocessing.Process(target=world, args=(there,), daemon=True)
     platforms.start()
@@ -246,13 +276,24 @@ async def run(total: int, database_url: str | None = None, reports: int = 300) -
         env = {"DATABASE_URL": database_url} if database_url else None
         settings = alert_settings(Path(tmp), env, pacing={"slack_workspace_per_second":
                                                           SLACK_WORKSPACE_BUDGET})
-        async with running_bot(settings, background=True) as bot:
+        async with running_bot(settings, background=not split) as bot, \
+                contextlib.AsyncExitStack() as stack:
             freeze_startup_objects()  # as `electionbot serve` does once it is ready
             services = bot.services
             slack = ByWorkspace({
                 ws: SlackTransport(build_send_client(url, "xoxb-bench"), services.db)
                 for ws, url in urls["slack"].items()})
             services.outbox.register("slack", slack)
+            if split:  # the web process only takes requests; a worker process sends
+                here_w, there_w = multiprocessing.get_context("spawn").Pipe()
+                worker = multiprocessing.get_context("spawn").Process(
+                    target=sender, daemon=True, args=(
+                        str(settings.env.ELECTIONBOT_CONFIG), settings.env.DATABASE_URL,
+                        urls["slack"], there_w))
+                worker.start()
+                stack.callback(worker.join, 20)
+                stack.callback(here_w.send, "stop")
+                assert here_w.recv() == "ready"
             dests = network(total)
             async with services.db.session() as s:
                 for d, _j in dests:
@@ -307,6 +348,8 @@ async def run(total: int, database_url: str | None = None, reports: int = 300) -
         "bot_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "incident_latency": {"idle": latency(idle), "during_broadcast": latency(busy)},
         "database": "postgresql" if database_url else "sqlite file",
+        "processes": ("web (serve --no-worker) + worker (outbox)" if split
+                      else "one (serve: web and outbox)"),
         "transports": {"slack": "real SlackTransport vs fake Slack Web API (per workspace)",
                        "teams": "real TeamsTransport vs fake Bot Connector"},
     }
@@ -367,12 +410,16 @@ def main() -> None:
                         help="incidents filed while idle, and again during the broadcast")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
                         help="the embedded default, or the scale path (local PostgreSQL)")
+    parser.add_argument("--split", action="store_true",
+                        help="web and sender in separate processes (needs --database postgresql)")
     args = parser.parse_args()
+    if args.split and args.database != "postgresql":
+        parser.error("--split needs --database postgresql (one process owns a SQLite file)")
     if args.database == "sqlite":
         result = asyncio.run(run(args.destinations, reports=args.reports))
     else:
         with fresh_postgres() as url:
-            result = asyncio.run(run(args.destinations, url, args.reports))
+            result = asyncio.run(run(args.destinations, url, args.reports, args.split))
     print(json.dumps(result, indent=2))
 
 
