@@ -5,18 +5,21 @@ Slack: the real SlackTransport (chat.postMessage with message metadata, conversa
 DMs), one per workspace, each against its own FakeSlackApi that answers 429 when a channel gets
 more than 1 post a second or the workspace more than its budget in any one-second window.
 Teams: the real TeamsTransport (stored conversation references, Bot Framework connector
-client) against the fake Bot Connector (its own thread), enforcing 7/1 s and 60/30 s per
-conversation and 30/1 s per tenant with 429 + Retry-After. Everything runs through the real
-outbox worker and the real server (web chat), with a SQLite file database.
+client) against the fake Bot Connector, enforcing 7/1 s and 60/30 s per conversation and
+30/1 s per tenant with 429 + Retry-After. Everything runs through the real outbox worker and
+the real server (web chat), on a SQLite file (default) or a fresh local PostgreSQL database.
 
 The fake platforms run in their own process, and the person filing incidents in another, as they
-would in production: their work is not billed to the bot's process.
+would in production: their work is not billed to the bot's process. With ``--split`` the bot
+itself is two processes, as on the scale path: web (no outbox) and a worker that sends.
 
-Reports completion time, achieved rate as a fraction of the limits' ceiling, duplicates, lost,
-peak RSS of the whole process (bot + fakes), and p99 latency of `/incident` (web chat) while
-idle and during the broadcast. Prints one JSON document.
+Reports completion time, achieved rate as a fraction of the limits' ceiling, per pacing group
+timings, duplicates, lost, 429s, peak RSS of the bot's (web) process, and p50 / p99 / max
+latency of quick incident reports (web chat) while idle and from the moment of sending. Prints
+one JSON document.
 
-    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000] [--database postgresql [--split]]
+    .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000] [--reports 300]
+        [--database postgresql [--split]]
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
-import os
 import resource
 import sys
 import tempfile
@@ -243,7 +245,7 @@ async def incident_latency(url: str, count: int, spacing: float) -> list[float]:
             start = time.perf_counter()
             async with session.post(f"{url}/webchat/messages", json={
                     "user": f"reporter{i}",
-                    "text": os.environ.get("BT") or f"incident tabulator {i} jammed at KS-{i}"}) as r:
+                    "text": f"incident tabulator {i} jammed at KS-{i}"}) as r:
                 await r.read()
                 assert r.status == 200
             out.append(time.perf_counter() - start)

@@ -20,7 +20,7 @@ def build_periodic(services: Services) -> list[Periodic]:
     use_alert_budgets(services)
     return [
         # Each step is due at a fraction of the window (as short as a minute): look often; a
-        # tick before half of every open alert's window costs one small query.
+        # tick before half of every open alert's window reads only the open alerts.
         Periodic("alert-follow-ups", 10, alert_follow_ups),
         Periodic("alert-status", INTERVAL, alert_status_updates),
         Periodic("certification-reminders",

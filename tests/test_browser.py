@@ -86,7 +86,10 @@ def _open_as(browser, url: str, user: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(url)
-    name = WebDriverWait(browser, 15).until(ec.element_to_be_clickable((By.ID, "user")))
+    wait = WebDriverWait(browser, 15)
+    name = wait.until(ec.element_to_be_clickable((By.ID, "user")))
+    # Once the page has read its inbox, what arrives later is shown (earlier is history).
+    wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
     name.clear()
     name.send_keys(user)
     browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", name)
@@ -121,7 +124,6 @@ async def test_an_answered_alert_is_marked_in_place(tmp_path, driver) -> None:
     async with running_bot(alert_settings(tmp_path), background=True) as bot, \
             aiohttp.ClientSession() as session:
         await asyncio.to_thread(_open_as, driver, bot.url + "/", "clerk-ks")
-        await asyncio.sleep(2.5)  # the page has read its (empty) inbox once
         chat = Chat(session, bot.url)
         opened = await chat.say("bc1", "alert")
         preview = await chat.submit("bc1", opened["form"]["form_id"], compose_values())

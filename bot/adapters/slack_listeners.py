@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
 QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
 OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
+MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
 
 
 def dedupe_key(body: dict[str, Any], signature: str | None) -> str | None:
@@ -224,10 +225,14 @@ def offer_form(reply: Reply, text: str) -> Reply:
     """
     if reply.form is None:
         return reply
-    lead = "\n\n".join(part for part in (reply.text or reply.form.title, reply.form.intro)
-                         if part)
+    lead = reply.text or reply.form.title
+    if reply.form.intro and reply.form.intro not in lead:
+        lead = f"{lead}\n\n{reply.form.intro}"
+    if len(text) > MAX_BUTTON_VALUE:  # cannot ride on the button whole; never cut it
+        return replace(reply, form=None,
+                       text=f"{lead}\n\nUse the slash command to open the form.")
     return replace(reply, form=None, text=f"{lead}\n\nPress the button to open the form.",
-                   buttons=(Button("Open the form", OPEN_FORM, text[:2000], style="primary"),
+                   buttons=(Button("Open the form", OPEN_FORM, text, style="primary"),
                             *reply.buttons))
 
 

@@ -61,7 +61,10 @@ function render(reply, ref) {
   const div = bubble("bot");
   div.dataset.role = "reply";
   const old = reply.replaces ? log.querySelector(`[data-ref="${CSS.escape(reply.replaces)}"]`) : null;
-  if (old) { old.replaceWith(div); div.dataset.ref = reply.replaces; } else if (ref) div.dataset.ref = ref;
+  if (old) old.replaceWith(div);
+  // An edit of a message this page never showed stands in for it: later edits name the original.
+  const own = reply.replaces || ref;
+  if (own) div.dataset.ref = own;
   textBlock(div, reply.text);
   for (const s of reply.sections) {
     if (s.text && s.text !== reply.text) textBlock(div, s.text);
@@ -117,6 +120,7 @@ async function pollInbox() {
     }
   } catch (err) { /* the server may be restarting; try again on the next tick */ }
   inboxPrimed = true;
+  document.body.dataset.inbox = "primed";  // older messages are history; new ones show
   setTimeout(pollInbox, 2000);
 }
 pollInbox();

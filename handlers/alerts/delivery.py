@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import AppConfig
 from bot.db import Database
 from bot.messages import Destination, Reply
+from bot.models import OutboxMessage
 from bot.outbox_pacing import Budgets
 from bot.outbox_queue import enqueue, enqueue_many
 from bot.services import Services
@@ -40,6 +41,7 @@ from handlers.alerts.service import delivery_key, destination_of
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
 FOLLOW_UPS = ("remind", "dm", "backup")  # the kinds of follow-up, in order
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 class Chasee(NamedTuple):
@@ -174,18 +176,29 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     if not wanted:
         return 0
     async with db.session() as session:
-        prefix = f"alert:{alert.public_id}:"
-        have = set((await session.execute(sa.text(
-            "SELECT key FROM outbox_message WHERE key LIKE :r OR key LIKE :d OR key LIKE :b"),
-            {k[0]: f"{prefix}{k}:%" for k in FOLLOW_UPS})).scalars())
-        await enqueue_many(session, [
-            (key, Destination.parse(target), build_reminder(alert, kind, r.name or r.organisation))
-            for key, (kind, target, r) in wanted.items() if key not in have])
+        have = await _follow_ups_queued(session, alert)
         try:
+            await enqueue_many(session, [
+                (key, Destination.parse(target),
+                 build_reminder(alert, kind, r.name or r.organisation))
+                for key, (kind, target, r) in wanted.items() if key not in have])
             await session.commit()
         except IntegrityError:  # another process got there first; it sends them
             return 0
     return len(set(wanted) - have)
+
+
+async def _follow_ups_queued(session: AsyncSession, alert: Alert) -> set[str]:
+    """Keys of the alert's follow-ups already in the outbox.
+
+    One key range per kind (``alert:ID:remind:`` up to ``alert:ID:remind;``, ';' sorting
+    right after ':'), which the key's unique index answers without reading other messages.
+    """
+    ranges = [(f"alert:{alert.public_id}:{kind}:", f"alert:{alert.public_id}:{kind};")
+              for kind in FOLLOW_UPS]
+    found = await session.execute(sa.select(OUTBOX.c.key).where(sa.or_(
+        *(sa.and_(OUTBOX.c.key >= low, OUTBOX.c.key < high) for low, high in ranges))))
+    return set(found.scalars())
 
 
 def use_alert_budgets(services: Services) -> None:

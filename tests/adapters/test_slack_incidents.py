@@ -336,3 +336,19 @@ async def test_the_sent_notification_shows_who_took_it_and_loses_its_buttons_whe
     assert buttons_of(resolved.params["blocks"]) == {}  # nothing left to press
     rows = await query(sb, "SELECT key, status FROM outbox_message WHERE key LIKE '%:edit:%'")
     assert len(rows) == 2 and all(status in ("sent", "pending", "sending") for _, status in rows)
+
+
+def test_offering_a_form_never_cuts_the_text_nor_repeats_the_intro() -> None:
+    from bot.adapters.slack_listeners import MAX_BUTTON_VALUE, OPEN_FORM, offer_form
+    from bot.messages import Form, Reply
+
+    form = Form("incident:new", "Report an incident", fields=(), intro="CALL 911 NOW first.")
+    offered = offer_form(Reply(text="CALL 911 NOW first.", form=form), "incident")
+    assert offered.form is None and offered.text.count("CALL 911 NOW") == 1
+    assert [(b.action_id, b.value) for b in offered.buttons] == [(OPEN_FORM, "incident")]
+    long = "incident " + "x" * MAX_BUTTON_VALUE
+    too_long = offer_form(Reply(text="", form=form), long)
+    assert too_long.buttons == () and "slash command" in too_long.text
+    assert "CALL 911 NOW" in too_long.text
+    plain = Reply(text="no form here")
+    assert offer_form(plain, "anything") is plain

@@ -182,7 +182,7 @@ async def test_crash_mid_broadcast_then_restart_delivers_each_destination_once(
     await db.close()
 
 
-async def test_who_may_acknowledge_reads_only_the_matching_recipients(tmp_path: Path) -> None:
+async def test_who_may_acknowledge_an_alert_among_many_recipients(tmp_path: Path) -> None:
     extra = {"groups": [{"name": "mixed", "tier": "T1", "members": [
         {"destination": "slack:T1:@U1", "organisation": "DM", "jurisdiction": "KS"},
         {"destination": "slack:T1:C9", "organisation": "Channel", "jurisdiction": "KS",

@@ -32,6 +32,19 @@ async def wait_inbox(chat: Chat, user: str, count: int) -> list[dict]:
     raise AssertionError(f"{user} got {len(await chat.inbox(user))} messages, wanted {count}")
 
 
+async def settled(chat: Chat) -> None:
+    """Wait until the outbox has nothing waiting or in flight (so a late extra would show)."""
+    for _ in range(100):
+        async with chat.bot.services.db.engine.connect() as conn:  # type: ignore[attr-defined]
+            busy = (await conn.execute(sa.text(
+                "SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')"
+            ))).scalar_one()
+        if not busy:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the outbox did not settle")
+
+
 async def compose(chat: Chat, user: str, **values: str) -> dict:
     opened = await chat.say(user, "alert")
     assert opened["form"]["form_id"].startswith("alert:compose:")
@@ -68,7 +81,7 @@ async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
     assert marked["replaces"].startswith("webchat:") and "replaces" not in message
     assert any(s["text"].startswith("Acknowledged: Received, ") for s in marked["sections"])
     assert [b["action_id"] for b in marked["buttons"]] == ["alert:ack:need_help"]
-    await asyncio.sleep(0.3)
+    await settled(chat)
     assert len(await chat.inbox("clerk-ks")) == 2  # one mark, not one per click
     refused = await chat.click("eve", "alert:ack:received", alert_id)
     assert refused["text"].startswith(":no_entry:")
@@ -130,7 +143,7 @@ async def test_refusal_is_recorded_and_nothing_is_sent(chat: Chat) -> None:
     assert "refused by webchat:local:bc2" in (await wait_inbox(chat, "bc1", 1))[0]["text"]
     late = await chat.click("bc2", "alert:approve", alert_id)
     assert "refused" in late["text"]
-    await asyncio.sleep(0.3)
+    await settled(chat)
     assert await chat.inbox("clerk-ks") == []
 
 
@@ -187,5 +200,5 @@ async def test_need_help_after_received_still_reaches_state_staff_once(chat: Cha
     assert "KS clerk (Wichita Clerk) needs help with alert" in told["text"]
     again = await chat.click("clerk-ks", "alert:ack:need_help", alert_id)
     assert again["text"].startswith("State staff already know")
-    await asyncio.sleep(0.3)
+    await settled(chat)
     assert len(await chat.inbox("boss")) == 1  # told once
