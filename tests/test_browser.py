@@ -97,10 +97,12 @@ def _open_as(browser, url: str, user: str) -> None:
 
 def _acknowledge(browser) -> tuple[list[str], str]:
     """Click Received on the alert that arrives; return the alert bubbles' text afterwards."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 20)
+    # The page swaps an edited message in while we read it: a stale element means "look again".
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
 
     def alerts(b) -> list:
         return [e for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")
