@@ -13,14 +13,17 @@ import sqlalchemy as sa
 
 from bot.adapters.slack_send import SlackTransport, build_send_client
 from bot.adapters.webchat import WebChatTransport
+from bot.config import Settings
 from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
 from bot.outbox import Outbox
 from bot.outbox_pacing import Budgets
 from bot.outbox_queue import enqueue
 from bot.server import build_services
+from bot.services import Services
 from handlers.alerts import service
 from handlers.alerts.forms import validate
+from handlers.alerts.models import Alert
 from handlers.alerts.service import Actor
 from tests.alerts.conftest import alert_settings, compose_values
 from tests.fakes.slack_api import FakeSlackApi
@@ -139,17 +142,23 @@ async def _broadcast(tmp_path: Path, url: str | None, members: int) -> tuple:
         {"destination": f"webchat:local:@m{i}", "organisation": f"Org {i}",
          "jurisdiction": "KS"} for i in range(members)]}]}
     settings = alert_settings(tmp_path, env={"DATABASE_URL": url} if url else None, **extra)
+    services, _alert, count = await _send_to_group(settings, "many")
+    return services, count
+
+
+async def _send_to_group(settings: Settings, group: str) -> tuple[Services, Alert, int]:
+    """Broadcaster bc1 sends an alert to ``group``; nothing is delivered yet."""
     upgrade(settings.env.DATABASE_URL)
     services = build_services(settings)
     actor, now = Actor("webchat:local:bc1", settings.app), utcnow()
-    clean, errors = validate(compose_values(tiers="", groups="many"), settings.app, now,
-                             child=False, known_groups={"many"})
+    clean, errors = validate(compose_values(tiers="", groups=group), settings.app, now,
+                             child=False, known_groups={group})
     assert clean is not None, errors
     alert, _ = await service.create_draft(db=services.db, app=settings.app, actor=actor,
                                           clean=clean, reply_to="webchat:local:@bc1", now=now)
     _, count = await service.send(db=services.db, app=settings.app, actor=actor,
                                   public_id=alert.public_id, now=now)
-    return services, count
+    return services, alert, count
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -189,17 +198,8 @@ async def test_who_may_acknowledge_an_alert_among_many_recipients(tmp_path: Path
          "people": ["slack:T1:UANN", "teams:tn:aad-ann"]},
         *[{"destination": f"slack:T1:@UX{i}", "organisation": f"O{i}", "jurisdiction": "KS"}
           for i in range(50)]]}]}
-    settings = alert_settings(tmp_path, **extra)
-    upgrade(settings.env.DATABASE_URL)
-    services = build_services(settings)
-    actor, now = Actor("webchat:local:bc1", settings.app), utcnow()
-    clean, errors = validate(compose_values(tiers="", groups="mixed"), settings.app, now,
-                             child=False, known_groups={"mixed"})
-    assert clean is not None, errors
-    alert, _ = await service.create_draft(db=services.db, app=settings.app, actor=actor,
-                                          clean=clean, reply_to="webchat:local:@bc1", now=now)
-    await service.send(db=services.db, app=settings.app, actor=actor, public_id=alert.public_id,
-                       now=now)
+    services, alert, _count = await _send_to_group(alert_settings(tmp_path, **extra), "mixed")
+    now = utcnow()
 
     async def ack(person: str, channel: str) -> str:
         try:
