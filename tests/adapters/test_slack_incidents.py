@@ -3,6 +3,7 @@ worker running, and the fake Slack Web API receiving what the bot sends."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -352,3 +353,21 @@ def test_offering_a_form_never_cuts_the_text_nor_repeats_the_intro() -> None:
     assert "CALL 911 NOW" in too_long.text
     plain = Reply(text="no form here")
     assert offer_form(plain, "anything") is plain
+
+
+async def test_an_open_form_click_is_asked_again_as_the_clicker_and_only_once(
+        sb: SlackBot) -> None:
+    from bot.adapters.slack_listeners import OPEN_FORM
+
+    forged = {"action_id": OPEN_FORM, "value": "alert"}  # U0ASKER is no broadcaster
+    payload = click(sb.fake, forged, user="U0ASKER", channel="D0DIRECT", name="forged")
+    assert (await sb.signed(interaction_body(payload)))[0] == 200
+    [denied] = await sb.fake.wait_for("response")
+    assert denied.params["text"].startswith(":no_entry:")
+    opener = {"action_id": OPEN_FORM, "value": "incident"}
+    payload = click(sb.fake, opener, user="U0ASKER", channel="D0DIRECT", name="open1")
+    for _ in range(2):  # a replayed click opens nothing twice
+        assert (await sb.signed(interaction_body(payload)))[0] == 200
+    await sb.fake.wait_for("views.open")
+    await asyncio.sleep(0.3)  # time for a second modal, were the replay not recognised
+    assert len(sb.fake.calls_to("views.open")) == 1
