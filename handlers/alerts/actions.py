@@ -214,8 +214,8 @@ async def _mark_answered(services: Services, public_id: str, recipient: AlertRec
     parent = await service.parent_public_id(services.db, alert)
     try:
         async with services.db.session() as session:
-            delivery.enqueue_ack_edit(session, alert, recipient, kind=kind, at=now, who=who,
-                                      parent=parent)
+            await delivery.enqueue_ack_edit(session, alert, recipient, kind=kind, at=now,
+                                            who=who, parent=parent)
             await session.commit()
     except IntegrityError:
         return  # an earlier acknowledgement in the same channel already marked the copy

@@ -32,6 +32,7 @@ from handlers.alerts.replies import (
     Tally,
     build_acknowledged_line,
     build_alert_message,
+    build_backup_stand_down,
     build_help_request,
     build_reminder,
     build_status,
@@ -111,22 +112,51 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
                 destination=Destination.parse(target), reply=reply)
 
 
-def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: AlertRecipient, *,
+async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: AlertRecipient, *,
                            kind: str, at: datetime, who: str, parent: str) -> None:
-    """Mark the recipient's delivered copy as answered.
+    """Mark the recipient's delivered copy, and any follow-up already sent, as answered.
 
-    An edit of the message sent under the recipient's key, so the answer stays visible after
-    the clicker's confirmation is gone, and a channel sees that it has been taken care of. Its
-    key is one per recipient: the first acknowledgement marks the copy, a later one's commit
-    fails with IntegrityError (the caller ignores it).
+    Edits of the messages sent under the recipient's keys, so the answer stays visible after
+    the clicker's confirmation is gone, a channel sees that it has been taken care of, and a
+    backup contact knows nothing more is needed. The edit keys are one per message: the first
+    acknowledgement marks them, a later one's commit fails with IntegrityError (the caller
+    ignores it).
     """
     personal = Destination.parse(recipient.destination).user_id is not None
     line = build_acknowledged_line(kind, at, who="" if personal else who,
                                    organisation=recipient.organisation)
-    enqueue(session, key=f"{recipient.outbox_key}:edit:ack", edit_of=recipient.outbox_key,
-            destination=Destination.parse(recipient.destination),
-            reply=build_alert_message(alert, parent=parent, acknowledged=line,
-                                      personal=personal))
+    marked = build_alert_message(alert, parent=parent, acknowledged=line, personal=personal)
+    edits = {recipient.outbox_key: (recipient.destination, marked)}
+    steps = {delivery_key(alert.public_id, step, f"{recipient.id}>{target}"): (step, target)
+             for step, target, _when in ladder(recipient)}
+    sent = (await session.execute(sa.select(OUTBOX.c.key).where(
+        OUTBOX.c.key.in_(list(steps)), OUTBOX.c.status != "dead"))).scalars()
+    for key in sent:
+        step, target = steps[key]
+        if step == "backup":
+            reply = build_backup_stand_down(alert, recipient.name or recipient.organisation)
+        else:
+            reply = build_alert_message(alert, parent=parent, acknowledged=line,
+                                        personal=Destination.parse(target).user_id is not None)
+        edits[key] = (target, reply)
+    for key, (target, reply) in edits.items():
+        enqueue(session, key=f"{key}:edit:ack", edit_of=key,
+                destination=Destination.parse(target), reply=reply)
+
+
+def ladder(recipient: Chasee | AlertRecipient) -> list[tuple[str, str, float]]:
+    """Every follow-up of one recipient: (kind, destination, when as a fraction of the window).
+
+    A reminder to the destination at half the window, a direct message to the people behind it
+    at the end, the backup contact at one and a half windows.
+    """
+    dest = Destination.parse(recipient.destination)
+    people = [str(dest)] if dest.user_id else [
+        str(destination_of(p)) for p in json.loads(recipient.people)]
+    steps = [("remind", recipient.destination, 0.5), *(("dm", p, 1.0) for p in people)]
+    if recipient.backup:
+        steps.append(("backup", recipient.backup, 1.5))
+    return steps
 
 
 def due_steps(alert: Alert, recipient: Chasee, now: datetime) -> list[tuple[str, str]]:
@@ -134,17 +164,8 @@ def due_steps(alert: Alert, recipient: Chasee, now: datetime) -> list[tuple[str,
     assert alert.sent_at is not None
     window = timedelta(minutes=alert.ack_window_minutes)
     elapsed = now - alert.sent_at
-    steps: list[tuple[str, str]] = []
-    if elapsed >= window / 2:
-        steps.append(("remind", recipient.destination))
-    if elapsed >= window:
-        dest = Destination.parse(recipient.destination)
-        people = [str(dest)] if dest.user_id else [
-            str(destination_of(p)) for p in json.loads(recipient.people)]
-        steps += [("dm", p) for p in people]
-    if elapsed >= window * 1.5 and recipient.backup:
-        steps.append(("backup", recipient.backup))
-    return steps
+    return [(kind, target) for kind, target, when in ladder(recipient)
+            if elapsed >= window * when]
 
 
 async def follow_up_once(*, db: Database, app: AppConfig, now: datetime) -> int:

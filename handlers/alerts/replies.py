@@ -140,6 +140,12 @@ def build_reminder(alert: Alert, stage: str, who: str = "") -> Reply:
     return build_alert_message(alert, reminder=prefix[stage])
 
 
+def build_backup_stand_down(alert: Alert, who: str) -> Reply:
+    """The backup contact's follow-up, once the person they back up has answered."""
+    return Reply(text=f"{who} has now acknowledged alert {alert.public_id} ({alert.headline}). "
+                      "Nothing more is needed from you as their backup contact.")
+
+
 @dataclass
 class Tally:
     """Counts for one row of the status view."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +43,7 @@ async def test_follow_up_ladder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         async with db.engine.connect() as conn:
             rows = (await conn.execute(sa.text(
                 "SELECT key, destination FROM outbox_message WHERE key NOT LIKE '%:send:%' "
-                "ORDER BY id"))).all()
+                "AND key NOT LIKE '%:edit:%' ORDER BY id"))).all()
         return [f"{k.split(':')[2]}>{d}" for k, d in rows]
 
     assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=29)) == 0
@@ -57,6 +58,26 @@ async def test_follow_up_ladder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         texts = [r[0] for r in (await conn.execute(sa.text(
             "SELECT payload FROM webchat_inbox WHERE user_id = 'deputy-ct'"))).all()]
     assert len(texts) == 1 and "backup contact for CT clerk" in texts[0]
+
+    # The clerk answers at last: every copy sent to them is marked, the backup stands down.
+    _, _, clerk = await service.acknowledge(
+        db=db, public_id=alert.public_id, person="webchat:local:clerk-ct", channel="",
+        kind="actioned", now=now + timedelta(minutes=95))
+    async with db.session() as session:
+        await delivery.enqueue_ack_edit(session, alert, clerk, kind="actioned",
+                                        at=now + timedelta(minutes=95), who="CT clerk",
+                                        parent="")
+        await session.commit()
+    await services.outbox.run_once()
+    async with db.engine.connect() as conn:
+        inbox = [(u, json.loads(p)) for u, p in (await conn.execute(sa.text(
+            "SELECT user_id, payload FROM webchat_inbox WHERE user_id IN ('clerk-ct', "
+            "'deputy-ct') AND payload LIKE '%replaces%' ORDER BY id"))).all()]
+    assert sorted(u for u, _ in inbox) == ["clerk-ct"] * 3 + ["deputy-ct"]  # send, remind, dm
+    stood_down = next(p for u, p in inbox if u == "deputy-ct")
+    assert stood_down["text"].startswith("CT clerk has now acknowledged alert")
+    assert all(any(s["text"].startswith("Acknowledged: Actioned") for s in p["sections"])
+               for u, p in inbox if u == "clerk-ct")
 
     # Two workers' ticks at once: the one that lost the race (its read came before the other's
     # commit) adds nothing and does not fail, whatever is left to chase.
