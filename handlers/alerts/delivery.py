@@ -41,8 +41,8 @@ from handlers.alerts.service import delivery_key, destination_of
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
-FOLLOW_UPS = ("remind", "dm", "backup")  # the kinds of follow-up, in order
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+CHUNK = 500  # keys per look-up
 
 
 class Chasee(NamedTuple):
@@ -197,7 +197,7 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     if not wanted:
         return 0
     async with db.session() as session:
-        have = await _follow_ups_queued(session, alert)
+        have = await _follow_ups_queued(session, list(wanted))
         try:
             await enqueue_many(session, [
                 (key, Destination.parse(target),
@@ -209,17 +209,17 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     return len(set(wanted) - have)
 
 
-async def _follow_ups_queued(session: AsyncSession, alert: Alert) -> set[str]:
-    """Keys of the alert's follow-ups already in the outbox.
+async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Those of ``keys`` already in the outbox: exact look-ups in the key's unique index.
 
-    One key range per kind (``alert:ID:remind:`` up to ``alert:ID:remind;``, ';' sorting
-    right after ':'), which the key's unique index answers without reading other messages.
+    (Not a prefix range: under PostgreSQL's usual non-C collations ':' and ';' do not sort
+    byte-wise, so a range would miss keys.) Chunked to stay under bind-parameter limits.
     """
-    ranges = [(f"alert:{alert.public_id}:{kind}:", f"alert:{alert.public_id}:{kind};")
-              for kind in FOLLOW_UPS]
-    found = await session.execute(sa.select(OUTBOX.c.key).where(sa.or_(
-        *(sa.and_(OUTBOX.c.key >= low, OUTBOX.c.key < high) for low, high in ranges))))
-    return set(found.scalars())
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        found.update((await session.execute(sa.select(OUTBOX.c.key).where(
+            OUTBOX.c.key.in_(keys[start:start + CHUNK])))).scalars())
+    return found
 
 
 def use_alert_budgets(services: Services) -> None:

@@ -20,6 +20,7 @@ from tests.alerts.conftest import alert_settings, compose_values
 
 
 async def test_follow_up_ladder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delivery, "CHUNK", 1)  # "already queued?" asked over several look-ups
     settings = alert_settings(tmp_path)
     upgrade(settings.env.DATABASE_URL)
     services = build_services(settings)
@@ -81,7 +82,7 @@ async def test_follow_up_ladder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     # Two workers' ticks at once: the one that lost the race (its read came before the other's
     # commit) adds nothing and does not fail, whatever is left to chase.
-    async def stale(_session: object, _alert: object) -> set[str]:
+    async def stale(_session: object, _keys: object) -> set[str]:
         return set()
     monkeypatch.setattr(delivery, "_follow_ups_queued", stale)
     assert await follow_up_once(db=db, app=app, now=now + timedelta(minutes=91)) == 0
