@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -58,9 +58,8 @@ def enqueue(session: AsyncSession, *, key: str, destination: Destination, reply:
     payload = reply_to_dict(reply)
     if edit_of:
         payload[EDIT] = edit_of
-    session.add(OutboxMessage(
-        key=key[:200], platform=destination.platform, destination=str(destination),
-        payload=json.dumps(payload), next_attempt_at=not_before or utcnow()))
+    session.add(OutboxMessage(**_row(key, destination, json.dumps(payload),
+                                     not_before or utcnow())))
 
 
 async def enqueue_many(session: AsyncSession,
@@ -77,10 +76,14 @@ async def enqueue_many(session: AsyncSession,
         if id(reply) not in payloads:  # the reply is kept, so its id stays unique
             payloads[id(reply)] = (reply, json.dumps(reply_to_dict(reply)))
         return payloads[id(reply)][1]
-    rows = [{"key": key[:200], "platform": destination.platform,
-             "destination": str(destination), "status": "pending", "attempts": 0,
-             "payload": payload(reply), "next_attempt_at": now, "created_at": now}
-            for key, destination, reply in sends]
+    rows = [_row(key, destination, payload(reply), now) for key, destination, reply in sends]
     if rows:
         await session.execute(sa.insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
     return len(rows)
+
+
+def _row(key: str, destination: Destination, payload: str, due: datetime) -> dict[str, Any]:
+    """The column values of a new, pending outbox message."""
+    return {"key": key[:200], "platform": destination.platform, "destination": str(destination),
+            "status": "pending", "attempts": 0, "payload": payload, "next_attempt_at": due,
+            "created_at": utcnow()}
