@@ -364,6 +364,11 @@ async def test_an_open_form_click_is_asked_again_as_the_clicker_and_only_once(
     assert (await sb.signed(interaction_body(payload)))[0] == 200
     [denied] = await sb.fake.wait_for("response")
     assert denied.params["text"].startswith(":no_entry:")
+    empty = click(sb.fake, {"action_id": OPEN_FORM, "value": ""}, user="U0ASKER",
+                  channel="D0DIRECT", name="empty")
+    assert (await sb.signed(interaction_body(empty)))[0] == 200
+    _, answered = await sb.fake.wait_for("response", 2)
+    assert answered.params["text"] and "Traceback" not in answered.params["text"]
     opener = {"action_id": OPEN_FORM, "value": "incident"}
     payload = click(sb.fake, opener, user="U0ASKER", channel="D0DIRECT", name="open1")
     for _ in range(2):  # a replayed click opens nothing twice
