@@ -144,7 +144,11 @@ def ask(
 @config_app.command("check")
 def config_check() -> None:
     """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
+    from bot.config import environment_warnings
+
     settings = settings_or_exit()
+    for warning in environment_warnings(settings.env):
+        typer.echo(f"warning: {warning}", err=True)
     platforms = [name for name, on in (("slack", settings.slack_enabled),
                                        ("teams", settings.teams_enabled)) if on]
     typer.echo(f"ok: {settings.config_path} ({settings.app.office.name}); "

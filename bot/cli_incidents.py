@@ -1,20 +1,20 @@
-"""``electionbot incidents ...``: verify, export and the after-action report."""
+"""``electionbot incidents ...``: verify, checkpoint, export and the after-action report."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import fail, run_with_db
+from bot.cli_common import fail, run_with_db, settings_or_exit
 
-incidents_app = typer.Typer(help="Incident records: verify, export, after-action report.",
-                            no_args_is_help=True)
-
-
+incidents_app = typer.Typer(help="Incident records: verify, checkpoint, export, after-action "
+                                 "report.", no_args_is_help=True)
 
 
 def _since(value: str) -> datetime:
@@ -24,17 +24,107 @@ def _since(value: str) -> datetime:
         raise fail(f"not a date: {value!r} (use YYYY-MM-DD)") from None
 
 
+def _run_keyed(work: Callable[[Any, Any], Awaitable[Any]]) -> Any:
+    """Migrate, open the database with the configured audit key, run ``work(db, key)``."""
+    from bot.audit_key import bind_audit_key, settings_audit_key
+    from bot.db import Database, upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings.env.DATABASE_URL)
+    key = settings_audit_key(settings)
+
+    async def run() -> Any:
+        db = Database(settings.env.DATABASE_URL)
+        bind_audit_key(db.engine.sync_engine, key)
+        try:
+            return await work(db, key)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
 @incidents_app.command("verify")
-def verify() -> None:
-    """Re-compute every incident's hash chain; exit 1 naming the first broken link."""
+def verify(
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="A checkpoint file (one signed line per checkpoint): also catch truncation, "
+             "deletion and re-computation since each.")] = None,
+    reseal: Annotated[bool, typer.Option(
+        help="First re-seal records from before the upgrade with the audit key (each is "
+             "verified the old way first; one that fails is reported and left alone).")] = False,
+) -> None:
+    """Check every incident chain, the numbering and the audit log; exit 1 naming each break."""
+    from handlers.incidents.checkpoint import compare, parse_checkpoints
+    from handlers.incidents.records import reseal as reseal_all
     from handlers.incidents.records import verify_all
 
-    count, breaks = run_with_db(verify_all)
-    for broken in breaks:
-        typer.echo(f"BROKEN {broken}", err=True)
-    if breaks:
+    text = _read(checkpoint) if checkpoint is not None else None
+
+    async def work(db: Any, key: Any) -> tuple[list[str], Any, list[str]]:
+        refusals = await reseal_all(db, key) if reseal else []
+        result = await verify_all(db, key)
+        problems = list(result.breaks)
+        if text is not None:
+            checkpoints, bad = parse_checkpoints(text, key)
+            problems += bad
+            for one in checkpoints:
+                problems += [p for p in await compare(db, one) if p not in problems]
+        return refusals, result, problems
+
+    refusals, result, problems = _run_keyed(work)
+    for line in refusals:
+        typer.echo(f"RESEAL {line}", err=True)
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
+    for line in problems:
+        typer.echo(f"BROKEN {line}", err=True)
+    if problems or refusals:
         raise typer.Exit(1)
-    typer.echo(f"ok: {count} incident record(s) verified")
+    typer.echo(f"ok: {result.incidents} incident(s), {result.events} event(s), "
+               f"{result.audit_entries} audit entries verified")
+
+
+@incidents_app.command("checkpoint")
+def checkpoint(
+    out: Annotated[Path | None, typer.Option(
+        help="Append the checkpoint to this file (default: stdout). Keep it off this machine, "
+             "on write-once storage.")] = None,
+) -> None:
+    """Write signed chain heads (verified first) that an office keeps outside the database."""
+    from bot.db import utcnow
+    from handlers.incidents.checkpoint import build_checkpoint
+    from handlers.incidents.records import verify_all
+
+    async def work(db: Any, key: Any) -> tuple[Any, dict[str, Any] | None]:
+        result = await verify_all(db, key)
+        if result.breaks:
+            return result, None
+        return result, await build_checkpoint(db, key, utcnow())
+
+    result, signed = _run_keyed(work)
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
+    if signed is None:
+        for line in result.breaks:
+            typer.echo(f"BROKEN {line}", err=True)
+        raise fail("refusing to checkpoint a record that does not verify")
+    line = json.dumps(signed, sort_keys=True, separators=(",", ":")) + "\n"
+    if out is None:
+        typer.echo(line, nl=False)
+        return
+    try:
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+    except OSError as exc:
+        raise fail(f"cannot append to {out}: {exc.strerror}") from None
+    typer.echo(f"ok: checkpoint of {result.incidents} incident(s) appended to {out}", err=True)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read checkpoint file {path}: {exc}") from None
 
 
 @incidents_app.command("export")

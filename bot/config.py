@@ -165,6 +165,8 @@ class Environment(BaseSettings):
     SLACK_CLIENT_SECRET: SecretStr | None = None
     SLACK_REDIRECT_URI: str | None = None
     ELECTIONBOT_TOKEN_KEY: SecretStr | None = None
+    # HMAC key of the incident record and the audit log (see bot/audit_key.py and the README).
+    ELECTIONBOT_AUDIT_KEY: SecretStr | None = None
     MICROSOFT_APP_ID: str | None = None
     MICROSOFT_APP_PASSWORD: SecretStr | None = None
     MICROSOFT_APP_TENANT_ID: str | None = None
@@ -266,8 +268,23 @@ def _check_environment(env: Environment) -> None:
     if start is not None and start.tzinfo is None:
         raise ConfigError("ELECTIONBOT_SIMULATED_START: give a time zone, e.g. "
                           "2026-11-03T13:00:00+00:00")
+    audit_key = env.ELECTIONBOT_AUDIT_KEY
+    if audit_key is not None and len(audit_key.get_secret_value()) < 32:
+        raise ConfigError("ELECTIONBOT_AUDIT_KEY: too short; use at least 32 random characters, "
+                          "e.g. the output of `openssl rand -hex 32`")
     if not env.DATABASE_URL.startswith(("sqlite", "postgresql")):
         raise ConfigError("DATABASE_URL: use sqlite:///path.db or postgresql+psycopg://...")
+
+
+def environment_warnings(env: Environment) -> list[str]:
+    """Settings that work but that a production deployment should not keep."""
+    warnings = []
+    if env.ELECTIONBOT_AUDIT_KEY is None and env.DATABASE_URL.startswith("postgresql"):
+        warnings.append("ELECTIONBOT_AUDIT_KEY: not set on PostgreSQL; the incident record and "
+                        "audit log are hashed without a key, so anyone who can write to the "
+                        "database can rewrite them undetected. Set it (`openssl rand -hex 32`) "
+                        "and run `electionbot incidents verify --reseal` once")
+    return warnings
 
 
 def _first_error(where: str, exc: ValidationError) -> str:

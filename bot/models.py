@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
 from bot.db import UTCDateTime, utcnow
@@ -77,3 +79,27 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(max_length=200)
     allowed: bool = False
     reason: str = Field(default="", max_length=300)
+    # The keyed hash chain (bot/audit.py); None on entries from before it, until re-sealed.
+    seq: int | None = Field(default=None, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The audit log's pinned chain head (one row), sealed with the audit key."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    count: int = 0
+    head: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)
+    seal: str | None = Field(default=None, max_length=64)
+
+
+@sa.event.listens_for(AuditEntry, "before_insert")
+def _chain_audit_entry(_mapper: Any, connection: sa.Connection, target: AuditEntry) -> None:
+    """Every audit entry, whoever writes it, joins the keyed chain in its own transaction."""
+    from bot.audit import chain_new_entry
+
+    chain_new_entry(connection, target)

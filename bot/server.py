@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot import metrics
 from bot.adapters import slack, teams, webchat
+from bot.audit_key import audit_health, bind_audit_key, settings_audit_key
 from bot.clock import FlowingClock
 from bot.config import Settings
 from bot.db import Database
@@ -43,6 +44,7 @@ def knowledge_folder(settings: Settings) -> Path:
 def build_services(settings: Settings) -> Services:
     """Database, knowledge base and clock for one process."""
     db = Database(settings.env.DATABASE_URL)
+    bind_audit_key(db.engine.sync_engine, settings_audit_key(settings))
     codes = [j.code for j in settings.app.jurisdictions]
     from bot.db import utcnow
 
@@ -86,6 +88,7 @@ async def healthz(request: web.Request) -> web.Response:
         "platforms": {name: ("enabled" if on else "disabled")
                       for name, on in request.app[PLATFORMS].items()},
         "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,
+        "audit": audit_health(services.db),
     }
     return web.json_response(body, status=200 if db_ok else 503)
 

@@ -42,10 +42,16 @@ class Incident(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The pinned chain head: written with every event, sealed (with the audit key) over every
+    # column above and these, so a deleted newest event or an edited row no longer verifies.
+    chain_count: int | None = None
+    chain_head: str | None = Field(default=None, max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)
+    seal: str | None = Field(default=None, max_length=64)
 
 
 class IncidentEvent(SQLModel, table=True):
-    """One append-only change; ``hash`` covers ``prev_hash`` and this event's content."""
+    """One append-only change; ``hash`` is a MAC over ``prev_hash`` and this event's content."""
 
     __tablename__ = "incident_event"
     __table_args__ = (sa.UniqueConstraint("incident_id", "seq"),)
@@ -68,3 +74,5 @@ class IncidentCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True)
     last: int = 0
+    seal: str | None = Field(default=None, max_length=64,
+                             description="MAC over year and last: numbers cannot be rewound")

@@ -1,7 +1,8 @@
 """Incident operations.
 
-Every change appends a hash-chained event in the same transaction, and notifications are
-enqueued in that transaction too (sent later by the outbox).
+Every change appends a hash-chained event, and moves the chain head pinned (and sealed) on the
+incident row, in the same transaction; notifications are enqueued in that transaction too (sent
+later by the outbox). One user intent is one transaction, a note given with it included.
 """
 
 from __future__ import annotations
@@ -16,10 +17,18 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.audit import audit
+from bot.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from bot.config import AppConfig
 from bot.db import Database
 from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
-from handlers.incidents.chain import GENESIS, event_hash, plain, snapshot
+from handlers.incidents.chain import (
+    GENESIS,
+    counter_seal,
+    event_hash,
+    plain,
+    seal_row,
+    snapshot,
+)
 from handlers.incidents.forms import CleanReport
 from handlers.incidents.models import Incident, IncidentEvent
 from handlers.incidents.notify import TRACKED, enqueue_notification_edits, enqueue_notifications
@@ -27,30 +36,41 @@ from handlers.incidents.permissions import Actor, IncidentError, PermissionDenie
 from handlers.incidents.queries import find_by_key, get_incident
 
 
-async def _next_human_id(session: AsyncSession, year: int) -> str:
+async def _next_human_id(session: AsyncSession, key: AuditKey, year: int) -> str:
     await session.execute(sa.text(
         "INSERT INTO incident_counter (year, last) VALUES (:y, 0) ON CONFLICT (year) DO NOTHING"),
         {"y": year})
     number = (await session.execute(sa.text(
         "UPDATE incident_counter SET last = last + 1 WHERE year = :y RETURNING last"),
         {"y": year})).scalar_one()
+    await session.execute(sa.text("UPDATE incident_counter SET seal = :s WHERE year = :y"),
+                          {"s": counter_seal(key, year, number), "y": year})
     return f"INC-{year}-{number:06d}"
 
 
-async def _append_event(session: AsyncSession, incident: Incident, *, actor: str, kind: str,
-                        changes: dict[str, Any], at: datetime) -> IncidentEvent:
+async def _append_event(session: AsyncSession, key: AuditKey, incident: Incident, *, actor: str,
+                        kind: str, changes: dict[str, Any], at: datetime) -> IncidentEvent:
+    """Append one event and move the head pinned on the row, in the caller's transaction."""
     assert incident.id is not None
     last = (await session.exec(select(IncidentEvent).where(
         IncidentEvent.incident_id == incident.id).order_by(
         IncidentEvent.seq.desc()).limit(1))).first()  # type: ignore[attr-defined]
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
+    chain_key = key
+    if last is not None and incident.key_id != key.key_id:
+        # Recorded before the upgrade (no seal yet) or without a key: extend it the same way
+        # until `incidents verify --reseal` re-seals it; a mixed chain would never verify.
+        chain_key = UNKEYED if incident.seal is None or incident.key_id == UNKEYED_ID else key
     body = json.dumps(changes, sort_keys=True, default=plain)
     event = IncidentEvent(incident_id=incident.id, seq=seq, at=at, actor=actor, kind=kind,
                           changes=body, prev_hash=prev,
-                          hash=event_hash(prev_hash=prev, incident_id=incident.id, seq=seq,
-                                          at=at, actor=actor, kind=kind, changes=body))
+                          hash=event_hash(chain_key, prev_hash=prev, incident_id=incident.id,
+                                          seq=seq, at=at, actor=actor, kind=kind, changes=body))
     session.add(event)
+    if last is None or incident.seal is not None:
+        seal_row(chain_key, incident, event)
+        session.add(incident)
     return event
 
 
@@ -59,9 +79,10 @@ async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, 
                           needs_details: bool = False,
                           severity: str | None = None) -> tuple[Incident, bool]:
     """Store a report once per ``key``; return (incident, created). Notifies in the same commit."""
+    audit_key = audit_key_for(db.engine.sync_engine)
     async with db.session() as session:
         incident = Incident(
-            human_id=await _next_human_id(session, now.year), idempotency_key=key[:200],
+            human_id=await _next_human_id(session, audit_key, now.year), idempotency_key=key[:200],
             reporter=reporter, category=report.category, subcategory=report.subcategory,
             jurisdiction=report.jurisdiction, site=report.site, occurred_at=report.occurred_at,
             severity=severity or severity_from_answers(danger=report.danger,
@@ -76,7 +97,7 @@ async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, 
         try:
             await session.flush()
             changes = {k: [None, v] for k, v in snapshot(incident).items()}
-            await _append_event(session, incident, actor=reporter, kind="created",
+            await _append_event(session, audit_key, incident, actor=reporter, kind="created",
                                 changes=changes, at=now)
             enqueue_notifications(session, incident, app, reason="new")
             await session.commit()
@@ -106,8 +127,13 @@ async def view_incident(*, db: Database, actor: Actor, human_id: str,
 
 
 async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: datetime,
-                  apply: Any, check: bool = True, notify: str | None = None) -> Incident:
-    """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry)."""
+                  apply: Any, check: bool = True, notify: str | None = None,
+                  note: str = "") -> Incident:
+    """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry).
+
+    A ``note`` is recorded as a second event in the same transaction (status with a note).
+    """
+    key = audit_key_for(db.engine.sync_engine)
     for _attempt in range(3):
         async with db.session() as session:
             incident = (await session.exec(select(Incident).where(
@@ -129,13 +155,16 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
             for name, value in updates.items():
                 setattr(incident, name, value)
             session.add(incident)
-            event = await _append_event(session, incident, actor=actor.identity, kind=kind,
-                                        changes=changes, at=now)
+            event = await _append_event(session, key, incident, actor=actor.identity,
+                                        kind=kind, changes=changes, at=now)
             if TRACKED & changes.keys():  # before the new ones below: those show it already
                 await enqueue_notification_edits(session, incident, seq=event.seq,
                                                  actor=actor.identity, at=now)
             if notify:
                 enqueue_notifications(session, incident, actor.app, reason=notify)
+            if note:
+                await _append_event(session, key, incident, actor=actor.identity, kind="note",
+                                    changes={"note": note[:3000]}, at=now)
             try:
                 await session.commit()
             except IntegrityError:
@@ -167,11 +196,9 @@ async def change_status(*, db: Database, actor: Actor, human_id: str, status: st
             updates["closed_at"] = now
         return updates
 
-    incident = await _change(db, human_id, actor=actor, kind="status", now=now, apply=apply,
-                             notify="status" if status in ("escalated", "resolved") else None)
-    if note:
-        await add_note(db=db, actor=actor, human_id=human_id, text=note, now=now)
-    return incident
+    return await _change(db, human_id, actor=actor, kind="status", now=now, apply=apply,
+                         notify="status" if status in ("escalated", "resolved") else None,
+                         note=note)
 
 
 def close_requirements(incident: Incident) -> list[str]:
@@ -242,10 +269,8 @@ async def change_severity(*, db: Database, actor: Actor, human_id: str, severity
     def apply(_incident: Incident) -> dict[str, Any]:
         return {"severity": severity}
 
-    incident = await _change(db, human_id, actor=actor, kind="severity", now=now, apply=apply,
-                             notify="severity")
-    await add_note(db=db, actor=actor, human_id=human_id, text=f"Severity: {reason}", now=now)
-    return incident
+    return await _change(db, human_id, actor=actor, kind="severity", now=now, apply=apply,
+                         notify="severity", note=f"Severity: {reason}")
 
 
 async def add_note(*, db: Database, actor: Actor, human_id: str, text: str,

@@ -31,8 +31,8 @@ async def test_untouched_chains_verify(services: Services) -> None:
     first = await file(services)
     await file(services, "bob", jurisdiction="KS")
     await say(services, "boss", f"status {first} in_progress checking")
-    checked, breaks = await verify_all(services.db)
-    assert (checked, breaks) == (2, [])
+    result = await verify_all(services.db)
+    assert (result.incidents, result.events, result.breaks) == (2, 4, [])
 
 
 async def test_editing_an_event_behind_the_apps_back_is_caught(services: Services) -> None:
@@ -40,14 +40,15 @@ async def test_editing_an_event_behind_the_apps_back_is_caught(services: Service
     await say(services, "boss", f"note {human_id} called the vendor")
     await execute(services, "UPDATE incident_event SET changes = '{\"note\": \"nothing\"}' "
                             "WHERE kind = 'note'")
-    _, breaks = await verify_all(services.db)
-    assert [str(b) for b in breaks] == [f"{human_id} event 2: content was altered (hash mismatch)"]
+    breaks = (await verify_all(services.db)).breaks
+    assert breaks == [f"{human_id} event 2: content was altered, or re-computed without the "
+                      "audit key (MAC mismatch)"]
 
 
 async def test_editing_the_incident_row_is_caught(services: Services) -> None:
     human_id = await file(services)
     await execute(services, "UPDATE incident SET severity = 'SEV4'")
-    _, breaks = await verify_all(services.db)
+    breaks = (await verify_all(services.db)).breaks
     assert breaks and "severity differs" in str(breaks[0]) and human_id in str(breaks[0])
 
 
@@ -56,7 +57,7 @@ async def test_deleting_an_event_is_caught(services: Services) -> None:
     await say(services, "boss", f"note {human_id} one")
     await say(services, "boss", f"note {human_id} two")
     await execute(services, "DELETE FROM incident_event WHERE seq = 2")
-    _, breaks = await verify_all(services.db)
+    breaks = (await verify_all(services.db)).breaks
     assert "event missing" in str(breaks[0])
 
 
@@ -118,7 +119,7 @@ async def test_cli_verify_export_and_report(tmp_path: Path) -> None:
         return subprocess.run([sys.executable, "-m", "bot", *args], env=env,
                               capture_output=True, text=True, timeout=60)
 
-    assert run("incidents", "verify").stdout.startswith("ok: 1")
+    assert run("incidents", "verify").stdout.startswith("ok: 1 incident(s), 1 event(s)")
     report = run("incidents", "report", "--election", "2026-11-03")
     assert "Incidents since 2026-10-04: 1" in report.stdout, report.stderr
     assert "equipment_systems 1" in report.stdout
