@@ -137,3 +137,19 @@ def test_postgresql_without_a_key_is_warned_about(tmp_path: Path) -> None:
                                          "ELECTIONBOT_AUDIT_KEY": SECRET})
     assert environment_warnings(keyed.env) == []
     assert not resolve_audit_key(None, "postgresql+psycopg://x@127.0.0.1/db").keyed
+
+
+async def test_healthz_says_whether_records_are_keyed(tmp_path: Path) -> None:
+    import aiohttp
+
+    from tests.support import running_bot
+
+    for env, keyed, source in (({"ELECTIONBOT_AUDIT_KEY": SECRET}, True, "environment"),
+                               ({}, True, "file")):
+        folder = tmp_path / source
+        folder.mkdir()
+        async with running_bot(make_settings(folder, env=env)) as bot, \
+                aiohttp.ClientSession() as http, http.get(f"{bot.url}/healthz") as resp:
+            body = await resp.json()
+        assert body["audit"]["keyed"] is keyed and body["audit"]["key_source"] == source
+        assert SECRET not in json.dumps(body)
