@@ -7,6 +7,7 @@ enqueued in that transaction too (sent later by the outbox).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.audit import audit
 from bot.config import AppConfig
 from bot.db import Database
+from handlers.incidents import limits
 from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
 from handlers.incidents.chain import GENESIS, event_hash, plain, snapshot
 from handlers.incidents.forms import CleanReport
@@ -54,11 +56,35 @@ async def _append_event(session: AsyncSession, incident: Incident, *, actor: str
     return event
 
 
+@dataclass(frozen=True)
+class Filed:
+    """The outcome of filing: the incident, whether it is new, whether on-call was paged."""
+
+    incident: Incident
+    created: bool
+    paged: bool = True
+
+
 async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
                           key: str, now: datetime, source_link: str = "",
                           needs_details: bool = False,
                           severity: str | None = None) -> tuple[Incident, bool]:
-    """Store a report once per ``key``; return (incident, created). Notifies in the same commit."""
+    """Store a report once per ``key``; return (incident, created). See :func:`file_incident`."""
+    filed = await file_incident(db=db, app=app, report=report, reporter=reporter, key=key,
+                                now=now, source_link=source_link, needs_details=needs_details,
+                                severity=severity)
+    return filed.incident, filed.created
+
+
+async def file_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
+                        key: str, now: datetime, source_link: str = "",
+                        needs_details: bool = False, severity: str | None = None,
+                        origin: str = "") -> Filed:
+    """Store a report once per ``key`` within the limits; notify in the same commit.
+
+    Over a filing limit nothing is stored, the refusal is audited and IncidentLimit says why;
+    a retry of an already filed report (same ``key``) is never counted or refused.
+    """
     async with db.session() as session:
         incident = Incident(
             human_id=await _next_human_id(session, now.year), idempotency_key=key[:200],
@@ -75,18 +101,32 @@ async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, 
         session.add(incident)
         try:
             await session.flush()
+            try:
+                await limits.take_filing(session, app, reporter=reporter, origin=origin,
+                                         jurisdiction=report.jurisdiction, now=now)
+            except limits.IncidentLimit as refused:
+                await session.rollback()
+                await audit(db, actor=reporter, action="incident.file", target="limit",
+                            allowed=False, reason=f"over {refused.quota.setting}="
+                                                  f"{refused.quota.limit}; report not filed")
+                raise
             changes = {k: [None, v] for k, v in snapshot(incident).items()}
             await _append_event(session, incident, actor=reporter, kind="created",
                                 changes=changes, at=now)
-            enqueue_notifications(session, incident, app, reason="new")
+            paged = await limits.notify(session, incident, app, reason="new", reporter=reporter,
+                                        origin=origin, now=now)
             await session.commit()
         except IntegrityError:
             await session.rollback()
             existing = await find_by_key(db, key)
             if existing is None:
                 raise
-            return existing, False
-    return incident, True
+            return Filed(existing, False)
+    if not paged:
+        await audit(db, actor=reporter, action="incident.page", target=incident.human_id,
+                    allowed=False, reason=f"over sev1_pages_per_hour="
+                                          f"{app.limits.sev1_pages_per_hour}; recorded, not paged")
+    return Filed(incident, True, paged)
 
 
 async def view_incident(*, db: Database, actor: Actor, human_id: str,
@@ -106,8 +146,12 @@ async def view_incident(*, db: Database, actor: Actor, human_id: str,
 
 
 async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: datetime,
-                  apply: Any, check: bool = True, notify: str | None = None) -> Incident:
-    """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry)."""
+                  apply: Any, check: bool = True, notify: str | None = None,
+                  limit_pages: bool = False, origin: str = "") -> Incident:
+    """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry).
+
+    ``limit_pages``: a reporter's own change counts against their SEV1 paging limit.
+    """
     for _attempt in range(3):
         async with db.session() as session:
             incident = (await session.exec(select(Incident).where(
@@ -134,7 +178,10 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
             if TRACKED & changes.keys():  # before the new ones below: those show it already
                 await enqueue_notification_edits(session, incident, seq=event.seq,
                                                  actor=actor.identity, at=now)
-            if notify:
+            if notify and limit_pages:
+                await limits.notify(session, incident, actor.app, reason=notify,
+                                    reporter=actor.identity, origin=origin, now=now)
+            elif notify:
                 enqueue_notifications(session, incident, actor.app, reason=notify)
             try:
                 await session.commit()
@@ -187,7 +234,8 @@ def close_requirements(incident: Incident) -> list[str]:
 
 
 async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
-                                report: CleanReport, now: datetime) -> Incident:
+                                report: CleanReport, now: datetime,
+                                origin: str = "") -> Incident:
     """Fill in a quick report from the full form; a higher severity notifies again."""
     incident = await get_incident(db, human_id)
     if incident is None:
@@ -208,7 +256,8 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
                 "law_enforcement_case": report.law_enforcement_case}
 
     return await _change(db, human_id, actor=actor, kind="completed", now=now, apply=apply,
-                         check=not own, notify="severity" if raised else None)
+                         check=not own, notify="severity" if raised else None,
+                         limit_pages=own, origin=origin)
 
 
 async def update_fields(*, db: Database, actor: Actor, human_id: str, fields: dict[str, str],
