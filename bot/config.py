@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config_admission import Limits, SlackAdmission, TeamsAdmission, admission_problem
 from bot.config_alerts import AlertsConfig
 from bot.config_certification import CertificationConfig
 from bot.config_incidents import IncidentSettings
@@ -113,6 +114,9 @@ class AppConfig(_Strict):
     incidents: IncidentSettings = IncidentSettings()
     certification: CertificationConfig = CertificationConfig()
     alerts: AlertsConfig = AlertsConfig()
+    teams: TeamsAdmission = TeamsAdmission()
+    slack: SlackAdmission = SlackAdmission()
+    limits: Limits = Limits()
 
     @field_validator("roles")
     @classmethod
@@ -220,7 +224,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     path = env.ELECTIONBOT_CONFIG
     app = load_app_config(path)
     _check_environment(env)
-    return Settings(app=app, env=env, config_path=path)
+    settings = Settings(app=app, env=env, config_path=path)
+    problem = admission_problem(settings)
+    if problem is not None:
+        raise ConfigError(f"{path}: {problem}")
+    return settings
 
 
 def load_app_config(path: Path) -> AppConfig:

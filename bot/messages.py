@@ -54,6 +54,8 @@ class IncomingMessage:
     is_direct: bool = False
     jurisdiction: str | None = None
     locale: str | None = None
+    #: Web chat: the client's address, for per-address limits only (never shown or stored).
+    address: str = ""
 
     @property
     def platform(self) -> Platform:

@@ -16,6 +16,8 @@ import pytest
 
 from tests.support import FIXTURE_KB, free_port, write_config
 
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
 
 def cli(tmp: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
@@ -99,7 +101,8 @@ def test_manifests(home: Path) -> None:
     teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"))
     assert teams.returncode == 2 and "MICROSOFT_APP_ID" in teams.stderr
     teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"),
-                MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001")
+                MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001",
+                MICROSOFT_APP_TYPE="SingleTenant", MICROSOFT_APP_TENANT_ID=TENANT)
     assert teams.returncode == 0 and (home / "t.zip").stat().st_size > 0
 
 

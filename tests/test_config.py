@@ -83,7 +83,9 @@ def test_teams_without_app_id_only_on_loopback(tmp_path: Path) -> None:
     settings.check_listen_address("localhost")
     with pytest.raises(ConfigError, match="MICROSOFT_APP_ID"):
         settings.check_listen_address("0.0.0.0")
-    make_settings(tmp_path, env={"MICROSOFT_APP_ID": "app"}).check_listen_address("0.0.0.0")
+    make_settings(tmp_path, env={"MICROSOFT_APP_ID": "app"},
+                  teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]}
+                  ).check_listen_address("0.0.0.0")
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -35,7 +35,8 @@ def test_incomplete_oauth_settings_name_the_key(tmp_path: Path, env: dict, key: 
 
 def test_oauth_alone_enables_slack_and_keys_can_rotate(tmp_path: Path) -> None:
     keys = f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
-    settings = make_settings(tmp_path, env={**OAUTH, "ELECTIONBOT_TOKEN_KEY": keys})
+    settings = make_settings(tmp_path, env={**OAUTH, "ELECTIONBOT_TOKEN_KEY": keys},
+                             slack={"workspaces": ["T0AAA"]})
     assert settings.slack_enabled and settings.slack_oauth_enabled
 
 

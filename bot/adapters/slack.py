@@ -31,8 +31,9 @@ from bot.adapters.slack_listeners import SlackListeners
 from bot.adapters.slack_oauth import add_routes, build_workspaces, oauth_options
 from bot.adapters.slack_send import SlackTransport, build_send_client
 from bot.adapters.slack_translate import to_incoming_message
-from bot.adapters.slack_workspaces import Workspaces
+from bot.adapters.slack_workspaces import Workspaces, refuse_workspace
 from bot.config import Settings
+from bot.db import Database
 from bot.router import Router
 
 __all__ = ["build_bolt_app", "setup", "to_incoming_message", "verify_signature"]
@@ -44,6 +45,9 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 BOLT: web.AppKey[AsyncApp] = web.AppKey("slack_bolt", AsyncApp)
 APP_TOKEN: web.AppKey[str] = web.AppKey("slack_app_token", str)
+HOME_WAIT = 2.0  # seconds a request from an unlisted workspace waits for auth.test
+NOT_ADMITTED = ("This Slack workspace is not connected to the election office's assistant "
+                "(not installed, or not approved by the office). Ask your election office.")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -108,27 +112,52 @@ class BotIdentity:
     event's ``authorizations``), so no ack ever waits on the Web API.
     """
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        """Keep the client whose token authorizes every request."""
+    def __init__(self, client: AsyncWebClient, admitted: frozenset[str] | None = None,
+                 db: Database | None = None) -> None:
+        """Keep the client whose token authorizes every request.
+
+        With ``admitted`` (app.yaml ``slack.workspaces``), requests from any other workspace
+        than those and the token's own are refused (and audited in ``db``).
+        """
         self.client = client
+        self.admitted = admitted
+        self.db = db
         self.user_id: str | None = None
         self.bot_id: str | None = None
+        self.team_id: str | None = None
         self._learning: asyncio.Future[None] | None = None
 
+    async def _admits(self, enterprise_id: str | None, team_id: str | None) -> bool:
+        if self.admitted is None or (team_id and team_id in self.admitted) or (
+                enterprise_id and enterprise_id in self.admitted):
+            return True
+        if self.team_id is None and self._learning is not None:
+            # Only a workspace not on the list waits for the token's own team (once).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._learning), HOME_WAIT)
+        return self.team_id is not None and self.team_id == team_id
+
     async def authorize(self, enterprise_id: str | None, team_id: str | None,
-                        user_id: str | None) -> AuthorizeResult:
-        """Bolt's ``authorize`` hook: answer at once, learn the ids once in the background."""
+                        user_id: str | None) -> AuthorizeResult | None:
+        """Bolt's ``authorize`` hook: answer at once, learn the ids once in the background.
+
+        None (Bolt then answers with its user-facing refusal) for a workspace not admitted.
+        """
         if self._learning is None:
             self._learning = asyncio.ensure_future(self._learn())
+        if not await self._admits(enterprise_id, team_id):
+            if self.db is not None:
+                await refuse_workspace(self.db, enterprise_id, team_id)
+            return None
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
                                bot_token=self.client.token, bot_user_id=self.user_id,
                                bot_id=self.bot_id)
 
-    def as_authorize(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+    def as_authorize(self) -> Callable[..., Awaitable[AuthorizeResult | None]]:
         """Wrap ``authorize`` in a plain function (Bolt fills arguments by name)."""
 
         async def authorize(enterprise_id: str | None, team_id: str | None,
-                            user_id: str | None) -> AuthorizeResult:
+                            user_id: str | None) -> AuthorizeResult | None:
             return await self.authorize(enterprise_id, team_id, user_id)
 
         return authorize
@@ -137,6 +166,7 @@ class BotIdentity:
         try:
             response = await self.client.auth_test()
             self.user_id, self.bot_id = response.get("user_id"), response.get("bot_id")
+            self.team_id = response.get("team_id")
         except Exception as exc:
             log.warning("slack auth.test failed", extra={"error": type(exc).__name__})
             self._learning = None  # try again on a later request
@@ -159,7 +189,12 @@ def build_bolt_app(settings: Settings, router: Router | None = None,
     """
     env = settings.env
     single = env.SLACK_BOT_TOKEN.get_secret_value() if env.SLACK_BOT_TOKEN else None
-    identity = BotIdentity(web_client(settings, single)).as_authorize() if single else None
+    # Alone, the single token checks admission itself; as the OAuth fallback, the
+    # installation authorize has checked it already.
+    admitted = frozenset(settings.app.slack.workspaces) if workspaces is None else None
+    db = router.services.db if router is not None else None
+    identity = (BotIdentity(web_client(settings, single), admitted, db).as_authorize()
+                if single else None)
     # Bolt logs request bodies of bad signatures at INFO; keep it at WARNING.
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     secret = env.SLACK_SIGNING_SECRET
@@ -173,6 +208,7 @@ def build_bolt_app(settings: Settings, router: Router | None = None,
         request_verification_enabled=secret is not None,
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
+        user_facing_authorize_error_message=NOT_ADMITTED,
         **auth,
     )
     if workspaces is not None:

@@ -25,6 +25,8 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_store import DatabaseInstallationStore
+from bot.audit import audit
+from bot.db import Database
 from bot.outbox_queue import PermanentSendError, RetryableSendError
 
 log = logging.getLogger(__name__)
@@ -32,16 +34,21 @@ ROTATE_BEFORE = 120  # minutes before expiry a rotating token is refreshed
 CACHE_SECONDS = 30.0  # another process's uninstall is noticed within this (Slack stops events)
 NOT_INSTALLED = ("slack workspace {workspace} has no installation of this app (uninstalled or "
                  "tokens revoked); reinstall it from /slack/install")
-Fallback = Callable[[str | None, str | None, str | None], Awaitable[AuthorizeResult]]
+Fallback = Callable[[str | None, str | None, str | None], Awaitable[AuthorizeResult | None]]
 
 
 class Workspaces:
     """Bot tokens per workspace (see the module docstring)."""
 
     def __init__(self, store: DatabaseInstallationStore, client: AsyncWebClient, *,
-                 client_id: str, client_secret: str, single_token: str | None = None) -> None:
-        """``client`` (at SLACK_API_URL) refreshes tokens and asks auth.test for the home team."""
+                 client_id: str, client_secret: str, single_token: str | None = None,
+                 admitted: frozenset[str] = frozenset()) -> None:
+        """``client`` (at SLACK_API_URL) refreshes tokens and asks auth.test for the home team.
+
+        ``admitted``: app.yaml ``slack.workspaces`` (team and Enterprise Grid ids).
+        """
         self.store = store
+        self.admitted = admitted
         self.client = client
         self.single_token = single_token
         self.rotator = AsyncTokenRotator(client_id=client_id, client_secret=client_secret,
@@ -109,6 +116,18 @@ class Workspaces:
             return self.single_token
         raise PermanentSendError(NOT_INSTALLED.format(workspace=workspace))
 
+    async def admits(self, enterprise_id: str | None, team_id: str | None) -> bool:
+        """Whether the office admits this workspace: listed, or SLACK_BOT_TOKEN's own team."""
+        if (team_id and team_id in self.admitted) or (
+                enterprise_id and enterprise_id in self.admitted):
+            return True
+        if self.single_token is None or not team_id:
+            return False
+        try:
+            return await self._home_team() == team_id
+        except RetryableSendError:
+            return False
+
     async def _home_team(self) -> str | None:
         """SLACK_BOT_TOKEN's own workspace, learned once with auth.test."""
         if self._home is None and self.single_token is not None:
@@ -124,6 +143,15 @@ class Workspaces:
     def authorize(self, fallback: Fallback | None) -> InstallationAuthorize:
         """Bolt's authorize hook; ``fallback`` answers for workspaces with no installation."""
         return InstallationAuthorize(self, fallback)
+
+
+async def refuse_workspace(db: Database, enterprise_id: str | None, team_id: str | None) -> None:
+    """Log and audit a request from a workspace the office does not admit."""
+    log.warning("slack request from a workspace not in slack.workspaces",
+                extra={"team": team_id or "", "enterprise": enterprise_id or ""})
+    await audit(db, actor=f"slack:{team_id or enterprise_id or 'unknown'}", action="slack.request",
+                target=(team_id or enterprise_id or "unknown")[:40], allowed=False,
+                reason="workspace not in slack.workspaces")
 
 
 class InstallationAuthorize(AsyncAuthorize):
@@ -142,7 +170,14 @@ class InstallationAuthorize(AsyncAuthorize):
     async def __call__(self, *, context: AsyncBoltContext, enterprise_id: str | None,
                        team_id: str | None, user_id: str | None,
                        **_actor: Any) -> AuthorizeResult | None:
-        """An AuthorizeResult from stored ids (no Web API call), or None: not installed."""
+        """An AuthorizeResult from stored ids (no Web API call), or None: not installed.
+
+        A workspace the office does not admit (``slack.workspaces``) gets None as well, even
+        with a stored installation (one approved once and removed from the list since).
+        """
+        if not await self.workspaces.admits(enterprise_id, team_id):
+            await refuse_workspace(self.workspaces.store.db, enterprise_id, team_id)
+            return None
         try:
             found = await self.workspaces.cached(enterprise_id, team_id,
                                                  context.is_enterprise_install)

@@ -25,6 +25,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from bot.adapters import teams_auth
+from bot.adapters.teams_admission import Admission
 from bot.adapters.teams_bot import MESSAGE_RESPONSE, ElectionBot
 from bot.adapters.teams_proactive import TeamsTransport
 from bot.db import Database
@@ -95,6 +96,7 @@ class TeamsEndpoint:
         self.bot = bot
         self.db = db
         self.auth_required = auth_required
+        self.admission = Admission.from_settings(bot.router.services.settings)
         self.pending: set[asyncio.Task[Any]] = set()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -113,6 +115,9 @@ class TeamsEndpoint:
             return _error(401, "unauthorized")
         except teams_auth.AuthUnavailable:
             return _error(503, "cannot verify Bot Framework tokens right now; retry later")
+        refused = await self.admission.check(self.db, raw)
+        if refused is not None:  # no turn, no stored reference, nothing sent to serviceUrl
+            return _error(403, refused.message)
         is_invoke = activity.type == "invoke"
         if activity.id and not await first_time(self.db, dedupe_key(activity)):
             # A retry (Teams retries invokes) or a replay: acknowledge, act once.

@@ -111,6 +111,8 @@ def to_incoming_message(activity: Mapping[str, Any]) -> IncomingMessage | None:
         return None
     if kind not in ("message", "invoke"):
         return None
+    if activity.get("channelId", "msteams") != "msteams":
+        return None  # identities from other channels are never teams: identities
     conversation = _dict(activity.get("conversation"))
     channel, thread = split_conversation(_str(conversation.get("id")))
     base: dict[str, Any] = {

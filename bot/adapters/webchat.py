@@ -6,6 +6,7 @@ Web chat identities are self-declared names, so they only hold roles that app.ya
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.db import Database
+from bot.limits import client_address
 from bot.messages import (
     Action,
     Destination,
@@ -162,7 +164,10 @@ def setup(app: web.Application, router: Router) -> bool:
             return web.json_response({"error": "body is not valid JSON"}, status=400)
         except BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        reply = await router.dispatch(message)
+        # Per-address limits count the client (X-Forwarded-For only from trusted proxies).
+        address = client_address(request.remote, request.headers.get("X-Forwarded-For", ""),
+                                 router.services.settings.app.limits.trusted_proxies)
+        reply = await router.dispatch(dataclasses.replace(message, address=address))
         return web.json_response({"replies": [render(reply)]})
 
     async def inbox(request: web.Request) -> web.Response:

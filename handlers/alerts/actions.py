@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.limits import origin_of
 from bot.messages import Destination, IncomingMessage, Reply
 from bot.outbox_queue import enqueue
 from bot.services import Services
@@ -88,7 +89,7 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     parent = await service.get_alert(services.db, parent_id) if parent_id else None
     alert, per_tier = await service.create_draft(
         db=services.db, app=app, actor=actor, clean=clean, now=now, parent=parent,
-        reply_to=str(service.destination_of(actor.identity)))
+        reply_to=str(service.destination_of(actor.identity)), origin=origin_of(message))
     message_preview = build_alert_message(alert, parent=parent_id)
     return build_preview(alert, message_preview, dict(per_tier), parent=parent_id)
 

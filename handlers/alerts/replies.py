@@ -182,3 +182,16 @@ def build_usage(command: str) -> Reply:
     return Reply(text=(f"{command} opens the composer. Also: {command} status ID, "
                        f"{command} update ID, {command} allclear ID, {command} cancel ID."),
                  ephemeral=True)
+
+
+LIMIT_NAMES = {"alerts_per_hour": "alerts composed by you",
+               "per_address_per_hour": "reports and alerts from your network address",
+               "per_workspace_per_hour": "reports and alerts from your workspace"}
+
+
+def build_limit_refusal(setting: str, limit: int) -> str:
+    """A draft refused for a limit: nothing was stored or sent, and when to try again."""
+    what = LIMIT_NAMES.get(setting, "alerts")
+    return (f"This alert was NOT drafted: the limit of {limit} {what} per hour has been "
+            "reached (limits in app.yaml). Nothing was sent. Try again next hour, or ask "
+            "another broadcaster to send it; this refusal was recorded.")

@@ -21,13 +21,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig
 from bot.db import Database
+from bot.limits import LimitReached, quotas, take
 from bot.messages import Destination
 from bot.models import AuditEntry
 from bot.outbox_queue import enqueue_many
 from handlers.alerts import network
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
-from handlers.alerts.replies import build_alert_message
+from handlers.alerts.replies import build_alert_message, build_limit_refusal
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -122,9 +123,14 @@ async def recipients_for(db: Database, app: AppConfig, alert: Alert) -> list[net
 
 
 async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: CleanAlert,
-                       reply_to: str, now: datetime,
-                       parent: Alert | None = None) -> tuple[Alert, Counter[str]]:
-    """Store a draft and return it with its recipients per tier (for the preview)."""
+                       reply_to: str, now: datetime, parent: Alert | None = None,
+                       origin: str = "") -> tuple[Alert, Counter[str]]:
+    """Store a draft and return it with its recipients per tier (for the preview).
+
+    Composing counts against ``limits.alerts_per_hour`` (per broadcaster) and the origin's
+    hourly budget, in the draft's own transaction; over either, nothing is stored, the refusal
+    is audited and AlertError says which limit.
+    """
     if not actor.is_broadcaster:
         raise PermissionDenied("Only broadcasters can compose alerts.")
     alert = Alert(
@@ -142,6 +148,16 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
     alert.needs_approval = needs_approval(clean, app, set(per_tier)) if parent is None \
         else parent.needs_approval
     async with db.session() as session:
+        try:
+            await take(session, quotas(app.limits, action="alert",
+                                       per_identity=app.limits.alerts_per_hour,
+                                       setting="alerts_per_hour", identity=actor.identity,
+                                       origin=origin), now)
+        except LimitReached as exc:
+            await session.rollback()
+            await audit(db, actor=actor.identity, action="alert.compose", target="limit",
+                        reason=f"over {exc.quota.setting}={exc.quota.limit}; draft not stored")
+            raise AlertError(build_limit_refusal(exc.quota.setting, exc.quota.limit)) from None
         session.add(alert)
         await session.flush()
         await record(session, alert, actor=actor.identity, kind="drafted", at=now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from bot.limits import origin_of
 from bot.messages import Form, FormField, IncomingMessage, Reply
 from bot.services import Services
 from handlers.incidents import queries, service
@@ -38,12 +39,14 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
         form = build_report_form(app, nonce=nonce, values=values, errors=errors)
         return Reply(text="Please fix the highlighted fields.", form=form, ephemeral=True)
     if form_id.startswith(COMPLETE_FORM):
-        return await _complete(form_id.removeprefix(COMPLETE_FORM), report, services, actor, now)
-    incident, created = await service.create_incident(
+        return await _complete(form_id.removeprefix(COMPLETE_FORM), report, services, actor, now,
+                               origin_of(message))
+    filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=actor.identity,
-        key=f"form:{actor.identity}:{form_id}", now=now, source_link=report.source_link)
+        key=f"form:{actor.identity}:{form_id}", now=now, source_link=report.source_link,
+        origin=origin_of(message))
     services.outbox.wake()
-    return build_confirmation(incident, created=created,
+    return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
                                                            report.details, report.description))
 
@@ -62,9 +65,10 @@ def _rumor_article(services: Services, category: str, details: dict[str, str],
 
 
 async def _complete(human_id: str, report: CleanReport, services: Services, actor: Actor,
-                    now: datetime) -> Reply:
+                    now: datetime, origin: str) -> Reply:
     incident = await service.complete_quick_report(db=services.db, actor=actor,
-                                                   human_id=human_id, report=report, now=now)
+                                                   human_id=human_id, report=report, now=now,
+                                                   origin=origin)
     services.outbox.wake()
     return build_confirmation(incident, created=True, rumor_article=None)
 

@@ -7,6 +7,7 @@ import re
 import secrets
 from datetime import datetime
 
+from bot.limits import origin_of
 from bot.messages import IncomingMessage, Reply
 from bot.privacy import sensitive_patterns
 from bot.services import Services
@@ -120,8 +121,9 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
                             "Incident records may be public records: please remove it.")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"
-    incident, created = await service.create_incident(
+    filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
-        now=now, needs_details=True, severity=quick_triage(text))
+        now=now, needs_details=True, severity=quick_triage(text), origin=origin_of(message))
     services.outbox.wake()
-    return build_confirmation(incident, created=created, rumor_article=None)
+    return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
+                              rumor_article=None)

@@ -20,10 +20,11 @@ from handlers.incidents.replies import build_notification
 MAX_KEY = 200  # the outbox's key column
 
 
-def destinations_for(incident: Incident, app: AppConfig) -> list[Destination]:
-    """On-call for SEV1, plus every routing rule that matches; each destination once."""
+def destinations_for(incident: Incident, app: AppConfig, *,
+                     page: bool = True) -> list[Destination]:
+    """On-call for SEV1 (unless ``page`` is False), plus every matching routing rule, once each."""
     chosen: list[str] = []
-    if incident.severity == "SEV1":
+    if incident.severity == "SEV1" and page:
         chosen += app.incidents.on_call
     for rule in app.incidents.routing:
         if rule.matches(category=incident.category, severity=incident.severity,
@@ -33,9 +34,9 @@ def destinations_for(incident: Incident, app: AppConfig) -> list[Destination]:
 
 
 def enqueue_notifications(session: AsyncSession, incident: Incident, app: AppConfig, *,
-                          reason: str) -> int:
+                          reason: str, page: bool = True) -> int:
     """Add one outbox message per destination to the caller's transaction."""
-    targets = destinations_for(incident, app)
+    targets = destinations_for(incident, app, page=page)
     reply = build_notification(incident, reason=reason)
     stamp = f"{incident.status}:{incident.severity}"
     for destination in targets:

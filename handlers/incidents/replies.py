@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.config import Contact
 from bot.messages import Button, Reply, Section
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.models import Incident, IncidentEvent
@@ -24,12 +25,20 @@ def summary_line(incident: Incident) -> str:
             f"{incident.jurisdiction} {incident.site} · {incident.status}")
 
 
-def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None) -> Reply:
-    """Told only after the commit; SEV1 puts 'call 911' before anything else."""
+def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None,
+                       paged: bool = True) -> Reply:
+    """Told only after the commit; SEV1 puts 'call 911' before anything else.
+
+    ``paged`` False: a SEV1 over the paging limit, recorded and routed but on-call not paged.
+    """
     sections = []
-    if incident.severity == "SEV1":
+    if incident.severity == "SEV1" and paged:
         sections.append(Section(f":rotating_light: {CALL_911} The on-call team has been "
                                 "notified."))
+    elif incident.severity == "SEV1":
+        sections.append(Section(f":rotating_light: {CALL_911} Your report is recorded and "
+                                "routed to the incident team, but on-call was not paged: you "
+                                "have reached this hour's limit of SEV1 pages."))
     verb = "Filed" if created else "Already filed"
     sections.append(Section(f"{verb}: {summary_line(incident)}",
                             context="Keep this id. Incident records may be public records."))
@@ -118,3 +127,30 @@ def build_usage(command: str) -> Reply:
 def build_close_form_prompt(incident: Incident, missing: list[str]) -> str:
     """Why an incident cannot be closed yet."""
     return f"Before closing {incident.human_id}: {'; '.join(missing)}."
+
+
+LIMIT_NAMES = {"incidents_per_hour": "reports from you",
+               "per_address_per_hour": "reports and alerts from your network address",
+               "per_workspace_per_hour": "reports and alerts from your workspace"}
+
+
+def build_limit_refusal(setting: str, limit: int, contact: Contact | None) -> str:
+    """A report refused for a limit: it was not filed, call 911, and whom to phone instead."""
+    what = LIMIT_NAMES.get(setting, "reports")
+    reach = "your election office"
+    if contact is not None:
+        ways = [w for w in (contact.phone, contact.email) if w]
+        reach = contact.name + (f" ({', '.join(ways)})" if ways else "")
+    return (f"{CALL_911} This report was NOT filed: the limit of {limit} {what} per hour "
+            f"has been reached. To report it now, contact {reach}. You can file again in the "
+            "next hour; this refusal was recorded.")
+
+
+def build_sev1_flood_note(limit: int, office: str) -> Reply:
+    """To on-call, once an hour: SEV1 reports over the paging limit are recorded, not paged."""
+    return Reply(
+        text="SEV1 paging limit reached: check the incident list",
+        sections=(Section(
+            f"{office}: one reporter (or one network address) has sent more than {limit} SEV1 "
+            "reports this hour. Their further SEV1 reports this hour are recorded and routed "
+            "as usual but do not page on-call. Review them with the incident list (sev1)."),))

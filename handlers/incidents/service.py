@@ -8,6 +8,7 @@ later by the outbox). One user intent is one transaction, a note given with it i
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.audit import audit
 from bot.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from bot.config import AppConfig
 from bot.db import Database
+from handlers.incidents import limits
 from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
 from handlers.incidents.chain import (
     GENESIS,
@@ -74,11 +76,35 @@ async def _append_event(session: AsyncSession, key: AuditKey, incident: Incident
     return event
 
 
+@dataclass(frozen=True)
+class Filed:
+    """The outcome of filing: the incident, whether it is new, whether on-call was paged."""
+
+    incident: Incident
+    created: bool
+    paged: bool = True
+
+
 async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
                           key: str, now: datetime, source_link: str = "",
                           needs_details: bool = False,
                           severity: str | None = None) -> tuple[Incident, bool]:
-    """Store a report once per ``key``; return (incident, created). Notifies in the same commit."""
+    """Store a report once per ``key``; return (incident, created). See :func:`file_incident`."""
+    filed = await file_incident(db=db, app=app, report=report, reporter=reporter, key=key,
+                                now=now, source_link=source_link, needs_details=needs_details,
+                                severity=severity)
+    return filed.incident, filed.created
+
+
+async def file_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
+                        key: str, now: datetime, source_link: str = "",
+                        needs_details: bool = False, severity: str | None = None,
+                        origin: str = "") -> Filed:
+    """Store a report once per ``key`` within the limits; notify in the same commit.
+
+    Over a filing limit nothing is stored, the refusal is audited and IncidentLimit says why;
+    a retry of an already filed report (same ``key``) is never counted or refused.
+    """
     audit_key = audit_key_for(db.engine.sync_engine)
     async with db.session() as session:
         incident = Incident(
@@ -96,18 +122,32 @@ async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, 
         session.add(incident)
         try:
             await session.flush()
+            try:
+                await limits.take_filing(session, app, reporter=reporter, origin=origin,
+                                         jurisdiction=report.jurisdiction, now=now)
+            except limits.IncidentLimit as refused:
+                await session.rollback()
+                await audit(db, actor=reporter, action="incident.file", target="limit",
+                            allowed=False, reason=f"over {refused.quota.setting}="
+                                                  f"{refused.quota.limit}; report not filed")
+                raise
             changes = {k: [None, v] for k, v in snapshot(incident).items()}
             await _append_event(session, audit_key, incident, actor=reporter, kind="created",
                                 changes=changes, at=now)
-            enqueue_notifications(session, incident, app, reason="new")
+            paged = await limits.notify(session, incident, app, reason="new", reporter=reporter,
+                                        origin=origin, now=now)
             await session.commit()
         except IntegrityError:
             await session.rollback()
             existing = await find_by_key(db, key)
             if existing is None:
                 raise
-            return existing, False
-    return incident, True
+            return Filed(existing, False)
+    if not paged:
+        await audit(db, actor=reporter, action="incident.page", target=incident.human_id,
+                    allowed=False, reason=f"over sev1_pages_per_hour="
+                                          f"{app.limits.sev1_pages_per_hour}; recorded, not paged")
+    return Filed(incident, True, paged)
 
 
 async def view_incident(*, db: Database, actor: Actor, human_id: str,
@@ -128,10 +168,11 @@ async def view_incident(*, db: Database, actor: Actor, human_id: str,
 
 async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: datetime,
                   apply: Any, check: bool = True, notify: str | None = None,
-                  note: str = "") -> Incident:
+                  note: str = "", limit_pages: bool = False, origin: str = "") -> Incident:
     """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry).
 
     A ``note`` is recorded as a second event in the same transaction (status with a note).
+    ``limit_pages``: a reporter's own change counts against their SEV1 paging limit.
     """
     key = audit_key_for(db.engine.sync_engine)
     for _attempt in range(3):
@@ -160,7 +201,10 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
             if TRACKED & changes.keys():  # before the new ones below: those show it already
                 await enqueue_notification_edits(session, incident, seq=event.seq,
                                                  actor=actor.identity, at=now)
-            if notify:
+            if notify and limit_pages:
+                await limits.notify(session, incident, actor.app, reason=notify,
+                                    reporter=actor.identity, origin=origin, now=now)
+            elif notify:
                 enqueue_notifications(session, incident, actor.app, reason=notify)
             if note:
                 await _append_event(session, key, incident, actor=actor.identity, kind="note",
@@ -214,7 +258,8 @@ def close_requirements(incident: Incident) -> list[str]:
 
 
 async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
-                                report: CleanReport, now: datetime) -> Incident:
+                                report: CleanReport, now: datetime,
+                                origin: str = "") -> Incident:
     """Fill in a quick report from the full form; a higher severity notifies again."""
     incident = await get_incident(db, human_id)
     if incident is None:
@@ -235,7 +280,8 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
                 "law_enforcement_case": report.law_enforcement_case}
 
     return await _change(db, human_id, actor=actor, kind="completed", now=now, apply=apply,
-                         check=not own, notify="severity" if raised else None)
+                         check=not own, notify="severity" if raised else None,
+                         limit_pages=own, origin=origin)
 
 
 async def update_fields(*, db: Database, actor: Actor, human_id: str, fields: dict[str, str],

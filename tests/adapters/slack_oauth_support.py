@@ -18,17 +18,21 @@ from tests.support import make_settings, running_bot
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret"
 COOKIE = "slack-app-oauth-state"
+ADMITTED = ("T0AAA", "T0BBB", "T0ROT", "T0EVIL")
 
 
 @asynccontextmanager
 async def oauth_bot(tmp: Path, *, background: bool = False,
-                    **env: str) -> AsyncIterator[SlackBot]:
-    """A bot installed through OAuth (no SLACK_BOT_TOKEN unless given) on a fake Slack."""
+                    workspaces: tuple[str, ...] = ADMITTED, **env: str) -> AsyncIterator[SlackBot]:
+    """A bot installed through OAuth (no SLACK_BOT_TOKEN unless given) on a fake Slack.
+
+    ``workspaces`` is app.yaml ``slack.workspaces`` (the teams the office admits).
+    """
     async with FakeSlackApi() as fake:
         environ = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
                    "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
                    "ELECTIONBOT_TOKEN_KEY": Fernet.generate_key().decode(), **env}
-        settings = make_settings(tmp, environ)
+        settings = make_settings(tmp, environ, slack={"workspaces": list(workspaces)})
         async with running_bot(settings, background=background) as bot, \
                 aiohttp.ClientSession() as http:
             yield SlackBot(bot, fake, http)

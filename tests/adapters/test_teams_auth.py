@@ -37,7 +37,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotConnector]:
 @pytest.fixture
 async def bot(tmp_path: Path, fake: FakeBotConnector) -> AsyncIterator[RunningBot]:
     settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": APP_ID,
-                                            "MICROSOFT_APP_PASSWORD": "not-used-offline"})
+                                            "MICROSOFT_APP_PASSWORD": "not-used-offline"},
+                             teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]})
     async with running_bot(settings) as running:
         yield running
 

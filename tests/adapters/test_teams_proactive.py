@@ -81,7 +81,8 @@ async def test_proactive_send_uses_the_bots_credentials(
     monkeypatch.setattr(teams_auth, "build_credential_factory",
                         lambda _settings: teams_auth.FixedTokenCredentialFactory(APP_ID, OUTBOUND))
     settings = make_settings(tmp_path,
-                             env={"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "unused"})
+                             env={"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "unused"},
+                             teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]})
     async with running_bot(settings) as bot:
         mention = load_activity("channel_mention", fake.url + "/")
         token = fake.token(app_id=APP_ID, service_url=mention["serviceUrl"])

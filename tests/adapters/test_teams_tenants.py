@@ -55,7 +55,8 @@ async def test_two_tenants_each_send_uses_its_own_reference(
                         lambda _settings: teams_auth.FixedTokenCredentialFactory(APP_ID, OUTBOUND))
     settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": APP_ID,
                                             "MICROSOFT_APP_PASSWORD": "unused",
-                                            "MICROSOFT_APP_TYPE": "MultiTenant"})
+                                            "MICROSOFT_APP_TYPE": "MultiTenant"},
+                             teams={"tenants": [TENANT_A, TENANT_B]})
     async with running_bot(settings) as bot:
         # MultiTenant: people from both tenants reach the bot (tokens are Bot Framework's).
         await _say(bot, fake_a, fake_a, personal(fake_a, TENANT_A, "a:chat-in-tenant-a"))

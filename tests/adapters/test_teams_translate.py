@@ -190,6 +190,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_teams_package(tmp_path: Path) -> None:
     app_id = "00000000-0000-0000-0000-0000000b0771"
     settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": app_id},
+                             teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]},
                              commands={"ask": "/vote-ask", "incident": "/incident",
                                        "alert": "/alert", "cert": "/cert"})
     from bot.adapters.teams_manifest import write_teams_package

@@ -227,7 +227,8 @@ class FakeBotConnector:
         numbers = self.key.public_key().public_numbers()
         return web.json_response({"keys": [{
             "kty": "RSA", "use": "sig", "kid": KEY_ID, "n": _b64(numbers.n), "e": _b64(numbers.e),
-            "endorsements": ["msteams", "emulator", "webchat"]}]})
+            # Bot Framework's real keys endorse every channel of the registration.
+            "endorsements": ["msteams", "emulator", "webchat", "directline"]}]})
 
     def _app(self) -> web.Application:
         app = web.Application()

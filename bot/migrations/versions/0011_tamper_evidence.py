@@ -6,7 +6,7 @@ re-seals it with the audit key. That step needs the key, which a migration must 
 is a CLI step (the README's upgrade notes say to run it once after upgrading).
 
 Revision ID: 0011_tamper_evidence
-Revises: 0008_slack_installations
+Revises: 0010_limits
 Create Date: 2026-11-23
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_tamper_evidence"
-down_revision = "0008_slack_installations"
+down_revision = "0010_limits"
 branch_labels = None
 depends_on = None
 
