@@ -109,9 +109,9 @@ async def one_config(url: str, tmp: Path, webs: int, workers: int, deliveries: i
     env.update({"ELECTIONBOT_CONFIG": str(tmp / "app.yaml"), "DATABASE_URL": url,
                 "ELECTIONBOT_LOG_LEVEL": "WARNING"})
     ports = [free_port() for _ in range(webs)]
-    procs = [spawn(["serve", "--no-worker", "--port", str(p)], env, tmp / f"web{p}.log")
+    procs = [spawn(["serve", "--demo", "--no-worker", "--port", str(p)], env, tmp / f"web{p}.log")
              for p in ports]
-    procs += [spawn(["worker", "--concurrency", "16"], env, tmp / f"worker{i}.log",
+    procs += [spawn(["worker", "--demo", "--concurrency", "16"], env, tmp / f"worker{i}.log",
                     profile if i == 0 else None) for i in range(workers)]
     db = Database(url)
     try:

@@ -43,6 +43,10 @@ def serve(
     no_worker: Annotated[bool, typer.Option(
         "--no-worker", help="Web only: background work goes to `electionbot worker` "
                             "(PostgreSQL).")] = False,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Try the bot locally: anyone picks a web chat name, demo.yaml's role "
+                       "grants apply, loopback only, proxied requests refused. Never with real "
+                       "data.")] = False,
 ) -> None:
     """Run the bot: Slack, Teams and the local web chat on one HTTP server."""
     from aiohttp import web
@@ -53,7 +57,7 @@ def serve(
     from bot.server import build_services, create_app
     from knowledge import KnowledgeError
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(demo=demo)
     try:
         settings.check_listen_address(host)
     except ConfigError as exc:
@@ -72,7 +76,8 @@ def serve(
     pid.parent.mkdir(parents=True, exist_ok=True)
     pid.write_text(str(os.getpid()))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz)", err=True)
+    typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz; "
+               f"{settings.mode} mode)", err=True)
     application = create_app(services, worker=not no_worker)
     freeze_startup_objects()
     try:
@@ -87,6 +92,9 @@ def worker(
     queues: Annotated[str, typer.Option(help="Comma-separated queues to serve.")]
     = "outbox,periodic",
     concurrency: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 8,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Work for web instances run with `serve --demo` (loads demo.yaml; "
+                       "the worker serves no HTTP).")] = False,
 ) -> None:
     """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
     from bot.db import upgrade
@@ -95,7 +103,7 @@ def worker(
     from bot.server import build_services, create_app
     from handlers import build_periodic
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(demo=demo)
     if not settings.env.DATABASE_URL.startswith("postgresql"):
         raise fail("the worker needs DATABASE_URL=postgresql+psycopg://...; on SQLite, "
                    "`electionbot serve` runs the background work itself", 2)
@@ -142,17 +150,20 @@ def ask(
 
 
 @config_app.command("check")
-def config_check() -> None:
+def config_check(
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Check as `serve --demo` loads it (demo.yaml merged in).")] = False,
+) -> None:
     """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
     from bot.config import environment_warnings
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(demo=demo)
     for warning in environment_warnings(settings.env):
         typer.echo(f"warning: {warning}", err=True)
     platforms = [name for name, on in (("slack", settings.slack_enabled),
                                        ("teams", settings.teams_enabled)) if on]
     typer.echo(f"ok: {settings.config_path} ({settings.app.office.name}); "
-               f"platforms: {', '.join(platforms + ['webchat']) }")
+               f"platforms: {', '.join(platforms + ['webchat']) }; {settings.mode} mode")
 
 
 @db_app.command("upgrade")

@@ -18,10 +18,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def settings_or_exit() -> Settings:
-    """Load settings; a configuration problem exits with code 2."""
+def settings_or_exit(*, demo: bool = False) -> Settings:
+    """Load settings (``demo`` only from ``--demo``); a configuration problem exits with code 2."""
     try:
-        return load_settings()
+        return load_settings(demo=demo)
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
 

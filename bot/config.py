@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -25,6 +26,9 @@ from bot.messages import PLATFORMS
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
+# Demo mode (``electionbot serve --demo`` only) merges this file, found next to app.yaml, over it.
+DEMO_OVERLAY_NAME = "demo.yaml"
+DEMO_PLATFORM = "webchat"
 
 
 class ConfigError(Exception):
@@ -189,6 +193,9 @@ class Settings(BaseModel):
     app: AppConfig
     env: Environment
     config_path: Path
+    # Set only by ``electionbot serve --demo`` (never from the environment): self-declared web
+    # chat names, the demo overlay's role grants, loopback only, no proxied requests.
+    demo: bool = False
 
     @property
     def slack_enabled(self) -> bool:
@@ -202,37 +209,101 @@ class Settings(BaseModel):
 
     @property
     def teams_enabled(self) -> bool:
-        """Teams is on with an app id, or with no id when only loopback can reach us."""
+        """Teams is on with an app id (anonymous Teams in demo mode is for local tests only)."""
         return self.env.MICROSOFT_APP_ID is not None
 
+    @property
+    def mode(self) -> str:
+        """``"demo"`` or ``"production"``, as /healthz reports it."""
+        return "demo" if self.demo else "production"
+
     def check_listen_address(self, host: str) -> None:
-        """Refuse to expose an unauthenticated Teams endpoint beyond this machine."""
-        if self.env.MICROSOFT_APP_ID is None and not _is_loopback(host):
+        """Demo mode serves only this machine: refuse any bind address beyond loopback."""
+        if self.demo and not _is_loopback(host):
             raise ConfigError(
-                f"MICROSOFT_APP_ID: not set while listening on {host}; without an app id the "
-                "Bot Framework endpoint accepts unauthenticated requests. Set MICROSOFT_APP_ID "
-                "(and MICROSOFT_APP_PASSWORD) or listen on 127.0.0.1."
+                f"--host: demo mode refuses to listen on {host}; anyone who can reach the "
+                "server can pick any name in demo mode. Listen on 127.0.0.1, or run without "
+                "--demo (production: signed-in web chat, Teams with MICROSOFT_APP_ID)."
             )
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read app.yaml and the environment; raise ConfigError naming the key and the fix."""
+def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Read app.yaml and the environment; raise ConfigError naming the key and the fix.
+
+    ``demo`` (from ``serve --demo`` only) merges demo.yaml next to app.yaml over it; without it
+    any ``webchat:`` identity or destination in the configuration is refused.
+    """
     try:
         env = Environment.model_validate(environ) if environ is not None else Environment()
     except ValidationError as exc:
         raise ConfigError(_first_error("environment", exc)) from None
     path = env.ELECTIONBOT_CONFIG
-    app = load_app_config(path)
+    app = load_app_config(path, demo=demo)
     _check_environment(env)
-    settings = Settings(app=app, env=env, config_path=path)
+    settings = Settings(app=app, env=env, config_path=path, demo=demo)
     problem = admission_problem(settings)
     if problem is not None:
         raise ConfigError(f"{path}: {problem}")
     return settings
 
 
-def load_app_config(path: Path) -> AppConfig:
-    """Parse and validate one app.yaml file."""
+def load_app_config(path: Path, *, demo: bool = False) -> AppConfig:
+    """Parse and validate app.yaml (with demo.yaml merged over it in demo mode)."""
+    raw = _read_yaml(path)
+    where = str(path)
+    overlay = path.parent / DEMO_OVERLAY_NAME
+    if demo and overlay.is_file():
+        raw = merge_overlay(raw, _read_yaml(overlay))
+        where = f"{path} + {overlay}"
+    try:
+        app = AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(where, exc)) from None
+    if not demo:
+        _refuse_demo_identities(raw, path)
+    return app
+
+
+def merge_overlay(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overlay`` merged in: mappings recursively, lists appended, else replaced."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = merge_overlay(old, value)
+        elif isinstance(old, list) and isinstance(value, list):
+            merged[key] = [*old, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def demo_identities(node: Any, where: str = "") -> list[str]:
+    """The keys (``roles.state_staff[0]``) holding a ``webchat:`` identity or destination."""
+    if isinstance(node, dict):
+        return [hit for key, value in node.items()
+                for hit in demo_identities(value, f"{where}.{key}" if where else str(key))]
+    if isinstance(node, list):
+        return [hit for i, value in enumerate(node) for hit in demo_identities(value, f"{where}[{i}]")]
+    if isinstance(node, str) and node.strip().lower().startswith(f"{DEMO_PLATFORM}:"):
+        return [where]
+    return []
+
+
+def _refuse_demo_identities(raw: dict[str, Any], path: Path) -> None:
+    # Every string is checked, not only the fields known today, so a new setting that names
+    # people cannot bring self-declared identities back into production.
+    found = demo_identities(raw)
+    if found:
+        raise ConfigError(
+            f"{path}: {found[0]}: webchat:local identities are self-declared and exist only in "
+            f"demo mode; name signed-in people instead (web:local:<user>, "
+            f"web:<issuer>:<subject>, slack:<team>:<user>, teams:<tenant>:<aad_object_id>), or "
+            f"move demo grants to {DEMO_OVERLAY_NAME} and run `electionbot serve --demo`"
+        )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -245,10 +316,7 @@ def load_app_config(path: Path) -> AppConfig:
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: must be a mapping of settings (office:, roles:, ...)")
-    try:
-        return AppConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_first_error(str(path), exc)) from None
+    return raw
 
 
 def _check_environment(env: Environment) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from bot import metrics
 from bot.adapters import slack, teams, webchat
@@ -19,6 +20,7 @@ from bot.audit_key import audit_health, bind_audit_key, settings_audit_key
 from bot.clock import FlowingClock
 from bot.config import Settings
 from bot.db import Database
+from bot.demo import demo_fence
 from bot.heap import refreeze_if_frozen
 from bot.idempotency import forget_older_than
 from bot.jobs import build_procrastinate, defer_drain_soon, run_in_process
@@ -89,6 +91,7 @@ async def healthz(request: web.Request) -> web.Response:
                       for name, on in request.app[PLATFORMS].items()},
         "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,
         "audit": audit_health(services.db),
+        "mode": services.settings.mode,
     }
     return web.json_response(body, status=200 if db_ok else 503)
 
@@ -116,8 +119,10 @@ def create_app(services: Services, *, background: bool = True,
     ``worker`` also runs the outbox and periodic work in this process (the embedded default).
     Without it (``serve --no-worker`` on PostgreSQL) work is handed to ``electionbot worker``.
     """
-    app = web.Application(client_max_size=MAX_BODY,
-                          middlewares=[metrics.measure, error_boundary])
+    middlewares: list[Middleware] = [metrics.measure, error_boundary]
+    if services.settings.demo:  # every route, before any handler reads the request
+        middlewares.append(demo_fence(services.db))
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     router = Router(build_handlers(), services)
     app[SERVICES] = services
     app[ROUTER] = router

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.config import Settings, load_settings
+from bot.config import DEMO_OVERLAY_NAME, Settings, demo_identities, load_settings
 from bot.db import upgrade
 from bot.server import build_services, create_app
 from bot.services import Services
@@ -41,19 +41,32 @@ BASE_CONFIG: dict[str, Any] = {
 
 
 def write_config(tmp: Path, **overrides: Any) -> Path:
-    """Write an app.yaml into ``tmp`` (top-level keys overridden) and return its path."""
+    """Write app.yaml and demo.yaml into ``tmp`` (top-level keys overridden); return app.yaml.
+
+    Top-level sections naming ``webchat:`` identities go to demo.yaml, the way the shipped
+    files are split: demo mode merges them back (the same settings as one file), production
+    mode (CLI commands without --demo) reads the rest.
+    """
     data = {**BASE_CONFIG, **overrides}
+    demo = {key: value for key, value in data.items() if demo_identities(value)}
     path = tmp / "app.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    path.write_text(yaml.safe_dump({k: v for k, v in data.items() if k not in demo}),
+                    encoding="utf-8")
+    (tmp / DEMO_OVERLAY_NAME).write_text(yaml.safe_dump(demo), encoding="utf-8")
     return path
 
 
-def make_settings(tmp: Path, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-    """Settings from a temp app.yaml, a temp SQLite file and only the given environment."""
+def make_settings(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = True,
+                  **overrides: Any) -> Settings:
+    """Settings from temp config files, a temp SQLite file and only the given environment.
+
+    Demo mode by default (the suite talks to the web chat as self-declared names); tests of
+    production behaviour pass ``demo=False``.
+    """
     config = write_config(tmp, **overrides)
     environ = {"ELECTIONBOT_CONFIG": str(config),
                "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **(env or {})}
-    return load_settings(environ)
+    return load_settings(environ, demo=demo)
 
 
 @dataclass

@@ -19,7 +19,7 @@ def _readme_commands() -> list[str]:
 def test_readme_starts_with_two_commands_and_ci_runs_the_second() -> None:
     commands = _readme_commands()
     assert len(commands) == 2
-    assert "electionbot serve" in commands[0]
+    assert "electionbot serve --demo" in commands[0]  # the try-it command is demo mode
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert commands[1] in ci
 

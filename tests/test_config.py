@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, demo_identities, load_settings
 from tests.support import BASE_CONFIG, ROOT, make_settings, write_config
 
 
@@ -20,6 +20,67 @@ def test_the_shipped_app_yaml_is_valid() -> None:
     assert settings.app.commands.ask == "/ask"
     assert settings.app.contact_for("KS") is not None
     assert settings.app.contact_for("nowhere") == settings.app.contacts["default"]
+
+
+def test_the_shipped_app_yaml_grants_nothing_to_demo_names() -> None:
+    settings = load_settings({"ELECTIONBOT_CONFIG": str(ROOT / "app.yaml")})
+    assert not settings.demo and settings.mode == "production"
+    app = settings.app
+    assert not any(app.has_role(f"webchat:local:{name}", role)
+                   for name in ("state-demo", "state-deputy", "ks-supervisor", "ct-manager")
+                   for role in ("state_staff", "broadcaster", "incident_manager",
+                                "cert_supervisor"))
+    assert not app.manages("webchat:local:ct-manager", "CT")
+    raw = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
+    assert demo_identities(raw) == []
+
+
+def test_demo_mode_merges_the_shipped_demo_overlay() -> None:
+    settings = load_settings({"ELECTIONBOT_CONFIG": str(ROOT / "app.yaml")}, demo=True)
+    assert settings.demo and settings.mode == "demo"
+    app = settings.app
+    assert app.has_role("webchat:local:state-demo", "state_staff")
+    assert app.has_role("webchat:local:state-deputy", "broadcaster")
+    assert app.manages("webchat:local:ct-manager", "CT")
+    assert {g.name for g in app.alerts.groups} == {"state-staff", "ct-registrars", "community"}
+    assert app.alerts.templates  # app.yaml's own settings survive the merge
+    assert app.certification.supervisors["KS"] == ["webchat:local:ks-supervisor"]
+
+
+WEBCHAT_IN_PRODUCTION = [
+    ({"roles": {"state_staff": ["slack:T1:U1", "webchat:local:boss"]}}, "roles.state_staff[1]"),
+    ({"incidents": {"on_call": ["webchat:local:@boss"]}}, "incidents.on_call[0]"),
+    ({"incidents": {"managers": {"CT": ["webchat:local:mgr"]}}}, "incidents.managers.CT[0]"),
+    ({"incidents": {"routing": [{"notify": ["webchat:local:@boss"]}]}},
+     "incidents.routing[0].notify[0]"),
+    ({"alerts": {"groups": [{"name": "g", "tier": "T1", "members": [
+        {"destination": "webchat:local:@x", "organisation": "O", "jurisdiction": "CT"}]}]}},
+     "alerts.groups[0].members[0].destination"),
+    ({"alerts": {"help_destinations": ["webchat:local:@boss"]}}, "alerts.help_destinations[0]"),
+    ({"certification": {"supervisors": {"KS": ["webchat:local:sup"]}}},
+     "certification.supervisors.KS[0]"),
+]
+
+
+@pytest.mark.parametrize(("change", "key"), WEBCHAT_IN_PRODUCTION)
+def test_webchat_identity_outside_demo_mode_is_refused(tmp_path: Path, change: dict,
+                                                       key: str) -> None:
+    path = tmp_path / "app.yaml"  # one file, not split into demo.yaml the way write_config does
+    path.write_text(yaml.safe_dump({**BASE_CONFIG, "roles": {}, **change}), encoding="utf-8")
+    environ = {"ELECTIONBOT_CONFIG": str(path)}
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ)
+    assert str(err.value).startswith(f"{path}: {key}: webchat:local identities are "
+                                     "self-declared and exist only in demo mode")
+    assert "serve --demo" in str(err.value)
+    assert load_settings(environ, demo=True).demo  # the same file loads in demo mode
+
+
+def test_demo_mode_cannot_be_set_from_the_environment(tmp_path: Path) -> None:
+    env = {"ELECTIONBOT_DEMO": "1", "DEMO": "true", "demo": "true"}
+    settings = make_settings(tmp_path, env=env, demo=False,
+                             roles={"state_staff": ["slack:T1:U1"]})
+    assert settings.demo is False and settings.mode == "production"
 
 
 def test_secrets_are_never_printed_in_repr(tmp_path: Path) -> None:
@@ -77,15 +138,15 @@ def test_socket_mode_needs_no_signing_secret(tmp_path: Path) -> None:
     assert settings.slack_enabled
 
 
-def test_teams_without_app_id_only_on_loopback(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    settings.check_listen_address("127.0.0.1")
-    settings.check_listen_address("localhost")
-    with pytest.raises(ConfigError, match="MICROSOFT_APP_ID"):
-        settings.check_listen_address("0.0.0.0")
-    make_settings(tmp_path, env={"MICROSOFT_APP_ID": "app"},
-                  teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]}
-                  ).check_listen_address("0.0.0.0")
+def test_demo_mode_listens_on_loopback_only(tmp_path: Path) -> None:
+    demo = make_settings(tmp_path, demo=True)
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        demo.check_listen_address(host)
+    for host in ("0.0.0.0", "::", "10.0.0.5", "bot.example.gov"):
+        with pytest.raises(ConfigError, match="demo mode refuses to listen on"):
+            demo.check_listen_address(host)
+    # Outside demo mode any address will do: Teams without an app id answers 503 instead.
+    make_settings(tmp_path, demo=False).check_listen_address("0.0.0.0")
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -106,17 +167,33 @@ def test_cli_exits_2_with_one_line_naming_the_key(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_cli_serve_refuses_public_address_without_teams_app_id(tmp_path: Path) -> None:
+def test_cli_serve_demo_refuses_a_public_address(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    result = _cli(["serve", "--host", "0.0.0.0", "--port", "1"],
+    result = _cli(["serve", "--demo", "--host", "0.0.0.0", "--port", "1"],
                   {"ELECTIONBOT_CONFIG": str(config),
                    "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, tmp_path)
     assert result.returncode == 2
-    assert "MICROSOFT_APP_ID" in result.stderr
+    assert "demo mode refuses to listen on 0.0.0.0" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.db").exists()  # refused before anything was set up
 
 
 def test_cli_config_check_ok(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path)  # webchat grants go to demo.yaml next to app.yaml
     result = _cli(["config", "check"], {"ELECTIONBOT_CONFIG": str(config)}, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "ok:" in result.stdout
+    assert "ok:" in result.stdout and "production mode" in result.stdout
+    result = _cli(["config", "check", "--demo"], {"ELECTIONBOT_CONFIG": str(config)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "demo mode" in result.stdout
+
+
+def test_cli_config_check_names_a_webchat_identity_outside_demo_mode(tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(BASE_CONFIG), encoding="utf-8")  # webchat:local:boss inside
+    result = _cli(["config", "check"], {"ELECTIONBOT_CONFIG": str(path)}, tmp_path)
+    assert result.returncode == 2
+    assert "roles.state_staff[0]: webchat:local identities are self-declared" in result.stderr
+    assert "Traceback" not in result.stderr
+    ok = _cli(["config", "check", "--demo"], {"ELECTIONBOT_CONFIG": str(path)}, tmp_path)
+    assert ok.returncode == 0, ok.stderr

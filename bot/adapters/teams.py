@@ -5,9 +5,10 @@ drop retries by activity id, then run the turn. Card invokes must be answered wi
 slow invoke is answered "working on it" and finishes in the background.
 
 With MICROSOFT_APP_ID set, every request must carry a valid Bot Framework token. Without it the
-endpoint runs anonymously for local tests and the Bot Framework Emulator; the server refuses to
-listen beyond loopback in that case (``Settings.check_listen_address``) and ``/healthz`` reports
-Teams as "disabled", because no real Teams tenant can reach a bot without an app id.
+endpoint runs anonymously only in demo mode (``serve --demo``: loopback only, proxied requests
+refused; for local tests and the Bot Framework Emulator); outside demo mode it answers 503 and
+never runs a turn. ``/healthz`` reports Teams as "disabled" without an app id either way, because
+no real Teams tenant can reach a bot without one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ INVOKE_DEADLINE = 4.0  # Teams gives an invoke 5 s; keep a margin for the networ
 ALREADY_DONE = {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": "Already done."}
 STILL_WORKING = {"statusCode": 200, "type": MESSAGE_RESPONSE,
                  "value": "Working on it; the answer will appear in this chat."}
+NOT_CONFIGURED = "Teams is not configured (set MICROSOFT_APP_ID)"
 
 
 class BadActivity(ValueError):
@@ -156,6 +158,10 @@ def build_adapter(router: Router) -> CloudAdapter:
     return adapter
 
 
+async def _not_configured(_request: web.Request) -> web.Response:
+    return _error(503, NOT_CONFIGURED)
+
+
 def setup(app: web.Application, router: Router) -> bool:
     """Mount /api/messages; return True when a Microsoft app id is configured."""
     settings = router.services.settings
@@ -165,6 +171,10 @@ def setup(app: web.Application, router: Router) -> bool:
                              auth_required=app_id is not None)
     # Proactive sends (incident notifications, alerts) go through the outbox.
     router.services.outbox.register("teams", TeamsTransport(adapter, router.services.db, app_id))
+    if app_id is None and not settings.demo:
+        # Anonymous activities choose their sender and where replies go: demo mode only.
+        app.router.add_post("/api/messages", _not_configured)
+        return False
     app.router.add_post("/api/messages", endpoint.handle)
     # on_shutdown runs before any cleanup context, so the database is still open.
     app.on_shutdown.append(endpoint.drain)

@@ -155,6 +155,9 @@ def setup(app: web.Application, router: Router) -> bool:
                                      "X-Content-Type-Options": "nosniff"})
 
     async def messages(request: web.Request) -> web.Response:
+        # DEMO-GUARD (helper "demo"): self-declared names only in demo mode; sign-in replaces this.
+        if not router.services.settings.demo:
+            return web.json_response({"error": "sign in first"}, status=401)
         if request.content_type != "application/json":
             return web.json_response({"error": "send application/json"}, status=415)
         try:
@@ -171,6 +174,9 @@ def setup(app: web.Application, router: Router) -> bool:
         return web.json_response({"replies": [render(reply)]})
 
     async def inbox(request: web.Request) -> web.Response:
+        # DEMO-GUARD (helper "demo"): self-declared names only in demo mode; sign-in replaces this.
+        if not router.services.settings.demo:
+            return web.json_response({"error": "sign in first"}, status=401)
         user = request.query.get("user", "")
         after = request.query.get("after", "0")
         if not USER.match(user) or not after.isdigit():

@@ -5,6 +5,17 @@ const userInput = document.getElementById("user");
 userInput.value = localStorage.getItem("electionbot.user") || "guest";
 userInput.addEventListener("change", () => localStorage.setItem("electionbot.user", userInput.value));
 
+// Demo mode (serve --demo): names are self-declared, so say so on every page view.
+async function showMode() {
+  try {
+    const res = await fetch("/healthz");
+    const health = await res.json();
+    document.getElementById("demo-banner").hidden = health.mode !== "demo";
+    document.body.dataset.mode = health.mode;
+  } catch (err) { /* the banner stays as served; the server may be restarting */ }
+}
+showMode();
+
 function bubble(cls) {
   const div = document.createElement("div");
   div.className = "msg " + cls;

@@ -13,7 +13,10 @@ from tests.alerts.conftest import alert_settings
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    settings = alert_settings(tmp_path)
+    # The CLI runs outside demo mode, so the app.yaml it reads names no webchat: destinations.
+    settings = alert_settings(tmp_path, help_destinations=[], groups=[
+        {"name": "clerks-ks", "tier": "T1", "members": [
+            {"destination": "slack:T1:C55", "organisation": "Wichita Clerk", "jurisdiction": "KS"}]}])
     monkeypatch.setenv("ELECTIONBOT_CONFIG", str(settings.config_path))
     monkeypatch.setenv("DATABASE_URL", settings.env.DATABASE_URL)
     return tmp_path
@@ -25,7 +28,7 @@ def test_network_add_list_remove_import(env: Path) -> None:
                              "Topeka Clerk", "KS", "--backup", "slack:T1:@U9"])
     assert ok.exit_code == 0, ok.output
     listed = runner.invoke(app, ["network", "list"]).output
-    assert "slack:T1:C77" in listed and "[cli]" in listed and "webchat:local:@clerk-ks" in listed
+    assert "slack:T1:C77" in listed and "[cli]" in listed and "slack:T1:C55" in listed
     bad = runner.invoke(app, ["network", "add", "clerks", "--tier", "T1", "nowhere",
                               "X", "KS"])
     assert bad.exit_code == 1 and "destination" in bad.output

@@ -96,7 +96,7 @@ def test_an_0008_database_verifies_after_upgrade_and_reseal(tmp_path: Path) -> N
     assert resealed.stdout.startswith("ok: 2 incident(s), 3 event(s), 1 audit entries verified")
 
     async def carry_on() -> None:  # the running bot appends to the re-sealed record
-        services = build_services(load_settings(db.env))
+        services = build_services(load_settings(db.env, demo=True))
         services.clock = lambda: NOW
         await say(services, "boss", "note INC-2026-000002 vendor on site")
         await services.db.close()

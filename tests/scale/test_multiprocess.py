@@ -111,9 +111,11 @@ async def test_two_web_instances_two_workers_and_a_killed_worker(tmp_path: Path,
                               capture_output=True, text=True, timeout=120)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     ports = [free_port(), free_port()]
-    procs = [_spawn(["serve", "--no-worker", "--port", str(p)], env, tmp_path / f"web{p}.log")
-             for p in ports]
-    workers = [_spawn(["worker", "--concurrency", "4"], env, tmp_path / f"worker{i}.log")
+    # Demo mode: the reporters are self-declared web chat names (demo.yaml's grants).
+    procs = [_spawn(["serve", "--demo", "--no-worker", "--port", str(p)], env,
+                    tmp_path / f"web{p}.log") for p in ports]
+    workers = [_spawn(["worker", "--demo", "--concurrency", "4"], env,
+                      tmp_path / f"worker{i}.log")
                for i in range(2)]
     db = Database(postgres_url)
     try:
