@@ -48,12 +48,17 @@ def write_config(tmp: Path, **overrides: Any) -> Path:
     return path
 
 
-def make_settings(tmp: Path, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-    """Settings from a temp app.yaml, a temp SQLite file and only the given environment."""
+def make_settings(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = True,
+                  **overrides: Any) -> Settings:
+    """Settings from a temp app.yaml, a temp SQLite file and only the given environment.
+
+    ``demo`` is what ``serve --demo`` sets: the web chat takes self-declared names, as most
+    tests do; the sign-in tests pass ``demo=False``.
+    """
     config = write_config(tmp, **overrides)
     environ = {"ELECTIONBOT_CONFIG": str(config),
                "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **(env or {})}
-    return load_settings(environ)
+    return load_settings(environ).model_copy(update={"demo": demo})
 
 
 @dataclass
