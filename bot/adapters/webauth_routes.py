@@ -159,3 +159,7 @@ class WebAuth:
         app.router.add_get("/webchat/session", self.info)
         app.router.add_post("/webchat/signin", self.sign_in)
         app.router.add_post("/webchat/signout", self.sign_out)
+        if self.config.oidc:
+            from bot.adapters.webauth_oidc import OidcClient
+
+            OidcClient(self).routes(app)
