@@ -33,6 +33,7 @@ def _sign_in_ask_sign_out(browser, url: str, shot: Path) -> dict[str, object]:
     browser.find_element(By.ID, "signin-submit").click()
     wait.until(lambda b: b.find_element(By.ID, "signin-error").text)
     seen["error"] = browser.find_element(By.ID, "signin-error").text
+    browser.save_screenshot(str(shot.with_name("webchat-signin-form.png")))
     box = browser.find_element(By.ID, "signin-password")
     box.clear()
     box.send_keys(PASSWORD)

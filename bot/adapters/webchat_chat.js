@@ -60,6 +60,7 @@ $("signin-form").addEventListener("submit", async (ev) => {
   const data = await res.json();
   if (res.ok) { $("signin-password").value = ""; $("signin-code").value = ""; showSignedIn(data); return; }
   if (data.code_needed) { show("signin-code-label", true); $("signin-code").focus(); }
+  else $("signin-password").value = "";
   $("signin-error").textContent = data.error || "Sign-in failed.";
   if (res.status === 403) loadSession();  // a stale form token: fetch a fresh one
 });
