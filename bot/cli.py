@@ -17,6 +17,7 @@ from bot.cli_cert import cert_app, completions_app, roster_app
 from bot.cli_common import fail, pid_file, settings_or_exit
 from bot.cli_incidents import incidents_app
 from bot.cli_kb import kb_app
+from bot.cli_users import users_app
 from bot.config import ConfigError
 
 app = typer.Typer(help="electionbot: a trustworthy assistant for election offices.",
@@ -34,6 +35,7 @@ app.add_typer(roster_app, name="roster")
 app.add_typer(completions_app, name="completions")
 app.add_typer(network_app, name="network")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(users_app, name="users")
 
 
 @app.command()

@@ -8,6 +8,8 @@ the fix. The CLI turns it into one line on stderr and exit code 2.
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from bot.config_alerts import AlertsConfig
 from bot.config_certification import CertificationConfig
 from bot.config_incidents import IncidentSettings
 from bot.config_slack import slack_oauth_problem
+from bot.config_webchat import WebChat
 from bot.messages import PLATFORMS
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
@@ -29,6 +32,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
 # Demo mode (``electionbot serve --demo`` only) merges this file, found next to app.yaml, over it.
 DEMO_OVERLAY_NAME = "demo.yaml"
 DEMO_PLATFORM = "webchat"
+OIDC_SECRET = re.compile(r"WEBCHAT_OIDC_[A-Z0-9_]+_CLIENT_SECRET")
 
 
 class ConfigError(Exception):
@@ -96,12 +100,6 @@ class Thresholds(_Strict):
 
     answer_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     route_free_text: float = Field(default=0.3, ge=0.0, le=1.0)
-
-
-class WebChat(_Strict):
-    """The local web chat page."""
-
-    enabled: bool = True
 
 
 class AppConfig(_Strict):
@@ -183,6 +181,8 @@ class Environment(BaseSettings):
     ELECTIONBOT_CONFIG: Path = DEFAULT_CONFIG_PATH
     ELECTIONBOT_LOG_LEVEL: str = "INFO"
     ELECTIONBOT_SIMULATED_START: datetime | None = None
+    # WEBCHAT_OIDC_<NAME>_CLIENT_SECRET, one per provider in app.yaml, keyed by variable name.
+    WEBCHAT_OIDC_SECRETS: dict[str, SecretStr] = Field(default_factory=dict)
 
 
 class Settings(BaseModel):
@@ -233,13 +233,20 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
     ``demo`` (from ``serve --demo`` only) merges demo.yaml next to app.yaml over it; without it
     any ``webchat:`` identity or destination in the configuration is refused.
     """
+    source = os.environ if environ is None else environ
+    secrets = {k: v for k, v in source.items() if OIDC_SECRET.fullmatch(k)}
     try:
-        env = Environment.model_validate(environ) if environ is not None else Environment()
+        env = (Environment.model_validate({**environ, "WEBCHAT_OIDC_SECRETS": secrets})
+               if environ is not None else Environment(WEBCHAT_OIDC_SECRETS=secrets))
     except ValidationError as exc:
         raise ConfigError(_first_error("environment", exc)) from None
     path = env.ELECTIONBOT_CONFIG
     app = load_app_config(path, demo=demo)
     _check_environment(env)
+    for provider in app.webchat.oidc:
+        if provider.secret_variable not in env.WEBCHAT_OIDC_SECRETS:
+            raise ConfigError(f"{provider.secret_variable}: missing for webchat.oidc provider "
+                              f"{provider.name!r}; set it to the client secret from the provider")
     settings = Settings(app=app, env=env, config_path=path, demo=demo)
     problem = admission_problem(settings)
     if problem is not None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 TLP_ORDER = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 TIERS = ("T0", "T1", "T2", "T3")
 Tier = Literal["T0", "T1", "T2", "T3"]
-PLATFORMS = ("slack", "teams", "webchat")
+PLATFORMS = ("slack", "teams", "webchat", "web")
 
 
 def check_destination(value: str) -> str:

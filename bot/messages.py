@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
-Platform = Literal["slack", "teams", "webchat"]
+# "webchat" is the self-declared demo identity; "web" a signed-in one (web:local:<user>,
+# web:<provider>:<subject>).
+Platform = Literal["slack", "teams", "webchat", "web"]
 PLATFORMS: frozenset[str] = frozenset(get_args(Platform))
 
 
@@ -146,7 +148,7 @@ class Destination:
         """Parse ``slack:T123:C456``, ``slack:T123:@U789``, ``teams:tenant:@aad-id``, ..."""
         platform, _, rest = text.partition(":")
         workspace, _, target = rest.partition(":")
-        if platform not in ("slack", "teams", "webchat") or not workspace or not target:
+        if platform not in PLATFORMS or not workspace or not target:
             raise ValueError(f"{text!r} is not platform:workspace:channel or "
                              "platform:workspace:@user")
         if target.startswith("@"):

@@ -62,7 +62,8 @@ class WebChatInbox(SQLModel, table=True):
     __tablename__ = "webchat_inbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: str = Field(max_length=40, index=True)
+    user_id: str = Field(max_length=300, index=True,
+                         description="a demo name, or a signed-in identity web:<p>:<user>")
     payload: str
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 

@@ -103,10 +103,10 @@ async def test_production_web_chat_refuses_self_declared_names(tmp_path: Path) -
                 {"text": "TLP:AMBER alert for state staff"})))
             await session.commit()
         status, answer = await _request("GET", f"{bot.url}/webchat/inbox?user=state-demo&after=0")
-        assert (status, answer) == (401, {"error": "sign in first"})
+        assert status == 401 and answer["error"] == "Sign in first."
         status, answer = await _request("POST", f"{bot.url}/webchat/messages",
                                         body={"user": "state-demo", "text": "incident"})
-        assert (status, answer) == (401, {"error": "sign in first"})
+        assert status == 401 and answer["error"] == "Sign in first."
         status, page = await _request("GET", f"{bot.url}/")
         assert status == 200 and 'id="demo-banner"' in page and " hidden>" in page
 

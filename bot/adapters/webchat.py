@@ -1,7 +1,9 @@
-"""The local web chat: a page at / and a JSON endpoint, through the same router as Slack/Teams.
+"""The web chat: a page at / and a JSON endpoint, through the same router as Slack/Teams.
 
-Web chat identities are self-declared names, so they only hold roles that app.yaml grants to
-``webchat:local:<name>`` explicitly; it is meant for demos and offices trying the bot locally.
+Outside demo mode everyone signs in (:mod:`bot.adapters.webauth_routes`): the sender is the
+session's identity (``web:local:<name>`` or ``web:<provider>:<subject>``) and the inbox holds
+only that identity's messages. In demo mode (``electionbot serve --demo``) identities are
+self-declared names, ``webchat:local:<name>``, as typed into the page's "You are" box.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import select
 
+from bot.adapters.webauth_routes import WebAuth, sender_for
 from bot.db import Database
 from bot.limits import client_address
 from bot.messages import (
@@ -34,8 +37,9 @@ ASSETS = {"/": ("webchat_page.html", "text/html"),
           "/webchat/chat.js": ("webchat_chat.js", "application/javascript"),
           "/webchat/chat.css": ("webchat_chat.css", "text/css")}
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self'; form-action 'none'; frame-ancestors 'none'")
+       "img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 USER = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+AFTER = re.compile(r"^[0-9]{1,18}$")
 MAX_TEXT = 4000
 MAX_FIELDS = 40
 
@@ -49,6 +53,14 @@ def render(reply: Reply) -> dict[str, Any]:
     return reply_to_dict(reply)
 
 
+def inbox_key(destination: Destination) -> str:
+    """Whose inbox: a demo name as typed, or the whole signed-in identity (``web:p:user``)."""
+    user = destination.user_id or destination.channel
+    if destination.platform == "web":
+        return f"web:{destination.workspace}:{user}"[:300]
+    return user[:40]
+
+
 class WebChatTransport:
     """Proactive sends to a web chat user: kept in the inbox the page polls."""
 
@@ -59,11 +71,11 @@ class WebChatTransport:
     async def send(self, destination: Destination, reply: Reply, *, key: str,
                    replaces: str | None = None) -> str:
         """Store the message for ``destination.user_id`` (or the channel name)."""
-        user = destination.user_id or destination.channel
+        user = inbox_key(destination)
         extra = {"replaces": replaces} if replaces else {}
         async with self.db.session() as session:
             # The outbox key rides along (like Slack's message metadata) for already_sent.
-            row = WebChatInbox(user_id=user[:40],
+            row = WebChatInbox(user_id=user,
                                payload=json.dumps({**render(reply), "outbox_key": key, **extra}))
             session.add(row)
             await session.commit()
@@ -71,7 +83,7 @@ class WebChatTransport:
 
     async def already_sent(self, destination: Destination, key: str) -> str | None:
         """The reference of an earlier message with ``key`` in this user's recent inbox."""
-        user = (destination.user_id or destination.channel)[:40]
+        user = inbox_key(destination)
         async with self.db.session() as session:
             rows = (await session.exec(
                 select(WebChatInbox).where(WebChatInbox.user_id == user)
@@ -104,20 +116,26 @@ def _str(value: Any, name: str, limit: int) -> str:
     return value
 
 
-def to_incoming_message(payload: Any) -> IncomingMessage:
-    """Validate the page's JSON and turn it into a neutral message (pure, no I/O)."""
+def to_incoming_message(payload: Any, signed_in: Sender | None = None) -> IncomingMessage:
+    """Validate the page's JSON and turn it into a neutral message (pure, no I/O).
+
+    ``signed_in`` is the session's sender; without one (demo mode) the page's ``user`` is used.
+    """
     if not isinstance(payload, dict):
         raise BadRequest("body must be a JSON object")
-    user = _str(payload.get("user", ""), "user", 40)
-    if not USER.match(user):
-        raise BadRequest("user must be 1-40 letters, digits, dots, dashes or underscores")
-    sender = Sender("webchat", "local", user, display_name=user)
+    if signed_in is not None:
+        sender, channel = signed_in, signed_in.identity
+    else:
+        user = _str(payload.get("user", ""), "user", 40)
+        if not USER.match(user):
+            raise BadRequest("user must be 1-40 letters, digits, dots, dashes or underscores")
+        sender, channel = Sender("webchat", "local", user, display_name=user), f"webchat:{user}"
     jurisdiction = payload.get("jurisdiction")
     if jurisdiction is not None:
         jurisdiction = _str(jurisdiction, "jurisdiction", 40)
 
     def make(**kw: Any) -> IncomingMessage:
-        return IncomingMessage(sender=sender, channel=f"webchat:{user}", is_direct=True,
+        return IncomingMessage(sender=sender, channel=channel, is_direct=True,
                                jurisdiction=jurisdiction, **kw)
     if "action" in payload:
         action = payload["action"]
@@ -146,6 +164,7 @@ def to_incoming_message(payload: Any) -> IncomingMessage:
 def setup(app: web.Application, router: Router) -> bool:
     """Mount the page and its endpoint when web chat is enabled in app.yaml."""
     enabled = router.services.settings.app.webchat.enabled
+    auth = WebAuth(router.services)
 
     async def asset(request: web.Request) -> web.Response:
         name, content_type = ASSETS[request.path]
@@ -155,14 +174,17 @@ def setup(app: web.Application, router: Router) -> bool:
                                      "X-Content-Type-Options": "nosniff"})
 
     async def messages(request: web.Request) -> web.Response:
-        # DEMO-GUARD (helper "demo"): self-declared names only in demo mode; sign-in replaces this.
-        if not router.services.settings.demo:
-            return web.json_response({"error": "sign in first"}, status=401)
+        signed_in = None
+        if not auth.demo:
+            row, refusal = await auth.signed_in(request, changes=True)
+            if refusal is not None:
+                return refusal
+            signed_in = sender_for(row)  # type: ignore[arg-type]
         if request.content_type != "application/json":
             return web.json_response({"error": "send application/json"}, status=415)
         try:
             payload = json.loads(await request.read())
-            message = to_incoming_message(payload)
+            message = to_incoming_message(payload, signed_in)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.json_response({"error": "body is not valid JSON"}, status=400)
         except BadRequest as exc:
@@ -174,12 +196,15 @@ def setup(app: web.Application, router: Router) -> bool:
         return web.json_response({"replies": [render(reply)]})
 
     async def inbox(request: web.Request) -> web.Response:
-        # DEMO-GUARD (helper "demo"): self-declared names only in demo mode; sign-in replaces this.
-        if not router.services.settings.demo:
-            return web.json_response({"error": "sign in first"}, status=401)
-        user = request.query.get("user", "")
         after = request.query.get("after", "0")
-        if not USER.match(user) or not after.isdigit():
+        if auth.demo:
+            user = request.query.get("user", "")
+        else:  # the signed-in identity's own inbox; ?user= is ignored
+            row, refusal = await auth.signed_in(request, changes=False)
+            if refusal is not None:
+                return refusal
+            user = row.identity  # type: ignore[union-attr]
+        if not (USER.match(user) or user.startswith("web:")) or not AFTER.match(after):
             return web.json_response({"error": "user and a numeric after= are required"},
                                      status=400)
         items = await read_inbox(router.services.db, user, int(after))
@@ -193,5 +218,8 @@ def setup(app: web.Application, router: Router) -> bool:
     app.router.add_post("/webchat/messages", messages if enabled else disabled)
     app.router.add_get("/webchat/inbox", inbox if enabled else disabled)
     if enabled:
-        router.services.outbox.register("webchat", WebChatTransport(router.services.db))
+        auth.routes(app)
+        transport = WebChatTransport(router.services.db)
+        router.services.outbox.register("webchat", transport)
+        router.services.outbox.register("web", transport)
     return enabled

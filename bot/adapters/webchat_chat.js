@@ -1,9 +1,76 @@
-// The local web chat. Everything the bot says is inserted as text, never as HTML.
+// The web chat. Everything the bot says is inserted as text, never as HTML.
+// Outside demo mode people sign in (local account or their organisation's sign-in) and the
+// server decides who they are; in demo mode the "You are" box names a made-up person.
 "use strict";
-const log = document.getElementById("log");
-const userInput = document.getElementById("user");
+const $ = (id) => document.getElementById(id);
+const log = $("log");
+const userInput = $("user");
 userInput.value = localStorage.getItem("electionbot.user") || "guest";
 userInput.addEventListener("change", () => localStorage.setItem("electionbot.user", userInput.value));
+let mode = "";
+let csrf = "";
+let polling = false;
+
+function show(id, on) { $(id).hidden = !on; }
+
+function showChat() {
+  show("signin", false); show("log", true); show("composer", true);
+  if (!polling) { polling = true; pollInbox(); }
+}
+
+function showSignIn(session) {
+  csrf = session.csrf || "";
+  show("account", false); show("log", false); show("composer", false); show("signin", true);
+  log.replaceChildren();
+  const providers = $("providers");
+  providers.replaceChildren();
+  for (const p of session.providers || []) {
+    const a = document.createElement("a");
+    a.href = p.url; a.className = "provider"; a.textContent = "Sign in with " + p.label;
+    providers.appendChild(a);
+  }
+  show("signin-form", session.local_accounts !== false);
+  $("signin-user").focus();
+}
+
+function showSignedIn(session) {
+  csrf = session.csrf;
+  $("who").textContent = "Signed in as " + (session.display_name || session.identity);
+  show("account", true);
+  showChat();
+}
+
+async function loadSession() {
+  const res = await fetch("/webchat/session", {credentials: "same-origin"});
+  const session = await res.json();
+  mode = session.mode;
+  if (mode === "demo") { show("picker", true); showChat(); return; }
+  if (session.signed_in) showSignedIn(session); else showSignIn(session);
+}
+
+$("signin-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("signin-error").textContent = "";
+  const res = await fetch("/webchat/signin", {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+    body: JSON.stringify({user: $("signin-user").value, password: $("signin-password").value,
+                          code: $("signin-code").value}),
+  });
+  const data = await res.json();
+  if (res.ok) { $("signin-password").value = ""; $("signin-code").value = ""; showSignedIn(data); return; }
+  if (data.code_needed) { show("signin-code-label", true); $("signin-code").focus(); }
+  else $("signin-password").value = "";
+  $("signin-error").textContent = data.error || "Sign-in failed.";
+  if (res.status === 403) loadSession();  // a stale form token: fetch a fresh one
+});
+
+$("signout").addEventListener("click", async () => {
+  await fetch("/webchat/signout", {method: "POST", credentials: "same-origin",
+                                   headers: {"X-CSRF-Token": csrf}});
+  polling = false;
+  loadSession();
+});
 
 // Demo mode (serve --demo): names are self-declared, so say so on every page view.
 async function showMode() {
@@ -94,11 +161,14 @@ function render(reply, ref) {
 async function send(extra, echo) {
   textBlock(bubble("me"), echo);
   try {
+    const who = mode === "demo" ? {user: userInput.value} : {};
     const res = await fetch("/webchat/messages", {
-      method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify(Object.assign({user: userInput.value}, extra)),
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(Object.assign(who, extra)),
     });
     const data = await res.json();
+    if (res.status === 401) { polling = false; loadSession(); return; }
     if (!res.ok) { textBlock(bubble("bot"), data.error || "Request failed", "error"); return; }
     data.replies.forEach((reply) => render(reply));
   } catch (err) {
@@ -119,9 +189,11 @@ document.getElementById("composer").addEventListener("submit", (ev) => {
 let inboxAfter = 0;
 let inboxPrimed = false;
 async function pollInbox() {
+  if (!polling) return;
   try {
-    const user = encodeURIComponent(userInput.value);
-    const res = await fetch(`/webchat/inbox?user=${user}&after=${inboxAfter}`);
+    const user = mode === "demo" ? `user=${encodeURIComponent(userInput.value)}&` : "";
+    const res = await fetch(`/webchat/inbox?${user}after=${inboxAfter}`, {credentials: "same-origin"});
+    if (res.status === 401) { polling = false; loadSession(); return; }
     if (res.ok) {
       const data = await res.json();
       for (const m of data.messages) {
@@ -134,4 +206,7 @@ async function pollInbox() {
   document.body.dataset.inbox = "primed";  // older messages are history; new ones show
   setTimeout(pollInbox, 2000);
 }
-pollInbox();
+loadSession().catch(() => {
+  show("log", true);
+  textBlock(bubble("bot"), "The bot could not be reached. Is the server running?", "error");
+});

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from bot.limits import origin_of
-from bot.messages import IncomingMessage, Reply
+from bot.messages import PLATFORMS, IncomingMessage, Reply
 from bot.privacy import sensitive_patterns
 from bot.services import Services
 from handlers.incidents import queries, service
@@ -101,10 +101,10 @@ def resolve_person(token: str, message: IncomingMessage) -> str:
     slack = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", token)
     if slack:
         return f"slack:{sender.workspace}:{slack.group(1)}"
-    if token.count(":") >= 2 and token.split(":")[0] in ("slack", "teams", "webchat"):
+    if token.count(":") >= 2 and token.split(":")[0] in PLATFORMS:
         return token
-    if token.startswith("@") and sender.platform == "webchat" and len(token) > 1:
-        return f"webchat:local:{token[1:]}"
+    if token.startswith("@") and sender.platform in ("webchat", "web") and len(token) > 1:
+        return f"{sender.platform}:{sender.workspace}:{token[1:]}"
     raise IncidentError("Name the person as @mention, me, or platform:workspace:user.")
 
 

@@ -1,7 +1,7 @@
 """Per-identity and per-origin limits: one counter per scope and one-hour window.
 
 Revision ID: 0010_limits
-Revises: 0008_slack_installations
+Revises: 0009_web_auth
 Create Date: 2026-11-23
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_limits"
-down_revision = "0008_slack_installations"
+down_revision = "0009_web_auth"
 branch_labels = None
 depends_on = None
 
