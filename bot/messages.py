@@ -115,6 +115,11 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     form: Form | None = None
     ephemeral: bool = False
+    repeat: bool = False  # a resend that may already have arrived: renderers lead with REPEAT_LINE
+
+
+# The one wording of the repeat marking; every renderer puts it first when ``Reply.repeat``.
+REPEAT_LINE = "Repeat: this message may already have reached you"
 
 
 def said_by(text: str, sections: tuple[Section, ...]) -> bool:
@@ -218,4 +223,5 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             submit_label=form.get("submit_label", "Submit"), errors=dict(form.get("errors", {})),
             intro=form.get("intro", "")),
         ephemeral=bool(data.get("ephemeral", False)),
+        repeat=bool(data.get("repeat", False)),
     )

@@ -14,14 +14,16 @@ budget); each send then waits for its slot. A send whose slot lies beyond the ho
 back with ``next_attempt_at`` moved on, in the same batched write. After a 429 this process
 uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
 
-At most once: a send whose earlier attempt may have landed (a crash while ``sending``, a
+After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks the transport's optional
-``already_sent(destination, key)`` hook and, when that finds the message, records it as sent
-without posting. A transport that cannot look (``at_most_once = True`` and no hook: Teams, whose
-Bot Connector cannot read a conversation's history) never gets an uncertain message again: it
-is dead-lettered as "uncertain: may have been delivered", because an alert must not arrive
-twice. Only an answer that proves nothing was posted (429 with Retry-After, a permanent error)
-leaves a message certain.
+``already_sent(destination, key, since=...)`` hook: a reference means it landed (recorded as
+sent, not posted again); None means it certainly did not (sent normally). When the transport
+cannot look (no hook, as for Teams, whose Bot Connector cannot read a conversation; or
+:class:`~bot.outbox_queue.CannotTell`, as for Slack without the history scope or budget) the
+message is sent again once *marked* as a possible repeat (``Reply.repeat``, whose first line
+every renderer shows): nothing is lost, and a second copy never passes for a new message.
+Only an answer that proves nothing was posted (429 with Retry-After, a permanent error) leaves
+a message certain.
 
 Isolation: one row never stops the others. A row whose destination cannot be read (written by
 an older version, or by hand) is dead-lettered as "bad destination: ..." inside the claim, a
@@ -46,6 +48,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,13 +68,20 @@ from bot.outbox_pacing import (
     platform_buckets,
     slowed,
 )
-from bot.outbox_queue import EDIT, PermanentSendError, RetryableSendError, Transport
+from bot.outbox_queue import (
+    EDIT,
+    CannotTell,
+    PermanentSendError,
+    RetryableSendError,
+    Transport,
+)
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 BAD_DESTINATION = "bad destination: "  # last_error prefix: a row no transport could address
 MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
+# (only for a transport with ``at_most_once``; the others resend marked as a possible repeat)
 PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
 
 
@@ -321,15 +331,23 @@ class Outbox:
                 return
             if was_uncertain:
                 check = getattr(transport, "already_sent", None)
-                if check is not None:
-                    ref = await check(destination, row.key)
-                    if ref:
-                        log.info("outbox message had landed", extra={"outbox_id": row.id})
-                        self._finish(row, status="sent", ref=ref)
-                        return
-                elif getattr(transport, "at_most_once", False):
+                if check is None and getattr(transport, "at_most_once", False):
                     self._dead(row, MAY_HAVE_LANDED, "uncertain")
                     return
+                ref, looked = None, check is not None
+                if check is not None:
+                    try:
+                        ref = await check(destination, row.key, since=row.created_at)
+                    except CannotTell:
+                        looked = False
+                if ref:
+                    log.info("outbox message had landed", extra={"outbox_id": row.id})
+                    self._finish(row, status="sent", ref=ref)
+                    return
+                if not looked:  # nobody could look: send again, saying it may be a repeat
+                    reply = replace(reply, repeat=True)
+                    count_delivery(row.platform, "repeat")
+                    log.info("outbox resending a possible repeat", extra={"outbox_id": row.id})
             prepare = getattr(transport, "prepare", None)
             if prepare is not None:  # DM channel, conversation reference: off the slot,
                 # shortly before it, so a batch's look-ups are spread out, not a burst

@@ -38,12 +38,21 @@ class RetryableSendError(Exception):
         self.retry_after = retry_after
 
 
+class CannotTell(Exception):  # noqa: N818 (an answer, not a failure)
+    """``already_sent`` could not look (no scope, no budget left, platform down).
+
+    The outbox then resends once, marked as a possible repeat (``Reply.repeat``).
+    """
+
+
 class Transport(Protocol):
     """Sends one neutral reply to one destination; returns the platform's message reference.
 
-    Optional hooks: ``already_sent(destination, key) -> str | None`` (find an earlier send of
-    ``key``), ``update(destination, message_ref, reply) -> None`` (edit a sent message), and
-    ``at_most_once = True`` (never resend an uncertain message when it cannot be checked).
+    Optional hooks: ``already_sent(destination, key, *, since) -> str | None`` (the reference
+    of an earlier send of ``key`` queued at ``since``; None when it certainly did not land;
+    :class:`CannotTell` when it cannot look), ``update(destination, message_ref, reply) ->
+    None`` (edit a sent message), and ``at_most_once = True`` (drop, rather than repeat, an
+    uncertain message that cannot be checked; no platform uses it today).
     """
 
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:

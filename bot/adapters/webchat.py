@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import select
 
 from bot.db import Database
 from bot.messages import (
+    REPEAT_LINE,
     Action,
     Destination,
     FormSubmission,
@@ -44,7 +46,10 @@ class BadRequest(ValueError):
 
 def render(reply: Reply) -> dict[str, Any]:
     """A neutral reply as JSON for the page (the page renders text, never HTML)."""
-    return reply_to_dict(reply)
+    data = reply_to_dict(reply)
+    if reply.repeat:  # the page shows text as is: the marking is its first line
+        data["text"] = f"{REPEAT_LINE}\n\n{reply.text}"
+    return data
 
 
 class WebChatTransport:
@@ -67,8 +72,12 @@ class WebChatTransport:
             await session.commit()
             return f"webchat:{row.id}"
 
-    async def already_sent(self, destination: Destination, key: str) -> str | None:
-        """The reference of an earlier message with ``key`` in this user's recent inbox."""
+    async def already_sent(self, destination: Destination, key: str, *,
+                           since: datetime | None = None) -> str | None:
+        """The reference of an earlier message with ``key`` in this user's recent inbox.
+
+        An exact check in our own table, so never a repeat: the outbox trusts a None.
+        """
         user = (destination.user_id or destination.channel)[:40]
         async with self.db.session() as session:
             rows = (await session.exec(
