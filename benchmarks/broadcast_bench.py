@@ -138,8 +138,10 @@ class ByWorkspace:
     async def prepare(self, destination: Destination) -> None:
         await self.transports[destination.workspace].prepare(destination)
 
-    async def already_sent(self, destination: Destination, key: str) -> str | None:
-        return await self.transports[destination.workspace].already_sent(destination, key)
+    async def already_sent(self, destination: Destination, key: str, *,
+                           since: Any = None) -> str | None:
+        return await self.transports[destination.workspace].already_sent(destination, key,
+                                                                         since=since)
 
 
 class StrictConnector(FakeBotConnector):

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.messages import Destination
+
 TLP_ORDER = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 TIERS = ("T0", "T1", "T2", "T3")
 Tier = Literal["T0", "T1", "T2", "T3"]
@@ -19,11 +21,7 @@ PLATFORMS = ("slack", "teams", "webchat", "web")
 
 def check_destination(value: str) -> str:
     """``platform:workspace:channel`` or ``platform:workspace:@user``."""
-    platform, _, rest = value.partition(":")
-    workspace, _, target = rest.partition(":")
-    if platform not in PLATFORMS or not workspace or not target or target == "@":
-        raise ValueError(f"{value!r} must be platform:workspace:channel or "
-                         "platform:workspace:@user")
+    Destination.parse(value)  # the outbox's own rule, so what loads can be queued
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.messages import PLATFORMS
+from bot.messages import Destination
 
 
 class _Strict(BaseModel):
@@ -12,10 +12,7 @@ class _Strict(BaseModel):
 
 
 def _check_destination(value: str) -> str:
-    platform, _, rest = value.partition(":")
-    workspace, _, target = rest.partition(":")
-    if platform not in PLATFORMS or not workspace or not target:
-        raise ValueError(f"{value!r} must be platform:workspace:channel or platform:workspace:@user")
+    Destination.parse(value)  # the outbox's own rule, so what loads can be queued
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
@@ -118,6 +119,11 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     form: Form | None = None
     ephemeral: bool = False
+    repeat: bool = False  # a resend that may already have arrived: renderers lead with REPEAT_LINE
+
+
+# The one wording of the repeat marking; every renderer puts it first when ``Reply.repeat``.
+REPEAT_LINE = "Repeat: this message may already have reached you"
 
 
 def said_by(text: str, sections: tuple[Section, ...]) -> bool:
@@ -131,11 +137,27 @@ def said_by(text: str, sections: tuple[Section, ...]) -> bool:
         part.strip() in shown for part in text.split("\n\n") if part.strip())
 
 
+class InvalidDestination(ValueError):
+    """A destination nothing can be delivered to (empty workspace or user, odd characters, ...).
+
+    Raised when one is built or parsed, so it is refused when queued instead of stopping the
+    outbox later.
+    """
+
+
+# Platform ids (Slack T…/C…/U…, Teams tenant GUIDs, "19:…@thread.tacv2" conversations, web chat
+# names) are printable ASCII without spaces; the workspace has no ':' (it ends there).
+_WORKSPACE = re.compile(r"[!-9;-~]{1,100}")
+_TARGET = re.compile(r"[!-~]{1,300}")
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     """Where a proactive message goes: a channel / conversation, or a person (``user_id``).
 
     Written in app.yaml as ``platform:workspace:channel`` or ``platform:workspace:@user``.
+    Every instance is valid (:class:`InvalidDestination` otherwise) and survives
+    ``Destination.parse(str(d)) == d``.
     """
 
     platform: Platform
@@ -143,22 +165,47 @@ class Destination:
     channel: str = ""
     user_id: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse what could never be delivered (or read back from the outbox)."""
+        problem = _problem(self.platform, self.workspace, self.channel, self.user_id)
+        if problem:
+            target = self.channel if self.user_id is None else f"@{self.user_id}"
+            shown = f"{self.platform}:{self.workspace}:{target}"[:300]
+            raise InvalidDestination(f"{problem}: {shown!r}")
+
     @classmethod
     def parse(cls, text: str) -> Destination:
         """Parse ``slack:T123:C456``, ``slack:T123:@U789``, ``teams:tenant:@aad-id``, ..."""
-        platform, _, rest = text.partition(":")
+        platform, _, rest = str(text).partition(":")
         workspace, _, target = rest.partition(":")
         if platform not in PLATFORMS or not workspace or not target:
-            raise ValueError(f"{text!r} is not platform:workspace:channel or "
-                             "platform:workspace:@user")
+            raise InvalidDestination(f"{str(text)[:300]!r} is not platform:workspace:channel or "
+                                     "platform:workspace:@user")
         if target.startswith("@"):
             return cls(platform, workspace, user_id=target[1:])  # type: ignore[arg-type]
         return cls(platform, workspace, channel=target)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         """The app.yaml spelling."""
-        target = f"@{self.user_id}" if self.user_id else self.channel
+        target = f"@{self.user_id}" if self.user_id is not None else self.channel
         return f"{self.platform}:{self.workspace}:{target}"
+
+
+def _problem(platform: str, workspace: str, channel: str, user_id: str | None) -> str:
+    """What is wrong with a destination's parts, or "" when nothing is."""
+    if platform not in PLATFORMS:
+        return f"unknown platform {str(platform)[:20]!r}"
+    if not isinstance(workspace, str) or not _WORKSPACE.fullmatch(workspace):
+        return "empty or malformed workspace"
+    if user_id is not None:
+        if channel:
+            return "both a channel and a user"
+        if not isinstance(user_id, str) or not _TARGET.fullmatch(user_id):
+            return "empty or malformed user id"
+        return ""
+    if not isinstance(channel, str) or not _TARGET.fullmatch(channel) or channel.startswith("@"):
+        return "empty or malformed channel"
+    return ""
 
 
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
@@ -180,4 +227,5 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             submit_label=form.get("submit_label", "Submit"), errors=dict(form.get("errors", {})),
             intro=form.get("intro", "")),
         ephemeral=bool(data.get("ephemeral", False)),
+        repeat=bool(data.get("repeat", False)),
     )

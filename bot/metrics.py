@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests, ack latency, outbox jobs by state, deliveries, reminders."""
+"""Prometheus metrics: requests, ack latency, outbox jobs, deliveries, dead letters, reminders."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from prometheus_client import (
 )
 
 from bot.db import Database
+from bot.messages import PLATFORMS
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter("electionbot_http_requests_total", "HTTP requests by route and status",
@@ -29,6 +30,15 @@ DELIVERIES = Counter("electionbot_deliveries_total", "Background sends by platfo
                      ["platform", "result"], registry=REGISTRY)
 REMINDERS = Counter("electionbot_reminders_sent_total", "Certification reminders queued",
                     registry=REGISTRY)
+DEAD_REASONS = ("bad_destination", "bad_payload", "permanent", "gave_up", "uncertain",
+                "not_configured")
+DEAD_LETTERS = Counter(
+    "electionbot_outbox_dead_letters_total",
+    "Outbox messages dead-lettered, by platform and reason class (bounded: DEAD_REASONS)",
+    ["platform", "reason"], registry=REGISTRY)
+for _platform in sorted(PLATFORMS):  # every series exists from the start, so alerts see 0 -> 1
+    for _reason in DEAD_REASONS:
+        DEAD_LETTERS.labels(_platform, _reason)
 JOBS = Gauge("electionbot_outbox_jobs", "Outbox messages by state", ["state"], registry=REGISTRY)
 PLATFORM_ROUTES = frozenset({"/slack/events", "/api/messages", "/webchat/messages"})
 
@@ -53,6 +63,19 @@ async def measure(request: web.Request,
         REQUESTS.labels(route, str(status)).inc()
         if route in PLATFORM_ROUTES:
             ACK_LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+def platform_label(platform: str) -> str:
+    """A platform name fit for a label: one of the known platforms, else "unknown"."""
+    return platform if platform in PLATFORMS else "unknown"
+
+
+def count_delivery(platform: str, result: str, reason: str | None = None) -> None:
+    """Count one outbox outcome; a dead letter also by its reason class."""
+    label = platform_label(platform)
+    DELIVERIES.labels(label, result).inc()
+    if result == "dead":
+        DEAD_LETTERS.labels(label, reason if reason in DEAD_REASONS else "permanent").inc()
 
 
 async def refresh_job_gauge(db: Database) -> None:

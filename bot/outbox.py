@@ -14,14 +14,23 @@ budget); each send then waits for its slot. A send whose slot lies beyond the ho
 back with ``next_attempt_at`` moved on, in the same batched write. After a 429 this process
 uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
 
-At most once: a send whose earlier attempt may have landed (a crash while ``sending``, a
+After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks the transport's optional
-``already_sent(destination, key)`` hook and, when that finds the message, records it as sent
-without posting. A transport that cannot look (``at_most_once = True`` and no hook: Teams, whose
-Bot Connector cannot read a conversation's history) never gets an uncertain message again: it
-is dead-lettered as "uncertain: may have been delivered", because an alert must not arrive
-twice. Only an answer that proves nothing was posted (429 with Retry-After, a permanent error)
-leaves a message certain.
+``already_sent(destination, key, since=...)`` hook: a reference means it landed (recorded as
+sent, not posted again); None means it certainly did not (sent normally). When the transport
+cannot look (no hook, as for Teams, whose Bot Connector cannot read a conversation; or
+:class:`~bot.outbox_queue.CannotTell`, as for Slack without the history scope or budget) the
+message is sent again once *marked* as a possible repeat (``Reply.repeat``, whose first line
+every renderer shows): nothing is lost, and a second copy never passes for a new message.
+Only an answer that proves nothing was posted (429 with Retry-After, a permanent error) leaves
+a message certain.
+
+Isolation: one row never stops the others. A row whose destination cannot be read (written by
+an older version, or by hand) is dead-lettered as "bad destination: ..." inside the claim, a
+payload that cannot be decoded as "bad payload: ...", and whatever a transport raises is that
+row's retry or dead letter; dead letters are counted by reason class (:mod:`bot.metrics`).
+Destinations are validated when queued (:func:`bot.outbox_queue.enqueue`), so these are the
+last line, not the first.
 
 Edits: ``enqueue(..., edit_of=KEY)`` replaces an earlier message (found by its key) through the
 transport's optional ``update(destination, message_ref, reply)`` hook. An edit is idempotent,
@@ -39,6 +48,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +56,8 @@ from sqlalchemy.engine import Connection
 
 from bot import outbox_store
 from bot.db import Database, utcnow
-from bot.messages import Destination, Reply, reply_from_dict
+from bot.messages import Destination, InvalidDestination, Reply, reply_from_dict
+from bot.metrics import count_delivery
 from bot.models import OutboxMessage
 from bot.outbox_pacing import (
     Bucket,
@@ -57,12 +68,20 @@ from bot.outbox_pacing import (
     platform_buckets,
     slowed,
 )
-from bot.outbox_queue import EDIT, PermanentSendError, RetryableSendError, Transport
+from bot.outbox_queue import (
+    EDIT,
+    CannotTell,
+    PermanentSendError,
+    RetryableSendError,
+    Transport,
+)
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
+BAD_DESTINATION = "bad destination: "  # last_error prefix: a row no transport could address
 MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
+# (only for a transport with ``at_most_once``; the others resend marked as a possible repeat)
 PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
 
 
@@ -236,30 +255,44 @@ class Outbox:
             self.db, now=self.clock(), limit=room, room=self._room) if room > 0 else ([], set())
         if not ids:
             return 0
-        plan: list[tuple[OutboxMessage, list[Bucket], tuple[float, bool]]] = []
+        plan: list[tuple[OutboxMessage, Destination, list[Bucket], tuple[float, bool]]] = []
+        poisoned: list[tuple[OutboxMessage, str]] = []
         horizon = max(self.max_inline_wait, self.lookahead)
         factors = self.slowdown.factors(asyncio.get_running_loop().time())
 
         def claim_and_reserve(conn: Connection) -> None:
             # May run in a worker thread: SQL and arithmetic only, no event-loop state.
-            rows = outbox_store.take(conn, ids, now=self.clock(), lease=LEASE)
-            buckets = [slowed(self.pacer(Destination.parse(row.destination)), factors)
-                       for row in rows]
+            rows, destinations, buckets, results = [], [], [], {}
+            for row in outbox_store.take(conn, ids, now=self.clock(), lease=LEASE):
+                try:  # one unreadable row is dead-lettered on its own, never the whole pass
+                    destination = Destination.parse(row.destination)
+                    if destination.platform != row.platform:
+                        raise InvalidDestination(f"platform {row.platform[:16]!r} differs")
+                    buckets.append(slowed(self.pacer(destination), factors))
+                except Exception as exc:
+                    error = f"{BAD_DESTINATION}{exc}"[:500]
+                    results[row.id or 0] = self._values(
+                        row, status="dead", attempts=row.attempts + 1, last_error=error)
+                    poisoned.append((row, error))
+                    continue
+                rows.append(row)
+                destinations.append(destination)
             slots = self.limiter.reserve(conn, buckets, horizon)
-            later = {}
             for row, (delay, reserved) in zip(rows, slots, strict=True):
                 if not reserved:  # pacing is not a failure: no attempt used
                     uncertain = row.id in lapsed or _uncertain(row)
-                    later[row.id or 0] = self._values(
+                    results[row.id or 0] = self._values(
                         row, next_attempt_at=self.clock() + timedelta(seconds=delay),
                         last_error=UNCERTAIN + (row.last_error or "paced").removeprefix(
                             UNCERTAIN) if uncertain else row.last_error)
-            outbox_store.write_results(conn, later)
-            plan.extend(zip(rows, buckets, slots, strict=True))
+            outbox_store.write_results(conn, results)
+            plan.extend(zip(rows, destinations, buckets, slots, strict=True))
 
         await self._write(claim_and_reserve)
-        for row, buckets, (delay, reserved) in plan:
-            destination = Destination.parse(row.destination)
+        for row, error in poisoned:
+            log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
+            count_delivery(row.platform, "dead", "bad_destination")
+        for row, destination, buckets, (delay, reserved) in plan:
             group = pacing_group(destination)
             self._rates[group] = buckets[-1].rate if buckets else math.inf
             if not reserved:
@@ -267,39 +300,54 @@ class Outbox:
             if row.id in lapsed or _uncertain(row):
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
-            task = asyncio.create_task(self._deliver(row, delay))
+            task = asyncio.create_task(self._deliver(row, destination, delay))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
-        return len(plan)
+        return len(plan) + len(poisoned)
 
     def _done(self, group: str, _task: object) -> None:
         self._inflight[group] -= 1
         self._wake.set()
 
-    async def _deliver(self, row: OutboxMessage, delay: float) -> None:
-        """Wait for the reserved slot, send, and record the outcome."""
+    async def _deliver(self, row: OutboxMessage, destination: Destination,
+                       delay: float) -> None:
+        """Wait for the reserved slot, send, and record the outcome (never raises)."""
         start = asyncio.get_running_loop().time()
         transport = self.transports.get(row.platform)
-        destination = Destination.parse(row.destination)
-        payload = json.loads(row.payload)
+        try:
+            payload = json.loads(row.payload)
+            reply = reply_from_dict(payload)
+        except Exception as exc:  # stored by an older or broken writer: dead, alone
+            self._dead(row, f"bad payload: {type(exc).__name__}: {exc}", "bad_payload")
+            self._uncertain.discard(row.id or 0)
+            return
         was_uncertain = row.id in self._uncertain and EDIT not in payload
         started = False
         try:
             if transport is None:
-                raise PermanentSendError(f"{row.platform} is not configured on this server")
+                self._dead(row, f"{row.platform} is not configured on this server",
+                           "not_configured")
+                return
             if was_uncertain:
                 check = getattr(transport, "already_sent", None)
-                if check is not None:
-                    ref = await check(destination, row.key)
-                    if ref:
-                        log.info("outbox message had landed", extra={"outbox_id": row.id})
-                        self._finish(row, status="sent", ref=ref)
-                        return
-                elif getattr(transport, "at_most_once", False):
-                    self._finish(row, status="dead", error=MAY_HAVE_LANDED)
-                    log.warning("outbox message uncertain", extra={"outbox_id": row.id})
+                if check is None and getattr(transport, "at_most_once", False):
+                    self._dead(row, MAY_HAVE_LANDED, "uncertain")
                     return
+                ref, looked = None, check is not None
+                if check is not None:
+                    try:
+                        ref = await check(destination, row.key, since=row.created_at)
+                    except CannotTell:
+                        looked = False
+                if ref:
+                    log.info("outbox message had landed", extra={"outbox_id": row.id})
+                    self._finish(row, status="sent", ref=ref)
+                    return
+                if not looked:  # nobody could look: send again, saying it may be a repeat
+                    reply = replace(reply, repeat=True)
+                    count_delivery(row.platform, "repeat")
+                    log.info("outbox resending a possible repeat", extra={"outbox_id": row.id})
             prepare = getattr(transport, "prepare", None)
             if prepare is not None:  # DM channel, conversation reference: off the slot,
                 # shortly before it, so a batch's look-ups are spread out, not a burst
@@ -307,16 +355,14 @@ class Outbox:
                 await asyncio.sleep(max(0.0, start + delay - PREPARE_LEAD - loop.time()))
                 await prepare(destination)
             await self._slot(destination, start + delay)
-            reply = reply_from_dict(payload)
             if EDIT in payload:
                 ref = await self._edit(transport, row, destination, payload[EDIT], reply)
             else:
                 started = True  # from here on a failure may hide a delivered message
                 ref = await transport.send(destination, reply, key=row.key)
         except PermanentSendError as exc:
-            self._finish(row, status="dead", error=str(exc))
-            log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": str(exc)})
-        except Exception as exc:
+            self._dead(row, str(exc), "permanent")
+        except Exception as exc:  # anything else a transport raises: this row only, retried
             retry_after = getattr(exc, "retry_after", None)
             if retry_after is not None and started:  # the platform's budget ran out
                 self.slowdown.throttled(pacing_group(destination),
@@ -377,7 +423,7 @@ class Outbox:
         attempts = row.attempts + 1
         error = UNCERTAIN + error.removeprefix(UNCERTAIN) if uncertain else error
         if attempts >= self.max_attempts:
-            self._finish(row, status="dead", error=f"gave up after {attempts}: {error}")
+            self._dead(row, f"gave up after {attempts}: {error}", "gave_up")
             return
         if retry_after is not None:
             delay = retry_after + random.uniform(0, 0.25)
@@ -385,13 +431,20 @@ class Outbox:
             delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempts))
         self._record(row, attempts=attempts, last_error=error[:500],
                      next_attempt_at=self.clock() + timedelta(seconds=delay))
+        count_delivery(row.platform, "retry")
+
+    def _dead(self, row: OutboxMessage, error: str, reason: str) -> None:
+        """Dead-letter ``row`` with ``error``; ``reason`` is its class for the metrics."""
+        self._finish(row, status="dead", error=error, reason=reason)
+        log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": error[:200]})
 
     def _finish(self, row: OutboxMessage, *, status: str, error: str | None = None,
-                ref: str | None = None) -> None:
+                ref: str | None = None, reason: str | None = None) -> None:
         self._record(row, status=status, attempts=row.attempts + 1,
                      last_error=error[:500] if error else None,
                      message_ref=ref[:300] if ref else None,
                      sent_at=self.clock() if status == "sent" else None)
+        count_delivery(row.platform, status, reason)
 
 
 def _uncertain(row: OutboxMessage) -> bool:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import MAY_HAVE_LANDED, UNCERTAIN, Outbox
-from bot.outbox_queue import PermanentSendError, RetryableSendError, enqueue, enqueue_many
+from bot.outbox import UNCERTAIN, Outbox
+from bot.outbox_queue import (
+    CannotTell,
+    PermanentSendError,
+    RetryableSendError,
+    enqueue,
+    enqueue_many,
+)
 
 
 class Clock:
@@ -175,10 +182,30 @@ async def test_concurrent_workers_send_each_message_once(tmp_path: Path, workers
 class Teams(Recorder):
     """A transport that cannot look for an earlier send (like the Bot Connector)."""
 
-    at_most_once = True
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        ref = await super().send(destination, reply, key=key)
+        self.sent[-1] = (self.sent[-1][0], ("REPEAT " if reply.repeat else "") + reply.text)
+        return ref
 
 
-async def test_uncertain_send_without_a_check_is_dead_lettered_not_repeated(
+class Checking(Teams):
+    """A transport whose ``already_sent`` answers as scripted (a ref, None, or cannot tell)."""
+
+    def __init__(self, answers: list[str | None | Exception], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.answers = answers
+        self.asked: list[tuple[str, datetime | None]] = []
+
+    async def already_sent(self, destination: Destination, key: str, *,
+                           since: datetime | None = None) -> str | None:
+        self.asked.append((key, since))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+async def test_an_uncertain_send_that_cannot_be_checked_is_resent_once_marked(
         tmp_path: Path) -> None:
     db, clock = await _db(tmp_path), Clock()
     rec = Teams([OSError("timeout after the post")])  # may have landed
@@ -189,15 +216,37 @@ async def test_uncertain_send_without_a_check_is_dead_lettered_not_repeated(
     assert (await _status(db))[0][3].startswith(UNCERTAIN)
     clock.now += timedelta(minutes=10)
     await outbox.run_once()
-    assert rec.sent == []  # never posted a second time
-    key, status, attempts, error = (await _status(db))[0]
-    assert (status, error) == ("dead", MAY_HAVE_LANDED)
+    assert rec.sent == [("webchat:local:@ann", "REPEAT a")]  # not lost, and says so
+    assert (await _status(db))[0][1] == "sent"
     # A lost lease (crash while sending) is uncertain too.
     await _add(db, "b")
     assert len(await Outbox(db, clock=clock)._claim()) == 1
     clock.now += timedelta(seconds=61)
     await outbox.run_once()
-    assert rec.sent == [] and (await _status(db))[1][1:4:2] == ("dead", MAY_HAVE_LANDED)
+    assert rec.sent[1:] == [("webchat:local:@ann", "REPEAT b")]
+    await _add(db, "c")  # a certain send is never marked
+    await outbox.run_once()
+    assert rec.sent[2:] == [("webchat:local:@ann", "c")]
+    await db.close()
+
+
+async def test_an_uncertain_send_is_checked_first(tmp_path: Path) -> None:
+    db, clock = await _db(tmp_path), Clock()
+    rec = Checking(["landed-ref", None, CannotTell("no scope")])
+    outbox = Outbox(db, clock=clock)
+    outbox.register("webchat", rec)
+    for key in ("landed", "absent", "unknown"):
+        await _add(db, key)
+        assert len(await Outbox(db, clock=clock)._claim()) == 1  # then the process "dies"
+    clock.now += timedelta(seconds=61)
+    while await outbox.run_once():
+        pass
+    assert [k for k, _ in rec.asked] == ["landed", "absent", "unknown"]
+    assert all(since is not None for _, since in rec.asked)  # when it was queued
+    # Found: recorded, not posted; surely absent: sent as new; cannot tell: sent marked.
+    assert rec.sent == [("webchat:local:@ann", "absent"), ("webchat:local:@ann", "REPEAT unknown")]
+    rows = {r[0]: r for r in await _status(db)}
+    assert all(rows[k][1] == "sent" for k in ("landed", "absent", "unknown"))
     await db.close()
 
 

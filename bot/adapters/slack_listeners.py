@@ -35,7 +35,7 @@ from bot.adapters.slack_translate import (
     from_view_submission,
 )
 from bot.idempotency import first_time
-from bot.messages import Button, Destination, IncomingMessage, Reply
+from bot.messages import Button, Destination, IncomingMessage, InvalidDestination, Reply
 from bot.outbox_queue import enqueue
 from bot.router import Router
 
@@ -44,6 +44,8 @@ VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the 
 QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
 OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
 MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
+NO_SUBMITTER = ("Slack did not say who sent this form, so nothing was done. "
+                "Please open the form again and send it once more.")
 
 
 def dedupe_key(body: dict[str, Any], signature: str | None) -> str | None:
@@ -99,7 +101,10 @@ class SlackListeners:
         await ack()
         if not await self._first(body, request):
             return
-        message = from_slash_command(body)
+        try:
+            message = from_slash_command(body)
+        except NotForUs:  # no user id: nobody to answer for
+            return
         reply = await self.router.dispatch(message)
         await self._answer_interaction(reply, message, body, respond, client)
 
@@ -155,11 +160,15 @@ class SlackListeners:
         A result (no form) is also queued as a DM to the reporter before the ack, so the
         confirmation and its id stay visible once the modal is closed.
         """
+        try:
+            message = from_view_submission(body)
+        except NotForUs:  # no user id: nothing is filed, nothing queued to nobody
+            await ack(**to_view_response(Reply(text=NO_SUBMITTER)))
+            return
         if not await self._first(body, request):
             await ack()  # a replay: close the modal, do nothing twice
             return
         started = asyncio.get_running_loop().time()
-        message = from_view_submission(body)
         view = body.get("view") or {}
         metadata, view_id = str(view.get("private_metadata") or ""), str(view.get("id") or "")
         work = asyncio.ensure_future(self.router.dispatch(message))
@@ -179,7 +188,11 @@ class SlackListeners:
                                   view_id: str) -> None:
         """Queue ``reply`` as a DM to the submitter, once per view (the outbox delivers it)."""
         sender = message.sender
-        destination = Destination("slack", sender.workspace, user_id=sender.user_id)
+        try:
+            destination = Destination("slack", sender.workspace, user_id=sender.user_id)
+        except InvalidDestination:  # the submission stands; only its DM cannot be addressed
+            log.warning("slack confirmation not queued: no valid reply address")
+            return
         services = self.router.services
         try:
             async with services.db.session() as session:

@@ -14,6 +14,13 @@ import yaml
 from bot.adapters.slack_translate import REPORT_SHORTCUT
 from bot.config import Settings
 
+# No channels:history / groups:history, on purpose: they let the bot read every message of
+# every channel it is in, and since 2025 Slack allows distributed apps outside the Marketplace
+# one conversations.history call a minute per workspace, so checking a broadcast's channels
+# after a crash could not be the main mechanism anyway. An uncertain channel post is resent
+# once marked as a possible repeat; an office that grants the scopes gets the check where its
+# budget allows (bot/adapters/slack_send.py reads the granted scopes from Slack's answers).
+# im:history is needed for message.im and also lets direct messages be checked.
 BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:read",
               "users:read", "users:read.email", "channels:read", "groups:read")
 BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "tokens_revoked",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.messages import Button, Form, FormField, Reply, said_by
+from bot.messages import REPEAT_LINE, Button, Form, FormField, Reply, said_by
 
 MAX_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
@@ -98,6 +98,9 @@ def to_slack_blocks(reply: Reply) -> list[Block]:
     """Sections (with context lines) then buttons, at most 50 blocks, 3000 chars per section."""
     body: list[Block] = []
     sections = reply.sections or ()
+    if reply.repeat:  # first, so it is read before anything that may be a second copy
+        body.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"*{escape(REPEAT_LINE)}*"}]})
     if not said_by(reply.text, sections):
         # The main line leads unless the sections already say all of it (Slack shows only
         # the blocks, so a line kept only in ``text`` would reach notifications, not the eye).
@@ -118,7 +121,8 @@ def to_slack_blocks(reply: Reply) -> list[Block]:
 
 def fallback_text(reply: Reply) -> str:
     """Return the notification / screen-reader text, escaped, within 40,000 characters."""
-    return _cut(escape(reply.text), MAX_TEXT)
+    text = f"{REPEAT_LINE}\n{reply.text}" if reply.repeat else reply.text
+    return _cut(escape(text), MAX_TEXT)
 
 
 def to_slack_message(reply: Reply) -> dict[str, Any]:

@@ -7,7 +7,8 @@ remembered in the ``conversation_reference`` table (Tier 3 method: about 50 a mi
 The Web API client here has *no* retry handlers: a 429 becomes :class:`RetryableSendError`
 with Slack's Retry-After, so the outbox waits without holding its lease, and a post is never
 repeated by a server-error handler (a timed-out post may have landed). Every post carries
-message metadata ``electionbot_outbox`` with the delivery key, so a later resend can check.
+message metadata ``electionbot_outbox`` with the delivery key, so a later resend can check
+(:meth:`SlackTransport.already_sent`) where the history scope and Slack's budget allow.
 
 Every client of one transport shares one aiohttp session (a keep-alive connection pool, made on
 first use and closed by :meth:`SlackTransport.aclose`): a broadcast does not open a connection
@@ -20,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -33,13 +36,24 @@ from bot.adapters.slack_render import to_slack_message
 from bot.db import Database, utcnow
 from bot.messages import Destination, Reply
 from bot.models import ConversationReference
-from bot.outbox_queue import PermanentSendError, RetryableSendError
+from bot.outbox_queue import CannotTell, PermanentSendError, RetryableSendError
 from bot.outbox_store import transaction
 
 log = logging.getLogger(__name__)
 METADATA_EVENT = "electionbot_outbox"
 TIMEOUT = 10  # seconds per Web API call
-LOOKBACK = 50  # recent messages searched for an earlier delivery of the same key
+# Checking whether an uncertain post landed (``already_sent``): conversations.history, which
+# since 2025 allows distributed apps outside the Marketplace 1 call a minute per workspace and
+# 15 messages a call (Tier 3 for internal apps: they may pass a larger ``history_per_minute``).
+HISTORY_PAGE = 15
+HISTORY_PER_MINUTE = 1.0
+CLOCK_SKEW = 5.0  # seconds: history read from a little before the message was queued
+HISTORY_SCOPES = {  # channel id prefix -> scopes that allow reading its history (either)
+    "D": frozenset({"im:history"}),
+    "G": frozenset({"groups:history", "mpim:history"}),
+    "C": frozenset({"channels:history", "groups:history"}),  # private channels are C… too
+}
+ALL_HISTORY = frozenset().union(*HISTORY_SCOPES.values())
 POOL = 64  # keep-alive connections per transport (all workspaces)
 SAVE_EVERY = 0.1  # seconds: DM channels opened this close together are stored together
 # Errors that no retry will fix: the outbox dead-letters the message with the reason.
@@ -67,11 +81,47 @@ def dm_key(workspace: str, user_id: str) -> str:
     return f"slack:{workspace}:dm:{user_id}"
 
 
-def _retry_after(response: Any) -> float | None:
+def _header(response: Any, name: str) -> str | None:
+    """One header of a Web API answer (slack_sdk keeps them as given; lists for repeats)."""
     headers = getattr(response, "headers", None) or {}
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    value = next((v for k, v in headers.items() if k.lower() == name), None)
     if isinstance(value, list):
         value = value[0] if value else None
+    return None if value is None else str(value)
+
+
+class HistoryBudget:
+    """conversations.history calls allowed per workspace: a token bucket that never waits.
+
+    It holds about ten seconds' worth of calls, at least one: at 1 a minute, one call and then
+    none for a minute.
+    """
+
+    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """Allow ``per_minute`` calls a minute per workspace."""
+        self.rate = per_minute / 60.0
+        self.burst = max(1.0, per_minute / 6.0)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # workspace -> (tokens, at)
+
+    def take(self, workspace: str) -> bool:
+        """Spend one call for ``workspace`` if one is available now."""
+        now = self.clock()
+        tokens, at = self._buckets.get(workspace, (self.burst, now))
+        tokens = min(self.burst, tokens + max(0.0, now - at) * self.rate)
+        if tokens < 1.0:
+            self._buckets[workspace] = (tokens, now)
+            return False
+        self._buckets[workspace] = (tokens - 1.0, now)
+        return True
+
+    def pause(self, workspace: str, seconds: float) -> None:
+        """Slack said to wait (429 Retry-After): no call for ``workspace`` before then."""
+        self._buckets[workspace] = (1.0 - seconds * self.rate, self.clock())
+
+
+def _retry_after(response: Any) -> float | None:
+    value = _header(response, "retry-after")
     try:
         return max(0.0, float(value)) if value is not None else None
     except (TypeError, ValueError):
@@ -99,13 +149,17 @@ class SlackTransport:
     """The outbox's Slack transport (see the module docstring)."""
 
     def __init__(self, client: AsyncWebClient, db: Database,
-                 tokens: TokenResolver | None = None) -> None:
+                 tokens: TokenResolver | None = None, *,
+                 history_per_minute: float = HISTORY_PER_MINUTE) -> None:
         """Send with ``client``; remember DM channels in ``db``.
 
         With ``tokens`` (many workspaces) each call uses the destination workspace's bot token
-        and ``client`` only lends its base URL and timeout.
+        and ``client`` only lends its base URL and timeout. ``history_per_minute`` is the
+        per-workspace budget for checking uncertain posts (see :meth:`already_sent`).
         """
         self.client = client
+        self.history_budget = HistoryBudget(history_per_minute)
+        self.scopes: dict[str, frozenset[str]] = {}  # workspace -> granted bot scopes
         self.db = db
         self.tokens = tokens
         self._clients: dict[str, AsyncWebClient] = {}
@@ -151,36 +205,80 @@ class SlackTransport:
             response = await client.chat_postMessage(
                 channel=channel, **to_slack_message(reply),
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}})
+            self.note_scopes(destination.workspace, response)
         except SlackApiError as exc:
             raise classify(exc) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RetryableSendError(f"network: {type(exc).__name__}") from None
         return f"{response.get('channel') or channel}:{response.get('ts') or ''}"
 
-    async def already_sent(self, destination: Destination, key: str) -> str | None:
-        """``channel:ts`` of a recent bot message carrying ``key`` in its metadata, else None.
+    async def already_sent(self, destination: Destination, key: str, *,
+                           since: datetime | None = None) -> str | None:
+        """``channel:ts`` of our message carrying ``key`` in its metadata; None if surely absent.
 
         The outbox asks this before resending a post whose outcome is unknown (a timeout or a
-        lost lease). Any failure to look (missing history scope, Slack down) answers None: the
-        outbox then resends, which is the behaviour without the check.
+        lost lease). It reads the conversation's history only when that is allowed and cheap:
+        the workspace granted the history scope for that kind of conversation (read from the
+        ``x-oauth-scopes`` header Slack sends with every answer) and its history budget has
+        room (1 call a minute per workspace: Slack's 2025 limit for distributed apps outside
+        the Marketplace, 15 messages a call). Otherwise, or when the one page read does not
+        reach back to ``since``, it raises :class:`CannotTell` and the outbox resends once,
+        marked as a possible repeat.
         """
+        workspace = destination.workspace
         try:
-            client = await self.client_for(destination.workspace)
+            client = await self.client_for(workspace)
             channel = destination.channel
             if destination.user_id:
-                channel = await self.dm_channel(destination.workspace, destination.user_id)
-            response = await client.conversations_history(
-                channel=channel, limit=LOOKBACK, include_all_metadata=True)
+                channel = await self.dm_channel(workspace, destination.user_id)
+            granted = await self.granted_scopes(workspace, client)
         except (SlackApiError, RetryableSendError, PermanentSendError, TimeoutError,
                 aiohttp.ClientError) as exc:
-            log.info("slack delivery check skipped", extra={"error": type(exc).__name__})
-            return None
+            raise CannotTell(f"cannot look: {type(exc).__name__}") from None
+        if not granted & HISTORY_SCOPES.get(channel[:1], frozenset()):
+            raise CannotTell("the history scope for this conversation is not granted")
+        if not self.history_budget.take(workspace):
+            raise CannotTell("conversations.history budget spent for now")
+        oldest = f"{since.timestamp() - CLOCK_SKEW:.6f}" if since is not None else None
+        try:
+            response = await client.conversations_history(
+                channel=channel, limit=HISTORY_PAGE, include_all_metadata=True, oldest=oldest,
+                inclusive=True)
+        except SlackApiError as exc:
+            self._history_failed(workspace, exc)
+            raise CannotTell("conversations.history failed") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise CannotTell(f"network: {type(exc).__name__}") from None
         for message in response.get("messages") or []:
             metadata = message.get("metadata") or {}
             if (metadata.get("event_type") == METADATA_EVENT
                     and (metadata.get("event_payload") or {}).get("key") == key):
                 return f"{channel}:{message.get('ts', '')}"
+        if response.get("has_more") or since is None:
+            raise CannotTell("one page of history does not reach back to the first attempt")
         return None
+
+    async def granted_scopes(self, workspace: str, client: AsyncWebClient) -> frozenset[str]:
+        """The bot scopes ``workspace`` granted (from an answer's header; auth.test if none)."""
+        if workspace not in self.scopes:
+            self.note_scopes(workspace, await client.auth_test())
+            self.scopes.setdefault(workspace, frozenset())  # not listed: assume none
+        return self.scopes.get(workspace, frozenset())
+
+    def note_scopes(self, workspace: str, response: Any) -> None:
+        """Remember the granted scopes Slack lists in ``x-oauth-scopes`` (when it does)."""
+        value = _header(response, "x-oauth-scopes")
+        if value is not None:
+            self.scopes[workspace] = frozenset(s.strip() for s in value.split(",") if s.strip())
+
+    def _history_failed(self, workspace: str, exc: SlackApiError) -> None:
+        """Learn from a refused history call: rate limited (wait), or the scope is gone."""
+        error = str((exc.response.get("error") if exc.response is not None else None) or "")
+        if error == "ratelimited" or getattr(exc.response, "status_code", 0) == 429:
+            self.history_budget.pause(workspace, _retry_after(exc.response) or 60.0)
+        elif error == "missing_scope":
+            self.scopes[workspace] = self.scopes.get(workspace, frozenset()) - ALL_HISTORY
+        log.info("slack delivery check refused", extra={"error": error[:40]})
 
     async def prepare(self, destination: Destination) -> None:
         """Open (or recall) a DM channel ahead of the send's pacing slot."""

@@ -29,6 +29,10 @@ class NotForUs(ValueError):
 
 
 def _sender(team: str | None, enterprise: str | None, user: str, name: str = "") -> Sender:
+    # Who did it is what every answer, permission and reply address rests on: a payload
+    # without a user id (Slack always sends one) is not acted on at all.
+    if not user.strip():
+        raise NotForUs("payload without a user id")
     workspace = team or enterprise or "unknown"
     return Sender("slack", workspace, user, display_name=name)
 

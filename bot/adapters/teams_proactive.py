@@ -114,11 +114,10 @@ def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
 class TeamsTransport:
     """The outbox's sender for ``teams:`` destinations.
 
-    The Bot Connector cannot read a conversation's history, so a send that may have landed is
-    not checked but dead-lettered by the outbox (``at_most_once``) rather than sent twice.
+    The Bot Connector cannot read a conversation's history, so a send that may have landed
+    cannot be checked: the outbox sends it again once, marked as a possible repeat
+    (``Reply.repeat``, rendered as the activity's first line), rather than lose it.
     """
-
-    at_most_once = True
 
     def __init__(self, adapter: CloudAdapter, db: Database, app_id: str | None) -> None:
         """Send with ``adapter``'s Bot Framework credentials for ``app_id`` (None: anonymous)."""

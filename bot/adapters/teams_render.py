@@ -20,7 +20,16 @@ from bot.adapters.teams_cards import (
     build_card,
     teams_markdown,
 )
-from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Section, Sender, said_by
+from bot.messages import (
+    REPEAT_LINE,
+    Action,
+    FormSubmission,
+    IncomingMessage,
+    Reply,
+    Section,
+    Sender,
+    said_by,
+)
 
 #: Teams rejects activities over about 28 KB; leave room for the envelope the SDK adds
 #: (from, recipient, conversation, serviceUrl, replyToId).
@@ -151,6 +160,16 @@ def _build(reply: Reply, sections: tuple[Section, ...]) -> dict[str, Any]:
         activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}]
         # The summary is what notifications and the chat list show for a card.
         activity["summary"] = reply.text[:200]
+    return _marked(reply, activity)
+
+
+def _marked(reply: Reply, activity: dict[str, Any]) -> dict[str, Any]:
+    """A possible repeat says so on its first line (the text above any card) and summary."""
+    if reply.repeat:
+        activity["text"] = "\n\n".join(
+            t for t in (f"**{_escape(REPEAT_LINE)}**", activity.get("text")) if t)
+        if "summary" in activity:
+            activity["summary"] = f"{REPEAT_LINE}: {activity['summary']}"[:200]
     return activity
 
 
@@ -174,5 +193,5 @@ def to_activity(reply: Reply) -> dict[str, Any]:
         return activity
     # Still too big (a huge form or text): send the text alone, cut to fit.
     budget = MAX_ACTIVITY_BYTES // 6  # worst case 5 bytes a character: '&' -> '&amp;'
-    return {"type": "message", "textFormat": "markdown",
-            "text": _escape(reply.text[:budget]) + "\n\n" + SHORTENED}
+    return _marked(reply, {"type": "message", "textFormat": "markdown",
+                           "text": _escape(reply.text[:budget]) + "\n\n" + SHORTENED})

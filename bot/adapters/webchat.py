@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.adapters.webauth_routes import WebAuth, sender_for
 from bot.db import Database
 from bot.limits import client_address
 from bot.messages import (
+    REPEAT_LINE,
     Action,
     Destination,
     FormSubmission,
@@ -50,7 +52,10 @@ class BadRequest(ValueError):
 
 def render(reply: Reply) -> dict[str, Any]:
     """A neutral reply as JSON for the page (the page renders text, never HTML)."""
-    return reply_to_dict(reply)
+    data = reply_to_dict(reply)
+    if reply.repeat:  # the page shows text as is: the marking is its first line
+        data["text"] = f"{REPEAT_LINE}\n\n{reply.text}"
+    return data
 
 
 def inbox_key(destination: Destination) -> str:
@@ -81,8 +86,12 @@ class WebChatTransport:
             await session.commit()
             return f"webchat:{row.id}"
 
-    async def already_sent(self, destination: Destination, key: str) -> str | None:
-        """The reference of an earlier message with ``key`` in this user's recent inbox."""
+    async def already_sent(self, destination: Destination, key: str, *,
+                           since: datetime | None = None) -> str | None:
+        """The reference of an earlier message with ``key`` in this user's recent inbox.
+
+        An exact check in our own table, so never a repeat: the outbox trusts a None.
+        """
         user = inbox_key(destination)
         async with self.db.session() as session:
             rows = (await session.exec(

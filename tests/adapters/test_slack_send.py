@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.slack_send import SlackTransport, build_send_client, dm_key
-from bot.db import Database, upgrade
+from bot.db import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
 from bot.models import ConversationReference
-from bot.outbox_queue import PermanentSendError, RetryableSendError
+from bot.outbox_queue import CannotTell, PermanentSendError, RetryableSendError
 from tests.adapters.slack_support import TOKEN
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -105,15 +105,54 @@ async def test_timeouts_are_retryable(rig: Rig) -> None:
 
 
 async def test_already_sent_finds_an_earlier_delivery_by_its_key(rig: Rig) -> None:
-    ref = await rig.transport.send(CHANNEL, HELLO, key="k-landed")
-    await rig.transport.send(PERSON, HELLO, key="k-dm")
-    assert await rig.transport.already_sent(CHANNEL, "k-landed") == ref
-    assert await rig.transport.already_sent(CHANNEL, "k-other") is None
-    assert (await rig.transport.already_sent(PERSON, "k-dm") or "").startswith("DU0PAT:")
+    rig.fake.scopes = "chat:write,im:history,channels:history"
+    transport = SlackTransport(rig.transport.client, rig.db, history_per_minute=600)
+    since = utcnow()
+    ref = await transport.send(CHANNEL, HELLO, key="k-landed")
+    await transport.send(PERSON, HELLO, key="k-dm")
+    assert transport.scopes["T0TEST"] == {"chat:write", "im:history", "channels:history"}
+    assert await transport.already_sent(CHANNEL, "k-landed", since=since) == ref
+    assert await transport.already_sent(CHANNEL, "k-other", since=since) is None
+    assert (await transport.already_sent(PERSON, "k-dm", since=since) or "").startswith(
+        "DU0PAT:")
     [history] = rig.fake.calls_to("conversations.history", channel="C0ROOM")[:1]
     assert history.params["include_all_metadata"] in (True, "1", "true")
+    assert int(history.params["limit"]) == 15 and float(history.params["oldest"]) < \
+        since.timestamp()
+    await transport.aclose()
 
 
-async def test_already_sent_answers_none_when_it_cannot_look(rig: Rig) -> None:
+async def test_already_sent_cannot_tell_without_the_history_scope(rig: Rig) -> None:
+    rig.fake.scopes = "chat:write,im:history"  # what the manifest asks for: no channels
+    with pytest.raises(CannotTell, match="scope"):
+        await rig.transport.already_sent(CHANNEL, "k", since=utcnow())
+    assert rig.fake.calls_to("auth.test") and not rig.fake.calls_to("conversations.history")
+    assert await rig.transport.already_sent(PERSON, "k", since=utcnow()) is None  # im:history
+
+
+async def test_already_sent_keeps_to_one_history_call_a_minute_per_workspace(rig: Rig) -> None:
+    rig.fake.scopes = "channels:history,im:history"
+    assert await rig.transport.already_sent(CHANNEL, "k1", since=utcnow()) is None
+    with pytest.raises(CannotTell, match="budget"):
+        await rig.transport.already_sent(PERSON, "k2", since=utcnow())
+    assert len(rig.fake.calls_to("conversations.history")) == 1
+
+
+async def test_already_sent_cannot_tell_when_slack_refuses_or_has_more(rig: Rig) -> None:
+    rig.fake.scopes = "channels:history"
+    transport = SlackTransport(rig.transport.client, rig.db, history_per_minute=600)
+    rig.fake.fail("conversations.history", status=429, retry_after=30)
+    with pytest.raises(CannotTell):
+        await transport.already_sent(CHANNEL, "k", since=utcnow())
+    with pytest.raises(CannotTell, match="budget"):  # Retry-After is honoured
+        await transport.already_sent(CHANNEL, "k", since=utcnow())
+    fresh = SlackTransport(rig.transport.client, rig.db, history_per_minute=600)
     rig.fake.fail("conversations.history", error="missing_scope")
-    assert await rig.transport.already_sent(CHANNEL, "k") is None
+    with pytest.raises(CannotTell):
+        await fresh.already_sent(CHANNEL, "k", since=utcnow())
+    assert "channels:history" not in fresh.scopes["T0TEST"]
+    unsure = SlackTransport(rig.transport.client, rig.db)
+    with pytest.raises(CannotTell, match="reach back"):  # no first-attempt time: unsure
+        await unsure.already_sent(CHANNEL, "k")
+    for each in (transport, fresh, unsure):
+        await each.aclose()

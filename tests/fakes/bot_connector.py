@@ -93,6 +93,7 @@ class FakeBotConnector:
     def __init__(self, *, per_conversation_per_second: int | None = None) -> None:
         self.calls: list[Call] = []
         self.per_second = per_conversation_per_second
+        self.answer_delay = 0.0  # seconds between taking a send and answering (a slow answer)
         self._failures: deque[_Failure] = deque()
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -210,6 +211,8 @@ class FakeBotConnector:
             return web.json_response(failure.body, status=failure.status,
                                      headers=failure.headers)
         activity_id = request.match_info.get("activity_id") or f"activity-{next(self._ids)}"
+        if self.answer_delay:  # the send has landed; its answer is late (a crash can fall here)
+            await asyncio.sleep(self.answer_delay)
         return web.json_response({"id": activity_id})
 
     async def _create_conversation(self, request: web.Request) -> web.Response:

@@ -63,6 +63,8 @@ class FakeSlackApi(WorkspacesMixin):
         self.failures: dict[str, list[Failure]] = defaultdict(list)
         self.rate_limit_per_channel: float | None = None
         self.delays: dict[str, float] = {}  # method -> seconds, to play a slow Slack
+        self.answer_delays: dict[str, float] = {}  # method -> seconds after it took effect
+        self.scopes: str | None = None  # granted bot scopes, sent as X-OAuth-Scopes
         self.socket_envelopes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_acks: list[dict[str, Any]] = []
         self.rate_limit_burst = 2
@@ -162,7 +164,10 @@ class FakeSlackApi(WorkspacesMixin):
             self.history[answer["channel"]].insert(0, {
                 "type": "message", "ts": answer["ts"], "text": params.get("text", ""),
                 "metadata": params.get("metadata")})
-        return web.json_response(answer)
+        if self.answer_delays.get(method):  # landed; the answer is late (a crash can fall here)
+            await asyncio.sleep(self.answer_delays[method])
+        headers = {"X-OAuth-Scopes": self.scopes} if self.scopes is not None else None
+        return web.json_response(answer, headers=headers)
 
     def _take_failure(self, method: str, channel: str) -> Failure | None:
         queue = self.failures.get(method) or []
