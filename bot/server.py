@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import metrics
+from bot import http_input, metrics
 from bot.adapters import slack, teams, webchat
 from bot.clock import FlowingClock
 from bot.config import Settings
@@ -59,15 +59,22 @@ def build_services(settings: Settings) -> Services:
 async def error_boundary(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """No traceback ever reaches a caller; log it with a correlation id instead."""
+    """The last resort: no traceback ever reaches a caller; log it with a correlation id.
+
+    Bad input never gets here (``http_input.guard`` and the adapters answer it with a 4xx).
+    The log carries the route pattern and the traceback's frames, never the request's data:
+    no path values, query, headers, body, nor exception messages (which can quote input).
+    """
     try:
         return await handler(request)
     except web.HTTPException:
         raise
     except Exception:
         correlation_id = uuid.uuid4().hex[:12]
-        log.exception("request failed", extra={"path": request.path,
-                                               "correlation_id": correlation_id})
+        route = request.match_info.route.resource
+        log.exception("request failed", extra={
+            "route": route.canonical if route is not None else "unmatched",
+            "correlation_id": correlation_id, "hide_exception_message": True})
         return web.json_response(
             {"error": "internal error", "correlation_id": correlation_id}, status=500)
 
@@ -114,7 +121,10 @@ def create_app(services: Services, *, background: bool = True,
     Without it (``serve --no-worker`` on PostgreSQL) work is handed to ``electionbot worker``.
     """
     app = web.Application(client_max_size=MAX_BODY,
-                          middlewares=[metrics.measure, error_boundary])
+                          middlewares=[metrics.measure, error_boundary, http_input.guard],
+                          # Compressed bodies are refused (415) by http_input.guard; aiohttp
+                          # must not inflate them first (bombs, garbage streams, brotli).
+                          handler_args={"auto_decompress": False})
     router = Router(build_handlers(), services)
     app[SERVICES] = services
     app[ROUTER] = router

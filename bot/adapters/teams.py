@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import uuid
 from typing import Any
@@ -24,6 +23,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot import http_input
 from bot.adapters import teams_auth
 from bot.adapters.teams_bot import MESSAGE_RESPONSE, ElectionBot
 from bot.adapters.teams_proactive import TeamsTransport
@@ -38,6 +38,9 @@ STILL_WORKING = {"statusCode": 200, "type": MESSAGE_RESPONSE,
                  "value": "Working on it; the answer will appear in this chat."}
 
 
+FREE_TEXT = ("text", "value", "summary")  # what a person typed or filled in on a card
+
+
 class BadActivity(ValueError):
     """The request body is not a Bot Framework activity we can process."""
 
@@ -47,11 +50,16 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
-    """Bytes -> (the raw JSON, the SDK Activity), or BadActivity naming what is wrong."""
+    """Bytes -> (the raw JSON, the SDK Activity), or BadActivity naming what is wrong.
+
+    Parsed within :mod:`bot.http_input`'s limits (this runs before authentication): what a
+    person typed (``text``, card ``value``) is cleaned of NULs and lone surrogates, any other
+    field carrying them is refused.
+    """
     try:
-        raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadActivity("body is not valid JSON") from None
+        raw = http_input.loads(body, free_text=FREE_TEXT, what="activity")
+    except http_input.InputError as exc:
+        raise BadActivity(str(exc)) from None
     if not isinstance(raw, dict):
         raise BadActivity("body must be a JSON object (a Bot Framework activity)")
     if not isinstance(raw.get("type"), str) or not raw["type"]:
@@ -59,6 +67,8 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
     service_url = raw.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
         raise BadActivity("activity has no http(s) serviceUrl")
+    if raw["type"] == "invoke" and (not isinstance(raw.get("name"), str) or not raw["name"]):
+        raise BadActivity("invoke activity has no name")
     try:
         activity = Activity().deserialize(raw)
     # azure's DeserializationError is a ValueError.

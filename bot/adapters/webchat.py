@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import select
 
+from bot import http_input
 from bot.db import Database
 from bot.messages import (
     Action,
@@ -36,6 +37,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'se
 USER = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 MAX_TEXT = 4000
 MAX_FIELDS = 40
+FREE_TEXT = ("text", "values", "value")  # what a person typed: cleaned, never refused
 
 
 class BadRequest(ValueError):
@@ -156,7 +158,8 @@ def setup(app: web.Application, router: Router) -> bool:
         if request.content_type != "application/json":
             return web.json_response({"error": "send application/json"}, status=415)
         try:
-            payload = json.loads(await request.read())
+            # Limits, strict UTF-8; NUL / lone surrogates cleaned in free text, else a 400.
+            payload = http_input.loads(await request.read(), free_text=FREE_TEXT)
             message = to_incoming_message(payload)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.json_response({"error": "body is not valid JSON"}, status=400)
@@ -167,11 +170,11 @@ def setup(app: web.Application, router: Router) -> bool:
 
     async def inbox(request: web.Request) -> web.Response:
         user = request.query.get("user", "")
-        after = request.query.get("after", "0")
-        if not USER.match(user) or not after.isdigit():
+        after = http_input.query_int(request.query, "after")  # InputError: a 400
+        if not USER.match(user):
             return web.json_response({"error": "user and a numeric after= are required"},
                                      status=400)
-        items = await read_inbox(router.services.db, user, int(after))
+        items = await read_inbox(router.services.db, user, after)
         return web.json_response({"messages": items})
 
     async def disabled(_request: web.Request) -> web.Response:
