@@ -280,9 +280,8 @@ async def test_webchat_report_with_surrogates_and_nul_is_kept(sb: SlackBot,
     status, body = await _post(sb.http, url, b'{"user": "ann", "text": "incident"}',
                                {"Content-Type": JSON})
     form_id = json.loads(body)["replies"][0]["form"]["form_id"]
-    values = json.dumps(report_values(description="Tabulator\u0000 3 jammed \ud800 badly"),
-                        ensure_ascii=True)
-    raw = ('{"user": "ann", "form": {"id": "%s", "values": %s}}' % (form_id, values)).encode()
+    values = report_values(description="Tabulator\u0000 3 jammed \ud800 badly")
+    raw = json.dumps({"user": "ann", "form": {"id": form_id, "values": values}}).encode()
     assert b"\\ud800" in raw and b"\\u0000" in raw
     status, body = await _post(sb.http, url, raw, {"Content-Type": JSON})
     assert status == 200, body
