@@ -160,6 +160,9 @@ def _slack_cases() -> dict[str, tuple[bytes, str]]:
         "event_mention_text_not_string": event({"type": "app_mention", "text": 5,
                                                 "user": "U1", "channel": "C1", "ts": "1.2"}),
         "event_unknown_type": event({"type": "totally_new_event"}),
+        "event_channel_int": event({**load("message_im")["event"], "channel": 5}),
+        "authorizations_float": event({"type": "message"}, authorizations=1.5),
+        "command_without_user": (b"command=%2Fask&text=help&team_id=T0TEST&user_id=", FORM),
         "workflow_step_execute": event({"type": "workflow_step_execute", "callback_id": "x",
                                         "workflow_step": {"workflow_step_execute_id": "1"}}),
         "workflow_step_execute_without_step": event({"type": "workflow_step_execute"}),
@@ -332,6 +335,20 @@ async def test_malformed_teams_invokes_are_400(sb: SlackBot, name: Any,
     activity = {**load_activity("invoke_card_action", connector.url + "/"), "name": name}
     status, body = await post_activity(sb.bot.url, activity)
     assert status == 400, body
+    assert tracebacks.records == []
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"recipient": None}, "recipient"),
+    ({"conversation": {"id": "a:1\ufeff", "conversationType": "personal"}}, "conversation.id"),
+    ({"from": {"id": "29:\u00e9"}}, "from.id"),
+])
+async def test_teams_activities_the_reply_could_not_address_are_400(
+        sb: SlackBot, connector: FakeBotConnector, change: dict[str, Any], words: str,
+        tracebacks: Tracebacks) -> None:
+    activity = {**load_activity("personal_message", connector.url + "/"), **change}
+    status, body = await post_activity(sb.bot.url, activity)
+    assert status == 400 and words in body["error"], body
     assert tracebacks.records == []
 
 

@@ -107,7 +107,9 @@ def reencode(content_type: str, data: dict[str, Any], text: str) -> str:
 
 
 OBJECT_KEYS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise")
-LIST_KEYS = ("actions", "authorizations")
+LIST_KEYS = ("actions", "authorizations", "response_urls")
+ID_KEYS = ("user", "team", "channel", "enterprise")  # Bolt accepts a string or an object
+NESTED_KEYS = ("event", "message", "previous_message", "item", "assistant_thread")
 
 
 MATCHED_KEYS = ("type", "callback_id", "action_id", "block_id", "command")
@@ -141,11 +143,40 @@ def check_shape(data: dict[str, Any]) -> None:
             isinstance(v, dict) and all(isinstance(e, dict) for e in v.values())
             for v in values.values())):
         raise ValueError("view.state.values must map block ids to objects")
+    _ids("", data)
     _check_by_type(data)
+
+
+def _ids(where: str, data: dict[str, Any]) -> None:
+    """Where Bolt extracts ids (its ``request.internals``), the shapes it can read."""
+    for key in ID_KEYS:
+        if data.get(key) is not None and not isinstance(data[key], str | dict):
+            raise ValueError(f"{where}{key} must be a string or an object")
+    for key in NESTED_KEYS:
+        inner = data.get(key)
+        if inner is not None:
+            if not isinstance(inner, dict):
+                raise ValueError(f"{where}{key} must be an object")
+            _ids(f"{where}{key}.", inner)  # as deep as the JSON (at most 64 levels)
+    for authorization in data.get("authorizations") or []:
+        if isinstance(authorization, dict):
+            _ids(f"{where}authorizations[].", authorization)
+
+
+INTERACTIONS = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action",
+                "block_suggestion", "interactive_message", "dialog_submission")
 
 
 def _check_by_type(data: dict[str, Any]) -> None:
     kind = data.get("type")
+    if kind in INTERACTIONS:
+        # Replies and confirmations go to this user: Slack always names them, and a row
+        # queued for "slack:T…:" (no user) could never be delivered.
+        user = data.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
+            raise ValueError("user must be an object with an id")
+    if "command" in data and not (isinstance(data.get("user_id"), str) and data["user_id"]):
+        raise ValueError("a command needs a user_id")
     if kind == "event_callback":
         event = data.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):

@@ -38,7 +38,8 @@ STILL_WORKING = {"statusCode": 200, "type": MESSAGE_RESPONSE,
                  "value": "Working on it; the answer will appear in this chat."}
 
 
-FREE_TEXT = ("text", "value", "summary")  # what a person typed or filled in on a card
+FREE_TEXT = ("text", "value", "summary")
+PLATFORM_ERRORS = ("msrest", "azure", "aiohttp", "botframework")  # what a person typed or filled in on a card
 
 
 class BadActivity(ValueError):
@@ -69,6 +70,12 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
         raise BadActivity("activity has no http(s) serviceUrl")
     if raw["type"] == "invoke" and (not isinstance(raw.get("name"), str) or not raw["name"]):
         raise BadActivity("invoke activity has no name")
+    for name, value in _ids(raw):
+        # Bot Framework ids are ASCII; other characters end up in URLs and headers of the
+        # reply, where the HTTP client cannot encode them (a failed turn, not a 4xx).
+        if value is not None and not (isinstance(value, str) and value.isascii()
+                                      and value.isprintable()):
+            raise BadActivity(f"{name} must be printable ASCII")
     try:
         activity = Activity().deserialize(raw)
     # azure's DeserializationError is a ValueError.
@@ -76,7 +83,23 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
         raise BadActivity("activity does not match the Bot Framework schema") from None
     if activity.conversation is None or not activity.conversation.id:
         raise BadActivity("activity has no conversation id")
+    if activity.recipient is None or not activity.recipient.id:
+        raise BadActivity("activity has no recipient id")
     return raw, activity
+
+
+def _ids(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+    def part(key: str) -> dict[str, Any]:
+        value = raw.get(key)
+        return value if isinstance(value, dict) else {}
+    tenant = part("channelData").get("tenant")
+    return [("id", raw.get("id")), ("replyToId", raw.get("replyToId")),
+            ("channelId", raw.get("channelId")),
+            ("conversation.id", part("conversation").get("id")),
+            ("conversation.tenantId", part("conversation").get("tenantId")),
+            ("conversation.conversationType", part("conversation").get("conversationType")),
+            ("from.id", part("from").get("id")), ("recipient.id", part("recipient").get("id")),
+            ("channelData.tenant.id", tenant.get("id") if isinstance(tenant, dict) else None)]
 
 
 def dedupe_key(activity: Activity) -> str:
@@ -150,8 +173,11 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
     # Handler errors are already turned into apologies by the router; what reaches here is
     # a failed send or an SDK problem. Log it (never the activity body) and answer normally.
     correlation_id = uuid.uuid4().hex[:12]
+    # A send the connector refused or answered with garbage is the platform's doing: its type
+    # says enough (and its message may quote the reply). Anything else is ours: full traceback.
+    platform = type(error).__module__.split(".")[0] in PLATFORM_ERRORS
     log.error("Teams turn failed: %s", type(error).__name__,
-              exc_info=error, extra={"correlation_id": correlation_id})
+              exc_info=None if platform else error, extra={"correlation_id": correlation_id})
 
 
 def build_adapter(router: Router) -> CloudAdapter:

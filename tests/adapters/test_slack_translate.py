@@ -213,8 +213,9 @@ def test_signature_check_rejects_every_bad_timestamp() -> None:
 
 
 def test_parse_body_decodes_forms_payloads_and_refuses_junk() -> None:
-    assert parse_body("application/x-www-form-urlencoded", "text=hi&command=%2Fask") == {
-        "text": "hi", "command": "/ask"}
+    assert parse_body("application/x-www-form-urlencoded",
+                      "text=hi&command=%2Fask&user_id=U1") == {
+        "text": "hi", "command": "/ask", "user_id": "U1"}
     assert parse_body("application/x-www-form-urlencoded",
                       "payload=%7B%22type%22%3A%22block_actions%22%7D") == {"type": "block_actions"}
     for content_type, text in (("application/json", "{"), ("application/json", "[1]"),
