@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Every engine, async or sync: SQLAlchemy's error messages (and its INFO statement log) would
+# otherwise quote the bound values, i.e. reporters' names, phones and what they wrote.
+ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
 
 
 def utcnow() -> datetime:
@@ -82,7 +85,7 @@ class Database:
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # A pre-ping guards against a server that dropped the connection; a SQLite file has
         # none, and the extra round trip per checkout only adds to the single writer's queue.
-        kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        kwargs: dict[str, Any] = {**ENGINE_OPTIONS, "pool_pre_ping": not self.is_sqlite}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)

@@ -129,7 +129,8 @@ async def transaction(db: Database, work: Callable[[Connection], R]) -> R:
             return await conn.run_sync(work)
     engine = _SYNC.get(db)
     if engine is None:
-        engine = sa.create_engine(sync_url(db.url), connect_args={"timeout": 30})
+        engine = sa.create_engine(sync_url(db.url), connect_args={"timeout": 30},
+                                  hide_parameters=True)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         _SYNC[db] = engine
 

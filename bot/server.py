@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from bot import metrics
+from bot import http_input, metrics
 from bot.adapters import slack, teams, webchat
 from bot.audit_key import audit_health, bind_audit_key, settings_audit_key
 from bot.clock import FlowingClock
@@ -63,15 +63,22 @@ def build_services(settings: Settings) -> Services:
 async def error_boundary(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """No traceback ever reaches a caller; log it with a correlation id instead."""
+    """The last resort: no traceback ever reaches a caller; log it with a correlation id.
+
+    Bad input never gets here (``http_input.guard`` and the adapters answer it with a 4xx).
+    The log carries the route pattern and the traceback's frames, never the request's data:
+    no path values, query, headers, body, nor exception messages (which can quote input).
+    """
     try:
         return await handler(request)
     except web.HTTPException:
         raise
     except Exception:
         correlation_id = uuid.uuid4().hex[:12]
-        log.exception("request failed", extra={"path": request.path,
-                                               "correlation_id": correlation_id})
+        route = request.match_info.route.resource
+        log.exception("request failed", extra={
+            "route": route.canonical if route is not None else "unmatched",
+            "correlation_id": correlation_id, "hide_exception_message": True})
         return web.json_response(
             {"error": "internal error", "correlation_id": correlation_id}, status=500)
 
@@ -119,10 +126,13 @@ def create_app(services: Services, *, background: bool = True,
     ``worker`` also runs the outbox and periodic work in this process (the embedded default).
     Without it (``serve --no-worker`` on PostgreSQL) work is handed to ``electionbot worker``.
     """
-    middlewares: list[Middleware] = [metrics.measure, error_boundary]
+    middlewares: list[Middleware] = [metrics.measure, error_boundary, http_input.guard]
     if services.settings.demo:  # every route, before any handler reads the request
-        middlewares.append(demo_fence(services.db))
-    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
+        middlewares.insert(2, demo_fence(services.db))
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares,
+                          # Compressed bodies are refused (415) by http_input.guard; aiohttp
+                          # must not inflate them first (bombs, garbage streams, brotli).
+                          handler_args={"auto_decompress": False})
     router = Router(build_handlers(), services)
     app[SERVICES] = services
     app[ROUTER] = router

@@ -14,9 +14,9 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -27,6 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import http_input
 from bot.adapters.slack_listeners import SlackListeners
 from bot.adapters.slack_oauth import add_routes, build_workspaces, oauth_options
 from bot.adapters.slack_send import SlackTransport, build_send_client
@@ -41,6 +42,11 @@ __all__ = ["build_bolt_app", "setup", "to_incoming_message", "verify_signature"]
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 WINDOW = 300  # seconds, past and future (Slack's replay window)
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds; a longer value cannot be inside the window
+# What a person typed or Slack quotes of it: NULs and lone surrogates are cleaned there (the
+# report is kept); anywhere else they make the request a 400.
+FREE_TEXT = ("text", "value", "values", "message", "previous_message", "blocks", "attachments",
+             "title", "initial_value")
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 BOLT: web.AppKey[AsyncApp] = web.AppKey("slack_bolt", AsyncApp)
@@ -57,36 +63,76 @@ def _error(status: int, message: str) -> web.Response:
 def verify_signature(secret: str, body: bytes, timestamp: str | None, signature: str | None,
                      now: float | None = None) -> bool:
     """Slack's v0 HMAC check; any missing, non-numeric or out-of-window value is a failure."""
-    if not timestamp or not signature or not timestamp.isascii() or not timestamp.isdigit():
+    # ASCII digits of a sane length before int(): a 400-digit value overflows the float
+    # arithmetic below, and str.isdigit alone accepts superscripts.
+    if (not timestamp or not signature or not timestamp.isascii() or not timestamp.isdigit()
+            or len(timestamp) > MAX_TIMESTAMP_DIGITS):
         return False
     if abs((time.time() if now is None else now) - int(timestamp)) > WINDOW:
         return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's v0 signature of ``body`` at ``timestamp``."""
     base = b"v0:" + timestamp.encode() + b":" + body
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def parse_body(content_type: str, text: str) -> dict[str, Any]:
-    """Parse the body into a dict (interaction payloads decoded); ValueError when malformed."""
+def parse_body(content_type: str, text: str,
+               cleaned: list[str] | None = None) -> dict[str, Any]:
+    """Parse the body into a dict (interaction payloads decoded); ValueError when malformed.
+
+    JSON (the body or a form's ``payload=``) is parsed within :mod:`bot.http_input`'s limits;
+    free text is cleaned of NULs and lone surrogates (their paths appended to ``cleaned``).
+    """
     if content_type == JSON:
-        data = json.loads(text)
+        data = http_input.loads(text, free_text=FREE_TEXT, cleaned=cleaned)
     else:
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
-        data = {k: v[0] for k, v in form.items()}
+        data = http_input.sanitize({k: v[0] for k, v in form.items()}, free_text=FREE_TEXT,
+                                   cleaned=cleaned)
         if "payload" in data:
-            data = json.loads(data["payload"])
+            data = http_input.loads(data["payload"], free_text=FREE_TEXT, what="payload",
+                                    cleaned=cleaned)
     if not isinstance(data, dict):
         raise ValueError("body is not an object")
     check_shape(data)
     return data
 
 
+def reencode(content_type: str, data: dict[str, Any], text: str) -> str:
+    """The body Bolt gets after free text was cleaned (same shape as Slack sent)."""
+    if content_type == JSON:
+        return json.dumps(data)
+    if "payload=" in text:
+        return urlencode({"payload": json.dumps(data)})
+    return urlencode(data)
+
+
 OBJECT_KEYS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise")
-LIST_KEYS = ("actions", "authorizations")
+LIST_KEYS = ("actions", "authorizations", "response_urls")
+ID_KEYS = ("user", "team", "channel", "enterprise")  # Bolt accepts a string or an object
+NESTED_KEYS = ("event", "message", "previous_message", "item", "assistant_thread")
+
+
+MATCHED_KEYS = ("type", "callback_id", "action_id", "block_id", "command")
+
+
+def _strings(where: str, data: dict[str, Any]) -> None:
+    for key in MATCHED_KEYS:  # Bolt matches these with regular expressions
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"{where}{key} must be a string")
 
 
 def check_shape(data: dict[str, Any]) -> None:
-    """Refuse fields of the wrong JSON type: Bolt's middleware would fail on them with a 500."""
+    """Refuse fields of the wrong JSON type: Bolt's middleware would fail on them with a 500.
+
+    Mirrors what ``slack_bolt.request.payload_utils`` and the built-in matchers index without
+    checking, so every signed payload Bolt cannot handle is a 400 here (or a 404 from Bolt
+    when it is well-formed but nobody listens), never a 500.
+    """
+    _strings("", data)
     for key in OBJECT_KEYS:
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise ValueError(f"{key} must be an object")
@@ -101,6 +147,66 @@ def check_shape(data: dict[str, Any]) -> None:
             isinstance(v, dict) and all(isinstance(e, dict) for e in v.values())
             for v in values.values())):
         raise ValueError("view.state.values must map block ids to objects")
+    _ids("", data)
+    _check_by_type(data)
+
+
+def _ids(where: str, data: dict[str, Any]) -> None:
+    """Where Bolt extracts ids (its ``request.internals``), the shapes it can read."""
+    for key in ID_KEYS:
+        if data.get(key) is not None and not isinstance(data[key], str | dict):
+            raise ValueError(f"{where}{key} must be a string or an object")
+    for key in NESTED_KEYS:
+        inner = data.get(key)
+        if inner is not None:
+            if not isinstance(inner, dict):
+                raise ValueError(f"{where}{key} must be an object")
+            _ids(f"{where}{key}.", inner)  # as deep as the JSON (at most 64 levels)
+    for authorization in data.get("authorizations") or []:
+        if isinstance(authorization, dict):
+            _ids(f"{where}authorizations[].", authorization)
+
+
+INTERACTIONS = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action",
+                "block_suggestion", "interactive_message", "dialog_submission")
+
+
+def _check_by_type(data: dict[str, Any]) -> None:
+    kind = data.get("type")
+    if kind in INTERACTIONS:
+        # Replies and confirmations go to this user: Slack always names them, and a row
+        # queued for "slack:T…:" (no user) could never be delivered.
+        user = data.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
+            raise ValueError("user must be an object with an id")
+    if "command" in data and not (isinstance(data.get("user_id"), str) and data["user_id"]):
+        raise ValueError("a command needs a user_id")
+    if kind == "event_callback":
+        event = data.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise ValueError("event must be an object with a type")
+        _strings("event.", event)
+        for key in ("workflow_step", "message", "previous_message"):
+            if event.get(key) is not None and not isinstance(event[key], dict):
+                raise ValueError(f"event.{key} must be an object")
+    if kind in ("block_actions", "interactive_message") and "actions" in data:
+        actions = data["actions"]
+        if not actions:  # Bolt reads actions[0]
+            raise ValueError("actions must not be empty")
+        for action in actions:
+            _strings("actions[].", action)
+        if kind == "block_actions" and not all(isinstance(a.get("action_id"), str)
+                                               for a in actions):
+            raise ValueError("every action needs an action_id")
+    if kind in ("view_submission", "view_closed"):
+        view = data.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+            raise ValueError("view must be an object with a type")
+        _strings("view.", view)
+        if view["type"] == "workflow_step" and not isinstance(data.get("workflow_step"), dict):
+            raise ValueError("workflow_step must be an object")
+    if kind == "workflow_step_edit" and not isinstance(data.get("workflow_step"), dict):
+        raise ValueError("workflow_step must be an object")
 
 
 class BotIdentity:
@@ -241,13 +347,23 @@ def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
             return _error(401, "invalid request signature")
         if request.content_type not in (FORM, JSON):
             return _error(415, f"send {FORM} or {JSON}")
+        cleaned: list[str] = []
         try:
             text = raw.decode("utf-8")
-            body = parse_body(request.content_type, text)
+            body = parse_body(request.content_type, text, cleaned)
+        except http_input.InputError as exc:
+            return _error(400, f"malformed body: {exc}")
         except (UnicodeDecodeError, ValueError):
             return _error(400, "malformed body")
+        bolt_headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in headers.items()}
+        if cleaned:
+            # Free text lost a NUL or a lone surrogate: Bolt gets the cleaned body, signed
+            # again with the same timestamp (the original signature was verified above).
+            text = reencode(request.content_type, body, text)
+            bolt_headers["x-slack-signature"] = sign(
+                secret, headers["X-Slack-Request-Timestamp"], text.encode())
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
-                                        headers={k.lower(): v for k, v in headers.items()})
+                                        headers=bolt_headers)
         response = await bolt.async_dispatch(bolt_request)
         if response.status == 404 and body.get("type") == "event_callback":
             # An event nobody listens to: answer 2xx so Slack neither retries nor disables us.

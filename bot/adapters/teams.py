@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import uuid
 from typing import Any
@@ -25,6 +24,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot import http_input
 from bot.adapters import teams_auth
 from bot.adapters.teams_admission import Admission
 from bot.adapters.teams_bot import MESSAGE_RESPONSE, ElectionBot
@@ -41,6 +41,10 @@ STILL_WORKING = {"statusCode": 200, "type": MESSAGE_RESPONSE,
 NOT_CONFIGURED = "Teams is not configured (set MICROSOFT_APP_ID)"
 
 
+FREE_TEXT = ("text", "value", "summary")
+PLATFORM_ERRORS = ("msrest", "azure", "aiohttp", "botframework")  # what a person typed or filled in on a card
+
+
 class BadActivity(ValueError):
     """The request body is not a Bot Framework activity we can process."""
 
@@ -50,11 +54,16 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
-    """Bytes -> (the raw JSON, the SDK Activity), or BadActivity naming what is wrong."""
+    """Bytes -> (the raw JSON, the SDK Activity), or BadActivity naming what is wrong.
+
+    Parsed within :mod:`bot.http_input`'s limits (this runs before authentication): what a
+    person typed (``text``, card ``value``) is cleaned of NULs and lone surrogates, any other
+    field carrying them is refused.
+    """
     try:
-        raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadActivity("body is not valid JSON") from None
+        raw = http_input.loads(body, free_text=FREE_TEXT, what="activity")
+    except http_input.InputError as exc:
+        raise BadActivity(str(exc)) from None
     if not isinstance(raw, dict):
         raise BadActivity("body must be a JSON object (a Bot Framework activity)")
     if not isinstance(raw.get("type"), str) or not raw["type"]:
@@ -62,6 +71,14 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
     service_url = raw.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
         raise BadActivity("activity has no http(s) serviceUrl")
+    if raw["type"] == "invoke" and (not isinstance(raw.get("name"), str) or not raw["name"]):
+        raise BadActivity("invoke activity has no name")
+    for name, value in _ids(raw):
+        # Bot Framework ids are ASCII; other characters end up in URLs and headers of the
+        # reply, where the HTTP client cannot encode them (a failed turn, not a 4xx).
+        if value is not None and not (isinstance(value, str) and value.isascii()
+                                      and value.isprintable()):
+            raise BadActivity(f"{name} must be printable ASCII")
     try:
         activity = Activity().deserialize(raw)
     # azure's DeserializationError is a ValueError.
@@ -69,7 +86,23 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
         raise BadActivity("activity does not match the Bot Framework schema") from None
     if activity.conversation is None or not activity.conversation.id:
         raise BadActivity("activity has no conversation id")
+    if activity.recipient is None or not activity.recipient.id:
+        raise BadActivity("activity has no recipient id")
     return raw, activity
+
+
+def _ids(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+    def part(key: str) -> dict[str, Any]:
+        value = raw.get(key)
+        return value if isinstance(value, dict) else {}
+    tenant = part("channelData").get("tenant")
+    return [("id", raw.get("id")), ("replyToId", raw.get("replyToId")),
+            ("channelId", raw.get("channelId")),
+            ("conversation.id", part("conversation").get("id")),
+            ("conversation.tenantId", part("conversation").get("tenantId")),
+            ("conversation.conversationType", part("conversation").get("conversationType")),
+            ("from.id", part("from").get("id")), ("recipient.id", part("recipient").get("id")),
+            ("channelData.tenant.id", tenant.get("id") if isinstance(tenant, dict) else None)]
 
 
 def dedupe_key(activity: Activity) -> str:
@@ -147,8 +180,11 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
     # Handler errors are already turned into apologies by the router; what reaches here is
     # a failed send or an SDK problem. Log it (never the activity body) and answer normally.
     correlation_id = uuid.uuid4().hex[:12]
+    # A send the connector refused or answered with garbage is the platform's doing: its type
+    # says enough (and its message may quote the reply). Anything else is ours: full traceback.
+    platform = type(error).__module__.split(".")[0] in PLATFORM_ERRORS
     log.error("Teams turn failed: %s", type(error).__name__,
-              exc_info=error, extra={"correlation_id": correlation_id})
+              exc_info=None if platform else error, extra={"correlation_id": correlation_id})
 
 
 def build_adapter(router: Router) -> CloudAdapter:

@@ -28,6 +28,7 @@ from bot.router import Router
 log = logging.getLogger(__name__)
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 RAW_ACTIVITY = "electionbot.raw_activity"
+NOT_SUPPORTED = "This action is not supported by this bot."
 
 
 def raw_activity(turn_context: TurnContext) -> dict[str, Any]:
@@ -121,9 +122,15 @@ class ElectionBot(ActivityHandler):
             await self._answer(turn_context, message)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        """Universal Action (Action.Execute) clicks; other invokes keep the SDK's default."""
+        """Universal Action (Action.Execute) clicks; any other invoke is told "not supported".
+
+        The SDK's default answers 501 for every invoke it does not know (message extensions,
+        task modules, sign-in); Teams shows that as a failure. A 200 invoke response with a
+        short message is the documented way to decline.
+        """
         if turn_context.activity.name != CARD_INVOKE:
-            return await super().on_invoke_activity(turn_context)
+            return InvokeResponse(status=int(HTTPStatus.OK), body={
+                "statusCode": 200, "type": MESSAGE_RESPONSE, "value": NOT_SUPPORTED})
         message = to_incoming_message(raw_activity(turn_context))
         if message is None:
             return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST), body={

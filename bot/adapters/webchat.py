@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import select
 
+from bot import http_input
 from bot.adapters.webauth_routes import WebAuth, sender_for
 from bot.db import Database
 from bot.limits import client_address
@@ -41,9 +42,9 @@ ASSETS = {"/": ("webchat_page.html", "text/html"),
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 USER = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
-AFTER = re.compile(r"^[0-9]{1,18}$")
 MAX_TEXT = 4000
 MAX_FIELDS = 40
+FREE_TEXT = ("text", "values", "value")  # what a person typed: cleaned, never refused
 
 
 class BadRequest(ValueError):
@@ -192,7 +193,8 @@ def setup(app: web.Application, router: Router) -> bool:
         if request.content_type != "application/json":
             return web.json_response({"error": "send application/json"}, status=415)
         try:
-            payload = json.loads(await request.read())
+            # Limits, strict UTF-8; NUL / lone surrogates cleaned in free text, else a 400.
+            payload = http_input.loads(await request.read(), free_text=FREE_TEXT)
             message = to_incoming_message(payload, signed_in)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.json_response({"error": "body is not valid JSON"}, status=400)
@@ -205,7 +207,7 @@ def setup(app: web.Application, router: Router) -> bool:
         return web.json_response({"replies": [render(reply)]})
 
     async def inbox(request: web.Request) -> web.Response:
-        after = request.query.get("after", "0")
+        after = http_input.query_int(request.query, "after")  # InputError: a 400
         if auth.demo:
             user = request.query.get("user", "")
         else:  # the signed-in identity's own inbox; ?user= is ignored
@@ -213,10 +215,10 @@ def setup(app: web.Application, router: Router) -> bool:
             if refusal is not None:
                 return refusal
             user = row.identity  # type: ignore[union-attr]
-        if not (USER.match(user) or user.startswith("web:")) or not AFTER.match(after):
+        if not (USER.match(user) or user.startswith("web:")):
             return web.json_response({"error": "user and a numeric after= are required"},
                                      status=400)
-        items = await read_inbox(router.services.db, user, int(after))
+        items = await read_inbox(router.services.db, user, after)
         return web.json_response({"messages": items})
 
     async def disabled(_request: web.Request) -> web.Response:

@@ -13,7 +13,7 @@ UPGRADE_LOCK = 72_410_001
 def run_migrations_online() -> None:
     """Run with a real connection; on PostgreSQL hold an advisory lock while upgrading."""
     engine = sa.create_engine(config.get_main_option("sqlalchemy.url") or "",
-                             poolclass=sa.pool.NullPool)
+                             poolclass=sa.pool.NullPool, hide_parameters=True)
     with engine.connect() as connection:
         is_pg = connection.dialect.name == "postgresql"
         if is_pg:

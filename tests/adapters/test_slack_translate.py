@@ -213,10 +213,12 @@ def test_signature_check_rejects_every_bad_timestamp() -> None:
 
 
 def test_parse_body_decodes_forms_payloads_and_refuses_junk() -> None:
-    assert parse_body("application/x-www-form-urlencoded", "text=hi&command=%2Fask") == {
-        "text": "hi", "command": "/ask"}
     assert parse_body("application/x-www-form-urlencoded",
-                      "payload=%7B%22type%22%3A%22block_actions%22%7D") == {"type": "block_actions"}
+                      "text=hi&command=%2Fask&user_id=U1") == {
+        "text": "hi", "command": "/ask", "user_id": "U1"}
+    assert parse_body("application/x-www-form-urlencoded",
+                      "payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%7B%22id%22%3A"
+                      "%22U1%22%7D%7D") == {"type": "block_actions", "user": {"id": "U1"}}
     for content_type, text in (("application/json", "{"), ("application/json", "[1]"),
                                ("application/x-www-form-urlencoded", "payload=%7Bnope")):
         with pytest.raises(ValueError):
