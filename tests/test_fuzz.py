@@ -320,7 +320,8 @@ async def auth_bot(tmp_path: Path, connector: FakeBotConnector) -> AsyncIterator
     folder = tmp_path / "auth"
     folder.mkdir()
     settings = make_settings(folder, env={"MICROSOFT_APP_ID": APP_ID,
-                                          "MICROSOFT_APP_PASSWORD": "not-used-offline"})
+                                          "MICROSOFT_APP_PASSWORD": "not-used-offline"},
+                             teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]})
     async with running_bot(settings) as running:
         yield running
 

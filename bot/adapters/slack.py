@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -148,7 +149,26 @@ def check_shape(data: dict[str, Any]) -> None:
             for v in values.values())):
         raise ValueError("view.state.values must map block ids to objects")
     _ids("", data)
+    _workspace_ids(data)
     _check_by_type(data)
+
+
+SLACK_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def _workspace_ids(data: dict[str, Any]) -> None:
+    """Team and enterprise ids decide admission and go into the audit log: Slack-shaped only."""
+    found = [("team_id", data.get("team_id")), ("enterprise_id", data.get("enterprise_id"))]
+    for key in ("team", "enterprise"):
+        if isinstance(data.get(key), dict):
+            found.append((f"{key}.id", data[key].get("id")))
+    if isinstance(data.get("user"), dict):
+        found.append(("user.team_id", data["user"].get("team_id")))
+    for name, value in found:
+        if value is None or (value == "" and "enterprise" in name):
+            continue
+        if not isinstance(value, str) or not SLACK_ID.fullmatch(value):
+            raise ValueError(f"{name} must be a Slack id")
 
 
 def _ids(where: str, data: dict[str, Any]) -> None:
@@ -234,6 +254,9 @@ class BotIdentity:
         self._learning: asyncio.Future[None] | None = None
 
     async def _admits(self, enterprise_id: str | None, team_id: str | None) -> bool:
+        # Ids come from the signed payload as sent; anything but a string admits nothing.
+        enterprise_id = enterprise_id if isinstance(enterprise_id, str) else None
+        team_id = team_id if isinstance(team_id, str) else None
         if self.admitted is None or (team_id and team_id in self.admitted) or (
                 enterprise_id and enterprise_id in self.admitted):
             return True
