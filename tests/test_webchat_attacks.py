@@ -56,3 +56,61 @@ async def test_a_malformed_host_header_is_not_a_500(tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as http, http.get(
                 f"{bot.url}/webchat/session", headers={"Host": "[::1"}) as resp:
             assert resp.status < 500, await resp.text()
+
+
+async def test_sign_in_at_debug_logs_no_password_code_token_or_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways in (local account with TOTP, OpenID Connect) with every logger at DEBUG."""
+    import io
+    import logging
+    import sys
+
+    import pyotp
+
+    from bot.logs import QUIET_LOGGERS, configure
+    from tests.fakes.oidc_provider import FakeOidcProvider
+    from tests.test_logs import _Everything
+    from tests.test_webchat_auth_oidc import _follow, oidc_settings
+
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in QUIET_LOGGERS})
+    everything = _Everything()
+    seen: list[str] = []
+    try:
+        configure("DEBUG")
+        root.addHandler(everything)
+        logging.getLogger("bot.test").debug("debug canary")
+        async with FakeOidcProvider() as idp:
+            async with running_bot(oidc_settings(tmp_path, idp)) as bot:
+                secret = await add_account(bot.services.db, name="ann", password=PASSWORD,
+                                           totp=True)
+                assert secret is not None
+                async with Web(bot.url) as web:
+                    code = pyotp.TOTP(secret).now()
+                    assert (await web.sign_in("ann", "wrong wrong wrong"))[0] == 401
+                    status, body = await web.sign_in("ann", PASSWORD, code)
+                    assert status == 200, body
+                    seen += [web.csrf, *(c.value for c in web.http.cookie_jar)]
+                    assert await web.sign_out() == 200
+                async with Web(bot.url) as web:
+                    def keep(location: str) -> str:
+                        seen.append(location.split("code=")[1].split("&")[0])
+                        return location
+                    assert (await _follow(web, f"{bot.url}/webchat/oidc/okta/login",
+                                          edit_callback=keep)).status == 303
+                    seen += [c.value for c in web.http.cookie_jar]
+                    seen += [r["code_verifier"] for r in idp.token_requests]
+                    seen += [r["nonce"] for r in idp.authorize_requests]
+                    seen += [r["state"] for r in idp.authorize_requests]
+                seen += [PASSWORD, "wrong wrong wrong", secret, code, idp.client_secret]
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+    output = stream.getvalue() + "\n".join(everything.lines)
+    assert "debug canary" in output  # DEBUG really was on
+    leaked = [s for s in seen if s and len(s) >= 6 and s in output]
+    assert leaked == [], [line for line in output.splitlines() if any(s in line for s in leaked)]
