@@ -372,7 +372,8 @@ def environment_warnings(env: Environment) -> list[str]:
 
 def proxy_warnings(settings: Settings) -> list[str]:
     """app.yaml settings that work on one machine but go wrong behind a reverse proxy."""
-    web, warnings = settings.app.webchat, []
+    web = settings.app.webchat
+    warnings: list[str] = []
     if settings.demo or not web.enabled:
         return warnings
     if set(web.trusted_proxies) != set(settings.app.limits.trusted_proxies):
