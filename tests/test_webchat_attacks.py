@@ -114,3 +114,30 @@ async def test_sign_in_at_debug_logs_no_password_code_token_or_secret(
     assert "debug canary" in output  # DEBUG really was on
     leaked = [s for s in seen if s and len(s) >= 6 and s in output]
     assert leaked == [], [line for line in output.splitlines() if any(s in line for s in leaked)]
+
+
+async def test_a_severe_update_to_an_unapproved_alert_needs_a_second_broadcaster(
+        tmp_path: Path) -> None:
+    """One broadcaster cannot dodge the two-person rule by sending a severe alert as an
+    'update' of an earlier local, non-severe one (a child alert inherited its parent's
+    no-approval decision whatever its own severity)."""
+    from tests.alerts.conftest import Chat, alert_settings, compose_values
+    from tests.alerts.test_webchat_e2e import compose, wait_inbox
+
+    async with running_bot(alert_settings(tmp_path), background=True) as bot, \
+            aiohttp.ClientSession() as session:
+        chat = Chat(session, bot.url)
+        preview = await compose(chat, "bc1")
+        assert "Ready to send" in preview["text"]
+        parent_id = preview["buttons"][0]["value"]
+        await chat.click("bc1", "alert:send", parent_id)
+        await wait_inbox(chat, "clerk-ks", 1)
+        form = await chat.say("bc1", f"alert update {parent_id}")
+        child = await chat.submit("bc1", form["form"]["form_id"], {
+            **{k: v for k, v in compose_values(tlp="GREEN").items()
+               if k not in ("groups", "tiers", "jurisdictions")},
+            "alert_type": "update", "severity": "extreme", "headline": "Evacuate the building"})
+        assert "approval" in child["text"], child["text"]
+        sent = await chat.click("bc1", "alert:send", child["buttons"][0]["value"])
+        assert "Approval requested" in sent["text"], sent["text"]
+        assert len(await chat.inbox("clerk-ks")) == 1  # nothing more went out
