@@ -157,10 +157,10 @@ def config_check(
         "--demo", help="Check as `serve --demo` loads it (demo.yaml merged in).")] = False,
 ) -> None:
     """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
-    from bot.config import environment_warnings
+    from bot.config import environment_warnings, proxy_warnings
 
     settings = settings_or_exit(demo=demo)
-    for warning in environment_warnings(settings.env):
+    for warning in environment_warnings(settings.env) + proxy_warnings(settings):
         typer.echo(f"warning: {warning}", err=True)
     platforms = [name for name, on in (("slack", settings.slack_enabled),
                                        ("teams", settings.teams_enabled)) if on]

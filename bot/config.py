@@ -370,6 +370,23 @@ def environment_warnings(env: Environment) -> list[str]:
     return warnings
 
 
+def proxy_warnings(settings: Settings) -> list[str]:
+    """app.yaml settings that work on one machine but go wrong behind a reverse proxy."""
+    web = settings.app.webchat
+    warnings: list[str] = []
+    if settings.demo or not web.enabled:
+        return warnings
+    if set(web.trusted_proxies) != set(settings.app.limits.trusted_proxies):
+        warnings.append("webchat.trusted_proxies and limits.trusted_proxies differ; list the "
+                        "same proxies in both, or sign-in limits and per-address limits count "
+                        "different addresses (behind nginx without them, everyone is 127.0.0.1)")
+    if web.oidc and web.public_url is None:
+        warnings.append("webchat.public_url: not set; behind a proxy the OIDC redirect URI is "
+                        "built from the request (http://, any Host header). Set it to the "
+                        "https:// address people open")
+    return warnings
+
+
 def _first_error(where: str, exc: ValidationError) -> str:
     err = exc.errors()[0]
     key = ".".join(str(part) for part in err["loc"]) or "(top level)"

@@ -98,6 +98,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class MalformedRequests(logging.Filter):
+    """A request aiohttp refused at the protocol level (400) is logged as one INFO line.
+
+    aiohttp logs it (a header line too long, a bad request line) at ERROR with a traceback,
+    but it is the client's fault and nothing in the bot failed.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Downgrade such a record in place; let every other record through unchanged."""
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = f"{record.msg} (refused: {type(exc).__name__})"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install :class:`MalformedRequests` on aiohttp's server logger (once)."""
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequests) for f in server.filters):
+        server.addFilter(MalformedRequests())
+
+
 def configure(level: str = "INFO") -> None:
     """JSON logs on stderr; drivers and SDKs (which log values and bodies) at WARNING always."""
     handler = logging.StreamHandler(sys.stderr)
@@ -107,3 +133,4 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_malformed_requests()

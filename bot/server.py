@@ -24,6 +24,7 @@ from bot.demo import demo_fence
 from bot.heap import refreeze_if_frozen
 from bot.idempotency import forget_older_than
 from bot.jobs import build_procrastinate, defer_drain_soon, run_in_process
+from bot.logs import quiet_malformed_requests
 from bot.router import Router
 from bot.services import Services
 from handlers import build_handlers, build_periodic
@@ -126,6 +127,7 @@ def create_app(services: Services, *, background: bool = True,
     ``worker`` also runs the outbox and periodic work in this process (the embedded default).
     Without it (``serve --no-worker`` on PostgreSQL) work is handed to ``electionbot worker``.
     """
+    quiet_malformed_requests()  # a protocol-level 400 is the client's fault: no traceback
     middlewares: list[Middleware] = [metrics.measure, error_boundary, http_input.guard]
     if services.settings.demo:  # every route, before any handler reads the request
         middlewares.insert(2, demo_fence(services.db))

@@ -143,19 +143,38 @@ async def _lock(db: Database, name: str, address: str, limits: SignInLimits,
                       count(F.account == name), count(F.address == address))
     async with db.session() as session:
         pair, account, per_address = (await session.execute(query)).one()
-    if pair >= limits.per_pair:
+    # The counts include this attempt's own row (see :func:`_attempt`), hence ``>``.
+    if pair > limits.per_pair:
         return "this account from this address"
-    if account >= limits.per_account:
+    if account > limits.per_account:
         return "this account from any address"
-    if per_address >= limits.per_address:
+    if per_address > limits.per_address:
         return "any account from this address"
     return None
 
 
-async def _fail(db: Database, name: str, address: str, reason: str, now: datetime) -> None:
+async def _attempt(db: Database, name: str, address: str, now: datetime) -> int:
+    """Count an attempt as a failure before checking it; the row's id (deleted if it is not one).
+
+    Committed before the limits are read, so concurrent guesses see each other: a burst of
+    parallel requests cannot all pass the check while none has failed yet.
+    """
     async with db.session() as session:
-        session.add(WebSignInFailure(account=name, address=address, at=now))
+        row = WebSignInFailure(account=name, address=address, at=now)
+        session.add(row)
         await session.commit()
+        assert row.id is not None
+        return row.id
+
+
+async def _forget_attempt(db: Database, row_id: int) -> None:
+    async with db.session() as session:
+        await session.exec(sa.delete(WebSignInFailure).where(  # type: ignore[call-overload]
+            WebSignInFailure.id == row_id))  # type: ignore[arg-type]
+        await session.commit()
+
+
+async def _fail(db: Database, name: str, address: str, reason: str) -> None:
     await audit(db, actor=f"web:local:{name}", action="webchat.signin",
                 target=f"from {address}", allowed=False, reason=reason)
 
@@ -165,8 +184,10 @@ async def sign_in(db: Database, limits: SignInLimits, *, name: str, password: st
     """Check one attempt against the limits, the password and the code; audit the outcome."""
     clean = normal_name(name) or name.strip().lower()[:40] or "-"
     address = address[:64]
+    attempt = await _attempt(db, clean, address, now)
     locked = await _lock(db, clean, address, limits, now)
     if locked:
+        await _forget_attempt(db, attempt)  # a refused attempt is not a guess
         await audit(db, actor=f"web:local:{clean}", action="webchat.signin",
                     target=f"from {address}", allowed=False, reason=f"locked: {locked}")
         return SignIn("locked")
@@ -177,14 +198,15 @@ async def sign_in(db: Database, limits: SignInLimits, *, name: str, password: st
     if account is None or account.disabled or not matches:
         reason = ("unknown account" if account is None else
                   "disabled account" if account.disabled else "wrong password")
-        await _fail(db, clean, address, reason, now)
+        await _fail(db, clean, address, reason)
         return SignIn("failed")
     if account.totp_secret:
         if not code:
+            await _forget_attempt(db, attempt)  # the password was right: not a failure
             return SignIn("code_needed")
         step = _totp_step(account.totp_secret, code.strip(), now)
         if step is None or step <= account.totp_last_step:
-            await _fail(db, clean, address, "wrong or reused code", now)
+            await _fail(db, clean, address, "wrong or reused code")
             return SignIn("failed")
         account.totp_last_step = step
     if HASHER.check_needs_rehash(account.password_hash):

@@ -35,8 +35,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
+def _netloc(url: str) -> str | None:
+    """The host[:port] of a URL, or None when it cannot be parsed (e.g. ``http://[::1``)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None
+
+
 def _loopback(host: str) -> bool:
-    name = (urlsplit(f"//{host}").hostname or "").strip("[]")
+    try:
+        name = (urlsplit(f"//{host}").hostname or "").strip("[]")
+    except ValueError:  # a malformed Host header is not loopback
+        return False
     if name == "localhost":
         return True
     try:
@@ -89,8 +100,7 @@ def origin_problem(request: web.Request, config: WebChat) -> str | None:
         return None
     if config.public_url:
         return None if origin == config.public_url else "request from another origin refused"
-    return None if urlsplit(origin).netloc == request.host else \
-        "request from another origin refused"
+    return None if _netloc(origin) == request.host else "request from another origin refused"
 
 
 def csrf_problem(request: web.Request, config: WebChat, expected: str) -> str | None:

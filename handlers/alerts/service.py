@@ -145,8 +145,10 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
     entries = await recipients_for(db, app, alert)
     per_tier = Counter(e.tier for e in entries)
     check_tlp(app, alert.tlp, set(per_tier))
+    # A child goes to its parent's recipients: it needs approval when the parent did, or when
+    # it is itself severe (else "update" would send a severe alert on one person's say).
     alert.needs_approval = needs_approval(clean, app, set(per_tier)) if parent is None \
-        else parent.needs_approval
+        else parent.needs_approval or clean.severity in ("severe", "extreme")
     async with db.session() as session:
         try:
             await take(session, quotas(app.limits, action="alert",
