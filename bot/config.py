@@ -376,10 +376,6 @@ def proxy_warnings(settings: Settings) -> list[str]:
     warnings: list[str] = []
     if settings.demo or not web.enabled:
         return warnings
-    if set(web.trusted_proxies) != set(settings.app.limits.trusted_proxies):
-        warnings.append("webchat.trusted_proxies and limits.trusted_proxies differ; list the "
-                        "same proxies in both, or sign-in limits and per-address limits count "
-                        "different addresses (behind nginx without them, everyone is 127.0.0.1)")
     if web.oidc and web.public_url is None:
         warnings.append("webchat.public_url: not set; behind a proxy the OIDC redirect URI is "
                         "built from the request (http://, any Host header). Set it to the "

@@ -6,7 +6,6 @@ what is missing for the enabled platforms, and ``bot.config`` turns it into a ``
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import TYPE_CHECKING
 
@@ -60,19 +59,6 @@ class Limits(_Strict):
     alerts_per_hour: int = Field(default=5, ge=1, le=10_000)
     per_address_per_hour: int = Field(default=30, ge=1, le=100_000)
     per_workspace_per_hour: int = Field(default=200, ge=1, le=1_000_000)
-    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none: the
-    # web chat counts by the connecting address.
-    trusted_proxies: list[str] = Field(default_factory=list)
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or network") from None
-        return value
 
 
 def allowed_tenants(settings: Settings) -> frozenset[str]:

@@ -8,7 +8,7 @@ write that rolls back gives its units back. Rows of past windows are pruned as n
 
 An origin is where a request came from beyond the person: the Slack workspace or Teams tenant,
 or for the web chat the client's address (:func:`client_address`; X-Forwarded-For is believed
-only from ``limits.trusted_proxies``).
+only from ``webchat.trusted_proxies``).
 """
 
 from __future__ import annotations

@@ -39,17 +39,6 @@ def test_config_check_passes_on_the_deploy_example_in_production_mode(tmp_path: 
     assert "warning" not in result.stderr, result.stderr
 
 
-def test_config_check_warns_when_the_two_proxy_lists_differ(tmp_path: Path) -> None:
-    text = (DEPLOY / "app.yaml").read_text(encoding="utf-8")
-    changed = text.replace('  trusted_proxies: [127.0.0.1/32, "::1/128"]\n', "", 1)
-    assert changed != text
-    (tmp_path / "app.yaml").write_text(changed, encoding="utf-8")
-    result = cli(tmp_path, "config", "check",
-                 **{**deploy_env(tmp_path), "ELECTIONBOT_CONFIG": str(tmp_path / "app.yaml")})
-    assert result.returncode == 0, result.stderr
-    assert "warning: webchat.trusted_proxies and limits.trusted_proxies differ" in result.stderr
-
-
 def test_the_units_never_start_demo_mode_and_nginx_forwards_the_client() -> None:
     for unit in DEPLOY.glob("*.service"):
         assert "--demo" not in unit.read_text(encoding="utf-8"), unit.name

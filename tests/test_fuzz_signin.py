@@ -167,7 +167,7 @@ async def bot(tmp_path: Path, idp: FakeOidcProvider) -> AsyncIterator[RunningBot
     webchat = {"trusted_proxies": ["127.0.0.1"],
                "oidc": [{"name": "okta", "issuer": idp.issuer, "client_id": idp.client_id}]}
     settings = make_settings(tmp_path, env={SECRET_VAR: idp.client_secret}, demo=False,
-                             webchat=webchat, limits={"trusted_proxies": ["127.0.0.1"]})
+                             webchat=webchat)
     async with running_bot(settings) as running:
         yield running
 

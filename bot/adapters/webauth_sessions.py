@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from aiohttp import web
 
+from bot import limits
 from bot.config_webchat import WebChat
 from bot.db import Database
 from bot.models_web import WebAccount, WebSession
@@ -169,16 +170,6 @@ async def end_session(db: Database, token: str) -> None:
 
 def client_address(request: web.Request, config: WebChat) -> str:
     """The caller's address; behind a proxy in ``trusted_proxies``, the last untrusted hop."""
-    hops = [request.remote or ""]
-    if config.trusted_proxies:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        hops = [request.remote or ""] + [h.strip() for h in reversed(forwarded.split(","))]
-    networks = [ipaddress.ip_network(n, strict=False) for n in config.trusted_proxies]
-    for hop in hops:
-        try:
-            address = ipaddress.ip_address(hop)
-        except ValueError:
-            return hop[:64] or "unknown"
-        if not any(address in net for net in networks):
-            return str(address)
-    return hops[-1][:64] or "unknown"
+    address = limits.client_address(request.remote, request.headers.get("X-Forwarded-For", ""),
+                                    config.trusted_proxies)
+    return address[:64] or "unknown"

@@ -202,7 +202,7 @@ def setup(app: web.Application, router: Router) -> bool:
             return web.json_response({"error": str(exc)}, status=400)
         # Per-address limits count the client (X-Forwarded-For only from trusted proxies).
         address = client_address(request.remote, request.headers.get("X-Forwarded-For", ""),
-                                 router.services.settings.app.limits.trusted_proxies)
+                                 router.services.settings.app.webchat.trusted_proxies)
         reply = await router.dispatch(dataclasses.replace(message, address=address))
         return web.json_response({"replies": [render(reply)]})
 

@@ -141,8 +141,8 @@ def test_limits_are_configurable_and_checked(tmp_path: Path) -> None:
     assert make_settings(tmp_path, limits={"alerts_per_hour": 7}).app.limits.alerts_per_hour == 7
     with pytest.raises(ConfigError, match="limits.incidents_per_hour"):
         make_settings(tmp_path, limits={"incidents_per_hour": 0})
-    with pytest.raises(ConfigError, match="limits.trusted_proxies"):
-        make_settings(tmp_path, limits={"trusted_proxies": ["proxy.example"]})
+    with pytest.raises(ConfigError, match="webchat.trusted_proxies"):
+        make_settings(tmp_path, webchat={"trusted_proxies": ["proxy.example"]})
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
