@@ -61,6 +61,13 @@ def verify(
     text = _read(checkpoint) if checkpoint is not None else None
 
     async def work(db: Any, key: Any) -> tuple[list[str], Any, list[str]]:
+        if reseal and text is not None:  # never re-seal what changed since a checkpoint
+            checkpoints, bad = parse_checkpoints(text, key)
+            changed = bad + [p for one in checkpoints for p in await compare(db, one)]
+            if changed:
+                before = await verify_all(db, key)
+                return (["refused: the record differs from the checkpoint; nothing re-sealed"],
+                        before, list(before.breaks) + changed)
         refusals = await reseal_all(db, key) if reseal else []
         result = await verify_all(db, key)
         problems = list(result.breaks)

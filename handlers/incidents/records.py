@@ -120,8 +120,17 @@ async def reseal(db: Database, key: AuditKey | None = None) -> list[str]:
     key = key or audit_key_for(db.engine.sync_engine)
     incidents, _, counters = await _load(db)
     refusals = []
+    # Records from before the upgrade are older than every record sealed since: an unsealed
+    # one after a sealed one had its seal stripped behind the application.
+    sealed_ids = [i.id or 0 for i in incidents if i.seal is not None and i.key_id == key.key_id]
+    first_sealed = min(sealed_ids, default=None)
     for incident in incidents:
         if incident.seal is not None and incident.key_id == key.key_id:
+            continue
+        if first_sealed is not None and (incident.id or 0) > first_sealed:
+            refusals.append(f"refused to re-seal {incident.human_id}: it is newer than records "
+                            "already sealed with this key, so its seal was removed behind the "
+                            "application")
             continue
         problem = await _reseal_incident(db, key, incident.id or 0)
         if problem:

@@ -277,3 +277,47 @@ def test_postgresql_newest_note_and_a_keyed_rewrite(postgres_url: str, tmp_path:
     db.sql("DELETE FROM incident_event WHERE incident_id = 1 AND seq = 3")
     assert_broken(db.cli("incidents", "verify"),
                   f"BROKEN {a} event 3: the incident pins 3 events but the record has 2")
+
+
+def strip_to_legacy(db: Office, human_id: str) -> None:
+    """Make an incident look like one from before the upgrade: an unkeyed chain, no seal."""
+    rewrite_description(db, human_id)
+    db.recompute(human_id, UNKEYED)
+    db.sql("UPDATE incident SET seal = NULL, key_id = NULL, chain_count = NULL, chain_head = NULL "
+           "WHERE human_id = :h", h=human_id)
+
+
+def test_reseal_refuses_a_newer_incident_stripped_to_look_legacy(
+        office: tuple[Office, list[str]]) -> None:
+    db, (_, _, c) = office
+    strip_to_legacy(db, c)
+    assert_broken(db.cli("incidents", "verify", "--reseal"),
+                  f"RESEAL refused to re-seal {c}: it is newer than records already sealed",
+                  f"BROKEN {c}: not sealed with the audit key")
+
+
+def test_an_audit_log_stripped_to_look_legacy_is_not_re_sealed_past_a_checkpoint(
+        office: tuple[Office, list[str]], tmp_path: Path) -> None:
+    db, _ = office
+    checkpoint(db, tmp_path / "checkpoints.jsonl")
+    db.sql("UPDATE audit_entry SET reason = 'allowed after all'")
+    db.sql("UPDATE audit_entry SET seq = NULL, prev_hash = NULL, hash = NULL")
+    db.sql("DELETE FROM audit_head")
+    # Without the checkpoint it reads like a log from before the upgrade ...
+    assert_broken(db.cli("incidents", "verify"), "audit log: 2 entries from before")
+    # ... with it, re-sealing is refused and the change is named.
+    refused = db.cli("incidents", "verify", "--reseal", "--checkpoint",
+                     str(tmp_path / "checkpoints.jsonl"))
+    assert_broken(refused, "RESEAL refused: the record differs from the checkpoint",
+                  "BROKEN audit log")
+
+
+def test_reseal_with_a_checkpoint_re_seals_nothing_that_changed_since(
+        office: tuple[Office, list[str]], tmp_path: Path) -> None:
+    db, (a, _, _) = office  # the oldest incident: no sealed record precedes it
+    checkpoint(db, tmp_path / "checkpoints.jsonl")
+    strip_to_legacy(db, a)
+    refused = db.cli("incidents", "verify", "--reseal", "--checkpoint",
+                     str(tmp_path / "checkpoints.jsonl"))
+    assert_broken(refused, "RESEAL refused: the record differs from the checkpoint")
+    assert_broken(db.cli("incidents", "verify"), f"BROKEN {a}: not sealed with the audit key")
