@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,18 @@ async def test_a_second_factor_is_required_checked_and_not_reusable(tmp_path: Pa
     assert reasons == ["wrong or reused code", "wrong password", "password and code",
                        "wrong or reused code"]
     assert not any(code in r for r in reasons)
+
+
+async def test_one_code_signs_in_once_even_when_two_attempts_race(tmp_path: Path) -> None:
+    async with running_bot(signin_settings(tmp_path)) as bot:
+        db = bot.services.db
+        secret = await add_account(db, name="ann", password=PASSWORD, totp=True)
+        assert secret
+        code, now = pyotp.TOTP(secret).now(), utcnow()
+        outcomes = await asyncio.gather(*(
+            sign_in(db, SignInLimits(), name="ann", password=PASSWORD, code=code,
+                    address=f"10.0.0.{n}", now=now) for n in range(1, 5)))
+    assert sorted(o.outcome for o in outcomes) == ["failed", "failed", "failed", "ok"]
 
 
 async def test_disabling_an_account_ends_its_session_at_once(tmp_path: Path) -> None:

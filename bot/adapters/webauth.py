@@ -179,6 +179,16 @@ async def _fail(db: Database, name: str, address: str, reason: str) -> None:
                 target=f"from {address}", allowed=False, reason=reason)
 
 
+async def _use_step(db: Database, name: str, step: int) -> bool:
+    """Mark a code's time step used, atomically: of two racing sign-ins one code wins once."""
+    async with db.session() as session:
+        used = await session.exec(sa.update(WebAccount).where(  # type: ignore[call-overload]
+            WebAccount.name == name, WebAccount.totp_last_step < step,  # type: ignore[arg-type]
+        ).values(totp_last_step=step))
+        await session.commit()
+    return bool(used.rowcount == 1)
+
+
 async def sign_in(db: Database, limits: SignInLimits, *, name: str, password: str, code: str,
                   address: str, now: datetime) -> SignIn:
     """Check one attempt against the limits, the password and the code; audit the outcome."""
@@ -205,7 +215,7 @@ async def sign_in(db: Database, limits: SignInLimits, *, name: str, password: st
             await _forget_attempt(db, attempt)  # the password was right: not a failure
             return SignIn("code_needed")
         step = _totp_step(account.totp_secret, code.strip(), now)
-        if step is None or step <= account.totp_last_step:
+        if step is None or not await _use_step(db, clean, step):
             await _fail(db, clean, address, "wrong or reused code")
             return SignIn("failed")
         account.totp_last_step = step
