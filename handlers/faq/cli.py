@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Contact
-from handlers.faq.replies import abstain_text, build_answer_reply
+from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply
 from handlers.faq.service import Answer
 
 
@@ -16,10 +16,10 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
     if answer.article is None:
         return abstain_text(answer.contact or contact, answer.language,
                             state=answer.named_state, staff=answer.asker.state_staff)
-    return build_answer_reply(
+    return answer_plain_text(build_answer_reply(
         answer.article, language=answer.language, extras=answer.extras,
         preferred_state=answer.preferred_state,
-        general_for_state=answer.named_state if answer.general_for_state else None).text
+        general_for_state=answer.named_state if answer.general_for_state else None))
 
 
 def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:

@@ -151,9 +151,9 @@ def _article_paragraphs(article: Article, language: str, lead: str = "") -> list
     """Draft note, (lead) title and summary, details: Spanish details or the English ones."""
     words = labels(language)
     title, summary, body = article.localized(language)
-    paragraphs = [words.draft_note] if article.is_draft else []
     heading = f"{lead} *{title}*" if lead else f"*{title}*"
-    paragraphs.append(f"{heading}\n{summary}")
+    note = f"{words.draft_note}\n" if article.is_draft else ""
+    paragraphs = [f"{note}{heading}\n{summary}"]
     if body:
         paragraphs.append(body[:2800])
     elif language == "es" and article.body:  # no translation of the details: give them whole
@@ -214,8 +214,14 @@ def build_answer_reply(article: Article, *, language: str = "en",
     buttons = _feedback_buttons(question_id, words)
     if buttons:
         sections.append(Section(words.helpful))
-    return Reply(text="\n\n".join(s.text for s in sections)[:3000], sections=tuple(sections),
-                 buttons=buttons)
+    # The main line is the short answer; renderers show the sections (details, "Also") below it.
+    return Reply(text=sections[0].text[:3000], sections=tuple(sections), buttons=buttons)
+
+
+def answer_plain_text(reply: Reply) -> str:
+    """A whole answer reply as plain text (every section but the feedback prompt)."""
+    prompts = {words.helpful for words in LABELS.values()}
+    return "\n\n".join(s.text for s in reply.sections if s.text not in prompts)
 
 
 def _feedback_buttons(question_id: int | None, words: Labels) -> tuple[Button, ...]:
