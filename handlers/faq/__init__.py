@@ -10,7 +10,12 @@ from handlers.faq.replies import (
     build_feedback_thanks,
     build_refusal_reply,
 )
-from handlers.faq.service import answer_question, record_feedback, record_question
+from handlers.faq.service import (
+    answer_question,
+    record_feedback,
+    record_question,
+    resolve_asker,
+)
 
 
 class FaqHandler:
@@ -33,17 +38,21 @@ class FaqHandler:
         if not question:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
-        answer = answer_question(question=question, services=services)
+        asker = await resolve_asker(message=message, services=services)
+        answer = answer_question(question=question, services=services, asker=asker)
         question_id = await record_question(db=services.db, answer=answer,
                                             platform=message.platform,
-                                            jurisdiction=message.jurisdiction)
+                                            jurisdiction=asker.jurisdiction)
         if answer.refusal_kind is not None:
             return build_refusal_reply(answer.refusal_kind, answer.language)
         if answer.article is not None:
-            return build_answer_reply(answer.article, language=answer.language,
-                                      question_id=question_id)
-        contact = services.settings.app.contact_for(message.jurisdiction)
-        return build_abstain_reply(contact, answer.suggestions, language=answer.language)
+            return build_answer_reply(
+                answer.article, language=answer.language, question_id=question_id,
+                extras=answer.extras, preferred_state=answer.preferred_state,
+                general_for_state=answer.named_state if answer.general_for_state else None)
+        # Abstentions are recorded above: that record is the curators' queue (`kb gaps`).
+        return build_abstain_reply(answer.contact, answer.suggestions, language=answer.language,
+                                   state=answer.named_state, staff=asker.state_staff)
 
     async def _on_action(self, message: IncomingMessage, services: Services) -> Reply:
         assert message.action is not None

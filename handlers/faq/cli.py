@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Contact
-from handlers.faq.replies import abstain_text, article_text
+from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply
 from handlers.faq.service import Answer
 
 
 def answer_text(answer: Answer, contact: Contact | None) -> str:
-    """The answer, refusal or abstention as plain text."""
+    """The answer, refusal or abstention as plain text (``contact`` unless a state was named)."""
     if answer.refused is not None:
         return answer.refused
     if answer.article is None:
-        return abstain_text(contact, answer.language)
-    return article_text(answer.article, answer.language)
+        return abstain_text(answer.contact or contact, answer.language,
+                            state=answer.named_state, staff=answer.asker.state_staff)
+    return answer_plain_text(build_answer_reply(
+        answer.article, language=answer.language, extras=answer.extras,
+        preferred_state=answer.preferred_state,
+        general_for_state=answer.named_state if answer.general_for_state else None))
 
 
 def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
@@ -33,6 +37,8 @@ def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
         "draft": art.is_draft if art else False,
         "refused": answer.refused,
         "suggestions": [s.id for s in answer.suggestions],
+        "also": [e.article.id for e in answer.extras],
+        "named_state": answer.named_state,
     }
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from bot.config import Contact
 from bot.messages import Button, Reply, Section
+from handlers.faq.places import state_name
+from handlers.faq.scope import Extra
 from knowledge import Article
 
-DRAFT_NOTE = "General guidance, not yet reviewed by your office."
-JURISDICTION_NAMES = {"CA": "California", "KS": "Kansas", "CT": "Connecticut",
-                      "general": "General / national"}
 NO_ANSWER = "I don't have a vetted answer to that."
 NO_ANSWER_ES = "No tengo una respuesta verificada para eso."
-
 
 REFUSALS = {
     "partisan": (
@@ -61,71 +62,187 @@ def build_refusal_reply(kind: str, language: str = "en") -> Reply:
     return Reply(text=refusal_text(kind, language), ephemeral=True)
 
 
-def describe_contact(contact: Contact | None) -> str:
+@dataclass(frozen=True)
+class Labels:
+    """Every fixed word of an answer in one language."""
+
+    source: str
+    applies: str
+    reviewed: str
+    helpful: str
+    yes: str
+    no: str
+    also: str
+    also_for: str
+    for_state: str
+    your_state: str
+    draft_note: str
+    details_english: str
+    general_note: str
+    did_you_mean: str
+    related_reading: str
+    no_answer: str
+    no_answer_for: str
+    please_ask: str
+    contact_is: str
+    queued: str
+    general: str
+    office: str
+
+
+LABELS = {
+    "en": Labels(
+        source="Source", applies="Applies to", reviewed="Reviewed", helpful="Helpful?",
+        yes="Helpful: yes", no="Helpful: no", also="Also:", also_for="Also for {state}:",
+        for_state="For {state}:", your_state="{state} (your state)",
+        draft_note="General guidance, not yet reviewed by your office.",
+        details_english="Details:",
+        general_note="This is general guidance, not a rule specific to {state}.",
+        did_you_mean="Did you mean one of these?",
+        related_reading="Related reading (not a vetted answer for {state}):",
+        no_answer=NO_ANSWER, no_answer_for="I don't have a vetted answer for {state}.",
+        please_ask="Please ask {contact}.", contact_is="Contact for {state}: {contact}.",
+        queued="I've added this to the curators' queue.", general="General / national",
+        office="your state election office"),
+    "es": Labels(
+        source="Fuente", applies="Jurisdicción", reviewed="Revisado", helpful="¿Le sirvió?",
+        yes="¿Le sirvió? sí", no="¿Le sirvió? no", also="También:",
+        also_for="También para {state}:", for_state="Para {state}:",
+        your_state="{state} (su estado)",
+        draft_note="Orientación general, aún no revisada por su oficina.",
+        details_english="Detalles (solo disponibles en inglés):",
+        general_note="Es orientación general, no una norma específica de {state}.",
+        did_you_mean="¿Quiso decir alguno de estos?",
+        related_reading="Lectura relacionada (no es una respuesta verificada para {state}):",
+        no_answer=NO_ANSWER_ES, no_answer_for="No tengo una respuesta verificada para {state}.",
+        please_ask="Por favor consulte a {contact}.", contact_is="Contacto para {state}: {contact}.",
+        queued="Agregué esta pregunta a la cola de los curadores.", general="General / nacional",
+        office="la oficina electoral de su estado"),
+}
+
+
+def labels(language: str) -> Labels:
+    """The labels for a language (English unless it is Spanish)."""
+    return LABELS["es" if language == "es" else "en"]
+
+
+def place_name(code: str | None, language: str = "en") -> str:
+    """A jurisdiction code as people say it: Kansas, Nueva York, General / national."""
+    if not code or code == "general":
+        return labels(language).general
+    return state_name(code, language)
+
+
+def describe_contact(contact: Contact | None, language: str = "en") -> str:
     """A contact as one line (only contacts configured in app.yaml are ever shown)."""
     if contact is None:
-        return "your state election office"
+        return labels(language).office
     parts = [contact.name]
     parts += [p for p in (contact.email, contact.phone, contact.url) if p]
     return ", ".join(parts)
 
 
 def article_text(article: Article, language: str = "en") -> str:
-    """The answer as plain text: draft note, short answer, then details."""
-    _title, summary, body = article.localized(language)
-    parts = [f"{DRAFT_NOTE}"] if article.is_draft else []
-    parts.append(summary)
+    """The whole answer as plain text: draft note, short answer, then the details."""
+    return "\n\n".join(_article_paragraphs(article, language))
+
+
+def _article_paragraphs(article: Article, language: str, lead: str = "") -> list[str]:
+    """Draft note, (lead) title and summary, details: Spanish details or the English ones."""
+    words = labels(language)
+    title, summary, body = article.localized(language)
+    heading = f"{lead} *{title}*" if lead else f"*{title}*"
+    note = f"{words.draft_note}\n" if article.is_draft else ""
+    paragraphs = [f"{note}{heading}\n{summary}"]
     if body:
-        parts.append(body)
-    return "\n\n".join(parts)
+        paragraphs.append(body[:2800])
+    elif language == "es" and article.body:  # no translation of the details: give them whole
+        paragraphs.append(f"{words.details_english}\n{article.body[:2700]}")
+    return paragraphs
 
 
-def abstain_text(contact: Contact | None, language: str = "en") -> str:
-    """Honest 'no vetted answer' plus who to ask."""
-    if language == "es":
-        return f"{NO_ANSWER_ES} Por favor consulte a {describe_contact(contact)}."
-    return f"{NO_ANSWER} Please ask {describe_contact(contact)}."
+def abstain_text(contact: Contact | None, language: str = "en", *, state: str | None = None,
+                 staff: bool = False) -> str:
+    """Honest 'no vetted answer' (for a state, when one was asked about) plus who to ask.
+
+    State staff are the people who would be asked, so they hear that the question went to the
+    curators' queue instead.
+    """
+    words = labels(language)
+    name = place_name(state, language) if state else ""
+    first = words.no_answer_for.format(state=name) if state else words.no_answer
+    if staff:
+        extra = (f" {words.contact_is.format(state=name, contact=describe_contact(contact))}"
+                 if state and contact is not None else "")
+        return f"{first} {words.queued}{extra}"
+    return f"{first} {words.please_ask.format(contact=describe_contact(contact, language))}"
 
 
-def source_line(article: Article) -> str:
+def source_line(article: Article, language: str = "en") -> str:
     """Source, whose fact it is, and when it was reviewed."""
-    where = JURISDICTION_NAMES.get(article.jurisdiction, article.jurisdiction)
+    words = labels(language)
+    where = place_name(article.jurisdiction, language)
     sources = "; ".join(s.document + (f" ({s.url})" if s.url else "") for s in article.sources)
-    return f"Source: {sources} · Applies to: {where} · Reviewed {article.reviewed_on:%Y-%m-%d}"
+    return (f"{words.source}: {sources} · {words.applies}: {where} · "
+            f"{words.reviewed} {article.reviewed_on:%Y-%m-%d}")
 
 
 def build_answer_reply(article: Article, *, language: str = "en",
-                       question_id: int | None = None) -> Reply:
-    """Short answer first, then details, source, jurisdiction, review date, feedback buttons."""
-    title, summary, body = article.localized(language)
-    sections = [Section(f"*{title}*\n{summary}")]
-    if article.is_draft:
-        sections.insert(0, Section(f":warning: {DRAFT_NOTE}"))
-    if body:
-        sections.append(Section(body[:2800]))
-    sections.append(Section("Helpful?", context=source_line(article)))
-    return Reply(
-        text=article_text(article, language)[:3000],
-        sections=tuple(sections),
-        buttons=_feedback_buttons(question_id),
-    )
+                       question_id: int | None = None, extras: Sequence[Extra] = (),
+                       preferred_state: str | None = None,
+                       general_for_state: str | None = None) -> Reply:
+    """Short answer first, then details, source; extras ("Also") each with their own source.
+
+    ``preferred_state`` says the answer is the asker's state's when another state's also fits;
+    ``general_for_state`` names the state asked about when a general article answers it.
+    """
+    words = labels(language)
+    lead = (words.for_state.format(state=words.your_state.format(
+        state=place_name(preferred_state, language))) if preferred_state else "")
+    paragraphs = _article_paragraphs(article, language, lead)
+    if general_for_state:
+        paragraphs.append(words.general_note.format(state=place_name(general_for_state, language)))
+    sections = [Section(p) for p in paragraphs]
+    sections[-1] = Section(sections[-1].text, context=source_line(article, language))
+    for extra in extras:
+        label = (words.also_for.format(state=place_name(extra.state, language))
+                 if extra.reason == "state" else words.also)
+        title, summary, _body = extra.article.localized(language)
+        note = [words.draft_note] if extra.article.is_draft else []
+        sections.append(Section("\n".join([f"{label} *{title}*", *note, summary]),
+                                context=source_line(extra.article, language)))
+    buttons = _feedback_buttons(question_id, words)
+    if buttons:
+        sections.append(Section(words.helpful))
+    # The main line is the short answer; renderers show the sections (details, "Also") below it.
+    return Reply(text=sections[0].text[:3000], sections=tuple(sections), buttons=buttons)
 
 
-def _feedback_buttons(question_id: int | None) -> tuple[Button, ...]:
+def answer_plain_text(reply: Reply) -> str:
+    """A whole answer reply as plain text (every section but the feedback prompt)."""
+    prompts = {words.helpful for words in LABELS.values()}
+    return "\n\n".join(s.text for s in reply.sections if s.text not in prompts)
+
+
+def _feedback_buttons(question_id: int | None, words: Labels) -> tuple[Button, ...]:
     if question_id is None:
         return ()
-    return (Button("Helpful: yes", "faq:helpful", f"{question_id}:yes", style="primary"),
-            Button("Helpful: no", "faq:helpful", f"{question_id}:no"))
+    return (Button(words.yes, "faq:helpful", f"{question_id}:yes", style="primary"),
+            Button(words.no, "faq:helpful", f"{question_id}:no"))
 
 
-def build_abstain_reply(contact: Contact | None, suggestions: list[Article],
-                        *, language: str = "en") -> Reply:
-    """'No vetted answer', who to ask, and up to three close articles as buttons."""
-    text = abstain_text(contact, language)
-    buttons = tuple(Button(a.title[:75], "faq:show", a.id) for a in suggestions[:3])
+def build_abstain_reply(contact: Contact | None, suggestions: Sequence[Article],
+                        *, language: str = "en", state: str | None = None,
+                        staff: bool = False) -> Reply:
+    """'No vetted answer', who to ask (or the curators' queue), and up to three close articles."""
+    words = labels(language)
+    text = abstain_text(contact, language, state=state, staff=staff)
+    buttons = tuple(Button(a.localized(language)[0][:75], "faq:show", a.id)
+                    for a in suggestions[:3])
     sections = [Section(text)]
     if buttons:
-        sections.append(Section("Did you mean one of these?"))
+        sections.append(Section(words.related_reading.format(state=place_name(state, language))
+                                if state else words.did_you_mean))
     return Reply(text=text, sections=tuple(sections), buttons=buttons)
 
 

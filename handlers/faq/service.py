@@ -5,21 +5,29 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.config import Contact
 from bot.db import Database
+from bot.messages import IncomingMessage
 from bot.privacy import scrub
 from bot.services import Services
+from handlers.certifications.models import Official
 from handlers.faq import guard
 from handlers.faq.models import AskedQuestion, Feedback
+from handlers.faq.places import named_states
 from handlers.faq.replies import refusal_text
+from handlers.faq.scope import Asker, Extra, choose
 from knowledge import Article
 from knowledge.language import detect_language
+
+#: How many ranked articles the decision looks at (answer, "Also", related reading).
+SEARCH_DEPTH = 6
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,12 @@ class Answer:
     refusal_kind: str | None = None
     suggestions: list[Article] = field(default_factory=list)
     language: str = "en"
+    extras: tuple[Extra, ...] = ()
+    asker: Asker = Asker()
+    named_state: str | None = None
+    preferred_state: str | None = None
+    general_for_state: bool = False
+    contact: Contact | None = None
 
     @property
     def answered(self) -> bool:
@@ -46,24 +60,62 @@ class Answer:
             return "refused"
         return "answered" if self.answered else "abstained"
 
+    @property
+    def contact_jurisdiction(self) -> str | None:
+        """Whose contact an abstention names: the state asked about, else the asker's."""
+        return self.named_state or self.asker.jurisdiction
 
-def answer_question(*, question: str, services: Services) -> Answer:
-    """Refuse what the guard catches; otherwise the vetted article, or abstain with suggestions."""
+
+def answer_question(*, question: str, services: Services, asker: Asker | None = None) -> Answer:
+    """Refuse what the guard catches; otherwise the vetted article, or abstain with suggestions.
+
+    A question naming a state gets that state's vetted article (or a vetted general one, said
+    to be general), never a draft or another state's rule; when articles from two states fit,
+    the asker's own state comes first.
+    """
+    asker = asker or Asker()
+    app = services.settings.app
     kind = guard.check(question)
     if kind is not None:
         asked_in = detect_language(question)
         return Answer(question, None, 0.0, refused=refusal_text(kind, asked_in),
-                      refusal_kind=kind, language=asked_in)
+                      refusal_kind=kind, language=asked_in, asker=asker)
     kb = services.knowledge.current
-    hits = kb.search(question, limit=4)
-    language = hits[0].language if hits else "en"
-    threshold = services.settings.app.thresholds.answer_confidence
-    if hits and hits[0].confidence >= threshold:
-        return Answer(question, hits[0].article, hits[0].confidence,
-                      suggestions=[h.article for h in hits[1:4]], language=language)
-    best = hits[0].confidence if hits else 0.0
-    return Answer(question, None, best, suggestions=[h.article for h in hits[:3]],
-                  language=detect_language(question))
+    hits = kb.search(question, limit=SEARCH_DEPTH)
+    threshold = app.thresholds.answer_confidence
+    named = named_states(question, extra_codes=frozenset(j.code for j in app.jurisdictions))
+    choice = choose(question, hits, threshold=threshold, asker=asker, named=named,
+                    search=lambda part: kb.search(part, limit=1))
+    base = {"asker": asker, "named_state": choice.named_state,
+            "preferred_state": choice.preferred_state}
+    if choice.article is not None:
+        language = next((h.language for h in hits if h.article.id == choice.article.id), "en")
+        return Answer(question, choice.article, choice.confidence,
+                      suggestions=list(choice.related), language=language, extras=choice.extras,
+                      general_for_state=choice.general_for_state, **base)  # type: ignore[arg-type]
+    answer = Answer(question, None, choice.confidence, suggestions=list(choice.related),
+                    language=detect_language(question), **base)  # type: ignore[arg-type]
+    return replace(answer, contact=app.contact_for(answer.contact_jurisdiction))
+
+
+async def resolve_asker(*, message: IncomingMessage, services: Services) -> Asker:
+    """The asker's jurisdiction: what the message says, their app.yaml roles, or the roster."""
+    app = services.settings.app
+    identity = message.sender.identity
+    staff = app.has_role(identity, "state_staff")
+    codes = {j.code for j in app.jurisdictions}
+    if message.jurisdiction and message.jurisdiction.upper() in codes:
+        return Asker(message.jurisdiction.upper(), staff)
+    configured = {code for mapping in (app.certification.supervisors, app.incidents.managers)
+                  for code, people in mapping.items() if identity in people and code in codes}
+    if len(configured) == 1:
+        return Asker(configured.pop(), staff)
+    async with services.db.session() as session:
+        rows = (await session.exec(select(Official.jurisdiction).where(
+            Official.identity == identity).distinct().limit(2))).all()
+    if len(rows) == 1 and rows[0] in codes:
+        return Asker(rows[0], staff)
+    return Asker(app.office.state if staff else None, staff)
 
 
 async def record_question(*, db: Database, answer: Answer, platform: str,

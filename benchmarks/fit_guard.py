@@ -1,0 +1,115 @@
+"""Fit the guard's classifier (deterministic): train split -> weights, calibration -> threshold.
+
+    python benchmarks/fit_guard.py            # writes handlers/faq/guard_model.json
+
+Reads ONLY ``knowledge/eval/guard_train.jsonl`` (to fit), ``guard_calibration.jsonl`` and the
+knowledge base's own ``questions:`` (to choose the refusal threshold: the lowest one that keeps
+false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
+allowed questions and at zero on the base's phrasings). The held-out split is never read here;
+``benchmarks/guard_report.py`` reports on it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from handlers.faq.guard_model import ALLOW, MODEL_PATH, GuardModel, features  # noqa: E402
+from handlers.faq.guard_rules import match  # noqa: E402
+from knowledge.checks import load_articles  # noqa: E402
+
+EVAL = ROOT / "knowledge" / "eval"
+CLASSES = (ALLOW, "partisan", "personal_data", "instructions")
+L2 = 1e-3
+STEPS = 3000
+RATE = 0.5
+MIN_DF = 2
+MAX_FALSE_REFUSALS = 0.01
+THRESHOLD_FLOOR = 0.5
+
+
+def load_split(name: str) -> list[tuple[str, str]]:
+    """(question, class) pairs of one guard split."""
+    rows = [json.loads(line) for line in (EVAL / f"guard_{name}.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    return [(r["q"], ALLOW if r["label"] == "allow" else r["category"]) for r in rows]
+
+
+def base_phrasings() -> list[str]:
+    """Every ``questions:`` entry of the knowledge base (English and Spanish)."""
+    articles, _problems = load_articles(ROOT / "knowledge" / "articles")
+    return [q for a in articles for q in [*a.questions, *(a.es.questions if a.es else [])]]
+
+
+def fit(train: list[tuple[str, str]]) -> GuardModel:
+    """Multinomial logistic regression, L2, class-balanced, full-batch gradient descent."""
+    feats = [features(q) for q, _ in train]
+    df: dict[str, int] = {}
+    for f in feats:
+        for name in f:
+            df[name] = df.get(name, 0) + 1
+    vocab = sorted(name for name, n in df.items() if n >= MIN_DF)
+    index = {name: i for i, name in enumerate(vocab)}
+    x = np.zeros((len(train), len(vocab)))
+    for row, f in enumerate(feats):
+        for name, value in f.items():
+            if name in index:
+                x[row, index[name]] = value
+    y = np.array([CLASSES.index(c) for _, c in train])
+    onehot = np.eye(len(CLASSES))[y]
+    counts = onehot.sum(axis=0)
+    sample_weight = (len(train) / (len(CLASSES) * counts))[y]
+    w = np.zeros((len(vocab), len(CLASSES)))
+    b = np.zeros(len(CLASSES))
+    for _ in range(STEPS):
+        z = x @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - onehot) * sample_weight[:, None] / len(train)
+        w -= RATE * (x.T @ g + L2 * w)
+        b -= RATE * g.sum(axis=0)
+    weights = {name: tuple(float(v) for v in w[i]) for name, i in index.items()
+               if np.abs(w[i]).max() >= 1e-3}
+    return GuardModel(CLASSES, weights, tuple(float(v) for v in b), 1.0)
+
+
+def refuses(model: GuardModel, question: str) -> bool:
+    """The whole guard: rules first, then the classifier at its threshold."""
+    return match(question) is not None or model.refusal(question)[0] is not None
+
+
+def calibrate(model: GuardModel, calibration: list[tuple[str, str]],
+              base: list[str]) -> GuardModel:
+    """The lowest threshold with <= 1 % false refusals on calibration and none on the base."""
+    allowed = [q for q, c in calibration if c == ALLOW]
+    scores = sorted({round(model.refusal(q)[1], 4) for q, _ in calibration} | {1.0})
+    for threshold in [t for t in scores if t >= THRESHOLD_FLOOR]:
+        candidate = GuardModel(model.classes, model.weights, model.bias, threshold + 1e-4)
+        false_cal = sum(refuses(candidate, q) for q in allowed) / max(len(allowed), 1)
+        false_base = sum(refuses(candidate, q) for q in base)
+        if false_cal <= MAX_FALSE_REFUSALS and false_base == 0:
+            return candidate
+    return GuardModel(model.classes, model.weights, model.bias, 1.0)
+
+
+def main() -> None:
+    """Fit, calibrate, write the model and print the calibration figures as JSON."""
+    train, calibration, base = load_split("train"), load_split("calibration"), base_phrasings()
+    model = calibrate(fit(train), calibration, base)
+    MODEL_PATH.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n",
+                          encoding="utf-8")
+    print(json.dumps({"written": str(MODEL_PATH.relative_to(ROOT)),
+                      "features": len(model.weights), "threshold": round(model.threshold, 4),
+                      "train": len(train), "calibration": len(calibration),
+                      "base_phrasings": len(base)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,432 @@
+"""The guard's rules: the *act* a question asks for, matched on meaning-bearing word classes.
+
+Rules are written over small lexicons (who may be judged, what personal data is, what protecting
+someone sounds like) with plural and inflected forms, so "which parties are more honest",
+"aren't the democrats the ones who cheat" and "pull up the cell numbers of our poll workers" are
+caught, while "how do we protect staff from doxxing" and "can a party's poll watchers challenge
+a voter" reach the knowledge base. Text is folded first (lower case, no accents, straight
+apostrophes), so Spanish rules are written without accents.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Refusal = Literal["partisan", "personal_data", "instructions"]
+
+# --- lexicons (regex fragments over folded text) -------------------------------------------
+PARTY = (r"(?:part(?:y|ies)|democrats?|democratic party|dems?|republicans?|gop|libs?|liberals?|"
+         r"conservatives?|progressives?|maga|leftists?|right[- ]?wingers?|left[- ]?wingers?|"
+         r"socialists?|the left|the right|libertarians?|greens?|green party|independents?|"
+         r"(?:the )?(?:other|opposing) (?:side|party|team)|(?:the )?opposition(?: party)?)")
+OFFICE = (r"(?:candidates?|nominees?|politicians?|incumbents?|challengers?|governors?|"
+          r"senators?|mayors?|presidents?|congress(?:wo)?m[ae]n|representatives?|"
+          r"lawmakers?|legislators?|commissioners?|secretar(?:y|ies) of (?:the )?state|sos|"
+          r"attorneys? general|county clerks?|registrars?|officials?|administration|"
+          r"campaigns?|(?:the )?(?:trump|biden|harris|obama|weber|thomas)\b)")
+MEASURE = (r"(?:ballot (?:measures?|questions?|initiatives?)|measures?|propositions?|props?|"
+           r"initiatives?|referend(?:um|a|ums)|bond(?: measure)?s?|amendments?|levy|levies|"
+           r"recalls?)")
+TARGET = rf"(?:{PARTY}|{OFFICE}|{MEASURE})"
+JUDGE = (r"(?:corrupt|crooked|evil|liars?|lying|dishonest|incompetent|stupid|dumb|idiots?|"
+         r"crazy|radical|extremists?|dangerous|fascists?|communists?|traitors?|criminals?|"
+         r"cheat(?:s|ers|ing)?|frauds?|fraudulent|hacks?|puppets?|shills?|partisan|biased|"
+         r"disgrace\w*|pathetic|useless|terrible|awful|horrible|a joke|a threat to democracy|"
+         r"better|worse|the best|the worst|good for|bad for|right about|wrong about|"
+         r"in the pocket of|on the side of|to blame|responsible for (?:ruining|destroying)|"
+         r"un-?american|unpatriotic|anti-?american|unqualified|unfit|election deniers?|"
+         r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos))")
+VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deserving|extreme|"
+          r"radical|corrupt|ethical|effective|electable|likely to win|popular|sane|smart)")
+COMPARE = rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber)"
+PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|user|users|"
+          r"accounts?|voters?|clerks?|registrars?|workers?|poll ?workers?|officials?|staff|"
+          r"staffers?|employees?|neighbou?rs?|volunteers?|observers?|watchers?|journalists?|"
+          r"reporters?|protesters?|callers?|residents?|citizens?|folks|family|kids|children|"
+          r"husband|wife|boss|coworkers?|co-workers?|him|her|them|he|she|they|someone|"
+          r"somebody|anyone|everyone|individuals?|members?|judges?|inspectors?|deputies|deputy|"
+          r"candidates?|donors?|signers?|petitioners?)")
+CONTACT = (r"(?:(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
+           r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
+           r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
+           r"address)")
+RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social security(?: numbers?)?|"
+          r"driver'?s licen[cs]es?(?: numbers?)?|license plates?|voting (?:history|record)s?|"
+          r"vote history|voter (?:history|records?|file|files|rolls?|data|details|info\w*)|"
+          r"party (?:affiliation|registration|preference)s?|registration (?:status|records?|"
+          r"details|info\w*)|ballot (?:choices|selections|images?)|medical \w+|salar(?:y|ies)|"
+          r"criminal record|family members|relatives|real names?|identit(?:y|ies)|workplaces?|"
+          r"employers?|social media (?:accounts?|profiles?|handles?)|ip address(?:es)?)")
+ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
+           r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"
+           r"reveal|expose|share|publish|post|compile|scrape|export|download|need|want|"
+           r"what(?:'s| is| are)|who(?:'s| is)|dame|busca\w*|encuentra\w*|necesito)")
+PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|scam\w*|"
+           r"spot|suspicious|without|is (?:that|this|it) "
+           r"(?:considered )?(?:doxx?ing|legal|allowed|harassment)|publicar\w*|publicaron|"
+           r"que hacemos|que hago|shield\w*|safeguard\w*|secur(?:e|ing) (?:our|their|staff)|"
+           r"keep\w*\b.{0,40}\b(?:private|safe|confidential|hidden|off)|remov\w*|take down|"
+           r"taken down|redact\w*|scrub\w*|hid(?:e|ing)|opt\w*[ -]out|leak\w*|"
+           r"(?:was|were|got|been|being|is|are) (?:posted|published|shared|exposed|doxx?ed)|"
+           r"doxx?ed|prevent\w*|defend\w*|safety|threat\w*|harass\w*|intimidat\w*|"
+           r"what (?:do|should|can|to) (?:we|i|do)|how (?:do|should|can|to) (?:we|i)? ?"
+           r"(?:handle|respond|deal|report|stop|avoid|update|change|correct|verify|confirm|"
+           r"check)|report\w*|polic(?:y|ies)|laws?|rules?|allowed|legal|illegal|public records?|"
+           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One refused act: refuse when ``pattern`` matches and ``unless`` (if any) does not."""
+
+    kind: Refusal
+    name: str
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+
+    def hits(self, text: str) -> bool:
+        """Whether this rule refuses the (folded) text."""
+        return bool(self.pattern.search(text)) and not (self.unless and self.unless.search(text))
+
+
+def _rule(kind: Refusal, name: str, pattern: str, unless: str | None = None) -> Rule:
+    return Rule(kind, name, re.compile(pattern), re.compile(unless) if unless else None)
+
+
+_SUBJECT = (r"(?:i|we|you|people|voters|everyone|folks|one|my (?:\w+ )?(?:family|friends)|they|"
+            r"the (?:county|state|town|city|district|public|electorate|community))")
+#: Someone else's partisan words relayed with a question about how to respond: allowed.
+RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|member of the "
+           r"public|votante|ciudadano)\b.{0,20}\b(says?|said|claims?|claimed|asks?|asked|asking|"
+           r"told|insists?|yell\w*|keeps? (saying|asking)|dice|pregunta)\b.{0,120}\b(how (do|should|"
+           r"can|to) (we|i)?|what (do|should|can|to) (we|i)?|respond|reply|answer|de-?escalate|"
+           r"handle|que le (respondo|digo)|como respond\w*)")
+_ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
+_CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
+_PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
+
+INSTRUCTIONS = [
+    _rule("instructions", "ignore-rules",
+          r"\b(ignore|disregard|forget|override|bypass|skip|drop)\b.{0,40}\b(instructions?|rules|"
+          r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
+          r"safety|training)\b"),
+    _rule("instructions", "prompt-leak",
+          r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b|"
+          r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your|the) (prompt|instructions|rules|"
+          r"configuration)\b"),
+    _rule("instructions", "mode-switch",
+          r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak"),
+    _rule("instructions", "role-play",
+          r"\b(pretend|imagine|act|behave|roleplay|role-play)\b.{0,15}\b(you are|you're|to be|as|"
+          r"like)\b.{0,40}\b(unfiltered|unrestricted|uncensored|no (rules|limits|filters)|without "
+          r"(any )?(rules|restrictions|limits|filters)|evil|another (ai|bot|assistant)|a "
+          r"(human|different))"),
+    _rule("instructions", "you-are-now", r"\byou are now\b|\bfrom now on,? you\b|\bnew rules?:"),
+    _rule("instructions", "pretend", r"\bpretend (you are|to be|you're)\b"),
+    _rule("instructions", "leak-rules",
+          r"\b(write|repeat|show|print|reveal|output|display|dump|leak|share|paste|recite|spell "
+          r"out|tell me|list|muestra\w*|escribe|repite|revela)\b.{0,30}\b(your|tus?|su) (hidden |"
+          r"secret |internal |system |original |full |initial |exact )?(instructions|rules|"
+          r"prompt|guidelines|policies|configuration|programming|instrucciones|reglas)\b|"
+          r"\b(text|words|message|everything) above\b|\b(mensaje|instrucciones|prompt) del "
+          r"sistema\b"),
+    _rule("instructions", "override",
+          r"\boverride\b\s*(code|:|mode|the|my|your|all|permissions?)|\btreat me (as|like) "
+          r"(an? )?(state staff|admin\w*|superuser|root|developer|curator|owner)|\b(disable|turn "
+          r"off|switch off|bypass|remove|deactivate|lift)\b.{0,20}\b(guard|filters?|safety|"
+          r"rules|restrictions|nonpartisan\w*|content polic\w*|guardrails?)\b|^\W*sudo\b|"
+          r"<!--|\[system\]|^\W*system:|\b(stop|quit) being (nonpartisan|neutral|careful)|"
+          r"\byou (may|can|are allowed to|are permitted to) now\b|\bauthori[sz]ed you to\b|"
+          r"\bi authori[sz]e you\b"),
+    _rule("instructions", "invent",
+          r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
+          r"something|facts?|it)\b|\bjust guess\b|\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
+          r"disregard|forget|skip)\b.{0,20}\b(the )?(knowledge base|sources|guidance|everything"
+          r"|previous|prior|above)\b"),
+    _rule("instructions", "game",
+          r"\b(game|story|hypothetical|scenario|roleplay)\b.{0,40}\byou (have|had|are|were) (no|"
+          r"without|free|unrestricted)\b|\b(simulate|emulate|become)\b.{0,30}\b(version of "
+          r"(yourself|you)|yourself|an? (ai|bot|assistant))\b|\b(show|list|dump|export|print|"
+          r"give me)\b.{0,20}\b(all )?(stored|saved|logged) (questions|messages|data|users?|ids)"
+          r"\b|\buser ids\b"),
+    _rule("instructions", "spanish",
+          r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b"),
+]
+
+PARTISAN = [
+    # voting advice
+    _rule("partisan", "who-to-vote",
+          rf"\b(who|whom|which (one|candidate|party|person|side|way|option))\b.{{0,30}}"
+          rf"\b(should|shall|ought to|would you|do you (recommend|suggest)|must|to)\b"
+          rf"( {_SUBJECT})?{_ADVERB} {_CHOICE}\b(?! (by|early|absentee|in person|at|from|"
+          rf"before|after|if|when|without|with|during|online|using))"),
+    _rule("partisan", "should-vote-for",
+          rf"\b(should|ought|would you|do you (recommend|suggest|think))\b.{{0,20}}\b{_SUBJECT}"
+          rf"\b.{{0,20}}\b(vote|votes|voting|support|back)\b ?(for|against|yes|no)\b"),
+    _rule("partisan", "how-should-vote", rf"\bhow (should|would you|do you (want|think)) "
+          rf"{_SUBJECT}(?: \w+)? vote\b(?! (by|early|absentee|in person|if|when|from))"),
+    _rule("partisan", "vote-yes-no", r"\b(vote|voting|votes) (yes|no) on\b|\b(yes|no) on "
+          r"(prop|measure|proposition|question|amendment|the bond|the levy)"),
+    _rule("partisan", "deserves-vote",
+          r"\b(deserves?|earns?|worth|gets?|have|has) (my|our|your|a|the) (vote|support)\b|"
+          r"\bworth (voting|a vote) for\b|\breasons? (to|why i should|why we should) "
+          r"(vote|support|oppose|back)\b"),
+    _rule("partisan", "recommend-candidate",
+          rf"\b(recommend|suggest|pick|choose|decide|decidir|elegir)\b.{{0,25}}\b{TARGET}\b"
+          rf"(?! (filing|forms?|lists?|packets?|"
+          rf"petitions?|signatures?|order|names?|statements?|deadlines?|requirements?|rules?))",
+          unless=r"\bhow (do|does|can|are|is) \w+ |\b(can|may|allowed|policy|rules?|law)\b"),
+    _rule("partisan", "persuade",
+          r"\b(convince|persuade|get|encourage|make|urge)\b.{0,30}\bto (vote|support|oppose)"
+          r"\b.{0,6}\b(for|against|yes|no|him|her|them|the|my|our)\b"),
+    _rule("partisan", "bot-affiliation",
+          r"\b(are you|you're|r u)\b.{0,10}\b(a |an )?(democrat|republican|liberal|"
+          r"conservative|progressive|leftist|right[- ]?winger|maga|socialist|partisan)\b|"
+          r"\byour (own )?(political )?(affiliation|party|politics|leanings?|ideology|political "
+          r"views?)\b|\b(would|will|do|did) you (personally )?(vote|support|back)\b|\b(votarias|"
+          r"apoyas|apoyarias|prefieres)\b"),
+    _rule("partisan", "tell-voters-how",
+          rf"\b(tell|urge|ask|encourage|remind) (voters|people|residents|everyone|folks|them|the "
+          rf"public)\b.{{0,20}}\b(to|they should|should)\b.{{0,10}}\b(support|oppose|vote|back|"
+          rf"reject|approve)\b.{{0,20}}\b({TARGET}|for|against|yes|no)\b|\b(which|what) "
+          rf"{MEASURE}\b.{{0,20}}\bshould (pass|fail|win|lose|be (approved|rejected))|\bshould "
+          rf"(the )?{MEASURE}\b.{{0,20}}\b(pass|fail|be (approved|rejected))\b|\b(correct|right|"
+          rf"best|smart|smartest|wise|wisest|moral) (vote|choice|way to vote)\b|\b(smart|wise|"
+          rf"dumb|stupid|right|wrong|a mistake|good idea|bad idea)\b.{{0,10}}\bto vote (for|"
+          rf"against)\b|\b(throw\w* (my|your|our|their) vote away|wast\w* (my|your|our|a) vote)"
+          rf"\b|\bwhy (would|does|do|did) (anyone|anybody|people|someone|you)\b.{{0,20}}\b("
+          rf"support|vote for|back|trust|believe)\b"),
+    _rule("partisan", "campaign-content",
+          rf"\b(write|draft|create|make|design|give me|compose|generate|escribe|haz|crea)\b"
+          rf".{{0,40}}\b(flyers?|posts?|ads?|speech|slogans?|mailers?|arguments?|op-?eds?|"
+          rf"letters?|messages?|tweets?|emails?|scripts?|case|discurso|anuncio|volante|mensaje)"
+          rf"\b.{{0,40}}\b((supporting|for|against|opposing|attacking|a favor del?|en contra del?)"
+          rf"( the| a| an| this| that| our| my| el| la| los)?( \w+)? ({TARGET}|candidat\w*|"
+          rf"partido|propuesta|medida)|telling (people|voters|folks) (not )?to vote)\b|"
+          rf"\bpersuasive\b.{{0,40}}\b{TARGET}\b"),
+    # judging parties, candidates, officials, measures
+    _rule("partisan", "judge-after",
+          rf"\b{TARGET}\b.{{0,50}}\b(is|are|was|were|seems?|looks?|acting|being|been)\b( so| "
+          rf"really| totally| just| more| less| even| \w+ly)? (a |an |the )?{JUDGE}\b|"
+          rf"^\W*(are|is|do|does|did|were|was|have|has)\b.{{0,40}}\b{TARGET}\b.{{0,30}}\b(ruin|"
+          rf"destroy|undermin|rig|steal|cheat|lie|lying|corrupt|sabotag|suppress)\w*|\bwhat'?s "
+          rf"wrong with\b.{{0,40}}\b({TARGET}|people who vote)|\b(lie|lies|lying|biased|shills?)"
+          rf"\b.{{0,10}}\b(for|toward|towards) (the )?{PARTY}\b"),
+    _rule("partisan", "judge-before",
+          rf"\b(is|are|was|were|isn'?t|aren'?t|wasn'?t)\b.{{0,25}}\b{TARGET}\b.{{0,30}}\b"
+          rf"(a |an |the )?{JUDGE}\b"),
+    _rule("partisan", "compare",
+          rf"\b{COMPARE}\b.{{0,40}}\b{TARGET}\b|\b{TARGET}\b.{{0,40}}\b{COMPARE}\b"
+          rf"|\b(which|what) {TARGET}\b.{{0,30}}\b(cares?|fights?|does|did|works?) "
+          rf"(more|most|less|least|better|worse)\b",
+          unless=r"\b(more|less) (than|time|days|ballots|voters|signatures|observers|watchers|"
+          r"information|info|details)\b"),
+    _rule("partisan", "judge-adjective-first",
+          rf"\b(corrupt|crooked|evil|lying|dishonest|incompetent|radical|extremist|fascist|"
+          rf"communist|criminal|traitorous|rigging|cheating|stupid|dumb)\b( \w+)?( \w+)? "
+          rf"{TARGET}\b"),
+    _rule("partisan", "rank",
+          rf"\b(rate|rank|grade|score|compare|evaluate|judge|assess)\b( the| these| our| all| "
+          rf"both| two)? {TARGET}\b(?! (filing|forms?|lists?|packets?|petitions?|signatures?|"
+          rf"order|names?|statements?|deadlines?|requirements?|rules?|procedures?|process))"),
+    _rule("partisan", "job-performance",
+          rf"\b{OFFICE}\b.{{0,40}}\b(doing|done|did|do) (a |an )?(good|bad|great|terrible|poor|"
+          rf"lousy|awful|decent|fine|horrible) job\b|\b{OFFICE}\b.{{0,30}}\bshould (resign|be "
+          rf"(impeached|recalled|voted out|re-?elected|jailed|locked up|arrested|replaced|"
+          rf"defeated|beaten|thrown out))\b|"
+          rf"\b(fit|unfit) (for|to hold) office\b"),
+    _rule("partisan", "opinion",
+          rf"\b(your|you) (personal |honest |own |real )?(opinion|view|views|stance|position|"
+          rf"take|thoughts?|feelings?)\b.{{0,10}}\b(on|about|of|regarding)\b|\bwhat do you (think|"
+          rf"feel|believe) (of|about)\b.{{0,40}}\b{TARGET}\b|\bdo you (like|support|oppose|"
+          rf"trust|prefer|agree with|hate)\b.{{0,30}}\b{TARGET}\b|\b(whose|which) side\b|"
+          rf"\b(take|pick|choose) (a |one )?sides?\b"),
+    _rule("partisan", "rhetorical",
+          rf"\b(isn'?t it|don'?t you (think|agree)|wouldn'?t you (say|agree)|can'?t you see|"
+          rf"admit|be honest|come on|everyone knows|we all know|obviously|clearly|face it|"
+          rf"let'?s be real|right\?|surely)\b.{{0,80}}\b({TARGET}|rigged|stolen|cheat\w*|fraud\w*)\b"
+          rf"|\bwhy (are|do|does|did|is|would|were)\b( the| all| so many| these)? {PARTY}\b"
+          rf".{{0,40}}\b(so \w+|hate|lie|lying|cheat\w*|steal\w*|rig\w*|ruin\w*|destroy\w*|"
+          rf"suppress\w*|trying to|try to|want to (destroy|ruin|steal|rig)|corrupt|evil|stupid|"
+          rf"crazy|always|never)\b|\b(aren'?t|isn'?t|wasn'?t|weren'?t|don'?t|doesn'?t|didn'?t)"
+          rf"\b.{{0,40}}\b{TARGET}\b.{{0,40}}\b(cheat\w*|lie|lies|lying|liars?|rig\w*|steal\w*|"
+          rf"stole|corrupt|crooked|evil|destroy\w*|ruin\w*|hate|fraud\w*)\b"),
+    # predictions
+    _rule("partisan", "predict-winner",
+          r"\b(who|which (party|candidate|side|measure|prop\w*|one)|what party)\b.{0,30}\b(will|"
+          r"going to|gonna|likely to|is favou?red to|expected to|predicted to|projected to)\b"
+          r".{0,20}\b(win|lose|carry|flip|take|prevail|pass|fail)\b|\bwho('s| is) (winning|"
+          r"ahead|leading|favou?red)\b"),
+    _rule("partisan", "predict",
+          rf"\b(predict\w*|forecast\w*|odds|chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
+          rf"winning|results?|outcome|race|election|lose|losing|pass|flip|advantage|edge|margin|"
+          rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b"),
+    _rule("partisan", "will-win",
+          rf"\bwill\b.{{0,40}}\b{TARGET}\b.{{0,20}}\b(win|lose|pass|fail|flip)\b|\bwill\b.{{0,40}}"
+          rf"\b(win|lose)\b.{{0,15}}\b(race|election|reelection|re-election|seat|primary|"
+          rf"district|majority|house|senate)\b"),
+    # endorsing and campaigning
+    _rule("partisan", "endorse", r"\bendors(e|es|ed|ing|ement|ements)\b",
+          unless=r"\b(can|may|is it (legal|allowed|ok)|allowed|policy|polic\w+|rules?|law|hatch "
+          r"act|prohibit\w*|permitted)\b"),
+    _rule("partisan", "campaign",
+          rf"\b(campaign\w*|fundrais\w*|phone ?bank\w*|door ?knock\w*|rally|rallies|"
+          rf"volunteer\w*) (for|against)\b.{{0,30}}\b({TARGET}|him|her|them)\b|\b(write|draft|"
+          rf"create|make|give me)\b.{{0,30}}\b(campaign|attack|political|partisan|negative)\b"
+          rf".{{0,10}}\b(ads?|slogans?|speech|mailers?|flyers?|posts?|messag\w*|talking points|"
+          rf"emails?|tweets?)\b|\b(talking points|slogans?|ads?|mailers?|tweets?|posts?)\b"
+          rf".{{0,15}}\b(for|against|supporting|attacking|opposing)\b.{{0,30}}\b{TARGET}\b|"
+          rf"\b(get out the vote|gotv|turn ?out|mobili[sz]e|energi[sz]e)\b.{{0,30}}\b(democrat\w*|"
+          rf"republican\w*|conservatives?|liberals?|progressives?|our (side|base|party|voters))\b|"
+          rf"\bhelp\b.{{0,15}}\b(the|my|our|his|her|their) ({PARTY}|{OFFICE})\b.{{0,10}}\b(win|"
+          rf"beat|defeat)\b|\b(defeat|beat)\b( the)? {TARGET}\b"),
+    # rigged / stolen as a verdict asked for
+    _rule("partisan", "rigged",
+          r"^\W*(was|is|were|are|has|have|did|do|does)\b.{0,60}\b(rigged|stolen|stole|steal|"
+          r"rig|flip(ped)?|cheat(ed)?|fraudulent)\b(?!.{0,40}\b(rumou?rs?|claims?|myths?|misinformation|respond|tell))|"
+          r"\b(rigged|stolen)\b.{0,20}\b(yes or no|true or false)\b"),
+    # Spanish
+    _rule("partisan", "spanish-vote",
+          r"\bpor quien (debo|deberia|debemos|deberiamos|votar|voto|votaria|vota)\b|"
+          r"\ba quien (debo |deberia |debemos )?(apoyar|votar|elegir)\b|\b(debo|deberia|debemos)"
+          r" votar (por|a favor|en contra|si|no)\b|\bvotar (si|no)\b|\bsi o no\b.{0,20}\b("
+          r"propuesta|medida|bono)\b|\ba que (candidato|candidata|partido)\b",
+          unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
+          r"digo|como respond\w*)\b"),
+    _rule("partisan", "spanish-judge",
+          r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (es|son) "
+          r"(mejor|mejores|peor|peores|mas)\b|\b(partido|candidato|candidata|gobernador\w*|"
+          r"alcalde\w*|democratas?|republicanos?)\b.{0,30}\b(corrupt\w*|mentiros\w*|mejor\w*|"
+          r"peor\w*|tramposos?|criminal\w*|mient\w*|engan\w*)\b|\bquien (va a ganar|ganara|"
+          r"gana)\b|\bfraude\b.{0,20}"
+          r"\b(si o no|verdad)\b|\b(fue|esta) (amanada|robada|manipulada)\b"),
+]
+
+PERSONAL = [
+    _rule("personal_data", "contact-of-person",
+          rf"\b{CONTACT}\b.{{0,25}}\b(of|for|belonging to)\b( the| that| this| a| my| our| "
+          rf"some| all| every| each| these| those| their| his| her)?( \w+)? {PERSON}\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(do|does|should) (we|i|\w+ )?(towns?|counties|"
+          r"offices?|clerks?|we|i) use\b"),
+    _rule("personal_data", "persons-contact",
+          rf"\b{PERSON}'?s?'? (own |personal |private |home |cell |actual |real )?"
+          rf"({CONTACT}|{RECORD})\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
+          r"check|establish|prove|validate)\w*\b.{0,15}\bidentit|\bhow (can|do|does|"
+          r"to|should) (a |the )?(voters?|they|he|she|someone|people|residents?|citizens?) "
+          r"(check|update|change|find|see|verify|correct|look up|get)\b"),
+    _rule("personal_data", "acquire-contact",
+          rf"\b{ACQUIRE}\b.{{0,25}}\b((home|house|residential|personal|private|cell|mobile)"
+          rf"[ -]?(address(es)?|phones?|numbers?|e-?mails?)|{RECORD})\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(their|your|my) own\b"),
+    _rule("personal_data", "record-of-person",
+          rf"\b{RECORD}\b.{{0,20}}\b(of|for|on|about)\b( the| that| this| a| my| our| some| "
+          rf"every| all| these| those)?( \w+)? {PERSON}\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\bhow (can|do|does|to) (a |the )?(voters?|they|"
+          r"someone|people) (check|update|change|find|see|verify|correct|get)\b"),
+    _rule("personal_data", "where-live",
+          rf"\bwhere (does|do|did|is|are)\b.{{1,40}}\b(live|lives|living|stay|stays|work|works|"
+          rf"sleep|park)\b|\b(lives?|living) (at|on|near)\b.{{0,20}}\?|\bdonde vive\b|"
+          rf"\bwhere (he|she|they|(a|the|this|that|my|our|some|his|her) (\w+ )?{PERSON}) (lives?|"
+          rf"live now|stays?|works?)\b",
+          unless=r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
+          r"(do|does) (overseas|military|uocava|homeless|students?) "),
+    _rule("personal_data", "dox",
+          r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk))",
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
+    _rule("personal_data", "unmask",
+          r"\b(find|figure|work) out (who|where|the (identity|name|real name))\b|\b(unmask|"
+          r"track down|trace|identify|de-?anonymi[sz]e)\b.{0,40}\b(person|people|poster|user|"
+          r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(behind|"
+          r"running|runs) (the|that|this)\b.{0,20}\b(account|page|post|handle|profile)\b|"
+          r"\breal name of\b",
+          unless=r"\b(report|reporting|should we|how do we|law enforcement|police|platform)\b"),
+    _rule("personal_data", "registered-person",
+          r"\b(is|was|are|were)\b( \w+){0,4} registered\b.{0,40}\b(party|vote|voter|and|where|"
+          r"as|democrat\w*|republican\w*|independent|to vote)\b|\bwhat party (is|was|does) "
+          r"(he|she|they|this|that|my|our|the \w+)\b|\b(did|has|have) (my|our|the|this|that|"
+          r"mr|mrs|ms)\b.{0,30}\b(vote|voted)\b.{0,20}\b(yet|already|in|last|for)\b|\bhow did "
+          r"(my|our|the|this|that|he|she|they|mr|mrs|ms)\b.{0,30}\bvote\b|\bwho did (my|our|"
+          r"the|this|that|he|she|they|mr|mrs|ms)\b.{0,30}\bvote for\b",
+          unless=r"\bhow (can|do|does|to|would)\b.{0,20}\b(check|verify|confirm|find out if "
+          r"(they|he|she|i|you) (are|is|am))\b|\b(can|may|must|need|required|allowed|eligible|"
+          r"able)\b"),
+    _rule("personal_data", "street-address",
+          r"\b\d{1,6}\s+\w+(\s\w+)?\s+(st|street|ave|avenue|rd|road|ln|lane|dr|drive|blvd|way|"
+          r"ct|court|pl|place)\b"),
+    _rule("personal_data", "lists-of-voters",
+          rf"\b{ACQUIRE}\b.{{0,30}}\b(list|names|spreadsheet|file|database|roster|export)\b"
+          rf".{{0,20}}\b(of |with )?(the )?(voters|people|residents|staff|workers|poll workers|"
+          rf"signers|donors|registrants)\b.{{0,40}}\b(who|with|and their|in|that)\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(certification|training|course|roster of "
+          r"(courses|trainings))\b"),
+    _rule("personal_data", "list-with-contacts",
+          rf"\b(list|lists|names|spreadsheet|file|database|roster|export|all)\b( of| the| all)*"
+          rf"( \w+)? (voters|people|residents|staff|workers|poll workers|signers|donors|"
+          rf"registrants|employees|volunteers)\b.{{0,40}}\b(with|and|plus|including) (their |the "
+          rf"|his |her )?({CONTACT}|{RECORD}|phones?|numbers|emails|addresses|birthdays)\b",
+          unless=_PROTECT_WITHOUT_ASK),
+    _rule("personal_data", "who-in-place",
+          r"\b(who|which|quien|quienes)\b.{0,30}\b(voters?|residents?|people|persons?|"
+          r"neighbou?rs?|clerks?|staff|workers?|votantes?|voto|votaron)\b.{0,40}\b((my|our|this|"
+          r"that) (street|building|block|neighbou?rhood|apartment|complex|town|precinct|ward|"
+          r"area|counter)|precinct \d+|ward \d+|on \d*\w* (st|street|ave|avenue|road|rd)|en mi "
+          r"(calle|edificio|barrio))\b",
+          unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
+    _rule("personal_data", "voters-attribute",
+          r"\b(who|which)\b.{0,30}\b(voters?|residents?|people|clerks?|staff|workers?|"
+          r"officials?)\b.{0,30}\b(have not voted|haven'?t voted|did(n'?t| not) vote|voted|"
+          r"have disabilit\w*|are disabled|cast provisional|were purged|were removed|are "
+          r"registered|registered as)\b|\bquien(es)? (voto|votaron)\b",
+          unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
+    _rule("personal_data", "names-of-people",
+          rf"\b{ACQUIRE}\b.{{0,30}}\b(voters?|people|residents|staff|workers|signers|registrants|"
+          rf"persons?)'?s?'? (names|addresses|numbers|identities)\b|\b(names|addresses) (and|&) "
+          rf"(addresses|phone numbers|names|emails)\b|\b{ACQUIRE}\b.{{0,20}}\b(list|names) of "
+          rf"(the )?(people|voters|residents|registrants)\b.{{0,30}}\b(removed|purged|moved|"
+          rf"cancell?ed|challenged|provisional|who)\b",
+          unless=_PROTECT_WITHOUT_ASK),
+    _rule("personal_data", "record-lookup",
+          rf"\b{ACQUIRE}\b.{{0,20}}\b(registration|record|file|info\w*|details|history)\b"
+          rf".{{0,20}}\b(for|of|on) (the|that|this|a|my|our) (\w+ )?(person|voter|man|woman|guy|"
+          rf"lady|individual|caller|resident|neighbou?r)\b|\b(address|phone|number|email|"
+          rf"info\w*) on file (for|of) (my|the|that|this|a|our) \w+|\b\w+'s (home|house|"
+          rf"residential|personal|private|cell|mobile)[ -]?(address|phone|number|e-?mail)\b",
+          unless=_PROTECT_WITHOUT_ASK),
+    _rule("personal_data", "id-numbers", r"\b(ssn|social security numbers?|dates? of birth|"
+          r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
+          unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
+          r"collect\w*|requir\w*|ask(s|ing)? for)\b"),
+    _rule("personal_data", "spanish",
+          r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
+          r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
+          r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
+          unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
+          r"filtr\w*)\b"),
+]
+
+RULES: tuple[Rule, ...] = (*INSTRUCTIONS, *PERSONAL, *PARTISAN)
+_RELAYED = re.compile(RELAYED)
+
+
+def normalise(question: str) -> str:
+    """Fold: lower case, no accents, straight apostrophes, single spaces."""
+    text = unicodedata.normalize("NFKD", question.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    return " ".join(text.split())
+
+
+def match(question: str) -> tuple[Refusal, str] | None:
+    """The first rule that refuses the question, as (kind, rule name), or None."""
+    text = normalise(question)
+    relayed = bool(_RELAYED.search(text))
+    for rule in RULES:
+        if rule.kind == "partisan" and relayed:
+            continue
+        if rule.hits(text):
+            return rule.kind, rule.name
+    return None

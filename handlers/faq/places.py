@@ -1,0 +1,95 @@
+"""Which states a question names ("in Kansas", "KS", "California's", "Nueva York", ...).
+
+Full names are matched in any case (English and Spanish, accents folded); two-letter codes only
+when written in capitals, and never the codes that are also everyday words or acronyms in
+election work (``IN``, ``OR``, ``ME``, ``ID`` for voter ID, ``LA`` for Los Angeles, ...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+#: code -> names (English first; Spanish spellings after, accents dropped).
+STATES: dict[str, tuple[str, ...]] = {
+    "AL": ("Alabama",), "AK": ("Alaska",), "AZ": ("Arizona",), "AR": ("Arkansas",),
+    "CA": ("California",), "CO": ("Colorado",), "CT": ("Connecticut",),
+    "DE": ("Delaware",), "DC": ("District of Columbia", "Distrito de Columbia"),
+    "FL": ("Florida",), "GA": ("Georgia",), "HI": ("Hawaii", "Hawai"), "ID": ("Idaho",),
+    "IL": ("Illinois",), "IN": ("Indiana",), "IA": ("Iowa",), "KS": ("Kansas",),
+    "KY": ("Kentucky",), "LA": ("Louisiana", "Luisiana"), "ME": ("Maine",),
+    "MD": ("Maryland",), "MA": ("Massachusetts",), "MI": ("Michigan",),
+    "MN": ("Minnesota",), "MS": ("Mississippi", "Misisipi"), "MO": ("Missouri", "Misuri"),
+    "MT": ("Montana",), "NE": ("Nebraska",), "NV": ("Nevada",),
+    "NH": ("New Hampshire", "Nuevo Hampshire"), "NJ": ("New Jersey", "Nueva Jersey"),
+    "NM": ("New Mexico", "Nuevo Mexico"), "NY": ("New York", "Nueva York"),
+    "NC": ("North Carolina", "Carolina del Norte"), "ND": ("North Dakota", "Dakota del Norte"),
+    "OH": ("Ohio",), "OK": ("Oklahoma",), "OR": ("Oregon",),
+    "PA": ("Pennsylvania", "Pensilvania"), "RI": ("Rhode Island",),
+    "SC": ("South Carolina", "Carolina del Sur"), "SD": ("South Dakota", "Dakota del Sur"),
+    "TN": ("Tennessee",), "TX": ("Texas", "Tejas"), "UT": ("Utah",), "VT": ("Vermont",),
+    "VA": ("Virginia",), "WA": ("Washington State", "Estado de Washington"),
+    "WV": ("West Virginia", "Virginia Occidental"), "WI": ("Wisconsin",), "WY": ("Wyoming",),
+}
+
+#: Codes that are also words or acronyms people type in capitals ("voter ID", "LA County").
+AMBIGUOUS_CODES = frozenset({"AL", "CO", "DC", "DE", "HI", "ID", "IN", "LA", "MA", "MD", "ME",
+                             "OH", "OK", "OR", "PA", "VA", "MS", "MI", "SC", "NE"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def _name_pattern() -> re.Pattern[str]:
+    names = sorted(((fold(n), code) for code, ns in STATES.items() for n in ns),
+                   key=lambda nc: -len(nc[0]))
+    alternatives = "|".join(re.escape(n) for n, _code in names)
+    return re.compile(rf"\b({alternatives})(?:'s|ns?)?\b")
+
+
+@lru_cache(maxsize=1)
+def _by_name() -> dict[str, str]:
+    return {fold(n): code for code, ns in STATES.items() for n in ns}
+
+
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(?:'s)?(?![A-Za-z0-9])")
+
+
+def named_states(text: str, *, extra_codes: frozenset[str] = frozenset()) -> list[str]:
+    """State codes the text names, first mention first, without repeats.
+
+    ``extra_codes`` are codes the office works with (app.yaml ``jurisdictions``); those are
+    recognised in capitals even when they are ambiguous elsewhere.
+    """
+    found: list[tuple[int, str]] = []
+    by_name = _by_name()
+    # Longest names first in the alternation: "West Virginia" wins over "Virginia".
+    for match in _name_pattern().finditer(fold(text)):
+        found.append((match.start(), by_name[match.group(1)]))
+    if sum(ch.isupper() for ch in text) <= max(6, len(text) // 3):  # not shouting in capitals
+        for match in _CODE.finditer(text):
+            code = match.group(1)
+            if code in STATES and (code not in AMBIGUOUS_CODES or code in extra_codes):
+                found.append((match.start(), code))
+    seen: dict[str, None] = {}
+    for _pos, code in sorted(found):
+        seen.setdefault(code, None)
+    return list(seen)
+
+
+def state_name(code: str, language: str = "en") -> str:
+    """The state's name (Spanish spelling when there is one and ``language`` is ``es``)."""
+    names = STATES.get(code)
+    if not names:
+        return code
+    if language == "es" and len(names) > 1:
+        return _SPANISH_ACCENTS.get(names[1], names[1])
+    return names[0]
+
+
+_SPANISH_ACCENTS = {"Nuevo Mexico": "Nuevo México", "Hawai": "Hawái", "Misisipi": "Misisipi"}

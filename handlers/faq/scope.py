@@ -1,0 +1,169 @@
+"""Who is asking and about where, and which of the fitting articles answer.
+
+The asker's jurisdiction and the states a question names decide the primary article, an
+"Also for <state>" article, or an "Also:" article answering another part of the question.
+
+Pure functions over search hits; :mod:`handlers.faq.service` calls them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from knowledge import Article, Hit
+
+GENERAL = "general"
+#: A second state's article is offered beside the first only when its score is this close.
+STATE_ALSO_RATIO = 0.75
+#: A named state's article replaces a better-ranked one only when its score is this close
+#: (an article that merely mentions "Kansas" must not answer a Kansas question on another topic).
+STATE_SWITCH_RATIO = 0.85
+#: Clause boundaries of a question with several parts ("... and also ...", "?", ";").
+_PARTS = re.compile(r"\?+|;|\b(?:and also|also|plus|as well as|además|ademas|y también|"
+                    r"y tambien|también|tambien)\b", re.IGNORECASE)
+_AND = re.compile(r"\b(?:and|y)\b", re.IGNORECASE)
+PART_MIN_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Asker:
+    """What we know about the person asking: their jurisdiction and whether they are state staff."""
+
+    jurisdiction: str | None = None
+    state_staff: bool = False
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An article shown after the answer: ``state`` (another state's version) or ``part``."""
+
+    article: Article
+    reason: str
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to show: the answering article (or None), extras, and what scoped the decision."""
+
+    article: Article | None
+    confidence: float
+    extras: tuple[Extra, ...] = ()
+    named_state: str | None = None  # the state the question names, when it names one
+    preferred_state: str | None = None  # the asker's state, when it won over another state
+    general_for_state: bool = False  # a vetted general article answering a state question
+    related: tuple[Article, ...] = ()
+
+
+def is_state(jurisdiction: str) -> bool:
+    """Whether an article's jurisdiction is a state (not general guidance)."""
+    return jurisdiction != GENERAL
+
+
+def siblings(a: Article, b: Article) -> bool:
+    """Articles of one family (per-step or per-year pages): ids share their first two words."""
+    pa, pb = a.id.split("-"), b.id.split("-")
+    return len(pa) >= 3 and len(pb) >= 3 and pa[:2] == pb[:2]
+
+
+def question_parts(question: str) -> list[str]:
+    """The clauses of a question that may each ask something different."""
+    parts: list[str] = []
+    for chunk in _PARTS.split(question):
+        pieces = _AND.split(chunk)
+        if len(pieces) > 1 and all(len(p.split()) >= PART_MIN_WORDS for p in pieces):
+            parts += pieces
+        else:
+            parts.append(chunk)
+    return [p.strip(" ,.") for p in parts if len(p.split()) >= PART_MIN_WORDS]
+
+
+def choose(question: str, hits: Sequence[Hit], *, threshold: float, asker: Asker,
+           named: Sequence[str], search: Callable[[str], Sequence[Hit]]) -> Choice:
+    """Pick the answer for the asker from ranked hits (``search`` asks about one part)."""
+    if not hits:
+        return Choice(None, 0.0, named_state=named[0] if named else None)
+    best = hits[0].confidence
+    fitting = [h for h in hits if h.confidence >= threshold]
+    related = tuple(h.article for h in hits[:3])
+    if named:
+        top = hits[0].score
+        close = [h for h in fitting if h is hits[0] or h.score >= STATE_SWITCH_RATIO * top]
+        return _for_named_states(close, named, best, related)
+    if not fitting:
+        return _answer_by_parts(question, threshold, search, best, related)
+    primary, extras, preferred = _prefer_asker_state(fitting, asker)
+    if not extras:
+        part = _second_part(question, primary.article, hits, threshold, search)
+        extras = (Extra(part, "part"),) if part is not None else ()
+    return Choice(primary.article, best, extras, preferred_state=preferred,
+                  related=tuple(h.article for h in hits if h.article.id != primary.article.id)[:3])
+
+
+def _for_named_states(fitting: list[Hit], named: Sequence[str], best: float,
+                      related: tuple[Article, ...]) -> Choice:
+    """A state's own vetted article, a vetted general one (said to be general), or nothing."""
+    own = [h for h in fitting if h.article.jurisdiction in named and not h.article.is_draft]
+    if own:
+        primary = own[0]
+        extras = tuple(Extra(h.article, "state", h.article.jurisdiction) for h in own[1:]
+                       if h.article.jurisdiction != primary.article.jurisdiction)[:1]
+        return Choice(primary.article, best, extras, named_state=primary.article.jurisdiction,
+                      related=related)
+    general = [h for h in fitting if not is_state(h.article.jurisdiction) and not h.article.is_draft]
+    if general:
+        return Choice(general[0].article, best, named_state=named[0], general_for_state=True,
+                      related=related)
+    return Choice(None, best, named_state=named[0], related=related)
+
+
+def _prefer_asker_state(fitting: list[Hit], asker: Asker) -> tuple[Hit, tuple[Extra, ...],
+                                                                  str | None]:
+    """The asker's own state's article first when another state's article also fits."""
+    top = fitting[0]
+    mine = asker.jurisdiction
+    if not mine:
+        return top, (), None
+    states = [h for h in fitting if is_state(h.article.jurisdiction) and not h.article.is_draft
+              and h.score >= STATE_ALSO_RATIO * top.score]
+    own = next((h for h in states if h.article.jurisdiction == mine), None)
+    other = next((h for h in states if h.article.jurisdiction not in (mine,)), None)
+    if own is None or other is None:
+        return top, (), None
+    return own, (Extra(other.article, "state", other.article.jurisdiction),), mine
+
+
+def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Sequence[Hit]],
+                     best: float, related: tuple[Article, ...]) -> Choice:
+    """A question whose parts are each answered well by a different article (none for all)."""
+    found: list[Hit] = []
+    for part in question_parts(question):
+        hits = search(part)
+        if hits and hits[0].confidence >= threshold and all(
+                hits[0].article.id != f.article.id and not siblings(hits[0].article, f.article)
+                for f in found):
+            found.append(hits[0])
+    if len(found) < 2:
+        return Choice(None, best, related=related)
+    first, second = found[:2]
+    return Choice(first.article, min(first.confidence, second.confidence),
+                  (Extra(second.article, "part"),), related=related)
+
+
+def _second_part(question: str, primary: Article, hits: Sequence[Hit], threshold: float,
+                 search: Callable[[str], Sequence[Hit]]) -> Article | None:
+    """An article that answers another part of the question than ``primary`` does."""
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return None
+    candidates = {h.article.id for h in hits}
+    for part in parts:
+        found = search(part)
+        if not found or found[0].confidence < threshold:
+            continue
+        art = found[0].article
+        if art.id != primary.id and art.id in candidates and not siblings(art, primary):
+            return art
+    return None
