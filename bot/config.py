@@ -7,7 +7,6 @@ the fix. The CLI turns it into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from datetime import date, datetime
@@ -19,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.addresses import is_loopback_host
 from bot.config_admission import Limits, SlackAdmission, TeamsAdmission, admission_problem
 from bot.config_alerts import AlertsConfig
 from bot.config_certification import CertificationConfig
@@ -219,7 +219,7 @@ class Settings(BaseModel):
 
     def check_listen_address(self, host: str) -> None:
         """Demo mode serves only this machine: refuse any bind address beyond loopback."""
-        if self.demo and not _is_loopback(host):
+        if self.demo and not is_loopback_host(host):
             raise ConfigError(
                 f"--host: demo mode refuses to listen on {host}; anyone who can reach the "
                 "server can pick any name in demo mode. Listen on 127.0.0.1, or run without "
@@ -397,11 +397,3 @@ def _check_zone(value: str) -> str:
             f"unknown time zone {value!r}; use an IANA name like America/Chicago") from None
     return value
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.addresses import is_loopback_host
+
 PROVIDER_NAME = r"^[a-z][a-z0-9-]{0,31}$"
 
 
@@ -22,15 +24,7 @@ class _Strict(BaseModel):
 
 def _loopback_http(url: str) -> bool:
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme != "http":
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return parts.scheme == "http" and is_loopback_host(parts.hostname or "")
 
 
 class OidcProvider(_Strict):

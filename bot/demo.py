@@ -9,13 +9,13 @@ not come from a loopback address. Each refusal is audited.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Iterable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.addresses import is_loopback_host
 from bot.audit import audit
 from bot.db import Database
 
@@ -39,12 +39,7 @@ def proxy_header(headers: Iterable[str]) -> str | None:
 
 
 def _is_local(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        return ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False
+    return bool(remote) and is_loopback_host(remote or "")
 
 
 def demo_fence(db: Database) -> Middleware:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot import limits
+from bot.addresses import is_loopback_host
 from bot.config_webchat import WebChat
 from bot.db import Database
 from bot.models_web import WebAccount, WebSession
@@ -46,15 +46,10 @@ def _netloc(url: str) -> str | None:
 
 def _loopback(host: str) -> bool:
     try:
-        name = (urlsplit(f"//{host}").hostname or "").strip("[]")
+        name = urlsplit(f"//{host}").hostname or ""
     except ValueError:  # a malformed Host header is not loopback
         return False
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(name)
 
 
 def is_secure(request: web.Request, config: WebChat) -> bool:
