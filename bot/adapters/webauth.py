@@ -132,10 +132,12 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 async def _lock(db: Database, name: str, address: str, limits: SignInLimits,
-                now: datetime) -> str | None:
+                now: datetime, attempt: int) -> str | None:
     since = now - timedelta(minutes=limits.window_minutes)
     F = WebSignInFailure
-    recent = sa.and_(F.at > since)  # type: ignore[arg-type, operator]
+    # Only attempts up to this one count: of a parallel burst the first ones are checked and
+    # stay counted, the rest are refused (their rows forgotten) without freeing the lock.
+    recent = sa.and_(F.at > since, F.id <= attempt)  # type: ignore[arg-type, operator]
 
     def count(*where: object) -> sa.ScalarSelect[int]:
         return sa.select(sa.func.count()).select_from(F).where(recent, *where).scalar_subquery()  # type: ignore[arg-type]
@@ -195,7 +197,7 @@ async def sign_in(db: Database, limits: SignInLimits, *, name: str, password: st
     clean = normal_name(name) or name.strip().lower()[:40] or "-"
     address = address[:64]
     attempt = await _attempt(db, clean, address, now)
-    locked = await _lock(db, clean, address, limits, now)
+    locked = await _lock(db, clean, address, limits, now, attempt)
     if locked:
         await _forget_attempt(db, attempt)  # a refused attempt is not a guess
         await audit(db, actor=f"web:local:{clean}", action="webchat.signin",
