@@ -35,20 +35,28 @@ def _run(work: Any) -> Any:
     return asyncio.run(run())
 
 
-def _member(group: str, tier: str, row: dict[str, str]) -> Any:
-    """Validate one member exactly as app.yaml members are validated."""
+def _member(group: str, tier: str, row: dict[str, str], *, demo: bool = False) -> Any:
+    """Validate one member exactly as app.yaml members are validated (demo names included)."""
     from bot.config_alerts import Group, Member
 
     try:
         Group(name=group, tier=tier)  # type: ignore[arg-type]
         people = [p.strip() for p in (row.get("people") or "").split(";") if p.strip()]
-        return Member(destination=row.get("destination", ""), name=row.get("name", ""),
-                      organisation=row.get("organisation", ""),
-                      jurisdiction=row.get("jurisdiction", ""),
-                      backup=row.get("backup") or None, people=people)
+        member = Member(destination=row.get("destination", ""), name=row.get("name", ""),
+                        organisation=row.get("organisation", ""),
+                        jurisdiction=row.get("jurisdiction", ""),
+                        backup=row.get("backup") or None, people=people)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise fail(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+    named = {"destination": member.destination, "backup": member.backup or ""}
+    named.update({f"people[{i}]": p for i, p in enumerate(member.people)})
+    for field, value in named.items():
+        if not demo and value.startswith("webchat:"):
+            raise fail(f"{field}: {value!r}: webchat:local names are self-declared and exist "
+                       "only in demo mode; name a slack:, teams: or signed-in web: identity "
+                       "(or pass --demo on a demo database)")
+    return member
 
 
 async def _add_rows(db: Any, rows: list[tuple[str, str, Any]]) -> int:
@@ -69,6 +77,9 @@ async def _add_rows(db: Any, rows: list[tuple[str, str, Any]]) -> int:
     return len(rows)
 
 
+DEMO = typer.Option("--demo", help="A demo database: allow self-declared webchat:local names.")
+
+
 @network_app.command("list")
 def network_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every member: app.yaml and CLI-added."""
@@ -85,11 +96,12 @@ def network_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
 
 @network_app.command("add")
 def network_add(group: str, tier: Annotated[str, TIER], destination: str, organisation: str,
-                jurisdiction: str, name: str = "", backup: str = "", people: str = "") -> None:
+                jurisdiction: str, name: str = "", backup: str = "", people: str = "",
+                demo: Annotated[bool, DEMO] = False) -> None:
     """Add one member (stored in the database)."""
     member = _member(group, tier.upper(), {
         "destination": destination, "organisation": organisation, "jurisdiction": jurisdiction,
-        "name": name, "backup": backup, "people": people})
+        "name": name, "backup": backup, "people": people}, demo=demo)
     _run(lambda db, app: _add_rows(db, [(group, tier.upper(), member)]))
     typer.echo(f"added {destination} to {group}")
 
@@ -113,7 +125,7 @@ def network_remove(group: str, destination: str) -> None:
 
 
 @network_app.command("import")
-def network_import(path: Path) -> None:
+def network_import(path: Path, demo: Annotated[bool, DEMO] = False) -> None:
     """Import group,tier,destination,organisation,jurisdiction,name,backup,people rows (CSV)."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
@@ -124,7 +136,7 @@ def network_import(path: Path) -> None:
     for number, row in enumerate(raw, start=2):
         try:
             rows.append((row["group"], row["tier"].upper(),
-                         _member(row["group"], row["tier"].upper(), row)))
+                         _member(row["group"], row["tier"].upper(), row, demo=demo)))
         except (KeyError, AttributeError):
             raise fail(f"{path}:{number}: needs group and tier columns") from None
     typer.echo(f"imported {_run(lambda db, app: _add_rows(db, rows))} member(s)")

@@ -41,5 +41,16 @@ def test_network_add_list_remove_import(env: Path) -> None:
     imported = runner.invoke(app, ["network", "import", str(csv_file)])
     assert imported.exit_code == 0 and "imported 1" in imported.output
     assert "teams:tenant1:conv1" in runner.invoke(app, ["network", "list"]).output
+    demo_name = runner.invoke(app, ["network", "add", "clerks", "--tier", "T1",
+                                    "webchat:local:@anyone", "X", "KS"])
+    assert demo_name.exit_code == 1 and "only in demo mode" in demo_name.output
+    csv_file.write_text("group,tier,destination,organisation,jurisdiction,name,backup,people\n"
+                        "partners,T3,slack:T1:C88,Civic Group,CT,Desk,webchat:local:@eve,\n",
+                        encoding="utf-8")
+    refused = runner.invoke(app, ["network", "import", str(csv_file)])
+    assert refused.exit_code == 1 and "backup" in refused.output
+    assert "slack:T1:C88" not in runner.invoke(app, ["network", "list"]).output
+    assert runner.invoke(app, ["network", "add", "clerks", "--tier", "T1",
+                               "webchat:local:@anyone", "X", "KS", "--demo"]).exit_code == 0
     missing = runner.invoke(app, ["alerts", "status", "AL-NOPE"])
     assert missing.exit_code == 1 and "No alert AL-NOPE" in missing.output
