@@ -94,7 +94,8 @@ async def healthz(request: web.Request) -> web.Response:
         "database": {"reachable": db_ok, "backend": "sqlite" if services.db.is_sqlite
                      else "postgresql"},
         "knowledge": {"loaded": bool(kb.current.articles), "articles": len(kb.current.articles),
-                      "last_reload_error": kb.last_error is not None},
+                      "last_reload_error": kb.last_error is not None,
+                      "retrieval": kb.current.engine},
         "platforms": {name: ("enabled" if on else "disabled")
                       for name, on in request.app[PLATFORMS].items()},
         "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,
