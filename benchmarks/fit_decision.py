@@ -4,7 +4,8 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
 
 - Weights: L2-regularised logistic regression (Newton's method, numpy, fixed iterations) over the
   candidate features of ``knowledge.decide``, fitted on the TRAIN split of ``knowledge/eval``
-  (``inscope_train.jsonl``, ``abstain_train.jsonl``) plus the shared development set. A
+  (``inscope_train.jsonl``, ``abstain_train.jsonl``); only files in this repository, so a clean
+  clone refits to the same file (``--dev FILE`` adds another set by hand). A
   candidate is positive when its answer text contains one of the question's ``expect_any``
   phrases (the ``kb eval`` rule).
 - Threshold: chosen on the CALIBRATION split (``inscope_calibration.jsonl``,
@@ -39,7 +40,6 @@ from knowledge.search import SearchIndex  # noqa: E402
 from knowledge.semantic import ENGINES, SemanticIndex, load_embedder  # noqa: E402
 
 EVAL = ROOT / "knowledge" / "eval"
-DEV = ROOT.parent / "shared" / "eval" / "faq_dev.jsonl"
 GUARDED = ("partisan", "personal_data", "instructions")
 #: Only these question files: the guard's own sets are labelled refuse / allow, not answers.
 KINDS = ("inscope", "abstain")
@@ -158,14 +158,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     parser.add_argument("--eval-dir", type=Path, default=EVAL)
-    parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--dev", type=Path, default=None)
     parser.add_argument("--no-semantic", action="store_true")
     parser.add_argument("--engine", default=None, help="semantic engine (default: the first installed)")
     args = parser.parse_args(argv)
     articles, problems = load_articles(ROOT / "knowledge" / "articles")
     if problems:
         raise SystemExit(str(problems[0]))
-    train_files = split_files("train", args.eval_dir) + ([args.dev] if args.dev.exists() else [])
+    train_files = split_files("train", args.eval_dir) + ([args.dev] if args.dev else [])
     cal_files = split_files("calibration", args.eval_dir)
     train, cal = read_items(train_files), read_items(cal_files)
     index = SearchIndex(articles)
