@@ -206,6 +206,8 @@ class DecisionModel:
     bias: float
     threshold: float
     info: dict[str, Any]
+    veto: float = 0.0
+    rescue: float = 1.0
 
     def probability(self, feats: dict[str, float]) -> float:
         """Probability that this candidate answers the question."""
@@ -229,7 +231,8 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, DecisionModel]:
     for name, m in data.get("models", {}).items():
         out[name] = DecisionModel({k: float(v) for k, v in m["weights"].items()},
                                   float(m["bias"]), float(m["threshold"]),
-                                  {"engine": m.get("engine"), "fitted_on": data.get("fitted_on")})
+                                  {"engine": m.get("engine"), "fitted_on": data.get("fitted_on")},
+                                  float(m.get("veto", 0.0)), float(m.get("rescue", 1.1)))
     return out
 
 
@@ -339,21 +342,87 @@ class Retriever:
             out.append((art, "es" if an.language == "es" and art.es is not None else "en"))
         return out
 
+    def scored(self, query: str, *, language: str | None = None,
+               query_vec: Any = None) -> tuple[list[Hit], dict[int, float], dict[int, float]]:
+        """The lexical hits (ranking and confidence as without the model), the decision model's
+        probability for every fused candidate, and the lexical score of every ranked article."""
+        model = self.model
+        assert model is not None
+        an, cands = self.candidates(query, language=language, query_vec=query_vec)
+        hits = self.index.search(query, limit=HIT_DEPTH, language=language)
+        probs = {c.doc: model.probability(c.features) for c in cands}
+        return hits, probs, dict(an.ranked)
+
     def search(self, query: str, *, limit: int = 3, language: str | None = None,
                query_vec: Any = None) -> list[Hit]:
-        """Best articles first, with the decision model's confidence (0.5 = answer)."""
+        """Best articles first; the decision model vetoes or rescues the answer (0.5 = answer).
+
+        The ranking and confidences are the lexical ones (what ``handlers.faq.scope`` weighs
+        secondary articles by) except where the model overrules the top: an answering top whose
+        probability is under the model's ``veto`` threshold is pushed under 0.5 (with every other
+        candidate the model also rejects); when the top does not answer, the model's best
+        candidate answers if its probability reaches ``rescue``.
+        """
         model = self.model
         if model is None:
             return self.index.search(query, limit=limit, language=language)
-        an, cands = self.candidates(query, language=language, query_vec=query_vec)
-        scored = sorted(((model.probability(c.features), c) for c in cands),
-                        key=lambda pc: (-pc[0], pc[1].doc))
-        hits = []
-        for prob, cand in scored[:max(limit, 0)]:
-            art = self.index.articles[cand.doc]
-            lang = "es" if an.language == "es" and art.es is not None else "en"
-            hits.append(Hit(art, round(prob, 6), round(model.confidence(prob), 6), lang))
-        return hits
+        hits, probs, lex = self.scored(query, language=language, query_vec=query_vec)
+        return apply_decision(model, hits, probs, lex, self.index.articles, language_of(query,
+                              language, hits), limit)
+
+
+HIT_DEPTH = 5
+
+
+def language_of(query: str, language: str | None, hits: Sequence[Hit]) -> str:
+    """The question's language (as the lexical channel detected it)."""
+    if language:
+        return language
+    from knowledge.language import detect_language
+
+    return detect_language(query)
+
+
+def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float],
+                   lex: dict[int, float], articles: Sequence[Article], language: str,
+                   limit: int) -> list[Hit]:
+    """Veto or rescue the lexical top with the model's probabilities (see ``Retriever.search``)."""
+    doc_of = {id(a): n for n, a in enumerate(articles)}
+    top = hits[0] if hits else None
+    if top is not None and top.confidence >= ANSWER_POINT:
+        p = probs.get(doc_of[id(top.article)])
+        if p is None or p >= model.veto:
+            return hits[:max(limit, 0)]
+        out = []
+        for h in hits:
+            q = probs.get(doc_of[id(h.article)])
+            if q is not None and q < model.veto:
+                h = Hit(h.article, h.score, round(min(h.confidence, shifted(q, model.veto)), 6),
+                        h.language)
+            out.append(h)
+        return out[:max(limit, 0)]
+    if not probs:
+        return hits[:max(limit, 0)]
+    best = min(probs, key=lambda d: (-probs[d], d))
+    if probs[best] < model.rescue:
+        return hits[:max(limit, 0)]
+    art = articles[best]
+    score = lex.get(best, top.score if top is not None else 0.0)
+    lang = "es" if language == "es" and art.es is not None else "en"
+    first = Hit(art, score, round(max(shifted(probs[best], model.rescue),
+                                      top.confidence if top is not None and top.article is art
+                                      else 0.0), 6), lang)
+    return [first, *[h for h in hits if h.article is not art]][:max(limit, 0)]
+
+
+ANSWER_POINT = 0.5
+
+
+def shifted(probability: float, threshold: float) -> float:
+    """Probability shifted so that ``threshold`` becomes 0.5."""
+    p = min(max(probability, 1e-9), 1 - 1e-9)
+    t = min(max(threshold, 1e-9), 1 - 1e-9)
+    return _sigmoid(math.log(p / (1 - p)) - math.log(t / (1 - t)))
 
 
 def fit_rows(retriever: Retriever, items: Sequence[dict[str, Any]],
