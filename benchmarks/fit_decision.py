@@ -11,6 +11,12 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
 - Threshold: chosen on the CALIBRATION split (``inscope_calibration.jsonl``,
   ``abstain_calibration.jsonl``) to maximise in-scope plus abstain accuracy of the top
   re-ranked candidate.
+- Veto and rescue (``Retriever.search``): the model overrules the lexical top only where it is
+  sure. Both thresholds are chosen on TRAIN + CALIBRATION, end to end (``answer_question``, the
+  ``kb eval`` rule: guard, jurisdiction choice, "Also:"), to maximise in-scope plus abstain
+  accuracy over both splits, among the pairs that score at least as well as the lexical engine
+  alone on in-scope and on abstain in each split; when no pair improves on it, the model never
+  overrules (veto 0, rescue above 1).
 - The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
   with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
 
@@ -135,8 +141,72 @@ def choose_threshold(dec: list[tuple[float, bool, bool]]) -> float:
     return max(cuts, key=value)
 
 
+VETO_GRID = (0.0, *[round(0.3 + 0.05 * i, 2) for i in range(11)])
+RESCUE_GRID = (*[round(0.5 + 0.05 * i, 2) for i in range(10)], NEVER := 1.1)
+
+
+def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
+               pairs: list[tuple[float, float]]) -> dict[tuple[float, float], dict[str, tuple[int, ...]]]:
+    """(in-scope correct, total, abstain correct, total) per split for every (veto, rescue) pair,
+    through ``answer_question`` as ``electionbot kb eval`` runs it (asker unknown)."""
+    from dataclasses import replace as dc_replace
+    from types import SimpleNamespace
+
+    from bot.config import load_app_config
+    from handlers.faq.cli import answer_to_json
+    from handlers.faq.evaluate import evaluate, load_items
+    from handlers.faq.service import answer_question
+    from knowledge import KnowledgeBase
+
+    app = load_app_config(ROOT / "app.yaml")
+    contact = app.contact_for(None)
+    model = retriever.model
+    assert model is not None
+    real, cache = retriever.scored, {}
+
+    def scored(query: str, language: str | None = None, query_vec: Any = None) -> Any:
+        if (query, language) not in cache:
+            cache[(query, language)] = real(query, language=language, query_vec=query_vec)
+        return cache[(query, language)]
+
+    retriever.scored = scored  # type: ignore[method-assign]
+    kb = KnowledgeBase({a.id: a for a in retriever.index.articles}, retriever.index, retriever)
+    services: Any = SimpleNamespace(settings=SimpleNamespace(app=app),
+                                    knowledge=SimpleNamespace(current=kb))
+    items = {name: [i for p in paths for i in load_items(p)] for name, paths in split_paths.items()}
+    out = {}
+    for veto, rescue in pairs:
+        retriever.__dict__["model"] = dc_replace(model, veto=veto, rescue=rescue)
+        out[(veto, rescue)] = {}
+        for name, its in items.items():
+            rep = evaluate(its, lambda q: answer_to_json(
+                answer_question(question=q, services=services), contact))
+            out[(veto, rescue)][name] = (rep.in_scope_correct, rep.in_scope_total,
+                                         rep.abstain_correct, rep.abstain_total)
+    retriever.__dict__["model"] = model
+    del retriever.scored
+    return out
+
+
+def choose_overrule(figures: dict[tuple[float, float], dict[str, tuple[int, ...]]]
+                    ) -> tuple[float, float]:
+    """The (veto, rescue) pair with the best pooled in-scope + abstain accuracy among those at
+    least as good as the lexical engine alone (veto 0, never rescue) on both, in every split."""
+    base = figures[(0.0, NEVER)]
+
+    def pooled(f: dict[str, tuple[int, ...]]) -> tuple[float, float]:
+        ins = sum(v[0] for v in f.values()) / max(1, sum(v[1] for v in f.values()))
+        abst = sum(v[2] for v in f.values()) / max(1, sum(v[3] for v in f.values()))
+        return ins + abst, abst
+
+    ok = [pair for pair, f in figures.items()
+          if all(f[s][0] >= base[s][0] and f[s][2] >= base[s][2] for s in base)]
+    return max(ok, key=lambda pair: (*pooled(figures[pair]), pair[0], -pair[1]))
+
+
 def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
-        cal: list[dict[str, Any]], articles: list[Any]) -> dict[str, Any]:
+        cal: list[dict[str, Any]], articles: list[Any],
+        split_paths: dict[str, list[Path]] | None = None) -> dict[str, Any]:
     """Weights on train, threshold on calibration, figures for both."""
     r_train, r_cal = right_articles(train, articles), right_articles(cal, articles)
     rows = fit_rows(retriever, train, r_train)
@@ -148,7 +218,21 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
     dec_cal = decisions(retriever, cal, r_cal, weights, bias)
     threshold = round(choose_threshold(dec_cal), 6)
     dec_train = decisions(retriever, train, r_train, weights, bias)
+    overrule: dict[str, Any] = {"veto": 0.0, "rescue": NEVER}
+    if split_paths:
+        from knowledge.decide import DecisionModel
+
+        retriever.models = {retriever.engine: DecisionModel(
+            weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER)}
+        retriever.__dict__.pop("model", None)
+        pairs = [(v, r) for v in VETO_GRID for r in RESCUE_GRID]
+        figures = end_to_end(retriever, split_paths, pairs)
+        veto, rescue = choose_overrule(figures)
+        overrule = {"veto": veto, "rescue": rescue,
+                    "end_to_end": {"lexical_alone": figures[(0.0, NEVER)],
+                                   "chosen": figures[(veto, rescue)]}}
     return {"engine": engine_name, "weights": weights, "bias": bias, "threshold": threshold,
+            **overrule,
             "rows": len(rows), "positives": int(y.sum()),
             "train": scores(dec_train, threshold), "calibration": scores(dec_cal, threshold)}
 
@@ -169,12 +253,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cal_files = split_files("calibration", args.eval_dir)
     train, cal = read_items(train_files), read_items(cal_files)
     index = SearchIndex(articles)
-    models = {"lexical": fit("lexical", Retriever(index, None, models={}), train, cal, articles)}
+    split_paths = {"train": train_files, "calibration": cal_files}
+    models = {"lexical": fit("lexical", Retriever(index, None, models={}), train, cal, articles,
+                             split_paths)}
     embedder = None if args.no_semantic else load_embedder((args.engine,) if args.engine else ENGINES)
     if embedder is not None:
         sem = SemanticIndex(articles, embedder)
         models["lexical+semantic"] = fit(embedder.name, Retriever(index, sem, models={}),
-                                         train, cal, articles)
+                                         train, cal, articles, split_paths)
     out = {"fitted_on": {"train": [p.name for p in train_files],
                          "calibration": [p.name for p in cal_files],
                          "method": f"logistic regression, L2={L2}, Newton x{ITERATIONS}; threshold "
@@ -183,7 +269,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
            "features": list(FEATURES), "models": models}
     args.out.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     summary = {k: {"train": m["train"], "calibration": m["calibration"],
-                   "threshold": m["threshold"]} for k, m in models.items()}
+                   "threshold": m["threshold"], "veto": m["veto"], "rescue": m["rescue"],
+                   "end_to_end": m.get("end_to_end")} for k, m in models.items()}
     print(json.dumps(summary, indent=1))
     return out
 
