@@ -165,11 +165,21 @@ def states_named(question: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_STATE_WORDS = frozenset(w for name in STATES for w in name.split()) | frozenset(
+    code.lower() for code in STATES.values())
+
+
 def entities(question: str) -> list[str]:
-    """Names, acronyms and numbers a question mentions (folded), beyond its first word."""
+    """Names, acronyms and numbers a question mentions (folded), beyond its first word.
+
+    State names and codes are left out: the state features weigh them, and an article of the
+    named state need not spell its own state ("KS" in the question, "Kansas" or nothing in it).
+    """
     out = []
     for m in _ENTITY.finditer(question.strip()):
         tok = " ".join(words(m.group(1)))
+        if tok in _STATE_WORDS:
+            continue
         if tok and tok not in out and len(tok) > 1:
             out.append(tok)
     return out
