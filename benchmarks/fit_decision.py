@@ -14,9 +14,9 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
 - Veto and rescue (``Retriever.search``): the model overrules the lexical top only where it is
   sure. Both thresholds are chosen on TRAIN + CALIBRATION, end to end (``answer_question``, the
   ``kb eval`` rule: guard, jurisdiction choice, "Also:"), to maximise in-scope plus abstain
-  accuracy on calibration (the weights are fitted on train), among the pairs that score at least as well as the lexical engine
-  alone on in-scope and on abstain in each split; when no pair improves on it, the model never
-  overrules (veto 0, rescue above 1).
+  accuracy on calibration (the weights are fitted on train), among the pairs that score at
+  least as well as the lexical engine alone on in-scope and on abstain in each split; when no
+  pair improves on it, the model never overrules (veto 0, rescue above 1).
 - The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
   with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.article import Article
+from knowledge.language import detect_language
 from knowledge.search import Analysis, Hit, SearchIndex
 from knowledge.text import fold, words
 
@@ -354,8 +355,10 @@ class Retriever:
 
     def scored(self, query: str, *, language: str | None = None,
                query_vec: Any = None) -> tuple[list[Hit], dict[int, float], dict[int, float]]:
-        """The lexical hits (ranking and confidence as without the model), the decision model's
-        probability for every fused candidate, and the lexical score of every ranked article."""
+        """Lexical hits, the model's probability per fused candidate, lexical score per article.
+
+        The hits' ranking and confidences are those of the lexical channel alone.
+        """
         model = self.model
         assert model is not None
         an, cands = self.candidates(query, language=language, query_vec=query_vec)
@@ -370,7 +373,7 @@ class Retriever:
         The ranking and confidences are the lexical ones (what ``handlers.faq.scope`` weighs
         secondary articles by) except where the model overrules the top: an answering top whose
         probability is under the model's ``veto`` threshold is pushed under 0.5 (with every other
-        candidate the model also rejects); when the top does not answer, the model's best
+        article the model rejects or did not consider); when the top does not answer, the model's best
         candidate answers if its probability reaches ``rescue``.
         """
         model = self.model
@@ -378,19 +381,15 @@ class Retriever:
             return self.index.search(query, limit=limit, language=language)
         hits, probs, lex = self.scored(query, language=language, query_vec=query_vec)
         return apply_decision(model, hits, probs, lex, self.index.articles, language_of(query,
-                              language, hits), limit)
+                              language), limit)
 
 
 HIT_DEPTH = 5
 
 
-def language_of(query: str, language: str | None, hits: Sequence[Hit]) -> str:
-    """The question's language (as the lexical channel detected it)."""
-    if language:
-        return language
-    from knowledge.language import detect_language
-
-    return detect_language(query)
+def language_of(query: str, language: str | None) -> str:
+    """The question's language (as the lexical channel detects it)."""
+    return language or detect_language(query)
 
 
 def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float],
@@ -405,8 +404,8 @@ def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float
             return hits[:max(limit, 0)]
         out = []
         for h in hits:
-            q = probs.get(doc_of[id(h.article)])
-            if q is not None and q < model.veto:
+            q = probs.get(doc_of[id(h.article)], 0.0)  # not among the model's candidates
+            if q < model.veto:
                 h = Hit(h.article, h.score, round(min(h.confidence, shifted(q, model.veto)), 6),
                         h.language)
             out.append(h)
