@@ -51,7 +51,8 @@ def build_services(settings: Settings) -> Services:
     codes = [j.code for j in settings.app.jurisdictions]
     from bot.db import utcnow
 
-    store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date())
+    store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date(),
+                           semantic=settings.app.semantic_retrieval)
     services = Services(settings=settings, db=db, knowledge=store)
     if settings.env.ELECTIONBOT_SIMULATED_START is not None:
         log.warning("running on a simulated clock (drill)",

@@ -91,17 +91,21 @@ class KnowledgeBase:
 class KnowledgeStore:
     """Holds the knowledge base in service; ``reload`` swaps it only when the new one is good."""
 
-    def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date) -> None:
-        """Load once; a broken base at start-up is an error."""
+    def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date,
+                 semantic: bool = False) -> None:
+        """Load once; a broken base at start-up is an error. ``semantic``: see ``load``."""
         self.folder = folder
         self.jurisdictions = tuple(jurisdictions)
-        self.current = KnowledgeBase.load(folder, jurisdictions=self.jurisdictions, today=today)
+        self.semantic = semantic
+        self.current = KnowledgeBase.load(folder, jurisdictions=self.jurisdictions, today=today,
+                                          semantic=semantic)
         self.last_error: str | None = None
 
     def reload(self, *, today: date) -> bool:
         """Load again; keep serving the old base and record the error if the new one is broken."""
         try:
-            fresh = KnowledgeBase.load(self.folder, jurisdictions=self.jurisdictions, today=today)
+            fresh = KnowledgeBase.load(self.folder, jurisdictions=self.jurisdictions, today=today,
+                                       semantic=self.semantic)
         except KnowledgeError as exc:
             self.last_error = str(exc)
             log.warning("knowledge reload refused; still serving the previous base",

