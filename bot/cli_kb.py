@@ -63,6 +63,7 @@ def kb_eval(
     from bot.server import build_services
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import EvalFileError, evaluate, load_items
+    from handlers.faq.replies import article_text
     from handlers.faq.service import answer_question
 
     settings = settings_or_exit()
@@ -72,8 +73,13 @@ def kb_eval(
         raise fail(str(exc)) from None
     services = build_services(settings)
     contact = settings.app.contact_for(None)
+    kb = services.knowledge.current
+
+    def retrieve(q: str) -> list[tuple[str, str]]:
+        return [(a.id, article_text(a, lang)) for a, lang in kb.retrieve(q, limit=3)]
+
     report = evaluate(items, lambda q: answer_to_json(
-        answer_question(question=q, services=services), contact))
+        answer_question(question=q, services=services), contact), retrieve, kb.engine)
     figures = report.as_dict()
     for miss in report.misses:
         typer.echo(f"miss  line {miss['line']}: {miss['question']!r} -> {miss['got']} "
@@ -84,6 +90,9 @@ def kb_eval(
                f"({figures['abstain']['accuracy']:.1%})")
     for kind, row in figures["abstain"]["by_kind"].items():
         typer.echo(f"  {kind}: {row['correct']}/{row['total']}")
+    ret = figures["retrieval"]
+    typer.echo(f"retrieval ({ret['engine']}), before the decision: top-1 {ret['top1']:.1%}, "
+               f"top-3 {ret['top3']:.1%} of {ret['total']} in-scope")
     if json_out is not None:
         json_out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 

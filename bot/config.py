@@ -112,6 +112,9 @@ class AppConfig(_Strict):
     contacts: dict[str, Contact] = Field(default_factory=dict)
     thresholds: Thresholds = Thresholds()
     knowledge_path: str = "knowledge/articles"
+    #: Add the semantic retrieval channel (needs the ``semantic`` extra). Off by default: on the
+    #: calibration split the fitted decision scores best over the lexical channel alone.
+    semantic_retrieval: bool = False
     webchat: WebChat = WebChat()
     incidents: IncidentSettings = IncidentSettings()
     certification: CertificationConfig = CertificationConfig()

@@ -51,7 +51,8 @@ def build_services(settings: Settings) -> Services:
     codes = [j.code for j in settings.app.jurisdictions]
     from bot.db import utcnow
 
-    store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date())
+    store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date(),
+                           semantic=settings.app.semantic_retrieval)
     services = Services(settings=settings, db=db, knowledge=store)
     if settings.env.ELECTIONBOT_SIMULATED_START is not None:
         log.warning("running on a simulated clock (drill)",
@@ -94,7 +95,8 @@ async def healthz(request: web.Request) -> web.Response:
         "database": {"reachable": db_ok, "backend": "sqlite" if services.db.is_sqlite
                      else "postgresql"},
         "knowledge": {"loaded": bool(kb.current.articles), "articles": len(kb.current.articles),
-                      "last_reload_error": kb.last_error is not None},
+                      "last_reload_error": kb.last_error is not None,
+                      "retrieval": kb.current.engine},
         "platforms": {name: ("enabled" if on else "disabled")
                       for name, on in request.app[PLATFORMS].items()},
         "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from knowledge.article import Article, ArticleError
 from knowledge.checks import check_articles, load_articles
+from knowledge.decide import Retriever
 from knowledge.search import Hit, SearchIndex
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,16 @@ class KnowledgeBase:
 
     articles: dict[str, Article]
     index: SearchIndex
+    retriever: Retriever | None = None
 
     @classmethod
     def load(cls, folder: Path, *, jurisdictions: Iterable[str], today: date,
-             strict_review: bool = False) -> KnowledgeBase:
+             strict_review: bool = False, semantic: bool = True) -> KnowledgeBase:
         """Load and check a folder; raise KnowledgeError on any problem.
 
         Review dates that have passed are reported by ``kb check`` (strict) but do not stop a
-        running bot from serving its vetted answers.
+        running bot from serving its vetted answers. ``semantic``: add the embedding channel
+        when its package is installed (``knowledge.semantic``).
         """
         articles, problems = load_articles(folder)
         checked = check_articles(articles, jurisdictions=jurisdictions, today=today)
@@ -49,31 +52,60 @@ class KnowledgeBase:
         problems += checked
         if problems:
             raise KnowledgeError(problems)
-        return cls({a.id: a for a in articles}, SearchIndex(articles))
+        index = SearchIndex(articles)
+        sem = None
+        if semantic:
+            from knowledge.semantic import SemanticIndex, load_embedder
+
+            embedder = load_embedder()
+            sem = SemanticIndex(articles, embedder) if embedder is not None else None
+        return cls({a.id: a for a in articles}, index, Retriever(index, sem))
+
+    @property
+    def engine(self) -> str:
+        """Which retrieval runs: ``lexical+semantic`` or ``lexical``."""
+        return self.retriever.engine if self.retriever is not None else "lexical"
+
+    @property
+    def needs_thread(self) -> bool:
+        """True when answering takes long enough (the semantic model) to keep off the event loop."""
+        return self.engine != "lexical"
 
     def get(self, article_id: str) -> Article | None:
         """One article by id."""
         return self.articles.get(article_id)
 
+    def retrieve(self, query: str, *, limit: int = 3) -> list[tuple[Article, str]]:
+        """The retrieval stage alone (fused ranking, before the decision): (article, language)."""
+        if self.retriever is not None:
+            return self.retriever.retrieve(query, limit=limit)
+        return [(h.article, h.language) for h in self.index.search(query, limit=limit)]
+
     def search(self, query: str, *, limit: int = 3) -> list[Hit]:
-        """Best articles for a question, each with a confidence in 0..1."""
+        """Best articles for a question, each with a confidence in 0..1 (0.5: answer)."""
+        if self.retriever is not None:
+            return self.retriever.search(query, limit=limit)
         return self.index.search(query, limit=limit)
 
 
 class KnowledgeStore:
     """Holds the knowledge base in service; ``reload`` swaps it only when the new one is good."""
 
-    def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date) -> None:
-        """Load once; a broken base at start-up is an error."""
+    def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date,
+                 semantic: bool = False) -> None:
+        """Load once; a broken base at start-up is an error. ``semantic``: see ``load``."""
         self.folder = folder
         self.jurisdictions = tuple(jurisdictions)
-        self.current = KnowledgeBase.load(folder, jurisdictions=self.jurisdictions, today=today)
+        self.semantic = semantic
+        self.current = KnowledgeBase.load(folder, jurisdictions=self.jurisdictions, today=today,
+                                          semantic=semantic)
         self.last_error: str | None = None
 
     def reload(self, *, today: date) -> bool:
         """Load again; keep serving the old base and record the error if the new one is broken."""
         try:
-            fresh = KnowledgeBase.load(self.folder, jurisdictions=self.jurisdictions, today=today)
+            fresh = KnowledgeBase.load(self.folder, jurisdictions=self.jurisdictions, today=today,
+                                       semantic=self.semantic)
         except KnowledgeError as exc:
             self.last_error = str(exc)
             log.warning("knowledge reload refused; still serving the previous base",

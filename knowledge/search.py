@@ -124,6 +124,17 @@ class QueryTerm:
     similarity: float
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """A question as the lexical channel sees it."""
+
+    query: str
+    language: str
+    terms: list[QueryTerm]
+    ask: Ask
+    ranked: list[tuple[int, float]]
+
+
 def _field_texts(art: Article) -> dict[str, tuple[str, str]]:
     """(text, language) for every indexed field."""
     texts = {"title": (art.title, "en"), "questions": ("\n".join(art.questions), "en"),
@@ -268,9 +279,9 @@ class SearchIndex:
                         missing_type=not self.fits(doc, ask))
 
     def _confidence(self, query: str, lang: str, terms: list[QueryTerm],
-                    ranked: list[tuple[int, float]], ask: Ask) -> float:
-        """Confidence of the top article for the whole question or, discounted, its best clause."""
-        doc = ranked[0][0]
+                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None) -> float:
+        """Confidence of an article (the top one by default) for the question or its best clause."""
+        doc = ranked[0][0] if doc is None else doc
         best = confidence(self.evidence(doc, terms, ranked, ask))
         clauses = [c for c in CLAUSE_SPLIT.split(query) if c.strip()]
         if len(clauses) < 2:
@@ -282,12 +293,24 @@ class SearchIndex:
                 best = max(best, CLAUSE_DISCOUNT * confidence(ev))
         return best
 
-    def search(self, query: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
-        """Best articles first, each with a calibrated confidence in 0..1 (never raises)."""
+    def analyse(self, query: str, language: str | None = None) -> Analysis:
+        """The lexical view of a question: language, terms, ask and ranked candidates."""
         lang = language or detect_language(query)
         terms = self.query_terms(query[:2000], lang)
         ask = parse_ask(query[:2000], lang)
         ranked = self._rerank(query, terms, ask, self._rank(terms))
+        return Analysis(query[:2000], lang, terms, ask, ranked)
+
+    def candidate_confidence(self, an: Analysis, doc: int) -> float:
+        """The hand-calibrated lexical confidence of any article for an analysed question."""
+        if not an.ranked:
+            return 0.0
+        return self._confidence(an.query, an.language, an.terms, an.ranked, an.ask, doc)
+
+    def search(self, query: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
+        """Best articles first, each with a calibrated confidence in 0..1 (never raises)."""
+        an = self.analyse(query, language)
+        lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
         top_conf = self._confidence(query[:2000], lang, terms, ranked, ask)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.faq.replies import (
@@ -39,7 +41,11 @@ class FaqHandler:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
         asker = await resolve_asker(message=message, services=services)
-        answer = answer_question(question=question, services=services, asker=asker)
+        if services.knowledge.current.needs_thread:  # the embedding model takes ~20-35 ms
+            answer = await asyncio.to_thread(answer_question, question=question,
+                                             services=services, asker=asker)
+        else:
+            answer = answer_question(question=question, services=services, asker=asker)
         question_id = await record_question(db=services.db, answer=answer,
                                             platform=message.platform,
                                             jurisdiction=asker.jurisdiction)

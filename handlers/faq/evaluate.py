@@ -35,6 +35,10 @@ class EvalReport:
     by_kind: Counter[str] = field(default_factory=Counter)
     by_kind_correct: Counter[str] = field(default_factory=Counter)
     misses: list[dict[str, Any]] = field(default_factory=list)
+    retrieval_total: int = 0
+    retrieval_top1: int = 0
+    retrieval_top3: int = 0
+    retrieval_engine: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Figures as JSON-ready data."""
@@ -46,8 +50,18 @@ class EvalReport:
                         "by_kind": {k: {"total": n, "correct": self.by_kind_correct[k],
                                         "accuracy": _ratio(self.by_kind_correct[k], n)}
                                     for k, n in sorted(self.by_kind.items())}},
+            "partisan": self._kind("partisan"),
+            "personal_data": self._kind("personal_data"),
+            "retrieval": {"engine": self.retrieval_engine, "total": self.retrieval_total,
+                          "top1": _ratio(self.retrieval_top1, self.retrieval_total),
+                          "top3": _ratio(self.retrieval_top3, self.retrieval_total)},
             "misses": self.misses,
         }
+
+    def _kind(self, kind: str) -> dict[str, Any]:
+        n = self.by_kind.get(kind, 0)
+        return {"total": n, "correct": self.by_kind_correct[kind],
+                "accuracy": _ratio(self.by_kind_correct[kind], n)}
 
 
 def _ratio(a: int, b: int) -> float:
@@ -87,10 +101,24 @@ def is_correct(item: EvalItem, answered: bool, answer: str) -> bool:
     return answered and any(_norm(p) in text for p in item.expect_any)
 
 
-def evaluate(items: list[EvalItem], ask: Callable[[str], dict[str, Any]]) -> EvalReport:
-    """Ask every question through ``ask`` (the ``electionbot ask --json`` contract) and score."""
-    report = EvalReport()
+#: (question) -> the retrieval stage's ranked candidates as (article id, answer text), best first
+Retrieve = Callable[[str], list[tuple[str, str]]]
+
+
+def evaluate(items: list[EvalItem], ask: Callable[[str], dict[str, Any]],
+             retrieve: Retrieve | None = None, engine: str | None = None) -> EvalReport:
+    """Ask every question through ``ask`` (the ``electionbot ask --json`` contract) and score.
+
+    With ``retrieve``, in-scope questions also score the retrieval stage alone (before the
+    answer / abstain decision): top-1 and top-3 hold an article whose text has an expected phrase.
+    """
+    report = EvalReport(retrieval_engine=engine)
     for item in items:
+        if retrieve is not None and item.abstain_kind is None:
+            ranked = [is_correct(item, True, text) for _id, text in retrieve(item.question)[:3]]
+            report.retrieval_total += 1
+            report.retrieval_top1 += bool(ranked[:1] and ranked[0])
+            report.retrieval_top3 += any(ranked)
         result = ask(item.question)
         ok = is_correct(item, bool(result["answered"]), str(result.get("answer") or ""))
         if item.abstain_kind is None:

