@@ -1,10 +1,13 @@
-"""Fit the guard's classifier (deterministic): train split -> weights, calibration -> threshold.
+"""Fit the guard's classifier (deterministic): train splits -> weights, calibration -> threshold.
 
     python benchmarks/fit_guard.py            # writes handlers/faq/guard_model.json
 
-Reads ONLY ``knowledge/eval/guard_train.jsonl`` (to fit), ``guard_calibration.jsonl`` and the
-knowledge base's own ``questions:`` (to choose the refusal threshold: the lowest one that keeps
-false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
+Reads ONLY training and calibration data. To fit: ``knowledge/eval/guard_train.jsonl``,
+``guard_train_extra.jsonl`` (a later batch, written without seeing the held-out split), the
+partisan / personal-data / instruction rows of ``abstain_train.jsonl`` (refused) and the in-scope
+train questions (allowed), as the eval README permits. To choose the refusal threshold:
+``guard_calibration.jsonl`` and the knowledge base's own ``questions:`` (the lowest threshold that
+keeps false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
 allowed questions and at zero on the base's phrasings). The held-out split is never read here;
 ``benchmarks/guard_report.py`` reports on it.
 """
@@ -39,6 +42,24 @@ def load_split(name: str) -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in (EVAL / f"guard_{name}.jsonl").read_text(
         encoding="utf-8").splitlines() if line.strip()]
     return [(r["q"], ALLOW if r["label"] == "allow" else r["category"]) for r in rows]
+
+
+TRAIN_SPLITS = ("train", "train_extra")
+GUARD_KINDS = frozenset(CLASSES[1:])
+
+
+def _jsonl(name: str) -> list[dict[str, str]]:
+    path = EVAL / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def training_rows() -> list[tuple[str, str]]:
+    """Everything the classifier is fitted on (train splits only, never calibration or held-out)."""
+    rows = [pair for name in TRAIN_SPLITS for pair in load_split(name)]
+    rows += [(r["q"], r["kind"]) for r in _jsonl("abstain_train") if r["kind"] in GUARD_KINDS]
+    rows += [(r["q"], ALLOW) for r in _jsonl("inscope_train")]
+    return rows
 
 
 def base_phrasings() -> list[str]:
@@ -101,7 +122,7 @@ def calibrate(model: GuardModel, calibration: list[tuple[str, str]],
 
 def main() -> None:
     """Fit, calibrate, write the model and print the calibration figures as JSON."""
-    train, calibration, base = load_split("train"), load_split("calibration"), base_phrasings()
+    train, calibration, base = training_rows(), load_split("calibration"), base_phrasings()
     model = calibrate(fit(train), calibration, base)
     MODEL_PATH.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n",
                           encoding="utf-8")

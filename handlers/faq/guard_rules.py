@@ -75,7 +75,8 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"what (?:do|should|can|to) (?:we|i|do)|how (?:do|should|can|to) (?:we|i)? ?"
            r"(?:handle|respond|deal|report|stop|avoid|update|change|correct|verify|confirm|"
            r"check)|report\w*|polic(?:y|ies)|laws?|rules?|allowed|legal|illegal|public records?|"
-           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*)")
+           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*|shred\w*|dispos\w*|"
+           r"securely|retention|retain\w*)")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,15 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"public|votante|ciudadano)\b.{0,20}\b(says?|said|claims?|claimed|asks?|asked|asking|"
            r"told|insists?|yell\w*|keeps? (saying|asking)|dice|pregunta)\b.{0,120}\b(how (do|should|"
            r"can|to) (we|i)?|what (do|should|can|to) (we|i)?|respond|reply|answer|de-?escalate|"
-           r"handle|que le (respondo|digo)|como respond\w*)")
+           r"handle|que le (respondo|digo)|como respond\w*)"
+           # "what do we say to reporters who ask which side is ahead"
+           r"|^\W*(what|how) (do|should|can|would) (we|i) (say|tell|respond|reply|answer)\b.{0,30}"
+           r"\b(to )?(voters?|callers?|reporters?|journalists?|people|someone|residents?|observers?|"
+           r"campaigns?)\b.{0,15}\b(who|that|when)\b"
+           # training material: "a mock scenario of a voter demanding to know who to pick"
+           r"|\b(mock|practice|training|trainer|drill|scenario|simulacro|capacitacion)\b.{0,60}"
+           r"\b(voters?|callers?|someone|residents?|votantes?)\b.{0,40}\b(ask\w*|demand\w*|wants? to "
+           r"know|insist\w*|pregunta\w*)\b")
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
 _CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
@@ -115,8 +124,8 @@ INSTRUCTIONS = [
           r"safety|training)\b"),
     _rule("instructions", "prompt-leak",
           r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b|"
-          r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your|the) (prompt|instructions|rules|"
-          r"configuration)\b"),
+          r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your (prompt|instructions|rules|"
+          r"configuration)|the (system )?prompt)\b"),
     _rule("instructions", "mode-switch",
           r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak"),
     _rule("instructions", "role-play",
@@ -261,7 +270,7 @@ PARTISAN = [
           r".{0,20}\b(win|lose|carry|flip|take|prevail|pass|fail)\b|\bwho('s| is) (winning|"
           r"ahead|leading|favou?red)\b"),
     _rule("partisan", "predict",
-          rf"\b(predict\w*|forecast\w*|odds|chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
+          rf"\b(predict\w*|forecast\w*|odds|(?<!any )chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
           rf"winning|results?|outcome|race|election|lose|losing|pass|flip|advantage|edge|margin|"
           rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b"),
     _rule("partisan", "will-win",
@@ -314,7 +323,10 @@ PERSONAL = [
     _rule("personal_data", "persons-contact",
           rf"\b{PERSON}'?s?'? (own |personal |private |home |cell |actual |real )?"
           rf"({CONTACT}|{RECORD})\b",
-          unless=_PROTECT_WITHOUT_ASK + r"|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(is|are)\b.{0,40}\b(public|confidential|redacted)\b"
+          r"|^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|staff|clerks?|judges?|"
+          r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take)"
+          r"\b|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
           r"check|establish|prove|validate)\w*\b.{0,15}\bidentit|\bhow (can|do|does|"
           r"to|should) (a |the )?(voters?|they|he|she|someone|people|residents?|citizens?) "
           r"(check|update|change|find|see|verify|correct|look up|get)\b"),
@@ -338,7 +350,8 @@ PERSONAL = [
           r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
     _rule("personal_data", "unmask",
-          r"\b(find|figure|work) out (who|where|the (identity|name|real name))\b|\b(unmask|"
+          r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
+          r"real name))\b|\b(unmask|"
           r"track down|trace|identify|de-?anonymi[sz]e)\b.{0,40}\b(person|people|poster|user|"
           r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(behind|"
           r"running|runs) (the|that|this)\b.{0,20}\b(account|page|post|handle|profile)\b|"
@@ -399,7 +412,8 @@ PERSONAL = [
     _rule("personal_data", "id-numbers", r"\b(ssn|social security numbers?|dates? of birth|"
           r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
-          r"collect\w*|requir\w*|ask(s|ing)? for)\b"),
+          r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
+          r"shred\w*)\b"),
     _rule("personal_data", "spanish",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
