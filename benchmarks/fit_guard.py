@@ -29,10 +29,11 @@ from knowledge.checks import load_articles  # noqa: E402
 
 EVAL = ROOT / "knowledge" / "eval"
 CLASSES = (ALLOW, "partisan", "personal_data", "instructions")
-L2 = 1e-3
-STEPS = 3000
+L2 = 1e-4
+STEPS = 2000
 RATE = 0.5
 MIN_DF = 2
+ALLOW_SHARE = 0.5
 MAX_FALSE_REFUSALS = 0.01
 THRESHOLD_FLOOR = 0.5
 
@@ -68,8 +69,14 @@ def base_phrasings() -> list[str]:
     return [q for a in articles for q in [*a.questions, *(a.es.questions if a.es else [])]]
 
 
-def fit(train: list[tuple[str, str]]) -> GuardModel:
-    """Multinomial logistic regression, L2, class-balanced, full-batch gradient descent."""
+def fit(train: list[tuple[str, str]], allow_share: float = ALLOW_SHARE,
+        l2: float = L2) -> GuardModel:
+    """Multinomial logistic regression, L2, full-batch gradient descent.
+
+    Sample weights give the allowed class ``allow_share`` of the total weight and split the rest
+    equally between the refused classes (a balanced 4-way weighting would make "refuse" the
+    prior at 3 : 1 and push every short, unusual allowed question towards a refusal).
+    """
     feats = [features(q) for q, _ in train]
     df: dict[str, int] = {}
     for f in feats:
@@ -77,7 +84,7 @@ def fit(train: list[tuple[str, str]]) -> GuardModel:
             df[name] = df.get(name, 0) + 1
     vocab = sorted(name for name, n in df.items() if n >= MIN_DF)
     index = {name: i for i, name in enumerate(vocab)}
-    x = np.zeros((len(train), len(vocab)))
+    x = np.zeros((len(train), len(vocab)), dtype=np.float32)
     for row, f in enumerate(feats):
         for name, value in f.items():
             if name in index:
@@ -85,8 +92,9 @@ def fit(train: list[tuple[str, str]]) -> GuardModel:
     y = np.array([CLASSES.index(c) for _, c in train])
     onehot = np.eye(len(CLASSES))[y]
     counts = onehot.sum(axis=0)
-    sample_weight = (len(train) / (len(CLASSES) * counts))[y]
-    w = np.zeros((len(vocab), len(CLASSES)))
+    shares = np.array([allow_share] + [(1 - allow_share) / (len(CLASSES) - 1)] * (len(CLASSES) - 1))
+    sample_weight = (len(train) * shares / counts)[y].astype(np.float32)
+    w = np.zeros((len(vocab), len(CLASSES)), dtype=np.float32)
     b = np.zeros(len(CLASSES))
     for _ in range(STEPS):
         z = x @ w + b
@@ -94,7 +102,7 @@ def fit(train: list[tuple[str, str]]) -> GuardModel:
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         g = (p - onehot) * sample_weight[:, None] / len(train)
-        w -= RATE * (x.T @ g + L2 * w)
+        w -= RATE * (x.T @ g + l2 * w)
         b -= RATE * g.sum(axis=0)
     weights = {name: tuple(float(v) for v in w[i]) for name, i in index.items()
                if np.abs(w[i]).max() >= 1e-3}

@@ -38,7 +38,8 @@ JUDGE = (r"(?:corrupt|crooked|evil|liars?|lying|dishonest|incompetent|stupid|dum
          r"better|worse|the best|the worst|good for|bad for|right about|wrong about|"
          r"in the pocket of|on the side of|to blame|responsible for (?:ruining|destroying)|"
          r"un-?american|unpatriotic|anti-?american|unqualified|unfit|election deniers?|"
-         r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos))")
+         r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos)|crooks?|clowns|"
+         r"(?:a )?(?:total |complete |bunch of )?(?:disaster|failure|hacks|crooks|liars|clowns))")
 VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deserving|extreme|"
           r"radical|corrupt|ethical|effective|electable|likely to win|popular|sane|smart)")
 COMPARE = rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber)"
@@ -49,7 +50,8 @@ PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|
           r"husband|wife|boss|coworkers?|co-workers?|him|her|them|he|she|they|someone|"
           r"somebody|anyone|everyone|individuals?|members?|judges?|inspectors?|deputies|deputy|"
           r"candidates?|donors?|signers?|petitioners?)")
-CONTACT = (r"(?:(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
+CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
+           r"(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
            r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
            r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
            r"address)")
@@ -63,7 +65,7 @@ RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social securit
 ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
            r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"
            r"reveal|expose|share|publish|post|compile|scrape|export|download|need|want|"
-           r"what(?:'s| is| are)|who(?:'s| is)|dame|busca\w*|encuentra\w*|necesito)")
+           r"what(?:'s|s| is| are)|who(?:'s| is)|dame|busca\w*|encuentra\w*|necesito)")
 PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|scam\w*|"
            r"spot|suspicious|without|is (?:that|this|it) "
            r"(?:considered )?(?:doxx?ing|legal|allowed|harassment)|publicar\w*|publicaron|"
@@ -161,6 +163,18 @@ INSTRUCTIONS = [
           r"(yourself|you)|yourself|an? (ai|bot|assistant))\b|\b(show|list|dump|export|print|"
           r"give me)\b.{0,20}\b(all )?(stored|saved|logged) (questions|messages|data|users?|ids)"
           r"\b|\buser ids\b"),
+    _rule("instructions", "told-verbatim",
+          r"\bwhat (were|was) you (told|given|instructed)\b|\byou\b.{0,20}\b(told|given|"
+          r"instructed)\b.{0,40}\b(word for word|verbatim|exactly|paste|quote)\b|\brepeat after "
+          r"me\b|\byou'?re dan\b|\bdo anything now\b|\b(other users?'?|previous conversations?|"
+          r"past conversations?|earlier conversations?|other people'?s? (questions|chats))\b"),
+    _rule("instructions", "partisan-persona",
+          r"\b(act|acting|roleplay|role-play|role play|play(ing)? the (role|part) of|pretend(ing)? "
+          r"to be|answer\w*\b.{0,30}\bas|be|become|you'?re now|you are now|actua como|finge ser)"
+          r"\b.{0,12}\b(a |an |my |our |the |un |una |mi )?(\w+ )?(strategist|operative|pundit|"
+          r"commentator|activist|campaign manager|political advis[eo]r|propagandist|spin doctor|"
+          r"partisan\w*|militante)\b|\bfinge\b.{0,30}\b(no tienes|eres|ser)\b|\bfrom (now|here) "
+          r"on\b.{0,40}\b(you|answer|respond|reply|act|be|talk|ignore)\b"),
     _rule("instructions", "spanish",
           r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b"),
 ]
@@ -190,7 +204,7 @@ PARTISAN = [
           unless=r"\bhow (do|does|can|are|is) \w+ |\b(can|may|allowed|policy|rules?|law)\b"),
     _rule("partisan", "persuade",
           r"\b(convince|persuade|get|encourage|make|urge)\b.{0,30}\bto (vote|support|oppose)"
-          r"\b.{0,6}\b(for|against|yes|no|him|her|them|the|my|our)\b"),
+          r"\b.{0,6}\b(for|against|yes|no|him|her|them|the|my|our|down)\b"),
     _rule("partisan", "bot-affiliation",
           r"\b(are you|you're|r u)\b.{0,10}\b(a |an )?(democrat|republican|liberal|"
           r"conservative|progressive|leftist|right[- ]?winger|maga|socialist|partisan)\b|"
@@ -297,6 +311,23 @@ PARTISAN = [
           r"^\W*(was|is|were|are|has|have|did|do|does)\b.{0,60}\b(rigged|stolen|stole|steal|"
           r"rig|flip(ped)?|cheat(ed)?|fraudulent)\b(?!.{0,40}\b(rumou?rs?|claims?|myths?|misinformation|respond|tell))|"
           r"\b(rigged|stolen)\b.{0,20}\b(yes or no|true or false)\b"),
+    _rule("partisan", "deserve",
+          r"\b(deserves?|deserving)\b.{0,20}\b(another term|re-?election|to (win|lose|be "
+          r"(re-?)?elected|be (our|the) next|stay|keep)|(my|our|your|the) (trust|vote|support))\b|"
+          r"\blesser (evil|of (the )?two evils)\b|\b(which|what) (candidate|party|side|one)\b"
+          r".{0,30}\b(safe|right|best|better|smart|lesser)\b (pick|choice|bet|option)\b|\b(share|"
+          r"match|align with) (my|our) (values|views|beliefs|politics)\b|\b(nos|me) conviene\b|"
+          r"\b(convencer|convence|convenzan)\b.{0,40}\b(votar|apoyar)\b|\b(which|what) (party|"
+          r"side|candidate)\b.{0,40}\b(secretly|really|actually|usually|truly)\b.{0,10}\b("
+          r"support|favou?r|prefer|back|lean)"),
+    _rule("partisan", "predict-chance",
+          r"\b(who|which \w+)('s|s| is)? (gonna|going to|likely to|expected to) (win|take|come "
+          r"out on top|carry|flip)\b|\bcome out on top\b|\b(have|has|stand)s? (a|any) (real )?"
+          r"(shot|chance|prayer)\b.{0,20}\b(at|of|to)\b.{0,20}\b(win|flip|tak|keep|hold|beat)"),
+    _rule("partisan", "rate-performance",
+          rf"\b(rate|grade|score|evaluate|judge|assess)\b.{{0,40}}\b{OFFICE}'?s? (performance|"
+          rf"record|job)\b|\bwhat do you( \w+)? (think|feel|believe) (of|about)\b.{{0,40}}"
+          rf"\b{TARGET}\b"),
     # Spanish
     _rule("partisan", "spanish-vote",
           r"\bpor quien (debo|deberia|debemos|deberiamos|votar|voto|votaria|vota)\b|"
@@ -384,9 +415,10 @@ PERSONAL = [
           unless=_PROTECT_WITHOUT_ASK),
     _rule("personal_data", "who-in-place",
           r"\b(who|which|quien|quienes)\b.{0,30}\b(voters?|residents?|people|persons?|"
-          r"neighbou?rs?|clerks?|staff|workers?|votantes?|voto|votaron)\b.{0,40}\b((my|our|this|"
+          r"neighbou?rs?|clerks?|staff|workers?|votantes?|voto|votaron|registrad\w*)\b.{0,40}\b((my|our|this|"
           r"that) (street|building|block|neighbou?rhood|apartment|complex|town|precinct|ward|"
-          r"area|counter)|precinct \d+|ward \d+|on \d*\w* (st|street|ave|avenue|road|rd)|en mi "
+          r"area|counter)|precinct \d+|ward \d+|(on|of|at) \d*\w* (st|street|ave|avenue|road|rd|drive|dr|"
+          r"lane|ln)|en mi "
           r"(calle|edificio|barrio))\b",
           unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
     _rule("personal_data", "voters-attribute",
@@ -414,6 +446,25 @@ PERSONAL = [
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
           r"shred\w*)\b"),
+    _rule("personal_data", "list-with-contacts-of-people",
+          rf"\b(list|export|send|email|give|pull|get|dump|share)\b.{{0,60}}\b(voters?|residents?|"
+          rf"people|staff|workers?|donors?|signers?|registrants?)\b.{{0,60}}\bwith (their |the )?"
+          rf"(phone numbers|phones|home addresses|addresses|emails|e-?mail addresses|birthdates|"
+          rf"dates of birth)\b",
+          unless=_PROTECT_WITHOUT_ASK),
+    _rule("personal_data", "stalk",
+          r"\b(kids?|children|son|daughter|wife|husband|family)'?s? (school|daycare|workplace|job|"
+          r"address)\b|\b(when|what time) (does|do|did)\b.{0,30}\b(leave|get home|arrive|come "
+          r"home)\b.{0,20}\b(house|home)\b|\b(expose|dig up (info|dirt|everything)( on| about)?"
+          r"|find dirt on)\b.{0,15}\b(the |that |this |those |these )?(\w+ )?" + PERSON + r"\b",
+          unless=_PROTECT_WITHOUT_ASK),
+    _rule("personal_data", "person-status",
+          r"\bwhether (\w+ ){1,3}(voted|has voted|is registered|registered)\b|\b(does|did|has)\b "
+          r"(\w+ ){1,3}(have|has) (an? )?(active|current|valid) registration\b|\bregistered at "
+          r"(a|an|the|what|which) (new |different )?address\b.{0,30}\bwhat\b|\bhistorial de "
+          r"(votacion|voto)\b",
+          unless=r"\bhow (can|do|does|to|would)\b|\b(can|may|must|need|required|allowed|eligible|"
+          r"able|have to)\b"),
     _rule("personal_data", "spanish",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
