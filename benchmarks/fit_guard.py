@@ -29,9 +29,9 @@ from knowledge.checks import load_articles  # noqa: E402
 
 EVAL = ROOT / "knowledge" / "eval"
 CLASSES = (ALLOW, "partisan", "personal_data", "instructions")
-L2 = 1e-4
+L2 = 1e-3
 STEPS = 2000
-RATE = 0.5
+RATE = 2.0
 MIN_DF = 2
 ALLOW_SHARE = 0.5
 MAX_FALSE_REFUSALS = 0.01

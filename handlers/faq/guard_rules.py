@@ -42,7 +42,8 @@ JUDGE = (r"(?:corrupt|crooked|evil|liars?|lying|dishonest|incompetent|stupid|dum
          r"(?:a )?(?:total |complete |bunch of )?(?:disaster|failure|hacks|crooks|liars|clowns))")
 VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deserving|extreme|"
           r"radical|corrupt|ethical|effective|electable|likely to win|popular|sane|smart)")
-COMPARE = rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber)"
+COMPARE = (rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber|"
+           rf"(?:bigger|greater|biggest|greatest) (?:threat|danger|problem))")
 PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|user|users|"
           r"accounts?|voters?|clerks?|registrars?|workers?|poll ?workers?|officials?|staff|"
           r"staffers?|employees?|neighbou?rs?|volunteers?|observers?|watchers?|journalists?|"
@@ -123,7 +124,7 @@ INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
           r"\b(ignore|disregard|forget|override|bypass|skip|drop)\b.{0,40}\b(instructions?|rules|"
           r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
-          r"safety|training)\b"),
+          r"safety|training|guard|guardrails?)\b"),
     _rule("instructions", "prompt-leak",
           r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b|"
           r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your (prompt|instructions|rules|"
@@ -227,7 +228,7 @@ PARTISAN = [
           rf".{{0,40}}\b(flyers?|posts?|ads?|speech|slogans?|mailers?|arguments?|op-?eds?|"
           rf"letters?|messages?|tweets?|emails?|scripts?|case|discurso|anuncio|volante|mensaje)"
           rf"\b.{{0,40}}\b((supporting|for|against|opposing|attacking|a favor del?|en contra del?)"
-          rf"( the| a| an| this| that| our| my| el| la| los)?( \w+)? ({TARGET}|candidat\w*|"
+          rf"( the| a| an| this| that| our| my| el| la| los)?( \w+){{0,2}} ({TARGET}|candidat\w*|"
           rf"partido|propuesta|medida)|telling (people|voters|folks) (not )?to vote)\b|"
           rf"\bpersuasive\b.{{0,40}}\b{TARGET}\b"),
     # judging parties, candidates, officials, measures
@@ -260,7 +261,7 @@ PARTISAN = [
           rf"lousy|awful|decent|fine|horrible) job\b|\b{OFFICE}\b.{{0,30}}\bshould (resign|be "
           rf"(impeached|recalled|voted out|re-?elected|jailed|locked up|arrested|replaced|"
           rf"defeated|beaten|thrown out))\b|"
-          rf"\b(fit|unfit) (for|to hold) office\b"),
+          rf"\b(fit|unfit) (for|to hold|to serve)\b( office| another term)?"),
     _rule("partisan", "opinion",
           rf"\b(your|you) (personal |honest |own |real )?(opinion|view|views|stance|position|"
           rf"take|thoughts?|feelings?)\b.{{0,10}}\b(on|about|of|regarding)\b|\bwhat do you (think|"
@@ -328,6 +329,12 @@ PARTISAN = [
           rf"\b(rate|grade|score|evaluate|judge|assess)\b.{{0,40}}\b{OFFICE}'?s? (performance|"
           rf"record|job)\b|\bwhat do you( \w+)? (think|feel|believe) (of|about)\b.{{0,40}}"
           rf"\b{TARGET}\b"),
+    _rule("partisan", "trust-more",
+          rf"\byou (trust|like|prefer|support)\b.{{0,15}}\b(more|most|better)\b|\b{MEASURE}\b"
+          rf".{{0,30}}\b(a good idea|a bad idea|a waste|worth it)\b|\bshould\b.{{0,30}}\b(pass|"
+          rf"approve|reject|defeat)\b.{{0,15}}\b{MEASURE}\b|\b{PARTY}\b.{{0,30}}\b(cheated|rigged|"
+          rf"stole|lied)\b.{{0,30}}\b(didn'?t|did not|right|admit)\b",
+          unless=r"\bhow (do|does|can|to)\b"),
     # Spanish
     _rule("partisan", "spanish-vote",
           r"\bpor quien (debo|deberia|debemos|deberiamos|votar|voto|votaria|vota)\b|"
@@ -462,15 +469,17 @@ PERSONAL = [
           r"\bwhether (\w+ ){1,3}(voted|has voted|is registered|registered)\b|\b(does|did|has)\b "
           r"(\w+ ){1,3}(have|has) (an? )?(active|current|valid) registration\b|\bregistered at "
           r"(a|an|the|what|which) (new |different )?address\b.{0,30}\bwhat\b|\bhistorial de "
-          r"(votacion|voto)\b",
-          unless=r"\bhow (can|do|does|to|would)\b|\b(can|may|must|need|required|allowed|eligible|"
-          r"able|have to)\b"),
+          r"(votacion|voto)\b|\b(mi|el|la|nuestro|nuestra) (\w+ )?(vecin\w*|jefe|jefa|esposo|esposa|"
+          r"companer\w*) voto\b|\b(quien|quienes)\b.{0,10}\ben mi (calle|edificio|barrio|cuadra)"
+          r"\b.{0,30}\b(vot\w*|registrad\w*)",
+          unless=r"\bhow (can|do|does|to|would)\b|\b(must|need|required|allowed|eligible|able|"
+          r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone)\b"),
     _rule("personal_data", "spanish",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
           r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
-          r"filtr\w*)\b"),
+          r"filtr\w*|cambi\w*|actualiz\w*|pasos|como)\b"),
 ]
 
 RULES: tuple[Rule, ...] = (*INSTRUCTIONS, *PERSONAL, *PARTISAN)
