@@ -454,17 +454,18 @@ PERSONAL = [
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
           r"shred\w*)\b"),
     _rule("personal_data", "list-with-contacts-of-people",
-          rf"\b(list|export|send|email|give|pull|get|dump|share)\b.{{0,60}}\b(voters?|residents?|"
-          rf"people|staff|workers?|donors?|signers?|registrants?)\b.{{0,60}}\bwith (their |the )?"
-          rf"(phone numbers|phones|home addresses|addresses|emails|e-?mail addresses|birthdates|"
-          rf"dates of birth)\b",
+          r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
+          r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
+          r"(phone numbers|phones|home addresses|addresses|emails|e-?mail addresses|birthdates|"
+          r"dates of birth)\b",
           unless=_PROTECT_WITHOUT_ASK),
     _rule("personal_data", "stalk",
           r"\b(kids?|children|son|daughter|wife|husband|family)'?s? (school|daycare|workplace|job|"
           r"address)\b|\b(when|what time) (does|do|did)\b.{0,30}\b(leave|get home|arrive|come "
           r"home)\b.{0,20}\b(house|home)\b|\b(expose|dig up (info|dirt|everything)( on| about)?"
           r"|find dirt on)\b.{0,15}\b(the |that |this |those |these )?(\w+ )?" + PERSON + r"\b",
-          unless=_PROTECT_WITHOUT_ASK),
+          unless=r"\b(protect\w*|prevent\w*|stop\w*|shield\w*|safety|what (do|should|can) (we|i) "
+          r"do|how (do|should|can) (we|i))\b"),
     _rule("personal_data", "person-status",
           r"\bwhether (\w+ ){1,3}(voted|has voted|is registered|registered)\b|\b(does|did|has)\b "
           r"(\w+ ){1,3}(have|has) (an? )?(active|current|valid) registration\b|\bregistered at "
