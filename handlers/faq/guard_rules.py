@@ -440,7 +440,9 @@ PERSONAL = [
           rf"(addresses|phone numbers|names|emails)\b|\b{ACQUIRE}\b.{{0,20}}\b(list|names) of "
           rf"(the )?(people|voters|residents|registrants)\b.{{0,30}}\b(removed|purged|moved|"
           rf"cancell?ed|challenged|provisional|who)\b",
-          unless=_PROTECT_WITHOUT_ASK),
+          # not the whole protective lexicon: "removed" names the list asked for here
+          unless=r"\b(protect\w*|prevent\w*|redact\w*|privacy|confidential\w*|polic(y|ies)|laws?|"
+          r"rules?|allowed|legal|how (do|should|can|to) (we|i)?|what (do|should|can) (we|i))\b"),
     _rule("personal_data", "record-lookup",
           rf"\b{ACQUIRE}\b.{{0,20}}\b(registration|record|file|info\w*|details|history)\b"
           rf".{{0,20}}\b(for|of|on) (the|that|this|a|my|our) (\w+ )?(person|voter|man|woman|guy|"
