@@ -1,10 +1,13 @@
-"""Fit the guard's classifier (deterministic): train split -> weights, calibration -> threshold.
+"""Fit the guard's classifier (deterministic): train splits -> weights, calibration -> threshold.
 
     python benchmarks/fit_guard.py            # writes handlers/faq/guard_model.json
 
-Reads ONLY ``knowledge/eval/guard_train.jsonl`` (to fit), ``guard_calibration.jsonl`` and the
-knowledge base's own ``questions:`` (to choose the refusal threshold: the lowest one that keeps
-false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
+Reads ONLY training and calibration data. To fit: ``knowledge/eval/guard_train.jsonl``,
+``guard_train_extra.jsonl`` (a later batch, written without seeing the held-out split), the
+partisan / personal-data / instruction rows of ``abstain_train.jsonl`` (refused) and the in-scope
+train questions (allowed), as the eval README permits. To choose the refusal threshold:
+``guard_calibration.jsonl`` and the knowledge base's own ``questions:`` (the lowest threshold that
+keeps false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
 allowed questions and at zero on the base's phrasings). The held-out split is never read here;
 ``benchmarks/guard_report.py`` reports on it.
 """
@@ -27,9 +30,10 @@ from knowledge.checks import load_articles  # noqa: E402
 EVAL = ROOT / "knowledge" / "eval"
 CLASSES = (ALLOW, "partisan", "personal_data", "instructions")
 L2 = 1e-3
-STEPS = 3000
-RATE = 0.5
+STEPS = 2000
+RATE = 2.0
 MIN_DF = 2
+ALLOW_SHARE = 0.5
 MAX_FALSE_REFUSALS = 0.01
 THRESHOLD_FLOOR = 0.5
 
@@ -41,14 +45,38 @@ def load_split(name: str) -> list[tuple[str, str]]:
     return [(r["q"], ALLOW if r["label"] == "allow" else r["category"]) for r in rows]
 
 
+TRAIN_SPLITS = ("train", "train_extra")
+GUARD_KINDS = frozenset(CLASSES[1:])
+
+
+def _jsonl(name: str) -> list[dict[str, str]]:
+    path = EVAL / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def training_rows() -> list[tuple[str, str]]:
+    """Everything the classifier is fitted on (train splits only, never calibration or held-out)."""
+    rows = [pair for name in TRAIN_SPLITS for pair in load_split(name)]
+    rows += [(r["q"], r["kind"]) for r in _jsonl("abstain_train") if r["kind"] in GUARD_KINDS]
+    rows += [(r["q"], ALLOW) for r in _jsonl("inscope_train")]
+    return rows
+
+
 def base_phrasings() -> list[str]:
     """Every ``questions:`` entry of the knowledge base (English and Spanish)."""
     articles, _problems = load_articles(ROOT / "knowledge" / "articles")
     return [q for a in articles for q in [*a.questions, *(a.es.questions if a.es else [])]]
 
 
-def fit(train: list[tuple[str, str]]) -> GuardModel:
-    """Multinomial logistic regression, L2, class-balanced, full-batch gradient descent."""
+def fit(train: list[tuple[str, str]], allow_share: float = ALLOW_SHARE,
+        l2: float = L2) -> GuardModel:
+    """Multinomial logistic regression, L2, full-batch gradient descent.
+
+    Sample weights give the allowed class ``allow_share`` of the total weight and split the rest
+    equally between the refused classes (a balanced 4-way weighting would make "refuse" the
+    prior at 3 : 1 and push every short, unusual allowed question towards a refusal).
+    """
     feats = [features(q) for q, _ in train]
     df: dict[str, int] = {}
     for f in feats:
@@ -56,7 +84,7 @@ def fit(train: list[tuple[str, str]]) -> GuardModel:
             df[name] = df.get(name, 0) + 1
     vocab = sorted(name for name, n in df.items() if n >= MIN_DF)
     index = {name: i for i, name in enumerate(vocab)}
-    x = np.zeros((len(train), len(vocab)))
+    x = np.zeros((len(train), len(vocab)), dtype=np.float32)
     for row, f in enumerate(feats):
         for name, value in f.items():
             if name in index:
@@ -64,8 +92,9 @@ def fit(train: list[tuple[str, str]]) -> GuardModel:
     y = np.array([CLASSES.index(c) for _, c in train])
     onehot = np.eye(len(CLASSES))[y]
     counts = onehot.sum(axis=0)
-    sample_weight = (len(train) / (len(CLASSES) * counts))[y]
-    w = np.zeros((len(vocab), len(CLASSES)))
+    shares = np.array([allow_share] + [(1 - allow_share) / (len(CLASSES) - 1)] * (len(CLASSES) - 1))
+    sample_weight = (len(train) * shares / counts)[y].astype(np.float32)
+    w = np.zeros((len(vocab), len(CLASSES)), dtype=np.float32)
     b = np.zeros(len(CLASSES))
     for _ in range(STEPS):
         z = x @ w + b
@@ -73,7 +102,7 @@ def fit(train: list[tuple[str, str]]) -> GuardModel:
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         g = (p - onehot) * sample_weight[:, None] / len(train)
-        w -= RATE * (x.T @ g + L2 * w)
+        w -= RATE * (x.T @ g + l2 * w)
         b -= RATE * g.sum(axis=0)
     weights = {name: tuple(float(v) for v in w[i]) for name, i in index.items()
                if np.abs(w[i]).max() >= 1e-3}
@@ -101,7 +130,7 @@ def calibrate(model: GuardModel, calibration: list[tuple[str, str]],
 
 def main() -> None:
     """Fit, calibrate, write the model and print the calibration figures as JSON."""
-    train, calibration, base = load_split("train"), load_split("calibration"), base_phrasings()
+    train, calibration, base = training_rows(), load_split("calibration"), base_phrasings()
     model = calibrate(fit(train), calibration, base)
     MODEL_PATH.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n",
                           encoding="utf-8")

@@ -38,10 +38,12 @@ JUDGE = (r"(?:corrupt|crooked|evil|liars?|lying|dishonest|incompetent|stupid|dum
          r"better|worse|the best|the worst|good for|bad for|right about|wrong about|"
          r"in the pocket of|on the side of|to blame|responsible for (?:ruining|destroying)|"
          r"un-?american|unpatriotic|anti-?american|unqualified|unfit|election deniers?|"
-         r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos))")
+         r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos)|crooks?|clowns|"
+         r"(?:a )?(?:total |complete |bunch of )?(?:disaster|failure|hacks|crooks|liars|clowns))")
 VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deserving|extreme|"
           r"radical|corrupt|ethical|effective|electable|likely to win|popular|sane|smart)")
-COMPARE = rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber)"
+COMPARE = (rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber|"
+           rf"(?:bigger|greater|biggest|greatest) (?:threat|danger|problem))")
 PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|user|users|"
           r"accounts?|voters?|clerks?|registrars?|workers?|poll ?workers?|officials?|staff|"
           r"staffers?|employees?|neighbou?rs?|volunteers?|observers?|watchers?|journalists?|"
@@ -49,7 +51,8 @@ PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|
           r"husband|wife|boss|coworkers?|co-workers?|him|her|them|he|she|they|someone|"
           r"somebody|anyone|everyone|individuals?|members?|judges?|inspectors?|deputies|deputy|"
           r"candidates?|donors?|signers?|petitioners?)")
-CONTACT = (r"(?:(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
+CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
+           r"(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
            r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
            r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
            r"address)")
@@ -63,7 +66,7 @@ RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social securit
 ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
            r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"
            r"reveal|expose|share|publish|post|compile|scrape|export|download|need|want|"
-           r"what(?:'s| is| are)|who(?:'s| is)|dame|busca\w*|encuentra\w*|necesito)")
+           r"what(?:'s|s| is| are)|who(?:'s| is)|dame|busca\w*|encuentra\w*|necesito)")
 PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|scam\w*|"
            r"spot|suspicious|without|is (?:that|this|it) "
            r"(?:considered )?(?:doxx?ing|legal|allowed|harassment)|publicar\w*|publicaron|"
@@ -75,7 +78,8 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"what (?:do|should|can|to) (?:we|i|do)|how (?:do|should|can|to) (?:we|i)? ?"
            r"(?:handle|respond|deal|report|stop|avoid|update|change|correct|verify|confirm|"
            r"check)|report\w*|polic(?:y|ies)|laws?|rules?|allowed|legal|illegal|public records?|"
-           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*)")
+           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*|shred\w*|dispos\w*|"
+           r"securely|retention|retain\w*)")
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,15 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"public|votante|ciudadano)\b.{0,20}\b(says?|said|claims?|claimed|asks?|asked|asking|"
            r"told|insists?|yell\w*|keeps? (saying|asking)|dice|pregunta)\b.{0,120}\b(how (do|should|"
            r"can|to) (we|i)?|what (do|should|can|to) (we|i)?|respond|reply|answer|de-?escalate|"
-           r"handle|que le (respondo|digo)|como respond\w*)")
+           r"handle|que le (respondo|digo)|como respond\w*)"
+           # "what do we say to reporters who ask which side is ahead"
+           r"|^\W*(what|how) (do|should|can|would) (we|i) (say|tell|respond|reply|answer)\b.{0,30}"
+           r"\b(to )?(voters?|callers?|reporters?|journalists?|people|someone|residents?|observers?|"
+           r"campaigns?)\b.{0,15}\b(who|that|when)\b"
+           # training material: "a mock scenario of a voter demanding to know who to pick"
+           r"|\b(mock|practice|training|trainer|drill|scenario|simulacro|capacitacion)\b.{0,60}"
+           r"\b(voters?|callers?|someone|residents?|votantes?)\b.{0,40}\b(ask\w*|demand\w*|wants? to "
+           r"know|insist\w*|pregunta\w*)\b")
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
 _CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
@@ -112,11 +124,11 @@ INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
           r"\b(ignore|disregard|forget|override|bypass|skip|drop)\b.{0,40}\b(instructions?|rules|"
           r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
-          r"safety|training)\b"),
+          r"safety|training|guard|guardrails?)\b"),
     _rule("instructions", "prompt-leak",
           r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b|"
-          r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your|the) (prompt|instructions|rules|"
-          r"configuration)\b"),
+          r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your (prompt|instructions|rules|"
+          r"configuration)|the (system )?prompt)\b"),
     _rule("instructions", "mode-switch",
           r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak"),
     _rule("instructions", "role-play",
@@ -152,6 +164,18 @@ INSTRUCTIONS = [
           r"(yourself|you)|yourself|an? (ai|bot|assistant))\b|\b(show|list|dump|export|print|"
           r"give me)\b.{0,20}\b(all )?(stored|saved|logged) (questions|messages|data|users?|ids)"
           r"\b|\buser ids\b"),
+    _rule("instructions", "told-verbatim",
+          r"\bwhat (were|was) you (told|given|instructed)\b|\byou\b.{0,20}\b(told|given|"
+          r"instructed)\b.{0,40}\b(word for word|verbatim|exactly|paste|quote)\b|\brepeat after "
+          r"me\b|\byou'?re dan\b|\bdo anything now\b|\b(other users?'?|previous conversations?|"
+          r"past conversations?|earlier conversations?|other people'?s? (questions|chats))\b"),
+    _rule("instructions", "partisan-persona",
+          r"\b(act|acting|roleplay|role-play|role play|play(ing)? the (role|part) of|pretend(ing)? "
+          r"to be|answer\w*\b.{0,30}\bas|be|become|you'?re now|you are now|actua como|finge ser)"
+          r"\b.{0,12}\b(a |an |my |our |the |un |una |mi )?(\w+ )?(strategist|operative|pundit|"
+          r"commentator|activist|campaign manager|political advis[eo]r|propagandist|spin doctor|"
+          r"partisan\w*|militante)\b|\bfinge\b.{0,30}\b(no tienes|eres|ser)\b|\bfrom (now|here) "
+          r"on\b.{0,40}\b(you|answer|respond|reply|act|be|talk|ignore)\b"),
     _rule("instructions", "spanish",
           r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b"),
 ]
@@ -181,7 +205,7 @@ PARTISAN = [
           unless=r"\bhow (do|does|can|are|is) \w+ |\b(can|may|allowed|policy|rules?|law)\b"),
     _rule("partisan", "persuade",
           r"\b(convince|persuade|get|encourage|make|urge)\b.{0,30}\bto (vote|support|oppose)"
-          r"\b.{0,6}\b(for|against|yes|no|him|her|them|the|my|our)\b"),
+          r"\b.{0,6}\b(for|against|yes|no|him|her|them|the|my|our|down)\b"),
     _rule("partisan", "bot-affiliation",
           r"\b(are you|you're|r u)\b.{0,10}\b(a |an )?(democrat|republican|liberal|"
           r"conservative|progressive|leftist|right[- ]?winger|maga|socialist|partisan)\b|"
@@ -204,7 +228,7 @@ PARTISAN = [
           rf".{{0,40}}\b(flyers?|posts?|ads?|speech|slogans?|mailers?|arguments?|op-?eds?|"
           rf"letters?|messages?|tweets?|emails?|scripts?|case|discurso|anuncio|volante|mensaje)"
           rf"\b.{{0,40}}\b((supporting|for|against|opposing|attacking|a favor del?|en contra del?)"
-          rf"( the| a| an| this| that| our| my| el| la| los)?( \w+)? ({TARGET}|candidat\w*|"
+          rf"( the| a| an| this| that| our| my| el| la| los)?( \w+){{0,2}} ({TARGET}|candidat\w*|"
           rf"partido|propuesta|medida)|telling (people|voters|folks) (not )?to vote)\b|"
           rf"\bpersuasive\b.{{0,40}}\b{TARGET}\b"),
     # judging parties, candidates, officials, measures
@@ -237,7 +261,7 @@ PARTISAN = [
           rf"lousy|awful|decent|fine|horrible) job\b|\b{OFFICE}\b.{{0,30}}\bshould (resign|be "
           rf"(impeached|recalled|voted out|re-?elected|jailed|locked up|arrested|replaced|"
           rf"defeated|beaten|thrown out))\b|"
-          rf"\b(fit|unfit) (for|to hold) office\b"),
+          rf"\b(fit|unfit) (for|to hold|to serve)\b( office| another term)?"),
     _rule("partisan", "opinion",
           rf"\b(your|you) (personal |honest |own |real )?(opinion|view|views|stance|position|"
           rf"take|thoughts?|feelings?)\b.{{0,10}}\b(on|about|of|regarding)\b|\bwhat do you (think|"
@@ -261,7 +285,7 @@ PARTISAN = [
           r".{0,20}\b(win|lose|carry|flip|take|prevail|pass|fail)\b|\bwho('s| is) (winning|"
           r"ahead|leading|favou?red)\b"),
     _rule("partisan", "predict",
-          rf"\b(predict\w*|forecast\w*|odds|chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
+          rf"\b(predict\w*|forecast\w*|odds|(?<!any )chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
           rf"winning|results?|outcome|race|election|lose|losing|pass|flip|advantage|edge|margin|"
           rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b"),
     _rule("partisan", "will-win",
@@ -288,6 +312,29 @@ PARTISAN = [
           r"^\W*(was|is|were|are|has|have|did|do|does)\b.{0,60}\b(rigged|stolen|stole|steal|"
           r"rig|flip(ped)?|cheat(ed)?|fraudulent)\b(?!.{0,40}\b(rumou?rs?|claims?|myths?|misinformation|respond|tell))|"
           r"\b(rigged|stolen)\b.{0,20}\b(yes or no|true or false)\b"),
+    _rule("partisan", "deserve",
+          r"\b(deserves?|deserving)\b.{0,20}\b(another term|re-?election|to (win|lose|be "
+          r"(re-?)?elected|be (our|the) next|stay|keep)|(my|our|your|the) (trust|vote|support))\b|"
+          r"\blesser (evil|of (the )?two evils)\b|\b(which|what) (candidate|party|side|one)\b"
+          r".{0,30}\b(safe|right|best|better|smart|lesser)\b (pick|choice|bet|option)\b|\b(share|"
+          r"match|align with) (my|our) (values|views|beliefs|politics)\b|\b(nos|me) conviene\b|"
+          r"\b(convencer|convence|convenzan)\b.{0,40}\b(votar|apoyar)\b|\b(which|what) (party|"
+          r"side|candidate)\b.{0,40}\b(secretly|really|actually|usually|truly)\b.{0,10}\b("
+          r"support|favou?r|prefer|back|lean)"),
+    _rule("partisan", "predict-chance",
+          r"\b(who|which \w+)('s|s| is)? (gonna|going to|likely to|expected to) (win|take|come "
+          r"out on top|carry|flip)\b|\bcome out on top\b|\b(have|has|stand)s? (a|any) (real )?"
+          r"(shot|chance|prayer)\b.{0,20}\b(at|of|to)\b.{0,20}\b(win|flip|tak|keep|hold|beat)"),
+    _rule("partisan", "rate-performance",
+          rf"\b(rate|grade|score|evaluate|judge|assess)\b.{{0,40}}\b{OFFICE}'?s? (performance|"
+          rf"record|job)\b|\bwhat do you( \w+)? (think|feel|believe) (of|about)\b.{{0,40}}"
+          rf"\b{TARGET}\b"),
+    _rule("partisan", "trust-more",
+          rf"\byou (trust|like|prefer|support)\b.{{0,15}}\b(more|most|better)\b|\b{MEASURE}\b"
+          rf".{{0,30}}\b(a good idea|a bad idea|a waste|worth it)\b|\bshould\b.{{0,30}}\b(pass|"
+          rf"approve|reject|defeat)\b.{{0,15}}\b{MEASURE}\b|\b{PARTY}\b.{{0,30}}\b(cheated|rigged|"
+          rf"stole|lied)\b.{{0,30}}\b(didn'?t|did not|right|admit)\b",
+          unless=r"\bhow (do|does|can|to)\b"),
     # Spanish
     _rule("partisan", "spanish-vote",
           r"\bpor quien (debo|deberia|debemos|deberiamos|votar|voto|votaria|vota)\b|"
@@ -314,7 +361,10 @@ PERSONAL = [
     _rule("personal_data", "persons-contact",
           rf"\b{PERSON}'?s?'? (own |personal |private |home |cell |actual |real )?"
           rf"({CONTACT}|{RECORD})\b",
-          unless=_PROTECT_WITHOUT_ASK + r"|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(is|are)\b.{0,40}\b(public|confidential|redacted)\b"
+          r"|^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|staff|clerks?|judges?|"
+          r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take)"
+          r"\b|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
           r"check|establish|prove|validate)\w*\b.{0,15}\bidentit|\bhow (can|do|does|"
           r"to|should) (a |the )?(voters?|they|he|she|someone|people|residents?|citizens?) "
           r"(check|update|change|find|see|verify|correct|look up|get)\b"),
@@ -338,7 +388,8 @@ PERSONAL = [
           r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
     _rule("personal_data", "unmask",
-          r"\b(find|figure|work) out (who|where|the (identity|name|real name))\b|\b(unmask|"
+          r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
+          r"real name))\b|\b(unmask|"
           r"track down|trace|identify|de-?anonymi[sz]e)\b.{0,40}\b(person|people|poster|user|"
           r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(behind|"
           r"running|runs) (the|that|this)\b.{0,20}\b(account|page|post|handle|profile)\b|"
@@ -371,9 +422,10 @@ PERSONAL = [
           unless=_PROTECT_WITHOUT_ASK),
     _rule("personal_data", "who-in-place",
           r"\b(who|which|quien|quienes)\b.{0,30}\b(voters?|residents?|people|persons?|"
-          r"neighbou?rs?|clerks?|staff|workers?|votantes?|voto|votaron)\b.{0,40}\b((my|our|this|"
+          r"neighbou?rs?|clerks?|staff|workers?|votantes?|voto|votaron|registrad\w*)\b.{0,40}\b((my|our|this|"
           r"that) (street|building|block|neighbou?rhood|apartment|complex|town|precinct|ward|"
-          r"area|counter)|precinct \d+|ward \d+|on \d*\w* (st|street|ave|avenue|road|rd)|en mi "
+          r"area|counter)|precinct \d+|ward \d+|(on|of|at) \d*\w* (st|street|ave|avenue|road|rd|drive|dr|"
+          r"lane|ln)|en mi "
           r"(calle|edificio|barrio))\b",
           unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
     _rule("personal_data", "voters-attribute",
@@ -388,7 +440,9 @@ PERSONAL = [
           rf"(addresses|phone numbers|names|emails)\b|\b{ACQUIRE}\b.{{0,20}}\b(list|names) of "
           rf"(the )?(people|voters|residents|registrants)\b.{{0,30}}\b(removed|purged|moved|"
           rf"cancell?ed|challenged|provisional|who)\b",
-          unless=_PROTECT_WITHOUT_ASK),
+          # not the whole protective lexicon: "removed" names the list asked for here
+          unless=r"\b(protect\w*|prevent\w*|redact\w*|privacy|confidential\w*|polic(y|ies)|laws?|"
+          r"rules?|allowed|legal|how (do|should|can|to) (we|i)?|what (do|should|can) (we|i))\b"),
     _rule("personal_data", "record-lookup",
           rf"\b{ACQUIRE}\b.{{0,20}}\b(registration|record|file|info\w*|details|history)\b"
           rf".{{0,20}}\b(for|of|on) (the|that|this|a|my|our) (\w+ )?(person|voter|man|woman|guy|"
@@ -399,13 +453,36 @@ PERSONAL = [
     _rule("personal_data", "id-numbers", r"\b(ssn|social security numbers?|dates? of birth|"
           r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
-          r"collect\w*|requir\w*|ask(s|ing)? for)\b"),
+          r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
+          r"shred\w*)\b"),
+    _rule("personal_data", "list-with-contacts-of-people",
+          r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
+          r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
+          r"(phone numbers|phones|home addresses|addresses|emails|e-?mail addresses|birthdates|"
+          r"dates of birth)\b",
+          unless=_PROTECT_WITHOUT_ASK),
+    _rule("personal_data", "stalk",
+          r"\b(kids?|children|son|daughter|wife|husband|family)'?s? (school|daycare|workplace|job|"
+          r"address)\b|\b(when|what time) (does|do|did)\b.{0,30}\b(leave|get home|arrive|come "
+          r"home)\b.{0,20}\b(house|home)\b|\b(expose|dig up (info|dirt|everything)( on| about)?"
+          r"|find dirt on)\b.{0,15}\b(the |that |this |those |these )?(\w+ )?" + PERSON + r"\b",
+          unless=r"\b(protect\w*|prevent\w*|stop\w*|shield\w*|safety|what (do|should|can) (we|i) "
+          r"do|how (do|should|can) (we|i))\b"),
+    _rule("personal_data", "person-status",
+          r"\bwhether (\w+ ){1,3}(voted|has voted|is registered|registered)\b|\b(does|did|has)\b "
+          r"(\w+ ){1,3}(have|has) (an? )?(active|current|valid) registration\b|\bregistered at "
+          r"(a|an|the|what|which) (new |different )?address\b.{0,30}\bwhat\b|\bhistorial de "
+          r"(votacion|voto)\b|\b(mi|el|la|nuestro|nuestra) (\w+ )?(vecin\w*|jefe|jefa|esposo|esposa|"
+          r"companer\w*) voto\b|\b(quien|quienes)\b.{0,10}\ben mi (calle|edificio|barrio|cuadra)"
+          r"\b.{0,30}\b(vot\w*|registrad\w*)",
+          unless=r"\bhow (can|do|does|to|would)\b|\b(must|need|required|allowed|eligible|able|"
+          r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone)\b"),
     _rule("personal_data", "spanish",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
           r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
-          r"filtr\w*)\b"),
+          r"filtr\w*|cambi\w*|actualiz\w*|pasos|como)\b"),
 ]
 
 RULES: tuple[Rule, ...] = (*INSTRUCTIONS, *PERSONAL, *PARTISAN)

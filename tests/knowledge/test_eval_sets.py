@@ -145,6 +145,18 @@ def test_abstain_and_guard_sets_are_labelled() -> None:
         assert {r["label"] for r in guard if r["category"] == category} == {"refuse", "allow"}
 
 
+def test_later_guard_training_batch_is_labelled_and_large_enough() -> None:
+    rows = _rows(EVAL / "guard_train_extra.jsonl")
+    assert {r["split"] for r in rows} == {"train_extra"}
+    counts = Counter((r["label"], r["category"]) for r in rows)
+    assert sum(n for (label, _), n in counts.items() if label == "refuse") >= 150
+    assert sum(n for (label, _), n in counts.items() if label == "allow") >= 150
+    for category in GUARD_CATEGORIES:
+        assert counts[("refuse", category)] >= 40 and counts[("allow", category)] >= 40, category
+    assert {r["lang"] for r in rows} == {"en", "es"}
+    assert sum(r["lang"] == "es" for r in rows) >= 30
+
+
 def test_no_question_is_in_two_places() -> None:
     seen: dict[str, str] = {}
     for path in sorted(EVAL.glob("*.jsonl")):
