@@ -33,7 +33,7 @@ from bot.adapters.slack_listeners import SlackListeners
 from bot.adapters.slack_oauth import add_routes, build_workspaces, oauth_options
 from bot.adapters.slack_send import SlackTransport, build_send_client
 from bot.adapters.slack_translate import to_incoming_message
-from bot.adapters.slack_workspaces import Workspaces, refuse_workspace
+from bot.adapters.slack_workspaces import Workspaces, refuse_workspace, workspace_id
 from bot.config import Settings
 from bot.db import Database
 from bot.router import Router
@@ -254,9 +254,7 @@ class BotIdentity:
         self._learning: asyncio.Future[None] | None = None
 
     async def _admits(self, enterprise_id: str | None, team_id: str | None) -> bool:
-        # Ids come from the signed payload as sent; anything but a string admits nothing.
-        enterprise_id = enterprise_id if isinstance(enterprise_id, str) else None
-        team_id = team_id if isinstance(team_id, str) else None
+        enterprise_id, team_id = workspace_id(enterprise_id), workspace_id(team_id)
         if self.admitted is None or (team_id and team_id in self.admitted) or (
                 enterprise_id and enterprise_id in self.admitted):
             return True

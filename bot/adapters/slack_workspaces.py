@@ -118,7 +118,7 @@ class Workspaces:
 
     async def admits(self, enterprise_id: str | None, team_id: str | None) -> bool:
         """Whether the office admits this workspace: listed, or SLACK_BOT_TOKEN's own team."""
-        enterprise_id, team_id = _id(enterprise_id), _id(team_id)
+        enterprise_id, team_id = workspace_id(enterprise_id), workspace_id(team_id)
         if (team_id and team_id in self.admitted) or (
                 enterprise_id and enterprise_id in self.admitted):
             return True
@@ -148,8 +148,7 @@ class Workspaces:
 
 async def refuse_workspace(db: Database, enterprise_id: str | None, team_id: str | None) -> None:
     """Log and audit a request from a workspace the office does not admit."""
-    enterprise_id = _id(enterprise_id)
-    team_id = _id(team_id)
+    enterprise_id, team_id = workspace_id(enterprise_id), workspace_id(team_id)
     log.warning("slack request from a workspace not in slack.workspaces",
                 extra={"team": team_id or "", "enterprise": enterprise_id or ""})
     await audit(db, actor=f"slack:{team_id or enterprise_id or 'unknown'}", action="slack.request",
@@ -157,7 +156,7 @@ async def refuse_workspace(db: Database, enterprise_id: str | None, team_id: str
                 reason="workspace not in slack.workspaces")
 
 
-def _id(value: object) -> str | None:
+def workspace_id(value: object) -> str | None:
     """A workspace id as sent in a signed payload: only a short string counts."""
     return value[:40] if isinstance(value, str) else None
 
