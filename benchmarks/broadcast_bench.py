@@ -48,13 +48,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.adapters.slack_send import SlackTransport, build_send_client  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.db import utcnow  # noqa: E402
-from bot.heap import freeze_startup_objects  # noqa: E402
+from app.config import load_settings  # noqa: E402
+from app.server import build_services, create_app  # noqa: E402
+from bot.adapters.slack.send import SlackTransport, build_send_client  # noqa: E402
+from bot.db.engine import utcnow  # noqa: E402
+from bot.db.models import ConversationReference  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
-from bot.models import ConversationReference  # noqa: E402
-from bot.server import build_services, create_app  # noqa: E402
+from bot.ops.heap import freeze_startup_objects  # noqa: E402
 from handlers.alerts import service  # noqa: E402
 from handlers.alerts.delivery import use_alert_budgets  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402

@@ -152,7 +152,7 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
     from dataclasses import replace as dc_replace
     from types import SimpleNamespace
 
-    from bot.config import load_app_config
+    from app.config import load_app_config
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import evaluate, load_items
     from handlers.faq.service import answer_question

@@ -29,11 +29,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.db import Database, upgrade  # noqa: E402
-from bot.jobs import prepare_engine_schema  # noqa: E402
+from app.server import build_services  # noqa: E402
+from bot.db.engine import Database, upgrade  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
-from bot.outbox_queue import enqueue  # noqa: E402
-from bot.server import build_services  # noqa: E402
+from bot.ops.jobs import prepare_engine_schema  # noqa: E402
+from bot.outbox.queue import enqueue  # noqa: E402
 from tests.support import free_port, make_settings  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -45,7 +45,7 @@ def spawn(args: list[str], env: dict[str, str], log: Path, profile: Path | None 
     prefix = [sys.executable]
     if profile is not None:
         prefix += ["-m", "cProfile", "-o", str(profile)]
-    return subprocess.Popen([*prefix, "-m", "bot", *args], env=env, stdout=log.open("wb"),
+    return subprocess.Popen([*prefix, "-m", "app", *args], env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, cwd=ROOT)
 
 

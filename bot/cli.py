@@ -1,216 +1,60 @@
-"""The ``electionbot`` command. Errors are one clear line on stderr and a non-zero exit."""
+"""Helpers for every CLI command group, the core's and each domain's.
+
+The composition root (``app.cli.main``) hands over the domains' configuration sections once, with
+:func:`use_sections`, so a domain's command loads the whole, strictly checked app.yaml without the
+core importing any domain.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 
-from bot import logs
-from bot.cli_alerts import alerts_app, network_app
-from bot.cli_cert import cert_app, completions_app, roster_app
-from bot.cli_common import fail, pid_file, settings_or_exit
-from bot.cli_incidents import incidents_app
-from bot.cli_kb import kb_app
-from bot.cli_users import users_app
-from bot.config import ConfigError
+from bot.config.settings import ConfigError, Sections, Settings, load_settings
 
-app = typer.Typer(help="electionbot: a trustworthy assistant for election offices.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
-app.add_typer(db_app, name="db")
-app.add_typer(manifest_app, name="manifest")
-app.add_typer(kb_app, name="kb")
-app.add_typer(incidents_app, name="incidents")
-app.add_typer(cert_app, name="cert")
-app.add_typer(roster_app, name="roster")
-app.add_typer(completions_app, name="completions")
-app.add_typer(network_app, name="network")
-app.add_typer(alerts_app, name="alerts")
-app.add_typer(users_app, name="users")
+_sections: dict[str, Sections] = {}
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3978,
-    no_worker: Annotated[bool, typer.Option(
-        "--no-worker", help="Web only: background work goes to `electionbot worker` "
-                            "(PostgreSQL).")] = False,
-    demo: Annotated[bool, typer.Option(
-        "--demo", help="Try the bot locally: anyone picks a web chat name, demo.yaml's role "
-                       "grants apply, loopback only, proxied requests refused. Never with real "
-                       "data.")] = False,
-) -> None:
-    """Run the bot: Slack, Teams and the local web chat on one HTTP server."""
-    from aiohttp import web
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one line on stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
 
-    from bot.db import upgrade
-    from bot.heap import freeze_startup_objects
-    from bot.jobs import prepare_engine_schema
-    from bot.server import build_services, create_app
-    from knowledge import KnowledgeError
 
-    settings = settings_or_exit(demo=demo)
+def use_sections(sections: Sections) -> None:
+    """The domains' app.yaml sections, given by the composition root before any command runs."""
+    _sections["domains"] = sections
+
+
+def settings_or_exit(*, demo: bool = False) -> Settings:
+    """Load settings (``demo`` only from ``--demo``); a configuration problem exits with code 2."""
     try:
-        settings.check_listen_address(host)
+        return load_settings(demo=demo, sections=_sections.get("domains"))
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
-    if no_worker and not settings.env.DATABASE_URL.startswith("postgresql"):
-        raise fail("--no-worker needs DATABASE_URL=postgresql+psycopg://... (workers share "
-                   "the database); on SQLite run `electionbot serve` alone", 2)
-    logs.configure(settings.env.ELECTIONBOT_LOG_LEVEL)
+
+
+def pid_file(settings: Settings) -> Path:
+    """Where ``serve`` writes its pid so ``kb reload`` can signal it."""
+    return settings.config_path.parent / "data" / "electionbot.pid"
+
+
+def run_with_db(coro_factory: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Migrate, open the database, run ``coro_factory(db)`` and close it (for CLI commands)."""
+    from bot.db.engine import Database, upgrade
+
+    settings = settings_or_exit()
     upgrade(settings.env.DATABASE_URL)
-    try:
-        services = build_services(settings)
-    except KnowledgeError as exc:
-        raise fail(str(exc), 2) from None
-    asyncio.run(prepare_engine_schema(services))
-    pid = pid_file(settings)
-    pid.parent.mkdir(parents=True, exist_ok=True)
-    pid.write_text(str(os.getpid()))
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz; "
-               f"{settings.mode} mode)", err=True)
-    application = create_app(services, worker=not no_worker)
-    freeze_startup_objects()
-    try:
-        web.run_app(application, host=host, port=port, print=None,
-                    access_log=None, handle_signals=True)
-    finally:
-        pid.unlink(missing_ok=True)
 
+    async def run() -> Any:
+        db = Database(settings.env.DATABASE_URL)
+        try:
+            return await coro_factory(db)
+        finally:
+            await db.close()
 
-@app.command()
-def worker(
-    queues: Annotated[str, typer.Option(help="Comma-separated queues to serve.")]
-    = "outbox,periodic",
-    concurrency: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 8,
-    demo: Annotated[bool, typer.Option(
-        "--demo", help="Work for web instances run with `serve --demo` (loads demo.yaml; "
-                       "the worker serves no HTTP).")] = False,
-) -> None:
-    """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
-    from bot.db import upgrade
-    from bot.heap import freeze_startup_objects
-    from bot.jobs import run_worker
-    from bot.server import build_services, create_app
-    from handlers import build_periodic
-
-    settings = settings_or_exit(demo=demo)
-    if not settings.env.DATABASE_URL.startswith("postgresql"):
-        raise fail("the worker needs DATABASE_URL=postgresql+psycopg://...; on SQLite, "
-                   "`electionbot serve` runs the background work itself", 2)
-    if concurrency < 1:
-        raise fail("--concurrency must be at least 1", 2)
-    logs.configure(settings.env.ELECTIONBOT_LOG_LEVEL)
-    upgrade(settings.env.DATABASE_URL)
-    services = build_services(settings)
-    create_app(services, background=False)  # registers each platform's transport on the outbox
-    freeze_startup_objects()
-    typer.echo(f"electionbot worker: queues {queues}, concurrency {concurrency}", err=True)
-    asyncio.run(run_worker(services, build_periodic(services),
-                           queues=[q.strip() for q in queues.split(",") if q.strip()],
-                           concurrency=concurrency))
-
-
-@app.command()
-def ask(
-    question: Annotated[str, typer.Argument(help="The question, or - to read one per line.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
-) -> None:
-    """Ask the knowledge base from the command line."""
-    from bot.server import build_services
-    from handlers.faq.cli import answer_to_json, answer_to_text
-    from handlers.faq.service import answer_question
-    from knowledge import KnowledgeError
-
-    settings = settings_or_exit()
-    try:
-        services = build_services(settings)
-    except KnowledgeError as exc:
-        raise fail(str(exc), 2) from None
-    contact = settings.app.contact_for(None)
-    questions = sys.stdin if question == "-" else [question]
-    for line in questions:
-        text = line.strip()
-        if not text:
-            continue
-        answer = answer_question(question=text, services=services)
-        if as_json:
-            typer.echo(json.dumps(answer_to_json(answer, contact), ensure_ascii=False))
-        else:
-            typer.echo(answer_to_text(answer, contact))
-
-
-@config_app.command("check")
-def config_check(
-    demo: Annotated[bool, typer.Option(
-        "--demo", help="Check as `serve --demo` loads it (demo.yaml merged in).")] = False,
-) -> None:
-    """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
-    from bot.config import environment_warnings, proxy_warnings
-
-    settings = settings_or_exit(demo=demo)
-    for warning in environment_warnings(settings.env) + proxy_warnings(settings):
-        typer.echo(f"warning: {warning}", err=True)
-    platforms = [name for name, on in (("slack", settings.slack_enabled),
-                                       ("teams", settings.teams_enabled)) if on]
-    typer.echo(f"ok: {settings.config_path} ({settings.app.office.name}); "
-               f"platforms: {', '.join(platforms + ['webchat']) }; {settings.mode} mode")
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply database migrations (safe to repeat)."""
-    from bot.db import upgrade
-
-    settings = settings_or_exit()
-    try:
-        upgrade(settings.env.DATABASE_URL)
-        if not settings.env.DATABASE_URL.startswith("sqlite"):
-            from bot.jobs import prepare_engine_schema
-            from bot.server import build_services
-
-            asyncio.run(prepare_engine_schema(build_services(settings)))
-    except Exception as exc:  # one clear line instead of a traceback
-        raise fail(f"database upgrade failed: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    typer.echo("ok: database is at the latest schema")
-
-
-@manifest_app.command("slack")
-def manifest_slack(
-    url: Annotated[str, typer.Option(help="Public base URL of this server.")] = "https://example.org",
-) -> None:
-    """Print a Slack app manifest (YAML) for the configured commands."""
-    from bot.adapters.slack_manifest import build_slack_manifest
-
-    typer.echo(build_slack_manifest(settings_or_exit(), base_url=url))
-
-
-@manifest_app.command("teams")
-def manifest_teams(
-    out: Annotated[Path, typer.Option(help="Zip file to write.")] = Path("electionbot-teams.zip"),
-) -> None:
-    """Write a Teams app package (manifest.json + icons, zipped)."""
-    from bot.adapters.teams_manifest import write_teams_package
-
-    settings = settings_or_exit()
-    try:
-        write_teams_package(settings, out)
-    except ConfigError as exc:
-        raise fail(str(exc), 2) from None
-    typer.echo(f"ok: wrote {out}")
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()
+    return asyncio.run(run())

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.config import Settings
-from bot.db import Database, utcnow
-from bot.outbox import Outbox
+from bot.config.settings import Settings
+from bot.db.engine import Database, utcnow
+from bot.outbox.worker import Outbox
 from knowledge import KnowledgeStore
 
 

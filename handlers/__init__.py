@@ -1,35 +1,46 @@
-"""HANDLERS: the one explicit, ordered registration point. No discovery, no side effects."""
+"""FEATURES: the one explicit, ordered registration point. No discovery, no side effects.
+
+Adding a domain touches its own folder and this list. Earlier handlers win a routing tie.
+"""
 
 from __future__ import annotations
 
-from bot.jobs import Periodic
+from bot.config.settings import Sections
+from bot.features import Feature
+from bot.ops.jobs import Periodic
 from bot.router import Handler
 from bot.services import Services
-from handlers.alerts import AlertHandler
-from handlers.alerts.delivery import alert_follow_ups, use_alert_budgets
-from handlers.alerts.live_status import INTERVAL, alert_status_updates
-from handlers.certifications import CertificationHandler
-from handlers.certifications.scheduler import certification_reminders
+from handlers.alerts import AlertHandler, alert_periodic
+from handlers.alerts.config import AlertsConfig
+from handlers.certifications import CertificationHandler, certification_periodic
+from handlers.certifications.config import CertificationConfig
 from handlers.faq import FaqHandler
 from handlers.help import HelpHandler
 from handlers.incidents import IncidentHandler
+from handlers.incidents.config import IncidentSettings
 
-
-def build_periodic(services: Services) -> list[Periodic]:
-    """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
-    use_alert_budgets(services)
-    return [
-        # Each step is due at a fraction of the window (as short as a minute): look often; a
-        # tick before half of every open alert's window reads only the open alerts.
-        Periodic("alert-follow-ups", 10, alert_follow_ups),
-        Periodic("alert-status", INTERVAL, alert_status_updates),
-        Periodic("certification-reminders",
-                 int(services.settings.app.certification.scheduler_interval_seconds),
-                 certification_reminders),
-    ]
+FEATURES: tuple[Feature, ...] = (
+    Feature("incidents", IncidentHandler, cli="handlers.incidents.cli",
+            config={"incidents": IncidentSettings}),
+    Feature("alerts", AlertHandler, alert_periodic, cli="handlers.alerts.cli",
+            config={"alerts": AlertsConfig}),
+    Feature("certification", CertificationHandler, certification_periodic,
+            cli="handlers.certifications.cli", config={"certification": CertificationConfig}),
+    Feature("faq", FaqHandler),
+    Feature("help", HelpHandler),
+)
 
 
 def build_handlers() -> list[Handler]:
     """The handlers in priority order (earlier wins a tie)."""
-    return [IncidentHandler(), AlertHandler(), CertificationHandler(), FaqHandler(),
-            HelpHandler()]
+    return [feature.handler() for feature in FEATURES]
+
+
+def build_periodic(services: Services) -> list[Periodic]:
+    """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
+    return [job for feature in FEATURES for job in feature.periodic(services)]
+
+
+def config_sections() -> Sections:
+    """Every domain's app.yaml keys and the models that validate them."""
+    return {key: model for feature in FEATURES for key, model in feature.config.items()}

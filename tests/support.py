@@ -13,9 +13,10 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.config import DEMO_OVERLAY_NAME, Settings, demo_identities, load_settings
-from bot.db import upgrade
-from bot.server import build_services, create_app
+from app.config import load_settings
+from app.server import build_services, create_app
+from bot.config.settings import DEMO_OVERLAY_NAME, Settings, demo_identities
+from bot.db.engine import upgrade
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def make_settings(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = 
     """
     config = write_config(tmp, **overrides)
     environ = {"ELECTIONBOT_CONFIG": str(config),
-               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **(env or {})}
+               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db.engine'}", **(env or {})}
     return load_settings(environ, demo=demo)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.support import in_ci, running_bot
 
 pytestmark = pytest.mark.browser

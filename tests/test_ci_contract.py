@@ -37,7 +37,7 @@ def test_mypy_is_clean() -> None:
 
 
 def test_knowledge_base_check_passes() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "kb", "check"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "app", "kb", "check"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120,
                             env={"PATH": "/usr/bin:/bin", "ELECTIONBOT_CONFIG": "app.yaml"})
     assert result.returncode == 0, result.stderr

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import ConfigError, demo_identities, load_settings
+from app.config import load_settings
+from bot.config.settings import ConfigError, demo_identities
+from handlers.alerts.config import AlertsConfig
+from handlers.certifications.config import CertificationConfig
+from handlers.incidents.permissions import manages
 from tests.support import BASE_CONFIG, ROOT, make_settings, write_config
 
 
@@ -30,7 +34,7 @@ def test_the_shipped_app_yaml_grants_nothing_to_demo_names() -> None:
                    for name in ("state-demo", "state-deputy", "ks-supervisor", "ct-manager")
                    for role in ("state_staff", "broadcaster", "incident_manager",
                                 "cert_supervisor"))
-    assert not app.manages("webchat:local:ct-manager", "CT")
+    assert not manages(app, "webchat:local:ct-manager", "CT")
     raw = yaml.safe_load((ROOT / "app.yaml").read_text(encoding="utf-8"))
     assert demo_identities(raw) == []
 
@@ -41,10 +45,10 @@ def test_demo_mode_merges_the_shipped_demo_overlay() -> None:
     app = settings.app
     assert app.has_role("webchat:local:state-demo", "state_staff")
     assert app.has_role("webchat:local:state-deputy", "broadcaster")
-    assert app.manages("webchat:local:ct-manager", "CT")
-    assert {g.name for g in app.alerts.groups} == {"state-staff", "ct-registrars", "community"}
-    assert app.alerts.templates  # app.yaml's own settings survive the merge
-    assert app.certification.supervisors["KS"] == ["webchat:local:ks-supervisor"]
+    assert manages(app, "webchat:local:ct-manager", "CT")
+    assert {g.name for g in app.section(AlertsConfig).groups} == {"state-staff", "ct-registrars", "community"}
+    assert app.section(AlertsConfig).templates  # app.yaml's own settings survive the merge
+    assert app.section(CertificationConfig).supervisors["KS"] == ["webchat:local:ks-supervisor"]
 
 
 WEBCHAT_IN_PRODUCTION = [
@@ -152,7 +156,7 @@ def test_demo_mode_listens_on_loopback_only(tmp_path: Path) -> None:
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
-    return subprocess.run([sys.executable, "-m", "bot", *args], env={**clean, **env},
+    return subprocess.run([sys.executable, "-m", "app", *args], env={**clean, **env},
                           capture_output=True, text=True, cwd=cwd, timeout=60)
 
 

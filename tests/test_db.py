@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from bot.db import Database, alembic_config, upgrade
-from bot.idempotency import first_time, save_reference
-from bot.models import ConversationReference
+from bot.db.engine import Database, alembic_config, upgrade
+from bot.db.idempotency import first_time, save_reference
+from bot.db.models import ConversationReference
 
 
 async def _exercise(url: str) -> None:
@@ -43,8 +43,8 @@ async def _exercise(url: str) -> None:
 
 
 async def test_sqlite_file(tmp_path: Path) -> None:
-    await _exercise(f"sqlite:///{tmp_path / 'sub' / 'bot.db'}")
-    assert (tmp_path / "sub" / "bot.db").exists()
+    await _exercise(f"sqlite:///{tmp_path / 'sub' / 'bot.db.engine'}")
+    assert (tmp_path / "sub" / "bot.db.engine").exists()
 
 
 @pytest.mark.postgres
@@ -54,7 +54,7 @@ async def test_postgresql(postgres_url: str) -> None:
 
 @pytest.mark.postgres
 def test_concurrent_upgrades_on_postgresql(postgres_url: str) -> None:
-    code = "import sys; from bot.db import upgrade; upgrade(sys.argv[1])"
+    code = "import sys; from bot.db.engine import upgrade; upgrade(sys.argv[1])"
     procs = [subprocess.Popen([sys.executable, "-c", code, postgres_url],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
@@ -79,7 +79,7 @@ async def test_unreachable_database_pings_false() -> None:
 def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
     from datetime import datetime
 
-    from bot.db import UTCDateTime
+    from bot.db.engine import UTCDateTime
 
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.models import AuditEntry, ConversationReference, WebChatInbox
+from bot.db.models import AuditEntry, ConversationReference, WebChatInbox
 from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot
 

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import pytest
 
-from bot.adapters import teams_auth
+from bot.adapters.teams import auth as teams_auth
 from tests.adapters.slack_support import (
     FORM,
     SlackBot,

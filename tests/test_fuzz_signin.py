@@ -26,7 +26,7 @@ import aiohttp
 import pyotp
 import pytest
 
-from bot.adapters.webauth import add_account
+from bot.adapters.webchat.accounts import add_account
 from tests.fakes.oidc_provider import FakeOidcProvider
 from tests.support import RunningBot, make_settings, running_bot
 from tests.test_fuzz import (

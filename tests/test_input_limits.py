@@ -72,7 +72,7 @@ async def _post(http: aiohttp.ClientSession, url: str, data: bytes,
 # -- the module itself --------------------------------------------------------------------------
 
 def test_loads_limits_depth_integers_and_constants() -> None:
-    from bot import http_input
+    from bot.adapters import http_input
 
     assert http_input.loads(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
     for bad, words in [(b"[" * 65 + b"]" * 65, "nested"), (b"1" * 51, "digits"),
@@ -86,7 +86,7 @@ def test_loads_limits_depth_integers_and_constants() -> None:
 
 
 def test_surrogates_and_nul_are_refused_in_protocol_fields_and_cleaned_in_free_text() -> None:
-    from bot import http_input
+    from bot.adapters import http_input
 
     raw = b'{"user": "ann", "text": "a\\ud800b\\u0000c", "form": {"values": {"d": "\\udfff"}}}'
     data = http_input.loads(raw, free_text=("text", "values"))
@@ -100,7 +100,7 @@ def test_surrogates_and_nul_are_refused_in_protocol_fields_and_cleaned_in_free_t
 
 
 def test_query_int_accepts_ascii_digits_only() -> None:
-    from bot import http_input
+    from bot.adapters import http_input
 
     assert http_input.query_int({"after": "12"}, "after") == 12
     assert http_input.query_int({}, "after") == 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.logs import QUIET_LOGGERS, JsonFormatter, configure, redact
+from bot.ops.logs import QUIET_LOGGERS, JsonFormatter, configure, redact
 
 
 def test_tokens_are_redacted_everywhere() -> None:
@@ -57,7 +57,7 @@ def test_every_engine_hides_bound_parameters(tmp_path: Path) -> None:
     """Each create_engine / create_async_engine call in bot/ passes hide_parameters."""
     import ast
 
-    from bot.db import Database
+    from bot.db.engine import Database
 
     root = Path(__file__).resolve().parent.parent / "bot"
     calls = []
@@ -69,7 +69,7 @@ def test_every_engine_hides_bound_parameters(tmp_path: Path) -> None:
                     getattr(k.value, "id", "") for k in node.keywords if k.arg is None}
                 calls.append((path.name, node.lineno, names))
     assert len(calls) >= 3
-    # bot/db.py passes ``**kwargs`` built from ENGINE_OPTIONS; checked on a real engine below.
+    # bot/db/engine.py passes ``**kwargs`` built from ENGINE_OPTIONS; checked on a real engine below.
     assert [c for c in calls if not ({"hide_parameters", "kwargs"} & c[2])] == []
     assert Database(f"sqlite:///{tmp_path}/unused.db").engine.sync_engine.hide_parameters
 
@@ -135,8 +135,8 @@ async def test_flows_at_debug_log_no_personal_data(tmp_path: Path, backend: str,
 
 
 async def _run_flows(tmp_path: Path, env: dict[str, str], backend: str) -> list[str]:
-    from bot.adapters import webchat
-    from bot.server import ROUTER
+    from app.server import ROUTER
+    from bot.adapters.webchat import endpoint as webchat
     from tests.adapters.slack_support import command_body, eventually, query, slack_bot
     from tests.incidents.conftest import INCIDENTS, ROLES, report_values
 

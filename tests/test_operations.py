@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.support import running_bot
 
 
@@ -27,7 +27,7 @@ async def test_readiness_follows_the_database(settings: Settings) -> None:
             assert resp.status == 200 and (await resp.json())["ready"] is True
         await bot.services.db.engine.dispose()
         broken = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-        from bot.db import Database
+        from bot.db.engine import Database
 
         bot.services.db = Database(broken)
         async with http.get(f"{bot.url}/readyz") as resp:

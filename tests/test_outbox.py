@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.db import Database, upgrade, utcnow
+from bot.db.engine import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import UNCERTAIN, Outbox
-from bot.outbox_queue import (
+from bot.outbox.queue import (
     CannotTell,
     PermanentSendError,
     RetryableSendError,
     enqueue,
     enqueue_many,
 )
+from bot.outbox.worker import UNCERTAIN, Outbox
 
 
 class Clock:

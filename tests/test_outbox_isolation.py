@@ -11,11 +11,11 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.db import Database, upgrade, utcnow
+from bot.db.engine import Database, upgrade, utcnow
 from bot.messages import Destination, InvalidDestination, Reply, reply_to_dict
-from bot.metrics import REGISTRY
-from bot.outbox import Outbox
-from bot.outbox_queue import enqueue, enqueue_many
+from bot.ops.metrics import REGISTRY
+from bot.outbox.queue import enqueue, enqueue_many
+from bot.outbox.worker import Outbox
 from tests.adapters.slack_support import (
     SlackBot,
     eventually,

@@ -7,9 +7,9 @@ import weakref
 
 import pytest
 
-from bot.heap import freeze_startup_objects, refreeze_if_frozen
 from bot.messages import Destination
-from bot.outbox_pacing import (
+from bot.ops.heap import freeze_startup_objects, refreeze_if_frozen
+from bot.outbox.pacing import (
     RECOVER,
     SLOWDOWN,
     SLOWEST,

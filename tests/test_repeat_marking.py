@@ -6,10 +6,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bot.adapters.slack_manifest import build_slack_manifest_dict
-from bot.adapters.slack_render import to_slack_message
-from bot.adapters.teams_render import to_activity
-from bot.adapters.webchat import render
+from bot.adapters.slack.manifest import build_slack_manifest_dict
+from bot.adapters.slack.render import to_slack_message
+from bot.adapters.teams.render import to_activity
+from bot.adapters.webchat.endpoint import render
 from bot.messages import REPEAT_LINE, Button, Reply, Section, reply_from_dict, reply_to_dict
 from tests.support import make_settings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
+from bot.db.engine import Database
 from bot.messages import Action, IncomingMessage, Reply, Sender
 from bot.router import Router
 from bot.services import Services

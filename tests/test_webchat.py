@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.support import make_settings, running_bot
 
 

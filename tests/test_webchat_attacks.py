@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.adapters.webauth import add_account
+from bot.adapters.webchat.accounts import add_account
 from tests.support import make_settings, running_bot
 from tests.test_webchat_auth import PASSWORD, Web, audit_rows
 
@@ -67,7 +67,7 @@ async def test_sign_in_at_debug_logs_no_password_code_token_or_secret(
 
     import pyotp
 
-    from bot.logs import QUIET_LOGGERS, configure
+    from bot.ops.logs import QUIET_LOGGERS, configure
     from tests.fakes.oidc_provider import FakeOidcProvider
     from tests.test_logs import _Everything
     from tests.test_webchat_auth_oidc import _follow, oidc_settings

@@ -12,9 +12,9 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.webauth import add_account, disable_account, sign_in
-from bot.config_webchat import SignInLimits
-from bot.db import utcnow
+from bot.adapters.webchat.accounts import add_account, disable_account, sign_in
+from bot.config.webchat import SignInLimits
+from bot.db.engine import utcnow
 from tests.support import make_settings, running_bot
 from tests.test_cli import cli
 
@@ -116,7 +116,7 @@ def test_users_add_list_disable_from_the_cli(tmp_path: Path) -> None:
     assert cli(tmp_path, "users", "disable", "ann").returncode == 0
     assert "disabled" in cli(tmp_path, "users", "list").stdout.splitlines()[0]
     assert cli(tmp_path, "users", "disable", "nobody").returncode == 1
-    stored = sa.create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    stored = sa.create_engine(f"sqlite:///{tmp_path / 'bot.db.engine'}")
     with stored.connect() as conn:
         hashes = [r[0] for r in conn.execute(sa.text("SELECT password_hash FROM web_account"))]
     stored.dispose()
@@ -369,7 +369,7 @@ async def test_messages_and_inbox_need_a_session(tmp_path: Path) -> None:
 
 
 async def test_the_inbox_holds_only_the_signed_in_identitys_messages(tmp_path: Path) -> None:
-    from bot.adapters.webchat import WebChatTransport
+    from bot.adapters.webchat.endpoint import WebChatTransport
     from bot.messages import Destination, Reply
 
     async with running_bot(signin_settings(tmp_path)) as bot, Web(bot.url) as web:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.webauth import add_account
+from bot.adapters.webchat.accounts import add_account
 from tests.support import make_settings, running_bot
 from tests.test_browser import driver  # noqa: F401  (the fixture)
 from tests.test_webchat_auth import PASSWORD

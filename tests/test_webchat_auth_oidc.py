@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from yarl import URL
 
-from bot.config import ConfigError
+from bot.config.settings import ConfigError
 from tests.fakes.oidc_provider import FakeOidcProvider
 from tests.support import make_settings, running_bot
 from tests.test_webchat_auth import Web, audit_rows

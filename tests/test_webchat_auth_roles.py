@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.webauth import add_account
-from bot.config import ConfigError
+from bot.adapters.webchat.accounts import add_account
+from bot.config.settings import ConfigError
 from tests.alerts.conftest import ALERTS, compose_values
 from tests.incidents.conftest import report_values
 from tests.support import make_settings, running_bot

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 
 from bot.messages import IncomingMessage, Reply
+from bot.ops.jobs import Periodic
 from bot.services import Services
 from handlers.alerts import actions
+from handlers.alerts.delivery import alert_follow_ups, use_alert_budgets
+from handlers.alerts.live_status import INTERVAL, alert_status_updates
 from handlers.alerts.service import Actor, AlertError, PermissionDenied
 
 
@@ -36,3 +39,14 @@ class AlertHandler:
             return Reply(text=f":no_entry: {exc}", ephemeral=True)
         except AlertError as exc:
             return Reply(text=str(exc), ephemeral=True)
+
+
+def alert_periodic(services: Services) -> list[Periodic]:
+    """Follow-ups and live status of open alerts (and the outbox's alert pacing budgets)."""
+    use_alert_budgets(services)
+    return [
+        # Each step is due at a fraction of the window (as short as a minute): look often; a
+        # tick before half of every open alert's window reads only the open alerts.
+        Periodic("alert-follow-ups", 10, alert_follow_ups),
+        Periodic("alert-status", INTERVAL, alert_status_updates),
+    ]

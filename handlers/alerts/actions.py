@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.limits import origin_of
 from bot.messages import Destination, IncomingMessage, Reply
-from bot.outbox_queue import enqueue
+from bot.ops.limits import origin_of
+from bot.outbox.queue import enqueue
 from bot.services import Services
 from handlers.alerts import delivery, service
 from handlers.alerts.forms import FORM_PREFIX, build_composer, validate

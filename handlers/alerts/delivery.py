@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import AppConfig
-from bot.db import Database
+from bot.config.settings import AppConfig
+from bot.db.engine import Database
+from bot.db.models import OutboxMessage
 from bot.messages import Destination, Reply
-from bot.models import OutboxMessage
-from bot.outbox_pacing import Budgets
-from bot.outbox_queue import enqueue, enqueue_many
+from bot.outbox.pacing import Budgets
+from bot.outbox.queue import enqueue, enqueue_many
 from bot.services import Services
+from handlers.alerts.config import AlertsConfig
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import (
     Tally,
@@ -103,8 +104,8 @@ async def status_reply(*, db: Database, alert: Alert) -> Reply:
 def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person: str,
                  recipient: AlertRecipient) -> None:
     """Tell state staff (help destinations, else T0 members) that someone needs help."""
-    targets = list(app.alerts.help_destinations) or [
-        m.destination for g in app.alerts.groups if g.tier == "T0" for m in g.members]
+    targets = list(app.section(AlertsConfig).help_destinations) or [
+        m.destination for g in app.section(AlertsConfig).groups if g.tier == "T0" for m in g.members]
     who = f"{recipient.name or person} ({recipient.organisation})"
     reply = build_help_request(alert, who, str(destination_of(person)))
     for target in targets:
@@ -189,7 +190,8 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
         return 0  # nothing is due before half the window
     wanted: dict[str, tuple[str, str, Chasee]] = {}
     for r in await _not_acknowledged(db, alert):
-        chase = app.alerts.tiers[r.tier].chase if r.tier in app.alerts.tiers else False
+        tiers = app.section(AlertsConfig).tiers
+        chase = tiers[r.tier].chase if r.tier in tiers else False
         if not chase or r.tier == "T3":
             continue
         for kind, target in due_steps(alert, r, now):
@@ -224,7 +226,7 @@ async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]
 
 def use_alert_budgets(services: Services) -> None:
     """The outbox paces every send with the budgets from app.yaml ``alerts.pacing``."""
-    services.outbox.budgets = Budgets(**services.settings.app.alerts.pacing.model_dump())
+    services.outbox.budgets = Budgets(**services.settings.app.section(AlertsConfig).pacing.model_dump())
 
 
 async def alert_follow_ups(services: Services) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config import AppConfig
-from bot.config_alerts import TIERS, TLP_ORDER
+from bot.config.settings import AppConfig
 from bot.messages import Form, FormField
+from handlers.alerts.config import TIERS, TLP_ORDER, AlertsConfig
 from handlers.alerts.network import Audience
 
 FORM_PREFIX = "alert:compose:"
@@ -80,7 +80,7 @@ def build_composer(app: AppConfig, *, nonce: str, parent: str = "",
                    errors: dict[str, str] | None = None) -> Form:
     """The composer, pre-filled (from a template, a parent or what was typed)."""
     values = dict(values or {})
-    template = app.alerts.templates.get(values.get("alert_type", ""))
+    template = app.section(AlertsConfig).templates.get(values.get("alert_type", ""))
     if template is not None:
         for name in ("headline", "body", "instructions"):
             values.setdefault(name, getattr(template, name))
@@ -117,8 +117,8 @@ def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bo
         return None, errors
     severity = values["severity"].strip()
     if window is None:
-        window = (app.alerts.windows.severe_minutes if severity in ("severe", "extreme")
-                  else app.alerts.windows.default_minutes)
+        window = (app.section(AlertsConfig).windows.severe_minutes if severity in ("severe", "extreme")
+                  else app.section(AlertsConfig).windows.default_minutes)
     get = lambda n: values.get(n, "").strip()  # noqa: E731
     kind = get("alert_type")
     return CleanAlert(

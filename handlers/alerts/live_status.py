@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.db import Database
+from bot.db.engine import Database
 from bot.messages import Destination, reply_to_dict
-from bot.outbox_queue import enqueue
+from bot.outbox.queue import enqueue
 from bot.services import Services
 from handlers.alerts.delivery import status_reply
 from handlers.alerts.models import Alert

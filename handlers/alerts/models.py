@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
-from bot.db import UTCDateTime, utcnow
+from bot.db.engine import UTCDateTime, utcnow
 
 
 class Alert(SQLModel, table=True):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from bot.config import AppConfig
-from bot.db import Database
+from bot.config.settings import AppConfig
+from bot.db.engine import Database
+from handlers.alerts.config import AlertsConfig
 from handlers.alerts.models import NetworkMember
 
 
@@ -57,7 +58,7 @@ async def load_network(db: Database, app: AppConfig) -> list[Entry]:
     """Every member: app.yaml first, then CLI additions (sorted for stable output)."""
     entries = [Entry(g.name, g.tier, m.destination, m.name, m.organisation, m.jurisdiction,
                      m.backup, tuple(m.people), "app.yaml")
-               for g in app.alerts.groups for m in g.members]
+               for g in app.section(AlertsConfig).groups for m in g.members]
     async with db.session() as session:
         rows = (await session.exec(select(NetworkMember).order_by(NetworkMember.id))).all()  # type: ignore[arg-type]
     entries += [Entry(r.group_name, r.tier, r.destination, r.name, r.organisation,

@@ -19,13 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import AppConfig
-from bot.db import Database
-from bot.limits import LimitReached, quotas, take
+from bot.config.settings import AppConfig
+from bot.db.engine import Database
+from bot.db.models import AuditEntry
 from bot.messages import Destination
-from bot.models import AuditEntry
-from bot.outbox_queue import enqueue_many
+from bot.ops.limits import LimitReached, quotas, take
+from bot.outbox.queue import enqueue_many
 from handlers.alerts import network
+from handlers.alerts.config import AlertsConfig
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
@@ -103,7 +104,7 @@ def needs_approval(clean: CleanAlert, app: AppConfig, tiers: set[str]) -> bool:
 
 def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
     """Refuse a label above any receiving tier's ceiling (T3: CLEAR only)."""
-    too_high = sorted(t for t in tiers if not app.alerts.tlp_allowed(t, tlp))
+    too_high = sorted(t for t in tiers if not app.section(AlertsConfig).tlp_allowed(t, tlp))
     if too_high:
         raise AlertError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
                          f"(T3 community partners only receive TLP:CLEAR). Nothing was sent.")

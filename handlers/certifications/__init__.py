@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC
 
 from bot.messages import IncomingMessage, Reply
+from bot.ops.jobs import Periodic
 from bot.services import Services
 from handlers.certifications import buttons, views
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.replies import build_denied, build_error
+from handlers.certifications.scheduler import certification_reminders
 from handlers.certifications.service import CertError
 
 
@@ -39,3 +42,9 @@ class CertificationHandler:
             return build_denied(str(exc) or "do that")
         except CertError as exc:
             return build_error(str(exc))
+
+
+def certification_periodic(services: Services) -> list[Periodic]:
+    """The reminder pass, at the configured interval."""
+    interval = services.settings.app.section(CertificationConfig).scheduler_interval_seconds
+    return [Periodic("certification-reminders", int(interval), certification_reminders)]

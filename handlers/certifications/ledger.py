@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import AppConfig
-from bot.db import Database
+from bot.config.settings import AppConfig
+from bot.db.engine import Database
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.models import Assignment, Completion, Official, Waiver
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.rules import PROGRAMS_DIR, load_programs
@@ -25,7 +26,7 @@ def _compiled(folder: str) -> dict[str, CompiledProgram]:
 
 def programs_for(app: AppConfig) -> dict[str, CompiledProgram]:
     """The configured programs, loaded and compiled once per folder."""
-    folder = app.certification.programs_path
+    folder = app.section(CertificationConfig).programs_path
     return _compiled(str(Path(folder).resolve()) if folder else str(PROGRAMS_DIR))
 
 
@@ -33,7 +34,7 @@ def days_to_election(app: AppConfig, took_office: date | None) -> int | None:
     """Days from taking office to the next configured state election (None if unknown)."""
     if took_office is None:
         return None
-    ahead = [(e.day - took_office).days for e in app.certification.elections
+    ahead = [(e.day - took_office).days for e in app.section(CertificationConfig).elections
              if e.state and e.day >= took_office]
     return min(ahead) if ahead else None
 

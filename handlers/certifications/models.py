@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
-from bot.db import UTCDateTime, utcnow
+from bot.db.engine import UTCDateTime, utcnow
 
 
 class Official(SQLModel, table=True):

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.config_certification import CertificationConfig
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.status import CompiledProgram, Done, Facts, Standing, evaluate
 
 ONE_DAY = timedelta(days=1)

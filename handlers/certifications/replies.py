@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.config import AppConfig
+from bot.config.settings import AppConfig
 from bot.messages import Button, Form, FormField, Reply, Section
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing

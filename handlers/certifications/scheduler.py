@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import AppConfig
+from bot.config.settings import AppConfig
 from bot.messages import Destination
-from bot.outbox_queue import enqueue
+from bot.outbox.queue import enqueue
 from bot.services import Services
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
@@ -44,7 +45,7 @@ class PassResult:
 
 def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
     """Who hears about escalations: the jurisdiction's supervisors, else state staff."""
-    return list(app.certification.supervisors.get(jurisdiction)
+    return list(app.section(CertificationConfig).supervisors.get(jurisdiction)
                 or app.roles.get("state_staff", []))
 
 
@@ -92,7 +93,7 @@ async def run_once(services: Services) -> PassResult:
     """
     app = services.settings.app
     now = services.clock()
-    policy = Policy.from_config(app.certification)
+    policy = Policy.from_config(app.section(CertificationConfig))
     office_today = now.astimezone(ZoneInfo(app.office.time_zone)).date()
     async with services.db.session() as session:
         zones = [*(await session.exec(select(Official.time_zone).distinct())).all(),

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.audit import audit as record
-from bot.config import AppConfig
-from bot.db import Database, utcnow
-from bot.outbox_queue import enqueue
+from bot.config.settings import AppConfig
+from bot.db.engine import Database, utcnow
+from bot.ops.audit import audit as record
+from bot.outbox.queue import enqueue
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.importer import CompletionRow, RosterRow
 from handlers.certifications.models import Assignment, Completion, Official, Snooze
 from handlers.certifications.replies import build_not_me_notice, build_verify_request
@@ -134,7 +135,7 @@ async def completions_of(*, db: Database, official_id: int) -> list[Completion]:
 
 def verifiers_for(app: AppConfig, jurisdiction: str) -> list[str]:
     """Who may confirm completions: configured verifiers, else the supervisors."""
-    return list(app.certification.verifiers or supervisors_for(app, jurisdiction))
+    return list(app.section(CertificationConfig).verifiers or supervisors_for(app, jurisdiction))
 
 
 async def report_completion(*, db: Database, app: AppConfig, official: Official, course: str,

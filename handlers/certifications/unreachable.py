@@ -14,11 +14,11 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.config import AppConfig
-from bot.db import Database
+from bot.config.settings import AppConfig
+from bot.db.engine import Database
+from bot.db.models import ConversationReference, OutboxMessage
 from bot.messages import Destination
-from bot.models import ConversationReference, OutboxMessage
-from bot.outbox_queue import enqueue
+from bot.outbox.queue import enqueue
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.replies import build_unreachable_digest
 

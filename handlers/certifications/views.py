@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import AppConfig
+from bot.config.settings import AppConfig
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.certifications import replies, service
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Official
 from handlers.certifications.reminders import OfficialRecord, standings_for
@@ -26,7 +27,7 @@ def may_supervise(app: AppConfig, identity: str, jurisdiction: str | None) -> bo
     """State staff see everyone; a jurisdiction's supervisors see their jurisdiction."""
     if app.has_role(identity, "state_staff"):
         return True
-    return jurisdiction is not None and identity in app.certification.supervisors.get(
+    return jurisdiction is not None and identity in app.section(CertificationConfig).supervisors.get(
         jurisdiction, [])
 
 
@@ -68,7 +69,7 @@ async def status_reply(services: Services, official: Official | None, now: datet
     hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
     courses = {s.program for s in standings}
     sessions = [f"{s.course} on {s.day:%d %b %Y}{' at ' + s.place if s.place else ''}"
-                for s in app.certification.sessions
+                for s in app.section(CertificationConfig).sessions
                 if s.day >= today and any(s.course.startswith(p.split('-')[0]) for p in courses)]
     return replies.build_status(official.name, standings, today,
                                 done=[f"{c.course} ({c.completed_on:%d %b %Y})" for c in verified],

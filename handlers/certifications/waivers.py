@@ -11,8 +11,8 @@ from datetime import date
 
 from sqlmodel import select
 
-from bot.db import Database, utcnow
-from bot.models import AuditEntry
+from bot.db.engine import Database, utcnow
+from bot.db.models import AuditEntry
 from handlers.certifications.models import Assignment, Official, Waiver
 from handlers.certifications.service import CertError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import Contact
+from bot.config.settings import Contact
 from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply
 from handlers.faq.service import Answer
 

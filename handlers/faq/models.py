@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
-from bot.db import UTCDateTime, utcnow
+from bot.db.engine import UTCDateTime, utcnow
 
 
 class AskedQuestion(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.config import Contact
+from bot.config.settings import Contact
 from bot.messages import Button, Reply, Section
 from handlers.faq.places import state_name
 from handlers.faq.scope import Extra

@@ -12,17 +12,19 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.config import Contact
-from bot.db import Database
+from bot.config.settings import Contact
+from bot.db.engine import Database
 from bot.messages import IncomingMessage
-from bot.privacy import scrub
+from bot.ops.privacy import scrub
 from bot.services import Services
+from handlers.certifications.config import CertificationConfig
 from handlers.certifications.models import Official
 from handlers.faq import guard
 from handlers.faq.models import AskedQuestion, Feedback
 from handlers.faq.places import named_states
 from handlers.faq.replies import refusal_text
 from handlers.faq.scope import Asker, Extra, choose
+from handlers.incidents.config import IncidentSettings
 from knowledge import Article
 from knowledge.language import detect_language
 
@@ -106,7 +108,8 @@ async def resolve_asker(*, message: IncomingMessage, services: Services) -> Aske
     codes = {j.code for j in app.jurisdictions}
     if message.jurisdiction and message.jurisdiction.upper() in codes:
         return Asker(message.jurisdiction.upper(), staff)
-    configured = {code for mapping in (app.certification.supervisors, app.incidents.managers)
+    mappings = (app.section(CertificationConfig).supervisors, app.section(IncidentSettings).managers)
+    configured = {code for mapping in mappings
                   for code, people in mapping.items() if identity in people and code in codes}
     if len(configured) == 1:
         return Asker(configured.pop(), staff)

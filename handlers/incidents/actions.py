@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from bot.limits import origin_of
 from bot.messages import Form, FormField, IncomingMessage, Reply
+from bot.ops.limits import origin_of
 from bot.services import Services
 from handlers.incidents import queries, service
 from handlers.incidents.forms import (

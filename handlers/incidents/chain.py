@@ -1,6 +1,6 @@
 """The tamper-evident record.
 
-Each event's ``hash`` is an HMAC (with the audit key, see ``bot/audit_key.py``) over the previous
+Each event's ``hash`` is an HMAC (with the audit key, see ``bot/ops/audit_key.py``) over the previous
 hash and the event's content. The incident row pins the chain head (event count, last hash) and
 carries a ``seal``: an HMAC over every column of the row, the head included. Verification
 re-computes every link, compares the head, checks the seal, and replays the events' "after"
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.audit_key import GENESIS, AuditKey
+from bot.ops.audit_key import GENESIS, AuditKey
 from handlers.incidents.models import Incident, IncidentCounter, IncidentEvent
 
 __all__ = ["GENESIS", "Break", "counter_ok", "counter_seal", "event_hash", "plain", "row_seal", "seal_row",

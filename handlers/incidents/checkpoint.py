@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.audit_key import AuditKey
-from bot.db import Database
+from bot.db.engine import Database
+from bot.ops.audit_key import AuditKey
 
 VERSION = 1
 

@@ -7,9 +7,9 @@ import re
 import secrets
 from datetime import datetime
 
-from bot.limits import origin_of
 from bot.messages import PLATFORMS, IncomingMessage, Reply
-from bot.privacy import sensitive_patterns
+from bot.ops.limits import origin_of
+from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
 from handlers.incidents import queries, service
 from handlers.incidents.actions import close_or_ask

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import AppConfig
+from bot.config.settings import AppConfig
 from bot.messages import Form, FormField
-from bot.privacy import sensitive_patterns
+from bot.ops.privacy import sensitive_patterns
 from handlers.incidents.catalog import CATEGORIES, subcategory_options
 
 FORM_PREFIX = "incident:report:"

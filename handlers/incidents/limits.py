@@ -13,10 +13,11 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import AppConfig
-from bot.limits import LimitReached, Quota, first_in_window, quotas, take, window_of
+from bot.config.settings import AppConfig
 from bot.messages import Destination
-from bot.outbox_queue import enqueue
+from bot.ops.limits import LimitReached, Quota, first_in_window, quotas, take, window_of
+from bot.outbox.queue import enqueue
+from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 from handlers.incidents.notify import enqueue_notifications
 from handlers.incidents.permissions import IncidentError
@@ -71,7 +72,7 @@ async def notify(session: AsyncSession, incident: Incident, app: AppConfig, *, r
     enqueue_notifications(session, incident, app, reason=reason, page=paged)
     if not paged and await first_in_window(session, "sev1-flood-note", now):
         note = build_sev1_flood_note(app.limits.sev1_pages_per_hour, app.office.name)
-        for target in dict.fromkeys(app.incidents.on_call):
+        for target in dict.fromkeys(app.section(IncidentSettings).on_call):
             enqueue(session, key=f"limits:sev1-flood:{window_of(now)}:{target}"[:200],
                     destination=Destination.parse(target), reply=note)
     return paged

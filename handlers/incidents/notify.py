@@ -11,9 +11,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import AppConfig
+from bot.config.settings import AppConfig
 from bot.messages import Destination
-from bot.outbox_queue import enqueue
+from bot.outbox.queue import enqueue
+from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 from handlers.incidents.replies import build_notification
 
@@ -25,8 +26,8 @@ def destinations_for(incident: Incident, app: AppConfig, *,
     """On-call for SEV1 (unless ``page`` is False), plus every matching routing rule, once each."""
     chosen: list[str] = []
     if incident.severity == "SEV1" and page:
-        chosen += app.incidents.on_call
-    for rule in app.incidents.routing:
+        chosen += app.section(IncidentSettings).on_call
+    for rule in app.section(IncidentSettings).routing:
         if rule.matches(category=incident.category, severity=incident.severity,
                         jurisdiction=incident.jurisdiction):
             chosen += rule.notify

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import AppConfig
+from bot.config.settings import AppConfig
+from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 
 
@@ -34,4 +35,10 @@ class Actor:
 
     def can_change(self, incident: Incident) -> bool:
         """Managers of the incident's jurisdiction and state staff."""
-        return self.app.manages(self.identity, incident.jurisdiction)
+        return manages(self.app, self.identity, incident.jurisdiction)
+
+
+def manages(app: AppConfig, identity: str, jurisdiction: str) -> bool:
+    """State staff manage every jurisdiction; incident managers their own."""
+    return (app.has_role(identity, "state_staff")
+            or identity in app.section(IncidentSettings).managers.get(jurisdiction, []))

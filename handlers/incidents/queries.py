@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.db import Database
+from bot.db.engine import Database
 from handlers.incidents.catalog import OPEN_STATUSES
 from handlers.incidents.models import Incident, IncidentEvent
 from handlers.incidents.permissions import Actor

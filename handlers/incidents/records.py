@@ -15,10 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.audit import reseal_audit_log, verify_audit_log
-from bot.audit_key import UNKEYED, AuditKey, audit_key_for
-from bot.db import Database
-from bot.privacy import scrub
+from bot.db.engine import Database
+from bot.ops.audit import reseal_audit_log, verify_audit_log
+from bot.ops.audit_key import UNKEYED, AuditKey, audit_key_for
+from bot.ops.privacy import scrub
 from handlers.incidents.chain import (
     GENESIS,
     counter_ok,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.config import Contact
+from bot.config.settings import Contact
 from bot.messages import Button, Reply, Section
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.models import Incident, IncidentEvent

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.audit import audit
-from bot.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
-from bot.config import AppConfig
-from bot.db import Database
+from bot.config.settings import AppConfig
+from bot.db.engine import Database
+from bot.ops.audit import audit
+from bot.ops.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from handlers.incidents import limits
 from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
 from handlers.incidents.chain import (

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import NOT_ADMITTED
-from bot.config import ConfigError
+from bot.adapters.slack.app import NOT_ADMITTED
+from bot.config.settings import ConfigError
 from tests.adapters.slack_oauth_support import (
     CLIENT_ID,
     finish_install,

@@ -117,7 +117,7 @@ async def test_button_click_is_answered_through_response_url(sb: SlackBot) -> No
 @pytest.fixture
 def key_checks(monkeypatch: pytest.MonkeyPatch) -> KeyChecks:
     checks = KeyChecks()
-    from bot.adapters import slack_listeners
+    from bot.adapters.slack import listeners as slack_listeners
 
     real = slack_listeners.first_time
 
@@ -236,7 +236,7 @@ async def test_oversized_body_is_413(sb: SlackBot) -> None:
 
 async def test_ack_is_fast_even_when_the_database_is_slow(sb: SlackBot,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.adapters import slack_listeners
+    from bot.adapters.slack import listeners as slack_listeners
 
     gate = asyncio.Event()
     real = slack_listeners.first_time

@@ -340,7 +340,7 @@ async def test_the_sent_notification_shows_who_took_it_and_loses_its_buttons_whe
 
 
 def test_offering_a_form_never_cuts_the_text_nor_repeats_the_intro() -> None:
-    from bot.adapters.slack_listeners import MAX_BUTTON_VALUE, OPEN_FORM, offer_form
+    from bot.adapters.slack.listeners import MAX_BUTTON_VALUE, OPEN_FORM, offer_form
     from bot.messages import Form, Reply
 
     form = Form("incident:new", "Report an incident", fields=(), intro="CALL 911 NOW first.")
@@ -357,7 +357,7 @@ def test_offering_a_form_never_cuts_the_text_nor_repeats_the_intro() -> None:
 
 async def test_an_open_form_click_is_asked_again_as_the_clicker_and_only_once(
         sb: SlackBot) -> None:
-    from bot.adapters.slack_listeners import OPEN_FORM
+    from bot.adapters.slack.listeners import OPEN_FORM
 
     forged = {"action_id": OPEN_FORM, "value": "alert"}  # U0ASKER is no broadcaster
     payload = click(sb.fake, forged, user="U0ASKER", channel="D0DIRECT", name="forged")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.adapters.slack_manifest import build_slack_manifest
+from app.server import ROUTER
+from bot.adapters.slack.manifest import build_slack_manifest
 from bot.messages import Form, FormField, IncomingMessage, Reply
-from bot.server import ROUTER
 from tests.adapters.slack_support import SlackBot, interaction_body, load, slack_bot
 from tests.support import make_settings
 

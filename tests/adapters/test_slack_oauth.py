@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.slack_store import TokenBox
-from bot.db import utcnow
-from bot.models_slack import SlackOAuthState
+from bot.adapters.slack.models import SlackOAuthState
+from bot.adapters.slack.store import TokenBox
+from bot.db.engine import utcnow
 from tests.adapters.slack_oauth_support import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -118,7 +118,7 @@ async def test_reinstall_replaces_the_token(sb: SlackBot) -> None:
 def test_manifest_has_the_redirect_url_and_the_removal_events(tmp_path: Path) -> None:
     import yaml
 
-    from bot.adapters.slack_manifest import build_slack_manifest
+    from bot.adapters.slack.manifest import build_slack_manifest
     from tests.support import make_settings
 
     manifest = yaml.safe_load(build_slack_manifest(make_settings(tmp_path), "https://bot.example/"))

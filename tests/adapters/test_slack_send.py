@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack_send import SlackTransport, build_send_client, dm_key
-from bot.db import Database, upgrade, utcnow
+from bot.adapters.slack.send import SlackTransport, build_send_client, dm_key
+from bot.db.engine import Database, upgrade, utcnow
+from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.models import ConversationReference
-from bot.outbox_queue import CannotTell, PermanentSendError, RetryableSendError
+from bot.outbox.queue import CannotTell, PermanentSendError, RetryableSendError
 from tests.adapters.slack_support import TOKEN
 from tests.fakes.slack_api import FakeSlackApi
 

@@ -10,8 +10,8 @@ import pytest
 from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation  # noqa: TID251 (Bolt's model)
 
-from bot.adapters.slack_store import DatabaseInstallationStore, DatabaseStateStore, TokenBox
-from bot.db import Database, upgrade, utcnow
+from bot.adapters.slack.store import DatabaseInstallationStore, DatabaseStateStore, TokenBox
+from bot.db.engine import Database, upgrade, utcnow
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack import parse_body, verify_signature
-from bot.adapters.slack_listeners import dedupe_key
-from bot.adapters.slack_render import (
+from bot.adapters.slack.app import parse_body, verify_signature
+from bot.adapters.slack.listeners import dedupe_key
+from bot.adapters.slack.render import (
     EMPTY_OPTION,
     MAX_BLOCKS,
     MAX_SECTION,
@@ -21,7 +21,7 @@ from bot.adapters.slack_render import (
     to_slack_modal,
     to_view_response,
 )
-from bot.adapters.slack_translate import (
+from bot.adapters.slack.translate import (
     NotForUs,
     form_values,
     strip_mention,

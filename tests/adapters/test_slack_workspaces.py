@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.adapters.slack_translate import from_event
-from bot.db import utcnow
+from bot.adapters.slack.models import SlackInstallation
+from bot.adapters.slack.translate import from_event
+from bot.db.engine import utcnow
+from bot.db.models import OutboxMessage
 from bot.messages import Destination, Reply
-from bot.models import OutboxMessage
-from bot.models_slack import SlackInstallation
-from bot.outbox_queue import enqueue
+from bot.outbox.queue import enqueue
 from tests.adapters.slack_oauth_support import install, lifecycle, mention, oauth_bot
 from tests.adapters.slack_support import (
     TOKEN,

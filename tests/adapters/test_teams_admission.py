@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters import teams_auth
-from bot.config import ConfigError
+from bot.adapters.teams import auth as teams_auth
+from bot.config.settings import ConfigError
 from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot
 

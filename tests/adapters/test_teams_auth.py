@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.adapters import teams_auth
+from bot.adapters.teams import auth as teams_auth
 from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot
 

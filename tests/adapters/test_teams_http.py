@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.models import ConversationReference
+from bot.db.models import ConversationReference
 from tests.fakes.bot_connector import Call, FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot
 
@@ -214,8 +214,8 @@ async def test_healthz_reports_teams_as_a_string(teams: Teams) -> None:
 
 async def test_slow_invoke_is_answered_in_time_and_finishes_later(
         teams: Teams, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.adapters import teams as teams_adapter
-    from bot.server import ROUTER
+    from app.server import ROUTER
+    from bot.adapters.teams import endpoint as teams_adapter
 
     router = teams.bot.app[ROUTER]
     real_dispatch = router.dispatch

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.adapters.teams_proactive import NO_REFERENCE
-from bot.models import AuditEntry, OutboxMessage
+from bot.adapters.teams.proactive import NO_REFERENCE
+from bot.db.models import AuditEntry, OutboxMessage
 from handlers.incidents.models import Incident
 from tests.fakes.bot_connector import Call, FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters import teams_auth
+from bot.adapters.teams import auth as teams_auth
 from bot.messages import Destination, Reply
-from bot.outbox_queue import enqueue
+from bot.outbox.queue import enqueue
 from tests.adapters.slack_support import eventually
 from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
 from tests.support import RunningBot, make_settings, running_bot

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.teams_render import (
+from bot.adapters.teams.render import (
     MAX_ACTIVITY_BYTES,
     SHORTENED,
     to_activity,
     to_incoming_message,
 )
-from bot.config import ConfigError
+from bot.config.settings import ConfigError
 from bot.messages import Action, Button, Form, FormField, FormSubmission, Reply, Section
 from tests.support import make_settings
 
@@ -193,7 +193,7 @@ def test_teams_package(tmp_path: Path) -> None:
                              teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]},
                              commands={"ask": "/vote-ask", "incident": "/incident",
                                        "alert": "/alert", "cert": "/cert"})
-    from bot.adapters.teams_manifest import write_teams_package
+    from bot.adapters.teams.manifest import write_teams_package
 
     out = write_teams_package(settings, tmp_path / "pkg" / "teams.zip")
     with zipfile.ZipFile(out) as package:
@@ -211,7 +211,7 @@ def test_teams_package(tmp_path: Path) -> None:
 
 
 def test_teams_package_needs_app_id(tmp_path: Path) -> None:
-    from bot.adapters.teams_manifest import write_teams_package
+    from bot.adapters.teams.manifest import write_teams_package
 
     with pytest.raises(ConfigError, match="MICROSOFT_APP_ID"):
         write_teams_package(make_settings(tmp_path), tmp_path / "teams.zip")

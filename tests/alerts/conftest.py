@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.support import make_settings
 
 ROLES = {"broadcaster": ["webchat:local:bc1", "webchat:local:bc2"],

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.slack_send import SlackTransport, build_send_client
-from bot.adapters.webchat import WebChatTransport
-from bot.config import Settings
-from bot.db import Database, upgrade, utcnow
+from app.server import build_services
+from bot.adapters.slack.send import SlackTransport, build_send_client
+from bot.adapters.webchat.endpoint import WebChatTransport
+from bot.config.settings import Settings
+from bot.db.engine import Database, upgrade, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox import Outbox
-from bot.outbox_pacing import Budgets
-from bot.outbox_queue import enqueue
-from bot.server import build_services
+from bot.outbox.pacing import Budgets
+from bot.outbox.queue import enqueue
+from bot.outbox.worker import Outbox
 from bot.services import Services
 from handlers.alerts import service
 from handlers.alerts.forms import validate

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.webchat import WebChatTransport
-from bot.db import upgrade, utcnow
-from bot.server import build_services
+from app.server import build_services
+from bot.adapters.webchat.endpoint import WebChatTransport
+from bot.db.engine import upgrade, utcnow
 from handlers.alerts import delivery, service
 from handlers.alerts.delivery import follow_up_once
 from handlers.alerts.forms import validate

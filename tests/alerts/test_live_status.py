@@ -7,10 +7,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.adapters.webchat import WebChatTransport
-from bot.db import upgrade, utcnow
-from bot.outbox import Outbox
-from bot.server import build_services
+from app.server import build_services
+from bot.adapters.webchat.endpoint import WebChatTransport
+from bot.db.engine import upgrade, utcnow
+from bot.outbox.worker import Outbox
 from handlers.alerts import service
 from handlers.alerts.forms import validate
 from handlers.alerts.live_status import refresh_once

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.db import upgrade
+from app.server import build_services
+from bot.db.engine import upgrade
 from bot.messages import Destination, Reply
-from bot.server import build_services
 from bot.services import Services
 from handlers.certifications import service
 from handlers.certifications.importer import parse_completions, parse_roster

@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from app.cli.main import app as cli
 from bot.clock import FlowingClock
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.adapters.slack_support import SECRET, TOKEN, SlackBot
 from tests.fakes.slack_api import FakeSlackApi
 from tests.support import make_settings, running_bot

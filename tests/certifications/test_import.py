@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
+from app.cli.main import app as cli
 from handlers.certifications.importer import parse_completions, parse_roster
 from handlers.certifications.ledger import programs_for
 from tests.certifications.conftest import CERT, ROLES

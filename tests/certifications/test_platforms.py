@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.teams_proactive import NO_REFERENCE
+from bot.adapters.teams.proactive import NO_REFERENCE
 from bot.services import Services
 from handlers.certifications.scheduler import run_once
 from tests.adapters.slack_support import SlackBot, buttons_of, click, command_body, interaction_body

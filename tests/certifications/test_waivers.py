@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from bot.config import Settings
+from app.cli.main import app as cli
+from bot.config.settings import Settings
 from tests.certifications.platform_support import COMPLETIONS, ROSTER, cert_settings, cli_env
 
 

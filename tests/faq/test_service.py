@@ -6,10 +6,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.config import Settings
-from bot.db import Database, upgrade
+from app.server import build_services
+from bot.config.settings import Settings
+from bot.db.engine import Database, upgrade
 from bot.messages import Action, IncomingMessage, Sender
-from bot.server import build_services
 from handlers.faq import FaqHandler
 from handlers.faq.service import list_gaps
 from tests.support import make_settings

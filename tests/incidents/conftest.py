@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import upgrade
-from bot.server import build_services
+from app.server import build_services
+from bot.db.engine import upgrade
 from bot.services import Services
 from tests.support import make_settings
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.config import ConfigError
-from bot.db import upgrade
-from bot.limits import client_address
+from app.server import build_services
+from bot.config.settings import ConfigError
+from bot.db.engine import upgrade
 from bot.messages import FormSubmission, IncomingMessage, Sender
-from bot.server import build_services
+from bot.ops.limits import client_address
 from bot.services import Services
 from handlers.alerts import service as alerts
+from handlers.alerts.config import AlertsConfig
 from handlers.alerts.forms import validate
 from handlers.incidents import IncidentHandler
 from tests.alerts.conftest import alert_settings, compose_values
@@ -111,7 +112,7 @@ async def test_sev1_flood_pages_within_the_limit_and_notes_on_call_once(tmp_path
 async def test_alert_compose_over_the_limit_is_refused_and_audited(tmp_path: Path) -> None:
     settings = alert_settings(tmp_path)
     settings = make_settings(tmp_path, roles=settings.app.roles,
-                             alerts=settings.app.alerts.model_dump(mode="json",
+                             alerts=settings.app.section(AlertsConfig).model_dump(mode="json",
                                                                    exclude_defaults=True),
                              limits={"alerts_per_hour": 1})
     upgrade(settings.env.DATABASE_URL)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.db import utcnow
-from bot.outbox import Outbox
+from bot.db.engine import utcnow
+from bot.outbox.worker import Outbox
 from bot.services import Services
 from handlers.incidents.records import after_action, export_rows, incidents_since, to_csv, verify_all
 from tests.incidents.conftest import NOW
@@ -109,14 +109,14 @@ async def test_crash_between_commit_and_notification_still_notifies(services: Se
 async def test_cli_verify_export_and_report(tmp_path: Path) -> None:
     from tests.incidents.conftest import make_services
 
-    services = await make_services(tmp_path)  # writes tmp_path/app.yaml and tmp_path/bot.db
+    services = await make_services(tmp_path)  # writes tmp_path/app.yaml and tmp_path/bot.db.engine
     await file(services)
     await services.db.close()
     env = {**os.environ, "ELECTIONBOT_CONFIG": str(tmp_path / "app.yaml"),
            "DATABASE_URL": services.settings.env.DATABASE_URL}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", *args], env=env,
+        return subprocess.run([sys.executable, "-m", "app", *args], env=env,
                               capture_output=True, text=True, timeout=60)
 
     assert run("incidents", "verify").stdout.startswith("ok: 1 incident(s), 1 event(s)")

@@ -18,10 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 
-from bot.audit_key import GENESIS, UNKEYED, resolve_audit_key
-from bot.config import environment_warnings, load_settings
-from bot.db import UTCDateTime, alembic_config, sync_url, upgrade
-from bot.server import build_services
+from app.config import load_settings
+from app.server import build_services
+from bot.config.settings import environment_warnings
+from bot.db.engine import UTCDateTime, alembic_config, sync_url, upgrade
+from bot.ops.audit_key import GENESIS, UNKEYED, resolve_audit_key
 from handlers.incidents.chain import SEALED, UNSEALED, event_hash, plain, snapshot
 from handlers.incidents.models import Incident
 from tests.incidents.conftest import INCIDENTS, NOW, ROLES
@@ -123,7 +124,7 @@ def test_every_incident_column_is_sealed_or_excluded_on_purpose() -> None:
 
 
 def test_embedded_default_generates_a_private_key_file(tmp_path: Path) -> None:
-    key = resolve_audit_key(None, f"sqlite:///{tmp_path / 'data' / 'bot.db'}")
+    key = resolve_audit_key(None, f"sqlite:///{tmp_path / 'data' / 'bot.db.engine'}")
     path = tmp_path / "data" / "audit.key"
     assert key.keyed and key.source == "file"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

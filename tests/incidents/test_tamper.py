@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
-from bot.audit import audit
-from bot.audit_key import GENESIS, UNKEYED, AuditKey
-from bot.cli import app
-from bot.db import sync_url, upgrade
-from bot.server import build_services
+from app.cli.main import app
+from app.server import build_services
+from bot.db.engine import sync_url, upgrade
+from bot.ops.audit import audit
+from bot.ops.audit_key import GENESIS, UNKEYED, AuditKey
 from handlers.incidents.chain import counter_seal, event_hash, row_seal, seal_row
 from handlers.incidents.models import Incident, IncidentEvent
 from tests.incidents.conftest import INCIDENTS, NOW, ROLES

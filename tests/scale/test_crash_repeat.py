@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.slack_manifest import BOT_SCOPES
-from bot.db import Database, upgrade
+from bot.adapters.slack.manifest import BOT_SCOPES
+from bot.db.engine import Database, upgrade
+from bot.db.models import ConversationReference
 from bot.messages import REPEAT_LINE, Destination, Reply
-from bot.models import ConversationReference
-from bot.outbox_queue import enqueue_many
+from bot.outbox.queue import enqueue_many
 from tests.adapters.slack_support import SECRET, TOKEN
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
@@ -79,7 +79,7 @@ def tally(copies: dict[str, list[str]], expected: list[str]) -> dict[str, int]:
 
 
 def spawn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
+    return subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
                             env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 

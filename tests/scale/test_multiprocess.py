@@ -24,9 +24,9 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.db import Database, upgrade, utcnow
-from bot.jobs import prepare_engine_schema
-from bot.server import build_services
+from app.server import build_services
+from bot.db.engine import Database, upgrade, utcnow
+from bot.ops.jobs import prepare_engine_schema
 from handlers.alerts import service
 from handlers.alerts.forms import validate
 from handlers.alerts.service import Actor
@@ -52,7 +52,7 @@ def _roster(path: Path) -> Path:
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot", *args], env=env,
+    return subprocess.Popen([sys.executable, "-m", "app", *args], env=env,
                             stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -106,7 +106,7 @@ async def test_two_web_instances_two_workers_and_a_killed_worker(tmp_path: Path,
            if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
     env.update({"ELECTIONBOT_CONFIG": str(tmp_path / "app.yaml"), "DATABASE_URL": postgres_url,
                 "ELECTIONBOT_SIMULATED_START": START})
-    imported = subprocess.run([sys.executable, "-m", "bot", "roster", "import",
+    imported = subprocess.run([sys.executable, "-m", "app", "roster", "import",
                                str(_roster(tmp_path / "officials.csv"))], env=env,
                               capture_output=True, text=True, timeout=120)
     assert imported.returncode == 0, imported.stdout + imported.stderr

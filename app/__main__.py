@@ -1,0 +1,5 @@
+"""``python -m app`` runs the CLI."""
+
+from app.cli.main import main
+
+main()

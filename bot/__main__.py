@@ -1,5 +1,0 @@
-"""``python -m bot`` runs the CLI."""
-
-from bot.cli import main
-
-main()

@@ -1,0 +1,1 @@
+"""Slack: the Bolt app, translate (payload -> message), render (Reply -> Block Kit), send, OAuth."""

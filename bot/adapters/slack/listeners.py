@@ -1,0 +1,278 @@
+"""Bolt listeners: ack first, then dedupe, dispatch through the router and deliver the reply.
+
+The same listeners serve HTTP (``/slack/events``) and Socket Mode. Commands, clicks and events
+are acknowledged before any database or Web API work (with ``process_before_response=False``
+Bolt returns the ack while the rest of the listener runs as a task), so a slow database never
+makes Slack show "operation_timeout". Only view submissions run inside the 3 s window, because
+their validation errors must be the ack body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Coroutine
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot.adapters.slack.render import to_slack_message, to_slack_modal, to_view_response
+from bot.adapters.slack.translate import (
+    REPORT_SHORTCUT,
+    NotForUs,
+    from_block_actions,
+    from_event,
+    from_message_shortcut,
+    from_slash_command,
+    from_view_submission,
+)
+from bot.db.idempotency import first_time
+from bot.messages import Button, Destination, IncomingMessage, InvalidDestination, Reply
+from bot.outbox.queue import enqueue
+from bot.router import Router
+
+log = logging.getLogger(__name__)
+VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
+QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
+OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
+MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
+NO_SUBMITTER = ("Slack did not say who sent this form, so nothing was done. "
+                "Please open the form again and send it once more.")
+
+
+def dedupe_key(body: dict[str, Any], signature: str | None) -> str | None:
+    """Return the idempotency key of one intent: event id, else signature, else trigger id.
+
+    Event retries carry a new signature but the same event_id; an exact replay of a signed
+    command or click carries the same signature; Socket Mode has no signature, but every
+    command, click and submission has its own trigger_id.
+    """
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"slack:event:{body['event_id']}"
+    if signature:
+        return f"slack:sig:{signature}"
+    if body.get("trigger_id"):
+        return f"slack:trigger:{body['trigger_id']}"
+    return None
+
+
+def _signature(request: AsyncBoltRequest) -> str | None:
+    values = request.headers.get("x-slack-signature") or []
+    return values[0] if values else None
+
+
+class SlackListeners:
+    """Everything the Bolt app does with a request, bound to one router."""
+
+    def __init__(self, router: Router) -> None:
+        """Keep the router; its services hold the database used for dedupe."""
+        self.router = router
+
+    def register(self, bolt: AsyncApp) -> None:
+        """Attach listeners for every configured command, events, clicks and submissions."""
+        for name in self.router.commands:
+            bolt.command(name)(self.on_command)
+        # Any other command (in the manifest but without a handler yet, or renamed): the
+        # router's help fallback answers instead of Bolt's 404, which Slack shows as an error.
+        bolt.command(re.compile(r"^/.+"))(self.on_command)
+        bolt.event("app_mention")(self.on_event)
+        bolt.event("message")(self.on_event)
+        for quiet in QUIET_EVENTS:
+            bolt.event(quiet)(self.on_quiet_event)
+        bolt.action(re.compile(".*"))(self.on_action)
+        bolt.message_shortcut(REPORT_SHORTCUT)(self.on_shortcut)
+        bolt.view(re.compile(".*"))(self.on_view)
+
+    async def _first(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
+        key = dedupe_key(body, _signature(request))
+        return key is None or await first_time(self.router.services.db, key)
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                         request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """Slash command: ack now, then answer through response_url (or open a modal)."""
+        await ack()
+        if not await self._first(body, request):
+            return
+        try:
+            message = from_slash_command(body)
+        except NotForUs:  # no user id: nobody to answer for
+            return
+        reply = await self.router.dispatch(message)
+        await self._answer_interaction(reply, message, body, respond, client)
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                        request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """Button click: ack now, then answer through response_url (never replacing it)."""
+        await ack()
+        if body.get("type") != "block_actions" or not await self._first(body, request):
+            return
+        try:
+            message = from_block_actions(body)
+        except NotForUs:
+            return
+        if message.action is not None and message.action.action_id == OPEN_FORM:
+            # What the person typed, asked again by them: this time with a trigger.
+            message = replace(message, action=None, text=message.action.value)
+        reply = await self.router.dispatch(message)
+        await self._answer_interaction(reply, message, body, respond, client)
+
+    async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                          request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """"Report as incident" on a message: ack, then open the pre-filled form as a modal."""
+        await ack()
+        if not await self._first(body, request):
+            return
+        try:
+            message = from_message_shortcut(body)
+        except NotForUs:
+            return
+        reply = await self.router.dispatch(message)
+        await self._answer_interaction(reply, message, body, respond, client)
+
+    async def on_event(self, body: dict[str, Any], context: dict[str, Any],
+                       request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        """Mention or IM (already acked by Bolt): answer with chat.postMessage."""
+        try:
+            message = from_event(body, context.get("bot_user_id"))
+        except NotForUs:
+            return
+        if not await self._first(body, request):
+            return
+        reply = await self.router.dispatch(message)
+        await post_reply(client, message, offer_form(reply, message.text))
+
+    async def on_quiet_event(self, body: dict[str, Any]) -> None:
+        """Accept subscribed events with nothing to do yet, so Slack gets a 200."""
+        log.info("slack event ignored", extra={"event": (body.get("event") or {}).get("type")})
+
+    async def on_view(self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest,
+                      client: AsyncWebClient) -> None:
+        """Modal submission: dispatch inside the window; errors go back as the ack body.
+
+        A result (no form) is also queued as a DM to the reporter before the ack, so the
+        confirmation and its id stay visible once the modal is closed.
+        """
+        try:
+            message = from_view_submission(body)
+        except NotForUs:  # no user id: nothing is filed, nothing queued to nobody
+            await ack(**to_view_response(Reply(text=NO_SUBMITTER)))
+            return
+        if not await self._first(body, request):
+            await ack()  # a replay: close the modal, do nothing twice
+            return
+        started = asyncio.get_running_loop().time()
+        view = body.get("view") or {}
+        metadata, view_id = str(view.get("private_metadata") or ""), str(view.get("id") or "")
+        work = asyncio.ensure_future(self.router.dispatch(message))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(work), VIEW_BUDGET)
+        except TimeoutError:
+            await ack(**to_view_response(Reply(
+                text="Still working on it; I'll send you a message when it is done.")))
+            work.add_done_callback(lambda done: self._later(message, view_id, done))
+            return
+        if reply.form is None:
+            left = VIEW_BUDGET - (asyncio.get_running_loop().time() - started)
+            await _within(self.confirm_to_reporter(message, reply, view_id), max(left, 0.2))
+        await ack(**to_view_response(reply, metadata))
+
+    async def confirm_to_reporter(self, message: IncomingMessage, reply: Reply,
+                                  view_id: str) -> None:
+        """Queue ``reply`` as a DM to the submitter, once per view (the outbox delivers it)."""
+        sender = message.sender
+        try:
+            destination = Destination("slack", sender.workspace, user_id=sender.user_id)
+        except InvalidDestination:  # the submission stands; only its DM cannot be addressed
+            log.warning("slack confirmation not queued: no valid reply address")
+            return
+        services = self.router.services
+        try:
+            async with services.db.session() as session:
+                enqueue(session, key=f"slack:confirm:{destination}:{view_id or id(reply)}",
+                        destination=destination, reply=reply)
+                await session.commit()
+        except IntegrityError:
+            return  # this view's confirmation is already queued
+        services.outbox.wake()
+
+    def _later(self, message: IncomingMessage, view_id: str, done: asyncio.Future[Reply]) -> None:
+        """A submission that outlived the ack window: its result arrives as a DM."""
+        if done.cancelled() or done.exception() is not None:
+            return
+        task = asyncio.ensure_future(self.confirm_to_reporter(message, done.result(), view_id))
+        _PENDING.add(task)
+        task.add_done_callback(_PENDING.discard)
+
+    async def _answer_interaction(self, reply: Reply, message: IncomingMessage,
+                                  body: dict[str, Any], respond: AsyncRespond,
+                                  client: AsyncWebClient) -> None:
+        if reply.form is not None and body.get("trigger_id"):
+            metadata = json.dumps({"channel": message.channel})
+            try:
+                await client.views_open(trigger_id=body["trigger_id"], view=to_slack_modal(
+                    reply.form, private_metadata=metadata, lead=reply.text))
+                return
+            except SlackApiError as exc:
+                log.warning("views.open failed", extra={"error": exc.response.get("error")})
+        kwargs = to_slack_message(reply)
+        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        try:
+            await respond(**kwargs, response_type=response_type, replace_original=False)
+        except Exception as exc:  # an expired or used-up response_url; nothing else to try
+            log.warning("response_url post failed", extra={"error": type(exc).__name__})
+
+
+def offer_form(reply: Reply, text: str) -> Reply:
+    """A form answering a message: Slack opens modals only from a click or a command.
+
+    The reply keeps its text and the form's intro (such as "call 911 first") and gains an
+    "Open the form" button whose click asks ``text`` again, which then opens the modal.
+    """
+    if reply.form is None:
+        return reply
+    lead = reply.text or reply.form.title
+    if reply.form.intro and reply.form.intro not in lead:
+        lead = f"{lead}\n\n{reply.form.intro}"
+    if len(text) > MAX_BUTTON_VALUE:  # cannot ride on the button whole; never cut it
+        return replace(reply, form=None,
+                       text=f"{lead}\n\nUse the slash command to open the form.")
+    return replace(reply, form=None, text=f"{lead}\n\nPress the button to open the form.",
+                   buttons=(Button("Open the form", OPEN_FORM, text, style="primary"),
+                            *reply.buttons))
+
+
+_PENDING: set[asyncio.Future[None]] = set()
+
+
+async def _within(job: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Await ``job`` for at most ``seconds``; past that it finishes in the background."""
+    task = asyncio.ensure_future(job)
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), seconds)
+
+
+async def post_reply(client: AsyncWebClient, message: IncomingMessage, reply: Reply) -> None:
+    """Post a reply where the message came from: in its thread, ephemeral in channels if asked."""
+    kwargs = to_slack_message(reply)
+    try:
+        if reply.ephemeral and not message.is_direct:
+            await client.chat_postEphemeral(channel=message.channel, user=message.sender.user_id,
+                                            thread_ts=message.thread, text=kwargs["text"],
+                                            blocks=kwargs["blocks"])
+        else:
+            await client.chat_postMessage(channel=message.channel, thread_ts=message.thread,
+                                          **kwargs)
+    except SlackApiError as exc:
+        # Reported by error code only: the response may echo message text.
+        log.warning("slack post failed", extra={"error": exc.response.get("error"),
+                                                "channel": message.channel})

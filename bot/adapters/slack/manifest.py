@@ -1,0 +1,86 @@
+"""The Slack app manifest (YAML) an office pastes into api.slack.com to create the app.
+
+It works for both set-ups: one workspace (install from the app page, SLACK_BOT_TOKEN) and many
+(``/slack/install`` with OAuth v2; the redirect URL below, and ``tokens_revoked`` /
+``app_uninstalled`` events so a removed workspace's tokens are deleted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.adapters.slack.translate import REPORT_SHORTCUT
+from bot.config.settings import Settings
+
+# No channels:history / groups:history, on purpose: they let the bot read every message of
+# every channel it is in, and since 2025 Slack allows distributed apps outside the Marketplace
+# one conversations.history call a minute per workspace, so checking a broadcast's channels
+# after a crash could not be the main mechanism anyway. An uncertain channel post is resent
+# once marked as a possible repeat; an office that grants the scopes gets the check where its
+# budget allows (bot/adapters/slack/send.py reads the granted scopes from Slack's answers).
+# im:history is needed for message.im and also lets direct messages be checked.
+BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:read",
+              "users:read", "users:read.email", "channels:read", "groups:read")
+BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "tokens_revoked",
+              "app_uninstalled")
+REDIRECT_PATH = "/slack/oauth_redirect"  # Bolt's OAuth callback, mounted by slack_oauth
+# Descriptions and usage hints per command key in app.yaml's ``commands:``.
+COMMAND_TEXT = {
+    "ask": ("Ask a question about election procedures", "what is the PAUSE method?"),
+    "incident": ("Report an election incident", "[short description]"),
+    "alert": ("Send or manage an alert to election staff", "[message]"),
+    "cert": ("Check or record certification status", "[jurisdiction]"),
+}
+# Message shortcuts (callback ids are what the listeners match).
+SHORTCUTS = ({"name": "Report as incident", "type": "message", "callback_id": REPORT_SHORTCUT,
+              "description": "File an election incident report from this message"},)
+# Commands whose arguments name people: Slack then sends mentions as <@U123|name>, which is
+# the platform identity the handler needs (unescaped, it would send a bare "@name").
+ESCAPED_COMMANDS = frozenset({"incident"})
+MAX_NAME = 35  # Slack limits display and bot user names to 35 characters
+
+
+def _command(name: str, key: str, events_url: str) -> dict[str, Any]:
+    description, hint = COMMAND_TEXT[key]
+    return {"command": name, "url": events_url, "description": description,
+            "usage_hint": hint, "should_escape": key in ESCAPED_COMMANDS}
+
+
+def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, Any]:
+    """Build the manifest as a dict (HTTP mode: one request URL for commands, events, clicks)."""
+    events_url = base_url.rstrip("/") + "/slack/events"
+    redirect_url = base_url.rstrip("/") + REDIRECT_PATH
+    office = settings.app.office.name
+    name = f"{office} Assistant"[:MAX_NAME].strip()
+    commands = settings.app.commands.model_dump()
+    return {
+        "display_information": {
+            "name": name,
+            "description": f"Vetted answers and coordination for {office}"[:140],
+            "background_color": "#1d3557",
+        },
+        "features": {
+            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": False},
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": [_command(commands[key], key, events_url) for key in COMMAND_TEXT
+                               if key in commands],
+            "shortcuts": [dict(s) for s in SHORTCUTS],
+        },
+        "oauth_config": {"redirect_urls": [redirect_url], "scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": {"request_url": events_url, "bot_events": list(BOT_EVENTS)},
+            "interactivity": {"is_enabled": True, "request_url": events_url},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def build_slack_manifest(settings: Settings, base_url: str) -> str:
+    """Build the manifest as YAML, ready to paste into "Create an app > From a manifest"."""
+    return yaml.safe_dump(build_slack_manifest_dict(settings, base_url), sort_keys=False,
+                          allow_unicode=True)

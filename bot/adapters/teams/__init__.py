@@ -1,0 +1,1 @@
+"""Microsoft Teams: the endpoint, auth, admission, translate / render (Adaptive Cards), send."""

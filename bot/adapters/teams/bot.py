@@ -1,0 +1,151 @@
+"""The botbuilder ActivityHandler: Teams activities in, router replies out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ChannelAccount
+
+from bot.adapters.teams.render import (
+    CARD_INVOKE,
+    split_conversation,
+    tenant_of,
+    to_activity,
+    to_incoming_message,
+)
+from bot.adapters.teams.send import PermanentSendError, send_with_retry
+from bot.db.idempotency import save_reference
+from bot.db.models import ConversationReference
+from bot.messages import IncomingMessage, Reply
+from bot.router import Router
+
+log = logging.getLogger(__name__)
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+RAW_ACTIVITY = "electionbot.raw_activity"
+NOT_SUPPORTED = "This action is not supported by this bot."
+
+
+def raw_activity(turn_context: TurnContext) -> dict[str, Any]:
+    """Return the activity JSON as received.
+
+    ``Activity.serialize()`` drops properties the schema does not name, such as a mention
+    entity's ``mentioned`` and ``text``, so translation works on the received JSON.
+    """
+    raw = turn_context.turn_state.get(RAW_ACTIVITY)
+    return raw if isinstance(raw, dict) else turn_context.activity.serialize()
+
+
+def reference_key(tenant: str, conversation: str, user: str | None) -> str:
+    """``teams:<tenant>:<conversation>[:<user>]``, hashed when it would not fit the column."""
+    key = f"teams:{tenant}:{conversation}" + (f":{user}" if user else "")
+    if len(key) <= 300:
+        return key
+    return f"teams:{tenant[:60]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def reference_row(activity: Activity) -> ConversationReference:
+    """Build the row that lets background work reach this conversation later."""
+    raw: dict[str, Any] = activity.serialize()
+    conversation = raw.get("conversation") or {}
+    channel, _thread = split_conversation(str(conversation.get("id", "")))
+    personal = conversation.get("conversationType", "personal") == "personal"
+    who = raw.get("from") or {}
+    # In a personal chat the conversation belongs to one person, so the row is theirs; in a
+    # channel or group chat the row is the conversation's, whoever spoke last.
+    user = (who.get("aadObjectId") or who.get("id")) if personal else None
+    tenant = tenant_of(raw)
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    if personal is False:
+        # Proactive posts go to the channel itself, not to the thread this activity was in.
+        reference["conversation"] = {**reference.get("conversation", {}), "id": channel}
+    if tenant != "unknown":
+        # Kept with Teams' spelling: botbuilder's schema ("tenantID") dropped it on the way in.
+        reference["conversation"] = {**reference.get("conversation", {}), "tenantId": tenant}
+    return ConversationReference(
+        key=reference_key(tenant, channel, user), platform="teams", workspace=tenant[:200],
+        user_id=user[:200] if user else None, channel=channel[:400],
+        reference=json.dumps(reference, ensure_ascii=False))
+
+
+def _is_removal(activity: Activity) -> bool:
+    if activity.type == "installationUpdate":
+        return str(activity.action or "").startswith("remove")
+    removed = activity.members_removed or []
+    return any(m.id == activity.recipient.id for m in removed if activity.recipient)
+
+
+class ElectionBot(ActivityHandler):
+    """Routes Teams messages and card actions through the neutral router."""
+
+    def __init__(self, router: Router) -> None:
+        """Keep the router (and through it the database)."""
+        self.router = router
+
+    def logic_for(self, raw: dict[str, Any]) -> Callable[[TurnContext], Awaitable[None]]:
+        """Return the turn callback for one request, carrying its raw JSON into the turn."""
+
+        async def logic(turn_context: TurnContext) -> None:
+            turn_context.turn_state[RAW_ACTIVITY] = raw
+            await self.on_turn(turn_context)
+
+        return logic
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Store the conversation reference on every inbound activity, then dispatch by type."""
+        activity = turn_context.activity
+        if activity.type != "typing" and activity.conversation and not _is_removal(activity):
+            await save_reference(self.router.services.db, reference_row(activity))
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Personal chat, channel @mention, or an Action.Submit click / form."""
+        message = to_incoming_message(raw_activity(turn_context))
+        if message is None:
+            return
+        await self._answer(turn_context, message)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount],
+                                        turn_context: TurnContext) -> None:
+        """Say hello (the help text) when the bot itself is installed in a chat or team."""
+        bot_id = turn_context.activity.recipient.id
+        if not any(member.id == bot_id for member in members_added):
+            return
+        raw = raw_activity(turn_context)
+        message = to_incoming_message({**raw, "type": "message", "text": "help"})
+        if message is not None:
+            await self._answer(turn_context, message)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Universal Action (Action.Execute) clicks; any other invoke is told "not supported".
+
+        The SDK's default answers 501 for every invoke it does not know (message extensions,
+        task modules, sign-in); Teams shows that as a failure. A 200 invoke response with a
+        short message is the documented way to decline.
+        """
+        if turn_context.activity.name != CARD_INVOKE:
+            return InvokeResponse(status=int(HTTPStatus.OK), body={
+                "statusCode": 200, "type": MESSAGE_RESPONSE, "value": NOT_SUPPORTED})
+        message = to_incoming_message(raw_activity(turn_context))
+        if message is None:
+            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST), body={
+                "statusCode": 400, "type": "application/vnd.microsoft.error",
+                "value": {"code": "BadRequest", "message": "unknown card action"}})
+        reply = await self._answer(turn_context, message)
+        return InvokeResponse(status=int(HTTPStatus.OK), body={
+            "statusCode": 200, "type": MESSAGE_RESPONSE, "value": reply.text[:500]})
+
+    async def _answer(self, turn_context: TurnContext, message: IncomingMessage) -> Reply:
+        reply = await self.router.dispatch(message)
+        outgoing = Activity().deserialize(to_activity(reply))
+        try:
+            await send_with_retry(turn_context, outgoing)
+        except PermanentSendError as exc:
+            # Blocked or uninstalled: nothing to retry; the reference stays for the record.
+            log.warning("Teams refused the reply permanently: %s", exc)
+        return reply

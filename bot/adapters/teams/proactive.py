@@ -1,0 +1,192 @@
+"""Proactive Teams sends for the outbox: a stored conversation reference -> the Bot Connector.
+
+Teams cannot message anyone out of the blue: the bot needs the conversation reference saved
+when the person last talked to it or installed the app (personal chat), or when it was last
+@mentioned in a channel (``bot.adapters.teams.bot.reference_row``). The transport looks that
+reference up, renders the neutral reply as an Adaptive Card activity and posts it with
+``POST /v3/conversations/{id}/activities`` to the reference's serviceUrl, using the bot's own
+credentials (anonymous when no app id is configured, as in local tests).
+
+One attempt per call: the outbox owns retries and dead letters. 429 / 412 / 502 / 504 (and
+other server errors or network failures) are :class:`RetryableSendError`, with Teams'
+Retry-After when it gave one; 403 (blocked, uninstalled, ``MessageWritesBlocked``), 404 and
+other client errors are :class:`PermanentSendError` and go straight to the dead-letter state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ErrorResponseException
+from botbuilder.schema import ConversationReference as SdkReference
+from sqlmodel import col, select
+
+from bot.adapters.teams.render import split_conversation, to_activity
+from bot.adapters.teams.send import RETRYABLE, reason_of, retry_after_of, status_of
+from bot.db.engine import Database
+from bot.db.models import ConversationReference
+from bot.messages import Destination, Reply
+from bot.outbox.queue import PermanentSendError, RetryableSendError
+
+log = logging.getLogger(__name__)
+NO_REFERENCE = "no conversation reference: the user has not installed the app"
+NO_CHANNEL_REFERENCE = ("no conversation reference: the bot has not been added to (or "
+                        "mentioned in) that Teams conversation")
+NO_TENANT = "; Teams tenant {tenant} is unknown here: the app was never installed (or used) in it"
+MAX_REF = 300  # OutboxMessage.message_ref column
+
+
+async def missing_reason(db: Database, destination: Destination) -> str:
+    """Why a destination has no reference; says so when its whole tenant is unknown."""
+    query = select(ConversationReference.key).where(
+        ConversationReference.platform == "teams",
+        ConversationReference.workspace == destination.workspace).limit(1)
+    reason = NO_REFERENCE if destination.user_id else NO_CHANNEL_REFERENCE
+    async with db.session() as session:
+        if (await session.exec(query)).first() is None:
+            return reason + NO_TENANT.format(tenant=destination.workspace[:80])
+    return reason
+
+
+async def find_reference(db: Database, destination: Destination) -> dict[str, Any] | None:
+    """The newest stored reference for a Teams destination, as the SDK's JSON; None if absent.
+
+    ``@user`` destinations use that person's personal-chat reference (tenant + aadObjectId);
+    channel destinations use the reference stored for that conversation in that tenant.
+    """
+    query = select(ConversationReference).where(
+        ConversationReference.platform == "teams",
+        ConversationReference.workspace == destination.workspace)
+    if destination.user_id:
+        query = query.where(ConversationReference.user_id == destination.user_id)
+    else:
+        channel, _thread = split_conversation(destination.channel)
+        query = query.where(ConversationReference.channel == channel)
+    query = query.order_by(col(ConversationReference.updated_at).desc()).limit(1)
+    async with db.session() as session:
+        row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    reference: dict[str, Any] = json.loads(row.reference)
+    return reference
+
+
+def proactive_activity(reply: Reply, reference: dict[str, Any], *,
+                       to_person: bool, tenant: str | None = None) -> Activity:
+    """Render ``reply`` and address it to the referenced conversation (a new post, no reply-to).
+
+    A channel post is addressed to the channel, not to whoever spoke there last. The tenant
+    (the destination's, else the reference's) goes in ``channelData.tenant`` as Teams expects.
+    """
+    activity: Activity = Activity().deserialize(to_activity(reply))
+    sdk_reference = SdkReference().deserialize(reference)
+    TurnContext.apply_conversation_reference(activity, sdk_reference, is_incoming=False)
+    activity.reply_to_id = None
+    if not to_person:
+        activity.recipient = None
+    tenant = tenant or (reference.get("conversation") or {}).get("tenantId")
+    if tenant and activity.conversation is not None:
+        # botbuilder's schema spells it "tenantID" and drops Teams' "tenantId" on the way in.
+        activity.conversation.tenant_id = tenant
+        activity.channel_data = {**(activity.channel_data or {}), "tenant": {"id": tenant}}
+    return activity
+
+
+def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
+    """Map a Bot Connector error response to the outbox's retry decision."""
+    status = status_of(exc)
+    if status in RETRYABLE or status >= 500 or status in (0, 408):
+        return RetryableSendError(f"Teams answered {status or 'no status'}", retry_after_of(exc))
+    if status == 403:
+        return PermanentSendError(f"403 {reason_of(exc)}: the bot is blocked or was removed "
+                                  "from this conversation")
+    if status == 404:
+        return PermanentSendError("404 conversation not found: it was deleted or the bot "
+                                  "was removed")
+    return PermanentSendError(f"Teams refused the message: {status}")
+
+
+class TeamsTransport:
+    """The outbox's sender for ``teams:`` destinations.
+
+    The Bot Connector cannot read a conversation's history, so a send that may have landed
+    cannot be checked: the outbox sends it again once, marked as a possible repeat
+    (``Reply.repeat``, rendered as the activity's first line), rather than lose it.
+    """
+
+    def __init__(self, adapter: CloudAdapter, db: Database, app_id: str | None) -> None:
+        """Send with ``adapter``'s Bot Framework credentials for ``app_id`` (None: anonymous)."""
+        self.adapter = adapter
+        self.db = db
+        self.app_id = app_id or ""
+        self._prepared: dict[str, dict[str, Any]] = {}
+        self._clients: dict[str, Any] = {}
+
+    async def prepare(self, destination: Destination) -> None:
+        """Look the conversation reference up ahead of the send's pacing slot (used once)."""
+        reference = await find_reference(self.db, destination)
+        if reference is not None:
+            self._prepared[str(destination)] = reference
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        """Post ``reply`` to the destination's stored conversation; return ``conversation|id``."""
+        reference = self._prepared.pop(str(destination), None) or await find_reference(
+            self.db, destination)
+        if reference is None:
+            raise PermanentSendError(await missing_reason(self.db, destination))
+        activity = proactive_activity(reply, reference, to_person=bool(destination.user_id),
+                                      tenant=destination.workspace)
+        conversation_id = str(activity.conversation.id)
+        try:
+            result = await self._post(str(reference.get("serviceUrl", "")), conversation_id,
+                                      activity)
+        except ErrorResponseException as exc:
+            raise classify(exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            # The post may or may not have landed; the outbox retries with backoff.
+            raise RetryableSendError(f"network error: {type(exc).__name__}") from None
+        log.info("Teams proactive send delivered", extra={"outbox_key": key})
+        return f"{conversation_id}|{getattr(result, 'id', '') or ''}"[:MAX_REF]
+
+    async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
+        """Replace the activity ``conversation|activityId`` with ``reply`` (PUT activities)."""
+        conversation_id, _, activity_id = message_ref.partition("|")
+        reference = await find_reference(self.db, destination)
+        if reference is None or not activity_id:
+            raise PermanentSendError(NO_REFERENCE)
+        activity = proactive_activity(reply, reference, to_person=bool(destination.user_id))
+        activity.id = activity_id
+        service_url = str(reference.get("serviceUrl", ""))
+        try:
+            client = await self._client(service_url)
+            await client.conversations.update_activity(conversation_id, activity_id, activity)
+        except ErrorResponseException as exc:
+            raise classify(exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise RetryableSendError(f"network error: {type(exc).__name__}") from None
+
+    async def _post(self, service_url: str, conversation_id: str, activity: Activity) -> Any:
+        if not service_url.startswith(("https://", "http://")):
+            raise PermanentSendError("the stored conversation reference has no serviceUrl")
+        client = await self._client(service_url)
+        return await client.conversations.send_to_conversation(conversation_id, activity)
+
+    async def _client(self, service_url: str) -> Any:
+        """One connector client per serviceUrl, kept open (as the SDK's own adapter does).
+
+        Building one costs milliseconds of CPU on the event loop (msrest's retry policy).
+        """
+        client = self._clients.get(service_url)
+        if client is None:
+            claims = self.adapter.create_claims_identity(self.app_id)
+            factory = self.adapter.bot_framework_authentication.create_connector_factory(claims)
+            client = await factory.create(service_url, None)
+            if len(self._clients) >= 100:
+                self._clients.clear()
+            self._clients[service_url] = client
+        return client

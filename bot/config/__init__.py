@@ -1,0 +1,1 @@
+"""Settings: app.yaml (behaviour) + the environment (secrets), with one strict base and checks."""

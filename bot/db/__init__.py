@@ -1,0 +1,1 @@
+"""The database: async engine and sessions, the core's tables, idempotency keys, migrations."""

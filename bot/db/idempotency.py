@@ -1,0 +1,52 @@
+"""Exactly one effect per intent: remember request keys in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.engine import Database, utcnow
+from bot.db.models import ConversationReference, ProcessedRequest
+
+
+async def first_time(db: Database, key: str) -> bool:
+    """Record ``key``; True the first time it is seen, False for a retry or a replay."""
+    async with db.session() as session:
+        session.add(ProcessedRequest(key=key[:200]))
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            return False
+    return True
+
+
+async def forget_older_than(db: Database, age: timedelta) -> int:
+    """Drop keys older than ``age`` (well past every platform's retry window)."""
+    cutoff = utcnow() - age
+    async with db.session() as session:
+        result = await session.execute(
+            sa.delete(ProcessedRequest).where(ProcessedRequest.seen_at < cutoff)  # type: ignore[arg-type]
+        )
+        await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def save_reference(db: Database, ref: ConversationReference) -> None:
+    """Insert or refresh a conversation reference (kept per platform, workspace and user)."""
+    async with db.session() as session:
+        existing = await session.get(ConversationReference, ref.key)
+        if existing is None:
+            session.add(ref)
+        else:
+            existing.reference = ref.reference
+            existing.channel = ref.channel
+            existing.updated_at = utcnow()
+            session.add(existing)
+        try:
+            await session.commit()
+        except IntegrityError:
+            # Two activities from the same conversation raced; the other one stored it.
+            await session.rollback()

@@ -1,0 +1,93 @@
+"""Prometheus metrics: requests, ack latency, outbox jobs, deliveries, dead letters, reminders."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from bot.db.engine import Database
+from bot.messages import PLATFORMS
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter("electionbot_http_requests_total", "HTTP requests by route and status",
+                   ["route", "status"], registry=REGISTRY)
+ACK_LATENCY = Histogram(
+    "electionbot_ack_latency_seconds", "Time to answer a platform request (the ack)",
+    ["route"], registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0))
+DELIVERIES = Counter("electionbot_deliveries_total", "Background sends by platform and result",
+                     ["platform", "result"], registry=REGISTRY)
+REMINDERS = Counter("electionbot_reminders_sent_total", "Certification reminders queued",
+                    registry=REGISTRY)
+DEAD_REASONS = ("bad_destination", "bad_payload", "permanent", "gave_up", "uncertain",
+                "not_configured")
+DEAD_LETTERS = Counter(
+    "electionbot_outbox_dead_letters_total",
+    "Outbox messages dead-lettered, by platform and reason class (bounded: DEAD_REASONS)",
+    ["platform", "reason"], registry=REGISTRY)
+for _platform in sorted(PLATFORMS):  # every series exists from the start, so alerts see 0 -> 1
+    for _reason in DEAD_REASONS:
+        DEAD_LETTERS.labels(_platform, _reason)
+JOBS = Gauge("electionbot_outbox_jobs", "Outbox messages by state", ["state"], registry=REGISTRY)
+PLATFORM_ROUTES = frozenset({"/slack/events", "/api/messages", "/webchat/messages"})
+
+
+@web.middleware
+async def measure(request: web.Request,
+                  handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                  ) -> web.StreamResponse:
+    """Count every request; time the platform endpoints (their answer is the ack)."""
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource \
+        else "unmatched"
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        REQUESTS.labels(route, str(status)).inc()
+        if route in PLATFORM_ROUTES:
+            ACK_LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+def platform_label(platform: str) -> str:
+    """A platform name fit for a label: one of the known platforms, else "unknown"."""
+    return platform if platform in PLATFORMS else "unknown"
+
+
+def count_delivery(platform: str, result: str, reason: str | None = None) -> None:
+    """Count one outbox outcome; a dead letter also by its reason class."""
+    label = platform_label(platform)
+    DELIVERIES.labels(label, result).inc()
+    if result == "dead":
+        DEAD_LETTERS.labels(label, reason if reason in DEAD_REASONS else "permanent").inc()
+
+
+async def refresh_job_gauge(db: Database) -> None:
+    """Read outbox counts by state (called at scrape time)."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT status, count(*) FROM outbox_message GROUP BY status"))).all()
+    seen = {str(status): int(n) for status, n in rows}
+    for state in ("pending", "sending", "sent", "dead"):
+        JOBS.labels(state).set(seen.get(state, 0))
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text format Prometheus scrapes."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

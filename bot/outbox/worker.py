@@ -1,0 +1,452 @@
+"""The outbox: background sends through the right adapter, retried until delivered.
+
+Callers add an :class:`OutboxMessage` in the same transaction as the change it announces
+(:mod:`bot.outbox.queue`), so a crash after the commit still sends after restart. The worker claims due
+rows with a lease (safe with several processes on one database), fairly across pacing groups
+(:mod:`bot.outbox.store`), sends through the platform's transport, and records the result:
+sent, retried later with capped exponential backoff and full jitter (or the platform's
+Retry-After), or dead with the reason. Results are written in batches; a crash before a batch
+is written leaves those rows ``sending`` and they come back as uncertain (below).
+
+Pacing: each claimed batch reserves send slots from the destinations' rate buckets in one
+transaction (:mod:`bot.outbox.pacing`, held in the database so every process shares one
+budget); each send then waits for its slot. A send whose slot lies beyond the horizon is put
+back with ``next_attempt_at`` moved on, in the same batched write. After a 429 this process
+uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
+
+After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
+timeout, a 5xx) is uncertain. Before sending it again the worker asks the transport's optional
+``already_sent(destination, key, since=...)`` hook: a reference means it landed (recorded as
+sent, not posted again); None means it certainly did not (sent normally). When the transport
+cannot look (no hook, as for Teams, whose Bot Connector cannot read a conversation; or
+:class:`~bot.outbox.queue.CannotTell`, as for Slack without the history scope or budget) the
+message is sent again once *marked* as a possible repeat (``Reply.repeat``, whose first line
+every renderer shows): nothing is lost, and a second copy never passes for a new message.
+Only an answer that proves nothing was posted (429 with Retry-After, a permanent error) leaves
+a message certain.
+
+Isolation: one row never stops the others. A row whose destination cannot be read (written by
+an older version, or by hand) is dead-lettered as "bad destination: ..." inside the claim, a
+payload that cannot be decoded as "bad payload: ...", and whatever a transport raises is that
+row's retry or dead letter; dead letters are counted by reason class (:mod:`bot.ops.metrics`).
+Destinations are validated when queued (:func:`bot.outbox.queue.enqueue`), so these are the
+last line, not the first.
+
+Edits: ``enqueue(..., edit_of=KEY)`` replaces an earlier message (found by its key) through the
+transport's optional ``update(destination, message_ref, reply)`` hook. An edit is idempotent,
+so it is simply retried; an older edit of the same message is skipped once a newer is queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import math
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from bot.db.engine import Database, utcnow
+from bot.db.models import OutboxMessage
+from bot.messages import Destination, InvalidDestination, Reply, reply_from_dict
+from bot.ops.metrics import count_delivery
+from bot.outbox import store as outbox_store
+from bot.outbox.pacing import (
+    Bucket,
+    Budgets,
+    RateLimiter,
+    Slowdown,
+    pacing_group,
+    platform_buckets,
+    slowed,
+)
+from bot.outbox.queue import (
+    EDIT,
+    CannotTell,
+    PermanentSendError,
+    RetryableSendError,
+    Transport,
+)
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
+UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
+BAD_DESTINATION = "bad destination: "  # last_error prefix: a row no transport could address
+MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
+# (only for a transport with ``at_most_once``; the others resend marked as a possible repeat)
+PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
+
+
+class Outbox:
+    """Runs due sends; one per process, any number of processes per database."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow,
+                 max_attempts: int = 20, base_delay: float = 1.0, max_delay: float = 300.0,
+                 batch: int = 50, concurrency: int = 400, max_inline_wait: float = 0.5,
+                 lookahead: float = 2.0) -> None:
+        """Configure retry and pacing policy; transports are registered by the adapters.
+
+        Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time.
+        """
+        self.db = db
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.batch = batch
+        self.concurrency = concurrency
+        self.max_inline_wait = max_inline_wait
+        self.lookahead = lookahead
+        self.budgets = Budgets()
+        self.pacer: Callable[[Destination], list[Bucket]] = (
+            lambda d: platform_buckets(d, self.budgets))
+        self.limiter = RateLimiter(db, clock)
+        self.transports: dict[str, Transport] = {}
+        self.on_wake: Callable[[], None] | None = None
+        self._wake = asyncio.Event()
+        self._poked = False
+        self._uncertain: set[int] = set()
+        self._inflight: Counter[str] = Counter()
+        self._rates: dict[str, float] = {}
+        self._results: dict[int, dict[str, Any]] = {}
+        self._next_start: dict[str, float] = {}
+        self.slowdown = Slowdown()
+        self._flush_lock = asyncio.Lock()
+
+    def register(self, platform: str, transport: Transport) -> None:
+        """Called by an adapter that can send proactively."""
+        self.transports[platform] = transport
+
+    def wake(self) -> None:
+        """Something was just enqueued: look now instead of at the next tick.
+
+        With the distributed worker (``bot.ops.jobs``), ``on_wake`` also asks the job engine to run
+        a drain on some worker; if that request is lost, the periodic sweep catches up.
+        """
+        self._poked = True
+        self._wake.set()
+        if self.on_wake is not None:
+            self.on_wake()
+
+    async def drain(self, *, budget_seconds: float = 20.0) -> int:
+        """Send until nothing is due (or the time budget is spent); return messages attempted.
+
+        This is what one distributed job does; several workers may drain at once.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_seconds
+        attempted = 0
+        inflight: set[asyncio.Task[None]] = set()
+        try:
+            while loop.time() < deadline:
+                started = await self._pass(inflight)
+                attempted += started
+                await self.flush()
+                if not started and not inflight:
+                    break
+                if inflight:
+                    await asyncio.wait(inflight, timeout=0.2,
+                                       return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.gather(*inflight, return_exceptions=True)
+        finally:
+            await self.flush()
+        return attempted
+
+    async def run(self, *, interval: float = 1.0, coalesce: float = 0.25,
+                  settle: float = 0.05) -> None:
+        """Loop forever (cancel to stop), keeping each pacing group's next slots claimed.
+
+        New work (:meth:`wake`) is claimed at once; while sends are in flight the loop claims
+        every ``coalesce`` seconds, and writes finished sends' outcomes within about
+        ``settle`` seconds (the status view shows them), gathering several per transaction.
+        """
+        loop = asyncio.get_running_loop()
+        inflight: set[asyncio.Task[None]] = set()
+        next_claim = 0.0
+        try:
+            while True:
+                try:
+                    if self._poked or loop.time() >= next_claim:
+                        self._poked = False
+                        await self._pass(inflight)
+                        next_claim = loop.time() + (coalesce if inflight else interval)
+                    await self.flush()
+                except Exception:
+                    log.exception("outbox pass failed; retrying next tick")
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(),
+                                           timeout=max(0.0, next_claim - loop.time()))
+                await asyncio.sleep(settle)
+        finally:
+            for task in inflight:
+                task.cancel()
+            # Wait for the cancelled sends to unwind before the caller closes the database.
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def run_once(self) -> int:
+        """Claim and send every due message (one batch); return how many were attempted."""
+        inflight: set[asyncio.Task[None]] = set()
+        started = await self._pass(inflight, limit=self.batch)
+        await asyncio.gather(*inflight)
+        await self.flush()
+        return started
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered since the last flush (one transaction)."""
+        await self._write(None)
+
+    async def _write(self, work: Callable[[Connection], None] | None) -> None:
+        """Flush the gathered outcomes and then do ``work``, in one short transaction."""
+        async with self._flush_lock:
+            results, self._results = self._results, {}
+            if not results and work is None:
+                return
+
+            def run(conn: Connection) -> None:
+                outbox_store.write_results(conn, results)
+                if work is not None:
+                    work(conn)
+            try:
+                await outbox_store.transaction(self.db, run)
+            except BaseException:
+                self._results = {**results, **self._results}
+                raise
+
+    def _room(self, group: str) -> int:
+        rate = self._rates.get(group)
+        if rate is None:  # not seen yet: a first batch tells its budget
+            return self.batch
+        if math.isinf(rate):
+            return self.concurrency
+        return max(0, math.ceil(rate * self.lookahead) - self._inflight[group])
+
+    async def _claim(self, limit: int | None = None) -> list[OutboxMessage]:
+        """Lease due rows (fairly across pacing groups) without reserving slots."""
+        ids, lapsed = await outbox_store.candidates(
+            self.db, now=self.clock(), limit=limit or self.batch, room=self._room)
+        rows: list[OutboxMessage] = []
+
+        def take(conn: Connection) -> None:
+            rows.extend(outbox_store.take(conn, ids, now=self.clock(), lease=LEASE))
+        if ids:
+            await self._write(take)
+        for row in rows:
+            if row.id in lapsed or _uncertain(row):
+                self._uncertain.add(row.id or 0)
+        return rows
+
+    async def _pass(self, inflight: set[asyncio.Task[None]], limit: int | None = None) -> int:
+        """Claim what each group can use, reserve its slots, start the sends; return count.
+
+        Writing earlier outcomes, the claim, the slot reservation and the postponements are
+        one transaction: few and short write locks, which matters on SQLite.
+        """
+        room = min(limit or self.concurrency, self.concurrency - len(inflight))
+        ids, lapsed = await outbox_store.candidates(
+            self.db, now=self.clock(), limit=room, room=self._room) if room > 0 else ([], set())
+        if not ids:
+            return 0
+        plan: list[tuple[OutboxMessage, Destination, list[Bucket], tuple[float, bool]]] = []
+        poisoned: list[tuple[OutboxMessage, str]] = []
+        horizon = max(self.max_inline_wait, self.lookahead)
+        factors = self.slowdown.factors(asyncio.get_running_loop().time())
+
+        def claim_and_reserve(conn: Connection) -> None:
+            # May run in a worker thread: SQL and arithmetic only, no event-loop state.
+            rows, destinations, buckets, results = [], [], [], {}
+            for row in outbox_store.take(conn, ids, now=self.clock(), lease=LEASE):
+                try:  # one unreadable row is dead-lettered on its own, never the whole pass
+                    destination = Destination.parse(row.destination)
+                    if destination.platform != row.platform:
+                        raise InvalidDestination(f"platform {row.platform[:16]!r} differs")
+                    buckets.append(slowed(self.pacer(destination), factors))
+                except Exception as exc:
+                    error = f"{BAD_DESTINATION}{exc}"[:500]
+                    results[row.id or 0] = self._values(
+                        row, status="dead", attempts=row.attempts + 1, last_error=error)
+                    poisoned.append((row, error))
+                    continue
+                rows.append(row)
+                destinations.append(destination)
+            slots = self.limiter.reserve(conn, buckets, horizon)
+            for row, (delay, reserved) in zip(rows, slots, strict=True):
+                if not reserved:  # pacing is not a failure: no attempt used
+                    uncertain = row.id in lapsed or _uncertain(row)
+                    results[row.id or 0] = self._values(
+                        row, next_attempt_at=self.clock() + timedelta(seconds=delay),
+                        last_error=UNCERTAIN + (row.last_error or "paced").removeprefix(
+                            UNCERTAIN) if uncertain else row.last_error)
+            outbox_store.write_results(conn, results)
+            plan.extend(zip(rows, destinations, buckets, slots, strict=True))
+
+        await self._write(claim_and_reserve)
+        for row, error in poisoned:
+            log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
+            count_delivery(row.platform, "dead", "bad_destination")
+        for row, destination, buckets, (delay, reserved) in plan:
+            group = pacing_group(destination)
+            self._rates[group] = buckets[-1].rate if buckets else math.inf
+            if not reserved:
+                continue
+            if row.id in lapsed or _uncertain(row):
+                self._uncertain.add(row.id or 0)
+            self._inflight[group] += 1
+            task = asyncio.create_task(self._deliver(row, destination, delay))
+            inflight.add(task)
+            task.add_done_callback(inflight.discard)
+            task.add_done_callback(functools.partial(self._done, group))
+        return len(plan) + len(poisoned)
+
+    def _done(self, group: str, _task: object) -> None:
+        self._inflight[group] -= 1
+        self._wake.set()
+
+    async def _deliver(self, row: OutboxMessage, destination: Destination,
+                       delay: float) -> None:
+        """Wait for the reserved slot, send, and record the outcome (never raises)."""
+        start = asyncio.get_running_loop().time()
+        transport = self.transports.get(row.platform)
+        try:
+            payload = json.loads(row.payload)
+            reply = reply_from_dict(payload)
+        except Exception as exc:  # stored by an older or broken writer: dead, alone
+            self._dead(row, f"bad payload: {type(exc).__name__}: {exc}", "bad_payload")
+            self._uncertain.discard(row.id or 0)
+            return
+        was_uncertain = row.id in self._uncertain and EDIT not in payload
+        started = False
+        try:
+            if transport is None:
+                self._dead(row, f"{row.platform} is not configured on this server",
+                           "not_configured")
+                return
+            if was_uncertain:
+                check = getattr(transport, "already_sent", None)
+                if check is None and getattr(transport, "at_most_once", False):
+                    self._dead(row, MAY_HAVE_LANDED, "uncertain")
+                    return
+                ref, looked = None, check is not None
+                if check is not None:
+                    try:
+                        ref = await check(destination, row.key, since=row.created_at)
+                    except CannotTell:
+                        looked = False
+                if ref:
+                    log.info("outbox message had landed", extra={"outbox_id": row.id})
+                    self._finish(row, status="sent", ref=ref)
+                    return
+                if not looked:  # nobody could look: send again, saying it may be a repeat
+                    reply = replace(reply, repeat=True)
+                    count_delivery(row.platform, "repeat")
+                    log.info("outbox resending a possible repeat", extra={"outbox_id": row.id})
+            prepare = getattr(transport, "prepare", None)
+            if prepare is not None:  # DM channel, conversation reference: off the slot,
+                # shortly before it, so a batch's look-ups are spread out, not a burst
+                loop = asyncio.get_running_loop()
+                await asyncio.sleep(max(0.0, start + delay - PREPARE_LEAD - loop.time()))
+                await prepare(destination)
+            await self._slot(destination, start + delay)
+            if EDIT in payload:
+                ref = await self._edit(transport, row, destination, payload[EDIT], reply)
+            else:
+                started = True  # from here on a failure may hide a delivered message
+                ref = await transport.send(destination, reply, key=row.key)
+        except PermanentSendError as exc:
+            self._dead(row, str(exc), "permanent")
+        except Exception as exc:  # anything else a transport raises: this row only, retried
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after is not None and started:  # the platform's budget ran out
+                self.slowdown.throttled(pacing_group(destination),
+                                        asyncio.get_running_loop().time())
+            # Only a 429 with Retry-After proves this attempt posted nothing.
+            maybe_landed = started and retry_after is None
+            self._retry(row, str(exc) or type(exc).__name__, retry_after,
+                        uncertain=was_uncertain or maybe_landed)
+        else:
+            self._finish(row, status="sent", ref=ref)
+        finally:
+            self._uncertain.discard(row.id or 0)
+
+    async def _slot(self, destination: Destination, at: float) -> None:
+        """Sleep until the reserved slot.
+
+        Never start two sends of one group closer than its spacing: a send woken late by a
+        busy loop must not bunch with the next one.
+        """
+        loop = asyncio.get_running_loop()
+        group = pacing_group(destination)
+        rate = self._rates.get(group, math.inf)
+        at = max(at, loop.time(), self._next_start.get(group, 0.0))
+        if not math.isinf(rate):
+            self._next_start[group] = at + 1.0 / rate
+        await asyncio.sleep(max(0.0, at - loop.time()))
+
+    async def _edit(self, transport: Transport, row: OutboxMessage, destination: Destination,
+                    of_key: str, reply: Reply) -> str:
+        """Replace the message sent under ``of_key``; skipped when a newer edit is queued."""
+        status, ref, newer = await outbox_store.edit_target(self.db, of_key, after_id=row.id or 0)
+        if newer:
+            return "superseded"
+        if status == "dead":
+            raise PermanentSendError("the message to edit was never delivered")
+        if status != "sent" or not ref:
+            raise RetryableSendError("the message to edit is not sent yet")
+        update = getattr(transport, "update", None)
+        if update is None:
+            raise PermanentSendError(f"{row.platform} messages cannot be edited")
+        await update(destination, ref, reply)
+        return ref
+
+    @staticmethod
+    def _values(row: OutboxMessage, **values: Any) -> dict[str, Any]:
+        """Every result column of ``row``: unchanged, back to pending, unless ``values``."""
+        base = {"status": "pending", "attempts": row.attempts, "lease_until": None,
+                "last_error": row.last_error, "message_ref": None, "sent_at": None,
+                "next_attempt_at": row.next_attempt_at}
+        return {**base, **values}
+
+    def _record(self, row: OutboxMessage, **values: Any) -> None:
+        self._results[row.id or 0] = self._values(row, **values)
+        self._wake.set()
+
+    def _retry(self, row: OutboxMessage, error: str, retry_after: float | None, *,
+               uncertain: bool = False) -> None:
+        attempts = row.attempts + 1
+        error = UNCERTAIN + error.removeprefix(UNCERTAIN) if uncertain else error
+        if attempts >= self.max_attempts:
+            self._dead(row, f"gave up after {attempts}: {error}", "gave_up")
+            return
+        if retry_after is not None:
+            delay = retry_after + random.uniform(0, 0.25)
+        else:  # capped exponential backoff with full jitter
+            delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempts))
+        self._record(row, attempts=attempts, last_error=error[:500],
+                     next_attempt_at=self.clock() + timedelta(seconds=delay))
+        count_delivery(row.platform, "retry")
+
+    def _dead(self, row: OutboxMessage, error: str, reason: str) -> None:
+        """Dead-letter ``row`` with ``error``; ``reason`` is its class for the metrics."""
+        self._finish(row, status="dead", error=error, reason=reason)
+        log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": error[:200]})
+
+    def _finish(self, row: OutboxMessage, *, status: str, error: str | None = None,
+                ref: str | None = None, reason: str | None = None) -> None:
+        self._record(row, status=status, attempts=row.attempts + 1,
+                     last_error=error[:500] if error else None,
+                     message_ref=ref[:300] if ref else None,
+                     sent_at=self.clock() if status == "sent" else None)
+        count_delivery(row.platform, status, reason)
+
+
+def _uncertain(row: OutboxMessage) -> bool:
+    """Whether an earlier attempt of ``row`` may have landed (as recorded)."""
+    return (row.last_error or "").startswith(UNCERTAIN)

@@ -1,0 +1,47 @@
+"""The ``incidents:`` section of app.yaml: who is notified, who manages which jurisdiction."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from bot.config.base import Strict
+from bot.messages import Destination
+
+
+def _check_destination(value: str) -> str:
+    Destination.parse(value)  # the outbox's own rule, so what loads can be queued
+    return value
+
+
+class RoutingRule(Strict):
+    """Who hears about an incident: empty lists match everything."""
+
+    categories: list[str] = Field(default_factory=list)
+    severities: list[str] = Field(default_factory=list)
+    jurisdictions: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(min_length=1)
+
+    @field_validator("notify")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        return [_check_destination(v) for v in value]
+
+    def matches(self, *, category: str, severity: str, jurisdiction: str) -> bool:
+        """Whether this rule applies to an incident."""
+        return ((not self.categories or category in self.categories)
+                and (not self.severities or severity in self.severities)
+                and (not self.jurisdictions or jurisdiction in self.jurisdictions))
+
+
+class IncidentSettings(Strict):
+    """Incident routing and who manages which jurisdiction."""
+
+    on_call: list[str] = Field(default_factory=list, description="notified at once for SEV1")
+    managers: dict[str, list[str]] = Field(default_factory=dict,
+                                           description="jurisdiction -> identities")
+    routing: list[RoutingRule] = Field(default_factory=list)
+
+    @field_validator("on_call")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        return [_check_destination(v) for v in value]
