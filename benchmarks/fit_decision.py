@@ -74,11 +74,19 @@ def read_items(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def right_articles(items: list[dict[str, Any]], articles: list[Any]) -> list[set[str]]:
-    """For each question, the ids of the articles that answer it (empty for abstain items)."""
+    """For each question, the ids of the articles that answer it (empty for abstain items).
+
+    A labelled question names its article (and ``also_ok``); only a set without that label
+    falls back to the ``kb eval`` rule (an article containing an expected phrase), which also
+    counts articles that merely mention a generic phrase.
+    """
     out = []
     for item in items:
         if "expect_any" not in item:
             out.append(set())
+            continue
+        if item.get("article"):
+            out.append({item["article"], *item.get("also_ok", [])})
             continue
         lang = detect_language(item["q"])
         phrases = [e.lower().replace("-", " ") for e in item["expect_any"]]

@@ -42,10 +42,14 @@ SEMANTIC_DEPTH = 10
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "percentage": (re.compile(r"\b(percent|percentage|what share|porcentaje)\b|%"),
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
-    "amount": (re.compile(r"\bhow much (money|funding|does|do|is|are|will|did)\b|\bbudget\b|"
-                          r"\bdollar|\bgrant amount\b|\bcost\b|\bcuesta\b|\bcu[aá]nto dinero\b"),
-               re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
-                          r"\bno cost\b|\bfunding\b|\bgratis\b")),
+    "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|\bbudget\b|"
+                          r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"
+                          r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\bpresupuesto\b"),
+               re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars|d[oó]lares)\b")),
+    "cost": (re.compile(r"\bcost\b|\bcuesta\b|\bfees?\b|\bcharge\b|\bhow much (does|do|is|are)\b|"
+                        r"\bpay for\b|\bgratis\b"),
+             re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
+                        r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
     "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
@@ -82,6 +86,50 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                         r"requirements|topics)\b|\bname (all|every|each)\b|\bwhich ones\b"),
              re.compile(r"(^|\n)\s*([-*]|\d+[.)])\s+\S.*\n\s*([-*]|\d+[.)])\s+\S", re.M)),
 }
+
+#: Kinds whose answer is a proper name, recognised by casing against the whole base (a word
+#: written in lower case somewhere in the base is a common word, not a name): kind -> question.
+NAME_KINDS: dict[str, re.Pattern[str]] = {
+    "name": re.compile(r"\bnames? (please|pls|plz)\b|\b(his|her|their) names?\b|\bname (him|her|them)\b|"
+                       r"\bnames? of (the )?(person|people|staff|officials?|directors?|attorneys?|"
+                       r"lawyers?|volunteers?|members?|contacts?|chairs?|heads?|leads?|managers?|"
+                       r"officers?|clerks?|voters?|trainers?|instructors?|speakers?|vendors?)\b|"
+                       r"\bwhich (attorneys|lawyers|people|persons|staffers|officials|employees|"
+                       r"volunteers|individuals|politicians|members|trainers|instructors|"
+                       r"speakers)\b|\bwho (exactly|specifically)\b|\bnombres? de\b|"
+                       r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b"),
+    "place": re.compile(r"\b(which|what) (city|town|building|venue|location|site|room|hotel)\b|"
+                        r"\bwhere (is|are|was|were|do|does|did|will)\b.*\b(held|located|hosted|"
+                        r"housed|take place|took place|meet|happen)\b|"
+                        r"\ben qu[eé] (ciudad|lugar|edificio)\b|\bd[oó]nde (se )?(realiz|celebr|"
+                        r"llev|re[uú]n)"),
+}
+_TITLES = frozenset("secretary director deputy commissioner chair dr mr mrs ms senator "
+                    "governor mayor clerk registrar".split())
+_CAPITALISED_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][a-z'’-]+(?:[ \t]+(?:[A-Z]\.[ \t]+)?"
+                              r"[A-Z][a-z'’-]+)+)", re.M)
+_PLACE_NOUNS = frozenset("center centre building hall room capitol office headquarters "
+                         "hotel library campus courthouse".split())
+
+
+def lower_case_words(texts: Sequence[str]) -> frozenset[str]:
+    """Words the base writes in lower case somewhere: common words, not names."""
+    return frozenset(w for text in texts for w in re.findall(r"\b[a-záéíóúñü]+\b", text))
+
+
+def name_kinds(raw: str, common: frozenset[str]) -> frozenset[str]:
+    """``name`` when a text names a person, ``place`` when it names a place (by casing)."""
+    out = set()
+    for m in _CAPITALISED_RUN.finditer(raw):
+        parts = [p for p in words(m.group(1)) if len(p) > 1 and p not in _STATE_WORDS]
+        proper = [p not in common for p in parts]
+        if any(proper[i + 1] and (proper[i] or parts[i] in _TITLES)
+               for i in range(len(parts) - 1)):
+            out.add("name")
+        if parts and (parts[-1] in _PLACE_NOUNS or all(proper)):
+            out.add("place")
+    return frozenset(out)
+
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -144,19 +192,29 @@ class ArticleFacts:
     family: str
 
 
-def article_facts(article: Article) -> ArticleFacts:
-    """Fact kinds, folded answer text, title numbers and family of one article."""
-    raw = "\n".join([article.title, article.summary, article.body,
-                     *(([article.es.title, article.es.summary, article.es.body]) if article.es
-                       else [])])
+def answer_text(article: Article) -> str:
+    """Title, summary and body of an article, in English and Spanish."""
+    return "\n".join([article.title, article.summary, article.body,
+                      *(([article.es.title, article.es.summary, article.es.body]) if article.es
+                        else [])])
+
+
+def article_facts(article: Article, common: frozenset[str] = frozenset()) -> ArticleFacts:
+    """Fact kinds, folded answer text, title numbers and family of one article.
+
+    ``common``: the base's lower-case words (:func:`lower_case_words`), to tell names apart.
+    """
+    raw = answer_text(article)
     kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
+    kinds |= name_kinds(raw, common)
     return ArticleFacts(kinds, " ".join(words(raw)), numbers_in(article.title), family_key(article))
 
 
 def asked_kinds(question: str) -> frozenset[str]:
     """Kinds of fact a question explicitly asks for."""
     low = question.lower()
-    return frozenset(k for k, (ask, _has) in FACT_KINDS.items() if ask.search(low))
+    found = {k for k, (ask, _has) in FACT_KINDS.items() if ask.search(low)}
+    return frozenset(found | {k for k, ask in NAME_KINDS.items() if ask.search(low)})
 
 
 def states_named(question: str) -> frozenset[str]:
@@ -256,7 +314,8 @@ class Retriever:
         self.index = index
         self.semantic = semantic
         self.models = load_models() if models is None else models
-        self.facts = [article_facts(a) for a in index.articles]
+        common = lower_case_words([answer_text(a) for a in index.articles])
+        self.facts = [article_facts(a, common) for a in index.articles]
 
     @property
     def engine(self) -> str:
