@@ -40,7 +40,8 @@ SEMANTIC_DEPTH = 10
 
 #: kind -> (the question asks for it, the article text contains one)
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "percentage": (re.compile(r"\b(percent|percentage|what share|porcentaje)\b|%"),
+    "percentage": (re.compile(r"\bwhat (percent|percentage|share|portion|fraction)\b|\bpercent of\b|"
+                              r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|%"),
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
     "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|\bbudget\b|"
                           r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"
@@ -53,13 +54,20 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
-    "date": (re.compile(r"\bwhen\b|\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what\b|"
-                        r"\bhow long\b|\bcu[aá]ndo\b|\bfecha\b|\bplazo\b"),
+    "date": (re.compile(r"\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what (date|day)\b|"
+                        r"\bwhat time of year\b|\bfecha\b|\bplazo\b|\ben qu[eé] (a[nñ]o|mes)\b"),
              re.compile(r"\b(19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|"
                         r"september|october|november|december|enero|febrero|marzo|abril|mayo|"
-                        r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre)\b|"
-                        r"\b\d+\s*(days?|weeks?|months?|hours?|minutes?|d[ií]as|semanas)\b|"
-                        r"\bdeadline\b|\bbefore\b|\bafter\b|\bannual|\beach year\b")),
+                        r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre|spring|summer|"
+                        r"fall|autumn|winter|primavera|verano|oto[nñ]o|invierno)\b|\bdeadline\b|"
+                        r"\b(annual|annually|every year|each year|monthly|weekly|cada a[nñ]o)\b")),
+    "duration": (re.compile(r"\bhow long\b|\bcu[aá]nto tiempo\b|\bhow many (days|weeks|months|"
+                            r"years|hours|minutes)\b|\bcu[aá]nt[oa]s (d[ií]as|semanas|meses|a[nñ]os|"
+                            r"horas)\b"),
+                 re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|dos|tres|"
+                            r"un|una)[\s-]*(days?|weeks?|months?|years?|yrs?|hours?|minutes?|d[ií]as?|"
+                            r"semanas?|mes(es)?|a[nñ]os?|horas?)\b|\b(days|weeks|months|years|hours|"
+                            r"d[ií]as|semanas|meses|a[nñ]os|horas)\b|\bsince\b|\bdesde\b")),
     "person": (re.compile(r"\bwho (is|was|are|were|leads|heads|runs|signs)\b|\bname of the\b|"
                           r"\bqui[eé]n\b|\bwhose\b"),
                re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
@@ -71,16 +79,18 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                                 r"alliance|association|council|partner)")),
     "phone": (re.compile(r"\b(phone|telephone|tel[eé]fono|fax)\s*(number|#|no\b|n[uú]mero)|"
                          r"\bnumber to (call|text)\b|\bhotline number\b|\bcall\b.*\bnumber\b"),
-              re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9a-z]{4}\b")),
+              re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
     "email": (re.compile(r"\be-?mail\b|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
-    "address": (re.compile(r"\b(mailing|street|office|physical|postal|home) address\b|"
-                           r"\bdirecci[oó]n\b|\bwhere is\b.*\blocated\b"),
+    "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
+                           r"\bdirecci[oó]n (postal|f[ií]sica|de (la|su) oficina)\b|"
+                           r"\bwhere is\b.*\blocated\b"),
                 re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|"
                            r"drive|dr|way|lane|ln)\b|\bp\.?\s?o\.? box\b")),
     "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
                               r"pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
-    "url": (re.compile(r"\b(link|url|website|web site|web page|enlace|sitio web)\b"),
+    "url": (re.compile(r"\b(link|url|enlace)\b|\bweb ?(address|page address)\b|"
+                       r"\bwhat('s| is) the (web ?site|site)\b|\bcu[aá]l es el sitio\b"),
             re.compile(r"https?://|www\.|\b\w+\.(gov|org|com|us)\b")),
     "list": (re.compile(r"\blist (of|all|every)\b|\bwhat are (all|the)\b.*\b(steps|items|"
                         r"requirements|topics)\b|\bname (all|every|each)\b|\bwhich ones\b"),
@@ -251,7 +261,7 @@ FEATURES = (
     "sem_sim", "sem_lead", "sem_top", "agree", "fused_rr", "fits", "kind_asked",
     "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
     "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
-    "state_mismatch", "draft",
+    "state_mismatch", "draft", "general_named", "draft_named", "lex_rr", "sem_rr",
 )
 
 
@@ -261,6 +271,15 @@ class Candidate:
 
     doc: int
     features: dict[str, float]
+
+
+def contains_asked(feats: dict[str, float]) -> bool:
+    """Whether a candidate holds every kind of fact the question explicitly asks for.
+
+    A rule, not a weight: an article without a phone number cannot give one, however well its
+    words match (on the train and calibration splits no right article fails it).
+    """
+    return not feats.get("kind_missing")
 
 
 def _sigmoid(z: float) -> float:
@@ -279,7 +298,12 @@ class DecisionModel:
     rescue: float = 1.0
 
     def probability(self, feats: dict[str, float]) -> float:
-        """Probability that this candidate answers the question."""
+        """Probability that this candidate answers the question.
+
+        0 when it lacks the kind of fact the question asks for (:func:`contains_asked`).
+        """
+        if not contains_asked(feats):
+            return 0.0
         z = self.bias + sum(w * feats.get(name, 0.0) for name, w in self.weights.items())
         return _sigmoid(z)
 
@@ -383,6 +407,8 @@ class Retriever:
                 "sem_top": float(sem_rank.get(doc) == 0),
                 "agree": float(lex_rank.get(doc) == 0 and sem_rank.get(doc) == 0),
                 "fused_rr": 1.0 / (pos + 1),
+                "lex_rr": 1.0 / (lex_rank[doc] + 1) if doc in lex_rank else 0.0,
+                "sem_rr": 1.0 / (sem_rank[doc] + 1) if doc in sem_rank else 0.0,
                 "fits": float(self.index.fits(doc, an.ask)),
                 "kind_asked": float(bool(kinds)),
                 "kind_missing": float(missing_kind),
@@ -397,8 +423,12 @@ class Retriever:
                 "spanish": float(an.language == "es"),
                 "state_named": float(bool(named)),
                 "state_match": float(art.jurisdiction in named),
-                "state_mismatch": float(bool(named) and art.jurisdiction not in named),
+                "state_mismatch": float(bool(named) and art.jurisdiction not in named
+                                        and art.jurisdiction != "general"),
                 "draft": float(art.is_draft),
+                "general_named": float(bool(named) and art.jurisdiction == "general"
+                                       and not art.is_draft),
+                "draft_named": float(bool(named) and art.is_draft),
             }
             out.append(Candidate(doc, feats))
         return an, out
@@ -432,8 +462,8 @@ class Retriever:
         The ranking and confidences are the lexical ones (what ``handlers.faq.scope`` weighs
         secondary articles by) except where the model overrules the top: an answering top whose
         probability is under the model's ``veto`` threshold is pushed under 0.5 (with every other
-        article the model rejects or did not consider); when the top does not answer, the model's best
-        candidate answers if its probability reaches ``rescue``.
+        article the model rejects or did not consider); when the top does not answer (or was
+        vetoed), the model's best candidate answers if its probability reaches ``rescue``.
         """
         model = self.model
         if model is None:
@@ -461,14 +491,11 @@ def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float
         p = probs.get(doc_of[id(top.article)])
         if p is None or p >= model.veto:
             return hits[:max(limit, 0)]
-        out = []
-        for h in hits:
-            q = probs.get(doc_of[id(h.article)], 0.0)  # not among the model's candidates
-            if q < model.veto:
-                h = Hit(h.article, h.score, round(min(h.confidence, shifted(q, model.veto)), 6),
-                        h.language)
-            out.append(h)
-        return out[:max(limit, 0)]
+        hits = [h if probs.get(doc_of[id(h.article)], 0.0) >= model.veto  # 0: not a candidate
+                else Hit(h.article, h.score, round(min(h.confidence, shifted(
+                    probs.get(doc_of[id(h.article)], 0.0), model.veto)), 6), h.language)
+                for h in hits]
+        top = hits[0]
     if not probs:
         return hits[:max(limit, 0)]
     best = min(probs, key=lambda d: (-probs[d], d))

@@ -188,8 +188,10 @@ def supplied_types(text: str) -> frozenset[str]:
 
 
 def counted_nouns(text: str) -> frozenset[str]:
-    """Stems that appear just after a number in the same clause ("80 fusion centers" -> fusion,
-    center; not "Region 9; the scenarios")."""
+    """Stems that appear just after a number in the same clause.
+
+    "80 fusion centers" gives fusion and center; "Region 9; the scenarios" gives nothing.
+    """
     out: set[str] = set()
     for clause in _CLAUSE.split(text):
         tokens = words(clause)
