@@ -7,7 +7,10 @@
    relative score, semantic similarity and its lead, agreement of the two channels, the fused
    rank, sibling-article families (articles whose titles differ only by a number, step or year),
    numerals vs words ("3" vs "three" / "third"), and answer containment (does the article hold the
-   kind of fact asked for, and the names and numbers the question mentions).
+   kind of fact asked for, and the names and numbers the question mentions). Names and places
+   are told from common words by the base's own casing (a word the base writes in lower case
+   somewhere is not a name). Missing the asked kind of fact is a rule, not a weight: such a
+   candidate never answers (:func:`contains_asked`).
 3. A logistic model (weights in ``knowledge/decision.json``, fitted by
    ``benchmarks/fit_decision.py`` on labelled questions, threshold chosen on a calibration split)
    gives each candidate the probability that it answers the question. Candidates are re-ranked by
