@@ -66,7 +66,7 @@ def make_settings(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = 
     """
     config = write_config(tmp, **overrides)
     environ = {"ELECTIONBOT_CONFIG": str(config),
-               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db.engine'}", **(env or {})}
+               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **(env or {})}
     return load_settings(environ, demo=demo)
 
 
