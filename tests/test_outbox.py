@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
 from bot.messages import Destination, Reply
 from bot.outbox.queue import (
     CannotTell,
@@ -20,6 +20,7 @@ from bot.outbox.queue import (
     enqueue_many,
 )
 from bot.outbox.worker import UNCERTAIN, Outbox
+from tests.support import migrated
 
 
 class Clock:
@@ -48,7 +49,7 @@ class Recorder:
 
 async def _db(tmp_path: Path) -> Database:
     url = f"sqlite:///{tmp_path / 'o.db'}"
-    upgrade(url)
+    migrated(url)
     return Database(url)
 
 
