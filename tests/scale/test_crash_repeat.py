@@ -36,7 +36,7 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.scale.test_multiprocess import _wait_http
 from tests.support import free_port, make_settings, migrated
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 CHANNELS, PEOPLE, TEAMS, WEB = 20, 10, 20, 30
 ALERT = Reply(text="Polls in Ward 3 stay open until 9 pm by court order.")
 
