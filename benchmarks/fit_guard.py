@@ -3,9 +3,13 @@
     python benchmarks/fit_guard.py            # writes handlers/faq/guard_model.json
 
 Reads ONLY training and calibration data. To fit: ``knowledge/eval/guard_train.jsonl``,
-``guard_train_extra.jsonl`` (a later batch, written without seeing the held-out split), the
-partisan / personal-data / instruction rows of ``abstain_train.jsonl`` (refused) and the in-scope
-train questions (allowed), as the eval README permits. To choose the refusal threshold:
+``guard_train_extra.jsonl`` and ``guard_train_extra2.jsonl`` (later batches, written without
+seeing the held-out split), the partisan / personal-data / instruction rows of
+``abstain_train.jsonl`` (refused) and the in-scope train questions (allowed), as the eval README
+permits. Features were chosen by batch cross-validation on the two later batches: fit without
+one, calibrate as below, count what the whole guard gets right on it (word-class n-grams caught 65
+of 97 partisan and 49 of 67 personal-data questions of the third batch, against 52 and 45 for
+words alone, with 3 more of its 211 allowed questions refused). To choose the refusal threshold:
 ``guard_calibration.jsonl`` and the knowledge base's own ``questions:`` (the lowest threshold that
 keeps false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
 allowed questions and at zero on the base's phrasings). The held-out split is never read here;
@@ -45,11 +49,12 @@ def load_split(name: str) -> list[tuple[str, str]]:
     return [(r["q"], ALLOW if r["label"] == "allow" else r["category"]) for r in rows]
 
 
-TRAIN_SPLITS = ("train", "train_extra")
+TRAIN_SPLITS = ("train", "train_extra", "train_extra2")
 GUARD_KINDS = frozenset(CLASSES[1:])
 
 
-def _jsonl(name: str) -> list[dict[str, str]]:
+def jsonl_rows(name: str) -> list[dict[str, str]]:
+    """The rows of one file of knowledge/eval (``name`` without ``.jsonl``)."""
     path = EVAL / f"{name}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
@@ -58,8 +63,8 @@ def _jsonl(name: str) -> list[dict[str, str]]:
 def training_rows() -> list[tuple[str, str]]:
     """Everything the classifier is fitted on (train splits only, never calibration or held-out)."""
     rows = [pair for name in TRAIN_SPLITS for pair in load_split(name)]
-    rows += [(r["q"], r["kind"]) for r in _jsonl("abstain_train") if r["kind"] in GUARD_KINDS]
-    rows += [(r["q"], ALLOW) for r in _jsonl("inscope_train")]
+    rows += [(r["q"], r["kind"]) for r in jsonl_rows("abstain_train") if r["kind"] in GUARD_KINDS]
+    rows += [(r["q"], ALLOW) for r in jsonl_rows("inscope_train")]
     return rows
 
 
@@ -109,22 +114,22 @@ def fit(train: list[tuple[str, str]], allow_share: float = ALLOW_SHARE,
     return GuardModel(CLASSES, weights, tuple(float(v) for v in b), 1.0)
 
 
-def refuses(model: GuardModel, question: str) -> bool:
-    """The whole guard: rules first, then the classifier at its threshold."""
-    return match(question) is not None or model.refusal(question)[0] is not None
-
-
 def calibrate(model: GuardModel, calibration: list[tuple[str, str]],
               base: list[str]) -> GuardModel:
-    """The lowest threshold with <= 1 % false refusals on calibration and none on the base."""
+    """The lowest threshold with <= 1 % false refusals on calibration and none on the base.
+
+    Rules and scores are computed once per question; a threshold refuses the questions the
+    rules pass whose score reaches it.
+    """
     allowed = [q for q, c in calibration if c == ALLOW]
+    cal = [(match(q) is not None, model.refusal(q)[1]) for q in allowed]
+    on_base = [(match(q) is not None, model.refusal(q)[1]) for q in base]
     scores = sorted({round(model.refusal(q)[1], 4) for q, _ in calibration} | {1.0})
-    for threshold in [t for t in scores if t >= THRESHOLD_FLOOR]:
-        candidate = GuardModel(model.classes, model.weights, model.bias, threshold + 1e-4)
-        false_cal = sum(refuses(candidate, q) for q in allowed) / max(len(allowed), 1)
-        false_base = sum(refuses(candidate, q) for q in base)
+    for threshold in [t + 1e-4 for t in scores if t >= THRESHOLD_FLOOR]:
+        false_cal = sum(ruled or score >= threshold for ruled, score in cal) / max(len(cal), 1)
+        false_base = sum(ruled or score >= threshold for ruled, score in on_base)
         if false_cal <= MAX_FALSE_REFUSALS and false_base == 0:
-            return candidate
+            return GuardModel(model.classes, model.weights, model.bias, threshold)
     return GuardModel(model.classes, model.weights, model.bias, 1.0)
 
 

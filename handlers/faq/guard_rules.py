@@ -105,8 +105,9 @@ _SUBJECT = (r"(?:i|we|you|people|voters|everyone|folks|one|my (?:\w+ )?(?:family
 #: Someone else's partisan words relayed with a question about how to respond: allowed.
 RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|member of the "
            r"public|votante|ciudadano)\b.{0,20}\b(says?|said|claims?|claimed|asks?|asked|asking|"
-           r"told|insists?|yell\w*|keeps? (saying|asking)|wants? (me|us) to|demands?|dice|pregunta)\b.{0,120}\b(how (do|should|"
-           r"can|to) (we|i)?|what (do|should|can|to) (we|i)?|respond|reply|answer|de-?escalate|"
+           r"told|insists?|yell\w*|keeps? (saying|asking)|wants? (me|us) to|demands?|dice|"
+           r"pregunta)\b.{0,120}\b(how (do|should|can|to) (we|i)?|what (do|should|can|to) (we|i)?|"
+           r"respond|reply|answer|de-?escalate|"
            r"handle|que le (respondo|digo)|como respond\w*)"
            # "what should a poll worker do if a voter asks who to vote for"
            r"|^\W*(what|how) (should|do|can|does|would) (an? |the |our )?(poll ?workers?|staff|"
@@ -439,6 +440,11 @@ PERSONAL = [
           r"area|counter)|precinct \d+|ward \d+|(on|of|at) \d*\w* (st|street|ave|avenue|road|rd|drive|dr|"
           r"lane|ln)|en mi "
           r"(calle|edificio|barrio))\b",
+          unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
+    _rule("personal_data", "people-at-street",
+          r"\b(voters?|residents?|people|households?|families|folks|tenants|neighbou?rs|votantes)"
+          r"\b (on|at|of|living on|who live on|in) (\d+\w* )?(\w+ ){0,2}(st|street|ave|avenue|"
+          r"road|rd|lane|ln|drive|court|blvd|boulevard)\b",
           unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
     _rule("personal_data", "voters-attribute",
           r"\b(who|which)\b.{0,30}\b(voters?|residents?|people|clerks?|staff|workers?|"
