@@ -8,7 +8,8 @@ short-lived: ``async with db.session() as s: ...``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Every engine, async or sync: SQLAlchemy's error messages (and its INFO statement log) would
 # otherwise quote the bound values, i.e. reporters' names, phones and what they wrote.
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
+DATABASE = "database"  # session.info: the Database whose session() made it
 
 
 def utcnow() -> datetime:
@@ -91,12 +94,32 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
         if self.is_sqlite:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A short-lived session; commit explicitly, rolled back on error."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+        async with AsyncSession(self.engine, expire_on_commit=False,
+                                info={DATABASE: self}) as session:
             yield session
+
+    def on_commit(self, flag: str, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (a bound method, held weakly) once a flagged transaction commits.
+
+        A transaction is flagged by setting ``session.info[flag]`` on a session from
+        :meth:`session`; the flag is cleared by its commit or rollback.
+        """
+        self._on_commit.setdefault(flag, []).append(weakref.WeakMethod(hook))  # type: ignore[arg-type]
+
+    def _ended(self, info: dict[Any, Any], *, committed: bool) -> None:
+        """A session's transaction ended: run the hooks of its flags if it committed."""
+        for flag, hooks in self._on_commit.items():
+            if info.pop(flag, False) and committed:
+                hooks[:] = [ref for ref in hooks if ref() is not None]
+                for ref in hooks:
+                    hook = ref()
+                    if hook is not None:
+                        hook()
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -114,6 +137,20 @@ class Database:
     async def close(self) -> None:
         """Dispose of the pool."""
         await self.engine.dispose()
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    db = session.info.get(DATABASE)
+    if isinstance(db, Database):
+        db._ended(session.info, committed=True)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    db = session.info.get(DATABASE)
+    if isinstance(db, Database):
+        db._ended(session.info, committed=False)
 
 
 def alembic_config(url: str) -> Config:
