@@ -197,7 +197,7 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     if not wanted:
         return 0
     async with db.session() as session:
-        have = set(await status(session, wanted))
+        have = await _follow_ups_queued(session, list(wanted))
         try:
             await enqueue_many(session, [
                 (key, Destination.parse(target),
@@ -209,7 +209,11 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     return len(set(wanted) - have)
 
 
-
 async def alert_follow_ups(services: Services) -> None:
     """One periodic tick: enqueue due follow-ups (their commit wakes the outbox)."""
     await follow_up_once(db=services.db, app=services.settings.app, now=services.clock())
+
+
+async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Those of ``keys`` already in the outbox (another tick or process queued them)."""
+    return set(await status(session, keys))
