@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # otherwise quote the bound values, i.e. reporters' names, phones and what they wrote.
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
 DATABASE = "database"  # session.info: the Database whose session() made it
+R = TypeVar("R")
 
 
 def utcnow() -> datetime:
@@ -95,6 +96,7 @@ class Database:
         if self.is_sqlite:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
+        self._threaded: Engine | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -121,6 +123,30 @@ class Database:
                     if hook is not None:
                         hook()
 
+    async def transaction(self, work: Callable[[Connection], R]) -> R:
+        """Run ``work`` (plain SQL, no awaits) in one transaction holding locks briefly.
+
+        On SQLite the whole transaction runs in one worker thread on a plain (synchronous)
+        connection, so the database-wide write lock is never held across event-loop round
+        trips: on a busy loop that would make every other writer (a person filing an
+        incident) queue behind it. This is the only synchronous engine; it shares the file
+        and is disposed with the async one. PostgreSQL has row locks, so the async engine's
+        ``run_sync`` is used there.
+        """
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+        if self._threaded is None:
+            self._threaded = sa.create_engine(sync_url(self.url), connect_args={"timeout": 30},
+                                              hide_parameters=True)
+            sa.event.listen(self._threaded, "connect", _sqlite_pragmas)
+        engine = self._threaded
+
+        def run() -> R:
+            with engine.begin() as conn:
+                return work(conn)
+        return await asyncio.to_thread(run)
+
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
         try:
@@ -135,8 +161,10 @@ class Database:
         await asyncio.to_thread(upgrade, self.url)
 
     async def close(self) -> None:
-        """Dispose of the pool."""
+        """Dispose of the pools."""
         await self.engine.dispose()
+        if self._threaded is not None:
+            self._threaded.dispose()
 
 
 @sa.event.listens_for(Session, "after_commit")

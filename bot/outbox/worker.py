@@ -222,7 +222,7 @@ class Outbox:
                 if work is not None:
                     work(conn)
             try:
-                await outbox_store.transaction(self.db, run)
+                await self.db.transaction(run)
             except BaseException:
                 self._results = {**results, **self._results}
                 raise

@@ -36,7 +36,6 @@ from bot.adapters.slack.render import to_slack_message
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.outbox.store import transaction
 from bot.outbox.transport import (
     CannotTell,
     Checkable,
@@ -376,6 +375,6 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
             conn.execute(sa.delete(table).where(table.c.key.in_([v["key"] for v in values])))
             conn.execute(sa.insert(table), values)
         try:
-            await transaction(self.db, write)
+            await self.db.transaction(write)
         except Exception:  # only a cache of conversations.open: the next send opens again
             log.exception("slack dm channels not stored")
