@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
 from bot.messages import Destination, Reply
 from bot.outbox.keys import EditKey
 from bot.outbox.queue import enqueue, enqueue_many
 from bot.outbox.transport import CannotTell, PermanentSendError, RetryableSendError
 from bot.outbox.worker import UNCERTAIN, Outbox
+from tests.support import migrated
 
 
 class Clock:
@@ -44,7 +45,7 @@ class Recorder:
 
 async def _db(tmp_path: Path) -> Database:
     url = f"sqlite:///{tmp_path / 'o.db'}"
-    upgrade(url)
+    migrated(url)
     return Database(url)
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.db.engine import Database, upgrade
+from bot.db.engine import Database
 from bot.messages import Destination, Reply
 from bot.outbox.keys import EditKey
 from bot.outbox.queue import Status, edits_of, enqueue, enqueue_many, find, status
 from bot.outbox.worker import Outbox
 from handlers.certifications.keys import ReminderKey
 from handlers.incidents.notify import NotificationKey
+from tests.support import migrated
 
 ANN = Destination.parse("webchat:local:@ann")
 
@@ -23,7 +24,7 @@ ANN = Destination.parse("webchat:local:@ann")
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     url = f"sqlite:///{tmp_path / 'api.db'}"
-    upgrade(url)
+    migrated(url)
     database = Database(url)
     yield database
     await database.close()
