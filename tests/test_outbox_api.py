@@ -103,3 +103,14 @@ async def test_a_commit_that_enqueued_wakes_the_worker_once(db: Database) -> Non
     async with db.session() as session:
         assert await status(session, ["rolled-back", "a", "c"]) == {
             "a": Status.PENDING, "c": Status.PENDING}
+
+
+async def test_a_failing_wake_up_does_not_fail_the_commit(db: Database) -> None:
+    outbox = Outbox(db)
+
+    def broken() -> None:
+        raise RuntimeError("job engine unreachable")
+    outbox.on_wake = broken
+    await _add(db, ("kept", "kept"))  # the periodic sweep sends it later
+    async with db.session() as session:
+        assert await status(session, ["kept"]) == {"kept": Status.PENDING}

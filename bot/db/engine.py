@@ -8,6 +8,7 @@ short-lived: ``async with db.session() as s: ...``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Every engine, async or sync: SQLAlchemy's error messages (and its INFO statement log) would
 # otherwise quote the bound values, i.e. reporters' names, phones and what they wrote.
@@ -120,8 +122,11 @@ class Database:
                 hooks[:] = [ref for ref in hooks if ref() is not None]
                 for ref in hooks:
                     hook = ref()
-                    if hook is not None:
-                        hook()
+                    try:  # the commit happened: a hook's failure must not look like its failure
+                        if hook is not None:
+                            hook()
+                    except Exception:
+                        log.exception("commit hook failed", extra={"flag": flag})
 
     async def transaction(self, work: Callable[[Connection], R]) -> R:
         """Run ``work`` (plain SQL, no awaits) in one transaction holding locks briefly.

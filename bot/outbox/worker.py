@@ -94,12 +94,12 @@ class Outbox:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow,
                  max_attempts: int = 20, base_delay: float = 1.0, max_delay: float = 300.0,
                  batch: int = 50, concurrency: int = 400, max_inline_wait: float = 0.5,
-                 lookahead: float = 2.0, budgets: Budgets | None = None) -> None:
+                 lookahead: float = 2.0) -> None:
         """Configure retry and pacing policy; transports are registered by the adapters.
 
         Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time;
-        ``budgets`` are the platforms' send rates (the defaults when not given). A commit that
-        queued sends (:func:`bot.outbox.queue.enqueue`) wakes this outbox.
+        ``budgets`` (the platforms' send rates) are set by whoever builds the outbox from its
+        configuration. A commit that queued sends (:func:`bot.outbox.queue.enqueue`) wakes it.
         """
         self.db = db
         self.clock = clock
@@ -110,7 +110,7 @@ class Outbox:
         self.concurrency = concurrency
         self.max_inline_wait = max_inline_wait
         self.lookahead = lookahead
-        self.budgets = budgets or Budgets()
+        self.budgets = Budgets()
         self.pacer: Callable[[Destination], list[Bucket]] = (
             lambda d: platform_buckets(d, self.budgets))
         self.limiter = RateLimiter(db, clock)
