@@ -3,8 +3,8 @@
 A key names what a message is for (``cert:<recipient>:<day>``), so a second scheduler, a
 retry or a restart cannot queue it twice (the key is unique). Each domain declares its key
 kinds as small frozen dataclasses deriving from :class:`Key`: ``str(key)`` is the stored text
-(whose format never changes, so existing rows still match) and ``parse`` reads it back into
-fields, so no caller takes key strings apart. :class:`EditKey` is the one key kind of the
+(whose format never changes, so existing rows still match) and, where a domain needs a
+field back, a ``parse`` classmethod reads it, so no caller takes key strings apart. :class:`EditKey` is the one key kind of the
 outbox itself: an edit of the message sent under another key.
 """
 
@@ -37,12 +37,6 @@ class EditKey(Key):
     def __str__(self) -> str:
         """``<of>:edit:<version>``."""
         return f"{self.of}{EDIT_MARK}{self.version}"
-
-    @classmethod
-    def parse(cls, text: str) -> EditKey | None:
-        """The edit a stored key names, or None when it is not an edit."""
-        of, mark, version = text.rpartition(EDIT_MARK)
-        return cls(of, version) if mark and of else None
 
     def fits(self) -> bool:
         """Whether the key fits the column whole (a cut key would lose its version)."""

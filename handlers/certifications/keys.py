@@ -20,12 +20,6 @@ class ReminderKey(Key):
         """The stored text."""
         return f"{self.PREFIX}{self.recipient}:{self.day.isoformat()}"
 
-    @classmethod
-    def parse(cls, text: str) -> ReminderKey:
-        """Read a stored key back."""
-        recipient, _, day = text.removeprefix(cls.PREFIX).rpartition(":")
-        return cls(recipient, date.fromisoformat(day))
-
 
 @dataclass(frozen=True, slots=True)
 class UnreachableDigestKey(Key):

@@ -32,7 +32,7 @@ async def unreachable_rows(db: Database, records: list[OfficialRecord]) -> list[
         refs = {(workspace, user) for workspace, user in (await session.exec(select(  # type: ignore[call-overload]
             ConversationReference.workspace, ConversationReference.user_id).where(
             ConversationReference.platform == "teams"))).all()}
-        dead = {ReminderKey.parse(q.key).recipient
+        dead = {q.destination
                 for q in await find(session, ReminderKey.PREFIX, state=Status.DEAD)}
     rows: list[Row] = []
     for r in sorted(records, key=lambda r: (r.jurisdiction, r.name)):
@@ -42,7 +42,7 @@ async def unreachable_rows(db: Database, records: list[OfficialRecord]) -> list[
             rows.append((r.name, r.jurisdiction, "no chat identity on the roster"))
             continue
         platform, workspace, user = r.identity.split(":", 2)
-        if r.identity in dead:
+        if f"{platform}:{workspace}:@{user}" in dead:
             rows.append((r.name, r.jurisdiction, "messages could not be delivered"))
         elif platform == "teams" and (workspace, user) not in refs:
             rows.append((r.name, r.jurisdiction,
