@@ -4,8 +4,9 @@ A key names what a message is for (``cert:<recipient>:<day>``), so a second sche
 retry or a restart cannot queue it twice (the key is unique). Each domain declares its key
 kinds as small frozen dataclasses deriving from :class:`Key`: ``str(key)`` is the stored text
 (whose format never changes, so existing rows still match) and, where a domain needs a
-field back, a ``parse`` classmethod reads it, so no caller takes key strings apart. :class:`EditKey` is the one key kind of the
-outbox itself: an edit of the message sent under another key.
+field back, a ``parse`` classmethod reads it, so no caller takes key strings apart.
+:class:`EditKey` is the one key kind of the outbox itself: an edit of the message sent under
+another key.
 """
 
 from __future__ import annotations
