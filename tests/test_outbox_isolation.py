@@ -162,8 +162,7 @@ async def test_a_submission_without_a_user_id_is_refused_and_deliveries_go_on(
     async with db.session() as session:
         enqueue(session, key="after", destination=Destination.parse("slack:T0TEST:C0AFTER"),
                 reply=Reply(text="still delivered"))
-        await session.commit()
-    sb.bot.services.outbox.wake()
+        await session.commit()  # the commit wakes the outbox
     [post] = await sb.fake.wait_for("chat.postMessage")
     assert post.params["channel"] == "C0AFTER"
 

@@ -13,7 +13,7 @@ from bot.adapters.slack.send import SlackTransport, build_send_client, dm_key
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.outbox.queue import CannotTell, PermanentSendError, RetryableSendError
+from bot.outbox.transport import CannotTell, PermanentSendError, RetryableSendError
 from tests.adapters.slack_support import TOKEN
 from tests.fakes.slack_api import FakeSlackApi
 from tests.support import migrated

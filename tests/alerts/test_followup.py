@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.server import build_services
 from bot.adapters.webchat.endpoint import WebChatTransport
 from bot.db.engine import utcnow
+from bot.outbox import queue
 from handlers.alerts import delivery, service
 from handlers.alerts.delivery import follow_up_once
 from handlers.alerts.forms import validate
@@ -21,7 +22,7 @@ from tests.support import migrated
 
 
 async def test_follow_up_ladder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, "CHUNK", 1)  # "already queued?" asked over several look-ups
+    monkeypatch.setattr(queue, "CHUNK", 1)  # "already queued?" asked over several look-ups
     settings = alert_settings(tmp_path)
     migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
