@@ -263,6 +263,8 @@ def test_an_article_without_the_asked_kind_of_fact_never_answers() -> None:
 
 # ---- the fit script never reads the held-out split ----------------------------------------------
 
+@pytest.mark.slow  # the whole fit, a minute of CPU
+@pytest.mark.timeout(600)
 def test_fit_reads_only_train_and_calibration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sys.path.insert(0, str(ROOT))
     from benchmarks import fit_decision
