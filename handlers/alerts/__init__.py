@@ -7,7 +7,7 @@ from datetime import UTC
 from bot.messages import IncomingMessage, Reply
 from bot.ops.jobs import Periodic
 from bot.services import Services
-from handlers.alerts import actions
+from handlers.alerts import interactions
 from handlers.alerts.delivery import alert_follow_ups, use_alert_budgets
 from handlers.alerts.live_status import INTERVAL, alert_status_updates
 from handlers.alerts.service import Actor, AlertError, PermissionDenied
@@ -31,10 +31,10 @@ class AlertHandler:
         now = services.clock().astimezone(UTC)
         try:
             if message.form is not None:
-                return await actions.on_form(message, services, actor, now)
+                return await interactions.on_form(message, services, actor, now)
             if message.action is not None:
-                return await actions.on_action(message, services, actor, now)
-            return await actions.on_text(message, services, actor, now)
+                return await interactions.on_action(message, services, actor, now)
+            return await interactions.on_text(message, services, actor, now)
         except PermissionDenied as exc:
             return Reply(text=f":no_entry: {exc}", ephemeral=True)
         except AlertError as exc:

@@ -7,7 +7,7 @@ from datetime import UTC
 from bot.messages import IncomingMessage, Reply
 from bot.ops.jobs import Periodic
 from bot.services import Services
-from handlers.certifications import buttons, views
+from handlers.certifications import commands, interactions
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.replies import build_denied, build_error
 from handlers.certifications.scheduler import certification_reminders
@@ -34,10 +34,10 @@ class CertificationHandler:
         now = services.clock().astimezone(UTC)
         try:
             if message.form is not None:
-                return await buttons.on_form(message, services, now)
+                return await interactions.on_form(message, services, now)
             if message.action is not None:
-                return await buttons.on_action(message, services, now)
-            return await views.on_text(message, services, now)
+                return await interactions.on_action(message, services, now)
+            return await commands.on_text(message, services, now)
         except PermissionError as exc:
             return build_denied(str(exc) or "do that")
         except CertError as exc:

@@ -8,7 +8,7 @@ from datetime import UTC
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
-from handlers.incidents import actions, commands
+from handlers.incidents import commands, interactions
 from handlers.incidents.catalog import DANGER_WORDS
 from handlers.incidents.forms import build_report_form
 from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
@@ -38,9 +38,9 @@ class IncidentHandler:
         now = services.clock().astimezone(UTC)
         try:
             if message.form is not None:
-                return await actions.on_form(message, services, actor, now)
+                return await interactions.on_form(message, services, actor, now)
             if message.action is not None:
-                return await actions.on_action(message, services, actor, now)
+                return await interactions.on_action(message, services, actor, now)
             if message.command is None and self.score(message, services) > 0 and \
                     message.text.split(" ", 1)[0].lower() not in commands.VERBS:
                 return self._offer_form(services, message.text)

@@ -12,7 +12,7 @@ from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
 from handlers.incidents import queries, service
-from handlers.incidents.actions import close_or_ask
+from handlers.incidents.interactions import close_or_ask
 from handlers.incidents.catalog import SEVERITIES, STATUSES, quick_triage
 from handlers.incidents.forms import MAX_TEXT, CleanReport, build_report_form
 from handlers.incidents.permissions import Actor, IncidentError

@@ -10,7 +10,7 @@ from handlers.certifications import replies, service
 from handlers.certifications.ledger import programs_for
 from handlers.certifications.models import Official
 from handlers.certifications.service import CertError
-from handlers.certifications.views import _today, parse_done
+from handlers.certifications.commands import _today, parse_done
 
 SNOOZE_DAYS = 7
 
