@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.errors import Refused, UserError
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 
@@ -45,6 +46,39 @@ def build_error_reply(correlation_id: str) -> Reply:
         ),
         ephemeral=True,
     )
+
+
+def build_refusal_reply(refused: Refused) -> Reply:
+    """A role check said no: what the person may not do, for them only."""
+    return Reply(text=f":no_entry: {refused.reason}", ephemeral=True)
+
+
+def build_user_error_reply(error: UserError) -> Reply:
+    """Not possible now: the reason, and the hint (what to do instead) below it."""
+    text = f"{error.reason}\n{error.hint}" if error.hint else error.reason
+    return Reply(text=text, ephemeral=True)
+
+
+async def answer(handler: Handler, message: IncomingMessage, services: Services) -> Reply:
+    """Run one handler: the one place errors become replies.
+
+    A refusal or a user error is answered with its reason; anything else is logged with a
+    correlation id and becomes a short apology with that id.
+    """
+    try:
+        return await handler.handle(message, services)
+    except Refused as refused:
+        return build_refusal_reply(refused)
+    except UserError as error:
+        return build_user_error_reply(error)
+    except Exception:
+        correlation_id = uuid.uuid4().hex[:12]
+        log.exception(
+            "handler failed",
+            extra={"handler": handler.name, "correlation_id": correlation_id,
+                   "platform": message.platform},
+        )
+        return build_error_reply(correlation_id)
 
 
 class Router:
@@ -94,18 +128,9 @@ class Router:
         return best, message
 
     async def dispatch(self, message: IncomingMessage) -> Reply:
-        """Route and run; a failing handler becomes a short apology with a correlation id."""
+        """Route, then run the chosen handler inside the error boundary (:func:`answer`)."""
         handler, routed = self.select(message)
-        try:
-            return await handler.handle(routed, self.services)
-        except Exception:
-            correlation_id = uuid.uuid4().hex[:12]
-            log.exception(
-                "handler failed",
-                extra={"handler": handler.name, "correlation_id": correlation_id,
-                       "platform": message.platform},
-            )
-            return build_error_reply(correlation_id)
+        return await answer(handler, routed, self.services)
 
     def _by_prefix(self, key: str) -> Handler:
         for handler in self.handlers:

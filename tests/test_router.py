@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.engine import Database
+from bot.errors import Refused, UserError
 from bot.messages import Action, IncomingMessage, Reply, Sender
 from bot.router import Router
 from bot.services import Services
@@ -23,7 +24,7 @@ class FakeHandler:
     keywords: tuple[str, ...] = ()
     action_prefix: str = ""
     fixed_score: float = 0.0
-    fail: bool = False
+    fail: BaseException | None = None
     seen: list[IncomingMessage] = field(default_factory=list)
 
     def score(self, message: IncomingMessage, services: Services) -> float:
@@ -31,8 +32,8 @@ class FakeHandler:
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         self.seen.append(message)
-        if self.fail:
-            raise RuntimeError("boom with secret detail")
+        if self.fail is not None:
+            raise self.fail
         return Reply(text=f"{self.name}:{message.text}")
 
 
@@ -98,7 +99,7 @@ async def test_clicks_route_by_action_prefix(tmp_path: Path, handlers) -> None:
 
 async def test_handler_error_becomes_apology_with_correlation_id(
         tmp_path: Path, handlers, caplog: pytest.LogCaptureFixture) -> None:
-    handlers["faq"].fail = True
+    handlers["faq"].fail = RuntimeError("boom with secret detail")
     router = Router(list(handlers.values()), _services(tmp_path))
     with caplog.at_level(logging.ERROR):
         reply = await router.dispatch(_msg("ask anything"))
@@ -111,3 +112,24 @@ async def test_handler_error_becomes_apology_with_correlation_id(
 def test_router_requires_a_help_fallback(tmp_path: Path, handlers) -> None:
     with pytest.raises(ValueError, match="help"):
         Router([handlers["faq"]], _services(tmp_path))
+
+
+async def test_user_error_and_refusal_are_answered_with_their_reason(tmp_path: Path,
+                                                                    handlers) -> None:
+    router = Router(list(handlers.values()), _services(tmp_path))
+    handlers["faq"].fail = UserError("No incident INC-2026-000009.", hint="Try `/incident list`.")
+    reply = await router.dispatch(_msg("ask x"))
+    assert reply.text == "No incident INC-2026-000009.\nTry `/incident list`." and reply.ephemeral
+    handlers["faq"].fail = Refused("Only broadcasters can send alerts.")
+    reply = await router.dispatch(_msg("ask x"))
+    assert reply.text.endswith("Only broadcasters can send alerts.") and reply.ephemeral
+
+
+async def test_a_file_permission_error_is_a_failure_not_a_role_refusal(
+        tmp_path: Path, handlers, caplog: pytest.LogCaptureFixture) -> None:
+    handlers["faq"].fail = PermissionError(13, "Permission denied", "/srv/secret.key")
+    router = Router(list(handlers.values()), _services(tmp_path))
+    with caplog.at_level(logging.ERROR):
+        reply = await router.dispatch(_msg("ask x"))
+    assert "Sorry" in reply.text and "secret.key" not in reply.text
+    assert any(getattr(r, "correlation_id", None) for r in caplog.records)

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.db.models import AuditEntry
+from bot.errors import Refused, UserError
 from bot.messages import Destination
 from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
@@ -32,14 +33,6 @@ from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-class AlertError(Exception):
-    """Something the person asked for cannot be done; the message says why."""
-
-
-class PermissionDenied(AlertError):
-    """Not allowed (the denial is audited)."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +81,11 @@ async def record(session: AsyncSession, alert: Alert, *, actor: str, kind: str, 
 
 
 async def get_alert(db: Database, public_id: str) -> Alert:
-    """The alert with this id, or AlertError."""
+    """The alert with this id, or UserError."""
     async with db.session() as session:
         alert = (await session.exec(select(Alert).where(Alert.public_id == public_id))).first()
     if alert is None:
-        raise AlertError(f"No alert {public_id}.")
+        raise UserError(f"No alert {public_id}.")
     return alert
 
 
@@ -106,7 +99,7 @@ def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
     """Refuse a label above any receiving tier's ceiling (T3: CLEAR only)."""
     too_high = sorted(t for t in tiers if not app.section(AlertsConfig).tlp_allowed(t, tlp))
     if too_high:
-        raise AlertError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
+        raise UserError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
                          f"(T3 community partners only receive TLP:CLEAR). Nothing was sent.")
 
 
@@ -130,10 +123,10 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
 
     Composing counts against ``limits.alerts_per_hour`` (per broadcaster) and the origin's
     hourly budget, in the draft's own transaction; over either, nothing is stored, the refusal
-    is audited and AlertError says which limit.
+    is audited and UserError says which limit.
     """
     if not actor.is_broadcaster:
-        raise PermissionDenied("Only broadcasters can compose alerts.")
+        raise Refused("Only broadcasters can compose alerts.")
     alert = Alert(
         public_id=new_public_id(), parent_id=parent.id if parent else None,
         alert_type=clean.alert_type, severity=clean.severity, headline=clean.headline,
@@ -160,7 +153,7 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
             await session.rollback()
             await audit(db, actor=actor.identity, action="alert.compose", target="limit",
                         reason=f"over {exc.quota.setting}={exc.quota.limit}; draft not stored")
-            raise AlertError(build_limit_refusal(exc.quota.setting, exc.quota.limit)) from None
+            raise UserError(build_limit_refusal(exc.quota.setting, exc.quota.limit)) from None
         session.add(alert)
         await session.flush()
         await record(session, alert, actor=actor.identity, kind="drafted", at=now)
@@ -172,10 +165,10 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
                expected: str = "draft") -> tuple[Alert, int]:
     """Send a draft (or an approved request): status, recipients and outbox rows, one commit."""
     if not actor.is_broadcaster:  # re-checked at the moment of sending
-        raise PermissionDenied("Only broadcasters can send alerts.")
+        raise Refused("Only broadcasters can send alerts.")
     alert = await get_alert(db, public_id)
     if alert.status != expected:
-        raise AlertError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
+        raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
     entries = await recipients_for(db, app, alert)
     check_tlp(app, alert.tlp, {e.tier for e in entries})
     parent = await parent_public_id(db, alert)
@@ -185,7 +178,7 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
             Alert.id == alert.id, Alert.status == expected).values(  # type: ignore[arg-type]
             status="sent", sent_at=now))
         if getattr(result, "rowcount", 0) != 1:
-            raise AlertError(f"Alert {public_id} was already handled; not sent again.")
+            raise UserError(f"Alert {public_id} was already handled; not sent again.")
         keys = [delivery_key(public_id, "send", e.destination) for e in entries]
         if entries:  # thousands of rows: multi-row INSERTs, not one ORM object each
             await session.execute(sa.insert(AlertRecipient.__table__), [  # type: ignore[attr-defined]
@@ -222,7 +215,7 @@ async def decide(*, db: Database, alert: Alert, actor: Actor, status: str, now: 
             status=status, decided_by=actor.identity if status == "refused" else None,
             decision_note=note[:300]))
         if getattr(result, "rowcount", 0) != 1:
-            raise AlertError(f"Alert {alert.public_id} was already handled.")
+            raise UserError(f"Alert {alert.public_id} was already handled.")
         await record(session, alert, actor=actor.identity, kind=status, at=now, note=note)
         await session.commit()
     alert.status = status
@@ -237,7 +230,7 @@ async def acknowledge(*, db: Database, public_id: str, person: str, channel: str
     if recipient is None:
         await audit(db, actor=person, action="alert:ack", target=public_id,
                     reason="not a recipient of this alert")
-        raise PermissionDenied("You are not a recipient of this alert, so it cannot be "
+        raise Refused("You are not a recipient of this alert, so it cannot be "
                                "acknowledged from your account.")
     ack = AlertAck(alert_id=alert.id or 0, recipient_id=recipient.id or 0, person=person,
                    kind=kind, at=now)

@@ -9,9 +9,7 @@ from bot.ops.jobs import Periodic
 from bot.services import Services
 from handlers.certifications import commands, interactions
 from handlers.certifications.config import CertificationConfig
-from handlers.certifications.replies import build_denied, build_error
 from handlers.certifications.scheduler import certification_reminders
-from handlers.certifications.service import CertError
 
 
 class CertificationHandler:
@@ -30,18 +28,13 @@ class CertificationHandler:
         return 0.0
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
-        """Dispatch; permission problems are audited and answered plainly."""
+        """Dispatch (refusals, audited where raised, and user errors are answered by the router)."""
         now = services.clock().astimezone(UTC)
-        try:
-            if message.form is not None:
-                return await interactions.on_form(message, services, now)
-            if message.action is not None:
-                return await interactions.on_action(message, services, now)
-            return await commands.on_text(message, services, now)
-        except PermissionError as exc:
-            return build_denied(str(exc) or "do that")
-        except CertError as exc:
-            return build_error(str(exc))
+        if message.form is not None:
+            return await interactions.on_form(message, services, now)
+        if message.action is not None:
+            return await interactions.on_action(message, services, now)
+        return await commands.on_text(message, services, now)
 
 
 def certification_periodic(services: Services) -> list[Periodic]:

@@ -13,7 +13,7 @@ from handlers.certifications.config import CertificationConfig
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Official
 from handlers.certifications.reminders import OfficialRecord, standings_for
-from handlers.certifications.service import CertError
+from handlers.certifications.service import CertError, CertRefused
 from handlers.certifications.status import Standing
 from handlers.certifications.unreachable import unreachable_rows as find_unreachable
 
@@ -34,7 +34,7 @@ def may_supervise(app: AppConfig, identity: str, jurisdiction: str | None) -> bo
 async def _deny(services: Services, identity: str, action: str, target: str) -> None:
     await service.audit(db=services.db, actor=identity, action=action, target=target,
                         allowed=False, reason="not a supervisor of this jurisdiction")
-    raise PermissionError(f"look up other officials ({target})")
+    raise CertRefused(f"look up other officials ({target})")
 
 
 async def on_text(message: IncomingMessage, services: Services, now: datetime) -> Reply:

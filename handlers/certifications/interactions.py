@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.certifications import replies, service
+from handlers.certifications.commands import _today, parse_done
 from handlers.certifications.ledger import programs_for
 from handlers.certifications.models import Official
-from handlers.certifications.service import CertError
-from handlers.certifications.commands import _today, parse_done
+from handlers.certifications.service import CertError, CertRefused
 
 SNOOZE_DAYS = 7
 
@@ -28,7 +28,7 @@ async def _owner(services: Services, message: IncomingMessage, key: str) -> Offi
         await service.audit(db=services.db, actor=message.sender.identity,
                             action="cert.button", target=key, allowed=False,
                             reason="button of another official")
-        raise PermissionError("use another official's reminder buttons")
+        raise CertRefused("use another official's reminder buttons")
     return official
 
 
@@ -51,7 +51,7 @@ async def on_action(message: IncomingMessage, services: Services, now: datetime)
             completion, official, changed = await service.decide_completion(
                 db=services.db, app=services.settings.app, completion_id=int(value),
                 verifier=message.sender.identity, approve=action == "cert:verify")
-        except PermissionError:
+        except CertRefused:
             await service.audit(db=services.db, actor=message.sender.identity,
                                 action=action, target=value, allowed=False,
                                 reason="not a verifier for this jurisdiction")

@@ -16,19 +16,37 @@ from sqlmodel import select
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database, utcnow
+from bot.errors import Refused, UserError
 from bot.ops.audit import audit as record
 from bot.outbox.queue import enqueue
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.importer import CompletionRow, RosterRow
 from handlers.certifications.models import Assignment, Completion, Official, Snooze
-from handlers.certifications.replies import build_not_me_notice, build_verify_request
+from handlers.certifications.replies import (
+    HELP,
+    build_not_me_notice,
+    build_verify_request,
+    denied_reason,
+)
 from handlers.certifications.scheduler import destination_for, supervisors_for
 
 Progress = Callable[[int], None]
 
 
-class CertError(Exception):
-    """Something a person asked for that cannot be done; the message says why."""
+class CertError(UserError):
+    """Something a person asked for that cannot be done; the usage follows the reason."""
+
+    def __init__(self, reason: str) -> None:
+        """The reason, with the ``/cert`` usage as the hint."""
+        super().__init__(reason, hint=HELP)
+
+
+class CertRefused(Refused):
+    """A certification role check failed; ``what`` completes "Only supervisors ... can"."""
+
+    def __init__(self, what: str) -> None:
+        """Word the refusal from what the person tried to do."""
+        super().__init__(denied_reason(what))
 
 
 @dataclass
@@ -174,7 +192,7 @@ async def decide_completion(*, db: Database, app: AppConfig, completion_id: int,
         if completion is None or official is None:
             raise CertError("That completion does not exist any more.")
         if verifier not in verifiers_for(app, official.jurisdiction):
-            raise PermissionError("verify completions")
+            raise CertRefused("verify completions")
         if official.identity == verifier:
             raise CertError("You cannot verify your own completion.")
         if completion.status != "pending":

@@ -7,15 +7,16 @@ import re
 import secrets
 from datetime import datetime
 
+from bot.errors import UserError
 from bot.messages import PLATFORMS, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
 from handlers.incidents import queries, service
-from handlers.incidents.interactions import close_or_ask
 from handlers.incidents.catalog import SEVERITIES, STATUSES, quick_triage
 from handlers.incidents.forms import MAX_TEXT, CleanReport, build_report_form
-from handlers.incidents.permissions import Actor, IncidentError
+from handlers.incidents.interactions import close_or_ask
+from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import (
     build_confirmation,
     build_detail,
@@ -46,12 +47,12 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     if verb == "list":
         scope = args[0].lower() if args else "open"
         if scope not in ("open", "mine", "sev1", "jurisdiction", "all"):
-            raise IncidentError("List what? open, mine, sev1 or jurisdiction CODE.")
+            raise UserError("List what? open, mine, sev1 or jurisdiction CODE.")
         value = args[1] if len(args) > 1 else ""
         rows = await queries.list_incidents(db=services.db, actor=actor, scope=scope, value=value)
         return build_list(rows, f"{scope} {value}".strip())
     if not args or not ID.match(args[0]):
-        raise IncidentError(f"Give an incident id like INC-{now.year}-000123.")
+        raise UserError(f"Give an incident id like INC-{now.year}-000123.")
     return await _verb(verb, args[0].upper(), args[1:], message, services, actor, now)
 
 
@@ -63,14 +64,14 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
         return build_detail(incident, await queries.events_of(db, incident))
     if verb == "assign":
         if not args:
-            raise IncidentError("Assign to whom? @user or me.")
+            raise UserError("Assign to whom? @user or me.")
         assignee = resolve_person(args[0], message)
         incident = await service.assign(db=db, actor=actor, human_id=human_id,
                                         assignee=assignee, now=now)
         return Reply(text=f"Assigned: {summary_line(incident)} to {assignee}", ephemeral=True)
     if verb == "status":
         if not args or args[0].lower() not in STATUSES:
-            raise IncidentError(f"Status must be one of: {', '.join(STATUSES)}.")
+            raise UserError(f"Status must be one of: {', '.join(STATUSES)}.")
         if args[0].lower() == "closed":
             return await close_or_ask(human_id, services, actor, now)
         incident = await service.change_status(db=db, actor=actor, human_id=human_id,
@@ -79,14 +80,14 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
         return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
     if verb == "severity":
         if not args or args[0].upper() not in SEVERITIES:
-            raise IncidentError("Severity must be SEV1, SEV2, SEV3 or SEV4, then a reason.")
+            raise UserError("Severity must be SEV1, SEV2, SEV3 or SEV4, then a reason.")
         incident = await service.change_severity(db=db, actor=actor, human_id=human_id,
                                                  severity=args[0].upper(),
                                                  reason=" ".join(args[1:]), now=now)
         return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
     if verb == "note":
         if not args:
-            raise IncidentError("Write the note after the id.")
+            raise UserError("Write the note after the id.")
         await service.add_note(db=db, actor=actor, human_id=human_id, text=" ".join(args),
                                now=now)
         return Reply(text=f"Note added to {human_id}.", ephemeral=True)
@@ -105,7 +106,7 @@ def resolve_person(token: str, message: IncomingMessage) -> str:
         return token
     if token.startswith("@") and sender.platform in ("webchat", "web") and len(token) > 1:
         return f"{sender.platform}:{sender.workspace}:{token[1:]}"
-    raise IncidentError("Name the person as @mention, me, or platform:workspace:user.")
+    raise UserError("Name the person as @mention, me, or platform:workspace:user.")
 
 
 async def _quick_report(message: IncomingMessage, services: Services, now: datetime) -> Reply:
@@ -117,7 +118,7 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
                          description=text, details={}, law_enforcement_agency="",
                          law_enforcement_case="")
     if sensitive_patterns(text):
-        raise IncidentError("That looks like a Social Security number or date of birth. "
+        raise UserError("That looks like a Social Security number or date of birth. "
                             "Incident records may be public records: please remove it.")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"

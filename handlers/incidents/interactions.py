@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from bot.errors import Refused, UserError
 from bot.messages import Form, FormField, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.services import Services
@@ -15,7 +16,7 @@ from handlers.incidents.forms import (
     build_report_form,
     validate_report,
 )
-from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
+from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import build_confirmation, summary_line
 
 CLOSE_FORM = "incident:close:"
@@ -30,7 +31,7 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     if form_id.startswith(CLOSE_FORM):
         return await _submit_close(form_id.removeprefix(CLOSE_FORM), values, services, actor, now)
     if not form_id.startswith((FORM_PREFIX, COMPLETE_FORM)):
-        raise IncidentError("That form has expired; run the incident command again.")
+        raise UserError("That form has expired; run the incident command again.")
     app = services.settings.app
     report, errors = validate_report(values, app, now)
     if report is None:
@@ -87,7 +88,7 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     if action == "incident:complete":
         incident = await service.view_incident(db=db, actor=actor, human_id=value, now=now)
         if incident.reporter != actor.identity and not actor.can_change(incident):
-            raise IncidentError("Only the reporter or a manager can complete this report.")
+            raise UserError("Only the reporter or a manager can complete this report.")
         form = build_report_form(services.settings.app, nonce="x",
                                  values={"description": incident.description})
         return Reply(text=f"Complete {incident.human_id}", ephemeral=True,
@@ -106,7 +107,7 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
         incident = await service.change_status(db=db, actor=actor, human_id=value,
                                                status="resolved", note="", now=now)
     else:
-        raise IncidentError("That button has expired.")
+        raise UserError("That button has expired.")
     services.outbox.wake()
     return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
 
@@ -115,7 +116,7 @@ async def close_or_ask(human_id: str, services: Services, actor: Actor, now: dat
     """Close, or ask for what closing needs (lessons learned; police info for SEV1/SEV2)."""
     incident = await queries.get_incident(services.db, human_id)
     if incident is None:
-        raise IncidentError(f"No incident {human_id}.")
+        raise UserError(f"No incident {human_id}.")
     missing = service.close_requirements(incident)
     if not missing:
         if incident.status not in ("resolved", "closed"):
@@ -125,7 +126,7 @@ async def close_or_ask(human_id: str, services: Services, actor: Actor, now: dat
                                                status="closed", note="", now=now)
         return Reply(text=f"Closed: {summary_line(incident)}", ephemeral=True)
     if not actor.can_change(incident):
-        raise PermissionDenied(f"You can't close {incident.human_id}.")
+        raise Refused(f"You can't close {incident.human_id}.")
     le_needed = incident.severity in ("SEV1", "SEV2")
     fields = (
         FormField("lessons_learned", "Lessons learned", "textarea", max_length=3000,

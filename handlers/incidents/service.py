@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
+from bot.errors import Refused, UserError
 from bot.ops.audit import audit
 from bot.ops.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from handlers.incidents import limits
@@ -34,7 +35,7 @@ from handlers.incidents.chain import (
 from handlers.incidents.forms import CleanReport
 from handlers.incidents.models import Incident, IncidentEvent
 from handlers.incidents.notify import TRACKED, enqueue_notification_edits, enqueue_notifications
-from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
+from handlers.incidents.permissions import Actor
 from handlers.incidents.queries import find_by_key, get_incident
 
 
@@ -155,11 +156,11 @@ async def view_incident(*, db: Database, actor: Actor, human_id: str,
     """Fetch for display; managers' views of someone else's report are recorded."""
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise IncidentError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {human_id.upper()}.")
     if not actor.can_view(incident):
         await audit(db, actor=actor.identity, action="view", target=incident.human_id,
                     allowed=False, reason="not reporter, manager or state staff")
-        raise PermissionDenied(f"You don't have access to {incident.human_id}.")
+        raise Refused(f"You don't have access to {incident.human_id}.")
     if incident.reporter != actor.identity:
         await _change(db, incident.human_id, actor=actor, kind="viewed", now=now,
                       apply=lambda inc: {}, check=False)
@@ -180,11 +181,11 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
             incident = (await session.exec(select(Incident).where(
                 Incident.human_id == human_id.upper()))).first()
             if incident is None:
-                raise IncidentError(f"No incident {human_id.upper()}.")
+                raise UserError(f"No incident {human_id.upper()}.")
             if check and not actor.can_change(incident):
                 await audit(db, actor=actor.identity, action=kind, target=incident.human_id,
                             allowed=False, reason="not a manager for this jurisdiction")
-                raise PermissionDenied(
+                raise Refused(
                     f"Only incident managers for {incident.jurisdiction} or state staff can "
                     f"change {incident.human_id}.")
             updates = apply(incident)
@@ -215,7 +216,7 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
                 await session.rollback()
                 continue  # someone changed it at the same moment: re-read and re-apply
             return incident
-    raise IncidentError("The incident changed while you were updating it; please try again.")
+    raise UserError("The incident changed while you were updating it; please try again.")
 
 
 async def change_status(*, db: Database, actor: Actor, human_id: str, status: str,
@@ -223,12 +224,12 @@ async def change_status(*, db: Database, actor: Actor, human_id: str, status: st
     """Move through the lifecycle; closing needs lessons learned and, for SEV1/2, police info."""
     def apply(incident: Incident) -> dict[str, Any]:
         if status not in TRANSITIONS.get(incident.status, frozenset()):
-            raise IncidentError(f"{incident.human_id} is {incident.status}; it can move to: "
+            raise UserError(f"{incident.human_id} is {incident.status}; it can move to: "
                                 f"{', '.join(sorted(TRANSITIONS[incident.status])) or 'nothing'}.")
         if status == "closed":
             missing = close_requirements(incident)
             if missing:
-                raise IncidentError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
+                raise UserError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
         updates: dict[str, Any] = {"status": status}
         if status == "triaged" and incident.acknowledged_at is None:
             updates["acknowledged_at"] = now
@@ -263,7 +264,7 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
     """Fill in a quick report from the full form; a higher severity notifies again."""
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise IncidentError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {human_id.upper()}.")
     own = incident.reporter == actor.identity
     severity = severity_from_answers(danger=report.danger, stopped=report.stopped,
                                      degraded=report.degraded)
@@ -310,7 +311,7 @@ async def change_severity(*, db: Database, actor: Actor, human_id: str, severity
                           reason: str, now: datetime) -> Incident:
     """Re-level an incident; a reason is required and recorded."""
     if not reason.strip():
-        raise IncidentError("Give a reason for the severity change.")
+        raise UserError("Give a reason for the severity change.")
 
     def apply(_incident: Incident) -> dict[str, Any]:
         return {"severity": severity}
