@@ -6,16 +6,20 @@ import hashlib
 import re
 import secrets
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from bot.errors import UserError
 from bot.messages import PLATFORMS, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
-from handlers.incidents import queries, service
-from handlers.incidents.catalog import SEVERITIES, STATUSES, quick_triage
-from handlers.incidents.forms import MAX_TEXT, CleanReport, build_report_form
+from handlers.incidents import flows, queries, service
+from handlers.incidents.catalog import quick_triage
+from handlers.incidents.enums import IncidentStatus, Severity
+from handlers.incidents.forms import MAX_TEXT, build_report_form
 from handlers.incidents.interactions import close_or_ask
+from handlers.incidents.models import IncidentCreate
 from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import (
     build_confirmation,
@@ -25,6 +29,7 @@ from handlers.incidents.replies import (
     summary_line,
 )
 
+E = TypeVar("E", bound=StrEnum)
 VERBS = frozenset({"list", "show", "assign", "status", "severity", "note", "close", "help"})
 ID = re.compile(r"^INC-\d{4}-\d{6}$", re.I)
 
@@ -70,20 +75,21 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
                                         assignee=assignee, now=now)
         return Reply(text=f"Assigned: {summary_line(incident)} to {assignee}", ephemeral=True)
     if verb == "status":
-        if not args or args[0].lower() not in STATUSES:
-            raise UserError(f"Status must be one of: {', '.join(STATUSES)}.")
-        if args[0].lower() == "closed":
-            return await close_or_ask(human_id, services, actor, now)
-        incident = await service.change_status(db=db, actor=actor, human_id=human_id,
-                                               status=args[0].lower(), note=" ".join(args[1:]),
-                                               now=now)
+        status = _member(IncidentStatus, args[0].lower() if args else "")
+        if status is None:
+            raise UserError(f"Status must be one of: {', '.join(IncidentStatus)}.")
+        if status is IncidentStatus.CLOSED:
+            return await close_or_ask(human_id, services, actor, now, note=" ".join(args[1:]))
+        incident = await flows.change_status(db=db, actor=actor, human_id=human_id,
+                                             status=status, note=" ".join(args[1:]), now=now)
         return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
     if verb == "severity":
-        if not args or args[0].upper() not in SEVERITIES:
+        severity = _member(Severity, args[0].upper() if args else "")
+        if severity is None:
             raise UserError("Severity must be SEV1, SEV2, SEV3 or SEV4, then a reason.")
-        incident = await service.change_severity(db=db, actor=actor, human_id=human_id,
-                                                 severity=args[0].upper(),
-                                                 reason=" ".join(args[1:]), now=now)
+        incident = await flows.change_severity(db=db, actor=actor, human_id=human_id,
+                                               severity=severity, reason=" ".join(args[1:]),
+                                               now=now)
         return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
     if verb == "note":
         if not args:
@@ -92,6 +98,14 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
                                now=now)
         return Reply(text=f"Note added to {human_id}.", ephemeral=True)
     return await close_or_ask(human_id, services, actor, now)
+
+
+def _member(enum: type[E], value: str) -> E | None:
+    """The member of a closed set spelled ``value``, or None."""
+    try:
+        return enum(value)
+    except ValueError:
+        return None
 
 
 def resolve_person(token: str, message: IncomingMessage) -> str:
@@ -113,10 +127,8 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     text = message.text.strip()[:MAX_TEXT]
     app = services.settings.app
     jurisdiction = message.jurisdiction or app.office.state
-    report = CleanReport(category="other", subcategory="", jurisdiction=jurisdiction, site="",
-                         occurred_at=now, danger=False, stopped=False, degraded=False,
-                         description=text, details={}, law_enforcement_agency="",
-                         law_enforcement_case="")
+    report = IncidentCreate(category="other", jurisdiction=jurisdiction, occurred_at=now,
+                            severity=quick_triage(text), description=text, needs_details=True)
     if sensitive_patterns(text):
         raise UserError("That looks like a Social Security number or date of birth. "
                             "Incident records may be public records: please remove it.")
@@ -124,7 +136,7 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
-        now=now, needs_details=True, severity=quick_triage(text), origin=origin_of(message))
+        now=now, origin=origin_of(message))
     services.outbox.wake()
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=None)
