@@ -9,6 +9,7 @@ from bot.errors import Refused, UserError
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.alerts import delivery, service
+from handlers.alerts.enums import AlertStatus
 from handlers.alerts.forms import build_composer
 from handlers.alerts.replies import build_usage
 from handlers.alerts.service import Actor
@@ -40,9 +41,9 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
             raise Refused("Only broadcasters and state staff can see alert status.")
         return await delivery.status_reply(db=services.db, alert=alert)
     require_broadcaster(actor, "update alerts")
-    if alert.status != "sent":
+    if alert.status != AlertStatus.SENT:
         if verb == "cancel":  # nothing went out yet: just stop it
-            await service.decide(db=services.db, alert=alert, actor=actor, status="discarded",
+            await service.decide(db=services.db, alert=alert, actor=actor, status=AlertStatus.DISCARDED,
                                  now=now, note="cancelled before sending")
             return Reply(text=f"Alert {alert.public_id} was cancelled before sending.",
                          ephemeral=True)

@@ -13,11 +13,11 @@ from bot.outbox.queue import enqueue
 from bot.services import Services
 from handlers.alerts import delivery, service
 from handlers.alerts.commands import on_text, require_broadcaster
+from handlers.alerts.enums import AckKind, AlertStatus
 from handlers.alerts.forms import FORM_PREFIX, build_composer, validate
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.network import load_network
 from handlers.alerts.replies import (
-    ACK_KINDS,
     build_ack_thanks,
     build_alert_message,
     build_approval_request,
@@ -73,7 +73,7 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
         return await _decide(services, actor, public_id, action == "alert:approve", now)
     if action == "alert:discard":
         alert = await service.get_alert(services.db, public_id)
-        await service.decide(db=services.db, alert=alert, actor=actor, status="discarded",
+        await service.decide(db=services.db, alert=alert, actor=actor, status=AlertStatus.DISCARDED,
                              now=now)
         return Reply(text=f"Alert {public_id} discarded; nothing was sent.", ephemeral=True)
     raise UserError("That button has expired.")
@@ -98,7 +98,7 @@ async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: da
     others = [i for i in app.roles.get("broadcaster", []) if i != actor.identity]
     if not others:
         raise UserError("This alert needs a second broadcaster, and app.yaml names no other.")
-    alert = await service.decide(db=db, alert=alert, actor=actor, status="pending_approval",
+    alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.PENDING_APPROVAL,
                                  now=now)
     request = build_approval_request(alert, per_tier, actor.identity)
     async with db.session() as session:
@@ -119,15 +119,15 @@ async def _decide(services: Services, actor: Actor, public_id: str, approve: boo
         await service.audit(db, actor=actor.identity, action="alert:approve", target=public_id,
                             reason="approving one's own alert")
         raise Refused("A second broadcaster must decide; you composed this alert.")
-    if alert.status != "pending_approval":
+    if alert.status != AlertStatus.PENDING_APPROVAL:
         raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; nothing to do.")
     if approve:
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
-                                          now=now, expected="pending_approval")
+                                          now=now, expected=AlertStatus.PENDING_APPROVAL)
         await _tell_requester(services, alert, True, actor.identity, "approved")
         return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s).",
                      ephemeral=True)
-    alert = await service.decide(db=db, alert=alert, actor=actor, status="refused", now=now,
+    alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.REFUSED, now=now,
                                  note="refused by second broadcaster")
     await _tell_requester(services, alert, False, actor.identity, "refused")
     return Reply(text=f"Refused. Alert {public_id} will not be sent.", ephemeral=True)
@@ -143,17 +143,18 @@ async def _tell_requester(services: Services, alert: Alert, approved: bool, who:
     services.outbox.wake()
 
 
-async def _acknowledge(message: IncomingMessage, services: Services, kind: str, public_id: str,
+async def _acknowledge(message: IncomingMessage, services: Services, answer: str, public_id: str,
                        now: datetime) -> Reply:
-    if kind not in ACK_KINDS:
+    if answer not in set(AckKind):
         raise UserError("That button has expired.")
+    kind = AckKind(answer)
     ack, created, recipient = await service.acknowledge(
         db=services.db, public_id=public_id, person=message.sender.identity,
         channel=message.channel, kind=kind, now=now)
     if created:
         await _mark_answered(services, public_id, recipient, kind=kind, now=now,
                              who=message.sender.display_name or message.sender.user_id)
-    if kind != "need_help":
+    if kind is not AckKind.NEED_HELP:
         return build_ack_thanks(kind, created, ack.kind)
     # Asking for help works after an earlier "Received" too; state staff hear it once.
     alert = await service.get_alert(services.db, public_id)

@@ -28,11 +28,13 @@ from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
 from handlers.alerts import network
 from handlers.alerts.config import AlertsConfig
+from handlers.alerts.enums import AckKind, AlertStatus, Tier
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+UNDECIDED = (AlertStatus.DRAFT, AlertStatus.PENDING_APPROVAL)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ async def get_alert(db: Database, public_id: str) -> Alert:
 def needs_approval(clean: CleanAlert, app: AppConfig, tiers: set[str]) -> bool:
     """Severe, statewide or T3 alerts need a second broadcaster."""
     statewide = not clean.audience.jurisdictions or app.office.state in clean.audience.jurisdictions
-    return clean.severity in ("severe", "extreme") or statewide or "T3" in tiers
+    return clean.severity.is_severe or statewide or Tier.T3 in tiers
 
 
 def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
@@ -142,7 +144,7 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
     # A child goes to its parent's recipients: it needs approval when the parent did, or when
     # it is itself severe (else "update" would send a severe alert on one person's say).
     alert.needs_approval = needs_approval(clean, app, set(per_tier)) if parent is None \
-        else parent.needs_approval or clean.severity in ("severe", "extreme")
+        else parent.needs_approval or clean.severity.is_severe
     async with db.session() as session:
         try:
             await take(session, quotas(app.limits, action="alert",
@@ -162,7 +164,7 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
 
 
 async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, now: datetime,
-               expected: str = "draft") -> tuple[Alert, int]:
+               expected: AlertStatus = AlertStatus.DRAFT) -> tuple[Alert, int]:
     """Send a draft (or an approved request): status, recipients and outbox rows, one commit."""
     if not actor.is_broadcaster:  # re-checked at the moment of sending
         raise Refused("Only broadcasters can send alerts.")
@@ -176,7 +178,7 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
             Alert.id == alert.id, Alert.status == expected).values(  # type: ignore[arg-type]
-            status="sent", sent_at=now))
+            status=AlertStatus.SENT, sent_at=now))
         if getattr(result, "rowcount", 0) != 1:
             raise UserError(f"Alert {public_id} was already handled; not sent again.")
         keys = [delivery_key(public_id, "send", e.destination) for e in entries]
@@ -192,7 +194,7 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
         await record(session, alert, actor=actor.identity, kind="sent", at=now,
                      note=f"{len(entries)} destinations")
         await session.commit()
-    alert.status, alert.sent_at = "sent", now
+    alert.status, alert.sent_at = AlertStatus.SENT, now
     return alert, len(entries)
 
 
@@ -205,14 +207,14 @@ async def parent_public_id(db: Database, alert: Alert) -> str:
     return parent.public_id if parent else ""
 
 
-async def decide(*, db: Database, alert: Alert, actor: Actor, status: str, now: datetime,
+async def decide(*, db: Database, alert: Alert, actor: Actor, status: AlertStatus, now: datetime,
                  note: str = "") -> Alert:
     """Move a draft / request to ``status`` (pending_approval, refused, discarded), once."""
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
             Alert.id == alert.id,  # type: ignore[arg-type]
-            Alert.status.in_(("draft", "pending_approval"))).values(  # type: ignore[attr-defined]
-            status=status, decided_by=actor.identity if status == "refused" else None,
+            Alert.status.in_(UNDECIDED)).values(  # type: ignore[attr-defined]
+            status=status, decided_by=actor.identity if status is AlertStatus.REFUSED else None,
             decision_note=note[:300]))
         if getattr(result, "rowcount", 0) != 1:
             raise UserError(f"Alert {alert.public_id} was already handled.")
@@ -222,7 +224,7 @@ async def decide(*, db: Database, alert: Alert, actor: Actor, status: str, now: 
     return alert
 
 
-async def acknowledge(*, db: Database, public_id: str, person: str, channel: str, kind: str,
+async def acknowledge(*, db: Database, public_id: str, person: str, channel: str, kind: AckKind,
                       now: datetime) -> tuple[AlertAck, bool, AlertRecipient]:
     """One acknowledgement per (alert, person); non-recipients are refused and audited."""
     alert = await get_alert(db, public_id)

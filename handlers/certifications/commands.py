@@ -10,6 +10,7 @@ from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.certifications import replies, service
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.enums import CompletionStatus
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Official
 from handlers.certifications.reminders import OfficialRecord, standings_for
@@ -65,7 +66,7 @@ async def status_reply(services: Services, official: Official | None, now: datet
     records = await load_records(services.db, app, today, official_ids=[official.id])
     standings = standings_for(records[0], programs_for(app), today) if records else []
     rows = await service.completions_of(db=services.db, official_id=official.id)
-    verified = [c for c in rows if c.status == "verified"]
+    verified = [c for c in rows if c.status == CompletionStatus.VERIFIED]
     hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
     courses = {s.program for s in standings}
     sessions = [f"{s.course} on {s.day:%d %b %Y}{' at ' + s.place if s.place else ''}"
@@ -74,7 +75,7 @@ async def status_reply(services: Services, official: Official | None, now: datet
     return replies.build_status(official.name, standings, today,
                                 done=[f"{c.course} ({c.completed_on:%d %b %Y})" for c in verified],
                                 hours_this_year=hours,
-                                pending=sum(c.status == "pending" for c in rows),
+                                pending=sum(c.status == CompletionStatus.PENDING for c in rows),
                                 sessions=sessions[:5])
 
 

@@ -20,6 +20,7 @@ from bot.errors import Refused, UserError
 from bot.ops.audit import audit as record
 from bot.outbox.queue import enqueue
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.enums import CompletionStatus
 from handlers.certifications.importer import CompletionRow, RosterRow
 from handlers.certifications.models import Assignment, Completion, Official, Snooze
 from handlers.certifications.replies import (
@@ -125,7 +126,7 @@ async def import_completions(*, db: Database, rows: Sequence[CompletionRow], act
             else:
                 session.add(Completion(official_id=key[0], course=row.course,
                                        completed_on=row.completed_on, hours=row.hours,
-                                       evidence=row.evidence, status="verified",
+                                       evidence=row.evidence, status=CompletionStatus.VERIFIED,
                                        reported_by=actor, verified_by=actor))
                 have.add(key)
                 summary.created += 1
@@ -163,7 +164,7 @@ async def report_completion(*, db: Database, app: AppConfig, official: Official,
     assert official.id is not None
     async with db.session() as session:
         completion = Completion(official_id=official.id, course=course, completed_on=on,
-                                hours=hours, evidence=evidence[:500], status="pending",
+                                hours=hours, evidence=evidence[:500], status=CompletionStatus.PENDING,
                                 reported_by=reporter)
         session.add(completion)
         try:
@@ -195,9 +196,9 @@ async def decide_completion(*, db: Database, app: AppConfig, completion_id: int,
             raise CertRefused("verify completions")
         if official.identity == verifier:
             raise CertError("You cannot verify your own completion.")
-        if completion.status != "pending":
+        if completion.status != CompletionStatus.PENDING:
             return completion, official, False
-        completion.status = "verified" if approve else "rejected"
+        completion.status = CompletionStatus.VERIFIED if approve else CompletionStatus.REJECTED
         completion.verified_by = verifier
         await session.commit()
     return completion, official, True
