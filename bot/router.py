@@ -1,7 +1,11 @@
 """Pick the handler for a message and keep errors from reaching users.
 
-Commands route by name, clicks and forms by their id prefix, free text by score: the best
-handler above ``thresholds.route_free_text`` wins, otherwise the help handler answers.
+* a command (``/incident``) routes by its configured name, a leading keyword ("incident ...")
+  the same way;
+* a click or a form routes by its id prefix (``incident:``, ``alert:``, ...);
+* free text goes to the first handler, in registration order, that claims it (the incident
+  handler claims someone describing danger, the FAQ handler any question); otherwise the help
+  handler answers.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ class Handler(Protocol):
     keywords: tuple[str, ...]
     action_prefix: str
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
-        """How well this handler fits free text, 0..1."""
+    def claims(self, message: IncomingMessage) -> bool:
+        """Whether this free text (no command, click or form) is for this handler."""
         ...
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
@@ -82,7 +86,7 @@ async def answer(handler: Handler, message: IncomingMessage, services: Services)
 
 
 class Router:
-    """Best-match dispatch over an ordered list of handlers, with an error boundary."""
+    """Dispatch over an ordered list of handlers (earlier wins), with an error boundary."""
 
     def __init__(self, handlers: Sequence[Handler], services: Services) -> None:
         """Keep the ordered handlers; the first handler named ``help`` is the fallback."""
@@ -119,13 +123,7 @@ class Router:
                 return handler, dataclasses.replace(message, text=rest.strip(), command=word)
         if not text:
             return self._fallback, message
-        threshold = self.services.settings.app.thresholds.route_free_text
-        best, best_score = self._fallback, threshold
-        for handler in self.handlers:
-            score = handler.score(message, self.services)
-            if score > best_score:
-                best, best_score = handler, score
-        return best, message
+        return next((h for h in self.handlers if h.claims(message)), self._fallback), message
 
     async def dispatch(self, message: IncomingMessage) -> Reply:
         """Route, then run the chosen handler inside the error boundary (:func:`answer`)."""

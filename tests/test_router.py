@@ -1,4 +1,4 @@
-"""Router: commands by name, clicks by prefix, free text by score, errors become apologies."""
+"""Router: commands by name, clicks by prefix, free text by claim, errors become replies."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ class FakeHandler:
     command: str | None = None
     keywords: tuple[str, ...] = ()
     action_prefix: str = ""
-    fixed_score: float = 0.0
+    claims_text: bool = False
     fail: BaseException | None = None
     seen: list[IncomingMessage] = field(default_factory=list)
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
-        return self.fixed_score
+    def claims(self, message: IncomingMessage) -> bool:
+        return self.claims_text
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         self.seen.append(message)
@@ -52,9 +52,9 @@ def _msg(text: str = "", **kw: object) -> IncomingMessage:
 def handlers() -> dict[str, FakeHandler]:
     return {
         "faq": FakeHandler("faq", command="ask", keywords=("ask",), action_prefix="faq:",
-                           fixed_score=0.5),
+                           claims_text=True),
         "incident": FakeHandler("incident", command="incident", keywords=("incident",),
-                                action_prefix="inc:", fixed_score=0.0),
+                                action_prefix="inc:"),
         "help": FakeHandler("help", keywords=("help",), action_prefix="help:"),
     }
 
@@ -81,13 +81,15 @@ async def test_leading_keyword_routes_and_is_stripped(tmp_path: Path, handlers) 
     assert (await router.dispatch(_msg("Ask: what is pause"))).text == "faq:what is pause"
 
 
-async def test_free_text_goes_to_best_score_above_threshold(tmp_path: Path, handlers) -> None:
-    handlers["incident"].fixed_score = 0.9
-    router = Router(list(handlers.values()), _services(tmp_path))
+async def test_free_text_goes_to_the_first_handler_that_claims_it(tmp_path: Path,
+                                                                   handlers) -> None:
+    ordered = [handlers["incident"], handlers["faq"], handlers["help"]]
+    router = Router(ordered, _services(tmp_path))
+    assert (await router.dispatch(_msg("what is the pause method"))).text.startswith("faq:")
+    handlers["incident"].claims_text = True  # earlier in the list: wins over the FAQ
     assert (await router.dispatch(_msg("a man is shouting at the door"))).text.startswith(
         "incident:")
-    handlers["incident"].fixed_score = 0.0
-    handlers["faq"].fixed_score = 0.1  # below route_free_text (0.3)
+    handlers["incident"].claims_text = handlers["faq"].claims_text = False
     assert (await router.dispatch(_msg("hmm"))).text.startswith("help:")
 
 

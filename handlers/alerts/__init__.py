@@ -21,9 +21,9 @@ class AlertHandler:
     keywords: tuple[str, ...] = ("alert",)
     action_prefix = "alert:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
+    def claims(self, message: IncomingMessage) -> bool:
         """Free text never starts a broadcast; only the command or the word "alert" does."""
-        return 0.0
+        return False
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Dispatch (refusals and user errors are answered by the router)."""

@@ -20,12 +20,10 @@ class CertificationHandler:
     keywords: tuple[str, ...] = ("cert", "certification")
     action_prefix = "cert:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
+    def claims(self, message: IncomingMessage) -> bool:
         """Questions about one's own certification or training hours."""
         text = message.text.lower()
-        if "certif" in text and any(w in text for w in ("my ", "am i", "status", "due")):
-            return 0.7
-        return 0.0
+        return "certif" in text and any(w in text for w in ("my ", "am i", "status", "due"))
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Dispatch (refusals, audited where raised, and user errors are answered by the router)."""

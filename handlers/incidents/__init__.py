@@ -25,12 +25,10 @@ class IncidentHandler:
     keywords: tuple[str, ...] = ("incident", "incidente")
     action_prefix = "incident:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
+    def claims(self, message: IncomingMessage) -> bool:
         """Someone describing danger, or asking to report something, wants this handler."""
         words = {w.strip(".,!?;:'\"()").lower() for w in message.text.split()}
-        if words & DANGER_WORDS or REPORT_WORDS.search(message.text):
-            return 0.8
-        return 0.0
+        return bool(words & DANGER_WORDS or REPORT_WORDS.search(message.text))
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Dispatch to the verb (refusals and user errors are answered by the router)."""
@@ -40,7 +38,7 @@ class IncidentHandler:
             return await interactions.on_form(message, services, actor, now)
         if message.action is not None:
             return await interactions.on_action(message, services, actor, now)
-        if message.command is None and self.score(message, services) > 0 and \
+        if message.command is None and self.claims(message) and \
                 message.text.split(" ", 1)[0].lower() not in commands.VERBS:
             return self._offer_form(services, message.text)
         return await commands.on_text(message, services, actor, now)
