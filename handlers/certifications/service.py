@@ -186,13 +186,19 @@ async def report_completion(*, db: Database, app: AppConfig, official: Official,
 
 async def decide_completion(*, db: Database, app: AppConfig, completion_id: int, verifier: str,
                             approve: bool) -> tuple[Completion, Official, bool]:
-    """Verify or reject a pending completion; (completion, official, changed)."""
+    """Verify or reject a pending completion; (completion, official, changed).
+
+    Someone who is not a verifier for the official's jurisdiction is refused, and audited.
+    """
     async with db.session() as session:
         completion = await session.get(Completion, completion_id)
         official = await session.get(Official, completion.official_id) if completion else None
         if completion is None or official is None:
             raise CertError("That completion does not exist any more.")
         if verifier not in verifiers_for(app, official.jurisdiction):
+            await audit(db=db, actor=verifier, action="cert:verify" if approve else "cert:reject",
+                        target=str(completion_id), allowed=False,
+                        reason="not a verifier for this jurisdiction")
             raise CertRefused("verify completions")
         if official.identity == verifier:
             raise CertError("You cannot verify your own completion.")

@@ -1,4 +1,4 @@
-"""The incident verbs: text commands, form submissions and button clicks."""
+"""The typed incident verbs (list, show, assign, status, severity, note, close), quick reports."""
 
 from __future__ import annotations
 
