@@ -9,23 +9,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.db.engine import Database
 from bot.errors import UserError
+from handlers.incidents.catalog import TRANSITIONS
 from handlers.incidents.enums import IncidentStatus, Severity
 from handlers.incidents.models import Incident
 from handlers.incidents.permissions import Actor
-from handlers.incidents.service import (
-    Editing,
-    close_requirements,
-    edit,
-    status_notice,
-    status_updates,
-)
+from handlers.incidents.service import Editing, edit
 
 #: The close-out fields a close form may set, with their longest length.
 CLOSE_OUT = {"law_enforcement_agency": 200, "law_enforcement_case": 100,
              "lessons_learned": 3000, "resolution": 3000}
+
+
+def status_updates(incident: Incident, status: IncidentStatus, *, now: datetime,
+                   resolution: str = "") -> dict[str, Any]:
+    """The fields a move to ``status`` sets; UserError when the lifecycle does not allow it."""
+    if status not in TRANSITIONS[IncidentStatus(incident.status)]:
+        raise UserError(f"{incident.human_id} is {incident.status}; it can move to: "
+                        f"{', '.join(sorted(TRANSITIONS[incident.status])) or 'nothing'}.")
+    if status is IncidentStatus.CLOSED:
+        missing = close_requirements(incident)
+        if missing:
+            raise UserError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
+    updates: dict[str, Any] = {"status": status}
+    if status is IncidentStatus.TRIAGED and incident.acknowledged_at is None:
+        updates["acknowledged_at"] = now
+    if status is IncidentStatus.RESOLVED:
+        updates["resolved_at"] = now
+        if resolution:
+            updates["resolution"] = resolution[:3000]
+    if status is IncidentStatus.CLOSED:
+        updates["closed_at"] = now
+    return updates
+
+
+def status_notice(status: IncidentStatus) -> str | None:
+    """Which moves are announced to the incident's channels."""
+    announced = (IncidentStatus.ESCALATED, IncidentStatus.RESOLVED)
+    return "status" if status in announced else None
+
+
+def close_requirements(incident: Incident) -> list[str]:
+    """What is still missing before an incident may be closed."""
+    missing = []
+    if Severity(incident.severity) >= Severity.SEV2 and not (
+            incident.law_enforcement_agency and incident.law_enforcement_case):
+        missing.append("record the law enforcement agency and case number (required for "
+                       "SEV1/SEV2)")
+    if not incident.lessons_learned:
+        missing.append("record lessons learned")
+    return missing
 
 
 async def change_status(*, db: Database, actor: Actor, human_id: str, status: IncidentStatus,

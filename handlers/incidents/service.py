@@ -24,7 +24,6 @@ from bot.errors import Refused, UserError
 from bot.ops.audit import audit
 from bot.ops.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from handlers.incidents import limits
-from handlers.incidents.catalog import TRANSITIONS
 from handlers.incidents.chain import (
     GENESIS,
     counter_seal,
@@ -223,46 +222,6 @@ async def edit(db: Database, human_id: str, *, actor: Actor, now: datetime,
                 continue  # someone changed it at the same moment: re-read and re-apply
             return result
     raise UserError("The incident changed while you were updating it; please try again.")
-
-
-def status_updates(incident: Incident, status: IncidentStatus, *, now: datetime,
-                   resolution: str = "") -> dict[str, Any]:
-    """The fields a move to ``status`` sets; UserError when the lifecycle does not allow it."""
-    if status not in TRANSITIONS[IncidentStatus(incident.status)]:
-        raise UserError(f"{incident.human_id} is {incident.status}; it can move to: "
-                        f"{', '.join(sorted(TRANSITIONS[incident.status])) or 'nothing'}.")
-    if status is IncidentStatus.CLOSED:
-        missing = close_requirements(incident)
-        if missing:
-            raise UserError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
-    updates: dict[str, Any] = {"status": status}
-    if status is IncidentStatus.TRIAGED and incident.acknowledged_at is None:
-        updates["acknowledged_at"] = now
-    if status is IncidentStatus.RESOLVED:
-        updates["resolved_at"] = now
-        if resolution:
-            updates["resolution"] = resolution[:3000]
-    if status is IncidentStatus.CLOSED:
-        updates["closed_at"] = now
-    return updates
-
-
-def status_notice(status: IncidentStatus) -> str | None:
-    """Which moves are announced to the incident's channels."""
-    announced = (IncidentStatus.ESCALATED, IncidentStatus.RESOLVED)
-    return "status" if status in announced else None
-
-
-def close_requirements(incident: Incident) -> list[str]:
-    """What is still missing before an incident may be closed."""
-    missing = []
-    if Severity(incident.severity) >= Severity.SEV2 and not (
-            incident.law_enforcement_agency and incident.law_enforcement_case):
-        missing.append("record the law enforcement agency and case number (required for "
-                       "SEV1/SEV2)")
-    if not incident.lessons_learned:
-        missing.append("record lessons learned")
-    return missing
 
 
 async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
