@@ -46,7 +46,6 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=actor.identity,
         key=f"form:{actor.identity}:{form_id}", now=now, origin=origin_of(message))
-    services.outbox.wake()
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
                                                            report.details, report.description))
@@ -70,7 +69,6 @@ async def _complete(human_id: str, report: IncidentCreate, services: Services, a
     incident = await service.complete_quick_report(db=services.db, actor=actor,
                                                    human_id=human_id, report=report, now=now,
                                                    origin=origin)
-    services.outbox.wake()
     return build_confirmation(incident, created=True, rumor_article=None)
 
 
@@ -102,7 +100,6 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
                                              status=STATUS_BUTTONS[action], note="", now=now)
     else:
         raise UserError("That button has expired.")
-    services.outbox.wake()
     return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
 
 
