@@ -1,7 +1,11 @@
 """Pick the handler for a message and keep errors from reaching users.
 
-Commands route by name, clicks and forms by their id prefix, free text by score: the best
-handler above ``thresholds.route_free_text`` wins, otherwise the help handler answers.
+* a command (``/incident``) routes by its configured name, a leading keyword ("incident ...")
+  the same way;
+* a click or a form routes by its id prefix (``incident:``, ``alert:``, ...);
+* free text goes to the first handler, in registration order, that claims it (the incident
+  handler claims someone describing danger, the FAQ handler any question); otherwise the help
+  handler answers.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.errors import Refused, UserError
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 
@@ -26,8 +31,8 @@ class Handler(Protocol):
     keywords: tuple[str, ...]
     action_prefix: str
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
-        """How well this handler fits free text, 0..1."""
+    def claims(self, message: IncomingMessage) -> bool:
+        """Whether this free text (no command, click or form) is for this handler."""
         ...
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
@@ -47,8 +52,41 @@ def build_error_reply(correlation_id: str) -> Reply:
     )
 
 
+def build_refusal_reply(refused: Refused) -> Reply:
+    """A role check said no: what the person may not do, for them only."""
+    return Reply(text=f":no_entry: {refused.reason}", ephemeral=True)
+
+
+def build_user_error_reply(error: UserError) -> Reply:
+    """Not possible now: the reason, and the hint (what to do instead) below it."""
+    text = f"{error.reason}\n{error.hint}" if error.hint else error.reason
+    return Reply(text=text, ephemeral=True)
+
+
+async def answer(handler: Handler, message: IncomingMessage, services: Services) -> Reply:
+    """Run one handler: the one place errors become replies.
+
+    A refusal or a user error is answered with its reason; anything else is logged with a
+    correlation id and becomes a short apology with that id.
+    """
+    try:
+        return await handler.handle(message, services)
+    except Refused as refused:
+        return build_refusal_reply(refused)
+    except UserError as error:
+        return build_user_error_reply(error)
+    except Exception:
+        correlation_id = uuid.uuid4().hex[:12]
+        log.exception(
+            "handler failed",
+            extra={"handler": handler.name, "correlation_id": correlation_id,
+                   "platform": message.platform},
+        )
+        return build_error_reply(correlation_id)
+
+
 class Router:
-    """Best-match dispatch over an ordered list of handlers, with an error boundary."""
+    """Dispatch over an ordered list of handlers (earlier wins), with an error boundary."""
 
     def __init__(self, handlers: Sequence[Handler], services: Services) -> None:
         """Keep the ordered handlers; the first handler named ``help`` is the fallback."""
@@ -85,27 +123,12 @@ class Router:
                 return handler, dataclasses.replace(message, text=rest.strip(), command=word)
         if not text:
             return self._fallback, message
-        threshold = self.services.settings.app.thresholds.route_free_text
-        best, best_score = self._fallback, threshold
-        for handler in self.handlers:
-            score = handler.score(message, self.services)
-            if score > best_score:
-                best, best_score = handler, score
-        return best, message
+        return next((h for h in self.handlers if h.claims(message)), self._fallback), message
 
     async def dispatch(self, message: IncomingMessage) -> Reply:
-        """Route and run; a failing handler becomes a short apology with a correlation id."""
+        """Route, then run the chosen handler inside the error boundary (:func:`answer`)."""
         handler, routed = self.select(message)
-        try:
-            return await handler.handle(routed, self.services)
-        except Exception:
-            correlation_id = uuid.uuid4().hex[:12]
-            log.exception(
-                "handler failed",
-                extra={"handler": handler.name, "correlation_id": correlation_id,
-                       "platform": message.platform},
-            )
-            return build_error_reply(correlation_id)
+        return await answer(handler, routed, self.services)
 
     def _by_prefix(self, key: str) -> Handler:
         for handler in self.handlers:

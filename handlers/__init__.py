@@ -1,6 +1,7 @@
 """FEATURES: the one explicit, ordered registration point. No discovery, no side effects.
 
-Adding a domain touches its own folder and this list. Earlier handlers win a routing tie.
+Adding a domain touches its own folder and this list. The order is the routing priority: free
+text goes to the first handler that claims it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ FEATURES: tuple[Feature, ...] = (
 
 
 def build_handlers() -> list[Handler]:
-    """The handlers in priority order (earlier wins a tie)."""
+    """The handlers in priority order (the first to claim free text gets it)."""
     return [feature.handler() for feature in FEATURES]
 
 

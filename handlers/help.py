@@ -38,9 +38,9 @@ class HelpHandler:
     keywords: tuple[str, ...] = ("help", "hi", "hello", "hey", "?")
     action_prefix = "help:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
-        """Never wins free text on score; the router falls back to it."""
-        return 0.0
+    def claims(self, message: IncomingMessage) -> bool:
+        """Claims no free text: the router falls back to it when no one else does."""
+        return False
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Show help (naming an unknown command when that is why we are here)."""

@@ -1,4 +1,4 @@
-"""Router: commands by name, clicks by prefix, free text by score, errors become apologies."""
+"""Router: commands by name, clicks by prefix, free text by claim, errors become replies."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.engine import Database
+from bot.errors import Refused, UserError
 from bot.messages import Action, IncomingMessage, Reply, Sender
 from bot.router import Router
 from bot.services import Services
@@ -22,17 +23,17 @@ class FakeHandler:
     command: str | None = None
     keywords: tuple[str, ...] = ()
     action_prefix: str = ""
-    fixed_score: float = 0.0
-    fail: bool = False
+    claims_text: bool = False
+    fail: BaseException | None = None
     seen: list[IncomingMessage] = field(default_factory=list)
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
-        return self.fixed_score
+    def claims(self, message: IncomingMessage) -> bool:
+        return self.claims_text
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         self.seen.append(message)
-        if self.fail:
-            raise RuntimeError("boom with secret detail")
+        if self.fail is not None:
+            raise self.fail
         return Reply(text=f"{self.name}:{message.text}")
 
 
@@ -51,9 +52,9 @@ def _msg(text: str = "", **kw: object) -> IncomingMessage:
 def handlers() -> dict[str, FakeHandler]:
     return {
         "faq": FakeHandler("faq", command="ask", keywords=("ask",), action_prefix="faq:",
-                           fixed_score=0.5),
+                           claims_text=True),
         "incident": FakeHandler("incident", command="incident", keywords=("incident",),
-                                action_prefix="inc:", fixed_score=0.0),
+                                action_prefix="inc:"),
         "help": FakeHandler("help", keywords=("help",), action_prefix="help:"),
     }
 
@@ -80,13 +81,15 @@ async def test_leading_keyword_routes_and_is_stripped(tmp_path: Path, handlers) 
     assert (await router.dispatch(_msg("Ask: what is pause"))).text == "faq:what is pause"
 
 
-async def test_free_text_goes_to_best_score_above_threshold(tmp_path: Path, handlers) -> None:
-    handlers["incident"].fixed_score = 0.9
-    router = Router(list(handlers.values()), _services(tmp_path))
+async def test_free_text_goes_to_the_first_handler_that_claims_it(tmp_path: Path,
+                                                                   handlers) -> None:
+    ordered = [handlers["incident"], handlers["faq"], handlers["help"]]
+    router = Router(ordered, _services(tmp_path))
+    assert (await router.dispatch(_msg("what is the pause method"))).text.startswith("faq:")
+    handlers["incident"].claims_text = True  # earlier in the list: wins over the FAQ
     assert (await router.dispatch(_msg("a man is shouting at the door"))).text.startswith(
         "incident:")
-    handlers["incident"].fixed_score = 0.0
-    handlers["faq"].fixed_score = 0.1  # below route_free_text (0.3)
+    handlers["incident"].claims_text = handlers["faq"].claims_text = False
     assert (await router.dispatch(_msg("hmm"))).text.startswith("help:")
 
 
@@ -98,7 +101,7 @@ async def test_clicks_route_by_action_prefix(tmp_path: Path, handlers) -> None:
 
 async def test_handler_error_becomes_apology_with_correlation_id(
         tmp_path: Path, handlers, caplog: pytest.LogCaptureFixture) -> None:
-    handlers["faq"].fail = True
+    handlers["faq"].fail = RuntimeError("boom with secret detail")
     router = Router(list(handlers.values()), _services(tmp_path))
     with caplog.at_level(logging.ERROR):
         reply = await router.dispatch(_msg("ask anything"))
@@ -111,3 +114,24 @@ async def test_handler_error_becomes_apology_with_correlation_id(
 def test_router_requires_a_help_fallback(tmp_path: Path, handlers) -> None:
     with pytest.raises(ValueError, match="help"):
         Router([handlers["faq"]], _services(tmp_path))
+
+
+async def test_user_error_and_refusal_are_answered_with_their_reason(tmp_path: Path,
+                                                                    handlers) -> None:
+    router = Router(list(handlers.values()), _services(tmp_path))
+    handlers["faq"].fail = UserError("No incident INC-2026-000009.", hint="Try `/incident list`.")
+    reply = await router.dispatch(_msg("ask x"))
+    assert reply.text == "No incident INC-2026-000009.\nTry `/incident list`." and reply.ephemeral
+    handlers["faq"].fail = Refused("Only broadcasters can send alerts.")
+    reply = await router.dispatch(_msg("ask x"))
+    assert reply.text.endswith("Only broadcasters can send alerts.") and reply.ephemeral
+
+
+async def test_a_file_permission_error_is_a_failure_not_a_role_refusal(
+        tmp_path: Path, handlers, caplog: pytest.LogCaptureFixture) -> None:
+    handlers["faq"].fail = PermissionError(13, "Permission denied", "/srv/secret.key")
+    router = Router(list(handlers.values()), _services(tmp_path))
+    with caplog.at_level(logging.ERROR):
+        reply = await router.dispatch(_msg("ask x"))
+    assert "Sorry" in reply.text and "secret.key" not in reply.text
+    assert any(getattr(r, "correlation_id", None) for r in caplog.records)

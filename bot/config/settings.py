@@ -100,7 +100,6 @@ class Thresholds(Strict):
     """Scores in 0..1 that decide between answering and saying 'I don't know'."""
 
     answer_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
-    route_free_text: float = Field(default=0.3, ge=0.0, le=1.0)
 
 
 S = TypeVar("S", bound=BaseModel)

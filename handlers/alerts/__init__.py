@@ -7,10 +7,10 @@ from datetime import UTC
 from bot.messages import IncomingMessage, Reply
 from bot.ops.jobs import Periodic
 from bot.services import Services
-from handlers.alerts import actions
+from handlers.alerts import commands, interactions
 from handlers.alerts.delivery import alert_follow_ups
 from handlers.alerts.live_status import INTERVAL, alert_status_updates
-from handlers.alerts.service import Actor, AlertError, PermissionDenied
+from handlers.alerts.service import Actor
 
 
 class AlertHandler:
@@ -21,24 +21,19 @@ class AlertHandler:
     keywords: tuple[str, ...] = ("alert",)
     action_prefix = "alert:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
+    def claims(self, message: IncomingMessage) -> bool:
         """Free text never starts a broadcast; only the command or the word "alert" does."""
-        return 0.0
+        return False
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
-        """Dispatch; refusals a person can understand come back as plain replies."""
+        """Dispatch (refusals and user errors are answered by the router)."""
         actor = Actor(message.sender.identity, services.settings.app)
         now = services.clock().astimezone(UTC)
-        try:
-            if message.form is not None:
-                return await actions.on_form(message, services, actor, now)
-            if message.action is not None:
-                return await actions.on_action(message, services, actor, now)
-            return await actions.on_text(message, services, actor, now)
-        except PermissionDenied as exc:
-            return Reply(text=f":no_entry: {exc}", ephemeral=True)
-        except AlertError as exc:
-            return Reply(text=str(exc), ephemeral=True)
+        if message.form is not None:
+            return await interactions.on_form(message, services, actor, now)
+        if message.action is not None:
+            return await interactions.on_action(message, services, actor, now)
+        return await commands.on_text(message, services, actor, now)
 
 
 def alert_periodic(services: Services) -> list[Periodic]:

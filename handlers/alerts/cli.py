@@ -145,14 +145,15 @@ def network_import(path: Path, demo: Annotated[bool, DEMO] = False) -> None:
 @alerts_app.command("status")
 def alerts_status(alert_id: str) -> None:
     """Delivered / failed / acknowledged for one alert."""
+    from bot.errors import UserError
     from handlers.alerts.delivery import status_reply
-    from handlers.alerts.service import AlertError, get_alert
+    from handlers.alerts.service import get_alert
 
     async def work(db: Any, _app: Any) -> Any:
         return await status_reply(db=db, alert=await get_alert(db, alert_id.upper()))
     try:
         reply = _run(work)
-    except AlertError as exc:
+    except UserError as exc:
         raise fail(str(exc)) from None
     typer.echo(reply.text)
     for section in reply.sections:

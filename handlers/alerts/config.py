@@ -7,16 +7,12 @@ multi-workspace Slack installation or a multi-tenant Teams app slots in without 
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import Strict
 from bot.messages import Destination
+from handlers.alerts.enums import Tier, Tlp
 
-TLP_ORDER = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
-TIERS = ("T0", "T1", "T2", "T3")
-Tier = Literal["T0", "T1", "T2", "T3"]
 PLATFORMS = ("slack", "teams", "webchat", "web")
 
 
@@ -78,8 +74,8 @@ class TierPolicy(Strict):
     @field_validator("tlp_max")
     @classmethod
     def _tlp(cls, value: str) -> str:
-        if value.upper() not in TLP_ORDER:
-            raise ValueError(f"must be one of {', '.join(TLP_ORDER)}")
+        if value.upper() not in set(Tlp):
+            raise ValueError(f"must be one of {', '.join(Tlp)}")
         return value.upper()
 
 
@@ -131,8 +127,8 @@ class AlertsConfig(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> AlertsConfig:
-        if set(self.tiers) != set(TIERS):
-            raise ValueError(f"tiers must define exactly {', '.join(TIERS)}")
+        if set(self.tiers) != set(Tier):
+            raise ValueError(f"tiers must define exactly {', '.join(Tier)}")
         if self.tiers["T3"].tlp_max != "CLEAR" or self.tiers["T3"].chase:
             raise ValueError("tiers.T3 (community partners) only receives TLP:CLEAR and is "
                              "never chased: set tlp_max: CLEAR, chase: false")
@@ -143,5 +139,4 @@ class AlertsConfig(Strict):
 
     def tlp_allowed(self, tier: str, tlp: str) -> bool:
         """Whether ``tier`` may receive an alert labelled ``tlp``."""
-        ceiling = self.tiers[tier].tlp_max
-        return TLP_ORDER.index(tlp) <= TLP_ORDER.index(ceiling)
+        return Tlp(tlp).within(Tlp(self.tiers[tier].tlp_max))

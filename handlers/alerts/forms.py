@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from bot.config.settings import AppConfig
 from bot.messages import Form, FormField
-from handlers.alerts.config import TIERS, TLP_ORDER, AlertsConfig
+from handlers.alerts.config import AlertsConfig
+from handlers.alerts.enums import AlertSeverity, Tier, Tlp
 from handlers.alerts.network import Audience
 
 FORM_PREFIX = "alert:compose:"
@@ -15,7 +16,6 @@ TYPES = ("rumor_control", "polling_place_change", "hours_or_procedure_change",
          "emergency_weather_hazard", "facility_evacuation", "cyber_threat_advisory",
          "physical_threat_advisory", "system_outage", "deadline_reminder", "exercise", "test")
 CHILD_TYPES = ("update", "all_clear", "cancel")
-SEVERITIES = ("minor", "moderate", "severe", "extreme")
 YES_NO = (("yes", "Yes"), ("no", "No"))
 INTRO = ("Rumor control: state the facts and the official source; do not repeat the false "
          "claim in the headline. Exercise and test alerts are marked as such everywhere.")
@@ -26,7 +26,7 @@ class CleanAlert:
     """A validated composer submission."""
 
     alert_type: str
-    severity: str
+    severity: AlertSeverity
     headline: str
     body: str
     instructions: str
@@ -46,7 +46,7 @@ def composer_fields(child: bool) -> tuple[FormField, ...]:
     fields = [
         FormField("alert_type", "Type", "select", options=tuple((t, t.replace("_", " "))
                                                                  for t in types)),
-        FormField("severity", "Severity", "select", options=tuple((s, s) for s in SEVERITIES)),
+        FormField("severity", "Severity", "select", options=tuple((s, s) for s in AlertSeverity)),
         FormField("headline", "Headline (at most 80 characters)", max_length=80),
         FormField("body", "Confirmed facts and official source", "textarea", max_length=3000),
         FormField("instructions", "What to do (and what not to do)", "textarea",
@@ -55,7 +55,7 @@ def composer_fields(child: bool) -> tuple[FormField, ...]:
                   max_length=2000),
         FormField("public_text_translated", "Public text, translated", "textarea",
                   required=False, max_length=2000),
-        FormField("tlp", "TLP label", "select", options=tuple((t, f"TLP:{t}") for t in TLP_ORDER)),
+        FormField("tlp", "TLP label", "select", options=tuple((t, f"TLP:{t}") for t in Tlp)),
         FormField("ack_required", "Acknowledgement required", "select", options=YES_NO),
         FormField("ack_window", "Acknowledgement window in minutes (blank: 15 severe, 120 "
                   "otherwise)", required=False, max_length=4),
@@ -115,10 +115,10 @@ def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bo
     hours = _number(values, "expires_hours", errors, 1, 720)
     if errors:
         return None, errors
-    severity = values["severity"].strip()
+    severity = AlertSeverity(values["severity"].strip())
+    windows = app.section(AlertsConfig).windows
     if window is None:
-        window = (app.section(AlertsConfig).windows.severe_minutes if severity in ("severe", "extreme")
-                  else app.section(AlertsConfig).windows.default_minutes)
+        window = windows.severe_minutes if severity.is_severe else windows.default_minutes
     get = lambda n: values.get(n, "").strip()  # noqa: E731
     kind = get("alert_type")
     return CleanAlert(
@@ -137,7 +137,7 @@ def _audience(values: dict[str, str], app: AppConfig, errors: dict[str, str],
     places = tuple(j.upper() for j in _list(values.get("jurisdictions", "")))
     if unknown := [g for g in groups if g not in known_groups]:
         errors["groups"] = f"Unknown group(s): {', '.join(unknown)}."
-    if bad := [t for t in tiers if t not in TIERS]:
+    if bad := [t for t in tiers if t not in set(Tier)]:
         errors["tiers"] = f"Unknown tier(s): {', '.join(bad)}; use T0, T1, T2 or T3."
     codes = {j.code for j in app.jurisdictions}
     if bad := [j for j in places if j not in codes]:

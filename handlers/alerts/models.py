@@ -11,7 +11,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
+from bot.db.columns import EnumText
 from bot.db.engine import UTCDateTime, utcnow
+from handlers.alerts.enums import AckKind, AlertSeverity, AlertStatus
 
 
 class Alert(SQLModel, table=True):
@@ -23,7 +25,7 @@ class Alert(SQLModel, table=True):
     public_id: str = Field(max_length=16, unique=True, description="opaque, on buttons")
     parent_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
     alert_type: str = Field(max_length=40)
-    severity: str = Field(max_length=16)
+    severity: AlertSeverity = Field(sa_type=EnumText(AlertSeverity, 16))
     headline: str = Field(max_length=80)
     body: str = ""
     instructions: str = ""
@@ -36,8 +38,8 @@ class Alert(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     exercise: bool = False
     needs_approval: bool = False
-    status: str = Field(default="draft", max_length=20, index=True,
-                        description="draft, pending_approval, sent, refused, discarded")
+    status: AlertStatus = Field(default=AlertStatus.DRAFT, sa_type=EnumText(AlertStatus, 20),
+                                index=True)
     created_by: str = Field(max_length=200)
     reply_to: str = Field(max_length=500, description="where the sender hears back")
     decided_by: str | None = Field(default=None, max_length=200)
@@ -76,7 +78,7 @@ class AlertAck(SQLModel, table=True):
     alert_id: int = Field(foreign_key="alert.id", index=True)
     recipient_id: int = Field(foreign_key="alert_recipient.id", index=True)
     person: str = Field(max_length=200)
-    kind: str = Field(max_length=20)
+    kind: AckKind = Field(sa_type=EnumText(AckKind, 20))
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 

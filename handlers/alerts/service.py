@@ -22,24 +22,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.db.models import AuditEntry
+from bot.errors import Refused, UserError
 from bot.messages import Destination
 from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
 from handlers.alerts import network
 from handlers.alerts.config import AlertsConfig
+from handlers.alerts.enums import AckKind, AlertStatus, Tier
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-class AlertError(Exception):
-    """Something the person asked for cannot be done; the message says why."""
-
-
-class PermissionDenied(AlertError):
-    """Not allowed (the denial is audited)."""
+UNDECIDED = (AlertStatus.DRAFT, AlertStatus.PENDING_APPROVAL)
 
 
 @dataclass(frozen=True)
@@ -88,25 +83,25 @@ async def record(session: AsyncSession, alert: Alert, *, actor: str, kind: str, 
 
 
 async def get_alert(db: Database, public_id: str) -> Alert:
-    """The alert with this id, or AlertError."""
+    """The alert with this id, or UserError."""
     async with db.session() as session:
         alert = (await session.exec(select(Alert).where(Alert.public_id == public_id))).first()
     if alert is None:
-        raise AlertError(f"No alert {public_id}.")
+        raise UserError(f"No alert {public_id}.")
     return alert
 
 
 def needs_approval(clean: CleanAlert, app: AppConfig, tiers: set[str]) -> bool:
     """Severe, statewide or T3 alerts need a second broadcaster."""
     statewide = not clean.audience.jurisdictions or app.office.state in clean.audience.jurisdictions
-    return clean.severity in ("severe", "extreme") or statewide or "T3" in tiers
+    return clean.severity.is_severe or statewide or Tier.T3 in tiers
 
 
 def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
     """Refuse a label above any receiving tier's ceiling (T3: CLEAR only)."""
     too_high = sorted(t for t in tiers if not app.section(AlertsConfig).tlp_allowed(t, tlp))
     if too_high:
-        raise AlertError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
+        raise UserError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
                          f"(T3 community partners only receive TLP:CLEAR). Nothing was sent.")
 
 
@@ -130,10 +125,10 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
 
     Composing counts against ``limits.alerts_per_hour`` (per broadcaster) and the origin's
     hourly budget, in the draft's own transaction; over either, nothing is stored, the refusal
-    is audited and AlertError says which limit.
+    is audited and UserError says which limit.
     """
     if not actor.is_broadcaster:
-        raise PermissionDenied("Only broadcasters can compose alerts.")
+        raise Refused("Only broadcasters can compose alerts.")
     alert = Alert(
         public_id=new_public_id(), parent_id=parent.id if parent else None,
         alert_type=clean.alert_type, severity=clean.severity, headline=clean.headline,
@@ -149,7 +144,7 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
     # A child goes to its parent's recipients: it needs approval when the parent did, or when
     # it is itself severe (else "update" would send a severe alert on one person's say).
     alert.needs_approval = needs_approval(clean, app, set(per_tier)) if parent is None \
-        else parent.needs_approval or clean.severity in ("severe", "extreme")
+        else parent.needs_approval or clean.severity.is_severe
     async with db.session() as session:
         try:
             await take(session, quotas(app.limits, action="alert",
@@ -160,7 +155,7 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
             await session.rollback()
             await audit(db, actor=actor.identity, action="alert.compose", target="limit",
                         reason=f"over {exc.quota.setting}={exc.quota.limit}; draft not stored")
-            raise AlertError(build_limit_refusal(exc.quota.setting, exc.quota.limit)) from None
+            raise UserError(build_limit_refusal(exc.quota.setting, exc.quota.limit)) from None
         session.add(alert)
         await session.flush()
         await record(session, alert, actor=actor.identity, kind="drafted", at=now)
@@ -169,13 +164,13 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
 
 
 async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, now: datetime,
-               expected: str = "draft") -> tuple[Alert, int]:
+               expected: AlertStatus = AlertStatus.DRAFT) -> tuple[Alert, int]:
     """Send a draft (or an approved request): status, recipients and outbox rows, one commit."""
     if not actor.is_broadcaster:  # re-checked at the moment of sending
-        raise PermissionDenied("Only broadcasters can send alerts.")
+        raise Refused("Only broadcasters can send alerts.")
     alert = await get_alert(db, public_id)
     if alert.status != expected:
-        raise AlertError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
+        raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
     entries = await recipients_for(db, app, alert)
     check_tlp(app, alert.tlp, {e.tier for e in entries})
     parent = await parent_public_id(db, alert)
@@ -183,9 +178,9 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
             Alert.id == alert.id, Alert.status == expected).values(  # type: ignore[arg-type]
-            status="sent", sent_at=now))
+            status=AlertStatus.SENT, sent_at=now))
         if getattr(result, "rowcount", 0) != 1:
-            raise AlertError(f"Alert {public_id} was already handled; not sent again.")
+            raise UserError(f"Alert {public_id} was already handled; not sent again.")
         keys = [delivery_key(public_id, "send", e.destination) for e in entries]
         if entries:  # thousands of rows: multi-row INSERTs, not one ORM object each
             await session.execute(sa.insert(AlertRecipient.__table__), [  # type: ignore[attr-defined]
@@ -199,7 +194,7 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
         await record(session, alert, actor=actor.identity, kind="sent", at=now,
                      note=f"{len(entries)} destinations")
         await session.commit()
-    alert.status, alert.sent_at = "sent", now
+    alert.status, alert.sent_at = AlertStatus.SENT, now
     return alert, len(entries)
 
 
@@ -212,24 +207,24 @@ async def parent_public_id(db: Database, alert: Alert) -> str:
     return parent.public_id if parent else ""
 
 
-async def decide(*, db: Database, alert: Alert, actor: Actor, status: str, now: datetime,
+async def decide(*, db: Database, alert: Alert, actor: Actor, status: AlertStatus, now: datetime,
                  note: str = "") -> Alert:
     """Move a draft / request to ``status`` (pending_approval, refused, discarded), once."""
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
             Alert.id == alert.id,  # type: ignore[arg-type]
-            Alert.status.in_(("draft", "pending_approval"))).values(  # type: ignore[attr-defined]
-            status=status, decided_by=actor.identity if status == "refused" else None,
+            Alert.status.in_(UNDECIDED)).values(  # type: ignore[attr-defined]
+            status=status, decided_by=actor.identity if status is AlertStatus.REFUSED else None,
             decision_note=note[:300]))
         if getattr(result, "rowcount", 0) != 1:
-            raise AlertError(f"Alert {alert.public_id} was already handled.")
+            raise UserError(f"Alert {alert.public_id} was already handled.")
         await record(session, alert, actor=actor.identity, kind=status, at=now, note=note)
         await session.commit()
     alert.status = status
     return alert
 
 
-async def acknowledge(*, db: Database, public_id: str, person: str, channel: str, kind: str,
+async def acknowledge(*, db: Database, public_id: str, person: str, channel: str, kind: AckKind,
                       now: datetime) -> tuple[AlertAck, bool, AlertRecipient]:
     """One acknowledgement per (alert, person); non-recipients are refused and audited."""
     alert = await get_alert(db, public_id)
@@ -237,7 +232,7 @@ async def acknowledge(*, db: Database, public_id: str, person: str, channel: str
     if recipient is None:
         await audit(db, actor=person, action="alert:ack", target=public_id,
                     reason="not a recipient of this alert")
-        raise PermissionDenied("You are not a recipient of this alert, so it cannot be "
+        raise Refused("You are not a recipient of this alert, so it cannot be "
                                "acknowledged from your account.")
     ack = AlertAck(alert_id=alert.id or 0, recipient_id=recipient.id or 0, person=person,
                    kind=kind, at=now)

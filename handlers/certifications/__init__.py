@@ -7,11 +7,9 @@ from datetime import UTC
 from bot.messages import IncomingMessage, Reply
 from bot.ops.jobs import Periodic
 from bot.services import Services
-from handlers.certifications import buttons, views
+from handlers.certifications import commands, interactions
 from handlers.certifications.config import CertificationConfig
-from handlers.certifications.replies import build_denied, build_error
 from handlers.certifications.scheduler import certification_reminders
-from handlers.certifications.service import CertError
 
 
 class CertificationHandler:
@@ -22,26 +20,19 @@ class CertificationHandler:
     keywords: tuple[str, ...] = ("cert", "certification")
     action_prefix = "cert:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
+    def claims(self, message: IncomingMessage) -> bool:
         """Questions about one's own certification or training hours."""
         text = message.text.lower()
-        if "certif" in text and any(w in text for w in ("my ", "am i", "status", "due")):
-            return 0.7
-        return 0.0
+        return "certif" in text and any(w in text for w in ("my ", "am i", "status", "due"))
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
-        """Dispatch; permission problems are audited and answered plainly."""
+        """Dispatch (refusals, audited where raised, and user errors are answered by the router)."""
         now = services.clock().astimezone(UTC)
-        try:
-            if message.form is not None:
-                return await buttons.on_form(message, services, now)
-            if message.action is not None:
-                return await buttons.on_action(message, services, now)
-            return await views.on_text(message, services, now)
-        except PermissionError as exc:
-            return build_denied(str(exc) or "do that")
-        except CertError as exc:
-            return build_error(str(exc))
+        if message.form is not None:
+            return await interactions.on_form(message, services, now)
+        if message.action is not None:
+            return await interactions.on_action(message, services, now)
+        return await commands.on_text(message, services, now)
 
 
 def certification_periodic(services: Services) -> list[Periodic]:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.enums import CompletionStatus
 from handlers.certifications.models import Assignment, Completion, Official, Waiver
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.rules import PROGRAMS_DIR, load_programs
@@ -74,7 +75,7 @@ async def load_records(db: Database, app: AppConfig, today: date, *,
     q_asg = select(Assignment)
     q_done = select(  # type: ignore[call-overload]
         Completion.official_id, Completion.completed_on, Completion.course,
-        Completion.hours).where(Completion.status == "verified")
+        Completion.hours).where(Completion.status == CompletionStatus.VERIFIED)
     q_wv = select(Waiver)
     if official_ids is not None:
         q_off = q_off.where(Official.id.in_(official_ids))  # type: ignore[union-attr]

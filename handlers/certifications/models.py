@@ -13,7 +13,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
+from bot.db.columns import EnumText
 from bot.db.engine import UTCDateTime, utcnow
+from handlers.certifications.enums import CompletionStatus
 
 
 class Official(SQLModel, table=True):
@@ -62,7 +64,8 @@ class Completion(SQLModel, table=True):
     completed_on: date
     hours: float = 0.0
     evidence: str = Field(default="", max_length=500)
-    status: str = Field(default="verified", max_length=16)
+    status: CompletionStatus = Field(default=CompletionStatus.VERIFIED,
+                                     sa_type=EnumText(CompletionStatus, 16))
     reported_by: str = Field(default="", max_length=200)
     verified_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

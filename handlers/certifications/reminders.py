@@ -15,6 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.enums import CertStatus
 from handlers.certifications.status import CompiledProgram, Done, Facts, Standing, evaluate
 
 ONE_DAY = timedelta(days=1)
@@ -168,7 +169,7 @@ def _plan(records: list[OfficialRecord], programs: dict[str, CompiledProgram], n
             continue
         for standing in standings:
             deadline = standing.deadline
-            if deadline is None or standing.status == "exempt":
+            if deadline is None or standing.status == CertStatus.EXEMPT:
                 continue
             pair = (deadline, today)
             if pair in steps:

@@ -160,12 +160,6 @@ def build_unreachable_digest(rows: Sequence[tuple[str, str, str]], day: date) ->
                  sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]))
 
 
-def build_denied(what: str) -> Reply:
-    """A role check failed (the denial is audited)."""
-    return Reply(text=f":no_entry: Only certification supervisors and state staff can {what}.",
-                 ephemeral=True)
-
-
-def build_error(message: str) -> Reply:
-    """A problem the person can fix."""
-    return Reply(text=f"{message}\n{HELP}", ephemeral=True)
+def denied_reason(what: str) -> str:
+    """Why a role check failed, completing "... can {what}" (the denial is audited)."""
+    return f"Only certification supervisors and state staff can {what}."

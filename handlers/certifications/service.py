@@ -16,19 +16,38 @@ from sqlmodel import select
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database, utcnow
+from bot.errors import Refused, UserError
 from bot.ops.audit import audit as record
 from bot.outbox.queue import enqueue
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.enums import CompletionStatus
 from handlers.certifications.importer import CompletionRow, RosterRow
 from handlers.certifications.models import Assignment, Completion, Official, Snooze
-from handlers.certifications.replies import build_not_me_notice, build_verify_request
+from handlers.certifications.replies import (
+    HELP,
+    build_not_me_notice,
+    build_verify_request,
+    denied_reason,
+)
 from handlers.certifications.scheduler import destination_for, supervisors_for
 
 Progress = Callable[[int], None]
 
 
-class CertError(Exception):
-    """Something a person asked for that cannot be done; the message says why."""
+class CertError(UserError):
+    """Something a person asked for that cannot be done; the usage follows the reason."""
+
+    def __init__(self, reason: str) -> None:
+        """The reason, with the ``/cert`` usage as the hint."""
+        super().__init__(reason, hint=HELP)
+
+
+class CertRefused(Refused):
+    """A certification role check failed; ``what`` completes "Only supervisors ... can"."""
+
+    def __init__(self, what: str) -> None:
+        """Word the refusal from what the person tried to do."""
+        super().__init__(denied_reason(what))
 
 
 @dataclass
@@ -107,7 +126,7 @@ async def import_completions(*, db: Database, rows: Sequence[CompletionRow], act
             else:
                 session.add(Completion(official_id=key[0], course=row.course,
                                        completed_on=row.completed_on, hours=row.hours,
-                                       evidence=row.evidence, status="verified",
+                                       evidence=row.evidence, status=CompletionStatus.VERIFIED,
                                        reported_by=actor, verified_by=actor))
                 have.add(key)
                 summary.created += 1
@@ -145,7 +164,7 @@ async def report_completion(*, db: Database, app: AppConfig, official: Official,
     assert official.id is not None
     async with db.session() as session:
         completion = Completion(official_id=official.id, course=course, completed_on=on,
-                                hours=hours, evidence=evidence[:500], status="pending",
+                                hours=hours, evidence=evidence[:500], status=CompletionStatus.PENDING,
                                 reported_by=reporter)
         session.add(completion)
         try:
@@ -167,19 +186,25 @@ async def report_completion(*, db: Database, app: AppConfig, official: Official,
 
 async def decide_completion(*, db: Database, app: AppConfig, completion_id: int, verifier: str,
                             approve: bool) -> tuple[Completion, Official, bool]:
-    """Verify or reject a pending completion; (completion, official, changed)."""
+    """Verify or reject a pending completion; (completion, official, changed).
+
+    Someone who is not a verifier for the official's jurisdiction is refused, and audited.
+    """
     async with db.session() as session:
         completion = await session.get(Completion, completion_id)
         official = await session.get(Official, completion.official_id) if completion else None
         if completion is None or official is None:
             raise CertError("That completion does not exist any more.")
         if verifier not in verifiers_for(app, official.jurisdiction):
-            raise PermissionError("verify completions")
+            await audit(db=db, actor=verifier, action="cert:verify" if approve else "cert:reject",
+                        target=str(completion_id), allowed=False,
+                        reason="not a verifier for this jurisdiction")
+            raise CertRefused("verify completions")
         if official.identity == verifier:
             raise CertError("You cannot verify your own completion.")
-        if completion.status != "pending":
+        if completion.status != CompletionStatus.PENDING:
             return completion, official, False
-        completion.status = "verified" if approve else "rejected"
+        completion.status = CompletionStatus.VERIFIED if approve else CompletionStatus.REJECTED
         completion.verified_by = verifier
         await session.commit()
     return completion, official, True

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from handlers.certifications.deadlines import CompiledRule
+from handlers.certifications.enums import CertStatus
 from handlers.certifications.rules import (
     CompiledNeed,
     Program,
@@ -19,8 +20,6 @@ from handlers.certifications.rules import (
     parse_condition,
 )
 
-STATUSES = ("not_started", "in_progress", "provisional", "certified", "renewal_due", "overdue",
-            "lapsed", "exempt")
 #: (completed_on, course code, hours), sorted by date; verified completions only.
 Done = tuple[date, str, float]
 
@@ -44,7 +43,7 @@ class Standing:
     """Where one official stands in one program."""
 
     program: str
-    status: str
+    status: CertStatus
     deadline: date | None = None
     requirement: str | None = None
     certified_on: date | None = None
@@ -207,7 +206,7 @@ def evaluate(cp: CompiledProgram, facts: Facts, done: tuple[Done, ...], today: d
              waived: bool = False) -> Standing:
     """Status, next deadline and what is missing for one official in one program."""
     if waived:
-        return Standing(cp.code, "exempt")
+        return Standing(cp.code, CertStatus.EXEMPT)
     first = _firsts(done, today)
     certified_on: date | None = None
     unmet: _Req | None = None  # the first unmet requirement
@@ -230,18 +229,18 @@ def evaluate(cp: CompiledProgram, facts: Facts, done: tuple[Done, ...], today: d
     req = req or unmet
     missing = _missing(req, first)
     if deadline is not None and today > deadline:
-        status = "overdue"
+        status = CertStatus.OVERDUE
     elif cp.provisional is not None and holds(cp.provisional, facts):
-        status = "provisional"
+        status = CertStatus.PROVISIONAL
     else:
-        status = "in_progress" if first else "not_started"
+        status = CertStatus.IN_PROGRESS if first else CertStatus.NOT_STARTED
     return Standing(cp.code, status, deadline, req.spec.id, None, missing)
 
 
 def _renewal(cp: CompiledProgram, done: tuple[Done, ...], today: date,
              certified_on: date) -> Standing:
     if not cp.renewal:
-        return Standing(cp.code, "certified", None, None, certified_on)
+        return Standing(cp.code, CertStatus.CERTIFIED, None, None, certified_on)
     req = cp.renewal[0]
     rule = req.rules[0]
     by_last = rule.anchor == "last_renewal"
@@ -252,15 +251,16 @@ def _renewal(cp: CompiledProgram, done: tuple[Done, ...], today: date,
         if met is None:
             if end >= today:
                 due = (end - today).days <= cp.window
-                return Standing(cp.code, "renewal_due" if due else "certified", end, req.spec.id,
-                                certified_on, _missing(req, None) if due else ())
+                status = CertStatus.RENEWAL_DUE if due else CertStatus.CERTIFIED
+                return Standing(cp.code, status, end, req.spec.id, certified_on,
+                                _missing(req, None) if due else ())
             late = _met_on(req, done, start, today)
             if late is None or req.spec.on_miss == "lapsed":
-                return Standing(cp.code, req.spec.on_miss, end, req.spec.id, certified_on,
+                return Standing(cp.code, CertStatus(req.spec.on_miss), end, req.spec.id, certified_on,
                                 _missing(req, None))
             met = late
         start, base = end, met
-    return Standing(cp.code, "certified", None, None, certified_on)
+    return Standing(cp.code, CertStatus.CERTIFIED, None, None, certified_on)
 
 
 def as_facts(row: Any, days_to_election: int | None, jurisdiction: str) -> Facts:

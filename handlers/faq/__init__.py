@@ -28,9 +28,9 @@ class FaqHandler:
     keywords: tuple[str, ...] = ("ask", "pregunta")
     action_prefix = "faq:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
-        """Any free text may be a question; other handlers beat this with stronger cues."""
-        return 0.5 if message.text.strip() else 0.0
+    def claims(self, message: IncomingMessage) -> bool:
+        """Any free text may be a question (handlers registered earlier have stronger cues)."""
+        return bool(message.text.strip())
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Answer a question or a click on one of our buttons."""

@@ -8,10 +8,10 @@ from datetime import UTC
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
-from handlers.incidents import actions, commands
+from handlers.incidents import commands, interactions
 from handlers.incidents.catalog import DANGER_WORDS
 from handlers.incidents.forms import build_report_form
-from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
+from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import CALL_911
 
 REPORT_WORDS = re.compile(r"\b(report|file)\b.{0,20}\b(incident|threat|problem|issue)\b", re.I)
@@ -25,30 +25,23 @@ class IncidentHandler:
     keywords: tuple[str, ...] = ("incident", "incidente")
     action_prefix = "incident:"
 
-    def score(self, message: IncomingMessage, services: Services) -> float:
+    def claims(self, message: IncomingMessage) -> bool:
         """Someone describing danger, or asking to report something, wants this handler."""
         words = {w.strip(".,!?;:'\"()").lower() for w in message.text.split()}
-        if words & DANGER_WORDS or REPORT_WORDS.search(message.text):
-            return 0.8
-        return 0.0
+        return bool(words & DANGER_WORDS or REPORT_WORDS.search(message.text))
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
-        """Dispatch to the verb; errors a person can fix come back as plain replies."""
+        """Dispatch to the verb (refusals and user errors are answered by the router)."""
         actor = Actor(message.sender.identity, services.settings.app)
         now = services.clock().astimezone(UTC)
-        try:
-            if message.form is not None:
-                return await actions.on_form(message, services, actor, now)
-            if message.action is not None:
-                return await actions.on_action(message, services, actor, now)
-            if message.command is None and self.score(message, services) > 0 and \
-                    message.text.split(" ", 1)[0].lower() not in commands.VERBS:
-                return self._offer_form(services, message.text)
-            return await commands.on_text(message, services, actor, now)
-        except PermissionDenied as exc:
-            return Reply(text=f":no_entry: {exc}", ephemeral=True)
-        except IncidentError as exc:
-            return Reply(text=str(exc), ephemeral=True)
+        if message.form is not None:
+            return await interactions.on_form(message, services, actor, now)
+        if message.action is not None:
+            return await interactions.on_action(message, services, actor, now)
+        if message.command is None and self.claims(message) and \
+                message.text.split(" ", 1)[0].lower() not in commands.VERBS:
+            return self._offer_form(services, message.text)
+        return await commands.on_text(message, services, actor, now)
 
     def _offer_form(self, services: Services, text: str) -> Reply:
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),

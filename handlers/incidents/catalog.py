@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers.incidents.enums import IncidentStatus, Severity
+
 CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "physical_safety": ("Physical safety", (
         "violence", "weapon", "bomb threat", "suspicious package or white powder", "swatting",
@@ -28,21 +30,21 @@ CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "other": ("Other", ()),
 }
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 SEVERITY_LABELS = {
-    "SEV1": "SEV1 - someone in immediate danger",
-    "SEV2": "SEV2 - voting or a critical system stopped, confirmed compromise or credible threat",
-    "SEV3": "SEV3 - operations degraded or misinformation spreading locally",
-    "SEV4": "SEV4 - other",
+    Severity.SEV1: "SEV1 - someone in immediate danger",
+    Severity.SEV2: "SEV2 - voting or a critical system stopped, confirmed compromise or "
+                   "credible threat",
+    Severity.SEV3: "SEV3 - operations degraded or misinformation spreading locally",
+    Severity.SEV4: "SEV4 - other",
 }
 
-STATUSES = ("new", "triaged", "in_progress", "escalated", "monitoring", "resolved", "closed")
-OPEN_STATUSES = frozenset(STATUSES[:5])
+OPEN_STATUSES = frozenset(s for s in IncidentStatus if s.is_open)
 # Any open status may move to any other open status or to resolved; resolved may reopen or close.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    **{s: frozenset(set(STATUSES[:6]) - {s}) for s in STATUSES[:5]},
-    "resolved": frozenset({"in_progress", "monitoring", "closed"}),
-    "closed": frozenset(),
+TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    **{s: (OPEN_STATUSES | {IncidentStatus.RESOLVED}) - {s} for s in OPEN_STATUSES},
+    IncidentStatus.RESOLVED: frozenset({IncidentStatus.IN_PROGRESS, IncidentStatus.MONITORING,
+                                        IncidentStatus.CLOSED}),
+    IncidentStatus.CLOSED: frozenset(),
 }
 
 # Words in a quick free-text report that mean someone may be in danger right now. A quick report
@@ -55,21 +57,21 @@ DANGER_WORDS = frozenset({
 })
 
 
-def severity_from_answers(*, danger: bool, stopped: bool, degraded: bool) -> str:
+def severity_from_answers(*, danger: bool, stopped: bool, degraded: bool) -> Severity:
     """The three questions local staff answer, in order; the first yes decides."""
     if danger:
-        return "SEV1"
+        return Severity.SEV1
     if stopped:
-        return "SEV2"
+        return Severity.SEV2
     if degraded:
-        return "SEV3"
-    return "SEV4"
+        return Severity.SEV3
+    return Severity.SEV4
 
 
-def quick_triage(text: str) -> str:
+def quick_triage(text: str) -> Severity:
     """Provisional severity for a one-line report until the full form is completed."""
     words = {w.strip(".,!?;:'\"()").lower() for w in text.split()}
-    return "SEV1" if words & DANGER_WORDS else "SEV3"
+    return Severity.SEV1 if words & DANGER_WORDS else Severity.SEV3
 
 
 def subcategory_options() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The incident verbs: text commands, form submissions and button clicks."""
+"""The typed incident verbs (list, show, assign, status, severity, note, close), quick reports."""
 
 from __future__ import annotations
 
@@ -6,16 +6,21 @@ import hashlib
 import re
 import secrets
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
+from bot.errors import UserError
 from bot.messages import PLATFORMS, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
-from handlers.incidents import queries, service
-from handlers.incidents.actions import close_or_ask
-from handlers.incidents.catalog import SEVERITIES, STATUSES, quick_triage
-from handlers.incidents.forms import MAX_TEXT, CleanReport, build_report_form
-from handlers.incidents.permissions import Actor, IncidentError
+from handlers.incidents import flows, queries, service
+from handlers.incidents.catalog import quick_triage
+from handlers.incidents.enums import IncidentStatus, Severity
+from handlers.incidents.forms import MAX_TEXT, build_report_form
+from handlers.incidents.interactions import close_or_ask
+from handlers.incidents.models import IncidentCreate
+from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import (
     build_confirmation,
     build_detail,
@@ -24,6 +29,7 @@ from handlers.incidents.replies import (
     summary_line,
 )
 
+E = TypeVar("E", bound=StrEnum)
 VERBS = frozenset({"list", "show", "assign", "status", "severity", "note", "close", "help"})
 ID = re.compile(r"^INC-\d{4}-\d{6}$", re.I)
 
@@ -46,12 +52,12 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     if verb == "list":
         scope = args[0].lower() if args else "open"
         if scope not in ("open", "mine", "sev1", "jurisdiction", "all"):
-            raise IncidentError("List what? open, mine, sev1 or jurisdiction CODE.")
+            raise UserError("List what? open, mine, sev1 or jurisdiction CODE.")
         value = args[1] if len(args) > 1 else ""
         rows = await queries.list_incidents(db=services.db, actor=actor, scope=scope, value=value)
         return build_list(rows, f"{scope} {value}".strip())
     if not args or not ID.match(args[0]):
-        raise IncidentError(f"Give an incident id like INC-{now.year}-000123.")
+        raise UserError(f"Give an incident id like INC-{now.year}-000123.")
     return await _verb(verb, args[0].upper(), args[1:], message, services, actor, now)
 
 
@@ -63,34 +69,43 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
         return build_detail(incident, await queries.events_of(db, incident))
     if verb == "assign":
         if not args:
-            raise IncidentError("Assign to whom? @user or me.")
+            raise UserError("Assign to whom? @user or me.")
         assignee = resolve_person(args[0], message)
         incident = await service.assign(db=db, actor=actor, human_id=human_id,
                                         assignee=assignee, now=now)
         return Reply(text=f"Assigned: {summary_line(incident)} to {assignee}", ephemeral=True)
     if verb == "status":
-        if not args or args[0].lower() not in STATUSES:
-            raise IncidentError(f"Status must be one of: {', '.join(STATUSES)}.")
-        if args[0].lower() == "closed":
-            return await close_or_ask(human_id, services, actor, now)
-        incident = await service.change_status(db=db, actor=actor, human_id=human_id,
-                                               status=args[0].lower(), note=" ".join(args[1:]),
-                                               now=now)
+        status = _member(IncidentStatus, args[0].lower() if args else "")
+        if status is None:
+            raise UserError(f"Status must be one of: {', '.join(IncidentStatus)}.")
+        if status is IncidentStatus.CLOSED:
+            return await close_or_ask(human_id, services, actor, now, note=" ".join(args[1:]))
+        incident = await flows.change_status(db=db, actor=actor, human_id=human_id,
+                                             status=status, note=" ".join(args[1:]), now=now)
         return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
     if verb == "severity":
-        if not args or args[0].upper() not in SEVERITIES:
-            raise IncidentError("Severity must be SEV1, SEV2, SEV3 or SEV4, then a reason.")
-        incident = await service.change_severity(db=db, actor=actor, human_id=human_id,
-                                                 severity=args[0].upper(),
-                                                 reason=" ".join(args[1:]), now=now)
+        severity = _member(Severity, args[0].upper() if args else "")
+        if severity is None:
+            raise UserError("Severity must be SEV1, SEV2, SEV3 or SEV4, then a reason.")
+        incident = await flows.change_severity(db=db, actor=actor, human_id=human_id,
+                                               severity=severity, reason=" ".join(args[1:]),
+                                               now=now)
         return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
     if verb == "note":
         if not args:
-            raise IncidentError("Write the note after the id.")
+            raise UserError("Write the note after the id.")
         await service.add_note(db=db, actor=actor, human_id=human_id, text=" ".join(args),
                                now=now)
         return Reply(text=f"Note added to {human_id}.", ephemeral=True)
     return await close_or_ask(human_id, services, actor, now)
+
+
+def _member(enum: type[E], value: str) -> E | None:
+    """The member of a closed set spelled ``value``, or None."""
+    try:
+        return enum(value)
+    except ValueError:
+        return None
 
 
 def resolve_person(token: str, message: IncomingMessage) -> str:
@@ -105,24 +120,22 @@ def resolve_person(token: str, message: IncomingMessage) -> str:
         return token
     if token.startswith("@") and sender.platform in ("webchat", "web") and len(token) > 1:
         return f"{sender.platform}:{sender.workspace}:{token[1:]}"
-    raise IncidentError("Name the person as @mention, me, or platform:workspace:user.")
+    raise UserError("Name the person as @mention, me, or platform:workspace:user.")
 
 
 async def _quick_report(message: IncomingMessage, services: Services, now: datetime) -> Reply:
     text = message.text.strip()[:MAX_TEXT]
     app = services.settings.app
     jurisdiction = message.jurisdiction or app.office.state
-    report = CleanReport(category="other", subcategory="", jurisdiction=jurisdiction, site="",
-                         occurred_at=now, danger=False, stopped=False, degraded=False,
-                         description=text, details={}, law_enforcement_agency="",
-                         law_enforcement_case="")
+    report = IncidentCreate(category="other", jurisdiction=jurisdiction, occurred_at=now,
+                            severity=quick_triage(text), description=text, needs_details=True)
     if sensitive_patterns(text):
-        raise IncidentError("That looks like a Social Security number or date of birth. "
+        raise UserError("That looks like a Social Security number or date of birth. "
                             "Incident records may be public records: please remove it.")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
-        now=now, needs_details=True, severity=quick_triage(text), origin=origin_of(message))
+        now=now, origin=origin_of(message))
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=None)

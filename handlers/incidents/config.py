@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 
 from bot.config.base import Strict
 from bot.messages import Destination
+from handlers.incidents.enums import Severity
 
 
 def _check_destination(value: str) -> str:
@@ -17,7 +18,7 @@ class RoutingRule(Strict):
     """Who hears about an incident: empty lists match everything."""
 
     categories: list[str] = Field(default_factory=list)
-    severities: list[str] = Field(default_factory=list)
+    severities: list[Severity] = Field(default_factory=list)
     jurisdictions: list[str] = Field(default_factory=list)
     notify: list[str] = Field(min_length=1)
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import AppConfig
 from bot.messages import Form, FormField
 from bot.ops.privacy import sensitive_patterns
-from handlers.incidents.catalog import CATEGORIES, subcategory_options
+from handlers.incidents.catalog import CATEGORIES, severity_from_answers, subcategory_options
+from handlers.incidents.models import IncidentCreate
 
 FORM_PREFIX = "incident:report:"
 YES_NO = (("no", "No"), ("yes", "Yes"))
@@ -20,25 +19,6 @@ INTRO = ("If anyone is in immediate danger, CALL 911 NOW, then file this report.
          "Incident records may be public records: do not type Social Security numbers or "
          "dates of birth.")
 URL = re.compile(r"^https?://\S{3,}$")
-
-
-@dataclass(frozen=True)
-class CleanReport:
-    """A validated report, ready to store."""
-
-    category: str
-    subcategory: str
-    jurisdiction: str
-    site: str
-    occurred_at: datetime
-    danger: bool
-    stopped: bool
-    degraded: bool
-    description: str
-    details: dict[str, Any]
-    law_enforcement_agency: str
-    law_enforcement_case: str
-    source_link: str = ""
 
 
 def report_fields(app: AppConfig) -> tuple[FormField, ...]:
@@ -119,7 +99,7 @@ def _parse_when(values: dict[str, str], zone: ZoneInfo, now: datetime,
 
 
 def validate_report(values: dict[str, str], app: AppConfig, now: datetime) -> tuple[
-        CleanReport | None, dict[str, str]]:
+        IncidentCreate | None, dict[str, str]]:
     """Check required fields, allowed values, lengths, dates and personal data patterns."""
     errors: dict[str, str] = {}
     fields = {f.name: f for f in report_fields(app)}
@@ -153,15 +133,16 @@ def validate_report(values: dict[str, str], app: AppConfig, now: datetime) -> tu
     return _clean(values, when), {}
 
 
-def _clean(values: dict[str, str], when: datetime) -> CleanReport:
+def _clean(values: dict[str, str], when: datetime) -> IncidentCreate:
     get = lambda name: values.get(name, "").strip()  # noqa: E731
     details = {k: get(k) for k in ("details", "mis_url", "mis_platform", "mis_account",
                                    "mis_first_seen", "mis_reach", "mis_claim", "mis_why_false")
                if get(k)}
-    return CleanReport(
+    danger, stopped, degraded = (get(name) == "yes" for name in ("danger", "stopped", "degraded"))
+    return IncidentCreate(
         category=get("category"), subcategory=get("subcategory").partition("/")[2],
         jurisdiction=get("jurisdiction"), site=get("site"), occurred_at=when,
-        danger=get("danger") == "yes", stopped=get("stopped") == "yes",
-        degraded=get("degraded") == "yes", description=get("description"), details=details,
-        law_enforcement_agency=get("le_agency"), law_enforcement_case=get("le_case"),
-        source_link=get("source_link"))
+        severity=severity_from_answers(danger=danger, stopped=stopped, degraded=degraded),
+        danger=danger, stopped=stopped, degraded=degraded, description=get("description"),
+        details=details, law_enforcement_agency=get("le_agency"),
+        law_enforcement_case=get("le_case"), source_link=get("source_link"))

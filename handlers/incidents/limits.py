@@ -14,17 +14,17 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
+from bot.errors import UserError
 from bot.messages import Destination
 from bot.ops.limits import LimitReached, Quota, first_in_window, quotas, take, window_of
 from bot.outbox.queue import enqueue
 from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 from handlers.incidents.notify import enqueue_notifications
-from handlers.incidents.permissions import IncidentError
 from handlers.incidents.replies import build_limit_refusal, build_sev1_flood_note
 
 
-class IncidentLimit(IncidentError):
+class IncidentLimit(UserError):
     """A report refused for a limit; the message is the reply (not filed, 911, whom to call)."""
 
     def __init__(self, quota: Quota, text: str) -> None:

@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
+from bot.db.columns import EnumText
 from bot.db.engine import UTCDateTime, utcnow
+from handlers.incidents.enums import IncidentStatus, Severity
 
 
-class Incident(SQLModel, table=True):
+class IncidentBase(SQLModel):
+    """What a report says: the fields a person fills in, and the severity they imply."""
+
+    category: str = Field(max_length=40, index=True)
+    subcategory: str = Field(default="", max_length=80)
+    jurisdiction: str = Field(max_length=40, index=True)
+    site: str = Field(default="", max_length=200)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    severity: Severity = Field(sa_type=EnumText(Severity, 4), index=True)
+    danger: bool = False
+    stopped: bool = False
+    degraded: bool = False
+    description: str = Field(max_length=3000)
+    source_link: str = Field(default="", max_length=500)
+    needs_details: bool = False
+    law_enforcement_agency: str = Field(default="", max_length=200)
+    law_enforcement_case: str = Field(default="", max_length=100)
+
+
+class IncidentCreate(IncidentBase):
+    """A validated report, ready to file or to complete a quick report with."""
+
+    details: dict[str, str] = Field(default_factory=dict)
+
+    def columns(self) -> dict[str, Any]:
+        """The incident row's values for this report (the optional details as JSON)."""
+        return {**self.model_dump(exclude={"details"}),
+                "details": json.dumps(self.details, sort_keys=True)}
+
+
+class Incident(IncidentBase, table=True):
     """The current state of one incident (every change to it is also an IncidentEvent)."""
 
     __tablename__ = "incident"
@@ -19,23 +53,10 @@ class Incident(SQLModel, table=True):
     human_id: str = Field(max_length=20, unique=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     reporter: str = Field(max_length=200, index=True)
-    category: str = Field(max_length=40, index=True)
-    subcategory: str = Field(default="", max_length=80)
-    jurisdiction: str = Field(max_length=40, index=True)
-    site: str = Field(default="", max_length=200)
-    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    severity: str = Field(max_length=4, index=True)
-    danger: bool = False
-    stopped: bool = False
-    degraded: bool = False
-    description: str = Field(max_length=3000)
     details: str = Field(default="{}", description="optional fields as JSON")
-    source_link: str = Field(default="", max_length=500)
-    needs_details: bool = False
-    status: str = Field(default="new", max_length=16, index=True)
+    status: IncidentStatus = Field(default=IncidentStatus.NEW,
+                                   sa_type=EnumText(IncidentStatus, 16), index=True)
     assignee: str | None = Field(default=None, max_length=200)
-    law_enforcement_agency: str = Field(default="", max_length=200)
-    law_enforcement_case: str = Field(default="", max_length=100)
     lessons_learned: str = Field(default="", max_length=3000)
     resolution: str = Field(default="", max_length=3000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

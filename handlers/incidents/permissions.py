@@ -9,14 +9,6 @@ from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 
 
-class IncidentError(Exception):
-    """An operation a person asked for that cannot be done; the message says why."""
-
-
-class PermissionDenied(IncidentError):
-    """The person may not do this (the denial is audited)."""
-
-
 @dataclass(frozen=True)
 class Actor:
     """Who is acting, by platform identity, and what app.yaml lets them do."""

@@ -8,9 +8,10 @@ later by the outbox). One user intent is one transaction, a note given with it i
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
+from bot.errors import Refused, UserError
 from bot.ops.audit import audit
 from bot.ops.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from handlers.incidents import limits
-from handlers.incidents.catalog import TRANSITIONS, severity_from_answers
 from handlers.incidents.chain import (
     GENESIS,
     counter_seal,
@@ -31,11 +32,13 @@ from handlers.incidents.chain import (
     seal_row,
     snapshot,
 )
-from handlers.incidents.forms import CleanReport
-from handlers.incidents.models import Incident, IncidentEvent
+from handlers.incidents.enums import IncidentStatus, Severity
+from handlers.incidents.models import Incident, IncidentCreate, IncidentEvent
 from handlers.incidents.notify import TRACKED, enqueue_notification_edits, enqueue_notifications
-from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
+from handlers.incidents.permissions import Actor
 from handlers.incidents.queries import find_by_key, get_incident
+
+T = TypeVar("T")
 
 
 async def _next_human_id(session: AsyncSession, key: AuditKey, year: int) -> str:
@@ -85,21 +88,8 @@ class Filed:
     paged: bool = True
 
 
-async def create_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
-                          key: str, now: datetime, source_link: str = "",
-                          needs_details: bool = False,
-                          severity: str | None = None) -> tuple[Incident, bool]:
-    """Store a report once per ``key``; return (incident, created). See :func:`file_incident`."""
-    filed = await file_incident(db=db, app=app, report=report, reporter=reporter, key=key,
-                                now=now, source_link=source_link, needs_details=needs_details,
-                                severity=severity)
-    return filed.incident, filed.created
-
-
-async def file_incident(*, db: Database, app: AppConfig, report: CleanReport, reporter: str,
-                        key: str, now: datetime, source_link: str = "",
-                        needs_details: bool = False, severity: str | None = None,
-                        origin: str = "") -> Filed:
+async def file_incident(*, db: Database, app: AppConfig, report: IncidentCreate, reporter: str,
+                        key: str, now: datetime, origin: str = "") -> Filed:
     """Store a report once per ``key`` within the limits; notify in the same commit.
 
     Over a filing limit nothing is stored, the refusal is audited and IncidentLimit says why;
@@ -107,18 +97,9 @@ async def file_incident(*, db: Database, app: AppConfig, report: CleanReport, re
     """
     audit_key = audit_key_for(db.engine.sync_engine)
     async with db.session() as session:
-        incident = Incident(
-            human_id=await _next_human_id(session, audit_key, now.year), idempotency_key=key[:200],
-            reporter=reporter, category=report.category, subcategory=report.subcategory,
-            jurisdiction=report.jurisdiction, site=report.site, occurred_at=report.occurred_at,
-            severity=severity or severity_from_answers(danger=report.danger,
-                                                       stopped=report.stopped,
-                                                       degraded=report.degraded),
-            danger=report.danger, stopped=report.stopped, degraded=report.degraded,
-            description=report.description, details=json.dumps(report.details, sort_keys=True),
-            source_link=source_link[:500], needs_details=needs_details, created_at=now,
-            law_enforcement_agency=report.law_enforcement_agency,
-            law_enforcement_case=report.law_enforcement_case)
+        incident = Incident(**report.columns(), reporter=reporter, created_at=now,
+                            human_id=await _next_human_id(session, audit_key, now.year),
+                            idempotency_key=key[:200])
         session.add(incident)
         try:
             await session.flush()
@@ -155,24 +136,70 @@ async def view_incident(*, db: Database, actor: Actor, human_id: str,
     """Fetch for display; managers' views of someone else's report are recorded."""
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise IncidentError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {human_id.upper()}.")
     if not actor.can_view(incident):
         await audit(db, actor=actor.identity, action="view", target=incident.human_id,
                     allowed=False, reason="not reporter, manager or state staff")
-        raise PermissionDenied(f"You don't have access to {incident.human_id}.")
+        raise Refused(f"You don't have access to {incident.human_id}.")
     if incident.reporter != actor.identity:
-        await _change(db, incident.human_id, actor=actor, kind="viewed", now=now,
-                      apply=lambda inc: {}, check=False)
+        await edit(db, incident.human_id, actor=actor, now=now, check=False,
+                   work=lambda editing: editing.step("viewed", {}))
     return incident
 
 
-async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: datetime,
-                  apply: Any, check: bool = True, notify: str | None = None,
-                  note: str = "", limit_pages: bool = False, origin: str = "") -> Incident:
-    """Load, authorise, apply ``apply(incident) -> {field: new}``, record, commit (with retry).
+@dataclass
+class Editing:
+    """One incident, loaded for change in an open transaction; each step records an event.
 
-    A ``note`` is recorded as a second event in the same transaction (status with a note).
-    ``limit_pages``: a reporter's own change counts against their SEV1 paging limit.
+    Nothing is committed here: :func:`edit` commits once, after every step of the intent.
+    """
+
+    session: AsyncSession
+    key: AuditKey
+    incident: Incident
+    actor: Actor
+    now: datetime
+
+    async def step(self, kind: str, updates: dict[str, Any], *, notify: str | None = None,
+                   limit_pages: bool = False, origin: str = "") -> IncidentEvent:
+        """Apply ``updates``, append a ``kind`` event, and queue what the change announces.
+
+        ``limit_pages``: a reporter's own change counts against their SEV1 paging limit.
+        """
+        await self.session.flush()  # earlier steps' rows are visible to the queries below
+        incident, actor = self.incident, self.actor
+        changes = {name: [plain(getattr(incident, name)), plain(value)]
+                   for name, value in updates.items() if getattr(incident, name) != value}
+        for name, value in updates.items():
+            setattr(incident, name, value)
+        self.session.add(incident)
+        event = await _append_event(self.session, self.key, incident, actor=actor.identity,
+                                    kind=kind, changes=changes, at=self.now)
+        if TRACKED & changes.keys():  # before the new ones below: those show it already
+            await enqueue_notification_edits(self.session, incident, seq=event.seq,
+                                             actor=actor.identity, at=self.now)
+        if notify and limit_pages:
+            await limits.notify(self.session, incident, actor.app, reason=notify,
+                                reporter=actor.identity, origin=origin, now=self.now)
+        elif notify:
+            enqueue_notifications(self.session, incident, actor.app, reason=notify)
+        return event
+
+    async def note(self, text: str) -> IncidentEvent:
+        """Append a note event (a note alone, or the note given with another change)."""
+        return await _append_event(self.session, self.key, self.incident,
+                                   actor=self.actor.identity, kind="note",
+                                   changes={"note": text[:3000]}, at=self.now)
+
+
+async def edit(db: Database, human_id: str, *, actor: Actor, now: datetime,
+               work: Callable[[Editing], Awaitable[T]], check: bool = True,
+               action: str = "change") -> T:
+    """Load, authorise, run ``work`` (its steps), commit once; retry on a concurrent change.
+
+    ``check``: only managers of the incident's jurisdiction and state staff may change it
+    (a refusal is audited as ``action``). A :class:`UserError` raised by ``work`` leaves
+    nothing written.
     """
     key = audit_key_for(db.engine.sync_engine)
     for _attempt in range(3):
@@ -180,143 +207,58 @@ async def _change(db: Database, human_id: str, *, actor: Actor, kind: str, now: 
             incident = (await session.exec(select(Incident).where(
                 Incident.human_id == human_id.upper()))).first()
             if incident is None:
-                raise IncidentError(f"No incident {human_id.upper()}.")
+                raise UserError(f"No incident {human_id.upper()}.")
             if check and not actor.can_change(incident):
-                await audit(db, actor=actor.identity, action=kind, target=incident.human_id,
+                await audit(db, actor=actor.identity, action=action, target=incident.human_id,
                             allowed=False, reason="not a manager for this jurisdiction")
-                raise PermissionDenied(
+                raise Refused(
                     f"Only incident managers for {incident.jurisdiction} or state staff can "
                     f"change {incident.human_id}.")
-            updates = apply(incident)
-            if "note" in updates:
-                changes: dict[str, Any] = {"note": updates.pop("note")}
-            else:
-                changes = {name: [plain(getattr(incident, name)), plain(value)]
-                           for name, value in updates.items() if getattr(incident, name) != value}
-            for name, value in updates.items():
-                setattr(incident, name, value)
-            session.add(incident)
-            event = await _append_event(session, key, incident, actor=actor.identity,
-                                        kind=kind, changes=changes, at=now)
-            if TRACKED & changes.keys():  # before the new ones below: those show it already
-                await enqueue_notification_edits(session, incident, seq=event.seq,
-                                                 actor=actor.identity, at=now)
-            if notify and limit_pages:
-                await limits.notify(session, incident, actor.app, reason=notify,
-                                    reporter=actor.identity, origin=origin, now=now)
-            elif notify:
-                enqueue_notifications(session, incident, actor.app, reason=notify)
-            if note:
-                await _append_event(session, key, incident, actor=actor.identity, kind="note",
-                                    changes={"note": note[:3000]}, at=now)
+            result = await work(Editing(session, key, incident, actor, now))
             try:
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
                 continue  # someone changed it at the same moment: re-read and re-apply
-            return incident
-    raise IncidentError("The incident changed while you were updating it; please try again.")
-
-
-async def change_status(*, db: Database, actor: Actor, human_id: str, status: str,
-                        note: str, now: datetime) -> Incident:
-    """Move through the lifecycle; closing needs lessons learned and, for SEV1/2, police info."""
-    def apply(incident: Incident) -> dict[str, Any]:
-        if status not in TRANSITIONS.get(incident.status, frozenset()):
-            raise IncidentError(f"{incident.human_id} is {incident.status}; it can move to: "
-                                f"{', '.join(sorted(TRANSITIONS[incident.status])) or 'nothing'}.")
-        if status == "closed":
-            missing = close_requirements(incident)
-            if missing:
-                raise IncidentError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
-        updates: dict[str, Any] = {"status": status}
-        if status == "triaged" and incident.acknowledged_at is None:
-            updates["acknowledged_at"] = now
-        if status == "resolved":
-            updates["resolved_at"] = now
-            if note:
-                updates["resolution"] = note[:3000]
-        if status == "closed":
-            updates["closed_at"] = now
-        return updates
-
-    return await _change(db, human_id, actor=actor, kind="status", now=now, apply=apply,
-                         notify="status" if status in ("escalated", "resolved") else None,
-                         note=note)
-
-
-def close_requirements(incident: Incident) -> list[str]:
-    """What is still missing before an incident may be closed."""
-    missing = []
-    if incident.severity in ("SEV1", "SEV2") and not (
-            incident.law_enforcement_agency and incident.law_enforcement_case):
-        missing.append("record the law enforcement agency and case number (required for "
-                       "SEV1/SEV2)")
-    if not incident.lessons_learned:
-        missing.append("record lessons learned")
-    return missing
+            return result
+    raise UserError("The incident changed while you were updating it; please try again.")
 
 
 async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
-                                report: CleanReport, now: datetime,
+                                report: IncidentCreate, now: datetime,
                                 origin: str = "") -> Incident:
     """Fill in a quick report from the full form; a higher severity notifies again."""
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise IncidentError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {human_id.upper()}.")
     own = incident.reporter == actor.identity
-    severity = severity_from_answers(danger=report.danger, stopped=report.stopped,
-                                     degraded=report.degraded)
-    raised = severity < incident.severity  # "SEV1" < "SEV3": more severe
+    raised = report.severity > Severity(incident.severity)
+    # The reporter's link to the original message stays; everything they answered is replaced.
+    updates = {**report.columns(), "needs_details": False}
+    updates.pop("source_link")
 
-    def apply(_incident: Incident) -> dict[str, Any]:
-        return {"category": report.category, "subcategory": report.subcategory,
-                "jurisdiction": report.jurisdiction, "site": report.site,
-                "occurred_at": report.occurred_at, "danger": report.danger,
-                "stopped": report.stopped, "degraded": report.degraded,
-                "description": report.description, "severity": severity,
-                "details": json.dumps(report.details, sort_keys=True), "needs_details": False,
-                "law_enforcement_agency": report.law_enforcement_agency,
-                "law_enforcement_case": report.law_enforcement_case}
+    async def work(editing: Editing) -> Incident:
+        await editing.step("completed", updates, notify="severity" if raised else None,
+                           limit_pages=own, origin=origin)
+        return editing.incident
 
-    return await _change(db, human_id, actor=actor, kind="completed", now=now, apply=apply,
-                         check=not own, notify="severity" if raised else None,
-                         limit_pages=own, origin=origin)
-
-
-async def update_fields(*, db: Database, actor: Actor, human_id: str, fields: dict[str, str],
-                        now: datetime) -> Incident:
-    """Edit the close-out fields (law enforcement, lessons learned, resolution)."""
-    allowed = {"law_enforcement_agency": 200, "law_enforcement_case": 100,
-               "lessons_learned": 3000, "resolution": 3000}
-    clean = {k: v.strip()[:allowed[k]] for k, v in fields.items() if k in allowed}
-    return await _change(db, human_id, actor=actor, kind="edit", now=now,
-                         apply=lambda _inc: clean)
+    return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,
+                      action="completed")
 
 
 async def assign(*, db: Database, actor: Actor, human_id: str, assignee: str,
                  now: datetime) -> Incident:
     """Give the incident an owner (a platform identity)."""
-    def apply(incident: Incident) -> dict[str, Any]:
+    async def work(editing: Editing) -> Incident:
+        incident = editing.incident
         updates: dict[str, Any] = {"assignee": assignee}
-        if incident.status == "new":
-            updates.update(status="triaged", acknowledged_at=incident.acknowledged_at or now)
-        return updates
+        if incident.status == IncidentStatus.NEW:
+            updates.update(status=IncidentStatus.TRIAGED,
+                           acknowledged_at=incident.acknowledged_at or now)
+        await editing.step("assign", updates)
+        return incident
 
-    return await _change(db, human_id, actor=actor, kind="assign", now=now, apply=apply)
-
-
-async def change_severity(*, db: Database, actor: Actor, human_id: str, severity: str,
-                          reason: str, now: datetime) -> Incident:
-    """Re-level an incident; a reason is required and recorded."""
-    if not reason.strip():
-        raise IncidentError("Give a reason for the severity change.")
-
-    def apply(_incident: Incident) -> dict[str, Any]:
-        return {"severity": severity}
-
-    return await _change(db, human_id, actor=actor, kind="severity", now=now, apply=apply,
-                         notify="severity", note=f"Severity: {reason}")
+    return await edit(db, human_id, actor=actor, now=now, work=work, action="assign")
 
 
 async def add_note(*, db: Database, actor: Actor, human_id: str, text: str,
@@ -324,5 +266,10 @@ async def add_note(*, db: Database, actor: Actor, human_id: str, text: str,
     """Append a note; reporters may add notes to their own reports."""
     incident = await get_incident(db, human_id)
     own = incident is not None and incident.reporter == actor.identity
-    return await _change(db, human_id, actor=actor, kind="note", now=now,
-                         apply=lambda _inc: {"note": text[:3000]}, check=not own)
+
+    async def work(editing: Editing) -> Incident:
+        await editing.note(text)
+        return editing.incident
+
+    return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,
+                      action="note")

@@ -16,6 +16,7 @@ from bot.adapters.slack.send import SlackTransport, build_send_client
 from bot.adapters.webchat.endpoint import WebChatTransport
 from bot.config.settings import Settings
 from bot.db.engine import Database, utcnow
+from bot.errors import Refused
 from bot.messages import Destination, Reply
 from bot.outbox.pacing import Budgets
 from bot.outbox.queue import enqueue
@@ -207,7 +208,7 @@ async def test_who_may_acknowledge_an_alert_among_many_recipients(tmp_path: Path
             _, _, recipient = await service.acknowledge(
                 db=services.db, public_id=alert.public_id, person=person, channel=channel,
                 kind="received", now=now)
-        except service.PermissionDenied:
+        except Refused:
             return "refused"
         return recipient.organisation
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.messages import Action, FormSubmission, IncomingMessage, Sender
+from bot.router import answer
 from bot.services import Services
 from handlers.incidents import IncidentHandler
 from handlers.incidents.catalog import CATEGORIES
@@ -29,7 +30,7 @@ async def count(services: Services, table: str = "incident") -> int:
 
 
 async def test_opening_the_form_warns_first(services: Services) -> None:
-    reply = await IncidentHandler().handle(msg(command="/incident"), services)
+    reply = await answer(IncidentHandler(), msg(command="/incident"), services)
     assert reply.form is not None
     assert reply.form.intro.startswith("If anyone is in immediate danger, CALL 911 NOW")
     assert "public records" in reply.form.intro
@@ -53,7 +54,7 @@ async def test_opening_the_form_warns_first(services: Services) -> None:
 async def test_invalid_input_is_refused_per_field_and_kept(services: Services, change: dict,
                                                            field: str, message: str) -> None:
     values = report_values(**change)
-    reply = await IncidentHandler().handle(submit(values), services)
+    reply = await answer(IncidentHandler(), submit(values), services)
     assert reply.form is not None, reply.text
     assert message in reply.form.errors[field]
     kept = {f.name: f.value for f in reply.form.fields}
@@ -62,7 +63,7 @@ async def test_invalid_input_is_refused_per_field_and_kept(services: Services, c
 
 
 async def test_sev1_puts_call_911_first_and_notifies_on_call(services: Services) -> None:
-    reply = await IncidentHandler().handle(submit(report_values(
+    reply = await answer(IncidentHandler(), submit(report_values(
         danger="yes", category="physical_safety", subcategory="physical_safety/weapon")), services)
     assert reply.text.startswith("CALL 911 NOW")
     assert reply.sections[0].text.startswith(":rotating_light: CALL 911 NOW")
@@ -75,7 +76,7 @@ async def test_sev1_puts_call_911_first_and_notifies_on_call(services: Services)
 
 @pytest.mark.parametrize("category", sorted(CATEGORIES))
 async def test_every_category_can_be_filed(services: Services, category: str) -> None:
-    reply = await IncidentHandler().handle(submit(report_values(
+    reply = await answer(IncidentHandler(), submit(report_values(
         category=category, subcategory="", danger="no", stopped="no", degraded="no")), services)
     assert "Filed INC-2026-" in reply.text
     assert await count(services) == 1
@@ -83,7 +84,7 @@ async def test_every_category_can_be_filed(services: Services, category: str) ->
 
 async def test_double_submit_gives_one_incident(services: Services) -> None:
     handler = IncidentHandler()
-    replies = await asyncio.gather(*(handler.handle(submit(report_values()), services)
+    replies = await asyncio.gather(*(answer(handler, submit(report_values()), services)
                                      for _ in range(6)))
     assert await count(services) == 1
     assert sum("Already filed" in r.text for r in replies) == 5
@@ -96,7 +97,7 @@ async def test_concurrent_duplicates_on_postgresql(tmp_path: Path, postgres_url:
     try:
         handler = IncidentHandler()
         forms = [submit(report_values(), form_id=f"incident:report:n{i % 3}") for i in range(12)]
-        await asyncio.gather(*(handler.handle(f, services) for f in forms))
+        await asyncio.gather(*(answer(handler, f, services) for f in forms))
         assert await count(services) == 3
         async with services.db.engine.connect() as conn:
             ids = sorted(r[0] for r in (await conn.execute(sa.text(
@@ -108,30 +109,30 @@ async def test_concurrent_duplicates_on_postgresql(tmp_path: Path, postgres_url:
 
 async def test_quick_report_is_triaged_cautiously_and_asks_to_complete(services) -> None:
     handler = IncidentHandler()
-    reply = await handler.handle(msg(text="man with a gun in the parking lot",
+    reply = await answer(handler, msg(text="man with a gun in the parking lot",
                                      command="/incident"), services)
     assert reply.text.startswith("CALL 911 NOW")
     assert reply.buttons[0].action_id == "incident:complete"
     human_id = reply.buttons[0].value
-    form_reply = await handler.handle(msg(action=Action("incident:complete", human_id)), services)
+    form_reply = await answer(handler, msg(action=Action("incident:complete", human_id)), services)
     assert form_reply.form is not None
     assert form_reply.form.fields[[f.name for f in form_reply.form.fields].index(
         "description")].value == "man with a gun in the parking lot"
-    done = await handler.handle(msg(form=FormSubmission(
+    done = await answer(handler, msg(form=FormSubmission(
         form_reply.form.form_id, report_values(danger="no", stopped="no", degraded="yes"))),
         services)
     assert "SEV3" in done.sections[-1].text or "SEV3" in done.sections[0].text
 
 
 async def test_quick_report_refuses_ssn(services: Services) -> None:
-    reply = await IncidentHandler().handle(msg(text="voter 123-45-6789 turned away",
+    reply = await answer(IncidentHandler(), msg(text="voter 123-45-6789 turned away",
                                                command="/incident"), services)
     assert "Social Security" in reply.text
     assert await count(services) == 0
 
 
 async def test_free_text_about_danger_offers_the_form_not_an_faq(services: Services) -> None:
-    reply = await IncidentHandler().handle(msg(text="someone has a knife at the door"), services)
+    reply = await answer(IncidentHandler(), msg(text="someone has a knife at the door"), services)
     assert reply.text.startswith("CALL 911 NOW")
     assert reply.form is not None
 
@@ -140,5 +141,5 @@ async def test_misinformation_report_links_rumor_control_article(services: Servi
     values = report_values(category="misinformation", subcategory="", stopped="no",
                            degraded="yes", description="viral post about the PAUSE method",
                            mis_url="https://example.com/post/1", mis_claim="what is the pause method")
-    reply = await IncidentHandler().handle(submit(values), services)
+    reply = await answer(IncidentHandler(), submit(values), services)
     assert any("Rumor control" in s.text for s in reply.sections)

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.messages import Action
+from bot.router import answer
 from bot.services import Services
 from handlers.incidents import IncidentHandler
 from tests.incidents.conftest import report_values
@@ -13,14 +14,14 @@ from tests.incidents.test_filing import count, msg, submit
 
 
 async def file(services: Services, user: str = "ann", **values: str) -> str:
-    reply = await IncidentHandler().handle(
+    reply = await answer(IncidentHandler(),
         submit(report_values(**values), form_id=f"incident:report:{user}{len(values)}", user=user),
         services)
     return reply.text.split()[-1].rstrip(".")
 
 
 async def say(services: Services, user: str, text: str) -> str:
-    return (await IncidentHandler().handle(msg(user, text, command="/incident"), services)).text
+    return (await answer(IncidentHandler(), msg(user, text, command="/incident"), services)).text
 
 
 async def field(services: Services, human_id: str, name: str) -> object:
@@ -79,7 +80,7 @@ async def test_manager_views_are_recorded_reporter_views_are_not(services: Servi
 async def test_full_lifecycle_to_close(services: Services) -> None:
     handler = IncidentHandler()
     human_id = await file(services)  # SEV2: voting stopped
-    assert (await handler.handle(msg("ct-mgr", action=Action("incident:ack", human_id)),
+    assert (await answer(handler, msg("ct-mgr", action=Action("incident:ack", human_id)),
                                  services)).text.startswith("Updated")
     assert await field(services, human_id, "status") == "triaged"
     await say(services, "ct-mgr", f"assign {human_id} me")
@@ -90,11 +91,11 @@ async def test_full_lifecycle_to_close(services: Services) -> None:
     await say(services, "boss", f"severity {human_id} SEV3 backup tabulator in use")
     assert await field(services, human_id, "severity") == "SEV3"
     await say(services, "ct-mgr", f"status {human_id} resolved swapped the unit")
-    reply = await handler.handle(msg("ct-mgr", f"close {human_id}", command="/incident"),
+    reply = await answer(handler, msg("ct-mgr", f"close {human_id}", command="/incident"),
                                  services)
     assert reply.form is not None and "lessons learned" in reply.text
     from bot.messages import FormSubmission
-    done = await handler.handle(msg("ct-mgr", form=FormSubmission(
+    done = await answer(handler, msg("ct-mgr", form=FormSubmission(
         f"incident:close:{human_id}", {"lessons_learned": "Keep a spare tabulator per site"})),
         services)
     assert done.text.startswith("Closed")
@@ -105,10 +106,10 @@ async def test_full_lifecycle_to_close(services: Services) -> None:
 async def test_sev1_cannot_close_without_law_enforcement_fields(services: Services) -> None:
     from bot.messages import FormSubmission
     human_id = await file(services, danger="yes", category="physical_safety", subcategory="")
-    reply = await IncidentHandler().handle(msg("boss", form=FormSubmission(
+    reply = await answer(IncidentHandler(), msg("boss", form=FormSubmission(
         f"incident:close:{human_id}", {"lessons_learned": "x"})), services)
     assert reply.form is not None and "law enforcement" in reply.text
-    reply = await IncidentHandler().handle(msg("boss", form=FormSubmission(
+    reply = await answer(IncidentHandler(), msg("boss", form=FormSubmission(
         f"incident:close:{human_id}", {"law_enforcement_agency": "Hartford PD",
                                         "law_enforcement_case": "24-118"})), services)
     assert reply.text.startswith("Closed")

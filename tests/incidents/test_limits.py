@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from app.server import build_services
 from bot.config.settings import ConfigError
+from bot.errors import UserError
 from bot.messages import FormSubmission, IncomingMessage, Sender
 from bot.ops.limits import client_address
+from bot.router import answer
 from bot.services import Services
 from handlers.alerts import service as alerts
 from handlers.alerts.config import AlertsConfig
@@ -46,15 +48,15 @@ async def test_filing_limit_is_shared_by_two_processes(tmp_path: Path) -> None:
     two = services_for(tmp_path, {"incidents_per_hour": 2})
     handler = IncidentHandler()
     try:
-        assert "Filed" in (await handler.handle(form("ann", "a1"), one)).text
-        assert "Filed" in (await handler.handle(form("ann", "a2"), two)).text
+        assert "Filed" in (await answer(handler, form("ann", "a1"), one)).text
+        assert "Filed" in (await answer(handler, form("ann", "a2"), two)).text
         # The retry of a filed report is not counted and not refused.
-        assert "Already filed" in (await handler.handle(form("ann", "a1"), two)).text
-        refused = await handler.handle(form("ann", "a3"), one)
+        assert "Already filed" in (await answer(handler, form("ann", "a1"), two)).text
+        refused = await answer(handler, form("ann", "a3"), one)
         assert "NOT filed" in refused.text and "limit of 2 reports from you" in refused.text
         assert "CALL 911" in refused.text and "the test office (help@example.org)" in refused.text
         # Someone else is not affected.
-        assert "Filed" in (await handler.handle(form("bob", "b1"), two)).text
+        assert "Filed" in (await answer(handler, form("bob", "b1"), two)).text
         assert len(await rows(one, "SELECT id FROM incident")) == 3
         audit = await rows(one, "SELECT actor, action, allowed, reason FROM audit_entry "
                                 "WHERE action = 'incident.file'")
@@ -71,11 +73,11 @@ async def test_per_address_limit_counts_every_name_from_one_address(tmp_path: Pa
     handler = IncidentHandler()
     try:
         for user in ("a", "b"):
-            reply = await handler.handle(form(user, user, address="203.0.113.9"), services)
+            reply = await answer(handler, form(user, user, address="203.0.113.9"), services)
             assert "Filed" in reply.text
-        refused = await handler.handle(form("c", "c", address="203.0.113.9"), services)
+        refused = await answer(handler, form("c", "c", address="203.0.113.9"), services)
         assert "NOT filed" in refused.text and "your network address" in refused.text
-        other = await handler.handle(form("c", "c2", address="198.51.100.1"), services)
+        other = await answer(handler, form("c", "c2", address="198.51.100.1"), services)
         assert "Filed" in other.text
     finally:
         await services.db.close()
@@ -85,7 +87,7 @@ async def test_sev1_flood_pages_within_the_limit_and_notes_on_call_once(tmp_path
     services = services_for(tmp_path, {"sev1_pages_per_hour": 1})
     handler = IncidentHandler()
     try:
-        replies = [await handler.handle(form("ann", f"s{i}", danger="yes"), services)
+        replies = [await answer(handler, form("ann", f"s{i}", danger="yes"), services)
                    for i in range(4)]
         assert all("Filed" in r.text and "CALL 911" in r.text for r in replies)
         assert "on-call team has been notified" in str(replies[0].sections)
@@ -123,7 +125,7 @@ async def test_alert_compose_over_the_limit_is_refused_and_audited(tmp_path: Pat
     try:
         await alerts.create_draft(db=services.db, app=app, actor=actor, clean=clean,
                                   reply_to="webchat:local:@bc1", now=NOW)
-        with pytest.raises(alerts.AlertError, match="NOT drafted: the limit of 1 alerts"):
+        with pytest.raises(UserError, match="NOT drafted: the limit of 1 alerts"):
             await alerts.create_draft(db=services.db, app=app, actor=actor, clean=clean,
                                       reply_to="webchat:local:@bc1", now=NOW)
         assert len(await rows(services, "SELECT id FROM alert")) == 1

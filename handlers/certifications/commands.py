@@ -1,4 +1,7 @@
-"""What each ``/cert`` verb, button and form does: role checks, then the service, then wording."""
+"""The typed ``/cert`` verbs: status, done, a person, a jurisdiction, unreachable.
+
+Role checks, then the service, then wording; buttons and forms are in ``interactions.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,17 @@ from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.certifications import replies, service
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.enums import CompletionStatus
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Official
 from handlers.certifications.reminders import OfficialRecord, standings_for
-from handlers.certifications.service import CertError
+from handlers.certifications.service import CertError, CertRefused
 from handlers.certifications.status import Standing
 from handlers.certifications.unreachable import unreachable_rows as find_unreachable
 
 
-def _today(official: Official | None, app: AppConfig, now: datetime) -> date:
+def local_today(official: Official | None, app: AppConfig, now: datetime) -> date:
+    """Today where the official lives (the office's zone when there is no official)."""
     zone = official.time_zone if official else app.office.time_zone
     return now.astimezone(ZoneInfo(zone)).date()
 
@@ -34,7 +39,7 @@ def may_supervise(app: AppConfig, identity: str, jurisdiction: str | None) -> bo
 async def _deny(services: Services, identity: str, action: str, target: str) -> None:
     await service.audit(db=services.db, actor=identity, action=action, target=target,
                         allowed=False, reason="not a supervisor of this jurisdiction")
-    raise PermissionError(f"look up other officials ({target})")
+    raise CertRefused(f"look up other officials ({target})")
 
 
 async def on_text(message: IncomingMessage, services: Services, now: datetime) -> Reply:
@@ -59,13 +64,13 @@ async def status_reply(services: Services, official: Official | None, now: datet
     """One official's own status with hours this year and pending reports."""
     app = services.settings.app
     if official is None or official.id is None:
-        return replies.build_status(name or "You", [], _today(None, app, now), done=[],
+        return replies.build_status(name or "You", [], local_today(None, app, now), done=[],
                                     hours_this_year=0, pending=0, sessions=[])
-    today = _today(official, app, now)
+    today = local_today(official, app, now)
     records = await load_records(services.db, app, today, official_ids=[official.id])
     standings = standings_for(records[0], programs_for(app), today) if records else []
     rows = await service.completions_of(db=services.db, official_id=official.id)
-    verified = [c for c in rows if c.status == "verified"]
+    verified = [c for c in rows if c.status == CompletionStatus.VERIFIED]
     hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
     courses = {s.program for s in standings}
     sessions = [f"{s.course} on {s.day:%d %b %Y}{' at ' + s.place if s.place else ''}"
@@ -74,7 +79,7 @@ async def status_reply(services: Services, official: Official | None, now: datet
     return replies.build_status(official.name, standings, today,
                                 done=[f"{c.course} ({c.completed_on:%d %b %Y})" for c in verified],
                                 hours_this_year=hours,
-                                pending=sum(c.status == "pending" for c in rows),
+                                pending=sum(c.status == CompletionStatus.PENDING for c in rows),
                                 sessions=sessions[:5])
 
 
@@ -116,7 +121,7 @@ async def _done(message: IncomingMessage, services: Services, now: datetime,
     official = await service.find_official(db=services.db, ref=message.sender.identity)
     if official is None:
         raise CertError("You are not on the certification roster.")
-    course, on, hours = parse_done(args, app, _today(official, app, now))
+    course, on, hours = parse_done(args, app, local_today(official, app, now))
     _, created = await service.report_completion(
         db=services.db, app=app, official=official, course=course, on=on, hours=hours,
         reporter=message.sender.identity)
@@ -130,14 +135,14 @@ async def _overview(services: Services, now: datetime, title: str,
     for record in keep:
         today = now.astimezone(ZoneInfo(record.time_zone)).date()
         rows.extend((record, s) for s in standings_for(record, programs, today))
-    return replies.build_overview(title, rows, _today(None, services.settings.app, now))
+    return replies.build_overview(title, rows, local_today(None, services.settings.app, now))
 
 
 async def _jurisdiction(services: Services, identity: str, code: str, now: datetime) -> Reply:
     app = services.settings.app
     if not may_supervise(app, identity, code):
         await _deny(services, identity, "cert.jurisdiction", code)
-    records = await load_records(services.db, app, _today(None, app, now))
+    records = await load_records(services.db, app, local_today(None, app, now))
     return await _overview(services, now, f"Certification in {code}",
                            [r for r in records if r.jurisdiction == code])
 
@@ -172,7 +177,7 @@ async def _unreachable(services: Services, identity: str, now: datetime) -> Repl
 async def unreachable_rows(services: Services, now: datetime) -> list[tuple[str, str, str]]:
     """Officials with a deadline the bot cannot reach (see ``unreachable``)."""
     app = services.settings.app
-    records = await load_records(services.db, app, _today(None, app, now))
+    records = await load_records(services.db, app, local_today(None, app, now))
     programs = programs_for(app)
     for r in records:
         r.standings = standings_for(r, programs, now.astimezone(ZoneInfo(r.time_zone)).date())

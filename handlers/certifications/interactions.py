@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.certifications import replies, service
+from handlers.certifications.commands import local_today, parse_done
 from handlers.certifications.ledger import programs_for
 from handlers.certifications.models import Official
-from handlers.certifications.service import CertError
-from handlers.certifications.views import _today, parse_done
+from handlers.certifications.service import CertError, CertRefused
 
 SNOOZE_DAYS = 7
 
@@ -28,7 +28,7 @@ async def _owner(services: Services, message: IncomingMessage, key: str) -> Offi
         await service.audit(db=services.db, actor=message.sender.identity,
                             action="cert.button", target=key, allowed=False,
                             reason="button of another official")
-        raise PermissionError("use another official's reminder buttons")
+        raise CertRefused("use another official's reminder buttons")
     return official
 
 
@@ -47,19 +47,13 @@ async def on_action(message: IncomingMessage, services: Services, now: datetime)
     if action in ("cert:verify", "cert:reject"):
         if not value.isdigit():
             raise CertError("That button is not valid any more.")
-        try:
-            completion, official, changed = await service.decide_completion(
-                db=services.db, app=services.settings.app, completion_id=int(value),
-                verifier=message.sender.identity, approve=action == "cert:verify")
-        except PermissionError:
-            await service.audit(db=services.db, actor=message.sender.identity,
-                                action=action, target=value, allowed=False,
-                                reason="not a verifier for this jurisdiction")
-            raise
+        completion, official, changed = await service.decide_completion(
+            db=services.db, app=services.settings.app, completion_id=int(value),
+            verifier=message.sender.identity, approve=action == "cert:verify")
         return replies.build_verified(completion.course, official.name,
                                       approved=action == "cert:verify", already=not changed)
     official = await _owner(services, message, value)
-    today = _today(official, services.settings.app, now)
+    today = local_today(official, services.settings.app, now)
     if action == "cert:snooze":
         until = today + timedelta(days=SNOOZE_DAYS)
         await service.snooze(db=services.db, key=value, until=until)
@@ -80,7 +74,7 @@ async def on_form(message: IncomingMessage, services: Services, now: datetime) -
     official = await _owner(services, message, key)
     values = message.form.values
     args = [values.get("course", ""), values.get("completed_on", ""), values.get("hours", "")]
-    today: date = _today(official, services.settings.app, now)
+    today: date = local_today(official, services.settings.app, now)
     course, on, hours = parse_done([a for a in args if a], services.settings.app, today)
     _, created = await service.report_completion(
         db=services.db, app=services.settings.app, official=official, course=course, on=on,

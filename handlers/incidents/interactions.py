@@ -5,20 +5,21 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from bot.errors import UserError
 from bot.messages import Form, FormField, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.services import Services
-from handlers.incidents import queries, service
-from handlers.incidents.forms import (
-    FORM_PREFIX,
-    CleanReport,
-    build_report_form,
-    validate_report,
-)
-from handlers.incidents.permissions import Actor, IncidentError, PermissionDenied
+from handlers.incidents import flows, service
+from handlers.incidents.enums import IncidentStatus, Severity
+from handlers.incidents.forms import FORM_PREFIX, build_report_form, validate_report
+from handlers.incidents.models import Incident, IncidentCreate
+from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import build_confirmation, summary_line
 
 CLOSE_FORM = "incident:close:"
+STATUS_BUTTONS = {"incident:ack": IncidentStatus.TRIAGED,
+                  "incident:escalate": IncidentStatus.ESCALATED,
+                  "incident:resolve": IncidentStatus.RESOLVED}
 COMPLETE_FORM = "incident:completeform:"
 
 
@@ -28,9 +29,10 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     assert message.form is not None
     form_id, values = message.form.form_id, message.form.values
     if form_id.startswith(CLOSE_FORM):
-        return await _submit_close(form_id.removeprefix(CLOSE_FORM), values, services, actor, now)
+        return await close_or_ask(form_id.removeprefix(CLOSE_FORM), services, actor, now,
+                                  fields=values)
     if not form_id.startswith((FORM_PREFIX, COMPLETE_FORM)):
-        raise IncidentError("That form has expired; run the incident command again.")
+        raise UserError("That form has expired; run the incident command again.")
     app = services.settings.app
     report, errors = validate_report(values, app, now)
     if report is None:
@@ -43,8 +45,7 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
                                origin_of(message))
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=actor.identity,
-        key=f"form:{actor.identity}:{form_id}", now=now, source_link=report.source_link,
-        origin=origin_of(message))
+        key=f"form:{actor.identity}:{form_id}", now=now, origin=origin_of(message))
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
                                                            report.details, report.description))
@@ -63,7 +64,7 @@ def _rumor_article(services: Services, category: str, details: dict[str, str],
     return None
 
 
-async def _complete(human_id: str, report: CleanReport, services: Services, actor: Actor,
+async def _complete(human_id: str, report: IncidentCreate, services: Services, actor: Actor,
                     now: datetime, origin: str) -> Reply:
     incident = await service.complete_quick_report(db=services.db, actor=actor,
                                                    human_id=human_id, report=report, now=now,
@@ -85,45 +86,39 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     if action == "incident:complete":
         incident = await service.view_incident(db=db, actor=actor, human_id=value, now=now)
         if incident.reporter != actor.identity and not actor.can_change(incident):
-            raise IncidentError("Only the reporter or a manager can complete this report.")
+            raise UserError("Only the reporter or a manager can complete this report.")
         form = build_report_form(services.settings.app, nonce="x",
                                  values={"description": incident.description})
         return Reply(text=f"Complete {incident.human_id}", ephemeral=True,
                      form=Form(f"{COMPLETE_FORM}{incident.human_id}", form.title, form.fields,
                                "Save", intro=form.intro))
-    if action == "incident:ack":
-        incident = await service.change_status(db=db, actor=actor, human_id=value,
-                                               status="triaged", note="", now=now)
-    elif action == "incident:take":
+    if action == "incident:take":
         incident = await service.assign(db=db, actor=actor, human_id=value,
                                         assignee=actor.identity, now=now)
-    elif action == "incident:escalate":
-        incident = await service.change_status(db=db, actor=actor, human_id=value,
-                                               status="escalated", note="", now=now)
-    elif action == "incident:resolve":
-        incident = await service.change_status(db=db, actor=actor, human_id=value,
-                                               status="resolved", note="", now=now)
+    elif action in STATUS_BUTTONS:
+        incident = await flows.change_status(db=db, actor=actor, human_id=value,
+                                             status=STATUS_BUTTONS[action], note="", now=now)
     else:
-        raise IncidentError("That button has expired.")
+        raise UserError("That button has expired.")
     return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
 
 
-async def close_or_ask(human_id: str, services: Services, actor: Actor, now: datetime) -> Reply:
-    """Close, or ask for what closing needs (lessons learned; police info for SEV1/SEV2)."""
-    incident = await queries.get_incident(services.db, human_id)
-    if incident is None:
-        raise IncidentError(f"No incident {human_id}.")
-    missing = service.close_requirements(incident)
-    if not missing:
-        if incident.status not in ("resolved", "closed"):
-            await service.change_status(db=services.db, actor=actor, human_id=human_id,
-                                        status="resolved", note="", now=now)
-        incident = await service.change_status(db=services.db, actor=actor, human_id=human_id,
-                                               status="closed", note="", now=now)
-        return Reply(text=f"Closed: {summary_line(incident)}", ephemeral=True)
-    if not actor.can_change(incident):
-        raise PermissionDenied(f"You can't close {incident.human_id}.")
-    le_needed = incident.severity in ("SEV1", "SEV2")
+async def close_or_ask(human_id: str, services: Services, actor: Actor, now: datetime, *,
+                       fields: dict[str, str] | None = None, note: str = "") -> Reply:
+    """Close in one go, or ask for what closing needs (lessons learned; police info for SEV1/2).
+
+    Close-out ``fields`` given (the close form) are kept even when something is still missing.
+    """
+    closing = await flows.close(db=services.db, actor=actor, human_id=human_id, now=now,
+                                fields=fields, note=note)
+    if not closing.missing:
+        return Reply(text=f"Closed: {summary_line(closing.incident)}", ephemeral=True)
+    return _close_form(closing.incident, closing.missing)
+
+
+def _close_form(incident: Incident, missing: list[str]) -> Reply:
+    """The close-out form, filled with what is recorded so far."""
+    le_needed = Severity(incident.severity) >= Severity.SEV2
     fields = (
         FormField("lessons_learned", "Lessons learned", "textarea", max_length=3000,
                   value=incident.lessons_learned),
@@ -137,10 +132,3 @@ async def close_or_ask(human_id: str, services: Services, actor: Actor, now: dat
     return Reply(text=f"Before closing {incident.human_id}: {'; '.join(missing)}.",
                  form=Form(f"{CLOSE_FORM}{incident.human_id}", f"Close {incident.human_id}",
                            fields, "Close incident"), ephemeral=True)
-
-
-async def _submit_close(human_id: str, values: dict[str, str], services: Services, actor: Actor,
-                        now: datetime) -> Reply:
-    await service.update_fields(db=services.db, actor=actor, human_id=human_id, fields=values,
-                                now=now)
-    return await close_or_ask(human_id, services, actor, now)

@@ -1,22 +1,23 @@
-"""The alert verbs: commands, the composer submission and the buttons."""
+"""Alert clicks and forms: the composer submission, send / approve / refuse, acknowledgements."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.errors import Refused, UserError
 from bot.messages import Destination, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.outbox.queue import enqueue
 from bot.services import Services
 from handlers.alerts import delivery, service
+from handlers.alerts.commands import on_text, require_broadcaster
+from handlers.alerts.enums import AckKind, AlertStatus
 from handlers.alerts.forms import FORM_PREFIX, build_composer, validate
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.network import load_network
 from handlers.alerts.replies import (
-    ACK_KINDS,
     build_ack_thanks,
     build_alert_message,
     build_approval_request,
@@ -24,50 +25,8 @@ from handlers.alerts.replies import (
     build_help_thanks,
     build_preview,
     build_sent,
-    build_usage,
 )
-from handlers.alerts.service import Actor, AlertError, PermissionDenied
-
-CHILD_VERBS = {"update": "update", "allclear": "all_clear", "cancel": "cancel"}
-
-
-def _require_broadcaster(actor: Actor, what: str) -> None:
-    if not actor.is_broadcaster:
-        raise PermissionDenied(f"Only broadcasters can {what}.")
-
-
-async def on_text(message: IncomingMessage, services: Services, actor: Actor,
-                  now: datetime) -> Reply:
-    """``/alert`` opens the composer; ``status|update|allclear|cancel ID``."""
-    app = services.settings.app
-    verb, _, rest = message.text.strip().partition(" ")
-    verb, target = verb.lower(), rest.strip().upper()
-    if not verb:
-        _require_broadcaster(actor, "compose alerts")
-        return Reply(text="Compose an alert", ephemeral=True,
-                     form=build_composer(app, nonce=secrets.token_urlsafe(9)))
-    if verb not in ("status", *CHILD_VERBS) or not target:
-        return build_usage(app.commands.alert)
-    alert = await service.get_alert(services.db, target)
-    if verb == "status":
-        if not (actor.is_broadcaster or app.has_role(actor.identity, "state_staff")):
-            raise PermissionDenied("Only broadcasters and state staff can see alert status.")
-        return await delivery.status_reply(db=services.db, alert=alert)
-    _require_broadcaster(actor, "update alerts")
-    if alert.status != "sent":
-        if verb == "cancel":  # nothing went out yet: just stop it
-            await service.decide(db=services.db, alert=alert, actor=actor, status="discarded",
-                                 now=now, note="cancelled before sending")
-            return Reply(text=f"Alert {alert.public_id} was cancelled before sending.",
-                         ephemeral=True)
-        raise AlertError(f"Alert {alert.public_id} has not been sent; nothing to update.")
-    values = {"alert_type": CHILD_VERBS[verb], "severity": alert.severity, "tlp": alert.tlp,
-              "headline": alert.headline[:80], "ack_required": "no" if verb != "update" else "yes",
-              "exercise": "yes" if alert.exercise else "no"}
-    kind = CHILD_VERBS[verb].replace("_", " ").capitalize()
-    return Reply(text=f"{kind} for alert {alert.public_id}", ephemeral=True,
-                 form=build_composer(app, nonce=secrets.token_urlsafe(9), parent=alert.public_id,
-                                     values=values))
+from handlers.alerts.service import Actor
 
 
 async def on_form(message: IncomingMessage, services: Services, actor: Actor,
@@ -76,8 +35,8 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     assert message.form is not None
     form_id, values = message.form.form_id, message.form.values
     if not form_id.startswith(FORM_PREFIX):
-        raise AlertError("That form has expired; run the alert command again.")
-    _require_broadcaster(actor, "compose alerts")
+        raise UserError("That form has expired; run the alert command again.")
+    require_broadcaster(actor, "compose alerts")
     nonce, _, parent_id = form_id.removeprefix(FORM_PREFIX).partition(":")
     app = services.settings.app
     groups = {e.group for e in await load_network(services.db, app)}
@@ -107,17 +66,17 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     if not actor.is_broadcaster:
         await service.audit(services.db, actor=actor.identity, action=action, target=public_id,
                             reason="not a broadcaster")
-        raise PermissionDenied("Only broadcasters can send, approve or refuse alerts.")
+        raise Refused("Only broadcasters can send, approve or refuse alerts.")
     if action == "alert:send":
         return await _send_or_ask(services, actor, public_id, now)
     if action in ("alert:approve", "alert:refuse"):
         return await _decide(services, actor, public_id, action == "alert:approve", now)
     if action == "alert:discard":
         alert = await service.get_alert(services.db, public_id)
-        await service.decide(db=services.db, alert=alert, actor=actor, status="discarded",
+        await service.decide(db=services.db, alert=alert, actor=actor, status=AlertStatus.DISCARDED,
                              now=now)
         return Reply(text=f"Alert {public_id} discarded; nothing was sent.", ephemeral=True)
-    raise AlertError("That button has expired.")
+    raise UserError("That button has expired.")
 
 
 def _with_text(message: IncomingMessage, text: str) -> IncomingMessage:
@@ -137,8 +96,8 @@ async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: da
         per_tier[entry.tier] = per_tier.get(entry.tier, 0) + 1
     others = [i for i in app.roles.get("broadcaster", []) if i != actor.identity]
     if not others:
-        raise AlertError("This alert needs a second broadcaster, and app.yaml names no other.")
-    alert = await service.decide(db=db, alert=alert, actor=actor, status="pending_approval",
+        raise UserError("This alert needs a second broadcaster, and app.yaml names no other.")
+    alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.PENDING_APPROVAL,
                                  now=now)
     request = build_approval_request(alert, per_tier, actor.identity)
     async with db.session() as session:
@@ -157,16 +116,16 @@ async def _decide(services: Services, actor: Actor, public_id: str, approve: boo
     if alert.created_by == actor.identity:
         await service.audit(db, actor=actor.identity, action="alert:approve", target=public_id,
                             reason="approving one's own alert")
-        raise PermissionDenied("A second broadcaster must decide; you composed this alert.")
-    if alert.status != "pending_approval":
-        raise AlertError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; nothing to do.")
+        raise Refused("A second broadcaster must decide; you composed this alert.")
+    if alert.status != AlertStatus.PENDING_APPROVAL:
+        raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; nothing to do.")
     if approve:
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
-                                          now=now, expected="pending_approval")
+                                          now=now, expected=AlertStatus.PENDING_APPROVAL)
         await _tell_requester(services, alert, True, actor.identity, "approved")
         return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s).",
                      ephemeral=True)
-    alert = await service.decide(db=db, alert=alert, actor=actor, status="refused", now=now,
+    alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.REFUSED, now=now,
                                  note="refused by second broadcaster")
     await _tell_requester(services, alert, False, actor.identity, "refused")
     return Reply(text=f"Refused. Alert {public_id} will not be sent.", ephemeral=True)
@@ -181,17 +140,18 @@ async def _tell_requester(services: Services, alert: Alert, approved: bool, who:
         await session.commit()
 
 
-async def _acknowledge(message: IncomingMessage, services: Services, kind: str, public_id: str,
+async def _acknowledge(message: IncomingMessage, services: Services, answer: str, public_id: str,
                        now: datetime) -> Reply:
-    if kind not in ACK_KINDS:
-        raise AlertError("That button has expired.")
+    if answer not in set(AckKind):
+        raise UserError("That button has expired.")
+    kind = AckKind(answer)
     ack, created, recipient = await service.acknowledge(
         db=services.db, public_id=public_id, person=message.sender.identity,
         channel=message.channel, kind=kind, now=now)
     if created:
         await _mark_answered(services, public_id, recipient, kind=kind, now=now,
                              who=message.sender.display_name or message.sender.user_id)
-    if kind != "need_help":
+    if kind is not AckKind.NEED_HELP:
         return build_ack_thanks(kind, created, ack.kind)
     # Asking for help works after an earlier "Received" too; state staff hear it once.
     alert = await service.get_alert(services.db, public_id)

@@ -1,0 +1,126 @@
+"""What a person asks for in one go, done in one transaction.
+
+"Close with lessons learned", "status with a note" and "severity with a reason" each record
+several events (the close-out fields, resolved, closed; the status and its note; the severity
+and its reason): they commit together or not at all, on one read of the incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.db.engine import Database
+from bot.errors import UserError
+from handlers.incidents.catalog import TRANSITIONS
+from handlers.incidents.enums import IncidentStatus, Severity
+from handlers.incidents.models import Incident
+from handlers.incidents.permissions import Actor
+from handlers.incidents.service import Editing, edit
+
+#: The close-out fields a close form may set, with their longest length.
+CLOSE_OUT = {"law_enforcement_agency": 200, "law_enforcement_case": 100,
+             "lessons_learned": 3000, "resolution": 3000}
+
+
+def status_updates(incident: Incident, status: IncidentStatus, *, now: datetime,
+                   resolution: str = "") -> dict[str, Any]:
+    """The fields a move to ``status`` sets; UserError when the lifecycle does not allow it."""
+    if status not in TRANSITIONS[IncidentStatus(incident.status)]:
+        raise UserError(f"{incident.human_id} is {incident.status}; it can move to: "
+                        f"{', '.join(sorted(TRANSITIONS[incident.status])) or 'nothing'}.")
+    if status is IncidentStatus.CLOSED:
+        missing = close_requirements(incident)
+        if missing:
+            raise UserError(f"Before closing {incident.human_id}: {'; '.join(missing)}.")
+    updates: dict[str, Any] = {"status": status}
+    if status is IncidentStatus.TRIAGED and incident.acknowledged_at is None:
+        updates["acknowledged_at"] = now
+    if status is IncidentStatus.RESOLVED:
+        updates["resolved_at"] = now
+        if resolution:
+            updates["resolution"] = resolution[:3000]
+    if status is IncidentStatus.CLOSED:
+        updates["closed_at"] = now
+    return updates
+
+
+def status_notice(status: IncidentStatus) -> str | None:
+    """Which moves are announced to the incident's channels."""
+    announced = (IncidentStatus.ESCALATED, IncidentStatus.RESOLVED)
+    return "status" if status in announced else None
+
+
+def close_requirements(incident: Incident) -> list[str]:
+    """What is still missing before an incident may be closed."""
+    missing = []
+    if Severity(incident.severity) >= Severity.SEV2 and not (
+            incident.law_enforcement_agency and incident.law_enforcement_case):
+        missing.append("record the law enforcement agency and case number (required for "
+                       "SEV1/SEV2)")
+    if not incident.lessons_learned:
+        missing.append("record lessons learned")
+    return missing
+
+
+async def change_status(*, db: Database, actor: Actor, human_id: str, status: IncidentStatus,
+                        note: str, now: datetime) -> Incident:
+    """Move through the lifecycle with an optional note (a resolution when resolving)."""
+    async def work(editing: Editing) -> Incident:
+        updates = status_updates(editing.incident, status, now=now, resolution=note)
+        await editing.step("status", updates, notify=status_notice(status))
+        if note:
+            await editing.note(note)
+        return editing.incident
+
+    return await edit(db, human_id, actor=actor, now=now, work=work, action="status")
+
+
+async def change_severity(*, db: Database, actor: Actor, human_id: str, severity: Severity,
+                          reason: str, now: datetime) -> Incident:
+    """Re-level an incident; the reason is required and recorded with it."""
+    if not reason.strip():
+        raise UserError("Give a reason for the severity change.")
+
+    async def work(editing: Editing) -> Incident:
+        await editing.step("severity", {"severity": severity}, notify="severity")
+        await editing.note(f"Severity: {reason}")
+        return editing.incident
+
+    return await edit(db, human_id, actor=actor, now=now, work=work, action="severity")
+
+
+@dataclass(frozen=True)
+class Closing:
+    """The outcome of a close: the incident, and what is still missing (empty: closed)."""
+
+    incident: Incident
+    missing: list[str] = field(default_factory=list)
+
+
+async def close(*, db: Database, actor: Actor, human_id: str, now: datetime,
+                fields: dict[str, str] | None = None, note: str = "") -> Closing:
+    """Record the close-out ``fields`` given, then resolve (if needed) and close, at once.
+
+    When something closing needs is still missing, what was given (fields, note) is kept and
+    nothing else changes: the caller asks for the rest.
+    """
+    given = {k: v.strip()[:CLOSE_OUT[k]] for k, v in (fields or {}).items() if k in CLOSE_OUT}
+
+    async def work(editing: Editing) -> Closing:
+        if given:
+            await editing.step("edit", given)
+        missing = close_requirements(editing.incident)
+        if not missing:
+            if editing.incident.status != IncidentStatus.RESOLVED:
+                resolved = status_updates(editing.incident, IncidentStatus.RESOLVED, now=now)
+                await editing.step("status", resolved,
+                                   notify=status_notice(IncidentStatus.RESOLVED))
+            await editing.step("status", status_updates(editing.incident, IncidentStatus.CLOSED,
+                                                        now=now))
+        if note:
+            await editing.note(note)
+        return Closing(editing.incident, missing)
+
+    return await edit(db, human_id, actor=actor, now=now, work=work, action="status")
