@@ -59,9 +59,9 @@ from handlers.alerts import service  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
 from handlers.alerts.models import NetworkMember  # noqa: E402
 from handlers.alerts.service import Actor  # noqa: E402
-from tests.alerts.conftest import alert_settings, compose_values  # noqa: E402
 from tests.fakes.bot_connector import FakeBotConnector  # noqa: E402
 from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
+from tests.handlers.alerts.conftest import alert_settings, compose_values  # noqa: E402
 from tests.support import running_bot  # noqa: E402
 
 SLACK_WORKSPACE_BUDGET = 60.0  # per second, configured in alerts.pacing

@@ -83,7 +83,7 @@ def migrated(url: str) -> None:
     """Bring a test database to head; a new SQLite file starts as a copy of one migrated per process.
 
     Running every migration for each of hundreds of fresh test databases was a large share of
-    the suite's time; the migrations themselves are exercised by ``tests/test_db.py``, the CLI
+    the suite's time; the migrations themselves are exercised by ``tests/bot/db/test_db.py``, the CLI
     tests and every PostgreSQL test, which still call :func:`bot.db.engine.upgrade`.
     """
     target = _sqlite_path(url)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import build_services
+from app.server import build_services
 from handlers.faq.service import answer_question
 from knowledge import semantic as sem
 from tests.support import REAL_KB, make_settings

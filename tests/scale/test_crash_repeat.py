@@ -30,7 +30,7 @@ from bot.db.engine import Database
 from bot.db.models import ConversationReference
 from bot.messages import REPEAT_LINE, Destination, Reply
 from bot.outbox.queue import enqueue_many
-from tests.adapters.slack_support import SECRET, TOKEN
+from tests.bot.adapters.slack.slack_support import SECRET, TOKEN
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scale.test_multiprocess import _wait_http

@@ -30,8 +30,8 @@ from bot.ops.jobs import prepare_engine_schema
 from handlers.alerts import service
 from handlers.alerts.forms import validate
 from handlers.alerts.service import Actor
-from tests.alerts.conftest import ALERTS, ROLES, compose_values
-from tests.incidents.conftest import INCIDENTS
+from tests.handlers.alerts.conftest import ALERTS, ROLES, compose_values
+from tests.handlers.incidents.conftest import INCIDENTS
 from tests.support import free_port, make_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]

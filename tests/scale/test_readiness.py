@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from tests.incidents.conftest import INCIDENTS, ROLES, report_values
+from tests.handlers.incidents.conftest import INCIDENTS, ROLES, report_values
 from tests.support import free_port, make_settings, running_bot
 
 pytestmark = pytest.mark.postgres

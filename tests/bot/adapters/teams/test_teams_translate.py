@@ -1,0 +1,228 @@
+"""Pure translation: captured Teams activities -> neutral messages, replies -> Adaptive Cards."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.teams.render import (
+    MAX_ACTIVITY_BYTES,
+    SHORTENED,
+    to_activity,
+    to_incoming_message,
+)
+from bot.config.settings import ConfigError
+from bot.messages import Action, Button, Form, FormField, FormSubmission, Reply, Section
+from tests.support import ROOT, make_settings
+
+DATA = ROOT / "tests" / "data"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((DATA / f"teams_{name}.json").read_text(encoding="utf-8"))
+
+
+def card_of(activity: dict[str, Any]) -> dict[str, Any]:
+    [attachment] = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    return attachment["content"]
+
+
+def test_personal_message() -> None:
+    message = to_incoming_message(load("personal_message"))
+    assert message is not None
+    assert message.text == "what is the pause method"
+    assert message.sender.identity == f"teams:{TENANT}:6f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    assert message.sender.display_name == "Dana Clerk"
+    assert message.is_direct and message.locale == "en-US"
+    assert message.action is None and message.form is None
+
+
+def test_channel_mention_is_stripped_and_thread_split() -> None:
+    message = to_incoming_message(load("channel_mention"))
+    assert message is not None
+    assert message.text == "what is the pause method"
+    assert not message.is_direct
+    assert message.channel == "19:3e9f1c0b2a4d4c6e8f0a1b2c3d4e5f60@thread.tacv2"
+    assert message.thread == "1709392200000"
+
+
+def test_mention_of_someone_else_is_kept() -> None:
+    activity = load("channel_mention")
+    activity["text"] = "<at>Electionbot</at> ask <at>Pat</at> (or me)"
+    activity["entities"].append({"type": "mention", "text": "<at>Pat</at>",
+                                 "mentioned": {"id": "29:pat", "name": "Pat"}})
+    message = to_incoming_message(activity)
+    assert message is not None and message.text == "ask <at>Pat</at> (or me)"
+
+
+def test_bot_name_with_regex_characters() -> None:
+    activity = load("channel_mention")
+    activity["text"] = "<at>Vote (CT)*</at> help"
+    activity["entities"][0]["text"] = "<at>Vote (CT)*</at>"
+    message = to_incoming_message(activity)
+    assert message is not None and message.text == "help"
+
+
+def test_action_submit_value_becomes_action() -> None:
+    message = to_incoming_message(load("card_submit"))
+    assert message is not None
+    assert message.action == Action("faq:helpful:ca-sample-pause", "yes")
+
+
+def test_invoke_card_action_becomes_action() -> None:
+    message = to_incoming_message(load("invoke_card_action"))
+    assert message is not None
+    assert message.action == Action("faq:helpful:ca-sample-pause", "yes")
+
+
+def test_form_submit_becomes_form_submission() -> None:
+    message = to_incoming_message(load("form_submit"))
+    assert message is not None
+    assert message.form == FormSubmission("incident:new", {
+        "summary": "Poll book offline", "severity": "high", "occurred_on": "2026-03-02"})
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "conversationUpdate"}, {"type": "typing"},
+    {"type": "invoke", "name": "task/fetch"}, {"text": "", "value": None},
+    {"text": "<at>Electionbot</at>"},
+])
+def test_nothing_to_route(change: dict[str, Any]) -> None:
+    assert to_incoming_message({**load("channel_mention"), **change}) is None
+
+
+def test_install_update_is_not_a_message() -> None:
+    assert to_incoming_message(load("conversation_update_install")) is None
+
+
+def test_plain_reply_is_text_only_and_escaped() -> None:
+    activity = to_activity(Reply(text="You typed <b>hi</b> & *this*"))
+    assert activity == {"type": "message", "textFormat": "markdown",
+                        "text": "You typed &lt;b&gt;hi&lt;/b&gt; &amp; **this**"}
+
+
+def test_reply_with_sections_and_buttons() -> None:
+    reply = Reply(text="The PAUSE method", sections=(Section("*Pay* attention", context="CA"),),
+                  buttons=(Button("Yes", "faq:helpful:x", "yes", style="primary"),
+                           Button("No", "faq:helpful:x", "no")))
+    activity = to_activity(reply)
+    assert activity["text"] == "The PAUSE method"
+    card = card_of(activity)
+    assert card["version"] in ("1.4", "1.5")
+    assert card["body"][0] == {"type": "TextBlock", "text": "**Pay** attention", "wrap": True}
+    assert card["body"][1]["isSubtle"] is True and card["body"][1]["text"] == "CA"
+    yes, no = card["actions"]
+    assert yes["type"] == "Action.Submit" and yes["style"] == "positive"
+    assert yes["data"] == {"action_id": "faq:helpful:x", "value": "yes"}
+    assert no["data"]["value"] == "no" and "style" not in no
+    assert "PAUSE" in card["fallbackText"]
+
+
+def test_main_line_is_not_repeated_above_a_card_that_says_it() -> None:
+    answer = Reply(text="In Kansas, clerks renew every year.\n\nSource: KSOS",
+                   sections=(Section("In Kansas, clerks renew every year."),
+                             Section("Details here", context="Source: KSOS")))
+    activity = to_activity(answer)
+    assert "text" not in activity  # Teams would show it twice: above the card and in it
+    assert activity["summary"].startswith("In Kansas, clerks renew every year.")
+    assert "In Kansas, clerks renew" in card_of(activity)["fallbackText"]
+    partly = Reply(text="Alert AL-1 is going out.\n\nIt needs approval.",
+                   sections=(Section("It needs approval."),))
+    assert to_activity(partly)["text"].startswith("Alert AL-1 is going out.")
+
+
+def test_form_renders_inputs_with_limits_and_errors() -> None:
+    form = Form("incident:new", "Report an incident", fields=(
+        FormField("summary", "Summary", max_length=200, hint="One line"),
+        FormField("details", "Details", kind="textarea", required=False),
+        FormField("severity", "Severity", kind="select",
+                  options=(("low", "Low"), ("high", "High"))),
+        FormField("occurred_on", "Date", kind="date"),
+    ), errors={"occurred_on": "The date cannot be in the future."})
+    card = card_of(to_activity(Reply(text="New incident", form=form)))
+    inputs = {e["id"]: e for e in card["body"] if e["type"].startswith("Input.")}
+    assert inputs["summary"]["type"] == "Input.Text" and inputs["summary"]["maxLength"] == 200
+    assert inputs["summary"]["isRequired"] is True
+    assert inputs["summary"]["placeholder"] == "One line"
+    assert inputs["details"]["isMultiline"] is True and inputs["details"]["isRequired"] is False
+    assert inputs["severity"]["type"] == "Input.ChoiceSet"
+    assert inputs["severity"]["choices"] == [{"title": "Low", "value": "low"},
+                                             {"title": "High", "value": "high"}]
+    assert inputs["occurred_on"]["type"] == "Input.Date"
+    assert inputs["occurred_on"]["errorMessage"] == "The date cannot be in the future."
+    shown = [e["text"] for e in card["body"] if e.get("color") == "Attention"]
+    assert shown == ["The date cannot be in the future."]
+    submit = card["actions"][0]
+    assert submit["data"] == {"form_id": "incident:new"} and submit["title"] == "Submit"
+
+
+def test_huge_reply_is_shortened_under_the_limit() -> None:
+    sections = tuple(Section("x" * 3000) for _ in range(20))
+    activity = to_activity(Reply(text="Long answer", sections=sections))
+    size = len(json.dumps(activity, ensure_ascii=False).encode())
+    assert size <= MAX_ACTIVITY_BYTES < 28 * 1024
+    assert card_of(activity)["body"][-1]["text"] == SHORTENED
+
+
+def test_huge_text_falls_back_to_short_text() -> None:
+    activity = to_activity(Reply(text="&" * 100_000))
+    assert len(json.dumps(activity).encode()) <= MAX_ACTIVITY_BYTES
+    assert activity["text"].endswith(SHORTENED) and "attachments" not in activity
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR"
+    body = data[16:16 + length]
+    assert struct.unpack(">I", data[16 + length:20 + length])[0] == zlib.crc32(kind + body)
+    return struct.unpack(">II", body[:8])
+
+
+def test_teams_package(tmp_path: Path) -> None:
+    app_id = "00000000-0000-0000-0000-0000000b0771"
+    settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": app_id},
+                             teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]},
+                             commands={"ask": "/vote-ask", "incident": "/incident",
+                                       "alert": "/alert", "cert": "/cert"})
+    from bot.adapters.teams.manifest import write_teams_package
+
+    out = write_teams_package(settings, tmp_path / "pkg" / "teams.zip")
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        assert _png_size(package.read("color.png")) == (192, 192)
+        assert _png_size(package.read("outline.png")) == (32, 32)
+    assert float(manifest["manifestVersion"]) >= 1.16
+    [bot] = manifest["bots"]
+    assert bot["botId"] == manifest["id"] == "00000000-0000-0000-0000-0000000b0771"
+    assert bot["scopes"] == ["personal", "team", "groupChat"]
+    titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
+    assert titles == ["vote-ask", "incident", "alert", "cert", "help"]
+    assert "token.botframework.com" in manifest["validDomains"]
+
+
+def test_teams_package_needs_app_id(tmp_path: Path) -> None:
+    from bot.adapters.teams.manifest import write_teams_package
+
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_ID"):
+        write_teams_package(make_settings(tmp_path), tmp_path / "teams.zip")
+    assert not (tmp_path / "teams.zip").exists()
+
+
+def test_form_intro_is_the_first_block_of_the_card() -> None:
+    form = Form("incident:report:x", "Report", fields=(FormField("site", "Where"),),
+                intro="CALL 911 NOW if anyone is in danger.")
+    reply = Reply(text="Report", sections=(Section("before the form"),), form=form)
+    first, second = card_of(to_activity(reply))["body"][:2]
+    assert first == {"type": "TextBlock", "text": "CALL 911 NOW if anyone is in danger.",
+                     "wrap": True, "weight": "Bolder", "color": "Attention"}
+    assert second["text"] == "before the form"

@@ -1,0 +1,137 @@
+"""The web chat in a real headless Chromium: open the page, ask, click a button, see the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config.settings import Settings
+from tests.support import in_ci, running_bot
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def driver() -> Iterator[object]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        reason = "Debian's chromium and chromium-driver are not installed"
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="eb-chromium-")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+                 f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _chat(browser, url: str) -> tuple[str, str, str]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 15)
+    browser.get(url)
+    box = wait.until(ec.element_to_be_clickable((By.ID, "text")))
+    box.send_keys("what is the pause method")
+    browser.find_element(By.ID, "send").click()
+    answer = wait.until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, "[data-role=reply] button")))
+    first = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[0].text
+    helpful = [b for b in browser.find_elements(By.CSS_SELECTOR, "[data-role=reply] button")
+               if "yes" in b.text.lower()][0]
+    assert answer is not None
+    helpful.click()
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")) >= 2)
+    second = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[1].text
+    box.send_keys("<b>bold</b> <img src=x>")
+    browser.find_element(By.ID, "send").click()
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")) >= 3)
+    mine = browser.find_elements(By.CSS_SELECTOR, ".msg.me")[-1].text
+    assert not browser.find_elements(By.CSS_SELECTOR, "#log b, #log img")
+    return first, second, mine
+
+
+async def test_ask_and_click_in_a_real_browser(settings: Settings, driver) -> None:
+    async with running_bot(settings) as bot:
+        first, second, mine = await asyncio.to_thread(_chat, driver, bot.url + "/")
+    assert "VoteSure@sos.ca.gov" in first
+    assert "Source:" in first
+    assert second.startswith("Thanks")
+    assert mine == "<b>bold</b> <img src=x>"  # shown as text, never as markup
+
+
+def _open_as(browser, url: str, user: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    wait = WebDriverWait(browser, 15)
+    name = wait.until(ec.element_to_be_clickable((By.ID, "user")))
+    # Once the page has read its inbox, what arrives later is shown (earlier is history).
+    wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
+    name.clear()
+    name.send_keys(user)
+    browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", name)
+
+
+def _acknowledge(browser) -> tuple[list[str], str]:
+    """Click Received on the alert that arrives; return the alert bubbles' text afterwards."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # The page swaps an edited message in while we read it: a stale element means "look again".
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
+
+    def alerts(b) -> list:
+        return [e for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")
+                if "Polling hours" in e.text]
+    wait.until(lambda b: alerts(b))
+    [button] = [b for b in alerts(browser)[0].find_elements(By.TAG_NAME, "button")
+                if b.text == "Received"]
+    button.click()
+    wait.until(lambda b: any("Thank you, recorded: Received" in e.text
+                             for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")))
+    wait.until(lambda b: "Acknowledged: Received" in alerts(b)[0].text)
+    last = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[-1].text
+    return [e.text for e in alerts(browser)], last
+
+
+async def test_an_answered_alert_is_marked_in_place(tmp_path, driver) -> None:
+    import aiohttp
+
+    from tests.handlers.alerts.conftest import Chat, alert_settings, compose_values
+
+    async with running_bot(alert_settings(tmp_path), background=True) as bot, \
+            aiohttp.ClientSession() as session:
+        await asyncio.to_thread(_open_as, driver, bot.url + "/", "clerk-ks")
+        chat = Chat(session, bot.url)
+        opened = await chat.say("bc1", "alert")
+        preview = await chat.submit("bc1", opened["form"]["form_id"], compose_values())
+        await chat.click("bc1", "alert:send", preview["buttons"][0]["value"])
+        shown, last = await asyncio.to_thread(_acknowledge, driver)
+    assert len(shown) == 1  # the edit took the original's place instead of repeating it
+    assert "Acknowledged: Received" in shown[0] and "Need help" in shown[0]
+    assert "Actioned" not in shown[0]
+    assert "Thank you, recorded: Received" in last  # the answer is still where it was

@@ -1,0 +1,55 @@
+"""The daily digest of unreachable officials for state staff: at most once a day, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.services import Services
+from handlers.certifications.scheduler import run_once
+from tests.handlers.certifications.conftest import Clock, Recorder, load_demo, make_services
+
+
+async def _digest_keys(services: Services) -> list[str]:
+    async with services.db.engine.connect() as conn:
+        rows = await conn.execute(sa.text(
+            "SELECT key FROM outbox_message WHERE key LIKE 'cert-unreachable:%' ORDER BY key"))
+        return [r[0] for r in rows]
+
+
+async def test_one_digest_a_day_even_with_two_schedulers_and_a_restart(tmp_path: Path) -> None:
+    clock = Clock(datetime(2026, 12, 17, 13, tzinfo=UTC))  # 08:00 in New York: too early
+    for sub in "abc":
+        (tmp_path / sub).mkdir()
+    first = await make_services(tmp_path / "a", clock=clock)
+    url = first.settings.env.DATABASE_URL
+    second = await make_services(tmp_path / "b", url, clock)
+    try:
+        await load_demo(first)
+        assert (await run_once(first)).staff_digests == 0
+        clock.now = datetime(2026, 12, 17, 14, tzinfo=UTC)  # 09:00 office time
+        results = await asyncio.gather(run_once(first), run_once(second), run_once(first))
+        assert sum(r.staff_digests for r in results) == 1
+        restarted = await make_services(tmp_path / "c", url, clock)
+        assert (await run_once(restarted)).staff_digests == 0
+        await restarted.db.close()
+        assert await _digest_keys(first) == ["cert-unreachable:webchat:local:boss:2026-12-17"]
+
+        recorder = Recorder(clock)
+        first.outbox.register("webchat", recorder)
+        await first.outbox.run_once()
+        [(_, _, reply)] = [s for s in recorder.sent if s[1] == "webchat:local:@boss"]
+        assert "1 official(s) with a deadline cannot be reached" in reply.text
+        assert reply.sections[0].text == "Kim Ortiz (KS): no chat identity on the roster"
+
+        clock.now = datetime(2026, 12, 18, 20, tzinfo=UTC)  # the next business day
+        assert (await run_once(first)).staff_digests == 1
+        clock.now = datetime(2026, 12, 19, 15, tzinfo=UTC)  # Saturday: nothing
+        assert (await run_once(first)).staff_digests == 0
+        assert len(await _digest_keys(first)) == 2
+    finally:
+        await first.db.close()
+        await second.db.close()

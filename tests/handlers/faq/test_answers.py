@@ -1,0 +1,116 @@
+"""Answers as users see them: jurisdiction-aware, whole in Spanish, several parts, right contact."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from app.server import build_services
+from bot.services import Services
+from handlers.faq.cli import answer_to_json
+from handlers.faq.service import answer_question, list_gaps
+from tests.bot.adapters.slack.slack_support import command_body, slack_bot
+from tests.support import REAL_KB, RunningBot, make_settings, running_bot
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Services:
+    return build_services(make_settings(tmp_path, knowledge_path=str(REAL_KB)))
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with running_bot(make_settings(tmp_path, knowledge_path=str(REAL_KB))) as running:
+        yield running
+
+
+async def _ask(bot: RunningBot, text: str, **extra: Any) -> dict[str, Any]:
+    payload = {"user": "ann", "text": text, **extra}
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{bot.url}/webchat/messages", json=payload) as resp:
+        assert resp.status == 200
+        body = await resp.json()
+    return body["replies"][0]  # type: ignore[no-any-return]
+
+
+def _shown(reply: dict[str, Any]) -> str:
+    return "\n".join([reply["text"], *(f"{s['text']}\n{s['context']}" for s in reply["sections"]),
+                      *(b["label"] for b in reply["buttons"])])
+
+
+def test_kansas_question_with_only_a_general_draft_abstains_naming_kansas(
+        services: Services) -> None:
+    answer = answer_question(question="what do we do about suspicious mail in Kansas",
+                             services=services)
+    row = answer_to_json(answer, services.settings.app.contact_for(None))
+    assert row["answered"] is False and row["article_id"] is None
+    assert row["answer"].startswith("I don't have a vetted answer for Kansas.")
+    assert "Kansas Elections Division, 800-262-VOTE (8683)" in row["answer"]
+    assert "general-suspicious-mail" in row["suggestions"]  # offered as related reading only
+    # without the state, the general draft still answers (as a draft)
+    general = answer_question(question="what do we do about suspicious mail", services=services)
+    assert general.article is not None and general.article.id == "general-suspicious-mail"
+    # a Kansas question Kansas has a vetted article for gets it
+    vetted = answer_question(question="what is the KS certification timeline", services=services)
+    assert vetted.article is not None and vetted.article.jurisdiction == "KS"
+
+
+async def test_asker_state_is_preferred_and_said_over_the_web_chat(bot: RunningBot) -> None:
+    reply = await _ask(bot, "is there a de-escalation training", jurisdiction="CT")
+    shown = _shown(reply)
+    assert reply["sections"][0]["text"].startswith("For Connecticut (your state):")
+    assert "Also for California:" in shown
+    assert shown.index("Applies to: Connecticut") < shown.index("Applies to: California")
+    other = await _ask(bot, "is there a de-escalation training", jurisdiction="CA")
+    assert other["sections"][0]["text"].startswith("For California (your state):")
+
+
+async def test_state_staff_fallback_goes_to_the_curators_queue(bot: RunningBot) -> None:
+    question = "how many parking spaces does the warehouse have"
+    staff = await _ask(bot, question, user="boss")  # state_staff in the test config
+    assert "I've added this to the curators' queue." in staff["text"]
+    assert "Please ask" not in staff["text"]
+    public = await _ask(bot, question)
+    assert "Please ask the test office, help@example.org." in public["text"]
+    gaps = await list_gaps(db=bot.services.db)
+    assert gaps and gaps[0].count == 2 and "parking" in gaps[0].example
+
+
+async def test_spanish_answer_is_whole_with_spanish_labels(bot: RunningBot) -> None:
+    reply = await _ask(bot, "¿qué es el doxxing?")
+    shown = _shown(reply)
+    assert "Amenazas, acoso y doxxing" in shown
+    assert "Detalles (solo disponibles en inglés):" in shown
+    assert "Immediate danger: call 911" in shown  # the details, not a fragment
+    for label in ("Fuente:", "Jurisdicción: General / nacional", "Revisado 20", "¿Le sirvió?"):
+        assert label in shown, label
+    assert [b["label"] for b in reply["buttons"]] == ["¿Le sirvió? sí", "¿Le sirvió? no"]
+    for english in ("Source:", "Applies to", "Helpful"):
+        assert english not in shown
+
+
+async def test_two_part_question_shows_the_second_article_as_also(bot: RunningBot) -> None:
+    reply = await _ask(bot, "how do we report phishing emails and what is a canvass")
+    shown = _shown(reply)
+    assert "Phishing" in reply["sections"][1]["text"] or "Phishing" in shown.split("Also:")[0]
+    also = next(s for s in reply["sections"] if s["text"].startswith("Also:"))
+    assert "canvass" in also["text"].lower()
+    assert also["context"].startswith("Source:")
+
+
+async def test_kansas_abstention_over_signed_slack(tmp_path: Path) -> None:
+    async with slack_bot(tmp_path, config={"knowledge_path": str(REAL_KB)}) as sb:
+        status, _ = await sb.signed(command_body(
+            sb.fake, "what do we do about suspicious mail in Kansas"))
+        assert status == 200
+        [post] = await sb.fake.wait_for("response")
+        text = json.dumps(post.params["blocks"])
+        assert "I don't have a vetted answer for Kansas." in text
+        assert "800-262-VOTE (8683)" in text
+        assert "Related reading (not a vetted answer for Kansas):" in text
+        assert ":warning:" not in text
