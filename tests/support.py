@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import shutil
@@ -9,7 +10,8 @@ import socket
 import sqlite3
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +145,16 @@ async def running_bot(settings: Settings, *, background: bool = False) -> AsyncI
     finally:
         await runner.cleanup()
         await services.db.close()
+
+
+async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy (a condition, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := await check():
+            return result
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def in_ci() -> bool:

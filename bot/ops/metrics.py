@@ -50,6 +50,9 @@ DEAD_LETTERS = Counter(
 for _platform in sorted(PLATFORMS):  # every series exists from the start, so alerts see 0 -> 1
     for _reason in DEAD_REASONS:
         DEAD_LETTERS.labels(_platform, _reason)
+REPLAYS = Counter("electionbot_replays_ignored_total",
+                  "Platform retries and replays recognised and given no second effect",
+                  ["platform"], registry=REGISTRY)
 JOBS = Gauge("electionbot_outbox_jobs", "Outbox messages by state", ["state"], registry=REGISTRY)
 PLATFORM_ROUTES = frozenset({"/slack/events", "/api/messages", "/webchat/messages"})
 

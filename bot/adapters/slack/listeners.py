@@ -36,6 +36,7 @@ from bot.adapters.slack.translate import (
 )
 from bot.db.idempotency import first_time
 from bot.messages import Button, Destination, IncomingMessage, InvalidDestination, Reply
+from bot.ops import metrics
 from bot.outbox.queue import enqueue
 from bot.router import Router
 
@@ -93,7 +94,10 @@ class SlackListeners:
 
     async def _first(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
         key = dedupe_key(body, _signature(request))
-        return key is None or await first_time(self.router.services.db, key)
+        if key is None or await first_time(self.router.services.db, key):
+            return True
+        metrics.REPLAYS.labels("slack").inc()
+        return False
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                          request: AsyncBoltRequest, client: AsyncWebClient) -> None:

@@ -28,7 +28,7 @@ from handlers.alerts.models import Alert
 from handlers.alerts.service import Actor
 from tests.fakes.slack_api import FakeSlackApi
 from tests.handlers.alerts.conftest import alert_settings, compose_values
-from tests.support import migrated
+from tests.support import migrated, wait_until
 
 
 async def _db(tmp_path: Path) -> Database:
@@ -172,7 +172,11 @@ async def test_crash_mid_broadcast_then_restart_delivers_each_destination_once(
     crashed = Outbox(Database(db.url))
     crashed.register("webchat", Crashing(crashed.db))
     task = asyncio.create_task(crashed.run(interval=0.05))
-    await asyncio.sleep(1.0)
+
+    async def half_done() -> bool:  # sends landed, sends hung before and after landing
+        return Crashing.count >= 6 and "sending" in [r[1] for r in await _rows(db)]
+
+    await wait_until(half_done)
     task.cancel()  # the process dies with sends in flight (some landed, some not)
     await asyncio.gather(task, return_exceptions=True)
     await crashed.db.close()

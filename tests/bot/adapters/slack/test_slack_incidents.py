@@ -3,7 +3,6 @@ worker running, and the fake Slack Web API receiving what the bot sends."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.ops import metrics
 from handlers.incidents.catalog import CATEGORIES
 from tests.bot.adapters.slack.slack_support import (
     FORM,
@@ -29,6 +29,7 @@ from tests.bot.adapters.slack.slack_support import (
     slack_bot,
     view_submission,
 )
+from tests.support import wait_until
 
 ONCALL = "C0ONCALL"
 CONFIG: dict[str, Any] = {
@@ -371,8 +372,17 @@ async def test_an_open_form_click_is_asked_again_as_the_clicker_and_only_once(
     assert answered.params["text"] and "Traceback" not in answered.params["text"]
     opener = {"action_id": OPEN_FORM, "value": "incident"}
     payload = click(sb.fake, opener, user="U0ASKER", channel="D0DIRECT", name="open1")
+    def replays() -> float:
+        return metrics.REGISTRY.get_sample_value("electionbot_replays_ignored_total",
+                                                 {"platform": "slack"}) or 0.0
+
+    before = replays()
     for _ in range(2):  # a replayed click opens nothing twice
         assert (await sb.signed(interaction_body(payload)))[0] == 200
     await sb.fake.wait_for("views.open")
-    await asyncio.sleep(0.3)  # time for a second modal, were the replay not recognised
+
+    async def replay_seen() -> bool:  # the barrier: the second click has been handled
+        return replays() > before
+
+    await wait_until(replay_seen)
     assert len(sb.fake.calls_to("views.open")) == 1
