@@ -1,8 +1,16 @@
-"""The one strict base of every configuration model, and the one configuration error."""
+"""One strict base for every configuration model, one error, one check of names in app.yaml.
+
+Destinations and identities anywhere in app.yaml (roles, incident routing, alert members) are
+checked by the same two rules, the outbox's and the router's.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from bot.messages import PLATFORMS, Destination
 
 
 class ConfigError(Exception):
@@ -13,3 +21,23 @@ class Strict(BaseModel):
     """A frozen settings model that refuses unknown keys (a typo is an error, not a default)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_destination(value: str) -> str:
+    """``platform:workspace:channel`` or ``platform:workspace:@user``: the outbox's own rule."""
+    Destination.parse(value)
+    return value
+
+
+def check_identity(value: str) -> str:
+    """``platform:workspace:user``: who holds a role, files a report or acknowledges."""
+    if value.count(":") < 2 or value.split(":", 1)[0] not in PLATFORMS:
+        raise ValueError(f"{value!r} must be platform:workspace:user with platform one of "
+                         f"{sorted(PLATFORMS)}")
+    return value
+
+
+#: A destination in app.yaml (what loads can be queued).
+DestinationText = Annotated[str, AfterValidator(check_destination)]
+#: A platform identity in app.yaml.
+IdentityText = Annotated[str, AfterValidator(check_identity)]

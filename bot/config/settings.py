@@ -29,10 +29,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.addresses import is_loopback_host
 from bot.config.admission import Limits, SlackAdmission, TeamsAdmission, admission_problem
-from bot.config.base import ConfigError, Strict
+from bot.config.base import ConfigError, IdentityText, Strict
 from bot.config.slack import slack_oauth_problem
 from bot.config.webchat import WebChat
-from bot.messages import PLATFORMS
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
@@ -116,7 +115,7 @@ class AppConfig(Strict):
     office: Office
     jurisdictions: list[Jurisdiction] = Field(default_factory=list)
     commands: Commands = Commands()
-    roles: dict[str, list[str]] = Field(default_factory=dict)
+    roles: dict[str, list[IdentityText]] = Field(default_factory=dict)
     contacts: dict[str, Contact] = Field(default_factory=dict)
     thresholds: Thresholds = Thresholds()
     knowledge_path: str = "knowledge/articles"
@@ -127,18 +126,6 @@ class AppConfig(Strict):
     teams: TeamsAdmission = TeamsAdmission()
     slack: SlackAdmission = SlackAdmission()
     limits: Limits = Limits()
-
-    @field_validator("roles")
-    @classmethod
-    def _identities(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for role, members in value.items():
-            for member in members:
-                if member.count(":") < 2 or member.split(":", 1)[0] not in PLATFORMS:
-                    raise ValueError(
-                        f"role {role!r} member {member!r} must be platform:workspace:user "
-                        f"with platform one of {sorted(PLATFORMS)}"
-                    )
-        return value
 
     @field_validator("contacts")
     @classmethod

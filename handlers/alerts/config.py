@@ -9,52 +9,20 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.config.base import Strict
-from bot.messages import Destination
+from bot.config.base import DestinationText, IdentityText, Strict
 from handlers.alerts.enums import Tier, Tlp
-
-PLATFORMS = ("slack", "teams", "webchat", "web")
-
-
-def check_destination(value: str) -> str:
-    """``platform:workspace:channel`` or ``platform:workspace:@user``."""
-    Destination.parse(value)  # the outbox's own rule, so what loads can be queued
-    return value
-
-
-def check_identity(value: str) -> str:
-    """``platform:workspace:user`` (the identity used for roles and acknowledgements)."""
-    if value.count(":") < 2 or value.split(":", 1)[0] not in PLATFORMS:
-        raise ValueError(f"{value!r} must be platform:workspace:user")
-    return value
-
 
 
 class Member(Strict):
     """One recipient of alerts: a channel or a person, with who they are and a backup."""
 
-    destination: str
+    destination: DestinationText
     name: str = Field(default="", max_length=120)
     organisation: str = Field(min_length=1, max_length=120)
     jurisdiction: str = Field(min_length=2, max_length=40)
-    backup: str | None = Field(default=None, description="destination chased last")
-    people: list[str] = Field(default_factory=list,
-                              description="identities who may acknowledge for a channel")
-
-    @field_validator("destination")
-    @classmethod
-    def _dest(cls, value: str) -> str:
-        return check_destination(value)
-
-    @field_validator("backup")
-    @classmethod
-    def _backup(cls, value: str | None) -> str | None:
-        return None if value is None else check_destination(value)
-
-    @field_validator("people")
-    @classmethod
-    def _people(cls, value: list[str]) -> list[str]:
-        return [check_identity(v) for v in value]
+    backup: DestinationText | None = Field(default=None, description="destination chased last")
+    people: list[IdentityText] = Field(default_factory=list,
+                                       description="identities who may acknowledge for a channel")
 
 
 class Group(Strict):
@@ -117,13 +85,8 @@ class AlertsConfig(Strict):
     templates: dict[str, Template] = Field(default_factory=dict)
     windows: Windows = Windows()
     pacing: Pacing = Pacing()
-    help_destinations: list[str] = Field(default_factory=list,
-                                         description="state staff told about 'Need help'")
-
-    @field_validator("help_destinations")
-    @classmethod
-    def _help(cls, value: list[str]) -> list[str]:
-        return [check_destination(v) for v in value]
+    help_destinations: list[DestinationText] = Field(
+        default_factory=list, description="state staff told about 'Need help'")
 
     @model_validator(mode="after")
     def _consistent(self) -> AlertsConfig:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.settings import PLATFORMS, AppConfig
+from bot.config.settings import AppConfig
+from bot.messages import PLATFORMS
 from handlers.certifications.ledger import zone_for
 from handlers.certifications.status import CompiledProgram
 

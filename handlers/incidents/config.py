@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from bot.config.base import Strict
-from bot.messages import Destination
+from bot.config.base import DestinationText, IdentityText, Strict
 from handlers.incidents.enums import Severity
-
-
-def _check_destination(value: str) -> str:
-    Destination.parse(value)  # the outbox's own rule, so what loads can be queued
-    return value
 
 
 class RoutingRule(Strict):
@@ -20,12 +14,7 @@ class RoutingRule(Strict):
     categories: list[str] = Field(default_factory=list)
     severities: list[Severity] = Field(default_factory=list)
     jurisdictions: list[str] = Field(default_factory=list)
-    notify: list[str] = Field(min_length=1)
-
-    @field_validator("notify")
-    @classmethod
-    def _destinations(cls, value: list[str]) -> list[str]:
-        return [_check_destination(v) for v in value]
+    notify: list[DestinationText] = Field(min_length=1)
 
     def matches(self, *, category: str, severity: str, jurisdiction: str) -> bool:
         """Whether this rule applies to an incident."""
@@ -37,12 +26,9 @@ class RoutingRule(Strict):
 class IncidentSettings(Strict):
     """Incident routing and who manages which jurisdiction."""
 
-    on_call: list[str] = Field(default_factory=list, description="notified at once for SEV1")
-    managers: dict[str, list[str]] = Field(default_factory=dict,
+    on_call: list[DestinationText] = Field(default_factory=list,
+                                           description="notified at once for SEV1")
+    managers: dict[str, list[IdentityText]] = Field(default_factory=dict,
                                            description="jurisdiction -> identities")
     routing: list[RoutingRule] = Field(default_factory=list)
 
-    @field_validator("on_call")
-    @classmethod
-    def _destinations(cls, value: list[str]) -> list[str]:
-        return [_check_destination(v) for v in value]
