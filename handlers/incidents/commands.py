@@ -94,17 +94,18 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
 
 
 def resolve_person(token: str, message: IncomingMessage) -> str:
-    """``me``, a Slack mention ``<@U123|name>``, ``@name`` (web chat) or a full identity."""
-    sender = message.sender
+    """``me``, an ``@mention`` (parsed by the adapter into ``message.mentions``) or an identity.
+
+    A mention written with spaces (a Teams display name) is found when it is the only one.
+    """
     if token.lower() == "me":
-        return sender.identity
-    slack = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", token)
-    if slack:
-        return f"slack:{sender.workspace}:{slack.group(1)}"
+        return message.sender.identity
     if token.count(":") >= 2 and token.split(":")[0] in PLATFORMS:
         return token
-    if token.startswith("@") and sender.platform in ("webchat", "web") and len(token) > 1:
-        return f"{sender.platform}:{sender.workspace}:{token[1:]}"
+    if token.startswith("@") and len(token) > 1:
+        named = [m for m in message.mentions if f"@{m.label}" == token]
+        if named or len(message.mentions) == 1:
+            return (named or list(message.mentions))[0].identity
     raise IncidentError("Name the person as @mention, me, or platform:workspace:user.")
 
 
