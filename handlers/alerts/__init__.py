@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, Tone
 from bot.ops.jobs import Periodic
 from bot.services import Services
 from handlers.alerts import actions
@@ -36,9 +36,9 @@ class AlertHandler:
                 return await actions.on_action(message, services, actor, now)
             return await actions.on_text(message, services, actor, now)
         except PermissionDenied as exc:
-            return Reply(text=f":no_entry: {exc}", ephemeral=True)
+            return Reply(text=str(exc), tone=Tone.DENIED, ephemeral=True)
         except AlertError as exc:
-            return Reply(text=str(exc), ephemeral=True)
+            return Reply(text=str(exc), tone=Tone.WARNING, ephemeral=True)
 
 
 def alert_periodic(services: Services) -> list[Periodic]:

@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import UTC
 
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, Tone
 from bot.services import Services
 from handlers.incidents import actions, commands
 from handlers.incidents.catalog import DANGER_WORDS
@@ -46,9 +46,9 @@ class IncidentHandler:
                 return self._offer_form(services, message.text)
             return await commands.on_text(message, services, actor, now)
         except PermissionDenied as exc:
-            return Reply(text=f":no_entry: {exc}", ephemeral=True)
+            return Reply(text=str(exc), tone=Tone.DENIED, ephemeral=True)
         except IncidentError as exc:
-            return Reply(text=str(exc), ephemeral=True)
+            return Reply(text=str(exc), tone=Tone.WARNING, ephemeral=True)
 
     def _offer_form(self, services: Services, text: str) -> Reply:
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),

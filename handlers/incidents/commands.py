@@ -7,7 +7,7 @@ import re
 import secrets
 from datetime import datetime
 
-from bot.messages import PLATFORMS, IncomingMessage, Reply
+from bot.messages import PLATFORMS, IncomingMessage, Mention, Reply, Tone
 from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
@@ -67,7 +67,8 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
         assignee = resolve_person(args[0], message)
         incident = await service.assign(db=db, actor=actor, human_id=human_id,
                                         assignee=assignee, now=now)
-        return Reply(text=f"Assigned: {summary_line(incident)} to {assignee}", ephemeral=True)
+        return Reply(text=f"Assigned: {summary_line(incident)} to {{@0}}", tone=Tone.SUCCESS,
+                     mentions=(Mention(assignee),), ephemeral=True)
     if verb == "status":
         if not args or args[0].lower() not in STATUSES:
             raise IncidentError(f"Status must be one of: {', '.join(STATUSES)}.")
