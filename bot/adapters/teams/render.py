@@ -177,10 +177,19 @@ def _size(activity: Mapping[str, Any]) -> int:
     return len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))
 
 
+#: Tones a plain line cannot show: such replies become a card in the tone's colour.
+_STRONG = frozenset({Tone.WARNING, Tone.DANGER, Tone.DENIED})
+
+
+def _styled(reply: Reply) -> bool:
+    """Whether the reply leads with a heading or a colour (then the card holds it all)."""
+    return bool(reply.title) or reply.tone != Tone.INFO
+
+
 def _has_card(reply: Reply, sections: tuple[Section, ...]) -> bool:
-    """Whether the reply needs more than a line of text."""
+    """Whether the reply needs more than a line of markdown text."""
     return bool(sections or reply.buttons or reply.form is not None or reply.title
-                or reply.fields or reply.items or reply.links or reply.tone != Tone.INFO)
+                or reply.fields or reply.items or reply.links or reply.tone in _STRONG)
 
 
 def _lead(reply: Reply, sections: tuple[Section, ...]) -> str:
@@ -196,10 +205,14 @@ def _build(reply: Reply, sections: tuple[Section, ...]) -> dict[str, Any]:
     if not _has_card(reply, sections):
         activity["text"] = _escape(teams_markdown(reply.text, reply.mentions))
         return _marked(reply, activity)
-    # Everything goes on the card, once: the title, the main line, facts and sections.
+    lead = _lead(reply, sections)
+    if lead and not _styled(reply):
+        # A plain main line reads above the card; a titled or coloured one is on the card.
+        activity["text"] = _escape(teams_markdown(lead, reply.mentions))
+        lead = ""
     fallback = "\n\n".join(t for t in (reply.title, reply.text, *(s.text for s in sections))
                             if t)[:MAX_TEXT]
-    card = build_card(reply, sections, _lead(reply, sections), fallback)
+    card = build_card(reply, sections, lead, fallback)
     activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}]
     # The summary is what notifications and the chat list show for a card.
     summary = reply.text if not reply.title or reply.title in reply.text \
@@ -219,13 +232,14 @@ def _marked(reply: Reply, activity: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_activity(reply: Reply) -> dict[str, Any]:
-    """Render a neutral reply as a message activity: plain text, or one Adaptive Card.
+    """Render a neutral reply as a message activity: markdown text, plus a card when it has more.
 
-    A reply with only a main line is markdown text; anything more (a title, a tone, facts,
-    sections, a form, buttons) becomes one card that says each thing once, the title in the
-    tone's colour. The card's fallback text and the activity's summary carry the main line for
-    clients and notifications without cards. Teams has no ephemeral messages, so
-    ``reply.ephemeral`` is not rendered.
+    A reply with only a main line is markdown text. Anything more (facts, sections, a form,
+    buttons, a title, a warning tone) goes on one Adaptive Card that says each thing once: a
+    plain main line stays above the card, a titled or toned one opens the card in the tone's
+    colour. The card's fallback text and the activity's summary carry the main line for clients
+    and notifications without cards. Teams has no ephemeral messages, so ``reply.ephemeral`` is
+    not rendered.
     """
     sections = reply.sections
     activity = _build(reply, sections)
