@@ -363,7 +363,7 @@ async def test_an_open_form_click_is_asked_again_as_the_clicker_and_only_once(
     payload = click(sb.fake, forged, user="U0ASKER", channel="D0DIRECT", name="forged")
     assert (await sb.signed(interaction_body(payload)))[0] == 200
     [denied] = await sb.fake.wait_for("response")
-    assert denied.params["text"].startswith(":no_entry:")
+    assert denied.params["blocks"][0]["text"]["text"].startswith(":no_entry:")
     empty = click(sb.fake, {"action_id": OPEN_FORM, "value": ""}, user="U0ASKER",
                   channel="D0DIRECT", name="empty")
     assert (await sb.signed(interaction_body(empty)))[0] == 200

@@ -214,8 +214,6 @@ def fallback_text(reply: Reply, *, workspace: str = "") -> str:
     """Return the notification / screen-reader text, escaped, within 40,000 characters."""
     text = reply.text if not reply.title or reply.title in reply.text \
         else f"{reply.title}: {reply.text}"
-    emoji = TONE_EMOJI[reply.tone]
-    text = f"{emoji} {text}" if emoji else text
     text = f"{REPEAT_LINE}\n{text}" if reply.repeat else text
     return _cut(mrkdwn(text, reply.mentions, workspace), MAX_TEXT)
 
