@@ -101,7 +101,7 @@ function textBlock(parent, text, cls) {
 
 // Inline markdown: **bold**, _italic_ or *italic*, `code`, [label](url), bare URLs, and {@N}
 // (the reply's N-th mention, shown by name).
-const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"])/g;
+const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()'"]*[^\s<>()'".,;:!?])/g;
 
 function safeUrl(url) {
   try {
