@@ -31,15 +31,15 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
 
     ``paged`` False: a SEV1 over the paging limit, recorded and routed but on-call not paged.
     """
-    sections = []
+    sections = []  # the main line says "call 911" and the id: the sections do not repeat them
     if incident.severity == "SEV1" and paged:
-        sections.append(Section(f"**{CALL_911}** The on-call team has been notified."))
+        sections.append(Section("The on-call team has been notified."))
     elif incident.severity == "SEV1":
-        sections.append(Section(f"**{CALL_911}** Your report is recorded and routed to the "
-                                "incident team, but on-call was not paged: you have reached "
-                                "this hour's limit of SEV1 pages."))
+        sections.append(Section("Your report is recorded and routed to the incident team, but "
+                                "on-call was not paged: you have reached this hour's limit of "
+                                "SEV1 pages."))
     verb = "Filed" if created else "Already filed"
-    sections.append(Section(f"{verb}: {summary_line(incident)}",
+    sections.append(Section(summary_line(incident),
                             context="Keep this id. Incident records may be public records."))
     if incident.needs_details:
         sections.append(Section("Please complete the report: use the button below."))
