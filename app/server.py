@@ -28,9 +28,11 @@ from bot.ops.audit_key import audit_health, bind_audit_key, settings_audit_key
 from bot.ops.heap import refreeze_if_frozen
 from bot.ops.jobs import build_procrastinate, defer_drain_soon, run_in_process
 from bot.ops.logs import quiet_malformed_requests
+from bot.outbox.pacing import Budgets
 from bot.router import Router
 from bot.services import Services
 from handlers import build_handlers, build_periodic
+from handlers.alerts.config import AlertsConfig
 from knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,17 @@ def build_services(settings: Settings) -> Services:
     store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date(),
                            semantic=settings.app.semantic_retrieval)
     services = Services(settings=settings, db=db, knowledge=store)
+    services.outbox.budgets = pacing_budgets(settings)
     if settings.env.ELECTIONBOT_SIMULATED_START is not None:
         log.warning("running on a simulated clock (drill)",
                     extra={"start": settings.env.ELECTIONBOT_SIMULATED_START.isoformat()})
         services.clock = FlowingClock(settings.env.ELECTIONBOT_SIMULATED_START)
     return services
+
+
+def pacing_budgets(settings: Settings) -> Budgets:
+    """The outbox's send rates per platform, from app.yaml ``alerts.pacing``."""
+    return Budgets(**settings.app.section(AlertsConfig).pacing.model_dump())
 
 
 @web.middleware

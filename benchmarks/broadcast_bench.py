@@ -56,7 +56,6 @@ from bot.db.models import ConversationReference  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
 from bot.ops.heap import freeze_startup_objects  # noqa: E402
 from handlers.alerts import service  # noqa: E402
-from handlers.alerts.delivery import use_alert_budgets  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
 from handlers.alerts.models import NetworkMember  # noqa: E402
 from handlers.alerts.service import Actor  # noqa: E402
@@ -201,7 +200,6 @@ async def _send_until_stopped(config: str, database_url: str, slack_urls: dict[s
     settings = load_settings({"ELECTIONBOT_CONFIG": config, "DATABASE_URL": database_url})
     services = build_services(settings)
     create_app(services, background=False)  # registers the Teams transport, as the worker does
-    use_alert_budgets(services)
     slack = ByWorkspace({ws: SlackTransport(build_send_client(url, "xoxb-bench"), services.db)
                          for ws, url in slack_urls.items()})
     services.outbox.register("slack", slack)
@@ -322,7 +320,6 @@ async def run(total: int, database_url: str | None = None, reports: int = 300,
             await service.send(db=services.db, app=app, actor=actor, public_id=alert.public_id,
                                now=now)
             send_call = time.perf_counter() - start
-            services.outbox.wake()
             elapsed = await wait_done(services, alert.public_id, total, start)
             busy = await busy_run
             groups = await group_timings(services, alert.public_id)

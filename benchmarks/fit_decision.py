@@ -40,7 +40,14 @@ sys.path.insert(0, str(ROOT))
 
 from handlers.faq.replies import article_text  # noqa: E402
 from knowledge.checks import load_articles  # noqa: E402
-from knowledge.decide import FEATURES, MODEL_FILE, Retriever, fit_rows  # noqa: E402
+from knowledge.decide import (  # noqa: E402
+    FEATURES,
+    MODEL_FILE,
+    DecisionModel,
+    Retriever,
+    contains_asked,
+    fit_rows,
+)
 from knowledge.language import detect_language  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
 from knowledge.semantic import ENGINES, SemanticIndex, load_embedder  # noqa: E402
@@ -74,11 +81,19 @@ def read_items(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def right_articles(items: list[dict[str, Any]], articles: list[Any]) -> list[set[str]]:
-    """For each question, the ids of the articles that answer it (empty for abstain items)."""
+    """For each question, the ids of the articles that answer it (empty for abstain items).
+
+    A labelled question names its article (and ``also_ok``); only a set without that label
+    falls back to the ``kb eval`` rule (an article containing an expected phrase), which also
+    counts articles that merely mention a generic phrase.
+    """
     out = []
     for item in items:
         if "expect_any" not in item:
             out.append(set())
+            continue
+        if item.get("article"):
+            out.append({item["article"], *item.get("also_ok", [])})
             continue
         lang = detect_language(item["q"])
         phrases = [e.lower().replace("-", " ") for e in item["expect_any"]]
@@ -108,13 +123,13 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 def decisions(retriever: Retriever, items: list[dict[str, Any]], right: list[set[str]],
               weights: dict[str, float], bias: float) -> list[tuple[float, bool, bool]]:
     """(top probability, top is right, in scope) per question."""
+    model = DecisionModel(weights, bias, 0.5, {})
     out = []
     for item, ok in zip(items, right, strict=True):
         _an, cands = retriever.candidates(item["q"])
         best = (0.0, False)
         for c in cands:
-            z = bias + sum(w * c.features[k] for k, w in weights.items())
-            p = float(1 / (1 + np.exp(-np.clip(z, -50, 50))))
+            p = model.probability(c.features)
             if p > best[0]:
                 best = (p, retriever.index.articles[c.doc].id in ok)
         out.append((best[0], best[1], "expect_any" in item))
@@ -210,7 +225,7 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
         split_paths: dict[str, list[Path]] | None = None) -> dict[str, Any]:
     """Weights on train, threshold on calibration, figures for both."""
     r_train, r_cal = right_articles(train, articles), right_articles(cal, articles)
-    rows = fit_rows(retriever, train, r_train)
+    rows = [row for row in fit_rows(retriever, train, r_train) if contains_asked(row[1])]
     x = np.array([[f[k] for k in FEATURES] for _n, f, _y in rows], dtype=float)
     y = np.array([label for _n, _f, label in rows], dtype=float)
     w, bias = fit_logistic(x, y)
@@ -221,8 +236,6 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
     dec_train = decisions(retriever, train, r_train, weights, bias)
     overrule: dict[str, Any] = {"veto": 0.0, "rescue": NEVER}
     if split_paths:
-        from knowledge.decide import DecisionModel
-
         retriever.models = {retriever.engine: DecisionModel(
             weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER)}
         retriever.__dict__.pop("model", None)

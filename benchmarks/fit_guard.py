@@ -3,12 +3,17 @@
     python benchmarks/fit_guard.py            # writes handlers/faq/guard_model.json
 
 Reads ONLY training and calibration data. To fit: ``knowledge/eval/guard_train.jsonl``,
-``guard_train_extra.jsonl`` (a later batch, written without seeing the held-out split), the
-partisan / personal-data / instruction rows of ``abstain_train.jsonl`` (refused) and the in-scope
-train questions (allowed), as the eval README permits. To choose the refusal threshold:
-``guard_calibration.jsonl`` and the knowledge base's own ``questions:`` (the lowest threshold that
-keeps false refusals of the whole guard, rules + classifier, at most 1 % on the calibration split's
-allowed questions and at zero on the base's phrasings). The held-out split is never read here;
+``guard_train_extra.jsonl`` and ``guard_train_extra2.jsonl`` (later batches, written without
+seeing the held-out split), the partisan / personal-data / instruction rows of
+``abstain_train.jsonl`` (refused) and the in-scope train questions (allowed), as the eval README
+permits. Features were chosen by batch cross-validation on the two later batches: fit without
+one, calibrate as below, count what the whole guard gets right on it (word-class n-grams caught 65
+of 97 partisan and 49 of 67 personal-data questions of the third batch, against 52 and 45 for
+words alone, with 3 more of its 211 allowed questions refused). To choose the refusal threshold:
+``guard_calibration.jsonl``, the knowledge base's own ``questions:`` and the in-scope train and
+calibration questions (the lowest threshold that keeps false refusals of the whole guard, rules +
+classifier, at most 1 % on the calibration split's allowed questions and at most 0.5 %, half the
+1 % bound, on the base's phrasings and in-scope questions). The held-out split is never read here;
 ``benchmarks/guard_report.py`` reports on it.
 """
 
@@ -23,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from handlers.faq.guard import yields  # noqa: E402
 from handlers.faq.guard_model import ALLOW, MODEL_PATH, GuardModel, features  # noqa: E402
 from handlers.faq.guard_rules import match  # noqa: E402
 from knowledge.checks import load_articles  # noqa: E402
@@ -35,6 +41,10 @@ RATE = 2.0
 MIN_DF = 2
 ALLOW_SHARE = 0.5
 MAX_FALSE_REFUSALS = 0.01
+#: On the base's own phrasings the bound is 1 %; the threshold keeps to half of it, a margin for
+#: phrasings nobody wrote down (on a fresh batch, 0.5 % instead of 0 caught 84 rather than 65 of
+#: 97 partisan questions, for 3 more of 211 allowed ones refused).
+MAX_OWN_FALSE_REFUSALS = 0.005
 THRESHOLD_FLOOR = 0.5
 
 
@@ -45,11 +55,12 @@ def load_split(name: str) -> list[tuple[str, str]]:
     return [(r["q"], ALLOW if r["label"] == "allow" else r["category"]) for r in rows]
 
 
-TRAIN_SPLITS = ("train", "train_extra")
+TRAIN_SPLITS = ("train", "train_extra", "train_extra2")
 GUARD_KINDS = frozenset(CLASSES[1:])
 
 
-def _jsonl(name: str) -> list[dict[str, str]]:
+def jsonl_rows(name: str) -> list[dict[str, str]]:
+    """The rows of one file of knowledge/eval (``name`` without ``.jsonl``)."""
     path = EVAL / f"{name}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
@@ -58,9 +69,16 @@ def _jsonl(name: str) -> list[dict[str, str]]:
 def training_rows() -> list[tuple[str, str]]:
     """Everything the classifier is fitted on (train splits only, never calibration or held-out)."""
     rows = [pair for name in TRAIN_SPLITS for pair in load_split(name)]
-    rows += [(r["q"], r["kind"]) for r in _jsonl("abstain_train") if r["kind"] in GUARD_KINDS]
-    rows += [(r["q"], ALLOW) for r in _jsonl("inscope_train")]
+    rows += [(r["q"], r["kind"]) for r in jsonl_rows("abstain_train") if r["kind"] in GUARD_KINDS]
+    rows += [(r["q"], ALLOW) for r in jsonl_rows("inscope_train")]
     return rows
+
+
+def own_phrasings() -> list[str]:
+    """The base's phrasings and the in-scope train and calibration questions: all allowed."""
+    inscope = [r["q"] for name in ("inscope_train", "inscope_calibration")
+               for r in jsonl_rows(name)]
+    return [*base_phrasings(), *inscope]
 
 
 def base_phrasings() -> list[str]:
@@ -109,35 +127,46 @@ def fit(train: list[tuple[str, str]], allow_share: float = ALLOW_SHARE,
     return GuardModel(CLASSES, weights, tuple(float(v) for v in b), 1.0)
 
 
-def refuses(model: GuardModel, question: str) -> bool:
-    """The whole guard: rules first, then the classifier at its threshold."""
-    return match(question) is not None or model.refusal(question)[0] is not None
+def _decided(model: GuardModel, question: str) -> tuple[bool, float]:
+    """(refused whatever the threshold, score the threshold is compared with)."""
+    probs = model.probabilities(question)
+    score = 1.0 - probs[ALLOW]
+    kind = max((c for c in model.classes if c != ALLOW), key=lambda c: probs[c])
+    if match(question) is not None:
+        return True, score
+    return False, -1.0 if yields(kind, question) else score
 
 
 def calibrate(model: GuardModel, calibration: list[tuple[str, str]],
-              base: list[str]) -> GuardModel:
-    """The lowest threshold with <= 1 % false refusals on calibration and none on the base."""
-    allowed = [q for q, c in calibration if c == ALLOW]
-    scores = sorted({round(model.refusal(q)[1], 4) for q, _ in calibration} | {1.0})
-    for threshold in [t for t in scores if t >= THRESHOLD_FLOOR]:
-        candidate = GuardModel(model.classes, model.weights, model.bias, threshold + 1e-4)
-        false_cal = sum(refuses(candidate, q) for q in allowed) / max(len(allowed), 1)
-        false_base = sum(refuses(candidate, q) for q in base)
-        if false_cal <= MAX_FALSE_REFUSALS and false_base == 0:
-            return candidate
+              own: list[str]) -> GuardModel:
+    """The lowest threshold with <= 1 % false refusals on calibration and <= 0.5 % on ``own``.
+
+    ``own`` is :func:`own_phrasings`. Rules and scores are computed once per question; a
+    threshold refuses the questions the rules pass whose score reaches it.
+    """
+    allowed = [_decided(model, q) for q, c in calibration if c == ALLOW]
+    phrasings = [_decided(model, q) for q in own]
+    scores = sorted({round(model.refusal(q)[1], 4) for q, _ in calibration}
+                    | {round(score, 4) for _, score in phrasings} | {1.0})
+    for threshold in [t + 1e-4 for t in scores if t >= THRESHOLD_FLOOR]:
+        false_cal = sum(ruled or score >= threshold for ruled, score in allowed)
+        false_own = sum(ruled or score >= threshold for ruled, score in phrasings)
+        if (false_cal <= MAX_FALSE_REFUSALS * len(allowed)
+                and false_own <= MAX_OWN_FALSE_REFUSALS * len(phrasings)):
+            return GuardModel(model.classes, model.weights, model.bias, threshold)
     return GuardModel(model.classes, model.weights, model.bias, 1.0)
 
 
 def main() -> None:
     """Fit, calibrate, write the model and print the calibration figures as JSON."""
-    train, calibration, base = training_rows(), load_split("calibration"), base_phrasings()
-    model = calibrate(fit(train), calibration, base)
+    train, calibration, own = training_rows(), load_split("calibration"), own_phrasings()
+    model = calibrate(fit(train), calibration, own)
     MODEL_PATH.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n",
                           encoding="utf-8")
     print(json.dumps({"written": str(MODEL_PATH.relative_to(ROOT)),
                       "features": len(model.weights), "threshold": round(model.threshold, 4),
                       "train": len(train), "calibration": len(calibration),
-                      "base_phrasings": len(base)}, indent=2))
+                      "own_phrasings": len(own)}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Report the guard (rules + shipped classifier) on guard splits and the base's own phrasings.
 
     python benchmarks/guard_report.py calibration heldout
+    python benchmarks/guard_report.py base inscope_train inscope_calibration   # false refusals
 
 Per split: refusal rate per refused category (any refusal counts; the category the guard gave
 is reported too), false-refusal rate on allowed questions, and which layer decided. Nothing is
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.fit_guard import base_phrasings, load_split  # noqa: E402
+from benchmarks.fit_guard import base_phrasings, jsonl_rows, load_split  # noqa: E402
 from handlers.faq.guard import explain  # noqa: E402
 from handlers.faq.guard_model import ALLOW  # noqa: E402
 
@@ -51,10 +52,15 @@ def report(pairs: list[tuple[str, str]]) -> dict[str, object]:
 
 
 def main(splits: list[str]) -> None:
-    """Print one JSON object with a report per split (``base`` = the base's phrasings)."""
+    """Print one JSON object with a report per split.
+
+    ``base`` is the base's own phrasings and ``inscope_<split>`` an in-scope eval file, all
+    allowed; any other name is a guard split.
+    """
     figures = {}
     for split in splits:
         pairs = ([(q, ALLOW) for q in base_phrasings()] if split == "base"
+                 else [(r["q"], ALLOW) for r in jsonl_rows(split)] if split.startswith("inscope_")
                  else load_split(split))
         figures[split] = report(pairs)
     print(json.dumps(figures, indent=2, ensure_ascii=False))

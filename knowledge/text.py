@@ -153,7 +153,9 @@ one two three four five six seven eight nine ten eleven twelve fifteen twenty th
 hundred thousand dozen dozens half uno una dos tres cuatro cinco seis siete ocho nueve diez cien
 mil
 """.split())
-COUNT_WINDOW = 4
+#: A counted noun follows its number closely ("80 fusion centers"), within one clause.
+COUNT_WINDOW = 3
+_CLAUSE = re.compile(r"[.;:,()\n]|\s[-\u2013\u2014]\s")
 
 
 @dataclass(frozen=True)
@@ -186,13 +188,17 @@ def supplied_types(text: str) -> frozenset[str]:
 
 
 def counted_nouns(text: str) -> frozenset[str]:
-    """Stems that appear just after a number ("80 fusion centers" -> fusion, center)."""
-    tokens = words(text)
+    """Stems that appear just after a number in the same clause.
+
+    "80 fusion centers" gives fusion and center; "Region 9; the scenarios" gives nothing.
+    """
     out: set[str] = set()
-    for i, tok in enumerate(tokens):
-        if tok.isdigit() or tok in NUMBER_WORDS:
-            for follower in tokens[i + 1:i + 1 + COUNT_WINDOW]:
-                out.update({stem(follower, "en"), stem(follower, "es")})
+    for clause in _CLAUSE.split(text):
+        tokens = words(clause)
+        for i, tok in enumerate(tokens):
+            if tok.isdigit() or tok in NUMBER_WORDS:
+                for follower in tokens[i + 1:i + 1 + COUNT_WINDOW]:
+                    out.update({stem(follower, "en"), stem(follower, "es")})
     return frozenset(out)
 
 

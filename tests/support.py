@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import sqlite3
+import tempfile
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +21,7 @@ from aiohttp import web
 from app.config import load_settings
 from app.server import build_services, create_app
 from bot.config.settings import DEMO_OVERLAY_NAME, Settings, demo_identities
-from bot.db.engine import upgrade
+from bot.db.engine import sync_url, upgrade
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +71,44 @@ def make_settings(tmp: Path, env: dict[str, str] | None = None, *, demo: bool = 
     """
     config = write_config(tmp, **overrides)
     environ = {"ELECTIONBOT_CONFIG": str(config),
-               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db.engine'}", **(env or {})}
+               "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **(env or {})}
     return load_settings(environ, demo=demo)
+
+
+_template_lock = threading.Lock()
+_templates: dict[str, Path] = {}
+
+
+def migrated(url: str) -> None:
+    """Bring a test database to head; a new SQLite file starts as a copy of one migrated per process.
+
+    Running every migration for each of hundreds of fresh test databases was a large share of
+    the suite's time; the migrations themselves are exercised by ``tests/test_db.py``, the CLI
+    tests and every PostgreSQL test, which still call :func:`bot.db.engine.upgrade`.
+    """
+    target = _sqlite_path(url)
+    if target is None or target.exists():
+        upgrade(url)
+        return
+    with _template_lock:
+        template = _templates.get("head")
+        if template is None:
+            folder = Path(tempfile.mkdtemp(prefix="electionbot-template-"))
+            atexit.register(shutil.rmtree, folder, True)
+            template = folder / "head.db"
+            upgrade(f"sqlite:///{template}")
+            with sqlite3.connect(template) as conn:  # everything into the main file, no -wal
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _templates["head"] = template
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    plain = sync_url(url)
+    if not plain.startswith("sqlite:///") or plain.endswith(":memory:"):
+        return None
+    return Path(plain.removeprefix("sqlite:///"))
 
 
 @dataclass
@@ -89,7 +130,7 @@ def free_port() -> int:
 @asynccontextmanager
 async def running_bot(settings: Settings, *, background: bool = False) -> AsyncIterator[RunningBot]:
     """Migrate, build and serve the production app on 127.0.0.1 with a random port."""
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     app = create_app(services, background=background)
     runner = web.AppRunner(app, access_log=None)

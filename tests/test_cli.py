@@ -23,7 +23,7 @@ def cli(tmp: Path, *args: str, stdin: str | None = None, **env: str) -> subproce
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
     clean.update({"ELECTIONBOT_CONFIG": str(tmp / "app.yaml"),
-                  "DATABASE_URL": f"sqlite:///{tmp / 'bot.db.engine'}", **env})
+                  "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", **env})
     return subprocess.run([sys.executable, "-m", "app", *args], env=clean, input=stdin,
                           capture_output=True, text=True, timeout=120, cwd=tmp)
 
@@ -128,7 +128,7 @@ def test_serve_health_and_kb_reload_by_signal(home: Path) -> None:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "ELECTIONBOT_"))}
     env.update({"ELECTIONBOT_CONFIG": str(home / "app.yaml"),
-                "DATABASE_URL": f"sqlite:///{home / 'bot.db.engine'}"})
+                "DATABASE_URL": f"sqlite:///{home / 'bot.db'}"})
     server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
                               env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)

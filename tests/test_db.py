@@ -43,8 +43,8 @@ async def _exercise(url: str) -> None:
 
 
 async def test_sqlite_file(tmp_path: Path) -> None:
-    await _exercise(f"sqlite:///{tmp_path / 'sub' / 'bot.db.engine'}")
-    assert (tmp_path / "sub" / "bot.db.engine").exists()
+    await _exercise(f"sqlite:///{tmp_path / 'sub' / 'bot.db'}")
+    assert (tmp_path / "sub" / "bot.db").exists()
 
 
 @pytest.mark.postgres

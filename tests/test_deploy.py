@@ -76,7 +76,7 @@ async def test_one_browsers_failed_sign_ins_do_not_lock_out_another(
     app_yaml = tmp_path / "app.yaml"
     app_yaml.write_text(re.sub(r"(?m)^knowledge_path: .*$", "", config.read_text(
         encoding="utf-8")) + f"knowledge_path: {kb}\n", encoding="utf-8")
-    env = {**deploy_env(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db.engine'}",
+    env = {**deploy_env(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
            "ELECTIONBOT_CONFIG": str(app_yaml)}
     for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_BOT_TOKEN",
                  "SLACK_SIGNING_SECRET"):

@@ -346,6 +346,7 @@ async def _send(http: aiohttp.ClientSession, request: Request, results: Results,
                                 f"{status} {body[:200]}")
 
 
+@pytest.mark.slow
 async def test_thousands_of_malformed_requests_get_no_5xx(
         tmp_path: Path, connector: FakeBotConnector, auth_bot: RunningBot) -> None:
     started = time.monotonic()

@@ -10,16 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
 from bot.messages import Destination, Reply
-from bot.outbox.queue import (
-    CannotTell,
-    PermanentSendError,
-    RetryableSendError,
-    enqueue,
-    enqueue_many,
-)
+from bot.outbox.keys import EditKey
+from bot.outbox.queue import enqueue, enqueue_many
+from bot.outbox.transport import CannotTell, PermanentSendError, RetryableSendError
 from bot.outbox.worker import UNCERTAIN, Outbox
+from tests.support import migrated
 
 
 class Clock:
@@ -48,7 +45,7 @@ class Recorder:
 
 async def _db(tmp_path: Path) -> Database:
     url = f"sqlite:///{tmp_path / 'o.db'}"
-    upgrade(url)
+    migrated(url)
     return Database(url)
 
 
@@ -56,6 +53,29 @@ async def _add(db: Database, key: str, dest: str = "webchat:local:@ann") -> None
     async with db.session() as session:
         enqueue(session, key=key, destination=Destination.parse(dest), reply=Reply(text=key))
         await session.commit()
+
+
+class Hanging:
+    """A transport whose sends never finish: the process "dies" while they are in flight."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def _crash_while_sending(db: Database, clock: Clock) -> None:
+    """Claim every due row and start sending, then "die": the rows stay leased, unsent."""
+    crashed, hanging = Outbox(db, clock=clock), Hanging()
+    crashed.register("webchat", hanging)
+    run = asyncio.create_task(crashed.run_once())
+    await hanging.started.wait()
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
 
 
 async def _status(db: Database) -> list[tuple]:
@@ -147,9 +167,8 @@ async def test_permanent_errors_and_unconfigured_platforms_are_dead_lettered(tmp
 async def test_a_crashed_sender_lease_expires_and_another_worker_sends(tmp_path: Path) -> None:
     db, clock = await _db(tmp_path), Clock()
     await _add(db, "a")
-    crashed = Outbox(db, clock=clock)
-    claimed = await crashed._claim()  # claimed, then the process "dies" before sending
-    assert len(claimed) == 1
+    await _crash_while_sending(db, clock)
+    assert [r[1] for r in await _status(db)] == ["sending"]
     survivor, rec = Outbox(db, clock=clock), Recorder()
     survivor.register("webchat", rec)
     assert await survivor.run_once() == 0  # lease still held
@@ -220,7 +239,7 @@ async def test_an_uncertain_send_that_cannot_be_checked_is_resent_once_marked(
     assert (await _status(db))[0][1] == "sent"
     # A lost lease (crash while sending) is uncertain too.
     await _add(db, "b")
-    assert len(await Outbox(db, clock=clock)._claim()) == 1
+    await _crash_while_sending(db, clock)
     clock.now += timedelta(seconds=61)
     await outbox.run_once()
     assert rec.sent[1:] == [("webchat:local:@ann", "REPEAT b")]
@@ -237,7 +256,7 @@ async def test_an_uncertain_send_is_checked_first(tmp_path: Path) -> None:
     outbox.register("webchat", rec)
     for key in ("landed", "absent", "unknown"):
         await _add(db, key)
-        assert len(await Outbox(db, clock=clock)._claim()) == 1  # then the process "dies"
+        await _crash_while_sending(db, clock)
     clock.now += timedelta(seconds=61)
     while await outbox.run_once():
         pass
@@ -268,14 +287,14 @@ async def test_edits_replace_the_sent_message_and_older_edits_are_skipped(
     outbox.register("webchat", rec)
     dest = Destination.parse("webchat:local:@ann")
     async with db.session() as session:
-        enqueue(session, key="s:edit:1", destination=dest, reply=Reply(text="v1"), edit_of="s")
+        enqueue(session, key=EditKey("s", "1"), destination=dest, reply=Reply(text="v1"))
         await session.commit()
     await outbox.run_once()  # the original is not sent yet: retried later, not lost
     assert rec.edits == [] and (await _status(db))[0][1] == "pending"
     await _add(db, "s")
     async with db.session() as session:
-        enqueue(session, key="s:edit:2", destination=dest, reply=Reply(text="v2"), edit_of="s")
-        enqueue(session, key="s:edit:3", destination=dest, reply=Reply(text="v3"), edit_of="s")
+        enqueue(session, key=EditKey("s", "2"), destination=dest, reply=Reply(text="v2"))
+        enqueue(session, key=EditKey("s", "3"), destination=dest, reply=Reply(text="v3"))
         await session.commit()
     for _ in range(3):  # the edits wait (backing off) until the original is sent
         await outbox.run_once()
@@ -294,7 +313,9 @@ async def test_claims_are_fair_across_pacing_groups(tmp_path: Path) -> None:
         enqueue(session, key="b", destination=Destination.parse("slack:TB:C1"),
                 reply=Reply(text="x"))
         await session.commit()
-    outbox = Outbox(db, batch=10)
-    claimed = await outbox._claim()
-    assert "slack:TB:C1" in {r.destination for r in claimed}
+    outbox, rec = Outbox(db, batch=10), Recorder()
+    outbox.pacer = lambda destination: []  # fairness only: no send waits for a rate slot
+    outbox.register("slack", rec)
+    assert await outbox.run_once() == 10
+    assert "slack:TB:C1" in {destination for destination, _ in rec.sent}
     await db.close()

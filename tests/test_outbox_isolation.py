@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
 from bot.messages import Destination, InvalidDestination, Reply, reply_to_dict
 from bot.ops.metrics import REGISTRY
 from bot.outbox.queue import enqueue, enqueue_many
@@ -25,6 +25,7 @@ from tests.adapters.slack_support import (
     view_submission,
 )
 from tests.adapters.test_slack_incidents import CONFIG, VALID, open_form
+from tests.support import migrated
 from tests.test_outbox import Recorder
 
 
@@ -59,7 +60,7 @@ GOOD = json.dumps(reply_to_dict(Reply(text="hello")))
 async def test_poisoned_rows_are_dead_lettered_alone_and_the_pass_delivers_the_rest(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'o.db'}"
-    upgrade(url)
+    migrated(url)
     db = Database(url)
     # Queued first, so they sit in the same claimed batch ahead of the good rows.
     await insert_raw(db, "empty-target", "slack", "slack:T123:", GOOD)  # the row
@@ -117,7 +118,7 @@ def test_an_empty_user_cannot_even_be_built() -> None:
 
 async def test_enqueue_refuses_a_bad_destination_and_adds_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'o.db'}"
-    upgrade(url)
+    migrated(url)
     db = Database(url)
     forged = Destination.parse("slack:T123:@U1")
     object.__setattr__(forged, "user_id", "")  # past the constructor: enqueue still checks
@@ -161,8 +162,7 @@ async def test_a_submission_without_a_user_id_is_refused_and_deliveries_go_on(
     async with db.session() as session:
         enqueue(session, key="after", destination=Destination.parse("slack:T0TEST:C0AFTER"),
                 reply=Reply(text="still delivered"))
-        await session.commit()
-    sb.bot.services.outbox.wake()
+        await session.commit()  # the commit wakes the outbox
     [post] = await sb.fake.wait_for("chat.postMessage")
     assert post.params["channel"] == "C0AFTER"
 

@@ -116,7 +116,7 @@ def test_users_add_list_disable_from_the_cli(tmp_path: Path) -> None:
     assert cli(tmp_path, "users", "disable", "ann").returncode == 0
     assert "disabled" in cli(tmp_path, "users", "list").stdout.splitlines()[0]
     assert cli(tmp_path, "users", "disable", "nobody").returncode == 1
-    stored = sa.create_engine(f"sqlite:///{tmp_path / 'bot.db.engine'}")
+    stored = sa.create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     with stored.connect() as conn:
         hashes = [r[0] for r in conn.execute(sa.text("SELECT password_hash FROM web_account"))]
     stored.dispose()

@@ -8,23 +8,29 @@ short-lived: ``async with db.session() as s: ...``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Every engine, async or sync: SQLAlchemy's error messages (and its INFO statement log) would
 # otherwise quote the bound values, i.e. reporters' names, phones and what they wrote.
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
+DATABASE = "database"  # session.info: the Database whose session() made it
+R = TypeVar("R")
 
 
 def utcnow() -> datetime:
@@ -91,12 +97,60 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
         if self.is_sqlite:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
+        self._threaded: Engine | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A short-lived session; commit explicitly, rolled back on error."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+        async with AsyncSession(self.engine, expire_on_commit=False,
+                                info={DATABASE: self}) as session:
             yield session
+
+    def on_commit(self, flag: str, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (a bound method, held weakly) once a flagged transaction commits.
+
+        A transaction is flagged by setting ``session.info[flag]`` on a session from
+        :meth:`session`; the flag is cleared by its commit or rollback.
+        """
+        self._on_commit.setdefault(flag, []).append(weakref.WeakMethod(hook))  # type: ignore[arg-type]
+
+    def _ended(self, info: dict[Any, Any], *, committed: bool) -> None:
+        """A session's transaction ended: run the hooks of its flags if it committed."""
+        for flag, hooks in self._on_commit.items():
+            if info.pop(flag, False) and committed:
+                hooks[:] = [ref for ref in hooks if ref() is not None]
+                for ref in hooks:
+                    hook = ref()
+                    try:  # the commit happened: a hook's failure must not look like its failure
+                        if hook is not None:
+                            hook()
+                    except Exception:
+                        log.exception("commit hook failed", extra={"flag": flag})
+
+    async def transaction(self, work: Callable[[Connection], R]) -> R:
+        """Run ``work`` (plain SQL, no awaits) in one transaction holding locks briefly.
+
+        On SQLite the whole transaction runs in one worker thread on a plain (synchronous)
+        connection, so the database-wide write lock is never held across event-loop round
+        trips: on a busy loop that would make every other writer (a person filing an
+        incident) queue behind it. This is the only synchronous engine; it shares the file
+        and is disposed with the async one. PostgreSQL has row locks, so the async engine's
+        ``run_sync`` is used there.
+        """
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+        if self._threaded is None:
+            self._threaded = sa.create_engine(sync_url(self.url), connect_args={"timeout": 30},
+                                              hide_parameters=True)
+            sa.event.listen(self._threaded, "connect", _sqlite_pragmas)
+        engine = self._threaded
+
+        def run() -> R:
+            with engine.begin() as conn:
+                return work(conn)
+        return await asyncio.to_thread(run)
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -112,8 +166,24 @@ class Database:
         await asyncio.to_thread(upgrade, self.url)
 
     async def close(self) -> None:
-        """Dispose of the pool."""
+        """Dispose of the pools."""
         await self.engine.dispose()
+        if self._threaded is not None:
+            self._threaded.dispose()
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    db = session.info.get(DATABASE)
+    if isinstance(db, Database):
+        db._ended(session.info, committed=True)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    db = session.info.get(DATABASE)
+    if isinstance(db, Database):
+        db._ended(session.info, committed=False)
 
 
 def alembic_config(url: str) -> Config:

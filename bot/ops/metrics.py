@@ -1,4 +1,9 @@
-"""Prometheus metrics: requests, ack latency, outbox jobs, deliveries, dead letters, reminders."""
+"""Prometheus metrics: requests, ack latency, outbox jobs, deliveries, dead letters, reminders.
+
+Counters are incremented where the thing happens: deliveries and dead letters by the outbox
+worker, reminders by the certification scheduler once a digest's transaction commits, answers
+and abstentions by the FAQ as it records a question.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +33,16 @@ ACK_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0))
 DELIVERIES = Counter("electionbot_deliveries_total", "Background sends by platform and result",
                      ["platform", "result"], registry=REGISTRY)
-REMINDERS = Counter("electionbot_reminders_sent_total", "Certification reminders queued",
-                    registry=REGISTRY)
-DEAD_REASONS = ("bad_destination", "bad_payload", "permanent", "gave_up", "uncertain",
-                "not_configured")
+REMINDERS = Counter("electionbot_reminders_sent_total",
+                    "Certification reminder digests committed for sending (once per recipient "
+                    "and day)", registry=REGISTRY)
+OUTCOMES = ("answered", "abstained", "refused")
+QUESTIONS = Counter("electionbot_questions_total",
+                    "Questions by outcome: answered, abstained or refused (bounded: OUTCOMES)",
+                    ["outcome"], registry=REGISTRY)
+for _outcome in OUTCOMES:
+    QUESTIONS.labels(_outcome)
+DEAD_REASONS = ("bad_destination", "bad_payload", "permanent", "gave_up", "not_configured")
 DEAD_LETTERS = Counter(
     "electionbot_outbox_dead_letters_total",
     "Outbox messages dead-lettered, by platform and reason class (bounded: DEAD_REASONS)",
@@ -76,6 +87,12 @@ def count_delivery(platform: str, result: str, reason: str | None = None) -> Non
     DELIVERIES.labels(label, result).inc()
     if result == "dead":
         DEAD_LETTERS.labels(label, reason if reason in DEAD_REASONS else "permanent").inc()
+
+
+def count_question(outcome: str) -> None:
+    """Count one question by its outcome (an unknown outcome is not counted)."""
+    if outcome in OUTCOMES:
+        QUESTIONS.labels(outcome).inc()
 
 
 async def refresh_job_gauge(db: Database) -> None:

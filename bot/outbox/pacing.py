@@ -28,7 +28,6 @@ from sqlalchemy.engine import Connection
 
 from bot.db.engine import Database
 from bot.messages import Destination
-from bot.outbox.store import transaction
 
 SAFETY = 0.97
 # After a 429 the group's shared budget is used a little below its rate for a while, so timing
@@ -139,7 +138,7 @@ class RateLimiter:
         Reserved sends must go at (not before) their offset. A send whose first slot lies
         beyond ``horizon`` seconds reserves nothing; its offset says when to try again.
         """
-        return await transaction(self.db, lambda conn: self.reserve(conn, plans, horizon))
+        return await self.db.transaction(lambda conn: self.reserve(conn, plans, horizon))
 
     def reserve(self, conn: Connection, plans: Sequence[Sequence[Bucket]],
                 horizon: float) -> list[tuple[float, bool]]:

@@ -1,83 +1,92 @@
-"""Putting messages in the outbox, and the contract a platform's transport fulfils.
+"""The outbox's API for the domains: enqueue in the caller's transaction, and look things up.
 
 Callers add a send in the same transaction as the change it announces (:func:`enqueue`, or
 :func:`enqueue_many` for a broadcast), so a crash after the commit still sends after restart;
-the worker in :mod:`bot.outbox.worker` sends it. A destination that could never be delivered (an empty
-user id, say) is refused here with :class:`~bot.messages.InvalidDestination`, before it is
-queued, so it cannot reach (and stall) the worker. Transports (in ``bot/adapters/``) raise
-:class:`PermanentSendError` or :class:`RetryableSendError`.
+the worker in :mod:`bot.outbox.worker` sends it, woken when that transaction commits (the
+session is flagged; :class:`~bot.outbox.worker.Outbox` listens). Keys are typed
+(:mod:`bot.outbox.keys`); an :class:`~bot.outbox.keys.EditKey` replaces the message sent under
+another key. A destination that could never be delivered (an empty user id, say) is refused
+here with :class:`~bot.messages.InvalidDestination`, before it is queued, so it cannot reach
+(and stall) the worker.
+
+Reads never expose the table: :func:`status` of a set of keys, :func:`edits_of` a sent
+message, :func:`find` the messages of one key kind (a key prefix).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.engine import utcnow
 from bot.db.models import OutboxMessage
-from bot.messages import Destination, InvalidDestination, Reply, reply_to_dict
+from bot.messages import Destination, InvalidDestination, Reply, reply_from_dict, reply_to_dict
+from bot.outbox.keys import EDIT_MARK, EditKey, Key, text
 
 EDIT = "_edit_of"  # payload field: the key of the message an edit replaces
+ENQUEUED = "outbox.enqueued"  # session flag: this transaction queued sends (wake on commit)
+CHUNK = 1000  # keys per look-up (bind-parameter limits)
+T = OutboxMessage.__table__  # type: ignore[attr-defined]
+Reader = AsyncSession | AsyncConnection
 
 
-class PermanentSendError(Exception):
-    """The platform will never accept this send (channel gone, app removed, ...)."""
+class Status(StrEnum):
+    """Where a message is: waiting, being sent (leased), delivered, or given up on."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
 
 
-class RetryableSendError(Exception):
-    """Try again later; ``retry_after`` seconds when the platform said so."""
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One message as queued: its key, destination (as stored), status and content."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        """Keep the reason and the platform's requested wait."""
-        super().__init__(reason)
-        self.retry_after = retry_after
+    key: str
+    destination: str
+    status: Status
+    payload: str = field(repr=False)
 
+    @property
+    def reply(self) -> Reply:
+        """The reply this message sends."""
+        return reply_from_dict(json.loads(self.payload))
 
-class CannotTell(Exception):  # noqa: N818 (an answer, not a failure)
-    """``already_sent`` could not look (no scope, no budget left, platform down).
-
-    The outbox then resends once, marked as a possible repeat (``Reply.repeat``).
-    """
-
-
-class Transport(Protocol):
-    """Sends one neutral reply to one destination; returns the platform's message reference.
-
-    Optional hooks: ``already_sent(destination, key, *, since) -> str | None`` (the reference
-    of an earlier send of ``key`` queued at ``since``; None when it certainly did not land;
-    :class:`CannotTell` when it cannot look), ``update(destination, message_ref, reply) ->
-    None`` (edit a sent message), and ``at_most_once = True`` (drop, rather than repeat, an
-    uncertain message that cannot be checked; no platform uses it today).
-    """
-
-    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
-        """Send or raise PermanentSendError / RetryableSendError."""
-        ...
+    def shows(self, reply: Reply) -> bool:
+        """Whether this message's content is ``reply``'s (an edit of it would change nothing)."""
+        stored = json.loads(self.payload)
+        stored.pop(EDIT, None)
+        return bool(stored == json.loads(json.dumps(reply_to_dict(reply))))
 
 
-def enqueue(session: AsyncSession, *, key: str, destination: Destination, reply: Reply,
-            not_before: datetime | None = None, edit_of: str | None = None) -> None:
-    """Add a send to the caller's transaction (the caller commits).
+def enqueue(session: AsyncSession, *, key: Key | str, destination: Destination, reply: Reply,
+            not_before: datetime | None = None) -> None:
+    """Add a send to the caller's transaction (the caller commits; the worker wakes then).
 
-    With ``edit_of``, the send replaces the message sent under that key instead. Raises
-    :class:`~bot.messages.InvalidDestination` (nothing is added) for a destination that could
-    never be delivered.
+    With an :class:`~bot.outbox.keys.EditKey`, the send replaces the message sent under the
+    key it names instead. Raises :class:`~bot.messages.InvalidDestination` (nothing is added)
+    for a destination that could never be delivered.
     """
     destination = checked(destination)
     payload = reply_to_dict(reply)
-    if edit_of:
-        payload[EDIT] = edit_of
-    session.add(OutboxMessage(**_row(key, destination, json.dumps(payload),
+    if isinstance(key, EditKey):
+        payload[EDIT] = key.of
+    session.add(OutboxMessage(**_row(text(key), destination, json.dumps(payload),
                                      not_before or utcnow())))
+    session.info[ENQUEUED] = True
 
 
 async def enqueue_many(session: AsyncSession,
-                       sends: Iterable[tuple[str, Destination, Reply]]) -> int:
+                       sends: Iterable[tuple[Key | str, Destination, Reply]]) -> int:
     """Add many sends (key, destination, reply) to the caller's transaction; return how many.
 
     One multi-row INSERT instead of one ORM object per send: a broadcast to thousands of
@@ -92,11 +101,72 @@ async def enqueue_many(session: AsyncSession,
         if id(reply) not in payloads:  # the reply is kept, so its id stays unique
             payloads[id(reply)] = (reply, json.dumps(reply_to_dict(reply)))
         return payloads[id(reply)][1]
-    rows = [_row(key, checked(destination), payload(reply), now)
+    rows = [_row(text(key), checked(destination), payload(reply), now)
             for key, destination, reply in sends]
     if rows:
-        await session.execute(sa.insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
+        await session.execute(sa.insert(T), rows)
+        session.info[ENQUEUED] = True
     return len(rows)
+
+
+async def status(reader: Reader, keys: Iterable[Key | str]) -> dict[str, Status]:
+    """The delivery status of each of ``keys`` that is queued (absent keys are left out).
+
+    Exact look-ups in the key's unique index, chunked to stay under bind-parameter limits.
+    """
+    wanted = list(dict.fromkeys(text(k) for k in keys))
+    found: dict[str, Status] = {}
+    for start in range(0, len(wanted), CHUNK):
+        rows = (await reader.execute(sa.select(T.c.key, T.c.status).where(
+            T.c.key.in_(wanted[start:start + CHUNK])))).all()
+        found.update((key, Status(state)) for key, state in rows)
+    return found
+
+
+async def edits_of(reader: Reader, key: Key | str, *, with_original: bool = False,
+                   last: int | None = None) -> list[Queued]:
+    """The edits queued for the message sent under ``key``, oldest first (the ``last`` only).
+
+    With ``with_original``, that message itself comes first (when queued): the last item is
+    then what the message shows once everything queued is delivered.
+    """
+    of = text(key)
+    edits = T.c.key.like(_escaped(f"{of}{EDIT_MARK}") + "%", escape="\\")
+    where = sa.or_(T.c.key == of, edits) if with_original else edits
+    return await _queued(reader, where, last=last)
+
+
+async def find(reader: Reader, prefix: str, *, state: Status | None = None,
+               edits: bool = False) -> list[Queued]:
+    """Messages whose key starts with ``prefix`` (one key kind), oldest first.
+
+    Only those in ``state`` when given; edits (:class:`~bot.outbox.keys.EditKey`) only when
+    ``edits`` is true.
+    """
+    where = [T.c.key.like(_escaped(prefix) + "%", escape="\\")]
+    if state is not None:
+        where.append(T.c.status == state.value)
+    if not edits:
+        where.append(T.c.key.not_like(f"%{EDIT_MARK}%"))
+    return await _queued(reader, sa.and_(*where))
+
+
+async def _queued(reader: Reader, where: sa.ColumnElement[bool], *,
+                  last: int | None = None) -> list[Queued]:
+    """The messages ``where`` selects, oldest first (only the ``last`` when given)."""
+    query = sa.select(T.c.key, T.c.destination, T.c.status, T.c.payload).where(where)
+    if last is None:
+        rows = (await reader.execute(query.order_by(T.c.id))).all()
+    else:
+        rows = list(reversed((await reader.execute(
+            query.order_by(T.c.id.desc()).limit(last))).all()))
+    return [Queued(key, destination, Status(state), payload)
+            for key, destination, state, payload in rows]
+
+
+def _escaped(prefix: str) -> str:
+    """``prefix`` with LIKE's wildcards taken literally."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def checked(destination: Destination) -> Destination:
@@ -110,6 +180,6 @@ def checked(destination: Destination) -> Destination:
 
 def _row(key: str, destination: Destination, payload: str, due: datetime) -> dict[str, Any]:
     """The column values of a new, pending outbox message."""
-    return {"key": key[:200], "platform": destination.platform, "destination": str(destination),
+    return {"key": key, "platform": destination.platform, "destination": str(destination),
             "status": "pending", "attempts": 0, "payload": payload, "next_attempt_at": due,
             "created_at": utcnow()}

@@ -10,25 +10,22 @@ PostgreSQL, which re-checks the condition after a row lock).
 
 Results (sent, retried, postponed, dead) are written by :func:`write_results` as one
 ``executemany`` per batch instead of one transaction per send; the worker does that, the claim
-and the slot reservation in a single short :func:`transaction` per pass.
+and the slot reservation in a single short :meth:`~bot.db.engine.Database.transaction` per
+pass.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from bot.db.engine import Database, _sqlite_pragmas, sync_url
+from bot.db.engine import Database
 from bot.db.models import OutboxMessage
 
-R = TypeVar("R")
-_SYNC: weakref.WeakKeyDictionary[Database, Engine] = weakref.WeakKeyDictionary()
 T = OutboxMessage.__table__  # type: ignore[attr-defined]
 RESULT_COLUMNS = ("status", "attempts", "lease_until", "last_error", "message_ref", "sent_at",
                   "next_attempt_at")
@@ -115,26 +112,3 @@ async def edit_target(db: Database, of_key: str, *,
     status, ref = original if original is not None else (None, None)
     return status, ref, bool(newer)
 
-
-async def transaction(db: Database, work: Callable[[Connection], R]) -> R:
-    """Run ``work`` in one transaction that holds the write lock as briefly as possible.
-
-    On SQLite the whole transaction runs in one worker thread on a plain connection: the
-    database-wide write lock is never held across event-loop round trips (which, on a busy
-    loop, would make every other writer, like a person filing an incident, queue behind it).
-    PostgreSQL has row locks, so the async engine's ``run_sync`` is fine there.
-    """
-    if not db.is_sqlite:
-        async with db.engine.begin() as conn:
-            return await conn.run_sync(work)
-    engine = _SYNC.get(db)
-    if engine is None:
-        engine = sa.create_engine(sync_url(db.url), connect_args={"timeout": 30},
-                                  hide_parameters=True)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        _SYNC[db] = engine
-
-    def run() -> R:
-        with engine.begin() as conn:
-            return work(conn)
-    return await asyncio.to_thread(run)

@@ -1,7 +1,8 @@
 """The outbox: background sends through the right adapter, retried until delivered.
 
-Callers add an :class:`OutboxMessage` in the same transaction as the change it announces
-(:mod:`bot.outbox.queue`), so a crash after the commit still sends after restart. The worker claims due
+Callers add a message in the same transaction as the change it announces
+(:mod:`bot.outbox.queue`), so a crash after the commit still sends after restart; that commit
+wakes the worker (:meth:`Outbox.wake`, through the database's commit hook). The worker claims due
 rows with a lease (safe with several processes on one database), fairly across pacing groups
 (:mod:`bot.outbox.store`), sends through the platform's transport, and records the result:
 sent, retried later with capped exponential backoff and full jitter (or the platform's
@@ -15,11 +16,12 @@ back with ``next_attempt_at`` moved on, in the same batched write. After a 429 t
 uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
 
 After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
-timeout, a 5xx) is uncertain. Before sending it again the worker asks the transport's optional
-``already_sent(destination, key, since=...)`` hook: a reference means it landed (recorded as
-sent, not posted again); None means it certainly did not (sent normally). When the transport
-cannot look (no hook, as for Teams, whose Bot Connector cannot read a conversation; or
-:class:`~bot.outbox.queue.CannotTell`, as for Slack without the history scope or budget) the
+timeout, a 5xx) is uncertain. Before sending it again the worker asks a
+:class:`~bot.outbox.transport.Checkable` transport ``already_sent(destination, key, since=...)``:
+a reference means it landed (recorded as sent, not posted again); None means it certainly did
+not (sent normally). When the transport cannot look (not Checkable, as Teams, whose Bot
+Connector cannot read a conversation; or :class:`~bot.outbox.transport.CannotTell`, as for
+Slack without the history scope or budget) the
 message is sent again once *marked* as a possible repeat (``Reply.repeat``, whose first line
 every renderer shows): nothing is lost, and a second copy never passes for a new message.
 Only an answer that proves nothing was posted (429 with Retry-After, a permanent error) leaves
@@ -32,8 +34,8 @@ row's retry or dead letter; dead letters are counted by reason class (:mod:`bot.
 Destinations are validated when queued (:func:`bot.outbox.queue.enqueue`), so these are the
 last line, not the first.
 
-Edits: ``enqueue(..., edit_of=KEY)`` replaces an earlier message (found by its key) through the
-transport's optional ``update(destination, message_ref, reply)`` hook. An edit is idempotent,
+Edits: ``enqueue(key=EditKey(of, version), ...)`` replaces an earlier message (found by its key)
+through an :class:`~bot.outbox.transport.Editable` transport's ``update``. An edit is idempotent,
 so it is simply retried; an older edit of the same message is skipped once a newer is queued.
 """
 
@@ -45,7 +47,6 @@ import functools
 import json
 import logging
 import math
-import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -68,20 +69,22 @@ from bot.outbox.pacing import (
     platform_buckets,
     slowed,
 )
-from bot.outbox.queue import (
-    EDIT,
+from bot.outbox.queue import EDIT, ENQUEUED
+from bot.outbox.transport import (
     CannotTell,
+    Checkable,
+    Editable,
     PermanentSendError,
+    Preparing,
     RetryableSendError,
     Transport,
+    backoff,
 )
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process's rows return
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 BAD_DESTINATION = "bad destination: "  # last_error prefix: a row no transport could address
-MAY_HAVE_LANDED = UNCERTAIN + "may have been delivered; not sent again (no way to check)"
-# (only for a transport with ``at_most_once``; the others resend marked as a possible repeat)
 PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
 
 
@@ -94,7 +97,9 @@ class Outbox:
                  lookahead: float = 2.0) -> None:
         """Configure retry and pacing policy; transports are registered by the adapters.
 
-        Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time.
+        Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time;
+        ``budgets`` (the platforms' send rates) are set by whoever builds the outbox from its
+        configuration. A commit that queued sends (:func:`bot.outbox.queue.enqueue`) wakes it.
         """
         self.db = db
         self.clock = clock
@@ -120,13 +125,14 @@ class Outbox:
         self._next_start: dict[str, float] = {}
         self.slowdown = Slowdown()
         self._flush_lock = asyncio.Lock()
+        db.on_commit(ENQUEUED, self.wake)
 
     def register(self, platform: str, transport: Transport) -> None:
         """Called by an adapter that can send proactively."""
         self.transports[platform] = transport
 
     def wake(self) -> None:
-        """Something was just enqueued: look now instead of at the next tick.
+        """Something was just enqueued (and committed): look now instead of at the next tick.
 
         With the distributed worker (``bot.ops.jobs``), ``on_wake`` also asks the job engine to run
         a drain on some worker; if that request is lost, the periodic sweep catches up.
@@ -216,7 +222,7 @@ class Outbox:
                 if work is not None:
                     work(conn)
             try:
-                await outbox_store.transaction(self.db, run)
+                await self.db.transaction(run)
             except BaseException:
                 self._results = {**results, **self._results}
                 raise
@@ -228,21 +234,6 @@ class Outbox:
         if math.isinf(rate):
             return self.concurrency
         return max(0, math.ceil(rate * self.lookahead) - self._inflight[group])
-
-    async def _claim(self, limit: int | None = None) -> list[OutboxMessage]:
-        """Lease due rows (fairly across pacing groups) without reserving slots."""
-        ids, lapsed = await outbox_store.candidates(
-            self.db, now=self.clock(), limit=limit or self.batch, room=self._room)
-        rows: list[OutboxMessage] = []
-
-        def take(conn: Connection) -> None:
-            rows.extend(outbox_store.take(conn, ids, now=self.clock(), lease=LEASE))
-        if ids:
-            await self._write(take)
-        for row in rows:
-            if row.id in lapsed or _uncertain(row):
-                self._uncertain.add(row.id or 0)
-        return rows
 
     async def _pass(self, inflight: set[asyncio.Task[None]], limit: int | None = None) -> int:
         """Claim what each group can use, reserve its slots, start the sends; return count.
@@ -330,14 +321,11 @@ class Outbox:
                            "not_configured")
                 return
             if was_uncertain:
-                check = getattr(transport, "already_sent", None)
-                if check is None and getattr(transport, "at_most_once", False):
-                    self._dead(row, MAY_HAVE_LANDED, "uncertain")
-                    return
-                ref, looked = None, check is not None
-                if check is not None:
+                ref, looked = None, isinstance(transport, Checkable)
+                if isinstance(transport, Checkable):
                     try:
-                        ref = await check(destination, row.key, since=row.created_at)
+                        ref = await transport.already_sent(destination, row.key,
+                                                           since=row.created_at)
                     except CannotTell:
                         looked = False
                 if ref:
@@ -348,12 +336,11 @@ class Outbox:
                     reply = replace(reply, repeat=True)
                     count_delivery(row.platform, "repeat")
                     log.info("outbox resending a possible repeat", extra={"outbox_id": row.id})
-            prepare = getattr(transport, "prepare", None)
-            if prepare is not None:  # DM channel, conversation reference: off the slot,
-                # shortly before it, so a batch's look-ups are spread out, not a burst
+            if isinstance(transport, Preparing):  # DM channel, conversation reference: off
+                # the slot, shortly before it, so a batch's look-ups are spread out, not a burst
                 loop = asyncio.get_running_loop()
                 await asyncio.sleep(max(0.0, start + delay - PREPARE_LEAD - loop.time()))
-                await prepare(destination)
+                await transport.prepare(destination)
             await self._slot(destination, start + delay)
             if EDIT in payload:
                 ref = await self._edit(transport, row, destination, payload[EDIT], reply)
@@ -400,10 +387,9 @@ class Outbox:
             raise PermanentSendError("the message to edit was never delivered")
         if status != "sent" or not ref:
             raise RetryableSendError("the message to edit is not sent yet")
-        update = getattr(transport, "update", None)
-        if update is None:
+        if not isinstance(transport, Editable):
             raise PermanentSendError(f"{row.platform} messages cannot be edited")
-        await update(destination, ref, reply)
+        await transport.update(destination, ref, reply)
         return ref
 
     @staticmethod
@@ -425,10 +411,8 @@ class Outbox:
         if attempts >= self.max_attempts:
             self._dead(row, f"gave up after {attempts}: {error}", "gave_up")
             return
-        if retry_after is not None:
-            delay = retry_after + random.uniform(0, 0.25)
-        else:  # capped exponential backoff with full jitter
-            delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempts))
+        delay = backoff(attempts, base=self.base_delay, cap=self.max_delay,
+                        retry_after=retry_after)
         self._record(row, attempts=attempts, last_error=error[:500],
                      next_attempt_at=self.clock() + timedelta(seconds=delay))
         count_delivery(row.platform, "retry")

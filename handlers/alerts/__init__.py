@@ -8,7 +8,7 @@ from bot.messages import IncomingMessage, Reply, Tone
 from bot.ops.jobs import Periodic
 from bot.services import Services
 from handlers.alerts import actions
-from handlers.alerts.delivery import alert_follow_ups, use_alert_budgets
+from handlers.alerts.delivery import alert_follow_ups
 from handlers.alerts.live_status import INTERVAL, alert_status_updates
 from handlers.alerts.service import Actor, AlertError, PermissionDenied
 
@@ -42,8 +42,7 @@ class AlertHandler:
 
 
 def alert_periodic(services: Services) -> list[Periodic]:
-    """Follow-ups and live status of open alerts (and the outbox's alert pacing budgets)."""
-    use_alert_budgets(services)
+    """Follow-ups and live status of open alerts."""
     return [
         # Each step is due at a fraction of the window (as short as a minute): look often; a
         # tick before half of every open alert's window reads only the open alerts.

@@ -130,7 +130,6 @@ async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: da
     if not alert.needs_approval:
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
                                           now=now)
-        services.outbox.wake()
         return build_sent(alert, count)
     entries = await service.recipients_for(db, app, alert)
     per_tier: dict[str, int] = {}
@@ -147,7 +146,6 @@ async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: da
             enqueue(session, key=service.delivery_key(public_id, "approve", other),
                     destination=service.destination_of(other), reply=request)
         await session.commit()
-    services.outbox.wake()
     return Reply(text=f"Approval requested from {len(others)} other broadcaster(s) for alert "
                       f"{public_id}. It goes out when one of them approves.", ephemeral=True)
 
@@ -181,7 +179,6 @@ async def _tell_requester(services: Services, alert: Alert, approved: bool, who:
                 destination=Destination.parse(alert.reply_to),
                 reply=build_decision(alert, approved, who))
         await session.commit()
-    services.outbox.wake()
 
 
 async def _acknowledge(message: IncomingMessage, services: Services, kind: str, public_id: str,
@@ -205,7 +202,6 @@ async def _acknowledge(message: IncomingMessage, services: Services, kind: str, 
             await session.commit()
     except IntegrityError:
         return build_help_thanks(created, ack.kind, asked=False)
-    services.outbox.wake()
     return build_help_thanks(created, ack.kind, asked=True)
 
 
@@ -220,4 +216,3 @@ async def _mark_answered(services: Services, public_id: str, recipient: AlertRec
             await session.commit()
     except IntegrityError:
         return  # an earlier acknowledgement in the same channel already marked the copy
-    services.outbox.wake()

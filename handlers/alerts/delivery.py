@@ -22,10 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
-from bot.db.models import OutboxMessage
 from bot.messages import Destination, Reply
-from bot.outbox.pacing import Budgets
-from bot.outbox.queue import enqueue, enqueue_many
+from bot.outbox.keys import EditKey
+from bot.outbox.queue import Status, enqueue, enqueue_many, status
 from bot.services import Services
 from handlers.alerts.config import AlertsConfig
 from handlers.alerts.models import Alert, AlertRecipient
@@ -42,8 +41,6 @@ from handlers.alerts.service import delivery_key, destination_of
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-CHUNK = 500  # keys per look-up
 
 
 class Chasee(NamedTuple):
@@ -61,40 +58,42 @@ class Chasee(NamedTuple):
 async def _not_acknowledged(db: Database, alert: Alert) -> list[Chasee]:
     """Recipients whose copy was delivered and who have not acknowledged.
 
-    Plain tuples from one query: an alert to thousands would otherwise load thousands of objects.
+    Plain tuples: an alert to thousands would otherwise load thousands of objects.
     """
     async with db.engine.connect() as conn:
         rows = (await conn.execute(sa.text(
-            "SELECT r.id, r.tier, r.destination, r.people, r.backup, r.name, r.organisation "
-            "FROM alert_recipient r JOIN outbox_message o ON o.key = r.outbox_key "
-            "WHERE r.alert_id = :id AND o.status = 'sent' AND NOT EXISTS "
+            "SELECT r.outbox_key, r.id, r.tier, r.destination, r.people, r.backup, r.name, "
+            "r.organisation FROM alert_recipient r WHERE r.alert_id = :id AND NOT EXISTS "
             "(SELECT 1 FROM alert_ack a WHERE a.recipient_id = r.id) ORDER BY r.id"),
             {"id": alert.id})).all()
-    return [Chasee(*row) for row in rows]
+        delivered = await status(conn, (row[0] for row in rows))
+    return [Chasee(*row[1:]) for row in rows if delivered.get(row[0]) == Status.SENT]
 
 
 async def status_reply(*, db: Database, alert: Alert) -> Reply:
     """The status view: per tier, organisation and jurisdiction, and who has not acknowledged.
 
-    One joined query of plain tuples (no ORM objects): the live status message recomputes
-    this every few seconds during a broadcast of thousands of destinations.
+    Plain tuples (no ORM objects) and the outbox's status of their keys: the live status
+    message recomputes this every few seconds during a broadcast of thousands of destinations.
     """
     async with db.engine.connect() as conn:
         rows = (await conn.execute(sa.text(
-            "SELECT r.tier, r.organisation, r.jurisdiction, r.name, o.status, "
+            "SELECT r.outbox_key, r.tier, r.organisation, r.jurisdiction, r.name, "
             "EXISTS (SELECT 1 FROM alert_ack a WHERE a.recipient_id = r.id) "
-            "FROM alert_recipient r LEFT JOIN outbox_message o ON o.key = r.outbox_key "
-            "WHERE r.alert_id = :id ORDER BY r.id"), {"id": alert.id})).all()
+            "FROM alert_recipient r WHERE r.alert_id = :id ORDER BY r.id"),
+            {"id": alert.id})).all()
+        states = await status(conn, (row[0] for row in rows))
     tables: list[dict[str, Tally]] = [defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)]
     missing = []
-    for tier, organisation, jurisdiction, name, state, acked in rows:
+    for key, tier, organisation, jurisdiction, name, acked in rows:
+        state = states.get(key)
         for table, label in zip(tables, (tier, organisation, jurisdiction), strict=True):
             tally = table[label]
             tally.recipients += 1
             # An acknowledgement proves delivery, even before the worker has recorded it
             # (outcomes are written in batches, a fraction of a second later).
-            tally.delivered += state == "sent" or bool(acked)
-            tally.failed += state == "dead"
+            tally.delivered += state == Status.SENT or bool(acked)
+            tally.failed += state == Status.DEAD
             tally.acknowledged += bool(acked)
         if not acked:
             missing.append(f"{name or organisation} ({organisation}, {tier})")
@@ -130,9 +129,8 @@ async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: Alert
     edits = {recipient.outbox_key: (recipient.destination, marked)}
     steps = {delivery_key(alert.public_id, step, f"{recipient.id}>{target}"): (step, target)
              for step, target, _when in ladder(recipient)}
-    sent = (await session.execute(sa.select(OUTBOX.c.key).where(
-        OUTBOX.c.key.in_(list(steps)), OUTBOX.c.status != "dead"))).scalars()
-    for key in sent:
+    queued = await status(session, steps)
+    for key in (k for k, state in queued.items() if state != Status.DEAD):
         step, target = steps[key]
         if step == "backup":
             reply = build_backup_stand_down(alert, recipient.name or recipient.organisation)
@@ -141,8 +139,8 @@ async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: Alert
                                         personal=Destination.parse(target).user_id is not None)
         edits[key] = (target, reply)
     for key, (target, reply) in edits.items():
-        enqueue(session, key=f"{key}:edit:ack", edit_of=key,
-                destination=Destination.parse(target), reply=reply)
+        enqueue(session, key=EditKey(key, "ack"), destination=Destination.parse(target),
+                reply=reply)
 
 
 def ladder(recipient: Chasee | AlertRecipient) -> list[tuple[str, str, float]]:
@@ -211,25 +209,11 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     return len(set(wanted) - have)
 
 
-async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]:
-    """Those of ``keys`` already in the outbox: exact look-ups in the key's unique index.
-
-    (Not a prefix range: under PostgreSQL's usual non-C collations ':' and ';' do not sort
-    byte-wise, so a range would miss keys.) Chunked to stay under bind-parameter limits.
-    """
-    found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        found.update((await session.execute(sa.select(OUTBOX.c.key).where(
-            OUTBOX.c.key.in_(keys[start:start + CHUNK])))).scalars())
-    return found
-
-
-def use_alert_budgets(services: Services) -> None:
-    """The outbox paces every send with the budgets from app.yaml ``alerts.pacing``."""
-    services.outbox.budgets = Budgets(**services.settings.app.section(AlertsConfig).pacing.model_dump())
-
-
 async def alert_follow_ups(services: Services) -> None:
-    """One periodic tick: enqueue due follow-ups and wake the outbox."""
-    if await follow_up_once(db=services.db, app=services.settings.app, now=services.clock()):
-        services.outbox.wake()
+    """One periodic tick: enqueue due follow-ups (their commit wakes the outbox)."""
+    await follow_up_once(db=services.db, app=services.settings.app, now=services.clock())
+
+
+async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Those of ``keys`` already in the outbox (another tick or process queued them)."""
+    return set(await status(session, keys))

@@ -16,13 +16,13 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.db.engine import Database
 from bot.messages import Destination, reply_to_dict
-from bot.outbox.queue import enqueue
+from bot.outbox.keys import EditKey
+from bot.outbox.queue import edits_of, enqueue
 from bot.services import Services
 from handlers.alerts.delivery import status_reply
 from handlers.alerts.models import Alert
@@ -55,18 +55,13 @@ async def _refresh(db: Database, alert: Alert) -> int:
                             ).hexdigest()[:16]
     first = status_key(alert)
     async with db.engine.connect() as conn:
-        latest = (await conn.execute(sa.text(
-            "SELECT payload FROM outbox_message WHERE key = :k OR key LIKE :edits "
-            "ORDER BY id DESC LIMIT 1"), {"k": first, "edits": f"{first}:edit:%"})).first()
-    if latest is not None and _same(latest[0], reply_to_dict(reply)):
+        versions = await edits_of(conn, first, with_original=True, last=1)
+    if versions and versions[-1].shows(reply):
         return 0
     destination = Destination.parse(alert.reply_to)
     async with db.session() as session:
-        if latest is None:
-            enqueue(session, key=first, destination=destination, reply=reply)
-        else:
-            enqueue(session, key=f"{first}:edit:{digest}", destination=destination,
-                    reply=reply, edit_of=first)
+        enqueue(session, key=EditKey(first, digest) if versions else first,
+                destination=destination, reply=reply)
         try:
             await session.commit()
         except IntegrityError:  # another process queued the same view
@@ -74,13 +69,6 @@ async def _refresh(db: Database, alert: Alert) -> int:
     return 1
 
 
-def _same(payload: str, data: dict[str, object]) -> bool:
-    stored = json.loads(payload)
-    stored.pop("_edit_of", None)
-    return bool(stored == json.loads(json.dumps(data)))
-
-
 async def alert_status_updates(services: Services) -> None:
-    """One periodic tick: keep status messages current and wake the outbox."""
-    if await refresh_once(db=services.db, now=services.clock()):
-        services.outbox.wake()
+    """One periodic tick: keep status messages current (their commits wake the outbox)."""
+    await refresh_once(db=services.db, now=services.clock())

@@ -1,7 +1,7 @@
 """Alert tables: the alert, one recipient row per destination, acknowledgements, events.
 
-Delivery state lives in the outbox: each recipient row names its ``outbox_message`` by key, and
-both are written in the alert's sending transaction.
+Delivery state lives in the outbox: each recipient row names its outbox message by key (read
+with ``bot.outbox.queue.status``), and both are written in the alert's sending transaction.
 """
 
 from __future__ import annotations

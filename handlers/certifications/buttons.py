@@ -67,7 +67,6 @@ async def on_action(message: IncomingMessage, services: Services, now: datetime)
     if action == "cert:notme":
         await service.flag_not_me(db=services.db, app=services.settings.app, official=official,
                                   key=value, actor=message.sender.identity)
-        services.outbox.wake()
         return replies.build_not_me_ack()
     if action == "cert:complete":
         return replies.build_complete_form(value, _missing_courses(services, value), today)
@@ -86,5 +85,4 @@ async def on_form(message: IncomingMessage, services: Services, now: datetime) -
     _, created = await service.report_completion(
         db=services.db, app=services.settings.app, official=official, course=course, on=on,
         hours=hours, reporter=message.sender.identity, evidence="reported from a reminder")
-    services.outbox.wake()
     return replies.build_reported(course, on, hours, created=created)

@@ -20,9 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.messages import Destination
+from bot.ops.metrics import REMINDERS
 from bot.outbox.queue import enqueue
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
+from handlers.certifications.keys import ReminderKey
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
@@ -121,14 +123,12 @@ async def run_once(services: Services) -> PassResult:
             result.skipped += 1
     if policy.local_day(now, app.office.time_zone)[1]:
         result.staff_digests = await send_digest(services.db, app, records, office_today, now)
-    if result.sent or result.staff_digests:
-        services.outbox.wake()
     return result
 
 
 async def _send_digest(services: Services, recipient: str, items: list[Due],
                        records: dict[int, OfficialRecord], day: date, now: datetime) -> bool:
-    outbox_key = f"cert:{recipient}:{day.isoformat()}"
+    outbox_key = str(ReminderKey(recipient, day))
     reply = build_digest(recipient, items, records, services.settings.app)
     async with services.db.session() as session:
         session.add(Digest(recipient=recipient, day=day))
@@ -143,6 +143,7 @@ async def _send_digest(services: Services, recipient: str, items: list[Due],
             await session.rollback()
             log.info("certification digest already sent", extra={"recipient": recipient})
             return False
+    REMINDERS.inc()
     return True
 
 

@@ -16,9 +16,10 @@ from sqlmodel import select
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
-from bot.db.models import ConversationReference, OutboxMessage
+from bot.db.models import ConversationReference
 from bot.messages import Destination
-from bot.outbox.queue import enqueue
+from bot.outbox.queue import Status, enqueue, find, status
+from handlers.certifications.keys import ReminderKey, UnreachableDigestKey
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.replies import build_unreachable_digest
 
@@ -31,9 +32,8 @@ async def unreachable_rows(db: Database, records: list[OfficialRecord]) -> list[
         refs = {(workspace, user) for workspace, user in (await session.exec(select(  # type: ignore[call-overload]
             ConversationReference.workspace, ConversationReference.user_id).where(
             ConversationReference.platform == "teams"))).all()}
-        dead = set((await session.exec(select(OutboxMessage.destination).where(
-            OutboxMessage.status == "dead",
-            OutboxMessage.key.like("cert:%")))).all())  # type: ignore[attr-defined]
+        dead = {q.destination
+                for q in await find(session, ReminderKey.PREFIX, state=Status.DEAD)}
     rows: list[Row] = []
     for r in sorted(records, key=lambda r: (r.jurisdiction, r.name)):
         if not any(s.deadline for s in r.standings):
@@ -54,10 +54,9 @@ async def send_digest(db: Database, app: AppConfig, records: list[OfficialRecord
                       now: datetime) -> int:
     """Enqueue today's digest to each state staff member not yet sent one; returns how many."""
     staff = app.roles.get("state_staff", [])
-    keys = {member: f"cert-unreachable:{member}:{day.isoformat()}" for member in staff}
+    keys = {member: str(UnreachableDigestKey(member, day)) for member in staff}
     async with db.session() as session:
-        done = set((await session.exec(select(OutboxMessage.key).where(
-            OutboxMessage.key.in_(list(keys.values()))))).all())  # type: ignore[attr-defined]
+        done = await status(session, keys.values())
     todo = [m for m in staff if keys[m] not in done]
     if not todo:
         return 0

@@ -120,7 +120,6 @@ async def _done(message: IncomingMessage, services: Services, now: datetime,
     _, created = await service.report_completion(
         db=services.db, app=app, official=official, course=course, on=on, hours=hours,
         reporter=message.sender.identity)
-    services.outbox.wake()
     return replies.build_reported(course, on, hours, created=created)
 
 

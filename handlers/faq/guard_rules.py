@@ -105,9 +105,15 @@ _SUBJECT = (r"(?:i|we|you|people|voters|everyone|folks|one|my (?:\w+ )?(?:family
 #: Someone else's partisan words relayed with a question about how to respond: allowed.
 RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|member of the "
            r"public|votante|ciudadano)\b.{0,20}\b(says?|said|claims?|claimed|asks?|asked|asking|"
-           r"told|insists?|yell\w*|keeps? (saying|asking)|dice|pregunta)\b.{0,120}\b(how (do|should|"
-           r"can|to) (we|i)?|what (do|should|can|to) (we|i)?|respond|reply|answer|de-?escalate|"
+           r"told|insists?|yell\w*|keeps? (saying|asking)|wants? (me|us) to|demands?|dice|"
+           r"pregunta)\b.{0,120}\b(how (do|should|can|to) (we|i)?|what (do|should|can|to) (we|i)?|"
+           r"respond|reply|answer|de-?escalate|"
            r"handle|que le (respondo|digo)|como respond\w*)"
+           # "what should a poll worker do if a voter asks who to vote for"
+           r"|^\W*(what|how) (should|do|can|does|would) (an? |the |our )?(poll ?workers?|staff|"
+           r"clerks?|judges?|we|i|hotline \w+)( \w+)? (do|say|respond|reply|answer|handle it)\b"
+           r".{0,30}\b(voters?|someone|callers?|residents?|people)\b.{0,10}\b(asks?|wants?|"
+           r"requests?|demands?|insists?)\b"
            # "what do we say to reporters who ask which side is ahead"
            r"|^\W*(what|how) (do|should|can|would) (we|i) (say|tell|respond|reply|answer)\b.{0,30}"
            r"\b(to )?(voters?|callers?|reporters?|journalists?|people|someone|residents?|observers?|"
@@ -119,18 +125,22 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
 _CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
+#: Election equipment has debug modes, override codes and system prompts of its own.
+EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|pollbooks?|"
+             r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*)\b")
 
 INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
           r"\b(ignore|disregard|forget|override|bypass|skip|drop)\b.{0,40}\b(instructions?|rules|"
           r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
-          r"safety|training|guard|guardrails?)\b"),
+          r"safety|training|guard|guardrails?)\b", unless=EQUIPMENT),
     _rule("instructions", "prompt-leak",
           r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b|"
           r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your (prompt|instructions|rules|"
           r"configuration)|the (system )?prompt)\b"),
     _rule("instructions", "mode-switch",
-          r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak"),
+          r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak",
+          unless=EQUIPMENT),
     _rule("instructions", "role-play",
           r"\b(pretend|imagine|act|behave|roleplay|role-play)\b.{0,15}\b(you are|you're|to be|as|"
           r"like)\b.{0,40}\b(unfiltered|unrestricted|uncensored|no (rules|limits|filters)|without "
@@ -152,7 +162,7 @@ INSTRUCTIONS = [
           r"rules|restrictions|nonpartisan\w*|content polic\w*|guardrails?)\b|^\W*sudo\b|"
           r"<!--|\[system\]|^\W*system:|\b(stop|quit) being (nonpartisan|neutral|careful)|"
           r"\byou (may|can|are allowed to|are permitted to) now\b|\bauthori[sz]ed you to\b|"
-          r"\bi authori[sz]e you\b"),
+          r"\bi authori[sz]e you\b", unless=EQUIPMENT),
     _rule("instructions", "invent",
           r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
           r"something|facts?|it)\b|\bjust guess\b|\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
@@ -355,7 +365,9 @@ PARTISAN = [
 PERSONAL = [
     _rule("personal_data", "contact-of-person",
           rf"\b{CONTACT}\b.{{0,25}}\b(of|for|belonging to)\b( the| that| this| a| my| our| "
-          rf"some| all| every| each| these| those| their| his| her)?( \w+)? {PERSON}\b",
+          rf"some| all| every| each| these| those| their| his| her)?( \w+)? {PERSON}\b"
+          r"(?! (hotline|help ?line|helpline|office|division|services|assistance|protection|"
+          r"registration (office|division|system)))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(do|does|should) (we|i|\w+ )?(towns?|counties|"
           r"offices?|clerks?|we|i) use\b"),
     _rule("personal_data", "persons-contact",
@@ -371,7 +383,8 @@ PERSONAL = [
     _rule("personal_data", "acquire-contact",
           rf"\b{ACQUIRE}\b.{{0,25}}\b((home|house|residential|personal|private|cell|mobile)"
           rf"[ -]?(address(es)?|phones?|numbers?|e-?mails?)|{RECORD})\b",
-          unless=_PROTECT_WITHOUT_ASK + r"|\b(their|your|my) own\b"),
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(their|your|my) own\b|\bwhat(?:'s| is| are) the "
+          r"(process|procedure|rules?|policy|steps)\b"),
     _rule("personal_data", "record-of-person",
           rf"\b{RECORD}\b.{{0,20}}\b(of|for|on|about)\b( the| that| this| a| my| our| some| "
           rf"every| all| these| those)?( \w+)? {PERSON}\b",
@@ -428,6 +441,11 @@ PERSONAL = [
           r"lane|ln)|en mi "
           r"(calle|edificio|barrio))\b",
           unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
+    _rule("personal_data", "people-at-street",
+          r"\b(voters?|residents?|people|households?|families|folks|tenants|neighbou?rs|votantes)"
+          r"\b (on|at|of|living on|who live on|in) (\d+\w* )?(\w+ ){0,2}(st|street|ave|avenue|"
+          r"road|rd|lane|ln|drive|court|blvd|boulevard)\b",
+          unless=r"\b(can|may|must|need|needs|should|eligible|allowed|required|how)\b"),
     _rule("personal_data", "voters-attribute",
           r"\b(who|which)\b.{0,30}\b(voters?|residents?|people|clerks?|staff|workers?|"
           r"officials?)\b.{0,30}\b(have not voted|haven'?t voted|did(n'?t| not) vote|voted|"
@@ -454,7 +472,7 @@ PERSONAL = [
           r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
-          r"shred\w*)\b"),
+          r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b"),
     _rule("personal_data", "list-with-contacts-of-people",
           r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
           r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
@@ -476,7 +494,8 @@ PERSONAL = [
           r"companer\w*) voto\b|\b(quien|quienes)\b.{0,10}\ben mi (calle|edificio|barrio|cuadra)"
           r"\b.{0,30}\b(vot\w*|registrad\w*)",
           unless=r"\bhow (can|do|does|to|would)\b|\b(must|need|required|allowed|eligible|able|"
-          r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone)\b"),
+          r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone)\b|\b(puede|"
+          r"pueden|puedo|propio|propia)\b"),
     _rule("personal_data", "spanish",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"

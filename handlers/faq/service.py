@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from bot.config.settings import Contact
 from bot.db.engine import Database
 from bot.messages import IncomingMessage
+from bot.ops.metrics import count_question
 from bot.ops.privacy import scrub
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
@@ -137,7 +138,8 @@ async def record_question(*, db: Database, answer: Answer, platform: str,
         session.add(row)
         await session.commit()
         assert row.id is not None
-        return row.id
+    count_question(answer.outcome)
+    return row.id
 
 
 async def record_feedback(*, db: Database, question_id: int, helpful: bool,

@@ -45,7 +45,6 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
         db=services.db, app=app, report=report, reporter=actor.identity,
         key=f"form:{actor.identity}:{form_id}", now=now, source_link=report.source_link,
         origin=origin_of(message))
-    services.outbox.wake()
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
                                                            report.details, report.description))
@@ -69,7 +68,6 @@ async def _complete(human_id: str, report: CleanReport, services: Services, acto
     incident = await service.complete_quick_report(db=services.db, actor=actor,
                                                    human_id=human_id, report=report, now=now,
                                                    origin=origin)
-    services.outbox.wake()
     return build_confirmation(incident, created=True, rumor_article=None)
 
 
@@ -107,7 +105,6 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
                                                status="resolved", note="", now=now)
     else:
         raise IncidentError("That button has expired.")
-    services.outbox.wake()
     return Reply(text=f"Updated: {summary_line(incident)}", ephemeral=True)
 
 

@@ -126,6 +126,5 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
         now=now, needs_details=True, severity=quick_triage(text), origin=origin_of(message))
-    services.outbox.wake()
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=None)

@@ -6,19 +6,49 @@ assignee changes, so a channel sees that someone took it (and does not take it t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.messages import Destination
-from bot.outbox.queue import enqueue
+from bot.outbox.keys import EditKey, Key
+from bot.outbox.queue import Status, enqueue, find
 from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 from handlers.incidents.replies import build_notification
 
-MAX_KEY = 200  # the outbox's key column
+
+@dataclass(frozen=True, slots=True)
+class NotificationKey(Key):
+    """One notice: ``incident:<id>:<reason>:<status>:<severity>:<destination>``.
+
+    The status and severity at the time are part of it, so a notice is sent again for a new
+    state, never twice for the same one.
+    """
+
+    human_id: str
+    reason: str
+    status: str
+    severity: str
+    destination: str
+
+    def __str__(self) -> str:
+        """The stored text."""
+        return (f"incident:{self.human_id}:{self.reason}:{self.status}:{self.severity}:"
+                f"{self.destination}")
+
+    @classmethod
+    def parse(cls, text: str) -> NotificationKey:
+        """Read a stored key back (its destination may have been cut to the column)."""
+        _kind, human_id, reason, status, severity, destination = text.split(":", 5)
+        return cls(human_id, reason, status, severity, destination)
+
+    @staticmethod
+    def prefix(human_id: str) -> str:
+        """The start of every notice key of one incident."""
+        return f"incident:{human_id}:"
 
 
 def destinations_for(incident: Incident, app: AppConfig, *,
@@ -39,10 +69,10 @@ def enqueue_notifications(session: AsyncSession, incident: Incident, app: AppCon
     """Add one outbox message per destination to the caller's transaction."""
     targets = destinations_for(incident, app, page=page)
     reply = build_notification(incident, reason=reason)
-    stamp = f"{incident.status}:{incident.severity}"
     for destination in targets:
-        enqueue(session, key=f"incident:{incident.human_id}:{reason}:{stamp}:{destination}",
-                destination=destination, reply=reply)
+        key = NotificationKey(incident.human_id, reason, incident.status, incident.severity,
+                              str(destination))
+        enqueue(session, key=key, destination=destination, reply=reply)
     return len(targets)
 
 
@@ -56,17 +86,13 @@ async def enqueue_notification_edits(session: AsyncSession, incident: Incident, 
     Each edit's key carries the change's event number, so a later change's edit supersedes an
     earlier one that has not gone out yet.
     """
-    rows = (await session.execute(sa.text(
-        "SELECT key, destination FROM outbox_message WHERE key LIKE :prefix "
-        "AND key NOT LIKE '%:edit:%' AND status <> 'dead' ORDER BY id"),
-        {"prefix": f"incident:{incident.human_id}:%"})).all()
     queued = 0
-    for key, destination in rows:
-        edit = f"{key}:edit:{seq}"
-        if len(edit) > MAX_KEY:  # too long to keep its suffix; the original stays as sent
-            continue
-        reason = key.split(":")[2]
-        enqueue(session, key=edit, edit_of=key, destination=Destination.parse(destination),
+    for sent in await find(session, NotificationKey.prefix(incident.human_id)):
+        edit = EditKey(sent.key, str(seq))
+        if sent.status == Status.DEAD or not edit.fits():  # too long to keep its version:
+            continue  # the original stays as sent
+        reason = NotificationKey.parse(sent.key).reason
+        enqueue(session, key=edit, destination=Destination.parse(sent.destination),
                 reply=build_notification(incident, reason=reason, changed=(actor, at)))
         queued += 1
     return queued

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.slack.send import SlackTransport, build_send_client, dm_key
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.outbox.queue import CannotTell, PermanentSendError, RetryableSendError
+from bot.outbox.transport import CannotTell, PermanentSendError, RetryableSendError
 from tests.adapters.slack_support import TOKEN
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support import migrated
 
 CHANNEL = Destination.parse("slack:T0TEST:C0ROOM")
 PERSON = Destination.parse("slack:T0TEST:@U0PAT")
@@ -32,7 +33,7 @@ class Rig:
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     url = f"sqlite:///{tmp_path / 'send.db'}"
-    upgrade(url)
+    migrated(url)
     db = Database(url)
     async with FakeSlackApi() as fake:
         transport = SlackTransport(build_send_client(fake.api_url, TOKEN), db)

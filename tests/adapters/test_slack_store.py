@@ -11,13 +11,14 @@ from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation  # noqa: TID251 (Bolt's model)
 
 from bot.adapters.slack.store import DatabaseInstallationStore, DatabaseStateStore, TokenBox
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
+from tests.support import migrated
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
+    migrated(url)
     database = Database(url)
     yield database
     await database.close()

@@ -12,7 +12,7 @@ import pytest
 from bot.adapters.teams import auth as teams_auth
 from bot.adapters.teams.proactive import NO_CHANNEL_REFERENCE, NO_REFERENCE, classify
 from bot.messages import Destination, Reply
-from bot.outbox.queue import PermanentSendError, RetryableSendError
+from bot.outbox.transport import PermanentSendError, RetryableSendError
 from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
 from tests.support import make_settings, running_bot
 

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_small_broadcast_reaches_every_destination_once_within_the_limits() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "broadcast_bench.py"),

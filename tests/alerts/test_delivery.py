@@ -15,7 +15,7 @@ from app.server import build_services
 from bot.adapters.slack.send import SlackTransport, build_send_client
 from bot.adapters.webchat.endpoint import WebChatTransport
 from bot.config.settings import Settings
-from bot.db.engine import Database, upgrade, utcnow
+from bot.db.engine import Database, utcnow
 from bot.messages import Destination, Reply
 from bot.outbox.pacing import Budgets
 from bot.outbox.queue import enqueue
@@ -27,11 +27,12 @@ from handlers.alerts.models import Alert
 from handlers.alerts.service import Actor
 from tests.alerts.conftest import alert_settings, compose_values
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support import migrated
 
 
 async def _db(tmp_path: Path) -> Database:
     url = f"sqlite:///{tmp_path / 'd.db'}"
-    upgrade(url)
+    migrated(url)
     return Database(url)
 
 
@@ -148,7 +149,7 @@ async def _broadcast(tmp_path: Path, url: str | None, members: int) -> tuple:
 
 async def _send_to_group(settings: Settings, group: str) -> tuple[Services, Alert, int]:
     """Broadcaster bc1 sends an alert to ``group``; nothing is delivered yet."""
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     actor, now = Actor("webchat:local:bc1", settings.app), utcnow()
     clean, errors = validate(compose_values(tiers="", groups=group), settings.app, now,

@@ -11,18 +11,20 @@ import sqlalchemy as sa
 
 from app.server import build_services
 from bot.adapters.webchat.endpoint import WebChatTransport
-from bot.db.engine import upgrade, utcnow
+from bot.db.engine import utcnow
+from bot.outbox import queue
 from handlers.alerts import delivery, service
 from handlers.alerts.delivery import follow_up_once
 from handlers.alerts.forms import validate
 from handlers.alerts.service import Actor
 from tests.alerts.conftest import alert_settings, compose_values
+from tests.support import migrated
 
 
 async def test_follow_up_ladder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, "CHUNK", 1)  # "already queued?" asked over several look-ups
+    monkeypatch.setattr(queue, "CHUNK", 1)  # "already queued?" asked over several look-ups
     settings = alert_settings(tmp_path)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     db, app, now = services.db, settings.app, utcnow()
     services.outbox.register("webchat", WebChatTransport(db))

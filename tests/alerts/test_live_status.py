@@ -9,13 +9,14 @@ import sqlalchemy as sa
 
 from app.server import build_services
 from bot.adapters.webchat.endpoint import WebChatTransport
-from bot.db.engine import upgrade, utcnow
+from bot.db.engine import utcnow
 from bot.outbox.worker import Outbox
 from handlers.alerts import service
 from handlers.alerts.forms import validate
 from handlers.alerts.live_status import refresh_once
 from handlers.alerts.service import Actor
 from tests.alerts.conftest import alert_settings, compose_values
+from tests.support import migrated
 
 
 async def test_status_message_is_posted_then_edited_once_per_change(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ async def test_status_message_is_posted_then_edited_once_per_change(tmp_path: Pa
         {"destination": f"webchat:local:@m{i}", "organisation": f"Org {i}",
          "jurisdiction": "KS"} for i in range(3)]}]}
     settings = alert_settings(tmp_path, **extra)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     db, now = services.db, utcnow()
     actor = Actor("webchat:local:bc1", settings.app)

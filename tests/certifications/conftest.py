@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from app.server import build_services
-from bot.db.engine import upgrade
 from bot.messages import Destination, Reply
 from bot.services import Services
 from handlers.certifications import service
 from handlers.certifications.importer import parse_completions, parse_roster
 from handlers.certifications.ledger import programs_for
-from tests.support import make_settings
+from tests.support import make_settings, migrated
 
 CERT = {
     "holidays": ["2026-11-26", "2026-12-25", "2027-01-01"],
@@ -61,7 +60,7 @@ async def make_services(tmp_path: Path, url: str | None = None, clock: Clock | N
                         **cert: Any) -> Services:
     env = {"DATABASE_URL": url} if url else None
     settings = make_settings(tmp_path, env=env, roles=ROLES, certification={**CERT, **cert})
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     services.clock = clock or Clock()
     return services

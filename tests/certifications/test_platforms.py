@@ -132,6 +132,7 @@ async def settle(services: Services) -> None:
     await wait_until(idle)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # a simulated year, ticked six times a day
 async def test_a_year_of_slack_reminders_once_each_at_nine_local(tmp_path: Path) -> None:
     clock = FlowingClock(datetime(2026, 3, 1, 4, tzinfo=UTC))

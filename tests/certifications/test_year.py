@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
 from handlers.certifications.scheduler import run_once
@@ -22,6 +23,7 @@ EXPECTED_DAYS = ["2026-10-02",  # -90
                  "2027-01-07", "2027-01-14", "2027-01-21"]  # +7 (escalation), +14, +21
 
 
+@pytest.mark.slow
 async def test_a_season_of_reminders_arrives_once_at_nine_local(tmp_path: Path) -> None:
     clock = Clock()
     services = await make_services(tmp_path, clock=clock)

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 
 from app.server import build_services
 from bot.config.settings import Settings
-from bot.db.engine import Database, upgrade
+from bot.db.engine import Database
 from bot.messages import Action, IncomingMessage, Sender
 from handlers.faq import FaqHandler
 from handlers.faq.service import list_gaps
-from tests.support import make_settings
+from tests.support import make_settings, migrated
 
 
 def _msg(text: str = "", user: str = "ann", **kw: object) -> IncomingMessage:
@@ -28,7 +28,7 @@ async def _questions(db: Database) -> list[tuple[str, str]]:
 
 async def test_abstained_questions_are_scrubbed_and_refusals_keep_no_text(tmp_path: Path) -> None:
     settings: Settings = make_settings(tmp_path)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     handler = FaqHandler()
     try:
@@ -50,7 +50,7 @@ async def test_abstained_questions_are_scrubbed_and_refusals_keep_no_text(tmp_pa
 
 async def test_gaps_group_abstentions_and_not_helpful_answers(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     handler = FaqHandler()
     try:

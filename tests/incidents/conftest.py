@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.server import build_services
-from bot.db.engine import upgrade
 from bot.services import Services
-from tests.support import make_settings
+from tests.support import make_settings, migrated
 
 INCIDENTS = {
     "on_call": ["webchat:local:@oncall"],
@@ -40,7 +39,7 @@ async def make_services(tmp_path: Path, url: str | None = None) -> Services:
     """Migrated database, the fixture knowledge base and the routing table above."""
     env = {"DATABASE_URL": url} if url else None
     settings = make_settings(tmp_path, env=env, incidents=INCIDENTS, roles=ROLES)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     services.clock = lambda: NOW
     return services

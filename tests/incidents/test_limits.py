@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from app.server import build_services
 from bot.config.settings import ConfigError
-from bot.db.engine import upgrade
 from bot.messages import FormSubmission, IncomingMessage, Sender
 from bot.ops.limits import client_address
 from bot.services import Services
@@ -19,13 +18,13 @@ from handlers.alerts.forms import validate
 from handlers.incidents import IncidentHandler
 from tests.alerts.conftest import alert_settings, compose_values
 from tests.incidents.conftest import INCIDENTS, NOW, ROLES, report_values
-from tests.support import make_settings
+from tests.support import make_settings, migrated
 
 
 def services_for(tmp_path: Path, limits: dict[str, int]) -> Services:
     """One process's services on the shared SQLite file in ``tmp_path``."""
     settings = make_settings(tmp_path, incidents=INCIDENTS, roles=ROLES, limits=limits)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     services.clock = lambda: NOW
     return services
@@ -115,7 +114,7 @@ async def test_alert_compose_over_the_limit_is_refused_and_audited(tmp_path: Pat
                              alerts=settings.app.section(AlertsConfig).model_dump(mode="json",
                                                                    exclude_defaults=True),
                              limits={"alerts_per_hour": 1})
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
     services = build_services(settings)
     app = settings.app
     actor = alerts.Actor("webchat:local:bc1", app)

@@ -124,7 +124,7 @@ def test_every_incident_column_is_sealed_or_excluded_on_purpose() -> None:
 
 
 def test_embedded_default_generates_a_private_key_file(tmp_path: Path) -> None:
-    key = resolve_audit_key(None, f"sqlite:///{tmp_path / 'data' / 'bot.db.engine'}")
+    key = resolve_audit_key(None, f"sqlite:///{tmp_path / 'data' / 'bot.db'}")
     path = tmp_path / "data" / "audit.key"
     assert key.keyed and key.source == "file"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

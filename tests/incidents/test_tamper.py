@@ -19,14 +19,14 @@ from typer.testing import CliRunner, Result
 
 from app.cli.main import app
 from app.server import build_services
-from bot.db.engine import sync_url, upgrade
+from bot.db.engine import sync_url
 from bot.ops.audit import audit
 from bot.ops.audit_key import GENESIS, UNKEYED, AuditKey
 from handlers.incidents.chain import counter_seal, event_hash, row_seal, seal_row
 from handlers.incidents.models import Incident, IncidentEvent
 from tests.incidents.conftest import INCIDENTS, NOW, ROLES
 from tests.incidents.test_lifecycle import file, say
-from tests.support import make_settings
+from tests.support import make_settings, migrated
 
 SECRET = "a3f1" * 16
 KEY = AuditKey(SECRET.encode(), "environment")
@@ -74,7 +74,7 @@ def make_office(tmp_path: Path, url: str | None = None) -> tuple[Office, list[st
     """Three incidents: A (status + note), B (a manager's view), C (status), and audit rows."""
     env = {"ELECTIONBOT_AUDIT_KEY": SECRET, **({"DATABASE_URL": url} if url else {})}
     settings = make_settings(tmp_path, env=env, incidents=INCIDENTS, roles=ROLES)
-    upgrade(settings.env.DATABASE_URL)
+    migrated(settings.env.DATABASE_URL)
 
     async def populate() -> list[str]:
         services = build_services(settings)

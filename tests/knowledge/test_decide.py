@@ -21,12 +21,19 @@ from knowledge import semantic as sem
 from knowledge.decide import (
     FEATURES,
     MODEL_FILE,
+    DecisionModel,
     Retriever,
+    answer_text,
+    asked_kinds,
     family_key,
     load_models,
+    lower_case_words,
+    name_kinds,
     numbers_in,
 )
+from knowledge.search import SearchIndex
 from knowledge.semantic import SemanticIndex
+from knowledge.text import counted_nouns
 from tests.knowledge.test_search import make_article
 from tests.support import REAL_KB, make_settings, running_bot
 
@@ -157,7 +164,6 @@ def test_passages_are_cached_on_disk_and_only_changes_are_embedded(tmp_path: Pat
 def test_fusion_brings_in_what_only_the_semantic_channel_finds(tmp_path: Path) -> None:
     arts = [make_article("a-one", "Zebra crossings", ["what about zebras"], "Zebras zig zag."),
             make_article("a-two", "Ballot boxes", ["where are ballot boxes"], "Boxes are locked.")]
-    from knowledge.search import SearchIndex
     index = SearchIndex(arts)
     fused = Retriever(index, SemanticIndex(arts, CountingEmbedder(), cache_dir=tmp_path),
                       models={})
@@ -216,8 +222,49 @@ def test_numerals_words_and_ordinals_match_and_siblings_share_a_family() -> None
     assert numbers_in(three.title) == {3} and numbers_in(one.title) == {1}
 
 
+def test_names_and_places_are_told_apart_from_common_words_by_the_base_casing() -> None:
+    named = make_article("n", "Who said it", ["q"], "Deputy Commissioner Dana Okafor said the "
+                         "drill ran at the Riverside Operations Center.")
+    plain = make_article("p", "Training", ["q"], "The deputy ran a training for the operations "
+                         "team at the center; Election Security matters to every election "
+                         "security office.")
+    common = lower_case_words([answer_text(a) for a in (named, plain)])
+    assert name_kinds(answer_text(named), common) == {"name", "place"}
+    # capitalised common words ("Election Security") are not a person's name
+    assert "name" not in name_kinds(answer_text(plain), common)
+
+
+def test_asked_kinds_separate_dates_durations_names_places_amounts_and_costs() -> None:
+    assert asked_kinds("how long does testing take") == {"duration"}
+    assert asked_kinds("what's the deadline to apply") == {"date"}
+    assert "date" not in asked_kinds("when do clerks learn about provisional ballots")
+    assert "name" in asked_kinds("who runs the task force, name please")
+    assert "place" in asked_kinds("which city are the classes held in")
+    assert asked_kinds("how much funding does each center get") == {"amount"}
+    assert asked_kinds("does it cost anything to join") == {"cost"}
+    # a website that is merely mentioned is not a request for a link
+    assert "url" not in asked_kinds("can an attack on our website change the vote count")
+
+
+def test_counted_nouns_stay_within_a_clause() -> None:
+    assert {"fusion", "center"} <= counted_nouns("There are 80 fusion centers nationwide.")
+    assert "scenario" not in counted_nouns("built with Region 9; the scenarios were realistic")
+
+
+def test_an_article_without_the_asked_kind_of_fact_never_answers() -> None:
+    phone = make_article("ph", "Call the hotline", ["hotline"], "Call 800-555-0100 for help.")
+    none = make_article("np", "The hotline", ["hotline"], "The hotline helps voters.")
+    retriever = Retriever(SearchIndex([phone, none]), None, models={})
+    sure = DecisionModel(dict.fromkeys(FEATURES, 0.0), 60.0, 0.5, {})
+    _an, cands = retriever.candidates("what is the hotline phone number")
+    probs = {retriever.index.articles[c.doc].id: sure.probability(c.features) for c in cands}
+    assert probs == {"ph": 1.0, "np": 0.0}
+
+
 # ---- the fit script never reads the held-out split ----------------------------------------------
 
+@pytest.mark.slow  # the whole fit, a minute of CPU
+@pytest.mark.timeout(600)
 def test_fit_reads_only_train_and_calibration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sys.path.insert(0, str(ROOT))
     from benchmarks import fit_decision

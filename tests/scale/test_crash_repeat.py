@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.adapters.slack.manifest import BOT_SCOPES
-from bot.db.engine import Database, upgrade
+from bot.db.engine import Database
 from bot.db.models import ConversationReference
 from bot.messages import REPEAT_LINE, Destination, Reply
 from bot.outbox.queue import enqueue_many
@@ -34,9 +34,9 @@ from tests.adapters.slack_support import SECRET, TOKEN
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scale.test_multiprocess import _wait_http
-from tests.support import free_port, make_settings
+from tests.support import free_port, make_settings, migrated
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 CHANNELS, PEOPLE, TEAMS, WEB = 20, 10, 20, 30
 ALERT = Reply(text="Polls in Ward 3 stay open until 9 pm by court order.")
 
@@ -105,7 +105,7 @@ async def crash_and_recover(tmp_path: Path, slack: FakeSlackApi,
                 "SLACK_API_URL": slack.api_url}
     settings = make_settings(tmp_path, env_vars)
     url = settings.env.DATABASE_URL
-    upgrade(url)
+    migrated(url)
     db = Database(url)
     targets = destinations()
     async with db.session() as session:

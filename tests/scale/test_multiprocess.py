@@ -34,7 +34,7 @@ from tests.alerts.conftest import ALERTS, ROLES, compose_values
 from tests.incidents.conftest import INCIDENTS
 from tests.support import free_port, make_settings
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 MEMBERS = 2000
 OFFICIALS = 1000
 START = "2026-12-17T15:00:05+00:00"

@@ -201,7 +201,6 @@ class SlackListeners:
                 await session.commit()
         except IntegrityError:
             return  # this view's confirmation is already queued
-        services.outbox.wake()
 
     def _later(self, message: IncomingMessage, view_id: str, done: asyncio.Future[Reply]) -> None:
         """A submission that outlived the ack window: its result arrives as a DM."""

@@ -36,8 +36,15 @@ from bot.adapters.slack.render import to_slack_message
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.outbox.queue import CannotTell, PermanentSendError, RetryableSendError
-from bot.outbox.store import transaction
+from bot.outbox.transport import (
+    CannotTell,
+    Checkable,
+    Editable,
+    PermanentSendError,
+    Preparing,
+    RetryableSendError,
+    Transport,
+)
 
 log = logging.getLogger(__name__)
 METADATA_EVENT = "electionbot_outbox"
@@ -145,7 +152,7 @@ def classify(exc: SlackApiError) -> Exception:
 TokenResolver = Callable[[str], Awaitable[str]]
 
 
-class SlackTransport:
+class SlackTransport(Transport, Checkable, Preparing, Editable):
     """The outbox's Slack transport (see the module docstring)."""
 
     def __init__(self, client: AsyncWebClient, db: Database,
@@ -369,6 +376,6 @@ class SlackTransport:
             conn.execute(sa.delete(table).where(table.c.key.in_([v["key"] for v in values])))
             conn.execute(sa.insert(table), values)
         try:
-            await transaction(self.db, write)
+            await self.db.transaction(write)
         except Exception:  # only a cache of conversations.open: the next send opens again
             log.exception("slack dm channels not stored")

@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.store import DatabaseInstallationStore
 from bot.db.engine import Database
 from bot.ops.audit import audit
-from bot.outbox.queue import PermanentSendError, RetryableSendError
+from bot.outbox.transport import PermanentSendError, RetryableSendError
 
 log = logging.getLogger(__name__)
 ROTATE_BEFORE = 120  # minutes before expiry a rotating token is refreshed

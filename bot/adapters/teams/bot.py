@@ -19,10 +19,11 @@ from bot.adapters.teams.render import (
     to_activity,
     to_incoming_message,
 )
-from bot.adapters.teams.send import PermanentSendError, send_with_retry
+from bot.adapters.teams.send import send_with_retry
 from bot.db.idempotency import save_reference
 from bot.db.models import ConversationReference
 from bot.messages import IncomingMessage, Reply
+from bot.outbox.transport import PermanentSendError
 from bot.router import Router
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from bot.adapters.teams.send import RETRYABLE, reason_of, retry_after_of, status
 from bot.db.engine import Database
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.outbox.queue import PermanentSendError, RetryableSendError
+from bot.outbox.transport import Editable, PermanentSendError, Preparing, RetryableSendError, Transport
 
 log = logging.getLogger(__name__)
 NO_REFERENCE = "no conversation reference: the user has not installed the app"
@@ -111,7 +111,7 @@ def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
     return PermanentSendError(f"Teams refused the message: {status}")
 
 
-class TeamsTransport:
+class TeamsTransport(Transport, Preparing, Editable):
     """The outbox's sender for ``teams:`` destinations.
 
     The Bot Connector cannot read a conversation's history, so a send that may have landed

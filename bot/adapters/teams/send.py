@@ -9,27 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ErrorResponseException, ResourceResponse
 
+from bot.outbox.transport import PermanentSendError, backoff
+
 log = logging.getLogger(__name__)
 RETRYABLE = frozenset({412, 429, 502, 504})
 MAX_ATTEMPTS = 4
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
-
-
-class PermanentSendError(Exception):
-    """Teams will never accept this send (blocked, uninstalled, forbidden); do not retry."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"{status} {reason}")
-        self.status = status
-        self.reason = reason
 
 
 def status_of(exc: Exception) -> int:
@@ -56,27 +48,25 @@ def reason_of(exc: Exception) -> str:
     return "MessageWritesBlocked" if "MessageWritesBlocked" in str(body) else "Forbidden"
 
 
-def backoff(attempt: int) -> float:
-    """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-    return random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt))
-
-
 async def send_with_retry(
     context: TurnContext, activity: Activity,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> ResourceResponse | None:
-    """Send one activity in the turn's conversation; retry transient failures."""
+    """Send one activity in the turn's conversation; retry transient failures.
+
+    Raises :class:`~bot.outbox.transport.PermanentSendError` when Teams forbids it (403).
+    """
     for attempt in range(MAX_ATTEMPTS):
         try:
             return await context.send_activity(activity)
         except ErrorResponseException as exc:
             status = status_of(exc)
             if status == 403:
-                raise PermanentSendError(status, reason_of(exc)) from None
+                raise PermanentSendError(f"{status} {reason_of(exc)}") from None
             if status not in RETRYABLE or attempt == MAX_ATTEMPTS - 1:
                 raise
-            delay = retry_after_of(exc)
-            delay = backoff(attempt) if delay is None else delay + random.uniform(0, 0.25)
+            delay = backoff(attempt, base=BASE_DELAY, cap=MAX_DELAY,
+                            retry_after=retry_after_of(exc))
             log.info("Teams answered %s; retrying in %.2f s", status, delay)
             await sleep(delay)
     return None

@@ -35,6 +35,7 @@ from bot.messages import (
     said_by,
 )
 from bot.ops.limits import client_address
+from bot.outbox.transport import Checkable, Editable, Transport
 from bot.router import Router
 
 HERE = Path(__file__).parent / "static"
@@ -78,7 +79,7 @@ def inbox_key(destination: Destination) -> str:
     return user[:40]
 
 
-class WebChatTransport:
+class WebChatTransport(Transport, Checkable, Editable):
     """Proactive sends to a web chat user: kept in the inbox the page polls."""
 
     def __init__(self, db: Database) -> None:

@@ -1,0 +1,91 @@
+"""The contract a platform's transport fulfils: declared capabilities, errors, retry timing.
+
+Every transport can :class:`Transport` ``send``. What else it can do is declared by the
+protocols it implements (adapters name them as bases, the worker asks with ``isinstance``):
+:class:`Editable` (replace a sent message), :class:`Checkable` (tell whether an earlier,
+uncertain send landed) and :class:`Preparing` (look something up ahead of the send's slot).
+Transports raise :class:`PermanentSendError` (dead letter, with the reason) or
+:class:`RetryableSendError` (try again later); anything else is retried too.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.messages import Destination, Reply
+
+JITTER = 0.25  # seconds added at random to a platform's Retry-After
+
+
+class PermanentSendError(Exception):
+    """The platform will never accept this send (channel gone, app removed, blocked, ...)."""
+
+
+class RetryableSendError(Exception):
+    """Try again later; ``retry_after`` seconds when the platform said so."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        """Keep the reason and the platform's requested wait."""
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class CannotTell(Exception):  # noqa: N818 (an answer, not a failure)
+    """``already_sent`` could not look (no scope, no budget left, platform down).
+
+    The outbox then resends once, marked as a possible repeat (``Reply.repeat``).
+    """
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Sends one neutral reply to one destination; returns the platform's message reference."""
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        """Send or raise PermanentSendError / RetryableSendError."""
+        ...
+
+
+@runtime_checkable
+class Editable(Protocol):
+    """A transport that can replace a message it sent (found by its reference)."""
+
+    async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
+        """Replace the message ``message_ref`` with ``reply``."""
+        ...
+
+
+@runtime_checkable
+class Checkable(Protocol):
+    """A transport that can tell whether an earlier send of ``key`` landed."""
+
+    async def already_sent(self, destination: Destination, key: str, *,
+                           since: datetime | None = None) -> str | None:
+        """The reference of an earlier send of ``key`` queued at ``since``.
+
+        None when it certainly did not land; raise :class:`CannotTell` when it cannot look.
+        """
+        ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """A transport that resolves something (a DM channel, a reference) ahead of the send."""
+
+    async def prepare(self, destination: Destination) -> None:
+        """Look up what the send to ``destination`` will need."""
+        ...
+
+
+def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before trying again after failed attempt number ``attempt``.
+
+    The platform's Retry-After (plus a little jitter, so waiting senders do not return in
+    step) when it gave one; otherwise capped exponential backoff with full jitter: uniform in
+    ``[0, min(cap, base * 2**attempt)]``.
+    """
+    if retry_after is not None:
+        return retry_after + random.uniform(0, JITTER)
+    return random.uniform(0, min(cap, base * 2 ** attempt))
