@@ -97,8 +97,8 @@ async def test_proactive_send_uses_the_bots_credentials(
 
 async def test_people_who_never_opened_the_bot_are_unreachable(tmp_path: Path) -> None:
     from bot.adapters.teams.proactive import NEVER_OPENED
-    from bot.db.models import ConversationReference
     from bot.db.idempotency import save_reference
+    from bot.db.models import ConversationReference
 
     async with running_bot(make_settings(tmp_path)) as bot:
         await save_reference(bot.services.db, ConversationReference(
