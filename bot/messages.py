@@ -187,6 +187,12 @@ REPEAT_LINE = "Repeat: this message may already have reached you"
 
 
 MENTION = re.compile(r"\{@(\d{1,3})\}")
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+def plain(text: str) -> str:
+    """CommonMark text for a terminal or a plain-text field: bold markers dropped."""
+    return _STRONG.sub(r"\1", text)
 
 
 def fill_mentions(text: str, mentions: tuple[Mention, ...],

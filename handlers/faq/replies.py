@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config.settings import Contact
-from bot.messages import Button, Reply, Section
+from bot.messages import Button, Reply, Section, plain
 from handlers.faq.places import state_name
 from handlers.faq.scope import Extra
 from knowledge import Article
@@ -221,7 +221,7 @@ def build_answer_reply(article: Article, *, language: str = "en",
 def answer_plain_text(reply: Reply) -> str:
     """A whole answer reply as plain text (every section but the feedback prompt)."""
     prompts = {words.helpful for words in LABELS.values()}
-    return "\n\n".join(s.text for s in reply.sections if s.text not in prompts)
+    return "\n\n".join(plain(s.text) for s in reply.sections if s.text not in prompts)
 
 
 def _feedback_buttons(question_id: int | None, words: Labels) -> tuple[Button, ...]:

@@ -26,6 +26,7 @@ from bot.messages import (
     Section,
     Tone,
     fill_mentions,
+    plain,
     said_by,
 )
 
@@ -316,11 +317,6 @@ def view_errors(form: Form) -> dict[str, str]:
     return {name: _cut(message, 2000) for name, message in errors.items()}
 
 
-def _plain_words(text: str) -> str:
-    """CommonMark emphasis dropped, for plain_text titles."""
-    return _BOLD.sub(r"\1", text)
-
-
 def _title(text: str) -> str:
     """The start of ``text`` as a modal title (24 chars), cut at a word where possible."""
     text = " ".join(text.split()) or "Done"
@@ -337,7 +333,7 @@ def to_result_modal(reply: Reply, title: str | None = None) -> dict[str, Any]:
     INC-2026-000123."), so the most important words are the first thing on screen.
     """
     blocks = to_slack_blocks(dataclasses.replace(reply, buttons=(), form=None, repeat=False))
-    return {"type": "modal", "title": _plain(title or _title(_plain_words(reply.text)),
+    return {"type": "modal", "title": _plain(title or _title(plain(reply.text)),
                                              MAX_MODAL_TEXT),
             "close": _plain("Close", MAX_MODAL_TEXT), "blocks": blocks}
 
