@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal, get_args
 
 # "webchat" is the self-declared demo identity; "web" a signed-in one (web:local:<user>,
@@ -59,6 +61,9 @@ class IncomingMessage:
     locale: str | None = None
     #: Web chat: the client's address, for per-address limits only (never shown or stored).
     address: str = ""
+    #: People named in ``text``, in order, as parsed by the adapter (Slack ``<@U1>``, Teams
+    #: mention entities, web chat ``@name``); the adapter writes each one as ``@name`` in text.
+    mentions: tuple[Mention, ...] = ()
 
     @property
     def platform(self) -> Platform:
@@ -102,20 +107,75 @@ class Form:
     intro: str = ""
 
 
+class Tone(StrEnum):
+    """What kind of message a reply is; each renderer picks its own colour or emoji."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    DANGER = "danger"  # someone may be in danger, or something urgent (SEV1, call 911)
+    DENIED = "denied"  # a permission refusal
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person named in a reply or a message, by identity (``platform:workspace:user``).
+
+    In reply text a mention is written ``{@N}``, N its index in ``Reply.mentions``; the renderer
+    turns it into a ping where its platform allows (Slack, same workspace) and a name elsewhere.
+    """
+
+    identity: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """What to show when the platform cannot ping: the name, else the user part."""
+        return self.name or self.identity.rpartition(":")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A label and its value (a table row: Slack fields, a Teams FactSet, a web chat list)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link shown on its own line or as a link button."""
+
+    label: str
+    url: str
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A block of text with an optional small-print context line."""
+    """A block of CommonMark text, optional facts and list items, and a small-print context."""
 
-    text: str
+    text: str = ""
     context: str = ""
+    fields: tuple[Fact, ...] = ()
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a handler answers; each adapter renders it for its platform."""
+    """What a handler answers, by meaning; each adapter renders it for its platform.
+
+    ``text`` is CommonMark (``**bold**``, ``_italic_``, `` `code` ``, ``[label](url)`` or bare
+    URLs) and is also the notification / fallback line. ``title`` is shown once, as a heading.
+    """
 
     text: str
+    title: str = ""
+    tone: Tone = Tone.INFO
+    fields: tuple[Fact, ...] = ()
+    items: tuple[str, ...] = ()
     sections: tuple[Section, ...] = ()
+    links: tuple[Link, ...] = ()
+    mentions: tuple[Mention, ...] = ()
     buttons: tuple[Button, ...] = ()
     form: Form | None = None
     ephemeral: bool = False
@@ -124,6 +184,24 @@ class Reply:
 
 # The one wording of the repeat marking; every renderer puts it first when ``Reply.repeat``.
 REPEAT_LINE = "Repeat: this message may already have reached you"
+
+
+MENTION = re.compile(r"\{@(\d{1,3})\}")
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+def plain(text: str) -> str:
+    """CommonMark text for a terminal or a plain-text field: bold markers dropped."""
+    return _STRONG.sub(r"\1", text)
+
+
+def fill_mentions(text: str, mentions: tuple[Mention, ...],
+                  show: Callable[[Mention], str]) -> str:
+    """Replace each ``{@N}`` in already-rendered ``text`` by ``show(mentions[N])``."""
+    def one(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        return show(mentions[index]) if index < len(mentions) else match.group(0)
+    return MENTION.sub(one, text) if mentions else text
 
 
 def said_by(text: str, sections: tuple[Section, ...]) -> bool:
@@ -213,12 +291,24 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     return asdict(reply)
 
 
+def _section(data: dict[str, Any]) -> Section:
+    return Section(text=data.get("text", ""), context=data.get("context", ""),
+                   fields=tuple(Fact(**f) for f in data.get("fields", ())),
+                   items=tuple(data.get("items", ())))
+
+
 def reply_from_dict(data: dict[str, Any]) -> Reply:
-    """The inverse of :func:`reply_to_dict`."""
+    """The inverse of :func:`reply_to_dict` (older stored replies lack the newer keys)."""
     form = data.get("form")
     return Reply(
         text=data["text"],
-        sections=tuple(Section(**s) for s in data.get("sections", ())),
+        title=data.get("title", ""),
+        tone=Tone(data.get("tone", Tone.INFO)),
+        fields=tuple(Fact(**f) for f in data.get("fields", ())),
+        items=tuple(data.get("items", ())),
+        sections=tuple(_section(s) for s in data.get("sections", ())),
+        links=tuple(Link(**link) for link in data.get("links", ())),
+        mentions=tuple(Mention(**m) for m in data.get("mentions", ())),
         buttons=tuple(Button(**b) for b in data.get("buttons", ())),
         form=None if form is None else Form(
             form_id=form["form_id"], title=form["title"],

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.errors import Refused, UserError
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, Tone
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,20 @@ def build_error_reply(correlation_id: str) -> Reply:
             f"Please try again; if it keeps happening, give this reference to your administrator: "
             f"{correlation_id}"
         ),
+        tone=Tone.WARNING,
         ephemeral=True,
     )
 
 
 def build_refusal_reply(refused: Refused) -> Reply:
     """A role check said no: what the person may not do, for them only."""
-    return Reply(text=f":no_entry: {refused.reason}", ephemeral=True)
+    return Reply(text=refused.reason, tone=Tone.DENIED, ephemeral=True)
 
 
 def build_user_error_reply(error: UserError) -> Reply:
     """Not possible now: the reason, and the hint (what to do instead) below it."""
     text = f"{error.reason}\n{error.hint}" if error.hint else error.reason
-    return Reply(text=text, ephemeral=True)
+    return Reply(text=text, tone=Tone.WARNING, ephemeral=True)
 
 
 async def answer(handler: Handler, message: IncomingMessage, services: Services) -> Reply:

@@ -14,13 +14,13 @@ def build_help_reply(services: Services, *, unknown: str | None = None) -> Reply
     if unknown:
         intro = f"I don't know the command {unknown}. " + intro
     lines = [
-        f"*Ask a question*: `{commands.ask} how do I report false election information?` "
+        f"**Ask a question**: `{commands.ask} how do I report false election information?` "
         "or just type your question. I answer only from vetted articles and say so when I "
         "have none.",
-        f"*Report an incident*: `{commands.incident}` opens the form; "
+        f"**Report an incident**: `{commands.incident}` opens the form; "
         f"`{commands.incident} TEXT` files a quick report; `{commands.incident} help` for "
         "follow-up commands. If anyone is in immediate danger, call 911 first.",
-        "*help*: this message.",
+        "**help**: this message.",
     ]
     return Reply(
         text=intro,

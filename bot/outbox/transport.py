@@ -3,7 +3,8 @@
 Every transport can :class:`Transport` ``send``. What else it can do is declared by the
 protocols it implements (adapters name them as bases, the worker asks with ``isinstance``):
 :class:`Editable` (replace a sent message), :class:`Checkable` (tell whether an earlier,
-uncertain send landed) and :class:`Preparing` (look something up ahead of the send's slot).
+uncertain send landed), :class:`Preparing` (look something up ahead of the send's slot) and
+:class:`Reachable` (tell ahead of time whom it cannot message at all).
 Transports raise :class:`PermanentSendError` (dead letter, with the reason) or
 :class:`RetryableSendError` (try again later); anything else is retried too.
 """
@@ -11,6 +12,7 @@ Transports raise :class:`PermanentSendError` (dead letter, with the reason) or
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -89,3 +91,15 @@ def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None 
     if retry_after is not None:
         return retry_after + random.uniform(0, JITTER)
     return random.uniform(0, min(cap, base * 2 ** attempt))
+
+
+@runtime_checkable
+class Reachable(Protocol):
+    """A transport that can tell, before any send, whom it cannot message proactively.
+
+    (Teams, for instance, writes to a person only after they have opened the bot once.)
+    """
+
+    async def unreachable(self, destinations: Sequence[Destination]) -> dict[Destination, str]:
+        """Those of ``destinations`` a proactive send would not reach, each with the reason."""
+        ...

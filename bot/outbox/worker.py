@@ -48,7 +48,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,6 +76,7 @@ from bot.outbox.transport import (
     Editable,
     PermanentSendError,
     Preparing,
+    Reachable,
     RetryableSendError,
     Transport,
     backoff,
@@ -130,6 +131,22 @@ class Outbox:
     def register(self, platform: str, transport: Transport) -> None:
         """Called by an adapter that can send proactively."""
         self.transports[platform] = transport
+
+    async def unreachable(self, destinations: Iterable[Destination]) -> dict[Destination, str]:
+        """Which destinations no proactive message would reach, and why (asked per platform).
+
+        Only transports that can tell (:class:`Reachable`) are asked; the others' destinations
+        are taken as reachable, as their sends will show.
+        """
+        by_platform: dict[str, list[Destination]] = {}
+        for destination in destinations:
+            by_platform.setdefault(destination.platform, []).append(destination)
+        found: dict[Destination, str] = {}
+        for platform, group in by_platform.items():
+            transport = self.transports.get(platform)
+            if isinstance(transport, Reachable):
+                found.update(await transport.unreachable(group))
+        return found
 
     def wake(self) -> None:
         """Something was just enqueued (and committed): look now instead of at the next tick.

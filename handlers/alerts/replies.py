@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.messages import Button, Reply, Section
+from bot.messages import Button, Reply, Section, Tone
 from handlers.alerts.models import Alert
 
 EXERCISE = "EXERCISE - EXERCISE - EXERCISE"
 ACK_KINDS = {"received": "Received", "actioned": "Actioned", "not_applicable": "Not applicable",
              "need_help": "Need help"}
 PARENT_WORDS = {"update": "UPDATE to", "all_clear": "ALL CLEAR for", "cancel": "CANCELS"}
+TONES = {"extreme": Tone.DANGER, "severe": Tone.DANGER, "moderate": Tone.WARNING}
 
 
 def _title(alert: Alert) -> str:
@@ -53,7 +54,8 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
                            "danger" if kind == "need_help" else "default")
                     for kind, label in kinds.items()) if alert.ack_required else ()
     text = f"{reminder}{_title(alert)}"
-    return Reply(text=text, sections=tuple(sections), buttons=buttons)
+    return Reply(text=text, title=text, tone=TONES.get(alert.severity, Tone.INFO),
+                 sections=tuple(sections), buttons=buttons)
 
 
 def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,
@@ -78,6 +80,7 @@ def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: st
     counts = ", ".join(f"{t}: {n}" for t, n in sorted(per_tier.items()))
     return Reply(
         text=f"Approval needed: {requester} wants to send alert {alert.public_id} ({counts}).",
+        tone=Tone.WARNING,
         sections=(Section(_title(alert)), Section(alert.body)),
         buttons=(Button("Approve and send", "alert:approve", alert.public_id, "primary"),
                  Button("Refuse", "alert:refuse", alert.public_id, "danger")))
@@ -85,7 +88,8 @@ def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: st
 
 def build_sent(alert: Alert, count: int) -> Reply:
     """The sender's confirmation (delivery happens in the background)."""
-    return Reply(text=f"Alert {alert.public_id} is going out to {count} destination(s). "
+    return Reply(tone=Tone.SUCCESS,
+                 text=f"Alert {alert.public_id} is going out to {count} destination(s). "
                       f"Check progress with: /alert status {alert.public_id}",
                  buttons=(Button("Status", "alert:status", alert.public_id),), ephemeral=True)
 
@@ -129,7 +133,7 @@ def build_acknowledged_line(kind: str, at: datetime, *, who: str = "",
 def build_help_request(alert: Alert, who: str, where: str) -> Reply:
     """State staff hear that a recipient needs help."""
     return Reply(text=f"{who} needs help with alert {alert.public_id} ({alert.headline}). "
-                      f"Contact them at {where}.")
+                      f"Contact them at {where}.", tone=Tone.WARNING)
 
 
 def build_reminder(alert: Alert, stage: str, who: str = "") -> Reply:
@@ -171,6 +175,7 @@ def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
     more = f" and {len(missing) - 50} more" if len(missing) > 50 else ""
     return Reply(
         text=f"Status of alert {alert.public_id} ({alert.status}): {_title(alert)}",
+        title=f"Status of alert {alert.public_id} ({alert.status})",
         sections=(block("By tier", tiers), block("By organisation", orgs),
                   block("By jurisdiction", places),
                   Section(f"Not acknowledged yet: {waiting}{more}")),

@@ -150,8 +150,11 @@ async def _jurisdiction(services: Services, identity: str, code: str, now: datet
 async def _someone(services: Services, message: IncomingMessage, ref: str,
                    now: datetime) -> Reply:
     app = services.settings.app
-    clean = ref.strip("<>@").split("|", 1)[0]
     sender = message.sender
+    # An @mention is a person the adapter already resolved; a bare word is an id or a name of
+    # the sender's own realm (``/cert kim`` in the web chat).
+    named = [m.identity for m in message.mentions if f"@{m.label}" == ref]
+    clean = named[0] if named else ref.removeprefix("@")
     official = await service.find_official(db=services.db, ref=clean)
     if official is None and clean.count(":") < 2:
         official = await service.find_official(
@@ -181,4 +184,4 @@ async def unreachable_rows(services: Services, now: datetime) -> list[tuple[str,
     programs = programs_for(app)
     for r in records:
         r.standings = standings_for(r, programs, now.astimezone(ZoneInfo(r.time_zone)).date())
-    return await find_unreachable(services.db, records)
+    return await find_unreachable(services.db, services.outbox, records)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.config.settings import AppConfig
-from bot.messages import Button, Form, FormField, Reply, Section
+from bot.messages import Button, Form, FormField, Reply, Section, Tone
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing
 
@@ -29,7 +29,7 @@ def when(step: int, deadline: date) -> str:
 
 def standing_line(standing: Standing, today: date) -> str:
     """One line per program: status, next deadline, what is missing."""
-    line = f"*{standing.program}*: {LABELS[standing.status]}"
+    line = f"**{standing.program}**: {LABELS[standing.status]}"
     if standing.certified_on:
         line += f" since {standing.certified_on:%d %b %Y}"
     if standing.deadline:
@@ -53,7 +53,8 @@ def build_status(name: str, standings: Sequence[Standing], today: date, *, done:
                                     + (f" · {pending} awaiting verification" if pending else "")))
     if sessions:
         sections.append(Section("Next course sessions: " + "; ".join(sessions)))
-    return Reply(text=f"Certification status for {name}", sections=tuple(sections),
+    return Reply(text=f"Certification status for {name}",
+                 title=f"Certification status for {name}", sections=tuple(sections),
                  ephemeral=True)
 
 
@@ -77,7 +78,7 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
         s = item.standing
         if record.identity == recipient:
             sections.append(Section(
-                f"*{s.program}* {s.requirement}: {when(item.step, s.deadline or item.day)}",
+                f"**{s.program}** {s.requirement}: {when(item.step, s.deadline or item.day)}",
                 context="Still needed: " + (", ".join(s.missing[:6]) or "-")))
             buttons += [Button(f"Mark complete ({s.requirement})", "cert:complete", item.key,
                                "primary"),
@@ -86,9 +87,10 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
         else:
             sections.append(Section(
                 f"Escalation: {record.name} ({record.jurisdiction}) is "
-                f"{when(item.step, s.deadline or item.day)} on *{s.program}* {s.requirement}.",
+                f"{when(item.step, s.deadline or item.day)} on **{s.program}** {s.requirement}.",
                 context="You receive this as their certification supervisor."))
-    return Reply(text="Certification reminder", sections=tuple(sections), buttons=tuple(buttons))
+    return Reply(text="Certification reminder", title="Certification reminder",
+                 tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons))
 
 
 def build_complete_form(key: str, courses: Sequence[tuple[str, str]], today: date) -> Reply:
@@ -104,7 +106,8 @@ def build_complete_form(key: str, courses: Sequence[tuple[str, str]], today: dat
 def build_reported(course: str, on: date, hours: float, *, created: bool) -> Reply:
     """After ``/cert done`` or the form."""
     verb = "Recorded" if created else "Already recorded"
-    return Reply(text=f"{verb}: {course} on {on:%d %b %Y} ({hours:g} h), pending verification. "
+    return Reply(tone=Tone.SUCCESS,
+                 text=f"{verb}: {course} on {on:%d %b %Y} ({hours:g} h), pending verification. "
                       "A verifier has been asked to confirm it.", ephemeral=True)
 
 
@@ -140,7 +143,7 @@ def build_not_me_ack() -> Reply:
 
 def build_not_me_notice(name: str, external_id: str, identity: str, key: str) -> Reply:
     """To state staff: someone says a reminder was not for them."""
-    return Reply(text=f"Roster check needed: {name} ({external_id}, {identity}) says the "
+    return Reply(tone=Tone.WARNING, text=f"Roster check needed: {name} ({external_id}, {identity}) says the "
                       f"certification reminder {key} is not theirs or their role changed.")
 
 

@@ -122,7 +122,8 @@ async def run_once(services: Services) -> PassResult:
         else:
             result.skipped += 1
     if policy.local_day(now, app.office.time_zone)[1]:
-        result.staff_digests = await send_digest(services.db, app, records, office_today, now)
+        result.staff_digests = await send_digest(services.db, services.outbox, app, records,
+                                                   office_today, now)
     return result
 
 

@@ -137,12 +137,11 @@ async def import_completions(*, db: Database, rows: Sequence[CompletionRow], act
 
 
 async def find_official(*, db: Database, ref: str) -> Official | None:
-    """By platform identity, external id or (web chat) user name."""
+    """By platform identity or external id."""
     async with db.session() as session:
         return (await session.exec(select(Official).where(sa.or_(
             Official.identity == ref,  # type: ignore[arg-type]
-            Official.external_id == ref,  # type: ignore[arg-type]
-            Official.identity == f"webchat:local:{ref}")))).first()  # type: ignore[arg-type]
+            Official.external_id == ref)))).first()  # type: ignore[arg-type]
 
 
 async def completions_of(*, db: Database, official_id: int) -> list[Completion]:

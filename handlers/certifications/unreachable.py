@@ -1,8 +1,8 @@
 """Officials with a deadline whom the bot cannot reach, and the daily digest for state staff.
 
-Unreachable means: no chat identity on the roster, a Teams identity without a stored
-conversation reference (the person never opened the app, so Teams allows no proactive
-message), or certification messages the outbox gave up on. The digest goes to every state
+Unreachable means: no chat identity on the roster, an identity its platform says it cannot
+message proactively (asked through the outbox: Teams, for one, needs the person to have opened
+the bot), or certification messages the outbox gave up on. The digest goes to every state
 staff member at most once a day; its outbox key (unique in the database) makes it exactly once
 across passes, restarts and concurrent schedulers.
 """
@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
-from bot.db.models import ConversationReference
-from bot.messages import Destination
+from bot.messages import Destination, InvalidDestination
 from bot.outbox.queue import Status, enqueue, find, status
+from bot.outbox.worker import Outbox
 from handlers.certifications.keys import ReminderKey, UnreachableDigestKey
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.replies import build_unreachable_digest
@@ -26,32 +25,41 @@ from handlers.certifications.replies import build_unreachable_digest
 Row = tuple[str, str, str]  # name, jurisdiction, why
 
 
-async def unreachable_rows(db: Database, records: list[OfficialRecord]) -> list[Row]:
+async def unreachable_rows(db: Database, outbox: Outbox,
+                           records: list[OfficialRecord]) -> list[Row]:
     """Rows for officials whose standings (already computed) carry a deadline."""
     async with db.session() as session:
-        refs = {(workspace, user) for workspace, user in (await session.exec(select(  # type: ignore[call-overload]
-            ConversationReference.workspace, ConversationReference.user_id).where(
-            ConversationReference.platform == "teams"))).all()}
         dead = {q.destination
                 for q in await find(session, ReminderKey.PREFIX, state=Status.DEAD)}
+    due = sorted((r for r in records if any(s.deadline for s in r.standings)),
+                 key=lambda r: (r.jurisdiction, r.name))
+    direct = {r.identity: _direct(r.identity) for r in due if r.identity}
+    # The platforms say whom they could never message (Teams: never opened the bot).
+    cannot = await outbox.unreachable(d for d in direct.values() if d is not None)
     rows: list[Row] = []
-    for r in sorted(records, key=lambda r: (r.jurisdiction, r.name)):
-        if not any(s.deadline for s in r.standings):
-            continue
-        if not r.identity:
+    for r in due:
+        where = direct.get(r.identity or "")
+        if where is None:
             rows.append((r.name, r.jurisdiction, "no chat identity on the roster"))
-            continue
-        platform, workspace, user = r.identity.split(":", 2)
-        if f"{platform}:{workspace}:@{user}" in dead:
+        elif str(where) in dead:
             rows.append((r.name, r.jurisdiction, "messages could not be delivered"))
-        elif platform == "teams" and (workspace, user) not in refs:
-            rows.append((r.name, r.jurisdiction,
-                         "has not opened the bot in Teams (no conversation reference)"))
+        elif where in cannot:
+            rows.append((r.name, r.jurisdiction, cannot[where]))
     return rows
 
 
-async def send_digest(db: Database, app: AppConfig, records: list[OfficialRecord], day: date,
-                      now: datetime) -> int:
+def _direct(identity: str) -> Destination | None:
+    """An official's direct-message destination, None when the identity cannot be one."""
+    platform, _, rest = identity.partition(":")
+    workspace, _, user = rest.partition(":")
+    try:
+        return Destination.parse(f"{platform}:{workspace}:@{user}")
+    except InvalidDestination:
+        return None
+
+
+async def send_digest(db: Database, outbox: Outbox, app: AppConfig, records: list[OfficialRecord],
+                      day: date, now: datetime) -> int:
     """Enqueue today's digest to each state staff member not yet sent one; returns how many."""
     staff = app.roles.get("state_staff", [])
     keys = {member: str(UnreachableDigestKey(member, day)) for member in staff}
@@ -60,7 +68,7 @@ async def send_digest(db: Database, app: AppConfig, records: list[OfficialRecord
     todo = [m for m in staff if keys[m] not in done]
     if not todo:
         return 0
-    rows = await unreachable_rows(db, records)
+    rows = await unreachable_rows(db, outbox, records)
     if not rows:
         return 0
     reply = build_unreachable_digest(rows, day)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config.settings import Contact
-from bot.messages import Button, Reply, Section
+from bot.messages import Button, Reply, Section, plain
 from handlers.faq.places import state_name
 from handlers.faq.scope import Extra
 from knowledge import Article
@@ -151,7 +151,7 @@ def _article_paragraphs(article: Article, language: str, lead: str = "") -> list
     """Draft note, (lead) title and summary, details: Spanish details or the English ones."""
     words = labels(language)
     title, summary, body = article.localized(language)
-    heading = f"{lead} *{title}*" if lead else f"*{title}*"
+    heading = f"{lead} **{title}**" if lead else f"**{title}**"
     note = f"{words.draft_note}\n" if article.is_draft else ""
     paragraphs = [f"{note}{heading}\n{summary}"]
     if body:
@@ -209,7 +209,7 @@ def build_answer_reply(article: Article, *, language: str = "en",
                  if extra.reason == "state" else words.also)
         title, summary, _body = extra.article.localized(language)
         note = [words.draft_note] if extra.article.is_draft else []
-        sections.append(Section("\n".join([f"{label} *{title}*", *note, summary]),
+        sections.append(Section("\n".join([f"{label} **{title}**", *note, summary]),
                                 context=source_line(extra.article, language)))
     buttons = _feedback_buttons(question_id, words)
     if buttons:
@@ -221,7 +221,7 @@ def build_answer_reply(article: Article, *, language: str = "en",
 def answer_plain_text(reply: Reply) -> str:
     """A whole answer reply as plain text (every section but the feedback prompt)."""
     prompts = {words.helpful for words in LABELS.values()}
-    return "\n\n".join(s.text for s in reply.sections if s.text not in prompts)
+    return "\n\n".join(plain(s.text) for s in reply.sections if s.text not in prompts)
 
 
 def _feedback_buttons(question_id: int | None, words: Labels) -> tuple[Button, ...]:

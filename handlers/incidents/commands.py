@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from bot.errors import UserError
-from bot.messages import PLATFORMS, IncomingMessage, Reply
+from bot.messages import PLATFORMS, IncomingMessage, Mention, Reply, Tone
 from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
@@ -73,7 +73,8 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
         assignee = resolve_person(args[0], message)
         incident = await service.assign(db=db, actor=actor, human_id=human_id,
                                         assignee=assignee, now=now)
-        return Reply(text=f"Assigned: {summary_line(incident)} to {assignee}", ephemeral=True)
+        return Reply(text=f"Assigned: {summary_line(incident)} to {{@0}}", tone=Tone.SUCCESS,
+                     mentions=(Mention(assignee),), ephemeral=True)
     if verb == "status":
         status = _member(IncidentStatus, args[0].lower() if args else "")
         if status is None:
@@ -109,17 +110,18 @@ def _member(enum: type[E], value: str) -> E | None:
 
 
 def resolve_person(token: str, message: IncomingMessage) -> str:
-    """``me``, a Slack mention ``<@U123|name>``, ``@name`` (web chat) or a full identity."""
-    sender = message.sender
+    """``me``, an ``@mention`` (parsed by the adapter into ``message.mentions``) or an identity.
+
+    A mention written with spaces (a Teams display name) is found when it is the only one.
+    """
     if token.lower() == "me":
-        return sender.identity
-    slack = re.fullmatch(r"<@([UW][A-Z0-9]+)(\|[^>]*)?>", token)
-    if slack:
-        return f"slack:{sender.workspace}:{slack.group(1)}"
+        return message.sender.identity
     if token.count(":") >= 2 and token.split(":")[0] in PLATFORMS:
         return token
-    if token.startswith("@") and sender.platform in ("webchat", "web") and len(token) > 1:
-        return f"{sender.platform}:{sender.workspace}:{token[1:]}"
+    if token.startswith("@") and len(token) > 1:
+        named = [m for m in message.mentions if f"@{m.label}" == token]
+        if named or len(message.mentions) == 1:
+            return (named or list(message.mentions))[0].identity
     raise UserError("Name the person as @mention, me, or platform:workspace:user.")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.config.settings import Contact
-from bot.messages import Button, Reply, Section
+from bot.messages import Button, Fact, Mention, Reply, Section, Tone
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.models import Incident, IncidentEvent
 
@@ -31,16 +31,15 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
 
     ``paged`` False: a SEV1 over the paging limit, recorded and routed but on-call not paged.
     """
-    sections = []
+    sections = []  # the main line says "call 911" and the id: the sections do not repeat them
     if incident.severity == "SEV1" and paged:
-        sections.append(Section(f":rotating_light: {CALL_911} The on-call team has been "
-                                "notified."))
+        sections.append(Section("The on-call team has been notified."))
     elif incident.severity == "SEV1":
-        sections.append(Section(f":rotating_light: {CALL_911} Your report is recorded and "
-                                "routed to the incident team, but on-call was not paged: you "
-                                "have reached this hour's limit of SEV1 pages."))
+        sections.append(Section("Your report is recorded and routed to the incident team, but "
+                                "on-call was not paged: you have reached this hour's limit of "
+                                "SEV1 pages."))
     verb = "Filed" if created else "Already filed"
-    sections.append(Section(f"{verb}: {summary_line(incident)}",
+    sections.append(Section(summary_line(incident),
                             context="Keep this id. Incident records may be public records."))
     if incident.needs_details:
         sections.append(Section("Please complete the report: use the button below."))
@@ -50,7 +49,8 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
     buttons = (Button("Complete report", "incident:complete", incident.human_id, "primary"),) \
         if incident.needs_details else ()
     text = f"{CALL_911} " if incident.severity == "SEV1" else ""
-    return Reply(text=f"{text}{verb} {incident.human_id}.", sections=tuple(sections),
+    tone = Tone.DANGER if incident.severity == "SEV1" else Tone.SUCCESS
+    return Reply(text=f"{text}{verb} {incident.human_id}.", tone=tone, sections=tuple(sections),
                  buttons=buttons, ephemeral=True)
 
 
@@ -63,24 +63,30 @@ def build_notification(incident: Incident, *, reason: str,
     """
     heading = {"new": "New incident", "status": "Incident update",
                "severity": "Severity changed"}.get(reason, "Incident")
-    lines = [f"*{heading}*: {summary_line(incident)}", incident.description[:500]]
+    lines = [incident.description[:500]]
     if incident.severity == "SEV1":
-        lines.insert(0, ":rotating_light: SEV1: someone may be in immediate danger.")
+        lines.insert(0, "**SEV1: someone may be in immediate danger.**")
+    mentions: list[Mention] = []
+    facts: list[Fact] = []
     if incident.assignee:
-        lines.append(f"Assignee: {incident.assignee}")
+        mentions.append(Mention(incident.assignee))
+        facts.append(Fact("Assignee", "{@0}"))
     if changed is not None:
         who, at = changed
-        lines.append(f"Now {incident.status} (last change by {who}, {at:%Y-%m-%d %H:%M} UTC).")
+        mentions.append(Mention(who))
+        lines.append(f"Now {incident.status} (last change by {{@{len(mentions) - 1}}}, "
+                     f"{at:%Y-%m-%d %H:%M} UTC).")
     buttons: tuple[Button, ...] = () if incident.status in ("resolved", "closed") else (
         Button("Acknowledge", "incident:ack", incident.human_id, "primary"),
         Button("Assign to me", "incident:take", incident.human_id),
         Button("Escalate", "incident:escalate", incident.human_id, "danger"),
         Button("Resolve", "incident:resolve", incident.human_id),
     )
-    return Reply(text=f"{heading}: {summary_line(incident)}",
+    tone = {"SEV1": Tone.DANGER, "SEV2": Tone.WARNING}.get(incident.severity, Tone.INFO)
+    return Reply(text=summary_line(incident), title=heading, tone=tone, fields=tuple(facts),
                  sections=(Section("\n".join(lines),
                                    context=SEVERITY_LABELS.get(incident.severity, "")),),
-                 buttons=buttons)
+                 mentions=tuple(mentions), buttons=buttons)
 
 
 def build_detail(incident: Incident, events: Sequence[IncidentEvent]) -> Reply:
@@ -116,7 +122,7 @@ def build_list(incidents: Sequence[Incident], scope: str) -> Reply:
 
 def build_usage(command: str) -> Reply:
     """How to use the incident command."""
-    return Reply(text="Incident commands", sections=(Section(
+    return Reply(text="Incident commands", title="Incident commands", sections=(Section(
         f"`{command}` opens the report form · `{command} TEXT` files a quick report\n"
         f"`{command} list [open|mine|sev1|jurisdiction CODE]` · `{command} show ID`\n"
         f"`{command} assign ID @user|me` · `{command} status ID STATUS [note]`\n"
@@ -149,7 +155,7 @@ def build_limit_refusal(setting: str, limit: int, contact: Contact | None) -> st
 def build_sev1_flood_note(limit: int, office: str) -> Reply:
     """To on-call, once an hour: SEV1 reports over the paging limit are recorded, not paged."""
     return Reply(
-        text="SEV1 paging limit reached: check the incident list",
+        text="SEV1 paging limit reached: check the incident list", tone=Tone.WARNING,
         sections=(Section(
             f"{office}: one reporter (or one network address) has sent more than {limit} SEV1 "
             "reports this hour. Their further SEV1 reports this hour are recorded and routed "

@@ -61,6 +61,8 @@ class Call:
             if isinstance(node, dict):
                 if node.get("type") in ("TextBlock", "TextRun") and node.get("text"):
                     parts.append(str(node["text"]))
+                if node.get("type") == "FactSet":
+                    parts.extend(f"{f.get('title')}: {f.get('value')}" for f in node["facts"])
                 for value in node.values():
                     walk(value)
             elif isinstance(node, list):

@@ -225,7 +225,7 @@ class SlackListeners:
                 return
             except SlackApiError as exc:
                 log.warning("views.open failed", extra={"error": exc.response.get("error")})
-        kwargs = to_slack_message(reply)
+        kwargs = to_slack_message(reply, workspace=message.sender.workspace)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         try:
             await respond(**kwargs, response_type=response_type, replace_original=False)
@@ -266,7 +266,7 @@ async def _within(job: Coroutine[Any, Any, None], seconds: float) -> None:
 
 async def post_reply(client: AsyncWebClient, message: IncomingMessage, reply: Reply) -> None:
     """Post a reply where the message came from: in its thread, ephemeral in channels if asked."""
-    kwargs = to_slack_message(reply)
+    kwargs = to_slack_message(reply, workspace=message.sender.workspace)
     try:
         if reply.ephemeral and not message.is_direct:
             await client.chat_postEphemeral(channel=message.channel, user=message.sender.user_id,

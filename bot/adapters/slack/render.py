@@ -1,17 +1,34 @@
 """Neutral :class:`Reply` -> Slack Block Kit messages and modals (pure functions, no I/O).
 
 Every piece of text from the core may contain what a user typed, so ``&``, ``<`` and ``>`` are
-escaped in all mrkdwn and fallback text; the renderer adds no links or mentions of its own, so
-nothing is exempt. ``plain_text`` objects are never parsed for mentions or links by Slack, so they
-are only trimmed to their limits.
+escaped in all mrkdwn and fallback text first; only then does :func:`mrkdwn` turn the core's
+CommonMark links and the reply's own mentions into Slack's ``<...>`` syntax, so typed
+``<!channel>`` or ``<@U1>`` pings nobody. ``plain_text`` objects are never parsed for mentions
+or links by Slack, so they are only trimmed to their limits.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bot.messages import REPEAT_LINE, Button, Form, FormField, Reply, said_by
+from bot.messages import (
+    REPEAT_LINE,
+    Button,
+    Fact,
+    Form,
+    FormField,
+    Mention,
+    Reply,
+    Section,
+    Tone,
+    fill_mentions,
+    plain,
+    said_by,
+)
 
 MAX_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
@@ -28,13 +45,39 @@ MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 EMPTY_OPTION = "__none__"  # stands for the empty value "" (Slack wants non-empty values)
 TRUNCATED = "… (message shortened)"
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+#: The renderer's own choice of emoji per tone (none for plain information).
+TONE_EMOJI = {Tone.INFO: "", Tone.SUCCESS: ":white_check_mark:", Tone.WARNING: ":warning:",
+              Tone.DANGER: ":rotating_light:", Tone.DENIED: ":no_entry:"}
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^\s()|]+)\)")
 
 Block = dict[str, Any]
+Convert = Callable[[str], str]
 
 
 def escape(text: str) -> str:
     """Slack's three control characters, so typed ``<!channel>`` or ``<@U1>`` pings nobody."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str, mentions: tuple[Mention, ...] = (), workspace: str = "") -> str:
+    """CommonMark from the core -> escaped Slack mrkdwn.
+
+    ``**x**`` becomes ``*x*``, ``[label](https://...)`` becomes ``<url|label>`` (other schemes
+    stay text), and ``{@N}`` a ping for a Slack identity of ``workspace``, else a bold name.
+    """
+    out = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", _BOLD.sub(r"*\1*", escape(text)))
+    return fill_mentions(out, mentions, lambda m: _mention(m, workspace))
+
+
+def _mention(mention: Mention, workspace: str) -> str:
+    platform, _, rest = mention.identity.partition(":")
+    team, _, user = rest.partition(":")
+    if platform == "slack" and workspace and team == workspace and user:
+        return f"<@{user}>"
+    return f"*{escape(mention.label)}*"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -63,8 +106,28 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def _mrkdwn_sections(text: str) -> list[Block]:
+    """Already converted mrkdwn in sections of at most 3000 characters."""
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-            for chunk in _chunks(escape(text), MAX_SECTION)]
+            for chunk in _chunks(text, MAX_SECTION)]
+
+
+def _fields_block(facts: tuple[Fact, ...], convert: Convert) -> list[Block]:
+    """Facts as a section's two-column fields (label in bold), ten per block."""
+    cells = [{"type": "mrkdwn",
+              "text": _cut(f"*{escape(f.label)}*\n{convert(f.value)}", MAX_FIELD_TEXT)}
+             for f in facts]
+    return [{"type": "section", "fields": cells[i:i + MAX_FIELDS]}
+            for i in range(0, len(cells), MAX_FIELDS)]
+
+
+def _part_blocks(text: str, facts: tuple[Fact, ...], items: tuple[str, ...],
+                 convert: Convert) -> list[Block]:
+    """One text, its facts and its list items (bulleted) as blocks."""
+    blocks = _mrkdwn_sections(convert(text)) if text.strip() else []
+    blocks += _fields_block(facts, convert)
+    if items:
+        blocks += _mrkdwn_sections("\n".join(f"• {convert(item)}" for item in items))
+    return blocks
 
 
 def _button(button: Button, action_id: str) -> Block:
@@ -94,22 +157,42 @@ def _action_blocks(buttons: tuple[Button, ...]) -> list[Block]:
             for i in range(0, len(elements), MAX_BUTTONS_PER_ACTIONS)]
 
 
-def to_slack_blocks(reply: Reply) -> list[Block]:
-    """Sections (with context lines) then buttons, at most 50 blocks, 3000 chars per section."""
+def _heading(reply: Reply, convert: Convert) -> tuple[list[Block], bool]:
+    """The title in bold behind the tone's emoji; (blocks, whether the emoji was used)."""
+    emoji = TONE_EMOJI[reply.tone]
+    if not reply.title:
+        return [], False
+    mark = f"{emoji} " if emoji else ""
+    return _mrkdwn_sections(f"{mark}*{convert(reply.title)}*"), True
+
+
+def to_slack_blocks(reply: Reply, *, workspace: str = "") -> list[Block]:
+    """Title, text, facts, list, sections (with context lines), links, then buttons.
+
+    At most 50 blocks, 3000 chars per section. ``workspace`` is the Slack team the message goes
+    to: mentions of that team's users ping, other people are named.
+    """
+    def convert(text: str) -> str:
+        return mrkdwn(text, reply.mentions, workspace)
+
     body: list[Block] = []
     sections = reply.sections or ()
     if reply.repeat:  # first, so it is read before anything that may be a second copy
         body.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"*{escape(REPEAT_LINE)}*"}]})
-    if not said_by(reply.text, sections):
+    heading, marked = _heading(reply, convert)
+    body += heading
+    if not said_by(reply.text, sections) and reply.text.strip() != reply.title.strip():
         # The main line leads unless the sections already say all of it (Slack shows only
         # the blocks, so a line kept only in ``text`` would reach notifications, not the eye).
-        body.extend(_mrkdwn_sections(reply.text))
+        emoji = "" if marked or not TONE_EMOJI[reply.tone] else f"{TONE_EMOJI[reply.tone]} "
+        body.extend(_mrkdwn_sections(emoji + convert(reply.text)))
+    body += _part_blocks("", reply.fields, reply.items, convert)
     for section in sections:
-        body.extend(_mrkdwn_sections(section.text))
-        if section.context:
-            body.append({"type": "context", "elements": [
-                {"type": "mrkdwn", "text": _cut(escape(section.context), MAX_CONTEXT)}]})
+        body += _section_blocks(section, convert)
+    if reply.links:
+        body += _mrkdwn_sections("\n".join(
+            convert(f"[{link.label}]({link.url})") for link in reply.links))
     actions = _action_blocks(reply.buttons) if reply.buttons else []
     room = MAX_BLOCKS - len(actions)
     if len(body) > room:
@@ -119,15 +202,27 @@ def to_slack_blocks(reply: Reply) -> list[Block]:
     return (body + actions)[:MAX_BLOCKS]
 
 
-def fallback_text(reply: Reply) -> str:
+def _section_blocks(section: Section, convert: Convert) -> list[Block]:
+    """A section's text, facts and items, then its small-print context line."""
+    blocks = _part_blocks(section.text, section.fields, section.items, convert)
+    if section.context:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": _cut(convert(section.context), MAX_CONTEXT)}]})
+    return blocks
+
+
+def fallback_text(reply: Reply, *, workspace: str = "") -> str:
     """Return the notification / screen-reader text, escaped, within 40,000 characters."""
-    text = f"{REPEAT_LINE}\n{reply.text}" if reply.repeat else reply.text
-    return _cut(escape(text), MAX_TEXT)
+    text = reply.text if not reply.title or reply.title in reply.text \
+        else f"{reply.title}: {reply.text}"
+    text = f"{REPEAT_LINE}\n{text}" if reply.repeat else text
+    return _cut(mrkdwn(text, reply.mentions, workspace), MAX_TEXT)
 
 
-def to_slack_message(reply: Reply) -> dict[str, Any]:
+def to_slack_message(reply: Reply, *, workspace: str = "") -> dict[str, Any]:
     """Arguments for chat.postMessage / response_url: text, blocks, no unfurling."""
-    return {"text": fallback_text(reply), "blocks": to_slack_blocks(reply),
+    return {"text": fallback_text(reply, workspace=workspace),
+            "blocks": to_slack_blocks(reply, workspace=workspace),
             "unfurl_links": False, "unfurl_media": False}
 
 
@@ -199,7 +294,7 @@ def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") ->
         raise ValueError(f"private_metadata is {len(private_metadata)} chars; Slack allows 3000")
     inputs = [_input(f) for f in form.fields][:MAX_MODAL_BLOCKS]
     text = [t for t in (form.intro, lead) if t.strip() and t.strip() != form.title]
-    head = [block for t in text for block in _mrkdwn_sections(t)]
+    head = [block for t in text for block in _mrkdwn_sections(mrkdwn(t))]
     return {
         "type": "modal",
         "callback_id": form.form_id[:255],
@@ -237,8 +332,9 @@ def to_result_modal(reply: Reply, title: str | None = None) -> dict[str, Any]:
     The title is the start of the reply (e.g. "CALL 911 NOW if anyone…" or "Filed
     INC-2026-000123."), so the most important words are the first thing on screen.
     """
-    blocks = to_slack_blocks(Reply(text=reply.text, sections=reply.sections))
-    return {"type": "modal", "title": _plain(title or _title(reply.text), MAX_MODAL_TEXT),
+    blocks = to_slack_blocks(dataclasses.replace(reply, buttons=(), form=None, repeat=False))
+    return {"type": "modal", "title": _plain(title or _title(plain(reply.text)),
+                                             MAX_MODAL_TEXT),
             "close": _plain("Close", MAX_MODAL_TEXT), "blocks": blocks}
 
 

@@ -210,7 +210,7 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
             if destination.user_id:
                 channel = await self.dm_channel(destination.workspace, destination.user_id)
             response = await client.chat_postMessage(
-                channel=channel, **to_slack_message(reply),
+                channel=channel, **to_slack_message(reply, workspace=destination.workspace),
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}})
             self.note_scopes(destination.workspace, response)
         except SlackApiError as exc:
@@ -300,7 +300,8 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
         channel, _, ts = message_ref.rpartition(":")
         try:
             client = await self.client_for(destination.workspace)
-            await client.chat_update(channel=channel, ts=ts, **to_slack_message(reply))
+            await client.chat_update(channel=channel, ts=ts,
+                                     **to_slack_message(reply, workspace=destination.workspace))
         except SlackApiError as exc:
             raise classify(exc) from None
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -13,12 +13,12 @@ import re
 from typing import Any
 
 from bot.adapters.slack.render import EMPTY_OPTION
-from bot.messages import Action, FormSubmission, IncomingMessage, Sender
+from bot.messages import Action, FormSubmission, IncomingMessage, Mention, Sender
 
 # The renderer makes repeated action_ids unique within a message by appending ``~<n>``
 # (Slack rejects duplicate action_ids in one block); strip it to get the core's id back.
 ACTION_SUFFIX = re.compile(r"~\d+$")
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 MAX_TEXT = 4000
 REPORT_SHORTCUT = "report_incident"  # callback_id of the "Report as incident" shortcut
 FROM_MESSAGE = "incident:from_message"
@@ -41,13 +41,31 @@ def from_slash_command(body: dict[str, Any]) -> IncomingMessage:
     """Translate a slash command (form fields as a dict) into a message with ``command``."""
     sender = _sender(body.get("team_id"), body.get("enterprise_id"), str(body.get("user_id", "")),
                      str(body.get("user_name", "")))
+    text, mentions = parse_mentions(str(body.get("text", ""))[:MAX_TEXT], sender.workspace)
     return IncomingMessage(
         sender=sender,
-        text=str(body.get("text", ""))[:MAX_TEXT],
+        text=text,
+        mentions=mentions,
         channel=str(body.get("channel_id", "")),
         command=str(body.get("command", "")).lower() or None,
         is_direct=body.get("channel_name") == "directmessage",
     )
+
+
+def parse_mentions(text: str, workspace: str) -> tuple[str, tuple[Mention, ...]]:
+    """Slack's ``<@U123|name>`` -> ``@name`` in the text plus the identity, in order.
+
+    A name with spaces (or none) is written as the user id, so a command's ``@...`` stays one
+    word; the core then finds the person in ``IncomingMessage.mentions``, never in markup.
+    """
+    mentions: list[Mention] = []
+
+    def one(match: re.Match[str]) -> str:
+        user, name = match.group(1), (match.group(2) or "").strip()
+        label = name if name and not any(c.isspace() for c in name) else user
+        mentions.append(Mention(f"slack:{workspace}:{user}", label))
+        return f"@{label}"
+    return MENTION.sub(one, text), tuple(mentions)
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
@@ -85,9 +103,12 @@ def from_event(body: dict[str, Any], bot_user_id: str | None = None) -> Incoming
     user_team = str(event.get("user_team") or "")
     team = (user_team if user_team.startswith("T") else None) or event.get("team") \
         or body.get("team_id")
+    sender = _sender(team, body.get("enterprise_id"), str(event["user"]))
+    text, mentions = parse_mentions(text[:MAX_TEXT], sender.workspace)
     return IncomingMessage(
-        sender=_sender(team, body.get("enterprise_id"), str(event["user"])),
-        text=text[:MAX_TEXT],
+        sender=sender,
+        text=text,
+        mentions=mentions,
         channel=str(event.get("channel", "")),
         # Mentions are answered in a thread: the existing one, else one started on the mention.
         thread=(event.get("thread_ts") or event.get("ts")) if kind == "app_mention"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.messages import Button, Form, FormField, Section
+from bot.messages import Button, Fact, Form, FormField, Link, Mention, Reply, Section, Tone, fill_mentions
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
@@ -18,26 +18,69 @@ CARD_VERSION = "1.4"
 ACTION_KEY, VALUE_KEY, FORM_KEY = "action_id", "value", "form_id"
 RESERVED_KEYS = frozenset({ACTION_KEY, VALUE_KEY, FORM_KEY, "msteams"})
 _STYLES = {"primary": "positive", "danger": "destructive"}
-# Handlers write Slack-style *bold*; in Teams markdown a single asterisk means italics.
-_SLACK_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
+#: The renderer's choice per tone: the container style around the title, the title's colour.
+TONE_STYLE = {Tone.INFO: ("default", "Default"), Tone.SUCCESS: ("good", "Good"),
+              Tone.WARNING: ("warning", "Warning"), Tone.DANGER: ("attention", "Attention"),
+              Tone.DENIED: ("attention", "Attention")}
+# TextBlocks render CommonMark's bold, italics, lists and links, but not inline code.
+_CODE = re.compile(r"`([^`\n]+)`")
 
 
-def teams_markdown(text: str) -> str:
-    """Turn the neutral (Slack-flavoured) emphasis into Teams markdown."""
-    return _SLACK_BOLD.sub(r"**\1**", text)
+def teams_markdown(text: str, mentions: tuple[Mention, ...] = ()) -> str:
+    """The core's CommonMark as TextBlock markdown: code spans as plain words, mentions named."""
+    return fill_mentions(_CODE.sub(r"\1", text), mentions, lambda m: f"**{m.label}**")
 
 
-def text_block(text: str, **extra: Any) -> dict[str, Any]:
+def text_block(text: str, mentions: tuple[Mention, ...] = (), **extra: Any) -> dict[str, Any]:
     """Build a wrapping TextBlock (unwrapped blocks cut long answers off at one line)."""
-    return {"type": "TextBlock", "text": teams_markdown(text), "wrap": True, **extra}
+    return {"type": "TextBlock", "text": teams_markdown(text, mentions), "wrap": True, **extra}
 
 
-def section_blocks(section: Section) -> list[dict[str, Any]]:
-    """Render one section: its text and an optional subtle context line."""
-    blocks = [text_block(section.text)]
-    if section.context:
-        blocks.append(text_block(section.context, isSubtle=True, size="Small", spacing="Small"))
+def fact_set(facts: tuple[Fact, ...], mentions: tuple[Mention, ...] = ()) -> dict[str, Any]:
+    """Label / value rows as a FactSet."""
+    return {"type": "FactSet", "facts": [
+        {"title": f.label, "value": teams_markdown(f.value, mentions)} for f in facts]}
+
+
+def part_blocks(text: str, facts: tuple[Fact, ...], items: tuple[str, ...],
+                mentions: tuple[Mention, ...] = ()) -> list[dict[str, Any]]:
+    """A text, its facts and a bulleted list."""
+    blocks = [text_block(text, mentions)] if text.strip() else []
+    if facts:
+        blocks.append(fact_set(facts, mentions))
+    if items:
+        blocks.append(text_block("\n".join(f"- {item}" for item in items), mentions))
     return blocks
+
+
+def section_blocks(section: Section, mentions: tuple[Mention, ...] = ()) -> list[dict[str, Any]]:
+    """Render one section: its text, facts and list, and an optional subtle context line."""
+    blocks = part_blocks(section.text, section.fields, section.items, mentions)
+    if section.context:
+        blocks.append(text_block(section.context, mentions, isSubtle=True, size="Small",
+                                 spacing="Small"))
+    return blocks
+
+
+def heading_blocks(reply: Reply, lead: str) -> list[dict[str, Any]]:
+    """The title (once) and the main line in a container styled by the reply's tone."""
+    style, colour = TONE_STYLE[reply.tone]
+    items: list[dict[str, Any]] = []
+    if reply.title:
+        items.append(text_block(reply.title, reply.mentions, weight="Bolder", size="Medium",
+                                color=colour))
+    items += part_blocks(lead, reply.fields, reply.items, reply.mentions)
+    if not items:
+        return []
+    if style == "default":
+        return items
+    return [{"type": "Container", "style": style, "bleed": True, "items": items}]
+
+
+def link_actions(links: tuple[Link, ...]) -> list[dict[str, Any]]:
+    """Links as Action.OpenUrl buttons (http(s) and mailto only)."""
+    return [{"type": "Action.OpenUrl", "title": link.label, "url": link.url} for link in links
+            if link.url.startswith(("https://", "http://", "mailto:"))]
 
 
 def button_action(button: Button) -> dict[str, Any]:
@@ -95,18 +138,26 @@ def form_blocks(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return body, submit
 
 
-def build_card(sections: tuple[Section, ...], buttons: tuple[Button, ...], form: Form | None,
+def build_card(reply: Reply, sections: tuple[Section, ...], lead: str,
                fallback: str) -> dict[str, Any]:
-    """Build an Adaptive Card: the form's intro, the sections, the form, then the buttons."""
+    """Build an Adaptive Card for ``reply`` with ``sections`` (possibly shortened).
+
+    In order: the form's intro, the title and ``lead`` in the tone's style, facts, list, the
+    sections, the form, then links and buttons.
+    """
+    form = reply.form
     body: list[dict[str, Any]] = []
     if form is not None and form.intro:
         # The form's warning (e.g. "CALL 911 NOW ...") comes before anything else on the card.
         body.append(text_block(form.intro, weight="Bolder", color="Attention"))
+    body += heading_blocks(reply, lead)
     for section in sections:
-        body.extend(section_blocks(section))
-    actions = [button_action(button) for button in buttons]
+        body.extend(section_blocks(section, reply.mentions))
+    actions = link_actions(reply.links) + [button_action(button) for button in reply.buttons]
     if form is not None:
         form_body, submit = form_blocks(form)
+        if form.title.strip() in (reply.title.strip(), lead.strip()):
+            form_body = form_body[1:]  # the title is already on the card
         body.extend(form_body)
         actions.insert(0, submit)
     card: dict[str, Any] = {

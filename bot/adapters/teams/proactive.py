@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -31,7 +32,14 @@ from bot.adapters.teams.send import RETRYABLE, reason_of, retry_after_of, status
 from bot.db.engine import Database
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply
-from bot.outbox.transport import Editable, PermanentSendError, Preparing, RetryableSendError, Transport
+from bot.outbox.transport import (
+    Editable,
+    PermanentSendError,
+    Preparing,
+    Reachable,
+    RetryableSendError,
+    Transport,
+)
 
 log = logging.getLogger(__name__)
 NO_REFERENCE = "no conversation reference: the user has not installed the app"
@@ -39,6 +47,7 @@ NO_CHANNEL_REFERENCE = ("no conversation reference: the bot has not been added t
                         "mentioned in) that Teams conversation")
 NO_TENANT = "; Teams tenant {tenant} is unknown here: the app was never installed (or used) in it"
 MAX_REF = 300  # OutboxMessage.message_ref column
+NEVER_OPENED = "has not opened the bot in Teams (no conversation reference)"
 
 
 async def missing_reason(db: Database, destination: Destination) -> str:
@@ -111,7 +120,7 @@ def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
     return PermanentSendError(f"Teams refused the message: {status}")
 
 
-class TeamsTransport(Transport, Preparing, Editable):
+class TeamsTransport(Transport, Preparing, Editable, Reachable):
     """The outbox's sender for ``teams:`` destinations.
 
     The Bot Connector cannot read a conversation's history, so a send that may have landed
@@ -126,6 +135,21 @@ class TeamsTransport(Transport, Preparing, Editable):
         self.app_id = app_id or ""
         self._prepared: dict[str, dict[str, Any]] = {}
         self._clients: dict[str, Any] = {}
+
+    async def unreachable(self, destinations: Sequence[Destination]) -> dict[Destination, str]:
+        """People who never opened the bot (no stored conversation reference).
+
+        Teams allows no proactive message to them; channels are left to their sends.
+        """
+        people = [d for d in destinations if d.user_id]
+        if not people:
+            return {}
+        query = select(ConversationReference.workspace, ConversationReference.user_id).where(
+            ConversationReference.platform == "teams",
+            col(ConversationReference.workspace).in_({d.workspace for d in people}))
+        async with self.db.session() as session:
+            known = set((await session.exec(query)).all())
+        return {d: NEVER_OPENED for d in people if (d.workspace, d.user_id) not in known}
 
     async def prepare(self, destination: Destination) -> None:
         """Look the conversation reference up ahead of the send's pacing slot (used once)."""

@@ -25,9 +25,11 @@ from bot.messages import (
     Action,
     FormSubmission,
     IncomingMessage,
+    Mention,
     Reply,
     Section,
     Sender,
+    Tone,
     said_by,
 )
 
@@ -65,6 +67,30 @@ def split_conversation(conversation_id: str) -> tuple[str, str | None]:
     """Channel threads arrive as ``19:...@thread.tacv2;messageid=123``: (channel, thread)."""
     channel, sep, thread = conversation_id.partition(";messageid=")
     return channel, (thread or None) if sep else None
+
+
+def other_mentions(activity: Mapping[str, Any], text: str) -> tuple[str, tuple[Mention, ...]]:
+    """People other than this bot named with ``<at>Name</at>``: ``@Name`` in text + identities.
+
+    The identity is the tenant and the person's AAD object id when Teams gives one (as for
+    senders), else the channel account id.
+    """
+    bot_id = _str(_dict(activity.get("recipient")).get("id"))
+    tenant = tenant_of(activity)
+    mentions: list[Mention] = []
+    entities = activity.get("entities")
+    for entity in entities if isinstance(entities, list) else []:
+        entity = _dict(entity)
+        who = _dict(entity.get("mentioned"))
+        user = _str(who.get("aadObjectId")) or _str(who.get("id"))
+        if _str(entity.get("type")).lower() != "mention" or not user or who.get("id") == bot_id:
+            continue
+        name = _str(who.get("name")) or user
+        mention_text = _str(entity.get("text"))
+        if mention_text and mention_text in text:
+            text = text.replace(mention_text, f"@{name}", 1)
+        mentions.append(Mention(f"teams:{tenant}:{user}", name))
+    return text, tuple(mentions)
 
 
 def strip_bot_mention(activity: Mapping[str, Any]) -> str:
@@ -136,8 +162,9 @@ def to_incoming_message(activity: Mapping[str, Any]) -> IncomingMessage | None:
         return _from_card(data, base)
     if kind == "invoke":
         return None
-    text = strip_bot_mention(activity)[:MAX_TEXT]
-    return IncomingMessage(**base, text=text) if text else None
+    text, mentions = other_mentions(activity, strip_bot_mention(activity))
+    text = text[:MAX_TEXT]
+    return IncomingMessage(**base, text=text, mentions=mentions) if text else None
 
 
 def _escape(text: str) -> str:
@@ -150,16 +177,47 @@ def _size(activity: Mapping[str, Any]) -> int:
     return len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))
 
 
+#: Tones a plain line cannot show: such replies become a card in the tone's colour.
+_STRONG = frozenset({Tone.WARNING, Tone.DANGER, Tone.DENIED})
+
+
+def _styled(reply: Reply) -> bool:
+    """Whether the reply leads with a heading or a colour (then the card holds it all)."""
+    return bool(reply.title) or reply.tone != Tone.INFO
+
+
+def _has_card(reply: Reply, sections: tuple[Section, ...]) -> bool:
+    """Whether the reply needs more than a line of markdown text."""
+    return bool(sections or reply.buttons or reply.form is not None or reply.title
+                or reply.fields or reply.items or reply.links or reply.tone in _STRONG)
+
+
+def _lead(reply: Reply, sections: tuple[Section, ...]) -> str:
+    """The main line, unless the title, the form's title or the sections already say it."""
+    said = {reply.title.strip(), reply.form.title.strip() if reply.form else ""}
+    if reply.text.strip() in said or said_by(reply.text, sections):
+        return ""
+    return reply.text
+
+
 def _build(reply: Reply, sections: tuple[Section, ...]) -> dict[str, Any]:
     activity: dict[str, Any] = {"type": "message", "textFormat": "markdown"}
-    if not said_by(reply.text, sections):  # else the card's first lines already say it
-        activity["text"] = _escape(teams_markdown(reply.text))
-    if sections or reply.buttons or reply.form is not None:
-        fallback = "\n\n".join([reply.text, *(s.text for s in sections)])[:MAX_TEXT]
-        card = build_card(sections, reply.buttons, reply.form, fallback)
-        activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}]
-        # The summary is what notifications and the chat list show for a card.
-        activity["summary"] = reply.text[:200]
+    if not _has_card(reply, sections):
+        activity["text"] = _escape(teams_markdown(reply.text, reply.mentions))
+        return _marked(reply, activity)
+    lead = _lead(reply, sections)
+    if lead and not _styled(reply):
+        # A plain main line reads above the card; a titled or coloured one is on the card.
+        activity["text"] = _escape(teams_markdown(lead, reply.mentions))
+        lead = ""
+    fallback = "\n\n".join(t for t in (reply.title, reply.text, *(s.text for s in sections))
+                            if t)[:MAX_TEXT]
+    card = build_card(reply, sections, lead, fallback)
+    activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}]
+    # The summary is what notifications and the chat list show for a card.
+    summary = reply.text if not reply.title or reply.title in reply.text \
+        else f"{reply.title}: {reply.text}"
+    activity["summary"] = teams_markdown(summary, reply.mentions)[:200]
     return _marked(reply, activity)
 
 
@@ -174,12 +232,14 @@ def _marked(reply: Reply, activity: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_activity(reply: Reply) -> dict[str, Any]:
-    """Render a neutral reply as a message activity: text, plus an Adaptive Card when it has more.
+    """Render a neutral reply as a message activity: markdown text, plus a card when it has more.
 
-    The card carries the sections, form and buttons; the activity's ``text`` carries the main
-    line, shown above the card, unless the sections already say it (the card's fallback text
-    and the activity's summary still carry it for clients and notifications without cards).
-    Teams has no ephemeral messages, so ``reply.ephemeral`` is not rendered.
+    A reply with only a main line is markdown text. Anything more (facts, sections, a form,
+    buttons, a title, a warning tone) goes on one Adaptive Card that says each thing once: a
+    plain main line stays above the card, a titled or toned one opens the card in the tone's
+    colour. The card's fallback text and the activity's summary carry the main line for clients
+    and notifications without cards. Teams has no ephemeral messages, so ``reply.ephemeral`` is
+    not rendered.
     """
     sections = reply.sections
     activity = _build(reply, sections)

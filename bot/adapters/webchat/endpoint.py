@@ -28,9 +28,11 @@ from bot.messages import (
     Destination,
     FormSubmission,
     IncomingMessage,
+    Mention,
     Reply,
     Sender,
     reply_to_dict,
+    said_by,
 )
 from bot.ops.limits import client_address
 from bot.outbox.transport import Checkable, Editable, Transport
@@ -43,6 +45,7 @@ ASSETS = {"/": ("page.html", "text/html"),
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 USER = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+AT_NAME = re.compile(r"(?<![\w@])@([A-Za-z0-9._-]{1,40})(?![\w@])")
 MAX_TEXT = 4000
 MAX_FIELDS = 40
 FREE_TEXT = ("text", "values", "value")  # what a person typed: cleaned, never refused
@@ -53,10 +56,18 @@ class BadRequest(ValueError):
 
 
 def render(reply: Reply) -> dict[str, Any]:
-    """A neutral reply as JSON for the page (the page renders text, never HTML)."""
+    """A neutral reply as JSON for the page, which builds elements from it, never HTML.
+
+    ``lead`` is the main line as the page shows it: empty when the title, the form's title or
+    the sections already say it, so nothing is shown twice.
+    """
     data = reply_to_dict(reply)
-    if reply.repeat:  # the page shows text as is: the marking is its first line
+    said = {reply.title.strip(), reply.form.title.strip() if reply.form else ""}
+    lead = "" if reply.text.strip() in said or said_by(reply.text, reply.sections) else reply.text
+    if reply.repeat:  # the marking is the first line
         data["text"] = f"{REPEAT_LINE}\n\n{reply.text}"
+        lead = f"{REPEAT_LINE}\n\n{lead}" if lead else REPEAT_LINE
+    data["lead"] = lead
     return data
 
 
@@ -169,7 +180,13 @@ def to_incoming_message(payload: Any, signed_in: Sender | None = None) -> Incomi
     text = _str(payload.get("text", ""), "text", MAX_TEXT)
     if not text.strip():
         raise BadRequest("text is empty")
-    return make(text=text)
+    return make(text=text, mentions=mentions_in(text, sender))
+
+
+def mentions_in(text: str, sender: Sender) -> tuple[Mention, ...]:
+    """``@name`` in typed text names a person of the sender's own sign-in realm."""
+    return tuple(Mention(f"{sender.platform}:{sender.workspace}:{name}", name)
+                 for name in AT_NAME.findall(text))
 
 
 def setup(app: web.Application, router: Router) -> bool:

@@ -114,7 +114,8 @@ async def compose_and_approve(net: Platforms, view: dict[str, Any], values: dict
     ask = await slack_post(net, "DUBC2", approval_for(alert_id))
     approve = buttons_of(ask.params["blocks"])["Approve and send"]
     own = await net.press(approve, user="UBC1", channel="DUBC1")
-    assert own["text"].startswith(":no_entry:") and "second broadcaster" in own["text"]
+    assert own["blocks"][0]["text"]["text"].startswith(":no_entry:")
+    assert "second broadcaster" in own["text"]
     approved = await net.press(approve, user="UBC2", channel="DUBC2")
     assert f"Alert {alert_id} is going out to 4 destination(s)" in approved["text"]
     return alert_id
@@ -156,7 +157,7 @@ async def test_compose_approve_deliver_acknowledge_status_and_all_clear(net: Pla
     opened = json.dumps([c.params for c in net.slack.calls_to("conversations.open")])
     assert "UCLERK" in opened and "ULEAGUE" in opened
     [card] = await teams_alerts(net, 1)
-    assert card.body["recipient"]["aadObjectId"] == DANA and "TLP:CLEAR" in card.body["text"]
+    assert card.body["recipient"]["aadObjectId"] == DANA and "TLP:CLEAR" in card.shown
     teams_buttons = card_buttons(card)
     assert teams_buttons["Received"] == {"action_id": "alert:ack:received", "value": alert_id}
 
@@ -197,9 +198,10 @@ async def test_compose_approve_deliver_acknowledge_status_and_all_clear(net: Pla
     # Clicks from people who got nothing are refused and audited, on both platforms.
     stranger = await net.press(slack_buttons["DUCLERK"]["Received"], user="U0STRANGER",
                                channel="DU0STRANGER")
-    assert stranger["text"].startswith(":no_entry:")
+    assert stranger["blocks"][0]["text"]["text"].startswith(":no_entry:")
     sam = await net.teams_click(teams_buttons["Received"], who=SAM)
-    assert sam.body["text"].startswith(":no_entry:")
+    assert "not a recipient" in sam.shown  # a denial: a card in the attention colour
+    assert sam.body["attachments"][0]["content"]["body"][0]["style"] == "attention"
     refused = await rows(net.bot, "SELECT actor FROM audit_entry WHERE action = 'alert:ack' "
                                   "AND reason = 'not a recipient of this alert'")
     assert sorted(r[0] for r in refused) == sorted([f"slack:{TEAM}:U0STRANGER",
@@ -218,7 +220,7 @@ async def test_compose_approve_deliver_acknowledge_status_and_all_clear(net: Pla
     assert "T3: 1/1 delivered, 0 failed, 0 acknowledged" in shown
     assert "Not acknowledged yet: League (League of Voters, T3)" in shown
     denied = await net.command("UCLERK", f"status {alert_id}")
-    assert denied["text"].startswith(":no_entry:")
+    assert denied["blocks"][0]["text"]["text"].startswith(":no_entry:")
 
     # An all-clear reaches everyone who got the parent (its own audience comes from it).
     child_view = await net.open_modal("UBC1", f"allclear {alert_id}")
@@ -252,5 +254,6 @@ async def test_tlp_above_a_tiers_ceiling_is_refused_and_nothing_is_stored(
 
 async def test_only_broadcasters_open_the_composer_on_slack(net: Platforms) -> None:
     answer = await net.command("UCLERK", "")
-    assert answer["text"].startswith(":no_entry:") and answer["response_type"] == "ephemeral"
+    assert answer["blocks"][0]["text"]["text"].startswith(":no_entry:")
+    assert answer["response_type"] == "ephemeral"
     assert net.slack.calls_to("views.open") == []

@@ -84,7 +84,7 @@ async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
     await settled(chat)
     assert len(await chat.inbox("clerk-ks")) == 2  # one mark, not one per click
     refused = await chat.click("eve", "alert:ack:received", alert_id)
-    assert refused["text"].startswith(":no_entry:")
+    assert refused["tone"] == "denied"
     assert ("webchat:local:eve", "alert:ack", "not a recipient of this alert") in \
         await audit_rows(chat)
     status = await chat.say("bc1", f"alert status {alert_id}")
@@ -92,7 +92,7 @@ async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
     assert "T1: 1/1 delivered, 0 failed, 1 acknowledged" in joined
     assert "Wichita Clerk: 1/1 delivered" in joined and "KS: 1/1" in joined
     assert "Not acknowledged yet: none" in joined
-    assert (await chat.say("eve", f"alert status {alert_id}"))["text"].startswith(":no_entry:")
+    assert (await chat.say("eve", f"alert status {alert_id}"))["tone"] == "denied"
 
 
 async def test_t3_needs_clear_and_a_second_broadcasters_approval(chat: Chat) -> None:
@@ -103,9 +103,9 @@ async def test_t3_needs_clear_and_a_second_broadcasters_approval(chat: Chat) -> 
     alert_id = preview["buttons"][0]["value"]
     assert "Approval requested from 1" in (await chat.click("bc1", "alert:send", alert_id))["text"]
     own = await chat.click("bc1", "alert:approve", alert_id)
-    assert own["text"].startswith(":no_entry:") and "second broadcaster" in own["text"]
+    assert own["tone"] == "denied" and "second broadcaster" in own["text"]
     stranger = await chat.click("eve", "alert:approve", alert_id)
-    assert stranger["text"].startswith(":no_entry:")
+    assert stranger["tone"] == "denied"
     (request,) = await wait_inbox(chat, "bc2", 1)
     assert request["buttons"][0]["action_id"] == "alert:approve"
     assert await chat.inbox("league") == []  # nothing goes out before the approval
@@ -148,11 +148,11 @@ async def test_refusal_is_recorded_and_nothing_is_sent(chat: Chat) -> None:
 
 
 async def test_only_broadcasters_compose_or_send_and_exercises_are_marked(chat: Chat) -> None:
-    assert (await chat.say("eve", "alert"))["text"].startswith(":no_entry:")
+    assert (await chat.say("eve", "alert"))["tone"] == "denied"
     preview = await compose(chat, "bc1", alert_type="exercise", tiers="T1", headline="Drill")
     alert_id = preview["buttons"][0]["value"]
     denied = await chat.click("eve", "alert:send", alert_id)
-    assert denied["text"].startswith(":no_entry:")
+    assert denied["tone"] == "denied"
     await chat.click("bc1", "alert:send", alert_id)
     (message,) = await wait_inbox(chat, "clerk-ks", 1)
     assert message["text"].startswith("EXERCISE - EXERCISE - EXERCISE")

@@ -53,3 +53,27 @@ async def test_one_digest_a_day_even_with_two_schedulers_and_a_restart(tmp_path:
     finally:
         await first.db.close()
         await second.db.close()
+
+
+async def test_a_platform_that_cannot_reach_someone_says_why(tmp_path: Path) -> None:
+    """The rule (e.g. Teams: never opened the bot) comes from the transport, not the domain."""
+    from bot.messages import Destination
+    from handlers.certifications.commands import unreachable_rows
+
+    class Unopened:
+        async def send(self, destination: Destination, reply: object, *, key: str) -> str:
+            raise AssertionError("no send expected")
+
+        async def unreachable(self, destinations: list[Destination]) -> dict[Destination, str]:
+            return {d: "never opened the bot" for d in destinations if d.user_id == "lee"}
+
+    services = await make_services(tmp_path, clock=Clock(datetime(2026, 12, 17, 14, tzinfo=UTC)))
+    try:
+        await load_demo(services)
+        assert [r[0] for r in await unreachable_rows(services, services.clock())] == ["Kim Ortiz"]
+        services.outbox.register("webchat", Unopened())  # type: ignore[arg-type]
+        rows = await unreachable_rows(services, services.clock())
+        assert sorted(rows) == [("Kim Ortiz", "KS", "no chat identity on the roster"),
+                                ("Lee Wallace", "KS", "never opened the bot")]
+    finally:
+        await services.db.close()

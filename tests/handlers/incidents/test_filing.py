@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.messages import Action, FormSubmission, IncomingMessage, Sender
+from bot.messages import Action, FormSubmission, IncomingMessage, Sender, Tone
 from bot.router import answer
 from bot.services import Services
 from handlers.incidents import IncidentHandler
@@ -66,7 +66,9 @@ async def test_sev1_puts_call_911_first_and_notifies_on_call(services: Services)
     reply = await answer(IncidentHandler(), submit(report_values(
         danger="yes", category="physical_safety", subcategory="physical_safety/weapon")), services)
     assert reply.text.startswith("CALL 911 NOW")
-    assert reply.sections[0].text.startswith(":rotating_light: CALL 911 NOW")
+    assert reply.tone == Tone.DANGER
+    assert reply.sections[0].text == "The on-call team has been notified."
+    assert "CALL 911" not in str(reply.sections)  # said once, in the main line
     assert "INC-2026-000001" in reply.text
     async with services.db.engine.connect() as conn:
         dests = sorted(r[0] for r in (await conn.execute(sa.text(

@@ -1,4 +1,6 @@
-// The web chat. Everything the bot says is inserted as text, never as HTML.
+// The web chat. Everything the bot says is inserted as text nodes, never as HTML: the small
+// markdown reader below builds elements itself (bold, italics, code, links to http(s) and
+// mailto only), so whatever a reply quotes stays text.
 // Outside demo mode people sign in (local account or their organisation's sign-in) and the
 // server decides who they are; in demo mode the "You are" box names a made-up person.
 "use strict";
@@ -97,6 +99,82 @@ function textBlock(parent, text, cls) {
   parent.appendChild(p);
 }
 
+// Inline markdown: **bold**, _italic_ or *italic*, `code`, [label](url), bare URLs, and {@N}
+// (the reply's N-th mention, shown by name).
+const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()'"]*[^\s<>()'".,;:!?])/g;
+
+function safeUrl(url) {
+  try {
+    const parsed = new URL(url);
+    return ["http:", "https:", "mailto:"].includes(parsed.protocol) ? parsed.href : null;
+  } catch (err) { return null; }
+}
+
+function link(label, url) {
+  const a = document.createElement("a");
+  a.href = url; a.textContent = label;
+  a.target = "_blank"; a.rel = "noopener noreferrer";
+  return a;
+}
+
+function inline(parent, text, mentions) {
+  let last = 0;
+  for (const m of text.matchAll(INLINE)) {
+    parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+    last = m.index + m[0].length;
+    let node;
+    if (m[1] !== undefined) { node = document.createElement("strong"); inline(node, m[1], mentions); }
+    else if (m[2] !== undefined) { node = document.createElement("code"); node.textContent = m[2]; }
+    else if (m[3] !== undefined) {
+      const url = safeUrl(m[4]);
+      node = url ? link(m[3], url) : document.createTextNode(m[0]);
+    } else if (m[5] !== undefined) { node = document.createElement("em"); inline(node, m[5], mentions); }
+    else if (m[6] !== undefined) {
+      const who = (mentions || [])[Number(m[6])];
+      node = document.createElement("span");
+      node.className = "mention";
+      node.textContent = who ? "@" + (who.name || who.identity.split(":").pop()) : m[0];
+    } else {
+      const url = safeUrl(m[7]);
+      node = url ? link(m[7], url) : document.createTextNode(m[7]);
+    }
+    parent.appendChild(node);
+  }
+  parent.appendChild(document.createTextNode(text.slice(last)));
+}
+
+function mdBlock(parent, text, cls, mentions) {
+  const p = document.createElement("div");
+  if (cls) p.className = cls;
+  inline(p, text, mentions);
+  parent.appendChild(p);
+  return p;
+}
+
+function facts(parent, rows, mentions) {
+  if (!rows || !rows.length) return;
+  const dl = document.createElement("dl");
+  for (const f of rows) {
+    const dt = document.createElement("dt");
+    dt.textContent = f.label;
+    const dd = document.createElement("dd");
+    inline(dd, f.value, mentions);
+    dl.append(dt, dd);
+  }
+  parent.appendChild(dl);
+}
+
+function list(parent, items, mentions) {
+  if (!items || !items.length) return;
+  const ul = document.createElement("ul");
+  for (const item of items) {
+    const li = document.createElement("li");
+    inline(li, item, mentions);
+    ul.appendChild(li);
+  }
+  parent.appendChild(ul);
+}
+
 function renderForm(parent, form) {
   const el = document.createElement("form");
   el.dataset.formId = form.form_id;
@@ -143,10 +221,23 @@ function render(reply, ref) {
   // An edit of a message this page never showed stands in for it: later edits name the original.
   const own = reply.replaces || ref;
   if (own) div.dataset.ref = own;
-  textBlock(div, reply.text);
+  const tone = reply.tone || "info";
+  div.classList.add("tone-" + tone);
+  const mentions = reply.mentions || [];
+  if (reply.title) mdBlock(div, reply.title, "title", mentions);
+  const lead = reply.lead === undefined ? reply.text : reply.lead;
+  if (lead) mdBlock(div, lead, "", mentions);
+  facts(div, reply.fields, mentions);
+  list(div, reply.items, mentions);
   for (const s of reply.sections) {
-    if (s.text && s.text !== reply.text) textBlock(div, s.text);
-    if (s.context) textBlock(div, s.context, "context");
+    if (s.text && s.text !== lead) mdBlock(div, s.text, "", mentions);
+    facts(div, s.fields, mentions);
+    list(div, s.items, mentions);
+    if (s.context) mdBlock(div, s.context, "context", mentions);
+  }
+  for (const l of reply.links || []) {
+    const url = safeUrl(l.url);
+    if (url) { const p = document.createElement("div"); p.appendChild(link(l.label, url)); div.appendChild(p); }
   }
   for (const b of reply.buttons) {
     const btn = document.createElement("button");

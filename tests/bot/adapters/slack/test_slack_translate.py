@@ -15,6 +15,7 @@ from bot.adapters.slack.render import (
     MAX_SECTION,
     escape,
     fallback_text,
+    mrkdwn,
     to_slack_blocks,
     to_slack_message,
     to_slack_modal,
@@ -26,7 +27,7 @@ from bot.adapters.slack.translate import (
     strip_mention,
     to_incoming_message,
 )
-from bot.messages import Action, Button, Form, FormField, Reply, Section
+from bot.messages import Action, Button, Fact, Form, FormField, Mention, Reply, Section, Tone
 from tests.support import ROOT
 
 DATA = ROOT / "tests" / "data"
@@ -69,7 +70,8 @@ def test_app_mention_strips_the_bot_mention_and_threads_on_the_mention() -> None
 
 def test_mention_in_a_thread_keeps_other_mentions_and_the_thread() -> None:
     message = to_incoming_message(load("app_mention_thread"), bot_user_id="UBOT")
-    assert message.text == "thanks , and <@U0OTHER> asked: what does pause stand for"
+    assert message.text == "thanks , and @U0OTHER asked: what does pause stand for"
+    assert message.mentions == (Mention(f"slack:{message.sender.workspace}:U0OTHER", "U0OTHER"),)
     assert message.thread == "1700000001.000100"
 
 
@@ -133,8 +135,51 @@ def test_user_text_is_escaped_everywhere_in_a_message() -> None:
 
 
 def test_core_formatting_survives_escaping() -> None:
-    blocks = to_slack_blocks(Reply(text="*Title*", sections=(Section("*Title*\n`/ask` _it_"),)))
-    assert blocks[0]["text"]["text"] == "*Title*\n`/ask` _it_"
+    blocks = to_slack_blocks(Reply(text="**Title**",
+                                   sections=(Section("**Title**\n`/ask` _it_ & more"),)))
+    assert blocks[0]["text"]["text"] == "*Title*\n`/ask` _it_ &amp; more"
+
+
+@pytest.mark.parametrize(("markdown", "slack"), [
+    ("**bold** and _it_", "*bold* and _it_"),
+    ("see [the guide](https://vote.example/a?b=1&c=2)", "see <https://vote.example/a?b=1&amp;c=2|the guide>"),
+    ("mail [us](mailto:help@vote.example)", "mail <mailto:help@vote.example|us>"),
+    ("[no](javascript:alert(1))", "[no](javascript:alert(1))"),  # other schemes stay text
+    ("typed <!here> [x](https://a.example)", "typed &lt;!here&gt; <https://a.example|x>"),
+    ("2 * 3 * 4", "2 * 3 * 4"),
+])
+def test_commonmark_becomes_mrkdwn_after_escaping(markdown: str, slack: str) -> None:
+    assert mrkdwn(markdown) == slack
+
+
+def test_mentions_ping_only_in_their_own_workspace() -> None:
+    mentions = (Mention("slack:T1:U1", "ann"), Mention("slack:T2:U2", "bob"),
+                Mention("teams:tenant:aad", "Cy <Lee>"))
+    text = "{@0}, {@1} and {@2}; {@3} is no one"
+    assert mrkdwn(text, mentions, "T1") == "<@U1>, *bob* and *Cy &lt;Lee&gt;*; {@3} is no one"
+    assert mrkdwn(text, mentions) == "*ann*, *bob* and *Cy &lt;Lee&gt;*; {@3} is no one"
+
+
+def test_tone_title_and_facts_are_rendered_once() -> None:
+    reply = Reply(text="INC-1 · SEV1", title="New incident", tone=Tone.DANGER,
+                  fields=(Fact("Assignee", "{@0}"),), mentions=(Mention("slack:T1:U1"),),
+                  sections=(Section("**SEV1: someone may be in immediate danger.**"),))
+    blocks = to_slack_blocks(reply, workspace="T1")
+    assert blocks[0]["text"]["text"] == ":rotating_light: *New incident*"
+    assert blocks[1]["text"]["text"] == "INC-1 · SEV1"
+    assert blocks[2]["fields"] == [{"type": "mrkdwn", "text": "*Assignee*\n<@U1>"}]
+    assert blocks[3]["text"]["text"] == "*SEV1: someone may be in immediate danger.*"
+    assert json.dumps(blocks).count("New incident") == 1
+    # Notifications read the words first (for SEV1, "CALL 911 NOW" stays the first thing).
+    assert fallback_text(reply) == "New incident: INC-1 · SEV1"
+
+
+@pytest.mark.parametrize(("tone", "emoji"), [
+    (Tone.INFO, ""), (Tone.SUCCESS, ":white_check_mark: "), (Tone.WARNING, ":warning: "),
+    (Tone.DANGER, ":rotating_light: "), (Tone.DENIED, ":no_entry: ")])
+def test_the_tone_is_an_emoji_chosen_by_the_renderer(tone: Tone, emoji: str) -> None:
+    blocks = to_slack_blocks(Reply(text="Only managers can do that.", tone=tone))
+    assert blocks[0]["text"]["text"] == f"{emoji}Only managers can do that."
 
 
 def test_repeated_action_ids_are_made_unique() -> None:

@@ -209,17 +209,18 @@ async def test_invalid_submit_keeps_the_typing_and_stores_nothing(teams: Teams) 
 
 async def test_sev1_submit_confirms_then_notifies_channel_and_manager(teams: Teams) -> None:
     reply = await teams.submit(valid_report(), await teams.open_form())
-    assert reply.body["text"].startswith("CALL 911 NOW")
+    assert reply.shown.startswith("CALL 911 NOW")
+    assert card(reply)["body"][0]["style"] == "attention"  # the danger tone, on the card
     [incident] = await incidents(teams.bot)
-    assert incident.severity == "SEV1" and incident.human_id in reply.body["text"]
+    assert incident.severity == "SEV1" and incident.human_id in reply.shown
     [post] = await teams.fake.wait_for_sends_to(CHANNEL, 1)
     assert post.reply_to_id is None  # a new post in the channel, not a reply in a thread
-    assert incident.human_id in post.body["text"]
+    assert incident.human_id in post.shown and post.shown.count("New incident") == 1
     assert [a["title"] for a in card(post)["actions"]] == BUTTONS
     assert card(post)["actions"][0]["data"] == {"action_id": "incident:ack",
                                                 "value": incident.human_id}
     dms = await teams.fake.wait_for_sends_to(MANAGER_CHAT, 2)  # the earlier "help", then this
-    assert incident.human_id in dms[-1].body["text"] and dms[-1].reply_to_id is None
+    assert incident.human_id in dms[-1].shown and dms[-1].reply_to_id is None
     assert dms[-1].body["recipient"]["aadObjectId"] == MANAGER
     await outbox_row(teams.bot, f"teams:{TENANT}:{CHANNEL}", "sent")
 
@@ -260,7 +261,7 @@ async def test_click_by_someone_else_is_denied_and_changes_nothing(teams: Teams)
     click = teams.personal(text=None, value=buttons["Escalate"])  # the reporter, not a manager
     assert (await teams.post(click))[0] == 200
     reply = await teams.reply_to(click)
-    assert "Only incident managers for CT" in reply.body["text"]
+    assert "Only incident managers for CT" in reply.shown
     [incident] = await incidents(teams.bot)
     assert incident.status == "new"
     async with teams.bot.services.db.session() as session:
@@ -271,7 +272,7 @@ async def test_click_by_someone_else_is_denied_and_changes_nothing(teams: Teams)
 async def test_user_who_never_installed_the_app_is_a_dead_letter(teams: Teams) -> None:
     report = valid_report(category="cyber", danger="no", description="Phishing email clicked.")
     reply = await teams.submit(report, await teams.open_form())
-    assert reply.body["text"].startswith("Filed INC-")
+    assert reply.shown.startswith("Filed INC-")
     row = await outbox_row(teams.bot, f"teams:{TENANT}:@{GHOST}", "dead")
     assert row.last_error == NO_REFERENCE and row.attempts == 1
 

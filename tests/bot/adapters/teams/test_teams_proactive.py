@@ -93,3 +93,19 @@ async def test_proactive_send_uses_the_bots_credentials(
     [post] = fake.sends_to(CHANNEL)
     assert post.headers["Authorization"] == f"Bearer {OUTBOUND}"
     assert post.body["text"] == "Drill: test notification" and ref.startswith(CHANNEL + "|")
+
+
+async def test_people_who_never_opened_the_bot_are_unreachable(tmp_path: Path) -> None:
+    from bot.adapters.teams.proactive import NEVER_OPENED
+    from bot.db.idempotency import save_reference
+    from bot.db.models import ConversationReference
+
+    async with running_bot(make_settings(tmp_path)) as bot:
+        await save_reference(bot.services.db, ConversationReference(
+            key=f"teams:{TENANT}:chat-1", platform="teams", workspace=TENANT, channel="chat-1",
+            user_id="opened", reference="{}"))
+        opened, never = (Destination.parse(f"teams:{TENANT}:@{u}") for u in ("opened", "never"))
+        channel = Destination.parse(f"teams:{TENANT}:{CHANNEL}")
+        other = Destination.parse("webchat:local:@pat")
+        found = await bot.services.outbox.unreachable([opened, never, channel, other])
+    assert found == {never: NEVER_OPENED}  # channels and other platforms answer by sending

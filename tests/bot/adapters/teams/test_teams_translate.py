@@ -18,7 +18,18 @@ from bot.adapters.teams.render import (
     to_incoming_message,
 )
 from bot.config.settings import ConfigError
-from bot.messages import Action, Button, Form, FormField, FormSubmission, Reply, Section
+from bot.messages import (
+    Action,
+    Button,
+    Fact,
+    Form,
+    FormField,
+    FormSubmission,
+    Mention,
+    Reply,
+    Section,
+    Tone,
+)
 from tests.support import ROOT, make_settings
 
 DATA = ROOT / "tests" / "data"
@@ -60,7 +71,8 @@ def test_mention_of_someone_else_is_kept() -> None:
     activity["entities"].append({"type": "mention", "text": "<at>Pat</at>",
                                  "mentioned": {"id": "29:pat", "name": "Pat"}})
     message = to_incoming_message(activity)
-    assert message is not None and message.text == "ask <at>Pat</at> (or me)"
+    assert message is not None and message.text == "ask @Pat (or me)"
+    assert message.mentions == (Mention(f"teams:{TENANT}:29:pat", "Pat"),)
 
 
 def test_bot_name_with_regex_characters() -> None:
@@ -104,13 +116,13 @@ def test_install_update_is_not_a_message() -> None:
 
 
 def test_plain_reply_is_text_only_and_escaped() -> None:
-    activity = to_activity(Reply(text="You typed <b>hi</b> & *this*"))
+    activity = to_activity(Reply(text="You typed <b>hi</b> & **this**"))
     assert activity == {"type": "message", "textFormat": "markdown",
                         "text": "You typed &lt;b&gt;hi&lt;/b&gt; &amp; **this**"}
 
 
 def test_reply_with_sections_and_buttons() -> None:
-    reply = Reply(text="The PAUSE method", sections=(Section("*Pay* attention", context="CA"),),
+    reply = Reply(text="The PAUSE method", sections=(Section("**Pay** attention", context="CA"),),
                   buttons=(Button("Yes", "faq:helpful:x", "yes", style="primary"),
                            Button("No", "faq:helpful:x", "no")))
     activity = to_activity(reply)
@@ -226,3 +238,44 @@ def test_form_intro_is_the_first_block_of_the_card() -> None:
     assert first == {"type": "TextBlock", "text": "CALL 911 NOW if anyone is in danger.",
                      "wrap": True, "weight": "Bolder", "color": "Attention"}
     assert second["text"] == "before the form"
+
+
+def test_a_toned_reply_is_one_card_with_its_title_once_in_the_tones_colour() -> None:
+    reply = Reply(text="INC-2026-000001 · SEV1 · Polling place", title="New incident",
+                  tone=Tone.DANGER, fields=(Fact("Assignee", "{@0}"),),
+                  mentions=(Mention("teams:t1:aad-1", "Pat Lee"),),
+                  sections=(Section("**SEV1: someone may be in immediate danger.**"),))
+    activity = to_activity(reply)
+    assert "text" not in activity  # nothing above the card: the card says it once
+    [container, *rest] = card_of(activity)["body"]
+    assert container["style"] == "attention"
+    title, lead, facts = container["items"]
+    assert title["text"] == "New incident" and title["color"] == "Attention"
+    assert lead["text"] == "INC-2026-000001 · SEV1 · Polling place"
+    assert facts == {"type": "FactSet", "facts": [{"title": "Assignee", "value": "**Pat Lee**"}]}
+    assert rest[0]["text"] == "**SEV1: someone may be in immediate danger.**"
+    assert activity["summary"] == "New incident: INC-2026-000001 · SEV1 · Polling place"
+    assert json.dumps(activity).count("New incident") == 3  # title, fallback, summary
+
+
+def test_a_denial_is_a_card_in_the_attention_colour() -> None:
+    activity = to_activity(Reply(text="Only managers can change INC-1.", tone=Tone.DENIED))
+    [container] = card_of(activity)["body"]
+    assert container["style"] == "attention"
+    assert container["items"][0]["text"] == "Only managers can change INC-1."
+
+
+@pytest.mark.parametrize(("markdown", "shown"), [
+    ("Use `/incident list`", "Use /incident list"),
+    ("**bold** _it_ [site](https://vote.example)", "**bold** _it_ [site](https://vote.example)"),
+])
+def test_card_text_keeps_the_markdown_teams_renders(markdown: str, shown: str) -> None:
+    card = card_of(to_activity(Reply(text="x", sections=(Section(markdown),))))
+    assert card["body"][0]["text"] == shown
+
+
+def test_the_form_title_is_not_repeated_by_the_main_line() -> None:
+    form = Form("cert:done:k", "Report a completed course", fields=(FormField("hours", "Hours"),))
+    activity = to_activity(Reply(text="Report a completed course", form=form))
+    assert "text" not in activity
+    assert json.dumps(card_of(activity)["body"]).count("Report a completed course") == 1

@@ -135,3 +135,60 @@ async def test_an_answered_alert_is_marked_in_place(tmp_path, driver) -> None:
     assert "Acknowledged: Received" in shown[0] and "Need help" in shown[0]
     assert "Actioned" not in shown[0]
     assert "Thank you, recorded: Received" in last  # the answer is still where it was
+
+
+HOSTILE = ("**Bold** _it_ `code` [guide](https://vote.example/a) "
+           "[trap](javascript:alert(1)) <img src=x onerror=alert(1)> "
+           "<a href='https://evil.example'>html</a> see https://ok.example/b. {@0}")
+
+
+def _read_rendered(browser) -> dict[str, object]:
+    """The bubble of the reply that arrives in the inbox, as the DOM shows it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "[data-role=reply].tone-danger"))
+    [bubble] = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply].tone-danger")
+    links = bubble.find_elements(By.TAG_NAME, "a")
+    return {
+        "text": bubble.text,
+        "strong": [e.text for e in bubble.find_elements(By.TAG_NAME, "strong")],
+        "em": [e.text for e in bubble.find_elements(By.TAG_NAME, "em")],
+        "code": [e.text for e in bubble.find_elements(By.TAG_NAME, "code")],
+        "links": [(a.text, a.get_attribute("href"), a.get_attribute("rel")) for a in links],
+        "title": [e.text for e in bubble.find_elements(By.CSS_SELECTOR, ".title")],
+        "facts": [e.text for e in bubble.find_elements(By.CSS_SELECTOR, "dt, dd")],
+        "items": [e.text for e in bubble.find_elements(By.TAG_NAME, "li")],
+        "images": len(browser.find_elements(By.CSS_SELECTOR, "#log img")),
+    }
+
+
+async def test_markdown_is_rendered_safely_with_tone_title_and_facts(settings: Settings,
+                                                                     driver) -> None:
+    from bot.adapters.webchat.endpoint import WebChatTransport
+    from bot.messages import Destination, Fact, Mention, Reply, Tone
+
+    reply = Reply(text=HOSTILE, title="New incident", tone=Tone.DANGER,
+                  fields=(Fact("Assignee", "{@0}"),), items=("one **item**",),
+                  mentions=(Mention("webchat:local:pat", "pat"),))
+    async with running_bot(settings) as bot:
+        await asyncio.to_thread(_open_as, driver, bot.url + "/", "guest")
+        await WebChatTransport(bot.services.db).send(
+            Destination("webchat", "local", user_id="guest"), reply, key="md-test")
+        shown = await asyncio.to_thread(_read_rendered, driver)
+    assert shown["title"] == ["New incident"]  # once
+    assert str(shown["text"]).count("New incident") == 1
+    assert shown["strong"] == ["Bold", "item"] and shown["em"] == ["it"]
+    assert shown["code"] == ["code"]
+    # Bare URLs link to themselves (as Slack does); a link's label is never typed HTML.
+    assert shown["links"] == [("guide", "https://vote.example/a", "noopener noreferrer"),
+                              ("https://evil.example", "https://evil.example/",
+                               "noopener noreferrer"),
+                              ("https://ok.example/b", "https://ok.example/b",
+                               "noopener noreferrer")]
+    assert "[trap](javascript:alert(1))" in str(shown["text"])  # other schemes stay text
+    assert "<img src=x onerror=alert(1)>" in str(shown["text"]) and shown["images"] == 0
+    assert "<a href='https://evil.example'>html</a>" in str(shown["text"])
+    assert shown["facts"] == ["Assignee", "@pat"] and shown["items"] == ["one item"]
+    assert "ok.example/b. @pat\n" in str(shown["text"])
