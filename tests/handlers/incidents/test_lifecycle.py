@@ -46,7 +46,7 @@ async def test_permission_matrix(services: Services, user: str, command: str,
                                  allowed: bool) -> None:
     human_id = await file(services)
     text = (command if "{id}" in command else f"{command} {{id}}").format(id=human_id)
-    reply = await IncidentHandler().handle(msg(user, text, command="/incident"), services)
+    reply = await answer(IncidentHandler(), msg(user, text, command="/incident"), services)
     denied = reply.tone == Tone.DENIED
     assert denied is not allowed, reply.text
     async with services.db.engine.connect() as conn:
