@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.teams.render import sender_of, tenant_of
+from bot.adapters.teams.translate import sender_of, tenant_of
 from bot.config.admission import allowed_tenants
 from bot.config.settings import Settings
 from bot.db.engine import Database

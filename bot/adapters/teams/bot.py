@@ -12,14 +12,14 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
-from bot.adapters.teams.render import (
+from bot.adapters.teams.render import to_activity
+from bot.adapters.teams.send import send_with_retry
+from bot.adapters.teams.translate import (
     CARD_INVOKE,
     split_conversation,
     tenant_of,
-    to_activity,
     to_incoming_message,
 )
-from bot.adapters.teams.send import send_with_retry
 from bot.db.idempotency import save_reference
 from bot.db.models import ConversationReference
 from bot.messages import IncomingMessage, Reply

@@ -27,8 +27,9 @@ from botbuilder.schema import Activity, ErrorResponseException
 from botbuilder.schema import ConversationReference as SdkReference
 from sqlmodel import col, select
 
-from bot.adapters.teams.render import split_conversation, to_activity
+from bot.adapters.teams.render import to_activity
 from bot.adapters.teams.send import RETRYABLE, reason_of, retry_after_of, status_of
+from bot.adapters.teams.translate import split_conversation
 from bot.db.engine import Database
 from bot.db.models import ConversationReference
 from bot.messages import Destination, Reply

@@ -11,12 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.teams.render import (
-    MAX_ACTIVITY_BYTES,
-    SHORTENED,
-    to_activity,
-    to_incoming_message,
-)
+from bot.adapters.teams.render import MAX_ACTIVITY_BYTES, SHORTENED, to_activity
+from bot.adapters.teams.translate import to_incoming_message
 from bot.config.settings import ConfigError
 from bot.messages import (
     Action,
