@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from knowledge.article import Article, Translation
 from knowledge.checks import load_articles
 from knowledge.search import Hit, SearchIndex
-from tests.support import FIXTURE_KB, REAL_KB
+from tests.support import FIXTURE_KB, REAL_KB, ROOT
 
 THRESHOLD = 0.5
 DEV_SET = Path(__file__).resolve().parents[3] / "shared" / "eval" / "faq_dev.jsonl"
@@ -255,7 +257,15 @@ def test_held_out_accuracy(real_index: SearchIndex) -> None:
 
 
 @pytest.mark.skipif(not DEV_SET.exists(), reason="shared development set not present")
-def test_dev_set_abstentions(real_index: SearchIndex) -> None:
-    items = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line]
-    scoped = [i["q"] for i in items if i.get("kind") in ("near_scope", "off_topic")]
-    assert scoped and all(answered_id(real_index, q) is None for q in scoped)
+def test_dev_set_through_the_bot(tmp_path: Path) -> None:
+    """The shared development set through ``electionbot kb eval``: the bot's own path (guard,
+    lexical candidates, the fitted decision, jurisdictions), as a user's question travels."""
+    out = tmp_path / "dev.json"
+    result = subprocess.run([sys.executable, "-m", "app", "kb", "eval", str(DEV_SET), "--json",
+                             str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={"PATH": "/usr/bin:/bin", "ELECTIONBOT_CONFIG": "app.yaml",
+                                 "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["abstain"]["accuracy"] == 1.0, report["abstain"]
+    assert report["in_scope"]["accuracy"] >= 0.95, report["in_scope"]
