@@ -73,6 +73,9 @@ class Contact(Strict):
     """Who to ask; contacts drift, so each carries the date it was last verified."""
 
     name: str
+    #: The name in Spanish conversations, where it is not a proper name ("your state election
+    #: office" -> "su oficina electoral estatal"); the name is used when absent.
+    name_es: str | None = None
     email: str | None = None
     phone: str | None = None
     url: str | None = None

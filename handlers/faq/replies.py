@@ -137,7 +137,7 @@ def describe_contact(contact: Contact | None, language: str = "en") -> str:
     """A contact as one line (only contacts configured in app.yaml are ever shown)."""
     if contact is None:
         return labels(language).office
-    parts = [contact.name]
+    parts = [contact.name_es if language == "es" and contact.name_es else contact.name]
     parts += [p for p in (contact.email, contact.phone, contact.url) if p]
     return ", ".join(parts)
 
@@ -172,7 +172,7 @@ def abstain_text(contact: Contact | None, language: str = "en", *, state: str | 
     name = place_name(state, language) if state else ""
     first = words.no_answer_for.format(state=name) if state else words.no_answer
     if staff:
-        extra = (f" {words.contact_is.format(state=name, contact=describe_contact(contact))}"
+        extra = (f" {words.contact_is.format(state=name, contact=describe_contact(contact, language))}"
                  if state and contact is not None else "")
         return f"{first} {words.queued}{extra}"
     return f"{first} {words.please_ask.format(contact=describe_contact(contact, language))}"

@@ -114,3 +114,20 @@ async def test_kansas_abstention_over_signed_slack(tmp_path: Path) -> None:
         assert "800-262-VOTE (8683)" in text
         assert "Related reading (not a vetted answer for Kansas):" in text
         assert ":warning:" not in text
+
+
+def test_a_spanish_abstention_names_the_contact_in_spanish() -> None:
+    from datetime import date
+
+    from bot.config.settings import Contact
+    from handlers.faq.replies import abstain_text
+
+    office = Contact(name="your state election office", name_es="su oficina electoral estatal",
+                     verified_on=date(2026, 11, 22))
+    spanish = abstain_text(office, "es")
+    assert spanish.endswith("su oficina electoral estatal.") and "your" not in spanish
+    assert abstain_text(office, "en").endswith("your state election office.")
+    kansas = Contact(name="Kansas Secretary of State", phone="800-262-VOTE (8683)",
+                     verified_on=date(2026, 11, 22))
+    assert "Kansas Secretary of State, 800-262-VOTE (8683)" in abstain_text(kansas, "es",
+                                                                            state="KS")
