@@ -18,13 +18,22 @@ HELP = ("Use `/cert` for your status, `/cert done COURSE [YYYY-MM-DD] [hours]` t
         "course, `/cert @user` or `/cert jurisdiction XX` if you supervise.")
 
 
-def when(step: int, deadline: date) -> str:
-    """'due in 30 days (2026-12-31)', 'due today', '8 days overdue'."""
-    if step < 0:
-        return f"due in {-step} day{'s' if step < -1 else ''} ({deadline:%a %d %b %Y})"
-    if step == 0:
-        return f"due today ({deadline:%a %d %b %Y})"
-    return f"{step} day{'s' if step > 1 else ''} overdue (was due {deadline:%d %b %Y})"
+def when(deadline: date, today: date) -> str:
+    """The real time left from ``today`` (the send day in the official's zone) to ``deadline``.
+
+    'due in 36 days, on Thu 31 Dec 2026', 'due tomorrow, Thu 31 Dec 2026', 'due today, ...',
+    'overdue since Thu 31 Dec 2026 (8 days)'. Counted from the day, never from the ladder step,
+    so a reminder sent late still states the right number.
+    """
+    days = (deadline - today).days
+    on = f"{deadline:%a %d %b %Y}"
+    if days > 1:
+        return f"due in {days} days, on {on}"
+    if days == 1:
+        return f"due tomorrow, {on}"
+    if days == 0:
+        return f"due today, {on}"
+    return f"overdue since {on} ({-days} day{'s' if days < -1 else ''})"
 
 
 def standing_line(standing: Standing, today: date) -> str:
@@ -78,7 +87,7 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
         s = item.standing
         if record.identity == recipient:
             sections.append(Section(
-                f"**{s.program}** {s.requirement}: {when(item.step, s.deadline or item.day)}",
+                f"**{s.program}** {s.requirement}: {when(s.deadline or item.day, item.day)}",
                 context="Still needed: " + (", ".join(s.missing[:6]) or "-")))
             buttons += [Button(f"Mark complete ({s.requirement})", "cert:complete", item.key,
                                "primary"),
@@ -87,7 +96,7 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
         else:
             sections.append(Section(
                 f"Escalation: {record.name} ({record.jurisdiction}) is "
-                f"{when(item.step, s.deadline or item.day)} on **{s.program}** {s.requirement}.",
+                f"{when(s.deadline or item.day, item.day)} on **{s.program}** {s.requirement}.",
                 context="You receive this as their certification supervisor."))
     return Reply(text="Certification reminder", title="Certification reminder",
                  tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons))
