@@ -152,6 +152,11 @@ class AppConfig(Strict):
         """Whether a platform identity holds a role (authorization is on identity only)."""
         return identity in self.roles.get(role, [])
 
+    def time_zone_for(self, jurisdiction: str | None) -> str:
+        """The jurisdiction's time zone from app.yaml, else the office's."""
+        zone = next((j.time_zone for j in self.jurisdictions if j.code == jurisdiction), None)
+        return zone or self.office.time_zone
+
 
 
 

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.messages import PLATFORMS, IncomingMessage, Mention, Reply, Tone
@@ -66,7 +67,8 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
     db = services.db
     if verb == "show":
         incident = await service.view_incident(db=db, actor=actor, human_id=human_id, now=now)
-        return build_detail(incident, await queries.events_of(db, incident))
+        zone = ZoneInfo(services.settings.app.time_zone_for(incident.jurisdiction))
+        return build_detail(incident, await queries.events_of(db, incident), zone)
     if verb == "assign":
         if not args:
             raise UserError("Assign to whom? @user or me.")

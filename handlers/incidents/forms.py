@@ -118,8 +118,7 @@ def validate_report(values: dict[str, str], app: AppConfig, now: datetime) -> tu
     if values.get("mis_url", "").strip() and not URL.match(values["mis_url"].strip()):
         errors.setdefault("mis_url", "Use a full link starting with https://")
     jurisdiction = values.get("jurisdiction", "")
-    zone_name = next((j.time_zone for j in app.jurisdictions if j.code == jurisdiction), None)
-    when = _parse_when(values, ZoneInfo(zone_name or app.office.time_zone), now, errors)
+    when = _parse_when(values, ZoneInfo(app.time_zone_for(jurisdiction)), now, errors)
     if values.get("mis_first_seen", "").strip():
         try:
             date.fromisoformat(values["mis_first_seen"].strip())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.config.settings import Contact
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone
@@ -17,6 +18,12 @@ CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
 def _category(incident: Incident) -> str:
     label = CATEGORIES.get(incident.category, (incident.category, ()))[0]
     return f"{label}: {incident.subcategory}" if incident.subcategory else label
+
+
+def local_time(at: datetime, zone: ZoneInfo) -> str:
+    """A time as its reader reads it: 'Tue 03 Nov 2026 10:15 CST' (date, year and zone)."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return f"{aware.astimezone(zone):%a %d %b %Y %H:%M %Z}"
 
 
 def summary_line(incident: Incident) -> str:
@@ -89,10 +96,10 @@ def build_notification(incident: Incident, *, reason: str,
                  mentions=tuple(mentions), buttons=buttons)
 
 
-def build_detail(incident: Incident, events: Sequence[IncidentEvent]) -> Reply:
-    """The full record for someone allowed to see it."""
+def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: ZoneInfo) -> Reply:
+    """The full record for someone allowed to see it, its times in the reader's ``zone``."""
     details = json.loads(incident.details or "{}")
-    rows = [summary_line(incident), f"When: {incident.occurred_at:%Y-%m-%d %H:%M} UTC",
+    rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone)}",
             f"Description: {incident.description}"]
     rows += [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(details.items())]
     if incident.assignee:
@@ -102,8 +109,7 @@ def build_detail(incident: Incident, events: Sequence[IncidentEvent]) -> Reply:
                     f"#{incident.law_enforcement_case}")
     if incident.source_link:
         rows.append(f"Reported from message: {incident.source_link}")
-    history = [f"{e.seq}. {e.at:%m-%d %H:%M} {e.kind}"
-               for e in events][-10:]
+    history = [f"{e.seq}. {local_time(e.at, zone)} {e.kind}" for e in events][-10:]
     return Reply(text=summary_line(incident),
                  sections=(Section("\n".join(rows)),
                            Section("History:\n" + "\n".join(history))),

@@ -1,0 +1,42 @@
+"""Incident times are shown in the reader's zone with date, year and zone name.
+
+Hand-computed: 10:15 on Tue 03 Nov 2026 in America/Chicago is CST (UTC-6, daylight time ended
+on 01 Nov), stored as 16:15 UTC; the show happens at 18:00 UTC, which is 12:00 CST.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.messages import FormSubmission, IncomingMessage, Sender
+from bot.router import answer
+from bot.services import Services
+from handlers.incidents import IncidentHandler
+from tests.handlers.incidents.conftest import report_values
+
+SHOWN_AT = datetime(2026, 11, 3, 18, 0, tzinfo=UTC)
+
+
+def _msg(text: str = "", **kw: object) -> IncomingMessage:
+    return IncomingMessage(sender=Sender("webchat", "local", "ann"), text=text,
+                           **kw)  # type: ignore[arg-type]
+
+
+async def test_a_kansas_time_entered_as_10_15_is_shown_as_10_15_cst(services: Services) -> None:
+    services.clock = lambda: SHOWN_AT
+    handler = IncidentHandler()
+    filed = await answer(handler, _msg(form=FormSubmission("incident:report:t1", report_values(
+        jurisdiction="KS", site="Topeka", when_time="10:15"))), services)
+    human_id = filed.text.split()[-1].rstrip(".")
+    reply = await answer(handler, _msg(f"show {human_id}", command="/incident"), services)
+    detail, history = (section.text for section in reply.sections)
+    assert "When: Tue 03 Nov 2026 10:15 CST" in detail
+    assert "16:15" not in detail
+    assert history.splitlines()[1] == "1. Tue 03 Nov 2026 12:00 CST created"
+
+
+def test_the_zone_falls_back_from_jurisdiction_to_office(services: Services) -> None:
+    app = services.settings.app
+    assert app.time_zone_for("KS") == "America/Chicago"
+    assert app.time_zone_for("NOWHERE") == app.office.time_zone == "America/New_York"
+    assert app.time_zone_for(None) == "America/New_York"
