@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,13 +80,16 @@ def enqueue_notifications(session: AsyncSession, incident: Incident, app: AppCon
 TRACKED = frozenset({"status", "severity", "assignee"})  # changes shown on sent notifications
 
 
-async def enqueue_notification_edits(session: AsyncSession, incident: Incident, *, seq: int,
-                                     actor: str, at: datetime) -> int:
+async def enqueue_notification_edits(session: AsyncSession, incident: Incident,
+                                     app: AppConfig, *, seq: int, actor: str,
+                                     at: datetime) -> int:
     """Queue an edit of every notification of ``incident`` not dead-lettered; return how many.
 
     Each edit's key carries the change's event number, so a later change's edit supersedes an
-    earlier one that has not gone out yet.
+    earlier one that has not gone out yet. Its time is in the incident's jurisdiction's zone
+    (the readers of a channel have no one zone).
     """
+    zone = ZoneInfo(app.time_zone_for(incident.jurisdiction))
     queued = 0
     for sent in await find(session, NotificationKey.prefix(incident.human_id)):
         edit = EditKey(sent.key, str(seq))
@@ -93,6 +97,6 @@ async def enqueue_notification_edits(session: AsyncSession, incident: Incident, 
             continue  # the original stays as sent
         reason = NotificationKey.parse(sent.key).reason
         enqueue(session, key=edit, destination=Destination.parse(sent.destination),
-                reply=build_notification(incident, reason=reason, changed=(actor, at)))
+                reply=build_notification(incident, reason=reason, changed=(actor, at, zone)))
         queued += 1
     return queued

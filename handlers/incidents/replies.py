@@ -62,11 +62,11 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
 
 
 def build_notification(incident: Incident, *, reason: str,
-                       changed: tuple[str, datetime] | None = None) -> Reply:
+                       changed: tuple[str, datetime, ZoneInfo] | None = None) -> Reply:
     """What the routing table's channels and people receive, with action buttons.
 
-    ``changed`` (who, when) re-renders a sent notification after a change: the current state,
-    the assignee, and no buttons once the incident is resolved or closed.
+    ``changed`` (who, when, the readers' zone) re-renders a sent notification after a change:
+    the current state, the assignee, and no buttons once the incident is resolved or closed.
     """
     heading = {"new": "New incident", "status": "Incident update",
                "severity": "Severity changed"}.get(reason, "Incident")
@@ -79,10 +79,10 @@ def build_notification(incident: Incident, *, reason: str,
         mentions.append(Mention(incident.assignee))
         facts.append(Fact("Assignee", "{@0}"))
     if changed is not None:
-        who, at = changed
+        who, at, zone = changed
         mentions.append(Mention(who))
         lines.append(f"Now {incident.status} (last change by {{@{len(mentions) - 1}}}, "
-                     f"{at:%Y-%m-%d %H:%M} UTC).")
+                     f"{local_time(at, zone)}).")
     buttons: tuple[Button, ...] = () if incident.status in ("resolved", "closed") else (
         Button("Acknowledge", "incident:ack", incident.human_id, "primary"),
         Button("Assign to me", "incident:take", incident.human_id),

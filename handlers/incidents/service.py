@@ -176,7 +176,7 @@ class Editing:
         event = await _append_event(self.session, self.key, incident, actor=actor.identity,
                                     kind=kind, changes=changes, at=self.now)
         if TRACKED & changes.keys():  # before the new ones below: those show it already
-            await enqueue_notification_edits(self.session, incident, seq=event.seq,
+            await enqueue_notification_edits(self.session, incident, actor.app, seq=event.seq,
                                              actor=actor.identity, at=self.now)
         if notify and limit_pages:
             await limits.notify(self.session, incident, actor.app, reason=notify,

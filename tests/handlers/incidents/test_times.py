@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from bot.messages import FormSubmission, IncomingMessage, Sender
 from bot.router import answer
 from bot.services import Services
@@ -40,3 +42,21 @@ def test_the_zone_falls_back_from_jurisdiction_to_office(services: Services) -> 
     assert app.time_zone_for("KS") == "America/Chicago"
     assert app.time_zone_for("NOWHERE") == app.office.time_zone == "America/New_York"
     assert app.time_zone_for(None) == "America/New_York"
+
+
+
+async def test_an_edited_notification_states_the_change_time_in_the_jurisdictions_zone(
+        services: Services) -> None:
+    services.clock = lambda: SHOWN_AT
+    handler = IncidentHandler()
+    filed = await answer(handler, _msg(form=FormSubmission("incident:report:t2", report_values(
+        jurisdiction="KS", site="Topeka", when_time="10:15"))), services)
+    human_id = filed.text.split()[-1].rstrip(".")
+    boss = IncomingMessage(sender=Sender("webchat", "local", "boss"), command="/incident",
+                           text=f"status {human_id} triaged")
+    await answer(handler, boss, services)
+    async with services.db.engine.connect() as conn:
+        payloads = [row[0] for row in (await conn.execute(sa.text(
+            "SELECT payload FROM outbox_message ORDER BY id"))).all()]
+    edits = [p for p in payloads if "last change by" in p]
+    assert edits and all("Tue 03 Nov 2026 12:00 CST" in p for p in edits)
