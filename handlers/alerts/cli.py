@@ -144,8 +144,9 @@ def network_import(path: Path, demo: Annotated[bool, DEMO] = False) -> None:
 
 @alerts_app.command("status")
 def alerts_status(alert_id: str) -> None:
-    """Delivered / failed / acknowledged for one alert."""
+    """Delivered / failed, each answer column, who needs help and who has not answered."""
     from bot.errors import UserError
+    from bot.messages import plain
     from handlers.alerts.delivery import status_reply
     from handlers.alerts.service import get_alert
 
@@ -156,8 +157,9 @@ def alerts_status(alert_id: str) -> None:
     except UserError as exc:
         raise fail(str(exc)) from None
     typer.echo(reply.text)
+    typer.echo(" | ".join(f"{fact.label}: {fact.value}" for fact in reply.fields))
     for section in reply.sections:
-        typer.echo(section.text)
+        typer.echo(plain(section.text))
 
 #: The command groups this domain adds to ``electionbot`` (see ``handlers.FEATURES``).
 GROUPS = [("network", network_app), ("alerts", alerts_app)]

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,11 +25,13 @@ from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.messages import Destination, Reply
 from bot.outbox.keys import EditKey
-from bot.outbox.queue import Status, enqueue, enqueue_many, status
+from bot.outbox.queue import Status, enqueue, enqueue_many, find, status
 from bot.services import Services
 from handlers.alerts.config import AlertsConfig
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import (
+    ANSWER_RANK,
+    NOT_YET,
     Tally,
     build_acknowledged_line,
     build_alert_message,
@@ -37,7 +40,7 @@ from handlers.alerts.replies import (
     build_reminder,
     build_status,
 )
-from handlers.alerts.service import delivery_key, destination_of
+from handlers.alerts.service import delivery_key, destination_of, key_prefix
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=2)
@@ -71,33 +74,61 @@ async def _not_acknowledged(db: Database, alert: Alert) -> list[Chasee]:
 
 
 async def status_reply(*, db: Database, alert: Alert) -> Reply:
-    """The status view: per tier, organisation and jurisdiction, and who has not acknowledged.
+    """The status view: per tier, organisation and jurisdiction, who needs help, who is silent.
 
+    Each member (recipient row) counts once, in one answer column (:func:`answer_of`).
     Plain tuples (no ORM objects) and the outbox's status of their keys: the live status
     message recomputes this every few seconds during a broadcast of thousands of destinations.
     """
     async with db.engine.connect() as conn:
         rows = (await conn.execute(sa.text(
-            "SELECT r.outbox_key, r.tier, r.organisation, r.jurisdiction, r.name, "
-            "EXISTS (SELECT 1 FROM alert_ack a WHERE a.recipient_id = r.id) "
+            "SELECT r.id, r.outbox_key, r.tier, r.organisation, r.jurisdiction, r.name "
             "FROM alert_recipient r WHERE r.alert_id = :id ORDER BY r.id"),
             {"id": alert.id})).all()
-        states = await status(conn, (row[0] for row in rows))
+        answers = await _answers(conn, alert)
+        states = await status(conn, (row[1] for row in rows))
     tables: list[dict[str, Tally]] = [defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)]
-    missing = []
-    for key, tier, organisation, jurisdiction, name, acked in rows:
-        state = states.get(key)
+    listed: dict[str, list[str]] = {"need_help": [], NOT_YET: []}
+    for rid, key, tier, organisation, jurisdiction, name in rows:
+        state, answer = states.get(key), answer_of(answers.get(rid, set()))
         for table, label in zip(tables, (tier, organisation, jurisdiction), strict=True):
             tally = table[label]
             tally.recipients += 1
-            # An acknowledgement proves delivery, even before the worker has recorded it
+            # An answer proves delivery, even before the worker has recorded it
             # (outcomes are written in batches, a fraction of a second later).
-            tally.delivered += state == Status.SENT or bool(acked)
+            tally.delivered += state == Status.SENT or answer != NOT_YET
             tally.failed += state == Status.DEAD
-            tally.acknowledged += bool(acked)
-        if not acked:
-            missing.append(f"{name or organisation} ({organisation}, {tier})")
-    return build_status(alert, tables[0], tables[1], tables[2], missing)
+            tally.answers[answer] += 1
+        if answer in listed:
+            listed[answer].append(f"{name or organisation} ({organisation}, {tier})")
+    return build_status(alert, tables[0], tables[1], tables[2], need_help=listed["need_help"],
+                        not_yet=listed[NOT_YET])
+
+
+def answer_of(kinds: set[str]) -> str:
+    """A member's answer column: the first of :data:`ANSWER_RANK` any of its people gave."""
+    return next((kind for kind in ANSWER_RANK if kind in kinds), NOT_YET)
+
+
+async def _answers(conn: AsyncConnection, alert: Alert) -> dict[int, set[str]]:
+    """Every recipient row's answers, "need_help" included when someone asked after answering.
+
+    Asking for help after an earlier answer keeps that answer (one per person) and leaves a
+    help message per state staff destination, keyed by the person: those keys tell.
+    """
+    acks = (await conn.execute(sa.text(
+        "SELECT recipient_id, person, kind FROM alert_ack WHERE alert_id = :id"),
+        {"id": alert.id})).all()
+    asked = await find(conn, key_prefix(alert.public_id, "help"))
+    help_keys = {q.key for q in asked}
+    targets = {q.destination for q in asked}
+    found: dict[int, set[str]] = defaultdict(set)
+    for rid, person, kind in acks:
+        found[rid].add(kind)
+        if any(delivery_key(alert.public_id, "help", f"{person}>{t}") in help_keys
+               for t in targets):
+            found[rid].add("need_help")
+    return found
 
 
 def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person: str,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.messages import Button, Reply, Section, Tone
+from bot.messages import Button, Fact, Reply, Section, Tone
 from handlers.alerts.models import Alert
 
 EXERCISE = "EXERCISE - EXERCISE - EXERCISE"
@@ -150,35 +151,67 @@ def build_backup_stand_down(alert: Alert, who: str) -> Reply:
                       "Nothing more is needed from you as their backup contact.")
 
 
+#: The status view's answer columns, in order: the four answers, then nobody has answered.
+NOT_YET = "not_yet"
+ANSWER_LABELS = {**ACK_KINDS, NOT_YET: "Not yet"}
+#: Which answer a member's row shows when several of its people answered differently.
+ANSWER_RANK = ("need_help", "actioned", "not_applicable", "received")
+LISTED = 50  # names listed under "Need help" and "Not acknowledged yet", at most
+
+
 @dataclass
 class Tally:
-    """Counts for one row of the status view."""
+    """Counts for one row of the status view: deliveries, and one count per answer column."""
 
     recipients: int = 0
     delivered: int = 0
     failed: int = 0
-    acknowledged: int = 0
-    missing: list[str] = field(default_factory=list)
+    answers: Counter[str] = field(default_factory=Counter)
 
     def line(self, label: str) -> str:
-        """One line of the status view."""
-        return (f"{label}: {self.delivered}/{self.recipients} delivered, {self.failed} failed, "
-                f"{self.acknowledged} acknowledged")
+        """One line of the status view: delivery, then every answer column (zeros included)."""
+        columns = ", ".join(f"{text.lower()} {self.answers[kind]}"
+                            for kind, text in ANSWER_LABELS.items())
+        return (f"{label}: {self.delivered}/{self.recipients} delivered, {self.failed} failed; "
+                f"{columns}")
+
+
+def _listed(names: Sequence[str]) -> str:
+    more = f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
+    return ", ".join(names[:LISTED]) + more
 
 
 def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
-                 places: dict[str, Tally], missing: Sequence[str]) -> Reply:
-    """Delivered / failed / acknowledged per tier, organisation and jurisdiction."""
+                 places: dict[str, Tally], *, need_help: Sequence[str],
+                 not_yet: Sequence[str]) -> Reply:
+    """Who answered what per tier, organisation and jurisdiction; who to call; who to nudge.
+
+    "Need help" is an answer but not an acknowledgement: it has its own column, its own
+    highlighted section naming who to call, and makes the whole view a warning.
+    """
     def block(title: str, rows: dict[str, Tally]) -> Section:
         return Section(f"{title}\n" + "\n".join(t.line(k) for k, t in sorted(rows.items())))
-    waiting = ", ".join(missing[:50]) or "none"
-    more = f" and {len(missing) - 50} more" if len(missing) > 50 else ""
+    totals: Counter[str] = Counter()
+    for tally in tiers.values():
+        totals.update(tally.answers)
+    sections = []
+    if need_help:
+        sections.append(Section(f"**Need help: call them** ({len(need_help)}): "
+                                f"{_listed(need_help)}"))
+    if not_yet:
+        waiting = f"Not acknowledged yet ({len(not_yet)}): {_listed(not_yet)}"
+    elif need_help:
+        waiting = "Not acknowledged yet: only those who need help (above); everyone else has."
+    else:
+        waiting = "Not acknowledged yet: none, everyone has acknowledged."
+    sections += [block("By tier", tiers), block("By organisation", orgs),
+                 block("By jurisdiction", places), Section(waiting)]
     return Reply(
         text=f"Status of alert {alert.public_id} ({alert.status}): {_title(alert)}",
         title=f"Status of alert {alert.public_id} ({alert.status})",
-        sections=(block("By tier", tiers), block("By organisation", orgs),
-                  block("By jurisdiction", places),
-                  Section(f"Not acknowledged yet: {waiting}{more}")),
+        tone=Tone.WARNING if need_help else Tone.INFO,
+        fields=tuple(Fact(text, str(totals[kind])) for kind, text in ANSWER_LABELS.items()),
+        sections=tuple(sections),
         buttons=(Button("Refresh", "alert:status", alert.public_id),), ephemeral=True)
 
 

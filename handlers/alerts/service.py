@@ -64,7 +64,12 @@ def destination_of(identity: str) -> Destination:
 def delivery_key(public_id: str, kind: str, target: str) -> str:
     """A bounded, unique outbox key (destinations can be long)."""
     digest = hashlib.sha256(target.encode()).hexdigest()[:20]
-    return f"alert:{public_id}:{kind}:{digest}"
+    return f"{key_prefix(public_id, kind)}{digest}"
+
+
+def key_prefix(public_id: str, kind: str) -> str:
+    """What every :func:`delivery_key` of one alert and kind starts with."""
+    return f"alert:{public_id}:{kind}:"
 
 
 async def audit(db: Database, *, actor: str, action: str, target: str, reason: str) -> None:

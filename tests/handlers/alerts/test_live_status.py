@@ -58,6 +58,7 @@ async def test_status_message_is_posted_then_edited_once_per_change(tmp_path: Pa
     views = await sender_inbox()
     assert len(views) == 3  # the post and two edits (web chat shows an edit as a new item)
     assert "T1: 0/3 delivered" in views[0]
-    assert "T1: 3/3 delivered, 0 failed, 0 acknowledged" in views[1]
-    assert "T1: 3/3 delivered, 0 failed, 1 acknowledged" in views[2]
+    assert "T1: 3/3 delivered, 0 failed; received 0, " in views[1]
+    assert "T1: 3/3 delivered, 0 failed; received 1, " in views[2]
+    assert "Not acknowledged yet (2): Org 1 (Org 1, T1), Org 2 (Org 2, T1)" in views[2]
     await db.close()

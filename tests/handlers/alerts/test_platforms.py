@@ -214,11 +214,12 @@ async def test_compose_approve_deliver_acknowledge_status_and_all_clear(net: Pla
     # The status view (delivery rows are marked sent just after the fakes answer).
     async def status() -> str | None:
         shown = flat(await net.command("UBC1", f"status {alert_id}"))
-        return shown if "T1: 3/3 delivered, 0 failed, 3 acknowledged" in shown and \
+        return shown if "T1: 3/3 delivered, 0 failed; received 2, actioned 1, " in shown and \
             "T3: 1/1 delivered" in shown else None
     shown = await until(status, "the status view to fill in")
-    assert "T3: 1/1 delivered, 0 failed, 0 acknowledged" in shown
-    assert "Not acknowledged yet: League (League of Voters, T3)" in shown
+    assert ("T3: 1/1 delivered, 0 failed; received 0, actioned 0, not applicable 0, "
+            "need help 0, not yet 1") in shown
+    assert "Not acknowledged yet (1): League (League of Voters, T3)" in shown
     denied = await net.command("UCLERK", f"status {alert_id}")
     assert denied["blocks"][0]["text"]["text"].startswith(":no_entry:")
 

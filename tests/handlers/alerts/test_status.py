@@ -1,0 +1,151 @@
+"""The status view answers "who still needs a nudge": one column per answer, need help apart.
+
+Hand-computed: an alert to five members, of whom one received, one actioned, one said not
+applicable, one needs help and one said nothing, shows 1/1/1/1/1; the one needing help is named
+with whom to call, the silent one is listed as not acknowledged, and "Need help" is no
+acknowledgement. The CLI (``electionbot alerts status``) says the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from app.cli.main import app as cli
+from app.server import build_services
+from bot.config.settings import Settings
+from bot.db.engine import Database, utcnow
+from bot.messages import Fact, Tone
+from handlers.alerts import delivery, service
+from handlers.alerts.forms import validate
+from handlers.alerts.models import Alert, AlertRecipient
+from handlers.alerts.service import Actor
+from tests.handlers.alerts.conftest import alert_settings, compose_values
+from tests.support import migrated
+
+MEMBERS = [("U0", "Ann", "Allen County"), ("U1", "Ben", "Barton County"),
+           ("U2", "Cy", "Cheyenne County"), ("U3", "Dee", "Dodge City Clerk"),
+           ("U4", "Eli", "Ellis County")]
+ANSWERS = {"U0": "received", "U1": "actioned", "U2": "not_applicable", "U3": "need_help"}
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return alert_settings(tmp_path, help_destinations=["slack:T1:CSTATE"], groups=[
+        {"name": "five", "tier": "T1", "members": [
+            {"destination": f"slack:T1:@{user}", "organisation": org, "name": name,
+             "jurisdiction": "KS"} for user, name, org in MEMBERS]}])
+
+
+async def _sent(settings: Settings) -> tuple[Database, Alert]:
+    """The alert sent to the five, every copy delivered (as the outbox worker would mark)."""
+    migrated(settings.env.DATABASE_URL)
+    db, now = build_services(settings).db, utcnow()
+    actor = Actor("webchat:local:bc1", settings.app)
+    clean, errors = validate(compose_values(tiers="", groups="five"), settings.app, now,
+                             child=False, known_groups={"five"})
+    assert clean is not None, errors
+    alert, _ = await service.create_draft(db=db, app=settings.app, actor=actor, clean=clean,
+                                          reply_to="webchat:local:@bc1", now=now)
+    await service.send(db=db, app=settings.app, actor=actor, public_id=alert.public_id, now=now)
+    async with db.session() as session:
+        await session.execute(sa.text(
+            "UPDATE outbox_message SET status = 'sent' WHERE key LIKE 'alert:%'"))
+        await session.commit()
+    return db, alert
+
+
+async def _answer(db: Database, settings: Settings, alert: Alert, user: str, kind: str) -> None:
+    """One member's click, with the help request state staff get for "Need help"."""
+    _ack, _created, recipient = await service.acknowledge(
+        db=db, public_id=alert.public_id, person=f"slack:T1:{user}", channel="", kind=kind,
+        now=utcnow())
+    if kind == "need_help":
+        await _ask_help(db, settings, alert, user, recipient)
+
+
+async def _ask_help(db: Database, settings: Settings, alert: Alert, user: str,
+                    recipient: AlertRecipient) -> None:
+    async with db.session() as session:
+        delivery.enqueue_help(session, alert, settings.app, person=f"slack:T1:{user}",
+                              recipient=recipient)
+        await session.commit()
+
+
+async def _five_answered(settings: Settings) -> Alert:
+    """The alert, answered as in :data:`ANSWERS` (the fifth member says nothing)."""
+    db, alert = await _sent(settings)
+    for user, kind in ANSWERS.items():
+        await _answer(db, settings, alert, user, kind)
+    await db.close()
+    return alert
+
+
+async def test_five_members_one_in_each_column(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    alert = await _five_answered(settings)
+    db = Database(settings.env.DATABASE_URL)
+    reply = await delivery.status_reply(db=db, alert=alert)
+    await db.close()
+    assert reply.fields == (Fact("Received", "1"), Fact("Actioned", "1"),
+                            Fact("Not applicable", "1"), Fact("Need help", "1"),
+                            Fact("Not yet", "1"))
+    assert reply.tone is Tone.WARNING  # someone needs help: the view is highlighted
+    texts = [s.text for s in reply.sections]
+    assert texts[0] == "**Need help: call them** (1): Dee (Dodge City Clerk, T1)"
+    assert texts[-1] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
+    row = ("5/5 delivered, 0 failed; received 1, actioned 1, not applicable 1, need help 1, "
+           "not yet 1")
+    assert f"T1: {row}" in texts[1] and f"KS: {row}" in texts[3]
+    assert "Dodge City Clerk: 1/1 delivered, 0 failed; received 0, actioned 0, " \
+           "not applicable 0, need help 1, not yet 0" in texts[2]
+    assert "Ellis County: 1/1 delivered, 0 failed; received 0, actioned 0, " \
+           "not applicable 0, need help 0, not yet 1" in texts[2]
+
+
+def test_the_cli_shows_the_same_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(tmp_path)
+    alert = asyncio.run(_five_answered(settings))
+    monkeypatch.setenv("ELECTIONBOT_CONFIG", str(settings.config_path))
+    monkeypatch.setenv("DATABASE_URL", settings.env.DATABASE_URL)
+    shown = CliRunner().invoke(cli, ["alerts", "status", alert.public_id])
+    assert shown.exit_code == 0, shown.output
+    assert ("Received: 1 | Actioned: 1 | Not applicable: 1 | Need help: 1 | Not yet: 1"
+            in shown.output)
+    assert "Need help: call them (1): Dee (Dodge City Clerk, T1)" in shown.output
+    assert "Not acknowledged yet (1): Eli (Ellis County, T1)" in shown.output
+    assert "**" not in shown.output
+
+
+async def test_help_asked_after_an_answer_moves_the_member_to_need_help(
+        tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    db, alert = await _sent(settings)
+    for user in ("U0", "U1", "U2", "U3", "U4"):
+        await _answer(db, settings, alert, user, "received")
+    everyone = await delivery.status_reply(db=db, alert=alert)
+    assert everyone.fields[0] == Fact("Received", "5") and everyone.tone is Tone.INFO
+    assert everyone.sections[-1].text == \
+        "Not acknowledged yet: none, everyone has acknowledged."
+    # Ben clicks "Need help" after "Received": his answer stays, state staff are told.
+    _ack, created, recipient = await service.acknowledge(
+        db=db, public_id=alert.public_id, person="slack:T1:U1", channel="", kind="need_help",
+        now=utcnow())
+    assert not created
+    await _ask_help(db, settings, alert, "U1", recipient)
+    reply = await delivery.status_reply(db=db, alert=alert)
+    await db.close()
+    assert [f.value for f in reply.fields] == ["4", "0", "0", "1", "0"]
+    assert reply.sections[0].text == "**Need help: call them** (1): Ben (Barton County, T1)"
+    assert reply.sections[-1].text == \
+        "Not acknowledged yet: only those who need help (above); everyone else has."
+
+
+def test_a_channel_shows_its_most_telling_answer() -> None:
+    assert delivery.answer_of(set()) == "not_yet"
+    assert delivery.answer_of({"received", "actioned"}) == "actioned"
+    assert delivery.answer_of({"received", "not_applicable"}) == "not_applicable"
+    assert delivery.answer_of({"actioned", "need_help"}) == "need_help"
