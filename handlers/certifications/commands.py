@@ -36,6 +36,12 @@ def may_supervise(app: AppConfig, identity: str, jurisdiction: str | None) -> bo
         jurisdiction, [])
 
 
+def supervises_any(app: AppConfig, identity: str) -> bool:
+    """State staff, or a supervisor of at least one jurisdiction."""
+    return app.has_role(identity, "state_staff") or any(
+        identity in members for members in app.section(CertificationConfig).supervisors.values())
+
+
 async def _deny(services: Services, identity: str, action: str, target: str) -> None:
     await service.audit(db=services.db, actor=identity, action=action, target=target,
                         allowed=False, reason="not a supervisor of this jurisdiction")
@@ -43,13 +49,17 @@ async def _deny(services: Services, identity: str, action: str, target: str) -> 
 
 
 async def on_text(message: IncomingMessage, services: Services, now: datetime) -> Reply:
-    """``/cert``, ``/cert done ...``, ``/cert @user``, ``/cert jurisdiction X``, ``unreachable``."""
+    """``/cert``, ``help``, ``done ...``, ``@user``, ``jurisdiction X``, ``unreachable``."""
     words = message.text.split()
     identity = message.sender.identity
     if not words or words[0].lower() in ("me", "status"):
         official = await service.find_official(db=services.db, ref=identity)
         return await status_reply(services, official, now, name=message.sender.display_name)
     verb = words[0].lower()
+    if verb == "help":
+        app = services.settings.app
+        return replies.build_usage(app.commands.cert, supervises=supervises_any(app, identity),
+                                   state_staff=app.has_role(identity, "state_staff"))
     if verb == "done":
         return await _done(message, services, now, words[1:])
     if verb == "jurisdiction" and len(words) == 2:

@@ -18,6 +18,19 @@ HELP = ("Use `/cert` for your status, `/cert done COURSE [YYYY-MM-DD] [hours]` t
         "course, `/cert @user` or `/cert jurisdiction XX` if you supervise.")
 
 
+def build_usage(command: str, *, supervises: bool, state_staff: bool) -> Reply:
+    """How to use the certification command: the verbs this person may use."""
+    lines = [f"`{command}` your status · `{command} done COURSE [YYYY-MM-DD] [hours]` "
+             "reports a course you completed"]
+    if supervises:
+        lines.append(f"`{command} @user` one official's status · "
+                     f"`{command} jurisdiction CODE` everyone in a jurisdiction")
+    if state_staff:
+        lines.append(f"`{command} unreachable` officials with a deadline the bot cannot reach")
+    return Reply(text="Certification commands", title="Certification commands",
+                 sections=(Section("\n".join(lines)),), ephemeral=True)
+
+
 def when(deadline: date, today: date) -> str:
     """The real time left from ``today`` (the send day in the official's zone) to ``deadline``.
 

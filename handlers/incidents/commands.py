@@ -27,6 +27,7 @@ from handlers.incidents.replies import (
     build_detail,
     build_list,
     build_usage,
+    status_choices,
     summary_line,
 )
 
@@ -78,9 +79,9 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
         return Reply(text=f"Assigned: {summary_line(incident)} to {{@0}}", tone=Tone.SUCCESS,
                      mentions=(Mention(assignee),), ephemeral=True)
     if verb == "status":
-        status = _member(IncidentStatus, args[0].lower() if args else "")
+        status = IncidentStatus.from_word(args[0]) if args else None
         if status is None:
-            raise UserError(f"Status must be one of: {', '.join(IncidentStatus)}.")
+            raise UserError(status_choices())
         if status is IncidentStatus.CLOSED:
             return await close_or_ask(human_id, services, actor, now, note=" ".join(args[1:]))
         incident = await flows.change_status(db=db, actor=actor, human_id=human_id,

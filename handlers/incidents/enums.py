@@ -62,3 +62,22 @@ class IncidentStatus(StrEnum):
     def is_open(self) -> bool:
         """Not resolved and not closed."""
         return self not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+
+    @classmethod
+    def from_word(cls, word: str) -> IncidentStatus | None:
+        """The status a person typed: a value, or a button's word ("acknowledged"); else None.
+
+        The incident buttons say Acknowledge, Escalate and Resolve, so those words (and
+        ``ack``) are accepted for the statuses the buttons set.
+        """
+        spelled = word.strip().lower().replace("-", "_")
+        try:
+            return cls(spelled)
+        except ValueError:
+            return STATUS_WORDS.get(spelled)
+
+
+# Words for a status besides its value: what the incident buttons say (see STATUS_BUTTONS).
+STATUS_WORDS = {"ack": IncidentStatus.TRIAGED, "acknowledge": IncidentStatus.TRIAGED,
+                "acknowledged": IncidentStatus.TRIAGED, "escalate": IncidentStatus.ESCALATED,
+                "resolve": IncidentStatus.RESOLVED}

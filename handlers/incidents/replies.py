@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.config.settings import Contact
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
+from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
 
 CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
@@ -131,9 +132,16 @@ def build_usage(command: str) -> Reply:
     return Reply(text="Incident commands", title="Incident commands", sections=(Section(
         f"`{command}` opens the report form · `{command} TEXT` files a quick report\n"
         f"`{command} list [open|mine|sev1|jurisdiction CODE]` · `{command} show ID`\n"
-        f"`{command} assign ID @user|me` · `{command} status ID STATUS [note]`\n"
+        f"`{command} assign ID @user|me` · `{command} status ID STATUS [note]` "
+        "(STATUS: acknowledged, in_progress, escalated, monitoring, resolved, closed)\n"
         f"`{command} severity ID SEV1-4 reason` · `{command} note ID text` · "
         f"`{command} close ID`"),), ephemeral=True)
+
+
+def status_choices() -> str:
+    """What ``status ID STATUS`` accepts (the button words too)."""
+    return (f"Status must be one of: {', '.join(IncidentStatus)} "
+            "(acknowledged means triaged; escalate and resolve work too).")
 
 
 def build_close_form_prompt(incident: Incident, missing: list[str]) -> str:
