@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from bot.config.settings import AppConfig
 from bot.messages import IncomingMessage, Reply, Section
 from bot.services import Services
+from handlers.certifications.commands import supervises_any
 
 
-def build_help_reply(services: Services, *, unknown: str | None = None) -> Reply:
-    """The list of things a person can ask for, with the configured command names."""
-    commands = services.settings.app.commands
-    office = services.settings.app.office.name
-    intro = f"I'm the {office} assistant."
-    if unknown:
-        intro = f"I don't know the command {unknown}. " + intro
+def command_lines(app: AppConfig, identity: str) -> list[str]:
+    """One line per command this person may use, with the configured command names.
+
+    Everybody may ask, report an incident and see their own certification; certification
+    supervisors (and state staff) look up others; broadcasters compose alerts, and state staff
+    who do not broadcast may still see an alert's status.
+    """
+    commands = app.commands
     lines = [
         f"**Ask a question**: `{commands.ask} how do I report false election information?` "
         "or just type your question. I answer only from vetted articles and say so when I "
@@ -20,11 +23,31 @@ def build_help_reply(services: Services, *, unknown: str | None = None) -> Reply
         f"**Report an incident**: `{commands.incident}` opens the form; "
         f"`{commands.incident} TEXT` files a quick report; `{commands.incident} help` for "
         "follow-up commands. If anyone is in immediate danger, call 911 first.",
-        "**help**: this message.",
+        f"**Certification**: `{commands.cert}` shows your status; "
+        f"`{commands.cert} done COURSE` reports a course you completed; "
+        f"`{commands.cert} help` for more.",
     ]
+    if supervises_any(app, identity):
+        lines.append(f"**Officials you supervise**: `{commands.cert} @user` or "
+                     f"`{commands.cert} jurisdiction CODE`.")
+    if app.has_role(identity, "broadcaster"):
+        lines.append(f"**Alerts**: `{commands.alert}` composes an alert to election staff; "
+                     f"`{commands.alert} help` for status, updates, all-clear and cancel.")
+    elif app.has_role(identity, "state_staff"):
+        lines.append(f"**Alerts**: `{commands.alert} status ID` shows who has acknowledged "
+                     "an alert.")
+    lines.append("**help**: this message.")
+    return lines
+
+
+def build_help_reply(app: AppConfig, identity: str, *, unknown: str | None = None) -> Reply:
+    """The list of things this person can ask for (naming an unknown command first, if any)."""
+    intro = f"I'm the {app.office.name} assistant."
+    if unknown:
+        intro = f"I don't know the command {unknown}. " + intro
     return Reply(
         text=intro,
-        sections=(Section("\n".join(lines),
+        sections=(Section("\n".join(command_lines(app, identity)),
                           context="Answers cite their source and whose state they apply to."),),
         ephemeral=True,
     )
@@ -42,6 +65,12 @@ class HelpHandler:
         """Claims no free text: the router falls back to it when no one else does."""
         return False
 
+    def unknown_command(self, message: IncomingMessage) -> str | None:
+        """The command that brought us here, unless it asked for help (``help``, ``/help``)."""
+        word = (message.command or "").lstrip("/").lower()
+        return None if not word or word in self.keywords else message.command
+
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Show help (naming an unknown command when that is why we are here)."""
-        return build_help_reply(services, unknown=message.command)
+        return build_help_reply(services.settings.app, message.sender.identity,
+                                unknown=self.unknown_command(message))

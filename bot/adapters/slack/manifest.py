@@ -26,19 +26,25 @@ BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:
 BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "tokens_revoked",
               "app_uninstalled")
 REDIRECT_PATH = "/slack/oauth_redirect"  # Bolt's OAuth callback, mounted by slack_oauth
-# Descriptions and usage hints per command key in app.yaml's ``commands:``.
+# Descriptions and usage hints per command key in app.yaml's ``commands:``. A hint names the
+# verbs each command really takes (handlers/*/commands.py); every command also takes ``help``.
 COMMAND_TEXT = {
     "ask": ("Ask a question about election procedures", "what is the PAUSE method?"),
-    "incident": ("Report an election incident", "[short description]"),
-    "alert": ("Send or manage an alert to election staff", "[message]"),
-    "cert": ("Check or record certification status", "[jurisdiction]"),
+    "incident": ("Report an election incident or follow one up",
+                 "[what happened] or list | show ID | status ID STATUS | note ID TEXT | help"),
+    "alert": ("Compose or manage an alert to election staff",
+              "(opens the composer) or status | update | allclear | cancel ALERT-ID | help"),
+    "cert": ("Check or record certification status",
+             "(your status) or done COURSE [YYYY-MM-DD] [hours] | @user | jurisdiction CODE | "
+             "help"),
 }
 # Message shortcuts (callback ids are what the listeners match).
 SHORTCUTS = ({"name": "Report as incident", "type": "message", "callback_id": REPORT_SHORTCUT,
               "description": "File an election incident report from this message"},)
-# Commands whose arguments name people: Slack then sends mentions as <@U123|name>, which is
-# the platform identity the handler needs (unescaped, it would send a bare "@name").
-ESCAPED_COMMANDS = frozenset({"incident"})
+# Commands whose arguments name people (``/incident assign ID @user``, ``/cert @user``): Slack
+# then sends mentions as <@U123|name>, which is the platform identity the handler needs
+# (unescaped, it would send a bare "@name").
+ESCAPED_COMMANDS = frozenset({"incident", "cert"})
 MAX_NAME = 35  # Slack limits display and bot user names to 35 characters
 
 
