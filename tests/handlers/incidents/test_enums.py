@@ -35,3 +35,12 @@ def test_stored_as_plain_text_and_read_back_as_members() -> None:
     with pytest.raises(sa.exc.StatementError):
         with engine.begin() as conn:
             conn.execute(table.insert(), [{"status": "bogus"}])
+
+
+def test_a_status_is_read_from_its_value_or_a_button_word() -> None:
+    assert IncidentStatus.from_word("Acknowledged") is IncidentStatus.TRIAGED
+    assert IncidentStatus.from_word("ack") is IncidentStatus.TRIAGED
+    assert IncidentStatus.from_word("resolve") is IncidentStatus.RESOLVED
+    assert IncidentStatus.from_word("in-progress") is IncidentStatus.IN_PROGRESS
+    assert IncidentStatus.from_word("monitoring") is IncidentStatus.MONITORING
+    assert IncidentStatus.from_word("done") is None and IncidentStatus.from_word("") is None

@@ -122,3 +122,24 @@ async def test_closed_incident_cannot_move_and_bad_input_is_explained(services) 
     assert "Status must be" in await say(services, "boss", f"status {human_id} done")
     assert "it can move to" in await say(services, "boss", f"status {human_id} new")
     assert await count(services) == 1
+
+
+@pytest.mark.parametrize("word", ["acknowledged", "Acknowledge", "ack", "triaged"])
+async def test_status_acknowledged_is_what_the_acknowledge_button_does(services: Services,
+                                                                      word: str) -> None:
+    human_id = await file(services)
+    reply = await say(services, "ct-mgr", f"status {human_id} {word} on it")
+    assert reply.startswith("Updated"), reply
+    assert await field(services, human_id, "status") == "triaged"
+    assert await field(services, human_id, "acknowledged_at") is not None
+
+
+async def test_the_other_button_words_work_as_statuses(services: Services) -> None:
+    human_id = await file(services)
+    assert (await say(services, "ct-mgr", f"status {human_id} escalate county IT")
+            ).startswith("Updated")
+    assert await field(services, human_id, "status") == "escalated"
+    assert (await say(services, "ct-mgr", f"status {human_id} in-progress")).startswith("Updated")
+    assert await field(services, human_id, "status") == "in_progress"
+    refused = await say(services, "ct-mgr", f"status {human_id} acknowledgedd")
+    assert "Status must be one of" in refused and "acknowledged means triaged" in refused

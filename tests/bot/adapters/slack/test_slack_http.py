@@ -61,6 +61,16 @@ async def test_unknown_command_gets_ephemeral_help(sb: SlackBot) -> None:
     assert "/nosuchthing" in post.params["text"]
 
 
+async def test_help_command_gets_the_help_text_alone(sb: SlackBot) -> None:
+    status, _ = await sb.signed(command_body(sb.fake, "", command="/help"))
+    assert status == 200
+    [post] = await sb.fake.wait_for("response")
+    assert post.params["response_type"] == "ephemeral"
+    assert post.params["text"].startswith("I'm the Test Office assistant")
+    assert "know the command" not in post.params["text"]
+    assert "/cert" in str(post.params["blocks"])
+
+
 async def test_user_text_with_channel_mention_is_escaped(sb: SlackBot) -> None:
     status, _ = await sb.signed(command_body(sb.fake, "<!channel> <@U1> & what is the weather"))
     assert status == 200

@@ -1,0 +1,91 @@
+"""Help and discovery through the real router: help alone, role-aware, each command's usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.server import build_services
+from bot.messages import IncomingMessage, Reply, Sender
+from bot.router import Router
+from handlers import build_handlers
+from tests.support import make_settings, migrated
+
+ROLES = {"state_staff": ["webchat:local:boss"], "broadcaster": ["webchat:local:caster"]}
+CERT = {"supervisors": {"KS": ["webchat:local:ks-super"]}}
+COMMANDS = {"ask": "/ask-ct", "incident": "/inc", "alert": "/alert-ct", "cert": "/cert-ct"}
+
+
+@pytest.fixture
+async def router(tmp_path: Path) -> AsyncIterator[Router]:
+    settings = make_settings(tmp_path, roles=ROLES, certification=CERT, commands=COMMANDS)
+    migrated(settings.env.DATABASE_URL)
+    services = build_services(settings)
+    yield Router(build_handlers(), services)
+    await services.db.close()
+
+
+async def ask(router: Router, user: str, text: str = "", command: str | None = None) -> Reply:
+    message = IncomingMessage(sender=Sender("webchat", "local", user), text=text,
+                              command=command)
+    return await router.dispatch(message)
+
+
+def shown(reply: Reply) -> str:
+    return "\n".join([reply.text, *(s.text for s in reply.sections)])
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("help", None), ("Help", None), ("/help", None), ("HELP:", None), ("", "/help"),
+    ("", "/HELP"),
+])
+async def test_help_in_any_spelling_is_the_help_text_alone(router: Router, text: str,
+                                                          command: str | None) -> None:
+    reply = await ask(router, "ann", text, command)
+    assert reply.text == "I'm the Test Office assistant."
+    assert "don't know" not in shown(reply)
+
+
+async def test_an_unknown_command_is_still_named(router: Router) -> None:
+    reply = await ask(router, "ann", "", "/nosuchthing")
+    assert reply.text.startswith("I don't know the command /nosuchthing. ")
+
+
+@pytest.mark.parametrize(("user", "present", "absent"), [
+    ("ann", ["`/ask-ct ", "`/inc`", "`/cert-ct`", "`/cert-ct done COURSE`"],
+     ["/alert-ct", "jurisdiction CODE"]),
+    ("ks-super", ["`/cert-ct`", "`/cert-ct jurisdiction CODE`", "`/cert-ct @user`"],
+     ["/alert-ct"]),
+    ("caster", ["`/alert-ct`", "`/alert-ct help`", "`/cert-ct`"], ["jurisdiction CODE"]),
+    ("boss", ["`/alert-ct status ID`", "`/cert-ct jurisdiction CODE`"], ["`/alert-ct`"]),
+])
+async def test_help_lists_the_commands_this_person_may_use(router: Router, user: str,
+                                                           present: list[str],
+                                                           absent: list[str]) -> None:
+    text = shown(await ask(router, user, "help"))
+    for name in present:
+        assert name in text, (user, name)
+    for name in absent:
+        assert name not in text, (user, name)
+    assert "/ask`" not in text and "/cert`" not in text  # configured names, not defaults
+
+
+async def test_cert_help_shows_usage_not_an_official_named_help(router: Router) -> None:
+    ann = await ask(router, "ann", "help", "/cert-ct")
+    assert ann.title == "Certification commands"
+    assert "`/cert-ct done COURSE [YYYY-MM-DD] [hours]`" in shown(ann)
+    assert "jurisdiction" not in shown(ann) and "roster" not in shown(ann)
+    boss = shown(await ask(router, "boss", "HELP", "/cert-ct"))
+    assert "`/cert-ct jurisdiction CODE`" in boss and "`/cert-ct unreachable`" in boss
+    supervisor = shown(await ask(router, "ks-super", "help", "/cert-ct"))
+    assert "`/cert-ct @user`" in supervisor and "unreachable" not in supervisor
+
+
+async def test_incident_and_alert_help_show_their_usage(router: Router) -> None:
+    incident = await ask(router, "ann", "help", "/inc")
+    assert incident.title == "Incident commands"
+    assert "`/inc status ID STATUS [note]`" in shown(incident)
+    alert = await ask(router, "caster", "help", "/alert-ct")
+    assert "/alert-ct status ID" in alert.text and "/alert-ct cancel ID" in alert.text
