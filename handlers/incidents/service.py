@@ -247,7 +247,7 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
         held = not editing.incident.jurisdiction
         await editing.step("completed", updates, notify="severity" if raised else None,
                            limit_pages=own, origin=origin)
-        if held:  # the form chose the jurisdiction: route it now (on-call already heard)
+        if held and not raised:  # route it now (a raised severity's notice already does)
             enqueue_notifications(editing.session, editing.incident, actor.app, reason="new",
                                   page=False)
         return editing.incident
