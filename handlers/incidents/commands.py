@@ -26,10 +26,12 @@ from handlers.incidents.replies import (
     build_confirmation,
     build_detail,
     build_list,
+    build_route_question,
     build_usage,
     status_choices,
     summary_line,
 )
+from handlers.incidents.routing import jurisdiction_name, route_quick_report
 
 E = TypeVar("E", bound=StrEnum)
 VERBS = frozenset({"list", "show", "assign", "status", "severity", "note", "close", "help"})
@@ -129,11 +131,14 @@ def resolve_person(token: str, message: IncomingMessage) -> str:
 
 
 async def _quick_report(message: IncomingMessage, services: Services, now: datetime) -> Reply:
+    """File the text as a report, where it names (or its reporter works); else hold and ask."""
     text = message.text.strip()[:MAX_TEXT]
     app = services.settings.app
-    jurisdiction = message.jurisdiction or app.office.state
-    report = IncidentCreate(category="other", jurisdiction=jurisdiction, occurred_at=now,
-                            severity=quick_triage(text), description=text, needs_details=True)
+    routing = route_quick_report(text, app, identity=message.sender.identity,
+                                 declared=message.jurisdiction)
+    report = IncidentCreate(category="other", jurisdiction=routing.jurisdiction or "",
+                            occurred_at=now, severity=quick_triage(text), description=text,
+                            needs_details=True)
     if sensitive_patterns(text):
         raise UserError("That looks like a Social Security number or date of birth. "
                             "Incident records may be public records: please remove it.")
@@ -142,5 +147,8 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
         now=now, origin=origin_of(message))
+    if routing.jurisdiction is None and filed.created:
+        choices = [(code, jurisdiction_name(app, code)) for code in routing.choices]
+        return build_route_question(filed.incident, choices, paged=filed.paged)
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=None)

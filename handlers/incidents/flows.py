@@ -1,8 +1,9 @@
 """What a person asks for in one go, done in one transaction.
 
-"Close with lessons learned", "status with a note" and "severity with a reason" each record
-several events (the close-out fields, resolved, closed; the status and its note; the severity
-and its reason): they commit together or not at all, on one read of the incident.
+"Close with lessons learned", "status with a note", "severity with a reason" and "route this
+held report there" each record several events or sends (the close-out fields, resolved, closed;
+the status and its note; the severity and its reason; the jurisdiction and its notifications):
+they commit together or not at all, on one read of the incident.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from bot.errors import UserError
 from handlers.incidents.catalog import TRANSITIONS
 from handlers.incidents.enums import IncidentStatus, Severity
 from handlers.incidents.models import Incident
+from handlers.incidents.notify import enqueue_notifications
 from handlers.incidents.permissions import Actor
+from handlers.incidents.queries import get_incident
+from handlers.incidents.routing import may_route_to
 from handlers.incidents.service import Editing, edit
 
 #: The close-out fields a close form may set, with their longest length.
@@ -124,3 +128,26 @@ async def close(*, db: Database, actor: Actor, human_id: str, now: datetime,
         return Closing(editing.incident, missing)
 
     return await edit(db, human_id, actor=actor, now=now, work=work, action="status")
+
+
+async def route(*, db: Database, actor: Actor, human_id: str, jurisdiction: str,
+                now: datetime) -> Incident:
+    """Set a held report's jurisdiction and notify its routing table (on-call already paged).
+
+    The reporter or state staff may choose; a report already routed is left as it is.
+    """
+    if not may_route_to(actor.app, jurisdiction):
+        raise UserError(f"{jurisdiction} is not a jurisdiction this office works with.")
+    found = await get_incident(db, human_id)
+    own = found is not None and found.reporter == actor.identity
+
+    async def work(editing: Editing) -> Incident:
+        incident = editing.incident
+        if incident.jurisdiction:
+            raise UserError(f"{incident.human_id} is already routed to {incident.jurisdiction}.")
+        await editing.step("routed", {"jurisdiction": jurisdiction})
+        enqueue_notifications(editing.session, incident, actor.app, reason="new", page=False)
+        return incident
+
+    return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,
+                      action="route")

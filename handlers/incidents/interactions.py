@@ -14,7 +14,7 @@ from handlers.incidents.enums import IncidentStatus, Severity
 from handlers.incidents.forms import FORM_PREFIX, build_report_form, validate_report
 from handlers.incidents.models import Incident, IncidentCreate
 from handlers.incidents.permissions import Actor
-from handlers.incidents.replies import build_confirmation, summary_line
+from handlers.incidents.replies import build_confirmation, build_routed, summary_line
 
 CLOSE_FORM = "incident:close:"
 STATUS_BUTTONS = {"incident:ack": IncidentStatus.TRIAGED,
@@ -74,7 +74,7 @@ async def _complete(human_id: str, report: IncidentCreate, services: Services, a
 
 async def on_action(message: IncomingMessage, services: Services, actor: Actor,
                     now: datetime) -> Reply:
-    """Buttons: complete report, from-message shortcut, acknowledge, take, escalate, resolve."""
+    """Buttons: complete, from-message, route a held report, acknowledge, take, escalate, resolve."""
     assert message.action is not None
     action, value = message.action.action_id, message.action.value
     db = services.db
@@ -92,6 +92,11 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
         return Reply(text=f"Complete {incident.human_id}", ephemeral=True,
                      form=Form(f"{COMPLETE_FORM}{incident.human_id}", form.title, form.fields,
                                "Save", intro=form.intro))
+    if action == "incident:route":
+        human_id, _, code = value.rpartition(":")
+        routed = await flows.route(db=db, actor=actor, human_id=human_id, jurisdiction=code,
+                                   now=now)
+        return build_routed(routed)
     if action == "incident:take":
         incident = await service.assign(db=db, actor=actor, human_id=value,
                                         assignee=actor.identity, now=now)

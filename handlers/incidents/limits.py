@@ -64,12 +64,15 @@ async def page_allowed(session: AsyncSession, app: AppConfig, *, reporter: str, 
 
 
 async def notify(session: AsyncSession, incident: Incident, app: AppConfig, *, reason: str,
-                 reporter: str, origin: str, now: datetime) -> bool:
-    """Queue the notifications; a SEV1 pages on-call only within the limit. Return paged."""
+                 reporter: str, origin: str, now: datetime, route: bool = True) -> bool:
+    """Queue the notifications; a SEV1 pages on-call only within the limit. Return paged.
+
+    ``route`` False: on-call only, the routing table waits for the jurisdiction.
+    """
     paged = True
     if incident.severity == "SEV1":
         paged = await page_allowed(session, app, reporter=reporter, origin=origin, now=now)
-    enqueue_notifications(session, incident, app, reason=reason, page=paged)
+    enqueue_notifications(session, incident, app, reason=reason, page=paged, route=route)
     if not paged and await first_in_window(session, "sev1-flood-note", now):
         note = build_sev1_flood_note(app.limits.sev1_pages_per_hour, app.office.name)
         for target in dict.fromkeys(app.section(IncidentSettings).on_call):

@@ -52,13 +52,16 @@ class NotificationKey(Key):
         return f"incident:{human_id}:"
 
 
-def destinations_for(incident: Incident, app: AppConfig, *,
-                     page: bool = True) -> list[Destination]:
-    """On-call for SEV1 (unless ``page`` is False), plus every matching routing rule, once each."""
+def destinations_for(incident: Incident, app: AppConfig, *, page: bool = True,
+                     route: bool = True) -> list[Destination]:
+    """On-call for SEV1 (unless ``page`` is False), plus every matching routing rule, once each.
+
+    ``route`` False: on-call only (a report held until its jurisdiction is chosen).
+    """
     chosen: list[str] = []
     if incident.severity == "SEV1" and page:
         chosen += app.section(IncidentSettings).on_call
-    for rule in app.section(IncidentSettings).routing:
+    for rule in app.section(IncidentSettings).routing if route else ():
         if rule.matches(category=incident.category, severity=incident.severity,
                         jurisdiction=incident.jurisdiction):
             chosen += rule.notify
@@ -66,9 +69,9 @@ def destinations_for(incident: Incident, app: AppConfig, *,
 
 
 def enqueue_notifications(session: AsyncSession, incident: Incident, app: AppConfig, *,
-                          reason: str, page: bool = True) -> int:
+                          reason: str, page: bool = True, route: bool = True) -> int:
     """Add one outbox message per destination to the caller's transaction."""
-    targets = destinations_for(incident, app, page=page)
+    targets = destinations_for(incident, app, page=page, route=route)
     reply = build_notification(incident, reason=reason)
     for destination in targets:
         key = NotificationKey(incident.human_id, reason, incident.status, incident.severity,

@@ -29,8 +29,9 @@ def local_time(at: datetime, zone: ZoneInfo) -> str:
 
 def summary_line(incident: Incident) -> str:
     """One line: id, severity, category, where, status."""
+    where = incident.jurisdiction or "jurisdiction not chosen yet"
     return (f"{incident.human_id} · {incident.severity} · {_category(incident)} · "
-            f"{incident.jurisdiction} {incident.site} · {incident.status}")
+            f"{where} {incident.site} · {incident.status}")
 
 
 def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None,
@@ -60,6 +61,27 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
     tone = Tone.DANGER if incident.severity == "SEV1" else Tone.SUCCESS
     return Reply(text=f"{text}{verb} {incident.human_id}.", tone=tone, sections=tuple(sections),
                  buttons=buttons, ephemeral=True)
+
+
+def build_route_question(incident: Incident, choices: Sequence[tuple[str, str]], *,
+                         paged: bool = True) -> Reply:
+    """A quick report held until its reporter says where it happened: a button per place.
+
+    ``choices`` are (code, name) pairs, the likeliest first.
+    """
+    filed = build_confirmation(incident, created=True, rumor_article=None, paged=paged)
+    ask = Section("Where did this happen? Choose the jurisdiction: its incident managers are "
+                  "told once you do, not before.")
+    buttons = tuple(Button(name, "incident:route", f"{incident.human_id}:{code}",
+                           "primary" if n == 0 else "default")
+                    for n, (code, name) in enumerate(choices))
+    return Reply(text=filed.text, tone=filed.tone, sections=(ask, *filed.sections),
+                 buttons=buttons + filed.buttons, ephemeral=True)
+
+
+def build_routed(incident: Incident) -> Reply:
+    """The held report now has its jurisdiction and has been routed."""
+    return Reply(text=f"Routed: {summary_line(incident)}", tone=Tone.SUCCESS, ephemeral=True)
 
 
 def build_notification(incident: Incident, *, reason: str,

@@ -92,6 +92,9 @@ async def file_incident(*, db: Database, app: AppConfig, report: IncidentCreate,
                         key: str, now: datetime, origin: str = "") -> Filed:
     """Store a report once per ``key`` within the limits; notify in the same commit.
 
+    A report with no jurisdiction yet is held: only on-call hears of it (a SEV1) until
+    :func:`handlers.incidents.flows.route` sets one.
+
     Over a filing limit nothing is stored, the refusal is audited and IncidentLimit says why;
     a retry of an already filed report (same ``key``) is never counted or refused.
     """
@@ -116,7 +119,7 @@ async def file_incident(*, db: Database, app: AppConfig, report: IncidentCreate,
             await _append_event(session, audit_key, incident, actor=reporter, kind="created",
                                 changes=changes, at=now)
             paged = await limits.notify(session, incident, app, reason="new", reporter=reporter,
-                                        origin=origin, now=now)
+                                        origin=origin, now=now, route=bool(incident.jurisdiction))
             await session.commit()
         except IntegrityError:
             await session.rollback()
@@ -227,7 +230,10 @@ async def edit(db: Database, human_id: str, *, actor: Actor, now: datetime,
 async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
                                 report: IncidentCreate, now: datetime,
                                 origin: str = "") -> Incident:
-    """Fill in a quick report from the full form; a higher severity notifies again."""
+    """Fill in a quick report from the full form; a higher severity notifies again.
+
+    A held report (no jurisdiction yet) is routed to the jurisdiction the form gives.
+    """
     incident = await get_incident(db, human_id)
     if incident is None:
         raise UserError(f"No incident {human_id.upper()}.")
@@ -238,8 +244,12 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
     updates.pop("source_link")
 
     async def work(editing: Editing) -> Incident:
+        held = not editing.incident.jurisdiction
         await editing.step("completed", updates, notify="severity" if raised else None,
                            limit_pages=own, origin=origin)
+        if held and not raised:  # route it now (a raised severity's notice already does)
+            enqueue_notifications(editing.session, editing.incident, actor.app, reason="new",
+                                  page=False)
         return editing.incident
 
     return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,

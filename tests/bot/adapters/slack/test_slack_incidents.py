@@ -189,7 +189,7 @@ async def test_message_shortcut_opens_a_prefilled_modal_that_files_with_a_link(
 
 async def notified(sb: SlackBot) -> tuple[str, dict[str, dict[str, Any]]]:
     """File a SEV1 quick report; return its id and the buttons of the on-call notification."""
-    human_id = await quick_report(sb, "man with a gun at the door", "quick")
+    human_id = await quick_report(sb, "man with a gun at the door, Hartford CT", "quick")
     [note] = await sb.fake.wait_for("chat.postMessage", channel=ONCALL)
     return human_id, buttons_of(note.params["blocks"])
 
@@ -220,7 +220,7 @@ async def test_unauthorised_resolve_is_denied_and_changes_nothing(sb: SlackBot) 
 
 
 async def test_incident_verbs_answer_ephemeral_and_keep_mentions(sb: SlackBot) -> None:
-    human_id = await quick_report(sb, "the printer at precinct 4 is jammed", "quick")
+    human_id = await quick_report(sb, "the printer at precinct 4 in Connecticut is jammed", "quick")
     assigned = await command(sb, f"assign {human_id} <@UMGR|morgan>", "assign", user="UBOSS")
     assert assigned["response_type"] == "ephemeral" and "Assigned" in assigned["text"]
     assert await query(sb, "SELECT assignee FROM incident") == [("slack:T0TEST:UMGR",)]
