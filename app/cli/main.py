@@ -186,19 +186,28 @@ def db_upgrade() -> None:
 
 @manifest_app.command("slack")
 def manifest_slack(
-    url: Annotated[str, typer.Option(help="Public base URL of this server.")] = "https://example.org",
+    url: Annotated[str | None, typer.Option(
+        help="Public https:// base URL of this server (default: webchat.public_url).")] = None,
 ) -> None:
     """Print a Slack app manifest (YAML) for the configured commands."""
-    from bot.adapters.slack.manifest import build_slack_manifest
+    from bot.adapters.slack.manifest import build_slack_manifest, public_base_url
 
-    typer.echo(build_slack_manifest(settings_or_exit(), base_url=url))
+    settings = settings_or_exit()
+    try:
+        base_url = public_base_url(settings, url)
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    typer.echo(build_slack_manifest(settings, base_url=base_url))
 
 
 @manifest_app.command("teams")
 def manifest_teams(
     out: Annotated[Path, typer.Option(help="Zip file to write.")] = Path("electionbot-teams.zip"),
 ) -> None:
-    """Write a Teams app package (manifest.json + icons, zipped)."""
+    """Write a Teams app package (manifest.json + icons, zipped).
+
+    Needs MICROSOFT_APP_ID, office.privacy_url and office.terms_url (exit 2 naming what is missing).
+    """
     from bot.adapters.teams.manifest import write_teams_package
 
     settings = settings_or_exit()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -49,11 +50,21 @@ class Office(Strict):
     name: str = Field(min_length=1, max_length=120)
     state: str = Field(min_length=2, max_length=2)
     time_zone: str = "America/New_York"
+    #: The office's privacy statement and terms of use, linked from the Teams app package.
+    privacy_url: str | None = Field(default=None, max_length=2048)
+    terms_url: str | None = Field(default=None, max_length=2048)
 
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _check_zone(value)
+
+    @field_validator("privacy_url", "terms_url")
+    @classmethod
+    def _https_page(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("https://") and urlsplit(value).hostname):
+            raise ValueError("must be an https:// address of the office's own page")
+        return value
 
 
 class Jurisdiction(Strict):

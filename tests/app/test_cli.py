@@ -99,11 +99,33 @@ def test_manifests(home: Path) -> None:
     slack = cli(home, "manifest", "slack", "--url", "https://bot.example.gov")
     assert slack.returncode == 0 and "https://bot.example.gov/slack/events" in slack.stdout
     teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"))
-    assert teams.returncode == 2 and "MICROSOFT_APP_ID" in teams.stderr
-    teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"),
-                MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001",
-                MICROSOFT_APP_TYPE="SingleTenant", MICROSOFT_APP_TENANT_ID=TENANT)
+    assert teams.returncode == 2
+    assert all(key in teams.stderr for key in
+               ("MICROSOFT_APP_ID", "office.privacy_url", "office.terms_url"))
+    app_id = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
+              "MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_TENANT_ID": TENANT}
+    teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"), **app_id)
+    assert teams.returncode == 2 and "office.privacy_url" in teams.stderr
+    assert "MICROSOFT_APP_ID" not in teams.stderr and not (home / "t.zip").exists()
+    write_config(home, knowledge_path=str(home / "kb"),
+                 office={"name": "Test Office", "state": "CT",
+                         "privacy_url": "https://vote.example.gov/privacy",
+                         "terms_url": "https://vote.example.gov/terms"})
+    teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"), **app_id)
     assert teams.returncode == 0 and (home / "t.zip").stat().st_size > 0
+
+
+def test_slack_manifest_needs_a_public_url(home: Path) -> None:
+    missing = cli(home, "manifest", "slack")
+    assert missing.returncode == 2 and "--url" in missing.stderr and not missing.stdout
+    assert "example.org" not in missing.stderr
+    plain = cli(home, "manifest", "slack", "--url", "http://bot.example.gov")
+    assert plain.returncode == 2 and "https://" in plain.stderr
+    write_config(home, knowledge_path=str(home / "kb"),
+                 webchat={"public_url": "https://chat.example.gov"})
+    configured = cli(home, "manifest", "slack")
+    assert configured.returncode == 0, configured.stderr
+    assert "https://chat.example.gov/slack/events" in configured.stdout
 
 
 def _get(url: str) -> dict:

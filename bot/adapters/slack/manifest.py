@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from bot.adapters.slack.translate import REPORT_SHORTCUT
-from bot.config.settings import Settings
+from bot.config.settings import ConfigError, Settings
 
 # No channels:history / groups:history, on purpose: they let the bot read every message of
 # every channel it is in, and since 2025 Slack allows distributed apps outside the Marketplace
@@ -52,6 +52,21 @@ def _command(name: str, key: str, events_url: str) -> dict[str, Any]:
     description, hint = COMMAND_TEXT[key]
     return {"command": name, "url": events_url, "description": description,
             "usage_hint": hint, "should_escape": key in ESCAPED_COMMANDS}
+
+
+def public_base_url(settings: Settings, url: str | None) -> str:
+    """The https:// address Slack calls: ``url`` (``--url``), else ``webchat.public_url``.
+
+    The web chat, Slack and Teams share one server, so the web chat's public address is the
+    bot's. Raises ConfigError naming ``--url`` when neither is set or the address is not https.
+    """
+    base = url or settings.app.webchat.public_url
+    if not base:
+        raise ConfigError("--url: give the bot's public https:// address (or set "
+                          "webchat.public_url in app.yaml)")
+    if not base.startswith("https://"):
+        raise ConfigError(f"--url: Slack calls only https:// addresses, not {base!r}")
+    return base
 
 
 def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import json
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -74,28 +74,45 @@ def command_names(settings: Settings) -> list[str]:
         "help"]
 
 
+def package_problems(settings: Settings) -> list[str]:
+    """What the package still needs, one item per missing setting (empty when ready)."""
+    office = settings.app.office
+    needed = {
+        "MICROSOFT_APP_ID": (settings.env.MICROSOFT_APP_ID,
+                             "the bot's Microsoft app id, from the Azure Bot registration"),
+        "office.privacy_url": (office.privacy_url, "the office's privacy statement, https://"),
+        "office.terms_url": (office.terms_url, "the office's terms of use, https://"),
+    }
+    return [f"{key} ({what})" for key, (value, what) in needed.items() if not value]
+
+
 def build_manifest(settings: Settings, *, version: str = "1.0.0",
-                   website_url: str | None = None,
-                   domains: Sequence[str] = ()) -> dict[str, Any]:
-    """Build manifest.json for this office's bot; raises ConfigError without MICROSOFT_APP_ID."""
+                   website_url: str | None = None) -> dict[str, Any]:
+    """Build manifest.json for this office's bot.
+
+    Raises ConfigError naming every missing setting (MICROSOFT_APP_ID, office.privacy_url,
+    office.terms_url). ``validDomains`` lists only the bot's own public host
+    (``webchat.public_url``), never the pages the manifest merely links to.
+    """
+    problems = package_problems(settings)
+    if problems:
+        raise ConfigError("the Teams package needs " + "; ".join(problems))
     app_id = settings.env.MICROSOFT_APP_ID
-    if not app_id:
-        raise ConfigError("MICROSOFT_APP_ID: not set; the Teams package needs the bot's "
-                          "Microsoft app id (from the Azure Bot registration)")
     office = settings.app.office.name
+    privacy, terms = settings.app.office.privacy_url, settings.app.office.terms_url
     contact = settings.app.contact_for(None)
-    website = website_url or (contact.url if contact and contact.url else None) or (
-        "https://learn.microsoft.com/microsoftteams/platform/")
+    website = website_url or (contact.url if contact and contact.url else None) or privacy
     # DESCRIPTIONS and command_names() list the commands in the same order.
     commands = [{"title": name, "description": description} for name, description
                 in zip(command_names(settings), DESCRIPTIONS.values(), strict=True)]
     scopes = ["personal", "team", "groupChat"]
-    valid = sorted({"token.botframework.com", *domains, urlparse(website).hostname or ""} - {""})
+    public = settings.app.webchat.public_url
+    valid = [host] if public and (host := urlparse(public).hostname) else []
     return {
         "$schema": SCHEMA, "manifestVersion": MANIFEST_VERSION, "version": version,
         "id": app_id,
-        "developer": {"name": office[:32], "websiteUrl": website, "privacyUrl": website,
-                      "termsOfUseUrl": website},
+        "developer": {"name": office[:32], "websiteUrl": website, "privacyUrl": privacy,
+                      "termsOfUseUrl": terms},
         "name": {"short": "Election assistant", "full": f"{office} assistant"[:100]},
         "description": {
             "short": "Vetted answers, incidents and alerts for election staff."[:80],

@@ -49,6 +49,7 @@ AT_NAME = re.compile(r"(?<![\w@])@([A-Za-z0-9._-]{1,40})(?![\w@])")
 MAX_TEXT = 4000
 MAX_FIELDS = 40
 FREE_TEXT = ("text", "values", "value")  # what a person typed: cleaned, never refused
+INBOX_PAGE = 50  # messages per inbox read; chat.js reads again at once after a full page
 
 
 class BadRequest(ValueError):
@@ -122,11 +123,11 @@ class WebChatTransport(Transport, Checkable, Editable):
 
 
 async def read_inbox(db: Database, user: str, after: int) -> list[dict[str, Any]]:
-    """Messages for ``user`` newer than ``after`` (oldest first, at most 50)."""
+    """Messages for ``user`` newer than ``after`` (oldest first, at most INBOX_PAGE)."""
     async with db.session() as session:
         rows = (await session.exec(
             select(WebChatInbox).where(WebChatInbox.user_id == user, WebChatInbox.id > after)  # type: ignore[operator]
-            .order_by(WebChatInbox.id).limit(50))).all()  # type: ignore[arg-type]
+            .order_by(WebChatInbox.id).limit(INBOX_PAGE))).all()  # type: ignore[arg-type]
     return [{"id": r.id, "reply": json.loads(r.payload)} for r in rows]
 
 

@@ -8,7 +8,10 @@ const $ = (id) => document.getElementById(id);
 const log = $("log");
 const userInput = $("user");
 userInput.value = localStorage.getItem("electionbot.user") || "guest";
-userInput.addEventListener("change", () => localStorage.setItem("electionbot.user", userInput.value));
+userInput.addEventListener("change", () => {
+  localStorage.setItem("electionbot.user", userInput.value);
+  readInboxOf("demo:" + userInput.value);
+});
 let mode = "";
 let csrf = "";
 let polling = false;
@@ -37,6 +40,7 @@ function showSignIn(session) {
 
 function showSignedIn(session) {
   csrf = session.csrf;
+  readInboxOf(session.identity);
   $("who").textContent = "Signed in as " + (session.display_name || session.identity);
   show("account", true);
   showChat();
@@ -46,7 +50,7 @@ async function loadSession() {
   const res = await fetch("/webchat/session", {credentials: "same-origin"});
   const session = await res.json();
   mode = session.mode;
-  if (mode === "demo") { show("picker", true); showChat(); return; }
+  if (mode === "demo") { readInboxOf("demo:" + userInput.value); show("picker", true); showChat(); return; }
   if (session.signed_in) showSignedIn(session); else showSignIn(session);
 }
 
@@ -276,26 +280,36 @@ document.getElementById("composer").addEventListener("submit", (ev) => {
   send({text}, text);
 });
 
-// Proactive messages (incident notifications, reminders, alerts) arrive in the inbox.
+// Proactive messages (incident notifications, reminders, alerts) arrive in the inbox. The page
+// remembers per person the last one it showed (localStorage), so on load it shows what waited
+// while it was closed, and a reload shows nothing twice.
+let inboxOwner = "";
 let inboxAfter = 0;
-let inboxPrimed = false;
+const inboxMark = (owner) => "electionbot.inbox-shown." + owner;
+function readInboxOf(owner) {
+  inboxOwner = owner;
+  inboxAfter = Number(localStorage.getItem(inboxMark(owner))) || 0;
+}
 async function pollInbox() {
   if (!polling) return;
+  let full = false;
   try {
+    const owner = inboxOwner;
     const user = mode === "demo" ? `user=${encodeURIComponent(userInput.value)}&` : "";
     const res = await fetch(`/webchat/inbox?${user}after=${inboxAfter}`, {credentials: "same-origin"});
     if (res.status === 401) { polling = false; loadSession(); return; }
-    if (res.ok) {
+    if (res.ok && owner === inboxOwner) {  // not meanwhile renamed or signed out
       const data = await res.json();
       for (const m of data.messages) {
+        render(m.reply, `webchat:${m.id}`);
         inboxAfter = Math.max(inboxAfter, m.id);
-        if (inboxPrimed) render(m.reply, `webchat:${m.id}`);
       }
+      localStorage.setItem(inboxMark(owner), String(inboxAfter));
+      full = data.messages.length >= 50;  // the server's page size: more are waiting
     }
   } catch (err) { /* the server may be restarting; try again on the next tick */ }
-  inboxPrimed = true;
-  document.body.dataset.inbox = "primed";  // older messages are history; new ones show
-  setTimeout(pollInbox, 2000);
+  document.body.dataset.inbox = "read";  // what waited is shown; new messages follow
+  setTimeout(pollInbox, full ? 0 : 2000);
 }
 loadSession().catch(() => {
   show("log", true);

@@ -195,11 +195,16 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", body[:8])
 
 
+OFFICE = {"name": "Test Office", "state": "CT", "privacy_url": "https://vote.example.gov/privacy",
+          "terms_url": "https://vote.example.gov/terms"}
+APP_ID = "00000000-0000-0000-0000-0000000b0771"
+TENANTS = {"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]}
+
+
 def test_teams_package(tmp_path: Path) -> None:
-    app_id = "00000000-0000-0000-0000-0000000b0771"
-    settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": app_id},
-                             teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]},
-                             commands={"ask": "/vote-ask", "incident": "/incident",
+    settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": APP_ID}, office=OFFICE,
+                             webchat={"public_url": "https://bot.example.gov"},
+                             teams=TENANTS, commands={"ask": "/vote-ask", "incident": "/incident",
                                        "alert": "/alert", "cert": "/cert"})
     from bot.adapters.teams.manifest import write_teams_package
 
@@ -211,19 +216,49 @@ def test_teams_package(tmp_path: Path) -> None:
         assert _png_size(package.read("outline.png")) == (32, 32)
     assert float(manifest["manifestVersion"]) >= 1.16
     [bot] = manifest["bots"]
-    assert bot["botId"] == manifest["id"] == "00000000-0000-0000-0000-0000000b0771"
+    assert bot["botId"] == manifest["id"] == APP_ID
     assert bot["scopes"] == ["personal", "team", "groupChat"]
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
     assert titles == ["vote-ask", "incident", "alert", "cert", "help"]
-    assert "token.botframework.com" in manifest["validDomains"]
+    assert manifest["developer"]["privacyUrl"] == "https://vote.example.gov/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://vote.example.gov/terms"
+    assert manifest["validDomains"] == ["bot.example.gov"]  # the bot's host, not linked pages
+
+
+def test_teams_package_without_a_public_url_lists_no_domain(tmp_path: Path) -> None:
+    from bot.adapters.teams.manifest import build_manifest
+
+    settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": APP_ID}, office=OFFICE,
+                             teams=TENANTS)
+    assert build_manifest(settings)["validDomains"] == []
 
 
 def test_teams_package_needs_app_id(tmp_path: Path) -> None:
     from bot.adapters.teams.manifest import write_teams_package
 
     with pytest.raises(ConfigError, match="MICROSOFT_APP_ID"):
-        write_teams_package(make_settings(tmp_path), tmp_path / "teams.zip")
+        write_teams_package(make_settings(tmp_path, office=OFFICE), tmp_path / "teams.zip")
     assert not (tmp_path / "teams.zip").exists()
+
+
+@pytest.mark.parametrize("missing", ["privacy_url", "terms_url"])
+def test_teams_package_needs_the_offices_privacy_and_terms_pages(tmp_path: Path,
+                                                                 missing: str) -> None:
+    from bot.adapters.teams.manifest import write_teams_package
+
+    office = {k: v for k, v in OFFICE.items() if k != missing}
+    settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": APP_ID}, office=office,
+                             teams=TENANTS)
+    with pytest.raises(ConfigError, match=f"office.{missing}") as raised:
+        write_teams_package(settings, tmp_path / "teams.zip")
+    assert "MICROSOFT_APP_ID" not in str(raised.value)
+    assert not (tmp_path / "teams.zip").exists()
+
+
+@pytest.mark.parametrize("url", ["http://vote.example.gov/privacy", "https://", "privacy.html"])
+def test_privacy_and_terms_urls_must_be_https(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="privacy_url"):
+        make_settings(tmp_path, office={**OFFICE, "privacy_url": url})
 
 
 def test_form_intro_is_the_first_block_of_the_card() -> None:

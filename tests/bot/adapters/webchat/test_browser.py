@@ -88,7 +88,7 @@ def _open_as(browser, url: str, user: str) -> None:
     browser.get(url)
     wait = WebDriverWait(browser, 15)
     name = wait.until(ec.element_to_be_clickable((By.ID, "user")))
-    # Once the page has read its inbox, what arrives later is shown (earlier is history).
+    # Wait until the page has read its inbox (what waited is shown) before renaming.
     wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
     name.clear()
     name.send_keys(user)
@@ -135,6 +135,39 @@ async def test_an_answered_alert_is_marked_in_place(tmp_path, driver) -> None:
     assert "Acknowledged: Received" in shown[0] and "Need help" in shown[0]
     assert "Actioned" not in shown[0]
     assert "Thank you, recorded: Received" in last  # the answer is still where it was
+
+
+def _reload_and_read(browser, url: str) -> list[str]:
+    """Open the page afresh; once it has read its inbox, the text of every reply shown."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    WebDriverWait(browser, 15).until(
+        lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")]
+
+
+async def test_messages_waiting_before_the_page_loads_are_shown_once(settings: Settings,
+                                                                      driver) -> None:
+    from bot.adapters.webchat.endpoint import WebChatTransport
+    from bot.messages import Destination, Reply
+
+    guest = Destination("webchat", "local", user_id="guest")  # the page's default name
+    async with running_bot(settings) as bot:
+        inbox = WebChatTransport(bot.services.db)
+        await inbox.send(guest, Reply(text="SEV1 incident INC-7 at Topeka", tone="danger"),
+                         key="sev1")
+        await inbox.send(guest, Reply(text="Please verify your account"), key="verify")
+        first = await asyncio.to_thread(_reload_and_read, driver, bot.url + "/")
+        again = await asyncio.to_thread(_reload_and_read, driver, bot.url + "/")
+        await inbox.send(guest, Reply(text="Reminder: training due"), key="remind")
+        third = await asyncio.to_thread(_reload_and_read, driver, bot.url + "/")
+    assert len(first) == 2
+    assert "SEV1 incident INC-7 at Topeka" in first[0]
+    assert "Please verify your account" in first[1]
+    assert again == []  # already shown: a reload does not repeat them
+    assert len(third) == 1 and "Reminder: training due" in third[0]
 
 
 HOSTILE = ("**Bold** _it_ `code` [guide](https://vote.example/a) "
