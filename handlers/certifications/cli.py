@@ -107,6 +107,8 @@ def report(
     chart: Annotated[Path | None, typer.Option(help="Also write a PNG chart here.")] = None,
 ) -> None:
     """Compliance per jurisdiction and role: certified, due soon, overdue, lapsed."""
+    from zoneinfo import ZoneInfo
+
     from bot.db.engine import utcnow
     from handlers.certifications import report as rep
     from handlers.certifications.ledger import load_records, programs_for
@@ -117,9 +119,10 @@ def report(
     now = utcnow()
     records = run_with_db(lambda db: load_records(db, app, now.date()))
     rows = rep.compliance(records, programs_for(app), now, jurisdiction)
-    typer.echo(rep.to_csv(rows) if fmt == "csv" else rep.to_table(rows), nl=False)
+    names = {j.code: j.name for j in app.jurisdictions}
+    typer.echo(rep.to_csv(rows) if fmt == "csv" else rep.to_table(rows, names), nl=False)
     if chart is not None:
-        rep.chart(rows, chart)
+        rep.chart(rows, chart, now.astimezone(ZoneInfo(app.office.time_zone)).date(), names)
         typer.echo(f"chart written to {chart}", err=True)
 
 
