@@ -113,7 +113,18 @@ def figure(rows: list[dict[str, object]], as_of: date,
     ax.set_title(f"as of {as_of:%d %b %Y}", fontsize="medium")
     handles, texts = ax.get_legend_handles_labels()
     fig.legend(handles[::-1], texts[::-1], loc="outside right upper", title="Status")
+    _tilt_if_crowded(fig)
     return fig
+
+
+def _tilt_if_crowded(fig: Figure) -> None:
+    """Slant the bar labels when, drawn level, any two would touch (many bars on one page)."""
+    fig.draw_without_rendering()
+    ticks = fig.axes[0].get_xticklabels()
+    boxes = [t.get_window_extent() for t in ticks]
+    if any(a.overlaps(b) for a, b in zip(boxes, boxes[1:], strict=False)):
+        for tick in ticks:
+            tick.set(rotation=40, ha="right", rotation_mode="anchor")
 
 
 def chart(rows: list[dict[str, object]], path: Path, as_of: date,

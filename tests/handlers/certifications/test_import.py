@@ -68,5 +68,8 @@ def test_cli_is_all_or_nothing_then_idempotent(tmp_path: Path, monkeypatch) -> N
     assert report.exit_code == 0 and report.output.startswith("jurisdiction,role,certified")
     assert "KS,county_clerk" in report.output
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = runner.invoke(cli, ["cert", "report"])
+    assert table.exit_code == 0 and table.output.startswith("Jurisdiction  Role")
+    assert "County clerk" in table.output and "county_clerk" not in table.output
     check = runner.invoke(cli, ["cert", "rules", "check"])
     assert check.exit_code == 0 and "KS-CLERK" in check.output

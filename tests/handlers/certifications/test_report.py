@@ -105,3 +105,19 @@ def test_table_uses_the_same_plain_words_and_numbers() -> None:
     assert lines[0].split("  ")[0] == "Jurisdiction" and "Due soon" in lines[0]
     assert lines[1].split() == ["Kansas", "County", "clerk", "9", "2", "3", "1", "1", "1"]
     assert lines[2].split() == ["Connecticut", "Registrar", "1", "0", "0", "0", "0", "0"]
+
+
+def test_bar_labels_stay_level_and_apart_until_crowded_then_slant_onto_the_page() -> None:
+    few = figure(ONE_EACH, AS_OF, NAMES)
+    few.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in few.axes[0].get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:], strict=False))
+    assert {t.get_rotation() for t in few.axes[0].get_xticklabels()} == {0.0}
+    roles = ("county_clerk", "deputy_clerk", "registrar", "election_director", "election_official")
+    crowded = figure([row(j, r, certified=1) for j in NAMES for r in roles], AS_OF, NAMES)
+    crowded.draw_without_rendering()
+    ticks = crowded.axes[0].get_xticklabels()
+    assert {t.get_rotation() for t in ticks} == {40.0}
+    page = crowded.bbox
+    assert all(page.x0 <= b.x0 and b.x1 <= page.x1 and page.y0 <= b.y0
+               for b in (t.get_window_extent() for t in ticks))
