@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers.certifications.reminders import OfficialRecord, standings_for
+from handlers.certifications.replies import words
 from handlers.certifications.status import CompiledProgram
 
 COLUMNS = ("certified", "due_soon", "in_progress", "overdue", "lapsed", "exempt")
@@ -40,7 +41,7 @@ def compliance(records: list[OfficialRecord], programs: dict[str, CompiledProgra
 
 
 def to_csv(rows: list[dict[str, object]]) -> str:
-    """The rows as CSV."""
+    """The rows as CSV, with the stored codes (``county_clerk``) for other programs to read."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["jurisdiction", "role", *COLUMNS])
     writer.writeheader()
@@ -49,9 +50,10 @@ def to_csv(rows: list[dict[str, object]]) -> str:
 
 
 def to_table(rows: list[dict[str, object]]) -> str:
-    """The rows as an aligned text table."""
-    header = ["jurisdiction", "role", *COLUMNS]
-    body = [[str(row[h]) for h in header] for row in rows]
+    """The rows as an aligned text table for people: plain words, no codes ('county clerk')."""
+    keys = ["jurisdiction", "role", *COLUMNS]
+    header = [words(k) for k in keys]
+    body = [[words(str(row[k])) if k == "role" else str(row[k]) for k in keys] for row in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
               for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -66,13 +68,13 @@ def chart(rows: list[dict[str, object]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{r['jurisdiction']} {r['role']}" for r in rows] or ["(none)"]
+    labels = [f"{r['jurisdiction']} {words(str(r['role']))}" for r in rows] or ["(none)"]
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(labels)), 4.5))
     bottom = [0] * len(labels)
     colours = ("#2e7d32", "#f9a825", "#90a4ae", "#c62828", "#6a1b9a", "#1565c0")
     for column, colour in zip(COLUMNS, colours, strict=True):
         values = [int(str(r[column])) for r in rows] or [0]
-        ax.bar(labels, values, bottom=bottom, label=column.replace("_", " "), color=colour)
+        ax.bar(labels, values, bottom=bottom, label=words(column), color=colour)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("officials")
     ax.set_title("Certification compliance")
