@@ -27,6 +27,7 @@ def rules_check(
 ) -> None:
     """Validate program files; print line-numbered errors and exit 1 when any is wrong."""
     from handlers.certifications.rules import PROGRAMS_DIR, ProgramError, load_programs
+    from handlers.certifications.status import plural
 
     if folder is None:
         configured = settings_or_exit().app.section(CertificationConfig).programs_path
@@ -37,13 +38,15 @@ def rules_check(
         for error in exc.errors:
             typer.echo(error, err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"ok: {len(programs)} program(s): {', '.join(sorted(programs))}")
+    typer.echo(f"ok: {plural(len(programs), 'program')}: {', '.join(sorted(programs))}")
 
 
 def _report_errors(errors: list[Any], accepted: int, partial: bool) -> None:
+    from handlers.certifications.status import plural
+
     for error in errors:
         typer.echo(f"REJECTED {error}", err=True)
-    typer.echo(f"{accepted} row(s) valid, {len(errors)} rejected")
+    typer.echo(f"{plural(accepted, 'row')} valid, {len(errors)} rejected")
     if errors and not partial:
         raise fail("nothing imported (all-or-nothing); fix the rows or use --partial")
 

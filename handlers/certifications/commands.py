@@ -5,7 +5,7 @@ Role checks, then the service, then wording; buttons and forms are in ``interact
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import AppConfig
@@ -42,10 +42,12 @@ def supervises_any(app: AppConfig, identity: str) -> bool:
         identity in members for members in app.section(CertificationConfig).supervisors.values())
 
 
-async def _deny(services: Services, identity: str, action: str, target: str) -> None:
+async def _deny(services: Services, identity: str, action: str, target: str,
+                what: str | None = None) -> None:
+    """Audit the refusal, then refuse; ``what`` completes "Only ... can" (default: a lookup)."""
     await service.audit(db=services.db, actor=identity, action=action, target=target,
                         allowed=False, reason="not a supervisor of this jurisdiction")
-    raise CertRefused(f"look up other officials ({target})")
+    raise CertRefused(what or f"look up other officials ({target})")
 
 
 async def on_text(message: IncomingMessage, services: Services, now: datetime) -> Reply:
@@ -101,8 +103,27 @@ def course_hours(app: AppConfig, code: str) -> float | None:
     return None
 
 
+#: Words for a completion day, as days before the person's local today.
+RELATIVE_DAYS = {"today": 0, "yesterday": 1}
+
+
+def parse_day(arg: str, today: date) -> date | None:
+    """``YYYY-MM-DD``, ``today`` or ``yesterday`` (``today`` is the person's local day)."""
+    back = RELATIVE_DAYS.get(arg.lower())
+    if back is not None:
+        return today - timedelta(days=back)
+    try:
+        return date.fromisoformat(arg)
+    except ValueError:
+        return None
+
+
 def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date, float]:
-    """``COURSE [YYYY-MM-DD] [hours]`` -> values; CertError says what is wrong."""
+    """``COURSE [date] [hours]`` -> values; CertError says what is wrong.
+
+    The date is ``YYYY-MM-DD``, ``today`` or ``yesterday``, counted from ``today`` (the
+    official's local day: the jurisdiction's zone).
+    """
     if not args:
         raise CertError("Which course? For example: `/cert done KS-Y1-PLAN 2026-03-14 3`.")
     course = args[0].upper()
@@ -111,13 +132,15 @@ def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date,
         raise CertError(f"I do not know the course {course!r}.")
     on, hours = today, default
     for arg in args[1:3]:
+        day = parse_day(arg, today)
+        if day is not None:
+            on = day
+            continue
         try:
-            on = date.fromisoformat(arg)
+            hours = float(arg)
         except ValueError:
-            try:
-                hours = float(arg)
-            except ValueError:
-                raise CertError(f"{arg!r} is neither a date (YYYY-MM-DD) nor hours.") from None
+            raise CertError(f"{arg!r} is neither a date (YYYY-MM-DD, today or yesterday) "
+                            "nor hours.") from None
     if on > today:
         raise CertError("The completion date is in the future.")
     if not 0 <= hours <= 200:
@@ -180,17 +203,24 @@ async def _someone(services: Services, message: IncomingMessage, ref: str,
 
 
 async def _unreachable(services: Services, identity: str, now: datetime) -> Reply:
+    """State staff see every jurisdiction; a supervisor sees the jurisdictions they supervise."""
     app = services.settings.app
-    if not app.has_role(identity, "state_staff"):
-        await _deny(services, identity, "cert.unreachable", "all")
-    rows = await unreachable_rows(services, now)
-    return replies.build_unreachable(rows)
+    if app.has_role(identity, "state_staff"):
+        return replies.build_unreachable(await unreachable_rows(services, now))
+    mine = {code for code, members in app.section(CertificationConfig).supervisors.items()
+            if identity in members}
+    if not mine:
+        await _deny(services, identity, "cert.unreachable", "all",
+                    "list the officials the bot cannot reach")
+    return replies.build_unreachable(await unreachable_rows(services, now, mine))
 
 
-async def unreachable_rows(services: Services, now: datetime) -> list[tuple[str, str, str]]:
-    """Officials with a deadline the bot cannot reach (see ``unreachable``)."""
+async def unreachable_rows(services: Services, now: datetime,
+                           jurisdictions: set[str] | None = None) -> list[tuple[str, str, str]]:
+    """Officials with a deadline the bot cannot reach (see ``unreachable``); None: everywhere."""
     app = services.settings.app
-    records = await load_records(services.db, app, local_today(None, app, now))
+    records = [r for r in await load_records(services.db, app, local_today(None, app, now))
+               if jurisdictions is None or r.jurisdiction in jurisdictions]
     programs = programs_for(app)
     for r in records:
         r.standings = standings_for(r, programs, now.astimezone(ZoneInfo(r.time_zone)).date())

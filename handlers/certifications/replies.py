@@ -8,25 +8,37 @@ from datetime import date
 from bot.config.settings import AppConfig
 from bot.messages import Button, Form, FormField, Reply, Section, Tone
 from handlers.certifications.reminders import Due, OfficialRecord
-from handlers.certifications.status import Standing
+from handlers.certifications.status import Standing, plural
 
 LABELS = {"not_started": "not started", "in_progress": "in progress",
           "provisional": "provisionally certified", "certified": "certified",
           "renewal_due": "renewal due", "overdue": "overdue", "lapsed": "lapsed",
           "exempt": "exempt (waiver)"}
-HELP = ("Use `/cert` for your status, `/cert done COURSE [YYYY-MM-DD] [hours]` to report a "
-        "course, `/cert @user` or `/cert jurisdiction XX` if you supervise.")
+HELP = ("Use `/cert` for your status, `/cert done COURSE [date] [hours]` to report a course "
+        "(date: YYYY-MM-DD, today or yesterday), `/cert @user` or `/cert jurisdiction XX` if you "
+        "supervise.")
+
+
+def words(code: str | None) -> str:
+    """A stored code as plain words: 'county_clerk' -> 'county clerk'."""
+    return (code or "").replace("_", " ").strip()
+
+
+def requirement_words(standing: Standing) -> str:
+    """The requirement as people read it: its title, else its id in plain words."""
+    return standing.requirement_title or words(standing.requirement)
 
 
 def build_usage(command: str, *, supervises: bool, state_staff: bool) -> Reply:
     """How to use the certification command: the verbs this person may use."""
-    lines = [f"`{command}` your status · `{command} done COURSE [YYYY-MM-DD] [hours]` "
-             "reports a course you completed"]
-    if supervises:
+    lines = [f"`{command}` your status · `{command} done COURSE [date] [hours]` "
+             "reports a course you completed (date: YYYY-MM-DD, today or yesterday)"]
+    if supervises or state_staff:
+        scope = "anywhere" if state_staff else "in the jurisdictions you supervise"
         lines.append(f"`{command} @user` one official's status · "
                      f"`{command} jurisdiction CODE` everyone in a jurisdiction")
-    if state_staff:
-        lines.append(f"`{command} unreachable` officials with a deadline the bot cannot reach")
+        lines.append(f"`{command} unreachable` officials with a deadline the bot cannot reach "
+                     f"({scope})")
     return Reply(text="Certification commands", title="Certification commands",
                  sections=(Section("\n".join(lines)),), ephemeral=True)
 
@@ -49,17 +61,34 @@ def when(deadline: date, today: date) -> str:
     return f"overdue since {on} ({-days} day{'s' if days < -1 else ''})"
 
 
+def _ago(days: int) -> str:
+    """'today', 'in 1 day', 'in 3 days', '1 day ago', '3 days ago'."""
+    if days == 0:
+        return "today"
+    return f"in {plural(days, 'day')}" if days > 0 else f"{plural(-days, 'day')} ago"
+
+
 def standing_line(standing: Standing, today: date) -> str:
-    """One line per program: status, next deadline, what is missing."""
+    """One line per program: one statement of where the person stands, then what is missing.
+
+    A passed deadline is said once ('overdue since 31 Dec 2025 (3 days ago): Year One
+    courses'); otherwise the next deadline ('renewal due; next deadline 31 Dec 2026 (in 33
+    days): ...'). The certification date comes last, as a fact, never as "... since".
+    """
     line = f"**{standing.program}**: {LABELS[standing.status]}"
-    if standing.certified_on:
+    what = requirement_words(standing)
+    if standing.deadline and standing.deadline < today:
+        line += f" since {standing.deadline:%d %b %Y} ({_ago((standing.deadline - today).days)})"
+        line += f": {what}" if what else ""
+    elif standing.deadline:
+        line += (f"; next deadline {standing.deadline:%d %b %Y} "
+                 f"({_ago((standing.deadline - today).days)})" + (f": {what}" if what else ""))
+    elif standing.certified_on:
         line += f" since {standing.certified_on:%d %b %Y}"
-    if standing.deadline:
-        days = (standing.deadline - today).days
-        tail = f"in {days} days" if days >= 0 else f"{-days} days ago"
-        line += f"; next deadline {standing.deadline:%d %b %Y} ({tail}, {standing.requirement})"
+    if standing.certified_on and standing.deadline:
+        line += f"; certified on {standing.certified_on:%d %b %Y}"
     if standing.missing:
-        line += f"; still needed: {', '.join(standing.missing[:6])}"
+        line += f"; still needed: {'; '.join(standing.missing[:6])}"
     return line
 
 
@@ -100,16 +129,17 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
         s = item.standing
         if record.identity == recipient:
             sections.append(Section(
-                f"**{s.program}** {s.requirement}: {when(s.deadline or item.day, item.day)}",
-                context="Still needed: " + (", ".join(s.missing[:6]) or "-")))
-            buttons += [Button(f"Mark complete ({s.requirement})", "cert:complete", item.key,
+                f"**{s.program}** {requirement_words(s)}: "
+                f"{when(s.deadline or item.day, item.day)}",
+                context="Still needed: " + ("; ".join(s.missing[:6]) or "-")))
+            buttons += [Button(f"Mark complete ({requirement_words(s)})", "cert:complete", item.key,
                                "primary"),
                         Button("Snooze 7 days", "cert:snooze", item.key),
                         Button("Not me / role changed", "cert:notme", item.key, "danger")]
         else:
             sections.append(Section(
                 f"Escalation: {record.name} ({record.jurisdiction}) is "
-                f"{when(s.deadline or item.day, item.day)} on **{s.program}** {s.requirement}.",
+                f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.",
                 context="You receive this as their certification supervisor."))
     return Reply(text="Certification reminder", title="Certification reminder",
                  tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons))
@@ -173,15 +203,16 @@ def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
     """For state staff: officials the bot cannot reach (no identity or failed sends)."""
     if not rows:
         return Reply(text="Everyone with a certification deadline is reachable.", ephemeral=True)
-    return Reply(text=f"{len(rows)} official(s) the bot cannot reach; please contact them directly:",
+    return Reply(text=f"{plural(len(rows), 'official')} the bot cannot reach; please contact "
+                      "them directly:",
                  sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]),
                  ephemeral=True)
 
 
 def build_unreachable_digest(rows: Sequence[tuple[str, str, str]], day: date) -> Reply:
     """The daily note to state staff: officials with a deadline the bot cannot reach."""
-    return Reply(text=f"Certification: {len(rows)} official(s) with a deadline cannot be reached "
-                      f"by chat ({day:%a %d %b %Y}); please contact them directly.",
+    return Reply(text=f"Certification: {plural(len(rows), 'official')} with a deadline cannot be "
+                      f"reached by chat ({day:%a %d %b %Y}); please contact them directly.",
                  sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]))
 
 

@@ -53,7 +53,7 @@ def compliance(records: list[OfficialRecord], programs: dict[str, CompiledProgra
 
 
 def to_csv(rows: list[dict[str, object]]) -> str:
-    """The rows as CSV."""
+    """The rows as CSV, with the stored codes (``county_clerk``) for other programs to read."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["jurisdiction", "role", *COLUMNS])
     writer.writeheader()

@@ -48,6 +48,8 @@ class Standing:
     requirement: str | None = None
     certified_on: date | None = None
     missing: tuple[str, ...] = ()
+    #: The requirement in plain words (its ``title`` in the program file), for people to read.
+    requirement_title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,19 +188,38 @@ def _initially_met(req: _Req, done: tuple[Done, ...], first: dict[str, date],
     return latest
 
 
+def plural(n: int, word: str) -> str:
+    """'1 course', '3 courses': the count with the word in the right number."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _need_left(need: CompiledNeed, have: set[str]) -> str | None:
+    """What is left of a count of courses, in words ('2 of 3 courses done; 1 course left: X')."""
+    done = need.courses & have
+    left = need.count - len(done)
+    if left <= 0:
+        return None
+    options = sorted(need.courses - done) if need.distinct else sorted(need.courses)
+    shown = ", ".join(options[:6]) + (", ..." if len(options) > 6 else "")
+    if not need.distinct and left > 1:
+        return f"{plural(left, 'session')} of {' or '.join(options[:6])}"
+    head = f"{len(done)} of {plural(need.count, 'course')} done, " if done else ""
+    if len(options) <= left:
+        return f"{head}{plural(left, 'course')} left: {shown}"
+    return f"{head}{plural(left, 'more course')} from: {shown}"
+
+
 def _missing(req: _Req, first: dict[str, date] | None) -> tuple[str, ...]:
     """What is still needed; ``first`` holds the courses done so far (None: none count)."""
     out: list[str] = []
-    have = first.keys() if first else set()
+    have = set(first) if first else set()
     for need in req.needs:
         if need.hours is not None:
             out.append(f"{need.hours:g} training hours")
         elif need.all_of:
             out.extend(sorted(need.courses - have))
-        else:
-            left = need.count - len(need.courses & have)
-            if left > 0:
-                out.append(f"{left} more of {len(need.courses)} listed courses")
+        elif (left := _need_left(need, have)) is not None:
+            out.append(left)
     return tuple(out)
 
 
@@ -234,7 +255,7 @@ def evaluate(cp: CompiledProgram, facts: Facts, done: tuple[Done, ...], today: d
         status = CertStatus.PROVISIONAL
     else:
         status = CertStatus.IN_PROGRESS if first else CertStatus.NOT_STARTED
-    return Standing(cp.code, status, deadline, req.spec.id, None, missing)
+    return Standing(cp.code, status, deadline, req.spec.id, None, missing, req.spec.title)
 
 
 def _renewal(cp: CompiledProgram, done: tuple[Done, ...], today: date,
@@ -253,11 +274,11 @@ def _renewal(cp: CompiledProgram, done: tuple[Done, ...], today: date,
                 due = (end - today).days <= cp.window
                 status = CertStatus.RENEWAL_DUE if due else CertStatus.CERTIFIED
                 return Standing(cp.code, status, end, req.spec.id, certified_on,
-                                _missing(req, None) if due else ())
+                                _missing(req, None) if due else (), req.spec.title)
             late = _met_on(req, done, start, today)
             if late is None or req.spec.on_miss == "lapsed":
-                return Standing(cp.code, CertStatus(req.spec.on_miss), end, req.spec.id, certified_on,
-                                _missing(req, None))
+                return Standing(cp.code, CertStatus(req.spec.on_miss), end, req.spec.id,
+                                certified_on, _missing(req, None), req.spec.title)
             met = late
         start, base = end, met
     return Standing(cp.code, CertStatus.CERTIFIED, None, None, certified_on)

@@ -42,7 +42,7 @@ async def test_one_digest_a_day_even_with_two_schedulers_and_a_restart(tmp_path:
         first.outbox.register("webchat", recorder)
         await first.outbox.run_once()
         [(_, _, reply)] = [s for s in recorder.sent if s[1] == "webchat:local:@boss"]
-        assert "1 official(s) with a deadline cannot be reached" in reply.text
+        assert "1 official with a deadline cannot be reached" in reply.text
         assert reply.sections[0].text == "Kim Ortiz (KS): no chat identity on the roster"
 
         clock.now = datetime(2026, 12, 18, 20, tzinfo=UTC)  # the next business day
