@@ -75,12 +75,14 @@ async def test_help_lists_the_commands_this_person_may_use(router: Router, user:
 async def test_cert_help_shows_usage_not_an_official_named_help(router: Router) -> None:
     ann = await ask(router, "ann", "help", "/cert-ct")
     assert ann.title == "Certification commands"
-    assert "`/cert-ct done COURSE [YYYY-MM-DD] [hours]`" in shown(ann)
+    assert "`/cert-ct done COURSE [date] [hours]`" in shown(ann)
+    assert "YYYY-MM-DD, today or yesterday" in shown(ann)
     assert "jurisdiction" not in shown(ann) and "roster" not in shown(ann)
     boss = shown(await ask(router, "boss", "HELP", "/cert-ct"))
     assert "`/cert-ct jurisdiction CODE`" in boss and "`/cert-ct unreachable`" in boss
     supervisor = shown(await ask(router, "ks-super", "help", "/cert-ct"))
-    assert "`/cert-ct @user`" in supervisor and "unreachable" not in supervisor
+    assert "`/cert-ct @user`" in supervisor  # and unreachable, for their own jurisdictions:
+    assert "`/cert-ct unreachable`" in supervisor and "jurisdictions you supervise" in supervisor
 
 
 async def test_incident_and_alert_help_show_their_usage(router: Router) -> None:

@@ -35,8 +35,8 @@ COMMAND_TEXT = {
     "alert": ("Compose or manage an alert to election staff",
               "(opens the composer) or status | update | allclear | cancel ALERT-ID | help"),
     "cert": ("Check or record certification status",
-             "(your status) or done COURSE [YYYY-MM-DD] [hours] | @user | jurisdiction CODE | "
-             "help"),
+             "(your status) or done COURSE [date] [hours] | @user | "
+             "jurisdiction CODE | unreachable | help"),
 }
 # Message shortcuts (callback ids are what the listeners match).
 SHORTCUTS = ({"name": "Report as incident", "type": "message", "callback_id": REPORT_SHORTCUT,

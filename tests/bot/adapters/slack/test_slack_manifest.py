@@ -32,7 +32,7 @@ def test_usage_hints_offer_the_verbs_each_command_takes(tmp_path: Path) -> None:
     assert _verbs(alert["usage_hint"]) == {"status", *CHILD_VERBS, "help"}
     assert _verbs(incident["usage_hint"]) <= INCIDENT_VERBS
     assert {"list", "show", "status", "help"} <= _verbs(incident["usage_hint"])
-    assert _verbs(cert["usage_hint"]) == {"done", "jurisdiction", "help"}
+    assert _verbs(cert["usage_hint"]) == {"done", "jurisdiction", "unreachable", "help"}
     assert "[jurisdiction]" not in str(cert["usage_hint"])  # a bare code is not a verb
 
 
