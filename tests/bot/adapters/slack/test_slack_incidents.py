@@ -384,5 +384,5 @@ async def test_an_open_form_click_is_asked_again_as_the_clicker_and_only_once(
     async def replay_seen() -> bool:  # the barrier: the second click has been handled
         return replays() > before
 
-    await wait_until(replay_seen)
+    await wait_until(replay_seen, timeout=45)  # SQLite may queue the insert behind a write
     assert len(sb.fake.calls_to("views.open")) == 1
