@@ -280,6 +280,17 @@ document.getElementById("composer").addEventListener("submit", (ev) => {
   send({text}, text);
 });
 
+// The landing (welcome, suggested questions, commands) shows while the conversation is empty.
+function updateLanding() { show("landing", !log.hidden && log.childElementCount === 0); }
+new MutationObserver(updateLanding).observe(log, {childList: true, attributes: true,
+                                                 attributeFilter: ["hidden"]});
+for (const btn of document.querySelectorAll("#suggestions button")) {
+  btn.addEventListener("click", () => {
+    $("text").focus();  // the landing goes away with the button: keep focus somewhere useful
+    send({text: btn.textContent}, btn.textContent);
+  });
+}
+
 // Proactive messages (incident notifications, reminders, alerts) arrive in the inbox. The page
 // remembers per person the last one it showed (localStorage), so on load it shows what waited
 // while it was closed, and a reload shows nothing twice.

@@ -225,3 +225,44 @@ async def test_markdown_is_rendered_safely_with_tone_title_and_facts(settings: S
     assert "<a href='https://evil.example'>html</a>" in str(shown["text"])
     assert shown["facts"] == ["Assignee", "@pat"] and shown["items"] == ["one item"]
     assert "ok.example/b. @pat\n" in str(shown["text"])
+
+
+def _use_landing(browser, url: str) -> dict[str, object]:
+    """Open the page; read the landing, ask its phishing suggestion by keyboard, read again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 15)
+    browser.get(url)
+    landing = wait.until(ec.visibility_of_element_located((By.ID, "landing")))
+    wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
+    buttons = landing.find_elements(By.CSS_SELECTOR, "#suggestions button")
+    before = {"welcome": landing.text, "asks": [b.text for b in buttons],
+              "shown": [b.is_displayed() for b in buttons],
+              "heights": [b.size["height"] for b in buttons]}
+    [phishing] = [b for b in buttons if "phishing" in b.text]
+    phishing.send_keys(Keys.ENTER)  # a real button: the keyboard asks it too
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-role=reply]")))
+    return {**before, "mine": [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg.me")],
+            "answer": browser.find_element(By.CSS_SELECTOR, "[data-role=reply]").text,
+            "landing_after": browser.find_element(By.ID, "landing").is_displayed(),
+            "focus": browser.switch_to.active_element.get_attribute("id")}
+
+
+async def test_the_landing_suggests_questions_and_leaves_once_one_is_asked(tmp_path,
+                                                                          driver) -> None:
+    from tests.support import REAL_KB, make_settings
+
+    async with running_bot(make_settings(tmp_path, knowledge_path=str(REAL_KB))) as bot:
+        seen = await asyncio.to_thread(_use_landing, driver, bot.url + "/")
+    assert "nonpartisan" in str(seen["welcome"]) and "personal data" in str(seen["welcome"])
+    assert "help" in str(seen["welcome"]) and "incident" in str(seen["welcome"])
+    assert len(seen["asks"]) == 4 and all(seen["shown"])  # type: ignore[arg-type]
+    assert min(seen["heights"]) >= 44  # type: ignore[type-var]
+    assert seen["mine"] == ["How do I report phishing?"]
+    assert "phishing" in str(seen["answer"]).lower()
+    assert "vetted answer" not in str(seen["answer"])
+    assert seen["landing_after"] is False
+    assert seen["focus"] == "text"
