@@ -11,6 +11,7 @@ from bot.services import Services
 from handlers.alerts import delivery, service
 from handlers.alerts.enums import AlertStatus
 from handlers.alerts.forms import build_composer
+from handlers.alerts.network import load_network
 from handlers.alerts.replies import build_usage
 from handlers.alerts.service import Actor
 
@@ -31,8 +32,9 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     verb, target = verb.lower(), rest.strip().upper()
     if not verb:
         require_broadcaster(actor, "compose alerts")
+        groups = sorted({e.group for e in await load_network(services.db, app)})
         return Reply(text="Compose an alert", ephemeral=True,
-                     form=build_composer(app, nonce=secrets.token_urlsafe(9)))
+                     form=build_composer(app, nonce=secrets.token_urlsafe(9), groups=groups))
     if verb not in ("status", *CHILD_VERBS) or not target:
         return build_usage(app.commands.alert)
     alert = await service.get_alert(services.db, target)

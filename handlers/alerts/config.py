@@ -34,10 +34,12 @@ class Group(Strict):
 
 
 class TierPolicy(Strict):
-    """The highest TLP label a tier may receive, and whether it is chased."""
+    """The highest TLP label a tier may receive, whether it is chased and always approved."""
 
     tlp_max: str = "AMBER"
     chase: bool = True
+    approval: bool = Field(default=False, description="every alert reaching this tier needs a "
+                           "second broadcaster (T3 always does)")
 
     @field_validator("tlp_max")
     @classmethod
@@ -99,6 +101,10 @@ class AlertsConfig(Strict):
         if len(names) != len(set(names)):
             raise ValueError("group names must be unique")
         return self
+
+    def always_approved(self, tier: str) -> bool:
+        """Whether every alert reaching ``tier`` needs a second broadcaster (T3 always does)."""
+        return tier == Tier.T3 or self.tiers[tier].approval
 
     def tlp_allowed(self, tier: str, tlp: str) -> bool:
         """Whether ``tier`` may receive an alert labelled ``tlp``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,10 @@ TYPES = ("rumor_control", "polling_place_change", "hours_or_procedure_change",
          "physical_threat_advisory", "system_outage", "deadline_reminder", "exercise", "test")
 CHILD_TYPES = ("update", "all_clear", "cancel")
 YES_NO = (("yes", "Yes"), ("no", "No"))
+#: Refusals of a choice that was not offered (an old form, a hand-made submission).
+UNKNOWN = {"groups": "Unknown group: {}. Choose one of the network's groups.",
+           "template": "Unknown template: {}. Choose one of the templates in app.yaml "
+                       "(alerts.templates)."}
 INTRO = ("Rumor control: state the facts and the official source; do not repeat the false "
          "claim in the headline. Exercise and test alerts are marked as such everywhere.")
 
@@ -40,12 +45,16 @@ class CleanAlert:
     exercise: bool
 
 
-def composer_fields(child: bool) -> tuple[FormField, ...]:
-    """The composer's inputs; a child alert (update, all-clear, cancel) has no audience."""
+def composer_fields(child: bool, *, groups: Sequence[str] = (),
+                    templates: Sequence[str] = ()) -> tuple[FormField, ...]:
+    """The composer's inputs; a child alert (update, all-clear, cancel) has no audience.
+
+    ``templates`` (app.yaml ``alerts.templates``) and ``groups`` (the network's group names)
+    are offered as choices, never typed.
+    """
     types = CHILD_TYPES if child else TYPES
     fields = [
-        FormField("alert_type", "Type", "select", options=tuple((t, t.replace("_", " "))
-                                                                 for t in types)),
+        FormField("alert_type", "Type", "select", options=tuple((t, _words(t)) for t in types)),
         FormField("severity", "Severity", "select", options=tuple((s, s) for s in AlertSeverity)),
         FormField("headline", "Headline (at most 80 characters)", max_length=80),
         FormField("body", "Confirmed facts and official source", "textarea", max_length=3000),
@@ -66,30 +75,58 @@ def composer_fields(child: bool) -> tuple[FormField, ...]:
     ]
     if not child:
         fields[7:7] = [
-            FormField("groups", "Groups (comma separated)", required=False, max_length=500),
+            FormField("groups", "Group (or choose tiers below)", "select", required=False,
+                      options=(("", "-"), *((g, g) for g in groups))),
             FormField("tiers", "Tiers (comma separated: T0, T1, T2, T3)", required=False,
                       max_length=20),
             FormField("jurisdictions", "Jurisdictions (comma separated; blank = statewide)",
                       required=False, max_length=500),
         ]
+    if templates:
+        fields.insert(0, FormField(
+            "template", "Start from a template", "select", required=False,
+            options=(("", "-"), *((t, _words(t)) for t in templates)),
+            hint="Fills a blank headline, facts and instructions with the template's text."))
     return tuple(fields)
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
 
 
 def build_composer(app: AppConfig, *, nonce: str, parent: str = "",
                    values: dict[str, str] | None = None,
-                   errors: dict[str, str] | None = None) -> Form:
-    """The composer, pre-filled (from a template, a parent or what was typed)."""
-    values = dict(values or {})
-    template = app.section(AlertsConfig).templates.get(values.get("alert_type", ""))
-    if template is not None:
-        for name in ("headline", "body", "instructions"):
-            values.setdefault(name, getattr(template, name))
+                   errors: dict[str, str] | None = None, groups: Sequence[str] = ()) -> Form:
+    """The composer, pre-filled (from a template, a parent or what was typed).
+
+    ``groups`` are the network's group names (app.yaml and CLI additions) offered to choose.
+    """
+    config = app.section(AlertsConfig)
+    values = _with_template(dict(values or {}), config)
     fields = tuple(FormField(f.name, f.label, f.kind, f.required, f.options, f.max_length,
                              values.get(f.name, f.value), f.hint)
-                   for f in composer_fields(bool(parent)))
+                   for f in composer_fields(bool(parent), groups=groups,
+                                            templates=tuple(config.templates)))
     form_id = f"{FORM_PREFIX}{nonce}" + (f":{parent}" if parent else "")
     title = "Update an alert" if parent else "Compose an alert"
     return Form(form_id, title, fields, "Preview", errors=dict(errors or {}), intro=INTRO)
+
+
+def _with_template(values: dict[str, str], config: AlertsConfig) -> dict[str, str]:
+    """Blank headline, facts and instructions filled from the chosen template (or the type's).
+
+    A template named like an alert type also sets a blank type.
+    """
+    name = values.get("template", "").strip() or values.get("alert_type", "").strip()
+    template = config.templates.get(name)
+    if template is None:
+        return values
+    for field_name in ("headline", "body", "instructions"):
+        if not values.get(field_name, "").strip():
+            values[field_name] = getattr(template, field_name)
+    if name in TYPES and not values.get("alert_type", "").strip():
+        values["alert_type"] = name
+    return values
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -98,25 +135,32 @@ def _list(value: str) -> tuple[str, ...]:
 
 def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bool,
              known_groups: set[str]) -> tuple[CleanAlert | None, dict[str, str]]:
-    """Required fields, options, lengths, audience names and numbers; errors per field."""
+    """Required fields, options, lengths, audience names and numbers; errors per field.
+
+    A chosen template fills blank text first; a group or template not offered is refused.
+    """
+    config = app.section(AlertsConfig)
+    values = _with_template(dict(values), config)
     errors: dict[str, str] = {}
-    for spec in composer_fields(child):
+    fields = composer_fields(child, groups=sorted(known_groups), templates=tuple(config.templates))
+    for spec in fields:
         value = values.get(spec.name, "").strip()
         if spec.required and not value:
             errors[spec.name] = "Required."
         elif len(value) > spec.max_length:
             errors[spec.name] = f"At most {spec.max_length} characters (you typed {len(value)})."
         elif spec.kind == "select" and value and value not in dict(spec.options):
-            errors[spec.name] = "Choose one of the listed options."
+            errors[spec.name] = UNKNOWN.get(spec.name, "{} is not an option here; choose one "
+                                            "of the listed options.").format(value)
     audience = Audience()
     if not child:
-        audience = _audience(values, app, errors, known_groups)
+        audience = _audience(values, app, errors)
     window = _number(values, "ack_window", errors, 1, 2880)
     hours = _number(values, "expires_hours", errors, 1, 720)
     if errors:
         return None, errors
     severity = AlertSeverity(values["severity"].strip())
-    windows = app.section(AlertsConfig).windows
+    windows = config.windows
     if window is None:
         window = windows.severe_minutes if severity.is_severe else windows.default_minutes
     get = lambda n: values.get(n, "").strip()  # noqa: E731
@@ -130,13 +174,12 @@ def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bo
         exercise=get("exercise") == "yes" or kind in ("exercise", "test")), {}
 
 
-def _audience(values: dict[str, str], app: AppConfig, errors: dict[str, str],
-              known_groups: set[str]) -> Audience:
-    groups = _list(values.get("groups", ""))
+def _audience(values: dict[str, str], app: AppConfig, errors: dict[str, str]) -> Audience:
+    """Group (already checked against the offered groups), tiers and jurisdictions."""
+    group = values.get("groups", "").strip()
+    groups = (group,) if group else ()
     tiers = tuple(t.upper() for t in _list(values.get("tiers", "")))
     places = tuple(j.upper() for j in _list(values.get("jurisdictions", "")))
-    if unknown := [g for g in groups if g not in known_groups]:
-        errors["groups"] = f"Unknown group(s): {', '.join(unknown)}."
     if bad := [t for t in tiers if t not in set(Tier)]:
         errors["tiers"] = f"Unknown tier(s): {', '.join(bad)}; use T0, T1, T2 or T3."
     codes = {j.code for j in app.jurisdictions}

@@ -44,13 +44,15 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     if clean is None:
         return Reply(text="Please fix the highlighted fields.", ephemeral=True,
                      form=build_composer(app, nonce=nonce, parent=parent_id, values=values,
-                                         errors=errors))
+                                         errors=errors, groups=sorted(groups)))
     parent = await service.get_alert(services.db, parent_id) if parent_id else None
     alert, per_tier = await service.create_draft(
         db=services.db, app=app, actor=actor, clean=clean, now=now, parent=parent,
         reply_to=str(service.destination_of(actor.identity)), origin=origin_of(message))
     message_preview = build_alert_message(alert, parent=parent_id)
-    return build_preview(alert, message_preview, dict(per_tier), parent=parent_id)
+    reasons = service.approval_reasons(clean, app, set(per_tier), parent=parent)
+    return build_preview(alert, message_preview, dict(per_tier), parent=parent_id,
+                         reasons=reasons)
 
 
 async def on_action(message: IncomingMessage, services: Services, actor: Actor,

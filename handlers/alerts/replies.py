@@ -59,13 +59,24 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
                  sections=tuple(sections), buttons=buttons)
 
 
+def build_approval_step(needed: bool, reasons: Sequence[str], *, child: bool = False) -> str:
+    """Whether the draft needs a second broadcaster, and why (from the approval rules)."""
+    if needed:
+        why = "; and ".join(reasons) or "the approval rules require it"
+        return f"It needs a second broadcaster's approval because {why}."
+    if child:
+        return ("Ready to send: you can send it at once, because it is not severe or extreme "
+                "and the alert it follows needed no approval.")
+    return ("Ready to send: you can send it at once, because it is not severe or extreme, "
+            "not statewide, and reaches no tier whose policy requires approval.")
+
+
 def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,
-                  parent: str = "") -> Reply:
-    """What the sender checks before sending: the message and recipients per tier."""
+                  parent: str = "", reasons: Sequence[str] = ()) -> Reply:
+    """What the sender checks: the message, recipients per tier, and approval (and why)."""
     counts = ", ".join(f"{tier}: {n}" for tier, n in sorted(per_tier.items())) or "nobody"
     total = sum(per_tier.values())
-    step = ("This alert needs a second broadcaster's approval (severe, statewide or T3)."
-            if alert.needs_approval else "Ready to send.")
+    step = build_approval_step(alert.needs_approval, reasons, child=bool(parent))
     label = "Request approval" if alert.needs_approval else "Send now"
     about = f" ({PARENT_WORDS.get(alert.alert_type, 'about')} {parent})" if parent else ""
     return Reply(

@@ -28,7 +28,7 @@ from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
 from handlers.alerts import network
 from handlers.alerts.config import AlertsConfig
-from handlers.alerts.enums import AckKind, AlertStatus, Tier
+from handlers.alerts.enums import AckKind, AlertStatus
 from handlers.alerts.forms import CleanAlert
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
@@ -96,10 +96,29 @@ async def get_alert(db: Database, public_id: str) -> Alert:
     return alert
 
 
-def needs_approval(clean: CleanAlert, app: AppConfig, tiers: set[str]) -> bool:
-    """Severe, statewide or T3 alerts need a second broadcaster."""
-    statewide = not clean.audience.jurisdictions or app.office.state in clean.audience.jurisdictions
-    return clean.severity.is_severe or statewide or Tier.T3 in tiers
+def approval_reasons(clean: CleanAlert, app: AppConfig, tiers: set[str], *,
+                     parent: Alert | None = None) -> tuple[str, ...]:
+    """Why a second broadcaster must approve (none: it can be sent at once).
+
+    A new alert needs one when severe, statewide, or reaching a tier whose policy says so (T3
+    always); a child when its parent did or when it is itself severe.
+    """
+    reasons = []
+    if clean.severity.is_severe:
+        reasons.append(f"its severity is {clean.severity} (severe and extreme alerts always "
+                       "need one)")
+    if parent is not None:
+        if parent.needs_approval:
+            reasons.append(f"the alert it follows, {parent.public_id}, needed one")
+        return tuple(reasons)
+    places = clean.audience.jurisdictions
+    if not places or app.office.state in places:
+        where = "no jurisdiction was chosen" if not places else f"{app.office.state} was chosen"
+        reasons.append(f"it is statewide ({where}; statewide alerts always need one)")
+    policy = app.section(AlertsConfig)
+    reasons += [f"it reaches {tier} (every {tier} alert needs one by the tier policy)"
+                for tier in sorted(tiers) if tier in policy.tiers and policy.always_approved(tier)]
+    return tuple(reasons)
 
 
 def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
@@ -148,8 +167,7 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
     check_tlp(app, alert.tlp, set(per_tier))
     # A child goes to its parent's recipients: it needs approval when the parent did, or when
     # it is itself severe (else "update" would send a severe alert on one person's say).
-    alert.needs_approval = needs_approval(clean, app, set(per_tier)) if parent is None \
-        else parent.needs_approval or clean.severity.is_severe
+    alert.needs_approval = bool(approval_reasons(clean, app, set(per_tier), parent=parent))
     async with db.session() as session:
         try:
             await take(session, quotas(app.limits, action="alert",

@@ -163,12 +163,27 @@ async def test_only_broadcasters_compose_or_send_and_exercises_are_marked(chat: 
     assert "needs help with alert" in boss[0]["text"] and "webchat:local:@clerk-ks" in boss[0]["text"]
 
 
+async def test_composer_lists_network_groups_and_preview_says_why(chat: Chat) -> None:
+    opened = await chat.say("bc1", "alert")
+    fields = {f["name"]: f for f in opened["form"]["fields"]}
+    assert [v for v, _ in fields["groups"]["options"]] == ["", "clerks", "partners", "staff"]
+    assert [v for v, _ in fields["template"]["options"]] == ["", "rumor_control"]
+    preview = await chat.submit("bc1", opened["form"]["form_id"],
+                                compose_values(tiers="T1", jurisdictions="CT"))
+    assert preview["text"].endswith("It needs a second broadcaster's approval because it is "
+                                    "statewide (CT was chosen; statewide alerts always need one).")
+    refused = await chat.submit("bc1", opened["form"]["form_id"],
+                                compose_values(groups="everyone"))
+    assert refused["form"]["errors"]["groups"].startswith("Unknown group: everyone.")
+
+
 async def test_invalid_composer_input_comes_back_with_field_errors(chat: Chat) -> None:
     reply = await compose(chat, "bc1", headline="x" * 81, tiers="T9", jurisdictions="ZZ",
                           ack_window="abc")
     errors = reply["form"]["errors"]
     assert set(errors) >= {"headline", "tiers", "jurisdictions", "ack_window"}
-    assert reply["form"]["fields"][2]["value"] == "x" * 81  # nothing typed is lost
+    headline = next(f for f in reply["form"]["fields"] if f["name"] == "headline")
+    assert headline["value"] == "x" * 81  # nothing typed is lost
 
 
 async def test_cancel_reaches_everyone_who_got_the_parent(chat: Chat) -> None:
