@@ -454,7 +454,7 @@ class Retriever:
         model = self.model
         assert model is not None
         an, cands = self.candidates(query, language=language, query_vec=query_vec)
-        hits = self.index.search(query, limit=HIT_DEPTH, language=language)
+        hits = self.index.hits(an, query, limit=HIT_DEPTH)  # the same analysis, not a second
         probs = {c.doc: model.probability(c.features) for c in cands}
         return hits, probs, dict(an.ranked)
 
@@ -473,7 +473,12 @@ class Retriever:
             return self.index.search(query, limit=limit, language=language)
         hits, probs, lex = self.scored(query, language=language, query_vec=query_vec)
         return apply_decision(model, hits, probs, lex, self.index.articles, language_of(query,
-                              language), limit)
+                              language), limit, doc_of=self.doc_of)
+
+    @cached_property
+    def doc_of(self) -> dict[int, int]:
+        """Article (by object identity) -> its index, built once per base, not per question."""
+        return {id(a): n for n, a in enumerate(self.index.articles)}
 
 
 HIT_DEPTH = 5
@@ -486,9 +491,8 @@ def language_of(query: str, language: str | None) -> str:
 
 def apply_decision(model: DecisionModel, hits: list[Hit], probs: dict[int, float],
                    lex: dict[int, float], articles: Sequence[Article], language: str,
-                   limit: int) -> list[Hit]:
+                   limit: int, *, doc_of: dict[int, int]) -> list[Hit]:
     """Veto or rescue the lexical top with the model's probabilities (see ``Retriever.search``)."""
-    doc_of = {id(a): n for n, a in enumerate(articles)}
     top = hits[0] if hits else None
     if top is not None and top.confidence >= ANSWER_POINT:
         p = probs.get(doc_of[id(top.article)])

@@ -309,7 +309,10 @@ class SearchIndex:
 
     def search(self, query: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
         """Best articles first, each with a calibrated confidence in 0..1 (never raises)."""
-        an = self.analyse(query, language)
+        return self.hits(self.analyse(query, language), query, limit=limit)
+
+    def hits(self, an: Analysis, query: str, *, limit: int = 3) -> list[Hit]:
+        """:meth:`search` on a question already analysed (the decision step reuses it)."""
         lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
