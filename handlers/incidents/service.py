@@ -216,7 +216,9 @@ async def edit(db: Database, human_id: str, *, actor: Actor, now: datetime,
                             allowed=False, reason="not a manager for this jurisdiction")
                 raise Refused(
                     f"Only incident managers for {incident.jurisdiction} or state staff can "
-                    f"change {incident.human_id}.")
+                    f"change {incident.human_id}." if incident.jurisdiction else
+                    f"Only the reporter or state staff can say where {incident.human_id} "
+                    f"happened.")
             result = await work(Editing(session, key, incident, actor, now))
             try:
                 await session.commit()

@@ -109,7 +109,8 @@ async def test_a_routed_report_is_not_routed_again_and_others_may_not_route(
     [ct] = [b for b in reply.buttons if b.value.endswith(":CT")]
     stranger = await answer(IncidentHandler(), msg("zed", action=Action(ct.action_id, ct.value)),
                             services)
-    assert "Only incident managers" in stranger.text
+    assert stranger.text == "Only the reporter or state staff can say where " \
+        f"{ct.value.split(':')[-2]} happened."
     await answer(IncidentHandler(), msg("ann", action=Action(ct.action_id, ct.value)), services)
     again = await answer(IncidentHandler(),
                          msg("ann", action=Action(ct.action_id, ct.value[:-2] + "KS")), services)
@@ -160,3 +161,12 @@ async def test_completing_a_held_report_routes_it_to_the_forms_jurisdiction(
         opened.form.form_id, report_values(jurisdiction="KS", stopped=stopped, degraded="no"))), services)
     assert await rows(services, "SELECT jurisdiction FROM incident") == [("KS",)]
     assert await notified(services) == ["webchat:local:@ks-mgr"]  # once, raised or not
+
+
+async def test_a_resent_held_report_asks_again_where_it_happened(services: Services) -> None:
+    first = await report(services, "ann", "the printer is jammed again")
+    again = await report(services, "ann", "the printer is jammed again")  # same minute: same report
+    assert await rows(services, "SELECT count(*) FROM incident") == [(1,)]
+    for reply in (first, again):
+        assert [b.value.rpartition(":")[2] for b in reply.buttons
+                if b.action_id == "incident:route"] == ["CA", "CT", "KS"]
