@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Protocol
 
 from bot.errors import Refused, UserError
@@ -98,9 +99,9 @@ class Router:
             raise ValueError("the handler list needs a 'help' handler as the fallback")
         self._fallback = self.handlers[names.index("help")]
 
-    @property
+    @cached_property
     def commands(self) -> dict[str, Handler]:
-        """Configured slash-command name (e.g. ``/ask``) -> handler."""
+        """Configured slash-command name (e.g. ``/ask``) -> handler (settings are frozen)."""
         configured = self.services.settings.app.commands.model_dump()
         return {configured[h.command]: h for h in self.handlers if h.command in configured}
 
