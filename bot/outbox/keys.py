@@ -45,5 +45,11 @@ class EditKey(Key):
 
 
 def text(key: Key | str) -> str:
-    """The stored text of ``key``, cut to the column's width."""
+    """The stored text of ``key``, cut to the column's width.
+
+    An edit key is never cut: without its version it would read as another message's key, so
+    one too long is a ``ValueError`` (nothing is queued).
+    """
+    if isinstance(key, EditKey) and not key.fits():
+        raise ValueError(f"edit key longer than {MAX_KEY} characters: {str(key)[:60]}...")
     return str(key)[:MAX_KEY]

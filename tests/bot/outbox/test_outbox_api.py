@@ -113,3 +113,14 @@ async def test_a_failing_wake_up_does_not_fail_the_commit(db: Database) -> None:
     await _add(db, ("kept", "kept"))  # the periodic sweep sends it later
     async with db.session() as session:
         assert await status(session, ["kept"]) == {"kept": Status.PENDING}
+
+
+def test_an_edit_key_too_long_for_the_column_is_refused_not_cut() -> None:
+    from bot.outbox.keys import MAX_KEY, text
+
+    fits = EditKey(of="n" * 10, version="v1")
+    assert text(fits) == "n" * 10 + ":edit:v1"
+    too_long = EditKey(of="n" * MAX_KEY, version="v2")
+    with pytest.raises(ValueError, match="edit key longer"):
+        text(too_long)
+    assert len(text("x" * (MAX_KEY + 5))) == MAX_KEY  # plain keys are still cut to fit
