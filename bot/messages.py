@@ -204,6 +204,14 @@ def fill_mentions(text: str, mentions: tuple[Mention, ...],
     return MENTION.sub(one, text) if mentions else text
 
 
+def lead(reply: Reply, sections: tuple[Section, ...]) -> str:
+    """The main line as a card or page shows it ("" when the title, form or sections say it)."""
+    said = {reply.title.strip(), reply.form.title.strip() if reply.form else ""}
+    if reply.text.strip() in said or said_by(reply.text, sections):
+        return ""
+    return reply.text
+
+
 def said_by(text: str, sections: tuple[Section, ...]) -> bool:
     """Whether every paragraph of ``text`` already appears in ``sections`` (text or context).
 

@@ -20,7 +20,7 @@ from bot.messages import (
     Reply,
     Section,
     Tone,
-    said_by,
+    lead,
 )
 
 #: Teams rejects activities over about 28 KB; leave room for the envelope the SDK adds
@@ -55,27 +55,19 @@ def _has_card(reply: Reply, sections: tuple[Section, ...]) -> bool:
                 or reply.fields or reply.items or reply.links or reply.tone in _STRONG)
 
 
-def _lead(reply: Reply, sections: tuple[Section, ...]) -> str:
-    """The main line, unless the title, the form's title or the sections already say it."""
-    said = {reply.title.strip(), reply.form.title.strip() if reply.form else ""}
-    if reply.text.strip() in said or said_by(reply.text, sections):
-        return ""
-    return reply.text
-
-
 def _build(reply: Reply, sections: tuple[Section, ...]) -> dict[str, Any]:
     activity: dict[str, Any] = {"type": "message", "textFormat": "markdown"}
     if not _has_card(reply, sections):
         activity["text"] = _escape(teams_markdown(reply.text, reply.mentions))
         return _marked(reply, activity)
-    lead = _lead(reply, sections)
-    if lead and not _styled(reply):
+    main = lead(reply, sections)
+    if main and not _styled(reply):
         # A plain main line reads above the card; a titled or coloured one is on the card.
-        activity["text"] = _escape(teams_markdown(lead, reply.mentions))
-        lead = ""
+        activity["text"] = _escape(teams_markdown(main, reply.mentions))
+        main = ""
     fallback = "\n\n".join(t for t in (reply.title, reply.text, *(s.text for s in sections))
                             if t)[:MAX_TEXT]
-    card = build_card(reply, sections, lead, fallback)
+    card = build_card(reply, sections, main, fallback)
     activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}]
     # The summary is what notifications and the chat list show for a card.
     summary = reply.text if not reply.title or reply.title in reply.text \

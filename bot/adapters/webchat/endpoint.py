@@ -31,8 +31,8 @@ from bot.messages import (
     Mention,
     Reply,
     Sender,
+    lead,
     reply_to_dict,
-    said_by,
 )
 from bot.ops.limits import client_address
 from bot.outbox.transport import Checkable, Editable, Transport
@@ -63,12 +63,11 @@ def render(reply: Reply) -> dict[str, Any]:
     the sections already say it, so nothing is shown twice.
     """
     data = reply_to_dict(reply)
-    said = {reply.title.strip(), reply.form.title.strip() if reply.form else ""}
-    lead = "" if reply.text.strip() in said or said_by(reply.text, reply.sections) else reply.text
+    main = lead(reply, reply.sections)
     if reply.repeat:  # the marking is the first line
         data["text"] = f"{REPEAT_LINE}\n\n{reply.text}"
-        lead = f"{REPEAT_LINE}\n\n{lead}" if lead else REPEAT_LINE
-    data["lead"] = lead
+        main = f"{REPEAT_LINE}\n\n{main}" if main else REPEAT_LINE
+    data["lead"] = main
     return data
 
 
