@@ -103,6 +103,8 @@ def _english_then_spanish(browser, url: str, folder: Path) -> dict[str, Any]:
     browser.save_screenshot(str(folder / "answer-en-desktop.png"))
     spanish = _ask(browser, "¿Qué es el método PAUSE?")
     seen["es_reply"], seen["es_text"] = spanish.get_attribute("lang"), spanish.text
+    seen["es_inner"] = [(e.get_attribute("lang"), e.text[:40])
+                        for e in spanish.find_elements("css selector", "[lang]")]
     seen["es_mine"] = browser.find_elements("css selector", ".msg.me")[-1].get_attribute("lang")
     seen["after_es"] = _labels(browser)
     seen["title"] = browser.title
@@ -141,6 +143,8 @@ async def test_the_page_speaks_spanish_once_the_person_writes_spanish(
     assert seen["en_reply"] == "en"
     assert seen["es_reply"] == "es" and seen["es_mine"] == "es"
     assert "PAUSE" in seen["es_text"] and "VoteSure@sos.ca.gov" in seen["es_text"]
+    # The details exist only in English: that block says so, for the screen reader's voice.
+    assert [lang for lang, _ in seen["es_inner"]] == ["en"], seen["es_inner"]
     es_labels = {"html": "es", "placeholder": es["placeholder"], "box": es["message"],
                  "send": "Enviar", "log": "Conversación", "you_are": "Usted es (demo)",
                  "heading": es["try_asking"],
