@@ -22,6 +22,11 @@ INTRO = ("Ask me about running elections: I answer from vetted articles and name
          "nonpartisan and never share your personal data.")
 
 
+def plural(n: int, one: str, many: str) -> str:
+    """'1 person', '2 people'."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def _ask(label: str, command: str) -> Button:
     """A button that does what typing ``command`` does."""
     return Button(label, ASK_ACTION, command)
@@ -84,7 +89,7 @@ def _state(data: HomeData) -> Section | None:
               Fact("Open SEV2 incidents", str(counts.sev2)),
               Fact("Officials overdue on certification", str(counts.late_officials)),
               Fact("Alerts with people needing help",
-                   f"{len(counts.alerts_need_help)} ({helped} people)"),
+                   f"{len(counts.alerts_need_help)} ({plural(helped, 'person', 'people')})"),
               Fact("Alert recipients not yet answered", str(counts.not_answered)))
     items = tuple(f"Alert {alert.public_id}: {n} need help · {alert.headline}"
                   for alert, n in counts.alerts_need_help[:5])

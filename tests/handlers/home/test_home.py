@@ -85,7 +85,7 @@ async def test_state_staff_see_statewide_counts(router: Router, services: Servic
     facts = {f.label: f.value for f in state.fields}
     assert facts == {"Open SEV1 incidents": "1", "Open SEV2 incidents": "1",
                      "Officials overdue on certification": "0",
-                     "Alerts with people needing help": "1 (1 people)",
+                     "Alerts with people needing help": "1 (1 person)",
                      "Alert recipients not yet answered": "2"}  # lee and kim
     assert state.items == ("Alert AL1: 1 need help · Polling place moved in Topeka",)
     # In January the Kansas clerks are overdue; AL1 is older than alerts are chased for, and
