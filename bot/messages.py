@@ -152,12 +152,17 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A block of CommonMark text, optional facts and list items, and a small-print context."""
+    """A block of CommonMark text, optional facts and list items, and a small-print context.
+
+    ``buttons`` act on this section only (a home lists several alerts, each with its own
+    acknowledgement buttons); renderers show them right below it.
+    """
 
     text: str = ""
     context: str = ""
     fields: tuple[Fact, ...] = ()
     items: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +307,8 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
 def _section(data: dict[str, Any]) -> Section:
     return Section(text=data.get("text", ""), context=data.get("context", ""),
                    fields=tuple(Fact(**f) for f in data.get("fields", ())),
-                   items=tuple(data.get("items", ())))
+                   items=tuple(data.get("items", ())),
+                   buttons=tuple(Button(**b) for b in data.get("buttons", ())))
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:

@@ -51,12 +51,17 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
         sections.append(Section(acknowledged))
     sections.append(Section("", context=" · ".join(facts)))
     kinds = ACK_KINDS if not (acknowledged and personal) else {"need_help": ACK_KINDS["need_help"]}
-    buttons = tuple(Button(label, f"alert:ack:{kind}", alert.public_id,
-                           "danger" if kind == "need_help" else "default")
-                    for kind, label in kinds.items()) if alert.ack_required else ()
+    buttons = ack_buttons(alert, kinds) if alert.ack_required else ()
     text = f"{reminder}{_title(alert)}"
     return Reply(text=text, title=text, tone=TONES.get(alert.severity, Tone.INFO),
                  sections=tuple(sections), buttons=buttons)
+
+
+def ack_buttons(alert: Alert, kinds: dict[str, str] = ACK_KINDS) -> tuple[Button, ...]:
+    """The acknowledgement buttons of an alert (each carries only the alert's id)."""
+    return tuple(Button(label, f"alert:ack:{kind}", alert.public_id,
+                        "danger" if kind == "need_help" else "default")
+                 for kind, label in kinds.items())
 
 
 def build_approval_step(needed: bool, reasons: Sequence[str], *, child: bool = False) -> str:

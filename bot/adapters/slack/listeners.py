@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot.adapters.slack.home import ClientFor, SlackHome
 from bot.adapters.slack.render import to_slack_message, to_slack_modal, to_view_response
 from bot.adapters.slack.translate import (
     REPORT_SHORTCUT,
@@ -42,7 +43,7 @@ from bot.router import Router
 
 log = logging.getLogger(__name__)
 VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
-QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
+QUIET_EVENTS = ("tokens_revoked", "app_uninstalled")
 OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
 MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
 NO_SUBMITTER = ("Slack did not say who sent this form, so nothing was done. "
@@ -73,9 +74,13 @@ def _signature(request: AsyncBoltRequest) -> str | None:
 class SlackListeners:
     """Everything the Bolt app does with a request, bound to one router."""
 
-    def __init__(self, router: Router) -> None:
-        """Keep the router; its services hold the database used for dedupe."""
+    def __init__(self, router: Router, client_for: ClientFor | None = None) -> None:
+        """Keep the router; its services hold the database used for dedupe.
+
+        ``client_for(team)`` (the outbox transport's) lets homes be republished after changes.
+        """
         self.router = router
+        self.home = SlackHome(router, post_reply, client_for)
 
     def register(self, bolt: AsyncApp) -> None:
         """Attach listeners for every configured command, events, clicks and submissions."""
@@ -84,6 +89,7 @@ class SlackListeners:
         # Any other command (in the manifest but without a handler yet, or renamed): the
         # router's help fallback answers instead of Bolt's 404, which Slack shows as an error.
         bolt.command(re.compile(r"^/.+"))(self.on_command)
+        self.home.register(bolt, self.on_event)  # Home tab, assistant threads
         bolt.event("app_mention")(self.on_event)
         bolt.event("message")(self.on_event)
         for quiet in QUIET_EVENTS:
@@ -150,8 +156,10 @@ class SlackListeners:
             return
         if not await self._first(body, request):
             return
-        reply = await self.router.dispatch(message)
-        await post_reply(client, message, offer_form(reply, message.text))
+        # The welcome came when the person first opened this DM (app_home_opened, messages tab).
+        async with self.home.looking_up(message, context):
+            reply = await self.router.dispatch(message)
+            await post_reply(client, message, offer_form(reply, message.text))
 
     async def on_quiet_event(self, body: dict[str, Any]) -> None:
         """Accept subscribed events with nothing to do yet, so Slack gets a 200."""

@@ -150,8 +150,8 @@ def unique_action_ids(buttons: tuple[Button, ...]) -> list[str]:
     return ids
 
 
-def _action_blocks(buttons: tuple[Button, ...]) -> list[Block]:
-    ids = unique_action_ids(buttons)
+def _action_blocks(buttons: tuple[Button, ...], ids: list[str] | None = None) -> list[Block]:
+    ids = unique_action_ids(buttons) if ids is None else ids
     elements = [_button(b, i) for b, i in zip(buttons, ids, strict=True)]
     return [{"type": "actions", "elements": elements[i:i + MAX_BUTTONS_PER_ACTIONS]}
             for i in range(0, len(elements), MAX_BUTTONS_PER_ACTIONS)]
@@ -166,10 +166,12 @@ def _heading(reply: Reply, convert: Convert) -> tuple[list[Block], bool]:
     return _mrkdwn_sections(f"{mark}*{convert(reply.title)}*"), True
 
 
-def to_slack_blocks(reply: Reply, *, workspace: str = "") -> list[Block]:
+def to_slack_blocks(reply: Reply, *, workspace: str = "",
+                    max_blocks: int = MAX_BLOCKS) -> list[Block]:
     """Title, text, facts, list, sections (with context lines), links, then buttons.
 
-    At most 50 blocks, 3000 chars per section. ``workspace`` is the Slack team the message goes
+    At most ``max_blocks`` blocks (50 in a message, 100 in a Home tab), 3000 chars per
+    section. ``workspace`` is the Slack team the message goes
     to: mentions of that team's users ping, other people are named.
     """
     def convert(text: str) -> str:
@@ -188,18 +190,23 @@ def to_slack_blocks(reply: Reply, *, workspace: str = "") -> list[Block]:
         emoji = "" if marked or not TONE_EMOJI[reply.tone] else f"{TONE_EMOJI[reply.tone]} "
         body.extend(_mrkdwn_sections(emoji + convert(reply.text)))
     body += _part_blocks("", reply.fields, reply.items, convert)
+    # Action ids are unique across the message: sections' buttons first, then the reply's.
+    ids = unique_action_ids((*(b for s in sections for b in s.buttons), *reply.buttons))
     for section in sections:
         body += _section_blocks(section, convert)
+        if section.buttons:
+            body += _action_blocks(section.buttons, ids[:len(section.buttons)])
+            ids = ids[len(section.buttons):]
     if reply.links:
         body += _mrkdwn_sections("\n".join(
             convert(f"[{link.label}]({link.url})") for link in reply.links))
-    actions = _action_blocks(reply.buttons) if reply.buttons else []
-    room = MAX_BLOCKS - len(actions)
+    actions = _action_blocks(reply.buttons, ids) if reply.buttons else []
+    room = max_blocks - len(actions)
     if len(body) > room:
         # Keep the buttons (they are how people answer) and say the text was cut.
         body = body[: room - 1] + [{"type": "context", "elements": [
             {"type": "mrkdwn", "text": TRUNCATED}]}]
-    return (body + actions)[:MAX_BLOCKS]
+    return (body + actions)[:max_blocks]
 
 
 def _section_blocks(section: Section, convert: Convert) -> list[Block]:
@@ -347,3 +354,13 @@ def to_view_response(reply: Reply, metadata: str = "") -> dict[str, Any]:
         return {"response_action": "update",
                 "view": to_slack_modal(form, private_metadata=metadata, lead=reply.text)}
     return {"response_action": "update", "view": to_result_modal(reply)}
+
+
+MAX_HOME_BLOCKS = 100
+
+
+def to_slack_home(reply: Reply, *, workspace: str = "") -> dict[str, Any]:
+    """Render a reply as an App Home tab view (``views.publish``): up to 100 blocks."""
+    blocks = to_slack_blocks(dataclasses.replace(reply, repeat=False), workspace=workspace,
+                             max_blocks=MAX_HOME_BLOCKS)
+    return {"type": "home", "blocks": blocks}

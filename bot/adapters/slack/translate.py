@@ -224,3 +224,19 @@ def to_incoming_message(body: dict[str, Any], bot_user_id: str | None = None) ->
     if kind == "message_action":
         return from_message_shortcut(body)
     raise NotForUs(f"unsupported payload type {kind!r}")
+
+
+def from_person_event(body: dict[str, Any]) -> IncomingMessage:
+    """``app_home_opened`` / ``assistant_thread_started``: who, and their DM (channel, thread).
+
+    NotForUs without a user. The message carries no text: the caller asks for a home or a
+    welcome on that person's behalf.
+    """
+    event = body.get("event") or {}
+    found = event.get("assistant_thread")
+    thread: dict[str, Any] = found if isinstance(found, dict) else {}
+    user = str(event.get("user") or thread.get("user_id") or "")
+    sender = _sender(body.get("team_id") or event.get("team"), body.get("enterprise_id"), user)
+    return IncomingMessage(sender=sender, is_direct=True,
+                           channel=str(event.get("channel") or thread.get("channel_id") or ""),
+                           thread=thread.get("thread_ts") or None)

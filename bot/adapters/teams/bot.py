@@ -16,6 +16,7 @@ from bot.adapters.teams.render import to_activity
 from bot.adapters.teams.send import send_with_retry
 from bot.adapters.teams.translate import (
     CARD_INVOKE,
+    install_message,
     split_conversation,
     tenant_of,
     to_incoming_message,
@@ -113,12 +114,11 @@ class ElectionBot(ActivityHandler):
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount],
                                         turn_context: TurnContext) -> None:
-        """Say hello (the help text) when the bot itself is installed in a chat or team."""
+        """Say hello when the bot itself is installed: a welcome in personal chat, else help."""
         bot_id = turn_context.activity.recipient.id
         if not any(member.id == bot_id for member in members_added):
             return
-        raw = raw_activity(turn_context)
-        message = to_incoming_message({**raw, "type": "message", "text": "help"})
+        message = install_message(raw_activity(turn_context))
         if message is not None:
             await self._answer(turn_context, message)
 

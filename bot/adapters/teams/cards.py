@@ -59,6 +59,9 @@ def section_blocks(section: Section, mentions: tuple[Mention, ...] = ()) -> list
     if section.context:
         blocks.append(text_block(section.context, mentions, isSubtle=True, size="Small",
                                  spacing="Small"))
+    if section.buttons:  # this section's own actions, right below it
+        blocks.append({"type": "ActionSet",
+                       "actions": [button_action(button) for button in section.buttons]})
     return blocks
 
 

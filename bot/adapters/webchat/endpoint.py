@@ -22,6 +22,7 @@ from bot.adapters import http_input
 from bot.adapters.webchat.signin import WebAuth, sender_for
 from bot.db.engine import Database
 from bot.db.models import WebChatInbox
+from bot.home import home_request
 from bot.messages import (
     REPEAT_LINE,
     Action,
@@ -255,6 +256,23 @@ def setup(app: web.Application, router: Router) -> bool:
         items = await read_inbox(router.services.db, user, after)
         return web.json_response({"messages": items})
 
+    async def home(request: web.Request) -> web.Response:
+        """The landing's home panel for the signed-in person (demo: ``?user=NAME``)."""
+        if auth.demo:
+            user = request.query.get("user", "")
+            if not USER.match(user):
+                return web.json_response({"error": "user must be 1-40 letters, digits, dots, "
+                                                   "dashes or underscores"}, status=400)
+            sender, channel = Sender("webchat", "local", user, display_name=user), f"webchat:{user}"
+        else:
+            row, refusal = await auth.signed_in(request, changes=False)
+            if refusal is not None:
+                return refusal
+            sender = sender_for(row)  # type: ignore[arg-type]
+            channel = sender.identity
+        reply = await router.dispatch(home_request(sender, channel))
+        return web.json_response({"reply": render(reply)})
+
     async def disabled(_request: web.Request) -> web.Response:
         return web.json_response({"error": "the web chat is disabled in app.yaml"}, status=404)
 
@@ -262,6 +280,7 @@ def setup(app: web.Application, router: Router) -> bool:
         app.router.add_get(path, asset if enabled else disabled)
     app.router.add_post("/webchat/messages", messages if enabled else disabled)
     app.router.add_get("/webchat/inbox", inbox if enabled else disabled)
+    app.router.add_get("/webchat/home", home if enabled else disabled)
     if enabled:
         auth.routes(app)
         transport = WebChatTransport(router.services.db)

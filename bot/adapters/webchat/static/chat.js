@@ -108,6 +108,7 @@ userInput.value = localStorage.getItem("electionbot.user") || "guest";
 userInput.addEventListener("change", () => {
   localStorage.setItem("electionbot.user", userInput.value);
   readInboxOf("demo:" + userInput.value);
+  loadHome();
 });
 let mode = "";
 let csrf = "";
@@ -118,6 +119,7 @@ function show(id, on) { $(id).hidden = !on; }
 function showChat() {
   show("signin", false); show("log", true); show("composer", true);
   if (!polling) { polling = true; pollInbox(); }
+  loadHome();
 }
 
 function showSignIn(session) {
@@ -332,6 +334,14 @@ function render(reply, ref) {
   // An edit of a message this page never showed stands in for it: later edits name the original.
   const own = reply.replaces || ref;
   if (own) div.dataset.ref = own;
+  fill(div, reply);
+  if (!old) div.scrollIntoView();  // its start: a long answer is read from the top
+  if (hadFocus) (div.querySelector("button") || $("text")).focus();  // not lost with the old one
+  return div;
+}
+
+// A reply's content (title, text, facts, sections, links, buttons, form) into an element.
+function fill(div, reply) {
   if (reply.lang) div.lang = reply.lang;
   const tone = reply.tone || "info";
   div.classList.add("tone-" + tone);
@@ -349,21 +359,21 @@ function render(reply, ref) {
     facts(div, s.fields, mentions);
     list(div, s.items, mentions);
     if (s.context) mdBlock(div, s.context, "context", mentions);
+    for (const b of s.buttons || []) div.appendChild(actionButton(b));
   }
   for (const l of reply.links || []) {
     const url = safeUrl(l.url);
     if (url) { const p = document.createElement("div"); p.appendChild(link(l.label, url)); div.appendChild(p); }
   }
-  for (const b of reply.buttons) {
-    const btn = document.createElement("button");
-    btn.textContent = b.label;
-    btn.addEventListener("click", () => send({action: {id: b.action_id, value: b.value}}, b.label));
-    div.appendChild(btn);
-  }
+  for (const b of reply.buttons) div.appendChild(actionButton(b));
   if (reply.form) renderForm(div, reply.form);
-  if (!old) div.scrollIntoView();  // its start: a long answer is read from the top
-  if (hadFocus) (div.querySelector("button") || $("text")).focus();  // not lost with the old one
-  return div;
+}
+
+function actionButton(b) {
+  const btn = document.createElement("button");
+  btn.textContent = b.label;
+  btn.addEventListener("click", () => send({action: {id: b.action_id, value: b.value}}, b.label));
+  return btn;
 }
 
 // After an answer, focus goes where the person continues: the first field of a form that
@@ -458,3 +468,31 @@ loadSession().catch(() => {
   show("log", true);
   textBlock(bubble("bot"), t("unreachable"), "error");
 });
+
+// The person's home (open incidents, certification, alerts awaiting an answer; counts for state
+// staff) heads the landing, above the suggested questions. Built by the server for whoever is
+// signed in (or named in demo mode), fresh each time the chat is shown.
+async function loadHome() {
+  const landing = $("landing");
+  let panel = $("home-panel");
+  if (!panel) {
+    panel = document.createElement("section");
+    panel.id = "home-panel";
+    panel.className = "home-panel";
+    panel.setAttribute("aria-label", "Your home");
+    const before = $("suggestions-title");
+    landing.insertBefore(panel, before && before.parentNode === landing ? before : null);
+  }
+  try {
+    const who = mode === "demo" ? `?user=${encodeURIComponent(userInput.value)}` : "";
+    const res = await fetch(`/webchat/home${who}`, {credentials: "same-origin"});
+    if (!res.ok) { panel.hidden = true; return; }
+    const data = await res.json();
+    panel.replaceChildren();
+    panel.className = "home-panel";  // fill() adds the reply's tone
+    fill(panel, data.reply);
+    panel.hidden = false;
+    panel.dataset.loaded = "yes";
+  } catch (err) { panel.hidden = true; }
+}
+
