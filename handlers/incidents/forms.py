@@ -146,10 +146,15 @@ def build_report_form(app: AppConfig, *, nonce: str, values: dict[str, str] | No
     shown = list(report_fields(app, category))
     if values.get("source_link"):  # "Report as incident" on a message: keep where it came from
         shown.append(allowed_fields(app, category)["source_link"])
-    fields = tuple(replace(f, value=values.get(f.name, f.value)) for f in shown)
+    fields = tuple(replace(f, value=_offered(f, values.get(f.name, f.value))) for f in shown)
     step = category not in CATEGORIES
     return Form(f"{FORM_PREFIX}{nonce}", TITLE, fields, "Next" if step else "File report",
                 errors=dict(errors or {}), intro=INTRO, banner=BANNER)
+
+
+def _offered(field: FormField, value: str) -> str:
+    """A select keeps only a value it offers (another category's type is dropped)."""
+    return value if field.kind != "select" or value in dict(field.options) else ""
 
 
 def is_step(values: dict[str, str]) -> bool:
