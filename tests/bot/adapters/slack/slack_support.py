@@ -122,6 +122,12 @@ def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _state(element: dict[str, Any], value: str | None) -> dict[str, Any]:
     kind = element["type"]
+    if kind == "multi_static_select":
+        if value is None:
+            return {"type": kind, "selected_options": element.get("initial_options") or []}
+        chosen = [o for o in _options(element) if o["value"] in value.split(",")]
+        assert len(chosen) == len([v for v in value.split(",") if v]), value
+        return {"type": kind, "selected_options": chosen}
     if kind == "static_select":
         if value is None:
             return {"type": kind, "selected_option": element.get("initial_option")}
