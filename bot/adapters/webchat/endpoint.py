@@ -37,6 +37,7 @@ from bot.messages import (
 from bot.ops.limits import client_address
 from bot.outbox.transport import Checkable, Editable, Transport
 from bot.router import Router
+from knowledge.language import detect_language
 
 HERE = Path(__file__).parent / "static"
 ASSETS = {"/": ("page.html", "text/html"),
@@ -60,7 +61,9 @@ def render(reply: Reply) -> dict[str, Any]:
     """A neutral reply as JSON for the page, which builds elements from it, never HTML.
 
     ``lead`` is the main line as the page shows it: empty when the title, the form's title or
-    the sections already say it, so nothing is shown twice.
+    the sections already say it, so nothing is shown twice. ``lang`` (``en`` or ``es``) is the
+    language the reply is written in, for the page's ``lang`` attribute (screen readers pick
+    their voice by it).
     """
     data = reply_to_dict(reply)
     main = lead(reply, reply.sections)
@@ -68,7 +71,18 @@ def render(reply: Reply) -> dict[str, Any]:
         data["text"] = f"{REPEAT_LINE}\n\n{reply.text}"
         main = f"{REPEAT_LINE}\n\n{main}" if main else REPEAT_LINE
     data["lead"] = main
+    data["lang"] = reply_language(reply)
+    for section, shown in zip(reply.sections, data["sections"], strict=True):
+        shown["lang"] = detect_language(section.text)
     return data
+
+
+def reply_language(reply: Reply) -> str:
+    """``es`` when the reply's words read as Spanish, else ``en`` (the detector questions use)."""
+    said = [reply.title, reply.text, *(s.text for s in reply.sections), *reply.items]
+    if reply.form:
+        said += [reply.form.title, *(f.label for f in reply.form.fields)]
+    return detect_language("\n".join(said))
 
 
 def inbox_key(destination: Destination) -> str:
@@ -223,7 +237,9 @@ def setup(app: web.Application, router: Router) -> bool:
         address = client_address(request.remote, request.headers.get("X-Forwarded-For", ""),
                                  router.services.settings.app.webchat.trusted_proxies)
         reply = await router.dispatch(dataclasses.replace(message, address=address))
-        return web.json_response({"replies": [render(reply)]})
+        # The language the person wrote in: the page speaks it too (its labels, lang=).
+        asked_in = {"lang": detect_language(message.text)} if message.text else {}
+        return web.json_response({"replies": [render(reply)], **asked_in})
 
     async def inbox(request: web.Request) -> web.Response:
         after = http_input.query_int(request.query, "after")  # InputError: a 400
