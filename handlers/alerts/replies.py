@@ -68,12 +68,12 @@ def build_approval_step(needed: bool, reasons: Sequence[str], *, child: bool = F
     """Whether the draft needs a second broadcaster, and why (from the approval rules)."""
     if needed:
         why = "; and ".join(reasons) or "the approval rules require it"
-        return f"It needs a second broadcaster's approval because {why}."
+        return f"Approval needed: it needs a second broadcaster's approval because {why}."
     if child:
-        return ("Ready to send: you can send it at once, because it is not severe or extreme "
-                "and the alert it follows needed no approval.")
-    return ("Ready to send: you can send it at once, because it is not severe or extreme, "
-            "not statewide, and reaches no tier whose policy requires approval.")
+        return ("No approval needed: you can send it at once, because it is not severe or "
+                "extreme and the alert it follows needed no approval.")
+    return ("No approval needed: you can send it at once, because it is not severe or "
+            "extreme, not statewide, and reaches no tier whose policy requires approval.")
 
 
 def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,

@@ -33,6 +33,7 @@ from bot.adapters.slack.translate import (
     from_event,
     from_message_shortcut,
     from_slash_command,
+    from_view_action,
     from_view_submission,
 )
 from bot.db.idempotency import first_time
@@ -124,6 +125,9 @@ class SlackListeners:
         await ack()
         if body.get("type") != "block_actions" or not await self._first(body, request):
             return
+        if (body.get("container") or {}).get("type") == "view" and body.get("view"):
+            await self.redraw_view(body, client)
+            return
         try:
             message = from_block_actions(body)
         except NotForUs:
@@ -133,6 +137,29 @@ class SlackListeners:
             message = replace(message, action=None, text=message.action.value)
         reply = await self.router.dispatch(message)
         await self._answer_interaction(reply, message, body, respond, client)
+
+    async def redraw_view(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A choice inside a modal: the handler's form for it replaces the modal's blocks.
+
+        ``hash`` makes Slack refuse the update when the modal changed meanwhile (a later
+        choice), so a slow answer never overwrites a newer one.
+        """
+        try:
+            message = from_view_action(body)
+        except NotForUs:
+            return
+        reply = await self.router.dispatch(message)
+        view = body.get("view") or {}
+        if reply.form is None:  # refused or expired: say so in the modal
+            new_view = to_view_response(reply)["view"]
+        else:
+            new_view = to_slack_modal(reply.form, lead=reply.text,
+                                      private_metadata=str(view.get("private_metadata") or ""))
+        try:
+            await client.views_update(view_id=str(view.get("id") or ""),
+                                      hash=view.get("hash"), view=new_view)
+        except SlackApiError as exc:
+            log.warning("views.update failed", extra={"error": exc.response.get("error")})
 
     async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                           request: AsyncBoltRequest, client: AsyncWebClient) -> None:
@@ -252,6 +279,8 @@ def offer_form(reply: Reply, text: str) -> Reply:
     lead = reply.text or reply.form.title
     if reply.form.intro and reply.form.intro not in lead:
         lead = f"{lead}\n\n{reply.form.intro}"
+    if reply.form.banner and reply.form.banner not in lead:  # the form's first line comes first
+        lead = f"**{reply.form.banner}**\n\n{lead}"
     if len(text) > MAX_BUTTON_VALUE:  # cannot ride on the button whole; never cut it
         return replace(reply, form=None,
                        text=f"{lead}\n\nUse the slash command to open the form.")

@@ -10,6 +10,7 @@ or links by Slack, so they are only trimmed to their limits.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import date
@@ -43,6 +44,7 @@ MAX_MODAL_TEXT = 24
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
+BLOCK_SUFFIX = "#"  # input block ids: field name, then "#" and a digest of the options
 EMPTY_OPTION = "__none__"  # stands for the empty value "" (Slack wants non-empty values)
 TRUNCATED = "… (message shortened)"
 MAX_FIELDS = 10
@@ -239,10 +241,11 @@ def _option(value: str, label: str) -> Block:
 
 
 def _select(field: FormField) -> Block:
-    """A static_select; more than 100 options go into groups of 100 (Slack's limits)."""
+    """A static (or multi) select; over 100 options go into groups of 100 (Slack's limits)."""
     options = [_option(value, label) for value, label in field.options]
-    element: Block = {"type": "static_select", "action_id": field.name,
-                      "placeholder": _plain("Choose…", 150)}
+    multi = field.kind == "multiselect"
+    element: Block = {"type": "multi_static_select" if multi else "static_select",
+                      "action_id": field.name, "placeholder": _plain("Choose…", 150)}
     if len(options) <= MAX_OPTIONS:
         element["options"] = options
     else:
@@ -252,6 +255,12 @@ def _select(field: FormField) -> Block:
             {"label": _plain(f"{i * MAX_OPTIONS + 1}–{i * MAX_OPTIONS + len(chunk)}", 75),
              "options": chunk} for i, chunk in enumerate(chunks)]
         options = [o for chunk in chunks for o in chunk]
+    if multi:
+        chosen = {v.strip() for v in field.value.split(",") if v.strip()}
+        initial_options = [o for o in options if o["value"] in chosen]
+        if initial_options:
+            element["initial_options"] = initial_options
+        return element
     # An empty value means "nothing chosen yet": show the placeholder, not the "-" option.
     initial = next((o for o in options if field.value and o["value"] == field.value), None)
     if initial is not None:
@@ -268,7 +277,7 @@ def _valid_date(text: str) -> bool:
 
 
 def _element(field: FormField) -> Block:
-    if field.kind == "select":
+    if field.kind in ("select", "multiselect"):
         return _select(field)
     if field.kind == "date":
         element: Block = {"type": "datepicker", "action_id": field.name}
@@ -283,25 +292,56 @@ def _element(field: FormField) -> Block:
     return element
 
 
-def _input(field: FormField) -> Block:
-    block: Block = {"type": "input", "block_id": field.name, "optional": not field.required,
+def block_id(field: FormField, redrawn: bool) -> str:
+    """A field's input block id: its name, plus a digest of its options in a redrawn form.
+
+    Slack keeps what was chosen in a block across ``views.update`` when the block id stays;
+    in a form that is redrawn (it has a ``refresh`` field), a select whose options changed
+    (another category's types) gets a new id, so a choice no longer offered is dropped.
+    :func:`field_name` reads the name back.
+    """
+    if not redrawn or field.kind not in ("select", "multiselect"):
+        return field.name
+    digest = hashlib.sha256(repr(field.options).encode()).hexdigest()[:8]
+    return f"{field.name}{BLOCK_SUFFIX}{digest}"
+
+
+def field_name(block: str) -> str:
+    """The field name of an input block id (see :func:`block_id`)."""
+    return block.partition(BLOCK_SUFFIX)[0]
+
+
+def _input(field: FormField, redrawn: bool) -> Block:
+    block: Block = {"type": "input", "block_id": block_id(field, redrawn),
+                    "optional": not field.required,
                     "label": _plain(field.label, 2000), "element": _element(field)}
+    if field.refresh:
+        # Choosing a value sends block_actions at once, so the modal is redrawn for it.
+        block["dispatch_action"] = True
     if field.hint:
         block["hint"] = _plain(field.hint, 2000)
     return block
 
 
+def _banner(text: str) -> list[Block]:
+    """The form's danger-toned first line (bold, behind the danger emoji)."""
+    return _mrkdwn_sections(f"{TONE_EMOJI[Tone.DANGER]} *{mrkdwn(text)}*") if text.strip() \
+        else []
+
+
 def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") -> dict[str, Any]:
     """Render a form as a modal view; callback_id is the form id so submissions route back.
 
-    ``form.intro`` (safety and public-records warnings) is always the first block, then
-    ``lead`` (the reply's text) unless it only repeats the title, then one input per field.
+    ``form.banner`` (danger-toned, such as "call 911 first") is always the first block, then
+    ``form.intro`` (warnings), ``lead`` (the reply's text) unless it only repeats the title,
+    then one input per field.
     """
     if len(private_metadata) > MAX_METADATA:
         raise ValueError(f"private_metadata is {len(private_metadata)} chars; Slack allows 3000")
-    inputs = [_input(f) for f in form.fields][:MAX_MODAL_BLOCKS]
+    redrawn = any(f.refresh for f in form.fields)
+    inputs = [_input(f, redrawn) for f in form.fields][:MAX_MODAL_BLOCKS]
     text = [t for t in (form.intro, lead) if t.strip() and t.strip() != form.title]
-    head = [block for t in text for block in _mrkdwn_sections(mrkdwn(t))]
+    head = _banner(form.banner) + [block for t in text for block in _mrkdwn_sections(mrkdwn(t))]
     return {
         "type": "modal",
         "callback_id": form.form_id[:255],
@@ -316,10 +356,12 @@ def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") ->
 
 def view_errors(form: Form) -> dict[str, str]:
     """Errors keyed by input block id; an error for a field not in the form goes on the first."""
-    names = [f.name for f in form.fields]
+    redrawn = any(f.refresh for f in form.fields)
+    ids = {f.name: block_id(f, redrawn) for f in form.fields}
+    names = list(ids.values())
     errors: dict[str, str] = {}
     for name, message in form.errors.items():
-        target = name if name in names or not names else names[0]
+        target = ids.get(name) or (names[0] if names else name)
         errors[target] = f"{errors[target]} {message}" if target in errors else message
     return {name: _cut(message, 2000) for name, message in errors.items()}
 

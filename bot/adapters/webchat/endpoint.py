@@ -191,7 +191,8 @@ def to_incoming_message(payload: Any, signed_in: Sender | None = None) -> Incomi
         clean = {_str(k, "field name", 100): _str(v, f"field {k}", MAX_TEXT)
                  for k, v in values.items()}
         return make(form=FormSubmission(
-            _str(form.get("id", ""), "form.id", 200), clean))
+            _str(form.get("id", ""), "form.id", 200), clean,
+            changed=_str(form.get("changed", ""), "form.changed", 100)))
     text = _str(payload.get("text", ""), "text", MAX_TEXT)
     if not text.strip():
         raise BadRequest("text is empty")

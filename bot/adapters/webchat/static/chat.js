@@ -282,29 +282,71 @@ function list(parent, items, mentions) {
   parent.appendChild(ul);
 }
 
-function renderForm(parent, form) {
+// A form: its danger line first, then its warnings, title and fields. Choosing a value in a
+// field marked "refresh" (the incident category) asks the server for the form that fits the
+// choice and redraws the form in place, keeping what was typed.
+function formValues(el) {
+  const values = {};
+  for (const input of el.querySelectorAll("input, textarea, select")) {
+    values[input.name] = input.multiple
+      ? Array.from(input.selectedOptions, (o) => o.value).join(",") : input.value;
+  }
+  return values;
+}
+
+function formInput(f) {
+  let input;
+  if (f.kind === "textarea") input = document.createElement("textarea");
+  else if (f.kind === "select" || f.kind === "multiselect") {
+    input = document.createElement("select");
+    input.multiple = f.kind === "multiselect";
+    const chosen = new Set((f.value || "").split(",").filter(Boolean));
+    if (!input.multiple && !f.value && !f.options.some(([value]) => value === "")) {
+      const o = document.createElement("option");  // no silent answer: nothing chosen yet
+      o.value = ""; o.textContent = "Choose…"; input.appendChild(o);
+    }
+    for (const [value, text] of f.options) {
+      const o = document.createElement("option");
+      o.value = value; o.textContent = text; o.selected = chosen.has(value);
+      input.appendChild(o);
+    }
+    return input;
+  } else {
+    input = document.createElement("input");
+    input.type = f.kind === "date" ? "date" : "text";
+  }
+  input.value = f.value || "";
+  input.maxLength = f.max_length;
+  return input;
+}
+
+function buildForm(form) {
   const el = document.createElement("form");
   el.dataset.formId = form.form_id;
   el.setAttribute("aria-label", form.title);
+  if (form.banner) {
+    const banner = document.createElement("div");
+    banner.className = "form-banner tone-danger";
+    banner.setAttribute("role", "alert");
+    // Styled here, with the form (chat.css is another change's): dark red on pale red, 7:1.
+    Object.assign(banner.style, {color: "#8a0016", background: "#fdecee", padding: ".5rem",
+                                 borderLeft: "4px solid #b00020", marginBottom: ".5rem"});
+    const strong = document.createElement("strong");
+    strong.textContent = form.banner;
+    banner.appendChild(strong);
+    el.appendChild(banner);
+  }
+  if (form.intro) textBlock(el, form.intro, "context");
   textBlock(el, form.title, "form-title");
   for (const f of form.fields) {
     const label = document.createElement("label");
     label.textContent = f.label + (f.required ? " *" : "");
-    let input;
-    if (f.kind === "textarea") input = document.createElement("textarea");
-    else if (f.kind === "select") {
-      input = document.createElement("select");
-      for (const [value, text] of f.options) {
-        const o = document.createElement("option");
-        o.value = value; o.textContent = text; input.appendChild(o);
-      }
-    } else {
-      input = document.createElement("input");
-      input.type = f.kind === "date" ? "date" : "text";
-    }
-    input.name = f.name; input.value = f.value || ""; input.maxLength = f.max_length;
+    const input = formInput(f);
+    input.name = f.name;
     if (f.required) input.setAttribute("aria-required", "true");
+    if (f.refresh) input.addEventListener("change", () => redrawForm(el, f.name));
     label.appendChild(input);
+    if (f.hint) textBlock(label, f.hint, "context");
     if (form.errors && form.errors[f.name]) {
       textBlock(label, form.errors[f.name], "field-error");
       input.setAttribute("aria-invalid", "true");
@@ -316,11 +358,32 @@ function renderForm(parent, form) {
   el.appendChild(submit);
   el.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const values = {};
-    for (const input of el.querySelectorAll("input, textarea, select")) values[input.name] = input.value;
-    send({form: {id: form.form_id, values}}, t("form_sent"));
+    send({form: {id: form.form_id, values: formValues(el)}}, t("form_sent"));
   });
-  parent.appendChild(el);
+  return el;
+}
+
+async function redrawForm(el, changed) {
+  const who = mode === "demo" ? {user: userInput.value} : {};
+  try {
+    const res = await fetch("/webchat/messages", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(Object.assign(who, {form: {id: el.dataset.formId,
+                                                      values: formValues(el), changed}})),
+    });
+    const data = await res.json();
+    const next = res.ok && data.replies.length ? data.replies[0].form : null;
+    if (!next) { if (res.ok) data.replies.forEach((reply) => render(reply)); return; }
+    const fresh = buildForm(next);
+    el.replaceWith(fresh);
+    const again = fresh.querySelector(`[name="${CSS.escape(changed)}"]`);
+    if (again) again.focus();
+  } catch (err) { /* the form stays as it is; submitting still works */ }
+}
+
+function renderForm(parent, form) {
+  parent.appendChild(buildForm(form));
 }
 
 // ref: the inbox item's reference ("webchat:ID"); an edit names the item it replaces and takes
