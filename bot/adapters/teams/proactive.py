@@ -28,7 +28,14 @@ from botbuilder.schema import ConversationReference as SdkReference
 from sqlmodel import col, select
 
 from bot.adapters.teams.render import to_activity
-from bot.adapters.teams.send import RETRYABLE, reason_of, retry_after_of, status_of
+from bot.adapters.teams.send import (
+    RETRYABLE,
+    body_of,
+    error_code,
+    reason_of,
+    retry_after_of,
+    status_of,
+)
 from bot.adapters.teams.translate import split_conversation
 from bot.db.engine import Database
 from bot.db.models import ConversationReference
@@ -116,8 +123,9 @@ def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
         return PermanentSendError(f"403 {reason_of(exc)}: the bot is blocked or was removed "
                                   "from this conversation")
     if status == 404:
-        return PermanentSendError("404 conversation not found: it was deleted or the bot "
-                                  "was removed")
+        code = error_code(body_of(exc))
+        return PermanentSendError(f"404 conversation not found{f' ({code})' if code else ''}: "
+                                  "it was deleted or the bot was removed")
     return PermanentSendError(f"Teams refused the message: {status}")
 
 

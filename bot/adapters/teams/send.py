@@ -8,7 +8,9 @@ backoff with full jitter) and try again; the SDK never retries a POST itself. 40
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +24,7 @@ RETRYABLE = frozenset({412, 429, 502, 504})
 MAX_ATTEMPTS = 4
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9]{2,60}")
 
 
 def status_of(exc: Exception) -> int:
@@ -40,12 +43,45 @@ def retry_after_of(exc: Exception) -> float | None:
         return None
 
 
-def reason_of(exc: Exception) -> str:
-    """``MessageWritesBlocked`` when Teams said so in a 403 body, else ``Forbidden``."""
+def error_code(body: str) -> str | None:
+    """Microsoft's error code in a Bot Connector error body, most specific first.
+
+    ``innerHttpError.subCode`` (``MessageWritesBlocked``) beats ``error.code``
+    (``ConversationBlockedByUser``, ``BotNotInConversationRoster``, ``ConversationNotFound``).
+    Only a short run of letters is kept: the body is the platform's, not ours.
+    """
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    candidates: list[object] = []
+    if isinstance(error, dict):
+        inner = error.get("innerHttpError")
+        if isinstance(inner, dict):
+            candidates.append(inner.get("subCode"))
+        candidates.append(error.get("code"))
+    if isinstance(parsed, dict):
+        inner = parsed.get("innerHttpError")
+        if isinstance(inner, dict):
+            candidates.append(inner.get("subCode"))
+    for code in candidates:
+        if isinstance(code, str) and _CODE.fullmatch(code):
+            return code
+    return "MessageWritesBlocked" if "MessageWritesBlocked" in body else None
+
+
+def body_of(exc: Exception) -> str:
+    """The error response's body text, whichever SDK raised ``exc``."""
     response = getattr(exc, "response", None)
     text: Any = getattr(response, "text", "") if response is not None else ""
     body = text() if callable(text) else text
-    return "MessageWritesBlocked" if "MessageWritesBlocked" in str(body) else "Forbidden"
+    return str(body or getattr(exc, "message", "") or "")
+
+
+def reason_of(exc: Exception) -> str:
+    """Microsoft's error code from the body (``MessageWritesBlocked``, ...), else ``Forbidden``."""
+    return error_code(body_of(exc)) or "Forbidden"
 
 
 async def send_with_retry(
