@@ -1,7 +1,8 @@
 """Sending to a Teams conversation with the retry rules Teams asks for.
 
 429, 412, 502 and 504 are transient: wait (Retry-After when given, else capped exponential
-backoff with full jitter) and try again; the SDK never retries a POST itself. 403 with
+backoff with full jitter) and try again; the SDK never retries a POST itself. The Agents SDK's
+connector raises :class:`aiohttp.ClientResponseError` (status, headers, body as ``message``). 403 with
 ``MessageWritesBlocked`` means the app was blocked or uninstalled: permanent, stop at once.
 """
 
@@ -14,8 +15,9 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ErrorResponseException, ResourceResponse
+import aiohttp
+from microsoft_agents.activity import Activity, ResourceResponse
+from microsoft_agents.hosting.core import TurnContext
 
 from bot.outbox.transport import PermanentSendError, backoff
 
@@ -27,16 +29,24 @@ MAX_DELAY = 8.0
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9]{2,60}")
 
 
+def _headers(exc: Exception) -> Any:
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return exc.headers or {}
+    response = getattr(exc, "response", None)
+    return getattr(response, "headers", None) or {}
+
+
 def status_of(exc: Exception) -> int:
     """The HTTP status of a Bot Connector error (0 when there was no response)."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return int(exc.status or 0)
     response = getattr(exc, "response", None)
     return int(getattr(response, "status_code", 0) or 0)
 
 
 def retry_after_of(exc: Exception) -> float | None:
     """Seconds Teams asked us to wait (Retry-After), capped; None when not given."""
-    response = getattr(exc, "response", None)
-    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    value = _headers(exc).get("Retry-After")
     try:
         return min(float(value), MAX_DELAY * 4) if value is not None else None
     except ValueError:
@@ -72,7 +82,9 @@ def error_code(body: str) -> str | None:
 
 
 def body_of(exc: Exception) -> str:
-    """The error response's body text, whichever SDK raised ``exc``."""
+    """The error response's body text (the Agents SDK puts it in ``message``)."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return str(exc.message or "")
     response = getattr(exc, "response", None)
     text: Any = getattr(response, "text", "") if response is not None else ""
     body = text() if callable(text) else text
@@ -95,7 +107,7 @@ async def send_with_retry(
     for attempt in range(MAX_ATTEMPTS):
         try:
             return await context.send_activity(activity)
-        except ErrorResponseException as exc:
+        except aiohttp.ClientResponseError as exc:
             status = status_of(exc)
             if status == 403:
                 raise PermanentSendError(f"{status} {reason_of(exc)}") from None
