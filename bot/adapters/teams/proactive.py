@@ -187,6 +187,13 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
         log.info("Teams proactive send delivered", extra={"outbox_key": key})
         return f"{conversation_id}|{getattr(result, 'id', '') or ''}"[:MAX_REF]
 
+    async def send_privately(self, destination: Destination, reply: Reply) -> str:
+        """A turn's reply meant for one person, to their personal chat (not through the queue).
+
+        It answers a click just made, so it is sent now or not at all: no retry, no dead letter.
+        """
+        return await self.send(destination, reply, key="teams:private-reply")
+
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
         """Replace the activity ``conversation|activityId`` with ``reply`` (PUT activities)."""
         conversation_id, _, activity_id = message_ref.partition("|")
