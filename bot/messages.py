@@ -196,6 +196,26 @@ class Reply:
     repeat: bool = False  # a resend that may already have arrived: renderers lead with REPEAT_LINE
 
 
+
+def for_one_person(message: IncomingMessage, reply: Reply) -> bool:
+    """Whether ``reply`` is meant for the person who clicked, not for the whole conversation.
+
+    An ephemeral reply (a click's confirmation, a refusal, a form sent back with its errors) to
+    a button click or a form submitted in a shared conversation (a channel, a group chat). What
+    someone typed is answered where they typed it; a personal chat is private anyway.
+    """
+    return (reply.ephemeral and not message.is_direct
+            and (message.action is not None or message.form is not None))
+
+
+def redraws_form(message: IncomingMessage, reply: Reply) -> bool:
+    """Whether ``reply`` is the submitted form again, one step further ("Next"), without errors.
+
+    Such a reply replaces the form it answers where the platform can update a sent message.
+    """
+    return (message.form is not None and reply.form is not None
+            and reply.form.form_id == message.form.form_id and not reply.form.errors)
+
 # The one wording of the repeat marking; every renderer puts it first when ``Reply.repeat``.
 REPEAT_LINE = "Repeat: this message may already have reached you"
 

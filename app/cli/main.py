@@ -164,6 +164,10 @@ def config_check(
                                        ("teams", settings.teams_enabled)) if on]
     typer.echo(f"ok: {settings.config_path} ({settings.app.office.name}); "
                f"platforms: {', '.join(platforms + ['webchat']) }; {settings.mode} mode")
+    if settings.teams_enabled or settings.app.teams.cloud != "public":
+        from bot.adapters.teams.manifest import registration_hint
+
+        typer.echo(registration_hint(settings))
 
 
 @db_app.command("upgrade")
@@ -204,11 +208,13 @@ def manifest_slack(
 def manifest_teams(
     out: Annotated[Path, typer.Option(help="Zip file to write.")] = Path("electionbot-teams.zip"),
 ) -> None:
-    """Write a Teams app package (manifest.json + icons, zipped).
+    """Write a Teams app package (manifest.json + icons, zipped) and say where it goes.
+
+    The second line names the ``teams.cloud``'s bot registration and Teams admin center.
 
     Needs MICROSOFT_APP_ID, office.privacy_url and office.terms_url (exit 2 naming what is missing).
     """
-    from bot.adapters.teams.manifest import write_teams_package
+    from bot.adapters.teams.manifest import registration_hint, write_teams_package
 
     settings = settings_or_exit()
     try:
@@ -216,6 +222,7 @@ def manifest_teams(
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
     typer.echo(f"ok: wrote {out}")
+    typer.echo(registration_hint(settings))
 
 
 def main() -> None:

@@ -113,6 +113,24 @@ def test_manifests(home: Path) -> None:
                          "terms_url": "https://vote.example.gov/terms"})
     teams = cli(home, "manifest", "teams", "--out", str(home / "t.zip"), **app_id)
     assert teams.returncode == 0 and (home / "t.zip").stat().st_size > 0
+    assert "Teams cloud public:" in teams.stdout and "portal.azure.com" in teams.stdout
+
+
+def test_teams_cloud_is_named_with_where_to_register(home: Path) -> None:
+    write_config(home, knowledge_path=str(home / "kb"),
+                 teams={"cloud": "gcch", "tenants": [TENANT]},
+                 office={"name": "Test Office", "state": "CT",
+                         "privacy_url": "https://vote.example.gov/privacy",
+                         "terms_url": "https://vote.example.gov/terms"})
+    check = cli(home, "config", "check")
+    assert check.returncode == 0, check.stderr
+    assert "Teams cloud gcch: register the bot as an Azure Bot in Azure Government " \
+        "(portal.azure.us)" in check.stdout
+    assert "https://admin.gov.teams.microsoft.us" in check.stdout
+    package = cli(home, "manifest", "teams", "--out", str(home / "t.zip"),
+                  MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001")
+    assert package.returncode == 0, package.stderr
+    assert "https://admin.gov.teams.microsoft.us" in package.stdout
 
 
 def test_slack_manifest_needs_a_public_url(home: Path) -> None:

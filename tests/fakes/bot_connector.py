@@ -51,6 +51,14 @@ class Call:
     headers: dict[str, str]
     body: dict[str, Any]
     status: int
+    query: dict[str, str] = field(default_factory=dict)
+    #: The activity id the connector answered with (what the bot may later update in place).
+    answered_id: str | None = None
+
+    @property
+    def targeted(self) -> bool:
+        """A targeted message: in the conversation, but shown to its recipient only."""
+        return self.query.get("isTargetedActivity") == "true"
 
     @property
     def shown(self) -> str:
@@ -92,9 +100,12 @@ def _b64(number: int) -> str:
 class FakeBotConnector:
     """Start with ``with FakeBotConnector() as fake:``; point serviceUrl at ``fake.url``."""
 
-    def __init__(self, *, per_conversation_per_second: int | None = None) -> None:
+    def __init__(self, *, per_conversation_per_second: int | None = None,
+                 targeted: bool = True) -> None:
         self.calls: list[Call] = []
         self.per_second = per_conversation_per_second
+        #: False: a tenant where targeted messages are not offered (answered 400 BadArgument).
+        self.targeted = targeted
         self.answer_delay = 0.0  # seconds between taking a send and answering (a slow answer)
         self._failures: deque[_Failure] = deque()
         self._recent: dict[str, deque[float]] = defaultdict(deque)
@@ -126,6 +137,11 @@ class FakeBotConnector:
             self._failures.extend(_Failure(status, body, headers, conversation)
                                   for _ in range(count))
 
+    def updates(self) -> list[Call]:
+        """Successful in-place updates (PUT on a sent activity), oldest first."""
+        with self._lock:
+            return [c for c in self.calls if c.method == "PUT" and c.status < 300]
+
     def sends(self) -> list[Call]:
         """Successful activity posts (replies and sends), oldest first."""
         with self._lock:
@@ -154,12 +170,14 @@ class FakeBotConnector:
                           headers={"kid": KEY_ID})
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _record(self, request: web.Request, body: dict[str, Any], status: int) -> None:
+    def _record(self, request: web.Request, body: dict[str, Any], status: int,
+                answered_id: str | None = None) -> None:
         info = request.match_info
         with self._lock:
             self.calls.append(Call(request.method, request.path,
                                    info.get("conversation_id", ""), info.get("reply_to_id"),
-                                   dict(request.headers), body, status))
+                                   dict(request.headers), body, status, dict(request.query),
+                                   answered_id))
 
     def _throttled(self, conversation_id: str) -> bool:
         if self.per_second is None:
@@ -204,15 +222,19 @@ class FakeBotConnector:
         conversation_id = request.match_info["conversation_id"]
         with self._lock:
             failure = self._take_failure(conversation_id)
+            if failure is None and not self.targeted and "isTargetedActivity" in request.query:
+                failure = _Failure(400, {"error": {"code": "BadArgument",
+                                                   "message": "targeted messages are off"}})
             if failure is None and self._throttled(conversation_id):
                 failure = _Failure(429, {"error": {"code": "TooManyRequests"}},
                                    {"Retry-After": "1"})
         status = failure.status if failure else 200
-        self._record(request, body, status)
+        activity_id = None if failure else (request.match_info.get("activity_id")
+                                            or f"activity-{next(self._ids)}")
+        self._record(request, body, status, activity_id)
         if failure:
             return web.json_response(failure.body, status=failure.status,
                                      headers=failure.headers)
-        activity_id = request.match_info.get("activity_id") or f"activity-{next(self._ids)}"
         if self.answer_delay:  # the send has landed; its answer is late (a crash can fall here)
             await asyncio.sleep(self.answer_delay)
         return web.json_response({"id": activity_id})

@@ -12,8 +12,8 @@ from typing import Any
 from microsoft_agents.activity import Activity, ChannelAccount, InvokeResponse
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
+from bot.adapters.teams.delivery import Delivery, PersonalSend
 from bot.adapters.teams.render import to_activity
-from bot.adapters.teams.send import send_with_retry
 from bot.adapters.teams.translate import (
     CARD_INVOKE,
     install_message,
@@ -23,12 +23,12 @@ from bot.adapters.teams.translate import (
 )
 from bot.db.idempotency import save_reference
 from bot.db.models import ConversationReference
-from bot.messages import IncomingMessage, Reply
-from bot.outbox.transport import PermanentSendError
+from bot.messages import IncomingMessage, Reply, redraws_form
 from bot.router import Router
 
 log = logging.getLogger(__name__)
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 RAW_ACTIVITY = "electionbot.raw_activity"
 NOT_SUPPORTED = "This action is not supported by this bot."
 
@@ -96,9 +96,15 @@ async def _new_posts(_context: TurnContext, activities: list[Activity],
 class ElectionBot(ActivityHandler):  # type: ignore[misc]
     """Routes Teams messages and card actions through the neutral router."""
 
-    def __init__(self, router: Router) -> None:
-        """Keep the router (and through it the database)."""
+    def __init__(self, router: Router, *, targeted: bool = False,
+                 personal: PersonalSend | None = None) -> None:
+        """Keep the router (and through it the database) and how private replies are sent.
+
+        ``targeted``: the cloud's Teams takes targeted messages; ``personal``: sends to a
+        person's personal chat (see :mod:`bot.adapters.teams.delivery`).
+        """
         self.router = router
+        self.delivery = Delivery(targeted=targeted, personal=personal)
 
     def logic_for(self, raw: dict[str, Any]) -> Callable[[TurnContext], Awaitable[None]]:
         """Return the turn callback for one request, carrying its raw JSON into the turn."""
@@ -152,16 +158,26 @@ class ElectionBot(ActivityHandler):  # type: ignore[misc]
             return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST), body={
                 "statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "unknown card action"}})
-        reply = await self._answer(turn_context, message)
+        reply = await self.router.dispatch(message)
+        card = _card_of(reply) if redraws_form(message, reply) else None
+        if card is not None:
+            # Universal Actions refresh: the clicked card becomes the next step, in place.
+            return InvokeResponse(status=int(HTTPStatus.OK), body={
+                "statusCode": 200, "type": CARD_RESPONSE, "value": card})
+        await self.delivery.deliver(turn_context, message, reply)
         return InvokeResponse(status=int(HTTPStatus.OK), body={
             "statusCode": 200, "type": MESSAGE_RESPONSE, "value": reply.text[:500]})
 
     async def _answer(self, turn_context: TurnContext, message: IncomingMessage) -> Reply:
         reply = await self.router.dispatch(message)
-        outgoing = Activity.model_validate(to_activity(reply))
-        try:
-            await send_with_retry(turn_context, outgoing)
-        except PermanentSendError as exc:
-            # Blocked or uninstalled: nothing to retry; the reference stays for the record.
-            log.warning("Teams refused the reply permanently: %s", exc)
+        await self.delivery.deliver(turn_context, message, reply)
         return reply
+
+
+def _card_of(reply: Reply) -> dict[str, Any] | None:
+    """The Adaptive Card ``reply`` renders to (None when it had to become plain text)."""
+    for attachment in to_activity(reply).get("attachments") or []:
+        if attachment.get("contentType") == CARD_RESPONSE:
+            content: dict[str, Any] = attachment["content"]
+            return content
+    return None

@@ -37,6 +37,12 @@ class TeamsCloud:
     service_hosts: tuple[str, ...]
     #: What to register where (README "Connecting Teams"), shown by ``config check``.
     azure: str
+    #: Teams in this cloud takes targeted messages (shown only to one person in a channel or
+    #: group chat). Where it is not known to, a reply for one person goes to their personal chat:
+    #: a cloud that ignored the flag would show it to everyone.
+    targeted_messages: bool = False
+    #: The Teams admin center where the app package is uploaded for this cloud's tenants.
+    admin_center: str = "https://admin.teams.microsoft.com"
 
 
 CLOUDS: dict[str, TeamsCloud] = {
@@ -44,7 +50,8 @@ CLOUDS: dict[str, TeamsCloud] = {
         "public", "https://api.botframework.com",
         "https://login.botframework.com/v1/.well-known/openidconfiguration",
         "https://login.microsoftonline.com", "https://api.botframework.com",
-        ("smba.trafficmanager.net",), "Azure Bot in Azure commercial (portal.azure.com)"),
+        ("smba.trafficmanager.net",), "Azure Bot in Azure commercial (portal.azure.com)",
+        targeted_messages=True),
     "gcc": TeamsCloud(
         "gcc", "https://api.botframework.com",
         "https://login.botframework.com/v1/.well-known/openidconfiguration",
@@ -56,13 +63,15 @@ CLOUDS: dict[str, TeamsCloud] = {
         "https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
         "https://login.microsoftonline.us", "https://api.botframework.us",
         ("smba.infra.gov.teams.microsoft.us",),
-        "Azure Bot in Azure Government (portal.azure.us), Teams in GCC High"),
+        "Azure Bot in Azure Government (portal.azure.us), Teams in GCC High",
+        admin_center="https://admin.gov.teams.microsoft.us"),
     "dod": TeamsCloud(
         "dod", "https://api.botframework.us",
         "https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
         "https://login.microsoftonline.us", "https://api.botframework.us",
         ("smba.infra.dod.teams.microsoft.us",),
-        "Azure Bot in Azure Government (portal.azure.us), Teams in DoD"),
+        "Azure Bot in Azure Government (portal.azure.us), Teams in DoD",
+        admin_center="https://admin.dod.teams.microsoft.us"),
 }
 
 

@@ -222,11 +222,13 @@ def setup(app: web.Application, router: Router) -> bool:
     clients = build_clients(router)
     adapter = build_adapter(clients)
     app_id = settings.env.MICROSOFT_APP_ID
-    endpoint = TeamsEndpoint(adapter, ElectionBot(router), router.services.db,
-                             auth_required=app_id is not None)
-    # Proactive sends (incident notifications, alerts) go through the outbox.
+    # Proactive sends (incident notifications, alerts) go through the outbox; the same
+    # transport carries replies meant for one person to their personal chat.
     transport = TeamsTransport(clients, router.services.db)
     router.services.outbox.register("teams", transport)
+    bot = ElectionBot(router, targeted=teams_auth.cloud_of(settings).targeted_messages,
+                      personal=transport.send_privately)
+    endpoint = TeamsEndpoint(adapter, bot, router.services.db, auth_required=app_id is not None)
     app.on_cleanup.append(transport.close)
     if app_id is None and not settings.demo:
         # Anonymous activities choose their sender and where replies go: demo mode only.

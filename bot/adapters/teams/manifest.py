@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from bot.adapters.teams.clouds import CLOUDS
 from bot.config.settings import ConfigError, Settings
 
 MANIFEST_VERSION = "1.16"
@@ -74,6 +75,13 @@ def command_names(settings: Settings) -> list[str]:
         "help"]
 
 
+def registration_hint(settings: Settings) -> str:
+    """Where ``teams.cloud`` has the bot registered and its app package uploaded (one line)."""
+    cloud = CLOUDS[settings.app.teams.cloud]
+    return (f"Teams cloud {cloud.name}: register the bot as an {cloud.azure}; upload the app "
+            f"package in the Teams admin center at {cloud.admin_center}")
+
+
 def package_problems(settings: Settings) -> list[str]:
     """What the package still needs, one item per missing setting (empty when ready)."""
     office = settings.app.office
@@ -93,6 +101,11 @@ def build_manifest(settings: Settings, *, version: str = "1.0.0",
     Raises ConfigError naming every missing setting (MICROSOFT_APP_ID, office.privacy_url,
     office.terms_url). ``validDomains`` lists only the bot's own public host
     (``webchat.public_url``), never the pages the manifest merely links to.
+
+    The same manifest serves every ``teams.cloud``: the bot signs nobody in and has no tabs, so
+    there is no ``webApplicationInfo`` and no token-service or Teams host in ``validDomains``
+    that would differ between clouds. What differs is where it goes
+    (:func:`registration_hint`).
     """
     problems = package_problems(settings)
     if problems:

@@ -56,6 +56,9 @@ NO_CHANNEL_REFERENCE = ("no conversation reference: the bot has not been added t
 NO_TENANT = "; Teams tenant {tenant} is unknown here: the app was never installed (or used) in it"
 MAX_REF = 300  # OutboxMessage.message_ref column
 NEVER_OPENED = "has not opened the bot in Teams (no conversation reference)"
+#: User ids per ``IN (...)`` of :meth:`TeamsTransport.unreachable`: well under SQLite's 32766
+#: bound parameters and PostgreSQL's 65535, and short enough for the query planner.
+LOOKUP_CHUNK = 500
 
 
 async def missing_reason(db: Database, destination: Destination) -> str:
@@ -147,16 +150,23 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
     async def unreachable(self, destinations: Sequence[Destination]) -> dict[Destination, str]:
         """People who never opened the bot (no stored conversation reference).
 
-        Teams allows no proactive message to them; channels are left to their sends.
+        Teams allows no proactive message to them; channels are left to their sends. Only the
+        rows of the people asked about are read, :data:`LOOKUP_CHUNK` user ids per query (a
+        tenant holds a reference for every channel and person that ever used the bot).
         """
         people = [d for d in destinations if d.user_id]
-        if not people:
-            return {}
-        query = select(ConversationReference.workspace, ConversationReference.user_id).where(
-            ConversationReference.platform == "teams",
-            col(ConversationReference.workspace).in_({d.workspace for d in people}))
+        users = sorted({str(d.user_id) for d in people})
+        workspaces = {d.workspace for d in people}
+        known: set[tuple[str, str | None]] = set()
         async with self.db.session() as session:
-            known = set((await session.exec(query)).all())
+            for start in range(0, len(users), LOOKUP_CHUNK):
+                query = select(ConversationReference.workspace,
+                               ConversationReference.user_id).where(
+                    ConversationReference.platform == "teams",
+                    col(ConversationReference.workspace).in_(workspaces),
+                    col(ConversationReference.user_id).in_(
+                        users[start:start + LOOKUP_CHUNK])).distinct()
+                known.update((await session.exec(query)).all())
         return {d: NEVER_OPENED for d in people if (d.workspace, d.user_id) not in known}
 
     async def prepare(self, destination: Destination) -> None:
@@ -186,6 +196,13 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
             raise RetryableSendError(f"network error: {type(exc).__name__}") from None
         log.info("Teams proactive send delivered", extra={"outbox_key": key})
         return f"{conversation_id}|{getattr(result, 'id', '') or ''}"[:MAX_REF]
+
+    async def send_privately(self, destination: Destination, reply: Reply) -> str:
+        """A turn's reply meant for one person, to their personal chat (not through the queue).
+
+        It answers a click just made, so it is sent now or not at all: no retry, no dead letter.
+        """
+        return await self.send(destination, reply, key="teams:private-reply")
 
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
         """Replace the activity ``conversation|activityId`` with ``reply`` (PUT activities)."""

@@ -93,8 +93,8 @@ def to_activity(reply: Reply) -> dict[str, Any]:
     buttons, a title, a warning tone) goes on one Adaptive Card that says each thing once: a
     plain main line stays above the card, a titled or toned one opens the card in the tone's
     colour. The card's fallback text and the activity's summary carry the main line for clients
-    and notifications without cards. Teams has no ephemeral messages, so ``reply.ephemeral`` is
-    not rendered.
+    and notifications without cards. ``reply.ephemeral`` changes where a reply goes, not how it
+    looks (``delivery.py``).
     """
     sections = reply.sections
     activity = _build(reply, sections)

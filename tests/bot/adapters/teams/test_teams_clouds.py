@@ -117,3 +117,28 @@ async def test_outbox_never_posts_outside_the_cloud(tmp_path: Path) -> None:
         with pytest.raises(PermanentSendError, match="gcch"):
             await transport.send(Destination.parse(f"teams:{TENANT}:@u"), Reply(text="hi"),
                                  key="k")
+
+
+@pytest.mark.parametrize(("cloud", "portal", "admin"), [
+    ("public", "portal.azure.com", "https://admin.teams.microsoft.com"),
+    ("gcc", "portal.azure.com", "https://admin.teams.microsoft.com"),
+    ("gcch", "portal.azure.us", "https://admin.gov.teams.microsoft.us"),
+    ("dod", "portal.azure.us", "https://admin.dod.teams.microsoft.us"),
+])
+def test_the_package_says_where_each_cloud_registers_and_uploads(
+        tmp_path: Path, cloud: str, portal: str, admin: str) -> None:
+    from bot.adapters.teams.manifest import build_manifest, registration_hint
+
+    office = {"name": "Test Office", "state": "CT", "privacy_url": "https://vote.example.gov/p",
+              "terms_url": "https://vote.example.gov/t"}
+    settings = make_settings(tmp_path, {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-0000000b0771"},
+                             teams={"cloud": cloud, "tenants": [TENANT]}, office=office,
+                             webchat={"public_url": "https://chat.example.gov"})
+    hint = registration_hint(settings)
+    assert f"Teams cloud {cloud}:" in hint and portal in hint and hint.endswith(admin)
+    manifest = build_manifest(settings)
+    # One manifest for every cloud: only the bot's own host, no cloud's service in it.
+    assert manifest["validDomains"] == ["chat.example.gov"]
+    assert "webApplicationInfo" not in manifest
+    assert not any(host in json.dumps(manifest) for host in (
+        "botframework", "microsoftonline", "teams.microsoft", "azure."))

@@ -269,6 +269,7 @@ async def test_manager_acknowledges_from_the_channel_card(teams: Teams) -> None:
     assert (await teams.post(click))[0] == 200
     reply = await teams.reply_to(click)
     assert reply.body["text"].startswith("Updated:") and "triaged" in reply.body["text"]
+    assert reply.targeted  # the confirmation is for the manager who clicked, not the channel
     [incident] = await incidents(teams.bot)
     assert incident.status == "triaged" and incident.acknowledged_at is not None
 

@@ -109,3 +109,48 @@ async def test_people_who_never_opened_the_bot_are_unreachable(tmp_path: Path) -
         other = Destination.parse("webchat:local:@pat")
         found = await bot.services.outbox.unreachable([opened, never, channel, other])
     assert found == {never: NEVER_OPENED}  # channels and other platforms answer by sending
+
+
+async def test_unreachable_reads_only_the_people_asked_about(tmp_path: Path) -> None:
+    """With thousands of references in the tenant, each pass reads only the rows it needs."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from bot.adapters.teams.proactive import LOOKUP_CHUNK, NEVER_OPENED
+    from bot.db.models import ConversationReference
+
+    settings = make_settings(tmp_path)
+    async with running_bot(settings) as bot:
+        db = bot.services.db
+        async with db.session() as session:  # 3000 people and 400 channels used the bot
+            session.add_all([ConversationReference(
+                key=f"teams:{TENANT}:chat-{n}", platform="teams", workspace=TENANT,
+                channel=f"chat-{n}", user_id=f"user-{n}", reference="{}") for n in range(3000)])
+            session.add_all([ConversationReference(
+                key=f"teams:{TENANT}:19:c{n}@thread.tacv2", platform="teams", workspace=TENANT,
+                channel=f"19:c{n}@thread.tacv2", reference="{}") for n in range(400)])
+            await session.commit()
+        asked = [Destination.parse(f"teams:{TENANT}:@user-{n}") for n in range(0, 2400, 2)]
+        asked += [Destination.parse(f"teams:{TENANT}:@new-{n}") for n in range(300)]
+        statements: list[tuple[str, object]] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, parameters: object,
+                 *_rest: object) -> None:
+            if "conversation_reference" in statement:
+                statements.append((statement, parameters))
+
+        sa.event.listen(db.engine.sync_engine, "after_cursor_execute", seen)
+        try:
+            found = await bot.services.outbox.unreachable(asked)
+        finally:
+            sa.event.remove(db.engine.sync_engine, "after_cursor_execute", seen)
+    assert found == {d: NEVER_OPENED for d in asked if d.user_id and d.user_id.startswith("new-")}
+    people = len(asked)
+    assert len(statements) == -(-people // LOOKUP_CHUNK)  # one query per chunk of user ids
+    # Run the same statements again: together they return the 1200 known people's rows only,
+    # not the tenant's 3400 references.
+    with sqlite3.connect(tmp_path / "bot.db") as raw:
+        rows = sum(len(raw.execute(sql, params).fetchall())  # type: ignore[arg-type]
+                   for sql, params in statements)
+    assert rows == 1200
