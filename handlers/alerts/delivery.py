@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
-from bot.messages import Destination, Reply
+from bot.messages import Destination, Reply, literal
 from bot.outbox.keys import EditKey
 from bot.outbox.queue import Status, enqueue, enqueue_many, find, status
 from bot.services import Services
@@ -100,7 +100,8 @@ async def status_reply(*, db: Database, alert: Alert) -> Reply:
             tally.failed += state == Status.DEAD
             tally.answers[answer] += 1
         if answer in listed:
-            listed[answer].append(f"{name or organisation} ({organisation}, {tier})")
+            listed[answer].append(f"{literal(name or organisation)} ({literal(organisation)}, "
+                                  f"{literal(tier)})")
     return build_status(alert, tables[0], tables[1], tables[2], need_help=listed["need_help"],
                         not_yet=listed[NOT_YET])
 
@@ -136,7 +137,7 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
     """Tell state staff (help destinations, else T0 members) that someone needs help."""
     targets = list(app.section(AlertsConfig).help_destinations) or [
         m.destination for g in app.section(AlertsConfig).groups if g.tier == "T0" for m in g.members]
-    who = f"{recipient.name or person} ({recipient.organisation})"
+    who = f"{literal(recipient.name or person)} ({literal(recipient.organisation)})"
     reply = build_help_request(alert, who, str(destination_of(person)))
     for target in targets:
         enqueue(session, key=delivery_key(alert.public_id, "help", f"{person}>{target}"),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import Contact
-from bot.messages import Button, Fact, Mention, Reply, Section, Tone
+from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
@@ -18,7 +18,8 @@ CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
 
 def _category(incident: Incident) -> str:
     label = CATEGORIES.get(incident.category, (incident.category, ()))[0]
-    return f"{label}: {incident.subcategory}" if incident.subcategory else label
+    return f"{literal(label)}: {literal(incident.subcategory)}" if incident.subcategory \
+        else literal(label)
 
 
 def local_time(at: datetime, zone: ZoneInfo) -> str:
@@ -28,10 +29,10 @@ def local_time(at: datetime, zone: ZoneInfo) -> str:
 
 
 def summary_line(incident: Incident) -> str:
-    """One line: id, severity, category, where, status."""
-    where = incident.jurisdiction or "jurisdiction not chosen yet"
+    """One line: id, severity, category, where, status (what people typed, as typed)."""
+    where = literal(incident.jurisdiction) or "jurisdiction not chosen yet"
     return (f"{incident.human_id} · {incident.severity} · {_category(incident)} · "
-            f"{where} {incident.site} · {incident.status}")
+            f"{where} {literal(incident.site)} · {incident.status}")
 
 
 def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None,
@@ -93,7 +94,7 @@ def build_notification(incident: Incident, *, reason: str,
     """
     heading = {"new": "New incident", "status": "Incident update",
                "severity": "Severity changed"}.get(reason, "Incident")
-    lines = [incident.description[:500]]
+    lines = [literal(incident.description[:500])]
     if incident.severity == "SEV1":
         lines.insert(0, "**SEV1: someone may be in immediate danger.**")
     mentions: list[Mention] = []
@@ -123,15 +124,15 @@ def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: Zone
     """The full record for someone allowed to see it, its times in the reader's ``zone``."""
     details = json.loads(incident.details or "{}")
     rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone)}",
-            f"Description: {incident.description}"]
-    rows += [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(details.items())]
+            f"Description: {literal(incident.description)}"]
+    rows += [f"{literal(k.replace('_', ' '))}: {literal(v)}" for k, v in sorted(details.items())]
     if incident.assignee:
         rows.append(f"Assignee: {incident.assignee}")
     if incident.law_enforcement_agency:
-        rows.append(f"Law enforcement: {incident.law_enforcement_agency} "
-                    f"#{incident.law_enforcement_case}")
+        rows.append(f"Law enforcement: {literal(incident.law_enforcement_agency)} "
+                    f"\\#{literal(incident.law_enforcement_case)}")
     if incident.source_link:
-        rows.append(f"Reported from message: {incident.source_link}")
+        rows.append(f"Reported from message: {literal(incident.source_link)}")
     history = [f"{e.seq}. {local_time(e.at, zone)} {e.kind}" for e in events][-10:]
     return Reply(text=summary_line(incident),
                  sections=(Section("\n".join(rows)),
@@ -142,10 +143,10 @@ def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: Zone
 def build_list(incidents: Sequence[Incident], scope: str) -> Reply:
     """A short list."""
     if not incidents:
-        return Reply(text=f"No incidents ({scope}).", ephemeral=True)
+        return Reply(text=f"No incidents ({literal(scope)}).", ephemeral=True)
     lines = [summary_line(i) for i in incidents[:25]]
     more = f"\n…and {len(incidents) - 25} more" if len(incidents) > 25 else ""
-    return Reply(text=f"{len(incidents)} incident(s) ({scope})",
+    return Reply(text=f"{len(incidents)} incident(s) ({literal(scope)})",
                  sections=(Section("\n".join(lines) + more),), ephemeral=True)
 
 
