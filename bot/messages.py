@@ -130,8 +130,22 @@ class Mention:
 
     @property
     def label(self) -> str:
-        """What to show when the platform cannot ping: the name, else the user part."""
-        return self.name or self.identity.rpartition(":")[2]
+        """What to show when the platform cannot ping: the name, else a readable stand-in."""
+        return self.name or readable_label(self.identity)
+
+
+#: Who an identity is when no name is known yet: platform ids (Slack U…, Teams GUIDs) mean
+#: nothing to a reader, web chat names are chosen by people and read as they are.
+_UNNAMED = {"slack": "a Slack user", "teams": "a Teams user"}
+
+
+def readable_label(identity: str) -> str:
+    """A name for ``platform:workspace:user`` when none is known: never the raw identity."""
+    platform, _, rest = identity.partition(":")
+    user = rest.partition(":")[2].lstrip("@")
+    if platform in ("web", "webchat") and user:
+        return user
+    return _UNNAMED.get(platform, "someone")
 
 
 @dataclass(frozen=True, slots=True)

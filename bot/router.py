@@ -130,7 +130,13 @@ class Router:
     async def dispatch(self, message: IncomingMessage) -> Reply:
         """Route, then run the chosen handler inside the error boundary (:func:`answer`)."""
         handler, routed = self.select(message)
-        return await answer(handler, routed, self.services)
+        people = self.services.people
+        try:
+            await people.remember_sender(message.sender)
+        except Exception:  # a name is a nicety: the question is answered all the same
+            log.warning("could not store the sender's display name", exc_info=True)
+        reply = await answer(handler, routed, self.services)
+        return await people.name_mentions(reply)
 
     def _by_prefix(self, key: str) -> Handler:
         for handler in self.handlers:

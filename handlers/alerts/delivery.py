@@ -138,7 +138,7 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
     targets = list(app.section(AlertsConfig).help_destinations) or [
         m.destination for g in app.section(AlertsConfig).groups if g.tier == "T0" for m in g.members]
     who = f"{literal(recipient.name or person)} ({literal(recipient.organisation)})"
-    reply = build_help_request(alert, who, str(destination_of(person)))
+    reply = build_help_request(alert, who, person)
     for target in targets:
         enqueue(session, key=delivery_key(alert.public_id, "help", f"{person}>{target}"),
                 destination=Destination.parse(target), reply=reply)

@@ -152,7 +152,7 @@ async def _acknowledge(message: IncomingMessage, services: Services, answer: str
         channel=message.channel, kind=kind, now=now)
     if created:
         await _mark_answered(services, public_id, recipient, kind=kind, now=now,
-                             who=message.sender.display_name or message.sender.user_id)
+                             who=await services.people.name_of(message.sender.identity))
     if kind is not AckKind.NEED_HELP:
         return build_ack_thanks(kind, created, ack.kind)
     # Asking for help works after an earlier "Received" too; state staff hear it once.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.messages import Button, Fact, Reply, Section, Tone, literal
+from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
 from handlers.alerts.models import Alert
 
 EXERCISE = "EXERCISE - EXERCISE - EXERCISE"
@@ -88,11 +88,11 @@ def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,
 
 
 def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: str) -> Reply:
-    """Sent to the other broadcasters."""
+    """Sent to the other broadcasters; ``requester`` is an identity, shown by name."""
     counts = ", ".join(f"{t}: {n}" for t, n in sorted(per_tier.items()))
     return Reply(
-        text=f"Approval needed: {literal(requester)} wants to send alert {alert.public_id} ({counts}).",
-        tone=Tone.WARNING,
+        text=f"Approval needed: {{@0}} wants to send alert {alert.public_id} ({counts}).",
+        tone=Tone.WARNING, mentions=(Mention(requester),),
         sections=(Section(_title(alert)), Section(literal(alert.body))),
         buttons=(Button("Approve and send", "alert:approve", alert.public_id, "primary"),
                  Button("Refuse", "alert:refuse", alert.public_id, "danger")))
@@ -107,9 +107,10 @@ def build_sent(alert: Alert, count: int) -> Reply:
 
 
 def build_decision(alert: Alert, approved: bool, actor: str) -> Reply:
-    """Told to the requester when the second broadcaster decides."""
+    """Told to the requester when the second broadcaster (``actor``, an identity) decides."""
     verb = "approved and sent" if approved else "refused"
-    return Reply(text=f"Alert {alert.public_id} was {verb} by {literal(actor)}.")
+    return Reply(text=f"Alert {alert.public_id} was {verb} by {{@0}}.",
+                 mentions=(Mention(actor),))
 
 
 def build_ack_thanks(kind: str, created: bool, previous: str = "") -> Reply:
@@ -143,11 +144,15 @@ def build_acknowledged_line(kind: str, at: datetime, *, who: str = "",
             f"{when}.")
 
 
-def build_help_request(alert: Alert, who: str, where: str) -> Reply:
-    """State staff hear that a recipient needs help (``who`` is CommonMark, names literal)."""
+def build_help_request(alert: Alert, who: str, person: str) -> Reply:
+    """State staff hear that a recipient needs help.
+
+    ``who`` is CommonMark (its names already literal); ``person`` the identity to contact,
+    shown by name (a ping where the platform allows).
+    """
     return Reply(text=f"{who} needs help with alert {alert.public_id} "
-                      f"({literal(alert.headline)}). Contact them at {literal(where)}.",
-                 tone=Tone.WARNING)
+                      f"({literal(alert.headline)}). Contact them: {{@0}}.",
+                 tone=Tone.WARNING, mentions=(Mention(person),))
 
 
 def build_reminder(alert: Alert, stage: str, who: str = "") -> Reply:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.config.settings import AppConfig
-from bot.messages import Button, Form, FormField, Reply, Section, Tone, literal
+from bot.messages import Button, Form, FormField, Mention, Reply, Section, Tone, literal
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing, plural
 
@@ -200,8 +200,9 @@ def build_not_me_ack() -> Reply:
 def build_not_me_notice(name: str, external_id: str, identity: str, key: str) -> Reply:
     """To state staff: someone says a reminder was not for them."""
     return Reply(tone=Tone.WARNING, text=f"Roster check needed: {literal(name)} "
-                      f"({literal(external_id)}, {literal(identity)}) says the "
-                      f"certification reminder {key} is not theirs or their role changed.")
+                      f"(roster id {literal(external_id)}, {{@0}}) says the "
+                      f"certification reminder {key} is not theirs or their role changed.",
+                 mentions=(Mention(identity),))
 
 
 def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:

@@ -126,18 +126,31 @@ def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: Zone
     rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone)}",
             f"Description: {literal(incident.description)}"]
     rows += [f"{literal(k.replace('_', ' '))}: {literal(v)}" for k, v in sorted(details.items())]
+    mentions = [Mention(incident.reporter)]  # people by name, never by raw identity
+    rows.append("Reported by: {@0}")
     if incident.assignee:
-        rows.append(f"Assignee: {incident.assignee}")
+        mentions.append(Mention(incident.assignee))
+        rows.append("Assignee: {@1}")
     if incident.law_enforcement_agency:
         rows.append(f"Law enforcement: {literal(incident.law_enforcement_agency)} "
                     f"\\#{literal(incident.law_enforcement_case)}")
     if incident.source_link:
         rows.append(f"Reported from message: {literal(incident.source_link)}")
-    history = [f"{e.seq}. {local_time(e.at, zone)} {e.kind}" for e in events][-10:]
+    history = [f"{e.seq}. {local_time(e.at, zone)} {e.kind} by {{@{_index(mentions, e.actor)}}}"
+               for e in list(events)[-10:]]
     return Reply(text=summary_line(incident),
                  sections=(Section("\n".join(rows)),
                            Section("History:\n" + "\n".join(history))),
-                 ephemeral=True)
+                 mentions=tuple(mentions), ephemeral=True)
+
+
+def _index(mentions: list[Mention], identity: str) -> int:
+    """The position of ``identity`` in ``mentions`` (added once)."""
+    for n, mention in enumerate(mentions):
+        if mention.identity == identity:
+            return n
+    mentions.append(Mention(identity))
+    return len(mentions) - 1
 
 
 def build_list(incidents: Sequence[Incident], scope: str) -> Reply:

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters import http_input
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.oauth import add_routes, build_workspaces, oauth_options
+from bot.adapters.slack.profiles import slack_lookup
 from bot.adapters.slack.send import SlackTransport, build_send_client
 from bot.adapters.slack.translate import to_incoming_message
 from bot.adapters.slack.workspaces import Workspaces, refuse_workspace, workspace_id
@@ -414,6 +415,7 @@ def setup(app: web.Application, router: Router) -> bool:
                                single.get_secret_value() if single else None)
     transport = SlackTransport(client, db, tokens=workspaces.bot_token if workspaces else None)
     router.services.outbox.register("slack", transport)
+    router.services.people.register("slack", slack_lookup(transport.client_for))
 
     async def close_transport(_app: web.Application) -> None:
         await transport.aclose()  # after the outbox (cleanup contexts run first)

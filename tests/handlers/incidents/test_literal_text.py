@@ -71,7 +71,7 @@ def test_teams_notification_shows_the_typed_text_with_no_link_mention_or_bold() 
     assert not re.search(r"\[[^\]]*\]\(", cards)  # no markdown link anywhere
     assert "**x**" not in cards and "_y_" not in cards
     assert "{@0}" in cards  # the typed placeholder as text, not the assignee's name
-    assert "**UMGR**" in cards  # the real mention is named
+    assert "**a Slack user**" in cards and "UMGR" not in cards  # named, never a raw id
 
 
 def _read_with_chat_js(text: str, mentions: list[dict[str, str]]) -> list[Any]:

@@ -34,7 +34,9 @@ async def test_a_kansas_time_entered_as_10_15_is_shown_as_10_15_cst(services: Se
     detail, history = (section.text for section in reply.sections)
     assert "When: Tue 03 Nov 2026 10:15 CST" in detail
     assert "16:15" not in detail
-    assert history.splitlines()[1] == "1. Tue 03 Nov 2026 12:00 CST created"
+    assert history.splitlines()[1] == "1. Tue 03 Nov 2026 12:00 CST created by {@0}"
+    assert "Reported by: {@0}" in detail  # a person, named by the renderer, never an id
+    assert [m.identity for m in reply.mentions] == ["webchat:local:ann"]
 
 
 def test_the_zone_falls_back_from_jurisdiction_to_office(services: Services) -> None:
