@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import (
     ANSWER_RANK,
     NOT_YET,
+    OFFICE_UNKNOWN,
     Tally,
     build_acknowledged_line,
     build_alert_message,
@@ -145,7 +147,8 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
 
 
 async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: AlertRecipient, *,
-                           kind: str, at: datetime, who: str, parent: str) -> None:
+                           kind: str, at: datetime, who: str, parent: str,
+                           zone: ZoneInfo = OFFICE_UNKNOWN) -> None:
     """Mark the recipient's delivered copy, and any follow-up already sent, as answered.
 
     Edits of the messages sent under the recipient's keys, so the answer stays visible after
@@ -156,8 +159,9 @@ async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: Alert
     """
     personal = Destination.parse(recipient.destination).user_id is not None
     line = build_acknowledged_line(kind, at, who="" if personal else who,
-                                   organisation=recipient.organisation)
-    marked = build_alert_message(alert, parent=parent, acknowledged=line, personal=personal)
+                                   organisation=recipient.organisation, zone=zone)
+    marked = build_alert_message(alert, parent=parent, acknowledged=line, personal=personal,
+                                 zone=zone)
     edits = {recipient.outbox_key: (recipient.destination, marked)}
     steps = {delivery_key(alert.public_id, step, f"{recipient.id}>{target}"): (step, target)
              for step, target, _when in ladder(recipient)}
@@ -167,7 +171,7 @@ async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: Alert
         if step == "backup":
             reply = build_backup_stand_down(alert, recipient.name or recipient.organisation)
         else:
-            reply = build_alert_message(alert, parent=parent, acknowledged=line,
+            reply = build_alert_message(alert, parent=parent, acknowledged=line, zone=zone,
                                         personal=Destination.parse(target).user_id is not None)
         edits[key] = (target, reply)
     for key, (target, reply) in edits.items():
@@ -233,7 +237,8 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
         try:
             await enqueue_many(session, [
                 (key, Destination.parse(target),
-                 build_reminder(alert, kind, r.name or r.organisation))
+                 build_reminder(alert, kind, r.name or r.organisation,
+                                zone=ZoneInfo(app.office.time_zone)))
                 for key, (kind, target, r) in wanted.items() if key not in have])
             await session.commit()
         except IntegrityError:  # another process got there first; it sends them

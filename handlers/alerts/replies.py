@@ -6,8 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
+from bot.when import moment
 from handlers.alerts.models import Alert
 
 EXERCISE = "EXERCISE - EXERCISE - EXERCISE"
@@ -15,6 +17,7 @@ ACK_KINDS = {"received": "Received", "actioned": "Actioned", "not_applicable": "
              "need_help": "Need help"}
 PARENT_WORDS = {"update": "UPDATE to", "all_clear": "ALL CLEAR for", "cancel": "CANCELS"}
 TONES = {"extreme": Tone.DANGER, "severe": Tone.DANGER, "moderate": Tone.WARNING}
+OFFICE_UNKNOWN = ZoneInfo("UTC")  # only where no settings are at hand (callers pass the office's)
 
 
 def _title(alert: Alert) -> str:
@@ -24,8 +27,12 @@ def _title(alert: Alert) -> str:
 
 
 def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
-                        acknowledged: str = "", personal: bool = False) -> Reply:
+                        acknowledged: str = "", personal: bool = False,
+                        zone: ZoneInfo = OFFICE_UNKNOWN) -> Reply:
     """The alert as recipients see it, with acknowledgement buttons carrying only its id.
+
+    Times are in ``zone`` (the office's: one message reaches readers of many zones), with
+    date, year and zone name; never "in 2 hours", which a kept message would outlive.
 
     ``acknowledged`` (from :func:`build_acknowledged_line`) marks a delivered copy once its
     recipient has answered; a personal copy then keeps only "Need help".
@@ -41,7 +48,7 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
     if parent:
         facts.append(f"{PARENT_WORDS.get(alert.alert_type, 'About')} alert {parent}")
     if alert.expires_at:
-        facts.append(f"expires {alert.expires_at:%Y-%m-%d %H:%M} UTC")
+        facts.append(f"expires {moment(alert.expires_at, zone)}")
     if alert.ack_required:
         minutes = alert.ack_window_minutes
         facts.append(f"please acknowledge within {minutes} minute{'' if minutes == 1 else 's'}")
@@ -135,9 +142,9 @@ def build_help_thanks(created: bool, recorded: str, *, asked: bool) -> Reply:
 
 
 def build_acknowledged_line(kind: str, at: datetime, *, who: str = "",
-                            organisation: str = "") -> str:
+                            organisation: str = "", zone: ZoneInfo = OFFICE_UNKNOWN) -> str:
     """What a delivered copy shows once answered: by whom (in a channel) and when."""
-    when = f"{at:%Y-%m-%d %H:%M} UTC"
+    when = moment(at, zone)
     if not who:
         return f"Acknowledged: {ACK_KINDS[kind]}, {when}."
     return (f"Acknowledged for {literal(organisation)}: {ACK_KINDS[kind]} by {literal(who)}, "
@@ -155,12 +162,13 @@ def build_help_request(alert: Alert, who: str, person: str) -> Reply:
                  tone=Tone.WARNING, mentions=(Mention(person),))
 
 
-def build_reminder(alert: Alert, stage: str, who: str = "") -> Reply:
+def build_reminder(alert: Alert, stage: str, who: str = "", *,
+                   zone: ZoneInfo = OFFICE_UNKNOWN) -> Reply:
     """Follow-up to a non-acknowledger (reminder, direct message, backup contact)."""
     prefix = {"remind": "REMINDER, please acknowledge: ",
               "dm": "OVERDUE, your acknowledgement is needed: ",
               "backup": f"You are the backup contact for {literal(who)}, who has not acknowledged: "}
-    return build_alert_message(alert, reminder=prefix[stage])
+    return build_alert_message(alert, reminder=prefix[stage], zone=zone)
 
 
 def build_backup_stand_down(alert: Alert, who: str) -> Reply:

@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.config.settings import AppConfig
 from bot.messages import Button, Form, FormField, Mention, Reply, Section, Tone, literal
+from bot.when import day
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing, plural
 
@@ -51,7 +52,7 @@ def when(deadline: date, today: date) -> str:
     so a reminder sent late still states the right number.
     """
     days = (deadline - today).days
-    on = f"{deadline:%a %d %b %Y}"
+    on = day(deadline)
     if days > 1:
         return f"due in {days} days, on {on}"
     if days == 1:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import Contact
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
+from bot.when import moment
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
@@ -22,10 +23,13 @@ def _category(incident: Incident) -> str:
         else literal(label)
 
 
-def local_time(at: datetime, zone: ZoneInfo) -> str:
-    """A time as its reader reads it: 'Tue 03 Nov 2026 10:15 CST' (date, year and zone)."""
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return f"{aware.astimezone(zone):%a %d %b %Y %H:%M %Z}"
+def local_time(at: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """A time as its reader reads it: 'Tue 03 Nov 2026 10:15 CST' (date, year and zone).
+
+    With ``now``, also how long ago: only in replies read at once, never in a notification
+    that stays in a channel and would outlive "2 hours ago".
+    """
+    return moment(at, zone, now)
 
 
 def summary_line(incident: Incident) -> str:
@@ -120,10 +124,11 @@ def build_notification(incident: Incident, *, reason: str,
                  mentions=tuple(mentions), buttons=buttons)
 
 
-def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: ZoneInfo) -> Reply:
+def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: ZoneInfo,
+                 now: datetime | None = None) -> Reply:
     """The full record for someone allowed to see it, its times in the reader's ``zone``."""
     details = json.loads(incident.details or "{}")
-    rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone)}",
+    rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone, now)}",
             f"Description: {literal(incident.description)}"]
     rows += [f"{literal(k.replace('_', ' '))}: {literal(v)}" for k, v in sorted(details.items())]
     mentions = [Mention(incident.reporter)]  # people by name, never by raw identity

@@ -62,3 +62,20 @@ async def test_an_edited_notification_states_the_change_time_in_the_jurisdiction
             "SELECT payload FROM outbox_message ORDER BY id"))).all()]
     edits = [p for p in payloads if "last change by" in p]
     assert edits and all("Tue 03 Nov 2026 12:00 CST" in p for p in edits)
+
+
+async def test_a_reader_with_their_own_zone_reads_it_there_and_how_long_ago(
+        services: Services) -> None:
+    """16:15 UTC is 08:15 PST for a reader in Los Angeles; shown at 18:00 UTC: 1 hour 45
+    minutes later, said as "1 hour ago"."""
+    from bot.people import Profile
+
+    services.clock = lambda: SHOWN_AT
+    handler = IncidentHandler()
+    filed = await answer(handler, _msg(form=FormSubmission("incident:report:t2", report_values(
+        jurisdiction="KS", site="Topeka", when_time="10:15"))), services)
+    human_id = filed.text.split()[-1].rstrip(".")
+    await services.people.remember("webchat:local:ann", Profile("Ann", "America/Los_Angeles"))
+    reply = await answer(handler, _msg(f"show {human_id}", command="/incident"), services)
+    detail = reply.sections[0].text
+    assert "When: Tue 03 Nov 2026 08:15 PST (1 hour ago)" in detail
