@@ -43,6 +43,9 @@ class FormSubmission:
 
     form_id: str
     values: dict[str, str] = field(default_factory=dict)
+    #: A field marked ``refresh`` that changed: the person is still filling the form in, and
+    #: wants it redrawn for the new value (never a final submission). "" for a submission.
+    changed: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +90,15 @@ class FormField:
 
     name: str
     label: str
-    kind: Literal["text", "textarea", "select", "date"] = "text"
+    kind: Literal["text", "textarea", "select", "multiselect", "date"] = "text"
     required: bool = True
     options: tuple[tuple[str, str], ...] = ()
     max_length: int = 3000
-    value: str = ""
+    value: str = ""  # a multiselect's chosen values are comma separated
     hint: str = ""
+    #: The rest of the form depends on this field: a platform that can redraw a form asks the
+    #: handler again (``FormSubmission.changed``) when it changes; others submit it as a step.
+    refresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,9 @@ class Form:
     submit_label: str = "Submit"
     errors: dict[str, str] = field(default_factory=dict)
     intro: str = ""
+    #: A danger-toned line every renderer shows first, before the title and any field
+    #: (the incident form's "call 911 first").
+    banner: str = ""
 
 
 class Tone(StrEnum):
@@ -166,12 +175,17 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A block of CommonMark text, optional facts and list items, and a small-print context."""
+    """A block of CommonMark text, optional facts and list items, and a small-print context.
+
+    ``buttons`` act on this section only (a home lists several alerts, each with its own
+    acknowledgement buttons); renderers show them right below it.
+    """
 
     text: str = ""
     context: str = ""
     fields: tuple[Fact, ...] = ()
     items: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,7 +386,8 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
 def _section(data: dict[str, Any]) -> Section:
     return Section(text=data.get("text", ""), context=data.get("context", ""),
                    fields=tuple(Fact(**f) for f in data.get("fields", ())),
-                   items=tuple(data.get("items", ())))
+                   items=tuple(data.get("items", ())),
+                   buttons=tuple(Button(**b) for b in data.get("buttons", ())))
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:
@@ -393,7 +408,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             fields=tuple(FormField(**{**f, "options": tuple(tuple(o) for o in f["options"])})
                          for f in form["fields"]),
             submit_label=form.get("submit_label", "Submit"), errors=dict(form.get("errors", {})),
-            intro=form.get("intro", "")),
+            intro=form.get("intro", ""), banner=form.get("banner", "")),
         ephemeral=bool(data.get("ephemeral", False)),
         repeat=bool(data.get("repeat", False)),
     )

@@ -18,10 +18,12 @@ from functools import cached_property
 from typing import Protocol
 
 from bot.errors import Refused, UserError
+from bot.home import ASK_ACTION, is_home
 from bot.messages import IncomingMessage, Reply, Tone
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+MAX_ASKED = 500  # characters of a suggested question carried on a button
 
 
 class Handler(Protocol):
@@ -107,6 +109,10 @@ class Router:
 
     def select(self, message: IncomingMessage) -> tuple[Handler, IncomingMessage]:
         """Choose the handler and the message it should see (command word stripped)."""
+        if message.action is not None and message.action.action_id == ASK_ACTION:
+            # A suggested question pressed: the same as typing it.
+            message = dataclasses.replace(message, action=None,
+                                          text=message.action.value[:MAX_ASKED])
         if message.action is not None:
             return self._by_prefix(message.action.action_id), message
         if message.form is not None:
@@ -128,7 +134,11 @@ class Router:
         return next((h for h in self.handlers if h.claims(message)), self._fallback), message
 
     async def dispatch(self, message: IncomingMessage) -> Reply:
-        """Route, then run the chosen handler inside the error boundary (:func:`answer`)."""
+        """Route, then run the chosen handler inside the error boundary (:func:`answer`).
+
+        Whatever a person did may change their home (and the counts state staff watch), so
+        those homes are republished soon after, off this path.
+        """
         handler, routed = self.select(message)
         people = self.services.people
         try:
@@ -136,7 +146,17 @@ class Router:
         except Exception:  # a name is a nicety: the question is answered all the same
             log.warning("could not store the sender's display name", exc_info=True)
         reply = await answer(handler, routed, self.services)
+        if not is_home(message) and handler is not self._fallback:
+            self._homes_changed(routed)
         return await people.name_mentions(reply)
+
+    def _homes_changed(self, message: IncomingMessage) -> None:
+        """The sender's home; and for a command, click or form, the state staff's counts."""
+        homes, app = self.services.homes, self.services.settings.app
+        people = [message.sender.identity]
+        if message.command or message.action or message.form:
+            people += homes.watching(lambda who: app.has_role(who, "state_staff"))
+        homes.changed(people)
 
     def _by_prefix(self, key: str) -> Handler:
         for handler in self.handlers:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.config.settings import Settings
 from bot.db.engine import Database, utcnow
+from bot.home import HomeRefresh
 from bot.outbox.worker import Outbox
 from bot.people import People
 from knowledge import KnowledgeStore
@@ -23,6 +24,8 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     outbox: Outbox = field(init=False)
     people: People = field(init=False)
+    #: Republishes the homes a change affects (adapters that can push a home register).
+    homes: HomeRefresh = field(init=False, default_factory=HomeRefresh)
 
     def __post_init__(self) -> None:
         """The outbox shares the database and the clock, and names people before a send."""

@@ -17,6 +17,7 @@ from handlers.certifications import CertificationHandler, certification_periodic
 from handlers.certifications.config import CertificationConfig
 from handlers.faq import FaqHandler
 from handlers.help import HelpHandler
+from handlers.home import HomeHandler
 from handlers.incidents import IncidentHandler
 from handlers.incidents.config import IncidentSettings
 
@@ -27,6 +28,7 @@ FEATURES: tuple[Feature, ...] = (
             config={"alerts": AlertsConfig}),
     Feature("certification", CertificationHandler, certification_periodic,
             cli="handlers.certifications.cli", config={"certification": CertificationConfig}),
+    Feature("home", HomeHandler),
     Feature("faq", FaqHandler),
     Feature("help", HelpHandler),
 )

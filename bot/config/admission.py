@@ -7,7 +7,7 @@ what is missing for the enabled platforms, and ``bot.config.settings`` turns it 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
@@ -22,9 +22,15 @@ SLACK_TEAM = re.compile(r"^[TE][A-Z0-9]{2,20}$")
 
 
 class TeamsAdmission(Strict):
-    """``teams.tenants``: the Microsoft 365 tenants (directory ids) whose people may use the bot."""
+    """``teams.tenants``: the Microsoft 365 tenants (directory ids) whose people may use the bot.
+
+    ``teams.cloud``: the Microsoft cloud those tenants live in (``public``, ``gcc``, ``gcch``,
+    ``dod``); it picks token issuers, signing keys, the login authority and the only serviceUrl
+    hosts the bot talks to (``bot.adapters.teams.clouds``).
+    """
 
     tenants: list[str] = Field(default_factory=list)
+    cloud: Literal["public", "gcc", "gcch", "dod"] = "public"
 
     @field_validator("tenants")
     @classmethod

@@ -10,6 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference, ProcessedRequest
 
+#: Keys of effects given once per person for good (the first-conversation welcome): never pruned.
+WELCOMED = "welcomed:"
+
 
 async def first_time(db: Database, key: str) -> bool:
     """Record ``key``; True the first time it is seen, False for a retry or a replay."""
@@ -24,11 +27,13 @@ async def first_time(db: Database, key: str) -> bool:
 
 
 async def forget_older_than(db: Database, age: timedelta) -> int:
-    """Drop keys older than ``age`` (well past every platform's retry window)."""
+    """Drop keys older than ``age`` (well past every platform's retry window); welcomes stay."""
     cutoff = utcnow() - age
     async with db.session() as session:
         result = await session.execute(
-            sa.delete(ProcessedRequest).where(ProcessedRequest.seen_at < cutoff)  # type: ignore[arg-type]
+            sa.delete(ProcessedRequest).where(
+                ProcessedRequest.seen_at < cutoff,  # type: ignore[arg-type]
+                sa.not_(ProcessedRequest.key.startswith(WELCOMED)))  # type: ignore[attr-defined,call-overload]
         )
         await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)

@@ -25,7 +25,7 @@ from typing import Any
 
 SECRET = re.compile(r"\b(xox[abposer]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|Bearer\s+[A-Za-z0-9._~+/=-]+)")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
-QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest",
+QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "botbuilder", "microsoft_agents", "msrest",
                  "aiohttp.access", "sqlalchemy", "aiosqlite", "psycopg", "alembic", "msal",
                  "azure", "procrastinate", "urllib3")
 DB_PACKAGES = ("sqlalchemy", "psycopg", "sqlite3", "aiosqlite", "alembic", "procrastinate")

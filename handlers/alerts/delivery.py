@@ -29,6 +29,7 @@ from bot.outbox.keys import EditKey
 from bot.outbox.queue import Status, enqueue, enqueue_many, find, status
 from bot.services import Services
 from handlers.alerts.config import AlertsConfig
+from handlers.alerts.enums import AlertStatus
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import (
     ANSWER_RANK,
@@ -254,3 +255,23 @@ async def alert_follow_ups(services: Services) -> None:
 async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]:
     """Those of ``keys`` already in the outbox (another tick or process queued them)."""
     return set(await status(session, keys))
+
+
+async def attention(*, db: Database, now: datetime, limit: int = 20) -> list[tuple[Alert, int, int]]:
+    """Sent alerts of the last two days still asking for answers: (alert, need help, not yet).
+
+    "Need help" counts recipients who asked for help; "not yet" those whose copy was delivered
+    and who have not answered (the same tallies as the status view and the follow-ups).
+    """
+    async with db.session() as session:
+        alerts = (await session.exec(
+            select(Alert).where(Alert.status == AlertStatus.SENT, Alert.ack_required,
+                                Alert.sent_at >= now - LOOKBACK)  # type: ignore[operator]
+            .order_by(Alert.sent_at.desc()).limit(limit))).all()  # type: ignore[union-attr]
+    found = []
+    for alert in alerts:
+        async with db.engine.connect() as conn:
+            answers = await _answers(conn, alert)
+        need_help = sum("need_help" in kinds for kinds in answers.values())
+        found.append((alert, need_help, len(await _not_acknowledged(db, alert))))
+    return [row for row in found if row[1] or row[2]]

@@ -22,6 +22,8 @@ YES_NO = (("yes", "Yes"), ("no", "No"))
 UNKNOWN = {"groups": "Unknown group: {}. Choose one of the network's groups.",
            "template": "Unknown template: {}. Choose one of the templates in app.yaml "
                        "(alerts.templates)."}
+TIER_NAMES = {"T0": "T0 state staff and on-call", "T1": "T1 local election officials",
+              "T2": "T2 government partners", "T3": "T3 community partners"}
 INTRO = ("Rumor control: state the facts and the official source; do not repeat the false "
          "claim in the headline. Exercise and test alerts are marked as such everywhere.")
 
@@ -46,11 +48,13 @@ class CleanAlert:
 
 
 def composer_fields(child: bool, *, groups: Sequence[str] = (),
-                    templates: Sequence[str] = ()) -> tuple[FormField, ...]:
+                    templates: Sequence[str] = (),
+                    jurisdictions: Sequence[tuple[str, str]] = ()) -> tuple[FormField, ...]:
     """The composer's inputs; a child alert (update, all-clear, cancel) has no audience.
 
-    ``templates`` (app.yaml ``alerts.templates``) and ``groups`` (the network's group names)
-    are offered as choices, never typed.
+    ``templates`` (app.yaml ``alerts.templates``), ``groups`` (the network's group names),
+    the tiers and ``jurisdictions`` (app.yaml, code and name) are offered as choices, never
+    typed.
     """
     types = CHILD_TYPES if child else TYPES
     fields = [
@@ -75,12 +79,12 @@ def composer_fields(child: bool, *, groups: Sequence[str] = (),
     ]
     if not child:
         fields[7:7] = [
-            FormField("groups", "Group (or choose tiers below)", "select", required=False,
-                      options=(("", "-"), *((g, g) for g in groups))),
-            FormField("tiers", "Tiers (comma separated: T0, T1, T2, T3)", required=False,
-                      max_length=20),
-            FormField("jurisdictions", "Jurisdictions (comma separated; blank = statewide)",
-                      required=False, max_length=500),
+            FormField("groups", "Groups (or choose tiers below)", "multiselect",
+                      required=False, options=tuple((g, g) for g in groups), max_length=2000),
+            FormField("tiers", "Tiers", "multiselect", required=False, max_length=20,
+                      options=tuple((t, TIER_NAMES.get(t, t)) for t in Tier)),
+            FormField("jurisdictions", "Jurisdictions (none chosen: statewide)", "multiselect",
+                      required=False, options=tuple(jurisdictions), max_length=2000),
         ]
     if templates:
         fields.insert(0, FormField(
@@ -106,7 +110,8 @@ def build_composer(app: AppConfig, *, nonce: str, parent: str = "",
     fields = tuple(FormField(f.name, f.label, f.kind, f.required, f.options, f.max_length,
                              values.get(f.name, f.value), f.hint)
                    for f in composer_fields(bool(parent), groups=groups,
-                                            templates=tuple(config.templates)))
+                                            templates=tuple(config.templates),
+                                            jurisdictions=_places(app)))
     form_id = f"{FORM_PREFIX}{nonce}" + (f":{parent}" if parent else "")
     title = "Update an alert" if parent else "Compose an alert"
     return Form(form_id, title, fields, "Preview", errors=dict(errors or {}), intro=INTRO)
@@ -129,6 +134,11 @@ def _with_template(values: dict[str, str], config: AlertsConfig) -> dict[str, st
     return values
 
 
+def _places(app: AppConfig) -> tuple[tuple[str, str], ...]:
+    """The jurisdictions an alert may name (app.yaml), as (code, name) choices."""
+    return tuple((j.code, f"{j.name} ({j.code})") for j in app.jurisdictions)
+
+
 def _list(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
 
@@ -142,16 +152,19 @@ def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bo
     config = app.section(AlertsConfig)
     values = _with_template(dict(values), config)
     errors: dict[str, str] = {}
-    fields = composer_fields(child, groups=sorted(known_groups), templates=tuple(config.templates))
+    fields = composer_fields(child, groups=sorted(known_groups),
+                             templates=tuple(config.templates), jurisdictions=_places(app))
     for spec in fields:
         value = values.get(spec.name, "").strip()
+        chosen = _list(value) if spec.kind == "multiselect" else (value,)
+        bad = [v for v in chosen if v and v not in dict(spec.options)]
         if spec.required and not value:
             errors[spec.name] = "Required."
         elif len(value) > spec.max_length:
             errors[spec.name] = f"At most {spec.max_length} characters (you typed {len(value)})."
-        elif spec.kind == "select" and value and value not in dict(spec.options):
+        elif spec.kind in ("select", "multiselect") and bad:
             errors[spec.name] = UNKNOWN.get(spec.name, "{} is not an option here; choose one "
-                                            "of the listed options.").format(value)
+                                            "of the listed options.").format(", ".join(bad))
     audience = Audience()
     if not child:
         audience = _audience(values, app, errors)
@@ -176,8 +189,7 @@ def validate(values: dict[str, str], app: AppConfig, now: datetime, *, child: bo
 
 def _audience(values: dict[str, str], app: AppConfig, errors: dict[str, str]) -> Audience:
     """Group (already checked against the offered groups), tiers and jurisdictions."""
-    group = values.get("groups", "").strip()
-    groups = (group,) if group else ()
+    groups = _list(values.get("groups", ""))
     tiers = tuple(t.upper() for t in _list(values.get("tiers", "")))
     places = tuple(j.upper() for j in _list(values.get("jurisdictions", "")))
     if bad := [t for t in tiers if t not in set(Tier)]:

@@ -58,24 +58,29 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
         sections.append(Section(acknowledged))
     sections.append(Section("", context=" · ".join(facts)))
     kinds = ACK_KINDS if not (acknowledged and personal) else {"need_help": ACK_KINDS["need_help"]}
-    buttons = tuple(Button(label, f"alert:ack:{kind}", alert.public_id,
-                           "danger" if kind == "need_help" else "default")
-                    for kind, label in kinds.items()) if alert.ack_required else ()
+    buttons = ack_buttons(alert, kinds) if alert.ack_required else ()
     text = f"{reminder}{_title(alert)}"
     return Reply(text=text, title=text, tone=TONES.get(alert.severity, Tone.INFO),
                  sections=tuple(sections), buttons=buttons)
+
+
+def ack_buttons(alert: Alert, kinds: dict[str, str] = ACK_KINDS) -> tuple[Button, ...]:
+    """The acknowledgement buttons of an alert (each carries only the alert's id)."""
+    return tuple(Button(label, f"alert:ack:{kind}", alert.public_id,
+                        "danger" if kind == "need_help" else "default")
+                 for kind, label in kinds.items())
 
 
 def build_approval_step(needed: bool, reasons: Sequence[str], *, child: bool = False) -> str:
     """Whether the draft needs a second broadcaster, and why (from the approval rules)."""
     if needed:
         why = "; and ".join(reasons) or "the approval rules require it"
-        return f"It needs a second broadcaster's approval because {why}."
+        return f"Approval needed: it needs a second broadcaster's approval because {why}."
     if child:
-        return ("Ready to send: you can send it at once, because it is not severe or extreme "
-                "and the alert it follows needed no approval.")
-    return ("Ready to send: you can send it at once, because it is not severe or extreme, "
-            "not statewide, and reaches no tier whose policy requires approval.")
+        return ("No approval needed: you can send it at once, because it is not severe or "
+                "extreme and the alert it follows needed no approval.")
+    return ("No approval needed: you can send it at once, because it is not severe or "
+            "extreme, not statewide, and reaches no tier whose policy requires approval.")
 
 
 def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,

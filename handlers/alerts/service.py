@@ -12,7 +12,7 @@ import json
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -301,3 +301,31 @@ def _is_recipient(row: AlertRecipient, person: str, channel: str) -> bool:
         return same_place and dest.user_id == user
     return person in json.loads(row.people) or (same_place and bool(channel)
                                                 and channel == dest.channel)
+
+
+RECENT = timedelta(days=7)  # how far back a home looks for alerts still waiting for an answer
+
+
+async def awaiting_ack(*, db: Database, person: str, now: datetime,
+                       limit: int = 10) -> list[Alert]:
+    """Sent, unexpired alerts (of the last week) addressed to ``person`` they have not answered.
+
+    Addressed means a direct message to them or a recipient row listing them; a channel copy
+    anyone in the channel may answer is not counted as theirs.
+    """
+    platform, workspace, user = person.split(":", 2)
+    answered = select(AlertAck.alert_id).where(AlertAck.person == person)
+    query = (select(Alert).join(AlertRecipient, AlertRecipient.alert_id == Alert.id)  # type: ignore[arg-type]
+             .where(Alert.status == AlertStatus.SENT, Alert.ack_required,
+                    Alert.sent_at >= now - RECENT,  # type: ignore[operator]
+                    sa.or_(Alert.expires_at.is_(None),  # type: ignore[union-attr]
+                           Alert.expires_at > now),  # type: ignore[operator,arg-type]
+                    sa.or_(AlertRecipient.destination  # type: ignore[arg-type]
+                           == f"{platform}:{workspace}:@{user}",
+                           AlertRecipient.people.contains(  # type: ignore[attr-defined]
+                               json.dumps(person), autoescape=True)),
+                    Alert.id.not_in(answered))  # type: ignore[union-attr]
+             .order_by(Alert.sent_at.desc()).limit(limit))  # type: ignore[union-attr]
+    async with db.session() as session:
+        rows = (await session.exec(query.distinct())).all()
+    return list(rows)

@@ -13,7 +13,7 @@ from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.certifications import replies, service
 from handlers.certifications.config import CertificationConfig
-from handlers.certifications.enums import CompletionStatus
+from handlers.certifications.enums import CertStatus, CompletionStatus
 from handlers.certifications.ledger import load_records, programs_for
 from handlers.certifications.models import Official
 from handlers.certifications.reminders import OfficialRecord, standings_for
@@ -78,9 +78,7 @@ async def status_reply(services: Services, official: Official | None, now: datet
     if official is None or official.id is None:
         return replies.build_status(name or "You", [], local_today(None, app, now), done=[],
                                     hours_this_year=0, pending=0, sessions=[])
-    today = local_today(official, app, now)
-    records = await load_records(services.db, app, today, official_ids=[official.id])
-    standings = standings_for(records[0], programs_for(app), today) if records else []
+    today, standings = await standings_of(services, official, now)
     rows = await service.completions_of(db=services.db, official_id=official.id)
     verified = [c for c in rows if c.status == CompletionStatus.VERIFIED]
     hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
@@ -93,6 +91,29 @@ async def status_reply(services: Services, official: Official | None, now: datet
                                 hours_this_year=hours,
                                 pending=sum(c.status == CompletionStatus.PENDING for c in rows),
                                 sessions=sessions[:5])
+
+
+async def standings_of(services: Services, official: Official,
+                       now: datetime) -> tuple[date, list[Standing]]:
+    """Today in the official's own time zone, and where they stand in each program."""
+    app = services.settings.app
+    today = local_today(official, app, now)
+    records = await load_records(services.db, app, today, official_ids=[official.id or 0])
+    return today, standings_for(records[0], programs_for(app), today) if records else []
+
+
+LATE = frozenset({CertStatus.OVERDUE, CertStatus.LAPSED})
+
+
+async def late_count(services: Services, now: datetime,
+                     jurisdictions: set[str] | None = None) -> int:
+    """Officials with an overdue or lapsed program (each counted once); None: everywhere."""
+    app = services.settings.app
+    records = [r for r in await load_records(services.db, app, local_today(None, app, now))
+               if jurisdictions is None or r.jurisdiction in jurisdictions]
+    programs = programs_for(app)
+    return sum(any(s.status in LATE for s in standings_for(
+        r, programs, now.astimezone(ZoneInfo(r.time_zone)).date())) for r in records)
 
 
 def course_hours(app: AppConfig, code: str) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC
+from datetime import UTC, datetime
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
@@ -40,12 +40,14 @@ class IncidentHandler:
             return await interactions.on_action(message, services, actor, now)
         if message.command is None and self.claims(message) and \
                 message.text.split(" ", 1)[0].lower() not in commands.VERBS:
-            return self._offer_form(services, message.text)
+            return self._offer_form(services, message, now)
         return await commands.on_text(message, services, actor, now)
 
-    def _offer_form(self, services: Services, text: str) -> Reply:
+    def _offer_form(self, services: Services, message: IncomingMessage, now: datetime) -> Reply:
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
-                                 values={"description": text[:3000]})
+                                 values={"description": message.text[:3000]},
+                                 reporter=message.sender.identity, now=now,
+                                 declared=message.jurisdiction)
         return Reply(text=f"{CALL_911} To file a report, complete this form.", form=form,
                      ephemeral=True)
 

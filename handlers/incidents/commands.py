@@ -45,7 +45,9 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     app = services.settings.app
     if not text:
         return Reply(text="Report an incident", ephemeral=True,
-                     form=build_report_form(app, nonce=secrets.token_urlsafe(9)))
+                     form=build_report_form(app, nonce=secrets.token_urlsafe(9),
+                                            reporter=actor.identity, now=now,
+                                            declared=message.jurisdiction))
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb not in VERBS:

@@ -8,13 +8,15 @@ they commit together or not at all, on one read of the incident.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.db.engine import Database
-from bot.errors import UserError
+from bot.errors import Refused, UserError
 from bot.messages import literal
+from bot.ops.audit import audit
 from handlers.incidents.catalog import TRANSITIONS
 from handlers.incidents.enums import IncidentStatus, Severity
 from handlers.incidents.models import Incident
@@ -153,3 +155,44 @@ async def route(*, db: Database, actor: Actor, human_id: str, jurisdiction: str,
 
     return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,
                       action="route")
+
+
+#: "Add details" fields stored in their own columns; the rest go into the details JSON.
+DETAIL_COLUMNS = {"le_agency": "law_enforcement_agency", "le_case": "law_enforcement_case"}
+
+
+async def may_add_details(*, db: Database, actor: Actor, human_id: str) -> Incident:
+    """The incident, when ``actor`` is its reporter or manages it now; else refused (audited)."""
+    incident = await get_incident(db, human_id)
+    if incident is None:
+        raise UserError(f"No incident {human_id.upper()}.")
+    if incident.reporter != actor.identity and not actor.can_change(incident):
+        await audit(db, actor=actor.identity, action="details", target=incident.human_id,
+                    allowed=False, reason="not the reporter or a manager")
+        raise Refused(f"Only the reporter or incident managers can add details to "
+                      f"{incident.human_id}.")
+    return incident
+
+
+async def add_details(*, db: Database, actor: Actor, human_id: str, values: dict[str, str],
+                      now: datetime) -> Incident:
+    """Record the "Add details" form in one event of the incident's chain, in one commit.
+
+    The reporter may add details to their own report, managers (re-checked now) to any of
+    their jurisdiction's; the details merge into what was recorded, nothing is removed.
+    """
+    incident = await may_add_details(db=db, actor=actor, human_id=human_id)
+    own = incident.reporter == actor.identity
+
+    async def work(editing: Editing) -> Incident:
+        current = editing.incident
+        extra = {k: v for k, v in values.items() if k not in DETAIL_COLUMNS}
+        merged = {**json.loads(current.details or "{}"), **extra}
+        updates: dict[str, object] = {DETAIL_COLUMNS[k]: v for k, v in values.items()
+                                      if k in DETAIL_COLUMNS}
+        updates["details"] = json.dumps(merged, sort_keys=True)
+        await editing.step("details", updates)
+        return current
+
+    return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,
+                      action="details")

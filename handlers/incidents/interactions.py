@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from bot.errors import UserError
@@ -11,10 +12,25 @@ from bot.ops.limits import origin_of
 from bot.services import Services
 from handlers.incidents import flows, service
 from handlers.incidents.enums import IncidentStatus, Severity
-from handlers.incidents.forms import FORM_PREFIX, build_report_form, validate_report
+from handlers.incidents.forms import (
+    DETAILS_PREFIX,
+    FORM_PREFIX,
+    build_details_form,
+    build_report_form,
+    is_step,
+    validate_details,
+    validate_report,
+)
 from handlers.incidents.models import Incident, IncidentCreate
 from handlers.incidents.permissions import Actor
-from handlers.incidents.replies import build_confirmation, build_routed, summary_line
+from handlers.incidents.replies import (
+    DETAILS_BUTTON,
+    build_confirmation,
+    build_details_saved,
+    build_routed,
+    detail_values,
+    summary_line,
+)
 
 CLOSE_FORM = "incident:close:"
 STATUS_BUTTONS = {"incident:ack": IncidentStatus.TRIAGED,
@@ -31,15 +47,23 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     if form_id.startswith(CLOSE_FORM):
         return await close_or_ask(form_id.removeprefix(CLOSE_FORM), services, actor, now,
                                   fields=values)
+    if form_id.startswith(DETAILS_PREFIX):
+        return await _add_details(form_id.removeprefix(DETAILS_PREFIX), values, services, actor,
+                                  now)
     if not form_id.startswith((FORM_PREFIX, COMPLETE_FORM)):
         raise UserError("That form has expired; run the incident command again.")
     app = services.settings.app
+    if message.form.changed or is_step(values):
+        # Still filling it in (a category chosen): the form for that category, no errors yet.
+        return _redrawn(form_id, build_report_form(
+            app, nonce=form_id.rpartition(":")[2], values=values, reporter=actor.identity,
+            now=now, declared=message.jurisdiction))
     report, errors = validate_report(values, app, now)
     if report is None:
         # Send the form back with what was typed and a message per field: nothing is lost.
-        nonce = form_id.rpartition(":")[2]
-        form = build_report_form(app, nonce=nonce, values=values, errors=errors)
-        return Reply(text="Please fix the highlighted fields.", form=form, ephemeral=True)
+        form = build_report_form(app, nonce=form_id.rpartition(":")[2], values=values,
+                                 errors=errors)
+        return _redrawn(form_id, form, "Please fix the highlighted fields.")
     if form_id.startswith(COMPLETE_FORM):
         return await _complete(form_id.removeprefix(COMPLETE_FORM), report, services, actor, now,
                                origin_of(message))
@@ -49,6 +73,27 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
                                                            report.details, report.description))
+
+
+def _redrawn(form_id: str, form: Form, text: str = "") -> Reply:
+    """The report form again under the same id (a quick report's completion keeps its own)."""
+    if form_id.startswith(COMPLETE_FORM):
+        form = replace(form, form_id=form_id,
+                       submit_label="Save" if form.submit_label == "File report" else "Next")
+    return Reply(text=text or form.title, form=form, ephemeral=True)
+
+
+async def _add_details(human_id: str, values: dict[str, str], services: Services, actor: Actor,
+                       now: datetime) -> Reply:
+    """The "Add details" form sent: checked for the incident's category, saved in one go."""
+    incident = await flows.may_add_details(db=services.db, actor=actor, human_id=human_id)
+    clean, errors = validate_details(values, incident.category)
+    if errors:
+        form = build_details_form(incident.human_id, incident.category, values, errors=errors)
+        return Reply(text="Please fix the highlighted fields.", form=form, ephemeral=True)
+    updated = await flows.add_details(db=services.db, actor=actor, human_id=incident.human_id,
+                                      values=clean, now=now)
+    return build_details_saved(updated)
 
 
 def _rumor_article(services: Services, category: str, details: dict[str, str],
@@ -81,17 +126,23 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     if action == "incident:from_message":
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
                                  values={"description": message.text[:3000],
-                                         "source_link": value[:500]})
+                                         "source_link": value[:500]},
+                                 reporter=actor.identity, now=now)
         return Reply(text="Report this message as an incident", form=form, ephemeral=True)
     if action == "incident:complete":
         incident = await service.view_incident(db=db, actor=actor, human_id=value, now=now)
         if incident.reporter != actor.identity and not actor.can_change(incident):
             raise UserError("Only the reporter or a manager can complete this report.")
         form = build_report_form(services.settings.app, nonce="x",
-                                 values={"description": incident.description})
+                                 values={"description": incident.description,
+                                         "jurisdiction": incident.jurisdiction},
+                                 reporter=actor.identity, now=now)
         return Reply(text=f"Complete {incident.human_id}", ephemeral=True,
-                     form=Form(f"{COMPLETE_FORM}{incident.human_id}", form.title, form.fields,
-                               "Save", intro=form.intro))
+                     form=_redrawn(f"{COMPLETE_FORM}{incident.human_id}", form).form)
+    if action == DETAILS_BUTTON:
+        incident = await flows.may_add_details(db=db, actor=actor, human_id=value)
+        form = build_details_form(incident.human_id, incident.category, detail_values(incident))
+        return Reply(text=form.title, form=form, ephemeral=True)
     if action == "incident:route":
         human_id, _, code = value.rpartition(":")
         routed = await flows.route(db=db, actor=actor, human_id=human_id, jurisdiction=code,

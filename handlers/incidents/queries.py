@@ -9,6 +9,8 @@ from sqlmodel import select
 
 from bot.db.engine import Database
 from handlers.incidents.catalog import OPEN_STATUSES
+from handlers.incidents.config import IncidentSettings
+from handlers.incidents.enums import Severity
 from handlers.incidents.models import Incident, IncidentEvent
 from handlers.incidents.permissions import Actor
 
@@ -51,3 +53,30 @@ async def list_incidents(*, db: Database, actor: Actor, scope: str,
     async with db.session() as session:
         rows = (await session.exec(query)).all()
     return [r for r in rows if actor.can_view(r)]
+
+
+async def open_for(*, db: Database, actor: Actor, limit: int = 20) -> Sequence[Incident]:
+    """Open incidents the actor reported, is assigned, or manages as a jurisdiction's manager.
+
+    Most severe first, then newest. State staff manage everything; their own list is what
+    they reported or were assigned (the rest they see as counts, :func:`open_counts`).
+    """
+    managed = [code for code, members in actor.app.section(IncidentSettings).managers.items()
+               if actor.identity in members]
+    mine = sa.or_(Incident.reporter == actor.identity,  # type: ignore[arg-type]
+                  Incident.assignee == actor.identity,  # type: ignore[arg-type]
+                  Incident.jurisdiction.in_(managed))  # type: ignore[attr-defined]
+    query = (select(Incident).where(Incident.status.in_(OPEN_STATUSES), mine)  # type: ignore[attr-defined]
+             .order_by(Incident.severity, Incident.id.desc()).limit(limit))  # type: ignore[union-attr]
+    async with db.session() as session:
+        return (await session.exec(query)).all()
+
+
+async def open_counts(*, db: Database) -> dict[Severity, int]:
+    """How many incidents are open, per severity (every jurisdiction)."""
+    query = (select(Incident.severity, sa.func.count())  # type: ignore[call-overload]
+             .where(Incident.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
+             .group_by(Incident.severity))
+    async with db.session() as session:
+        rows = (await session.exec(query)).all()
+    return {Severity(severity): int(count) for severity, count in rows}

@@ -15,6 +15,7 @@ from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
 
 CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
+DETAILS_BUTTON = "incident:details"
 
 
 def _category(incident: Incident) -> str:
@@ -61,11 +62,26 @@ def build_confirmation(incident: Incident, *, created: bool, rumor_article: str 
         sections.append(Section(f"Rumor control: see the vetted article \"{rumor_article}\" "
                                 "(ask me about it)."))
     buttons = (Button("Complete report", "incident:complete", incident.human_id, "primary"),) \
-        if incident.needs_details else ()
+        if incident.needs_details else (
+            Button("Add details", DETAILS_BUTTON, incident.human_id),)
     text = f"{CALL_911} " if incident.severity == "SEV1" else ""
     tone = Tone.DANGER if incident.severity == "SEV1" else Tone.SUCCESS
     return Reply(text=f"{text}{verb} {incident.human_id}.", tone=tone, sections=tuple(sections),
                  buttons=buttons, ephemeral=True)
+
+
+def detail_values(incident: Incident) -> dict[str, str]:
+    """What the "Add details" form starts with: what the report already records."""
+    values = {k: str(v) for k, v in json.loads(incident.details or "{}").items()}
+    values.update(le_agency=incident.law_enforcement_agency,
+                  le_case=incident.law_enforcement_case)
+    return values
+
+
+def build_details_saved(incident: Incident) -> Reply:
+    """The details are recorded (in the incident's history)."""
+    return Reply(text=f"Details added to {incident.human_id}.", tone=Tone.SUCCESS,
+                 sections=(Section(summary_line(incident)),), ephemeral=True)
 
 
 def build_route_question(incident: Incident, choices: Sequence[tuple[str, str]], *,

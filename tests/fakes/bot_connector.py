@@ -5,7 +5,7 @@ Retry-After, 412, 502, 403 MessageWritesBlocked, ...), can enforce Teams' 7 send
 per conversation, and also serves an OpenID configuration + JWKS with a test RSA key so signed
 tokens can be verified offline.
 
-It runs on its own thread and event loop: botbuilder fetches the OpenID metadata with a
+It runs on its own thread and event loop: the SDK fetches the signing keys with a
 blocking ``requests`` call, which must never wait on the test's own loop.
 """
 
@@ -307,3 +307,18 @@ async def post_activity(bot_url: str, activity: dict[str, Any] | bytes, *,
             return response.status, json.loads(text) if text else None
         except json.JSONDecodeError:
             return response.status, text
+
+
+def offline_bot_framework(monkeypatch: Any, connector: FakeBotConnector, *, token: str) -> None:
+    """Check Bot Framework tokens against the fake's keys and present ``token`` outbound.
+
+    The Agents SDK picks the signing keys by the token's issuer (``api.botframework.com`` ->
+    login.botframework.com); that one entry is pointed at the fake. Nothing asks Entra.
+    """
+    from microsoft_agents.hosting.core.authorization import _entra_issuers  # noqa: TID251
+
+    from bot.adapters.teams import auth as teams_auth
+
+    monkeypatch.setitem(_entra_issuers.BOTFRAMEWORK_JWKS_URIS, ISSUER, f"{connector.url}/keys")
+    monkeypatch.setattr(teams_auth, "build_token_source",
+                        lambda _settings: teams_auth.FixedTokenSource(token))

@@ -224,6 +224,7 @@ class FakeSlackApi(WorkspacesMixin):
             "views.open": {"view": {"id": "V0FAKE", **_view(params)}},
             "views.update": {"view": {"id": params.get("view_id", "V0FAKE"), **_view(params)}},
             "views.push": {"view": {"id": "V0PUSHED", **_view(params)}},
+            "views.publish": {"view": {"id": "V0HOME", **_view(params)}},
             "apps.connections.open": {"url": self.url.replace("http", "ws", 1) + "/socket"},
         }
         return {"ok": True, **answers.get(method, {})}

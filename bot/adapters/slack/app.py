@@ -29,6 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import http_input
+from bot.adapters.slack.home import ClientFor
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.oauth import add_routes, build_workspaces, oauth_options
 from bot.adapters.slack.profiles import slack_lookup
@@ -309,7 +310,8 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
 
 
 def build_bolt_app(settings: Settings, router: Router | None = None,
-                   workspaces: Workspaces | None = None) -> AsyncApp:
+                   workspaces: Workspaces | None = None,
+                   client_for: ClientFor | None = None) -> AsyncApp:
     """Build the Bolt app: Web API at SLACK_API_URL, 429-only retries, signatures checked.
 
     With ``workspaces`` (SLACK_CLIENT_ID set) requests are authorized by their workspace's
@@ -343,7 +345,7 @@ def build_bolt_app(settings: Settings, router: Router | None = None,
         # Before our listeners: tokens_revoked / app_uninstalled delete the installation.
         bolt.enable_token_revocation_listeners()
     if router is not None:
-        SlackListeners(router).register(bolt)
+        SlackListeners(router, client_for).register(bolt)
     return bolt
 
 
@@ -409,15 +411,16 @@ def setup(app: web.Application, router: Router) -> bool:
     db, single = router.services.db, settings.env.SLACK_BOT_TOKEN
     workspaces = (build_workspaces(settings, db, web_client(settings))
                   if settings.slack_oauth_enabled else None)
-    bolt = build_bolt_app(settings, router, workspaces)
-    app[BOLT] = bolt
     client = build_send_client(settings.env.SLACK_API_URL,
                                single.get_secret_value() if single else None)
     transport = SlackTransport(client, db, tokens=workspaces.bot_token if workspaces else None)
+    bolt = build_bolt_app(settings, router, workspaces, transport.client_for)
+    app[BOLT] = bolt
     router.services.outbox.register("slack", transport)
     router.services.people.register("slack", slack_lookup(transport.client_for))
 
     async def close_transport(_app: web.Application) -> None:
+        await router.services.homes.aclose()  # no republish after this
         await transport.aclose()  # after the outbox (cleanup contexts run first)
     app.on_cleanup.append(close_transport)
     if workspaces is not None:

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot.adapters.slack.home import ClientFor, SlackHome
 from bot.adapters.slack.render import to_slack_message, to_slack_modal, to_view_response
 from bot.adapters.slack.translate import (
     REPORT_SHORTCUT,
@@ -32,6 +33,7 @@ from bot.adapters.slack.translate import (
     from_event,
     from_message_shortcut,
     from_slash_command,
+    from_view_action,
     from_view_submission,
 )
 from bot.db.idempotency import first_time
@@ -42,7 +44,7 @@ from bot.router import Router
 
 log = logging.getLogger(__name__)
 VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
-QUIET_EVENTS = ("app_home_opened", "tokens_revoked", "app_uninstalled")
+QUIET_EVENTS = ("tokens_revoked", "app_uninstalled")
 OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
 MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
 NO_SUBMITTER = ("Slack did not say who sent this form, so nothing was done. "
@@ -73,9 +75,13 @@ def _signature(request: AsyncBoltRequest) -> str | None:
 class SlackListeners:
     """Everything the Bolt app does with a request, bound to one router."""
 
-    def __init__(self, router: Router) -> None:
-        """Keep the router; its services hold the database used for dedupe."""
+    def __init__(self, router: Router, client_for: ClientFor | None = None) -> None:
+        """Keep the router; its services hold the database used for dedupe.
+
+        ``client_for(team)`` (the outbox transport's) lets homes be republished after changes.
+        """
         self.router = router
+        self.home = SlackHome(router, post_reply, client_for)
 
     def register(self, bolt: AsyncApp) -> None:
         """Attach listeners for every configured command, events, clicks and submissions."""
@@ -84,6 +90,7 @@ class SlackListeners:
         # Any other command (in the manifest but without a handler yet, or renamed): the
         # router's help fallback answers instead of Bolt's 404, which Slack shows as an error.
         bolt.command(re.compile(r"^/.+"))(self.on_command)
+        self.home.register(bolt, self.on_event)  # Home tab, assistant threads
         bolt.event("app_mention")(self.on_event)
         bolt.event("message")(self.on_event)
         for quiet in QUIET_EVENTS:
@@ -118,6 +125,9 @@ class SlackListeners:
         await ack()
         if body.get("type") != "block_actions" or not await self._first(body, request):
             return
+        if (body.get("container") or {}).get("type") == "view" and body.get("view"):
+            await self.redraw_view(body, client)
+            return
         try:
             message = from_block_actions(body)
         except NotForUs:
@@ -127,6 +137,29 @@ class SlackListeners:
             message = replace(message, action=None, text=message.action.value)
         reply = await self.router.dispatch(message)
         await self._answer_interaction(reply, message, body, respond, client)
+
+    async def redraw_view(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A choice inside a modal: the handler's form for it replaces the modal's blocks.
+
+        ``hash`` makes Slack refuse the update when the modal changed meanwhile (a later
+        choice), so a slow answer never overwrites a newer one.
+        """
+        try:
+            message = from_view_action(body)
+        except NotForUs:
+            return
+        reply = await self.router.dispatch(message)
+        view = body.get("view") or {}
+        if reply.form is None:  # refused or expired: say so in the modal
+            new_view = to_view_response(reply)["view"]
+        else:
+            new_view = to_slack_modal(reply.form, lead=reply.text,
+                                      private_metadata=str(view.get("private_metadata") or ""))
+        try:
+            await client.views_update(view_id=str(view.get("id") or ""),
+                                      hash=view.get("hash"), view=new_view)
+        except SlackApiError as exc:
+            log.warning("views.update failed", extra={"error": exc.response.get("error")})
 
     async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                           request: AsyncBoltRequest, client: AsyncWebClient) -> None:
@@ -150,8 +183,10 @@ class SlackListeners:
             return
         if not await self._first(body, request):
             return
-        reply = await self.router.dispatch(message)
-        await post_reply(client, message, offer_form(reply, message.text))
+        # The welcome came when the person first opened this DM (app_home_opened, messages tab).
+        async with self.home.looking_up(message, context):
+            reply = await self.router.dispatch(message)
+            await post_reply(client, message, offer_form(reply, message.text))
 
     async def on_quiet_event(self, body: dict[str, Any]) -> None:
         """Accept subscribed events with nothing to do yet, so Slack gets a 200."""
@@ -244,6 +279,8 @@ def offer_form(reply: Reply, text: str) -> Reply:
     lead = reply.text or reply.form.title
     if reply.form.intro and reply.form.intro not in lead:
         lead = f"{lead}\n\n{reply.form.intro}"
+    if reply.form.banner and reply.form.banner not in lead:  # the form's first line comes first
+        lead = f"**{reply.form.banner}**\n\n{lead}"
     if len(text) > MAX_BUTTON_VALUE:  # cannot ride on the button whole; never cut it
         return replace(reply, form=None,
                        text=f"{lead}\n\nUse the slash command to open the form.")

@@ -21,10 +21,13 @@ from bot.config.settings import ConfigError, Settings
 # once marked as a possible repeat; an office that grants the scopes gets the check where its
 # budget allows (bot/adapters/slack/send.py reads the granted scopes from Slack's answers).
 # im:history is needed for message.im and also lets direct messages be checked.
+# assistant:write: the agent view's status ("is looking this up…") and suggested prompts
+# (bot/adapters/slack/home.py); where the workspace's plan lacks them the bot answers as usual.
 BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "app_mentions:read",
-              "users:read", "users:read.email", "channels:read", "groups:read")
-BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "tokens_revoked",
-              "app_uninstalled")
+              "users:read", "users:read.email", "channels:read", "groups:read",
+              "assistant:write")
+BOT_EVENTS = ("app_mention", "message.im", "app_home_opened", "assistant_thread_started",
+              "assistant_thread_context_changed", "tokens_revoked", "app_uninstalled")
 REDIRECT_PATH = "/slack/oauth_redirect"  # Bolt's OAuth callback, mounted by slack_oauth
 # Descriptions and usage hints per command key in app.yaml's ``commands:``. A hint names the
 # verbs each command really takes (handlers/*/commands.py); every command also takes ``help``.
@@ -83,8 +86,13 @@ def build_slack_manifest_dict(settings: Settings, base_url: str) -> dict[str, An
             "background_color": "#1d3557",
         },
         "features": {
-            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
+            # The Home tab shows each person what needs them (their incidents, certification,
+            # alerts awaiting an answer); the agent view gives DMs Slack's assistant features.
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
                          "messages_tab_read_only_enabled": False},
+            "agent_view": {"agent_description": (
+                f"Vetted, nonpartisan answers for {office} staff; report incidents, follow "
+                "your certification and answer alerts")[:300]},
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": [_command(commands[key], key, events_url) for key in COMMAND_TEXT
                                if key in commands],

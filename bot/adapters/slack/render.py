@@ -16,6 +16,7 @@ a link or ``{@0}`` a ping.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import date
@@ -51,6 +52,7 @@ MAX_MODAL_TEXT = 24
 MAX_METADATA = 3000
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
+BLOCK_SUFFIX = "#"  # input block ids: field name, then "#" and a digest of the options
 EMPTY_OPTION = "__none__"  # stands for the empty value "" (Slack wants non-empty values)
 TRUNCATED = "… (message shortened)"
 MAX_FIELDS = 10
@@ -176,8 +178,8 @@ def unique_action_ids(buttons: tuple[Button, ...]) -> list[str]:
     return ids
 
 
-def _action_blocks(buttons: tuple[Button, ...]) -> list[Block]:
-    ids = unique_action_ids(buttons)
+def _action_blocks(buttons: tuple[Button, ...], ids: list[str] | None = None) -> list[Block]:
+    ids = unique_action_ids(buttons) if ids is None else ids
     elements = [_button(b, i) for b, i in zip(buttons, ids, strict=True)]
     return [{"type": "actions", "elements": elements[i:i + MAX_BUTTONS_PER_ACTIONS]}
             for i in range(0, len(elements), MAX_BUTTONS_PER_ACTIONS)]
@@ -192,10 +194,12 @@ def _heading(reply: Reply, convert: Convert) -> tuple[list[Block], bool]:
     return _mrkdwn_sections(f"{mark}*{convert(reply.title)}*"), True
 
 
-def to_slack_blocks(reply: Reply, *, workspace: str = "") -> list[Block]:
+def to_slack_blocks(reply: Reply, *, workspace: str = "",
+                    max_blocks: int = MAX_BLOCKS) -> list[Block]:
     """Title, text, facts, list, sections (with context lines), links, then buttons.
 
-    At most 50 blocks, 3000 chars per section. ``workspace`` is the Slack team the message goes
+    At most ``max_blocks`` blocks (50 in a message, 100 in a Home tab), 3000 chars per
+    section. ``workspace`` is the Slack team the message goes
     to: mentions of that team's users ping, other people are named.
     """
     def convert(text: str) -> str:
@@ -214,18 +218,23 @@ def to_slack_blocks(reply: Reply, *, workspace: str = "") -> list[Block]:
         emoji = "" if marked or not TONE_EMOJI[reply.tone] else f"{TONE_EMOJI[reply.tone]} "
         body.extend(_mrkdwn_sections(emoji + convert(reply.text)))
     body += _part_blocks("", reply.fields, reply.items, convert)
+    # Action ids are unique across the message: sections' buttons first, then the reply's.
+    ids = unique_action_ids((*(b for s in sections for b in s.buttons), *reply.buttons))
     for section in sections:
         body += _section_blocks(section, convert)
+        if section.buttons:
+            body += _action_blocks(section.buttons, ids[:len(section.buttons)])
+            ids = ids[len(section.buttons):]
     if reply.links:
         body += _mrkdwn_sections("\n".join(
             convert(f"[{link.label}]({link.url})") for link in reply.links))
-    actions = _action_blocks(reply.buttons) if reply.buttons else []
-    room = MAX_BLOCKS - len(actions)
+    actions = _action_blocks(reply.buttons, ids) if reply.buttons else []
+    room = max_blocks - len(actions)
     if len(body) > room:
         # Keep the buttons (they are how people answer) and say the text was cut.
         body = body[: room - 1] + [{"type": "context", "elements": [
             {"type": "mrkdwn", "text": TRUNCATED}]}]
-    return (body + actions)[:MAX_BLOCKS]
+    return (body + actions)[:max_blocks]
 
 
 def _section_blocks(section: Section, convert: Convert) -> list[Block]:
@@ -258,10 +267,11 @@ def _option(value: str, label: str) -> Block:
 
 
 def _select(field: FormField) -> Block:
-    """A static_select; more than 100 options go into groups of 100 (Slack's limits)."""
+    """A static (or multi) select; over 100 options go into groups of 100 (Slack's limits)."""
     options = [_option(value, label) for value, label in field.options]
-    element: Block = {"type": "static_select", "action_id": field.name,
-                      "placeholder": _plain("Choose…", 150)}
+    multi = field.kind == "multiselect"
+    element: Block = {"type": "multi_static_select" if multi else "static_select",
+                      "action_id": field.name, "placeholder": _plain("Choose…", 150)}
     if len(options) <= MAX_OPTIONS:
         element["options"] = options
     else:
@@ -271,6 +281,12 @@ def _select(field: FormField) -> Block:
             {"label": _plain(f"{i * MAX_OPTIONS + 1}–{i * MAX_OPTIONS + len(chunk)}", 75),
              "options": chunk} for i, chunk in enumerate(chunks)]
         options = [o for chunk in chunks for o in chunk]
+    if multi:
+        chosen = {v.strip() for v in field.value.split(",") if v.strip()}
+        initial_options = [o for o in options if o["value"] in chosen]
+        if initial_options:
+            element["initial_options"] = initial_options
+        return element
     # An empty value means "nothing chosen yet": show the placeholder, not the "-" option.
     initial = next((o for o in options if field.value and o["value"] == field.value), None)
     if initial is not None:
@@ -287,7 +303,7 @@ def _valid_date(text: str) -> bool:
 
 
 def _element(field: FormField) -> Block:
-    if field.kind == "select":
+    if field.kind in ("select", "multiselect"):
         return _select(field)
     if field.kind == "date":
         element: Block = {"type": "datepicker", "action_id": field.name}
@@ -302,25 +318,56 @@ def _element(field: FormField) -> Block:
     return element
 
 
-def _input(field: FormField) -> Block:
-    block: Block = {"type": "input", "block_id": field.name, "optional": not field.required,
+def block_id(field: FormField, redrawn: bool) -> str:
+    """A field's input block id: its name, plus a digest of its options in a redrawn form.
+
+    Slack keeps what was chosen in a block across ``views.update`` when the block id stays;
+    in a form that is redrawn (it has a ``refresh`` field), a select whose options changed
+    (another category's types) gets a new id, so a choice no longer offered is dropped.
+    :func:`field_name` reads the name back.
+    """
+    if not redrawn or field.kind not in ("select", "multiselect"):
+        return field.name
+    digest = hashlib.sha256(repr(field.options).encode()).hexdigest()[:8]
+    return f"{field.name}{BLOCK_SUFFIX}{digest}"
+
+
+def field_name(block: str) -> str:
+    """The field name of an input block id (see :func:`block_id`)."""
+    return block.partition(BLOCK_SUFFIX)[0]
+
+
+def _input(field: FormField, redrawn: bool) -> Block:
+    block: Block = {"type": "input", "block_id": block_id(field, redrawn),
+                    "optional": not field.required,
                     "label": _plain(field.label, 2000), "element": _element(field)}
+    if field.refresh:
+        # Choosing a value sends block_actions at once, so the modal is redrawn for it.
+        block["dispatch_action"] = True
     if field.hint:
         block["hint"] = _plain(field.hint, 2000)
     return block
 
 
+def _banner(text: str) -> list[Block]:
+    """The form's danger-toned first line (bold, behind the danger emoji)."""
+    return _mrkdwn_sections(f"{TONE_EMOJI[Tone.DANGER]} *{mrkdwn(text)}*") if text.strip() \
+        else []
+
+
 def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") -> dict[str, Any]:
     """Render a form as a modal view; callback_id is the form id so submissions route back.
 
-    ``form.intro`` (safety and public-records warnings) is always the first block, then
-    ``lead`` (the reply's text) unless it only repeats the title, then one input per field.
+    ``form.banner`` (danger-toned, such as "call 911 first") is always the first block, then
+    ``form.intro`` (warnings), ``lead`` (the reply's text) unless it only repeats the title,
+    then one input per field.
     """
     if len(private_metadata) > MAX_METADATA:
         raise ValueError(f"private_metadata is {len(private_metadata)} chars; Slack allows 3000")
-    inputs = [_input(f) for f in form.fields][:MAX_MODAL_BLOCKS]
+    redrawn = any(f.refresh for f in form.fields)
+    inputs = [_input(f, redrawn) for f in form.fields][:MAX_MODAL_BLOCKS]
     text = [t for t in (form.intro, lead) if t.strip() and t.strip() != form.title]
-    head = [block for t in text for block in _mrkdwn_sections(mrkdwn(t))]
+    head = _banner(form.banner) + [block for t in text for block in _mrkdwn_sections(mrkdwn(t))]
     return {
         "type": "modal",
         "callback_id": form.form_id[:255],
@@ -335,10 +382,12 @@ def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") ->
 
 def view_errors(form: Form) -> dict[str, str]:
     """Errors keyed by input block id; an error for a field not in the form goes on the first."""
-    names = [f.name for f in form.fields]
+    redrawn = any(f.refresh for f in form.fields)
+    ids = {f.name: block_id(f, redrawn) for f in form.fields}
+    names = list(ids.values())
     errors: dict[str, str] = {}
     for name, message in form.errors.items():
-        target = name if name in names or not names else names[0]
+        target = ids.get(name) or (names[0] if names else name)
         errors[target] = f"{errors[target]} {message}" if target in errors else message
     return {name: _cut(message, 2000) for name, message in errors.items()}
 
@@ -373,3 +422,13 @@ def to_view_response(reply: Reply, metadata: str = "") -> dict[str, Any]:
         return {"response_action": "update",
                 "view": to_slack_modal(form, private_metadata=metadata, lead=reply.text)}
     return {"response_action": "update", "view": to_result_modal(reply)}
+
+
+MAX_HOME_BLOCKS = 100
+
+
+def to_slack_home(reply: Reply, *, workspace: str = "") -> dict[str, Any]:
+    """Render a reply as an App Home tab view (``views.publish``): up to 100 blocks."""
+    blocks = to_slack_blocks(dataclasses.replace(reply, repeat=False), workspace=workspace,
+                             max_blocks=MAX_HOME_BLOCKS)
+    return {"type": "home", "blocks": blocks}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.adapters.slack.render import EMPTY_OPTION
+from bot.adapters.slack.render import EMPTY_OPTION, field_name
 from bot.messages import Action, FormSubmission, IncomingMessage, Mention, Sender
 
 # The renderer makes repeated action_ids unique within a message by appending ``~<n>``
@@ -159,6 +159,10 @@ def _state_value(element: dict[str, Any]) -> str:
     if kind == "static_select":
         value = str((element.get("selected_option") or {}).get("value") or "")
         return "" if value == EMPTY_OPTION else value
+    if kind == "multi_static_select":
+        chosen = [str(o.get("value") or "") for o in element.get("selected_options") or []
+                  if isinstance(o, dict)]
+        return ",".join(v for v in chosen if v and v != EMPTY_OPTION)
     if kind == "datepicker":
         return str(element.get("selected_date") or "")
     return str(element.get("value") or "")
@@ -170,7 +174,7 @@ def form_values(view: dict[str, Any]) -> dict[str, str]:
     state = (view.get("state") or {}).get("values") or {}
     for block_id, elements in state.items():
         for element in (elements or {}).values():
-            values[str(block_id)] = _state_value(element or {})[:MAX_TEXT]
+            values[field_name(str(block_id))] = _state_value(element or {})[:MAX_TEXT]
     return values
 
 
@@ -180,6 +184,24 @@ def from_view_submission(body: dict[str, Any]) -> IncomingMessage:
     return IncomingMessage(
         sender=_interaction_sender(body),
         form=FormSubmission(str(view.get("callback_id", "")), form_values(view)),
+        is_direct=True,
+    )
+
+
+def from_view_action(body: dict[str, Any]) -> IncomingMessage:
+    """A choice made inside a modal (``dispatch_action``): the form so far, to be redrawn.
+
+    ``changed`` names the field chosen; the handler answers with the form for that choice.
+    """
+    view = body.get("view") or {}
+    actions = body.get("actions") or []
+    if not actions or not isinstance(view, dict):
+        raise NotForUs("block_actions in a view without an action")
+    changed = field_name(str(actions[0].get("block_id") or actions[0].get("action_id") or ""))
+    return IncomingMessage(
+        sender=_interaction_sender(body),
+        form=FormSubmission(str(view.get("callback_id", "")), form_values(view),
+                            changed=changed[:100]),
         is_direct=True,
     )
 
@@ -224,3 +246,19 @@ def to_incoming_message(body: dict[str, Any], bot_user_id: str | None = None) ->
     if kind == "message_action":
         return from_message_shortcut(body)
     raise NotForUs(f"unsupported payload type {kind!r}")
+
+
+def from_person_event(body: dict[str, Any]) -> IncomingMessage:
+    """``app_home_opened`` / ``assistant_thread_started``: who, and their DM (channel, thread).
+
+    NotForUs without a user. The message carries no text: the caller asks for a home or a
+    welcome on that person's behalf.
+    """
+    event = body.get("event") or {}
+    found = event.get("assistant_thread")
+    thread: dict[str, Any] = found if isinstance(found, dict) else {}
+    user = str(event.get("user") or thread.get("user_id") or "")
+    sender = _sender(body.get("team_id") or event.get("team"), body.get("enterprise_id"), user)
+    return IncomingMessage(sender=sender, is_direct=True,
+                           channel=str(event.get("channel") or thread.get("channel_id") or ""),
+                           thread=thread.get("thread_ts") or None)

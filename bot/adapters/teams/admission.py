@@ -6,6 +6,9 @@ reference, nothing sent to the activity's serviceUrl):
 - ``channelId`` must be ``msteams``. A valid Bot Framework token is issued for every channel of
   the bot registration, and on Direct Line or Web Chat the client chooses ``from``, so an
   identity from another channel could pose as a ``teams:`` role holder.
+- The ``serviceUrl`` must be a Bot Connector endpoint of ``teams.cloud`` (public, GCC, GCC High,
+  DoD): replies go there, so any other host would make the bot post (with its token) wherever the
+  caller chose. Loopback is allowed in demo mode only (``bot.adapters.teams.clouds``).
 - The tenant (``channelData.tenant.id``) must be in ``teams.tenants`` in app.yaml (plus the
   app's own tenant for a single-tenant app). With no app id (local tests, demo) and an empty
   list, any tenant is accepted; with an app id, ``config check`` refuses an empty list.
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.adapters.teams.clouds import CLOUDS, ServiceUrlPolicy
 from bot.adapters.teams.translate import sender_of, tenant_of
 from bot.config.admission import allowed_tenants
 from bot.config.settings import Settings
@@ -43,14 +47,16 @@ class Admission:
     """The tenants admitted (None: any, only without an app id)."""
 
     tenants: frozenset[str] | None
+    service_urls: ServiceUrlPolicy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Admission:
         """``teams.tenants`` (and the single-tenant app's own); open only with no app id."""
         tenants = allowed_tenants(settings)
+        policy = ServiceUrlPolicy(CLOUDS[settings.app.teams.cloud], loopback=bool(settings.demo))
         if not tenants and settings.env.MICROSOFT_APP_ID is None:
-            return cls(None)
-        return cls(tenants)
+            return cls(None, policy)
+        return cls(tenants, policy)
 
     def refusal(self, raw: Mapping[str, Any]) -> Refusal | None:
         """None when the activity may proceed, else why not."""
@@ -58,6 +64,10 @@ class Admission:
         if channel != TEAMS_CHANNEL:
             return Refusal("only Microsoft Teams activities are accepted here",
                            f"channelId {str(channel)[:40]!r} is not msteams")
+        problem = self.service_urls.problem(str(raw.get("serviceUrl") or ""))
+        if problem is not None:
+            return Refusal("this serviceUrl is not a Microsoft Teams endpoint of the configured "
+                           "cloud", problem)
         tenant = tenant_of(raw).lower()
         if self.tenants is not None and tenant not in self.tenants:
             return Refusal("this Microsoft 365 tenant is not admitted by the election office",

@@ -1,34 +1,34 @@
-"""Bot Framework authentication for the Teams endpoint: who may call us, and our outbound token.
+"""Teams authentication on the Microsoft 365 Agents SDK: who may call us, and our outbound token.
 
-botbuilder validates inbound JWTs with a synchronous ``requests`` call for the OpenID metadata
-and raises whatever PyJWT raises for a bad token. This module runs that validation off the
-event loop and turns every failure into :class:`Unauthorized` (401) or, when the metadata
-cannot be fetched, :class:`AuthUnavailable` (503), so a bad token can never become a 500.
+Inbound: the SDK's :class:`JwtTokenValidator` checks the Bot Framework token (signature against
+the cloud's published keys, audience = our app id, issuer allow-list of the configured cloud with
+``VALIDATE_ISSUER`` on, Entra tenant binding). On top of it, as Bot Framework channel
+validation always required, the token's ``serviceurl`` claim must name the activity's
+serviceUrl. Every failure is :class:`Unauthorized` (401); only when the signing keys cannot be
+fetched is it :class:`AuthUnavailable` (503). A bad token never becomes a 500.
+
+Outbound: a :class:`TokenSource` hands out the bearer token for the Bot Connector: MSAL (the SDK's
+``MsalAuth``) in production, a fixed token against the fake Bot Connector in tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
+from urllib.parse import urlsplit
 
-import requests
-from botbuilder.schema import Activity
-from botframework.connector.auth import (
-    AppCredentials,
-    AuthenticateRequestResult,
-    BotFrameworkAuthentication,
-    BotFrameworkAuthenticationFactory,
-    ManagedIdentityServiceClientCredentialsFactory,
-    MicrosoftAppCredentials,
-    PasswordServiceClientCredentialFactory,
-    ServiceClientCredentialsFactory,
-)
-from msrest.authentication import Authentication
+import jwt
+from jwt import PyJWKClientConnectionError
+from microsoft_agents.hosting.core import ClaimsIdentity
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, AuthTypes
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 
+from bot.adapters.teams.clouds import CLOUDS, TeamsCloud
 from bot.config.settings import Settings
 
 log = logging.getLogger(__name__)
-#: Bot Framework gives a channel about 15 s for an HTTP answer; metadata must come sooner.
+#: Bot Framework gives a channel about 15 s for an HTTP answer; keys must come sooner.
 AUTH_TIMEOUT = 10.0
 
 
@@ -40,91 +40,129 @@ class AuthUnavailable(Exception):
     """The signing keys could not be fetched, so no token can be checked right now."""
 
 
-def build_credential_factory(settings: Settings) -> ServiceClientCredentialsFactory:
-    """Credentials from MICROSOFT_APP_ID / _PASSWORD / _TENANT_ID / _TYPE (none: auth off).
+def cloud_of(settings: Settings) -> TeamsCloud:
+    """The Microsoft cloud ``teams.cloud`` names (public by default)."""
+    return CLOUDS[settings.app.teams.cloud]
 
-    Tests replace this function to hand out a fixed token instead of asking
-    login.microsoftonline.com.
-    """
+
+def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
+    """The SDK's configuration for this app id in the configured cloud (anonymous without one)."""
     env = settings.env
-    if env.MICROSOFT_APP_TYPE == "UserAssignedMSI":
-        return ManagedIdentityServiceClientCredentialsFactory(env.MICROSOFT_APP_ID)
-    password = env.MICROSOFT_APP_PASSWORD.get_secret_value() if env.MICROSOFT_APP_PASSWORD else None
+    cloud = cloud_of(settings)
     tenant = env.MICROSOFT_APP_TENANT_ID if env.MICROSOFT_APP_TYPE == "SingleTenant" else None
-    return PasswordServiceClientCredentialFactory(env.MICROSOFT_APP_ID, password, tenant)
+    auth_type = (AuthTypes.user_managed_identity if env.MICROSOFT_APP_TYPE == "UserAssignedMSI"
+                 else AuthTypes.client_secret)
+    secret = env.MICROSOFT_APP_PASSWORD.get_secret_value() if env.MICROSOFT_APP_PASSWORD else None
+    return AgentAuthConfiguration(
+        auth_type=auth_type, client_id=env.MICROSOFT_APP_ID, tenant_id=tenant,
+        client_secret=secret,
+        authority=f"{cloud.login_authority}/{tenant or 'botframework.com'}",
+        scopes=[f"{cloud.connector_scope}/.default"],
+        issuers=[cloud.token_issuer], validate_issuer=True,
+        anonymous_allowed=env.MICROSOFT_APP_ID is None)
 
 
-def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
-    """Build the public-cloud Bot Framework authentication for this app id."""
-    return BotFrameworkAuthenticationFactory.create(
-        credential_factory=build_credential_factory(settings))
+class TokenSource(Protocol):
+    """Where the bearer token for Bot Connector calls comes from."""
+
+    async def token(self) -> str:
+        """A current access token ("" for anonymous calls)."""
+        ...
 
 
-def _authenticate_blocking(auth: BotFrameworkAuthentication, activity: Activity,
-                           header: str) -> AuthenticateRequestResult:
-    # A private event loop in a worker thread: the SDK's metadata fetch blocks, and it must
-    # not stall every other request (or a fake metadata server on the same loop) meanwhile.
-    result: AuthenticateRequestResult = asyncio.run(auth.authenticate_request(activity, header))
-    return result
+class MsalTokenSource:
+    """Production: the SDK's MSAL provider, for the cloud's connector scope."""
+
+    def __init__(self, config: AgentAuthConfiguration, scope: str) -> None:
+        """Keep the configuration; MSAL caches and refreshes the token itself."""
+        from microsoft_agents.authentication.msal import MsalAuth
+
+        self._auth = MsalAuth(config)
+        self._scope = scope
+
+    async def token(self) -> str:
+        """An app-only token for ``<scope>/.default``."""
+        token: str = await self._auth.get_access_token(self._scope, [f"{self._scope}/.default"])
+        return token
 
 
-async def authenticate(auth: BotFrameworkAuthentication, activity: Activity, header: str, *,
-                       required: bool) -> AuthenticateRequestResult:
-    """Check the Authorization header; raise Unauthorized or AuthUnavailable."""
-    if not required:
-        # No app id (demo mode only): anonymous. Ignore any header so nothing is fetched.
-        try:
-            return await auth.authenticate_request(activity, "")
-        except Exception as exc:  # the SDK refuses (PermissionError) when it expected a token
-            log.info("rejected anonymous Teams request: %s", type(exc).__name__)
-            raise Unauthorized("invalid token") from None
-    if not header:
-        raise Unauthorized("missing Authorization header")
-    try:
-        return await asyncio.wait_for(
-            asyncio.to_thread(_authenticate_blocking, auth, activity, header), AUTH_TIMEOUT)
-    except (requests.RequestException, TimeoutError) as exc:
-        log.warning("cannot fetch Bot Framework signing keys: %s", type(exc).__name__)
-        raise AuthUnavailable("signing keys unavailable") from None
-    except Exception as exc:
-        # PermissionError (issuer, audience, serviceurl), PyJWT errors (malformed, expired,
-        # bad signature), IndexError (unknown key id) and bare Exceptions from the SDK all
-        # mean the same thing to the caller. Never log the token itself.
-        log.info("rejected Teams request: %s: %s", type(exc).__name__, str(exc)[:120])
-        raise Unauthorized("invalid token") from None
+class FixedTokenSource:
+    """Presents a token obtained elsewhere (tests against the fake Bot Connector; anonymous)."""
 
-
-class _FixedTokenCredentials(AppCredentials):
-    def __init__(self, app_id: str, token: str) -> None:
-        super().__init__(app_id=app_id)
+    def __init__(self, token: str = "") -> None:
+        """Keep the token ("" sends no Authorization header)."""
         self._token = token
 
-    def get_access_token(self, force_refresh: bool = False) -> str:
+    async def token(self) -> str:
+        """The fixed token."""
         return self._token
 
 
-class FixedTokenCredentialFactory(ServiceClientCredentialsFactory):
-    """Accepts one app id and presents a token obtained elsewhere on outbound calls.
+def build_token_source(settings: Settings) -> TokenSource:
+    """MSAL for the configured app id; anonymous without one.
 
-    Used by the tests against the fake Bot Connector (so nothing asks Azure AD for a token);
-    production uses :func:`build_credential_factory`.
+    Tests replace this function to hand out a fixed token instead of asking Entra.
     """
+    if settings.env.MICROSOFT_APP_ID is None:
+        return FixedTokenSource("")
+    return MsalTokenSource(auth_configuration(settings), cloud_of(settings).connector_scope)
 
-    def __init__(self, app_id: str, token: str) -> None:
-        self.app_id = app_id
-        self.token = token
 
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        """Only our own app id."""
-        return app_id == self.app_id
+def _bearer(header: str) -> str | None:
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+        return None
+    return token
 
-    async def is_authentication_disabled(self) -> bool:
-        """Report authentication as always on."""
+
+def _same_service_url(claimed: object, actual: str) -> bool:
+    if not isinstance(claimed, str):
         return False
+    a, b = urlsplit(claimed.strip()), urlsplit(actual.strip())
+    return (a.scheme.lower(), (a.netloc or "").lower(), a.path.rstrip("/")) == (
+        b.scheme.lower(), (b.netloc or "").lower(), b.path.rstrip("/"))
 
-    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
-                                 validate_authority: bool) -> Authentication:
-        """Credentials that always present the fixed token."""
-        if app_id != self.app_id:
-            return MicrosoftAppCredentials.empty()
-        return _FixedTokenCredentials(app_id, self.token)
+
+def _unverified_issuer(token: str) -> object:
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except Exception:  # malformed: the validator's own decode refuses it the same way
+        return None
+
+
+async def authenticate(config: AgentAuthConfiguration, service_url: str, header: str, *,
+                       required: bool) -> ClaimsIdentity:
+    """Check the Authorization header; raise Unauthorized or AuthUnavailable.
+
+    Teams' tokens come from the Bot Framework issuer of the configured cloud only. A token
+    naming any other issuer is refused before the SDK looks for keys: its key lookup for
+    unknown issuers goes to Entra's common endpoint, which a stranger should not be able to
+    make us call (nor turn into a 503 when it cannot be reached).
+    """
+    validator = JwtTokenValidator(config)
+    if not required:
+        # No app id (demo mode only): anonymous. Ignore any header so nothing is fetched.
+        return validator.get_anonymous_claims()
+    token = _bearer(header) if header else None
+    if token is None:
+        raise Unauthorized("missing or malformed Authorization header")
+    issuer = _unverified_issuer(token)
+    if not isinstance(issuer, str) or issuer.lower() not in {i.lower() for i in config.ISSUERS}:
+        log.info("rejected Teams request: a token from another issuer")
+        raise Unauthorized("invalid token")
+    try:
+        claims = await asyncio.wait_for(validator.validate_token(token), AUTH_TIMEOUT)
+    except (PyJWKClientConnectionError, TimeoutError) as exc:
+        log.warning("cannot fetch Bot Framework signing keys: %s", type(exc).__name__)
+        raise AuthUnavailable("signing keys unavailable") from None
+    except Exception as exc:
+        # PyJWT errors (malformed, expired, bad signature, unknown key id) and the SDK's
+        # ValueErrors (audience, issuer, tenant binding) mean the same thing to the caller.
+        # Never log the token itself.
+        log.info("rejected Teams request: %s", type(exc).__name__)
+        raise Unauthorized("invalid token") from None
+    if not _same_service_url(claims.get_claim_value("serviceurl"), service_url):
+        log.info("rejected Teams request: the token was issued for another serviceUrl")
+        raise Unauthorized("invalid token")
+    return claims

@@ -1,4 +1,4 @@
-"""The botbuilder ActivityHandler: Teams activities in, router replies out."""
+"""The Agents SDK ActivityHandler: Teams activities in, router replies out."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ChannelAccount
+from microsoft_agents.activity import Activity, ChannelAccount, InvokeResponse
+from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from bot.adapters.teams.render import to_activity
 from bot.adapters.teams.send import send_with_retry
 from bot.adapters.teams.translate import (
     CARD_INVOKE,
+    install_message,
     split_conversation,
     tenant_of,
     to_incoming_message,
@@ -35,11 +36,15 @@ NOT_SUPPORTED = "This action is not supported by this bot."
 def raw_activity(turn_context: TurnContext) -> dict[str, Any]:
     """Return the activity JSON as received.
 
-    ``Activity.serialize()`` drops properties the schema does not name, such as a mention
-    entity's ``mentioned`` and ``text``, so translation works on the received JSON.
+    Translation works on the received JSON, exactly as Teams sent it, not on the SDK's model.
     """
     raw = turn_context.turn_state.get(RAW_ACTIVITY)
-    return raw if isinstance(raw, dict) else turn_context.activity.serialize()
+    return raw if isinstance(raw, dict) else _dump(turn_context.activity)
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return dumped
 
 
 def reference_key(tenant: str, conversation: str, user: str | None) -> str:
@@ -52,7 +57,7 @@ def reference_key(tenant: str, conversation: str, user: str | None) -> str:
 
 def reference_row(activity: Activity) -> ConversationReference:
     """Build the row that lets background work reach this conversation later."""
-    raw: dict[str, Any] = activity.serialize()
+    raw = _dump(activity)
     conversation = raw.get("conversation") or {}
     channel, _thread = split_conversation(str(conversation.get("id", "")))
     personal = conversation.get("conversationType", "personal") == "personal"
@@ -61,12 +66,12 @@ def reference_row(activity: Activity) -> ConversationReference:
     # channel or group chat the row is the conversation's, whoever spoke last.
     user = (who.get("aadObjectId") or who.get("id")) if personal else None
     tenant = tenant_of(raw)
-    reference = TurnContext.get_conversation_reference(activity).serialize()
+    reference = _dump(activity.get_conversation_reference())
     if personal is False:
         # Proactive posts go to the channel itself, not to the thread this activity was in.
         reference["conversation"] = {**reference.get("conversation", {}), "id": channel}
     if tenant != "unknown":
-        # Kept with Teams' spelling: botbuilder's schema ("tenantID") dropped it on the way in.
+        # Kept with Teams' spelling, whichever SDK wrote the reference.
         reference["conversation"] = {**reference.get("conversation", {}), "tenantId": tenant}
     return ConversationReference(
         key=reference_key(tenant, channel, user), platform="teams", workspace=tenant[:200],
@@ -81,7 +86,14 @@ def _is_removal(activity: Activity) -> bool:
     return any(m.id == activity.recipient.id for m in removed if activity.recipient)
 
 
-class ElectionBot(ActivityHandler):
+async def _new_posts(_context: TurnContext, activities: list[Activity],
+                     send: Callable[[], Awaitable[Any]]) -> Any:
+    for activity in activities:
+        activity.reply_to_id = None  # type: ignore[assignment]
+    return await send()
+
+
+class ElectionBot(ActivityHandler):  # type: ignore[misc]
     """Routes Teams messages and card actions through the neutral router."""
 
     def __init__(self, router: Router) -> None:
@@ -97,14 +109,17 @@ class ElectionBot(ActivityHandler):
 
         return logic
 
-    async def on_turn(self, turn_context: TurnContext) -> None:
+    async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         """Store the conversation reference on every inbound activity, then dispatch by type."""
         activity = turn_context.activity
         if activity.type != "typing" and activity.conversation and not _is_removal(activity):
             await save_reference(self.router.services.db, reference_row(activity))
+        if activity.type not in ("message", "invoke"):
+            # An install or membership event is no message to reply to: post to the chat.
+            turn_context.on_send_activities(_new_posts)
         await super().on_turn(turn_context)
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
+    async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         """Personal chat, channel @mention, or an Action.Submit click / form."""
         message = to_incoming_message(raw_activity(turn_context))
         if message is None:
@@ -112,17 +127,17 @@ class ElectionBot(ActivityHandler):
         await self._answer(turn_context, message)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount],
-                                        turn_context: TurnContext) -> None:
-        """Say hello (the help text) when the bot itself is installed in a chat or team."""
-        bot_id = turn_context.activity.recipient.id
-        if not any(member.id == bot_id for member in members_added):
+                                        turn_context: TurnContext) -> None:  # type: ignore[override]
+        """Say hello when the bot itself is installed: a welcome in personal chat, else help."""
+        recipient = turn_context.activity.recipient
+        bot_id = recipient.id if recipient else None
+        if bot_id is None or not any(member.id == bot_id for member in members_added):
             return
-        raw = raw_activity(turn_context)
-        message = to_incoming_message({**raw, "type": "message", "text": "help"})
+        message = install_message(raw_activity(turn_context))
         if message is not None:
             await self._answer(turn_context, message)
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:  # type: ignore[override]
         """Universal Action (Action.Execute) clicks; any other invoke is told "not supported".
 
         The SDK's default answers 501 for every invoke it does not know (message extensions,
@@ -143,7 +158,7 @@ class ElectionBot(ActivityHandler):
 
     async def _answer(self, turn_context: TurnContext, message: IncomingMessage) -> Reply:
         reply = await self.router.dispatch(message)
-        outgoing = Activity().deserialize(to_activity(reply))
+        outgoing = Activity.model_validate(to_activity(reply))
         try:
             await send_with_retry(turn_context, outgoing)
         except PermanentSendError as exc:

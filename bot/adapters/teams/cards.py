@@ -96,6 +96,9 @@ def section_blocks(section: Section, mentions: tuple[Mention, ...] = ()) -> list
     if section.context:
         blocks.append(text_block(section.context, mentions, isSubtle=True, size="Small",
                                  spacing="Small"))
+    if section.buttons:  # this section's own actions, right below it
+        blocks.append({"type": "ActionSet",
+                       "actions": [button_action(button) for button in section.buttons]})
     return blocks
 
 
@@ -144,9 +147,12 @@ def field_input(field: FormField, error: str | None) -> dict[str, Any]:
     }
     if field.value:
         base["value"] = field.value
-    if field.kind == "select":
+    if field.kind in ("select", "multiselect"):
         choices = [{"title": label, "value": value} for value, label in field.options]
-        return {"type": "Input.ChoiceSet", **base, "style": "compact", "choices": choices}
+        choice_set = {"type": "Input.ChoiceSet", **base, "style": "compact", "choices": choices}
+        if field.kind == "multiselect":  # Teams sends the chosen values comma separated
+            choice_set["isMultiSelect"] = True
+        return choice_set
     if field.kind == "date":
         return {"type": "Input.Date", **base}
     text_input: dict[str, Any] = {"type": "Input.Text", **base, "maxLength": field.max_length,
@@ -179,11 +185,17 @@ def build_card(reply: Reply, sections: tuple[Section, ...], lead: str,
                fallback: str) -> dict[str, Any]:
     """Build an Adaptive Card for ``reply`` with ``sections`` (possibly shortened).
 
-    In order: the form's intro, the title and ``lead`` in the tone's style, facts, list, the
-    sections, the form, then links and buttons.
+    In order: the form's banner (danger-toned) and intro, the title and ``lead`` in the tone's
+    style, facts, list, the sections, the form, then links and buttons. A form whose fields
+    depend on a choice (``refresh``) is sent in steps: its submit sends the choice, and the
+    answer is the card for it (Adaptive Cards 1.4 cannot redraw on a change by themselves).
     """
     form = reply.form
     body: list[dict[str, Any]] = []
+    if form is not None and form.banner:
+        # The form's danger line ("call 911 first") is the very first thing on the card.
+        body.append({"type": "Container", "style": "attention", "bleed": True, "items": [
+            text_block(form.banner, weight="Bolder", color="Attention")]})
     if form is not None and form.intro:
         # The form's warning (e.g. "CALL 911 NOW ...") comes before anything else on the card.
         body.append(text_block(form.intro, weight="Bolder", color="Attention"))

@@ -1,6 +1,7 @@
-"""Microsoft Teams adapter: ``POST /api/messages`` on botbuilder's CloudAdapter.
+"""Microsoft Teams adapter: ``POST /api/messages`` on the Microsoft 365 Agents SDK's CloudAdapter.
 
 Order of work for each request: parse (4xx on bad input), authenticate (401 on any bad token),
+admit (403 + audit: not msteams, a tenant not admitted, a serviceUrl outside ``teams.cloud``),
 drop retries by activity id, then run the turn. Card invokes must be answered within 5 s, so a
 slow invoke is answered "working on it" and finishes in the background.
 
@@ -20,14 +21,17 @@ import uuid
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from microsoft_agents.activity import Activity, InvokeResponse
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import TurnContext
+from pydantic import ValidationError
 
 from bot.adapters import http_input
 from bot.adapters.teams import auth as teams_auth
 from bot.adapters.teams.admission import Admission
 from bot.adapters.teams.bot import MESSAGE_RESPONSE, ElectionBot
+from bot.adapters.teams.clouds import ServiceUrlPolicy
+from bot.adapters.teams.connector import TeamsClientFactory
 from bot.adapters.teams.proactive import TeamsTransport
 from bot.db.engine import Database
 from bot.db.idempotency import first_time
@@ -41,8 +45,8 @@ STILL_WORKING = {"statusCode": 200, "type": MESSAGE_RESPONSE,
 NOT_CONFIGURED = "Teams is not configured (set MICROSOFT_APP_ID)"
 
 
-FREE_TEXT = ("text", "value", "summary")
-PLATFORM_ERRORS = ("msrest", "azure", "aiohttp", "botframework")  # what a person typed or filled in on a card
+FREE_TEXT = ("text", "value", "summary")  # what a person typed or filled in on a card
+PLATFORM_ERRORS = ("aiohttp", "microsoft_agents")
 
 
 class BadActivity(ValueError):
@@ -80,9 +84,8 @@ def parse_activity(body: bytes) -> tuple[dict[str, Any], Activity]:
                                       and value.isprintable()):
             raise BadActivity(f"{name} must be printable ASCII")
     try:
-        activity = Activity().deserialize(raw)
-    # azure's DeserializationError is a ValueError.
-    except (TypeError, ValueError, AttributeError, KeyError):
+        activity = Activity.model_validate(raw)
+    except (ValidationError, TypeError, ValueError, AttributeError, KeyError):
         raise BadActivity("activity does not match the Bot Framework schema") from None
     if activity.conversation is None or not activity.conversation.id:
         raise BadActivity("activity has no conversation id")
@@ -118,7 +121,9 @@ def dedupe_key(activity: Activity) -> str:
 def _invoke_json(result: InvokeResponse | None) -> web.Response:
     if result is None:
         return web.Response(status=200)
-    return web.json_response(result.body, status=int(result.status or 200))
+    if not result.status:
+        return web.Response(status=200)  # not an invoke: nothing to answer in the body
+    return web.json_response(result.body, status=int(result.status))
 
 
 class TeamsEndpoint:
@@ -131,7 +136,9 @@ class TeamsEndpoint:
         self.bot = bot
         self.db = db
         self.auth_required = auth_required
-        self.admission = Admission.from_settings(bot.router.services.settings)
+        settings = bot.router.services.settings
+        self.auth_config = teams_auth.auth_configuration(settings)
+        self.admission = Admission.from_settings(settings)
         self.pending: set[asyncio.Task[Any]] = set()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -144,7 +151,7 @@ class TeamsEndpoint:
             return _error(400, str(exc))
         try:
             auth = await teams_auth.authenticate(
-                self.adapter.bot_framework_authentication, activity,
+                self.auth_config, str(raw["serviceUrl"]),
                 request.headers.get("Authorization", ""), required=self.auth_required)
         except teams_auth.Unauthorized:
             return _error(401, "unauthorized")
@@ -187,9 +194,20 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
               exc_info=None if platform else error, extra={"correlation_id": correlation_id})
 
 
-def build_adapter(router: Router) -> CloudAdapter:
-    """Build a CloudAdapter that authenticates with this process's Microsoft app credentials."""
-    adapter = CloudAdapter(teams_auth.build_authentication(router.services.settings))
+def service_url_policy(settings: Any) -> ServiceUrlPolicy:
+    """The configured cloud's Bot Connector hosts; loopback too in demo mode only."""
+    return ServiceUrlPolicy(teams_auth.cloud_of(settings), loopback=bool(settings.demo))
+
+
+def build_clients(router: Router) -> TeamsClientFactory:
+    """Connector clients with this process's credentials, fenced to the configured cloud."""
+    settings = router.services.settings
+    return TeamsClientFactory(teams_auth.build_token_source(settings), service_url_policy(settings))
+
+
+def build_adapter(clients: TeamsClientFactory) -> CloudAdapter:
+    """The SDK's CloudAdapter on our connector clients."""
+    adapter = CloudAdapter(channel_service_client_factory=clients)
     adapter.on_turn_error = _on_turn_error
     return adapter
 
@@ -201,12 +219,15 @@ async def _not_configured(_request: web.Request) -> web.Response:
 def setup(app: web.Application, router: Router) -> bool:
     """Mount /api/messages; return True when a Microsoft app id is configured."""
     settings = router.services.settings
-    adapter = build_adapter(router)
+    clients = build_clients(router)
+    adapter = build_adapter(clients)
     app_id = settings.env.MICROSOFT_APP_ID
     endpoint = TeamsEndpoint(adapter, ElectionBot(router), router.services.db,
                              auth_required=app_id is not None)
     # Proactive sends (incident notifications, alerts) go through the outbox.
-    router.services.outbox.register("teams", TeamsTransport(adapter, router.services.db, app_id))
+    transport = TeamsTransport(clients, router.services.db)
+    router.services.outbox.register("teams", transport)
+    app.on_cleanup.append(transport.close)
     if app_id is None and not settings.demo:
         # Anonymous activities choose their sender and where replies go: demo mode only.
         app.router.add_post("/api/messages", _not_configured)

@@ -21,14 +21,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ErrorResponseException
-from botbuilder.schema import ConversationReference as SdkReference
+from microsoft_agents.activity import Activity
+from microsoft_agents.activity import ConversationReference as SdkReference
+from microsoft_agents.hosting.core.connector.client import ConnectorClient
 from sqlmodel import col, select
 
+from bot.adapters.teams.connector import ServiceUrlRefused, TeamsClientFactory
 from bot.adapters.teams.render import to_activity
-from bot.adapters.teams.send import RETRYABLE, reason_of, retry_after_of, status_of
+from bot.adapters.teams.send import (
+    RETRYABLE,
+    body_of,
+    error_code,
+    reason_of,
+    retry_after_of,
+    status_of,
+)
 from bot.adapters.teams.translate import split_conversation
 from bot.db.engine import Database
 from bot.db.models import ConversationReference
@@ -93,17 +100,17 @@ def proactive_activity(reply: Reply, reference: dict[str, Any], *,
     A channel post is addressed to the channel, not to whoever spoke there last. The tenant
     (the destination's, else the reference's) goes in ``channelData.tenant`` as Teams expects.
     """
-    activity: Activity = Activity().deserialize(to_activity(reply))
-    sdk_reference = SdkReference().deserialize(reference)
-    TurnContext.apply_conversation_reference(activity, sdk_reference, is_incoming=False)
-    activity.reply_to_id = None
+    activity = Activity.model_validate(to_activity(reply))
+    activity.apply_conversation_reference(SdkReference.model_validate(reference),
+                                          is_incoming=False)
+    activity.reply_to_id = None  # type: ignore[assignment]
     if not to_person:
         activity.recipient = None
     tenant = tenant or (reference.get("conversation") or {}).get("tenantId")
     if tenant and activity.conversation is not None:
-        # botbuilder's schema spells it "tenantID" and drops Teams' "tenantId" on the way in.
         activity.conversation.tenant_id = tenant
-        activity.channel_data = {**(activity.channel_data or {}), "tenant": {"id": tenant}}
+        channel_data: dict[str, Any] = dict(activity.channel_data or {})  # type: ignore[call-overload]
+        activity.channel_data = {**channel_data, "tenant": {"id": tenant}}
     return activity
 
 
@@ -116,8 +123,9 @@ def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
         return PermanentSendError(f"403 {reason_of(exc)}: the bot is blocked or was removed "
                                   "from this conversation")
     if status == 404:
-        return PermanentSendError("404 conversation not found: it was deleted or the bot "
-                                  "was removed")
+        code = error_code(body_of(exc))
+        return PermanentSendError(f"404 conversation not found{f' ({code})' if code else ''}: "
+                                  "it was deleted or the bot was removed")
     return PermanentSendError(f"Teams refused the message: {status}")
 
 
@@ -129,13 +137,12 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
     (``Reply.repeat``, rendered as the activity's first line), rather than lose it.
     """
 
-    def __init__(self, adapter: CloudAdapter, db: Database, app_id: str | None) -> None:
-        """Send with ``adapter``'s Bot Framework credentials for ``app_id`` (None: anonymous)."""
-        self.adapter = adapter
+    def __init__(self, clients: TeamsClientFactory, db: Database) -> None:
+        """Send through ``clients`` (the bot's credentials, the configured cloud only)."""
+        self.clients = clients
         self.db = db
-        self.app_id = app_id or ""
         self._prepared: dict[str, dict[str, Any]] = {}
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, ConnectorClient] = {}
 
     async def unreachable(self, destinations: Sequence[Destination]) -> dict[Destination, str]:
         """People who never opened the bot (no stored conversation reference).
@@ -170,8 +177,10 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
         try:
             result = await self._post(str(reference.get("serviceUrl", "")), conversation_id,
                                       activity)
-        except ErrorResponseException as exc:
+        except aiohttp.ClientResponseError as exc:
             raise classify(exc) from None
+        except ServiceUrlRefused as exc:
+            raise PermanentSendError(f"refused: {exc}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The post may or may not have landed; the outbox retries with backoff.
             raise RetryableSendError(f"network error: {type(exc).__name__}") from None
@@ -190,28 +199,33 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
         try:
             client = await self._client(service_url)
             await client.conversations.update_activity(conversation_id, activity_id, activity)
-        except ErrorResponseException as exc:
+        except aiohttp.ClientResponseError as exc:
             raise classify(exc) from None
+        except ServiceUrlRefused as exc:
+            raise PermanentSendError(f"refused: {exc}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise RetryableSendError(f"network error: {type(exc).__name__}") from None
 
     async def _post(self, service_url: str, conversation_id: str, activity: Activity) -> Any:
-        if not service_url.startswith(("https://", "http://")):
+        if not service_url:
             raise PermanentSendError("the stored conversation reference has no serviceUrl")
         client = await self._client(service_url)
         return await client.conversations.send_to_conversation(conversation_id, activity)
 
-    async def _client(self, service_url: str) -> Any:
-        """One connector client per serviceUrl, kept open (as the SDK's own adapter does).
-
-        Building one costs milliseconds of CPU on the event loop (msrest's retry policy).
-        """
+    async def _client(self, service_url: str) -> ConnectorClient:
+        """One connector client per serviceUrl, kept open, with a current token on each call."""
         client = self._clients.get(service_url)
         if client is None:
-            claims = self.adapter.create_claims_identity(self.app_id)
-            factory = self.adapter.bot_framework_authentication.create_connector_factory(claims)
-            client = await factory.create(service_url, None)
+            client = await self.clients.client(service_url)
             if len(self._clients) >= 100:
-                self._clients.clear()
+                await self.close()
             self._clients[service_url] = client
+        else:
+            await self.clients.authorize(client)
         return client
+
+    async def close(self, _app: object = None) -> None:
+        """Close the kept clients (on shutdown)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.close()

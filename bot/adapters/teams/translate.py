@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.adapters.teams.cards import ACTION_KEY, FORM_KEY, RESERVED_KEYS, VALUE_KEY
+from bot.home import WELCOME_ACTION
 from bot.messages import Action, FormSubmission, IncomingMessage, Mention, Sender
 
 MAX_TEXT = 4000
@@ -141,3 +143,15 @@ def to_incoming_message(activity: Mapping[str, Any]) -> IncomingMessage | None:
     text, mentions = other_mentions(activity, strip_bot_mention(activity))
     text = text[:MAX_TEXT]
     return IncomingMessage(**base, text=text, mentions=mentions) if text else None
+
+
+def install_message(activity: Mapping[str, Any]) -> IncomingMessage | None:
+    """The bot was added to a conversation: what to answer with.
+
+    In a personal chat, the first-conversation welcome (suggested questions, the installer's
+    own commands); in a team or group chat, the help. None when nothing can be routed.
+    """
+    message = to_incoming_message({**activity, "type": "message", "text": "help"})
+    if message is None or not message.is_direct:
+        return message
+    return replace(message, text="", action=Action(WELCOME_ACTION))

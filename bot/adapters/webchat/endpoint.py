@@ -22,6 +22,7 @@ from bot.adapters import http_input
 from bot.adapters.webchat.signin import WebAuth, sender_for
 from bot.db.engine import Database
 from bot.db.models import WebChatInbox
+from bot.home import home_request
 from bot.messages import (
     REPEAT_LINE,
     Action,
@@ -37,6 +38,7 @@ from bot.messages import (
 from bot.ops.limits import client_address
 from bot.outbox.transport import Checkable, Editable, Transport
 from bot.router import Router
+from knowledge.language import detect_language
 
 HERE = Path(__file__).parent / "static"
 ASSETS = {"/": ("page.html", "text/html"),
@@ -60,7 +62,9 @@ def render(reply: Reply) -> dict[str, Any]:
     """A neutral reply as JSON for the page, which builds elements from it, never HTML.
 
     ``lead`` is the main line as the page shows it: empty when the title, the form's title or
-    the sections already say it, so nothing is shown twice.
+    the sections already say it, so nothing is shown twice. ``lang`` (``en`` or ``es``) is the
+    language the reply is written in, for the page's ``lang`` attribute (screen readers pick
+    their voice by it).
     """
     data = reply_to_dict(reply)
     main = lead(reply, reply.sections)
@@ -68,7 +72,18 @@ def render(reply: Reply) -> dict[str, Any]:
         data["text"] = f"{REPEAT_LINE}\n\n{reply.text}"
         main = f"{REPEAT_LINE}\n\n{main}" if main else REPEAT_LINE
     data["lead"] = main
+    data["lang"] = reply_language(reply)
+    for section, shown in zip(reply.sections, data["sections"], strict=True):
+        shown["lang"] = detect_language(section.text)
     return data
+
+
+def reply_language(reply: Reply) -> str:
+    """``es`` when the reply's words read as Spanish, else ``en`` (the detector questions use)."""
+    said = [reply.title, reply.text, *(s.text for s in reply.sections), *reply.items]
+    if reply.form:
+        said += [reply.form.title, *(f.label for f in reply.form.fields)]
+    return detect_language("\n".join(said))
 
 
 def inbox_key(destination: Destination) -> str:
@@ -176,7 +191,8 @@ def to_incoming_message(payload: Any, signed_in: Sender | None = None) -> Incomi
         clean = {_str(k, "field name", 100): _str(v, f"field {k}", MAX_TEXT)
                  for k, v in values.items()}
         return make(form=FormSubmission(
-            _str(form.get("id", ""), "form.id", 200), clean))
+            _str(form.get("id", ""), "form.id", 200), clean,
+            changed=_str(form.get("changed", ""), "form.changed", 100)))
     text = _str(payload.get("text", ""), "text", MAX_TEXT)
     if not text.strip():
         raise BadRequest("text is empty")
@@ -222,7 +238,9 @@ def setup(app: web.Application, router: Router) -> bool:
         address = client_address(request.remote, request.headers.get("X-Forwarded-For", ""),
                                  router.services.settings.app.webchat.trusted_proxies)
         reply = await router.dispatch(dataclasses.replace(message, address=address))
-        return web.json_response({"replies": [render(reply)]})
+        # The language the person wrote in: the page speaks it too (its labels, lang=).
+        asked_in = {"lang": detect_language(message.text)} if message.text else {}
+        return web.json_response({"replies": [render(reply)], **asked_in})
 
     async def inbox(request: web.Request) -> web.Response:
         after = http_input.query_int(request.query, "after")  # InputError: a 400
@@ -239,6 +257,23 @@ def setup(app: web.Application, router: Router) -> bool:
         items = await read_inbox(router.services.db, user, after)
         return web.json_response({"messages": items})
 
+    async def home(request: web.Request) -> web.Response:
+        """The landing's home panel for the signed-in person (demo: ``?user=NAME``)."""
+        if auth.demo:
+            user = request.query.get("user", "")
+            if not USER.match(user):
+                return web.json_response({"error": "user must be 1-40 letters, digits, dots, "
+                                                   "dashes or underscores"}, status=400)
+            sender, channel = Sender("webchat", "local", user, display_name=user), f"webchat:{user}"
+        else:
+            row, refusal = await auth.signed_in(request, changes=False)
+            if refusal is not None:
+                return refusal
+            sender = sender_for(row)  # type: ignore[arg-type]
+            channel = sender.identity
+        reply = await router.dispatch(home_request(sender, channel))
+        return web.json_response({"reply": render(reply)})
+
     async def disabled(_request: web.Request) -> web.Response:
         return web.json_response({"error": "the web chat is disabled in app.yaml"}, status=404)
 
@@ -246,6 +281,7 @@ def setup(app: web.Application, router: Router) -> bool:
         app.router.add_get(path, asset if enabled else disabled)
     app.router.add_post("/webchat/messages", messages if enabled else disabled)
     app.router.add_get("/webchat/inbox", inbox if enabled else disabled)
+    app.router.add_get("/webchat/home", home if enabled else disabled)
     if enabled:
         auth.routes(app)
         transport = WebChatTransport(router.services.db)

@@ -37,7 +37,7 @@ from tests.bot.adapters.slack.slack_support import (
     signed_headers,
     slack_bot,
 )
-from tests.fakes.bot_connector import FakeBotConnector, load_activity
+from tests.fakes.bot_connector import FakeBotConnector, load_activity, offline_bot_framework
 from tests.handlers.incidents.conftest import INCIDENTS, ROLES, report_values
 from tests.support import RunningBot, make_settings, running_bot
 
@@ -45,8 +45,6 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261103"))
 REQUESTS = int(os.environ.get("FUZZ_REQUESTS", "3200"))
 BUDGET = 40.0  # seconds for the whole run, server start included
 APP_ID = "00000000-0000-0000-0000-0000000b0771"
-METADATA = ("botframework.connector.auth.channel_validation.ChannelValidation."
-            "open_id_metadata_endpoint")
 JSON = "application/json"
 HUGE = "__HUGE_INT__"
 TEXTS = ["help", "what is the pause method", "", " ", "incident", "incident list mine",
@@ -302,16 +300,16 @@ class Generator:
 
 @pytest.fixture
 def connector(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotConnector]:
-    real = teams_auth.build_credential_factory
+    real = teams_auth.build_token_source
 
     def factory(settings: Any) -> Any:  # the fixed token only for the bot with an app id
         if settings.env.MICROSOFT_APP_ID is None:
             return real(settings)
-        return teams_auth.FixedTokenCredentialFactory(APP_ID, "fake-outbound-token")
+        return teams_auth.FixedTokenSource("fake-outbound-token")
 
     with FakeBotConnector() as fake:
-        monkeypatch.setattr(METADATA, f"{fake.url}/.well-known/openid-configuration")
-        monkeypatch.setattr(teams_auth, "build_credential_factory", factory)
+        offline_bot_framework(monkeypatch, fake, token="fake-outbound-token")
+        monkeypatch.setattr(teams_auth, "build_token_source", factory)
         yield fake
 
 

@@ -17,7 +17,7 @@ GROUPS = {"staff", "clerks", "partners"}
 
 def _options(form: Form, name: str) -> list[str]:
     (field,) = [f for f in form.fields if f.name == name]
-    assert field.kind == "select"
+    assert field.kind in ("select", "multiselect")
     return [value for value, _ in field.options]
 
 
@@ -26,7 +26,25 @@ def test_composer_offers_configured_templates_and_groups_as_choices(tmp_path: Pa
     app = alert_settings(tmp_path, templates=templates).app
     form = build_composer(app, nonce="n", groups=["clerks", "partners", "staff"])
     assert sorted(_options(form, "template")) == ["", "polling_place_change", "rumor_control"]
-    assert _options(form, "groups") == ["", "clerks", "partners", "staff"]
+    assert _options(form, "groups") == ["clerks", "partners", "staff"]
+    assert _options(form, "tiers") == ["T0", "T1", "T2", "T3"]
+    assert _options(form, "jurisdictions") == [j.code for j in app.jurisdictions]
+    assert {f.name: f.kind for f in form.fields if f.name in ("groups", "tiers",
+                                                              "jurisdictions")} == {
+        "groups": "multiselect", "tiers": "multiselect", "jurisdictions": "multiselect"}
+
+
+def test_audience_choices_not_offered_are_refused(tmp_path: Path) -> None:
+    app = alert_settings(tmp_path).app
+    clean, errors = validate(compose_values(groups="clerks,everyone", tiers="T1,T9",
+                                            jurisdictions="CT,ZZ"), app, NOW, child=False,
+                             known_groups=GROUPS)
+    assert clean is None
+    assert errors["groups"].startswith("Unknown group: everyone.")
+    assert "T9" in errors["tiers"] and "ZZ" in errors["jurisdictions"]
+    clean, errors = validate(compose_values(groups="clerks,partners", tiers="", jurisdictions=""),
+                             app, NOW, child=False, known_groups=GROUPS)
+    assert clean is not None and clean.audience.groups == ("clerks", "partners"), errors
 
 
 def test_choosing_a_template_fills_blank_text(tmp_path: Path) -> None:
@@ -56,7 +74,7 @@ def test_minor_single_state_t1_alert_says_why_it_needs_approval(tmp_path: Path) 
     assert clean is not None
     reasons = approval_reasons(clean, app, {"T1"})
     assert build_approval_step(bool(reasons), reasons) == (
-        "It needs a second broadcaster's approval because it is statewide (CT was chosen; "
+        "Approval needed: it needs a second broadcaster's approval because it is statewide (CT was chosen; "
         "statewide alerts always need one).")
 
 
@@ -66,7 +84,7 @@ def test_minor_t1_alert_elsewhere_says_it_can_go_at_once(tmp_path: Path) -> None
                         known_groups=GROUPS)
     assert clean is not None
     assert approval_reasons(clean, app, {"T1"}) == ()
-    assert build_approval_step(False, ()).startswith("Ready to send: you can send it at once, "
+    assert build_approval_step(False, ()).startswith("No approval needed: you can send it at once, "
                                                      "because it is not severe")
 
 

@@ -59,7 +59,7 @@ async def audit_rows(chat: Chat) -> list[tuple]:
 
 async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
     preview = await compose(chat, "bc1")
-    assert "1 recipient(s) (T1: 1)" in preview["text"] and "Ready to send" in preview["text"]
+    assert "1 recipient(s) (T1: 1)" in preview["text"] and "No approval needed" in preview["text"]
     assert "please acknowledge within 120 minutes" in preview["sections"][-1]["context"]
     one = await compose(chat, "bc1", ack_window="1")
     assert "please acknowledge within 1 minute" in one["sections"][-1]["context"]
@@ -171,11 +171,12 @@ async def test_only_broadcasters_compose_or_send_and_exercises_are_marked(chat: 
 async def test_composer_lists_network_groups_and_preview_says_why(chat: Chat) -> None:
     opened = await chat.say("bc1", "alert")
     fields = {f["name"]: f for f in opened["form"]["fields"]}
-    assert [v for v, _ in fields["groups"]["options"]] == ["", "clerks", "partners", "staff"]
+    assert [v for v, _ in fields["groups"]["options"]] == ["clerks", "partners", "staff"]
+    assert fields["groups"]["kind"] == fields["tiers"]["kind"] == "multiselect"
     assert [v for v, _ in fields["template"]["options"]] == ["", "rumor_control"]
     preview = await chat.submit("bc1", opened["form"]["form_id"],
                                 compose_values(tiers="T1", jurisdictions="CT"))
-    assert preview["text"].endswith("It needs a second broadcaster's approval because it is "
+    assert preview["text"].endswith("Approval needed: it needs a second broadcaster's approval because it is "
                                     "statewide (CT was chosen; statewide alerts always need one).")
     refused = await chat.submit("bc1", opened["form"]["form_id"],
                                 compose_values(groups="everyone"))

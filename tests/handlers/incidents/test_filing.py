@@ -32,7 +32,8 @@ async def count(services: Services, table: str = "incident") -> int:
 async def test_opening_the_form_warns_first(services: Services) -> None:
     reply = await answer(IncidentHandler(), msg(command="/incident"), services)
     assert reply.form is not None
-    assert reply.form.intro.startswith("If anyone is in immediate danger, CALL 911 NOW")
+    assert reply.form.banner.startswith("If anyone is in immediate danger or there is a threat "
+                                        "of violence, CALL 911 NOW")
     assert "public records" in reply.form.intro
     assert reply.form.fields[0].name == "danger"
 
@@ -49,7 +50,8 @@ async def test_opening_the_form_warns_first(services: Services) -> None:
     ({"details": "DOB: 01/02/1960"}, "details", "date of birth"),
     ({"subcategory": "cyber/phishing clicked"}, "subcategory", "another category"),
     ({"jurisdiction": "ZZ"}, "jurisdiction", "Choose one"),
-    ({"mis_url": "not a link"}, "mis_url", "https://"),
+    ({"category": "misinformation", "subcategory": "", "mis_url": "not a link"}, "mis_url",
+     "https://"),
 ])
 async def test_invalid_input_is_refused_per_field_and_kept(services: Services, change: dict,
                                                            field: str, message: str) -> None:
@@ -58,7 +60,10 @@ async def test_invalid_input_is_refused_per_field_and_kept(services: Services, c
     assert reply.form is not None, reply.text
     assert message in reply.form.errors[field]
     kept = {f.name: f.value for f in reply.form.fields}
-    assert all(kept[k] == v for k, v in values.items() if k in kept)
+    selects = {f.name for f in reply.form.fields if f.kind == "select"}
+    # Everything typed is kept, except a choice the redrawn select does not offer.
+    assert all(kept[k] == v for k, v in values.items() if k in kept and not (
+        k == field and k in selects))
     assert await count(services) == 0
 
 

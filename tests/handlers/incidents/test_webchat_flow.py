@@ -30,7 +30,7 @@ async def test_file_notify_acknowledge_and_close_from_the_web_chat(tmp_path: Pat
                 return (await resp.json())["replies"][0]
 
         form = (await post({"user": "ann", "text": "incident"}))["form"]
-        assert form["intro"].startswith("If anyone is in immediate danger, CALL 911 NOW")
+        assert form["banner"].startswith("If anyone is in immediate danger")
         bad = await post({"user": "ann", "form": {"id": form["form_id"], "values": report_values(
             description="", when_date="2999-01-01")}})
         assert set(bad["form"]["errors"]) == {"description", "when_date"}

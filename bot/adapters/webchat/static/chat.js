@@ -6,11 +6,109 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const log = $("log");
+
+// The page's own words, English and Spanish (answers come from the server in their language).
+// Written as strict JSON (quoted keys, no trailing commas): tests read this table. Elements name
+// their string with data-i18n (text), data-i18n-placeholder or data-i18n-aria-label.
+const STRINGS = {
+  "en": {
+    "title": "electionbot · web chat",
+    "skip": "Skip to the conversation",
+    "you_are": "You are (demo)",
+    "sign_out": "Sign out",
+    "signed_in_as": "Signed in as {name}",
+    "demo_banner": "Demo mode: anyone can pick any name; never use with real data",
+    "sign_in": "Sign in",
+    "sign_in_with": "Sign in with {provider}",
+    "sign_in_failed": "Sign-in failed.",
+    "name": "Name",
+    "password": "Password",
+    "code": "6-digit code",
+    "welcome": "Welcome",
+    "intro": "Ask me about running elections: I answer from vetted articles and name their source, and I help you report an incident or follow your certification. I am nonpartisan and never share your personal data.",
+    "try_asking": "Try asking",
+    "ask_pause": "What is the PAUSE method?",
+    "ask_phishing": "How do I report phishing?",
+    "ask_kansas": "How does a Kansas county clerk get certified?",
+    "ask_threat": "What should I do if someone threatens me?",
+    "commands": "Commands:",
+    "cmd_help": "lists everything I can do,",
+    "cmd_incident": "reports an incident,",
+    "cmd_cert": "shows your certification.",
+    "conversation": "Conversation",
+    "message": "Message",
+    "placeholder": "Ask a question, or type help",
+    "send": "Send",
+    "form_sent": "(form sent)",
+    "request_failed": "Request failed",
+    "unreachable": "The bot could not be reached. Is the server running?"
+  },
+  "es": {
+    "title": "electionbot · chat web",
+    "skip": "Ir a la conversación",
+    "you_are": "Usted es (demo)",
+    "sign_out": "Cerrar sesión",
+    "signed_in_as": "Sesión iniciada como {name}",
+    "demo_banner": "Modo de demostración: cualquiera puede elegir cualquier nombre; nunca lo use con datos reales",
+    "sign_in": "Iniciar sesión",
+    "sign_in_with": "Iniciar sesión con {provider}",
+    "sign_in_failed": "No se pudo iniciar sesión.",
+    "name": "Nombre",
+    "password": "Contraseña",
+    "code": "Código de 6 dígitos",
+    "welcome": "Bienvenido",
+    "intro": "Pregúnteme sobre la administración de elecciones: respondo con artículos verificados y cito su fuente, y le ayudo a reportar un incidente o seguir su certificación. Soy no partidista y nunca comparto sus datos personales.",
+    "try_asking": "Pruebe a preguntar",
+    "ask_pause": "¿Qué es el método PAUSE?",
+    "ask_phishing": "¿Cómo denuncio phishing?",
+    "ask_kansas": "¿Qué es el programa de certificación de Kansas?",
+    "ask_threat": "¿Qué hacemos si amenazan a nuestro personal electoral?",
+    "commands": "Comandos (en inglés):",
+    "cmd_help": "muestra todo lo que puedo hacer,",
+    "cmd_incident": "reporta un incidente,",
+    "cmd_cert": "muestra su certificación.",
+    "conversation": "Conversación",
+    "message": "Mensaje",
+    "placeholder": "Pregunte o escriba help",
+    "send": "Enviar",
+    "form_sent": "(formulario enviado)",
+    "request_failed": "La solicitud no se pudo completar",
+    "unreachable": "No se pudo contactar con el bot. ¿Está funcionando el servidor?"
+  }
+};
+// The browser's language first; once the person writes, the language they write in (the server
+// detects it), remembered for the next visit.
+let lang = localStorage.getItem("electionbot.lang")
+  || ((navigator.language || "").toLowerCase().startsWith("es") ? "es" : "en");
+function t(key, values) {
+  const text = (STRINGS[lang] || STRINGS.en)[key] || STRINGS.en[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (values || {})[name] || "");
+}
+let signedInName = "";  // shown as "Signed in as ..." in the page's language
+function setLanguage(next) {
+  if (!STRINGS[next]) return;
+  lang = next;
+  localStorage.setItem("electionbot.lang", lang);
+  document.documentElement.lang = lang;
+  document.title = t("title");
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  for (const el of document.querySelectorAll("[data-i18n-aria-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+  }
+  if (signedInName) $("who").textContent = t("signed_in_as", {name: signedInName});
+  for (const a of document.querySelectorAll("#providers a.provider")) {
+    a.textContent = t("sign_in_with", {provider: a.dataset.label});
+  }
+}
 const userInput = $("user");
 userInput.value = localStorage.getItem("electionbot.user") || "guest";
 userInput.addEventListener("change", () => {
   localStorage.setItem("electionbot.user", userInput.value);
   readInboxOf("demo:" + userInput.value);
+  loadHome();
 });
 let mode = "";
 let csrf = "";
@@ -21,6 +119,7 @@ function show(id, on) { $(id).hidden = !on; }
 function showChat() {
   show("signin", false); show("log", true); show("composer", true);
   if (!polling) { polling = true; pollInbox(); }
+  loadHome();
 }
 
 function showSignIn(session) {
@@ -31,7 +130,8 @@ function showSignIn(session) {
   providers.replaceChildren();
   for (const p of session.providers || []) {
     const a = document.createElement("a");
-    a.href = p.url; a.className = "provider"; a.textContent = "Sign in with " + p.label;
+    a.href = p.url; a.className = "provider"; a.dataset.label = p.label;
+    a.textContent = t("sign_in_with", {provider: p.label});
     providers.appendChild(a);
   }
   show("signin-form", session.local_accounts !== false);
@@ -41,7 +141,8 @@ function showSignIn(session) {
 function showSignedIn(session) {
   csrf = session.csrf;
   readInboxOf(session.identity);
-  $("who").textContent = "Signed in as " + (session.display_name || session.identity);
+  signedInName = session.display_name || session.identity;
+  $("who").textContent = t("signed_in_as", {name: signedInName});
   show("account", true);
   showChat();
 }
@@ -67,7 +168,7 @@ $("signin-form").addEventListener("submit", async (ev) => {
   if (res.ok) { $("signin-password").value = ""; $("signin-code").value = ""; showSignedIn(data); return; }
   if (data.code_needed) { show("signin-code-label", true); $("signin-code").focus(); }
   else $("signin-password").value = "";
-  $("signin-error").textContent = data.error || "Sign-in failed.";
+  $("signin-error").textContent = data.error || t("sign_in_failed");
   if (res.status === 403) loadSession();  // a stale form token: fetch a fresh one
 });
 
@@ -75,6 +176,7 @@ $("signout").addEventListener("click", async () => {
   await fetch("/webchat/signout", {method: "POST", credentials: "same-origin",
                                    headers: {"X-CSRF-Token": csrf}});
   polling = false;
+  signedInName = "";
   loadSession();
 });
 
@@ -92,6 +194,7 @@ showMode();
 function bubble(cls) {
   const div = document.createElement("div");
   div.className = "msg " + cls;
+  div.lang = lang;  // the reply's own language replaces this when it names one
   log.appendChild(div);
   return div;
 }
@@ -190,28 +293,75 @@ function list(parent, items, mentions) {
   parent.appendChild(ul);
 }
 
-function renderForm(parent, form) {
+// A form: its danger line first, then its warnings, title and fields. Choosing a value in a
+// field marked "refresh" (the incident category) asks the server for the form that fits the
+// choice and redraws the form in place, keeping what was typed.
+function formValues(el) {
+  const values = {};
+  for (const input of el.querySelectorAll("input, textarea, select")) {
+    values[input.name] = input.multiple
+      ? Array.from(input.selectedOptions, (o) => o.value).join(",") : input.value;
+  }
+  return values;
+}
+
+function formInput(f) {
+  let input;
+  if (f.kind === "textarea") input = document.createElement("textarea");
+  else if (f.kind === "select" || f.kind === "multiselect") {
+    input = document.createElement("select");
+    input.multiple = f.kind === "multiselect";
+    const chosen = new Set((f.value || "").split(",").filter(Boolean));
+    if (!input.multiple && !f.value && !f.options.some(([value]) => value === "")) {
+      const o = document.createElement("option");  // no silent answer: nothing chosen yet
+      o.value = ""; o.textContent = "Choose…"; input.appendChild(o);
+    }
+    for (const [value, text] of f.options) {
+      const o = document.createElement("option");
+      o.value = value; o.textContent = text; o.selected = chosen.has(value);
+      input.appendChild(o);
+    }
+    return input;
+  } else {
+    input = document.createElement("input");
+    input.type = f.kind === "date" ? "date" : "text";
+  }
+  input.value = f.value || "";
+  input.maxLength = f.max_length;
+  return input;
+}
+
+function buildForm(form) {
   const el = document.createElement("form");
   el.dataset.formId = form.form_id;
+  el.setAttribute("aria-label", form.title);
+  if (form.banner) {
+    const banner = document.createElement("div");
+    banner.className = "form-banner tone-danger";
+    banner.setAttribute("role", "alert");
+    // Styled here, with the form (chat.css is another change's): dark red on pale red, 7:1.
+    Object.assign(banner.style, {color: "#8a0016", background: "#fdecee", padding: ".5rem",
+                                 borderLeft: "4px solid #b00020", marginBottom: ".5rem"});
+    const strong = document.createElement("strong");
+    strong.textContent = form.banner;
+    banner.appendChild(strong);
+    el.appendChild(banner);
+  }
+  if (form.intro) textBlock(el, form.intro, "context");
   textBlock(el, form.title, "form-title");
   for (const f of form.fields) {
     const label = document.createElement("label");
     label.textContent = f.label + (f.required ? " *" : "");
-    let input;
-    if (f.kind === "textarea") input = document.createElement("textarea");
-    else if (f.kind === "select") {
-      input = document.createElement("select");
-      for (const [value, text] of f.options) {
-        const o = document.createElement("option");
-        o.value = value; o.textContent = text; input.appendChild(o);
-      }
-    } else {
-      input = document.createElement("input");
-      input.type = f.kind === "date" ? "date" : "text";
-    }
-    input.name = f.name; input.value = f.value || ""; input.maxLength = f.max_length;
+    const input = formInput(f);
+    input.name = f.name;
+    if (f.required) input.setAttribute("aria-required", "true");
+    if (f.refresh) input.addEventListener("change", () => redrawForm(el, f.name));
     label.appendChild(input);
-    if (form.errors && form.errors[f.name]) textBlock(label, form.errors[f.name], "field-error");
+    if (f.hint) textBlock(label, f.hint, "context");
+    if (form.errors && form.errors[f.name]) {
+      textBlock(label, form.errors[f.name], "field-error");
+      input.setAttribute("aria-invalid", "true");
+    }
     el.appendChild(label);
   }
   const submit = document.createElement("button");
@@ -219,11 +369,32 @@ function renderForm(parent, form) {
   el.appendChild(submit);
   el.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const values = {};
-    for (const input of el.querySelectorAll("input, textarea, select")) values[input.name] = input.value;
-    send({form: {id: form.form_id, values}}, "(form sent)");
+    send({form: {id: form.form_id, values: formValues(el)}}, t("form_sent"));
   });
-  parent.appendChild(el);
+  return el;
+}
+
+async function redrawForm(el, changed) {
+  const who = mode === "demo" ? {user: userInput.value} : {};
+  try {
+    const res = await fetch("/webchat/messages", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(Object.assign(who, {form: {id: el.dataset.formId,
+                                                      values: formValues(el), changed}})),
+    });
+    const data = await res.json();
+    const next = res.ok && data.replies.length ? data.replies[0].form : null;
+    if (!next) { if (res.ok) data.replies.forEach((reply) => render(reply)); return; }
+    const fresh = buildForm(next);
+    el.replaceWith(fresh);
+    const again = fresh.querySelector(`[name="${CSS.escape(changed)}"]`);
+    if (again) again.focus();
+  } catch (err) { /* the form stays as it is; submitting still works */ }
+}
+
+function renderForm(parent, form) {
+  parent.appendChild(buildForm(form));
 }
 
 // ref: the inbox item's reference ("webchat:ID"); an edit names the item it replaces and takes
@@ -232,10 +403,20 @@ function render(reply, ref) {
   const div = bubble("bot");
   div.dataset.role = "reply";
   const old = reply.replaces ? log.querySelector(`[data-ref="${CSS.escape(reply.replaces)}"]`) : null;
+  const hadFocus = old && old.contains(document.activeElement);
   if (old) old.replaceWith(div);
   // An edit of a message this page never showed stands in for it: later edits name the original.
   const own = reply.replaces || ref;
   if (own) div.dataset.ref = own;
+  fill(div, reply);
+  if (!old) div.scrollIntoView();  // its start: a long answer is read from the top
+  if (hadFocus) (div.querySelector("button") || $("text")).focus();  // not lost with the old one
+  return div;
+}
+
+// A reply's content (title, text, facts, sections, links, buttons, form) into an element.
+function fill(div, reply) {
+  if (reply.lang) div.lang = reply.lang;
   const tone = reply.tone || "info";
   div.classList.add("tone-" + tone);
   const mentions = reply.mentions || [];
@@ -245,27 +426,46 @@ function render(reply, ref) {
   facts(div, reply.fields, mentions);
   list(div, reply.items, mentions);
   for (const s of reply.sections) {
-    if (s.text && s.text !== lead) mdBlock(div, s.text, "", mentions);
+    if (s.text && s.text !== lead) {
+      const p = mdBlock(div, s.text, "", mentions);
+      if (s.lang && s.lang !== div.lang) p.lang = s.lang;  // English details in a Spanish answer
+    }
     facts(div, s.fields, mentions);
     list(div, s.items, mentions);
     if (s.context) mdBlock(div, s.context, "context", mentions);
+    for (const b of s.buttons || []) div.appendChild(actionButton(b));
   }
   for (const l of reply.links || []) {
     const url = safeUrl(l.url);
     if (url) { const p = document.createElement("div"); p.appendChild(link(l.label, url)); div.appendChild(p); }
   }
-  for (const b of reply.buttons) {
-    const btn = document.createElement("button");
-    btn.textContent = b.label;
-    btn.addEventListener("click", () => send({action: {id: b.action_id, value: b.value}}, b.label));
-    div.appendChild(btn);
-  }
+  for (const b of reply.buttons) div.appendChild(actionButton(b));
   if (reply.form) renderForm(div, reply.form);
-  if (!old) div.scrollIntoView();
+}
+
+function actionButton(b) {
+  const btn = document.createElement("button");
+  btn.textContent = b.label;
+  btn.addEventListener("click", () => send({action: {id: b.action_id, value: b.value}}, b.label));
+  return btn;
+}
+
+// After an answer, focus goes where the person continues: the first field of a form that
+// opened (the first one with an error when the form came back), else the message box when the
+// control they used is gone or was a form's submit; a click on a reply's button keeps its place.
+function placeFocus(shown, extra) {
+  const form = shown && shown.querySelector("form");
+  if (form) {
+    const field = form.querySelector("[aria-invalid=true], input, textarea, select");
+    if (field) { field.focus(); return; }
+  }
+  const here = document.activeElement;
+  if (extra.form || !here || here === document.body || !here.isConnected) $("text").focus();
 }
 
 async function send(extra, echo) {
-  textBlock(bubble("me"), echo);
+  const mine = bubble("me");
+  textBlock(mine, echo);
   try {
     const who = mode === "demo" ? {user: userInput.value} : {};
     const res = await fetch("/webchat/messages", {
@@ -275,10 +475,13 @@ async function send(extra, echo) {
     });
     const data = await res.json();
     if (res.status === 401) { polling = false; loadSession(); return; }
-    if (!res.ok) { textBlock(bubble("bot"), data.error || "Request failed", "error"); return; }
-    data.replies.forEach((reply) => render(reply));
+    if (data.lang) { mine.lang = data.lang; setLanguage(data.lang); }
+    if (!res.ok) { textBlock(bubble("bot"), data.error || t("request_failed"), "error"); return; }
+    let shown = null;
+    data.replies.forEach((reply) => { shown = render(reply); });
+    placeFocus(shown, extra);
   } catch (err) {
-    textBlock(bubble("bot"), "The bot could not be reached. Is the server running?", "error");
+    textBlock(bubble("bot"), t("unreachable"), "error");
   }
 }
 
@@ -288,6 +491,7 @@ document.getElementById("composer").addEventListener("submit", (ev) => {
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
+  input.focus();  // a click on Send would leave focus on the button
   send({text}, text);
 });
 
@@ -333,7 +537,36 @@ async function pollInbox() {
   document.body.dataset.inbox = "read";  // what waited is shown; new messages follow
   setTimeout(pollInbox, full ? 0 : 2000);
 }
+setLanguage(lang);
 loadSession().catch(() => {
   show("log", true);
-  textBlock(bubble("bot"), "The bot could not be reached. Is the server running?", "error");
+  textBlock(bubble("bot"), t("unreachable"), "error");
 });
+
+// The person's home (open incidents, certification, alerts awaiting an answer; counts for state
+// staff) heads the landing, above the suggested questions. Built by the server for whoever is
+// signed in (or named in demo mode), fresh each time the chat is shown.
+async function loadHome() {
+  const landing = $("landing");
+  let panel = $("home-panel");
+  if (!panel) {
+    panel = document.createElement("section");
+    panel.id = "home-panel";
+    panel.className = "home-panel";
+    panel.setAttribute("aria-label", "Your home");
+    const before = $("suggestions-title");
+    landing.insertBefore(panel, before && before.parentNode === landing ? before : null);
+  }
+  try {
+    const who = mode === "demo" ? `?user=${encodeURIComponent(userInput.value)}` : "";
+    const res = await fetch(`/webchat/home${who}`, {credentials: "same-origin"});
+    if (!res.ok) { panel.hidden = true; return; }
+    const data = await res.json();
+    panel.replaceChildren();
+    panel.className = "home-panel";  // fill() adds the reply's tone
+    fill(panel, data.reply);
+    panel.hidden = false;
+    panel.dataset.loaded = "yes";
+  } catch (err) { panel.hidden = true; }
+}
+

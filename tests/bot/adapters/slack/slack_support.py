@@ -18,6 +18,7 @@ import aiohttp
 import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier  # noqa: TID251 (signing like Slack does)
 
+from bot.adapters.slack.render import field_name
 from tests.fakes.slack_api import FakeSlackApi
 from tests.support import ROOT, RunningBot, make_settings, running_bot
 
@@ -121,6 +122,12 @@ def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _state(element: dict[str, Any], value: str | None) -> dict[str, Any]:
     kind = element["type"]
+    if kind == "multi_static_select":
+        if value is None:
+            return {"type": kind, "selected_options": element.get("initial_options") or []}
+        chosen = [o for o in _options(element) if o["value"] in value.split(",")]
+        assert len(chosen) == len([v for v in value.split(",") if v]), value
+        return {"type": kind, "selected_options": chosen}
     if kind == "static_select":
         if value is None:
             return {"type": kind, "selected_option": element.get("initial_option")}
@@ -141,8 +148,8 @@ def modal_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
         if block["type"] == "input":
             element = block["element"]
             state[block["block_id"]] = {element["action_id"]: _state(
-                element, values.get(block["block_id"]))}
-    unknown = set(values) - set(state)
+                element, values.get(field_name(block["block_id"])))}
+    unknown = set(values) - {field_name(b) for b in state}
     assert not unknown, f"no such inputs in the modal: {unknown}"
     return state
 
@@ -155,6 +162,26 @@ def view_submission(view: dict[str, Any], values: dict[str, str], *, user: str =
             "view": {**base["view"], "id": view_id, "callback_id": view["callback_id"],
                      "private_metadata": view.get("private_metadata", ""),
                      "state": {"values": modal_state(view, values)}}}
+
+
+def view_action(view: dict[str, Any], name: str, value: str, *, user: str = "U0ASKER",
+                view_id: str = "V0MODAL") -> dict[str, Any]:
+    """A block_actions payload from inside a modal: ``user`` chose ``value`` in field ``name``
+    (an input with ``dispatch_action``), the rest of the modal as shown."""
+    base = load("block_actions")
+    state = modal_state(view, {name: value})
+    [block] = [b for b in view["blocks"] if b.get("block_id") and field_name(b["block_id"]) == name]
+    chosen = state[block["block_id"]][block["element"]["action_id"]]
+    action = {"type": block["element"]["type"], "block_id": block["block_id"],
+              "action_id": block["element"]["action_id"], "action_ts": "1700000000.1",
+              "selected_option": chosen.get("selected_option")}
+    return {"type": "block_actions", "user": {**base["user"], "id": user},
+            "api_app_id": base.get("api_app_id", "A0TEST"), "team": base.get("team"),
+            "container": {"type": "view", "view_id": view_id}, "trigger_id": "trig-view",
+            "view": {"id": view_id, "hash": "1700000000.abc", "type": "modal",
+                     "callback_id": view["callback_id"],
+                     "private_metadata": view.get("private_metadata", ""),
+                     "state": {"values": state}}, "actions": [action]}
 
 
 def click(fake: FakeSlackApi, button: dict[str, Any], *, user: str, channel: str,

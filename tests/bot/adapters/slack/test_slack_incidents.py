@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.slack.render import field_name
 from bot.ops import metrics
 from handlers.incidents.catalog import CATEGORIES
 from tests.bot.adapters.slack.slack_support import (
@@ -27,6 +28,7 @@ from tests.bot.adapters.slack.slack_support import (
     query,
     signed_headers,
     slack_bot,
+    view_action,
     view_submission,
 )
 from tests.support import wait_until
@@ -60,15 +62,34 @@ async def sb(tmp_path: Path) -> AsyncIterator[SlackBot]:
         await eventually(settled)
 
 
-async def open_form(sb: SlackBot, name: str = "open") -> dict[str, Any]:
-    """Run ``/incident`` with no text; return the modal the bot opened."""
+async def open_form(sb: SlackBot, name: str = "open",
+                    category: str | None = "equipment_systems") -> dict[str, Any]:
+    """Run ``/incident`` with no text; return the modal the bot opened (with ``category``
+    chosen in it: the modal as redrawn for that category)."""
     before = len(sb.fake.calls_to("views.open"))
     status, body = await sb.signed(command_body(sb.fake, "", name=name, command="/incident"))
     assert status == 200 and body == ""
     call = (await sb.fake.wait_for("views.open", before + 1))[-1]
     assert call.params["trigger_id"] == f"trig-{name}"
     view: dict[str, Any] = call.params["view"]
-    return view
+    return view if category is None else await choose(sb, view, "category", category)
+
+
+async def choose(sb: SlackBot, view: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    """Choose ``value`` in the modal's ``name`` select; return the modal after views.update."""
+    before = len(sb.fake.calls_to("views.update"))
+    status, body = await sb.signed(interaction_body(view_action(view, name, value)))
+    assert status == 200 and body == ""
+    call = (await sb.fake.wait_for("views.update", before + 1))[-1]
+    assert call.params["view_id"] == "V0MODAL" and call.params["hash"] == "1700000000.abc"
+    updated: dict[str, Any] = call.params["view"]
+    assert updated["callback_id"] == view["callback_id"]
+    return updated
+
+
+def inputs_of(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The modal's input blocks by field name."""
+    return {field_name(b["block_id"]): b for b in view["blocks"] if b["type"] == "input"}
 
 
 async def submit(sb: SlackBot, view: dict[str, Any], values: dict[str, str],
@@ -101,11 +122,16 @@ def block_text(block: dict[str, Any]) -> str:
 
 
 async def test_incident_command_opens_a_modal_with_the_warning_first(sb: SlackBot) -> None:
-    view = await open_form(sb)
+    first = await open_form(sb, category=None)
+    assert block_text(first["blocks"][0]).startswith(":rotating_light: *If anyone is in "
+                                                     "immediate danger or there is a threat")
+    assert list(inputs_of(first)) == ["danger", "category", "description"]
+    assert inputs_of(first)["category"]["dispatch_action"] is True
+    view = await choose(sb, first, "category", "equipment_systems")
     assert "CALL 911 NOW" in block_text(view["blocks"][0])
-    assert "public records" in block_text(view["blocks"][0])
+    assert "public records" in block_text(view["blocks"][1])
     assert len(view["blocks"]) <= 100 and len(view["title"]["text"]) <= 24
-    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    inputs = inputs_of(view)
     assert inputs["description"]["hint"]["text"].startswith("Describe people by role")
     assert inputs["when_date"]["element"]["type"] == "datepicker"
     for block in inputs.values():
@@ -122,12 +148,11 @@ async def test_invalid_submission_gets_errors_per_field_and_stores_nothing(sb: S
     answer = await submit(sb, view, {"when_date": future,
                                      "description": "Voter SSN 123-45-6789 was shown"})
     assert answer["response_action"] == "errors"
-    errors = answer["errors"]
-    assert {"category", "jurisdiction", "site", "danger", "when_date", "description"} <= set(
-        errors)
+    errors = {field_name(k): v for k, v in answer["errors"].items()}
+    assert {"jurisdiction", "site", "danger", "when_date", "description"} <= set(errors)
     assert "future" in errors["when_date"] and "public records" in errors["description"]
     block_ids = {b.get("block_id") for b in view["blocks"]}
-    assert set(errors) <= block_ids
+    assert set(answer["errors"]) <= block_ids
     assert await query(sb, "SELECT id FROM incident") == []
     assert await query(sb, "SELECT id FROM outbox_message") == []
 
@@ -174,10 +199,10 @@ async def test_message_shortcut_opens_a_prefilled_modal_that_files_with_a_link(
     status, _ = await sb.signed(interaction_body(shortcut))
     assert status == 200
     [opened] = await sb.fake.wait_for("views.open")
-    view = opened.params["view"]
     assert opened.params["trigger_id"] == shortcut["trigger_id"]
-    assert "CALL 911 NOW" in block_text(view["blocks"][0])
-    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert "CALL 911 NOW" in block_text(opened.params["view"]["blocks"][0])
+    view = await choose(sb, opened.params["view"], "category", "equipment_systems")
+    inputs = {k: b["element"] for k, b in inputs_of(view).items()}
     assert inputs["description"]["initial_value"] == shortcut["message"]["text"]
     link = "slack:T0TEST:C0ELECT:1700000009.000100"
     assert inputs["source_link"]["initial_value"] == link
@@ -290,10 +315,12 @@ async def test_missing_channel_is_dead_lettered(sb: SlackBot) -> None:
 
 @pytest.mark.parametrize("category", sorted(CATEGORIES))
 async def test_each_category_can_be_filed(sb: SlackBot, category: str) -> None:
-    view = await open_form(sb)
+    view = await open_form(sb, category=category)
     subs = CATEGORIES[category][1]
-    sub = f"{category}/{subs[0]}" if subs else "__none__"
-    answer = await submit(sb, view, {**VALID, "category": category, "subcategory": sub})
+    typed = {**VALID, "category": category}
+    if subs:
+        typed["subcategory"] = f"{category}/{subs[0]}"
+    answer = await submit(sb, view, typed)
     assert answer["response_action"] == "update", answer
     assert "Filed INC-" in json.dumps(answer["view"])
     rows = await query(sb, "SELECT category, subcategory FROM incident")
@@ -314,10 +341,38 @@ async def test_incident_typed_in_a_dm_offers_a_button_that_opens_the_modal(sb: S
     [opened] = await sb.fake.wait_for("views.open")
     assert opened.params["trigger_id"] == "trig-dmopen"
     assert opened.params["view"]["callback_id"].startswith("incident:")
-    view = opened.params["view"]
+    view = await choose(sb, opened.params["view"], "category", "equipment_systems")
     answer = await submit(sb, view, VALID)
     assert answer["response_action"] == "update"
     assert len(await query(sb, "SELECT id FROM incident")) == 1
+
+
+async def test_choosing_a_category_redraws_the_modal_with_only_its_types_and_fields(
+        sb: SlackBot) -> None:
+    first = await open_form(sb, category=None)
+    cyber = await choose(sb, {**first}, "category", "cyber")
+    types = [o["value"] for o in inputs_of(cyber)["subcategory"]["element"]["options"]]
+    assert types and all(t.startswith("cyber/") for t in types)
+    assert not {"mis_url", "mis_platform", "mis_reach"} & set(inputs_of(cyber))
+    mis = await choose(sb, cyber, "category", "misinformation")
+    inputs = inputs_of(mis)
+    assert {"mis_url", "mis_platform", "mis_reach"} <= set(inputs)
+    assert all(o["value"].startswith("misinformation/")
+               for o in inputs["subcategory"]["element"]["options"])
+    # another category's type no longer rides in a block Slack would keep
+    assert inputs["subcategory"]["block_id"] != inputs_of(cyber)["subcategory"]["block_id"]
+    assert mis["blocks"][0] == first["blocks"][0]  # the 911 line stays first
+
+
+async def test_a_submitted_first_step_comes_back_as_the_whole_form(sb: SlackBot) -> None:
+    first = await open_form(sb, category=None)
+    answer = await submit(sb, first, {"danger": "no", "category": "ballot_custody",
+                                      "description": "Seal number does not match the log."})
+    assert answer["response_action"] == "update"
+    inputs = inputs_of(answer["view"])
+    assert inputs["description"]["element"]["initial_value"].startswith("Seal number")
+    assert {"site", "jurisdiction", "when_date"} <= set(inputs)
+    assert await query(sb, "SELECT id FROM incident") == []
 
 
 async def test_the_sent_notification_shows_who_took_it_and_loses_its_buttons_when_resolved(

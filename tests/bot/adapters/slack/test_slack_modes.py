@@ -107,4 +107,9 @@ def test_manifest_lists_commands_events_scopes_and_one_url(tmp_path: Path) -> No
         "description": "File an election incident report from this message"}]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "im:history", "im:write", "app_mentions:read", "users:read",
-        "users:read.email", "channels:read", "groups:read"}
+        "users:read.email", "channels:read", "groups:read", "assistant:write"}
+    # The Home tab, its event, and the agent view's thread events.
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["agent_view"]["agent_description"]
+    assert {"app_home_opened", "assistant_thread_started"} <= set(
+        settings_block["event_subscriptions"]["bot_events"])

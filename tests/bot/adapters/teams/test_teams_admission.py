@@ -9,15 +9,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.teams import auth as teams_auth
 from bot.config.settings import ConfigError
-from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
+from tests.fakes.bot_connector import (
+    FakeBotConnector,
+    load_activity,
+    offline_bot_framework,
+    post_activity,
+)
 from tests.support import RunningBot, make_settings, running_bot
 
 APP_ID = "00000000-0000-0000-0000-0000000b0771"
 OUTBOUND = "fake-outbound-token"
-METADATA = ("botframework.connector.auth.channel_validation.ChannelValidation."
-            "open_id_metadata_endpoint")
 OFFICE = "72f988bf-86f1-41af-91ab-2d7cd011db47"  # the captured activities' tenant
 STRANGER = "bbbbbbbb-0000-4000-8000-00000000000b"
 BOSS = "6f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"  # the captured sender, made state staff here
@@ -26,10 +28,7 @@ BOSS = "6f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"  # the captured sender, made state
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotConnector]:
     with FakeBotConnector() as connector:
-        monkeypatch.setattr(METADATA, f"{connector.url}/.well-known/openid-configuration")
-        monkeypatch.setattr(teams_auth, "build_credential_factory",
-                            lambda _settings: teams_auth.FixedTokenCredentialFactory(
-                                APP_ID, OUTBOUND))
+        offline_bot_framework(monkeypatch, connector, token=OUTBOUND)
         yield connector
 
 

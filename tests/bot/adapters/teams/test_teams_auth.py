@@ -1,7 +1,7 @@
 """Teams with an app id: only valid Bot Framework tokens get in; everything else is 401.
 
-Offline: botbuilder's OpenID metadata URL is pointed at the fake Bot Connector, which serves a
-JWKS with its test key, and outbound calls use a fixed token instead of Azure AD.
+Offline: the Agents SDK's signing-key URL for Bot Framework tokens is pointed at the fake Bot
+Connector, which serves a JWKS with its test key, and outbound calls use a fixed token.
 """
 
 from __future__ import annotations
@@ -14,23 +14,22 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.adapters.teams import auth as teams_auth
-from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
+from tests.fakes.bot_connector import (
+    FakeBotConnector,
+    load_activity,
+    offline_bot_framework,
+    post_activity,
+)
 from tests.support import RunningBot, make_settings, running_bot
 
 APP_ID = "00000000-0000-0000-0000-0000000b0771"
 OUTBOUND = "fake-outbound-token"
-METADATA = ("botframework.connector.auth.channel_validation.ChannelValidation."
-            "open_id_metadata_endpoint")
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotConnector]:
     with FakeBotConnector() as connector:
-        monkeypatch.setattr(METADATA, f"{connector.url}/.well-known/openid-configuration")
-        monkeypatch.setattr(teams_auth, "build_credential_factory",
-                            lambda _settings: teams_auth.FixedTokenCredentialFactory(
-                                APP_ID, OUTBOUND))
+        offline_bot_framework(monkeypatch, connector, token=OUTBOUND)
         yield connector
 
 

@@ -178,22 +178,37 @@ async def test_typing_incident_opens_the_card_with_the_warning_first(teams: Team
     activity = (teams.personal(text="incident") if where == "personal"
                 else teams.in_channel(text="<at>Electionbot</at> incident"))
     assert (await teams.post(activity))[0] == 200
-    form = card(await teams.reply_to(activity))
-    first = form["body"][0]
-    assert first["type"] == "TextBlock" and first["text"].startswith("If anyone is in immediate")
-    assert first["weight"] == "Bolder" and first["color"] == "Attention"
+    step = card(await teams.reply_to(activity))
+    first = step["body"][0]
+    assert first["type"] == "Container" and first["style"] == "attention"
+    [line] = first["items"]
+    assert line["text"].startswith("If anyone is in immediate danger or there is a threat")
+    assert line["weight"] == "Bolder" and line["color"] == "Attention"
+    assert list(inputs(step)) == ["danger", "category", "description"]
+    assert submit_action(step)["title"] == "Next"
+    form_id = submit_action(step)["data"]["form_id"]
+    assert form_id.startswith("incident:report:")
+    # "Next" sends the category: the answer is the card for it (the card re-sent)
+    form = card(await teams.submit({"danger": "no", "category": "physical_safety",
+                                    "description": "Shouting at the door"}, form_id))
+    assert form["body"][0] == first
     fields = inputs(form)
-    assert set(FAST_PATH) <= set(fields)
-    assert fields["when_date"]["type"] == "Input.Date"
-    assert fields["danger"]["isRequired"] is True and fields["details"]["isRequired"] is False
+    assert set(FAST_PATH) <= set(fields) and "details" not in fields
+    assert fields["when_date"]["type"] == "Input.Date" and fields["when_date"]["value"]
+    assert fields["description"]["value"] == "Shouting at the door"
+    assert fields["danger"]["isRequired"] is True and fields["subcategory"]["isRequired"] is False
+    assert {c["value"].split("/")[0] for c in fields["subcategory"]["choices"]} == {
+        "physical_safety"}
+    assert not {"mis_url", "mis_platform", "mis_reach"} & set(fields)
     assert any("by role only" in e.get("text", "") for e in form["body"])  # the hint
-    assert submit_action(form)["data"]["form_id"].startswith("incident:report:")
+    assert submit_action(form)["data"]["form_id"] == form_id
+    assert submit_action(form)["title"] == "File report"
 
 
 async def test_invalid_submit_keeps_the_typing_and_stores_nothing(teams: Teams) -> None:
     form_id = await teams.open_form()
     typed = {"site": "Town Hall", "description": "Voter gave SSN 123-45-6789 at the desk",
-             "danger": "no"}
+             "danger": "no", "category": "cyber", "subcategory": "physical_safety/weapon"}
     reply = await teams.submit(typed, form_id)
     rendered = card(reply)
     fields = inputs(rendered)
@@ -202,7 +217,9 @@ async def test_invalid_submit_keeps_the_typing_and_stores_nothing(teams: Teams) 
     assert fields["danger"]["value"] == "no"
     errors = [e["text"] for e in rendered["body"] if e.get("color") == "Attention"][1:]
     assert any("Social Security" in e for e in errors)
-    assert errors.count("Required.") >= 3  # category, jurisdiction, date, ...
+    assert errors.count("Required.") >= 1  # the date
+    assert "This type belongs to another category." in errors
+    assert {c["value"].split("/")[0] for c in fields["subcategory"]["choices"]} == {"cyber"}
     assert submit_action(rendered)["data"]["form_id"] == form_id
     assert await incidents(teams.bot) == []
 

@@ -9,19 +9,21 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.adapters.teams import auth as teams_auth
 from bot.adapters.teams.proactive import NO_CHANNEL_REFERENCE, NO_REFERENCE, classify
 from bot.messages import Destination, Reply
 from bot.outbox.transport import PermanentSendError, RetryableSendError
-from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
+from tests.fakes.bot_connector import (
+    FakeBotConnector,
+    load_activity,
+    offline_bot_framework,
+    post_activity,
+)
 from tests.support import make_settings, running_bot
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CHANNEL = "19:3e9f1c0b2a4d4c6e8f0a1b2c3d4e5f60@thread.tacv2"
 APP_ID = "00000000-0000-0000-0000-0000000b0771"
 OUTBOUND = "fake-outbound-token"
-METADATA = ("botframework.connector.auth.channel_validation.ChannelValidation."
-            "open_id_metadata_endpoint")
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def fake() -> Iterator[FakeBotConnector]:
 
 
 class ConnectorError(Exception):
-    """Shaped like botbuilder's ErrorResponseException: the HTTP response is ``.response``."""
+    """An error shaped like a connector exception whose HTTP response is ``.response``."""
 
     def __init__(self, response: SimpleNamespace) -> None:
         super().__init__("Operation returned an invalid status code")
@@ -77,9 +79,7 @@ async def test_no_reference_is_permanent(tmp_path: Path) -> None:
 
 async def test_proactive_send_uses_the_bots_credentials(
         tmp_path: Path, fake: FakeBotConnector, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(METADATA, f"{fake.url}/.well-known/openid-configuration")
-    monkeypatch.setattr(teams_auth, "build_credential_factory",
-                        lambda _settings: teams_auth.FixedTokenCredentialFactory(APP_ID, OUTBOUND))
+    offline_bot_framework(monkeypatch, fake, token=OUTBOUND)
     settings = make_settings(tmp_path,
                              env={"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "unused"},
                              teams={"tenants": ["72f988bf-86f1-41af-91ab-2d7cd011db47"]})

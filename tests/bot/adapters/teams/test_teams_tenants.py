@@ -8,17 +8,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.teams import auth as teams_auth
 from bot.messages import Destination, Reply
 from bot.outbox.queue import enqueue
 from tests.bot.adapters.slack.slack_support import eventually
-from tests.fakes.bot_connector import FakeBotConnector, load_activity, post_activity
+from tests.fakes.bot_connector import (
+    FakeBotConnector,
+    load_activity,
+    offline_bot_framework,
+    post_activity,
+)
 from tests.support import RunningBot, make_settings, running_bot
 
 APP_ID = "00000000-0000-0000-0000-0000000b0771"
 OUTBOUND = "fake-outbound-token"
-METADATA = ("botframework.connector.auth.channel_validation.ChannelValidation."
-            "open_id_metadata_endpoint")
 TENANT_A = "aaaaaaaa-0000-4000-8000-00000000000a"
 TENANT_B = "bbbbbbbb-0000-4000-8000-00000000000b"
 PERSON = "6f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"  # the same object id in both (a worst case)
@@ -50,9 +52,7 @@ async def test_two_tenants_each_send_uses_its_own_reference(
         tmp_path: Path, connectors: tuple[FakeBotConnector, FakeBotConnector],
         monkeypatch: pytest.MonkeyPatch) -> None:
     fake_a, fake_b = connectors
-    monkeypatch.setattr(METADATA, f"{fake_a.url}/.well-known/openid-configuration")
-    monkeypatch.setattr(teams_auth, "build_credential_factory",
-                        lambda _settings: teams_auth.FixedTokenCredentialFactory(APP_ID, OUTBOUND))
+    offline_bot_framework(monkeypatch, fake_a, token=OUTBOUND)
     settings = make_settings(tmp_path, env={"MICROSOFT_APP_ID": APP_ID,
                                             "MICROSOFT_APP_PASSWORD": "unused",
                                             "MICROSOFT_APP_TYPE": "MultiTenant"},

@@ -6,10 +6,13 @@ import asyncio
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
 from bot.config.settings import Settings
+from tests.bot.adapters.webchat.axe import assert_accessible
 from tests.support import in_ci, running_bot
 
 pytestmark = pytest.mark.browser
@@ -18,8 +21,9 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-@pytest.fixture
-def driver() -> Iterator[object]:
+@contextmanager
+def chromium(*, language: str = "en-US") -> Iterator[Any]:
+    """A headless Chromium with a fresh profile whose browser language is ``language``."""
     if not (CHROMIUM and CHROMEDRIVER):
         reason = "Debian's chromium and chromium-driver are not installed"
         if in_ci():
@@ -34,14 +38,22 @@ def driver() -> Iterator[object]:
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+                 "--window-size=1280,900", f"--lang={language}",
                  f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield browser
     finally:
         browser.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def driver() -> Iterator[object]:
+    with chromium() as browser:
+        yield browser
 
 
 def _chat(browser, url: str) -> tuple[str, str, str]:
@@ -57,17 +69,20 @@ def _chat(browser, url: str) -> tuple[str, str, str]:
     answer = wait.until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, "[data-role=reply] button")))
     first = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[0].text
+    assert_accessible(browser, "demo: after an answer")
     helpful = [b for b in browser.find_elements(By.CSS_SELECTOR, "[data-role=reply] button")
                if "yes" in b.text.lower()][0]
     assert answer is not None
     helpful.click()
     wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")) >= 2)
     second = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[1].text
+    assert_accessible(browser, "demo: after a button click reply")
     box.send_keys("<b>bold</b> <img src=x>")
     browser.find_element(By.ID, "send").click()
     wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")) >= 3)
     mine = browser.find_elements(By.CSS_SELECTOR, ".msg.me")[-1].text
     assert not browser.find_elements(By.CSS_SELECTOR, "#log b, #log img")
+    assert_accessible(browser, "demo: typed markup shown as text")
     return first, second, mine
 
 
@@ -108,6 +123,7 @@ def _acknowledge(browser) -> tuple[list[str], str]:
         return [e for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")
                 if "Polling hours" in e.text]
     wait.until(lambda b: alerts(b))
+    assert_accessible(browser, "demo: an alert with buttons arrived in the inbox")
     [button] = [b for b in alerts(browser)[0].find_elements(By.TAG_NAME, "button")
                 if b.text == "Received"]
     button.click()
@@ -115,6 +131,7 @@ def _acknowledge(browser) -> tuple[list[str], str]:
                              for e in b.find_elements(By.CSS_SELECTOR, "[data-role=reply]")))
     wait.until(lambda b: "Acknowledged: Received" in alerts(b)[0].text)
     last = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[-1].text
+    assert_accessible(browser, "demo: the alert marked in place")
     return [e.text for e in alerts(browser)], last
 
 
@@ -145,6 +162,7 @@ def _reload_and_read(browser, url: str) -> list[str]:
     browser.get(url)
     WebDriverWait(browser, 15).until(
         lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
+    assert_accessible(browser, "demo: messages that waited in the inbox")
     return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")]
 
 
@@ -184,6 +202,7 @@ def _read_rendered(browser) -> dict[str, object]:
         lambda b: b.find_elements(By.CSS_SELECTOR, "[data-role=reply].tone-danger"))
     [bubble] = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply].tone-danger")
     links = bubble.find_elements(By.TAG_NAME, "a")
+    assert_accessible(browser, "demo: markdown with links, facts and mentions")
     return {
         "text": bubble.text,
         "strong": [e.text for e in bubble.find_elements(By.TAG_NAME, "strong")],
@@ -239,12 +258,14 @@ def _use_landing(browser, url: str) -> dict[str, object]:
     landing = wait.until(ec.visibility_of_element_located((By.ID, "landing")))
     wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-inbox"))
     buttons = landing.find_elements(By.CSS_SELECTOR, "#suggestions button")
+    assert_accessible(browser, "demo: the landing")
     before = {"welcome": landing.text, "asks": [b.text for b in buttons],
               "shown": [b.is_displayed() for b in buttons],
               "heights": [b.size["height"] for b in buttons]}
     [phishing] = [b for b in buttons if "phishing" in b.text]
     phishing.send_keys(Keys.ENTER)  # a real button: the keyboard asks it too
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-role=reply]")))
+    assert_accessible(browser, "demo: a suggested question answered")
     return {**before, "mine": [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg.me")],
             "answer": browser.find_element(By.CSS_SELECTOR, "[data-role=reply]").text,
             "landing_after": browser.find_element(By.ID, "landing").is_displayed(),

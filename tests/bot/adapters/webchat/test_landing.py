@@ -48,3 +48,14 @@ def test_every_suggested_question_has_an_answer_in_the_shipped_knowledge_base(
     unanswered = [q for q in asked
                   if answer_question(question=q, services=services).article is None]
     assert unanswered == []
+
+
+def test_the_spanish_suggestions_are_answered_in_spanish(tmp_path: Path) -> None:
+    from tests.bot.adapters.webchat.test_webchat_a11y import strings
+
+    services = build_services(make_settings(tmp_path, knowledge_path=str(REAL_KB)))
+    spanish = [text for key, text in strings()["es"].items() if key.startswith("ask_")]
+    assert len(spanish) == len(suggestions()) == 4
+    answers = [answer_question(question=q, services=services) for q in spanish]
+    assert [q for q, a in zip(spanish, answers, strict=True) if a.article is None] == []
+    assert {a.language for a in answers} == {"es"}

@@ -29,6 +29,20 @@ async def test_page_and_assets_are_served_with_a_strict_policy(settings: Setting
             assert "textContent" in await resp.text()
 
 
+async def test_the_page_is_told_which_language_the_person_and_the_answer_use(
+        settings: Settings) -> None:
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
+        _, spanish = await _post(session, bot.url, {"user": "ann",
+                                                   "text": "¿Qué es el método PAUSE?"})
+        _, english = await _post(session, bot.url, {"user": "ann",
+                                                   "text": "what is the pause method"})
+        _, clicked = await _post(session, bot.url, {"user": "ann", "action": {
+            "id": "faq:helpful", "value": "1:yes"}})
+    assert spanish["lang"] == "es" and spanish["replies"][0]["lang"] == "es"
+    assert english["lang"] == "en" and english["replies"][0]["lang"] == "en"
+    assert "lang" not in clicked  # a click says nothing about the language: the page keeps its own
+
+
 async def test_ask_answer_feedback_round_trip(settings: Settings) -> None:
     async with running_bot(settings) as bot, aiohttp.ClientSession() as session:
         status, body = await _post(session, bot.url, {"user": "ann", "text": "what is the pause method"})

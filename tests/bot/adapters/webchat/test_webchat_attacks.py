@@ -128,7 +128,7 @@ async def test_a_severe_update_to_an_unapproved_alert_needs_a_second_broadcaster
             aiohttp.ClientSession() as session:
         chat = Chat(session, bot.url)
         preview = await compose(chat, "bc1")
-        assert "Ready to send" in preview["text"]
+        assert "No approval needed" in preview["text"]
         parent_id = preview["buttons"][0]["value"]
         await chat.click("bc1", "alert:send", parent_id)
         await wait_inbox(chat, "clerk-ks", 1)

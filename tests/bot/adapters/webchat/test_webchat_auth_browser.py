@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.webchat.accounts import add_account
+from tests.bot.adapters.webchat.axe import assert_accessible
 from tests.bot.adapters.webchat.test_browser import driver  # noqa: F401  (the fixture)
 from tests.bot.adapters.webchat.test_webchat_auth import PASSWORD
 from tests.support import make_settings, running_bot
@@ -24,6 +25,7 @@ def _sign_in_ask_sign_out(browser, url: str, shot: Path) -> dict[str, object]:
     wait = WebDriverWait(browser, 15)
     browser.get(url)
     user = wait.until(ec.element_to_be_clickable((By.ID, "signin-user")))
+    assert_accessible(browser, "sign-in page")
     seen: dict[str, object] = {"picker_hidden": not browser.find_element(By.ID, "picker")
                                .is_displayed(),
                                "composer_hidden": not browser.find_element(By.ID, "composer")
@@ -33,23 +35,27 @@ def _sign_in_ask_sign_out(browser, url: str, shot: Path) -> dict[str, object]:
     browser.find_element(By.ID, "signin-submit").click()
     wait.until(lambda b: b.find_element(By.ID, "signin-error").text)
     seen["error"] = browser.find_element(By.ID, "signin-error").text
+    assert_accessible(browser, "sign-in page with an error shown")
     browser.save_screenshot(str(shot.with_name("webchat-signin-form.png")))
     box = browser.find_element(By.ID, "signin-password")
     box.clear()
     box.send_keys(PASSWORD)
     browser.find_element(By.ID, "signin-submit").click()
     text = wait.until(ec.element_to_be_clickable((By.ID, "text")))
+    assert_accessible(browser, "signed in: the landing")
     seen["who"] = browser.find_element(By.ID, "who").text
     text.send_keys("what is the pause method")
     browser.find_element(By.ID, "send").click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-role=reply]")))
     seen["answer"] = browser.find_elements(By.CSS_SELECTOR, "[data-role=reply]")[0].text
+    assert_accessible(browser, "signed in: after an answer")
     browser.save_screenshot(str(shot))
     seen["cookie_http_only"] = "electionbot_session" not in browser.execute_script(
         "return document.cookie")
     browser.find_element(By.ID, "signout").click()
     wait.until(ec.element_to_be_clickable((By.ID, "signin-user")))
     seen["after_signout_log"] = browser.find_element(By.ID, "log").text
+    assert_accessible(browser, "sign-in page after signing out")
     return seen
 
 

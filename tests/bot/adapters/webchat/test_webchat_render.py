@@ -45,3 +45,18 @@ def test_typed_at_names_become_mentions_of_the_same_realm() -> None:
     signed_in = Sender("web", "local", "ann")
     message = to_incoming_message({"text": "mail a@b.example and @cy"}, signed_in)
     assert message.mentions == (Mention("web:local:cy", "cy"),)
+
+
+def test_a_reply_and_each_section_name_the_language_they_are_written_in() -> None:
+    spanish = Reply(text="¿Qué es el método PAUSE? Es una lista para revisar publicaciones.",
+                    sections=(Section("Es una lista para revisar las publicaciones electorales."),
+                              Section("Use PAUSE before you share election content on social "
+                                      "media, and check the source of the post."),
+                              Section("¿Le sirvió?")))
+    data = render(spanish)
+    assert data["lang"] == "es"
+    assert [s["lang"] for s in data["sections"]] == ["es", "en", "es"]
+    assert render(Reply(text="Filed INC-1 for the county of Topeka."))["lang"] == "en"
+    form = Form("incident:1", "Informe de un incidente",
+                (FormField("site", "¿Dónde ocurrió el incidente?"),), "Enviar")
+    assert render(Reply(text="", form=form))["lang"] == "es"

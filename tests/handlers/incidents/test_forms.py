@@ -1,0 +1,148 @@
+"""The incident form fits the moment: per category, defaults, the server's refusals, details."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from bot.messages import Action, FormSubmission, Tone
+from bot.router import answer
+from bot.services import Services
+from handlers.incidents import IncidentHandler
+from handlers.incidents.catalog import CATEGORIES
+from handlers.incidents.forms import BANNER, build_report_form, validate_report
+from handlers.incidents.records import verify_all
+from tests.handlers.incidents.conftest import NOW, report_values
+from tests.handlers.incidents.test_filing import msg, submit
+
+MIS = {"mis_url", "mis_platform", "mis_reach"}
+
+
+def names(form) -> list[str]:
+    return [f.name for f in form.fields]
+
+
+async def open_for(services: Services, category: str, user: str = "ann"):
+    opened = await answer(IncidentHandler(), msg(user=user, command="/incident"), services)
+    redrawn = await answer(IncidentHandler(), msg(user=user, form=FormSubmission(
+        opened.form.form_id, {"category": category, "danger": "no"}, changed="category")),
+        services)
+    assert redrawn.form is not None and redrawn.form.form_id == opened.form.form_id
+    return redrawn.form
+
+
+async def test_first_step_asks_danger_category_and_what_happened(services: Services) -> None:
+    reply = await answer(IncidentHandler(), msg(command="/incident"), services)
+    assert reply.form.banner == BANNER and names(reply.form) == ["danger", "category",
+                                                                 "description"]
+    assert reply.form.submit_label == "Next"
+    assert [f.name for f in reply.form.fields if f.refresh] == ["category"]
+
+
+@pytest.mark.parametrize("category", sorted(CATEGORIES))
+async def test_each_category_shows_only_its_types_and_fields(services: Services,
+                                                             category: str) -> None:
+    form = await open_for(services, category)
+    fields = {f.name: f for f in form.fields}
+    subs = CATEGORIES[category][1]
+    if subs:
+        assert [v for v, _ in fields["subcategory"].options] == [f"{category}/{s}"
+                                                                  for s in subs]
+    else:
+        assert "subcategory" not in fields
+    assert (MIS <= set(fields)) is (category == "misinformation")
+    assert not MIS & set(fields) or category == "misinformation"
+    assert not {"details", "le_agency", "mis_claim"} & set(fields)  # those come after filing
+    assert form.banner == BANNER and form.submit_label == "File report"
+    assert [f.name for f in form.fields][:3] == ["danger", "category", "subcategory"][
+        :3 if subs else 2] + ([] if subs else ["description"])
+
+
+async def test_defaults_come_from_who_reports(services: Services) -> None:
+    form = await open_for(services, "cyber", user="ct-mgr")
+    values = {f.name: f.value for f in form.fields}
+    assert values["jurisdiction"] == "CT"  # the one ct-mgr manages
+    assert (values["when_date"], values["when_time"]) == ("2026-11-03", "10:00")  # CT time
+    assert values["stopped"] == values["degraded"] == "no"
+    assert values["danger"] == "no"  # as chosen; never filled in by itself:
+    assert {f.name: f.value for f in build_report_form(
+        services.settings.app, nonce="n", reporter="webchat:local:ann", now=NOW).fields
+        }["danger"] == ""
+    anyone = {f.name: f.value for f in (await open_for(services, "cyber", user="ann")).fields}
+    assert anyone["jurisdiction"] == ""  # ann manages nothing and the office has several
+
+
+async def test_the_server_refuses_another_categorys_type_and_fields(services: Services) -> None:
+    app = services.settings.app
+    report, errors = validate_report(report_values(
+        category="cyber", subcategory="physical_safety/weapon",
+        mis_url="https://example.com/p", mis_reach="2,000 views", asset_numbers="SEAL-1"),
+        app, NOW)
+    assert report is None
+    assert errors["subcategory"] == "This type belongs to another category."
+    assert set(errors) == {"subcategory", "mis_url", "mis_reach", "asset_numbers"}
+    assert "not part of a cyber report" in errors["mis_url"]
+    report, errors = validate_report(report_values(
+        category="misinformation", subcategory="misinformation/manipulated media",
+        mis_url="https://example.com/p", mis_reach="2,000 views"), app, NOW)
+    assert report is not None and report.details["mis_reach"] == "2,000 views", errors
+    reply = await answer(IncidentHandler(), submit(report_values(
+        category="cyber", mis_platform="Facebook")), services)
+    assert reply.form is not None and "mis_platform" in reply.form.errors
+    assert "mis_platform" not in names(reply.form)  # the form shown is the cyber one
+    async with services.db.session() as session:
+        assert (await session.execute(sa.text("SELECT count(*) FROM incident"))).scalar() == 0
+
+
+async def test_add_details_after_filing_is_recorded_in_the_chain(services: Services) -> None:
+    handler = IncidentHandler()
+    filed = await answer(handler, submit(report_values(
+        category="misinformation", subcategory="", stopped="no", degraded="yes",
+        mis_url="https://example.com/p")), services)
+    [button] = [b for b in filed.buttons if b.action_id == "incident:details"]
+    assert button.label == "Add details"
+    opened = await answer(handler, msg(action=Action(button.action_id, button.value)), services)
+    assert opened.form.banner == BANNER and opened.form.form_id.endswith(button.value)
+    assert {"details", "le_agency", "le_case", "mis_claim", "mis_why_false"} <= set(
+        names(opened.form))
+    refused = await answer(handler, msg(form=FormSubmission(opened.form.form_id, {
+        "mis_claim": "A neutral summary", "asset_numbers": "SEAL-9"})), services)
+    assert refused.form is not None and "asset_numbers" in refused.form.errors
+    saved = await answer(handler, msg(form=FormSubmission(opened.form.form_id, {
+        "mis_claim": "A neutral summary", "le_agency": "State Police",
+        "details": "Reported to the platform."})), services)
+    assert saved.tone == Tone.SUCCESS and button.value in saved.text
+    async with services.db.session() as session:
+        row = (await session.execute(sa.text(
+            "SELECT details, law_enforcement_agency FROM incident"))).one()
+        kinds = (await session.execute(sa.text(
+            "SELECT kind, changes FROM incident_event ORDER BY seq"))).all()
+    details = json.loads(row[0])
+    assert details["mis_url"] == "https://example.com/p"  # kept: details merge
+    assert details["mis_claim"] == "A neutral summary" and row[1] == "State Police"
+    assert [k for k, _ in kinds] == ["created", "details"]
+    assert "mis_claim" in kinds[-1][1]
+    verified = await verify_all(services.db)
+    assert verified.breaks == [] and verified.events == 2
+
+
+async def test_only_the_reporter_or_managers_may_add_details(services: Services) -> None:
+    handler = IncidentHandler()
+    filed = await answer(handler, submit(report_values(stopped="no")), services)
+    human_id = next(b.value for b in filed.buttons if b.action_id == "incident:details")
+    form_id = f"incident:details:{human_id}"
+    for how in (msg(user="eve", action=Action("incident:details", human_id)),
+                msg(user="eve", form=FormSubmission(form_id, {"details": "mine now"}))):
+        denied = await answer(handler, how, services)
+        assert denied.tone == Tone.DENIED and denied.form is None
+    kept = await answer(handler, msg(user="ct-mgr", form=FormSubmission(
+        form_id, {"details": "Technician on site."})), services)
+    assert kept.tone == Tone.SUCCESS  # CT's incident manager may
+    async with services.db.session() as session:
+        denials = (await session.execute(sa.text(
+            "SELECT actor, action FROM audit_entry WHERE allowed = false"))).all()
+        details = (await session.execute(sa.text("SELECT details FROM incident"))).scalar()
+    assert [("webchat:local:eve", "details")] * 2 == [tuple(d) for d in denials]
+    assert "mine now" not in details and "Technician on site." in details
