@@ -139,8 +139,22 @@ class Mention:
 
     @property
     def label(self) -> str:
-        """What to show when the platform cannot ping: the name, else the user part."""
-        return self.name or self.identity.rpartition(":")[2]
+        """What to show when the platform cannot ping: the name, else a readable stand-in."""
+        return self.name or readable_label(self.identity)
+
+
+#: Who an identity is when no name is known yet: platform ids (Slack U…, Teams GUIDs) mean
+#: nothing to a reader, web chat names are chosen by people and read as they are.
+_UNNAMED = {"slack": "a Slack user", "teams": "a Teams user"}
+
+
+def readable_label(identity: str) -> str:
+    """A name for ``platform:workspace:user`` when none is known: never the raw identity."""
+    platform, _, rest = identity.partition(":")
+    user = rest.partition(":")[2].lstrip("@")
+    if platform in ("web", "webchat") and user:
+        return user
+    return _UNNAMED.get(platform, "someone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,20 +236,76 @@ REPEAT_LINE = "Repeat: this message may already have reached you"
 
 MENTION = re.compile(r"\{@(\d{1,3})\}")
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+#: What :func:`literal` escapes: every character that could start markup in any renderer
+#: (CommonMark emphasis, code, links, autolinks, headings, images, strikethrough, tables, our
+#: ``{@N}`` mentions) and the backslash itself.
+LITERAL_CHARS = "\\`*_{}[]()<>#!~|"
+_LITERAL = re.compile("([" + re.escape(LITERAL_CHARS) + "])")
+#: A CommonMark backslash escape: a backslash before any ASCII punctuation character.
+ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+#: Renderers hide each escaped character as one private-use character while they convert
+#: markup (so no pattern can use it), then show it as their platform's literal character.
+_SHIELD = 0xE000
+_SHIELDED = re.compile("[\uE021-\uE07E]")
 
 
-def plain(text: str) -> str:
-    """CommonMark text for a terminal or a plain-text field: bold markers dropped."""
-    return _STRONG.sub(r"\1", text)
+def literal(text: str) -> str:
+    """``text`` typed by a person (or imported) as CommonMark that reads exactly as typed.
+
+    Every markup character is backslash-escaped, so a typed ``[Click](https://evil.example)``,
+    ``**URGENT**``, ``{@0}`` or ``<!channel>`` stays those characters on every platform: no
+    link, no bold, no ping. Use it for every user- or import-supplied string placed in a
+    reply's text, fields, items or sections (never for vetted article text).
+    """
+    return _LITERAL.sub(r"\\\1", str(text))
+
+
+def shield(text: str) -> str:
+    """Each backslash escape as one private-use character no markup pattern matches.
+
+    Characters of that private range already in ``text`` (typed by someone) are dropped, so
+    only the renderer's own escapes are ever shown as a literal character.
+    """
+    text = _SHIELDED.sub("", text)
+    return ESCAPE.sub(lambda m: chr(_SHIELD + ord(m.group(1))), text)
+
+
+def unshield(text: str, show: Callable[[str], str] = lambda ch: ch) -> str:
+    """The inverse of :func:`shield`: each escaped character as ``show(character)``."""
+    return _SHIELDED.sub(lambda m: show(chr(ord(m.group(0)) - _SHIELD)), text)
+
+
+def unescape(text: str) -> str:
+    """CommonMark backslash escapes removed: the characters as a person typed them."""
+    return ESCAPE.sub(r"\1", text)
+
+
+def plain(text: str, mentions: tuple[Mention, ...] = ()) -> str:
+    """CommonMark text for a terminal or a plain-text field: bold markers and escapes dropped.
+
+    ``{@N}`` becomes ``@name`` (the mention's label) when ``mentions`` are given.
+    """
+    out = _STRONG.sub(r"\1", shield(text))
+    out = fill_mentions(out, mentions, lambda m: shield(literal("@" + m.label)))
+    return unshield(out)
 
 
 def fill_mentions(text: str, mentions: tuple[Mention, ...],
                   show: Callable[[Mention], str]) -> str:
-    """Replace each ``{@N}`` in already-rendered ``text`` by ``show(mentions[N])``."""
+    r"""Replace each ``{@N}`` in already-rendered ``text`` by ``show(mentions[N])``.
+
+    An escaped ``\\{@0}`` (what :func:`literal` makes of typed text) is left as it is, and so
+    is a shielded one.
+    """
     def one(match: re.Match[str]) -> str:
-        index = int(match.group(1))
+        if match.group("n") is None:  # an escape: kept for the renderer
+            return match.group(0)
+        index = int(match.group("n"))
         return show(mentions[index]) if index < len(mentions) else match.group(0)
-    return MENTION.sub(one, text) if mentions else text
+    return _MENTION_OR_ESCAPE.sub(one, text) if mentions else text
+
+
+_MENTION_OR_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]|\{@(?P<n>\d{1,3})\}")
 
 
 def lead(reply: Reply, sections: tuple[Section, ...]) -> str:

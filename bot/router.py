@@ -140,10 +140,15 @@ class Router:
         those homes are republished soon after, off this path.
         """
         handler, routed = self.select(message)
+        people = self.services.people
+        try:
+            await people.remember_sender(message.sender)
+        except Exception:  # a name is a nicety: the question is answered all the same
+            log.warning("could not store the sender's display name", exc_info=True)
         reply = await answer(handler, routed, self.services)
         if not is_home(message) and handler is not self._fallback:
             self._homes_changed(routed)
-        return reply
+        return await people.name_mentions(reply)
 
     def _homes_changed(self, message: IncomingMessage) -> None:
         """The sender's home; and for a command, click or form, the state staff's counts."""

@@ -1,4 +1,4 @@
-"""What handlers are given: settings, database, knowledge base, outbox and clock, built once."""
+"""What handlers are given: settings, database, knowledge base, outbox, people and clock."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.config.settings import Settings
 from bot.db.engine import Database, utcnow
 from bot.home import HomeRefresh
 from bot.outbox.worker import Outbox
+from bot.people import People
 from knowledge import KnowledgeStore
 
 
@@ -22,9 +23,12 @@ class Services:
     knowledge: KnowledgeStore
     clock: Callable[[], datetime] = field(default=utcnow)
     outbox: Outbox = field(init=False)
+    people: People = field(init=False)
     #: Republishes the homes a change affects (adapters that can push a home register).
     homes: HomeRefresh = field(init=False, default_factory=HomeRefresh)
 
     def __post_init__(self) -> None:
-        """The outbox shares the database and the clock."""
+        """The outbox shares the database and the clock, and names people before a send."""
         self.outbox = Outbox(self.db, clock=lambda: self.clock())
+        self.people = People(self.db)
+        self.outbox.before_send = self.people.name_mentions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config.settings import AppConfig
-from bot.messages import IncomingMessage, Reply, Section
+from bot.messages import IncomingMessage, Reply, Section, literal
 from bot.services import Services
 from handlers.certifications.commands import supervises_any
 
@@ -44,7 +44,7 @@ def build_help_reply(app: AppConfig, identity: str, *, unknown: str | None = Non
     """The list of things this person can ask for (naming an unknown command first, if any)."""
     intro = f"I'm the {app.office.name} assistant."
     if unknown:
-        intro = f"I don't know the command {unknown}. " + intro
+        intro = f"I don't know the command {literal(unknown)}. " + intro
     return Reply(
         text=intro,
         sections=(Section("\n".join(command_lines(app, identity)),

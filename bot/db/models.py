@@ -104,3 +104,18 @@ def _chain_audit_entry(_mapper: Any, connection: sa.Connection, target: AuditEnt
     from bot.ops.audit import chain_new_entry
 
     chain_new_entry(connection, target)
+
+
+class DisplayName(SQLModel, table=True):
+    """How a person is called (and their time zone, where the platform says), by identity.
+
+    A cache filled from what the adapters learn (Slack ``users.info``, a Teams activity's
+    ``from.name``, a web chat account's display name), read when a reply names someone.
+    """
+
+    __tablename__ = "display_name"
+
+    identity: str = Field(primary_key=True, max_length=300)
+    name: str = Field(default="", max_length=200)
+    time_zone: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

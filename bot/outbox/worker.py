@@ -48,7 +48,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,6 +117,8 @@ class Outbox:
         self.limiter = RateLimiter(db, clock)
         self.transports: dict[str, Transport] = {}
         self.on_wake: Callable[[], None] | None = None
+        #: Last touches to a reply just before it is rendered (the people it names).
+        self.before_send: Callable[[Reply], Awaitable[Reply]] | None = None
         self._wake = asyncio.Event()
         self._poked = False
         self._uncertain: set[int] = set()
@@ -333,6 +335,8 @@ class Outbox:
         was_uncertain = row.id in self._uncertain and EDIT not in payload
         started = False
         try:
+            if self.before_send is not None:
+                reply = await self.before_send(reply)
             if transport is None:
                 self._dead(row, f"{row.platform} is not configured on this server",
                            "not_configured")

@@ -156,10 +156,11 @@ def alerts_status(alert_id: str) -> None:
         reply = _run(work)
     except UserError as exc:
         raise fail(str(exc)) from None
-    typer.echo(reply.text)
-    typer.echo(" | ".join(f"{fact.label}: {fact.value}" for fact in reply.fields))
+    typer.echo(plain(reply.text, reply.mentions))
+    typer.echo(" | ".join(f"{fact.label}: {plain(fact.value, reply.mentions)}"
+                          for fact in reply.fields))
     for section in reply.sections:
-        typer.echo(plain(section.text))
+        typer.echo(plain(section.text, reply.mentions))
 
 #: The command groups this domain adds to ``electionbot`` (see ``handlers.FEATURES``).
 GROUPS = [("network", network_app), ("alerts", alerts_app)]

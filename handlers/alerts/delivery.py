@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
-from bot.messages import Destination, Reply
+from bot.messages import Destination, Reply, literal
 from bot.outbox.keys import EditKey
 from bot.outbox.queue import Status, enqueue, enqueue_many, find, status
 from bot.services import Services
@@ -33,6 +34,7 @@ from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.replies import (
     ANSWER_RANK,
     NOT_YET,
+    OFFICE_UNKNOWN,
     Tally,
     build_acknowledged_line,
     build_alert_message,
@@ -101,7 +103,8 @@ async def status_reply(*, db: Database, alert: Alert) -> Reply:
             tally.failed += state == Status.DEAD
             tally.answers[answer] += 1
         if answer in listed:
-            listed[answer].append(f"{name or organisation} ({organisation}, {tier})")
+            listed[answer].append(f"{literal(name or organisation)} ({literal(organisation)}, "
+                                  f"{literal(tier)})")
     return build_status(alert, tables[0], tables[1], tables[2], need_help=listed["need_help"],
                         not_yet=listed[NOT_YET])
 
@@ -137,15 +140,16 @@ def enqueue_help(session: AsyncSession, alert: Alert, app: AppConfig, *, person:
     """Tell state staff (help destinations, else T0 members) that someone needs help."""
     targets = list(app.section(AlertsConfig).help_destinations) or [
         m.destination for g in app.section(AlertsConfig).groups if g.tier == "T0" for m in g.members]
-    who = f"{recipient.name or person} ({recipient.organisation})"
-    reply = build_help_request(alert, who, str(destination_of(person)))
+    who = f"{literal(recipient.name or person)} ({literal(recipient.organisation)})"
+    reply = build_help_request(alert, who, person)
     for target in targets:
         enqueue(session, key=delivery_key(alert.public_id, "help", f"{person}>{target}"),
                 destination=Destination.parse(target), reply=reply)
 
 
 async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: AlertRecipient, *,
-                           kind: str, at: datetime, who: str, parent: str) -> None:
+                           kind: str, at: datetime, who: str, parent: str,
+                           zone: ZoneInfo = OFFICE_UNKNOWN) -> None:
     """Mark the recipient's delivered copy, and any follow-up already sent, as answered.
 
     Edits of the messages sent under the recipient's keys, so the answer stays visible after
@@ -156,8 +160,9 @@ async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: Alert
     """
     personal = Destination.parse(recipient.destination).user_id is not None
     line = build_acknowledged_line(kind, at, who="" if personal else who,
-                                   organisation=recipient.organisation)
-    marked = build_alert_message(alert, parent=parent, acknowledged=line, personal=personal)
+                                   organisation=recipient.organisation, zone=zone)
+    marked = build_alert_message(alert, parent=parent, acknowledged=line, personal=personal,
+                                 zone=zone)
     edits = {recipient.outbox_key: (recipient.destination, marked)}
     steps = {delivery_key(alert.public_id, step, f"{recipient.id}>{target}"): (step, target)
              for step, target, _when in ladder(recipient)}
@@ -167,7 +172,7 @@ async def enqueue_ack_edit(session: AsyncSession, alert: Alert, recipient: Alert
         if step == "backup":
             reply = build_backup_stand_down(alert, recipient.name or recipient.organisation)
         else:
-            reply = build_alert_message(alert, parent=parent, acknowledged=line,
+            reply = build_alert_message(alert, parent=parent, acknowledged=line, zone=zone,
                                         personal=Destination.parse(target).user_id is not None)
         edits[key] = (target, reply)
     for key, (target, reply) in edits.items():
@@ -233,7 +238,8 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
         try:
             await enqueue_many(session, [
                 (key, Destination.parse(target),
-                 build_reminder(alert, kind, r.name or r.organisation))
+                 build_reminder(alert, kind, r.name or r.organisation,
+                                zone=ZoneInfo(app.office.time_zone)))
                 for key, (kind, target, r) in wanted.items() if key not in have])
             await session.commit()
         except IntegrityError:  # another process got there first; it sends them

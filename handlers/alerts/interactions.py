@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -49,7 +50,8 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     alert, per_tier = await service.create_draft(
         db=services.db, app=app, actor=actor, clean=clean, now=now, parent=parent,
         reply_to=str(service.destination_of(actor.identity)), origin=origin_of(message))
-    message_preview = build_alert_message(alert, parent=parent_id)
+    message_preview = build_alert_message(alert, parent=parent_id,
+                                          zone=ZoneInfo(app.office.time_zone))
     reasons = service.approval_reasons(clean, app, set(per_tier), parent=parent)
     return build_preview(alert, message_preview, dict(per_tier), parent=parent_id,
                          reasons=reasons)
@@ -152,7 +154,7 @@ async def _acknowledge(message: IncomingMessage, services: Services, answer: str
         channel=message.channel, kind=kind, now=now)
     if created:
         await _mark_answered(services, public_id, recipient, kind=kind, now=now,
-                             who=message.sender.display_name or message.sender.user_id)
+                             who=await services.people.name_of(message.sender.identity))
     if kind is not AckKind.NEED_HELP:
         return build_ack_thanks(kind, created, ack.kind)
     # Asking for help works after an earlier "Received" too; state staff hear it once.
@@ -173,8 +175,9 @@ async def _mark_answered(services: Services, public_id: str, recipient: AlertRec
     parent = await service.parent_public_id(services.db, alert)
     try:
         async with services.db.session() as session:
-            await delivery.enqueue_ack_edit(session, alert, recipient, kind=kind, at=now,
-                                            who=who, parent=parent)
+            await delivery.enqueue_ack_edit(
+                session, alert, recipient, kind=kind, at=now, who=who, parent=parent,
+                zone=ZoneInfo(services.settings.app.office.time_zone))
             await session.commit()
     except IntegrityError:
         return  # an earlier acknowledgement in the same channel already marked the copy

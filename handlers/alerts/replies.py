@@ -6,8 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from bot.messages import Button, Fact, Reply, Section, Tone
+from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
+from bot.when import moment
 from handlers.alerts.models import Alert
 
 EXERCISE = "EXERCISE - EXERCISE - EXERCISE"
@@ -15,33 +17,38 @@ ACK_KINDS = {"received": "Received", "actioned": "Actioned", "not_applicable": "
              "need_help": "Need help"}
 PARENT_WORDS = {"update": "UPDATE to", "all_clear": "ALL CLEAR for", "cancel": "CANCELS"}
 TONES = {"extreme": Tone.DANGER, "severe": Tone.DANGER, "moderate": Tone.WARNING}
+OFFICE_UNKNOWN = ZoneInfo("UTC")  # only where no settings are at hand (callers pass the office's)
 
 
 def _title(alert: Alert) -> str:
     kind = alert.alert_type.replace("_", " ").upper()
     mark = f"{EXERCISE} | " if alert.exercise else ""
-    return f"{mark}TLP:{alert.tlp} | {alert.severity.upper()} | {kind}: {alert.headline}"
+    return f"{mark}TLP:{alert.tlp} | {alert.severity.upper()} | {kind}: {literal(alert.headline)}"
 
 
 def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
-                        acknowledged: str = "", personal: bool = False) -> Reply:
+                        acknowledged: str = "", personal: bool = False,
+                        zone: ZoneInfo = OFFICE_UNKNOWN) -> Reply:
     """The alert as recipients see it, with acknowledgement buttons carrying only its id.
+
+    Times are in ``zone`` (the office's: one message reaches readers of many zones), with
+    date, year and zone name; never "in 2 hours", which a kept message would outlive.
 
     ``acknowledged`` (from :func:`build_acknowledged_line`) marks a delivered copy once its
     recipient has answered; a personal copy then keeps only "Need help".
     """
-    sections = [Section(alert.body)]
+    sections = [Section(literal(alert.body))]
     if alert.instructions:
-        sections.append(Section(f"What to do: {alert.instructions}"))
+        sections.append(Section(f"What to do: {literal(alert.instructions)}"))
     if alert.public_text:
-        sections.append(Section(f"Approved public text: {alert.public_text}"))
+        sections.append(Section(f"Approved public text: {literal(alert.public_text)}"))
     if alert.public_text_translated:
-        sections.append(Section(f"Translation: {alert.public_text_translated}"))
+        sections.append(Section(f"Translation: {literal(alert.public_text_translated)}"))
     facts = [f"Alert {alert.public_id}"]
     if parent:
         facts.append(f"{PARENT_WORDS.get(alert.alert_type, 'About')} alert {parent}")
     if alert.expires_at:
-        facts.append(f"expires {alert.expires_at:%Y-%m-%d %H:%M} UTC")
+        facts.append(f"expires {moment(alert.expires_at, zone)}")
     if alert.ack_required:
         minutes = alert.ack_window_minutes
         facts.append(f"please acknowledge within {minutes} minute{'' if minutes == 1 else 's'}")
@@ -93,12 +100,12 @@ def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,
 
 
 def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: str) -> Reply:
-    """Sent to the other broadcasters."""
+    """Sent to the other broadcasters; ``requester`` is an identity, shown by name."""
     counts = ", ".join(f"{t}: {n}" for t, n in sorted(per_tier.items()))
     return Reply(
-        text=f"Approval needed: {requester} wants to send alert {alert.public_id} ({counts}).",
-        tone=Tone.WARNING,
-        sections=(Section(_title(alert)), Section(alert.body)),
+        text=f"Approval needed: {{@0}} wants to send alert {alert.public_id} ({counts}).",
+        tone=Tone.WARNING, mentions=(Mention(requester),),
+        sections=(Section(_title(alert)), Section(literal(alert.body))),
         buttons=(Button("Approve and send", "alert:approve", alert.public_id, "primary"),
                  Button("Refuse", "alert:refuse", alert.public_id, "danger")))
 
@@ -112,9 +119,10 @@ def build_sent(alert: Alert, count: int) -> Reply:
 
 
 def build_decision(alert: Alert, approved: bool, actor: str) -> Reply:
-    """Told to the requester when the second broadcaster decides."""
+    """Told to the requester when the second broadcaster (``actor``, an identity) decides."""
     verb = "approved and sent" if approved else "refused"
-    return Reply(text=f"Alert {alert.public_id} was {verb} by {actor}.")
+    return Reply(text=f"Alert {alert.public_id} was {verb} by {{@0}}.",
+                 mentions=(Mention(actor),))
 
 
 def build_ack_thanks(kind: str, created: bool, previous: str = "") -> Reply:
@@ -139,31 +147,39 @@ def build_help_thanks(created: bool, recorded: str, *, asked: bool) -> Reply:
 
 
 def build_acknowledged_line(kind: str, at: datetime, *, who: str = "",
-                            organisation: str = "") -> str:
+                            organisation: str = "", zone: ZoneInfo = OFFICE_UNKNOWN) -> str:
     """What a delivered copy shows once answered: by whom (in a channel) and when."""
-    when = f"{at:%Y-%m-%d %H:%M} UTC"
+    when = moment(at, zone)
     if not who:
         return f"Acknowledged: {ACK_KINDS[kind]}, {when}."
-    return f"Acknowledged for {organisation}: {ACK_KINDS[kind]} by {who}, {when}."
+    return (f"Acknowledged for {literal(organisation)}: {ACK_KINDS[kind]} by {literal(who)}, "
+            f"{when}.")
 
 
-def build_help_request(alert: Alert, who: str, where: str) -> Reply:
-    """State staff hear that a recipient needs help."""
-    return Reply(text=f"{who} needs help with alert {alert.public_id} ({alert.headline}). "
-                      f"Contact them at {where}.", tone=Tone.WARNING)
+def build_help_request(alert: Alert, who: str, person: str) -> Reply:
+    """State staff hear that a recipient needs help.
+
+    ``who`` is CommonMark (its names already literal); ``person`` the identity to contact,
+    shown by name (a ping where the platform allows).
+    """
+    return Reply(text=f"{who} needs help with alert {alert.public_id} "
+                      f"({literal(alert.headline)}). Contact them: {{@0}}.",
+                 tone=Tone.WARNING, mentions=(Mention(person),))
 
 
-def build_reminder(alert: Alert, stage: str, who: str = "") -> Reply:
+def build_reminder(alert: Alert, stage: str, who: str = "", *,
+                   zone: ZoneInfo = OFFICE_UNKNOWN) -> Reply:
     """Follow-up to a non-acknowledger (reminder, direct message, backup contact)."""
     prefix = {"remind": "REMINDER, please acknowledge: ",
               "dm": "OVERDUE, your acknowledgement is needed: ",
-              "backup": f"You are the backup contact for {who}, who has not acknowledged: "}
-    return build_alert_message(alert, reminder=prefix[stage])
+              "backup": f"You are the backup contact for {literal(who)}, who has not acknowledged: "}
+    return build_alert_message(alert, reminder=prefix[stage], zone=zone)
 
 
 def build_backup_stand_down(alert: Alert, who: str) -> Reply:
     """The backup contact's follow-up, once the person they back up has answered."""
-    return Reply(text=f"{who} has now acknowledged alert {alert.public_id} ({alert.headline}). "
+    return Reply(text=f"{literal(who)} has now acknowledged alert {alert.public_id} "
+                      f"({literal(alert.headline)}). "
                       "Nothing more is needed from you as their backup contact.")
 
 
@@ -202,11 +218,14 @@ def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
                  not_yet: Sequence[str]) -> Reply:
     """Who answered what per tier, organisation and jurisdiction; who to call; who to nudge.
 
+    ``need_help`` and ``not_yet`` are CommonMark lines (their names already :func:`literal`).
+
     "Need help" is an answer but not an acknowledgement: it has its own column, its own
     highlighted section naming who to call, and makes the whole view a warning.
     """
     def block(title: str, rows: dict[str, Tally]) -> Section:
-        return Section(f"{title}\n" + "\n".join(t.line(k) for k, t in sorted(rows.items())))
+        return Section(f"{title}\n" + "\n".join(t.line(literal(k))
+                                                  for k, t in sorted(rows.items())))
     totals: Counter[str] = Counter()
     for tally in tiers.values():
         totals.update(tally.answers)

@@ -13,6 +13,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -197,7 +198,7 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
     entries = await recipients_for(db, app, alert)
     check_tlp(app, alert.tlp, {e.tier for e in entries})
     parent = await parent_public_id(db, alert)
-    message = build_alert_message(alert, parent=parent)
+    message = build_alert_message(alert, parent=parent, zone=ZoneInfo(app.office.time_zone))
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
             Alert.id == alert.id, Alert.status == expected).values(  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.config.settings import AppConfig
-from bot.messages import Button, Form, FormField, Reply, Section, Tone
+from bot.messages import Button, Form, FormField, Mention, Reply, Section, Tone, literal
+from bot.when import day
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing, plural
 
@@ -51,7 +52,7 @@ def when(deadline: date, today: date) -> str:
     so a reminder sent late still states the right number.
     """
     days = (deadline - today).days
-    on = f"{deadline:%a %d %b %Y}"
+    on = day(deadline)
     if days > 1:
         return f"due in {days} days, on {on}"
     if days == 1:
@@ -96,16 +97,16 @@ def build_status(name: str, standings: Sequence[Standing], today: date, *, done:
                  hours_this_year: float, pending: int, sessions: Sequence[str]) -> Reply:
     """``/cert``: what is done, what is due next and by when, hours this year."""
     if not standings:
-        return Reply(text=f"{name}: you are not on the certification roster. Ask your state "
+        return Reply(text=f"{literal(name)}: you are not on the certification roster. Ask your state "
                           "election office to add you.", ephemeral=True)
     sections = [Section(standing_line(s, today)) for s in standings]
-    sections.append(Section(f"Completed: {', '.join(done) or 'nothing recorded yet'}",
+    sections.append(Section(f"Completed: {', '.join(literal(d) for d in done) or 'nothing recorded yet'}",
                             context=f"Hours logged in {today.year}: {hours_this_year:g}"
                                     + (f" · {pending} awaiting verification" if pending else "")))
     if sessions:
         sections.append(Section("Next course sessions: " + "; ".join(sessions)))
-    return Reply(text=f"Certification status for {name}",
-                 title=f"Certification status for {name}", sections=tuple(sections),
+    return Reply(text=f"Certification status for {literal(name)}",
+                 title=f"Certification status for {literal(name)}", sections=tuple(sections),
                  ephemeral=True)
 
 
@@ -113,10 +114,11 @@ def build_overview(title: str, rows: Sequence[tuple[OfficialRecord, Standing]],
                    today: date) -> Reply:
     """A supervisor's view of several officials."""
     if not rows:
-        return Reply(text=f"{title}: no officials on the roster.", ephemeral=True)
-    lines = [f"{r.name} ({r.jurisdiction}) · {standing_line(s, today)}" for r, s in rows[:40]]
+        return Reply(text=f"{literal(title)}: no officials on the roster.", ephemeral=True)
+    lines = [f"{literal(r.name)} ({literal(r.jurisdiction)}) · {standing_line(s, today)}"
+             for r, s in rows[:40]]
     more = f" (first 40 of {len(rows)})" if len(rows) > 40 else ""
-    return Reply(text=f"{title}{more}", sections=tuple(Section(t) for t in lines),
+    return Reply(text=f"{literal(title)}{more}", sections=tuple(Section(t) for t in lines),
                  ephemeral=True)
 
 
@@ -138,7 +140,7 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
                         Button("Not me / role changed", "cert:notme", item.key, "danger")]
         else:
             sections.append(Section(
-                f"Escalation: {record.name} ({record.jurisdiction}) is "
+                f"Escalation: {literal(record.name)} ({literal(record.jurisdiction)}) is "
                 f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.",
                 context="You receive this as their certification supervisor."))
     return Reply(text="Certification reminder", title="Certification reminder",
@@ -159,7 +161,7 @@ def build_reported(course: str, on: date, hours: float, *, created: bool) -> Rep
     """After ``/cert done`` or the form."""
     verb = "Recorded" if created else "Already recorded"
     return Reply(tone=Tone.SUCCESS,
-                 text=f"{verb}: {course} on {on:%d %b %Y} ({hours:g} h), pending verification. "
+                 text=f"{verb}: {literal(course)} on {on:%d %b %Y} ({hours:g} h), pending verification. "
                       "A verifier has been asked to confirm it.", ephemeral=True)
 
 
@@ -167,8 +169,9 @@ def build_verify_request(completion_id: int, name: str, course: str, on: date,
                          hours: float, evidence: str) -> Reply:
     """To verifiers: confirm or reject a self-reported completion."""
     return Reply(
-        text=f"Please verify: {name} reports {course} on {on:%d %b %Y} ({hours:g} h).",
-        sections=(Section(f"Evidence: {evidence or 'none given'}"),),
+        text=f"Please verify: {literal(name)} reports {literal(course)} on {on:%d %b %Y} "
+             f"({hours:g} h).",
+        sections=(Section(f"Evidence: {literal(evidence) or 'none given'}"),),
         buttons=(Button("Verify", "cert:verify", str(completion_id), "primary"),
                  Button("Reject", "cert:reject", str(completion_id), "danger")))
 
@@ -176,9 +179,11 @@ def build_verify_request(completion_id: int, name: str, course: str, on: date,
 def build_verified(course: str, name: str, *, approved: bool, already: bool) -> Reply:
     """After a verifier's click."""
     if already:
-        return Reply(text=f"{course} for {name} was already decided.", ephemeral=True)
+        return Reply(text=f"{literal(course)} for {literal(name)} was already decided.",
+                     ephemeral=True)
     word = "verified" if approved else "rejected"
-    return Reply(text=f"{course} for {name} is {word}. Thank you.", ephemeral=True)
+    return Reply(text=f"{literal(course)} for {literal(name)} is {word}. Thank you.",
+                 ephemeral=True)
 
 
 def build_snoozed(until: date) -> Reply:
@@ -195,8 +200,10 @@ def build_not_me_ack() -> Reply:
 
 def build_not_me_notice(name: str, external_id: str, identity: str, key: str) -> Reply:
     """To state staff: someone says a reminder was not for them."""
-    return Reply(tone=Tone.WARNING, text=f"Roster check needed: {name} ({external_id}, {identity}) says the "
-                      f"certification reminder {key} is not theirs or their role changed.")
+    return Reply(tone=Tone.WARNING, text=f"Roster check needed: {literal(name)} "
+                      f"(roster id {literal(external_id)}, {{@0}}) says the "
+                      f"certification reminder {key} is not theirs or their role changed.",
+                 mentions=(Mention(identity),))
 
 
 def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
@@ -205,7 +212,8 @@ def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
         return Reply(text="Everyone with a certification deadline is reachable.", ephemeral=True)
     return Reply(text=f"{plural(len(rows), 'official')} the bot cannot reach; please contact "
                       "them directly:",
-                 sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]),
+                 sections=tuple(Section(f"{literal(n)} ({literal(j)}): {why}")
+                                for n, j, why in rows[:40]),
                  ephemeral=True)
 
 
@@ -213,7 +221,8 @@ def build_unreachable_digest(rows: Sequence[tuple[str, str, str]], day: date) ->
     """The daily note to state staff: officials with a deadline the bot cannot reach."""
     return Reply(text=f"Certification: {plural(len(rows), 'official')} with a deadline cannot be "
                       f"reached by chat ({day:%a %d %b %Y}); please contact them directly.",
-                 sections=tuple(Section(f"{n} ({j}): {why}") for n, j, why in rows[:40]))
+                 sections=tuple(Section(f"{literal(n)} ({literal(j)}): {why}")
+                                for n, j, why in rows[:40]))
 
 
 def denied_reason(what: str) -> str:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config.settings import AppConfig
 from bot.home import ASK_ACTION
-from bot.messages import Button, Fact, Reply, Section, Tone
+from bot.messages import Button, Fact, Reply, Section, Tone, literal
 from handlers.alerts.replies import ack_buttons
 from handlers.certifications.replies import LABELS, requirement_words, when
 from handlers.help import command_lines
@@ -36,7 +36,8 @@ def _incident_line(incident: Incident, identity: str) -> str:
     roles = [word for word, who in (("you reported it", incident.reporter),
                                     ("assigned to you", incident.assignee)) if who == identity]
     why = f" ({', '.join(roles)})" if roles else ""
-    where = incident.jurisdiction + (f", {incident.site}" if incident.site else "")
+    where = literal(incident.jurisdiction) + (f", {literal(incident.site)}" if incident.site
+                                              else "")
     return (f"**{incident.human_id}** · {incident.severity} · "
             f"{incident.category.replace('_', ' ')} · {where} · "
             f"{incident.status.replace('_', ' ')}{why}")
@@ -74,7 +75,7 @@ def _alerts(data: HomeData) -> list[Section]:
     if not data.alerts:
         return [Section("**Alerts awaiting your answer**: none.")]
     head = Section(f"**Alerts awaiting your answer** ({len(data.alerts)})")
-    return [head, *(Section(f"{alert.headline}",
+    return [head, *(Section(literal(alert.headline),
                             context=f"Alert {alert.public_id} · {alert.severity} · "
                                     f"TLP:{alert.tlp} · sent {alert.sent_at:%d %b %H:%M} UTC",
                             buttons=ack_buttons(alert)) for alert in data.alerts)]
@@ -91,7 +92,7 @@ def _state(data: HomeData) -> Section | None:
               Fact("Alerts with people needing help",
                    f"{len(counts.alerts_need_help)} ({plural(helped, 'person', 'people')})"),
               Fact("Alert recipients not yet answered", str(counts.not_answered)))
-    items = tuple(f"Alert {alert.public_id}: {n} need help · {alert.headline}"
+    items = tuple(f"Alert {alert.public_id}: {n} need help · {literal(alert.headline)}"
                   for alert, n in counts.alerts_need_help[:5])
     return Section("**Needs attention statewide**", fields=fields, items=items,
                    buttons=(Button("Open SEV1 incidents", ASK_ACTION, "incident list sev1"),))
@@ -115,7 +116,7 @@ def build_home(data: HomeData, app: AppConfig) -> Reply:
                                         " Type `help` for everything I can do."))
     waiting = len(data.alerts) + sum(i.severity == "SEV1" for i in data.incidents)
     tone = Tone.WARNING if waiting else Tone.INFO
-    name = data.name or "you"
+    name = literal(data.name) if data.name else "you"
     return Reply(text=f"Home for {name}", title=f"Home for {name}", tone=tone,
                  sections=tuple(sections), ephemeral=True)
 

@@ -8,13 +8,13 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.messages import PLATFORMS, IncomingMessage, Mention, Reply, Tone
 from bot.ops.limits import origin_of
 from bot.ops.privacy import sensitive_patterns
 from bot.services import Services
+from bot.when import reader_zone
 from handlers.incidents import flows, queries, service
 from handlers.incidents.catalog import quick_triage
 from handlers.incidents.enums import IncidentStatus, Severity
@@ -72,8 +72,12 @@ async def _verb(verb: str, human_id: str, args: list[str], message: IncomingMess
     db = services.db
     if verb == "show":
         incident = await service.view_incident(db=db, actor=actor, human_id=human_id, now=now)
-        zone = ZoneInfo(services.settings.app.time_zone_for(incident.jurisdiction))
-        return build_detail(incident, await queries.events_of(db, incident), zone)
+        # The reader's own zone (Slack tells it), else their jurisdiction's, else the
+        # incident's, else the office's.
+        zone = reader_zone(await services.people.time_zone_of(message.sender.identity),
+                           services.settings.app.time_zone_for(
+                               message.jurisdiction or incident.jurisdiction))
+        return build_detail(incident, await queries.events_of(db, incident), zone, now)
     if verb == "assign":
         if not args:
             raise UserError("Assign to whom? @user or me.")

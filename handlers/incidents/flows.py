@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.db.engine import Database
 from bot.errors import Refused, UserError
+from bot.messages import literal
 from bot.ops.audit import audit
 from handlers.incidents.catalog import TRANSITIONS
 from handlers.incidents.enums import IncidentStatus, Severity
@@ -139,7 +140,8 @@ async def route(*, db: Database, actor: Actor, human_id: str, jurisdiction: str,
     The reporter or state staff may choose; a report already routed is left as it is.
     """
     if not may_route_to(actor.app, jurisdiction):
-        raise UserError(f"{jurisdiction} is not a jurisdiction this office works with.")
+        raise UserError(f"{literal(jurisdiction)} is not a jurisdiction this office works "
+                        "with.")
     found = await get_incident(db, human_id)
     own = found is not None and found.reporter == actor.identity
 

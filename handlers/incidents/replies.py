@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import Contact
-from bot.messages import Button, Fact, Mention, Reply, Section, Tone
+from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
+from bot.when import moment
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
@@ -19,20 +20,24 @@ DETAILS_BUTTON = "incident:details"
 
 def _category(incident: Incident) -> str:
     label = CATEGORIES.get(incident.category, (incident.category, ()))[0]
-    return f"{label}: {incident.subcategory}" if incident.subcategory else label
+    return f"{literal(label)}: {literal(incident.subcategory)}" if incident.subcategory \
+        else literal(label)
 
 
-def local_time(at: datetime, zone: ZoneInfo) -> str:
-    """A time as its reader reads it: 'Tue 03 Nov 2026 10:15 CST' (date, year and zone)."""
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return f"{aware.astimezone(zone):%a %d %b %Y %H:%M %Z}"
+def local_time(at: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """A time as its reader reads it: 'Tue 03 Nov 2026 10:15 CST' (date, year and zone).
+
+    With ``now``, also how long ago: only in replies read at once, never in a notification
+    that stays in a channel and would outlive "2 hours ago".
+    """
+    return moment(at, zone, now)
 
 
 def summary_line(incident: Incident) -> str:
-    """One line: id, severity, category, where, status."""
-    where = incident.jurisdiction or "jurisdiction not chosen yet"
+    """One line: id, severity, category, where, status (what people typed, as typed)."""
+    where = literal(incident.jurisdiction) or "jurisdiction not chosen yet"
     return (f"{incident.human_id} · {incident.severity} · {_category(incident)} · "
-            f"{where} {incident.site} · {incident.status}")
+            f"{where} {literal(incident.site)} · {incident.status}")
 
 
 def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None,
@@ -109,7 +114,7 @@ def build_notification(incident: Incident, *, reason: str,
     """
     heading = {"new": "New incident", "status": "Incident update",
                "severity": "Severity changed"}.get(reason, "Incident")
-    lines = [incident.description[:500]]
+    lines = [literal(incident.description[:500])]
     if incident.severity == "SEV1":
         lines.insert(0, "**SEV1: someone may be in immediate danger.**")
     mentions: list[Mention] = []
@@ -135,33 +140,47 @@ def build_notification(incident: Incident, *, reason: str,
                  mentions=tuple(mentions), buttons=buttons)
 
 
-def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: ZoneInfo) -> Reply:
+def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: ZoneInfo,
+                 now: datetime | None = None) -> Reply:
     """The full record for someone allowed to see it, its times in the reader's ``zone``."""
     details = json.loads(incident.details or "{}")
-    rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone)}",
-            f"Description: {incident.description}"]
-    rows += [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(details.items())]
+    rows = [summary_line(incident), f"When: {local_time(incident.occurred_at, zone, now)}",
+            f"Description: {literal(incident.description)}"]
+    rows += [f"{literal(k.replace('_', ' '))}: {literal(v)}" for k, v in sorted(details.items())]
+    mentions = [Mention(incident.reporter)]  # people by name, never by raw identity
+    rows.append("Reported by: {@0}")
     if incident.assignee:
-        rows.append(f"Assignee: {incident.assignee}")
+        mentions.append(Mention(incident.assignee))
+        rows.append("Assignee: {@1}")
     if incident.law_enforcement_agency:
-        rows.append(f"Law enforcement: {incident.law_enforcement_agency} "
-                    f"#{incident.law_enforcement_case}")
+        rows.append(f"Law enforcement: {literal(incident.law_enforcement_agency)} "
+                    f"\\#{literal(incident.law_enforcement_case)}")
     if incident.source_link:
-        rows.append(f"Reported from message: {incident.source_link}")
-    history = [f"{e.seq}. {local_time(e.at, zone)} {e.kind}" for e in events][-10:]
+        rows.append(f"Reported from message: {literal(incident.source_link)}")
+    history = [f"{e.seq}. {local_time(e.at, zone)} {e.kind} by {{@{_index(mentions, e.actor)}}}"
+               for e in list(events)[-10:]]
     return Reply(text=summary_line(incident),
                  sections=(Section("\n".join(rows)),
                            Section("History:\n" + "\n".join(history))),
-                 ephemeral=True)
+                 mentions=tuple(mentions), ephemeral=True)
+
+
+def _index(mentions: list[Mention], identity: str) -> int:
+    """The position of ``identity`` in ``mentions`` (added once)."""
+    for n, mention in enumerate(mentions):
+        if mention.identity == identity:
+            return n
+    mentions.append(Mention(identity))
+    return len(mentions) - 1
 
 
 def build_list(incidents: Sequence[Incident], scope: str) -> Reply:
     """A short list."""
     if not incidents:
-        return Reply(text=f"No incidents ({scope}).", ephemeral=True)
+        return Reply(text=f"No incidents ({literal(scope)}).", ephemeral=True)
     lines = [summary_line(i) for i in incidents[:25]]
     more = f"\n…and {len(incidents) - 25} more" if len(incidents) > 25 else ""
-    return Reply(text=f"{len(incidents)} incident(s) ({scope})",
+    return Reply(text=f"{len(incidents)} incident(s) ({literal(scope)})",
                  sections=(Section("\n".join(lines) + more),), ephemeral=True)
 
 

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.errors import Refused, UserError
+from bot.messages import literal
 from bot.ops.audit import audit
 from bot.ops.audit_key import UNKEYED, UNKEYED_ID, AuditKey, audit_key_for
 from handlers.incidents import limits
@@ -139,7 +140,7 @@ async def view_incident(*, db: Database, actor: Actor, human_id: str,
     """Fetch for display; managers' views of someone else's report are recorded."""
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise UserError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {literal(human_id.upper())}.")
     if not actor.can_view(incident):
         await audit(db, actor=actor.identity, action="view", target=incident.human_id,
                     allowed=False, reason="not reporter, manager or state staff")
@@ -210,7 +211,7 @@ async def edit(db: Database, human_id: str, *, actor: Actor, now: datetime,
             incident = (await session.exec(select(Incident).where(
                 Incident.human_id == human_id.upper()))).first()
             if incident is None:
-                raise UserError(f"No incident {human_id.upper()}.")
+                raise UserError(f"No incident {literal(human_id.upper())}.")
             if check and not actor.can_change(incident):
                 await audit(db, actor=actor.identity, action=action, target=incident.human_id,
                             allowed=False, reason="not a manager for this jurisdiction")
@@ -238,7 +239,7 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
     """
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise UserError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {literal(human_id.upper())}.")
     own = incident.reporter == actor.identity
     raised = report.severity > Severity(incident.severity)
     # The reporter's link to the original message stays; everything they answered is replaced.

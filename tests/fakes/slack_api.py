@@ -70,6 +70,8 @@ class FakeSlackApi(WorkspacesMixin):
         self.rate_limit_burst = 2
         self._buckets: dict[str, tuple[float, float]] = {}
         self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> newest first
+        # users.info: user id -> what Slack says of them (real_name, profile.display_name, tz)
+        self.users: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
         self.workspaces: dict[str, Workspace] = {}  # by bot token
         self.install_codes: dict[str, Workspace] = {}  # oauth.v2.access codes, single use
@@ -217,7 +219,8 @@ class FakeSlackApi(WorkspacesMixin):
             "users.lookupByEmail": {"user": {"id": "U0BYMAIL", "team_id": "T0TEST",
                                              "profile": {"email": params.get("email")}}},
             "users.info": {"user": {"id": user, "team_id": "T0TEST", "name": "someone",
-                                    "deleted": False, "is_bot": False}},
+                                    "deleted": False, "is_bot": False,
+                                    **self.users.get(user, {})}},
             "views.open": {"view": {"id": "V0FAKE", **_view(params)}},
             "views.update": {"view": {"id": params.get("view_id", "V0FAKE"), **_view(params)}},
             "views.push": {"view": {"id": "V0PUSHED", **_view(params)}},

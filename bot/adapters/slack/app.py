@@ -32,6 +32,7 @@ from bot.adapters import http_input
 from bot.adapters.slack.home import ClientFor
 from bot.adapters.slack.listeners import SlackListeners
 from bot.adapters.slack.oauth import add_routes, build_workspaces, oauth_options
+from bot.adapters.slack.profiles import slack_lookup
 from bot.adapters.slack.send import SlackTransport, build_send_client
 from bot.adapters.slack.translate import to_incoming_message
 from bot.adapters.slack.workspaces import Workspaces, refuse_workspace, workspace_id
@@ -416,6 +417,7 @@ def setup(app: web.Application, router: Router) -> bool:
     bolt = build_bolt_app(settings, router, workspaces, transport.client_for)
     app[BOLT] = bolt
     router.services.outbox.register("slack", transport)
+    router.services.people.register("slack", slack_lookup(transport.client_for))
 
     async def close_transport(_app: web.Application) -> None:
         await router.services.homes.aclose()  # no republish after this

@@ -5,6 +5,12 @@ escaped in all mrkdwn and fallback text first; only then does :func:`mrkdwn` tur
 CommonMark links and the reply's own mentions into Slack's ``<...>`` syntax, so typed
 ``<!channel>`` or ``<@U1>`` pings nobody. ``plain_text`` objects are never parsed for mentions
 or links by Slack, so they are only trimmed to their limits.
+
+Text a person typed reaches us backslash-escaped (:func:`bot.messages.literal`). Slack's mrkdwn
+has no escapes, so each escaped character is shown as itself where Slack gives it no meaning
+(after the ``&lt;`` escaping) and as a look-alike where it could format (``*``, ``_``, ``~``,
+`````): a typed ``**x**`` or ``_y_`` can then never be bold or italic, nor a typed ``[a](u)``
+a link or ``{@0}`` a ping.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from bot.messages import (
     fill_mentions,
     plain,
     said_by,
+    shield,
+    unshield,
 )
 
 MAX_BLOCKS = 50
@@ -64,14 +72,32 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: How an escaped character that Slack could read as formatting is shown: a look-alike that
+#: Slack never formats (Slack has no escape for these).
+LOOK_ALIKES = {"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb"}
+
+
+def literal_char(char: str) -> str:
+    """One escaped (typed) character as Slack mrkdwn that reads as that character, inertly."""
+    return LOOK_ALIKES.get(char) or escape(char)
+
+
+def literal_text(text: str) -> str:
+    """Text that must read as typed in mrkdwn (a person's name): no formatting, no ping."""
+    return "".join(literal_char(ch) for ch in text)
+
+
 def mrkdwn(text: str, mentions: tuple[Mention, ...] = (), workspace: str = "") -> str:
     """CommonMark from the core -> escaped Slack mrkdwn.
 
     ``**x**`` becomes ``*x*``, ``[label](https://...)`` becomes ``<url|label>`` (other schemes
     stay text), and ``{@N}`` a ping for a Slack identity of ``workspace``, else a bold name.
+    Backslash-escaped characters are never any of these (see :func:`literal_char`).
     """
-    out = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", _BOLD.sub(r"*\1*", escape(text)))
-    return fill_mentions(out, mentions, lambda m: _mention(m, workspace))
+    out = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>",
+                    _BOLD.sub(r"*\1*", escape(shield(text))))
+    return unshield(fill_mentions(out, mentions, lambda m: _mention(m, workspace)),
+                    literal_char)
 
 
 def _mention(mention: Mention, workspace: str) -> str:
@@ -79,7 +105,7 @@ def _mention(mention: Mention, workspace: str) -> str:
     team, _, user = rest.partition(":")
     if platform == "slack" and workspace and team == workspace and user:
         return f"<@{user}>"
-    return f"*{escape(mention.label)}*"
+    return f"*{literal_text(mention.label)}*"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -116,7 +142,7 @@ def _mrkdwn_sections(text: str) -> list[Block]:
 def _fields_block(facts: tuple[Fact, ...], convert: Convert) -> list[Block]:
     """Facts as a section's two-column fields (label in bold), ten per block."""
     cells = [{"type": "mrkdwn",
-              "text": _cut(f"*{escape(f.label)}*\n{convert(f.value)}", MAX_FIELD_TEXT)}
+              "text": _cut(f"*{literal_text(f.label)}*\n{convert(f.value)}", MAX_FIELD_TEXT)}
              for f in facts]
     return [{"type": "section", "fields": cells[i:i + MAX_FIELDS]}
             for i in range(0, len(cells), MAX_FIELDS)]

@@ -10,7 +10,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.messages import Button, Fact, Form, FormField, Link, Mention, Reply, Section, Tone, fill_mentions
+from bot.messages import (
+    Button,
+    Fact,
+    Form,
+    FormField,
+    Link,
+    Mention,
+    Reply,
+    Section,
+    Tone,
+    fill_mentions,
+    shield,
+    unshield,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
@@ -26,9 +39,33 @@ TONE_STYLE = {Tone.INFO: ("default", "Default"), Tone.SUCCESS: ("good", "Good"),
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
+#: Escaped (typed) characters that Teams could read as markup, shown as look-alikes. Teams
+#: documents no backslash escapes for TextBlock markdown and its clients parse it differently
+#: (desktop, web, iOS, Android), so an escape Teams might drop could turn a typed "[a](u)"
+#: into a link or "**x**" into bold; a look-alike can never be markup on any client.
+LOOK_ALIKES = {"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb",
+               "[": "\uff3b", "]": "\uff3d", "<": "\u2039", ">": "\u203a", "#": "\uff03",
+               "\\": "\uff3c"}
+
+
+def literal_char(char: str) -> str:
+    """One escaped (typed) character as Teams text that reads as it, never as markup."""
+    return LOOK_ALIKES.get(char, char)
+
+
+def literal_text(text: str) -> str:
+    """Text that must read as typed (a person's name): no formatting, no link."""
+    return "".join(literal_char(ch) for ch in text)
+
+
 def teams_markdown(text: str, mentions: tuple[Mention, ...] = ()) -> str:
-    """The core's CommonMark as TextBlock markdown: code spans as plain words, mentions named."""
-    return fill_mentions(_CODE.sub(r"\1", text), mentions, lambda m: f"**{m.label}**")
+    """The core's CommonMark as TextBlock markdown: code spans as plain words, mentions named.
+
+    Backslash-escaped characters (what a person typed) are never markup: see LOOK_ALIKES.
+    """
+    out = fill_mentions(_CODE.sub(r"\1", shield(text)), mentions,
+                        lambda m: f"**{literal_text(m.label)}**")
+    return unshield(out, literal_char)
 
 
 def text_block(text: str, mentions: tuple[Mention, ...] = (), **extra: Any) -> dict[str, Any]:

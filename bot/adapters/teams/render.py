@@ -65,8 +65,10 @@ def _build(reply: Reply, sections: tuple[Section, ...]) -> dict[str, Any]:
         # A plain main line reads above the card; a titled or coloured one is on the card.
         activity["text"] = _escape(teams_markdown(main, reply.mentions))
         main = ""
-    fallback = "\n\n".join(t for t in (reply.title, reply.text, *(s.text for s in sections))
-                            if t)[:MAX_TEXT]
+    # The card's fallback text may be read as markdown: typed text stays inert there too.
+    fallback = teams_markdown("\n\n".join(
+        t for t in (reply.title, reply.text, *(s.text for s in sections)) if t),
+        reply.mentions)[:MAX_TEXT]
     card = build_card(reply, sections, main, fallback)
     activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}]
     # The summary is what notifications and the chat list show for a card.
@@ -109,4 +111,5 @@ def to_activity(reply: Reply) -> dict[str, Any]:
     # Still too big (a huge form or text): send the text alone, cut to fit.
     budget = MAX_ACTIVITY_BYTES // 6  # worst case 5 bytes a character: '&' -> '&amp;'
     return _marked(reply, {"type": "message", "textFormat": "markdown",
-                           "text": _escape(reply.text[:budget]) + "\n\n" + SHORTENED})
+                           "text": _escape(teams_markdown(reply.text[:budget], reply.mentions))
+                           + "\n\n" + SHORTENED})

@@ -145,7 +145,7 @@ async def test_compose_approve_deliver_acknowledge_status_and_all_clear(net: Pla
                                user="UBC2", channel="DUBC2")
     assert f"Alert {alert_id} is going out to 4 destination(s)" in approved["text"]
     decision = await slack_post(net, "DUBC1", lambda c: "approved and sent" in c.params["text"])
-    assert f"by slack:{TEAM}:UBC2" in decision.params["text"]
+    assert "approved and sent by <@UBC2>" in decision.params["text"]  # a ping, not an id
 
     # Deliveries: a channel and two DMs on Slack, Dana's personal chat on Teams.
     slack_buttons = {}

@@ -149,3 +149,21 @@ def test_a_channel_shows_its_most_telling_answer() -> None:
     assert delivery.answer_of({"received", "actioned"}) == "actioned"
     assert delivery.answer_of({"received", "not_applicable"}) == "not_applicable"
     assert delivery.answer_of({"actioned", "need_help"}) == "need_help"
+
+
+def test_an_alert_expiry_is_in_the_office_zone_with_its_year() -> None:
+    """20:00 UTC on Tue 03 Nov 2026 is 15:00 EST in New York (UTC-5 after 01 Nov)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from handlers.alerts.models import Alert
+    from handlers.alerts.replies import build_acknowledged_line, build_alert_message
+
+    alert = Alert(public_id="AL-1", alert_type="advisory", severity="minor", tlp="CLEAR",
+                  headline="h", body="b", expires_at=datetime(2026, 11, 3, 20, 0, tzinfo=UTC))
+    office = ZoneInfo("America/New_York")
+    reply = build_alert_message(alert, zone=office)
+    assert "expires Tue 03 Nov 2026 15:00 EST" in reply.sections[-1].context
+    line = build_acknowledged_line("received", datetime(2026, 11, 3, 20, 0, tzinfo=UTC),
+                                   zone=office)
+    assert line == "Acknowledged: Received, Tue 03 Nov 2026 15:00 EST."

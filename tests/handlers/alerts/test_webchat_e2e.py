@@ -114,7 +114,10 @@ async def test_t3_needs_clear_and_a_second_broadcasters_approval(chat: Chat) -> 
     assert "going out to 3 destination" in approved["text"]
     for user in ("clerk-ct", "clerk-ks", "league"):
         await wait_inbox(chat, user, 1)
-    assert "approved and sent by webchat:local:bc2" in (await wait_inbox(chat, "bc1", 1))[0]["text"]
+    (decision,) = await wait_inbox(chat, "bc1", 1)
+    # Named as people read it, never as a raw webchat:local:bc2 identity.
+    assert "approved and sent by {@0}" in decision["text"]
+    assert decision["mentions"] == [{"identity": "webchat:local:bc2", "name": "bc2"}]
     actors = [r[0] for r in await audit_rows(chat)]
     assert actors.count("webchat:local:bc1") == 1 and "webchat:local:eve" in actors
 
@@ -141,7 +144,8 @@ async def test_refusal_is_recorded_and_nothing_is_sent(chat: Chat) -> None:
     await chat.click("bc1", "alert:send", alert_id)
     refused = await chat.click("bc2", "alert:refuse", alert_id)
     assert "will not be sent" in refused["text"]
-    assert "refused by webchat:local:bc2" in (await wait_inbox(chat, "bc1", 1))[0]["text"]
+    (decision,) = await wait_inbox(chat, "bc1", 1)
+    assert "refused by {@0}" in decision["text"] and decision["mentions"][0]["name"] == "bc2"
     late = await chat.click("bc2", "alert:approve", alert_id)
     assert "refused" in late["text"]
     await settled(chat)
@@ -160,7 +164,8 @@ async def test_only_broadcasters_compose_or_send_and_exercises_are_marked(chat: 
     help_reply = await chat.click("clerk-ks", "alert:ack:need_help", alert_id)
     assert "State staff have been told" in help_reply["text"]
     boss = await wait_inbox(chat, "boss", 1)
-    assert "needs help with alert" in boss[0]["text"] and "webchat:local:@clerk-ks" in boss[0]["text"]
+    assert "needs help with alert" in boss[0]["text"] and "Contact them: {@0}" in boss[0]["text"]
+    assert boss[0]["mentions"] == [{"identity": "webchat:local:clerk-ks", "name": "clerk-ks"}]
 
 
 async def test_composer_lists_network_groups_and_preview_says_why(chat: Chat) -> None:

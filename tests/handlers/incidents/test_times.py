@@ -34,7 +34,9 @@ async def test_a_kansas_time_entered_as_10_15_is_shown_as_10_15_cst(services: Se
     detail, history = (section.text for section in reply.sections)
     assert "When: Tue 03 Nov 2026 10:15 CST" in detail
     assert "16:15" not in detail
-    assert history.splitlines()[1] == "1. Tue 03 Nov 2026 12:00 CST created"
+    assert history.splitlines()[1] == "1. Tue 03 Nov 2026 12:00 CST created by {@0}"
+    assert "Reported by: {@0}" in detail  # a person, named by the renderer, never an id
+    assert [m.identity for m in reply.mentions] == ["webchat:local:ann"]
 
 
 def test_the_zone_falls_back_from_jurisdiction_to_office(services: Services) -> None:
@@ -60,3 +62,20 @@ async def test_an_edited_notification_states_the_change_time_in_the_jurisdiction
             "SELECT payload FROM outbox_message ORDER BY id"))).all()]
     edits = [p for p in payloads if "last change by" in p]
     assert edits and all("Tue 03 Nov 2026 12:00 CST" in p for p in edits)
+
+
+async def test_a_reader_with_their_own_zone_reads_it_there_and_how_long_ago(
+        services: Services) -> None:
+    """16:15 UTC is 08:15 PST for a reader in Los Angeles; shown at 18:00 UTC: 1 hour 45
+    minutes later, said as "1 hour ago"."""
+    from bot.people import Profile
+
+    services.clock = lambda: SHOWN_AT
+    handler = IncidentHandler()
+    filed = await answer(handler, _msg(form=FormSubmission("incident:report:t2", report_values(
+        jurisdiction="KS", site="Topeka", when_time="10:15"))), services)
+    human_id = filed.text.split()[-1].rstrip(".")
+    await services.people.remember("webchat:local:ann", Profile("Ann", "America/Los_Angeles"))
+    reply = await answer(handler, _msg(f"show {human_id}", command="/incident"), services)
+    detail = reply.sections[0].text
+    assert "When: Tue 03 Nov 2026 08:15 PST (1 hour ago)" in detail

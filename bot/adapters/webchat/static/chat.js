@@ -208,7 +208,7 @@ function textBlock(parent, text, cls) {
 
 // Inline markdown: **bold**, _italic_ or *italic*, `code`, [label](url), bare URLs, and {@N}
 // (the reply's N-th mention, shown by name).
-const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()'"]*[^\s<>()'".,;:!?])/g;
+const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()'"\uE021-\uE07E]*[^\s<>()'".,;:!?\uE021-\uE07E])/g;
 
 function safeUrl(url) {
   try {
@@ -224,30 +224,41 @@ function link(label, url) {
   return a;
 }
 
-function inline(parent, text, mentions) {
+// Backslash escapes (what people typed reaches the page escaped): each escaped character is
+// hidden as one private-use character while the markup is read, so no pattern above can use
+// it, and is shown as itself in the text nodes.
+const shield = (text) => text.replace(/[\uE021-\uE07E]/g, "").replace(
+  /\\([!-\/:-@[-`{-~])/g, (_, c) => String.fromCharCode(0xE000 + c.charCodeAt(0)));
+const unshield = (text) => text.replace(
+  /[\uE021-\uE07E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xE000));
+const textNode = (text) => document.createTextNode(unshield(text));
+
+function inline(parent, text, mentions) { readInline(parent, shield(text), mentions); }
+
+function readInline(parent, text, mentions) {
   let last = 0;
   for (const m of text.matchAll(INLINE)) {
-    parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+    parent.appendChild(textNode(text.slice(last, m.index)));
     last = m.index + m[0].length;
     let node;
-    if (m[1] !== undefined) { node = document.createElement("strong"); inline(node, m[1], mentions); }
-    else if (m[2] !== undefined) { node = document.createElement("code"); node.textContent = m[2]; }
+    if (m[1] !== undefined) { node = document.createElement("strong"); readInline(node, m[1], mentions); }
+    else if (m[2] !== undefined) { node = document.createElement("code"); node.textContent = unshield(m[2]); }
     else if (m[3] !== undefined) {
-      const url = safeUrl(m[4]);
-      node = url ? link(m[3], url) : document.createTextNode(m[0]);
-    } else if (m[5] !== undefined) { node = document.createElement("em"); inline(node, m[5], mentions); }
+      const url = safeUrl(unshield(m[4]));
+      node = url ? link(unshield(m[3]), url) : textNode(m[0]);
+    } else if (m[5] !== undefined) { node = document.createElement("em"); readInline(node, m[5], mentions); }
     else if (m[6] !== undefined) {
       const who = (mentions || [])[Number(m[6])];
       node = document.createElement("span");
       node.className = "mention";
-      node.textContent = who ? "@" + (who.name || who.identity.split(":").pop()) : m[0];
+      node.textContent = who ? "@" + (who.name || who.identity.split(":").pop()) : unshield(m[0]);
     } else {
       const url = safeUrl(m[7]);
-      node = url ? link(m[7], url) : document.createTextNode(m[7]);
+      node = url ? link(m[7], url) : textNode(m[7]);
     }
     parent.appendChild(node);
   }
-  parent.appendChild(document.createTextNode(text.slice(last)));
+  parent.appendChild(textNode(text.slice(last)));
 }
 
 function mdBlock(parent, text, cls, mentions) {
