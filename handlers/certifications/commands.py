@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.config.settings import AppConfig
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
+from bot.when import day
 from handlers.certifications import replies, service
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.enums import CertStatus, CompletionStatus
@@ -83,11 +84,11 @@ async def status_reply(services: Services, official: Official | None, now: datet
     verified = [c for c in rows if c.status == CompletionStatus.VERIFIED]
     hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
     courses = {s.program for s in standings}
-    sessions = [f"{s.course} on {s.day:%d %b %Y}{' at ' + s.place if s.place else ''}"
+    sessions = [f"{s.course} on {day(s.day, today)}{' at ' + s.place if s.place else ''}"
                 for s in app.section(CertificationConfig).sessions
                 if s.day >= today and any(s.course.startswith(p.split('-')[0]) for p in courses)]
     return replies.build_status(official.name, standings, today,
-                                done=[f"{c.course} ({c.completed_on:%d %b %Y})" for c in verified],
+                                done=[f"{c.course} ({day(c.completed_on)})" for c in verified],
                                 hours_this_year=hours,
                                 pending=sum(c.status == CompletionStatus.PENDING for c in rows),
                                 sessions=sessions[:5])
