@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import AppConfig
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, literal
 from bot.services import Services
 from bot.when import day
 from handlers.certifications import replies, service
@@ -151,7 +151,7 @@ def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date,
     course = args[0].upper()
     default = course_hours(app, course)
     if default is None:
-        raise CertError(f"I do not know the course {course!r}.")
+        raise CertError(f"I do not know the course {literal(repr(course))}.")
     on, hours = today, default
     for arg in args[1:3]:
         day = parse_day(arg, today)
@@ -161,7 +161,7 @@ def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date,
         try:
             hours = float(arg)
         except ValueError:
-            raise CertError(f"{arg!r} is neither a date (YYYY-MM-DD, today or yesterday) "
+            raise CertError(f"{literal(repr(arg))} is neither a date (YYYY-MM-DD, today or yesterday) "
                             "nor hours.") from None
     if on > today:
         raise CertError("The completion date is in the future.")
