@@ -109,6 +109,7 @@ class Form:
     title: str
     fields: tuple[FormField, ...]
     submit_label: str = "Submit"
+    #: Plain text per field (it may quote what was typed); every renderer shows it as is.
     errors: dict[str, str] = field(default_factory=dict)
     intro: str = ""
     #: A danger-toned line every renderer shows first, before the title and any field

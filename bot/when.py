@@ -35,9 +35,9 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def plural(count: int, word: str) -> str:
-    """'1 day', '36 days'."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str = "") -> str:
+    """'1 day', '36 days'; ``many`` for a word that is not made plural with 's' ('people')."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 def relative(at: datetime, now: datetime) -> str:

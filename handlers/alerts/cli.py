@@ -150,8 +150,10 @@ def alerts_status(alert_id: str) -> None:
     from handlers.alerts.delivery import status_reply
     from handlers.alerts.service import get_alert
 
-    async def work(db: Any, _app: Any) -> Any:
-        return await status_reply(db=db, alert=await get_alert(db, alert_id.upper()))
+    async def work(db: Any, app: Any) -> Any:
+        from zoneinfo import ZoneInfo
+        return await status_reply(db=db, alert=await get_alert(db, alert_id.upper()),
+                                  zone=ZoneInfo(app.office.time_zone))
     try:
         reply = _run(work)
     except UserError as exc:

@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.errors import Refused, UserError
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
+from bot.when import reader_zone
 from handlers.alerts import delivery, service
 from handlers.alerts.enums import AlertStatus
 from handlers.alerts.forms import build_composer
@@ -41,7 +42,10 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     if verb == "status":
         if not (actor.is_broadcaster or app.has_role(actor.identity, "state_staff")):
             raise Refused("Only broadcasters and state staff can see alert status.")
-        return await delivery.status_reply(db=services.db, alert=alert)
+        # Read now, by this person: their own zone, else their jurisdiction's, else the office's.
+        zone = reader_zone(await services.people.time_zone_of(actor.identity),
+                           app.time_zone_for(message.jurisdiction))
+        return await delivery.status_reply(db=services.db, alert=alert, zone=zone, now=now)
     require_broadcaster(actor, "update alerts")
     if alert.status != AlertStatus.SENT:
         if verb == "cancel":  # nothing went out yet: just stop it

@@ -76,12 +76,14 @@ async def _not_acknowledged(db: Database, alert: Alert) -> list[Chasee]:
     return [Chasee(*row[1:]) for row in rows if delivered.get(row[0]) == Status.SENT]
 
 
-async def status_reply(*, db: Database, alert: Alert) -> Reply:
+async def status_reply(*, db: Database, alert: Alert, zone: ZoneInfo | None = None,
+                       now: datetime | None = None) -> Reply:
     """The status view: per tier, organisation and jurisdiction, who needs help, who is silent.
 
     Each member (recipient row) counts once, in one answer column (:func:`answer_of`).
     Plain tuples (no ORM objects) and the outbox's status of their keys: the live status
     message recomputes this every few seconds during a broadcast of thousands of destinations.
+    Times in ``zone`` (the reader's; UTC where none is known), relative to ``now`` if given.
     """
     async with db.engine.connect() as conn:
         rows = (await conn.execute(sa.text(
@@ -106,7 +108,7 @@ async def status_reply(*, db: Database, alert: Alert) -> Reply:
             listed[answer].append(f"{literal(name or organisation)} ({literal(organisation)}, "
                                   f"{literal(tier)})")
     return build_status(alert, tables[0], tables[1], tables[2], need_help=listed["need_help"],
-                        not_yet=listed[NOT_YET])
+                        not_yet=listed[NOT_YET], zone=zone or ZoneInfo("UTC"), now=now)
 
 
 def answer_of(kinds: set[str]) -> str:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -38,19 +39,23 @@ def status_key(alert: Alert) -> str:
     return delivery_key(alert.public_id, "status", alert.reply_to)
 
 
-async def refresh_once(*, db: Database, now: datetime) -> int:
-    """Post or edit every watched alert's status message if its view changed; return count."""
+async def refresh_once(*, db: Database, now: datetime, zone: ZoneInfo | None = None) -> int:
+    """Post or edit every watched alert's status message if its view changed; return count.
+
+    Its times read in ``zone`` (the office's), never "2 minutes ago": the message is kept.
+    """
     async with db.session() as session:
         alerts = (await session.exec(select(Alert).where(
             Alert.status == "sent", Alert.sent_at >= now - WATCH))).all()  # type: ignore[operator]
     queued = 0
     for alert in alerts:
-        queued += await _refresh(db, alert)
+        queued += await _refresh(db, alert, zone)
     return queued
 
 
-async def _refresh(db: Database, alert: Alert) -> int:
-    reply = dataclasses.replace(await status_reply(db=db, alert=alert), ephemeral=False)
+async def _refresh(db: Database, alert: Alert, zone: ZoneInfo | None) -> int:
+    reply = dataclasses.replace(await status_reply(db=db, alert=alert, zone=zone),
+                                ephemeral=False)
     digest = hashlib.sha256(json.dumps(reply_to_dict(reply), sort_keys=True).encode()
                             ).hexdigest()[:16]
     first = status_key(alert)
@@ -71,4 +76,5 @@ async def _refresh(db: Database, alert: Alert) -> int:
 
 async def alert_status_updates(services: Services) -> None:
     """One periodic tick: keep status messages current (their commits wake the outbox)."""
-    await refresh_once(db=services.db, now=services.clock())
+    await refresh_once(db=services.db, now=services.clock(),
+                       zone=ZoneInfo(services.settings.app.office.time_zone))

@@ -215,13 +215,17 @@ def _listed(names: Sequence[str]) -> str:
 
 def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
                  places: dict[str, Tally], *, need_help: Sequence[str],
-                 not_yet: Sequence[str]) -> Reply:
+                 not_yet: Sequence[str], zone: ZoneInfo = OFFICE_UNKNOWN,
+                 now: datetime | None = None) -> Reply:
     """Who answered what per tier, organisation and jurisdiction; who to call; who to nudge.
 
     ``need_help`` and ``not_yet`` are CommonMark lines (their names already :func:`literal`).
 
     "Need help" is an answer but not an acknowledgement: it has its own column, its own
     highlighted section naming who to call, and makes the whole view a warning.
+
+    When it went out and when it expires read in ``zone`` (the reader's); with ``now`` also
+    how long ago (a status asked for now; never the live message kept in the channel).
     """
     def block(title: str, rows: dict[str, Tally]) -> Section:
         return Section(f"{title}\n" + "\n".join(t.line(literal(k))
@@ -239,8 +243,10 @@ def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
         waiting = "Not acknowledged yet: only those who need help (above); everyone else has."
     else:
         waiting = "Not acknowledged yet: none, everyone has acknowledged."
+    times = [f"{word} {moment(at, zone, now)}" for word, at in
+             (("Sent", alert.sent_at), ("expires", alert.expires_at)) if at is not None]
     sections += [block("By tier", tiers), block("By organisation", orgs),
-                 block("By jurisdiction", places), Section(waiting)]
+                 block("By jurisdiction", places), Section(waiting, context=" · ".join(times))]
     return Reply(
         text=f"Status of alert {alert.public_id} ({alert.status}): {_title(alert)}",
         title=f"Status of alert {alert.public_id} ({alert.status})",

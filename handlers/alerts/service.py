@@ -24,7 +24,7 @@ from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.db.models import AuditEntry
 from bot.errors import Refused, UserError
-from bot.messages import Destination
+from bot.messages import Destination, literal
 from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
 from handlers.alerts import network
@@ -93,7 +93,7 @@ async def get_alert(db: Database, public_id: str) -> Alert:
     async with db.session() as session:
         alert = (await session.exec(select(Alert).where(Alert.public_id == public_id))).first()
     if alert is None:
-        raise UserError(f"No alert {public_id}.")
+        raise UserError(f"No alert {literal(public_id)}.")
     return alert
 
 

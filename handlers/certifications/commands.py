@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.settings import AppConfig
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, literal
 from bot.services import Services
+from bot.when import day
 from handlers.certifications import replies, service
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.enums import CertStatus, CompletionStatus
@@ -83,11 +84,11 @@ async def status_reply(services: Services, official: Official | None, now: datet
     verified = [c for c in rows if c.status == CompletionStatus.VERIFIED]
     hours = sum(c.hours for c in verified if c.completed_on.year == today.year)
     courses = {s.program for s in standings}
-    sessions = [f"{s.course} on {s.day:%d %b %Y}{' at ' + s.place if s.place else ''}"
+    sessions = [f"{s.course} on {day(s.day, today)}{' at ' + s.place if s.place else ''}"
                 for s in app.section(CertificationConfig).sessions
                 if s.day >= today and any(s.course.startswith(p.split('-')[0]) for p in courses)]
     return replies.build_status(official.name, standings, today,
-                                done=[f"{c.course} ({c.completed_on:%d %b %Y})" for c in verified],
+                                done=[f"{c.course} ({day(c.completed_on)})" for c in verified],
                                 hours_this_year=hours,
                                 pending=sum(c.status == CompletionStatus.PENDING for c in rows),
                                 sessions=sessions[:5])
@@ -150,7 +151,7 @@ def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date,
     course = args[0].upper()
     default = course_hours(app, course)
     if default is None:
-        raise CertError(f"I do not know the course {course!r}.")
+        raise CertError(f"I do not know the course {literal(repr(course))}.")
     on, hours = today, default
     for arg in args[1:3]:
         day = parse_day(arg, today)
@@ -160,7 +161,7 @@ def parse_done(args: list[str], app: AppConfig, today: date) -> tuple[str, date,
         try:
             hours = float(arg)
         except ValueError:
-            raise CertError(f"{arg!r} is neither a date (YYYY-MM-DD, today or yesterday) "
+            raise CertError(f"{literal(repr(arg))} is neither a date (YYYY-MM-DD, today or yesterday) "
                             "nor hours.") from None
     if on > today:
         raise CertError("The completion date is in the future.")

@@ -8,6 +8,7 @@ from datetime import date
 from bot.config.settings import AppConfig
 from bot.messages import Button, Form, FormField, Mention, Reply, Section, Tone, literal
 from bot.when import day
+from bot.when import day as day_words
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing, plural
 
@@ -62,32 +63,26 @@ def when(deadline: date, today: date) -> str:
     return f"overdue since {on} ({-days} day{'s' if days < -1 else ''})"
 
 
-def _ago(days: int) -> str:
-    """'today', 'in 1 day', 'in 3 days', '1 day ago', '3 days ago'."""
-    if days == 0:
-        return "today"
-    return f"in {plural(days, 'day')}" if days > 0 else f"{plural(-days, 'day')} ago"
-
-
 def standing_line(standing: Standing, today: date) -> str:
     """One line per program: one statement of where the person stands, then what is missing.
 
-    A passed deadline is said once ('overdue since 31 Dec 2025 (3 days ago): Year One
-    courses'); otherwise the next deadline ('renewal due; next deadline 31 Dec 2026 (in 33
-    days): ...'). The certification date comes last, as a fact, never as "... since".
+    A passed deadline is said once ('overdue since Thu 31 Dec 2025 (3 days ago): Year One
+    courses'); otherwise the next deadline ('renewal due; next deadline Thu 31 Dec 2026 (in 33
+    days): ...'). The certification date comes last, as a fact, never as "... since". Dates
+    read as :func:`bot.when.day` writes them: weekday, year, and how far from ``today``.
     """
     line = f"**{standing.program}**: {LABELS[standing.status]}"
     what = requirement_words(standing)
     if standing.deadline and standing.deadline < today:
-        line += f" since {standing.deadline:%d %b %Y} ({_ago((standing.deadline - today).days)})"
+        line += f" since {day(standing.deadline, today)}"
         line += f": {what}" if what else ""
     elif standing.deadline:
-        line += (f"; next deadline {standing.deadline:%d %b %Y} "
-                 f"({_ago((standing.deadline - today).days)})" + (f": {what}" if what else ""))
+        line += (f"; next deadline {day(standing.deadline, today)}"
+                 + (f": {what}" if what else ""))
     elif standing.certified_on:
-        line += f" since {standing.certified_on:%d %b %Y}"
+        line += f" since {day(standing.certified_on)}"
     if standing.certified_on and standing.deadline:
-        line += f"; certified on {standing.certified_on:%d %b %Y}"
+        line += f"; certified on {day(standing.certified_on)}"
     if standing.missing:
         line += f"; still needed: {'; '.join(standing.missing[:6])}"
     return line
@@ -161,7 +156,7 @@ def build_reported(course: str, on: date, hours: float, *, created: bool) -> Rep
     """After ``/cert done`` or the form."""
     verb = "Recorded" if created else "Already recorded"
     return Reply(tone=Tone.SUCCESS,
-                 text=f"{verb}: {literal(course)} on {on:%d %b %Y} ({hours:g} h), pending verification. "
+                 text=f"{verb}: {literal(course)} on {day(on)} ({hours:g} h), pending verification. "
                       "A verifier has been asked to confirm it.", ephemeral=True)
 
 
@@ -169,7 +164,7 @@ def build_verify_request(completion_id: int, name: str, course: str, on: date,
                          hours: float, evidence: str) -> Reply:
     """To verifiers: confirm or reject a self-reported completion."""
     return Reply(
-        text=f"Please verify: {literal(name)} reports {literal(course)} on {on:%d %b %Y} "
+        text=f"Please verify: {literal(name)} reports {literal(course)} on {day(on)} "
              f"({hours:g} h).",
         sections=(Section(f"Evidence: {literal(evidence) or 'none given'}"),),
         buttons=(Button("Verify", "cert:verify", str(completion_id), "primary"),
@@ -188,7 +183,7 @@ def build_verified(course: str, name: str, *, approved: bool, already: bool) -> 
 
 def build_snoozed(until: date) -> Reply:
     """After 'snooze 7 days'."""
-    return Reply(text=f"Snoozed: no reminders for this deadline until {until:%a %d %b %Y} "
+    return Reply(text=f"Snoozed: no reminders for this deadline until {day(until)} "
                       "(overdue escalations still go to your supervisor).", ephemeral=True)
 
 
@@ -220,7 +215,7 @@ def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
 def build_unreachable_digest(rows: Sequence[tuple[str, str, str]], day: date) -> Reply:
     """The daily note to state staff: officials with a deadline the bot cannot reach."""
     return Reply(text=f"Certification: {plural(len(rows), 'official')} with a deadline cannot be "
-                      f"reached by chat ({day:%a %d %b %Y}); please contact them directly.",
+                      f"reached by chat ({day_words(day)}); please contact them directly.",
                  sections=tuple(Section(f"{literal(n)} ({literal(j)}): {why}")
                                 for n, j, why in rows[:40]))
 

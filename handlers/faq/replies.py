@@ -157,7 +157,8 @@ def _article_paragraphs(article: Article, language: str, lead: str = "") -> list
     if body:
         paragraphs.append(body[:2800])
     elif language == "es" and article.body:  # no translation of the details: give them whole
-        paragraphs.append(f"{words.details_english}\n{article.body[:2700]}")
+        # The note apart from the details, so each part is read in its own language.
+        paragraphs += [words.details_english, article.body[:2700]]
     return paragraphs
 
 

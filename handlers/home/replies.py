@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.config.settings import AppConfig
 from bot.home import ASK_ACTION
 from bot.messages import Button, Fact, Reply, Section, Tone, literal
+from bot.when import day, moment, plural
+from handlers.alerts.models import Alert
 from handlers.alerts.replies import ack_buttons
 from handlers.certifications.replies import LABELS, requirement_words, when
 from handlers.help import command_lines
@@ -20,11 +20,6 @@ SUGGESTED = ("What is the PAUSE method?", "How do I report phishing?",
 INTRO = ("Ask me about running elections: I answer from vetted articles and name their "
          "source, and I help you report an incident or follow your certification. I am "
          "nonpartisan and never share your personal data.")
-
-
-def plural(n: int, one: str, many: str) -> str:
-    """'1 person', '2 people'."""
-    return f"{n} {one if n == 1 else many}"
 
 
 def _ask(label: str, command: str) -> Button:
@@ -68,7 +63,12 @@ def _certification(data: HomeData, app: AppConfig) -> Section:
             line += f" ({what})" if what else ""
         lines.append(line)
     return Section("**Certification**", items=tuple(lines), buttons=button,
-                   context=f"Days counted in your time zone; today is {data.today:%a %d %b %Y}.")
+                   context=f"Days counted in your time zone; today is {day(data.today)}.")
+
+
+def _sent(alert: Alert, data: HomeData) -> str:
+    """' · sent Wed 25 Nov 2026 20:00 CST (1 hour ago)', in the reader's zone."""
+    return f" · sent {moment(alert.sent_at, data.zone, data.now)}" if alert.sent_at else ""
 
 
 def _alerts(data: HomeData) -> list[Section]:
@@ -77,7 +77,7 @@ def _alerts(data: HomeData) -> list[Section]:
     head = Section(f"**Alerts awaiting your answer** ({len(data.alerts)})")
     return [head, *(Section(literal(alert.headline),
                             context=f"Alert {alert.public_id} · {alert.severity} · "
-                                    f"TLP:{alert.tlp} · sent {alert.sent_at:%d %b %H:%M} UTC",
+                                    f"TLP:{alert.tlp}{_sent(alert, data)}",
                             buttons=ack_buttons(alert)) for alert in data.alerts)]
 
 
@@ -111,8 +111,7 @@ def build_home(data: HomeData, app: AppConfig) -> Reply:
             f"{data.supervised_late} overdue on certification.",
             buttons=tuple(_ask(f"Certification in {code}", f"{app.commands.cert} jurisdiction "
                                f"{code}") for code in data.supervised[:3])))
-    local = data.now.astimezone(ZoneInfo(app.office.time_zone))
-    sections.append(Section("", context=f"As of {local:%a %d %b %Y %H:%M} ({app.office.time_zone})."
+    sections.append(Section("", context=f"As of {moment(data.now, data.zone)}."
                                         " Type `help` for everything I can do."))
     waiting = len(data.alerts) + sum(i.severity == "SEV1" for i in data.incidents)
     tone = Tone.WARNING if waiting else Tone.INFO

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.services import Services
+from bot.when import reader_zone
 from handlers.alerts import delivery as alert_delivery
 from handlers.alerts import service as alert_service
 from handlers.alerts.models import Alert
@@ -41,6 +43,7 @@ class HomeData:
     identity: str
     name: str
     now: datetime
+    zone: ZoneInfo = ZoneInfo("UTC")  # the reader's: their own, else their roster entry's
     incidents: list[Incident] = field(default_factory=list)
     on_roster: bool = False
     today: date | None = None  # in the official's own time zone
@@ -65,7 +68,12 @@ async def gather(services: Services, identity: str, name: str, now: datetime) ->
                         app.section(CertificationConfig).supervisors.items() if identity in members)
     late = (await cert_commands.late_count(services, now, set(supervised))
             if supervised and not state_staff else 0)
+    # The reader's zone: the platform's word for it, else the roster's, else the office's.
+    zone = reader_zone(await services.people.time_zone_of(identity),
+                       official.time_zone if official and official.time_zone
+                       else app.office.time_zone)
     return HomeData(identity=identity, name=official.name if official else name, now=now,
+                    zone=zone,
                     incidents=incidents, on_roster=official is not None, today=today,
                     standings=standings, alerts=alerts, supervised=supervised,
                     supervised_late=late,

@@ -148,7 +148,8 @@ async def route(*, db: Database, actor: Actor, human_id: str, jurisdiction: str,
     async def work(editing: Editing) -> Incident:
         incident = editing.incident
         if incident.jurisdiction:
-            raise UserError(f"{incident.human_id} is already routed to {incident.jurisdiction}.")
+            raise UserError(f"{incident.human_id} is already routed to "
+                            f"{literal(incident.jurisdiction)}.")
         await editing.step("routed", {"jurisdiction": jurisdiction})
         enqueue_notifications(editing.session, incident, actor.app, reason="new", page=False)
         return incident
@@ -165,7 +166,7 @@ async def may_add_details(*, db: Database, actor: Actor, human_id: str) -> Incid
     """The incident, when ``actor`` is its reporter or manages it now; else refused (audited)."""
     incident = await get_incident(db, human_id)
     if incident is None:
-        raise UserError(f"No incident {human_id.upper()}.")
+        raise UserError(f"No incident {literal(human_id.upper())}.")
     if incident.reporter != actor.identity and not actor.can_change(incident):
         await audit(db, actor=actor.identity, action="details", target=incident.human_id,
                     allowed=False, reason="not the reporter or a manager")

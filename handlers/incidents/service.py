@@ -216,7 +216,7 @@ async def edit(db: Database, human_id: str, *, actor: Actor, now: datetime,
                 await audit(db, actor=actor.identity, action=action, target=incident.human_id,
                             allowed=False, reason="not a manager for this jurisdiction")
                 raise Refused(
-                    f"Only incident managers for {incident.jurisdiction} or state staff can "
+                    f"Only incident managers for {literal(incident.jurisdiction)} or state staff can "
                     f"change {incident.human_id}." if incident.jurisdiction else
                     f"Only the reporter or state staff can say where {incident.human_id} "
                     f"happened.")

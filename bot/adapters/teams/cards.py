@@ -21,6 +21,7 @@ from bot.messages import (
     Section,
     Tone,
     fill_mentions,
+    literal,
     shield,
     unshield,
 )
@@ -175,7 +176,9 @@ def form_blocks(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         if error:
             # Server-side validation errors (e.g. a date in the past) are shown under the input;
             # errorMessage alone only appears for client-side checks.
-            body.append(text_block(error, color="Attention", size="Small", spacing="None"))
+            # Errors are plain text (they may quote what was typed): shown as the characters.
+            body.append(text_block(literal(error), color="Attention", size="Small",
+                                   spacing="None"))
     submit = {"type": "Action.Submit", "title": form.submit_label, "data": {FORM_KEY: form.form_id},
               "associatedInputs": "auto", "style": "positive"}
     return body, submit

@@ -96,7 +96,8 @@ async def test_five_members_one_in_each_column(tmp_path: Path) -> None:
     assert reply.tone is Tone.WARNING  # someone needs help: the view is highlighted
     texts = [s.text for s in reply.sections]
     assert texts[0] == "**Need help: call them** (1): Dee (Dodge City Clerk, T1)"
-    assert texts[-1] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
+    assert texts[4] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
+    assert "expires " in reply.sections[4].context  # the times, under who to nudge
     row = ("5/5 delivered, 0 failed; received 1, actioned 1, not applicable 1, need help 1, "
            "not yet 1")
     assert f"T1: {row}" in texts[1] and f"KS: {row}" in texts[3]
@@ -167,3 +168,22 @@ def test_an_alert_expiry_is_in_the_office_zone_with_its_year() -> None:
     line = build_acknowledged_line("received", datetime(2026, 11, 3, 20, 0, tzinfo=UTC),
                                    zone=office)
     assert line == "Acknowledged: Received, Tue 03 Nov 2026 15:00 EST."
+
+
+def test_status_says_when_it_went_out_and_expires_in_the_readers_zone() -> None:
+    """Sent 14:00 UTC on Tue 03 Nov 2026, after DST ended (01 Nov): 08:00 CST; expires 02:00 UTC
+    on the 4th = 20:00 CST on the 3rd. Read at 16:30 UTC: 2 hours ago, in 9 hours (9.5)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from handlers.alerts.replies import build_status
+
+    alert = Alert(public_id="AL9", alert_type="advisory", severity="moderate", headline="H",
+                  body="B", tlp="GREEN", status="sent", created_by="x", reply_to="x",
+                  sent_at=datetime(2026, 11, 3, 14, tzinfo=UTC),
+                  expires_at=datetime(2026, 11, 4, 2, tzinfo=UTC))
+    reply = build_status(alert, {}, {}, {}, need_help=(), not_yet=(),
+                         zone=ZoneInfo("America/Chicago"),
+                         now=datetime(2026, 11, 3, 16, 30, tzinfo=UTC))
+    assert reply.sections[-1].context == ("Sent Tue 03 Nov 2026 08:00 CST (2 hours ago) · "
+                                          "expires Tue 03 Nov 2026 20:00 CST (in 9 hours)")

@@ -88,7 +88,7 @@ async def test_slack_status_self_report_and_verifier_click(tmp_path: Path) -> No
         text = blocks_text(mine)
         assert mine["response_type"] == "ephemeral"
         assert "Pat Johnson" in text and "KS-CLERK" in text and "31 Dec 2026" in text
-        assert "KS-Y1-VSYS" in text and "KS-Y1-PLAN (10 Apr 2025)" in text
+        assert "KS-Y1-VSYS" in text and "KS-Y1-PLAN (Thu 10 Apr 2025)" in text
 
         done = await slash(sb, "done KS-Y1-VSYS 2026-12-10", user="U0ASKER", name="done")
         assert "pending verification" in done["text"]
@@ -102,7 +102,7 @@ async def test_slack_status_self_report_and_verifier_click(tmp_path: Path) -> No
         assert "already decided" in again["text"]
 
         after = blocks_text(await slash(sb, "", user="U0ASKER", name="after"))
-        assert "KS-Y1-VSYS (10 Dec 2026)" in after and "still needed: KS-Y1-REDIST" in after
+        assert "KS-Y1-VSYS (Thu 10 Dec 2026)" in after and "still needed: KS-Y1-REDIST" in after
         nosy = await slash(sb, "jurisdiction KS", user="U0ASKER", name="nosy")
         assert "Only certification supervisors" in nosy["text"]
         overview = blocks_text(await slash(sb, "jurisdiction KS", user="USUPER", name="sup"))

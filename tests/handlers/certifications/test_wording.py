@@ -38,30 +38,30 @@ KS_ALL = [(date(2025, 4, 10), "KS-Y1-PLAN", 3.0), (date(2025, 4, 10), "KS-Y1-RED
 def test_a_renewal_due_is_one_statement_with_the_requirement_in_words() -> None:
     s = evaluate(PROGRAMS["KS-CLERK"], KS_FACTS, tuple(KS_ALL), date(2028, 11, 1))
     assert standing_line(s, date(2028, 11, 1)) == (
-        "**KS-CLERK**: renewal due; next deadline 31 Dec 2028 (in 60 days): Annual advance "
-        "renewal course; certified on 06 Mar 2027; still needed: 1 course left: KS-ADV")
+        "**KS-CLERK**: renewal due; next deadline Sun 31 Dec 2028 (in 60 days): Annual advance "
+        "renewal course; certified on Sat 06 Mar 2027; still needed: 1 course left: KS-ADV")
 
 
 def test_a_passed_deadline_is_said_once_with_how_long_ago() -> None:
     s = evaluate(PROGRAMS["KS-CLERK"], KS_FACTS, tuple(KS_ALL), date(2029, 1, 3))
     line = standing_line(s, date(2029, 1, 3))
-    assert line.startswith("**KS-CLERK**: lapsed since 31 Dec 2028 (3 days ago): Annual advance "
-                           "renewal course; certified on 06 Mar 2027")
+    assert line.startswith("**KS-CLERK**: lapsed since Sun 31 Dec 2028 (3 days ago): Annual advance "
+                           "renewal course; certified on Sat 06 Mar 2027")
     assert "next deadline" not in line and "advance_renewal" not in line
     overdue = evaluate(PROGRAMS["KS-CLERK"], KS_FACTS, (), date(2027, 1, 1))
     assert standing_line(overdue, date(2027, 1, 1)).startswith(
-        "**KS-CLERK**: overdue since 31 Dec 2026 (1 day ago): Year One courses;")
+        "**KS-CLERK**: overdue since Thu 31 Dec 2026 (yesterday): Year One courses;")
 
 
 def test_day_counts_are_singular_and_plural() -> None:
     standing = Standing("KS-CLERK", CertStatus.IN_PROGRESS, date(2026, 12, 31), "year_one")
     assert standing_line(standing, date(2026, 12, 30)) == \
-        "**KS-CLERK**: in progress; next deadline 31 Dec 2026 (in 1 day): year one"
+        "**KS-CLERK**: in progress; next deadline Thu 31 Dec 2026 (tomorrow): year one"
     assert "(in 2 days)" in standing_line(standing, date(2026, 12, 29))
     assert "(today)" in standing_line(standing, date(2026, 12, 31))
     certified = Standing("KS-CLERK", CertStatus.CERTIFIED, certified_on=date(2027, 3, 6))
     assert standing_line(certified, date(2027, 4, 1)) == \
-        "**KS-CLERK**: certified since 06 Mar 2027"
+        "**KS-CLERK**: certified since Sat 06 Mar 2027"
     assert build_unreachable([("Kim Ortiz", "KS", "x")]).text.startswith("1 official the bot")
     assert build_unreachable([("A", "KS", "x"), ("B", "KS", "y")]).text.startswith("2 officials")
 
@@ -105,7 +105,7 @@ async def test_chat_yesterday_is_the_officials_zone_and_supervisors_see_unreacha
         bot.services.clock = Clock(datetime(2026, 12, 17, 5, tzinfo=UTC))
         await load_demo(bot.services)
         done = await _say(http, bot.url, "pat", "cert done KS-Y1-VSYS yesterday")
-        assert done["text"].startswith("Recorded: KS-Y1-VSYS on 15 Dec 2026 (3 h)")
+        assert done["text"].startswith("Recorded: KS-Y1-VSYS on Tue 15 Dec 2026 (3 h)")
         mine = " ".join(s["text"] for s in (await _say(http, bot.url, "pat", "cert"))["sections"])
         assert "Year One courses" in mine and "year_one" not in mine
         refused = await _say(http, bot.url, "pat", "cert unreachable")

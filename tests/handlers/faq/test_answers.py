@@ -94,6 +94,19 @@ async def test_spanish_answer_is_whole_with_spanish_labels(bot: RunningBot) -> N
         assert english not in shown
 
 
+async def test_the_spanish_note_and_the_english_details_each_carry_their_language(
+        bot: RunningBot) -> None:
+    """The page marks each section's language: the note in Spanish, the details it introduces
+    in English (a screen reader then reads each with the right voice)."""
+    reply = await _ask(bot, "¿qué es el doxxing?")
+    texts = [s["text"] for s in reply["sections"]]
+    at = texts.index("Detalles (solo disponibles en inglés):")
+    assert reply["sections"][at]["lang"] == "es"
+    details = reply["sections"][at + 1]
+    assert details["lang"] == "en" and "Immediate danger: call 911" in details["text"]
+    assert reply["lang"] == "es"
+
+
 async def test_two_part_question_shows_the_second_article_as_also(bot: RunningBot) -> None:
     reply = await _ask(bot, "how do we report phishing emails and what is a canvass")
     shown = _shown(reply)

@@ -128,3 +128,17 @@ async def test_typed_home_and_welcome_words_but_not_questions(router: Router) ->
                                                      text="home address of the county clerk?"))
     assert not question.title.startswith("Home for")
     assert HOME_ACTION.startswith("home:")
+
+
+async def test_home_times_are_in_the_readers_zone_with_year_and_how_long_ago(
+        router: Router, services: Services) -> None:
+    """Pat (Kansas, America/Chicago): NOW is 03:00 UTC on Thu 26 Nov 2026 = 21:00 CST on Wed
+    25 Nov; the alert went out an hour earlier, 02:00 UTC = 20:00 CST."""
+    await sent_alert(services, "AL1", ["pat"])
+    reply = await home(router, "pat")
+    [alert] = [s for s in reply.sections if s.text == "Polling place moved in Topeka"]
+    assert alert.context == ("Alert AL1 · moderate · TLP:GREEN · "
+                             "sent Wed 25 Nov 2026 20:00 CST (1 hour ago)")
+    assert "UTC" not in alert.context
+    assert reply.sections[-1].context.startswith("As of Wed 25 Nov 2026 21:00 CST.")
+    assert "today is Wed 25 Nov 2026." in section(reply, "Certification").context

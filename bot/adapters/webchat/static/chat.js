@@ -40,6 +40,7 @@ const STRINGS = {
     "placeholder": "Ask a question, or type help",
     "send": "Send",
     "form_sent": "(form sent)",
+    "choose": "Choose…",
     "request_failed": "Request failed",
     "unreachable": "The bot could not be reached. Is the server running?"
   },
@@ -72,6 +73,7 @@ const STRINGS = {
     "placeholder": "Pregunte o escriba help",
     "send": "Enviar",
     "form_sent": "(formulario enviado)",
+    "choose": "Elija…",
     "request_failed": "La solicitud no se pudo completar",
     "unreachable": "No se pudo contactar con el bot. ¿Está funcionando el servidor?"
   }
@@ -314,7 +316,7 @@ function formInput(f) {
     const chosen = new Set((f.value || "").split(",").filter(Boolean));
     if (!input.multiple && !f.value && !f.options.some(([value]) => value === "")) {
       const o = document.createElement("option");  // no silent answer: nothing chosen yet
-      o.value = ""; o.textContent = "Choose…"; input.appendChild(o);
+      o.value = ""; o.textContent = t("choose"); input.appendChild(o);
     }
     for (const [value, text] of f.options) {
       const o = document.createElement("option");
@@ -338,10 +340,7 @@ function buildForm(form) {
   if (form.banner) {
     const banner = document.createElement("div");
     banner.className = "form-banner tone-danger";
-    banner.setAttribute("role", "alert");
-    // Styled here, with the form (chat.css is another change's): dark red on pale red, 7:1.
-    Object.assign(banner.style, {color: "#8a0016", background: "#fdecee", padding: ".5rem",
-                                 borderLeft: "4px solid #b00020", marginBottom: ".5rem"});
+    banner.setAttribute("role", "alert");  // its look is chat.css's .form-banner
     const strong = document.createElement("strong");
     strong.textContent = form.banner;
     banner.appendChild(strong);

@@ -8,6 +8,7 @@ manager's chat are reachable because earlier activities stored their conversatio
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -326,3 +327,23 @@ async def test_list_and_show_answer_in_chat(teams: Teams) -> None:
     assert shown.shown.startswith(incident.human_id)
     assert "knife" in str(shown.body)
 
+
+
+async def test_typed_markup_reaches_the_managers_teams_chat_as_literal_text(teams: Teams) -> None:
+    """Over real HTTP: a report whose site and description carry a markdown link, a mention
+    placeholder and bold reaches the manager's personal chat as those characters."""
+    attack = "[x](https://evil.example) {@0} **b**"
+    reply = await teams.submit(valid_report(site=f"Hall {attack}",
+                                            description=f"Knife at the door {attack}"),
+                               await teams.open_form())
+    assert reply.shown.startswith("CALL 911 NOW")
+    [incident] = await incidents(teams.bot)
+    dms = await teams.fake.wait_for_sends_to(MANAGER_CHAT, 2)  # the earlier "help", then this
+    body = dms[-1].body
+    assert incident.human_id in dms[-1].shown
+    shown = json.dumps(body, ensure_ascii=False)
+    assert "[x](" not in shown and "](https://evil.example)" not in shown  # no markdown link
+    assert "<at>" not in shown and not [e for e in body.get("entities", [])
+                                         if e.get("type") == "mention"]  # nobody pinged
+    assert "**b**" not in shown  # no bold
+    assert "evil.example" in shown and "{@0}" in shown  # every typed character still there

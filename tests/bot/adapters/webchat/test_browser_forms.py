@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bot.adapters.webchat.axe import assert_accessible
 from tests.bot.adapters.webchat.test_browser import _open_as, driver  # noqa: F401 (fixture)
 from tests.handlers.incidents.conftest import INCIDENTS, ROLES
 from tests.support import make_settings, running_bot
@@ -30,6 +31,16 @@ def _form_for(browser, shots: Path) -> dict[str, object]:
     first = browser.execute_script(
         "const f = document.querySelector('form[data-form-id]').firstElementChild;"
         "return [f.className, f.getAttribute('role'), f.textContent];")
+    # The banner's look is the style sheet's (its danger colours), none of it inline.
+    look = browser.execute_script(
+        "const f = document.querySelector('form[data-form-id] .form-banner');"
+        "const s = getComputedStyle(f), root = getComputedStyle(document.documentElement);"
+        "const probe = document.createElement('i'); document.body.appendChild(probe);"
+        "probe.style.color = root.getPropertyValue('--danger');"
+        "const danger = getComputedStyle(probe).color; probe.remove();"
+        "return [f.getAttribute('style'), s.color, danger, s.borderLeftStyle,"
+        " document.querySelector('form[data-form-id] select[name=category] option').textContent];")
+    assert_accessible(browser, "the incident form's first step")
     step_fields = [e.get_attribute("name") for e in form.find_elements(
         By.CSS_SELECTOR, "input, select, textarea")]
     form.find_element(By.NAME, "description").send_keys("A man is shouting at the door.")
@@ -43,6 +54,7 @@ def _form_for(browser, shots: Path) -> dict[str, object]:
                 By.CSS_SELECTOR, "form[data-form-id] select[name=subcategory] option"))
         shown = browser.find_element(By.CSS_SELECTOR, "form[data-form-id]")
         shown.screenshot(str(shots / f"incident_form_{category}.png"))
+        assert_accessible(browser, f"the incident form for {category}")
         return {
             "fields": [e.get_attribute("name") for e in shown.find_elements(
                 By.CSS_SELECTOR, "input, select, textarea")],
@@ -56,7 +68,14 @@ def _form_for(browser, shots: Path) -> dict[str, object]:
 
     physical = choose("physical_safety")
     misinformation = choose("misinformation")
-    return {"first": first, "step": step_fields, "physical": physical, "mis": misinformation}
+    # In Spanish the page's own words on a form are Spanish (the form's words are the server's):
+    # the page's own form builder, as the conversation turns Spanish.
+    spanish = browser.execute_script(
+        "setLanguage('es');"
+        "return formInput({kind: 'select', name: 'x', label: 'x', options: [['a', 'A']],"
+        " value: ''}).options[0].textContent;")
+    return {"first": first, "step": step_fields, "physical": physical, "mis": misinformation,
+            "look": look, "spanish": spanish}
 
 
 async def test_the_incident_form_starts_with_911_and_fits_the_category(tmp_path, driver) -> None:  # noqa: F811
@@ -68,6 +87,9 @@ async def test_the_incident_form_starts_with_911_and_fits_the_category(tmp_path,
     cls, role, text = seen["first"]
     assert "form-banner" in cls and role == "alert"
     assert text.startswith("If anyone is in immediate danger or there is a threat of violence")
+    inline, color, danger, border, placeholder = seen["look"]
+    assert inline is None and color == danger and border == "solid"  # chat.css's --danger
+    assert placeholder == "Choose…" and seen["spanish"] == "Elija…"
     assert seen["step"] == ["danger", "category", "description"]
     physical, mis = seen["physical"], seen["mis"]
     assert physical["first"] == mis["first"] == text  # the 911 line stays first
