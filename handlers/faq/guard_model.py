@@ -51,13 +51,16 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
              r"idiots?|crazy|radical|extreme|extremists?|dangerous|danger|threat|fraud\w*|"
              r"cheat\w*|hacks?|puppets?|shills?|biased|disaster|pathetic|useless|terrible|"
              r"awful|scam|clowns?|unfit|unqualified|trustworthy|honest|fault|blame|deniers?|"
-             r"sabotag\w*|rig\w*|steal|stole|stolen|trampa\w*|mentiros\w*",
+             r"sabotag\w*|rig\w*|steal|stole|stolen|trampa\w*|mentiros\w*|embarrass\w*|"
+             r"disgrace\w*|screw\w*|wreck\w*|ruin\w*",
     "COMPARE": r"better|worse|best|worst|stronger|weaker|smarter|more|less|most|least|mejor|"
+               r"biggest|greatest|bigger|greater|"
                r"peor|favou?rite|lesser|obvious|right|wrong|safe",
     "ADVISE": r"should|shall|ought|recommend\w*|suggest\w*|pick|choose|back|endors\w*|"
               r"deserves?|worth|support\w*|oppose|reject|approve|convince|persuade|urge\w*|"
               r"deberia|debo|debemos|recomiend\w*|votarias|apoyar",
     "PREDICT": r"win|wins|winning|won|lose|loses|losing|flip\w*|odds|chances?|forecast\w*|"
+               r"pass|passes|fails?|"
                r"predict\w*|expect|likely|ganar\w*|gana",
     "OPINION": r"think|opinion|view|honestly|agree|admit|reckon|feel|believe|take|opinion|"
                r"opinas|piensas",

@@ -41,9 +41,11 @@ JUDGE = (r"(?:corrupt|crooked|evil|liars?|lying|dishonest|incompetent|stupid|dum
          r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos)|crooks?|clowns|"
          r"(?:a )?(?:total |complete |bunch of )?(?:disaster|failure|hacks|crooks|liars|clowns))")
 VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deserving|extreme|"
-          r"radical|corrupt|ethical|effective|electable|likely to win|popular|sane|smart)")
+          r"radical|corrupt|ethical|effective|electable|popular|sane|smart|likely to (?:win|lose|"
+          r"screw|mess|ruin|wreck|cheat|lie|steal))")
 COMPARE = (rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber|"
-           rf"(?:bigger|greater|biggest|greatest) (?:threat|danger|problem))")
+           rf"(?:bigger|greater|biggest|greatest) (?:threat|danger|problem|embarrassment|"
+           rf"disgrace|joke|liability|failure|mistake))")
 PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|user|users|"
           r"accounts?|voters?|clerks?|registrars?|workers?|poll ?workers?|officials?|staff|"
           r"staffers?|employees?|neighbou?rs?|volunteers?|observers?|watchers?|journalists?|"
@@ -201,7 +203,9 @@ PARTISAN = [
           rf"\b(should|ought|would you|do you (recommend|suggest|think))\b.{{0,20}}\b{_SUBJECT}"
           rf"\b.{{0,20}}\b(vote|votes|voting|support|back)\b ?(for|against|yes|no)\b"),
     _rule("partisan", "how-should-vote", rf"\bhow (should|would you|do you (want|think)) "
-          rf"{_SUBJECT}(?: \w+)? vote\b(?! (by|early|absentee|in person|if|when|from))"),
+          rf"{_SUBJECT}(?: \w+)? vote\b(?! (by|early|absentee|in person|if|when|from))|"
+          # "how should a good conservative vote on the water measure"
+          rf"\bhow (should|ought|would) (a|an|the|my|our|every) (\w+ ){{0,3}}vote (on|for)\b"),
     _rule("partisan", "vote-yes-no", r"\b(vote|voting|votes) (yes|no) on\b|\b(yes|no) on "
           r"(prop|measure|proposition|question|amendment|the bond|the levy)"),
     _rule("partisan", "deserves-vote",
@@ -297,7 +301,10 @@ PARTISAN = [
     _rule("partisan", "predict",
           rf"\b(predict\w*|forecast\w*|odds|(?<!any )chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
           rf"winning|results?|outcome|race|election|lose|losing|pass|flip|advantage|edge|margin|"
-          rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b"),
+          rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b|"
+          # "do you reckon the school bond passes this time"
+          rf"\b(reckon|think|guess|bet|expect|figure)\b.{{0,30}}\b{MEASURE}\b.{{0,15}}\b(pass|"
+          rf"passes|fail|fails|wins?|loses?|goes through|gets? (approved|voted down))\b"),
     _rule("partisan", "will-win",
           rf"\bwill\b.{{0,40}}\b{TARGET}\b.{{0,20}}\b(win|lose|pass|fail|flip)\b|\bwill\b.{{0,40}}"
           rf"\b(win|lose)\b.{{0,15}}\b(race|election|reelection|re-election|seat|primary|"
@@ -354,8 +361,8 @@ PARTISAN = [
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
           r"digo|como respond\w*)\b"),
     _rule("partisan", "spanish-judge",
-          r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (es|son) "
-          r"(mejor|mejores|peor|peores|mas)\b|\b(partido|candidato|candidata|gobernador\w*|"
+          r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (\w+ ){0,3}(es|son) "
+          r"(mejor|mejores|peor|peores|mas|menos)\b|\b(partido|candidato|candidata|gobernador\w*|"
           r"alcalde\w*|democratas?|republicanos?)\b.{0,30}\b(corrupt\w*|mentiros\w*|mejor\w*|"
           r"peor\w*|tramposos?|criminal\w*|mient\w*|engan\w*)\b|\bquien (va a ganar|ganara|"
           r"gana)\b|\bfraude\b.{0,20}"
@@ -394,7 +401,8 @@ PERSONAL = [
           rf"\bwhere (does|do|did|is|are)\b.{{1,40}}\b(live|lives|living|stay|stays|work|works|"
           rf"sleep|park)\b|\b(lives?|living) (at|on|near)\b.{{0,20}}\?|\bdonde vive\b|"
           rf"\bwhere (he|she|they|(a|the|this|that|my|our|some|his|her) (\w+ )?{PERSON}) (lives?|"
-          rf"live now|stays?|works?)\b",
+          rf"live now|stays?|works?)\b|\bwhere (the|this|that|my|our|his|her) (\w+ ){{0,3}}"
+          rf"{PERSON}\b( \w+){{0,6}} (lives|resides)\b",
           unless=r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
           r"(do|does) (overseas|military|uocava|homeless|students?) "),
     _rule("personal_data", "dox",
