@@ -153,7 +153,24 @@ def _plan_pass(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy
         else:
             reply = build_digest(recipient, items, by_id, app)
             drafts.append(_draft(recipient, day, items, reply, stamp))
+    held: list[list[Any]] = [list(sent), list(digested), list(official_sent)]
+    sent.clear()
+    digested.clear()
+    official_sent.clear()
+    _drain(ledger.officials, ledger.assignments, ledger.completions, ledger.waivers, *held)
     return Plan(records, len(due), unreachable, skipped, drafts)
+
+
+def _drain(*lists: list[Any]) -> None:
+    """Empty big lists a slice at a time, in the calling (worker) thread.
+
+    Freeing a pass's hundreds of thousands of objects in one step (the end of a function on
+    the event loop) would hold the loop for tens of milliseconds; a slice at a time lets the
+    loop in between.
+    """
+    for items in lists:
+        while items:
+            del items[-1000:]
 
 
 async def run_once(services: Services) -> PassResult:
@@ -189,6 +206,7 @@ async def run_once(services: Services) -> PassResult:
         if policy.local_day(now, app.office.time_zone)[1]:
             result.staff_digests = await send_digest(services.db, services.outbox, app,
                                                        work.records, office_today, now)
+        await asyncio.to_thread(_drain, work.digests, work.records)
     return result
 
 
