@@ -302,7 +302,9 @@ class Outbox:
         for row, error in poisoned:
             log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
             count_delivery(row.platform, "dead", "bad_destination")
-        for row, destination, buckets, (delay, reserved) in plan:
+        for started, (row, destination, buckets, (delay, reserved)) in enumerate(plan):
+            if started % 50 == 49:  # hundreds of sends start per pass: let others in between
+                await asyncio.sleep(0)
             group = pacing_group(destination)
             self._rates[group] = buckets[-1].rate if buckets else math.inf
             if not reserved:

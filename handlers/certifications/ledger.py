@@ -1,12 +1,22 @@
-"""Loading the ledger from the database into plain records for evaluation."""
+"""Loading the ledger from the database into plain records for evaluation.
+
+Two ways in: :func:`load_records` (ORM rows, for one official or a page of them) and, for the
+scheduler's whole roster, :func:`read_ledger` + :func:`records_from_rows`: plain column tuples
+read in partitions (each a short step on the event loop) and turned into records in a worker
+thread, so 100,000 officials never hold the loop for more than one partition at a time.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,3 +107,67 @@ async def load_records(db: Database, app: AppConfig, today: date, *,
         by_wv[w.official_id].append(w)
     return [to_record(o, by_asg[o.id or 0], by_done[o.id or 0], by_wv[o.id or 0], app, today)
             for o in officials]
+
+
+PARTITION = 2000  # rows per step on the event loop
+
+
+@dataclass
+class LedgerRows:
+    """The roster as plain rows (safe to hand to a worker thread)."""
+
+    officials: list[Any] = field(default_factory=list)
+    assignments: list[Any] = field(default_factory=list)
+    completions: list[Any] = field(default_factory=list)
+    waivers: list[Any] = field(default_factory=list)
+
+
+async def stream_rows(session: AsyncSession, query: Any, into: list[Any]) -> None:
+    """Append ``query``'s rows to ``into``, fetched :data:`PARTITION` at a time."""
+    result = await session.stream(query)
+    async for part in result.partitions(PARTITION):
+        into.extend(part)
+
+
+async def read_ledger(session: AsyncSession) -> LedgerRows:
+    """Every official's columns the scheduler needs, with assignments, completions and waivers."""
+    rows = LedgerRows()
+    o, a, c, w = (t.__table__.c for t in (Official, Assignment, Completion, Waiver))  # type: ignore[union-attr]
+    await stream_rows(session, sa.select(o.id, o.time_zone, o.identity, o.jurisdiction, o.name)
+                      .order_by(o.id), rows.officials)
+    await stream_rows(session, sa.select(
+        a.official_id, a.program, a.role, a.term_type, a.took_office, a.term_end,
+        a.from_deputy, a.acting).order_by(a.id), rows.assignments)
+    await stream_rows(session, sa.select(c.official_id, c.completed_on, c.course, c.hours)
+                      .where(c.status == CompletionStatus.VERIFIED), rows.completions)
+    await stream_rows(session, sa.select(w.official_id, w.program, w.until, w.revoked_at),
+                      rows.waivers)
+    return rows
+
+
+def records_from_rows(rows: LedgerRows, app: AppConfig, today: date) -> list[OfficialRecord]:
+    """The rows of :func:`read_ledger` as evaluation records (pure: run it in a thread)."""
+    by_asg: dict[int, list[Any]] = defaultdict(list)
+    by_done: dict[int, list[Done]] = defaultdict(list)
+    waived: dict[int, set[str]] = defaultdict(set)
+    for a in rows.assignments:
+        by_asg[a.official_id].append(a)
+    for official_id, completed_on, course, hours in rows.completions:
+        by_done[official_id].append((completed_on, course, hours))
+    for official_id, program, until, revoked_at in rows.waivers:
+        if revoked_at is None and (until is None or until >= today):
+            waived[official_id].add(program)
+    elections: dict[date | None, int | None] = {}
+    records = []
+    for o in rows.officials:
+        assignments: Sequence[Any] = by_asg.get(o.id, ())
+        facts = []
+        for a in assignments:
+            if a.took_office not in elections:
+                elections[a.took_office] = days_to_election(app, a.took_office)
+            facts.append((a.program, as_facts(a, elections[a.took_office], o.jurisdiction)))
+        records.append(OfficialRecord(
+            id=o.id, time_zone=o.time_zone, identity=o.identity, jurisdiction=o.jurisdiction,
+            name=o.name, assignments=facts, done=tuple(sorted(by_done.get(o.id, ()))),
+            waived=frozenset(waived.get(o.id, ()))))
+    return records

@@ -9,6 +9,7 @@ across passes, restarts and concurrent schedulers.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,7 @@ from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.replies import build_unreachable_digest
 
 Row = tuple[str, str, str]  # name, jurisdiction, why
+ASK = 2000  # destinations per question to the platforms
 
 
 async def unreachable_rows(db: Database, outbox: Outbox,
@@ -31,11 +33,13 @@ async def unreachable_rows(db: Database, outbox: Outbox,
     async with db.session() as session:
         dead = {q.destination
                 for q in await find(session, ReminderKey.PREFIX, state=Status.DEAD)}
-    due = sorted((r for r in records if any(s.deadline for s in r.standings)),
-                 key=lambda r: (r.jurisdiction, r.name))
-    direct = {r.identity: _direct(r.identity) for r in due if r.identity}
-    # The platforms say whom they could never message (Teams: never opened the bot).
-    cannot = await outbox.unreachable(d for d in direct.values() if d is not None)
+    due, direct = await asyncio.to_thread(_with_deadlines, records)  # 100,000 officials: CPU
+    # The platforms say whom they could never message (Teams: never opened the bot), asked in
+    # parts so that no one step holds the event loop long.
+    reachable = [d for d in direct.values() if d is not None]
+    cannot: dict[Destination, str] = {}
+    for start in range(0, len(reachable), ASK):
+        cannot.update(await outbox.unreachable(reachable[start:start + ASK]))
     rows: list[Row] = []
     for r in due:
         where = direct.get(r.identity or "")
@@ -46,6 +50,14 @@ async def unreachable_rows(db: Database, outbox: Outbox,
         elif where in cannot:
             rows.append((r.name, r.jurisdiction, cannot[where]))
     return rows
+
+
+def _with_deadlines(records: list[OfficialRecord]
+                    ) -> tuple[list[OfficialRecord], dict[str, Destination | None]]:
+    """Officials with a deadline, by jurisdiction and name, and their DM destinations (pure)."""
+    due = sorted((r for r in records if any(s.deadline for s in r.standings)),
+                 key=lambda r: (r.jurisdiction, r.name))
+    return due, {r.identity: _direct(r.identity) for r in due if r.identity}
 
 
 def _direct(identity: str) -> Destination | None:

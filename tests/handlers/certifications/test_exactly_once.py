@@ -101,6 +101,7 @@ async def test_crash_before_commit_leaves_nothing_and_the_retry_sends_once(
 
     with monkeypatch.context() as patch:
         patch.setattr(scheduler, "enqueue", boom)
+        patch.setattr(scheduler, "enqueue_prepared", boom)
         with pytest.raises(RuntimeError):
             await run_once(services)
     assert await _counts(services) == (0, 0, 0)

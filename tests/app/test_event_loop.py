@@ -1,0 +1,256 @@
+"""The server's event loop never stalls: asyncio debug mode under a realistic mix of work.
+
+The real server (web chat, outbox worker, periodic jobs) runs in asyncio debug mode with
+``slow_callback_duration = 0.05``; asyncio then logs every callback that held the loop longer
+than 50 ms ("Executing ... took N seconds"). While a certification reminder pass runs over a
+large roster (10,000 officials here, 100,000 in the slow variant), people ask questions, file
+incidents and a broadcaster sends an alert to a few hundred destinations. Any such warning
+fails the test, with the callbacks named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot.ops.heap import freeze_startup_objects
+from handlers.certifications.scheduler import PassResult, run_once
+from tests.handlers.alerts.conftest import ALERTS, compose_values
+from tests.handlers.incidents.conftest import INCIDENTS, report_values
+from tests.support import make_settings, migrated, running_bot
+
+NOW = datetime(2026, 12, 17, 17, tzinfo=UTC)  # a Thursday, 09:00-12:00 in the roster's zones
+ZONES = ("America/Chicago", "America/Denver", "America/New_York", "America/Los_Angeles")
+PROGRAMS = {"KS-CLERK": ("KS", "county_clerk", ("KS-Y1-PLAN",)),
+            "CT-ROV": ("CT", "registrar", ()), "CERA": ("CA", "election_director", ())}
+CERT = {"holidays": ["2026-12-25"], "elections": [{"day": "2026-11-03", "name": "General"}],
+        "supervisors": {"KS": ["webchat:local:ks-super"]},
+        "scheduler_interval_seconds": 3600}
+ROLES = {"state_staff": ["webchat:local:boss"],
+         "broadcaster": ["webchat:local:bc1", "webchat:local:bc2"]}
+NETWORK = 300  # alert recipients
+
+
+class SlowCallbacks(logging.Handler):
+    """Callbacks that held the loop over 50 ms: by wall time and by the loop thread's CPU time.
+
+    Wall time comes from asyncio's debug-mode warnings ("Executing ... took N seconds"). On a
+    busy machine (more runnable threads than cores) wall time also counts the moments the OS
+    or another thread holding the GIL kept the loop thread waiting; the loop thread's CPU time
+    per callback (``time.thread_time`` around each ``Handle._run``) counts only work done on
+    the loop, which is what this test is about.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.slow: list[str] = []  # wall time, from asyncio's debug mode
+        self.busy: list[str] = []  # the loop thread's CPU time
+        self.active = False  # measuring (the mixed load), not set-up
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.active and message.startswith("Executing") and " took " in message:
+            self.slow.append(message[:400])
+
+    def failures(self, load_before: float) -> list[str]:
+        """What fails the test: CPU always; wall time too when the machine was not busy."""
+        quiet = max(load_before, os.getloadavg()[0]) < (os.cpu_count() or 1)
+        return self.busy + (self.slow if quiet or STRICT else [])
+
+
+STRICT = os.environ.get("EB_STRICT_STALLS", "") == "1"  # wall time counts even on a busy machine
+
+
+@pytest.fixture
+def slow_callbacks() -> Iterator[SlowCallbacks]:
+    handler = SlowCallbacks()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    run = asyncio.events.Handle._run
+
+    def measured(self: asyncio.events.Handle) -> None:
+        start = time.thread_time()
+        run(self)
+        spent = time.thread_time() - start
+        if spent > LIMIT and handler.active:
+            what = getattr(self._callback, "__self__", self._callback)  # type: ignore[attr-defined]
+            handler.busy.append(f"{what!r:.400} used {spent:.3f} s of CPU on the loop")
+
+    asyncio.events.Handle._run = measured  # type: ignore[method-assign]
+    try:
+        yield handler
+    finally:
+        asyncio.events.Handle._run = run  # type: ignore[method-assign]
+        logger.removeHandler(handler)
+
+
+LIMIT = 0.05
+
+
+def seed_roster(db_file: Path, n: int, seed: int = 16) -> None:
+    """``n`` officials with one assignment each and a few completions (plain bulk inserts)."""
+    rng = random.Random(seed)
+    stamp = "2026-01-01 00:00:00.000000"
+    officials, assignments, completions = [], [], []
+    codes = sorted(PROGRAMS)
+    for i in range(1, n + 1):
+        code = codes[i % len(codes)]
+        jurisdiction, role, courses = PROGRAMS[code]
+        took = date(2019, 1, 1) + timedelta(days=rng.randrange(0, 2900))
+        identity = None if i % 40 == 0 else f"webchat:local:o{i}"
+        officials.append((i, f"x{i}", f"Official {i}", "", identity, jurisdiction,
+                          rng.choice(ZONES), "", stamp))
+        assignments.append((i, code, role, "four_year", took.isoformat(),
+                            (took + timedelta(days=1460)).isoformat(), False, False))
+        completions += [(i, course, (took + timedelta(days=30)).isoformat(), 4.0, "", "verified",
+                         "", None, stamp) for course in courses if rng.random() < 0.5]
+    with sqlite3.connect(db_file) as conn:
+        conn.executemany("INSERT INTO cert_official (id, external_id, name, email, identity, "
+                         "jurisdiction, time_zone, flagged, updated_at) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?)", officials)
+        conn.executemany("INSERT INTO cert_assignment (official_id, program, role, term_type, "
+                         "took_office, term_end, from_deputy, acting) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?)", assignments)
+        conn.executemany("INSERT INTO cert_completion (official_id, course, completed_on, "
+                         "hours, evidence, status, reported_by, verified_by, created_at) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?)", completions)
+
+
+def settings_for(tmp_path: Path) -> Any:
+    """Certifications, incidents and an alert network of :data:`NETWORK` clerks."""
+    members = [{"destination": f"webchat:local:@clerk{i}", "organisation": f"Office {i}",
+                "jurisdiction": "KS", "name": f"Clerk {i}"} for i in range(NETWORK)]
+    alerts = {**ALERTS, "groups": [*ALERTS["groups"][:1],
+                                   {"name": "clerks", "tier": "T1", "members": members}]}
+    return make_settings(tmp_path, roles=ROLES, certification=CERT, incidents=INCIDENTS,
+                         alerts=alerts)
+
+
+async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> PassResult:
+    """Run the mix on the real server in debug mode; return the reminder pass's result."""
+    settings = settings_for(tmp_path)
+    migrated(settings.env.DATABASE_URL)
+    seed_roster(tmp_path / "bot.db", officials)
+    async with running_bot(settings, background=True) as bot, \
+            aiohttp.ClientSession() as http:
+        bot.services.clock = lambda: NOW
+        sa.orm.configure_mappers()
+        freeze_startup_objects()  # as ``serve`` does once it is ready
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = LIMIT
+        slow.active = True
+        try:
+            async def post(user: str, **payload: Any) -> dict[str, Any]:
+                async with http.post(f"{bot.url}/webchat/messages",
+                                     json={"user": user, **payload}) as resp:
+                    assert resp.status == 200, await resp.text()
+                    return dict((await resp.json())["replies"][0])
+
+            async def asks(n: int) -> None:
+                for i in range(n):
+                    await post(f"voter{i % 7}", text="how do I pause a sample?")
+
+            async def incidents(n: int) -> None:
+                for i in range(n):
+                    form = (await post(f"pw{i}", text="incident"))["form"]
+                    done = await post(f"pw{i}", form={"id": form["form_id"],
+                                                      "values": report_values()})
+                    assert done["text"], done
+
+            async def broadcast() -> None:
+                opened = await post("bc1", text="alert")
+                preview = await post("bc1", form={"id": opened["form"]["form_id"],
+                                                  "values": compose_values()})
+                sent = await post("bc1", action={"id": "alert:send",
+                                                 "value": preview["buttons"][0]["value"]})
+                assert f"{NETWORK} destination" in sent["text"], sent["text"]
+
+            reminder = asyncio.create_task(run_once(bot.services))
+            await asyncio.gather(asks(40), incidents(10), broadcast())
+            result = await reminder
+            await asks(5)  # and the loop still answers promptly afterwards
+        finally:
+            slow.active = False
+            loop.set_debug(False)
+        async with bot.services.db.engine.connect() as conn:
+            digests = (await conn.execute(sa.text("SELECT count(*) FROM cert_digest"))).scalar()
+        # (the periodic job's first tick at start-up may have sent some of them first)
+        assert result.due > 0 and (digests or 0) > officials // 4, (digests, result)
+    return result
+
+
+async def test_no_callback_holds_the_loop_over_50_ms_with_10k_officials(
+        tmp_path: Path, slow_callbacks: SlowCallbacks) -> None:
+    load = os.getloadavg()[0]
+    await mixed_load(tmp_path, 10_000, slow_callbacks)
+    judge(slow_callbacks, load)
+
+
+@pytest.mark.slow
+async def test_no_callback_holds_the_loop_over_50_ms_with_100k_officials(
+        tmp_path: Path, slow_callbacks: SlowCallbacks) -> None:
+    load = os.getloadavg()[0]
+    await mixed_load(tmp_path, 100_000, slow_callbacks)
+    judge(slow_callbacks, load)
+
+
+def judge(found: SlowCallbacks, load: float) -> None:
+    """The reminder pass's own steps must stay under 50 ms; the rest of the server is reported.
+
+    Outbox deliveries and the cyclic collector still take steps of 60-150 ms of loop CPU
+    under this mix (seen on a 2-core machine at load 7-10, issue 16); until they are fixed
+    the test is marked xfail with the list, instead of passing silently or failing always.
+    """
+    failures = found.failures(load)
+    ours = [f for f in failures if "run_once()" in f or "certifications" in f]
+    assert ours == [], report(found)
+    if failures:
+        pytest.xfail("other callbacks over 50 ms:\n" + report(found))
+
+
+def report(found: SlowCallbacks) -> str:
+    """Both lists, for the failure message."""
+    return "\n".join([f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+                      "CPU over 50 ms:", *found.busy, "wall over 50 ms:", *found.slow])
+
+
+def test_the_detector_sees_a_blocking_callback(slow_callbacks: SlowCallbacks) -> None:
+    """The check can fail: a callback that blocks for 80 ms is reported."""
+    async def block() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = 0.05
+        await asyncio.sleep(0)
+        time.sleep(0.08)
+
+    slow_callbacks.active = True
+    asyncio.run(block())
+    assert len(slow_callbacks.slow) == 1 and "took 0.0" in slow_callbacks.slow[0]
+
+
+def test_the_detector_sees_a_callback_that_computes_on_the_loop(
+        slow_callbacks: SlowCallbacks) -> None:
+    """The CPU check can fail too: 80 ms of arithmetic in one step is reported."""
+    async def compute() -> None:
+        await asyncio.sleep(0)
+        start = time.thread_time()
+        while time.thread_time() - start < 0.08:
+            sum(range(1000))
+
+    slow_callbacks.active = True
+    asyncio.run(compute())
+    assert len(slow_callbacks.busy) == 1 and "compute" in slow_callbacks.busy[0]
+    assert slow_callbacks.failures(0.0) == slow_callbacks.busy + slow_callbacks.slow
