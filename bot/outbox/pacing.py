@@ -15,10 +15,19 @@ budget stays in the database: two processes reserve disjoint slots of the same b
 Slots are spaced by ``1 / rate`` (no burst), so no one-second window holds more than ``rate``
 sends as planned; rates are scaled by ``SAFETY`` to absorb network jitter against sliding
 windows. A crashed process only wastes the slots it had reserved.
+
+The slots are an absolute timeline: the n-th slot of a bucket is its start plus ``n / rate``,
+whenever the process gets round to it. In a process, :class:`Timeline` turns a reserved slot
+into a start on the monotonic clock: a send woken a little late goes at once and the sends after
+it keep their own slots (nothing drifts back), and a send late by more than
+:data:`TOLERANCE` gives its slot up and takes a new one (:meth:`Timeline.admit`), so after a
+stall the backlog is never sent as one burst: any window of ``T`` seconds holds at most
+``rate * T + burst`` starts, ``burst = 1 + rate * TOLERANCE``, whichever process sends them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +45,9 @@ SLOWDOWN = 0.98  # factor per 429
 SLOWEST = 0.9  # never below this fraction of the configured rate
 RECOVER = 0.01  # fraction of the rate regained per second without a 429
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
+# How late a send may start after its slot: half the headroom SAFETY leaves in a one-second
+# window (3 %, about 31 ms at any rate), the other half is left for network jitter.
+TOLERANCE = (1 / SAFETY - 1) / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +197,38 @@ def _aware(value: datetime | str, now: datetime) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=now.tzinfo)
+
+
+class Timeline:
+    """Reserved slots turned into starts on this process's monotonic clock, per pacing group.
+
+    A GCRA per group: ``_tat[group]`` is the theoretical time of the group's next start. A send
+    may start at its slot, but not before ``tat - TOLERANCE``; each start moves ``tat`` on by
+    ``1 / rate`` from the later of itself and the start (never from when the task woke), so a
+    late wake-up does not push the later sends back. With slots from the database this only
+    matters if a clock steps; what holds the bound after a stall is :meth:`admit`.
+    """
+
+    def __init__(self) -> None:
+        """No group planned yet."""
+        self._tat: dict[str, float] = {}
+
+    def burst(self, rate: float) -> float:
+        """The most starts beyond ``rate * T`` any window of ``T`` seconds can hold."""
+        return 1.0 + rate * TOLERANCE
+
+    def plan(self, group: str, rate: float, slot: float, now: float) -> float:
+        """When a send reserved for ``slot`` (monotonic seconds) starts; claims that start."""
+        if math.isinf(rate):
+            return max(slot, now)
+        tat = self._tat.get(group, -math.inf)
+        at = max(slot, tat - TOLERANCE)
+        self._tat[group] = max(tat, at) + 1.0 / rate
+        if len(self._tat) > 1024:  # groups idle for a while are forgotten (their budget is full)
+            self._tat = {g: t for g, t in self._tat.items() if t > now}
+        return at
+
+    @staticmethod
+    def admit(planned: float, now: float) -> bool:
+        """Whether a send planned for ``planned`` and woken at ``now`` may still go."""
+        return now - planned <= TOLERANCE
