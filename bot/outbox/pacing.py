@@ -17,12 +17,13 @@ sends as planned; rates are scaled by ``SAFETY`` to absorb network jitter agains
 windows. A crashed process only wastes the slots it had reserved.
 
 The slots are an absolute timeline: the n-th slot of a bucket is its start plus ``n / rate``,
-whenever the process gets round to it. In a process, :class:`Timeline` turns a reserved slot
-into a start on the monotonic clock: a send woken a little late goes at once and the sends after
-it keep their own slots (nothing drifts back), and a send late by more than
-:data:`TOLERANCE` gives its slot up and takes a new one (:meth:`Timeline.admit`), so after a
-stall the backlog is never sent as one burst: any window of ``T`` seconds holds at most
-``rate * T + burst`` starts, ``burst = 1 + rate * TOLERANCE``, whichever process sends them.
+whenever a process gets round to it. In a process, :class:`Timeline` (a GCRA per pacing group on
+the monotonic clock, with a small tolerance) decides when a send woken for its slot starts: a
+wake-up late by up to :data:`TOLERANCE` is absorbed (the next sends keep their slots, nothing
+drifts back), and after a longer one the sends due meanwhile go at the rate, at most ``burst``
+at once, so any window of ``T`` seconds holds at most ``rate * T + burst`` of this process's
+starts. A send more than :data:`MAX_LATE` behind its slot (a stalled process) gives the slot up
+and takes a new one rather than be sent on top of another process's slots.
 """
 
 from __future__ import annotations
@@ -45,9 +46,12 @@ SLOWDOWN = 0.98  # factor per 429
 SLOWEST = 0.9  # never below this fraction of the configured rate
 RECOVER = 0.01  # fraction of the rate regained per second without a 429
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
-# How late a send may start after its slot: half the headroom SAFETY leaves in a one-second
-# window (3 %, about 31 ms at any rate), the other half is left for network jitter.
-TOLERANCE = (1 / SAFETY - 1) / 2
+# How far ahead of its group's theoretical time a send may start: a busy loop's timer lateness,
+# absorbed instead of pushing every later send back. Small on purpose: at 0.97 of a one-second
+# limit the headroom is under two sends, one of which the window's fencepost takes, and the
+# rest is kept for network jitter between the bot and the platform.
+TOLERANCE = 0.005
+MAX_LATE = 0.5  # seconds behind its slot after which a send takes a new slot (see Timeline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,35 +204,36 @@ def _aware(value: datetime | str, now: datetime) -> datetime:
 
 
 class Timeline:
-    """Reserved slots turned into starts on this process's monotonic clock, per pacing group.
+    """When a send woken for its slot starts, per pacing group, on this process's monotonic clock.
 
-    A GCRA per group: ``_tat[group]`` is the theoretical time of the group's next start. A send
-    may start at its slot, but not before ``tat - TOLERANCE``; each start moves ``tat`` on by
-    ``1 / rate`` from the later of itself and the start (never from when the task woke), so a
-    late wake-up does not push the later sends back. With slots from the database this only
-    matters if a clock steps; what holds the bound after a stall is :meth:`admit`.
+    A GCRA per group: ``_tat[group]`` is the theoretical time of the group's next start; a send
+    may start ``TOLERANCE`` before it, and each start moves it on by ``1 / rate`` from the later
+    of itself and that start. So wake-ups a little late cost nothing, a stall costs its length
+    (less the tolerance) and never a burst, and no window of ``T`` seconds holds more than
+    ``rate * T + burst`` starts.
     """
 
     def __init__(self) -> None:
-        """No group planned yet."""
+        """No group started yet."""
         self._tat: dict[str, float] = {}
 
-    def burst(self, rate: float) -> float:
+    @staticmethod
+    def burst(rate: float) -> float:
         """The most starts beyond ``rate * T`` any window of ``T`` seconds can hold."""
         return 1.0 + rate * TOLERANCE
 
-    def plan(self, group: str, rate: float, slot: float, now: float) -> float:
-        """When a send reserved for ``slot`` (monotonic seconds) starts; claims that start."""
+    @staticmethod
+    def admit(slot: float, now: float) -> bool:
+        """Whether a send reserved for ``slot`` and woken at ``now`` may still use it."""
+        return now - slot <= MAX_LATE
+
+    def start(self, group: str, rate: float, now: float) -> float:
+        """When (at or after ``now``) a send of ``group`` woken at ``now`` starts; claims it."""
         if math.isinf(rate):
-            return max(slot, now)
+            return now
         tat = self._tat.get(group, -math.inf)
-        at = max(slot, tat - TOLERANCE)
+        at = max(now, tat - TOLERANCE)
         self._tat[group] = max(tat, at) + 1.0 / rate
         if len(self._tat) > 1024:  # groups idle for a while are forgotten (their budget is full)
             self._tat = {g: t for g, t in self._tat.items() if t > now}
         return at
-
-    @staticmethod
-    def admit(planned: float, now: float) -> bool:
-        """Whether a send planned for ``planned`` and woken at ``now`` may still go."""
-        return now - planned <= TOLERANCE

@@ -311,18 +311,15 @@ class Outbox:
         for row, error in poisoned:
             log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
             count_delivery(row.platform, "dead", "bad_destination")
-        now = asyncio.get_running_loop().time()
         for row, destination, buckets, (delay, reserved) in plan:
             group = pacing_group(destination)
-            rate = self._rates[group] = buckets[-1].rate if buckets else math.inf
+            self._rates[group] = buckets[-1].rate if buckets else math.inf
             if not reserved:
                 continue
             if row.id in lapsed or _uncertain(row):
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
-            # Planned here, in slot order (the order they were reserved), not as tasks wake.
-            at = self.timeline.plan(group, rate, anchor + delay, now)
-            task = asyncio.create_task(self._deliver(row, destination, at))
+            task = asyncio.create_task(self._deliver(row, destination, anchor + delay))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
@@ -397,15 +394,22 @@ class Outbox:
             self._uncertain.discard(row.id or 0)
 
     async def _slot(self, destination: Destination, at: float) -> bool:
-        """Sleep until the planned start ``at``; whether the send may still go then.
+        """Sleep until the slot ``at`` and then until the timeline lets the send start.
 
-        Woken later than the pacer's tolerance (a stalled loop, a slow look-up before it), the
-        send must not go: with the sends due after it, it would exceed the platform's window.
+        False (do not send) for a send woken more than ``MAX_LATE`` after its slot (a stalled
+        process): sent now, it would land on slots other processes hold.
         """
         loop = asyncio.get_running_loop()
         await asyncio.sleep(max(0.0, at - loop.time()))
-        rate = self._rates.get(pacing_group(destination), math.inf)
-        return math.isinf(rate) or self.timeline.admit(at, loop.time())
+        group = pacing_group(destination)
+        rate = self._rates.get(group, math.inf)
+        now = loop.time()
+        if math.isinf(rate):
+            return True
+        if not self.timeline.admit(at, now):
+            return False
+        await asyncio.sleep(max(0.0, self.timeline.start(group, rate, now) - now))
+        return True
 
     def _repace(self, row: OutboxMessage) -> None:
         """Put a send that missed its slot back, due now, for a new slot (no attempt used)."""
