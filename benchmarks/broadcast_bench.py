@@ -9,17 +9,20 @@ client) against the fake Bot Connector, enforcing 7/1 s and 60/30 s per conversa
 30/1 s per tenant with 429 + Retry-After. Everything runs through the real outbox worker and
 the real server (web chat), on a SQLite file (default) or a fresh local PostgreSQL database.
 
-The fake platforms run in their own process, and the person filing incidents in another, as they
-would in production: their work is not billed to the bot's process. With ``--split`` the bot
+The bot runs in a process of its own (set-up, the send and the outbox all happen there), the
+fake platforms in another, the person filing incidents in a third and this harness in a fourth,
+as in production: only the bot's work is billed to the bot's process. With ``--split`` the bot
 itself is two processes, as on the scale path: web (no outbox) and a worker that sends.
 
-Reports completion time, achieved rate as a fraction of the limits' ceiling, per pacing group
-timings, duplicates, lost, 429s, peak RSS of the bot's (web) process, and p50 / p99 / max
-latency of quick incident reports (web chat) while idle and from the moment of sending. Prints
-one JSON document.
+Reports completion time, achieved rate as a fraction of the limits' ceiling (overall and per
+platform), per pacing group timings, duplicates, lost, 429s, sends put back for missing their
+slot, the bot process's own RSS (idle, end, peak) and CPU, the machine's load average during
+the run, and p50 / p99 / max latency of quick incident reports (web chat) while idle and from
+the moment of sending. Prints one JSON document (also written to ``--out``). ``BENCH_ROOT=DIR``
+measures another checkout with this same script (run it with that checkout's interpreter).
 
     .venv/bin/python benchmarks/broadcast_bench.py [--destinations 5000] [--reports 300]
-        [--database postgresql [--split]]
+        [--database postgresql [--split]] [--out FILE]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
-import resource
+import os
 import sys
 import tempfile
 import threading
@@ -45,7 +48,8 @@ from typing import Any
 import aiohttp
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+# BENCH_ROOT runs this script against another checkout (the commit before a change, say).
+ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parent.parent)
 sys.path.insert(0, str(ROOT))
 
 from app.config import load_settings  # noqa: E402
@@ -206,12 +210,15 @@ async def _send_until_stopped(config: str, database_url: str, slack_urls: dict[s
     freeze_startup_objects()
     task = asyncio.create_task(services.outbox.run(interval=0.2))
     conn.send("ready")
+    cpu0 = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     for transport in slack.transports.values():
         await transport.aclose()
     await services.db.close()
+    conn.send({"rss": rss_mb(), "cpu_seconds": round(time.process_time() - cpu0, 2),
+               "repaced": getattr(services.outbox, "repaced", None)})
 
 
 def teams_reference(conversation: str, service_url: str) -> ConversationReference:
@@ -267,25 +274,38 @@ def latency(values: list[float]) -> dict[str, float]:
     return {"reports": len(values), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
 
 
-async def run(total: int, database_url: str | None = None, reports: int = 300,
-              split: bool = False) -> dict[str, Any]:
-    here, there = multiprocessing.Pipe()
-    platforms = multiprocessing.Process(target=world, args=(there,), daemon=True)
-    platforms.start()
-    urls = here.recv()
+def rss_mb() -> dict[str, float]:
+    """This process's resident memory now and at its peak (from /proc, in MB)."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"now_mb": fields.get("VmRSS", 0.0), "peak_mb": fields.get("VmHWM", 0.0)}
+
+
+def bot_process(total: int, database_url: str | None, split: bool, urls: dict[str, Any],
+                conn: Connection) -> None:
+    """The bot (`electionbot serve`: web and outbox) in a process of its own, so its RSS and
+    CPU are its own: it sets up the network, sends the alert on "send", and reports."""
+    asyncio.run(_bot(total, database_url, split, urls, conn))
+
+
+async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str, Any],
+               conn: Connection) -> None:
     loop = asyncio.get_running_loop()
-    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(1) as people:
+    with tempfile.TemporaryDirectory() as tmp:
         env = {"DATABASE_URL": database_url} if database_url else None
         settings = alert_settings(Path(tmp), env, pacing={"slack_workspace_per_second":
                                                           SLACK_WORKSPACE_BUDGET})
         async with running_bot(settings, background=not split) as bot, \
                 contextlib.AsyncExitStack() as stack:
-            freeze_startup_objects()  # as `electionbot serve` does once it is ready
             services = bot.services
             slack = ByWorkspace({
                 ws: SlackTransport(build_send_client(url, "xoxb-bench"), services.db)
                 for ws, url in urls["slack"].items()})
             services.outbox.register("slack", slack)
+            here_w = None
             if split:  # the web process only takes requests; a worker process sends
                 here_w, there_w = multiprocessing.get_context("spawn").Pipe()
                 worker = multiprocessing.get_context("spawn").Process(
@@ -294,7 +314,6 @@ async def run(total: int, database_url: str | None = None, reports: int = 300,
                         urls["slack"], there_w))
                 worker.start()
                 stack.callback(worker.join, 20)
-                stack.callback(here_w.send, "stop")
                 assert here_w.recv() == "ready"
             dests = network(total)
             async with services.db.session() as s:
@@ -305,7 +324,10 @@ async def run(total: int, database_url: str | None = None, reports: int = 300,
                     s.add(NetworkMember(group_name="bench", tier="T1", destination=d,
                                         organisation="Org", jurisdiction=j))
                 await s.commit()
-            idle = await loop.run_in_executor(people, reporter, bot.url, reports, 0.02)
+            freeze_startup_objects()  # as `electionbot serve` does once it is ready
+            cpu0 = time.process_time()
+            conn.send({"url": bot.url, "rss_idle": rss_mb()})
+            assert await loop.run_in_executor(None, conn.recv) == "send"
             app, now = settings.app, utcnow()
             clean, _ = validate(compose_values(tiers="", groups="bench"), app, now, child=False,
                                 known_groups={"bench"})
@@ -314,43 +336,118 @@ async def run(total: int, database_url: str | None = None, reports: int = 300,
             alert, _ = await service.create_draft(db=services.db, app=app, actor=actor,
                                                   clean=clean, reply_to="webchat:local:@bc1",
                                                   now=now)
-            # Reports are filed from the moment the broadcaster presses send.
-            busy_run = loop.run_in_executor(people, reporter, bot.url, reports, 0.1)
             start = time.perf_counter()
             await service.send(db=services.db, app=app, actor=actor, public_id=alert.public_id,
                                now=now)
             send_call = time.perf_counter() - start
             elapsed = await wait_done(services, alert.public_id, total, start)
-            busy = await busy_run
             groups = await group_timings(services, alert.public_id)
+            result = {"completion_seconds": elapsed, "send_call_seconds": send_call,
+                      "per_group": groups, "rss": rss_mb(),
+                      "cpu_seconds": round(time.process_time() - cpu0, 2),
+                      "repaced": getattr(services.outbox, "repaced", None)}
+            if here_w is not None:
+                here_w.send("stop")
+                result["worker"] = here_w.recv()
+            conn.send(result)  # the web keeps serving the reporter until told to stop
+            assert await loop.run_in_executor(None, conn.recv) == "stop"
             for transport in slack.transports.values():
                 await transport.aclose()
+
+
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every second on a thread."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self.samples.append(os.getloadavg()[0])
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict[str, float]:
+        return {"cores": os.cpu_count() or 0, "load1_start": self.samples[0],
+                "load1_end": self.samples[-1], "load1_max": max(self.samples),
+                "load1_mean": round(sum(self.samples) / len(self.samples), 2)}
+
+
+async def run(total: int, database_url: str | None = None, reports: int = 300,
+              split: bool = False) -> dict[str, Any]:
+    here, there = multiprocessing.Pipe()
+    platforms = multiprocessing.Process(target=world, args=(there,), daemon=True)
+    platforms.start()
+    urls = here.recv()
+    loop = asyncio.get_running_loop()
+    spawn = multiprocessing.get_context("spawn")
+    to_bot, bot_end = spawn.Pipe()
+    bot = spawn.Process(target=bot_process, daemon=True,
+                        args=(total, database_url, split, urls, bot_end))
+    bot.start()
+    with ProcessPoolExecutor(1) as people, LoadSampler() as load:
+        ready = await loop.run_in_executor(None, to_bot.recv)
+        idle = await loop.run_in_executor(people, reporter, ready["url"], reports, 0.02)
+        # Reports are filed from the moment the broadcaster presses send.
+        busy_run = loop.run_in_executor(people, reporter, ready["url"], reports, 0.1)
+        to_bot.send("send")
+        done = await loop.run_in_executor(None, to_bot.recv)
+        busy = await busy_run
+    to_bot.send("stop")
+    bot.join(30)
     here.send("report")
     report = here.recv()
     here.send("stop")
     platforms.join(10)
+    dests = network(total)
     wanted = {d for d, _ in dests}
     counts = Counter({d: report["delivered"].get(d, 0) for d in wanted})
     per_platform = Counter(d.split(":")[0] + ":" + d.split(":")[1] for d in wanted)
-    ideal = max(per_platform[f"slack:{ws}"] / SLACK_WORKSPACE_BUDGET for ws in urls["slack"])
-    ideal = max(ideal, per_platform["teams:tenant1"] / TEAMS_TENANT)
+    limits = {f"slack:{ws}": SLACK_WORKSPACE_BUDGET for ws in urls["slack"]}
+    limits["teams:tenant1"] = TEAMS_TENANT
+    ideal = max(per_platform[g] / limit for g, limit in limits.items())
+    elapsed = done["completion_seconds"]
+    groups = done["per_group"]
+    for group, timing in groups.items():  # each group's own rate against its limit
+        span = timing["first_to_last_s_exact"]
+        timing["fraction_of_limit"] = (round((timing["sent"] - 1) / span / limits[group], 3)
+                                       if span else None)
     return {
         "destinations": total, "per_platform": dict(per_platform),
         "limits": {"slack_channel_per_s": 1, "slack_workspace_per_s": SLACK_WORKSPACE_BUDGET,
                    "teams_conversation": "7/1s, 60/30s", "teams_tenant_per_s": TEAMS_TENANT},
         "completion_seconds": round(elapsed, 1),
-        "send_call_seconds": round(send_call, 2),
+        "send_call_seconds": round(done["send_call_seconds"], 2),
         "ceiling_seconds": round(ideal, 1),
         "achieved_fraction_of_ceiling": round(ideal / elapsed, 3),
+        "fraction_of_limit_per_platform": {g: t["fraction_of_limit"] for g, t in groups.items()},
         "duplicates": sum(1 for n in counts.values() if n > 1),
         "lost": sum(1 for n in counts.values() if n == 0),
         "per_group": groups,
         "throttled_429": report["throttled"],
-        "bot_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "repaced_sends": done["repaced"],
+        "bot_process": {"rss_idle_mb": ready["rss_idle"]["now_mb"],
+                        "rss_end_mb": done["rss"]["now_mb"],
+                        "rss_peak_mb": done["rss"]["peak_mb"],
+                        "cpu_seconds_during_broadcast": done["cpu_seconds"],
+                        **({"worker": done["worker"]} if "worker" in done else {})},
+        "machine_load": load.summary(),
         "incident_latency": {"idle": latency(idle), "during_broadcast": latency(busy)},
         "database": "postgresql" if database_url else "sqlite file",
-        "processes": ("web (serve --no-worker) + worker (outbox)" if split
-                      else "one (serve: web and outbox)"),
+        "processes": ("bot web (serve --no-worker) + bot worker (outbox); platforms, reporter "
+                      "and harness apart" if split else
+                      "bot (serve: web and outbox) in its own process; platforms, reporter and "
+                      "harness apart"),
         "transports": {"slack": "real SlackTransport vs fake Slack Web API (per workspace)",
                        "teams": "real TeamsTransport vs fake Bot Connector"},
     }
@@ -373,6 +470,7 @@ async def group_timings(services: Any, public_id: str) -> dict[str, Any]:
         times = sorted(utcnow().fromisoformat(t) for t, _ in items)
         span = (times[-1] - times[0]).total_seconds()
         out[group] = {"sent": len(items), "first_to_last_s": round(span, 1),
+                      "first_to_last_s_exact": span,
                       "per_second": round(len(items) / span, 1) if span else None,
                       "retried": sum(1 for _, a in items if a > 1)}
     return out
@@ -413,6 +511,7 @@ def main() -> None:
                         help="the embedded default, or the scale path (local PostgreSQL)")
     parser.add_argument("--split", action="store_true",
                         help="web and sender in separate processes (needs --database postgresql)")
+    parser.add_argument("--out", type=Path, help="also write the JSON document to this file")
     args = parser.parse_args()
     if args.split and args.database != "postgresql":
         parser.error("--split needs --database postgresql (one process owns a SQLite file)")
@@ -421,7 +520,19 @@ def main() -> None:
     else:
         with fresh_postgres() as url:
             result = asyncio.run(run(args.destinations, url, args.reports, args.split))
-    print(json.dumps(result, indent=2))
+    result["commit"] = commit()
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+def commit() -> str:
+    """The checked-out commit of ROOT (which code was measured)."""
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False).stdout.strip()
 
 
 if __name__ == "__main__":

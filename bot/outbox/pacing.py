@@ -15,10 +15,20 @@ budget stays in the database: two processes reserve disjoint slots of the same b
 Slots are spaced by ``1 / rate`` (no burst), so no one-second window holds more than ``rate``
 sends as planned; rates are scaled by ``SAFETY`` to absorb network jitter against sliding
 windows. A crashed process only wastes the slots it had reserved.
+
+The slots are an absolute timeline: the n-th slot of a bucket is its start plus ``n / rate``,
+whenever a process gets round to it. In a process, :class:`Timeline` (a GCRA per pacing group on
+the monotonic clock, with a small tolerance) decides when a send woken for its slot starts: a
+wake-up late by up to :data:`TOLERANCE` is absorbed (the next sends keep their slots, nothing
+drifts back), and after a longer one the sends due meanwhile go at the rate, at most ``burst``
+at once, so any window of ``T`` seconds holds at most ``rate * T + burst`` of this process's
+starts. A send more than :data:`MAX_LATE` behind its slot (a stalled process) gives the slot up
+and takes a new one rather than be sent on top of another process's slots.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +46,12 @@ SLOWDOWN = 0.98  # factor per 429
 SLOWEST = 0.9  # never below this fraction of the configured rate
 RECOVER = 0.01  # fraction of the rate regained per second without a 429
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
+# How far ahead of its group's theoretical time a send may start: a busy loop's timer lateness,
+# absorbed instead of pushing every later send back. Small on purpose: at 0.97 of a one-second
+# limit the headroom is under two sends, one of which the window's fencepost takes, and the
+# rest is kept for network jitter between the bot and the platform.
+TOLERANCE = 0.005
+MAX_LATE = 0.5  # seconds behind its slot after which a send takes a new slot (see Timeline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +201,39 @@ def _aware(value: datetime | str, now: datetime) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=now.tzinfo)
+
+
+class Timeline:
+    """When a send woken for its slot starts, per pacing group, on this process's monotonic clock.
+
+    A GCRA per group: ``_tat[group]`` is the theoretical time of the group's next start; a send
+    may start ``TOLERANCE`` before it, and each start moves it on by ``1 / rate`` from the later
+    of itself and that start. So wake-ups a little late cost nothing, a stall costs its length
+    (less the tolerance) and never a burst, and no window of ``T`` seconds holds more than
+    ``rate * T + burst`` starts.
+    """
+
+    def __init__(self) -> None:
+        """No group started yet."""
+        self._tat: dict[str, float] = {}
+
+    @staticmethod
+    def burst(rate: float) -> float:
+        """The most starts beyond ``rate * T`` any window of ``T`` seconds can hold."""
+        return 1.0 + rate * TOLERANCE
+
+    @staticmethod
+    def admit(slot: float, now: float) -> bool:
+        """Whether a send reserved for ``slot`` and woken at ``now`` may still use it."""
+        return now - slot <= MAX_LATE
+
+    def start(self, group: str, rate: float, now: float) -> float:
+        """When (at or after ``now``) a send of ``group`` woken at ``now`` starts; claims it."""
+        if math.isinf(rate):
+            return now
+        tat = self._tat.get(group, -math.inf)
+        at = max(now, tat - TOLERANCE)
+        self._tat[group] = max(tat, at) + 1.0 / rate
+        if len(self._tat) > 1024:  # groups idle for a while are forgotten (their budget is full)
+            self._tat = {g: t for g, t in self._tat.items() if t > now}
+        return at

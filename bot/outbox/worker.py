@@ -11,9 +11,12 @@ is written leaves those rows ``sending`` and they come back as uncertain (below)
 
 Pacing: each claimed batch reserves send slots from the destinations' rate buckets in one
 transaction (:mod:`bot.outbox.pacing`, held in the database so every process shares one
-budget); each send then waits for its slot. A send whose slot lies beyond the horizon is put
-back with ``next_attempt_at`` moved on, in the same batched write. After a 429 this process
-uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
+budget); each send then waits for its slot, an absolute time on the monotonic clock
+(:class:`~bot.outbox.pacing.Timeline`), so a late wake-up never pushes the later sends back. A
+send whose slot lies beyond the horizon is put back with ``next_attempt_at`` moved on, in the
+same batched write; one woken too late for its slot (a stalled loop) is put back for a new
+slot, without using an attempt, rather than sent in a burst with the sends due after it.
+After a 429 this process uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
 
 After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks a
@@ -47,6 +50,7 @@ import functools
 import json
 import logging
 import math
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -65,6 +69,7 @@ from bot.outbox.pacing import (
     Budgets,
     RateLimiter,
     Slowdown,
+    Timeline,
     pacing_group,
     platform_buckets,
     slowed,
@@ -125,7 +130,8 @@ class Outbox:
         self._inflight: Counter[str] = Counter()
         self._rates: dict[str, float] = {}
         self._results: dict[int, dict[str, Any]] = {}
-        self._next_start: dict[str, float] = {}
+        self.timeline = Timeline()
+        self.repaced = 0  # sends woken too late for their slot, put back for a new one
         self.slowdown = Slowdown()
         self._flush_lock = asyncio.Lock()
         db.on_commit(ENQUEUED, self.wake)
@@ -269,8 +275,10 @@ class Outbox:
         poisoned: list[tuple[OutboxMessage, str]] = []
         horizon = max(self.max_inline_wait, self.lookahead)
         factors = self.slowdown.factors(asyncio.get_running_loop().time())
+        anchor = 0.0  # the monotonic time matching the reservation's "now"
 
         def claim_and_reserve(conn: Connection) -> None:
+            nonlocal anchor
             # May run in a worker thread: SQL and arithmetic only, no event-loop state.
             rows, destinations, buckets, results = [], [], [], {}
             for row in outbox_store.take(conn, ids, now=self.clock(), lease=LEASE):
@@ -287,6 +295,7 @@ class Outbox:
                     continue
                 rows.append(row)
                 destinations.append(destination)
+            anchor = time.monotonic()  # the event loop's clock (asyncio's default)
             slots = self.limiter.reserve(conn, buckets, horizon)
             for row, (delay, reserved) in zip(rows, slots, strict=True):
                 if not reserved:  # pacing is not a failure: no attempt used
@@ -312,7 +321,7 @@ class Outbox:
             if row.id in lapsed or _uncertain(row):
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
-            task = asyncio.create_task(self._deliver(row, destination, delay))
+            task = asyncio.create_task(self._deliver(row, destination, anchor + delay))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
@@ -322,10 +331,8 @@ class Outbox:
         self._inflight[group] -= 1
         self._wake.set()
 
-    async def _deliver(self, row: OutboxMessage, destination: Destination,
-                       delay: float) -> None:
-        """Wait for the reserved slot, send, and record the outcome (never raises)."""
-        start = asyncio.get_running_loop().time()
+    async def _deliver(self, row: OutboxMessage, destination: Destination, at: float) -> None:
+        """Wait for the slot (``at``, monotonic), send, and record the outcome (never raises)."""
         transport = self.transports.get(row.platform)
         try:
             payload = json.loads(row.payload)
@@ -362,9 +369,11 @@ class Outbox:
             if isinstance(transport, Preparing):  # DM channel, conversation reference: off
                 # the slot, shortly before it, so a batch's look-ups are spread out, not a burst
                 loop = asyncio.get_running_loop()
-                await asyncio.sleep(max(0.0, start + delay - PREPARE_LEAD - loop.time()))
+                await asyncio.sleep(max(0.0, at - PREPARE_LEAD - loop.time()))
                 await transport.prepare(destination)
-            await self._slot(destination, start + delay)
+            if not await self._slot(destination, at):
+                self._repace(row)
+                return
             if EDIT in payload:
                 ref = await self._edit(transport, row, destination, payload[EDIT], reply)
             else:
@@ -386,19 +395,30 @@ class Outbox:
         finally:
             self._uncertain.discard(row.id or 0)
 
-    async def _slot(self, destination: Destination, at: float) -> None:
-        """Sleep until the reserved slot.
+    async def _slot(self, destination: Destination, at: float) -> bool:
+        """Sleep until the slot ``at`` and then until the timeline lets the send start.
 
-        Never start two sends of one group closer than its spacing: a send woken late by a
-        busy loop must not bunch with the next one.
+        False (do not send) for a send woken more than ``MAX_LATE`` after its slot (a stalled
+        process): sent now, it would land on slots other processes hold.
         """
         loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(0.0, at - loop.time()))
         group = pacing_group(destination)
         rate = self._rates.get(group, math.inf)
-        at = max(at, loop.time(), self._next_start.get(group, 0.0))
-        if not math.isinf(rate):
-            self._next_start[group] = at + 1.0 / rate
-        await asyncio.sleep(max(0.0, at - loop.time()))
+        now = loop.time()
+        if math.isinf(rate):
+            return True
+        if not self.timeline.admit(at, now):
+            return False
+        await asyncio.sleep(max(0.0, self.timeline.start(group, rate, now) - now))
+        return True
+
+    def _repace(self, row: OutboxMessage) -> None:
+        """Put a send that missed its slot back, due now, for a new slot (no attempt used)."""
+        self.repaced += 1
+        uncertain = row.id in self._uncertain or _uncertain(row)
+        self._record(row, next_attempt_at=self.clock(), last_error=UNCERTAIN + (
+            row.last_error or "repaced").removeprefix(UNCERTAIN) if uncertain else row.last_error)
 
     async def _edit(self, transport: Transport, row: OutboxMessage, destination: Destination,
                     of_key: str, reply: Reply) -> str:
