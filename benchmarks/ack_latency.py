@@ -60,11 +60,12 @@ async def _serve_fake() -> None:
 
     async with FakeSlackApi() as fake:
         async def count(_request: web.Request) -> web.Response:
-            answered = sum(1 for c in fake.calls if c.method == "response")
+            for call in fake.calls:
+                methods[call.method] = methods.get(call.method, 0) + 1
             fake.calls.clear()  # keep memory flat over a long run
-            count.total += answered  # type: ignore[attr-defined]
-            return web.json_response({"responses": count.total})  # type: ignore[attr-defined]
-        count.total = 0  # type: ignore[attr-defined]
+            return web.json_response({"responses": methods.get("response", 0),
+                                      "methods": methods})
+        methods: dict[str, int] = {}
         app = web.Application()
         app.router.add_get("/count", count)
         url = await _start(app)
@@ -297,7 +298,9 @@ async def run(repo: Path, rates: list[float], total: int, warmup: int) -> dict[s
                     results[name][f"rate_{rate:g}"] = figures
                     loads.append(os.getloadavg())
                     await asyncio.sleep(1)  # let the other target's machine settle
-            answered_total = await answered(http, fake_info["count_url"])
+            async with http.get(fake_info["count_url"]) as resp:
+                api_calls = (await resp.json())["methods"]
+            answered_total = api_calls.get("response", 0)
     finally:
         for proc in (bot, bare, fake):
             proc.send_signal(signal.SIGTERM)
@@ -315,6 +318,7 @@ async def run(repo: Path, rates: list[float], total: int, warmup: int) -> dict[s
         "bot_checkout": str(repo), "bot_commit": _commit(repo),
         "requests_per_phase": total, "rates_per_s": rates,
         "answers_delivered": answered_total, "answers_expected": sent,
+        "slack_api_calls": api_calls,
         "cpu_ratio_bot_to_bare": ratios,
         "load_average_1m": {"min": round(min(x[0] for x in loads), 2),
                             "max": round(max(x[0] for x in loads), 2),
