@@ -232,9 +232,12 @@ async def answered(http: Any, count_url: str) -> int:
         return int((await resp.json())["responses"])
 
 
-async def drain(http: Any, count_url: str, expected: int, timeout: float = 600) -> float:
+DRAIN_TIMEOUT = [600.0]  # seconds; --drain-timeout
+
+
+async def drain(http: Any, count_url: str, expected: int) -> float:
     """Wait until the bot has answered ``expected`` questions in all; seconds waited."""
-    began = time.perf_counter()
+    began, timeout = time.perf_counter(), DRAIN_TIMEOUT[0]
     while await answered(http, count_url) < expected:
         if time.perf_counter() - began > timeout:  # reported as such, not hidden
             print(f"backlog not drained in {timeout}s", file=sys.stderr)
@@ -350,7 +353,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests per phase")
     parser.add_argument("--quick", action="store_true", help="400 requests per phase")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--drain-timeout", type=float, default=600.0,
+                        help="seconds to wait for the bot's backlog after a phase")
     args = parser.parse_args()
+    DRAIN_TIMEOUT[0] = args.drain_timeout
     if args.role == "fake":
         asyncio.run(_serve_fake())
         return
