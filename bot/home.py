@@ -105,7 +105,10 @@ class HomeRefresh:
         count = 0
         for identity in set(identities):
             platform = identity.partition(":")[0]
-            if platform not in self._publishers or self._opened.get(identity, 0.0) < cutoff:
+            # Never shown (not 0.0: the monotonic clock starts near zero at boot, so a fresh
+            # server would otherwise republish the home of everyone who asks anything).
+            shown = self._opened.get(identity)
+            if platform not in self._publishers or shown is None or shown < cutoff:
                 continue
             if identity not in self._timers:  # one already due takes this change along
                 self._timers[identity] = loop.call_later(self.delay, self._start, identity)

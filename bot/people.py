@@ -82,7 +82,10 @@ class People:
         if sender.display_name and sender.platform != "slack":
             # Slack's payloads carry the handle, not the name people know: users.info tells.
             await self.remember(sender.identity, Profile(sender.display_name))
-        elif sender.platform in self._lookups:
+        elif sender.platform in self._lookups and sender.identity not in self._asked \
+                and sender.identity not in self._known:
+            # Once known, or asked once in this process, there is nothing more to learn here:
+            # a person without a name would otherwise cost a table read on every message.
             await self.profiles([sender.identity])
 
     async def profiles(self, identities: Iterable[str]) -> dict[str, Profile]:

@@ -14,15 +14,20 @@ from bot.db.models import ConversationReference, ProcessedRequest
 WELCOMED = "welcomed:"
 
 
+_PROCESSED = ProcessedRequest.__table__  # type: ignore[attr-defined]
+
+
 async def first_time(db: Database, key: str) -> bool:
-    """Record ``key``; True the first time it is seen, False for a retry or a replay."""
-    async with db.session() as session:
-        session.add(ProcessedRequest(key=key[:200]))
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return False
+    """Record ``key``; True the first time it is seen, False for a retry or a replay.
+
+    One plain insert in one short transaction (no ORM session, no model instance): every
+    inbound request pays for this, so it is the cheapest write the database offers.
+    """
+    insert = sa.insert(_PROCESSED).values(key=key[:200], seen_at=utcnow())
+    try:
+        await db.transaction(lambda conn: conn.execute(insert))
+    except IntegrityError:
+        return False
     return True
 
 

@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import http_input
 from bot.adapters.slack.home import ClientFor
-from bot.adapters.slack.listeners import SlackListeners
+from bot.adapters.slack.listeners import Connections, SlackListeners
 from bot.adapters.slack.oauth import add_routes, build_workspaces, oauth_options
 from bot.adapters.slack.profiles import slack_lookup
 from bot.adapters.slack.send import SlackTransport, build_send_client
@@ -311,11 +311,13 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
 
 def build_bolt_app(settings: Settings, router: Router | None = None,
                    workspaces: Workspaces | None = None,
-                   client_for: ClientFor | None = None) -> AsyncApp:
+                   client_for: ClientFor | None = None,
+                   connections: Connections | None = None) -> AsyncApp:
     """Build the Bolt app: Web API at SLACK_API_URL, 429-only retries, signatures checked.
 
     With ``workspaces`` (SLACK_CLIENT_ID set) requests are authorized by their workspace's
     installation, SLACK_BOT_TOKEN answering for a workspace without one when it is set.
+    ``connections`` (the outbox transport's pool) carries the response_url answers.
     """
     env = settings.env
     single = env.SLACK_BOT_TOKEN.get_secret_value() if env.SLACK_BOT_TOKEN else None
@@ -334,8 +336,10 @@ def build_bolt_app(settings: Settings, router: Router | None = None,
         # Token-less: every request gets the token from ``authorize`` (Bolt warns otherwise).
         client=web_client(settings),
         signing_secret=secret.get_secret_value() if secret else None,
-        # Socket Mode without a signing secret: the HTTP endpoint answers 503 instead.
-        request_verification_enabled=secret is not None,
+        # The HTTP endpoint (_make_handler) verifies every signature before Bolt is called
+        # (and answers 503 without a secret); Socket Mode has none. Checking again in Bolt's
+        # middleware would only hash every body twice.
+        request_verification_enabled=False,
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
         user_facing_authorize_error_message=NOT_ADMITTED,
@@ -345,7 +349,7 @@ def build_bolt_app(settings: Settings, router: Router | None = None,
         # Before our listeners: tokens_revoked / app_uninstalled delete the installation.
         bolt.enable_token_revocation_listeners()
     if router is not None:
-        SlackListeners(router, client_for).register(bolt)
+        SlackListeners(router, client_for, connections).register(bolt)
     return bolt
 
 
@@ -414,7 +418,8 @@ def setup(app: web.Application, router: Router) -> bool:
     client = build_send_client(settings.env.SLACK_API_URL,
                                single.get_secret_value() if single else None)
     transport = SlackTransport(client, db, tokens=workspaces.bot_token if workspaces else None)
-    bolt = build_bolt_app(settings, router, workspaces, transport.client_for)
+    bolt = build_bolt_app(settings, router, workspaces, transport.client_for,
+                          transport.connections)
     app[BOLT] = bolt
     router.services.outbox.register("slack", transport)
     router.services.people.register("slack", slack_lookup(transport.client_for))

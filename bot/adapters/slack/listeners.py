@@ -14,14 +14,16 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.slack.home import ClientFor, SlackHome
@@ -43,6 +45,8 @@ from bot.outbox.queue import enqueue
 from bot.router import Router
 
 log = logging.getLogger(__name__)
+#: The keep-alive connection pool answers to a response_url go out on.
+Connections = Callable[[], aiohttp.ClientSession]
 VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
 QUIET_EVENTS = ("tokens_revoked", "app_uninstalled")
 OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
@@ -75,12 +79,16 @@ def _signature(request: AsyncBoltRequest) -> str | None:
 class SlackListeners:
     """Everything the Bolt app does with a request, bound to one router."""
 
-    def __init__(self, router: Router, client_for: ClientFor | None = None) -> None:
+    def __init__(self, router: Router, client_for: ClientFor | None = None,
+                 connections: Connections | None = None) -> None:
         """Keep the router; its services hold the database used for dedupe.
 
-        ``client_for(team)`` (the outbox transport's) lets homes be republished after changes.
+        ``client_for(team)`` (the outbox transport's) lets homes be republished after changes;
+        ``connections()`` gives the keep-alive pool answers to a response_url are posted on
+        (without it, Bolt's ``respond`` opens a connection per answer).
         """
         self.router = router
+        self.connections = connections
         self.home = SlackHome(router, post_reply, client_for)
 
     def register(self, bolt: AsyncApp) -> None:
@@ -263,7 +271,12 @@ class SlackListeners:
         kwargs = to_slack_message(reply, workspace=message.sender.workspace)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         try:
-            await respond(**kwargs, response_type=response_type, replace_original=False)
+            if self.connections is not None and respond.response_url:
+                await AsyncWebhookClient(url=respond.response_url,
+                                         session=self.connections()).send(
+                    **kwargs, response_type=response_type, replace_original=False)
+            else:
+                await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
             log.warning("response_url post failed", extra={"error": type(exc).__name__})
 

@@ -188,6 +188,10 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
                     client.session = self._session
         return self._session
 
+    def connections(self) -> aiohttp.ClientSession:
+        """The transport's keep-alive pool, for other posts to Slack (response_url answers)."""
+        return self._shared()
+
     async def aclose(self) -> None:
         """Write the DM channels not yet stored and close the connection pool (on shutdown)."""
         if self._saver is not None:

@@ -1,0 +1,102 @@
+"""Group commit for append-only logs: many requests' rows in one short transaction.
+
+A busy request path that only appends a row (the question log) should not pay for a session,
+an ORM flush and a commit of its own. :class:`BatchWriter` queues plain column dicts; one
+background task writes everything queued so far in one transaction (SQLAlchemy Core inserts,
+on SQLite in a worker thread) and hands each caller its row's primary key. Closing the writer
+(the database's ``close``, on a clean shutdown) writes what is still queued first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 500  # rows per transaction: a long backlog is written in bounded steps
+
+Row = dict[str, Any]
+
+
+class BatchWriter:
+    """Insert rows of one table in batches; ``await add(row)`` returns the new primary key."""
+
+    def __init__(self, db: Any, table: sa.Table) -> None:
+        """Write into ``table`` through ``db`` (a :class:`bot.db.engine.Database`)."""
+        self.db = db
+        self.table = table
+        (self._key,) = table.primary_key.columns
+        self._queue: list[tuple[Row, asyncio.Future[Any]]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def add(self, row: Row) -> asyncio.Future[Any]:
+        """Queue ``row``; the future resolves to its primary key once committed."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+        if self._closed:  # after shutdown began: write it alone, still exactly once
+            task = loop.create_task(self._write([(row, done)]))
+            task.add_done_callback(_quiet)
+            return done
+        self._queue.append((row, done))
+        if self._task is None or self._task.done():
+            self._wake = asyncio.Event()
+            self._task = loop.create_task(self._run())
+        assert self._wake is not None
+        self._wake.set()
+        return done
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._write(batch)
+            if self._closed:
+                return
+
+    async def _write(self, batch: list[tuple[Row, asyncio.Future[Any]]]) -> None:
+        insert = sa.insert(self.table).returning(self._key)
+        rows = [row for row, _ in batch]
+
+        def work(conn: Connection) -> list[Any]:
+            return [conn.execute(insert, row).scalar_one() for row in rows]
+
+        try:
+            keys = await self.db.transaction(work)
+        except Exception as exc:  # every caller learns; none of the rows was written
+            log.error("batched insert failed", extra={"table": self.table.name,
+                                                      "rows": len(batch),
+                                                      "error": type(exc).__name__})
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (_, done), key in zip(batch, keys, strict=True):
+            if not done.done():
+                done.set_result(key)
+
+    async def aclose(self) -> None:
+        """Write everything still queued, then stop (later rows are written one by one)."""
+        self._closed = True
+        if self._task is not None and not self._task.done():
+            assert self._wake is not None
+            self._wake.set()
+            with contextlib.suppress(Exception):
+                await self._task
+        elif self._queue:
+            batch, self._queue = self._queue, []
+            await self._write(batch)
+
+
+def _quiet(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: _write reports failures to the row's future

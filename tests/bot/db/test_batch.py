@@ -1,0 +1,88 @@
+"""Group-committed question rows and SQLite's durability settings, on real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.db.engine import Database, upgrade, utcnow
+from handlers.faq.models import AskedQuestion
+
+QUESTIONS = AskedQuestion.__table__  # type: ignore[attr-defined]
+
+
+def _row(n: int) -> dict[str, object]:
+    return {"asked_at": utcnow(), "platform": "slack", "jurisdiction": None,
+            "question": f"question {n}", "language": "en", "outcome": "answered",
+            "article_id": None, "confidence": 0.5}
+
+
+async def _count(db: Database) -> list[str]:
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(sa.text(
+            "SELECT question FROM faq_question ORDER BY id"))).scalars())
+
+
+async def _exercise(url: str) -> None:
+    upgrade(url)
+    db = Database(url)
+    try:
+        writer = db.writer(QUESTIONS)
+        assert db.writer(QUESTIONS) is writer  # one per table
+        ids = await asyncio.gather(*(writer.add(_row(n)) for n in range(60)))
+        assert len(set(ids)) == 60
+        assert sorted(await _count(db)) == sorted(f"question {n}" for n in range(60))
+        # Queued and never awaited: a clean shutdown still writes them.
+        pending = [writer.add(_row(100 + n)) for n in range(5)]
+    finally:
+        await db.close()
+    assert all(f.done() and not f.exception() for f in pending)
+    reopened = Database(url)
+    try:
+        assert len(await _count(reopened)) == 65
+    finally:
+        await reopened.close()
+
+
+async def test_question_rows_are_group_committed_and_drained_on_sqlite(tmp_path: Path) -> None:
+    await _exercise(f"sqlite:///{tmp_path / 'bot.db'}")
+
+
+@pytest.mark.postgres
+async def test_question_rows_are_group_committed_and_drained_on_postgresql(
+        postgres_url: str) -> None:
+    await _exercise(postgres_url)
+
+
+async def test_a_failed_batch_reaches_every_caller(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    db = Database(url)  # not migrated: the table does not exist
+    try:
+        results = await asyncio.gather(*(db.writer(QUESTIONS).add(_row(n)) for n in range(3)),
+                                       return_exceptions=True)
+        assert all(isinstance(r, sa.exc.OperationalError) for r in results)
+    finally:
+        await db.close()
+
+
+async def test_sqlite_files_use_wal_with_normal_sync_on_both_engines(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            mode = (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar()
+            sync = (await conn.execute(sa.text("PRAGMA synchronous"))).scalar()
+        threaded = await db.transaction(lambda c: (
+            c.execute(sa.text("PRAGMA journal_mode")).scalar(),
+            c.execute(sa.text("PRAGMA synchronous")).scalar()))
+    finally:
+        await db.close()
+    assert (mode, sync) == ("wal", 1)  # 1 = NORMAL
+    assert threaded == ("wal", 1)
+    with sqlite3.connect(tmp_path / "bot.db") as plain:  # the mode is kept in the file
+        assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
