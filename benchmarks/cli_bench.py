@@ -50,7 +50,7 @@ def main() -> None:
     samples: dict[str, dict[str, list[tuple[float, float]]]] = {
         label: {name: [] for name in COMMANDS} for label in checkouts}
     for name, args in COMMANDS.items():
-        for label, checkout in checkouts.items():  # warm the page cache once
+        for checkout in checkouts.values():  # warm the page cache once
             run_once(checkout, args)
         for i in range(opts.runs):
             order = list(checkouts.items())

@@ -96,8 +96,7 @@ class KnowledgeStore:
 
     def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date,
                  semantic: bool = False, cache_dir: Path | None = None) -> None:
-        """Load once; a broken base at start-up is an error. ``semantic``, ``cache_dir``: see
-        ``load``."""
+        """Load once; a broken base at start-up is an error (``semantic``, ``cache_dir``: ``load``)."""
         self.folder = folder
         self.jurisdictions = tuple(jurisdictions)
         self.semantic = semantic
