@@ -49,6 +49,11 @@ def knowledge_folder(settings: Settings) -> Path:
     return folder if folder.is_absolute() else settings.config_path.parent / folder
 
 
+def index_cache_dir(settings: Settings) -> Path:
+    """Where the knowledge index cache lives: the bot's own data folder, next to app.yaml."""
+    return settings.config_path.parent / "data" / "index-cache"
+
+
 def build_services(settings: Settings) -> Services:
     """Database, knowledge base and clock for one process."""
     db = Database(settings.env.DATABASE_URL)
@@ -57,7 +62,8 @@ def build_services(settings: Settings) -> Services:
     from bot.db.engine import utcnow
 
     store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date(),
-                           semantic=settings.app.semantic_retrieval)
+                           semantic=settings.app.semantic_retrieval,
+                           cache_dir=index_cache_dir(settings))
     services = Services(settings=settings, db=db, knowledge=store)
     services.outbox.budgets = pacing_budgets(settings)
     if settings.env.ELECTIONBOT_SIMULATED_START is not None:

@@ -16,7 +16,7 @@ import typer
 
 from bot.config.settings import ConfigError, Sections, Settings, load_settings
 
-_sections: dict[str, Sections] = {}
+_sections: dict[str, Sections | Callable[[], Sections]] = {}
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -25,15 +25,22 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def use_sections(sections: Sections) -> None:
-    """The domains' app.yaml sections, given by the composition root before any command runs."""
+def use_sections(sections: Sections | Callable[[], Sections]) -> None:
+    """The domains' app.yaml sections, given by the composition root before any command runs.
+
+    A callable is called once, when a command first loads settings (so importing the CLI does
+    not import every domain).
+    """
     _sections["domains"] = sections
 
 
 def settings_or_exit(*, demo: bool = False) -> Settings:
     """Load settings (``demo`` only from ``--demo``); a configuration problem exits with code 2."""
+    sections = _sections.get("domains")
+    if callable(sections):
+        sections = _sections["domains"] = sections()
     try:
-        return load_settings(demo=demo, sections=_sections.get("domains"))
+        return load_settings(demo=demo, sections=sections)
     except ConfigError as exc:
         raise fail(str(exc), 2) from None
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from knowledge.article import Article, ArticleError
 from knowledge.checks import check_articles, load_articles
 from knowledge.decide import Retriever
+from knowledge.index_cache import load_or_build
 from knowledge.search import Hit, SearchIndex
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,14 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, folder: Path, *, jurisdictions: Iterable[str], today: date,
-             strict_review: bool = False, semantic: bool = True) -> KnowledgeBase:
+             strict_review: bool = False, semantic: bool = True,
+             cache_dir: Path | None = None) -> KnowledgeBase:
         """Load and check a folder; raise KnowledgeError on any problem.
 
         Review dates that have passed are reported by ``kb check`` (strict) but do not stop a
         running bot from serving its vetted answers. ``semantic``: add the embedding channel
-        when its package is installed (``knowledge.semantic``).
+        when its package is installed (``knowledge.semantic``). ``cache_dir``: keep the lexical
+        index there (``knowledge.index_cache``) and load it while the articles are unchanged.
         """
         articles, problems = load_articles(folder)
         checked = check_articles(articles, jurisdictions=jurisdictions, today=today)
@@ -52,7 +55,7 @@ class KnowledgeBase:
         problems += checked
         if problems:
             raise KnowledgeError(problems)
-        index = SearchIndex(articles)
+        index = load_or_build(articles, cache_dir)
         sem = None
         if semantic:
             from knowledge.semantic import SemanticIndex, load_embedder
@@ -92,20 +95,21 @@ class KnowledgeStore:
     """Holds the knowledge base in service; ``reload`` swaps it only when the new one is good."""
 
     def __init__(self, folder: Path, *, jurisdictions: Iterable[str], today: date,
-                 semantic: bool = False) -> None:
-        """Load once; a broken base at start-up is an error. ``semantic``: see ``load``."""
+                 semantic: bool = False, cache_dir: Path | None = None) -> None:
+        """Load once; a broken base at start-up is an error (``semantic``, ``cache_dir``: ``load``)."""
         self.folder = folder
         self.jurisdictions = tuple(jurisdictions)
         self.semantic = semantic
+        self.cache_dir = cache_dir
         self.current = KnowledgeBase.load(folder, jurisdictions=self.jurisdictions, today=today,
-                                          semantic=semantic)
+                                          semantic=semantic, cache_dir=cache_dir)
         self.last_error: str | None = None
 
     def reload(self, *, today: date) -> bool:
         """Load again; keep serving the old base and record the error if the new one is broken."""
         try:
             fresh = KnowledgeBase.load(self.folder, jurisdictions=self.jurisdictions, today=today,
-                                       semantic=self.semantic)
+                                       semantic=self.semantic, cache_dir=self.cache_dir)
         except KnowledgeError as exc:
             self.last_error = str(exc)
             log.warning("knowledge reload refused; still serving the previous base",

@@ -11,6 +11,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from knowledge.yamlload import safe_load
+
 APPROVED = "approved"
 DRAFT = "draft: needs the office's review"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -119,7 +121,7 @@ def parse_article(path: Path) -> Article:
         raise ArticleError(path, 1, "not UTF-8 text") from None
     split = _split(path, text)
     try:
-        meta = yaml.safe_load(split.meta)
+        meta = safe_load(split.meta)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1

@@ -156,16 +156,34 @@ class SearchIndex:
         self.analyzer = analyzer or Analyzer()
         counts = [self._analyse(art) for art in self.articles]
         self.postings = self._build_postings(counts)
-        n = len(self.articles)
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
-                    for t, (p, _w) in self.postings.items()}
-        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self.doc_terms = [frozenset().union(*fields.values()) for fields in counts]
         self.phrases = [self._phrases(art) for art in self.articles]
         answers = [" ".join([a.summary, a.body, a.es.summary if a.es else "",
                              a.es.body if a.es else ""]) for a in self.articles]
         self.supplies = [supplied_types(text) for text in answers]
         self.counted = [counted_nouns(text) for text in answers]
+        self._derive()
+
+    @classmethod
+    def from_parts(cls, articles: Sequence[Article], *, analyzer: Analyzer | None,
+                   postings: dict[str, Postings], doc_terms: list[frozenset[str]],
+                   phrases: list[list[frozenset[str]]], supplies: list[frozenset[str]],
+                   counted: list[frozenset[str]]) -> SearchIndex:
+        """An index from precomputed parts (``knowledge.index_cache``), without re-analysing."""
+        self = cls.__new__(cls)
+        self.articles = list(articles)
+        self.analyzer = analyzer or Analyzer()
+        self.postings, self.doc_terms, self.phrases = postings, doc_terms, phrases
+        self.supplies, self.counted = supplies, counted
+        self._derive()
+        return self
+
+    def _derive(self) -> None:
+        """IDF, the vocabulary by length and the typo-repair cache, from the postings."""
+        n = len(self.articles)
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
+                    for t, (p, _w) in self.postings.items()}
+        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for term in sorted(self.postings):
             self._by_length[len(term)].append(term)

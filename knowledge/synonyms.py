@@ -13,9 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.text import is_stop, stem, words
+from knowledge.yamlload import safe_load
 
 SYNONYMS_PATH = Path(__file__).with_name("synonyms.yaml")
 
@@ -75,7 +74,7 @@ class SynonymTable:
 @lru_cache(maxsize=4)
 def load_synonyms(path: Path = SYNONYMS_PATH) -> SynonymTable:
     """Parse the curated table once per process."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = safe_load(path.read_text(encoding="utf-8")) or {}
     return SynonymTable.from_mapping(data)
 
 

@@ -12,6 +12,19 @@ import typer
 
 from bot.cli import fail, pid_file, settings_or_exit
 
+
+class _OneShot:
+    """Set by a read-only one-shot command so ``app.cli.main.main`` may skip teardown."""
+
+    active = False
+
+    def __call__(self) -> None:
+        """Mark the running command as read-only and one-shot."""
+        self.active = True
+
+
+one_shot = _OneShot()
+
 kb_app = typer.Typer(help="Knowledge base: check, reload, evaluate, find gaps.",
                      no_args_is_help=True)
 
@@ -19,6 +32,7 @@ kb_app = typer.Typer(help="Knowledge base: check, reload, evaluate, find gaps.",
 @kb_app.command("check")
 def kb_check() -> None:
     """Validate every article; exit 1 with file:line messages on any problem."""
+    one_shot()
     from app.server import knowledge_folder
     from bot.db.engine import utcnow
     from knowledge.checks import check_articles, load_articles

@@ -3,23 +3,66 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
+import logging
 import os
 import sys
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from app.cli.kb import kb_app
+from app.cli.kb import kb_app, one_shot
 from app.cli.users import users_app
 from bot.cli import fail, pid_file, settings_or_exit, use_sections
 from bot.config.settings import ConfigError
-from bot.ops import logs
-from handlers import FEATURES, config_sections
 
-app = typer.Typer(help="electionbot: a trustworthy assistant for election offices.",
+
+class _Commands(TyperGroup):
+    """The top-level command; each domain's groups (``Feature.cli``) join it on first need.
+
+    ``electionbot ask`` never imports the incident, alert or certification command modules: they
+    are imported when a name is not one of the core commands, or when the help lists them all.
+    """
+
+    _domains_added = False
+
+    def _add_domains(self) -> None:
+        if self._domains_added:
+            return
+        self._domains_added = True
+        from handlers import FEATURES
+
+        for feature in FEATURES:
+            if feature.cli:
+                for name, group in import_module(feature.cli).GROUPS:
+                    command = typer.main.get_group(group)
+                    command.name = name
+                    self.add_command(command, name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Every command, the domains' included (for ``--help``)."""
+        self._add_domains()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A core command as is; anything else after adding the domains' groups."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None and not self._domains_added:
+            self._add_domains()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+
+def _domain_sections() -> Any:
+    from handlers import config_sections
+
+    return config_sections()
+
+
+app = typer.Typer(help="electionbot: a trustworthy assistant for election offices.", cls=_Commands,
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -29,11 +72,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(kb_app, name="kb")
 app.add_typer(users_app, name="users")
-use_sections(config_sections())
-for _feature in FEATURES:
-    if _feature.cli:
-        for _name, _group in importlib.import_module(_feature.cli).GROUPS:
-            app.add_typer(_group, name=_name)
+use_sections(_domain_sections)
 
 
 @app.command()
@@ -53,6 +92,7 @@ def serve(
 
     from app.server import build_services, create_app
     from bot.db.engine import upgrade
+    from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import prepare_engine_schema
     from knowledge import KnowledgeError
@@ -99,6 +139,7 @@ def worker(
     """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
     from app.server import build_services, create_app
     from bot.db.engine import upgrade
+    from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import run_worker
     from handlers import build_periodic
@@ -126,6 +167,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
 ) -> None:
     """Ask the knowledge base from the command line."""
+    one_shot()
     from app.server import build_services
     from handlers.faq.cli import answer_to_json, answer_to_text
     from handlers.faq.service import answer_question
@@ -155,6 +197,7 @@ def config_check(
         "--demo", help="Check as `serve --demo` loads it (demo.yaml merged in).")] = False,
 ) -> None:
     """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
+    one_shot()
     from bot.config.settings import environment_warnings, proxy_warnings
 
     settings = settings_or_exit(demo=demo)
@@ -226,5 +269,25 @@ def manifest_teams(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; a read-only one-shot command ends without interpreter teardown.
+
+    ``ask``, ``kb check`` and ``config check`` only read files and print: they open no database
+    connection, start no thread or task and write nothing that is buffered except stdout/stderr
+    and log handlers, which are flushed here. After that, ``os._exit`` skips the ~0.4 s the
+    interpreter spends destroying modules and objects at exit, with nothing left to lose. Every
+    other command exits normally (``serve``, ``db upgrade`` and the domains' writes need their
+    ``finally`` blocks, atexit hooks and connection pools closed).
+    """
+    try:
+        app()
+    except SystemExit as exc:
+        if not one_shot.active:
+            raise
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -33,6 +33,7 @@ from bot.config.admission import Limits, SlackAdmission, TeamsAdmission, admissi
 from bot.config.base import ConfigError, IdentityText, Strict
 from bot.config.slack import slack_oauth_problem
 from bot.config.webchat import WebChat
+from knowledge.yamlload import safe_load
 
 DEFAULT_CONFIG_PATH = Path("app.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/electionbot.db"
@@ -337,7 +338,7 @@ def _refuse_demo_identities(raw: dict[str, Any], path: Path) -> None:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"ELECTIONBOT_CONFIG: {path} does not exist; point ELECTIONBOT_CONFIG at app.yaml"

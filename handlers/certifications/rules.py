@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from knowledge.yamlload import safe_load
+
 PROGRAMS_DIR = Path(__file__).parent / "programs"
 ANCHORS = ("took_office", "term_end", "certified_on", "last_renewal", "first_course", "fixed_date")
 FACTS = {"term_type", "role", "from_deputy", "acting", "days_to_election", "jurisdiction"}
@@ -220,7 +222,7 @@ def load_program(path: Path) -> Program:
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text)
-        raw = yaml.safe_load(text)
+        raw = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
