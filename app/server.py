@@ -19,21 +19,15 @@ from bot.adapters import http_input
 from bot.adapters.slack import app as slack
 from bot.adapters.teams import endpoint as teams
 from bot.adapters.webchat import endpoint as webchat
-from bot.clock import FlowingClock
-from bot.config.settings import Settings
-from bot.db.engine import Database
 from bot.db.idempotency import forget_older_than
 from bot.ops import metrics
-from bot.ops.audit_key import audit_health, bind_audit_key, settings_audit_key
+from bot.ops.audit_key import audit_health
 from bot.ops.heap import refreeze_if_frozen
 from bot.ops.jobs import build_procrastinate, defer_drain_soon, run_in_process
 from bot.ops.logs import quiet_malformed_requests
-from bot.outbox.pacing import Budgets
 from bot.router import Router
 from bot.services import Services
 from handlers import build_handlers, build_periodic
-from handlers.alerts.config import AlertsConfig
-from knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -41,41 +35,6 @@ SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
 PLATFORMS: web.AppKey[dict[str, bool]] = web.AppKey("platforms", dict)
 WORKER: web.AppKey[bool] = web.AppKey("worker", bool)
-
-
-def knowledge_folder(settings: Settings) -> Path:
-    """The articles folder, relative to app.yaml when not absolute."""
-    folder = Path(settings.app.knowledge_path)
-    return folder if folder.is_absolute() else settings.config_path.parent / folder
-
-
-def index_cache_dir(settings: Settings) -> Path:
-    """Where the knowledge index cache lives: the bot's own data folder, next to app.yaml."""
-    return settings.config_path.parent / "data" / "index-cache"
-
-
-def build_services(settings: Settings) -> Services:
-    """Database, knowledge base and clock for one process."""
-    db = Database(settings.env.DATABASE_URL)
-    bind_audit_key(db.engine.sync_engine, settings_audit_key(settings))
-    codes = [j.code for j in settings.app.jurisdictions]
-    from bot.db.engine import utcnow
-
-    store = KnowledgeStore(knowledge_folder(settings), jurisdictions=codes, today=utcnow().date(),
-                           semantic=settings.app.semantic_retrieval,
-                           cache_dir=index_cache_dir(settings))
-    services = Services(settings=settings, db=db, knowledge=store)
-    services.outbox.budgets = pacing_budgets(settings)
-    if settings.env.ELECTIONBOT_SIMULATED_START is not None:
-        log.warning("running on a simulated clock (drill)",
-                    extra={"start": settings.env.ELECTIONBOT_SIMULATED_START.isoformat()})
-        services.clock = FlowingClock(settings.env.ELECTIONBOT_SIMULATED_START)
-    return services
-
-
-def pacing_budgets(settings: Settings) -> Budgets:
-    """The outbox's send rates per platform, from app.yaml ``alerts.pacing``."""
-    return Budgets(**settings.app.section(AlertsConfig).pacing.model_dump())
 
 
 @web.middleware

@@ -53,7 +53,12 @@ ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parent.pare
 sys.path.insert(0, str(ROOT))
 
 from app.config import load_settings  # noqa: E402
-from app.server import build_services, create_app  # noqa: E402
+from app.server import create_app  # noqa: E402
+
+try:  # the code measured may be older than app/services.py (a baseline checkout)
+    from app.services import build_services
+except ImportError:
+    from app.server import build_services  # type: ignore[attr-defined, no-redef]
 from bot.adapters.slack.send import SlackTransport, build_send_client  # noqa: E402
 from bot.db.engine import utcnow  # noqa: E402
 from bot.db.models import ConversationReference  # noqa: E402

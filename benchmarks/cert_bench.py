@@ -41,7 +41,10 @@ import sqlalchemy.orm
 ROOT = Path(os.environ.get("CERT_BENCH_ROOT", Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(ROOT))
 
-from app.server import build_services  # noqa: E402
+try:  # the code measured may be older than app/services.py (a baseline checkout)
+    from app.services import build_services
+except ImportError:
+    from app.server import build_services  # type: ignore[attr-defined, no-redef]
 from bot.db.engine import sync_url  # noqa: E402
 from bot.ops.heap import freeze_startup_objects  # noqa: E402
 from bot.services import Services  # noqa: E402

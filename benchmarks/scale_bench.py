@@ -37,7 +37,10 @@ import psycopg
 ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parent.parent)
 sys.path.insert(0, str(ROOT))
 
-from app.server import build_services  # noqa: E402
+try:  # the code measured may be older than app/services.py (a baseline checkout)
+    from app.services import build_services
+except ImportError:
+    from app.server import build_services  # type: ignore[attr-defined, no-redef]
 from bot.db.engine import Database, upgrade  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
 from bot.ops.jobs import DRAIN_TASK, conninfo, prepare_engine_schema  # noqa: E402

@@ -21,7 +21,8 @@ import yaml
 from aiohttp import web
 
 from app.config import load_settings
-from app.server import build_services, create_app
+from app.server import create_app
+from app.services import build_services
 from bot.config.settings import DEMO_OVERLAY_NAME, Settings, demo_identities
 from bot.db.engine import sync_url, upgrade
 from bot.services import Services

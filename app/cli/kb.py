@@ -33,7 +33,7 @@ kb_app = typer.Typer(help="Knowledge base: check, reload, evaluate, find gaps.",
 def kb_check() -> None:
     """Validate every article; exit 1 with file:line messages on any problem."""
     one_shot()
-    from app.server import knowledge_folder
+    from app.services import knowledge_folder
     from bot.db.engine import utcnow
     from knowledge.checks import check_articles, load_articles
 
@@ -74,7 +74,7 @@ def kb_eval(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write figures here.")] = None,
 ) -> None:
     """Score the bot on a question set: in-scope accuracy, abstain accuracy, misses."""
-    from app.server import build_services
+    from app.services import build_services
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import EvalFileError, evaluate, load_items
     from handlers.faq.replies import article_text

@@ -90,7 +90,8 @@ def serve(
     """Run the bot: Slack, Teams and the local web chat on one HTTP server."""
     from aiohttp import web
 
-    from app.server import build_services, create_app
+    from app.server import create_app
+    from app.services import build_services
     from bot.db.engine import upgrade
     from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
@@ -137,7 +138,8 @@ def worker(
                        "the worker serves no HTTP).")] = False,
 ) -> None:
     """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
-    from app.server import build_services, create_app
+    from app.server import create_app
+    from app.services import build_services
     from bot.db.engine import upgrade
     from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
@@ -168,7 +170,7 @@ def ask(
 ) -> None:
     """Ask the knowledge base from the command line."""
     one_shot()
-    from app.server import build_services
+    from app.services import build_services
     from handlers.faq.cli import answer_to_json, answer_to_text
     from handlers.faq.service import answer_question
     from knowledge import KnowledgeError
@@ -222,7 +224,7 @@ def db_upgrade() -> None:
     try:
         upgrade(settings.env.DATABASE_URL)
         if not settings.env.DATABASE_URL.startswith("sqlite"):
-            from app.server import build_services
+            from app.services import build_services
             from bot.ops.jobs import prepare_engine_schema
 
             asyncio.run(prepare_engine_schema(build_services(settings)))

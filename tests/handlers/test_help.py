@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server import build_services
+from app.services import build_services
 from bot.messages import IncomingMessage, Reply, Sender
 from bot.router import Router
 from handlers import build_handlers

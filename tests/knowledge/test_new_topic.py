@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server import build_services
+from app.services import build_services
 from handlers.faq.service import answer_question
 from knowledge import semantic as sem
 from tests.support import REAL_KB, make_settings

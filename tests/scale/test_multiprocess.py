@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.db.engine import Database, upgrade, utcnow
 from bot.ops.jobs import prepare_engine_schema
 from handlers.alerts import service

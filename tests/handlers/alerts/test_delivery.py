@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.adapters.slack.send import SlackTransport, build_send_client
 from bot.adapters.webchat.endpoint import WebChatTransport
 from bot.config.settings import Settings

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.adapters.webchat.endpoint import WebChatTransport
 from bot.db.engine import utcnow
 from bot.outbox import queue

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server import build_services
+from app.services import build_services
 from bot.adapters.slack.render import to_slack_message
 from bot.adapters.teams.cards import form_blocks
 from bot.adapters.teams.render import to_activity

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.adapters.webchat.endpoint import WebChatTransport
 from bot.db.engine import utcnow
 from bot.outbox.worker import Outbox

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli.main import app as cli
-from app.server import build_services
+from app.services import build_services
 from bot.config.settings import Settings
 from bot.db.engine import Database, utcnow
 from bot.messages import Fact, Tone

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.server import build_services
+from app.services import build_services
 from bot.messages import Destination, Reply
 from bot.services import Services
 from handlers.certifications import service

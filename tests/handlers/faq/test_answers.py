@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from app.server import build_services
+from app.services import build_services
 from bot.services import Services
 from handlers.faq.cli import answer_to_json
 from handlers.faq.service import answer_question, list_gaps

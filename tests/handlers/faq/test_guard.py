@@ -52,7 +52,7 @@ def test_lets_legitimate_questions_through(question: str) -> None:
 
 
 def test_spanish_refusals_are_in_spanish(tmp_path) -> None:
-    from app.server import build_services
+    from app.services import build_services
     from handlers.faq.service import answer_question
     from tests.support import make_settings
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.config.settings import Settings
 from bot.db.engine import Database
 from bot.messages import Action, IncomingMessage, Sender

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server import build_services
+from app.services import build_services
 from bot.db.models import OutboxMessage
 from bot.messages import FormSubmission, IncomingMessage, Reply, Sender
 from bot.router import Router

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server import build_services
+from app.services import build_services
 from bot.services import Services
 from tests.support import make_settings, migrated
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.config.settings import ConfigError
 from bot.errors import UserError
 from bot.messages import FormSubmission, IncomingMessage, Sender

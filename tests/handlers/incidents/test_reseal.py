@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from app.config import load_settings
-from app.server import build_services
+from app.services import build_services
 from bot.config.settings import environment_warnings
 from bot.db.engine import UTCDateTime, alembic_config, sync_url, upgrade
 from bot.ops.audit_key import GENESIS, UNKEYED, resolve_audit_key

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.server import build_services
+from app.services import build_services
 from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Sender
 from bot.router import answer
 from bot.services import Services

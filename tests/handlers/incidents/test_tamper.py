@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
 from app.cli.main import app
-from app.server import build_services
+from app.services import build_services
 from bot.db.engine import sync_url
 from bot.ops.audit import audit
 from bot.ops.audit_key import GENESIS, UNKEYED, AuditKey

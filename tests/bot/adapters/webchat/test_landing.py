@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-from app.server import build_services
+from app.services import build_services
 from handlers.faq.service import answer_question
 from tests.support import REAL_KB, ROOT, make_settings
 
