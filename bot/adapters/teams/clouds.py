@@ -15,9 +15,10 @@ Bot Connector of the tests and the Bot Framework Emulator live there. No app.yam
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from bot.addresses import is_loopback_host
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,6 @@ CLOUDS: dict[str, TeamsCloud] = {
 }
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass(frozen=True)
 class ServiceUrlPolicy:
     """Which serviceUrls replies and proactive sends may go to."""
@@ -101,7 +93,7 @@ class ServiceUrlPolicy:
             return "the serviceUrl is not a URL"
         if parts.username is not None or parts.password is not None:
             return "the serviceUrl carries credentials"
-        if self.loopback and _loopback(host) and parts.scheme in ("http", "https"):
+        if self.loopback and is_loopback_host(host) and parts.scheme in ("http", "https"):
             return None
         if parts.scheme != "https":
             return "the serviceUrl is not https"
