@@ -314,6 +314,11 @@ def lead(reply: Reply, sections: tuple[Section, ...]) -> str:
     said = {reply.title.strip(), reply.form.title.strip() if reply.form else ""}
     if reply.text.strip() in said or said_by(reply.text, sections):
         return ""
+    # A notification line that starts with the title ("Status of alert X: headline") shows
+    # only what follows it under the title, not the title a second time.
+    title = reply.title.strip()
+    if title and reply.text.startswith(f"{title}: ") and reply.text[len(title) + 2:].strip():
+        return reply.text[len(title) + 2:]
     return reply.text
 
 

@@ -33,8 +33,8 @@ from bot.messages import (
     Section,
     Tone,
     fill_mentions,
+    lead,
     plain,
-    said_by,
     shield,
     unshield,
 )
@@ -212,11 +212,12 @@ def to_slack_blocks(reply: Reply, *, workspace: str = "",
             {"type": "mrkdwn", "text": f"*{escape(REPEAT_LINE)}*"}]})
     heading, marked = _heading(reply, convert)
     body += heading
-    if not said_by(reply.text, sections) and reply.text.strip() != reply.title.strip():
-        # The main line leads unless the sections already say all of it (Slack shows only
-        # the blocks, so a line kept only in ``text`` would reach notifications, not the eye).
+    main = lead(reply, sections)
+    if main:
+        # The main line leads unless the title or the sections already say it (Slack shows
+        # only the blocks, so a line kept only in ``text`` would reach notifications, not the eye).
         emoji = "" if marked or not TONE_EMOJI[reply.tone] else f"{TONE_EMOJI[reply.tone]} "
-        body.extend(_mrkdwn_sections(emoji + convert(reply.text)))
+        body.extend(_mrkdwn_sections(emoji + convert(main)))
     body += _part_blocks("", reply.fields, reply.items, convert)
     # Action ids are unique across the message: sections' buttons first, then the reply's.
     ids = unique_action_ids((*(b for s in sections for b in s.buttons), *reply.buttons))
