@@ -117,11 +117,22 @@ class MalformedRequests(logging.Filter):
         return True
 
 
+#: The Agents SDK logs every activity that fails its schema at ERROR, with a traceback and the
+#: offending values (which can be a person's words). The Teams endpoint answers such a request
+#: with 400 itself, so these records say nothing an operator needs and may hold personal data.
+ACTIVITY_VALIDATION_LOGGER = "microsoft_agents.activity.activity"
+
+
 def quiet_malformed_requests() -> None:
-    """Install :class:`MalformedRequests` on aiohttp's server logger (once)."""
+    """Keep client mistakes out of the error log.
+
+    Installs :class:`MalformedRequests` on aiohttp's server logger (once) and mutes the Teams
+    SDK's per-activity validation errors (see :data:`ACTIVITY_VALIDATION_LOGGER`).
+    """
     server = logging.getLogger("aiohttp.server")
     if not any(isinstance(f, MalformedRequests) for f in server.filters):
         server.addFilter(MalformedRequests())
+    logging.getLogger(ACTIVITY_VALIDATION_LOGGER).setLevel(logging.CRITICAL)
 
 
 def configure(level: str = "INFO") -> None:

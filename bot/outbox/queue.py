@@ -97,14 +97,16 @@ async def enqueue_many(session: AsyncSession,
     return await enqueue_prepared(session, prepare(sends))
 
 
-def prepare(sends: Iterable[tuple[Key | str, Destination, Reply]]) -> list[dict[str, Any]]:
+def prepare(sends: Iterable[tuple[Key | str, Destination, Reply]],
+            not_before: datetime | None = None) -> list[dict[str, Any]]:
     """The rows :func:`enqueue_many` would add, for :func:`enqueue_prepared`.
 
     Serialising a reply costs about a third of a millisecond: for thousands of different
     replies (one reminder digest per person) call this in a worker thread (it is pure), so the
     event loop only does the insert. Raises InvalidDestination like :func:`enqueue_many`.
+    ``not_before`` is when the sends become due (the caller's clock; now by default).
     """
-    now = utcnow()
+    now = not_before or utcnow()
     payloads: dict[int, tuple[Reply, str]] = {}  # a reply shared by many sends: serialised once
 
     def payload(reply: Reply) -> str:

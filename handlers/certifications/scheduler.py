@@ -127,11 +127,13 @@ class Draft:
     outbox: dict[str, Any]
 
 
-def _draft(recipient: str, day: date, items: list[Due], reply: Reply, stamp: datetime) -> Draft:
+def _draft(recipient: str, day: date, items: list[Due], reply: Reply, stamp: datetime,
+           due: datetime) -> Draft:
+    """``stamp`` is when the rows are written; ``due`` when the send may go (the pass's clock)."""
     key = ReminderKey(recipient, day)
     steps = [{"deadline_key": i.key, "recipient": recipient, "step": i.step, "day": day,
               "outbox_key": str(key), "created_at": stamp} for i in items]
-    row, = prepare([(key, destination_for(recipient), reply)])
+    row, = prepare([(key, destination_for(recipient), reply)], not_before=due)
     return Draft(recipient, day, items, reply, steps, row)
 
 
@@ -152,7 +154,7 @@ def _plan_pass(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy
             skipped += 1
         else:
             reply = build_digest(recipient, items, by_id, app)
-            drafts.append(_draft(recipient, day, items, reply, stamp))
+            drafts.append(_draft(recipient, day, items, reply, stamp, now))
     held: list[list[Any]] = [list(sent), list(digested), list(official_sent)]
     sent.clear()
     digested.clear()

@@ -79,7 +79,9 @@ def tally(copies: dict[str, list[str]], expected: list[str]) -> dict[str, int]:
 
 
 def spawn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+    # --demo: the fake Bot Connector serves on loopback, a serviceUrl only demo mode accepts
+    # (bot/adapters/teams/clouds.py); everything this test measures is the same in production.
+    return subprocess.Popen([sys.executable, "-m", "app", "serve", "--demo", "--port", str(port)],
                             env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
