@@ -215,9 +215,9 @@ class Generator:
     def _get(self, _index: int) -> Request:
         path = self.rng.choice(["/", "/healthz", "/readyz", "/metrics", "/webchat/chat.js",
                                 "/webchat/chat.css", "/webchat/inbox", "/webchat/inbox",
-                                "/webchat/inbox"])
+                                "/webchat/inbox", "/webchat/home", "/webchat/home"])
         url = self.open_bot + path
-        if path == "/webchat/inbox" or self.rng.random() < 0.1:
+        if path in ("/webchat/inbox", "/webchat/home") or self.rng.random() < 0.1:
             url += "?" + odd_query(self.rng)
         headers = {}
         if self.rng.random() < 0.1:
