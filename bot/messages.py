@@ -9,9 +9,12 @@ from enum import StrEnum
 from typing import Any, Literal, get_args
 
 # "webchat" is the self-declared demo identity; "web" a signed-in one (web:local:<user>,
-# web:<provider>:<subject>).
-Platform = Literal["slack", "teams", "webchat", "web"]
+# web:<provider>:<subject>); "email" a mailbox reached through the office's SMTP relay
+# (written ``email:<address>``; it sends nothing in, so no Sender is ever "email").
+Platform = Literal["slack", "teams", "webchat", "web", "email"]
 PLATFORMS: frozenset[str] = frozenset(get_args(Platform))
+#: The one "workspace" of e-mail destinations: the office's relay.
+EMAIL_WORKSPACE = "relay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,8 +373,20 @@ class Destination:
             raise InvalidDestination(f"{problem}: {shown!r}")
 
     @classmethod
+    def email(cls, address: str) -> Destination:
+        """The mailbox ``address`` (normalised; :class:`InvalidDestination` when not one)."""
+        return cls("email", EMAIL_WORKSPACE, user_id=email_address(address))
+
+    @property
+    def address(self) -> str | None:
+        """The e-mail address of an ``email:`` destination, else None."""
+        return self.user_id if self.platform == "email" else None
+
+    @classmethod
     def parse(cls, text: str) -> Destination:
-        """Parse ``slack:T123:C456``, ``slack:T123:@U789``, ``teams:tenant:@aad-id``, ..."""
+        """Parse ``slack:T1:C2``, ``slack:T1:@U3``, ``teams:tenant:@aad-id``, ``email:a@b.org``."""
+        if str(text).startswith("email:"):
+            return cls.email(str(text)[len("email:"):])
         platform, _, rest = str(text).partition(":")
         workspace, _, target = rest.partition(":")
         if platform not in PLATFORMS or not workspace or not target:
@@ -383,14 +398,45 @@ class Destination:
 
     def __str__(self) -> str:
         """The app.yaml spelling."""
+        if self.platform == "email":
+            return f"email:{self.user_id}"
         target = f"@{self.user_id}" if self.user_id is not None else self.channel
         return f"{self.platform}:{self.workspace}:{target}"
+
+
+def email_address(text: str) -> str:
+    """``text`` as one plain e-mail address in normal form (domain lower-cased).
+
+    Refused (:class:`InvalidDestination`): display names, several addresses, non-ASCII (relays
+    may lack SMTPUTF8), quoted local parts, IP-literal domains and anything over 254 characters.
+    Deliverability is not looked up (no DNS on the request path).
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    text = str(text).strip()
+    if not text or len(text) > 254 or any(c in text for c in "<>,; \t\r\n\"()"):
+        raise InvalidDestination(f"{text[:300]!r} is not a plain e-mail address")
+    try:
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=False,
+                                 allow_quoted_local=False, allow_domain_literal=False)
+    except EmailNotValidError as error:
+        raise InvalidDestination(f"{text[:300]!r} is not a valid e-mail address ({error})") from None
+    return checked.normalized
 
 
 def _problem(platform: str, workspace: str, channel: str, user_id: str | None) -> str:
     """What is wrong with a destination's parts, or "" when nothing is."""
     if platform not in PLATFORMS:
         return f"unknown platform {str(platform)[:20]!r}"
+    if platform == "email":
+        if workspace != EMAIL_WORKSPACE or channel or not isinstance(user_id, str):
+            return "an e-mail destination is email:<address>"
+        try:
+            if email_address(user_id) != user_id:
+                return "e-mail address not in its normal form"
+        except InvalidDestination as error:
+            return str(error)
+        return ""
     if not isinstance(workspace, str) or not _WORKSPACE.fullmatch(workspace):
         return "empty or malformed workspace"
     if user_id is not None:

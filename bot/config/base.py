@@ -24,16 +24,18 @@ class Strict(BaseModel):
 
 
 def check_destination(value: str) -> str:
-    """``platform:workspace:channel`` or ``platform:workspace:@user``: the outbox's own rule."""
-    Destination.parse(value)
-    return value
+    """``platform:workspace:channel``, ``platform:workspace:@user`` or ``email:<address>``.
+
+    The outbox's own rule; an address comes back in its normal form.
+    """
+    return str(Destination.parse(value))
 
 
 def check_identity(value: str) -> str:
     """``platform:workspace:user``: who holds a role, files a report or acknowledges."""
-    if value.count(":") < 2 or value.split(":", 1)[0] not in PLATFORMS:
+    if value.count(":") < 2 or value.split(":", 1)[0] not in PLATFORMS - {"email"}:
         raise ValueError(f"{value!r} must be platform:workspace:user with platform one of "
-                         f"{sorted(PLATFORMS)}")
+                         f"{sorted(PLATFORMS - {'email'})}")
     return value
 
 
