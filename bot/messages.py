@@ -212,6 +212,14 @@ class Reply:
     form: Form | None = None
     ephemeral: bool = False
     repeat: bool = False  # a resend that may already have arrived: renderers lead with REPEAT_LINE
+    #: A handling label the reader must see first ("TLP:AMBER"); e-mail puts it in the subject
+    #: and the first line too.
+    marking: str = ""
+    #: The outbox key of the earlier message this one follows up (an update, an all-clear):
+    #: e-mail threads under it (In-Reply-To / References), chat may ignore it.
+    follows: str = ""
+    #: Why this reader receives the message and whom to ask (e-mail's official footer).
+    footer: str = ""
 
 
 
@@ -483,4 +491,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             intro=form.get("intro", ""), banner=form.get("banner", "")),
         ephemeral=bool(data.get("ephemeral", False)),
         repeat=bool(data.get("repeat", False)),
+        marking=str(data.get("marking", "")),
+        follows=str(data.get("follows", "")),
+        footer=str(data.get("footer", "")),
     )
