@@ -23,6 +23,7 @@ from handlers.alerts.replies import (
     build_alert_message,
     build_approval_request,
     build_decision,
+    build_exclusions,
     build_help_thanks,
     build_preview,
     build_sent,
@@ -53,8 +54,9 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     message_preview = build_alert_message(alert, parent=parent_id,
                                           zone=ZoneInfo(app.office.time_zone))
     reasons = service.approval_reasons(clean, app, set(per_tier), parent=parent)
+    planned = await service.plan(services.db, app, alert)
     return build_preview(alert, message_preview, dict(per_tier), parent=parent_id,
-                         reasons=reasons)
+                         reasons=reasons, excluded=planned.excluded)
 
 
 async def on_action(message: IncomingMessage, services: Services, actor: Actor,
@@ -93,17 +95,15 @@ async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: da
     if not alert.needs_approval:
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
                                           now=now)
-        return build_sent(alert, count)
-    entries = await service.recipients_for(db, app, alert)
-    per_tier: dict[str, int] = {}
-    for entry in entries:
-        per_tier[entry.tier] = per_tier.get(entry.tier, 0) + 1
+        return build_sent(alert, count, await service.excluded_counts(db, alert))
+    planned = await service.plan(db, app, alert)
     others = [i for i in app.roles.get("broadcaster", []) if i != actor.identity]
     if not others:
         raise UserError("This alert needs a second broadcaster, and app.yaml names no other.")
     alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.PENDING_APPROVAL,
                                  now=now)
-    request = build_approval_request(alert, per_tier, actor.identity)
+    request = build_approval_request(alert, dict(planned.per_tier), actor.identity,
+                                     excluded=planned.excluded)
     async with db.session() as session:
         for other in others:
             enqueue(session, key=service.delivery_key(public_id, "approve", other),
@@ -127,8 +127,9 @@ async def _decide(services: Services, actor: Actor, public_id: str, approve: boo
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
                                           now=now, expected=AlertStatus.PENDING_APPROVAL)
         await _tell_requester(services, alert, True, actor.identity, "approved")
-        return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s).",
-                     ephemeral=True)
+        kept_out = build_exclusions(await service.excluded_counts(db, alert), alert.tlp)
+        return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s)."
+                          + (f" {kept_out}" if kept_out else ""), ephemeral=True)
     alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.REFUSED, now=now,
                                  note="refused by second broadcaster")
     await _tell_requester(services, alert, False, actor.identity, "refused")

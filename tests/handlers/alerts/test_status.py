@@ -96,15 +96,17 @@ async def test_five_members_one_in_each_column(tmp_path: Path) -> None:
     assert reply.tone is Tone.WARNING  # someone needs help: the view is highlighted
     texts = [s.text for s in reply.sections]
     assert texts[0] == "**Need help: call them** (1): Dee (Dodge City Clerk, T1)"
-    assert texts[4] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
-    assert "expires " in reply.sections[4].context  # the times, under who to nudge
+    assert texts[5] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
+    assert "expires " in reply.sections[5].context  # the times, under who to nudge
     row = ("5/5 delivered, 0 failed; received 1, actioned 1, not applicable 1, need help 1, "
            "not yet 1")
-    assert f"T1: {row}" in texts[1] and f"KS: {row}" in texts[3]
-    assert "Dodge City Clerk: 1/1 delivered, 0 failed; received 0, actioned 0, " \
-           "not applicable 0, need help 1, not yet 0" in texts[2]
-    assert "Ellis County: 1/1 delivered, 0 failed; received 0, actioned 0, " \
-           "not applicable 0, need help 0, not yet 1" in texts[2]
+    assert f"T1: {row}" in texts[1] and f"Slack: {row}" in texts[2] and f"KS: {row}" in texts[4]
+    # One line per organisation, the ones needing attention first, each in a word or two.
+    assert texts[3].split("\n") == [
+        "By organisation (5; 2 needing attention)",
+        "Dodge City Clerk (Slack): NEED HELP", "Ellis County (Slack): waiting",
+        "Allen County (Slack): received", "Barton County (Slack): actioned",
+        "Cheyenne County (Slack): not applicable"]
 
 
 def test_the_cli_shows_the_same_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +178,7 @@ def test_status_says_when_it_went_out_and_expires_in_the_readers_zone() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from handlers.alerts.replies import build_status
+    from handlers.alerts.status_replies import build_status
 
     alert = Alert(public_id="AL9", alert_type="advisory", severity="moderate", headline="H",
                   body="B", tlp="GREEN", status="sent", created_by="x", reply_to="x",
