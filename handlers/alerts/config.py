@@ -117,12 +117,12 @@ class EmailRules(Strict):
     def _domains(cls, value: list[str]) -> list[str]:
         cleaned = [v.strip().lower() for v in value]
         for rule in cleaned:
+            if rule.startswith("*.") and "." not in rule[2:]:
+                raise ValueError(f"{rule!r} would admit a whole top-level domain; name the "
+                                 "organisation's domain, like *.example.gov")
             if not _DOMAIN.fullmatch(rule):
                 raise ValueError(f"{rule!r} is not a domain name like sos.example.gov or "
                                  "*.example.gov (no addresses, no bare '*')")
-            if rule.startswith("*.") and rule.count(".") < 2:
-                raise ValueError(f"{rule!r} would admit a whole top-level domain; name the "
-                                 "organisation's domain, like *.example.gov")
         return cleaned
 
 
