@@ -189,3 +189,31 @@ def test_status_says_when_it_went_out_and_expires_in_the_readers_zone() -> None:
                          now=datetime(2026, 11, 3, 16, 30, tzinfo=UTC))
     assert reply.sections[-1].context == ("Sent Tue 03 Nov 2026 08:00 CST (2 hours ago) · "
                                           "expires Tue 03 Nov 2026 20:00 CST (in 9 hours)")
+
+
+def test_thousands_of_organisations_read_in_one_screen() -> None:
+    """3,000 organisations, 40 needing attention: only those are listed, worst first."""
+    from handlers.alerts.status_replies import ORG_LINES, OrgTally, build_organisations
+
+    orgs: dict[str, OrgTally] = {}
+    for n in range(3000):
+        tally = orgs[f"Org {n:04d}"] = OrgTally()
+        tally.add("slack:T1:C1", "received")
+    orgs["Org 2999"].add("email:a@b.example.org", "waiting")   # one of two members silent
+    orgs["Org 0500"] = OrgTally()
+    orgs["Org 0500"].add("email:x@y.example.org", "", excluded="tlp_amber_domain")
+    orgs["Org 1500"] = OrgTally()
+    orgs["Org 1500"].add("teams:t:c", "failed")
+    orgs["Org 2500"] = OrgTally()
+    orgs["Org 2500"].add("email:h@y.example.org", "need_help")
+    for n in range(36):  # and 36 more waiting
+        orgs[f"Org {n:04d}"] = OrgTally()
+        orgs[f"Org {n:04d}"].add("email:w@y.example.org", "waiting")
+    lines = build_organisations(orgs, "AMBER").text.split("\n")
+    assert lines[0] == "By organisation (3000; 40 needing attention)"
+    assert len(lines) == 1 + ORG_LINES + 1
+    assert lines[1:5] == ["Org 2500 (e-mail): NEED HELP", "Org 1500 (Teams): failed",
+                          "Org 0500 (e-mail): not sent, TLP:AMBER outside listed domains",
+                          "Org 0000 (e-mail): waiting"]
+    assert "Org 2999 (Slack 1, e-mail 1): waiting 1, received 1" not in lines  # the last waiting: counted
+    assert lines[-1] == "and 2975 more: 15 needing attention, 2960 with every member answered"
