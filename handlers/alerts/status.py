@@ -55,8 +55,8 @@ async def status_reply(*, db: Database, alert: Alert, zone: ZoneInfo | None = No
     listed: dict[str, list[str]] = {"need_help": [], NOT_YET: []}
     for rid, key, tier, organisation, jurisdiction, name, destination, excluded in rows:
         state, answer = states.get(key), answer_of(answers.get(rid, set()))
-        for table, label in zip(tables, (tier, channel_word(destination), jurisdiction),
-                                strict=True):
+        channel = channel_word(destination)
+        for table, label in zip(tables, (tier, channel, jurisdiction), strict=True):
             tally = table[label]
             tally.recipients += 1
             if excluded:
@@ -67,7 +67,7 @@ async def status_reply(*, db: Database, alert: Alert, zone: ZoneInfo | None = No
             tally.delivered += state == Status.SENT or answer != NOT_YET
             tally.failed += state == Status.DEAD
             tally.answers[answer] += 1
-        orgs[organisation].add(destination, _member_state(alert, state, answer), excluded)
+        orgs[organisation].add(channel, _member_state(alert, state, answer), excluded)
         if answer in listed and not excluded:
             listed[answer].append(f"{literal(name or organisation)} ({literal(organisation)}, "
                                   f"{literal(tier)})")

@@ -7,6 +7,7 @@ and at most :data:`ORG_LINES` of them, so a broadcast to thousands reads in one 
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,29 +66,35 @@ class Tally:
                 f"{kept_out}; {columns}")
 
 
-@dataclass
 class OrgTally:
-    """One organisation: its members per channel kind and per state (answer, waiting, ...)."""
+    """One organisation: its members per channel kind and per state (answer, waiting, ...).
 
-    channels: Counter[str] = field(default_factory=Counter)
-    states: Counter[str] = field(default_factory=Counter)
-    kept_out: Counter[str] = field(default_factory=Counter)  # exclusion reason -> members
+    Plain dicts and a rank kept as members are added: a status view of thousands of
+    organisations is recomputed every few seconds during a broadcast.
+    """
 
-    def add(self, destination: str, state: str, excluded: str = "") -> None:
-        """Count one member (``excluded``: why the TLP rules kept it out, if they did)."""
-        self.channels[channel_word(destination)] += 1
+    __slots__ = ("channels", "kept_out", "rank", "states")
+
+    def __init__(self) -> None:
+        """No members yet."""
+        self.channels: dict[str, int] = {}
+        self.states: dict[str, int] = {}
+        self.kept_out: dict[str, int] = {}  # exclusion reason -> members
+        #: How urgently it needs attention (:data:`ATTENTION`; 99: every member answered).
+        self.rank = 99
+
+    def add(self, channel: str, state: str, excluded: str = "") -> None:
+        """Count one member reached by ``channel`` (:func:`channel_word`).
+
+        ``excluded``: why the TLP rules kept it out, if they did.
+        """
+        self.channels[channel] = self.channels.get(channel, 0) + 1
         if excluded:
-            self.kept_out[excluded] += 1
+            self.kept_out[excluded] = self.kept_out.get(excluded, 0) + 1
+            self.rank = min(self.rank, ATTENTION["excluded"])
         else:
-            self.states[state] += 1
-
-    @property
-    def rank(self) -> int:
-        """How urgently the organisation needs attention (99: every member answered)."""
-        found = [ATTENTION[s] for s in self.states if s in ATTENTION]
-        if self.kept_out:
-            found.append(ATTENTION["excluded"])
-        return min(found, default=99)
+            self.states[state] = self.states.get(state, 0) + 1
+            self.rank = min(self.rank, ATTENTION.get(state, 99))
 
     def line(self, name: str, tlp: str) -> str:
         """``Grace Church (e-mail): waiting`` or ``Hartford (Slack 2, e-mail 1): received 2, ...``."""
@@ -105,14 +112,15 @@ class OrgTally:
 
 def build_organisations(orgs: dict[str, OrgTally], tlp: str) -> Section:
     """Organisations needing attention first, then the rest; at most :data:`ORG_LINES`."""
-    ordered = sorted(orgs.items(), key=lambda item: (item[1].rank, item[0].casefold()))
+    shown = heapq.nsmallest(ORG_LINES, orgs.items(),
+                            key=lambda item: (item[1].rank, item[0].casefold()))
     attention = sum(t.rank < 99 for t in orgs.values())
-    lines = [t.line(name, tlp) for name, t in ordered[:ORG_LINES]]
-    rest = ordered[ORG_LINES:]
-    if rest:
-        waiting = sum(t.rank < 99 for _, t in rest)
-        lines.append(f"and {len(rest)} more: {waiting} needing attention, "
-                     f"{len(rest) - waiting} with every member answered")
+    lines = [t.line(name, tlp) for name, t in shown]
+    if len(orgs) > len(shown):
+        rest = len(orgs) - len(shown)
+        waiting = attention - sum(t.rank < 99 for _, t in shown)
+        lines.append(f"and {rest} more: {waiting} needing attention, "
+                     f"{rest - waiting} with every member answered")
     head = (f"By organisation ({len(orgs)}; {attention} needing attention)" if orgs
             else "By organisation: none")
     return Section("\n".join([head, *lines]))

@@ -198,17 +198,17 @@ def test_thousands_of_organisations_read_in_one_screen() -> None:
     orgs: dict[str, OrgTally] = {}
     for n in range(3000):
         tally = orgs[f"Org {n:04d}"] = OrgTally()
-        tally.add("slack:T1:C1", "received")
-    orgs["Org 2999"].add("email:a@b.example.org", "waiting")   # one of two members silent
+        tally.add("Slack", "received")
+    orgs["Org 2999"].add("e-mail", "waiting")   # one of two members silent
     orgs["Org 0500"] = OrgTally()
-    orgs["Org 0500"].add("email:x@y.example.org", "", excluded="tlp_amber_domain")
+    orgs["Org 0500"].add("e-mail", "", excluded="tlp_amber_domain")
     orgs["Org 1500"] = OrgTally()
-    orgs["Org 1500"].add("teams:t:c", "failed")
+    orgs["Org 1500"].add("Teams", "failed")
     orgs["Org 2500"] = OrgTally()
-    orgs["Org 2500"].add("email:h@y.example.org", "need_help")
+    orgs["Org 2500"].add("e-mail", "need_help")
     for n in range(36):  # and 36 more waiting
         orgs[f"Org {n:04d}"] = OrgTally()
-        orgs[f"Org {n:04d}"].add("email:w@y.example.org", "waiting")
+        orgs[f"Org {n:04d}"].add("e-mail", "waiting")
     lines = build_organisations(orgs, "AMBER").text.split("\n")
     assert lines[0] == "By organisation (3000; 40 needing attention)"
     assert len(lines) == 1 + ORG_LINES + 1
