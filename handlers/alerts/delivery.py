@@ -1,10 +1,14 @@
-"""After sending: the status view, 'Need help' hand-offs and the follow-up of non-acknowledgers.
+"""After sending: 'Need help' hand-offs, answered copies and the follow-up of non-acknowledgers.
+
+(The status view is in :mod:`handlers.alerts.status`.)
 
 Follow-up runs as a background loop. Each step is an outbox message with a deterministic key
 (``alert:ID:remind|dm|backup:...``), so two processes, or a restart, never chase anyone twice:
 at half the window a reminder to the destination, at the end a direct message to the people
 behind it, at one and a half windows the backup contact. Tiers whose policy says ``chase:
-false`` (always T3) are never chased; a later cancel or all-clear stops the chase.
+false`` (always T3) are never chased; a later cancel or all-clear stops the chase. E-mail
+members are chased alike (the direct message is their address again), within the TLP rules of
+:mod:`handlers.alerts.reach`.
 """
 
 from __future__ import annotations

@@ -145,9 +145,6 @@ async def plan(db: Database, app: AppConfig, alert: Alert) -> reach.Reach:
     return reach.plan(await recipients_for(db, app, alert), app=app, tlp=alert.tlp)
 
 
-check_tlp = reach.check_tlp  # the tier ceilings, for callers that knew them here
-
-
 async def excluded_counts(db: Database, alert: Alert) -> dict[str, int]:
     """Recipients of a sent alert the TLP rules kept out, per reason (as recorded)."""
     async with db.engine.connect() as conn:
