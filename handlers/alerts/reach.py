@@ -24,7 +24,6 @@ from typing import Protocol, TypeVar
 
 from bot.config.settings import AppConfig
 from bot.errors import UserError
-from bot.messages import Destination
 from handlers.alerts.config import AlertsConfig
 from handlers.alerts.enums import Tlp
 from handlers.alerts.network import Entry
@@ -57,8 +56,10 @@ def exclusion(tlp: str, destination: str, config: AlertsConfig) -> Exclusion | N
     if label is Tlp.RED:
         return Exclusion.RED_BY_EMAIL
     if label in (Tlp.AMBER, Tlp.AMBER_STRICT):
-        address = Destination.parse(destination).address or ""
-        if not domain_listed(address.rpartition("@")[2], config.email.amber_domains):
+        # Stored destinations are in normal form already: no need to validate them again
+        # (thousands of members), only to read the domain.
+        domain = destination.rpartition("@")[2].lower()
+        if not domain_listed(domain, config.email.amber_domains):
             return Exclusion.AMBER_OUTSIDE_DOMAINS
     return None
 
