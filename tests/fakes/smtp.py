@@ -8,6 +8,7 @@ Usage::
         relay.fail_next(2, code=451)                    # the next two DATA answers: 451
         relay.refuse("gone@example.org", code=550)      # RCPT TO refused for good
         relay.drop_after_data(1)                        # keep the next message, hang up unanswered
+        relay.slow(0.5, after_keeping=True)             # keep each message, answer 0.5 s later
         await relay.wait_for(3)                         # three messages received (or AssertionError)
         relay.messages[0].message["Message-ID"]
 
@@ -104,7 +105,8 @@ class Recorder:
         self.refused: dict[str, str] = {}  # address -> full SMTP answer at RCPT
         self.data_failures: list[str] = []  # answers for the next DATA commands, in order
         self.drops = 0  # next messages kept but answered by hanging up
-        self.data_delay = 0.0  # seconds before answering DATA (a slow relay)
+        self.data_delay = 0.0  # seconds before taking a message (a slow relay)
+        self.answer_delay = 0.0  # seconds between keeping a message and saying so
         self.auth_failures = 0
         self.rejected: list[str] = []  # the answers given instead of accepting
         self._lock = threading.Lock()
@@ -141,6 +143,8 @@ class Recorder:
         if drop and server.transport is not None:
             server.transport.close()  # delivered, but the client never hears so
             return "421 closing"  # never reaches the client
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)  # kept already: a crash now leaves it uncertain
         return "250 Message accepted for delivery"
 
 
@@ -310,6 +314,9 @@ class SmtpRelay:
         with self.recorder._lock:
             self.recorder.drops += times
 
-    def slow(self, seconds: float) -> None:
-        """Wait ``seconds`` before answering each DATA."""
-        self.recorder.data_delay = seconds
+    def slow(self, seconds: float, *, after_keeping: bool = False) -> None:
+        """Wait ``seconds`` at each DATA: before taking the message, or ``after_keeping`` it."""
+        if after_keeping:
+            self.recorder.answer_delay = seconds
+        else:
+            self.recorder.data_delay = seconds
