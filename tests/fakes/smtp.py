@@ -212,7 +212,8 @@ class SmtpRelay:
         if not ok:
             with self.recorder._lock:
                 self.recorder.auth_failures += 1
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        # handled=False: aiosmtpd answers the failure (535) itself.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     # -- life cycle --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bot.adapters.email.render import Office
 from bot.adapters.email.send import Credentials, EmailTransport
 from bot.config.email import ca_path
 from bot.config.settings import Contact, Settings
+from bot.messages import email_address
 from bot.router import Router
 
 
@@ -32,7 +33,7 @@ def build_transport(settings: Settings) -> EmailTransport | None:
     if relay is None or env.MAIL_FROM is None:
         return None
     office = settings.app.office.name
-    mailer = Mailer(address=env.MAIL_FROM, name=config.from_name or office,
+    mailer = Mailer(address=email_address(env.MAIL_FROM), name=config.from_name or office,
                     reply_to=config.reply_to,
                     office=Office(office, contact_line(settings.app.contact_for(None),
                                                        config.reply_to)))

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 SEND_BUDGET = 25.0  # seconds for one send, waiting for a connection included (the lease is 30)
 IDLE_REUSE = 60.0  # seconds: an older idle connection is replaced, not trusted
 LOG_EVERY = 60.0  # seconds between two logs of the same relay problem
-_ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
+_ADDRESS = re.compile(r"<?[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+>?")
 STALE = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
 
 
@@ -88,7 +88,9 @@ class EmailTransport(Transport, Editable):
         self.starttls_required = starttls_required
         self.timeout = timeout
         self.clock = clock
-        self._slots: asyncio.Queue[_Slot] = asyncio.Queue()
+        # Last in, first out: the connection used last (open, warm) is taken first, and one
+        # that stays unused past IDLE_REUSE is replaced when next needed.
+        self._slots: asyncio.LifoQueue[_Slot] = asyncio.LifoQueue()
         for _ in range(connections):
             self._slots.put_nowait(_Slot())
         self._logged: dict[str, float] = {}
@@ -203,6 +205,7 @@ class EmailTransport(Transport, Editable):
             secure = relay.implicit_tls
             if not secure and smtp.supports_extension("starttls"):
                 await smtp.starttls()
+                await smtp.ehlo()  # what the relay offers inside TLS (AUTH, often)
                 secure = True
             if not secure and self.starttls_required:
                 self._alarm("starttls", 0)
@@ -233,18 +236,16 @@ class EmailTransport(Transport, Editable):
             self._alarm("cleartext", 0)
             raise RetryableSendError("refusing to send the relay password without TLS",
                                      unsent=True)
+        if not smtp.supports_extension("auth"):
+            self._alarm("auth", 0)
+            raise RetryableSendError("relay offers no sign-in (AUTH) although SMTP_USERNAME is "
+                                     "set", unsent=True)
         try:
             await smtp.login(self.credentials.username, self.credentials.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
             self._alarm("auth", exc.code)
             raise RetryableSendError("relay refused the sign-in (SMTP_USERNAME / "
                                      f"SMTP_PASSWORD): {smtp_reason(exc)}", unsent=True) from None
-        except aiosmtplib.SMTPException as exc:
-            if isinstance(exc, aiosmtplib.SMTPResponseException | aiosmtplib.SMTPServerDisconnected):
-                raise
-            self._alarm("auth", 0)
-            raise RetryableSendError("relay offers no sign-in (AUTH) although SMTP_USERNAME is "
-                                     "set", unsent=True) from None
 
     async def _reset(self, slot: _Slot) -> None:
         """End a refused transaction so the connection can carry the next one."""
