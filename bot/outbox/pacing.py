@@ -13,8 +13,9 @@ slot, so a process makes one database round trip per batch instead of one per se
 budget stays in the database: two processes reserve disjoint slots of the same bucket.
 
 Slots are spaced by ``1 / rate`` (no burst unless a bucket is given one, as the SMTP relay's
-may be), so no one-second window holds more than ``rate`` sends as planned; rates are scaled by ``SAFETY`` to absorb network jitter against sliding
-windows. A crashed process only wastes the slots it had reserved.
+may be), so no one-second window holds more than ``rate`` sends as planned; rates are scaled
+by ``SAFETY`` to absorb network jitter against sliding windows. A crashed process only wastes
+the slots it had reserved.
 
 The slots are an absolute timeline: the n-th slot of a bucket is its start plus ``n / rate``,
 whenever a process gets round to it. In a process, :class:`Timeline` (a GCRA per pacing group on
