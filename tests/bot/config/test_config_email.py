@@ -86,3 +86,19 @@ def test_no_contact_is_warned(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, RELAY, contacts={})
     assert any(w.startswith("email.reply_to") for w in mail_warnings(settings))
     assert not mail_warnings(make_settings(tmp_path, RELAY))
+
+
+def test_config_check_reports_the_relay_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    from tests.app.test_cli import cli
+    from tests.support import write_config
+
+    write_config(tmp_path)
+    off = cli(tmp_path, "config", "check")
+    assert off.returncode == 0 and "e-mail: off" in off.stdout
+    on = cli(tmp_path, "config", "check", **RELAY, **SIGN_IN)
+    assert on.returncode == 0, on.stderr
+    assert "e-mail: relay relay.example.gov:587 (STARTTLS), 5/s" in on.stdout
+    assert "pw" not in on.stdout.replace("SMTP_PASSWORD", "")
+    bad = cli(tmp_path, "config", "check", **RELAY, SMTP_USERNAME="bot")
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "error: SMTP_PASSWORD: set SMTP_USERNAME and SMTP_PASSWORD together (or neither)")
