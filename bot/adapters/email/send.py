@@ -71,6 +71,7 @@ class _Slot:
     def __init__(self) -> None:
         self.smtp: aiosmtplib.SMTP | None = None
         self.used = 0.0
+        self.in_data = False  # the current send reached DATA (it may have been delivered)
 
 
 class EmailTransport(Transport, Editable):
@@ -134,15 +135,22 @@ class EmailTransport(Transport, Editable):
     # -- one submission -------------------------------------------------------------------------
 
     async def _submit(self, data: bytes, to: str) -> None:
+        reached_data = False
         try:
             async with asyncio.timeout(SEND_BUDGET):
                 slot = await self._slots.get()
+                slot.in_data = False
                 try:
                     await self._transaction(slot, data, to)
+                except asyncio.CancelledError:  # cut off mid-command: the connection is unusable
+                    self._drop(slot)
+                    raise
                 finally:
+                    reached_data = slot.in_data
                     self._slots.put_nowait(slot)
         except TimeoutError:
-            raise RetryableSendError("smtp: no answer within the send budget") from None
+            raise RetryableSendError("smtp: no answer within the send budget",
+                                     unsent=not reached_data) from None
 
     async def _transaction(self, slot: _Slot, data: bytes, to: str) -> None:
         """MAIL, RCPT and DATA on the slot's connection (a stale one is replaced once)."""
@@ -166,6 +174,7 @@ class EmailTransport(Transport, Editable):
             self._drop(slot)
             raise RetryableSendError(f"smtp: {type(exc).__name__}", unsent=True) from None
         await self._stage(slot, smtp.rcpt(to), "rcpt")
+        slot.in_data = True
         await self._stage(slot, smtp.data(data), "data")
         slot.used = time.monotonic()
 

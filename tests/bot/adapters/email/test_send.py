@@ -175,3 +175,25 @@ async def test_update_is_threaded_and_red_and_forms_never_go(tmp_path: Path,
     with pytest.raises(PermanentSendError, match="not an e-mail destination"):
         await transport.send(Destination.parse("slack:T1:C1"), Reply(text="x"), key="s")
     assert len(relay.messages) == 2
+
+
+async def test_a_send_over_its_budget_says_how_far_it_got(
+        tmp_path: Path, relay: SmtpRelay, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from bot.adapters.email import send
+
+    monkeypatch.setattr(send, "SEND_BUDGET", 0.5)
+    transport = transport_for(tmp_path, relay, connections=1)
+    await transport.send(JANE, Reply(text="warm"), key="k0")  # the connection is open
+    relay.slow(1.5)  # the relay sits on DATA
+    stuck, queued = await asyncio.gather(
+        transport.send(JANE, Reply(text="x"), key="k1"),
+        transport.send(JANE, Reply(text="y"), key="k2"), return_exceptions=True)
+    assert isinstance(stuck, RetryableSendError) and not stuck.unsent  # cut off in DATA
+    assert isinstance(queued, RetryableSendError) and queued.unsent  # never got a connection
+    assert "send budget" in str(stuck) and "send budget" in str(queued)
+    relay.slow(0)
+    await transport.send(JANE, Reply(text="z"), key="k3")  # on a new connection
+    assert relay.connections == 2
+    assert message_id("k3", DOMAIN) in {m.message_id for m in relay.messages}
