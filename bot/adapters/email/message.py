@@ -14,16 +14,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
 
+from bot.adapters.email.mime import address, header_text, multipart
 from bot.adapters.email.render import Office, render
 from bot.messages import Reply
 
-#: CRLF line ends and 78-character folding: what SMTP carries.
-POLICY = policy.SMTP
 _MESSAGE_ID = re.compile(r"<[0-9a-f]{32}@[A-Za-z0-9.-]{1,253}>")
 
 
@@ -52,33 +48,36 @@ def is_message_id(ref: str) -> bool:
     return bool(_MESSAGE_ID.fullmatch(ref))
 
 
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """One e-mail ready for DATA: its bytes and its Message-ID."""
+
+    data: bytes
+    message_id: str
+
+
 def compose(reply: Reply, *, to: str, key: str, mailer: Mailer, now: datetime,
-            update_of: str | None = None) -> EmailMessage:
+            update_of: str | None = None) -> Composed:
     """``reply`` for ``to`` under outbox ``key``; ``update_of``: the id of the e-mail it updates."""
     rendered = render(reply, mailer.office, updated=update_of is not None)
-    message = EmailMessage(policy=POLICY)
-    message["From"] = Address(display_name=mailer.name, addr_spec=mailer.address)
-    message["To"] = Address(addr_spec=to)
-    if mailer.reply_to:
-        message["Reply-To"] = Address(addr_spec=mailer.reply_to)
-    message["Subject"] = rendered.subject
-    message["Date"] = format_datetime(now)
     parent = None
     if update_of is not None:
         parent = update_of if is_message_id(update_of) else None
         digest = hashlib.sha256((rendered.subject + "\n" + rendered.text).encode()).hexdigest()
-        message["Message-ID"] = message_id(f"{update_of}\n{digest}", mailer.domain)
+        own = message_id(f"{update_of}\n{digest}", mailer.domain)
     else:
-        message["Message-ID"] = message_id(key, mailer.domain)
+        own = message_id(key, mailer.domain)
         if reply.follows:
             parent = message_id(reply.follows, mailer.domain)
+    headers = [("From", address(mailer.address, mailer.name)), ("To", address(to))]
+    if mailer.reply_to:
+        headers.append(("Reply-To", address(mailer.reply_to)))
+    headers += [("Subject", header_text(rendered.subject)), ("Date", format_datetime(now)),
+                ("Message-ID", own)]
     if parent is not None:
-        message["In-Reply-To"] = parent
-        message["References"] = parent
+        headers += [("In-Reply-To", parent), ("References", parent)]
     # Operational mail from a program: no vacation or out-of-office answers back (RFC 3834;
     # Exchange reads the second header).
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    return message
+    headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")]
+    boundary = "=_eb_" + own[1:33]
+    return Composed(multipart(headers, rendered.text, rendered.html, boundary), own)

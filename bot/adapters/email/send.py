@@ -103,15 +103,15 @@ class EmailTransport(Transport, Editable):
         """E-mail ``reply`` to the destination's address; return its Message-ID."""
         to = self._address(destination, reply)
         message = compose(reply, to=to, key=key, mailer=self.mailer, now=self.clock())
-        await self._submit(message.as_bytes(), to)
-        return str(message["Message-ID"])
+        await self._submit(message.data, to)
+        return message.message_id
 
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
         """A sent e-mail cannot change: send the new version, "Updated:", threaded under it."""
         to = self._address(destination, reply)
         message = compose(reply, to=to, key=message_ref, mailer=self.mailer, now=self.clock(),
                           update_of=message_ref)
-        await self._submit(message.as_bytes(), to)
+        await self._submit(message.data, to)
 
     async def aclose(self) -> None:
         """Say goodbye to the relay on every open connection (on shutdown)."""

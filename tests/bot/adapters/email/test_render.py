@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from bot.adapters.email import wording
-from bot.adapters.email.message import Mailer, compose, message_id
+from bot.adapters.email.message import Composed, Mailer, compose, message_id
 from bot.adapters.email.render import Office, one_line, render, subject
 from bot.messages import (
     REPEAT_LINE,
@@ -32,9 +32,13 @@ NOW = datetime(2026, 11, 3, 14, 5, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script> [click](javascript:alert(1)) **bold** {@0} <b>hi</b>'
 
 
-def parse(message: EmailMessage) -> EmailMessage:
-    """What a mail client reads: the bytes on the wire, parsed again."""
-    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+def parse(message: Composed) -> EmailMessage:
+    """What a mail client reads: the bytes on the wire, parsed by the standard library."""
+    assert all(len(line) <= 998 for line in message.data.split(b"\r\n"))
+    assert b"\n" not in message.data.replace(b"\r\n", b"")  # CRLF only, as SMTP carries
+    message.data.decode("ascii")  # 7-bit: every relay takes it
+    parsed = message_from_bytes(message.data, policy=policy.default)
+    assert not parsed.defects, parsed.defects
     assert isinstance(parsed, EmailMessage)
     return parsed
 
@@ -43,7 +47,9 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     text = message.get_body(("plain",))
     page = message.get_body(("html",))
     assert text is not None and page is not None
-    return str(text.get_content()), str(page.get_content())
+    # Line ends as a mail client shows them (the wire has CRLF).
+    return (str(text.get_content()).replace("\r\n", "\n"),
+            str(page.get_content()).replace("\r\n", "\n"))
 
 
 class Tags(HTMLParser):
@@ -227,27 +233,50 @@ def test_headers_identity_threading_and_no_tracking() -> None:
     assert message["Reply-To"] == "help@ct.example.gov"
     assert message["Date"] == "Tue, 03 Nov 2026 14:05:00 +0000"
     assert message["List-Unsubscribe"] is None
-    first = compose(Reply(text="x"), to="j@example.org", key="k", mailer=MAILER, now=NOW)
+    first = parse(compose(Reply(text="x"), to="j@example.org", key="k", mailer=MAILER, now=NOW))
     assert first["In-Reply-To"] is None and first["References"] is None
 
 
 def test_an_update_is_a_new_threaded_message_with_a_stable_id() -> None:
     original = message_id("alert:A-12:deliver:7", "ct.example.gov")
     reply = Reply(text="Acknowledged: Received at 10:02", title="Alert A-12")
-    one = compose(reply, to="j@example.org", key=original, mailer=MAILER, now=NOW,
-                  update_of=original)
-    again = compose(reply, to="j@example.org", key=original, mailer=MAILER, now=NOW,
-                    update_of=original)
-    other = compose(Reply(text="Acknowledged: Actioned", title="Alert A-12"),
-                    to="j@example.org", key=original, mailer=MAILER, now=NOW, update_of=original)
+    one = parse(compose(reply, to="j@example.org", key=original, mailer=MAILER, now=NOW,
+                        update_of=original))
+    again = parse(compose(reply, to="j@example.org", key=original, mailer=MAILER, now=NOW,
+                          update_of=original))
+    other = parse(compose(Reply(text="Acknowledged: Actioned", title="Alert A-12"),
+                          to="j@example.org", key=original, mailer=MAILER, now=NOW,
+                          update_of=original))
     assert one["Message-ID"] == again["Message-ID"] != original
     assert other["Message-ID"] != one["Message-ID"]
     assert one["In-Reply-To"] == original and one["References"] == original
     assert str(one["Subject"]).startswith("Updated: Alert A-12")
-    assert wording.UPDATED_LINE in parts(parse(one))[0]
+    assert wording.UPDATED_LINE in parts(one)[0]
 
 
 def test_one_line_limits_and_cleans() -> None:
     assert one_line("a\r\n\tb   c") == "a b c"
     assert len(one_line("x" * 500)) == 160
     assert render(Reply(text="x" * 400), OFFICE).subject.endswith("…")
+
+
+def test_the_wire_form_round_trips_exactly_non_ascii_long_lines_and_all() -> None:
+    office = Office("Oficina Electoral de Río Piedras — “Sección 5”", "Ana Núñez")
+    mailer = Mailer(address="alertas@ce.example.pr", name='Oficina "CEE" \\ Río', office=office)
+    long_line = "Información " + "x" * 3000 + " fin"
+    body = (f"{long_line}\n.\n.leading dot\n=_eb_ boundary look-alike =?utf-8?b?eA==?=\n"
+            "tab\tand trailing space \nemoji 🗳️ and CR\rinside")
+    reply = Reply(text=literal(body), title=literal("Votación: horario extendido ¡hoy!"),
+                  marking="TLP:GREEN")
+    composed = compose(reply, to="ana@example.org", key="k", mailer=mailer, now=NOW)
+    message = parse(composed)
+    rendered = render(reply, office)
+    text, page = parts(message)
+    assert text == rendered.text.replace("\r", "\n")
+    assert page == rendered.html.replace("\r", "\n")
+    assert message["Subject"] == rendered.subject
+    assert rendered.subject.startswith("[TLP:GREEN] Votación: horario extendido ¡hoy!: Info")
+    assert message["From"].addresses[0].display_name == 'Oficina "CEE" \\ Río'
+    assert message["From"].addresses[0].addr_spec == "alertas@ce.example.pr"
+    assert message["Message-ID"] == composed.message_id
+    assert long_line in text and "emoji 🗳️" in text

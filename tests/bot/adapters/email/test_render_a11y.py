@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.email.message import compose
-from bot.messages import Reply
-from tests.bot.adapters.email.test_render import MAILER, NOW, alert_reply, parts
+from tests.bot.adapters.email.test_render import MAILER, NOW, alert_reply, parse, parts
 from tests.bot.adapters.webchat.axe import assert_accessible
 from tests.bot.adapters.webchat.test_browser import chromium
 
@@ -24,9 +23,8 @@ def test_email_html_is_accessible(tmp_path: Path, marking: str) -> None:
     reply = alert_reply(marking=marking,
                         title=f"EXERCISE - EXERCISE - EXERCISE | {marking} | SEVERE | "
                               "WARNING: Bomb threat at Ward 3")
-    page = parts(compose(reply, to="jane@example.org", key="k", mailer=MAILER, now=NOW))[1]
-    assert parts(compose(Reply(text="x", repeat=True), to="j@example.org", key="k",
-                         mailer=MAILER, now=NOW))[1]
+    page = parts(parse(compose(reply, to="jane@example.org", key="k", mailer=MAILER,
+                               now=NOW)))[1]
     path = tmp_path / "mail.html"
     path.write_text(page, encoding="utf-8")
     with chromium() as browser:
