@@ -280,3 +280,14 @@ def test_the_wire_form_round_trips_exactly_non_ascii_long_lines_and_all() -> Non
     assert message["From"].addresses[0].addr_spec == "alertas@ce.example.pr"
     assert message["Message-ID"] == composed.message_id
     assert long_line in text and "emoji 🗳️" in text
+
+
+def test_header_values_are_one_line_or_refused() -> None:
+    from bot.adapters.email.mime import header_text, multipart
+
+    for bad in ("a\r\nBcc: x@y.org", "a\nb", "a\rb", "a\0b"):
+        with pytest.raises(ValueError):
+            header_text(bad)
+    with pytest.raises(ValueError):
+        multipart([], "x", "y", boundary="plain")
+    assert header_text("ñ" * 40).count("\r\n ") == 1  # two encoded words, folded
