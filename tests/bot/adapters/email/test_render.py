@@ -35,7 +35,8 @@ HOSTILE = '<script>alert("x")</script> [click](javascript:alert(1)) **bold** {@0
 def parse(message: Composed) -> EmailMessage:
     """What a mail client reads: the bytes on the wire, parsed by the standard library."""
     assert all(len(line) <= 998 for line in message.data.split(b"\r\n"))
-    assert b"\n" not in message.data.replace(b"\r\n", b"")  # CRLF only, as SMTP carries
+    bare = message.data.replace(b"\r\n", b"")
+    assert b"\n" not in bare and b"\r" not in bare  # CRLF only: no SMTP smuggling
     message.data.decode("ascii")  # 7-bit: every relay takes it
     parsed = message_from_bytes(message.data, policy=policy.default)
     assert not parsed.defects, parsed.defects
