@@ -107,11 +107,12 @@ def subject(reply: Reply, *, updated: bool = False) -> str:
     main = plain(lead(reply, reply.sections), reply.mentions).strip().split("\n", 1)[0]
     title = plain(reply.title, reply.mentions).strip()
     line = ": ".join(part for part in (title, main) if part) or plain(reply.text).strip()
+    line = (wording.UPDATED_PREFIX if updated else "") + line
     marking = one_line(reply.marking, 80)
     if marking:  # shown first, and not a second time inside the title
         line = line.replace(f"{marking} | ", "", 1).replace(marking, "", 1).strip(" |:")
         line = f"[{marking}] {line}"
-    return one_line((wording.UPDATED_PREFIX if updated else "") + line)
+    return one_line(line)
 
 
 def render(reply: Reply, office: Office, *, updated: bool = False) -> Rendered:

@@ -145,9 +145,9 @@ async def test_follow_ups_and_edits_thread_under_the_original(tmp_path: Path,
     original = message_id("alert:A-1:jane", DOMAIN)
     by_subject = {m.message["Subject"]: m for m in relay.messages}
     assert set(by_subject) == {"[TLP:AMBER] Alert A-1: Bomb threat",
-                               "Updated: [TLP:AMBER] Alert A-1: Answered: Received",
+                               "[TLP:AMBER] Updated: Alert A-1: Answered: Received",
                                "[TLP:AMBER] Alert A-2: All clear"}
-    update = by_subject["Updated: [TLP:AMBER] Alert A-1: Answered: Received"]
+    update = by_subject["[TLP:AMBER] Updated: Alert A-1: Answered: Received"]
     clear = by_subject["[TLP:AMBER] Alert A-2: All clear"]
     for follow in (update, clear):
         assert follow.message["In-Reply-To"] == original
