@@ -75,11 +75,17 @@ def tlp_label(marking: str) -> str | None:
 
 
 def exercise_line(reply: Reply) -> str | None:
-    """The exercise / test notice when the marking or the title starts with EXERCISE or TEST."""
+    """The exercise / test notice when the marking or the title is marked so.
+
+    Marked: it starts with the word EXERCISE or TEST, or carries the repeated marker
+    ("EXERCISE - EXERCISE", as alerts write it, a reminder's prefix before it). A capitalised
+    word elsewhere ("EXERCISE CAUTION") is no marking: a real alert must never read as a drill.
+    """
     for source in (reply.marking, plain(reply.title)):
         first = source.strip().split(" ", 1)[0].strip(":-|").upper() if source.strip() else ""
-        if first in wording.EXERCISE_WORDS:
-            return wording.EXERCISE_WORDS[first]
+        for word, line in wording.EXERCISE_WORDS.items():
+            if first == word or f"{word} - {word}" in source:
+                return line
     return None
 
 

@@ -208,10 +208,14 @@ def test_exercise_and_test_markings_and_no_false_alarm() -> None:
     test = parts(parse(compose(Reply(text="x", marking="TEST"), to="j@example.org",
                                key="k", mailer=MAILER, now=NOW)))[0]
     assert wording.TEST_LINE in test
-    real = parts(parse(compose(Reply(text="x", title="TLP:GREEN | Logic and accuracy TEST "
-                                                     "results"),
-                               to="j@example.org", key="k", mailer=MAILER, now=NOW)))[0]
-    assert wording.TEST_LINE not in real and wording.EXERCISE_LINE not in real
+    for title in ("TLP:GREEN | Logic and accuracy TEST results",
+                  "TLP:RED | SEVERE | WARNING: EXERCISE CAUTION near Ward 3"):
+        real = parts(parse(compose(Reply(text="x", title=title), to="j@example.org", key="k",
+                                   mailer=MAILER, now=NOW)))[0]
+        assert wording.TEST_LINE not in real and wording.EXERCISE_LINE not in real
+    reminder = Reply(text="x", title="Reminder: EXERCISE - EXERCISE - EXERCISE | TLP:CLEAR | X")
+    assert wording.EXERCISE_LINE in parts(parse(compose(
+        reminder, to="j@example.org", key="k", mailer=MAILER, now=NOW)))[0]
 
 
 def test_repeat_and_buttons_only_notes() -> None:
