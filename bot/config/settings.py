@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.addresses import is_loopback_host
 from bot.config.admission import Limits, SlackAdmission, TeamsAdmission, admission_problem
 from bot.config.base import ConfigError, IdentityText, Strict
+from bot.config.email import EmailConfig, Relay, email_problem, email_warnings, parse_relay
 from bot.config.slack import slack_oauth_problem
 from bot.config.webchat import WebChat
 from knowledge.yamlload import safe_load
@@ -141,6 +142,7 @@ class AppConfig(Strict):
     teams: TeamsAdmission = TeamsAdmission()
     slack: SlackAdmission = SlackAdmission()
     limits: Limits = Limits()
+    email: EmailConfig = EmailConfig()
 
     @field_validator("contacts")
     @classmethod
@@ -196,6 +198,11 @@ class Environment(BaseSettings):
     ELECTIONBOT_CONFIG: Path = DEFAULT_CONFIG_PATH
     ELECTIONBOT_LOG_LEVEL: str = "INFO"
     ELECTIONBOT_SIMULATED_START: datetime | None = None
+    # The office's SMTP relay (see bot/config/email.py): e-mail is on when SMTP_URL is set.
+    SMTP_URL: str | None = None
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    MAIL_FROM: str | None = None
     # WEBCHAT_OIDC_<NAME>_CLIENT_SECRET, one per provider in app.yaml, keyed by variable name.
     WEBCHAT_OIDC_SECRETS: dict[str, SecretStr] = Field(default_factory=dict)
 
@@ -226,6 +233,16 @@ class Settings(BaseModel):
     def teams_enabled(self) -> bool:
         """Teams is on with an app id (anonymous Teams in demo mode is for local tests only)."""
         return self.env.MICROSOFT_APP_ID is not None
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail is on when SMTP_URL names the office's relay (checked at load)."""
+        return self.env.SMTP_URL is not None
+
+    @property
+    def relay(self) -> Relay | None:
+        """The SMTP relay from SMTP_URL, when e-mail is on."""
+        return parse_relay(self.env.SMTP_URL) if self.env.SMTP_URL is not None else None
 
     @property
     def mode(self) -> str:
@@ -263,6 +280,9 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False,
         if provider.secret_variable not in env.WEBCHAT_OIDC_SECRETS:
             raise ConfigError(f"{provider.secret_variable}: missing for webchat.oidc provider "
                               f"{provider.name!r}; set it to the client secret from the provider")
+    problem = email_problem(env, app.email, path.parent)
+    if problem is not None:
+        raise ConfigError(problem)
     settings = Settings(app=app, env=env, config_path=path, demo=demo)
     problem = admission_problem(settings)
     if problem is not None:
@@ -394,6 +414,12 @@ def environment_warnings(env: Environment) -> list[str]:
                         "database can rewrite them undetected. Set it (`openssl rand -hex 32`) "
                         "and run `electionbot incidents verify --reseal` once")
     return warnings
+
+
+def mail_warnings(settings: Settings) -> list[str]:
+    """E-mail settings that work but deserve a second look."""
+    return email_warnings(settings.env, settings.app.email,
+                          has_contact=settings.app.contact_for(None) is not None)
 
 
 def proxy_warnings(settings: Settings) -> list[str]:
