@@ -16,6 +16,7 @@ from aiohttp.typedefs import Middleware
 
 from app.demo import demo_fence
 from bot.adapters import http_input
+from bot.adapters import pages as domain_pages
 from bot.adapters.email import app as email
 from bot.adapters.slack import app as slack
 from bot.adapters.teams import endpoint as teams
@@ -28,7 +29,7 @@ from bot.ops.jobs import build_procrastinate, defer_drain_soon, run_in_process
 from bot.ops.logs import quiet_malformed_requests
 from bot.router import Router
 from bot.services import Services
-from handlers import build_handlers, build_periodic
+from handlers import build_handlers, build_pages, build_periodic
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -134,6 +135,7 @@ def create_app(services: Services, *, background: bool = True,
         "webchat": webchat.setup(app, router),
         "email": email.setup(app, router),
     }
+    domain_pages.setup(app, services, build_pages())  # no sign-in: each page checks its own
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)

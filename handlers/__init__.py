@@ -9,9 +9,10 @@ from __future__ import annotations
 from bot.config.settings import Sections
 from bot.features import Feature
 from bot.ops.jobs import Periodic
+from bot.pages import PageRoute
 from bot.router import Handler
 from bot.services import Services
-from handlers.alerts import AlertHandler, alert_periodic
+from handlers.alerts import AlertHandler, alert_pages, alert_periodic
 from handlers.alerts.config import AlertsConfig
 from handlers.certifications import CertificationHandler, certification_periodic
 from handlers.certifications.config import CertificationConfig
@@ -25,7 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("incidents", IncidentHandler, cli="handlers.incidents.cli",
             config={"incidents": IncidentSettings}),
     Feature("alerts", AlertHandler, alert_periodic, cli="handlers.alerts.cli",
-            config={"alerts": AlertsConfig}),
+            config={"alerts": AlertsConfig}, pages=alert_pages),
     Feature("certification", CertificationHandler, certification_periodic,
             cli="handlers.certifications.cli", config={"certification": CertificationConfig}),
     Feature("home", HomeHandler),
@@ -42,6 +43,11 @@ def build_handlers() -> list[Handler]:
 def build_periodic(services: Services) -> list[Periodic]:
     """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
     return [job for feature in FEATURES for job in feature.periodic(services)]
+
+
+def build_pages() -> list[PageRoute]:
+    """Every domain's web pages outside the chat (the server mounts them)."""
+    return [route for feature in FEATURES for route in feature.pages()]
 
 
 def config_sections() -> Sections:

@@ -190,6 +190,9 @@ class Environment(BaseSettings):
     ELECTIONBOT_TOKEN_KEY: SecretStr | None = None
     # HMAC key of the incident record and the audit log (see bot/ops/audit_key.py and the README).
     ELECTIONBOT_AUDIT_KEY: SecretStr | None = None
+    # Signs e-mail acknowledgement links (handlers/alerts/links.py): one key, or NEW,OLD while
+    # changing it (links signed with OLD keep working until their alert expires).
+    ELECTIONBOT_LINK_KEY: SecretStr | None = None
     MICROSOFT_APP_ID: str | None = None
     MICROSOFT_APP_PASSWORD: SecretStr | None = None
     MICROSOFT_APP_TENANT_ID: str | None = None
@@ -401,6 +404,11 @@ def _check_environment(env: Environment) -> None:
     if audit_key is not None and len(audit_key.get_secret_value()) < 32:
         raise ConfigError("ELECTIONBOT_AUDIT_KEY: too short; use at least 32 random characters, "
                           "e.g. the output of `openssl rand -hex 32`")
+    link_keys = env.ELECTIONBOT_LINK_KEY
+    if link_keys is not None and any(
+            len(part.strip()) < 32 for part in link_keys.get_secret_value().split(",")):
+        raise ConfigError("ELECTIONBOT_LINK_KEY: too short; use at least 32 random characters "
+                          "(NEW,OLD: each of them), e.g. the output of `openssl rand -hex 32`")
     if not env.DATABASE_URL.startswith(("sqlite", "postgresql")):
         raise ConfigError("DATABASE_URL: use sqlite:///path.db or postgresql+psycopg://...")
 

@@ -8,9 +8,12 @@ from bot.messages import IncomingMessage, Reply
 from bot.ops.jobs import Periodic
 from bot.services import Services
 from handlers.alerts import commands, interactions
+from handlers.alerts.ack_page import alert_pages
 from handlers.alerts.delivery import alert_follow_ups
 from handlers.alerts.live_status import INTERVAL, alert_status_updates
 from handlers.alerts.service import Actor
+
+__all__ = ["AlertHandler", "alert_pages", "alert_periodic"]
 
 
 class AlertHandler:

@@ -126,6 +126,16 @@ class EmailRules(Strict):
         return cleaned
 
 
+class AckLinks(Strict):
+    """One-click acknowledgement links in e-mail (``handlers/alerts/links.py``)."""
+
+    max_days: int = Field(default=7, ge=1, le=30, description="a link without an alert "
+                          "expiry stops working this many days after sending")
+    per_address_per_hour: int = Field(
+        default=300, ge=1, le=100_000, description="answer pages shown (and, counted apart, "
+        "answers confirmed) for one client address")
+
+
 class AlertsConfig(Strict):
     """Rapid-response alerts to the coalition network."""
 
@@ -137,6 +147,7 @@ class AlertsConfig(Strict):
     help_destinations: list[DestinationText] = Field(
         default_factory=list, description="state staff told about 'Need help'")
     email: EmailRules = EmailRules()
+    ack_links: AckLinks = AckLinks()
 
     @model_validator(mode="after")
     def _consistent(self) -> AlertsConfig:

@@ -30,8 +30,10 @@ from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
 from handlers.alerts import network, reach
 from handlers.alerts.config import AlertsConfig
+from handlers.alerts.email_copy import check_links, email_copies
 from handlers.alerts.enums import AckKind, AlertStatus
 from handlers.alerts.forms import CleanAlert
+from handlers.alerts.links import AckLinks
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
 
@@ -59,8 +61,18 @@ def new_public_id() -> str:
 
 def destination_of(identity: str) -> Destination:
     """A person's direct-message destination from ``platform:workspace:user``."""
+    return Destination.parse(direct_place(identity))
+
+
+def direct_place(identity: str) -> str:
+    """Where a person's own copies go, as stored: ``platform:workspace:@user``.
+
+    The person behind an e-mail address (``email:relay:<address>``) is ``email:<address>``.
+    """
     platform, workspace, user = identity.split(":", 2)
-    return Destination.parse(f"{platform}:{workspace}:@{user}")
+    if platform == "email":
+        return f"email:{user}"
+    return f"{platform}:{workspace}:@{user}"
 
 
 def delivery_key(public_id: str, kind: str, target: str) -> str:
@@ -203,14 +215,20 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
 
 
 async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, now: datetime,
-               expected: AlertStatus = AlertStatus.DRAFT) -> tuple[Alert, int]:
-    """Send a draft (or an approved request): status, recipients and outbox rows, one commit."""
+               expected: AlertStatus = AlertStatus.DRAFT,
+               links: AckLinks | None = None) -> tuple[Alert, int]:
+    """Send a draft (or an approved request): status, recipients and outbox rows, one commit.
+
+    E-mail recipients each get their own copy (:mod:`handlers.alerts.email_copy`), with answer
+    links made by ``links``; when they need links that cannot be made, nothing is sent.
+    """
     if not actor.is_broadcaster:  # re-checked at the moment of sending
         raise Refused("Only broadcasters can send alerts.")
     alert = await get_alert(db, public_id)
     if alert.status != expected:
         raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
     planned = await plan(db, app, alert)
+    check_links(alert, planned.sent, links)
     parent = await parent_public_id(db, alert)
     message = build_alert_message(alert, parent=parent, zone=ZoneInfo(app.office.time_zone))
     rows = [(e, "") for e in planned.sent] + [(e, str(r)) for e, r in planned.kept_out]
@@ -228,10 +246,15 @@ async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, no
                  "people": json.dumps(list(e.people)),
                  "outbox_key": send_key(public_id, e.destination), "excluded": excluded}
                 for e, excluded in rows])
+        # E-mail members each get their own copy (answer links, footer, thread).
+        own = await email_copies(
+            session, alert, planned.sent, message, app=app, links=links, now=now,
+            follows=lambda dest: send_key(parent, dest) if parent else "")
         # Those kept out keep their row (the status says why) and get no outbox message.
         await enqueue_many(session, [
             (send_key(public_id, e.destination), Destination.parse(e.destination),
-             copy_for(e.destination, message, parent)) for e in planned.sent])
+             own.get(e.destination) or copy_for(e.destination, message, parent))
+            for e in planned.sent])
         kept_out = f", {len(planned.kept_out)} kept out by TLP" if planned.kept_out else ""
         await record(session, alert, actor=actor.identity, kind="sent", at=now,
                      note=f"{len(planned.sent)} destinations{kept_out}")
@@ -304,8 +327,8 @@ async def _recipient_for(db: Database, alert: Alert, person: str,
     Only the rows that could match are read (their DM, the channel, or listing them): an alert
     to thousands is acknowledged by thousands, each click must not load every recipient.
     """
-    platform, workspace, user = person.split(":", 2)
-    places = [f"{platform}:{workspace}:@{user}"]
+    platform, workspace, _user = person.split(":", 2)
+    places = [direct_place(person)]
     if channel:
         places.append(f"{platform}:{workspace}:{channel}")
     async with db.session() as session:
@@ -338,7 +361,6 @@ async def awaiting_ack(*, db: Database, person: str, now: datetime,
     Addressed means a direct message to them or a recipient row listing them; a channel copy
     anyone in the channel may answer is not counted as theirs.
     """
-    platform, workspace, user = person.split(":", 2)
     answered = select(AlertAck.alert_id).where(AlertAck.person == person)
     query = (select(Alert).join(AlertRecipient, AlertRecipient.alert_id == Alert.id)  # type: ignore[arg-type]
              .where(Alert.status == AlertStatus.SENT, Alert.ack_required,
@@ -346,7 +368,7 @@ async def awaiting_ack(*, db: Database, person: str, now: datetime,
                     sa.or_(Alert.expires_at.is_(None),  # type: ignore[union-attr]
                            Alert.expires_at > now),  # type: ignore[operator,arg-type]
                     sa.or_(AlertRecipient.destination  # type: ignore[arg-type]
-                           == f"{platform}:{workspace}:@{user}",
+                           == direct_place(person),
                            AlertRecipient.people.contains(  # type: ignore[attr-defined]
                                json.dumps(person), autoescape=True)),
                     Alert.id.not_in(answered))  # type: ignore[union-attr]
