@@ -156,8 +156,8 @@ def readable_label(identity: str) -> str:
     """A name for ``platform:workspace:user`` when none is known: never the raw identity."""
     platform, _, rest = identity.partition(":")
     user = rest.partition(":")[2].lstrip("@")
-    if platform in ("web", "webchat") and user:
-        return user
+    if platform in ("web", "webchat", "email") and user:
+        return user  # names people chose, or the address they are reached at
     return _UNNAMED.get(platform, "someone")
 
 
