@@ -33,7 +33,7 @@ from handlers.alerts.forms import validate
 from handlers.alerts.links import AckClaim, BadToken, LinkSigner, ack_links
 from handlers.alerts.models import Alert
 from handlers.alerts.service import Actor, key_prefix
-from tests.handlers.alerts.conftest import ALERTS, ROLES, compose_values
+from tests.handlers.alerts.conftest import ALERTS, ROLES, Chat, compose_values
 from tests.support import RunningBot, make_settings, running_bot
 
 KEY = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0"
@@ -422,3 +422,25 @@ def test_link_keys_rotate_and_short_keys_are_refused(tmp_path: Path) -> None:
         LinkSigner([new.encode()]).verify(token)
     with pytest.raises(ConfigError, match="ELECTIONBOT_LINK_KEY"):
         make_settings(tmp_path, env={"ELECTIONBOT_LINK_KEY": f"{KEY},short"})
+
+
+async def test_sent_from_chat_answered_by_link_shown_in_alert_status(tmp_path: Path) -> None:
+    """The whole story over HTTP: a broadcaster sends from the web chat, the e-mail member
+    answers through the link's page, and ``alert status`` in the chat shows it."""
+    async with _client(_settings(tmp_path)) as (bot, session):
+        chat = Chat(session, bot.url)
+        opened = await chat.say("bc1", "alert")
+        preview = await chat.submit("bc1", opened["form"]["form_id"], compose_values())
+        assert "3 recipient(s) (T1: 3)" in preview["text"]
+        alert_id = preview["buttons"][0]["value"]
+        assert "going out to 3" in (await chat.click("bc1", "alert:send", alert_id))["text"]
+        alert = await service.get_alert(bot.services.db, alert_id)
+        path = (await _links(bot, alert, DESK))["Not applicable"]
+        assert (await _get(session, bot, path))[0] == 200
+        status, text = await _confirm(session, bot, path, "not_applicable")
+        assert status == 200 and "Thank you, recorded: Not applicable" in text
+        shown = await chat.say("bc1", f"alert status {alert_id}")
+        joined = "\n".join(s["text"] for s in shown["sections"])
+        assert "Topeka Library: 1/1 delivered, 0 failed; received 0, actioned 0, not " \
+               "applicable 1" in joined
+        assert "Wichita Library: 0/1" in joined
