@@ -25,6 +25,7 @@ from bot.outbox.queue import find
 from handlers.alerts import delivery, reach, service
 from handlers.alerts.config import AlertsConfig
 from handlers.alerts.forms import validate
+from handlers.alerts.links import ack_links
 from handlers.alerts.models import Alert, AlertAck, AlertRecipient, NetworkMember
 from handlers.alerts.service import Actor, send_key
 from tests.handlers.alerts.conftest import alert_settings, compose_values
@@ -71,7 +72,7 @@ async def sent(settings: Settings, tlp: str, **values: str) -> tuple[Database, A
     alert = await draft(settings, tlp=tlp, **values)
     db = Database(settings.env.DATABASE_URL)
     await service.send(db=db, app=settings.app, actor=Actor("webchat:local:bc1", settings.app),
-                       public_id=alert.public_id, now=utcnow())
+                       public_id=alert.public_id, now=utcnow(), links=ack_links(settings))
     return db, alert
 
 
@@ -181,7 +182,7 @@ async def test_a_network_change_before_sending_is_checked_again(tmp_path: Path) 
     with pytest.raises(UserError, match="Nobody can receive this alert"):
         await service.send(db=db, app=settings.app, actor=Actor("webchat:local:bc1",
                                                                 settings.app),
-                           public_id=alert.public_id, now=utcnow())
+                           public_id=alert.public_id, now=utcnow(), links=ack_links(settings))
     assert (await service.get_alert(db, alert.public_id)).status == "draft"
     assert await rows(db, alert) == {} and await queued(db, alert.public_id) == {}
     await db.close()
@@ -201,7 +202,7 @@ async def test_an_update_reaches_who_got_the_alert_and_threads_under_it(tmp_path
     child = await draft(settings, tlp="GREEN", parent=parent, alert_type="update",
                         headline="Update: hours unchanged")
     await service.send(db=db, app=settings.app, actor=Actor("webchat:local:bc1", settings.app),
-                       public_id=child.public_id, now=utcnow())
+                       public_id=child.public_id, now=utcnow(), links=ack_links(settings))
     copies = await queued(db, child.public_id)
     # Those the AMBER alert kept out never got it, so they get no update either.
     assert set(copies) == {CHAT, LISTED, WILDCARD}
@@ -225,7 +226,7 @@ async def test_an_update_labelled_red_keeps_email_out_and_says_so(tmp_path: Path
     db, parent = await sent(settings, "GREEN")
     child = await draft(settings, tlp="RED", parent=parent, alert_type="update")
     await service.send(db=db, app=settings.app, actor=Actor("webchat:local:bc1", settings.app),
-                       public_id=child.public_id, now=utcnow())
+                       public_id=child.public_id, now=utcnow(), links=ack_links(settings))
     assert set(await queued(db, child.public_id)) == {CHAT}
     assert await service.excluded_counts(db, child) == {"tlp_red_email": 5}
     await db.close()
@@ -249,7 +250,7 @@ async def test_email_members_are_chased_and_backed_up_like_chat(tmp_path: Path) 
     db, app = Database(settings.env.DATABASE_URL), settings.app
     alert = await draft(settings, tlp="AMBER", tiers="T1", ack_window="60")
     await service.send(db=db, app=app, actor=Actor("webchat:local:bc1", app),
-                       public_id=alert.public_id, now=utcnow())
+                       public_id=alert.public_id, now=utcnow(), links=ack_links(settings))
     alert = await service.get_alert(db, alert.public_id)
     assert alert.sent_at is not None
     await mark_sent(db)
