@@ -33,7 +33,9 @@ from bot.outbox.keys import EditKey
 from bot.outbox.queue import Status, enqueue, enqueue_many, status
 from bot.services import Services
 from handlers.alerts.config import AlertsConfig
+from handlers.alerts.email_copy import with_links
 from handlers.alerts.enums import AlertStatus
+from handlers.alerts.links import AckLinks, ack_links
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.reach import exclusion
 from handlers.alerts.replies import (
@@ -171,8 +173,12 @@ def due_steps(alert: Alert, recipient: Chasee, now: datetime,
             if elapsed >= window * when]
 
 
-async def follow_up_once(*, db: Database, app: AppConfig, now: datetime) -> int:
-    """Enqueue every follow-up now due; return how many were added."""
+async def follow_up_once(*, db: Database, app: AppConfig, now: datetime,
+                         links: AckLinks | None = None) -> int:
+    """Enqueue every follow-up now due; return how many were added.
+
+    An e-mail reminder to a member carries its answer links (made by ``links``).
+    """
     async with db.session() as session:
         alerts = (await session.exec(select(Alert).where(
             Alert.status == "sent", Alert.ack_required == True,  # noqa: E712
@@ -182,11 +188,12 @@ async def follow_up_once(*, db: Database, app: AppConfig, now: datetime) -> int:
     for alert in alerts:
         if alert.id in stopped or (alert.expires_at and alert.expires_at <= now):
             continue
-        added += await _chase(db, app, alert, now)
+        added += await _chase(db, app, alert, now, links)
     return added
 
 
-async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> int:
+async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime,
+                 links: AckLinks | None) -> int:
     assert alert.sent_at is not None
     if now - alert.sent_at < timedelta(minutes=alert.ack_window_minutes) / 2:
         return 0  # nothing is due before half the window
@@ -205,7 +212,7 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
         have = await _follow_ups_queued(session, list(wanted))
         try:
             await enqueue_many(session, [
-                (key, Destination.parse(target), _reminder(alert, kind, target, r, zone))
+                (key, Destination.parse(target), _reminder(alert, kind, target, r, zone, links))
                 for key, (kind, target, r) in wanted.items() if key not in have])
             await session.commit()
         except IntegrityError:  # another process got there first; it sends them
@@ -213,17 +220,25 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime) -> i
     return len(set(wanted) - have)
 
 
-def _reminder(alert: Alert, kind: str, target: str, recipient: Chasee, zone: ZoneInfo) -> Reply:
-    """One follow-up; an e-mail one to the alert's own address threads under the alert."""
+def _reminder(alert: Alert, kind: str, target: str, recipient: Chasee, zone: ZoneInfo,
+              links: AckLinks | None = None) -> Reply:
+    """One follow-up; an e-mail one to the alert's own address threads under the alert.
+
+    It carries the member's answer links (the same as in the alert's e-mail).
+    """
     reply = build_reminder(alert, kind, recipient.name or recipient.organisation, zone=zone)
     if target == recipient.destination and target.startswith("email:"):
+        assert alert.sent_at is not None
+        reply = with_links(reply, alert=alert, recipient_id=recipient.id, links=links,
+                           sent_at=alert.sent_at)
         return dataclasses.replace(reply, follows=recipient.outbox_key)
     return reply
 
 
 async def alert_follow_ups(services: Services) -> None:
     """One periodic tick: enqueue due follow-ups (their commit wakes the outbox)."""
-    await follow_up_once(db=services.db, app=services.settings.app, now=services.clock())
+    await follow_up_once(db=services.db, app=services.settings.app, now=services.clock(),
+                         links=ack_links(services.settings))
 
 
 async def _follow_ups_queued(session: AsyncSession, keys: list[str]) -> set[str]:

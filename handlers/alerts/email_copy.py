@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
-from bot.messages import EMAIL_WORKSPACE, Destination, Link, Reply, Section
+from bot.messages import EMAIL_WORKSPACE, Destination, Reply, Section
 from handlers.alerts.link_replies import build_email_footer, build_links_intro, describe
 from handlers.alerts.links import AckLinks, LinkSetupError
 from handlers.alerts.models import Alert
@@ -51,21 +51,32 @@ def check_links(alert: Alert, entries: Sequence[Entry], links: AckLinks | None) 
     links.ready()
 
 
+def with_links(message: Reply, *, alert: Alert, recipient_id: int, links: AckLinks | None,
+               sent_at: datetime) -> Reply:
+    """``message`` with the recipient's answer links instead of buttons (when the alert asks).
+
+    The links of one recipient are the same in every message about the alert (their expiry
+    counts from ``sent_at``), so a reminder carries the very links of the first e-mail.
+    """
+    if not alert.ack_required or links is None or links.problem:
+        return dataclasses.replace(message, buttons=())
+    found = links.for_recipient(alert.public_id, recipient_id,
+                                links.expiry(alert.expires_at, sent_at), ACK_KINDS)
+    return dataclasses.replace(message, buttons=(), links=found,
+                               sections=(*message.sections, Section(build_links_intro())))
+
+
 def email_copy(message: Reply, *, alert: Alert, entry: Entry, recipient_id: int,
                app: AppConfig, links: AckLinks | None, now: datetime, follows: str) -> Reply:
     """One address's copy of ``message`` (the alert as everyone sees it)."""
-    found: tuple[Link, ...] = ()
-    sections = message.sections
-    if alert.ack_required and links is not None:
-        found = links.for_recipient(alert.public_id, recipient_id,
-                                    links.expiry(alert.expires_at, now), ACK_KINDS)
-        sections = (*sections, Section(build_links_intro()))
+    linked = with_links(message, alert=alert, recipient_id=recipient_id, links=links,
+                        sent_at=now)
     footer = build_email_footer(
         who=entry.name or entry.organisation, group=entry.group, tier=entry.tier,
         organisation=entry.organisation, office=app.office.name,
         contact=describe(app.contact_for(entry.jurisdiction), app.office.name))
-    return dataclasses.replace(message, buttons=(), links=found, sections=sections,
-                               marking=f"TLP:{alert.tlp}", footer=footer, follows=follows)
+    return dataclasses.replace(linked, marking=f"TLP:{alert.tlp}", footer=footer,
+                               follows=follows)
 
 
 async def email_copies(session: AsyncSession, alert: Alert, entries: Sequence[Entry],

@@ -444,3 +444,29 @@ async def test_sent_from_chat_answered_by_link_shown_in_alert_status(tmp_path: P
         joined = "\n".join(s["text"] for s in shown["sections"])
         assert "Topeka Library (e-mail): not applicable" in joined
         assert "Wichita Library (e-mail): not delivered yet" in joined
+
+
+async def test_an_email_reminder_carries_the_same_links(tmp_path: Path) -> None:
+    async with _client(_settings(tmp_path)) as (bot, session):
+        alert = await _send(bot, ack_window="60")
+        async with bot.services.db.session() as db_session:  # delivered, as the worker marks
+            await db_session.execute(sa.text("UPDATE outbox_message SET status = 'sent'"))
+            await db_session.commit()
+        settings = bot.services.settings
+        assert alert.sent_at is not None
+        added = await delivery.follow_up_once(db=bot.services.db, app=settings.app,
+                                              now=alert.sent_at + timedelta(minutes=30),
+                                              links=ack_links(settings))
+        assert added == 3  # the web chat clerk and both addresses
+        async with bot.services.db.engine.connect() as conn:
+            reminders = {q.destination: q.reply
+                         for q in await find(conn, key_prefix(alert.public_id, "remind"))}
+        first = (await _copies(bot, alert))[JANE]
+        reminder = reminders[JANE]
+        assert reminder.text.startswith("REMINDER, please acknowledge")
+        assert reminder.links == first.links and not reminder.buttons
+        assert reminder.follows == service.send_key(alert.public_id, JANE)
+        assert reminders["webchat:local:@clerk-ks"].buttons  # chat reminders keep buttons
+        path = urlsplit(reminder.links[0].url).path
+        assert (await _confirm(session, bot, path, "received"))[0] == 200
+        assert await _acks(bot) == [("email:relay:jane.doe@example.org", "received")]
