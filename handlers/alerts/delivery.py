@@ -13,6 +13,7 @@ members are chased alike (the direct message is their address again), within the
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -210,10 +211,12 @@ async def _chase(db: Database, app: AppConfig, alert: Alert, now: datetime,
     zone = ZoneInfo(app.office.time_zone)
     async with db.session() as session:
         have = await _follow_ups_queued(session, list(wanted))
-        try:
-            await enqueue_many(session, [
-                (key, Destination.parse(target), _reminder(alert, kind, target, r, zone, links))
-                for key, (kind, target, r) in wanted.items() if key not in have])
+
+        def build() -> list[tuple[str, Destination, Reply]]:
+            return [(key, Destination.parse(target), _reminder(alert, kind, target, r, zone, links))
+                    for key, (kind, target, r) in wanted.items() if key not in have]
+        try:  # off the loop: thousands of e-mail reminders sign thousands of links
+            await enqueue_many(session, await asyncio.to_thread(build))
             await session.commit()
         except IntegrityError:  # another process got there first; it sends them
             return 0

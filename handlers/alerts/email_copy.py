@@ -14,6 +14,7 @@ the identity ``service.acknowledge`` matches against the ``email:<address>`` rec
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -92,6 +93,10 @@ async def email_copies(session: AsyncSession, alert: Alert, entries: Sequence[En
     rows = (await session.execute(sa.text(
         "SELECT id, destination FROM alert_recipient WHERE alert_id = :id "
         "AND excluded = '' AND destination LIKE 'email:%'"), {"id": alert.id})).all()
-    return {dest: email_copy(message, alert=alert, entry=mailed[dest], recipient_id=rid,
-                             app=app, links=links, now=now, follows=follows(dest))
-            for rid, dest in rows if dest in mailed}
+
+    def build() -> dict[str, Reply]:
+        return {dest: email_copy(message, alert=alert, entry=mailed[dest], recipient_id=rid,
+                                 app=app, links=links, now=now, follows=follows(dest))
+                for rid, dest in rows if dest in mailed}
+    # Off the loop: 5,000 addresses are 20,000 signed links (about 35 us each).
+    return await asyncio.to_thread(build)
