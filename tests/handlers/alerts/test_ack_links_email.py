@@ -16,19 +16,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-import pytest
 
-pytest.importorskip("bot.adapters.email.send", reason="needs the e-mail transport (mail-send)")
-
-from bot.db.engine import utcnow  # noqa: E402
-from handlers.alerts import delivery, service  # noqa: E402
-from handlers.alerts.forms import validate  # noqa: E402
-from handlers.alerts.links import ack_links  # noqa: E402
-from handlers.alerts.service import Actor  # noqa: E402
-from tests.fakes.smtp import SmtpRelay  # noqa: E402
-from tests.handlers.alerts.conftest import compose_values  # noqa: E402
-from tests.handlers.alerts.test_ack_links import KEY, MAIL_GROUP  # noqa: E402
-from tests.support import make_settings, running_bot, wait_until  # noqa: E402
+from bot.db.engine import utcnow
+from handlers.alerts import delivery, service
+from handlers.alerts.forms import validate
+from handlers.alerts.links import ack_links
+from handlers.alerts.service import Actor
+from tests.fakes.smtp import SmtpRelay
+from tests.handlers.alerts.conftest import compose_values
+from tests.handlers.alerts.test_ack_links import KEY, MAIL_GROUP
+from tests.support import make_settings, running_bot, wait_until
 
 PUBLIC = "https://bot.example.gov"
 JANE = "jane.doe@example.org"
