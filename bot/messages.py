@@ -331,6 +331,11 @@ def lead(reply: Reply, sections: tuple[Section, ...]) -> str:
     title = reply.title.strip()
     if title and reply.text.startswith(f"{title}: ") and reply.text[len(title) + 2:].strip():
         return reply.text[len(title) + 2:]
+    # A first line the title already ends with (an exercise alert's title is its headline line
+    # behind the EXERCISE marker) is not shown a second time under it.
+    first, _, rest = reply.text.partition("\n")
+    if title and first.strip() and title.endswith(first.strip()):
+        return rest.lstrip("\n")
     return reply.text
 
 
