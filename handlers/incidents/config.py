@@ -48,6 +48,10 @@ class IncidentSettings(Strict):
         default_factory=dict, description="jurisdiction -> identities, or email: contacts")
     routing: list[RoutingRule] = Field(default_factory=list)
 
+    def chat_managers(self, jurisdiction: str | None) -> list[str]:
+        """The identities among a jurisdiction's managers: who may act on its incidents."""
+        return [m for m in self.managers.get(jurisdiction or "", []) if not m.startswith(EMAIL)]
+
     def email_managers(self, jurisdiction: str | None) -> list[str]:
         """The ``email:`` contacts among a jurisdiction's managers (told by e-mail)."""
         return [m for m in self.managers.get(jurisdiction or "", []) if m.startswith(EMAIL)]

@@ -179,16 +179,14 @@ def why_words(app: AppConfig, why: Why, incident: Incident) -> str:
         return (f"{office} lists this address as an incident contact for "
                 f"{literal(_place(app, incident.jurisdiction))}")
     rule = why.rule
-    what = "incidents"
-    if rule is not None and rule.severities:
-        what = f"{' and '.join(str(s) for s in rule.severities)} {what}"
+    what = ["incidents"]
     if rule is not None and rule.categories:
-        labels = [CATEGORIES.get(c, (c, ()))[0] for c in rule.categories]
-        what = f"{what} ({', '.join(labels)})"
+        what.insert(0, " or ".join(CATEGORIES.get(c, (c, ()))[0] for c in rule.categories))
+    if rule is not None and rule.severities:
+        what.insert(0, " or ".join(str(s) for s in rule.severities))
     if rule is not None and rule.jurisdictions:
-        names = [_place(app, code) for code in rule.jurisdictions]
-        what = f"{what} in {', '.join(names)}"
-    return f"{office} sends {what} to this address"
+        what.append("in " + " or ".join(_place(app, code) for code in rule.jurisdictions))
+    return f"{office} sends {' '.join(what)} to this address"
 
 
 def contact_words(app: AppConfig, incident: Incident) -> str:
