@@ -40,7 +40,7 @@ def own_channels(record: OfficialRecord) -> tuple[str, ...]:
     return tuple(c for c in own if c)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def usable(recipient: str) -> bool:
     """Whether a recipient can be a destination at all (a stored address may predate checks)."""
     try:
@@ -54,13 +54,19 @@ def usable(recipient: str) -> bool:
 
 
 def reach(record: OfficialRecord, down: set[str] | frozenset[str]) -> str | None:
-    """The recipient for the official's own reminders: the first usable channel not down.
+    """The recipient for the official's own reminders: the first own channel not down.
 
-    With every usable channel down, the first of them (its sends show whether it came back);
-    None when the official has no usable channel at all.
+    With every channel down, the first of them (its sends show whether it came back); None
+    when the official has none. The identity was checked by the roster import; an address is
+    checked here (once per process), as one stored before those checks may be malformed.
     """
-    channels = [c for c in own_channels(record) if usable(c)]
-    return next((c for c in channels if c not in down), channels[0] if channels else None)
+    identity = record.identity
+    if identity and identity not in down:
+        return identity
+    email = f"{EMAIL}{record.email}" if record.email else ""
+    if email and email not in down and usable(email):
+        return email
+    return identity or (email if email and usable(email) else None)
 
 
 def destination_for(recipient: str) -> Destination:

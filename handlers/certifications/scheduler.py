@@ -44,13 +44,7 @@ from handlers.certifications.ledger import (
     stream_rows,
 )
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
-from handlers.certifications.reach import (
-    destination_for,
-    failed_recipients,
-    is_email,
-    reach,
-    usable,
-)
+from handlers.certifications.reach import destination_for, failed_recipients, is_email, reach
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
 from handlers.certifications.replies import build_digest
 from handlers.certifications.unreachable import send_digest
@@ -174,11 +168,13 @@ def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
     due = plan(records, programs_for(app), now, policy, snoozed=snoozed, sent=official_sent)
     by_id = {r.id: r for r in records}
     ask: dict[str, Destination] = {}
-    for item in due:
+    for item in due:  # chat would get a step not sent yet: can it reach them at all?
         record = by_id[item.official_id]
-        own = reach(record, down)
-        if own and not is_email(own) and record.email and usable(f"email:{record.email}"):
-            ask[own] = destination_for(own)
+        identity = record.identity
+        if (identity and record.email and identity not in down and identity not in ask
+                and (item.key, identity, item.step) not in sent
+                and (item.key, f"email:{record.email}", item.step) not in sent):
+            ask[identity] = destination_for(identity)
     held: list[list[Any]] = [list(official_sent), list(owners.items())]
     official_sent.clear()
     owners.clear()
