@@ -196,11 +196,12 @@ def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
         else:
             reply = build_digest(recipient, items, by_id, app)
             drafts.append(_draft(recipient, day, items, reply, stamp, now))
+    due = len(planned.due)
     held: list[list[Any]] = [list(sent), list(digested)]
     sent.clear()
     digested.clear()
-    _drain(*held)
-    return Plan(planned.records, len(planned.due), unreachable, skipped, drafts)
+    _drain(*held, planned.due)  # freed here, not on the event loop
+    return Plan(planned.records, due, unreachable, skipped, drafts)
 
 
 async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> set[str]:
