@@ -45,6 +45,7 @@ from bot.ops.heap import freeze_startup_objects  # noqa: E402
 from bot.outbox.pacing import pacing_group  # noqa: E402
 from handlers.alerts import service  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
+from handlers.alerts.links import ack_links  # noqa: E402
 from handlers.alerts.models import NetworkMember  # noqa: E402
 from handlers.alerts.service import Actor  # noqa: E402
 from tests.fakes.smtp import SmtpRelay  # noqa: E402
@@ -117,7 +118,7 @@ async def _bot(chat: int, email: int, rate: float, urls: dict[str, Any], relay: 
                                                   now=now)
             start = time.perf_counter()
             await service.send(db=services.db, app=app, actor=actor, public_id=alert.public_id,
-                               now=now)
+                               now=now, links=ack_links(settings))
             elapsed = await bb.wait_done(services, alert.public_id, len(dests), start)
             conn.send({"completion_seconds": elapsed,
                        "per_group": await group_timings(services, alert.public_id),
