@@ -168,9 +168,9 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
     from types import SimpleNamespace
 
     from app.config import load_app_config
+    from handlers.faq.answer import answer_question
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import evaluate, load_items
-    from handlers.faq.service import answer_question
     from knowledge import KnowledgeBase
 
     app = load_app_config(ROOT / "app.yaml")

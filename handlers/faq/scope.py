@@ -3,7 +3,7 @@
 The asker's jurisdiction and the states a question names decide the primary article, an
 "Also for <state>" article, or an "Also:" article answering another part of the question.
 
-Pure functions over search hits; :mod:`handlers.faq.service` calls them.
+Pure functions over search hits; :mod:`handlers.faq.answer` calls them.
 """
 
 from __future__ import annotations
