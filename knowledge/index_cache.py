@@ -36,6 +36,7 @@ import tempfile
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from knowledge.article import Article
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, LayoutError, Runs
@@ -87,41 +88,56 @@ def _arrays(layout: Layout) -> list[array]:
             layout.supplies.values, layout.counted.offsets, layout.counted.values]
 
 
-def dump(layout: Layout, key: str, articles: int) -> bytes:
-    """The file's bytes for ``layout`` (an index over ``articles`` articles) under ``key``."""
-    sections = [json.dumps(layout.strings, separators=(",", ":")).encode(),
-                *(a.tobytes() for a in _arrays(layout))]
-    payload = b"".join(sections)
-    header = _HEADER.pack(FORMAT, _ORDER, key.encode(), hashlib.blake2b(payload,
-                          digest_size=32).digest(), layout.terms, articles,
-                          *(len(s) for s in sections))
-    return MAGIC + header + payload
+def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
+    """Write the file for ``layout`` (an index over ``articles`` articles) under ``key``.
+
+    The arrays go out as they are in memory (no copy of the whole file is ever made).
+    """
+    strings = json.dumps(layout.strings, separators=(",", ":")).encode()
+    arrays = _arrays(layout)
+    digest = hashlib.blake2b(strings, digest_size=32)
+    for part in arrays:
+        digest.update(memoryview(part))
+    out.write(MAGIC + _HEADER.pack(FORMAT, _ORDER, key.encode(), digest.digest(), layout.terms,
+                                   articles, len(strings),
+                                   *(len(a) * a.itemsize for a in arrays)))
+    out.write(strings)
+    for part in arrays:
+        part.tofile(out)
 
 
-def load(data: bytes, key: str, articles: int) -> Layout:
-    """The layout in a file's bytes; CacheMiss when the file does not belong to these articles."""
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEADER.size:
+def read(source: BinaryIO, key: str, articles: int) -> Layout:
+    """The layout in a file; CacheMiss when the file does not belong to these articles."""
+    head = source.read(len(MAGIC) + _HEADER.size)
+    if len(head) != len(MAGIC) + _HEADER.size or not head.startswith(MAGIC):
         raise CacheMiss("not an index file")
-    fmt, order, found_key, digest, terms, count, *sizes = _HEADER.unpack_from(data, len(MAGIC))
+    fmt, order, found_key, digest, terms, count, *sizes = _HEADER.unpack_from(head, len(MAGIC))
     if fmt != FORMAT or order != _ORDER:
         raise CacheMiss("another format or byte order")
     if found_key != key.encode() or count != articles:
         raise CacheMiss("another base")
-    payload = memoryview(data)[len(MAGIC) + _HEADER.size:]
-    if len(payload) != sum(sizes) or hashlib.blake2b(payload, digest_size=32).digest() != digest:
-        raise CacheMiss("damaged")
-    at = sizes[0]
-    strings = json.loads(bytes(payload[:at]))
-    if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
-        raise CacheMiss("damaged strings")
+    here = source.tell()
+    if source.seek(0, os.SEEK_END) - here != sum(sizes):  # before reading what sizes announce
+        raise CacheMiss("truncated or padded")
+    source.seek(here)
+    text = source.read(sizes[0])
+    check = hashlib.blake2b(text, digest_size=32)
     parts = []
     for (_name, code), size in zip(_SECTIONS, sizes[1:], strict=True):
         part = array(code)
         if size % part.itemsize:
             raise CacheMiss("damaged array")
-        part.frombytes(payload[at:at + size])
+        try:
+            part.fromfile(source, size // part.itemsize)
+        except EOFError:
+            raise CacheMiss("truncated") from None
+        check.update(memoryview(part))
         parts.append(part)
-        at += size
+    if check.digest() != digest:
+        raise CacheMiss("damaged")
+    strings = json.loads(text)
+    if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
+        raise CacheMiss("damaged strings")
     (post_offsets, post_docs, post_weights, dt_offsets, dt_values, phrase_starts, ph_offsets,
      ph_values, su_offsets, su_values, co_offsets, co_values) = parts
     return Layout(strings, terms, post_offsets, post_docs, post_weights,
@@ -137,8 +153,9 @@ def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,
     key = cache_key(articles, synonyms_path=SYNONYMS_PATH)
     path = cache_dir / f"index-{key[:32]}.bin"
     try:
-        return SearchIndex.from_layout(articles, load(path.read_bytes(), key, len(articles)),
-                                       analyzer=analyzer)
+        with path.open("rb") as source:
+            layout = read(source, key, len(articles))
+        return SearchIndex.from_layout(articles, layout, analyzer=analyzer)
     except FileNotFoundError:
         pass
     except (OSError, ValueError, CacheMiss, LayoutError, struct.error) as exc:
@@ -156,7 +173,7 @@ def save(index: SearchIndex, key: str, path: Path) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(dump(index.layout, key, len(index.articles)))
+                write(index.layout, key, len(index.articles), out)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

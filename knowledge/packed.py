@@ -50,7 +50,8 @@ class Runs:
         if self.values.typecode != NUMBER:
             raise LayoutError("numbers of the wrong type")
         check_offsets(self.offsets, runs, len(self.values))
-        if self.values and not (0 <= min(self.values) and max(self.values) < below):
+        # Read as unsigned, a negative number is huge: one max() checks both ends.
+        if self.values and max(memoryview(self.values).cast("B").cast("I")) >= below:
             raise LayoutError("a number out of range")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 from array import array
 from datetime import date
@@ -12,7 +13,7 @@ import pytest
 
 from knowledge.article import Article, Translation
 from knowledge.checks import load_articles
-from knowledge.index_cache import _HEADER, FORMAT, MAGIC, cache_key, dump, load, load_or_build
+from knowledge.index_cache import _HEADER, FORMAT, MAGIC, cache_key, load_or_build, read, write
 from knowledge.packed import Layout
 from knowledge.search import SearchIndex
 from tests.support import REAL_KB
@@ -87,7 +88,10 @@ def test_the_file_round_trips_every_array(tmp_path: Path) -> None:
     articles = load_articles(REAL_KB)[0]
     layout = SearchIndex(articles).layout
     key = cache_key(articles)
-    again = load(dump(layout, key, len(articles)), key, len(articles))
+    out = io.BytesIO()
+    write(layout, key, len(articles), out)
+    out.seek(0)
+    again = read(out, key, len(articles))
     assert again == layout  # dataclass equality: every array and the strings
 
 
@@ -145,12 +149,14 @@ def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(tmp_path: Path
     backwards[start + strings_size:start + strings_size + 8] = array("q", [5]).tobytes()
     other_key = bytearray(good)
     other_key[len(MAGIC) + 5:len(MAGIC) + 69] = b"0" * 64
+    huge = bytearray(good)  # a section said to be far larger than the file
+    huge[len(MAGIC) + 117:len(MAGIC) + 125] = (2**60).to_bytes(8, "little")
     other_format = bytearray(good)
     other_format[len(MAGIC):len(MAGIC) + 4] = (FORMAT + 1).to_bytes(4, "little")
     for damage in (good[: len(good) // 2], b"\x00garbage", b"", MAGIC, bytes(flipped),
                    _reseal(bytes(out_of_range)), _reseal(bytes(backwards)),
                    _reseal(good[:start] + b"[1,2" + good[start + 4:]),
-                   bytes(other_key), bytes(other_format)):
+                   bytes(other_key), bytes(other_format), _reseal(bytes(huge))):
         path.write_bytes(damage)
         assert _answers(load_or_build(articles, cache)) == fresh
         assert path.read_bytes() == good  # rebuilt and written again
