@@ -9,10 +9,11 @@ interpreter and code, so its CPU and memory are its own:
 
 * ``build``: an empty cache: the index is built (and saved where the checkout has a cache);
 * ``load``: the same again, now from the cache (a checkout without one builds again);
-* then, in both, the decision layer over the index (``Retriever``) and the first 50 questions.
+* then, in both, the decision layer over the index (``Retriever``) and 200 train questions,
+  twice (CPU per question: the first pass meets the candidates for the first time).
 
 Reported per phase: wall and CPU seconds of the index (``index_*``) and of the decision layer
-(``retriever_cpu_s``), CPU of the first 50 questions, the key's share, the RSS the phase added
+(``retriever_cpu_s``), CPU per question, the key's share, the RSS the phase added
 (peak and kept, MB) and the cache file size. Phases of different checkouts alternate. Prints one
 JSON object with the machine's load average before and after.
 """
@@ -32,11 +33,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
-QUESTIONS = ["what is the PAUSE method", "how do I register to vote", "¿dónde voto?",
-             "registar to vote deadline", "phone number for the county clerk",
-             "how many fusion centers are there", "what time do the polls open",
-             "who do I call about a threat to an election worker in Kansas",
-             "what is a risk limiting audit", "can I bring my phone into the voting booth"]
+#: Questions asked after the load: the train split (never the held-out one), first 200.
+QUESTION_FILE = HERE / "knowledge" / "eval" / "inscope_train.jsonl"
+QUESTIONS = 200
 
 
 def _rss_mb() -> float:
@@ -74,16 +73,20 @@ def phase(size: int, cache: str, what: str) -> dict[str, Any]:
     cpu1 = time.process_time()
     retriever = Retriever(index, None)
     retriever_cpu = time.process_time() - cpu1
-    cpu2 = time.process_time()
-    for _ in range(5):
-        for question in QUESTIONS:
+    questions = [json.loads(line)["q"] for line in
+                 QUESTION_FILE.read_text(encoding="utf-8").splitlines()[:QUESTIONS]]
+    passes = []
+    for _ in range(2):  # the first pass meets every candidate for the first time
+        cpu2 = time.process_time()
+        for question in questions:
             retriever.search(question, limit=3)
-    questions_cpu = time.process_time() - cpu2
+        passes.append(time.process_time() - cpu2)
     assert retriever.search("what is the PAUSE method", limit=1)
     return {"articles": len(articles), "phase": what, "cached": load_or_build is not None,
             "index_wall_s": round(wall, 3), "index_cpu_s": round(cpu, 3),
             "key_cpu_s": round(key_s, 3), "retriever_cpu_s": round(retriever_cpu, 3),
-            "first_50_questions_cpu_s": round(questions_cpu, 3),
+            "question_cpu_ms_first_pass": round(1000 * passes[0] / len(questions), 2),
+            "question_cpu_ms_second_pass": round(1000 * passes[1] / len(questions), 2),
             "index_peak_rss_added_mb": round(peak - rss0, 1),
             "index_rss_kept_mb": round(kept, 1), "rss_before_mb": round(rss0, 1)}
 

@@ -337,17 +337,14 @@ class BaseFacts:
 
     About 1 ms per article: done for the whole base at load, a 10,000-article base took 10 s
     to start; a question needs the facts of its dozen candidates only. The same values as
-    computing them all up front (``common`` is still over the whole base).
+    computing them all up front (``common``, over the whole base, is still computed here).
     """
 
     def __init__(self, articles: Sequence[Article]) -> None:
-        """Nothing is computed yet."""
+        """The base's lower-case words now; each article's facts on first use."""
         self._articles = articles
+        self._common = lower_case_words([answer_text(a) for a in articles])
         self._facts: dict[int, ArticleFacts] = {}
-
-    @cached_property
-    def _common(self) -> frozenset[str]:
-        return lower_case_words([answer_text(a) for a in self._articles])
 
     def __getitem__(self, doc: int) -> ArticleFacts:
         """The facts of article number ``doc``."""
