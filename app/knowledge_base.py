@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config.settings import Settings
-from knowledge import KnowledgeStore
+
+if TYPE_CHECKING:
+    from knowledge.store import KnowledgeStore
 
 
 def knowledge_folder(settings: Settings) -> Path:
@@ -26,6 +29,8 @@ def index_cache_dir(settings: Settings) -> Path:
 
 def load_knowledge(settings: Settings) -> KnowledgeStore:
     """The knowledge base as app.yaml configures it (raises ``KnowledgeError`` when broken)."""
+    from knowledge.store import KnowledgeStore  # search and decision code: not for kb check
+
     return KnowledgeStore(knowledge_folder(settings),
                           jurisdictions=[j.code for j in settings.app.jurisdictions],
                           today=datetime.now(UTC).date(),

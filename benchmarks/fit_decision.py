@@ -171,7 +171,7 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
     from handlers.faq.answer import answer_question
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import evaluate, load_items
-    from knowledge import KnowledgeBase
+    from knowledge.store import KnowledgeBase
 
     app = load_app_config(ROOT / "app.yaml")
     contact = app.contact_for(None)

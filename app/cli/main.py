@@ -102,7 +102,7 @@ def serve(
     from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import prepare_engine_schema
-    from knowledge import KnowledgeError
+    from knowledge.store import KnowledgeError
 
     settings = settings_or_exit(demo=demo)
     try:
@@ -182,7 +182,7 @@ def ask(
     from app.knowledge_base import load_knowledge
     from handlers.faq.answer import KnowledgeOnly, answer_question
     from handlers.faq.cli import answer_to_json, answer_to_text
-    from knowledge import KnowledgeError
+    from knowledge.store import KnowledgeError
 
     settings = settings_or_exit()
     try:

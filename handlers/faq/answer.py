@@ -13,12 +13,12 @@ from handlers.faq import guard
 from handlers.faq.places import named_states
 from handlers.faq.replies import refusal_text
 from handlers.faq.scope import Asker, Extra, choose
-from knowledge import Article
+from knowledge.article import Article
 from knowledge.language import detect_language
 
 if TYPE_CHECKING:
     from bot.config.settings import Contact, Settings
-    from knowledge import KnowledgeStore
+    from knowledge.store import KnowledgeStore
 
 
 class Sources(Protocol):

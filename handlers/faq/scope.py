@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from knowledge import Article, Hit
+from knowledge.article import Article
+from knowledge.search import Hit
 
 GENERAL = "general"
 #: A second state's article is offered beside the first only when its score is this close.

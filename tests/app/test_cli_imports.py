@@ -72,9 +72,11 @@ def test_kb_check_and_config_check_do_not_load_the_answering_side(home: Path) ->
     out, modules = modules_after(home, "kb", "check")
     assert out.startswith("ok: ")
     assert heavy_in(modules) == [] and "handlers.faq.guard" not in modules
+    assert "knowledge.checks" in modules and "knowledge.search" not in modules
     out, modules = modules_after(home, "config", "check")
     assert out.startswith("ok: ")
     assert heavy_in(modules) == [] and "handlers.faq.guard" not in modules
+    assert not any(m.startswith("knowledge.") and m != "knowledge.yamlload" for m in modules)
 
 
 def test_serve_still_builds_every_handler() -> None:
