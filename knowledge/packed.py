@@ -126,13 +126,14 @@ class _Sets(Sequence[frozenset[str]]):
     def __init__(self, strings: Sequence[str], runs: Runs) -> None:
         self._strings = strings
         self._runs = runs
+        self._n = len(runs)
         self._make = lru_cache(maxsize=KEEP)(self._set)
 
     def _set(self, i: int) -> frozenset[str]:
         return frozenset(map(self._strings.__getitem__, self._runs.run(i)))
 
     def __len__(self) -> int:
-        return len(self._runs)
+        return self._n
 
     @overload
     def __getitem__(self, i: int) -> frozenset[str]: ...
@@ -142,10 +143,10 @@ class _Sets(Sequence[frozenset[str]]):
 
     def __getitem__(self, i: int | slice) -> frozenset[str] | list[frozenset[str]]:
         if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
-        if not -len(self) <= i < len(self):
+            return [self[j] for j in range(self._n)[i]]
+        if not -self._n <= i < self._n:
             raise IndexError(i)
-        return self._make(i % len(self))
+        return self._make(i if i >= 0 else i + self._n)
 
 
 class _PhraseSets(Sequence[list[frozenset[str]]]):
@@ -155,6 +156,7 @@ class _PhraseSets(Sequence[list[frozenset[str]]]):
         self._strings = strings
         self._starts = starts
         self._phrases = phrases
+        self._n = len(starts) - 1
         self._make = lru_cache(maxsize=KEEP)(self._list)
 
     def _list(self, i: int) -> list[frozenset[str]]:
@@ -163,7 +165,7 @@ class _PhraseSets(Sequence[list[frozenset[str]]]):
                 for p in range(self._starts[i], self._starts[i + 1])]
 
     def __len__(self) -> int:
-        return len(self._starts) - 1
+        return self._n
 
     @overload
     def __getitem__(self, i: int) -> list[frozenset[str]]: ...
@@ -173,10 +175,10 @@ class _PhraseSets(Sequence[list[frozenset[str]]]):
 
     def __getitem__(self, i: int | slice) -> list[frozenset[str]] | list[list[frozenset[str]]]:
         if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
-        if not -len(self) <= i < len(self):
+            return [self[j] for j in range(self._n)[i]]
+        if not -self._n <= i < self._n:
             raise IndexError(i)
-        return list(self._make(i % len(self)))  # a copy: callers may not change the kept one
+        return list(self._make(i if i >= 0 else i + self._n))  # a copy: the kept one stays
 
 
 class PostingLists(Mapping[str, tuple[array, array]]):
