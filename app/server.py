@@ -16,6 +16,8 @@ from aiohttp.typedefs import Middleware
 
 from app.demo import demo_fence
 from bot.adapters import http_input
+from bot.adapters import pages as domain_pages
+from bot.adapters.email import app as email
 from bot.adapters.slack import app as slack
 from bot.adapters.teams import endpoint as teams
 from bot.adapters.webchat import endpoint as webchat
@@ -27,7 +29,7 @@ from bot.ops.jobs import build_procrastinate, defer_drain_soon, run_in_process
 from bot.ops.logs import quiet_malformed_requests
 from bot.router import Router
 from bot.services import Services
-from handlers import build_handlers, build_periodic
+from handlers import build_handlers, build_pages, build_periodic
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -77,9 +79,20 @@ async def healthz(request: web.Request) -> web.Response:
                       for name, on in request.app[PLATFORMS].items()},
         "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,
         "audit": audit_health(services.db),
+        "email": _email_health(services),
         "mode": services.settings.mode,
     }
     return web.json_response(body, status=200 if db_ok else 503)
+
+
+def _email_health(services: Services) -> dict[str, object]:
+    """Whether e-mail is configured and how the relay is reached (no host, user or password)."""
+    relay = services.settings.relay
+    if relay is None:
+        return {"configured": False}
+    tls = "implicit" if relay.implicit_tls else f"starttls {services.settings.app.email.starttls}"
+    return {"configured": True, "tls": tls,
+            "per_second": services.settings.app.email.pacing.per_second}
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -120,7 +133,9 @@ def create_app(services: Services, *, background: bool = True,
         "slack": slack.setup(app, router),
         "teams": teams.setup(app, router),
         "webchat": webchat.setup(app, router),
+        "email": email.setup(app, router),
     }
+    domain_pages.setup(app, services, build_pages())  # no sign-in: each page checks its own
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)

@@ -34,5 +34,7 @@ def build_services(settings: Settings) -> Services:
 
 
 def pacing_budgets(settings: Settings) -> Budgets:
-    """The outbox's send rates per platform, from app.yaml ``alerts.pacing``."""
-    return Budgets(**settings.app.section(AlertsConfig).pacing.model_dump())
+    """The outbox's send rates per platform: app.yaml ``alerts.pacing`` and ``email.pacing``."""
+    relay = settings.app.email.pacing
+    return Budgets(**settings.app.section(AlertsConfig).pacing.model_dump(),
+                   email_per_second=relay.per_second, email_burst=float(relay.burst))

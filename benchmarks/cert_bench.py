@@ -16,7 +16,7 @@ each person's digest and writes the digest, reminder and outbox rows. Measured f
 The machine's load average is read before and after. Prints JSON (``--out FILE`` also writes it).
 
     .venv/bin/python benchmarks/cert_bench.py [--officials 100000] [--database postgresql]
-        [--out result.json]
+        [--emails PERCENT] [--out result.json]
 """
 
 from __future__ import annotations
@@ -63,8 +63,13 @@ CERT = {"holidays": ["2026-11-26", "2026-12-25", "2027-01-01"],
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
 
-def roster(n: int, services: Services, seed: int = 5) -> dict[str, list[dict[str, Any]]]:
-    """Rows for ``n`` officials: one assignment each, random verified completions, 2 % waived."""
+def roster(n: int, services: Services, seed: int = 5,
+           emails: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """Rows for ``n`` officials: one assignment each, random verified completions, 2 % waived.
+
+    ``emails`` percent of them have an address on the roster (those without a chat identity
+    are then reminded by e-mail); the random draws are the same whatever it is.
+    """
     rng = random.Random(seed)
     programs = programs_for(services.settings.app)
     codes = sorted(programs)
@@ -77,7 +82,8 @@ def roster(n: int, services: Services, seed: int = 5) -> dict[str, list[dict[str
         took = date(2019, 1, 1) + timedelta(days=rng.randrange(0, 2900))
         term = rng.choice(("two_year", "four_year"))
         rows["cert_official"].append({
-            "id": i, "external_id": f"x{i}", "name": f"Official {i}", "email": "",
+            "id": i, "external_id": f"x{i}", "name": f"Official {i}",
+            "email": f"official{i}@county{i % 97}.example.gov" if i % 100 < emails else "",
             "identity": None if rng.random() < 0.03 else f"webchat:local:u{i}",
             "jurisdiction": jurisdiction, "time_zone": rng.choice(zones), "flagged": "",
             "updated_at": stamp})
@@ -151,7 +157,7 @@ def rss_mib() -> float:
         return round(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
-async def bench(n: int, database: str, tmp: Path) -> dict[str, Any]:
+async def bench(n: int, database: str, tmp: Path, emails: int = 0) -> dict[str, Any]:
     """Seed ``n`` officials, then time a first and a second pass."""
     env = None
     if database == "postgresql":
@@ -168,7 +174,7 @@ async def bench(n: int, database: str, tmp: Path) -> dict[str, Any]:
     services = build_services(settings)
     services.clock = lambda: NOW
     started = time.perf_counter()
-    seed(settings.env.DATABASE_URL, roster(n, services))
+    seed(settings.env.DATABASE_URL, roster(n, services, emails=emails))
     seeded = time.perf_counter() - started
     sa.orm.configure_mappers()  # a running server did this on its first request
     freeze_startup_objects()  # as ``serve`` does once it is ready
@@ -176,7 +182,8 @@ async def bench(n: int, database: str, tmp: Path) -> dict[str, Any]:
     first = await timed_pass(services)
     second = await timed_pass(services)
     load_after = os.getloadavg()
-    out = {"officials": n, "database": database, "now": NOW.isoformat(),
+    out = {"officials": n, "database": database, "emails_percent": emails,
+           "now": NOW.isoformat(),
            "seed_seconds": round(seeded, 2), "first_pass": first, "second_pass": second,
            "reminder_rows": await count(services, "SELECT count(*) FROM cert_reminder_sent"),
            "outbox_rows": await count(services,
@@ -197,10 +204,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--officials", type=int, default=100_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--emails", type=int, default=0, choices=range(0, 101),
+                        metavar="PERCENT", help="officials with an e-mail address (0-100)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cert-bench-") as tmp:
-        result = asyncio.run(bench(args.officials, args.database, Path(tmp)))
+        result = asyncio.run(bench(args.officials, args.database, Path(tmp), args.emails))
     result["code"] = str(ROOT)
     text = json.dumps(result, indent=2)
     print(text)

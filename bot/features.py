@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from bot.ops.jobs import Periodic
+    from bot.pages import PageRoute
     from bot.router import Handler
     from bot.services import Services
 
@@ -28,10 +29,11 @@ class Feature:
     ``handler`` names (``"module:Class"``) the class that builds its router handler;
     ``periodic`` (``"module:function"``) its background work; ``cli`` the module whose
     ``GROUPS`` (``[(name, typer app), ...]``) join the ``electionbot`` command; ``config`` maps
-    its app.yaml keys to the models that validate them.
+    its app.yaml keys to the models that validate them; ``pages`` (``"module:function"``) the
+    web pages it serves outside the chat (:mod:`bot.pages`; the server mounts them).
 
-    Handler, periodic and CLI are named, not imported, so reading the configuration (every
-    command does) imports only the config models: ``electionbot ask`` never imports the
+    Handler, periodic work, pages and CLI are named, not imported, so reading the configuration
+    (every command does) imports only the config models: ``electionbot ask`` never imports the
     incident, alert or certification code, while ``serve`` imports it all at start-up.
     """
 
@@ -40,6 +42,7 @@ class Feature:
     periodic: str | None = None
     cli: str | None = None
     config: dict[str, type[BaseModel]] = field(default_factory=dict)
+    pages: str | None = None
 
     def build_handler(self) -> Handler:
         """The router handler (imports the domain's handler module)."""
@@ -52,3 +55,10 @@ class Feature:
             return []
         jobs: Callable[[Services], list[Periodic]] = _resolve(self.periodic)
         return jobs(services)
+
+    def build_pages(self) -> list[PageRoute]:
+        """The domain's web pages outside the chat (none without ``pages``)."""
+        if self.pages is None:
+            return []
+        pages: Callable[[], list[PageRoute]] = _resolve(self.pages)
+        return pages()

@@ -18,6 +18,7 @@ from handlers.incidents.config import IncidentSettings
 if TYPE_CHECKING:
     from bot.config.settings import Sections
     from bot.ops.jobs import Periodic
+    from bot.pages import PageRoute
     from bot.router import Handler
     from bot.services import Services
 
@@ -26,7 +27,7 @@ FEATURES: tuple[Feature, ...] = (
             cli="handlers.incidents.cli", config={"incidents": IncidentSettings}),
     Feature("alerts", "handlers.alerts.handler:AlertHandler",
             "handlers.alerts.handler:alert_periodic", cli="handlers.alerts.cli",
-            config={"alerts": AlertsConfig}),
+            config={"alerts": AlertsConfig}, pages="handlers.alerts.ack_page:alert_pages"),
     Feature("certification", "handlers.certifications.handler:CertificationHandler",
             "handlers.certifications.handler:certification_periodic",
             cli="handlers.certifications.cli", config={"certification": CertificationConfig}),
@@ -44,6 +45,11 @@ def build_handlers() -> list[Handler]:
 def build_periodic(services: Services) -> list[Periodic]:
     """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
     return [job for feature in FEATURES for job in feature.build_periodic(services)]
+
+
+def build_pages() -> list[PageRoute]:
+    """Every domain's web pages outside the chat (the server mounts them)."""
+    return [route for feature in FEATURES for route in feature.build_pages()]
 
 
 def config_sections() -> Sections:

@@ -209,15 +209,19 @@ def config_check(
 ) -> None:
     """Validate app.yaml and the environment; exit 2 with the key and the fix on error."""
     one_shot()
-    from bot.config.settings import environment_warnings, proxy_warnings
+    from bot.config.settings import environment_warnings, mail_warnings, proxy_warnings
 
     settings = settings_or_exit(demo=demo)
-    for warning in environment_warnings(settings.env) + proxy_warnings(settings):
+    for warning in (environment_warnings(settings.env) + proxy_warnings(settings)
+                    + mail_warnings(settings)):
         typer.echo(f"warning: {warning}", err=True)
     platforms = [name for name, on in (("slack", settings.slack_enabled),
                                        ("teams", settings.teams_enabled)) if on]
     typer.echo(f"ok: {settings.config_path} ({settings.app.office.name}); "
                f"platforms: {', '.join(platforms + ['webchat']) }; {settings.mode} mode")
+    relay = settings.relay
+    typer.echo(f"e-mail: relay {relay.shown}, {settings.app.email.pacing.per_second:g}/s"
+               if relay is not None else "e-mail: off (set SMTP_URL and MAIL_FROM to turn it on)")
     if settings.teams_enabled or settings.app.teams.cloud != "public":
         from bot.adapters.teams.manifest import registration_hint
 

@@ -30,6 +30,7 @@ from pydantic import (
 from bot.addresses import is_loopback_host
 from bot.config.admission import Limits, SlackAdmission, TeamsAdmission, admission_problem
 from bot.config.base import ConfigError, IdentityText, Strict
+from bot.config.email import EmailConfig, Relay, email_problem, email_warnings, parse_relay
 from bot.config.slack import slack_oauth_problem
 from bot.config.webchat import WebChat
 from knowledge.yamlload import safe_load
@@ -140,6 +141,7 @@ class AppConfig(Strict):
     teams: TeamsAdmission = TeamsAdmission()
     slack: SlackAdmission = SlackAdmission()
     limits: Limits = Limits()
+    email: EmailConfig = EmailConfig()
 
     @field_validator("contacts")
     @classmethod
@@ -190,6 +192,9 @@ class Environment(BaseModel):
     ELECTIONBOT_TOKEN_KEY: SecretStr | None = None
     # HMAC key of the incident record and the audit log (see bot/ops/audit_key.py and the README).
     ELECTIONBOT_AUDIT_KEY: SecretStr | None = None
+    # Signs e-mail acknowledgement links (handlers/alerts/links.py): one key, or NEW,OLD while
+    # changing it (links signed with OLD keep working until their alert expires).
+    ELECTIONBOT_LINK_KEY: SecretStr | None = None
     MICROSOFT_APP_ID: str | None = None
     MICROSOFT_APP_PASSWORD: SecretStr | None = None
     MICROSOFT_APP_TENANT_ID: str | None = None
@@ -198,6 +203,11 @@ class Environment(BaseModel):
     ELECTIONBOT_CONFIG: Path = DEFAULT_CONFIG_PATH
     ELECTIONBOT_LOG_LEVEL: str = "INFO"
     ELECTIONBOT_SIMULATED_START: datetime | None = None
+    # The office's SMTP relay (see bot/config/email.py): e-mail is on when SMTP_URL is set.
+    SMTP_URL: str | None = None
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    MAIL_FROM: str | None = None
     # WEBCHAT_OIDC_<NAME>_CLIENT_SECRET, one per provider in app.yaml, keyed by variable name.
     WEBCHAT_OIDC_SECRETS: dict[str, SecretStr] = Field(default_factory=dict)
 
@@ -228,6 +238,16 @@ class Settings(BaseModel):
     def teams_enabled(self) -> bool:
         """Teams is on with an app id (anonymous Teams in demo mode is for local tests only)."""
         return self.env.MICROSOFT_APP_ID is not None
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail is on when SMTP_URL names the office's relay (checked at load)."""
+        return self.env.SMTP_URL is not None
+
+    @property
+    def relay(self) -> Relay | None:
+        """The SMTP relay from SMTP_URL, when e-mail is on."""
+        return parse_relay(self.env.SMTP_URL) if self.env.SMTP_URL is not None else None
 
     @property
     def mode(self) -> str:
@@ -272,6 +292,9 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False,
         if provider.secret_variable not in env.WEBCHAT_OIDC_SECRETS:
             raise ConfigError(f"{provider.secret_variable}: missing for webchat.oidc provider "
                               f"{provider.name!r}; set it to the client secret from the provider")
+    problem = email_problem(env, app.email, path.parent)
+    if problem is not None:
+        raise ConfigError(problem)
     settings = Settings(app=app, env=env, config_path=path, demo=demo)
     problem = admission_problem(settings)
     if problem is not None:
@@ -390,6 +413,11 @@ def _check_environment(env: Environment) -> None:
     if audit_key is not None and len(audit_key.get_secret_value()) < 32:
         raise ConfigError("ELECTIONBOT_AUDIT_KEY: too short; use at least 32 random characters, "
                           "e.g. the output of `openssl rand -hex 32`")
+    link_keys = env.ELECTIONBOT_LINK_KEY
+    if link_keys is not None and any(
+            len(part.strip()) < 32 for part in link_keys.get_secret_value().split(",")):
+        raise ConfigError("ELECTIONBOT_LINK_KEY: too short; use at least 32 random characters "
+                          "(NEW,OLD: each of them), e.g. the output of `openssl rand -hex 32`")
     if not env.DATABASE_URL.startswith(("sqlite", "postgresql")):
         raise ConfigError("DATABASE_URL: use sqlite:///path.db or postgresql+psycopg://...")
 
@@ -403,6 +431,12 @@ def environment_warnings(env: Environment) -> list[str]:
                         "database can rewrite them undetected. Set it (`openssl rand -hex 32`) "
                         "and run `electionbot incidents verify --reseal` once")
     return warnings
+
+
+def mail_warnings(settings: Settings) -> list[str]:
+    """E-mail settings that work but deserve a second look."""
+    return email_warnings(settings.env, settings.app.email,
+                          has_contact=settings.app.contact_for(None) is not None)
 
 
 def proxy_warnings(settings: Settings) -> list[str]:

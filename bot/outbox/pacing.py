@@ -12,9 +12,10 @@ horizon reserves nothing and is told how long to wait. The worker then sleeps un
 slot, so a process makes one database round trip per batch instead of one per send, while the
 budget stays in the database: two processes reserve disjoint slots of the same bucket.
 
-Slots are spaced by ``1 / rate`` (no burst), so no one-second window holds more than ``rate``
-sends as planned; rates are scaled by ``SAFETY`` to absorb network jitter against sliding
-windows. A crashed process only wastes the slots it had reserved.
+Slots are spaced by ``1 / rate`` (no burst unless a bucket is given one, as the SMTP relay's
+may be), so no one-second window holds more than ``rate`` sends as planned; rates are scaled
+by ``SAFETY`` to absorb network jitter against sliding windows. A crashed process only wastes
+the slots it had reserved.
 
 The slots are an absolute timeline: the n-th slot of a bucket is its start plus ``n / rate``,
 whenever a process gets round to it. In a process, :class:`Timeline` (a GCRA per pacing group on
@@ -72,6 +73,9 @@ class Budgets:
     teams_conversation_per_second: float = 7.0
     teams_conversation_per_30s: float = 60.0
     teams_tenant_per_second: float = 30.0
+    #: The office's SMTP relay (app.yaml ``email.pacing``): one budget for every e-mail.
+    email_per_second: float = 5.0
+    email_burst: float = 1.0
 
 
 def pacing_group(destination: Destination) -> str:
@@ -93,6 +97,8 @@ def platform_buckets(destination: Destination, budgets: Budgets) -> list[Bucket]
         return [Bucket(f"{where}:{target}", budgets.teams_conversation_per_second * SAFETY),
                 Bucket(f"{where}:{target}:30s", budgets.teams_conversation_per_30s / 30 * SAFETY),
                 Bucket(where, budgets.teams_tenant_per_second * SAFETY)]
+    if destination.platform == "email":  # one relay: its budget is the only one
+        return [Bucket(where, budgets.email_per_second * SAFETY, budgets.email_burst)]
     return []
 
 
@@ -227,12 +233,15 @@ class Timeline:
         """Whether a send reserved for ``slot`` and woken at ``now`` may still use it."""
         return now - slot <= MAX_LATE
 
-    def start(self, group: str, rate: float, now: float) -> float:
-        """When (at or after ``now``) a send of ``group`` woken at ``now`` starts; claims it."""
+    def start(self, group: str, rate: float, now: float, burst: float = 1.0) -> float:
+        """When (at or after ``now``) a send of ``group`` woken at ``now`` starts; claims it.
+
+        A group whose budget allows a ``burst`` may start that many back to back.
+        """
         if math.isinf(rate):
             return now
         tat = self._tat.get(group, -math.inf)
-        at = max(now, tat - TOLERANCE)
+        at = max(now, tat - TOLERANCE - (burst - 1.0) / rate)
         self._tat[group] = max(tat, at) + 1.0 / rate
         if len(self._tat) > 1024:  # groups idle for a while are forgotten (their budget is full)
             self._tat = {g: t for g, t in self._tat.items() if t > now}

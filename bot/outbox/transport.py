@@ -26,12 +26,19 @@ class PermanentSendError(Exception):
 
 
 class RetryableSendError(Exception):
-    """Try again later; ``retry_after`` seconds when the platform said so."""
+    """Try again later; ``retry_after`` seconds when the platform said so.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        """Keep the reason and the platform's requested wait."""
+    ``unsent``: the platform's answer proves this attempt delivered nothing (an SMTP relay's
+    4xx before or after the message, a refused connection), so the next attempt is no
+    possible repeat.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None, *,
+                 unsent: bool = False) -> None:
+        """Keep the reason, the platform's requested wait and whether nothing was delivered."""
         super().__init__(reason)
         self.retry_after = retry_after
+        self.unsent = unsent
 
 
 class CannotTell(Exception):  # noqa: N818 (an answer, not a failure)

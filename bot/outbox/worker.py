@@ -27,8 +27,8 @@ Connector cannot read a conversation; or :class:`~bot.outbox.transport.CannotTel
 Slack without the history scope or budget) the
 message is sent again once *marked* as a possible repeat (``Reply.repeat``, whose first line
 every renderer shows): nothing is lost, and a second copy never passes for a new message.
-Only an answer that proves nothing was posted (429 with Retry-After, a permanent error) leaves
-a message certain.
+Only an answer that proves nothing was posted (429 with Retry-After, a permanent error, a
+:class:`~bot.outbox.transport.RetryableSendError` marked ``unsent``) leaves a message certain.
 
 Isolation: one row never stops the others. A row whose destination cannot be read (written by
 an older version, or by hand) is dead-lettered as "bad destination: ..." inside the claim, a
@@ -129,6 +129,7 @@ class Outbox:
         self._uncertain: set[int] = set()
         self._inflight: Counter[str] = Counter()
         self._rates: dict[str, float] = {}
+        self._bursts: dict[str, float] = {}
         self._results: dict[int, dict[str, Any]] = {}
         self.timeline = Timeline()
         self.repaced = 0  # sends woken too late for their slot, put back for a new one
@@ -316,6 +317,7 @@ class Outbox:
                 await asyncio.sleep(0)
             group = pacing_group(destination)
             self._rates[group] = buckets[-1].rate if buckets else math.inf
+            self._bursts[group] = buckets[-1].burst if buckets else 1.0
             if not reserved:
                 continue
             if row.id in lapsed or _uncertain(row):
@@ -386,8 +388,10 @@ class Outbox:
             if retry_after is not None and started:  # the platform's budget ran out
                 self.slowdown.throttled(pacing_group(destination),
                                         asyncio.get_running_loop().time())
-            # Only a 429 with Retry-After proves this attempt posted nothing.
-            maybe_landed = started and retry_after is None
+            # Only a 429 with Retry-After, or an answer the transport says proves it (an SMTP
+            # 4xx), shows this attempt posted nothing.
+            maybe_landed = (started and retry_after is None
+                            and not getattr(exc, "unsent", False))
             self._retry(row, str(exc) or type(exc).__name__, retry_after,
                         uncertain=was_uncertain or maybe_landed)
         else:
@@ -410,7 +414,8 @@ class Outbox:
             return True
         if not self.timeline.admit(at, now):
             return False
-        await asyncio.sleep(max(0.0, self.timeline.start(group, rate, now) - now))
+        start = self.timeline.start(group, rate, now, self._bursts.get(group, 1.0))
+        await asyncio.sleep(max(0.0, start - now))
         return True
 
     def _repace(self, row: OutboxMessage) -> None:

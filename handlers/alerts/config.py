@@ -1,11 +1,15 @@
 """The ``alerts:`` section of app.yaml (coalition network, tiers, pacing, windows).
 
 Members are destinations (``slack:T1:C1``, ``slack:T1:@U1``, ``teams:tenant:conv``,
-``teams:tenant:@aad``, ``webchat:local:@name``); each carries its workspace / tenant, so a
-multi-workspace Slack installation or a multi-tenant Teams app slots in without changes here.
+``teams:tenant:@aad``, ``webchat:local:@name``, ``email:office@partner.example.org``); each
+chat destination carries its workspace / tenant, so a multi-workspace Slack installation or a
+multi-tenant Teams app slots in without changes here. E-mail members are stored in their normal
+form (domain in lower case), so one address cannot be listed twice under two spellings.
 """
 
 from __future__ import annotations
+
+import re
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,6 +28,13 @@ class Member(Strict):
     people: list[IdentityText] = Field(default_factory=list,
                                        description="identities who may acknowledge for a channel")
 
+    @model_validator(mode="after")
+    def _mailbox(self) -> Member:
+        if self.people and self.destination.startswith("email:"):
+            raise ValueError("people: an e-mail member is one mailbox, answered from the "
+                             "message itself; people are for chat channels (leave it empty)")
+        return self
+
 
 class Group(Strict):
     """A named set of members in one tier."""
@@ -31,6 +42,16 @@ class Group(Strict):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     tier: Tier
     members: list[Member] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> Group:
+        seen: set[str] = set()
+        for member in self.members:
+            if member.destination in seen:
+                raise ValueError(f"{member.destination} is listed twice in group {self.name} "
+                                 "(e-mail domains are compared in lower case)")
+            seen.add(member.destination)
+        return self
 
 
 class TierPolicy(Strict):
@@ -79,6 +100,42 @@ class Pacing(Strict):
     teams_tenant_per_second: float = Field(default=30.0, gt=0, le=50)
 
 
+_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+class EmailRules(Strict):
+    """What may go to e-mail members beyond TLP:CLEAR and GREEN (TLP:RED never does)."""
+
+    amber_domains: list[str] = Field(
+        default_factory=list,
+        description="domains that may receive TLP:AMBER and AMBER+STRICT by e-mail: "
+                    "'sos.example.gov' is that domain only, '*.example.gov' every domain below "
+                    "example.gov (list example.gov too to include it)")
+
+    @field_validator("amber_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip().lower() for v in value]
+        for rule in cleaned:
+            if rule.startswith("*.") and "." not in rule[2:]:
+                raise ValueError(f"{rule!r} would admit a whole top-level domain; name the "
+                                 "organisation's domain, like *.example.gov")
+            if not _DOMAIN.fullmatch(rule):
+                raise ValueError(f"{rule!r} is not a domain name like sos.example.gov or "
+                                 "*.example.gov (no addresses, no bare '*')")
+        return cleaned
+
+
+class AckLinks(Strict):
+    """One-click acknowledgement links in e-mail (``handlers/alerts/links.py``)."""
+
+    max_days: int = Field(default=7, ge=1, le=30, description="a link without an alert "
+                          "expiry stops working this many days after sending")
+    per_address_per_hour: int = Field(
+        default=300, ge=1, le=100_000, description="answer pages shown (and, counted apart, "
+        "answers confirmed) for one client address")
+
+
 class AlertsConfig(Strict):
     """Rapid-response alerts to the coalition network."""
 
@@ -89,6 +146,8 @@ class AlertsConfig(Strict):
     pacing: Pacing = Pacing()
     help_destinations: list[DestinationText] = Field(
         default_factory=list, description="state staff told about 'Need help'")
+    email: EmailRules = EmailRules()
+    ack_links: AckLinks = AckLinks()
 
     @model_validator(mode="after")
     def _consistent(self) -> AlertsConfig:

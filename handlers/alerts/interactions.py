@@ -5,24 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.errors import Refused, UserError
 from bot.messages import Destination, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.outbox.queue import enqueue
 from bot.services import Services
-from handlers.alerts import delivery, service
+from handlers.alerts import acks, service
 from handlers.alerts.commands import on_text, require_broadcaster
 from handlers.alerts.enums import AckKind, AlertStatus
 from handlers.alerts.forms import FORM_PREFIX, build_composer, validate
-from handlers.alerts.models import Alert, AlertRecipient
+from handlers.alerts.links import ack_links
+from handlers.alerts.models import Alert
 from handlers.alerts.network import load_network
 from handlers.alerts.replies import (
     build_ack_thanks,
     build_alert_message,
     build_approval_request,
     build_decision,
+    build_exclusions,
     build_help_thanks,
     build_preview,
     build_sent,
@@ -53,8 +53,9 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     message_preview = build_alert_message(alert, parent=parent_id,
                                           zone=ZoneInfo(app.office.time_zone))
     reasons = service.approval_reasons(clean, app, set(per_tier), parent=parent)
+    planned = await service.plan(services.db, app, alert)
     return build_preview(alert, message_preview, dict(per_tier), parent=parent_id,
-                         reasons=reasons)
+                         reasons=reasons, excluded=planned.excluded)
 
 
 async def on_action(message: IncomingMessage, services: Services, actor: Actor,
@@ -92,18 +93,16 @@ async def _send_or_ask(services: Services, actor: Actor, public_id: str, now: da
     alert = await service.get_alert(db, public_id)
     if not alert.needs_approval:
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
-                                          now=now)
-        return build_sent(alert, count)
-    entries = await service.recipients_for(db, app, alert)
-    per_tier: dict[str, int] = {}
-    for entry in entries:
-        per_tier[entry.tier] = per_tier.get(entry.tier, 0) + 1
+                                          now=now, links=ack_links(services.settings))
+        return build_sent(alert, count, await service.excluded_counts(db, alert))
+    planned = await service.plan(db, app, alert)
     others = [i for i in app.roles.get("broadcaster", []) if i != actor.identity]
     if not others:
         raise UserError("This alert needs a second broadcaster, and app.yaml names no other.")
     alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.PENDING_APPROVAL,
                                  now=now)
-    request = build_approval_request(alert, per_tier, actor.identity)
+    request = build_approval_request(alert, dict(planned.per_tier), actor.identity,
+                                     excluded=planned.excluded)
     async with db.session() as session:
         for other in others:
             enqueue(session, key=service.delivery_key(public_id, "approve", other),
@@ -125,10 +124,12 @@ async def _decide(services: Services, actor: Actor, public_id: str, approve: boo
         raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; nothing to do.")
     if approve:
         alert, count = await service.send(db=db, app=app, actor=actor, public_id=public_id,
-                                          now=now, expected=AlertStatus.PENDING_APPROVAL)
+                                          now=now, expected=AlertStatus.PENDING_APPROVAL,
+                                          links=ack_links(services.settings))
         await _tell_requester(services, alert, True, actor.identity, "approved")
-        return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s).",
-                     ephemeral=True)
+        kept_out = build_exclusions(await service.excluded_counts(db, alert), alert.tlp)
+        return Reply(text=f"Approved. Alert {public_id} is going out to {count} destination(s)."
+                          + (f" {kept_out}" if kept_out else ""), ephemeral=True)
     alert = await service.decide(db=db, alert=alert, actor=actor, status=AlertStatus.REFUSED, now=now,
                                  note="refused by second broadcaster")
     await _tell_requester(services, alert, False, actor.identity, "refused")
@@ -149,35 +150,8 @@ async def _acknowledge(message: IncomingMessage, services: Services, answer: str
     if answer not in set(AckKind):
         raise UserError("That button has expired.")
     kind = AckKind(answer)
-    ack, created, recipient = await service.acknowledge(
-        db=services.db, public_id=public_id, person=message.sender.identity,
-        channel=message.channel, kind=kind, now=now)
-    if created:
-        await _mark_answered(services, public_id, recipient, kind=kind, now=now,
-                             who=await services.people.name_of(message.sender.identity))
-    if kind is not AckKind.NEED_HELP:
-        return build_ack_thanks(kind, created, ack.kind)
-    # Asking for help works after an earlier "Received" too; state staff hear it once.
-    alert = await service.get_alert(services.db, public_id)
-    try:
-        async with services.db.session() as session:
-            delivery.enqueue_help(session, alert, services.settings.app,
-                                  person=message.sender.identity, recipient=recipient)
-            await session.commit()
-    except IntegrityError:
-        return build_help_thanks(created, ack.kind, asked=False)
-    return build_help_thanks(created, ack.kind, asked=True)
-
-
-async def _mark_answered(services: Services, public_id: str, recipient: AlertRecipient, *,
-                         kind: str, now: datetime, who: str) -> None:
-    alert = await service.get_alert(services.db, public_id)
-    parent = await service.parent_public_id(services.db, alert)
-    try:
-        async with services.db.session() as session:
-            await delivery.enqueue_ack_edit(
-                session, alert, recipient, kind=kind, at=now, who=who, parent=parent,
-                zone=ZoneInfo(services.settings.app.office.time_zone))
-            await session.commit()
-    except IntegrityError:
-        return  # an earlier acknowledgement in the same channel already marked the copy
+    outcome = await acks.record(services, public_id=public_id, person=message.sender.identity,
+                                channel=message.channel, kind=kind, now=now)
+    if outcome.help_asked is None:
+        return build_ack_thanks(kind, outcome.created, outcome.ack.kind)
+    return build_help_thanks(outcome.created, outcome.ack.kind, asked=outcome.help_asked)

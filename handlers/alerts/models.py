@@ -66,6 +66,8 @@ class AlertRecipient(SQLModel, table=True):
     backup: str | None = Field(default=None, max_length=500)
     people: str = Field(default="[]", description="JSON list of identities")
     outbox_key: str = Field(max_length=200, unique=True)
+    excluded: str = Field(default="", max_length=40,
+                          description="why it was not sent (reach.Exclusion), else empty")
 
 
 class AlertAck(SQLModel, table=True):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
+from bot.messages import Button, Mention, Reply, Section, Tone, literal
 from bot.when import moment
 from handlers.alerts.models import Alert
 
@@ -18,6 +16,36 @@ ACK_KINDS = {"received": "Received", "actioned": "Actioned", "not_applicable": "
 PARENT_WORDS = {"update": "UPDATE to", "all_clear": "ALL CLEAR for", "cancel": "CANCELS"}
 TONES = {"extreme": Tone.DANGER, "severe": Tone.DANGER, "moderate": Tone.WARNING}
 OFFICE_UNKNOWN = ZoneInfo("UTC")  # only where no settings are at hand (callers pass the office's)
+#: Why a recipient was not sent an alert (``reach.Exclusion`` values; ``{tlp}`` is the label).
+EXCLUSION_WORDS = {"tlp_red_email": "TLP:RED never goes by e-mail",
+                   "tlp_amber_domain": "TLP:{tlp} outside listed domains"}
+
+
+def marking(alert: Alert) -> str:
+    """The handling label every alert message carries first (e-mail: subject and first line)."""
+    return f"TLP:{alert.tlp}"
+
+
+def exclusion_words(reason: str, tlp: str) -> str:
+    """One reason a recipient was kept out, for the status view and the preview."""
+    return EXCLUSION_WORDS.get(reason, reason).format(tlp=tlp)
+
+
+def build_exclusions(excluded: dict[str, int], tlp: str) -> str:
+    """"" or: how many were kept out of an alert and why (the preview, the confirmation)."""
+    if not sum(excluded.values()):
+        return ""
+    why = "; ".join(f"{n} because {exclusion_words(reason, tlp)}"
+                    for reason, n in sorted(excluded.items()) if n)
+    return (f"Not sent to {sum(excluded.values())} e-mail recipient(s): {why} "
+            "(alerts.email.amber_domains in app.yaml lists the domains).")
+
+
+def build_nobody_left(excluded: dict[str, int], tlp: str) -> str:
+    """The refusal when the TLP rules keep out every recipient of an alert."""
+    return (f"Nobody can receive this alert: all {sum(excluded.values())} recipient(s) are "
+            f"e-mail addresses it may not go to ({build_exclusions(excluded, tlp)}) Choose a "
+            "lower TLP label or an audience with chat members. Nothing was sent.")
 
 
 def _title(alert: Alert) -> str:
@@ -61,7 +89,7 @@ def build_alert_message(alert: Alert, *, parent: str = "", reminder: str = "",
     buttons = ack_buttons(alert, kinds) if alert.ack_required else ()
     text = f"{reminder}{_title(alert)}"
     return Reply(text=text, title=text, tone=TONES.get(alert.severity, Tone.INFO),
-                 sections=tuple(sections), buttons=buttons)
+                 sections=tuple(sections), buttons=buttons, marking=marking(alert))
 
 
 def ack_buttons(alert: Alert, kinds: dict[str, str] = ACK_KINDS) -> tuple[Button, ...]:
@@ -84,37 +112,49 @@ def build_approval_step(needed: bool, reasons: Sequence[str], *, child: bool = F
 
 
 def build_preview(alert: Alert, message: Reply, per_tier: dict[str, int], *,
-                  parent: str = "", reasons: Sequence[str] = ()) -> Reply:
-    """What the sender checks: the message, recipients per tier, and approval (and why)."""
+                  parent: str = "", reasons: Sequence[str] = (),
+                  excluded: dict[str, int] | None = None) -> Reply:
+    """What the sender checks: the message, recipients per tier, approval (and why).
+
+    ``excluded`` (reason -> count): the e-mail recipients the TLP rules keep out.
+    """
     counts = ", ".join(f"{tier}: {n}" for tier, n in sorted(per_tier.items())) or "nobody"
     total = sum(per_tier.values())
     step = build_approval_step(alert.needs_approval, reasons, child=bool(parent))
     label = "Request approval" if alert.needs_approval else "Send now"
     about = f" ({PARENT_WORDS.get(alert.alert_type, 'about')} {parent})" if parent else ""
+    kept_out = build_exclusions(excluded or {}, alert.tlp)
+    kept_out = f" {kept_out}" if kept_out else ""
     return Reply(
-        text=f"Preview of alert {alert.public_id}{about}: {total} recipient(s) ({counts}). {step}",
+        text=f"Preview of alert {alert.public_id}{about}: {total} recipient(s) ({counts})."
+             f"{kept_out} {step}",
         sections=(Section(message.text), *message.sections),
         buttons=(Button(label, "alert:send", alert.public_id, "primary"),
                  Button("Discard", "alert:discard", alert.public_id, "danger")),
-        ephemeral=True)
+        ephemeral=True, marking=marking(alert))
 
 
-def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: str) -> Reply:
+def build_approval_request(alert: Alert, per_tier: dict[str, int], requester: str, *,
+                           excluded: dict[str, int] | None = None) -> Reply:
     """Sent to the other broadcasters; ``requester`` is an identity, shown by name."""
     counts = ", ".join(f"{t}: {n}" for t, n in sorted(per_tier.items()))
+    kept_out = build_exclusions(excluded or {}, alert.tlp)
     return Reply(
-        text=f"Approval needed: {{@0}} wants to send alert {alert.public_id} ({counts}).",
-        tone=Tone.WARNING, mentions=(Mention(requester),),
+        text=f"Approval needed: {{@0}} wants to send alert {alert.public_id} ({counts})."
+             + (f" {kept_out}" if kept_out else ""),
+        tone=Tone.WARNING, mentions=(Mention(requester),), marking=marking(alert),
         sections=(Section(_title(alert)), Section(literal(alert.body))),
         buttons=(Button("Approve and send", "alert:approve", alert.public_id, "primary"),
                  Button("Refuse", "alert:refuse", alert.public_id, "danger")))
 
 
-def build_sent(alert: Alert, count: int) -> Reply:
+def build_sent(alert: Alert, count: int, excluded: dict[str, int] | None = None) -> Reply:
     """The sender's confirmation (delivery happens in the background)."""
+    kept_out = build_exclusions(excluded or {}, alert.tlp)
     return Reply(tone=Tone.SUCCESS,
                  text=f"Alert {alert.public_id} is going out to {count} destination(s). "
-                      f"Check progress with: /alert status {alert.public_id}",
+                      + (f"{kept_out} " if kept_out else "")
+                      + f"Check progress with: /alert status {alert.public_id}",
                  buttons=(Button("Status", "alert:status", alert.public_id),), ephemeral=True)
 
 
@@ -156,15 +196,18 @@ def build_acknowledged_line(kind: str, at: datetime, *, who: str = "",
             f"{when}.")
 
 
-def build_help_request(alert: Alert, who: str, person: str) -> Reply:
+def build_help_request(alert: Alert, who: str, person: str, *, headline: bool = True) -> Reply:
     """State staff hear that a recipient needs help.
 
     ``who`` is CommonMark (its names already literal); ``person`` the identity to contact,
-    shown by name (a ping where the platform allows).
+    shown by name (a ping where the platform allows). Without ``headline`` (an e-mail address
+    the alert's TLP label keeps out) only the alert's id is named.
     """
-    return Reply(text=f"{who} needs help with alert {alert.public_id} "
-                      f"({literal(alert.headline)}). Contact them: {{@0}}.",
-                 tone=Tone.WARNING, mentions=(Mention(person),))
+    about = f" ({literal(alert.headline)})" if headline else ""
+    return Reply(text=f"{who} needs help with alert {alert.public_id}{about}. "
+                      "Contact them: {@0}.",
+                 tone=Tone.WARNING, mentions=(Mention(person),),
+                 marking=marking(alert) if headline else "")
 
 
 def build_reminder(alert: Alert, stage: str, who: str = "", *,
@@ -180,80 +223,8 @@ def build_backup_stand_down(alert: Alert, who: str) -> Reply:
     """The backup contact's follow-up, once the person they back up has answered."""
     return Reply(text=f"{literal(who)} has now acknowledged alert {alert.public_id} "
                       f"({literal(alert.headline)}). "
-                      "Nothing more is needed from you as their backup contact.")
-
-
-#: The status view's answer columns, in order: the four answers, then nobody has answered.
-NOT_YET = "not_yet"
-ANSWER_LABELS = {**ACK_KINDS, NOT_YET: "Not yet"}
-#: Which answer a member's row shows when several of its people answered differently.
-ANSWER_RANK = ("need_help", "actioned", "not_applicable", "received")
-LISTED = 50  # names listed under "Need help" and "Not acknowledged yet", at most
-
-
-@dataclass
-class Tally:
-    """Counts for one row of the status view: deliveries, and one count per answer column."""
-
-    recipients: int = 0
-    delivered: int = 0
-    failed: int = 0
-    answers: Counter[str] = field(default_factory=Counter)
-
-    def line(self, label: str) -> str:
-        """One line of the status view: delivery, then every answer column (zeros included)."""
-        columns = ", ".join(f"{text.lower()} {self.answers[kind]}"
-                            for kind, text in ANSWER_LABELS.items())
-        return (f"{label}: {self.delivered}/{self.recipients} delivered, {self.failed} failed; "
-                f"{columns}")
-
-
-def _listed(names: Sequence[str]) -> str:
-    more = f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
-    return ", ".join(names[:LISTED]) + more
-
-
-def build_status(alert: Alert, tiers: dict[str, Tally], orgs: dict[str, Tally],
-                 places: dict[str, Tally], *, need_help: Sequence[str],
-                 not_yet: Sequence[str], zone: ZoneInfo = OFFICE_UNKNOWN,
-                 now: datetime | None = None) -> Reply:
-    """Who answered what per tier, organisation and jurisdiction; who to call; who to nudge.
-
-    ``need_help`` and ``not_yet`` are CommonMark lines (their names already :func:`literal`).
-
-    "Need help" is an answer but not an acknowledgement: it has its own column, its own
-    highlighted section naming who to call, and makes the whole view a warning.
-
-    When it went out and when it expires read in ``zone`` (the reader's); with ``now`` also
-    how long ago (a status asked for now; never the live message kept in the channel).
-    """
-    def block(title: str, rows: dict[str, Tally]) -> Section:
-        return Section(f"{title}\n" + "\n".join(t.line(literal(k))
-                                                  for k, t in sorted(rows.items())))
-    totals: Counter[str] = Counter()
-    for tally in tiers.values():
-        totals.update(tally.answers)
-    sections = []
-    if need_help:
-        sections.append(Section(f"**Need help: call them** ({len(need_help)}): "
-                                f"{_listed(need_help)}"))
-    if not_yet:
-        waiting = f"Not acknowledged yet ({len(not_yet)}): {_listed(not_yet)}"
-    elif need_help:
-        waiting = "Not acknowledged yet: only those who need help (above); everyone else has."
-    else:
-        waiting = "Not acknowledged yet: none, everyone has acknowledged."
-    times = [f"{word} {moment(at, zone, now)}" for word, at in
-             (("Sent", alert.sent_at), ("expires", alert.expires_at)) if at is not None]
-    sections += [block("By tier", tiers), block("By organisation", orgs),
-                 block("By jurisdiction", places), Section(waiting, context=" · ".join(times))]
-    return Reply(
-        text=f"Status of alert {alert.public_id} ({alert.status}): {_title(alert)}",
-        title=f"Status of alert {alert.public_id} ({alert.status})",
-        tone=Tone.WARNING if need_help else Tone.INFO,
-        fields=tuple(Fact(text, str(totals[kind])) for kind, text in ANSWER_LABELS.items()),
-        sections=tuple(sections),
-        buttons=(Button("Refresh", "alert:status", alert.public_id),), ephemeral=True)
+                      "Nothing more is needed from you as their backup contact.",
+                 marking=marking(alert))
 
 
 def build_usage(command: str) -> Reply:

@@ -7,6 +7,7 @@ processes send it once; the outbox delivers off the request path.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -24,13 +25,15 @@ from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.db.models import AuditEntry
 from bot.errors import Refused, UserError
-from bot.messages import Destination, literal
+from bot.messages import Destination, Reply, literal
 from bot.ops.limits import LimitReached, quotas, take
 from bot.outbox.queue import enqueue_many
-from handlers.alerts import network
+from handlers.alerts import network, reach
 from handlers.alerts.config import AlertsConfig
+from handlers.alerts.email_copy import check_links, email_copies
 from handlers.alerts.enums import AckKind, AlertStatus
 from handlers.alerts.forms import CleanAlert
+from handlers.alerts.links import AckLinks
 from handlers.alerts.models import Alert, AlertAck, AlertEvent, AlertRecipient
 from handlers.alerts.replies import build_alert_message, build_limit_refusal
 
@@ -58,8 +61,18 @@ def new_public_id() -> str:
 
 def destination_of(identity: str) -> Destination:
     """A person's direct-message destination from ``platform:workspace:user``."""
+    return Destination.parse(direct_place(identity))
+
+
+def direct_place(identity: str) -> str:
+    """Where a person's own copies go, as stored: ``platform:workspace:@user``.
+
+    The person behind an e-mail address (``email:relay:<address>``) is ``email:<address>``.
+    """
     platform, workspace, user = identity.split(":", 2)
-    return Destination.parse(f"{platform}:{workspace}:@{user}")
+    if platform == "email":
+        return f"email:{user}"
+    return f"{platform}:{workspace}:@{user}"
 
 
 def delivery_key(public_id: str, kind: str, target: str) -> str:
@@ -122,25 +135,40 @@ def approval_reasons(clean: CleanAlert, app: AppConfig, tiers: set[str], *,
     return tuple(reasons)
 
 
-def check_tlp(app: AppConfig, tlp: str, tiers: set[str]) -> None:
-    """Refuse a label above any receiving tier's ceiling (T3: CLEAR only)."""
-    too_high = sorted(t for t in tiers if not app.section(AlertsConfig).tlp_allowed(t, tlp))
-    if too_high:
-        raise UserError(f"TLP:{tlp} may not go to {', '.join(too_high)} "
-                         f"(T3 community partners only receive TLP:CLEAR). Nothing was sent.")
-
-
 async def recipients_for(db: Database, app: AppConfig, alert: Alert) -> list[network.Entry]:
-    """Who gets it: the parent's recipients for a child alert, else the audience now."""
+    """Who it is for: the parent's recipients for a child alert, else the audience now.
+
+    A child reaches everyone the parent was sent to, never those the TLP rules kept out of it.
+    """
     if alert.parent_id is None:
         entries = await network.load_network(db, app)
         return network.resolve(entries, network.Audience.from_json(alert.audience))
     async with db.session() as session:
         rows = (await session.exec(select(AlertRecipient).where(
-            AlertRecipient.alert_id == alert.parent_id).order_by(AlertRecipient.id))).all()  # type: ignore[arg-type]
+            AlertRecipient.alert_id == alert.parent_id,
+            AlertRecipient.excluded == "").order_by(AlertRecipient.id))).all()  # type: ignore[arg-type]
     return [network.Entry(r.group_name, r.tier, r.destination, r.name, r.organisation,
                           r.jurisdiction, r.backup, tuple(json.loads(r.people)), "parent")
             for r in rows]
+
+
+async def plan(db: Database, app: AppConfig, alert: Alert) -> reach.Reach:
+    """Who receives ``alert`` and who its TLP label keeps out (see :func:`reach.plan`)."""
+    return reach.plan(await recipients_for(db, app, alert), app=app, tlp=alert.tlp)
+
+
+async def excluded_counts(db: Database, alert: Alert) -> dict[str, int]:
+    """Recipients of a sent alert the TLP rules kept out, per reason (as recorded)."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT excluded, COUNT(*) FROM alert_recipient WHERE alert_id = :id AND "
+            "excluded != '' GROUP BY excluded"), {"id": alert.id})).all()
+    return {reason: int(n) for reason, n in rows}
+
+
+def send_key(public_id: str, destination: str) -> str:
+    """The outbox key of alert ``public_id``'s copy to ``destination``."""
+    return delivery_key(public_id, "send", destination)
 
 
 async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: CleanAlert,
@@ -163,9 +191,8 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
         ack_required=clean.ack_required, ack_window_minutes=clean.ack_window_minutes,
         expires_at=clean.expires_at, exercise=clean.exercise or bool(parent and parent.exercise),
         created_by=actor.identity, reply_to=reply_to, created_at=now)
-    entries = await recipients_for(db, app, alert)
-    per_tier = Counter(e.tier for e in entries)
-    check_tlp(app, alert.tlp, set(per_tier))
+    planned = await plan(db, app, alert)
+    per_tier = planned.per_tier
     # A child goes to its parent's recipients: it needs approval when the parent did, or when
     # it is itself severe (else "update" would send a severe alert on one person's say).
     alert.needs_approval = bool(approval_reasons(clean, app, set(per_tier), parent=parent))
@@ -188,38 +215,59 @@ async def create_draft(*, db: Database, app: AppConfig, actor: Actor, clean: Cle
 
 
 async def send(*, db: Database, app: AppConfig, actor: Actor, public_id: str, now: datetime,
-               expected: AlertStatus = AlertStatus.DRAFT) -> tuple[Alert, int]:
-    """Send a draft (or an approved request): status, recipients and outbox rows, one commit."""
+               expected: AlertStatus = AlertStatus.DRAFT,
+               links: AckLinks | None = None) -> tuple[Alert, int]:
+    """Send a draft (or an approved request): status, recipients and outbox rows, one commit.
+
+    E-mail recipients each get their own copy (:mod:`handlers.alerts.email_copy`), with answer
+    links made by ``links``; when they need links that cannot be made, nothing is sent.
+    """
     if not actor.is_broadcaster:  # re-checked at the moment of sending
         raise Refused("Only broadcasters can send alerts.")
     alert = await get_alert(db, public_id)
     if alert.status != expected:
         raise UserError(f"Alert {public_id} is {alert.status.replace('_', ' ')}; not sent again.")
-    entries = await recipients_for(db, app, alert)
-    check_tlp(app, alert.tlp, {e.tier for e in entries})
+    planned = await plan(db, app, alert)
+    check_links(alert, planned.sent, links)
     parent = await parent_public_id(db, alert)
     message = build_alert_message(alert, parent=parent, zone=ZoneInfo(app.office.time_zone))
+    rows = [(e, "") for e in planned.sent] + [(e, str(r)) for e, r in planned.kept_out]
     async with db.session() as session:
         result = await session.execute(sa.update(Alert).where(
             Alert.id == alert.id, Alert.status == expected).values(  # type: ignore[arg-type]
             status=AlertStatus.SENT, sent_at=now))
         if getattr(result, "rowcount", 0) != 1:
             raise UserError(f"Alert {public_id} was already handled; not sent again.")
-        keys = [delivery_key(public_id, "send", e.destination) for e in entries]
-        if entries:  # thousands of rows: multi-row INSERTs, not one ORM object each
+        if rows:  # thousands of rows: multi-row INSERTs, not one ORM object each
             await session.execute(sa.insert(AlertRecipient.__table__), [  # type: ignore[attr-defined]
                 {"alert_id": alert.id, "destination": e.destination, "tier": e.tier,
                  "group_name": e.group, "name": e.name, "organisation": e.organisation,
                  "jurisdiction": e.jurisdiction, "backup": e.backup,
-                 "people": json.dumps(list(e.people)), "outbox_key": key}
-                for e, key in zip(entries, keys, strict=True)])
-        await enqueue_many(session, [(key, Destination.parse(e.destination), message)
-                                     for e, key in zip(entries, keys, strict=True)])
+                 "people": json.dumps(list(e.people)),
+                 "outbox_key": send_key(public_id, e.destination), "excluded": excluded}
+                for e, excluded in rows])
+        # E-mail members each get their own copy (answer links, footer, thread).
+        own = await email_copies(
+            session, alert, planned.sent, message, app=app, links=links, now=now,
+            follows=lambda dest: send_key(parent, dest) if parent else "")
+        # Those kept out keep their row (the status says why) and get no outbox message.
+        await enqueue_many(session, [
+            (send_key(public_id, e.destination), Destination.parse(e.destination),
+             own.get(e.destination) or copy_for(e.destination, message, parent))
+            for e in planned.sent])
+        kept_out = f", {len(planned.kept_out)} kept out by TLP" if planned.kept_out else ""
         await record(session, alert, actor=actor.identity, kind="sent", at=now,
-                     note=f"{len(entries)} destinations")
+                     note=f"{len(planned.sent)} destinations{kept_out}")
         await session.commit()
     alert.status, alert.sent_at = AlertStatus.SENT, now
-    return alert, len(entries)
+    return alert, len(planned.sent)
+
+
+def copy_for(destination: str, message: Reply, parent: str) -> Reply:
+    """The copy one destination gets: an e-mail update / all-clear threads under the parent."""
+    if parent and destination.startswith("email:"):
+        return dataclasses.replace(message, follows=send_key(parent, destination))
+    return message
 
 
 async def parent_public_id(db: Database, alert: Alert) -> str:
@@ -279,8 +327,8 @@ async def _recipient_for(db: Database, alert: Alert, person: str,
     Only the rows that could match are read (their DM, the channel, or listing them): an alert
     to thousands is acknowledged by thousands, each click must not load every recipient.
     """
-    platform, workspace, user = person.split(":", 2)
-    places = [f"{platform}:{workspace}:@{user}"]
+    platform, workspace, _user = person.split(":", 2)
+    places = [direct_place(person)]
     if channel:
         places.append(f"{platform}:{workspace}:{channel}")
     async with db.session() as session:
@@ -313,7 +361,6 @@ async def awaiting_ack(*, db: Database, person: str, now: datetime,
     Addressed means a direct message to them or a recipient row listing them; a channel copy
     anyone in the channel may answer is not counted as theirs.
     """
-    platform, workspace, user = person.split(":", 2)
     answered = select(AlertAck.alert_id).where(AlertAck.person == person)
     query = (select(Alert).join(AlertRecipient, AlertRecipient.alert_id == Alert.id)  # type: ignore[arg-type]
              .where(Alert.status == AlertStatus.SENT, Alert.ack_required,
@@ -321,7 +368,7 @@ async def awaiting_ack(*, db: Database, person: str, now: datetime,
                     sa.or_(Alert.expires_at.is_(None),  # type: ignore[union-attr]
                            Alert.expires_at > now),  # type: ignore[operator,arg-type]
                     sa.or_(AlertRecipient.destination  # type: ignore[arg-type]
-                           == f"{platform}:{workspace}:@{user}",
+                           == direct_place(person),
                            AlertRecipient.people.contains(  # type: ignore[attr-defined]
                                json.dumps(person), autoescape=True)),
                     Alert.id.not_in(answered))  # type: ignore[union-attr]

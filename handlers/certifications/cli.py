@@ -67,13 +67,20 @@ def roster_import(
     partial: Annotated[bool, typer.Option(help="Import the valid rows even if some fail.")]
     = False,
 ) -> None:
-    """Import officials and their role assignments (re-importing the same file changes nothing)."""
+    """Import officials and their role assignments (re-importing the same file changes nothing).
+
+    Columns: external_id, name, jurisdiction, program, role (required); identity (chat),
+    email (for officials reached by e-mail), time_zone, term_type, took_office, term_end,
+    from_deputy, acting.
+    """
     from handlers.certifications import service
     from handlers.certifications.importer import parse_roster
     from handlers.certifications.ledger import programs_for
 
     app = settings_or_exit().app
-    rows, errors = parse_roster(path.read_text(encoding="utf-8"), app, programs_for(app))
+    taken = run_with_db(lambda db: service.email_owners(db=db))
+    rows, errors = parse_roster(path.read_text(encoding="utf-8"), app, programs_for(app),
+                                taken=taken)
     _report_errors(errors, len(rows), partial)
     summary = _with_progress(len(rows), lambda p: run_with_db(
         lambda db: service.import_roster(db=db, rows=rows, progress=p)))

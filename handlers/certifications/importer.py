@@ -1,7 +1,11 @@
 """CSV validation for roster and completion imports (pure: no database, no I/O).
 
 Every row is checked (unknown jurisdiction, program, role or course, bad date, bad identity,
-duplicate within the file) and errors carry the file's line number.
+bad e-mail address, duplicate within the file) and errors carry the file's line number.
+
+An official is reached by their chat identity, else by their e-mail address (the ``email``
+column, stored in its normal form), else not at all (state staff are told daily). Each
+official's address is their own: two officials sharing one would read each other's deadlines.
 """
 
 from __future__ import annotations
@@ -13,13 +17,17 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.settings import AppConfig
-from bot.messages import PLATFORMS
+from bot.messages import PLATFORMS, InvalidDestination, email_address
 from handlers.certifications.ledger import zone_for
 from handlers.certifications.status import CompiledProgram
 
 ROSTER_REQUIRED = ("external_id", "name", "jurisdiction", "program", "role")
 COMPLETION_REQUIRED = ("external_id", "course", "completed_on")
 TRUE = {"yes", "true", "1", "y"}
+#: The longest address kept: a reminder's outbox key (``cert:email:<address>:<day>``, at most
+#: 200 characters) must hold it whole, or two days' reminders would share one key.
+MAX_EMAIL = 178
+CHAT = PLATFORMS - {"email"}
 
 
 @dataclass(frozen=True)
@@ -94,30 +102,81 @@ def _rows(text: str, required: tuple[str, ...]) -> tuple[list[tuple[int, dict[st
 def _identity(value: str) -> str | None:
     if not value:
         return None
+    if value.startswith("email:"):
+        raise ValueError(f"identity {value[:80]!r} is an e-mail address: put it in the email "
+                         "column (identity is a chat identity, platform:workspace:user)")
     parts = value.split(":", 2)
-    if len(parts) != 3 or parts[0] not in PLATFORMS or not all(parts):
+    if len(parts) != 3 or parts[0] not in CHAT or not all(parts):
         raise ValueError(f"identity {value!r} must be platform:workspace:user")
     return value
 
 
-def parse_roster(text: str, app: AppConfig,
-                 programs: dict[str, CompiledProgram]) -> tuple[list[RosterRow], list[RowError]]:
-    """Valid rows and line-numbered errors for an officials CSV."""
+def roster_email(value: str) -> str:
+    """The ``email`` column in its normal form ("" when empty); ValueError naming the problem.
+
+    ``jane@example.org`` and ``email:jane@example.org`` are both accepted.
+    """
+    value = value.strip().removeprefix("email:")
+    if not value:
+        return ""
+    try:
+        address = email_address(value)
+    except InvalidDestination as exc:
+        raise ValueError(f"email: {exc}") from None
+    if len(address) > MAX_EMAIL:
+        raise ValueError(f"email is longer than {MAX_EMAIL} characters")
+    return address
+
+
+def parse_roster(text: str, app: AppConfig, programs: dict[str, CompiledProgram], *,
+                 taken: dict[str, str] | None = None) -> tuple[list[RosterRow], list[RowError]]:
+    """Valid rows and line-numbered errors for an officials CSV.
+
+    ``taken`` maps the addresses (lower case) of officials already stored to their
+    external_id: an address may not move to another official unless its owner is in this file.
+    """
     raw, errors = _rows(text, ROSTER_REQUIRED)
     codes = {j.code for j in app.jurisdictions}
     seen: dict[tuple[str, str], int] = {}
+    people = _People(taken or {}, {r.get("external_id", "") for _, r in raw})
     rows = []
     for line, r in raw:
         try:
-            rows.append(_roster_row(line, r, app, codes, programs))
+            row = _roster_row(line, r, app, codes, programs)
             key = (r["external_id"], r["program"])
             if key in seen:
-                rows.pop()
                 raise ValueError(f"duplicate of line {seen[key]} ({key[0]} in {key[1]})")
+            people.check(row)
             seen[key] = line
+            rows.append(row)
         except ValueError as exc:
             errors.append(RowError(line, str(exc)))
     return rows, errors
+
+
+class _People:
+    """One address per official, one official per address, across the file and the database."""
+
+    def __init__(self, taken: dict[str, str], in_file: set[str]) -> None:
+        # An official in the file gives up their stored address unless the file repeats it.
+        self.owners = {a: (o, 0) for a, o in taken.items() if o not in in_file}
+        self.emails: dict[str, tuple[str, int]] = {}  # external_id -> (address, line)
+
+    def check(self, row: RosterRow) -> None:
+        """Refuse ``row`` (ValueError) when its address conflicts; remember it otherwise."""
+        earlier = self.emails.get(row.external_id)
+        if earlier is not None and earlier[0] != row.email:
+            raise ValueError(f"email differs from line {earlier[1]} for {row.external_id} "
+                             "(one address per official)")
+        if row.email:
+            owner, line = self.owners.get(row.email.lower(), (row.external_id, 0))
+            if owner != row.external_id:
+                where = f"line {line}" if line else "the stored roster"
+                raise ValueError(f"email is already {owner}'s ({where}); each official needs "
+                                 "their own address")
+            self.owners[row.email.lower()] = (row.external_id, earlier[1] if earlier else
+                                              row.line)
+        self.emails.setdefault(row.external_id, (row.email, row.line))
 
 
 def _roster_row(line: int, r: dict[str, str], app: AppConfig, codes: set[str],
@@ -138,7 +197,8 @@ def _roster_row(line: int, r: dict[str, str], app: AppConfig, codes: set[str],
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {zone!r}") from None
     return RosterRow(
-        line=line, external_id=r["external_id"], name=r["name"], email=r.get("email", ""),
+        line=line, external_id=r["external_id"], name=r["name"],
+        email=roster_email(r.get("email", "")),
         identity=_identity(r.get("identity", "")), jurisdiction=r["jurisdiction"],
         time_zone=zone, program=program.code, role=r["role"], term_type=r.get("term_type", ""),
         took_office=_date(r.get("took_office", ""), "took_office"),

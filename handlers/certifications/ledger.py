@@ -64,7 +64,7 @@ def to_record(official: Official, assignments: list[Assignment], done: list[Done
     assert official.id is not None
     return OfficialRecord(
         id=official.id, time_zone=official.time_zone, identity=official.identity,
-        jurisdiction=official.jurisdiction, name=official.name,
+        jurisdiction=official.jurisdiction, name=official.name, email=official.email,
         assignments=[(a.program, as_facts(a, days_to_election(app, a.took_office),
                                           official.jurisdiction)) for a in assignments],
         done=tuple(sorted(done)),
@@ -133,8 +133,8 @@ async def read_ledger(session: AsyncSession) -> LedgerRows:
     """Every official's columns the scheduler needs, with assignments, completions and waivers."""
     rows = LedgerRows()
     o, a, c, w = (t.__table__.c for t in (Official, Assignment, Completion, Waiver))  # type: ignore[union-attr]
-    await stream_rows(session, sa.select(o.id, o.time_zone, o.identity, o.jurisdiction, o.name)
-                      .order_by(o.id), rows.officials)
+    await stream_rows(session, sa.select(o.id, o.time_zone, o.identity, o.jurisdiction, o.name,
+                                         o.email).order_by(o.id), rows.officials)
     await stream_rows(session, sa.select(
         a.official_id, a.program, a.role, a.term_type, a.took_office, a.term_end,
         a.from_deputy, a.acting).order_by(a.id), rows.assignments)
@@ -169,5 +169,5 @@ def records_from_rows(rows: LedgerRows, app: AppConfig, today: date) -> list[Off
         records.append(OfficialRecord(
             id=o.id, time_zone=o.time_zone, identity=o.identity, jurisdiction=o.jurisdiction,
             name=o.name, assignments=facts, done=tuple(sorted(by_done.get(o.id, ()))),
-            waived=frozenset(waived.get(o.id, ()))))
+            waived=frozenset(waived.get(o.id, ())), email=o.email))
     return records

@@ -119,6 +119,7 @@ class OfficialRecord:
     jurisdiction: str = ""
     name: str = ""
     standings: list[Standing] = field(default_factory=list)
+    email: str = ""  # the roster's address, "" when none (see reach.py)
 
 
 @lru_cache(maxsize=512)

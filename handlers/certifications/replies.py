@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from bot.config.settings import AppConfig
@@ -119,27 +120,79 @@ def build_overview(title: str, rows: Sequence[tuple[OfficialRecord, Standing]],
 
 def build_digest(recipient: str, items: Sequence[Due], records: dict[int, OfficialRecord],
                  app: AppConfig) -> Reply:
-    """The one reminder message a person gets on a day, with buttons per deadline."""
-    sections, buttons = [], []
+    """The one reminder message a person gets on a day, with buttons per deadline.
+
+    By e-mail (``email:`` recipient: an official without a reachable chat identity) there are
+    no buttons, which need someone signed in to chat; the message says whom to ask instead
+    and its footer why this reader receives it.
+    """
+    by_email = recipient.startswith("email:")
+    sections, buttons, own = [], [], []
     for item in items:
         record = records[item.official_id]
         s = item.standing
-        if record.identity == recipient:
+        if recipient in (record.identity, f"email:{record.email}" if record.email else None):
+            own.append(item)
             sections.append(Section(
-                f"**{s.program}** {requirement_words(s)}: "
-                f"{when(s.deadline or item.day, item.day)}",
+                f"**{program_name(app, s.program) if by_email else s.program}** "
+                f"{requirement_words(s)}: {when(s.deadline or item.day, item.day)}",
                 context="Still needed: " + ("; ".join(s.missing[:6]) or "-")))
-            buttons += [Button(f"Mark complete ({requirement_words(s)})", "cert:complete", item.key,
-                               "primary"),
-                        Button("Snooze 7 days", "cert:snooze", item.key),
-                        Button("Not me / role changed", "cert:notme", item.key, "danger")]
+            if not by_email:
+                buttons += [Button(f"Mark complete ({requirement_words(s)})", "cert:complete",
+                                   item.key, "primary"),
+                            Button("Snooze 7 days", "cert:snooze", item.key),
+                            Button("Not me / role changed", "cert:notme", item.key, "danger")]
         else:
             sections.append(Section(
                 f"Escalation: {literal(record.name)} ({literal(record.jurisdiction)}) is "
                 f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.",
                 context="You receive this as their certification supervisor."))
-    return Reply(text="Certification reminder", title="Certification reminder",
-                 tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons))
+    reply = Reply(text="Certification reminder", title="Certification reminder",
+                  tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons))
+    if not by_email or not own:
+        return reply
+    jurisdiction = records[own[0].official_id].jurisdiction
+    reach = contact_words(app, jurisdiction)
+    sections.append(Section(f"To record a course you completed, send its certificate to {reach}."))
+    return replace(reply, sections=tuple(sections),
+                   footer=email_footer(app, jurisdiction, [i.standing.program for i in own]))
+
+
+def program_name(app: AppConfig, code: str) -> str:
+    """A program's name from its file ("Kansas County Clerk Certification"), else its code."""
+    from handlers.certifications.ledger import programs_for
+
+    found = programs_for(app).get(code)
+    return found.program.name if found else code
+
+
+def jurisdiction_words(app: AppConfig, code: str) -> str:
+    """A jurisdiction's configured name, else its code."""
+    return next((j.name for j in app.jurisdictions if j.code == code), code)
+
+
+def contact_words(app: AppConfig, jurisdiction: str) -> str:
+    """Whom to ask: the jurisdiction's contact (else the office's default) with its ways in."""
+    contact = app.contact_for(jurisdiction)
+    if contact is None:
+        return app.office.name
+    ways = [w for w in (contact.phone, contact.email, contact.url) if w]
+    return contact.name + (f" ({', '.join(ways)})" if ways else "")
+
+
+def email_footer(app: AppConfig, jurisdiction: str, programs: Sequence[str]) -> str:
+    """Why an official receives a reminder by e-mail, and whom to contact.
+
+    No unsubscribe: the reminders follow a legal requirement of their office and stop when it
+    is met.
+    """
+    names = list(dict.fromkeys(program_name(app, p) for p in programs))
+    rosters = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    noun = "roster" if len(names) == 1 else "rosters"
+    return (f"You receive this because you are on the {rosters} {noun} for "
+            f"{jurisdiction_words(app, jurisdiction)}, kept by {app.office.name}. Reminders "
+            "stop once the requirement is met. Questions, a course already completed, or not "
+            f"you or your role changed: contact {contact_words(app, jurisdiction)}.")
 
 
 def build_complete_form(key: str, courses: Sequence[tuple[str, str]], today: date) -> Reply:
@@ -215,7 +268,8 @@ def build_unreachable(rows: Sequence[tuple[str, str, str]]) -> Reply:
 def build_unreachable_digest(rows: Sequence[tuple[str, str, str]], day: date) -> Reply:
     """The daily note to state staff: officials with a deadline the bot cannot reach."""
     return Reply(text=f"Certification: {plural(len(rows), 'official')} with a deadline cannot be "
-                      f"reached by chat ({day_words(day)}); please contact them directly.",
+                      f"reached by chat or e-mail ({day_words(day)}); please contact them "
+                      "directly.",
                  sections=tuple(Section(f"{literal(n)} ({literal(j)}): {why}")
                                 for n, j, why in rows[:40]))
 

@@ -1,9 +1,12 @@
 """The reminder scheduler: plan what is due, then send each recipient one digest, exactly once.
 
-Per recipient, one transaction inserts the day's ``cert_digest`` row, one ``cert_reminder_sent``
-row per (deadline, recipient, step) and the outbox message. Unique constraints make a second
-scheduler, a restart or a retry after a crash fail the insert and roll back instead of sending
-twice: the database enforces exactly-once, the pre-filtering below only saves work.
+An official's own reminders go to their chat identity, else (no identity, or chat cannot reach
+them) to their e-mail address: see :mod:`handlers.certifications.reach`, the same ladder, day
+and hour either way. Per recipient, one transaction inserts the day's ``cert_digest`` row, one
+``cert_reminder_sent`` row per (deadline, recipient, step) and the outbox message. Unique
+constraints make a second scheduler, a restart or a retry after a crash fail the insert and
+roll back instead of sending twice: the database enforces exactly-once, the pre-filtering
+below only saves work.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.db.engine import utcnow
 from bot.messages import Destination, Reply
 from bot.ops.metrics import REMINDERS
 from bot.outbox.queue import enqueue, enqueue_prepared, prepare
+from bot.outbox.worker import Outbox
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.keys import ReminderKey
@@ -40,12 +44,14 @@ from handlers.certifications.ledger import (
     stream_rows,
 )
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
+from handlers.certifications.reach import destination_for, failed_recipients, is_email, reach
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
 from handlers.certifications.replies import build_digest
 from handlers.certifications.unreachable import send_digest
 
 log = logging.getLogger(__name__)
 BATCH = 100  # digests per transaction: one short write, a few ms of the event loop
+ASK = 2000  # chat destinations per question to the platforms
 DIGESTS = Digest.__table__  # type: ignore[attr-defined]  # plain inserts, no ORM bulk path
 SENT = ReminderSent.__table__  # type: ignore[attr-defined]
 
@@ -67,12 +73,6 @@ def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
                 or app.roles.get("state_staff", []))
 
 
-def destination_for(identity: str) -> Destination:
-    """A person's DM destination from their platform identity."""
-    platform, workspace, user = identity.split(":", 2)
-    return Destination.parse(f"{platform}:{workspace}:@{user}")
-
-
 async def _already(session: AsyncSession,
                    since: date) -> tuple[set[tuple[str, str, int]], set[tuple[str, date]]]:
     sent: list[Any] = []
@@ -89,19 +89,34 @@ async def _snoozes(session: AsyncSession) -> dict[str, date]:
 
 
 def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConfig,
-                sent: set[tuple[str, str, int]]) -> tuple[dict[str, list[Due]], int]:
+                sent: set[tuple[str, str, int]],
+                down: set[str]) -> tuple[dict[str, list[Due]], int]:
     by_recipient: dict[str, list[Due]] = defaultdict(list)
+    reached: dict[int, str | None] = {}
     unreachable = 0
     for item in due:
         record = records[item.official_id]
-        targets = [record.identity] if record.identity else []
-        unreachable += not record.identity
+        if record.id not in reached:
+            reached[record.id] = reach(record, down)
+        own = reached[record.id]
+        targets = [own] if own else []
+        unreachable += own is None
         if item.escalate:
             targets += supervisors_for(app, record.jurisdiction)
         for target in dict.fromkeys(targets):
             if target and (item.key, target, item.step) not in sent:
                 by_recipient[target].append(item)
     return by_recipient, unreachable
+
+
+@dataclass
+class Planned:
+    """What is due (worked out in a thread): records, due steps, chat destinations to check."""
+
+    records: list[OfficialRecord]
+    due: list[Due]
+    #: Due officials reached by chat who also have an address: does chat reach them?
+    ask: list[tuple[str, Destination]]
 
 
 @dataclass
@@ -137,16 +152,42 @@ def _draft(recipient: str, day: date, items: list[Due], reply: Reply, stamp: dat
     return Draft(recipient, day, items, reply, steps, row)
 
 
-def _plan_pass(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
-               office_today: date, sent: set[tuple[str, str, int]],
-               digested: set[tuple[str, date]], snoozed: dict[str, date]) -> Plan:
-    """Records, standings, due steps, recipients and their digests (pure: runs in a thread)."""
+def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
+              office_today: date, sent: set[tuple[str, str, int]], down: set[str],
+              snoozed: dict[str, date]) -> Planned:
+    """Records, standings and due steps (pure: runs in a thread).
+
+    A step counts as sent to the official when it went to one of their own channels that is
+    not ``down`` (see :mod:`~handlers.certifications.reach`).
+    """
     records = records_from_rows(ledger, app, office_today)
-    owners = {str(r.id): r.identity for r in records}
-    official_sent = {(k, s) for k, r, s in sent if r == owners.get(k.split(":", 1)[0])}
+    owners = {str(r.id): (r.identity, f"email:{r.email}") if r.email else (r.identity,)
+              for r in records}
+    official_sent = {(k, s) for k, r, s in sent
+                     if r in owners.get(k.split(":", 1)[0], ()) and r not in down}
     due = plan(records, programs_for(app), now, policy, snoozed=snoozed, sent=official_sent)
     by_id = {r.id: r for r in records}
-    by_recipient, unreachable = _recipients(due, by_id, app, sent)
+    ask: dict[str, Destination] = {}
+    for item in due:  # chat would get a step not sent yet: can it reach them at all?
+        record = by_id[item.official_id]
+        identity = record.identity
+        if (identity and record.email and identity not in down and identity not in ask
+                and (item.key, identity, item.step) not in sent
+                and (item.key, f"email:{record.email}", item.step) not in sent):
+            ask[identity] = destination_for(identity)
+    held: list[list[Any]] = [list(official_sent), list(owners.items())]
+    official_sent.clear()
+    owners.clear()
+    _drain(ledger.officials, ledger.assignments, ledger.completions, ledger.waivers, *held)
+    return Planned(records, due, list(ask.items()))
+
+
+def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
+                sent: set[tuple[str, str, int]], digested: set[tuple[str, date]],
+                down: set[str]) -> Plan:
+    """Recipients and their digests (pure: runs in a thread)."""
+    by_id = {r.id: r for r in planned.records}
+    by_recipient, unreachable = _recipients(planned.due, by_id, app, sent, down)
     drafts, skipped, stamp = [], 0, utcnow()
     for recipient, items in by_recipient.items():
         day = min(i.day for i in items)
@@ -155,12 +196,22 @@ def _plan_pass(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy
         else:
             reply = build_digest(recipient, items, by_id, app)
             drafts.append(_draft(recipient, day, items, reply, stamp, now))
-    held: list[list[Any]] = [list(sent), list(digested), list(official_sent)]
+    due = len(planned.due)
+    held: list[list[Any]] = [list(sent), list(digested)]
     sent.clear()
     digested.clear()
-    official_sent.clear()
-    _drain(ledger.officials, ledger.assignments, ledger.completions, ledger.waivers, *held)
-    return Plan(records, len(due), unreachable, skipped, drafts)
+    _drain(*held, planned.due)  # freed here, not on the event loop
+    return Plan(planned.records, due, unreachable, skipped, drafts)
+
+
+async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> set[str]:
+    """The chat identities among ``ask`` that their platform says it cannot message."""
+    by_destination = {destination: identity for identity, destination in ask}
+    found: set[str] = set()
+    for start in range(0, len(ask), ASK):
+        cannot = await outbox.unreachable([d for _, d in ask[start:start + ASK]])
+        found.update(by_destination[d] for d in cannot)
+    return found
 
 
 def _drain(*lists: list[Any]) -> None:
@@ -197,9 +248,13 @@ async def run_once(services: Services) -> PassResult:
             ledger = await read_ledger(session)
             sent, digested = await _already(session, office_today - timedelta(days=2))
             snoozed = await _snoozes(session)
-        work = await asyncio.to_thread(_plan_pass, ledger, app, now, policy, office_today,
-                                       sent, digested, snoozed)
-        del ledger, sent, digested
+            down = await failed_recipients(session)
+        planned = await asyncio.to_thread(_plan_due, ledger, app, now, policy, office_today,
+                                          sent, down, snoozed)
+        del ledger
+        down |= await _cannot_reach(services.outbox, planned.ask)
+        work = await asyncio.to_thread(_draft_pass, planned, app, now, sent, digested, down)
+        del sent, digested, planned
         result = PassResult(due=work.due, unreachable=work.unreachable, skipped=work.skipped)
         for start in range(0, len(work.digests), BATCH):
             done = await _send_batch(services, work.digests[start:start + BATCH], now)
@@ -251,7 +306,9 @@ async def _send_digest(services: Services, draft: Draft, now: datetime) -> bool:
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            log.info("certification digest already sent", extra={"recipient": recipient})
+            # an address is personal data: only its kind is logged
+            log.info("certification digest already sent",
+                     extra={"recipient": "e-mail" if is_email(recipient) else recipient})
             return False
     REMINDERS.inc()
     return True

@@ -104,6 +104,14 @@ def _apply(row: object, values: dict[str, Any]) -> bool:
     return changed
 
 
+async def email_owners(*, db: Database) -> dict[str, str]:
+    """Every stored official's address (lower case) -> their external_id."""
+    async with db.session() as session:
+        rows = (await session.exec(select(  # type: ignore[call-overload]
+            Official.external_id, Official.email).where(Official.email != ""))).all()
+    return {email.lower(): external_id for external_id, email in rows}
+
+
 async def official_ids(*, db: Database) -> dict[str, int]:
     """external_id -> database id for every official."""
     async with db.session() as session:

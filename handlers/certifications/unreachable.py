@@ -1,10 +1,12 @@
 """Officials with a deadline whom the bot cannot reach, and the daily digest for state staff.
 
-Unreachable means: no chat identity on the roster, an identity its platform says it cannot
-message proactively (asked through the outbox: Teams, for one, needs the person to have opened
-the bot), or certification messages the outbox gave up on. The digest goes to every state
-staff member at most once a day; its outbox key (unique in the database) makes it exactly once
-across passes, restarts and concurrent schedulers.
+An official is reached by chat, else by e-mail (:mod:`handlers.certifications.reach`).
+Unreachable means neither works: no chat identity on the roster, an identity its platform says
+it cannot message proactively (asked through the outbox: Teams, for one, needs the person to
+have opened the bot) or whose latest reminder the outbox gave up on; and no e-mail address, an
+address that is not valid, or one whose latest reminder was dead-lettered. The digest goes to
+every state staff member at most once a day; its outbox key (unique in the database) makes it
+exactly once across passes, restarts and concurrent schedulers.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
 from bot.messages import Destination, InvalidDestination
-from bot.outbox.queue import Status, enqueue, find, status
+from bot.outbox.queue import enqueue, status
 from bot.outbox.worker import Outbox
-from handlers.certifications.keys import ReminderKey, UnreachableDigestKey
+from handlers.certifications.keys import UnreachableDigestKey
+from handlers.certifications.reach import EMAIL, destination_for, failed_recipients, usable
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.replies import build_unreachable_digest
 
@@ -31,8 +34,7 @@ async def unreachable_rows(db: Database, outbox: Outbox,
                            records: list[OfficialRecord]) -> list[Row]:
     """Rows for officials whose standings (already computed) carry a deadline."""
     async with db.session() as session:
-        dead = {q.destination
-                for q in await find(session, ReminderKey.PREFIX, state=Status.DEAD)}
+        down = await failed_recipients(session)
     due, direct = await asyncio.to_thread(_with_deadlines, records)  # 100,000 officials: CPU
     # The platforms say whom they could never message (Teams: never opened the bot), asked in
     # parts so that no one step holds the event loop long.
@@ -42,14 +44,37 @@ async def unreachable_rows(db: Database, outbox: Outbox,
         cannot.update(await outbox.unreachable(reachable[start:start + ASK]))
     rows: list[Row] = []
     for r in due:
-        where = direct.get(r.identity or "")
-        if where is None:
-            rows.append((r.name, r.jurisdiction, "no chat identity on the roster"))
-        elif str(where) in dead:
-            rows.append((r.name, r.jurisdiction, "messages could not be delivered"))
-        elif where in cannot:
-            rows.append((r.name, r.jurisdiction, cannot[where]))
+        chat = _chat_problem(r, direct.get(r.identity or ""), down, cannot)
+        if chat is None:
+            continue
+        mail = _email_problem(r, down)
+        if mail is None:
+            continue
+        rows.append((r.name, r.jurisdiction, "no chat identity or e-mail address on the roster"
+                     if not r.identity and not r.email else f"{chat}; {mail}"))
     return rows
+
+
+def _chat_problem(record: OfficialRecord, where: Destination | None, down: set[str],
+                  cannot: dict[Destination, str]) -> str | None:
+    """Why chat cannot reach the official, None when it can."""
+    if where is None:
+        return "no chat identity on the roster"
+    if record.identity in down:
+        return "chat messages could not be delivered"
+    return cannot.get(where)
+
+
+def _email_problem(record: OfficialRecord, down: set[str]) -> str | None:
+    """Why e-mail cannot reach the official, None when it can."""
+    recipient = f"{EMAIL}{record.email}"
+    if not record.email:
+        return "no e-mail address on the roster"
+    if not usable(recipient):
+        return "the e-mail address on the roster is not valid"
+    if recipient in down:
+        return "e-mail could not be delivered"
+    return None
 
 
 def _with_deadlines(records: list[OfficialRecord]
@@ -62,10 +87,8 @@ def _with_deadlines(records: list[OfficialRecord]
 
 def _direct(identity: str) -> Destination | None:
     """An official's direct-message destination, None when the identity cannot be one."""
-    platform, _, rest = identity.partition(":")
-    workspace, _, user = rest.partition(":")
     try:
-        return Destination.parse(f"{platform}:{workspace}:@{user}")
+        return destination_for(identity)
     except InvalidDestination:
         return None
 
@@ -86,10 +109,9 @@ async def send_digest(db: Database, outbox: Outbox, app: AppConfig, records: lis
     reply = build_unreachable_digest(rows, day)
     sent = 0
     for member in todo:
-        platform, workspace, user = member.split(":", 2)
         async with db.session() as session:
             enqueue(session, key=keys[member], reply=reply, not_before=now,
-                    destination=Destination.parse(f"{platform}:{workspace}:@{user}"))
+                    destination=destination_for(member))
             try:
                 await session.commit()
                 sent += 1

@@ -151,7 +151,8 @@ async def route(*, db: Database, actor: Actor, human_id: str, jurisdiction: str,
             raise UserError(f"{incident.human_id} is already routed to "
                             f"{literal(incident.jurisdiction)}.")
         await editing.step("routed", {"jurisdiction": jurisdiction})
-        enqueue_notifications(editing.session, incident, actor.app, reason="new", page=False)
+        await enqueue_notifications(editing.session, incident, actor.app, reason="new",
+                                    page=False)
         return incident
 
     return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,

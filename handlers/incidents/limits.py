@@ -9,6 +9,7 @@ and routed, but on-call is not paged for it; on-call gets one note per hour abou
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +22,7 @@ from bot.outbox.queue import enqueue
 from handlers.incidents.config import IncidentSettings
 from handlers.incidents.models import Incident
 from handlers.incidents.notify import enqueue_notifications
-from handlers.incidents.replies import build_limit_refusal, build_sev1_flood_note
+from handlers.incidents.replies import build_limit_refusal, build_sev1_flood_note, on_call_footer
 
 
 class IncidentLimit(UserError):
@@ -72,10 +73,12 @@ async def notify(session: AsyncSession, incident: Incident, app: AppConfig, *, r
     paged = True
     if incident.severity == "SEV1":
         paged = await page_allowed(session, app, reporter=reporter, origin=origin, now=now)
-    enqueue_notifications(session, incident, app, reason=reason, page=paged, route=route)
+    await enqueue_notifications(session, incident, app, reason=reason, page=paged, route=route)
     if not paged and await first_in_window(session, "sev1-flood-note", now):
         note = build_sev1_flood_note(app.limits.sev1_pages_per_hour, app.office.name)
         for target in dict.fromkeys(app.section(IncidentSettings).on_call):
+            destination = Destination.parse(target)
             enqueue(session, key=f"limits:sev1-flood:{window_of(now)}:{target}"[:200],
-                    destination=Destination.parse(target), reply=note)
+                    destination=destination, reply=note if destination.address is None else
+                    replace(note, footer=on_call_footer(app)))
     return paged

@@ -2,6 +2,12 @@
 
 Notifications already sent are edited in place when the incident's status, severity or
 assignee changes, so a channel sees that someone took it (and does not take it twice).
+
+``email:`` destinations (in ``on_call``, a routing rule's ``notify``, or a jurisdiction's
+``managers``: a contact who is not in chat) get the same notice without its buttons, which
+need someone signed in to chat, with a footer saying why they receive it and whom to ask. An
+e-mail cannot be edited: e-mail readers get the announced changes (escalated, resolved,
+severity) as new messages threaded under the first one instead.
 """
 
 from __future__ import annotations
@@ -14,11 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.messages import Destination
-from bot.outbox.keys import EditKey, Key
-from bot.outbox.queue import Status, enqueue, find
-from handlers.incidents.config import IncidentSettings
+from bot.outbox.keys import EditKey, Key, text
+from bot.outbox.queue import Status, enqueue, find, status
+from handlers.incidents.config import IncidentSettings, RoutingRule
 from handlers.incidents.models import Incident
-from handlers.incidents.replies import build_notification
+from handlers.incidents.replies import build_email_notification, build_notification
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,32 +58,81 @@ class NotificationKey(Key):
         return f"incident:{human_id}:"
 
 
+@dataclass(frozen=True, slots=True)
+class Why:
+    """Why a destination hears about an incident (e-mail's footer says it).
+
+    ``kind``: ``on_call``, ``routing`` (``rule`` matched) or ``manager`` (an ``email:``
+    contact among the jurisdiction's managers).
+    """
+
+    kind: str
+    rule: RoutingRule | None = None
+
+
+def recipients_for(incident: Incident, app: AppConfig, *, page: bool = True,
+                   route: bool = True) -> dict[Destination, Why]:
+    """Who is told, each destination once with the first reason it matched.
+
+    On-call for SEV1 (unless ``page`` is False), every matching routing rule, and the
+    jurisdiction's e-mail contacts. ``route`` False: on-call only (a report held until its
+    jurisdiction is chosen).
+    """
+    settings = app.section(IncidentSettings)
+    chosen: dict[str, Why] = {}
+    if incident.severity == "SEV1" and page:
+        for target in settings.on_call:
+            chosen.setdefault(target, Why("on_call"))
+    if route:
+        for rule in settings.routing:
+            if rule.matches(category=incident.category, severity=incident.severity,
+                            jurisdiction=incident.jurisdiction):
+                for target in rule.notify:
+                    chosen.setdefault(target, Why("routing", rule))
+        for target in settings.email_managers(incident.jurisdiction):
+            chosen.setdefault(target, Why("manager"))
+    return {Destination.parse(d): why for d, why in chosen.items()}
+
+
 def destinations_for(incident: Incident, app: AppConfig, *, page: bool = True,
                      route: bool = True) -> list[Destination]:
-    """On-call for SEV1 (unless ``page`` is False), plus every matching routing rule, once each.
+    """The destinations of :func:`recipients_for`, in order."""
+    return list(recipients_for(incident, app, page=page, route=route))
 
-    ``route`` False: on-call only (a report held until its jurisdiction is chosen).
+
+async def enqueue_notifications(session: AsyncSession, incident: Incident, app: AppConfig, *,
+                                reason: str, page: bool = True, route: bool = True) -> int:
+    """Add one outbox message per destination to the caller's transaction; return how many.
+
+    A destination already told about this state of the incident (its key is queued: say, on
+    both the on-call list and a routing rule of a held report) is not told twice.
     """
-    chosen: list[str] = []
-    if incident.severity == "SEV1" and page:
-        chosen += app.section(IncidentSettings).on_call
-    for rule in app.section(IncidentSettings).routing if route else ():
-        if rule.matches(category=incident.category, severity=incident.severity,
-                        jurisdiction=incident.jurisdiction):
-            chosen += rule.notify
-    return [Destination.parse(d) for d in dict.fromkeys(chosen)]
-
-
-def enqueue_notifications(session: AsyncSession, incident: Incident, app: AppConfig, *,
-                          reason: str, page: bool = True, route: bool = True) -> int:
-    """Add one outbox message per destination to the caller's transaction."""
-    targets = destinations_for(incident, app, page=page, route=route)
+    targets = recipients_for(incident, app, page=page, route=route)
+    keys = {d: NotificationKey(incident.human_id, reason, incident.status, incident.severity,
+                               str(d)) for d in targets}
+    queued = await status(session, keys.values())
     reply = build_notification(incident, reason=reason)
-    for destination in targets:
-        key = NotificationKey(incident.human_id, reason, incident.status, incident.severity,
-                              str(destination))
-        enqueue(session, key=key, destination=destination, reply=reply)
-    return len(targets)
+    threads = await _first_emails(session, incident) if any(
+        d.address for d in targets) else {}
+    count = 0
+    for destination, why in targets.items():
+        key = keys[destination]
+        if text(key) in queued:
+            continue
+        sent = reply if destination.address is None else build_email_notification(
+            reply, incident, app, why=why, follows=threads.get(str(destination), ""))
+        enqueue(session, key=key, destination=destination, reply=sent)
+        count += 1
+    return count
+
+
+async def _first_emails(session: AsyncSession, incident: Incident) -> dict[str, str]:
+    """The key of the first notice of ``incident`` to each ``email:`` destination (threads)."""
+    first: dict[str, str] = {}
+    for sent in await find(session, NotificationKey.prefix(incident.human_id)):
+        if sent.destination.startswith("email:"):
+            first.setdefault(sent.destination, sent.key)
+    return first
 
 
 TRACKED = frozenset({"status", "severity", "assignee"})  # changes shown on sent notifications
@@ -96,6 +151,8 @@ async def enqueue_notification_edits(session: AsyncSession, incident: Incident,
     queued = 0
     for sent in await find(session, NotificationKey.prefix(incident.human_id)):
         edit = EditKey(sent.key, str(seq))
+        if sent.destination.startswith("email:"):  # a sent e-mail cannot change: the
+            continue  # announced changes reach it as new messages (enqueue_notifications)
         if sent.status == Status.DEAD or not edit.fits():  # too long to keep its version:
             continue  # the original stays as sent
         reason = NotificationKey.parse(sent.key).reason

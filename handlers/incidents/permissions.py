@@ -33,4 +33,4 @@ class Actor:
 def manages(app: AppConfig, identity: str, jurisdiction: str) -> bool:
     """State staff manage every jurisdiction; incident managers their own."""
     return (app.has_role(identity, "state_staff")
-            or identity in app.section(IncidentSettings).managers.get(jurisdiction, []))
+            or identity in app.section(IncidentSettings).chat_managers(jurisdiction))

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.config.settings import Contact
+from bot.config.settings import AppConfig, Contact
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
 from bot.when import moment
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
 from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
+
+if TYPE_CHECKING:
+    from handlers.incidents.notify import Why
 
 CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
 DETAILS_BUTTON = "incident:details"
@@ -138,6 +143,59 @@ def build_notification(incident: Incident, *, reason: str,
                  sections=(Section("\n".join(lines),
                                    context=SEVERITY_LABELS.get(incident.severity, "")),),
                  mentions=tuple(mentions), buttons=buttons)
+
+
+def build_email_notification(notice: Reply, incident: Incident, app: AppConfig, *, why: Why,
+                             follows: str = "") -> Reply:
+    """A notification for an ``email:`` reader, with a footer: why, and whom to ask.
+
+    No buttons (they need someone signed in to chat): the text says what to do instead.
+    ``follows``: the key of the first notice this address got (a later one threads under it).
+    """
+    act = Section(f"Incident managers act on it in chat ({app.commands.incident} show "
+                  f"{incident.human_id}). Not in chat? Contact {contact_words(app, incident)}.")
+    return replace(notice, buttons=(), sections=(*notice.sections, act), follows=follows,
+                   footer=f"You receive this because {why_words(app, why, incident)}. "
+                          "Incident records may be public records. Questions: "
+                          f"{contact_words(app, incident)}.")
+
+
+def on_call_footer(app: AppConfig) -> str:
+    """The footer of an on-call note by e-mail that concerns no one incident."""
+    return (f"You receive this because this address is on {app.office.name}'s on-call list, "
+            "paged for SEV1 incidents.")
+
+
+def _place(app: AppConfig, code: str) -> str:
+    return next((j.name for j in app.jurisdictions if j.code == code), code)
+
+
+def why_words(app: AppConfig, why: Why, incident: Incident) -> str:
+    """Why an address is told, completing "You receive this because ..."."""
+    office = app.office.name
+    if why.kind == "on_call":
+        return f"this address is on {office}'s on-call list, paged for SEV1 incidents"
+    if why.kind == "manager":
+        return (f"{office} lists this address as an incident contact for "
+                f"{literal(_place(app, incident.jurisdiction))}")
+    rule = why.rule
+    what = ["incidents"]
+    if rule is not None and rule.categories:
+        what.insert(0, " or ".join(CATEGORIES.get(c, (c, ()))[0] for c in rule.categories))
+    if rule is not None and rule.severities:
+        what.insert(0, " or ".join(str(s) for s in rule.severities))
+    if rule is not None and rule.jurisdictions:
+        what.append("in " + " or ".join(_place(app, code) for code in rule.jurisdictions))
+    return f"{office} sends {' '.join(what)} to this address"
+
+
+def contact_words(app: AppConfig, incident: Incident) -> str:
+    """The incident's jurisdiction's contact (else the office's default), with its ways in."""
+    contact = app.contact_for(incident.jurisdiction)
+    if contact is None:
+        return app.office.name
+    ways = [w for w in (contact.phone, contact.email) if w]
+    return contact.name + (f" ({', '.join(ways)})" if ways else "")
 
 
 def build_detail(incident: Incident, events: Sequence[IncidentEvent], zone: ZoneInfo,

@@ -186,7 +186,7 @@ class Editing:
             await limits.notify(self.session, incident, actor.app, reason=notify,
                                 reporter=actor.identity, origin=origin, now=self.now)
         elif notify:
-            enqueue_notifications(self.session, incident, actor.app, reason=notify)
+            await enqueue_notifications(self.session, incident, actor.app, reason=notify)
         return event
 
     async def note(self, text: str) -> IncidentEvent:
@@ -251,8 +251,8 @@ async def complete_quick_report(*, db: Database, actor: Actor, human_id: str,
         await editing.step("completed", updates, notify="severity" if raised else None,
                            limit_pages=own, origin=origin)
         if held and not raised:  # route it now (a raised severity's notice already does)
-            enqueue_notifications(editing.session, editing.incident, actor.app, reason="new",
-                                  page=False)
+            await enqueue_notifications(editing.session, editing.incident, actor.app,
+                                        reason="new", page=False)
         return editing.incident
 
     return await edit(db, human_id, actor=actor, now=now, work=work, check=not own,

@@ -24,3 +24,11 @@ def test_slack_and_teams_show_the_title_once() -> None:
     assert slack.count("Status of alert AL-1") == 1 and "Polling hours are unchanged" in slack
     card = to_activity(STATUS)["attachments"][0]["content"]
     assert str(card["body"]).count("Status of alert AL-1") == 1
+
+
+def test_a_first_line_the_title_ends_with_is_not_repeated():
+    from bot.messages import Reply, lead
+    reply = Reply(text="TLP:AMBER | SEVERE | WARNING: Bomb threat\nEvacuate first.",
+                  title="EXERCISE - EXERCISE | TLP:AMBER | SEVERE | WARNING: Bomb threat")
+    assert lead(reply, ()) == "Evacuate first."
+    assert lead(Reply(text="Polls open at 7", title="Hours"), ()) == "Polls open at 7"

@@ -200,7 +200,7 @@ class Generator:
         rng = self.rng
         route = rng.choices(
             ["get", "webchat", "teams_open", "teams_auth", "slack_signed", "slack_unsigned",
-             "other"], weights=[12, 22, 18, 8, 30, 6, 4])[0]
+             "other", "ack"], weights=[12, 22, 18, 8, 30, 6, 4, 4])[0]
         return getattr(self, f"_{route}")(index)
 
     def _finish(self, method: str, url: str, base: bytes, content_type: str, what: str,
@@ -287,6 +287,20 @@ class Generator:
                    "X-Slack-Signature": self.rng.choice(["v0=00", "", "v0=" + "f" * 64, "v1=x"])}
         return self._finish("POST", self.open_bot + "/slack/events", raw, content_type,
                             "slack unsigned", headers)
+
+    def _ack(self, _index: int) -> Request:
+        """The e-mail acknowledgement page: odd tokens, any method, damaged forms."""
+        rng = self.rng
+        token = rng.choice(["", "x", "a.b.c", "%ff%fe", "%00", "\u00e9", "A" * 5000,
+                            "eyJhbGciOiJIUzI1NiJ9." + "A" * 40 + "." + "B" * 43,
+                            "eyJhbGciOiJub25lIn0." + "A" * 40 + ".", "..%2F..", "<x>"])
+        url = f"{self.open_bot}/alerts/ack/{quote(token, safe='%.')}"
+        method = rng.choice(["GET", "HEAD", "POST", "POST", "PUT"])
+        if method != "POST":
+            return Request(method, url, None, {}, f"{method} ack")
+        form = rng.choice([b"confirm=received", b"confirm=" + b"x" * 5000, b"a=%zz&&=",
+                           b"confirm=%00", b""])
+        return self._finish("POST", url, form, FORM, "ack")
 
     def _other(self, _index: int) -> Request:
         method, path = self.rng.choice([("PUT", "/healthz"), ("GET", "/nope"),

@@ -96,15 +96,17 @@ async def test_five_members_one_in_each_column(tmp_path: Path) -> None:
     assert reply.tone is Tone.WARNING  # someone needs help: the view is highlighted
     texts = [s.text for s in reply.sections]
     assert texts[0] == "**Need help: call them** (1): Dee (Dodge City Clerk, T1)"
-    assert texts[4] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
-    assert "expires " in reply.sections[4].context  # the times, under who to nudge
+    assert texts[5] == "Not acknowledged yet (1): Eli (Ellis County, T1)"
+    assert "expires " in reply.sections[5].context  # the times, under who to nudge
     row = ("5/5 delivered, 0 failed; received 1, actioned 1, not applicable 1, need help 1, "
            "not yet 1")
-    assert f"T1: {row}" in texts[1] and f"KS: {row}" in texts[3]
-    assert "Dodge City Clerk: 1/1 delivered, 0 failed; received 0, actioned 0, " \
-           "not applicable 0, need help 1, not yet 0" in texts[2]
-    assert "Ellis County: 1/1 delivered, 0 failed; received 0, actioned 0, " \
-           "not applicable 0, need help 0, not yet 1" in texts[2]
+    assert f"T1: {row}" in texts[1] and f"Slack: {row}" in texts[2] and f"KS: {row}" in texts[4]
+    # One line per organisation, the ones needing attention first, each in a word or two.
+    assert texts[3].split("\n") == [
+        "By organisation (5; 2 needing attention)",
+        "Dodge City Clerk (Slack): NEED HELP", "Ellis County (Slack): waiting",
+        "Allen County (Slack): received", "Barton County (Slack): actioned",
+        "Cheyenne County (Slack): not applicable"]
 
 
 def test_the_cli_shows_the_same_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +178,7 @@ def test_status_says_when_it_went_out_and_expires_in_the_readers_zone() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from handlers.alerts.replies import build_status
+    from handlers.alerts.status_replies import build_status
 
     alert = Alert(public_id="AL9", alert_type="advisory", severity="moderate", headline="H",
                   body="B", tlp="GREEN", status="sent", created_by="x", reply_to="x",
@@ -187,3 +189,31 @@ def test_status_says_when_it_went_out_and_expires_in_the_readers_zone() -> None:
                          now=datetime(2026, 11, 3, 16, 30, tzinfo=UTC))
     assert reply.sections[-1].context == ("Sent Tue 03 Nov 2026 08:00 CST (2 hours ago) · "
                                           "expires Tue 03 Nov 2026 20:00 CST (in 9 hours)")
+
+
+def test_thousands_of_organisations_read_in_one_screen() -> None:
+    """3,000 organisations, 40 needing attention: only those are listed, worst first."""
+    from handlers.alerts.status_replies import ORG_LINES, OrgTally, build_organisations
+
+    orgs: dict[str, OrgTally] = {}
+    for n in range(3000):
+        tally = orgs[f"Org {n:04d}"] = OrgTally()
+        tally.add("Slack", "received")
+    orgs["Org 2999"].add("e-mail", "waiting")   # one of two members silent
+    orgs["Org 0500"] = OrgTally()
+    orgs["Org 0500"].add("e-mail", "", excluded="tlp_amber_domain")
+    orgs["Org 1500"] = OrgTally()
+    orgs["Org 1500"].add("Teams", "failed")
+    orgs["Org 2500"] = OrgTally()
+    orgs["Org 2500"].add("e-mail", "need_help")
+    for n in range(36):  # and 36 more waiting
+        orgs[f"Org {n:04d}"] = OrgTally()
+        orgs[f"Org {n:04d}"].add("e-mail", "waiting")
+    lines = build_organisations(orgs, "AMBER").text.split("\n")
+    assert lines[0] == "By organisation (3000; 40 needing attention)"
+    assert len(lines) == 1 + ORG_LINES + 1
+    assert lines[1:5] == ["Org 2500 (e-mail): NEED HELP", "Org 1500 (Teams): failed",
+                          "Org 0500 (e-mail): not sent, TLP:AMBER outside listed domains",
+                          "Org 0000 (e-mail): waiting"]
+    assert "Org 2999 (Slack 1, e-mail 1): waiting 1, received 1" not in lines  # the last waiting: counted
+    assert lines[-1] == "and 2975 more: 15 needing attention, 2960 with every member answered"

@@ -91,7 +91,7 @@ async def test_compose_send_acknowledge_and_status(chat: Chat) -> None:
     joined = "\n".join(s["text"] for s in status["sections"])
     assert ("T1: 1/1 delivered, 0 failed; received 1, actioned 0, not applicable 0, "
             "need help 0, not yet 0") in joined
-    assert "Wichita Clerk: 1/1 delivered" in joined and "KS: 1/1" in joined
+    assert "Wichita Clerk (web chat): received" in joined and "KS: 1/1" in joined
     assert "Not acknowledged yet: none, everyone has acknowledged." in joined
     assert (await chat.say("eve", f"alert status {alert_id}"))["tone"] == "denied"
 

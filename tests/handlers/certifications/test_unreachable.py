@@ -43,7 +43,8 @@ async def test_one_digest_a_day_even_with_two_schedulers_and_a_restart(tmp_path:
         await first.outbox.run_once()
         [(_, _, reply)] = [s for s in recorder.sent if s[1] == "webchat:local:@boss"]
         assert "1 official with a deadline cannot be reached" in reply.text
-        assert reply.sections[0].text == "Kim Ortiz (KS): no chat identity on the roster"
+        assert reply.sections[0].text == ("Kim Ortiz (KS): no chat identity or e-mail address "
+                                           "on the roster")
 
         clock.now = datetime(2026, 12, 18, 20, tzinfo=UTC)  # the next business day
         assert (await run_once(first)).staff_digests == 1
@@ -73,7 +74,8 @@ async def test_a_platform_that_cannot_reach_someone_says_why(tmp_path: Path) -> 
         assert [r[0] for r in await unreachable_rows(services, services.clock())] == ["Kim Ortiz"]
         services.outbox.register("webchat", Unopened())  # type: ignore[arg-type]
         rows = await unreachable_rows(services, services.clock())
-        assert sorted(rows) == [("Kim Ortiz", "KS", "no chat identity on the roster"),
-                                ("Lee Wallace", "KS", "never opened the bot")]
+        assert sorted(rows) == [
+            ("Kim Ortiz", "KS", "no chat identity or e-mail address on the roster"),
+            ("Lee Wallace", "KS", "never opened the bot; no e-mail address on the roster")]
     finally:
         await services.db.close()
