@@ -1,10 +1,13 @@
 """One-shot CLI timings: wall and user+sys CPU (median of N) for ``ask``, ``kb check`` and
 ``config check``, optionally against a baseline checkout in the same run, runs interleaved.
 
-    python benchmarks/cli_bench.py --runs 5 [--baseline /work/wt/pre16]
+    python benchmarks/cli_bench.py --runs 5 [--baseline main=/work/wt/perf-cli-base]
+        [--baseline pre16=/work/wt/pre16]
 
 Each entry runs ``<checkout>/.venv/bin/electionbot`` with the checkout as working directory
-(its app.yaml, knowledge/ and data/). Prints one JSON object, with the machine's load average.
+(its app.yaml, knowledge/ and data/); a first, untimed run per checkout and command warms the
+page cache and the index cache. CPU is the child's user+sys from ``getrusage`` (steady on a busy
+machine, unlike wall time). Prints one JSON object, with the machine's load average.
 """
 
 from __future__ import annotations
@@ -42,10 +45,14 @@ def main() -> None:
     """Measure and print JSON."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline", type=Path, default=None)
+    parser.add_argument("--baseline", action="append", default=[], metavar="[LABEL=]PATH",
+                        help="another checkout to measure in the same run (repeatable)")
     opts = parser.parse_args()
     here = Path(__file__).resolve().parents[1]
-    checkouts = {"this": here} | ({"baseline": opts.baseline} if opts.baseline else {})
+    checkouts = {"this": here}
+    for entry in opts.baseline:
+        label, _, path = entry.rpartition("=")
+        checkouts[label or "baseline"] = Path(path)
     load_before = os.getloadavg()
     samples: dict[str, dict[str, list[tuple[float, float]]]] = {
         label: {name: [] for name in COMMANDS} for label in checkouts}

@@ -168,10 +168,10 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
     from types import SimpleNamespace
 
     from app.config import load_app_config
+    from handlers.faq.answer import answer_question
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import evaluate, load_items
-    from handlers.faq.service import answer_question
-    from knowledge import KnowledgeBase
+    from knowledge.store import KnowledgeBase
 
     app = load_app_config(ROOT / "app.yaml")
     contact = app.contact_for(None)

@@ -7,7 +7,6 @@ core importing any domain.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,8 @@ def pid_file(settings: Settings) -> Path:
 
 def run_with_db(coro_factory: Callable[[Any], Awaitable[Any]]) -> Any:
     """Migrate, open the database, run ``coro_factory(db)`` and close it (for CLI commands)."""
+    import asyncio  # here, not at the top: read-only commands never start a loop
+
     from bot.db.engine import Database, upgrade
 
     settings = settings_or_exit()

@@ -11,7 +11,7 @@ from bot.db.engine import Database, utcnow
 from bot.home import HomeRefresh
 from bot.outbox.worker import Outbox
 from bot.people import People
-from knowledge import KnowledgeStore
+from knowledge.store import KnowledgeStore
 
 
 @dataclass

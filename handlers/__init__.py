@@ -1,53 +1,55 @@
 """FEATURES: the one explicit, ordered registration point. No discovery, no side effects.
 
 Adding a domain touches its own folder and this list. The order is the routing priority: free
-text goes to the first handler that claims it.
+text goes to the first handler that claims it. Handlers and periodic work are named here and
+imported when built (``serve``, ``worker``), so a command that only reads the configuration
+imports nothing but the config models below.
 """
 
 from __future__ import annotations
 
-from bot.config.settings import Sections
+from typing import TYPE_CHECKING
+
 from bot.features import Feature
-from bot.ops.jobs import Periodic
-from bot.pages import PageRoute
-from bot.router import Handler
-from bot.services import Services
-from handlers.alerts import AlertHandler, alert_pages, alert_periodic
 from handlers.alerts.config import AlertsConfig
-from handlers.certifications import CertificationHandler, certification_periodic
 from handlers.certifications.config import CertificationConfig
-from handlers.faq import FaqHandler
-from handlers.help import HelpHandler
-from handlers.home import HomeHandler
-from handlers.incidents import IncidentHandler
 from handlers.incidents.config import IncidentSettings
 
+if TYPE_CHECKING:
+    from bot.config.settings import Sections
+    from bot.ops.jobs import Periodic
+    from bot.pages import PageRoute
+    from bot.router import Handler
+    from bot.services import Services
+
 FEATURES: tuple[Feature, ...] = (
-    Feature("incidents", IncidentHandler, cli="handlers.incidents.cli",
-            config={"incidents": IncidentSettings}),
-    Feature("alerts", AlertHandler, alert_periodic, cli="handlers.alerts.cli",
-            config={"alerts": AlertsConfig}, pages=alert_pages),
-    Feature("certification", CertificationHandler, certification_periodic,
+    Feature("incidents", "handlers.incidents.handler:IncidentHandler",
+            cli="handlers.incidents.cli", config={"incidents": IncidentSettings}),
+    Feature("alerts", "handlers.alerts.handler:AlertHandler",
+            "handlers.alerts.handler:alert_periodic", cli="handlers.alerts.cli",
+            config={"alerts": AlertsConfig}, pages="handlers.alerts.ack_page:alert_pages"),
+    Feature("certification", "handlers.certifications.handler:CertificationHandler",
+            "handlers.certifications.handler:certification_periodic",
             cli="handlers.certifications.cli", config={"certification": CertificationConfig}),
-    Feature("home", HomeHandler),
-    Feature("faq", FaqHandler),
-    Feature("help", HelpHandler),
+    Feature("home", "handlers.home.handler:HomeHandler"),
+    Feature("faq", "handlers.faq.handler:FaqHandler"),
+    Feature("help", "handlers.help:HelpHandler"),
 )
 
 
 def build_handlers() -> list[Handler]:
     """The handlers in priority order (the first to claim free text gets it)."""
-    return [feature.handler() for feature in FEATURES]
+    return [feature.build_handler() for feature in FEATURES]
 
 
 def build_periodic(services: Services) -> list[Periodic]:
     """Background work besides the outbox: run in-process by ``serve``, or by ``worker``."""
-    return [job for feature in FEATURES for job in feature.periodic(services)]
+    return [job for feature in FEATURES for job in feature.build_periodic(services)]
 
 
 def build_pages() -> list[PageRoute]:
     """Every domain's web pages outside the chat (the server mounts them)."""
-    return [route for feature in FEATURES for route in feature.pages()]
+    return [route for feature in FEATURES for route in feature.build_pages()]
 
 
 def config_sections() -> Sections:

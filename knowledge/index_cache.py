@@ -1,18 +1,27 @@
 """A persisted, versioned cache of the lexical index, so a large base loads instead of rebuilding.
 
-The cache is one JSON file (no pickle: nothing in it is ever executed or turned into objects
-beyond lists, dicts, strings and numbers). Its name and its recorded key are a SHA-256 over
-everything the index is computed from:
+The cache is one binary file holding the index's arrays (:class:`knowledge.packed.Layout`) as raw
+bytes, read back with ``array.frombytes``: no pickle, nothing in it is ever executed or turned
+into objects beyond numbers and a JSON list of strings. Its name and its recorded key are a
+SHA-256 over everything the index is computed from:
 
 * every article as parsed (all its fields, in order),
 * the synonym table (the analyzer's rewrite rules),
-* the source of the modules that compute the index (search, synonyms, text, article) and
-  :data:`FORMAT`, so a code change that alters the analysis invalidates old files.
+* the source of the modules that compute the index (search, packed, synonyms, text, article,
+  language, this one) and :data:`FORMAT`, so a code change that alters the analysis or the layout
+  invalidates old files.
 
-A file is used only when its recorded key equals the key computed now and its shape checks out;
-anything else (missing, truncated, edited, another version) is ignored and the index is rebuilt
-and written again. Writes go to a temporary file renamed into place, so a reader never sees half
-a file. A cache directory that cannot be written only costs the rebuild next time.
+A file is used only when its magic, format, byte order and key match, a BLAKE2b digest of its
+contents matches (a changed weight would change answers silently) and its arrays describe an
+index over these articles; anything else (missing, truncated, edited, another version or
+machine) is ignored and the index is rebuilt and written again. Writes go to a temporary file
+renamed into place, so a reader never sees half a file. A cache directory that cannot be written
+only costs the rebuild next time.
+
+Layout: ``MAGIC``, then the header (:data:`_HEADER`: format, byte order, key, digest, number of
+terms and articles, and the byte length of each section), then the sections in
+:data:`_SECTIONS` order: the strings as a JSON list, then each array's bytes in the machine's
+byte order.
 """
 
 from __future__ import annotations
@@ -21,21 +30,40 @@ import hashlib
 import json
 import logging
 import os
+import struct
+import sys
 import tempfile
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 from knowledge.article import Article
+from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, LayoutError, Runs
 from knowledge.search import SearchIndex
 from knowledge.synonyms import SYNONYMS_PATH, Analyzer
 
 log = logging.getLogger(__name__)
 
 #: Bump when the file's layout changes.
-FORMAT = 1
-_CODE_FILES = ("search.py", "synonyms.py", "text.py", "article.py", "language.py", "index_cache.py")
+FORMAT = 2
+MAGIC = b"EBINDEX\n"
+_CODE_FILES = ("search.py", "packed.py", "synonyms.py", "text.py", "article.py", "language.py",
+               "index_cache.py")
+#: The arrays after the strings, in file order, with their typecodes.
+_SECTIONS = (("post_offsets", OFFSET), ("post_docs", NUMBER), ("post_weights", WEIGHT),
+             ("doc_terms.offsets", OFFSET), ("doc_terms.values", NUMBER),
+             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER),
+             ("supplies.offsets", OFFSET), ("supplies.values", NUMBER),
+             ("counted.offsets", OFFSET), ("counted.values", NUMBER))
+#: format, byte order (b"l" / b"b"), key, digest of everything after the header, terms,
+#: articles, then the byte length of the strings and of each array.
+_HEADER = struct.Struct(f"<I1s64s32sQQ{1 + len(_SECTIONS)}Q")
+_ORDER = sys.byteorder[0].encode()
+
+
+class CacheMiss(Exception):
+    """The file cannot be used for these articles (why, for the log)."""
 
 
 def cache_key(articles: Sequence[Article], *, synonyms_path: Path = SYNONYMS_PATH) -> str:
@@ -52,43 +80,69 @@ def cache_key(articles: Sequence[Article], *, synonyms_path: Path = SYNONYMS_PAT
     return digest.hexdigest()
 
 
-def _dump(index: SearchIndex, key: str) -> dict[str, Any]:
-    terms = sorted(index.postings)
-    number = {t: i for i, t in enumerate(terms)}
-    return {
-        "format": FORMAT, "key": key, "articles": [a.id for a in index.articles], "terms": terms,
-        "docs": [index.postings[t][0].tolist() for t in terms],
-        "weights": [index.postings[t][1].tolist() for t in terms],
-        "doc_terms": [sorted(number[t] for t in d) for d in index.doc_terms],
-        "phrases": [[sorted(p) for p in doc] for doc in index.phrases],
-        "supplies": [sorted(s) for s in index.supplies],
-        "counted": [sorted(c) for c in index.counted],
-    }
+def _arrays(layout: Layout) -> list[array]:
+    """The layout's arrays in :data:`_SECTIONS` order."""
+    return [layout.post_offsets, layout.post_docs, layout.post_weights,
+            layout.doc_terms.offsets, layout.doc_terms.values, layout.phrase_starts,
+            layout.phrases.offsets, layout.phrases.values, layout.supplies.offsets,
+            layout.supplies.values, layout.counted.offsets, layout.counted.values]
 
 
-def _restore(data: Any, articles: Sequence[Article], key: str,
-             analyzer: Analyzer | None) -> SearchIndex | None:
-    """The index from a parsed file, or None when it does not belong to these articles."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
-        return None
-    n = len(articles)
-    terms = data["terms"]
-    if (data["articles"] != [a.id for a in articles] or len(data["docs"]) != len(terms)
-            or len(data["weights"]) != len(terms)
-            or any(len(data[k]) != n for k in ("doc_terms", "phrases", "supplies", "counted"))):
-        return None
-    postings = {}
-    for term, docs, weights in zip(terms, data["docs"], data["weights"], strict=True):
-        ids = array("i", docs)
-        if len(ids) != len(weights) or (ids and not 0 <= min(ids) <= max(ids) < n):
-            return None
-        postings[term] = (ids, array("d", weights))
-    return SearchIndex.from_parts(
-        articles, analyzer=analyzer, postings=postings,
-        doc_terms=[frozenset(terms[i] for i in d) for d in data["doc_terms"]],
-        phrases=[[frozenset(p) for p in doc] for doc in data["phrases"]],
-        supplies=[frozenset(s) for s in data["supplies"]],
-        counted=[frozenset(c) for c in data["counted"]])
+def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
+    """Write the file for ``layout`` (an index over ``articles`` articles) under ``key``.
+
+    The arrays go out as they are in memory (no copy of the whole file is ever made).
+    """
+    strings = json.dumps(layout.strings, separators=(",", ":")).encode()
+    arrays = _arrays(layout)
+    digest = hashlib.blake2b(strings, digest_size=32)
+    for part in arrays:
+        digest.update(memoryview(part))
+    out.write(MAGIC + _HEADER.pack(FORMAT, _ORDER, key.encode(), digest.digest(), layout.terms,
+                                   articles, len(strings),
+                                   *(len(a) * a.itemsize for a in arrays)))
+    out.write(strings)
+    for part in arrays:
+        part.tofile(out)
+
+
+def read(source: BinaryIO, key: str, articles: int) -> Layout:
+    """The layout in a file; CacheMiss when the file does not belong to these articles."""
+    head = source.read(len(MAGIC) + _HEADER.size)
+    if len(head) != len(MAGIC) + _HEADER.size or not head.startswith(MAGIC):
+        raise CacheMiss("not an index file")
+    fmt, order, found_key, digest, terms, count, *sizes = _HEADER.unpack_from(head, len(MAGIC))
+    if fmt != FORMAT or order != _ORDER:
+        raise CacheMiss("another format or byte order")
+    if found_key != key.encode() or count != articles:
+        raise CacheMiss("another base")
+    here = source.tell()
+    if source.seek(0, os.SEEK_END) - here != sum(sizes):  # before reading what sizes announce
+        raise CacheMiss("truncated or padded")
+    source.seek(here)
+    text = source.read(sizes[0])
+    check = hashlib.blake2b(text, digest_size=32)
+    parts = []
+    for (_name, code), size in zip(_SECTIONS, sizes[1:], strict=True):
+        part = array(code)
+        if size % part.itemsize:
+            raise CacheMiss("damaged array")
+        try:
+            part.fromfile(source, size // part.itemsize)
+        except EOFError:
+            raise CacheMiss("truncated") from None
+        check.update(memoryview(part))
+        parts.append(part)
+    if check.digest() != digest:
+        raise CacheMiss("damaged")
+    strings = json.loads(text)
+    if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
+        raise CacheMiss("damaged strings")
+    (post_offsets, post_docs, post_weights, dt_offsets, dt_values, phrase_starts, ph_offsets,
+     ph_values, su_offsets, su_values, co_offsets, co_values) = parts
+    return Layout(strings, terms, post_offsets, post_docs, post_weights,
+                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values),
+                  Runs(su_offsets, su_values), Runs(co_offsets, co_values))
 
 
 def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,
@@ -96,18 +150,17 @@ def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,
     """The index from ``cache_dir`` when a valid file is there; else built (and saved there)."""
     if cache_dir is None:
         return SearchIndex(articles, analyzer=analyzer)
-    synonyms = SYNONYMS_PATH
-    key = cache_key(articles, synonyms_path=synonyms)
-    path = cache_dir / f"index-{key[:32]}.json"
+    key = cache_key(articles, synonyms_path=SYNONYMS_PATH)
+    path = cache_dir / f"index-{key[:32]}.bin"
     try:
-        index = _restore(json.loads(path.read_bytes()), articles, key, analyzer)
+        with path.open("rb") as source:
+            layout = read(source, key, len(articles))
+        return SearchIndex.from_layout(articles, layout, analyzer=analyzer)
     except FileNotFoundError:
-        index = None
-    except (OSError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        log.warning("index cache unreadable; rebuilding", extra={"error": type(exc).__name__})
-        index = None
-    if index is not None:
-        return index
+        pass
+    except (OSError, ValueError, CacheMiss, LayoutError, struct.error) as exc:
+        # ValueError covers a bad JSON list and LayoutError (arrays that do not fit).
+        log.warning("index cache unusable; rebuilding", extra={"error": type(exc).__name__})
     index = SearchIndex(articles, analyzer=analyzer)
     save(index, key, path)
     return index
@@ -119,13 +172,13 @@ def save(index: SearchIndex, key: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(_dump(index, key), out, separators=(",", ":"))
+            with os.fdopen(fd, "wb") as out:
+                write(index.layout, key, len(index.articles), out)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        for old in path.parent.glob("index-*.json"):
+        for old in [*path.parent.glob("index-*.bin"), *path.parent.glob("index-*.json")]:
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError as exc:

@@ -34,6 +34,15 @@ from rapidfuzz import fuzz, process
 
 from knowledge.article import Article
 from knowledge.language import detect_language
+from knowledge.packed import (
+    NUMBER,
+    OFFSET,
+    WEIGHT,
+    Layout,
+    Runs,
+    RunsBuilder,
+    views,
+)
 from knowledge.synonyms import Analyzer
 from knowledge.text import Ask, can_answer, counted_nouns, parse_ask, supplied_types
 
@@ -147,81 +156,152 @@ def _field_texts(art: Article) -> dict[str, tuple[str, str]]:
     return texts
 
 
+_FIELD_NUMBER = {name: i for i, name in enumerate(FIELDS)}
+_FIELD_WEIGHTS = list(FIELDS.values())
+
+
+def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
+    """Analyse the articles into the index's arrays: postings with BM25F weights, term sets.
+
+    Pass one analyses each article once, keeping only numbers (term counts per field, the
+    terms of each title and question, answer types, counted nouns). Pass two needs the average
+    field lengths, so it runs over those numbers: per article the BM25F term frequency, summed
+    field by field in the same order as ever, then saturated.
+    """
+    vocabulary: dict[str, int] = {}  # search terms, numbered in order of first use
+    others: dict[str, int] = {}  # strings of the sets that are not (yet) search terms
+    seg_field, seg_end, seg_length = array("b"), array("q"), array("q")
+    doc_segments = array("q", [0])
+    f_terms, f_counts = array(NUMBER), array(NUMBER)
+    totals = [0] * len(FIELDS)
+    phrases, supplies, counted = RunsBuilder(), RunsBuilder(), RunsBuilder()
+    phrase_starts = array(OFFSET, [0])
+
+    def number(term: str) -> int:
+        found = vocabulary.get(term)
+        if found is None:
+            found = vocabulary[term] = len(vocabulary)
+        return found
+
+    def other(text: str) -> int:
+        found = others.get(text)
+        if found is None:
+            found = others[text] = len(others)
+        return found
+
+    for art in articles:
+        field_terms = {}
+        for name, (text, lang) in _field_texts(art).items():
+            terms = field_terms[name] = analyzer.terms(text, lang)
+            counts = Counter(terms)
+            f_terms.extend(map(number, counts))
+            f_counts.extend(counts.values())
+            field = _FIELD_NUMBER[name]
+            seg_field.append(field)
+            seg_end.append(len(f_terms))
+            seg_length.append(len(terms))
+            totals[field] += len(terms)
+        doc_segments.append(len(seg_field))
+        texts = [field_terms["title"], *(analyzer.terms(q, "en") for q in art.questions)]
+        if art.es is not None:
+            texts += [field_terms["es_title"], *(analyzer.terms(q, "es") for q in art.es.questions)]
+        for terms in texts:
+            phrases.add(list(map(other, dict.fromkeys(terms))))
+        phrase_starts.append(len(phrases.offsets) - 1)
+        answer = " ".join([art.summary, art.body, art.es.summary if art.es else "",
+                           art.es.body if art.es else ""])
+        supplies.add(list(map(other, sorted(supplied_types(answer)))))
+        counted.add(list(map(other, sorted(counted_nouns(answer)))))
+
+    # Pass two: BM25F weights per (term, article), in article order for every term.
+    n = len(articles)
+    avg = [max(total / max(n, 1), 1.0) for total in totals]
+    docs_of = [array(NUMBER) for _ in vocabulary]
+    weights_of: list[array[float]] = [array(WEIGHT) for _ in vocabulary]
+    doc_terms = RunsBuilder()
+    start = 0
+    for doc in range(n):
+        tf: dict[int, float] = {}
+        get = tf.get
+        for seg in range(doc_segments[doc], doc_segments[doc + 1]):
+            field = seg_field[seg]
+            weight, b = _FIELD_WEIGHTS[field]
+            norm = 1 - b + b * seg_length[seg] / avg[field]
+            end = seg_end[seg]
+            for term, count in zip(f_terms[start:end], f_counts[start:end], strict=True):
+                tf[term] = get(term, 0.0) + weight * count / norm
+            start = end
+        for term, value in tf.items():
+            docs_of[term].append(doc)
+            weights_of[term].append(value * (K1 + 1) / (K1 + value))
+        doc_terms.add(array(NUMBER, tf))
+    del f_terms, f_counts
+    post_offsets, post_docs = array(OFFSET, [0]), array(NUMBER)
+    post_weights: array[float] = array(WEIGHT)
+    for docs, weights in zip(docs_of, weights_of, strict=True):
+        post_docs.extend(docs)
+        post_weights.extend(weights)
+        post_offsets.append(len(post_docs))
+    del docs_of, weights_of
+
+    # The sets' strings: search terms keep their numbers, the others follow the vocabulary.
+    strings = list(vocabulary)
+    renumber = array(NUMBER)
+    for text in others:
+        found = vocabulary.get(text)
+        if found is None:
+            found = len(strings)
+            strings.append(text)
+        renumber.append(found)
+
+    def moved(runs: Runs) -> Runs:
+        return Runs(runs.offsets, array(NUMBER, map(renumber.__getitem__, runs.values)))
+
+    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights,
+                  doc_terms.done(), phrase_starts, moved(phrases.done()),
+                  moved(supplies.done()), moved(counted.done()))
+
+
 class SearchIndex:
-    """An immutable index over a set of articles; build once, query many times."""
+    """An immutable index over a set of articles; build once, query many times.
+
+    Its data is a :class:`knowledge.packed.Layout` (flat arrays, what the cache file stores);
+    ``postings``, ``doc_terms``, ``phrases``, ``supplies`` and ``counted`` are views over it
+    (a mapping of term -> (article numbers, weights), and one frozenset per article).
+    """
 
     def __init__(self, articles: Sequence[Article], *, analyzer: Analyzer | None = None) -> None:
         """Analyse every article and precompute postings, IDF and answer types."""
         self.articles = list(articles)
         self.analyzer = analyzer or Analyzer()
-        counts = [self._analyse(art) for art in self.articles]
-        self.postings = self._build_postings(counts)
-        self.doc_terms = [frozenset().union(*fields.values()) for fields in counts]
-        self.phrases = [self._phrases(art) for art in self.articles]
-        answers = [" ".join([a.summary, a.body, a.es.summary if a.es else "",
-                             a.es.body if a.es else ""]) for a in self.articles]
-        self.supplies = [supplied_types(text) for text in answers]
-        self.counted = [counted_nouns(text) for text in answers]
-        self._derive()
+        self._use(build_layout(self.articles, self.analyzer))
 
     @classmethod
-    def from_parts(cls, articles: Sequence[Article], *, analyzer: Analyzer | None,
-                   postings: dict[str, Postings], doc_terms: list[frozenset[str]],
-                   phrases: list[list[frozenset[str]]], supplies: list[frozenset[str]],
-                   counted: list[frozenset[str]]) -> SearchIndex:
-        """An index from precomputed parts (``knowledge.index_cache``), without re-analysing."""
+    def from_layout(cls, articles: Sequence[Article], layout: Layout, *,
+                    analyzer: Analyzer | None = None) -> SearchIndex:
+        """An index from a layout built earlier (``knowledge.index_cache``), without analysing.
+
+        Raises :class:`knowledge.packed.LayoutError` when the arrays do not fit the articles.
+        """
+        layout.check(len(articles))
         self = cls.__new__(cls)
         self.articles = list(articles)
         self.analyzer = analyzer or Analyzer()
-        self.postings, self.doc_terms, self.phrases = postings, doc_terms, phrases
-        self.supplies, self.counted = supplies, counted
-        self._derive()
+        self._use(layout)
         return self
 
-    def _derive(self) -> None:
-        """IDF, the vocabulary by length and the typo-repair cache, from the postings."""
+    def _use(self, layout: Layout) -> None:
+        """Views over the layout; IDF, the vocabulary by length and the typo-repair cache."""
+        self.layout = layout
+        self.postings, self.doc_terms, self.phrases, self.supplies, self.counted = views(layout)
         n = len(self.articles)
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
-                    for t, (p, _w) in self.postings.items()}
+        self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
+                    for t, df in self.postings.document_counts()}
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for term in sorted(self.postings):
             self._by_length[len(term)].append(term)
         self.correct = lru_cache(maxsize=8192)(self._correct)
-
-    def _analyse(self, art: Article) -> dict[str, Counter[str]]:
-        """Term counts per field."""
-        return {name: Counter(self.analyzer.terms(text, lang))
-                for name, (text, lang) in _field_texts(art).items()}
-
-    def _phrases(self, art: Article) -> list[frozenset[str]]:
-        """Term sets of each title and question (English and Spanish)."""
-        texts = [(art.title, "en"), *((q, "en") for q in art.questions)]
-        if art.es is not None:
-            texts += [(art.es.title, "es"), *((q, "es") for q in art.es.questions)]
-        return [frozenset(self.analyzer.terms(t, lang)) for t, lang in texts]
-
-    @staticmethod
-    def _build_postings(counts: list[dict[str, Counter[str]]]) -> dict[str, Postings]:
-        """Term -> [(article index, saturated BM25F term weight)]."""
-        totals: Counter[str] = Counter()
-        for fields in counts:
-            for name, c in fields.items():
-                totals[name] += sum(c.values())
-        avg = {name: max(total / max(len(counts), 1), 1.0) for name, total in totals.items()}
-        docs: dict[str, array] = defaultdict(lambda: array("i"))
-        weights: dict[str, array] = defaultdict(lambda: array("d"))
-        for doc, fields in enumerate(counts):
-            tf: dict[str, float] = defaultdict(float)
-            for name, c in fields.items():
-                weight, b = FIELDS[name]
-                norm = 1 - b + b * sum(c.values()) / avg[name]
-                for term, n in c.items():
-                    tf[term] += weight * n / norm
-            for term, value in tf.items():
-                docs[term].append(doc)
-                weights[term].append(value * (K1 + 1) / (K1 + value))
-        return {term: (docs[term], weights[term]) for term in docs}
 
     def _correct(self, token: str) -> tuple[str | None, float]:
         """Closest vocabulary term for an unknown token (typo repair), with similarity 0..1."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from knowledge.text import is_stop, stem, words
+from knowledge.text import STOP_WORDS, stem, words
 from knowledge.yamlload import safe_load
 
 SYNONYMS_PATH = Path(__file__).with_name("synonyms.yaml")
@@ -27,6 +27,16 @@ class SynonymTable:
 
     phrases: Mapping[Phrase, Phrase] = field(default_factory=dict)
     longest: int = 1
+    #: first token -> the lengths of the variants starting with it, longest first.
+    _starts: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Index the variants by their first token (most tokens start none: one lookup)."""
+        starts: dict[str, set[int]] = {}
+        for key in self.phrases:
+            starts.setdefault(key[0], set()).add(len(key))
+        object.__setattr__(self, "_starts", {t: tuple(sorted(n, reverse=True))
+                                             for t, n in starts.items()})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SynonymTable:
@@ -56,18 +66,25 @@ class SynonymTable:
 
     def rewrite(self, tokens: list[str]) -> list[str]:
         """Replace the longest matching variant at each position by its canonical form."""
+        starts = self._starts
         out: list[str] = []
-        i = 0
-        while i < len(tokens):
-            for size in range(min(self.longest, len(tokens) - i), 0, -1):
-                target = self.phrases.get(tuple(tokens[i:i + size]))
-                if target is not None:
-                    out.extend(target)
-                    i += size
-                    break
+        i, n = 0, len(tokens)
+        # Only a token that starts some variant can begin a replacement; the rest are copied.
+        for j in [j for j, token in enumerate(tokens) if token in starts]:
+            if j < i:  # inside a variant already replaced
+                continue
+            out.extend(tokens[i:j])
+            for size in starts[tokens[j]]:
+                if size <= n - j:
+                    target = self.phrases.get(tuple(tokens[j:j + size]))
+                    if target is not None:
+                        out.extend(target)
+                        i = j + size
+                        break
             else:
-                out.append(tokens[i])
-                i += 1
+                out.append(tokens[j])
+                i = j + 1
+        out.extend(tokens[i:])
         return out
 
 
@@ -87,7 +104,5 @@ class Analyzer:
 
     def terms(self, text: str, language: str = "en") -> list[str]:
         """Search terms in order, duplicates kept (term frequency matters for documents)."""
-        raw = words(text)
-        stemmed = [stem(w, language) for w in raw]
-        rewritten = self.synonyms.rewrite(stemmed)
-        return [t for t in rewritten if not is_stop(t) and len(t) > 0]
+        stemmed = [stem(w, language) for w in words(text)]
+        return [t for t in self.synonyms.rewrite(stemmed) if t and t not in STOP_WORDS]

@@ -33,15 +33,16 @@ kb_app = typer.Typer(help="Knowledge base: check, reload, evaluate, find gaps.",
 def kb_check() -> None:
     """Validate every article; exit 1 with file:line messages on any problem."""
     one_shot()
-    from app.services import knowledge_folder
-    from bot.db.engine import utcnow
+    from datetime import UTC, datetime
+
+    from app.knowledge_base import knowledge_folder
     from knowledge.checks import check_articles, load_articles
 
     settings = settings_or_exit()
     folder = knowledge_folder(settings)
     articles, problems = load_articles(folder)
     problems += check_articles(articles, jurisdictions=[j.code for j in settings.app.jurisdictions],
-                               today=utcnow().date())
+                               today=datetime.now(UTC).date())
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
@@ -75,10 +76,10 @@ def kb_eval(
 ) -> None:
     """Score the bot on a question set: in-scope accuracy, abstain accuracy, misses."""
     from app.services import build_services
+    from handlers.faq.answer import answer_question
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import EvalFileError, evaluate, load_items
     from handlers.faq.replies import article_text
-    from handlers.faq.service import answer_question
 
     settings = settings_or_exit()
     try:

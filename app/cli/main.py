@@ -1,8 +1,12 @@
-"""The ``electionbot`` command. Errors are one clear line on stderr and a non-zero exit."""
+"""The ``electionbot`` command. Errors are one clear line on stderr and a non-zero exit.
+
+Each command imports what it uses inside its own function (asyncio included): the one-shot
+commands (``ask``, ``kb check``, ``config check``) must not pay for the server stack
+(tests/app/test_cli_imports.py holds them to it).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -88,6 +92,8 @@ def serve(
                        "data.")] = False,
 ) -> None:
     """Run the bot: Slack, Teams and the local web chat on one HTTP server."""
+    import asyncio
+
     from aiohttp import web
 
     from app.server import create_app
@@ -96,7 +102,7 @@ def serve(
     from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import prepare_engine_schema
-    from knowledge import KnowledgeError
+    from knowledge.store import KnowledgeError
 
     settings = settings_or_exit(demo=demo)
     try:
@@ -138,6 +144,8 @@ def worker(
                        "the worker serves no HTTP).")] = False,
 ) -> None:
     """Run background work (deliveries, reminders, follow-ups) on PostgreSQL via procrastinate."""
+    import asyncio
+
     from app.server import create_app
     from app.services import build_services
     from bot.db.engine import upgrade
@@ -170,14 +178,15 @@ def ask(
 ) -> None:
     """Ask the knowledge base from the command line."""
     one_shot()
-    from app.services import build_services
+    # Settings and the knowledge base only: no database, no server stack, nothing written.
+    from app.knowledge_base import load_knowledge
+    from handlers.faq.answer import KnowledgeOnly, answer_question
     from handlers.faq.cli import answer_to_json, answer_to_text
-    from handlers.faq.service import answer_question
-    from knowledge import KnowledgeError
+    from knowledge.store import KnowledgeError
 
     settings = settings_or_exit()
     try:
-        services = build_services(settings)
+        services = KnowledgeOnly(settings, load_knowledge(settings))
     except KnowledgeError as exc:
         raise fail(str(exc), 2) from None
     contact = settings.app.contact_for(None)
@@ -228,6 +237,8 @@ def db_upgrade() -> None:
     try:
         upgrade(settings.env.DATABASE_URL)
         if not settings.env.DATABASE_URL.startswith("sqlite"):
+            import asyncio
+
             from app.services import build_services
             from bot.ops.jobs import prepare_engine_schema
 

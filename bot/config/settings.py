@@ -26,7 +26,6 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.addresses import is_loopback_host
 from bot.config.admission import Limits, SlackAdmission, TeamsAdmission, admission_problem
@@ -174,10 +173,13 @@ class AppConfig(Strict):
 
 
 
-class Environment(BaseSettings):
-    """Secrets and deployment settings, from the environment only."""
+class Environment(BaseModel):
+    """Secrets and deployment settings, from the environment only (:func:`read_environment`).
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=True)
+    Variable names are exact (case-sensitive, no prefix); other variables are ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
@@ -262,6 +264,16 @@ class Settings(BaseModel):
             )
 
 
+def read_environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The process environment (or ``environ``) as :class:`Environment`; ValidationError if bad.
+
+    ``WEBCHAT_OIDC_<NAME>_CLIENT_SECRET`` variables are gathered into ``WEBCHAT_OIDC_SECRETS``.
+    """
+    source = os.environ if environ is None else environ
+    secrets = {k: v for k, v in source.items() if OIDC_SECRET.fullmatch(k)}
+    return Environment.model_validate({**source, "WEBCHAT_OIDC_SECRETS": secrets})
+
+
 def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False,
                   sections: Sections | None = None) -> Settings:
     """Read app.yaml and the environment; raise ConfigError naming the key and the fix.
@@ -269,11 +281,8 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False,
     ``demo`` (from ``serve --demo`` only) merges demo.yaml next to app.yaml over it; without it
     any ``webchat:`` identity or destination in the configuration is refused.
     """
-    source = os.environ if environ is None else environ
-    secrets = {k: v for k, v in source.items() if OIDC_SECRET.fullmatch(k)}
     try:
-        env = (Environment.model_validate({**environ, "WEBCHAT_OIDC_SECRETS": secrets})
-               if environ is not None else Environment(WEBCHAT_OIDC_SECRETS=secrets))
+        env = read_environment(environ)
     except ValidationError as exc:
         raise ConfigError(_first_error("environment", exc)) from None
     path = env.ELECTIONBOT_CONFIG

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet
-
 if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
     from bot.config.settings import Environment
 
 GENERATE_KEY = ('python -c "from cryptography.fernet import Fernet; '
@@ -22,6 +22,8 @@ def token_keys(value: str) -> list[Fernet]:
 
     Raises ValueError when there is no key or one is malformed.
     """
+    from cryptography.fernet import Fernet  # only multi-workspace Slack needs it (~40 ms import)
+
     keys = [part.strip() for part in value.split(",") if part.strip()]
     if not keys:
         raise ValueError("no key")

@@ -5,7 +5,7 @@ so someone who can write to the database but does not hold the key cannot recomp
 
 Where the key comes from, in order:
 
-1. ``ELECTIONBOT_AUDIT_KEY`` (read by :class:`bot.config.settings.Environment`), the production choice;
+1. ``ELECTIONBOT_AUDIT_KEY`` (read by :func:`bot.config.settings.read_environment`), the production choice;
 2. on the embedded SQLite default, ``audit.key`` beside the database file, generated on first
    use with mode 0600 (a warning says to back it up and to move it to the environment);
 3. otherwise (PostgreSQL without a key) no key: plain SHA-256 as before the key existed, with a
@@ -115,9 +115,9 @@ def audit_key_for(engine: Any) -> AuditKey:
     bound = _BOUND.get(engine)
     if bound is not None:
         return bound
-    from bot.config.settings import Environment  # the only reader of the environment
+    from bot.config.settings import read_environment  # the only reader of the environment
 
-    configured = Environment().ELECTIONBOT_AUDIT_KEY
+    configured = read_environment().ELECTIONBOT_AUDIT_KEY
     secret = configured.get_secret_value() if configured is not None else None
     return resolve_audit_key(secret, engine.url.render_as_string(hide_password=False))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config.settings import Contact
+from handlers.faq.answer import Answer
 from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply
-from handlers.faq.service import Answer
 
 
 def answer_text(answer: Answer, contact: Contact | None) -> str:

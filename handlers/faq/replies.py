@@ -9,7 +9,7 @@ from bot.config.settings import Contact
 from bot.messages import Button, Reply, Section, plain
 from handlers.faq.places import state_name
 from handlers.faq.scope import Extra
-from knowledge import Article
+from knowledge.article import Article
 
 NO_ANSWER = "I don't have a vetted answer to that."
 NO_ANSWER_ES = "No tengo una respuesta verificada para eso."

@@ -3,7 +3,7 @@
 The asker's jurisdiction and the states a question names decide the primary article, an
 "Also for <state>" article, or an "Also:" article answering another part of the question.
 
-Pure functions over search hits; :mod:`handlers.faq.service` calls them.
+Pure functions over search hits; :mod:`handlers.faq.answer` calls them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from knowledge import Article, Hit
+from knowledge.article import Article
+from knowledge.search import Hit
 
 GENERAL = "general"
 #: A second state's article is offered beside the first only when its score is this close.

@@ -1,18 +1,20 @@
-"""Answering a question: guard, retrieve, decide; plus the record curators learn from."""
+"""The record curators learn from: questions asked, feedback, gaps; whose state an asker is in.
+
+Answering itself (guard, retrieve, decide) is :mod:`handlers.faq.answer`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.config.settings import Contact
 from bot.db.engine import Database, utcnow
 from bot.messages import IncomingMessage
 from bot.ops.metrics import count_question
@@ -20,85 +22,10 @@ from bot.ops.privacy import scrub
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.models import Official
-from handlers.faq import guard
+from handlers.faq.answer import Answer
 from handlers.faq.models import AskedQuestion, Feedback
-from handlers.faq.places import named_states
-from handlers.faq.replies import refusal_text
-from handlers.faq.scope import Asker, Extra, choose
+from handlers.faq.scope import Asker
 from handlers.incidents.config import IncidentSettings
-from knowledge import Article
-from knowledge.language import detect_language
-
-#: How many ranked articles the decision looks at (answer, "Also", related reading).
-SEARCH_DEPTH = 6
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The decision for one question."""
-
-    question: str
-    article: Article | None
-    confidence: float
-    refused: str | None = None
-    refusal_kind: str | None = None
-    suggestions: list[Article] = field(default_factory=list)
-    language: str = "en"
-    extras: tuple[Extra, ...] = ()
-    asker: Asker = Asker()
-    named_state: str | None = None
-    preferred_state: str | None = None
-    general_for_state: bool = False
-    contact: Contact | None = None
-
-    @property
-    def answered(self) -> bool:
-        """True only when a vetted article is given."""
-        return self.article is not None
-
-    @property
-    def outcome(self) -> str:
-        """answered, abstained or refused."""
-        if self.refused is not None:
-            return "refused"
-        return "answered" if self.answered else "abstained"
-
-    @property
-    def contact_jurisdiction(self) -> str | None:
-        """Whose contact an abstention names: the state asked about, else the asker's."""
-        return self.named_state or self.asker.jurisdiction
-
-
-def answer_question(*, question: str, services: Services, asker: Asker | None = None) -> Answer:
-    """Refuse what the guard catches; otherwise the vetted article, or abstain with suggestions.
-
-    A question naming a state gets that state's vetted article (or a vetted general one, said
-    to be general), never a draft or another state's rule; when articles from two states fit,
-    the asker's own state comes first.
-    """
-    asker = asker or Asker()
-    app = services.settings.app
-    kind = guard.check(question)
-    if kind is not None:
-        asked_in = detect_language(question)
-        return Answer(question, None, 0.0, refused=refusal_text(kind, asked_in),
-                      refusal_kind=kind, language=asked_in, asker=asker)
-    kb = services.knowledge.current
-    hits = kb.search(question, limit=SEARCH_DEPTH)
-    threshold = app.thresholds.answer_confidence
-    named = named_states(question, extra_codes=frozenset(j.code for j in app.jurisdictions))
-    choice = choose(question, hits, threshold=threshold, asker=asker, named=named,
-                    search=lambda part: kb.search(part, limit=1))
-    base = {"asker": asker, "named_state": choice.named_state,
-            "preferred_state": choice.preferred_state}
-    if choice.article is not None:
-        language = next((h.language for h in hits if h.article.id == choice.article.id), "en")
-        return Answer(question, choice.article, choice.confidence,
-                      suggestions=list(choice.related), language=language, extras=choice.extras,
-                      general_for_state=choice.general_for_state, **base)  # type: ignore[arg-type]
-    answer = Answer(question, None, choice.confidence, suggestions=list(choice.related),
-                    language=detect_language(question), **base)  # type: ignore[arg-type]
-    return replace(answer, contact=app.contact_for(answer.contact_jurisdiction))
 
 
 async def resolve_asker(*, message: IncomingMessage, services: Services) -> Asker:

@@ -1,53 +1,5 @@
-"""The incident handler: file (form, quick text, from a message), follow up, close."""
+"""Incidents: file, follow up and close reports (the router's handler is in ``handler.py``).
 
-from __future__ import annotations
-
-import re
-import secrets
-from datetime import UTC, datetime
-
-from bot.messages import IncomingMessage, Reply
-from bot.services import Services
-from handlers.incidents import commands, interactions
-from handlers.incidents.catalog import DANGER_WORDS
-from handlers.incidents.forms import build_report_form
-from handlers.incidents.permissions import Actor
-from handlers.incidents.replies import CALL_911
-
-REPORT_WORDS = re.compile(r"\b(report|file)\b.{0,20}\b(incident|threat|problem|issue)\b", re.I)
-
-
-class IncidentHandler:
-    """``/incident`` and its verbs, the report form, and the notification buttons."""
-
-    name = "incident"
-    command: str | None = "incident"
-    keywords: tuple[str, ...] = ("incident", "incidente")
-    action_prefix = "incident:"
-
-    def claims(self, message: IncomingMessage) -> bool:
-        """Someone describing danger, or asking to report something, wants this handler."""
-        words = {w.strip(".,!?;:'\"()").lower() for w in message.text.split()}
-        return bool(words & DANGER_WORDS or REPORT_WORDS.search(message.text))
-
-    async def handle(self, message: IncomingMessage, services: Services) -> Reply:
-        """Dispatch to the verb (refusals and user errors are answered by the router)."""
-        actor = Actor(message.sender.identity, services.settings.app)
-        now = services.clock().astimezone(UTC)
-        if message.form is not None:
-            return await interactions.on_form(message, services, actor, now)
-        if message.action is not None:
-            return await interactions.on_action(message, services, actor, now)
-        if message.command is None and self.claims(message) and \
-                message.text.split(" ", 1)[0].lower() not in commands.VERBS:
-            return self._offer_form(services, message, now)
-        return await commands.on_text(message, services, actor, now)
-
-    def _offer_form(self, services: Services, message: IncomingMessage, now: datetime) -> Reply:
-        form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
-                                 values={"description": message.text[:3000]},
-                                 reporter=message.sender.identity, now=now,
-                                 declared=message.jurisdiction)
-        return Reply(text=f"{CALL_911} To file a report, complete this form.", form=form,
-                     ephemeral=True)
-
+Empty on purpose: importing ``handlers.incidents.config`` (which every command's settings need)
+must not import the handler and everything it uses.
+"""

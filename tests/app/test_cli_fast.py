@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.index_cache import MAGIC
 from tests.app.test_cli import cli
 from tests.support import FIXTURE_KB, ROOT, write_config
 
@@ -41,21 +42,21 @@ def _ask(home: Path, question: str) -> dict:
 def test_ask_with_and_without_the_cache_and_after_an_edit(home: Path) -> None:
     cache = home / "data" / "index-cache"
     first = _ask(home, "what is the pause method")  # no cache yet: built and saved
-    files = sorted(cache.glob("index-*.json"))
+    files = sorted(cache.glob("index-*.bin"))
     assert first["article_id"] == "ca-sample-pause" and len(files) == 1
     assert _ask(home, "what is the pause method") == first  # loaded from the cache
-    assert sorted(cache.glob("index-*.json")) == files
+    assert sorted(cache.glob("index-*.bin")) == files
 
     article = next(p for p in (home / "kb").rglob("*.md") if "ca-sample-pause" in p.read_text())
     article.write_text(article.read_text().replace("PAUSE", "ZIGZAG"), encoding="utf-8")
     edited = _ask(home, "what is the zigzag method")
     assert edited["article_id"] == "ca-sample-pause"  # the edit is searchable: rebuilt
-    assert sorted(cache.glob("index-*.json")) != files
+    assert sorted(cache.glob("index-*.bin")) != files
 
-    (new,) = cache.glob("index-*.json")
-    new.write_bytes(b"{not json")
+    (new,) = cache.glob("index-*.bin")
+    new.write_bytes(b"not an index")
     assert _ask(home, "what is the zigzag method") == edited  # corrupt file ignored, rebuilt
-    assert json.loads(new.read_bytes())["format"] == 1
+    assert new.read_bytes().startswith(MAGIC)
 
 
 def test_one_shot_commands_flush_output_and_keep_exit_codes(home: Path) -> None:

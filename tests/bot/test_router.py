@@ -13,7 +13,7 @@ from bot.errors import Refused, UserError
 from bot.messages import Action, IncomingMessage, Reply, Sender
 from bot.router import Router
 from bot.services import Services
-from knowledge import KnowledgeStore
+from knowledge.store import KnowledgeStore
 from tests.support import FIXTURE_KB, make_settings
 
 

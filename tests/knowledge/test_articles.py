@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import KnowledgeBase, KnowledgeError, KnowledgeStore
 from knowledge.checks import check_articles, load_articles
+from knowledge.store import KnowledgeBase, KnowledgeError, KnowledgeStore
 from tests.support import FIXTURE_KB, REAL_KB, ROOT
 
 TODAY = date(2026, 11, 22)

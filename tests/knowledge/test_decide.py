@@ -16,7 +16,6 @@ import pytest
 
 from handlers.faq.evaluate import evaluate, is_correct, load_items
 from handlers.faq.replies import article_text
-from knowledge import KnowledgeBase
 from knowledge import semantic as sem
 from knowledge.decide import (
     FEATURES,
@@ -33,6 +32,7 @@ from knowledge.decide import (
 )
 from knowledge.search import SearchIndex
 from knowledge.semantic import SemanticIndex
+from knowledge.store import KnowledgeBase
 from knowledge.text import counted_nouns
 from tests.knowledge.test_search import make_article
 from tests.support import REAL_KB, make_settings, running_bot

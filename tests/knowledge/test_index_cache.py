@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
+import io
 import shutil
+from array import array
+from datetime import date
 from pathlib import Path
 
+import pytest
+
+from knowledge.article import Article, Translation
 from knowledge.checks import load_articles
-from knowledge.index_cache import load_or_build
+from knowledge.index_cache import _HEADER, FORMAT, MAGIC, cache_key, load_or_build, read, write
+from knowledge.packed import Layout
 from knowledge.search import SearchIndex
 from tests.support import REAL_KB
 
 QUESTIONS = ["what is the PAUSE method", "how do I register to vote", "¿dónde voto?",
-             "registar to vote deadline", "phone number for the county clerk"]
+             "registar to vote deadline", "phone number for the county clerk",
+             "how many fusion centers are there", "what time do the polls open",
+             "who do I call about a threat to an election worker in Kansas"]
 
 
 def _copy_kb(tmp_path: Path) -> Path:
@@ -21,25 +30,69 @@ def _copy_kb(tmp_path: Path) -> Path:
     return folder
 
 
-def _answers(index: SearchIndex) -> list[list[tuple[str, float, float]]]:
-    return [[(h.article.id, h.score, h.confidence) for h in index.search(q, limit=5)]
+def _answers(index: SearchIndex) -> list[list[tuple[str, float, float, str]]]:
+    return [[(h.article.id, h.score, h.confidence, h.language) for h in index.search(q, limit=6)]
             for q in QUESTIONS]
 
 
 def _cache_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("index-*.json"))
+    return sorted(cache.glob("index-*"))
+
+
+def _same_index(a: SearchIndex, b: SearchIndex) -> None:
+    """Every view equal: postings (articles and exact weights), term sets, phrases, facts."""
+    assert list(a.postings) == list(b.postings)
+    for term in a.postings:
+        assert a.postings[term] == b.postings[term]
+    assert a.idf == b.idf
+    assert list(a.doc_terms) == list(b.doc_terms) and list(a.phrases) == list(b.phrases)
+    assert list(a.supplies) == list(b.supplies) and list(a.counted) == list(b.counted)
+
+
+def _synthetic(count: int) -> list[Article]:
+    """Articles with Spanish, numbers, phone numbers, accents and apostrophes."""
+    out = []
+    for i in range(count):
+        es = (Translation(title=f"Cómo votar {i}", summary=f"Llame al {i} 555-010-{i:04d}.",
+                          questions=[f"¿dónde está la oficina {i}?"], body="Más información.")
+              if i % 2 else None)
+        out.append(Article(
+            id=f"synthetic-{i}", title=f"Step {i}: the county's {i} drop boxes",
+            summary=f"There are {i} fusion centers; call 555-010-{i:04d} or mail x{i}@example.gov.",
+            questions=[f"how many drop boxes are in county {i}", f"who runs centre {i}"],
+            tags=["drop-box", f"t{i % 7}"], jurisdiction="general",
+            sources=[{"document": "synthetic"}],  # type: ignore[list-item]
+            owner="test", reviewed_on=date(2026, 1, 1), review_by=date(2099, 1, 1),
+            status="approved", es=es, body=f"Open 8 a.m. to {i % 12 + 1} p.m. at {i} Main Street."))
+    return out
 
 
 def test_loaded_index_answers_exactly_like_a_fresh_build(tmp_path: Path) -> None:
     articles, problems = load_articles(REAL_KB)
     assert not problems
+    articles += _synthetic(300)
     cache = tmp_path / "cache"
     built = load_or_build(articles, cache)
-    assert len(_cache_files(cache)) == 1
+    (path,) = _cache_files(cache)
+    assert path.suffix == ".bin" and path.read_bytes().startswith(MAGIC)
     loaded = load_or_build(articles, cache)
-    assert loaded.postings.keys() == built.postings.keys()
-    assert loaded.doc_terms == built.doc_terms and loaded.phrases == built.phrases
-    assert _answers(loaded) == _answers(built) == _answers(SearchIndex(articles))
+    assert loaded.layout is not built.layout  # really read back from the file
+    fresh = SearchIndex(articles)
+    _same_index(loaded, fresh)
+    _same_index(built, fresh)
+    assert _answers(loaded) == _answers(built) == _answers(fresh)
+    assert any(_answers(fresh))  # the questions do find articles
+
+
+def test_the_file_round_trips_every_array(tmp_path: Path) -> None:
+    articles = load_articles(REAL_KB)[0]
+    layout = SearchIndex(articles).layout
+    key = cache_key(articles)
+    out = io.BytesIO()
+    write(layout, key, len(articles), out)
+    out.seek(0)
+    again = read(out, key, len(articles))
+    assert again == layout  # dataclass equality: every array and the strings
 
 
 def test_an_edited_article_invalidates_the_cache(tmp_path: Path) -> None:
@@ -56,6 +109,27 @@ def test_an_edited_article_invalidates_the_cache(tmp_path: Path) -> None:
     assert _answers(index) == _answers(SearchIndex(articles))
 
 
+def test_the_key_follows_articles_order_synonyms_and_format(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = load_articles(REAL_KB)[0]
+    key = cache_key(articles)
+    assert cache_key(list(articles)) == key  # stable
+    assert cache_key(articles[::-1]) != key and cache_key(articles[:-1]) != key
+    synonyms = tmp_path / "synonyms.yaml"
+    synonyms.write_bytes((REAL_KB.parent / "synonyms.yaml").read_bytes() + b"\n# edited\n")
+    assert cache_key(articles, synonyms_path=synonyms) != key
+    monkeypatch.setattr("knowledge.index_cache.FORMAT", FORMAT + 1)
+    assert cache_key(articles) != key
+
+
+def _reseal(data: bytes) -> bytes:
+    """The same file with its digest recomputed (a damaged file that passes the checksum)."""
+    start = len(MAGIC) + _HEADER.size
+    fields = list(_HEADER.unpack_from(data, len(MAGIC)))
+    fields[3] = hashlib.blake2b(data[start:], digest_size=32).digest()
+    return MAGIC + _HEADER.pack(*fields) + data[start:]
+
+
 def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(tmp_path: Path) -> None:
     articles = load_articles(REAL_KB)[0]
     cache = tmp_path / "cache"
@@ -63,13 +137,38 @@ def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(tmp_path: Path
     (path,) = _cache_files(cache)
     fresh = _answers(SearchIndex(articles))
     good = path.read_bytes()
-    data = json.loads(good)
-    data["docs"][0] = [10**6]  # an article index that does not exist
-    for damage in (good[: len(good) // 2], b"\x00garbage", json.dumps(data).encode(),
-                   json.dumps({**json.loads(good), "key": "0" * 64}).encode(), b"[]"):
+    start = len(MAGIC) + _HEADER.size
+    flipped = bytearray(good)
+    flipped[-5] ^= 0x01  # one bit of a stored number: caught by the digest
+    fields = list(_HEADER.unpack_from(good, len(MAGIC)))
+    strings_size = fields[6]
+    post_docs = start + strings_size + fields[7]  # after the strings and the posting offsets
+    out_of_range = bytearray(good)
+    out_of_range[post_docs:post_docs + 4] = array("i", [10**6]).tobytes()  # no such article
+    backwards = bytearray(good)  # the first posting offset is not 0
+    backwards[start + strings_size:start + strings_size + 8] = array("q", [5]).tobytes()
+    other_key = bytearray(good)
+    other_key[len(MAGIC) + 5:len(MAGIC) + 69] = b"0" * 64
+    huge = bytearray(good)  # a section said to be far larger than the file
+    huge[len(MAGIC) + 117:len(MAGIC) + 125] = (2**60).to_bytes(8, "little")
+    other_format = bytearray(good)
+    other_format[len(MAGIC):len(MAGIC) + 4] = (FORMAT + 1).to_bytes(4, "little")
+    for damage in (good[: len(good) // 2], b"\x00garbage", b"", MAGIC, bytes(flipped),
+                   _reseal(bytes(out_of_range)), _reseal(bytes(backwards)),
+                   _reseal(good[:start] + b"[1,2" + good[start + 4:]),
+                   bytes(other_key), bytes(other_format), _reseal(bytes(huge))):
         path.write_bytes(damage)
         assert _answers(load_or_build(articles, cache)) == fresh
         assert path.read_bytes() == good  # rebuilt and written again
+
+
+def test_an_old_json_cache_is_replaced(tmp_path: Path) -> None:
+    articles = load_articles(REAL_KB)[0]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f"index-{cache_key(articles)[:32]}.json").write_text("{}")
+    load_or_build(articles, cache)
+    assert [p.suffix for p in _cache_files(cache)] == [".bin"]
 
 
 def test_an_unwritable_cache_dir_still_answers(tmp_path: Path) -> None:
@@ -77,3 +176,28 @@ def test_an_unwritable_cache_dir_still_answers(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     articles = load_articles(REAL_KB)[0]
     assert _answers(load_or_build(articles, blocker / "cache")) == _answers(SearchIndex(articles))
+
+
+def test_the_views_behave_like_the_lists_they_replace() -> None:
+    index = SearchIndex(_synthetic(5))
+    terms = [index.doc_terms[i] for i in range(5)]
+    assert index.doc_terms[-1] == terms[-1] and index.doc_terms[1:3] == terms[1:3]
+    assert len(index.doc_terms) == len(index.phrases) == len(index.supplies) == 5
+    with pytest.raises(IndexError):
+        index.doc_terms[5]
+    phrases = index.phrases[0]
+    phrases.clear()  # a caller changing its copy does not change the index
+    assert index.phrases[0] and all(isinstance(p, frozenset) for p in index.phrases[0])
+    assert "phone" in index.supplies[1] and "email" in index.supplies[1]
+    assert {"fusion", "center"} <= index.counted[3]
+    docs, weights = index.postings["fusion"]
+    assert list(docs) == [0, 1, 2, 3, 4] and len(weights) == 5
+    assert "no-such-term" not in index.postings
+    with pytest.raises(KeyError):
+        index.postings["no-such-term"]
+
+
+def test_layout_equality_is_what_the_file_stores() -> None:
+    layout = SearchIndex(_synthetic(3)).layout
+    assert isinstance(layout, Layout) and layout.terms <= len(layout.strings)
+    layout.check(3)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from app.services import build_services
-from handlers.faq.service import answer_question
+from handlers.faq.answer import answer_question
 from knowledge import semantic as sem
 from tests.support import REAL_KB, make_settings
 

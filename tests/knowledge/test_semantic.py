@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import KnowledgeBase
 from knowledge import semantic as sem
 from knowledge.semantic import QueryCache, SemanticIndex, clip
+from knowledge.store import KnowledgeBase
 from tests.knowledge.test_search import make_article
 from tests.support import REAL_KB
 

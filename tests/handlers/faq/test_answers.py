@@ -12,8 +12,9 @@ import pytest
 
 from app.services import build_services
 from bot.services import Services
+from handlers.faq.answer import answer_question
 from handlers.faq.cli import answer_to_json
-from handlers.faq.service import answer_question, list_gaps
+from handlers.faq.service import list_gaps
 from tests.bot.adapters.slack.slack_support import command_body, slack_bot
 from tests.support import REAL_KB, RunningBot, make_settings, running_bot
 

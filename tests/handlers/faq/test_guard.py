@@ -53,7 +53,7 @@ def test_lets_legitimate_questions_through(question: str) -> None:
 
 def test_spanish_refusals_are_in_spanish(tmp_path) -> None:
     from app.services import build_services
-    from handlers.faq.service import answer_question
+    from handlers.faq.answer import answer_question
     from tests.support import make_settings
 
     services = build_services(make_settings(tmp_path))

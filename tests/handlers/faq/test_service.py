@@ -10,7 +10,7 @@ from app.services import build_services
 from bot.config.settings import Settings
 from bot.db.engine import Database
 from bot.messages import Action, IncomingMessage, Sender
-from handlers.faq import FaqHandler
+from handlers.faq.handler import FaqHandler
 from handlers.faq.service import list_gaps
 from tests.support import make_settings, migrated
 

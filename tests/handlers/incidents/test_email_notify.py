@@ -20,7 +20,7 @@ from bot.db.engine import utcnow
 from bot.messages import Destination, Reply, Tone
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler
+from handlers.incidents.handler import IncidentHandler
 from handlers.incidents.permissions import manages
 from tests.handlers.incidents.conftest import NOW, ROLES, report_values
 from tests.handlers.incidents.test_filing import msg, submit

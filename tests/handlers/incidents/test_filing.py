@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from bot.messages import Action, FormSubmission, IncomingMessage, Sender, Tone
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler
 from handlers.incidents.catalog import CATEGORIES
+from handlers.incidents.handler import IncidentHandler
 from tests.handlers.incidents.conftest import make_services, report_values
 
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from bot.messages import FormSubmission
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler, service
+from handlers.incidents import service
+from handlers.incidents.handler import IncidentHandler
 from tests.handlers.incidents.test_filing import count, msg
 from tests.handlers.incidents.test_lifecycle import field, file, say
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from bot.messages import Action, FormSubmission, Tone
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler
 from handlers.incidents.catalog import CATEGORIES
 from handlers.incidents.forms import BANNER, build_report_form, validate_report
+from handlers.incidents.handler import IncidentHandler
 from handlers.incidents.records import verify_all
 from tests.handlers.incidents.conftest import NOW, report_values
 from tests.handlers.incidents.test_filing import msg, submit

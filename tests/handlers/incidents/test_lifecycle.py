@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from bot.messages import Action, Tone
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler
+from handlers.incidents.handler import IncidentHandler
 from tests.handlers.incidents.conftest import report_values
 from tests.handlers.incidents.test_filing import count, msg, submit
 

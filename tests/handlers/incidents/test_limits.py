@@ -17,7 +17,7 @@ from bot.services import Services
 from handlers.alerts import service as alerts
 from handlers.alerts.config import AlertsConfig
 from handlers.alerts.forms import validate
-from handlers.incidents import IncidentHandler
+from handlers.incidents.handler import IncidentHandler
 from tests.handlers.alerts.conftest import alert_settings, compose_values
 from tests.handlers.incidents.conftest import INCIDENTS, NOW, ROLES, report_values
 from tests.support import make_settings, migrated

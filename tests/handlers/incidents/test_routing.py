@@ -12,7 +12,7 @@ from app.services import build_services
 from bot.messages import Action, FormSubmission, IncomingMessage, Reply, Sender
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler
+from handlers.incidents.handler import IncidentHandler
 from handlers.incidents.routing import Routing, route_quick_report
 from tests.handlers.incidents.conftest import NOW, report_values
 from tests.support import make_settings, migrated

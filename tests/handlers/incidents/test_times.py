@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from bot.messages import FormSubmission, IncomingMessage, Sender
 from bot.router import answer
 from bot.services import Services
-from handlers.incidents import IncidentHandler
+from handlers.incidents.handler import IncidentHandler
 from tests.handlers.incidents.conftest import report_values
 
 SHOWN_AT = datetime(2026, 11, 3, 18, 0, tzinfo=UTC)

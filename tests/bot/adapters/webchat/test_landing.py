@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from app.services import build_services
-from handlers.faq.service import answer_question
+from handlers.faq.answer import answer_question
 from tests.support import REAL_KB, ROOT, make_settings
 
 PAGE = ROOT / "bot" / "adapters" / "webchat" / "static" / "page.html"

@@ -1,0 +1,75 @@
+"""The FAQ handler: answers from the curated knowledge base, or says it has none."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.messages import IncomingMessage, Reply
+from bot.services import Services
+from handlers.faq.answer import answer_question
+from handlers.faq.replies import (
+    build_abstain_reply,
+    build_answer_reply,
+    build_feedback_thanks,
+    build_refusal_reply,
+)
+from handlers.faq.service import record_feedback, record_question, resolve_asker
+
+
+class FaqHandler:
+    """``/ask``, ``ask ...``, direct messages and mentions with a question."""
+
+    name = "faq"
+    command: str | None = "ask"
+    keywords: tuple[str, ...] = ("ask", "pregunta")
+    action_prefix = "faq:"
+
+    def claims(self, message: IncomingMessage) -> bool:
+        """Any free text may be a question (handlers registered earlier have stronger cues)."""
+        return bool(message.text.strip())
+
+    async def handle(self, message: IncomingMessage, services: Services) -> Reply:
+        """Answer a question or a click on one of our buttons."""
+        if message.action is not None:
+            return await self._on_action(message, services)
+        question = message.text.strip()
+        if not question:
+            return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
+                         ephemeral=True)
+        asker = await resolve_asker(message=message, services=services)
+        if services.knowledge.current.needs_thread:  # the embedding model takes ~20-35 ms
+            answer = await asyncio.to_thread(answer_question, question=question,
+                                             services=services, asker=asker)
+        else:
+            answer = answer_question(question=question, services=services, asker=asker)
+        question_id = await record_question(db=services.db, answer=answer,
+                                            platform=message.platform,
+                                            jurisdiction=asker.jurisdiction)
+        if answer.refusal_kind is not None:
+            return build_refusal_reply(answer.refusal_kind, answer.language)
+        if answer.article is not None:
+            return build_answer_reply(
+                answer.article, language=answer.language, question_id=question_id,
+                extras=answer.extras, preferred_state=answer.preferred_state,
+                general_for_state=answer.named_state if answer.general_for_state else None)
+        # Abstentions are recorded above: that record is the curators' queue (`kb gaps`).
+        return build_abstain_reply(answer.contact, answer.suggestions, language=answer.language,
+                                   state=answer.named_state, staff=asker.state_staff)
+
+    async def _on_action(self, message: IncomingMessage, services: Services) -> Reply:
+        assert message.action is not None
+        action = message.action
+        if action.action_id == "faq:show":
+            article = services.knowledge.current.get(action.value)
+            if article is None:
+                return Reply(text="That article is no longer available.", ephemeral=True)
+            return build_answer_reply(article)
+        if action.action_id == "faq:helpful":
+            raw_id, _, verdict = action.value.partition(":")
+            if not raw_id.isdigit() or verdict not in ("yes", "no"):
+                return Reply(text="That button is not valid any more.", ephemeral=True)
+            result = await record_feedback(db=services.db, question_id=int(raw_id),
+                                           helpful=verdict == "yes",
+                                           identity=message.sender.identity)
+            return build_feedback_thanks(verdict == "yes", result=result)
+        return Reply(text="That button has expired.", ephemeral=True)
