@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.batch import BatchWriter
+from bot.db.batch import BatchWriter, GroupCommit
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -102,13 +102,15 @@ class Database:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
         self._threaded: Engine | None = None
+        #: Small writes of many requests in shared transactions (drained by :meth:`close`).
+        self.commits = GroupCommit(self)
         self._writers: dict[str, BatchWriter] = {}
 
     def writer(self, table: sa.Table) -> BatchWriter:
-        """The group-commit writer of ``table`` (one per table; drained by :meth:`close`)."""
+        """The group-commit writer of ``table`` (one per table, all sharing :attr:`commits`)."""
         writer = self._writers.get(table.name)
         if writer is None:
-            writer = self._writers[table.name] = BatchWriter(self, table)
+            writer = self._writers[table.name] = BatchWriter(self.commits, table)
         return writer
 
     @asynccontextmanager
@@ -177,9 +179,8 @@ class Database:
         await asyncio.to_thread(upgrade, self.url)
 
     async def close(self) -> None:
-        """Write what the batch writers still hold, then dispose of the pools."""
-        for writer in self._writers.values():
-            await writer.aclose()
+        """Write what the group commit still holds, then dispose of the pools."""
+        await self.commits.aclose()
         await self.engine.dispose()
         if self._threaded is not None:
             self._threaded.dispose()
