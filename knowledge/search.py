@@ -188,6 +188,8 @@ class SearchIndex:
         for term in sorted(self.postings):
             self._by_length[len(term)].append(term)
         self.correct = lru_cache(maxsize=8192)(self._correct)
+        # Each title's and question's terms as the text short queries are fuzzed against.
+        self._phrase_texts = [[" ".join(sorted(p)) for p in doc] for doc in self.phrases]
 
     def _analyse(self, art: Article) -> dict[str, Counter[str]]:
         """Term counts per field."""
@@ -267,8 +269,9 @@ class SearchIndex:
         ranked = []
         for doc, score in top:
             if short:
-                ratio = max((fuzz.token_set_ratio(text, " ".join(sorted(p)))
-                             for p in self.phrases[doc]), default=0.0)
+                found = process.extractOne(text, self._phrase_texts[doc],
+                                           scorer=fuzz.token_set_ratio)
+                ratio = found[1] if found else 0.0
                 score = 0.7 * score + 0.3 * best * ratio / 100.0
             if not self.fits(doc, ask):
                 score *= MISSING_TYPE_FACTOR
@@ -288,8 +291,11 @@ class SearchIndex:
         matched = {qt.text: mass[qt.text] * qt.similarity for qt in terms
                    if qt.term is not None and qt.term in self.doc_terms[doc]}
         by_term = {qt.term: qt.text for qt in terms if qt.term is not None}
-        phrase = max((sum(matched.get(by_term.get(t, ""), 0.0) for t in p)
-                      for p in self.phrases[doc]), default=0.0)
+        # Mass of the question's terms in each title or question: only the few question terms
+        # are looked up in each phrase (a phrase has many more terms than a question).
+        weights = [(t, matched[text]) for t, text in by_term.items() if text in matched]
+        phrase = max((sum(w for t, w in weights if t in p) for p in self.phrases[doc]),
+                     default=0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         return Evidence(query_mass=sum(mass.values()), matched_mass=sum(matched.values()),
                         phrase_mass=phrase, top_score=ranked[0][1], second_score=second,
