@@ -303,10 +303,14 @@ class SearchIndex:
                         missing_type=not self.fits(doc, ask))
 
     def _confidence(self, query: str, lang: str, terms: list[QueryTerm],
-                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None) -> float:
-        """Confidence of an article (the top one by default) for the question or its best clause."""
+                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None,
+                    ev: Evidence | None = None) -> float:
+        """Confidence of an article (the top one by default) for the question or its best clause.
+
+        ``ev``: that article's evidence for the whole question, when the caller has it already.
+        """
         doc = ranked[0][0] if doc is None else doc
-        best = confidence(self.evidence(doc, terms, ranked, ask))
+        best = confidence(ev or self.evidence(doc, terms, ranked, ask))
         clauses = [c for c in CLAUSE_SPLIT.split(query) if c.strip()]
         if len(clauses) < 2:
             return best
@@ -325,22 +329,30 @@ class SearchIndex:
         ranked = self._rerank(query, terms, ask, self._rank(terms))
         return Analysis(query[:2000], lang, terms, ask, ranked)
 
-    def candidate_confidence(self, an: Analysis, doc: int) -> float:
-        """The hand-calibrated lexical confidence of any article for an analysed question."""
+    def candidate_confidence(self, an: Analysis, doc: int, ev: Evidence | None = None) -> float:
+        """The hand-calibrated lexical confidence of any article for an analysed question.
+
+        ``ev``: :meth:`evidence` of ``doc`` for ``an``, when the caller computed it already.
+        """
         if not an.ranked:
             return 0.0
-        return self._confidence(an.query, an.language, an.terms, an.ranked, an.ask, doc)
+        return self._confidence(an.query, an.language, an.terms, an.ranked, an.ask, doc, ev)
 
     def search(self, query: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
         """Best articles first, each with a calibrated confidence in 0..1 (never raises)."""
         return self.hits(self.analyse(query, language), query, limit=limit)
 
-    def hits(self, an: Analysis, query: str, *, limit: int = 3) -> list[Hit]:
-        """:meth:`search` on a question already analysed (the decision step reuses it)."""
+    def hits(self, an: Analysis, query: str, *, limit: int = 3,
+             top_conf: float | None = None) -> list[Hit]:
+        """:meth:`search` on a question already analysed (the decision step reuses it).
+
+        ``top_conf``: the top article's :meth:`candidate_confidence`, when already known.
+        """
         lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
-        top_conf = self._confidence(query[:2000], lang, terms, ranked, ask)
+        if top_conf is None:
+            top_conf = self._confidence(query[:2000], lang, terms, ranked, ask)
         hits = []
         for pos, (doc, score) in enumerate(ranked[:max(limit, 0)]):
             art = self.articles[doc]

@@ -93,10 +93,10 @@ class SlackListeners:
 
     def register(self, bolt: AsyncApp) -> None:
         """Attach listeners for every configured command, events, clicks and submissions."""
-        for name in self.router.commands:
-            bolt.command(name)(self.on_command)
-        # Any other command (in the manifest but without a handler yet, or renamed): the
-        # router's help fallback answers instead of Bolt's 404, which Slack shows as an error.
+        # Every command, one listener: the router picks the handler by the command's name, and
+        # one without a handler (in the manifest but renamed, or not built yet) gets the help
+        # fallback instead of Bolt's 404, which Slack shows as an error. One listener is also
+        # one matcher for Bolt to run per request, not one per configured command.
         bolt.command(re.compile(r"^/.+"))(self.on_command)
         self.home.register(bolt, self.on_event)  # Home tab, assistant threads
         bolt.event("app_mention")(self.on_event)
