@@ -3,11 +3,11 @@
 A busy request path that only appends a row (the question log) or claims a request key (the
 replay check every inbound request pays for) should not pay for a session, an ORM flush and a
 commit of its own. :class:`GroupCommit` queues such writes as plain functions of a connection;
-one background task runs everything queued so far in one transaction (SQLAlchemy Core, on
-SQLite in a worker thread) and hands each caller its own result. While one transaction runs,
-the next requests' writes queue up and go together in the next one, so the busier the path,
-the fewer transactions per request. Closing (the database's ``close``, on a clean shutdown)
-writes what is still queued first.
+one background task runs everything queued so far in one transaction (SQLAlchemy Core, through
+:meth:`bot.db.engine.Database.small_transaction`) and hands each caller its own result. Writes
+queued while a transaction runs, or in the same turn of the event loop, go together in the
+next one. Closing (the database's ``close``, on a clean shutdown) writes what is still queued
+first.
 
 A batch that fails on one write's data (an integrity error) is run again one write per
 transaction, so that write's caller alone gets the error; a failure of the database itself
@@ -40,7 +40,7 @@ class GroupCommit:
     """Run queued writes in shared transactions; ``await submit(write)`` returns its result."""
 
     def __init__(self, db: Any) -> None:
-        """Write through ``db`` (a :class:`bot.db.engine.Database`: its ``transaction``)."""
+        """Write through ``db`` (a :class:`bot.db.engine.Database`: its ``small_transaction``)."""
         self.db = db
         self._queue: list[_Queued] = []
         self._wake: asyncio.Event | None = None
@@ -77,7 +77,8 @@ class GroupCommit:
     async def _write(self, batch: list[_Queued]) -> None:
         writes = [write for write, _ in batch]
         try:
-            results = await self.db.transaction(lambda conn: [write(conn) for write in writes])
+            results = await self.db.small_transaction(
+                lambda conn: [write(conn) for write in writes])
         except IntegrityError as exc:
             if len(batch) == 1:
                 _fail(batch, exc)
