@@ -23,7 +23,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.slack.home import ClientFor, SlackHome
@@ -269,13 +268,41 @@ class SlackListeners:
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         try:
             if self.connections is not None and respond.response_url:
-                await AsyncWebhookClient(url=respond.response_url,
-                                         session=self.connections()).send(
-                    **kwargs, response_type=response_type, replace_original=False)
+                await post_response(self.connections(), respond.response_url, {
+                    **kwargs, "response_type": response_type, "replace_original": False})
             else:
                 await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
             log.warning("response_url post failed", extra={"error": type(exc).__name__})
+
+
+class ResponseUrlRefused(Exception):
+    """Slack answered a response_url post with an error status (expired, used up, too big)."""
+
+
+async def post_response(session: aiohttp.ClientSession, url: str,
+                        payload: dict[str, Any]) -> None:
+    """POST one answer to a ``response_url`` as JSON, on the transport's keep-alive pool.
+
+    The request Slack's webhook client would make, without its per-call wrappers (every slash
+    command pays for this post). As that client does by default, a request whose connection
+    the server closed without an answer (typically a kept-alive one it had timed out) is sent
+    once more; any other failure, or an error status, is raised.
+    """
+    body = json.dumps({k: v for k, v in payload.items() if v is not None})
+    for attempt in (1, 2):
+        try:
+            async with session.post(url, data=body, headers=_JSON_HEADERS) as resp:
+                await resp.read()
+                if resp.status >= 400:
+                    raise ResponseUrlRefused(str(resp.status))
+                return
+        except aiohttp.ServerDisconnectedError:
+            if attempt == 2:
+                raise
+
+
+_JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
 
 
 async def ack_first(ack: AsyncAck, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002
