@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot.db.batch import PreparedInsert
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference, ProcessedRequest
 
@@ -18,22 +19,22 @@ WELCOMED = "welcomed:"
 
 
 _PROCESSED = ProcessedRequest.__table__  # type: ignore[attr-defined]
-_CLAIMS: dict[str, sa.Insert] = {}  # dialect name -> INSERT ... ON CONFLICT DO NOTHING RETURNING
+_CLAIMS: dict[str, PreparedInsert] = {}  # dialect -> INSERT ... ON CONFLICT DO NOTHING RETURNING
 
 
-def _claim_statement(dialect: str) -> sa.Insert:
+def _claim_statement(dialect: str) -> PreparedInsert:
     statement = _CLAIMS.get(dialect)
     if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = _CLAIMS[dialect] = (insert(_PROCESSED).on_conflict_do_nothing()
-                                        .returning(_PROCESSED.c.key))
+        statement = _CLAIMS[dialect] = PreparedInsert(
+            insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key))
     return statement
 
 
 def _claim(key: str, seen_at: datetime, conn: Connection) -> bool:
-    statement = _claim_statement(conn.dialect.name)
     # A row back means it was inserted (rowcount is not reliable through every driver).
-    return conn.execute(statement, {"key": key, "seen_at": seen_at}).first() is not None
+    statement = _claim_statement(conn.dialect.name)
+    return statement.run(conn, {"key": key, "seen_at": seen_at}) is not None
 
 
 async def first_time(db: Database, key: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 
@@ -143,3 +144,36 @@ async def test_small_writes_on_the_loop_leave_checkpoints_to_a_thread(
     assert len(checkpoints) == 2  # after commits 5 and 10
     with sqlite3.connect(tmp_path / "bot.db") as plain:
         assert plain.execute("SELECT count(*) FROM processed_request").fetchone()[0] == 12
+
+
+async def _one_bad_row_fails_alone(url: str) -> None:
+    upgrade(url)
+    db = Database(url)
+    try:
+        bad = {**_row(1), "outcome": None}  # NOT NULL
+        results = await asyncio.gather(db.writer(QUESTIONS).add(_row(0)),
+                                       db.writer(QUESTIONS).add(bad),
+                                       db.writer(QUESTIONS).add(_row(2)),
+                                       return_exceptions=True)
+        assert isinstance(results[1], sa.exc.IntegrityError)  # the driver's, as SQLAlchemy's
+        assert all(isinstance(r, int) for r in (results[0], results[2]))
+        assert sorted(await _count(db)) == ["question 0", "question 2"]
+        async with db.engine.connect() as conn:  # read back through SQLAlchemy: same instant
+            stored = (await conn.execute(sa.select(QUESTIONS.c.asked_at).where(
+                QUESTIONS.c.id == results[0]))).scalar_one()
+        assert stored.tzinfo is not None and abs((utcnow() - stored).total_seconds()) < 60
+    finally:
+        await db.close()
+
+
+async def test_one_bad_row_fails_alone_and_rows_read_back_on_sqlite(tmp_path: Path) -> None:
+    await _one_bad_row_fails_alone(f"sqlite:///{tmp_path / 'bot.db'}")
+    with sqlite3.connect(tmp_path / "bot.db") as plain:  # stored as SQLAlchemy stores it
+        [(text,)] = plain.execute("SELECT asked_at FROM faq_question WHERE question = "
+                                  "'question 0'").fetchall()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", text)
+
+
+@pytest.mark.postgres
+async def test_one_bad_row_fails_alone_on_postgresql(postgres_url: str) -> None:
+    await _one_bad_row_fails_alone(postgres_url)
