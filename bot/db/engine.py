@@ -105,6 +105,7 @@ class Database:
         self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
         self._threaded: Engine | None = None
         self._inline: Engine | None = None  # SQLite: small writes on the loop (never waits)
+        self._inline_conn: Connection | None = None
         self._inline_commits = 0
         self._checkpoints: set[asyncio.Task[None]] = set()
         #: Small writes of many requests in shared transactions (drained by :meth:`close`).
@@ -184,12 +185,9 @@ class Database:
         """
         if not self.is_sqlite:
             return await self.transaction(work)
-        if self._inline is None:
-            self._inline = sa.create_engine(sync_url(self.url), hide_parameters=True,
-                                            connect_args={"timeout": 0}, pool_size=1)
-            sa.event.listen(self._inline, "connect", _inline_pragmas)
         try:
-            with self._inline.begin() as conn:
+            conn = self._inline_connection()
+            with conn.begin():
                 result = work(conn)
         except sa.exc.OperationalError as exc:
             if not _busy(exc):
@@ -201,6 +199,17 @@ class Database:
             self._checkpoints.add(task)
             task.add_done_callback(self._checkpoints.discard)
         return result
+
+    def _inline_connection(self) -> Connection:
+        """The loop's own connection, kept open between small transactions."""
+        if self._inline is None:
+            self._inline = sa.create_engine(sync_url(self.url), hide_parameters=True,
+                                            connect_args={"timeout": 0}, pool_size=1)
+            sa.event.listen(self._inline, "connect", _inline_pragmas)
+        conn = self._inline_conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._inline_conn = self._inline.connect()
+        return conn
 
     async def _checkpoint(self) -> None:
         try:
@@ -228,6 +237,9 @@ class Database:
         if self._checkpoints:
             await asyncio.gather(*self._checkpoints, return_exceptions=True)
         await self.engine.dispose()
+        if self._inline_conn is not None:
+            self._inline_conn.close()
+            self._inline_conn = None
         if self._inline is not None:
             self._inline.dispose()
         if self._threaded is not None:
