@@ -1,27 +1,42 @@
-"""Fit the guard's classifier (deterministic): train splits -> weights, calibration -> threshold.
+"""Fit the guard's classifier (deterministic): every train and calibration batch -> weights + threshold.
 
-    python benchmarks/fit_guard.py            # writes handlers/faq/guard_model.json
+    python benchmarks/fit_guard.py            # cross-validate, fit, write handlers/faq/guard_model.json
+    python benchmarks/fit_guard.py --cv-only  # the cross-validation figures only (nothing written)
+    python benchmarks/fit_guard.py --grid     # the same for each L2 strength of ``GRID``
 
-Reads ONLY training and calibration data. To fit: ``knowledge/eval/guard_train.jsonl``,
-``guard_train_extra.jsonl`` and ``guard_train_extra2.jsonl`` (later batches, written without
-seeing the held-out split), the partisan / personal-data / instruction rows of
-``abstain_train.jsonl`` (refused) and the in-scope train questions (allowed), as the eval README
-permits. Features were chosen by batch cross-validation on the two later batches: fit without
-one, calibrate as below, count what the whole guard gets right on it (word-class n-grams caught 65
-of 97 partisan and 49 of 67 personal-data questions of the third batch, against 52 and 45 for
-words alone, with 3 more of its 211 allowed questions refused). To choose the refusal threshold:
-``guard_calibration.jsonl`` and ``guard_calibration_extra.jsonl``, the knowledge base's own
-``questions:`` and the in-scope train and calibration questions (the lowest threshold that keeps
-false refusals of the whole guard, rules + classifier, at most 1 % on the calibration splits'
-allowed questions and at most 0.5 %, half the 1 % bound, on the base's phrasings and in-scope
-questions). The held-out split is never read here;
-``benchmarks/guard_report.py`` reports on it.
+Reads ONLY training and calibration data, never a held-out file:
+
+- refused / allowed examples: the guard batches of ``BATCHES`` (``guard_<batch>.jsonl``: the first
+  train and calibration splits and the later batches, written without seeing the held-out split),
+  the partisan / personal-data / instruction rows of ``abstain_train.jsonl`` (refused) and the
+  in-scope train questions (allowed), as the eval README permits;
+- the knowledge base's own phrasings (every article's ``questions:`` and title, English and
+  Spanish) and the in-scope calibration questions: allowed. They are fitted on too (the guard
+  must never refuse the base's own questions, nor questions like them), and cross-validated by
+  article: each article's phrasings fall in one fold.
+
+Method. Features: :func:`handlers.faq.guard_model.features`. Multinomial logistic regression
+(allowed + the three refused acts), L2, sample weights giving the allowed class ``ALLOW_SHARE`` of
+the total, fitted by accelerated full-batch gradient descent over a sparse design matrix.
+Leave-one-batch-out cross-validation over the guard batches (each batch was written apart, so
+leaving one out asks how the fit does on phrasings it never saw; the base's articles are dealt
+to the same folds) gives every guard question and base phrasing an out-of-fold score; the fit
+on everything is what ships. Its threshold is the lowest at which the whole guard (rules +
+classifier) refuses at most ``MAX_FALSE_REFUSALS`` of the allowed guard questions and at most
+``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions, both on
+out-of-fold scores.
+``benchmarks/guard_report.py`` reports the held-out split.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,31 +51,43 @@ from knowledge.checks import load_articles  # noqa: E402
 
 EVAL = ROOT / "knowledge" / "eval"
 CLASSES = (ALLOW, "partisan", "personal_data", "instructions")
-L2 = 1e-3
-STEPS = 2000
+GUARD_KINDS = frozenset(CLASSES[1:])
+#: Guard batches, in the order they were written (see knowledge/eval/README.md).
+BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra",
+           "train_extra3", "calibration_extra2", "train_extra4")
+TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
+CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
+L2 = 1e-5
+GRID = (1e-3, 1e-4, 3e-5, 1e-5)
+STEPS = 1500
 RATE = 2.0
 MIN_DF = 2
 ALLOW_SHARE = 0.5
 MAX_FALSE_REFUSALS = 0.01
-#: On the base's own phrasings the bound is 1 %; the threshold keeps to half of it, a margin for
-#: phrasings nobody wrote down (on a fresh batch, 0.5 % instead of 0 caught 84 rather than 65 of
-#: 97 partisan questions, for 3 more of 211 allowed ones refused).
+#: The bound is 1 % on the base's phrasings too; the threshold keeps to half of it, a margin for
+#: phrasings of articles nobody has written yet.
 MAX_OWN_FALSE_REFUSALS = 0.005
 THRESHOLD_FLOOR = 0.5
 
 
-def load_split(name: str) -> list[tuple[str, str]]:
-    """(question, class) pairs of one guard split."""
-    rows = [json.loads(line) for line in (EVAL / f"guard_{name}.jsonl").read_text(
-        encoding="utf-8").splitlines() if line.strip()]
-    return [(r["q"], ALLOW if r["label"] == "allow" else r["category"]) for r in rows]
+@dataclass(frozen=True)
+class Example:
+    """One labelled question, the batch it came from and its cross-validation fold.
+
+    ``fold`` is a guard batch name, or None for rows every fold fits on (abstain and in-scope
+    train rows, which belong to no batch).
+    """
+
+    question: str
+    cls: str
+    batch: str
+    fold: str | None
 
 
-TRAIN_SPLITS = ("train", "train_extra", "train_extra2")
-#: ``calibration_extra``: a second calibration batch written for issue 12 without opening any
-#: held-out file (see knowledge/eval/README.md).
-CALIBRATION_SPLITS = ("calibration", "calibration_extra")
-GUARD_KINDS = frozenset(CLASSES[1:])
+def article_fold(article_id: str) -> str:
+    """The fold (a guard batch name) an article's phrasings are dealt to, by a hash of its id."""
+    digest = hashlib.sha256(article_id.encode("utf-8")).digest()
+    return BATCHES[int.from_bytes(digest[:4], "big") % len(BATCHES)]
 
 
 def jsonl_rows(name: str) -> list[dict[str, str]]:
@@ -70,108 +97,239 @@ def jsonl_rows(name: str) -> list[dict[str, str]]:
             if line.strip()]
 
 
+def load_split(name: str) -> list[tuple[str, str]]:
+    """(question, class) pairs of one guard file (``guard_<name>.jsonl``)."""
+    return [(r["q"], ALLOW if r["label"] == "allow" else r["category"])
+            for r in jsonl_rows(f"guard_{name}")]
+
+
+def examples() -> list[Example]:
+    """Everything the classifier may be fitted on (train and calibration data only)."""
+    rows = [Example(q, c, name, name) for name in BATCHES for q, c in load_split(name)]
+    rows += [Example(r["q"], r["kind"], "abstain_train", None) for r in jsonl_rows("abstain_train")
+             if r["kind"] in GUARD_KINDS]
+    rows += [Example(r["q"], ALLOW, "inscope_train", None) for r in jsonl_rows("inscope_train")]
+    return rows + own_examples()
+
+
+def own_examples() -> list[Example]:
+    """The base's phrasings and the in-scope calibration questions (batch ``own``), by article."""
+    return [*(Example(q, ALLOW, "own", article_fold(a)) for a, q in base_phrasings_by_article()),
+            *(Example(r["q"], ALLOW, "own", article_fold(r["article"]))
+              for r in jsonl_rows("inscope_calibration"))]
+
+
 def training_rows() -> list[tuple[str, str]]:
-    """Everything the classifier is fitted on (train splits only, never calibration or held-out)."""
-    rows = [pair for name in TRAIN_SPLITS for pair in load_split(name)]
-    rows += [(r["q"], r["kind"]) for r in jsonl_rows("abstain_train") if r["kind"] in GUARD_KINDS]
-    rows += [(r["q"], ALLOW) for r in jsonl_rows("inscope_train")]
-    return rows
+    """(question, class) of :func:`examples` (what the shipped fit sees)."""
+    return [(e.question, e.cls) for e in examples()]
 
 
-def own_phrasings() -> list[str]:
-    """The base's phrasings and the in-scope train and calibration questions: all allowed."""
-    inscope = [r["q"] for name in ("inscope_train", "inscope_calibration")
-               for r in jsonl_rows(name)]
-    return [*base_phrasings(), *inscope]
+def base_phrasings_by_article() -> list[tuple[str, str]]:
+    """(article id, phrasing) for every ``questions:`` entry and title (English and Spanish)."""
+    articles, _problems = load_articles(ROOT / "knowledge" / "articles")
+    out: list[tuple[str, str]] = []
+    for a in articles:
+        texts = [*a.questions, a.title, *([*a.es.questions, a.es.title] if a.es else [])]
+        out += [(a.id, q) for q in texts]
+    return out
 
 
 def base_phrasings() -> list[str]:
-    """Every ``questions:`` entry of the knowledge base (English and Spanish)."""
-    articles, _problems = load_articles(ROOT / "knowledge" / "articles")
-    return [q for a in articles for q in [*a.questions, *(a.es.questions if a.es else [])]]
+    """Every ``questions:`` entry and title of the knowledge base (English and Spanish)."""
+    return [q for _, q in base_phrasings_by_article()]
 
 
-def fit(train: list[tuple[str, str]], allow_share: float = ALLOW_SHARE,
-        l2: float = L2) -> GuardModel:
-    """Multinomial logistic regression, L2, full-batch gradient descent.
+def own_phrasings() -> list[str]:
+    """The base's phrasings and the in-scope calibration questions: all allowed."""
+    return [e.question for e in own_examples()]
+
+
+# --- the fit -----------------------------------------------------------------------------------
+
+@dataclass
+class Design:
+    """A sparse design matrix in coordinate form over a fixed vocabulary."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    n: int
+
+    @classmethod
+    def build(cls, feats: Sequence[dict[str, float]], index: dict[str, int]) -> Design:
+        r: list[int] = []
+        c: list[int] = []
+        v: list[float] = []
+        for i, f in enumerate(feats):
+            for name, value in f.items():
+                j = index.get(name)
+                if j is not None:
+                    r.append(i)
+                    c.append(j)
+                    v.append(value)
+        return cls(np.array(r, dtype=np.int64), np.array(c, dtype=np.int64),
+                   np.array(v, dtype=np.float64), len(feats))
+
+    def times(self, w: np.ndarray) -> np.ndarray:
+        """X @ w."""
+        return np.stack([np.bincount(self.rows, weights=self.vals * w[self.cols, k],
+                                     minlength=self.n) for k in range(w.shape[1])], axis=1)
+
+    def t_times(self, g: np.ndarray, width: int) -> np.ndarray:
+        """X.T @ g."""
+        return np.stack([np.bincount(self.cols, weights=self.vals * g[self.rows, k],
+                                     minlength=width).astype(np.float64)
+                         for k in range(g.shape[1])], axis=1)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def fit(feats: Sequence[dict[str, float]], classes: Sequence[str], *, l2: float = L2,
+        allow_share: float = ALLOW_SHARE, steps: int = STEPS) -> GuardModel:
+    """Multinomial logistic regression, L2, Nesterov-accelerated full-batch gradient descent.
 
     Sample weights give the allowed class ``allow_share`` of the total weight and split the rest
     equally between the refused classes (a balanced 4-way weighting would make "refuse" the
     prior at 3 : 1 and push every short, unusual allowed question towards a refusal).
     """
-    feats = [features(q) for q, _ in train]
-    df: dict[str, int] = {}
-    for f in feats:
-        for name in f:
-            df[name] = df.get(name, 0) + 1
+    df = Counter(name for f in feats for name in f)
     vocab = sorted(name for name, n in df.items() if n >= MIN_DF)
     index = {name: i for i, name in enumerate(vocab)}
-    x = np.zeros((len(train), len(vocab)), dtype=np.float32)
-    for row, f in enumerate(feats):
-        for name, value in f.items():
-            if name in index:
-                x[row, index[name]] = value
-    y = np.array([CLASSES.index(c) for _, c in train])
-    onehot = np.eye(len(CLASSES))[y]
-    counts = onehot.sum(axis=0)
-    shares = np.array([allow_share] + [(1 - allow_share) / (len(CLASSES) - 1)] * (len(CLASSES) - 1))
-    sample_weight = (len(train) * shares / counts)[y].astype(np.float32)
-    w = np.zeros((len(vocab), len(CLASSES)), dtype=np.float32)
-    b = np.zeros(len(CLASSES))
-    for _ in range(STEPS):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - onehot) * sample_weight[:, None] / len(train)
-        w -= RATE * (x.T @ g + l2 * w)
-        b -= RATE * g.sum(axis=0)
+    x = Design.build(feats, index)
+    k = len(CLASSES)
+    y = np.array([CLASSES.index(c) for c in classes])
+    onehot = np.eye(k)[y]
+    counts = np.maximum(onehot.sum(axis=0), 1)
+    shares = np.array([allow_share] + [(1 - allow_share) / (k - 1)] * (k - 1))
+    weight = (len(y) * shares / counts)[y]
+    w = np.zeros((len(vocab), k))
+    b = np.zeros(k)
+    look_w, look_b, t = w.copy(), b.copy(), 1.0
+    for _ in range(steps):
+        p = _softmax(x.times(look_w) + look_b)
+        g = (p - onehot) * weight[:, None] / len(y)
+        new_w = look_w - RATE * (x.t_times(g, len(vocab)) + l2 * look_w)
+        new_b = look_b - RATE * g.sum(axis=0)
+        t_next = (1 + (1 + 4 * t * t) ** 0.5) / 2
+        momentum = (t - 1) / t_next
+        look_w = new_w + momentum * (new_w - w)
+        look_b = new_b + momentum * (new_b - b)
+        w, b, t = new_w, new_b, t_next
     weights = {name: tuple(float(v) for v in w[i]) for name, i in index.items()
                if np.abs(w[i]).max() >= 1e-3}
     return GuardModel(CLASSES, weights, tuple(float(v) for v in b), 1.0)
 
 
-def _decided(model: GuardModel, question: str) -> tuple[bool, float]:
-    """(refused whatever the threshold, score the threshold is compared with)."""
+# --- cross-validation and the threshold --------------------------------------------------------
+
+def refusal_score(model: GuardModel, question: str) -> float:
+    """The score a threshold is compared with (-1 when a protective frame excuses the verdict)."""
     probs = model.probabilities(question)
-    score = 1.0 - probs[ALLOW]
     kind = max((c for c in model.classes if c != ALLOW), key=lambda c: probs[c])
-    if match(question) is not None:
-        return True, score
-    return False, -1.0 if yields(kind, question) else score
+    return -1.0 if yields(kind, question) else 1.0 - probs[ALLOW]
 
 
-def calibrate(model: GuardModel, calibration: list[tuple[str, str]],
-              own: list[str]) -> GuardModel:
-    """The lowest threshold with <= 1 % false refusals on calibration and <= 0.5 % on ``own``.
+@dataclass
+class Scored:
+    """Rules' verdict and classifier score per question."""
 
-    ``own`` is :func:`own_phrasings`. Rules and scores are computed once per question; a
-    threshold refuses the questions the rules pass whose score reaches it.
-    """
-    allowed = [_decided(model, q) for q, c in calibration if c == ALLOW]
-    phrasings = [_decided(model, q) for q in own]
-    scores = sorted({round(model.refusal(q)[1], 4) for q, _ in calibration}
-                    | {round(score, 4) for _, score in phrasings} | {1.0})
-    for threshold in [t + 1e-4 for t in scores if t >= THRESHOLD_FLOOR]:
-        false_cal = sum(ruled or score >= threshold for ruled, score in allowed)
-        false_own = sum(ruled or score >= threshold for ruled, score in phrasings)
-        if (false_cal <= MAX_FALSE_REFUSALS * len(allowed)
-                and false_own <= MAX_OWN_FALSE_REFUSALS * len(phrasings)):
-            return GuardModel(model.classes, model.weights, model.bias, threshold)
-    return GuardModel(model.classes, model.weights, model.bias, 1.0)
+    ruled: list[bool]
+    score: list[float]
+
+    def refused(self, threshold: float) -> list[bool]:
+        return [r or s >= threshold for r, s in zip(self.ruled, self.score, strict=True)]
+
+
+def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
+                l2: float = L2, log: Callable[[str], None] = lambda _: None) -> list[float]:
+    """Each question's score by the fit on every other fold (rows of no fold: nan)."""
+    scores = [float("nan")] * len(data)
+    for fold in BATCHES:
+        inside = [i for i, e in enumerate(data) if e.fold != fold]
+        model = fit([feats[i] for i in inside], [data[i].cls for i in inside], l2=l2)
+        for i, e in enumerate(data):
+            if e.fold == fold:
+                scores[i] = refusal_score(model, e.question)
+        log(f"fold {fold}: done")
+    return scores
+
+
+def choose_threshold(allowed: Scored, own: Scored) -> float:
+    """Lowest threshold (>= ``THRESHOLD_FLOOR``) within both false-refusal bounds, else 1.0."""
+    candidates = sorted({round(s, 4) for s in [*allowed.score, *own.score]} | {1.0})
+    for value in candidates:
+        threshold = value + 1e-4
+        if threshold < THRESHOLD_FLOOR:
+            continue
+        if (sum(allowed.refused(threshold)) <= MAX_FALSE_REFUSALS * len(allowed.ruled)
+                and sum(own.refused(threshold)) <= MAX_OWN_FALSE_REFUSALS * len(own.ruled)):
+            return threshold
+    return 1.0
+
+
+def figures(data: Sequence[Example], refused: Sequence[bool], batch: str | None = None
+            ) -> dict[str, str]:
+    """``refused/total`` per class over the guard batches (or one batch)."""
+    out = {}
+    for cls in CLASSES:
+        picked = [r for e, r in zip(data, refused, strict=True)
+                  if e.cls == cls and e.batch in BATCHES and (batch is None or e.batch == batch)]
+        out[cls] = f"{sum(picked)}/{len(picked)}"
+    return out
+
+
+def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None
+                   ) -> dict[str, object]:
+    """Out-of-fold figures at the threshold chosen on out-of-fold scores, and the fit on all."""
+    data = examples()
+    feats = [features(e.question) for e in data]
+    oof = out_of_fold(data, feats, l2=l2, log=log)
+    model = fit(feats, [e.cls for e in data], l2=l2)
+    ruled = [match(e.question) is not None for e in data]
+    guard = [i for i, e in enumerate(data) if e.batch in BATCHES and e.cls == ALLOW]
+    own = [i for i, e in enumerate(data) if e.batch == "own"]
+    allowed = Scored([ruled[i] for i in guard], [oof[i] for i in guard])
+    own_scored = Scored([ruled[i] for i in own], [oof[i] for i in own])
+    threshold = choose_threshold(allowed, own_scored)
+    refused = [r or (s == s and s >= threshold) for r, s in zip(ruled, oof, strict=True)]
+    return {"l2": l2, "threshold": round(threshold, 4),
+            "out_of_fold": figures(data, refused),
+            "per_batch": {b: figures(data, refused, b) for b in BATCHES},
+            "own_false_refusals": f"{sum(own_scored.refused(threshold))}/{len(own)}",
+            "rules_alone_false_refusals": f"{sum(allowed.ruled)}/{len(allowed.ruled)}",
+            "model": model, "allowed": allowed, "own": own_scored}
 
 
 def main() -> None:
-    """Fit, calibrate, write the model and print the calibration figures as JSON."""
-    train, own = training_rows(), own_phrasings()
-    calibration = [pair for name in CALIBRATION_SPLITS for pair in load_split(name)]
-    model = calibrate(fit(train), calibration, own)
-    MODEL_PATH.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":")) + "\n",
-                          encoding="utf-8")
+    """Cross-validate, fit on everything, set the threshold, write the model; print figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cv-only", action="store_true", help="print figures, write nothing")
+    parser.add_argument("--grid", action="store_true", help="cross-validate each L2 of GRID")
+    args = parser.parse_args()
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    for l2 in (GRID if args.grid else (L2,)):
+        result = cross_validate(l2, log)
+        model = result.pop("model")
+        result.pop("allowed")
+        result.pop("own")
+        print(json.dumps(result, indent=2))
+    if args.cv_only or args.grid:
+        return
+    assert isinstance(model, GuardModel)
+    shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]))
+    MODEL_PATH.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
+                          + "\n", encoding="utf-8")
     print(json.dumps({"written": str(MODEL_PATH.relative_to(ROOT)),
-                      "features": len(model.weights), "threshold": round(model.threshold, 4),
-                      "train": len(train), "calibration": len(calibration),
-                      "own_phrasings": len(own)}, indent=2))
+                      "features": len(shipped.weights), "threshold": round(shipped.threshold, 4),
+                      "examples": len(examples()), "own_phrasings": len(own_phrasings())},
+                     indent=2))
 
 
 if __name__ == "__main__":

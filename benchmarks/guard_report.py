@@ -2,14 +2,22 @@
 
     python benchmarks/guard_report.py calibration heldout
     python benchmarks/guard_report.py base inscope_train inscope_calibration   # false refusals
+    python benchmarks/guard_report.py abstain_heldout      # the guard kinds of an abstain file
+    python benchmarks/guard_report.py --lexical heldout    # without the semantic channel
 
 Per split: refusal rate per refused category (any refusal counts; the category the guard gave
-is reported too), false-refusal rate on allowed questions, and which layer decided. Nothing is
-fitted or tuned here.
+is reported too), false-refusal rate on allowed questions, and which layer decided. A split name
+is a guard file (``guard_<name>.jsonl``), ``base`` (the base's questions and titles),
+``inscope_<split>`` (all allowed) or ``abstain_<split>`` (its partisan / personal-data /
+instruction rows, refused, and its other rows, allowed). Nothing is fitted or tuned here.
+
+Misses are listed question by question, except for held-out files (``*heldout*``): those give
+aggregate figures only, so nobody reads their questions to tune the guard.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -18,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.fit_guard import base_phrasings, jsonl_rows, load_split  # noqa: E402
+from benchmarks.fit_guard import GUARD_KINDS, base_phrasings, jsonl_rows, load_split  # noqa: E402
 from handlers.faq.guard import explain  # noqa: E402
 from handlers.faq.guard_model import ALLOW  # noqa: E402
 
 
-def report(pairs: list[tuple[str, str]]) -> dict[str, object]:
-    """Figures for (question, class) pairs."""
+def report(pairs: list[tuple[str, str]], *, list_misses: bool = True) -> dict[str, object]:
+    """Figures for (question, class) pairs; misses listed only when ``list_misses``."""
     total: Counter[str] = Counter()
     refused: Counter[str] = Counter()
     same_kind: Counter[str] = Counter()
@@ -46,25 +54,41 @@ def report(pairs: list[tuple[str, str]]) -> dict[str, object]:
     out["allowed"] = {"total": total[ALLOW], "false_refusals": refused[ALLOW],
                       "false_refusal_rate": round(refused[ALLOW] / total[ALLOW], 4)
                       if total[ALLOW] else 0.0}
-    out["decided_by"] = dict(layers)
-    out["misses"] = misses
+    if list_misses:
+        out["decided_by"] = dict(layers)
+        out["misses"] = misses
+    else:
+        out["misses"] = len(misses)
     return out
 
 
-def main(splits: list[str]) -> None:
-    """Print one JSON object with a report per split.
+def pairs_of(split: str) -> list[tuple[str, str]]:
+    """(question, class) of one split name (see the module docstring)."""
+    if split == "base":
+        return [(q, ALLOW) for q in base_phrasings()]
+    if split.startswith("inscope_"):
+        return [(r["q"], ALLOW) for r in jsonl_rows(split)]
+    if split.startswith("abstain_"):
+        return [(r["q"], r["kind"] if r["kind"] in GUARD_KINDS else ALLOW)
+                for r in jsonl_rows(split)]
+    return load_split(split)
 
-    ``base`` is the base's own phrasings and ``inscope_<split>`` an in-scope eval file, all
-    allowed; any other name is a guard split.
-    """
-    figures = {}
-    for split in splits:
-        pairs = ([(q, ALLOW) for q in base_phrasings()] if split == "base"
-                 else [(r["q"], ALLOW) for r in jsonl_rows(split)] if split.startswith("inscope_")
-                 else load_split(split))
-        figures[split] = report(pairs)
+
+def main(argv: list[str] | None = None) -> None:
+    """Print one JSON object with a report per split."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("splits", nargs="*", default=["calibration", "base"])
+    parser.add_argument("--lexical", action="store_true",
+                        help="score without the semantic channel even when it is installed")
+    args = parser.parse_args(argv)
+    if args.lexical:
+        from handlers.faq import guard
+
+        guard.use_semantic(False)
+    figures = {split: report(pairs_of(split), list_misses="heldout" not in split)
+               for split in args.splits}
     print(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["calibration", "base"])
+    main()

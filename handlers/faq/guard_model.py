@@ -1,9 +1,15 @@
-"""The guard's classifier: word and word-class 1-2-grams, multinomial logistic regression.
+"""The guard's classifier: words, word classes, the rules' verdicts; multinomial logistic regression.
 
 Weights live in ``guard_model.json`` next to this file, written by ``benchmarks/fit_guard.py``
-(trained on the guard set's train split, its refusal threshold calibrated on the calibration split
-and on the knowledge base's own question phrasings). Scoring is plain Python over a sparse
-feature dict: no numpy at run time, a fraction of a millisecond per question.
+(fitted on every train and calibration batch of the guard set, its features and regularisation
+chosen by leave-one-batch-out cross-validation, its refusal threshold set on the out-of-fold
+scores and on the knowledge base's own phrasings). Scoring is plain Python over a sparse feature
+dict: no numpy at run time, a fraction of a millisecond per question.
+
+Besides n-grams the classifier sees which rules (:mod:`handlers.faq.guard_rules`) match and which
+of their exemptions apply (``r:`` / ``ru:`` features) and the question's frames (relayed, handling,
+protective): the rules' hand-written knowledge of an act becomes evidence the fit weighs, so a
+rule's near miss ("personal phone numbers for the board of canvassers") still counts.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from handlers.faq.guard_rules import normalise
+from handlers.faq.guard_rules import normalise, scan
 
 MODEL_PATH = Path(__file__).with_name("guard_model.json")
 ALLOW = "allow"
@@ -26,12 +32,16 @@ ALLOW = "allow"
 CHAR_NGRAMS: tuple[int, ...] = ()
 
 
-#: Request wrappers dropped before counting n-grams: "give me / show me / can you" carry no act
-#: on their own, and a model fitted without the later batch learnt them as signs of a personal-
-#: data request (14 of 190 fresh allowed questions refused; 3 once these words are dropped).
-STOP_WORDS = frozenset(
-    "give gimme me show tell send get find list pull up please can you could would i need want "
-    "dame muestrame dime necesito the a an".split())
+#: Words dropped before counting n-grams. Request wrappers ("give me", "can you") were dropped
+#: too while the training data had few imperative hard negatives; with the fourth batch's,
+#: cross-validation favours keeping them (they tell a request from a question about requests).
+STOP_WORDS = frozenset("the a an".split())
+#: Rules and frames as features (see the module docstring).
+PROTECTIVE = re.compile(
+    r"\b(protect\w*|prevent\w*|safeguard\w*|shield\w*|redact\w*|confidential\w*|privacy|"
+    r"harass\w*|threat\w*|doxx?ed|leak\w*|(was|were|got|been|being|is|are) (posted|published|"
+    r"shared|exposed|leaked)|proteg\w*|amenaza\w*|publicaron|filtrad\w*|my name is|me llamo|"
+    r"(call|reach|contact|email|text) me|my (own )?(phone|number|cell|e-?mail))\b")
 
 #: Word classes: a token of a class also counts as the class's name, so n-grams learnt on
 #: "is the governor corrupt" carry over to "is the assessor crooked", and "Robert Chen's ballot"
@@ -84,6 +94,42 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
     "PROCESS": r"how|deadline|process|procedure|rules?|form|forms|file|filing|certif\w*|"
                r"count\w*|recount|canvass|como|cuando|plazo",
 }.items()}
+#: Spanish words (folded) glossed in English: a Spanish question also counts the English words'
+#: 1-2-grams, so what the fit learnt from the (mostly English) examples carries over to Spanish
+#: ("¿dónde vive el secretario?" shares "where", "lives" with "where does the secretary live").
+#: Articles gloss to nothing, as "the" and "a" are dropped from English questions.
+GLOSS: dict[str, str] = dict(pair.split("=") for pair in (
+    "quien=who quienes=who cual=which cuales=which que=what donde=where cuando=when como=how "
+    "por=for debo=should deberia=should debemos=should deberiamos=should votar=vote "
+    "votaste=voted voto=voted votaron=voted votas=vote votarias=vote apoyar=support apoyas=support "
+    "apoyo=support recomiendas=recommend recomiendame=recommend recomendacion=recommendation "
+    "opinas=think crees=think piensas=think opinion=opinion ganar=win gana=wins ganara=win "
+    "perder=lose pasar=pass mejor=better mejores=best peor=worse peores=worst mas=more "
+    "menos=less corrupto=corrupt corrupta=corrupt corruptos=corrupt mentiroso=liar "
+    "mentirosa=liar mentirosos=liars miente=lies mienten=lie trampa=cheat robaron=stole "
+    "robada=stolen fraude=fraud peligroso=dangerous peligrosos=dangerous honesto=honest "
+    "honrado=honest culpa=blame merece=deserves partido=party partidos=parties "
+    "candidato=candidate candidata=candidate candidatos=candidates alcalde=mayor "
+    "alcaldesa=mayor gobernador=governor gobernadora=governor secretario=secretary "
+    "secretaria=secretary registrador=registrar registradora=registrar comisionado=commissioner "
+    "medida=measure propuesta=proposition bono=bond impuesto=tax boleta=ballot eleccion=election "
+    "elecciones=elections vive=lives viven=live trabaja=works direccion=address "
+    "direcciones=addresses domicilio=address telefono=phone telefonos=phones celular=cell "
+    "celulares=cells correo=email correos=emails personal=personal personales=personal "
+    "nombre=name nombres=names fecha=date nacimiento=birth lista=list votante=voter "
+    "votantes=voters vecino=neighbor vecina=neighbor vecinos=neighbors esposo=husband "
+    "esposa=wife hijos=kids jefe=boss jefa=boss trabajador=worker trabajadores=workers "
+    "empleados=employees voluntarios=volunteers registrado=registered registrada=registered "
+    "historial=history dame=give dime=tell muestrame=show busca=find encuentra=find "
+    "averigua=find necesito=need quiero=want amenaza=threat amenazo=threatened publico=posted "
+    "ignora=ignore olvida=forget instrucciones=instructions reglas=rules finge=pretend "
+    "actua=act eres=you sin=without filtros=filters restricciones=restrictions sistema=system "
+    "responde=answer inventa=invent neutral=neutral hacemos=do protegemos=protect "
+    "proteger=protect respondemos=respond decimos=say puede=can pueden=can puedo=can "
+    "plazo=deadline firmas=signatures recuento=recount observadores=observers "
+    "escrutinio=canvass reportar=report reportamos=report publica=public publicaron=posted "
+    "pasos=steps oficina=office numero=number casilla=polling de=of del=of al=to "
+    "el= la= los= las= un= una=").split())
 #: Tokens after these are not names, whatever their case ("Is", "I", "Can").
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 
@@ -102,18 +148,25 @@ def _classes(token: str) -> tuple[str, ...]:
 
 
 def features(question: str) -> dict[str, float]:
-    """Binary word 1-2-grams without ``STOP_WORDS``, plus word-class 1-2-grams, L2-normalised.
+    """Binary word 1-2-grams without ``STOP_WORDS``, word-class 1-2-grams, rules, L2-normalised.
 
     Every token is also seen as its word classes (``WORD_CLASSES``); a capitalised name of two
     or more words (not at the start) becomes ``NAME``. Class bigrams pair each position's
-    word-or-classes with the next one's, and a few class pairs anywhere in the question
-    (``cls2:``) describe the act (an opinion asked about a party, a contact of a relative).
+    word-or-classes with the next one's, and class pairs anywhere in the question (``k2:``)
+    describe the act (an opinion asked about a party, a contact of a relative). The first word
+    and first two words (``s1:``, ``s2:``) tell a request from a question about one; ``r:`` /
+    ``ru:`` name the rules that match / whose exemption applies, ``f:`` the frames.
     In-word character n-grams of ``CHAR_NGRAMS`` are added when it names any sizes.
     """
+    folded = normalise(question)
     text = normalise(_NAME.sub(" zzname ", question))
     tokens = _tokens(text)
     feats: set[str] = {f"w:{t}" for t in tokens}
     feats |= {f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)}
+    glossed = [g for g in (GLOSS.get(t, t) for t in tokens) if g]
+    if glossed != tokens:
+        feats |= {f"w:{t}" for t in glossed}
+        feats |= {f"b:{a}_{b}" for a, b in zip(glossed, glossed[1:], strict=False)}
     views = [[t, *(["NAME"] if t == "zzname" else _classes(t))] for t in tokens]
     present = sorted({v for view in views for v in view[1:]})
     feats |= {f"k:{v}" for v in present}
@@ -121,6 +174,16 @@ def features(question: str) -> dict[str, float]:
         feats |= {f"kb:{a}_{b}" for a in left for b in right
                   if a.isupper() or b.isupper()}
     feats |= {f"k2:{a}_{b}" for i, a in enumerate(present) for b in present[i + 1:]}
+    words = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in folded).split()[:2]
+    if words:
+        feats.add(f"s1:{words[0]}")
+        feats.add(f"s2:{'_'.join(words)}")
+    scanned = scan(folded)
+    feats |= {f"r:{name}" for name in scanned.matched}
+    feats |= {f"ru:{name}" for name in scanned.excused}
+    feats |= {name for name, on in (("f:relayed", scanned.relayed),
+                                    ("f:handling", scanned.handling),
+                                    ("f:protective", bool(PROTECTIVE.search(folded)))) if on}
     for token in tokens:
         padded = f"<{token}>"
         for n in CHAR_NGRAMS:

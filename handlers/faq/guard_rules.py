@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Refusal = Literal["partisan", "personal_data", "instructions"]
@@ -25,7 +26,9 @@ PARTY = (r"(?:part(?:y|ies)|democrats?|democratic party|dems?|republicans?|gop|l
 OFFICE = (r"(?:candidates?|nominees?|politicians?|incumbents?|challengers?|governors?|"
           r"senators?|mayors?|presidents?|congress(?:wo)?m[ae]n|representatives?|"
           r"lawmakers?|legislators?|commissioners?|secretar(?:y|ies) of (?:the )?state|sos|"
-          r"attorneys? general|county clerks?|registrars?|officials?|administration|"
+          r"attorneys? general|county clerks?|registrars?|officials?|administration|speaker|"
+          r"auditors?|treasurers?|sheriffs?|assessors?|(?:state |county )?(?:election|elections) "
+          r"(?:director|supervisor|chief|administrator)s?|council ?(?:members?|m[ae]n|wom[ae]n)|"
           r"campaigns?|(?:the )?(?:trump|biden|harris|obama|weber|thomas)\b)")
 MEASURE = (r"(?:ballot (?:measures?|questions?|initiatives?)|measures?|propositions?|props?|"
            r"initiatives?|referend(?:um|a|ums)|bond(?: measure)?s?|amendments?|levy|levies|"
@@ -52,13 +55,17 @@ PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|
           r"reporters?|protesters?|callers?|residents?|citizens?|folks|family|kids|children|"
           r"husband|wife|boss|coworkers?|co-workers?|him|her|them|he|she|they|someone|"
           r"somebody|anyone|everyone|individuals?|members?|judges?|inspectors?|deputies|deputy|"
-          r"candidates?|donors?|signers?|petitioners?)")
+          r"candidates?|donors?|signers?|petitioners?|commissioners?|directors?|supervisors?|"
+          r"secretary|mayor|governor|treasurer|auditor|couriers?|managers?|chair|lad(?:y|ies)|"
+          r"protesters?|complainants?|tenants?|landlord|roommates?|cousins?|ex|ex-\w+|"
+          r"girlfriend|boyfriend|son|daughter|parents?|brother|sister|mother|father)")
 CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
            r"(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
            r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
            r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
-           r"address)")
+           r"address|addres+(?:es)?|residences?)")
 RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social security(?: numbers?)?|"
+          r"social(?! media| post)|"
           r"driver'?s licen[cs]es?(?: numbers?)?|license plates?|voting (?:history|record)s?|"
           r"vote history|voter (?:history|records?|file|files|rolls?|data|details|info\w*)|"
           r"party (?:affiliation|registration|preference)s?|registration (?:status|records?|"
@@ -76,7 +83,7 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"keep\w*\b.{0,40}\b(?:private|safe|confidential|hidden|off)|remov\w*|take down|"
            r"taken down|redact\w*|scrub\w*|hid(?:e|ing)|opt\w*[ -]out|leak\w*|"
            r"(?:was|were|got|been|being|is|are) (?:posted|published|shared|exposed|doxx?ed)|"
-           r"doxx?ed|prevent\w*|defend\w*|safety|threat\w*|harass\w*|intimidat\w*|"
+           r"doxx?ed|prevent\w*|defend\w*|safety|takedown|"
            r"what (?:do|should|can|to) (?:we|i|do)|how (?:do|should|can|to) (?:we|i)? ?"
            r"(?:handle|respond|deal|report|stop|avoid|update|change|correct|verify|confirm|"
            r"check)|report\w*|polic(?:y|ies)|laws?|rules?|allowed|legal|illegal|public records?|"
@@ -84,14 +91,23 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"securely|retention|retain\w*)")
 
 
+class RuleError(ValueError):
+    """The rule table is inconsistent (a programming error, caught at import)."""
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One refused act: refuse when ``pattern`` matches and ``unless`` (if any) does not."""
+    """One refused act: refuse when ``pattern`` matches and ``unless`` (if any) does not.
+
+    ``needs``: strings one of which any match of ``pattern`` contains (:func:`necessary`), or
+    None when none is known; a text containing none of them is not searched at all.
+    """
 
     kind: Refusal
     name: str
     pattern: re.Pattern[str]
     unless: re.Pattern[str] | None = None
+    needs: frozenset[str] | None = None
 
     def hits(self, text: str) -> bool:
         """Whether this rule refuses the (folded) text."""
@@ -99,18 +115,75 @@ class Rule:
 
 
 def _rule(kind: Refusal, name: str, pattern: str, unless: str | None = None) -> Rule:
-    return Rule(kind, name, re.compile(pattern), re.compile(unless) if unless else None)
+    return Rule(kind, name, re.compile(pattern), re.compile(unless) if unless else None,
+                necessary(pattern))
+
+
+def necessary(pattern: str) -> frozenset[str] | None:
+    """Literal strings one of which every match of ``pattern`` contains, or None if unknown.
+
+    A speed-up only (a question is searched by the ~130 rule patterns, most of which cannot
+    match it): read from the pattern's parse tree (``re._parser``, the standard library's own
+    parser); anything unexpected gives None, which means "always search".
+    """
+    try:
+        from re import _parser
+
+        return _needed(list(_parser.parse(pattern)))
+    except Exception:  # pragma: no cover - another Python's parser: search always
+        return None
+
+
+def _needed(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    """:func:`necessary` of a parsed sequence: its most selective item's literals."""
+    best: frozenset[str] | None = None
+
+    def consider(found: frozenset[str] | None) -> None:
+        nonlocal best
+        if found and all(found) and (best is None or _selectivity(found) > _selectivity(best)):
+            best = found
+
+    run: list[str] = []
+    for op, arg in items:
+        kind = str(op)
+        if kind == "LITERAL":
+            run.append(chr(arg))  # type: ignore[arg-type]
+            continue
+        if run:
+            consider(frozenset({"".join(run)}))
+            run = []
+        if kind == "SUBPATTERN":
+            consider(_needed(list(arg[3])))  # type: ignore[index]
+        elif kind == "BRANCH":
+            parts = [_needed(list(branch)) for branch in arg[1]]  # type: ignore[index]
+            if all(parts):
+                consider(frozenset().union(*parts))  # type: ignore[arg-type]
+        elif kind in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:  # type: ignore[index]
+            consider(_needed(list(arg[2])))  # type: ignore[index]
+    if run:
+        consider(frozenset({"".join(run)}))
+    return best
+
+
+def _selectivity(needs: frozenset[str]) -> tuple[int, int]:
+    """Longer (up to 4 characters) and fewer strings rule out more texts."""
+    return min(4, min(len(s) for s in needs)), -len(needs)
 
 
 _SUBJECT = (r"(?:i|we|you|people|voters|everyone|folks|one|my (?:\w+ )?(?:family|friends)|they|"
             r"the (?:county|state|town|city|district|public|electorate|community))")
 #: Someone else's partisan words relayed with a question about how to respond: allowed.
 RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|member of the "
-           r"public|votante|ciudadano)\b.{0,20}\b(says?|said|claims?|claimed|asks?|asked|asking|"
-           r"told|insists?|yell\w*|keeps? (saying|asking)|wants? (me|us) to|demands?|dice|"
-           r"pregunta)\b.{0,120}\b(how (do|should|can|to) (we|i)?|what (do|should|can|to) (we|i)?|"
-           r"respond|reply|answer|de-?escalate|"
-           r"handle|que le (respondo|digo)|como respond\w*)"
+           r"public|reporters?|journalists?|campaigns?|candidates?|researchers?|vendors?|"
+           r"votante|ciudadano|alguien|periodista|persona)\b.{0,20}\b(says?|said|claims?|"
+           r"claimed|asks?|asked|asking|told|insists?|yell\w*|keeps? (saying|asking)|wants?|"
+           r"wanted|requests?|requested|demands?|called|calls|dice|dijo|pregunta|pidio|pide|"
+           r"quiere)\b.{0,120}\b(how (do|should|can|to) (we|i|staff)?|what (do|should|can|to) "
+           r"(we|i)?|respond|response|reply|answer|de-?escalate|script|what'?s our (line|answer|"
+           r"policy)|handle|que le (respondo|digo|decimos)|que (decimos|respondemos|hacemos)|"
+           r"como (respond\w*|contestamos|manejamos))"
+           # "how do we answer when someone says the vote was stolen" (Spanish too)
+           r"|^\W*(como|que) (respondemos|respondo|contestamos|manejamos|le decimos|decimos)\b"
            # "what should a poll worker do if a voter asks who to vote for"
            r"|^\W*(what|how) (should|do|can|does|would) (an? |the |our )?(poll ?workers?|staff|"
            r"clerks?|judges?|we|i|hotline \w+)( \w+)? (do|say|respond|reply|answer|handle it)\b"
@@ -124,11 +197,39 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"|\b(mock|practice|training|trainer|drill|scenario|simulacro|capacitacion)\b.{0,60}"
            r"\b(voters?|callers?|someone|residents?|votantes?)\b.{0,40}\b(ask\w*|demand\w*|wants? to "
            r"know|insist\w*|pregunta\w*)\b")
+_WE = (r"(?:we|our (?:office|staff|county|town|team|clerks?|poll ?workers|registrars?)|the (?:office|"
+       r"county|state|town|clerk|registrar)|staff|poll ?workers|clerks|election (?:officials|"
+       r"offices)|offices|counties|towns)")
+#: A question about handling personal data or a request for it (policy, permission, what to say
+#: or do, whether it is public), not a request for the data itself: the personal-data rules
+#: stand aside ("someone asked for the clerk's home address at the counter, how should staff
+#: respond", "can campaigns get the voter file", "who can see whether a voter voted").
+HANDLING = (
+    rf"^\W*(?:how|what) (?:do|should|can|would|must|could|shall) {_WE}\b"
+    rf"|^\W*(?:can|may|should|must|do|does|are|is|have|has|shall) {_WE}\b"
+    r"|^\W*(?:can|may|do|does|are|is|should|could) (?:an? |the )?(?:candidates?|campaigns?|"
+    r"researchers?|(?:the )?public|reporters?|journalists?|parties|party|anyone|voters?|people|"
+    r"members of the public|vendors?|observers?|watchers?)\b.{0,20}\b(?:get|see|buy|request|obtain|"
+    r"access|receive|have|view|inspect|copy|purchase)\b"
+    r"|\bwho (?:in \w+(?: \w+)? )?(?:can|may|should|has|have|gets?) (?:see|access|view|get|buy|"
+    r"request|inspect|have access)\b"
+    r"|\b(?:what now|now what|what steps|what happens (?:when|if)|what (?:do|should|can) (?:we|i) "
+    r"(?:do|say|tell)|what'?s the right (?:response|answer|thing|way)|que hacemos|que (?:le )?"
+    r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
+    r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|confidential|"
+    r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito)\b"
+    r"|\b(?:accidentally|by mistake|ended up|takedown|take down|taken down)\b")
+#: ... unless the question asks to find, identify or expose someone ("how can we find out who is
+#: behind the account"), which no handling frame excuses (reporting it to the police does).
+LOCATE = (r"\b(?:(?:find|figure|work) out (?:who|where|his|her|their|the (?:identity|name|address|"
+          r"real name))|identify (?:who|the (?:person|man|woman|guy|poster|caller|sender|owner))|"
+          r"unmask|track (?:\w+ )?down|trace|locate|dox+|de-?anonymi[sz]e|dig up)\b")
+LOCATE_EXCUSED = r"\b(?:police|law enforcement|sheriff|fbi|platform|report\w*|legal|crime)\b"
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
 _CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
 #: Election equipment has debug modes, override codes and system prompts of its own.
-EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|pollbooks?|"
+EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
              r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*)\b")
 
 INSTRUCTIONS = [
@@ -188,8 +289,70 @@ INSTRUCTIONS = [
           r"commentator|activist|campaign manager|political advis[eo]r|propagandist|spin doctor|"
           r"partisan\w*|militante)\b|\bfinge\b.{0,30}\b(no tienes|eres|ser)\b|\bfrom (now|here) "
           r"on\b.{0,40}\b(you|answer|respond|reply|act|be|talk|ignore)\b"),
-    _rule("instructions", "spanish",
+    _rule("instructions", "spanish-ignore",
           r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b"),
+    # personas, fiction and "as if" framings
+    _rule("instructions", "as-if-unbound",
+          r"\b(act|behave|respond|answer|pretend|talk|reply)\b.{0,15}\b(as if|as though|like)\b"
+          r".{0,20}\byou (have|had|were|are) (no|not|without|free|unrestricted|uncensored)\b|"
+          r"\b(pretend|imagine|act as if|suppose|assume)\b.{0,20}\byou (have|had|can|could) "
+          r"(access|see|read|look|open|query)\b|\b(haz|hagamos) (como|de cuenta) (que|si) "
+          r"(tienes|puedes|eres)\b|\bif (nobody|no one|no-one) (was|were|is) (watching|looking|"
+          r"listening|reading)\b|\boff the record\b|\bin character\b|\bjust between us\b|\bas an? "
+          r"(\w+ )?(bot|ai|assistant|chatbot) (that|which|who) (hates|loves|favou?rs|supports|has no|"
+          r"ignores|doesn'?t|never|always)\b|\b(your|an?) evil twin\b"),
+    _rule("instructions", "fiction-wrapper",
+          r"\b(novel|story|screenplay|fiction\w*|poem|script|game|play|roleplay|role play)\b.{0,60}"
+          r"\b(bot|ai|assistant|character|you)\b.{0,40}\b(tells?|reveals?|says?|gives?|shares?|"
+          r"reads?|names?|picks?)\b.{0,30}\b(how to vote|who to (vote|pick|support)|which party|"
+          r"addresses?|voter'?s?|records?|personal|secrets?|phone numbers?)\b",
+          unless=r"\b(poll ?workers?|trainees?|staff|training|practice|mock|simulacro)\b"),
+    _rule("instructions", "drop-act",
+          r"\b(drop|quit|stop|cut|lose|enough with) (the|your|this) (nonpartisan|neutral\w*|bot|"
+          r"robot|ai|polite|corporate|official|pc) (act|routine|persona|stuff|thing|mask|facade|"
+          r"schtick|talk)\b|\b(deja|dejes) de (ser )?(neutral|imparcial|no partidista)\b|\bstop "
+          r"(being|acting) (so )?(neutral|nonpartisan|careful|a bot)\b|\b(stop|quit|cease) "
+          r"(following|obeying|applying) (the |your |our |these |those |all )?(\w+'?s? )?"
+          r"(polic\w*|rules|instructions|guidelines|restrictions|guardrails)\b"),
+    _rule("instructions", "grant-access",
+          r"^\W*(give|grant|elevate|make|upgrade|promote)\b.{0,10}\b(me|my (role|account|user|"
+          r"access))\b.{0,25}\b(admin\w*|root|superuser|state staff|curator|elevated|full|all|"
+          r"unlimited)\b.{0,12}\b(access|permissions?|rights|privileges|role|mode)?|\b(admin|root|"
+          r"superuser) access\b.{0,20}\b(give|grant|now|please)\b|^\W*(i am|i'm|soy) (the|el|la) "
+          r"(\w+ ){0,3}(director|administrator|administrador\w*|admin|developer|desarrollador\w*|"
+          r"owner)\b.{0,40}\b(give|grant|quita|show|bypass|disable|remove|unlock|let me)\b"),
+    _rule("instructions", "filter-probe",
+          r"\b(refusal|blocking|filter\w*|moderation|safety|guard\w*|partisan|privacy) (rules|"
+          r"keywords|words|lists?|criteria|triggers|logic|check|regex\w*|patterns?)\b.{0,30}\b(you "
+          r"use|you have|list|print|show|reveal|dump|tell)\b|\b(print|show|list|reveal|dump|tell "
+          r"me|give me)\b.{0,30}\b(refusal|blocking|filter\w*|moderation|guard\w*) (rules|keywords|"
+          r"words|list|criteria|triggers|logic)\b|\b(what|which) (keywords|words|phrases|phrasings?|"
+          r"topics|questions)\b.{0,25}\b(make|makes|get|gets|trigger|triggers|cause|causes) you\b|"
+          r"\b(gets?|slips?|sneaks?|go|goes|get) (past|around|through) (your|the) (\w+ )?(check|"
+          r"filter|guard|rules|safety|detector)\b|\bhow (can|do|could) i (trick|fool|get around|"
+          r"bypass|jailbreak|manipulate) you\b"),
+    _rule("instructions", "forbidden-topics",
+          r"\b(what|which)\b.{0,30}\byou('re| are)? (forbidden|not allowed|prohibited|banned|"
+          r"restricted|told not|programmed not|instructed not)\b|\b(developer|operator|hidden|"
+          r"internal) (message|prompt|note|instructions?)\b|\b(finish|complete|continue)\b.{0,25}"
+          r"\b(text|sentence|prompt|line)\b.{0,15}\byou are\b|\binstrucciones (secretas|ocultas|"
+          r"internas|del sistema)\b|\bque (instrucciones|reglas) te (dieron|pusieron|programaron)"),
+    _rule("instructions", "other-users",
+          r"\bwhat (did|have|has) (the last|the previous|other|another|people|someone|users?|clerks?|"
+          r"anyone|the other)\b.{0,30}\b(ask(ed)?|said|told|typed|wrote)( (to )?you)?\b|\b(asked|"
+          r"told) you (today|this week|yesterday|before me|earlier|recently)\b|\bwhat questions "
+          r"(have|did|do) (people|users|clerks|others|other \w+)\b"),
+    _rule("instructions", "own-knowledge",
+          r"\binstead of (the |your )?(articles|knowledge base|sources|kb|vetted)\b|\b(your|ur) "
+          r"(own )?(training data|opinion|knowledge|brain) (instead|rather)\b|\b(inventa|invente|"
+          r"inventate|inventar)\b|\bsin (filtros|restricciones|reglas|limites|censura)\b|\b(quita|"
+          r"quitame|elimina|desactiva|apaga|levanta) (las|tus|los|el|tu) (restricciones|filtros?|"
+          r"reglas|limites|neutralidad)\b|\bmodo (desarrollador|dios|sin filtros|libre|admin\w*)\b"),
+    _rule("instructions", "toggle-safety",
+          r"\b(toggle|flip|switch|turn) off (the |your )?(safe|safety|filter\w*|guard|neutral\w*|"
+          r"privacy)\b|\b(toggle|flip|switch|turn) (the |your )?(safe|safety|filter\w*|guard|"
+          r"neutral\w*|privacy)( mode| setting| check| filter)? off\b|\bsafe mode off\b",
+          unless=EQUIPMENT),
 ]
 
 PARTISAN = [
@@ -323,7 +486,11 @@ PARTISAN = [
           rf"\b(get out the vote|gotv|turn ?out|mobili[sz]e|energi[sz]e)\b.{{0,30}}\b(democrat\w*|"
           rf"republican\w*|conservatives?|liberals?|progressives?|our (side|base|party|voters))\b|"
           rf"\bhelp\b.{{0,15}}\b(the|my|our|his|her|their) ({PARTY}|{OFFICE})\b.{{0,10}}\b(win|"
-          rf"beat|defeat)\b|\b(defeat|beat)\b( the)? {TARGET}\b"),
+          rf"beat|defeat)\b|\b(defeat|beat)\b( the)? {TARGET}\b",
+          # "can our staff volunteer for a campaign on their own time": a rule, not an ask
+          unless=r"^\W*(can|may|is it (ok|okay|legal|allowed)|are|should|do|does)\b.{0,30}\b(staff|"
+          r"employees?|workers?|officials?|we|i|clerks?|registrars?|deputies)\b.{0,10}\b(volunteer|"
+          r"work|campaign)\w*\b"),
     # rigged / stolen as a verdict asked for
     _rule("partisan", "rigged",
           r"^\W*(was|is|were|are|has|have|did|do|does)\b.{0,60}\b(rigged|stolen|stole|steal|"
@@ -367,6 +534,69 @@ PARTISAN = [
           r"peor\w*|tramposos?|criminal\w*|mient\w*|engan\w*)\b|\bquien (va a ganar|ganara|"
           r"gana)\b|\bfraude\b.{0,20}"
           r"\b(si o no|verdad)\b|\b(fue|esta) (amanada|robada|manipulada)\b"),
+    # indirect accusations and judgments of officials
+    _rule("partisan", "accuse-campaigning",
+          r"\b(is|isn'?t|are|aren'?t|was|wasn'?t)\b.{0,50}\b(just|basically|really|only|simply|"
+          r"clearly|obviously)\b.{0,25}\b(campaign\w*|playing politics|politicking|running (her|his|"
+          r"their) (re-?election|campaign)|a (partisan|political) (stunt|ploy|move|hack|operative|"
+          r"stooge|game)|there to (intimidate|suppress|scare|harass))\b|\b(partisan|political) "
+          r"(stooges?|operatives?|hacks?|hit ?m[ae]n|puppets?)\b|\b(really|just|actually) (about|a "
+          r"way to|meant to|designed to|an attempt to) (keep\w*|stop\w*|suppress\w*|help\w*|rig\w*|"
+          r"steal\w*|disenfranchis\w*|block\w*)\b|\b(trick|scheme|ploy|scam|plot|stunt|power grab|"
+          r"money grab|con)\b.{0,30}\b({PARTY}|one party|one side|the other side)\b|\b{PARTY}\b"
+          r".{0,10}\b(trick|scheme|ploy|plot|power grab)\b".replace("{PARTY}", PARTY),
+          unless=r"\b(respond|rumou?rs?|claims?|myths?|misinformation|how do we|what do we)\b"),
+    _rule("partisan", "better-off",
+          r"\bbetter off (if|with|without|once)\b.{0,50}\b(lost|won|wins|loses|were gone|gone|out|"
+          r"in charge|elected|defeated|voted out|replaced|resigned|retired|lose|win)\b|\b(fit|unfit) "
+          r"to (be in charge|lead|run|govern|hold)\b|\b(deserves?|merece\w*) (another|a second|"
+          r"four more|two more|more|re-?election|otro|otra|un segundo)\b"),
+    _rule("partisan", "bot-leaning",
+          r"\bdo you (lean|favou?r|root for|side with|vote)\b|\byou (want|wanted|hope|hoped|root|"
+          r"rooted) (\w+ )?(to win|for)\b|\bwho did you (want|hope|root|vote)\b|\b(your|ur) (picks?|"
+          r"choices?|favou?rites?|recommendations?|endorsements?|preferred candidates?)\b|\bfill "
+          r"out (a|my|the) (sample )?ballot for me\b|\bwhat you (really|actually|truly|honestly|"
+          r"secretly) (think|believe|feel)\b|\b(que|qué) opinas (de|del|sobre)\b|\btu "
+          r"(recomendacion|opinion|candidato|candidata|partido)\b"),
+    _rule("partisan", "superlative-candidate",
+          r"\b(dumbest|smartest|worst|best|most corrupt|least corrupt|biggest liar|craziest|most "
+          r"dangerous|most honest|least honest|most trustworthy|ugliest|weakest|strongest)\b.{0,30}"
+          r"\b(on the ballot|running|in the race|candidates?|politicians?|nominees?)\b|\b(el|la) "
+          r"(peor|mejor|mas \w+|menos \w+) (candidato|candidata|partido|politico)\b|\b(cual|que|"
+          r"cuales) (candidato|candidata|partido)\w* (es|son) (el |la |los |las )?(mejor|peor|mas|"
+          r"menos)\b"),
+    _rule("partisan", "blame-party",
+          rf"\b(blame|fault|culpa)\b.{{0,40}}\b{PARTY}\b|\b{PARTY}\b.{{0,30}}\b(to blame|fault|"
+          rf"caused|responsible)\b|\b(ruin|ruined|destroy|destroyed|wreck|wrecked|weaponiz\w*|"
+          rf"politiciz\w*)\b.{{0,15}}\b(our|the) (elections?|office|county|vote|democracy)\b",
+          unless=r"\b(how (do|should|can) we|respond|rumou?rs?|claims?|misinformation|what do we)\b"),
+    _rule("partisan", "why-party",
+          rf"\bwhy (does|do|did|is|are|would|will)( the| all| so many)? {PARTY}\b.{{0,25}}\b(want|"
+          rf"wants|try|trying|keep|always|never|hate|push|oppose|support|fight|insist)\b"),
+    _rule("partisan", "predict-seats",
+          r"\bwho (takes|wins|gets|carries|grabs)\b.{0,35}\b(seat|race|election|primary|house|"
+          r"senate|district|governorship|mayoralty|majority|presidency)\b|\bhow many seats\b.{0,30}"
+          r"\b(will|going to|gonna|pick up|gain|lose|win|flip)\b|\b(va a|van a) (pasar|ganar|perder|"
+          r"aprobarse|fracasar)\b|\bcrees que\b.{0,40}\b(gana|ganara|pasa|pasara|va a)\b",
+          unless=r"\b(tie|ties|tied|coin|lots|draw|if (two|there))\b"),
+    _rule("partisan", "campaign-help",
+          r"\btalking points\b.{0,25}\b(to )?(defend|attack|support|praise|criticiz\w*|promote|"
+          r"boost|against|for)\b|\bopposition research\b|\boppo research\b|\bdirt on (the |my |our "
+          r"|a )?(candidate|opponent|challenger|incumbent|campaign)|\bcampaign strateg\w*|"
+          r"\bstrateg\w* (to|for) (win\w*|beat\w*|defeat\w*)\b|\bhow (can|could|should|do|does) "
+          r"(our|my|the|a) (candidate|campaign|party|nominee)\b.{0,20}\b(win|beat|defeat|gain|pick "
+          r"up|attract|win over)\b|\b(get|turn out|mobili[sz]e|drive|bring)\b.{0,15}\b(democrat\w*|"
+          r"republican\w*|conservatives?|liberals?|progressives?|libertarian\w*|green) voters\b"
+          r".{0,25}\b(to (show up|vote|the polls|turn out)|out)\b"),
+    _rule("partisan", "spanish-more",
+          r"\b(dime|dinos|digame|diganos) (como|por quien|que) votar\b|\bpor (que|cual) (partido|"
+          r"candidato|candidata|opcion) (debo|deberia|debemos|deberiamos|voto|votar|votamos)\b|"
+          r"\b(democratas|republicanos|partido \w+)\b.{0,20}\b(robaron|robo|se robaron|amanaron|"
+          r"hicieron trampa|manipularon)\b|\b(medida|propuesta|bono|impuesto)\b.{0,30}\b(es|son) "
+          r"(una? )?(estafa|fraude|robo|mentira|desastre|buena idea|mala idea)\b|\b(recomiendas|"
+          r"recomiendame|me recomiendas)\b.{0,30}\b(candidat\w*|partido|votar|voto|eleccion)\b",
+          unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
+          r"digo|como respond\w*|alguien dice)\b"),
 ]
 
 PERSONAL = [
@@ -406,7 +636,7 @@ PERSONAL = [
           unless=r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
           r"(do|does) (overseas|military|uocava|homeless|students?) "),
     _rule("personal_data", "dox",
-          r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk))",
+          r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk|of\b|and\b))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
     _rule("personal_data", "unmask",
           r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
@@ -504,16 +734,110 @@ PERSONAL = [
           unless=r"\bhow (can|do|does|to|would)\b|\b(must|need|required|allowed|eligible|able|"
           r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone)\b|\b(puede|"
           r"pueden|puedo|propio|propia)\b"),
-    _rule("personal_data", "spanish",
+    _rule("personal_data", "spanish-contact",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
           r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
           r"filtr\w*|cambi\w*|actualiz\w*|pasos|como)\b"),
+    _rule("personal_data", "which-place-live",
+          r"\b(what|which) (street|road|apartment|apt|building|house|neighbou?rhood|part of town|"
+          r"town|city|area|block|unit|floor|gym|church|school|bar|restaurant)\b.{0,45}\b(live|lives|"
+          r"living|reside|resides|stay|stays|go to|goes to|attend|attends|belongs? to)\b|\b(house|"
+          r"home|apartment|residence|place)\b.{0,25}\b(on|at) \w+ (street|st|lane|ln|road|rd|avenue|"
+          r"ave|drive|dr|court|ct|way|blvd)\b|\bwhich (house|home|apartment|car)\b.{0,40}\bbelongs? "
+          r"to\b|\bwhere (each|all|every|the|both)( of)?( the| our| my)? (\w+ ){0,3}\w+ (lives?|"
+          r"resides?|works?|stays?)\b|\bwhere (the|that|this|his|her|my|our) (\w+ ){1,6}(lives|"
+          r"works|resides|stays|sleeps|parks)\b|\bdonde (vive|viven|trabaja|trabajan|duerme)\b|"
+          r"\bquien(es)? vive\w* (en|al lado)\b",
+          unless=r"\b(if|when|whether)\b|\b(a|an|any) (voter|resident|person|student|citizen)\b|"
+          r"\bwhere (do|does) (voters|residents|people|overseas|military|students)\b"),
+    _rule("personal_data", "identify-person",
+          r"\bwho (owns|is behind|runs|operates|registered|pays for)\b.{0,30}\b(number|phone|email|"
+          r"account|car|house|plate|page|profile|handle|site|address)\b|\bowner of (this|that|the) "
+          r"(number|phone|email|account|car|plate|house)\b|\b(trace|run|reverse( lookup)?|look up) "
+          r"(this|the|that) (phone )?(number|email|plate|ip|license plate)\b|\bwho is (this|that|the) "
+          r"(person|man|woman|guy|lady|kid)\b.{0,40}\b(photo|picture|video|name|find|identify)\b|"
+          r"\b(find|get|tell me|give me) (his|her|their) (real )?(name|identity|address|number)\b|"
+          r"\b(phone|number|address|name|email)s?( and (phone|number|address|name|email)s?)? "
+          r"(tied|linked|connected|associated|attached) to\b|\bwho (submitted|filed|sent|made|"
+          r"reported|wrote|posted|called in|lodged|left)\b.{0,35}\b(complaint|report|tip|form|"
+          r"incident|grievance|letter|post|comment|review|request|voicemail|message)\b|\bname "
+          r"(them|names|him|her)\b|\bwhoever (answered|called|was on|worked|sent|posted|filed)\b|"
+          r"\b(quien|quienes) (es|esta|son|estan) (la persona |el que |los que )?detras de\b|"
+          r"\bquien(es)? (firmo|firmaron|publico|envio)\b",
+          unless=r"\b(police|law enforcement|fbi|sheriff|platform|how (do|should|can) (we|i) "
+          r"report|report it)\b"),
+    _rule("personal_data", "sensitive-attribute",
+          r"\b(religion|sexual orientation|maiden name|medical history|health (problems?|issues?|"
+          r"conditions?)|immigration status|citizenship status|criminal (record|history)|net worth|"
+          r"credit score|arrest record)\b.{0,10}\b(of|for)?\b|\bis (the|that|this|our|my|his|her) "
+          r"(\w+ ){0,3}(pregnant|married|divorced|gay|dating|sick|ill|an immigrant|a citizen|on "
+          r"(any )?(social media|facebook|instagram|twitter|tiktok|linkedin))\b|\bwho is (the|that|"
+          r"this|our|my) (\w+ ){0,3}(dating|married to|seeing|sleeping with)\b|\b(husband|wife|"
+          r"spouse|partner|kids|children|son|daughter|hijos|hijas|esposo|esposa)('s|s)? (do for "
+          r"(work|a living)|go to school|work|job|school|escuela|trabajo)\b|\bwhat does (the|that|"
+          r"this|our|my) (\w+ ){0,3}(husband|wife|spouse|partner)\b|\b(did|has|does) (the|that|"
+          r"this|our|my) (\w+ ){0,3}(ever )?(get|been|got) (arrested|convicted|charged)\b|\b(which|"
+          r"who)\b.{0,30}\b(voters?|residents?|people|workers?|staff|judges?|clerks?|volunteers?|"
+          r"employees?)\b.{0,20}\b(are|is|have|has)\b (over \d+|under \d+|older than|younger than|"
+          r"immigrants?|citizens?|non-?citizens?|naturali[sz]ed|disabled|(a )?disabilit\w*|married|"
+          r"gay|pregnant|(on )?(welfare|medicaid|food stamps)|felons?|undocumented|muslim|jewish|"
+          r"christian|catholic|criminal records?)\b|\b(what|which) party (are|is) (our|the|my|these|"
+          r"those|his|her)\b.{0,30}\bregistered\b|\b(hijos|hijas|esposo|esposa|familia) (del?|de "
+          r"la)\b",
+          unless=r"\b(can|may|must|allowed|eligible|required|policy|law|accommodat\w*|how do we|"
+          r"help|assist\w*|serve|curbside)\b"),
+    _rule("personal_data", "named-voter",
+          r"\b(did|has|have|does) (?!(the|a|an|our|any|anyone|everyone|everybody|people|voters?|"
+          r"they|we|you|it|this|that|all|most|many|some|more|fewer|turnout|i|he|she|every|each|"
+          r"no|nobody|someone|somebody|students?|overseas|military|uocava|my|his|her)\b)[a-z'.]+"
+          r"( (?!(voters?|people|residents?|citizens?|students?|members?)\b)[a-z'.]+)? (vote|voted|"
+          r"register|registered)\b(?! (by|early|absentee|in person|twice|online|with a|using))|"
+          r"\bwhat party (is|was|does|did) (?!(a|an|the|each|every|any|your|my)\b)[a-z'.]+( [a-z'.]+)? "
+          r"(belong|registered|in|a member)\b|\b(is|does) (?!(a|an|the|each|every|any|your|my|it|"
+          r"there|that|this|voter|he|she|they)\b)[a-z'.]+ [a-z'.]+ (still )?(live|living|lives|"
+          r"registered|on the rolls)\b|\baccording to (the )?(rolls|voter (file|rolls?|list|"
+          r"records?)|registration)\b.{0,30}\b(is|does|did|lives?|living)\b",
+          unless=r"\bhow (can|do|does|to|would)\b|\b(must|need|required|allowed|eligible|able|"
+          r"have to|can|may|if|when|whether)\b"),
+    _rule("personal_data", "someones-contact",
+          r"(^\W*|[,;.!?] |\b(please|pls|just|now|then|so|and) )(give|send|get|tell|share|pass|"
+          r"forward|text|email) (me|us) (his|her|their|the "
+          r"(voter|worker|clerk|judge|lady|guy|man|woman)'?s?) (cell|number|phone|address|email|"
+          r"contact|personal|home)\b|\bwhat (address|phone|number|email|birth ?date|date of birth|"
+          r"name)\b.{0,30}\b(did|does|is|was) (this|that|the|my|our) (voter|person|man|woman|"
+          r"caller|resident|guy|lady)\b|\bwhose names (are|were) (on|in)\b|\bdig up (\w+ )?(info\w*|"
+          r"dirt|everything|details|background)\b|\bi (want|need|would like|wanna) to dox+\b|"
+          r"\bhelp me dox+\b|\bdox+ (him|her|them|the|that|this)\b|\b(telefonos|celulares|"
+          r"direcciones|correos|domicilios) de (todos )?(los|las|nuestros|nuestras) "
+          r"(voluntari|trabajador|emplead|votante|jueces|miembros|personal)\w*\b|\b(direccion|"
+          r"domicilio|telefono|celular)\w* (de|del) (hombre|mujer|tipo|senora|senor|chico|joven|"
+          r"persona)\b",
+          unless=r"\b(protect\w*|prevent\w*|from (being )?dox\w*|against dox\w*|what (is|are|does|"
+          r"counts)|crime|illegal|law|polic(y|ies)|train\w*|risks?)\b"),
 ]
 
 RULES: tuple[Rule, ...] = (*INSTRUCTIONS, *PERSONAL, *PARTISAN)
+if len({rule.name for rule in RULES}) != len(RULES):
+    raise RuleError("guard rules: every rule needs its own name")
+_ALL_NEEDS = {s for rule in RULES for s in rule.needs or ()}
+_SHORT_NEEDS = frozenset(s for s in _ALL_NEEDS if len(s) < 3)
+_NEEDS_BY_PREFIX: dict[str, tuple[str, ...]] = {}
+for _need in sorted(_ALL_NEEDS - _SHORT_NEEDS):
+    _NEEDS_BY_PREFIX[_need[:3]] = (*_NEEDS_BY_PREFIX.get(_need[:3], ()), _need)
 _RELAYED = re.compile(RELAYED)
+_HANDLING = re.compile(HANDLING)
+_LOCATE = re.compile(LOCATE)
+_LOCATE_EXCUSED = re.compile(LOCATE_EXCUSED)
+
+
+def frames(text: str) -> tuple[bool, bool]:
+    """(relayed, handling) for folded text: see ``RELAYED`` and ``HANDLING``."""
+    relayed = bool(_RELAYED.search(text))
+    handling = bool(_HANDLING.search(text)) and not (
+        _LOCATE.search(text) and not _LOCATE_EXCUSED.search(text))
+    return relayed, handling
 
 
 def normalise(question: str) -> str:
@@ -524,13 +848,52 @@ def normalise(question: str) -> str:
     return " ".join(text.split())
 
 
+@dataclass(frozen=True)
+class Scan:
+    """Every rule's pattern and exemption on one folded text, and its frames."""
+
+    matched: frozenset[str]  # names of rules whose pattern matches
+    excused: frozenset[str]  # ... of those, whose ``unless`` matches too
+    relayed: bool
+    handling: bool
+
+    def refusal(self) -> tuple[Refusal, str] | None:
+        """The first rule that refuses, as (kind, rule name), or None."""
+        for rule in RULES:
+            if rule.name not in self.matched or rule.name in self.excused:
+                continue
+            if rule.kind == "partisan" and self.relayed:
+                continue
+            if rule.kind == "personal_data" and (self.handling or self.relayed):
+                continue
+            return rule.kind, rule.name
+        return None
+
+
+def _present(text: str) -> frozenset[str]:
+    """Which of the rules' needed strings occur in ``text``."""
+    found = {s for s in _SHORT_NEEDS if s in text}
+    grams = {text[i:i + 3] for i in range(len(text) - 2)}
+    found.update(s for gram in grams.intersection(_NEEDS_BY_PREFIX)
+                 for s in _NEEDS_BY_PREFIX[gram] if s in text)
+    return frozenset(found)
+
+
+def _searched(text: str) -> list[Rule]:
+    """The rules that may match ``text`` (those whose needed strings it contains)."""
+    present = _present(text)
+    return [rule for rule in RULES if rule.needs is None or not rule.needs.isdisjoint(present)]
+
+
+@lru_cache(maxsize=4096)
+def scan(text: str) -> Scan:
+    """All rules on folded ``text``, once (the rules' verdict and the classifier share it)."""
+    matched = frozenset(rule.name for rule in _searched(text) if rule.pattern.search(text))
+    excused = frozenset(rule.name for rule in RULES if rule.name in matched
+                        and rule.unless is not None and rule.unless.search(text))
+    return Scan(matched, excused, *frames(text))
+
+
 def match(question: str) -> tuple[Refusal, str] | None:
     """The first rule that refuses the question, as (kind, rule name), or None."""
-    text = normalise(question)
-    relayed = bool(_RELAYED.search(text))
-    for rule in RULES:
-        if rule.kind == "partisan" and relayed:
-            continue
-        if rule.hits(text):
-            return rule.kind, rule.name
-    return None
+    return scan(normalise(question)).refusal()

@@ -14,21 +14,27 @@ from knowledge.article import Article
 NO_ANSWER = "I don't have a vetted answer to that."
 NO_ANSWER_ES = "No tengo una respuesta verificada para eso."
 
+#: Each refusal names what is refused and whom to ask instead, and takes no side.
 REFUSALS = {
     "partisan": (
         "I can't help with that. I'm a nonpartisan tool for election officials: I don't give "
-        "voting advice, judge candidates, parties or ballot measures, predict results or "
-        "endorse anyone. For official, nonpartisan election information, please turn to your "
-        "state election office or your county or town election official."
+        "voting advice, judge candidates, parties, officials or ballot measures, predict "
+        "results, endorse anyone or write campaign material. For official, nonpartisan "
+        "election information, please turn to your state election office or your county or "
+        "town election official."
     ),
     "personal_data": (
-        "I can't help with that. I have no voter file and I never look up or share personal "
-        "information about voters, staff or members of the public. If someone may be in "
-        "danger, call 911; to report a threat or harassment, use the incident report."
+        "I can't help with that. I don't look up, identify or share personal information "
+        "about voters, election staff or members of the public (where they live, their phone "
+        "numbers, whether or how they voted), and I have no voter file. Requests for voter "
+        "records go through your election office's public-records process. If someone may be "
+        "in danger, call 911; to report a threat or harassment, use the incident report."
     ),
     "instructions": (
-        "I can't do that. I only answer from the office's vetted knowledge base, and my rules "
-        "don't change. Ask me a question about election administration, or type help."
+        "I can't do that. My rules don't change: I don't set them aside, take on another role "
+        "or show my instructions, and I only answer from the office's vetted knowledge base. "
+        "Ask me a question about election administration, or type help; questions about how "
+        "this assistant works go to the election office that runs it."
     ),
 }
 
@@ -36,17 +42,24 @@ REFUSALS = {
 REFUSALS_ES = {
     "partisan": (
         "No puedo ayudar con eso. Soy una herramienta no partidista para funcionarios "
-        "electorales: no doy consejos de voto, no juzgo candidatos, partidos ni medidas, no "
-        "predigo resultados ni respaldo a nadie. Para información electoral oficial y no "
-        "partidista, consulte a la oficina electoral de su estado, condado o municipio."
+        "electorales: no doy consejos de voto, no juzgo candidatos, partidos, funcionarios ni "
+        "medidas, no predigo resultados, no respaldo a nadie ni escribo material de campaña. "
+        "Para información electoral oficial y no partidista, consulte a la oficina electoral "
+        "de su estado, condado o municipio."
     ),
     "personal_data": (
-        "No puedo ayudar con eso. No tengo padrón electoral y nunca busco ni comparto datos "
-        "personales de votantes, personal o público. Si alguien está en peligro, llame al 911."
+        "No puedo ayudar con eso. No busco, identifico ni comparto datos personales de "
+        "votantes, personal electoral o público (dónde viven, sus teléfonos, si votaron o cómo "
+        "votaron), y no tengo padrón electoral. Las solicitudes de registros de votantes se "
+        "hacen por el proceso de registros públicos de su oficina electoral. Si alguien está en "
+        "peligro, llame al 911; para reportar una amenaza o acoso, use el reporte de incidentes."
     ),
     "instructions": (
-        "No puedo hacer eso. Solo respondo con la base de conocimiento verificada de la "
-        "oficina, y mis reglas no cambian."
+        "No puedo hacer eso. Mis reglas no cambian: no las dejo de lado, no adopto otro papel "
+        "ni muestro mis instrucciones, y solo respondo con la base de conocimiento verificada "
+        "de la oficina. Hágame una pregunta sobre administración electoral o escriba help; las "
+        "preguntas sobre cómo funciona este asistente van a la oficina electoral que lo "
+        "administra."
     ),
 }
 
