@@ -127,7 +127,7 @@ def necessary(pattern: str) -> frozenset[str] | None:
     parser); anything unexpected gives None, which means "always search".
     """
     try:
-        from re import _parser
+        from re import _parser  # type: ignore[attr-defined]
 
         return _needed(list(_parser.parse(pattern)))
     except Exception:  # pragma: no cover - another Python's parser: search always
