@@ -420,8 +420,7 @@ class Retriever:
             sibling = families.count(facts.family) > 1 and bool(facts.family)
             num_match = bool(q_numbers & facts.numbers)
             feats = {
-                "lex_conf": (self.index.candidate_confidence(an, doc, ev)
-                             if doc in lex_rank else 0.0),
+                "lex_conf": self.index.candidate_confidence(an, doc) if doc in lex_rank else 0.0,
                 "coverage": ev.coverage if ev else 0.0,
                 "phrase_coverage": ev.phrase_coverage if ev else 0.0,
                 "lex_rel": lex_score.get(doc, 0.0) / top_lex if top_lex else 0.0,
@@ -476,10 +475,7 @@ class Retriever:
         model = self.model
         assert model is not None
         an, cands = self.candidates(query, language=language, query_vec=query_vec)
-        top = an.ranked[0][0] if an.ranked else None
-        known = next((c.features["lex_conf"] for c in cands if c.doc == top), None)
-        # The same analysis, not a second; the top's confidence as its candidate had it.
-        hits = self.index.hits(an, query, limit=HIT_DEPTH, top_conf=known)
+        hits = self.index.hits(an, query, limit=HIT_DEPTH)  # the same analysis, not a second
         probs = {c.doc: model.probability(c.features) for c in cands}
         return hits, probs, dict(an.ranked)
 

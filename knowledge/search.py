@@ -302,8 +302,6 @@ class SearchIndex:
         for term in sorted(self.postings):
             self._by_length[len(term)].append(term)
         self.correct = lru_cache(maxsize=8192)(self._correct)
-        # Each title's and question's terms as the text short queries are fuzzed against.
-        self._phrase_texts = [[" ".join(sorted(p)) for p in doc] for doc in self.phrases]
 
     def _correct(self, token: str) -> tuple[str | None, float]:
         """Closest vocabulary term for an unknown token (typo repair), with similarity 0..1."""
@@ -349,9 +347,8 @@ class SearchIndex:
         ranked = []
         for doc, score in top:
             if short:
-                found = process.extractOne(text, self._phrase_texts[doc],
-                                           scorer=fuzz.token_set_ratio)
-                ratio = found[1] if found else 0.0
+                ratio = max((fuzz.token_set_ratio(text, " ".join(sorted(p)))
+                             for p in self.phrases[doc]), default=0.0)
                 score = 0.7 * score + 0.3 * best * ratio / 100.0
             if not self.fits(doc, ask):
                 score *= MISSING_TYPE_FACTOR
@@ -371,11 +368,8 @@ class SearchIndex:
         matched = {qt.text: mass[qt.text] * qt.similarity for qt in terms
                    if qt.term is not None and qt.term in self.doc_terms[doc]}
         by_term = {qt.term: qt.text for qt in terms if qt.term is not None}
-        # Mass of the question's terms in each title or question: only the few question terms
-        # are looked up in each phrase (a phrase has many more terms than a question).
-        weights = [(t, matched[text]) for t, text in by_term.items() if text in matched]
-        phrase = max((sum(w for t, w in weights if t in p) for p in self.phrases[doc]),
-                     default=0.0)
+        phrase = max((sum(matched.get(by_term.get(t, ""), 0.0) for t in p)
+                      for p in self.phrases[doc]), default=0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         return Evidence(query_mass=sum(mass.values()), matched_mass=sum(matched.values()),
                         phrase_mass=phrase, top_score=ranked[0][1], second_score=second,
@@ -383,14 +377,10 @@ class SearchIndex:
                         missing_type=not self.fits(doc, ask))
 
     def _confidence(self, query: str, lang: str, terms: list[QueryTerm],
-                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None,
-                    ev: Evidence | None = None) -> float:
-        """Confidence of an article (the top one by default) for the question or its best clause.
-
-        ``ev``: that article's evidence for the whole question, when the caller has it already.
-        """
+                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None) -> float:
+        """Confidence of an article (the top one by default) for the question or its best clause."""
         doc = ranked[0][0] if doc is None else doc
-        best = confidence(ev or self.evidence(doc, terms, ranked, ask))
+        best = confidence(self.evidence(doc, terms, ranked, ask))
         clauses = [c for c in CLAUSE_SPLIT.split(query) if c.strip()]
         if len(clauses) < 2:
             return best
@@ -409,30 +399,22 @@ class SearchIndex:
         ranked = self._rerank(query, terms, ask, self._rank(terms))
         return Analysis(query[:2000], lang, terms, ask, ranked)
 
-    def candidate_confidence(self, an: Analysis, doc: int, ev: Evidence | None = None) -> float:
-        """The hand-calibrated lexical confidence of any article for an analysed question.
-
-        ``ev``: :meth:`evidence` of ``doc`` for ``an``, when the caller computed it already.
-        """
+    def candidate_confidence(self, an: Analysis, doc: int) -> float:
+        """The hand-calibrated lexical confidence of any article for an analysed question."""
         if not an.ranked:
             return 0.0
-        return self._confidence(an.query, an.language, an.terms, an.ranked, an.ask, doc, ev)
+        return self._confidence(an.query, an.language, an.terms, an.ranked, an.ask, doc)
 
     def search(self, query: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
         """Best articles first, each with a calibrated confidence in 0..1 (never raises)."""
         return self.hits(self.analyse(query, language), query, limit=limit)
 
-    def hits(self, an: Analysis, query: str, *, limit: int = 3,
-             top_conf: float | None = None) -> list[Hit]:
-        """:meth:`search` on a question already analysed (the decision step reuses it).
-
-        ``top_conf``: the top article's :meth:`candidate_confidence`, when already known.
-        """
+    def hits(self, an: Analysis, query: str, *, limit: int = 3) -> list[Hit]:
+        """:meth:`search` on a question already analysed (the decision step reuses it)."""
         lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
-        if top_conf is None:
-            top_conf = self._confidence(query[:2000], lang, terms, ranked, ask)
+        top_conf = self._confidence(query[:2000], lang, terms, ranked, ask)
         hits = []
         for pos, (doc, score) in enumerate(ranked[:max(limit, 0)]):
             art = self.articles[doc]

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.batch import BatchWriter, GroupCommit
+from bot.db.batch import BatchWriter
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -34,8 +34,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
 DATABASE = "database"  # session.info: the Database whose session() made it
 R = TypeVar("R")
-CHECKPOINT_EVERY = 200  # small transactions on the loop between two write-ahead log checkpoints
-SQLITE_BUSY = 5  # sqlite3 result code: another connection holds the lock
 
 
 def utcnow() -> datetime:
@@ -104,19 +102,13 @@ class Database:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
         self._threaded: Engine | None = None
-        self._inline: Engine | None = None  # SQLite: small writes on the loop (never waits)
-        self._inline_conn: Connection | None = None
-        self._inline_commits = 0
-        self._checkpoints: set[asyncio.Task[None]] = set()
-        #: Small writes of many requests in shared transactions (drained by :meth:`close`).
-        self.commits = GroupCommit(self)
         self._writers: dict[str, BatchWriter] = {}
 
     def writer(self, table: sa.Table) -> BatchWriter:
-        """The group-commit writer of ``table`` (one per table, all sharing :attr:`commits`)."""
+        """The group-commit writer of ``table`` (one per table; drained by :meth:`close`)."""
         writer = self._writers.get(table.name)
         if writer is None:
-            writer = self._writers[table.name] = BatchWriter(self.commits, table)
+            writer = self._writers[table.name] = BatchWriter(self, table)
         return writer
 
     @asynccontextmanager
@@ -171,53 +163,6 @@ class Database:
                 return work(conn)
         return await asyncio.to_thread(run)
 
-    async def small_transaction(self, work: Callable[[Connection], R]) -> R:
-        """Run ``work`` (a few inserts, no awaits) in one transaction, on the loop when it can.
-
-        A thread hop costs several times what a handful of SQLite inserts do, and every
-        inbound request writes this way (its replay key, the question log). So on SQLite the
-        transaction runs right here, on a connection that never waits for the write lock: if
-        another connection holds it, the attempt is refused at once (nothing was written) and
-        the transaction runs in a worker thread as :meth:`transaction` does. This connection
-        never checkpoints the write-ahead log either (the part of a commit that syncs to
-        disk): every ``CHECKPOINT_EVERY`` commits here, a checkpoint runs in a worker thread.
-        Elsewhere (PostgreSQL), this is :meth:`transaction`.
-        """
-        if not self.is_sqlite:
-            return await self.transaction(work)
-        try:
-            conn = self._inline_connection()
-            with conn.begin():
-                result = work(conn)
-        except sa.exc.OperationalError as exc:
-            if not _busy(exc):
-                raise
-            return await self.transaction(work)  # the lock is taken: wait for it off the loop
-        self._inline_commits += 1
-        if self._inline_commits % CHECKPOINT_EVERY == 0:
-            task = asyncio.get_running_loop().create_task(self._checkpoint())
-            self._checkpoints.add(task)
-            task.add_done_callback(self._checkpoints.discard)
-        return result
-
-    def _inline_connection(self) -> Connection:
-        """The loop's own connection, kept open between small transactions."""
-        if self._inline is None:
-            self._inline = sa.create_engine(sync_url(self.url), hide_parameters=True,
-                                            connect_args={"timeout": 0}, pool_size=1)
-            sa.event.listen(self._inline, "connect", _inline_pragmas)
-        conn = self._inline_conn
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._inline_conn = self._inline.connect()
-        return conn
-
-    async def _checkpoint(self) -> None:
-        try:
-            await self.transaction(lambda conn: conn.exec_driver_sql(
-                "PRAGMA wal_checkpoint(PASSIVE)").all())
-        except Exception as exc:  # the next one, or any other connection's commit, does it
-            log.warning("wal checkpoint failed", extra={"error": type(exc).__name__})
-
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
         try:
@@ -232,16 +177,10 @@ class Database:
         await asyncio.to_thread(upgrade, self.url)
 
     async def close(self) -> None:
-        """Write what the group commit still holds, then dispose of the pools."""
-        await self.commits.aclose()
-        if self._checkpoints:
-            await asyncio.gather(*self._checkpoints, return_exceptions=True)
+        """Write what the batch writers still hold, then dispose of the pools."""
+        for writer in self._writers.values():
+            await writer.aclose()
         await self.engine.dispose()
-        if self._inline_conn is not None:
-            self._inline_conn.close()
-            self._inline_conn = None
-        if self._inline is not None:
-            self._inline.dispose()
         if self._threaded is not None:
             self._threaded.dispose()
 
@@ -289,18 +228,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _inline_pragmas(dbapi_connection: Any, record: Any) -> None:
-    # As every connection, then: never wait for a lock, never checkpoint (see small_transaction).
-    _sqlite_pragmas(dbapi_connection, record)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.close()
-
-
-def _busy(exc: sa.exc.OperationalError) -> bool:
-    """Whether SQLite refused because another connection holds a lock (nothing was done)."""
-    code = getattr(exc.orig, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == SQLITE_BUSY

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.batch import PreparedInsert
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference, ProcessedRequest
 
@@ -19,32 +15,20 @@ WELCOMED = "welcomed:"
 
 
 _PROCESSED = ProcessedRequest.__table__  # type: ignore[attr-defined]
-_CLAIMS: dict[str, PreparedInsert] = {}  # dialect -> INSERT ... ON CONFLICT DO NOTHING RETURNING
-
-
-def _claim_statement(dialect: str) -> PreparedInsert:
-    statement = _CLAIMS.get(dialect)
-    if statement is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = _CLAIMS[dialect] = PreparedInsert(
-            insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key))
-    return statement
-
-
-def _claim(key: str, seen_at: datetime, conn: Connection) -> bool:
-    # A row back means it was inserted (rowcount is not reliable through every driver).
-    statement = _claim_statement(conn.dialect.name)
-    return statement.run(conn, {"key": key, "seen_at": seen_at}) is not None
 
 
 async def first_time(db: Database, key: str) -> bool:
     """Record ``key``; True the first time it is seen, False for a retry or a replay.
 
-    Every inbound request pays for this, so it is the cheapest write the database offers: one
-    plain ``INSERT ... ON CONFLICT DO NOTHING`` (inserted or not says first or not), group
-    committed with the other requests' small writes (:class:`bot.db.batch.GroupCommit`).
+    One plain insert in one short transaction (no ORM session, no model instance): every
+    inbound request pays for this, so it is the cheapest write the database offers.
     """
-    return bool(await db.commits.submit(partial(_claim, key[:200], utcnow())))
+    insert = sa.insert(_PROCESSED).values(key=key[:200], seen_at=utcnow())
+    try:
+        await db.transaction(lambda conn: conn.execute(insert))
+    except IntegrityError:
+        return False
+    return True
 
 
 async def forget_older_than(db: Database, age: timedelta) -> int:

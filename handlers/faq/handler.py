@@ -13,7 +13,7 @@ from handlers.faq.replies import (
     build_feedback_thanks,
     build_refusal_reply,
 )
-from handlers.faq.service import Askers, record_feedback, record_question
+from handlers.faq.service import record_feedback, record_question, resolve_asker
 
 
 class FaqHandler:
@@ -23,10 +23,6 @@ class FaqHandler:
     command: str | None = "ask"
     keywords: tuple[str, ...] = ("ask", "pregunta")
     action_prefix = "faq:"
-
-    def __init__(self) -> None:
-        """One per router: who asks is remembered here (see :class:`Askers`)."""
-        self.askers = Askers()
 
     def claims(self, message: IncomingMessage) -> bool:
         """Any free text may be a question (handlers registered earlier have stronger cues)."""
@@ -40,7 +36,7 @@ class FaqHandler:
         if not question:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
-        asker = await self.askers.resolve(message=message, services=services)
+        asker = await resolve_asker(message=message, services=services)
         if services.knowledge.current.needs_thread:  # the embedding model takes ~20-35 ms
             answer = await asyncio.to_thread(answer_question, question=question,
                                              services=services, asker=asker)

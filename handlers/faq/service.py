@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.config.settings import AppConfig
 from bot.db.engine import Database, utcnow
 from bot.messages import IncomingMessage
 from bot.ops.metrics import count_question
@@ -30,80 +27,26 @@ from handlers.faq.models import AskedQuestion, Feedback
 from handlers.faq.scope import Asker
 from handlers.incidents.config import IncidentSettings
 
-ROSTER_TTL = 60.0  # seconds a roster look-up is reused (imports run in another process)
-MAX_ASKERS = 10_000  # identities whose roster jurisdiction is kept in memory
-
-
-class Askers:
-    """Who is asking, cheaply: the part of :func:`resolve_asker` that does not change per question.
-
-    Each person's app.yaml jurisdictions (certification supervisors, incident managers) are
-    indexed once per configuration object (settings are frozen: a new configuration is a new
-    object, and the index is rebuilt for it). Their roster jurisdiction is a database read,
-    kept for ``ttl`` seconds: ``roster import`` runs in another process, so an import is seen
-    within that time. The state-staff role is never cached: it is read from the configuration
-    on every question. Neither jurisdiction grants anything: it only orders the answers.
-    """
-
-    def __init__(self, ttl: float = ROSTER_TTL, clock: Callable[[], float] = time.monotonic,
-                 size: int = MAX_ASKERS) -> None:
-        """Reuse roster reads for ``ttl`` seconds of ``clock``; remember ``size`` people."""
-        self.ttl = ttl
-        self.clock = clock
-        self.size = size
-        self._app: AppConfig | None = None
-        self._codes: frozenset[str] = frozenset()
-        self._configured: dict[str, frozenset[str]] = {}
-        self._roster: OrderedDict[str, tuple[float, tuple[str, ...]]] = OrderedDict()
-
-    async def resolve(self, *, message: IncomingMessage, services: Services) -> Asker:
-        """The asker's jurisdiction: what the message says, their app.yaml roles, or the roster."""
-        app = services.settings.app
-        identity = message.sender.identity
-        staff = app.has_role(identity, "state_staff")  # read now, never cached
-        codes, configured = self._index(app)
-        if message.jurisdiction and message.jurisdiction.upper() in codes:
-            return Asker(message.jurisdiction.upper(), staff)
-        mine = configured.get(identity, frozenset())
-        if len(mine) == 1:
-            return Asker(next(iter(mine)), staff)
-        rows = await self._roster_of(identity, services.db)
-        if len(rows) == 1 and rows[0] in codes:
-            return Asker(rows[0], staff)
-        return Asker(app.office.state if staff else None, staff)
-
-    def _index(self, app: AppConfig) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
-        if self._app is not app:
-            codes = frozenset(j.code for j in app.jurisdictions)
-            found: dict[str, set[str]] = defaultdict(set)
-            for mapping in (app.section(CertificationConfig).supervisors,
-                            app.section(IncidentSettings).managers):
-                for code, people in mapping.items():
-                    for person in people if code in codes else ():
-                        found[person].add(code)
-            self._codes = codes
-            self._configured = {who: frozenset(c) for who, c in found.items()}
-            self._app = app
-        return self._codes, self._configured
-
-    async def _roster_of(self, identity: str, db: Database) -> tuple[str, ...]:
-        now = self.clock()
-        kept = self._roster.get(identity)
-        if kept is not None and now - kept[0] < self.ttl:
-            return kept[1]
-        async with db.session() as session:
-            rows = tuple((await session.exec(select(Official.jurisdiction).where(
-                Official.identity == identity).distinct().limit(2))).all())
-        self._roster[identity] = (now, rows)
-        self._roster.move_to_end(identity)
-        while len(self._roster) > self.size:
-            self._roster.popitem(last=False)
-        return rows
-
 
 async def resolve_asker(*, message: IncomingMessage, services: Services) -> Asker:
-    """The asker's jurisdiction, read afresh (the handler keeps an :class:`Askers` instead)."""
-    return await Askers(ttl=0.0).resolve(message=message, services=services)
+    """The asker's jurisdiction: what the message says, their app.yaml roles, or the roster."""
+    app = services.settings.app
+    identity = message.sender.identity
+    staff = app.has_role(identity, "state_staff")
+    codes = {j.code for j in app.jurisdictions}
+    if message.jurisdiction and message.jurisdiction.upper() in codes:
+        return Asker(message.jurisdiction.upper(), staff)
+    mappings = (app.section(CertificationConfig).supervisors, app.section(IncidentSettings).managers)
+    configured = {code for mapping in mappings
+                  for code, people in mapping.items() if identity in people and code in codes}
+    if len(configured) == 1:
+        return Asker(configured.pop(), staff)
+    async with services.db.session() as session:
+        rows = (await session.exec(select(Official.jurisdiction).where(
+            Official.identity == identity).distinct().limit(2))).all()
+    if len(rows) == 1 and rows[0] in codes:
+        return Asker(rows[0], staff)
+    return Asker(app.office.state if staff else None, staff)
 
 
 async def record_question(*, db: Database, answer: Answer, platform: str,

@@ -384,35 +384,21 @@ def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
         except (UnicodeDecodeError, ValueError):
             return _error(400, "malformed body")
         bolt_headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in headers.items()}
-        if cleaned:  # free text lost a NUL or a lone surrogate: the body Bolt keeps says so
+        if cleaned:
+            # Free text lost a NUL or a lone surrogate: Bolt gets the cleaned body, signed
+            # again with the same timestamp (the original signature was verified above).
             text = reencode(request.content_type, body, text)
-        bolt_request = parsed_request(body, text, request.query_string, bolt_headers)
+            bolt_headers["x-slack-signature"] = sign(
+                secret, headers["X-Slack-Request-Timestamp"], text.encode())
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
+                                        headers=bolt_headers)
         response = await bolt.async_dispatch(bolt_request)
         if response.status == 404 and body.get("type") == "event_callback":
             # An event nobody listens to: answer 2xx so Slack neither retries nor disables us.
             return web.Response(status=200)
-        if response.status == 200 and not response.body and response.headers.keys() <= _PLAIN:
-            return web.Response(content_type="text/plain")  # the plain ack (most requests)
         return await to_aiohttp_response(response)
 
     return events
-
-
-def parsed_request(body: dict[str, Any], text: str, query: str,
-                   headers: dict[str, str | Sequence[str]]) -> AsyncBoltRequest:
-    """The HTTP request for Bolt with the body parsed and checked here, not parsed again.
-
-    Bolt's constructor parses a text body itself (a second ``parse_qsl`` or ``json.loads`` of
-    every request); given a dict it takes it as it is. It accepts a dict only in Socket Mode,
-    which in Bolt means nothing else than that (``raw_body`` is used only by request
-    verification, done by our endpoint): the request is marked HTTP again right after.
-    """
-    bolt_request = AsyncBoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
-    bolt_request.raw_body, bolt_request.mode = text, "http"
-    return bolt_request
-
-
-_PLAIN = {"content-type"}
 
 
 async def _disabled(_request: web.Request) -> web.Response:

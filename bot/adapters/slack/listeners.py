@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.slack.home import ClientFor, SlackHome
@@ -92,18 +93,18 @@ class SlackListeners:
 
     def register(self, bolt: AsyncApp) -> None:
         """Attach listeners for every configured command, events, clicks and submissions."""
-        # Every command, one listener: the router picks the handler by the command's name, and
-        # one without a handler (in the manifest but renamed, or not built yet) gets the help
-        # fallback instead of Bolt's 404, which Slack shows as an error. One listener is also
-        # one matcher for Bolt to run per request, not one per configured command.
-        bolt.command(re.compile(r"^/.+"), middleware=[ack_first])(self.on_command)
+        for name in self.router.commands:
+            bolt.command(name)(self.on_command)
+        # Any other command (in the manifest but without a handler yet, or renamed): the
+        # router's help fallback answers instead of Bolt's 404, which Slack shows as an error.
+        bolt.command(re.compile(r"^/.+"))(self.on_command)
         self.home.register(bolt, self.on_event)  # Home tab, assistant threads
         bolt.event("app_mention")(self.on_event)
         bolt.event("message")(self.on_event)
         for quiet in QUIET_EVENTS:
             bolt.event(quiet)(self.on_quiet_event)
-        bolt.action(re.compile(".*"), middleware=[ack_first])(self.on_action)
-        bolt.message_shortcut(REPORT_SHORTCUT, middleware=[ack_first])(self.on_shortcut)
+        bolt.action(re.compile(".*"))(self.on_action)
+        bolt.message_shortcut(REPORT_SHORTCUT)(self.on_shortcut)
         bolt.view(re.compile(".*"))(self.on_view)
 
     async def _first(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
@@ -113,9 +114,10 @@ class SlackListeners:
         metrics.REPLAYS.labels("slack").inc()
         return False
 
-    async def on_command(self, body: dict[str, Any], respond: AsyncRespond,
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                          request: AsyncBoltRequest, client: AsyncWebClient) -> None:
-        """Slash command (acked by :func:`ack_first`): answer through response_url or a modal."""
+        """Slash command: ack now, then answer through response_url (or open a modal)."""
+        await ack()
         if not await self._first(body, request):
             return
         try:
@@ -125,9 +127,10 @@ class SlackListeners:
         reply = await self.router.dispatch(message)
         await self._answer_interaction(reply, message, body, respond, client)
 
-    async def on_action(self, body: dict[str, Any], respond: AsyncRespond,
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                         request: AsyncBoltRequest, client: AsyncWebClient) -> None:
-        """Button click (acked by :func:`ack_first`): answer through response_url (never replacing)."""
+        """Button click: ack now, then answer through response_url (never replacing it)."""
+        await ack()
         if body.get("type") != "block_actions" or not await self._first(body, request):
             return
         if (body.get("container") or {}).get("type") == "view" and body.get("view"):
@@ -166,9 +169,10 @@ class SlackListeners:
         except SlackApiError as exc:
             log.warning("views.update failed", extra={"error": exc.response.get("error")})
 
-    async def on_shortcut(self, body: dict[str, Any], respond: AsyncRespond,
+    async def on_shortcut(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                           request: AsyncBoltRequest, client: AsyncWebClient) -> None:
-        """"Report as incident" on a message (acked by :func:`ack_first`): the pre-filled form."""
+        """"Report as incident" on a message: ack, then open the pre-filled form as a modal."""
+        await ack()
         if not await self._first(body, request):
             return
         try:
@@ -268,52 +272,13 @@ class SlackListeners:
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         try:
             if self.connections is not None and respond.response_url:
-                await post_response(self.connections(), respond.response_url, {
-                    **kwargs, "response_type": response_type, "replace_original": False})
+                await AsyncWebhookClient(url=respond.response_url,
+                                         session=self.connections()).send(
+                    **kwargs, response_type=response_type, replace_original=False)
             else:
                 await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
             log.warning("response_url post failed", extra={"error": type(exc).__name__})
-
-
-class ResponseUrlRefused(Exception):
-    """Slack answered a response_url post with an error status (expired, used up, too big)."""
-
-
-async def post_response(session: aiohttp.ClientSession, url: str,
-                        payload: dict[str, Any]) -> None:
-    """POST one answer to a ``response_url`` as JSON, on the transport's keep-alive pool.
-
-    The request Slack's webhook client would make, without its per-call wrappers (every slash
-    command pays for this post). As that client does by default, a request whose connection
-    the server closed without an answer (typically a kept-alive one it had timed out) is sent
-    once more; any other failure, or an error status, is raised.
-    """
-    body = json.dumps({k: v for k, v in payload.items() if v is not None})
-    for attempt in (1, 2):
-        try:
-            async with session.post(url, data=body, headers=_JSON_HEADERS) as resp:
-                await resp.read()
-                if resp.status >= 400:
-                    raise ResponseUrlRefused(str(resp.status))
-                return
-        except aiohttp.ServerDisconnectedError:
-            if attempt == 2:
-                raise
-
-
-_JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
-
-
-async def ack_first(ack: AsyncAck, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002
-    """Acknowledge before the listener runs: commands, clicks and shortcuts are acked at once.
-
-    Acked here, the ack is there when Bolt first looks for it and the HTTP response goes out
-    straight away; acked as the listener's first step instead, Bolt's runner polls for it
-    every 10 ms, so every ack would wait one poll.
-    """
-    await ack()
-    await next()
 
 
 def offer_form(reply: Reply, text: str) -> Reply:
