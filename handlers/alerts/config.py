@@ -122,7 +122,7 @@ class EmailRules(Strict):
                                  "organisation's domain, like *.example.gov")
             if not _DOMAIN.fullmatch(rule):
                 raise ValueError(f"{rule!r} is not a domain name like sos.example.gov or "
-                                 "*.example.gov (no addresses, no bare '*')")
+                                 "*.example.gov (a domain, not an address or a lone asterisk)")
         return cleaned
 
 
