@@ -10,7 +10,8 @@ here with :class:`~bot.messages.InvalidDestination`, before it is queued, so it 
 (and stall) the worker.
 
 Reads never expose the table: :func:`status` of a set of keys, :func:`edits_of` a sent
-message, :func:`find` the messages of one key kind (a key prefix).
+message, :func:`find` the messages of one key kind (a key prefix), :func:`find_keys` only their
+keys.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -111,7 +113,7 @@ def prepare(sends: Iterable[tuple[Key | str, Destination, Reply]],
 
     def payload(reply: Reply) -> str:
         if id(reply) not in payloads:  # the reply is kept, so its id stays unique
-            payloads[id(reply)] = (reply, json.dumps(plain(reply)))
+            payloads[id(reply)] = (reply, dumps(reply))
         return payloads[id(reply)][1]
     return [_row(text(key), checked(destination), payload(reply), now)
             for key, destination, reply in sends]
@@ -142,11 +144,42 @@ def plain(value: Any) -> Any:
     return {name: plain(getattr(value, name)) for name in names}
 
 
+def dumps(reply: Reply) -> str:
+    """``json.dumps(plain(reply))``, with the encoder walking the tree (one Python call per part).
+
+    The C encoder handles the tuples, strings and numbers itself and asks :func:`_fields` only
+    for the dataclasses: about 4x faster than building the plain tree first (tests compare).
+    """
+    return json.dumps(reply, default=_fields)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    kind = type(value)
+    names = _NAMES.get(kind)
+    if names is None:
+        if not is_dataclass(value) or isinstance(value, type):
+            raise TypeError(f"{kind.__name__} is not JSON serializable")
+        names = _NAMES[kind] = tuple(f.name for f in fields(value))
+    return {name: getattr(value, name) for name in names}
+
+
 async def enqueue_prepared(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     """Add rows from :func:`prepare` to the caller's transaction; return how many."""
     if rows:
         await session.execute(sa.insert(T), rows)
         session.info[ENQUEUED] = True
+    return len(rows)
+
+
+def insert_prepared(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Add rows from :func:`prepare` in a plain connection's transaction; return how many.
+
+    For work run by :meth:`~bot.db.engine.Database.transaction`. No session flags that
+    transaction: the caller wakes the worker (:meth:`~bot.outbox.worker.Outbox.wake`) once it
+    has committed.
+    """
+    if rows:
+        conn.execute(sa.insert(T), rows)
     return len(rows)
 
 
@@ -162,6 +195,17 @@ async def status(reader: Reader, keys: Iterable[Key | str]) -> dict[str, Status]
             T.c.key.in_(wanted[start:start + CHUNK])))).all()
         found.update((key, Status(state)) for key, state in rows)
     return found
+
+
+async def find_keys(reader: Reader, prefix: str, *, state: Status) -> list[str]:
+    """Keys only (no content) of the messages in ``state`` under ``prefix``, oldest first.
+
+    Edits are left out, as :func:`find` leaves them out by default.
+    """
+    rows = await reader.execute(sa.select(T.c.key).where(
+        T.c.key.like(_escaped(prefix) + "%", escape="\\"), T.c.status == state.value,
+        T.c.key.not_like(f"%{EDIT_MARK}%")).order_by(T.c.id))
+    return list(rows.scalars())
 
 
 async def edits_of(reader: Reader, key: Key | str, *, with_original: bool = False,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Destination, InvalidDestination, email_address
-from bot.outbox.queue import Status, find, status
+from bot.outbox.queue import Status, find_keys, status
 from handlers.certifications.importer import MAX_EMAIL
 from handlers.certifications.keys import ReminderKey
 from handlers.certifications.models import Digest
@@ -85,11 +85,11 @@ async def failed_recipients(session: AsyncSession) -> set[str]:
     """Recipients whose latest certification reminder was dead-lettered.
 
     A later reminder to the same recipient that was delivered means the channel works again.
-    Only the (few) dead messages and the digests after them are read.
+    Only the keys of the (few) dead messages and the digests after them are read.
     """
     last_dead: dict[str, date] = {}
-    for queued in await find(session, ReminderKey.PREFIX, state=Status.DEAD):
-        parsed = ReminderKey.parse(queued.key)
+    for key in await find_keys(session, ReminderKey.PREFIX, state=Status.DEAD):
+        parsed = ReminderKey.parse(key)
         if parsed is not None:
             recipient, day = parsed
             last_dead[recipient] = max(day, last_dead.get(recipient, day))

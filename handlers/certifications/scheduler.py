@@ -19,10 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,7 +33,7 @@ from bot.config.settings import AppConfig
 from bot.db.engine import utcnow
 from bot.messages import Destination, Reply
 from bot.ops.metrics import REMINDERS
-from bot.outbox.queue import enqueue, enqueue_prepared, prepare
+from bot.outbox.queue import insert_prepared, prepare
 from bot.outbox.worker import Outbox
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
@@ -50,7 +52,8 @@ from handlers.certifications.replies import build_digest
 from handlers.certifications.unreachable import send_digest
 
 log = logging.getLogger(__name__)
-BATCH = 100  # digests per transaction: one short write, a few ms of the event loop
+BATCH = 100  # digests per transaction on PostgreSQL: one short write, a few ms of the event loop
+BATCH_SQLITE = 1000  # on SQLite, written in a worker thread: the loop only awaits it
 ASK = 2000  # chat destinations per question to the platforms
 DIGESTS = Digest.__table__  # type: ignore[attr-defined]  # plain inserts, no ORM bulk path
 SENT = ReminderSent.__table__  # type: ignore[attr-defined]
@@ -73,14 +76,18 @@ def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
                 or app.roles.get("state_staff", []))
 
 
-async def _already(session: AsyncSession,
-                   since: date) -> tuple[set[tuple[str, str, int]], set[tuple[str, date]]]:
+async def _already(session: AsyncSession, since: date) -> tuple[list[Any], list[Any]]:
+    """The (deadline, recipient, step) rows sent and the (recipient, day) digests since ``since``.
+
+    Plain rows: the planning thread makes sets of them (100,000 tuples are not hashed on the
+    event loop).
+    """
     sent: list[Any] = []
     digests: list[Any] = []
-    r, d = ReminderSent.__table__.c, Digest.__table__.c  # type: ignore[attr-defined]
+    r, d = SENT.c, DIGESTS.c
     await stream_rows(session, sa.select(r.deadline_key, r.recipient, r.step), sent)
     await stream_rows(session, sa.select(d.recipient, d.day).where(d.day >= since), digests)
-    return {tuple(r) for r in sent}, {tuple(d) for d in digests}  # type: ignore[misc]
+    return sent, digests
 
 
 async def _snoozes(session: AsyncSession) -> dict[str, date]:
@@ -154,12 +161,16 @@ def _draft(recipient: str, day: date, items: list[Due], reply: Reply, stamp: dat
 
 def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
               office_today: date, sent: set[tuple[str, str, int]], down: set[str],
-              snoozed: dict[str, date]) -> Planned:
+              snoozed: dict[str, date], rows: list[list[Any]]) -> Planned:
     """Records, standings and due steps (pure: runs in a thread).
 
+    ``sent`` is filled from ``rows`` (the plain rows :func:`_already` read, then emptied) here.
     A step counts as sent to the official when it went to one of their own channels that is
     not ``down`` (see :mod:`~handlers.certifications.reach`).
     """
+    for part in rows:
+        sent.update(map(tuple, part))
+    _drain(*rows)
     records = records_from_rows(ledger, app, office_today)
     owners = {str(r.id): (r.identity, f"email:{r.email}") if r.email else (r.identity,)
               for r in records}
@@ -214,6 +225,13 @@ async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> s
     return found
 
 
+def _as_set(rows: list[Any]) -> set[Any]:
+    """``rows`` as a set of tuples (in a worker thread); ``rows`` is emptied."""
+    found = set(map(tuple, rows))
+    _drain(rows)
+    return found
+
+
 def _drain(*lists: list[Any]) -> None:
     """Empty big lists a slice at a time, in the calling (worker) thread.
 
@@ -246,20 +264,24 @@ async def run_once(services: Services) -> PassResult:
     with gc_paused():
         async with services.db.session() as session:
             ledger = await read_ledger(session)
-            sent, digested = await _already(session, office_today - timedelta(days=2))
+            sent_rows, digest_rows = await _already(session, office_today - timedelta(days=2))
             snoozed = await _snoozes(session)
             down = await failed_recipients(session)
+        sent: set[tuple[str, str, int]] = set()
+        digested: set[tuple[str, date]] = set()
         planned = await asyncio.to_thread(_plan_due, ledger, app, now, policy, office_today,
-                                          sent, down, snoozed)
-        del ledger
+                                          sent, down, snoozed, [sent_rows])
+        digested.update(await asyncio.to_thread(_as_set, digest_rows))
+        del ledger, sent_rows, digest_rows
         down |= await _cannot_reach(services.outbox, planned.ask)
         work = await asyncio.to_thread(_draft_pass, planned, app, now, sent, digested, down)
         del sent, digested, planned
         result = PassResult(due=work.due, unreachable=work.unreachable, skipped=work.skipped)
-        for start in range(0, len(work.digests), BATCH):
-            done = await _send_batch(services, work.digests[start:start + BATCH], now)
+        batch = BATCH_SQLITE if services.db.is_sqlite else BATCH
+        for start in range(0, len(work.digests), batch):
+            done = await _send_batch(services, work.digests[start:start + batch])
             result.sent += done
-            result.skipped += min(BATCH, len(work.digests) - start) - done
+            result.skipped += min(batch, len(work.digests) - start) - done
         if policy.local_day(now, app.office.time_zone)[1]:
             result.staff_digests = await send_digest(services.db, services.outbox, app,
                                                        work.records, office_today, now)
@@ -267,49 +289,43 @@ async def run_once(services: Services) -> PassResult:
     return result
 
 
-async def _send_batch(services: Services, drafts: list[Draft], now: datetime) -> int:
+async def _send_batch(services: Services, drafts: list[Draft]) -> int:
     """Write a batch of digests in one transaction; on a conflict, one by one (exactly once).
 
     A conflict means another scheduler (or an earlier pass) sent some of them a moment ago:
     the unique constraints refuse the batch, and each digest is retried in its own
-    transaction so the others still go.
+    transaction so the others still go. On SQLite the transaction runs in a worker thread on
+    a plain connection (:meth:`~bot.db.engine.Database.transaction`): the rows' parameters
+    are prepared there, off the event loop, and the write lock is held only while it writes.
     """
-    digests = [{"recipient": d.recipient, "day": d.day} for d in drafts]
-    async with services.db.session() as session:
-        try:
-            await session.execute(sa.insert(DIGESTS), digests)
-            await session.execute(sa.insert(SENT), [s for d in drafts for s in d.steps])
-            await enqueue_prepared(session, [d.outbox for d in drafts])
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-        else:
-            REMINDERS.inc(len(drafts))
-            return len(drafts)
-    done = 0
-    for draft in drafts:
-        done += await _send_digest(services, draft, now)
-    return done
+    try:
+        await services.db.transaction(partial(_write, drafts))
+    except IntegrityError:
+        done = 0
+        for draft in drafts:
+            done += await _send_digest(services, draft)
+        return done
+    services.outbox.wake()
+    REMINDERS.inc(len(drafts))
+    return len(drafts)
 
 
-async def _send_digest(services: Services, draft: Draft, now: datetime) -> bool:
-    recipient, day = draft.recipient, draft.day
-    outbox_key = str(ReminderKey(recipient, day))
-    async with services.db.session() as session:
-        session.add(Digest(recipient=recipient, day=day))
-        for item in draft.items:
-            session.add(ReminderSent(deadline_key=item.key, recipient=recipient, step=item.step,
-                                     day=day, outbox_key=outbox_key))
-        enqueue(session, key=outbox_key, destination=destination_for(recipient),
-                reply=draft.reply, not_before=now)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            # an address is personal data: only its kind is logged
-            log.info("certification digest already sent",
-                     extra={"recipient": "e-mail" if is_email(recipient) else recipient})
-            return False
+def _write(drafts: list[Draft], conn: Connection) -> None:
+    """Insert the digests, their reminder rows and their outbox messages (one transaction)."""
+    conn.execute(sa.insert(DIGESTS), [{"recipient": d.recipient, "day": d.day} for d in drafts])
+    conn.execute(sa.insert(SENT), [s for d in drafts for s in d.steps])
+    insert_prepared(conn, [d.outbox for d in drafts])
+
+
+async def _send_digest(services: Services, draft: Draft) -> bool:
+    try:
+        await services.db.transaction(partial(_write, [draft]))
+    except IntegrityError:
+        # an address is personal data: only its kind is logged
+        log.info("certification digest already sent",
+                 extra={"recipient": "e-mail" if is_email(draft.recipient) else draft.recipient})
+        return False
+    services.outbox.wake()
     REMINDERS.inc()
     return True
 

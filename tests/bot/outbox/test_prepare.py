@@ -20,7 +20,7 @@ from bot.messages import (
     reply_from_dict,
     reply_to_dict,
 )
-from bot.outbox.queue import Status, enqueue_prepared, plain, prepare, status
+from bot.outbox.queue import Status, dumps, enqueue_prepared, plain, prepare, status
 from tests.support import make_settings, migrated
 
 RICH = Reply(
@@ -41,6 +41,8 @@ def test_plain_is_reply_to_dict_for_every_kind_of_part() -> None:
     assert json.dumps(plain(RICH)) == json.dumps(reply_to_dict(RICH))
     assert reply_from_dict(json.loads(json.dumps(plain(RICH)))) == RICH
     assert plain(Reply(text="")) == reply_to_dict(Reply(text=""))
+    assert dumps(RICH) == json.dumps(reply_to_dict(RICH))  # what prepare stores
+    assert dumps(Reply(text="")) == json.dumps(reply_to_dict(Reply(text="")))
 
 
 async def test_prepared_rows_are_queued_and_read_back(tmp_path: Path) -> None:

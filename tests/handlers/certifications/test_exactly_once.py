@@ -100,8 +100,7 @@ async def test_crash_before_commit_leaves_nothing_and_the_retry_sends_once(
         raise RuntimeError("crash mid-run")
 
     with monkeypatch.context() as patch:
-        patch.setattr(scheduler, "enqueue", boom)
-        patch.setattr(scheduler, "enqueue_prepared", boom)
+        patch.setattr(scheduler, "insert_prepared", boom)
         with pytest.raises(RuntimeError):
             await run_once(services)
     assert await _counts(services) == (0, 0, 0)
