@@ -42,6 +42,12 @@ async def unreachable_rows(db: Database, outbox: Outbox,
     cannot: dict[Destination, str] = {}
     for start in range(0, len(reachable), ASK):
         cannot.update(await outbox.unreachable(reachable[start:start + ASK]))
+    return await asyncio.to_thread(_rows, due, direct, down, cannot)
+
+
+def _rows(due: list[OfficialRecord], direct: dict[str, Destination | None], down: set[str],
+          cannot: dict[Destination, str]) -> list[Row]:
+    """Those of ``due`` neither chat nor e-mail reaches, with why (pure: 100,000 officials)."""
     rows: list[Row] = []
     for r in due:
         chat = _chat_problem(r, direct.get(r.identity or ""), down, cannot)
