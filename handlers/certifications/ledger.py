@@ -9,7 +9,6 @@ thread, so 100,000 officials never hold the loop for more than one partition at 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -27,7 +26,7 @@ from handlers.certifications.enums import CompletionStatus
 from handlers.certifications.models import Assignment, Completion, Official, Waiver
 from handlers.certifications.reminders import OfficialRecord
 from handlers.certifications.rules import PROGRAMS_DIR, load_programs
-from handlers.certifications.status import CompiledProgram, Done, as_facts
+from handlers.certifications.status import CompiledProgram, Done, Facts, as_facts
 
 
 @lru_cache(maxsize=8)
@@ -146,12 +145,15 @@ async def read_ledger(session: AsyncSession) -> LedgerRows:
 
 
 def records_from_rows(rows: LedgerRows, app: AppConfig, today: date) -> list[OfficialRecord]:
-    """The rows of :func:`read_ledger` as evaluation records (pure: run it in a thread)."""
+    """The rows of :func:`read_ledger` as evaluation records (pure: run it in a thread).
+
+    Rows are unpacked as tuples (a named column costs a lookup per access: 100,000s here).
+    """
     by_asg: dict[int, list[Any]] = defaultdict(list)
     by_done: dict[int, list[Done]] = defaultdict(list)
     waived: dict[int, set[str]] = defaultdict(set)
     for a in rows.assignments:
-        by_asg[a.official_id].append(a)
+        by_asg[a[0]].append(a)
     for official_id, completed_on, course, hours in rows.completions:
         by_done[official_id].append((completed_on, course, hours))
     for official_id, program, until, revoked_at in rows.waivers:
@@ -159,15 +161,20 @@ def records_from_rows(rows: LedgerRows, app: AppConfig, today: date) -> list[Off
             waived[official_id].add(program)
     elections: dict[date | None, int | None] = {}
     records = []
-    for o in rows.officials:
-        assignments: Sequence[Any] = by_asg.get(o.id, ())
+    none: tuple[Any, ...] = ()
+    for official_id, time_zone, identity, jurisdiction, name, email in rows.officials:
         facts = []
-        for a in assignments:
-            if a.took_office not in elections:
-                elections[a.took_office] = days_to_election(app, a.took_office)
-            facts.append((a.program, as_facts(a, elections[a.took_office], o.jurisdiction)))
+        for _, program, role, term_type, took, term_end, deputy, acting in by_asg.get(
+                official_id, none):
+            if took not in elections:
+                elections[took] = days_to_election(app, took)
+            facts.append((program, Facts(
+                took_office=took, term_end=term_end, term_type=term_type, role=role,
+                from_deputy=deputy, acting=acting, days_to_election=elections[took],
+                jurisdiction=jurisdiction)))
+        done = by_done.get(official_id)
         records.append(OfficialRecord(
-            id=o.id, time_zone=o.time_zone, identity=o.identity, jurisdiction=o.jurisdiction,
-            name=o.name, assignments=facts, done=tuple(sorted(by_done.get(o.id, ()))),
-            waived=frozenset(waived.get(o.id, ())), email=o.email))
+            id=official_id, time_zone=time_zone, identity=identity, jurisdiction=jurisdiction,
+            name=name, assignments=facts, done=tuple(sorted(done)) if done else (),
+            waived=frozenset(waived.get(official_id, none)), email=email))
     return records

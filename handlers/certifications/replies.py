@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from bot.config.settings import AppConfig
 from bot.messages import Button, Form, FormField, Mention, Reply, Section, Tone, literal
@@ -46,6 +47,7 @@ def build_usage(command: str, *, supervises: bool, state_staff: bool) -> Reply:
                  sections=(Section("\n".join(lines)),), ephemeral=True)
 
 
+@lru_cache(maxsize=4096)  # a pass asks for the same few (deadline, day) pairs 100,000s of times
 def when(deadline: date, today: date) -> str:
     """The real time left from ``today`` (the send day in the official's zone) to ``deadline``.
 
