@@ -196,6 +196,12 @@ async def bench(n: int, database: str, tmp: Path, emails: int = 0) -> dict[str, 
     out["meets_target"] = (first["seconds"] < 10.0 and first["max_stall_ms"] < 50.0
                            and second["max_stall_ms"] < 50.0)
     await services.db.close()
+    if env is not None:  # the fresh PostgreSQL database goes, as the SQLite file does
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     return out
 
 
