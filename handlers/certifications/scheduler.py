@@ -2,11 +2,12 @@
 
 An official's own reminders go to their chat identity, else (no identity, or chat cannot reach
 them) to their e-mail address: see :mod:`handlers.certifications.reach`, the same ladder, day
-and hour either way. Per recipient, one transaction inserts the day's ``cert_digest`` row, one
-``cert_reminder_sent`` row per (deadline, recipient, step) and the outbox message. Unique
-constraints make a second scheduler, a restart or a retry after a crash fail the insert and
-roll back instead of sending twice: the database enforces exactly-once, the pre-filtering
-below only saves work.
+and hour either way. Each recipient's digest is the day's ``cert_digest`` row, one
+``cert_reminder_sent`` row per (deadline, recipient, step) and the outbox message, written
+together; many digests share a transaction, and a batch the database refuses is written again
+one digest per transaction. Unique constraints make a second scheduler, a restart or a retry
+after a crash fail the insert and roll back instead of sending twice: the database enforces
+exactly-once, the pre-filtering below only saves work.
 """
 
 from __future__ import annotations
