@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.bulk import insert_rows
 from bot.db.engine import utcnow
 from bot.db.models import OutboxMessage
 from bot.messages import Destination, InvalidDestination, Reply, reply_from_dict, reply_to_dict
@@ -178,8 +179,7 @@ def insert_prepared(conn: Connection, rows: list[dict[str, Any]]) -> int:
     transaction: the caller wakes the worker (:meth:`~bot.outbox.worker.Outbox.wake`) once it
     has committed.
     """
-    if rows:
-        conn.execute(sa.insert(T), rows)
+    insert_rows(conn, T, rows)
     return len(rows)
 
 

@@ -31,6 +31,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
+from bot.db.bulk import insert_rows
 from bot.db.engine import utcnow
 from bot.messages import Destination, Reply
 from bot.ops.metrics import REMINDERS
@@ -313,38 +314,9 @@ async def _send_batch(services: Services, drafts: list[Draft]) -> int:
 
 def _write(drafts: list[Draft], conn: Connection) -> None:
     """Insert the digests, their reminder rows and their outbox messages (one transaction)."""
-    _insert(conn, DIGESTS, [{"recipient": d.recipient, "day": d.day} for d in drafts])
-    _insert(conn, SENT, [s for d in drafts for s in d.steps])
+    insert_rows(conn, DIGESTS, [{"recipient": d.recipient, "day": d.day} for d in drafts])
+    insert_rows(conn, SENT, [s for d in drafts for s in d.steps])
     insert_prepared(conn, [d.outbox for d in drafts])
-
-
-def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """A plain multi-row INSERT through the driver, each distinct value bound once.
-
-    SQLAlchemy's executemany runs every column's bind processing for every row (about 10 us a
-    row); the columns here hold text and numbers, which need none, or repeat a few values (the
-    day, the pass's timestamp), so each distinct value is processed once, by the column type's
-    own processor for this dialect. Errors are SQLAlchemy's (IntegrityError on a conflict).
-    """
-    if not rows:
-        return
-    names = list(rows[0])
-    dialect = conn.dialect
-    quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
-    columns: list[tuple[str, Any, dict[Any, Any]]] = [
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect), {})
-        for name in names]
-    for name, process, seen in columns:
-        if process is not None:
-            for row in rows:
-                value = row[name]
-                if value not in seen:
-                    seen[value] = process(value)
-    conn.exec_driver_sql(sql, [tuple(seen[row[name]] if seen else row[name]
-                                     for name, _, seen in columns) for row in rows])
 
 
 async def _send_digest(services: Services, draft: Draft) -> bool:

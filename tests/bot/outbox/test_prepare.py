@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
+from bot.db.bulk import insert_rows
 from bot.db.engine import Database
+from bot.db.models import OutboxMessage
 from bot.messages import (
     Button,
     Destination,
@@ -20,7 +26,15 @@ from bot.messages import (
     reply_from_dict,
     reply_to_dict,
 )
-from bot.outbox.queue import Status, dumps, enqueue_prepared, plain, prepare, status
+from bot.outbox.queue import (
+    Status,
+    dumps,
+    enqueue_prepared,
+    insert_prepared,
+    plain,
+    prepare,
+    status,
+)
 from tests.support import make_settings, migrated
 
 RICH = Reply(
@@ -59,5 +73,34 @@ async def test_prepared_rows_are_queued_and_read_back(tmp_path: Path) -> None:
             assert await status(session, ["cert:a", "cert:b", "cert:c"]) == {
                 "cert:a": Status.PENDING, "cert:b": Status.PENDING}
         assert json.loads(rows[0]["payload"]) == json.loads(json.dumps(reply_to_dict(RICH)))
+    finally:
+        await db.close()
+
+
+async def test_rows_inserted_on_a_plain_connection_match_the_session_path(
+        tmp_path: Path) -> None:
+    """insert_prepared (bulk, in Database.transaction) stores what enqueue_prepared stores."""
+    settings = make_settings(tmp_path)
+    migrated(settings.env.DATABASE_URL)
+    db = Database(settings.env.DATABASE_URL)
+    columns = ("platform, destination, payload, status, attempts, next_attempt_at, "
+               "lease_until, last_error, message_ref, sent_at")
+    try:
+        due = datetime(2026, 12, 17, 17, tzinfo=UTC)
+        rows = prepare([("cert:a", Destination.parse("webchat:local:@pat"), RICH),
+                        ("cert:b", Destination.parse("webchat:local:@pat"), RICH)],
+                       not_before=due)
+        async with db.session() as session:
+            await enqueue_prepared(session, rows[:1])
+            await session.commit()
+        assert await db.transaction(lambda conn: insert_prepared(conn, rows[1:])) == 1
+        async with db.engine.connect() as conn:
+            stored = (await conn.execute(sa.text(
+                f"SELECT {columns} FROM outbox_message ORDER BY id"))).all()
+        assert len(stored) == 2 and stored[0] == stored[1]
+        with pytest.raises(ValueError, match="status"):  # a Python-side default left out
+            await db.transaction(lambda conn: insert_rows(
+                conn, OutboxMessage.__table__,  # type: ignore[attr-defined]
+                [{k: v for k, v in rows[0].items() if k != "status"}]))
     finally:
         await db.close()

@@ -1,4 +1,4 @@
-"""The scheduler's plain multi-row insert stores what SQLAlchemy's insert stores, and conflicts."""
+"""The plain multi-row insert (bot.db.bulk) stores what SQLAlchemy's insert stores, and conflicts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from handlers.certifications.scheduler import SENT, _insert
+from bot.db.bulk import insert_rows
+from handlers.certifications.scheduler import SENT
 from tests.handlers.certifications.conftest import make_services
 
 STAMP = datetime(2026, 12, 17, 17, 0, 0, 123, tzinfo=UTC)
@@ -26,7 +27,7 @@ async def _same_as_sqlalchemy(tmp_path: Path, url: str | None) -> None:
     db = services.db
     try:
         await db.transaction(lambda conn: conn.execute(sa.insert(SENT), [_row("a")]))
-        await db.transaction(lambda conn: _insert(conn, SENT, [_row("b"), _row("c")]))
+        await db.transaction(lambda conn: insert_rows(conn, SENT, [_row("b"), _row("c")]))
         async with db.engine.connect() as conn:
             raw = (await conn.execute(sa.text(
                 "SELECT recipient, step, day, outbox_key, created_at FROM cert_reminder_sent "
@@ -35,7 +36,7 @@ async def _same_as_sqlalchemy(tmp_path: Path, url: str | None) -> None:
         assert raw[0] == raw[1] == raw[2]  # stored alike, to the text on SQLite
         assert set(typed) == {(date(2026, 12, 17), STAMP)}
         with pytest.raises(IntegrityError):  # the unique constraint still refuses a repeat
-            await db.transaction(lambda conn: _insert(conn, SENT, [_row("d"), _row("b")]))
+            await db.transaction(lambda conn: insert_rows(conn, SENT, [_row("d"), _row("b")]))
         async with db.engine.connect() as conn:
             count = (await conn.execute(sa.text("SELECT count(*) FROM cert_reminder_sent")))
             assert count.scalar() == 3  # the refused batch left nothing
