@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import filterfalse
+from itertools import compress, count, filterfalse
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ class SynonymTable:
         out: list[str] = []
         i, n = 0, len(tokens)
         # Only a token that starts some variant can begin a replacement; the rest are copied.
-        for j in [j for j, token in enumerate(tokens) if token in starts]:
+        for j in compress(count(), map(starts.__contains__, tokens)):
             if j < i:  # inside a variant already replaced
                 continue
             out.extend(tokens[i:j])

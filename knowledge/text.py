@@ -71,11 +71,18 @@ def fold(text: str) -> str:
     return _NON_ASCII.sub(_strip_marks, decomposed)
 
 
+#: Bytes -> themselves for a-z and 0-9, a space for every other byte.
+_ASCII_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32
+                          for c in range(256))
+
+
 def words(text: str) -> list[str]:
     """Folded alphanumeric words; apostrophes join (``don't`` -> ``dont``), ``'s`` goes."""
     folded = fold(text)
     if "'" in folded or "\u2019" in folded:
         folded = _APOSTROPHE.sub("", _POSSESSIVE.sub("", folded))
+    if folded.isascii():  # the runs of a-z0-9, as _WORD finds them, in C at memory speed
+        return folded.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii").split()
     return _WORD.findall(folded)
 
 
