@@ -1,12 +1,15 @@
 """Building the lexical index's layout: text analysis in Python, BM25F arithmetic in numpy.
 
-Pass one analyses each article once (every title and question stemmed once, used for its field
-and for its phrase) and keeps only numbers: the term counts of each field, the term sets of each
-title and question, the answer types and counted nouns. Pass two needs the average field lengths,
-so it runs over those numbers, vectorised and a block of articles at a time (the memory it needs
-stays bounded): per (article, term) the BM25F term frequency, summed field by field in field order
-exactly as a Python loop adds them (one IEEE addition per field, never a pairwise sum), then
+Pass one analyses each article once (every title and question stemmed once, for its field and
+for its phrase) and keeps numbers only: the term of every token, field after field, and the term
+sets of each title and question. Pass two needs the average field lengths, so it runs over those
+numbers, vectorised and a block of articles at a time (its memory stays bounded): the count of
+each term in each field, per (article, term) the BM25F term frequency summed field by field in
+field order exactly as a Python loop adds it (one IEEE addition per field, never a pairwise sum),
 saturated, then the postings sorted by term.
+
+The facts an answer supplies (a phone number, a count of something) are found per article when a
+question first asks for one (:class:`Facts`): most questions never do.
 
 numpy is imported here only, when an index is built: loading a cached index and answering never
 import it.
@@ -15,14 +18,13 @@ import it.
 from __future__ import annotations
 
 from array import array
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from knowledge.article import Article
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, Runs, RunsBuilder
 from knowledge.synonyms import Analyzer
-from knowledge.text import counted_nouns, stems, supplied_types
+from knowledge.text import stems
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,7 +37,9 @@ FIELDS: dict[str, tuple[float, float]] = {
 }
 K1 = 1.2
 #: Articles per block of pass two (bounds its temporary arrays).
-BLOCK = 2048
+BLOCK = 512
+#: Token numbers move from a list to the array this many at a time.
+_FLUSH = 1 << 16
 
 _FIELD_NUMBER = {name: i for i, name in enumerate(FIELDS)}
 
@@ -68,21 +72,48 @@ def _stemmed_fields(art: Article) -> tuple[dict[str, list[str]], list[list[str]]
     return fields, phrases
 
 
-def _answer_text(art: Article) -> str:
+def answer_text(art: Article) -> str:
     """The text whose facts (answer types, counted nouns) an article supplies."""
     return " ".join([art.summary, art.body, art.es.summary if art.es else "",
                      art.es.body if art.es else ""])
 
 
+class Facts(Sequence[frozenset[str]]):
+    """Per article, ``find(answer_text(article))``, found when first asked for and kept."""
+
+    def __init__(self, articles: Sequence[Article], find: Callable[[str], frozenset[str]]) -> None:
+        self._articles = articles
+        self._find = find
+        self._found: list[frozenset[str] | None] = [None] * len(articles)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    @overload
+    def __getitem__(self, i: int) -> frozenset[str]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[frozenset[str]]: ...
+
+    def __getitem__(self, i: int | slice) -> frozenset[str] | list[frozenset[str]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        found = self._found[i]  # raises IndexError like a list
+        if found is None:
+            found = self._found[i] = self._find(answer_text(self._articles[i]))
+        return found
+
+
 def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
     """Analyse the articles into the index's arrays: postings with BM25F weights, term sets."""
     vocabulary = _Numbering()  # search terms
-    others = _Numbering()  # strings of the sets that are not (yet) search terms
-    seg_field, seg_end, seg_length = array("b"), array("q"), array("q")
+    others = _Numbering()  # strings of the phrases that are not (yet) search terms
+    seg_field, seg_end = array("b"), array("q")
     doc_segments = array("q", [0])
-    f_terms, f_counts = array(NUMBER), array(NUMBER)
+    tokens = array(NUMBER)  # the term of every token, field after field
+    pending: list[int] = []
     totals = [0] * len(FIELDS)
-    phrases, supplies, counted = RunsBuilder(), RunsBuilder(), RunsBuilder()
+    phrases = RunsBuilder()
     phrase_starts = array(OFFSET, [0])
     number, other = vocabulary.__getitem__, others.__getitem__
     finish = analyzer.finish
@@ -91,28 +122,27 @@ def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
         stemmed, phrase_words = _stemmed_fields(art)
         for name, words in stemmed.items():
             terms = finish(words)
-            counts = Counter(terms)
-            f_terms.extend(map(number, counts))
-            f_counts.extend(counts.values())
+            pending += map(number, terms)
             field = _FIELD_NUMBER[name]
             seg_field.append(field)
-            seg_end.append(len(f_terms))
-            seg_length.append(len(terms))
+            seg_end.append(len(tokens) + len(pending))
             totals[field] += len(terms)
         doc_segments.append(len(seg_field))
+        if len(pending) >= _FLUSH:
+            tokens.fromlist(pending)
+            pending.clear()
         for words in phrase_words:
             phrases.add(list(map(other, dict.fromkeys(finish(words)))))
         phrase_starts.append(len(phrases.offsets) - 1)
-        answer = _answer_text(art)
-        supplies.add(list(map(other, sorted(supplied_types(answer)))))
-        counted.add(list(map(other, sorted(counted_nouns(answer)))))
+    tokens.fromlist(pending)
+    del pending
 
     n = len(articles)
     avg = [max(total / max(n, 1), 1.0) for total in totals]
     post_offsets, post_docs, post_weights, doc_terms = _weigh(
-        n, len(vocabulary), avg, seg_field, seg_end, seg_length, doc_segments, f_terms, f_counts)
+        n, len(vocabulary), avg, seg_field, seg_end, doc_segments, tokens)
 
-    # The sets' strings: search terms keep their numbers, the others follow the vocabulary.
+    # The phrases' strings: search terms keep their numbers, the others follow the vocabulary.
     strings = list(vocabulary)
     renumber = array(NUMBER)
     for text in others:
@@ -121,57 +151,69 @@ def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
             found = len(strings)
             strings.append(text)
         renumber.append(found)
-
-    def moved(runs: Runs) -> Runs:
-        return Runs(runs.offsets, array(NUMBER, map(renumber.__getitem__, runs.values)))
-
-    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights,
-                  doc_terms, phrase_starts, moved(phrases.done()),
-                  moved(supplies.done()), moved(counted.done()))
+    done = phrases.done()
+    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights, doc_terms,
+                  phrase_starts,
+                  Runs(done.offsets, array(NUMBER, map(renumber.__getitem__, done.values))))
 
 
 def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: array,
-           seg_length: array, doc_segments: array, f_terms: array,
-           f_counts: array) -> tuple[array, array, array, Runs]:
+           doc_segments: array, tokens: array) -> tuple[array, array, array, Runs]:
     """Pass two: postings (offsets, articles, saturated BM25F weights) and each article's terms.
 
-    ``f_terms`` / ``f_counts``: each field's distinct terms and counts, field after field
-    (segment ``s`` ends at ``seg_end[s]``, article ``d`` has segments ``doc_segments[d]`` up to
-    ``doc_segments[d + 1]``). The terms of an article come in order of first use.
+    ``tokens``: the term of every token, field after field (segment ``s`` ends at
+    ``seg_end[s]``; article ``d`` has segments ``doc_segments[d]`` up to ``doc_segments[d + 1]``).
+    An article's terms come in order of first use.
     """
     import numpy as np
 
-    weight = np.array([w for w, _ in FIELDS.values()])
-    b = np.array([b for _, b in FIELDS.values()])
-    fields = np.frombuffer(seg_field, dtype=np.int8) if seg_field else np.zeros(0, np.int8)
-    lengths = _np(np, seg_length, np.int64)
-    # The same operations in the same order as 1 - b + b * length / avg, weight * count / norm.
-    seg_b = b[fields]
-    norm = 1 - seg_b + seg_b * lengths / np.array(avg)[fields]
-    seg_weight = weight[fields]
-    del seg_b, lengths
     ends = _np(np, seg_end, np.int64)
+    fields = _np(np, seg_field, np.int8)
+    lengths = np.diff(ends, prepend=0)
+    weight = np.array([w for w, _ in FIELDS.values()])[fields]
+    b = np.array([b for _, b in FIELDS.values()])[fields]
+    # The same operations in the same order as 1 - b + b * length / avg[field].
+    norm = 1 - b + b * lengths / np.array(avg)[fields]
+    del b, fields
     firsts = _np(np, doc_segments, np.int64)
-    blocks = [_weigh_block(np, start, min(start + BLOCK, n), terms, firsts, ends, norm,
-                           seg_weight, f_terms, f_counts) for start in range(0, n, BLOCK)]
-    docs = np.concatenate([blk[0] for blk in blocks]) if blocks else np.zeros(0, np.intc)
-    term_of = np.concatenate([blk[1] for blk in blocks]) if blocks else np.zeros(0, np.intc)
-    weights = np.concatenate([blk[2] for blk in blocks]) if blocks else np.zeros(0)
-    doc_terms = np.concatenate([blk[3] for blk in blocks]) if blocks else np.zeros(0, np.intc)
-    per_doc = np.concatenate([blk[4] for blk in blocks]) if blocks else np.zeros(0, np.int64)
-    del blocks
-    # Postings: by term; the pairs are in article order, so a stable sort keeps it per term.
-    order = np.argsort(term_of, kind="stable")
-    post_offsets = _offsets(np, np.bincount(term_of, minlength=terms))
-    del term_of
-    return (_array(post_offsets, OFFSET), _array(docs[order], NUMBER),
-            _array(weights[order], WEIGHT),
-            Runs(_array(_offsets(np, per_doc), OFFSET), _array(doc_terms, NUMBER)))
+    keys = max(terms, 1)  # keys are (field or article) * keys + term
+    pairs = []  # per block: its (article, term) pairs' articles, terms and weights
+    doc_terms, per_doc = array(NUMBER), array(OFFSET, [0])
+    for start in range(0, n, BLOCK):
+        docs, term_of, weights, used, counts = _weigh_block(
+            np, start, min(start + BLOCK, n), keys, firsts, ends, lengths, weight, norm, tokens)
+        pairs.append([docs, term_of, weights])
+        doc_terms.frombytes(used.tobytes())
+        per_doc.extend(np.cumsum(counts) + per_doc[-1])
+    # Postings by term, each term's articles in article order: the blocks are in article order
+    # and each is placed after what the blocks before it put under the same terms.
+    per_term = np.zeros(terms, dtype=np.int64)
+    for _docs, term_of, _weights in pairs:
+        per_term += np.bincount(term_of, minlength=terms)
+    post_offsets = _offsets(np, per_term)
+    post_docs, post_weights = _zeros(NUMBER, post_offsets[-1]), _zeros(WEIGHT, post_offsets[-1])
+    docs_out = _np(np, post_docs, np.intc)
+    weights_out = _np(np, post_weights, np.float64)
+    free = post_offsets[:-1].copy()  # the next free place of each term
+    for block in pairs:
+        docs, term_of, weights = block
+        block.clear()
+        order = np.argsort(term_of, kind="stable")
+        term_of = term_of[order]
+        first = np.ones(len(term_of), dtype=bool)
+        first[1:] = term_of[1:] != term_of[:-1]
+        starts = np.flatnonzero(first)
+        rank = np.arange(len(term_of)) - starts[np.cumsum(first) - 1]
+        place = free[term_of] + rank
+        docs_out[place] = docs[order]
+        weights_out[place] = weights[order]
+        free[term_of[starts]] += np.diff(starts, append=len(term_of))
+    return (_array(np, post_offsets, OFFSET), post_docs, post_weights, Runs(per_doc, doc_terms))
 
 
-def _weigh_block(np: Any, start: int, stop: int, terms: int, firsts: np.ndarray,
-                 ends: np.ndarray, norm: np.ndarray, seg_weight: np.ndarray, f_terms: array,
-                 f_counts: array) -> tuple[np.ndarray, ...]:
+def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
+                 ends: np.ndarray, lengths: np.ndarray, weight: np.ndarray, norm: np.ndarray,
+                 tokens: array) -> tuple[np.ndarray, ...]:
     """Pass two for articles ``start`` to ``stop``.
 
     Returns their (article, term) pairs in article then term order with saturated weights, their
@@ -180,41 +222,40 @@ def _weigh_block(np: Any, start: int, stop: int, terms: int, firsts: np.ndarray,
     seg_lo, seg_hi = int(firsts[start]), int(firsts[stop])
     lo = int(ends[seg_lo - 1]) if seg_lo else 0
     hi = int(ends[seg_hi - 1]) if seg_hi else 0
-    term = np.frombuffer(f_terms, dtype=np.intc, count=hi - lo, offset=lo * f_terms.itemsize)
-    count = np.frombuffer(f_counts, dtype=np.intc, count=hi - lo, offset=lo * f_counts.itemsize)
-    sizes = np.diff(ends[seg_lo:seg_hi], prepend=lo)
-    seg = np.repeat(np.arange(seg_lo, seg_hi), sizes)
-    doc = np.repeat(np.arange(start, stop), np.diff(firsts[start:stop + 1]))
-    entry_doc = np.repeat(doc, sizes)
-    share = seg_weight[seg] * count / norm[seg]
-    del seg, count, doc
-    # Group the entries by (article, term); a stable sort keeps each group in field order.
-    key = entry_doc.astype(np.int64) * terms + term
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    share = share[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
+    term = np.frombuffer(tokens, dtype=np.intc, count=hi - lo, offset=lo * tokens.itemsize)
+    seg = np.repeat(np.arange(seg_lo, seg_hi), lengths[seg_lo:seg_hi])
+    # Each term's count in each field (entries sorted by field, then term), first token kept.
+    fields_terms, first_token, count = np.unique(seg * keys + term, return_index=True,
+                                                 return_counts=True)
+    seg = fields_terms // keys
+    term = fields_terms % keys
+    doc = np.repeat(np.arange(start, stop), np.diff(firsts[start:stop + 1]))[seg - seg_lo]
+    # The same operations in the same order as weight * count / norm.
+    share = weight[seg] * count / norm[seg]
+    del fields_terms, count
+    # Group by (article, term); a stable sort keeps each group in field order.
+    order = np.argsort(doc * keys + term, kind="stable")
+    doc, term, share, first_token = doc[order], term[order], share[order], first_token[order]
+    first = np.ones(len(doc), dtype=bool)
+    first[1:] = (doc[1:] != doc[:-1]) | (term[1:] != term[:-1])
     starts = np.flatnonzero(first)
     group = np.cumsum(first) - 1
-    rank = np.arange(len(key)) - starts[group]
-    tf = share[starts]  # 0.0 + the first share, exactly
+    rank = np.arange(len(doc)) - starts[group]
+    tf = share[starts]  # 0.0 + the first field's share, exactly
     for k in range(1, int(rank.max(initial=0)) + 1):
-        at = rank == k  # at most one entry of each group: one addition per group
+        at = rank == k  # at most one entry per group: one addition per group, in field order
         tf[group[at]] += share[at]
     weights = tf * (K1 + 1) / (K1 + tf)
-    pair_doc = entry_doc[order[starts]]
-    pair_term = term[order[starts]]
-    # The terms of each article in order of first use (entries are in article order).
-    used = np.argsort(order[starts], kind="stable")
-    per_doc = np.bincount(pair_doc - start, minlength=stop - start)
-    return (pair_doc.astype(np.intc), pair_term.astype(np.intc), weights,
-            pair_term[used].astype(np.intc), per_doc)
+    doc, term = doc[starts], term[starts]
+    # A group's first token is its first field's first token; order of first use per article.
+    used = np.argsort(first_token[starts], kind="stable")
+    per_doc = np.bincount(doc - start, minlength=stop - start)
+    return doc.astype(np.intc), term.astype(np.intc), weights, term[used].astype(np.intc), per_doc
 
 
 def _np(np: Any, values: array, dtype: Any) -> np.ndarray:
     """A numpy view of an array (an empty one when it is empty)."""
-    return np.frombuffer(values, dtype=dtype) if values else np.zeros(0, dtype)
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
 
 
 def _offsets(np: Any, counts: np.ndarray) -> np.ndarray:
@@ -224,10 +265,13 @@ def _offsets(np: Any, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _array(values: Iterable[Any], code: str) -> array:
+def _array(np: Any, values: np.ndarray, code: str) -> array:
     """A stdlib array (what the layout holds) with the numbers of a numpy array."""
-    import numpy as np
-
     out = array(code)
     out.frombytes(np.ascontiguousarray(values, dtype=np.dtype(code)).tobytes())
     return out
+
+
+def _zeros(code: str, size: int) -> array:
+    """A stdlib array of ``size`` zeros."""
+    return array(code, [0]) * int(size)

@@ -46,16 +46,14 @@ from knowledge.synonyms import SYNONYMS_PATH, Analyzer
 log = logging.getLogger(__name__)
 
 #: Bump when the file's layout changes.
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"EBINDEX\n"
-_CODE_FILES = ("search.py", "packed.py", "synonyms.py", "text.py", "article.py", "language.py",
-               "index_cache.py")
+_CODE_FILES = ("search.py", "index_build.py", "packed.py", "synonyms.py", "text.py", "article.py",
+               "language.py", "index_cache.py")
 #: The arrays after the strings, in file order, with their typecodes.
 _SECTIONS = (("post_offsets", OFFSET), ("post_docs", NUMBER), ("post_weights", WEIGHT),
              ("doc_terms.offsets", OFFSET), ("doc_terms.values", NUMBER),
-             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER),
-             ("supplies.offsets", OFFSET), ("supplies.values", NUMBER),
-             ("counted.offsets", OFFSET), ("counted.values", NUMBER))
+             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER))
 #: format, byte order (b"l" / b"b"), key, digest of everything after the header, terms,
 #: articles, then the byte length of the strings and of each array.
 _HEADER = struct.Struct(f"<I1s64s32sQQ{1 + len(_SECTIONS)}Q")
@@ -84,8 +82,7 @@ def _arrays(layout: Layout) -> list[array]:
     """The layout's arrays in :data:`_SECTIONS` order."""
     return [layout.post_offsets, layout.post_docs, layout.post_weights,
             layout.doc_terms.offsets, layout.doc_terms.values, layout.phrase_starts,
-            layout.phrases.offsets, layout.phrases.values, layout.supplies.offsets,
-            layout.supplies.values, layout.counted.offsets, layout.counted.values]
+            layout.phrases.offsets, layout.phrases.values]
 
 
 def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
@@ -139,10 +136,9 @@ def read(source: BinaryIO, key: str, articles: int) -> Layout:
     if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
         raise CacheMiss("damaged strings")
     (post_offsets, post_docs, post_weights, dt_offsets, dt_values, phrase_starts, ph_offsets,
-     ph_values, su_offsets, su_values, co_offsets, co_values) = parts
+     ph_values) = parts
     return Layout(strings, terms, post_offsets, post_docs, post_weights,
-                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values),
-                  Runs(su_offsets, su_values), Runs(co_offsets, co_values))
+                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values))
 
 
 def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,

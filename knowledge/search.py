@@ -33,11 +33,11 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from knowledge.article import Article
-from knowledge.index_build import build_layout
+from knowledge.index_build import Facts, build_layout
 from knowledge.language import detect_language
 from knowledge.packed import Layout, views
 from knowledge.synonyms import Analyzer
-from knowledge.text import Ask, can_answer, parse_ask
+from knowledge.text import Ask, can_answer, counted_nouns, parse_ask, supplied_types
 
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 80.0
@@ -134,8 +134,9 @@ class SearchIndex:
     """An immutable index over a set of articles; build once, query many times.
 
     Its data is a :class:`knowledge.packed.Layout` (flat arrays, what the cache file stores);
-    ``postings``, ``doc_terms``, ``phrases``, ``supplies`` and ``counted`` are views over it
-    (a mapping of term -> (article numbers, weights), and one frozenset per article).
+    ``postings``, ``doc_terms`` and ``phrases`` are views over it (a mapping of term ->
+    (article numbers, weights), and per article a frozenset or a list of them); ``supplies``
+    and ``counted`` (one frozenset per article) are found the first time a question needs them.
     """
 
     def __init__(self, articles: Sequence[Article], *, analyzer: Analyzer | None = None) -> None:
@@ -161,7 +162,9 @@ class SearchIndex:
     def _use(self, layout: Layout) -> None:
         """Views over the layout; IDF, the vocabulary by length and the typo-repair cache."""
         self.layout = layout
-        self.postings, self.doc_terms, self.phrases, self.supplies, self.counted = views(layout)
+        self.postings, self.doc_terms, self.phrases = views(layout)
+        self.supplies = Facts(self.articles, supplied_types)
+        self.counted = Facts(self.articles, counted_nouns)
         n = len(self.articles)
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
                     for t, df in self.postings.document_counts()}
@@ -226,7 +229,11 @@ class SearchIndex:
 
     def fits(self, doc: int, ask: Ask) -> bool:
         """Whether an article can supply the kind of fact the question asks for."""
-        return can_answer(ask, self.supplies[doc], self.counted[doc], self.doc_terms[doc])
+        if not ask.types and ask.count_of is None and not ask.places:
+            return True  # asks for no particular fact (most questions): nothing to find
+        supplied = self.supplies[doc] if ask.types else frozenset()
+        counted = self.counted[doc] if ask.count_of is not None else frozenset()
+        return can_answer(ask, supplied, counted, self.doc_terms[doc])
 
     def evidence(self, doc: int, terms: list[QueryTerm], ranked: list[tuple[int, float]],
                  ask: Ask) -> Evidence:

@@ -79,8 +79,12 @@ def _field_texts(art: Article) -> dict[str, tuple[str, str]]:
     return texts
 
 
-def reference_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:  # noqa: C901
-    """b4ba5d1's ``knowledge.search.build_layout``, word for word but for the names above."""
+def reference_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
+    """b4ba5d1's ``knowledge.search.build_layout``, word for word but for the names above.
+
+    Only the answer facts are left out: the layout no longer holds them (the index finds them
+    per article when a question asks for one); :func:`reference_facts` has them.
+    """
     field_number = {name: i for i, name in enumerate(FIELDS)}
     field_weights = list(FIELDS.values())
     vocabulary: dict[str, int] = {}
@@ -89,7 +93,7 @@ def reference_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
     doc_segments = array("q", [0])
     f_terms, f_counts = array(NUMBER), array(NUMBER)
     totals = [0] * len(FIELDS)
-    phrases, supplies, counted = RunsBuilder(), RunsBuilder(), RunsBuilder()
+    phrases = RunsBuilder()
     phrase_starts = array(OFFSET, [0])
 
     def number(term: str) -> int:
@@ -124,10 +128,6 @@ def reference_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
         for terms in texts:
             phrases.add(list(map(other, dict.fromkeys(terms))))
         phrase_starts.append(len(phrases.offsets) - 1)
-        answer = " ".join([art.summary, art.body, art.es.summary if art.es else "",
-                           art.es.body if art.es else ""])
-        supplies.add(list(map(other, sorted(old_supplied_types(answer)))))
-        counted.add(list(map(other, sorted(old_counted_nouns(answer)))))
 
     n = len(articles)
     avg = [max(total / max(n, 1), 1.0) for total in totals]
@@ -170,8 +170,17 @@ def reference_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
         return Runs(runs.offsets, array(NUMBER, map(renumber.__getitem__, runs.values)))
 
     return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights,
-                  doc_terms.done(), phrase_starts, moved(phrases.done()),
-                  moved(supplies.done()), moved(counted.done()))
+                  doc_terms.done(), phrase_starts, moved(phrases.done()))
+
+
+def reference_facts(articles: Sequence[Article]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Per article, the answer types and counted nouns b4ba5d1's build stored."""
+    out = []
+    for art in articles:
+        answer = " ".join([art.summary, art.body, art.es.summary if art.es else "",
+                           art.es.body if art.es else ""])
+        out.append((old_supplied_types(answer), old_counted_nouns(answer)))
+    return out
 
 
 # --- the bases and questions ------------------------------------------------------------
@@ -242,9 +251,11 @@ def test_the_layout_is_the_reference_layout(real: list[Article], base: str) -> N
     for name in ("post_offsets", "post_docs", "post_weights", "phrase_starts"):
         ours, theirs = getattr(built, name), getattr(reference, name)
         assert ours.typecode == theirs.typecode and ours.tobytes() == theirs.tobytes(), name
-    for name in ("doc_terms", "phrases", "supplies", "counted"):
+    for name in ("doc_terms", "phrases"):
         assert getattr(built, name) == getattr(reference, name), name
     assert built == reference
+    index = SearchIndex.from_layout(articles, built)
+    assert list(zip(index.supplies, index.counted, strict=True)) == reference_facts(articles)
 
 
 def test_the_answers_are_the_reference_answers(real: list[Article]) -> None:
