@@ -7,11 +7,11 @@ SHA-256 over everything the index is computed from:
 
 * every article as parsed (all its fields, in order),
 * the synonym table (the analyzer's rewrite rules),
-* the source of the modules that compute the index (search, packed, synonyms, text, article,
-  language, this one) and :data:`FORMAT`, so a code change that alters the analysis or the layout
+* the source of the modules that compute the index (search, index_build, packed, synonyms,
+  text, article, language, this one) and :data:`FORMAT`, so a code change that alters the analysis or the layout
   invalidates old files.
 
-A file is used only when its magic, format, byte order and key match, a BLAKE2b digest of its
+A file is used only when its magic, format, byte order and key match, a SHA-256 digest of its
 contents matches (a changed weight would change answers silently) and its arrays describe an
 index over these articles; anything else (missing, truncated, edited, another version or
 machine) is ignored and the index is rebuilt and written again. Writes go to a temporary file
@@ -35,8 +35,11 @@ import sys
 import tempfile
 from array import array
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
+
+from pydantic import TypeAdapter
 
 from knowledge.article import Article
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, LayoutError, Runs
@@ -71,11 +74,16 @@ def cache_key(articles: Sequence[Article], *, synonyms_path: Path = SYNONYMS_PAT
     for name in _CODE_FILES:
         digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
     digest.update(b"synonyms\0" + synonyms_path.read_bytes() + b"\0")
-    for art in articles:
-        # Every field (lists only, so the JSON is deterministic): any edit, addition, removal or
-        # reordering of the articles changes the key.
-        digest.update(art.model_dump_json().encode() + b"\0")
+    # Every field of every article, in order (lists only, so the JSON is deterministic): any
+    # edit, addition, removal or reordering of the articles changes the key.
+    digest.update(_articles_json().dump_json(list(articles)))
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _articles_json() -> TypeAdapter[list[Article]]:
+    """One serializer for the whole list (one call instead of one per article)."""
+    return TypeAdapter(list[Article])
 
 
 def _arrays(layout: Layout) -> list[array]:
@@ -92,7 +100,7 @@ def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
     """
     strings = json.dumps(layout.strings, separators=(",", ":")).encode()
     arrays = _arrays(layout)
-    digest = hashlib.blake2b(strings, digest_size=32)
+    digest = hashlib.sha256(strings)
     for part in arrays:
         digest.update(memoryview(part))
     out.write(MAGIC + _HEADER.pack(FORMAT, _ORDER, key.encode(), digest.digest(), layout.terms,
@@ -118,7 +126,7 @@ def read(source: BinaryIO, key: str, articles: int) -> Layout:
         raise CacheMiss("truncated or padded")
     source.seek(here)
     text = source.read(sizes[0])
-    check = hashlib.blake2b(text, digest_size=32)
+    check = hashlib.sha256(text)
     parts = []
     for (_name, code), size in zip(_SECTIONS, sizes[1:], strict=True):
         part = array(code)
