@@ -142,7 +142,14 @@ def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
     post_offsets, post_docs, post_weights, doc_terms = _weigh(
         n, len(vocabulary), avg, seg_field, seg_end, doc_segments, tokens)
 
-    # The phrases' strings: search terms keep their numbers, the others follow the vocabulary.
+    strings, phrase_runs = _renumbered(vocabulary, others, phrases.done())
+    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights, doc_terms,
+                  phrase_starts, phrase_runs)
+
+
+def _renumbered(vocabulary: dict[str, int], others: dict[str, int],
+                phrases: Runs) -> tuple[list[str], Runs]:
+    """The strings (search terms keep their numbers, the others follow) and phrases with them."""
     strings = list(vocabulary)
     renumber = array(NUMBER)
     for text in others:
@@ -151,10 +158,7 @@ def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
             found = len(strings)
             strings.append(text)
         renumber.append(found)
-    done = phrases.done()
-    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights, doc_terms,
-                  phrase_starts,
-                  Runs(done.offsets, array(NUMBER, map(renumber.__getitem__, done.values))))
+    return strings, Runs(phrases.offsets, array(NUMBER, map(renumber.__getitem__, phrases.values)))
 
 
 def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: array,

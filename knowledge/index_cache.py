@@ -8,8 +8,8 @@ SHA-256 over everything the index is computed from:
 * every article as parsed (all its fields, in order),
 * the synonym table (the analyzer's rewrite rules),
 * the source of the modules that compute the index (search, index_build, packed, synonyms,
-  text, article, language, this one) and :data:`FORMAT`, so a code change that alters the analysis or the layout
-  invalidates old files.
+  text, article, language, this one) and :data:`FORMAT`, so a code change that alters the
+  analysis or the layout invalidates old files.
 
 A file is used only when its magic, format, byte order and key match, a SHA-256 digest of its
 contents matches (a changed weight would change answers silently) and its arrays describe an
