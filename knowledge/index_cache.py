@@ -61,6 +61,8 @@ _SECTIONS = (("post_offsets", OFFSET), ("post_docs", NUMBER), ("post_weights", W
 #: articles, then the byte length of the strings and of each array.
 _HEADER = struct.Struct(f"<I1s64s32sQQ{1 + len(_SECTIONS)}Q")
 _ORDER = sys.byteorder[0].encode()
+#: Articles serialised per call when computing the key.
+_KEY_CHUNK = 256
 
 
 class CacheMiss(Exception):
@@ -75,8 +77,11 @@ def cache_key(articles: Sequence[Article], *, synonyms_path: Path = SYNONYMS_PAT
         digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
     digest.update(b"synonyms\0" + synonyms_path.read_bytes() + b"\0")
     # Every field of every article, in order (lists only, so the JSON is deterministic): any
-    # edit, addition, removal or reordering of the articles changes the key.
-    digest.update(_articles_json().dump_json(list(articles)))
+    # edit, addition, removal or reordering of the articles changes the key. A few hundred
+    # articles per call: as fast as one call for all, without the whole base's JSON in memory.
+    serializer, articles = _articles_json(), list(articles)
+    for start in range(0, len(articles), _KEY_CHUNK):
+        digest.update(serializer.dump_json(articles[start:start + _KEY_CHUNK]))
     return digest.hexdigest()
 
 
