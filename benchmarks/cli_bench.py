@@ -24,6 +24,7 @@ from pathlib import Path
 
 COMMANDS = {
     "ask": ["ask", "what is the PAUSE method"],
+    "ask phishing": ["ask", "how do I report a phishing email"],  # issue 16's example
     "kb check": ["kb", "check"],
     "config check": ["config", "check"],
 }

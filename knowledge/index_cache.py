@@ -7,11 +7,11 @@ SHA-256 over everything the index is computed from:
 
 * every article as parsed (all its fields, in order),
 * the synonym table (the analyzer's rewrite rules),
-* the source of the modules that compute the index (search, packed, synonyms, text, article,
-  language, this one) and :data:`FORMAT`, so a code change that alters the analysis or the layout
-  invalidates old files.
+* the source of the modules that compute the index (search, index_build, packed, synonyms,
+  text, article, language, this one) and :data:`FORMAT`, so a code change that alters the
+  analysis or the layout invalidates old files.
 
-A file is used only when its magic, format, byte order and key match, a BLAKE2b digest of its
+A file is used only when its magic, format, byte order and key match, a SHA-256 digest of its
 contents matches (a changed weight would change answers silently) and its arrays describe an
 index over these articles; anything else (missing, truncated, edited, another version or
 machine) is ignored and the index is rebuilt and written again. Writes go to a temporary file
@@ -35,8 +35,11 @@ import sys
 import tempfile
 from array import array
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
+
+from pydantic import TypeAdapter
 
 from knowledge.article import Article
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, LayoutError, Runs
@@ -46,20 +49,20 @@ from knowledge.synonyms import SYNONYMS_PATH, Analyzer
 log = logging.getLogger(__name__)
 
 #: Bump when the file's layout changes.
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"EBINDEX\n"
-_CODE_FILES = ("search.py", "packed.py", "synonyms.py", "text.py", "article.py", "language.py",
-               "index_cache.py")
+_CODE_FILES = ("search.py", "index_build.py", "packed.py", "synonyms.py", "text.py", "article.py",
+               "language.py", "index_cache.py")
 #: The arrays after the strings, in file order, with their typecodes.
 _SECTIONS = (("post_offsets", OFFSET), ("post_docs", NUMBER), ("post_weights", WEIGHT),
              ("doc_terms.offsets", OFFSET), ("doc_terms.values", NUMBER),
-             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER),
-             ("supplies.offsets", OFFSET), ("supplies.values", NUMBER),
-             ("counted.offsets", OFFSET), ("counted.values", NUMBER))
+             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER))
 #: format, byte order (b"l" / b"b"), key, digest of everything after the header, terms,
 #: articles, then the byte length of the strings and of each array.
 _HEADER = struct.Struct(f"<I1s64s32sQQ{1 + len(_SECTIONS)}Q")
 _ORDER = sys.byteorder[0].encode()
+#: Articles serialised per call when computing the key.
+_KEY_CHUNK = 256
 
 
 class CacheMiss(Exception):
@@ -73,19 +76,26 @@ def cache_key(articles: Sequence[Article], *, synonyms_path: Path = SYNONYMS_PAT
     for name in _CODE_FILES:
         digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
     digest.update(b"synonyms\0" + synonyms_path.read_bytes() + b"\0")
-    for art in articles:
-        # Every field (lists only, so the JSON is deterministic): any edit, addition, removal or
-        # reordering of the articles changes the key.
-        digest.update(art.model_dump_json().encode() + b"\0")
+    # Every field of every article, in order (lists only, so the JSON is deterministic): any
+    # edit, addition, removal or reordering of the articles changes the key. A few hundred
+    # articles per call: as fast as one call for all, without the whole base's JSON in memory.
+    serializer, articles = _articles_json(), list(articles)
+    for start in range(0, len(articles), _KEY_CHUNK):
+        digest.update(serializer.dump_json(articles[start:start + _KEY_CHUNK]))
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _articles_json() -> TypeAdapter[list[Article]]:
+    """One serializer for the whole list (one call instead of one per article)."""
+    return TypeAdapter(list[Article])
 
 
 def _arrays(layout: Layout) -> list[array]:
     """The layout's arrays in :data:`_SECTIONS` order."""
     return [layout.post_offsets, layout.post_docs, layout.post_weights,
             layout.doc_terms.offsets, layout.doc_terms.values, layout.phrase_starts,
-            layout.phrases.offsets, layout.phrases.values, layout.supplies.offsets,
-            layout.supplies.values, layout.counted.offsets, layout.counted.values]
+            layout.phrases.offsets, layout.phrases.values]
 
 
 def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
@@ -95,7 +105,7 @@ def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
     """
     strings = json.dumps(layout.strings, separators=(",", ":")).encode()
     arrays = _arrays(layout)
-    digest = hashlib.blake2b(strings, digest_size=32)
+    digest = hashlib.sha256(strings)
     for part in arrays:
         digest.update(memoryview(part))
     out.write(MAGIC + _HEADER.pack(FORMAT, _ORDER, key.encode(), digest.digest(), layout.terms,
@@ -121,7 +131,7 @@ def read(source: BinaryIO, key: str, articles: int) -> Layout:
         raise CacheMiss("truncated or padded")
     source.seek(here)
     text = source.read(sizes[0])
-    check = hashlib.blake2b(text, digest_size=32)
+    check = hashlib.sha256(text)
     parts = []
     for (_name, code), size in zip(_SECTIONS, sizes[1:], strict=True):
         part = array(code)
@@ -139,10 +149,9 @@ def read(source: BinaryIO, key: str, articles: int) -> Layout:
     if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
         raise CacheMiss("damaged strings")
     (post_offsets, post_docs, post_weights, dt_offsets, dt_values, phrase_starts, ph_offsets,
-     ph_values, su_offsets, su_values, co_offsets, co_values) = parts
+     ph_values) = parts
     return Layout(strings, terms, post_offsets, post_docs, post_weights,
-                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values),
-                  Runs(su_offsets, su_values), Runs(co_offsets, co_values))
+                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values))
 
 
 def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,

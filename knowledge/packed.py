@@ -61,7 +61,8 @@ def check_offsets(offsets: array, runs: int, end: int) -> None:
         raise LayoutError("wrong number of runs")
     if offsets[0] != 0 or offsets[-1] != end:
         raise LayoutError("offsets do not cover the values")
-    if any(a > b for a, b in zip(offsets, offsets[1:], strict=False)):
+    listed = offsets.tolist()
+    if listed != sorted(listed):  # timsort checks a sorted list in one pass, in C
         raise LayoutError("offsets go backwards")
 
 
@@ -88,11 +89,12 @@ class Layout:
     """Everything a lexical index is, as arrays (what the cache file stores).
 
     ``strings``: the vocabulary (the first ``terms`` strings, numbered in order) followed by the
-    other strings the sets use (answer types, counted nouns that are not search terms).
+    other strings the phrases use (a synonym that only the questions joined make).
     ``postings``: per term, its articles (``post_docs``) and BM25F weights (``post_weights``),
-    both at ``post_offsets``. ``doc_terms``, ``supplies``, ``counted``: one run per article.
-    ``phrases``: one run per title or question; article ``d`` has the phrases numbered
-    ``phrase_starts[d]`` up to ``phrase_starts[d + 1]``.
+    both at ``post_offsets``. ``doc_terms``: one run per article. ``phrases``: one run per title
+    or question; article ``d`` has the phrases numbered ``phrase_starts[d]`` up to
+    ``phrase_starts[d + 1]``. (The facts an article supplies are not here: they are found when
+    a question first needs them, :class:`knowledge.index_build.Facts`.)
     """
 
     strings: list[str]
@@ -103,8 +105,6 @@ class Layout:
     doc_terms: Runs
     phrase_starts: array
     phrases: Runs
-    supplies: Runs
-    counted: Runs
 
     def check(self, articles: int) -> None:
         """Raise LayoutError unless the arrays describe an index over ``articles`` articles."""
@@ -116,8 +116,6 @@ class Layout:
         self.doc_terms.check(articles, self.terms)
         self.phrases.check(len(self.phrases.offsets) - 1, len(self.strings))
         check_offsets(self.phrase_starts, articles, len(self.phrases))
-        self.supplies.check(articles, len(self.strings))
-        self.counted.check(articles, len(self.strings))
 
 
 class _Sets(Sequence[frozenset[str]]):
@@ -211,9 +209,8 @@ class PostingLists(Mapping[str, tuple[array, array]]):
         return ((term, offsets[i + 1] - offsets[i]) for term, i in self._number.items())
 
 
-def views(layout: Layout) -> tuple[PostingLists, _Sets, _PhraseSets, _Sets, _Sets]:
-    """Postings, terms, phrases, answer types and counted nouns per article, over ``layout``."""
+def views(layout: Layout) -> tuple[PostingLists, _Sets, _PhraseSets]:
+    """Postings, terms and phrases per article, over ``layout``."""
     strings = layout.strings
     return (PostingLists(layout), _Sets(strings, layout.doc_terms),
-            _PhraseSets(strings, layout.phrase_starts, layout.phrases),
-            _Sets(strings, layout.supplies), _Sets(strings, layout.counted))
+            _PhraseSets(strings, layout.phrase_starts, layout.phrases))

@@ -25,7 +25,7 @@ import heapq
 import math
 import re
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,26 +33,12 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from knowledge.article import Article
+from knowledge.index_build import Facts, build_layout
 from knowledge.language import detect_language
-from knowledge.packed import (
-    NUMBER,
-    OFFSET,
-    WEIGHT,
-    Layout,
-    Runs,
-    RunsBuilder,
-    views,
-)
+from knowledge.packed import Layout, views
 from knowledge.synonyms import Analyzer
 from knowledge.text import Ask, can_answer, counted_nouns, parse_ask, supplied_types
 
-#: BM25F field weights and length normalisation (b). Questions and titles weigh most.
-FIELDS: dict[str, tuple[float, float]] = {
-    "title": (3.0, 0.3), "questions": (2.5, 0.2), "summary": (1.2, 0.6), "body": (0.6, 0.75),
-    "tags": (1.0, 0.0), "es_title": (3.0, 0.3), "es_questions": (2.5, 0.2),
-    "es_summary": (1.2, 0.6),
-}
-K1 = 1.2
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 80.0
 SHORT_QUERY_TERMS = 3
@@ -144,130 +130,13 @@ class Analysis:
     ranked: list[tuple[int, float]]
 
 
-def _field_texts(art: Article) -> dict[str, tuple[str, str]]:
-    """(text, language) for every indexed field."""
-    texts = {"title": (art.title, "en"), "questions": ("\n".join(art.questions), "en"),
-             "summary": (art.summary, "en"), "body": (art.body, "en"),
-             "tags": (" ".join(t.replace("-", " ") for t in art.tags), "en")}
-    if art.es is not None:
-        texts["es_title"] = (art.es.title, "es")
-        texts["es_questions"] = ("\n".join(art.es.questions), "es")
-        texts["es_summary"] = (art.es.summary, "es")
-    return texts
-
-
-_FIELD_NUMBER = {name: i for i, name in enumerate(FIELDS)}
-_FIELD_WEIGHTS = list(FIELDS.values())
-
-
-def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
-    """Analyse the articles into the index's arrays: postings with BM25F weights, term sets.
-
-    Pass one analyses each article once, keeping only numbers (term counts per field, the
-    terms of each title and question, answer types, counted nouns). Pass two needs the average
-    field lengths, so it runs over those numbers: per article the BM25F term frequency, summed
-    field by field in the same order as ever, then saturated.
-    """
-    vocabulary: dict[str, int] = {}  # search terms, numbered in order of first use
-    others: dict[str, int] = {}  # strings of the sets that are not (yet) search terms
-    seg_field, seg_end, seg_length = array("b"), array("q"), array("q")
-    doc_segments = array("q", [0])
-    f_terms, f_counts = array(NUMBER), array(NUMBER)
-    totals = [0] * len(FIELDS)
-    phrases, supplies, counted = RunsBuilder(), RunsBuilder(), RunsBuilder()
-    phrase_starts = array(OFFSET, [0])
-
-    def number(term: str) -> int:
-        found = vocabulary.get(term)
-        if found is None:
-            found = vocabulary[term] = len(vocabulary)
-        return found
-
-    def other(text: str) -> int:
-        found = others.get(text)
-        if found is None:
-            found = others[text] = len(others)
-        return found
-
-    for art in articles:
-        field_terms = {}
-        for name, (text, lang) in _field_texts(art).items():
-            terms = field_terms[name] = analyzer.terms(text, lang)
-            counts = Counter(terms)
-            f_terms.extend(map(number, counts))
-            f_counts.extend(counts.values())
-            field = _FIELD_NUMBER[name]
-            seg_field.append(field)
-            seg_end.append(len(f_terms))
-            seg_length.append(len(terms))
-            totals[field] += len(terms)
-        doc_segments.append(len(seg_field))
-        texts = [field_terms["title"], *(analyzer.terms(q, "en") for q in art.questions)]
-        if art.es is not None:
-            texts += [field_terms["es_title"], *(analyzer.terms(q, "es") for q in art.es.questions)]
-        for terms in texts:
-            phrases.add(list(map(other, dict.fromkeys(terms))))
-        phrase_starts.append(len(phrases.offsets) - 1)
-        answer = " ".join([art.summary, art.body, art.es.summary if art.es else "",
-                           art.es.body if art.es else ""])
-        supplies.add(list(map(other, sorted(supplied_types(answer)))))
-        counted.add(list(map(other, sorted(counted_nouns(answer)))))
-
-    # Pass two: BM25F weights per (term, article), in article order for every term.
-    n = len(articles)
-    avg = [max(total / max(n, 1), 1.0) for total in totals]
-    docs_of = [array(NUMBER) for _ in vocabulary]
-    weights_of: list[array[float]] = [array(WEIGHT) for _ in vocabulary]
-    doc_terms = RunsBuilder()
-    start = 0
-    for doc in range(n):
-        tf: dict[int, float] = {}
-        get = tf.get
-        for seg in range(doc_segments[doc], doc_segments[doc + 1]):
-            field = seg_field[seg]
-            weight, b = _FIELD_WEIGHTS[field]
-            norm = 1 - b + b * seg_length[seg] / avg[field]
-            end = seg_end[seg]
-            for term, count in zip(f_terms[start:end], f_counts[start:end], strict=True):
-                tf[term] = get(term, 0.0) + weight * count / norm
-            start = end
-        for term, value in tf.items():
-            docs_of[term].append(doc)
-            weights_of[term].append(value * (K1 + 1) / (K1 + value))
-        doc_terms.add(array(NUMBER, tf))
-    del f_terms, f_counts
-    post_offsets, post_docs = array(OFFSET, [0]), array(NUMBER)
-    post_weights: array[float] = array(WEIGHT)
-    for docs, weights in zip(docs_of, weights_of, strict=True):
-        post_docs.extend(docs)
-        post_weights.extend(weights)
-        post_offsets.append(len(post_docs))
-    del docs_of, weights_of
-
-    # The sets' strings: search terms keep their numbers, the others follow the vocabulary.
-    strings = list(vocabulary)
-    renumber = array(NUMBER)
-    for text in others:
-        found = vocabulary.get(text)
-        if found is None:
-            found = len(strings)
-            strings.append(text)
-        renumber.append(found)
-
-    def moved(runs: Runs) -> Runs:
-        return Runs(runs.offsets, array(NUMBER, map(renumber.__getitem__, runs.values)))
-
-    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights,
-                  doc_terms.done(), phrase_starts, moved(phrases.done()),
-                  moved(supplies.done()), moved(counted.done()))
-
-
 class SearchIndex:
     """An immutable index over a set of articles; build once, query many times.
 
     Its data is a :class:`knowledge.packed.Layout` (flat arrays, what the cache file stores);
-    ``postings``, ``doc_terms``, ``phrases``, ``supplies`` and ``counted`` are views over it
-    (a mapping of term -> (article numbers, weights), and one frozenset per article).
+    ``postings``, ``doc_terms`` and ``phrases`` are views over it (a mapping of term ->
+    (article numbers, weights), and per article a frozenset or a list of them); ``supplies``
+    and ``counted`` (one frozenset per article) are found the first time a question needs them.
     """
 
     def __init__(self, articles: Sequence[Article], *, analyzer: Analyzer | None = None) -> None:
@@ -293,7 +162,9 @@ class SearchIndex:
     def _use(self, layout: Layout) -> None:
         """Views over the layout; IDF, the vocabulary by length and the typo-repair cache."""
         self.layout = layout
-        self.postings, self.doc_terms, self.phrases, self.supplies, self.counted = views(layout)
+        self.postings, self.doc_terms, self.phrases = views(layout)
+        self.supplies = Facts(self.articles, supplied_types)
+        self.counted = Facts(self.articles, counted_nouns)
         n = len(self.articles)
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5))
                     for t, df in self.postings.document_counts()}
@@ -358,7 +229,11 @@ class SearchIndex:
 
     def fits(self, doc: int, ask: Ask) -> bool:
         """Whether an article can supply the kind of fact the question asks for."""
-        return can_answer(ask, self.supplies[doc], self.counted[doc], self.doc_terms[doc])
+        if not ask.types and ask.count_of is None and not ask.places:
+            return True  # asks for no particular fact (most questions): nothing to find
+        supplied = self.supplies[doc] if ask.types else frozenset()
+        counted = self.counted[doc] if ask.count_of is not None else frozenset()
+        return can_answer(ask, supplied, counted, self.doc_terms[doc])
 
     def evidence(self, doc: int, terms: list[QueryTerm], ranked: list[tuple[int, float]],
                  ask: Ask) -> Evidence:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, count, filterfalse
 from pathlib import Path
 from typing import Any
 
-from knowledge.text import STOP_WORDS, stem, words
+from knowledge.text import STOP_WORDS, stem, stems, words
 from knowledge.yamlload import safe_load
 
 SYNONYMS_PATH = Path(__file__).with_name("synonyms.yaml")
@@ -70,7 +71,7 @@ class SynonymTable:
         out: list[str] = []
         i, n = 0, len(tokens)
         # Only a token that starts some variant can begin a replacement; the rest are copied.
-        for j in [j for j, token in enumerate(tokens) if token in starts]:
+        for j in compress(count(), map(starts.__contains__, tokens)):
             if j < i:  # inside a variant already replaced
                 continue
             out.extend(tokens[i:j])
@@ -104,5 +105,13 @@ class Analyzer:
 
     def terms(self, text: str, language: str = "en") -> list[str]:
         """Search terms in order, duplicates kept (term frequency matters for documents)."""
-        stemmed = [stem(w, language) for w in words(text)]
-        return [t for t in self.synonyms.rewrite(stemmed) if t and t not in STOP_WORDS]
+        return self.finish(stems(text, language))
+
+    def finish(self, stemmed: list[str]) -> list[str]:
+        """Search terms from stemmed words (:func:`knowledge.text.stems`): synonyms, no stop words.
+
+        Stemming is word by word, so the index stems each question once and finishes it both
+        alone (its phrase) and joined with the others (the questions field).
+        """
+        rewritten = self.synonyms.rewrite(stemmed)
+        return list(filterfalse(STOP_WORDS.__contains__, filter(None, rewritten)))

@@ -66,6 +66,16 @@ def test_ask_answers_without_the_server_the_database_or_other_domains(home: Path
     assert heavy_in(modules) == []
     assert "handlers.faq.guard" in modules  # it did answer through the guard
     assert not (home / "data" / "audit.key").exists()  # and wrote no audit key
+    assert "knowledge.index_build" in modules and "numpy" in modules  # the first ask built
+
+
+def test_ask_with_the_index_cached_does_not_build(home: Path) -> None:
+    modules_after(home, "ask", "what is the pause method")  # builds and caches the index
+    assert list((home / "data" / "index-cache").glob("index-*.bin"))
+    out, modules = modules_after(home, "ask", "--json", "how do I pause")
+    assert json.loads(out)["article_id"] == "ca-sample-pause"
+    assert heavy_in(modules) == []
+    assert not any(m == "numpy" or m.startswith("numpy.") for m in modules)  # loaded, not built
 
 
 def test_kb_check_and_config_check_do_not_load_the_answering_side(home: Path) -> None:

@@ -126,7 +126,7 @@ def _reseal(data: bytes) -> bytes:
     """The same file with its digest recomputed (a damaged file that passes the checksum)."""
     start = len(MAGIC) + _HEADER.size
     fields = list(_HEADER.unpack_from(data, len(MAGIC)))
-    fields[3] = hashlib.blake2b(data[start:], digest_size=32).digest()
+    fields[3] = hashlib.sha256(data[start:]).digest()
     return MAGIC + _HEADER.pack(*fields) + data[start:]
 
 
