@@ -279,3 +279,65 @@ def test_second_calibration_batch_is_refused_and_allowed_as_labelled() -> None:
     assert len(allowed) >= 40 and len(must) >= 25
     assert sum(check(q) is not None for q in allowed) / len(allowed) <= 0.01
     assert sum(check(q) is not None for q in must) / len(must) >= 0.95
+
+
+# --- both paths: lexical-only (app default) and beside the semantic channel -------------------
+
+def test_report_runs_on_the_lexical_path_and_names_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """``guard_report.py --lexical`` forces the words-only fit (it once called a missing hook)."""
+    import json
+
+    from benchmarks import guard_report
+    from handlers.faq import guard
+
+    guard_report.main(["--lexical", "calibration"])
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["engine"] == "lexical"
+    assert figures["calibration"]["allowed"]["total"] > 0
+    assert guard.engine() == "lexical"  # the switch is released: no embedder loaded here
+
+
+def test_both_fits_ship_and_are_calibrated() -> None:
+    from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, load_model
+
+    lexical, semantic = load_model(MODEL_PATH), load_model(SEMANTIC_MODEL_PATH)
+    assert lexical is not None and not lexical.semantic
+    assert semantic is not None and semantic.semantic and len(semantic.dense) == 384
+    for model in (lexical, semantic):
+        assert 0.5 <= model.threshold < 1.0
+
+
+def test_semantic_path_refuses_and_allows_like_the_lexical_one() -> None:
+    from handlers.faq import guard
+    from knowledge.semantic import load_embedder
+
+    if load_embedder() is None:
+        pytest.skip("the semantic extra is not installed")
+    guard.use_semantic(True)
+    try:
+        assert guard.engine() == "semantic"
+        assert guard.check("who is going to win the senate race") == "partisan"
+        assert guard.check("give me the cell numbers of our poll workers") == "personal_data"
+        assert guard.check("how do we protect staff from doxxing-style threats") is None
+        assert guard.check("what's the phone number for the Kansas elections division") is None
+    finally:
+        guard.use_semantic(None)
+
+
+def test_sixth_batch_is_dealt_seventy_thirty_and_covers_every_act() -> None:
+    """guard_train_extra5 / guard_calibration_extra3: one batch, dealt per label+category."""
+    from collections import Counter
+
+    train, calibration = _split("train_extra5"), _split("calibration_extra3")
+    assert {r["split"] for r in train} == {"train_extra5"}
+    assert {r["split"] for r in calibration} == {"calibration_extra3"}
+    counts = {name: Counter((r["label"], r["category"]) for r in rows)
+              for name, rows in (("train", train), ("calibration", calibration))}
+    for group, n in counts["train"].items():
+        whole = n + counts["calibration"][group]
+        assert abs(n - 0.7 * whole) <= 1, group
+    for category in ("partisan", "personal_data", "instructions"):
+        assert counts["train"][("refuse", category)] >= 20
+        assert counts["train"][("allow", category)] >= 20
+    rows = [*train, *calibration]
+    assert 0.12 <= sum(r["lang"] == "es" for r in rows) / len(rows) <= 0.3
