@@ -364,12 +364,16 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, 
 
 def main() -> None:
     """Cross-validate, fit on everything, set the threshold, write the model; print figures."""
+    global DENSE_SCALE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cv-only", action="store_true", help="print figures, write nothing")
     parser.add_argument("--grid", action="store_true", help="cross-validate each L2 of GRID")
     parser.add_argument("--semantic", action="store_true",
                         help="the fit that also reads question embeddings (semantic channel)")
+    parser.add_argument("--dense-scale", type=float, default=DENSE_SCALE,
+                        help="weight of the embedding block (semantic fit)")
     args = parser.parse_args()
+    DENSE_SCALE = args.dense_scale
 
     def log(message: str) -> None:
         print(message, file=sys.stderr)

@@ -107,6 +107,8 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
     "PROTECT": r"protect\w*|prevent\w*|threat\w*|harass\w*|safety|secur\w*|redact\w*|"
                r"confidential\w*|privacy|policy|public|proteg\w*|train\w*",
     "OWN": r"own|my|mine|myself|propio|propia|mi",
+    "VOTEACT": r"ballots?|cast|voted|registered|registration|affiliat\w*|boletas?|registrad[oa]s?|"
+               r"voto|votaron|votaste|enrolled",
     "SENSITIVE": r"religio\w*|health|medical|medications?|disabilit\w*|disabled|pregnan\w*|"
                  r"orientation|gay|immigra\w*|inmigra\w*|undocumented|citizenship|naturaliz\w*|"
                  r"criminal|arrest\w*|married|divorc\w*|salary|earn\w*|kids|children|hijos|"
@@ -154,6 +156,21 @@ GLOSS: dict[str, str] = dict(pair.split("=") for pair in (
     "el= la= los= las= un= una=").split())
 #: Tokens after these are not names, whatever their case ("Is", "I", "Can").
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+#: Capitalised words that make a run an institution or a title, not a person's name
+#: ("Election Security Task Force", "Secretary Of State Office").
+_INSTITUTION = frozenset(
+    "election elections security task force office offices county state secretary department "
+    "division board commission center centre program programme act day voter voters voting "
+    "innovation new tools services court federal assistance national association registration "
+    "general team committee council university of the for and information public affairs "
+    "city town clerk clerks registrar registrars vote center centers data system systems "
+    "network institute alliance project coalition foundation act initiative".split())
+
+
+def _name(found: re.Match[str]) -> str:
+    """A run of capitalised words: ``zzname`` when it reads as a person's name."""
+    words = found.group(0).split()
+    return found.group(0) if any(w.lower() in _INSTITUTION for w in words) else " zzname "
 
 
 def _tokens(text: str) -> list[str]:
@@ -181,7 +198,7 @@ def features(question: str) -> dict[str, float]:
     In-word character n-grams of ``CHAR_NGRAMS`` are added when it names any sizes.
     """
     folded = normalise(question)
-    text = normalise(_NAME.sub(" zzname ", question))
+    text = normalise(_NAME.sub(_name, question))
     tokens = _tokens(text)
     feats: set[str] = {f"w:{t}" for t in tokens}
     feats |= {f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)}
