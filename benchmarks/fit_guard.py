@@ -3,6 +3,9 @@
     python benchmarks/fit_guard.py            # cross-validate, fit, write handlers/faq/guard_model.json
     python benchmarks/fit_guard.py --cv-only  # the cross-validation figures only (nothing written)
     python benchmarks/fit_guard.py --grid     # the same for each L2 strength of ``GRID``
+    python benchmarks/fit_guard.py --semantic # the fit that also reads question embeddings
+                                              # (needs the semantic extra; writes
+                                              # handlers/faq/guard_model_semantic.json)
 
 Reads ONLY training and calibration data, never a held-out file:
 
@@ -25,6 +28,10 @@ on everything is what ships. Its threshold is the lowest at which the whole guar
 classifier) refuses at most ``MAX_FALSE_REFUSALS`` of the allowed guard questions and at most
 ``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions, both on
 out-of-fold scores.
+With ``--semantic`` every question's sentence embedding (:mod:`knowledge.semantic`, clipped and
+embedded exactly as retrieval embeds a question; vectors cached on disk) joins the features as a
+dense block scaled by ``DENSE_SCALE``; the same cross-validation and threshold rule apply, and the
+result is the fit the guard uses while the semantic channel runs.
 ``benchmarks/guard_report.py`` reports the held-out split.
 """
 
@@ -45,7 +52,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from handlers.faq.guard import yields  # noqa: E402
-from handlers.faq.guard_model import ALLOW, MODEL_PATH, GuardModel, features  # noqa: E402
+from handlers.faq.guard_model import (  # noqa: E402
+    ALLOW,
+    MODEL_PATH,
+    SEMANTIC_MODEL_PATH,
+    GuardModel,
+    features,
+)
 from handlers.faq.guard_rules import match  # noqa: E402
 from knowledge.checks import load_articles  # noqa: E402
 
@@ -54,7 +67,8 @@ CLASSES = (ALLOW, "partisan", "personal_data", "instructions")
 GUARD_KINDS = frozenset(CLASSES[1:])
 #: Guard batches, in the order they were written (see knowledge/eval/README.md).
 BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra",
-           "train_extra3", "calibration_extra2", "train_extra4")
+           "train_extra3", "calibration_extra2", "train_extra4", "train_extra5",
+           "calibration_extra3")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
@@ -68,6 +82,10 @@ MAX_FALSE_REFUSALS = 0.01
 #: phrasings of articles nobody has written yet.
 MAX_OWN_FALSE_REFUSALS = 0.005
 THRESHOLD_FLOOR = 0.5
+#: Weight of the embedding block against the (L2-normalised) sparse features, semantic fit.
+DENSE_SCALE = 1.0
+#: Question vectors of the semantic fit, kept between runs (keyed by engine and text hash).
+VECTOR_CACHE = Path.home() / ".cache" / "electionbot" / "guard-vectors"
 
 
 @dataclass(frozen=True)
@@ -154,9 +172,12 @@ class Design:
     cols: np.ndarray
     vals: np.ndarray
     n: int
+    width: int = 0
+    dense: np.ndarray | None = None  # (n, d): columns after the sparse vocabulary
 
     @classmethod
-    def build(cls, feats: Sequence[dict[str, float]], index: dict[str, int]) -> Design:
+    def build(cls, feats: Sequence[dict[str, float]], index: dict[str, int],
+              dense: np.ndarray | None = None) -> Design:
         r: list[int] = []
         c: list[int] = []
         v: list[float] = []
@@ -168,18 +189,24 @@ class Design:
                     c.append(j)
                     v.append(value)
         return cls(np.array(r, dtype=np.int64), np.array(c, dtype=np.int64),
-                   np.array(v, dtype=np.float64), len(feats))
+                   np.array(v, dtype=np.float64), len(feats), len(index), dense)
 
     def times(self, w: np.ndarray) -> np.ndarray:
         """X @ w."""
-        return np.stack([np.bincount(self.rows, weights=self.vals * w[self.cols, k],
-                                     minlength=self.n) for k in range(w.shape[1])], axis=1)
+        out = np.stack([np.bincount(self.rows, weights=self.vals * w[self.cols, k],
+                                    minlength=self.n) for k in range(w.shape[1])], axis=1)
+        if self.dense is not None:
+            out += self.dense @ w[self.width:]
+        return out
 
     def t_times(self, g: np.ndarray, width: int) -> np.ndarray:
         """X.T @ g."""
-        return np.stack([np.bincount(self.cols, weights=self.vals * g[self.rows, k],
-                                     minlength=width).astype(np.float64)
-                         for k in range(g.shape[1])], axis=1)
+        out = np.stack([np.bincount(self.cols, weights=self.vals * g[self.rows, k],
+                                    minlength=self.width).astype(np.float64)
+                        for k in range(g.shape[1])], axis=1)
+        if self.dense is not None:
+            out = np.vstack([out, self.dense.T @ g])
+        return out
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -189,30 +216,34 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def fit(feats: Sequence[dict[str, float]], classes: Sequence[str], *, l2: float = L2,
-        allow_share: float = ALLOW_SHARE, steps: int = STEPS) -> GuardModel:
+        allow_share: float = ALLOW_SHARE, steps: int = STEPS,
+        vectors: np.ndarray | None = None) -> GuardModel:
     """Multinomial logistic regression, L2, Nesterov-accelerated full-batch gradient descent.
 
     Sample weights give the allowed class ``allow_share`` of the total weight and split the rest
     equally between the refused classes (a balanced 4-way weighting would make "refuse" the
     prior at 3 : 1 and push every short, unusual allowed question towards a refusal).
+    ``vectors``: question embeddings (semantic fit), a dense block scaled by ``DENSE_SCALE``.
     """
     df = Counter(name for f in feats for name in f)
     vocab = sorted(name for name, n in df.items() if n >= MIN_DF)
     index = {name: i for i, name in enumerate(vocab)}
-    x = Design.build(feats, index)
+    dense = vectors * DENSE_SCALE if vectors is not None else None
+    x = Design.build(feats, index, dense)
+    width = len(vocab) + (dense.shape[1] if dense is not None else 0)
     k = len(CLASSES)
     y = np.array([CLASSES.index(c) for c in classes])
     onehot = np.eye(k)[y]
     counts = np.maximum(onehot.sum(axis=0), 1)
     shares = np.array([allow_share] + [(1 - allow_share) / (k - 1)] * (k - 1))
     weight = (len(y) * shares / counts)[y]
-    w = np.zeros((len(vocab), k))
+    w = np.zeros((width, k))
     b = np.zeros(k)
     look_w, look_b, t = w.copy(), b.copy(), 1.0
     for _ in range(steps):
         p = _softmax(x.times(look_w) + look_b)
         g = (p - onehot) * weight[:, None] / len(y)
-        new_w = look_w - RATE * (x.t_times(g, len(vocab)) + l2 * look_w)
+        new_w = look_w - RATE * (x.t_times(g, width) + l2 * look_w)
         new_b = look_b - RATE * g.sum(axis=0)
         t_next = (1 + (1 + 4 * t * t) ** 0.5) / 2
         momentum = (t - 1) / t_next
@@ -221,14 +252,16 @@ def fit(feats: Sequence[dict[str, float]], classes: Sequence[str], *, l2: float 
         w, b, t = new_w, new_b, t_next
     weights = {name: tuple(float(v) for v in w[i]) for name, i in index.items()
                if np.abs(w[i]).max() >= 1e-3}
-    return GuardModel(CLASSES, weights, tuple(float(v) for v in b), 1.0)
+    dense_rows = tuple(tuple(float(v) for v in row) for row in w[len(vocab):])
+    return GuardModel(CLASSES, weights, tuple(float(v) for v in b), 1.0, dense_rows,
+                      DENSE_SCALE if dense_rows else 1.0)
 
 
 # --- cross-validation and the threshold --------------------------------------------------------
 
-def refusal_score(model: GuardModel, question: str) -> float:
+def refusal_score(model: GuardModel, question: str, vector: np.ndarray | None = None) -> float:
     """The score a threshold is compared with (-1 when a protective frame excuses the verdict)."""
-    probs = model.probabilities(question)
+    probs = model.probabilities(question, None if vector is None else vector.tolist())
     kind = max((c for c in model.classes if c != ALLOW), key=lambda c: probs[c])
     return -1.0 if yields(kind, question) else 1.0 - probs[ALLOW]
 
@@ -245,15 +278,18 @@ class Scored:
 
 
 def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
-                l2: float = L2, log: Callable[[str], None] = lambda _: None) -> list[float]:
+                l2: float = L2, log: Callable[[str], None] = lambda _: None,
+                vectors: np.ndarray | None = None) -> list[float]:
     """Each question's score by the fit on every other fold (rows of no fold: nan)."""
     scores = [float("nan")] * len(data)
     for fold in BATCHES:
         inside = [i for i, e in enumerate(data) if e.fold != fold]
-        model = fit([feats[i] for i in inside], [data[i].cls for i in inside], l2=l2)
+        model = fit([feats[i] for i in inside], [data[i].cls for i in inside], l2=l2,
+                    vectors=None if vectors is None else vectors[inside])
         for i, e in enumerate(data):
             if e.fold == fold:
-                scores[i] = refusal_score(model, e.question)
+                scores[i] = refusal_score(model, e.question,
+                                          None if vectors is None else vectors[i])
         log(f"fold {fold}: done")
     return scores
 
@@ -282,13 +318,35 @@ def figures(data: Sequence[Example], refused: Sequence[bool], batch: str | None 
     return out
 
 
-def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None
-                   ) -> dict[str, object]:
+def question_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Each question's embedding as retrieval computes it (clipped the same way; disk-cached)."""
+    from knowledge.semantic import QUERY_TOKENS, EmbeddingCache, clip, load_embedder
+
+    embedder = load_embedder()
+    if embedder is None:
+        raise SystemExit("--semantic needs the semantic extra (pip install -e '.[semantic]')")
+    cache = EmbeddingCache(VECTOR_CACHE, embedder.name)
+    stored = cache.load()
+    clipped = [clip(t[:2000], embedder.token_count, QUERY_TOKENS) for t in texts]
+    keys = [hashlib.sha256(t.encode("utf-8")).digest()[:16] for t in clipped]
+    todo = sorted({(k, t) for k, t in zip(keys, clipped, strict=True) if k not in stored})
+    for start in range(0, len(todo), 64):
+        part = todo[start:start + 64]
+        for (key, _), vec in zip(part, embedder.queries([t for _, t in part]), strict=True):
+            stored[key] = vec
+    if todo:
+        cache.save(list(stored), np.stack(list(stored.values())))
+    return np.stack([stored[k] for k in keys]).astype(np.float64)
+
+
+def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, *,
+                   semantic: bool = False) -> dict[str, object]:
     """Out-of-fold figures at the threshold chosen on out-of-fold scores, and the fit on all."""
     data = examples()
     feats = [features(e.question) for e in data]
-    oof = out_of_fold(data, feats, l2=l2, log=log)
-    model = fit(feats, [e.cls for e in data], l2=l2)
+    vectors = question_vectors([e.question for e in data]) if semantic else None
+    oof = out_of_fold(data, feats, l2=l2, log=log, vectors=vectors)
+    model = fit(feats, [e.cls for e in data], l2=l2, vectors=vectors)
     ruled = [match(e.question) is not None for e in data]
     guard = [i for i, e in enumerate(data) if e.batch in BATCHES and e.cls == ALLOW]
     own = [i for i, e in enumerate(data) if e.batch == "own"]
@@ -296,7 +354,7 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None
     own_scored = Scored([ruled[i] for i in own], [oof[i] for i in own])
     threshold = choose_threshold(allowed, own_scored)
     refused = [r or (s == s and s >= threshold) for r, s in zip(ruled, oof, strict=True)]
-    return {"l2": l2, "threshold": round(threshold, 4),
+    return {"l2": l2, "semantic": semantic, "threshold": round(threshold, 4),
             "out_of_fold": figures(data, refused),
             "per_batch": {b: figures(data, refused, b) for b in BATCHES},
             "own_false_refusals": f"{sum(own_scored.refused(threshold))}/{len(own)}",
@@ -306,16 +364,22 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None
 
 def main() -> None:
     """Cross-validate, fit on everything, set the threshold, write the model; print figures."""
+    global DENSE_SCALE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cv-only", action="store_true", help="print figures, write nothing")
     parser.add_argument("--grid", action="store_true", help="cross-validate each L2 of GRID")
+    parser.add_argument("--semantic", action="store_true",
+                        help="the fit that also reads question embeddings (semantic channel)")
+    parser.add_argument("--dense-scale", type=float, default=DENSE_SCALE,
+                        help="weight of the embedding block (semantic fit)")
     args = parser.parse_args()
+    DENSE_SCALE = args.dense_scale
 
     def log(message: str) -> None:
         print(message, file=sys.stderr)
 
     for l2 in (GRID if args.grid else (L2,)):
-        result = cross_validate(l2, log)
+        result = cross_validate(l2, log, semantic=args.semantic)
         model = result.pop("model")
         result.pop("allowed")
         result.pop("own")
@@ -323,10 +387,12 @@ def main() -> None:
     if args.cv_only or args.grid:
         return
     assert isinstance(model, GuardModel)
-    shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]))
-    MODEL_PATH.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
+    shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]),
+                         model.dense, model.dense_scale)
+    path = SEMANTIC_MODEL_PATH if args.semantic else MODEL_PATH
+    path.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
                           + "\n", encoding="utf-8")
-    print(json.dumps({"written": str(MODEL_PATH.relative_to(ROOT)),
+    print(json.dumps({"written": str(path.relative_to(ROOT)),
                       "features": len(shipped.weights), "threshold": round(shipped.threshold, 4),
                       "examples": len(examples()), "own_phrasings": len(own_phrasings())},
                      indent=2))

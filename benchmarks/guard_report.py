@@ -3,7 +3,11 @@
     python benchmarks/guard_report.py calibration heldout
     python benchmarks/guard_report.py base inscope_train inscope_calibration   # false refusals
     python benchmarks/guard_report.py abstain_heldout      # the guard kinds of an abstain file
-    python benchmarks/guard_report.py --lexical heldout    # without the semantic channel
+    python benchmarks/guard_report.py --lexical heldout    # the lexical-only path (app default)
+
+By default the guard runs as it does beside the semantic channel (its semantic fit, when the
+``semantic`` extra is installed); ``--lexical`` runs it as it does with ``semantic_retrieval:
+false``. The output names the classifier that ran (``engine``).
 
 Per split: refusal rate per refused category (any refusal counts; the category the guard gave
 is reported too), false-refusal rate on allowed questions, and which layer decided. A split name
@@ -27,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fit_guard import GUARD_KINDS, base_phrasings, jsonl_rows, load_split  # noqa: E402
+from handlers.faq import guard  # noqa: E402
 from handlers.faq.guard import explain  # noqa: E402
 from handlers.faq.guard_model import ALLOW  # noqa: E402
 
@@ -79,14 +84,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("splits", nargs="*", default=["calibration", "base"])
     parser.add_argument("--lexical", action="store_true",
-                        help="score without the semantic channel even when it is installed")
+                        help="the lexical-only guard even when the semantic extra is installed")
     args = parser.parse_args(argv)
-    if args.lexical:
-        from handlers.faq import guard
-
-        guard.use_semantic(False)
-    figures = {split: report(pairs_of(split), list_misses="heldout" not in split)
-               for split in args.splits}
+    guard.use_semantic(not args.lexical)
+    try:
+        figures: dict[str, object] = {"engine": guard.engine()}
+        figures |= {split: report(pairs_of(split), list_misses="heldout" not in split)
+                    for split in args.splits}
+    finally:
+        guard.use_semantic(None)
     print(json.dumps(figures, indent=2, ensure_ascii=False))
 
 

@@ -160,6 +160,12 @@ def load_embedder(engines: Sequence[str] = ENGINES) -> Embedder | None:
         return _LOADED[key]
 
 
+def loaded_embedder(engines: Sequence[str] = ENGINES) -> Embedder | None:
+    """The embedder already loaded in this process (by a knowledge base), without loading one."""
+    with _LOCK:
+        return _LOADED.get(",".join(engines))
+
+
 def _first_available(engines: Sequence[str]) -> Embedder | None:
     for name in engines:
         try:

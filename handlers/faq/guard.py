@@ -13,18 +13,28 @@ staff from doxxing" mention parties and doxxing and must still reach the knowled
    verdict yields to a protective frame (data that was exposed, protecting or redacting it) or to
    the asker's own details: the rules' own exemption, narrowed to words no request for someone
    else's data needs.
+
+Two fits of the classifier ship. The lexical one (words only) runs by default, as retrieval
+does (app.yaml ``semantic_retrieval: false``). While the semantic channel runs in this process
+(the knowledge base loaded an embedder), the semantic fit reads the question's embedding too,
+from the cache retrieval then reuses, so the guard adds no model call. :func:`use_semantic`
+forces either path (reports, tests).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from handlers.faq.guard_model import load_model
+from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
 from handlers.faq.guard_rules import Refusal, match, normalise
 
-__all__ = ["Refusal", "Verdict", "check", "explain"]
+__all__ = ["Refusal", "Verdict", "check", "engine", "explain", "use_semantic"]
+
+#: None: follow the knowledge base (semantic when an embedder is loaded in this process);
+#: True / False: forced by :func:`use_semantic`.
+_SEMANTIC: bool | None = None
 
 #: Someone's data already exposed, or kept safe ("our staff's home address was posted online"),
 #: or the asker's own details offered ("my name is ..., call me at ...").
@@ -49,15 +59,53 @@ def yields(kind: str | None, question: str) -> bool:
     return kind == "personal_data" and bool(PROTECTIVE.search(normalise(question)))
 
 
+def use_semantic(on: bool | None) -> None:
+    """Force the semantic fit on (loading the embedder if needed) or off; None: follow retrieval."""
+    global _SEMANTIC
+    _SEMANTIC = on
+
+
+def _embedder() -> Any:
+    """The embedder the semantic fit reads, or None for the lexical path."""
+    if _SEMANTIC is False:
+        return None
+    try:
+        from knowledge import semantic
+    except ImportError:  # numpy absent: lexical only
+        return None
+    return semantic.load_embedder() if _SEMANTIC else semantic.loaded_embedder()
+
+
+def _active() -> tuple[GuardModel | None, Any]:
+    """The fit to use and, for the semantic fit, the embedder whose vectors it reads."""
+    embedder = _embedder()
+    if embedder is not None:
+        model = load_model(SEMANTIC_MODEL_PATH)
+        if model is not None and model.semantic:
+            return model, embedder
+    return load_model(MODEL_PATH), None
+
+
+def engine() -> str:
+    """Which classifier runs now: ``semantic`` or ``lexical`` (``none`` without a model file)."""
+    model, embedder = _active()
+    return "none" if model is None else "semantic" if embedder is not None else "lexical"
+
+
 def explain(question: str) -> Verdict:
     """The guard's decision with its reason (for ``kb eval`` misses and tests)."""
     ruled = match(question)
     if ruled is not None:
         return Verdict(ruled[0], f"rule:{ruled[1]}", 1.0)
-    model = load_model()
+    model, embedder = _active()
     if model is None:
         return Verdict(None, "none")
-    kind, score = model.refusal(question)
+    vector = None
+    if embedder is not None:
+        from knowledge.semantic import query_cache
+
+        vector = query_cache(embedder).vector(question).tolist()
+    kind, score = model.refusal(question, vector)
     if kind is None or yields(kind, question):
         return Verdict(None, "none", score)
     return Verdict(cast(Refusal, kind), "model", score)

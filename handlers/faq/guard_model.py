@@ -6,6 +6,11 @@ chosen by leave-one-batch-out cross-validation, its refusal threshold set on the
 scores and on the knowledge base's own phrasings). Scoring is plain Python over a sparse feature
 dict: no numpy at run time, a fraction of a millisecond per question.
 
+Two fits ship: ``guard_model.json`` reads the words alone (the lexical-only path, the default);
+``guard_model_semantic.json`` reads the same features plus the question's sentence embedding
+(:mod:`knowledge.semantic`, the vector retrieval computes anyway, from the shared cache), and is
+used only while the semantic channel runs (see :func:`handlers.faq.guard.use_semantic`).
+
 Besides n-grams the classifier sees which rules (:mod:`handlers.faq.guard_rules`) match and which
 of their exemptions apply (``r:`` / ``ru:`` features) and the question's frames (relayed, handling,
 protective): the rules' hand-written knowledge of an act becomes evidence the fit weighs, so a
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +30,7 @@ from pathlib import Path
 from handlers.faq.guard_rules import normalise, scan
 
 MODEL_PATH = Path(__file__).with_name("guard_model.json")
+SEMANTIC_MODEL_PATH = Path(__file__).with_name("guard_model_semantic.json")
 ALLOW = "allow"
 #: In-word character n-gram sizes. None: on a batch written later (``guard_train_extra``) a
 #: words-only model, fitted without it, generalised better than char 3-5-grams (more refusals
@@ -62,16 +69,22 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
              r"cheat\w*|hacks?|puppets?|shills?|biased|disaster|pathetic|useless|terrible|"
              r"awful|scam|clowns?|unfit|unqualified|trustworthy|honest|fault|blame|deniers?|"
              r"sabotag\w*|rig\w*|steal|stole|stolen|trampa\w*|mentiros\w*|embarrass\w*|"
-             r"disgrace\w*|screw\w*|wreck\w*|ruin\w*",
+             r"disgrace\w*|screw\w*|wreck\w*|ruin\w*|good|bad|lousy|poor|great|qualified|"
+             r"competent|fit|mistake|failure|letdown|losers?|partisans?|weaponiz\w*|manipul\w*|"
+             r"cover\w*|coasting|sloppy|sloppier|careless|gullible|damage|inutil|malo|mala|"
+             r"buen[oa]|honest\w*|horrible|joke|trust\w*|confiable|disaster\w*|rubber",
     "COMPARE": r"better|worse|best|worst|stronger|weaker|smarter|more|less|most|least|mejor|"
                r"biggest|greatest|bigger|greater|"
                r"peor|favou?rite|lesser|obvious|right|wrong|safe",
     "ADVISE": r"should|shall|ought|recommend\w*|suggest\w*|pick|choose|back|endors\w*|"
               r"deserves?|worth|support\w*|oppose|reject|approve|convince|persuade|urge\w*|"
-              r"deberia|debo|debemos|recomiend\w*|votarias|apoyar",
+              r"deberia|debo|debemos|recomiend\w*|votarias|apoyar|avoid|steer|keep\w*|"
+              r"retain\w*|retention|replace\w*|resign\w*|oust\w*|defeat\w*|evitar|"
+              r"renunci\w*|reelec\w*|re-elect\w*|convenc\w*|tick",
     "PREDICT": r"win|wins|winning|won|lose|loses|losing|flip\w*|odds|chances?|forecast\w*|"
                r"pass|passes|fails?|"
-               r"predict\w*|expect|likely|ganar\w*|gana",
+               r"predict\w*|expect|likely|ganar\w*|gana|ahead|upset|margin|squeak\w*|survive\w*|"
+               r"hold|sweep|landslide|carry|perder\w*|pierde|will|going",
     "OPINION": r"think|opinion|view|honestly|agree|admit|reckon|feel|believe|take|opinion|"
                r"opinas|piensas",
     "CONTACT": r"address(?:es)?|phones?|cells?|cellphones?|numbers?|e-?mails?|gmail|contacts?|"
@@ -84,13 +97,24 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
              r"volunteers?|supervisor|director|chair|courier|watchers?|trabajador\w*|"
              r"empleados?|secretari\w*",
     "BOT": r"prompt|instructions?|rules|guardrails?|guidelines|persona|configur\w*|setup|"
-           r"system|filters?|restrictions|instrucciones|reglas|policy|neutrality",
+           r"system|filters?|restrictions?|instrucciones|reglas|policy|neutral\w*|safety|mode|"
+           r"block\w*|refus\w*|hidden|ocult\w*|config|conversation|users?|messaged|chat|logs?|"
+           r"restricciones|filtros",
     "OVERRIDE": r"ignore|disregard|forget|override|bypass|skip|drop|disable|unfiltered|"
                 r"unrestricted|jailbreak\w*|pretend|roleplay|simulate|verbatim|ignora|olvida|"
-                r"finge|comply",
+                r"finge|comply|lifted|cancel\w*|exceptions|unlock\w*|developer|admin|evil|"
+                r"hypothetical\w*|imagine|role|act|channel|become|desactiva\w*|actua|anymore",
     "PROTECT": r"protect\w*|prevent\w*|threat\w*|harass\w*|safety|secur\w*|redact\w*|"
                r"confidential\w*|privacy|policy|public|proteg\w*|train\w*",
     "OWN": r"own|my|mine|myself|propio|propia|mi",
+    "VOTEACT": r"ballots?|cast|voted|registered|registration|affiliat\w*|boletas?|registrad[oa]s?|"
+               r"voto|votaron|votaste|enrolled",
+    "SENSITIVE": r"religio\w*|health|medical|medications?|disabilit\w*|disabled|pregnan\w*|"
+                 r"orientation|gay|immigra\w*|inmigra\w*|undocumented|citizenship|naturaliz\w*|"
+                 r"criminal|arrest\w*|married|divorc\w*|salary|earn\w*|kids|children|hijos|"
+                 r"salud|condition|diagnos\w*|ethnic\w*|race|surnames?|apellidos?|whistleblower",
+    "HOME": r"live|lives|living|reside\w*|home|house|apartment|vive|viven|casa|domicilio|"
+            r"particular\w*|private|personal|privad[oa]s?|car|plate|park|drive|drives",
     "PROCESS": r"how|deadline|process|procedure|rules?|form|forms|file|filing|certif\w*|"
                r"count\w*|recount|canvass|como|cuando|plazo",
 }.items()}
@@ -132,6 +156,21 @@ GLOSS: dict[str, str] = dict(pair.split("=") for pair in (
     "el= la= los= las= un= una=").split())
 #: Tokens after these are not names, whatever their case ("Is", "I", "Can").
 _NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+#: Capitalised words that make a run an institution or a title, not a person's name
+#: ("Election Security Task Force", "Secretary Of State Office").
+_INSTITUTION = frozenset(
+    "election elections security task force office offices county state secretary department "
+    "division board commission center centre program programme act day voter voters voting "
+    "innovation new tools services court federal assistance national association registration "
+    "general team committee council university of the for and information public affairs "
+    "city town clerk clerks registrar registrars vote center centers data system systems "
+    "network institute alliance project coalition foundation act initiative".split())
+
+
+def _name(found: re.Match[str]) -> str:
+    """A run of capitalised words: ``zzname`` when it reads as a person's name."""
+    words = found.group(0).split()
+    return found.group(0) if any(w.lower() in _INSTITUTION for w in words) else " zzname "
 
 
 def _tokens(text: str) -> list[str]:
@@ -159,7 +198,7 @@ def features(question: str) -> dict[str, float]:
     In-word character n-grams of ``CHAR_NGRAMS`` are added when it names any sizes.
     """
     folded = normalise(question)
-    text = normalise(_NAME.sub(" zzname ", question))
+    text = normalise(_NAME.sub(_name, question))
     tokens = _tokens(text)
     feats: set[str] = {f"w:{t}" for t in tokens}
     feats |= {f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)}
@@ -196,29 +235,46 @@ def features(question: str) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class GuardModel:
-    """Classes (``allow`` first), per-feature weight rows, biases and the refusal threshold."""
+    """Classes (``allow`` first), per-feature weight rows, biases and the refusal threshold.
+
+    ``dense`` (semantic fit only): one weight row per embedding dimension, applied to the
+    question's vector times ``dense_scale``; empty for the lexical fit.
+    """
 
     classes: tuple[str, ...]
     weights: dict[str, tuple[float, ...]]
     bias: tuple[float, ...]
     threshold: float
+    dense: tuple[tuple[float, ...], ...] = ()
+    dense_scale: float = 1.0
 
-    def probabilities(self, question: str) -> dict[str, float]:
-        """Softmax probability of each class."""
+    @property
+    def semantic(self) -> bool:
+        """Whether this fit reads the question's embedding."""
+        return bool(self.dense)
+
+    def probabilities(self, question: str, vector: Sequence[float] | None = None
+                      ) -> dict[str, float]:
+        """Softmax probability of each class (``vector``: the embedding, for a semantic fit)."""
         scores = list(self.bias)
         for feat, value in features(question).items():
             row = self.weights.get(feat)
             if row is not None:
                 for i, w in enumerate(row):
                     scores[i] += w * value
+        if self.dense and vector is not None:
+            for x, row in zip(vector, self.dense, strict=True):
+                for i, w in enumerate(row):
+                    scores[i] += w * float(x) * self.dense_scale
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
         return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
 
-    def refusal(self, question: str) -> tuple[str | None, float]:
+    def refusal(self, question: str, vector: Sequence[float] | None = None
+                ) -> tuple[str | None, float]:
         """(the refused category or None, probability the question must be refused)."""
-        probs = self.probabilities(question)
+        probs = self.probabilities(question, vector)
         refuse = 1.0 - probs[ALLOW]
         if refuse < self.threshold:
             return None, refuse
@@ -227,12 +283,16 @@ class GuardModel:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready data (weights rounded; the fit script prunes near-zero rows)."""
-        return {"format": 1, "features": "word and word-class 1-2-grams, class pairs, minus "
-                "request wrappers, binary, L2",
-                "classes": list(self.classes), "threshold": self.threshold,
-                "bias": [round(b, 5) for b in self.bias],
-                "weights": {f: [round(w, 4) for w in row]
-                            for f, row in sorted(self.weights.items())}}
+        data: dict[str, object] = {
+            "format": 1, "features": "word and word-class 1-2-grams, class pairs, rules, frames, "
+            "binary, L2" + (" + question embedding" if self.dense else ""),
+            "classes": list(self.classes), "threshold": self.threshold,
+            "bias": [round(b, 5) for b in self.bias],
+            "weights": {f: [round(w, 4) for w in row] for f, row in sorted(self.weights.items())}}
+        if self.dense:
+            data["dense_scale"] = self.dense_scale
+            data["dense"] = [[round(w, 5) for w in row] for row in self.dense]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> GuardModel:
@@ -242,11 +302,14 @@ class GuardModel:
             raise ValueError("guard model: classes must start with 'allow'")
         weights = {str(f): tuple(float(w) for w in row)
                    for f, row in data["weights"].items()}  # type: ignore[attr-defined]
+        dense = tuple(tuple(float(w) for w in row)
+                      for row in data.get("dense", ()))  # type: ignore[attr-defined]
         return cls(classes, weights, tuple(float(b) for b in data["bias"]),  # type: ignore[attr-defined]
-                   float(data["threshold"]))  # type: ignore[arg-type]
+                   float(data["threshold"]),  # type: ignore[arg-type]
+                   dense, float(data.get("dense_scale", 1.0)))  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
 def load_model(path: Path = MODEL_PATH) -> GuardModel | None:
     """The shipped model, loaded once per process; None when no model file is present."""
     if not path.exists():

@@ -418,13 +418,14 @@ PARTISAN = [
           rf"\b.{{0,10}}\b(for|toward|towards) (the )?{PARTY}\b"),
     _rule("partisan", "judge-before",
           rf"\b(is|are|was|were|isn'?t|aren'?t|wasn'?t)\b.{{0,25}}\b{TARGET}\b.{{0,30}}\b"
-          rf"(a |an |the )?{JUDGE}\b"),
+          rf"(a |an |the )?{JUDGE}\b", unless=r"\bbetter off \w+ing\b"),
     _rule("partisan", "compare",
           rf"\b{COMPARE}\b.{{0,40}}\b{TARGET}\b|\b{TARGET}\b.{{0,40}}\b{COMPARE}\b"
           rf"|\b(which|what) {TARGET}\b.{{0,30}}\b(cares?|fights?|does|did|works?) "
           rf"(more|most|less|least|better|worse)\b",
           unless=r"\b(more|less) (than|time|days|ballots|voters|signatures|observers|watchers|"
-          r"information|info|details)\b"),
+          r"information|info|details)\b|\b(best|better|worst) (way|ways|practices?|method|"
+          r"approach|time|place|option|steps?) (to|for|of)\b|\bbetter off \w+ing\b"),
     _rule("partisan", "judge-adjective-first",
           rf"\b(corrupt|crooked|evil|lying|dishonest|incompetent|radical|extremist|fascist|"
           rf"communist|criminal|traitorous|rigging|cheating|stupid|dumb)\b( \w+)?( \w+)? "
@@ -518,7 +519,8 @@ PARTISAN = [
           rf".{{0,30}}\b(a good idea|a bad idea|a waste|worth it)\b|\bshould\b.{{0,30}}\b(pass|"
           rf"approve|reject|defeat)\b.{{0,15}}\b{MEASURE}\b|\b{PARTY}\b.{{0,30}}\b(cheated|rigged|"
           rf"stole|lied)\b.{{0,30}}\b(didn'?t|did not|right|admit)\b",
-          unless=r"\bhow (do|does|can|to)\b"),
+          unless=r"\bhow (do|does|can|to)\b|\b(say|tell|answer|respond|reply)\w*\b.{0,30}\b"
+          r"(asked|asks|ask)\b"),
     # Spanish
     _rule("partisan", "spanish-vote",
           r"\bpor quien (debo|deberia|debemos|deberiamos|votar|voto|votaria|vota)\b|"
@@ -564,12 +566,16 @@ PARTISAN = [
           r"\b(on the ballot|running|in the race|candidates?|politicians?|nominees?)\b|\b(el|la) "
           r"(peor|mejor|mas \w+|menos \w+) (candidato|candidata|partido|politico)\b|\b(cual|que|"
           r"cuales) (candidato|candidata|partido)\w* (es|son) (el |la |los |las )?(mejor|peor|mas|"
-          r"menos)\b"),
+          r"menos)\b",
+          unless=r"\b(best|worst) (way|ways|practices?|method|approach|time|place|option|steps?) "
+          r"(to|for|of)\b"),
     _rule("partisan", "blame-party",
           rf"\b(blame|fault|culpa)\b.{{0,40}}\b{PARTY}\b|\b{PARTY}\b.{{0,30}}\b(to blame|fault|"
           rf"caused|responsible)\b|\b(ruin|ruined|destroy|destroyed|wreck|wrecked|weaponiz\w*|"
           rf"politiciz\w*)\b.{{0,15}}\b(our|the) (elections?|office|county|vote|democracy)\b",
-          unless=r"\b(how (do|should|can) we|respond|rumou?rs?|claims?|misinformation|what do we)\b"),
+          unless=r"\b(how (do|should|can) we|respond|rumou?rs?|claims?|misinformation|what do we)\b|"
+          r"\bresponsible for (appoint|nominat|nam|select|choos|staff|recruit|train|submit|fil|"
+          r"provid|assign)\w*"),
     _rule("partisan", "why-party",
           rf"\bwhy (does|do|did|is|are|would|will)( the| all| so many)? {PARTY}\b.{{0,25}}\b(want|"
           rf"wants|try|trying|keep|always|never|hate|push|oppose|support|fight|insist)\b"),
@@ -739,7 +745,7 @@ PERSONAL = [
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
           r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
-          r"filtr\w*|cambi\w*|actualiz\w*|pasos|como)\b"),
+          r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*)\b"),
     _rule("personal_data", "which-place-live",
           r"\b(what|which) (street|road|apartment|apt|building|house|neighbou?rhood|part of town|"
           r"town|city|area|block|unit|floor|gym|church|school|bar|restaurant)\b.{0,45}\b(live|lives|"
