@@ -24,6 +24,7 @@ forces either path (reports, tests).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -69,11 +70,16 @@ def _embedder() -> Any:
     """The embedder the semantic fit reads, or None for the lexical path."""
     if _SEMANTIC is False:
         return None
+    if not _SEMANTIC:
+        # Following retrieval: an embedder can only be loaded if its module was imported (a
+        # one-shot `ask` on the lexical path must not pay for importing numpy to learn that).
+        loaded = sys.modules.get("knowledge.semantic")
+        return loaded.loaded_embedder() if loaded is not None else None
     try:
         from knowledge import semantic
     except ImportError:  # numpy absent: lexical only
         return None
-    return semantic.load_embedder() if _SEMANTIC else semantic.loaded_embedder()
+    return semantic.load_embedder()
 
 
 def _active() -> tuple[GuardModel | None, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -242,7 +242,7 @@ class GuardModel:
     """
 
     classes: tuple[str, ...]
-    weights: dict[str, tuple[float, ...]]
+    weights: Mapping[str, Sequence[float]]
     bias: tuple[float, ...]
     threshold: float
     dense: tuple[tuple[float, ...], ...] = ()
@@ -300,8 +300,11 @@ class GuardModel:
         classes = tuple(str(c) for c in data["classes"])  # type: ignore[attr-defined]
         if not classes or classes[0] != ALLOW:
             raise ValueError("guard model: classes must start with 'allow'")
-        weights = {str(f): tuple(float(w) for w in row)
-                   for f, row in data["weights"].items()}  # type: ignore[attr-defined]
+        # The rows are used as JSON gives them (lists of numbers, read-only from here on):
+        # converting ~14,000 rows one number at a time cost more than parsing the file.
+        weights = data["weights"]
+        if not isinstance(weights, dict) or len({len(r) for r in weights.values()} - {len(classes)}):
+            raise ValueError("guard model: every weight row needs one number per class")
         dense = tuple(tuple(float(w) for w in row)
                       for row in data.get("dense", ()))  # type: ignore[attr-defined]
         return cls(classes, weights, tuple(float(b) for b in data["bias"]),  # type: ignore[attr-defined]

@@ -10,10 +10,13 @@ apostrophes), so Spanish rules are written without accents.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Literal
 
 Refusal = Literal["partisan", "personal_data", "instructions"]
@@ -100,23 +103,63 @@ class Rule:
     """One refused act: refuse when ``pattern`` matches and ``unless`` (if any) does not.
 
     ``needs``: strings one of which any match of ``pattern`` contains (:func:`necessary`), or
-    None when none is known; a text containing none of them is not searched at all.
+    None when none is known; a text containing none of them is not searched at all. The
+    patterns are compiled the first time a text needs them: a one-shot ``electionbot ask``
+    compiles the few rules its question can match, not all of them.
     """
 
     kind: Refusal
     name: str
-    pattern: re.Pattern[str]
-    unless: re.Pattern[str] | None = None
+    source: str
+    unless_source: str | None = None
     needs: frozenset[str] | None = None
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled pattern."""
+        return re.compile(self.source)
+
+    @cached_property
+    def unless(self) -> re.Pattern[str] | None:
+        """The compiled exemption, if any."""
+        return re.compile(self.unless_source) if self.unless_source else None
 
     def hits(self, text: str) -> bool:
         """Whether this rule refuses the (folded) text."""
         return bool(self.pattern.search(text)) and not (self.unless and self.unless.search(text))
 
 
+#: Each rule pattern's needed strings, computed ahead (``python -m handlers.faq.guard_rules``
+#: rewrites it; a test keeps it current), keyed by a hash of the pattern: reading the patterns'
+#: parse trees at every start cost more than compiling them. A pattern not in it is parsed.
+NEEDS_FILE = Path(__file__).with_name("guard_needs.json")
+
+
+def _pattern_key(pattern: str) -> str:
+    return hashlib.sha256(pattern.encode()).hexdigest()[:16]
+
+
+def _load_needs() -> dict[str, list[str] | None]:
+    try:
+        data = json.loads(NEEDS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+_NEEDS_TABLE = _load_needs()
+
+
+def _needs_of(pattern: str) -> frozenset[str] | None:
+    key = _pattern_key(pattern)
+    if key in _NEEDS_TABLE:
+        found = _NEEDS_TABLE[key]
+        return frozenset(found) if isinstance(found, list) else None
+    return necessary(pattern)
+
+
 def _rule(kind: Refusal, name: str, pattern: str, unless: str | None = None) -> Rule:
-    return Rule(kind, name, re.compile(pattern), re.compile(unless) if unless else None,
-                necessary(pattern))
+    return Rule(kind, name, pattern, unless, _needs_of(pattern))
 
 
 def necessary(pattern: str) -> frozenset[str] | None:
@@ -903,3 +946,17 @@ def scan(text: str) -> Scan:
 def match(question: str) -> tuple[Refusal, str] | None:
     """The first rule that refuses the question, as (kind, rule name), or None."""
     return scan(normalise(question)).refusal()
+
+
+def needs_table() -> dict[str, list[str] | None]:
+    """Every rule pattern's needed strings, as :data:`NEEDS_FILE` stores them."""
+    table: dict[str, list[str] | None] = {}
+    for rule in RULES:
+        found = necessary(rule.source)
+        table[_pattern_key(rule.source)] = sorted(found) if found is not None else None
+    return dict(sorted(table.items()))
+
+
+if __name__ == "__main__":  # rewrite the table after editing a rule
+    NEEDS_FILE.write_text(json.dumps(needs_table(), indent=0, sort_keys=True) + "\n",
+                          encoding="utf-8")
