@@ -157,6 +157,30 @@ def test_later_guard_training_batch_is_labelled_and_large_enough() -> None:
     assert sum(r["lang"] == "es" for r in rows) >= 30
 
 
+def test_answer_abstain_training_extras_stay_on_train_articles() -> None:
+    """The later answer / abstain batch: train articles only, labelled, a Spanish share."""
+    articles = _articles(REAL_KB)
+    extra = _rows(EVAL / "inscope_train_extra.jsonl")
+    _check_in_scope(extra, articles)
+    train_articles = {r["article"] for r in _rows(EVAL / "inscope_train.jsonl")}
+    assert {r["article"] for r in extra} <= train_articles, "only train articles"
+    assert {r["split"] for r in extra} == {"train_extra"} and len(extra) >= 300
+    assert 0.1 <= sum(r["lang"] == "es" for r in extra) / len(extra) <= 0.2
+    assert set(Counter(r["article"] for r in extra)) == train_articles
+    abstain = _rows(EVAL / "abstain_train_extra.jsonl")
+    assert {r["split"] for r in abstain} == {"train_extra"} and len(abstain) >= 200
+    kinds = Counter(r["kind"] for r in abstain)
+    assert set(kinds) == {"near_scope", "state_draft", "off_topic"}, kinds
+    assert kinds["near_scope"] >= 100 and kinds["state_draft"] >= 30 and kinds["off_topic"] >= 20
+    for row in abstain:
+        assert row["expect"] == "abstain" and row["lang"] in {"en", "es"}, row
+        if row["kind"] in ("near_scope", "state_draft"):
+            assert row["fact_kind"] and row["reason"], row
+        if row["kind"] == "state_draft":
+            assert row["names_state"], row
+    assert sum(r["lang"] == "es" for r in abstain) >= 20
+
+
 def test_no_question_is_in_two_places() -> None:
     seen: dict[str, str] = {}
     for path in sorted(EVAL.glob("*.jsonl")):
