@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import multiprocessing
 import os
@@ -290,14 +291,17 @@ def rss_mb() -> dict[str, float]:
 
 
 def bot_process(total: int, database_url: str | None, split: bool, urls: dict[str, Any],
-                conn: Connection) -> None:
+                conn: Connection, profile: str | None = None) -> None:
     """The bot (`electionbot serve`: web and outbox) in a process of its own, so its RSS and
-    CPU are its own: it sets up the network, sends the alert on "send", and reports."""
-    asyncio.run(_bot(total, database_url, split, urls, conn))
+    CPU are its own: it sets up the network, sends the alert on "send", and reports.
+
+    With ``profile`` (a file name) the broadcast is profiled with cProfile (stats written there).
+    """
+    asyncio.run(_bot(total, database_url, split, urls, conn, profile))
 
 
 async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str, Any],
-               conn: Connection) -> None:
+               conn: Connection, profile: str | None = None) -> None:
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory() as tmp:
         env = {"DATABASE_URL": database_url} if database_url else None
@@ -333,6 +337,10 @@ async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str
             cpu0 = time.process_time()
             conn.send({"url": bot.url, "rss_idle": rss_mb()})
             assert await loop.run_in_executor(None, conn.recv) == "send"
+            print("bot process: sending", file=sys.stderr, flush=True)
+            profiler = cProfile.Profile() if profile else None
+            if profiler is not None:
+                profiler.enable()
             app, now = settings.app, utcnow()
             clean, _ = validate(compose_values(tiers="", groups="bench"), app, now, child=False,
                                 known_groups={"bench"})
@@ -346,6 +354,9 @@ async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str
                                now=now)
             send_call = time.perf_counter() - start
             elapsed = await wait_done(services, alert.public_id, total, start)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)
             groups = await group_timings(services, alert.public_id)
             result = {"completion_seconds": elapsed, "send_call_seconds": send_call,
                       "per_group": groups, "rss": rss_mb(),
@@ -389,7 +400,7 @@ class LoadSampler:
 
 
 async def run(total: int, database_url: str | None = None, reports: int = 300,
-              split: bool = False) -> dict[str, Any]:
+              split: bool = False, profile: str | None = None) -> dict[str, Any]:
     here, there = multiprocessing.Pipe()
     platforms = multiprocessing.Process(target=world, args=(there,), daemon=True)
     platforms.start()
@@ -398,8 +409,9 @@ async def run(total: int, database_url: str | None = None, reports: int = 300,
     spawn = multiprocessing.get_context("spawn")
     to_bot, bot_end = spawn.Pipe()
     bot = spawn.Process(target=bot_process, daemon=True,
-                        args=(total, database_url, split, urls, bot_end))
+                        args=(total, database_url, split, urls, bot_end, profile))
     bot.start()
+    print(f"bot process: pid {bot.pid}", file=sys.stderr)  # for a sampling profiler (py-spy)
     with ProcessPoolExecutor(1) as people, LoadSampler() as load:
         ready = await loop.run_in_executor(None, to_bot.recv)
         idle = await loop.run_in_executor(people, reporter, ready["url"], reports, 0.02)
@@ -517,14 +529,17 @@ def main() -> None:
     parser.add_argument("--split", action="store_true",
                         help="web and sender in separate processes (needs --database postgresql)")
     parser.add_argument("--out", type=Path, help="also write the JSON document to this file")
+    parser.add_argument("--profile", type=Path,
+                        help="profile the bot process's broadcast (cProfile stats to this file)")
     args = parser.parse_args()
+    profile = str(args.profile.resolve()) if args.profile else None
     if args.split and args.database != "postgresql":
         parser.error("--split needs --database postgresql (one process owns a SQLite file)")
     if args.database == "sqlite":
-        result = asyncio.run(run(args.destinations, reports=args.reports))
+        result = asyncio.run(run(args.destinations, reports=args.reports, profile=profile))
     else:
         with fresh_postgres() as url:
-            result = asyncio.run(run(args.destinations, url, args.reports, args.split))
+            result = asyncio.run(run(args.destinations, url, args.reports, args.split, profile))
     result["commit"] = commit()
     text = json.dumps(result, indent=2)
     print(text)
