@@ -147,6 +147,11 @@ class ByWorkspace:
     async def prepare(self, destination: Destination) -> None:
         await self.transports[destination.workspace].prepare(destination)
 
+    async def prepare_many(self, destinations: list[Destination]) -> None:
+        if hasattr(SlackTransport, "prepare_many"):  # not in a baseline checkout before it
+            for ws, transport in self.transports.items():
+                await transport.prepare_many([d for d in destinations if d.workspace == ws])
+
     async def already_sent(self, destination: Destination, key: str, *,
                            since: Any = None) -> str | None:
         return await self.transports[destination.workspace].already_sent(destination, key,

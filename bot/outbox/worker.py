@@ -86,6 +86,7 @@ from bot.outbox.transport import (
     Editable,
     PermanentSendError,
     Preparing,
+    PreparingMany,
     Reachable,
     RetryableSendError,
     Transport,
@@ -107,6 +108,7 @@ class Slot:
     at: float
     buckets: list[Bucket]
     shared: bool
+    looked_up: asyncio.Task[None] | None = None  # the batch's look-ups (PreparingMany)
 
 
 class Outbox:
@@ -329,6 +331,11 @@ class Outbox:
         for row, error in poisoned:
             log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
             count_delivery(row.platform, "dead", "bad_destination")
+        looked_up = self._look_up([(row.platform, destination) for row, destination, _b,
+                                   (_d, reserved), _s in plan if reserved])
+        if looked_up is not None:  # cancelled and awaited with the sends
+            inflight.add(looked_up)
+            looked_up.add_done_callback(inflight.discard)
         for started, (row, destination, buckets, (delay, reserved), shared) in enumerate(plan):
             if started % 50 == 49:  # hundreds of sends start per pass: let others in between
                 await asyncio.sleep(0)
@@ -340,11 +347,29 @@ class Outbox:
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
             task = asyncio.create_task(
-                self._deliver(row, destination, Slot(anchor + delay, buckets, shared)))
+                self._deliver(row, destination, Slot(anchor + delay, buckets, shared, looked_up)))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
         return len(plan) + len(poisoned)
+
+    def _look_up(self, sends: list[tuple[str, Destination]]) -> asyncio.Task[None] | None:
+        """Start the batch look-ups of the transports that can do them (one task, never fails)."""
+        wanted: dict[str, list[Destination]] = {}
+        for platform, destination in sends:
+            if isinstance(self.transports.get(platform), PreparingMany):
+                wanted.setdefault(platform, []).append(destination)
+        return asyncio.create_task(self._prepare_many(wanted)) if wanted else None
+
+    async def _prepare_many(self, wanted: dict[str, list[Destination]]) -> None:
+        for platform, destinations in wanted.items():
+            transport = self.transports.get(platform)
+            try:
+                if isinstance(transport, PreparingMany):
+                    await transport.prepare_many(destinations)
+            except Exception as exc:  # only a head start: each send looks up its own
+                log.warning("outbox batch look-up failed",
+                            extra={"platform": platform, "error": type(exc).__name__})
 
     def _done(self, group: str, _task: object) -> None:
         self._inflight[group] -= 1
@@ -400,6 +425,8 @@ class Outbox:
                 # the slot, shortly before it, so a batch's look-ups are spread out, not a burst
                 loop = asyncio.get_running_loop()
                 await asyncio.sleep(max(0.0, at - PREPARE_LEAD - loop.time()))
+                if slot.looked_up is not None:
+                    await asyncio.shield(slot.looked_up)
                 await transport.prepare(destination)
             if not await self._slot(slot):
                 self._repace(row)

@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ from bot.outbox.transport import (
     Editable,
     PermanentSendError,
     Preparing,
+    PreparingMany,
     RetryableSendError,
     Transport,
 )
@@ -62,6 +63,7 @@ HISTORY_SCOPES = {  # channel id prefix -> scopes that allow reading its history
 }
 ALL_HISTORY = frozenset().union(*HISTORY_SCOPES.values())
 POOL = 64  # keep-alive connections per transport (all workspaces)
+LOOKUP_CHUNK = 500  # DM channel keys per query of prepare_many
 SAVE_EVERY = 0.1  # seconds: DM channels opened this close together are stored together
 # Errors that no retry will fix: the outbox dead-letters the message with the reason.
 PERMANENT = frozenset({
@@ -152,7 +154,7 @@ def classify(exc: SlackApiError) -> Exception:
 TokenResolver = Callable[[str], Awaitable[str]]
 
 
-class SlackTransport(Transport, Checkable, Preparing, Editable):
+class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
     """The outbox's Slack transport (see the module docstring)."""
 
     def __init__(self, client: AsyncWebClient, db: Database,
@@ -298,6 +300,19 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
                 await self.dm_channel(destination.workspace, destination.user_id)
             except SlackApiError as exc:
                 raise classify(exc) from None
+
+    async def prepare_many(self, destinations: Sequence[Destination]) -> None:
+        """Recall the stored DM channels of a claimed batch in one query (not open them)."""
+        keys = sorted({dm_key(d.workspace, d.user_id) for d in destinations if d.user_id}
+                      - self._dm_cache.keys())
+        if not keys:
+            return
+        table = ConversationReference.__table__  # type: ignore[attr-defined]
+        async with self.db.engine.connect() as conn:
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                rows = (await conn.execute(sa.select(table.c.key, table.c.channel).where(
+                    table.c.key.in_(keys[start:start + LOOKUP_CHUNK])))).all()
+                self._dm_cache.update((key, channel) for key, channel in rows if channel)
 
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
         """Replace the message ``message_ref`` (``channel:ts``) with ``reply`` (chat.update)."""
