@@ -367,6 +367,7 @@ async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str
                 profiler.dump_stats(profile)
             groups = await group_timings(services, alert.public_id)
             last = max(utcnow().fromisoformat(t["last_sent_at"]) for t in groups.values())
+            last = last if last.tzinfo else last.replace(tzinfo=pressed.tzinfo)  # SQLite: UTC
             result = {"completion_seconds": elapsed, "send_call_seconds": send_call,
                       "last_delivery_seconds": (last - pressed).total_seconds(),
                       "per_group": groups, "rss": rss_mb(),
