@@ -152,6 +152,7 @@ class Outbox:
         self.repaced = 0  # sends woken too late for their slot, put back for a new one
         self.slowdown = Slowdown()
         self._flush_lock = asyncio.Lock()
+        self._written_at = 0.0  # the loop time of the last write of outcomes
         db.on_commit(ENQUEUED, self.wake)
 
     def register(self, platform: str, transport: Transport) -> None:
@@ -213,9 +214,10 @@ class Outbox:
                   settle: float = 0.05) -> None:
         """Loop forever (cancel to stop), keeping each pacing group's next slots claimed.
 
-        New work (:meth:`wake`) is claimed at once; while sends are in flight the loop claims
-        every ``coalesce`` seconds, and writes finished sends' outcomes within about
-        ``settle`` seconds (the status view shows them), gathering several per transaction.
+        New work (:meth:`wake`) is claimed at once (after ``settle`` seconds, gathering the
+        wake-ups of a burst of commits); while sends are in flight the loop claims every
+        ``coalesce`` seconds and writes finished sends' outcomes at least as often (the status
+        view shows them), many per transaction; once nothing is in flight, within ``settle``.
         """
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
@@ -227,7 +229,8 @@ class Outbox:
                         self._poked = False
                         await self._pass(inflight)
                         next_claim = loop.time() + (coalesce if inflight else interval)
-                    await self.flush()
+                    if not inflight or loop.time() >= self._written_at + coalesce:
+                        await self.flush()
                 except Exception:
                     log.exception("outbox pass failed; retrying next tick")
                 self._wake.clear()
@@ -259,6 +262,7 @@ class Outbox:
             results, self._results = self._results, {}
             if not results and work is None:
                 return
+            self._written_at = asyncio.get_running_loop().time()
 
             def run(conn: Connection) -> None:
                 outbox_store.write_results(conn, results)

@@ -173,6 +173,7 @@ class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
         self.tokens = tokens
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_cache: dict[str, str] = {}
+        self._dm_unstored: set[str] = set()  # looked up with a batch and not stored: open them
         self._dm_locks: dict[str, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
         self._unsaved: dict[str, ConversationReference] = {}
@@ -313,6 +314,9 @@ class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
                 rows = (await conn.execute(sa.select(table.c.key, table.c.channel).where(
                     table.c.key.in_(keys[start:start + LOOKUP_CHUNK])))).all()
                 self._dm_cache.update((key, channel) for key, channel in rows if channel)
+        if len(self._dm_unstored) > 10_000:
+            self._dm_unstored.clear()
+        self._dm_unstored.update(key for key in keys if key not in self._dm_cache)
 
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
         """Replace the message ``message_ref`` (``channel:ts``) with ``reply`` (chat.update)."""
@@ -354,10 +358,13 @@ class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
         pending = self._unsaved.get(key)
         if pending is not None and pending.channel:
             return pending.channel
-        async with self.db.session() as session:
-            stored = await session.get(ConversationReference, key)
-        if stored is not None and stored.channel:
-            return stored.channel
+        if key in self._dm_unstored:  # its batch's look-up just found none
+            self._dm_unstored.discard(key)
+        else:
+            async with self.db.session() as session:
+                stored = await session.get(ConversationReference, key)
+            if stored is not None and stored.channel:
+                return stored.channel
         client = await self.client_for(workspace)
         response = await client.conversations_open(users=user_id)
         channel = str((response.get("channel") or {}).get("id") or "")

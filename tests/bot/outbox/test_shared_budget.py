@@ -165,3 +165,23 @@ async def test_teams_references_of_a_batch_are_those_found_one_by_one(tmp_path: 
         assert batch[dests[0]] == {"tag": "ann-new"} and dests[2] not in batch
     finally:
         await db.close()
+
+
+async def test_slack_dm_channels_of_a_batch_are_recalled_in_one_look_up(tmp_path: Path) -> None:
+    from bot.adapters.slack.send import SlackTransport, build_send_client, dm_key
+
+    db = await _db(tmp_path)
+    transport = SlackTransport(build_send_client("http://127.0.0.1:9/api/", "xoxb-t"), db)
+    try:
+        async with db.session() as session:
+            session.add(ConversationReference(key=dm_key("T1", "U1"), platform="slack",
+                                              workspace="T1", user_id="U1", channel="D1",
+                                              reference="{}"))
+            await session.commit()
+        await transport.prepare_many([Destination.parse(d) for d in (
+            "slack:T1:@U1", "slack:T1:@U2", "slack:T1:C5")])
+        assert await transport.dm_channel("T1", "U1") == "D1"  # from the batch, no query
+        assert transport._dm_unstored == {dm_key("T1", "U2")}  # to be opened, not read again
+    finally:
+        await transport.aclose()
+        await db.close()
