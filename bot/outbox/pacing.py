@@ -46,11 +46,8 @@ from bot.messages import Destination
 SAFETY = 0.97
 # After a 429 the group's shared budget is used a little below its rate for a while, so timing
 # jitter does not keep landing sends just over the platform's window (each 429 wastes a slot).
-# Gently: each 429 wastes one slot, while each per cent of slowdown costs one per cent of every
-# second's slots; measured against windows enforced under a busy machine's jitter, a floor of 0.9
-# held broadcasts at 0.87 of the limit with no fewer 429s than 0.95 (at 0.92-0.95).
-SLOWDOWN = 0.99  # factor per 429
-SLOWEST = 0.95  # never below this fraction of the configured rate
+SLOWDOWN = 0.98  # factor per 429
+SLOWEST = 0.9  # never below this fraction of the configured rate
 RECOVER = 0.01  # fraction of the rate regained per second without a 429
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
 # How far ahead of its group's theoretical time a send may start: a busy loop's timer lateness,
