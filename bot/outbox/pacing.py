@@ -18,13 +18,16 @@ by ``SAFETY`` to absorb network jitter against sliding windows. A crashed proces
 the slots it had reserved.
 
 The slots are an absolute timeline: the n-th slot of a bucket is its start plus ``n / rate``,
-whenever a process gets round to it. In a process, :class:`Timeline` (a GCRA per pacing group on
-the monotonic clock, with a small tolerance) decides when a send woken for its slot starts: a
+whenever a process gets round to it. In a process, :class:`Timeline` (a GCRA per bucket on the
+monotonic clock, with a small tolerance) decides when a send woken for its slot starts: a
 wake-up late by up to :data:`TOLERANCE` is absorbed (the next sends keep their slots, nothing
 drifts back), and after a longer one the sends due meanwhile go at the rate, at most ``burst``
 at once, so any window of ``T`` seconds holds at most ``rate * T + burst`` of this process's
-starts. A send more than :data:`MAX_LATE` behind its slot (a stalled process) gives the slot up
-and takes a new one rather than be sent on top of another process's slots.
+starts in any bucket. When another process holds slots of the same buckets
+(:meth:`RateLimiter.shared`), a send more than :data:`MAX_LATE` behind its slot (a stalled
+process) gives the slot up and takes a new one rather than be sent on top of the other
+process's slots; a process alone on its budgets sends it (its own timeline keeps the rate), so
+a busy machine's late wake-ups cost no slots.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they woul
 # limit the headroom is under two sends, one of which the window's fencepost takes, and the
 # rest is kept for network jitter between the bot and the platform.
 TOLERANCE = 0.005
-MAX_LATE = 0.5  # seconds behind its slot after which a send takes a new slot (see Timeline)
+MAX_LATE = 0.5  # seconds behind its slot after which a shared budget's send takes a new slot
+# A bucket is taken as shared this long after another process's reservation of it was last seen.
+SHARED_FOR = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,12 @@ class RateLimiter:
         self.db = db
         self.clock = clock
         self._pruned: datetime | None = None
+        self._written: dict[str, datetime] = {}  # bucket -> the time this process last stored
+        self._shared: dict[str, datetime] = {}  # bucket -> until when it counts as shared
+
+    def shared(self, buckets: Sequence[Bucket], now: datetime) -> bool:
+        """Whether another process held slots of any of ``buckets`` lately (see :meth:`reserve`)."""
+        return any(b.key in self._shared and self._shared[b.key] > now for b in buckets)
 
     async def take(self, buckets: Sequence[Bucket]) -> float:
         """Reserve a slot now (return 0) or reserve nothing and return the wait."""
@@ -178,7 +189,13 @@ class RateLimiter:
             "SELECT key, updated_at FROM rate_bucket WHERE key IN :keys "
             f"ORDER BY key{lock}").bindparams(sa.bindparam("keys", expanding=True)),
             {"keys": keys})).all()
-        due = {r[0]: max(0.0, (_aware(r[1], now) - now).total_seconds()) for r in rows}
+        due = {}
+        for key, stored in rows:
+            tat = _aware(stored, now)
+            # Slots ahead that this process did not reserve: another one shares the bucket.
+            if tat > now and self._written.get(key) != tat:
+                self._shared[key] = now + SHARED_FOR
+            due[key] = max(0.0, (tat - now).total_seconds())
         changed: set[str] = set()
         out = []
         for plan in plans:
@@ -192,9 +209,14 @@ class RateLimiter:
                 changed.add(b.key)
             out.append((at, True))
         if changed:
+            written = {k: now + timedelta(seconds=due[k]) for k in sorted(changed)}
             conn.execute(sa.text(
                 "UPDATE rate_bucket SET updated_at = :u WHERE key = :k"),
-                [{"k": k, "u": now + timedelta(seconds=due[k])} for k in sorted(changed)])
+                [{"k": k, "u": u} for k, u in written.items()])
+            if len(self._written) > 4096:  # buckets whose slots all passed need no memory
+                self._written = {k: u for k, u in self._written.items() if u > now}
+                self._shared = {k: u for k, u in self._shared.items() if u > now}
+            self._written.update(written)
         if self._pruned is None or now - self._pruned > FORGET / 4:
             self._pruned = now
             conn.execute(sa.text("DELETE FROM rate_bucket WHERE updated_at < :old"),
@@ -210,18 +232,19 @@ def _aware(value: datetime | str, now: datetime) -> datetime:
 
 
 class Timeline:
-    """When a send woken for its slot starts, per pacing group, on this process's monotonic clock.
+    """When a send woken for its slot starts, per bucket, on this process's monotonic clock.
 
-    A GCRA per group: ``_tat[group]`` is the theoretical time of the group's next start; a send
-    may start ``TOLERANCE`` before it, and each start moves it on by ``1 / rate`` from the later
-    of itself and that start. So wake-ups a little late cost nothing, a stall costs its length
-    (less the tolerance) and never a burst, and no window of ``T`` seconds holds more than
-    ``rate * T + burst`` starts.
+    A GCRA per bucket: ``_tat[key]`` is the theoretical time of the bucket's next start; a send
+    may start ``TOLERANCE`` before the latest of its buckets' times, and each start moves each
+    of them on by ``1 / rate`` from the later of itself and that start. So wake-ups a little
+    late cost nothing, a stall costs its length (less the tolerance) and never a burst, and no
+    window of ``T`` seconds holds more than ``rate * T + burst`` starts of one bucket.
     """
 
     def __init__(self) -> None:
-        """No group started yet."""
+        """No bucket started yet."""
         self._tat: dict[str, float] = {}
+        self._bound = 1024  # forget buckets whose time passed when more than this are kept
 
     @staticmethod
     def burst(rate: float) -> float:
@@ -234,15 +257,24 @@ class Timeline:
         return now - slot <= MAX_LATE
 
     def start(self, group: str, rate: float, now: float, burst: float = 1.0) -> float:
-        """When (at or after ``now``) a send of ``group`` woken at ``now`` starts; claims it.
+        """:meth:`start_send` for a send needing one bucket (``group`` at ``rate``)."""
+        return self.start_send([Bucket(group, rate, burst)], now)
 
-        A group whose budget allows a ``burst`` may start that many back to back.
+    def start_send(self, buckets: Sequence[Bucket], now: float) -> float:
+        """When (at or after ``now``) a send needing ``buckets``, woken at ``now``, starts.
+
+        Claims that start in each bucket; a bucket that allows a ``burst`` may start that many
+        back to back.
         """
-        if math.isinf(rate):
-            return now
-        tat = self._tat.get(group, -math.inf)
-        at = max(now, tat - TOLERANCE - (burst - 1.0) / rate)
-        self._tat[group] = max(tat, at) + 1.0 / rate
-        if len(self._tat) > 1024:  # groups idle for a while are forgotten (their budget is full)
-            self._tat = {g: t for g, t in self._tat.items() if t > now}
+        tat = self._tat
+        at = now
+        for b in buckets:
+            if b.key in tat:
+                at = max(at, tat[b.key] - TOLERANCE - (b.burst - 1.0) / b.rate)
+        for b in buckets:
+            if not math.isinf(b.rate):
+                tat[b.key] = max(tat.get(b.key, at), at) + 1.0 / b.rate
+        if len(tat) > self._bound:  # buckets idle for a while are forgotten (they are full)
+            self._tat = {k: t for k, t in tat.items() if t > now}
+            self._bound = max(1024, 2 * len(self._tat))
         return at

@@ -3,8 +3,9 @@
 Every transport can :class:`Transport` ``send``. What else it can do is declared by the
 protocols it implements (adapters name them as bases, the worker asks with ``isinstance``):
 :class:`Editable` (replace a sent message), :class:`Checkable` (tell whether an earlier,
-uncertain send landed), :class:`Preparing` (look something up ahead of the send's slot) and
-:class:`Reachable` (tell ahead of time whom it cannot message at all).
+uncertain send landed), :class:`Preparing` (look something up ahead of the send's slot; with
+:class:`PreparingMany`, a whole claimed batch in one query) and :class:`Reachable` (tell ahead
+of time whom it cannot message at all).
 Transports raise :class:`PermanentSendError` (dead letter, with the reason) or
 :class:`RetryableSendError` (try again later); anything else is retried too.
 """
@@ -85,6 +86,19 @@ class Preparing(Protocol):
 
     async def prepare(self, destination: Destination) -> None:
         """Look up what the send to ``destination`` will need."""
+        ...
+
+
+@runtime_checkable
+class PreparingMany(Protocol):
+    """A :class:`Preparing` transport that can look up a whole claimed batch at once.
+
+    The outbox calls it once per claim with the batch's destinations (one query instead of one
+    per send); each send's ``prepare`` then finds the answer ready, or looks it up itself.
+    """
+
+    async def prepare_many(self, destinations: Sequence[Destination]) -> None:
+        """Look up what the sends to ``destinations`` will need (what is not known already)."""
         ...
 
 

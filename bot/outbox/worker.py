@@ -14,9 +14,14 @@ transaction (:mod:`bot.outbox.pacing`, held in the database so every process sha
 budget); each send then waits for its slot, an absolute time on the monotonic clock
 (:class:`~bot.outbox.pacing.Timeline`), so a late wake-up never pushes the later sends back. A
 send whose slot lies beyond the horizon is put back with ``next_attempt_at`` moved on, in the
-same batched write; one woken too late for its slot (a stalled loop) is put back for a new
-slot, without using an attempt, rather than sent in a burst with the sends due after it.
-After a 429 this process uses that platform's budget a little more slowly for a while (:class:`Slowdown`).
+same batched write. A send woken late goes at its buckets' rate from then on (the timeline);
+when another process shares its budget, one woken too late for its slot (a stalled loop) is put
+back for a new slot instead, without using an attempt, so it does not land on the other
+process's slots. After a 429 this process uses that platform's budget a little more slowly for
+a while (:class:`Slowdown`).
+
+Cost per send: rows are claimed as plain records (:class:`~bot.outbox.store.Claimed`), a
+payload shared by many rows (a broadcast) is decoded once, and outcomes are written in batches.
 
 After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks a
@@ -53,14 +58,13 @@ import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 
 from bot.db.engine import Database, utcnow
-from bot.db.models import OutboxMessage
 from bot.messages import Destination, InvalidDestination, Reply, reply_from_dict
 from bot.ops.metrics import count_delivery
 from bot.outbox import store as outbox_store
@@ -75,12 +79,14 @@ from bot.outbox.pacing import (
     slowed,
 )
 from bot.outbox.queue import EDIT, ENQUEUED
+from bot.outbox.store import Claimed
 from bot.outbox.transport import (
     CannotTell,
     Checkable,
     Editable,
     PermanentSendError,
     Preparing,
+    PreparingMany,
     Reachable,
     RetryableSendError,
     Transport,
@@ -92,6 +98,17 @@ LEASE = timedelta(seconds=30)  # sends time out well before this; a dead process
 UNCERTAIN = "uncertain: "  # last_error prefix: an earlier attempt may have landed
 BAD_DESTINATION = "bad destination: "  # last_error prefix: a row no transport could address
 PREPARE_LEAD = 0.5  # seconds before its slot a send resolves its DM channel / reference
+DECODED = 64  # payloads kept decoded (a broadcast's rows share one)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """When a claimed send may go: ``at`` (monotonic), in ``buckets``, shared with others or not."""
+
+    at: float
+    buckets: list[Bucket]
+    shared: bool
+    looked_up: asyncio.Task[None] | None = None  # the batch's look-ups (PreparingMany)
 
 
 class Outbox:
@@ -129,12 +146,13 @@ class Outbox:
         self._uncertain: set[int] = set()
         self._inflight: Counter[str] = Counter()
         self._rates: dict[str, float] = {}
-        self._bursts: dict[str, float] = {}
+        self._decoded: dict[str, tuple[dict[str, Any], Reply]] = {}
         self._results: dict[int, dict[str, Any]] = {}
         self.timeline = Timeline()
         self.repaced = 0  # sends woken too late for their slot, put back for a new one
         self.slowdown = Slowdown()
         self._flush_lock = asyncio.Lock()
+        self._written_at = 0.0  # the loop time of the last write of outcomes
         db.on_commit(ENQUEUED, self.wake)
 
     def register(self, platform: str, transport: Transport) -> None:
@@ -196,9 +214,10 @@ class Outbox:
                   settle: float = 0.05) -> None:
         """Loop forever (cancel to stop), keeping each pacing group's next slots claimed.
 
-        New work (:meth:`wake`) is claimed at once; while sends are in flight the loop claims
-        every ``coalesce`` seconds, and writes finished sends' outcomes within about
-        ``settle`` seconds (the status view shows them), gathering several per transaction.
+        New work (:meth:`wake`) is claimed at once (after ``settle`` seconds, gathering the
+        wake-ups of a burst of commits); while sends are in flight the loop claims every
+        ``coalesce`` seconds and writes finished sends' outcomes at least as often (the status
+        view shows them), many per transaction; once nothing is in flight, within ``settle``.
         """
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
@@ -210,7 +229,8 @@ class Outbox:
                         self._poked = False
                         await self._pass(inflight)
                         next_claim = loop.time() + (coalesce if inflight else interval)
-                    await self.flush()
+                    if not inflight or loop.time() >= self._written_at + coalesce:
+                        await self.flush()
                 except Exception:
                     log.exception("outbox pass failed; retrying next tick")
                 self._wake.clear()
@@ -242,6 +262,7 @@ class Outbox:
             results, self._results = self._results, {}
             if not results and work is None:
                 return
+            self._written_at = asyncio.get_running_loop().time()
 
             def run(conn: Connection) -> None:
                 outbox_store.write_results(conn, results)
@@ -272,8 +293,8 @@ class Outbox:
             self.db, now=self.clock(), limit=room, room=self._room) if room > 0 else ([], set())
         if not ids:
             return 0
-        plan: list[tuple[OutboxMessage, Destination, list[Bucket], tuple[float, bool]]] = []
-        poisoned: list[tuple[OutboxMessage, str]] = []
+        plan: list[tuple[Claimed, Destination, list[Bucket], tuple[float, bool], bool]] = []
+        poisoned: list[tuple[Claimed, str]] = []
         horizon = max(self.max_inline_wait, self.lookahead)
         factors = self.slowdown.factors(asyncio.get_running_loop().time())
         anchor = 0.0  # the monotonic time matching the reservation's "now"
@@ -298,6 +319,8 @@ class Outbox:
                 destinations.append(destination)
             anchor = time.monotonic()  # the event loop's clock (asyncio's default)
             slots = self.limiter.reserve(conn, buckets, horizon)
+            now = self.clock()
+            shared = [self.limiter.shared(b, now) for b in buckets]
             for row, (delay, reserved) in zip(rows, slots, strict=True):
                 if not reserved:  # pacing is not a failure: no attempt used
                     uncertain = row.id in lapsed or _uncertain(row)
@@ -306,39 +329,73 @@ class Outbox:
                         last_error=UNCERTAIN + (row.last_error or "paced").removeprefix(
                             UNCERTAIN) if uncertain else row.last_error)
             outbox_store.write_results(conn, results)
-            plan.extend(zip(rows, destinations, buckets, slots, strict=True))
+            plan.extend(zip(rows, destinations, buckets, slots, shared, strict=True))
 
         await self._write(claim_and_reserve)
         for row, error in poisoned:
             log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
             count_delivery(row.platform, "dead", "bad_destination")
-        for started, (row, destination, buckets, (delay, reserved)) in enumerate(plan):
+        looked_up = self._look_up([(row.platform, destination) for row, destination, _b,
+                                   (_d, reserved), _s in plan if reserved])
+        if looked_up is not None:  # cancelled and awaited with the sends
+            inflight.add(looked_up)
+            looked_up.add_done_callback(inflight.discard)
+        for started, (row, destination, buckets, (delay, reserved), shared) in enumerate(plan):
             if started % 50 == 49:  # hundreds of sends start per pass: let others in between
                 await asyncio.sleep(0)
             group = pacing_group(destination)
             self._rates[group] = buckets[-1].rate if buckets else math.inf
-            self._bursts[group] = buckets[-1].burst if buckets else 1.0
             if not reserved:
                 continue
             if row.id in lapsed or _uncertain(row):
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
-            task = asyncio.create_task(self._deliver(row, destination, anchor + delay))
+            task = asyncio.create_task(
+                self._deliver(row, destination, Slot(anchor + delay, buckets, shared, looked_up)))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
         return len(plan) + len(poisoned)
 
+    def _look_up(self, sends: list[tuple[str, Destination]]) -> asyncio.Task[None] | None:
+        """Start the batch look-ups of the transports that can do them (one task, never fails)."""
+        wanted: dict[str, list[Destination]] = {}
+        for platform, destination in sends:
+            if _can(self.transports.get(platform), PreparingMany):
+                wanted.setdefault(platform, []).append(destination)
+        return asyncio.create_task(self._prepare_many(wanted)) if wanted else None
+
+    async def _prepare_many(self, wanted: dict[str, list[Destination]]) -> None:
+        for platform, destinations in wanted.items():
+            transport = self.transports.get(platform)
+            try:
+                if isinstance(transport, PreparingMany):
+                    await transport.prepare_many(destinations)
+            except Exception as exc:  # only a head start: each send looks up its own
+                log.warning("outbox batch look-up failed",
+                            extra={"platform": platform, "error": type(exc).__name__})
+
     def _done(self, group: str, _task: object) -> None:
         self._inflight[group] -= 1
         self._wake.set()
 
-    async def _deliver(self, row: OutboxMessage, destination: Destination, at: float) -> None:
-        """Wait for the slot (``at``, monotonic), send, and record the outcome (never raises)."""
+    def _decode(self, text: str) -> tuple[dict[str, Any], Reply]:
+        """The payload and its reply; decoded once for the many rows of a broadcast."""
+        found = self._decoded.get(text)
+        if found is None:
+            payload = json.loads(text)
+            found = (payload, reply_from_dict(payload))
+            if len(self._decoded) >= DECODED:
+                self._decoded.clear()
+            self._decoded[text] = found
+        return found
+
+    async def _deliver(self, row: Claimed, destination: Destination, slot: Slot) -> None:
+        """Wait for the slot, send, and record the outcome (never raises)."""
         transport = self.transports.get(row.platform)
+        at = slot.at
         try:
-            payload = json.loads(row.payload)
-            reply = reply_from_dict(payload)
+            payload, reply = self._decode(row.payload)
         except Exception as exc:  # stored by an older or broken writer: dead, alone
             self._dead(row, f"bad payload: {type(exc).__name__}: {exc}", "bad_payload")
             self._uncertain.discard(row.id or 0)
@@ -368,12 +425,14 @@ class Outbox:
                     reply = replace(reply, repeat=True)
                     count_delivery(row.platform, "repeat")
                     log.info("outbox resending a possible repeat", extra={"outbox_id": row.id})
-            if isinstance(transport, Preparing):  # DM channel, conversation reference: off
+            if _can(transport, Preparing):  # DM channel, conversation reference: off
                 # the slot, shortly before it, so a batch's look-ups are spread out, not a burst
                 loop = asyncio.get_running_loop()
                 await asyncio.sleep(max(0.0, at - PREPARE_LEAD - loop.time()))
-                await transport.prepare(destination)
-            if not await self._slot(destination, at):
+                if slot.looked_up is not None:
+                    await asyncio.shield(slot.looked_up)
+                await cast(Preparing, transport).prepare(destination)
+            if not await self._slot(slot):
                 self._repace(row)
                 return
             if EDIT in payload:
@@ -399,33 +458,33 @@ class Outbox:
         finally:
             self._uncertain.discard(row.id or 0)
 
-    async def _slot(self, destination: Destination, at: float) -> bool:
-        """Sleep until the slot ``at`` and then until the timeline lets the send start.
+    async def _slot(self, slot: Slot) -> bool:
+        """Sleep until the slot and then until the timeline lets the send start.
 
         False (do not send) for a send woken more than ``MAX_LATE`` after its slot (a stalled
-        process): sent now, it would land on slots other processes hold.
+        process) when another process shares its budget: sent now, it would land on slots that
+        process holds.
         """
         loop = asyncio.get_running_loop()
-        await asyncio.sleep(max(0.0, at - loop.time()))
-        group = pacing_group(destination)
-        rate = self._rates.get(group, math.inf)
-        now = loop.time()
-        if math.isinf(rate):
+        await asyncio.sleep(max(0.0, slot.at - loop.time()))
+        if not slot.buckets:
             return True
-        if not self.timeline.admit(at, now):
+        now = loop.time()
+        if slot.shared and not self.timeline.admit(slot.at, now):
             return False
-        start = self.timeline.start(group, rate, now, self._bursts.get(group, 1.0))
-        await asyncio.sleep(max(0.0, start - now))
+        start = self.timeline.start_send(slot.buckets, now)
+        if start > now:
+            await asyncio.sleep(start - now)
         return True
 
-    def _repace(self, row: OutboxMessage) -> None:
+    def _repace(self, row: Claimed) -> None:
         """Put a send that missed its slot back, due now, for a new slot (no attempt used)."""
         self.repaced += 1
         uncertain = row.id in self._uncertain or _uncertain(row)
         self._record(row, next_attempt_at=self.clock(), last_error=UNCERTAIN + (
             row.last_error or "repaced").removeprefix(UNCERTAIN) if uncertain else row.last_error)
 
-    async def _edit(self, transport: Transport, row: OutboxMessage, destination: Destination,
+    async def _edit(self, transport: Transport, row: Claimed, destination: Destination,
                     of_key: str, reply: Reply) -> str:
         """Replace the message sent under ``of_key``; skipped when a newer edit is queued."""
         status, ref, newer = await outbox_store.edit_target(self.db, of_key, after_id=row.id or 0)
@@ -441,18 +500,18 @@ class Outbox:
         return ref
 
     @staticmethod
-    def _values(row: OutboxMessage, **values: Any) -> dict[str, Any]:
+    def _values(row: Claimed, **values: Any) -> dict[str, Any]:
         """Every result column of ``row``: unchanged, back to pending, unless ``values``."""
         base = {"status": "pending", "attempts": row.attempts, "lease_until": None,
                 "last_error": row.last_error, "message_ref": None, "sent_at": None,
                 "next_attempt_at": row.next_attempt_at}
         return {**base, **values}
 
-    def _record(self, row: OutboxMessage, **values: Any) -> None:
+    def _record(self, row: Claimed, **values: Any) -> None:
         self._results[row.id or 0] = self._values(row, **values)
         self._wake.set()
 
-    def _retry(self, row: OutboxMessage, error: str, retry_after: float | None, *,
+    def _retry(self, row: Claimed, error: str, retry_after: float | None, *,
                uncertain: bool = False) -> None:
         attempts = row.attempts + 1
         error = UNCERTAIN + error.removeprefix(UNCERTAIN) if uncertain else error
@@ -465,12 +524,12 @@ class Outbox:
                      next_attempt_at=self.clock() + timedelta(seconds=delay))
         count_delivery(row.platform, "retry")
 
-    def _dead(self, row: OutboxMessage, error: str, reason: str) -> None:
+    def _dead(self, row: Claimed, error: str, reason: str) -> None:
         """Dead-letter ``row`` with ``error``; ``reason`` is its class for the metrics."""
         self._finish(row, status="dead", error=error, reason=reason)
         log.warning("outbox message dead", extra={"outbox_id": row.id, "reason": error[:200]})
 
-    def _finish(self, row: OutboxMessage, *, status: str, error: str | None = None,
+    def _finish(self, row: Claimed, *, status: str, error: str | None = None,
                 ref: str | None = None, reason: str | None = None) -> None:
         self._record(row, status=status, attempts=row.attempts + 1,
                      last_error=error[:500] if error else None,
@@ -479,6 +538,20 @@ class Outbox:
         count_delivery(row.platform, status, reason)
 
 
-def _uncertain(row: OutboxMessage) -> bool:
+_KINDS: dict[tuple[type, type], bool] = {}
+
+
+def _can(transport: object, protocol: type) -> bool:
+    """``isinstance(transport, protocol)`` for a runtime protocol, remembered per class.
+
+    (Python 3.11 lists a protocol's members on every such check: tens of microseconds a send.)
+    """
+    kind = (type(transport), protocol)
+    if kind not in _KINDS:
+        _KINDS[kind] = isinstance(transport, protocol)
+    return _KINDS[kind]
+
+
+def _uncertain(row: Claimed) -> bool:
     """Whether an earlier attempt of ``row`` may have landed (as recorded)."""
     return (row.last_error or "").startswith(UNCERTAIN)

@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ from bot.outbox.transport import (
     Editable,
     PermanentSendError,
     Preparing,
+    PreparingMany,
     RetryableSendError,
     Transport,
 )
@@ -62,6 +63,7 @@ HISTORY_SCOPES = {  # channel id prefix -> scopes that allow reading its history
 }
 ALL_HISTORY = frozenset().union(*HISTORY_SCOPES.values())
 POOL = 64  # keep-alive connections per transport (all workspaces)
+LOOKUP_CHUNK = 500  # DM channel keys per query of prepare_many
 SAVE_EVERY = 0.1  # seconds: DM channels opened this close together are stored together
 # Errors that no retry will fix: the outbox dead-letters the message with the reason.
 PERMANENT = frozenset({
@@ -152,7 +154,7 @@ def classify(exc: SlackApiError) -> Exception:
 TokenResolver = Callable[[str], Awaitable[str]]
 
 
-class SlackTransport(Transport, Checkable, Preparing, Editable):
+class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
     """The outbox's Slack transport (see the module docstring)."""
 
     def __init__(self, client: AsyncWebClient, db: Database,
@@ -171,6 +173,7 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
         self.tokens = tokens
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_cache: dict[str, str] = {}
+        self._dm_unstored: set[str] = set()  # looked up with a batch and not stored: open them
         self._dm_locks: dict[str, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
         self._unsaved: dict[str, ConversationReference] = {}
@@ -299,6 +302,22 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
             except SlackApiError as exc:
                 raise classify(exc) from None
 
+    async def prepare_many(self, destinations: Sequence[Destination]) -> None:
+        """Recall the stored DM channels of a claimed batch in one query (not open them)."""
+        keys = sorted({dm_key(d.workspace, d.user_id) for d in destinations if d.user_id}
+                      - self._dm_cache.keys())
+        if not keys:
+            return
+        table = ConversationReference.__table__  # type: ignore[attr-defined]
+        async with self.db.engine.connect() as conn:
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                rows = (await conn.execute(sa.select(table.c.key, table.c.channel).where(
+                    table.c.key.in_(keys[start:start + LOOKUP_CHUNK])))).all()
+                self._dm_cache.update((key, channel) for key, channel in rows if channel)
+        if len(self._dm_unstored) > 10_000:
+            self._dm_unstored.clear()
+        self._dm_unstored.update(key for key in keys if key not in self._dm_cache)
+
     async def update(self, destination: Destination, message_ref: str, reply: Reply) -> None:
         """Replace the message ``message_ref`` (``channel:ts``) with ``reply`` (chat.update)."""
         channel, _, ts = message_ref.rpartition(":")
@@ -339,10 +358,13 @@ class SlackTransport(Transport, Checkable, Preparing, Editable):
         pending = self._unsaved.get(key)
         if pending is not None and pending.channel:
             return pending.channel
-        async with self.db.session() as session:
-            stored = await session.get(ConversationReference, key)
-        if stored is not None and stored.channel:
-            return stored.channel
+        if key in self._dm_unstored:  # its batch's look-up just found none
+            self._dm_unstored.discard(key)
+        else:
+            async with self.db.session() as session:
+                stored = await session.get(ConversationReference, key)
+            if stored is not None and stored.channel:
+                return stored.channel
         client = await self.client_for(workspace)
         response = await client.conversations_open(users=user_id)
         channel = str((response.get("channel") or {}).get("id") or "")

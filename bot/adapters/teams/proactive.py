@@ -44,6 +44,7 @@ from bot.outbox.transport import (
     Editable,
     PermanentSendError,
     Preparing,
+    PreparingMany,
     Reachable,
     RetryableSendError,
     Transport,
@@ -59,6 +60,7 @@ NEVER_OPENED = "has not opened the bot in Teams (no conversation reference)"
 #: User ids per ``IN (...)`` of :meth:`TeamsTransport.unreachable`: well under SQLite's 32766
 #: bound parameters and PostgreSQL's 65535, and short enough for the query planner.
 LOOKUP_CHUNK = 500
+PREPARED = 10_000  # references looked up ahead and not yet used, at most
 
 
 async def missing_reason(db: Database, destination: Destination) -> str:
@@ -94,6 +96,37 @@ async def find_reference(db: Database, destination: Destination) -> dict[str, An
         return None
     reference: dict[str, Any] = json.loads(row.reference)
     return reference
+
+
+async def find_references(db: Database, destinations: Sequence[Destination]
+                          ) -> dict[Destination, dict[str, Any]]:
+    """:func:`find_reference` for many Teams destinations in a few queries (the found ones)."""
+    people = {(d.workspace, d.user_id) for d in destinations if d.user_id}
+    channels = {(d.workspace, split_conversation(d.channel)[0])
+                for d in destinations if not d.user_id}
+    workspaces = {d.workspace for d in destinations}
+    ref = ConversationReference
+    newest: dict[tuple[str, str, str | None], tuple[Any, str]] = {}
+    async with db.session() as session:
+        for kind, wanted, column in (("user", people, ref.user_id),
+                                     ("channel", channels, ref.channel)):
+            names = sorted({name for _ws, name in wanted if name})
+            for start in range(0, len(names), LOOKUP_CHUNK):
+                rows = (await session.exec(select(
+                    ref.workspace, column, ref.updated_at, ref.reference).where(
+                    ref.platform == "teams", col(ref.workspace).in_(workspaces),
+                    col(column).in_(names[start:start + LOOKUP_CHUNK])))).all()
+                for workspace, name, updated_at, reference in rows:
+                    seen = newest.get((kind, workspace, name))
+                    if (workspace, name) in wanted and (seen is None or updated_at > seen[0]):
+                        newest[(kind, workspace, name)] = (updated_at, reference)
+    found = {}
+    for d in destinations:
+        key = (("user", d.workspace, d.user_id) if d.user_id else
+               ("channel", d.workspace, split_conversation(d.channel)[0]))
+        if key in newest:
+            found[d] = json.loads(newest[key][1])
+    return found
 
 
 def proactive_activity(reply: Reply, reference: dict[str, Any], *,
@@ -132,7 +165,7 @@ def classify(exc: Exception) -> PermanentSendError | RetryableSendError:
     return PermanentSendError(f"Teams refused the message: {status}")
 
 
-class TeamsTransport(Transport, Preparing, Editable, Reachable):
+class TeamsTransport(Transport, Preparing, PreparingMany, Editable, Reachable):
     """The outbox's sender for ``teams:`` destinations.
 
     The Bot Connector cannot read a conversation's history, so a send that may have landed
@@ -171,9 +204,18 @@ class TeamsTransport(Transport, Preparing, Editable, Reachable):
 
     async def prepare(self, destination: Destination) -> None:
         """Look the conversation reference up ahead of the send's pacing slot (used once)."""
+        if str(destination) in self._prepared:  # looked up with its batch
+            return
         reference = await find_reference(self.db, destination)
         if reference is not None:
             self._prepared[str(destination)] = reference
+
+    async def prepare_many(self, destinations: Sequence[Destination]) -> None:
+        """Look up a claimed batch's references in a few queries (each used once)."""
+        found = await find_references(self.db, destinations)
+        if len(self._prepared) + len(found) > PREPARED:  # unused ones (sends that never went)
+            self._prepared.clear()
+        self._prepared.update((str(d), reference) for d, reference in found.items())
 
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
         """Post ``reply`` to the destination's stored conversation; return ``conversation|id``."""
