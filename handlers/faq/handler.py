@@ -7,13 +7,14 @@ import asyncio
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.faq.answer import answer_question
+from handlers.faq.askers import Askers
 from handlers.faq.replies import (
     build_abstain_reply,
     build_answer_reply,
     build_feedback_thanks,
     build_refusal_reply,
 )
-from handlers.faq.service import record_feedback, record_question, resolve_asker
+from handlers.faq.service import record_feedback, record_question
 
 
 class FaqHandler:
@@ -23,6 +24,10 @@ class FaqHandler:
     command: str | None = "ask"
     keywords: tuple[str, ...] = ("ask", "pregunta")
     action_prefix = "faq:"
+
+    def __init__(self) -> None:
+        """One per router: whose state each asker is in is remembered here (see :class:`Askers`)."""
+        self.askers = Askers()
 
     def claims(self, message: IncomingMessage) -> bool:
         """Any free text may be a question (handlers registered earlier have stronger cues)."""
@@ -36,7 +41,7 @@ class FaqHandler:
         if not question:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
-        asker = await resolve_asker(message=message, services=services)
+        asker = await self.askers.resolve(message=message, services=services)
         if services.knowledge.current.needs_thread:  # the embedding model takes ~20-35 ms
             answer = await asyncio.to_thread(answer_question, question=question,
                                              services=services, asker=asker)
