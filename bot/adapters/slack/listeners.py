@@ -23,11 +23,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.slack.home import ClientFor, SlackHome
 from bot.adapters.slack.render import to_slack_message, to_slack_modal, to_view_response
+from bot.adapters.slack.response_url import post_response
 from bot.adapters.slack.translate import (
     REPORT_SHORTCUT,
     NotForUs,
@@ -269,9 +269,8 @@ class SlackListeners:
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         try:
             if self.connections is not None and respond.response_url:
-                await AsyncWebhookClient(url=respond.response_url,
-                                         session=self.connections()).send(
-                    **kwargs, response_type=response_type, replace_original=False)
+                await post_response(self.connections(), respond.response_url, {
+                    **kwargs, "response_type": response_type, "replace_original": False})
             else:
                 await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
