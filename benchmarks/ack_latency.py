@@ -42,10 +42,30 @@ SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 TEAM = "T0TEST"  # the fake's auth.test team: the token's own workspace is admitted
 USERS = 200  # distinct askers, as in one office
-QUESTIONS = ("what is the pause method", "how do I report a phishing email",
-             "when do polls open", "how are ballots stored after counting",
-             "can I bring my phone into the polling place", "how do I become a poll worker",
-             "what if the voting machine jams", "who certifies the results")
+#: What the askers type: the project's labelled train / calibration questions (in scope and
+#: not, English and Spanish; never the held-out files), about 2,000 distinct texts, so repeated
+#: questions are as rare as a phase of 3,000 requests allows and no cache is flattered.
+QUESTION_FILES = ("inscope_train", "inscope_train_extra", "inscope_calibration",
+                  "abstain_train", "abstain_train_extra", "abstain_calibration")
+
+
+def load_questions() -> tuple[str, ...]:
+    """The distinct question texts of :data:`QUESTION_FILES`, in a fixed shuffled order."""
+    import random
+
+    seen: dict[str, None] = {}
+    for name in QUESTION_FILES:
+        path = ROOT / "knowledge" / "eval" / f"{name}.jsonl"
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    seen.setdefault(json.loads(line)["q"], None)
+    questions = list(seen)
+    random.Random(16).shuffle(questions)
+    return tuple(questions)
+
+
+QUESTIONS = load_questions()
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -366,6 +386,7 @@ def main() -> None:
     total = 400 if args.quick else args.requests
     rates = [float(r) for r in args.rates.split(",")]
     result = asyncio.run(run(args.repo.resolve(), rates, total, warmup=USERS))
+    result["distinct_questions"] = len(QUESTIONS)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import dataclasses
 import logging
 import uuid
@@ -89,6 +91,44 @@ async def answer(handler: Handler, message: IncomingMessage, services: Services)
         return build_error_reply(correlation_id)
 
 
+class Turns:
+    """Start at most one handler per turn of the event loop; the loop polls sockets in between.
+
+    asyncio runs every callback that is ready, then polls for I/O. When several answers become
+    ready together (a burst, or the process was off the CPU for a moment), each one's handler
+    (milliseconds of retrieval) would run before the loop looks at its sockets again, and a
+    new Slack request would wait for all of them before it is acknowledged. Handlers are
+    therefore started one per turn, in arrival order, and the requests that arrived meanwhile
+    are read and acknowledged between two of them. Nothing waits when nobody else does.
+    """
+
+    def __init__(self) -> None:
+        """No handler waiting yet."""
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._releasing = False
+
+    async def mine(self) -> None:
+        """Wait until this caller may start its handler."""
+        loop = asyncio.get_running_loop()
+        turn = loop.create_future()
+        self._waiting.append(turn)
+        if not self._releasing:
+            self._releasing = True
+            loop.call_soon(self._release, loop)
+        await turn
+
+    def _release(self, loop: asyncio.AbstractEventLoop) -> None:
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():  # a cancelled caller gives its turn to the next
+                turn.set_result(None)
+                break
+        if self._waiting:
+            loop.call_soon(self._release, loop)  # the next one after the loop polled again
+        else:
+            self._releasing = False
+
+
 class Router:
     """Dispatch over an ordered list of handlers (earlier wins), with an error boundary."""
 
@@ -100,6 +140,7 @@ class Router:
         if "help" not in names:
             raise ValueError("the handler list needs a 'help' handler as the fallback")
         self._fallback = self.handlers[names.index("help")]
+        self.turns = Turns()
 
     @cached_property
     def commands(self) -> dict[str, Handler]:
@@ -137,8 +178,10 @@ class Router:
         """Route, then run the chosen handler inside the error boundary (:func:`answer`).
 
         Whatever a person did may change their home (and the counts state staff watch), so
-        those homes are republished soon after, off this path.
+        those homes are republished soon after, off this path. Handlers start one per turn of
+        the event loop (:class:`Turns`).
         """
+        await self.turns.mine()
         handler, routed = self.select(message)
         people = self.services.people
         try:

@@ -30,7 +30,9 @@ class BatchWriter:
         """Write into ``table`` through ``db`` (a :class:`bot.db.engine.Database`)."""
         self.db = db
         self.table = table
-        (self._key,) = table.primary_key.columns
+        (key,) = table.primary_key.columns
+        # Built once: SQLAlchemy reuses its compiled form for every batch.
+        self._insert = sa.insert(table).returning(key)
         self._queue: list[tuple[Row, asyncio.Future[Any]]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -64,7 +66,7 @@ class BatchWriter:
                 return
 
     async def _write(self, batch: list[tuple[Row, asyncio.Future[Any]]]) -> None:
-        insert = sa.insert(self.table).returning(self._key)
+        insert = self._insert
         rows = [row for row, _ in batch]
 
         def work(conn: Connection) -> list[Any]:

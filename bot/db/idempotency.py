@@ -15,6 +15,9 @@ WELCOMED = "welcomed:"
 
 
 _PROCESSED = ProcessedRequest.__table__  # type: ignore[attr-defined]
+#: Built once, given its values at execution: SQLAlchemy then reuses the compiled statement
+#: (a statement with the values inside is a new one to look up in its cache every time).
+_CLAIM = sa.insert(_PROCESSED)
 
 
 async def first_time(db: Database, key: str) -> bool:
@@ -23,9 +26,9 @@ async def first_time(db: Database, key: str) -> bool:
     One plain insert in one short transaction (no ORM session, no model instance): every
     inbound request pays for this, so it is the cheapest write the database offers.
     """
-    insert = sa.insert(_PROCESSED).values(key=key[:200], seen_at=utcnow())
+    values = {"key": key[:200], "seen_at": utcnow()}
     try:
-        await db.transaction(lambda conn: conn.execute(insert))
+        await db.transaction(lambda conn: conn.execute(_CLAIM, values))
     except IntegrityError:
         return False
     return True

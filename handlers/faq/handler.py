@@ -6,14 +6,17 @@ import asyncio
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
-from handlers.faq.answer import answer_question
+from handlers.faq.answer import Answer, answer_question
+from handlers.faq.askers import Askers
+from handlers.faq.recent import RecentAnswers
 from handlers.faq.replies import (
     build_abstain_reply,
     build_answer_reply,
     build_feedback_thanks,
     build_refusal_reply,
 )
-from handlers.faq.service import record_feedback, record_question, resolve_asker
+from handlers.faq.scope import Asker
+from handlers.faq.service import record_feedback, record_question
 
 
 class FaqHandler:
@@ -23,6 +26,11 @@ class FaqHandler:
     command: str | None = "ask"
     keywords: tuple[str, ...] = ("ask", "pregunta")
     action_prefix = "faq:"
+
+    def __init__(self) -> None:
+        """One per router: askers' places and recent answers are remembered here."""
+        self.askers = Askers()
+        self.recent = RecentAnswers()
 
     def claims(self, message: IncomingMessage) -> bool:
         """Any free text may be a question (handlers registered earlier have stronger cues)."""
@@ -36,12 +44,8 @@ class FaqHandler:
         if not question:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
-        asker = await resolve_asker(message=message, services=services)
-        if services.knowledge.current.needs_thread:  # the embedding model takes ~20-35 ms
-            answer = await asyncio.to_thread(answer_question, question=question,
-                                             services=services, asker=asker)
-        else:
-            answer = answer_question(question=question, services=services, asker=asker)
+        asker = await self.askers.resolve(message=message, services=services)
+        answer = await self._answer(question, asker, services)
         question_id = await record_question(db=services.db, answer=answer,
                                             platform=message.platform,
                                             jurisdiction=asker.jurisdiction)
@@ -55,6 +59,20 @@ class FaqHandler:
         # Abstentions are recorded above: that record is the curators' queue (`kb gaps`).
         return build_abstain_reply(answer.contact, answer.suggestions, language=answer.language,
                                    state=answer.named_state, staff=asker.state_staff)
+
+    async def _answer(self, question: str, asker: Asker, services: Services) -> Answer:
+        """The decision for ``question``: decided before for the same asker's place, or now."""
+        kb, app = services.knowledge.current, services.settings.app
+        answer = self.recent.get(question, asker, knowledge=kb, config=app)
+        if answer is not None:
+            return answer
+        if kb.needs_thread:  # the embedding model takes ~20-35 ms
+            answer = await asyncio.to_thread(answer_question, question=question,
+                                             services=services, asker=asker)
+        else:
+            answer = answer_question(question=question, services=services, asker=asker)
+        self.recent.put(answer, knowledge=kb, config=app)
+        return answer
 
     async def _on_action(self, message: IncomingMessage, services: Services) -> Reply:
         assert message.action is not None

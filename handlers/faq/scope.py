@@ -139,8 +139,11 @@ def _prefer_asker_state(fitting: list[Hit], asker: Asker) -> tuple[Hit, tuple[Ex
 def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Sequence[Hit]],
                      best: float, related: tuple[Article, ...]) -> Choice:
     """A question whose parts are each answered well by a different article (none for all)."""
+    parts = question_parts(question)
+    if len(parts) < 2:  # one part finds one article at most: nothing to search for
+        return Choice(None, best, related=related)
     found: list[Hit] = []
-    for part in question_parts(question):
+    for part in parts:
         hits = search(part)
         if hits and hits[0].confidence >= threshold and all(
                 hits[0].article.id != f.article.id and not siblings(hits[0].article, f.article)

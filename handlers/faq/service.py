@@ -1,6 +1,7 @@
-"""The record curators learn from: questions asked, feedback, gaps; whose state an asker is in.
+"""The record curators learn from: questions asked, feedback, gaps.
 
-Answering itself (guard, retrieve, decide) is :mod:`handlers.faq.answer`.
+Answering itself (guard, retrieve, decide) is :mod:`handlers.faq.answer`; whose state an asker
+is in, :mod:`handlers.faq.askers`.
 """
 
 from __future__ import annotations
@@ -16,37 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.db.engine import Database, utcnow
-from bot.messages import IncomingMessage
 from bot.ops.metrics import count_question
 from bot.ops.privacy import scrub
-from bot.services import Services
-from handlers.certifications.config import CertificationConfig
-from handlers.certifications.models import Official
 from handlers.faq.answer import Answer
 from handlers.faq.models import AskedQuestion, Feedback
-from handlers.faq.scope import Asker
-from handlers.incidents.config import IncidentSettings
-
-
-async def resolve_asker(*, message: IncomingMessage, services: Services) -> Asker:
-    """The asker's jurisdiction: what the message says, their app.yaml roles, or the roster."""
-    app = services.settings.app
-    identity = message.sender.identity
-    staff = app.has_role(identity, "state_staff")
-    codes = {j.code for j in app.jurisdictions}
-    if message.jurisdiction and message.jurisdiction.upper() in codes:
-        return Asker(message.jurisdiction.upper(), staff)
-    mappings = (app.section(CertificationConfig).supervisors, app.section(IncidentSettings).managers)
-    configured = {code for mapping in mappings
-                  for code, people in mapping.items() if identity in people and code in codes}
-    if len(configured) == 1:
-        return Asker(configured.pop(), staff)
-    async with services.db.session() as session:
-        rows = (await session.exec(select(Official.jurisdiction).where(
-            Official.identity == identity).distinct().limit(2))).all()
-    if len(rows) == 1 and rows[0] in codes:
-        return Asker(rows[0], staff)
-    return Asker(app.office.state if staff else None, staff)
 
 
 async def record_question(*, db: Database, answer: Answer, platform: str,

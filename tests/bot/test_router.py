@@ -135,3 +135,41 @@ async def test_a_file_permission_error_is_a_failure_not_a_role_refusal(
         reply = await router.dispatch(_msg("ask x"))
     assert "Sorry" in reply.text and "secret.key" not in reply.text
     assert any(getattr(r, "correlation_id", None) for r in caplog.records)
+
+
+async def test_handlers_start_one_per_turn_of_the_loop_in_arrival_order() -> None:
+    """Between two handler starts the loop runs its other ready callbacks (and polls I/O)."""
+    import asyncio
+
+    from bot.router import Turns
+
+    turns = Turns()
+    loop = asyncio.get_running_loop()
+    tick = 0
+    running = True
+
+    def ticker() -> None:  # one call per turn of the loop
+        nonlocal tick
+        tick += 1
+        if running:
+            loop.call_soon(ticker)
+
+    loop.call_soon(ticker)
+    starts: list[tuple[str, int]] = []
+
+    async def handler(name: str) -> None:
+        await turns.mine()
+        starts.append((name, tick))
+
+    tasks = [asyncio.create_task(handler(f"h{n}")) for n in range(5)]
+    gone = asyncio.create_task(handler("cancelled"))
+    late = asyncio.create_task(handler("late"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.gather(*tasks, late)
+    running = False
+    assert [name for name, _ in starts] == ["h0", "h1", "h2", "h3", "h4", "late"]
+    ticks = [t for _, t in starts]
+    assert all(b > a for a, b in zip(ticks, ticks[1:], strict=False))  # never two in one turn
+    alone = Turns()
+    await asyncio.wait_for(alone.mine(), 1)  # nobody else waiting: straight through

@@ -396,9 +396,14 @@ def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
         if response.status == 404 and body.get("type") == "event_callback":
             # An event nobody listens to: answer 2xx so Slack neither retries nor disables us.
             return web.Response(status=200)
+        if response.status == 200 and not response.body and response.headers.keys() <= _PLAIN:
+            return web.Response(content_type="text/plain")  # the plain ack (most requests)
         return await to_aiohttp_response(response)
 
     return events
+
+
+_PLAIN = {"content-type"}
 
 
 async def _disabled(_request: web.Request) -> web.Response:

@@ -18,7 +18,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -42,6 +44,22 @@ def suggested(reply: Reply) -> list[dict[str, str]]:
             for b in s.buttons if b.action_id == ASK_ACTION][:4]
 
 
+class EventsAssistant(AsyncAssistant):
+    """Bolt's assistant middleware, run only for events: it is the only kind it listens to.
+
+    Bolt runs an assistant's matchers (each building its keyword arguments) on every request
+    before any listener; slash commands, clicks and form submissions skip them here.
+    """
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002
+                            ) -> BoltResponse | None:
+        """Events go through the assistant's listeners; anything else straight on."""
+        if req.body.get("type") != "event_callback":
+            return await next()
+        return await super().async_process(req=req, resp=resp, next=next)
+
+
 class SlackHome:
     """Home tab, welcome and assistant features for one router (see the module docstring)."""
 
@@ -55,7 +73,7 @@ class SlackHome:
     def register(self, bolt: AsyncApp, on_message: Callable[..., Awaitable[None]]) -> None:
         """Listen to the Home tab and to assistant threads (user messages go to ``on_message``)."""
         bolt.event("app_home_opened")(self.on_home_opened)
-        assistant = AsyncAssistant(logger=logging.getLogger("slack_bolt.assistant"))
+        assistant = EventsAssistant(logger=logging.getLogger("slack_bolt.assistant"))
         assistant.thread_started(self.on_thread_started)
         assistant.user_message(on_message)
         bolt.assistant(assistant)
