@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -223,8 +225,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # at checkpoints rather than on every commit: a committed transaction can be lost only
     # to a power cut or OS crash (never to the process dying), and the file never corrupts.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    _use_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any, attempts: int = 100) -> None:
+    """Switch the file to WAL (it stays so); a no-op on a file that already is.
+
+    SQLite answers this pragma "database is locked" without waiting when another connection
+    holds the file at that instant (a new pooled connection opened beside a busy writer), so
+    the caller's request would fail: once the file is in WAL that is not an error, and before
+    it is, a short retry waits for the writer.
+    """
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01)
