@@ -8,7 +8,9 @@ its app.yaml, its own knowledge/articles; on needs the ``semantic`` extra, and i
 come from the shared disk cache, warmed by an untimed start), it starts the checkout's own
 ``electionbot serve --demo`` on a free port in a temporary folder (fresh SQLite database), waits
 for ``/healthz``, lets it idle ``--settle`` seconds and reads ``/proc/PID/status``: resident
-memory now (idle) and its peak, and the CPU the process used to get there. Checkouts alternate.
+memory now (idle) and its peak, and the CPU the process used to get there; then, with still no
+request, the CPU it spends per second over ``--idle`` seconds (its background loops). Checkouts
+alternate.
 Prints one JSON object with the machine's load average before and after.
 """
 
@@ -45,8 +47,10 @@ def _status_mb(pid: int, field: str) -> float:
     raise LookupError(field)
 
 
-def start_once(checkout: Path, semantic: bool, settle: float) -> dict[str, Any]:
-    """One start of ``serve --demo``: idle and peak RSS (MB), CPU and wall to ready."""
+def start_once(checkout: Path, semantic: bool, settle: float, idle: float = 20.0
+               ) -> dict[str, Any]:
+    """One start of ``serve --demo``: idle and peak RSS (MB), CPU and wall to ready, and the
+    CPU it spends per second over ``idle`` seconds with no requests."""
     with tempfile.TemporaryDirectory() as home:
         config = yaml.safe_load((checkout / "app.yaml").read_text(encoding="utf-8"))
         config["knowledge_path"] = str(checkout / "knowledge" / "articles")
@@ -75,14 +79,21 @@ def start_once(checkout: Path, semantic: bool, settle: float) -> dict[str, Any]:
                     time.sleep(0.2)
             ready = time.perf_counter() - start
             time.sleep(settle)
-            stat = Path(f"/proc/{proc.pid}/stat").read_text().split()
-            cpu = (int(stat[13]) + int(stat[14])) / os.sysconf("SC_CLK_TCK")
-            return {"idle_rss_mb": round(_status_mb(proc.pid, "VmRSS"), 1),
-                    "peak_rss_mb": round(_status_mb(proc.pid, "VmHWM"), 1),
-                    "start_cpu_s": round(cpu, 2), "ready_wall_s": round(ready, 2)}
+            cpu = _cpu_seconds(proc.pid)
+            rss, peak = _status_mb(proc.pid, "VmRSS"), _status_mb(proc.pid, "VmHWM")
+            time.sleep(idle)  # nobody asks anything: what the background loops cost
+            idle_cpu = _cpu_seconds(proc.pid) - cpu
+            return {"idle_rss_mb": round(rss, 1), "peak_rss_mb": round(peak, 1),
+                    "start_cpu_s": round(cpu, 2), "ready_wall_s": round(ready, 2),
+                    "idle_cpu_ms_per_s": round(1000 * idle_cpu / idle, 2)}
         finally:
             proc.terminate()
             proc.wait(timeout=60)
+
+
+def _cpu_seconds(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text().split()
+    return (int(stat[13]) + int(stat[14])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -91,6 +102,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--settle", type=float, default=10.0)
     parser.add_argument("--baseline", action="append", default=[], metavar="LABEL=PATH")
+    parser.add_argument("--idle", type=float, default=20.0,
+                        help="seconds with no requests over which idle CPU is measured")
     parser.add_argument("--no-semantic", action="store_true", help="measure semantic off only")
     opts = parser.parse_args()
     checkouts = {"this": HERE}
@@ -100,7 +113,7 @@ def main() -> None:
     modes = [False] if opts.no_semantic else [False, True]
     load_before = os.getloadavg()
     if not opts.no_semantic:  # fill the embedding cache once, untimed
-        start_once(HERE, True, 0)
+        start_once(HERE, True, 0, idle=0.1)
     samples: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for semantic in modes:
         for run in range(opts.runs):
@@ -108,7 +121,7 @@ def main() -> None:
             if run % 2:
                 order.reverse()
             for label, checkout in order:
-                row = start_once(checkout, semantic, opts.settle)
+                row = start_once(checkout, semantic, opts.settle, opts.idle)
                 key = "semantic_on" if semantic else "semantic_off"
                 samples.setdefault(label, {}).setdefault(key, []).append(row)
                 print(label, key, row, file=sys.stderr)
