@@ -223,3 +223,30 @@ async def test_a_channel_that_delivers_again_is_no_longer_down(tmp_path: Path) -
     assert len(_to(mail, ANN)) == 1
     assert "Ann Mayer" not in [r[0] for r in await unreachable_rows(services, clock())]
     await services.db.close()
+
+
+async def test_a_step_chat_delivered_is_not_repeated_by_email_when_chat_later_fails(
+        tmp_path: Path) -> None:
+    clock = Clock()
+    services = await make_services(tmp_path, clock=clock)
+    mail, chat = Recorder(clock), Recorder(clock)
+    dead_chat = Failing()
+    services.outbox.register("email", mail)
+    services.outbox.register("webchat", chat)
+    await _load(services)
+    await _hours(services, clock, datetime(2026, 12, 17, 15, tzinfo=UTC), 3)
+    assert len([d for _, d, _ in chat.sent if d == CY_CHAT]) == 1  # the 14-day step arrived
+
+    async def cy_fails(destination: Destination, reply: Reply, *, key: str) -> str:
+        if str(destination) == CY_CHAT:
+            return await dead_chat.send(destination, reply, key=key)
+        return await Recorder.send(chat, destination, reply, key=key)
+    chat.send = cy_fails  # type: ignore[method-assign]
+    await _hours(services, clock, datetime(2026, 12, 24, 15, tzinfo=UTC), 4)
+    assert dead_chat.attempts == [CY_CHAT]  # the 7-day step died on chat ...
+    async with services.db.engine.connect() as conn:
+        steps = (await conn.execute(sa.text(
+            "SELECT step FROM cert_reminder_sent WHERE recipient = :r ORDER BY step"),
+            {"r": CY_MAIL})).scalars().all()
+    assert list(steps) == [-7]  # ... and only it went by e-mail: the 14-day step had arrived
+    await services.db.close()
