@@ -247,6 +247,8 @@ def _use_wal(cursor: Any, attempts: int = 100) -> None:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return  # already WAL (the usual case): nothing to switch, nothing to wait for
             if attempt == attempts - 1:
                 raise
-            time.sleep(0.01)
+            time.sleep(0.01)  # only before the file's first switch to WAL

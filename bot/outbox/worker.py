@@ -241,8 +241,11 @@ class Outbox:
         finally:
             for task in inflight:
                 task.cancel()
-            # Wait for the cancelled sends to unwind before the caller closes the database.
+            # Wait for the cancelled sends to unwind before the caller closes the database,
+            # then write the outcomes still held (sent messages must not stay "sending").
             await asyncio.gather(*inflight, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.flush()
 
     async def run_once(self) -> int:
         """Claim and send every due message (one batch); return how many were attempted."""

@@ -319,3 +319,34 @@ async def test_claims_are_fair_across_pacing_groups(tmp_path: Path) -> None:
     assert await outbox.run_once() == 10
     assert "slack:TB:C1" in {destination for destination, _ in rec.sent}
     await db.close()
+
+
+class Signalling(Recorder):
+    """A recorder that says when it has sent ``count`` messages."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count, self.done = count, asyncio.Event()
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        ref = await super().send(destination, reply, key=key)
+        if len(self.sent) >= self.count:
+            self.done.set()
+        return ref
+
+
+async def test_stopping_the_loop_writes_the_outcomes_it_still_holds(tmp_path: Path) -> None:
+    db = await _db(tmp_path)
+    clock = Clock()
+    for n in range(3):
+        await _add(db, f"k{n}", dest=f"webchat:local:@p{n}")
+    outbox, rec = Outbox(db, clock=clock), Signalling(3)
+    outbox.register("webchat", rec)
+    run = asyncio.create_task(outbox.run())
+    await asyncio.wait_for(rec.done.wait(), timeout=10)
+    run.cancel()  # a shutdown right after the sends, before the loop's next write
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(run, timeout=10)
+    assert [(k, s) for k, s, _, _ in await _status(db)] == [
+        ("k0", "sent"), ("k1", "sent"), ("k2", "sent")]
+    await db.close()
