@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,6 +62,9 @@ NEVER_OPENED = "has not opened the bot in Teams (no conversation reference)"
 #: bound parameters and PostgreSQL's 65535, and short enough for the query planner.
 LOOKUP_CHUNK = 500
 PREPARED = 10_000  # references looked up ahead and not yet used, at most
+#: Seconds a reference looked up ahead stays usable: a send put back for a later slot, or one
+#: that failed before sending, must not use a reference the bot may have replaced since.
+PREPARED_FOR = 60.0
 
 
 async def missing_reason(db: Database, destination: Destination) -> str:
@@ -177,7 +181,7 @@ class TeamsTransport(Transport, Preparing, PreparingMany, Editable, Reachable):
         """Send through ``clients`` (the bot's credentials, the configured cloud only)."""
         self.clients = clients
         self.db = db
-        self._prepared: dict[str, dict[str, Any]] = {}
+        self._prepared: dict[str, tuple[float, dict[str, Any]]] = {}  # when looked up
         self._clients: dict[str, ConnectorClient] = {}
 
     async def unreachable(self, destinations: Sequence[Destination]) -> dict[Destination, str]:
@@ -204,23 +208,26 @@ class TeamsTransport(Transport, Preparing, PreparingMany, Editable, Reachable):
 
     async def prepare(self, destination: Destination) -> None:
         """Look the conversation reference up ahead of the send's pacing slot (used once)."""
-        if str(destination) in self._prepared:  # looked up with its batch
-            return
+        found = self._prepared.get(str(destination))
+        if found is not None and time.monotonic() - found[0] < PREPARED_FOR:
+            return  # looked up with its batch
         reference = await find_reference(self.db, destination)
         if reference is not None:
-            self._prepared[str(destination)] = reference
+            self._prepared[str(destination)] = (time.monotonic(), reference)
 
     async def prepare_many(self, destinations: Sequence[Destination]) -> None:
         """Look up a claimed batch's references in a few queries (each used once)."""
         found = await find_references(self.db, destinations)
         if len(self._prepared) + len(found) > PREPARED:  # unused ones (sends that never went)
             self._prepared.clear()
-        self._prepared.update((str(d), reference) for d, reference in found.items())
+        now = time.monotonic()
+        self._prepared.update((str(d), (now, reference)) for d, reference in found.items())
 
     async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
         """Post ``reply`` to the destination's stored conversation; return ``conversation|id``."""
-        reference = self._prepared.pop(str(destination), None) or await find_reference(
-            self.db, destination)
+        ahead = self._prepared.pop(str(destination), None)
+        reference = (ahead[1] if ahead is not None and time.monotonic() - ahead[0] < PREPARED_FOR
+                     else await find_reference(self.db, destination))
         if reference is None:
             raise PermanentSendError(await missing_reason(self.db, destination))
         activity = proactive_activity(reply, reference, to_person=bool(destination.user_id),

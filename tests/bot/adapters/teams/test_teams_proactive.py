@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from bot.adapters.teams.proactive import NO_CHANNEL_REFERENCE, NO_REFERENCE, classify
+from bot.adapters.teams.proactive import (
+    NO_CHANNEL_REFERENCE,
+    NO_REFERENCE,
+    PREPARED_FOR,
+    classify,
+)
 from bot.messages import Destination, Reply
 from bot.outbox.transport import PermanentSendError, RetryableSendError
 from tests.fakes.bot_connector import (
@@ -75,6 +81,21 @@ async def test_no_reference_is_permanent(tmp_path: Path) -> None:
         with pytest.raises(PermanentSendError, match=re.escape(NO_CHANNEL_REFERENCE)):
             await transport.send(Destination.parse(f"teams:{TENANT}:{CHANNEL}"),
                                  Reply(text="hi"), key="k2")
+
+
+async def test_a_reference_looked_up_long_ago_is_looked_up_again(tmp_path: Path) -> None:
+    """A send put back for a later slot must not use a reference the bot may have replaced."""
+    async with running_bot(make_settings(tmp_path)) as bot:
+        transport = bot.services.outbox.transports["teams"]
+        person = Destination.parse(f"teams:{TENANT}:@someone")
+        stale = {"serviceUrl": "https://old.example/", "conversation": {"id": "gone"}}
+        transport._prepared[str(person)] = (time.monotonic() - PREPARED_FOR - 1, stale)
+        await transport.prepare(person)  # too old to keep: looked up again (none stored now)
+        with pytest.raises(PermanentSendError, match=re.escape(NO_REFERENCE)):
+            await transport.send(person, Reply(text="hi"), key="k1")
+        transport._prepared[str(person)] = (time.monotonic() - PREPARED_FOR - 1, stale)
+        with pytest.raises(PermanentSendError, match=re.escape(NO_REFERENCE)):
+            await transport.send(person, Reply(text="hi"), key="k2")
 
 
 async def test_proactive_send_uses_the_bots_credentials(
