@@ -138,20 +138,35 @@ def parse_roster(text: str, app: AppConfig, programs: dict[str, CompiledProgram]
     raw, errors = _rows(text, ROSTER_REQUIRED)
     codes = {j.code for j in app.jurisdictions}
     seen: dict[tuple[str, str], int] = {}
-    people = _People(taken or {}, {r.get("external_id", "") for _, r in raw})
-    rows = []
+    valid: list[RosterRow] = []
     for line, r in raw:
         try:
             row = _roster_row(line, r, app, codes, programs)
             key = (r["external_id"], r["program"])
             if key in seen:
                 raise ValueError(f"duplicate of line {seen[key]} ({key[0]} in {key[1]})")
-            people.check(row)
             seen[key] = line
-            rows.append(row)
+            valid.append(row)
         except ValueError as exc:
             errors.append(RowError(line, str(exc)))
-    return rows, errors
+    # A stored official's address is free for others only if one of their rows is kept (it then
+    # says where they are reached now); a refused row frees nothing. Refusing a row can leave its
+    # official with no row kept, so check again without them until nothing changes.
+    in_file = {row.external_id for row in valid}
+    while True:
+        people = _People(taken or {}, in_file)
+        rows, conflicts = [], []
+        for row in valid:
+            try:
+                people.check(row)
+                rows.append(row)
+            except ValueError as exc:
+                conflicts.append(RowError(row.line, str(exc)))
+        kept = {row.external_id for row in rows}
+        if kept == in_file:
+            break
+        in_file = kept
+    return rows, sorted(errors + conflicts, key=lambda e: e.line)
 
 
 class _People:

@@ -87,6 +87,32 @@ def test_one_address_per_official_and_one_official_per_address(tmp_path: Path) -
     assert errors == []  # k1 moved to a new address in this very file
 
 
+def test_a_refused_row_does_not_free_its_officials_stored_address(tmp_path: Path) -> None:
+    # k1's only row is refused (unknown jurisdiction): k1 keeps ed@, so k6 may not take it,
+    # wherever the rows stand in the file.
+    for body in ("k6,Flo,,ed@example.org,KS,KS-CLERK,county_clerk,2025-01-13\n"
+                 "k1,Ann,,ann@example.org,ZZ,KS-CLERK,county_clerk,2025-01-13\n",
+                 "k1,Ann,,ann@example.org,ZZ,KS-CLERK,county_clerk,2025-01-13\n"
+                 "k6,Flo,,ed@example.org,KS,KS-CLERK,county_clerk,2025-01-13\n"):
+        rows, errors = _parse(tmp_path, body, taken={"ed@example.org": "k1"})
+        assert rows == []
+        assert len(errors) == 2
+        assert any("email is already k1's (the stored roster)" in e for e in errors)
+    # Refused for its own address (di@ is k4's): k1 again keeps ed@, even though k6's row
+    # comes first and k1's refusal is only found on the way.
+    rows, errors = _parse(tmp_path, (
+        "k6,Flo,,ed@example.org,KS,KS-CLERK,county_clerk,2025-01-13\n"
+        "k1,Ann,,di@example.org,KS,KS-CLERK,county_clerk,2025-01-13\n"
+        "k7,Gus,,gus@example.org,KS,KS-CLERK,county_clerk,2025-01-13\n"),
+        taken={"ed@example.org": "k1", "di@example.org": "k4"})
+    assert [r[0] for r in rows] == ["k7"]
+    assert errors == [
+        "line 2: email is already k1's (the stored roster); each official needs their own "
+        "address",
+        "line 3: email is already k4's (the stored roster); each official needs their own "
+        "address"]
+
+
 def test_the_cli_stores_the_normal_form_and_refuses_a_taken_address(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = make_settings(tmp_path, roles=ROLES, certification=CERT)
