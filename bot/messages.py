@@ -331,12 +331,18 @@ def lead(reply: Reply, sections: tuple[Section, ...]) -> str:
     title = reply.title.strip()
     if title and reply.text.startswith(f"{title}: ") and reply.text[len(title) + 2:].strip():
         return reply.text[len(title) + 2:]
-    # A first line the title already ends with (an exercise alert's title is its headline line
-    # behind the EXERCISE marker) is not shown a second time under it.
+    # A first line that is the title's last part (an exercise alert's title is its headline
+    # line behind "EXERCISE ... | ") is not shown a second time under it; a line the title
+    # merely ends with ("closed" under "Polling place closed") is kept.
     first, _, rest = reply.text.partition("\n")
-    if title and first.strip() and title.endswith(first.strip()):
+    first = first.strip()
+    if first and title.endswith(first) and _TITLE_PART.search(title[:len(title) - len(first)]):
         return rest.lstrip("\n")
     return reply.text
+
+
+#: What may stand before a title's last part: nothing, or a separator such as " | " or ": ".
+_TITLE_PART = re.compile(r"(?:^|[|:\-\u2013\u2014]\s+)$")
 
 
 def said_by(text: str, sections: tuple[Section, ...]) -> bool:

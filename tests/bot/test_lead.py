@@ -26,9 +26,15 @@ def test_slack_and_teams_show_the_title_once() -> None:
     assert str(card["body"]).count("Status of alert AL-1") == 1
 
 
-def test_a_first_line_the_title_ends_with_is_not_repeated():
-    from bot.messages import Reply, lead
+def test_a_first_line_the_title_ends_with_is_not_repeated() -> None:
     reply = Reply(text="TLP:AMBER | SEVERE | WARNING: Bomb threat\nEvacuate first.",
                   title="EXERCISE - EXERCISE | TLP:AMBER | SEVERE | WARNING: Bomb threat")
     assert lead(reply, ()) == "Evacuate first."
     assert lead(Reply(text="Polls open at 7", title="Hours"), ()) == "Polls open at 7"
+    assert lead(Reply(text="Hours\nPolls open at 7", title="Hours"), ()) == "Polls open at 7"
+
+
+def test_a_first_line_the_title_merely_ends_with_is_kept() -> None:
+    for first in ("closed", "place closed", "ace closed"):
+        reply = Reply(text=f"{first}\nUse the library instead.", title="Polling place closed")
+        assert lead(reply, ()) == reply.text
