@@ -315,7 +315,10 @@ class Gate:
         """Nothing in flight or held."""
         self._windows: dict[str, _Window] = {}
         self._holds: dict[str, float] = {}
+        self._lines: dict[str, deque[asyncio.Future[None]]] = {}  # group -> sends waiting
         self._bound = 1024  # forget idle windows when more than this are kept
+        self.waited = 0  # sends that waited here (for answers, a window or a hold)
+        self.waited_seconds = 0.0  # and for how long, in all
 
     def hold(self, buckets: Sequence[Bucket], until: float) -> None:
         """No send in any of ``buckets`` starts before ``until`` (the platform said so)."""
@@ -352,26 +355,72 @@ class Gate:
     async def through(self, buckets: Sequence[Bucket]) -> list[_Window]:
         """Wait until a send in ``buckets`` may start, then count it in flight from now.
 
-        Pass the result to :meth:`answered` when the send's answer (or failure) is in.
+        Pass the result to :meth:`answered` when the send's answer (or failure) is in. Sends
+        of one group (the last, shared bucket) pass in the order they came: only the first in
+        line watches the clock and the answers, so a long line costs nothing per wake-up. A
+        send first waits for its own buckets (its channel, its conversation) out of line, so
+        it never holds up its group for them.
         """
+        if not buckets:
+            return []
         loop = asyncio.get_running_loop()
+        now = loop.time()
+        group = buckets[-1].key
+        line = self._lines.get(group)
+        if not line and self.wait(buckets, now)[0] <= 0.0:  # the usual case: go now
+            return self._enter(buckets, now)
+        since = now
+        own = buckets[:-1]
         while True:
-            now = loop.time()
-            wait, window = self.wait(buckets, now)
-            if wait <= 0.0:
-                return self._enter(buckets, now)
-            if window is None:
-                await asyncio.sleep(wait)
-                continue
-            waiter = loop.create_future()
-            window.waiters.append(waiter)
-            try:  # woken by the next answer; the timeout only guards a lost wake-up
-                await asyncio.wait_for(waiter, timeout=window.per)
-            except TimeoutError:
-                pass
+            await self._until(own, loop)
+            line = self._lines.setdefault(group, deque())
+            turn = loop.create_future()
+            line.append(turn)
+            try:
+                if line[0] is not turn:
+                    await turn  # the send before it passed: its turn
+                while True:
+                    now = loop.time()
+                    wait, window = self.wait(buckets, now)
+                    if wait <= 0.0:
+                        self.waited += 1
+                        self.waited_seconds += now - since
+                        return self._enter(buckets, now)
+                    if own and self.wait(own, now)[0] > 0.0:
+                        break  # a send to the same channel passed meanwhile: out of line
+                    await self._pause(wait, window, loop)
             finally:
-                if not waiter.done():
-                    waiter.cancel()
+                head = line[0] is turn
+                line.remove(turn)
+                if head and line:
+                    line[0].set_result(None)
+                elif not line and self._lines.get(group) is line:
+                    del self._lines[group]
+
+    async def _until(self, buckets: Sequence[Bucket], loop: asyncio.AbstractEventLoop) -> None:
+        """Wait until ``buckets`` alone would let a send start."""
+        while True:
+            wait, window = self.wait(buckets, loop.time())
+            if wait <= 0.0:
+                return
+            await self._pause(wait, window, loop)
+
+    @staticmethod
+    async def _pause(wait: float, window: _Window | None,
+                     loop: asyncio.AbstractEventLoop) -> None:
+        """Sleep ``wait`` seconds, or until ``window``'s next answer when ``wait`` is infinite."""
+        if window is None:
+            await asyncio.sleep(wait)
+            return
+        waiter = loop.create_future()
+        window.waiters.append(waiter)
+        try:  # woken by the next answer; the timeout only guards a lost wake-up
+            await asyncio.wait_for(waiter, timeout=window.per)
+        except TimeoutError:
+            pass
+        finally:
+            if not waiter.done():
+                waiter.cancel()
 
     def _enter(self, buckets: Sequence[Bucket], now: float) -> list[_Window]:
         windows = self._windows

@@ -473,8 +473,11 @@ class Outbox:
         Returns the gate's count of the send (for :meth:`Gate.answered` once it is answered).
         None (do not send) for a send woken more than ``MAX_LATE`` after its slot (a stalled
         process) when another process shares its budget: sent now, it would land on slots that
-        process holds. A send held back by a 429 meanwhile takes its timeline slot again after
-        the hold, so the sends held go at the rate, not all at once.
+        process holds. Alone on its budgets, a send woken late catches up: it goes at once
+        rather than at the timeline's rate from the wake-up (which would push every later send
+        back by the delay), and the gate lets through only what the platform's windows have
+        room for (a stall leaves the room it did not use). A send held back by a 429 takes a
+        timeline slot after the hold, so the sends held go at the rate, not all at once.
         """
         loop = asyncio.get_running_loop()
         await asyncio.sleep(max(0.0, slot.at - loop.time()))
@@ -483,16 +486,19 @@ class Outbox:
         now = loop.time()
         if slot.shared and not self.timeline.admit(slot.at, now):
             return None
+        start = self.timeline.start_send(slot.buckets, now)
+        if not slot.shared:  # its slot is an absolute time: late, it goes now
+            start = min(start, max(now, slot.at))
         while True:
-            start = self.timeline.start_send(slot.buckets, now)
             if start > now:
                 await asyncio.sleep(start - now)
-            now = loop.time()
+                now = loop.time()
             held = self.gate.held(slot.buckets, now)
             if held <= 0.0:
                 break
             await asyncio.sleep(held)
             now = loop.time()
+            start = self.timeline.start_send(slot.buckets, now)
         return await self.gate.through(slot.buckets)
 
     def _repace(self, row: Claimed) -> None:

@@ -118,6 +118,29 @@ def test_after_a_hold_the_timeline_resumes_at_the_full_rate() -> None:
     assert gate.held([bucket], 11.0) == 0.0
 
 
+async def test_sends_pass_the_gate_in_line_and_within_the_window() -> None:
+    gate, loop = Gate(), asyncio.get_running_loop()
+    group = Bucket("slack:T1", 5 / 0.2, limit=5, per=0.2)
+    passed: list[tuple[int, float, float]] = []  # (send, start, answer)
+
+    async def send(n: int, channel: str) -> None:
+        counted = await gate.through([Bucket(f"slack:T1:{channel}", 50.0, limit=1, per=0.1),
+                                      group])
+        start = loop.time()
+        await asyncio.sleep(0.01 * (n % 3))  # answers 0 to 20 ms later
+        passed.append((n, start, loop.time()))
+        gate.answered(counted, loop.time())
+
+    # 20 sends at once; sends 0 and 1 to the same channel (its window: 1 in 0.1 s).
+    await asyncio.gather(*(send(n, "C0" if n < 2 else f"C{n}") for n in range(20)))
+    starts = sorted(start for _, start, _ in passed)
+    assert len(starts) == 20 and most_in_a_window(starts, 0.2) <= 5
+    order = [n for n, _, _ in sorted(passed, key=lambda p: p[1])]
+    assert order[:1] == [0] and order.index(1) > order.index(2)  # 1 stepped out of line
+    assert [n for n in order if n > 1] == list(range(2, 20))  # the rest in the order they came
+    assert gate.waited == 15 and not gate._lines  # the first 5 (not 1) went at once
+
+
 class Timed:
     """A transport recording when each send started; the first answers 429, Retry-After 0.3."""
 
