@@ -26,8 +26,10 @@ at once, so any window of ``T`` seconds holds at most ``rate * T + burst`` of th
 starts in any bucket. When another process holds slots of the same buckets
 (:meth:`RateLimiter.shared`), a send more than :data:`MAX_LATE` behind its slot (a stalled
 process) gives the slot up and takes a new one rather than be sent on top of the other
-process's slots; a process alone on its budgets sends it (its own timeline keeps the rate), so
-a busy machine's late wake-ups cost no slots.
+process's slots. A process alone on its budgets catches up instead: a send woken late goes at
+once (its slot was an absolute time), as far as the :class:`Gate` below lets it, so a busy
+machine's late wake-ups and loop stalls cost neither slots nor time the platform's windows
+still have room for.
 
 Timing alone cannot promise what the platform counts: it counts a request when it *arrives*,
 and network or loop jitter larger than the safety margin (at 0.97 of a 30-a-second limit, 31
@@ -339,8 +341,10 @@ class Gate:
         return wait
 
     def wait(self, buckets: Sequence[Bucket], now: float) -> tuple[float, _Window | None]:
-        """Seconds until a send in ``buckets`` may start (0: now) and, when that waits for an
-        answer (infinite), the window whose answer it waits for."""
+        """Seconds until a send in ``buckets`` may start (0: now), and the window it waits for.
+
+        The window is given when the wait is for an answer (infinite seconds), else None.
+        """
         wait = self.held(buckets, now) if self._holds else 0.0
         for b in buckets:
             if b.limit:

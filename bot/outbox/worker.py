@@ -14,8 +14,9 @@ transaction (:mod:`bot.outbox.pacing`, held in the database so every process sha
 budget); each send then waits for its slot, an absolute time on the monotonic clock
 (:class:`~bot.outbox.pacing.Timeline`), so a late wake-up never pushes the later sends back. A
 send whose slot lies beyond the horizon is put back with ``next_attempt_at`` moved on, in the
-same batched write. A send woken late goes at its buckets' rate from then on (the timeline);
-when another process shares its budget, one woken too late for its slot (a stalled loop) is put
+same batched write. Alone on its budgets, a send woken late goes at once (catching up, as far
+as the gate below allows); when another process shares its budget, it goes at its buckets' rate
+from its wake-up (the timeline), and one woken too late for its slot (a stalled loop) is put
 back for a new slot instead, without using an attempt, so it does not land on the other
 process's slots. Right before it starts, a send also passes the
 :class:`~bot.outbox.pacing.Gate`: fewer than the platform's limit of this process's sends may
