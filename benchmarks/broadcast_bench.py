@@ -232,7 +232,17 @@ async def _send_until_stopped(config: str, database_url: str, slack_urls: dict[s
         await transport.aclose()
     await services.db.close()
     conn.send({"rss": rss_mb(), "cpu_seconds": round(time.process_time() - cpu0, 2),
-               "repaced": getattr(services.outbox, "repaced", None)})
+               "repaced": getattr(services.outbox, "repaced", None),
+               "gate": gate_stats(services.outbox)})
+
+
+def gate_stats(outbox: Any) -> dict[str, float] | None:
+    """Sends that waited at the pacing gate (for answers, a window, a 429's hold), and how long
+    (None for code without the gate)."""
+    gate = getattr(outbox, "gate", None)
+    if gate is None:
+        return None
+    return {"sends_waited": gate.waited, "seconds_waited": round(gate.waited_seconds, 2)}
 
 
 def teams_reference(conversation: str, service_url: str) -> ConversationReference:
@@ -372,7 +382,8 @@ async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str
                       "last_delivery_seconds": (last - pressed).total_seconds(),
                       "per_group": groups, "rss": rss_mb(),
                       "cpu_seconds": round(time.process_time() - cpu0, 2),
-                      "repaced": getattr(services.outbox, "repaced", None)}
+                      "repaced": getattr(services.outbox, "repaced", None),
+                      "gate": gate_stats(services.outbox)}
             if here_w is not None:
                 here_w.send("stop")
                 result["worker"] = here_w.recv()
@@ -468,6 +479,7 @@ async def run(total: int, database_url: str | None = None, reports: int = 300,
         "per_group": groups,
         "throttled_429": report["throttled"],
         "repaced_sends": done["repaced"],
+        "gate_waits": done.get("gate"),
         "bot_process": {"rss_idle_mb": ready["rss_idle"]["now_mb"],
                         "rss_end_mb": done["rss"]["now_mb"],
                         "rss_peak_mb": done["rss"]["peak_mb"],

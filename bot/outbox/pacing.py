@@ -26,13 +26,27 @@ at once, so any window of ``T`` seconds holds at most ``rate * T + burst`` of th
 starts in any bucket. When another process holds slots of the same buckets
 (:meth:`RateLimiter.shared`), a send more than :data:`MAX_LATE` behind its slot (a stalled
 process) gives the slot up and takes a new one rather than be sent on top of the other
-process's slots; a process alone on its budgets sends it (its own timeline keeps the rate), so
-a busy machine's late wake-ups cost no slots.
+process's slots. A process alone on its budgets catches up instead: a send woken late goes at
+once (its slot was an absolute time), as far as the :class:`Gate` below lets it, so a busy
+machine's late wake-ups and loop stalls cost neither slots nor time the platform's windows
+still have room for.
+
+Timing alone cannot promise what the platform counts: it counts a request when it *arrives*,
+and network or loop jitter larger than the safety margin (at 0.97 of a 30-a-second limit, 31
+ms) puts a 31st request into some one-second window. So a bucket that the platform counts as
+"at most ``limit`` in any ``per`` seconds" also has a :class:`Gate`, checked at the moment each
+send starts: the send goes only when fewer than ``limit`` of this process's sends could share
+its window (those in flight, and those answered less than ``per`` ago). A request arrives
+between its send's start and its answer, so this holds whatever the latency. A 429 holds the
+send's buckets for exactly its Retry-After (:meth:`Gate.hold`, :meth:`Timeline.hold`), after
+which they go at their full rate again: no lowered rate lingers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,11 +58,6 @@ from bot.db.engine import Database
 from bot.messages import Destination
 
 SAFETY = 0.97
-# After a 429 the group's shared budget is used a little below its rate for a while, so timing
-# jitter does not keep landing sends just over the platform's window (each 429 wastes a slot).
-SLOWDOWN = 0.98  # factor per 429
-SLOWEST = 0.9  # never below this fraction of the configured rate
-RECOVER = 0.01  # fraction of the rate regained per second without a 429
 FORGET = timedelta(hours=1)  # bucket rows idle this long are deleted (they would be full)
 # How far ahead of its group's theoretical time a send may start: a busy loop's timer lateness,
 # absorbed instead of pushing every later send back. Small on purpose: at 0.97 of a one-second
@@ -62,11 +71,22 @@ SHARED_FOR = timedelta(seconds=60)
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """A budget of ``rate`` sends per second, ``burst`` of them back to back."""
+    """A budget of ``rate`` sends per second, ``burst`` of them back to back.
+
+    ``limit`` and ``per``: how the platform counts the budget, at most ``limit`` requests in
+    any ``per`` seconds (0: not counted in windows, as the SMTP relay); see :class:`Gate`.
+    """
 
     key: str
     rate: float
     burst: float = 1.0
+    limit: int = 0
+    per: float = 0.0
+
+
+def _limit(key: str, limit: float, per: float, burst: float = 1.0) -> Bucket:
+    """The bucket for a platform limit of ``limit`` requests per ``per`` seconds."""
+    return Bucket(key, limit / per * SAFETY, burst, max(1, math.floor(limit)), per)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,52 +116,15 @@ def platform_buckets(destination: Destination, budgets: Budgets) -> list[Bucket]
     target = f"@{destination.user_id}" if destination.user_id else destination.channel
     where = pacing_group(destination)
     if destination.platform == "slack":
-        return [Bucket(f"{where}:{target}", budgets.slack_channel_per_second * SAFETY),
-                Bucket(where, budgets.slack_workspace_per_second * SAFETY)]
+        return [_limit(f"{where}:{target}", budgets.slack_channel_per_second, 1.0),
+                _limit(where, budgets.slack_workspace_per_second, 1.0)]
     if destination.platform == "teams":
-        return [Bucket(f"{where}:{target}", budgets.teams_conversation_per_second * SAFETY),
-                Bucket(f"{where}:{target}:30s", budgets.teams_conversation_per_30s / 30 * SAFETY),
-                Bucket(where, budgets.teams_tenant_per_second * SAFETY)]
+        return [_limit(f"{where}:{target}", budgets.teams_conversation_per_second, 1.0),
+                _limit(f"{where}:{target}:30s", budgets.teams_conversation_per_30s, 30.0),
+                _limit(where, budgets.teams_tenant_per_second, 1.0)]
     if destination.platform == "email":  # one relay: its budget is the only one
         return [Bucket(where, budgets.email_per_second * SAFETY, budgets.email_burst)]
     return []
-
-
-class Slowdown:
-    """Per pacing group, the fraction of its rate this process uses after recent 429s.
-
-    Only this process slows down, which only spaces its slots further apart: the budget itself
-    stays in the database. Times are the event loop's clock, in seconds.
-    """
-
-    def __init__(self) -> None:
-        """No group slowed yet."""
-        self._slowed: dict[str, tuple[float, float]] = {}  # group -> (factor, at)
-
-    def factors(self, now: float) -> dict[str, float]:
-        """Each slowed group's current fraction of its rate (regained over time)."""
-        out = {}
-        for group, (factor, at) in list(self._slowed.items()):
-            factor = min(1.0, factor + RECOVER * (now - at))
-            if factor >= 1.0:
-                del self._slowed[group]
-            else:
-                out[group] = factor
-        return out
-
-    def throttled(self, group: str, now: float) -> None:
-        """A 429 from ``group``'s platform: use its shared budget a little more slowly."""
-        factor = self.factors(now).get(group, 1.0)
-        self._slowed[group] = (max(SLOWEST, factor * SLOWDOWN), now)
-
-
-def slowed(buckets: list[Bucket], factors: dict[str, float]) -> list[Bucket]:
-    """``buckets`` with the shared (last) one at its group's slowed rate, if slowed."""
-    factor = factors.get(buckets[-1].key) if buckets else None
-    if factor is None:
-        return buckets
-    shared = buckets[-1]
-    return [*buckets[:-1], Bucket(shared.key, shared.rate * factor, shared.burst)]
 
 
 class RateLimiter:
@@ -260,6 +243,11 @@ class Timeline:
         """:meth:`start_send` for a send needing one bucket (``group`` at ``rate``)."""
         return self.start_send([Bucket(group, rate, burst)], now)
 
+    def hold(self, buckets: Sequence[Bucket], until: float) -> None:
+        """No start in ``buckets`` before ``until`` (a 429's Retry-After); the full rate after."""
+        for b in buckets:
+            self._tat[b.key] = max(self._tat.get(b.key, until), until)
+
     def start_send(self, buckets: Sequence[Bucket], now: float) -> float:
         """When (at or after ``now``) a send needing ``buckets``, woken at ``now``, starts.
 
@@ -278,3 +266,188 @@ class Timeline:
             self._tat = {k: t for k, t in tat.items() if t > now}
             self._bound = max(1024, 2 * len(self._tat))
         return at
+
+
+class _Window:
+    """One bucket's sends that the platform may still count: in flight, or answered lately."""
+
+    __slots__ = ("inflight", "answered", "waiters", "per")
+
+    def __init__(self, per: float) -> None:
+        self.inflight = 0
+        self.answered: deque[float] = deque()  # answer times, oldest first (the loop's clock)
+        self.waiters: deque[asyncio.Future[None]] = deque()  # sends waiting for an answer
+        self.per = per
+
+    def wait(self, limit: int, now: float) -> float:
+        """Seconds until fewer than ``limit`` sends may share a window with one started then."""
+        answered = self.answered
+        while answered and answered[0] <= now - self.per:
+            answered.popleft()
+        over = self.inflight + len(answered) - limit + 1  # how many must drop out first
+        if over <= 0:
+            return 0.0
+        if over > len(answered):  # some in flight must be answered first
+            return math.inf
+        return answered[over - 1] + self.per - now
+
+    def idle(self, now: float) -> bool:
+        return (not self.inflight and not self.waiters
+                and (not self.answered or self.answered[-1] <= now - self.per))
+
+
+class Gate:
+    """What the platform counts, made certain when each send starts; and a 429's hold.
+
+    For a bucket counted as at most ``limit`` requests in any ``per`` seconds, a send starting
+    at ``t`` goes only when fewer than ``limit`` earlier sends of the bucket are in flight or
+    were answered after ``t - per``. The platform counts a request when it arrives, between its
+    send's start and its answer. Take any ``limit + 1`` of this process's requests arriving in
+    one window of ``per`` seconds, and the one of them started last: it started no later than
+    the window's end, and each of the others was answered after it arrived, so after the
+    window's end less ``per``: all ``limit`` of them counted when it started, and it would not
+    have gone. So whatever the network latency, and however many sends a stalled loop releases
+    at once, no window holds more than the limit; a slow answer only makes a send wait.
+
+    After a 429, :meth:`hold` keeps every send of the buckets back until its Retry-After.
+    Times are the event loop's clock, in seconds.
+    """
+
+    def __init__(self) -> None:
+        """Nothing in flight or held."""
+        self._windows: dict[str, _Window] = {}
+        self._holds: dict[str, float] = {}
+        self._lines: dict[str, deque[asyncio.Future[None]]] = {}  # group -> sends waiting
+        self._bound = 1024  # forget idle windows when more than this are kept
+        self.waited = 0  # sends that waited here (for answers, a window or a hold)
+        self.waited_seconds = 0.0  # and for how long, in all
+
+    def hold(self, buckets: Sequence[Bucket], until: float) -> None:
+        """No send in any of ``buckets`` starts before ``until`` (the platform said so)."""
+        for b in buckets:
+            self._holds[b.key] = max(self._holds.get(b.key, until), until)
+
+    def held(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Seconds until the holds on ``buckets`` end (0 when none is held)."""
+        wait = 0.0
+        holds = self._holds
+        for b in buckets:
+            until = holds.get(b.key)
+            if until is not None:
+                if until > now:
+                    wait = max(wait, until - now)
+                else:
+                    del holds[b.key]
+        return wait
+
+    def wait(self, buckets: Sequence[Bucket], now: float) -> tuple[float, _Window | None]:
+        """Seconds until a send in ``buckets`` may start (0: now), and the window it waits for.
+
+        The window is given when the wait is for an answer (infinite seconds), else None.
+        """
+        wait = self.held(buckets, now) if self._holds else 0.0
+        for b in buckets:
+            if b.limit:
+                window = self._windows.get(b.key)
+                if window is not None:
+                    w = window.wait(b.limit, now)
+                    if math.isinf(w):
+                        return w, window
+                    wait = max(wait, w)
+        return wait, None
+
+    async def through(self, buckets: Sequence[Bucket]) -> list[_Window]:
+        """Wait until a send in ``buckets`` may start, then count it in flight from now.
+
+        Pass the result to :meth:`answered` when the send's answer (or failure) is in. Sends
+        of one group (the last, shared bucket) pass in the order they came: only the first in
+        line watches the clock and the answers, so a long line costs nothing per wake-up. A
+        send first waits for its own buckets (its channel, its conversation) out of line, so
+        it never holds up its group for them.
+        """
+        if not buckets:
+            return []
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        group = buckets[-1].key
+        line = self._lines.get(group)
+        if not line and self.wait(buckets, now)[0] <= 0.0:  # the usual case: go now
+            return self._enter(buckets, now)
+        since = now
+        own = buckets[:-1]
+        while True:
+            await self._until(own, loop)
+            line = self._lines.setdefault(group, deque())
+            turn = loop.create_future()
+            line.append(turn)
+            try:
+                if line[0] is not turn:
+                    await turn  # the send before it passed: its turn
+                while True:
+                    now = loop.time()
+                    wait, window = self.wait(buckets, now)
+                    if wait <= 0.0:
+                        self.waited += 1
+                        self.waited_seconds += now - since
+                        return self._enter(buckets, now)
+                    if own and self.wait(own, now)[0] > 0.0:
+                        break  # a send to the same channel passed meanwhile: out of line
+                    await self._pause(wait, window, loop)
+            finally:
+                head = line[0] is turn
+                line.remove(turn)
+                if head and line:
+                    line[0].set_result(None)
+                elif not line and self._lines.get(group) is line:
+                    del self._lines[group]
+
+    async def _until(self, buckets: Sequence[Bucket], loop: asyncio.AbstractEventLoop) -> None:
+        """Wait until ``buckets`` alone would let a send start."""
+        while True:
+            wait, window = self.wait(buckets, loop.time())
+            if wait <= 0.0:
+                return
+            await self._pause(wait, window, loop)
+
+    @staticmethod
+    async def _pause(wait: float, window: _Window | None,
+                     loop: asyncio.AbstractEventLoop) -> None:
+        """Sleep ``wait`` seconds, or until ``window``'s next answer when ``wait`` is infinite."""
+        if window is None:
+            await asyncio.sleep(wait)
+            return
+        waiter = loop.create_future()
+        window.waiters.append(waiter)
+        try:  # woken by the next answer; the timeout only guards a lost wake-up
+            await asyncio.wait_for(waiter, timeout=window.per)
+        except TimeoutError:
+            pass
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+
+    def _enter(self, buckets: Sequence[Bucket], now: float) -> list[_Window]:
+        windows = self._windows
+        entered = []
+        for b in buckets:
+            if b.limit:
+                window = windows.get(b.key)
+                if window is None:
+                    window = windows[b.key] = _Window(b.per)
+                window.inflight += 1
+                entered.append(window)
+        if len(windows) > self._bound:
+            self._windows = {k: w for k, w in windows.items() if not w.idle(now)}
+            self._bound = max(1024, 2 * len(self._windows))
+        return entered
+
+    def answered(self, entered: list[_Window], now: float) -> None:
+        """The send counted by :meth:`through` has its answer (or failed) at ``now``."""
+        for window in entered:
+            window.inflight -= 1
+            window.answered.append(now)
+            while window.waiters:  # the longest waiting send looks again
+                waiter = window.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break

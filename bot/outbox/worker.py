@@ -14,11 +14,15 @@ transaction (:mod:`bot.outbox.pacing`, held in the database so every process sha
 budget); each send then waits for its slot, an absolute time on the monotonic clock
 (:class:`~bot.outbox.pacing.Timeline`), so a late wake-up never pushes the later sends back. A
 send whose slot lies beyond the horizon is put back with ``next_attempt_at`` moved on, in the
-same batched write. A send woken late goes at its buckets' rate from then on (the timeline);
-when another process shares its budget, one woken too late for its slot (a stalled loop) is put
+same batched write. Alone on its budgets, a send woken late goes at once (catching up, as far
+as the gate below allows); when another process shares its budget, it goes at its buckets' rate
+from its wake-up (the timeline), and one woken too late for its slot (a stalled loop) is put
 back for a new slot instead, without using an attempt, so it does not land on the other
-process's slots. After a 429 this process uses that platform's budget a little more slowly for
-a while (:class:`Slowdown`).
+process's slots. Right before it starts, a send also passes the
+:class:`~bot.outbox.pacing.Gate`: fewer than the platform's limit of this process's sends may
+be in flight or answered within the platform's counting window, so latency and a stalled loop
+never push a request over the limit. A 429 holds the send's buckets for exactly its
+Retry-After; then they go at their full rate again.
 
 Cost per send: rows are claimed as plain records (:class:`~bot.outbox.store.Claimed`), a
 payload shared by many rows (a broadcast) is decoded once, and outcomes are written in batches.
@@ -71,12 +75,11 @@ from bot.outbox import store as outbox_store
 from bot.outbox.pacing import (
     Bucket,
     Budgets,
+    Gate,
     RateLimiter,
-    Slowdown,
     Timeline,
     pacing_group,
     platform_buckets,
-    slowed,
 )
 from bot.outbox.queue import EDIT, ENQUEUED
 from bot.outbox.store import Claimed
@@ -150,7 +153,7 @@ class Outbox:
         self._results: dict[int, dict[str, Any]] = {}
         self.timeline = Timeline()
         self.repaced = 0  # sends woken too late for their slot, put back for a new one
-        self.slowdown = Slowdown()
+        self.gate = Gate()
         self._flush_lock = asyncio.Lock()
         self._written_at = 0.0  # the loop time of the last write of outcomes
         db.on_commit(ENQUEUED, self.wake)
@@ -299,7 +302,6 @@ class Outbox:
         plan: list[tuple[Claimed, Destination, list[Bucket], tuple[float, bool], bool]] = []
         poisoned: list[tuple[Claimed, str]] = []
         horizon = max(self.max_inline_wait, self.lookahead)
-        factors = self.slowdown.factors(asyncio.get_running_loop().time())
         anchor = 0.0  # the monotonic time matching the reservation's "now"
 
         def claim_and_reserve(conn: Connection) -> None:
@@ -311,7 +313,7 @@ class Outbox:
                     destination = Destination.parse(row.destination)
                     if destination.platform != row.platform:
                         raise InvalidDestination(f"platform {row.platform[:16]!r} differs")
-                    buckets.append(slowed(self.pacer(destination), factors))
+                    buckets.append(self.pacer(destination))
                 except Exception as exc:
                     error = f"{BAD_DESTINATION}{exc}"[:500]
                     results[row.id or 0] = self._values(
@@ -405,6 +407,7 @@ class Outbox:
             return
         was_uncertain = row.id in self._uncertain and EDIT not in payload
         started = False
+        counted: list[Any] | None = None  # the gate's count of this send while in flight
         try:
             if self.before_send is not None:
                 reply = await self.before_send(reply)
@@ -435,7 +438,8 @@ class Outbox:
                 if slot.looked_up is not None:
                     await asyncio.shield(slot.looked_up)
                 await cast(Preparing, transport).prepare(destination)
-            if not await self._slot(slot):
+            counted = await self._slot(slot)
+            if counted is None:
                 self._repace(row)
                 return
             if EDIT in payload:
@@ -447,9 +451,10 @@ class Outbox:
             self._dead(row, str(exc), "permanent")
         except Exception as exc:  # anything else a transport raises: this row only, retried
             retry_after = getattr(exc, "retry_after", None)
-            if retry_after is not None and started:  # the platform's budget ran out
-                self.slowdown.throttled(pacing_group(destination),
-                                        asyncio.get_running_loop().time())
+            if retry_after is not None and started:  # the platform says: none before then
+                until = asyncio.get_running_loop().time() + retry_after
+                self.gate.hold(slot.buckets, until)
+                self.timeline.hold(slot.buckets, until)
             # Only a 429 with Retry-After, or an answer the transport says proves it (an SMTP
             # 4xx), shows this attempt posted nothing.
             maybe_landed = (started and retry_after is None
@@ -459,26 +464,43 @@ class Outbox:
         else:
             self._finish(row, status="sent", ref=ref)
         finally:
+            if counted:
+                self.gate.answered(counted, asyncio.get_running_loop().time())
             self._uncertain.discard(row.id or 0)
 
-    async def _slot(self, slot: Slot) -> bool:
-        """Sleep until the slot and then until the timeline lets the send start.
+    async def _slot(self, slot: Slot) -> list[Any] | None:
+        """Sleep until the slot, then until the timeline and the gate let the send start.
 
-        False (do not send) for a send woken more than ``MAX_LATE`` after its slot (a stalled
+        Returns the gate's count of the send (for :meth:`Gate.answered` once it is answered).
+        None (do not send) for a send woken more than ``MAX_LATE`` after its slot (a stalled
         process) when another process shares its budget: sent now, it would land on slots that
-        process holds.
+        process holds. Alone on its budgets, a send woken late catches up: it goes at once
+        rather than at the timeline's rate from the wake-up (which would push every later send
+        back by the delay), and the gate lets through only what the platform's windows have
+        room for (a stall leaves the room it did not use). A send held back by a 429 takes a
+        timeline slot after the hold, so the sends held go at the rate, not all at once.
         """
         loop = asyncio.get_running_loop()
         await asyncio.sleep(max(0.0, slot.at - loop.time()))
         if not slot.buckets:
-            return True
+            return []
         now = loop.time()
         if slot.shared and not self.timeline.admit(slot.at, now):
-            return False
+            return None
         start = self.timeline.start_send(slot.buckets, now)
-        if start > now:
-            await asyncio.sleep(start - now)
-        return True
+        if not slot.shared:  # its slot is an absolute time: late, it goes now
+            start = min(start, max(now, slot.at))
+        while True:
+            if start > now:
+                await asyncio.sleep(start - now)
+                now = loop.time()
+            held = self.gate.held(slot.buckets, now)
+            if held <= 0.0:
+                break
+            await asyncio.sleep(held)
+            now = loop.time()
+            start = self.timeline.start_send(slot.buckets, now)
+        return await self.gate.through(slot.buckets)
 
     def _repace(self, row: Claimed) -> None:
         """Put a send that missed its slot back, due now, for a new slot (no attempt used)."""

@@ -50,6 +50,7 @@ from bot.outbox.transport import (
 log = logging.getLogger(__name__)
 METADATA_EVENT = "electionbot_outbox"
 TIMEOUT = 10  # seconds per Web API call
+RENDERED = 64  # rendered replies kept (a broadcast's posts share one)
 # Checking whether an uncertain post landed (``already_sent``): conversations.history, which
 # since 2025 allows distributed apps outside the Marketplace 1 call a minute per workspace and
 # 15 messages a call (Tier 3 for internal apps: they may pass a larger ``history_per_minute``).
@@ -178,6 +179,9 @@ class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
         self._session: aiohttp.ClientSession | None = None
         self._unsaved: dict[str, ConversationReference] = {}
         self._saver: asyncio.Task[None] | None = None
+        # (id of a reply, workspace) -> (that reply, its chat.postMessage arguments): the rows
+        # of a broadcast share one reply, rendered once per workspace instead of once per post.
+        self._rendered: dict[tuple[int, str], tuple[Reply, dict[str, Any]]] = {}
 
     def _shared(self) -> aiohttp.ClientSession:
         """The transport's connection pool (made in the running loop on first use)."""
@@ -217,7 +221,7 @@ class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
             if destination.user_id:
                 channel = await self.dm_channel(destination.workspace, destination.user_id)
             response = await client.chat_postMessage(
-                channel=channel, **to_slack_message(reply, workspace=destination.workspace),
+                channel=channel, **self._message(reply, destination.workspace),
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}})
             self.note_scopes(destination.workspace, response)
         except SlackApiError as exc:
@@ -225,6 +229,21 @@ class SlackTransport(Transport, Checkable, Preparing, PreparingMany, Editable):
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise RetryableSendError(f"network: {type(exc).__name__}") from None
         return f"{response.get('channel') or channel}:{response.get('ts') or ''}"
+
+    def _message(self, reply: Reply, workspace: str) -> dict[str, Any]:
+        """``to_slack_message(reply)`` for ``workspace``, rendered once per reply object.
+
+        The entry holds the reply itself, so its id cannot be reused while it is kept; the
+        arguments are only read (slack_sdk builds its own lists from them).
+        """
+        found = self._rendered.get((id(reply), workspace))
+        if found is not None and found[0] is reply:
+            return found[1]
+        message = to_slack_message(reply, workspace=workspace)
+        if len(self._rendered) >= RENDERED:
+            self._rendered.clear()
+        self._rendered[(id(reply), workspace)] = (reply, message)
+        return message
 
     async def already_sent(self, destination: Destination, key: str, *,
                            since: datetime | None = None) -> str | None:

@@ -53,6 +53,29 @@ async def test_channel_post_carries_blocks_no_unfurl_and_the_delivery_key(rig: R
                                        "event_payload": {"key": "k-1"}}
 
 
+async def test_a_broadcasts_reply_is_rendered_once_per_workspace_and_posted_the_same(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.adapters.slack import send as slack_send
+
+    rendered: list[str] = []
+    render = slack_send.to_slack_message
+
+    def counting(reply: Reply, *, workspace: str = "") -> dict:
+        rendered.append(workspace)
+        return render(reply, workspace=workspace)
+    monkeypatch.setattr(slack_send, "to_slack_message", counting)
+    other = Destination.parse("slack:T0TEST:C0HALL")
+    for i, where in enumerate([CHANNEL, other, CHANNEL]):
+        await rig.transport.send(where, HELLO, key=f"k{i}")
+    await rig.transport.send(CHANNEL, Reply(text="Another"), key="k9")  # a new reply: rendered
+    assert rendered == ["T0TEST", "T0TEST"]
+    posts = rig.fake.calls_to("chat.postMessage")
+    assert [p.params["text"] for p in posts] == ["Hello &lt;!channel&gt;"] * 3 + ["Another"]
+    assert posts[0].params["blocks"] == posts[2].params["blocks"]
+    assert [p.params["metadata"]["event_payload"]["key"] for p in posts] == ["k0", "k1", "k2",
+                                                                              "k9"]
+
+
 async def test_concurrent_dms_to_one_person_open_the_conversation_once(rig: Rig) -> None:
     await asyncio.gather(*(rig.transport.send(PERSON, HELLO, key=f"k{i}") for i in range(3)))
     assert len(rig.fake.calls_to("conversations.open")) == 1
