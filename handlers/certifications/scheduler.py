@@ -33,9 +33,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.settings import AppConfig
 from bot.db.bulk import insert_rows
 from bot.db.engine import utcnow
-from bot.messages import Destination, Reply
+from bot.messages import Destination
 from bot.ops.metrics import REMINDERS
-from bot.outbox.queue import insert_prepared, prepare
+from bot.outbox.queue import insert_prepared, prepare_serialised
 from bot.outbox.worker import Outbox
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
@@ -50,7 +50,7 @@ from handlers.certifications.ledger import (
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
 from handlers.certifications.reach import destination_for, failed_recipients, is_email, reach
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
-from handlers.certifications.replies import build_digest
+from handlers.certifications.replies import DigestRenderer
 from handlers.certifications.unreachable import send_digest
 
 log = logging.getLogger(__name__)
@@ -141,24 +141,25 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """One person's digest of the day, ready to write: its reply and its rows, serialised."""
+    """One person's digest of the day, ready to write: its rows, the message serialised."""
 
     recipient: str
     day: date
-    items: list[Due]
-    reply: Reply
     steps: list[dict[str, Any]]
     outbox: dict[str, Any]
 
 
-def _draft(recipient: str, day: date, items: list[Due], reply: Reply, stamp: datetime,
+def _draft(recipient: str, day: date, items: list[Due], payload: str, stamp: datetime,
            due: datetime) -> Draft:
-    """``stamp`` is when the rows are written; ``due`` when the send may go (the pass's clock)."""
-    key = ReminderKey(recipient, day)
+    """``stamp`` is when the rows are written; ``due`` when the send may go (the pass's clock).
+
+    ``payload`` is the digest as stored (:class:`~handlers.certifications.replies.DigestRenderer`).
+    """
+    key = str(ReminderKey(recipient, day))
     steps = [{"deadline_key": i.key, "recipient": recipient, "step": i.step, "day": day,
-              "outbox_key": str(key), "created_at": stamp} for i in items]
-    row, = prepare([(key, destination_for(recipient), reply)], not_before=due)
-    return Draft(recipient, day, items, reply, steps, row)
+              "outbox_key": key, "created_at": stamp} for i in items]
+    row, = prepare_serialised([(key, destination_for(recipient), payload)], not_before=due)
+    return Draft(recipient, day, steps, row)
 
 
 def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
@@ -202,13 +203,14 @@ def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
     by_id = {r.id: r for r in planned.records}
     by_recipient, unreachable = _recipients(planned.due, by_id, app, sent, down)
     drafts, skipped, stamp = [], 0, utcnow()
+    renderer = DigestRenderer(app)
     for recipient, items in by_recipient.items():
         day = min(i.day for i in items)
         if (recipient, day) in digested:
             skipped += 1
         else:
-            reply = build_digest(recipient, items, by_id, app)
-            drafts.append(_draft(recipient, day, items, reply, stamp, now))
+            payload = renderer.payload(recipient, items, by_id)
+            drafts.append(_draft(recipient, day, items, payload, stamp, now))
     due = len(planned.due)
     held: list[list[Any]] = [list(sent), list(digested)]
     sent.clear()
