@@ -16,11 +16,11 @@ import asyncio
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,8 +42,10 @@ from handlers.certifications.config import CertificationConfig
 from handlers.certifications.keys import ReminderKey
 from handlers.certifications.ledger import (
     LedgerRows,
+    fetch_rows,
     programs_for,
     read_ledger,
+    read_ledger_sync,
     records_from_rows,
     stream_rows,
 )
@@ -57,6 +59,7 @@ log = logging.getLogger(__name__)
 BATCH = 100  # digests per transaction on PostgreSQL: one short write, a few ms of the event loop
 BATCH_SQLITE = 1000  # on SQLite, written in a worker thread: the loop only awaits it
 ASK = 2000  # chat destinations per question to the platforms
+SLICE = 2000  # rows per call into C in a worker thread (a call holds the GIL throughout)
 DIGESTS = Digest.__table__  # type: ignore[attr-defined]  # plain inserts, no ORM bulk path
 SENT = ReminderSent.__table__  # type: ignore[attr-defined]
 
@@ -78,18 +81,39 @@ def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
                 or app.roles.get("state_staff", []))
 
 
-async def _already(session: AsyncSession, since: date) -> tuple[list[Any], list[Any]]:
-    """The (deadline, recipient, step) rows sent and the (recipient, day) digests since ``since``.
+def _already_queries(since: date) -> list[sa.Select[Any]]:
+    """The (deadline, recipient, step) rows sent and the (recipient, day) digests since ``since``."""
+    r, d = SENT.c, DIGESTS.c
+    return [sa.select(r.deadline_key, r.recipient, r.step),
+            sa.select(d.recipient, d.day).where(d.day >= since)]
 
+
+async def _read(services: Services, session: AsyncSession,
+                since: date) -> tuple[LedgerRows, list[Any], list[Any]]:
+    """The ledger, the reminder rows sent and the digests since ``since``, as plain rows.
+
+    On SQLite all of it is read in a worker thread on a plain connection (the loop only
+    awaits it); on PostgreSQL in partitions on ``session`` (each a short step on the loop).
     Plain rows: the planning thread makes sets of them (100,000 tuples are not hashed on the
     event loop).
     """
+    if services.db.is_sqlite:
+        return await services.db.transaction(partial(_read_sync, since))
+    ledger = await read_ledger(session)
     sent: list[Any] = []
     digests: list[Any] = []
-    r, d = SENT.c, DIGESTS.c
-    await stream_rows(session, sa.select(r.deadline_key, r.recipient, r.step), sent)
-    await stream_rows(session, sa.select(d.recipient, d.day).where(d.day >= since), digests)
-    return sent, digests
+    for query, into in zip(_already_queries(since), (sent, digests), strict=True):
+        await stream_rows(session, query, into)
+    return ledger, sent, digests
+
+
+def _read_sync(since: date, conn: Connection) -> tuple[LedgerRows, list[Any], list[Any]]:
+    ledger = read_ledger_sync(conn)
+    sent: list[Any] = []
+    digests: list[Any] = []
+    for query, into in zip(_already_queries(since), (sent, digests), strict=True):
+        fetch_rows(conn, query, into)
+    return ledger, sent, digests
 
 
 async def _snoozes(session: AsyncSession) -> dict[str, date]:
@@ -164,15 +188,17 @@ def _draft(recipient: str, day: date, items: list[Due], payload: str, stamp: dat
 
 def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
               office_today: date, sent: set[tuple[str, str, int]], down: set[str],
-              snoozed: dict[str, date], rows: list[list[Any]]) -> Planned:
+              snoozed: dict[str, date], rows: list[list[Any]],
+              tells: Callable[[str], bool]) -> Planned:
     """Records, standings and due steps (pure: runs in a thread).
 
-    ``sent`` is filled from ``rows`` (the plain rows :func:`_already` read, then emptied) here.
+    ``sent`` is filled from ``rows`` (the plain rows :func:`_read` read, then emptied) here.
     A step counts as sent to the official when it went to one of their own channels that is
-    not ``down`` (see :mod:`~handlers.certifications.reach`).
+    not ``down`` (see :mod:`~handlers.certifications.reach`). Platforms are asked only when
+    they can tell (``tells``: :meth:`~bot.outbox.worker.Outbox.tells`).
     """
     for part in rows:
-        sent.update(map(tuple, part))
+        _add_rows(sent, part)
     _drain(*rows)
     records = records_from_rows(ledger, app, office_today)
     owners = {str(r.id): (r.identity, f"email:{r.email}") if r.email else (r.identity,)
@@ -182,10 +208,12 @@ def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
     due = plan(records, programs_for(app), now, policy, snoozed=snoozed, sent=official_sent)
     by_id = {r.id: r for r in records}
     ask: dict[str, Destination] = {}
+    told = lru_cache(maxsize=None)(tells)  # per platform (a Protocol isinstance check is slow)
     for item in due:  # chat would get a step not sent yet: can it reach them at all?
         record = by_id[item.official_id]
         identity = record.identity
         if (identity and record.email and identity not in down and identity not in ask
+                and told(identity.partition(":")[0])
                 and (item.key, identity, item.step) not in sent
                 and (item.key, f"email:{record.email}", item.step) not in sent):
             ask[identity] = destination_for(identity)
@@ -212,9 +240,10 @@ def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
             payload = renderer.payload(recipient, items, by_id)
             drafts.append(_draft(recipient, day, items, payload, stamp, now))
     due = len(planned.due)
-    held: list[list[Any]] = [list(sent), list(digested)]
+    held: list[list[Any]] = [list(sent), list(digested), list(by_recipient.values())]
     sent.clear()
     digested.clear()
+    by_recipient.clear()  # only references: the objects go with the lists, a slice at a time
     _drain(*held, planned.due)  # freed here, not on the event loop
     return Plan(planned.records, due, unreachable, skipped, drafts)
 
@@ -229,11 +258,20 @@ async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> s
     return found
 
 
-def _as_set(rows: list[Any]) -> set[Any]:
-    """``rows`` as a set of tuples (in a worker thread); ``rows`` is emptied."""
-    found = set(map(tuple, rows))
+def _fill(into: set[Any], rows: list[Any]) -> None:
+    """Add ``rows`` to ``into`` as tuples (in a worker thread); ``rows`` is emptied."""
+    _add_rows(into, rows)
     _drain(rows)
-    return found
+
+
+def _add_rows(into: set[Any], rows: list[Any]) -> None:
+    """Add ``rows`` to ``into`` as tuples, a slice at a time.
+
+    One ``set.update`` over 100,000 rows is a single call into C that holds the GIL, and so
+    the event loop, for tens of milliseconds; between slices the loop gets its turn.
+    """
+    for start in range(0, len(rows), SLICE):
+        into.update(map(tuple, rows[start:start + SLICE]))
 
 
 def _drain(*lists: list[Any]) -> None:
@@ -267,15 +305,16 @@ async def run_once(services: Services) -> PassResult:
             return PassResult()
     with gc_paused():
         async with services.db.session() as session:
-            ledger = await read_ledger(session)
-            sent_rows, digest_rows = await _already(session, office_today - timedelta(days=2))
+            ledger, sent_rows, digest_rows = await _read(services, session,
+                                                         office_today - timedelta(days=2))
             snoozed = await _snoozes(session)
             down = await failed_recipients(session)
         sent: set[tuple[str, str, int]] = set()
         digested: set[tuple[str, date]] = set()
         planned = await asyncio.to_thread(_plan_due, ledger, app, now, policy, office_today,
-                                          sent, down, snoozed, [sent_rows])
-        digested.update(await asyncio.to_thread(_as_set, digest_rows))
+                                          sent, down, snoozed, [sent_rows],
+                                          services.outbox.tells)
+        await asyncio.to_thread(_fill, digested, digest_rows)
         del ledger, sent_rows, digest_rows
         down |= await _cannot_reach(services.outbox, planned.ask)
         work = await asyncio.to_thread(_draft_pass, planned, app, now, sent, digested, down)
