@@ -173,11 +173,17 @@ def own_buttons(item: Due) -> list[Button]:
 
 def escalation_section(record: OfficialRecord, item: Due) -> Section:
     """A supervisor's line about one official's deadline."""
+    return Section(escalation_text(record, item), context=ESCALATION_CONTEXT)
+
+
+ESCALATION_CONTEXT = "You receive this as their certification supervisor."
+
+
+def escalation_text(record: OfficialRecord, item: Due) -> str:
+    """The text of :func:`escalation_section`."""
     s = item.standing
-    return Section(
-        f"Escalation: {literal(record.name)} ({literal(record.jurisdiction)}) is "
-        f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.",
-        context="You receive this as their certification supervisor.")
+    return (f"Escalation: {literal(record.name)} ({literal(record.jurisdiction)}) is "
+            f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.")
 
 
 def _email_tail(app: AppConfig, records: dict[int, OfficialRecord], own: Sequence[Due],
@@ -215,6 +221,7 @@ class DigestRenderer:
         self._own: dict[tuple[Any, ...], str] = {}
         self._buttons: dict[str, list[str]] = {}
         self._shells: dict[str, tuple[str, str, str]] = {}
+        self._escalations: list[str] | None = None
 
     def payload(self, recipient: str, items: Sequence[Due],
                 records: dict[int, OfficialRecord]) -> str:
@@ -231,7 +238,7 @@ class DigestRenderer:
                 if not by_email:
                     buttons.append(self._own_buttons(item))
             else:
-                sections.append(dumps(escalation_section(record, item)))
+                sections.append(self._escalation(record, item))
         footer = ""
         tail = _email_tail(self.app, records, own, by_email)
         if tail is not None:
@@ -249,13 +256,20 @@ class DigestRenderer:
             found = self._own[key] = dumps(own_section(self.app, item, by_email=by_email))
         return found
 
+    def _escalation(self, record: OfficialRecord, item: Due) -> str:
+        if self._escalations is None:  # the section for a marker text, cut where it goes
+            marked = dumps(Section(_MARK, context=ESCALATION_CONTEXT))
+            self._escalations = _cut(marked, dumps(_MARK), 1)
+        before, after = self._escalations
+        return f"{before}{_json_string(escalation_text(record, item))}{after}"
+
     def _own_buttons(self, item: Due) -> str:
         what = requirement_words(item.standing)
         parts = self._buttons.get(what)
         if parts is None:  # the three buttons for a marker key, cut where the key goes
             marked = ", ".join(dumps(b) for b in own_buttons(replace(item, key=_MARK)))
             parts = self._buttons[what] = _cut(marked, dumps(_MARK), 3)
-        key = encode_basestring_ascii(item.key)  # as json.dumps writes a string
+        key = _json_string(item.key)
         return f"{parts[0]}{key}{parts[1]}{key}{parts[2]}{key}{parts[3]}"
 
     def _shell(self, footer: str) -> tuple[str, str, str]:
@@ -270,7 +284,8 @@ class DigestRenderer:
         return found
 
 
-_MARK = "\x00key\x00"  # no deadline key holds a NUL
+_MARK = "\x00part\x00"  # a marker no part of a digest holds (a NUL)
+_json_string = encode_basestring_ascii  # a string as json.dumps (ensure_ascii) writes it
 
 
 def _cut(text: str, marker: str, times: int) -> list[str]:

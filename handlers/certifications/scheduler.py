@@ -161,6 +161,8 @@ class Plan:
     unreachable: int
     skipped: int
     digests: list[Draft]
+    #: The recipients' destinations, made once: the staff digest's look-ups reuse them.
+    destinations: dict[str, Destination]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +176,7 @@ class Draft:
 
 
 def _draft(recipient: str, day: date, items: list[Due], payload: str, stamp: datetime,
-           due: datetime) -> Draft:
+           due: datetime, destination: Destination) -> Draft:
     """``stamp`` is when the rows are written; ``due`` when the send may go (the pass's clock).
 
     ``payload`` is the digest as stored (:class:`~handlers.certifications.replies.DigestRenderer`).
@@ -182,7 +184,7 @@ def _draft(recipient: str, day: date, items: list[Due], payload: str, stamp: dat
     key = str(ReminderKey(recipient, day))
     steps = [{"deadline_key": i.key, "recipient": recipient, "step": i.step, "day": day,
               "outbox_key": key, "created_at": stamp} for i in items]
-    row, = prepare_serialised([(key, destination_for(recipient), payload)], not_before=due)
+    row, = prepare_serialised([(key, destination, payload)], not_before=due)
     return Draft(recipient, day, steps, row)
 
 
@@ -232,20 +234,22 @@ def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
     by_recipient, unreachable = _recipients(planned.due, by_id, app, sent, down)
     drafts, skipped, stamp = [], 0, utcnow()
     renderer = DigestRenderer(app)
+    destinations: dict[str, Destination] = {}
     for recipient, items in by_recipient.items():
         day = min(i.day for i in items)
         if (recipient, day) in digested:
             skipped += 1
         else:
             payload = renderer.payload(recipient, items, by_id)
-            drafts.append(_draft(recipient, day, items, payload, stamp, now))
+            destination = destinations[recipient] = destination_for(recipient)
+            drafts.append(_draft(recipient, day, items, payload, stamp, now, destination))
     due = len(planned.due)
     held: list[list[Any]] = [list(sent), list(digested), list(by_recipient.values())]
     sent.clear()
     digested.clear()
     by_recipient.clear()  # only references: the objects go with the lists, a slice at a time
     _drain(*held, planned.due)  # freed here, not on the event loop
-    return Plan(planned.records, due, unreachable, skipped, drafts)
+    return Plan(planned.records, due, unreachable, skipped, drafts, destinations)
 
 
 async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> set[str]:
@@ -272,6 +276,13 @@ def _add_rows(into: set[Any], rows: list[Any]) -> None:
     """
     for start in range(0, len(rows), SLICE):
         into.update(map(tuple, rows[start:start + SLICE]))
+
+
+def _free(work: Plan) -> None:
+    """Free a pass's working set in the calling (worker) thread, a slice at a time."""
+    destinations = list(work.destinations.items())
+    work.destinations.clear()  # only references: the objects go with the list
+    _drain(work.digests, work.records, destinations)
 
 
 def _drain(*lists: list[Any]) -> None:
@@ -327,8 +338,9 @@ async def run_once(services: Services) -> PassResult:
             result.skipped += min(batch, len(work.digests) - start) - done
         if policy.local_day(now, app.office.time_zone)[1]:
             result.staff_digests = await send_digest(services.db, services.outbox, app,
-                                                       work.records, office_today, now)
-        await asyncio.to_thread(_drain, work.digests, work.records)
+                                                       work.records, office_today, now,
+                                                       known=work.destinations)
+        await asyncio.to_thread(_free, work)
     return result
 
 

@@ -12,7 +12,7 @@ exactly once across passes, restarts and concurrent schedulers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -32,15 +32,19 @@ Row = tuple[str, str, str]  # name, jurisdiction, why
 ASK = 2000  # destinations per question to the platforms
 
 
-async def unreachable_rows(db: Database, outbox: Outbox,
-                           records: list[OfficialRecord]) -> list[Row]:
-    """Rows for officials whose standings (already computed) carry a deadline."""
+async def unreachable_rows(db: Database, outbox: Outbox, records: list[OfficialRecord], *,
+                           known: Mapping[str, Destination] | None = None) -> list[Row]:
+    """Rows for officials whose standings (already computed) carry a deadline.
+
+    ``known``: destinations already made for some identities (the reminder pass's).
+    """
     async with db.session() as session:
         down = await failed_recipients(session)
     # 100,000 officials: CPU, in threads. Destinations are made only for the platforms that
     # can say whom they could never message (Teams: never opened the bot); those are asked
     # in parts so that no one step holds the event loop long.
-    due, invalid, ask = await asyncio.to_thread(_with_deadlines, records, outbox.tells)
+    due, invalid, ask = await asyncio.to_thread(_with_deadlines, records, outbox.tells,
+                                                known or {})
     cannot: dict[str, str] = {}  # identity -> why
     for start in range(0, len(ask), ASK):
         part = ask[start:start + ASK]
@@ -95,7 +99,8 @@ def _email_problem(record: OfficialRecord, down: set[str]) -> str | None:
     return None
 
 
-def _with_deadlines(records: list[OfficialRecord], tells: Callable[[str], bool]
+def _with_deadlines(records: list[OfficialRecord], tells: Callable[[str], bool],
+                    known: Mapping[str, Destination]
                     ) -> tuple[list[OfficialRecord], set[str], list[tuple[str, Destination]]]:
     """Officials with a deadline, identities that are no destination, and whom to ask about.
 
@@ -111,7 +116,7 @@ def _with_deadlines(records: list[OfficialRecord], tells: Callable[[str], bool]
         if not identity or identity in ask or identity in invalid:
             continue
         try:
-            destination = destination_for(identity)
+            destination = known.get(identity) or destination_for(identity)
         except InvalidDestination:
             invalid.add(identity)
             continue
@@ -130,8 +135,12 @@ def _drain(items: list[Any]) -> None:
 
 
 async def send_digest(db: Database, outbox: Outbox, app: AppConfig, records: list[OfficialRecord],
-                      day: date, now: datetime) -> int:
-    """Enqueue today's digest to each state staff member not yet sent one; returns how many."""
+                      day: date, now: datetime, *,
+                      known: Mapping[str, Destination] | None = None) -> int:
+    """Enqueue today's digest to each state staff member not yet sent one; returns how many.
+
+    ``known``: destinations already made for some identities (the reminder pass's).
+    """
     staff = app.roles.get("state_staff", [])
     keys = {member: str(UnreachableDigestKey(member, day)) for member in staff}
     async with db.session() as session:
@@ -139,7 +148,7 @@ async def send_digest(db: Database, outbox: Outbox, app: AppConfig, records: lis
     todo = [m for m in staff if keys[m] not in done]
     if not todo:
         return 0
-    rows = await unreachable_rows(db, outbox, records)
+    rows = await unreachable_rows(db, outbox, records, known=known)
     if not rows:
         return 0
     reply = build_unreachable_digest(rows, day)
