@@ -300,10 +300,13 @@ def _drain(*lists: list[Any]) -> None:
 async def run_once(services: Services) -> PassResult:
     """One pass: read the ledger, plan in a worker thread, send in batches of recipients.
 
-    The event loop only ever does one bounded step of it at a time: reads come in partitions,
-    the planning (CPU-heavy: 100,000 officials) runs in a thread on plain rows, and the writes
-    go :data:`BATCH` recipients to a transaction. A pass where no official's zone is in its
-    sending window (before 09:00, weekend, holiday) stops after one small query.
+    The event loop only ever does one bounded step of it at a time: the big reads run in a
+    worker thread on SQLite (in partitions on the loop on PostgreSQL), the planning and the
+    drafting (CPU-heavy: 100,000 officials) run in threads on plain rows, and the writes go
+    :data:`BATCH` recipients to a transaction. Work in threads is cut into calls into C of a
+    few milliseconds each (a single call holds the GIL, and so the loop, throughout), and
+    the pass's objects are freed there a slice at a time. A pass where no official's zone is
+    in its sending window (before 09:00, weekend, holiday) stops after one small query.
     """
     app = services.settings.app
     now = services.clock()
