@@ -41,4 +41,3 @@ def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -
                     seen[value] = process(value)
     conn.exec_driver_sql(sql, [tuple(seen[row[name]] if seen else row[name]
                                      for name, _, seen in columns) for row in rows])
-
