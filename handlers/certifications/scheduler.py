@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
@@ -154,21 +154,15 @@ class Planned:
 
 @dataclass
 class Plan:
-    """What one pass will send (worked out in a thread, on plain data), drafted in parts."""
+    """What one pass will send (worked out in a thread, on plain data)."""
 
     records: list[OfficialRecord]
-    by_id: dict[int, OfficialRecord]
     due: int
     unreachable: int
-    #: Each recipient with their due steps, drafted :data:`BATCH` at a time by :func:`_drafts`.
-    groups: list[tuple[str, list[Due]]]
-    digested: set[tuple[str, date]]
-    renderer: DigestRenderer
-    stamp: datetime
-    now: datetime
-    skipped: int = 0
+    skipped: int
+    digests: list[Draft]
     #: The recipients' destinations, made once: the staff digest's look-ups reuse them.
-    destinations: dict[str, Destination] = field(default_factory=dict)
+    destinations: dict[str, Destination]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,31 +229,27 @@ def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
 def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
                 sent: set[tuple[str, str, int]], digested: set[tuple[str, date]],
                 down: set[str]) -> Plan:
-    """Each recipient's due steps, ready to draft (pure: runs in a thread)."""
+    """Recipients and their digests (pure: runs in a thread)."""
     by_id = {r.id: r for r in planned.records}
     by_recipient, unreachable = _recipients(planned.due, by_id, app, sent, down)
-    groups = list(by_recipient.items())
+    drafts, skipped, stamp = [], 0, utcnow()
+    renderer = DigestRenderer(app)
+    destinations: dict[str, Destination] = {}
+    for recipient, items in by_recipient.items():
+        day = min(i.day for i in items)
+        if (recipient, day) in digested:
+            skipped += 1
+        else:
+            payload = renderer.payload(recipient, items, by_id)
+            destination = destinations[recipient] = destination_for(recipient)
+            drafts.append(_draft(recipient, day, items, payload, stamp, now, destination))
     due = len(planned.due)
-    held: list[list[Any]] = [list(sent)]
+    held: list[list[Any]] = [list(sent), list(digested), list(by_recipient.values())]
     sent.clear()
+    digested.clear()
     by_recipient.clear()  # only references: the objects go with the lists, a slice at a time
     _drain(*held, planned.due)  # freed here, not on the event loop
-    return Plan(planned.records, by_id, due, unreachable, groups, digested, DigestRenderer(app),
-                utcnow(), now)
-
-
-def _drafts(work: Plan, start: int, stop: int) -> list[Draft]:
-    """The digests of ``work.groups[start:stop]`` not sent yet (pure: runs in a thread)."""
-    drafts = []
-    for recipient, items in work.groups[start:stop]:
-        day = min(i.day for i in items)
-        if (recipient, day) in work.digested:
-            work.skipped += 1
-            continue
-        payload = work.renderer.payload(recipient, items, work.by_id)
-        destination = work.destinations[recipient] = destination_for(recipient)
-        drafts.append(_draft(recipient, day, items, payload, work.stamp, work.now, destination))
-    return drafts
+    return Plan(planned.records, due, unreachable, skipped, drafts, destinations)
 
 
 async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> set[str]:
@@ -290,40 +280,9 @@ def _add_rows(into: set[Any], rows: list[Any]) -> None:
 
 def _free(work: Plan) -> None:
     """Free a pass's working set in the calling (worker) thread, a slice at a time."""
-    held: list[list[Any]] = [list(work.destinations.items()), list(work.digested),
-                             list(work.by_id.values())]
-    work.destinations.clear()  # only references: the objects go with the lists
-    work.digested.clear()
-    work.by_id.clear()
-    _drain(work.groups, work.records, *held)
-
-
-async def _draft_and_send(services: Services, work: Plan, result: PassResult) -> None:
-    """Draft the digests a batch at a time in a thread and write each batch as it is ready.
-
-    The next batch is drafted while this one is written: SQLite writes without holding the
-    GIL, so on a machine with two cores drafting and writing overlap.
-    """
-    batch = BATCH_SQLITE if services.db.is_sqlite else BATCH
-    starts = range(0, len(work.groups), batch)
-    drafting: asyncio.Future[list[Draft]] | None = None
-    try:
-        for start in starts:
-            if drafting is None:
-                drafting = asyncio.ensure_future(asyncio.to_thread(_drafts, work, start,
-                                                                   start + batch))
-            drafts = await drafting
-            drafting = None
-            if start + batch < len(work.groups):
-                drafting = asyncio.ensure_future(asyncio.to_thread(
-                    _drafts, work, start + batch, start + 2 * batch))
-            if drafts:
-                done = await _send_batch(services, drafts)
-                result.sent += done
-                result.skipped += len(drafts) - done
-    finally:
-        if drafting is not None:  # a write failed: let the drafting thread finish first
-            await asyncio.wait([drafting])
+    destinations = list(work.destinations.items())
+    work.destinations.clear()  # only references: the objects go with the list
+    _drain(work.digests, work.records, destinations)
 
 
 def _drain(*lists: list[Any]) -> None:
@@ -374,9 +333,12 @@ async def run_once(services: Services) -> PassResult:
         down |= await _cannot_reach(services.outbox, planned.ask)
         work = await asyncio.to_thread(_draft_pass, planned, app, now, sent, digested, down)
         del sent, digested, planned
-        result = PassResult(due=work.due, unreachable=work.unreachable)
-        await _draft_and_send(services, work, result)
-        result.skipped += work.skipped
+        result = PassResult(due=work.due, unreachable=work.unreachable, skipped=work.skipped)
+        batch = BATCH_SQLITE if services.db.is_sqlite else BATCH
+        for start in range(0, len(work.digests), batch):
+            done = await _send_batch(services, work.digests[start:start + batch])
+            result.sent += done
+            result.skipped += min(batch, len(work.digests) - start) - done
         if policy.local_day(now, app.office.time_zone)[1]:
             result.staff_digests = await send_digest(services.db, services.outbox, app,
                                                        work.records, office_today, now,
