@@ -162,6 +162,14 @@ class Outbox:
         """Called by an adapter that can send proactively."""
         self.transports[platform] = transport
 
+    def tells(self, platform: str) -> bool:
+        """Whether the platform's transport can say ahead whom it cannot message (Reachable).
+
+        Only these are worth asking :meth:`unreachable` about: a caller with 100,000 people
+        makes destinations for those platforms' people alone.
+        """
+        return isinstance(self.transports.get(platform), Reachable)
+
     async def unreachable(self, destinations: Iterable[Destination]) -> dict[Destination, str]:
         """Which destinations no proactive message would reach, and why (asked per platform).
 

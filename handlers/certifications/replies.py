@@ -6,11 +6,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
 
 from bot.config.settings import AppConfig
 from bot.messages import Button, Form, FormField, Mention, Reply, Section, Tone, literal
+from bot.outbox.queue import dumps
 from bot.when import day
 from bot.when import day as day_words
+from handlers.certifications.reach import is_email
 from handlers.certifications.reminders import Due, OfficialRecord
 from handlers.certifications.status import Standing, plural
 
@@ -126,38 +130,170 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
 
     By e-mail (``email:`` recipient: an official without a reachable chat identity) there are
     no buttons, which need someone signed in to chat; the message says whom to ask instead
-    and its footer why this reader receives it.
+    and its footer why this reader receives it. :class:`DigestRenderer` writes the same
+    message straight to its stored form for a whole pass.
     """
-    by_email = recipient.startswith("email:")
+    by_email = is_email(recipient)
     sections, buttons, own = [], [], []
     for item in items:
         record = records[item.official_id]
-        s = item.standing
-        if recipient in (record.identity, f"email:{record.email}" if record.email else None):
+        if _is_own(recipient, record):
             own.append(item)
-            sections.append(Section(
-                f"**{program_name(app, s.program) if by_email else s.program}** "
-                f"{requirement_words(s)}: {when(s.deadline or item.day, item.day)}",
-                context="Still needed: " + ("; ".join(s.missing[:6]) or "-")))
+            sections.append(own_section(app, item, by_email=by_email))
             if not by_email:
-                buttons += [Button(f"Mark complete ({requirement_words(s)})", "cert:complete",
-                                   item.key, "primary"),
-                            Button("Snooze 7 days", "cert:snooze", item.key),
-                            Button("Not me / role changed", "cert:notme", item.key, "danger")]
+                buttons += own_buttons(item)
         else:
-            sections.append(Section(
-                f"Escalation: {literal(record.name)} ({literal(record.jurisdiction)}) is "
-                f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.",
-                context="You receive this as their certification supervisor."))
-    reply = Reply(text="Certification reminder", title="Certification reminder",
-                  tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons))
+            sections.append(escalation_section(record, item))
+    tail = _email_tail(app, records, own, by_email)
+    if tail is None:
+        return _digest_reply(sections, buttons)
+    return _digest_reply([*sections, tail[0]], buttons, tail[1])
+
+
+def _is_own(recipient: str, record: OfficialRecord) -> bool:
+    """Whether ``recipient`` is the official (their identity or address), not a supervisor."""
+    return recipient in (record.identity, f"email:{record.email}" if record.email else None)
+
+
+def own_section(app: AppConfig, item: Due, *, by_email: bool) -> Section:
+    """An official's own deadline: the program, the requirement, when, what is still needed."""
+    s = item.standing
+    return Section(f"**{program_name(app, s.program) if by_email else s.program}** "
+                   f"{requirement_words(s)}: {when(s.deadline or item.day, item.day)}",
+                   context="Still needed: " + ("; ".join(s.missing[:6]) or "-"))
+
+
+def own_buttons(item: Due) -> list[Button]:
+    """Mark complete, snooze and not-me for one deadline (chat only)."""
+    what = requirement_words(item.standing)
+    return [Button(f"Mark complete ({what})", "cert:complete", item.key, "primary"),
+            Button("Snooze 7 days", "cert:snooze", item.key),
+            Button("Not me / role changed", "cert:notme", item.key, "danger")]
+
+
+def escalation_section(record: OfficialRecord, item: Due) -> Section:
+    """A supervisor's line about one official's deadline."""
+    return Section(escalation_text(record, item), context=ESCALATION_CONTEXT)
+
+
+ESCALATION_CONTEXT = "You receive this as their certification supervisor."
+
+
+def escalation_text(record: OfficialRecord, item: Due) -> str:
+    """The text of :func:`escalation_section`."""
+    s = item.standing
+    return (f"Escalation: {literal(record.name)} ({literal(record.jurisdiction)}) is "
+            f"{when(s.deadline or item.day, item.day)} on **{s.program}** {requirement_words(s)}.")
+
+
+def _email_tail(app: AppConfig, records: dict[int, OfficialRecord], own: Sequence[Due],
+                by_email: bool) -> tuple[Section, str] | None:
+    """An e-mailed official's last section (whom to send certificates to) and footer."""
     if not by_email or not own:
-        return reply
+        return None
     jurisdiction = records[own[0].official_id].jurisdiction
-    reach = contact_words(app, jurisdiction)
-    sections.append(Section(f"To record a course you completed, send its certificate to {reach}."))
-    return replace(reply, sections=tuple(sections),
-                   footer=email_footer(app, jurisdiction, [i.standing.program for i in own]))
+    return (Section("To record a course you completed, send its certificate to "
+                    f"{contact_words(app, jurisdiction)}."),
+            email_footer(app, jurisdiction, [i.standing.program for i in own]))
+
+
+def _digest_reply(sections: Sequence[Section], buttons: Sequence[Button],
+                  footer: str = "") -> Reply:
+    return Reply(text="Certification reminder", title="Certification reminder",
+                 tone=Tone.WARNING, sections=tuple(sections), buttons=tuple(buttons),
+                 footer=footer)
+
+
+class DigestRenderer:
+    """A pass's digests in their stored form (``dumps(build_digest(...))``), parts reused.
+
+    Officials share programs, requirements, deadlines and days: an official's own section is
+    serialised once per distinct (standing, day, channel) and reused; their buttons differ
+    only by the deadline key, written into a template of the three; the message around the
+    parts is serialised once per footer. 100,000 digests then cost string joins instead of
+    building and serialising 100,000 replies. Escalations (a few supervisors' long digests)
+    are serialised part by part. One renderer per pass, used by one thread at a time.
+    """
+
+    def __init__(self, app: AppConfig) -> None:
+        """Empty caches; they live as long as the renderer (one pass)."""
+        self.app = app
+        self._own: dict[tuple[Any, ...], str] = {}
+        self._buttons: dict[str, list[str]] = {}
+        self._shells: dict[str, tuple[str, str, str]] = {}
+        self._escalations: list[str] | None = None
+
+    def payload(self, recipient: str, items: Sequence[Due],
+                records: dict[int, OfficialRecord]) -> str:
+        """What ``dumps(build_digest(recipient, items, records, app))`` gives."""
+        by_email = is_email(recipient)
+        sections: list[str] = []
+        buttons: list[str] = []
+        own: list[Due] = []
+        for item in items:
+            record = records[item.official_id]
+            if _is_own(recipient, record):
+                own.append(item)
+                sections.append(self._own_section(item, by_email))
+                if not by_email:
+                    buttons.append(self._own_buttons(item))
+            else:
+                sections.append(self._escalation(record, item))
+        footer = ""
+        tail = _email_tail(self.app, records, own, by_email)
+        if tail is not None:
+            sections.append(dumps(tail[0]))
+            footer = tail[1]
+        head, middle, end = self._shell(footer)
+        return f"{head}{', '.join(sections)}{middle}{', '.join(buttons)}{end}"
+
+    def _own_section(self, item: Due, by_email: bool) -> str:
+        s = item.standing
+        key = (s.program, s.requirement, s.requirement_title, s.deadline, s.missing[:6],
+               item.day, by_email)
+        found = self._own.get(key)
+        if found is None:
+            found = self._own[key] = dumps(own_section(self.app, item, by_email=by_email))
+        return found
+
+    def _escalation(self, record: OfficialRecord, item: Due) -> str:
+        if self._escalations is None:  # the section for a marker text, cut where it goes
+            marked = dumps(Section(_MARK, context=ESCALATION_CONTEXT))
+            self._escalations = _cut(marked, dumps(_MARK), 1)
+        before, after = self._escalations
+        return f"{before}{_json_string(escalation_text(record, item))}{after}"
+
+    def _own_buttons(self, item: Due) -> str:
+        what = requirement_words(item.standing)
+        parts = self._buttons.get(what)
+        if parts is None:  # the three buttons for a marker key, cut where the key goes
+            marked = ", ".join(dumps(b) for b in own_buttons(replace(item, key=_MARK)))
+            parts = self._buttons[what] = _cut(marked, dumps(_MARK), 3)
+        key = _json_string(item.key)
+        return f"{parts[0]}{key}{parts[1]}{key}{parts[2]}{key}{parts[3]}"
+
+    def _shell(self, footer: str) -> tuple[str, str, str]:
+        """The message without its sections and buttons, cut where they go."""
+        found = self._shells.get(footer)
+        if found is None:
+            empty = dumps(_digest_reply((), (), footer))
+            head, rest = _cut(empty, '"sections": []', 1)
+            middle, end = _cut(rest, '"buttons": []', 1)
+            found = self._shells[footer] = (head + '"sections": [', ']' + middle
+                                            + '"buttons": [', ']' + end)
+        return found
+
+
+_MARK = "\x00part\x00"  # a marker no part of a digest holds (a NUL)
+_json_string = encode_basestring_ascii  # a string as json.dumps (ensure_ascii) writes it
+
+
+def _cut(text: str, marker: str, times: int) -> list[str]:
+    """``text`` split at ``marker``, which must occur exactly ``times`` times."""
+    parts = text.split(marker)
+    if len(parts) != times + 1:
+        raise ValueError(f"expected {times} marker(s) in a serialised digest part")
+    return parts
 
 
 def program_name(app: AppConfig, code: str) -> str:

@@ -16,11 +16,11 @@ import asyncio
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,30 +33,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.settings import AppConfig
 from bot.db.bulk import insert_rows
 from bot.db.engine import utcnow
-from bot.messages import Destination, Reply
+from bot.messages import Destination
 from bot.ops.metrics import REMINDERS
-from bot.outbox.queue import insert_prepared, prepare
+from bot.outbox.queue import insert_prepared, prepare_serialised
 from bot.outbox.worker import Outbox
 from bot.services import Services
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.keys import ReminderKey
 from handlers.certifications.ledger import (
     LedgerRows,
+    fetch_rows,
     programs_for,
     read_ledger,
+    read_ledger_sync,
     records_from_rows,
     stream_rows,
 )
 from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
 from handlers.certifications.reach import destination_for, failed_recipients, is_email, reach
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
-from handlers.certifications.replies import build_digest
+from handlers.certifications.replies import DigestRenderer
 from handlers.certifications.unreachable import send_digest
 
 log = logging.getLogger(__name__)
 BATCH = 100  # digests per transaction on PostgreSQL: one short write, a few ms of the event loop
 BATCH_SQLITE = 1000  # on SQLite, written in a worker thread: the loop only awaits it
 ASK = 2000  # chat destinations per question to the platforms
+SLICE = 2000  # rows per call into C in a worker thread (a call holds the GIL throughout)
 DIGESTS = Digest.__table__  # type: ignore[attr-defined]  # plain inserts, no ORM bulk path
 SENT = ReminderSent.__table__  # type: ignore[attr-defined]
 
@@ -78,18 +81,39 @@ def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
                 or app.roles.get("state_staff", []))
 
 
-async def _already(session: AsyncSession, since: date) -> tuple[list[Any], list[Any]]:
-    """The (deadline, recipient, step) rows sent and the (recipient, day) digests since ``since``.
+def _already_queries(since: date) -> list[sa.Select[Any]]:
+    """The (deadline, recipient, step) rows sent and the (recipient, day) digests since ``since``."""
+    r, d = SENT.c, DIGESTS.c
+    return [sa.select(r.deadline_key, r.recipient, r.step),
+            sa.select(d.recipient, d.day).where(d.day >= since)]
 
+
+async def _read(services: Services, session: AsyncSession,
+                since: date) -> tuple[LedgerRows, list[Any], list[Any]]:
+    """The ledger, the reminder rows sent and the digests since ``since``, as plain rows.
+
+    On SQLite all of it is read in a worker thread on a plain connection (the loop only
+    awaits it); on PostgreSQL in partitions on ``session`` (each a short step on the loop).
     Plain rows: the planning thread makes sets of them (100,000 tuples are not hashed on the
     event loop).
     """
+    if services.db.is_sqlite:
+        return await services.db.transaction(partial(_read_sync, since))
+    ledger = await read_ledger(session)
     sent: list[Any] = []
     digests: list[Any] = []
-    r, d = SENT.c, DIGESTS.c
-    await stream_rows(session, sa.select(r.deadline_key, r.recipient, r.step), sent)
-    await stream_rows(session, sa.select(d.recipient, d.day).where(d.day >= since), digests)
-    return sent, digests
+    for query, into in zip(_already_queries(since), (sent, digests), strict=True):
+        await stream_rows(session, query, into)
+    return ledger, sent, digests
+
+
+def _read_sync(since: date, conn: Connection) -> tuple[LedgerRows, list[Any], list[Any]]:
+    ledger = read_ledger_sync(conn)
+    sent: list[Any] = []
+    digests: list[Any] = []
+    for query, into in zip(_already_queries(since), (sent, digests), strict=True):
+        fetch_rows(conn, query, into)
+    return ledger, sent, digests
 
 
 async def _snoozes(session: AsyncSession) -> dict[str, date]:
@@ -137,41 +161,46 @@ class Plan:
     unreachable: int
     skipped: int
     digests: list[Draft]
+    #: The recipients' destinations, made once: the staff digest's look-ups reuse them.
+    destinations: dict[str, Destination]
 
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """One person's digest of the day, ready to write: its reply and its rows, serialised."""
+    """One person's digest of the day, ready to write: its rows, the message serialised."""
 
     recipient: str
     day: date
-    items: list[Due]
-    reply: Reply
     steps: list[dict[str, Any]]
     outbox: dict[str, Any]
 
 
-def _draft(recipient: str, day: date, items: list[Due], reply: Reply, stamp: datetime,
-           due: datetime) -> Draft:
-    """``stamp`` is when the rows are written; ``due`` when the send may go (the pass's clock)."""
-    key = ReminderKey(recipient, day)
+def _draft(recipient: str, day: date, items: list[Due], payload: str, stamp: datetime,
+           due: datetime, destination: Destination) -> Draft:
+    """``stamp`` is when the rows are written; ``due`` when the send may go (the pass's clock).
+
+    ``payload`` is the digest as stored (:class:`~handlers.certifications.replies.DigestRenderer`).
+    """
+    key = str(ReminderKey(recipient, day))
     steps = [{"deadline_key": i.key, "recipient": recipient, "step": i.step, "day": day,
-              "outbox_key": str(key), "created_at": stamp} for i in items]
-    row, = prepare([(key, destination_for(recipient), reply)], not_before=due)
-    return Draft(recipient, day, items, reply, steps, row)
+              "outbox_key": key, "created_at": stamp} for i in items]
+    row, = prepare_serialised([(key, destination, payload)], not_before=due)
+    return Draft(recipient, day, steps, row)
 
 
 def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
               office_today: date, sent: set[tuple[str, str, int]], down: set[str],
-              snoozed: dict[str, date], rows: list[list[Any]]) -> Planned:
+              snoozed: dict[str, date], rows: list[list[Any]],
+              tells: Callable[[str], bool]) -> Planned:
     """Records, standings and due steps (pure: runs in a thread).
 
-    ``sent`` is filled from ``rows`` (the plain rows :func:`_already` read, then emptied) here.
+    ``sent`` is filled from ``rows`` (the plain rows :func:`_read` read, then emptied) here.
     A step counts as sent to the official when it went to one of their own channels that is
-    not ``down`` (see :mod:`~handlers.certifications.reach`).
+    not ``down`` (see :mod:`~handlers.certifications.reach`). Platforms are asked only when
+    they can tell (``tells``: :meth:`~bot.outbox.worker.Outbox.tells`).
     """
     for part in rows:
-        sent.update(map(tuple, part))
+        _add_rows(sent, part)
     _drain(*rows)
     records = records_from_rows(ledger, app, office_today)
     owners = {str(r.id): (r.identity, f"email:{r.email}") if r.email else (r.identity,)
@@ -181,10 +210,12 @@ def _plan_due(ledger: LedgerRows, app: AppConfig, now: datetime, policy: Policy,
     due = plan(records, programs_for(app), now, policy, snoozed=snoozed, sent=official_sent)
     by_id = {r.id: r for r in records}
     ask: dict[str, Destination] = {}
+    told = lru_cache(maxsize=None)(tells)  # per platform (a Protocol isinstance check is slow)
     for item in due:  # chat would get a step not sent yet: can it reach them at all?
         record = by_id[item.official_id]
         identity = record.identity
         if (identity and record.email and identity not in down and identity not in ask
+                and told(identity.partition(":")[0])
                 and (item.key, identity, item.step) not in sent
                 and (item.key, f"email:{record.email}", item.step) not in sent):
             ask[identity] = destination_for(identity)
@@ -202,19 +233,23 @@ def _draft_pass(planned: Planned, app: AppConfig, now: datetime,
     by_id = {r.id: r for r in planned.records}
     by_recipient, unreachable = _recipients(planned.due, by_id, app, sent, down)
     drafts, skipped, stamp = [], 0, utcnow()
+    renderer = DigestRenderer(app)
+    destinations: dict[str, Destination] = {}
     for recipient, items in by_recipient.items():
         day = min(i.day for i in items)
         if (recipient, day) in digested:
             skipped += 1
         else:
-            reply = build_digest(recipient, items, by_id, app)
-            drafts.append(_draft(recipient, day, items, reply, stamp, now))
+            payload = renderer.payload(recipient, items, by_id)
+            destination = destinations[recipient] = destination_for(recipient)
+            drafts.append(_draft(recipient, day, items, payload, stamp, now, destination))
     due = len(planned.due)
-    held: list[list[Any]] = [list(sent), list(digested)]
+    held: list[list[Any]] = [list(sent), list(digested), list(by_recipient.values())]
     sent.clear()
     digested.clear()
+    by_recipient.clear()  # only references: the objects go with the lists, a slice at a time
     _drain(*held, planned.due)  # freed here, not on the event loop
-    return Plan(planned.records, due, unreachable, skipped, drafts)
+    return Plan(planned.records, due, unreachable, skipped, drafts, destinations)
 
 
 async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> set[str]:
@@ -227,11 +262,27 @@ async def _cannot_reach(outbox: Outbox, ask: list[tuple[str, Destination]]) -> s
     return found
 
 
-def _as_set(rows: list[Any]) -> set[Any]:
-    """``rows`` as a set of tuples (in a worker thread); ``rows`` is emptied."""
-    found = set(map(tuple, rows))
+def _fill(into: set[Any], rows: list[Any]) -> None:
+    """Add ``rows`` to ``into`` as tuples (in a worker thread); ``rows`` is emptied."""
+    _add_rows(into, rows)
     _drain(rows)
-    return found
+
+
+def _add_rows(into: set[Any], rows: list[Any]) -> None:
+    """Add ``rows`` to ``into`` as tuples, a slice at a time.
+
+    One ``set.update`` over 100,000 rows is a single call into C that holds the GIL, and so
+    the event loop, for tens of milliseconds; between slices the loop gets its turn.
+    """
+    for start in range(0, len(rows), SLICE):
+        into.update(map(tuple, rows[start:start + SLICE]))
+
+
+def _free(work: Plan) -> None:
+    """Free a pass's working set in the calling (worker) thread, a slice at a time."""
+    destinations = list(work.destinations.items())
+    work.destinations.clear()  # only references: the objects go with the list
+    _drain(work.digests, work.records, destinations)
 
 
 def _drain(*lists: list[Any]) -> None:
@@ -249,10 +300,13 @@ def _drain(*lists: list[Any]) -> None:
 async def run_once(services: Services) -> PassResult:
     """One pass: read the ledger, plan in a worker thread, send in batches of recipients.
 
-    The event loop only ever does one bounded step of it at a time: reads come in partitions,
-    the planning (CPU-heavy: 100,000 officials) runs in a thread on plain rows, and the writes
-    go :data:`BATCH` recipients to a transaction. A pass where no official's zone is in its
-    sending window (before 09:00, weekend, holiday) stops after one small query.
+    The event loop only ever does one bounded step of it at a time: the big reads run in a
+    worker thread on SQLite (in partitions on the loop on PostgreSQL), the planning and the
+    drafting (CPU-heavy: 100,000 officials) run in threads on plain rows, and the writes go
+    :data:`BATCH` recipients to a transaction. Work in threads is cut into calls into C of a
+    few milliseconds each (a single call holds the GIL, and so the loop, throughout), and
+    the pass's objects are freed there a slice at a time. A pass where no official's zone is
+    in its sending window (before 09:00, weekend, holiday) stops after one small query.
     """
     app = services.settings.app
     now = services.clock()
@@ -265,15 +319,16 @@ async def run_once(services: Services) -> PassResult:
             return PassResult()
     with gc_paused():
         async with services.db.session() as session:
-            ledger = await read_ledger(session)
-            sent_rows, digest_rows = await _already(session, office_today - timedelta(days=2))
+            ledger, sent_rows, digest_rows = await _read(services, session,
+                                                         office_today - timedelta(days=2))
             snoozed = await _snoozes(session)
             down = await failed_recipients(session)
         sent: set[tuple[str, str, int]] = set()
         digested: set[tuple[str, date]] = set()
         planned = await asyncio.to_thread(_plan_due, ledger, app, now, policy, office_today,
-                                          sent, down, snoozed, [sent_rows])
-        digested.update(await asyncio.to_thread(_as_set, digest_rows))
+                                          sent, down, snoozed, [sent_rows],
+                                          services.outbox.tells)
+        await asyncio.to_thread(_fill, digested, digest_rows)
         del ledger, sent_rows, digest_rows
         down |= await _cannot_reach(services.outbox, planned.ask)
         work = await asyncio.to_thread(_draft_pass, planned, app, now, sent, digested, down)
@@ -286,8 +341,9 @@ async def run_once(services: Services) -> PassResult:
             result.skipped += min(batch, len(work.digests) - start) - done
         if policy.local_day(now, app.office.time_zone)[1]:
             result.staff_digests = await send_digest(services.db, services.outbox, app,
-                                                       work.records, office_today, now)
-        await asyncio.to_thread(_drain, work.digests, work.records)
+                                                       work.records, office_today, now,
+                                                       known=work.destinations)
+        await asyncio.to_thread(_free, work)
     return result
 
 

@@ -12,7 +12,9 @@ exactly once across passes, restarts and concurrent schedulers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -30,27 +32,39 @@ Row = tuple[str, str, str]  # name, jurisdiction, why
 ASK = 2000  # destinations per question to the platforms
 
 
-async def unreachable_rows(db: Database, outbox: Outbox,
-                           records: list[OfficialRecord]) -> list[Row]:
-    """Rows for officials whose standings (already computed) carry a deadline."""
+async def unreachable_rows(db: Database, outbox: Outbox, records: list[OfficialRecord], *,
+                           known: Mapping[str, Destination] | None = None) -> list[Row]:
+    """Rows for officials whose standings (already computed) carry a deadline.
+
+    ``known``: destinations already made for some identities (the reminder pass's).
+    """
     async with db.session() as session:
         down = await failed_recipients(session)
-    due, direct = await asyncio.to_thread(_with_deadlines, records)  # 100,000 officials: CPU
-    # The platforms say whom they could never message (Teams: never opened the bot), asked in
-    # parts so that no one step holds the event loop long.
-    reachable = [d for d in direct.values() if d is not None]
-    cannot: dict[Destination, str] = {}
-    for start in range(0, len(reachable), ASK):
-        cannot.update(await outbox.unreachable(reachable[start:start + ASK]))
-    return await asyncio.to_thread(_rows, due, direct, down, cannot)
+    # 100,000 officials: CPU, in threads. Destinations are made only for the platforms that
+    # can say whom they could never message (Teams: never opened the bot); those are asked
+    # in parts so that no one step holds the event loop long.
+    due, invalid, ask = await asyncio.to_thread(_with_deadlines, records, outbox.tells,
+                                                known or {})
+    cannot: dict[str, str] = {}  # identity -> why
+    for start in range(0, len(ask), ASK):
+        part = ask[start:start + ASK]
+        found = await outbox.unreachable([d for _, d in part])
+        cannot.update((identity, found[d]) for identity, d in part if d in found)
+    return await asyncio.to_thread(_rows, due, invalid, down, cannot, ask)
 
 
-def _rows(due: list[OfficialRecord], direct: dict[str, Destination | None], down: set[str],
-          cannot: dict[Destination, str]) -> list[Row]:
-    """Those of ``due`` neither chat nor e-mail reaches, with why (pure: 100,000 officials)."""
+def _rows(due: list[OfficialRecord], invalid: set[str], down: set[str], cannot: dict[str, str],
+          ask: list[tuple[str, Destination]]) -> list[Row]:
+    """Those of ``due`` neither chat nor e-mail reaches, with why, by jurisdiction and name.
+
+    Pure (100,000 officials: run it in a thread; ``ask`` is emptied here, not on the loop).
+    Only the rows found are sorted: sorting all officials would be one call into C holding
+    the GIL (and so the event loop) for tens of milliseconds.
+    """
+    _drain(ask)
     rows: list[Row] = []
     for r in due:
-        chat = _chat_problem(r, direct.get(r.identity or ""), down, cannot)
+        chat = _chat_problem(r, invalid, down, cannot)
         if chat is None:
             continue
         mail = _email_problem(r, down)
@@ -58,17 +72,19 @@ def _rows(due: list[OfficialRecord], direct: dict[str, Destination | None], down
             continue
         rows.append((r.name, r.jurisdiction, "no chat identity or e-mail address on the roster"
                      if not r.identity and not r.email else f"{chat}; {mail}"))
+    rows.sort(key=lambda row: (row[1], row[0]))  # stable: ties keep the roster's order
     return rows
 
 
-def _chat_problem(record: OfficialRecord, where: Destination | None, down: set[str],
-                  cannot: dict[Destination, str]) -> str | None:
+def _chat_problem(record: OfficialRecord, invalid: set[str], down: set[str],
+                  cannot: dict[str, str]) -> str | None:
     """Why chat cannot reach the official, None when it can."""
-    if where is None:
+    identity = record.identity
+    if not identity or identity in invalid:
         return "no chat identity on the roster"
-    if record.identity in down:
+    if identity in down:
         return "chat messages could not be delivered"
-    return cannot.get(where)
+    return cannot.get(identity)
 
 
 def _email_problem(record: OfficialRecord, down: set[str]) -> str | None:
@@ -83,25 +99,48 @@ def _email_problem(record: OfficialRecord, down: set[str]) -> str | None:
     return None
 
 
-def _with_deadlines(records: list[OfficialRecord]
-                    ) -> tuple[list[OfficialRecord], dict[str, Destination | None]]:
-    """Officials with a deadline, by jurisdiction and name, and their DM destinations (pure)."""
-    due = sorted((r for r in records if any(s.deadline for s in r.standings)),
-                 key=lambda r: (r.jurisdiction, r.name))
-    return due, {r.identity: _direct(r.identity) for r in due if r.identity}
+def _with_deadlines(records: list[OfficialRecord], tells: Callable[[str], bool],
+                    known: Mapping[str, Destination]
+                    ) -> tuple[list[OfficialRecord], set[str], list[tuple[str, Destination]]]:
+    """Officials with a deadline, identities that are no destination, and whom to ask about.
+
+    Pure. Those asked are the destinations whose platform ``tells``
+    (:meth:`~bot.outbox.worker.Outbox.tells`).
+    """
+    due = [r for r in records if any(s.deadline for s in r.standings)]
+    invalid: set[str] = set()
+    ask: dict[str, Destination] = {}
+    told: dict[str, bool] = {}  # platform -> tells (a Protocol isinstance check is slow)
+    for r in due:
+        identity = r.identity
+        if not identity or identity in ask or identity in invalid:
+            continue
+        try:
+            destination = known.get(identity) or destination_for(identity)
+        except InvalidDestination:
+            invalid.add(identity)
+            continue
+        platform = destination.platform
+        if told.get(platform) is None:
+            told[platform] = tells(platform)
+        if told[platform]:
+            ask[identity] = destination
+    return due, invalid, list(ask.items())
 
 
-def _direct(identity: str) -> Destination | None:
-    """An official's direct-message destination, None when the identity cannot be one."""
-    try:
-        return destination_for(identity)
-    except InvalidDestination:
-        return None
+def _drain(items: list[Any]) -> None:
+    """Empty a big list a slice at a time (see :func:`~handlers.certifications.scheduler._drain`)."""
+    while items:
+        del items[-1000:]
 
 
 async def send_digest(db: Database, outbox: Outbox, app: AppConfig, records: list[OfficialRecord],
-                      day: date, now: datetime) -> int:
-    """Enqueue today's digest to each state staff member not yet sent one; returns how many."""
+                      day: date, now: datetime, *,
+                      known: Mapping[str, Destination] | None = None) -> int:
+    """Enqueue today's digest to each state staff member not yet sent one; returns how many.
+
+    ``known``: destinations already made for some identities (the reminder pass's).
+    """
     staff = app.roles.get("state_staff", [])
     keys = {member: str(UnreachableDigestKey(member, day)) for member in staff}
     async with db.session() as session:
@@ -109,7 +148,7 @@ async def send_digest(db: Database, outbox: Outbox, app: AppConfig, records: lis
     todo = [m for m in staff if keys[m] not in done]
     if not todo:
         return 0
-    rows = await unreachable_rows(db, outbox, records)
+    rows = await unreachable_rows(db, outbox, records, known=known)
     if not rows:
         return 0
     reply = build_unreachable_digest(rows, day)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import Services
+from handlers.certifications import scheduler
 from handlers.certifications.models import ReminderSent
 from handlers.certifications.scheduler import run_once
 from tests.handlers.certifications.conftest import Clock, load_demo, make_services
@@ -51,6 +52,15 @@ async def test_two_concurrent_schedulers_and_a_restart_on_sqlite(tmp_path: Path)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "c").mkdir()
+    await _two_schedulers(tmp_path, None)
+
+
+async def test_one_digest_per_batch_under_two_schedulers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of one (one transaction per digest): still exactly once, none left out."""
+    monkeypatch.setattr(scheduler, "BATCH_SQLITE", 1)
+    for sub in "abc":
+        (tmp_path / sub).mkdir()
     await _two_schedulers(tmp_path, None)
 
 

@@ -72,9 +72,11 @@ async def test_a_platform_that_cannot_reach_someone_says_why(tmp_path: Path) -> 
     try:
         await load_demo(services)
         assert [r[0] for r in await unreachable_rows(services, services.clock())] == ["Kim Ortiz"]
+        assert not services.outbox.tells("webchat")  # its people are not even asked about
         services.outbox.register("webchat", Unopened())  # type: ignore[arg-type]
+        assert services.outbox.tells("webchat") and not services.outbox.tells("teams")
         rows = await unreachable_rows(services, services.clock())
-        assert sorted(rows) == [
+        assert rows == [  # by jurisdiction, then name
             ("Kim Ortiz", "KS", "no chat identity or e-mail address on the roster"),
             ("Lee Wallace", "KS", "never opened the bot; no e-mail address on the roster")]
     finally:
