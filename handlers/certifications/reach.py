@@ -4,10 +4,13 @@ An official's *own channels* are their chat identity and ``email:<address>`` (in
 A channel is *down* when the latest certification reminder sent to it was dead-lettered, or
 when its platform says ahead of time that it cannot message the person (Teams: never opened
 the bot). Reminders go to the first channel that is not down, so an official with both is
-written to by e-mail while chat cannot reach them (the fallback), and by chat again once it
-can. A reminder step counts as sent when it went to any own channel that is not down: a
-switch of channel never repeats a step that arrived, and a step whose only send died is sent
-again on the other channel.
+written to by e-mail while chat cannot reach them (the fallback). Chat is used again once it
+is known to work: at once when the platform says so (the person opened the bot), when the
+roster gives a new chat identity, or when a chat reminder is delivered again (chat is tried
+whenever e-mail is down too). A chat identity whose reminder was dead-lettered is not probed
+while e-mail works. A reminder step counts as sent when it went to any own channel that is
+not down: a switch of channel never repeats a step that arrived, and a step whose only send
+died is sent again on the other channel.
 """
 
 from __future__ import annotations
