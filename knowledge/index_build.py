@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from knowledge.article import Article
-from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, Runs, RunsBuilder
-from knowledge.synonyms import Analyzer
-from knowledge.text import stems
+from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, Runs
+from knowledge.synonyms import Analyzer, SynonymTable
+from knowledge.text import MARKERS, STOP_WORDS, marked_words, stem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,8 +38,6 @@ FIELDS: dict[str, tuple[float, float]] = {
 K1 = 1.2
 #: Articles per block of pass two (bounds its temporary arrays).
 BLOCK = 512
-#: Token numbers move from a list to the array this many at a time.
-_FLUSH = 1 << 16
 
 _FIELD_NUMBER = {name: i for i, name in enumerate(FIELDS)}
 
@@ -52,24 +50,132 @@ class _Numbering(dict[str, int]):
         return found
 
 
-def _stemmed_fields(art: Article) -> tuple[dict[str, list[str]], list[list[str]]]:
-    """Stemmed words of each indexed field, and of each title and question (the phrases).
+#: Stem numbers of the two markers (:data:`knowledge.text.MARKERS`): ``_END`` ends a field (and
+#: a title), ``_NEXT`` separates one question from the next within the questions field.
+_END, _NEXT = 0, 1
+_END_TEXT, _NEXT_TEXT = (f" {marker} " for marker in MARKERS)
+#: The fields of an article in English (and in Spanish), in field order, as their numbers.
+_ENGLISH = bytes(_FIELD_NUMBER[f] for f in ("title", "questions", "summary", "body", "tags"))
+_SPANISH = bytes(_FIELD_NUMBER[f] for f in ("es_title", "es_questions", "es_summary"))
+#: Per field number: whether it is stemmed the Spanish way.
+_SPANISH_FIELD = bytes(number in _SPANISH for number in range(len(FIELDS)))
+#: Per language: whether each field's texts are phrases (title, questions), by whether there
+#: are questions (a field of no questions is an empty field but no phrase).
+_PHRASE_FIELDS = {True: b"\x01\x01\x00\x00\x00", False: b"\x01\x00\x00\x00\x00"}
+_ES_PHRASE_FIELDS = {True: b"\x01\x01\x00", False: b"\x01\x00\x00"}
 
-    A field of several questions is their lines joined; stemming goes word by word and a line
-    break ends a word, so its stems are the questions' stems one after the other.
+
+class _Text:
+    """Pass one's text: every field of every article, one after the other, as numbers.
+
+    The articles' text is analysed a block at a time (:func:`knowledge.text.marked_words`: one
+    pass over the block's text, the fields ended by ``_END`` and the questions separated by
+    ``_NEXT``) into word numbers; each distinct word is stemmed once.
     """
-    questions = [stems(q, "en") for q in art.questions]
-    fields = {"title": stems(art.title, "en"), "questions": [s for q in questions for s in q],
-              "summary": stems(art.summary, "en"), "body": stems(art.body, "en"),
-              "tags": stems(" ".join(t.replace("-", " ") for t in art.tags), "en")}
-    phrases = [fields["title"], *questions]
-    if art.es is not None:
-        questions = [stems(q, "es") for q in art.es.questions]
-        fields["es_title"] = stems(art.es.title, "es")
-        fields["es_questions"] = [s for q in questions for s in q]
-        fields["es_summary"] = stems(art.es.summary, "es")
-        phrases += [fields["es_title"], *questions]
-    return fields, phrases
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.words = _Numbering({marker: number for number, marker in enumerate(MARKERS)})
+        self.numbers = array(NUMBER)  # the word number of every word and marker
+        self.seg_field = bytearray()  # per field of each article: which field
+        self.seg_phrases = bytearray()  # per field: 1 when its texts are phrases
+        self.doc_segments = array(OFFSET, [0])
+        self.phrase_starts = array(OFFSET, [0])
+        for start in range(0, len(articles), BLOCK):
+            self._add(articles[start:start + BLOCK])
+
+    def _add(self, block: Sequence[Article]) -> None:
+        parts: list[str] = []
+        nexts = 0  # how many _NEXT markers
+        seg_field, seg_phrases = self.seg_field, self.seg_phrases
+        phrases = self.phrase_starts[-1]
+        for art in block:
+            tags = " ".join(t.replace("-", " ") for t in art.tags)
+            parts += (art.title, _END_TEXT, _NEXT_TEXT.join(art.questions), _END_TEXT,
+                      art.summary, _END_TEXT, art.body, _END_TEXT, tags, _END_TEXT)
+            seg_field += _ENGLISH
+            seg_phrases += _PHRASE_FIELDS[bool(art.questions)]
+            phrases += 1 + len(art.questions)
+            nexts += max(len(art.questions) - 1, 0)
+            es = art.es
+            if es is not None:
+                parts += (es.title, _END_TEXT, _NEXT_TEXT.join(es.questions), _END_TEXT,
+                          es.summary, _END_TEXT)
+                seg_field += _SPANISH
+                seg_phrases += _ES_PHRASE_FIELDS[bool(es.questions)]
+                phrases += 1 + len(es.questions)
+                nexts += max(len(es.questions) - 1, 0)
+            self.doc_segments.append(len(seg_field))
+            self.phrase_starts.append(phrases)
+        text = "".join(parts)
+        if text.count(MARKERS[0]) != len(parts) // 2 or text.count(MARKERS[1]) != nexts:
+            # A text holding a marker character: as a space it splits words the same way.
+            clean = str.maketrans(dict.fromkeys(MARKERS, " "))
+            text = "".join(p if i % 2 else p.translate(clean) for i, p in enumerate(parts))
+        self.numbers.fromlist(list(map(self.words.__getitem__, marked_words(text))))
+
+
+def _stem_numbers(np: Any, text: _Text, stems: _Numbering) -> np.ndarray:
+    """The stem number of every word (by its field's language); markers keep their numbers."""
+    english = np.array([stems[stem(w, "en")] for w in text.words], dtype=np.intc)
+    spanish = np.array([stems[stem(w, "es")] for w in text.words], dtype=np.intc)
+    numbers = _np(np, text.numbers, np.intc)
+    ends = numbers == _END
+    segment = np.cumsum(ends, dtype=np.intp) - ends  # a marker belongs to the field it ends
+    spanish_field = np.frombuffer(_SPANISH_FIELD, dtype=bool)
+    spanish_word = spanish_field[_np(np, text.seg_field, np.int8)][segment]
+    return np.where(spanish_word, spanish[numbers], english[numbers])
+
+
+class _Synonyms:
+    """The synonym table over stem numbers, as :meth:`SynonymTable.rewrite` applies it."""
+
+    def __init__(self, np: Any, table: SynonymTable, stems: _Numbering) -> None:
+        self.np = np
+        self.targets: dict[bytes, np.ndarray] = {}
+        sizes: dict[int, set[int]] = {}
+        for variant, target in table.phrases.items():
+            if all(s in stems for s in variant):  # else it matches no text here
+                key = np.array([stems[s] for s in variant], dtype=np.intc)
+                self.targets[key.tobytes()] = np.array([stems[s] for s in target], dtype=np.intc)
+                sizes.setdefault(int(key[0]), set()).add(len(variant))
+        self.starts = {first: sorted(n, reverse=True) for first, n in sizes.items()}
+
+    def rewrite(self, numbers: np.ndarray, count: int) -> np.ndarray:
+        """:meth:`SynonymTable.rewrite` of a stream of stem numbers (``count``: how many stems).
+
+        Markers are in no variant, so no variant is replaced across one.
+        """
+        np = self.np
+        starts = self.starts
+        if not starts or not len(numbers):
+            return numbers
+        first = np.zeros(count, dtype=bool)
+        first[list(starts)] = True
+        at = np.flatnonzero(first[numbers])
+        raw, size_of, n = numbers.tobytes(), numbers.itemsize, len(numbers)
+        out, done = [], 0
+        for j, number in zip(at.tolist(), numbers[at].tolist(), strict=True):
+            if j < done:  # inside a variant already replaced
+                continue
+            for size in starts[number]:
+                if size <= n - j:
+                    target = self.targets.get(raw[j * size_of:(j + size) * size_of])
+                    if target is not None:
+                        out += (numbers[done:j], target)
+                        done = j + size
+                        break
+        if not out:
+            return numbers
+        out.append(numbers[done:])
+        return np.concatenate(out)
+
+
+def _first_use(np: Any, numbers: np.ndarray, count: int) -> np.ndarray:
+    """The distinct numbers in ``[0, count)`` of ``numbers``, in order of first use."""
+    first = np.full(count, len(numbers), dtype=np.intp)
+    np.minimum.at(first, numbers, np.arange(len(numbers), dtype=np.intp))
+    used = np.flatnonzero(first < len(numbers))
+    return used[np.argsort(first[used], kind="stable")]
 
 
 def answer_text(art: Article) -> str:
@@ -105,60 +211,79 @@ class Facts(Sequence[frozenset[str]]):
 
 
 def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
-    """Analyse the articles into the index's arrays: postings with BM25F weights, term sets."""
-    vocabulary = _Numbering()  # search terms
-    others = _Numbering()  # strings of the phrases that are not (yet) search terms
-    seg_field, seg_end = array("b"), array("q")
-    doc_segments = array("q", [0])
-    tokens = array(NUMBER)  # the term of every token, field after field
-    pending: list[int] = []
-    totals = [0] * len(FIELDS)
-    phrases = RunsBuilder()
-    phrase_starts = array(OFFSET, [0])
-    number, other = vocabulary.__getitem__, others.__getitem__
-    finish = analyzer.finish
+    """Analyse the articles into the index's arrays: postings with BM25F weights, term sets.
 
-    for art in articles:
-        stemmed, phrase_words = _stemmed_fields(art)
-        for name, words in stemmed.items():
-            terms = finish(words)
-            pending += map(number, terms)
-            field = _FIELD_NUMBER[name]
-            seg_field.append(field)
-            seg_end.append(len(tokens) + len(pending))
-            totals[field] += len(terms)
-        doc_segments.append(len(seg_field))
-        if len(pending) >= _FLUSH:
-            tokens.fromlist(pending)
-            pending.clear()
-        for words in phrase_words:
-            phrases.add(list(map(other, dict.fromkeys(finish(words)))))
-        phrase_starts.append(len(phrases.offsets) - 1)
-    tokens.fromlist(pending)
-    del pending
+    The same as stemming every field (:func:`knowledge.text.stems`) and finishing it
+    (:meth:`Analyzer.finish`: the questions joined for their field, and each title and question
+    alone for its phrase), done on numbers: words are numbered, each distinct word stemmed once,
+    and the synonyms and stop words applied to the stem numbers of all the text at once.
+    """
+    import numpy as np
+
+    text = _Text(articles)
+    stems = _Numbering({marker: number for number, marker in enumerate(MARKERS)})
+    numbers = _stem_numbers(np, text, stems)
+    del text.numbers
+    synonyms = _Synonyms(np, analyzer.synonyms, stems)  # numbers the targets' stems too
+    count = len(stems)
+    strings = list(stems)
+    dropped = np.array([s in STOP_WORDS or not s for s in strings], dtype=bool)
+
+    def finish(stream: np.ndarray) -> np.ndarray:
+        stream = synonyms.rewrite(stream, count)
+        return stream[~dropped[stream]]
+
+    # The fields: every question of an article in one field.
+    fields = finish(numbers[numbers != _NEXT])
+    ends = np.flatnonzero(fields == _END)
+    seg_end = ends - np.arange(len(ends))  # the end of each field, in tokens
+    tokens = fields[fields != _END]
+    del fields, ends
+    vocabulary = _first_use(np, tokens, count)
+    term_of = np.full(count, -1, dtype=np.intc)
+    term_of[vocabulary] = np.arange(len(vocabulary), dtype=np.intc)
+    tokens = term_of[tokens]
+    seg_field = _np(np, text.seg_field, np.int8)
+    lengths = np.diff(seg_end, prepend=0)
+    totals = [int(t) for t in np.bincount(seg_field, weights=lengths, minlength=len(FIELDS))]
+
+    # The phrases: each title and question alone, its terms once each in order of first use.
+    ends = numbers == _END
+    in_phrase = _np(np, text.seg_phrases, bool)[np.cumsum(ends) - ends]
+    stream = numbers[in_phrase]
+    del numbers, ends, in_phrase
+    stream[stream == _NEXT] = _END
+    phrase_ids, phrase_runs, others = _phrases(np, finish(stream), count, term_of)
+    string_of = term_of.copy()
+    string_of[others] = len(vocabulary) + np.arange(len(others), dtype=np.intc)
+    phrase_values = _array(np, string_of[phrase_ids], NUMBER)
 
     n = len(articles)
     avg = [max(total / max(n, 1), 1.0) for total in totals]
     post_offsets, post_docs, post_weights, doc_terms = _weigh(
-        n, len(vocabulary), avg, seg_field, seg_end, doc_segments, tokens)
+        n, len(vocabulary), avg, seg_field, seg_end, _np(np, text.doc_segments, np.int64),
+        tokens)
+    return Layout([strings[s] for s in vocabulary.tolist() + others.tolist()],
+                  len(vocabulary), post_offsets, post_docs, post_weights, doc_terms,
+                  text.phrase_starts, Runs(phrase_runs, phrase_values))
 
-    strings, phrase_runs = _renumbered(vocabulary, others, phrases.done())
-    return Layout(strings, len(vocabulary), post_offsets, post_docs, post_weights, doc_terms,
-                  phrase_starts, phrase_runs)
 
+def _phrases(np: Any, stream: np.ndarray, count: int,
+             term_of: np.ndarray) -> tuple[np.ndarray, array, np.ndarray]:
+    """Each phrase's stems once, in order of first use, and where each phrase's run starts.
 
-def _renumbered(vocabulary: dict[str, int], others: dict[str, int],
-                phrases: Runs) -> tuple[list[str], Runs]:
-    """The strings (search terms keep their numbers, the others follow) and phrases with them."""
-    strings = list(vocabulary)
-    renumber = array(NUMBER)
-    for text in others:
-        found = vocabulary.get(text)
-        if found is None:
-            found = len(strings)
-            strings.append(text)
-        renumber.append(found)
-    return strings, Runs(phrases.offsets, array(NUMBER, map(renumber.__getitem__, phrases.values)))
+    ``stream``: the phrases' stem numbers, each phrase ended by ``_END``. Also returns the
+    stems the phrases use that are no search term, in order of first use.
+    """
+    ends = stream == _END
+    phrase = (np.cumsum(ends) - ends)[~ends]
+    values = stream[~ends]
+    first = np.unique(phrase.astype(np.int64) * count + values, return_index=True)[1]
+    keep = np.sort(first)
+    values, phrase = values[keep], phrase[keep]
+    runs = _offsets(np, np.bincount(phrase, minlength=int(ends.sum())))
+    others = values[term_of[values] < 0]
+    return values, _array(np, runs, OFFSET), _first_use(np, others, count)
 
 
 def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: array,
