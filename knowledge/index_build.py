@@ -303,14 +303,15 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
     b = np.array([b for _, b in FIELDS.values()])[fields]
     # The same operations in the same order as 1 - b + b * length / avg[field].
     norm = 1 - b + b * lengths / np.array(avg)[fields]
-    del b, fields
+    del b
     firsts = _np(np, doc_segments, np.int64)
     keys = max(terms, 1)  # keys are (field or article) * keys + term
     pairs = []  # per block: its (article, term) pairs' articles, terms and weights
     doc_terms, per_doc = array(NUMBER), array(OFFSET, [0])
     for start in range(0, n, BLOCK):
         docs, term_of, weights, used, counts = _weigh_block(
-            np, start, min(start + BLOCK, n), keys, firsts, ends, lengths, weight, norm, tokens)
+            np, start, min(start + BLOCK, n), keys, firsts, ends, lengths, fields, weight, norm,
+            tokens)
         pairs.append([docs, term_of, weights])
         doc_terms.frombytes(used.tobytes())
         per_doc.extend(np.cumsum(counts) + per_doc[-1])
@@ -327,7 +328,9 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
     for block in pairs:
         docs, term_of, weights = block
         block.clear()
-        order = np.argsort(term_of, kind="stable")
+        # Terms below 2**16 as 16-bit numbers: numpy sorts those stably by radix, in one pass.
+        order = np.argsort(term_of.astype(np.uint16) if terms <= 1 << 16 else term_of,
+                           kind="stable")
         term_of = term_of[order]
         first = np.ones(len(term_of), dtype=bool)
         first[1:] = term_of[1:] != term_of[:-1]
@@ -341,8 +344,8 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
 
 
 def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
-                 ends: np.ndarray, lengths: np.ndarray, weight: np.ndarray, norm: np.ndarray,
-                 tokens: array) -> tuple[np.ndarray, ...]:
+                 ends: np.ndarray, lengths: np.ndarray, fields: np.ndarray, weight: np.ndarray,
+                 norm: np.ndarray, tokens: array) -> tuple[np.ndarray, ...]:
     """Pass two for articles ``start`` to ``stop``.
 
     Returns their (article, term) pairs in article then term order with saturated weights, their
@@ -353,29 +356,28 @@ def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
     hi = int(ends[seg_hi - 1]) if seg_hi else 0
     term = np.frombuffer(tokens, dtype=np.intc, count=hi - lo, offset=lo * tokens.itemsize)
     seg = np.repeat(np.arange(seg_lo, seg_hi), lengths[seg_lo:seg_hi])
-    # Each term's count in each field (entries sorted by field, then term), first token kept.
-    fields_terms, first_token, count = np.unique(seg * keys + term, return_index=True,
-                                                 return_counts=True)
-    seg = fields_terms // keys
-    term = fields_terms % keys
     doc = np.repeat(np.arange(start, stop), np.diff(firsts[start:stop + 1]))[seg - seg_lo]
+    # Each term's count in each field, sorted by article, term, then field (an article's fields
+    # are its segments in field order), with the field's first token.
+    pair_field, first_token, count = np.unique(
+        (doc * keys + term) * len(FIELDS) + fields[seg], return_index=True, return_counts=True)
+    seg = seg[first_token]
+    pair = pair_field // len(FIELDS)
+    del pair_field, term
     # The same operations in the same order as weight * count / norm.
     share = weight[seg] * count / norm[seg]
-    del fields_terms, count
-    # Group by (article, term); a stable sort keeps each group in field order.
-    order = np.argsort(doc * keys + term, kind="stable")
-    doc, term, share, first_token = doc[order], term[order], share[order], first_token[order]
-    first = np.ones(len(doc), dtype=bool)
-    first[1:] = (doc[1:] != doc[:-1]) | (term[1:] != term[:-1])
+    first = np.ones(len(pair), dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
     starts = np.flatnonzero(first)
     group = np.cumsum(first) - 1
-    rank = np.arange(len(doc)) - starts[group]
+    rank = np.arange(len(pair)) - starts[group]
     tf = share[starts]  # 0.0 + the first field's share, exactly
     for k in range(1, int(rank.max(initial=0)) + 1):
         at = rank == k  # at most one entry per group: one addition per group, in field order
         tf[group[at]] += share[at]
     weights = tf * (K1 + 1) / (K1 + tf)
-    doc, term = doc[starts], term[starts]
+    pair = pair[starts]
+    doc, term = pair // keys, pair % keys
     # A group's first token is its first field's first token; order of first use per article.
     used = np.argsort(first_token[starts], kind="stable")
     per_doc = np.bincount(doc - start, minlength=stop - start)
