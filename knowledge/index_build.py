@@ -114,16 +114,20 @@ class _Text:
         self.numbers.fromlist(list(map(self.words.__getitem__, marked_words(text))))
 
 
-def _stem_numbers(np: Any, text: _Text, stems: _Numbering) -> np.ndarray:
-    """The stem number of every word (by its field's language); markers keep their numbers."""
+def _stem_numbers(np: Any, text: _Text, stems: _Numbering,
+                  lengths: np.ndarray) -> np.ndarray:
+    """The stem number of every word (by its field's language); markers keep their numbers.
+
+    ``lengths``: how many words and markers each field has, its ``_END`` marker included.
+    """
     english = np.array([stems[stem(w, "en")] for w in text.words], dtype=np.intc)
     spanish = np.array([stems[stem(w, "es")] for w in text.words], dtype=np.intc)
     numbers = _np(np, text.numbers, np.intc)
-    ends = numbers == _END
-    segment = np.cumsum(ends, dtype=np.intp) - ends  # a marker belongs to the field it ends
-    spanish_field = np.frombuffer(_SPANISH_FIELD, dtype=bool)
-    spanish_word = spanish_field[_np(np, text.seg_field, np.int8)][segment]
-    return np.where(spanish_word, spanish[numbers], english[numbers])
+    out = english[numbers]
+    spanish_field = np.frombuffer(_SPANISH_FIELD, dtype=bool)[_np(np, text.seg_field, np.int8)]
+    spanish_word = np.repeat(spanish_field, lengths)
+    out[spanish_word] = spanish[numbers[spanish_word]]
+    return out
 
 
 class _Synonyms:
@@ -222,7 +226,9 @@ def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
 
     text = _Text(articles)
     stems = _Numbering({marker: number for number, marker in enumerate(MARKERS)})
-    numbers = _stem_numbers(np, text, stems)
+    # How many words and markers each field has (its _END marker included).
+    raw_lengths = np.diff(np.flatnonzero(_np(np, text.numbers, np.intc) == _END), prepend=-1)
+    numbers = _stem_numbers(np, text, stems, raw_lengths)
     del text.numbers
     synonyms = _Synonyms(np, analyzer.synonyms, stems)  # numbers the targets' stems too
     count = len(stems)
@@ -248,12 +254,11 @@ def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:
     totals = [int(t) for t in np.bincount(seg_field, weights=lengths, minlength=len(FIELDS))]
 
     # The phrases: each title and question alone, its terms once each in order of first use.
-    ends = numbers == _END
-    in_phrase = _np(np, text.seg_phrases, bool)[np.cumsum(ends) - ends]
-    stream = numbers[in_phrase]
-    del numbers, ends, in_phrase
+    stream = numbers[np.repeat(_np(np, text.seg_phrases, bool), raw_lengths)]
+    del numbers
     stream[stream == _NEXT] = _END
     phrase_ids, phrase_runs, others = _phrases(np, finish(stream), count, term_of)
+    del stream
     string_of = term_of.copy()
     string_of[others] = len(vocabulary) + np.arange(len(others), dtype=np.intc)
     phrase_values = _array(np, string_of[phrase_ids], NUMBER)
@@ -306,19 +311,23 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
     del b
     firsts = _np(np, doc_segments, np.int64)
     keys = max(terms, 1)  # keys are (field or article) * keys + term
-    pairs = []  # per block: its (article, term) pairs' articles, terms and weights
+    # Per block: its first article, how many terms each of its articles has, and its (article,
+    # term) pairs' terms and weights. Terms below 2**16 are kept as 16-bit numbers: smaller, and
+    # numpy sorts those stably by radix, in one pass.
+    small = np.uint16 if terms <= 1 << 16 else np.intc
+    pairs = []
     doc_terms, per_doc = array(NUMBER), array(OFFSET, [0])
     for start in range(0, n, BLOCK):
-        docs, term_of, weights, used, counts = _weigh_block(
+        term_of, weights, used, counts = _weigh_block(
             np, start, min(start + BLOCK, n), keys, firsts, ends, lengths, fields, weight, norm,
             tokens)
-        pairs.append([docs, term_of, weights])
+        pairs.append([start, counts, term_of.astype(small), weights])
         doc_terms.frombytes(used.tobytes())
         per_doc.extend(np.cumsum(counts) + per_doc[-1])
     # Postings by term, each term's articles in article order: the blocks are in article order
     # and each is placed after what the blocks before it put under the same terms.
     per_term = np.zeros(terms, dtype=np.int64)
-    for _docs, term_of, _weights in pairs:
+    for _start, _counts, term_of, _weights in pairs:
         per_term += np.bincount(term_of, minlength=terms)
     post_offsets = _offsets(np, per_term)
     post_docs, post_weights = _zeros(NUMBER, post_offsets[-1]), _zeros(WEIGHT, post_offsets[-1])
@@ -326,11 +335,10 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
     weights_out = _np(np, post_weights, np.float64)
     free = post_offsets[:-1].copy()  # the next free place of each term
     for block in pairs:
-        docs, term_of, weights = block
+        start, counts, term_of, weights = block
         block.clear()
-        # Terms below 2**16 as 16-bit numbers: numpy sorts those stably by radix, in one pass.
-        order = np.argsort(term_of.astype(np.uint16) if terms <= 1 << 16 else term_of,
-                           kind="stable")
+        docs = np.repeat(np.arange(start, start + len(counts), dtype=np.intc), counts)
+        order = np.argsort(term_of, kind="stable")
         term_of = term_of[order]
         first = np.ones(len(term_of), dtype=bool)
         first[1:] = term_of[1:] != term_of[:-1]
@@ -348,8 +356,8 @@ def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
                  norm: np.ndarray, tokens: array) -> tuple[np.ndarray, ...]:
     """Pass two for articles ``start`` to ``stop``.
 
-    Returns their (article, term) pairs in article then term order with saturated weights, their
-    terms in order of first use, and how many terms each has.
+    Returns the terms of their (article, term) pairs in article then term order with saturated
+    weights, their terms in order of first use, and how many terms each has.
     """
     seg_lo, seg_hi = int(firsts[start]), int(firsts[stop])
     lo = int(ends[seg_lo - 1]) if seg_lo else 0
@@ -381,7 +389,7 @@ def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
     # A group's first token is its first field's first token; order of first use per article.
     used = np.argsort(first_token[starts], kind="stable")
     per_doc = np.bincount(doc - start, minlength=stop - start)
-    return doc.astype(np.intc), term.astype(np.intc), weights, term[used].astype(np.intc), per_doc
+    return term, weights, term[used].astype(np.intc), per_doc
 
 
 def _np(np: Any, values: array, dtype: Any) -> np.ndarray:
