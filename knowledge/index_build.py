@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, overload
 from knowledge.article import Article
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, Runs
 from knowledge.synonyms import Analyzer, SynonymTable
-from knowledge.text import MARKERS, STOP_WORDS, marked_words, stem
+from knowledge.text import MARKERS, STOP_WORDS, marked_words, stem_words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,8 +120,8 @@ def _stem_numbers(np: Any, text: _Text, stems: _Numbering,
 
     ``lengths``: how many words and markers each field has, its ``_END`` marker included.
     """
-    english = np.array([stems[stem(w, "en")] for w in text.words], dtype=np.intc)
-    spanish = np.array([stems[stem(w, "es")] for w in text.words], dtype=np.intc)
+    english = np.array(list(map(stems.__getitem__, stem_words(text.words, "en"))), dtype=np.intc)
+    spanish = np.array(list(map(stems.__getitem__, stem_words(text.words, "es"))), dtype=np.intc)
     numbers = _np(np, text.numbers, np.intc)
     out = english[numbers]
     spanish_field = np.frombuffer(_SPANISH_FIELD, dtype=bool)[_np(np, text.seg_field, np.int8)]

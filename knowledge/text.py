@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -166,7 +167,9 @@ class _StemCache(dict[str, str]):
     def __missing__(self, word: str) -> str:
         if len(self) >= STEM_CACHE_SIZE:  # bounded: questions bring endless new words
             self.clear()
-        found = self[word] = stem(word, self.language)
+        # The function itself: this dict is the cache (an lru_cache entry is two more lists
+        # for the garbage collector to walk, for as long as the process runs).
+        found = self[word] = stem.__wrapped__(word, self.language)
         return found
 
 
@@ -179,6 +182,11 @@ def stems(text: str, language: str = "en") -> list[str]:
     """Words of ``text``, stemmed, stop words still in place (phrases need them)."""
     # stem() treats every language but Spanish as English.
     return list(map(_STEMS["es" if language == "es" else "en"].__getitem__, words(text)))
+
+
+def stem_words(found: Iterable[str], language: str = "en") -> list[str]:
+    """:func:`stem` of each word (through the same per-language cache as :func:`stems`)."""
+    return list(map(_STEMS["es" if language == "es" else "en"].__getitem__, found))
 
 
 def is_stop(term: str) -> bool:
