@@ -84,34 +84,44 @@ class _Text:
             self._add(articles[start:start + BLOCK])
 
     def _add(self, block: Sequence[Article]) -> None:
-        parts: list[str] = []
-        nexts = 0  # how many _NEXT markers
         seg_field, seg_phrases = self.seg_field, self.seg_phrases
+        fields, nexts = len(seg_field), 0  # how many _END and _NEXT markers the text will have
         phrases = self.phrase_starts[-1]
         for art in block:
-            tags = " ".join(t.replace("-", " ") for t in art.tags)
-            parts += (art.title, _END_TEXT, _NEXT_TEXT.join(art.questions), _END_TEXT,
-                      art.summary, _END_TEXT, art.body, _END_TEXT, tags, _END_TEXT)
             seg_field += _ENGLISH
             seg_phrases += _PHRASE_FIELDS[bool(art.questions)]
             phrases += 1 + len(art.questions)
             nexts += max(len(art.questions) - 1, 0)
-            es = art.es
-            if es is not None:
-                parts += (es.title, _END_TEXT, _NEXT_TEXT.join(es.questions), _END_TEXT,
-                          es.summary, _END_TEXT)
+            if art.es is not None:
                 seg_field += _SPANISH
-                seg_phrases += _ES_PHRASE_FIELDS[bool(es.questions)]
-                phrases += 1 + len(es.questions)
-                nexts += max(len(es.questions) - 1, 0)
+                seg_phrases += _ES_PHRASE_FIELDS[bool(art.es.questions)]
+                phrases += 1 + len(art.es.questions)
+                nexts += max(len(art.es.questions) - 1, 0)
             self.doc_segments.append(len(seg_field))
             self.phrase_starts.append(phrases)
-        text = "".join(parts)
-        if text.count(MARKERS[0]) != len(parts) // 2 or text.count(MARKERS[1]) != nexts:
+        text = _block_text(block, _same)
+        if text.count(MARKERS[0]) != len(seg_field) - fields or text.count(MARKERS[1]) != nexts:
             # A text holding a marker character: as a space it splits words the same way.
-            clean = str.maketrans(dict.fromkeys(MARKERS, " "))
-            text = "".join(p if i % 2 else p.translate(clean) for i, p in enumerate(parts))
+            spaces = str.maketrans(dict.fromkeys(MARKERS, " "))
+            text = _block_text(block, lambda t: t.translate(spaces))
         self.numbers.fromlist(list(map(self.words.__getitem__, marked_words(text))))
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _block_text(block: Sequence[Article], clean: Callable[[str], str]) -> str:
+    """The articles' fields in field order, each ended by _END, questions separated by _NEXT."""
+    parts: list[str] = []
+    for art in block:
+        tags = " ".join(t.replace("-", " ") for t in art.tags)
+        parts += (clean(art.title), _NEXT_TEXT.join(map(clean, art.questions)),
+                  clean(art.summary), clean(art.body), clean(tags))
+        if art.es is not None:
+            parts += (clean(art.es.title), _NEXT_TEXT.join(map(clean, art.es.questions)),
+                      clean(art.es.summary))
+    return _END_TEXT.join(parts) + _END_TEXT if parts else ""
 
 
 def _stem_numbers(np: Any, text: _Text, stems: _Numbering,
