@@ -167,7 +167,8 @@ class _Synonyms:
         first[list(starts)] = True
         at = np.flatnonzero(first[numbers])
         raw, size_of, n = numbers.tobytes(), numbers.itemsize, len(numbers)
-        out, done = [], 0
+        out: list[Any] = []  # numpy arrays
+        done = 0
         for j, number in zip(at.tolist(), numbers[at].tolist(), strict=True):
             if j < done:  # inside a variant already replaced
                 continue
@@ -301,8 +302,8 @@ def _phrases(np: Any, stream: np.ndarray, count: int,
     return values, _array(np, runs, OFFSET), _first_use(np, others, count)
 
 
-def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: array,
-           doc_segments: array, tokens: array) -> tuple[array, array, array, Runs]:
+def _weigh(n: int, terms: int, avg: list[float], seg_field: np.ndarray, seg_end: np.ndarray,
+           doc_segments: np.ndarray, tokens: np.ndarray) -> tuple[array, array, array, Runs]:
     """Pass two: postings (offsets, articles, saturated BM25F weights) and each article's terms.
 
     ``tokens``: the term of every token, field after field (segment ``s`` ends at
@@ -311,42 +312,42 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
     """
     import numpy as np
 
-    ends = _np(np, seg_end, np.int64)
-    fields = _np(np, seg_field, np.int8)
+    ends, fields, firsts = seg_end, seg_field, doc_segments
     lengths = np.diff(ends, prepend=0)
     weight = np.array([w for w, _ in FIELDS.values()])[fields]
     b = np.array([b for _, b in FIELDS.values()])[fields]
     # The same operations in the same order as 1 - b + b * length / avg[field].
     norm = 1 - b + b * lengths / np.array(avg)[fields]
     del b
-    firsts = _np(np, doc_segments, np.int64)
     keys = max(terms, 1)  # keys are (field or article) * keys + term
     # Per block: its first article, how many terms each of its articles has, and its (article,
     # term) pairs' terms and weights. Terms below 2**16 are kept as 16-bit numbers: smaller, and
     # numpy sorts those stably by radix, in one pass.
     small = np.uint16 if terms <= 1 << 16 else np.intc
-    pairs = []
+    pairs: list[tuple[int, np.ndarray, np.ndarray, np.ndarray] | None] = []
     doc_terms, per_doc = array(NUMBER), array(OFFSET, [0])
     for start in range(0, n, BLOCK):
         term_of, weights, used, counts = _weigh_block(
             np, start, min(start + BLOCK, n), keys, firsts, ends, lengths, fields, weight, norm,
             tokens)
-        pairs.append([start, counts, term_of.astype(small), weights])
+        pairs.append((start, counts, term_of.astype(small), weights))
         doc_terms.frombytes(used.tobytes())
         per_doc.extend(np.cumsum(counts) + per_doc[-1])
     # Postings by term, each term's articles in article order: the blocks are in article order
     # and each is placed after what the blocks before it put under the same terms.
     per_term = np.zeros(terms, dtype=np.int64)
-    for _start, _counts, term_of, _weights in pairs:
-        per_term += np.bincount(term_of, minlength=terms)
+    for block in pairs:
+        assert block is not None
+        per_term += np.bincount(block[2], minlength=terms)
     post_offsets = _offsets(np, per_term)
     post_docs, post_weights = _zeros(NUMBER, post_offsets[-1]), _zeros(WEIGHT, post_offsets[-1])
     docs_out = _np(np, post_docs, np.intc)
     weights_out = _np(np, post_weights, np.float64)
     free = post_offsets[:-1].copy()  # the next free place of each term
-    for block in pairs:
+    for i, block in enumerate(pairs):
+        assert block is not None
         start, counts, term_of, weights = block
-        block.clear()
+        pairs[i] = block = None  # its memory goes as the postings fill
         docs = np.repeat(np.arange(start, start + len(counts), dtype=np.intc), counts)
         order = np.argsort(term_of, kind="stable")
         term_of = term_of[order]
@@ -363,7 +364,7 @@ def _weigh(n: int, terms: int, avg: list[float], seg_field: array, seg_end: arra
 
 def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
                  ends: np.ndarray, lengths: np.ndarray, fields: np.ndarray, weight: np.ndarray,
-                 norm: np.ndarray, tokens: array) -> tuple[np.ndarray, ...]:
+                 norm: np.ndarray, tokens: np.ndarray) -> tuple[np.ndarray, ...]:
     """Pass two for articles ``start`` to ``stop``.
 
     Returns the terms of their (article, term) pairs in article then term order with saturated
@@ -372,7 +373,7 @@ def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
     seg_lo, seg_hi = int(firsts[start]), int(firsts[stop])
     lo = int(ends[seg_lo - 1]) if seg_lo else 0
     hi = int(ends[seg_hi - 1]) if seg_hi else 0
-    term = np.frombuffer(tokens, dtype=np.intc, count=hi - lo, offset=lo * tokens.itemsize)
+    term = tokens[lo:hi]
     seg = np.repeat(np.arange(seg_lo, seg_hi), lengths[seg_lo:seg_hi])
     doc = np.repeat(np.arange(start, stop), np.diff(firsts[start:stop + 1]))[seg - seg_lo]
     # Each term's count in each field, sorted by article, term, then field (an article's fields
@@ -402,8 +403,8 @@ def _weigh_block(np: Any, start: int, stop: int, keys: int, firsts: np.ndarray,
     return term, weights, term[used].astype(np.intc), per_doc
 
 
-def _np(np: Any, values: array, dtype: Any) -> np.ndarray:
-    """A numpy view of an array (an empty one when it is empty)."""
+def _np(np: Any, values: array | bytearray, dtype: Any) -> np.ndarray:
+    """A numpy view of an array or bytearray (an empty one when it is empty)."""
     return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
 
 
