@@ -1,12 +1,18 @@
-"""Building the lexical index's layout: text analysis in Python, BM25F arithmetic in numpy.
+"""Building the lexical index's layout: text analysis and BM25F arithmetic on numbers, in numpy.
 
-Pass one analyses each article once (every title and question stemmed once, for its field and
-for its phrase) and keeps numbers only: the term of every token, field after field, and the term
-sets of each title and question. Pass two needs the average field lengths, so it runs over those
-numbers, vectorised and a block of articles at a time (its memory stays bounded): the count of
-each term in each field, per (article, term) the BM25F term frequency summed field by field in
-field order exactly as a Python loop adds it (one IEEE addition per field, never a pairwise sum),
-saturated, then the postings sorted by term.
+Pass one turns the text into numbers with as little Python per word as it can: a block of
+articles' fields is joined into one string (markers between fields and between questions) and
+split into words in one go (:func:`knowledge.text.marked_words`), each word numbered by one dict
+lookup; each distinct word is stemmed once, and the synonyms (tried only where a stem starts a
+variant) and stop words are applied to the stem numbers of the whole base at once. That gives
+exactly what stemming and finishing each field gave (:meth:`knowledge.synonyms.Analyzer.finish`:
+the questions joined for their field, each title and question alone for its phrase), checked
+against the plain per-article build in ``tests/knowledge/test_index_build.py``. Terms and the
+other strings are numbered in order of first use, as before. Pass two needs the average field
+lengths, so it runs over those numbers, vectorised and a block of articles at a time (its memory
+stays bounded): the count of each term in each field, per (article, term) the BM25F term
+frequency summed field by field in field order exactly as a Python loop adds it (one IEEE
+addition per field, never a pairwise sum), saturated, then the postings sorted by term.
 
 The facts an answer supplies (a phone number, a count of something) are found per article when a
 question first asks for one (:class:`Facts`): most questions never do.
