@@ -7,6 +7,7 @@ SHA-256 over everything the index is computed from:
 
 * every article as parsed (all its fields, in order),
 * the synonym table (the analyzer's rewrite rules),
+* the Unicode version of :mod:`unicodedata` (folding text into words depends on its tables),
 * the source of the modules that compute the index (search, index_build, packed, synonyms,
   text, article, language, this one) and :data:`FORMAT`, so a code change that alters the
   analysis or the layout invalidates old files.
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
+from unicodedata import unidata_version
 
 from pydantic import TypeAdapter
 
@@ -71,7 +73,8 @@ class CacheMiss(Exception):
 
 def cache_key(articles: Sequence[Article], *, synonyms_path: Path = SYNONYMS_PATH) -> str:
     """SHA-256 over the articles' sources, the synonym table, the index code and the format."""
-    digest = hashlib.sha256(f"electionbot-index/{FORMAT}\n".encode())
+    # The Unicode tables decide how text folds (accents, compatibility forms) into words.
+    digest = hashlib.sha256(f"electionbot-index/{FORMAT}\nunicode {unidata_version}\n".encode())
     here = Path(__file__).parent
     for name in _CODE_FILES:
         digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")

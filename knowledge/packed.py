@@ -14,6 +14,7 @@ for the few articles a question ranks, and the last ones made are kept.
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,9 +51,49 @@ class Runs:
         if self.values.typecode != NUMBER:
             raise LayoutError("numbers of the wrong type")
         check_offsets(self.offsets, runs, len(self.values))
-        # Read as unsigned, a negative number is huge: one max() checks both ends.
-        if self.values and max(memoryview(self.values).cast("B").cast("I")) >= below:
+        if not all_below(self.values, below):
             raise LayoutError("a number out of range")
+
+
+@lru_cache(maxsize=64)
+def _byte_tables(limit: int) -> tuple[bytes, bytes]:
+    """``bytes.translate`` tables: 1 for a byte above ``limit`` (else 0), 1 for ``limit``."""
+    return (bytes(c > limit for c in range(256)), bytes(c == limit for c in range(256)))
+
+
+#: Numbers :func:`all_below` compares at a time (bounds its temporary copies to a few MB).
+CHUNK = 1 << 18
+
+
+def all_below(values: array, below: int) -> bool:
+    """Whether every number of ``values``, read as unsigned (a negative one is huge), is below.
+
+    Compared byte by byte from the most significant with the largest number allowed, in C, many
+    numbers at once: a number is too big when its first byte that differs from that one's is
+    larger. Each byte position becomes a big integer holding one byte (1 or 0) per number.
+    """
+    if not values or below >= 1 << (8 * values.itemsize):
+        return True
+    if below <= 0:
+        return False
+    limit = (below - 1).to_bytes(values.itemsize, sys.byteorder)
+    significance = range(values.itemsize)
+    if sys.byteorder == "little":
+        significance = significance[::-1]
+    for start in range(0, len(values), CHUNK):
+        raw = values[start:start + CHUNK].tobytes()  # a bytes slice with a step: a C loop
+        tied = int.from_bytes(b"\x01" * (len(raw) // values.itemsize), "little")
+        for k in significance:  # tied: the numbers equal to the limit so far
+            column = raw[k::values.itemsize]
+            if not limit[k] and column.count(0) == len(column):  # the usual high bytes: all 0
+                continue
+            above, equal = _byte_tables(limit[k])
+            if tied & int.from_bytes(column.translate(above), "little"):
+                return False
+            tied &= int.from_bytes(column.translate(equal), "little")
+            if not tied:
+                break
+    return True
 
 
 def check_offsets(offsets: array, runs: int, end: int) -> None:

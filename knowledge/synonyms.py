@@ -14,7 +14,7 @@ from itertools import compress, count, filterfalse
 from pathlib import Path
 from typing import Any
 
-from knowledge.text import STOP_WORDS, stem, stems, words
+from knowledge.text import STOP_WORDS, stems
 from knowledge.yamlload import safe_load
 
 SYNONYMS_PATH = Path(__file__).with_name("synonyms.yaml")
@@ -57,9 +57,9 @@ class SynonymTable:
         """Variants are stemmed both the English and the Spanish way so either side matches."""
         phrases: dict[Phrase, Phrase] = {}
         for variant, canonical in pairs:
-            target = tuple(stem(w) for w in words(canonical))
+            target = tuple(stems(canonical))
             for language in ("en", "es"):
-                key = tuple(stem(w, language) for w in words(variant))
+                key = tuple(stems(variant, language))
                 if key and key != target:
                     phrases.setdefault(key, target)
         longest = max((len(k) for k in phrases), default=1)

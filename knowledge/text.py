@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
-_APOSTROPHE = re.compile(r"(?<=[a-z])['\u2019](?=[a-z])")
-_POSSESSIVE = re.compile(r"(?<=[a-z])['\u2019]s\b")
+#: An apostrophe inside a word, and a possessive ``'s`` (after a letter, ending the word). Each
+#: starts with the apostrophe, so the regex engine skips to the apostrophes (a lookbehind first
+#: would be tried at every character).
+_APOSTROPHE = re.compile(r"['\u2019](?<=[a-z]['\u2019])(?=[a-z])")
+_POSSESSIVE = re.compile(r"['\u2019](?<=[a-z]['\u2019])s\b")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 ENGLISH_STOP = frozenset("""
@@ -76,14 +80,43 @@ _ASCII_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" 
                           for c in range(256))
 
 
+def _unapostrophe(folded: str) -> str:
+    """Apostrophes join (``don't`` -> ``dont``), ``'s`` goes."""
+    if "'" in folded or "\u2019" in folded:
+        return _APOSTROPHE.sub("", _POSSESSIVE.sub("", folded))
+    return folded
+
+
 def words(text: str) -> list[str]:
     """Folded alphanumeric words; apostrophes join (``don't`` -> ``dont``), ``'s`` goes."""
-    folded = fold(text)
-    if "'" in folded or "\u2019" in folded:
-        folded = _APOSTROPHE.sub("", _POSSESSIVE.sub("", folded))
+    folded = _unapostrophe(fold(text))
     if folded.isascii():  # the runs of a-z0-9, as _WORD finds them, in C at memory speed
         return folded.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii").split()
     return _WORD.findall(folded)
+
+
+#: Markers between the texts :func:`marked_words` analyses in one go (never in a word).
+MARKERS = ("\x00", "\x01")
+#: :data:`_ASCII_WORD_BYTES`, but the markers stay themselves.
+_MARKED_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789\x00\x01" else 32
+                           for c in range(256))
+
+
+def marked_words(text: str) -> list[str]:
+    """:func:`words` of many texts at once: ``text`` is texts joined by markers.
+
+    Each marker (:data:`MARKERS`) must stand alone, between spaces, and the texts must not
+    contain one. The result is each text's words, in order, with the markers between them as
+    words of their own: fold, apostrophes and the split see a marker and its spaces exactly as
+    they see the end of a text (neither is a letter, a word character or a combining mark), so
+    every text's words are :func:`words` of that text.
+    """
+    folded = fold(text)
+    if "'" in folded or "\u2019" in folded:  # only the texts that have one
+        folded = "\x00".join(map(_unapostrophe, folded.split("\x00")))
+    if not folded.isascii():  # what fold left outside ASCII is no word character
+        folded = _NON_ASCII.sub(" ", folded)
+    return folded.encode("ascii").translate(_MARKED_WORD_BYTES).decode("ascii").split()
 
 
 def _undouble(stem: str) -> str:
@@ -134,7 +167,9 @@ class _StemCache(dict[str, str]):
     def __missing__(self, word: str) -> str:
         if len(self) >= STEM_CACHE_SIZE:  # bounded: questions bring endless new words
             self.clear()
-        found = self[word] = stem(word, self.language)
+        # The function itself: this dict is the cache (an lru_cache entry is two more lists
+        # for the garbage collector to walk, for as long as the process runs).
+        found = self[word] = stem.__wrapped__(word, self.language)
         return found
 
 
@@ -147,6 +182,11 @@ def stems(text: str, language: str = "en") -> list[str]:
     """Words of ``text``, stemmed, stop words still in place (phrases need them)."""
     # stem() treats every language but Spanish as English.
     return list(map(_STEMS["es" if language == "es" else "en"].__getitem__, words(text)))
+
+
+def stem_words(found: Iterable[str], language: str = "en") -> list[str]:
+    """:func:`stem` of each word (through the same per-language cache as :func:`stems`)."""
+    return list(map(_STEMS["es" if language == "es" else "en"].__getitem__, found))
 
 
 def is_stop(term: str) -> bool:

@@ -192,7 +192,8 @@ def edge_articles(count: int) -> list[Article]:
               "555-010-1234", "clerk@example.gov", "$25", "free", "P.O. Box 12", "two dozen",
               "cómo", "¿dónde voto?", "elecciones", "Secretary of State", "80 fusion centers",
               "don't", "it’s", "twenty-one", "(see below)", "café", "naïve", "ﬁle", "½", "½ hour",
-              "CISA", "ｆｕｌｌｗｉｄｔｈ ２０２４", "1st", "24/7", "e-mail", "no cost", "funding"]
+              "CISA", "ｆｕｌｌｗｉｄｔｈ ２０２４", "1st", "24/7", "e-mail", "no cost", "funding",
+              "nul\x00byte", "soh\x01voter", "voter’s'"]  # the build's markers within a text
 
     def text(k: int) -> str:
         return " ".join(rng.choice(pieces) for _ in range(k)) + rng.choice([".", ";", ",", ""])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import shutil
 from array import array
 from datetime import date
@@ -14,7 +15,7 @@ import pytest
 from knowledge.article import Article, Translation
 from knowledge.checks import load_articles
 from knowledge.index_cache import _HEADER, FORMAT, MAGIC, cache_key, load_or_build, read, write
-from knowledge.packed import Layout
+from knowledge.packed import NUMBER, Layout, all_below
 from knowledge.search import SearchIndex
 from tests.support import REAL_KB
 
@@ -120,6 +121,24 @@ def test_the_key_follows_articles_order_synonyms_and_format(
     assert cache_key(articles, synonyms_path=synonyms) != key
     monkeypatch.setattr("knowledge.index_cache.FORMAT", FORMAT + 1)
     assert cache_key(articles) != key
+    monkeypatch.setattr("knowledge.index_cache.FORMAT", FORMAT)
+    assert cache_key(articles) == key
+    monkeypatch.setattr("knowledge.index_cache.unidata_version", "0.0.0")  # another Python
+    assert cache_key(articles) != key
+
+
+def test_the_range_check_is_max_below(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("knowledge.packed.CHUNK", 3)  # numbers compared a few at a time
+    rng = random.Random(16)
+    edges = [0, 1, -1, 255, 256, 65535, 65536, 2**31 - 1, -2**31]
+    for _ in range(20000):
+        numbers = [rng.choice([*edges, rng.randrange(-2**31, 2**31), rng.randrange(300)])
+                   for _ in range(rng.randint(0, 8))]
+        unsigned = [n % 2**32 for n in numbers]
+        below = rng.choice([0, 1, 2, 255, 256, 257, 65536, 2**31, 2**32, 2**32 + 1, -1,
+                            rng.randrange(1, 2**33), *unsigned, *(u + 1 for u in unsigned)])
+        expected = all(u < below for u in unsigned)
+        assert all_below(array(NUMBER, numbers), below) == expected, (numbers, below)
 
 
 def _reseal(data: bytes) -> bytes:

@@ -1,7 +1,8 @@
 """The analyzer's fast paths give exactly what the plain definitions give.
 
 ``fold`` looks at non-ASCII runs only, ``words`` skips the apostrophe rules when there is no
-apostrophe, and the synonym rewrite only tries variants at tokens that start one: each is
+apostrophe (and its patterns start at the apostrophe), ``marked_words`` splits many texts in one
+go, and the synonym rewrite only tries variants at tokens that start one: each is
 checked here against the straightforward version it replaced, on every BMP character and on
 random token streams over the real synonym table.
 """
@@ -13,7 +14,7 @@ import re
 import unicodedata
 
 from knowledge.synonyms import load_synonyms
-from knowledge.text import fold, words
+from knowledge.text import MARKERS, fold, marked_words, words
 
 
 def plain_fold(text: str) -> str:
@@ -51,10 +52,23 @@ def test_fold_and_words_match_the_plain_definitions_on_every_character() -> None
         assert fold(text) == plain_fold(text), hex(code)
         assert words(text) == plain_words(text), hex(code)
     rng = random.Random(16)
-    alphabet = "abcXYZ019 '’-.\n" + "áéíóúñüÁÑçß—–½²ﬁ🙂"
+    alphabet = "abcXYZ019 '’-.\n" + "áéíóúñüÁÑçß—–½²ﬁ🙂" + "s's'’s"
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert fold(text) == plain_fold(text) and words(text) == plain_words(text), repr(text)
+
+
+def test_marked_words_are_each_texts_words_between_the_markers() -> None:
+    rng = random.Random(16)
+    alphabet = "abcXYZ019 '’-.\n" + "áéíóúñüÁÑçß—–½²ﬁ🙂ΣİΑ\u0301\u0308"
+    for _ in range(3000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+                 for _ in range(rng.randint(1, 6))]
+        markers = [rng.choice(MARKERS) for _ in texts]
+        joined = "".join(f"{text} {marker} " for text, marker in zip(texts, markers, strict=True))
+        expected = [w for text, marker in zip(texts, markers, strict=True)
+                    for w in (*plain_words(text), marker)]
+        assert marked_words(joined) == expected, texts
 
 
 def test_the_rewrite_matches_the_longest_first_scan() -> None:
