@@ -244,8 +244,8 @@ class Outbox:
                 self._wake.clear()
                 if not self._poked:  # a wake-up during this pass's awaits is not lost
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(),
-                                               timeout=max(0.0, next_claim - loop.time()))
+                        async with asyncio.timeout(max(0.0, next_claim - loop.time())):
+                            await self._wake.wait()
                 await asyncio.sleep(settle)
         finally:
             for task in inflight:
