@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -173,8 +174,17 @@ def _reload(services: Services) -> None:
 
 
 def _snapshot(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                        for p in folder.glob("*.md")))
+    """Name, modification time and size of every article file (``*.md``, not hidden).
+
+    One directory read and one ``stat`` per file: the watcher takes this every few seconds.
+    """
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".md") and not entry.name.startswith("."):
+                stat = entry.stat()
+                found.append((entry.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
 
 
 async def _watch_knowledge(services: Services, interval: float = 2.0) -> None:

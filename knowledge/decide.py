@@ -420,7 +420,7 @@ class Retriever:
             sibling = families.count(facts.family) > 1 and bool(facts.family)
             num_match = bool(q_numbers & facts.numbers)
             feats = {
-                "lex_conf": self.index.candidate_confidence(an, doc) if doc in lex_rank else 0.0,
+                "lex_conf": self.index.candidate_confidence(an, doc, ev) if doc in lex_rank else 0.0,
                 "coverage": ev.coverage if ev else 0.0,
                 "phrase_coverage": ev.phrase_coverage if ev else 0.0,
                 "lex_rel": lex_score.get(doc, 0.0) / top_lex if top_lex else 0.0,

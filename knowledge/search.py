@@ -27,7 +27,7 @@ import re
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -128,6 +128,9 @@ class Analysis:
     terms: list[QueryTerm]
     ask: Ask
     ranked: list[tuple[int, float]]
+    #: The terms of each clause long enough to carry the ask on its own (see
+    #: :meth:`SearchIndex.clause_terms`): analysed once, weighed against every candidate.
+    clauses: list[list[QueryTerm]] = field(default_factory=list)
 
 
 class SearchIndex:
@@ -240,30 +243,45 @@ class SearchIndex:
         """Collect the calibration inputs for one candidate article."""
         mass = {qt.text: (self.idf[qt.term] if qt.term else self.unknown_idf * UNKNOWN_TERM_WEIGHT)
                 for qt in terms}
+        doc_terms = self.doc_terms[doc]
         matched = {qt.text: mass[qt.text] * qt.similarity for qt in terms
-                   if qt.term is not None and qt.term in self.doc_terms[doc]}
+                   if qt.term is not None and qt.term in doc_terms}
         by_term = {qt.term: qt.text for qt in terms if qt.term is not None}
-        phrase = max((sum(matched.get(by_term.get(t, ""), 0.0) for t in p)
-                      for p in self.phrases[doc]), default=0.0)
+        # What each index term of a phrase adds: its question term's matched mass. The other
+        # terms add nothing (0.0 leaves a sum as it is), so only phrases sharing a matched
+        # term are summed, each in its own order (the same float sums as summing every term).
+        weight = {t: matched[text] for t, text in by_term.items() if text in matched}
+        phrase = max((sum(weight[t] for t in p if t in weight)
+                      for p in self.phrases[doc] if not p.isdisjoint(weight)), default=0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         return Evidence(query_mass=sum(mass.values()), matched_mass=sum(matched.values()),
                         phrase_mass=phrase, top_score=ranked[0][1], second_score=second,
                         unknown_terms=sum(1 for qt in terms if qt.term is None),
                         missing_type=not self.fits(doc, ask))
 
-    def _confidence(self, query: str, lang: str, terms: list[QueryTerm],
-                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None) -> float:
-        """Confidence of an article (the top one by default) for the question or its best clause."""
-        doc = ranked[0][0] if doc is None else doc
-        best = confidence(self.evidence(doc, terms, ranked, ask))
+    def clause_terms(self, query: str, lang: str) -> list[list[QueryTerm]]:
+        """Per clause of at least ``CLAUSE_MIN_TERMS`` terms, its terms (none for one clause).
+
+        A rambling question's ask may be one of its clauses.
+        """
         clauses = [c for c in CLAUSE_SPLIT.split(query) if c.strip()]
         if len(clauses) < 2:
-            return best
-        for clause in clauses:
-            clause_terms = self.query_terms(clause, lang)
-            if len(clause_terms) >= CLAUSE_MIN_TERMS:
-                ev = self.evidence(doc, clause_terms, ranked, ask)
-                best = max(best, CLAUSE_DISCOUNT * confidence(ev))
+            return []
+        found = (self.query_terms(clause, lang) for clause in clauses)
+        return [terms for terms in found if len(terms) >= CLAUSE_MIN_TERMS]
+
+    def _confidence(self, terms: list[QueryTerm], clauses: list[list[QueryTerm]],
+                    ranked: list[tuple[int, float]], ask: Ask, doc: int | None = None,
+                    ev: Evidence | None = None) -> float:
+        """Confidence of an article (the top one by default) for the question or its best clause.
+
+        ``ev`` is the article's evidence for the whole question when the caller has it already.
+        """
+        doc = ranked[0][0] if doc is None else doc
+        best = confidence(ev if ev is not None else self.evidence(doc, terms, ranked, ask))
+        for clause_terms in clauses:
+            clause_ev = self.evidence(doc, clause_terms, ranked, ask)
+            best = max(best, CLAUSE_DISCOUNT * confidence(clause_ev))
         return best
 
     def analyse(self, query: str, language: str | None = None) -> Analysis:
@@ -272,13 +290,17 @@ class SearchIndex:
         terms = self.query_terms(query[:2000], lang)
         ask = parse_ask(query[:2000], lang)
         ranked = self._rerank(query, terms, ask, self._rank(terms))
-        return Analysis(query[:2000], lang, terms, ask, ranked)
+        clauses = self.clause_terms(query[:2000], lang) if ranked else []
+        return Analysis(query[:2000], lang, terms, ask, ranked, clauses)
 
-    def candidate_confidence(self, an: Analysis, doc: int) -> float:
-        """The hand-calibrated lexical confidence of any article for an analysed question."""
+    def candidate_confidence(self, an: Analysis, doc: int, ev: Evidence | None = None) -> float:
+        """The hand-calibrated lexical confidence of any article for an analysed question.
+
+        ``ev``: the article's :meth:`evidence` for ``an`` when the caller has it already.
+        """
         if not an.ranked:
             return 0.0
-        return self._confidence(an.query, an.language, an.terms, an.ranked, an.ask, doc)
+        return self._confidence(an.terms, an.clauses, an.ranked, an.ask, doc, ev)
 
     def search(self, query: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
         """Best articles first, each with a calibrated confidence in 0..1 (never raises)."""
@@ -289,7 +311,8 @@ class SearchIndex:
         lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
-        top_conf = self._confidence(query[:2000], lang, terms, ranked, ask)
+        clauses = an.clauses if query[:2000] == an.query else self.clause_terms(query[:2000], lang)
+        top_conf = self._confidence(terms, clauses, ranked, ask)
         hits = []
         for pos, (doc, score) in enumerate(ranked[:max(limit, 0)]):
             art = self.articles[doc]

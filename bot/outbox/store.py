@@ -52,7 +52,7 @@ class Claimed:
 CLAIMED = tuple(T.c[name] for name in Claimed.__slots__)  # type: ignore[attr-defined]
 
 
-def _due(now: datetime) -> sa.ColumnElement[bool]:
+def _due(now: datetime | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
     return sa.or_(sa.and_(T.c.status == "pending", T.c.next_attempt_at <= now),
                   sa.and_(T.c.status == "sending", T.c.lease_until < now))
 
@@ -64,6 +64,27 @@ def _group_expr(is_sqlite: bool) -> sa.ColumnElement[str]:
     return sa.func.substr(T.c.destination, 1, sa.func.length(T.c.platform) + find(rest, ":"))
 
 
+def _candidates_statement(is_sqlite: bool) -> sa.Select[Any]:
+    """The fair claim's read, with ``now``, ``limit`` and ``cap`` as parameters.
+
+    Built once per backend: SQLAlchemy reuses its compiled form for every pass.
+    """
+    group = _group_expr(is_sqlite).label("grp")
+    rank = sa.func.row_number().over(partition_by=_group_expr(is_sqlite),
+                                     order_by=T.c.id).label("rn")
+    ranked = sa.select(T.c.id, T.c.status, group, rank).where(
+        _due(sa.bindparam("now", type_=T.c.next_attempt_at.type))).subquery()
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    return (sa.select(ranked.c.id, ranked.c.grp, ranked.c.status).where(ranked.c.rn <= limit)
+            .order_by(ranked.c.rn, ranked.c.id).limit(sa.bindparam("cap", type_=sa.Integer)))
+
+
+_CANDIDATES = {backend: _candidates_statement(backend) for backend in (True, False)}
+#: Whether any row may still need sending (pending, or leased by a send): an idle loop whose
+#: table has none can wait for a commit's wake-up instead of looking every second.
+_LIVE = sa.select(T.c.id).where(T.c.status.in_(("pending", "sending"))).limit(1)
+
+
 async def candidates(db: Database, *, now: datetime, limit: int,
                      room: Callable[[str], int]) -> tuple[list[int], set[int]]:
     """Ids of up to ``limit`` due rows, at most ``room(group)`` per pacing group, oldest first.
@@ -73,14 +94,9 @@ async def candidates(db: Database, *, now: datetime, limit: int,
     """
     if limit <= 0:
         return [], set()
-    group = _group_expr(db.is_sqlite).label("grp")
-    rank = sa.func.row_number().over(partition_by=_group_expr(db.is_sqlite),
-                                     order_by=T.c.id).label("rn")
-    ranked = sa.select(T.c.id, T.c.status, group, rank).where(_due(now)).subquery()
     async with db.engine.connect() as conn:
-        found = (await conn.execute(
-            sa.select(ranked.c.id, ranked.c.grp, ranked.c.status).where(ranked.c.rn <= limit)
-            .order_by(ranked.c.rn, ranked.c.id).limit(limit * 4))).all()
+        found = (await conn.execute(_CANDIDATES[db.is_sqlite],
+                                    {"now": now, "limit": limit, "cap": limit * 4})).all()
     taken: dict[str, int] = {}
     ids: list[int] = []
     lapsed = set()
@@ -91,6 +107,12 @@ async def candidates(db: Database, *, now: datetime, limit: int,
             if status == "sending":
                 lapsed.add(row_id)
     return ids, lapsed
+
+
+async def any_live(db: Database) -> bool:
+    """Whether some row is pending or being sent (due now or later)."""
+    async with db.engine.connect() as conn:
+        return (await conn.execute(_LIVE)).first() is not None
 
 
 def take(conn: Connection, ids: list[int], *, now: datetime,

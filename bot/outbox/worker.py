@@ -221,7 +221,7 @@ class Outbox:
             await self.flush()
         return attempted
 
-    async def run(self, *, interval: float = 1.0, coalesce: float = 0.25,
+    async def run(self, *, interval: float = 1.0, idle: float = 30.0, coalesce: float = 0.25,
                   settle: float = 0.05) -> None:
         """Loop forever (cancel to stop), keeping each pacing group's next slots claimed.
 
@@ -229,6 +229,10 @@ class Outbox:
         wake-ups of a burst of commits); while sends are in flight the loop claims every
         ``coalesce`` seconds and writes finished sends' outcomes at least as often (the status
         view shows them), many per transaction; once nothing is in flight, within ``settle``.
+        While rows wait (a retry's backoff, a postponed send, another process's lease) it looks
+        every ``interval`` seconds; with none pending or sending, nothing can fall due without
+        a commit that wakes it, so it looks again only after ``idle`` seconds (a row written by
+        a process that cannot wake this one: another instance on the same database).
         """
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
@@ -236,18 +240,23 @@ class Outbox:
         try:
             while True:
                 try:
+                    looked = False
                     if self._poked or loop.time() >= next_claim:
                         self._poked = False
-                        await self._pass(inflight)
+                        looked = not await self._pass(inflight) and not inflight
                         next_claim = loop.time() + (coalesce if inflight else interval)
                     if not inflight or loop.time() >= self._written_at + coalesce:
                         await self.flush()
+                    if looked and idle > interval and not self._poked \
+                            and not await outbox_store.any_live(self.db):
+                        next_claim = loop.time() + idle
                 except Exception:
                     log.exception("outbox pass failed; retrying next tick")
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(),
-                                           timeout=max(0.0, next_claim - loop.time()))
+                if not self._poked:  # a wake-up during this pass's awaits is not lost
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(max(0.0, next_claim - loop.time())):
+                            await self._wake.wait()
                 await asyncio.sleep(settle)
         finally:
             for task in inflight:

@@ -10,6 +10,8 @@ command. :class:`Askers` keeps what is stable:
   and the index is rebuilt for it);
 * each person's roster jurisdiction, reused for ``ttl`` seconds (``roster import`` runs in
   another process, so an import is seen within that time), for a bounded number of people.
+  A read also reads again everyone whose entry is past half its time: one query for many
+  people instead of one per person and minute (never later than before, only earlier).
 
 The state-staff role is never kept: it is read from the configuration on every question. Neither
 jurisdiction grants anything; it only decides which state's article comes first.
@@ -21,7 +23,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 
-from sqlmodel import select
+import sqlalchemy as sa
 
 from bot.config.settings import AppConfig
 from bot.db.engine import Database
@@ -34,6 +36,13 @@ from handlers.incidents.config import IncidentSettings
 
 ROSTER_TTL = 60.0  # seconds a roster read is reused
 MAX_ASKERS = 10_000  # people whose roster jurisdiction is kept in memory
+REFRESH_AHEAD = 0.5  # share of the ttl after which an entry is read again with the next read
+MAX_READ = 500  # people per roster read
+
+_OFFICIALS = Official.__table__  # type: ignore[attr-defined]
+#: Built once, the people given at execution: the roster jurisdictions of many people.
+_ROSTER = sa.select(_OFFICIALS.c.identity, _OFFICIALS.c.jurisdiction).where(
+    _OFFICIALS.c.identity.in_(sa.bindparam("who", expanding=True))).distinct()
 
 
 class Askers:
@@ -87,12 +96,22 @@ class Askers:
         kept = self._roster.get(identity)
         if kept is not None and now - kept[0] < self.ttl:
             return kept[1]
-        async with db.session() as session:
-            rows = tuple((await session.exec(select(Official.jurisdiction).where(
-                Official.identity == identity).distinct().limit(2))).all())
+        who = [identity]
+        if self.ttl > 0:  # kept oldest read first: the entries past half their time lead
+            for other, (read_at, _rows) in self._roster.items():
+                if now - read_at < self.ttl * REFRESH_AHEAD or len(who) >= MAX_READ:
+                    break
+                if other != identity:
+                    who.append(other)
+        found: dict[str, list[str]] = {person: [] for person in who}
+        async with db.engine.connect() as conn:
+            for person, jurisdiction in await conn.execute(_ROSTER, {"who": who}):
+                if len(found[person]) < 2:
+                    found[person].append(jurisdiction)
         if self.ttl > 0:
-            self._roster[identity] = (now, rows)
-            self._roster.move_to_end(identity)
+            for person, places in found.items():
+                self._roster[person] = (now, tuple(places))
+                self._roster.move_to_end(person)
             while len(self._roster) > self.size:
                 self._roster.popitem(last=False)
-        return rows
+        return tuple(found[identity])

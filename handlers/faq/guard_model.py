@@ -173,10 +173,14 @@ def _name(found: re.Match[str]) -> str:
     return found.group(0) if any(w.lower() in _INSTITUTION for w in words) else " zzname "
 
 
+#: One character that is neither alphanumeric (``str.isalnum``) nor an apostrophe: ``\w`` is
+#: exactly ``isalnum`` plus the underscore.
+_NOT_WORD = re.compile(r"[^\w']|_")
+
+
 def _tokens(text: str) -> list[str]:
     """Words and numbers of folded text, without ``STOP_WORDS``."""
-    return [t for t in "".join(ch if ch.isalnum() or ch == "'" else " " for ch in text).split()
-            if t not in STOP_WORDS]
+    return [t for t in _NOT_WORD.sub(" ", text).split() if t not in STOP_WORDS]
 
 
 @lru_cache(maxsize=8192)
@@ -213,7 +217,7 @@ def features(question: str) -> dict[str, float]:
         feats |= {f"kb:{a}_{b}" for a in left for b in right
                   if a.isupper() or b.isupper()}
     feats |= {f"k2:{a}_{b}" for i, a in enumerate(present) for b in present[i + 1:]}
-    words = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in folded).split()[:2]
+    words = _NOT_WORD.sub(" ", folded).split()[:2]
     if words:
         feats.add(f"s1:{words[0]}")
         feats.add(f"s2:{'_'.join(words)}")

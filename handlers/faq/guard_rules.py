@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
+
+from knowledge.text import fold
 
 Refusal = Literal["partisan", "personal_data", "instructions"]
 
@@ -891,9 +892,7 @@ def frames(text: str) -> tuple[bool, bool]:
 
 def normalise(question: str) -> str:
     """Fold: lower case, no accents, straight apostrophes, single spaces."""
-    text = unicodedata.normalize("NFKD", question.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = fold(question).replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     return " ".join(text.split())
 
 

@@ -8,8 +8,9 @@ election work (``IN``, ``OR``, ``ME``, ``ID`` for voter ID, ``LA`` for Los Angel
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
+
+from knowledge.text import fold as fold_text
 
 #: code -> names (English first; Spanish spellings after, accents dropped).
 STATES: dict[str, tuple[str, ...]] = {
@@ -39,9 +40,8 @@ AMBIGUOUS_CODES = frozenset({"AL", "CO", "DC", "DE", "HI", "ID", "IN", "LA", "MA
 
 
 def fold(text: str) -> str:
-    """Lower-case, accents dropped."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lower-case, accents dropped (:func:`knowledge.text.fold`)."""
+    return fold_text(text)
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +71,7 @@ def named_states(text: str, *, extra_codes: frozenset[str] = frozenset()) -> lis
     # Longest names first in the alternation: "West Virginia" wins over "Virginia".
     for match in _name_pattern().finditer(fold(text)):
         found.append((match.start(), by_name[match.group(1)]))
-    if sum(ch.isupper() for ch in text) <= max(6, len(text) // 3):  # not shouting in capitals
+    if sum(map(str.isupper, text)) <= max(6, len(text) // 3):  # not shouting in capitals
         for match in _CODE.finditer(text):
             code = match.group(1)
             if code in STATES and (code not in AMBIGUOUS_CODES or code in extra_codes):

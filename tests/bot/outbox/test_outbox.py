@@ -350,3 +350,34 @@ async def test_stopping_the_loop_writes_the_outcomes_it_still_holds(tmp_path: Pa
     assert [(k, s) for k, s, _, _ in await _status(db)] == [
         ("k0", "sent"), ("k1", "sent"), ("k2", "sent")]
     await db.close()
+
+
+async def test_an_idle_loop_waits_for_a_commit_and_looks_again_while_a_retry_waits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.outbox import store
+
+    db = await _db(tmp_path)
+    idle = asyncio.Event()
+    any_live = store.any_live
+
+    async def watched(database: Database) -> bool:
+        live = await any_live(database)
+        if not live:
+            idle.set()  # nothing pending or sending: the loop now waits for a wake-up
+        return live
+    monkeypatch.setattr(store, "any_live", watched)
+    outbox, rec = Outbox(db, base_delay=0.2, max_delay=0.2), Signalling(1)
+    rec.failures = [RetryableSendError("busy", unsent=True)]
+    outbox.register("webchat", rec)
+    # An idle wait of an hour: only the commit's wake-up and, for the retry that then waits
+    # in the table, the short interval can deliver within the test's 10 s.
+    run = asyncio.create_task(outbox.run(interval=0.05, idle=3600))
+    try:
+        await asyncio.wait_for(idle.wait(), timeout=10)
+        await _add(db, "k1")
+        await asyncio.wait_for(rec.done.wait(), timeout=10)
+        assert rec.sent == [("webchat:local:@ann", "k1")] and not rec.failures
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+        await db.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from app.services import build_services
 from bot.db.engine import Database
 from bot.messages import IncomingMessage, Sender
@@ -54,6 +56,38 @@ async def test_roster_jurisdiction_is_reused_within_the_ttl_then_read_again(
         assert await askers.resolve(message=ask, services=services) == Asker("KS", False)
         await _on_roster(services.db, 2, ANN.identity, "CA")  # two states: neither preferred
         assert await Askers(ttl=0.0).resolve(message=ask, services=services) == Asker(None, False)
+    finally:
+        await services.db.close()
+
+
+async def test_one_read_also_reads_again_the_people_past_half_their_time(
+        tmp_path: Path) -> None:
+    services = _services(tmp_path)
+    clock = Clock()
+    askers = Askers(ttl=60.0, clock=clock)
+    cal = Sender("webchat", "local", "cal")
+    ask = {who: IncomingMessage(sender=who, text="when do polls open") for who in (ANN, BOSS, cal)}
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if f"FROM {Official.__table__.name}" in statement:  # type: ignore[attr-defined]
+            reads.append(statement)
+    sa.event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await askers.resolve(message=ask[ANN], services=services) == Asker(None, False)
+        clock.now = 20.0  # Ann's entry is 20 s old: not read again with Cal's
+        assert await askers.resolve(message=ask[cal], services=services) == Asker(None, False)
+        assert len(reads) == 2
+        await _on_roster(services.db, 1, cal.identity, "KS")
+        await _on_roster(services.db, 2, ANN.identity, "KS")
+        clock.now = 61.0  # Ann's entry ran out; Cal's (41 s old) is read again with it
+        assert await askers.resolve(message=ask[ANN], services=services) == Asker("KS", False)
+        assert len(reads) == 3
+        clock.now = 62.0
+        assert await askers.resolve(message=ask[cal], services=services) == Asker("KS", False)
+        assert len(reads) == 3  # Cal's roster came with Ann's read, not one of its own
+        await askers.resolve(message=ask[BOSS], services=services)  # new: read alone
+        assert len(reads) == 4 and reads[-1].count("?") == 1
     finally:
         await services.db.close()
 
