@@ -17,7 +17,8 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
   ``kb eval`` rule: guard, jurisdiction choice, "Also:"), to maximise in-scope plus abstain
   accuracy on calibration (the weights are fitted on train), among the pairs that score at
   least as well as the lexical engine alone on in-scope and on abstain in each split; when no
-  pair improves on it, the model never overrules (veto 0, rescue above 1).
+  pair improves on it, the model never overrules (veto 0, rescue above 1). The rescue is never
+  below the calibrated threshold (the model would not answer with that candidate itself).
 - ``--cv``: grouped 5-fold cross-validation on train (folds by article, :func:`grouped_cv`),
   how the features and the train files were chosen: it measures generalisation to unseen
   articles as the held-out split does, without reading it.
@@ -282,7 +283,9 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
         retriever.models = {retriever.engine: DecisionModel(
             weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER)}
         retriever.__dict__.pop("model", None)
-        pairs = [(v, r) for v in VETO_GRID for r in RESCUE_GRID]
+        # A rescue answers with the model's own best candidate: never below the model's
+        # calibrated threshold (a candidate the model itself would not answer with).
+        pairs = [(v, r) for v in VETO_GRID for r in RESCUE_GRID if r >= threshold or r == NEVER]
         figures = end_to_end(retriever, split_paths, pairs)
         veto, rescue = choose_overrule(figures)
         overrule = {"veto": veto, "rescue": rescue,
