@@ -4,7 +4,8 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
 
 - Weights: L2-regularised logistic regression (Newton's method, numpy, fixed iterations) over the
   candidate features of ``knowledge.decide``, fitted on the TRAIN split of ``knowledge/eval``
-  (``inscope_train.jsonl``, ``abstain_train.jsonl``); only files in this repository, so a clean
+  (``inscope_train.jsonl``, ``abstain_train.jsonl`` and the later batches
+  ``*_train_extra.jsonl``); only files in this repository, so a clean
   clone refits to the same file (``--dev FILE`` adds another set by hand). A
   candidate is positive when its answer text contains one of the question's ``expect_any``
   phrases (the ``kb eval`` rule).
@@ -16,7 +17,11 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
   ``kb eval`` rule: guard, jurisdiction choice, "Also:"), to maximise in-scope plus abstain
   accuracy on calibration (the weights are fitted on train), among the pairs that score at
   least as well as the lexical engine alone on in-scope and on abstain in each split; when no
-  pair improves on it, the model never overrules (veto 0, rescue above 1).
+  pair improves on it, the model never overrules (veto 0, rescue above 1). The rescue is never
+  below the calibrated threshold (the model would not answer with that candidate itself).
+- ``--cv``: grouped 5-fold cross-validation on train (folds by article, :func:`grouped_cv`),
+  how the features and the train files were chosen: it measures generalisation to unseen
+  articles as the held-out split does, without reading it.
 - The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
   with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
 
@@ -28,6 +33,7 @@ embedding engine it was fitted with).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -64,7 +70,8 @@ def split_files(split: str, folder: Path = EVAL) -> list[Path]:
     """The question files of one split (never the held-out one)."""
     if split not in ("train", "calibration"):
         raise ValueError("the decision model reads only the train and calibration splits")
-    return sorted(p for kind in KINDS for p in folder.glob(f"{kind}_{split}.jsonl")
+    names = (f"{split}.jsonl", f"{split}_extra.jsonl")  # train_extra: a later train batch
+    return sorted(p for kind in KINDS for name in names for p in folder.glob(f"{kind}_{name}")
                   if "heldout" not in p.name)
 
 
@@ -156,6 +163,43 @@ def choose_threshold(dec: list[tuple[float, bool, bool]]) -> float:
     return max(cuts, key=value)
 
 
+CV_FOLDS = 5
+
+
+def cv_fold(item: dict[str, Any]) -> int:
+    """The fold of a question: by its article (every question about one article in one fold,
+    as the splits deal articles), by its own text for questions to decline (no article)."""
+    key = item.get("article") or item["q"]
+    return int(hashlib.blake2b(key.encode("utf-8"), digest_size=4).hexdigest(), 16) % CV_FOLDS
+
+
+def grouped_cv(retriever: Retriever, items: list[dict[str, Any]], right: list[set[str]],
+               features: tuple[str, ...] = FEATURES) -> dict[str, Any]:
+    """Out-of-fold decisions of the logistic model, folds grouped by article (:func:`cv_fold`).
+
+    Measures generalisation to articles no fit saw, like the held-out split; the figures are
+    those at the out-of-fold threshold with the best in-scope + abstain accuracy, and at the
+    lowest threshold declining at least 90 % of the questions to decline.
+    """
+    rows = [row for row in fit_rows(retriever, items, right) if contains_asked(row[1])]
+    folds = [cv_fold(item) for item in items]
+    dec: list[tuple[float, bool, bool]] = [(0.0, False, "expect_any" in item) for item in items]
+    for k in range(CV_FOLDS):
+        fit_part = [r for r in rows if folds[r[0]] != k]
+        x = np.array([[f[name] for name in features] for _n, f, _y in fit_part], dtype=float)
+        w, bias = fit_logistic(x, np.array([y for _n, _f, y in fit_part], dtype=float))
+        weights = dict(zip(features, map(float, w), strict=True))
+        test = [n for n, fold in enumerate(folds) if fold == k]
+        for n, d in zip(test, decisions(retriever, [items[n] for n in test],
+                                        [right[n] for n in test], weights, bias), strict=True):
+            dec[n] = d
+    best = choose_threshold(dec)
+    cuts = sorted({p for p, _ok, _s in dec})
+    strict = next((t for t in cuts if scores(dec, t)["abstain"] >= 0.9), 1.0)
+    return {"folds": CV_FOLDS, "best": {"threshold": round(best, 4), **scores(dec, best)},
+            "abstain_0.9": {"threshold": round(strict, 4), **scores(dec, strict)}}
+
+
 VETO_GRID = (0.0, *[round(0.3 + 0.05 * i, 2) for i in range(11)])
 RESCUE_GRID = (*[round(0.5 + 0.05 * i, 2) for i in range(10)], NEVER := 1.1)
 
@@ -239,7 +283,9 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
         retriever.models = {retriever.engine: DecisionModel(
             weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER)}
         retriever.__dict__.pop("model", None)
-        pairs = [(v, r) for v in VETO_GRID for r in RESCUE_GRID]
+        # A rescue answers with the model's own best candidate: never below the model's
+        # calibrated threshold (a candidate the model itself would not answer with).
+        pairs = [(v, r) for v in VETO_GRID for r in RESCUE_GRID if r >= threshold or r == NEVER]
         figures = end_to_end(retriever, split_paths, pairs)
         veto, rescue = choose_overrule(figures)
         overrule = {"veto": veto, "rescue": rescue,
@@ -259,6 +305,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--dev", type=Path, default=None)
     parser.add_argument("--no-semantic", action="store_true")
     parser.add_argument("--engine", default=None, help="semantic engine (default: the first installed)")
+    parser.add_argument("--cv", action="store_true",
+                        help="print grouped cross-validation on train (lexical) and write nothing")
     args = parser.parse_args(argv)
     articles, problems = load_articles(ROOT / "knowledge" / "articles")
     if problems:
@@ -267,6 +315,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cal_files = split_files("calibration", args.eval_dir)
     train, cal = read_items(train_files), read_items(cal_files)
     index = SearchIndex(articles)
+    if args.cv:
+        result = grouped_cv(Retriever(index, None, models={}), train, right_articles(train, articles))
+        print(json.dumps(result, indent=1))
+        return result
     split_paths = {"train": train_files, "calibration": cal_files}
     models = {"lexical": fit("lexical", Retriever(index, None, models={}), train, cal, articles,
                              split_paths)}

@@ -48,17 +48,24 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
     "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|\bbudget\b|"
                           r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"
-                          r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\bpresupuesto\b"),
+                          r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\bpresupuesto\b|\bprize money\b|"
+                          r"\bhow much .*\b(pay|paid|charge|charges|charged|cost|costs)\b|"
+                          r"\bcharges? per\b|\bcu[aá]nto (se )?(les |nos |me )?(paga|pagan|cobra|cuesta)"),
                re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars|d[oó]lares)\b")),
     "cost": (re.compile(r"\bcost\b|\bcuesta\b|\bfees?\b|\bcharge\b|\bhow much (does|do|is|are)\b|"
                         r"\bpay for\b|\bgratis\b"),
              re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
                         r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
-    "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b"),
+    "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
+                         r"size)\b|\bqu[eé] (puntuaci[oó]n|tama[nñ]o)\b|\bout of 100\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
     "date": (re.compile(r"\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what (date|day)\b|"
-                        r"\bwhat time of year\b|\bfecha\b|\bplazo\b|\ben qu[eé] (a[nñ]o|mes)\b"),
+                        r"\bwhat time of year\b|\bfecha\b|\bplazo\b|\ben qu[eé] (a[nñ]o|mes)\b|"
+                        r"\bwhen (was|were|is|will) .*\b(created|launched|founded|formed|started|"
+                        r"set up|established)\b|\bwhen (is|will be) the (next|20\d\d)\b|"
+                        r"\b(exact|next) (date|session|meeting)\b|"
+                        r"\bqu[eé] d[ií]a\b|\bcu[aá]ndo (es|ser[aá]) (la|el) pr[oó]xim"),
              re.compile(r"\b(19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|"
                         r"september|october|november|december|enero|febrero|marzo|abril|mayo|"
                         r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre|spring|summer|"
@@ -71,7 +78,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                             r"un|una)[\s-]*(days?|weeks?|months?|years?|yrs?|hours?|minutes?|d[ií]as?|"
                             r"semanas?|mes(es)?|a[nñ]os?|horas?)\b|\b(days|weeks|months|years|hours|"
                             r"d[ií]as|semanas|meses|a[nñ]os|horas)\b|\bsince\b|\bdesde\b")),
-    "person": (re.compile(r"\bwho (is|was|are|were|leads|heads|runs|signs)\b|\bname of the\b|"
+    "person": (re.compile(r"\bwho (is|was|are|were|leads|heads|runs|signs|wrote|writes|sits|speaks|"
+                          r"teaches|taught|trains|approves|judges)\b|\bname of the\b|"
                           r"\bqui[eé]n\b|\bwhose\b"),
                re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
                           r"officer|clerk|registrar|staff)\b")),
@@ -81,9 +89,13 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                      re.compile(r"\b[A-Z]{2,}\b|\b(office|department|agency|commission|center|"
                                 r"alliance|association|council|partner)")),
     "phone": (re.compile(r"\b(phone|telephone|tel[eé]fono|fax)\s*(number|#|no\b|n[uú]mero)|"
-                         r"\bnumber to (call|text)\b|\bhotline number\b|\bcall\b.*\bnumber\b"),
+                         r"\bnumber to (call|text)\b|\bhotline number\b|\bcall\b.*\bnumber\b|"
+                         r"\b(direct|tip|cell|desk|hot) ?(line )?number\b|"
+                         r"\bn[uú]mero de (la )?l[ií]nea\b|\bn[uú]mero de tel[eé]fono\b"),
               re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
     "email": (re.compile(r"\be-?mail\b|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
+    "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
+                    re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
     "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
                            r"\bdirecci[oó]n (postal|f[ií]sica|de (la|su) oficina)\b|"
                            r"\bwhere is\b.*\blocated\b"),
@@ -96,7 +108,10 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                        r"\bwhat('s| is) the (web ?site|site)\b|\bcu[aá]l es el sitio\b"),
             re.compile(r"https?://|www\.|\b\w+\.(gov|org|com|us)\b")),
     "list": (re.compile(r"\blist (of|all|every)\b|\bwhat are (all|the)\b.*\b(steps|items|"
-                        r"requirements|topics)\b|\bname (all|every|each)\b|\bwhich ones\b"),
+                        r"requirements|topics)\b|\bname (all|every|each|the)\b|\bwhich ones\b|"
+                        r"\blist (them|the names|their names)\b|\bone by one\b|\ball of them\b|"
+                        r"\bwhich (vendors|counties|platforms|agencies|churches|brands|members|"
+                        r"organi[sz]ations|companies|towns|cities)\b"),
              re.compile(r"(^|\n)\s*([-*]|\d+[.)])\s+\S.*\n\s*([-*]|\d+[.)])\s+\S", re.M)),
 }
 

@@ -23,6 +23,7 @@ from knowledge.decide import (
     DecisionModel,
     Retriever,
     answer_text,
+    article_facts,
     asked_kinds,
     family_key,
     load_models,
@@ -244,6 +245,42 @@ def test_asked_kinds_separate_dates_durations_names_places_amounts_and_costs() -
     assert asked_kinds("does it cost anything to join") == {"cost"}
     # a website that is merely mentioned is not a request for a link
     assert "url" not in asked_kinds("can an attack on our website change the vote count")
+
+
+def test_asked_kinds_read_more_ways_of_asking_for_a_fact() -> None:
+    # who did something, a direct or tip line, a list of things, money paid, a time of day,
+    # a founding date, a score or size: each asks for a fact the article must hold
+    assert "person" in asked_kinds("who teaches the budgeting course")
+    assert "phone" in asked_kinds("what's the direct number for the state office")
+    assert "phone" in asked_kinds("¿cuál es el número de la línea de denuncias?")
+    assert "list" in asked_kinds("which vendors passed the testing")
+    assert "amount" in asked_kinds("was there prize money with the award, how much")
+    assert "amount" in asked_kinds("¿cuánto se les paga a los trabajadores?")
+    assert "time_of_day" in asked_kinds("what time does the meeting start")
+    assert "date" in asked_kinds("when was the task force created")
+    assert "count" in asked_kinds("what sample size does an audit need")
+    # ... and plain questions about a process or a meaning still ask for no particular fact
+    assert not asked_kinds("when do clerks learn about provisional ballots")
+    assert not asked_kinds("who should I tell about a threat at the polls")
+    assert not asked_kinds("what is the time commitment for the program")
+
+
+def test_time_of_day_needs_a_clock_time() -> None:
+    meets = make_article("m", "Monthly meeting", ["meeting"], "The meeting starts at 10 a.m.")
+    monthly = make_article("n", "Monthly meetings", ["meeting"], "They meet every month.")
+    common = lower_case_words([answer_text(a) for a in (meets, monthly)])
+    assert "time_of_day" in article_facts(meets, common).kinds
+    assert "time_of_day" not in article_facts(monthly, common).kinds
+
+
+def test_cross_validation_folds_keep_an_articles_questions_together() -> None:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.fit_decision import CV_FOLDS, cv_fold
+
+    same = {cv_fold({"q": f"question {n}", "article": "ks-cert-year-one"}) for n in range(20)}
+    assert len(same) == 1
+    folds = {cv_fold({"q": f"decline {n}"}) for n in range(60)}
+    assert folds == set(range(CV_FOLDS))  # questions without an article spread over the folds
 
 
 def test_counted_nouns_stay_within_a_clause() -> None:
