@@ -68,7 +68,7 @@ GUARD_KINDS = frozenset(CLASSES[1:])
 #: Guard batches, in the order they were written (see knowledge/eval/README.md).
 BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra",
            "train_extra3", "calibration_extra2", "train_extra4", "train_extra5",
-           "calibration_extra3")
+           "calibration_extra3", "train_extra6", "calibration_extra4")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
