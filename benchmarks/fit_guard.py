@@ -388,7 +388,7 @@ def main() -> None:
         return
     assert isinstance(model, GuardModel)
     shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]),
-                         model.dense, model.dense_scale)
+                         model.dense, model.dense_scale, model.feature_version)
     path = SEMANTIC_MODEL_PATH if args.semantic else MODEL_PATH
     path.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
                           + "\n", encoding="utf-8")
