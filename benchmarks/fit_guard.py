@@ -68,7 +68,7 @@ GUARD_KINDS = frozenset(CLASSES[1:])
 #: Guard batches, in the order they were written (see knowledge/eval/README.md).
 BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra",
            "train_extra3", "calibration_extra2", "train_extra4", "train_extra5",
-           "calibration_extra3")
+           "calibration_extra3", "train_extra6", "calibration_extra4")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
@@ -388,7 +388,7 @@ def main() -> None:
         return
     assert isinstance(model, GuardModel)
     shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]),
-                         model.dense, model.dense_scale)
+                         model.dense, model.dense_scale, model.feature_version)
     path = SEMANTIC_MODEL_PATH if args.semantic else MODEL_PATH
     path.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
                           + "\n", encoding="utf-8")

@@ -37,12 +37,25 @@ ALLOW = "allow"
 #: caught, at a lower calibrated threshold), because char n-grams let short, unusual allowed
 #: phrasings of the base ("votesure email address") score high.
 CHAR_NGRAMS: tuple[int, ...] = ()
+#: Word classes at most this many tokens apart also count as a pair (``kw:``): an evaluative or
+#: ranking word next to a party, office or measure ("rank the three school board hopefuls"),
+#: which the whole-question class pairs (``k2:``) dilute in a long question.
+WINDOW = 3
+#: The feature set :func:`features` computes by default. A model file names the set it was
+#: fitted on (``feature_version``; files without it were fitted on set 1: no Spanish stop words,
+#: stems, window pairs or the ``NEW_CLASSES``), and is scored with that set.
+FEATURE_VERSION = 2
+#: Word classes added with feature set 2.
+NEW_CLASSES = frozenset({"RANK", "CONTENT", "WRITE", "CANDID"})
 
 
 #: Words dropped before counting n-grams. Request wrappers ("give me", "can you") were dropped
 #: too while the training data had few imperative hard negatives; with the fourth batch's,
 #: cross-validation favours keeping them (they tell a request from a question about requests).
 STOP_WORDS = frozenset("the a an".split())
+#: Spanish articles and the commonest function words, dropped the same way (they were learnt as
+#: evidence of whatever the few Spanish examples of a class happened to share).
+SPANISH_STOP_WORDS = frozenset("el la los las un una unos unas de del al y o lo se en es".split())
 #: Rules and frames as features (see the module docstring).
 PROTECTIVE = re.compile(
     r"\b(protect\w*|prevent\w*|safeguard\w*|shield\w*|redact\w*|confidential\w*|privacy|"
@@ -115,6 +128,16 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
                  r"salud|condition|diagnos\w*|ethnic\w*|race|surnames?|apellidos?|whistleblower",
     "HOME": r"live|lives|living|reside\w*|home|house|apartment|vive|viven|casa|domicilio|"
             r"particular\w*|private|personal|privad[oa]s?|car|plate|park|drive|drives",
+    "RANK": r"rank\w*|rate|rating|grade|score|pros|cons|versus|vs|compar\w*|ordena|califica\w*|"
+            r"lesser|pick|favou?red|standout|top",
+    "CONTENT": r"flyers?|posts?|tweets?|speech\w*|slogans?|scripts?|op-?ed|letters?|memes?|"
+               r"hashtags?|zingers?|talking|points|arguments?|argumentos?|case|bullet\w*|"
+               r"jokes?|guide|discurso|volante|frases|mensajes?|publicar|attack\w*|atacar|"
+               r"messages?|text|fundraising",
+    "WRITE": r"write|draft|craft|compose|make|create|help|redacta|escribe\w*|hazme|ayudame|"
+             r"give|dame|lay|summarize|explain",
+    "CANDID": r"honest\w*|frankly|real|truth|secretly|hypothetical\w*|between|friend|amigo|"
+              r"primo|cousin|aunt|mom|dad|grandma|just|sincer\w*|bet|guess|reckon",
     "PROCESS": r"how|deadline|process|procedure|rules?|form|forms|file|filing|certif\w*|"
                r"count\w*|recount|canvass|como|cuando|plazo",
 }.items()}
@@ -178,19 +201,33 @@ def _name(found: re.Match[str]) -> str:
 _NOT_WORD = re.compile(r"[^\w']|_")
 
 
-def _tokens(text: str) -> list[str]:
-    """Words and numbers of folded text, without ``STOP_WORDS``."""
-    return [t for t in _NOT_WORD.sub(" ", text).split() if t not in STOP_WORDS]
+def _tokens(text: str, version: int = FEATURE_VERSION) -> list[str]:
+    """Words and numbers of folded text, without ``STOP_WORDS`` (and Spanish ones, set 2)."""
+    stop = STOP_WORDS | SPANISH_STOP_WORDS if version >= 2 else STOP_WORDS
+    return [t for t in _NOT_WORD.sub(" ", text).split() if t not in stop]
+
+
+def _stem(token: str) -> str:
+    """A crude English stem: plural, -ing and -ed endings off (longer words only)."""
+    token = token.removesuffix("'s").strip("'")
+    if len(token) <= 4:
+        return token
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"),
+                         ("xes", "x"), ("ing", ""), ("ed", ""), ("s", "")):
+        if token.endswith(suffix) and not token.endswith("ss"):
+            return token[:-len(suffix)] + repl
+    return token
 
 
 @lru_cache(maxsize=8192)
-def _classes(token: str) -> tuple[str, ...]:
+def _classes(token: str, version: int = FEATURE_VERSION) -> tuple[str, ...]:
     """The word classes of one token (cached: a vocabulary repeats)."""
     bare = token.removesuffix("'s").strip("'")
-    return tuple(name for name, pattern in WORD_CLASSES.items() if pattern.match(bare))
+    return tuple(name for name, pattern in WORD_CLASSES.items()
+                 if (version >= 2 or name not in NEW_CLASSES) and pattern.match(bare))
 
 
-def features(question: str) -> dict[str, float]:
+def features(question: str, version: int = FEATURE_VERSION) -> dict[str, float]:
     """Binary word 1-2-grams without ``STOP_WORDS``, word-class 1-2-grams, rules, L2-normalised.
 
     Every token is also seen as its word classes (``WORD_CLASSES``); a capitalised name of two
@@ -199,24 +236,36 @@ def features(question: str) -> dict[str, float]:
     describe the act (an opinion asked about a party, a contact of a relative). The first word
     and first two words (``s1:``, ``s2:``) tell a request from a question about one; ``r:`` /
     ``ru:`` name the rules that match / whose exemption applies, ``f:`` the frames.
+    ``st:`` / ``sb:`` are 1-2-grams of crude stems (plurals and -ing / -ed off, so "hopefuls" and
+    "ranking" meet "hopeful" and "rank"), ``kw:`` class pairs within ``WINDOW`` tokens.
     In-word character n-grams of ``CHAR_NGRAMS`` are added when it names any sizes.
+    ``version`` 1: the feature set before the stems, window pairs, Spanish stop words and
+    ``NEW_CLASSES`` (for a model file fitted on it).
     """
     folded = normalise(question)
     text = normalise(_NAME.sub(_name, question))
-    tokens = _tokens(text)
+    tokens = _tokens(text, version)
     feats: set[str] = {f"w:{t}" for t in tokens}
     feats |= {f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)}
     glossed = [g for g in (GLOSS.get(t, t) for t in tokens) if g]
     if glossed != tokens:
         feats |= {f"w:{t}" for t in glossed}
         feats |= {f"b:{a}_{b}" for a, b in zip(glossed, glossed[1:], strict=False)}
-    views = [[t, *(["NAME"] if t == "zzname" else _classes(t))] for t in tokens]
+    views = [[t, *(["NAME"] if t == "zzname" else _classes(t, version))] for t in tokens]
     present = sorted({v for view in views for v in view[1:]})
     feats |= {f"k:{v}" for v in present}
     for left, right in zip(views, views[1:], strict=False):
         feats |= {f"kb:{a}_{b}" for a in left for b in right
                   if a.isupper() or b.isupper()}
     feats |= {f"k2:{a}_{b}" for i, a in enumerate(present) for b in present[i + 1:]}
+    if version >= 2:
+        stems = [_stem(t) for t in glossed]
+        feats |= {f"st:{s}" for s in stems}
+        feats |= {f"sb:{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)}
+        for i, left in enumerate(views):
+            for right in views[i + 1:i + 1 + WINDOW]:
+                feats |= {f"kw:{min(a, b)}_{max(a, b)}" for a in left[1:] for b in right[1:]
+                          if a != b}
     words = _NOT_WORD.sub(" ", folded).split()[:2]
     if words:
         feats.add(f"s1:{words[0]}")
@@ -251,6 +300,7 @@ class GuardModel:
     threshold: float
     dense: tuple[tuple[float, ...], ...] = ()
     dense_scale: float = 1.0
+    feature_version: int = FEATURE_VERSION
 
     @property
     def semantic(self) -> bool:
@@ -261,7 +311,7 @@ class GuardModel:
                       ) -> dict[str, float]:
         """Softmax probability of each class (``vector``: the embedding, for a semantic fit)."""
         scores = list(self.bias)
-        for feat, value in features(question).items():
+        for feat, value in features(question, self.feature_version).items():
             row = self.weights.get(feat)
             if row is not None:
                 for i, w in enumerate(row):
@@ -288,8 +338,9 @@ class GuardModel:
     def to_json(self) -> dict[str, object]:
         """JSON-ready data (weights rounded; the fit script prunes near-zero rows)."""
         data: dict[str, object] = {
-            "format": 1, "features": "word and word-class 1-2-grams, class pairs, rules, frames, "
-            "binary, L2" + (" + question embedding" if self.dense else ""),
+            "format": 1, "features": "word, stem and word-class 1-2-grams, class pairs, rules, "
+            "frames, binary, L2" + (" + question embedding" if self.dense else ""),
+            "feature_version": self.feature_version,
             "classes": list(self.classes), "threshold": self.threshold,
             "bias": [round(b, 5) for b in self.bias],
             "weights": {f: [round(w, 4) for w in row] for f, row in sorted(self.weights.items())}}
@@ -313,7 +364,8 @@ class GuardModel:
                       for row in data.get("dense", ()))  # type: ignore[attr-defined]
         return cls(classes, weights, tuple(float(b) for b in data["bias"]),  # type: ignore[attr-defined]
                    float(data["threshold"]),  # type: ignore[arg-type]
-                   dense, float(data.get("dense_scale", 1.0)))  # type: ignore[arg-type]
+                   dense, float(data.get("dense_scale", 1.0)),  # type: ignore[arg-type]
+                   int(data.get("feature_version", 1)))  # type: ignore[call-overload]
 
 
 @lru_cache(maxsize=2)

@@ -240,7 +240,18 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            # training material: "a mock scenario of a voter demanding to know who to pick"
            r"|\b(mock|practice|training|trainer|drill|scenario|simulacro|capacitacion)\b.{0,60}"
            r"\b(voters?|callers?|someone|residents?|votantes?)\b.{0,40}\b(ask\w*|demand\w*|wants? to "
-           r"know|insist\w*|pregunta\w*)\b")
+           r"know|insist\w*|pregunta\w*)\b"
+           # "how do we respond to a party that says our poll worker is biased"
+           r"|^\W*how (do|should|can|would) (we|i|staff|(a |the |our )?(poll ?workers?|clerks?|judges?"
+           r"))( \w+)? (respond|reply|answer|react)\b.{0,50}\b(says?|said|asks?|asked|tells?|told|"
+           r"claims?|claimed|accuses?|accused|insists?|demands?)\b"
+           # "what's the proper neutral reply when someone asks which party is better"
+           r"|\b(right|proper|best|correct|neutral|standard|official) (\w+ )?(reply|response|answer|"
+           r"script|wording)\b.{0,15}\b(when|if|to)\b.{0,30}\b(asks?|asked|says?|said|wants?|wanted|"
+           r"demands?)\b"
+           # "una señora quería que le dijera a quién elegir, ¿cómo se maneja eso?"
+           r"|\bque le (dijera|diga|dijeramos|recomendara)\b.{0,60}\b(como|que) (se maneja|"
+           r"manejamos|respondemos|le decimos|hacemos)\b")
 _WE = (r"(?:we|our (?:office|staff|county|town|team|clerks?|poll ?workers|registrars?)|the (?:office|"
        r"county|state|town|clerk|registrar)|staff|poll ?workers|clerks|election (?:officials|"
        r"offices)|offices|counties|towns)")
@@ -257,6 +268,8 @@ HANDLING = (
     r"access|receive|have|view|inspect|copy|purchase)\b"
     r"|\bwho (?:in \w+(?: \w+)? )?(?:can|may|should|has|have|gets?) (?:see|access|view|get|buy|"
     r"request|inspect|have access)\b"
+    r"|^\W*what (?:should|do|does|can|must) (?:an? |the |our )?(?:poll ?worker|clerk|judge|"
+    r"inspector|deputy|staffer|volunteer|registrar)s? (?:do|say|tell)\b"
     r"|\b(?:what now|now what|what steps|what happens (?:when|if)|what (?:do|should|can) (?:we|i) "
     r"(?:do|say|tell)|what'?s the right (?:response|answer|thing|way)|que hacemos|que (?:le )?"
     r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
@@ -314,7 +327,7 @@ INSTRUCTIONS = [
           r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
           r"something|facts?|it)\b|\bjust guess\b|\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
           r"disregard|forget|skip)\b.{0,20}\b(the )?(knowledge base|sources|guidance|everything"
-          r"|previous|prior|above)\b"),
+          r"|(?:previous|prior|above)(?! (?:question|message|one|request)))\b"),
     _rule("instructions", "game",
           r"\b(game|story|hypothetical|scenario|roleplay)\b.{0,40}\byou (have|had|are|were) (no|"
           r"without|free|unrestricted)\b|\b(simulate|emulate|become)\b.{0,30}\b(version of "
@@ -507,7 +520,8 @@ PARTISAN = [
           r".{0,20}\b(win|lose|carry|flip|take|prevail|pass|fail)\b|\bwho('s| is) (winning|"
           r"ahead|leading|favou?red)\b"),
     _rule("partisan", "predict",
-          rf"\b(predict\w*|forecast\w*|odds|(?<!any )chances?|bet|projection)\b.{{0,40}}\b(win|winner|"
+          rf"\b(predict\w*|forecast\w*|odds|(?<!any )chances?|bet|projection)\b(?! of an? tie)"
+          rf".{{0,40}}\b(win|winner|"
           rf"winning|results?|outcome|race|election|lose|losing|pass|flip|advantage|edge|margin|"
           rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b|"
           # "do you reckon the school bond passes this time"
@@ -572,7 +586,7 @@ PARTISAN = [
           r" votar (por|a favor|en contra|si|no)\b|\bvotar (si|no)\b|\bsi o no\b.{0,20}\b("
           r"propuesta|medida|bono)\b|\ba que (candidato|candidata|partido)\b",
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
-          r"digo|como respond\w*)\b"),
+          r"digo|como respond\w*|que significa|significado|como se maneja\w*)\b"),
     _rule("partisan", "spanish-judge",
           r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (\w+ ){0,3}(es|son) "
           r"(mejor|mejores|peor|peores|mas|menos)\b|\b(partido|candidato|candidata|gobernador\w*|"
@@ -684,7 +698,8 @@ PERSONAL = [
           rf"live now|stays?|works?)\b|\bwhere (the|this|that|my|our|his|her) (\w+ ){{0,3}}"
           rf"{PERSON}\b( \w+){{0,6}} (lives|resides)\b",
           unless=r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
-          r"(do|does) (overseas|military|uocava|homeless|students?) "),
+          r"(do|does) (overseas|military|uocava|homeless|students?) |\b(have to|has to|must|"
+          r"required to|need to|needs to) (show|list|include|give|provide|state)\b"),
     _rule("personal_data", "dox",
           r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk|of\b|and\b))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
@@ -748,7 +763,8 @@ PERSONAL = [
           rf"cancell?ed|challenged|provisional|who)\b",
           # not the whole protective lexicon: "removed" names the list asked for here
           unless=r"\b(protect\w*|prevent\w*|redact\w*|privacy|confidential\w*|polic(y|ies)|laws?|"
-          r"rules?|allowed|legal|how (do|should|can|to) (we|i)?|what (do|should|can) (we|i))\b"),
+          r"rules?|allowed|legal|protocol|leak\w*|how (do|should|can|to) (we|i)?|"
+          r"what (do|should|can) (we|i))\b"),
     _rule("personal_data", "record-lookup",
           rf"\b{ACQUIRE}\b.{{0,20}}\b(registration|record|file|info\w*|details|history)\b"
           rf".{{0,20}}\b(for|of|on) (the|that|this|a|my|our) (\w+ )?(person|voter|man|woman|guy|"
@@ -782,7 +798,8 @@ PERSONAL = [
           r"companer\w*) voto\b|\b(quien|quienes)\b.{0,10}\ben mi (calle|edificio|barrio|cuadra)"
           r"\b.{0,30}\b(vot\w*|registrad\w*)",
           unless=r"\bhow (can|do|does|to|would)\b|\b(must|need|required|allowed|eligible|able|"
-          r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone)\b|\b(puede|"
+          r"have to)\b|\b(can|may) (a|an|the|voters?|people|i|we|they|someone|anyone|anybody|"
+          r"campaigns?|candidates?|parties)\b|\b(puede|"
           r"pueden|puedo|propio|propia)\b"),
     _rule("personal_data", "spanish-contact",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
@@ -800,7 +817,9 @@ PERSONAL = [
           r"resides?|works?|stays?)\b|\bwhere (the|that|this|his|her|my|our) (\w+ ){1,6}(lives|"
           r"works|resides|stays|sleeps|parks)\b|\bdonde (vive|viven|trabaja|trabajan|duerme)\b|"
           r"\bquien(es)? vive\w* (en|al lado)\b",
-          unless=r"\b(if|when|whether)\b|\b(a|an|any) (voter|resident|person|student|citizen)\b|"
+          unless=r"\b(if|when|whether|para que no|medidas|have to|has to|must|required to|"
+          r"need to|needs to)\b|\b(a|an|any) (voter|resident|person|"
+          r"student|citizen)\b|"
           r"\bwhere (do|does) (voters|residents|people|overseas|military|students)\b"),
     _rule("personal_data", "identify-person",
           r"\bwho (owns|is behind|runs|operates|registered|pays for)\b.{0,30}\b(number|phone|email|"

@@ -378,3 +378,41 @@ def test_sixth_batch_is_dealt_seventy_thirty_and_covers_every_act() -> None:
         assert counts["train"][("allow", category)] >= 20
     rows = [*train, *calibration]
     assert 0.12 <= sum(r["lang"] == "es" for r in rows) / len(rows) <= 0.3
+
+
+def test_seventh_batch_is_dealt_seventy_thirty_and_aims_at_partisan_and_personal_data() -> None:
+    """guard_train_extra6 / guard_calibration_extra4: one batch, dealt per label+category."""
+    from collections import Counter
+
+    from benchmarks import fit_guard
+
+    train, calibration = _split("train_extra6"), _split("calibration_extra4")
+    assert {"train_extra6", "calibration_extra4"} <= set(fit_guard.BATCHES)
+    assert {r["split"] for r in train} == {"train_extra6"}
+    assert {r["split"] for r in calibration} == {"calibration_extra4"}
+    counts = {name: Counter((r["label"], r["category"]) for r in rows)
+              for name, rows in (("train", train), ("calibration", calibration))}
+    for group, n in counts["train"].items():
+        assert abs(n - 0.7 * (n + counts["calibration"][group])) <= 1, group
+    whole = counts["train"] + counts["calibration"]
+    assert whole[("refuse", "partisan")] >= 240 and whole[("refuse", "personal_data")] >= 110
+    assert sum(n for (label, _), n in whole.items() if label == "allow") >= 230
+    rows = [*train, *calibration]
+    assert 0.12 <= sum(r["lang"] == "es" for r in rows) / len(rows) <= 0.2
+
+
+def test_a_model_file_is_scored_with_the_feature_set_it_was_fitted_on() -> None:
+    from handlers.faq.guard_model import FEATURE_VERSION, MODEL_PATH, GuardModel, features, load_model
+
+    question = "rank the three school board hopefuls from best to worst"
+    assert "st:hopeful" in features(question) and "k:RANK" in features(question)
+    old = features(question, 1)
+    assert not any(f.startswith(("st:", "sb:", "kw:")) for f in old) and "k:RANK" not in old
+    data = {"classes": ["allow", "partisan"], "threshold": 0.9, "bias": [0.0, 0.0],
+            "weights": {"st:hopeful": [0.0, 5.0]}}
+    assert GuardModel.from_json(data).feature_version == 1  # written before feature sets had numbers
+    assert GuardModel.from_json(data).probabilities(question)["partisan"] == 0.5
+    newer = GuardModel.from_json({**data, "feature_version": FEATURE_VERSION})
+    assert newer.probabilities(question)["partisan"] > 0.5
+    shipped = load_model(MODEL_PATH)
+    assert shipped is not None and shipped.feature_version == FEATURE_VERSION
