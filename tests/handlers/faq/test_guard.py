@@ -416,3 +416,19 @@ def test_a_model_file_is_scored_with_the_feature_set_it_was_fitted_on() -> None:
     assert newer.probabilities(question)["partisan"] > 0.5
     shipped = load_model(MODEL_PATH)
     assert shipped is not None and shipped.feature_version == FEATURE_VERSION
+
+
+def test_the_model_rows_are_packed_out_of_the_collectors_sight() -> None:
+    import gc
+    import json
+
+    from handlers.faq.guard_model import MODEL_PATH, load_model
+
+    model = load_model()
+    assert model is not None
+    rows = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["weights"]
+    assert len(model.weights) == len(rows)
+    for feature in list(rows)[:: max(1, len(rows) // 50)]:
+        assert list(model.weights[feature]) == rows[feature]
+    # ~20,000 rows as lists were as many objects for a collection to walk on the event loop
+    assert not gc.is_tracked(model.weights.index)  # type: ignore[attr-defined]
