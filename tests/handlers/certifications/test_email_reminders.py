@@ -168,6 +168,15 @@ class Failing:
                                  else "user_not_found")
 
 
+def _cy_chat_dies(chat: Recorder, dead_chat: Failing) -> None:
+    """From now on, chat sends to Cy die for good (dead_chat records them); others arrive."""
+    async def cy_fails(destination: Destination, reply: Reply, *, key: str) -> str:
+        if str(destination) == CY_CHAT:
+            return await dead_chat.send(destination, reply, key=key)
+        return await Recorder.send(chat, destination, reply, key=key)
+    chat.send = cy_fails  # type: ignore[method-assign]
+
+
 async def test_a_dead_chat_reminder_is_sent_once_by_email_then_the_digest_names_failures(
         tmp_path: Path) -> None:
     clock = Clock()
@@ -178,11 +187,7 @@ async def test_a_dead_chat_reminder_is_sent_once_by_email_then_the_digest_names_
     services.outbox.register("webchat", chat)
     await _load(services)
 
-    async def cy_fails(destination: Destination, reply: Reply, *, key: str) -> str:
-        if str(destination) == CY_CHAT:
-            return await dead_chat.send(destination, reply, key=key)
-        return await Recorder.send(chat, destination, reply, key=key)
-    chat.send = cy_fails  # type: ignore[method-assign]
+    _cy_chat_dies(chat, dead_chat)
 
     await _hours(services, clock, datetime(2026, 12, 17, 15, tzinfo=UTC), 4)
     assert dead_chat.attempts == [CY_CHAT]  # the chat digest died at 09:00 ...
@@ -237,11 +242,7 @@ async def test_a_step_chat_delivered_is_not_repeated_by_email_when_chat_later_fa
     await _hours(services, clock, datetime(2026, 12, 17, 15, tzinfo=UTC), 3)
     assert len([d for _, d, _ in chat.sent if d == CY_CHAT]) == 1  # the 14-day step arrived
 
-    async def cy_fails(destination: Destination, reply: Reply, *, key: str) -> str:
-        if str(destination) == CY_CHAT:
-            return await dead_chat.send(destination, reply, key=key)
-        return await Recorder.send(chat, destination, reply, key=key)
-    chat.send = cy_fails  # type: ignore[method-assign]
+    _cy_chat_dies(chat, dead_chat)
     await _hours(services, clock, datetime(2026, 12, 24, 15, tzinfo=UTC), 4)
     assert dead_chat.attempts == [CY_CHAT]  # the 7-day step died on chat ...
     async with services.db.engine.connect() as conn:
