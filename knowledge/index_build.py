@@ -15,7 +15,7 @@ frequency summed field by field in field order exactly as a Python loop adds it 
 addition per field, never a pairwise sum), saturated, then the postings sorted by term.
 
 The facts an answer supplies (a phone number, a count of something) are found per article when a
-question first asks for one (:class:`Facts`): most questions never do.
+question first asks for one (:class:`knowledge.facts.Facts`): most questions never do.
 
 numpy is imported here only, when an index is built: loading a cached index and answering never
 import it.
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from knowledge.article import Article
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, Runs
@@ -197,38 +197,6 @@ def _first_use(np: Any, numbers: np.ndarray, count: int) -> np.ndarray:
     np.minimum.at(first, numbers, np.arange(len(numbers), dtype=np.intp))
     used = np.flatnonzero(first < len(numbers))
     return used[np.argsort(first[used], kind="stable")]
-
-
-def answer_text(art: Article) -> str:
-    """The text whose facts (answer types, counted nouns) an article supplies."""
-    return " ".join([art.summary, art.body, art.es.summary if art.es else "",
-                     art.es.body if art.es else ""])
-
-
-class Facts(Sequence[frozenset[str]]):
-    """Per article, ``find(answer_text(article))``, found when first asked for and kept."""
-
-    def __init__(self, articles: Sequence[Article], find: Callable[[str], frozenset[str]]) -> None:
-        self._articles = articles
-        self._find = find
-        self._found: list[frozenset[str] | None] = [None] * len(articles)
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-    @overload
-    def __getitem__(self, i: int) -> frozenset[str]: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[frozenset[str]]: ...
-
-    def __getitem__(self, i: int | slice) -> frozenset[str] | list[frozenset[str]]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(len(self))[i]]
-        found = self._found[i]  # raises IndexError like a list
-        if found is None:
-            found = self._found[i] = self._find(answer_text(self._articles[i]))
-        return found
 
 
 def build_layout(articles: Sequence[Article], analyzer: Analyzer) -> Layout:

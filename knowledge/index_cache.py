@@ -8,8 +8,8 @@ SHA-256 over everything the index is computed from:
 * every article as parsed (all its fields, in order),
 * the synonym table (the analyzer's rewrite rules),
 * the Unicode version of :mod:`unicodedata` (folding text into words depends on its tables),
-* the source of the modules that compute the index (search, index_build, packed, synonyms,
-  text, article, language, this one) and :data:`FORMAT`, so a code change that alters the
+* the source of the modules that compute the index (search, index_build, facts, packed,
+  synonyms, text, article, language, this one) and :data:`FORMAT`, so a code change that alters the
   analysis or the layout invalidates old files.
 
 A file is used only when its magic, format, byte order and key match, a SHA-256 digest of its
@@ -53,8 +53,8 @@ log = logging.getLogger(__name__)
 #: Bump when the file's layout changes.
 FORMAT = 3
 MAGIC = b"EBINDEX\n"
-_CODE_FILES = ("search.py", "index_build.py", "packed.py", "synonyms.py", "text.py", "article.py",
-               "language.py", "index_cache.py")
+_CODE_FILES = ("search.py", "index_build.py", "facts.py", "packed.py", "synonyms.py", "text.py",
+               "article.py", "language.py", "index_cache.py")
 #: The arrays after the strings, in file order, with their typecodes.
 _SECTIONS = (("post_offsets", OFFSET), ("post_docs", NUMBER), ("post_weights", WEIGHT),
              ("doc_terms.offsets", OFFSET), ("doc_terms.values", NUMBER),

@@ -135,7 +135,7 @@ class Layout:
     both at ``post_offsets``. ``doc_terms``: one run per article. ``phrases``: one run per title
     or question; article ``d`` has the phrases numbered ``phrase_starts[d]`` up to
     ``phrase_starts[d + 1]``. (The facts an article supplies are not here: they are found when
-    a question first needs them, :class:`knowledge.index_build.Facts`.)
+    a question first needs them, :class:`knowledge.facts.Facts`.)
     """
 
     strings: list[str]

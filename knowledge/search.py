@@ -33,7 +33,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from knowledge.article import Article
-from knowledge.index_build import Facts, build_layout
+from knowledge.facts import Facts
 from knowledge.language import detect_language
 from knowledge.packed import Layout, views
 from knowledge.synonyms import Analyzer
@@ -144,6 +144,8 @@ class SearchIndex:
 
     def __init__(self, articles: Sequence[Article], *, analyzer: Analyzer | None = None) -> None:
         """Analyse every article and precompute postings, IDF and answer types."""
+        from knowledge.index_build import build_layout  # not needed to load a cached index
+
         self.articles = list(articles)
         self.analyzer = analyzer or Analyzer()
         self._use(build_layout(self.articles, self.analyzer))

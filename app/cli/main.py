@@ -200,6 +200,7 @@ def ask(
             typer.echo(json.dumps(answer_to_json(answer, contact), ensure_ascii=False))
         else:
             typer.echo(answer_to_text(answer, contact))
+        one_shot.settle()  # more questions from stdin: the collector runs again
 
 
 @config_app.command("check")
@@ -295,6 +296,7 @@ def main() -> None:
     other command exits normally (``serve``, ``db upgrade`` and the domains' writes need their
     ``finally`` blocks, atexit hooks and connection pools closed).
     """
+    one_shot.ends_process = True
     try:
         app()
     except SystemExit as exc:
