@@ -2,18 +2,21 @@
 
 The composition root (``app.cli.main``) hands over the domains' configuration sections once, with
 :func:`use_sections`, so a domain's command loads the whole, strictly checked app.yaml without the
-core importing any domain.
+core importing any domain. The settings models (pydantic) are imported when a command first loads
+settings, not with the CLI: a one-shot command has by then turned the collector off
+(``app.cli.kb.one_shot``), so their many long-lived objects are never walked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.config.settings import ConfigError, Sections, Settings, load_settings
+if TYPE_CHECKING:
+    from bot.config.settings import Sections, Settings
 
 _sections: dict[str, Sections | Callable[[], Sections]] = {}
 
@@ -35,6 +38,8 @@ def use_sections(sections: Sections | Callable[[], Sections]) -> None:
 
 def settings_or_exit(*, demo: bool = False) -> Settings:
     """Load settings (``demo`` only from ``--demo``); a configuration problem exits with code 2."""
+    from bot.config.settings import ConfigError, load_settings
+
     sections = _sections.get("domains")
     if callable(sections):
         sections = _sections["domains"] = sections()

@@ -21,7 +21,6 @@ from typer.core import TyperGroup
 from app.cli.kb import kb_app, one_shot
 from app.cli.users import users_app
 from bot.cli import fail, pid_file, settings_or_exit, use_sections
-from bot.config.settings import ConfigError
 
 
 class _Commands(TyperGroup):
@@ -98,6 +97,7 @@ def serve(
 
     from app.server import create_app
     from app.services import build_services
+    from bot.config.settings import ConfigError
     from bot.db.engine import upgrade
     from bot.ops import logs
     from bot.ops.heap import freeze_startup_objects
@@ -256,6 +256,7 @@ def manifest_slack(
 ) -> None:
     """Print a Slack app manifest (YAML) for the configured commands."""
     from bot.adapters.slack.manifest import build_slack_manifest, public_base_url
+    from bot.config.settings import ConfigError
 
     settings = settings_or_exit()
     try:
@@ -276,6 +277,7 @@ def manifest_teams(
     Needs MICROSOFT_APP_ID, office.privacy_url and office.terms_url (exit 2 naming what is missing).
     """
     from bot.adapters.teams.manifest import registration_hint, write_teams_package
+    from bot.config.settings import ConfigError
 
     settings = settings_or_exit()
     try:
