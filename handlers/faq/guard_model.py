@@ -303,6 +303,17 @@ class PackedRows(Mapping[str, Sequence[float]]):
         self.index = dict(zip(rows, range(0, len(rows) * width, width), strict=False))
         self.flat = array("d", chain.from_iterable(rows.values()))
 
+    @classmethod
+    def from_flat(cls, features: Sequence[str], flat: Sequence[float], width: int) -> PackedRows:
+        """Rows given as the model file stores them: the features, then all rows end to end."""
+        if len(flat) != len(features) * width:
+            raise ValueError("guard model: every weight row needs one number per class")
+        self = cls.__new__(cls)
+        self.width = width
+        self.index = dict(zip(features, range(0, len(flat), width), strict=True))
+        self.flat = array("d", flat)
+        return self
+
     def __getitem__(self, feature: str) -> Sequence[float]:
         start = self.index[feature]
         return self.flat[start:start + self.width]
@@ -372,12 +383,16 @@ class GuardModel:
     def to_json(self) -> dict[str, object]:
         """JSON-ready data (weights rounded; the fit script prunes near-zero rows)."""
         data: dict[str, object] = {
-            "format": 1, "features": "word, stem and word-class 1-2-grams, class pairs, rules, "
+            "format": 2, "features": "word, stem and word-class 1-2-grams, class pairs, rules, "
             "frames, binary, L2" + (" + question embedding" if self.dense else ""),
             "feature_version": self.feature_version,
             "classes": list(self.classes), "threshold": self.threshold,
             "bias": [round(b, 5) for b in self.bias],
-            "weights": {f: [round(w, 4) for w in row] for f, row in sorted(self.weights.items())}}
+            # Format 2: the features in one list and their rows end to end in another (parsed
+            # in about half the time of ~20,000 small lists under their names, format 1).
+            "weights": {"features": sorted(self.weights),
+                        "rows": [round(w, 4) for _f, row in sorted(self.weights.items())
+                                 for w in row]}}
         if self.dense:
             data["dense_scale"] = self.dense_scale
             data["dense"] = [[round(w, 5) for w in row] for row in self.dense]
@@ -392,7 +407,11 @@ class GuardModel:
         # The rows go into one array at C speed (PackedRows): converting ~20,000 rows one
         # number at a time in Python cost more than parsing the file.
         weights = data["weights"]
-        if not isinstance(weights, dict) or len({len(r) for r in weights.values()} - {len(classes)}):
+        if not isinstance(weights, dict):
+            raise ValueError("guard model: weights must be an object")
+        if data.get("format", 1) != 1:  # features and rows end to end (see to_json)
+            weights = PackedRows.from_flat(weights["features"], weights["rows"], len(classes))
+        elif len({len(r) for r in weights.values()} - {len(classes)}):
             raise ValueError("guard model: every weight row needs one number per class")
         dense = tuple(tuple(float(w) for w in row)
                       for row in data.get("dense", ()))  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -418,6 +419,27 @@ def test_a_model_file_is_scored_with_the_feature_set_it_was_fitted_on() -> None:
     assert shipped is not None and shipped.feature_version == FEATURE_VERSION
 
 
+def test_a_model_reads_back_what_it_writes_and_older_files_still_load() -> None:
+    from handlers.faq.guard_model import MODEL_PATH, GuardModel, load_model
+
+    shipped = load_model(MODEL_PATH)
+    assert shipped is not None
+    again = GuardModel.from_json(json.loads(json.dumps(shipped.to_json())))
+    assert list(again.weights) == list(shipped.weights)
+    assert again.weights.flat == shipped.weights.flat  # type: ignore[attr-defined]
+    data = shipped.to_json()
+    width = len(shipped.classes)
+    flat = data["weights"]["rows"]  # type: ignore[index]
+    older = {**data, "format": 1, "weights": {  # format 1: one row under each feature's name
+        f: flat[i * width:(i + 1) * width] for i, f in enumerate(data["weights"]["features"])}}  # type: ignore[index]
+    question = "which party is more corrupt"
+    assert (GuardModel.from_json(older).probabilities(question)
+            == shipped.probabilities(question))
+    short = {**data, "weights": {"features": ["w:x"], "rows": [0.0]}}
+    with pytest.raises(ValueError):
+        GuardModel.from_json(short)
+
+
 def test_the_model_rows_are_packed_out_of_the_collectors_sight() -> None:
     import gc
     import json
@@ -426,7 +448,9 @@ def test_the_model_rows_are_packed_out_of_the_collectors_sight() -> None:
 
     model = load_model()
     assert model is not None
-    rows = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["weights"]
+    stored = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["weights"]
+    width = len(model.classes)
+    rows = {f: stored["rows"][i * width:(i + 1) * width] for i, f in enumerate(stored["features"])}
     assert len(model.weights) == len(rows)
     for feature in list(rows)[:: max(1, len(rows) // 50)]:
         assert list(model.weights[feature]) == rows[feature]
