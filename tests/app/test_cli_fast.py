@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import subprocess
@@ -75,3 +76,24 @@ def test_help_still_lists_every_domain_group(home: Path) -> None:
     for name in ("ask", "kb", "incidents", "alerts", "cert", "roster", "completions", "network"):
         assert f" {name} " in out
     assert cli(home, "cert", "--help").returncode == 0
+
+
+def test_a_one_shot_command_pauses_the_collector_only_under_the_console_script() -> None:
+    from app.cli.kb import _OneShot
+
+    shot = _OneShot()
+    shot()  # in-process (tests, CliRunner): the collector is left as it was
+    assert shot.active and gc.isenabled()
+    shot.ends_process = True  # as ``main`` sets it: the process ends with os._exit
+    frozen = gc.get_freeze_count()
+    try:
+        shot()
+        assert not gc.isenabled()
+        shot.settle()  # after ask's first answer: what is loaded is exempt, collections resume
+        assert gc.isenabled() and gc.get_freeze_count() >= frozen
+        shot.settle()  # once only
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        if not frozen:  # leave a process that froze before as it was
+            gc.unfreeze()
