@@ -171,6 +171,7 @@ def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConf
                 down: set[str]) -> tuple[dict[str, list[Due]], int]:
     by_recipient: dict[str, list[Due]] = defaultdict(list)
     reached: dict[int, str | None] = {}
+    supervisors: dict[str, list[str]] = {}  # by jurisdiction
     unreachable = 0
     for item in due:
         record = records[item.official_id]
@@ -180,7 +181,10 @@ def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConf
         targets = [own] if own else []
         unreachable += own is None
         if item.escalate:
-            targets += supervisors_for(app, record.jurisdiction)
+            jurisdiction = record.jurisdiction
+            if jurisdiction not in supervisors:
+                supervisors[jurisdiction] = supervisors_for(app, jurisdiction)
+            targets += supervisors[jurisdiction]
         for target in dict.fromkeys(targets):
             if target and (item.key, target, item.step) not in sent:
                 by_recipient[target].append(item)
