@@ -117,7 +117,8 @@ def _setup(services: Services) -> tuple[Any, ...]:
 
 async def _revision(session: AsyncSession) -> int:
     """The ledger's change counter (read before the ledger: a change after it shows next time)."""
-    return int((await session.exec(select(Revision.n))).one())  # type: ignore[call-overload]
+    total = sa.func.coalesce(sa.func.sum(Revision.n), 0)
+    return int((await session.exec(select(total))).one())  # type: ignore[call-overload]
 
 
 def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:

@@ -143,6 +143,29 @@ async def test_the_triggers_work_on_postgresql(tmp_path: Path, postgres_url: str
     await services.db.close()
 
 
+@pytest.mark.postgres
+async def test_writers_do_not_wait_for_each_other_on_the_counter(
+        tmp_path: Path, postgres_url: str) -> None:
+    """Each connection bumps its own row: an open ledger write holds no lock another needs.
+
+    (One shared row would make the second writer wait, and two writers taking it and their
+    rows in opposite orders would deadlock.)
+    """
+    services = await make_services(tmp_path, postgres_url)
+    await load_demo(services)
+    before = await _scalar(services, "SELECT sum(n) FROM cert_revision")
+    async with services.db.engine.connect() as first, services.db.engine.connect() as second:
+        await first.execute(sa.text("UPDATE cert_official SET flagged = 'a' "
+                                    "WHERE external_id = 'ks-pat'"))
+        await second.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+        await second.execute(sa.text("UPDATE cert_official SET flagged = 'b' "
+                                     "WHERE external_id = 'ks-lee'"))
+        await second.commit()
+        await first.commit()
+    assert await _scalar(services, "SELECT sum(n) FROM cert_revision") == before + 2
+    await services.db.close()
+
+
 async def test_the_changes_are_acted_on(tmp_path: Path) -> None:
     """Kim given a chat identity, and a new official: both reminded in the next pass."""
     services, _ = await _settled(tmp_path, datetime(2026, 12, 18, 16, tzinfo=UTC))
@@ -165,7 +188,7 @@ async def test_the_changes_are_acted_on(tmp_path: Path) -> None:
 async def test_only_the_pass_inputs_bump_the_revision(tmp_path: Path) -> None:
     """The pass's own inserts (reminders sent, digests, outbox) leave the counter alone."""
     services = await make_services(tmp_path, clock=Clock(datetime(2026, 12, 18, 16, tzinfo=UTC)))
-    revision = "SELECT n FROM cert_revision"
+    revision = "SELECT sum(n) FROM cert_revision"
     before = await _scalar(services, revision)
     await load_demo(services)
     loaded = await _scalar(services, revision)

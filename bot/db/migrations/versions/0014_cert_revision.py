@@ -5,7 +5,11 @@ assignments, completions, waivers and snoozes, and on any update or delete of th
 and digests sent (the pass only inserts those), whoever writes: the bot, the CLI, a roster
 import or plain SQL. The reminder scheduler reads it to tell whether anything changed since
 its last pass (see :mod:`handlers.certifications.scheduler`). On SQLite the triggers run per
-row (a bump costs microseconds), on PostgreSQL per statement.
+row (a bump costs microseconds) on the one row there is (SQLite has one writer at a time). On
+PostgreSQL they run per statement, and each connection bumps its own row (keyed by its
+backend's process id): writers never wait for each other on the counter, so it adds no lock
+that two transactions could take in opposite orders (a deadlock). The revision is the sum of
+the rows; each only grows, so the sum grows with every committed change.
 
 Revision ID: 0014_cert_revision
 Revises: 0013_alert_exclusions
@@ -24,7 +28,7 @@ depends_on = None
 LEDGER = ("cert_official", "cert_assignment", "cert_completion", "cert_waiver", "cert_snooze")
 #: Tables the pass itself inserts into: only updates and deletes count.
 SENT = ("cert_reminder_sent", "cert_digest")
-BUMP = "UPDATE cert_revision SET n = n + 1 WHERE id = 1"
+BUMP = "UPDATE cert_revision SET n = n + 1 WHERE id = 1"  # SQLite
 
 
 def _watched() -> list[tuple[str, tuple[str, ...]]]:
@@ -46,7 +50,9 @@ def upgrade() -> None:
                            f"ON {table} BEGIN {BUMP}; END")
         return
     op.execute("CREATE FUNCTION cert_revision_bump() RETURNS trigger AS $$ "
-               f"BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql")
+               "BEGIN INSERT INTO cert_revision (id, n) VALUES (pg_backend_pid(), 1) "
+               "ON CONFLICT (id) DO UPDATE SET n = cert_revision.n + 1; "
+               "RETURN NULL; END $$ LANGUAGE plpgsql")
     for table, events in _watched():
         op.execute(f"CREATE TRIGGER {table}_revision AFTER {' OR '.join(events)} "
                    f"OR TRUNCATE ON {table} "
