@@ -126,3 +126,20 @@ class Digest(SQLModel, table=True):
 
     recipient: str = Field(primary_key=True, max_length=200)
     day: date = Field(primary_key=True)
+
+
+class Revision(SQLModel, table=True):
+    """Counters the database bumps on every change to the reminder pass's inputs.
+
+    Triggers (migration 0014) bump ``n`` on any insert, update or delete of officials,
+    assignments, completions, waivers and snoozes, and on any update or delete of reminders
+    and digests sent, in the writer's own transaction. SQLite has one row; on PostgreSQL each
+    connection bumps its own (``id`` is its backend's process id), so writers never wait on
+    each other for it. Rows only grow and are never deleted: an unchanged sum of ``n`` means
+    none of those tables changed.
+    """
+
+    __tablename__ = "cert_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    n: int = Field(sa_column=Column(sa.BigInteger(), nullable=False))

@@ -8,6 +8,17 @@ together; many digests share a transaction, and a batch the database refuses is 
 one digest per transaction. Unique constraints make a second scheduler, a restart or a retry
 after a crash fail the insert and roll back instead of sending twice: the database enforces
 exactly-once, the pre-filtering below only saves work.
+
+A pass that changed nothing is not worked out again. What a pass sends depends on the ledger
+and the reminders already sent (a database counter, ``cert_revision``, that triggers bump on
+every change: :class:`~handlers.certifications.models.Revision`), on the channels that are
+down (dead-lettered reminders), on each time zone's local day and whether it is in its sending
+window, and on the configuration; and, through the platforms' answers, on whom chat can reach.
+A pass remembers these :class:`Inputs` when it left nothing that depends on a platform's
+answer (no pending step was asked about; the staff digest is sent, or no platform can tell);
+the next pass with the same inputs stops after two small queries. Time moving on is a change:
+a new local day anywhere (a step falls due, a deadline passes and escalation starts) or a zone
+reaching its send hour runs the whole pass again.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +44,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.settings import AppConfig
 from bot.db.bulk import insert_rows
-from bot.db.engine import utcnow
+from bot.db.engine import Database, utcnow
 from bot.messages import Destination
 from bot.ops.metrics import REMINDERS
 from bot.outbox.queue import insert_prepared, prepare_serialised
@@ -49,11 +61,11 @@ from handlers.certifications.ledger import (
     records_from_rows,
     stream_rows,
 )
-from handlers.certifications.models import Digest, Official, ReminderSent, Snooze
+from handlers.certifications.models import Digest, Official, ReminderSent, Revision, Snooze
 from handlers.certifications.reach import destination_for, failed_recipients, is_email, reach
 from handlers.certifications.reminders import Due, OfficialRecord, Policy, plan
 from handlers.certifications.replies import DigestRenderer
-from handlers.certifications.unreachable import send_digest
+from handlers.certifications.unreachable import digests_done, send_digest
 
 log = logging.getLogger(__name__)
 BATCH = 100  # digests per transaction on PostgreSQL: one short write, a few ms of the event loop
@@ -73,6 +85,40 @@ class PassResult:
     skipped: int = 0
     unreachable: int = 0
     staff_digests: int = 0
+    #: Nothing changed since a pass that left nothing to do: this one stopped early.
+    unchanged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a pass's outcome depends on, in a form cheap to read and compare.
+
+    ``revision``: the ledger's counter (:class:`~handlers.certifications.models.Revision`);
+    ``down``: the channels whose latest reminder was dead-lettered; ``days``: each time zone
+    with its local date and whether reminders may go out there now; ``setup``: the
+    configuration and transports in use (the same objects, the same rules).
+    """
+
+    revision: int
+    down: frozenset[str]
+    days: tuple[tuple[str, date, bool], ...]
+    setup: tuple[Any, ...]
+
+
+#: Per database: the inputs of the last pass that left nothing to do while they stay the same.
+_settled: weakref.WeakKeyDictionary[Database, Inputs] = weakref.WeakKeyDictionary()
+
+
+def _setup(services: Services) -> tuple[Any, ...]:
+    """The configuration and the transports, by identity (a new object may say otherwise)."""
+    transports = services.outbox.transports
+    return (id(services.settings.app), *sorted((p, id(t)) for p, t in transports.items()))
+
+
+async def _revision(session: AsyncSession) -> int:
+    """The ledger's change counter (read before the ledger: a change after it shows next time)."""
+    total = sa.func.coalesce(sa.func.sum(Revision.n), 0)
+    return int((await session.exec(select(total))).one())  # type: ignore[call-overload]
 
 
 def supervisors_for(app: AppConfig, jurisdiction: str) -> list[str]:
@@ -126,6 +172,7 @@ def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConf
                 down: set[str]) -> tuple[dict[str, list[Due]], int]:
     by_recipient: dict[str, list[Due]] = defaultdict(list)
     reached: dict[int, str | None] = {}
+    supervisors: dict[str, list[str]] = {}  # by jurisdiction
     unreachable = 0
     for item in due:
         record = records[item.official_id]
@@ -135,7 +182,10 @@ def _recipients(due: list[Due], records: dict[int, OfficialRecord], app: AppConf
         targets = [own] if own else []
         unreachable += own is None
         if item.escalate:
-            targets += supervisors_for(app, record.jurisdiction)
+            jurisdiction = record.jurisdiction
+            if jurisdiction not in supervisors:
+                supervisors[jurisdiction] = supervisors_for(app, jurisdiction)
+            targets += supervisors[jurisdiction]
         for target in dict.fromkeys(targets):
             if target and (item.key, target, item.step) not in sent:
                 by_recipient[target].append(item)
@@ -313,16 +363,22 @@ async def run_once(services: Services) -> PassResult:
     policy = Policy.from_config(app.section(CertificationConfig))
     office_today = now.astimezone(ZoneInfo(app.office.time_zone)).date()
     async with services.db.session() as session:
-        zones = [*(await session.exec(select(Official.time_zone).distinct())).all(),
-                 app.office.time_zone]
-        if not any(policy.local_day(now, zone)[1] for zone in zones):
+        zones = sorted({*(await session.exec(select(Official.time_zone).distinct())).all(),
+                        app.office.time_zone})
+        days = tuple((zone, *policy.local_day(now, zone)) for zone in zones)
+        if not any(sending for _, _, sending in days):
             return PassResult()
+        revision = await _revision(session)
+        down = await failed_recipients(session)
+    inputs = Inputs(revision, frozenset(down), days, _setup(services))
+    if _settled.get(services.db) == inputs:
+        return PassResult(unchanged=True)
+    _settled.pop(services.db, None)  # remembered again only when this pass completes
     with gc_paused():
         async with services.db.session() as session:
             ledger, sent_rows, digest_rows = await _read(services, session,
                                                          office_today - timedelta(days=2))
             snoozed = await _snoozes(session)
-            down = await failed_recipients(session)
         sent: set[tuple[str, str, int]] = set()
         digested: set[tuple[str, date]] = set()
         planned = await asyncio.to_thread(_plan_due, ledger, app, now, policy, office_today,
@@ -330,6 +386,7 @@ async def run_once(services: Services) -> PassResult:
                                           services.outbox.tells)
         await asyncio.to_thread(_fill, digested, digest_rows)
         del ledger, sent_rows, digest_rows
+        asked = bool(planned.ask)
         down |= await _cannot_reach(services.outbox, planned.ask)
         work = await asyncio.to_thread(_draft_pass, planned, app, now, sent, digested, down)
         del sent, digested, planned
@@ -339,12 +396,21 @@ async def run_once(services: Services) -> PassResult:
             done = await _send_batch(services, work.digests[start:start + batch])
             result.sent += done
             result.skipped += min(batch, len(work.digests) - start) - done
-        if policy.local_day(now, app.office.time_zone)[1]:
+        staff_due = policy.local_day(now, app.office.time_zone)[1]
+        if staff_due:
             result.staff_digests = await send_digest(services.db, services.outbox, app,
                                                        work.records, office_today, now,
                                                        known=work.destinations)
         await asyncio.to_thread(_free, work)
+    if not asked and (not staff_due or not _platforms_tell(services.outbox)
+                      or await digests_done(services.db, app, office_today)):
+        _settled[services.db] = inputs
     return result
+
+
+def _platforms_tell(outbox: Outbox) -> bool:
+    """Whether a platform can say whom it cannot reach (its answer is no database change)."""
+    return any(outbox.tells(platform) for platform in outbox.transports)
 
 
 async def _send_batch(services: Services, drafts: list[Draft]) -> int:

@@ -74,6 +74,8 @@ class CompiledProgram:
                              if r.stage == "initial")
         self.renewal = tuple(self._compile(r) for r in program.requirements
                              if r.stage == "renewal")
+        #: What is missing, in words, by (requirement, courses done): officials share them.
+        self.missing: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
 
     def _compile(self, req: Requirement) -> _Req:
         needs = []
@@ -209,10 +211,26 @@ def _need_left(need: CompiledNeed, have: set[str]) -> str | None:
     return f"{head}{plural(left, 'more course')} from: {shown}"
 
 
-def _missing(req: _Req, first: dict[str, date] | None) -> tuple[str, ...]:
-    """What is still needed; ``first`` holds the courses done so far (None: none count)."""
+def _missing(cp: CompiledProgram, req: _Req, first: dict[str, date] | None) -> tuple[str, ...]:
+    """What is still needed; ``first`` holds the courses done so far (None: none count).
+
+    Worked out once per requirement and set of courses done (kept on the program).
+    """
+    key = (req.spec.id, frozenset(first) if first else frozenset())
+    found = cp.missing.get(key)
+    if found is None:
+        if len(cp.missing) > _MISSING_LIMIT:
+            cp.missing.clear()
+        found = cp.missing[key] = _missing_words(req, set(key[1]))
+    return found
+
+
+_MISSING_LIMIT = 100_000  # sets of courses done remembered per program before starting over
+
+
+def _missing_words(req: _Req, have: set[str]) -> tuple[str, ...]:
+    """:func:`_missing`, worked out."""
     out: list[str] = []
-    have = set(first) if first else set()
     for need in req.needs:
         if need.hours is not None:
             out.append(f"{need.hours:g} training hours")
@@ -248,7 +266,7 @@ def evaluate(cp: CompiledProgram, facts: Facts, done: tuple[Done, ...], today: d
         assert certified_on is not None
         return _renewal(cp, done, today, certified_on)
     req = req or unmet
-    missing = _missing(req, first)
+    missing = _missing(cp, req, first)
     if deadline is not None and today > deadline:
         status = CertStatus.OVERDUE
     elif cp.provisional is not None and holds(cp.provisional, facts):
@@ -274,11 +292,11 @@ def _renewal(cp: CompiledProgram, done: tuple[Done, ...], today: date,
                 due = (end - today).days <= cp.window
                 status = CertStatus.RENEWAL_DUE if due else CertStatus.CERTIFIED
                 return Standing(cp.code, status, end, req.spec.id, certified_on,
-                                _missing(req, None) if due else (), req.spec.title)
+                                _missing(cp, req, None) if due else (), req.spec.title)
             late = _met_on(req, done, start, today)
             if late is None or req.spec.on_miss == "lapsed":
                 return Standing(cp.code, CertStatus(req.spec.on_miss), end, req.spec.id,
-                                certified_on, _missing(req, None), req.spec.title)
+                                certified_on, _missing(cp, req, None), req.spec.title)
             met = late
         start, base = end, met
     return Standing(cp.code, CertStatus.CERTIFIED, None, None, certified_on)

@@ -138,3 +138,26 @@ def test_rules_check_reports_line_numbers(tmp_path: Path) -> None:
     with pytest.raises(ProgramError) as info:
         load_program(cond)
     assert "unknown fact 'tern'" in info.value.errors[0] and ":12:" in info.value.errors[0]
+
+
+def test_what_is_missing_is_the_same_remembered_or_worked_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Officials share 'still needed' by requirement and courses done; a full memo starts over."""
+    import random
+
+    from handlers.certifications import status
+
+    rng = random.Random(3)
+    for program in load_programs().values():
+        codes = sorted(c.code for c in program.courses)
+        for limit in (100_000, 2):
+            monkeypatch.setattr(status, "_MISSING_LIMIT", limit)
+            cached, fresh = CompiledProgram(program), CompiledProgram(program)
+            for _ in range(60):
+                done = tuple(sorted((date(2020, 1, 1 + i), code, 4.0) for i, code in
+                                    enumerate(rng.sample(codes, rng.randrange(len(codes))))))
+                today = date(2020 + rng.randrange(12), 6, 1)
+                fresh.missing.clear()
+                assert (evaluate(cached, Facts(took_office=date(2019, 1, 1)), done, today)
+                        == evaluate(fresh, Facts(took_office=date(2019, 1, 1)), done, today))
+            assert len(cached.missing) <= (3 if limit == 2 else 60)
