@@ -321,6 +321,9 @@ class Gate:
         self._bound = 1024  # forget idle windows when more than this are kept
         self.waited = 0  # sends that waited here (for answers, a window or a hold)
         self.waited_seconds = 0.0  # and for how long, in all
+        self.answers = 0  # sends answered (counted in windows)
+        self.flight_seconds = 0.0  # from their start to their answer (as the loop saw it), in all
+        self.longest_flight = 0.0
 
     def hold(self, buckets: Sequence[Bucket], until: float) -> None:
         """No send in any of ``buckets`` starts before ``until`` (the platform said so)."""
@@ -441,8 +444,17 @@ class Gate:
             self._bound = max(1024, 2 * len(self._windows))
         return entered
 
-    def answered(self, entered: list[_Window], now: float) -> None:
-        """The send counted by :meth:`through` has its answer (or failed) at ``now``."""
+    def answered(self, entered: list[_Window], now: float, started: float | None = None) -> None:
+        """The send counted by :meth:`through` has its answer (or failed) at ``now``.
+
+        ``started``: when it passed the gate, for the flight-time figures (how long the sends
+        counted in flight stay there: the longer, the fewer a window lets start).
+        """
+        if started is not None:
+            flight = now - started
+            self.answers += 1
+            self.flight_seconds += flight
+            self.longest_flight = max(self.longest_flight, flight)
         for window in entered:
             window.inflight -= 1
             window.answered.append(now)
