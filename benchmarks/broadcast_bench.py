@@ -281,13 +281,16 @@ async def loop_lag(out: list[float], every: float = 0.01) -> None:
 
 
 def lag_summary(lags: list[float]) -> dict[str, float]:
-    """p50 / p99 / max of the loop's lateness in milliseconds, and the seconds lost beyond 20 ms."""
+    """Mean, p50 / p99 / max of the loop's lateness in milliseconds, and how many timers were
+    more than 20 ms late."""
     if not lags:
         return {}
     ordered = sorted(lags)
+
     def at(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 1)
-    return {"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0),
+    return {"mean_ms": round(sum(lags) / len(lags) * 1000, 1),
+            "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0),
             "over_20ms": sum(1 for x in lags if x > 0.02)}
 
 
