@@ -296,6 +296,17 @@ class _Window:
                 and (not self.answered or self.answered[-1] <= now - self.per))
 
 
+class _Turn:
+    """A send waiting in its group's line; ``entered`` once it is let through."""
+
+    __slots__ = ("future", "buckets", "entered")
+
+    def __init__(self, future: asyncio.Future[None], buckets: Sequence[Bucket]) -> None:
+        self.future = future
+        self.buckets = buckets
+        self.entered: list[_Window] | None = None
+
+
 class Gate:
     """What the platform counts, made certain when each send starts; and a 429's hold.
 
@@ -317,10 +328,13 @@ class Gate:
         """Nothing in flight or held."""
         self._windows: dict[str, _Window] = {}
         self._holds: dict[str, float] = {}
-        self._lines: dict[str, deque[asyncio.Future[None]]] = {}  # group -> sends waiting
+        self._lines: dict[str, deque[_Turn]] = {}  # group -> sends waiting, in order
         self._bound = 1024  # forget idle windows when more than this are kept
         self.waited = 0  # sends that waited here (for answers, a window or a hold)
         self.waited_seconds = 0.0  # and for how long, in all
+        self.answers = 0  # sends answered (counted in windows)
+        self.flight_seconds = 0.0  # from their start to their answer (as the loop saw it), in all
+        self.longest_flight = 0.0
 
     def hold(self, buckets: Sequence[Bucket], until: float) -> None:
         """No send in any of ``buckets`` starts before ``until`` (the platform said so)."""
@@ -361,9 +375,11 @@ class Gate:
 
         Pass the result to :meth:`answered` when the send's answer (or failure) is in. Sends
         of one group (the last, shared bucket) pass in the order they came: only the first in
-        line watches the clock and the answers, so a long line costs nothing per wake-up. A
-        send first waits for its own buckets (its channel, its conversation) out of line, so
-        it never holds up its group for them.
+        line watches the clock and the answers, so a long line costs nothing per wake-up; when
+        it passes, it lets through at once every send behind it that may go then (so a window
+        that frees room for several fills in one step of the loop, not one send a step, which
+        a busy loop would make the limit). A send first waits for its own buckets (its
+        channel, its conversation) out of line, so it never holds up its group for them.
         """
         if not buckets:
             return []
@@ -378,28 +394,52 @@ class Gate:
         while True:
             await self._until(own, loop)
             line = self._lines.setdefault(group, deque())
-            turn = loop.create_future()
+            turn = _Turn(loop.create_future(), buckets)
             line.append(turn)
             try:
                 if line[0] is not turn:
-                    await turn  # the send before it passed: its turn
-                while True:
+                    await turn.future  # let through, or its turn to watch
+                while turn.entered is None:
                     now = loop.time()
                     wait, window = self.wait(buckets, now)
                     if wait <= 0.0:
-                        self.waited += 1
-                        self.waited_seconds += now - since
-                        return self._enter(buckets, now)
+                        turn.entered = self._enter(buckets, now)
+                        break
                     if own and self.wait(own, now)[0] > 0.0:
                         break  # a send to the same channel passed meanwhile: out of line
                     await self._pause(wait, window, loop)
+            except BaseException:
+                if turn.entered is not None:  # let through but cancelled: it sends nothing
+                    self.answered(turn.entered, loop.time())
+                raise
             finally:
-                head = line[0] is turn
-                line.remove(turn)
-                if head and line:
-                    line[0].set_result(None)
-                elif not line and self._lines.get(group) is line:
+                if line and line[0] is turn:  # the first in line leaves: the next look
+                    line.popleft()
+                    self._next(line, loop.time())
+                elif turn in line:
+                    line.remove(turn)
+                if not line and self._lines.get(group) is line:
                     del self._lines[group]
+            if turn.entered is not None:
+                self.waited += 1
+                self.waited_seconds += loop.time() - since
+                return turn.entered
+
+    def _next(self, line: deque[_Turn], now: float) -> None:
+        """Let through the sends at the head of ``line`` that may go now; wake the next."""
+        while line:
+            turn = line[0]
+            if turn.future.cancelled():  # cancelled while waiting: it leaves by itself
+                line.popleft()
+                continue
+            if turn.future.done():  # already woken to watch
+                return
+            if self.wait(turn.buckets, now)[0] > 0.0:
+                turn.future.set_result(None)  # first in line now: it watches
+                return
+            line.popleft()
+            turn.entered = self._enter(turn.buckets, now)
+            turn.future.set_result(None)
 
     async def _until(self, buckets: Sequence[Bucket], loop: asyncio.AbstractEventLoop) -> None:
         """Wait until ``buckets`` alone would let a send start."""
@@ -441,8 +481,17 @@ class Gate:
             self._bound = max(1024, 2 * len(self._windows))
         return entered
 
-    def answered(self, entered: list[_Window], now: float) -> None:
-        """The send counted by :meth:`through` has its answer (or failed) at ``now``."""
+    def answered(self, entered: list[_Window], now: float, started: float | None = None) -> None:
+        """The send counted by :meth:`through` has its answer (or failed) at ``now``.
+
+        ``started``: when it passed the gate, for the flight-time figures (how long the sends
+        counted in flight stay there: the longer, the fewer a window lets start).
+        """
+        if started is not None:
+            flight = now - started
+            self.answers += 1
+            self.flight_seconds += flight
+            self.longest_flight = max(self.longest_flight, flight)
         for window in entered:
             window.inflight -= 1
             window.answered.append(now)

@@ -425,6 +425,7 @@ class Outbox:
         was_uncertain = row.id in self._uncertain and EDIT not in payload
         started = False
         counted: list[Any] | None = None  # the gate's count of this send while in flight
+        began = 0.0  # when the gate let it start (the loop's clock)
         try:
             if self.before_send is not None:
                 reply = await self.before_send(reply)
@@ -459,6 +460,7 @@ class Outbox:
             if counted is None:
                 self._repace(row)
                 return
+            began = asyncio.get_running_loop().time()
             if EDIT in payload:
                 ref = await self._edit(transport, row, destination, payload[EDIT], reply)
             else:
@@ -482,7 +484,7 @@ class Outbox:
             self._finish(row, status="sent", ref=ref)
         finally:
             if counted:
-                self.gate.answered(counted, asyncio.get_running_loop().time())
+                self.gate.answered(counted, asyncio.get_running_loop().time(), began)
             self._uncertain.discard(row.id or 0)
 
     async def _slot(self, slot: Slot) -> list[Any] | None:

@@ -7,8 +7,11 @@ thousands. The words are in :mod:`handlers.alerts.status_replies`.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -32,6 +35,8 @@ from handlers.alerts.status_replies import (
     channel_word,
 )
 
+THREAD_ROWS = 1000  # members from which the view is tallied in a worker thread
+
 
 async def status_reply(*, db: Database, alert: Alert, zone: ZoneInfo | None = None,
                        now: datetime | None = None) -> Reply:
@@ -50,6 +55,17 @@ async def status_reply(*, db: Database, alert: Alert, zone: ZoneInfo | None = No
             "ORDER BY r.id"), {"id": alert.id})).all()
         answers = await answers_of(conn, alert)
         states = await status(conn, (row[1] for row in rows if not row[7]))
+    if len(rows) < THREAD_ROWS:
+        return _view(alert, rows, states, answers, zone, now)
+    # Thousands of members (the live status message during a broadcast, every few seconds):
+    # tallied in a worker thread, so the event loop is never held for the whole walk (it gets
+    # the interpreter back every few milliseconds, and the sends it paces stay on time).
+    return await asyncio.to_thread(_view, alert, rows, states, answers, zone, now)
+
+
+def _view(alert: Alert, rows: Sequence[Sequence[Any]], states: dict[str, Status],
+          answers: dict[int, set[str]], zone: ZoneInfo | None, now: datetime | None) -> Reply:
+    """The status view from plain rows (pure: may run in a worker thread)."""
     tables: list[dict[str, Tally]] = [defaultdict(Tally) for _ in range(3)]
     orgs: dict[str, OrgTally] = defaultdict(OrgTally)
     listed: dict[str, list[str]] = {"need_help": [], NOT_YET: []}

@@ -142,6 +142,34 @@ async def test_sends_pass_the_gate_in_line_and_within_the_window() -> None:
     assert gate.waited == 15 and not gate._lines  # the first 5 (not 1) went at once
 
 
+async def test_room_for_several_lets_several_through_in_one_step_and_a_cancel_frees_its_place(
+        ) -> None:
+    gate, loop = Gate(), asyncio.get_running_loop()
+    group = Bucket("teams:t1", 3 / 0.2, limit=3, per=0.2)
+    first = [await gate.through([group]) for _ in range(3)]  # the window is full, in flight
+    seen: list[int] = []  # how many were in flight when each waiting send got through
+
+    async def send() -> None:
+        counted = await gate.through([group])
+        seen.append(gate._windows["teams:t1"].inflight)
+        await asyncio.sleep(0.01)
+        gate.answered(counted, loop.time())
+
+    waiting = [asyncio.create_task(send()) for _ in range(6)]
+    cancelled = asyncio.create_task(send())
+    while len(gate._lines.get("teams:t1", ())) < 7:
+        await asyncio.sleep(0)
+    cancelled.cancel()
+    now = loop.time()
+    for counted in first:  # three answers at once: room for three once they leave the window
+        gate.answered(counted, now)
+    await asyncio.gather(*waiting)
+    assert cancelled.cancelled()
+    # The first to go went with the next two already let through (in the same loop step).
+    assert len(seen) == 6 and seen[0] == 3
+    assert not gate._lines and gate._windows["teams:t1"].inflight == 0  # the cancel took none
+
+
 class Timed:
     """A transport recording when each send started; the first answers 429, Retry-After 0.3."""
 

@@ -9,6 +9,7 @@ acknowledgement. The CLI (``electionbot alerts status``) says the same.
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from app.services import build_services
 from bot.config.settings import Settings
 from bot.db.engine import Database, utcnow
 from bot.messages import Fact, Tone
-from handlers.alerts import delivery, service
+from handlers.alerts import delivery, service, status
 from handlers.alerts.forms import validate
 from handlers.alerts.models import Alert, AlertRecipient
 from handlers.alerts.service import Actor
@@ -107,6 +108,25 @@ async def test_five_members_one_in_each_column(tmp_path: Path) -> None:
         "Dodge City Clerk (Slack): NEED HELP", "Ellis County (Slack): waiting",
         "Allen County (Slack): received", "Barton County (Slack): actioned",
         "Cheyenne County (Slack): not applicable"]
+
+
+async def test_a_view_tallied_in_a_worker_thread_reads_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(tmp_path)
+    alert = await _five_answered(settings)
+    db = Database(settings.env.DATABASE_URL)
+    here = await delivery.status_reply(db=db, alert=alert)
+    threads: list[str] = []
+    view = status._view
+
+    def watched(*args: object) -> object:
+        threads.append(threading.current_thread().name)
+        return view(*args)  # type: ignore[arg-type]
+    monkeypatch.setattr(status, "THREAD_ROWS", 1)  # five members: as thousands would be
+    monkeypatch.setattr(status, "_view", watched)
+    there = await delivery.status_reply(db=db, alert=alert)
+    await db.close()
+    assert there == here and threads and threads[0] != threading.main_thread().name
 
 
 def test_the_cli_shows_the_same_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
