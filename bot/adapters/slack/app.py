@@ -390,8 +390,7 @@ def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
             text = reencode(request.content_type, body, text)
             bolt_headers["x-slack-signature"] = sign(
                 secret, headers["X-Slack-Request-Timestamp"], text.encode())
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
-                                        headers=bolt_headers)
+        bolt_request = parsed_request(text, body, request.query_string, bolt_headers)
         response = await bolt.async_dispatch(bolt_request)
         if response.status == 404 and body.get("type") == "event_callback":
             # An event nobody listens to: answer 2xx so Slack neither retries nor disables us.
@@ -404,6 +403,22 @@ def _make_handler(bolt: AsyncApp, secret: str | None) -> Any:
 
 
 _PLAIN = {"content-type"}
+
+
+def parsed_request(text: str, body: dict[str, Any], query: str,
+                   headers: dict[str, str | Sequence[str]]) -> AsyncBoltRequest:
+    """Bolt's request for a body already parsed and checked here: Bolt does not parse it again.
+
+    Bolt's own parse would be a second one per request, and a wrong one for a form whose text
+    merely contains the word "payload" (it takes any such body for an interaction and finds
+    nothing: ``/ask what is a payload`` became ``{}``, refused as from an unknown workspace). Built
+    as Socket Mode builds it (the dict taken as it is), then marked an HTTP request again
+    with its raw body, which is what Bolt checks in HTTP mode.
+    """
+    built = AsyncBoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
+    built.mode = "http"
+    built.raw_body = text
+    return built
 
 
 async def _disabled(_request: web.Request) -> web.Response:

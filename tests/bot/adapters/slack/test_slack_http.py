@@ -51,6 +51,15 @@ async def test_ask_command_acks_fast_and_answers_on_response_url(sb: SlackBot) -
     assert buttons and len(ids) == len(set(ids))
 
 
+async def test_a_question_containing_the_word_payload_is_answered(sb: SlackBot) -> None:
+    # Bolt's own parse takes any form body containing "payload" for an interaction and finds
+    # none: the command came to Bolt as {} and was refused as from an unknown workspace.
+    status, body = await sb.signed(command_body(sb.fake, "what payload may a poll worker lift"))
+    assert status == 200 and body == ""
+    [post] = await sb.fake.wait_for("response")
+    assert post.params["response_type"] == "in_channel" and post.params["text"]
+
+
 async def test_unknown_command_gets_ephemeral_help(sb: SlackBot) -> None:
     raw = command_body(sb.fake, "", command="/nosuchthing")
     status, _ = await sb.signed(raw)
