@@ -4,6 +4,8 @@
   expired button); ``reason`` tells them why and ``hint`` (optional) what to do instead.
 * :class:`Refused`: a role check said no; ``reason`` says what they may not do. Whoever raises
   it records the refusal in the audit log first, where the domain audits refusals.
+* :class:`Replayed`: the request was handled before (a platform's retry or a replayed signed
+  request); nothing is done and nobody is answered. The adapter that made the request stops.
 
 Anything else a handler raises is a bug: the router logs it with a correlation id and the
 person sees a short apology with that id, never a traceback. Python's ``PermissionError`` is
@@ -31,3 +33,7 @@ class Refused(Exception):
         """Keep the reason shown to the person."""
         super().__init__(reason)
         self.reason = reason
+
+
+class Replayed(Exception):
+    """A request whose key was claimed before: its effect happened once already (never shown)."""

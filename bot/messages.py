@@ -71,6 +71,10 @@ class IncomingMessage:
     #: People named in ``text``, in order, as parsed by the adapter (Slack ``<@U1>``, Teams
     #: mention entities, web chat ``@name``); the adapter writes each one as ``@name`` in text.
     mentions: tuple[Mention, ...] = ()
+    #: The request's dedupe key, still to be claimed: the router claims it before the handler
+    #: runs, or a handler that records the request anyway (``claims_requests``) claims it in
+    #: that same transaction. A replay raises :class:`bot.errors.Replayed`.
+    claim: str = ""
 
     @property
     def platform(self) -> Platform:

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Protocol
 
-from bot.errors import Refused, UserError
+from bot.db.idempotency import first_time
+from bot.errors import Refused, Replayed, UserError
 from bot.home import ASK_ACTION, is_home
 from bot.messages import IncomingMessage, Reply, Tone
 from bot.services import Services
@@ -77,6 +78,8 @@ async def answer(handler: Handler, message: IncomingMessage, services: Services)
     """
     try:
         return await handler.handle(message, services)
+    except Replayed:
+        raise  # not an error: the adapter stops, nobody is answered twice
     except Refused as refused:
         return build_refusal_reply(refused)
     except UserError as error:
@@ -177,12 +180,21 @@ class Router:
     async def dispatch(self, message: IncomingMessage) -> Reply:
         """Route, then run the chosen handler inside the error boundary (:func:`answer`).
 
+        A message carrying a ``claim`` (its request's dedupe key) raises :class:`Replayed`
+        when that key was claimed before: the adapter then answers nothing.
+
         Whatever a person did may change their home (and the counts state staff watch), so
         those homes are republished soon after, off this path. Handlers start one per turn of
         the event loop (:class:`Turns`).
         """
         await self.turns.mine()
         handler, routed = self.select(message)
+        if routed.claim and not getattr(handler, "claims_requests", False):
+            # Claimed here, in its own short transaction, before anything happens; a handler
+            # that records every request anyway claims it in that record's transaction.
+            if not await first_time(self.services.db, routed.claim):
+                raise Replayed
+            routed = dataclasses.replace(routed, claim="")
         people = self.services.people
         try:
             await people.remember_sender(message.sender)

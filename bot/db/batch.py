@@ -5,6 +5,11 @@ an ORM flush and a commit of its own. :class:`BatchWriter` queues plain column d
 background task writes everything queued so far in one transaction (SQLAlchemy Core inserts,
 on SQLite in a worker thread) and hands each caller its row's primary key. Closing the writer
 (the database's ``close``, on a clean shutdown) writes what is still queued first.
+
+A row may come with a ``claim``: a check run first in the same transaction (claiming the
+request's dedupe key, :func:`bot.db.idempotency.claim`). When it says the request was handled
+before, the row is not written and its caller gets :class:`bot.errors.Replayed`; so a request
+that is recorded anyway costs one transaction, not two.
 """
 
 from __future__ import annotations
@@ -12,15 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bot.errors import Replayed
+
 log = logging.getLogger(__name__)
 MAX_BATCH = 500  # rows per transaction: a long backlog is written in bounded steps
 
 Row = dict[str, Any]
+#: Run before a row's insert, in its transaction: False means "handled before, skip the row".
+Claim = Callable[[Connection], bool]
 
 
 class BatchWriter:
@@ -33,20 +43,24 @@ class BatchWriter:
         (key,) = table.primary_key.columns
         # Built once: SQLAlchemy reuses its compiled form for every batch.
         self._insert = sa.insert(table).returning(key)
-        self._queue: list[tuple[Row, asyncio.Future[Any]]] = []
+        self._queue: list[tuple[Row, Claim | None, asyncio.Future[Any]]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
-    def add(self, row: Row) -> asyncio.Future[Any]:
-        """Queue ``row``; the future resolves to its primary key once committed."""
+    def add(self, row: Row, claim: Claim | None = None) -> asyncio.Future[Any]:
+        """Queue ``row``; the future resolves to its primary key once committed.
+
+        With ``claim``, the row is written only if the claim holds (see the module's text);
+        otherwise the future raises :class:`Replayed`.
+        """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
         if self._closed:  # after shutdown began: write it alone, still exactly once
-            task = loop.create_task(self._write([(row, done)]))
+            task = loop.create_task(self._write([(row, claim, done)]))
             task.add_done_callback(_quiet)
             return done
-        self._queue.append((row, done))
+        self._queue.append((row, claim, done))
         if self._task is None or self._task.done():
             self._wake = asyncio.Event()
             self._task = loop.create_task(self._run())
@@ -65,12 +79,13 @@ class BatchWriter:
             if self._closed:
                 return
 
-    async def _write(self, batch: list[tuple[Row, asyncio.Future[Any]]]) -> None:
+    async def _write(self, batch: list[tuple[Row, Claim | None, asyncio.Future[Any]]]) -> None:
         insert = self._insert
-        rows = [row for row, _ in batch]
+        rows = [(row, claim) for row, claim, _ in batch]
 
         def work(conn: Connection) -> list[Any]:
-            return [conn.execute(insert, row).scalar_one() for row in rows]
+            return [conn.execute(insert, row).scalar_one() if claim is None or claim(conn)
+                    else _REPLAYED for row, claim in rows]
 
         try:
             keys = await self.db.transaction(work)
@@ -78,12 +93,16 @@ class BatchWriter:
             log.error("batched insert failed", extra={"table": self.table.name,
                                                       "rows": len(batch),
                                                       "error": type(exc).__name__})
-            for _, done in batch:
+            for _, _, done in batch:
                 if not done.done():
                     done.set_exception(exc)
             return
-        for (_, done), key in zip(batch, keys, strict=True):
-            if not done.done():
+        for (_, _, done), key in zip(batch, keys, strict=True):
+            if done.done():
+                continue
+            if key is _REPLAYED:
+                done.set_exception(Replayed())
+            else:
                 done.set_result(key)
 
     async def aclose(self) -> None:
@@ -97,6 +116,9 @@ class BatchWriter:
         elif self._queue:
             batch, self._queue = self._queue, []
             await self._write(batch)
+
+
+_REPLAYED = object()  # a row whose claim said "handled before": not written
 
 
 def _quiet(task: asyncio.Task[None]) -> None:

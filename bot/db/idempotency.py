@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot.db.batch import Claim
 from bot.db.engine import Database, utcnow
 from bot.db.models import ConversationReference, ProcessedRequest
 
@@ -32,6 +35,29 @@ async def first_time(db: Database, key: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+#: The same claim where a key seen before is no error, just no row: one statement, no savepoint.
+#: The key comes back only when it was inserted (the async PostgreSQL driver reports no
+#: row count for this statement).
+_CLAIM_IF_NEW = {
+    "sqlite": sqlite.insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key),
+    "postgresql": postgresql.insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key),
+}
+
+
+def claim(key: str) -> Claim:
+    """Claiming ``key`` inside another write's transaction (``BatchWriter.add(row, claim)``).
+
+    True the first time the key is seen; False for a retry or a replay, and nothing is
+    written. The row that rides with it (the question log) is then not written either.
+    """
+    values = {"key": key[:200], "seen_at": utcnow()}
+
+    def run(conn: Connection) -> bool:
+        return conn.execute(_CLAIM_IF_NEW[conn.dialect.name], values).first() is not None
+
+    return run
 
 
 async def forget_older_than(db: Database, age: timedelta) -> int:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
+from bot.db.idempotency import first_time
+from bot.errors import Replayed
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.faq.answer import Answer, answer_question
@@ -26,6 +29,9 @@ class FaqHandler:
     command: str | None = "ask"
     keywords: tuple[str, ...] = ("ask", "pregunta")
     action_prefix = "faq:"
+    #: Every question is recorded anyway: a request's dedupe key is claimed in that record's
+    #: transaction (one write per question, not two), see :class:`bot.messages.IncomingMessage`.
+    claims_requests = True
 
     def __init__(self) -> None:
         """One per router: askers' places and recent answers are remembered here."""
@@ -38,9 +44,14 @@ class FaqHandler:
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Answer a question or a click on one of our buttons."""
+        question = message.text.strip()
+        if message.claim and (message.action is not None or not question):
+            # Nothing recorded on these paths: the claim is a write of its own.
+            if not await first_time(services.db, message.claim):
+                raise Replayed
+            message = dataclasses.replace(message, claim="")
         if message.action is not None:
             return await self._on_action(message, services)
-        question = message.text.strip()
         if not question:
             return Reply(text="Ask me a question, e.g. `/ask what is the PAUSE method?`",
                          ephemeral=True)
@@ -48,7 +59,8 @@ class FaqHandler:
         answer = await self._answer(question, asker, services)
         question_id = await record_question(db=services.db, answer=answer,
                                             platform=message.platform,
-                                            jurisdiction=asker.jurisdiction)
+                                            jurisdiction=asker.jurisdiction,
+                                            claim=message.claim)
         if answer.refusal_kind is not None:
             return build_refusal_reply(answer.refusal_kind, answer.language)
         if answer.article is not None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.db.engine import Database, utcnow
+from bot.db.idempotency import claim as claim_in
 from bot.ops.metrics import count_question
 from bot.ops.privacy import scrub
 from handlers.faq.answer import Answer
@@ -24,11 +25,13 @@ from handlers.faq.models import AskedQuestion, Feedback
 
 
 async def record_question(*, db: Database, answer: Answer, platform: str,
-                          jurisdiction: str | None) -> int:
+                          jurisdiction: str | None, claim: str = "") -> int:
     """Keep the question for curators, scrubbed; a refused question keeps no text.
 
     The row goes through the table's group-commit writer: one short transaction for all the
-    questions asked meanwhile, plain inserts, drained on a clean shutdown.
+    questions asked meanwhile, plain inserts, drained on a clean shutdown. ``claim`` (the
+    request's dedupe key) is claimed in that transaction; a replay raises
+    :class:`bot.errors.Replayed` and records nothing.
     """
     question_id = int(await db.writer(_QUESTIONS).add({
         "asked_at": utcnow(),
@@ -39,7 +42,7 @@ async def record_question(*, db: Database, answer: Answer, platform: str,
         "outcome": answer.outcome,
         "article_id": answer.article.id if answer.article else None,
         "confidence": answer.confidence,
-    }))
+    }, claim_in(claim) if claim else None))
     count_question(answer.outcome)
     return question_id
 

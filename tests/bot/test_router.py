@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.engine import Database
-from bot.errors import Refused, UserError
+from bot.errors import Refused, Replayed, UserError
 from bot.messages import Action, IncomingMessage, Reply, Sender
 from bot.router import Router
 from bot.services import Services
@@ -173,3 +173,23 @@ async def test_handlers_start_one_per_turn_of_the_loop_in_arrival_order() -> Non
     assert all(b > a for a, b in zip(ticks, ticks[1:], strict=False))  # never two in one turn
     alone = Turns()
     await asyncio.wait_for(alone.mine(), 1)  # nobody else waiting: straight through
+
+
+async def test_a_claimed_request_runs_its_handler_once(tmp_path: Path, handlers) -> None:
+    services = _services(tmp_path)
+    from bot.db.engine import upgrade
+    upgrade(services.settings.env.DATABASE_URL)
+    router = Router(list(handlers.values()), services)
+    try:
+        first = await router.dispatch(_msg("x", command="/incident", claim="slack:sig:abc"))
+        assert first.text == "incident:x"
+        with pytest.raises(Replayed):
+            await router.dispatch(_msg("x", command="/incident", claim="slack:sig:abc"))
+        assert len(handlers["incident"].seen) == 1
+        assert handlers["incident"].seen[0].claim == ""  # claimed: the handler has nothing to do
+        # A handler that records the request anyway gets the key to claim there.
+        handlers["faq"].claims_requests = True  # type: ignore[attr-defined]
+        await router.dispatch(_msg("q", command="/ask", claim="slack:sig:def"))
+        assert handlers["faq"].seen[-1].claim == "slack:sig:def"
+    finally:
+        await services.db.close()

@@ -39,6 +39,7 @@ from bot.adapters.slack.translate import (
     from_view_submission,
 )
 from bot.db.idempotency import first_time
+from bot.errors import Replayed
 from bot.messages import Button, Destination, IncomingMessage, InvalidDestination, Reply
 from bot.ops import metrics
 from bot.outbox.queue import enqueue
@@ -116,14 +117,21 @@ class SlackListeners:
 
     async def on_command(self, body: dict[str, Any], respond: AsyncRespond,
                          request: AsyncBoltRequest, client: AsyncWebClient) -> None:
-        """Slash command (acked by :func:`ack_first`): answer through response_url or a modal."""
-        if not await self._first(body, request):
-            return
+        """Slash command (acked by :func:`ack_first`): answer through response_url or a modal.
+
+        The request's dedupe key rides with the message: the router (or the handler, in the
+        transaction that records the question) claims it, and a replay is answered nothing.
+        """
         try:
             message = from_slash_command(body)
         except NotForUs:  # no user id: nobody to answer for
             return
-        reply = await self.router.dispatch(message)
+        key = dedupe_key(body, _signature(request))
+        try:
+            reply = await self.router.dispatch(replace(message, claim=key or ""))
+        except Replayed:
+            metrics.REPLAYS.labels("slack").inc()
+            return
         await self._answer_interaction(reply, message, body, respond, client)
 
     async def on_action(self, body: dict[str, Any], respond: AsyncRespond,

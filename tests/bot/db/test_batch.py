@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.db.engine import Database, upgrade, utcnow
+from bot.db.idempotency import claim, first_time
+from bot.errors import Replayed
 from handlers.faq.models import AskedQuestion
 
 QUESTIONS = AskedQuestion.__table__  # type: ignore[attr-defined]
@@ -56,6 +58,44 @@ async def test_question_rows_are_group_committed_and_drained_on_sqlite(tmp_path:
 async def test_question_rows_are_group_committed_and_drained_on_postgresql(
         postgres_url: str) -> None:
     await _exercise(postgres_url)
+
+
+async def _claims(url: str) -> None:
+    upgrade(url)
+    db = Database(url)
+    try:
+        writer = db.writer(QUESTIONS)
+        # The same request key three times at once (one batch) and once more later: one row.
+        results = await asyncio.gather(*(writer.add(_row(n), claim("slack:sig:k1"))
+                                         for n in range(3)), return_exceptions=True)
+        assert sum(isinstance(r, int) for r in results) == 1, results
+        assert sum(isinstance(r, Replayed) for r in results) == 2
+        with pytest.raises(Replayed):
+            await writer.add(_row(9), claim("slack:sig:k1"))
+        # A key claimed in the row's transaction is seen by the plain claim, and back.
+        assert not await first_time(db, "slack:sig:k1")
+        assert await first_time(db, "slack:sig:k2")
+        with pytest.raises(Replayed):
+            await writer.add(_row(10), claim("slack:sig:k2"))
+        # Rows without a claim, in the same batch as a replay, are written all the same.
+        mixed = await asyncio.gather(writer.add(_row(11)), writer.add(_row(12), claim("slack:sig:k1")),
+                                     writer.add(_row(13), claim("slack:sig:k3")),
+                                     return_exceptions=True)
+        assert [type(r) for r in mixed] == [int, Replayed, int]
+        written = await _count(db)
+        assert len(written) == 3 and "question 12" not in written
+    finally:
+        await db.close()
+
+
+async def test_a_claimed_row_is_written_once_per_request_key_on_sqlite(tmp_path: Path) -> None:
+    await _claims(f"sqlite:///{tmp_path / 'bot.db'}")
+
+
+@pytest.mark.postgres
+async def test_a_claimed_row_is_written_once_per_request_key_on_postgresql(
+        postgres_url: str) -> None:
+    await _claims(postgres_url)
 
 
 async def test_a_failed_batch_reaches_every_caller(tmp_path: Path) -> None:

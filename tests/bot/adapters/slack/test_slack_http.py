@@ -18,6 +18,7 @@ from tests.bot.adapters.slack.slack_support import (
     command_body,
     interaction_body,
     load,
+    query,
     signed_headers,
     slack_bot,
 )
@@ -145,7 +146,25 @@ def key_checks(monkeypatch: pytest.MonkeyPatch) -> KeyChecks:
         await checks.add(key, result)
         return result
 
-    monkeypatch.setattr(slack_listeners, "first_time", recording)
+    from bot import router as router_module
+    from handlers.faq import handler as faq_handler
+    from handlers.faq import service as faq_service
+
+    for module in (slack_listeners, router_module, faq_handler):
+        monkeypatch.setattr(module, "first_time", recording)
+    real_claim = faq_service.claim_in
+
+    def recording_claim(key: str):  # type: ignore[no-untyped-def]
+        # A question's claim runs in the question log's transaction (a worker thread on SQLite).
+        run, loop = real_claim(key), asyncio.get_running_loop()
+
+        def recorded(conn):  # type: ignore[no-untyped-def]
+            result = run(conn)
+            loop.call_soon_threadsafe(lambda: loop.create_task(checks.add(key[:200], result)))
+            return result
+        return recorded
+
+    monkeypatch.setattr(faq_service, "claim_in", recording_claim)
     return checks
 
 
@@ -194,6 +213,8 @@ async def test_exact_replay_of_a_signed_command_has_one_effect(sb: SlackBot,
     await sb.fake.wait_for("response")
     assert len(sb.fake.calls_to("response")) == 1
     assert len([k for k in await sb.processed_keys() if k.startswith("slack:sig:")]) == 1
+    # The question was recorded once, in the same transaction as its key.
+    assert await query(sb, "SELECT count(*) FROM faq_question") == [(1,)]
 
 
 async def test_rate_limited_post_is_retried_once_after_retry_after(sb: SlackBot) -> None:
