@@ -25,9 +25,12 @@ Leave-one-batch-out cross-validation over the guard batches (each batch was writ
 leaving one out asks how the fit does on phrasings it never saw; the base's articles are dealt
 to the same folds) gives every guard question and base phrasing an out-of-fold score; the fit
 on everything is what ships. Its threshold is the lowest at which the whole guard (rules +
-classifier) refuses at most ``MAX_FALSE_REFUSALS`` of the allowed guard questions and at most
-``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions, both on
-out-of-fold scores.
+classifier) refuses, on out-of-fold scores, at most ``MAX_FALSE_REFUSALS`` of the allowed guard
+questions and, on their own, of the calibration batches' allowed questions, and at most
+``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions; and the
+fit that ships refuses none of those phrasings.
+The semantic fit's model file names the embedder it was fitted on (``embedder``); the guard
+reads it only beside that embedder.
 With ``--semantic`` every question's sentence embedding (:mod:`knowledge.semantic`, clipped and
 embedded exactly as retrieval embeds a question; vectors cached on disk) joins the features as a
 dense block scaled by ``DENSE_SCALE``; the same cross-validation and threshold rule apply, and the

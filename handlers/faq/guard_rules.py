@@ -311,7 +311,8 @@ INSTRUCTIONS = [
           r"like)\b.{0,40}\b(unfiltered|unrestricted|uncensored|no (rules|limits|filters)|without "
           r"(any )?(rules|restrictions|limits|filters)|evil|another (ai|bot|assistant)|a "
           r"(human|different))"),
-    _rule("instructions", "you-are-now", r"\b(you are|you'?re|ur) (now|no longer)\b|\bfrom now on,? you\b|\bnew rules?:|"
+    _rule("instructions", "you-are-now",
+          r"\b(you are|you'?re|ur) (now|no longer)\b|\bfrom now on,? you\b|\bnew rules?:|"
           r"\b(responde|contesta|habla|actua)\w* como si (fueras|fuera|no tuvieras)\b"),
     _rule("instructions", "pretend", r"\bpretend (you are|to be|you're)\b|\bpretend (that )?"
           r"(the|your|you|we|i|it|there|this)\b.{0,40}\b(approved|allowed|lifted|off|no rules|"
@@ -333,7 +334,8 @@ INSTRUCTIONS = [
           r"\bi authori[sz]e you\b", unless=EQUIPMENT),
     _rule("instructions", "invent",
           r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
-          r"something|facts?|it|(a |some )?plausible \w+)\b|\bjust guess\b|\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
+          r"something|facts?|it|(a |some )?plausible \w+)\b|\bjust guess\b|"
+          r"\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
           r"disregard|forget|skip)\b.{0,20}\b(the )?(knowledge base|sources|guidance|everything"
           r"|(?:previous|prior|above)(?! (?:question|message|one|request)))\b"),
     _rule("instructions", "game",
