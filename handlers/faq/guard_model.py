@@ -148,7 +148,7 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
 #: prediction verbs, made-up personas), matched as well as the class's own pattern.
 MORE_WORDS: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z") for name, pattern in {
     "JUDGE": r"incompetente\w*|inept\w*|peligro\w*|fiar|corrupt[oa]s?|ladron\w*|traidor\w*|"
-             r"betray\w*|failed|fail\w*|naive|sore|spoilers?|stunt|lesser|soft|dirty|shady|"
+             r"betray\w*|naive|sore|spoilers?|stunt|lesser|soft|dirty|shady|"
              r"radicales|extremist\w*|verguenza|fracas\w*|desastre|tonto\w*|estupid\w*|"
              r"confiables?|honrad[oa]s?|deniers?|scam\w*",
     "OFFICE": r"comisionad[oa]s?|registrador[ae]?s?|tesorer[oa]s?|alcaldesa|concejal\w*|"
