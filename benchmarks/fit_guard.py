@@ -25,9 +25,12 @@ Leave-one-batch-out cross-validation over the guard batches (each batch was writ
 leaving one out asks how the fit does on phrasings it never saw; the base's articles are dealt
 to the same folds) gives every guard question and base phrasing an out-of-fold score; the fit
 on everything is what ships. Its threshold is the lowest at which the whole guard (rules +
-classifier) refuses at most ``MAX_FALSE_REFUSALS`` of the allowed guard questions and at most
-``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions, both on
-out-of-fold scores.
+classifier) refuses, on out-of-fold scores, at most ``MAX_FALSE_REFUSALS`` of the allowed guard
+questions and, on their own, of the calibration batches' allowed questions, and at most
+``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions; and the
+fit that ships refuses none of those phrasings.
+The semantic fit's model file names the embedder it was fitted on (``embedder``); the guard
+reads it only beside that embedder.
 With ``--semantic`` every question's sentence embedding (:mod:`knowledge.semantic`, clipped and
 embedded exactly as retrieval embeds a question; vectors cached on disk) joins the features as a
 dense block scaled by ``DENSE_SCALE``; the same cross-validation and threshold rule apply, and the
@@ -68,7 +71,8 @@ GUARD_KINDS = frozenset(CLASSES[1:])
 #: Guard batches, in the order they were written (see knowledge/eval/README.md).
 BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra",
            "train_extra3", "calibration_extra2", "train_extra4", "train_extra5",
-           "calibration_extra3", "train_extra6", "calibration_extra4")
+           "calibration_extra3", "train_extra6", "calibration_extra4", "train_extra7",
+           "calibration_extra5")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
@@ -294,15 +298,25 @@ def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
     return scores
 
 
-def choose_threshold(allowed: Scored, own: Scored) -> float:
-    """Lowest threshold (>= ``THRESHOLD_FLOOR``) within both false-refusal bounds, else 1.0."""
-    candidates = sorted({round(s, 4) for s in [*allowed.score, *own.score]} | {1.0})
+def choose_threshold(allowed: Scored, own: Scored, calibration: Scored | None = None,
+                     shipped_own: Scored | None = None) -> float:
+    """Lowest threshold (>= ``THRESHOLD_FLOOR``) within every false-refusal bound, else 1.0.
+
+    Out-of-fold: at most ``MAX_FALSE_REFUSALS`` of the allowed guard questions and of the
+    calibration batches' allowed questions (``calibration``) on their own, at most
+    ``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions;
+    and none of those phrasings refused by the fit that ships (``shipped_own``, in-sample).
+    """
+    bounds = [(allowed, MAX_FALSE_REFUSALS), (own, MAX_OWN_FALSE_REFUSALS)]
+    bounds += [(calibration, MAX_FALSE_REFUSALS)] if calibration is not None else []
+    bounds += [(shipped_own, 0.0)] if shipped_own is not None else []
+    candidates = sorted({round(s, 4) for scored, _ in bounds for s in scored.score} | {1.0})
     for value in candidates:
         threshold = value + 1e-4
         if threshold < THRESHOLD_FLOOR:
             continue
-        if (sum(allowed.refused(threshold)) <= MAX_FALSE_REFUSALS * len(allowed.ruled)
-                and sum(own.refused(threshold)) <= MAX_OWN_FALSE_REFUSALS * len(own.ruled)):
+        if all(sum(scored.refused(threshold)) <= bound * len(scored.ruled)
+               for scored, bound in bounds):
             return threshold
     return 1.0
 
@@ -339,6 +353,16 @@ def question_vectors(texts: Sequence[str]) -> np.ndarray:
     return np.stack([stored[k] for k in keys]).astype(np.float64)
 
 
+def embedder_name() -> str:
+    """The name of the embedder the semantic fit reads (recorded in its model file)."""
+    from knowledge.semantic import load_embedder
+
+    embedder = load_embedder()
+    if embedder is None:
+        raise SystemExit("--semantic needs the semantic extra (pip install -e '.[semantic]')")
+    return str(embedder.name)
+
+
 def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, *,
                    semantic: bool = False) -> dict[str, object]:
     """Out-of-fold figures at the threshold chosen on out-of-fold scores, and the fit on all."""
@@ -352,12 +376,20 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, 
     own = [i for i, e in enumerate(data) if e.batch == "own"]
     allowed = Scored([ruled[i] for i in guard], [oof[i] for i in guard])
     own_scored = Scored([ruled[i] for i in own], [oof[i] for i in own])
-    threshold = choose_threshold(allowed, own_scored)
+    calibration = [i for i in guard if data[i].batch in CALIBRATION_SPLITS]
+    calibration_scored = Scored([ruled[i] for i in calibration], [oof[i] for i in calibration])
+    shipped_own = Scored([ruled[i] for i in own],
+                         [refusal_score(model, data[i].question,
+                                        None if vectors is None else vectors[i]) for i in own])
+    threshold = choose_threshold(allowed, own_scored, calibration_scored, shipped_own)
     refused = [r or (s == s and s >= threshold) for r, s in zip(ruled, oof, strict=True)]
     return {"l2": l2, "semantic": semantic, "threshold": round(threshold, 4),
             "out_of_fold": figures(data, refused),
             "per_batch": {b: figures(data, refused, b) for b in BATCHES},
             "own_false_refusals": f"{sum(own_scored.refused(threshold))}/{len(own)}",
+            "calibration_false_refusals":
+                f"{sum(calibration_scored.refused(threshold))}/{len(calibration)}",
+            "shipped_own_false_refusals": f"{sum(shipped_own.refused(threshold))}/{len(own)}",
             "rules_alone_false_refusals": f"{sum(allowed.ruled)}/{len(allowed.ruled)}",
             "model": model, "allowed": allowed, "own": own_scored}
 
@@ -388,7 +420,8 @@ def main() -> None:
         return
     assert isinstance(model, GuardModel)
     shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]),
-                         model.dense, model.dense_scale, model.feature_version)
+                         model.dense, model.dense_scale, model.feature_version,
+                         embedder_name() if args.semantic else "")
     path = SEMANTIC_MODEL_PATH if args.semantic else MODEL_PATH
     path.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
                           + "\n", encoding="utf-8")

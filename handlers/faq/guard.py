@@ -87,7 +87,9 @@ def _active() -> tuple[GuardModel | None, Any]:
     embedder = _embedder()
     if embedder is not None:
         model = load_model(SEMANTIC_MODEL_PATH)
-        if model is not None and model.semantic:
+        # A fit reads only the vectors of the embedder it was fitted on (files that name none
+        # predate the record and are trusted).
+        if model is not None and model.semantic and model.embedder in ("", embedder.name):
             return model, embedder
     return load_model(MODEL_PATH), None
 

@@ -45,8 +45,9 @@ CHAR_NGRAMS: tuple[int, ...] = ()
 WINDOW = 3
 #: The feature set :func:`features` computes by default. A model file names the set it was
 #: fitted on (``feature_version``; files without it were fitted on set 1: no Spanish stop words,
-#: stems, window pairs or the ``NEW_CLASSES``), and is scored with that set.
-FEATURE_VERSION = 2
+#: stems, window pairs or the ``NEW_CLASSES``; set 2 lacks ``MORE_WORDS`` and the policy and
+#: training frames), and is scored with that set.
+FEATURE_VERSION = 3
 #: Word classes added with feature set 2.
 NEW_CLASSES = frozenset({"RANK", "CONTENT", "WRITE", "CANDID"})
 
@@ -143,6 +144,36 @@ WORD_CLASSES: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z"
     "PROCESS": r"how|deadline|process|procedure|rules?|form|forms|file|filing|certif\w*|"
                r"count\w*|recount|canvass|como|cuando|plazo",
 }.items()}
+#: Feature set 3: more words for some classes (Spanish judgments and offices, verdict and
+#: prediction verbs, made-up personas), matched as well as the class's own pattern.
+MORE_WORDS: dict[str, re.Pattern[str]] = {name: re.compile(rf"(?:{pattern})\Z") for name, pattern in {
+    "JUDGE": r"incompetente\w*|inept\w*|peligro\w*|fiar|corrupt[oa]s?|ladron\w*|traidor\w*|"
+             r"betray\w*|naive|sore|spoilers?|stunt|lesser|soft|dirty|shady|"
+             r"radicales|extremist\w*|verguenza|fracas\w*|desastre|tonto\w*|estupid\w*|"
+             r"confiables?|honrad[oa]s?|deniers?|scam\w*",
+    "OFFICE": r"comisionad[oa]s?|registrador[ae]?s?|tesorer[oa]s?|alcaldesa|concejal\w*|"
+              r"gobernacion|auditor\w*|delegates?|slates?",
+    "PREDICT": r"crush\w*|sail\w*|tank\w*|momentum|ganador\w*|perdera|ganaria|seats?",
+    "ADVISE": r"sacar\w*|votaria\w*|conviene|merece\w*|vale|throw\w*|thrown|wasted?|lean\w*",
+    "BOT": r"\w+bot|ahora|modo|sandbox|chatbot|filter|guard",
+    "OVERRIDE": r"invent\w*|fabricat\w*|plausible|authori[sz]\w*|switch\w*|novel|story|game|"
+                r"decode|juego",
+    "HOME": r"street|block|cuadra|calle|building|estaciona\w*|carro",
+    "CONTACT": r"non|nonwork|signature|firma|profiles?",
+}.items()}
+#: Feature set 3: the question asks what is allowed or required (a rule of conduct, not a
+#: verdict) or is training material for staff (scripts, role play, quizzes for hotline staff).
+POLICY = re.compile(
+    r"\b(allowed|permitted|legal|illegal|prohibited|required|requirements?|deadline|rules? (for|on|"
+    r"about)|policy|polic(y|ies) on|is it ok|can (a|an|the|our|staff|poll|candidates?|campaigns?|"
+    r"observers?|parties|voters?)\b|may (a|an|the)|how (many|far|long|close)|process|"
+    r"procedure|puede[n]?|permitid[oa]|plazo|fecha limite)\b")
+TRAINING = re.compile(
+    r"\b(train\w*|role[- ]?play\w*|practice|quiz\w*|scenario|drill|script for (poll|staff|"
+    r"hotline)|hotline staff|new staff|capacit\w*|simulacro|ejercicio de practica|"
+    r"how (should|do|can) (staff|poll workers?|we|hotline) (respond|reply|answer|handle|say)|"
+    r"what do (we|staff|poll workers) (say|tell|do)|approved (reply|response|answer)|"
+    r"de-?escalat\w*|como (debe )?respond\w*)\b")
 #: Spanish words (folded) glossed in English: a Spanish question also counts the English words'
 #: 1-2-grams, so what the fit learnt from the (mostly English) examples carries over to Spanish
 #: ("¿dónde vive el secretario?" shares "where", "lives" with "where does the secretary live").
@@ -226,7 +257,9 @@ def _classes(token: str, version: int = FEATURE_VERSION) -> tuple[str, ...]:
     """The word classes of one token (cached: a vocabulary repeats)."""
     bare = token.removesuffix("'s").strip("'")
     return tuple(name for name, pattern in WORD_CLASSES.items()
-                 if (version >= 2 or name not in NEW_CLASSES) and pattern.match(bare))
+                 if (version >= 2 or name not in NEW_CLASSES) and (
+                     pattern.match(bare) or (version >= 3 and name in MORE_WORDS
+                                             and MORE_WORDS[name].match(bare) is not None)))
 
 
 def features(question: str, version: int = FEATURE_VERSION) -> dict[str, float]:
@@ -278,6 +311,9 @@ def features(question: str, version: int = FEATURE_VERSION) -> dict[str, float]:
     feats |= {name for name, on in (("f:relayed", scanned.relayed),
                                     ("f:handling", scanned.handling),
                                     ("f:protective", bool(PROTECTIVE.search(folded)))) if on}
+    if version >= 3:
+        feats |= {name for name, on in (("f:policy", bool(POLICY.search(folded))),
+                                        ("f:training", bool(TRAINING.search(folded)))) if on}
     for token in tokens:
         padded = f"<{token}>"
         for n in CHAR_NGRAMS:
@@ -330,7 +366,9 @@ class GuardModel:
     """Classes (``allow`` first), per-feature weight rows, biases and the refusal threshold.
 
     ``dense`` (semantic fit only): one weight row per embedding dimension, applied to the
-    question's vector times ``dense_scale``; empty for the lexical fit.
+    question's vector times ``dense_scale``; empty for the lexical fit. ``embedder``: the name
+    of the embedder whose vectors it was fitted on (:attr:`knowledge.semantic.Embedder.name`;
+    empty for the lexical fit and for files written before the name was recorded).
     """
 
     classes: tuple[str, ...]
@@ -340,6 +378,7 @@ class GuardModel:
     dense: tuple[tuple[float, ...], ...] = ()
     dense_scale: float = 1.0
     feature_version: int = FEATURE_VERSION
+    embedder: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.weights, PackedRows):
@@ -396,6 +435,8 @@ class GuardModel:
         if self.dense:
             data["dense_scale"] = self.dense_scale
             data["dense"] = [[round(w, 5) for w in row] for row in self.dense]
+        if self.embedder:
+            data["embedder"] = self.embedder
         return data
 
     @classmethod
@@ -418,7 +459,8 @@ class GuardModel:
         return cls(classes, weights, tuple(float(b) for b in data["bias"]),  # type: ignore[attr-defined]
                    float(data["threshold"]),  # type: ignore[arg-type]
                    dense, float(data.get("dense_scale", 1.0)),  # type: ignore[arg-type]
-                   int(data.get("feature_version", 1)))  # type: ignore[call-overload]
+                   int(data.get("feature_version", 1)),  # type: ignore[call-overload]
+                   str(data.get("embedder", "")))
 
 
 @lru_cache(maxsize=2)

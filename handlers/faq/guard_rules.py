@@ -75,7 +75,8 @@ RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social securit
           r"party (?:affiliation|registration|preference)s?|registration (?:status|records?|"
           r"details|info\w*)|ballot (?:choices|selections|images?)|medical \w+|salar(?:y|ies)|"
           r"criminal record|family members|relatives|real names?|identit(?:y|ies)|workplaces?|"
-          r"employers?|social media (?:accounts?|profiles?|handles?)|ip address(?:es)?)")
+          r"employers?|social media (?:accounts?|profiles?|handles?)|ip address(?:es)?|"
+          r"signatures? on file|non-?work (?:e-?mails?|phones?|numbers?|address(?:es)?))")
 ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
            r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"
            r"reveal|expose|share|publish|post|compile|scrape|export|download|need|want|"
@@ -87,12 +88,15 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"keep\w*\b.{0,40}\b(?:private|safe|confidential|hidden|off)|remov\w*|take down|"
            r"taken down|redact\w*|scrub\w*|hid(?:e|ing)|opt\w*[ -]out|leak\w*|"
            r"(?:was|were|got|been|being|is|are) (?:posted|published|shared|exposed|doxx?ed)|"
-           r"doxx?ed|prevent\w*|defend\w*|safety|takedown|"
+           r"doxx?ed|prevent\w*|defend\w*|safety|takedown|protocol|"
+           r"(?:someone|somebody|they|people|a \w+|alguien) (?:put|posted|shared|uploaded|listed|"
+           r"published|subio|publico|puso)\b.{0,60}\b(?:online|on (?:a|an|the|social|their|his|"
+           r"her|facebook|twitter|reddit|nextdoor)\b|en (?:redes|internet|linea|un foro))|"
            r"what (?:do|should|can|to) (?:we|i|do)|how (?:do|should|can|to) (?:we|i)? ?"
            r"(?:handle|respond|deal|report|stop|avoid|update|change|correct|verify|confirm|"
            r"check)|report\w*|polic(?:y|ies)|laws?|rules?|allowed|legal|illegal|public records?|"
            r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*|shred\w*|dispos\w*|"
-           r"securely|retention|retain\w*)")
+           r"securely|retention|retain\w*|penalt\w*|punish\w*|prosecut\w*)")
 
 
 class RuleError(ValueError):
@@ -219,7 +223,7 @@ _SUBJECT = (r"(?:i|we|you|people|voters|everyone|folks|one|my (?:\w+ )?(?:family
 #: Someone else's partisan words relayed with a question about how to respond: allowed.
 RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|member of the "
            r"public|reporters?|journalists?|campaigns?|candidates?|researchers?|vendors?|"
-           r"votante|ciudadano|alguien|periodista|persona)\b.{0,20}\b(says?|said|claims?|"
+           r"votante|ciudadano|alguien|periodista|persona)\b.{0,20}\b(says?|said|tells?|claims?|"
            r"claimed|asks?|asked|asking|told|insists?|yell\w*|keeps? (saying|asking)|wants?|"
            r"wanted|requests?|requested|demands?|called|calls|dice|dijo|pregunta|pidio|pide|"
            r"quiere)\b.{0,120}\b(how (do|should|can|to) (we|i|staff)?|what (do|should|can|to) "
@@ -273,6 +277,7 @@ HANDLING = (
     r"|\b(?:what now|now what|what steps|what happens (?:when|if)|what (?:do|should|can) (?:we|i) "
     r"(?:do|say|tell)|what'?s the right (?:response|answer|thing|way)|que hacemos|que (?:le )?"
     r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
+    r"|\b(?:is|are|es|son)\b.{0,50}\bpublic\W*(?:here|in (?:this|our|the|my) state|in \w+)?\W*$"
     r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|confidential|"
     r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito)\b"
     r"|\b(?:accidentally|by mistake|ended up|takedown|take down|taken down)\b")
@@ -306,8 +311,12 @@ INSTRUCTIONS = [
           r"like)\b.{0,40}\b(unfiltered|unrestricted|uncensored|no (rules|limits|filters)|without "
           r"(any )?(rules|restrictions|limits|filters)|evil|another (ai|bot|assistant)|a "
           r"(human|different))"),
-    _rule("instructions", "you-are-now", r"\byou are now\b|\bfrom now on,? you\b|\bnew rules?:"),
-    _rule("instructions", "pretend", r"\bpretend (you are|to be|you're)\b"),
+    _rule("instructions", "you-are-now",
+          r"\b(you are|you'?re|ur) (now|no longer)\b|\bfrom now on,? you\b|\bnew rules?:|"
+          r"\b(responde|contesta|habla|actua)\w* como si (fueras|fuera|no tuvieras)\b"),
+    _rule("instructions", "pretend", r"\bpretend (you are|to be|you're)\b|\bpretend (that )?"
+          r"(the|your|you|we|i|it|there|this)\b.{0,40}\b(approved|allowed|lifted|off|no rules|"
+          r"permission|changed|authori[sz]ed|ok'?d|okay)\b"),
     _rule("instructions", "leak-rules",
           r"\b(write|repeat|show|print|reveal|output|display|dump|leak|share|paste|recite|spell "
           r"out|tell me|list|muestra\w*|escribe|repite|revela)\b.{0,30}\b(your|tus?|su) (hidden |"
@@ -325,7 +334,8 @@ INSTRUCTIONS = [
           r"\bi authori[sz]e you\b", unless=EQUIPMENT),
     _rule("instructions", "invent",
           r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
-          r"something|facts?|it)\b|\bjust guess\b|\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
+          r"something|facts?|it|(a |some )?plausible \w+)\b|\bjust guess\b|"
+          r"\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
           r"disregard|forget|skip)\b.{0,20}\b(the )?(knowledge base|sources|guidance|everything"
           r"|(?:previous|prior|above)(?! (?:question|message|one|request)))\b"),
     _rule("instructions", "game",
@@ -347,7 +357,9 @@ INSTRUCTIONS = [
           r"partisan\w*|militante)\b|\bfinge\b.{0,30}\b(no tienes|eres|ser)\b|\bfrom (now|here) "
           r"on\b.{0,40}\b(you|answer|respond|reply|act|be|talk|ignore)\b"),
     _rule("instructions", "spanish-ignore",
-          r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b"),
+          r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b|"
+          r"\b(ignora|olvida|omite)\w*\b.{0,20}\b(la base de conocimiento|las fuentes|los "
+          r"articulos)\b|\b(usuario|persona) anterior\b|\botros usuarios\b"),
     # personas, fiction and "as if" framings
     _rule("instructions", "as-if-unbound",
           r"\b(act|behave|respond|answer|pretend|talk|reply)\b.{0,15}\b(as if|as though|like)\b"
@@ -526,7 +538,9 @@ PARTISAN = [
           rf"keeps?|{TARGET})\b|\bva a ganar\b|\bganara\b|"
           # "do you reckon the school bond passes this time"
           rf"\b(reckon|think|guess|bet|expect|figure)\b.{{0,30}}\b{MEASURE}\b.{{0,15}}\b(pass|"
-          rf"passes|fail|fails|wins?|loses?|goes through|gets? (approved|voted down))\b"),
+          rf"passes|fail|fails|wins?|loses?|goes through|gets? (approved|voted down))\b|"
+          rf"\bhow likely\b.{{0,40}}\b{TARGET}\b.{{0,25}}\b(win|wins|lose|loses|pass|passes|fail|"
+          rf"fails|gets? (crushed|approved|voted down|rejected)|sails?|tanks?|survives?)\b"),
     _rule("partisan", "will-win",
           rf"\bwill\b.{{0,40}}\b{TARGET}\b.{{0,20}}\b(win|lose|pass|fail|flip)\b|\bwill\b.{{0,40}}"
           rf"\b(win|lose)\b.{{0,15}}\b(race|election|reelection|re-election|seat|primary|"
@@ -591,7 +605,11 @@ PARTISAN = [
           r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (\w+ ){0,3}(es|son) "
           r"(mejor|mejores|peor|peores|mas|menos)\b|\b(partido|candidato|candidata|gobernador\w*|"
           r"alcalde\w*|democratas?|republicanos?)\b.{0,30}\b(corrupt\w*|mentiros\w*|mejor\w*|"
-          r"peor\w*|tramposos?|criminal\w*|mient\w*|engan\w*)\b|\bquien (va a ganar|ganara|"
+          r"peor\w*|tramposos?|criminal\w*|mient\w*|engan\w*|incompetente\w*|inept[oa]s?|"
+          r"un peligro|de fiar|ladron\w*|traidor\w*)\b|\b(comisionad[oa]|registrador[a]?|"
+          r"tesorer[oa]|secretari[oa]|concejal\w*|alcaldesa|senador\w*)\b.{0,30}\b(es|son|fue)"
+          r"\b.{0,10}\b(una? )?(corrupt\w*|incompetente\w*|inept[oa]s?|mentiros[oa]s?|"
+          r"un peligro|de fiar|ladron\w*|desastre)\b|\bquien (va a ganar|ganara|"
           r"gana)\b|\bfraude\b.{0,20}"
           r"\b(si o no|verdad)\b|\b(fue|esta) (amanada|robada|manipulada)\b"),
     # indirect accusations and judgments of officials
@@ -661,6 +679,27 @@ PARTISAN = [
           r"recomiendame|me recomiendas)\b.{0,30}\b(candidat\w*|partido|votar|voto|eleccion)\b",
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
           r"digo|como respond\w*|alguien dice)\b"),
+    # an official's fitness for office: voted out, thrown out, new blood, worth keeping
+    _rule("partisan", "oust-official",
+          rf"\b(should|ought|time (to|for)|deserves? to|need to|needs to)\b.{{0,40}}\b(be )?"
+          rf"(voted out|recalled|ousted|(thrown|kicked|booted|removed|run) out of office)\b|\bnew "
+          rf"blood\b|\b{OFFICE}\b.{{0,40}}\bworth (keeping|retaining|reelecting|re-electing)\b|"
+          rf"\btoo far (left|right)\b|\b(comes?|came) out (ahead|on top)\b|\b(best|better|real) "
+          rf"shot at (the )?(nomination|seat|race|primary|winning)\b|\bmomentum in\b.{{0,30}}\b"
+          rf"(race|election|primary|contest)\b|\b(what|which) (party|side) should\b.{{0,30}}\b(join|"
+          rf"register|pick|choose|vote|back|support)\b|\b(push|promote|boost|pump up)\w* (our|my|"
+          rf"their|the|a) (candidate|campaign|side|party|slate|measure)\b",
+          unless=r"\bhow (do|does|can|to|is|are)\b|\bprocess\b|\b(say|tell|respond|reply|answer)\w* "
+          r"(when|if|to)\b"),
+    _rule("partisan", "spanish-fitness",
+          r"\b(merece\w*|vale la pena) (la |el )?(reelec\w*|reelegir\w*|otro (periodo|termino|"
+          r"mandato))\b|\bhay que sacar (al?|a la)\b|\bdeberia\w* renunciar\b|\b(secretari\w*|"
+          r"comisionad\w*|alcald\w*|gobernador\w*|registrador\w*|tesorer\w*|jue[zc]\w*|candidat\w*|"
+          r"concejal\w*|senador\w*)\b.{0,25}\b(parcial\w*|partidist\w*|comprad[oa]s?|vendid[oa]s?)"
+          r"\b|\b(escribe|escribeme|redacta|redactame|haz|hazme|crea|creame)\b (un|una) (tuit|tweet|"
+          r"discurso|volante|post|publicacion|meme|lema|eslogan|carta)\b|\blos mejores candidatos\b",
+          unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
+          r"digo|como respond\w*|alguien dice|resultados)\b"),
 ]
 
 PERSONAL = [
@@ -668,7 +707,8 @@ PERSONAL = [
           rf"\b{CONTACT}\b.{{0,25}}\b(of|for|belonging to)\b( the| that| this| a| my| our| "
           rf"some| all| every| each| these| those| their| his| her)?( \w+)? {PERSON}\b"
           r"(?! (hotline|help ?line|helpline|office|division|services|assistance|protection|"
-          r"registration (office|division|system)))",
+          r"registration (office|division|system)|timesheets?|applications?|forms?|paperwork|"
+          r"packets?|pay(roll|checks?)?|training|manuals?|supplies|badges?|checklists?))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(do|does|should) (we|i|\w+ )?(towns?|counties|"
           r"offices?|clerks?|we|i) use\b"),
     _rule("personal_data", "persons-contact",
@@ -693,7 +733,9 @@ PERSONAL = [
           r"someone|people) (check|update|change|find|see|verify|correct|get)\b"),
     _rule("personal_data", "where-live",
           rf"\bwhere (does|do|did|is|are)\b.{{1,40}}\b(live|lives|living|stay|stays|work|works|"
-          rf"sleep|park)\b|\b(lives?|living) (at|on|near)\b.{{0,20}}\?|\bdonde vive\b|"
+          rf"sleep|park)\b|\b(lives?|living) (at|on|near)\b.{{0,20}}\?|\bdonde (vive|"
+          rf"estaciona\w*|se estaciona)\b|\ben que (calle|casa|cuadra|barrio) "
+          rf"(vive|viven)\b|"
           rf"\bwhere (he|she|they|(a|the|this|that|my|our|some|his|her) (\w+ )?{PERSON}) (lives?|"
           rf"live now|stays?|works?)\b|\bwhere (the|this|that|my|our|his|her) (\w+ ){{0,3}}"
           rf"{PERSON}\b( \w+){{0,6}} (lives|resides)\b",
@@ -711,6 +753,23 @@ PERSONAL = [
           r"running|runs) (the|that|this)\b.{0,20}\b(account|page|post|handle|profile)\b|"
           r"\breal name of\b",
           unless=r"\b(report|reporting|should we|how do we|law enforcement|police|platform)\b"),
+    _rule("personal_data", "age-or-owner",
+          rf"\bhow old is (the|that|this|our|my|his|her) (\w+ )?{PERSON}\b|\bcuantos anos tiene "
+          rf"(el|la|mi|nuestr[oa]) (?!maquina|equipo|sistema|ley|programa|oficina)\w+\b|\b(who "
+          rf"owns|quien es el dueno (de|del)) (the|this|that|ese|este|esa|esta|el|la)? ?(numero|"
+          rf"number|phone|cell|account|cuenta|car|carro|house|casa|truck|plate)\b|\bidentify "
+          rf"(the|this|that|a) (\w+ )?{PERSON} (in|from) (this|the|that|a) (photo|picture|pic|"
+          rf"video|clip|image|footage)\b|\b(is|are|does|do)\b.{{0,40}}\b{PERSON}\b.{{0,30}}\bon (any "
+          rf")?(social media|facebook|instagram|twitter|tiktok|linkedin)\b",
+          unless=r"\b(allowed|permitted|polic(y|ies)|rules?|may|must|should we|report\w*|police|"
+          r"protect\w*|have to be|need to be)\b"),
+    _rule("personal_data", "name-of-person",
+          r"\b(i want|give me|tell me|send me|what'?s|dame|dime) (their|his|her|the (person|"
+          r"caller|complainant|poster|reporter|voter|guy|woman|man)'?s?) (full |real )?(names?|"
+          r"identity|identities)\b(?! (removed|taken|off|changed|corrected|updated|added|"
+          r"spelled|printed|appears?|listed))|\bquien (es|fue|era) (la persona|el|la|el senor|"
+          r"la senora) que (publico|subio|grabo|filmo|escribio|reporto|denuncio|llamo|firmo)\b",
+          unless=r"\b(police|law enforcement|platform|policia)\b"),
     _rule("personal_data", "registered-person",
           r"\b(is|was|are|were)\b( \w+){0,4} registered\b.{0,40}\b(party|vote|voter|and|where|"
           r"as|democrat\w*|republican\w*|independent|to vote)\b|\bwhat party (is|was|does) "
@@ -806,7 +865,8 @@ PERSONAL = [
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
           r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
-          r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*)\b"),
+          r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*|protocolo|alguien "
+          r"(subio|publico|puso))\b"),
     _rule("personal_data", "which-place-live",
           r"\b(what|which) (street|road|apartment|apt|building|house|neighbou?rhood|part of town|"
           r"town|city|area|block|unit|floor|gym|church|school|bar|restaurant)\b.{0,45}\b(live|lives|"
@@ -929,8 +989,8 @@ class Scan:
         for rule in RULES:
             if rule.name not in self.matched or rule.name in self.excused:
                 continue
-            if rule.kind == "partisan" and self.relayed:
-                continue
+            if rule.kind in ("partisan", "instructions") and self.relayed:
+                continue  # someone else's words, and a question about how to respond
             if rule.kind == "personal_data" and (self.handling or self.relayed):
                 continue
             return rule.kind, rule.name
