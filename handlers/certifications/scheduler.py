@@ -110,9 +110,13 @@ _settled: weakref.WeakKeyDictionary[Database, Inputs] = weakref.WeakKeyDictionar
 
 
 def _setup(services: Services) -> tuple[Any, ...]:
-    """The configuration and the transports, by identity (a new object may say otherwise)."""
+    """The configuration and the transports themselves, compared as objects.
+
+    Held, not their ``id``: a freed object's id may be given to its replacement, which would
+    then look unchanged.
+    """
     transports = services.outbox.transports
-    return (id(services.settings.app), *sorted((p, id(t)) for p, t in transports.items()))
+    return (services.settings.app, *sorted(transports.items(), key=lambda item: item[0]))
 
 
 async def _revision(session: AsyncSession) -> int:
