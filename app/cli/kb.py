@@ -99,13 +99,17 @@ def kb_eval(
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import EvalFileError, evaluate, load_items
     from handlers.faq.replies import article_text
+    from knowledge.store import KnowledgeError
 
     settings = settings_or_exit()
     try:
         items = load_items(file)
     except (OSError, EvalFileError) as exc:
         raise fail(str(exc)) from None
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except KnowledgeError as exc:
+        raise fail(str(exc), 2) from None
     contact = settings.app.contact_for(None)
     kb = services.knowledge.current
 

@@ -153,6 +153,7 @@ def worker(
     from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import run_worker
     from handlers import build_periodic
+    from knowledge.store import KnowledgeError
 
     settings = settings_or_exit(demo=demo)
     if not settings.env.DATABASE_URL.startswith("postgresql"):
@@ -162,7 +163,10 @@ def worker(
         raise fail("--concurrency must be at least 1", 2)
     logs.configure(settings.env.ELECTIONBOT_LOG_LEVEL)
     upgrade(settings.env.DATABASE_URL)
-    services = build_services(settings)
+    try:
+        services = build_services(settings)
+    except KnowledgeError as exc:
+        raise fail(str(exc), 2) from None
     create_app(services, background=False)  # registers each platform's transport on the outbox
     freeze_startup_objects()
     typer.echo(f"electionbot worker: queues {queues}, concurrency {concurrency}", err=True)

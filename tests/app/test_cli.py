@@ -91,6 +91,18 @@ def test_kb_eval_scores_and_writes_json(home: Path) -> None:
     assert broken.returncode == 1 and "q.jsonl:1" in broken.stderr
 
 
+@pytest.mark.parametrize("command", [("kb", "eval", "q.jsonl"), ("ask", "what is pause")])
+def test_a_missing_knowledge_folder_is_one_clear_line(home: Path, command: tuple[str, ...]) -> None:
+    (home / "q.jsonl").write_text('{"q": "what is the pause method", "expect_any": ["pause"]}\n')
+    shutil.rmtree(home / "kb")
+    (home / "kb").mkdir()
+    result = cli(home, *command)
+    assert result.returncode == 2, result.stderr
+    assert "error: 1 problem(s) in the knowledge base" in result.stderr
+    assert "no articles" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_kb_gaps_lists_scrubbed_unanswered_questions(home: Path) -> None:
     assert "No gaps" in cli(home, "kb", "gaps").stdout
 
