@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.adapters.teams.cards import (
@@ -88,6 +88,46 @@ def _marked(reply: Reply, activity: dict[str, Any]) -> dict[str, Any]:
     return activity
 
 
+def _may_fit(sections: Sequence[Section]) -> bool:
+    """False when the sections' texts alone are over the budget (no need to build it all)."""
+    room = MAX_ACTIVITY_BYTES
+    for section in sections:
+        room -= len(section.text)
+        if room < 0:
+            return False
+    return True
+
+
+def _shortened(reply: Reply) -> dict[str, Any] | None:
+    """The reply with as many leading sections as fit, then :data:`SHORTENED`; None: none fit.
+
+    The first sections carry the answer, later ones detail, so trailing ones go. The size grows
+    with the sections kept, so the count is found by bisection, and never above the count whose
+    texts alone would fill the budget: a digest of thousands of sections costs a dozen small
+    builds, not one build per section dropped.
+    """
+    sections = reply.sections
+    if not sections:
+        return None
+    fits = -1  # the most sections known to fit (-1: not even none)
+    high = 0  # the most that may still fit
+    room = MAX_ACTIVITY_BYTES
+    while high < len(sections) - 1 and room > 0:  # all but the last, as a cut reply drops one
+        room -= len(sections[high].text.encode("utf-8"))
+        high += 1
+    best: dict[str, Any] | None = None
+    while fits + 1 <= high:
+        middle = (fits + 1 + high) // 2
+        activity = _build(reply, (*sections[:middle], Section(SHORTENED)))
+        if _size(activity) <= MAX_ACTIVITY_BYTES:
+            fits, best = middle, activity
+            if middle == high:
+                break
+        else:
+            high = middle - 1
+    return best
+
+
 def to_activity(reply: Reply) -> dict[str, Any]:
     """Render a neutral reply as a message activity: markdown text, plus a card when it has more.
 
@@ -98,16 +138,13 @@ def to_activity(reply: Reply) -> dict[str, Any]:
     and notifications without cards. ``reply.ephemeral`` changes where a reply goes, not how it
     looks (``delivery.py``).
     """
-    sections = reply.sections
-    activity = _build(reply, sections)
-    while _size(activity) > MAX_ACTIVITY_BYTES and sections:
-        # Drop trailing sections first: the first ones carry the answer, later ones detail.
-        sections = sections[:-1]
-        activity = _build(reply, (*sections, Section(SHORTENED)))
-        if not sections:
-            break
-    if _size(activity) <= MAX_ACTIVITY_BYTES:
-        return activity
+    if _may_fit(reply.sections):
+        activity = _build(reply, reply.sections)
+        if _size(activity) <= MAX_ACTIVITY_BYTES:
+            return activity
+    shortened = _shortened(reply)
+    if shortened is not None:
+        return shortened
     # Still too big (a huge form or text): send the text alone, cut to fit.
     budget = MAX_ACTIVITY_BYTES // 6  # worst case 5 bytes a character: '&' -> '&amp;'
     return _marked(reply, {"type": "message", "textFormat": "markdown",

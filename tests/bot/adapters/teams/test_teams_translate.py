@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.teams import render
 from bot.adapters.teams.render import MAX_ACTIVITY_BYTES, SHORTENED, to_activity
 from bot.adapters.teams.translate import to_incoming_message
 from bot.config.settings import ConfigError
@@ -178,6 +179,32 @@ def test_huge_reply_is_shortened_under_the_limit() -> None:
     size = len(json.dumps(activity, ensure_ascii=False).encode())
     assert size <= MAX_ACTIVITY_BYTES < 28 * 1024
     assert card_of(activity)["body"][-1]["text"] == SHORTENED
+
+
+def test_a_digest_of_thousands_of_sections_keeps_the_most_that_fit_in_few_builds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A supervisor's escalation digest at 100,000 officials: one build per dropped section
+    # would be minutes of CPU; bisection is a dozen builds, and the card is still nearly full.
+    builds = []
+    real = render._build
+
+    def counted(reply: Reply, sections: tuple[Section, ...]) -> dict:
+        builds.append(len(sections))
+        return real(reply, sections)
+
+    monkeypatch.setattr(render, "_build", counted)
+    sections = tuple(Section(f"Escalation: Official {i} (CT) is overdue on **basic** course 3.",
+                             context="You receive this as their certification supervisor.")
+                     for i in range(20_000))
+    activity = to_activity(Reply(text="Certification reminder", title="Certification reminder",
+                                 sections=sections))
+    size = len(json.dumps(activity, ensure_ascii=False).encode())
+    body = card_of(activity)["body"]
+    assert body[-1]["text"] == SHORTENED
+    assert size <= MAX_ACTIVITY_BYTES
+    assert size > MAX_ACTIVITY_BYTES - 400  # one more section would not have fitted
+    assert "Official 0 " in json.dumps(body) and "Official 19999 " not in json.dumps(body)
+    assert len(builds) <= 20 and max(builds) < 1_000
 
 
 def test_huge_text_falls_back_to_short_text() -> None:
