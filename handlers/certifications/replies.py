@@ -135,6 +135,7 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
     """
     by_email = is_email(recipient)
     sections, buttons, own = [], [], []
+    items, hidden = shown_escalations(recipient, items, records)
     for item in items:
         record = records[item.official_id]
         if _is_own(recipient, record):
@@ -144,10 +145,58 @@ def build_digest(recipient: str, items: Sequence[Due], records: dict[int, Offici
                 buttons += own_buttons(item)
         else:
             sections.append(escalation_section(record, item))
+    if hidden:
+        sections.append(Section(more_escalations(app, hidden, records)))
     tail = _email_tail(app, records, own, by_email)
     if tail is None:
         return _digest_reply(sections, buttons)
     return _digest_reply([*sections, tail[0]], buttons, tail[1])
+
+
+#: Escalation lines one digest lists (a chat message holds about 50 blocks, a Teams card 26 KB);
+#: a supervisor of thousands gets the most urgent ones and a count of the rest per jurisdiction.
+ESCALATIONS_SHOWN = 20
+
+
+def shown_escalations(recipient: str, items: Sequence[Due], records: dict[int, OfficialRecord],
+                      ) -> tuple[Sequence[Due], list[Due]]:
+    """The items a digest lists and the escalations it only counts.
+
+    Up to :data:`ESCALATIONS_SHOWN` escalations the digest lists every item as given. Past that
+    it lists the reader's own deadlines, then the most urgent escalations (earliest deadline,
+    then name), and counts the rest.
+    """
+    if len(items) <= ESCALATIONS_SHOWN:
+        return items, []
+    others = [i for i in items if not _is_own(recipient, records[i.official_id])]
+    if len(others) <= ESCALATIONS_SHOWN:
+        return items, []
+
+    def urgency(item: Due) -> tuple[date, str, str]:
+        return (item.standing.deadline or item.day, records[item.official_id].name, item.key)
+    ranked = sorted(others, key=urgency)
+    shown = {id(i) for i in ranked[:ESCALATIONS_SHOWN]}
+    own = [i for i in items if _is_own(recipient, records[i.official_id])]
+    return [*own, *ranked[:ESCALATIONS_SHOWN]], [i for i in others if id(i) not in shown]
+
+
+def more_escalations(app: AppConfig, hidden: Sequence[Due],
+                     records: dict[int, OfficialRecord]) -> str:
+    """'...and 1,204 more deadlines of 980 officials: CT 700, KS 504. See ...'."""
+    by_place: dict[str, int] = {}
+    for item in hidden:
+        place = records[item.official_id].jurisdiction or "?"
+        by_place[place] = by_place.get(place, 0) + 1
+    places = sorted(by_place.items(), key=lambda kv: (-kv[1], kv[0]))
+    listed = ", ".join(f"{literal(p)} {n:,}" for p, n in places[:12])
+    if len(places) > 12:
+        listed += f", and {len(places) - 12:,} more jurisdictions"
+    people = len({i.official_id for i in hidden})
+    example = literal(places[0][0])
+    return (f"...and {len(hidden):,} more deadline{'s' if len(hidden) != 1 else ''} of "
+            f"{people:,} official{'s' if people != 1 else ''} you supervise, not listed here: "
+            f"{listed}. For everyone in a jurisdiction, type "
+            f"`{app.commands.cert} jurisdiction {example}` in chat.")
 
 
 def _is_own(recipient: str, record: OfficialRecord) -> bool:
@@ -230,6 +279,7 @@ class DigestRenderer:
         sections: list[str] = []
         buttons: list[str] = []
         own: list[Due] = []
+        items, hidden = shown_escalations(recipient, items, records)
         for item in items:
             record = records[item.official_id]
             if _is_own(recipient, record):
@@ -239,6 +289,8 @@ class DigestRenderer:
                     buttons.append(self._own_buttons(item))
             else:
                 sections.append(self._escalation(record, item))
+        if hidden:
+            sections.append(dumps(Section(more_escalations(self.app, hidden, records))))
         footer = ""
         tail = _email_tail(self.app, records, own, by_email)
         if tail is not None:

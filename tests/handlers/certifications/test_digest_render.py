@@ -77,3 +77,33 @@ def test_rendered_payloads_are_the_serialised_replies(tmp_path: Path) -> None:
 def test_an_empty_digest_is_the_serialised_empty_reply(tmp_path: Path) -> None:
     app = cert_settings(tmp_path).app
     assert DigestRenderer(app).payload(SUPER, [], {}) == dumps(build_digest(SUPER, [], {}, app))
+
+
+def test_a_supervisor_of_thousands_gets_the_most_urgent_and_a_count_of_the_rest(
+        tmp_path: Path) -> None:
+    app = cert_settings(tmp_path).app
+    places = ("KS", "CT", "CA")
+    records = {i: OfficialRecord(i, "America/Chicago", [], identity=f"webchat:local:o{i}",
+                                 jurisdiction=places[i % 3], name=f"Official {i:04d}")
+               for i in range(1, 3001)}
+    records[0] = OfficialRecord(0, "America/Chicago", [], identity=SUPER, jurisdiction="KS",
+                                name="The Supervisor")
+    items = [Due(0, "0:KS-CLERK:y1", 0, _standing("KS-CLERK", "y1", date(2027, 1, 5), ("KS-101",)),
+                 DAY, escalate=False)]
+    for i in range(1, 3001):  # official 2999 is the most overdue, then 2998, ...
+        deadline = date(2026, 12, 31).fromordinal(date(2026, 12, 31).toordinal() - i)
+        items.append(Due(i, f"{i}:CERA:renewal", 14, _standing("CERA", "renewal", deadline, ()),
+                         DAY, escalate=True))
+    reply = build_digest(SUPER, items, records, app)
+    assert DigestRenderer(app).payload(SUPER, items, records) == dumps(reply)
+    texts = [s.text for s in reply.sections]
+    assert len(texts) == 1 + 20 + 1
+    assert texts[0].startswith("**KS-CLERK**")  # their own deadline first, with its buttons
+    assert [b.value for b in reply.buttons][:3] == ["0:KS-CLERK:y1"] * 3
+    assert "Official 3000 " in texts[1] and "Official 2981 " in texts[20]  # most overdue first
+    assert texts[-1].startswith("...and 2,980 more deadlines of 2,980 officials you supervise")
+    assert "CT 994, CA 993, KS 993" in texts[-1]  # 1000 each, less the 20 listed (3000..2981)
+    assert "/cert jurisdiction CT" in texts[-1]  # the one with the most, as the example
+    few = build_digest(SUPER, items[:21], records, app)  # 20 escalations: all listed, in order
+    assert [f"Official {i:04d} " in s.text for i, s in enumerate(few.sections[1:], 1)] == [True] * 20
+    assert len(few.sections) == 21 and not any(s.text.startswith("...and") for s in few.sections)
