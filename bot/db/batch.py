@@ -12,8 +12,9 @@ before, the row is not written and its caller gets :class:`bot.errors.Replayed`;
 that is recorded anyway costs one transaction, not two.
 
 Under load the writer paces itself: a transaction starts at most once per :data:`PACE`, so
-the rows of requests arriving meanwhile share it (at 100 questions a second, about four per
-transaction instead of one, and one hop to the database thread instead of four). A row that
+the rows of requests arriving meanwhile share it (at 100 questions a second, about ten per
+transaction instead of one, and one hop to the database thread instead of ten; a transaction
+costs about 0.75 ms of CPU on SQLite, as measured under a steady load). A row that
 comes after a quiet spell is written at once; one that comes right after a write waits at most
 ``PACE`` for the next, and its caller (an answer not yet sent) waits with it.
 """
@@ -33,7 +34,7 @@ from bot.errors import Replayed
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500  # rows per transaction: a long backlog is written in bounded steps
-PACE = 0.04  # seconds: at most one transaction this often, while rows keep coming
+PACE = 0.1  # seconds: at most one transaction this often, while rows keep coming
 
 Row = dict[str, Any]
 #: Run before a row's insert, in its transaction: False means "handled before, skip the row".
