@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import json
 import logging
@@ -17,7 +16,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import unquote, urlencode
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -79,7 +78,8 @@ def verify_signature(secret: str, body: bytes, timestamp: str | None, signature:
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """Slack's v0 signature of ``body`` at ``timestamp``."""
     base = b"v0:" + timestamp.encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: the same bytes without an HMAC object per call.
+    return "v0=" + hmac.digest(secret.encode(), base, "sha256").hex()
 
 
 def parse_body(content_type: str, text: str,
@@ -92,15 +92,33 @@ def parse_body(content_type: str, text: str,
     if content_type == JSON:
         data = http_input.loads(text, free_text=FREE_TEXT, cleaned=cleaned)
     else:
-        form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
-        data = http_input.sanitize({k: v[0] for k, v in form.items()}, free_text=FREE_TEXT,
-                                   cleaned=cleaned)
+        data = http_input.sanitize(parse_form(text), free_text=FREE_TEXT, cleaned=cleaned)
         if "payload" in data:
             data = http_input.loads(data["payload"], free_text=FREE_TEXT, what="payload",
                                     cleaned=cleaned)
     if not isinstance(data, dict):
         raise ValueError("body is not an object")
     check_shape(data)
+    return data
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """A form body, first value of each name; ValueError for a field without ``=``.
+
+    The same as ``parse_qs(text, keep_blank_values=True, strict_parsing=True)`` (an empty
+    body is ``{}``), written out because every slash command is a form: the standard
+    library's layers of generic parsing were a visible share of a command's CPU.
+    """
+    data: dict[str, str] = {}
+    if not text:
+        return data
+    for field in text.split("&"):
+        name, sep, value = field.partition("=")
+        if not sep:
+            raise ValueError("bad form field")
+        name = unquote(name.replace("+", " "))
+        if name not in data:
+            data[name] = unquote(value.replace("+", " "))
     return data
 
 
