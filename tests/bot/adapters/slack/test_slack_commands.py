@@ -17,7 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient  # noqa: TID251
 
 from bot.adapters.slack.listeners import SlashCommands
 from bot.ops.metrics import REPLAYS
-from tests.bot.adapters.slack.slack_support import command_body, eventually, slack_bot
+from tests.bot.adapters.slack.slack_support import (
+    FORM,
+    command_body,
+    eventually,
+    signed_headers,
+    slack_bot,
+)
 
 
 def _request(body: dict[str, Any]) -> AsyncBoltRequest:
@@ -90,11 +96,12 @@ async def test_the_ssl_check_is_still_answered_by_bolt(tmp_path: Path) -> None:
 async def test_a_command_over_http_is_answered_once(tmp_path: Path) -> None:
     async with slack_bot(tmp_path) as sb:
         raw = command_body(sb.fake, "what is the pause method")
-        assert await sb.signed(raw) == (200, "")
+        headers = signed_headers(raw, FORM)
+        assert await sb.post(raw, headers) == (200, "")
         [post] = await sb.fake.wait_for("response")
         assert "PAUSE method" in post.params["text"]
         before = REPLAYS.labels("slack")._value.get()
-        assert await sb.signed(raw) == (200, "")  # the exact replay: acked, answered nothing
+        assert await sb.post(raw, headers) == (200, "")  # the exact replay: acked, no answer
         await eventually(lambda: _replay_counted(sb, before))
         assert [c.method for c in sb.fake.calls].count("response") == 1
 
@@ -102,3 +109,27 @@ async def test_a_command_over_http_is_answered_once(tmp_path: Path) -> None:
 async def _replay_counted(sb: Any, before: float) -> bool:
     return len([k for k in await sb.processed_keys() if k.startswith("slack:sig:")]) == 1 \
         and REPLAYS.labels("slack")._value.get() > before
+
+
+async def test_each_request_gets_its_own_client_copy(tmp_path: Path) -> None:
+    from bot.adapters.slack.app import build_bolt_app
+    from tests.support import make_settings
+
+    settings = make_settings(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                                        "SLACK_API_URL": "http://127.0.0.1:9/api/"})
+    bolt = build_bolt_app(settings)
+    app_client = bolt.client
+    requests = [_request({"command": "/ask", "team_id": team, "user_id": "U1"})
+                for team in ("T1", "T2")]
+    for req in requests:
+        bolt._init_context(req)
+    first, second = (req.context.client for req in requests)
+    assert first is not app_client and second is not first
+    assert (first.default_params, second.default_params) == ({"team_id": "T1"},
+                                                             {"team_id": "T2"})
+    assert first.base_url == app_client.base_url == "http://127.0.0.1:9/api/"
+    assert first.retry_handlers == app_client.retry_handlers
+    assert first.retry_handlers is not app_client.retry_handlers
+    first.token = "xoxb-for-this-request"  # what authorization does
+    assert app_client.token is None and second.token is None
+    assert app_client.default_params == {}
