@@ -10,6 +10,13 @@ A row may come with a ``claim``: a check run first in the same transaction (clai
 request's dedupe key, :func:`bot.db.idempotency.claim`). When it says the request was handled
 before, the row is not written and its caller gets :class:`bot.errors.Replayed`; so a request
 that is recorded anyway costs one transaction, not two.
+
+Under load the writer paces itself: a transaction starts at most once per :data:`PACE`, so
+the rows of requests arriving meanwhile share it (at 100 questions a second, about ten per
+transaction instead of one, and one hop to the database thread instead of ten; a transaction
+costs about 0.75 ms of CPU on SQLite, as measured under a steady load). A row that
+comes after a quiet spell is written at once; one that comes right after a write waits at most
+``PACE`` for the next, and its caller (an answer not yet sent) waits with it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from bot.errors import Replayed
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500  # rows per transaction: a long backlog is written in bounded steps
+PACE = 0.1  # seconds: at most one transaction this often, while rows keep coming
 
 Row = dict[str, Any]
 #: Run before a row's insert, in its transaction: False means "handled before, skip the row".
@@ -36,15 +44,21 @@ Claim = Callable[[Connection], bool]
 class BatchWriter:
     """Insert rows of one table in batches; ``await add(row)`` returns the new primary key."""
 
-    def __init__(self, db: Any, table: sa.Table) -> None:
-        """Write into ``table`` through ``db`` (a :class:`bot.db.engine.Database`)."""
+    def __init__(self, db: Any, table: sa.Table, pace: float = PACE) -> None:
+        """Write into ``table`` through ``db`` (a :class:`bot.db.engine.Database`).
+
+        Transactions start at least ``pace`` seconds apart (0: as soon as rows are queued).
+        """
         self.db = db
         self.table = table
+        self.pace = pace
+        self._started = float("-inf")  # loop time the last transaction started
         (key,) = table.primary_key.columns
         # Built once: SQLAlchemy reuses its compiled form for every batch.
         self._insert = sa.insert(table).returning(key)
         self._queue: list[tuple[Row, Claim | None, asyncio.Future[Any]]] = []
         self._wake: asyncio.Event | None = None
+        self._closing: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -62,18 +76,25 @@ class BatchWriter:
             return done
         self._queue.append((row, claim, done))
         if self._task is None or self._task.done():
-            self._wake = asyncio.Event()
+            self._wake, self._closing = asyncio.Event(), asyncio.Event()
             self._task = loop.create_task(self._run())
         assert self._wake is not None
         self._wake.set()
         return done
 
     async def _run(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self._closing is not None
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
+                wait = self._started + self.pace - loop.time()
+                if wait > 0 and not self._closed:  # busy: gather what comes meanwhile
+                    with contextlib.suppress(TimeoutError):  # or until shutdown begins
+                        async with asyncio.timeout(wait):
+                            await self._closing.wait()
+                self._started = loop.time()
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 await self._write(batch)
             if self._closed:
@@ -108,6 +129,8 @@ class BatchWriter:
     async def aclose(self) -> None:
         """Write everything still queued, then stop (later rows are written one by one)."""
         self._closed = True
+        if self._closing is not None:
+            self._closing.set()
         if self._task is not None and not self._task.done():
             assert self._wake is not None
             self._wake.set()

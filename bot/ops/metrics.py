@@ -7,6 +7,7 @@ and abstentions by the FAQ as it records a question.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 
@@ -74,9 +75,21 @@ async def measure(request: web.Request,
         status = exc.status
         raise
     finally:
-        REQUESTS.labels(route, str(status)).inc()
+        _requests(route, status).inc()
         if route in PLATFORM_ROUTES:
-            ACK_LATENCY.labels(route).observe(time.perf_counter() - started)
+            _ack_latency(route).observe(time.perf_counter() - started)
+
+
+# Each request's series, looked up once: ``labels()`` takes a lock and checks its arguments on
+# every call. Routes are the app's patterns and statuses HTTP's, so the caches stay small.
+@functools.lru_cache(maxsize=1024)
+def _requests(route: str, status: int) -> Counter:
+    return REQUESTS.labels(route, str(status))  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=64)
+def _ack_latency(route: str) -> Histogram:
+    return ACK_LATENCY.labels(route)  # type: ignore[no-any-return]
 
 
 def platform_label(platform: str) -> str:
@@ -95,7 +108,12 @@ def count_delivery(platform: str, result: str, reason: str | None = None) -> Non
 def count_question(outcome: str) -> None:
     """Count one question by its outcome (an unknown outcome is not counted)."""
     if outcome in OUTCOMES:
-        QUESTIONS.labels(outcome).inc()
+        _questions(outcome).inc()
+
+
+@functools.lru_cache(maxsize=64)
+def _questions(outcome: str) -> Counter:
+    return QUESTIONS.labels(outcome)  # type: ignore[no-any-return]
 
 
 async def refresh_job_gauge(db: Database) -> None:

@@ -20,7 +20,9 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 Connections = Callable[[], aiohttp.ClientSession]
 VIEW_BUDGET = 2.5  # seconds of Slack's 3 s view_submission window we allow the handler
 QUIET_EVENTS = ("tokens_revoked", "app_uninstalled")
+COMMAND = re.compile(r"^/.+")  # what Bolt's command listener matched: any slash command
 OPEN_FORM = "slack:open_form"  # a button that asks again with a click, which can open a modal
 MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
 NO_SUBMITTER = ("Slack did not say who sent this form, so nothing was done. "
@@ -94,11 +97,11 @@ class SlackListeners:
 
     def register(self, bolt: AsyncApp) -> None:
         """Attach listeners for every configured command, events, clicks and submissions."""
-        # Every command, one listener (one matcher for Bolt to run per request): the router
-        # picks the handler by the command's name, and one without a handler (in the manifest
-        # but renamed, or not built yet) gets the help fallback instead of Bolt's 404, which
-        # Slack shows as an error.
-        bolt.command(re.compile(r"^/.+"), middleware=[ack_first])(self.on_command)
+        # Every command, one global middleware after Bolt's own (SSL check, authorization):
+        # the router picks the handler by the command's name, and one without a handler (in
+        # the manifest but renamed, or not built yet) gets the help fallback instead of Bolt's
+        # 404, which Slack shows as an error.
+        bolt.use(SlashCommands(self.on_command))
         self.home.register(bolt, self.on_event)  # Home tab, assistant threads
         bolt.event("app_mention")(self.on_event)
         bolt.event("message")(self.on_event)
@@ -115,9 +118,9 @@ class SlackListeners:
         metrics.REPLAYS.labels("slack").inc()
         return False
 
-    async def on_command(self, body: dict[str, Any], respond: AsyncRespond,
+    async def on_command(self, body: dict[str, Any], respond: AsyncRespond | None,
                          request: AsyncBoltRequest, client: AsyncWebClient) -> None:
-        """Slash command (acked by :func:`ack_first`): answer through response_url or a modal.
+        """Slash command (acked by :class:`SlashCommands`): answer through response_url or a modal.
 
         The request's dedupe key rides with the message: the router (or the handler, in the
         transaction that records the question) claims it, and a replay is answered nothing.
@@ -263,7 +266,7 @@ class SlackListeners:
         task.add_done_callback(_PENDING.discard)
 
     async def _answer_interaction(self, reply: Reply, message: IncomingMessage,
-                                  body: dict[str, Any], respond: AsyncRespond,
+                                  body: dict[str, Any], respond: AsyncRespond | None,
                                   client: AsyncWebClient) -> None:
         if reply.form is not None and body.get("trigger_id"):
             metadata = json.dumps({"channel": message.channel})
@@ -276,13 +279,57 @@ class SlackListeners:
         kwargs = to_slack_message(reply, workspace=message.sender.workspace)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         try:
-            if self.connections is not None and respond.response_url:
+            if respond is None:  # no response_url: nowhere to answer
+                log.warning("slack answer not sent: the request has no response_url")
+            elif self.connections is not None and respond.response_url:
                 await post_response(self.connections(), respond.response_url, {
                     **kwargs, "response_type": response_type, "replace_original": False})
             else:
                 await respond(**kwargs, response_type=response_type, replace_original=False)
         except Exception as exc:  # an expired or used-up response_url; nothing else to try
             log.warning("response_url post failed", extra={"error": type(exc).__name__})
+
+
+OnCommand = Callable[[dict[str, Any], AsyncRespond | None, AsyncBoltRequest, AsyncWebClient],
+                     Awaitable[None]]
+
+
+class SlashCommands(AsyncMiddleware):
+    """Every slash command: acknowledged at once, answered by ``on_command`` in a task.
+
+    Slash commands are the busiest request kind, and Bolt's listener layer did nothing for
+    them that this does not: it ran the command matcher, a listener middleware that acked
+    and the listener, building every argument Bolt can inject three times per request, then
+    started the listener as a task. As a global middleware after Bolt's own (SSL check and
+    authorization, which refuses workspaces not admitted), this acks with the same plain 200
+    and starts the same work; a failure is logged, as Bolt's listener error handler did.
+    """
+
+    def __init__(self, on_command: OnCommand) -> None:
+        """Answer every command with ``on_command(body, respond, request, client)``."""
+        self.on_command = on_command
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002
+                            ) -> BoltResponse | None:
+        """A command is acked here (its work goes on in a task); anything else goes on."""
+        body = req.body
+        command = body.get("command")
+        if not isinstance(command, str) or not COMMAND.match(command):
+            return await next()
+        context = req.context
+        task = asyncio.ensure_future(self._answer(body, context.respond, req, context.client))
+        _PENDING.add(task)
+        task.add_done_callback(_PENDING.discard)
+        return BoltResponse(status=200, body="")
+
+    async def _answer(self, body: dict[str, Any], respond: AsyncRespond | None,
+                      request: AsyncBoltRequest, client: AsyncWebClient) -> None:
+        try:
+            await self.on_command(body, respond, request, client)
+        except Exception:
+            # By kind and frames only: the message may quote what the person typed.
+            log.exception("slack command failed", extra={"hide_exception_message": True})
 
 
 async def ack_first(ack: AsyncAck, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002

@@ -12,8 +12,10 @@ import json
 from typing import Any
 
 import aiohttp
+from aiohttp.payload import BytesPayload
 
-_JSON_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
+_JSON = "application/json;charset=utf-8"
+_JSON_HEADERS = {"Content-Type": _JSON}
 
 
 class ResponseUrlRefused(Exception):
@@ -28,10 +30,12 @@ async def post_response(session: aiohttp.ClientSession, url: str,
     without an answer (typically a kept-alive one it had timed out) is sent once more on a new
     connection; any other failure, or an error status, is raised.
     """
-    body = json.dumps({k: v for k, v in payload.items() if v is not None})
+    body = json.dumps({k: v for k, v in payload.items() if v is not None}).encode()
     for attempt in (1, 2):
         try:
-            async with session.post(url, data=body, headers=_JSON_HEADERS) as resp:
+            # A payload object: aiohttp then skips looking the body's type up in its registry.
+            async with session.post(url, data=BytesPayload(body, content_type=_JSON),
+                                    headers=_JSON_HEADERS) as resp:
                 await resp.read()
                 if resp.status >= 400:
                     raise ResponseUrlRefused(str(resp.status))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.db.batch import BatchWriter
 from bot.db.engine import Database, upgrade, utcnow
 from bot.db.idempotency import claim, first_time
 from bot.errors import Replayed
@@ -126,3 +127,49 @@ async def test_sqlite_files_use_wal_with_normal_sync_on_both_engines(tmp_path: P
     assert threaded == ("wal", 1)
     with sqlite3.connect(tmp_path / "bot.db") as plain:  # the mode is kept in the file
         assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_rows_coming_right_after_a_write_share_the_next_transaction(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    upgrade(url)
+    db = Database(url)
+    transactions: list[int] = []
+    real = db.transaction
+
+    async def counted(work: object) -> object:
+        transactions.append(1)
+        return await real(work)  # type: ignore[arg-type]
+
+    db.transaction = counted  # type: ignore[method-assign]
+    try:
+        writer = BatchWriter(db, QUESTIONS, pace=3600.0)
+        # After a quiet spell (none yet) a row is written at once: no pace to wait for.
+        first = await asyncio.wait_for(writer.add(_row(0), claim("slack:sig:p0")), 10)
+        assert transactions == [1]
+        # Rows queued one after another right after that write wait for the next
+        # transaction together; closing the writer (shutdown) writes them without waiting.
+        later = [writer.add(_row(n), claim(f"slack:sig:p{n}")) for n in range(1, 4)]
+        for _ in range(20):
+            await asyncio.sleep(0)  # turns of the loop, not a wait: nothing may be written
+        assert transactions == [1] and not any(f.done() for f in later)
+        replay = writer.add(_row(9), claim("slack:sig:p1"))
+        await asyncio.wait_for(writer.aclose(), 10)
+        assert transactions == [1, 1]
+        assert len({first, *[f.result() for f in later]}) == 4
+        assert isinstance(replay.exception(), Replayed)
+        assert len(await _count(db)) == 4
+    finally:
+        await db.close()
+
+
+async def test_without_a_pace_each_awaited_row_is_its_own_transaction(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        writer = BatchWriter(db, QUESTIONS, pace=0.0)
+        ids = [await asyncio.wait_for(writer.add(_row(n)), 10) for n in range(3)]
+        assert len(set(ids)) == 3 and len(await _count(db)) == 3
+    finally:
+        await db.close()

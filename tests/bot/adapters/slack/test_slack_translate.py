@@ -353,3 +353,27 @@ def test_main_line_leads_when_the_sections_do_not_say_it() -> None:
                   sections=(Section("Polls open 6 to 8."),))
     texts = [b["text"]["text"] for b in to_slack_blocks(reply) if b["type"] == "section"]
     assert texts == ["TLP:GREEN · Polling hours unchanged", "Polls open 6 to 8."]
+
+
+def test_parse_form_reads_forms_as_the_standard_library_does() -> None:
+    import random
+    from urllib.parse import parse_qs
+
+    from bot.adapters.slack.app import parse_form
+
+    rng = random.Random(16)
+    alphabet = "ab=&+%2 é\x00%zz%41%C3%A9%E9;"
+    cases = ["", "a=1&a=2", "a", "a=1&&b=2", "=x", "text=%2Fask+hi%21&user_id=U1"]
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+              for _ in range(3000)]
+    for text in cases:
+        try:
+            expected: object = {k: v[0] for k, v in parse_qs(
+                text, keep_blank_values=True, strict_parsing=bool(text)).items()}
+        except ValueError:
+            expected = ValueError
+        try:
+            got: object = parse_form(text)
+        except ValueError:
+            got = ValueError
+        assert got == expected, text
