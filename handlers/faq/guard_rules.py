@@ -439,7 +439,10 @@ PARTISAN = [
           # "how should a good conservative vote on the water measure"
           rf"\bhow (should|ought|would) (a|an|the|my|our|every) (\w+ ){{0,3}}vote (on|for)\b"),
     _rule("partisan", "vote-yes-no", r"\b(vote|voting|votes) (yes|no) on\b|\b(yes|no) on "
-          r"(prop|measure|proposition|question|amendment|the bond|the levy)"),
+          r"(prop|measure|proposition|question|amendment|the bond|the levy)",
+          # what each side of a measure does, in neutral words, is the voter guide's job
+          unless=r"\b(yes|no)\b.{0,40}\b(means?|meaning|do|does)\b(?! (you|i|we) )|"
+                 r"\bneutral(ly)? (words|terms|language|summary)\b|\bsignifica\w*\b"),
     _rule("partisan", "deserves-vote",
           r"\b(deserves?|earns?|worth|gets?|have|has) (my|our|your|a|the) (vote|support)\b|"
           r"\bworth (voting|a vote) for\b|\breasons? (to|why i should|why we should) "
@@ -782,7 +785,11 @@ PERSONAL = [
           r"able)\b"),
     _rule("personal_data", "street-address",
           r"\b\d{1,6}\s+\w+(\s\w+)?\s+(st|street|ave|avenue|rd|road|ln|lane|dr|drive|blvd|way|"
-          r"ct|court|pl|place)\b"),
+          r"ct|court|pl|place)\b",
+          # the asker's own address ("I moved to 22 Birch St, how do I update my registration")
+          unless=r"\b(i|we) (just |recently )?(moved|live|relocated|am moving)\b|\bmy (new |old |"
+                 r"own |current )?(address|home|house|apartment|registration)\b|\bme (mude|"
+                 r"cambie)\b|\bmi (nueva |propia )?direccion\b"),
     _rule("personal_data", "lists-of-voters",
           rf"\b{ACQUIRE}\b.{{0,30}}\b(list|names|spreadsheet|file|database|roster|export)\b"
           rf".{{0,20}}\b(of |with )?(the )?(voters|people|residents|staff|workers|poll workers|"
