@@ -250,10 +250,11 @@ class SearchIndex:
                    if qt.term is not None and qt.term in doc_terms}
         by_term = {qt.term: qt.text for qt in terms if qt.term is not None}
         # What each index term of a phrase adds: its question term's matched mass. The other
-        # terms add nothing (0.0 leaves a sum as it is), so only phrases sharing a matched
-        # term are summed, each in its own order (the same float sums as summing every term).
+        # terms add nothing, so only phrases sharing a matched term are summed. A phrase is a
+        # set, whose order changes with the process's hash seed: ``math.fsum`` is exact, so every
+        # process (web, worker, CLI) gets the same figure and the same decision.
         weight = {t: matched[text] for t, text in by_term.items() if text in matched}
-        phrase = max((sum(weight[t] for t in p if t in weight)
+        phrase = max((math.fsum(weight[t] for t in p if t in weight)
                       for p in self.phrases[doc] if not p.isdisjoint(weight)), default=0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         return Evidence(query_mass=sum(mass.values()), matched_mass=sum(matched.values()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -97,6 +98,38 @@ def test_deterministic(real_index: SearchIndex) -> None:
     for _ in range(3):
         assert [(h.article.id, h.score, h.confidence)
                 for h in rebuilt.search(question)] == first
+
+
+_SEEDED = """
+import sys
+from pathlib import Path
+from knowledge.checks import load_articles
+from knowledge.decide import Retriever
+from knowledge.search import SearchIndex
+articles, _ = load_articles(Path(sys.argv[1]))
+retriever = Retriever(SearchIndex(articles))
+for article in articles:
+    for question in article.questions[:4]:
+        words = question.split()
+        for asked in (question, " ".join(words[::-1]), " ".join(words[1:]) + " in kansas"):
+            _, found = retriever.candidates(asked)
+            print([(c.doc, sorted((k, repr(v)) for k, v in c.features.items())) for c in found])
+"""
+
+
+def test_the_same_question_scores_the_same_in_every_process() -> None:
+    # Phrases are sets, iterated in an order set by the process's hash seed; the web, the
+    # worker and the CLI must still give one question the same confidence, bit for bit.
+    def run(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run([sys.executable, "-c", _SEEDED, str(REAL_KB)], env=env,
+                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    first = run("1")
+    assert first.count("\n") > 500
+    assert run("2") == first and run("3") == first
 
 
 def test_question_asking_for_a_missing_phone_number_abstains() -> None:
