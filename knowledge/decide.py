@@ -406,9 +406,7 @@ class Retriever:
         if self.semantic is not None and an.query.strip():
             vec = self.semantic.embed(an.query) if query_vec is None else query_vec
             sims = self.semantic.similarities(vec)
-            from knowledge.semantic import top_articles  # loaded: semantic is on
-
-            order = top_articles(sims, SEMANTIC_DEPTH)
+            order = sims.argsort()[::-1][:SEMANTIC_DEPTH]
             sem_rank = {int(d): r for r, d in enumerate(order)}
         fused: dict[int, float] = {}
         for ranks in (lex_rank, sem_rank):

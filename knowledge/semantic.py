@@ -368,22 +368,3 @@ def best_per_article(matrix: np.ndarray, starts: np.ndarray, query_vec: np.ndarr
     sims = np.einsum("ij,j->i", matrix, np.asarray(query_vec, dtype=np.float32))
     return np.maximum.reduceat(sims, starts)
 
-
-def top_articles(sims: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` most similar articles, best first: exactly ``sims.argsort()[::-1][:k]``.
-
-    A partial selection (``argpartition``, linear) and a sort of the ``k`` chosen instead of
-    sorting every article. When a similarity among the best ``k + 1`` ties another or is not
-    finite, the order of equal values is whatever the full sort gives, so the full sort runs.
-    """
-    n = len(sims)
-    if k <= 0 or n == 0:
-        return np.zeros(0, dtype=np.intp)
-    if k + 1 >= n:
-        return sims.argsort()[::-1][:k]
-    part = np.argpartition(sims, n - k - 1)[n - k - 1:]  # the best k + 1, unordered
-    vals = sims[part]
-    if not np.isfinite(vals).all() or len(np.unique(vals)) < len(vals) \
-            or (sims == vals.min()).sum() > 1:
-        return sims.argsort()[::-1][:k]
-    return part[np.argsort(vals)[::-1][:k]]

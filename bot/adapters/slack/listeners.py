@@ -261,9 +261,7 @@ class SlackListeners:
         """A submission that outlived the ack window: its result arrives as a DM."""
         if done.cancelled() or done.exception() is not None:
             return
-        task = asyncio.ensure_future(self.confirm_to_reporter(message, done.result(), view_id))
-        _PENDING.add(task)
-        task.add_done_callback(_PENDING.discard)
+        _spawn(self.confirm_to_reporter(message, done.result(), view_id))
 
     async def _answer_interaction(self, reply: Reply, message: IncomingMessage,
                                   body: dict[str, Any], respond: AsyncRespond | None,
@@ -318,9 +316,7 @@ class SlashCommands(AsyncMiddleware):
         if not isinstance(command, str) or not COMMAND.match(command):
             return await next()
         context = req.context
-        task = asyncio.ensure_future(self._answer(body, context.respond, req, context.client))
-        _PENDING.add(task)
-        task.add_done_callback(_PENDING.discard)
+        _spawn(self._answer(body, context.respond, req, context.client))
         return BoltResponse(status=200, body="")
 
     async def _answer(self, body: dict[str, Any], respond: AsyncRespond | None,
@@ -367,11 +363,17 @@ def offer_form(reply: Reply, text: str) -> Reply:
 _PENDING: set[asyncio.Future[None]] = set()
 
 
-async def _within(job: Coroutine[Any, Any, None], seconds: float) -> None:
-    """Await ``job`` for at most ``seconds``; past that it finishes in the background."""
+def _spawn(job: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+    """Run ``job`` in the background, held (a task nobody holds may be collected mid-run)."""
     task = asyncio.ensure_future(job)
     _PENDING.add(task)
     task.add_done_callback(_PENDING.discard)
+    return task
+
+
+async def _within(job: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Await ``job`` for at most ``seconds``; past that it finishes in the background."""
+    task = _spawn(job)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(task), seconds)
 
