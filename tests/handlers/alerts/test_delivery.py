@@ -18,7 +18,7 @@ from bot.config.settings import Settings
 from bot.db.engine import Database, utcnow
 from bot.errors import Refused
 from bot.messages import Destination, Reply
-from bot.outbox.pacing import SAFETY, TOLERANCE, Budgets
+from bot.outbox.pacing import MAX_LATE, SAFETY, TOLERANCE, Budgets
 from bot.outbox.queue import enqueue
 from bot.outbox.worker import Outbox
 from bot.services import Services
@@ -119,13 +119,15 @@ async def test_workspace_budget_is_shared_by_two_processes(tmp_path: Path) -> No
         posts = fake.calls_to("chat.postMessage")
     assert len(posts) == 16 and len(starts) == 16  # each once: no 429, no repeat
     # The pacer's own starts (not arrivals, which a loaded machine bunches): at most the
-    # rate plus its burst in any window, although two workers share the budget. A send woken
-    # too late for its slot takes a new one instead of bunching, so this holds under load.
+    # rate plus its burst in any window, although two workers share the budget. The workers
+    # reserve slots in the database; a send woken late still uses its slot up to MAX_LATE
+    # behind it (later it takes a new one), so a window can also hold the sends slotted in
+    # the MAX_LATE before it: a loaded machine delays one process's wake-up, never adds sends.
     rate = 5 * SAFETY
     starts.sort()
     for window in (1.0, 2.0):
         worst = max(sum(1 for t in starts if s <= t < s + window) for s in starts)
-        assert worst <= rate * window + outboxes[0].timeline.burst(rate)
+        assert worst <= rate * (window + MAX_LATE) + outboxes[0].timeline.burst(rate)
     assert starts[-1] - starts[0] >= 15 / rate - TOLERANCE
 
 
