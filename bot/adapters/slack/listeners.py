@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.slack.home import ClientFor, SlackHome
 from bot.adapters.slack.render import to_slack_message, to_slack_modal, to_view_response
-from bot.adapters.slack.response_url import post_response
+from bot.adapters.slack.response_url import post_response, response_url_allowed
 from bot.adapters.slack.translate import (
     REPORT_SHORTCUT,
     NotForUs,
@@ -44,6 +44,7 @@ from bot.db.idempotency import first_time
 from bot.errors import Replayed
 from bot.messages import Button, Destination, IncomingMessage, InvalidDestination, Reply
 from bot.ops import metrics
+from bot.ops.audit import audit
 from bot.outbox.queue import enqueue
 from bot.router import Router
 
@@ -279,6 +280,12 @@ class SlackListeners:
         try:
             if respond is None:  # no response_url: nowhere to answer
                 log.warning("slack answer not sent: the request has no response_url")
+            elif not response_url_allowed(respond.response_url or "",
+                                          self.router.services.settings.env.SLACK_API_URL):
+                log.warning("slack answer not sent: the response_url is not Slack's")
+                await audit(self.router.services.db, actor=message.sender.identity,
+                            action="slack.response_url", target=message.sender.workspace[:40],
+                            allowed=False, reason="response_url not on Slack's hook host")
             elif self.connections is not None and respond.response_url:
                 await post_response(self.connections(), respond.response_url, {
                     **kwargs, "response_type": response_type, "replace_original": False})

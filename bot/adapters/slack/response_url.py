@@ -10,12 +10,35 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.payload import BytesPayload
 
 _JSON = "application/json;charset=utf-8"
 _JSON_HEADERS = {"Content-Type": _JSON}
+
+
+#: Where Slack's response_urls point (commercial Slack and GovSlack).
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+
+
+def response_url_allowed(url: str, api_url: str) -> bool:
+    """Whether ``url`` is a response_url Slack could have given: https on Slack's hook host.
+
+    Or on the Web API's own scheme, host and port (``SLACK_API_URL``: a deployment's own Slack
+    gateway, or the project's fake Slack in tests). A signed request is Slack's, but a leaked
+    signing secret must not turn the bot into a client that posts answers anywhere it is told.
+    """
+    try:
+        got, api = urlsplit(url), urlsplit(api_url)
+        got_port, api_port = got.port, api.port
+    except ValueError:
+        return False
+    if got.scheme == "https" and got.hostname in SLACK_HOOK_HOSTS and got_port in (None, 443):
+        return True
+    return bool(got.hostname) and (got.scheme, got.hostname, got_port) == (
+        api.scheme, api.hostname, api_port)
 
 
 class ResponseUrlRefused(Exception):

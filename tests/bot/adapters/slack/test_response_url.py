@@ -8,7 +8,7 @@ import json
 import aiohttp
 import pytest
 
-from bot.adapters.slack.response_url import ResponseUrlRefused, post_response
+from bot.adapters.slack.response_url import ResponseUrlRefused, post_response, response_url_allowed
 
 
 class Endpoint:
@@ -81,3 +81,24 @@ async def test_a_second_closed_connection_is_an_error() -> None:
         with pytest.raises(aiohttp.ServerDisconnectedError):
             await post_response(session, url, {"text": "answer"})
     assert endpoint.bodies == [] and endpoint.connections == 2
+
+
+@pytest.mark.parametrize(("url", "allowed"), [
+    ("https://hooks.slack.com/commands/T1/123/abc", True),
+    ("https://hooks.slack.com:443/actions/T1/1/x", True),
+    ("https://hooks.slack-gov.com/commands/T1/1/x", True),
+    ("https://slack.example:8443/response/1", True),  # the Web API's own host and port
+    ("http://hooks.slack.com/commands/T1/1/x", False),  # not over TLS
+    ("https://hooks.slack.com:8443/commands/T1/1/x", False),
+    ("https://hooks.slack.com.evil.example/commands/T1/1/x", False),
+    ("https://hooks.slack.com@evil.example/commands/T1/1/x", False),  # userinfo trick
+    ("https://evil.example/commands", False),
+    ("https://slack.example/response/1", False),  # the API host on another port
+    ("http://slack.example:8443/response/1", False),  # the API host without TLS
+    ("https://[::1/x", False),  # malformed
+    ("https://hooks.slack.com:99999/x", False),  # port out of range
+    ("", False),
+    ("/relative/path", False),
+])
+def test_only_slacks_hook_hosts_or_the_api_host_take_answers(url: str, allowed: bool) -> None:
+    assert response_url_allowed(url, "https://slack.example:8443/api/") is allowed

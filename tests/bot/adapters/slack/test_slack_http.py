@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -22,7 +23,8 @@ from tests.bot.adapters.slack.slack_support import (
     signed_headers,
     slack_bot,
 )
-from tests.support import make_settings, running_bot
+from tests.fakes.slack_api import FakeSlackApi
+from tests.support import make_settings, running_bot, wait_until
 
 
 @pytest.fixture
@@ -50,6 +52,25 @@ async def test_ask_command_acks_fast_and_answers_on_response_url(sb: SlackBot) -
     buttons = [e for b in post.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
     ids = [b["action_id"] for b in buttons]
     assert buttons and len(ids) == len(set(ids))
+
+
+async def test_an_answer_is_never_posted_to_a_response_url_off_slacks_hosts(sb: SlackBot) -> None:
+    # Signed (as if the signing secret had leaked), but the response_url points elsewhere:
+    # the bot refuses to post there, audits it, and keeps answering proper requests.
+    async with FakeSlackApi() as elsewhere:
+        raw = command_body(sb.fake, "what is the pause method", name="off",
+                           response_url=elsewhere.response_url("stolen"))
+        assert (await sb.signed(raw))[0] == 200
+
+        async def audited() -> list[Any]:
+            return await query(sb, "SELECT actor, action, allowed FROM audit_entry "
+                                   "WHERE action = 'slack.response_url'")
+        [(actor, _, allowed)] = await wait_until(audited)
+        assert actor.startswith("slack:") and not allowed
+        assert (await sb.signed(command_body(sb.fake, "what is the pause method")))[0] == 200
+        [post] = await sb.fake.wait_for("response")
+        assert "PAUSE method" in post.params["text"]
+        assert elsewhere.calls == []
 
 
 async def test_a_question_containing_the_word_payload_is_answered(sb: SlackBot) -> None:
