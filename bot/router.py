@@ -30,7 +30,12 @@ MAX_ASKED = 500  # characters of a suggested question carried on a button
 
 
 class Handler(Protocol):
-    """What every feature implements. Registration is the list in ``handlers/__init__.py``."""
+    """What every feature implements. Registration is the list in ``handlers/__init__.py``.
+
+    Optional class attributes read by :func:`typed_command`: ``greetings`` (keywords that
+    are a command only on their own) and ``takes_questions`` (a typed question after a
+    keyword is still this command).
+    """
 
     name: str
     command: str | None
@@ -44,6 +49,23 @@ class Handler(Protocol):
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Do the work and return a neutral reply."""
         ...
+
+
+def typed_command(handler: Handler, word: str, rest: str) -> bool:
+    """Whether typed text starting with one of ``handler``'s keywords is that command.
+
+    Teams' command menu and chat users type commands without a slash (``incident ...``,
+    ``cert done ...``). Not when the rest reads as a question (it ends with "?": "incident reports, are they
+    public?", "certification deadlines for new clerks?") and the handler does not take
+    questions (``takes_questions``: ``ask ...?`` is the FAQ's command), nor a greeting followed
+    by anything (``greetings``: "hey so a voter says ..."); those go to free text, where the
+    FAQ answers them. A leading slash always makes a command.
+    """
+    if not rest:
+        return True
+    if word in getattr(handler, "greetings", ()):
+        return False
+    return getattr(handler, "takes_questions", False) or not rest.endswith(("?", "？"))
 
 
 def build_error_reply(correlation_id: str) -> Reply:
@@ -168,9 +190,12 @@ class Router:
             return self._fallback, dataclasses.replace(message, text="")
         text = message.text.strip()
         first, _, rest = text.partition(" ")
-        word = first.lower().lstrip("/").rstrip(":,")
+        word = first.lower().lstrip("/").rstrip(":,.!")
         for handler in self.handlers:
             if word in handler.keywords:
+                if not first.startswith("/") and not typed_command(
+                        handler, word, rest.strip()):
+                    break  # "hi, quick q: ..." or "incident reports, public?": a question
                 # Typed "incident ..." is the same intent as the slash command.
                 return handler, dataclasses.replace(message, text=rest.strip(), command=word)
         if not text:

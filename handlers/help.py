@@ -58,7 +58,9 @@ class HelpHandler:
 
     name = "help"
     command: str | None = None
-    keywords: tuple[str, ...] = ("help", "hi", "hello", "hey", "?")
+    keywords: tuple[str, ...] = ("help", "hi", "hello", "hey", "?", "hola", "ayuda")
+    #: Keywords that ask for help only on their own: "hi, quick q: ..." is a question.
+    greetings: tuple[str, ...] = ("hi", "hello", "hey", "hola")
     action_prefix = "help:"
 
     def claims(self, message: IncomingMessage) -> bool:

@@ -28,6 +28,7 @@ class FaqHandler:
     name = "faq"
     command: str | None = "ask"
     keywords: tuple[str, ...] = ("ask", "pregunta")
+    takes_questions = True  # "ask what is the pause method?" is this command
     action_prefix = "faq:"
     #: Every question is recorded anyway: a request's dedupe key is claimed in that record's
     #: transaction (one write per question, not two), see :class:`bot.messages.IncomingMessage`.

@@ -81,6 +81,31 @@ async def test_leading_keyword_routes_and_is_stripped(tmp_path: Path, handlers) 
     assert (await router.dispatch(_msg("Ask: what is pause"))).text == "faq:what is pause"
 
 
+async def test_a_typed_question_or_greeting_is_not_taken_for_a_command(tmp_path: Path,
+                                                                       handlers) -> None:
+    handlers["help"].keywords = ("help", "hi", "hey")
+    handlers["help"].greetings = ("hi", "hey")  # type: ignore[attr-defined]
+    handlers["faq"].takes_questions = True  # type: ignore[attr-defined]
+    router = Router(list(handlers.values()), _services(tmp_path))
+
+    async def routed(text: str) -> str:
+        return (await router.dispatch(_msg(text))).text
+    # A question that starts with a command word is a question (the FAQ claims free text).
+    assert await routed("incident reports - are they public records?") == \
+        "faq:incident reports - are they public records?"
+    assert await routed("hey so a voter says her ballot never came") == \
+        "faq:hey so a voter says her ballot never came"
+    assert await routed("Hi, quick q: what is pause") == "faq:Hi, quick q: what is pause"
+    # On their own, or written as commands, they are commands.
+    assert await routed("hey") == "help:"
+    assert await routed("Hi!") == "help:"
+    assert await routed("incident tabulator jammed in precinct 4") == \
+        "incident:tabulator jammed in precinct 4"
+    assert await routed("/incident is anyone hurt?") == "incident:is anyone hurt?"
+    assert await routed("help, how do I file?") == "faq:help, how do I file?"
+    assert await routed("ask what is the pause method?") == "faq:what is the pause method?"
+
+
 async def test_free_text_goes_to_the_first_handler_that_claims_it(tmp_path: Path,
                                                                    handlers) -> None:
     ordered = [handlers["incident"], handlers["faq"], handlers["help"]]
