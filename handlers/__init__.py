@@ -32,8 +32,9 @@ FEATURES: tuple[Feature, ...] = (
             "handlers.certifications.handler:certification_periodic",
             cli="handlers.certifications.cli", config={"certification": CertificationConfig}),
     Feature("home", "handlers.home.handler:HomeHandler"),
-    Feature("faq", "handlers.faq.handler:FaqHandler"),
+    # Before the FAQ, which claims any free text: help claims only thanks and "what can you do".
     Feature("help", "handlers.help:HelpHandler"),
+    Feature("faq", "handlers.faq.handler:FaqHandler"),
 )
 
 

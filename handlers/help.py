@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.config.settings import AppConfig
 from bot.messages import IncomingMessage, Reply, Section, literal
 from bot.services import Services
@@ -53,8 +55,40 @@ def build_help_reply(app: AppConfig, identity: str, *, unknown: str | None = Non
     )
 
 
+#: Thanks, in a few words (English and Spanish): answered with a short "you're welcome".
+THANKS = re.compile(r"(?:ok(?:ay)?,? )?(?:thanks?(?: you)?(?: so much| very much| a lot)?|"
+                    r"thx|ty|tysm|many thanks|(?:muchas )?gracias(?: por todo)?)"
+                    r"(?: (?:again|bot|electionbot))?", re.I)
+#: Asking what the bot is for: answered with the help.
+ABOUT = re.compile(r"(?:so )?(?:what can (?:you|u) do|what do (?:you|u) do|what are (?:you|u)|"
+                   r"what can i ask(?: you)?|how (?:does this|do (?:you|i)) work|"
+                   r"how do i use (?:you|this)|who are (?:you|u)|"
+                   r"(?:qu[eé]|en qu[eé]) (?:puedes|puede) (?:hacer|ayudar(?:me)?)|"
+                   r"qu[eé] haces|c[oó]mo funciona(?:s)?)(?: for me| here| aqu[ií])?", re.I)
+_TRIM = " \t.!?¡¿,;:)(-"
+
+
+def small_talk(text: str) -> str | None:
+    """``"thanks"`` or ``"about"`` when the whole message is only that, else None."""
+    words = text.strip(_TRIM)
+    if THANKS.fullmatch(words):
+        return "thanks"
+    if ABOUT.fullmatch(words):
+        return "about"
+    return None
+
+
+def thanks_reply(text: str) -> Reply:
+    """A short, friendly answer to thanks (in Spanish to "gracias")."""
+    if "gracias" in text.lower():
+        return Reply(text="De nada. Escriba otra pregunta cuando quiera, o `help`.",
+                     ephemeral=True)
+    return Reply(text="You're welcome. Ask another question any time, or type `help`.",
+                 ephemeral=True)
+
+
 class HelpHandler:
-    """Answers ``help``, greetings, unknown commands and unmatched free text."""
+    """Answers ``help``, greetings, thanks, unknown commands and unmatched free text."""
 
     name = "help"
     command: str | None = None
@@ -64,8 +98,8 @@ class HelpHandler:
     action_prefix = "help:"
 
     def claims(self, message: IncomingMessage) -> bool:
-        """Claims no free text: the router falls back to it when no one else does."""
-        return False
+        """Only thanks and "what can you do?" (the router also falls back to it)."""
+        return small_talk(message.text) is not None
 
     def unknown_command(self, message: IncomingMessage) -> str | None:
         """The command that brought us here, unless it asked for help (``help``, ``/help``)."""
@@ -73,6 +107,8 @@ class HelpHandler:
         return None if not word or word in self.keywords else message.command
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
-        """Show help (naming an unknown command when that is why we are here)."""
+        """Show help (naming an unknown command when that is why we are here); thank back."""
+        if not message.command and small_talk(message.text) == "thanks":
+            return thanks_reply(message.text)
         return build_help_reply(services.settings.app, message.sender.identity,
                                 unknown=self.unknown_command(message))

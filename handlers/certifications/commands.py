@@ -55,7 +55,9 @@ async def on_text(message: IncomingMessage, services: Services, now: datetime) -
     """``/cert``, ``help``, ``done ...``, ``@user``, ``jurisdiction X``, ``unreachable``."""
     words = message.text.split()
     identity = message.sender.identity
-    if not words or words[0].lower() in ("me", "status"):
+    # Free text this handler claimed ("am I up to date on my certification?") asks about
+    # oneself: only a command's words name verbs or people.
+    if not message.command or not words or words[0].lower() in ("me", "status"):
         official = await service.find_official(db=services.db, ref=identity)
         return await status_reply(services, official, now, name=message.sender.display_name)
     verb = words[0].lower()

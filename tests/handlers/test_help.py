@@ -91,3 +91,31 @@ async def test_incident_and_alert_help_show_their_usage(router: Router) -> None:
     assert "`/inc status ID STATUS [note]`" in shown(incident)
     alert = await ask(router, "caster", "help", "/alert-ct")
     assert "/alert-ct status ID" in alert.text and "/alert-ct cancel ID" in alert.text
+
+
+@pytest.mark.parametrize("text", ["what can you do", "What can you do for me?", "how does this work",
+                                  "¿Qué puedes hacer?", "hi", "Hey!"])
+async def test_asking_what_the_bot_does_gets_the_help(router: Router, text: str) -> None:
+    assert (await ask(router, "ann", text)).text == "I'm the Test Office assistant."
+
+
+@pytest.mark.parametrize(("text", "answer"), [
+    ("thanks!", "You're welcome."), ("Thank you so much", "You're welcome."),
+    ("ok thanks", "You're welcome."), ("muchas gracias", "De nada."),
+])
+async def test_thanks_get_a_short_courteous_answer(router: Router, text: str, answer: str) -> None:
+    reply = await ask(router, "ann", text)
+    assert reply.text.startswith(answer) and reply.ephemeral
+
+
+@pytest.mark.parametrize("text", [
+    "thank you notes for poll workers: is there a template?",
+    "what can you do about a bomb threat at a polling place",
+    "hi, quick q: what is the pause method?",
+    "incident reports - are they public records?",
+])
+async def test_questions_that_start_like_small_talk_are_questions(router: Router,
+                                                                  text: str) -> None:
+    reply = await ask(router, "ann", text)
+    assert not reply.text.startswith(("I'm the Test Office", "You're welcome"))
+    assert "Filed INC-" not in shown(reply)

@@ -81,3 +81,17 @@ async def test_status_report_verify_and_reminder_buttons(tmp_path: Path) -> None
                 "SELECT count(*) FROM audit_entry WHERE allowed = false AND action LIKE 'cert%'"
             ))).scalar()
         assert denials == 3
+
+
+async def test_a_question_about_ones_own_certification_shows_ones_status(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, roles=ROLES, certification=CERT)
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
+        bot.services.clock = Clock(datetime(2026, 12, 17, 16, tzinfo=UTC))
+        await load_demo(bot.services)
+        asked = await _say(http, bot.url, "pat", text="am i up to date on my certification")
+        body = " ".join(s["text"] for s in asked["sections"])
+        assert "KS-CLERK" in body and "KS-Y1-VSYS" in body  # pat's own standing, no refusal
+        assert "Only certification supervisors" not in asked["text"]
+        # Written as a command, a word after it is still a person to look up (refused here).
+        nosy = await _say(http, bot.url, "pat", text="cert lee")
+        assert "Only certification supervisors" in nosy["text"]
