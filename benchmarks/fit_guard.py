@@ -35,7 +35,7 @@ With ``--semantic`` every question's sentence embedding (:mod:`knowledge.semanti
 embedded exactly as retrieval embeds a question; vectors cached on disk) joins the features as a
 dense block scaled by ``DENSE_SCALE``; the same cross-validation and threshold rule apply, and the
 result is the fit the guard uses while the semantic channel runs.
-``benchmarks/guard_report.py`` reports the held-out split.
+``benchmarks/guard_report.py`` reports the held-out splits (``heldout``, ``heldout2``, ``heldout3``).
 """
 
 from __future__ import annotations

@@ -226,6 +226,7 @@ def test_lets_later_batch_hard_negatives_through(question: str) -> None:
 
 def test_fit_reads_every_train_and_calibration_batch_and_never_held_out() -> None:
     from benchmarks import fit_guard
+    from tests.support import ROOT
 
     assert set(fit_guard.TRAIN_SPLITS) >= {"train", "train_extra", "train_extra2", "train_extra3"}
     assert set(fit_guard.CALIBRATION_SPLITS) >= {"calibration", "calibration_extra",
@@ -234,7 +235,11 @@ def test_fit_reads_every_train_and_calibration_batch_and_never_held_out() -> Non
     questions = {q for q, _ in fit_guard.training_rows()}
     for batch in fit_guard.BATCHES:
         assert {r["q"] for r in _split(batch)} <= questions, batch
-    assert not {r["q"] for r in _split("heldout")} & questions
+    held_out = sorted(p.stem.removeprefix("guard_") for p in (ROOT / "knowledge" / "eval").glob(
+        "guard_*heldout*.jsonl"))
+    assert {"heldout", "heldout2", "heldout3"} <= set(held_out)
+    for name in held_out:
+        assert not {r["q"] for r in _split(name)} & questions, name
     # the base's own phrasings are fitted on, by article: one article's phrasings, one fold
     folds = {}
     for example in fit_guard.own_examples():
