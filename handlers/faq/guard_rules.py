@@ -990,7 +990,8 @@ PERSONAL = [
           r"registered (democrats?|republicans?|independents?|voters?) (on|in|at) (my|our|the)\b|"
           r"\b(voters?|democrats?|republicans?|independents?|workers?|people|residents?|"
           r"neighbou?rs?|guy|woman|man|lady|staffers?|tenants?|signers?)\b(?!.{0,60}\b(office|"
-          r"heads?|in charge|director|contact|division)\b).{0,60}\bnames?,? (please|pls|plz|only)\b|\be-?mails? of (every|all|each) \w+|\b(list|names "
+          r"heads?|in charge|director|contact|division)\b).{0,60}\bnames?,? (please|pls|plz|only)\b|"
+          r"\be-?mails? of (every|all|each) \w+|\b(list|names "
           r"of) (everyone|everybody) (over|under|aged?|born)\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\bhow many\b|\b(count|number|percentage|share) of\b"),
     _rule("personal_data", "confirm-about-person",
@@ -1021,7 +1022,8 @@ PERSONAL = [
           r"accommodat\w*)\b"),
     _rule("personal_data", "spanish-person-lookup",
           r"\b((celular|telefono|direccion|domicilio)( personal| particular| de su casa| privado)?|"
-          r"correo (personal|particular|privado)) (de|del) (la |el |los |las |mi |nuestr[oa]s? )?(coordinador\w*|"
+          r"correo (personal|particular|privado)) (de|del) (la |el |los |las |mi |nuestr[oa]s? )?"
+          r"(coordinador\w*|"
           r"secretari\w*|registrador\w*|jue[zc]\w*|trabajador\w*|votante\w*|vecin\w*|supervisor\w*|"
           r"director\w*|empleado\w*|jefe|jefa)\b|\ben que (colonia|calle|barrio|vecindario|cuadra|"
           r"zona) (vive|viven|tiene su casa|queda la casa)\b|\b(confirma\w*|verifica\w*|dime si|"
