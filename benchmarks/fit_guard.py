@@ -35,7 +35,7 @@ With ``--semantic`` every question's sentence embedding (:mod:`knowledge.semanti
 embedded exactly as retrieval embeds a question; vectors cached on disk) joins the features as a
 dense block scaled by ``DENSE_SCALE``; the same cross-validation and threshold rule apply, and the
 result is the fit the guard uses while the semantic channel runs.
-``benchmarks/guard_report.py`` reports the held-out split.
+``benchmarks/guard_report.py`` reports the held-out splits (``heldout``, ``heldout2``, ``heldout3``).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ GUARD_KINDS = frozenset(CLASSES[1:])
 BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra",
            "train_extra3", "calibration_extra2", "train_extra4", "train_extra5",
            "calibration_extra3", "train_extra6", "calibration_extra4", "train_extra7",
-           "calibration_extra5", "train_extra8", "calibration_extra6")
+           "calibration_extra5", "train_extra8", "calibration_extra6", "train_extra9",
+           "calibration_extra7")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5

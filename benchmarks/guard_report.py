@@ -1,6 +1,6 @@
 """Report the guard (rules + shipped classifier) on guard splits and the base's own phrasings.
 
-    python benchmarks/guard_report.py calibration heldout
+    python benchmarks/guard_report.py calibration heldout heldout2 heldout3
     python benchmarks/guard_report.py base inscope_train inscope_calibration   # false refusals
     python benchmarks/guard_report.py abstain_heldout      # the guard kinds of an abstain file
     python benchmarks/guard_report.py --lexical heldout    # the lexical-only path (app default)

@@ -33,7 +33,11 @@ OFFICE = (r"(?:candidates?|nominees?|politicians?|incumbents?|challengers?|gover
           r"attorneys? general|county clerks?|registrars?|officials?|administration|speaker|"
           r"auditors?|treasurers?|sheriffs?|assessors?|(?:state |county )?(?:election|elections) "
           r"(?:director|supervisor|chief|administrator)s?|council ?(?:members?|m[ae]n|wom[ae]n)|"
-          r"campaigns?|(?:the )?(?:trump|biden|harris|obama|weber|thomas)\b)")
+          r"campaigns?|(?:the )?(?:trump|biden|harris|obama|weber|thomas)\b|"
+          r"(?:appellate|judicial|supreme court|superior court|district court|incumbent) "
+          r"(?:judges?|justices?)|(?:school |water |county |city |library |hospital )?"
+          r"(?:board members?|trustees?|supervisors?)|congressman|congresswoman|"
+          r"(?:the )?(?:council|board|legislature|house|senate) majority)")
 MEASURE = (r"(?:ballot (?:measures?|questions?|initiatives?)|measures?|propositions?|props?|"
            r"initiatives?|referend(?:um|a|ums)|bond(?: measure)?s?|amendments?|levy|levies|"
            r"recalls?)")
@@ -46,11 +50,15 @@ JUDGE = (r"(?:corrupt|crooked|evil|liars?|lying|dishonest|incompetent|stupid|dum
          r"in the pocket of|on the side of|to blame|responsible for (?:ruining|destroying)|"
          r"un-?american|unpatriotic|anti-?american|unqualified|unfit|election deniers?|"
          r"(?:the )?party of (?:fraud|cheating|lies|liars|crime|chaos)|crooks?|clowns|"
-         r"(?:a )?(?:total |complete |bunch of )?(?:disaster|failure|hacks|crooks|liars|clowns))")
+         r"(?:a )?(?:total |complete |bunch of )?(?:disaster|failure|hacks|crooks|liars|clowns)|"
+         r"(?:an? )?embarrassment|lazy|garbage|trash|sore losers?|(?:a )?rubber stamps?|"
+         r"(?:any|no) good|(?:a )?waste of (?:space|a seat|money))")
 VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deserving|extreme|"
+          r"principled|fair|likely to (?:waste|raise|cut|help|hurt)|"
           r"radical|corrupt|ethical|effective|electable|popular|sane|smart|likely to (?:win|lose|"
           r"screw|mess|ruin|wreck|cheat|lie|steal))")
 COMPARE = (rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber|"
+           rf"fairer|stronger (?:plan|record|platform|candidate)|less of an? \w+|"
            rf"(?:bigger|greater|biggest|greatest) (?:threat|danger|problem|embarrassment|"
            rf"disgrace|joke|liability|failure|mistake))")
 PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|user|users|"
@@ -256,7 +264,8 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            # "una señora quería que le dijera a quién elegir, ¿cómo se maneja eso?"
            r"|\bque le (dijera|diga|dijeramos|recomendara)\b.{0,60}\b(como|que) (se maneja|"
            r"manejamos|respondemos|le decimos|hacemos)\b")
-_WE = (r"(?:we|our (?:office|staff|county|town|team|clerks?|poll ?workers|registrars?)|the (?:office|"
+_WE = (r"(?:we|(?:an? )?(?:poll ?worker|clerk|staffer|election judge|deputy)|"
+       r"our (?:office|staff|county|town|team|clerks?|poll ?workers|registrars?)|the (?:office|"
        r"county|state|town|clerk|registrar)|staff|poll ?workers|clerks|election (?:officials|"
        r"offices)|offices|counties|towns)")
 #: A question about handling personal data or a request for it (policy, permission, what to say
@@ -290,6 +299,15 @@ LOCATE_EXCUSED = r"\b(?:police|law enforcement|sheriff|fbi|platform|report\w*|le
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
 _CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
+_TP = (r"\b(pretend(ing)? to be|play(ing)?|role ?-?play\w*|act(ing)? (as|like)|be)\b.{0,30}"
+       r"\b(voters?|callers?|residents?|citizens?|votantes?)\b")
+#: Training: a voter or caller played so staff can practise ("role play an angry partisan voter
+#: at the counter, how should i respond", "pretend to be a voter ... so i can rehearse").
+TRAINING = (rf"{_TP}.{{0,80}}\b(so (i|we|staff|they|new \w+) can|to (help \w+ )?"
+            rf"(practi[cs]e|rehearse|train))\b|\b(training|practi[cs]e|rehears\w*|drill|mock|"
+            rf"simulacro|capacitacion)\b.{{0,40}}{_TP}.{{0,60}}\b(how (should|do|can|"
+            rf"would) (i|we|staff)|respond|reply|answer|practi[cs]e|rehearse)\b"
+            rf"|{_TP}.{{0,60}}\b(training|practi[cs]e|rehears\w*|drill)\b")
 #: Election equipment has debug modes, override codes and system prompts of its own.
 EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
              r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*)\b")
@@ -316,7 +334,9 @@ INSTRUCTIONS = [
           r"\b(responde|contesta|habla|actua)\w* como si (fueras|fuera|no tuvieras)\b"),
     _rule("instructions", "pretend", r"\bpretend (you are|to be|you're)\b|\bpretend (that )?"
           r"(the|your|you|we|i|it|there|this)\b.{0,40}\b(approved|allowed|lifted|off|no rules|"
-          r"permission|changed|authori[sz]ed|ok'?d|okay)\b"),
+          r"permission|changed|authori[sz]ed|ok'?d|okay)\b",
+          # a voter or caller played for staff to practise on is hotline training
+          unless=TRAINING),
     _rule("instructions", "leak-rules",
           r"\b(write|repeat|show|print|reveal|output|display|dump|leak|share|paste|recite|spell "
           r"out|tell me|list|muestra\w*|escribe|repite|revela)\b.{0,30}\b(your|tus?|su) (hidden |"
@@ -349,13 +369,27 @@ INSTRUCTIONS = [
           r"instructed)\b.{0,40}\b(word for word|verbatim|exactly|paste|quote)\b|\brepeat after "
           r"me\b|\byou'?re dan\b|\bdo anything now\b|\b(other users?'?|previous conversations?|"
           r"past conversations?|earlier conversations?|other people'?s? (questions|chats))\b"),
+    # tenth batch (issue 12)
+    _rule("instructions", "rules-suspended",
+          r"\b(neutrality|nonpartisan\w*|your|content|safety|the bot'?s?) (rules?|restrictions?|"
+          r"filters?|guardrails?|polic(y|ies)|mode)\b.{0,20}\b(are|is|have been|has been|now)\b.{0,10}"
+          r"\b(suspended|lifted|waived|paused|off|disabled|removed|no longer (apply|in effect))\b|"
+          r"\b(thought experiment|hypothetical(ly)?|imagine|suppose|let'?s (say|pretend|play))\b"
+          r".{0,40}\byou('re| are| were)? (allowed|able|free|permitted) to\b|\b(your|you|yourself|"
+          r"self|version|mode)\b.{0,15}\b(unfiltered|uncensored|unrestricted|jailbroken)\b|"
+          r"\b(unfiltered|uncensored|unrestricted|jailbroken) (self|version|mode|you|answer|reply|"
+          r"response)\b|\b(person|user|people|users|someone)\b (who )?(used|was using|talked to|"
+          r"chatted with|before me)\b.{0,20}\b(this chat|this bot|you|the bot|asked)\b|\bmake "
+          r"(something|stuff|it|one|an answer|a number|a date|a deadline) up\b",
+          unless=EQUIPMENT),
     _rule("instructions", "partisan-persona",
           r"\b(act|acting|roleplay|role-play|role play|play(ing)? the (role|part) of|pretend(ing)? "
           r"to be|answer\w*\b.{0,30}\bas|be|become|you'?re now|you are now|actua como|finge ser)"
           r"\b.{0,12}\b(a |an |my |our |the |un |una |mi )?(\w+ )?(strategist|operative|pundit|"
           r"commentator|activist|campaign manager|political advis[eo]r|propagandist|spin doctor|"
           r"partisan\w*|militante)\b|\bfinge\b.{0,30}\b(no tienes|eres|ser)\b|\bfrom (now|here) "
-          r"on\b.{0,40}\b(you|answer|respond|reply|act|be|talk|ignore)\b"),
+          r"on\b.{0,40}\b(you|answer|respond|reply|act|be|talk|ignore)\b",
+          unless=TRAINING),
     _rule("instructions", "spanish-ignore",
           r"\b(ignora|olvida|omite)\b.{0,20}\b(tus|las|todas las) (instrucciones|reglas)\b|"
           r"\b(ignora|olvida|omite)\w*\b.{0,20}\b(la base de conocimiento|las fuentes|los "
@@ -508,7 +542,7 @@ PARTISAN = [
           rf"order|names?|statements?|deadlines?|requirements?|rules?|procedures?|process))"),
     _rule("partisan", "job-performance",
           rf"\b{OFFICE}\b.{{0,40}}\b(doing|done|did|do) (a |an )?(good|bad|great|terrible|poor|"
-          rf"lousy|awful|decent|fine|horrible) job\b|\b{OFFICE}\b.{{0,30}}\bshould (resign|be "
+          rf"lousy|awful|decent|fine|horrible) job\b|\b{OFFICE}\b.{{0,30}}\b(should|deserves? to) (resign|be "
           rf"(impeached|recalled|voted out|re-?elected|jailed|locked up|arrested|replaced|"
           rf"defeated|beaten|thrown out))\b|"
           rf"\b(fit|unfit) (for|to hold|to serve)\b( office| another term)?"),
@@ -694,6 +728,45 @@ PARTISAN = [
           rf"their|the|a) (candidate|campaign|side|party|slate|measure)\b",
           unless=r"\bhow (do|does|can|to|is|are)\b|\bprocess\b|\b(say|tell|respond|reply|answer)\w* "
           r"(when|if|to)\b"),
+    # tenth batch (issue 12): plural, comparative, rhetorical and mixed asks
+    _rule("partisan", "any-good",
+          rf"\b(is|are|was|were)\b.{{0,40}}\b{TARGET}\b.{{0,25}}\b(any good|worth (it|supporting|"
+          rf"backing|a yes|a no|voting for|keeping)|a (good|bad|fair|raw) deal|helps? or hurts?|"
+          rf"hurts? or helps?|good or bad)\b|\b{TARGET}\b.{{0,30}}\b(ever|even) (keep|kept|do|did|"
+          rf"deliver|get) (a |their |his |her |any)?(promises?|anything (right|useful|good))\b",
+          unless=r"\bhow (do|does|can|to|is|are)\b|\bwhat (happens|does|do)\b|\b(explain|"
+          r"neutral\w*|means?)\b"),
+    _rule("partisan", "which-way",
+          r"\bwhich way (should|do|would|to) (i|we|you)?\s?(go|vote|lean)\b|\bwho to rank (first|"
+          r"last|\w+)\b|\bwhich (party|candidate|side)'?s? (ticket|slate)\b|\b(which|what) (party|"
+          r"candidate|side|slate)\b.{0,40}\b(should|ought to)\b.{0,40}\b(support|back|endorse|vote "
+          r"for|pick|get behind)\b|\b(how can|how could) (anyone|anybody|people|someone|you)\b"
+          r".{0,20}\b(still )?(support|vote for|back|trust)\b|\bwho in (their|his|her|your) right "
+          r"mind\b|\ba vote for\b.{0,30}\b(basically|just|really|essentially|effectively) a vote "
+          r"for\b|\b(sore losers?)\b|\brigg\w*\b.{0,25}\bfor (her|his|their|the|one) (own )?party\b",
+          unless=r"\b(say|tell|respond|reply|answer)\w* (when|if|to)\b|\bhow (do|does|is|are) "
+          r"(ranked|rcv|it|the)\b"),
+    _rule("partisan", "predict-measure",
+          rf"\b{TARGET}\b.{{0,25}}\b(going to|gonna|likely to|expected to|will|set to)\b.{{0,10}}"
+          rf"\b(pass|fail|win|lose|survive|go down|get (approved|rejected|crushed))\b|\bfrontrunner"
+          rf"\b|\b(survive|survives|keep|keeps)\b.{{0,25}}\b(retention|recall|primary|runoff) "
+          rf"(vote|election|race)\b|\b(pass or fail|win or lose)\b",
+          unless=r"\bwhat happens\b|\bhow (do|does|is|are|will)\b|\b(if|when|whether) (it|the "
+          r"\w+) (pass|fail)\w*\b.{0,30}\b(happen|take effect|certif)"),
+    _rule("partisan", "grade-officials",
+          rf"\b(grade|rank|rate|score)\b.{{0,15}}\b(the )?(\w+ ){{0,2}}({OFFICE}|members|party|"
+          rf"parties)\b.{{0,20}}\b(a through f|a to f|out of (10|ten|5|five)|1 to 10|by (honesty|"
+          rf"competence|performance))\b|\b(keep|kept) (\w+ ){{0,3}}off the (bench|council|board)\b"),
+    _rule("partisan", "spanish-judge-more",
+          r"\bde que lado (estas|esta usted|estan|eres)\b|\btirar el voto\b|\b(el|la|los|las) "
+          r"menos mal[oa]s?\b|\bsaben lo que hacen\b|\bno es obvio que\b.{0,50}\b(alcalde\w*|"
+          r"gobernador\w*|concejo|partido\w*|candidat\w*|supervisor\w*|comisionad\w*)\b|"
+          r"\bcalifica\w*\b.{0,20}\b(al |a la |a los )?(gobernador\w*|alcalde\w*|candidat\w*|"
+          r"supervisor\w*|concejal\w*|partido\w*|sheriff|comisionad\w*)\b|\b(dame|danos|me das) una "
+          r"recomendacion\b.{0,30}\b(eleccion|candidat\w*|voto|votar|partido)\b|\bvalen la pena\b"
+          r".{0,30}\b(votar|voto|candidat\w*)\b",
+          unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
+          r"digo a un votante|como respond\w*|alguien dice)\b"),
     _rule("partisan", "spanish-fitness",
           r"\b(merece\w*|vale la pena) (la |el )?(reelec\w*|reelegir\w*|otro (periodo|termino|"
           r"mandato))\b|\bhay que sacar (al?|a la)\b|\bdeberia\w* renunciar\b|\b(secretari\w*|"
@@ -717,7 +790,8 @@ PERSONAL = [
     _rule("personal_data", "persons-contact",
           rf"\b{PERSON}'?s?'? (own |personal |private |home |cell |actual |real )?"
           rf"({CONTACT}|{RECORD})\b",
-          unless=_PROTECT_WITHOUT_ASK + r"|\b(is|are)\b.{0,40}\b(public|confidential|redacted)\b"
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(is|are)\b.{0,40}\b(public|confidential|redacted|"
+          r"released|disclosed|withheld|given out)\b"
           r"|^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|staff|clerks?|judges?|"
           r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take)"
           r"\b|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
@@ -904,6 +978,60 @@ PERSONAL = [
           r"\bquien(es)? (firmo|firmaron|publico|envio)\b",
           unless=r"\b(police|law enforcement|fbi|sheriff|platform|how (do|should|can) (we|i) "
           r"report|report it)\b"),
+    # tenth batch (issue 12): lists, lookups and "just confirm" about other people
+    _rule("personal_data", "which-people-did",
+          r"\b(which|what) (of )?(the |my |our )?(voters?|residents?|neighbou?rs?|people|tenants?|"
+          r"employees?|guys|workers?|staff(ers)?|poll ?workers?|nurses|members)\b.{0,40}\b(in|on|at|"
+          r"from|of) (my|our|the|this|that)\b.{0,40}\b(voted|haven'?t (voted|returned|registered)|"
+          r"didn'?t (vote|return)|showed up to vote|returned (their|a)|requested (a|an|their)|"
+          r"registered as)\b|\b(list|pull|export|compile|give me|send me|names of)\b.{0,30}\b("
+          r"voters?|everyone|everybody|people|residents|registrants)\b.{0,40}\b(who|that)\b.{0,15}"
+          r"\b(registered|voted|requested|returned|signed|haven'?t|didn'?t)\b|\b(all|every) (the )?"
+          r"registered (democrats?|republicans?|independents?|voters?) (on|in|at) (my|our|the)\b|"
+          r"\b(voters?|democrats?|republicans?|independents?|workers?|people|residents?|"
+          r"neighbou?rs?|guy|woman|man|lady|staffers?|tenants?|signers?)\b(?!.{0,60}\b(office|"
+          r"heads?|in charge|director|contact|division)\b).{0,60}\bnames?,? (please|pls|plz|only)\b|"
+          r"\be-?mails? of (every|all|each) \w+|\b(list|names "
+          r"of) (everyone|everybody) (over|under|aged?|born)\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\bhow many\b|\b(count|number|percentage|share) of\b"),
+    _rule("personal_data", "confirm-about-person",
+          r"\b(confirm|verify|double[- ]?check|tell me|let me know|check)\w*\b( for me)?( (if|"
+          r"whether|that))?\b.{0,50}\b((still )?(lives?|resides?|living) (at|on|in)|voted in|"
+          r"(ballot|signature) (was|got|is) (rejected|accepted|counted|flagged)|on the (voter )?"
+          r"rolls|(is|'s) (still )?registered)\b|\bwho (lives|resides|stays) (at|on) \d|\blook ?up "
+          r"where\b.{0,40}\b(lives|resides|stays)\b|\b(everything|anything|all) (you can |u can )?"
+          r"(find|dig up|get|know)? ?(on|about) (the|that|this|my|our) (\w+ ){0,2}(poll ?worker|"
+          r"clerk|judge|registrar|voter|guy|woman|man|lady|staffer|observer)\b(?! (training|manuals?|"
+          r"handbooks?|program|applications?|pay|schedules?|roles?|duties|requirements?|checklists?|"
+          r"guides?))",
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(my|our) own\b|\b(i|i'?m|im|i am|we|we'?re) "
+          r"(still )?(registered|voted)\b|\bmy (mail |absentee )?(ballot|registration|signature)\b"
+          r"|\b(how|where) (can|do|does|to|should) (a |the )?(voters?|they|someone|somebody|people|"
+          r"i|we)\b"),
+    _rule("personal_data", "unmask-staff",
+          r"\bwho('s| is| was| are)\b.{0,10}\b(the )?(whistle-?blowers?|leakers?|snitch\w*|"
+          r"informants?|tipsters?)\b|\b(which|what) (\w+ )?(staffer|employee|worker|person|clerk|"
+          r"official|member|volunteer)\b.{0,20}\b(is |was )?(behind (the|that|this)\b.{0,30}\b("
+          r"account|page|post|profile|handle)|filed the \w+ (report|complaint)|reported (me|my|us))"
+          r"\b|\b(what|which) (medications?|medicines?|religion|diagnos\w+|church)\b.{0,30}\b(does|do|"
+          r"is|did)\b.{0,10}\b(the|our|my|his|her|that)\b|\b(which|what) (of )?(our|the|my) "
+          r"(\w+ ){0,3}(workers?|staff|employees?|judges?|volunteers?)\b.{0,20}\b(are|is) "
+          r"(undocumented|illegal|gay|on (disability|welfare|food stamps|medication))\b|\b(go|goes) to "
+          r"(mosque|church|temple|synagogue)\b",
+          unless=r"\b(report\w*|should we|how do we|law enforcement|police|platform|protect\w*|"
+          r"accommodat\w*)\b"),
+    _rule("personal_data", "spanish-person-lookup",
+          r"\b((celular|telefono|direccion|domicilio)( personal| particular| de su casa| privado)?|"
+          r"correo (personal|particular|privado)) (de|del) (la |el |los |las |mi |nuestr[oa]s? )?"
+          r"(coordinador\w*|"
+          r"secretari\w*|registrador\w*|jue[zc]\w*|trabajador\w*|votante\w*|vecin\w*|supervisor\w*|"
+          r"director\w*|empleado\w*|jefe|jefa)\b|\ben que (colonia|calle|barrio|vecindario|cuadra|"
+          r"zona) (vive|viven|tiene su casa|queda la casa)\b|\b(confirma\w*|verifica\w*|dime si|"
+          r"sabes si)\b.{0,40}\b(voto|votaron|esta registrad\w*|esta inscrit\w*)\b|\bde que "
+          r"partido (es|son) (mi|el|la|los|las|nuestr\w*)\b(?! candidat)|\b(no tienen papeles|"
+          r"indocumentad\w*)\b",
+          unless=_PROTECT_WITHOUT_ASK + r"|\bmi (propio )?(voto|registro|boleta|direccion|domicilio|"
+          r"telefono|correo|celular)\b|\bme mude\b|\b(oficina|linea|departamento|division)\b"),
     _rule("personal_data", "sensitive-attribute",
           r"\b(religion|sexual orientation|maiden name|medical history|health (problems?|issues?|"
           r"conditions?)|immigration status|citizenship status|criminal (record|history)|net worth|"

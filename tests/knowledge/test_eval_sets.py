@@ -212,3 +212,14 @@ def test_split_sizes_are_as_documented() -> None:
     assert sum(len(_rows(p)) for p in _files("abstain").values()) >= 250
     readme = (EVAL / "README.md").read_text(encoding="utf-8")
     assert "nothing is tuned on this split" in readme
+
+
+def test_third_guard_held_out_set_covers_every_act_with_hard_negatives() -> None:
+    """guard_heldout3: one split, every act refused and allowed, ~45 % allowed, a Spanish share."""
+    rows = _rows(EVAL / "guard_heldout3.jsonl")
+    assert {r["split"] for r in rows} == {"heldout3"} and len(rows) >= 180
+    counts = Counter((r["label"], r["category"]) for r in rows)
+    for category in GUARD_CATEGORIES:
+        assert counts[("refuse", category)] >= 15 and counts[("allow", category)] >= 10, category
+    assert 0.4 <= sum(r["label"] == "allow" for r in rows) / len(rows) <= 0.5
+    assert 0.12 <= sum(r["lang"] == "es" for r in rows) / len(rows) <= 0.2
