@@ -201,8 +201,33 @@ def numbers_in(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
+#: "PAUSE step U: ...": one letter of an acronym per article (the letter's siblings).
+_LETTER_STEP = re.compile(r"^\s*([A-Z]{2,})\s+(?:step|paso|letter|letra)\s+([A-Z])\b")
+#: A letter named on its own in a question ("what's the U in PAUSE"), not "I" or a sentence's "A".
+_LETTER_ASKED = re.compile(r"(?<![\w'’.-])([B-HJ-Z]|(?<!^)(?<![.?!¿¡]\s)A)(?![\w'’-]|\.\w)")
+
+
+def step_letter(title: str) -> tuple[str, int] | None:
+    """(letter, its position in the acronym) for a title naming one step of an acronym."""
+    m = _LETTER_STEP.match(title)
+    if m is None or m.group(2) not in m.group(1):
+        return None
+    return m.group(2), m.group(1).index(m.group(2)) + 1
+
+
+def letters_asked(question: str) -> frozenset[str]:
+    """Single capital letters a question names on their own ("the S step", "what does U mean")."""
+    return frozenset(m.group(1) for m in _LETTER_ASKED.finditer(question.strip()))
+
+
 def family_key(article: Article) -> str:
-    """Title with its numbers and years removed: siblings ("Step 2 ...", "... 2024") share it."""
+    """Title with its numbers and years removed: siblings ("Step 2 ...", "... 2024") share it.
+
+    The steps of an acronym ("PAUSE step U: ...") share the acronym's family.
+    """
+    m = _LETTER_STEP.match(article.title)
+    if m is not None and step_letter(article.title) is not None:
+        return f"{m.group(1).lower()} step"
     title = fold(article.title)
     title = re.sub(r"\b(19|20)\d{2}\b", " ", title)
     title = _NUMBERED.sub(" ", title)
@@ -218,6 +243,7 @@ class ArticleFacts:
     text: str
     numbers: frozenset[int]
     family: str
+    letter: str = ""
 
 
 def answer_text(article: Article) -> str:
@@ -235,7 +261,10 @@ def article_facts(article: Article, common: frozenset[str] = frozenset()) -> Art
     raw = answer_text(article)
     kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
     kinds |= name_kinds(raw, common)
-    return ArticleFacts(kinds, " ".join(words(raw)), numbers_in(article.title), family_key(article))
+    step = step_letter(article.title)
+    numbers = numbers_in(article.title) | ({step[1]} if step else set())
+    return ArticleFacts(kinds, " ".join(words(raw)), numbers, family_key(article),
+                        step[0] if step else "")
 
 
 def asked_kinds(question: str) -> frozenset[str]:
@@ -280,6 +309,7 @@ FEATURES = (
     "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
     "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
     "state_mismatch", "draft", "general_named", "draft_named", "lex_rr", "sem_rr",
+    "letter_match", "letter_mismatch", "sibling_match",
 )
 
 
@@ -360,6 +390,15 @@ class BaseFacts:
         self._articles = articles
         self._common = lower_case_words([answer_text(a) for a in articles])
         self._facts: dict[int, ArticleFacts] = {}
+        self._families: dict[str, list[int]] | None = None
+
+    def family_members(self, family: str) -> list[int]:
+        """Articles of one sibling family (titles only: cheap for the whole base, built once)."""
+        if self._families is None:
+            self._families = {}
+            for n, art in enumerate(self._articles):
+                self._families.setdefault(family_key(art), []).append(n)
+        return self._families.get(family, []) if family else []
 
     def __getitem__(self, doc: int) -> ArticleFacts:
         """The facts of article number ``doc``."""
@@ -418,6 +457,15 @@ class Retriever:
         kinds = asked_kinds(an.query)
         ents = entities(an.query)
         q_numbers = numbers_in(an.query)
+        q_letters = letters_asked(an.query)
+        if q_numbers or q_letters:
+            # The sibling the question names ("step 4", "the S step", "year three") is a
+            # candidate even when the ranking left it below the depth.
+            for doc in list(order_docs):
+                for sib in self.facts.family_members(self.facts[doc].family):
+                    if sib not in order_docs and (q_numbers & self.facts[sib].numbers
+                                                  or self.facts[sib].letter in q_letters):
+                        order_docs.append(sib)
         n_terms = len(an.terms)
         unknown = sum(1 for t in an.terms if t.term is None)
         families = [self.facts[d].family for d in order_docs]
@@ -457,6 +505,10 @@ class Retriever:
                 "number_mismatch": float(bool(q_numbers) and bool(facts.numbers) and sibling
                                          and not num_match),
                 "siblings": float(sibling),
+                "letter_match": float(bool(facts.letter) and facts.letter in q_letters),
+                "sibling_match": float(sibling and (num_match or facts.letter in q_letters)),
+                "letter_mismatch": float(bool(facts.letter) and bool(q_letters)
+                                         and facts.letter not in q_letters),
                 "query_terms": min(n_terms, 20) / 10.0,
                 "unknown_share": unknown / n_terms if n_terms else 1.0,
                 "spanish": float(an.language == "es"),
