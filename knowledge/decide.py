@@ -281,6 +281,23 @@ def states_named(question: str) -> frozenset[str]:
     return frozenset(found)
 
 
+#: A comparison: the state named after it is the model, not the state asked about
+#: ("does Kansas have a rumor site like California's", "CT's version of CA's hotline").
+_COMPARED = re.compile(r"\b(like|unlike|similar to|the way|same as|compared (?:to|with)|versus|vs\.?|"
+                       r"equivalent (?:of|to)|version of|counterpart (?:of|to)|como|igual que|"
+                       r"parecid[oa]s? a)\s+([^,;?!]*)", re.I)
+
+
+def states_compared(question: str) -> frozenset[str]:
+    """States a question names only as the model of a comparison, not as the one asked about."""
+    spans = list(_COMPARED.finditer(question))
+    if not spans:
+        return frozenset()
+    compared = frozenset().union(*(states_named(m.group(2)) for m in spans))
+    rest = _COMPARED.sub(" ", question)
+    return compared - states_named(rest)
+
+
 _STATE_WORDS = frozenset(w for name in STATES for w in name.split()) | frozenset(
     code.lower() for code in STATES.values())
 
@@ -309,7 +326,7 @@ FEATURES = (
     "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
     "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
     "state_mismatch", "draft", "general_named", "draft_named", "lex_rr", "sem_rr",
-    "letter_match", "letter_mismatch", "sibling_match",
+    "letter_match", "letter_mismatch", "sibling_match", "state_compared",
 )
 
 
@@ -470,6 +487,7 @@ class Retriever:
         unknown = sum(1 for t in an.terms if t.term is None)
         families = [self.facts[d].family for d in order_docs]
         named = states_named(an.query)
+        compared = states_compared(an.query)
         sem_vals = {d: float(sims[d]) for d in order_docs} if sims is not None else {}
         out = []
         for pos, doc in enumerate(order_docs):
@@ -516,6 +534,7 @@ class Retriever:
                 "state_match": float(art.jurisdiction in named),
                 "state_mismatch": float(bool(named) and art.jurisdiction not in named
                                         and art.jurisdiction != "general"),
+                "state_compared": float(art.jurisdiction in compared),
                 "draft": float(art.is_draft),
                 "general_named": float(bool(named) and art.jurisdiction == "general"
                                        and not art.is_draft),
