@@ -125,7 +125,10 @@ NAME_KINDS: dict[str, re.Pattern[str]] = {
                        r"\bwhich (attorneys|lawyers|people|persons|staffers|officials|employees|"
                        r"volunteers|individuals|politicians|members|trainers|instructors|"
                        r"speakers)\b|\bwho (exactly|specifically)\b|\bnombres? de\b|"
-                       r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b"),
+                       r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b|"
+                       r"\b(instructor|teacher|trainer|speaker|person|official|director|chair|judge|"
+                       r"liaison|contact|staffer|author|lead)'?s? names?\b|\bneed (the |their |his |"
+                       r"her )?names?\b|\bwho (teaches|taught|chairs|approves|signs) "),
     "place": re.compile(r"\b(which|what) (city|town|building|venue|location|site|room|hotel)\b|"
                         r"\bwhere (is|are|was|were|do|does|did|will)\b.*\b(held|located|hosted|"
                         r"housed|take place|took place|meet|happen)\b|"
