@@ -330,6 +330,7 @@ FEATURES = (
     "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
     "state_mismatch", "draft", "general_named", "draft_named", "lex_rr", "sem_rr",
     "letter_match", "letter_mismatch", "sibling_match", "state_compared",
+    "known_coverage",
 )
 
 
@@ -489,6 +490,7 @@ class Retriever:
         n_terms = len(an.terms)
         unknown = sum(1 for t in an.terms if t.term is None)
         families = [self.facts[d].family for d in order_docs]
+        known = [t for t in an.terms if t.term is not None]
         named = states_named(an.query)
         compared = states_compared(an.query)
         sem_vals = {d: float(sims[d]) for d in order_docs} if sims is not None else {}
@@ -507,6 +509,8 @@ class Retriever:
                 "lex_conf": self.index.candidate_confidence(an, doc, ev) if doc in lex_rank else 0.0,
                 "coverage": ev.coverage if ev else 0.0,
                 "phrase_coverage": ev.phrase_coverage if ev else 0.0,
+                "known_coverage": self.index.evidence(doc, known, an.ranked, an.ask).coverage
+                if ev and known else 0.0,
                 "lex_rel": lex_score.get(doc, 0.0) / top_lex if top_lex else 0.0,
                 "lex_top": float(lex_rank.get(doc) == 0),
                 "lex_present": float(doc in lex_rank),
