@@ -56,7 +56,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                         r"\bpay for\b|\bgratis\b"),
              re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
                         r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
-    "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
+    "count": (re.compile(r"\bhow many\b|\b(what('s| is| was)|total|exact|give me|tell me|know) "
+                         r"(the )?number of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
                          r"size)\b|\bqu[eé] (puntuaci[oó]n|tama[nñ]o)\b|\bout of 100\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
@@ -93,7 +94,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"\b(direct|tip|cell|desk|hot) ?(line )?number\b|"
                          r"\bn[uú]mero de (la )?l[ií]nea\b|\bn[uú]mero de tel[eé]fono\b"),
               re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
-    "email": (re.compile(r"\be-?mail\b|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
+    "email": (re.compile(r"(?<!\ban )(?<!\ba )\be-?mail\b(?! about)|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
     "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
                     re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
     "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
@@ -101,6 +102,11 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                            r"\bwhere is\b.*\blocated\b"),
                 re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|"
                            r"drive|dr|way|lane|ln)\b|\bp\.?\s?o\.? box\b")),
+    "full_date": (re.compile(r"\b(exact|specific|precise) (date|day)\b|\bon what (date|day)\b|"
+                             r"\bwhat day (is|was|will|does|did)\b|\bfecha exacta\b|\bqu[eé] d[ií]a exacto\b"),
+                  re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|"
+                             r"\b\d{1,2}/\d{1,2}\b|\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|"
+                             r"julio|agosto|septiembre|octubre|noviembre|diciembre)\b", re.I)),
     "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
                               r"pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
@@ -128,7 +134,9 @@ NAME_KINDS: dict[str, re.Pattern[str]] = {
                        r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b|"
                        r"\b(instructor|teacher|trainer|speaker|person|official|director|chair|judge|"
                        r"liaison|contact|staffer|author|lead)'?s? names?\b|\bneed (the |their |his |"
-                       r"her )?names?\b|\bwho (teaches|taught|chairs|approves|signs) "),
+                       r"her )?names?\b|\bwho (teaches|taught|chairs|approves|signs) |"
+                       r"\b(which|what) (lab|laboratory|brand|vendor|company|firm|manufacturer|"
+                       r"contractor)s?\b"),
     "place": re.compile(r"\b(which|what) (city|town|building|venue|location|site|room|hotel)\b|"
                         r"\bwhere (is|are|was|were|do|does|did|will)\b.*\b(held|located|hosted|"
                         r"housed|take place|took place|meet|happen)\b|"
