@@ -70,11 +70,7 @@ def split_files(split: str, folder: Path = EVAL) -> list[Path]:
     """The question files of one split (never the held-out one)."""
     if split not in ("train", "calibration"):
         raise ValueError("the decision model reads only the train and calibration splits")
-    # train_extra: a later train batch; calibration_extra2: the fourth batch's questions about
-    # the calibration articles. train_extra2 is left out: it also asks about the first held-out
-    # split's articles, which the fit keeps unseen (and it was the features' independent check).
-    names = (f"{split}.jsonl", f"{split}_extra.jsonl",
-             *((f"{split}_extra2.jsonl",) if split == "calibration" else ()))
+    names = (f"{split}.jsonl", f"{split}_extra.jsonl")  # train_extra: a later train batch
     return sorted(p for kind in KINDS for name in names for p in folder.glob(f"{kind}_{name}")
                   if "heldout" not in p.name)
 
