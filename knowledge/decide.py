@@ -94,7 +94,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"\b(direct|tip|cell|desk|hot) ?(line )?number\b|"
                          r"\bn[uú]mero de (la )?l[ií]nea\b|\bn[uú]mero de tel[eé]fono\b"),
               re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
-    "email": (re.compile(r"(?<!\ban )(?<!\ba )\be-?mail\b(?! about)|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
+    "email": (re.compile(r"(?<!\ban )(?<!\ba )\be-?mail\b(?! about)|\bcorreo\b"),
+              re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
     "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
                     re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
     "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
@@ -103,7 +104,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                 re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|"
                            r"drive|dr|way|lane|ln)\b|\bp\.?\s?o\.? box\b")),
     "full_date": (re.compile(r"\b(exact|specific|precise) (date|day)\b|\bon what (date|day)\b|"
-                             r"\bwhat day (is|was|will|does|did)\b|\bfecha exacta\b|\bqu[eé] d[ií]a exacto\b"),
+                             r"\bwhat day (is|was|will|does|did)\b|\bfecha exacta\b|"
+                             r"\bqu[eé] d[ií]a exacto\b"),
                   re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|"
                              r"\b\d{1,2}/\d{1,2}\b|\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|"
                              r"julio|agosto|septiembre|octubre|noviembre|diciembre)\b", re.I)),
