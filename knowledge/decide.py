@@ -216,8 +216,9 @@ def numbers_in(text: str) -> frozenset[int]:
 
 #: "PAUSE step U: ...": one letter of an acronym per article (the letter's siblings).
 _LETTER_STEP = re.compile(r"^\s*([A-Z]{2,})\s+(?:step|paso|letter|letra)\s+([A-Z])\b")
-#: A letter named on its own in a question ("what's the U in PAUSE"), not "I" or a sentence's "A".
-_LETTER_ASKED = re.compile(r"(?<![\w'’.-])([B-HJ-Z]|(?<!^)(?<![.?!¿¡]\s)A)(?![\w'’-]|\.\w)")
+#: A letter named on its own in a question ("what's the U in PAUSE"), not "I" or a sentence's
+#: "A" (English article, Spanish preposition: "¿A qué correo ...").
+_LETTER_ASKED = re.compile(r"(?<![\w'’.-])([B-HJ-Z]|(?<!^)(?<![.?!¿¡]\s)(?<![¿¡])A)(?![\w'’-]|\.\w)")
 
 
 def step_letter(title: str) -> tuple[str, int] | None:
