@@ -56,7 +56,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                         r"\bpay for\b|\bgratis\b"),
              re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
                         r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
-    "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
+    "count": (re.compile(r"\bhow many\b|\b(what('s| is| was)|total|exact|give me|tell me|know) "
+                         r"(the )?number of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
                          r"size)\b|\bqu[eé] (puntuaci[oó]n|tama[nñ]o)\b|\bout of 100\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
@@ -93,7 +94,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"\b(direct|tip|cell|desk|hot) ?(line )?number\b|"
                          r"\bn[uú]mero de (la )?l[ií]nea\b|\bn[uú]mero de tel[eé]fono\b"),
               re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
-    "email": (re.compile(r"\be-?mail\b|\bcorreo\b"), re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
+    "email": (re.compile(r"(?<!\ban )(?<!\ba )\be-?mail\b(?! about)|\bcorreo\b"),
+              re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
     "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
                     re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
     "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
@@ -101,6 +103,12 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                            r"\bwhere is\b.*\blocated\b"),
                 re.compile(r"\b\d+\s+\w+(\s\w+)?\s(street|st|avenue|ave|boulevard|blvd|road|rd|"
                            r"drive|dr|way|lane|ln)\b|\bp\.?\s?o\.? box\b")),
+    "full_date": (re.compile(r"\b(exact|specific|precise) (date|day)\b|\bon what (date|day)\b|"
+                             r"\bwhat day (is|was|will|does|did)\b|\bfecha exacta\b|"
+                             r"\bqu[eé] d[ií]a exacto\b"),
+                  re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|"
+                             r"\b\d{1,2}/\d{1,2}\b|\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|"
+                             r"julio|agosto|septiembre|octubre|noviembre|diciembre)\b", re.I)),
     "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
                               r"pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
@@ -125,7 +133,12 @@ NAME_KINDS: dict[str, re.Pattern[str]] = {
                        r"\bwhich (attorneys|lawyers|people|persons|staffers|officials|employees|"
                        r"volunteers|individuals|politicians|members|trainers|instructors|"
                        r"speakers)\b|\bwho (exactly|specifically)\b|\bnombres? de\b|"
-                       r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b"),
+                       r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b|"
+                       r"\b(instructor|teacher|trainer|speaker|person|official|director|chair|judge|"
+                       r"liaison|contact|staffer|author|lead)'?s? names?\b|\bneed (the |their |his |"
+                       r"her )?names?\b|\bwho (teaches|taught|chairs|approves|signs) |"
+                       r"\b(which|what) (lab|laboratory|brand|vendor|company|firm|manufacturer|"
+                       r"contractor)s?\b"),
     "place": re.compile(r"\b(which|what) (city|town|building|venue|location|site|room|hotel)\b|"
                         r"\bwhere (is|are|was|were|do|does|did|will)\b.*\b(held|located|hosted|"
                         r"housed|take place|took place|meet|happen)\b|"
@@ -201,8 +214,34 @@ def numbers_in(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
+#: "PAUSE step U: ...": one letter of an acronym per article (the letter's siblings).
+_LETTER_STEP = re.compile(r"^\s*([A-Z]{2,})\s+(?:step|paso|letter|letra)\s+([A-Z])\b")
+#: A letter named on its own in a question ("what's the U in PAUSE"), not "I" or a sentence's
+#: "A" (English article, Spanish preposition: "¿A qué correo ...").
+_LETTER_ASKED = re.compile(r"(?<![\w'’.-])([B-HJ-Z]|(?<!^)(?<![.?!¿¡]\s)(?<![¿¡])A)(?![\w'’-]|\.\w)")
+
+
+def step_letter(title: str) -> tuple[str, int] | None:
+    """(letter, its position in the acronym) for a title naming one step of an acronym."""
+    m = _LETTER_STEP.match(title)
+    if m is None or m.group(2) not in m.group(1):
+        return None
+    return m.group(2), m.group(1).index(m.group(2)) + 1
+
+
+def letters_asked(question: str) -> frozenset[str]:
+    """Single capital letters a question names on their own ("the S step", "what does U mean")."""
+    return frozenset(m.group(1) for m in _LETTER_ASKED.finditer(question.strip()))
+
+
 def family_key(article: Article) -> str:
-    """Title with its numbers and years removed: siblings ("Step 2 ...", "... 2024") share it."""
+    """Title with its numbers and years removed: siblings ("Step 2 ...", "... 2024") share it.
+
+    The steps of an acronym ("PAUSE step U: ...") share the acronym's family.
+    """
+    m = _LETTER_STEP.match(article.title)
+    if m is not None and step_letter(article.title) is not None:
+        return f"{m.group(1).lower()} step"
     title = fold(article.title)
     title = re.sub(r"\b(19|20)\d{2}\b", " ", title)
     title = _NUMBERED.sub(" ", title)
@@ -218,6 +257,7 @@ class ArticleFacts:
     text: str
     numbers: frozenset[int]
     family: str
+    letter: str = ""
 
 
 def answer_text(article: Article) -> str:
@@ -235,7 +275,10 @@ def article_facts(article: Article, common: frozenset[str] = frozenset()) -> Art
     raw = answer_text(article)
     kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
     kinds |= name_kinds(raw, common)
-    return ArticleFacts(kinds, " ".join(words(raw)), numbers_in(article.title), family_key(article))
+    step = step_letter(article.title)
+    numbers = numbers_in(article.title) | ({step[1]} if step else set())
+    return ArticleFacts(kinds, " ".join(words(raw)), numbers, family_key(article),
+                        step[0] if step else "")
 
 
 def asked_kinds(question: str) -> frozenset[str]:
@@ -250,6 +293,23 @@ def states_named(question: str) -> frozenset[str]:
     found = {STATES[m.group(1)] for m in _STATE_NAME.finditer(fold(question))}
     found |= {m.group(1) for m in _STATE_CODE.finditer(question)}
     return frozenset(found)
+
+
+#: A comparison: the state named after it is the model, not the state asked about
+#: ("does Kansas have a rumor site like California's", "CT's version of CA's hotline").
+_COMPARED = re.compile(r"\b(like|unlike|similar to|the way|same as|compared (?:to|with)|versus|vs\.?|"
+                       r"equivalent (?:of|to)|version of|counterpart (?:of|to)|como|igual que|"
+                       r"parecid[oa]s? a)\s+([^,;?!]*)", re.I)
+
+
+def states_compared(question: str) -> frozenset[str]:
+    """States a question names only as the model of a comparison, not as the one asked about."""
+    spans = list(_COMPARED.finditer(question))
+    if not spans:
+        return frozenset()
+    compared = frozenset().union(*(states_named(m.group(2)) for m in spans))
+    rest = _COMPARED.sub(" ", question)
+    return compared - states_named(rest)
 
 
 _STATE_WORDS = frozenset(w for name in STATES for w in name.split()) | frozenset(
@@ -280,6 +340,8 @@ FEATURES = (
     "kind_missing", "entity_share", "entity_missing", "number_match", "number_mismatch",
     "siblings", "query_terms", "unknown_share", "spanish", "state_named", "state_match",
     "state_mismatch", "draft", "general_named", "draft_named", "lex_rr", "sem_rr",
+    "letter_match", "letter_mismatch", "sibling_match", "state_compared",
+    "known_coverage",
 )
 
 
@@ -360,6 +422,15 @@ class BaseFacts:
         self._articles = articles
         self._common = lower_case_words([answer_text(a) for a in articles])
         self._facts: dict[int, ArticleFacts] = {}
+        self._families: dict[str, list[int]] | None = None
+
+    def family_members(self, family: str) -> list[int]:
+        """Articles of one sibling family (titles only: cheap for the whole base, built once)."""
+        if self._families is None:
+            self._families = {}
+            for n, art in enumerate(self._articles):
+                self._families.setdefault(family_key(art), []).append(n)
+        return self._families.get(family, []) if family else []
 
     def __getitem__(self, doc: int) -> ArticleFacts:
         """The facts of article number ``doc``."""
@@ -418,10 +489,21 @@ class Retriever:
         kinds = asked_kinds(an.query)
         ents = entities(an.query)
         q_numbers = numbers_in(an.query)
+        q_letters = letters_asked(an.query)
+        if q_numbers or q_letters:
+            # The sibling the question names ("step 4", "the S step", "year three") is a
+            # candidate even when the ranking left it below the depth.
+            for doc in list(order_docs):
+                for sib in self.facts.family_members(self.facts[doc].family):
+                    if sib not in order_docs and (q_numbers & self.facts[sib].numbers
+                                                  or self.facts[sib].letter in q_letters):
+                        order_docs.append(sib)
         n_terms = len(an.terms)
         unknown = sum(1 for t in an.terms if t.term is None)
         families = [self.facts[d].family for d in order_docs]
+        known = [t for t in an.terms if t.term is not None]
         named = states_named(an.query)
+        compared = states_compared(an.query)
         sem_vals = {d: float(sims[d]) for d in order_docs} if sims is not None else {}
         out = []
         for pos, doc in enumerate(order_docs):
@@ -438,6 +520,8 @@ class Retriever:
                 "lex_conf": self.index.candidate_confidence(an, doc, ev) if doc in lex_rank else 0.0,
                 "coverage": ev.coverage if ev else 0.0,
                 "phrase_coverage": ev.phrase_coverage if ev else 0.0,
+                "known_coverage": self.index.evidence(doc, known, an.ranked, an.ask).coverage
+                if ev and known else 0.0,
                 "lex_rel": lex_score.get(doc, 0.0) / top_lex if top_lex else 0.0,
                 "lex_top": float(lex_rank.get(doc) == 0),
                 "lex_present": float(doc in lex_rank),
@@ -457,6 +541,10 @@ class Retriever:
                 "number_mismatch": float(bool(q_numbers) and bool(facts.numbers) and sibling
                                          and not num_match),
                 "siblings": float(sibling),
+                "letter_match": float(bool(facts.letter) and facts.letter in q_letters),
+                "sibling_match": float(sibling and (num_match or facts.letter in q_letters)),
+                "letter_mismatch": float(bool(facts.letter) and bool(q_letters)
+                                         and facts.letter not in q_letters),
                 "query_terms": min(n_terms, 20) / 10.0,
                 "unknown_share": unknown / n_terms if n_terms else 1.0,
                 "spanish": float(an.language == "es"),
@@ -464,6 +552,7 @@ class Retriever:
                 "state_match": float(art.jurisdiction in named),
                 "state_mismatch": float(bool(named) and art.jurisdiction not in named
                                         and art.jurisdiction != "general"),
+                "state_compared": float(art.jurisdiction in compared),
                 "draft": float(art.is_draft),
                 "general_named": float(bool(named) and art.jurisdiction == "general"
                                        and not art.is_draft),

@@ -26,10 +26,13 @@ from knowledge.decide import (
     article_facts,
     asked_kinds,
     family_key,
+    letters_asked,
     load_models,
     lower_case_words,
     name_kinds,
     numbers_in,
+    states_compared,
+    step_letter,
 )
 from knowledge.search import SearchIndex
 from knowledge.semantic import SemanticIndex
@@ -221,6 +224,28 @@ def test_numerals_words_and_ordinals_match_and_siblings_share_a_family() -> None
     other = make_article("x", "Ballot boxes", ["q"], "Summary four.")
     assert family_key(one) != family_key(other)
     assert numbers_in(three.title) == {3} and numbers_in(one.title) == {1}
+
+
+def test_acronym_steps_are_siblings_named_by_letter_or_position() -> None:
+    u = make_article("pu", "PAUSE step U: Understand motives", ["q"], "Summary u.")
+    s = make_article("ps", "PAUSE step S: Send it on", ["q"], "Summary s.")
+    other = make_article("x", "Ballot boxes", ["q"], "Summary x.")
+    assert family_key(u) == family_key(s) != family_key(other)
+    assert step_letter(u.title) == ("U", 3) and step_letter("Ballot boxes") is None
+    assert numbers_in("step three of PAUSE") & article_facts(u).numbers == {3}
+    assert letters_asked("what's the U in PAUSE") == {"U"}
+    # "I", a sentence's "A" (English article, Spanish preposition) and "U.S." name no letter
+    assert not letters_asked("A voter asked if I can help") | letters_asked("¿A qué correo escribo?") \
+        | letters_asked("is it a U.S. rule")
+    assert letters_asked("what is the A step") == {"A"}
+
+
+def test_a_state_named_only_as_the_model_of_a_comparison() -> None:
+    assert states_compared("does Kansas have a rumor site like California's") == {"CA"}
+    assert states_compared("what's CT's version of the California hotline") == {"CA"}
+    assert states_compared("does California audit ballots by hand") == frozenset()
+    # named as the subject too: not only a comparison
+    assert states_compared("does CA do audits like CT and like CA") == {"CT"}
 
 
 def test_names_and_places_are_told_apart_from_common_words_by_the_base_casing() -> None:
