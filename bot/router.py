@@ -55,11 +55,11 @@ def typed_command(handler: Handler, word: str, rest: str) -> bool:
     """Whether typed text starting with one of ``handler``'s keywords is that command.
 
     Teams' command menu and chat users type commands without a slash (``incident ...``,
-    ``cert done ...``). Not when the rest reads as a question (it ends with "?": "incident reports, are they
-    public?", "certification deadlines for new clerks?") and the handler does not take
-    questions (``takes_questions``: ``ask ...?`` is the FAQ's command), nor a greeting followed
-    by anything (``greetings``: "hey so a voter says ..."); those go to free text, where the
-    FAQ answers them. A leading slash always makes a command.
+    ``cert done ...``). Not when the rest reads as a question (it ends with "?": "incident
+    reports, are they public?", "certification deadlines for new clerks?") and the handler
+    does not take questions (``takes_questions``: ``ask ...?`` is the FAQ's command), nor a
+    greeting followed by anything (``greetings``: "hey so a voter says ..."); those go to free
+    text, where the FAQ answers them. A leading slash always makes a command.
     """
     if not rest:
         return True
