@@ -94,8 +94,9 @@ def kb_eval(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write figures here.")] = None,
 ) -> None:
     """Score the bot on a question set: in-scope accuracy, abstain accuracy, misses."""
-    from app.services import build_services
-    from handlers.faq.answer import answer_question
+    # Settings and the knowledge base only, as ``ask``: no database, no audit key, nothing written.
+    from app.knowledge_base import load_knowledge
+    from handlers.faq.answer import KnowledgeOnly, answer_question
     from handlers.faq.cli import answer_to_json
     from handlers.faq.evaluate import EvalFileError, evaluate, load_items
     from handlers.faq.replies import article_text
@@ -107,7 +108,7 @@ def kb_eval(
     except (OSError, EvalFileError) as exc:
         raise fail(str(exc)) from None
     try:
-        services = build_services(settings)
+        services = KnowledgeOnly(settings, load_knowledge(settings))
     except KnowledgeError as exc:
         raise fail(str(exc), 2) from None
     contact = settings.app.contact_for(None)

@@ -89,6 +89,8 @@ def test_kb_eval_scores_and_writes_json(home: Path) -> None:
     questions.write_text('{"q": "x"}\nnot json\n')
     broken = cli(home, "kb", "eval", str(questions))
     assert broken.returncode == 1 and "q.jsonl:1" in broken.stderr
+    # Scoring reads the base (and its index cache) only: no database, no audit key.
+    assert not (home / "bot.db").exists() and not list(home.rglob("*.key"))
 
 
 @pytest.mark.parametrize("command", [("kb", "eval", "q.jsonl"), ("ask", "what is pause")])
