@@ -96,9 +96,10 @@ def slow_callbacks() -> Iterator[SlowCallbacks]:
     def measured(self: asyncio.events.Handle) -> None:
         thread = threading.get_ident()
         start, collected = time.thread_time(), collector.get(thread, 0.0)
+        measuring = handler.active  # a step that began in set-up (the start-up freeze) is not
         run(self)
         spent = time.thread_time() - start
-        if spent > LIMIT and handler.active:
+        if spent > LIMIT and measuring:
             what = getattr(self._callback, "__self__", self._callback)  # type: ignore[attr-defined]
             in_gc = collector.get(thread, 0.0) - collected
             handler.busy.append(f"{what!r:.400} used {spent:.3f} s of CPU on the loop "
