@@ -119,15 +119,10 @@ class Outbox:
 
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow,
                  max_attempts: int = 20, base_delay: float = 1.0, max_delay: float = 300.0,
-                 batch: int = 50, concurrency: int = 200, max_inline_wait: float = 0.5,
+                 batch: int = 50, concurrency: int = 400, max_inline_wait: float = 0.5,
                  lookahead: float = 2.0) -> None:
         """Configure retry and pacing policy; transports are registered by the adapters.
 
-        At most ``concurrency`` sends are in flight (each a task waiting for its slot or its
-        answer): 200 keeps the three fake-platform budgets of ``benchmarks/broadcast_bench.py``
-        at 0.971 of their limits (100 starved one to 0.952), and halves the tasks, timeouts and
-        futures the cyclic collector walks during a big send (400 before; see
-        ``tests/app/test_event_loop.py``).
         Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time;
         ``budgets`` (the platforms' send rates) are set by whoever builds the outbox from its
         configuration. A commit that queued sends (:func:`bot.outbox.queue.enqueue`) wakes it.
