@@ -221,12 +221,12 @@ _LETTER_STEP = re.compile(r"^\s*([A-Z]{2,})\s+(?:step|paso|letter|letra)\s+([A-Z
 _LETTER_ASKED = re.compile(r"(?<![\w'’.-])([B-HJ-Z]|(?<!^)(?<![.?!¿¡]\s)(?<![¿¡])A)(?![\w'’-]|\.\w)")
 
 
-def step_letter(title: str) -> tuple[str, int] | None:
-    """(letter, its position in the acronym) for a title naming one step of an acronym."""
+def step_letter(title: str) -> tuple[str, int, str] | None:
+    """(letter, its position, the acronym) for a title naming one step of an acronym."""
     m = _LETTER_STEP.match(title)
     if m is None or m.group(2) not in m.group(1):
         return None
-    return m.group(2), m.group(1).index(m.group(2)) + 1
+    return m.group(2), m.group(1).index(m.group(2)) + 1, m.group(1)
 
 
 def letters_asked(question: str) -> frozenset[str]:
@@ -239,9 +239,9 @@ def family_key(article: Article) -> str:
 
     The steps of an acronym ("PAUSE step U: ...") share the acronym's family.
     """
-    m = _LETTER_STEP.match(article.title)
-    if m is not None and step_letter(article.title) is not None:
-        return f"{m.group(1).lower()} step"
+    step = step_letter(article.title)
+    if step is not None:
+        return f"{step[2].lower()} step"
     title = fold(article.title)
     title = re.sub(r"\b(19|20)\d{2}\b", " ", title)
     title = _NUMBERED.sub(" ", title)
@@ -520,8 +520,11 @@ class Retriever:
                 "lex_conf": self.index.candidate_confidence(an, doc, ev) if doc in lex_rank else 0.0,
                 "coverage": ev.coverage if ev else 0.0,
                 "phrase_coverage": ev.phrase_coverage if ev else 0.0,
-                "known_coverage": self.index.evidence(doc, known, an.ranked, an.ask).coverage
-                if ev and known else 0.0,
+                # Every term known (the usual case): the same evidence as ``ev``, not worked
+                # out twice on the answer path.
+                "known_coverage": 0.0 if not (ev and known) else ev.coverage
+                if len(known) == n_terms else
+                self.index.evidence(doc, known, an.ranked, an.ask).coverage,
                 "lex_rel": lex_score.get(doc, 0.0) / top_lex if top_lex else 0.0,
                 "lex_top": float(lex_rank.get(doc) == 0),
                 "lex_present": float(doc in lex_rank),

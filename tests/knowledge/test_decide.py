@@ -231,7 +231,7 @@ def test_acronym_steps_are_siblings_named_by_letter_or_position() -> None:
     s = make_article("ps", "PAUSE step S: Send it on", ["q"], "Summary s.")
     other = make_article("x", "Ballot boxes", ["q"], "Summary x.")
     assert family_key(u) == family_key(s) != family_key(other)
-    assert step_letter(u.title) == ("U", 3) and step_letter("Ballot boxes") is None
+    assert step_letter(u.title) == ("U", 3, "PAUSE") and step_letter("Ballot boxes") is None
     assert numbers_in("step three of PAUSE") & article_facts(u).numbers == {3}
     assert letters_asked("what's the U in PAUSE") == {"U"}
     # "I", a sentence's "A" (English article, Spanish preposition) and "U.S." name no letter
