@@ -80,7 +80,11 @@ from bot.adapters.slack.send import SlackTransport, build_send_client  # noqa: E
 from bot.db.engine import utcnow  # noqa: E402
 from bot.db.models import ConversationReference  # noqa: E402
 from bot.messages import Destination, Reply  # noqa: E402
-from bot.ops.heap import freeze_startup_objects  # noqa: E402
+
+try:  # as ``serve`` does once it is ready (a baseline checkout may only freeze)
+    from bot.ops.runtime import ready_to_serve
+except ImportError:
+    from bot.ops.heap import freeze_startup_objects as ready_to_serve  # noqa: E402
 from handlers.alerts import service  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
 from handlers.alerts.models import NetworkMember  # noqa: E402
@@ -242,7 +246,7 @@ async def _send_until_stopped(config: str, database_url: str, slack_urls: dict[s
     slack = ByWorkspace({ws: SlackTransport(build_send_client(url, "xoxb-bench"), services.db)
                          for ws, url in slack_urls.items()})
     services.outbox.register("slack", slack)
-    freeze_startup_objects()
+    ready_to_serve()
     task = asyncio.create_task(services.outbox.run(interval=0.2))
     conn.send("ready")
     cpu0 = time.process_time()
@@ -427,7 +431,7 @@ async def _bot(total: int, database_url: str | None, split: bool, urls: dict[str
                     s.add(NetworkMember(group_name="bench", tier="T1", destination=d,
                                         organisation="Org", jurisdiction=j))
                 await s.commit()
-            freeze_startup_objects()  # as `electionbot serve` does once it is ready
+            ready_to_serve()  # as `electionbot serve` does once it is ready
             cpu0 = time.process_time()
             conn.send({"url": bot.url, "rss_idle": rss_mb()})
             assert await loop.run_in_executor(None, conn.recv) == "send"

@@ -46,7 +46,11 @@ try:  # the code measured may be older than app/services.py (a baseline checkout
 except ImportError:
     from app.server import build_services  # type: ignore[attr-defined, no-redef]
 from bot.db.engine import sync_url  # noqa: E402
-from bot.ops.heap import freeze_startup_objects  # noqa: E402
+
+try:  # as ``serve`` does once it is ready (a baseline checkout may only freeze)
+    from bot.ops.runtime import ready_to_serve
+except ImportError:
+    from bot.ops.heap import freeze_startup_objects as ready_to_serve  # noqa: E402
 from bot.services import Services  # noqa: E402
 from handlers.certifications.ledger import programs_for  # noqa: E402
 from handlers.certifications.scheduler import run_once  # noqa: E402
@@ -177,7 +181,7 @@ async def bench(n: int, database: str, tmp: Path, emails: int = 0) -> dict[str, 
     seed(settings.env.DATABASE_URL, roster(n, services, emails=emails))
     seeded = time.perf_counter() - started
     sa.orm.configure_mappers()  # a running server did this on its first request
-    freeze_startup_objects()  # as ``serve`` does once it is ready
+    ready_to_serve()  # as ``serve`` does once it is ready
     load_before = os.getloadavg()
     first = await timed_pass(services)
     second = await timed_pass(services)

@@ -41,7 +41,11 @@ import broadcast_bench as bb  # noqa: E402
 from bot.adapters.slack.send import SlackTransport, build_send_client  # noqa: E402
 from bot.db.engine import utcnow  # noqa: E402
 from bot.messages import Destination  # noqa: E402
-from bot.ops.heap import freeze_startup_objects  # noqa: E402
+
+try:  # as ``serve`` does once it is ready (a baseline checkout may only freeze)
+    from bot.ops.runtime import ready_to_serve
+except ImportError:
+    from bot.ops.heap import freeze_startup_objects as ready_to_serve  # noqa: E402
 from bot.outbox.pacing import pacing_group  # noqa: E402
 from handlers.alerts import service  # noqa: E402
 from handlers.alerts.forms import validate  # noqa: E402
@@ -104,7 +108,7 @@ async def _bot(chat: int, email: int, rate: float, urls: dict[str, Any], relay: 
                     s.add(NetworkMember(group_name="bench", tier="T1", destination=d,
                                         organisation=f"Org {i % 50}", jurisdiction="KS"))
                 await s.commit()
-            freeze_startup_objects()
+            ready_to_serve()
             cpu0 = time.process_time()
             conn.send({"url": bot.url, "rss_idle": bb.rss_mb()})
             assert await loop.run_in_executor(None, conn.recv) == "send"

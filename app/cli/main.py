@@ -100,8 +100,8 @@ def serve(
     from bot.config.settings import ConfigError
     from bot.db.engine import upgrade
     from bot.ops import logs
-    from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import prepare_engine_schema
+    from bot.ops.runtime import ready_to_serve
     from knowledge.store import KnowledgeError
 
     settings = settings_or_exit(demo=demo)
@@ -126,7 +126,7 @@ def serve(
     typer.echo(f"electionbot listening on http://{shown}:{port}/  (health: /healthz; "
                f"{settings.mode} mode)", err=True)
     application = create_app(services, worker=not no_worker)
-    freeze_startup_objects()
+    ready_to_serve()
     try:
         web.run_app(application, host=host, port=port, print=None,
                     access_log=None, handle_signals=True)
@@ -150,8 +150,8 @@ def worker(
     from app.services import build_services
     from bot.db.engine import upgrade
     from bot.ops import logs
-    from bot.ops.heap import freeze_startup_objects
     from bot.ops.jobs import run_worker
+    from bot.ops.runtime import ready_to_serve
     from handlers import build_periodic
     from knowledge.store import KnowledgeError
 
@@ -168,7 +168,7 @@ def worker(
     except KnowledgeError as exc:
         raise fail(str(exc), 2) from None
     create_app(services, background=False)  # registers each platform's transport on the outbox
-    freeze_startup_objects()
+    ready_to_serve()
     typer.echo(f"electionbot worker: queues {queues}, concurrency {concurrency}", err=True)
     asyncio.run(run_worker(services, build_periodic(services),
                            queues=[q.strip() for q in queues.split(",") if q.strip()],

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.batch import BatchWriter
+from bot.db.batch import PACE, BatchWriter
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -106,11 +106,15 @@ class Database:
         self._threaded: Engine | None = None
         self._writers: dict[str, BatchWriter] = {}
 
-    def writer(self, table: sa.Table) -> BatchWriter:
-        """The group-commit writer of ``table`` (one per table; drained by :meth:`close`)."""
+    def writer(self, table: sa.Table, pace: float = PACE) -> BatchWriter:
+        """The group-commit writer of ``table`` (one per table; drained by :meth:`close`).
+
+        ``pace``: see :class:`~bot.db.batch.BatchWriter` (0: write as soon as rows are queued;
+        the rows queued while a write runs go together in the next).
+        """
         writer = self._writers.get(table.name)
         if writer is None:
-            writer = self._writers[table.name] = BatchWriter(self, table)
+            writer = self._writers[table.name] = BatchWriter(self, table, pace)
         return writer
 
     @asynccontextmanager

@@ -26,6 +26,9 @@ Retry-After; then they go at their full rate again.
 
 Cost per send: rows are claimed as plain records (:class:`~bot.outbox.store.Claimed`), a
 payload shared by many rows (a broadcast) is decoded once, and outcomes are written in batches.
+A paced send is a task sleeping until its slot; a group without a rate limit (web chat) is sent
+by a few tasks taking its claimed rows in turn, so hundreds of claimed rows wait as records,
+not as tasks the garbage collector walks.
 
 After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks a
@@ -60,7 +63,7 @@ import json
 import logging
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -120,12 +123,14 @@ class Outbox:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow,
                  max_attempts: int = 20, base_delay: float = 1.0, max_delay: float = 300.0,
                  batch: int = 50, concurrency: int = 400, max_inline_wait: float = 0.5,
-                 lookahead: float = 2.0) -> None:
+                 lookahead: float = 2.0, unpaced_senders: int = 16) -> None:
         """Configure retry and pacing policy; transports are registered by the adapters.
 
         Each pacing group gets about ``lookahead`` seconds of its budget claimed at a time;
         ``budgets`` (the platforms' send rates) are set by whoever builds the outbox from its
         configuration. A commit that queued sends (:func:`bot.outbox.queue.enqueue`) wakes it.
+        A group without a rate limit (web chat: a database insert per send) is sent by at most
+        ``unpaced_senders`` tasks, which take its claimed rows in turn.
         """
         self.db = db
         self.clock = clock
@@ -136,6 +141,7 @@ class Outbox:
         self.concurrency = concurrency
         self.max_inline_wait = max_inline_wait
         self.lookahead = lookahead
+        self.unpaced_senders = unpaced_senders
         self.budgets = Budgets()
         self.pacer: Callable[[Destination], list[Bucket]] = (
             lambda d: platform_buckets(d, self.budgets))
@@ -147,7 +153,10 @@ class Outbox:
         self._wake = asyncio.Event()
         self._poked = False
         self._uncertain: set[int] = set()
-        self._inflight: Counter[str] = Counter()
+        self._inflight: Counter[str] = Counter()  # per group: claimed, not yet finished
+        self._unpaced: defaultdict[str, deque[tuple[Claimed, Destination, Slot]]] = (
+            defaultdict(deque))
+        self._senders: Counter[str] = Counter()
         self._rates: dict[str, float] = {}
         self._decoded: dict[str, tuple[dict[str, Any], Reply]] = {}
         self._results: dict[int, dict[str, Any]] = {}
@@ -302,7 +311,7 @@ class Outbox:
         if rate is None:  # not seen yet: a first batch tells its budget
             return self.batch
         if math.isinf(rate):
-            return self.concurrency
+            return max(0, self.concurrency - self._inflight[group])
         return max(0, math.ceil(rate * self.lookahead) - self._inflight[group])
 
     async def _pass(self, inflight: set[asyncio.Task[None]], limit: int | None = None) -> int:
@@ -372,12 +381,46 @@ class Outbox:
             if row.id in lapsed or _uncertain(row):
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
-            task = asyncio.create_task(
-                self._deliver(row, destination, Slot(anchor + delay, buckets, shared, looked_up)))
+            slot = Slot(anchor + delay, buckets, shared, looked_up)
+            if not buckets:  # unpaced (web chat): a few senders per group take turns
+                self._unpaced[group].append((row, destination, slot))
+                if self._senders[group] < self.unpaced_senders:
+                    self._senders[group] += 1
+                    task = asyncio.create_task(self._send_unpaced(group))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                continue
+            task = asyncio.create_task(self._deliver(row, destination, slot))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
             task.add_done_callback(functools.partial(self._done, group))
         return len(plan) + len(poisoned)
+
+    async def _send_unpaced(self, group: str) -> None:
+        """One of a group's few senders: deliver its queued rows until none are left.
+
+        A claimed row waiting here is a plain record, not a task with its coroutines and
+        futures: hundreds of those alive at once made each full garbage collection walk them
+        (pauses of 50-110 ms of the event loop during a big web chat send, issue 16). Stopped,
+        the rows not started go back, due now, without using an attempt.
+        """
+        queue = self._unpaced[group]
+        try:
+            while queue:
+                row, destination, slot = queue.popleft()
+                try:
+                    await self._deliver(row, destination, slot)
+                finally:
+                    self._done(group, None)
+        except asyncio.CancelledError:
+            while queue:
+                row = queue.popleft()[0]
+                self._put_back(row)
+                self._uncertain.discard(row.id or 0)
+                self._done(group, None)
+            raise
+        finally:
+            self._senders[group] -= 1
 
     def _look_up(self, sends: list[tuple[str, Destination]]) -> asyncio.Task[None] | None:
         """Start the batch look-ups of the transports that can do them (one task, never fails)."""
@@ -524,6 +567,10 @@ class Outbox:
     def _repace(self, row: Claimed) -> None:
         """Put a send that missed its slot back, due now, for a new slot (no attempt used)."""
         self.repaced += 1
+        self._put_back(row)
+
+    def _put_back(self, row: Claimed) -> None:
+        """Back to pending, due now, no attempt used (an uncertain row stays uncertain)."""
         uncertain = row.id in self._uncertain or _uncertain(row)
         self._record(row, next_attempt_at=self.clock(), last_error=UNCERTAIN + (
             row.last_error or "repaced").removeprefix(UNCERTAIN) if uncertain else row.last_error)

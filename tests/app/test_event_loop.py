@@ -4,8 +4,10 @@ The real server (web chat, outbox worker, periodic jobs) runs in asyncio debug m
 ``slow_callback_duration = 0.05``; asyncio then logs every callback that held the loop longer
 than 50 ms ("Executing ... took N seconds"). While a certification reminder pass runs over a
 large roster (10,000 officials; 100,000 in benchmarks/cert_bench.py), people ask questions,
-file incidents and a broadcaster sends an alert to a few hundred destinations. A reminder-pass
-step over PASS_BUDGET fails the test; any other callback over 50 ms is listed (xfail, issue 16).
+file incidents and a broadcaster sends an alert to a few hundred destinations. A
+callback that used over 50 ms of the loop thread's CPU fails the test, as does one over 50 ms
+of wall time while the process's own threads kept the loop waiting (``EB_STRICT_STALLS=1``: any
+callback over 50 ms of wall time).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import random
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +31,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.ops.heap import freeze_startup_objects
+from bot.ops.runtime import ready_to_serve
 from handlers.certifications.scheduler import PassResult, run_once
 from tests.handlers.alerts.conftest import ALERTS, compose_values
 from tests.handlers.incidents.conftest import INCIDENTS, report_values
@@ -47,19 +50,23 @@ NETWORK = 300  # alert recipients
 
 
 class SlowCallbacks(logging.Handler):
-    """Callbacks that held the loop over 50 ms: by wall time and by the loop thread's CPU time.
+    """Callbacks that held the loop over 50 ms, seen three ways.
 
-    Wall time comes from asyncio's debug-mode warnings ("Executing ... took N seconds"). On a
-    busy machine (more runnable threads than cores) wall time also counts the moments the OS
-    or another thread holding the GIL kept the loop thread waiting; the loop thread's CPU time
-    per callback (``time.thread_time`` around each ``Handle._run``) counts only work done on
-    the loop, which is what this test is about.
+    - ``busy``: the loop thread's own CPU time in the step (``time.thread_time`` around each
+      ``Handle._run``): work done on the loop, whatever else the machine does.
+    - ``held``: wall time over the limit while this process used over the limit of CPU in the
+      step, its other threads included: the loop waited for the GIL held by the process's own
+      worker threads (a reminder pass planning, SQLite writes).
+    - ``slow``: asyncio's debug-mode warnings ("Executing ... took N seconds"), wall time alone;
+      it also counts the moments the OS gave the loop's core to another process (the rest of
+      a parallel test suite), so it fails the test only with ``EB_STRICT_STALLS=1``.
     """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.slow: list[str] = []  # wall time, from asyncio's debug mode
         self.busy: list[str] = []  # the loop thread's CPU time
+        self.held: list[str] = []  # wall time while the process itself was working
         self.active = False  # measuring (the mixed load), not set-up
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -67,10 +74,9 @@ class SlowCallbacks(logging.Handler):
         if self.active and message.startswith("Executing") and " took " in message:
             self.slow.append(message[:400])
 
-    def failures(self, load_before: float) -> list[str]:
-        """What fails the test: CPU always; wall time too when the machine was not busy."""
-        quiet = max(load_before, os.getloadavg()[0]) < (os.cpu_count() or 1)
-        return self.busy + (self.slow if quiet or STRICT else [])
+    def failures(self) -> list[str]:
+        """What fails the test (wall time alone only when strict)."""
+        return self.busy + self.held + (self.slow if STRICT else [])
 
 
 STRICT = os.environ.get("EB_STRICT_STALLS", "") == "1"  # wall time counts even on a busy machine
@@ -96,14 +102,21 @@ def slow_callbacks() -> Iterator[SlowCallbacks]:
     def measured(self: asyncio.events.Handle) -> None:
         thread = threading.get_ident()
         start, collected = time.thread_time(), collector.get(thread, 0.0)
+        wall, process = time.perf_counter(), time.process_time()
         measuring = handler.active  # a step that began in set-up (the start-up freeze) is not
         run(self)
         spent = time.thread_time() - start
-        if spent > LIMIT and measuring:
-            what = getattr(self._callback, "__self__", self._callback)  # type: ignore[attr-defined]
+        wall, process = time.perf_counter() - wall, time.process_time() - process
+        if not measuring or wall <= LIMIT:
+            return
+        what = getattr(self._callback, "__self__", self._callback)  # type: ignore[attr-defined]
+        if spent > LIMIT:
             in_gc = collector.get(thread, 0.0) - collected
             handler.busy.append(f"{what!r:.400} used {spent:.3f} s of CPU on the loop "
                                 f"({in_gc:.3f} s of it in the cyclic collector)")
+        elif process > LIMIT:
+            handler.held.append(f"{what!r:.400} took {wall:.3f} s while the process used "
+                                f"{process:.3f} s of CPU ({spent:.3f} s on the loop)")
 
     asyncio.events.Handle._run = measured  # type: ignore[method-assign]
     gc.callbacks.append(collecting)
@@ -166,7 +179,8 @@ async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> Pas
             aiohttp.ClientSession() as http:
         bot.services.clock = lambda: NOW
         sa.orm.configure_mappers()
-        freeze_startup_objects()  # as ``serve`` does once it is ready
+        switching = sys.getswitchinterval()
+        ready_to_serve()  # as ``serve`` does once it is ready
         loop = asyncio.get_running_loop()
         loop.set_debug(True)
         loop.slow_callback_duration = LIMIT
@@ -204,6 +218,7 @@ async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> Pas
         finally:
             slow.active = False
             loop.set_debug(False)
+            sys.setswitchinterval(switching)
         async with bot.services.db.engine.connect() as conn:
             digests = (await conn.execute(sa.text("SELECT count(*) FROM cert_digest"))).scalar()
         # (the periodic job's first tick at start-up may have sent some of them first)
@@ -213,51 +228,29 @@ async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> Pas
 
 async def test_no_callback_holds_the_loop_over_50_ms_with_10k_officials(
         tmp_path: Path, slow_callbacks: SlowCallbacks) -> None:
-    load = os.getloadavg()[0]
     await mixed_load(tmp_path, 10_000, slow_callbacks)
-    judge(slow_callbacks, load)
+    judge(slow_callbacks)
 
 
-# What the reminder pass's own steps may use of the loop's CPU: the goal of issue 16, LIMIT.
-# The pass reads in partitions and plans, drafts and (on SQLite) writes in worker threads: its
-# longest step was 26 ms of loop CPU at 100,000 officials (benchmarks/cert_bench.py) on a
-# 2-core machine at load 8-10, where it was 390 ms before the batching and 200 ms after it.
-PASS_BUDGET = LIMIT
-_USED = re.compile(r"used (\d+\.\d+) s of CPU on the loop \((\d+\.\d+) s of it in the cyc")
+def judge(found: SlowCallbacks) -> None:
+    """No step of the server held the loop over LIMIT (see :class:`SlowCallbacks`).
 
-
-def own_cpu(line: str) -> float:
-    """A step's loop CPU less the cyclic collector's share (process-wide work it triggered)."""
-    found = _USED.search(line)
-    assert found is not None, line
-    return float(found.group(1)) - float(found.group(2))
-
-
-def judge(found: SlowCallbacks, load: float) -> None:
-    """The reminder pass's own steps must stay under PASS_BUDGET; the rest of the server is
-    reported.
-
-    Steps over LIMIT (50 ms) are listed: outbox deliveries and the cyclic collector take steps
-    of 60-150 ms of loop CPU under this mix (2-core machine at load 7-10, issue 16: full
-    collections of 30-110 ms while the outbox delivers the pass's 5,000 digests, after the pass,
-    whose own objects the collector does not see while it runs); until they are fixed the test
-    is marked xfail with the list, instead of passing silently or failing always. A full
-    collection costs whichever step triggers it (the pass's first step after it re-enables the
-    collector, too), so the pass is judged on its own work: its steps' CPU less the collector's
-    share, which stays in the list above.
+    History (issue 16): the reminder pass's steps used 390 ms of loop CPU before its reads were
+    batched and its planning, drafting and SQLite writes moved to worker threads (26 ms now at
+    100,000 officials, benchmarks/cert_bench.py). After the pass, full garbage collections of
+    50-110 ms followed while the outbox delivered its digests: one task per web chat send, each
+    with a session of its own, 400 alive at once. Web chat sends now share group commits and a
+    few senders per unpaced group take the claimed rows in turn; full collections here stay
+    under 10 ms.
     """
-    failures = found.failures(load)
-    ours = [f for f in found.busy if ("run_once()" in f or "certifications" in f)
-            and own_cpu(f) > PASS_BUDGET]
-    assert ours == [], report(found)
-    if failures:
-        pytest.xfail("other callbacks over 50 ms:\n" + report(found))
+    assert found.failures() == [], report(found)
 
 
 def report(found: SlowCallbacks) -> str:
     """Both lists, for the failure message."""
     return "\n".join([f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
-                      "CPU over 50 ms:", *found.busy, "wall over 50 ms:", *found.slow])
+                      "CPU over 50 ms:", *found.busy, "held by the process's threads:",
+                      *found.held, "wall over 50 ms:", *found.slow])
 
 
 def test_the_detector_sees_a_blocking_callback(slow_callbacks: SlowCallbacks) -> None:
@@ -288,4 +281,26 @@ def test_the_detector_sees_a_callback_that_computes_on_the_loop(
     slow_callbacks.active = True
     asyncio.run(compute())
     assert len(slow_callbacks.busy) == 1 and "compute" in slow_callbacks.busy[0]
-    assert slow_callbacks.failures(0.0) == slow_callbacks.busy + slow_callbacks.slow
+    assert slow_callbacks.failures()[:1] == slow_callbacks.busy
+
+
+def test_the_detector_sees_the_loop_kept_waiting_by_a_thread_of_the_process(
+        slow_callbacks: SlowCallbacks) -> None:
+    """A step that waits 80 ms for a worker thread computing (GIL or join) is reported as held,
+    though the loop thread itself used almost no CPU."""
+    def compute() -> None:
+        start = time.thread_time()
+        while time.thread_time() - start < 0.08:
+            sum(range(1000))
+
+    async def wait_for_a_thread() -> None:
+        await asyncio.sleep(0)
+        worker = threading.Thread(target=compute)
+        worker.start()
+        worker.join()
+
+    slow_callbacks.active = True
+    asyncio.run(wait_for_a_thread())
+    assert slow_callbacks.busy == [] and len(slow_callbacks.held) == 1
+    assert "wait_for_a_thread" in slow_callbacks.held[0]
+    assert slow_callbacks.failures() == slow_callbacks.held

@@ -381,3 +381,66 @@ async def test_an_idle_loop_waits_for_a_commit_and_looks_again_while_a_retry_wai
         run.cancel()
         await asyncio.gather(run, return_exceptions=True)
         await db.close()
+
+
+class Counting(Recorder):
+    """A recorder that notes the most sends it had in flight at once, and can stall them."""
+
+    def __init__(self, gate: asyncio.Event | None = None) -> None:
+        super().__init__()
+        self.now = self.most = 0
+        self.gate = gate
+        self.waiting = asyncio.Event()
+
+    async def send(self, destination: Destination, reply: Reply, *, key: str) -> str:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            if self.gate is not None:
+                self.waiting.set()
+                await self.gate.wait()
+            return await super().send(destination, reply, key=key)
+        finally:
+            self.now -= 1
+
+
+async def _add_many(db: Database, n: int) -> None:
+    async with db.session() as session:
+        await enqueue_many(session, [(f"k{i}", Destination.parse(f"webchat:local:@u{i}"),
+                                      Reply(text=f"k{i}")) for i in range(n)])
+        await session.commit()
+
+
+async def test_an_unpaced_group_is_sent_by_a_few_tasks_taking_turns(tmp_path: Path) -> None:
+    """Web chat has no rate limit: 120 claimed rows go through at most 5 concurrent sends
+    (plain records wait, not 120 tasks), each exactly once."""
+    db = await _db(tmp_path)
+    await _add_many(db, 120)
+    outbox, rec = Outbox(db, unpaced_senders=5), Counting()
+    outbox.register("webchat", rec)
+    assert await outbox.drain() == 120
+    assert rec.most == 5
+    assert sorted(text for _, text in rec.sent) == sorted(f"k{i}" for i in range(120))
+    assert {s for _, s, _, _ in await _status(db)} == {"sent"}
+    await db.close()
+
+
+async def test_stopping_puts_unpaced_rows_not_started_back_without_an_attempt(
+        tmp_path: Path) -> None:
+    """A shutdown while 3 sends are stuck: the 17 rows still waiting their turn are pending
+    again (due, no attempt used), not left leased as 'sending' until the lease runs out."""
+    db = await _db(tmp_path)
+    await _add_many(db, 20)
+    outbox, rec = Outbox(db, unpaced_senders=3), Counting(gate=asyncio.Event())
+    outbox.register("webchat", rec)
+    run = asyncio.create_task(outbox.run())
+    await asyncio.wait_for(rec.waiting.wait(), timeout=10)
+    while rec.now < 3:
+        await asyncio.sleep(0.01)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(run, timeout=10)
+    rows = await _status(db)
+    assert sorted(s for _, s, _, _ in rows) == ["pending"] * 17 + ["sending"] * 3
+    assert all(attempts == 0 for _, _, attempts, _ in rows)
+    await db.close()

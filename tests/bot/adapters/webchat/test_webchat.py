@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bot.adapters.webchat.endpoint import WebChatTransport, inbox_key, read_inbox
 from bot.config.settings import Settings
-from tests.support import make_settings, running_bot
+from bot.db.engine import Database
+from bot.messages import Destination, Reply
+from tests.support import make_settings, migrated, running_bot
 
 
 async def _post(session: aiohttp.ClientSession, url: str, payload: object) -> tuple[int, dict]:
@@ -150,3 +155,31 @@ async def test_inbox_refuses_malformed_queries(settings: Settings, query: str) -
             assert "numeric after" in (await resp.json())["error"]
         async with session.get(f"{bot.url}/webchat/inbox?user=ann&after=0") as resp:
             assert resp.status == 200 and (await resp.json())["messages"] == []
+
+
+async def test_proactive_sends_share_transactions_and_each_lands_once(tmp_path: Path) -> None:
+    """A broadcast's 60 web chat sends arrive together: they are written in a few group
+    commits, not 60; each gets its own inbox row, found again by its outbox key."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    migrated(url)
+    db = Database(url)
+    commits: list[int] = []
+    transaction = db.transaction
+
+    async def counted(work: Any) -> Any:
+        commits.append(1)
+        return await transaction(work)
+
+    db.transaction = counted  # type: ignore[method-assign]
+    transport = WebChatTransport(db)
+    people = [Destination.parse(f"webchat:local:@p{i}") for i in range(60)]
+    refs = await asyncio.gather(*(transport.send(d, Reply(text=f"alert {i}"), key=f"k{i}")
+                                  for i, d in enumerate(people)))
+    assert len(set(refs)) == 60
+    assert 1 <= len(commits) < 10
+    for i in (0, 59):
+        (item,) = await read_inbox(db, inbox_key(people[i]), 0)
+        assert item["reply"]["text"] == f"alert {i}" and f"webchat:{item['id']}" == refs[i]
+        assert await transport.already_sent(people[i], f"k{i}") == refs[i]
+    assert await transport.already_sent(people[0], "k1") is None
+    await db.close()
