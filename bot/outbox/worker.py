@@ -385,10 +385,7 @@ class Outbox:
             if not buckets:  # unpaced (web chat): a few senders per group take turns
                 self._unpaced[group].append((row, destination, slot))
                 if self._senders[group] < self.unpaced_senders:
-                    self._senders[group] += 1
-                    task = asyncio.create_task(self._send_unpaced(group))
-                    inflight.add(task)
-                    task.add_done_callback(inflight.discard)
+                    self._start_sender(group, inflight)
                 continue
             task = asyncio.create_task(self._deliver(row, destination, slot))
             inflight.add(task)
@@ -396,31 +393,45 @@ class Outbox:
             task.add_done_callback(functools.partial(self._done, group))
         return len(plan) + len(poisoned)
 
+    def _start_sender(self, group: str, inflight: set[asyncio.Task[None]]) -> None:
+        self._senders[group] += 1
+        task = asyncio.create_task(self._send_unpaced(group))
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        task.add_done_callback(functools.partial(self._sender_gone, group, inflight))
+
     async def _send_unpaced(self, group: str) -> None:
         """One of a group's few senders: deliver its queued rows until none are left.
 
         A claimed row waiting here is a plain record, not a task with its coroutines and
         futures: hundreds of those alive at once made each full garbage collection walk them
-        (pauses of 50-110 ms of the event loop during a big web chat send, issue 16). Stopped,
-        the rows not started go back, due now, without using an attempt.
+        (pauses of 50-110 ms of the event loop during a big web chat send, issue 16).
         """
         queue = self._unpaced[group]
-        try:
-            while queue:
-                row, destination, slot = queue.popleft()
-                try:
-                    await self._deliver(row, destination, slot)
-                finally:
-                    self._done(group, None)
-        except asyncio.CancelledError:
+        while queue:
+            row, destination, slot = queue.popleft()
+            try:
+                await self._deliver(row, destination, slot)
+            finally:
+                self._done(group, None)
+
+    def _sender_gone(self, group: str, inflight: set[asyncio.Task[None]],
+                     task: asyncio.Task[None]) -> None:
+        """A sender ended (done callback, so it also runs for one cancelled before it began).
+
+        Stopped: the rows not started go back, due now, without using an attempt. Ended while
+        rows were queued after its last look (the last sender gone): another one takes them.
+        """
+        self._senders[group] -= 1
+        queue = self._unpaced[group]
+        if task.cancelled():
             while queue:
                 row = queue.popleft()[0]
                 self._put_back(row)
                 self._uncertain.discard(row.id or 0)
                 self._done(group, None)
-            raise
-        finally:
-            self._senders[group] -= 1
+        elif queue and not self._senders[group]:
+            self._start_sender(group, inflight)
 
     def _look_up(self, sends: list[tuple[str, Destination]]) -> asyncio.Task[None] | None:
         """Start the batch look-ups of the transports that can do them (one task, never fails)."""

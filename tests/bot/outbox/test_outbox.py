@@ -444,3 +444,25 @@ async def test_stopping_puts_unpaced_rows_not_started_back_without_an_attempt(
     assert sorted(s for _, s, _, _ in rows) == ["pending"] * 17 + ["sending"] * 3
     assert all(attempts == 0 for _, _, attempts, _ in rows)
     await db.close()
+
+
+async def test_senders_cancelled_before_they_began_leave_nothing_stranded(
+        tmp_path: Path) -> None:
+    """A drain job cancelled right after its claim (its senders never ran): the claimed rows
+    go back, the sender count returns to zero, and the next drain sends every row once."""
+    db = await _db(tmp_path)
+    await _add_many(db, 30)
+    outbox, rec = Outbox(db, unpaced_senders=4), Counting()
+    outbox.register("webchat", rec)
+    inflight: set[asyncio.Task[None]] = set()
+    assert await outbox._pass(inflight) == 30
+    assert len(inflight) == 4
+    for task in list(inflight):
+        task.cancel()  # before any of them took a step
+    await asyncio.gather(*inflight, return_exceptions=True)
+    await outbox.flush()
+    assert rec.sent == []
+    assert sorted({(s, a) for _, s, a, _ in await _status(db)}) == [("pending", 0)]
+    assert await outbox.drain() == 30
+    assert sorted(text for _, text in rec.sent) == sorted(f"k{i}" for i in range(30))
+    await db.close()
