@@ -28,7 +28,9 @@ Cost per send: rows are claimed as plain records (:class:`~bot.outbox.store.Clai
 payload shared by many rows (a broadcast) is decoded once, and outcomes are written in batches.
 A paced send is a task sleeping until its slot; a group without a rate limit (web chat) is sent
 by a few tasks taking its claimed rows in turn, so hundreds of claimed rows wait as records,
-not as tasks the garbage collector walks.
+not as tasks the garbage collector walks. A row that waited in that queue for half its lease is
+put back rather than started; a claim of a row this process is still sending or still holds in
+its queue (its lease lapsed in a stall) only renews the lease, so it is not sent twice.
 
 After a crash: a send whose earlier attempt may have landed (a crash while ``sending``, a
 timeout, a 5xx) is uncertain. Before sending it again the worker asks a
@@ -157,6 +159,8 @@ class Outbox:
         self._unpaced: defaultdict[str, deque[tuple[Claimed, Destination, Slot]]] = (
             defaultdict(deque))
         self._senders: Counter[str] = Counter()
+        self._held: dict[int, datetime] = {}  # queued unpaced rows: when their lease ends
+        self._sending: set[int] = set()  # rows whose send has begun in this process
         self._rates: dict[str, float] = {}
         self._decoded: dict[str, tuple[dict[str, Any], Reply]] = {}
         self._results: dict[int, dict[str, Any]] = {}
@@ -362,6 +366,7 @@ class Outbox:
             outbox_store.write_results(conn, results)
             plan.extend(zip(rows, destinations, buckets, slots, shared, strict=True))
 
+        claimed = self.clock()  # no later than the claim's own "now": its lease ends after
         await self._write(claim_and_reserve)
         for row, error in poisoned:
             log.error("outbox message dead", extra={"outbox_id": row.id, "reason": error})
@@ -378,11 +383,17 @@ class Outbox:
             self._rates[group] = buckets[-1].rate if buckets else math.inf
             if not reserved:
                 continue
+            if (row.id or 0) in self._sending:  # a send here outlived its lease: it records
+                continue  # the outcome; this claim only renewed the lease
+            if not buckets and (row.id or 0) in self._held:  # still queued here, not started:
+                self._held[row.id or 0] = claimed + LEASE  # this claim only renewed its lease
+                continue
             if row.id in lapsed or _uncertain(row):
                 self._uncertain.add(row.id or 0)
             self._inflight[group] += 1
             slot = Slot(anchor + delay, buckets, shared, looked_up)
             if not buckets:  # unpaced (web chat): a few senders per group take turns
+                self._held[row.id or 0] = claimed + LEASE
                 self._unpaced[group].append((row, destination, slot))
                 if self._senders[group] < self.unpaced_senders:
                     self._start_sender(group, inflight)
@@ -395,43 +406,54 @@ class Outbox:
 
     def _start_sender(self, group: str, inflight: set[asyncio.Task[None]]) -> None:
         self._senders[group] += 1
-        task = asyncio.create_task(self._send_unpaced(group))
+        began = [False]
+        task = asyncio.create_task(self._send_unpaced(group, began))
         inflight.add(task)
         task.add_done_callback(inflight.discard)
-        task.add_done_callback(functools.partial(self._sender_gone, group, inflight))
+        task.add_done_callback(functools.partial(self._sender_gone, group, began))
 
-    async def _send_unpaced(self, group: str) -> None:
+    async def _send_unpaced(self, group: str, began: list[bool]) -> None:
         """One of a group's few senders: deliver its queued rows until none are left.
 
         A claimed row waiting here is a plain record, not a task with its coroutines and
         futures: hundreds of those alive at once made each full garbage collection walk them
-        (pauses of 50-110 ms of the event loop during a big web chat send, issue 16).
+        (pauses of 50-110 ms of the event loop during a big web chat send, issue 16). A row
+        that waited here for half its lease (a stalled database) is not started: it goes back,
+        due now, before its lease could lapse and another claim send it too.
         """
+        began[0] = True
+        queue = self._unpaced[group]
+        try:
+            while queue:
+                row, destination, slot = queue.popleft()
+                lease_ends = self._held.pop(row.id or 0, None)
+                try:
+                    if lease_ends is not None and self.clock() > lease_ends - LEASE / 2:
+                        self._put_back(row)
+                        self._uncertain.discard(row.id or 0)
+                        continue
+                    await self._deliver(row, destination, slot)
+                finally:
+                    self._done(group, None)
+        finally:  # at once, so rows queued from now on start a new sender
+            self._senders[group] -= 1
+
+    def _sender_gone(self, group: str, began: list[bool], task: asyncio.Task[None]) -> None:
+        """A sender ended (done callback: it also runs for one cancelled before it began).
+
+        Stopped: the rows not started go back, due now, without using an attempt.
+        """
+        if not began[0]:
+            self._senders[group] -= 1
+        if not task.cancelled():
+            return
         queue = self._unpaced[group]
         while queue:
-            row, destination, slot = queue.popleft()
-            try:
-                await self._deliver(row, destination, slot)
-            finally:
-                self._done(group, None)
-
-    def _sender_gone(self, group: str, inflight: set[asyncio.Task[None]],
-                     task: asyncio.Task[None]) -> None:
-        """A sender ended (done callback, so it also runs for one cancelled before it began).
-
-        Stopped: the rows not started go back, due now, without using an attempt. Ended while
-        rows were queued after its last look (the last sender gone): another one takes them.
-        """
-        self._senders[group] -= 1
-        queue = self._unpaced[group]
-        if task.cancelled():
-            while queue:
-                row = queue.popleft()[0]
-                self._put_back(row)
-                self._uncertain.discard(row.id or 0)
-                self._done(group, None)
-        elif queue and not self._senders[group]:
-            self._start_sender(group, inflight)
+            row = queue.popleft()[0]
+            self._held.pop(row.id or 0, None)
+            self._put_back(row)
+            self._uncertain.discard(row.id or 0)
+            self._done(group, None)
 
     def _look_up(self, sends: list[tuple[str, Destination]]) -> asyncio.Task[None] | None:
         """Start the batch look-ups of the transports that can do them (one task, never fails)."""
@@ -470,11 +492,13 @@ class Outbox:
         """Wait for the slot, send, and record the outcome (never raises)."""
         transport = self.transports.get(row.platform)
         at = slot.at
+        self._sending.add(row.id or 0)
         try:
             payload, reply = self._decode(row.payload)
         except Exception as exc:  # stored by an older or broken writer: dead, alone
             self._dead(row, f"bad payload: {type(exc).__name__}: {exc}", "bad_payload")
             self._uncertain.discard(row.id or 0)
+            self._sending.discard(row.id or 0)
             return
         was_uncertain = row.id in self._uncertain and EDIT not in payload
         started = False
@@ -540,6 +564,7 @@ class Outbox:
             if counted:
                 self.gate.answered(counted, asyncio.get_running_loop().time(), began)
             self._uncertain.discard(row.id or 0)
+            self._sending.discard(row.id or 0)
 
     async def _slot(self, slot: Slot) -> list[Any] | None:
         """Sleep until the slot, then until the timeline and the gate let the send start.

@@ -466,3 +466,51 @@ async def test_senders_cancelled_before_they_began_leave_nothing_stranded(
     assert await outbox.drain() == 30
     assert sorted(text for _, text in rec.sent) == sorted(f"k{i}" for i in range(30))
     await db.close()
+
+
+async def test_rows_waiting_past_their_lease_are_sent_once(tmp_path: Path) -> None:
+    """The database stalls: one send hangs and 4 rows wait their turn past the 30 s lease, so
+    the next claim takes all 5 again. Each is still sent once: the running send records its
+    own outcome, and a queued row keeps one place in the queue (the claim renewed its lease)."""
+    db = await _db(tmp_path)
+    await _add_many(db, 5)
+    clock = Clock()
+    outbox, rec = Outbox(db, clock=clock, unpaced_senders=1), Counting(gate=asyncio.Event())
+    outbox.register("webchat", rec)
+    inflight: set[asyncio.Task[None]] = set()
+    assert await outbox._pass(inflight) == 5
+    await asyncio.wait_for(rec.waiting.wait(), timeout=10)
+    clock.now += timedelta(seconds=31)
+    assert await outbox._pass(inflight) == 5  # all lapsed: claimed again
+    assert rec.gate is not None
+    rec.gate.set()
+    while inflight:
+        await asyncio.gather(*list(inflight))
+    await outbox.flush()
+    assert sorted(text for _, text in rec.sent) == [f"k{i}" for i in range(5)]
+    assert [(s, a) for _, s, a, _ in await _status(db)] == [("sent", 1)] * 5
+    await db.close()
+
+
+async def test_a_row_kept_waiting_for_half_its_lease_goes_back_unsent(tmp_path: Path) -> None:
+    """Rows queued behind a send stuck for 20 s are not started that late (another process
+    could claim them once the lease lapses): they go back, due, no attempt used."""
+    db = await _db(tmp_path)
+    await _add_many(db, 3)
+    clock = Clock()
+    outbox, rec = Outbox(db, clock=clock, unpaced_senders=1), Counting(gate=asyncio.Event())
+    outbox.register("webchat", rec)
+    inflight: set[asyncio.Task[None]] = set()
+    assert await outbox._pass(inflight) == 3
+    await asyncio.wait_for(rec.waiting.wait(), timeout=10)
+    clock.now += timedelta(seconds=20)
+    assert rec.gate is not None
+    rec.gate.set()
+    await asyncio.gather(*list(inflight))
+    await outbox.flush()
+    assert [text for _, text in rec.sent] == ["k0"]
+    assert [(s, a) for _, s, a, _ in await _status(db)] == [
+        ("sent", 1), ("pending", 0), ("pending", 0)]
+    assert await outbox.drain() == 2
+    assert sorted(text for _, text in rec.sent) == ["k0", "k1", "k2"]
+    await db.close()
