@@ -174,12 +174,17 @@ async def run_worker(services: Services, periodic: Sequence[Periodic], *,
 
     On SIGTERM procrastinate stops taking jobs and waits (up to the graceful timeout) for the
     ones in flight; a job cut off by SIGKILL is retried elsewhere by the stalled-job rescue.
+    Then the database is closed, which first writes the rows its group-commit writers still
+    hold (web chat inbox messages, question log).
     """
     engine = build_procrastinate(services, periodic)
-    async with engine.open_async():
-        await ensure_schema(engine, services.settings.env.DATABASE_URL)
-        services.outbox.on_wake = defer_drain_soon(engine)
-        await engine.run_worker_async(
-            queues=list(queues), concurrency=concurrency, install_signal_handlers=True,
-            update_heartbeat_interval=HEARTBEAT, stalled_worker_timeout=STALLED_AFTER,
-            shutdown_graceful_timeout=30, listen_notify=True, delete_jobs="successful")
+    try:
+        async with engine.open_async():
+            await ensure_schema(engine, services.settings.env.DATABASE_URL)
+            services.outbox.on_wake = defer_drain_soon(engine)
+            await engine.run_worker_async(
+                queues=list(queues), concurrency=concurrency, install_signal_handlers=True,
+                update_heartbeat_interval=HEARTBEAT, stalled_worker_timeout=STALLED_AFTER,
+                shutdown_graceful_timeout=30, listen_notify=True, delete_jobs="successful")
+    finally:
+        await services.db.close()
