@@ -24,7 +24,7 @@ from app.config import load_settings
 from app.server import create_app
 from app.services import build_services
 from bot.config.settings import DEMO_OVERLAY_NAME, Settings, demo_identities
-from bot.db.engine import sync_url, upgrade
+from bot.db.engine import Database, sync_url, upgrade
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,3 +161,16 @@ async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0)
 def in_ci() -> bool:
     """CI sets CI=true; there, a missing service is a failure, not a skip."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def count_transactions(db: Database) -> list[int]:
+    """Note each transaction ``db.transaction`` runs (a group commit, say); one item apiece."""
+    transactions: list[int] = []
+    real = db.transaction
+
+    async def counted(work: Any) -> Any:
+        transactions.append(1)
+        return await real(work)
+
+    db.transaction = counted  # type: ignore[method-assign]
+    return transactions

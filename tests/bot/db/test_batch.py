@@ -14,6 +14,7 @@ from bot.db.engine import Database, upgrade, utcnow
 from bot.db.idempotency import claim, first_time
 from bot.errors import Replayed
 from handlers.faq.models import AskedQuestion
+from tests.support import count_transactions
 
 QUESTIONS = AskedQuestion.__table__  # type: ignore[attr-defined]
 
@@ -134,14 +135,7 @@ async def test_rows_coming_right_after_a_write_share_the_next_transaction(
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(url)
     db = Database(url)
-    transactions: list[int] = []
-    real = db.transaction
-
-    async def counted(work: object) -> object:
-        transactions.append(1)
-        return await real(work)  # type: ignore[arg-type]
-
-    db.transaction = counted  # type: ignore[method-assign]
+    transactions = count_transactions(db)
     try:
         writer = BatchWriter(db, QUESTIONS, pace=3600.0)
         # After a quiet spell (none yet) a row is written at once: no pace to wait for.

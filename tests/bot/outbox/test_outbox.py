@@ -468,18 +468,25 @@ async def test_senders_cancelled_before_they_began_leave_nothing_stranded(
     await db.close()
 
 
-async def test_rows_waiting_past_their_lease_are_sent_once(tmp_path: Path) -> None:
-    """The database stalls: one send hangs and 4 rows wait their turn past the 30 s lease, so
-    the next claim takes all 5 again. Each is still sent once: the running send records its
-    own outcome, and a queued row keeps one place in the queue (the claim renewed its lease)."""
+async def _first_send_stuck(tmp_path: Path, n: int) -> tuple[
+        Database, Clock, Outbox, Counting, set[asyncio.Task[None]]]:
+    """``n`` web chat rows claimed by one sender, whose first send hangs (a stalled database)."""
     db = await _db(tmp_path)
-    await _add_many(db, 5)
+    await _add_many(db, n)
     clock = Clock()
     outbox, rec = Outbox(db, clock=clock, unpaced_senders=1), Counting(gate=asyncio.Event())
     outbox.register("webchat", rec)
     inflight: set[asyncio.Task[None]] = set()
-    assert await outbox._pass(inflight) == 5
+    assert await outbox._pass(inflight) == n
     await asyncio.wait_for(rec.waiting.wait(), timeout=10)
+    return db, clock, outbox, rec, inflight
+
+
+async def test_rows_waiting_past_their_lease_are_sent_once(tmp_path: Path) -> None:
+    """The database stalls: one send hangs and 4 rows wait their turn past the 30 s lease, so
+    the next claim takes all 5 again. Each is still sent once: the running send records its
+    own outcome, and a queued row keeps one place in the queue (the claim renewed its lease)."""
+    db, clock, outbox, rec, inflight = await _first_send_stuck(tmp_path, 5)
     clock.now += timedelta(seconds=31)
     assert await outbox._pass(inflight) == 5  # all lapsed: claimed again
     assert rec.gate is not None
@@ -495,14 +502,7 @@ async def test_rows_waiting_past_their_lease_are_sent_once(tmp_path: Path) -> No
 async def test_a_row_kept_waiting_for_half_its_lease_goes_back_unsent(tmp_path: Path) -> None:
     """Rows queued behind a send stuck for 20 s are not started that late (another process
     could claim them once the lease lapses): they go back, due, no attempt used."""
-    db = await _db(tmp_path)
-    await _add_many(db, 3)
-    clock = Clock()
-    outbox, rec = Outbox(db, clock=clock, unpaced_senders=1), Counting(gate=asyncio.Event())
-    outbox.register("webchat", rec)
-    inflight: set[asyncio.Task[None]] = set()
-    assert await outbox._pass(inflight) == 3
-    await asyncio.wait_for(rec.waiting.wait(), timeout=10)
+    db, clock, outbox, rec, inflight = await _first_send_stuck(tmp_path, 3)
     clock.now += timedelta(seconds=20)
     assert rec.gate is not None
     rec.gate.set()

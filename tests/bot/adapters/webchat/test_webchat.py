@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -15,7 +14,7 @@ from bot.adapters.webchat.endpoint import WebChatTransport, inbox_key, read_inbo
 from bot.config.settings import Settings
 from bot.db.engine import Database
 from bot.messages import Destination, Reply
-from tests.support import make_settings, migrated, running_bot
+from tests.support import count_transactions, make_settings, migrated, running_bot
 
 
 async def _post(session: aiohttp.ClientSession, url: str, payload: object) -> tuple[int, dict]:
@@ -163,14 +162,7 @@ async def test_proactive_sends_share_transactions_and_each_lands_once(tmp_path: 
     url = f"sqlite:///{tmp_path / 'w.db'}"
     migrated(url)
     db = Database(url)
-    commits: list[int] = []
-    transaction = db.transaction
-
-    async def counted(work: Any) -> Any:
-        commits.append(1)
-        return await transaction(work)
-
-    db.transaction = counted  # type: ignore[method-assign]
+    commits = count_transactions(db)
     transport = WebChatTransport(db)
     people = [Destination.parse(f"webchat:local:@p{i}") for i in range(60)]
     refs = await asyncio.gather(*(transport.send(d, Reply(text=f"alert {i}"), key=f"k{i}")
