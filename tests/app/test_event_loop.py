@@ -343,3 +343,11 @@ def test_the_detector_does_not_blame_the_process_for_the_oss_preemption(
     monkeypatch.setattr(sys.modules[__name__], "preempted", lambda: next(switches))
     _wait_for_a_computing_thread(slow_callbacks)
     assert slow_callbacks.busy == [] and slow_callbacks.held == []
+
+
+@pytest.mark.slow
+async def test_no_callback_holds_the_loop_over_50_ms_with_100k_officials(
+        tmp_path: Path, slow_callbacks: SlowCallbacks) -> None:
+    """The issue's scale: the same mix while a reminder pass covers 100,000 officials."""
+    await mixed_load(tmp_path, 100_000, slow_callbacks)
+    judge(slow_callbacks)
