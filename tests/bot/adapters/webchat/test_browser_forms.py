@@ -47,11 +47,14 @@ def _form_for(browser, shots: Path) -> dict[str, object]:
 
     def choose(category: str) -> dict[str, object]:
         Select(browser.find_element(By.NAME, "category")).select_by_value(category)
-        wait.until(lambda b: all(
-            o.get_attribute("value").startswith(f"{category}/") for o in b.find_elements(
-                By.CSS_SELECTOR, "form[data-form-id] select[name=subcategory] option")
-            if o.get_attribute("value")) and b.find_elements(
-                By.CSS_SELECTOR, "form[data-form-id] select[name=subcategory] option"))
+
+        def redrawn(b: object) -> bool:  # read in one script: the page may redraw meanwhile
+            values = browser.execute_script(
+                "return [...document.querySelectorAll("
+                "'form[data-form-id] select[name=subcategory] option')].map(o => o.value);")
+            return bool(values) and all(v.startswith(f"{category}/") for v in values if v)
+
+        wait.until(redrawn)
         shown = browser.find_element(By.CSS_SELECTOR, "form[data-form-id]")
         shown.screenshot(str(shots / f"incident_form_{category}.png"))
         assert_accessible(browser, f"the incident form for {category}")
