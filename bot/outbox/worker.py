@@ -430,7 +430,6 @@ class Outbox:
                 try:
                     if lease_ends is not None and self.clock() > lease_ends - LEASE / 2:
                         self._put_back(row)
-                        self._uncertain.discard(row.id or 0)
                         continue
                     await self._deliver(row, destination, slot)
                 finally:
@@ -452,7 +451,6 @@ class Outbox:
             row = queue.popleft()[0]
             self._held.pop(row.id or 0, None)
             self._put_back(row)
-            self._uncertain.discard(row.id or 0)
             self._done(group, None)
 
     def _look_up(self, sends: list[tuple[str, Destination]]) -> asyncio.Task[None] | None:
@@ -608,6 +606,7 @@ class Outbox:
     def _put_back(self, row: Claimed) -> None:
         """Back to pending, due now, no attempt used (an uncertain row stays uncertain)."""
         uncertain = row.id in self._uncertain or _uncertain(row)
+        self._uncertain.discard(row.id or 0)  # recorded in the row itself from here on
         self._record(row, next_attempt_at=self.clock(), last_error=UNCERTAIN + (
             row.last_error or "repaced").removeprefix(UNCERTAIN) if uncertain else row.last_error)
 

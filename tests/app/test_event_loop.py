@@ -105,12 +105,11 @@ def slow_callbacks() -> Iterator[SlowCallbacks]:
     def measured(self: asyncio.events.Handle) -> None:
         thread = threading.get_ident()
         start, collected = time.thread_time(), collector.get(thread, 0.0)
-        wall, process, switched = time.perf_counter(), time.process_time(), preempted()
+        wall, process, before = time.perf_counter(), time.process_time(), preempted()
         measuring = handler.active  # a step that began in set-up (the start-up freeze) is not
         run(self)
         spent = time.thread_time() - start
-        wall, process = time.perf_counter() - wall, time.process_time() - process
-        switched = preempted() - switched
+        wall, process, after = time.perf_counter() - wall, time.process_time() - process, preempted()
         if not measuring or wall <= LIMIT:
             return
         what = getattr(self._callback, "__self__", self._callback)  # type: ignore[attr-defined]
@@ -118,7 +117,7 @@ def slow_callbacks() -> Iterator[SlowCallbacks]:
             in_gc = collector.get(thread, 0.0) - collected
             handler.busy.append(f"{what!r:.400} used {spent:.3f} s of CPU on the loop "
                                 f"({in_gc:.3f} s of it in the cyclic collector)")
-        elif process > LIMIT and not switched:
+        elif process > LIMIT and before is not None and after == before:
             handler.held.append(f"{what!r:.400} took {wall:.3f} s while the process used "
                                 f"{process:.3f} s of CPU ({spent:.3f} s on the loop)")
 
@@ -135,14 +134,15 @@ def slow_callbacks() -> Iterator[SlowCallbacks]:
 LIMIT = 0.05
 
 
-def preempted() -> int:
+def preempted() -> int | None:
     """How often the OS took the core from this thread (involuntary context switches).
 
     Waiting for the GIL is a voluntary switch; a step during which the OS gave the loop's core
     to another process (the rest of a parallel test suite) is not one the process held.
+    None where the OS cannot tell (not Linux): no step is then judged "held".
     """
-    if not hasattr(resource, "RUSAGE_THREAD"):  # not Linux: cannot tell, so never "held"
-        return 1 + int(time.perf_counter() * 1e9)
+    if not hasattr(resource, "RUSAGE_THREAD"):
+        return None
     return resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw
 
 
