@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 FIELDS: dict[str, tuple[float, float]] = {
     "title": (3.0, 0.3), "questions": (2.5, 0.2), "summary": (1.2, 0.6), "body": (0.6, 0.75),
     "tags": (1.0, 0.0), "es_title": (3.0, 0.3), "es_questions": (2.5, 0.2),
-    "es_summary": (1.2, 0.6),
+    "es_summary": (1.2, 0.6), "es_body": (0.6, 0.75),
 }
 K1 = 1.2
 #: Articles per block of pass two (bounds its temporary arrays).
@@ -62,13 +62,13 @@ _END, _NEXT = 0, 1
 _END_TEXT, _NEXT_TEXT = (f" {marker} " for marker in MARKERS)
 #: The fields of an article in English (and in Spanish), in field order, as their numbers.
 _ENGLISH = bytes(_FIELD_NUMBER[f] for f in ("title", "questions", "summary", "body", "tags"))
-_SPANISH = bytes(_FIELD_NUMBER[f] for f in ("es_title", "es_questions", "es_summary"))
+_SPANISH = bytes(_FIELD_NUMBER[f] for f in ("es_title", "es_questions", "es_summary", "es_body"))
 #: Per field number: whether it is stemmed the Spanish way.
 _SPANISH_FIELD = bytes(number in _SPANISH for number in range(len(FIELDS)))
 #: Per language: whether each field's texts are phrases (title, questions), by whether there
 #: are questions (a field of no questions is an empty field but no phrase).
 _PHRASE_FIELDS = {True: b"\x01\x01\x00\x00\x00", False: b"\x01\x00\x00\x00\x00"}
-_ES_PHRASE_FIELDS = {True: b"\x01\x01\x00", False: b"\x01\x00\x00"}
+_ES_PHRASE_FIELDS = {True: b"\x01\x01\x00\x00", False: b"\x01\x00\x00\x00"}
 
 
 class _Text:
@@ -126,7 +126,7 @@ def _block_text(block: Sequence[Article], clean: Callable[[str], str]) -> str:
                   clean(art.summary), clean(art.body), clean(tags))
         if art.es is not None:
             parts += (clean(art.es.title), _NEXT_TEXT.join(map(clean, art.es.questions)),
-                      clean(art.es.summary))
+                      clean(art.es.summary), clean(art.es.body))
     return _END_TEXT.join(parts) + _END_TEXT if parts else ""
 
 

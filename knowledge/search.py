@@ -7,7 +7,7 @@ How a question is answered:
 2. Unknown terms are repaired against the index vocabulary with rapidfuzz (``registar`` ->
    ``registrar``); what cannot be repaired stays as an *uncovered* term.
 3. Articles are ranked by BM25F over title, questions, summary, body, tags and the Spanish
-   title / summary / questions. Per-(term, article) weights are precomputed at build time, so a
+   title / summary / questions / body. Per-(term, article) weights are precomputed at build time, so a
    query only walks the postings of its own terms.
 4. Very short questions are re-ranked with ``token_set_ratio`` against the articles' questions.
 5. Articles that cannot supply what the question explicitly asks for (a phone number, an email,

@@ -76,6 +76,7 @@ def _field_texts(art: Article) -> dict[str, tuple[str, str]]:
         texts["es_title"] = (art.es.title, "es")
         texts["es_questions"] = ("\n".join(art.es.questions), "es")
         texts["es_summary"] = (art.es.summary, "es")
+        texts["es_body"] = (art.es.body, "es")
     return texts
 
 

@@ -14,8 +14,12 @@ from app.services import build_services
 from bot.services import Services
 from handlers.faq.answer import answer_question
 from handlers.faq.cli import answer_to_json
+from handlers.faq.replies import build_answer_reply
 from handlers.faq.service import list_gaps
+from knowledge.article import Translation
+from knowledge.language import detect_language
 from tests.bot.adapters.slack.slack_support import command_body, slack_bot
+from tests.knowledge.test_search import make_article
 from tests.support import REAL_KB, RunningBot, make_settings, running_bot
 
 
@@ -86,26 +90,34 @@ async def test_spanish_answer_is_whole_with_spanish_labels(bot: RunningBot) -> N
     reply = await _ask(bot, "¿qué es el doxxing?")
     shown = _shown(reply)
     assert "Amenazas, acoso y doxxing" in shown
-    assert "Detalles (solo disponibles en inglés):" in shown
-    assert "Immediate danger: call 911" in shown  # the details, not a fragment
+    assert "Peligro inmediato: llame al 911" in shown  # the details in Spanish, not a fragment
+    assert "Detalles (solo disponibles en inglés):" not in shown
     for label in ("Fuente:", "Jurisdicción: General / nacional", "Revisado 20", "¿Le sirvió?"):
         assert label in shown, label
     assert [b["label"] for b in reply["buttons"]] == ["¿Le sirvió? sí", "¿Le sirvió? no"]
-    for english in ("Source:", "Applies to", "Helpful"):
+    for english in ("Source:", "Applies to", "Helpful", "Immediate danger"):
         assert english not in shown
 
 
-async def test_the_spanish_note_and_the_english_details_each_carry_their_language(
-        bot: RunningBot) -> None:
-    """The page marks each section's language: the note in Spanish, the details it introduces
-    in English (a screen reader then reads each with the right voice)."""
+async def test_every_section_of_a_spanish_answer_is_marked_spanish(bot: RunningBot) -> None:
+    """The page marks each section's language (a screen reader reads each with the right voice):
+    with a Spanish body, the whole answer is Spanish."""
     reply = await _ask(bot, "¿qué es el doxxing?")
-    texts = [s["text"] for s in reply["sections"]]
-    at = texts.index("Detalles (solo disponibles en inglés):")
-    assert reply["sections"][at]["lang"] == "es"
-    details = reply["sections"][at + 1]
-    assert details["lang"] == "en" and "Immediate danger: call 911" in details["text"]
     assert reply["lang"] == "es"
+    assert {s["lang"] for s in reply["sections"] if s.get("lang")} <= {"es"}
+
+
+def test_an_article_without_spanish_details_gives_the_english_ones_whole() -> None:
+    """A base whose translation has no body yet: the Spanish note, then the English details."""
+    art = make_article("x", "Threats to staff", ["threats"], "What to do about threats to staff.",
+                       body="- Immediate danger: call 911.\n- Save the messages.",
+                       es=Translation(title="Amenazas al personal",
+                                      summary="Qué hacer ante amenazas al personal."))
+    reply = build_answer_reply(art, language="es")
+    texts = [s.text for s in reply.sections]
+    at = texts.index("Detalles (solo disponibles en inglés):")
+    assert "call 911" in texts[at + 1] and "Save the messages" in texts[at + 1]
+    assert detect_language(texts[at]) == "es" and detect_language(texts[at + 1]) == "en"
 
 
 async def test_two_part_question_shows_the_second_article_as_also(bot: RunningBot) -> None:
