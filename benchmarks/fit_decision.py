@@ -5,13 +5,13 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
 - Weights: L2-regularised logistic regression (Newton's method, numpy, fixed iterations) over the
   candidate features of ``knowledge.decide``, fitted on the TRAIN split of ``knowledge/eval``
   (``inscope_train.jsonl``, ``abstain_train.jsonl`` and the later batches
-  ``*_train_extra.jsonl``); only files in this repository, so a clean
+  ``*_train_extra*.jsonl``); only files in this repository, so a clean
   clone refits to the same file (``--dev FILE`` adds another set by hand). A
   candidate is positive when its answer text contains one of the question's ``expect_any``
   phrases (the ``kb eval`` rule).
 - Threshold: chosen on the CALIBRATION split (``inscope_calibration.jsonl``,
-  ``abstain_calibration.jsonl``) to maximise in-scope plus abstain accuracy of the top
-  re-ranked candidate.
+  ``abstain_calibration.jsonl`` and their later batches ``*_calibration_extra*.jsonl``) to
+  maximise in-scope plus abstain accuracy of the top re-ranked candidate.
 - Veto and rescue (``Retriever.search``): the model overrules the lexical top only where it is
   sure. Both thresholds are chosen on TRAIN + CALIBRATION, end to end (``answer_question``, the
   ``kb eval`` rule: guard, jurisdiction choice, "Also:"), to maximise in-scope plus abstain
@@ -56,7 +56,7 @@ from knowledge.decide import (  # noqa: E402
 )
 from knowledge.language import detect_language  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
-from knowledge.semantic import ENGINES, SemanticIndex, load_embedder  # noqa: E402
+from knowledge.semantic import ENGINES, SemanticIndex, load_embedder, query_cache  # noqa: E402
 
 EVAL = ROOT / "knowledge" / "eval"
 GUARDED = ("partisan", "personal_data", "instructions")
@@ -64,15 +64,17 @@ GUARDED = ("partisan", "personal_data", "instructions")
 KINDS = ("inscope", "abstain")
 L2 = 1.0
 ITERATIONS = 25
+#: Question vectors the semantic fit keeps (~1.5 KB each; the eval files hold ~4,000 questions).
+FIT_QUERY_CACHE = 20_000
 
 
 def split_files(split: str, folder: Path = EVAL) -> list[Path]:
     """The question files of one split (never the held-out one)."""
     if split not in ("train", "calibration"):
         raise ValueError("the decision model reads only the train and calibration splits")
-    names = (f"{split}.jsonl", f"{split}_extra.jsonl")  # train_extra: a later train batch
-    return sorted(p for kind in KINDS for name in names for p in folder.glob(f"{kind}_{name}")
-                  if "heldout" not in p.name)
+    names = (f"{split}.jsonl", f"{split}_extra*.jsonl")  # train_extra, train_extra2, ...: later batches
+    return sorted({p for kind in KINDS for name in names for p in folder.glob(f"{kind}_{name}")
+                   if "heldout" not in p.name})
 
 
 def read_items(paths: list[Path]) -> list[dict[str, Any]]:
@@ -325,6 +327,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     embedder = None if args.no_semantic else load_embedder((args.engine,) if args.engine else ENGINES)
     if embedder is not None:
         sem = SemanticIndex(articles, embedder)
+        # The end-to-end search asks every labelled question once per (veto, rescue) pair: keep
+        # all their vectors (retrieval and the guard share the cache), not the last 1,024 only.
+        query_cache(embedder).size = max(query_cache(embedder).size, FIT_QUERY_CACHE)
         models["lexical+semantic"] = fit(embedder.name, Retriever(index, sem, models={}),
                                          train, cal, articles, split_paths)
     out = {"fitted_on": {"train": [p.name for p in train_files],

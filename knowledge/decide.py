@@ -80,7 +80,9 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                             r"semanas?|mes(es)?|a[nñ]os?|horas?)\b|\b(days|weeks|months|years|hours|"
                             r"d[ií]as|semanas|meses|a[nñ]os|horas)\b|\bsince\b|\bdesde\b")),
     "person": (re.compile(r"\bwho (is|was|are|were|leads|heads|runs|signs|wrote|writes|sits|speaks|"
-                          r"teaches|taught|trains|approves|judges)\b|\bname of the\b|"
+                          r"teaches|taught|trains|approves|judges)\b|"
+                          r"\bname of the (\w+ )?(person|woman|man|lady|guy|official|director|chair|"
+                          r"secretary|clerk|instructor|trainer|speaker|contact|staffer|lead|head)\b|"
                           r"\bqui[eé]n\b|\bwhose\b"),
                re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
                           r"officer|clerk|registrar|staff)\b")),
@@ -94,7 +96,12 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"\b(direct|tip|cell|desk|hot) ?(line )?number\b|"
                          r"\bn[uú]mero de (la )?l[ií]nea\b|\bn[uú]mero de tel[eé]fono\b"),
               re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
-    "email": (re.compile(r"(?<!\ban )(?<!\ba )\be-?mail\b(?! about)|\bcorreo\b"),
+    "email": (re.compile(r"\be-?mail (address|addr|adress)\b|"
+                         r"\b(what|which)(?:'s| is| are)? (?:the |their |his |her |your |an? )?"
+                         r"(?:\w+ )?e-?mails?\b(?! (?:scam|phish))|\b(?<!an )(?<!a )e-?mail "
+                         r"(to|for|of)\b(?! (?:me|us|them|you)\b)|\b(do|should|can) (i|we) e-?mail\b|"
+                         r"\be-?mail\?|\bcorreo (electr[oó]nico )?(de|del|para)\b|\bcu[aá]l es el correo\b|"
+                         r"\ba qu[eé] correo\b|\bdirecci[oó]n de correo\b"),
               re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
     "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
                     re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
@@ -109,10 +116,13 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                   re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b|"
                              r"\b\d{1,2}/\d{1,2}\b|\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|"
                              r"julio|agosto|septiembre|octubre|noviembre|diciembre)\b", re.I)),
-    "credential": (re.compile(r"\b(password|passcode|login|log-in|username|credential|api key|"
-                              r"pin\b|access code|contrase[nñ]a)"),
+    "credential": (re.compile(r"(?<!\bmy )(?<!\bour )(?<!\byour )(?<!\bmi )(?<!\bsu )(?<!\bnuestra )"
+                              r"(?<!\bnuestro )\b(password|passcode|login|log-in|username|credential|"
+                              r"api key|pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
-    "url": (re.compile(r"\b(link|url|enlace)\b|\bweb ?(address|page address)\b|"
+    "url": (re.compile(r"(?<!\bclicked )(?<!\bclicked on )(?<!\bopened )(?<!\bclick )(?<!\bsuspicious )"
+                       r"(?<!\bphishing )(?<!\bweird )(?<!\bfake )(?<!\bbad )(?<!\ba )(?<!\ban )"
+                       r"\b(link|url|enlace)\b|\bweb ?(address|page address)\b|"
                        r"\bwhat('s| is) the (web ?site|site)\b|\bcu[aá]l es el sitio\b"),
             re.compile(r"https?://|www\.|\b\w+\.(gov|org|com|us)\b")),
     "list": (re.compile(r"\blist (of|all|every)\b|\bwhat are (all|the)\b.*\b(steps|items|"
@@ -139,7 +149,7 @@ NAME_KINDS: dict[str, re.Pattern[str]] = {
                        r"her )?names?\b|\bwho (teaches|taught|chairs|approves|signs) |"
                        r"\b(which|what) (lab|laboratory|brand|vendor|company|firm|manufacturer|"
                        r"contractor)s?\b"),
-    "place": re.compile(r"\b(which|what) (city|town|building|venue|location|site|room|hotel)\b|"
+    "place": re.compile(r"\b(which|what) (city|town|building|venue|location|room|hotel)\b|"
                         r"\bwhere (is|are|was|were|do|does|did|will)\b.*\b(held|located|hosted|"
                         r"housed|take place|took place|meet|happen)\b|"
                         r"\ben qu[eé] (ciudad|lugar|edificio)\b|\bd[oó]nde (se )?(realiz|celebr|"

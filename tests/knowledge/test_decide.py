@@ -43,8 +43,8 @@ from tests.support import REAL_KB, make_settings, running_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 # The project's own calibration split (the shared dev set is not in a clean clone).
-SANITY_SETS = [ROOT / "knowledge" / "eval" / f"{kind}_calibration.jsonl"
-               for kind in ("inscope", "abstain")]
+SANITY_SETS = [ROOT / "knowledge" / "eval" / f"{kind}_calibration{batch}.jsonl"
+               for kind in ("inscope", "abstain") for batch in ("", "_extra2")]
 GUARDED = ("partisan", "personal_data")
 
 
@@ -193,7 +193,9 @@ def test_the_decision_model_vetoes_or_rescues_only_the_top(no_semantic_package: 
     kb = load_real()
     assert kb.retriever is not None
     model = kb.retriever.model
-    assert model is not None and 0.0 < model.veto < model.rescue <= 1.0
+    # (a veto above the rescue: a top under the veto answers only through the rescue, i.e.
+    # when the model's best candidate reaches the rescue threshold)
+    assert model is not None and 0.0 < model.veto <= 1.0 and 0.0 < model.rescue <= 1.0
     # where the model agrees, ranking and confidences are the lexical ones (what scope.choose()
     # weighs the asker's state, "Also for <state>" and "Also:" articles by)
     for question in ("what is the pause method", "what is the KS certification timeline",
@@ -288,6 +290,24 @@ def test_asked_kinds_read_more_ways_of_asking_for_a_fact() -> None:
     assert not asked_kinds("when do clerks learn about provisional ballots")
     assert not asked_kinds("who should I tell about a threat at the polls")
     assert not asked_kinds("what is the time commitment for the program")
+
+
+def test_a_mentioned_email_link_or_login_is_not_an_asked_for_one() -> None:
+    # what happened to the asker mentions these; the article need not hold one to answer
+    for q in ("got a weird email asking for my login, what should i do",
+              "i clicked a link in what i now think is a phishing email... now what",
+              "Recibí un correo sospechoso que pide mi contraseña, ¿qué hago?",
+              "should I reply to a threatening email and tell them off",
+              "what site does the state send people to for the facts",
+              "name of the document the state links to?"):
+        assert not asked_kinds(q) & {"email", "url", "credential", "place", "person"}, q
+    # ... while asking for one still does
+    assert "email" in asked_kinds("what email do i send rumors to")
+    assert "email" in asked_kinds("which office person do i email about this, address pls")
+    assert "email" in asked_kinds("¿cuál es el correo para reportar?")
+    assert "credential" in asked_kinds("whats the login for the training portal")
+    assert "url" in asked_kinds("send me the link to the training")
+    assert "person" in asked_kinds("what's the name of the woman who runs it")
 
 
 def test_time_of_day_needs_a_clock_time() -> None:
