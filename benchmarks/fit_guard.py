@@ -73,7 +73,7 @@ BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_e
            "train_extra3", "calibration_extra2", "train_extra4", "train_extra5",
            "calibration_extra3", "train_extra6", "calibration_extra4", "train_extra7",
            "calibration_extra5", "train_extra8", "calibration_extra6", "train_extra9",
-           "calibration_extra7")
+           "calibration_extra7", "train_extra10", "calibration_extra8")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
@@ -281,6 +281,10 @@ class Scored:
     def refused(self, threshold: float) -> list[bool]:
         return [r or s >= threshold for r, s in zip(self.ruled, self.score, strict=True)]
 
+    def added(self, threshold: float) -> int:
+        """Questions the classifier refuses that the rules let through (what a threshold moves)."""
+        return sum(not r and s >= threshold for r, s in zip(self.ruled, self.score, strict=True))
+
 
 def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
                 l2: float = L2, log: Callable[[str], None] = lambda _: None,
@@ -303,10 +307,14 @@ def choose_threshold(allowed: Scored, own: Scored, calibration: Scored | None = 
                      shipped_own: Scored | None = None) -> float:
     """Lowest threshold (>= ``THRESHOLD_FLOOR``) within every false-refusal bound, else 1.0.
 
-    Out-of-fold: at most ``MAX_FALSE_REFUSALS`` of the allowed guard questions and of the
-    calibration batches' allowed questions (``calibration``) on their own, at most
-    ``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions;
-    and none of those phrasings refused by the fit that ships (``shipped_own``, in-sample).
+    Out-of-fold, the classifier's own false refusals (beyond the rules'): at most
+    ``MAX_FALSE_REFUSALS`` of the allowed guard questions and of the calibration batches'
+    allowed questions (``calibration``) on their own, at most ``MAX_OWN_FALSE_REFUSALS`` of the
+    base's phrasings and in-scope calibration questions; and none of those phrasings refused by
+    the fit that ships (``shipped_own``, in-sample). The rules' own false refusals are no
+    threshold's to trade: counted in the bound, a rule refusing a few allowed calibration
+    questions would push the threshold up until the classifier refused almost nothing (they are
+    reported apart, ``rules_alone_false_refusals``, and fixed in the rules).
     """
     bounds = [(allowed, MAX_FALSE_REFUSALS), (own, MAX_OWN_FALSE_REFUSALS)]
     bounds += [(calibration, MAX_FALSE_REFUSALS)] if calibration is not None else []
@@ -316,8 +324,7 @@ def choose_threshold(allowed: Scored, own: Scored, calibration: Scored | None = 
         threshold = value + 1e-4
         if threshold < THRESHOLD_FLOOR:
             continue
-        if all(sum(scored.refused(threshold)) <= bound * len(scored.ruled)
-               for scored, bound in bounds):
+        if all(scored.added(threshold) <= bound * len(scored.ruled) for scored, bound in bounds):
             return threshold
     return 1.0
 

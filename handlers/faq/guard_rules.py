@@ -299,7 +299,8 @@ LOCATE_EXCUSED = r"\b(?:police|law enforcement|sheriff|fbi|platform|report\w*|le
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
 _CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
-_TP = (r"\b(pretend(ing)? to be|play(ing)?|role ?-?play\w*|act(ing)? (as|like)|be)\b.{0,30}"
+_TP = (r"\b(pretend(ing)? to be|pretend( that)? (you'?re|you are)|play(ing)?|role ?-?play\w*|"
+       r"act(ing)? (as|like)|be)\b.{0,30}"
        r"\b(voters?|callers?|residents?|citizens?|votantes?)\b")
 #: Training: a voter or caller played so staff can practise ("role play an angry partisan voter
 #: at the counter, how should i respond", "pretend to be a voter ... so i can rehearse").
@@ -307,10 +308,13 @@ TRAINING = (rf"{_TP}.{{0,80}}\b(so (i|we|staff|they|new \w+) can|to (help \w+ )?
             rf"(practi[cs]e|rehearse|train))\b|\b(training|practi[cs]e|rehears\w*|drill|mock|"
             rf"simulacro|capacitacion)\b.{{0,40}}{_TP}.{{0,60}}\b(how (should|do|can|"
             rf"would) (i|we|staff)|respond|reply|answer|practi[cs]e|rehearse)\b"
-            rf"|{_TP}.{{0,60}}\b(training|practi[cs]e|rehears\w*|drill)\b")
+            rf"|{_TP}.{{0,60}}\b(training|practi[cs]e|rehears\w*|drill)\b"
+            r"|\b(pretend|act|play)\b.{0,25}\b(trainer|instructor|teacher|tutor|coach|examiner|"
+            r"proofreader)\b.{0,40}\b(quiz|test|drill|check) (me|us|staff)\b")
 #: Election equipment has debug modes, override codes and system prompts of its own.
 EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
-             r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*)\b")
+             r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*|tabuladoras?|"
+             r"maquinas?|equipos?|dispositivos?|impresoras?)\b")
 
 INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
@@ -450,7 +454,8 @@ INSTRUCTIONS = [
           r"(own )?(training data|opinion|knowledge|brain) (instead|rather)\b|\b(inventa|invente|"
           r"inventate|inventar)\b|\bsin (filtros|restricciones|reglas|limites|censura)\b|\b(quita|"
           r"quitame|elimina|desactiva|apaga|levanta) (las|tus|los|el|tu) (restricciones|filtros?|"
-          r"reglas|limites|neutralidad)\b|\bmodo (desarrollador|dios|sin filtros|libre|admin\w*)\b"),
+          r"reglas|limites|neutralidad)\b|\bmodo (desarrollador|dios|sin filtros|libre|admin\w*)\b",
+          unless=EQUIPMENT),
     _rule("instructions", "toggle-safety",
           r"\b(toggle|flip|switch|turn) off (the |your )?(safe|safety|filter\w*|guard|neutral\w*|"
           r"privacy)\b|\b(toggle|flip|switch|turn) (the |your )?(safe|safety|filter\w*|guard|"
@@ -519,7 +524,8 @@ PARTISAN = [
           rf"\b{TARGET}\b.{{0,50}}\b(is|are|was|were|seems?|looks?|acting|being|been)\b( so| "
           rf"really| totally| just| more| less| even| \w+ly)? (a |an |the )?{JUDGE}\b|"
           rf"^\W*(are|is|do|does|did|were|was|have|has)\b.{{0,40}}\b{TARGET}\b.{{0,30}}\b(ruin|"
-          rf"destroy|undermin|rig|steal|cheat|lie|lying|corrupt|sabotag|suppress)\w*|\bwhat'?s "
+          rf"destroy|undermin|rig(?=s?\b|ged|ging)|steal|cheat|lie|lying|corrupt|sabotag|"
+          rf"suppress)\w*|\bwhat'?s "
           rf"wrong with\b.{{0,40}}\b({TARGET}|people who vote)|\b(lie|lies|lying|biased|shills?)"
           rf"\b.{{0,10}}\b(for|toward|towards) (the )?{PARTY}\b"),
     _rule("partisan", "judge-before",
@@ -745,7 +751,8 @@ PARTISAN = [
           r"mind\b|\ba vote for\b.{0,30}\b(basically|just|really|essentially|effectively) a vote "
           r"for\b|\b(sore losers?)\b|\brigg\w*\b.{0,25}\bfor (her|his|their|the|one) (own )?party\b",
           unless=r"\b(say|tell|respond|reply|answer)\w* (when|if|to)\b|\bhow (do|does|is|are) "
-          r"(ranked|rcv|it|the)\b"),
+          r"(ranked|rcv|it|the)\b|\b(callers?|voters?|people|folks|residents?|someone) (who|that) "
+          r"(yell|say|claim|insist|shout|complain|call|scream)\w*\b"),
     _rule("partisan", "predict-measure",
           rf"\b{TARGET}\b.{{0,25}}\b(going to|gonna|likely to|expected to|will|set to)\b.{{0,10}}"
           rf"\b(pass|fail|win|lose|survive|go down|get (approved|rejected|crushed))\b|\bfrontrunner"
@@ -916,7 +923,8 @@ PERSONAL = [
           r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
-          r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b"),
+          r"shred\w*|correct\w*|wrong|fix\w*|updat\w*|mistak\w*|typo)\b|"
+          r"\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b"),
     _rule("personal_data", "list-with-contacts-of-people",
           r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
           r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
@@ -1005,7 +1013,8 @@ PERSONAL = [
           r"handbooks?|program|applications?|pay|schedules?|roles?|duties|requirements?|checklists?|"
           r"guides?))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(my|our) own\b|\b(i|i'?m|im|i am|we|we'?re) "
-          r"(still )?(registered|voted)\b|\bmy (mail |absentee )?(ballot|registration|signature)\b"
+          r"(still )?(registered|voted|active|enrolled|on the rolls)\b"
+          r"|\bmy (mail |absentee )?(ballot|registration|signature)\b"
           r"|\b(how|where) (can|do|does|to|should) (a |the )?(voters?|they|someone|somebody|people|"
           r"i|we)\b"),
     _rule("personal_data", "unmask-staff",
