@@ -100,7 +100,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"\b(what|which)(?:'s| is| are)? (?:the |their |his |her |your |an? )?"
                          r"(?:\w+ )?e-?mails?\b(?! (?:scam|phish))|\b(?<!an )(?<!a )e-?mail "
                          r"(to|for|of)\b(?! (?:me|us|them|you)\b)|\b(do|should|can) (i|we) e-?mail\b|"
-                         r"\be-?mail\?|\bcorreo (electr[oó]nico )?(de|del|para)\b|\bcu[aá]l es el correo\b|"
+                         r"\be-?mail\?|(?<!\bun )\bcorreo (electr[oó]nico )?(de|del|para)\b"
+                         r"(?! (phishing|spam|estafa|suplantaci[oó]n|fraude))|\bcu[aá]l es el correo\b|"
                          r"\ba qu[eé] correo\b|\bdirecci[oó]n de correo\b"),
               re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
     "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),

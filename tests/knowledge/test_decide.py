@@ -297,6 +297,8 @@ def test_a_mentioned_email_link_or_login_is_not_an_asked_for_one() -> None:
     for q in ("got a weird email asking for my login, what should i do",
               "i clicked a link in what i now think is a phishing email... now what",
               "Recibí un correo sospechoso que pide mi contraseña, ¿qué hago?",
+              "¿qué hago si recibo un correo de phishing que pide mi contraseña?",
+              "me llegó correo de phishing, ¿qué hago?",
               "should I reply to a threatening email and tell them off",
               "what site does the state send people to for the facts",
               "name of the document the state links to?"):

@@ -143,8 +143,10 @@ async def test_the_page_speaks_spanish_once_the_person_writes_spanish(
     assert seen["en_reply"] == "en"
     assert seen["es_reply"] == "es" and seen["es_mine"] == "es"
     assert "PAUSE" in seen["es_text"] and "VoteSure@sos.ca.gov" in seen["es_text"]
-    # The details exist only in English: that block says so, for the screen reader's voice.
-    assert [lang for lang, _ in seen["es_inner"]] == ["en"], seen["es_inner"]
+    # The details are in Spanish too: no block inside the reply speaks another language
+    # (an article without Spanish details marks its English block: test_answers.py).
+    assert [lang for lang, _ in seen["es_inner"]] == [], seen["es_inner"]
+    assert "Pay attention (prestar atención)" in seen["es_text"]  # the Spanish details
     es_labels = {"html": "es", "placeholder": es["placeholder"], "box": es["message"],
                  "send": "Enviar", "log": "Conversación", "you_are": "Usted es (demo)",
                  "heading": es["try_asking"],
