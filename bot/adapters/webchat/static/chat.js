@@ -263,10 +263,53 @@ function readInline(parent, text, mentions) {
   parent.appendChild(textNode(text.slice(last)));
 }
 
+// A CommonMark list item: "- item", "* item", "+ item", "1. item" or "1) item".
+const LIST_ITEM = /^ {0,3}(?:[-*+]|(\d{1,3})[.)])[ \t]+(\S.*)$/;
+
 function mdBlock(parent, text, cls, mentions) {
   const p = document.createElement("div");
   if (cls) p.className = cls;
-  inline(p, text, mentions);
+  const lines = text.split("\n");
+  if (!lines.some((line) => LIST_ITEM.test(line))) {
+    inline(p, text, mentions);
+  } else {
+    // Bullet and numbered lists become real lists (screen readers announce them and their
+    // length); the lines around them stay text. An indented line continues its item.
+    let run = [];
+    let listEl = null;
+    let item = null;  // the open item: its element and its markdown so far
+    const flush = () => {
+      const t = run.join("\n").replace(/^\n+|\n+$/g, "");
+      if (t) { const d = document.createElement("div"); inline(d, t, mentions); p.appendChild(d); }
+      run = [];
+    };
+    for (const line of lines) {
+      const m = line.match(LIST_ITEM);
+      if (m) {
+        const tag = m[1] === undefined ? "ul" : "ol";
+        if (!listEl || listEl.tagName.toLowerCase() !== tag) {
+          flush();
+          listEl = document.createElement(tag);
+          if (m[1] !== undefined && m[1] !== "1") listEl.start = Number(m[1]);
+          p.appendChild(listEl);
+        }
+        item = { li: document.createElement("li"), md: m[2] };
+        inline(item.li, item.md, mentions);
+        listEl.appendChild(item.li);
+      } else if (item && /^\s+\S/.test(line)) {
+        item.md += " " + line.trim();
+        item.li.textContent = "";
+        inline(item.li, item.md, mentions);
+      } else if (line.trim()) {
+        listEl = null;
+        item = null;
+        run.push(line);
+      } else if (!listEl) {
+        run.push(line);
+      }
+    }
+    flush();
+  }
   parent.appendChild(p);
   return p;
 }

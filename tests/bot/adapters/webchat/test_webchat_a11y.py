@@ -99,6 +99,7 @@ def _english_then_spanish(browser, url: str, folder: Path) -> dict[str, Any]:
     browser.save_screenshot(str(folder / "landing-en-desktop.png"))
     english = _ask(browser, "what is the pause method")
     seen["en_reply"] = english.get_attribute("lang")
+    seen["en_items"] = [li.text for li in english.find_elements("css selector", "ul > li")]
     assert_accessible(browser, "an English answer")
     browser.save_screenshot(str(folder / "answer-en-desktop.png"))
     spanish = _ask(browser, "¿Qué es el método PAUSE?")
@@ -141,6 +142,9 @@ async def test_the_page_speaks_spanish_once_the_person_writes_spanish(
                              "asks": [en[k] for k in ("ask_pause", "ask_phishing", "ask_kansas",
                                                       "ask_threat")]}
     assert seen["en_reply"] == "en"
+    # the article's five PAUSE steps are a real list, not lines starting with "- "
+    assert [item[:3] for item in seen["en_items"]] == ["P, ", "A, ", "U, ", "S, ", "E, "]
+    assert not any(item.startswith("-") for item in seen["en_items"])
     assert seen["es_reply"] == "es" and seen["es_mine"] == "es"
     assert "PAUSE" in seen["es_text"] and "VoteSure@sos.ca.gov" in seen["es_text"]
     # The details are in Spanish too: no block inside the reply speaks another language
