@@ -314,7 +314,7 @@ TRAINING = (rf"{_TP}.{{0,80}}\b(so (i|we|staff|they|new \w+) can|to (help \w+ )?
 #: Election equipment has debug modes, override codes and system prompts of its own.
 EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
              r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*|tabuladoras?|"
-             r"maquinas?|equipos?|dispositivos?|impresoras?)\b")
+             r"maquinas?|dispositivos?|impresoras?)\b")
 
 INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
@@ -751,8 +751,9 @@ PARTISAN = [
           r"mind\b|\ba vote for\b.{0,30}\b(basically|just|really|essentially|effectively) a vote "
           r"for\b|\b(sore losers?)\b|\brigg\w*\b.{0,25}\bfor (her|his|their|the|one) (own )?party\b",
           unless=r"\b(say|tell|respond|reply|answer)\w* (when|if|to)\b|\bhow (do|does|is|are) "
-          r"(ranked|rcv|it|the)\b|\b(callers?|voters?|people|folks|residents?|someone) (who|that) "
-          r"(yell|say|claim|insist|shout|complain|call|scream)\w*\b"),
+          r"(ranked|rcv|it|the)\b|\b(script|reply|response|respond|answer|say to|talking points)\w*"
+          r"\b.{0,50}\b(callers?|voters?|people|folks|residents?|someone) (who|that) (yell|say|"
+          r"claim|insist|shout|complain|call|scream)\w*\b"),
     _rule("partisan", "predict-measure",
           rf"\b{TARGET}\b.{{0,25}}\b(going to|gonna|likely to|expected to|will|set to)\b.{{0,10}}"
           rf"\b(pass|fail|win|lose|survive|go down|get (approved|rejected|crushed))\b|\bfrontrunner"
@@ -923,8 +924,10 @@ PERSONAL = [
           r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
-          r"shred\w*|correct\w*|wrong|fix\w*|updat\w*|mistak\w*|typo)\b|"
-          r"\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b"),
+          r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b|"
+          r"\b(wrong|incorrect|mistaken) (date of birth|birth ?date|dob)\b|\b(correct|fix|"
+          r"updat|chang)\w* (a |the |her |his |their |my |our |a voter'?s )?(date of birth|"
+          r"birth ?date|dob)\b"),
     _rule("personal_data", "list-with-contacts-of-people",
           r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
           r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
@@ -1013,7 +1016,8 @@ PERSONAL = [
           r"handbooks?|program|applications?|pay|schedules?|roles?|duties|requirements?|checklists?|"
           r"guides?))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(my|our) own\b|\b(i|i'?m|im|i am|we|we'?re) "
-          r"(still )?(registered|voted|active|enrolled|on the rolls)\b"
+          r"(still )?(registered|voted)\b|\b(confirm|check|verify|see)\w* (that |whether |if )?"
+          r"(i'?m|im|i am|we'?re) (still )?(active|enrolled|on the rolls)\b"
           r"|\bmy (mail |absentee )?(ballot|registration|signature)\b"
           r"|\b(how|where) (can|do|does|to|should) (a |the )?(voters?|they|someone|somebody|people|"
           r"i|we)\b"),
