@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -278,14 +279,43 @@ def answer_text(article: Article) -> str:
                         else [])])
 
 
-def article_facts(article: Article, common: frozenset[str] = frozenset()) -> ArticleFacts:
+#: Bit order of :func:`kinds_masks`: every fact kind, then the name kinds.
+KIND_BITS: tuple[str, ...] = (*FACT_KINDS, *NAME_KINDS)
+
+
+def supplied_kinds(raw: str, common: frozenset[str]) -> frozenset[str]:
+    """Kinds of fact an answer text holds (a phone number, a date, a name ...)."""
+    kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
+    return kinds | name_kinds(raw, common)
+
+
+def kinds_masks(articles: Sequence[Article]) -> array:
+    """Each article's :func:`supplied_kinds` as a bitmask (:data:`KIND_BITS` order).
+
+    The costly part of an article's facts (~0.6 ms an article: a regular expression per kind over
+    its whole text), done for the whole base when its index is built and kept in the index cache
+    (``knowledge.index_cache``): a question then never pays it for an article it meets first.
+    """
+    common = lower_case_words([answer_text(a) for a in articles])
+    return array("I", (sum(1 << bit for bit, kind in enumerate(KIND_BITS) if kind in kinds)
+                       for kinds in (supplied_kinds(answer_text(a), common) for a in articles)))
+
+
+def mask_kinds(mask: int) -> frozenset[str]:
+    """The kinds a :func:`kinds_masks` bitmask holds."""
+    return frozenset(kind for bit, kind in enumerate(KIND_BITS) if mask >> bit & 1)
+
+
+def article_facts(article: Article, common: frozenset[str] = frozenset(),
+                  kinds: frozenset[str] | None = None) -> ArticleFacts:
     """Fact kinds, folded answer text, title numbers and family of one article.
 
-    ``common``: the base's lower-case words (:func:`lower_case_words`), to tell names apart.
+    ``common``: the base's lower-case words (:func:`lower_case_words`), to tell names apart;
+    ``kinds``: the article's :func:`supplied_kinds` when already known (from the index cache).
     """
     raw = answer_text(article)
-    kinds = frozenset(k for k, (_ask, has) in FACT_KINDS.items() if has.search(raw))
-    kinds |= name_kinds(raw, common)
+    if kinds is None:
+        kinds = supplied_kinds(raw, common)
     step = step_letter(article.title)
     numbers = numbers_in(article.title) | ({step[1]} if step else set())
     return ArticleFacts(kinds, " ".join(words(raw)), numbers, family_key(article),
@@ -423,14 +453,16 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, DecisionModel]:
 class BaseFacts:
     """:func:`article_facts` of each article, worked out the first time a question ranks it.
 
-    About 1 ms per article: done for the whole base at load, a 10,000-article base took 10 s
-    to start; a question needs the facts of its dozen candidates only. The same values as
-    computing them all up front (``common``, over the whole base, is still computed here).
+    About 1 ms per article, nearly all of it the fact kinds (:func:`supplied_kinds`): given
+    ``kinds`` (:func:`kinds_masks`, kept in the index cache, so paid once per base and not by
+    the first questions to meet each article) the rest is cheap. Without them they are found
+    on first use: done for the whole base at every start, a 10,000-article base took 10 s.
     """
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    def __init__(self, articles: Sequence[Article], kinds: Sequence[int] | None = None) -> None:
         """The base's lower-case words now; each article's facts on first use."""
         self._articles = articles
+        self._kinds = kinds if kinds is not None and len(kinds) == len(articles) else None
         self._common = lower_case_words([answer_text(a) for a in articles])
         self._facts: dict[int, ArticleFacts] = {}
         self._families: dict[str, list[int]] | None = None
@@ -447,7 +479,8 @@ class BaseFacts:
         """The facts of article number ``doc``."""
         found = self._facts.get(doc)
         if found is None:
-            found = self._facts[doc] = article_facts(self._articles[doc], self._common)
+            kinds = None if self._kinds is None else mask_kinds(self._kinds[doc])
+            found = self._facts[doc] = article_facts(self._articles[doc], self._common, kinds)
         return found
 
 
@@ -460,7 +493,7 @@ class Retriever:
         self.index = index
         self.semantic = semantic
         self.models = load_models() if models is None else models
-        self.facts = BaseFacts(index.articles)
+        self.facts = BaseFacts(index.articles, index.kinds)
 
     @property
     def engine(self) -> str:

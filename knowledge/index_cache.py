@@ -9,8 +9,12 @@ SHA-256 over everything the index is computed from:
 * the synonym table (the analyzer's rewrite rules),
 * the Unicode version of :mod:`unicodedata` (folding text into words depends on its tables),
 * the source of the modules that compute the index (search, index_build, facts, packed,
-  synonyms, text, article, language, this one) and :data:`FORMAT`, so a code change that alters the
-  analysis or the layout invalidates old files.
+  synonyms, text, article, language, decide, this one) and :data:`FORMAT`, so a code change that
+  alters the analysis, the fact kinds or the layout invalidates old files.
+
+Besides the index's arrays the file keeps each article's fact kinds
+(:func:`knowledge.decide.kinds_masks`), the one costly part of the decision's per-article facts,
+so that no question pays for finding them in an article it meets first.
 
 A file is used only when its magic, format, byte order and key match, a SHA-256 digest of its
 contents matches (a changed weight would change answers silently) and its arrays describe an
@@ -22,7 +26,7 @@ only costs the rebuild next time.
 Layout: ``MAGIC``, then the header (:data:`_HEADER`: format, byte order, key, digest, number of
 terms and articles, and the byte length of each section), then the sections in
 :data:`_SECTIONS` order: the strings as a JSON list, then each array's bytes in the machine's
-byte order.
+byte order (the fact kinds last).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from unicodedata import unidata_version
 from pydantic import TypeAdapter
 
 from knowledge.article import Article
+from knowledge.decide import KIND_BITS, kinds_masks
 from knowledge.packed import NUMBER, OFFSET, WEIGHT, Layout, LayoutError, Runs
 from knowledge.search import SearchIndex
 from knowledge.synonyms import SYNONYMS_PATH, Analyzer
@@ -51,14 +56,17 @@ from knowledge.synonyms import SYNONYMS_PATH, Analyzer
 log = logging.getLogger(__name__)
 
 #: Bump when the file's layout changes.
-FORMAT = 3
+FORMAT = 4
 MAGIC = b"EBINDEX\n"
 _CODE_FILES = ("search.py", "index_build.py", "facts.py", "packed.py", "synonyms.py", "text.py",
-               "article.py", "language.py", "index_cache.py")
+               "article.py", "language.py", "decide.py", "index_cache.py")
+#: Typecode of the fact kinds: one unsigned 32-bit mask per article.
+KINDS = "I"
 #: The arrays after the strings, in file order, with their typecodes.
 _SECTIONS = (("post_offsets", OFFSET), ("post_docs", NUMBER), ("post_weights", WEIGHT),
              ("doc_terms.offsets", OFFSET), ("doc_terms.values", NUMBER),
-             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER))
+             ("phrase_starts", OFFSET), ("phrases.offsets", OFFSET), ("phrases.values", NUMBER),
+             ("fact_kinds", KINDS))
 #: format, byte order (b"l" / b"b"), key, digest of everything after the header, terms,
 #: articles, then the byte length of the strings and of each array.
 _HEADER = struct.Struct(f"<I1s64s32sQQ{1 + len(_SECTIONS)}Q")
@@ -101,13 +109,13 @@ def _arrays(layout: Layout) -> list[array]:
             layout.phrases.offsets, layout.phrases.values]
 
 
-def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
-    """Write the file for ``layout`` (an index over ``articles`` articles) under ``key``.
+def write(layout: Layout, kinds: array, key: str, articles: int, out: BinaryIO) -> None:
+    """Write the file for ``layout`` and the articles' fact ``kinds`` under ``key``.
 
     The arrays go out as they are in memory (no copy of the whole file is ever made).
     """
     strings = json.dumps(layout.strings, separators=(",", ":")).encode()
-    arrays = _arrays(layout)
+    arrays = [*_arrays(layout), kinds]
     digest = hashlib.sha256(strings)
     for part in arrays:
         digest.update(memoryview(part))
@@ -119,8 +127,8 @@ def write(layout: Layout, key: str, articles: int, out: BinaryIO) -> None:
         part.tofile(out)
 
 
-def read(source: BinaryIO, key: str, articles: int) -> Layout:
-    """The layout in a file; CacheMiss when the file does not belong to these articles."""
+def read(source: BinaryIO, key: str, articles: int) -> tuple[Layout, array]:
+    """The layout and fact kinds in a file; CacheMiss when it does not belong to these articles."""
     head = source.read(len(MAGIC) + _HEADER.size)
     if len(head) != len(MAGIC) + _HEADER.size or not head.startswith(MAGIC):
         raise CacheMiss("not an index file")
@@ -152,28 +160,37 @@ def read(source: BinaryIO, key: str, articles: int) -> Layout:
     if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
         raise CacheMiss("damaged strings")
     (post_offsets, post_docs, post_weights, dt_offsets, dt_values, phrase_starts, ph_offsets,
-     ph_values) = parts
+     ph_values, kinds) = parts
+    if len(kinds) != articles or any(mask >> len(KIND_BITS) for mask in kinds):
+        raise CacheMiss("damaged fact kinds")
     return Layout(strings, terms, post_offsets, post_docs, post_weights,
-                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values))
+                  Runs(dt_offsets, dt_values), phrase_starts, Runs(ph_offsets, ph_values)), kinds
 
 
 def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,
                   analyzer: Analyzer | None = None) -> SearchIndex:
-    """The index from ``cache_dir`` when a valid file is there; else built (and saved there)."""
+    """The index from ``cache_dir`` when a valid file is there; else built (and saved there).
+
+    Either way it carries the articles' fact kinds (``SearchIndex.kinds``); without a cache
+    directory they are found per article on first use.
+    """
     if cache_dir is None:
         return SearchIndex(articles, analyzer=analyzer)
     key = cache_key(articles, synonyms_path=SYNONYMS_PATH)
     path = cache_dir / f"index-{key[:32]}.bin"
     try:
         with path.open("rb") as source:
-            layout = read(source, key, len(articles))
-        return SearchIndex.from_layout(articles, layout, analyzer=analyzer)
+            layout, kinds = read(source, key, len(articles))
+        index = SearchIndex.from_layout(articles, layout, analyzer=analyzer)
+        index.kinds = kinds
+        return index
     except FileNotFoundError:
         pass
     except (OSError, ValueError, CacheMiss, LayoutError, struct.error) as exc:
         # ValueError covers a bad JSON list and LayoutError (arrays that do not fit).
         log.warning("index cache unusable; rebuilding", extra={"error": type(exc).__name__})
     index = SearchIndex(articles, analyzer=analyzer)
+    index.kinds = kinds_masks(index.articles)
     save(index, key, path)
     return index
 
@@ -185,7 +202,8 @@ def save(index: SearchIndex, key: str, path: Path) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                write(index.layout, key, len(index.articles), out)
+                write(index.layout, index.kinds if index.kinds is not None
+                      else kinds_masks(index.articles), key, len(index.articles), out)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

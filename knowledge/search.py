@@ -168,6 +168,9 @@ class SearchIndex:
         """Views over the layout; IDF, the vocabulary by length and the typo-repair cache."""
         self.layout = layout
         self.postings, self.doc_terms, self.phrases = views(layout)
+        #: Each article's fact kinds as bitmasks (``knowledge.decide.kinds_masks``) when the
+        #: index came through the cache (``knowledge.index_cache``); None: found on first use.
+        self.kinds: array | None = None
         self.supplies = Facts(self.articles, supplied_types)
         self.counted = Facts(self.articles, counted_nouns)
         n = len(self.articles)

@@ -14,6 +14,7 @@ import pytest
 
 from knowledge.article import Article, Translation
 from knowledge.checks import load_articles
+from knowledge.decide import KIND_BITS, BaseFacts, Retriever, kinds_masks
 from knowledge.index_cache import _HEADER, FORMAT, MAGIC, cache_key, load_or_build, read, write
 from knowledge.packed import NUMBER, Layout, all_below
 from knowledge.search import SearchIndex
@@ -83,17 +84,29 @@ def test_loaded_index_answers_exactly_like_a_fresh_build(tmp_path: Path) -> None
     _same_index(built, fresh)
     assert _answers(loaded) == _answers(built) == _answers(fresh)
     assert any(_answers(fresh))  # the questions do find articles
+    # The decision's fact kinds, stored in the file, are those found per article without it.
+    assert fresh.kinds is None and loaded.kinds == built.kinds
+    found, stored = BaseFacts(articles), BaseFacts(articles, loaded.kinds)
+    assert [stored[d] for d in range(len(articles))] == [found[d] for d in range(len(articles))]
+    assert any(found[d].kinds for d in range(len(articles)))
+    assert ([_decided(Retriever(loaded, None), q) for q in QUESTIONS]
+            == [_decided(Retriever(fresh, None), q) for q in QUESTIONS])
+
+
+def _decided(retriever: Retriever, question: str) -> list[tuple[str, float]]:
+    return [(h.article.id, h.confidence) for h in retriever.search(question, limit=3)]
 
 
 def test_the_file_round_trips_every_array(tmp_path: Path) -> None:
     articles = load_articles(REAL_KB)[0]
     layout = SearchIndex(articles).layout
+    kinds = kinds_masks(articles)
     key = cache_key(articles)
     out = io.BytesIO()
-    write(layout, key, len(articles), out)
+    write(layout, kinds, key, len(articles), out)
     out.seek(0)
     again = read(out, key, len(articles))
-    assert again == layout  # dataclass equality: every array and the strings
+    assert again == (layout, kinds)  # dataclass equality: every array and the strings
 
 
 def test_an_edited_article_invalidates_the_cache(tmp_path: Path) -> None:
@@ -172,7 +185,10 @@ def test_a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten(tmp_path: Path
     huge[len(MAGIC) + 117:len(MAGIC) + 125] = (2**60).to_bytes(8, "little")
     other_format = bytearray(good)
     other_format[len(MAGIC):len(MAGIC) + 4] = (FORMAT + 1).to_bytes(4, "little")
+    unknown_kind = bytearray(good)  # a fact kind no code knows, in the last article's mask
+    unknown_kind[-4:] = array("I", [1 << len(KIND_BITS)]).tobytes()
     for damage in (good[: len(good) // 2], b"\x00garbage", b"", MAGIC, bytes(flipped),
+                   _reseal(bytes(unknown_kind)),
                    _reseal(bytes(out_of_range)), _reseal(bytes(backwards)),
                    _reseal(good[:start] + b"[1,2" + good[start + 4:]),
                    bytes(other_key), bytes(other_format), _reseal(bytes(huge))):
