@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.config.settings import Contact
 from handlers.faq.answer import Answer
-from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply
+from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply, source_line
 
 
 def answer_text(answer: Answer, contact: Contact | None) -> str:
@@ -47,6 +47,5 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
     art = answer.article
     if art is None:
         return answer_text(answer, contact)
-    sources = "; ".join(s.document for s in art.sources)
-    return (f"{answer_text(answer, contact)}\n\nSource: {sources} · {art.jurisdiction} · reviewed "
-            f"{art.reviewed_on} · confidence {answer.confidence:.2f}")
+    return (f"{answer_text(answer, contact)}\n\n{source_line(art, answer.language)} · "
+            f"confidence {answer.confidence:.2f}")

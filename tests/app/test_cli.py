@@ -54,6 +54,13 @@ def test_ask_json_contract_and_stdin_batch(home: Path) -> None:
 def test_ask_text_mode_cites_source(home: Path) -> None:
     result = cli(home, "ask", "what does pause stand for")
     assert "Source: California Secretary of State" in result.stdout
+    assert "Applies to: California · Reviewed 20" in result.stdout
+
+
+def test_ask_text_mode_labels_a_spanish_answer_in_spanish(home: Path) -> None:
+    result = cli(home, "ask", "¿qué es el método pause?")
+    assert "Fuente: California Secretary of State" in result.stdout
+    assert "Jurisdicción: California · Revisado 20" in result.stdout and "Source:" not in result.stdout
 
 
 def test_db_upgrade_is_idempotent_and_errors_are_one_line(home: Path) -> None:
