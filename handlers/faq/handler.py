@@ -17,9 +17,11 @@ from handlers.faq.replies import (
     build_answer_reply,
     build_feedback_thanks,
     build_refusal_reply,
+    danger_first,
 )
 from handlers.faq.scope import Asker
 from handlers.faq.service import record_feedback, record_question
+from handlers.incidents.danger import signals_danger
 
 
 class FaqHandler:
@@ -62,6 +64,14 @@ class FaqHandler:
                                             platform=message.platform,
                                             jurisdiction=asker.jurisdiction,
                                             claim=message.claim)
+        reply = self._reply(answer, asker, question_id)
+        if signals_danger(question):  # a report of one went to the incident handler instead
+            return danger_first(reply, question, answer.language)
+        return reply
+
+    @staticmethod
+    def _reply(answer: Answer, asker: Asker, question_id: int | None) -> Reply:
+        """The answer, the refusal, or the abstention naming whom to ask."""
         if answer.refusal_kind is not None:
             return build_refusal_reply(answer.refusal_kind, answer.language)
         if answer.article is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config.settings import Contact
-from bot.messages import Button, Reply, Section, plain
+from bot.messages import Button, Reply, Section, Tone, plain
 from handlers.faq.places import state_name
 from handlers.faq.scope import Extra
+from handlers.incidents.replies import call_911, report_button
 from knowledge.article import Article
 
 NO_ANSWER = "I don't have a vetted answer to that."
@@ -73,6 +74,18 @@ def refusal_text(kind: str, language: str = "en") -> str:
 def build_refusal_reply(kind: str, language: str = "en") -> Reply:
     """A refusal as a reply (no buttons: nothing to give feedback on)."""
     return Reply(text=refusal_text(kind, language), ephemeral=True)
+
+
+def danger_first(reply: Reply, question: str, language: str = "en") -> Reply:
+    """``reply`` led by the 911 line and a "Report an incident" button.
+
+    For a question that mentions a danger ("what do we do about a bomb threat?"): whatever the
+    answer, abstention or refusal, the first thing read is what to do if it is happening now.
+    """
+    line = f"**{call_911(language)}**"
+    head = Section(line, buttons=(report_button(question, language),))
+    return replace(reply, text=f"{line}\n\n{reply.text}", tone=Tone.DANGER,
+                   sections=(head, *(reply.sections or (Section(reply.text),))))
 
 
 @dataclass(frozen=True)

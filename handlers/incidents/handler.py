@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.incidents import commands, interactions
-from handlers.incidents.catalog import DANGER_WORDS
+from handlers.incidents.danger import reports_danger
 from handlers.incidents.forms import build_report_form
 from handlers.incidents.permissions import Actor
-from handlers.incidents.replies import CALL_911
+from handlers.incidents.replies import call_911
+from knowledge.language import detect_language
 
-REPORT_WORDS = re.compile(r"\b(report|file)\b.{0,20}\b(incident|threat|problem|issue)\b", re.I)
+REPORT_WORDS = re.compile(r"\b(report|file)\b.{0,20}\b(incident|threat|problem|issue)\b|"
+                          r"\b(reportar|denunciar|presentar)\b.{0,20}\b(incidente|amenaza|"
+                          r"problema)\b", re.I)
 
 
 class IncidentHandler:
@@ -26,9 +29,12 @@ class IncidentHandler:
     action_prefix = "incident:"
 
     def claims(self, message: IncomingMessage) -> bool:
-        """Someone describing danger, or asking to report something, wants this handler."""
-        words = {w.strip(".,!?;:'\"()").lower() for w in message.text.split()}
-        return bool(words & DANGER_WORDS or REPORT_WORDS.search(message.text))
+        """Someone reporting danger, or asking to report something, wants this handler.
+
+        A question about a danger ("what's the policy on guns at polling places?") is the
+        FAQ's, which leads its answer with the 911 line (``handlers.incidents.danger``).
+        """
+        return bool(reports_danger(message.text) or REPORT_WORDS.search(message.text))
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Dispatch to the verb (refusals and user errors are answered by the router)."""
@@ -48,6 +54,9 @@ class IncidentHandler:
                                  values={"description": message.text[:3000]},
                                  reporter=message.sender.identity, now=now,
                                  declared=message.jurisdiction)
-        return Reply(text=f"{CALL_911} To file a report, complete this form.", form=form,
-                     ephemeral=True)
+        if detect_language(message.text) == "es":
+            text = f"{call_911('es')} Para presentar un reporte, complete este formulario."
+        else:
+            text = f"{call_911()} To file a report, complete this form."
+        return Reply(text=text, form=form, ephemeral=True)
 

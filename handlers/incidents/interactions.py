@@ -25,6 +25,7 @@ from handlers.incidents.models import Incident, IncidentCreate
 from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import (
     DETAILS_BUTTON,
+    REPORT_BUTTON,
     build_confirmation,
     build_details_saved,
     build_routed,
@@ -123,6 +124,12 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     assert message.action is not None
     action, value = message.action.action_id, message.action.value
     db = services.db
+    if action == REPORT_BUTTON:  # "Report an incident" under an answer about a danger
+        form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
+                                 values={"description": value[:3000]},
+                                 reporter=actor.identity, now=now,
+                                 declared=message.jurisdiction)
+        return Reply(text="Report an incident", form=form, ephemeral=True)
     if action == "incident:from_message":
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
                                  values={"description": message.text[:3000],

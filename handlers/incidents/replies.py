@@ -20,6 +20,20 @@ if TYPE_CHECKING:
     from handlers.incidents.notify import Why
 
 CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
+CALL_911_ES = "LLAME AL 911 AHORA si alguien está en peligro inmediato."
+#: The button that opens the report form with what someone typed as its description.
+REPORT_BUTTON = "incident:report"
+
+
+def call_911(language: str = "en") -> str:
+    """The 911 line in the reader's language."""
+    return CALL_911_ES if language == "es" else CALL_911
+
+
+def report_button(description: str, language: str = "en") -> Button:
+    """A danger-toned button opening the report form, ``description`` filled in."""
+    return Button("Reportar un incidente" if language == "es" else "Report an incident",
+                  REPORT_BUTTON, description[:1000], style="danger")
 DETAILS_BUTTON = "incident:details"
 
 

@@ -1,0 +1,75 @@
+"""Danger typed into the chat, through the real router: 911 first, whether reported or asked."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.services import build_services
+from bot.messages import Action, IncomingMessage, Reply, Sender, Tone
+from bot.router import Router
+from handlers import build_handlers
+from handlers.incidents.replies import REPORT_BUTTON
+from tests.support import REAL_KB, make_settings, migrated
+
+
+@pytest.fixture
+async def router(tmp_path: Path) -> AsyncIterator[Router]:
+    settings = make_settings(tmp_path, knowledge_path=str(REAL_KB))
+    migrated(settings.env.DATABASE_URL)
+    services = build_services(settings)
+    yield Router(build_handlers(), services)
+    await services.db.close()
+
+
+async def say(router: Router, text: str = "", action: Action | None = None) -> Reply:
+    return await router.dispatch(IncomingMessage(sender=Sender("webchat", "local", "ann"),
+                                                 text=text, action=action, is_direct=True))
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("man with a gun in the parking lot", "CALL 911 NOW"),
+    ("there's smoke coming from the tabulator room", "CALL 911 NOW"),
+    ("¡Hay un hombre armado afuera del centro de votación!", "LLAME AL 911 AHORA"),
+    ("encontramos un sobre sospechoso con polvo blanco", "LLAME AL 911 AHORA"),
+])
+async def test_a_report_of_danger_gets_911_and_the_report_form(router: Router, text: str,
+                                                               first: str) -> None:
+    reply = await say(router, text)
+    assert reply.text.startswith(first)
+    assert reply.form is not None and reply.form.banner.startswith("If anyone is in immediate")
+    described = {f.name: f.value for f in reply.form.fields}.get("description")
+    assert described == text
+
+
+@pytest.mark.parametrize(("text", "first", "button"), [
+    ("what's the policy on guns at polling places?", "**CALL 911 NOW", "Report an incident"),
+    ("how should staff respond to a bomb threat call", "**CALL 911 NOW", "Report an incident"),
+    ("¿cuál es el protocolo en caso de amenaza de bomba?", "**LLAME AL 911 AHORA",
+     "Reportar un incidente"),
+])
+async def test_a_question_about_a_danger_is_answered_after_the_911_line(
+        router: Router, text: str, first: str, button: str) -> None:
+    reply = await say(router, text)
+    assert reply.form is None  # asked, not reported: the FAQ's answer or abstention
+    assert reply.text.startswith(first) and reply.tone is Tone.DANGER
+    head, *rest = reply.sections
+    assert head.text.startswith(first)
+    [report] = head.buttons
+    assert (report.label, report.action_id, report.value) == (button, REPORT_BUTTON, text)
+    assert rest and not any("911 AHORA" in s.text or "911 NOW" in s.text for s in rest)
+    # The button opens the report form with the question as its description.
+    opened = await say(router, action=Action(report.action_id, report.value))
+    assert opened.form is not None and opened.ephemeral
+    assert {f.name: f.value for f in opened.form.fields}["description"] == text
+
+
+@pytest.mark.parametrize("text", ["how do I fire a poll worker who keeps showing up late",
+                                  "what is the PAUSE method",
+                                  "¿cómo votan las fuerzas armadas en el extranjero?"])
+async def test_no_danger_no_911_line(router: Router, text: str) -> None:
+    reply = await say(router, text)
+    assert reply.form is None and reply.tone is not Tone.DANGER
+    assert "911" not in reply.text
