@@ -42,6 +42,7 @@ supposed able wondering wonder quick curious guess think sure etc thru via cover
 covered include includes included involve involves contain contains mean means meaning
 define definition explain wat wut wht whts abt bout wanna gonna gotta oops oop hmm um uh btw fyi
 lol exist exists done happen happens happening happened put puts take takes
+gist rundown nutshell overview give gimme show brief briefly whole tldr eli5
 """.split())
 
 SPANISH_STOP = frozenset("""

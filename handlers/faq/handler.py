@@ -64,13 +64,13 @@ class FaqHandler:
                                             platform=message.platform,
                                             jurisdiction=asker.jurisdiction,
                                             claim=message.claim)
-        reply = self._reply(answer, asker, question_id)
         if signals_danger(question):  # a report of one went to the incident handler instead
-            return danger_first(reply, question, answer.language)
-        return reply
+            return danger_first(self._reply(answer, asker, question_id), answer.language)
+        return self._reply(answer, asker, question_id, report=True)
 
     @staticmethod
-    def _reply(answer: Answer, asker: Asker, question_id: int | None) -> Reply:
+    def _reply(answer: Answer, asker: Asker, question_id: int | None, *,
+               report: bool = False) -> Reply:
         """The answer, the refusal, or the abstention naming whom to ask."""
         if answer.refusal_kind is not None:
             return build_refusal_reply(answer.refusal_kind, answer.language)
@@ -81,7 +81,8 @@ class FaqHandler:
                 general_for_state=answer.named_state if answer.general_for_state else None)
         # Abstentions are recorded above: that record is the curators' queue (`kb gaps`).
         return build_abstain_reply(answer.contact, answer.suggestions, language=answer.language,
-                                   state=answer.named_state, staff=asker.state_staff)
+                                   state=answer.named_state, staff=asker.state_staff,
+                                   report=report)
 
     async def _answer(self, question: str, asker: Asker, services: Services) -> Answer:
         """The decision for ``question``: decided before for the same asker's place, or now."""

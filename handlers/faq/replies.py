@@ -76,14 +76,14 @@ def build_refusal_reply(kind: str, language: str = "en") -> Reply:
     return Reply(text=refusal_text(kind, language), ephemeral=True)
 
 
-def danger_first(reply: Reply, question: str, language: str = "en") -> Reply:
+def danger_first(reply: Reply, language: str = "en") -> Reply:
     """``reply`` led by the 911 line and a "Report an incident" button.
 
     For a question that mentions a danger ("what do we do about a bomb threat?"): whatever the
     answer, abstention or refusal, the first thing read is what to do if it is happening now.
     """
     line = f"**{call_911(language)}**"
-    head = Section(line, buttons=(report_button(question, language),))
+    head = Section(line, buttons=(report_button(language),))
     return replace(reply, text=f"{line}\n\n{reply.text}", tone=Tone.DANGER,
                    sections=(head, *(reply.sections or (Section(reply.text),))))
 
@@ -114,6 +114,7 @@ class Labels:
     queued: str
     general: str
     office: str
+    happening: str
 
 
 LABELS = {
@@ -129,7 +130,8 @@ LABELS = {
         no_answer=NO_ANSWER, no_answer_for="I don't have a vetted answer for {state}.",
         please_ask="Please ask {contact}.", contact_is="Contact for {state}: {contact}.",
         queued="I've added this to the curators' queue.", general="General / national",
-        office="your state election office"),
+        office="your state election office",
+        happening="Reporting something happening now? If anyone is in danger, call 911 first."),
     "es": Labels(
         source="Fuente", applies="Jurisdicción", reviewed="Revisado", helpful="¿Le sirvió?",
         yes="¿Le sirvió? sí", no="¿Le sirvió? no", also="También:",
@@ -143,7 +145,9 @@ LABELS = {
         no_answer=NO_ANSWER_ES, no_answer_for="No tengo una respuesta verificada para {state}.",
         please_ask="Por favor consulte a {contact}.", contact_is="Contacto para {state}: {contact}.",
         queued="Agregué esta pregunta a la cola de los curadores.", general="General / nacional",
-        office="la oficina electoral de su estado"),
+        office="la oficina electoral de su estado",
+        happening="¿Está reportando algo que pasa ahora? Si alguien está en peligro, llame "
+                  "primero al 911."),
 }
 
 
@@ -260,13 +264,20 @@ def _feedback_buttons(question_id: int | None, words: Labels) -> tuple[Button, .
 
 def build_abstain_reply(contact: Contact | None, suggestions: Sequence[Article],
                         *, language: str = "en", state: str | None = None,
-                        staff: bool = False) -> Reply:
-    """'No vetted answer', who to ask (or the curators' queue), and up to three close articles."""
+                        staff: bool = False, report: bool = False) -> Reply:
+    """'No vetted answer', who to ask (or the curators' queue), and up to three close articles.
+
+    ``report``: a last line says what to do if it reports something happening, with the "Report
+    an incident" button (the words that tell a report of danger from a question,
+    ``handlers.incidents.danger``, miss some, and those reach the FAQ, which has no answer).
+    """
     words = labels(language)
     text = abstain_text(contact, language, state=state, staff=staff)
     buttons = tuple(Button(a.localized(language)[0][:75], "faq:show", a.id)
                     for a in suggestions[:3])
     sections = [Section(text)]
+    if report:
+        sections.append(Section(words.happening, buttons=(report_button(language),)))
     if buttons:
         sections.append(Section(words.related_reading.format(state=place_name(state, language))
                                 if state else words.did_you_mean))

@@ -124,9 +124,8 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     assert message.action is not None
     action, value = message.action.action_id, message.action.value
     db = services.db
-    if action == REPORT_BUTTON:  # "Report an incident" under an answer about a danger
+    if action == REPORT_BUTTON:  # "Report an incident" under an answer or an abstention
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
-                                 values={"description": value[:3000]},
                                  reporter=actor.identity, now=now,
                                  declared=message.jurisdiction)
         return Reply(text="Report an incident", form=form, ephemeral=True)

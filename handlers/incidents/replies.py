@@ -30,10 +30,14 @@ def call_911(language: str = "en") -> str:
     return CALL_911_ES if language == "es" else CALL_911
 
 
-def report_button(description: str, language: str = "en") -> Button:
-    """A danger-toned button opening the report form, ``description`` filled in."""
+def report_button(language: str = "en") -> Button:
+    """A danger-toned button opening the report form.
+
+    It carries nothing of the message it answers: a button's value is kept in the platform's
+    copy of the bot's message, and what someone typed (a refused question, a name) must not be.
+    """
     return Button("Reportar un incidente" if language == "es" else "Report an incident",
-                  REPORT_BUTTON, description[:1000], style="danger")
+                  REPORT_BUTTON, style="danger")
 DETAILS_BUTTON = "incident:details"
 
 

@@ -58,12 +58,13 @@ async def test_a_question_about_a_danger_is_answered_after_the_911_line(
     head, *rest = reply.sections
     assert head.text.startswith(first)
     [report] = head.buttons
-    assert (report.label, report.action_id, report.value) == (button, REPORT_BUTTON, text)
-    assert rest and not any("911 AHORA" in s.text or "911 NOW" in s.text for s in rest)
-    # The button opens the report form with the question as its description.
+    # The button carries nothing of what was typed (the platform keeps the bot's message).
+    assert (report.label, report.action_id, report.value) == (button, REPORT_BUTTON, "")
+    assert rest and not any(first.strip("*") in s.text for s in rest)  # said once
+    # The button opens the report form, its danger banner first.
     opened = await say(router, action=Action(report.action_id, report.value))
     assert opened.form is not None and opened.ephemeral
-    assert {f.name: f.value for f in opened.form.fields}["description"] == text
+    assert opened.form.banner.startswith("If anyone is in immediate danger")
 
 
 @pytest.mark.parametrize("text", ["how do I fire a poll worker who keeps showing up late",
@@ -73,3 +74,20 @@ async def test_no_danger_no_911_line(router: Router, text: str) -> None:
     reply = await say(router, text)
     assert reply.form is None and reply.tone is not Tone.DANGER
     assert "911" not in reply.text
+
+
+@pytest.mark.parametrize(("text", "line", "button"), [
+    ("a dog bit one of our curbside workers", "Reporting something happening now?",
+     "Report an incident"),
+    ("el perro de un votante mordió a una voluntaria", "¿Está reportando algo que pasa ahora?",
+     "Reportar un incidente"),
+])
+async def test_an_abstention_says_what_to_do_if_something_is_happening(
+        router: Router, text: str, line: str, button: str) -> None:
+    """The words miss some reports of danger: the FAQ, with no answer, still points to 911."""
+    reply = await say(router, text)
+    assert reply.form is None and reply.tone is not Tone.DANGER
+    assert reply.sections[0].text.startswith(("I don't have", "No tengo"))
+    [safety] = [s for s in reply.sections if s.text.startswith(line)]
+    assert "911" in safety.text
+    assert [(b.label, b.action_id, b.value) for b in safety.buttons] == [(button, REPORT_BUTTON, "")]

