@@ -9,7 +9,7 @@ from bot.config.settings import Contact
 from bot.messages import Button, Reply, Section, Tone, plain
 from handlers.faq.places import state_name
 from handlers.faq.scope import Extra
-from handlers.incidents.replies import call_911, report_button
+from handlers.incidents.danger import call_911, report_button
 from knowledge.article import Article
 
 NO_ANSWER = "I don't have a vetted answer to that."

@@ -16,7 +16,28 @@ from __future__ import annotations
 
 import re
 
+from bot.messages import Button
 from knowledge.text import fold
+
+CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
+CALL_911_ES = "LLAME AL 911 AHORA si alguien está en peligro inmediato."
+#: The button that opens the report form (``handlers.incidents.interactions``).
+REPORT_BUTTON = "incident:report"
+
+
+def call_911(language: str = "en") -> str:
+    """The 911 line in the reader's language."""
+    return CALL_911_ES if language == "es" else CALL_911
+
+
+def report_button(language: str = "en") -> Button:
+    """A danger-toned button opening the report form.
+
+    It carries nothing of the message it answers: a button's value is kept in the platform's
+    copy of the bot's message, and what someone typed (a refused question, a name) must not be.
+    """
+    return Button("Reportar un incidente" if language == "es" else "Report an incident",
+                  REPORT_BUTTON, style="danger")
 
 #: Words and phrases meaning someone may be in danger (on folded text: lower case, no accents).
 _DANGER = re.compile(

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.incidents import commands, interactions
-from handlers.incidents.danger import reports_danger
+from handlers.incidents.danger import call_911, reports_danger
 from handlers.incidents.forms import build_report_form
 from handlers.incidents.permissions import Actor
-from handlers.incidents.replies import call_911
 from knowledge.language import detect_language
 
 REPORT_WORDS = re.compile(r"\b(report|file)\b.{0,20}\b(incident|threat|problem|issue)\b|"

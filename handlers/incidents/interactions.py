@@ -11,6 +11,7 @@ from bot.messages import Form, FormField, IncomingMessage, Reply
 from bot.ops.limits import origin_of
 from bot.services import Services
 from handlers.incidents import flows, service
+from handlers.incidents.danger import REPORT_BUTTON
 from handlers.incidents.enums import IncidentStatus, Severity
 from handlers.incidents.forms import (
     DETAILS_PREFIX,
@@ -25,7 +26,6 @@ from handlers.incidents.models import Incident, IncidentCreate
 from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import (
     DETAILS_BUTTON,
-    REPORT_BUTTON,
     build_confirmation,
     build_details_saved,
     build_routed,

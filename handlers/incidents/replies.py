@@ -13,31 +13,13 @@ from bot.config.settings import AppConfig, Contact
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
 from bot.when import moment
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
+from handlers.incidents.danger import CALL_911
 from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
 
 if TYPE_CHECKING:
     from handlers.incidents.notify import Why
 
-CALL_911 = "CALL 911 NOW if anyone is in immediate danger."
-CALL_911_ES = "LLAME AL 911 AHORA si alguien está en peligro inmediato."
-#: The button that opens the report form with what someone typed as its description.
-REPORT_BUTTON = "incident:report"
-
-
-def call_911(language: str = "en") -> str:
-    """The 911 line in the reader's language."""
-    return CALL_911_ES if language == "es" else CALL_911
-
-
-def report_button(language: str = "en") -> Button:
-    """A danger-toned button opening the report form.
-
-    It carries nothing of the message it answers: a button's value is kept in the platform's
-    copy of the bot's message, and what someone typed (a refused question, a name) must not be.
-    """
-    return Button("Reportar un incidente" if language == "es" else "Report an incident",
-                  REPORT_BUTTON, style="danger")
 DETAILS_BUTTON = "incident:details"
 
 

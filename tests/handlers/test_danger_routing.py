@@ -11,7 +11,7 @@ from app.services import build_services
 from bot.messages import Action, IncomingMessage, Reply, Sender, Tone
 from bot.router import Router
 from handlers import build_handlers
-from handlers.incidents.replies import REPORT_BUTTON
+from handlers.incidents.danger import REPORT_BUTTON
 from tests.support import REAL_KB, make_settings, migrated
 
 

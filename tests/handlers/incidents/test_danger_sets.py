@@ -1,0 +1,41 @@
+"""The danger rules on their labelled sets: the figures ``handlers/incidents/eval`` reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from handlers.incidents.danger import reports_danger, signals_danger
+
+EVAL = Path(__file__).resolve().parents[3] / "handlers" / "incidents" / "eval"
+#: file -> (reports read as reports, reports with a 911 line, questions, harmless), measured.
+BARS = {"danger_train1.jsonl": (50, 50, 48, 51), "danger_train2.jsonl": (50, 50, 44, 50),
+        "danger_train3.jsonl": (60, 60, 36, 59), "danger_heldout.jsonl": (37, 38, 34, 56)}
+
+
+def figures(path: Path) -> tuple[int, int, int, int]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    reports = [r["text"] for r in rows if r["label"] == "report"]
+    questions = [r["text"] for r in rows if r["label"] == "question"]
+    harmless = [r["text"] for r in rows if r["label"] == "harmless"]
+    return (sum(map(reports_danger, reports)), sum(map(signals_danger, reports)),
+            sum(signals_danger(q) and not reports_danger(q) for q in questions),
+            sum(not signals_danger(h) for h in harmless))
+
+
+def test_every_set_is_listed_and_well_formed() -> None:
+    assert sorted(p.name for p in EVAL.glob("*.jsonl")) == sorted(BARS)
+    for name in BARS:
+        for line in (EVAL / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            assert set(row) == {"text", "label", "lang"}
+            assert row["label"] in ("report", "question", "harmless") and row["lang"] in ("en", "es")
+    assert all(name in (EVAL / "README.md").read_text(encoding="utf-8") for name in BARS)
+
+
+@pytest.mark.parametrize("name", sorted(BARS))
+def test_the_rules_keep_their_measured_figures(name: str) -> None:
+    found = figures(EVAL / name)
+    assert all(f >= bar for f, bar in zip(found, BARS[name], strict=True)), (name, found)
