@@ -62,6 +62,9 @@ TONE_EMOJI = {Tone.INFO: "", Tone.SUCCESS: ":white_check_mark:", Tone.WARNING: "
               Tone.DANGER: ":rotating_light:", Tone.DENIED: ":no_entry:"}
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^\s()|]+)\)")
+#: A CommonMark bullet ("- ", "* ", "+ " opening a line): mrkdwn has no lists, Slack's own
+#: bullet is "•".
+_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+(?=\S)", re.M)
 
 Block = dict[str, Any]
 Convert = Callable[[str], str]
@@ -91,11 +94,12 @@ def mrkdwn(text: str, mentions: tuple[Mention, ...] = (), workspace: str = "") -
     """CommonMark from the core -> escaped Slack mrkdwn.
 
     ``**x**`` becomes ``*x*``, ``[label](https://...)`` becomes ``<url|label>`` (other schemes
-    stay text), and ``{@N}`` a ping for a Slack identity of ``workspace``, else a bold name.
+    stay text), a bullet list's "- " becomes "• ", and ``{@N}`` a ping for a Slack identity of
+    ``workspace``, else a bold name.
     Backslash-escaped characters are never any of these (see :func:`literal_char`).
     """
     out = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>",
-                    _BOLD.sub(r"*\1*", escape(shield(text))))
+                    _BOLD.sub(r"*\1*", escape(_BULLET.sub(r"\1• ", shield(text)))))
     return unshield(fill_mentions(out, mentions, lambda m: _mention(m, workspace)),
                     literal_char)
 

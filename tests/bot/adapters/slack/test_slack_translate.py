@@ -147,6 +147,8 @@ def test_core_formatting_survives_escaping() -> None:
     ("[no](javascript:alert(1))", "[no](javascript:alert(1))"),  # other schemes stay text
     ("typed <!here> [x](https://a.example)", "typed &lt;!here&gt; <https://a.example|x>"),
     ("2 * 3 * 4", "2 * 3 * 4"),
+    ("Steps:\n- Pay attention\n* Ask\n  + nested", "Steps:\n• Pay attention\n• Ask\n  • nested"),
+    ("\\- not a bullet\n-5 degrees\n1. one", "- not a bullet\n-5 degrees\n1. one"),
 ])
 def test_commonmark_becomes_mrkdwn_after_escaping(markdown: str, slack: str) -> None:
     assert mrkdwn(markdown) == slack
