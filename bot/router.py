@@ -5,7 +5,8 @@
 * a click or a form routes by its id prefix (``incident:``, ``alert:``, ...);
 * free text goes to the first handler, in registration order, that claims it (the incident
   handler claims someone describing danger, the FAQ handler any question); otherwise the help
-  handler answers.
+  handler answers. A handler that claims text as ``urgent`` gets it even when it starts with
+  another's keyword ("help! someone pulled a knife" is a report of danger, not ``help``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Handler(Protocol):
 
     Optional class attributes read by :func:`typed_command`: ``greetings`` (keywords that
     are a command only on their own) and ``takes_questions`` (a typed question after a
-    keyword is still this command).
+    keyword is still this command). Optional method ``urgent(message) -> bool``: free text
+    this handler must get even when it starts with another handler's keyword.
     """
 
     name: str
@@ -193,6 +195,9 @@ class Router:
         word = first.lower().lstrip("/").rstrip(":,.!")
         for handler in self.handlers:
             if word in handler.keywords:
+                urgent = None if first.startswith("/") else self._urgent(message)
+                if urgent is not None and urgent is not handler:
+                    return urgent, message
                 if not first.startswith("/") and not typed_command(
                         handler, word, rest.strip()):
                     break  # "hi, quick q: ..." or "incident reports, public?": a question
@@ -201,6 +206,14 @@ class Router:
         if not text:
             return self._fallback, message
         return next((h for h in self.handlers if h.claims(message)), self._fallback), message
+
+    def _urgent(self, message: IncomingMessage) -> Handler | None:
+        """The first handler that claims ``message`` as urgent (see :class:`Handler`)."""
+        for handler in self.handlers:
+            urgent = getattr(handler, "urgent", None)
+            if urgent is not None and urgent(message):
+                return handler
+        return None
 
     async def dispatch(self, message: IncomingMessage) -> Reply:
         """Route, then run the chosen handler inside the error boundary (:func:`answer`).

@@ -172,7 +172,7 @@ def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,
     """The index from ``cache_dir`` when a valid file is there; else built (and saved there).
 
     Either way it carries the articles' fact kinds (``SearchIndex.kinds``); without a cache
-    directory they are found per article on first use.
+    directory, or one that cannot be written, they are found per article on first use.
     """
     if cache_dir is None:
         return SearchIndex(articles, analyzer=analyzer)
@@ -190,21 +190,26 @@ def load_or_build(articles: Sequence[Article], cache_dir: Path | None, *,
         # ValueError covers a bad JSON list and LayoutError (arrays that do not fit).
         log.warning("index cache unusable; rebuilding", extra={"error": type(exc).__name__})
     index = SearchIndex(articles, analyzer=analyzer)
-    index.kinds = kinds_masks(index.articles)
     save(index, key, path)
     return index
 
 
 def save(index: SearchIndex, key: str, path: Path) -> None:
-    """Write atomically (temp file + rename); drop older cache files; never raise."""
+    """Write atomically (temp file + rename); drop older cache files; never raise.
+
+    The articles' fact kinds are found here, once the file can be written: without a usable
+    cache they stay found per article on first use (a start must not pay for all of them
+    every time).
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
         try:
+            kinds = index.kinds if index.kinds is not None else kinds_masks(index.articles)
             with os.fdopen(fd, "wb") as out:
-                write(index.layout, index.kinds if index.kinds is not None
-                      else kinds_masks(index.articles), key, len(index.articles), out)
+                write(index.layout, kinds, key, len(index.articles), out)
             os.replace(tmp, path)
+            index.kinds = kinds
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

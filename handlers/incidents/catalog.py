@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.incidents.danger import signals_danger
+from handlers.incidents.danger import reports_danger
 from handlers.incidents.enums import IncidentStatus, Severity
 
 CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -72,7 +72,7 @@ def severity_from_answers(*, danger: bool, stopped: bool, degraded: bool) -> Sev
 def quick_triage(text: str) -> Severity:
     """Provisional severity for a one-line report until the full form is completed."""
     words = {w.strip(".,!?;:'\"()¡¿").lower() for w in text.split()}
-    return Severity.SEV1 if words & DANGER_WORDS or signals_danger(text) else Severity.SEV3
+    return Severity.SEV1 if words & DANGER_WORDS or reports_danger(text) else Severity.SEV3
 
 
 def subcategory_options() -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
 from handlers.incidents import commands, interactions
-from handlers.incidents.danger import call_911, reports_danger
+from handlers.incidents.danger import call_911, danger_language, reports_danger
 from handlers.incidents.forms import build_report_form
 from handlers.incidents.permissions import Actor
 from knowledge.language import detect_language
@@ -35,6 +35,10 @@ class IncidentHandler:
         """
         return bool(reports_danger(message.text) or REPORT_WORDS.search(message.text))
 
+    def urgent(self, message: IncomingMessage) -> bool:
+        """A report of danger is this handler's even after another's keyword ("help! ...")."""
+        return reports_danger(message.text)
+
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Dispatch to the verb (refusals and user errors are answered by the router)."""
         actor = Actor(message.sender.identity, services.settings.app)
@@ -43,8 +47,7 @@ class IncidentHandler:
             return await interactions.on_form(message, services, actor, now)
         if message.action is not None:
             return await interactions.on_action(message, services, actor, now)
-        if message.command is None and self.claims(message) and \
-                message.text.split(" ", 1)[0].lower() not in commands.VERBS:
+        if message.command is None:  # free text this handler claimed: danger, or "report ..."
             return self._offer_form(services, message, now)
         return await commands.on_text(message, services, actor, now)
 
@@ -53,7 +56,7 @@ class IncidentHandler:
                                  values={"description": message.text[:3000]},
                                  reporter=message.sender.identity, now=now,
                                  declared=message.jurisdiction)
-        if detect_language(message.text) == "es":
+        if danger_language(message.text, detect_language(message.text)) == "es":
             text = f"{call_911('es')} Para presentar un reporte, complete este formulario."
         else:
             text = f"{call_911()} To file a report, complete this form."

@@ -34,6 +34,13 @@ async def say(router: Router, text: str = "", action: Action | None = None) -> R
     ("there's smoke coming from the tabulator room", "CALL 911 NOW"),
     ("¡Hay un hombre armado afuera del centro de votación!", "LLAME AL 911 AHORA"),
     ("encontramos un sobre sospechoso con polvo blanco", "LLAME AL 911 AHORA"),
+    ("amenaza de bomba", "LLAME AL 911 AHORA"),  # too short for the language detector
+    ("sí, hay un hombre armado en la fila", "LLAME AL 911 AHORA"),
+    ("help! someone pulled a knife", "CALL 911 NOW"),  # not the help menu
+    ("close the doors there's a man with a gun", "CALL 911 NOW"),  # not the verb "close"
+    ("my supervisor was assaulted, how do I report it", "CALL 911 NOW"),
+    ("bomb threat just came in, who do I notify", "CALL 911 NOW"),
+    ("When I got to the polling place, a man pulled a gun on me", "CALL 911 NOW"),
 ])
 async def test_a_report_of_danger_gets_911_and_the_report_form(router: Router, text: str,
                                                                first: str) -> None:
@@ -59,7 +66,7 @@ async def test_a_question_about_a_danger_is_answered_after_the_911_line(
     assert head.text.startswith(first)
     [report] = head.buttons
     # The button carries nothing of what was typed (the platform keeps the bot's message).
-    assert (report.label, report.action_id, report.value) == (button, REPORT_BUTTON, "")
+    assert (report.label, report.action_id, report.value) == (button, REPORT_BUTTON, "report")
     assert rest and not any(first.strip("*") in s.text for s in rest)  # said once
     # The button opens the report form, its danger banner first.
     opened = await say(router, action=Action(report.action_id, report.value))
@@ -69,7 +76,11 @@ async def test_a_question_about_a_danger_is_answered_after_the_911_line(
 
 @pytest.mark.parametrize("text", ["how do I fire a poll worker who keeps showing up late",
                                   "what is the PAUSE method",
-                                  "¿cómo votan las fuerzas armadas en el extranjero?"])
+                                  "¿cómo votan las fuerzas armadas en el extranjero?",
+                                  "brick and mortar polling places vs vote centers",
+                                  "at the stroke of midnight the polls close",
+                                  "¿cuál es el techo de gastos de campaña?",
+                                  "el armado de paquetes electorales empieza el lunes"])
 async def test_no_danger_no_911_line(router: Router, text: str) -> None:
     reply = await say(router, text)
     assert reply.form is None and reply.tone is not Tone.DANGER
@@ -90,4 +101,5 @@ async def test_an_abstention_says_what_to_do_if_something_is_happening(
     assert reply.sections[0].text.startswith(("I don't have", "No tengo"))
     [safety] = [s for s in reply.sections if s.text.startswith(line)]
     assert "911" in safety.text
-    assert [(b.label, b.action_id, b.value) for b in safety.buttons] == [(button, REPORT_BUTTON, "")]
+    assert [(b.label, b.action_id, b.value) for b in safety.buttons] == [(button, REPORT_BUTTON,
+                                                                          "report")]

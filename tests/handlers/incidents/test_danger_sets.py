@@ -11,8 +11,9 @@ from handlers.incidents.danger import reports_danger, signals_danger
 
 EVAL = Path(__file__).resolve().parents[3] / "handlers" / "incidents" / "eval"
 #: file -> (reports read as reports, reports with a 911 line, questions, harmless), measured.
-BARS = {"danger_train1.jsonl": (50, 50, 48, 51), "danger_train2.jsonl": (50, 50, 44, 50),
-        "danger_train3.jsonl": (60, 60, 36, 59), "danger_heldout.jsonl": (37, 38, 34, 56)}
+BARS = {"danger_train1.jsonl": (50, 50, 48, 51), "danger_train2.jsonl": (50, 50, 43, 50),
+        "danger_train3.jsonl": (60, 60, 34, 60), "danger_train4.jsonl": (41, 41, 34, 58),
+        "danger_heldout.jsonl": (39, 40, 29, 58)}
 
 
 def figures(path: Path) -> tuple[int, int, int, int]:
