@@ -99,7 +99,8 @@ _EN = _words(
     r"(?:like |of )?gas|fumes|fuming|toxic (?:fumes|smell|gas|chemicals?)|chemicals? (?:smell|"
     r"spill|leak)|sparks",
     r"evacuat\w*|drove (?:up )?(?:onto|into|through)|crashed into|jump(?:ed)? out of the way",
-    r"tornado\w*|hurricane|flood(?:ing|ed| ?water)|water (?:coming|pouring|rushing) in|earthquake|severe weather|tree fell|power lines? down",
+    r"tornado\w*|hurricane|flood(?:ing|ed| ?water)|water (?:coming|pouring|rushing) in|"
+    r"earthquake|severe weather|tree fell|power lines? down",
     r"(?:roof|ceiling|wall|building) (?:is |has )?(?:collaps\w*|caved|cracked|fell|leaking)",
 )
 
