@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -18,8 +17,8 @@ from bot.when import reader_zone
 from handlers.incidents import flows, queries, service
 from handlers.incidents.catalog import quick_triage
 from handlers.incidents.enums import IncidentStatus, Severity
-from handlers.incidents.forms import MAX_TEXT, build_report_form
-from handlers.incidents.interactions import close_or_ask
+from handlers.incidents.forms import MAX_TEXT
+from handlers.incidents.interactions import close_or_ask, new_report
 from handlers.incidents.models import IncidentCreate
 from handlers.incidents.permissions import Actor
 from handlers.incidents.replies import (
@@ -44,10 +43,7 @@ async def on_text(message: IncomingMessage, services: Services, actor: Actor,
     text = message.text.strip()
     app = services.settings.app
     if not text:
-        return Reply(text="Report an incident", ephemeral=True,
-                     form=build_report_form(app, nonce=secrets.token_urlsafe(9),
-                                            reporter=actor.identity, now=now,
-                                            declared=message.jurisdiction))
+        return new_report(message, services, actor, now)
     verb, _, rest = text.partition(" ")
     verb = verb.lower()
     if verb not in VERBS:

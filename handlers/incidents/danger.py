@@ -18,6 +18,7 @@ the 911 line.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.messages import Button
 from knowledge.text import fold
@@ -206,8 +207,13 @@ _ASKS_FOR_HELP = re.compile(
     r" con| en general)|\bhelp!")
 
 
+@lru_cache(maxsize=64)
 def _normalised(text: str) -> str:
-    """Folded (lower case, no accents), one kind of apostrophe, figures of speech removed."""
+    """Folded (lower case, no accents), one kind of apostrophe, figures of speech removed.
+
+    Kept for the last few texts: one message is read by the router, the incident handler's
+    claim and the FAQ, each asking about the same words.
+    """
     folded = fold(text[:MAX_TEXT])[:MAX_TEXT].replace("\u2019", "'").replace("\u2018", "'")
     return _FIGURATIVE.sub(" ", folded)
 

@@ -118,6 +118,14 @@ async def _complete(human_id: str, report: IncidentCreate, services: Services, a
     return build_confirmation(incident, created=True, rumor_article=None)
 
 
+def new_report(message: IncomingMessage, services: Services, actor: Actor,
+               now: datetime) -> Reply:
+    """The empty report form (``/incident`` alone, or the "Report an incident" button)."""
+    form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
+                             reporter=actor.identity, now=now, declared=message.jurisdiction)
+    return Reply(text="Report an incident", form=form, ephemeral=True)
+
+
 async def on_action(message: IncomingMessage, services: Services, actor: Actor,
                     now: datetime) -> Reply:
     """Buttons: complete, from-message, route a held report, acknowledge, take, escalate, resolve."""
@@ -125,10 +133,7 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
     action, value = message.action.action_id, message.action.value
     db = services.db
     if action == REPORT_BUTTON:  # "Report an incident" under an answer or an abstention
-        form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
-                                 reporter=actor.identity, now=now,
-                                 declared=message.jurisdiction)
-        return Reply(text="Report an incident", form=form, ephemeral=True)
+        return new_report(message, services, actor, now)
     if action == "incident:from_message":
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
                                  values={"description": message.text[:3000],
