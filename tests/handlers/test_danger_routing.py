@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.services import build_services
+from bot.errors import Replayed
 from bot.messages import Action, IncomingMessage, Reply, Sender, Tone
 from bot.router import Router
 from handlers import build_handlers
@@ -103,3 +104,24 @@ async def test_an_abstention_says_what_to_do_if_something_is_happening(
     assert "911" in safety.text
     assert [(b.label, b.action_id, b.value) for b in safety.buttons] == [(button, REPORT_BUTTON,
                                                                           "report")]
+
+
+@pytest.mark.parametrize("value", ["report", "", "x" * 5000, "<!channel> {@1} **INC**", "\x00\ud7ff"])
+async def test_the_report_button_ignores_its_value_and_opens_a_blank_form(router: Router,
+                                                                          value: str) -> None:
+    """Whatever rides on the click (forged, oversized, markup), the form is blank: nothing of
+    it is echoed (the reporter is recorded on submit from the sender, never from the click)."""
+    reply = await router.dispatch(IncomingMessage(
+        sender=Sender("webchat", "local", "mallory"), action=Action(REPORT_BUTTON, value)))
+    assert reply.form is not None and reply.ephemeral
+    assert {f.name: f.value for f in reply.form.fields}["description"] == ""
+    if len(value) > len("report"):
+        assert value[:20] not in repr(reply)
+
+
+async def test_a_replayed_report_click_is_answered_once(router: Router) -> None:
+    click = IncomingMessage(sender=Sender("webchat", "local", "ann"),
+                            action=Action(REPORT_BUTTON, "report"), claim="webchat:click-1")
+    assert (await router.dispatch(click)).form is not None
+    with pytest.raises(Replayed):
+        await router.dispatch(click)
