@@ -37,7 +37,7 @@ from knowledge.facts import Facts
 from knowledge.language import detect_language
 from knowledge.packed import Layout, views
 from knowledge.synonyms import Analyzer
-from knowledge.text import Ask, can_answer, counted_nouns, parse_ask, supplied_types
+from knowledge.text import Ask, can_answer, counted_nouns, parse_ask, strip_preamble, supplied_types
 
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 80.0
@@ -292,6 +292,7 @@ class SearchIndex:
 
     def analyse(self, query: str, language: str | None = None) -> Analysis:
         """The lexical view of a question: language, terms, ask and ranked candidates."""
+        query = strip_preamble(query)
         lang = language or detect_language(query)
         terms = self.query_terms(query[:2000], lang)
         ask = parse_ask(query[:2000], lang)
@@ -317,6 +318,7 @@ class SearchIndex:
         lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
+        query = strip_preamble(query)
         clauses = an.clauses if query[:2000] == an.query else self.clause_terms(query[:2000], lang)
         top_conf = self._confidence(terms, clauses, ranked, ask)
         hits = []

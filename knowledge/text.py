@@ -239,6 +239,28 @@ COUNT_WINDOW = 3
 _CLAUSE = re.compile(r"[.;:,()\n]|\s[-\u2013\u2014]\s")
 
 
+#: A conversational opener before the question proper: a greeting ("hi,", "hola!", "good
+#: morning —") and / or an announcement of the question ("quick q:", "una pregunta rápida:", "I have
+#: a question,"), each closed by punctuation. Its words match no article and only thin the
+#: question's coverage, so the search reads what follows it.
+_PREAMBLE = re.compile(
+    r"^\s*(?:(?:hi|hey|hello|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening)|hola|"
+    r"buen[oa]s(?:\s+(?:d[ií]as|tardes|noches))?|saludos)(?:\s+(?:there|all|team|everyone|folks|"
+    r"todos|equipo))?\s*[,!.:;\-\u2013\u2014]+\s*)?"
+    r"(?:(?:(?:(?:a|one|another|una|otra)\s+)?(?:quick|small|short|r[aá]pida)?\s*"
+    r"(?:q|question|pregunta)(?:\s+(?:r[aá]pida|for you|para (?:ti|usted|ustedes)))?|"
+    r"i\s+have\s+a\s+(?:quick\s+)?question|tengo\s+una\s+(?:pregunta|duda)(?:\s+r[aá]pida)?)"
+    r"\s*[:,!.\-\u2013\u2014]+\s*)?",
+    re.IGNORECASE)
+
+
+def strip_preamble(question: str) -> str:
+    """``question`` without its conversational opener (:data:`_PREAMBLE`), if more follows it."""
+    match = _PREAMBLE.match(question)
+    rest = question[match.end():] if match else question
+    return rest if rest.strip() else question
+
+
 @dataclass(frozen=True)
 class Ask:
     """What kind of fact a question explicitly asks for (phone number, email, count of X...)."""

@@ -18,6 +18,7 @@ from handlers.faq.replies import build_answer_reply
 from handlers.faq.service import list_gaps
 from knowledge.article import Translation
 from knowledge.language import detect_language
+from knowledge.text import strip_preamble
 from tests.bot.adapters.slack.slack_support import command_body, slack_bot
 from tests.knowledge.test_search import make_article
 from tests.support import REAL_KB, RunningBot, make_settings, running_bot
@@ -157,3 +158,27 @@ def test_a_spanish_abstention_names_the_contact_in_spanish() -> None:
                      verified_on=date(2026, 11, 22))
     assert "Kansas Secretary of State, 800-262-VOTE (8683)" in abstain_text(kansas, "es",
                                                                             state="KS")
+
+
+@pytest.mark.parametrize(("opener", "question"), [
+    ("hi, quick q: ", "what's the PAUSE method"),
+    ("Good morning team — I have a question: ", "what's the PAUSE method"),
+    ("hola! una pregunta rápida: ", "¿qué es la auditoría del 1% en California?"),
+    ("Buenas tardes, tengo una duda: ", "¿qué es la auditoría del 1% en California?"),
+])
+def test_a_greeting_or_quick_q_before_the_question_changes_nothing(
+        services: Services, opener: str, question: str) -> None:
+    plain = answer_question(question=question, services=services)
+    chatty = answer_question(question=opener + question, services=services)
+    assert plain.article is not None
+    assert chatty.article is not None and chatty.article.id == plain.article.id
+    assert chatty.confidence == pytest.approx(plain.confidence)
+    assert chatty.question == opener + question  # the asker's words are kept as typed
+
+
+def test_an_opener_is_stripped_only_when_something_follows_it() -> None:
+    assert strip_preamble("hey there! quick question, what is CTIC") == "what is CTIC"
+    assert strip_preamble("Q: what is PAUSE") == "what is PAUSE"
+    for kept in ("hi", "hola", "question: ", "his question was odd", "high risk audits",
+                 "qué es la pregunta del referéndum", "quick: where?"):
+        assert strip_preamble(kept) == kept
