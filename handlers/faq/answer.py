@@ -62,6 +62,9 @@ class Answer:
     preferred_state: str | None = None
     general_for_state: bool = False
     contact: Contact | None = None
+    #: The asker's state when the answer is another state's article (and no state was named):
+    #: the reply says so and names the asker's own contact (``contact``).
+    other_state_for: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -105,9 +108,13 @@ def answer_question(*, question: str, services: Sources, asker: Asker | None = N
             "preferred_state": choice.preferred_state}
     if choice.article is not None:
         language = next((h.language for h in hits if h.article.id == choice.article.id), "en")
-        return Answer(question, choice.article, choice.confidence,
-                      suggestions=list(choice.related), language=language, extras=choice.extras,
-                      general_for_state=choice.general_for_state, **base)  # type: ignore[arg-type]
+        answer = Answer(question, choice.article, choice.confidence,
+                        suggestions=list(choice.related), language=language, extras=choice.extras,
+                        general_for_state=choice.general_for_state, **base)  # type: ignore[arg-type]
+        mine, theirs = asker.jurisdiction, choice.article.jurisdiction
+        if mine and theirs not in ("general", mine) and choice.named_state is None:
+            return replace(answer, other_state_for=mine, contact=app.contact_for(mine))
+        return answer
     answer = Answer(question, None, choice.confidence, suggestions=list(choice.related),
                     language=detect_language(question), **base)  # type: ignore[arg-type]
     return replace(answer, contact=app.contact_for(answer.contact_jurisdiction))

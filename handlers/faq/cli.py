@@ -19,7 +19,9 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
     return answer_plain_text(build_answer_reply(
         answer.article, language=answer.language, extras=answer.extras,
         preferred_state=answer.preferred_state,
-        general_for_state=answer.named_state if answer.general_for_state else None))
+        general_for_state=answer.named_state if answer.general_for_state else None,
+                other_state_for=(answer.other_state_for, answer.contact)
+                if answer.other_state_for else None))
 
 
 def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:

@@ -105,6 +105,7 @@ class Labels:
     draft_note: str
     details_english: str
     general_note: str
+    other_state: str
     did_you_mean: str
     related_reading: str
     no_answer: str
@@ -125,6 +126,7 @@ LABELS = {
         draft_note="General guidance, not yet reviewed by your office.",
         details_english="Details:",
         general_note="This is general guidance, not a rule specific to {state}.",
+        other_state="This is {state}'s practice, not a rule for {yours}. For {yours}, ask {contact}.",
         did_you_mean="Did you mean one of these?",
         related_reading="Related reading (not a vetted answer for {state}):",
         no_answer=NO_ANSWER, no_answer_for="I don't have a vetted answer for {state}.",
@@ -140,6 +142,8 @@ LABELS = {
         draft_note="Orientación general, aún no revisada por su oficina.",
         details_english="Detalles (solo disponibles en inglés):",
         general_note="Es orientación general, no una norma específica de {state}.",
+        other_state="Así se hace en {state}; no es una norma para {yours}. Para {yours}, consulte "
+                    "a {contact}.",
         did_you_mean="¿Quiso decir alguno de estos?",
         related_reading="Lectura relacionada (no es una respuesta verificada para {state}):",
         no_answer=NO_ANSWER_ES, no_answer_for="No tengo una respuesta verificada para {state}.",
@@ -221,11 +225,14 @@ def source_line(article: Article, language: str = "en") -> str:
 def build_answer_reply(article: Article, *, language: str = "en",
                        question_id: int | None = None, extras: Sequence[Extra] = (),
                        preferred_state: str | None = None,
-                       general_for_state: str | None = None) -> Reply:
+                       general_for_state: str | None = None,
+                       other_state_for: tuple[str, Contact | None] | None = None) -> Reply:
     """Short answer first, then details, source; extras ("Also") each with their own source.
 
     ``preferred_state`` says the answer is the asker's state's when another state's also fits;
-    ``general_for_state`` names the state asked about when a general article answers it.
+    ``general_for_state`` names the state asked about when a general article answers it;
+    ``other_state_for`` (the asker's state and contact) says the answer is another state's
+    practice and whom to ask in the asker's own.
     """
     words = labels(language)
     lead = (words.for_state.format(state=words.your_state.format(
@@ -233,6 +240,11 @@ def build_answer_reply(article: Article, *, language: str = "en",
     paragraphs = _article_paragraphs(article, language, lead)
     if general_for_state:
         paragraphs.append(words.general_note.format(state=place_name(general_for_state, language)))
+    if other_state_for:
+        yours, contact = other_state_for
+        paragraphs.append(words.other_state.format(
+            state=place_name(article.jurisdiction, language), yours=place_name(yours, language),
+            contact=describe_contact(contact, language)))
     sections = [Section(p) for p in paragraphs]
     sections[-1] = Section(sections[-1].text, context=source_line(article, language))
     for extra in extras:

@@ -14,7 +14,8 @@ from app.services import build_services
 from bot.services import Services
 from handlers.faq.answer import answer_question
 from handlers.faq.cli import answer_to_json
-from handlers.faq.replies import build_answer_reply
+from handlers.faq.replies import build_answer_reply, describe_contact
+from handlers.faq.scope import Asker
 from handlers.faq.service import list_gaps
 from knowledge.article import Translation
 from knowledge.language import detect_language
@@ -182,3 +183,26 @@ def test_an_opener_is_stripped_only_when_something_follows_it() -> None:
     for kept in ("hi", "hola", "question: ", "his question was odd", "high risk audits",
                  "qué es la pregunta del referéndum", "quick: where?"):
         assert strip_preamble(kept) == kept
+
+
+def test_another_states_answer_says_so_and_names_the_askers_own_contact(
+        services: Services) -> None:
+    question = "where do I report election misinformation?"
+    ct = answer_question(question=question, services=services, asker=Asker("CT"))
+    assert ct.article is not None and ct.article.jurisdiction == "CA"
+    shown = answer_to_json(ct, services.settings.app.contact_for(None))["answer"]
+    ct_contact = describe_contact(services.settings.app.contact_for("CT"))
+    assert ("This is California's practice, not a rule for Connecticut. For Connecticut, ask "
+            f"{ct_contact}.") in shown
+    es = answer_question(question="¿dónde reporto la desinformación electoral?",
+                         services=services, asker=Asker("KS"))
+    assert es.article is not None and es.article.jurisdiction == "CA"
+    shown_es = answer_to_json(es, services.settings.app.contact_for(None))["answer"]
+    assert "Así se hace en California; no es una norma para Kansas." in shown_es
+    assert describe_contact(services.settings.app.contact_for("KS"), "es") in shown_es
+    # the asker's own state, a state named in the question, or no known asker: no such note
+    for asker, text in ((Asker("CA"), question), (Asker("CT"), question + " in California"),
+                        (Asker(), question)):
+        answer = answer_question(question=text, services=services, asker=asker)
+        assert answer.article is not None and answer.other_state_for is None
+        assert "practice, not a rule" not in answer_to_json(answer, None)["answer"]
