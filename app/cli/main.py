@@ -22,6 +22,9 @@ from app.cli.kb import kb_app, one_shot
 from app.cli.users import users_app
 from bot.cli import fail, pid_file, settings_or_exit, use_sections
 
+#: Between the answers of ``ask -`` in text mode.
+ANSWER_RULE = "-" * 40
+
 
 class _Commands(TyperGroup):
     """The top-level command; each domain's groups (``Feature.cli``) join it on first need.
@@ -195,6 +198,7 @@ def ask(
         raise fail(str(exc), 2) from None
     contact = settings.app.contact_for(None)
     questions = sys.stdin if question == "-" else [question]
+    first = True
     for line in questions:
         text = line.strip()
         if not text:
@@ -202,8 +206,10 @@ def ask(
         answer = answer_question(question=text, services=services)
         if as_json:
             typer.echo(json.dumps(answer_to_json(answer, contact), ensure_ascii=False))
-        else:
-            typer.echo(answer_to_text(answer, contact))
+        else:  # answers to several questions: a rule between them
+            typer.echo(answer_to_text(answer, contact) if first else
+                       f"\n{ANSWER_RULE}\n\n{answer_to_text(answer, contact)}")
+        first = False
         one_shot.settle()  # more questions from stdin: the collector runs again
 
 

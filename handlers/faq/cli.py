@@ -6,7 +6,15 @@ from typing import Any
 
 from bot.config.settings import Contact
 from handlers.faq.answer import Answer
-from handlers.faq.replies import abstain_text, answer_plain_text, build_answer_reply, source_line
+from handlers.faq.replies import (
+    abstain_text,
+    answer_plain_text,
+    build_answer_reply,
+    labels,
+    place_name,
+    source_line,
+)
+from handlers.incidents.danger import call_911, signals_danger
 
 
 def answer_text(answer: Answer, contact: Contact | None) -> str:
@@ -45,9 +53,22 @@ def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
 
 
 def answer_to_text(answer: Answer, contact: Contact | None) -> str:
-    """A readable answer for a terminal."""
-    art = answer.article
-    if art is None:
-        return answer_text(answer, contact)
-    return (f"{answer_text(answer, contact)}\n\n{source_line(art, answer.language)} · "
-            f"confidence {answer.confidence:.2f}")
+    """A readable answer for a terminal: what the chat shows, as plain text.
+
+    A question that mentions a danger is led by the 911 line; an abstention ends with the
+    related reading and what to do if it reports something happening now.
+    """
+    lang, art = answer.language, answer.article
+    words = labels(lang)
+    if art is not None:
+        text = (f"{answer_text(answer, contact)}\n\n{source_line(art, lang)} · "
+                f"{words.confidence} {answer.confidence:.2f}")
+    else:
+        text = answer_text(answer, contact)
+        if answer.refused is None:
+            related = [f"- {a.localized(lang)[0]}" for a in answer.suggestions[:3]]
+            head = (words.related_reading.format(state=place_name(answer.named_state, lang))
+                    if answer.named_state else words.did_you_mean)
+            text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
+                                 words.happening])
+    return f"{call_911(lang)}\n\n{text}" if signals_danger(answer.question) else text

@@ -95,6 +95,7 @@ class Labels:
     source: str
     applies: str
     reviewed: str
+    drafted: str
     helpful: str
     yes: str
     no: str
@@ -116,11 +117,13 @@ class Labels:
     general: str
     office: str
     happening: str
+    confidence: str
 
 
 LABELS = {
     "en": Labels(
-        source="Source", applies="Applies to", reviewed="Reviewed", helpful="Helpful?",
+        source="Source", applies="Applies to", reviewed="Reviewed",
+        drafted="Drafted {date}, not yet reviewed", helpful="Helpful?",
         yes="Helpful: yes", no="Helpful: no", also="Also:", also_for="Also for {state}:",
         for_state="For {state}:", your_state="{state} (your state)",
         draft_note="General guidance, not yet reviewed by your office.",
@@ -133,9 +136,11 @@ LABELS = {
         please_ask="Please ask {contact}.", contact_is="Contact for {state}: {contact}.",
         queued="I've added this to the curators' queue.", general="General / national",
         office="your state election office",
-        happening="Reporting something happening now? If anyone is in danger, call 911 first."),
+        happening="Reporting something happening now? If anyone is in danger, call 911 first.",
+        confidence="confidence"),
     "es": Labels(
-        source="Fuente", applies="Jurisdicción", reviewed="Revisado", helpful="¿Le sirvió?",
+        source="Fuente", applies="Jurisdicción", reviewed="Revisado",
+        drafted="Redactado el {date}, aún sin revisar", helpful="¿Le sirvió?",
         yes="¿Le sirvió? sí", no="¿Le sirvió? no", also="También:",
         also_for="También para {state}:", for_state="Para {state}:",
         your_state="{state} (su estado)",
@@ -151,7 +156,8 @@ LABELS = {
         queued="Agregué esta pregunta a la cola de los curadores.", general="General / nacional",
         office="la oficina electoral de su estado",
         happening="¿Está reportando algo que pasa ahora? Si alguien está en peligro, llame "
-                  "primero al 911."),
+                  "primero al 911.",
+        confidence="confianza"),
 }
 
 
@@ -214,12 +220,13 @@ def abstain_text(contact: Contact | None, language: str = "en", *, state: str | 
 
 
 def source_line(article: Article, language: str = "en") -> str:
-    """Source, whose fact it is, and when it was reviewed."""
+    """Source, whose fact it is, and when it was reviewed (a draft: written, not reviewed)."""
     words = labels(language)
     where = place_name(article.jurisdiction, language)
     sources = "; ".join(s.document + (f" ({s.url})" if s.url else "") for s in article.sources)
-    return (f"{words.source}: {sources} · {words.applies}: {where} · "
-            f"{words.reviewed} {article.reviewed_on:%Y-%m-%d}")
+    when = (words.drafted.format(date=f"{article.reviewed_on:%Y-%m-%d}") if article.is_draft
+            else f"{words.reviewed} {article.reviewed_on:%Y-%m-%d}")
+    return f"{words.source}: {sources} · {words.applies}: {where} · {when}"
 
 
 def build_answer_reply(article: Article, *, language: str = "en",

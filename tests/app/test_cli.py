@@ -63,6 +63,20 @@ def test_ask_text_mode_labels_a_spanish_answer_in_spanish(home: Path) -> None:
     assert "Jurisdicción: California · Revisado 20" in result.stdout and "Source:" not in result.stdout
 
 
+def test_ask_text_mode_shows_the_911_line_and_what_an_abstention_offers(home: Path) -> None:
+    result = cli(home, "ask", "-", stdin="we got a bomb threat, what's the procedure\n"
+                                         "¿qué es el método pause?\nparking rules?\n")
+    assert result.returncode == 0, result.stderr
+    danger, spanish, parking = result.stdout.split("\n" + "-" * 40 + "\n")
+    assert danger.startswith("CALL 911 NOW")  # a danger is named: 911 first, and only there
+    assert "911 NOW" not in spanish + parking and "LLAME" not in spanish + parking
+    assert "· confianza 0.9" in spanish and "confidence" not in spanish
+    safety = "Reporting something happening now? If anyone is in danger, call 911 first."
+    for abstention in (danger, parking):
+        assert abstention.rstrip().endswith(safety)
+    assert safety not in spanish  # an answer is not an abstention
+
+
 def test_db_upgrade_is_idempotent_and_errors_are_one_line(home: Path) -> None:
     assert cli(home, "db", "upgrade").stdout.startswith("ok")
     assert cli(home, "db", "upgrade").stdout.startswith("ok")

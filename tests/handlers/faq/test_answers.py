@@ -14,7 +14,7 @@ from app.services import build_services
 from bot.services import Services
 from handlers.faq.answer import answer_question
 from handlers.faq.cli import answer_to_json
-from handlers.faq.replies import build_answer_reply, describe_contact
+from handlers.faq.replies import build_answer_reply, describe_contact, source_line
 from handlers.faq.scope import Asker
 from handlers.faq.service import list_gaps
 from knowledge.article import Translation
@@ -206,3 +206,14 @@ def test_another_states_answer_says_so_and_names_the_askers_own_contact(
         answer = answer_question(question=text, services=services, asker=asker)
         assert answer.article is not None and answer.other_state_for is None
         assert "practice, not a rule" not in answer_to_json(answer, None)["answer"]
+
+
+def test_a_drafts_source_line_says_drafted_not_reviewed(services: Services) -> None:
+    kb = services.knowledge.current
+    draft = next(a for a in kb.articles.values() if a.is_draft)
+    vetted = next(a for a in kb.articles.values() if not a.is_draft)
+    assert f"Drafted {draft.reviewed_on:%Y-%m-%d}, not yet reviewed" in source_line(draft)
+    assert "Reviewed" not in source_line(draft)
+    assert "aún sin revisar" in source_line(draft, "es")
+    assert f"Reviewed {vetted.reviewed_on:%Y-%m-%d}" in source_line(vetted)
+    assert all("seed" not in s.document for a in kb.articles.values() for s in a.sources)
