@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from knowledge.article import Article
+from knowledge.decide import family_key
 from knowledge.search import Hit
 
 GENERAL = "general"
@@ -64,9 +65,13 @@ def is_state(jurisdiction: str) -> bool:
 
 
 def siblings(a: Article, b: Article) -> bool:
-    """Articles of one family (per-step or per-year pages): ids share their first two words."""
-    pa, pb = a.id.split("-"), b.id.split("-")
-    return len(pa) >= 3 and len(pb) >= 3 and pa[:2] == pb[:2]
+    """Articles of one family: per-step or per-year pages (:func:`knowledge.decide.family_key`).
+
+    Their titles differ only by a step, number or year. Not every article of a program: "Class
+    size for Kansas certification courses" and "Kansas certification course format" answer
+    different parts of one question.
+    """
+    return family_key(a) == family_key(b)
 
 
 def question_parts(question: str) -> list[str]:
@@ -92,7 +97,12 @@ def choose(question: str, hits: Sequence[Hit], *, threshold: float, asker: Asker
     if named:
         top = hits[0].score
         close = [h for h in fitting if h is hits[0] or h.score >= STATE_SWITCH_RATIO * top]
-        return _for_named_states(close, named, best, related)
+        choice = _for_named_states(close, named, best, related)
+        if choice.article is None and not fitting:  # each part may be the state's own article
+            by_parts = _answer_by_parts(question, threshold, search, best, related, named=named)
+            if by_parts.article is not None:
+                return replace(by_parts, named_state=by_parts.article.jurisdiction)
+        return choice
     if not fitting:
         return _answer_by_parts(question, threshold, search, best, related)
     primary, extras, preferred = _prefer_asker_state(fitting, asker)
@@ -137,14 +147,22 @@ def _prefer_asker_state(fitting: list[Hit], asker: Asker) -> tuple[Hit, tuple[Ex
 
 
 def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Sequence[Hit]],
-                     best: float, related: tuple[Article, ...]) -> Choice:
-    """A question whose parts are each answered well by a different article (none for all)."""
+                     best: float, related: tuple[Article, ...],
+                     named: Sequence[str] = ()) -> Choice:
+    """A question whose parts are each answered well by a different article (none for all).
+
+    A question about ``named`` states (a part may ask without naming it again) takes only
+    those states' vetted articles.
+    """
     parts = question_parts(question)
     if len(parts) < 2:  # one part finds one article at most: nothing to search for
         return Choice(None, best, related=related)
     found: list[Hit] = []
     for part in parts:
         hits = search(part)
+        if hits and named and (hits[0].article.jurisdiction not in named
+                               or hits[0].article.is_draft):
+            continue
         if hits and hits[0].confidence >= threshold and all(
                 hits[0].article.id != f.article.id and not siblings(hits[0].article, f.article)
                 for f in found):

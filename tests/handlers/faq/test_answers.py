@@ -94,7 +94,8 @@ async def test_spanish_answer_is_whole_with_spanish_labels(bot: RunningBot) -> N
     assert "Amenazas, acoso y doxxing" in shown
     assert "Peligro inmediato: llame al 911" in shown  # the details in Spanish, not a fragment
     assert "Detalles (solo disponibles en inglés):" not in shown
-    for label in ("Fuente:", "Jurisdicción: General / nacional", "Revisado 20", "¿Le sirvió?"):
+    for label in ("Fuente:", "Jurisdicción: General / nacional", "Redactado el 20", "aún sin revisar",
+                  "¿Le sirvió?"):
         assert label in shown, label
     assert [b["label"] for b in reply["buttons"]] == ["¿Le sirvió? sí", "¿Le sirvió? no"]
     for english in ("Source:", "Applies to", "Helpful", "Immediate danger"):
@@ -217,3 +218,18 @@ def test_a_drafts_source_line_says_drafted_not_reviewed(services: Services) -> N
     assert "aún sin revisar" in source_line(draft, "es")
     assert f"Reviewed {vetted.reviewed_on:%Y-%m-%d}" in source_line(vetted)
     assert all("seed" not in s.document for a in kb.articles.values() for s in a.sources)
+
+
+@pytest.mark.parametrize("question", [
+    "how big are kansas cert classes and how long is each course?",
+    "¿cuánto duran los cursos de certificación en Kansas y cuántas personas hay por clase?",
+    "who can join the CT coalition and what is SANS training",
+])
+def test_a_question_naming_a_state_gets_that_states_article_for_each_part(
+        services: Services, question: str) -> None:
+    answer = answer_question(question=question, services=services)
+    assert answer.article is not None and answer.named_state == answer.article.jurisdiction
+    assert [e.reason for e in answer.extras] == ["part"]
+    parts = {answer.article.id, answer.extras[0].article.id}
+    assert all(p.split("-")[0] == answer.article.jurisdiction.lower() for p in parts)
+    assert len(parts) == 2
