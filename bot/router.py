@@ -192,7 +192,7 @@ class Router:
             return self._fallback, dataclasses.replace(message, text="")
         text = message.text.strip()
         first, _, rest = text.partition(" ")
-        word = first.lower().lstrip("/").rstrip(":,.!")
+        word = first.lower().lstrip("/¡¿").rstrip(":,.!")
         for handler in self.handlers:
             if word in handler.keywords:
                 urgent = None if first.startswith("/") else self._urgent(message)

@@ -94,7 +94,7 @@ async def test_incident_and_alert_help_show_their_usage(router: Router) -> None:
 
 
 @pytest.mark.parametrize("text", ["what can you do", "What can you do for me?", "how does this work",
-                                  "¿Qué puedes hacer?", "hi", "Hey!"])
+                                  "hi", "Hey!"])
 async def test_asking_what_the_bot_does_gets_the_help(router: Router, text: str) -> None:
     assert (await ask(router, "ann", text)).text == "I'm the Test Office assistant."
 
@@ -119,3 +119,20 @@ async def test_questions_that_start_like_small_talk_are_questions(router: Router
     reply = await ask(router, "ann", text)
     assert not reply.text.startswith(("I'm the Test Office", "You're welcome"))
     assert "Filed INC-" not in shown(reply)
+
+
+@pytest.mark.parametrize("text", ["ayuda", "hola", "¿qué puedes hacer?", "¡Hola!"])
+async def test_help_asked_in_spanish_is_answered_in_spanish(router: Router, text: str) -> None:
+    reply = await ask(router, "caster", text)
+    body = shown(reply)
+    assert reply.text.startswith("Soy el asistente de")
+    for line in ("**Hacer una pregunta**: `/ask-ct", "**Reportar un incidente**: `/inc`",
+                 "llame primero al 911", "**Alertas**: `/alert-ct`", "**help** o **ayuda**"):
+        assert line in body, line
+    assert "Ask a question" not in body and "call 911 first" not in body
+
+
+async def test_help_in_english_stays_english(router: Router) -> None:
+    for text in ("help", "hi", "what can you do?"):
+        reply = await ask(router, "caster", text)
+        assert reply.text.startswith("I'm the") and "Hacer una pregunta" not in shown(reply)
