@@ -19,9 +19,12 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
   least as well as the lexical engine alone on in-scope and on abstain in each split; when no
   pair improves on it, the model never overrules (veto 0, rescue above 1). The rescue is never
   below the calibrated threshold (the model would not answer with that candidate itself).
-- ``--cv``: grouped 5-fold cross-validation on train (folds by article, :func:`grouped_cv`),
-  how the features and the train files were chosen: it measures generalisation to unseen
-  articles as the held-out split does, without reading it.
+- ``--cv``: grouped cross-validation on train (5 folds by article, and one fold per writing
+  batch, :func:`grouped_cv`), how the features, the train files and the question-vector
+  regularisation were chosen: it measures generalisation to unseen articles and to new askers'
+  wording as the held-out split does, without reading it.
+- The semantic model also weighs the question's own vector (``query_weights``, the same for
+  every candidate of a question): what questions the base cannot answer look like.
 - The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
   with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
 
@@ -63,6 +66,10 @@ GUARDED = ("partisan", "personal_data", "instructions")
 #: Only these question files: the guard's own sets are labelled refuse / allow, not answers.
 KINDS = ("inscope", "abstain")
 L2 = 1.0
+#: Regularisation of the question-vector weights (semantic model), chosen among 3, 10, 30 and
+#: 100 by grouped cross-validation on train, by article and by batch (``--cv``): 100 scored
+#: best on both at 90 % and 95 % abstain (2026-11-30).
+QUERY_L2 = 100.0
 ITERATIONS = 25
 #: Question vectors the semantic fit keeps (~1.5 KB each; the eval files hold ~4,000 questions).
 FIT_QUERY_CACHE = 20_000
@@ -85,6 +92,8 @@ def read_items(paths: list[Path]) -> list[dict[str, Any]]:
             if line.strip():
                 item = json.loads(line)
                 if item.get("kind") not in GUARDED:
+                    # the writing batch: inscope_ and abstain_ files of one name were written together
+                    item["_batch"] = path.stem.split("_", 1)[-1]
                     items.append(item)
     return items
 
@@ -111,13 +120,17 @@ def right_articles(items: list[dict[str, Any]], articles: list[Any]) -> list[set
     return out
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by Newton's method (bias unregularised)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, extra_l2: float = L2) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (bias unregularised).
+
+    The columns after the :data:`FEATURES` (the question vector) get ``extra_l2``.
+    """
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std < 1e-9] = 1.0
     z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
     w = np.zeros(z.shape[1])
     reg = np.full(z.shape[1], L2)
+    reg[len(FEATURES):] = extra_l2
     reg[-1] = 0.0
     for _ in range(ITERATIONS):
         p = 1 / (1 + np.exp(-np.clip(z @ w, -50, 50)))
@@ -129,16 +142,28 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return weights, bias
 
 
+def question_vectors(retriever: Retriever, items: list[dict[str, Any]]) -> np.ndarray:
+    """Each question's semantic vector as the retriever embeds it (zeros when it has none)."""
+    dim = retriever.semantic.matrix.shape[1]
+    rows = []
+    for item in items:
+        vec = retriever.question_vector(retriever.index.analyse(item["q"]).query)
+        rows.append(np.zeros(dim) if vec is None else np.asarray(vec, dtype=float))
+    return np.vstack(rows)
+
+
 def decisions(retriever: Retriever, items: list[dict[str, Any]], right: list[set[str]],
-              weights: dict[str, float], bias: float) -> list[tuple[float, bool, bool]]:
+              weights: dict[str, float], bias: float,
+              query_weights: tuple[float, ...] = ()) -> list[tuple[float, bool, bool]]:
     """(top probability, top is right, in scope) per question."""
-    model = DecisionModel(weights, bias, 0.5, {})
+    model = DecisionModel(weights, bias, 0.5, {}, query_weights=query_weights)
     out = []
     for item, ok in zip(items, right, strict=True):
-        _an, cands = retriever.candidates(item["q"])
+        an, cands = retriever.candidates(item["q"])
+        prior = model.prior(retriever.question_vector(an.query)) if query_weights else 0.0
         best = (0.0, False)
         for c in cands:
-            p = model.probability(c.features)
+            p = model.probability(c.features, prior)
             if p > best[0]:
                 best = (p, retriever.index.articles[c.doc].id in ok)
         out.append((best[0], best[1], "expect_any" in item))
@@ -175,31 +200,59 @@ def cv_fold(item: dict[str, Any]) -> int:
     return int(hashlib.blake2b(key.encode("utf-8"), digest_size=4).hexdigest(), 16) % CV_FOLDS
 
 
-def grouped_cv(retriever: Retriever, items: list[dict[str, Any]], right: list[set[str]],
-               features: tuple[str, ...] = FEATURES) -> dict[str, Any]:
-    """Out-of-fold decisions of the logistic model, folds grouped by article (:func:`cv_fold`).
+def batch_fold(item: dict[str, Any]) -> str:
+    """The fold of a question by the batch (file) it was written in: each batch was written
+    later, by other hands, so leaving one out measures generalisation to new askers' wording."""
+    return str(item.get("_batch", ""))
 
-    Measures generalisation to articles no fit saw, like the held-out split; the figures are
-    those at the out-of-fold threshold with the best in-scope + abstain accuracy, and at the
-    lowest threshold declining at least 90 % of the questions to decline.
+
+def design(rows: list[tuple[int, dict[str, float], int]], qvecs: np.ndarray | None,
+           features: tuple[str, ...] = FEATURES) -> tuple[np.ndarray, np.ndarray]:
+    """The fit's matrix (candidate features, then the question's vector) and labels."""
+    x = np.array([[f[name] for name in features] for _n, f, _y in rows], dtype=float)
+    if qvecs is not None:
+        x = np.hstack([x, qvecs[[n for n, _f, _y in rows]]])
+    return x, np.array([y for _n, _f, y in rows], dtype=float)
+
+
+def split_weights(w: np.ndarray, features: tuple[str, ...] = FEATURES
+                  ) -> tuple[dict[str, float], tuple[float, ...]]:
+    """Fitted weights as (candidate feature weights, question vector weights)."""
+    return (dict(zip(features, map(float, w[:len(features)]), strict=True)),
+            tuple(float(v) for v in w[len(features):]))
+
+
+def grouped_cv(retriever: Retriever, items: list[dict[str, Any]], right: list[set[str]],
+               features: tuple[str, ...] = FEATURES, *, query_l2: float | None = None,
+               by: Any = cv_fold) -> dict[str, Any]:
+    """Out-of-fold decisions of the logistic model, folds grouped by article (:func:`cv_fold`)
+    or by batch (:func:`batch_fold`).
+
+    Measures generalisation to articles (or askers) no fit saw, like the held-out split; the
+    figures are those at the out-of-fold threshold with the best in-scope + abstain accuracy,
+    and at the lowest thresholds declining at least 90 % and 95 % of the questions to decline.
+    ``query_l2``: add the question's vector with that regularisation (semantic engine only).
     """
     rows = [row for row in fit_rows(retriever, items, right) if contains_asked(row[1])]
-    folds = [cv_fold(item) for item in items]
+    qvecs = question_vectors(retriever, items) if query_l2 is not None else None
+    folds = [by(item) for item in items]
     dec: list[tuple[float, bool, bool]] = [(0.0, False, "expect_any" in item) for item in items]
-    for k in range(CV_FOLDS):
-        fit_part = [r for r in rows if folds[r[0]] != k]
-        x = np.array([[f[name] for name in features] for _n, f, _y in fit_part], dtype=float)
-        w, bias = fit_logistic(x, np.array([y for _n, _f, y in fit_part], dtype=float))
-        weights = dict(zip(features, map(float, w), strict=True))
+    for k in sorted(set(folds)):
+        x, y = design([r for r in rows if folds[r[0]] != k], qvecs, features)
+        w, bias = fit_logistic(x, y, L2 if query_l2 is None else query_l2)
+        weights, qw = split_weights(w, features)
         test = [n for n, fold in enumerate(folds) if fold == k]
         for n, d in zip(test, decisions(retriever, [items[n] for n in test],
-                                        [right[n] for n in test], weights, bias), strict=True):
+                                        [right[n] for n in test], weights, bias, qw),
+                        strict=True):
             dec[n] = d
     best = choose_threshold(dec)
     cuts = sorted({p for p, _ok, _s in dec})
-    strict = next((t for t in cuts if scores(dec, t)["abstain"] >= 0.9), 1.0)
-    return {"folds": CV_FOLDS, "best": {"threshold": round(best, 4), **scores(dec, best)},
-            "abstain_0.9": {"threshold": round(strict, 4), **scores(dec, strict)}}
+    out = {"folds": len(set(folds)), "best": {"threshold": round(best, 4), **scores(dec, best)}}
+    for level in (0.9, 0.95):
+        strict = next((t for t in cuts if scores(dec, t)["abstain"] >= level), 1.0)
+        out[f"abstain_{level}"] = {"threshold": round(strict, 4), **scores(dec, strict)}
+    return out
 
 
 VETO_GRID = (0.0, *[round(0.3 + 0.05 * i, 2) for i in range(11)])
@@ -272,18 +325,21 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
     """Weights on train, threshold on calibration, figures for both."""
     r_train, r_cal = right_articles(train, articles), right_articles(cal, articles)
     rows = [row for row in fit_rows(retriever, train, r_train) if contains_asked(row[1])]
-    x = np.array([[f[k] for k in FEATURES] for _n, f, _y in rows], dtype=float)
-    y = np.array([label for _n, _f, label in rows], dtype=float)
-    w, bias = fit_logistic(x, y)
-    weights = {k: round(float(v), 6) for k, v in zip(FEATURES, w, strict=True)}
+    semantic = retriever.semantic is not None
+    x, y = design(rows, question_vectors(retriever, train) if semantic else None)
+    w, bias = fit_logistic(x, y, QUERY_L2)
+    weights, qw = split_weights(w)
+    weights = {k: round(v, 6) for k, v in weights.items()}
+    query_weights = tuple(round(v, 6) for v in qw)
     bias = round(bias, 6)
-    dec_cal = decisions(retriever, cal, r_cal, weights, bias)
+    dec_cal = decisions(retriever, cal, r_cal, weights, bias, query_weights)
     threshold = round(choose_threshold(dec_cal), 6)
-    dec_train = decisions(retriever, train, r_train, weights, bias)
+    dec_train = decisions(retriever, train, r_train, weights, bias, query_weights)
     overrule: dict[str, Any] = {"veto": 0.0, "rescue": NEVER}
     if split_paths:
         retriever.models = {retriever.engine: DecisionModel(
-            weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER)}
+            weights, bias, threshold, {"engine": engine_name}, 0.0, NEVER,
+            query_weights=query_weights)}
         retriever.__dict__.pop("model", None)
         # A rescue answers with the model's own best candidate: never below the model's
         # calibrated threshold (a candidate the model itself would not answer with).
@@ -293,8 +349,9 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
         overrule = {"veto": veto, "rescue": rescue,
                     "end_to_end": {"lexical_alone": figures[(0.0, NEVER)],
                                    "chosen": figures[(veto, rescue)]}}
+    extra = {"query_weights": list(query_weights), "query_l2": QUERY_L2} if query_weights else {}
     return {"engine": engine_name, "weights": weights, "bias": bias, "threshold": threshold,
-            **overrule,
+            **overrule, **extra,
             "rows": len(rows), "positives": int(y.sum()),
             "train": scores(dec_train, threshold), "calibration": scores(dec_cal, threshold)}
 
@@ -308,7 +365,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-semantic", action="store_true")
     parser.add_argument("--engine", default=None, help="semantic engine (default: the first installed)")
     parser.add_argument("--cv", action="store_true",
-                        help="print grouped cross-validation on train (lexical) and write nothing")
+                        help="print grouped cross-validation on train and write nothing")
+    parser.add_argument("--query-l2", type=float, nargs="*", default=[QUERY_L2],
+                        help="with --cv: question-vector regularisations to compare")
     args = parser.parse_args(argv)
     articles, problems = load_articles(ROOT / "knowledge" / "articles")
     if problems:
@@ -318,7 +377,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     train, cal = read_items(train_files), read_items(cal_files)
     index = SearchIndex(articles)
     if args.cv:
-        result = grouped_cv(Retriever(index, None, models={}), train, right_articles(train, articles))
+        right = right_articles(train, articles)
+        lexical = Retriever(index, None, models={})
+        result: dict[str, Any] = {"lexical": {
+            "by_article": grouped_cv(lexical, train, right),
+            "by_batch": grouped_cv(lexical, train, right, by=batch_fold)}}
+        embedder = None if args.no_semantic else load_embedder(
+            (args.engine,) if args.engine else ENGINES)
+        if embedder is not None:
+            query_cache(embedder).size = max(query_cache(embedder).size, FIT_QUERY_CACHE)
+            fused = Retriever(index, SemanticIndex(articles, embedder), models={})
+            for name, l2 in (("lexical+semantic", None),
+                             *((f"lexical+semantic, question vector L2={v:g}", v)
+                               for v in args.query_l2)):
+                result[name] = {"by_article": grouped_cv(fused, train, right, query_l2=l2),
+                                "by_batch": grouped_cv(fused, train, right, query_l2=l2,
+                                                       by=batch_fold)}
         print(json.dumps(result, indent=1))
         return result
     split_paths = {"train": train_files, "calibration": cal_files}

@@ -417,15 +417,26 @@ class DecisionModel:
     info: dict[str, Any]
     veto: float = 0.0
     rescue: float = 1.0
+    #: Weights over the question's own sentence vector (the semantic model only): one term added
+    #: to every candidate of a question, so it moves whether to answer, never which article.
+    #: It learns what questions the base cannot answer look like (a figure, a private contact,
+    #: a credential), beyond what the candidate features say.
+    query_weights: tuple[float, ...] = ()
 
-    def probability(self, feats: dict[str, float]) -> float:
-        """Probability that this candidate answers the question.
+    def prior(self, query_vec: Sequence[float] | None) -> float:
+        """The question's own term (:attr:`query_weights`); 0 without them or a vector."""
+        if not self.query_weights or query_vec is None:
+            return 0.0
+        return float(sum(w * float(v) for w, v in zip(self.query_weights, query_vec, strict=True)))
+
+    def probability(self, feats: dict[str, float], prior: float = 0.0) -> float:
+        """Probability that this candidate answers the question (``prior``: :meth:`prior`).
 
         0 when it lacks the kind of fact the question asks for (:func:`contains_asked`).
         """
         if not contains_asked(feats):
             return 0.0
-        z = self.bias + sum(w * feats.get(name, 0.0) for name, w in self.weights.items())
+        z = self.bias + prior + sum(w * feats.get(name, 0.0) for name, w in self.weights.items())
         return _sigmoid(z)
 
     def confidence(self, probability: float) -> float:
@@ -446,7 +457,8 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, DecisionModel]:
         out[name] = DecisionModel({k: float(v) for k, v in m["weights"].items()},
                                   float(m["bias"]), float(m["threshold"]),
                                   {"engine": m.get("engine"), "fitted_on": data.get("fitted_on")},
-                                  float(m.get("veto", 0.0)), float(m.get("rescue", 1.1)))
+                                  float(m.get("veto", 0.0)), float(m.get("rescue", 1.1)),
+                                  tuple(float(w) for w in m.get("query_weights", ())))
     return out
 
 
@@ -518,8 +530,8 @@ class Retriever:
         top_lex = an.ranked[0][1] if an.ranked else 0.0
         sims: Any = None
         sem_rank: dict[int, int] = {}
-        if self.semantic is not None and an.query.strip():
-            vec = self.semantic.embed(an.query) if query_vec is None else query_vec
+        vec = self.question_vector(an.query) if query_vec is None else query_vec
+        if vec is not None and self.semantic is not None:
             sims = self.semantic.similarities(vec)
             order = sims.argsort()[::-1][:SEMANTIC_DEPTH]
             sem_rank = {int(d): r for r, d in enumerate(order)}
@@ -608,6 +620,12 @@ class Retriever:
             out.append(Candidate(doc, feats))
         return an, out
 
+    def question_vector(self, analysed: str) -> Any:
+        """The semantic vector of an analysed question (``Analysis.query``; cached), or None."""
+        if self.semantic is None or not analysed.strip():
+            return None
+        return self.semantic.embed(analysed)
+
     def retrieve(self, query: str, *, limit: int = 3) -> list[tuple[Article, str]]:
         """The fused ranking before the decision model: (article, answer language)."""
         an, cands = self.candidates(query)
@@ -627,7 +645,9 @@ class Retriever:
         assert model is not None
         an, cands = self.candidates(query, language=language, query_vec=query_vec)
         hits = self.index.hits(an, query, limit=HIT_DEPTH)  # the same analysis, not a second
-        probs = {c.doc: model.probability(c.features) for c in cands}
+        prior = model.prior(self.question_vector(an.query) if query_vec is None else query_vec) \
+            if model.query_weights else 0.0
+        probs = {c.doc: model.probability(c.features, prior) for c in cands}
         return hits, probs, dict(an.ranked)
 
     def search(self, query: str, *, limit: int = 3, language: str | None = None,

@@ -347,6 +347,42 @@ def test_an_article_without_the_asked_kind_of_fact_never_answers() -> None:
     assert probs == {"ph": 1.0, "np": 0.0}
 
 
+def test_the_question_vector_moves_whether_to_answer_never_which_article() -> None:
+    weights = {"lex_conf": 4.0, **dict.fromkeys(FEATURES[1:], 0.0)}
+    plain = DecisionModel(weights, -2.0, 0.5, {})
+    primed = DecisionModel(weights, -2.0, 0.5, {}, query_weights=(3.0, -1.0))
+    strong, weak = {"lex_conf": 0.9}, {"lex_conf": 0.6}
+    assert primed.prior([1.0, 0.0]) == 3.0 and primed.prior([0.0, 1.0]) == -1.0
+    assert plain.prior([1.0, 0.0]) == 0.0 and primed.prior(None) == 0.0
+    for vec in ([1.0, 0.0], [0.0, 1.0]):
+        prior = primed.prior(vec)
+        assert primed.probability(strong, prior) > primed.probability(weak, prior)  # same order
+    assert primed.probability(weak, primed.prior([0.0, 1.0])) < plain.probability(weak) \
+        < primed.probability(weak, primed.prior([1.0, 0.0]))
+    assert primed.probability({"lex_conf": 0.9, "kind_missing": 1.0}, 50.0) == 0.0  # still a rule
+
+
+def test_model_file_question_weights_match_the_embedding() -> None:
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    for name, model in load_models().items():
+        if name == "lexical":
+            assert model.query_weights == ()  # no vector without the semantic channel
+        else:
+            assert len(model.query_weights) == 384 == len(data["models"][name]["query_weights"])
+
+
+def test_cross_validation_by_batch_keeps_a_batchs_questions_together(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.fit_decision import batch_fold, read_items
+
+    for name, q in (("inscope_train_extra2.jsonl", "a"), ("abstain_train_extra2.jsonl", "b"),
+                    ("inscope_train.jsonl", "c")):
+        (tmp_path / name).write_text(json.dumps({"q": q}) + "\n", encoding="utf-8")
+    items = read_items(sorted(tmp_path.glob("*.jsonl")))
+    folds = {item["q"]: batch_fold(item) for item in items}
+    assert folds["a"] == folds["b"] == "train_extra2" and folds["c"] == "train"
+
+
 # ---- the fit script never reads the held-out split ----------------------------------------------
 
 @pytest.mark.slow  # the whole fit, a minute of CPU
