@@ -134,8 +134,8 @@ class AppConfig(Strict):
     contacts: dict[str, Contact] = Field(default_factory=dict)
     thresholds: Thresholds = Thresholds()
     knowledge_path: str = "knowledge/articles"
-    #: Add the semantic retrieval channel (needs the ``semantic`` extra). Off by default: on the
-    #: calibration split the fitted decision scores best over the lexical channel alone.
+    #: Add the semantic retrieval channel (it runs only with the ``semantic`` extra installed).
+    #: Off when app.yaml omits it; the shipped app.yaml turns it on (see README).
     semantic_retrieval: bool = False
     webchat: WebChat = WebChat()
     teams: TeamsAdmission = TeamsAdmission()
