@@ -122,8 +122,9 @@ class HelpHandler:
     name = "help"
     command: str | None = None
     keywords: tuple[str, ...] = ("help", "hi", "hello", "hey", "?", "hola", "ayuda")
-    #: Keywords that ask for help only on their own: "hi, quick q: ..." is a question.
-    greetings: tuple[str, ...] = ("hi", "hello", "hey", "hola")
+    #: Keywords that ask for help only on their own: "hi, quick q: ..." and "¡Ayuda! necesito
+    #: saber cómo ..." are questions.
+    greetings: tuple[str, ...] = ("hi", "hello", "hey", "hola", "ayuda")
     action_prefix = "help:"
 
     def claims(self, message: IncomingMessage) -> bool:

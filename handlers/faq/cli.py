@@ -69,6 +69,7 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
             related = [f"- {a.localized(lang)[0]}" for a in answer.suggestions[:3]]
             head = (words.related_reading.format(state=place_name(answer.named_state, lang))
                     if answer.named_state else words.did_you_mean)
+            danger = signals_danger(answer.question)  # led by the 911 line: not twice
             text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
-                                 words.happening])
+                                 *([] if danger else [words.happening])])
     return f"{call_911(lang)}\n\n{text}" if signals_danger(answer.question) else text

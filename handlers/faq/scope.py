@@ -12,8 +12,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from handlers.faq.places import named_states, state_name
 from knowledge.article import Article
 from knowledge.decide import family_key
+from knowledge.language import detect_language
 from knowledge.search import Hit
 
 GENERAL = "general"
@@ -159,6 +161,8 @@ def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Se
         return Choice(None, best, related=related)
     found: list[Hit] = []
     for part in parts:
+        if named and not named_states(part):  # "… and how long is each course?": still Kansas
+            part = f"{part} ({state_name(named[0], detect_language(part))})"
         hits = search(part)
         if hits and named and (hits[0].article.jurisdiction not in named
                                or hits[0].article.is_draft):

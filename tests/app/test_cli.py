@@ -72,9 +72,9 @@ def test_ask_text_mode_shows_the_911_line_and_what_an_abstention_offers(home: Pa
     assert "911 NOW" not in spanish + parking and "LLAME" not in spanish + parking
     assert "· confianza 0.9" in spanish and "confidence" not in spanish
     safety = "Reporting something happening now? If anyone is in danger, call 911 first."
-    for abstention in (danger, parking):
-        assert abstention.rstrip().endswith(safety)
+    assert parking.rstrip().endswith(safety)
     assert safety not in spanish  # an answer is not an abstention
+    assert safety not in danger  # already led by the 911 line
 
 
 def test_db_upgrade_is_idempotent_and_errors_are_one_line(home: Path) -> None:

@@ -136,3 +136,8 @@ async def test_help_in_english_stays_english(router: Router) -> None:
     for text in ("help", "hi", "what can you do?"):
         reply = await ask(router, "caster", text)
         assert reply.text.startswith("I'm the") and "Hacer una pregunta" not in shown(reply)
+
+
+async def test_ayuda_before_a_question_is_the_question(router: Router) -> None:
+    reply = await ask(router, "ann", "¡Ayuda! necesito saber cómo reportar desinformación electoral")
+    assert not reply.text.startswith(("Soy el asistente", "I'm the"))

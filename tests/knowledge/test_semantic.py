@@ -152,8 +152,9 @@ def test_clipping_a_rambling_question_keeps_its_answer(real_kb: KnowledgeBase) -
 
 
 def test_a_question_is_embedded_on_the_process_cores_unless_the_operator_says(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(sem, "CPU_MAX", tmp_path / "no-cgroup")  # no quota here
     monkeypatch.setattr(sem.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     assert sem.embed_threads() == 2
     monkeypatch.setattr(sem.os, "sched_getaffinity", lambda _pid: set(range(32)), raising=False)
@@ -163,3 +164,17 @@ def test_a_question_is_embedded_on_the_process_cores_unless_the_operator_says(
     for junk in ("0", "-2", "two", ""):
         monkeypatch.setenv("OMP_NUM_THREADS", junk)
         assert sem.embed_threads() == sem.MAX_THREADS
+
+
+def test_a_container_cpu_quota_caps_the_threads(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(sem.os, "sched_getaffinity", lambda _pid: set(range(32)), raising=False)
+    cpu_max = tmp_path / "cpu.max"
+    monkeypatch.setattr(sem, "CPU_MAX", cpu_max)
+    for text, threads in (("100000 100000\n", 1), ("150000 100000\n", 2), ("max 100000\n", 4),
+                          ("garbage", 4)):
+        cpu_max.write_text(text, encoding="ascii")
+        assert sem.embed_threads() == threads, text
+    cpu_max.unlink()
+    assert sem.cpu_quota(cpu_max) is None and sem.embed_threads() == sem.MAX_THREADS

@@ -181,8 +181,11 @@ def test_a_greeting_or_quick_q_before_the_question_changes_nothing(
 def test_an_opener_is_stripped_only_when_something_follows_it() -> None:
     assert strip_preamble("hey there! quick question, what is CTIC") == "what is CTIC"
     assert strip_preamble("Q: what is PAUSE") == "what is PAUSE"
+    assert strip_preamble("hey - what is CTIC") == "what is CTIC"
     for kept in ("hi", "hola", "question: ", "his question was odd", "high risk audits",
-                 "qué es la pregunta del referéndum", "quick: where?"):
+                 "qué es la pregunta del referéndum", "quick: where?",
+                 "Hi-res ballot images: can the public see them?",
+                 "Question-and-answer sessions for clerks?", "Q, A and S steps of PAUSE?"):
         assert strip_preamble(kept) == kept
 
 
