@@ -33,8 +33,14 @@ class Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     document: str = Field(min_length=3)
+    #: The document's name in Spanish, when it is a description rather than a title.
+    document_es: str | None = Field(default=None, min_length=3)
     seed: str | None = None
     url: str | None = None
+
+    def name(self, language: str = "en") -> str:
+        """The document's name in ``language`` (its own name when there is no translation)."""
+        return self.document_es if language == "es" and self.document_es else self.document
 
 
 class Translation(BaseModel):

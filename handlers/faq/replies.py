@@ -223,7 +223,8 @@ def source_line(article: Article, language: str = "en") -> str:
     """Source, whose fact it is, and when it was reviewed (a draft: written, not reviewed)."""
     words = labels(language)
     where = place_name(article.jurisdiction, language)
-    sources = "; ".join(s.document + (f" ({s.url})" if s.url else "") for s in article.sources)
+    sources = "; ".join(s.name(language) + (f" ({s.url})" if s.url else "")
+                        for s in article.sources)
     when = (words.drafted.format(date=f"{article.reviewed_on:%Y-%m-%d}") if article.is_draft
             else f"{words.reviewed} {article.reviewed_on:%Y-%m-%d}")
     return f"{words.source}: {sources} · {words.applies}: {where} · {when}"

@@ -219,6 +219,7 @@ def test_a_drafts_source_line_says_drafted_not_reviewed(services: Services) -> N
     assert f"Drafted {draft.reviewed_on:%Y-%m-%d}, not yet reviewed" in source_line(draft)
     assert "Reviewed" not in source_line(draft)
     assert "aún sin revisar" in source_line(draft, "es")
+    assert "Práctica general" in source_line(draft, "es") and "General election" in source_line(draft)
     assert f"Reviewed {vetted.reviewed_on:%Y-%m-%d}" in source_line(vetted)
     assert all("seed" not in s.document for a in kb.articles.values() for s in a.sources)
 
