@@ -318,7 +318,8 @@ class SearchIndex:
         lang, terms, ask, ranked = an.language, an.terms, an.ask, an.ranked
         if not ranked:
             return []
-        query = strip_preamble(query)
+        if query[:2000] != an.query:  # as analysed, without its opener
+            query = strip_preamble(query)
         clauses = an.clauses if query[:2000] == an.query else self.clause_terms(query[:2000], lang)
         top_conf = self._confidence(terms, clauses, ranked, ask)
         hits = []

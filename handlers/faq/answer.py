@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from handlers.faq import guard
 from handlers.faq.places import named_states
-from handlers.faq.replies import refusal_text
+from handlers.faq.replies import build_answer_reply, refusal_text
 from handlers.faq.scope import Asker, Extra, choose
 from knowledge.article import Article
 from knowledge.language import detect_language
 
 if TYPE_CHECKING:
     from bot.config.settings import Contact, Settings
+    from bot.messages import Reply
     from knowledge.store import KnowledgeStore
 
 
@@ -77,6 +78,15 @@ class Answer:
         if self.refused is not None:
             return "refused"
         return "answered" if self.answered else "abstained"
+
+    def answer_reply(self, question_id: int | None = None) -> Reply:
+        """The reply that gives :attr:`article` (chat and terminal alike); needs an article."""
+        assert self.article is not None
+        return build_answer_reply(
+            self.article, language=self.language, question_id=question_id, extras=self.extras,
+            preferred_state=self.preferred_state,
+            general_for_state=self.named_state if self.general_for_state else None,
+            other_state_for=(self.other_state_for, self.contact) if self.other_state_for else None)
 
     @property
     def contact_jurisdiction(self) -> str | None:

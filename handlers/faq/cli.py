@@ -9,7 +9,6 @@ from handlers.faq.answer import Answer
 from handlers.faq.replies import (
     abstain_text,
     answer_plain_text,
-    build_answer_reply,
     labels,
     place_name,
     source_line,
@@ -24,12 +23,7 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
     if answer.article is None:
         return abstain_text(answer.contact or contact, answer.language,
                             state=answer.named_state, staff=answer.asker.state_staff)
-    return answer_plain_text(build_answer_reply(
-        answer.article, language=answer.language, extras=answer.extras,
-        preferred_state=answer.preferred_state,
-        general_for_state=answer.named_state if answer.general_for_state else None,
-                other_state_for=(answer.other_state_for, answer.contact)
-                if answer.other_state_for else None))
+    return answer_plain_text(answer.answer_reply())
 
 
 def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
@@ -59,7 +53,7 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
     related reading and what to do if it reports something happening now.
     """
     lang, art = answer.language, answer.article
-    words = labels(lang)
+    words, danger = labels(lang), signals_danger(answer.question)
     if art is not None:
         text = (f"{answer_text(answer, contact)}\n\n{source_line(art, lang)} · "
                 f"{words.confidence} {answer.confidence:.2f}")
@@ -69,7 +63,6 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
             related = [f"- {a.localized(lang)[0]}" for a in answer.suggestions[:3]]
             head = (words.related_reading.format(state=place_name(answer.named_state, lang))
                     if answer.named_state else words.did_you_mean)
-            danger = signals_danger(answer.question)  # led by the 911 line: not twice
             text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
-                                 *([] if danger else [words.happening])])
-    return f"{call_911(lang)}\n\n{text}" if signals_danger(answer.question) else text
+                                 *([] if danger else [words.happening])])  # 911 leads: not twice
+    return f"{call_911(lang)}\n\n{text}" if danger else text

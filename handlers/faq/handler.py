@@ -75,12 +75,7 @@ class FaqHandler:
         if answer.refusal_kind is not None:
             return build_refusal_reply(answer.refusal_kind, answer.language)
         if answer.article is not None:
-            return build_answer_reply(
-                answer.article, language=answer.language, question_id=question_id,
-                extras=answer.extras, preferred_state=answer.preferred_state,
-                general_for_state=answer.named_state if answer.general_for_state else None,
-                other_state_for=(answer.other_state_for, answer.contact)
-                if answer.other_state_for else None)
+            return answer.answer_reply(question_id)
         # Abstentions are recorded above: that record is the curators' queue (`kb gaps`).
         return build_abstain_reply(answer.contact, answer.suggestions, language=answer.language,
                                    state=answer.named_state, staff=asker.state_staff,
