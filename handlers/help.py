@@ -8,6 +8,48 @@ from bot.config.settings import AppConfig
 from bot.messages import IncomingMessage, Reply, Section, literal
 from bot.services import Services
 from handlers.certifications.commands import supervises_any
+from knowledge.language import detect_language
+
+#: The help's words by language; ``{ask}``, ``{incident}``, ``{cert}``, ``{alert}`` are the
+#: configured command names.
+_HELP = {
+    "en": {
+        "ask": "**Ask a question**: `{ask} how do I report false election information?` or just "
+               "type your question. I answer only from vetted articles and say so when I have none.",
+        "incident": "**Report an incident**: `{incident}` opens the form; `{incident} TEXT` files a "
+                    "quick report; `{incident} help` for follow-up commands. If anyone is in "
+                    "immediate danger, call 911 first.",
+        "cert": "**Certification**: `{cert}` shows your status; `{cert} done COURSE` reports a "
+                "course you completed; `{cert} help` for more.",
+        "supervise": "**Officials you supervise**: `{cert} @user` or `{cert} jurisdiction CODE`.",
+        "broadcast": "**Alerts**: `{alert}` composes an alert to election staff; `{alert} help` for "
+                     "status, updates, all-clear and cancel.",
+        "status": "**Alerts**: `{alert} status ID` shows who has acknowledged an alert.",
+        "help": "**help**: this message.",
+        "intro": "I'm the {office} assistant.",
+        "unknown": "I don't know the command {command}. ",
+        "context": "Answers cite their source and whose state they apply to.",
+    },
+    "es": {
+        "ask": "**Hacer una pregunta**: `{ask} ¿cómo reporto información electoral falsa?` o "
+               "simplemente escriba su pregunta. Solo respondo con artículos verificados y lo digo "
+               "cuando no tengo uno.",
+        "incident": "**Reportar un incidente**: `{incident}` abre el formulario; `{incident} TEXTO` "
+                    "envía un reporte rápido; `{incident} help` para el seguimiento. Si alguien "
+                    "está en peligro inmediato, llame primero al 911.",
+        "cert": "**Certificación**: `{cert}` muestra su estado; `{cert} done CURSO` registra un "
+                "curso completado; `{cert} help` para más.",
+        "supervise": "**Funcionarios que supervisa**: `{cert} @usuario` o "
+                     "`{cert} jurisdiction CÓDIGO`.",
+        "broadcast": "**Alertas**: `{alert}` redacta una alerta para el personal electoral; "
+                     "`{alert} help` para estado, actualizaciones, fin y cancelación.",
+        "status": "**Alertas**: `{alert} status ID` muestra quién confirmó una alerta.",
+        "help": "**help** o **ayuda**: este mensaje.",
+        "intro": "Soy el asistente de {office}.",
+        "unknown": "No conozco el comando {command}. ",
+        "context": "Las respuestas citan su fuente y a qué estado se aplican.",
+    },
+}
 
 
 def command_lines(app: AppConfig, identity: str, language: str = "en") -> list[str]:
@@ -17,71 +59,37 @@ def command_lines(app: AppConfig, identity: str, language: str = "en") -> list[s
     supervisors (and state staff) look up others; broadcasters compose alerts, and state staff
     who do not broadcast may still see an alert's status. ``language``: "en" or "es".
     """
-    c = app.commands
-    es = language == "es"
-    lines = [
-        f"**Hacer una pregunta**: `{c.ask} ¿cómo reporto información electoral falsa?` o "
-        "simplemente escriba su pregunta. Solo respondo con artículos verificados y lo digo "
-        "cuando no tengo uno." if es else
-        f"**Ask a question**: `{c.ask} how do I report false election information?` "
-        "or just type your question. I answer only from vetted articles and say so when I "
-        "have none.",
-        f"**Reportar un incidente**: `{c.incident}` abre el formulario; `{c.incident} TEXTO` "
-        f"envía un reporte rápido; `{c.incident} help` para el seguimiento. Si alguien está "
-        "en peligro inmediato, llame primero al 911." if es else
-        f"**Report an incident**: `{c.incident}` opens the form; "
-        f"`{c.incident} TEXT` files a quick report; `{c.incident} help` for "
-        "follow-up commands. If anyone is in immediate danger, call 911 first.",
-        f"**Certificación**: `{c.cert}` muestra su estado; `{c.cert} done CURSO` registra un "
-        f"curso completado; `{c.cert} help` para más." if es else
-        f"**Certification**: `{c.cert}` shows your status; "
-        f"`{c.cert} done COURSE` reports a course you completed; "
-        f"`{c.cert} help` for more.",
-    ]
+    words = _HELP.get(language, _HELP["en"])
+    keys = ["ask", "incident", "cert"]
     if supervises_any(app, identity):
-        lines.append(f"**Funcionarios que supervisa**: `{c.cert} @usuario` o "
-                     f"`{c.cert} jurisdiction CÓDIGO`." if es else
-                     f"**Officials you supervise**: `{c.cert} @user` or "
-                     f"`{c.cert} jurisdiction CODE`.")
+        keys.append("supervise")
     if app.has_role(identity, "broadcaster"):
-        lines.append(f"**Alertas**: `{c.alert}` redacta una alerta para el personal electoral; "
-                     f"`{c.alert} help` para estado, actualizaciones, fin y cancelación." if es else
-                     f"**Alerts**: `{c.alert}` composes an alert to election staff; "
-                     f"`{c.alert} help` for status, updates, all-clear and cancel.")
+        keys.append("broadcast")
     elif app.has_role(identity, "state_staff"):
-        lines.append(f"**Alertas**: `{c.alert} status ID` muestra quién confirmó una alerta."
-                     if es else
-                     f"**Alerts**: `{c.alert} status ID` shows who has acknowledged "
-                     "an alert.")
-    lines.append("**help** o **ayuda**: este mensaje." if es else "**help**: this message.")
-    return lines
+        keys.append("status")
+    c = app.commands
+    return [words[k].format(ask=c.ask, incident=c.incident, cert=c.cert, alert=c.alert)
+            for k in keys] + [words["help"]]
 
 
 def build_help_reply(app: AppConfig, identity: str, *, unknown: str | None = None,
                      language: str = "en") -> Reply:
     """The list of things this person can ask for (naming an unknown command first, if any)."""
-    es = language == "es"
-    intro = f"Soy el asistente de {app.office.name}." if es else f"I'm the {app.office.name} assistant."
+    words = _HELP.get(language, _HELP["en"])
+    intro = words["intro"].format(office=app.office.name)
     if unknown:
-        intro = (f"No conozco el comando {literal(unknown)}. " if es else
-                 f"I don't know the command {literal(unknown)}. ") + intro
-    return Reply(
-        text=intro,
-        sections=(Section("\n".join(command_lines(app, identity, language)),
-                          context="Las respuestas citan su fuente y a qué estado se aplican."
-                          if es else "Answers cite their source and whose state they apply to."),),
-        ephemeral=True,
-    )
+        intro = words["unknown"].format(command=literal(unknown)) + intro
+    return Reply(text=intro,
+                 sections=(Section("\n".join(command_lines(app, identity, language)),
+                                   context=words["context"]),),
+                 ephemeral=True)
 
 
-#: Words that make a help request Spanish ("hola", "ayuda", "¿qué puedes hacer?").
-_SPANISH_HELP = re.compile(r"\b(?:hola|ayuda|ay[uú]dame|puedes|puede|haces|funciona|buen[oa]s)\b|[¿¡]",
-                           re.I)
-
-
-def help_language(text: str) -> str:
-    """"es" for a Spanish greeting or request for help, else "en"."""
-    return "es" if _SPANISH_HELP.search(text or "") else "en"
+def help_language(command: str | None, text: str) -> str:
+    """"es" when help is asked in Spanish: "hola" or "ayuda", or Spanish words around it."""
+    if (command or "").lower() in ("hola", "ayuda"):
+        return "es"
+    return detect_language(text) if text.strip() else "en"
 
 
 #: Thanks, in a few words (English and Spanish): answered with a short "you're welcome".
@@ -142,4 +150,4 @@ class HelpHandler:
             return thanks_reply(message.text)
         return build_help_reply(services.settings.app, message.sender.identity,
                                 unknown=self.unknown_command(message),
-                                language=help_language(f"{message.command or ''} {message.text}"))
+                                language=help_language(message.command, message.text))
