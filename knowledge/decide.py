@@ -524,6 +524,12 @@ class Retriever:
     def candidates(self, query: str, *, language: str | None = None,
                    query_vec: Any = None) -> tuple[Analysis, list[Candidate]]:
         """Fused candidates with their features (best fused rank first)."""
+        an, cands, _vec = self._candidates(query, language, query_vec)
+        return an, cands
+
+    def _candidates(self, query: str, language: str | None,
+                    query_vec: Any) -> tuple[Analysis, list[Candidate], Any]:
+        """:meth:`candidates`, and the question's vector (None without the semantic channel)."""
         an = self.index.analyse(query, language)
         lex_rank = {doc: r for r, (doc, _s) in enumerate(an.ranked)}
         lex_score = dict(an.ranked)
@@ -541,7 +547,7 @@ class Retriever:
                 fused[doc] = fused.get(doc, 0.0) + 1.0 / (RRF_K + r + 1)
         order_docs = sorted(fused, key=lambda d: (-fused[d], d))[:DEPTH]
         if not order_docs:
-            return an, []
+            return an, [], vec
         kinds = asked_kinds(an.query)
         ents = entities(an.query)
         q_numbers = numbers_in(an.query)
@@ -618,7 +624,7 @@ class Retriever:
                 "draft_named": float(bool(named) and art.is_draft),
             }
             out.append(Candidate(doc, feats))
-        return an, out
+        return an, out, vec
 
     def question_vector(self, analysed: str) -> Any:
         """The semantic vector of an analysed question (``Analysis.query``; cached), or None."""
@@ -643,10 +649,9 @@ class Retriever:
         """
         model = self.model
         assert model is not None
-        an, cands = self.candidates(query, language=language, query_vec=query_vec)
+        an, cands, vec = self._candidates(query, language, query_vec)
         hits = self.index.hits(an, query, limit=HIT_DEPTH)  # the same analysis, not a second
-        prior = model.prior(self.question_vector(an.query) if query_vec is None else query_vec) \
-            if model.query_weights else 0.0
+        prior = model.prior(vec)  # the vector the candidates used: embedded once
         probs = {c.doc: model.probability(c.features, prior) for c in cands}
         return hits, probs, dict(an.ranked)
 
