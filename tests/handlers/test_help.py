@@ -141,3 +141,9 @@ async def test_help_in_english_stays_english(router: Router) -> None:
 async def test_ayuda_before_a_question_is_the_question(router: Router) -> None:
     reply = await ask(router, "ann", "¡Ayuda! necesito saber cómo reportar desinformación electoral")
     assert not reply.text.startswith(("Soy el asistente", "I'm the"))
+
+
+@pytest.mark.parametrize("text", ["¡", "¿", "¡¿", "¿?", "¡" * 5000, "¿ayuda" + "?" * 4000])
+async def test_stray_spanish_marks_get_an_answer_not_an_error(router: Router, text: str) -> None:
+    reply = await ask(router, "ann", text)
+    assert reply.text and "went wrong" not in reply.text

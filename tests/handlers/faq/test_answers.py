@@ -237,3 +237,12 @@ def test_a_question_naming_a_state_gets_that_states_article_for_each_part(
     parts = {answer.article.id, answer.extras[0].article.id}
     assert all(p.split("-")[0] == answer.article.jurisdiction.lower() for p in parts)
     assert len(parts) == 2
+
+
+@pytest.mark.parametrize("text", ["hi, " * 50_000 + "what is PAUSE", "hola!" * 10_000, ",,,:::",
+                                  "\x00hi,\x00 quick q: \x1b[31m", "q:" * 20_000])
+def test_an_opener_in_malformed_or_oversized_text_answers_without_error(
+        services: Services, text: str) -> None:
+    assert strip_preamble(text).strip()  # something always remains to search
+    answer = answer_question(question=text, services=services)
+    assert answer.outcome in ("answered", "abstained", "refused")
