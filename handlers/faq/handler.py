@@ -18,6 +18,8 @@ from handlers.faq.replies import (
     build_feedback_thanks,
     build_refusal_reply,
     danger_first,
+    labels,
+    parse_show_value,
 )
 from handlers.faq.scope import Asker
 from handlers.faq.service import record_feedback, record_question
@@ -99,10 +101,11 @@ class FaqHandler:
         assert message.action is not None
         action = message.action
         if action.action_id == "faq:show":
-            article = services.knowledge.current.get(action.value)
+            article_id, language = parse_show_value(action.value)
+            article = services.knowledge.current.get(article_id)
             if article is None:
-                return Reply(text="That article is no longer available.", ephemeral=True)
-            return build_answer_reply(article)
+                return Reply(text=labels(language).gone, ephemeral=True)
+            return build_answer_reply(article, language=language)
         if action.action_id == "faq:helpful":
             raw_id, _, verdict = action.value.partition(":")
             if not raw_id.isdigit() or verdict not in ("yes", "no"):

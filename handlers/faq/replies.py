@@ -118,6 +118,7 @@ class Labels:
     office: str
     happening: str
     confidence: str
+    gone: str
 
 
 LABELS = {
@@ -137,7 +138,7 @@ LABELS = {
         queued="I've added this to the curators' queue.", general="General / national",
         office="your state election office",
         happening="Reporting something happening now? If anyone is in danger, call 911 first.",
-        confidence="confidence"),
+        confidence="confidence", gone="That article is no longer available."),
     "es": Labels(
         source="Fuente", applies="Jurisdicción", reviewed="Revisado",
         drafted="Redactado el {date}, aún sin revisar", helpful="¿Le sirvió?",
@@ -157,7 +158,7 @@ LABELS = {
         office="la oficina electoral de su estado",
         happening="¿Está reportando algo que pasa ahora? Si alguien está en peligro, llame "
                   "primero al 911.",
-        confidence="confianza"),
+        confidence="confianza", gone="Ese artículo ya no está disponible."),
 }
 
 
@@ -282,6 +283,19 @@ def _feedback_buttons(question_id: int | None, words: Labels) -> tuple[Button, .
             Button(words.no, "faq:helpful", f"{question_id}:no"))
 
 
+def show_value(article: Article, language: str) -> str:
+    """A related-reading button's value: the article and the language it is shown in."""
+    return f"{article.id}:{language}" if language != "en" else article.id
+
+
+def parse_show_value(value: str) -> tuple[str, str]:
+    """(article id, language) of a related-reading button; older buttons carry the id alone."""
+    article_id, sep, language = value.rpartition(":")
+    if sep and language in LABELS:
+        return article_id, language
+    return value, "en"
+
+
 def build_abstain_reply(contact: Contact | None, suggestions: Sequence[Article],
                         *, language: str = "en", state: str | None = None,
                         staff: bool = False, report: bool = False) -> Reply:
@@ -293,7 +307,7 @@ def build_abstain_reply(contact: Contact | None, suggestions: Sequence[Article],
     """
     words = labels(language)
     text = abstain_text(contact, language, state=state, staff=staff)
-    buttons = tuple(Button(a.localized(language)[0][:75], "faq:show", a.id)
+    buttons = tuple(Button(a.localized(language)[0][:75], "faq:show", show_value(a, language))
                     for a in suggestions[:3])
     sections = [Section(text)]
     if report:

@@ -246,3 +246,22 @@ def test_an_opener_in_malformed_or_oversized_text_answers_without_error(
     assert strip_preamble(text).strip()  # something always remains to search
     answer = answer_question(question=text, services=services)
     assert answer.outcome in ("answered", "abstained", "refused")
+
+
+async def test_related_reading_opens_in_the_language_it_was_offered_in(bot: RunningBot) -> None:
+    reply = await _ask(bot, "¿qué hacemos con correo sospechoso en Kansas?")
+    button = next(b for b in reply["buttons"] if b["action_id"] == "faq:show")
+    assert button["label"] == "Correo o paquetes sospechosos, incluido polvo blanco"
+    async with aiohttp.ClientSession() as session:
+        clicks = []
+        # the button as offered, and one sent before buttons carried a language (id alone)
+        for value in (button["value"], button["value"].rpartition(":")[0], "no-such-article:es"):
+            async with session.post(f"{bot.url}/webchat/messages", json={
+                    "user": "ann", "action": {"id": "faq:show", "value": value}}) as resp:
+                assert resp.status == 200
+                clicks.append(_shown((await resp.json())["replies"][0]))
+    spanish, english, gone = clicks
+    assert "Correo o paquetes sospechosos" in spanish and "Fuente" in spanish
+    assert "Source" not in spanish
+    assert "Source" in english and "Correo" not in english
+    assert gone == "Ese artículo ya no está disponible."
