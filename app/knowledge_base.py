@@ -27,6 +27,13 @@ def index_cache_dir(settings: Settings) -> Path:
     return settings.config_path.parent / "data" / "index-cache"
 
 
+def memory_files(settings: Settings) -> list[Path]:
+    """The labelled question files app.yaml's ``question_memory`` names (globs relative to it)."""
+    from knowledge.memory import resolve
+
+    return resolve(settings.app.question_memory, settings.config_path.parent)
+
+
 def load_knowledge(settings: Settings) -> KnowledgeStore:
     """The knowledge base as app.yaml configures it (raises ``KnowledgeError`` when broken)."""
     from knowledge.store import KnowledgeStore  # search and decision code: not for kb check
@@ -35,4 +42,5 @@ def load_knowledge(settings: Settings) -> KnowledgeStore:
                           jurisdictions=[j.code for j in settings.app.jurisdictions],
                           today=datetime.now(UTC).date(),
                           semantic=settings.app.semantic_retrieval,
+                          memory_files=lambda: memory_files(settings),
                           cache_dir=index_cache_dir(settings))

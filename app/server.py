@@ -75,7 +75,8 @@ async def healthz(request: web.Request) -> web.Response:
                      else "postgresql"},
         "knowledge": {"loaded": bool(kb.current.articles), "articles": len(kb.current.articles),
                       "last_reload_error": kb.last_error is not None,
-                      "retrieval": kb.current.engine},
+                      "retrieval": kb.current.engine,
+                      "question_memory": kb.current.memory_size},
         "platforms": {name: ("enabled" if on else "disabled")
                       for name, on in request.app[PLATFORMS].items()},
         "simulated_clock": services.settings.env.ELECTIONBOT_SIMULATED_START is not None,

@@ -11,7 +11,8 @@ calibration questions of ``knowledge/eval`` and the shared development set (neve
 ones), then typo'd variants of them, up to ``--queries``. Sizes as in ``faq_bench``: 0 is the real
 base, larger sizes add its synthetic articles. Prints one JSON line per size: wall p50 / p99 and
 process CPU per question (every thread of the process: the model's too), with the load average.
-``--lexical`` times the lexical decision engine (no semantic channel) instead.
+``--lexical`` times the lexical decision engine (no semantic channel) instead; ``--memory`` adds
+the question memory of the checkout's app.yaml (``question_memory``, ``knowledge.memory``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--lexical", action="store_true")
+    parser.add_argument("--memory", action="store_true")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
@@ -64,7 +66,17 @@ def main() -> None:
             embedder = load_embedder()
             assert embedder is not None, "needs the semantic extra"
             sem = SemanticIndex(articles, embedder, cache_dir=args.cache)
-            retriever = Retriever(SearchIndex(articles), sem)
+            index = SearchIndex(articles)
+            memory = None
+            if args.memory:
+                from app.config import load_app_config
+                from knowledge.memory import QuestionMemory, read_labelled, resolve
+
+                paths = resolve(load_app_config(root / "app.yaml").question_memory, root)
+                memory = QuestionMemory.build(read_labelled(paths),
+                                              article_ids=[a.id for a in articles],
+                                              analyse=index.analyse, embedder=embedder)
+            retriever = Retriever(index, sem, memory=memory)
             clear = sem.queries.clear
         build = time.perf_counter() - start
         for warm in ("warm up the caches", "pause", "phone number"):
@@ -78,7 +90,9 @@ def main() -> None:
             retriever.search(q, limit=4)
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - t0) * 1000)
-        print(json.dumps({"root": str(root), "engine": retriever.engine,
+        engine = retriever.engine + ("+memory" if getattr(retriever, "uses_memory", False)
+                                     else "")
+        print(json.dumps({"root": str(root), "engine": engine,
                           "articles": len(articles), "queries": len(queries),
                           "build_s": round(build, 2), "p50_ms": pct(wall, 0.5),
                           "p99_ms": pct(wall, 0.99), "cpu_p50_ms": pct(cpu, 0.5),

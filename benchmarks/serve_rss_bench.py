@@ -55,6 +55,10 @@ def start_once(checkout: Path, semantic: bool, settle: float, idle: float = 20.0
         config = yaml.safe_load((checkout / "app.yaml").read_text(encoding="utf-8"))
         config["knowledge_path"] = str(checkout / "knowledge" / "articles")
         config["semantic_retrieval"] = semantic
+        # the labelled questions as the checkout ships them (globs are relative to app.yaml)
+        config["question_memory"] = [str(checkout / g) for g in config.get("question_memory", [])]
+        if not config["question_memory"]:
+            del config["question_memory"]  # a checkout from before the setting existed
         (Path(home) / "app.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
         if (checkout / "demo.yaml").is_file():
             (Path(home) / "demo.yaml").write_bytes((checkout / "demo.yaml").read_bytes())

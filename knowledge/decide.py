@@ -20,11 +20,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -407,6 +408,10 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
+#: The fused model fitted with the question memory's features (``knowledge.memory``).
+MEMORY_MODEL = "lexical+semantic+memory"
+
+
 @dataclass(frozen=True)
 class DecisionModel:
     """Logistic weights over :data:`FEATURES` plus the fitted threshold (probability)."""
@@ -500,10 +505,15 @@ class Retriever:
     """Lexical + optional semantic retrieval, fused, re-ranked and scored by the decision model."""
 
     def __init__(self, index: SearchIndex, semantic: Any = None,
-                 models: dict[str, DecisionModel] | None = None) -> None:
-        """``semantic`` is a ``knowledge.semantic.SemanticIndex`` or None (lexical only)."""
+                 models: dict[str, DecisionModel] | None = None, memory: Any = None) -> None:
+        """Hold the channels and the models (``load_models()`` when None).
+
+        ``semantic`` is a ``knowledge.semantic.SemanticIndex`` or None (lexical only); ``memory``
+        a ``knowledge.memory.QuestionMemory`` of this base (used with the semantic channel only).
+        """
         self.index = index
         self.semantic = semantic
+        self.memory = memory if semantic is not None else None
         self.models = load_models() if models is None else models
         self.facts = BaseFacts(index.articles, index.kinds)
 
@@ -514,21 +524,45 @@ class Retriever:
 
     @cached_property
     def model(self) -> DecisionModel | None:
-        """The model fitted for this engine (and, for semantic, this embedder)."""
+        """The model fitted for this engine (and, for semantic, this embedder).
+
+        With a question memory, the model fitted with its features (:data:`MEMORY_MODEL`) when
+        there is one; else the memory is not consulted.
+        """
+        if self.uses_memory:
+            return self.models[MEMORY_MODEL]
         model = self.models.get(self.engine)
         if model is not None and self.semantic is not None:
             if model.info.get("engine") != self.semantic.embedder.name:
                 return None
         return model
 
-    def candidates(self, query: str, *, language: str | None = None,
-                   query_vec: Any = None) -> tuple[Analysis, list[Candidate]]:
-        """Fused candidates with their features (best fused rank first)."""
-        an, cands, _vec = self._candidates(query, language, query_vec)
+    def candidates(self, query: str, *, language: str | None = None, query_vec: Any = None,
+                   memory_exclude: Any = None, memory_unknown: Any = ()
+                   ) -> tuple[Analysis, list[Candidate]]:
+        """Fused candidates with their features (best fused rank first).
+
+        ``memory_exclude``: leave these groups of the question memory out (a group's name, or
+        several): the fit leaves a question's own writing batch out; ``memory_unknown``: articles
+        (by index) the memory is to treat as new, without labelled questions.
+        """
+        an, cands, _vec = self._candidates(query, language, query_vec, memory_exclude,
+                                           memory_unknown)
         return an, cands
 
-    def _candidates(self, query: str, language: str | None,
-                    query_vec: Any) -> tuple[Analysis, list[Candidate], Any]:
+    @property
+    def uses_memory(self) -> bool:
+        """Whether the decision consults the question memory.
+
+        True when a model fitted with it, with this embedder, is there.
+        """
+        fitted = self.models.get(MEMORY_MODEL)
+        return self.memory is not None and fitted is not None \
+            and fitted.info.get("engine") == self.semantic.embedder.name
+
+    def _candidates(self, query: str, language: str | None, query_vec: Any,
+                    memory_exclude: Any = None, memory_unknown: Any = ()
+                    ) -> tuple[Analysis, list[Candidate], Any]:
         """:meth:`candidates`, and the question's vector (None without the semantic channel)."""
         an = self.index.analyse(query, language)
         lex_rank = {doc: r for r, (doc, _s) in enumerate(an.ranked)}
@@ -567,6 +601,9 @@ class Retriever:
         named = states_named(an.query)
         compared = states_compared(an.query)
         sem_vals = {d: float(sims[d]) for d in order_docs} if sims is not None else {}
+        remembered = self.memory.features(vec, order_docs, exclude=memory_exclude,
+                                          unknown=memory_unknown) \
+            if self.memory is not None and vec is not None else {}
         out = []
         for pos, doc in enumerate(order_docs):
             facts = self.facts[doc]
@@ -623,6 +660,7 @@ class Retriever:
                                        and not art.is_draft),
                 "draft_named": float(bool(named) and art.is_draft),
             }
+            feats.update(remembered.get(doc, {}))
             out.append(Candidate(doc, feats))
         return an, out, vec
 
@@ -724,12 +762,42 @@ def shifted(probability: float, threshold: float) -> float:
     return _sigmoid(math.log(p / (1 - p)) - math.log(t / (1 - t)))
 
 
+#: One article in this many counts as new (no labelled questions) for each batch's fit rows.
+NEW_ARTICLE_SHARE = 4
+
+
+def unknown_for(retriever: Retriever) -> Callable[[str], frozenset[int]]:
+    """For a batch, the articles its fit rows treat as new (a fixed hash of article and batch)."""
+    ids = [a.id for a in retriever.index.articles]
+    cache: dict[str, frozenset[int]] = {}
+
+    def unknown(batch: str) -> frozenset[int]:
+        if batch not in cache:
+            cache[batch] = frozenset(
+                n for n, aid in enumerate(ids)
+                if int(hashlib.blake2b(f"{aid}|{batch}".encode(), digest_size=4).hexdigest(), 16)
+                % NEW_ARTICLE_SHARE == 0)
+        return cache[batch]
+    return unknown
+
+
 def fit_rows(retriever: Retriever, items: Sequence[dict[str, Any]],
-             right: Sequence[set[str]]) -> list[tuple[int, dict[str, float], int]]:
-    """(question number, features, label) for every candidate of every labelled question."""
+             right: Sequence[set[str]], also_exclude: Sequence[str] = ()
+             ) -> list[tuple[int, dict[str, float], int]]:
+    """(question number, features, label) for every candidate of every labelled question.
+
+    A question's own writing batch (``_batch``) is left out of the question memory, as a new
+    question's would be absent from it (``also_exclude``: and these, a fold's held-out batch).
+    And for each batch, a quarter of the articles (:func:`unknown_for`) count as new, without
+    labelled questions: a base gains articles nobody has labelled questions for yet, and the
+    model must answer with them on their other evidence.
+    """
     rows = []
+    unknown = unknown_for(retriever)
     for n, (item, ok) in enumerate(zip(items, right, strict=True)):
-        _an, cands = retriever.candidates(item["q"])
+        _an, cands = retriever.candidates(
+            item["q"], memory_exclude=(item.get("_batch", ""), *also_exclude),
+            memory_unknown=unknown(item.get("_batch", "")))
         for c in cands:
             rows.append((n, c.features, int(retriever.index.articles[c.doc].id in ok)))
     return rows

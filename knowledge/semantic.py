@@ -300,6 +300,15 @@ def _key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:16]
 
 
+def stored_key(raw: Any) -> bytes:
+    """A key read back from an ``S16`` array, whole.
+
+    numpy drops a key's trailing zero bytes (one key in 256 ends in one): they are put back, or
+    that text would be embedded again on every start.
+    """
+    return bytes(raw).ljust(16, b"\0")
+
+
 class EmbeddingCache:
     """Passage vectors on disk, one file per engine, keyed by a hash of each text."""
 
@@ -315,7 +324,7 @@ class EmbeddingCache:
         try:
             with np.load(self.path, allow_pickle=False) as data:
                 keys, vecs = data["keys"], data["vecs"]
-            return {bytes(k): v for k, v in zip(keys, vecs, strict=True)}
+            return {stored_key(k): v for k, v in zip(keys, vecs, strict=True)}
         except (OSError, ValueError, KeyError):
             log.warning("embedding cache unreadable; re-embedding")
             return {}

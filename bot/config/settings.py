@@ -137,6 +137,10 @@ class AppConfig(Strict):
     #: Add the semantic retrieval channel (it runs only with the ``semantic`` extra installed).
     #: Off when app.yaml omits it; the shipped app.yaml turns it on (see README).
     semantic_retrieval: bool = False
+    #: Labelled questions about this base (JSON lines: ``q`` with the ``article`` that answers it,
+    #: or ``"expect": "abstain"``), as globs relative to app.yaml. The semantic decision weighs how
+    #: close a new question comes to them (``knowledge.memory``). None when app.yaml omits it.
+    question_memory: list[str] = Field(default_factory=list)
     webchat: WebChat = WebChat()
     teams: TeamsAdmission = TeamsAdmission()
     slack: SlackAdmission = SlackAdmission()

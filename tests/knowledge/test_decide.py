@@ -19,6 +19,7 @@ from handlers.faq.replies import article_text
 from knowledge import semantic as sem
 from knowledge.decide import (
     FEATURES,
+    MEMORY_MODEL,
     MODEL_FILE,
     DecisionModel,
     Retriever,
@@ -34,6 +35,7 @@ from knowledge.decide import (
     states_compared,
     step_letter,
 )
+from knowledge.memory import MEMORY_FEATURES
 from knowledge.search import SearchIndex
 from knowledge.semantic import SemanticIndex
 from knowledge.store import KnowledgeBase
@@ -182,8 +184,9 @@ def test_model_file_loads_with_both_engines_and_every_feature() -> None:
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     models = load_models()
     assert set(models) >= {"lexical"} and set(data["features"]) == set(FEATURES)
-    for model in models.values():
-        assert set(model.weights) == set(FEATURES) and 0.0 < model.threshold < 1.0
+    for name, model in models.items():
+        extra = set(MEMORY_FEATURES) if name == MEMORY_MODEL else set()
+        assert set(model.weights) == set(FEATURES) | extra and 0.0 < model.threshold < 1.0
     assert all("heldout" not in name for files in (data["fitted_on"]["train"],
                                                    data["fitted_on"]["calibration"])
                for name in files)
