@@ -28,8 +28,13 @@ def index_cache_dir(settings: Settings) -> Path:
 
 
 def memory_files(settings: Settings) -> list[Path]:
-    """The labelled question files app.yaml's ``question_memory`` names (globs relative to it)."""
-    from knowledge.memory import resolve
+    """The labelled question files app.yaml's ``question_memory`` names (globs relative to it).
+
+    None while the semantic channel is off: only the semantic decision reads them.
+    """
+    if not settings.app.semantic_retrieval or not settings.app.question_memory:
+        return []
+    from knowledge.memory import resolve  # numpy: not for a lexical-only `electionbot ask`
 
     return resolve(settings.app.question_memory, settings.config_path.parent)
 
