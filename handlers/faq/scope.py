@@ -95,7 +95,7 @@ def choose(question: str, hits: Sequence[Hit], *, threshold: float, asker: Asker
         return Choice(None, 0.0, named_state=named[0] if named else None)
     best = hits[0].confidence
     fitting = [h for h in hits if h.confidence >= threshold]
-    related = tuple(h.article for h in hits[:3])
+    related = related_reading(hits, named)
     if named:
         top = hits[0].score
         close = [h for h in fitting if h is hits[0] or h.score >= STATE_SWITCH_RATIO * top]
@@ -113,6 +113,17 @@ def choose(question: str, hits: Sequence[Hit], *, threshold: float, asker: Asker
         extras = (Extra(part, "part"),) if part is not None else ()
     return Choice(primary.article, best, extras, preferred_state=preferred,
                   related=tuple(h.article for h in hits if h.article.id != primary.article.id)[:3])
+
+
+def related_reading(hits: Sequence[Hit], named: Sequence[str]) -> tuple[Article, ...]:
+    """Up to three close articles to offer.
+
+    A question naming a state is offered only that state's and general ones: another state's
+    contact page would send a clerk to the wrong office.
+    """
+    return tuple(h.article for h in hits
+                 if not named or h.article.jurisdiction in named
+                 or not is_state(h.article.jurisdiction))[:3]
 
 
 def _for_named_states(fitting: list[Hit], named: Sequence[str], best: float,

@@ -265,3 +265,28 @@ async def test_related_reading_opens_in_the_language_it_was_offered_in(bot: Runn
     assert "Source" not in spanish
     assert "Source" in english and "Correo" not in english
     assert gone == "Ese artículo ya no está disponible."
+
+
+@pytest.mark.parametrize(("question", "allowed"), [
+    ("phone number for the CT fusion center", {"CT", "general"}),
+    ("fax number for the kansas secretary of state's office", {"KS", "general"}),
+    ("I'm an election director in Ohio, how should we plan for a power outage?", {"general"}),
+])
+def test_related_reading_for_a_named_state_is_that_states_or_general(
+        services: Services, question: str, allowed: set[str]) -> None:
+    answer = answer_question(question=question, services=services)
+    assert not answer.answered and answer.suggestions
+    assert {a.jurisdiction for a in answer.suggestions} <= allowed
+
+
+def test_related_reading_without_a_named_state_keeps_the_closest_of_any_state() -> None:
+    from handlers.faq.scope import related_reading
+    from knowledge.search import Hit
+
+    arts = [make_article(f"a-{n}", f"Topic number {n}", [f"what about topic {n}"],
+                         f"Topic {n} is explained here.") for n in range(4)]
+    arts = [a.model_copy(update={"jurisdiction": j}) for a, j in zip(arts, ["KS", "CT", "general",
+                                                                            "CT"], strict=True)]
+    hits = [Hit(a, 1.0 - n / 10, 0.3, "en") for n, a in enumerate(arts)]
+    assert [a.id for a in related_reading(hits, [])] == ["a-0", "a-1", "a-2"]
+    assert [a.id for a in related_reading(hits, ["CT"])] == ["a-1", "a-2", "a-3"]
