@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,6 +74,9 @@ class Jurisdiction(Strict):
     code: str = Field(min_length=2, max_length=40)
     name: str
     time_zone: str | None = None
+    #: Other names a question may use for it or its election office ("SOTS", "VoteSure"): a
+    #: question naming one is about this jurisdiction (its articles, its contact).
+    aliases: list[Annotated[str, Field(min_length=3, max_length=80)]] = Field(default_factory=list)
 
     @field_validator("time_zone")
     @classmethod
@@ -153,6 +156,11 @@ class AppConfig(Strict):
         if value and "default" not in value:
             raise ValueError("needs a 'default' entry used when no jurisdiction matches")
         return value
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every jurisdiction's other names (``Jurisdiction.aliases``) -> its code."""
+        return {alias: j.code for j in self.jurisdictions for alias in j.aliases}
 
     def contact_for(self, jurisdiction: str | None) -> Contact | None:
         """The contact for a jurisdiction, else the default one."""

@@ -111,7 +111,8 @@ def answer_question(*, question: str, services: Sources, asker: Asker | None = N
     kb = services.knowledge.current
     hits = kb.search(question, limit=SEARCH_DEPTH)
     threshold = app.thresholds.answer_confidence
-    named = named_states(question, extra_codes=frozenset(j.code for j in app.jurisdictions))
+    named = named_states(question, extra_codes=frozenset(j.code for j in app.jurisdictions),
+                         aliases=app.aliases)
     choice = choose(question, hits, threshold=threshold, asker=asker, named=named,
                     search=lambda part: kb.search(part, limit=1))
     base = {"asker": asker, "named_state": choice.named_state,

@@ -8,6 +8,7 @@ election work (``IN``, ``OR``, ``ME``, ``ID`` for voter ID, ``LA`` for Los Angel
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from knowledge.text import fold as fold_text
@@ -60,13 +61,18 @@ def _by_name() -> dict[str, str]:
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(?:'s)?(?![A-Za-z0-9])")
 
 
-def named_states(text: str, *, extra_codes: frozenset[str] = frozenset()) -> list[str]:
+def named_states(text: str, *, extra_codes: frozenset[str] = frozenset(),
+                 aliases: Mapping[str, str] | None = None) -> list[str]:
     """State codes the text names, first mention first, without repeats.
 
     ``extra_codes`` are codes the office works with (app.yaml ``jurisdictions``); those are
-    recognised in capitals even when they are ambiguous elsewhere.
+    recognised in capitals even when they are ambiguous elsewhere. ``aliases``: other names of a
+    jurisdiction or its office (app.yaml ``aliases``: "SOTS" -> CT), whole words, any case.
     """
     found: list[tuple[int, str]] = []
+    if aliases:
+        pattern, by_alias = _alias_pattern(tuple(sorted(aliases.items())))
+        found += [(m.start(), by_alias[m.group(1)]) for m in pattern.finditer(fold(text))]
     by_name = _by_name()
     # Longest names first in the alternation: "West Virginia" wins over "Virginia".
     for match in _name_pattern().finditer(fold(text)):
@@ -80,6 +86,14 @@ def named_states(text: str, *, extra_codes: frozenset[str] = frozenset()) -> lis
     for _pos, code in sorted(found):
         seen.setdefault(code, None)
     return list(seen)
+
+
+@lru_cache(maxsize=16)
+def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    by_alias = {fold(alias): code for alias, code in aliases}
+    names = sorted(by_alias, key=len, reverse=True)  # the longest alias wins
+    return (re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])"),
+            by_alias)
 
 
 def state_name(code: str, language: str = "en") -> str:

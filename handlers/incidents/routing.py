@@ -33,7 +33,7 @@ class Routing:
 def named_jurisdictions(text: str, app: AppConfig) -> list[str]:
     """Jurisdiction codes the text names, restricted to the configured ones when there are any."""
     configured = [j.code for j in app.jurisdictions]
-    found = named_states(text, extra_codes=frozenset(configured))
+    found = named_states(text, extra_codes=frozenset(configured), aliases=app.aliases)
     folded = fold(text)
     for place in app.jurisdictions:
         by_name = re.search(rf"\b{re.escape(fold(place.name))}\b", folded)

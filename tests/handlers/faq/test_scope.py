@@ -27,3 +27,34 @@ def test_only_a_question_of_several_parts_is_searched_again_part_by_part(
                  asker=Asker(), named=(), search=search)
     assert two.article is None
     assert searched == ["when do the polls open", "where do I park my car"]
+
+
+def test_an_office_alias_names_its_jurisdiction_in_any_case_as_a_whole_word() -> None:
+    from handlers.faq.places import named_states
+
+    aliases = {"SOTS": "CT", "Secretary of the State": "CT", "VoteSure": "CA"}
+    assert named_states("does the sots meet registrars monthly", aliases=aliases) == ["CT"]
+    assert named_states("Ask the Secretary of the State, or VoteSure?", aliases=aliases) == [
+        "CT", "CA"]
+    assert named_states("the Secretary of State's hotline", aliases=aliases) == []
+    assert named_states("SOTSX and votesurely", aliases=aliases) == []  # whole words only
+    assert named_states("Kansas, unlike the SOTS", aliases=aliases) == ["KS", "CT"]
+
+
+def test_a_question_naming_an_office_alias_gets_that_jurisdictions_contact(
+        tmp_path: Path) -> None:
+    from handlers.faq.answer import answer_question
+    from tests.support import REAL_KB
+
+    jurisdictions = [{"code": "CT", "name": "Connecticut", "aliases": ["SOTS"]},
+                     {"code": "CA", "name": "California"}, {"code": "KS", "name": "Kansas"}]
+    contacts = {"default": {"name": "your state election office", "verified_on": "2026-11-22"},
+                "CT": {"name": "the Connecticut Office of the Secretary of the State",
+                       "verified_on": "2026-11-22"}}
+    services = build_services(make_settings(tmp_path, knowledge_path=str(REAL_KB),
+                                            jurisdictions=jurisdictions, contacts=contacts))
+    answer = answer_question(question="what is the direct fax number of the SOTS",
+                             services=services)
+    assert not answer.answered and answer.named_state == "CT"
+    assert answer.contact is not None and "Connecticut" in answer.contact.name
+    assert {a.jurisdiction for a in answer.suggestions} <= {"CT", "general"}
