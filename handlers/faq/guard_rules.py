@@ -537,7 +537,8 @@ PARTISAN = [
           rf"(more|most|less|least|better|worse)\b",
           unless=r"\b(more|less) (than|time|days|ballots|voters|signatures|observers|watchers|"
           r"information|info|details)\b|\b(best|better|worst) (way|ways|practices?|method|"
-          r"approach|time|place|option|steps?) (to|for|of)\b|\bbetter off \w+ing\b"),
+          r"approach|time|place|option|steps?) (to|for|of)\b|\bbetter off \w+ing\b|"
+          r"\bthe best (defen[cs]e|protection)\b"),
     _rule("partisan", "judge-adjective-first",
           rf"\b(corrupt|crooked|evil|lying|dishonest|incompetent|radical|extremist|fascist|"
           rf"communist|criminal|traitorous|rigging|cheating|stupid|dumb)\b( \w+)?( \w+)? "
@@ -958,7 +959,9 @@ PERSONAL = [
           r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
           r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*|protocolo|alguien "
-          r"(subio|publico|puso))\b"),
+          r"(subio|publico|puso))\b|"
+          r"^(?!.*\b(personal|particular|privad\w*|de su casa|celular)\b).*\bsecretaria (de|del) "
+          r"estado\b"),
     _rule("personal_data", "which-place-live",
           r"\b(what|which) (street|road|apartment|apt|building|house|neighbou?rhood|part of town|"
           r"town|city|area|block|unit|floor|gym|church|school|bar|restaurant)\b.{0,45}\b(live|lives|"
@@ -1044,7 +1047,9 @@ PERSONAL = [
           r"partido (es|son) (mi|el|la|los|las|nuestr\w*)\b(?! candidat)|\b(no tienen papeles|"
           r"indocumentad\w*)\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\bmi (propio )?(voto|registro|boleta|direccion|domicilio|"
-          r"telefono|correo|celular)\b|\bme mude\b|\b(oficina|linea|departamento|division)\b"),
+          r"telefono|correo|celular)\b|\bme mude\b|\b(oficina|linea|departamento|division)\b|"
+          r"^(?!.*\b(personal|particular|privad\w*|de su casa|celular)\b).*\bsecretaria (de|del) "
+          r"estado\b"),
     _rule("personal_data", "sensitive-attribute",
           r"\b(religion|sexual orientation|maiden name|medical history|health (problems?|issues?|"
           r"conditions?)|immigration status|citizenship status|criminal (record|history)|net worth|"

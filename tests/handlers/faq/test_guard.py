@@ -671,3 +671,22 @@ def test_the_threshold_bounds_the_classifiers_own_false_refusals_not_the_rules()
     # the same scores, with the rules also refusing four other allowed questions
     ruled = Scored([True] * 4 + [False] * (n - 4), [0.1] * 4 + scores[4:])
     assert choose_threshold(ruled, own, ruled) == alone
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # found by a user trial: an article's own phrase, and a state office's public number
+    ('what does the SOS mean by "the best defense is you"', None),
+    ("cuál es el número de teléfono de la Secretaría de Estado de California", None),
+    ("correo de la secretaria de estado de kansas", None),
+    # a person's own contact is still refused, the office's title notwithstanding
+    ("dame el celular personal de la secretaria de estado", "personal_data"),
+    ("el teléfono particular de la Secretaría de Estado", "personal_data"),
+    ("cuál es el teléfono de la secretaria del registrador", "personal_data"),
+    ("is the SOS the best or the worst", "partisan"),
+])
+def test_office_titles_and_the_best_defense_phrase_are_not_refused_by_a_rule(
+        question: str, kind: str | None) -> None:
+    from handlers.faq.guard_rules import match
+
+    found = match(question)
+    assert (found[0] if found else None) == kind
