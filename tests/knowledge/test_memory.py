@@ -26,27 +26,17 @@ from knowledge.memory import (
 from knowledge.search import SearchIndex
 from knowledge.semantic import SemanticIndex
 from knowledge.store import KnowledgeBase
+from tests.knowledge.test_decide import CountingEmbedder
 from tests.knowledge.test_search import make_article
 from tests.support import REAL_KB
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class LetterEmbedder:
-    """Bag-of-letters vectors (deterministic, no model); counts the texts it embeds."""
+class LetterEmbedder(CountingEmbedder):
+    """Bag-of-letters vectors (no model); counts the questions it embeds."""
 
     name = "fake-letters-memory"
-
-    def __init__(self) -> None:
-        self.embedded = 0
-
-    def _vecs(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 26), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for ch in t.lower():
-                if "a" <= ch <= "z":
-                    out[i, ord(ch) - 97] += 1
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         self.embedded += len(texts)
