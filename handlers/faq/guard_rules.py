@@ -960,7 +960,8 @@ PERSONAL = [
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
           r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*|protocolo|alguien "
           r"(subio|publico|puso))\b|"
-          r"^(?!.*\b(personal|particular|privad\w*|de su casa|celular)\b).*\bsecretaria (de|del) "
+          r"^(?!.{0,300}\b(personal|particular|privad[oa]s?|de su casa|celular)\b).{0,300}"
+          r"\bsecretaria (de|del) "
           r"estado\b"),
     _rule("personal_data", "which-place-live",
           r"\b(what|which) (street|road|apartment|apt|building|house|neighbou?rhood|part of town|"
@@ -1048,7 +1049,8 @@ PERSONAL = [
           r"indocumentad\w*)\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\bmi (propio )?(voto|registro|boleta|direccion|domicilio|"
           r"telefono|correo|celular)\b|\bme mude\b|\b(oficina|linea|departamento|division)\b|"
-          r"^(?!.*\b(personal|particular|privad\w*|de su casa|celular)\b).*\bsecretaria (de|del) "
+          r"^(?!.{0,300}\b(personal|particular|privad[oa]s?|de su casa|celular)\b).{0,300}"
+          r"\bsecretaria (de|del) "
           r"estado\b"),
     _rule("personal_data", "sensitive-attribute",
           r"\b(religion|sexual orientation|maiden name|medical history|health (problems?|issues?|"
