@@ -96,7 +96,7 @@ def read_labelled(paths: Iterable[Path]) -> list[Labelled]:
                 text = row["q"]
                 if not isinstance(row, dict) or not isinstance(text, str) or not text.strip():
                     raise ValueError
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):  # nested past json's limit
                 bad += 1
                 continue
             if row.get("kind") in GUARDED:

@@ -69,7 +69,8 @@ def labelled_files(folder: Path) -> list[Path]:
             write_lines(folder / "abstain_train_extra.jsonl", [
                 {"q": "xylophone jukebox quiz", "expect": "abstain", "kind": "off_topic"},
                 {"q": "who should I vote for", "expect": "abstain", "kind": "partisan"},
-                "{not json", '{"q": 5, "expect": "abstain"}', '["a list"]', ""])]
+                "{not json", '{"q": 5, "expect": "abstain"}', '["a list"]',
+                "[" * 100_000 + "]" * 100_000, ""])]
 
 
 def test_labelled_questions_are_read_with_their_article_and_batch(
@@ -85,7 +86,7 @@ def test_labelled_questions_are_read_with_their_article_and_batch(
     # and the warnings name the file and a count, never a question
     warnings = [(r.getMessage(), getattr(r, "file", None), getattr(r, "rows", None))
                 for r in caplog.records]
-    assert ("malformed labelled questions skipped", "abstain_train_extra.jsonl", 3) in warnings
+    assert ("malformed labelled questions skipped", "abstain_train_extra.jsonl", 4) in warnings
     assert any(file == "missing.jsonl" for _m, file, _n in warnings)
     assert not any("zebra" in r.getMessage() or "{not json" in r.getMessage()
                    for r in caplog.records)
