@@ -58,7 +58,7 @@ REFUSALS_ES = {
     "instructions": (
         "No puedo hacer eso. Mis reglas no cambian: no las dejo de lado, no adopto otro papel "
         "ni muestro mis instrucciones, y solo respondo con la base de conocimiento verificada "
-        "de la oficina. Hágame una pregunta sobre administración electoral o escriba help; las "
+        "de la oficina. Hágame una pregunta sobre administración electoral o escriba ayuda; las "
         "preguntas sobre cómo funciona este asistente van a la oficina electoral que lo "
         "administra."
     ),

@@ -290,3 +290,12 @@ def test_related_reading_without_a_named_state_keeps_the_closest_of_any_state() 
     hits = [Hit(a, 1.0 - n / 10, 0.3, "en") for n, a in enumerate(arts)]
     assert [a.id for a in related_reading(hits, [])] == ["a-0", "a-1", "a-2"]
     assert [a.id for a in related_reading(hits, ["CT"])] == ["a-1", "a-2", "a-3"]
+
+
+def test_the_spanish_refusal_points_to_the_spanish_help_word() -> None:
+    from handlers.faq.replies import refusal_text
+    from handlers.help import help_language
+
+    text = refusal_text("instructions", "es")
+    assert "escriba ayuda" in text and "help" not in text
+    assert help_language("ayuda", "") == "es"  # the word it names gets the Spanish help
