@@ -70,12 +70,13 @@ def named_states(text: str, *, extra_codes: frozenset[str] = frozenset(),
     jurisdiction or its office (app.yaml ``aliases``: "SOTS" -> CT), whole words, any case.
     """
     found: list[tuple[int, str]] = []
+    folded = fold(text)
     if aliases:
         pattern, by_alias = _alias_pattern(tuple(sorted(aliases.items())))
-        found += [(m.start(), by_alias[m.group(1)]) for m in pattern.finditer(fold(text))]
+        found += [(m.start(), by_alias[m.group(1)]) for m in pattern.finditer(folded)]
     by_name = _by_name()
     # Longest names first in the alternation: "West Virginia" wins over "Virginia".
-    for match in _name_pattern().finditer(fold(text)):
+    for match in _name_pattern().finditer(folded):
         found.append((match.start(), by_name[match.group(1)]))
     if sum(map(str.isupper, text)) <= max(6, len(text) // 3):  # not shouting in capitals
         for match in _CODE.finditer(text):

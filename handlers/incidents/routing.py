@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.config.settings import AppConfig
 from handlers.certifications.config import CertificationConfig
-from handlers.faq.places import fold, named_states
+from handlers.faq.places import named_states
 from handlers.incidents.config import IncidentSettings
 
 #: The most jurisdictions offered as buttons (the full form lists every one).
@@ -33,13 +33,12 @@ class Routing:
 def named_jurisdictions(text: str, app: AppConfig) -> list[str]:
     """Jurisdiction codes the text names, restricted to the configured ones when there are any."""
     configured = [j.code for j in app.jurisdictions]
-    found = named_states(text, extra_codes=frozenset(configured), aliases=app.aliases)
-    folded = fold(text)
+    # A jurisdiction's own name is one more of its names, beside its aliases ("SOTS").
+    names = {**{place.name: place.code for place in app.jurisdictions}, **app.aliases}
+    found = named_states(text, extra_codes=frozenset(configured), aliases=names)
     for place in app.jurisdictions:
-        by_name = re.search(rf"\b{re.escape(fold(place.name))}\b", folded)
-        by_code = len(place.code) > 2 and re.search(
-            rf"(?<![A-Za-z0-9]){re.escape(place.code)}(?![A-Za-z0-9])", text)
-        if by_name or by_code:
+        if len(place.code) > 2 and re.search(
+                rf"(?<![A-Za-z0-9]){re.escape(place.code)}(?![A-Za-z0-9])", text):
             found.append(place.code)
     return [code for code in dict.fromkeys(found) if not configured or code in configured]
 

@@ -170,3 +170,18 @@ async def test_a_resent_held_report_asks_again_where_it_happened(services: Servi
     for reply in (first, again):
         assert [b.value.rpartition(":")[2] for b in reply.buttons
                 if b.action_id == "incident:route"] == ["CA", "CT", "KS"]
+
+
+def test_a_jurisdictions_own_name_and_its_aliases_route_a_report() -> None:
+    from bot.config.settings import AppConfig
+
+    app = AppConfig.model_validate({
+        "office": {"name": "County office", "state": "CT", "time_zone": "America/New_York"},
+        "jurisdictions": [{"code": "HFD", "name": "Hartford", "aliases": ["Hartford ROV"]},
+                          {"code": "NHV", "name": "New Haven"}]})
+    assert route_quick_report("tabulator jam in new haven", app,
+                              identity="webchat:local:ann") == Routing("NHV")
+    assert route_quick_report("the hartford rov phone line is down", app,
+                              identity="webchat:local:ann") == Routing("HFD")
+    assert route_quick_report("HFD: power out", app, identity="webchat:local:ann") == \
+        Routing("HFD")
