@@ -402,12 +402,11 @@ def fit(engine_name: str, retriever: Retriever, train: list[dict[str, Any]],
             "train": scores(dec_train, threshold), "calibration": scores(dec_cal, threshold)}
 
 
-def build_memory(index: SearchIndex, embedder: Any, articles: list[Any],
-                 paths: list[Path]) -> QuestionMemory | None:
-    """The question memory of the train files, as ``serve`` builds it from app.yaml's
+def build_memory(embedder: Any, articles: list[Any], paths: list[Path]) -> QuestionMemory | None:
+    """The question memory of these files, as ``serve`` builds it from app.yaml's
     ``question_memory`` (embedded afresh: the shipped vectors are what this writes)."""
     return QuestionMemory.build(read_labelled(paths), article_ids=[a.id for a in articles],
-                                analyse=index.analyse, embedder=embedder, shipped=None)
+                                embedder=embedder, shipped=None)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -448,7 +447,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                 "by_batch": grouped_cv(fused, train, right, query_l2=l2,
                                                        by=batch_fold)}
             # The memory's other batches stand for the labelled questions a deployment holds.
-            fused.memory = build_memory(index, embedder, articles, train_files + cal_files)
+            fused.memory = build_memory(embedder, articles, train_files + cal_files)
             result[f"{MEMORY_MODEL}, question vector L2={QUERY_L2:g}"] = {
                 "by_batch": grouped_cv(fused, train, right, query_l2=QUERY_L2, by=batch_fold)}
         print(json.dumps(result, indent=1))
@@ -464,7 +463,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         query_cache(embedder).size = max(query_cache(embedder).size, FIT_QUERY_CACHE)
         models["lexical+semantic"] = fit(embedder.name, Retriever(index, sem, models={}),
                                          train, cal, articles, split_paths)
-        memory = build_memory(index, embedder, articles, train_files + cal_files)
+        memory = build_memory(embedder, articles, train_files + cal_files)
         if memory is not None:
             models[MEMORY_MODEL] = fit(embedder.name, Retriever(index, sem, models={},
                                                                 memory=memory),

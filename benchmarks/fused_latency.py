@@ -75,7 +75,7 @@ def main() -> None:
                 paths = resolve(load_app_config(root / "app.yaml").question_memory, root)
                 memory = QuestionMemory.build(read_labelled(paths),
                                               article_ids=[a.id for a in articles],
-                                              analyse=index.analyse, embedder=embedder)
+                                              embedder=embedder)
             retriever = Retriever(index, sem, memory=memory)
             clear = sem.queries.clear
         build = time.perf_counter() - start

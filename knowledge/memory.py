@@ -40,6 +40,7 @@ from knowledge.semantic import (
     clip,
     stored_key,
 )
+from knowledge.text import strip_preamble
 
 log = logging.getLogger(__name__)
 
@@ -151,29 +152,30 @@ class QuestionMemory:
 
     @classmethod
     def build(cls, labelled: Sequence[Labelled], *, article_ids: Sequence[str],
-              analyse: Any, embedder: Any, cache_dir: Path | None = None,
+              embedder: Any, cache_dir: Path | None = None,
               disk_cache: bool = True, shipped: Path | None = SHIPPED) -> QuestionMemory | None:
         """Embed (or read back) each labelled question about this base; None when none is.
 
         Vectors missing from ``shipped`` are kept in ``cache_dir`` (default: the embedding cache,
         :data:`knowledge.semantic.DEFAULT_CACHE`; ``disk_cache=False``: nowhere).
 
-        ``analyse``: the lexical channel's analysis (``SearchIndex.analyse``): the memory holds
-        the text the question vector is made from, as the retriever makes it.
+        Each question is embedded from the text the retriever embeds a question from
+        (``SearchIndex.analyse``'s query: without its opener, at most 2,000 characters, clipped),
+        without running the search itself.
         """
         doc_of = {a: n for n, a in enumerate(article_ids)}
         rows = [lab for lab in labelled if lab.article is None or lab.article in doc_of]
         if not any(lab.article is not None for lab in rows):
             return None
         count = getattr(embedder, "token_count", _words)
-        texts = [clip(analyse(lab.text).query[:2000], count, QUERY_TOKENS) for lab in rows]
+        texts = [clip(strip_preamble(lab.text)[:2000], count, QUERY_TOKENS) for lab in rows]
         keep = [n for n, t in enumerate(texts) if t.strip()]
         rows, texts = [rows[n] for n in keep], [texts[n] for n in keep]
         keys = [_key("query\0" + t) for t in texts]
-        stored = load_shipped(shipped, embedder.name)
         folder = cache_dir or (DEFAULT_CACHE if disk_cache else None)
         cache = EmbeddingCache(folder, embedder.name + "-questions")
-        stored.update(cache.load())
+        cached = cache.load()
+        stored = {**load_shipped(shipped, embedder.name), **cached}
         missing = sorted({i for i, k in enumerate(keys) if k not in stored},
                          key=lambda i: keys[i])
         fresh: dict[bytes, np.ndarray] = {}
@@ -182,7 +184,7 @@ class QuestionMemory:
             for i, vec in zip(batch, embedder.queries([texts[i] for i in batch]), strict=True):
                 fresh[keys[i]] = np.asarray(vec, dtype=np.float32)
         if fresh:
-            every = {**stored, **fresh}
+            every = {**cached, **fresh}  # the shipped vectors stay in their own file
             cache.save(list(every), np.vstack(list(every.values())).astype(np.float32))
         vectors = np.vstack([fresh[k] if k in fresh else stored[k] for k in keys])
         docs = np.array([-1 if lab.article is None else doc_of[lab.article] for lab in rows])

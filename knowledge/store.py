@@ -66,7 +66,7 @@ class KnowledgeBase:
             if embedder is not None and memory_files:
                 memory = QuestionMemory.build(read_labelled(memory_files),
                                               article_ids=[a.id for a in articles],
-                                              analyse=index.analyse, embedder=embedder)
+                                              embedder=embedder)
         return cls({a.id: a for a in articles}, index, Retriever(index, sem, memory=memory))
 
     @property

@@ -100,10 +100,9 @@ def test_globs_resolve_relative_to_the_config_folder(tmp_path: Path) -> None:
 
 def build(tmp_path: Path, embedder: LetterEmbedder, rows: list[Labelled] | None = None,
           shipped: Path | None = None) -> QuestionMemory | None:
-    index = SearchIndex(ARTS)
     return QuestionMemory.build(rows if rows is not None else read_labelled(labelled_files(tmp_path)),
-                                article_ids=[a.id for a in ARTS], analyse=index.analyse,
-                                embedder=embedder, cache_dir=tmp_path / "cache", shipped=shipped)
+                                article_ids=[a.id for a in ARTS], embedder=embedder,
+                                cache_dir=tmp_path / "cache", shipped=shipped)
 
 
 def test_memory_keeps_this_base_only_and_embeds_each_question_once(tmp_path: Path) -> None:
