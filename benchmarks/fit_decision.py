@@ -116,8 +116,7 @@ def read_items(paths: list[Path]) -> list[dict[str, Any]]:
             if line.strip():
                 item = json.loads(line)
                 if item.get("kind") not in GUARDED:
-                    # the writing batch: inscope_ and abstain_ files of one name were written together
-                    item["_batch"] = path.stem.split("_", 1)[-1]
+                    item["_batch"] = group_of(path)  # the writing batch
                     items.append(item)
     return items
 
@@ -323,6 +322,9 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
                                     knowledge=SimpleNamespace(current=kb))
     files = {name: [(p, load_items(p)) for p in paths] for name, paths in split_paths.items()}
     memory = retriever.memory
+    # a batch's questions are asked without themselves in the memory, as new ones
+    without = {path: memory.without([group_of(path)]) if memory is not None else None
+               for per_file in files.values() for path, _its in per_file}
     out: dict[tuple[float, float], dict[str, tuple[int, ...]]] = {}
     for veto, rescue in pairs:
         retriever.__dict__["model"] = dc_replace(model, veto=veto, rescue=rescue)
@@ -330,9 +332,7 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
         for name, per_file in files.items():
             figures = [0, 0, 0, 0]
             for path, its in per_file:
-                # a batch's questions are asked without themselves in the memory, as new ones
-                retriever.memory = memory.without([group_of(path)]) \
-                    if memory is not None else None
+                retriever.memory = without[path]
                 group[0] = group_of(path)
                 rep = evaluate(its, lambda q: answer_to_json(
                     answer_question(question=q, services=services), contact))
