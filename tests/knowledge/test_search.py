@@ -302,7 +302,8 @@ def test_dev_set_through_the_bot(tmp_path: Path, engine: str, in_scope: float) -
     shipped = (ROOT / "app.yaml").read_text(encoding="utf-8")
     config = tmp_path / "app.yaml"
     config.write_text(shipped.replace("semantic_retrieval: true", f"semantic_retrieval: {semantic}")
-                      .replace("knowledge_path: knowledge/articles", f"knowledge_path: {REAL_KB}"),
+                      .replace("knowledge_path: knowledge/articles", f"knowledge_path: {REAL_KB}")
+                      .replace("  - knowledge/eval/", f"  - {ROOT}/knowledge/eval/"),  # the memory
                       encoding="utf-8")
     out = tmp_path / "dev.json"
     result = subprocess.run([sys.executable, "-m", "app", "kb", "eval", str(DEV_SET), "--json",
