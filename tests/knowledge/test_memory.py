@@ -92,6 +92,26 @@ def test_labelled_questions_are_read_with_their_article_and_batch(
                    for r in caplog.records)
 
 
+def test_an_oversized_file_is_skipped_whole_with_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    small, large = sorted(labelled_files(tmp_path), key=lambda p: p.stat().st_size)
+    monkeypatch.setattr("knowledge.memory.MAX_FILE_BYTES", small.stat().st_size)
+    with caplog.at_level(logging.WARNING, logger="knowledge.memory"):
+        rows = read_labelled([small, large])
+    assert rows and {r.group for r in rows} == {small.stem.split("_", 1)[1]}  # read as before
+    assert any(getattr(r, "file", None) == large.name for r in caplog.records)
+
+
+def test_aliases_too_short_to_be_a_name_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from bot.config.settings import Jurisdiction
+
+    assert Jurisdiction(code="CT", name="Connecticut", aliases=["SOTS"]).aliases == ["SOTS"]
+    with pytest.raises(ValidationError):
+        Jurisdiction(code="CT", name="Connecticut", aliases=["CT"])
+
+
 def test_globs_resolve_relative_to_the_config_folder(tmp_path: Path) -> None:
     files = labelled_files(tmp_path)
     assert resolve(["*_train*.jsonl"], tmp_path) == sorted(files)

@@ -255,16 +255,23 @@ async def test_related_reading_opens_in_the_language_it_was_offered_in(bot: Runn
     async with aiohttp.ClientSession() as session:
         clicks = []
         # the button as offered, and one sent before buttons carried a language (id alone)
-        for value in (button["value"], button["value"].rpartition(":")[0], "no-such-article:es"):
+        for value in (button["value"], button["value"].rpartition(":")[0], "no-such-article:es",
+                      # malformed and oversized values find no article; nothing breaks
+                      f"{button['value']}:es", ":es", "x" * 500 + ":es", "é:\u0000:es"):
             async with session.post(f"{bot.url}/webchat/messages", json={
                     "user": "ann", "action": {"id": "faq:show", "value": value}}) as resp:
                 assert resp.status == 200
                 clicks.append(_shown((await resp.json())["replies"][0]))
-    spanish, english, gone = clicks
+    spanish, english, gone, *malformed = clicks
     assert "Correo o paquetes sospechosos" in spanish and "Fuente" in spanish
     assert "Source" not in spanish
     assert "Source" in english and "Correo" not in english
     assert gone == "Ese artículo ya no está disponible."
+    assert malformed == [gone] * 4
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{bot.url}/webchat/messages", json={"user": "ann", "action": {
+                "id": "faq:show", "value": "x" * 50_000}}) as resp:
+        assert resp.status == 400 and "error" in await resp.json()  # refused at the door
 
 
 @pytest.mark.parametrize(("question", "allowed"), [
