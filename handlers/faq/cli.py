@@ -13,7 +13,7 @@ from handlers.faq.replies import (
     place_name,
     source_line,
 )
-from handlers.incidents.danger import call_911, signals_danger
+from handlers.incidents.danger import call_911, may_report, signals_danger
 
 
 def answer_text(answer: Answer, contact: Contact | None) -> str:
@@ -50,7 +50,7 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
     """A readable answer for a terminal: what the chat shows, as plain text.
 
     A question that mentions a danger is led by the 911 line; an abstention ends with the
-    related reading and what to do if it reports something happening now.
+    related reading, and with what to do if it may report something happening now.
     """
     lang, art = answer.language, answer.article
     words, danger = labels(lang), signals_danger(answer.question)
@@ -64,5 +64,6 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
             head = (words.related_reading.format(state=place_name(answer.named_state, lang))
                     if answer.named_state else words.did_you_mean)
             text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
-                                 *([] if danger else [words.happening])])  # 911 leads: not twice
+                                 *([words.happening] if may_report(answer.question)
+                                   and not danger else [])])  # 911 leads: not twice
     return f"{call_911(lang)}\n\n{text}" if danger else text

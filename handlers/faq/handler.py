@@ -23,7 +23,7 @@ from handlers.faq.replies import (
 )
 from handlers.faq.scope import Asker
 from handlers.faq.service import record_feedback, record_question
-from handlers.incidents.danger import signals_danger
+from handlers.incidents.danger import may_report, signals_danger
 
 
 class FaqHandler:
@@ -68,7 +68,7 @@ class FaqHandler:
                                             claim=message.claim)
         if signals_danger(question):  # a report of one went to the incident handler instead
             return danger_first(self._reply(answer, asker, question_id), answer.language)
-        return self._reply(answer, asker, question_id, report=True)
+        return self._reply(answer, asker, question_id, report=may_report(question))
 
     @staticmethod
     def _reply(answer: Answer, asker: Asker, question_id: int | None, *,

@@ -246,6 +246,21 @@ def reports_danger(text: str) -> bool:
     return False
 
 
+def may_report(text: str) -> bool:
+    """Whether a message the FAQ cannot answer may be telling of something happening now.
+
+    Then the abstention ends with what to do (call 911, report an incident): the words of
+    :func:`reports_danger` miss some reports. A message that says something is happening
+    ("right now", "we just got", "a man is ...") or asks for help may be one, and so may one not
+    asked as a question ("a dog bit one of our workers"); a plain question ("what's the weather
+    for Tuesday?") is not, and gets no 911 line.
+    """
+    text = _normalised(text)
+    if _HAPPENING.search(text) or _ASKS_FOR_HELP.search(text):
+        return True
+    return "?" not in text and not _ASKS_ABOUT.search(text)
+
+
 def danger_language(text: str, detected: str) -> str:
     """The language to say "call 911" in: Spanish when only Spanish danger words are there.
 

@@ -65,14 +65,16 @@ def test_ask_text_mode_labels_a_spanish_answer_in_spanish(home: Path) -> None:
 
 def test_ask_text_mode_shows_the_911_line_and_what_an_abstention_offers(home: Path) -> None:
     result = cli(home, "ask", "-", stdin="we got a bomb threat, what's the procedure\n"
-                                         "¿qué es el método pause?\nparking rules?\n")
+                                         "¿qué es el método pause?\nparking lot is blocked\n"
+                                         "parking rules?\n")
     assert result.returncode == 0, result.stderr
-    danger, spanish, parking = result.stdout.split("\n" + "-" * 40 + "\n")
+    danger, spanish, parking, rules = result.stdout.split("\n" + "-" * 40 + "\n")
     assert danger.startswith("CALL 911 NOW")  # a danger is named: 911 first, and only there
     assert "911 NOW" not in spanish + parking and "LLAME" not in spanish + parking
     assert "· confianza 0.9" in spanish and "confidence" not in spanish
     safety = "Reporting something happening now? If anyone is in danger, call 911 first."
-    assert parking.rstrip().endswith(safety)
+    assert parking.rstrip().endswith(safety)  # may tell of something happening
+    assert "I don't have" in rules and "911" not in rules  # a plain question: no 911 line
     assert safety not in spanish  # an answer is not an abstention
     assert safety not in danger  # already led by the 911 line
 

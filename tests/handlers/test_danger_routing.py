@@ -12,7 +12,7 @@ from bot.errors import Replayed
 from bot.messages import Action, IncomingMessage, Reply, Sender, Tone
 from bot.router import Router
 from handlers import build_handlers
-from handlers.incidents.danger import REPORT_BUTTON
+from handlers.incidents.danger import REPORT_BUTTON, may_report
 from tests.support import REAL_KB, make_settings, migrated
 
 
@@ -104,6 +104,30 @@ async def test_an_abstention_says_what_to_do_if_something_is_happening(
     assert "911" in safety.text
     assert [(b.label, b.action_id, b.value) for b in safety.buttons] == [(button, REPORT_BUTTON,
                                                                           "report")]
+
+
+@pytest.mark.parametrize("text", ["what's the weather forecast for tuesday?",
+                                  "is the cafeteria open on saturday?",
+                                  "¿qué tiempo hará el martes?"])
+async def test_a_plain_question_without_an_answer_gets_no_911_line(router: Router,
+                                                                    text: str) -> None:
+    """A question that tells of nothing happening is declined without the safety line."""
+    reply = await say(router, text)
+    assert reply.sections[0].text.startswith(("I don't have", "No tengo"))
+    assert "911" not in reply.text and "911" not in " ".join(s.text for s in reply.sections)
+    assert not any(b.action_id == REPORT_BUTTON for s in reply.sections for b in s.buttons)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a dog bit one of our curbside workers", True),  # told, not asked
+    ("there's a guy yelling at the voters in line, what is the policy?", True),
+    ("we just got a weird package in the mail room?", True),
+    ("what's the weather forecast for tuesday?", False),
+    ("¿cuál es el horario de la biblioteca?", False),
+    ("parking rules?", False),
+])
+def test_may_report(text: str, expected: bool) -> None:
+    assert may_report(text) is expected
 
 
 @pytest.mark.parametrize("value", ["report", "", "x" * 5000, "<!channel> {@1} **INC**", "\x00\ud7ff"])
