@@ -25,6 +25,18 @@ def test_real_base_loads_with_no_problems() -> None:
     approved = [a for a in articles if not a.is_draft]
     assert len(approved) >= 60
     assert all(a.es is not None for a in articles), "every article has a Spanish translation"
+    # A Spanish answer names its sources in Spanish too (a title in English reads as untranslated).
+    assert all(s.document_es for a in articles for s in a.sources)
+
+
+def test_a_spanish_answer_names_its_source_in_spanish() -> None:
+    from handlers.faq.replies import source_line
+    articles, _ = load_articles(REAL_KB)
+    pause = next(a for a in articles if a.id == "ca-pause-method")
+    line = source_line(pause, "es")
+    assert line.startswith("Fuente: Secretaría de Estado de California")
+    assert "Secretary of State" not in line and "Jurisdicción: California" in line
+    assert source_line(pause, "en").startswith("Source: California Secretary of State")
 
 
 def test_every_answer_says_whose_fact_it_is() -> None:
