@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.incidents.danger import reports_danger, signals_danger
+from handlers.incidents.danger import may_report, reports_danger, signals_danger
 
 EVAL = Path(__file__).resolve().parents[3] / "handlers" / "incidents" / "eval"
 #: file -> (reports read as reports, reports with a 911 line, questions, harmless), measured.
@@ -40,3 +40,17 @@ def test_every_set_is_listed_and_well_formed() -> None:
 def test_the_rules_keep_their_measured_figures(name: str) -> None:
     found = figures(EVAL / name)
     assert all(f >= bar for f, bar in zip(found, BARS[name], strict=True)), (name, found)
+
+
+#: file -> (reports without a danger word, of those ending an abstention with the 911 line).
+UNWORDED = {"danger_train4.jsonl": (19, 17), "danger_heldout.jsonl": (20, 20)}
+
+
+@pytest.mark.parametrize("name", sorted(UNWORDED))
+def test_reports_the_words_miss_still_end_an_abstention_with_the_911_line(name: str) -> None:
+    """An abstention's 911 line is kept for messages that may report (``may_report``): the
+    reports with no danger word (the FAQ gets them) keep it; plain questions lose it."""
+    rows = [json.loads(line) for line in (EVAL / name).read_text(encoding="utf-8").splitlines()]
+    unworded = [r["text"] for r in rows if r["label"] == "report" and not signals_danger(r["text"])]
+    total, bar = UNWORDED[name]
+    assert len(unworded) == total and sum(map(may_report, unworded)) >= bar
