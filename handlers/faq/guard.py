@@ -10,9 +10,10 @@ staff from doxxing" mention parties and doxxing and must still reach the knowled
    people out of the personal-data rules.
 2. A small classifier (:mod:`handlers.faq.guard_model`) for phrasings the rules do not know,
    calibrated to at most 1 % false refusals (see ``benchmarks/fit_guard.py``). Its personal-data
-   verdict yields to a protective frame (data that was exposed, protecting or redacting it) or to
-   the asker's own details: the rules' own exemption, narrowed to words no request for someone
-   else's data needs.
+   verdict yields to a protective frame (data that was exposed, protecting or redacting it), to
+   the asker's own details (the rules' own exemption, narrowed to words no request for someone
+   else's data needs), and to who holds a public election office or how to reach the office
+   (a registrar's name is public; her home, family and cell phone are not).
 
 Two fits of the classifier ship. The lexical one (words only) runs by default, as retrieval
 does (app.yaml ``semantic_retrieval: false``). While the semantic channel runs in this process
@@ -46,6 +47,30 @@ PROTECTIVE = re.compile(
     r"(call|reach|contact|email|text) me|my (own )?(phone|number|cell|e-?mail))\b")
 
 
+#: Who holds a public election office, or how to reach the office: public, not personal data
+#: ("what's the name of the El Dorado County registrar", "¿quién es la secretaria del condado?").
+PUBLIC_OFFICE = re.compile(
+    r"\b(who(?:'s| is| are| was| runs| heads| leads)|names?|contact|office (phone|number|e-?mail|"
+    r"address|hours)|qui[eé]n(es)? (es|son|era|dirige)|c[oó]mo se llama\w*|nombres?)\b.{0,40}"
+    r"\b(registrars?|rovs?|(county|town|city) clerks?|clerks?|secretary of (the )?state|"
+    r"(election|elections) (commissioners?|directors?|administrators?|officials?|officers?|"
+    r"supervisors?|office|division|department)|supervisor of elections|registrador(a|es|as)?|"
+    r"secretari[oa]s? (del condado|municipal|de estado|del estado)|oficina electoral)\b")
+#: ... unless the question reaches into the person's own life, or is about someone who holds
+#: no public office (a voter, a poll worker, staff).
+PRIVATE_LIFE = re.compile(
+    r"\b(home|house|live[sd]?|living|reside\w*|neighbou?rhood|street|personal|private|cell|mobile|"
+    r"unlisted|family|kids?|child(ren)?|daughters?|sons?|wife|husband|spouse|married|dating|"
+    r"partner|(boy|girl)friend|birth\w*|age|old|maiden|ssn|social security|medical|health|"
+    r"religio\w*|church|gym|car|license plate|schedule|routine|leaves?|instagram|facebook|"
+    r"twitter|tiktok|social media|photos?|pictures?|voters?|poll workers?|volunteers?|staff\w*|"
+    r"employees?|observers?|casa|vive|viven|domicilio|celular|privad\w*|familia|hij[oa]s?|"
+    r"espos[oa]|casad[oa]|cumplea\w*|edad|salud|iglesia|carro|coche|barrio|votantes?|"
+    r"trabajador\w*|voluntari\w*|emplead\w*)\b")
+
+_OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Why a question is refused (or not): the category, which layer decided and its score."""
@@ -56,8 +81,17 @@ class Verdict:
 
 
 def yields(kind: str | None, question: str) -> bool:
-    """Whether the classifier's ``kind`` gives way to a protective frame in the question."""
-    return kind == "personal_data" and bool(PROTECTIVE.search(normalise(question)))
+    """Whether the classifier's ``kind`` gives way to the question's frame.
+
+    A personal-data verdict yields to a protective frame, and to a question about who holds a
+    public election office (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life.
+    """
+    if kind != "personal_data":
+        return False
+    text = normalise(question)
+    office = _OF_VOTERS.sub(r"\1", text)  # a registrar "of voters" is asked about, not voters
+    return bool(PROTECTIVE.search(text)
+                or PUBLIC_OFFICE.search(office) and not PRIVATE_LIFE.search(office))
 
 
 def use_semantic(on: bool | None) -> None:
