@@ -59,7 +59,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
              re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars)\b|\bfree\b|"
                         r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
     "count": (re.compile(r"\bhow many\b|\b(what('s| is| was)|total|exact|give me|tell me|know) "
-                         r"(the )?number of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
+                         r"(the )?((max|maximum|min|minimum|total|exact) )?"
+                         r"number of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
                          r"size)\b|\bqu[eé] (puntuaci[oó]n|tama[nñ]o)\b|\bout of 100\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
@@ -100,7 +101,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
               re.compile(r"\b\d{3}[-. )]+\d{3}[-. ]+[0-9A-Za-z]{4}\b")),
     "email": (re.compile(r"\be-?mail (address|addr|adress)\b|"
                          r"\b(what|which)(?:'s| is| are)? (?:the |their |his |her |your |an? )?"
-                         r"(?:\w+ )?e-?mails?\b(?! (?:scam|phish))|\b(?<!an )(?<!a )e-?mail "
+                         r"(?:[\w'’]+ )?e-?mails?\b(?! (?:scam|phish))|\b(?<!an )(?<!a )e-?mail "
                          r"(to|for|of)\b(?! (?:me|us|them|you)\b)|\b(do|should|can) (i|we) e-?mail\b|"
                          r"\be-?mail\?|(?<!\bun )\bcorreo (electr[oó]nico )?(de|del|para)\b"
                          r"(?! (phishing|spam|estafa|suplantaci[oó]n|fraude))|\bcu[aá]l es el correo\b|"

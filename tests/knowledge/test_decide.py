@@ -289,6 +289,8 @@ def test_asked_kinds_read_more_ways_of_asking_for_a_fact() -> None:
     assert "time_of_day" in asked_kinds("what time does the meeting start")
     assert "date" in asked_kinds("when was the task force created")
     assert "count" in asked_kinds("what sample size does an audit need")
+    assert "email" in asked_kinds("what is bergeron's email")  # a possessive before the word
+    assert "count" in asked_kinds("what is the maximum number of observers at a canvass")
     # ... and plain questions about a process or a meaning still ask for no particular fact
     assert not asked_kinds("when do clerks learn about provisional ballots")
     assert not asked_kinds("who should I tell about a threat at the polls")
