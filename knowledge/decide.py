@@ -583,6 +583,9 @@ class Retriever:
         order_docs = sorted(fused, key=lambda d: (-fused[d], d))[:DEPTH]
         if not order_docs:
             return an, [], vec
+        if an.ranked and an.ranked[0][0] not in order_docs:
+            # The lexical top is what answers unless the model vetoes it: always scored.
+            order_docs.append(an.ranked[0][0])
         kinds = asked_kinds(an.query)
         ents = entities(an.query)
         q_numbers = numbers_in(an.query)

@@ -178,6 +178,41 @@ def test_fusion_brings_in_what_only_the_semantic_channel_finds(tmp_path: Path) -
     assert [a.id for a, _lang in fused.retrieve("zzz")][0] == "a-one"
 
 
+class RankedSemantic:
+    """A semantic channel whose similarities are given: the last article is its best match."""
+
+    class embedder:  # noqa: N801 - the attribute Retriever reads
+        name = "given-similarities"
+
+    def __init__(self, sims: Sequence[float]) -> None:
+        self.sims = np.asarray(sims, dtype=np.float32)
+
+    def embed(self, _query: str) -> np.ndarray:
+        return np.ones(3, dtype=np.float32)
+
+    def similarities(self, _vec: np.ndarray) -> np.ndarray:
+        return self.sims
+
+
+def test_the_lexical_top_is_always_a_candidate_the_model_scores() -> None:
+    """The lexical top answers unless the model vetoes it, so the model always scores it, even
+    when both channels agree on enough other articles to push it out of the fused depth."""
+    arts = [make_article("seal-log", "Ballot box seal log", ["how do we log ballot box seals"],
+                         "Every ballot box seal number is logged at the polling place.")]
+    arts += [make_article(f"room-{n}", f"Storage room {n}", [f"where is storage room {n}"],
+                          f"Ballot storage room {n} is locked.") for n in range(1, 13)]
+    index = SearchIndex(arts)
+    question = "ballot box seal log"
+    assert index.search(question)[0].article.id == "seal-log"
+    # every room above it in the semantic ranking, the seal log beyond its depth
+    semantic = RankedSemantic([0.0, *[0.9 - 0.01 * n for n in range(12)]])
+    _an, cands = Retriever(index, semantic, models={}).candidates(question)
+    ids = [arts[c.doc].id for c in cands]
+    assert "seal-log" in ids and ids.index("seal-log") >= 5  # below the fused depth, still there
+    top = next(c for c in cands if arts[c.doc].id == "seal-log")
+    assert top.features["lex_top"] == 1.0 and top.features["sem_top"] == 0.0
+
+
 # ---- the decision model ------------------------------------------------------------------------
 
 def test_model_file_loads_with_both_engines_and_every_feature() -> None:
