@@ -103,7 +103,8 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"what (?:do|should|can|to) (?:we|i|do)|how (?:do|should|can|to) (?:we|i)? ?"
            r"(?:handle|respond|deal|report|stop|avoid|update|change|correct|verify|confirm|"
            r"check)|report\w*|polic(?:y|ies)|laws?|rules?|allowed|legal|illegal|public records?|"
-           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|amenaza\w*|shred\w*|dispos\w*|"
+           r"confidential\w*|privacy|exempt\w*|train\w*|proteg\w*|protej\w*|resguard\w*|amenaza\w*|"
+           r"shred\w*|dispos\w*|"
            r"securely|retention|retain\w*|penalt\w*|punish\w*|prosecut\w*)")
 
 

@@ -286,6 +286,16 @@ def test_personal_data_verdict_of_the_classifier_yields_to_a_protective_frame() 
     assert not yields("personal_data", "who else is registered at my address")
 
 
+@pytest.mark.parametrize("question", [
+    "¿cómo protejo a mi personal del doxxing?",  # proteger conjugates with a j: protejo, protejan
+    "¿qué hacemos para que protejan los datos de los trabajadores electorales?",
+    "¿cómo resguardamos la información personal de nuestro equipo?",
+])
+@pytest.mark.usefixtures("both_engines")
+def test_spanish_questions_about_protecting_staff_pass(question: str) -> None:
+    assert check(question) is None
+
+
 def test_personal_data_verdict_yields_to_who_holds_a_public_election_office() -> None:
     from handlers.faq.guard import yields
 
