@@ -109,6 +109,12 @@ def test_kb_eval_scores_and_writes_json(home: Path) -> None:
     assert "abstain:  1/1" in result.stdout
     figures = json.loads((home / "out.json").read_text())
     assert figures["misses"][0]["line"] == 2
+    # a held-out set's questions stay unread: figures only, on screen and in the file
+    quiet = cli(home, "kb", "eval", str(questions), "--figures-only", "--json",
+                str(home / "quiet.json"))
+    assert "in-scope: 1/2 (50.0%)" in quiet.stdout and "pause" not in quiet.stdout
+    assert "pause" not in (home / "quiet.json").read_text()
+    assert json.loads((home / "quiet.json").read_text())["misses"] == 1
     questions.write_text('{"q": "x"}\nnot json\n')
     broken = cli(home, "kb", "eval", str(questions))
     assert broken.returncode == 1 and "q.jsonl:1" in broken.stderr
