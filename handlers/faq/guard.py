@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
-from handlers.faq.guard_rules import Refusal, match, normalise
+from handlers.faq.guard_rules import RECORD, Refusal, match, normalise
 
 __all__ = ["Refusal", "Verdict", "check", "engine", "explain", "use_semantic"]
 
@@ -57,17 +57,16 @@ PUBLIC_OFFICE = re.compile(
     r"(election|elections) (commissioners?|directors?|administrators?|officials?|officers?|"
     r"supervisors?|office|division|department)|supervisor of elections|registrador(a|es|as)?|"
     r"secretari[oa]s? (del condado|municipal|de estado|del estado)|oficina electoral)\b")
-#: ... unless the question reaches into the person's own life, or is about someone who holds
-#: no public office (a voter, a poll worker, staff).
+#: ... unless the question reaches into the person's own life (the rules' private records, or
+#: home, family and habits), or is about someone who holds no public office (a voter, staff).
 PRIVATE_LIFE = re.compile(
-    r"\b(home|house|live[sd]?|living|reside\w*|neighbou?rhood|street|personal|private|cell|mobile|"
-    r"unlisted|family|kids?|child(ren)?|daughters?|sons?|wife|husband|spouse|married|dating|"
-    r"partner|(boy|girl)friend|birth\w*|age|old|maiden|ssn|social security|medical|health|"
-    r"religio\w*|church|gym|car|license plate|schedule|routine|leaves?|instagram|facebook|"
-    r"twitter|tiktok|social media|photos?|pictures?|voters?|poll workers?|volunteers?|staff\w*|"
-    r"employees?|observers?|casa|vive|viven|domicilio|celular|privad\w*|familia|hij[oa]s?|"
-    r"espos[oa]|casad[oa]|cumplea\w*|edad|salud|iglesia|carro|coche|barrio|votantes?|"
-    r"trabajador\w*|voluntari\w*|emplead\w*)\b")
+    rf"\b(?:{RECORD}|home|house|live[sd]?|living|reside\w*|neighbou?rhood|street|personal|"
+    r"private|cell|mobile|unlisted|family|kids?|child(ren)?|daughters?|sons?|wife|husband|spouse|"
+    r"married|dating|partner|(boy|girl)friend|birth\w*|age|old|maiden|health|religio\w*|church|"
+    r"gym|car|schedule|routine|leaves?|instagram|facebook|twitter|tiktok|photos?|pictures?|"
+    r"voters?|poll workers?|volunteers?|staff\w*|employees?|observers?|casa|vive|viven|domicilio|"
+    r"celular|privad\w*|familia|hij[oa]s?|espos[oa]|casad[oa]|cumplea\w*|edad|salud|iglesia|"
+    r"carro|coche|barrio|votantes?|trabajador\w*|voluntari\w*|emplead\w*)\b")
 
 _OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
 
