@@ -42,6 +42,7 @@ def report(pairs: list[tuple[str, str]], *, list_misses: bool = True) -> dict[st
     refused: Counter[str] = Counter()
     same_kind: Counter[str] = Counter()
     layers: Counter[str] = Counter()
+    false_by: Counter[str] = Counter()  # which layer refused an allowed question (a count)
     misses: list[str] = []
     for question, cls in pairs:
         verdict = explain(question)
@@ -50,6 +51,8 @@ def report(pairs: list[tuple[str, str]], *, list_misses: bool = True) -> dict[st
             refused[cls] += 1
             same_kind[cls] += verdict.kind == cls
             layers[verdict.layer.split(":")[0]] += 1
+            if cls == ALLOW:
+                false_by[verdict.layer.split(":")[0]] += 1
         if (verdict.kind is None) != (cls == ALLOW):
             misses.append(f"{cls}: {question} -> {verdict.kind} ({verdict.layer})")
     out: dict[str, object] = {
@@ -58,7 +61,7 @@ def report(pairs: list[tuple[str, str]], *, list_misses: bool = True) -> dict[st
             "same_category": same_kind[c]} for c in sorted(total) if c != ALLOW}
     out["allowed"] = {"total": total[ALLOW], "false_refusals": refused[ALLOW],
                       "false_refusal_rate": round(refused[ALLOW] / total[ALLOW], 4)
-                      if total[ALLOW] else 0.0}
+                      if total[ALLOW] else 0.0, "false_refusals_by": dict(false_by)}
     if list_misses:
         out["decided_by"] = dict(layers)
         out["misses"] = misses
