@@ -10,7 +10,7 @@ from handlers.faq.replies import (
     abstain_text,
     answer_plain_text,
     labels,
-    place_name,
+    related_head,
     source_line,
 )
 from handlers.incidents.danger import call_911, may_report, signals_danger
@@ -61,8 +61,7 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
         text = answer_text(answer, contact)
         if answer.refused is None:
             related = [f"- {a.localized(lang)[0]}" for a in answer.suggestions[:3]]
-            head = (words.related_reading.format(state=place_name(answer.named_state, lang))
-                    if answer.named_state else words.did_you_mean)
+            head = related_head(answer.suggestions[:3], answer.named_state, lang)
             text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
                                  *([words.happening] if may_report(answer.question)
                                    and not danger else [])])  # 911 leads: not twice

@@ -109,6 +109,7 @@ class Labels:
     other_state: str
     did_you_mean: str
     related_reading: str
+    related_state: str
     no_answer: str
     no_answer_for: str
     please_ask: str
@@ -133,6 +134,7 @@ LABELS = {
         other_state="This is {state}'s practice, not a rule for {yours}. For {yours}, ask {contact}.",
         did_you_mean="Did you mean one of these?",
         related_reading="Related reading (not a vetted answer for {state}):",
+        related_state="{state}'s articles nearby (I'm not sure they answer your question):",
         no_answer=NO_ANSWER, no_answer_for="I don't have a vetted answer for {state}.",
         please_ask="Please ask {contact}.", contact_is="Contact for {state}: {contact}.",
         queued="I've added this to the curators' queue.", general="General / national",
@@ -152,6 +154,8 @@ LABELS = {
                     "a {contact}.",
         did_you_mean="¿Quiso decir alguno de estos?",
         related_reading="Lectura relacionada (no es una respuesta verificada para {state}):",
+        related_state="Artículos cercanos de {state} (no estoy seguro de que respondan a su "
+                      "pregunta):",
         no_answer=NO_ANSWER_ES, no_answer_for="No tengo una respuesta verificada para {state}.",
         please_ask="Por favor consulte a {contact}.", contact_is="Contacto para {state}: {contact}.",
         queued="Agregué esta pregunta a la cola de los curadores.", general="General / nacional",
@@ -313,9 +317,23 @@ def build_abstain_reply(contact: Contact | None, suggestions: Sequence[Article],
     if report:
         sections.append(Section(words.happening, buttons=(report_button(language),)))
     if buttons:
-        sections.append(Section(words.related_reading.format(state=place_name(state, language))
-                                if state else words.did_you_mean))
+        sections.append(Section(related_head(suggestions[:3], state, language)))
     return Reply(text=text, sections=tuple(sections), buttons=buttons)
+
+
+def related_head(suggestions: Sequence[Article], state: str | None, language: str) -> str:
+    """The line above related articles ("Did you mean", without a named state).
+
+    For a question naming a state: they are no vetted answer for it, unless all are that
+    state's own reviewed articles, which are vetted there (perhaps not on this question) and
+    are not called unvetted.
+    """
+    words = labels(language)
+    if not state:
+        return words.did_you_mean
+    own = all(a.jurisdiction == state and not a.is_draft for a in suggestions)
+    return (words.related_state if own else words.related_reading).format(
+        state=place_name(state, language))
 
 
 def build_feedback_thanks(helpful: bool, *, result: str = "stored") -> Reply:

@@ -246,6 +246,10 @@ def reports_danger(text: str) -> bool:
     return False
 
 
+#: At most this many words, without a danger word, is a search ("uocava deadline"), not a report.
+KEYWORDS = 3
+
+
 def may_report(text: str) -> bool:
     """Whether a message the FAQ cannot answer may be telling of something happening now.
 
@@ -253,11 +257,14 @@ def may_report(text: str) -> bool:
     :func:`reports_danger` miss some reports. A message that says something is happening
     ("right now", "we just got", "a man is ...") or asks for help may be one, and so may one not
     asked as a question ("a dog bit one of our workers"); a plain question ("what's the weather
-    for Tuesday?") is not, and gets no 911 line.
+    for Tuesday?") is not, nor a few search words without a danger word ("uocava deadline"),
+    and gets no 911 line.
     """
     text = _normalised(text)
     if _HAPPENING.search(text) or _ASKS_FOR_HELP.search(text):
         return True
+    if len(text.split()) <= KEYWORDS and not _danger(text):
+        return False
     return "?" not in text and not _ASKS_ABOUT.search(text)
 
 

@@ -125,6 +125,9 @@ async def test_a_plain_question_without_an_answer_gets_no_911_line(router: Route
     ("what's the weather forecast for tuesday?", False),
     ("¿cuál es el horario de la biblioteca?", False),
     ("parking rules?", False),
+    ("uocava deadline", False),  # search words, not a report
+    ("drop box hours", False),
+    ("bomb threat", True),  # a danger word: told, even in two words
 ])
 def test_may_report(text: str, expected: bool) -> None:
     assert may_report(text) is expected

@@ -92,6 +92,10 @@ async def test_a_question_about_ones_own_certification_shows_ones_status(tmp_pat
         body = " ".join(s["text"] for s in asked["sections"])
         assert "KS-CLERK" in body and "KS-Y1-VSYS" in body  # pat's own standing, no refusal
         assert "Only certification supervisors" not in asked["text"]
+        # How to renew is a question for the knowledge base, not one's standing.
+        how = await _say(http, bot.url, "pat", text="how do i renew my certification")
+        assert "KS-Y1-VSYS" not in " ".join(s["text"] for s in how.get("sections", []))
+        assert "certification roster" not in how["text"]
         # Written as a command, a word after it is still a person to look up (refused here).
         nosy = await _say(http, bot.url, "pat", text="cert lee")
         assert "Only certification supervisors" in nosy["text"]

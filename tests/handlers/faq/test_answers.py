@@ -325,3 +325,19 @@ def test_a_kansas_cost_question_is_not_answered_by_another_programs_funding(
     assert answer.article is None and answer.named_state == "KS"
     row = answer_to_json(answer, services.settings.app.contact_for(None))
     assert row["answer"].startswith("I don't have a vetted answer for Kansas.")
+
+
+def test_a_states_own_reviewed_articles_are_not_called_unvetted_for_it() -> None:
+    """Related reading for a question naming California: its own reviewed articles are vetted
+    there (only perhaps not on this question); a general draft among them is not."""
+    from handlers.faq.replies import related_head
+
+    own = make_article("ca-own", "California testing", ["q"], "A summary of the article.")
+    draft = make_article("general-draft", "Testing", ["q"], "A summary of the article.").model_copy(
+        update={"jurisdiction": "general", "status": "draft"})
+    assert related_head([own], "CA", "en") == (
+        "California's articles nearby (I'm not sure they answer your question):")
+    assert related_head([own, draft], "CA", "en") == (
+        "Related reading (not a vetted answer for California):")
+    assert related_head([own], "CA", "es").startswith("Artículos cercanos de California")
+    assert related_head([own], None, "en") == "Did you mean one of these?"
