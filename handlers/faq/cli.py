@@ -21,7 +21,8 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
     if answer.refused is not None:
         return answer.refused
     if answer.article is None:
-        return abstain_text(answer.contact or contact, answer.language,
+        return abstain_text(answer.contact if answer.named_state else answer.contact or contact,
+                            answer.language,
                             state=answer.named_state, staff=answer.asker.state_staff)
     return answer_plain_text(answer.answer_reply())
 

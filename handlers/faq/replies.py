@@ -117,6 +117,7 @@ class Labels:
     queued: str
     general: str
     office: str
+    office_of: str
     happening: str
     confidence: str
     gone: str
@@ -138,7 +139,7 @@ LABELS = {
         no_answer=NO_ANSWER, no_answer_for="I don't have a vetted answer for {state}.",
         please_ask="Please ask {contact}.", contact_is="Contact for {state}: {contact}.",
         queued="I've added this to the curators' queue.", general="General / national",
-        office="your state election office",
+        office="your state election office", office_of="{state}'s state election office",
         happening="Reporting something happening now? If anyone is in danger, call 911 first.",
         confidence="confidence", gone="That article is no longer available."),
     "es": Labels(
@@ -159,7 +160,7 @@ LABELS = {
         no_answer=NO_ANSWER_ES, no_answer_for="No tengo una respuesta verificada para {state}.",
         please_ask="Por favor consulte a {contact}.", contact_is="Contacto para {state}: {contact}.",
         queued="Agregué esta pregunta a la cola de los curadores.", general="General / nacional",
-        office="la oficina electoral de su estado",
+        office="la oficina electoral de su estado", office_of="la oficina electoral de {state}",
         happening="¿Está reportando algo que pasa ahora? Si alguien está en peligro, llame "
                   "primero al 911.",
         confidence="confianza", gone="Ese artículo ya no está disponible."),
@@ -212,7 +213,9 @@ def abstain_text(contact: Contact | None, language: str = "en", *, state: str | 
     """Honest 'no vetted answer' (for a state, when one was asked about) plus who to ask.
 
     State staff are the people who would be asked, so they hear that the question went to the
-    curators' queue instead.
+    curators' queue instead. A state asked about that has no contact of its own (``contact``
+    None) is named as the place to ask ("Florida's state election office"), not the asker's
+    own office.
     """
     words = labels(language)
     name = place_name(state, language) if state else ""
@@ -221,7 +224,9 @@ def abstain_text(contact: Contact | None, language: str = "en", *, state: str | 
         extra = (f" {words.contact_is.format(state=name, contact=describe_contact(contact, language))}"
                  if state and contact is not None else "")
         return f"{first} {words.queued}{extra}"
-    return f"{first} {words.please_ask.format(contact=describe_contact(contact, language))}"
+    who = (words.office_of.format(state=name) if state and contact is None
+           else describe_contact(contact, language))
+    return f"{first} {words.please_ask.format(contact=who)}"
 
 
 def source_line(article: Article, language: str = "en") -> str:

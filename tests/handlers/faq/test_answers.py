@@ -67,6 +67,25 @@ def test_kansas_question_with_only_a_general_draft_abstains_naming_kansas(
     assert vetted.article is not None and vetted.article.jurisdiction == "KS"
 
 
+@pytest.mark.parametrize(("question", "ask"), [
+    ("what's florida's rule on provisional ballots", "Please ask Florida's state election office."),
+    ("¿cuál es la regla de Texas sobre boletas provisionales?",
+     "Por favor consulte a la oficina electoral de Tejas."),
+])
+def test_a_state_without_a_contact_is_named_as_the_place_to_ask(
+        services: Services, question: str, ask: str) -> None:
+    """Not "your state election office": the asker's own office does not hold another state's
+    rules, and state staff are that office."""
+    for asker in (Asker("CA"), Asker("CT", state_staff=True)):
+        answer = answer_question(question=question, services=services, asker=asker)
+        row = answer_to_json(answer, services.settings.app.contact_for(None))
+        assert row["answered"] is False
+        assert "your state election office" not in row["answer"]
+        assert "su oficina electoral estatal" not in row["answer"]
+        if not asker.state_staff:
+            assert row["answer"].endswith(ask)
+
+
 async def test_asker_state_is_preferred_and_said_over_the_web_chat(bot: RunningBot) -> None:
     reply = await _ask(bot, "is there a de-escalation training", jurisdiction="CT")
     shown = _shown(reply)
