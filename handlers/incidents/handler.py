@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from datetime import UTC, datetime
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
+from handlers.faq.answer import answer_question
+from handlers.faq.replies import labels, source_line
+from handlers.faq.scope import Asker
 from handlers.incidents import commands, interactions
 from handlers.incidents.danger import call_911, danger_language, reports_danger
 from handlers.incidents.forms import build_report_form
@@ -48,17 +52,48 @@ class IncidentHandler:
         if message.action is not None:
             return await interactions.on_action(message, services, actor, now)
         if message.command is None:  # free text this handler claimed: danger, or "report ..."
-            return self._offer_form(services, message, now)
+            return await self._offer_form(services, message, now)
         return await commands.on_text(message, services, actor, now)
 
-    def _offer_form(self, services: Services, message: IncomingMessage, now: datetime) -> Reply:
+    async def _offer_form(self, services: Services, message: IncomingMessage,
+                          now: datetime) -> Reply:
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
                                  values={"description": message.text[:3000]},
                                  reporter=message.sender.identity, now=now,
                                  declared=message.jurisdiction)
-        if danger_language(message.text, detect_language(message.text)) == "es":
+        language = danger_language(message.text, detect_language(message.text))
+        if language == "es":
             text = f"{call_911('es')} Para presentar un reporte, complete este formulario."
         else:
             text = f"{call_911()} To file a report, complete this form."
-        return Reply(text=text, form=form, ephemeral=True)
+        steps = await safety_steps(message, services, language)
+        return Reply(text=f"{text}\n\n{steps}" if steps else text, form=form, ephemeral=True)
+
+
+#: The line above the knowledge base's steps shown with the report form.
+STEPS_LEAD = {"en": "Meanwhile, from the knowledge base:",
+              "es": "Mientras tanto, según la base de conocimientos:"}
+
+
+async def safety_steps(message: IncomingMessage, services: Services, language: str) -> str:
+    """What the knowledge base says to do, in a few lines, when it answers the report; else "".
+
+    "White powder in an envelope": do not open it, leave the room, wash your hands. The FAQ's
+    own decision (guard, vetted or draft, the asker's state) picks the article; a report it
+    would not answer gets nothing, never a guess.
+    """
+    asker = Asker(message.jurisdiction)
+    if services.knowledge.current.needs_thread:  # the embedding model: off the event loop
+        answer = await asyncio.to_thread(answer_question, question=message.text,
+                                         services=services, asker=asker)
+    else:
+        answer = answer_question(question=message.text, services=services, asker=asker)
+    article = answer.article
+    if article is None or answer.refusal_kind is not None:
+        return ""
+    shown = "es" if language == "es" and article.es is not None else "en"
+    title, summary, _body = article.localized(shown)
+    note = f"_{labels(shown).draft_note}_\n" if article.is_draft else ""
+    return (f"{STEPS_LEAD.get(language, STEPS_LEAD['en'])} **{title}**\n{note}{summary}\n"
+            f"_{source_line(article, shown)}_")
 

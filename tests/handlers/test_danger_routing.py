@@ -52,6 +52,29 @@ async def test_a_report_of_danger_gets_911_and_the_report_form(router: Router, t
     assert described == text
 
 
+@pytest.mark.parametrize(("text", "steps"), [
+    ("got an envelope w/ white powder at the front counter what do i do",
+     "Meanwhile, from the knowledge base: **Suspicious mail or packages"),
+    ("recibí un sobre con polvo blanco en la oficina, qué hago",
+     "Mientras tanto, según la base de conocimientos: **Correo o paquetes sospechosos"),
+])
+async def test_a_report_gets_the_knowledge_bases_steps_with_the_form(router: Router, text: str,
+                                                                    steps: str) -> None:
+    """What to do while help comes (do not open it, leave, wash hands), sourced, below 911."""
+    reply = await say(router, text)
+    assert reply.text.startswith(("CALL 911 NOW", "LLAME AL 911 AHORA")) and reply.form is not None
+    lead, _, shown = reply.text.partition("\n\n")
+    assert shown.startswith(steps)
+    assert "911" in shown.split("\n")[2]  # the summary itself says to call 911
+    assert shown.splitlines()[-1].startswith(("_Source:", "_Fuente:"))
+
+
+async def test_a_report_the_knowledge_base_cannot_answer_gets_the_form_alone(
+        router: Router) -> None:
+    reply = await say(router, "man with a gun in the parking lot")
+    assert reply.form is not None and "\n" not in reply.text  # no guessed article below
+
+
 @pytest.mark.parametrize(("text", "first", "button"), [
     ("what's the policy on guns at polling places?", "**CALL 911 NOW", "Report an incident"),
     ("how should staff respond to a bomb threat call", "**CALL 911 NOW", "Report an incident"),
