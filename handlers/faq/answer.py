@@ -128,7 +128,7 @@ def answer_question(*, question: str, services: Sources, asker: Asker | None = N
         return answer
     answer = Answer(question, None, choice.confidence, suggestions=list(choice.related),
                     language=detect_language(question), **base)  # type: ignore[arg-type]
-    named = answer.named_state
-    if named is not None and named not in app.contacts:  # a state this office has no contact for
+    asked_about = answer.named_state
+    if asked_about is not None and asked_about not in app.contacts:  # no contact for that state
         return replace(answer, contact=None)
     return replace(answer, contact=app.contact_for(answer.contact_jurisdiction))
