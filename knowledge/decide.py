@@ -46,8 +46,7 @@ SEMANTIC_DEPTH = 10
 #: kind -> (the question asks for it, the article text contains one)
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "percentage": (re.compile(r"\bwhat (percent|percentage|share|portion|fraction)\b|\bpercent of\b|"
-                              r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|"
-                              r"(?<!\d)(?<!\d )%"),  # "what % of"; "the 1% audit" names one
+                              r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|%"),
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
     "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|\bbudget\b|"
                           r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"

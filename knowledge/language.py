@@ -18,8 +18,7 @@ el la los las del al de que qué en es por para con una un unos unas y o como c�
 cuándo cuando dónde donde quién quien qué cuánto cuántos hay está están son puedo debo debe
 sobre según mi mis su sus nuestro nuestra nuestros se lo le les pero más muy también este esta
 estos estas ese esa sí ya hacer tiene tienen dónde ayuda gracias hola favor
-q xq pq porfa xfa
-""".split())  # the last line: chat shorthand ("q es vvpat", "xq", "porfa")
+""".split())
 
 ENGLISH_MARKERS = frozenset("""
 the is are was were what whats how where who whos when which why do does did can could should

@@ -308,10 +308,6 @@ def test_asked_kinds_separate_dates_durations_names_places_amounts_and_costs() -
     assert "place" in asked_kinds("which city are the classes held in")
     assert asked_kinds("how much funding does each center get") == {"amount"}
     assert asked_kinds("does it cost anything to join") == {"cost"}
-    # a percentage asked for, not one the question names ("the 1% audit")
-    assert asked_kinds("what % of ballots get hand counted") == {"percentage"}
-    assert "percentage" not in asked_kinds("what is the 1% manual audit")
-    assert "percentage" not in asked_kinds("how does the 1 % audit work")
     # a website that is merely mentioned is not a request for a link
     assert "url" not in asked_kinds("can an attack on our website change the vote count")
 
