@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from datetime import UTC, datetime
 
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
-from handlers.faq.answer import answer_question
+from handlers.faq.handler import answer_off_loop
 from handlers.faq.replies import labels, source_line
 from handlers.faq.scope import Asker
 from handlers.incidents import commands, interactions
@@ -82,12 +81,8 @@ async def safety_steps(message: IncomingMessage, services: Services, language: s
     own decision (guard, vetted or draft, the asker's state) picks the article; a report it
     would not answer gets nothing, never a guess.
     """
-    asker = Asker(message.jurisdiction)
-    if services.knowledge.current.needs_thread:  # the embedding model: off the event loop
-        answer = await asyncio.to_thread(answer_question, question=message.text,
-                                         services=services, asker=asker)
-    else:
-        answer = answer_question(question=message.text, services=services, asker=asker)
+    answer = await answer_off_loop(question=message.text, services=services,
+                                   asker=Asker(message.jurisdiction))
     article = answer.article
     if article is None or answer.refusal_kind is not None:
         return ""

@@ -69,6 +69,17 @@ async def test_a_report_gets_the_knowledge_bases_steps_with_the_form(router: Rou
     assert shown.splitlines()[-1].startswith(("_Source:", "_Fuente:"))
 
 
+async def test_an_oversized_report_still_gets_911_the_form_and_sourced_steps(
+        router: Router) -> None:
+    """20,000 characters: the steps come from the clipped question, the form keeps its limit."""
+    text = "got an envelope with white powder at the front counter what do i do " + "x" * 20_000
+    reply = await say(router, text)
+    assert reply.text.startswith("CALL 911 NOW") and reply.form is not None
+    assert "**Suspicious mail or packages" in reply.text
+    described = {f.name: f.value for f in reply.form.fields}["description"]
+    assert described == text[:3000]
+
+
 async def test_a_report_the_knowledge_base_cannot_answer_gets_the_form_alone(
         router: Router) -> None:
     reply = await say(router, "man with a gun in the parking lot")
