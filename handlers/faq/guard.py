@@ -32,7 +32,7 @@ from typing import Any, cast
 from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
 from handlers.faq.guard_rules import RECORD, Refusal, match, normalise
 
-__all__ = ["Refusal", "Verdict", "check", "engine", "explain", "use_semantic"]
+__all__ = ["Refusal", "Verdict", "check", "embeds", "engine", "explain", "use_semantic"]
 
 #: None: follow the knowledge base (semantic when an embedder is loaded in this process);
 #: True / False: forced by :func:`use_semantic`.
@@ -126,6 +126,14 @@ def _active() -> tuple[GuardModel | None, Any]:
         if model is not None and model.semantic and model.embedder in ("", embedder.name):
             return model, embedder
     return load_model(MODEL_PATH), None
+
+
+def embeds() -> bool:
+    """Whether checking a question may embed it (an embedder is loaded for the semantic fit).
+
+    Cheap (no model file is read): callers use it to keep the check off the event loop.
+    """
+    return _embedder() is not None
 
 
 def engine() -> str:

@@ -9,6 +9,7 @@ from bot.db.idempotency import first_time
 from bot.errors import Replayed
 from bot.messages import IncomingMessage, Reply
 from bot.services import Services
+from handlers.faq import guard
 from handlers.faq.answer import Answer, Sources, answer_question
 from handlers.faq.askers import Askers
 from handlers.faq.recent import RecentAnswers
@@ -116,10 +117,11 @@ class FaqHandler:
 async def answer_off_loop(*, question: str, services: Sources, asker: Asker) -> Answer:
     """``answer_question`` without blocking the event loop.
 
-    In a thread when the embedding model runs (~20-35 ms a question), inline for the lexical
-    channel alone (well under a millisecond).
+    In a thread when the embedding model runs (~20-35 ms a question), for retrieval or for the
+    guard (whose semantic fit follows a model loaded anywhere in the process), inline for the
+    lexical path alone (well under a millisecond).
     """
-    if services.knowledge.current.needs_thread:
+    if services.knowledge.current.needs_thread or guard.embeds():
         return await asyncio.to_thread(answer_question, question=question, services=services,
                                        asker=asker)
     return answer_question(question=question, services=services, asker=asker)

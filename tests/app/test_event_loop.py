@@ -192,7 +192,10 @@ async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> Pas
     seed_roster(tmp_path / "bot.db", officials)
     async with running_bot(settings, background=True) as bot, \
             aiohttp.ClientSession() as http:
-        bot.services.clock = lambda: NOW
+        # The roster's Thursday, with time passing: a frozen clock would never bring a send's
+        # retry due (an edit that overtook the message it edits waits one backoff).
+        started = time.monotonic()
+        bot.services.clock = lambda: NOW + timedelta(seconds=time.monotonic() - started)
         sa.orm.configure_mappers()
         switching = sys.getswitchinterval()
         ready_to_serve()  # as ``serve`` does once it is ready

@@ -360,3 +360,27 @@ def test_a_states_own_reviewed_articles_are_not_called_unvetted_for_it() -> None
         "Related reading (not a vetted answer for California):")
     assert related_head([own], "CA", "es").startswith("Artículos cercanos de California")
     assert related_head([own], None, "en") == "Did you mean one of these?"
+
+
+@pytest.mark.parametrize("guard_embeds", [False, True])
+async def test_the_guards_embedding_never_runs_on_the_event_loop(
+        services: Services, monkeypatch: pytest.MonkeyPatch, guard_embeds: bool) -> None:
+    """A lexical base answers inline (well under a millisecond), unless the guard's semantic
+    fit will embed the question (an embedder loaded in the process): then in a thread."""
+    import threading
+
+    from handlers.faq import guard, handler
+
+    assert not services.knowledge.current.needs_thread
+    monkeypatch.setattr(guard, "embeds", lambda: guard_embeds)
+    threads: list[int] = []
+
+    def recording(**kw: Any) -> Any:
+        threads.append(threading.get_ident())
+        return answer_question(**kw)
+
+    monkeypatch.setattr(handler, "answer_question", recording)
+    answer = await handler.answer_off_loop(question="how do I pause a sample?",
+                                           services=services, asker=Asker(None))
+    assert answer is not None
+    assert (threads != [threading.get_ident()]) is guard_embeds and len(threads) == 1
