@@ -123,6 +123,8 @@ class Form:
     #: A danger-toned line every renderer shows first, before the title and any field
     #: (the incident form's "call 911 first").
     banner: str = ""
+    #: The button that leaves the form (Slack's modal "close"), in the form's language.
+    cancel_label: str = "Cancel"
 
 
 class Tone(StrEnum):
@@ -508,7 +510,8 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             fields=tuple(FormField(**{**f, "options": tuple(tuple(o) for o in f["options"])})
                          for f in form["fields"]),
             submit_label=form.get("submit_label", "Submit"), errors=dict(form.get("errors", {})),
-            intro=form.get("intro", ""), banner=form.get("banner", "")),
+            intro=form.get("intro", ""), banner=form.get("banner", ""),
+            cancel_label=form.get("cancel_label", "Cancel")),
         ephemeral=bool(data.get("ephemeral", False)),
         repeat=bool(data.get("repeat", False)),
         marking=str(data.get("marking", "")),

@@ -31,6 +31,8 @@ from handlers.incidents.replies import (
     summary_line,
 )
 from handlers.incidents.routing import jurisdiction_name, route_quick_report
+from handlers.incidents.spanish import say
+from knowledge.language import detect_language
 
 E = TypeVar("E", bound=StrEnum)
 VERBS = frozenset({"list", "show", "assign", "status", "severity", "note", "close", "help"})
@@ -141,9 +143,11 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     report = IncidentCreate(category="other", jurisdiction=routing.jurisdiction or "",
                             occurred_at=now, severity=quick_triage(text), description=text,
                             needs_details=True)
+    language = detect_language(text)  # the reporter's: the confirmation is said in it
     if sensitive_patterns(text):
-        raise UserError("That looks like a Social Security number or date of birth. "
-                            "Incident records may be public records: please remove it.")
+        raise UserError(say("That looks like a Social Security number or date of birth. "
+                            "Incident records may be public records: please remove it.",
+                            language))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"
     filed = await service.file_incident(
@@ -151,6 +155,7 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
         now=now, origin=origin_of(message))
     if routing.jurisdiction is None and not filed.incident.jurisdiction:  # held, also on a resend
         choices = [(code, jurisdiction_name(app, code)) for code in routing.choices]
-        return build_route_question(filed.incident, choices, paged=filed.paged)
+        return build_route_question(filed.incident, choices, paged=filed.paged,
+                                    language=language)
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
-                              rumor_article=None)
+                              rumor_article=None, language=language)

@@ -43,8 +43,9 @@ def report_button(language: str = "en") -> Button:
     It carries nothing of the message it answers: a button's value is kept in the platform's
     copy of the bot's message, and what someone typed (a refused question, a name) must not be.
     """
-    return Button("Reportar un incidente" if language == "es" else "Report an incident",
-                  REPORT_BUTTON, "report", style="danger")
+    spanish = language == "es"
+    return Button("Reportar un incidente" if spanish else "Report an incident", REPORT_BUTTON,
+                  "es:report" if spanish else "report", style="danger")
 
 
 def _words(*parts: str) -> str:

@@ -13,6 +13,7 @@ from bot.ops.privacy import sensitive_patterns
 from handlers.incidents.catalog import CATEGORIES, severity_from_answers
 from handlers.incidents.models import IncidentCreate
 from handlers.incidents.routing import reporter_jurisdictions
+from handlers.incidents.spanish import localize, tagged
 
 FORM_PREFIX = "incident:report:"
 DETAILS_PREFIX = "incident:details:"
@@ -134,11 +135,14 @@ def defaults(app: AppConfig, reporter: str | None, now: datetime | None,
 
 def build_report_form(app: AppConfig, *, nonce: str, values: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, reporter: str | None = None,
-                      now: datetime | None = None, declared: str | None = None) -> Form:
+                      now: datetime | None = None, declared: str | None = None,
+                      language: str = "en") -> Form:
     """The form for what is known so far, pre-filled (never losing what was typed).
 
     Without a category it asks only that (and whether anyone is in danger); with one, only
     that category's types and fields. ``reporter`` and ``now`` fill the obvious defaults.
+    In Spanish (``language`` "es") its words are Spanish and its id says so, so that every
+    later step, check and confirmation stays Spanish.
     """
     given = {k: v for k, v in (values or {}).items() if v}
     values = {**defaults(app, reporter, now, declared), **given}
@@ -148,8 +152,10 @@ def build_report_form(app: AppConfig, *, nonce: str, values: dict[str, str] | No
         shown.append(allowed_fields(app, category)["source_link"])
     fields = tuple(replace(f, value=_offered(f, values.get(f.name, f.value))) for f in shown)
     step = category not in CATEGORIES
-    return Form(f"{FORM_PREFIX}{nonce}", TITLE, fields, "Next" if step else "File report",
-                errors=dict(errors or {}), intro=INTRO, banner=BANNER)
+    form = Form(f"{FORM_PREFIX}{tagged(nonce, language)}", TITLE, fields,
+                "Next" if step else "File report", errors=dict(errors or {}), intro=INTRO,
+                banner=BANNER)
+    return localize(form, language)
 
 
 def _offered(field: FormField, value: str) -> str:
@@ -164,12 +170,13 @@ def is_step(values: dict[str, str]) -> bool:
 
 
 def build_details_form(human_id: str, category: str, incident_values: dict[str, str], *,
-                       errors: dict[str, str] | None = None) -> Form:
+                       errors: dict[str, str] | None = None, language: str = "en") -> Form:
     """"Add details" for a filed report: the longer form for its category, pre-filled."""
     fields = tuple(replace(f, value=incident_values.get(f.name, "")) for f in
                    details_fields(category))
-    return Form(f"{DETAILS_PREFIX}{human_id}", f"Add details to {human_id}", fields,
-                "Save details", errors=dict(errors or {}), intro=INTRO, banner=BANNER)
+    form = Form(f"{DETAILS_PREFIX}{tagged(human_id, language)}", f"Add details to {human_id}",
+                fields, "Save details", errors=dict(errors or {}), intro=INTRO, banner=BANNER)
+    return localize(form, language)
 
 
 def check_value(spec: FormField, value: str) -> str | None:

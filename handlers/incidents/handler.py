@@ -56,11 +56,11 @@ class IncidentHandler:
 
     async def _offer_form(self, services: Services, message: IncomingMessage,
                           now: datetime) -> Reply:
+        language = danger_language(message.text, detect_language(message.text))
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
                                  values={"description": message.text[:3000]},
                                  reporter=message.sender.identity, now=now,
-                                 declared=message.jurisdiction)
-        language = danger_language(message.text, detect_language(message.text))
+                                 declared=message.jurisdiction, language=language)
         if language == "es":
             text = f"{call_911('es')} Para presentar un reporte, complete este formulario."
         else:

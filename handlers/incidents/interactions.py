@@ -32,6 +32,7 @@ from handlers.incidents.replies import (
     detail_values,
     summary_line,
 )
+from handlers.incidents.spanish import language_of, say, tagged, untag
 
 CLOSE_FORM = "incident:close:"
 STATUS_BUTTONS = {"incident:ack": IncidentStatus.TRIAGED,
@@ -48,53 +49,61 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
     if form_id.startswith(CLOSE_FORM):
         return await close_or_ask(form_id.removeprefix(CLOSE_FORM), services, actor, now,
                                   fields=values)
+    # The reporter's language rides in the form's id (``spanish.tagged``): every step, check
+    # and confirmation is said in the language the form was opened in.
     if form_id.startswith(DETAILS_PREFIX):
-        return await _add_details(form_id.removeprefix(DETAILS_PREFIX), values, services, actor,
-                                  now)
+        language, human_id = untag(form_id.removeprefix(DETAILS_PREFIX))
+        return await _add_details(human_id, values, services, actor, now, language)
     if not form_id.startswith((FORM_PREFIX, COMPLETE_FORM)):
         raise UserError("That form has expired; run the incident command again.")
+    prefix = FORM_PREFIX if form_id.startswith(FORM_PREFIX) else COMPLETE_FORM
+    language, tail = untag(form_id.removeprefix(prefix))
     app = services.settings.app
     if message.form.changed or is_step(values):
         # Still filling it in (a category chosen): the form for that category, no errors yet.
         return _redrawn(form_id, build_report_form(
-            app, nonce=form_id.rpartition(":")[2], values=values, reporter=actor.identity,
-            now=now, declared=message.jurisdiction))
+            app, nonce=tail, values=values, reporter=actor.identity, now=now,
+            declared=message.jurisdiction, language=language), language=language)
     report, errors = validate_report(values, app, now)
     if report is None:
         # Send the form back with what was typed and a message per field: nothing is lost.
-        form = build_report_form(app, nonce=form_id.rpartition(":")[2], values=values,
-                                 errors=errors)
-        return _redrawn(form_id, form, "Please fix the highlighted fields.")
-    if form_id.startswith(COMPLETE_FORM):
-        return await _complete(form_id.removeprefix(COMPLETE_FORM), report, services, actor, now,
-                               origin_of(message))
+        form = build_report_form(app, nonce=tail, values=values, errors=errors,
+                                 language=language)
+        return _redrawn(form_id, form, say("Please fix the highlighted fields.", language),
+                        language=language)
+    if prefix == COMPLETE_FORM:
+        return await _complete(tail, report, services, actor, now, origin_of(message), language)
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=actor.identity,
         key=f"form:{actor.identity}:{form_id}", now=now, origin=origin_of(message))
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
-                                                           report.details, report.description))
+                                                           report.details, report.description),
+                              language=language)
 
 
-def _redrawn(form_id: str, form: Form, text: str = "") -> Reply:
+def _redrawn(form_id: str, form: Form, text: str = "", *, language: str = "en") -> Reply:
     """The report form again under the same id (a quick report's completion keeps its own)."""
     if form_id.startswith(COMPLETE_FORM):
-        form = replace(form, form_id=form_id,
-                       submit_label="Save" if form.submit_label == "File report" else "Next")
+        last = form.submit_label == say("File report", language)
+        form = replace(form, form_id=form_id, submit_label=say("Save" if last else "Next",
+                                                               language))
     return Reply(text=text or form.title, form=form, ephemeral=True)
 
 
 async def _add_details(human_id: str, values: dict[str, str], services: Services, actor: Actor,
-                       now: datetime) -> Reply:
+                       now: datetime, language: str = "en") -> Reply:
     """The "Add details" form sent: checked for the incident's category, saved in one go."""
     incident = await flows.may_add_details(db=services.db, actor=actor, human_id=human_id)
     clean, errors = validate_details(values, incident.category)
     if errors:
-        form = build_details_form(incident.human_id, incident.category, values, errors=errors)
-        return Reply(text="Please fix the highlighted fields.", form=form, ephemeral=True)
+        form = build_details_form(incident.human_id, incident.category, values, errors=errors,
+                                  language=language)
+        return Reply(text=say("Please fix the highlighted fields.", language), form=form,
+                     ephemeral=True)
     updated = await flows.add_details(db=services.db, actor=actor, human_id=incident.human_id,
                                       values=clean, now=now)
-    return build_details_saved(updated)
+    return build_details_saved(updated, language)
 
 
 def _rumor_article(services: Services, category: str, details: dict[str, str],
@@ -111,35 +120,43 @@ def _rumor_article(services: Services, category: str, details: dict[str, str],
 
 
 async def _complete(human_id: str, report: IncidentCreate, services: Services, actor: Actor,
-                    now: datetime, origin: str) -> Reply:
+                    now: datetime, origin: str, language: str) -> Reply:
     incident = await service.complete_quick_report(db=services.db, actor=actor,
                                                    human_id=human_id, report=report, now=now,
                                                    origin=origin)
-    return build_confirmation(incident, created=True, rumor_article=None)
+    return build_confirmation(incident, created=True, rumor_article=None, language=language)
 
 
 def new_report(message: IncomingMessage, services: Services, actor: Actor,
-               now: datetime) -> Reply:
-    """The empty report form (``/incident`` alone, or the "Report an incident" button)."""
+               now: datetime, language: str | None = None) -> Reply:
+    """The empty report form (``/incident`` alone, or the "Report an incident" button).
+
+    In Spanish when the button was Spanish or the platform says the reader's locale is.
+    """
+    language = language or language_of(message.locale)
     form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
-                             reporter=actor.identity, now=now, declared=message.jurisdiction)
-    return Reply(text="Report an incident", form=form, ephemeral=True)
+                             reporter=actor.identity, now=now, declared=message.jurisdiction,
+                             language=language)
+    return Reply(text=form.title, form=form, ephemeral=True)
 
 
 async def on_action(message: IncomingMessage, services: Services, actor: Actor,
                     now: datetime) -> Reply:
     """Buttons: complete, from-message, route a held report, acknowledge, take, escalate, resolve."""
     assert message.action is not None
-    action, value = message.action.action_id, message.action.value
+    action = message.action.action_id
+    language, value = untag(message.action.value)  # a Spanish reply's buttons stay Spanish
     db = services.db
     if action == REPORT_BUTTON:  # "Report an incident" under an answer or an abstention
-        return new_report(message, services, actor, now)
+        return new_report(message, services, actor, now, "es" if language == "es" else None)
     if action == "incident:from_message":
+        language = language_of(message.locale)
         form = build_report_form(services.settings.app, nonce=secrets.token_urlsafe(9),
                                  values={"description": message.text[:3000],
-                                         "source_link": value[:500]},
-                                 reporter=actor.identity, now=now)
-        return Reply(text="Report this message as an incident", form=form, ephemeral=True)
+                                         "source_link": message.action.value[:500]},
+                                 reporter=actor.identity, now=now, language=language)
+        return Reply(text=say("Report this message as an incident", language), form=form,
+                     ephemeral=True)
     if action == "incident:complete":
         incident = await service.view_incident(db=db, actor=actor, human_id=value, now=now)
         if incident.reporter != actor.identity and not actor.can_change(incident):
@@ -147,18 +164,20 @@ async def on_action(message: IncomingMessage, services: Services, actor: Actor,
         form = build_report_form(services.settings.app, nonce="x",
                                  values={"description": incident.description,
                                          "jurisdiction": incident.jurisdiction},
-                                 reporter=actor.identity, now=now)
-        return Reply(text=f"Complete {incident.human_id}", ephemeral=True,
-                     form=_redrawn(f"{COMPLETE_FORM}{incident.human_id}", form).form)
+                                 reporter=actor.identity, now=now, language=language)
+        form_id = f"{COMPLETE_FORM}{tagged(incident.human_id, language)}"
+        return Reply(text=say(f"Complete {incident.human_id}", language), ephemeral=True,
+                     form=_redrawn(form_id, form, language=language).form)
     if action == DETAILS_BUTTON:
         incident = await flows.may_add_details(db=db, actor=actor, human_id=value)
-        form = build_details_form(incident.human_id, incident.category, detail_values(incident))
+        form = build_details_form(incident.human_id, incident.category, detail_values(incident),
+                                  language=language)
         return Reply(text=form.title, form=form, ephemeral=True)
     if action == "incident:route":
         human_id, _, code = value.rpartition(":")
         routed = await flows.route(db=db, actor=actor, human_id=human_id, jurisdiction=code,
                                    now=now)
-        return build_routed(routed)
+        return build_routed(routed, language)
     if action == "incident:take":
         incident = await service.assign(db=db, actor=actor, human_id=value,
                                         assignee=actor.identity, now=now)

@@ -13,9 +13,10 @@ from bot.config.settings import AppConfig, Contact
 from bot.messages import Button, Fact, Mention, Reply, Section, Tone, literal
 from bot.when import moment
 from handlers.incidents.catalog import CATEGORIES, SEVERITY_LABELS
-from handlers.incidents.danger import CALL_911
+from handlers.incidents.danger import call_911
 from handlers.incidents.enums import IncidentStatus
 from handlers.incidents.models import Incident, IncidentEvent
+from handlers.incidents.spanish import say, tagged
 
 if TYPE_CHECKING:
     from handlers.incidents.notify import Why
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 DETAILS_BUTTON = "incident:details"
 
 
-def _category(incident: Incident) -> str:
-    label = CATEGORIES.get(incident.category, (incident.category, ()))[0]
-    return f"{literal(label)}: {literal(incident.subcategory)}" if incident.subcategory \
-        else literal(label)
+def _category(incident: Incident, language: str = "en") -> str:
+    label = say(CATEGORIES.get(incident.category, (incident.category, ()))[0], language)
+    sub = incident.subcategory
+    if sub and language == "es":
+        sub = say(sub[:1].upper() + sub[1:], language)
+    return f"{literal(label)}: {literal(sub)}" if sub else literal(label)
 
 
 def local_time(at: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
@@ -38,41 +41,44 @@ def local_time(at: datetime, zone: ZoneInfo, now: datetime | None = None) -> str
     return moment(at, zone, now)
 
 
-def summary_line(incident: Incident) -> str:
+def summary_line(incident: Incident, language: str = "en") -> str:
     """One line: id, severity, category, where, status (what people typed, as typed)."""
-    where = literal(incident.jurisdiction) or "jurisdiction not chosen yet"
-    return (f"{incident.human_id} · {incident.severity} · {_category(incident)} · "
-            f"{where} {literal(incident.site)} · {incident.status}")
+    where = literal(incident.jurisdiction) or say("jurisdiction not chosen yet", language)
+    return (f"{incident.human_id} · {incident.severity} · {_category(incident, language)} · "
+            f"{where} {literal(incident.site)} · {say(incident.status, language)}")
 
 
 def build_confirmation(incident: Incident, *, created: bool, rumor_article: str | None,
-                       paged: bool = True) -> Reply:
+                       paged: bool = True, language: str = "en") -> Reply:
     """Told only after the commit; SEV1 puts 'call 911' before anything else.
 
     ``paged`` False: a SEV1 over the paging limit, recorded and routed but on-call not paged.
+    ``language`` is the reporter's (the form's): "es" says all of it in Spanish.
     """
     sections = []  # the main line says "call 911" and the id: the sections do not repeat them
     if incident.severity == "SEV1" and paged:
-        sections.append(Section("The on-call team has been notified."))
+        sections.append(Section(say("The on-call team has been notified.", language)))
     elif incident.severity == "SEV1":
-        sections.append(Section("Your report is recorded and routed to the incident team, but "
-                                "on-call was not paged: you have reached this hour's limit of "
-                                "SEV1 pages."))
-    verb = "Filed" if created else "Already filed"
-    sections.append(Section(summary_line(incident),
-                            context="Keep this id. Incident records may be public records."))
+        sections.append(Section(say("Your report is recorded and routed to the incident team, "
+                                    "but on-call was not paged: you have reached this hour's "
+                                    "limit of SEV1 pages.", language)))
+    filed = say(f"{'Filed' if created else 'Already filed'} {incident.human_id}.", language)
+    sections.append(Section(summary_line(incident, language), context=say(
+        "Keep this id. Incident records may be public records.", language)))
     if incident.needs_details:
-        sections.append(Section("Please complete the report: use the button below."))
+        sections.append(Section(say("Please complete the report: use the button below.",
+                                    language)))
     if rumor_article:
-        sections.append(Section(f"Rumor control: see the vetted article \"{rumor_article}\" "
-                                "(ask me about it)."))
-    buttons = (Button("Complete report", "incident:complete", incident.human_id, "primary"),) \
-        if incident.needs_details else (
-            Button("Add details", DETAILS_BUTTON, incident.human_id),)
-    text = f"{CALL_911} " if incident.severity == "SEV1" else ""
+        sections.append(Section(say(f"Rumor control: see the vetted article \"{rumor_article}\" "
+                                    "(ask me about it).", language)))
+    value = tagged(incident.human_id, language)
+    buttons = (Button(say("Complete report", language), "incident:complete", value,
+                      "primary"),) if incident.needs_details else (
+        Button(say("Add details", language), DETAILS_BUTTON, value),)
+    text = f"{call_911(language)} " if incident.severity == "SEV1" else ""
     tone = Tone.DANGER if incident.severity == "SEV1" else Tone.SUCCESS
-    return Reply(text=f"{text}{verb} {incident.human_id}.", tone=tone, sections=tuple(sections),
-                 buttons=buttons, ephemeral=True)
+    return Reply(text=f"{text}{filed}", tone=tone, sections=tuple(sections), buttons=buttons,
+                 ephemeral=True)
 
 
 def detail_values(incident: Incident) -> dict[str, str]:
@@ -83,31 +89,34 @@ def detail_values(incident: Incident) -> dict[str, str]:
     return values
 
 
-def build_details_saved(incident: Incident) -> Reply:
+def build_details_saved(incident: Incident, language: str = "en") -> Reply:
     """The details are recorded (in the incident's history)."""
-    return Reply(text=f"Details added to {incident.human_id}.", tone=Tone.SUCCESS,
-                 sections=(Section(summary_line(incident)),), ephemeral=True)
+    return Reply(text=say(f"Details added to {incident.human_id}.", language), tone=Tone.SUCCESS,
+                 sections=(Section(summary_line(incident, language)),), ephemeral=True)
 
 
 def build_route_question(incident: Incident, choices: Sequence[tuple[str, str]], *,
-                         paged: bool = True) -> Reply:
+                         paged: bool = True, language: str = "en") -> Reply:
     """A quick report held until its reporter says where it happened: a button per place.
 
     ``choices`` are (code, name) pairs, the likeliest first.
     """
-    filed = build_confirmation(incident, created=True, rumor_article=None, paged=paged)
-    ask = Section("Where did this happen? Choose the jurisdiction: its incident managers are "
-                  "told once you do, not before.")
-    buttons = tuple(Button(name, "incident:route", f"{incident.human_id}:{code}",
+    filed = build_confirmation(incident, created=True, rumor_article=None, paged=paged,
+                               language=language)
+    ask = Section(say("Where did this happen? Choose the jurisdiction: its incident managers are "
+                      "told once you do, not before.", language))
+    buttons = tuple(Button(name, "incident:route",
+                           tagged(f"{incident.human_id}:{code}", language),
                            "primary" if n == 0 else "default")
                     for n, (code, name) in enumerate(choices))
     return Reply(text=filed.text, tone=filed.tone, sections=(ask, *filed.sections),
                  buttons=buttons + filed.buttons, ephemeral=True)
 
 
-def build_routed(incident: Incident) -> Reply:
+def build_routed(incident: Incident, language: str = "en") -> Reply:
     """The held report now has its jurisdiction and has been routed."""
-    return Reply(text=f"Routed: {summary_line(incident)}", tone=Tone.SUCCESS, ephemeral=True)
+    return Reply(text=say(f"Routed: {summary_line(incident, language)}", language),
+                 tone=Tone.SUCCESS, ephemeral=True)
 
 
 def build_notification(incident: Incident, *, reason: str,
@@ -276,7 +285,7 @@ def build_limit_refusal(setting: str, limit: int, contact: Contact | None) -> st
     if contact is not None:
         ways = [w for w in (contact.phone, contact.email) if w]
         reach = contact.name + (f" ({', '.join(ways)})" if ways else "")
-    return (f"{CALL_911} This report was NOT filed: the limit of {limit} {what} per hour "
+    return (f"{call_911()} This report was NOT filed: the limit of {limit} {what} per hour "
             f"has been reached. To report it now, contact {reach}. You can file again in the "
             "next hour; this refusal was recorded.")
 

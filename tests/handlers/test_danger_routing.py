@@ -47,7 +47,13 @@ async def test_a_report_of_danger_gets_911_and_the_report_form(router: Router, t
                                                                first: str) -> None:
     reply = await say(router, text)
     assert reply.text.startswith(first)
-    assert reply.form is not None and reply.form.banner.startswith("If anyone is in immediate")
+    # The form is in the reporter's language too: banner, title and fields.
+    spanish = first.startswith("LLAME")
+    banner = "Si alguien está en peligro inmediato" if spanish else "If anyone is in immediate"
+    assert reply.form is not None and reply.form.banner.startswith(banner)
+    assert reply.form.title == ("Reportar un incidente" if spanish else "Report an incident")
+    assert reply.form.fields[0].label == ("¿Hay alguien en peligro inmediato?" if spanish
+                                          else "Is anyone in immediate danger?")
     described = {f.name: f.value for f in reply.form.fields}.get("description")
     assert described == text
 
@@ -101,12 +107,15 @@ async def test_a_question_about_a_danger_is_answered_after_the_911_line(
     assert head.text.startswith(first)
     [report] = head.buttons
     # The button carries nothing of what was typed (the platform keeps the bot's message).
-    assert (report.label, report.action_id, report.value) == (button, REPORT_BUTTON, "report")
+    spanish = button.startswith("Reportar")
+    assert (report.label, report.action_id, report.value) == (
+        button, REPORT_BUTTON, "es:report" if spanish else "report")
     assert rest and not any(first.strip("*") in s.text for s in rest)  # said once
-    # The button opens the report form, its danger banner first.
+    # The button opens the report form, its danger banner first, in the reply's language.
     opened = await say(router, action=Action(report.action_id, report.value))
     assert opened.form is not None and opened.ephemeral
-    assert opened.form.banner.startswith("If anyone is in immediate danger")
+    assert opened.form.banner.startswith("Si alguien está en peligro inmediato" if spanish
+                                         else "If anyone is in immediate danger")
 
 
 @pytest.mark.parametrize("text", ["how do I fire a poll worker who keeps showing up late",
@@ -136,8 +145,12 @@ async def test_an_abstention_says_what_to_do_if_something_is_happening(
     assert reply.sections[0].text.startswith(("I don't have", "No tengo"))
     [safety] = [s for s in reply.sections if s.text.startswith(line)]
     assert "911" in safety.text
+    value = "es:report" if button.startswith("Reportar") else "report"
     assert [(b.label, b.action_id, b.value) for b in safety.buttons] == [(button, REPORT_BUTTON,
-                                                                          "report")]
+                                                                          value)]
+    opened = await say(router, action=Action(REPORT_BUTTON, value))
+    assert opened.form is not None and opened.form.title == (
+        "Reportar un incidente" if value.startswith("es:") else "Report an incident")
 
 
 @pytest.mark.parametrize("text", ["what's the weather forecast for tuesday?",

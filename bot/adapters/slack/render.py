@@ -378,7 +378,7 @@ def to_slack_modal(form: Form, *, private_metadata: str = "", lead: str = "") ->
         "callback_id": form.form_id[:255],
         "title": _plain(form.title, MAX_MODAL_TEXT),
         "submit": _plain(form.submit_label, MAX_MODAL_TEXT),
-        "close": _plain("Cancel", MAX_MODAL_TEXT),
+        "close": _plain(form.cancel_label, MAX_MODAL_TEXT),
         "private_metadata": private_metadata,
         # The inputs always fit; the text above them gives way if the modal is full.
         "blocks": head[: MAX_MODAL_BLOCKS - len(inputs)] + inputs,

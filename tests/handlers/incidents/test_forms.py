@@ -11,9 +11,15 @@ from bot.messages import Action, FormSubmission, Tone
 from bot.router import answer
 from bot.services import Services
 from handlers.incidents.catalog import CATEGORIES
-from handlers.incidents.forms import BANNER, build_report_form, validate_report
+from handlers.incidents.forms import (
+    BANNER,
+    build_details_form,
+    build_report_form,
+    validate_report,
+)
 from handlers.incidents.handler import IncidentHandler
 from handlers.incidents.records import verify_all
+from handlers.incidents.spanish import say
 from tests.handlers.incidents.conftest import NOW, report_values
 from tests.handlers.incidents.test_filing import msg, submit
 
@@ -146,3 +152,49 @@ async def test_only_the_reporter_or_managers_may_add_details(services: Services)
         details = (await session.execute(sa.text("SELECT details FROM incident"))).scalar()
     assert [("webchat:local:eve", "details")] * 2 == [tuple(d) for d in denials]
     assert "mine now" not in details and "Technician on site." in details
+
+
+@pytest.mark.parametrize("category", ["", *sorted(CATEGORIES)])
+async def test_every_word_a_spanish_reporter_reads_is_spanish(services: Services,
+                                                              category: str) -> None:
+    """No label, hint, choice or check of the reporter's forms falls back to English."""
+    app = services.settings.app
+    values = {"category": category, "source_link": "https://example.slack.com/archives/C1/p1"}
+    report = build_report_form(app, nonce="n1", values=values, language="es")
+    details = build_details_form("INC-2026-000001", category or "other", {}, language="es")
+    places = {name for f in report.fields if f.name == "jurisdiction" for _, name in f.options}
+    for form in (report, details):
+        english = build_report_form(app, nonce="n1", values=values) if form is report else \
+            build_details_form("INC-2026-000001", category or "other", {})
+        pairs = [(form.title, english.title), (form.banner, english.banner),
+                 (form.intro, english.intro), (form.submit_label, english.submit_label),
+                 (form.cancel_label, english.cancel_label)]
+        for es, en in zip(form.fields, english.fields, strict=True):
+            pairs += [(es.label, en.label), (es.hint, en.hint)]
+            pairs += [(a, b) for (_, a), (_, b) in zip(es.options, en.options, strict=True)
+                      if b not in places and b != "No"]
+        untranslated = [en for es, en in pairs if en and es == en]
+        assert not untranslated, untranslated
+    # every check a form can fail, in Spanish too
+    _, errors = validate_report(report_values(
+        category="misinformation", subcategory="cyber/defacement", site="", when_time="25:00",
+        mis_url="example.com", asset_numbers="1", description="SSN 123-45-6789",
+        mis_reach="x" * 101), app, NOW)
+    assert len(errors) == 7, errors
+    for field, problem in errors.items():
+        spanish = say(problem, "es")
+        assert spanish != problem and not any(w in spanish for w in ("the ", "This ")), (
+            field, problem, spanish)
+
+
+@pytest.mark.parametrize(("locale", "title"), [("es-MX", "Reportar un incidente"),
+                                               ("es", "Reportar un incidente"),
+                                               ("en-US", "Report an incident"),
+                                               (None, "Report an incident")])
+async def test_the_platforms_locale_picks_the_forms_language(services: Services,
+                                                             locale: str | None,
+                                                             title: str) -> None:
+    """Teams says the reader's locale: /incident alone opens the form in it."""
+    reply = await answer(IncidentHandler(), msg(command="/incident", locale=locale), services)
+    assert reply.form is not None and reply.form.title == title == reply.text
+    assert reply.form.form_id.startswith("incident:report:es:") is title.startswith("Reportar")

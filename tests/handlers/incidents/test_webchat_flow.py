@@ -56,3 +56,81 @@ async def test_file_notify_acknowledge_and_close_from_the_web_chat(tmp_path: Pat
         assert closed["text"].startswith("Closed")
         mine = await post({"user": "ann", "text": "incident list mine"})
         assert "closed" in mine["sections"][0]["text"]
+
+
+async def test_a_spanish_speaker_files_in_spanish_from_first_line_to_details(
+        tmp_path: Path) -> None:
+    """Danger typed in Spanish: the 911 line, the form's steps, its checks and the confirmation
+    are Spanish; the record and the on-call page stay in the office's terms."""
+    settings = make_settings(tmp_path, incidents=INCIDENTS, roles=ROLES)
+    async with running_bot(settings, background=True) as bot, aiohttp.ClientSession() as http:
+        async def post(payload: dict) -> dict:
+            async with http.post(f"{bot.url}/webchat/messages", json=payload) as resp:
+                assert resp.status == 200
+                return (await resp.json())["replies"][0]
+
+        offered = await post({"user": "ann", "text": "¡Hay un hombre con un cuchillo en la "
+                                                     "fila de votación!"})
+        assert offered["text"].startswith("LLAME AL 911 AHORA")
+        form = offered["form"]
+        assert form["banner"].startswith("Si alguien está en peligro inmediato")
+        assert form["title"] == "Reportar un incidente" and form["submit_label"] == "Siguiente"
+        labels = {f["name"]: f["label"] for f in form["fields"]}
+        assert labels["danger"] == "¿Hay alguien en peligro inmediato?"
+        assert dict(map(tuple, form["fields"][0]["options"]))["yes"] == "Sí"
+        # The first step (a category): the rest of the form, still Spanish, nothing lost.
+        typed = {"danger": "yes", "category": "physical_safety",
+                 "description": "Un hombre con un cuchillo en la fila."}
+        step = (await post({"user": "ann", "form": {"id": form["form_id"],
+                                                    "values": typed}}))["form"]
+        assert step["form_id"] == form["form_id"] and step["submit_label"] == "Enviar reporte"
+        fields = {f["name"]: f for f in step["fields"]}
+        assert fields["site"]["label"].startswith("Dónde")
+        assert ("physical_safety/weapon", "Arma") in map(tuple, fields["subcategory"]["options"])
+        assert fields["description"]["value"] == typed["description"]
+        # Checks answer in Spanish and keep what was typed.
+        bad = (await post({"user": "ann", "form": {"id": form["form_id"], "values": report_values(
+            **typed, subcategory="", when_date="2999-01-01", site="")}}))
+        assert bad["text"] == "Corrija los campos marcados."
+        assert bad["form"]["errors"] == {"site": "Obligatorio.",
+                                         "when_date": "Esa fecha está en el futuro."}
+        assert {f["name"]: f["value"] for f in bad["form"]["fields"]}["description"] == \
+            typed["description"]
+        done = await post({"user": "ann", "form": {"id": form["form_id"], "values": report_values(
+            **typed, subcategory="physical_safety/weapon", when_date="2026-11-01")}})
+        assert done["text"].startswith("LLAME AL 911 AHORA") and "registrado" in done["text"]
+        human_id = done["text"].split()[-2]
+        assert done["sections"][0]["text"] == "Se avisó al equipo de guardia."
+        assert "Seguridad física: Arma" in done["sections"][1]["text"]
+        # On-call reads the office's language; the record keeps its category key.
+        notice = (await _wait_inbox(http, bot.url, "oncall", 1))[0]["reply"]
+        assert human_id in notice["text"] and "Physical safety" in str(notice)
+        [details_button] = done["buttons"]
+        assert details_button["label"] == "Agregar detalles"
+        opened = await post({"user": "ann", "action": {"id": details_button["action_id"],
+                                                       "value": details_button["value"]}})
+        assert opened["form"]["title"] == f"Agregar detalles a {human_id}"
+        saved = await post({"user": "ann", "form": {"id": opened["form"]["form_id"], "values": {
+            "details": "Se cerró la puerta y llegó la policía."}}})
+        assert saved["text"] == f"Detalles agregados a {human_id}."
+        shown = await post({"user": "ann", "text": f"incident show {human_id}"})
+        assert "Se cerró la puerta" in str(shown)
+
+
+async def test_a_quick_report_in_spanish_is_confirmed_in_spanish(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, incidents=INCIDENTS, roles=ROLES)
+    async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
+        async with http.post(f"{bot.url}/webchat/messages", json={
+                "user": "ann", "text": "incident el escáner de boletas de Hartford no funciona "
+                                       "desde las ocho"}) as resp:
+            reply = (await resp.json())["replies"][0]
+        assert "registrado" in reply["text"], reply
+        assert [b["label"] for b in reply["buttons"]][-1] == "Completar reporte"
+        assert reply["buttons"][-1]["value"].startswith("es:INC-")
+        async with http.post(f"{bot.url}/webchat/messages", json={
+                "user": "ann", "action": {"id": reply["buttons"][-1]["action_id"],
+                                          "value": reply["buttons"][-1]["value"]}}) as resp:
+            completing = (await resp.json())["replies"][0]
+        assert completing["text"].startswith("Completar INC-")
+        assert completing["form"]["form_id"].startswith("incident:completeform:es:INC-")
+        assert completing["form"]["banner"].startswith("Si alguien")
