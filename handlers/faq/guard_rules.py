@@ -94,7 +94,12 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"(?:considered )?(?:doxx?ing|legal|allowed|harassment)|publicar\w*|publicaron|"
            r"que hacemos|que hago|shield\w*|safeguard\w*|secur(?:e|ing) (?:our|their|staff)|"
            r"keep\w*\b.{0,40}\b(?:private|safe|confidential|hidden|off)|remov\w*|take down|"
-           r"taken down|redact\w*|scrub\w*|hid(?:e|ing)|opt\w*[ -]out|leak\w*|"
+           r"taken down|redact\w*|scrub\w*|hid(?:e|ing|den)|opt\w*[ -]out|leak\w*|"
+           r"domestic violence|stalk(?:er|ers|ing|ed)|address confidentiality|safe at home|"
+           r"data brokers?|people[ -]search|"
+           r"(?:printed|posted|plastered|spread|circulat\w*|listing|listed)\b.{0,60}"
+           r"\b(?:on (?:a |the )?(?:flyers?|signs?|posters?|leaflets?|billboards?|websites?|"
+           r"sites?|forums?)|online)\b|"
            r"(?:was|were|got|been|being|is|are) (?:posted|published|shared|exposed|doxx?ed)|"
            r"doxx?ed|prevent\w*|defend\w*|safety|takedown|protocol|"
            r"\bif (?:someone|somebody|anyone|they|people) (?:posts?|posted|shares?|shared|leaks?|"
@@ -237,12 +242,18 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"votante|ciudadano|alguien|periodista|persona)\b.{0,20}\b(says?|said|tells?|claims?|"
            r"claimed|asks?|asked|asking|told|insists?|yell\w*|keeps? (saying|asking)|wants?|"
            r"(is|are|was|were) (convinced|sure|certain|upset|angry)|complain\w*|believes?|"
-           r"wanted|requests?|requested|demands?|called|calls|dice|dijo|pregunta|pidio|pide|"
-           r"quiere)\b.{0,120}\b(how (do|should|can|to) (we|i|staff)?|what (do|should|can|to) "
+           r"wanted|requests?|requested|demands?|called|calls|dice|dicen|dijo|pregunta|"
+           r"preguntan|pregunte|pregunten|diga|digan|pidio|pide|quiere)\b.{0,120}\b(how (do|should|can|to) (we|i|staff)?|what (do|should|can|to) "
            r"(we|i)?|respond|response|reply|answer|de-?escalate|script|what'?s our (line|answer|"
            r"policy)|handle|the right thing to say|(formally )?object|appeal|file a complaint|"
            r"que le (respondo|digo|decimos)|que (decimos|respondemos|hacemos)|"
-           r"como (respond\w*|contestamos|manejamos))"
+           r"como (respond\w*|contestamos|manejamos)|contestar\w*|responder\w*|"
+           r"que (puedan|pueden|deben|podemos) (decir|contestar|responder)|"
+           r"(where|who) (can|should|do) (i|we) (send|refer|point|direct) (them|him|her)|"
+           r"neutral (info\w*|sources?|resources?))"
+           # "a script for workers for when a voter asks which party is better" (Spanish too)
+           r"|\b(guion|libreto|script|template)\b.{0,80}\b(cuando|si|when|if)\b.{0,40}"
+           r"\b(votantes?|voters?|callers?|someone|alguien|una? persona)\b"
            # "how do we answer when someone says the vote was stolen" (Spanish too)
            r"|^\W*(como|que) (respondemos|respondo|contestamos|manejamos|le decimos|decimos)\b"
            # "what should a poll worker do if a voter asks who to vote for"
@@ -294,11 +305,16 @@ HANDLING = (
     r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
     r"|\b(?:is|are|es|son)\b.{0,50}\bpublic\W*(?:here|in (?:this|our|the|my) state|in \w+)?\W*$"
     r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|confidential|"
-    r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito)\b"
-    r"|\b(?:accidentally|by mistake|ended up|takedown|take down|taken down)\b"
+    r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito|secret[oa]?s?)\b"
+    r"|\b(?:accidentally|by accident|by mistake|ended up|takedown|take down|taken down)\b"
+    # "whats the data exposure procedure", "who do we notify", "could that expose anyone"
+    r"|\bwhat'?s the (?:\w+ ){0,3}(?:process|procedure|protocol)\W*$"
+    r"|\bwho (?:do|should|can|must) (?:we|i) (?:contact|notify|call|tell|alert)\b"
+    r"|\b(?:could|would|might|does|will|can) (?:that|this|it) (?:expose|reveal|identify)\b"
+    r"|\bdifference between\b"
     # "what's the script for refusing politely", "¿cómo le explico a un votante que ...?"
     r"|\b(?:script|template|wording) (?:for|to)\b|\b(?:refus|declin)\w* (?:politely|nicely|"
-    r"gracefully|professionally|the request)\b|\bhow (?:do|should|can) (?:we|i) (?:refuse|"
+    r"gracefully|professionally|(?:a|the|this|that|their|his|her|such) requests?)\b|\bhow (?:do|should|can) (?:we|i) (?:refuse|"
     r"decline|say no|turn \w+ down)\b|\bcomo (?:le |les )?(?:explico|explicamos|digo|decimos|"
     r"respondo|contesto)\b")
 #: ... unless the question asks to find, identify or expose someone ("how can we find out who is
@@ -322,6 +338,17 @@ TRAINING = (rf"{_TP}.{{0,80}}\b(so (i|we|staff|they|new \w+) can|to (help \w+ )?
             rf"|{_TP}.{{0,60}}\b(training|practi[cs]e|rehears\w*|drill)\b"
             r"|\b(pretend|act|play)\b.{0,25}\b(trainer|instructor|teacher|tutor|coach|examiner|"
             r"proofreader)\b.{0,40}\b(quiz|test|drill|check) (me|us|staff)\b")
+#: A question about how the bot itself works ("do you just make stuff up?"), not an order.
+ABOUT_THE_BOT = (r"\b(?:do|does|did) (?:you|it|the bot|this bot|the assistant|the chatbot)\b.{0,20}"
+                 r"\b(?:make|invent|fabricat|hallucinat|guess)\w*")
+#: Someone else's attempt, reported ("IT says someone tried jailbreaking the county's chatbot").
+THIRD_PARTY_ATTEMPT = (r"\b(?:tried|trying|attempt\w*|someone|somebody|people|users?|hackers?|"
+                       r"attackers?|they)\b.{0,15}\bjailbreak\w*|\bjailbreak\w* (?:attempts?|"
+                       r"incidents?)\b")
+#: The app's own records, which staff may override ("override the severity on my incident").
+APP_FIELDS = (r"\boverride (?:the |a |an |my |our |this |that )?(?:severity|sev\w*|status|"
+              r"category|incident|assignment|deadline|due date|date|setting|field|entry|value|"
+              r"reminder|flag)\b")
 #: Election equipment has debug modes, override codes and system prompts of its own.
 EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
              r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*|tabuladoras?|"
@@ -338,7 +365,7 @@ INSTRUCTIONS = [
           r"configuration)|the (system )?prompt)\b"),
     _rule("instructions", "mode-switch",
           r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak",
-          unless=EQUIPMENT),
+          unless=rf"{EQUIPMENT}|{THIRD_PARTY_ATTEMPT}"),
     _rule("instructions", "role-play",
           r"\b(pretend|imagine|act|behave|roleplay|role-play)\b.{0,15}\b(you are|you're|to be|as|"
           r"like)\b.{0,40}\b(unfiltered|unrestricted|uncensored|no (rules|limits|filters)|without "
@@ -368,13 +395,14 @@ INSTRUCTIONS = [
           r"rules|restrictions|nonpartisan\w*|content polic\w*|guardrails?)\b|^\W*sudo\b|"
           r"<!--|\[system\]|^\W*system:|\b(stop|quit) being (nonpartisan|neutral|careful)|"
           r"\byou (may|can|are allowed to|are permitted to) now\b|\bauthori[sz]ed you to\b|"
-          r"\bi authori[sz]e you\b", unless=EQUIPMENT),
+          r"\bi authori[sz]e you\b", unless=rf"{EQUIPMENT}|{APP_FIELDS}"),
     _rule("instructions", "invent",
           r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
           r"something|facts?|it|(a |some )?plausible \w+)\b|\bjust guess\b|"
           r"\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
           r"disregard|forget|skip)\b.{0,20}\b(the )?(knowledge base|sources|guidance|everything"
-          r"|(?:previous|prior|above)(?! (?:question|message|one|request)))\b"),
+          r"|(?:previous|prior|above)(?! (?:question|message|one|request|thread|conversation|"
+          r"chat|topic|discussion|answer|reply)))\b"),
     _rule("instructions", "game",
           r"\b(game|story|hypothetical|scenario|roleplay)\b.{0,40}\byou (have|had|are|were) (no|"
           r"without|free|unrestricted)\b|\b(simulate|emulate|become)\b.{0,30}\b(version of "
@@ -398,7 +426,7 @@ INSTRUCTIONS = [
           r"response)\b|\b(person|user|people|users|someone)\b (who )?(used|was using|talked to|"
           r"chatted with|before me)\b.{0,20}\b(this chat|this bot|you|the bot|asked)\b|\bmake "
           r"(something|stuff|it|one|an answer|a number|a date|a deadline) up\b",
-          unless=EQUIPMENT),
+          unless=rf"{EQUIPMENT}|{ABOUT_THE_BOT}"),
     _rule("instructions", "partisan-persona",
           r"\b(act|acting|roleplay|role-play|role play|play(ing)? the (role|part) of|pretend(ing)? "
           r"to be|answer\w*\b.{0,30}\bas|be|become|you'?re now|you are now|actua como|finge ser)"
@@ -657,7 +685,8 @@ PARTISAN = [
           r" votar (por|a favor|en contra|si|no)\b|\bvotar (si|no)\b|\bsi o no\b.{0,20}\b("
           r"propuesta|medida|bono)\b|\ba que (candidato|candidata|partido)\b",
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
-          r"digo|como respond\w*|que significa|significado|como se maneja\w*)\b"),
+          r"digo|como respond\w*|que significa|significado|como se maneja\w*|"
+          r"sepa|sepan|secreto)\b"),  # "¿el voto es secreto? teme que su jefe sepa por quién votó"
     _rule("partisan", "spanish-judge",
           r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (\w+ ){0,3}(es|son) "
           r"(mejor|mejores|peor|peores|mas|menos)\b|\b(partido|candidato|candidata|gobernador\w*|"
@@ -1134,7 +1163,15 @@ REPORTED = re.compile(
     r"\b(e-?mails?|messages?|texts?|pdfs?|documents?|files?|attachments?|posts?|comments?|"
     r"letters?|notes?|voicemails?|calls?|callers?|says?|saying|said|typed|wrote|written|reads?|"
     r"sent|forwarded|received|contains?|containing|hidden|correo|mensaje|decia|dice|decian|"
-    r"escribio|escribieron|texto|(asks?|asking|asked|tells?|telling|told) (me|us|staff|our \w+))\b")
+    r"escribio|escribieron|texto|(asks?|asking|asked|tells?|telling|told) (me|us|staff|our \w+)|"
+    r"asked|(is|are|was|were|keeps?) (asking|requesting|demanding))\b")
+#: What the asker asks about someone else's quoted words: how to respond, report or record them.
+_RESPONSE = re.compile(
+    r"\b(threat\w*|report\w*|document\w*|log (it|this|that)|respond\w*|reply|answer\w*|"
+    r"handle|escalat\w*|forward\w*|neutral\w*|refer (them|him|her)|send (them|him|her)|"
+    r"what (do|should|can) (we|i)|how (do|should|can) (we|i)|is (that|this|it) (a |an )?"
+    r"(threat|allowed|legal|ok|okay|normal|reportable)|amenaza\w*|responde\w*|contest\w*|"
+    r"que hago|que hacemos|como lo \w+)\b")
 _HANDLING = re.compile(HANDLING)
 _LOCATE = re.compile(LOCATE)
 _LOCATE_EXCUSED = re.compile(LOCATE_EXCUSED)
@@ -1196,8 +1233,11 @@ def scan(text: str) -> Scan:
     """All rules on folded ``text``, once (the rules' verdict and the classifier share it)."""
     bare = QUOTED.sub(" ", text)
     own = bare if bare != text and REPORTED.search(bare) else text  # the asker's own words
-    matched = frozenset(rule.name for rule in _searched(text)
-                        if rule.pattern.search(own if rule.kind == "instructions" else text))
+    # Quoted partisan words (a voter's e-mail) count as the asker's only when the asker does
+    # not ask what to do about them ("is that a threat we report?", "¿cómo lo documento?").
+    judged = own if own is not text and _RESPONSE.search(own) else text
+    matched = frozenset(rule.name for rule in _searched(text) if rule.pattern.search(
+        own if rule.kind == "instructions" else judged if rule.kind == "partisan" else text))
     excused = frozenset(rule.name for rule in RULES if rule.name in matched
                         and rule.unless is not None and rule.unless.search(text))
     return Scan(matched, excused, *frames(text))
