@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -21,13 +22,17 @@ async def _wait_inbox(http: aiohttp.ClientSession, url: str, user: str, n: int) 
     raise AssertionError(f"{user} got {len(messages)} message(s), expected {n}")
 
 
+async def _post(http: aiohttp.ClientSession, url: str, payload: dict) -> dict:
+    """One message, click or form sent to the web chat: its first reply."""
+    async with http.post(f"{url}/webchat/messages", json=payload) as resp:
+        assert resp.status == 200
+        return (await resp.json())["replies"][0]
+
+
 async def test_file_notify_acknowledge_and_close_from_the_web_chat(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, incidents=INCIDENTS, roles=ROLES)
     async with running_bot(settings, background=True) as bot, aiohttp.ClientSession() as http:
-        async def post(payload: dict) -> dict:
-            async with http.post(f"{bot.url}/webchat/messages", json=payload) as resp:
-                assert resp.status == 200
-                return (await resp.json())["replies"][0]
+        post = partial(_post, http, bot.url)
 
         form = (await post({"user": "ann", "text": "incident"}))["form"]
         assert form["banner"].startswith("If anyone is in immediate danger")
@@ -64,10 +69,7 @@ async def test_a_spanish_speaker_files_in_spanish_from_first_line_to_details(
     are Spanish; the record and the on-call page stay in the office's terms."""
     settings = make_settings(tmp_path, incidents=INCIDENTS, roles=ROLES)
     async with running_bot(settings, background=True) as bot, aiohttp.ClientSession() as http:
-        async def post(payload: dict) -> dict:
-            async with http.post(f"{bot.url}/webchat/messages", json=payload) as resp:
-                assert resp.status == 200
-                return (await resp.json())["replies"][0]
+        post = partial(_post, http, bot.url)
 
         offered = await post({"user": "ann", "text": "¡Hay un hombre con un cuchillo en la "
                                                      "fila de votación!"})
@@ -120,17 +122,13 @@ async def test_a_spanish_speaker_files_in_spanish_from_first_line_to_details(
 async def test_a_quick_report_in_spanish_is_confirmed_in_spanish(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, incidents=INCIDENTS, roles=ROLES)
     async with running_bot(settings) as bot, aiohttp.ClientSession() as http:
-        async with http.post(f"{bot.url}/webchat/messages", json={
-                "user": "ann", "text": "incident el escáner de boletas de Hartford no funciona "
-                                       "desde las ocho"}) as resp:
-            reply = (await resp.json())["replies"][0]
+        reply = await _post(http, bot.url, {"user": "ann", "text": "incident el escáner de boletas "
+                                            "de Hartford no funciona desde las ocho"})
         assert "registrado" in reply["text"], reply
         assert [b["label"] for b in reply["buttons"]][-1] == "Completar reporte"
         assert reply["buttons"][-1]["value"].startswith("es:INC-")
-        async with http.post(f"{bot.url}/webchat/messages", json={
-                "user": "ann", "action": {"id": reply["buttons"][-1]["action_id"],
-                                          "value": reply["buttons"][-1]["value"]}}) as resp:
-            completing = (await resp.json())["replies"][0]
+        completing = await _post(http, bot.url, {"user": "ann", "action": {
+            "id": reply["buttons"][-1]["action_id"], "value": reply["buttons"][-1]["value"]}})
         assert completing["text"].startswith("Completar INC-")
         assert completing["form"]["form_id"].startswith("incident:completeform:es:INC-")
         assert completing["form"]["banner"].startswith("Si alguien")
