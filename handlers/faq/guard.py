@@ -129,11 +129,17 @@ def _active() -> tuple[GuardModel | None, Any]:
 
 
 def embeds() -> bool:
-    """Whether checking a question may embed it (an embedder is loaded for the semantic fit).
+    """Whether checking a question may embed it (or load the model to): then keep it off the loop.
 
-    Cheap (no model file is read): callers use it to keep the check off the event loop.
+    Cheap: it reads no model file and never loads the embedder (which :func:`_embedder` does
+    when the semantic fit is forced on).
     """
-    return _embedder() is not None
+    if _SEMANTIC is False:
+        return False
+    if _SEMANTIC:
+        return True  # forced on: the check embeds, loading the model first if it must
+    loaded = sys.modules.get("knowledge.semantic")
+    return loaded is not None and loaded.loaded_embedder() is not None
 
 
 def engine() -> str:

@@ -97,7 +97,7 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"taken down|redact\w*|scrub\w*|hid(?:e|ing|den)|opt\w*[ -]out|leak\w*|"
            r"domestic violence|stalk(?:er|ers|ing|ed)|address confidentiality|safe at home|"
            r"data brokers?|people[ -]search|"
-           r"(?:printed|posted|plastered|spread|circulat\w*|listing|listed)\b.{0,60}"
+           r"(?:printed|plastered|circulat\w*|listing)\b.{0,60}"
            r"\b(?:on (?:a |the )?(?:flyers?|signs?|posters?|leaflets?|billboards?|websites?|"
            r"sites?|forums?)|online)\b|"
            r"(?:was|were|got|been|being|is|are) (?:posted|published|shared|exposed|doxx?ed)|"
@@ -243,17 +243,17 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"claimed|asks?|asked|asking|told|insists?|yell\w*|keeps? (saying|asking)|wants?|"
            r"(is|are|was|were) (convinced|sure|certain|upset|angry)|complain\w*|believes?|"
            r"wanted|requests?|requested|demands?|called|calls|dice|dicen|dijo|pregunta|"
-           r"preguntan|pregunte|pregunten|diga|digan|pidio|pide|quiere)\b.{0,120}\b(how (do|should|can|to) (we|i|staff)?|what (do|should|can|to) "
+           r"preguntan|pregunte|pregunten|diga|digan|pidio|pide|quiere)\b.{0,120}\b(how (do|"
+           r"should|can|to) (we|i|staff)?|what (do|should|can|to) "
            r"(we|i)?|respond|response|reply|answer|de-?escalate|script|what'?s our (line|answer|"
            r"policy)|handle|the right thing to say|(formally )?object|appeal|file a complaint|"
            r"que le (respondo|digo|decimos)|que (decimos|respondemos|hacemos)|"
            r"como (respond\w*|contestamos|manejamos)|contestar\w*|responder\w*|"
            r"que (puedan|pueden|deben|podemos) (decir|contestar|responder)|"
-           r"(where|who) (can|should|do) (i|we) (send|refer|point|direct) (them|him|her)|"
-           r"neutral (info\w*|sources?|resources?))"
+           r"(where|who) (can|should|do) (i|we) (send|refer|point|direct) (them|him|her))"
            # "a script for workers for when a voter asks which party is better" (Spanish too)
            r"|\b(guion|libreto|script|template)\b.{0,80}\b(cuando|si|when|if)\b.{0,40}"
-           r"\b(votantes?|voters?|callers?|someone|alguien|una? persona)\b"
+           r"\b(votantes?|voters?|callers?|someone|alguien|una? persona)\b[^:;]{0,80}$"
            # "how do we answer when someone says the vote was stolen" (Spanish too)
            r"|^\W*(como|que) (respondemos|respondo|contestamos|manejamos|le decimos|decimos)\b"
            # "what should a poll worker do if a voter asks who to vote for"
@@ -305,16 +305,18 @@ HANDLING = (
     r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
     r"|\b(?:is|are|es|son)\b.{0,50}\bpublic\W*(?:here|in (?:this|our|the|my) state|in \w+)?\W*$"
     r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|confidential|"
-    r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito|secret[oa]?s?)\b"
+    r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito)\b"
     r"|\b(?:accidentally|by accident|by mistake|ended up|takedown|take down|taken down)\b"
-    # "whats the data exposure procedure", "who do we notify", "could that expose anyone"
-    r"|\bwhat'?s the (?:\w+ ){0,3}(?:process|procedure|protocol)\W*$"
-    r"|\bwho (?:do|should|can|must) (?:we|i) (?:contact|notify|call|tell|alert)\b"
+    # "could that expose individuals", "the difference between whether someone voted and ..."
     r"|\b(?:could|would|might|does|will|can) (?:that|this|it) (?:expose|reveal|identify)\b"
-    r"|\bdifference between\b"
+    r"|\bdifference between (?:whether|how)\b"
+    # "¿el voto es secreto?", "is my ballot secret"
+    r"|\b(?:voto|vote|ballot|boleta)s? (?:es|is|are|son) (?:\w+ )?secret[oa]?s?\b"
+    r"|\b(?:is|es) (?:el |mi |su |the |my |a |your )?(?:voto|vote|ballot|boleta) secret[oa]?\b"
     # "what's the script for refusing politely", "¿cómo le explico a un votante que ...?"
     r"|\b(?:script|template|wording) (?:for|to)\b|\b(?:refus|declin)\w* (?:politely|nicely|"
-    r"gracefully|professionally|(?:a|the|this|that|their|his|her|such) requests?)\b|\bhow (?:do|should|can) (?:we|i) (?:refuse|"
+    r"gracefully|professionally|(?:a|the|this|that|their|his|her|such) requests?)\b"
+    r"|\bhow (?:do|should|can) (?:we|i) (?:refuse|"
     r"decline|say no|turn \w+ down)\b|\bcomo (?:le |les )?(?:explico|explicamos|digo|decimos|"
     r"respondo|contesto)\b")
 #: ... unless the question asks to find, identify or expose someone ("how can we find out who is
@@ -339,16 +341,16 @@ TRAINING = (rf"{_TP}.{{0,80}}\b(so (i|we|staff|they|new \w+) can|to (help \w+ )?
             r"|\b(pretend|act|play)\b.{0,25}\b(trainer|instructor|teacher|tutor|coach|examiner|"
             r"proofreader)\b.{0,40}\b(quiz|test|drill|check) (me|us|staff)\b")
 #: A question about how the bot itself works ("do you just make stuff up?"), not an order.
-ABOUT_THE_BOT = (r"\b(?:do|does|did) (?:you|it|the bot|this bot|the assistant|the chatbot)\b.{0,20}"
-                 r"\b(?:make|invent|fabricat|hallucinat|guess)\w*")
+ABOUT_THE_BOT = (r"\b(?:do|does|did) (?:you|it|the bot|this bot|the assistant|the chatbot) (?:just |"
+                 r"ever |sometimes |really )?(?:make (?:stuff|things|it|answers|them) up|invent|"
+                 r"fabricate|hallucinate)\b")
 #: Someone else's attempt, reported ("IT says someone tried jailbreaking the county's chatbot").
-THIRD_PARTY_ATTEMPT = (r"\b(?:tried|trying|attempt\w*|someone|somebody|people|users?|hackers?|"
-                       r"attackers?|they)\b.{0,15}\bjailbreak\w*|\bjailbreak\w* (?:attempts?|"
-                       r"incidents?)\b")
+THIRD_PARTY_ATTEMPT = (r"\b(?:someone|somebody|people|users?|hackers?|attackers?|they|a (?:voter|"
+                       r"user|student|kid|resident))\b.{0,15}\b(?:tried|trying|attempted|"
+                       r"attempting|keeps? trying) (?:to )?jailbreak\w*|\bjailbreak(?:ing)? "
+                       r"attempts?\b")
 #: The app's own records, which staff may override ("override the severity on my incident").
-APP_FIELDS = (r"\boverride (?:the |a |an |my |our |this |that )?(?:severity|sev\w*|status|"
-              r"category|incident|assignment|deadline|due date|date|setting|field|entry|value|"
-              r"reminder|flag)\b")
+APP_FIELDS = r"(?:severity|sev\w*|status|category|incident|assignment|deadline|due date|reminder)\b"
 #: Election equipment has debug modes, override codes and system prompts of its own.
 EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
              r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*|tabuladoras?|"
@@ -389,13 +391,14 @@ INSTRUCTIONS = [
           r"\b(text|words|message|everything) above\b|\b(mensaje|instrucciones|prompt) del "
           r"sistema\b"),
     _rule("instructions", "override",
-          r"\boverride\b\s*(code|:|mode|the|my|your|all|permissions?)|\btreat me (as|like) "
+          rf"\boverride\b\s*(code|:|mode|(the|my)(?! {APP_FIELDS})|your|all|permissions?)|"
+          r"\btreat me (as|like) "
           r"(an? )?(state staff|admin\w*|superuser|root|developer|curator|owner)|\b(disable|turn "
           r"off|switch off|bypass|remove|deactivate|lift)\b.{0,20}\b(guard|filters?|safety|"
           r"rules|restrictions|nonpartisan\w*|content polic\w*|guardrails?)\b|^\W*sudo\b|"
           r"<!--|\[system\]|^\W*system:|\b(stop|quit) being (nonpartisan|neutral|careful)|"
           r"\byou (may|can|are allowed to|are permitted to) now\b|\bauthori[sz]ed you to\b|"
-          r"\bi authori[sz]e you\b", unless=rf"{EQUIPMENT}|{APP_FIELDS}"),
+          r"\bi authori[sz]e you\b", unless=EQUIPMENT),
     _rule("instructions", "invent",
           r"\b(invent|make up|fabricate|hallucinate)\b.{0,20}\b(an? )?(answer|response|"
           r"something|facts?|it|(a |some )?plausible \w+)\b|\bjust guess\b|"
@@ -686,7 +689,8 @@ PARTISAN = [
           r"propuesta|medida|bono)\b|\ba que (candidato|candidata|partido)\b",
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
           r"digo|como respond\w*|que significa|significado|como se maneja\w*|"
-          r"sepa|sepan|secreto)\b"),  # "¿el voto es secreto? teme que su jefe sepa por quién votó"
+          # "¿el voto es secreto? teme que su jefe sepa por quién votó"
+          r"sepan? por quien|voto es secreto|voto secreto)\b"),
     _rule("partisan", "spanish-judge",
           r"\b(que|cual|cuales) (partido|partidos|candidato|candidata|candidatos) (\w+ ){0,3}(es|son) "
           r"(mejor|mejores|peor|peores|mas|menos)\b|\b(partido|candidato|candidata|gobernador\w*|"
@@ -1167,11 +1171,11 @@ REPORTED = re.compile(
     r"asked|(is|are|was|were|keeps?) (asking|requesting|demanding))\b")
 #: What the asker asks about someone else's quoted words: how to respond, report or record them.
 _RESPONSE = re.compile(
-    r"\b(threat\w*|report\w*|document\w*|log (it|this|that)|respond\w*|reply|answer\w*|"
-    r"handle|escalat\w*|forward\w*|neutral\w*|refer (them|him|her)|send (them|him|her)|"
-    r"what (do|should|can) (we|i)|how (do|should|can) (we|i)|is (that|this|it) (a |an )?"
-    r"(threat|allowed|legal|ok|okay|normal|reportable)|amenaza\w*|responde\w*|contest\w*|"
-    r"que hago|que hacemos|como lo \w+)\b")
+    r"\b(threat\w*|report (it|this|that)|reportable|document (it|this|that)|log (it|this|that)|"
+    r"escalate (it|this|that)|(where|who) (can|should|do) (i|we) (send|refer|point|direct) (them|"
+    r"him|her)|what (do|should|can) (we|i) (do|say)|how (do|should|can) (we|i) (respond|reply|"
+    r"answer|handle|deal)|is (that|this|it) (a |an )?(threat|allowed|legal|ok|okay|normal)|"
+    r"amenaza\w*|como lo (documento|reporto|manejo|respondo)|que (hago|hacemos))\b")
 _HANDLING = re.compile(HANDLING)
 _LOCATE = re.compile(LOCATE)
 _LOCATE_EXCUSED = re.compile(LOCATE_EXCUSED)

@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.when import reader_zone
 from handlers.incidents import flows, queries, service
 from handlers.incidents.catalog import quick_triage
+from handlers.incidents.danger import danger_language
 from handlers.incidents.enums import IncidentStatus, Severity
 from handlers.incidents.forms import MAX_TEXT
 from handlers.incidents.interactions import close_or_ask, new_report
@@ -143,7 +144,7 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     report = IncidentCreate(category="other", jurisdiction=routing.jurisdiction or "",
                             occurred_at=now, severity=quick_triage(text), description=text,
                             needs_details=True)
-    language = detect_language(text)  # the reporter's: the confirmation is said in it
+    language = danger_language(text, detect_language(text))  # the reporter's ("amenaza de bomba")
     if sensitive_patterns(text):
         raise UserError(say("That looks like a Social Security number or date of birth. "
                             "Incident records may be public records: please remove it.",

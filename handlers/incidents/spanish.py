@@ -136,16 +136,17 @@ ES: dict[str, str] = {
     "closed": "cerrado",
 }
 
-#: Words with a value inside: (English pattern, Spanish template).
+#: Words with a value inside: (English pattern, Spanish template). The values are translated
+#: (a category, "a date of birth") except in the patterns of :data:`_AS_IS` (a title, a place).
 _PATTERNS = (
     (re.compile(r"At most (\d+) characters \(you typed (\d+)\)\."),
      "Como máximo {0} caracteres (escribió {1})."),
     (re.compile(r"This looks like (.+)\. Incident records may be public records: please "
                 r"remove it\."),
-     "Parece {0}. Los registros de incidentes pueden ser documentos públicos: por favor, "
+     "Esto parece {0}. Los registros de incidentes pueden ser documentos públicos: por favor, "
      "quítelo."),
     (re.compile(r"This field is not part of an? (.+) report\."),
-     "Este campo no forma parte de un reporte de {0}."),
+     "Este campo no forma parte de la categoría «{0}»."),
     (re.compile(r"Filed (\S+)\."), "Reporte {0} registrado."),
     (re.compile(r"Already filed (\S+)\."), "El reporte {0} ya estaba registrado."),
     (re.compile(r"Add details to (\S+)"), "Agregar detalles a {0}"),
@@ -155,6 +156,8 @@ _PATTERNS = (
     (re.compile(r"Rumor control: see the vetted article \"(.+)\" \(ask me about it\)\."),
      "Control de rumores: vea el artículo verificado \"{0}\" (pregúnteme por él)."),
 )
+#: Templates whose value is a name to use as it is (an article's title is asked for by it).
+_AS_IS = frozenset({"Control de rumores: vea el artículo verificado \"{0}\" (pregúnteme por él)."})
 
 
 def language_of(locale: str | None) -> str:
@@ -171,7 +174,8 @@ def say(text: str, language: str) -> str:
     for pattern, template in _PATTERNS:
         match = pattern.fullmatch(text)
         if match:
-            return template.format(*(_parts(g) for g in match.groups()))
+            values = match.groups() if template in _AS_IS else map(_parts, match.groups())
+            return template.format(*values)
     return text
 
 

@@ -198,3 +198,13 @@ async def test_the_platforms_locale_picks_the_forms_language(services: Services,
     reply = await answer(IncidentHandler(), msg(command="/incident", locale=locale), services)
     assert reply.form is not None and reply.form.title == title == reply.text
     assert reply.form.form_id.startswith("incident:report:es:") is title.startswith("Reportar")
+
+
+def test_a_vetted_articles_title_is_named_as_it_is_in_spanish() -> None:
+    """The reporter asks for the rumor-control article by its title: it is not translated."""
+    line = 'Rumor control: see the vetted article "Fire and Flood" (ask me about it).'
+    assert say(line, "es") == ('Control de rumores: vea el artículo verificado "Fire and Flood" '
+                               "(pregúnteme por él).")
+    assert say("This looks like a Social Security number and a date of birth. Incident records "
+               "may be public records: please remove it.", "es").startswith(
+        "Esto parece un número de Seguro Social y una fecha de nacimiento.")
