@@ -74,7 +74,8 @@ BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_e
            "calibration_extra3", "train_extra6", "calibration_extra4", "train_extra7",
            "calibration_extra5", "train_extra8", "calibration_extra6", "train_extra9",
            "calibration_extra7", "train_extra10", "calibration_extra8", "train_extra11",
-           "calibration_extra9", "train_extra12", "calibration_extra10")
+           "calibration_extra9", "train_extra12", "calibration_extra10", "train_extra13",
+           "calibration_extra11")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
