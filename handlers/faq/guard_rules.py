@@ -1247,6 +1247,12 @@ def scan(text: str) -> Scan:
     return Scan(matched, excused, *frames(text))
 
 
+def compile_all() -> None:
+    """Compile every rule now (a server's start), not on the first question that needs it."""
+    for rule in RULES:
+        _ = rule.pattern, rule.unless
+
+
 def match(question: str) -> tuple[Refusal, str] | None:
     """The first rule that refuses the question, as (kind, rule name), or None."""
     return scan(normalise(question)).refusal()

@@ -40,9 +40,14 @@ class FaqHandler:
     claims_requests = True
 
     def __init__(self) -> None:
-        """One per router: askers' places and recent answers are remembered here."""
+        """One per router: askers' places and recent answers are remembered here.
+
+        Built when a server (or worker) starts: the guard's rules are compiled and its
+        classifier loaded now, not on the event loop when the first question arrives.
+        """
         self.askers = Askers()
         self.recent = RecentAnswers()
+        guard.prepare()
 
     def claims(self, message: IncomingMessage) -> bool:
         """Any free text may be a question (handlers registered earlier have stronger cues)."""
