@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from bot.ops.runtime import ready_to_serve
 from handlers.certifications.scheduler import PassResult, run_once
+from handlers.faq import guard
 from tests.handlers.alerts.conftest import ALERTS, compose_values
 from tests.handlers.incidents.conftest import INCIDENTS, report_values
 from tests.support import make_settings, migrated, running_bot
@@ -183,6 +184,19 @@ def settings_for(tmp_path: Path) -> Any:
                                    {"name": "clerks", "tier": "T1", "members": members}]}
     return make_settings(tmp_path, roles=ROLES, certification=CERT, incidents=INCIDENTS,
                          alerts=alerts)
+
+
+@pytest.fixture(autouse=True)
+def lexical_guard() -> Iterator[None]:
+    """The lexical server's own guard, whatever model an earlier test loaded in this worker.
+
+    The guard's semantic fit follows an embedder loaded anywhere in the process; a lexical
+    server never loads one, but a test worker may have (the semantic server's threads are
+    another measurement).
+    """
+    guard.use_semantic(False)
+    yield
+    guard.use_semantic(None)
 
 
 async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> PassResult:
