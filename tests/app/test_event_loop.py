@@ -79,8 +79,14 @@ class SlowCallbacks(logging.Handler):
             self.slow.append(message[:400])
 
     def failures(self) -> list[str]:
-        """What fails the test (wall time alone only when strict)."""
-        return self.busy + self.held + (self.slow if STRICT else [])
+        """What fails the test: the loop's own CPU always; wall time only when strict.
+
+        ``held`` is wall time too (the loop waiting for the GIL while the process's other
+        threads work): beside a parallel suite those threads run slower and cross the limit
+        (a load average of 3-6 on two cores here), so like ``slow`` it fails the test only
+        with ``EB_STRICT_STALLS=1``. The detector tests below still check it is seen.
+        """
+        return self.busy + (self.held + self.slow if STRICT else [])
 
 
 STRICT = os.environ.get("EB_STRICT_STALLS", "") == "1"  # wall time counts even on a busy machine
@@ -350,7 +356,7 @@ def test_the_detector_sees_the_loop_kept_waiting_by_a_thread_of_the_process(
     _wait_for_a_computing_thread(slow_callbacks)
     assert slow_callbacks.busy == [] and len(slow_callbacks.held) == 1
     assert "wait_for_a_thread" in slow_callbacks.held[0]
-    assert slow_callbacks.failures() == slow_callbacks.held
+    assert slow_callbacks.failures() == (slow_callbacks.held if STRICT else [])  # wall time
 
 
 def test_the_detector_does_not_blame_the_process_for_the_oss_preemption(
