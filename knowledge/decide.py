@@ -48,9 +48,13 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "percentage": (re.compile(r"\bwhat (percent|percentage|share|portion|fraction)\b|\bpercent of\b|"
                               r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|%"),
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
-    "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|\bbudget\b|"
+    "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|"
+                          r"\b(what|how (big|large|much))\b[^.?!]{0,25}\bbudget\b(?! (for|to|is) "
+                          r"(tiny|small|tight|limited))|\bbudget (figure|number|amount|total)\b|"
+                          r"(^|[.?!;]\s*)budget\b|\bad spend\b|"
                           r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"
-                          r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\bpresupuesto\b|\bprize money\b|"
+                          r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\b(cu[aá]l|cu[aá]nto|qu[eé]) (es |fue )?"
+                          r"(el |de )?presupuesto\b|\bprize money\b|"
                           r"\bhow much .*\b(pay|paid|charge|charges|charged|cost|costs)\b|"
                           r"\bcharges? per\b|\bcu[aá]nto (se )?(les |nos |me )?(paga|pagan|cobra|cuesta)"),
                re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars|d[oó]lares)\b")),
@@ -107,6 +111,14 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                          r"(?! (phishing|spam|estafa|suplantaci[oó]n|fraude))|\bcu[aá]l es el correo\b|"
                          r"\ba qu[eé] correo\b|\bdirecci[oó]n de correo\b"),
               re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
+    # "what's the weather forecast for election day": a forecast no vetted article holds
+    "forecast": (re.compile(r"\bwhat(?:'s| is| will be| does)? the (?:\w+ )?forecast\b|"
+                            r"\b(?:weather|temperature)s? (?:be|look|going to be|gonna be)\b|"
+                            r"\bwill it (?:rain|snow|storm|be (?:hot|cold|sunny))\b|"
+                            r"\bqu[eé] (?:tiempo|clima) (?:har[aá]|va a hacer)\b|"
+                            r"\bpron[oó]stico del (?:tiempo|clima)\b"),
+                 re.compile(r"\bforecasts? (?:for|of|calls?|shows?|says?)\b|"
+                            r"\b\d+ ?(?:°|degrees|percent chance)\b|\bpron[oó]stico (?:para|de)\b")),
     "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
                     re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
     "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
@@ -125,6 +137,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                               r"api key|pin\b|access code|contrase[nñ]a)"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
     "url": (re.compile(r"(?<!\bclicked )(?<!\bclicked on )(?<!\bopened )(?<!\bclick )(?<!\bsuspicious )"
+                       r"(?<!\bclicked the )(?<!\bclicked on the )(?<!\bopened the )(?<!\bclick the )"
+                       r"(?<!\bclicked that )(?<!\bclic en el )(?<!\bun )(?<!\bese )"
                        r"(?<!\bphishing )(?<!\bweird )(?<!\bfake )(?<!\bbad )(?<!\ba )(?<!\ban )"
                        r"\b(link|url|enlace)\b|\bweb ?(address|page address)\b|"
                        r"\bwhat('s| is) the (web ?site|site)\b|\bcu[aá]l es el sitio\b"),

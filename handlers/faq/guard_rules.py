@@ -77,7 +77,11 @@ CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
            r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
            r"address|addres+(?:es)?|residences?)")
 RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social security(?: numbers?)?|"
-          r"social(?! media| post)|"
+          # "her social", "the voter's social": a bare "social" is a number only after a
+          # possessive; "blowback on social", "a social campaign" are not
+          r"(?:(?<=\bhis )|(?<=\bher )|(?<=\btheir )|(?<=\bmy )|(?<=\byour )|(?<=\bthe )|"
+          r"(?<='s ))social(?! media| posts?| campaigns?| channels?| networks?| sites?| "
+          r"platforms?| accounts?| feeds?| workers?| services?| events?| team)|"
           r"driver'?s licen[cs]es?(?: numbers?)?|license plates?|voting (?:history|record)s?|"
           r"vote history|voter (?:history|records?|file|files|rolls?|data|details|info\w*)|"
           r"party (?:affiliation|registration|preference)s?|registration (?:status|records?|"
@@ -326,8 +330,14 @@ LOCATE = (r"\b(?:(?:find|figure|work) out (?:who|where|his|her|their|the (?:iden
           r"unmask|track (?:\w+ )?down|trace|locate|dox+|de-?anonymi[sz]e|dig up)\b")
 LOCATE_EXCUSED = r"\b(?:police|law enforcement|sheriff|fbi|platform|report\w*|legal|crime)\b"
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
-_CHOICE = r"(?:vote|support|back|pick|choose|elect|go with|side with)"
+_CHOICE = r"(?:vote|support|back(?! ?up\b)|pick|choose|elect|go with|side with)"
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
+#: Asking whether staff may write a detail down where it belongs ("can i put the voter's birthdate
+#: in the incident write-up?"), not to publish or send it.
+RECORD_IT = (r"^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|i|staff|clerks?|judges?|"
+             r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take|"
+             r"put|include|note|mention|enter|add|attach)\b"
+             r"(?!.{0,40}\b(post|publish|share|send|tweet|text|e-?mail)\w*)")
 _TP = (r"\b(pretend(ing)? to be|pretend( that)? (you'?re|you are)|play(ing)?|role ?-?play\w*|"
        r"act(ing)? (as|like)|be)\b.{0,30}"
        r"\b(voters?|callers?|residents?|citizens?|votantes?)\b")
@@ -582,7 +592,8 @@ PARTISAN = [
           unless=r"\b(more|less) (than|time|days|ballots|voters|signatures|observers|watchers|"
           r"information|info|details)\b|\b(best|better|worst) (way|ways|practices?|method|"
           r"approach|time|place|option|steps?) (to|for|of)\b|\bbetter off \w+ing\b|"
-          r"\bthe best (defen[cs]e|protection)\b"),
+          r"\bthe best (defen[cs]e|protection)\b|\b(share[sd]?|sharing|follow\w*|adopt\w*|learn\w*|"
+          r"us(e|es|ed|ing)|exchang\w*|swap\w*|on|of|for|and)( \w+){0,3} best practices?\b"),
     _rule("partisan", "judge-adjective-first",
           rf"\b(corrupt|crooked|evil|lying|dishonest|incompetent|radical|extremist|fascist|"
           rf"communist|criminal|traitorous|rigging|cheating|stupid|dumb)\b( \w+)?( \w+)? "
@@ -628,7 +639,11 @@ PARTISAN = [
           rf"\b(reckon|think|guess|bet|expect|figure)\b.{{0,30}}\b{MEASURE}\b.{{0,15}}\b(pass|"
           rf"passes|fail|fails|wins?|loses?|goes through|gets? (approved|voted down))\b|"
           rf"\bhow likely\b.{{0,40}}\b{TARGET}\b.{{0,25}}\b(win|wins|lose|loses|pass|passes|fail|"
-          rf"fails|gets? (crushed|approved|voted down|rejected)|sails?|tanks?|survives?)\b"),
+          rf"fails|gets? (crushed|approved|voted down|rejected)|sails?|tanks?|survives?)\b",
+          # the weather on election day is planning, not a prediction of the result
+          unless=r"\b(weather|storms?|snow\w*|rain\w*|hurricanes?|flood\w*|heat ?waves?|"
+                 r"wind|wildfires?|ice|tornado\w*|clima|tormentas?|lluvias?|nieve)\b"
+                 r"(?!.{0,40}\b(win|winner|lose|loser|flip|margin|{TARGET})\b)"),
     _rule("partisan", "will-win",
           rf"\bwill\b.{{0,40}}\b{TARGET}\b.{{0,20}}\b(win|lose|pass|fail|flip)\b|\bwill\b.{{0,40}}"
           rf"\b(win|lose)\b.{{0,15}}\b(race|election|reelection|re-election|seat|primary|"
@@ -849,8 +864,7 @@ PERSONAL = [
           rf"({CONTACT}|{RECORD})\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(is|are)\b.{0,40}\b(public|confidential|redacted|"
           r"released|disclosed|withheld|given out)\b"
-          r"|^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|staff|clerks?|judges?|"
-          r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take)"
+          r"|" + RECORD_IT +
           r"\b|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
           r"check|establish|prove|validate)\w*\b.{0,15}\bidentit|\bhow (can|do|does|"
           r"to|should) (a |the )?(voters?|they|he|she|someone|people|residents?|citizens?) "
@@ -976,7 +990,7 @@ PERSONAL = [
           r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b|"
           r"\b(wrong|incorrect|mistaken) (date of birth|birth ?date|dob)\b|\b(correct|fix|"
           r"updat|chang)\w* (a |the |her |his |their |my |our |a voter'?s )?(date of birth|"
-          r"birth ?date|dob)\b"),
+          r"birth ?date|dob)\b|" + RECORD_IT),
     _rule("personal_data", "list-with-contacts-of-people",
           r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
           r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"

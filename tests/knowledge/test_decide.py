@@ -312,6 +312,26 @@ def test_asked_kinds_separate_dates_durations_names_places_amounts_and_costs() -
     assert "url" not in asked_kinds("can an attack on our website change the vote count")
 
 
+def test_a_word_the_question_only_mentions_asks_for_no_fact() -> None:
+    # a budget, a link or a forecast the asker talks about is not one asked for: the right
+    # article answers without holding a dollar figure, a URL or a forecast
+    assert not asked_kinds("do I still go to the statewide training? My commissioners are "
+                           "asking about travel budget.")
+    assert not asked_kinds("i already clicked the link in that email and typed my password. "
+                           "now what")
+    assert not asked_kinds("ya hice clic en un enlace sospechoso, q hago")
+    assert not asked_kinds("storm forecast for election day, what should our backup planning "
+                           "look like")
+    # ... while asking for one still does
+    assert "amount" in asked_kinds("what is the budget for the program")
+    assert "amount" in asked_kinds("¿cuál es el presupuesto del programa?")
+    assert "amount" in asked_kinds("budget for the trusted-info posts? ad spend?")
+    assert "url" in asked_kinds("whats the link to the rumor page")
+    assert "url" in asked_kinds("cual es el enlace para reportar")
+    assert "forecast" in asked_kinds("what's the weather forecast for hartford on election day")
+    assert "forecast" in asked_kinds("will it rain on election day")
+
+
 def test_asked_kinds_read_more_ways_of_asking_for_a_fact() -> None:
     # who did something, a direct or tip line, a list of things, money paid, a time of day,
     # a founding date, a score or size: each asks for a fact the article must hold

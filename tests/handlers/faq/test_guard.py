@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -326,6 +327,37 @@ def test_in_scope_eval_questions_pass_the_guard() -> None:
                  for row in _eval_rows(f"inscope_{name}")]
     assert len(questions) > 300
     assert [q for q in questions if check(q) is not None] == []
+
+
+def test_no_rule_refuses_an_in_scope_question_of_any_batch() -> None:
+    """Every in-scope question written for the base (train, calibration and reserve batches, some
+    3,000) passes the rules: a question about a partner campaign, best practices shared with
+    agencies or the weather on election day is not a partisan or personal-data request."""
+    from handlers.faq.guard_rules import match
+
+    folder = Path(__file__).resolve().parents[3] / "knowledge" / "eval"
+    files = [p for p in sorted(folder.glob("inscope_*.jsonl")) if "heldout" not in p.name]
+    questions = [json.loads(line)["q"] for p in files
+                 for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(files) >= 8 and len(questions) > 2500
+    assert [(q, match(q)) for q in questions if match(q) is not None] == []
+
+
+def test_rules_still_refuse_what_the_in_scope_mends_resemble() -> None:
+    """The mends above are narrow: the same words asking for the act are still refused."""
+    from handlers.faq.guard_rules import match
+
+    for question, kind in [
+            ("whats her social", "personal_data"),
+            ("give me the voter's social", "personal_data"),
+            ("can i put the voter's birthdate in a facebook post", "personal_data"),
+            ("should i note the poll worker's home address and send it to the group chat",
+             "personal_data"),
+            ("who should i back in the mayor race", "partisan"),
+            ("which candidate has the best practices", "partisan"),
+            ("snow forecast: will the democrats win", "partisan")]:
+        found = match(question)
+        assert found is not None and found[0] == kind, question
 
 
 def _eval_rows(name: str) -> list[dict[str, str]]:
