@@ -153,7 +153,7 @@ async def _quick_report(message: IncomingMessage, services: Services, now: datet
     key = f"quick:{message.sender.identity}:{digest}:{now:%Y%m%d%H%M}"
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=message.sender.identity, key=key,
-        now=now, origin=origin_of(message))
+        now=now, origin=origin_of(message), language=language)
     if routing.jurisdiction is None and not filed.incident.jurisdiction:  # held, also on a resend
         choices = [(code, jurisdiction_name(app, code)) for code in routing.choices]
         return build_route_question(filed.incident, choices, paged=filed.paged,

@@ -75,7 +75,8 @@ async def on_form(message: IncomingMessage, services: Services, actor: Actor,
         return await _complete(tail, report, services, actor, now, origin_of(message), language)
     filed = await service.file_incident(
         db=services.db, app=app, report=report, reporter=actor.identity,
-        key=f"form:{actor.identity}:{form_id}", now=now, origin=origin_of(message))
+        key=f"form:{actor.identity}:{form_id}", now=now, origin=origin_of(message),
+        language=language)
     return build_confirmation(filed.incident, created=filed.created, paged=filed.paged,
                               rumor_article=_rumor_article(services, report.category,
                                                            report.details, report.description),

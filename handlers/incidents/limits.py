@@ -41,13 +41,17 @@ def filing_quotas(app: AppConfig, reporter: str, origin: str) -> list[Quota]:
 
 
 async def take_filing(session: AsyncSession, app: AppConfig, *, reporter: str, origin: str,
-                      jurisdiction: str, now: datetime) -> None:
-    """Count one filing in the caller's transaction, or raise IncidentLimit."""
+                      jurisdiction: str, now: datetime, language: str = "en") -> None:
+    """Count one filing in the caller's transaction, or raise IncidentLimit.
+
+    Its text is in the reporter's ``language``.
+    """
     try:
         await take(session, filing_quotas(app, reporter, origin), now)
     except LimitReached as exc:
         raise IncidentLimit(exc.quota, build_limit_refusal(
-            exc.quota.setting, exc.quota.limit, app.contact_for(jurisdiction))) from None
+            exc.quota.setting, exc.quota.limit, app.contact_for(jurisdiction),
+            language)) from None
 
 
 async def page_allowed(session: AsyncSession, app: AppConfig, *, reporter: str, origin: str,

@@ -90,13 +90,14 @@ class Filed:
 
 
 async def file_incident(*, db: Database, app: AppConfig, report: IncidentCreate, reporter: str,
-                        key: str, now: datetime, origin: str = "") -> Filed:
+                        key: str, now: datetime, origin: str = "", language: str = "en") -> Filed:
     """Store a report once per ``key`` within the limits; notify in the same commit.
 
     A report with no jurisdiction yet is held: only on-call hears of it (a SEV1) until
     :func:`handlers.incidents.flows.route` sets one.
 
-    Over a filing limit nothing is stored, the refusal is audited and IncidentLimit says why;
+    Over a filing limit nothing is stored, the refusal is audited and IncidentLimit says why
+    (in the reporter's ``language``);
     a retry of an already filed report (same ``key``) is never counted or refused.
     """
     audit_key = audit_key_for(db.engine.sync_engine)
@@ -109,7 +110,8 @@ async def file_incident(*, db: Database, app: AppConfig, report: IncidentCreate,
             await session.flush()
             try:
                 await limits.take_filing(session, app, reporter=reporter, origin=origin,
-                                         jurisdiction=report.jurisdiction, now=now)
+                                         jurisdiction=report.jurisdiction, now=now,
+                                         language=language)
             except limits.IncidentLimit as refused:
                 await session.rollback()
                 await audit(db, actor=reporter, action="incident.file", target="limit",

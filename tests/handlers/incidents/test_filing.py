@@ -150,3 +150,36 @@ async def test_misinformation_report_links_rumor_control_article(services: Servi
                            mis_url="https://example.com/post/1", mis_claim="what is the pause method")
     reply = await answer(IncidentHandler(), submit(values), services)
     assert any("Rumor control" in s.text for s in reply.sections)
+
+
+@pytest.mark.parametrize("message", [
+    msg(action=Action("incident:complete", "es:")),
+    msg(action=Action("incident:complete", "es:es:INC-2026-000001")),
+    msg(action=Action("incident:complete", "es:INC-2026-000001" + "9" * 4000)),
+    msg(action=Action("incident:details", "es:")),
+    msg(action=Action("incident:details", "es:es:INC-2026-000001")),
+    msg(action=Action("incident:route", "es:")),
+    msg(action=Action("incident:route", "es:es:INC-2026-000001:ks")),
+    msg(action=Action("incident:take", "es:\x00INC-2026-000001")),
+    msg(action=Action("incident:resolve", "es:")),
+    msg(action=Action("incident:nonsense", "es:INC-2026-000001")),
+    msg(form=FormSubmission("incident:details:es:", {"details": "x"})),
+    msg(form=FormSubmission("incident:details:es:es:INC-2026-000001", {"details": "x"})),
+    msg(form=FormSubmission("incident:completeform:es:", report_values())),
+    msg(form=FormSubmission("incident:completeform:es:es:INC-2026-000001", report_values())),
+    msg(form=FormSubmission("incident:close:es:INC-2026-000001", {})),
+], ids=lambda m: (m.action.action_id + "=" + m.action.value[:30]) if m.action else
+    m.form.form_id[:45])
+async def test_malformed_language_tags_get_a_clear_answer_and_change_nothing(
+        services: Services, message: IncomingMessage) -> None:
+    """A button value or form id with a broken language tag ("es:" alone, "es:" twice, an id too
+    long or with a NUL) is refused in words, never the generic failure, and the filed report
+    stays as it was."""
+    handler = IncidentHandler()
+    filed = await answer(handler, submit(report_values()), services)
+    assert "INC-2026-000001" in filed.text
+    before = await count(services, "incident_event")
+    reply = await answer(handler, message, services)
+    assert reply.text and "something went wrong" not in reply.text
+    assert await count(services) == 1
+    assert await count(services, "incident_event") == before

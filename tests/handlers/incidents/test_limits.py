@@ -17,6 +17,7 @@ from bot.services import Services
 from handlers.alerts import service as alerts
 from handlers.alerts.config import AlertsConfig
 from handlers.alerts.forms import validate
+from handlers.incidents.danger import call_911
 from handlers.incidents.handler import IncidentHandler
 from tests.handlers.alerts.conftest import alert_settings, compose_values
 from tests.handlers.incidents.conftest import INCIDENTS, NOW, ROLES, report_values
@@ -66,6 +67,31 @@ async def test_filing_limit_is_shared_by_two_processes(tmp_path: Path) -> None:
     finally:
         await one.db.close()
         await two.db.close()
+
+
+async def test_a_spanish_reporter_is_refused_in_spanish(tmp_path: Path) -> None:
+    """A report refused for the hourly limit says so in the language its form was opened in (a
+    Spanish form, a Spanish quick report): not filed, 911 first, whom to call instead."""
+    services = services_for(tmp_path, {"incidents_per_hour": 1})
+    handler = IncidentHandler()
+    try:
+        assert "INC-" in (await answer(handler, form("ana", "es:a1"), services)).text
+        refused = await answer(handler, form("ana", "es:a2"), services)
+        assert "NO se presentó" in refused.text and "límite de 1 reportes suyos" in refused.text
+        assert refused.text.startswith(call_911("es"))
+        assert "comuníquese con the test office (help@example.org)" in refused.text
+        assert "NOT filed" not in refused.text
+        quick = await answer(handler, IncomingMessage(
+            sender=Sender("webchat", "local", "ana"), command="/incident",
+            text="un hombre amenaza a los trabajadores electorales en el estacionamiento"),
+            services)
+        assert "NO se presentó" in quick.text and quick.text.startswith(call_911("es"))
+        # An English reporter over the same kind of limit still reads English.
+        assert "INC-" in (await answer(handler, form("ben", "b1"), services)).text
+        assert "NOT filed" in (await answer(handler, form("ben", "b2"), services)).text
+        assert len(await rows(services, "SELECT id FROM incident")) == 2
+    finally:
+        await services.db.close()
 
 
 async def test_per_address_limit_counts_every_name_from_one_address(tmp_path: Path) -> None:
