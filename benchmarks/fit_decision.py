@@ -346,11 +346,22 @@ def end_to_end(retriever: Retriever, split_paths: dict[str, list[Path]],
     return out
 
 
+#: The issue's abstain target: the operating point declines at least this share of the
+#: calibration questions to decline when some (veto, rescue) pair does.
+ABSTAIN_TARGET = 0.97
+
+
 def choose_overrule(figures: dict[tuple[float, float], dict[str, tuple[int, ...]]]
                     ) -> tuple[float, float]:
-    """The (veto, rescue) pair with the best in-scope + abstain accuracy on the calibration split
-    (the weights were fitted on train, so train figures flatter them) among the pairs at least as
-    good as the lexical engine alone (veto 0, never rescue) on both, in every split."""
+    """The (veto, rescue) pair for the operating point, on the calibration split (the weights
+    were fitted on train, so train figures flatter them), among the pairs at least as good as the
+    lexical engine alone (veto 0, never rescue) on both in-scope and abstain, in every split.
+
+    Among them, those declining at least :data:`ABSTAIN_TARGET` of the calibration questions
+    to decline, when there are any, and of these the one answering the most in-scope ones: a
+    wrong answer costs a clerk more than an honest "I don't have a vetted answer" naming whom
+    to ask. Without such a pair, the best in-scope + abstain accuracy.
+    """
     base = figures[(0.0, NEVER)]
 
     def pooled(f: dict[str, tuple[int, ...]]) -> tuple[float, float]:
@@ -360,6 +371,15 @@ def choose_overrule(figures: dict[tuple[float, float], dict[str, tuple[int, ...]
 
     ok = [pair for pair, f in figures.items()
           if all(f[s][0] >= base[s][0] and f[s][2] >= base[s][2] for s in base)]
+
+    def declines(pair: tuple[float, float]) -> bool:
+        cal = figures[pair].get("calibration") or next(iter(figures[pair].values()))
+        return cal[2] >= ABSTAIN_TARGET * cal[3]
+
+    strict = [pair for pair in ok if declines(pair)]
+    if strict:
+        return max(strict, key=lambda pair: (pooled(figures[pair])[0] - pooled(figures[pair])[1],
+                                             pooled(figures[pair])[1], pair[0], -pair[1]))
     return max(ok, key=lambda pair: (*pooled(figures[pair]), pair[0], -pair[1]))
 
 
