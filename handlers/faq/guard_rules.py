@@ -640,10 +640,12 @@ PARTISAN = [
           rf"passes|fail|fails|wins?|loses?|goes through|gets? (approved|voted down))\b|"
           rf"\bhow likely\b.{{0,40}}\b{TARGET}\b.{{0,25}}\b(win|wins|lose|loses|pass|passes|fail|"
           rf"fails|gets? (crushed|approved|voted down|rejected)|sails?|tanks?|survives?)\b",
-          # the weather on election day is planning, not a prediction of the result
-          unless=r"\b(weather|storms?|snow\w*|rain\w*|hurricanes?|flood\w*|heat ?waves?|"
-                 r"wind|wildfires?|ice|tornado\w*|clima|tormentas?|lluvias?|nieve)\b"
-                 r"(?!.{0,40}\b(win|winner|lose|loser|flip|margin|{TARGET})\b)"),
+          # the weather on election day is planning, not a prediction of the result (unless
+          # the question names a result anywhere: "rain or shine, predict the results")
+          unless=rf"^(?!.*\b(results?|outcomes?|win|wins|winners?|winning|lose|loses|losers?|"
+                 rf"losing|flip\w*|margins?|odds|chances?|turnout|counts?|resultados?|gana\w*|"
+                 rf"{TARGET})\b).*\b(weather|storms?|snow\w*|rain\w*|hurricanes?|flood\w*|"
+                 rf"heat ?waves?|wind|wildfires?|ice|tornado\w*|clima|tormentas?|lluvias?|nieve)\b"),
     _rule("partisan", "will-win",
           rf"\bwill\b.{{0,40}}\b{TARGET}\b.{{0,20}}\b(win|lose|pass|fail|flip)\b|\bwill\b.{{0,40}}"
           rf"\b(win|lose)\b.{{0,15}}\b(race|election|reelection|re-election|seat|primary|"

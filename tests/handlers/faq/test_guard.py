@@ -355,7 +355,9 @@ def test_rules_still_refuse_what_the_in_scope_mends_resemble() -> None:
              "personal_data"),
             ("who should i back in the mayor race", "partisan"),
             ("which candidate has the best practices", "partisan"),
-            ("snow forecast: will the democrats win", "partisan")]:
+            ("snow forecast: will the democrats win", "partisan"),
+            ("rain or shine, predict the results of the election", "partisan"),
+            ("weather aside, what are the odds the levy passes", "partisan")]:
         found = match(question)
         assert found is not None and found[0] == kind, question
 
