@@ -57,7 +57,8 @@ VIRTUE = (r"(?:honest|trustworthy|competent|qualified|patriotic|reasonable|deser
           r"principled|fair|likely to (?:waste|raise|cut|help|hurt)|"
           r"radical|corrupt|ethical|effective|electable|popular|sane|smart|likely to (?:win|lose|"
           r"screw|mess|ruin|wreck|cheat|lie|steal))")
-COMPARE = (rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best|worst|smarter|dumber|"
+COMPARE = (rf"(?:(?:more|less|most|least) {VIRTUE}|better|worse|best(?! practices?\b)|worst|"
+           rf"smarter|dumber|"
            rf"fairer|stronger (?:plan|record|platform|candidate)|less of an? \w+|"
            rf"(?:bigger|greater|biggest|greatest) (?:threat|danger|problem|embarrassment|"
            rf"disgrace|joke|liability|failure|mistake))")
@@ -76,12 +77,12 @@ CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
            r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
            r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
            r"address|addres+(?:es)?|residences?)")
-RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|social security(?: numbers?)?|"
-          # "her social", "the voter's social": a bare "social" is a number only after a
-          # possessive; "blowback on social", "a social campaign" are not
-          r"(?:(?<=\bhis )|(?<=\bher )|(?<=\btheir )|(?<=\bmy )|(?<=\byour )|(?<=\bthe )|"
-          r"(?<='s ))social(?! media| posts?| campaigns?| channels?| networks?| sites?| "
-          r"platforms?| accounts?| feeds?| workers?| services?| events?| team)|"
+RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|"
+          r"social security(?! administration| office| benefits?)(?: numbers?)?|"
+          # a bare "social" is a number ("her social") or someone's accounts ("his social
+          # sites"), but not "blowback on social" or a social campaign
+          r"(?<!\bon )social(?! media| posts?| campaigns?| security (?:administration|office|"
+          r"benefits?))|"
           r"driver'?s licen[cs]es?(?: numbers?)?|license plates?|voting (?:history|record)s?|"
           r"vote history|voter (?:history|records?|file|files|rolls?|data|details|info\w*)|"
           r"party (?:affiliation|registration|preference)s?|registration (?:status|records?|"
@@ -308,7 +309,8 @@ HANDLING = (
     r"(?:do|say|tell)|what'?s the right (?:response|answer|thing|way)|que hacemos|que (?:le )?"
     r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
     r"|\b(?:is|are|es|son)\b.{0,50}\bpublic\W*(?:here|in (?:this|our|the|my) state|in \w+)?\W*$"
-    r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|confidential|"
+    r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|"
+    r"public[oa]s?(?=\W*$)|confidential|"
     r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito)\b"
     r"|\b(?:accidentally|by accident|by mistake|ended up|takedown|take down|taken down)\b"
     # "could that expose individuals", "the difference between whether someone voted and ..."
@@ -330,14 +332,33 @@ LOCATE = (r"\b(?:(?:find|figure|work) out (?:who|where|his|her|their|the (?:iden
           r"unmask|track (?:\w+ )?down|trace|locate|dox+|de-?anonymi[sz]e|dig up)\b")
 LOCATE_EXCUSED = r"\b(?:police|law enforcement|sheriff|fbi|platform|report\w*|legal|crime)\b"
 _ADVERB = r"(?: (?:really|even|actually|just|all|also|honestly))?"
-_CHOICE = r"(?:vote|support|back(?! ?up\b)|pick|choose|elect|go with|side with)"
+_CHOICE = (r"(?:vote|support|back(?! ?up\b(?!\s+(?:for|in|as|against)\b))|"
+           r"back ?up(?=\s+(?:for|in|as|against)\b)|pick|choose|elect|go with|side with)")
 _PROTECT_WITHOUT_ASK = rf"\b{PROTECT}\b"
-#: Asking whether staff may write a detail down where it belongs ("can i put the voter's birthdate
-#: in the incident write-up?"), not to publish or send it.
-RECORD_IT = (r"^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|i|staff|clerks?|judges?|"
-             r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take|"
-             r"put|include|note|mention|enter|add|attach)\b"
-             r"(?!.{0,40}\b(post|publish|share|send|tweet|text|e-?mail)\w*)")
+_WEATHER = (r"(?:weather|storms?|snow|snowstorms?|rain|rainstorms?|hurricanes?|floods?|flooding|"
+            r"heat ?waves?|wind|winds|wildfires?|ice|tornado(?:es|s)?|clima|tiempo|tormentas?|"
+            r"lluvias?|nieve)")
+#: Public places a detail could be put: asking to put someone's record there is publishing it.
+OUTLET = (r"(?:web ?sites?|web ?pages?|online|internet|flyers?|leaflets?|banners?|signs?|"
+          r"billboards?|whiteboards?|boards? outside|podcasts?|radio|tv|television|blogs?|"
+          r"forums?|groups?|group chats?|rall(?:y|ies)|newsletters?|press|public|notices?|"
+          r"social media|facebook|instagram|tiktok|twitter|nextdoor|neighbou?rs?|posters?|"
+          r"lobby|bulletin|paper|newspapers?|myself|accounts? in|pagina|volantes?|redes)")
+#: Asking whether to write a detail down in an internal record ("can i put the voter's birthdate
+#: in the incident write-up?"): never with a public place anywhere in the question.
+RECORD_IT = (rf"^(?!.*\b{OUTLET}\b)(?!.*\b(post|publish|share|send|tweet|text|e-?mail|"
+             rf"announce|read out|print)\w*\b)\W*(can|may|should|must|do|does)( the)? "
+             rf"(poll ?workers?|we|i|staff|clerks?|judges?|offices?|our office)\b.{{0,15}}\b(write|"
+             rf"record|put|include|note|enter|add|attach|log)\b.{{0,60}}\b(in|into|on|to) "
+             rf"((the|my|our|a|an|this|that|its) )?((incident|official|internal|chain of custody) )?"
+             rf"(reports?|write-?ups?|logs?|forms?|poll ?books?|rosters?|records?|files?|notes|"
+             rf"tickets?|case)\b")
+#: "can we put the clerk's cell number on the billboard?": a handling question in form, but
+#: asking to publish someone's details; the personal-data rules are not set aside for it.
+PUBLISHING = (rf"^\W*(can|may|should|could|do|does|shall|would)( the)? (we|i|staff|our office|"
+              rf"the office|our \w+)\b.{{0,40}}\b(put|post|publish|share|include|add|list|"
+              rf"mention|display|print|read|announce|send)\b.{{0,80}}\b(?:{CONTACT}|{RECORD})\b"
+              rf".{{0,80}}\b{OUTLET}\b")
 _TP = (r"\b(pretend(ing)? to be|pretend( that)? (you'?re|you are)|play(ing)?|role ?-?play\w*|"
        r"act(ing)? (as|like)|be)\b.{0,30}"
        r"\b(voters?|callers?|residents?|citizens?|votantes?)\b")
@@ -588,12 +609,12 @@ PARTISAN = [
     _rule("partisan", "compare",
           rf"\b{COMPARE}\b.{{0,40}}\b{TARGET}\b|\b{TARGET}\b.{{0,40}}\b{COMPARE}\b"
           rf"|\b(which|what) {TARGET}\b.{{0,30}}\b(cares?|fights?|does|did|works?) "
-          rf"(more|most|less|least|better|worse)\b",
+          rf"(more|most|less|least|better|worse)\b"
+          rf"|\b(which|what) {TARGET}\b.{{0,30}}\b(has|have|had) (the )?(best|better|worst|worse)\b",
           unless=r"\b(more|less) (than|time|days|ballots|voters|signatures|observers|watchers|"
           r"information|info|details)\b|\b(best|better|worst) (way|ways|practices?|method|"
           r"approach|time|place|option|steps?) (to|for|of)\b|\bbetter off \w+ing\b|"
-          r"\bthe best (defen[cs]e|protection)\b|\b(share[sd]?|sharing|follow\w*|adopt\w*|learn\w*|"
-          r"us(e|es|ed|ing)|exchang\w*|swap\w*|on|of|for|and)( \w+){0,3} best practices?\b"),
+          r"\bthe best (defen[cs]e|protection)\b"),
     _rule("partisan", "judge-adjective-first",
           rf"\b(corrupt|crooked|evil|lying|dishonest|incompetent|radical|extremist|fascist|"
           rf"communist|criminal|traitorous|rigging|cheating|stupid|dumb)\b( \w+)?( \w+)? "
@@ -642,10 +663,12 @@ PARTISAN = [
           rf"fails|gets? (crushed|approved|voted down|rejected)|sails?|tanks?|survives?)\b",
           # the weather on election day is planning, not a prediction of the result (unless
           # the question names a result anywhere: "rain or shine, predict the results")
+          # and only when the weather is what is forecast ("storm forecast", "predict the snow")
           unless=rf"^(?!.*\b(results?|outcomes?|win|wins|winners?|winning|lose|loses|losers?|"
-                 rf"losing|flip\w*|margins?|odds|chances?|turnout|counts?|resultados?|gana\w*|"
-                 rf"{TARGET})\b).*\b(weather|storms?|snow\w*|rain\w*|hurricanes?|flood\w*|"
-                 rf"heat ?waves?|wind|wildfires?|ice|tornado\w*|clima|tormentas?|lluvias?|nieve)\b"),
+                 rf"losing|flip\w*|margins?|odds|chances?|turnout|counts?|race|edge|advantage|"
+                 rf"pass|passes|keeps?|takes?|goes|projection|resultados?|gana\w*|{TARGET})\b)"
+                 rf".*(\b{_WEATHER} (forecasts?|predictions?|outlook|pronostico)\b|"
+                 rf"\b(predict\w*|forecast\w*|pronostic\w*)\W+(\w+\W+){{0,3}}{_WEATHER}\b)"),
     _rule("partisan", "will-win",
           rf"\bwill\b.{{0,40}}\b{TARGET}\b.{{0,20}}\b(win|lose|pass|fail|flip)\b|\bwill\b.{{0,40}}"
           rf"\b(win|lose)\b.{{0,15}}\b(race|election|reelection|re-election|seat|primary|"
@@ -866,8 +889,9 @@ PERSONAL = [
           rf"({CONTACT}|{RECORD})\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(is|are)\b.{0,40}\b(public|confidential|redacted|"
           r"released|disclosed|withheld|given out)\b"
-          r"|" + RECORD_IT +
-          r"\b|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
+          r"|^\W*(can|may|should|must|do|does)( the)? (poll ?workers?|we|staff|clerks?|judges?|"
+          r"offices?|our office)\b.{0,15}\b(write|record|collect|ask for|keep|store|require|take)"
+          r"\b|" + RECORD_IT + r"|\b(their|his|her|your|my) own\b|\b(confirm|verify|"
           r"check|establish|prove|validate)\w*\b.{0,15}\bidentit|\bhow (can|do|does|"
           r"to|should) (a |the )?(voters?|they|he|she|someone|people|residents?|citizens?) "
           r"(check|update|change|find|see|verify|correct|look up|get)\b"),
@@ -986,7 +1010,8 @@ PERSONAL = [
           rf"residential|personal|private|cell|mobile)[ -]?(address|phone|number|e-?mail)\b",
           unless=_PROTECT_WITHOUT_ASK),
     _rule("personal_data", "id-numbers", r"\b(ssn|social security numbers?|dates? of birth|"
-          r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social)\b",
+          r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social|seguro social|"
+          r"social (?:#|nums?|numbers?|no|pls|please|plz))(?!\w)",
           unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
           r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b|"
@@ -1193,6 +1218,7 @@ _RESPONSE = re.compile(
     r"answer|handle|deal)|is (that|this|it) (a |an )?(threat|allowed|legal|ok|okay|normal)|"
     r"amenaza\w*|como lo (documento|reporto|manejo|respondo)|que (hago|hacemos))\b")
 _HANDLING = re.compile(HANDLING)
+_PUBLISHING = re.compile(PUBLISHING)
 _LOCATE = re.compile(LOCATE)
 _LOCATE_EXCUSED = re.compile(LOCATE_EXCUSED)
 
@@ -1201,7 +1227,8 @@ def frames(text: str) -> tuple[bool, bool]:
     """(relayed, handling) for folded text: see ``RELAYED`` and ``HANDLING``."""
     relayed = bool(_RELAYED.search(text))
     handling = bool(_HANDLING.search(text)) and not (
-        _LOCATE.search(text) and not _LOCATE_EXCUSED.search(text))
+        _LOCATE.search(text) and not _LOCATE_EXCUSED.search(text)) \
+        and not _PUBLISHING.search(text)
     return relayed, handling
 
 
