@@ -346,7 +346,8 @@ OUTLET = (r"(?:web ?sites?|web ?pages?|online|internet|flyers?|leaflets?|banners
           r"lobby|bulletin|paper|newspapers?|myself|accounts? in|pagina|volantes?|redes)")
 #: Asking whether to write a detail down in an internal record ("can i put the voter's birthdate
 #: in the incident write-up?"): never with a public place anywhere in the question.
-RECORD_IT = (rf"^(?!.*\b{OUTLET}\b)(?!.*\b(post|publish|share|send|tweet|text|e-?mail|"
+RECORD_IT = (rf"^(?!.*\b{OUTLET}\b)"
+             rf"(?!.*\b(post|publish|share|send|tweet|text|e-?mail|"
              rf"announce|read out|print)\w*\b)\W*(can|may|should|must|do|does)( the)? "
              rf"(poll ?workers?|we|i|staff|clerks?|judges?|offices?|our office)\b.{{0,15}}\b(write|"
              rf"record|put|include|note|enter|add|attach|log)\b.{{0,60}}\b(in|into|on|to) "
