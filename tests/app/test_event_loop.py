@@ -205,8 +205,13 @@ def lexical_guard() -> Iterator[None]:
     guard.use_semantic(None)
 
 
-async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> PassResult:
-    """Run the mix on the real server in debug mode; return the reminder pass's result."""
+async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks, *,
+                     drain_s: float = 300) -> PassResult:
+    """Run the mix on the real server in debug mode; return the reminder pass's result.
+
+    ``drain_s`` bounds the wait for the outbox to deliver everything (a safety bound, not a
+    speed claim: delivery speed is measured by ``benchmarks/cert_bench.py``).
+    """
     settings = settings_for(tmp_path)
     migrated(settings.env.DATABASE_URL)
     seed_roster(tmp_path / "bot.db", officials)
@@ -259,7 +264,7 @@ async def mixed_load(tmp_path: Path, officials: int, slow: SlowCallbacks) -> Pas
             await asyncio.gather(asks(40), incidents(10), broadcast())
             result = await reminder
             # People keep asking while the outbox delivers the pass's digests and the alert.
-            async with asyncio.timeout(300):
+            async with asyncio.timeout(drain_s):
                 while await undelivered():
                     await asks(3)
         finally:
@@ -369,8 +374,14 @@ def test_the_detector_does_not_blame_the_process_for_the_oss_preemption(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 async def test_no_callback_holds_the_loop_over_50_ms_with_100k_officials(
         tmp_path: Path, slow_callbacks: SlowCallbacks) -> None:
-    """The issue's scale: the same mix while a reminder pass covers 100,000 officials."""
-    await mixed_load(tmp_path, 100_000, slow_callbacks)
+    """The issue's scale: the same mix while a reminder pass covers 100,000 officials.
+
+    Seeding 100,000 officials and delivering some 25,000 digests takes about 150 s alone on a
+    two-core machine and over 300 s beside the rest of the slow suite: bounds to match (the
+    suite's 120 s default is for the fast tests).
+    """
+    await mixed_load(tmp_path, 100_000, slow_callbacks, drain_s=900)
     judge(slow_callbacks)
