@@ -96,6 +96,10 @@ class Contact(Strict):
     url: str | None = None
     verified_on: date
 
+    def name_in(self, language: str) -> str:
+        """The name to show in ``language`` (``name_es`` in Spanish when there is one)."""
+        return self.name_es if language == "es" and self.name_es else self.name
+
 
 class Commands(Strict):
     """Slash-command names (configurable so two bots can share a workspace)."""

@@ -183,7 +183,7 @@ def describe_contact(contact: Contact | None, language: str = "en") -> str:
     """A contact as one line (only contacts configured in app.yaml are ever shown)."""
     if contact is None:
         return labels(language).office
-    parts = [contact.name_es if language == "es" and contact.name_es else contact.name]
+    parts = [contact.name_in(language)]
     parts += [p for p in (contact.email, contact.phone, contact.url) if p]
     return ", ".join(parts)
 

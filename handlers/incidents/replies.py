@@ -278,31 +278,21 @@ LIMIT_NAMES = {"incidents_per_hour": "reports from you",
                "per_workspace_per_hour": "reports and alerts from your workspace"}
 
 
-LIMIT_NAMES_ES = {"incidents_per_hour": "reportes suyos",
-                  "per_address_per_hour": "reportes y alertas desde su dirección de red",
-                  "per_workspace_per_hour": "reportes y alertas desde su espacio de trabajo"}
-
-
 def build_limit_refusal(setting: str, limit: int, contact: Contact | None,
                         language: str = "en") -> str:
     """A report refused for a limit: it was not filed, call 911, and whom to phone instead.
 
     In the reporter's language: a Spanish form or quick report is refused in Spanish.
     """
-    spanish = language == "es"
-    what = (LIMIT_NAMES_ES if spanish else LIMIT_NAMES).get(
-        setting, "reportes" if spanish else "reports")
-    reach = "su oficina electoral" if spanish else "your election office"
+    what = LIMIT_NAMES.get(setting, "reports")
+    reach = "your election office"
     if contact is not None:
         ways = [w for w in (contact.phone, contact.email) if w]
-        reach = contact.name + (f" ({', '.join(ways)})" if ways else "")
-    if spanish:
-        return (f"{call_911('es')} Este reporte NO se presentó: se alcanzó el límite de {limit} "
-                f"{what} por hora. Para reportarlo ahora, comuníquese con {reach}. Podrá "
-                "presentarlo de nuevo en la próxima hora; este rechazo quedó registrado.")
-    return (f"{call_911()} This report was NOT filed: the limit of {limit} {what} per hour "
-            f"has been reached. To report it now, contact {reach}. You can file again in the "
-            "next hour; this refusal was recorded.")
+        reach = contact.name_in(language) + (f" ({', '.join(ways)})" if ways else "")
+    return f"{call_911(language)} " + say(
+        f"This report was NOT filed: the limit of {limit} {what} per hour has been reached. "
+        f"To report it now, contact {reach}. You can file again in the next hour; this refusal "
+        "was recorded.", language)
 
 
 def build_sev1_flood_note(limit: int, office: str) -> Reply:

@@ -134,6 +134,11 @@ ES: dict[str, str] = {
     "new": "nuevo", "triaged": "clasificado", "in_progress": "en curso",
     "escalated": "escalado", "monitoring": "en observación", "resolved": "resuelto",
     "closed": "cerrado",
+    # the hourly filing limits, as a refusal names them ("reports and alerts from ...")
+    "reports": "reportes", "reports from you": "reportes suyos",
+    "alerts from your network address": "alertas desde su dirección de red",
+    "alerts from your workspace": "alertas desde su espacio de trabajo",
+    "your election office": "su oficina electoral",
 }
 
 #: Words with a value inside: (English pattern, Spanish template). The values are translated
@@ -153,6 +158,12 @@ _PATTERNS = (
     (re.compile(r"Details added to (\S+)\."), "Detalles agregados a {0}."),
     (re.compile(r"Complete (INC-\S+)"), "Completar {0}"),
     (re.compile(r"Routed: (.+)"), "Enviado a la jurisdicción: {0}"),
+    (re.compile(r"This report was NOT filed: the limit of (\d+) (.+) per hour has been reached\. "
+                r"To report it now, contact (.+)\. You can file again in the next hour; this "
+                r"refusal was recorded\."),
+     "Este reporte NO se presentó: se alcanzó el límite de {0} {1} por hora. Para reportarlo "
+     "ahora, comuníquese con {2}. Podrá presentarlo de nuevo en la próxima hora; este rechazo "
+     "quedó registrado."),
     (re.compile(r"Rumor control: see the vetted article \"(.+)\" \(ask me about it\)\."),
      "Control de rumores: vea el artículo verificado \"{0}\" (pregúnteme por él)."),
 )

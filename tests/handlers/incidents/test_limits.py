@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from app.services import build_services
-from bot.config.settings import ConfigError
+from bot.config.settings import ConfigError, Contact
 from bot.errors import UserError
 from bot.messages import FormSubmission, IncomingMessage, Sender
 from bot.ops.limits import client_address
@@ -19,6 +20,7 @@ from handlers.alerts.config import AlertsConfig
 from handlers.alerts.forms import validate
 from handlers.incidents.danger import call_911
 from handlers.incidents.handler import IncidentHandler
+from handlers.incidents.replies import build_limit_refusal
 from tests.handlers.alerts.conftest import alert_settings, compose_values
 from tests.handlers.incidents.conftest import INCIDENTS, NOW, ROLES, report_values
 from tests.support import make_settings, migrated
@@ -92,6 +94,18 @@ async def test_a_spanish_reporter_is_refused_in_spanish(tmp_path: Path) -> None:
         assert len(await rows(services, "SELECT id FROM incident")) == 2
     finally:
         await services.db.close()
+
+
+def test_a_spanish_limit_refusal_names_the_office_in_spanish() -> None:
+    office = Contact(name="your state election office", name_es="su oficina electoral estatal",
+                     phone="555-0100", verified_on=date(2026, 11, 1))
+    spanish = build_limit_refusal("per_address_per_hour", 4, office, "es")
+    assert "comuníquese con su oficina electoral estatal (555-0100)" in spanish
+    assert "4 reportes y alertas desde su dirección de red por hora" in spanish
+    assert "comuníquese con su oficina electoral." in build_limit_refusal(
+        "incidents_per_hour", 4, None, "es")
+    english = build_limit_refusal("per_address_per_hour", 4, office)
+    assert "contact your state election office (555-0100)" in english
 
 
 async def test_per_address_limit_counts_every_name_from_one_address(tmp_path: Path) -> None:
