@@ -331,7 +331,7 @@ def test_in_scope_eval_questions_pass_the_guard() -> None:
 
 def test_no_rule_refuses_an_in_scope_question_of_any_batch() -> None:
     """Every in-scope question written for the base (train, calibration and reserve batches, some
-    3,000) passes the rules: a question about a partner campaign, best practices shared with
+    2,500) passes the rules: a question about a partner campaign, best practices shared with
     agencies or the weather on election day is not a partisan or personal-data request."""
     from handlers.faq.guard_rules import match
 
