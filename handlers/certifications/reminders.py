@@ -8,12 +8,12 @@ step is ever considered: after downtime a person gets one current reminder, not 
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from bot.ops.heap import full_collections_paused
 from handlers.certifications.config import CertificationConfig
 from handlers.certifications.enums import CertStatus
 from handlers.certifications.status import CompiledProgram, Done, Facts, Standing, evaluate
@@ -142,13 +142,8 @@ def plan(records: list[OfficialRecord], programs: dict[str, CompiledProgram], no
     ``sent`` holds (deadline key, step) pairs already sent to the official; ``snoozed`` maps
     deadline keys to the first day reminders may resume.
     """
-    paused = gc.isenabled()
-    gc.disable()  # ~2 short-lived objects per official and no cycles: skip the repeated scans
-    try:
+    with full_collections_paused():  # the standings live as long as the records
         return _plan(records, programs, now, policy, snoozed or {}, sent or set())
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _plan(records: list[OfficialRecord], programs: dict[str, CompiledProgram], now: datetime,

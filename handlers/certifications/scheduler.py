@@ -24,12 +24,10 @@ reaching its send hour runs the whole pass again.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
@@ -46,6 +44,7 @@ from bot.config.settings import AppConfig
 from bot.db.bulk import insert_rows
 from bot.db.engine import Database, utcnow
 from bot.messages import Destination
+from bot.ops.heap import full_collections_paused
 from bot.ops.metrics import REMINDERS
 from bot.outbox.queue import insert_prepared, prepare_serialised
 from bot.outbox.worker import Outbox
@@ -378,7 +377,7 @@ async def run_once(services: Services) -> PassResult:
     if _settled.get(services.db) == inputs:
         return PassResult(unchanged=True)
     _settled.pop(services.db, None)  # remembered again only when this pass completes
-    with gc_paused():
+    with full_collections_paused():
         async with services.db.session() as session:
             ledger, sent_rows, digest_rows = await _read(services, session,
                                                          office_today - timedelta(days=2))
@@ -456,29 +455,6 @@ async def _send_digest(services: Services, draft: Draft) -> bool:
     services.outbox.wake()
     REMINDERS.inc()
     return True
-
-
-_paused = 0
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a pass holds its (large, acyclic) working set.
-
-    A full collection walks every tracked object while holding the GIL: with a pass's million
-    objects alive that is a stall of the event loop of a tenth of a second or more, wherever it
-    is triggered. The pass's objects are freed by reference counting when it ends.
-    """
-    global _paused
-    _paused += 1
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        _paused -= 1
-        if was and not _paused:
-            gc.enable()
 
 
 async def certification_reminders(services: Services) -> None:

@@ -293,7 +293,10 @@ def judge(found: SlowCallbacks) -> None:
     50-110 ms followed while the outbox delivered its digests: one task per web chat send, each
     with a session of its own, 400 alive at once. Web chat sends now share group commits and a
     few senders per unpaced group take the claimed rows in turn; full collections here stay
-    under 10 ms.
+    under 10 ms. The pass itself once turned the collector off while it held its working set:
+    the cycles requests left meanwhile piled up, and the first collection after the pass walked
+    them all on the loop (0.2 s; two overlapping passes could also leave it off for good). It
+    now pauses full collections only (:func:`bot.ops.heap.full_collections_paused`).
     """
     assert found.failures() == [], report(found)
 
