@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+import traceback
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -155,6 +156,13 @@ class Database:
         and is disposed with the async one. PostgreSQL has row locks, so the async engine's
         ``run_sync`` is used there.
         """
+        try:
+            return await self._transaction(work)
+        except BaseException as exc:
+            release_frames(exc)
+            raise
+
+    async def _transaction(self, work: Callable[[Connection], R]) -> R:
         if not self.is_sqlite:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(work)
@@ -162,12 +170,7 @@ class Database:
             self._threaded = sa.create_engine(sync_url(self.url), connect_args={"timeout": 30},
                                               hide_parameters=True)
             sa.event.listen(self._threaded, "connect", _sqlite_pragmas)
-        engine = self._threaded
-
-        def run() -> R:
-            with engine.begin() as conn:
-                return work(conn)
-        return await asyncio.to_thread(run)
+        return await asyncio.to_thread(_run_in, self._threaded, work)
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -256,3 +259,31 @@ def _use_wal(cursor: Any, attempts: int = 100) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.01)  # only before the file's first switch to WAL
+
+
+def _run_in(engine: Engine, work: Callable[[Connection], R]) -> R:
+    """``work`` in one transaction on ``engine`` (in a worker thread; no closure holds it)."""
+    with engine.begin() as conn:
+        return work(conn)
+
+
+def release_frames(exc: BaseException) -> None:
+    """Drop the locals of the finished frames that ``exc`` (and what caused it) holds.
+
+    A database error's traceback keeps every frame it went through, with their locals: the
+    batch's rows, the connection. SQLAlchemy's error handling also makes it a reference cycle
+    (the frame that raised the error holds it in a local), so all of that lived on until a full
+    garbage collection: after two reminder passes' batches met (one refused, exactly once),
+    54,000 drafts and a 0.3 s collection on the event loop. The traceback still names every
+    file and line; only the frames' variables go. The frame that caught ``exc`` is still
+    running and is left alone.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]

@@ -296,7 +296,12 @@ def judge(found: SlowCallbacks) -> None:
     under 10 ms. The pass itself once turned the collector off while it held its working set:
     the cycles requests left meanwhile piled up, and the first collection after the pass walked
     them all on the loop (0.2 s; two overlapping passes could also leave it off for good). It
-    now pauses full collections only (:func:`bot.ops.heap.full_collections_paused`).
+    now pauses full collections only (:func:`bot.ops.heap.full_collections_paused`). The
+    collection that follows the pass then walked the batches the database had refused (a
+    periodic pass and this one writing the same digests): each error's traceback kept its
+    batch in a reference cycle, 54,000 drafts in all, 0.3 s. A refused transaction now drops
+    its frames' locals (:func:`bot.db.engine.release_frames`); no collection after start-up
+    takes 20 ms here.
     """
     assert found.failures() == [], report(found)
 
