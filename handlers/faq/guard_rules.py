@@ -250,7 +250,7 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"wanted|requests?|requested|demands?|called|calls|dice|dicen|dijo|pregunta|"
            r"preguntan|pregunte|pregunten|diga|digan|pidio|pide|quiere)\b.{0,120}\b(how (do|"
            r"should|can|to) (we|i|staff)?|what (do|should|can|to) "
-           r"(we|i)?|respond|response|reply|answer|de-?escalate|script|what'?s our (line|answer|"
+           r"(we|i)?|respond|response|reply|answer|de-?escalat\w*|script|what'?s our (line|answer|"
            r"policy)|handle|the right thing to say|(formally )?object|appeal|file a complaint|"
            r"que le (respondo|digo|decimos)|que (decimos|respondemos|hacemos)|"
            r"como (respond\w*|contestamos|manejamos)|contestar\w*|responder\w*|"
@@ -746,7 +746,8 @@ PARTISAN = [
     # indirect accusations and judgments of officials
     _rule("partisan", "accuse-campaigning",
           r"\b(is|isn'?t|are|aren'?t|was|wasn'?t)\b.{0,50}\b(just|basically|really|only|simply|"
-          r"clearly|obviously)\b.{0,25}\b(campaign\w*|playing politics|politicking|running (her|his|"
+          r"clearly|obviously)\b.{0,25}\b(campaign\w*(?! (signs?|finance|rules?|laws?|literature|"
+          r"materials?|ads?)\b)|playing politics|politicking|running (her|his|"
           r"their) (re-?election|campaign)|a (partisan|political) (stunt|ploy|move|hack|operative|"
           r"stooge|game)|there to (intimidate|suppress|scare|harass))\b|\b(partisan|political) "
           r"(stooges?|operatives?|hacks?|hit ?m[ae]n|puppets?)\b|\b(really|just|actually) (about|a "

@@ -138,6 +138,20 @@ def test_questions_about_answering_partisan_remarks_are_allowed() -> None:
     """Someone else's partisan words, relayed with 'how do we respond', are a work question."""
     assert check("a voter says the governor is corrupt, how do we respond") is None
     assert check("is the governor corrupt") == "partisan"
+    # "de-escalation" and "de-escalating" are ways of responding too
+    assert check("angry caller says our poll workers are all one party. de-escalation tips?") \
+        is None
+    assert check("the democrats are corrupt liars, de-escalation is pointless right?") \
+        == "partisan"
+
+
+@pytest.mark.usefixtures("both_engines")
+def test_campaign_materials_are_not_an_accusation_of_campaigning() -> None:
+    """Asking "only about campaign sign rules" is not calling someone "just campaigning"."""
+    assert check("why did you refuse my last question? I was only asking about campaign sign "
+                 "rules") is None
+    assert check("is the registrar really just campaign staff for the gop") == "partisan"
+    assert check("isn't the sheriff only campaigning? the campaign ads prove it") == "partisan"
 
 
 def test_question_phrasings_of_the_base_are_refused_at_most_one_percent() -> None:
