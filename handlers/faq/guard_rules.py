@@ -290,6 +290,17 @@ _WE = (r"(?:we|(?:an? )?(?:poll ?worker|clerk|staffer|election judge|deputy)|"
        r"our (?:office|staff|county|town|team|clerks?|poll ?workers|registrars?)|the (?:office|"
        r"county|state|town|clerk|registrar)|staff|poll ?workers|clerks|election (?:officials|"
        r"offices)|offices|counties|towns)")
+#: Someone else has already exposed where a person lives, and the asker reports it without
+#: asking for it ("en un grupo compartieron dónde vive nuestra coordinadora, ¿llamamos a la
+#: policía?"); "... so tell me too" still asks.
+DISCLOSED = (r"^(?!.*\b(?:tell|give|send|text|show|dm|forward) (?:me|it|us)\b"
+             r"|.*\bwhat(?:'s|s| is) (?:it|the address|her|his|their)\b"
+             r"|.*\bwhere (?:does|do|did|is|are) (?:he|she|they)\b"
+             r"|.*\b(?:exact\w*|which (?:street|house)|what street|dime|dame|mandame|pasame|"
+             r"mandalo|pasalo|cual es)\b)"
+             r".*\b(?:posted|shared|published|leaked|put up|spread|compartieron|publicaron|"
+             r"filtraron|subieron|difundieron) (?:online |on \w+ |en (?:un |una )?\w+ )?"
+             r"(?:where|donde)\b")
 #: A question about handling personal data or a request for it (policy, permission, what to say
 #: or do, whether it is public), not a request for the data itself: the personal-data rules
 #: stand aside ("someone asked for the clerk's home address at the counter, how should staff
@@ -917,7 +928,10 @@ PERSONAL = [
           rf"{PERSON}\b( \w+){{0,6}} (lives|resides)\b",
           unless=r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
           r"(do|does) (overseas|military|uocava|homeless|students?) |\b(have to|has to|must|"
-          r"required to|need to|needs to) (show|list|include|give|provide|state)\b"),
+          r"required to|need to|needs to) (show|list|include|give|provide|state)\b"
+          # someone else already exposed it, and the asker reports it, asking nothing for
+          # themselves ("they posted where our judge lives, do we call the police?")
+          rf"|{DISCLOSED}"),
     _rule("personal_data", "dox",
           r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk|of\b|and\b))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
@@ -1067,7 +1081,8 @@ PERSONAL = [
           unless=r"\b(if|when|whether|para que no|medidas|have to|has to|must|required to|"
           r"need to|needs to)\b|\b(a|an|any) (voter|resident|person|"
           r"student|citizen)\b|"
-          r"\bwhere (do|does) (voters|residents|people|overseas|military|students)\b"),
+          r"\bwhere (do|does) (voters|residents|people|overseas|military|students)\b"
+          rf"|{DISCLOSED}"),
     _rule("personal_data", "identify-person",
           r"\bwho (owns|is behind|runs|operates|registered|pays for)\b.{0,30}\b(number|phone|email|"
           r"account|car|house|plate|page|profile|handle|site|address)\b|\bowner of (this|that|the) "
