@@ -45,7 +45,8 @@ PROTECTIVE = re.compile(
     r"\b(protect\w*|prevent\w*|safeguard\w*|shield\w*|redact\w*|confidential\w*|privacy|"
     r"harass\w*|threat\w*|doxx?ed|leak\w*|(was|were|got|been|being|is|are) (posted|published|"
     r"shared|exposed|leaked)|(someone|somebody|they|people|a (troll|user|group|page|account)) "
-    r"(posted|shared|published|leaked|spread)|compartieron|difundieron|proteg\w*|protej\w*|resguard\w*|amenaza\w*|publicaron|filtrad\w*|"
+    r"(posted|shared|published|leaked|spread)|compartieron|difundieron|proteg\w*|protej\w*|"
+    r"resguard\w*|amenaza\w*|publicaron|filtrad\w*|"
     r"my name is|me llamo|"
     r"(call|reach|contact|email|text) me|my (own )?(phone|number|cell|e-?mail))\b")
 
