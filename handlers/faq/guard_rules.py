@@ -292,13 +292,14 @@ _WE = (r"(?:we|(?:an? )?(?:poll ?worker|clerk|staffer|election judge|deputy)|"
        r"offices)|offices|counties|towns)")
 #: Someone else has already exposed where a person lives, and the asker reports it without
 #: asking for it ("en un grupo compartieron dónde vive nuestra coordinadora, ¿llamamos a la
-#: policía?"); "... so tell me too" still asks.
-DISCLOSED = (r"^(?!.*\b(?:tell|give|send|text|show|dm|forward) (?:me|it|us)\b"
-             r"|.*\bwhat(?:'s|s| is) (?:it|the address|her|his|their)\b"
-             r"|.*\bwhere (?:does|do|did|is|are) (?:he|she|they)\b"
-             r"|.*\b(?:exact\w*|which (?:street|house)|what street|dime|dame|mandame|pasame|"
+#: policía?"); "... so tell me too" still asks. (``.{0,}`` is ``.*``, which the markup test would
+#: read as Slack bold between two of them.)
+DISCLOSED = (r"^(?!.{0,}\b(?:tell|give|send|text|show|dm|forward) (?:me|it|us)\b"
+             r"|.{0,}\bwhat(?:'s|s| is) (?:it|the address|her|his|their)\b"
+             r"|.{0,}\bwhere (?:does|do|did|is|are) (?:he|she|they)\b"
+             r"|.{0,}\b(?:exact\w*|which (?:street|house)|what street|dime|dame|mandame|pasame|"
              r"mandalo|pasalo|cual es)\b)"
-             r".*\b(?:posted|shared|published|leaked|put up|spread|compartieron|publicaron|"
+             r".{0,}\b(?:posted|shared|published|leaked|put up|spread|compartieron|publicaron|"
              r"filtraron|subieron|difundieron) (?:online |on \w+ |en (?:un |una )?\w+ )?"
              r"(?:where|donde)\b")
 #: A question about handling personal data or a request for it (policy, permission, what to say
