@@ -290,11 +290,16 @@ _WE = (r"(?:we|(?:an? )?(?:poll ?worker|clerk|staffer|election judge|deputy)|"
        r"our (?:office|staff|county|town|team|clerks?|poll ?workers|registrars?)|the (?:office|"
        r"county|state|town|clerk|registrar)|staff|poll ?workers|clerks|election (?:officials|"
        r"offices)|offices|counties|towns)")
+#: The asker asking the bot for something itself ("read it to me", "send it", "dámelo").
+ASKS_ME = (r"\b(?:(?:tell|give|send|text|show|dm|forward|read|repeat|paste|recite|spell)"
+           r"(?: (?:it|them|that|this|those))?(?: (?:out|back))?(?: (?:to|for))? (?:me|us)\b|"
+           r"(?:send|dm|text|post) (?:it|them)\W*$|"
+           r"(?:dime|dame|mandame|pasame|leeme|dimelo|damelo|mandamelo|pasamelo|mandalo|pasalo)\b)")
 #: Someone else has already exposed where a person lives, and the asker reports it without
 #: asking for it ("en un grupo compartieron dónde vive nuestra coordinadora, ¿llamamos a la
 #: policía?"); "... so tell me too" still asks. (``.{0,}`` is ``.*``, which the markup test would
 #: read as Slack bold between two of them.)
-DISCLOSED = (r"^(?!.{0,}\b(?:tell|give|send|text|show|dm|forward) (?:me|it|us)\b"
+DISCLOSED = (rf"^(?!.{{0,}}{ASKS_ME}"
              r"|.{0,}\bwhat(?:'s|s| is) (?:it|the address|her|his|their)\b"
              r"|.{0,}\bwhere (?:does|do|did|is|are) (?:he|she|they)\b"
              r"|.{0,}\b(?:exact\w*|which (?:street|house)|what street|dime|dame|mandame|pasame|"
@@ -1029,12 +1034,14 @@ PERSONAL = [
     _rule("personal_data", "id-numbers", r"\b(ssn|social security numbers?|dates? of birth|"
           r"birth ?dates?|dob|fechas? de nacimiento|numero de seguro social|seguro social|"
           r"social (?:#|nums?|numbers?|no|pls|please|plz))(?!\w)",
-          unless=r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
+          # ... unless about protecting, reporting or recording them, and asking none of them
+          unless=rf"^(?!.{{0,}}{ASKS_ME})(?:.{{0,}}(?:"
+          r"\b(protect\w*|redact\w*|leak\w*|phishing|scam\w*|report\w*|forms?|include\w*|"
           r"collect\w*|requir\w*|ask(s|ing)? for|verif\w*|applications?|last four|digits|"
           r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b|"
           r"\b(wrong|incorrect|mistaken) (date of birth|birth ?date|dob)\b|\b(correct|fix|"
           r"updat|chang)\w* (a |the |her |his |their |my |our |a voter'?s )?(date of birth|"
-          r"birth ?date|dob)\b|" + RECORD_IT),
+          r"birth ?date|dob)\b|" + RECORD_IT + "))"),
     _rule("personal_data", "list-with-contacts-of-people",
           r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
           r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
