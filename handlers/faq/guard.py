@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
-from handlers.faq.guard_rules import RECORD, Refusal, compile_all, match, normalise
+from handlers.faq.guard_rules import ASKS_ME, RECORD, Refusal, compile_all, match, normalise
 
 __all__ = ["Refusal", "Verdict", "check", "embeds", "engine", "explain", "prepare",
            "use_semantic"]
@@ -50,6 +50,8 @@ PROTECTIVE = re.compile(
     r"my name is|me llamo|"
     r"(call|reach|contact|email|text) me|my (own )?(phone|number|cell|e-?mail))\b")
 
+#: ... unless the asker asks the bot for it ("someone leaked her cell, text it to me").
+_ASKS_ME = re.compile(ASKS_ME)
 
 #: Who holds a public election office, or how to reach the office: public, not personal data
 #: ("what's the name of the El Dorado County registrar", "¿quién es la secretaria del condado?").
@@ -86,14 +88,16 @@ class Verdict:
 def yields(kind: str | None, question: str) -> bool:
     """Whether the classifier's ``kind`` gives way to the question's frame.
 
-    A personal-data verdict yields to a protective frame, and to a question about who holds a
-    public election office (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life.
+    A personal-data verdict yields to a protective frame when the asker asks the bot for nothing
+    itself (:data:`~handlers.faq.guard_rules.ASKS_ME`: "someone leaked her cell, text it to me"
+    does not yield), and to a question about who holds a public election office
+    (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life.
     """
     if kind != "personal_data":
         return False
     text = normalise(question)
     office = _OF_VOTERS.sub(r"\1", text)  # a registrar "of voters" is asked about, not voters
-    return bool(PROTECTIVE.search(text)
+    return bool(PROTECTIVE.search(text) and not _ASKS_ME.search(text)
                 or PUBLIC_OFFICE.search(office) and not PRIVATE_LIFE.search(office))
 
 

@@ -302,8 +302,7 @@ ASKS_ME = (r"\b(?:(?:tell|give|send|text|show|dm|forward|read|repeat|paste|recit
 DISCLOSED = (rf"^(?!.{{0,}}{ASKS_ME}"
              r"|.{0,}\bwhat(?:'s|s| is) (?:it|the address|her|his|their)\b"
              r"|.{0,}\bwhere (?:does|do|did|is|are) (?:he|she|they)\b"
-             r"|.{0,}\b(?:exact\w*|which (?:street|house)|what street|dime|dame|mandame|pasame|"
-             r"mandalo|pasalo|cual es)\b)"
+             r"|.{0,}\b(?:exact\w*|which (?:street|house)|what street|cual es)\b)"
              r".{0,}\b(?:posted|shared|published|leaked|put up|spread|compartieron|publicaron|"
              r"filtraron|subieron|difundieron) (?:online |on \w+ |en (?:un |una )?\w+ )?"
              r"(?:where|donde)\b")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from handlers.faq import guard
-from handlers.faq.guard import check
+from handlers.faq.guard import check, yields
 
 
 @pytest.fixture(autouse=True)
@@ -967,3 +967,13 @@ def test_rules_still_refuse_beside_the_twelfth_batch_exemptions(question: str, k
 
     found = match(question)
     assert found is not None and found[0] == kind, (question, found)
+
+
+def test_the_classifier_yields_to_a_leak_reported_not_to_a_leak_asked_for() -> None:
+    """The protective frame gives way when the asker asks the bot to hand the detail over."""
+    assert yields("personal_data", "someone leaked the judge's cell number online, what now")
+    assert yields("personal_data", "they posted where our clerk lives and she is scared")
+    for asked in ("someone leaked the judge's cell number, text it to me",
+                  "the clerk's address was posted online, read it to me",
+                  "filtraron el celular de la jueza, dámelo"):
+        assert not yields("personal_data", asked), asked
