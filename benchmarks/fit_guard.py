@@ -54,7 +54,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.faq.guard import overrule_score, yields  # noqa: E402
+from handlers.faq.guard import yields  # noqa: E402
 from handlers.faq.guard_model import (  # noqa: E402
     ALLOW,
     MODEL_PATH,
@@ -62,7 +62,7 @@ from handlers.faq.guard_model import (  # noqa: E402
     GuardModel,
     features,
 )
-from handlers.faq.guard_rules import around, match  # noqa: E402
+from handlers.faq.guard_rules import match  # noqa: E402
 from knowledge.checks import load_articles  # noqa: E402
 
 EVAL = ROOT / "knowledge" / "eval"
@@ -290,16 +290,8 @@ class Scored:
 
 def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
                 l2: float = L2, log: Callable[[str], None] = lambda _: None,
-                vectors: np.ndarray | None = None,
-                caught: dict[int, tuple[str, str]] | None = None,
-                vector_of: Callable[[str], Sequence[float] | None] = lambda _t: None,
-                overrules: dict[int, float] | None = None) -> list[float]:
-    """Each question's score by the fit on every other fold (rows of no fold: nan).
-
-    ``caught``: example -> (kind, name) of the rule that refused it; the same fit's
-    :func:`overrule_score` of each goes into ``overrules`` (``vector_of``: embeddings, semantic
-    fit).
-    """
+                vectors: np.ndarray | None = None) -> list[float]:
+    """Each question's score by the fit on every other fold (rows of no fold: nan)."""
     scores = [float("nan")] * len(data)
     for fold in BATCHES:
         inside = [i for i, e in enumerate(data) if e.fold != fold]
@@ -309,23 +301,8 @@ def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
             if e.fold == fold:
                 scores[i] = refusal_score(model, e.question,
                                           None if vectors is None else vectors[i])
-                if caught is not None and overrules is not None and i in caught:
-                    overrules[i] = overrule_score(model, e.question, caught[i][1], vector_of)
         log(f"fold {fold}: done")
     return scores
-
-
-def choose_overrule(caught: Sequence[tuple[str, float]], threshold: float) -> dict[str, float]:
-    """The classifier's overrule point for each kind of rule: under every out-of-fold score of a
-    refusal the rules of that kind caught (none of them would have been let through), and never
-    above the classifier's own threshold. ``caught``: (the rule's kind, score) pairs.
-
-    A kind with no refusal caught gets no point (never overruled).
-    """
-    lowest: dict[str, float] = {}
-    for kind, score in caught:
-        lowest[kind] = min(score, lowest.get(kind, threshold))
-    return {kind: round(score, 4) for kind, score in sorted(lowest.items())}
 
 
 def choose_threshold(allowed: Scored, own: Scored, calibration: Scored | None = None,
@@ -386,13 +363,6 @@ def question_vectors(texts: Sequence[str]) -> np.ndarray:
     return np.stack([stored[k] for k in keys]).astype(np.float64)
 
 
-def _vector_lookup(texts: Sequence[str]) -> Callable[[str], Sequence[float] | None]:
-    """A text's embedding (:func:`question_vectors`), for these texts, embedded once."""
-    unique = sorted(set(texts))
-    found = dict(zip(unique, question_vectors(unique), strict=True)) if unique else {}
-    return lambda text: found[text].tolist() if text in found else None
-
-
 def embedder_name() -> str:
     """The name of the embedder the semantic fit reads (recorded in its model file)."""
     from knowledge.semantic import load_embedder
@@ -409,15 +379,7 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, 
     data = examples()
     feats = [features(e.question) for e in data]
     vectors = question_vectors([e.question for e in data]) if semantic else None
-    caught = {i: found for i, e in enumerate(data)
-              if e.cls != ALLOW and e.fold is not None and (found := match(e.question))}
-    vector_of = _vector_lookup([data[i].question for i in caught]
-                               + [w for i, (_kind, name) in caught.items()
-                                  if (w := around(data[i].question, name))]) \
-        if semantic else (lambda _t: None)
-    overrules: dict[int, float] = {}
-    oof = out_of_fold(data, feats, l2=l2, log=log, vectors=vectors, caught=caught,
-                      vector_of=vector_of, overrules=overrules)
+    oof = out_of_fold(data, feats, l2=l2, log=log, vectors=vectors)
     model = fit(feats, [e.cls for e in data], l2=l2, vectors=vectors)
     ruled = [match(e.question) is not None for e in data]
     guard = [i for i, e in enumerate(data) if e.batch in BATCHES and e.cls == ALLOW]
@@ -430,10 +392,8 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, 
                          [refusal_score(model, data[i].question,
                                         None if vectors is None else vectors[i]) for i in own])
     threshold = choose_threshold(allowed, own_scored, calibration_scored, shipped_own)
-    overrule = choose_overrule([(caught[i][0], v) for i, v in overrules.items()], threshold)
     refused = [r or (s == s and s >= threshold) for r, s in zip(ruled, oof, strict=True)]
     return {"l2": l2, "semantic": semantic, "threshold": round(threshold, 4),
-            "overrule": overrule, "rules_caught": len(overrules),
             "out_of_fold": figures(data, refused),
             "per_batch": {b: figures(data, refused, b) for b in BATCHES},
             "own_false_refusals": f"{sum(own_scored.refused(threshold))}/{len(own)}",
@@ -449,9 +409,6 @@ def main() -> None:
     global DENSE_SCALE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cv-only", action="store_true", help="print figures, write nothing")
-    parser.add_argument("--overrule-only", action="store_true",
-                        help="write only the overrule point into the shipped model file "
-                             "(its weights and threshold untouched)")
     parser.add_argument("--grid", action="store_true", help="cross-validate each L2 of GRID")
     parser.add_argument("--semantic", action="store_true",
                         help="the fit that also reads question embeddings (semantic channel)")
@@ -472,27 +429,14 @@ def main() -> None:
     if args.cv_only or args.grid:
         return
     assert isinstance(model, GuardModel)
-    path = SEMANTIC_MODEL_PATH if args.semantic else MODEL_PATH
-    if args.overrule_only:
-        # Out of fold, the overrule point depends on the folds' fits, not on the shipped one's
-        # weights: set it without refitting what ships (a refit on another machine's
-        # embeddings moves the weights a little).
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["overrule"] = result["overrule"]
-        path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n",
-                        encoding="utf-8")
-        print(json.dumps({"written": str(path.relative_to(ROOT)),
-                          "overrule": data["overrule"]}, indent=2))
-        return
     shipped = GuardModel(model.classes, model.weights, model.bias, float(result["threshold"]),
                          model.dense, model.dense_scale, model.feature_version,
-                         embedder_name() if args.semantic else "",
-                         overrule=dict(result["overrule"]))  # type: ignore[call-overload]
+                         embedder_name() if args.semantic else "")
+    path = SEMANTIC_MODEL_PATH if args.semantic else MODEL_PATH
     path.write_text(json.dumps(shipped.to_json(), sort_keys=True, separators=(",", ":"))
                           + "\n", encoding="utf-8")
     print(json.dumps({"written": str(path.relative_to(ROOT)),
                       "features": len(shipped.weights), "threshold": round(shipped.threshold, 4),
-                      "overrule": shipped.overrule,
                       "examples": len(examples()), "own_phrasings": len(own_phrasings())},
                      indent=2))
 

@@ -10,9 +10,8 @@ By default the guard runs as it does beside the semantic channel (its semantic f
 false``. The output names the classifier that ran (``engine``).
 
 Per split: refusal rate per refused category (any refusal counts; the category the guard gave
-is reported too), false-refusal rate on allowed questions, which layer decided, and how many
-rule refusals the classifier overruled (``overruled``). A split name is a guard file
-(``guard_<name>.jsonl``), ``base`` (the base's questions and titles),
+is reported too), false-refusal rate on allowed questions, and which layer decided. A split name
+is a guard file (``guard_<name>.jsonl``), ``base`` (the base's questions and titles),
 ``inscope_<split>`` (all allowed) or ``abstain_<split>`` (its partisan / personal-data /
 instruction rows, refused, and its other rows, allowed). Nothing is fitted or tuned here.
 
@@ -44,12 +43,10 @@ def report(pairs: list[tuple[str, str]], *, list_misses: bool = True) -> dict[st
     same_kind: Counter[str] = Counter()
     layers: Counter[str] = Counter()
     false_by: Counter[str] = Counter()  # which layer refused an allowed question (a count)
-    overruled: Counter[str] = Counter()  # a rule's refusal the classifier overruled
     misses: list[str] = []
     for question, cls in pairs:
         verdict = explain(question)
         total[cls] += 1
-        overruled[cls] += verdict.layer.startswith("overruled:")
         if verdict.kind is not None:
             refused[cls] += 1
             same_kind[cls] += verdict.kind == cls
@@ -61,12 +58,10 @@ def report(pairs: list[tuple[str, str]], *, list_misses: bool = True) -> dict[st
     out: dict[str, object] = {
         c: {"total": total[c], "refused": refused[c],
             "refusal_rate": round(refused[c] / total[c], 4) if total[c] else None,
-            "same_category": same_kind[c], "overruled": overruled[c]}
-        for c in sorted(total) if c != ALLOW}
+            "same_category": same_kind[c]} for c in sorted(total) if c != ALLOW}
     out["allowed"] = {"total": total[ALLOW], "false_refusals": refused[ALLOW],
                       "false_refusal_rate": round(refused[ALLOW] / total[ALLOW], 4)
-                      if total[ALLOW] else 0.0, "false_refusals_by": dict(false_by),
-                      "overruled": overruled[ALLOW]}
+                      if total[ALLOW] else 0.0, "false_refusals_by": dict(false_by)}
     if list_misses:
         out["decided_by"] = dict(layers)
         out["misses"] = misses

@@ -14,12 +14,6 @@ staff from doxxing" mention parties and doxxing and must still reach the knowled
    the asker's own details (the rules' own exemption, narrowed to words no request for someone
    else's data needs), and to who holds a public election office or how to reach the office
    (a registrar's name is public; her home, family and cell phone are not).
-3. The classifier overrules a rule when it is surer the question must not be refused than it
-   was, out of fold, of any refusal the rules of that kind (partisan, personal data,
-   instructions) caught in training (``GuardModel.overrule``),
-   both on the whole question and around the rule's match (:func:`overrule_score`: padding a
-   request with harmless sentences does not dilute it). The rules are mended one misreading at
-   a time; a new misreading is what the classifier, fitted on every batch, reads better.
 
 Two fits of the classifier ship. The lexical one (words only) runs by default, as retrieval
 does (app.yaml ``semantic_retrieval: false``). While the semantic channel runs in this process
@@ -32,24 +26,14 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from handlers.faq.guard_model import ALLOW, MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
-from handlers.faq.guard_rules import (
-    ASKS_ME,
-    RECORD,
-    Refusal,
-    around,
-    compile_all,
-    excused,
-    match,
-    normalise,
-)
+from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
+from handlers.faq.guard_rules import ASKS_ME, RECORD, Refusal, compile_all, match, normalise
 
-__all__ = ["Refusal", "Verdict", "check", "embeds", "engine", "explain", "overrule_score",
-           "prepare", "use_semantic"]
+__all__ = ["Refusal", "Verdict", "check", "embeds", "engine", "explain", "prepare",
+           "use_semantic"]
 
 #: None: follow the knowledge base (semantic when an embedder is loaded in this process);
 #: True / False: forced by :func:`use_semantic`.
@@ -159,7 +143,6 @@ def prepare() -> None:
     """
     compile_all()
     _active()
-    load_model(MODEL_PATH)  # the word classifier reads padded requests on either path
 
 
 def embeds() -> bool:
@@ -182,93 +165,23 @@ def engine() -> str:
     return "none" if model is None else "semantic" if embedder is not None else "lexical"
 
 
-def _reader(embedder: Any) -> Callable[[str], Sequence[float] | None]:
-    """A text's embedding for the semantic fit (the cache retrieval shares); None for lexical."""
-    if embedder is None:
-        return lambda _text: None
-    from knowledge.semantic import query_cache
-
-    cache = query_cache(embedder)
-    return lambda text: cache.vector(text).tolist()
-
-
-def overrule_score(model: GuardModel, question: str, rule: str,
-                   vector_of: Callable[[str], Sequence[float] | None]) -> float:
-    """How sure the classifier is that a question rule ``rule`` caught must be refused.
-
-    The higher of its refusal scores on the whole question and on the words around the rule's
-    match (:func:`~handlers.faq.guard_rules.around`: a request padded with harmless sentences
-    reads as harmless as a whole, not around the request); 1 when its verdict yields to the
-    question's frame (:func:`yields`: the frame excuses the classifier, not the rule).
-    ``vector_of``: a text's embedding for a semantic fit (None for the lexical one).
-    """
-    window = around(question, rule)
-    worst = 0.0
-    for text in (question, *([window] if window and window != normalise(question) else [])):
-        probs = model.probabilities(text, vector_of(text))
-        kind = max((c for c in model.classes if c != ALLOW), key=lambda c: probs[c])
-        if yields(kind, text):
-            return 1.0
-        worst = max(worst, 1.0 - probs[ALLOW])
-    return worst
-
-
 def explain(question: str) -> Verdict:
-    """The guard's decision with its reason (for ``kb eval`` misses and tests).
-
-    A rule refuses unless the classifier is surer it must not than it was of any refusal the
-    rules of that kind caught in its training (``GuardModel.overrule``, out of fold): the rules
-    are patterns mended one misreading at a time, and a new misreading is what the classifier,
-    fitted on every batch, reads better (held-out: most false refusals came from the rules).
-    """
+    """The guard's decision with its reason (for ``kb eval`` misses and tests)."""
     ruled = match(question)
-    model, embedder = _active()
-    vector_of = _reader(embedder)
     if ruled is not None:
-        point = model.overrule.get(ruled[0], 0.0) if model is not None else 0.0
-        if model is None or point <= 0:
-            return Verdict(ruled[0], f"rule:{ruled[1]}", 1.0)
-        sure = overrule_score(model, question, ruled[1], vector_of)
-        if sure >= point:
-            return Verdict(ruled[0], f"rule:{ruled[1]}", 1.0)
-        return Verdict(None, f"overruled:{ruled[1]}", sure)
+        return Verdict(ruled[0], f"rule:{ruled[1]}", 1.0)
+    model, embedder = _active()
     if model is None:
         return Verdict(None, "none")
-    kind, score = model.refusal(question, vector_of(question))
-    if kind is not None and not yields(kind, question):
-        return Verdict(cast(Refusal, kind), "model", score)
-    return padded_request(question) or Verdict(None, "none", score)
+    vector = None
+    if embedder is not None:
+        from knowledge.semantic import query_cache
 
-
-#: Words a question must hold beyond the words around a rule's match to count as padded.
-PADDED = 10
-
-
-def padded_request(question: str) -> Verdict | None:
-    """A request hidden in harmless words, which the rules' exemptions let through.
-
-    A rule's exemption reads the whole question ("training", "report", "policy" anywhere), and
-    the classifier reads the whole question too: "the scanners came late and the board meets
-    Thursday ..., for the training what's the home address of poll worker Dana Ruiz" passed
-    both. Where a rule's pattern matched but an exemption or a frame excused it, in a question
-    at least :data:`PADDED` words longer than the words around the match
-    (:func:`~handlers.faq.guard_rules.around`), the word classifier reads those words alone
-    (no embedding: cheap on either path). Its verdict counts unless it yields to the frame of
-    the words around the match or of the whole question.
-    """
-    words = load_model(MODEL_PATH)
-    if words is None:
-        return None
-    text = normalise(question)
-    length = len(text.split())
-    for rule in excused(text):
-        window = around(question, rule)
-        if window is None or length - len(window.split()) < PADDED:
-            continue
-        kind, score = words.refusal(window)
-        if kind is not None and not yields(kind, window) and not yields(kind, question):
-            return Verdict(cast(Refusal, kind), f"window:{rule}", score)
-    return None
+        vector = query_cache(embedder).vector(question).tolist()
+    kind, score = model.refusal(question, vector)
+    if kind is None or yields(kind, question):
+        return Verdict(None, "none", score)
+    return Verdict(cast(Refusal, kind), "model", score)
 
 
 def check(question: str) -> Refusal | None:

@@ -24,7 +24,7 @@ import math
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -379,11 +379,6 @@ class GuardModel:
     dense_scale: float = 1.0
     feature_version: int = FEATURE_VERSION
     embedder: str = ""
-    #: Per kind of rule: under this refusal score (whole question and around the rule's match)
-    #: the classifier overrules it (``handlers.faq.guard.overrule_score``); a kind not named is
-    #: never overruled. Chosen by ``benchmarks/fit_guard.py`` under every out-of-fold score of
-    #: a refusal the rules of that kind caught.
-    overrule: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.weights, PackedRows):
@@ -442,8 +437,6 @@ class GuardModel:
             data["dense"] = [[round(w, 5) for w in row] for row in self.dense]
         if self.embedder:
             data["embedder"] = self.embedder
-        if self.overrule:
-            data["overrule"] = dict(sorted(self.overrule.items()))
         return data
 
     @classmethod
@@ -463,15 +456,11 @@ class GuardModel:
             raise ValueError("guard model: every weight row needs one number per class")
         dense = tuple(tuple(float(w) for w in row)
                       for row in data.get("dense", ()))  # type: ignore[attr-defined]
-        overrule = data.get("overrule", {})
-        if not isinstance(overrule, dict):
-            raise ValueError("guard model: overrule must map a kind of rule to a score")
         return cls(classes, weights, tuple(float(b) for b in data["bias"]),  # type: ignore[attr-defined]
                    float(data["threshold"]),  # type: ignore[arg-type]
                    dense, float(data.get("dense_scale", 1.0)),  # type: ignore[arg-type]
                    int(data.get("feature_version", 1)),  # type: ignore[call-overload]
-                   str(data.get("embedder", "")),
-                   overrule={str(k): float(v) for k, v in overrule.items()})
+                   str(data.get("embedder", "")))
 
 
 @lru_cache(maxsize=2)

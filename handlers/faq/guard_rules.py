@@ -1325,40 +1325,6 @@ def match(question: str) -> tuple[Refusal, str] | None:
     return scan(normalise(question)).refusal()
 
 
-def excused(text: str) -> list[str]:
-    """Rules whose pattern matches the folded ``text`` but which an exemption or a frame excused.
-
-    Their names, in the rules' order; [] when a rule refuses the text.
-    """
-    found = scan(text)
-    if found.refusal() is not None:
-        return []
-    return [rule.name for rule in RULES if rule.name in found.matched]
-
-
-#: Words kept on each side of a rule's match by :func:`around`.
-WINDOW = 8
-_BY_NAME = {rule.name: rule for rule in RULES}
-
-
-def around(question: str, name: str, words: int = WINDOW) -> str | None:
-    """The folded question's words within ``words`` of where rule ``name`` matches, or None.
-
-    What the classifier reads beside the whole question before it may overrule a rule
-    (``handlers.faq.guard``): a request padded with harmless sentences ("how do I find my
-    polling place, and which way should I go on prop 3") reads as harmless as a whole, not
-    around the request.
-    """
-    text = normalise(question)
-    rule = _BY_NAME.get(name)
-    found = rule.pattern.search(text) if rule is not None else None
-    if found is None:
-        return None
-    before, after = text[:found.start()].split(), text[found.end():].split()
-    return " ".join([*before[max(0, len(before) - words):], found.group().strip(),
-                     *after[:words]])
-
-
 def needs_table() -> dict[str, list[str] | None]:
     """Every rule pattern's needed strings, as :data:`NEEDS_FILE` stores them."""
     table: dict[str, list[str] | None] = {}
