@@ -118,7 +118,9 @@ async def _refused_batch_is_freed_at_once(url: str) -> None:
             await db.transaction(partial(write, rows))
         assert refused.value.__traceback__ is not None  # still says where it came from
         del refused, rows
-        for _ in range(3):  # the loop runs the callbacks the failed future had queued
+        for _ in range(100):  # until the loop has run the callbacks the failed future queued
+            if watch() is None:
+                break
             await asyncio.sleep(0)
         assert watch() is None
     finally:
