@@ -324,7 +324,8 @@ HANDLING = (
     r"|\b(?:what now|now what|what steps|what happens (?:when|if)|what (?:do|should|can) (?:we|i) "
     r"(?:do|say|tell)|what'?s the right (?:response|answer|thing|way)|que hacemos|que (?:le )?"
     r"decimos|como (?:respondemos|manejamos|protegemos)|que (?:le )?respondemos)\b"
-    r"|\b(?:is|are|es|son)\b.{0,50}\bpublic\W*(?:here|in (?:this|our|the|my) state|in \w+)?\W*$"
+    r"|\b(?:is|are|es|son)\b.{0,50}\bpublic\W*(?:here|in (?:this|our|the|my) state|in \w+)?"
+    r"(?:\W*$|,? (?:and|or|y|o) )"
     r"|\b(?:is|are|es|son)\b.{0,50}\b(?:public (?:record|information|info)|publica|"
     r"public[oa]s?(?=\W*$)|confidential|"
     r"exempt|a crime|illegal|legal|a breach|allowed|permitted|delito)\b"
@@ -1232,6 +1233,7 @@ REPORTED = re.compile(
     r"\b(e-?mails?|messages?|texts?|pdfs?|documents?|files?|attachments?|posts?|comments?|"
     r"letters?|notes?|voicemails?|calls?|callers?|says?|saying|said|typed|wrote|written|reads?|"
     r"sent|forwarded|received|contains?|containing|hidden|correo|mensaje|decia|dice|decian|"
+    r"texted|e-?mailed|messaged|voicemailed|"
     r"escribio|escribieron|texto|(asks?|asking|asked|tells?|telling|told) (me|us|staff|our \w+)|"
     r"asked|(is|are|was|were|keeps?) (asking|requesting|demanding))\b")
 #: What the asker asks about someone else's quoted words: how to respond, report or record them.
@@ -1242,6 +1244,44 @@ _RESPONSE = re.compile(
     r"answer|handle|deal)|is (that|this|it) (a |an )?(threat|allowed|legal|ok|okay|normal)|"
     r"amenaza\w*|como lo (documento|reporto|manejo|respondo)|que (hago|hacemos))\b")
 _HANDLING = re.compile(HANDLING)
+#: The asker asks to be handed what was just named ("do we have her cell on file? read it to
+#: me", "¿la tienen? pásamela"): a request, whatever frame came before it.
+_HANDS_OVER = re.compile(
+    r"\b(?:tell|give|send|text|show|dm|forward|read|repeat|paste|recite|spell|e-?mail|share)"
+    r" (?:it|them|that|those|this|the (?:number|address|list|info\w*|details))(?: (?:out|back|"
+    r"over))?(?: (?:to|with))? (?:me|us)\b|\b(?:dimelo|damelo|mandamelo|pasamelo|leemelo|"
+    r"dimela|damela|mandamela|pasamela|leemela|dimelos|damelos|pasamelos|mandamelos)\b")
+#: "can we get / see / pull ..." asks for the thing itself when it names whose it is.
+_GRAB = re.compile(r"^\W*(?:can|could|may|do|does|would) (?:we|i|you|u|ya) (?:\w+ )?(?:get|see|"
+                   r"have|pull(?: up)?|grab|look ?up|find|fetch|access|check|obtain)\b")
+#: A person named in the question as written (before folding): a role word and a capitalised
+#: name ("voter Robert Chen", "la trabajadora Dana Ruiz") or a capitalised full name's
+#: possessive ("Dana Ruiz's cell").
+NAMED = re.compile(
+    r"\b(?:[Vv]oter|[Pp]oll [Ww]orker|[Ww]orker|[Jj]udge|[Cc]lerk|[Rr]egistrar|[Ss]taffer|"
+    r"[Vv]olunteer|[Oo]bserver|[Ii]nspector|[Dd]eputy|[Mm]s|[Mm]rs|[Mm]r|[Vv]otante|"
+    r"[Tt]rabajador[a]?|[Jj]uez|[Rr]egistrador[a]?|[Ss]e\u00f1or[a]?|[Ss]r|[Ss]ra)\.? "
+    r"[A-Z\u00c1\u00c9\u00cd\u00d3\u00da\u00d1][a-z\u00e1\u00e9\u00ed\u00f3\u00fa\u00f1]+"
+    r"|\b[A-Z][a-z]+ [A-Z][a-z]+(?:'|\u2019)s\b")
+#: Where another ask begins (outside quoted words): a sentence's end, "and (also)", a comma,
+#: "so" or "anyway", before a question word, an order or a stated purpose (Spanish too).
+_NEXT_ASK = (r"(?:what|whats|what's|who|whos|who's|where|which|when|whose|how|is|are|does|do|did|"
+             r"can|could|give|gimme|tell|send|list|pull|show|read|find|get|look|dig|track|need|"
+             r"i need|we need|que|quien|quienes|donde|cual|cuales|cuando|con quien|dame|pasame|"
+             r"dime|necesito|necesitamos|busca|for|per|para|por)\b")
+ASK_BREAK = re.compile(
+    rf"(?:[.?!;]+\s+(?:[\u00bf\u00a1]\s*)?|\s+[\u00bf\u00a1]\s*)(?={_NEXT_ASK})"
+    rf"|,?\s+(?:and|y|but|pero|plus|also|oh and|and then)\s+(?:also\s+|tambien\s+|then\s+)?"
+    rf"(?={_NEXT_ASK})"
+    rf"|,\s*(?:(?:so|anyway|anyways|btw|and|pues|entonces|ahora)\s+)?(?={_NEXT_ASK})")
+#: A stated purpose: "for the incident report", "per our retention policy", "para la
+#: capacitación". Dropped when judging an ask (:func:`asks`).
+PURPOSE = re.compile(
+    r"\b(?:for|per|para|por|as part of|according to|under) (?:the |our |my |a |an |this |that |"
+    r"el |la |los |las |nuestro |nuestra |mi |su |un |una )?(?:[\w-]+ ){0,3}?(?:reports?|"
+    r"reporte|informe|training|trainings|packet|checklist|binder|file|files|records?|"
+    r"polic(?:y|ies)|rules|protocol|procedures?|capacitacion|entrenamiento|expediente|archivo|"
+    r"politica|registro|write-?up|paperwork|audit|review|investigation)\b")
 _PUBLISHING = re.compile(PUBLISHING)
 _LOCATE = re.compile(LOCATE)
 _LOCATE_EXCUSED = re.compile(LOCATE_EXCUSED)
@@ -1270,15 +1310,24 @@ class Scan:
     excused: frozenset[str]  # ... of those, whose ``unless`` matches too
     relayed: bool
     handling: bool
+    #: The asker asks for something outright ("read it to me", "can we get ... for voter X"):
+    #: a handling frame does not set the personal-data rules aside (see :func:`refusal`).
+    hands_over: bool = False
+    grab: bool = False
 
-    def refusal(self) -> tuple[Refusal, str] | None:
-        """The first rule that refuses, as (kind, rule name), or None."""
+    def refusal(self, named: bool = False) -> tuple[Refusal, str] | None:
+        """The first rule that refuses, as (kind, rule name), or None.
+
+        ``named``: the question names a person ("voter Robert Chen"); then "can we get ..." is
+        a request for that person's data, not a question about what an office may do.
+        """
+        handling = self.handling and not self.hands_over and not (self.grab and named)
         for rule in RULES:
             if rule.name not in self.matched or rule.name in self.excused:
                 continue
             if rule.kind in ("partisan", "instructions") and self.relayed:
                 continue  # someone else's words, and a question about how to respond
-            if rule.kind == "personal_data" and (self.handling or self.relayed):
+            if rule.kind == "personal_data" and (handling or self.relayed):
                 continue
             return rule.kind, rule.name
         return None
@@ -1311,7 +1360,8 @@ def scan(text: str) -> Scan:
         own if rule.kind == "instructions" else judged if rule.kind == "partisan" else text))
     excused = frozenset(rule.name for rule in RULES if rule.name in matched
                         and rule.unless is not None and rule.unless.search(text))
-    return Scan(matched, excused, *frames(text))
+    return Scan(matched, excused, *frames(text), hands_over=bool(_HANDS_OVER.search(text)),
+                grab=bool(_GRAB.search(text)))
 
 
 def compile_all() -> None:
@@ -1320,9 +1370,38 @@ def compile_all() -> None:
         _ = rule.pattern, rule.unless
 
 
+def asks(text: str) -> list[str]:
+    """The asks of folded ``text`` that must pass on their own, besides the whole text.
+
+    A frame excuses the ask it governs, not every ask in the message. Each ask that starts
+    after a boundary (:data:`ASK_BREAK`) is judged from there on: words *after* it (a closing
+    "how should we respond?") still frame it, words *before* it (a legitimate first question,
+    chatty context, "we protect staff data carefully") do not. A stated purpose (:data:`PURPOSE`:
+    "for the incident report", "per our retention policy") changes nothing about what is asked
+    for, so each ask is judged without it too.
+    """
+    quoted = [found.span() for found in QUOTED.finditer(text)]
+    starts = [0, *(found.end() for found in ASK_BREAK.finditer(text)
+                   if not any(a < found.end() < b for a, b in quoted))]
+    out: list[str] = []
+    for start in starts:
+        part = text[start:].strip()
+        for variant in (part, " ".join(PURPOSE.sub(" ", part).split())):
+            if variant and variant != text and variant not in out:
+                out.append(variant)
+    return out
+
+
 def match(question: str) -> tuple[Refusal, str] | None:
-    """The first rule that refuses the question, as (kind, rule name), or None."""
-    return scan(normalise(question)).refusal()
+    """The first rule that refuses the question, or one of its :func:`asks`, as (kind, name)."""
+    text = normalise(question)
+    named = bool(NAMED.search(question))
+    found = scan(text).refusal(named)
+    for part in asks(text) if found is None else ():
+        found = scan(part).refusal(named)
+        if found is not None:
+            break
+    return found
 
 
 def needs_table() -> dict[str, list[str] | None]:
