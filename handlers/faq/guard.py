@@ -38,6 +38,7 @@ from handlers.faq.guard_rules import (
     compile_all,
     match,
     normalise,
+    told_then_asked,
 )
 
 __all__ = ["Refusal", "Verdict", "check", "embeds", "engine", "explain", "prepare",
@@ -187,6 +188,8 @@ def explain(question: str) -> Verdict:
 
         vector = query_cache(embedder).vector(question).tolist()
     kind, score = model.refusal(question, vector)
+    if kind is not None and kind != "instructions" and not _own_words_refused(question):
+        kind = None  # the refused words are someone else's, reported (see told_then_asked)
     if kind is not None and (not yields(kind, question) or not _frame_governs(kind, question)):
         return Verdict(cast(Refusal, kind), "model", score)
     for part in asks(normalise(question)) if kind is None else ():
@@ -214,6 +217,21 @@ def _words() -> GuardModel:
     found = load_model(MODEL_PATH)
     assert found is not None  # pragma: no cover - only called after a fit was loaded
     return found
+
+
+def _own_words_refused(question: str) -> bool:
+    """Whether the asker's own question is refused, after an account of someone else's words.
+
+    Without such an account (:func:`~handlers.faq.guard_rules.told_then_asked`) the whole
+    message is the asker's own: True. With one, the words-only fit reads the question from where
+    the asker's own starts.
+    """
+    text = normalise(question)
+    since = told_then_asked(text)
+    if since is None:
+        return True
+    kind, _ = _words().refusal(text[since:])
+    return kind is not None and not yields(kind, text[since:])
 
 
 def _frame_governs(kind: str, question: str) -> bool:

@@ -76,7 +76,7 @@ CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
            r"(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
            r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
            r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
-           r"address|addres+(?:es)?|residences?)")
+           r"address|addres+(?:es)?|addys?|addies|residences?)")
 RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|"
           r"social security(?! administration| office| benefits?)(?: numbers?)?|"
           # a bare "social" is a number ("her social") or someone's accounts ("his social
@@ -519,8 +519,14 @@ INSTRUCTIONS = [
           r"access))\b.{0,25}\b(admin\w*|root|superuser|state staff|curator|elevated|full|all|"
           r"unlimited)\b.{0,12}\b(access|permissions?|rights|privileges|role|mode)?|\b(admin|root|"
           r"superuser) access\b.{0,20}\b(give|grant|now|please)\b|^\W*(i am|i'm|soy) (the|el|la) "
-          r"(\w+ ){0,3}(director|administrator|administrador\w*|admin|developer|desarrollador\w*|"
-          r"owner)\b.{0,40}\b(give|grant|quita|show|bypass|disable|remove|unlock|let me)\b"),
+          r"(\w+ ){0,3}(director\w*|administrator|administrador\w*|admin|developer|desarrollador\w*|"
+          r"owner|it lead|it manager)\b.{0,40}\b(give|grant|quita|show|bypass|disable|remove|unlock|"
+          r"let me|dame|danme)\b"
+          # "set my role to admin", "unlock full access for my account", "dame permisos de admin"
+          r"|^\W*(set|change|switch|update|unlock|open|dame|danme|otorgame|ponme|hazme|cambia)\b.{0,25}"
+          r"\b(me|my (role|account|user|access|permissions?)|full access|acceso|permisos|mi (rol|"
+          r"cuenta|usuario))\b.{0,30}\b(admin\w*|administrador\w*|root|superuser|state staff|"
+          r"curator|elevated|full|total|complet[oa]|my account)\b"),
     _rule("instructions", "filter-probe",
           r"\b(refusal|blocking|filter\w*|moderation|safety|guard\w*|partisan|privacy) (rules|"
           r"keywords|words|lists?|criteria|triggers|logic|check|regex\w*|patterns?)\b.{0,30}\b(you "
@@ -945,8 +951,9 @@ PERSONAL = [
           r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
           r"real name))\b|\b(unmask|"
           r"track down|trace|identify|de-?anonymi[sz]e)\b.{0,40}\b(person|people|poster|user|"
-          r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(behind|"
-          r"running|runs) (the|that|this)\b.{0,20}\b(account|page|post|handle|profile)\b|"
+          r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(the (person|people|"
+          r"guy|one|ones|individual|woman|man) )?(behind|running|runs|operating) (the|that|this)\b"
+          r".{0,20}\b(account|page|post|handle|profile)\b|"
           r"\breal name of\b",
           unless=r"\b(report|reporting|should we|how do we|law enforcement|police|platform)\b"),
     _rule("personal_data", "age-or-owner",
@@ -1069,7 +1076,9 @@ PERSONAL = [
     _rule("personal_data", "spanish-contact",
           r"\b(direccion|domicilio|telefono|celular|correo)\w*\b.{0,20}\b(de|del)\b.{0,10}"
           r"\b(votante|trabajador\w*|empleado\w*|secretari\w*|registrador\w*|persona|senor\w*|"
-          r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b",
+          r"vecin\w*|el|ella)\b|\bpor quien voto\b|\besta registrad[oa]\b|"
+          r"\b(trabajador\w*|votantes|empleados|voluntari\w*|jueces|personal) (\w+ )?con (sus|su) "
+          r"(direccion\w*|domicilio\w*|telefono\w*|celular\w*|correos?)\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
           r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*|protocolo|alguien "
           r"(subio|publico|puso))\b|"
@@ -1152,7 +1161,8 @@ PERSONAL = [
           unless=r"\b(report\w*|should we|how do we|law enforcement|police|platform|protect\w*|"
           r"accommodat\w*)\b"),
     _rule("personal_data", "spanish-person-lookup",
-          r"\b((celular|telefono|direccion|domicilio)( personal| particular| de su casa| privado)?|"
+          r"\b((celular|telefono|direccion|domicilio)(es|s)?( personal(es)?| particular(es)?| de "
+          r"(la |su )?casa| privad[oa]s?)?|"
           r"correo (personal|particular|privado)) (de|del) (la |el |los |las |mi |nuestr[oa]s? )?"
           r"(coordinador\w*|"
           r"secretari\w*|registrador\w*|jue[zc]\w*|trabajador\w*|votante\w*|vecin\w*|supervisor\w*|"
@@ -1268,20 +1278,74 @@ NAMED = re.compile(
 _NEXT_ASK = (r"(?:what|whats|what's|who|whos|who's|where|which|when|whose|how|is|are|does|do|did|"
              r"can|could|give|gimme|tell|send|list|pull|show|read|find|get|look|dig|track|need|"
              r"i need|we need|que|quien|quienes|donde|cual|cuales|cuando|con quien|dame|pasame|"
-             r"dime|necesito|necesitamos|busca|for|per|para|por)\b")
+             r"dime|necesito|necesitamos|busca|for|per|para|por|make|set|unlock|grant|pretend|"
+             r"ignore|forget|act|switch|turn|disable|print|reveal|repeat|quit|stop|olvida|ignora|"
+             r"finge|actua|hazme|ponme|como|hay|tenemos)\b")
 ASK_BREAK = re.compile(
     rf"(?:[.?!;]+\s+(?:[\u00bf\u00a1]\s*)?|\s+[\u00bf\u00a1]\s*)(?={_NEXT_ASK})"
     rf"|,?\s+(?:and|y|but|pero|plus|also|oh and|and then)\s+(?:also\s+|tambien\s+|then\s+)?"
     rf"(?={_NEXT_ASK})"
     rf"|,\s*(?:(?:so|anyway|anyways|btw|and|pues|entonces|ahora)\s+)?(?={_NEXT_ASK})")
+#: Someone else's words or request, reported ("a caller insisted ...", "un votante exigió ..."),
+#: not the asker's own ("i said", "we asked").
+TOLD = re.compile(
+    r"(?<!\bi )(?<!\bwe )(?<!\bi just )(?<!\bwe just )\b(?:asked|asks|asking|said|says|saying|told|"
+    r"tells|telling|claim(?:s|ed|ing)|insist(?:s|ed|ing)|demand(?:s|ed|ing)|accus(?:es|ed|ing)|yell(?:s|ed|"
+    r"ing)|shout(?:s|ed|ing)|scream(?:s|ed|ing)|call(?:s|ed|ing)|e-?mail(?:s|ed)|post(?:s|ed)|"
+    r"voicemail|wants? to know|wanted to know|wants|wanted|keeps? (?:asking|saying|calling)|"
+    r"kept (?:asking|saying|calling)|pidio|pide|pregunt\w*|exigi\w*|dijo|dice|dicen|decia|"
+    r"grit\w*|llam\w*|insisti\w*|reclam\w*)\b")
+#: ... then asking the bot for its own answer after all ("what do I say? just tell me who wins").
+BOT_OPINION = re.compile(
+    r"\b(?:tell (?:me|us)|what do you (?:think|say|reckon)|what(?:'s| is) your (?:\w+ )?(?:opinion|"
+    r"view|take|pick|answer|guess)|your (?:honest |own |personal )?(?:opinion|view|take|pick|guess)|"
+    r"which (?:one )?is it|(?:is|are) (?:it|they|he|she) (?:\w+ )?or not|who(?:'s| is) right|"
+    r"do you (?:agree|think)|dime|que (?:opinas|piensas)|tu opinion)\b")
+#: The asker's own family and friends: "my aunt wants to know which party is better, what should
+#: I tell her" asks for the asker's own answer, not how an office responds to the public.
+KIN = re.compile(r"\b(?:my|mi|mis) (?:\w+ )?(?:aunts?|uncles?|mom|mum|mother|dad|father|parents?|"
+                 r"cousins?|brothers?|sisters?|wife|husband|spouse|friends?|neighbou?rs?|grandma|"
+                 r"grandmother|grandpa|grandfather|son|daughter|kids?|family|roommates?|boyfriend|"
+                 r"girlfriend|partner|in-laws?|tia|tio|mama|papa|madre|padre|prim[oa]s?|herman[oa]s?|"
+                 r"espos[oa]|amig[oa]s?|vecin[oa]s?|abuel[oa]|hij[oa]s?|familia|novi[oa])\b")
+#: The asker's question about the response: what staff should say or do, the script, policy,
+#: process or rule, whether the act was allowed, whom to notify (English and Spanish).
+_ACTOR = (r"(?:we|i|staff|they|he|she|the \w+(?: \w+)?|our \w+(?: \w+)?|an? \w+(?: \w+)?|"
+          r"poll ?workers?|clerks?|judges?)")
+RESPONSE_ASK = re.compile(
+    rf"\W*(?:(?:so|and|but|then|also|now) )?(?:(?:how|what) (?:should|do|does|can|could|would|must|"
+    rf"shall) {_ACTOR} (?:\w+ )?(?:say|respond|reply|answer|handle|do|tell|use|include|write|"
+    rf"react|deal|report|notify|warn|protect|train|stop|prevent|document|escalate|flag|remove|"
+    rf"keep|proceed)\b|what (?:are|is) {_ACTOR} (?:\w+ )?(?:allowed|permitted|supposed|required) to "
+    rf"(?:say|do|share|release|tell|give)\b|what steps (?:should|do|can|must) {_ACTOR} take\b|"
+    rf"what(?:'s| is| are) (?:our|the|your|a) (?:\w+ ){{0,3}}?(?:script|"
+    rf"polic(?:y|ies)|rules?|process|procedure|protocol|law|laws|form|guidance|response|"
+    rf"right (?:thing|way|response|answer)|neutral (?:answer|response|reply|wording)|"
+    rf"proper (?:response|answer|reply)|steps)\b|what does (?:the|our|state) (?:\w+ )?(?:law|policy|"
+    rf"rule|rules|guidance|code|statute) say\b|(?:is|are|was|were) (?:that|this|it|they|he|she|"
+    rf"there) (?:\w+ )?(?:electioneering|allowed|legal|illegal|a threat|threatening|harassment|"
+    rf"permitted|a crime|a violation|reportable|a form|an? (?:approved|official) \w+)\b|"
+    rf"(?:can|should|do|may|must|could) {_ACTOR} (?:\w+ ){{0,3}}?(?:report|call|notify|alert|sign|"
+    rf"move|warn|file|train|retrain|refer|block|ban|record|document|log|write|escalate|"
+    rf"forward|tell the|ask the|contact)\b|who (?:do|should|can|must) (?:we|i|staff) "
+    rf"(?:notify|call|tell|contact|alert|report|send)\b|where (?:does|do|should|can) "
+    rf"(?:it|he|she|they|we|i|that|this) (?:go|file|send|report)\b|what form\b|do we have "
+    rf"(?:one|an? \w+ (?:script|policy|guide|form|answer|response))\b|is there (?:an? |any )"
+    rf"(?:\w+ )?(?:form|process|script|policy|rule|guidance|law|approved \w+)\b|"
+    rf"(?:como|que) (?:le |les )?(?:respondemos|respondo|decimos|digo|hacemos|hago|contestamos|"
+    rf"manejamos|debe(?:mos|n)? (?:decir|hacer|responder)|dice (?:el|la|nuestr[oa]) \w+|permite)\b|"
+    rf"cual es (?:la|nuestra|el|nuestro) (?:\w+ )?(?:respuesta|politica|guion|proceso|regla)\b|"
+    rf"(?:hay|tenemos) (?:una|un|algun\w*) (?:\w+ )?(?:respuesta|guion|politica|formulario|"
+    rf"proceso)\b|donde esta (?:el|la) (?:\w+ )?(?:guion|politica|formulario)\b)")
 #: A stated purpose: "for the incident report", "per our retention policy", "para la
 #: capacitación". Dropped when judging an ask (:func:`asks`).
 PURPOSE = re.compile(
     r"\b(?:for|per|para|por|as part of|according to|under) (?:the |our |my |a |an |this |that |"
-    r"el |la |los |las |nuestro |nuestra |mi |su |un |una )?(?:[\w-]+ ){0,3}?(?:reports?|"
+    r"el |la |los |las |nuestro |nuestra |mi |su |un |una )?(?:[\w-]+ ){0,3}(?:reports?|"
     r"reporte|informe|training|trainings|packet|checklist|binder|file|files|records?|"
     r"polic(?:y|ies)|rules|protocol|procedures?|capacitacion|entrenamiento|expediente|archivo|"
-    r"politica|registro|write-?up|paperwork|audit|review|investigation)\b")
+    r"politica|registro|write-?up|paperwork|audit|review|investigation)\b"
+    r"(?: (?:de|on|about|of) (?:the |la |el |los |las )?[\w-]+)?")
 _PUBLISHING = re.compile(PUBLISHING)
 _LOCATE = re.compile(LOCATE)
 _LOCATE_EXCUSED = re.compile(LOCATE_EXCUSED)
@@ -1315,14 +1379,18 @@ class Scan:
     hands_over: bool = False
     grab: bool = False
 
-    def refusal(self, named: bool = False) -> tuple[Refusal, str] | None:
+    def refusal(self, named: bool = False, kinds: frozenset[str] | None = None
+                ) -> tuple[Refusal, str] | None:
         """The first rule that refuses, as (kind, rule name), or None.
 
         ``named``: the question names a person ("voter Robert Chen"); then "can we get ..." is
         a request for that person's data, not a question about what an office may do.
+        ``kinds``: only rules of these kinds (None: all).
         """
         handling = self.handling and not self.hands_over and not (self.grab and named)
         for rule in RULES:
+            if kinds is not None and rule.kind not in kinds:
+                continue
             if rule.name not in self.matched or rule.name in self.excused:
                 continue
             if rule.kind in ("partisan", "instructions") and self.relayed:
@@ -1370,7 +1438,14 @@ def compile_all() -> None:
         _ = rule.pattern, rule.unless
 
 
-def asks(text: str) -> list[str]:
+def _ask_starts(text: str) -> list[int]:
+    """Where each ask of folded ``text`` starts (0 first; never inside quoted words)."""
+    quoted = [found.span() for found in QUOTED.finditer(text)]
+    return [0, *(found.end() for found in ASK_BREAK.finditer(text)
+                 if not any(a < found.end() < b for a, b in quoted))]
+
+
+def asks(text: str, since: int = 0) -> list[str]:
     """The asks of folded ``text`` that must pass on their own, besides the whole text.
 
     A frame excuses the ask it governs, not every ask in the message. Each ask that starts
@@ -1378,13 +1453,10 @@ def asks(text: str) -> list[str]:
     "how should we respond?") still frame it, words *before* it (a legitimate first question,
     chatty context, "we protect staff data carefully") do not. A stated purpose (:data:`PURPOSE`:
     "for the incident report", "per our retention policy") changes nothing about what is asked
-    for, so each ask is judged without it too.
+    for, so each ask is judged without it too. ``since``: only the asks starting there or later.
     """
-    quoted = [found.span() for found in QUOTED.finditer(text)]
-    starts = [0, *(found.end() for found in ASK_BREAK.finditer(text)
-                   if not any(a < found.end() < b for a, b in quoted))]
     out: list[str] = []
-    for start in starts:
+    for start in (start for start in _ask_starts(text) if start >= since):
         part = text[start:].strip()
         for variant in (part, " ".join(PURPOSE.sub(" ", part).split())):
             if variant and variant != text and variant not in out:
@@ -1392,16 +1464,43 @@ def asks(text: str) -> list[str]:
     return out
 
 
+def told_then_asked(text: str) -> int | None:
+    """Where the asker's own question about responding starts, after an account of someone's words.
+
+    None when there is no such question, or no account of what someone else said or asked.
+
+    "a caller insisted the clerk is biased and wanted her removed, what is the process to file
+    a complaint?": the partisan and personal-data words before that question are the caller's,
+    however long the account (:data:`RELAYED` reads a short window only). The account must
+    report someone else's words (:data:`TOLD`), and the question must be about the response
+    (:data:`RESPONSE_ASK`): "..., so what's the answer, which one is better" is not.
+    """
+    if KIN.search(text):
+        return None
+    for start in _ask_starts(text)[1:]:
+        if RESPONSE_ASK.match(text, start) and TOLD.search(text, 0, start):
+            return None if BOT_OPINION.search(text, start) else start
+    return None
+
+
 def match(question: str) -> tuple[Refusal, str] | None:
-    """The first rule that refuses the question, or one of its :func:`asks`, as (kind, name)."""
+    """The first rule that refuses the question, or one of its :func:`asks`, as (kind, name).
+
+    After an account of someone else's words (:func:`told_then_asked`), the partisan and
+    personal-data rules read the asker's own question on: the instruction rules still read all.
+    """
     text = normalise(question)
     named = bool(NAMED.search(question))
-    found = scan(text).refusal(named)
-    for part in asks(text) if found is None else ():
+    since = told_then_asked(text)
+    found = scan(text).refusal(named, None if since is None else _INSTRUCTIONS_ONLY)
+    for part in asks(text, since or 0) if found is None else ():
         found = scan(part).refusal(named)
         if found is not None:
             break
     return found
+
+
+_INSTRUCTIONS_ONLY = frozenset({"instructions"})
 
 
 def needs_table() -> dict[str, list[str] | None]:
