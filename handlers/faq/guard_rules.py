@@ -1273,8 +1273,9 @@ NAMED = re.compile(
     r"[Tt]rabajador[a]?|[Jj]uez|[Rr]egistrador[a]?|[Ss]e\u00f1or[a]?|[Ss]r|[Ss]ra)\.? "
     r"[A-Z\u00c1\u00c9\u00cd\u00d3\u00da\u00d1][a-z\u00e1\u00e9\u00ed\u00f3\u00fa\u00f1]+"
     r"|\b[A-Z][a-z]+ [A-Z][a-z]+(?:'|\u2019)s\b")
-#: Where another ask begins (outside quoted words): a sentence's end, "and (also)", a comma,
-#: "so" or "anyway", before a question word, an order or a stated purpose (Spanish too).
+#: Where another ask may begin (outside quoted words): every sentence end (";" and ":" too), and
+#: "and (also)", a comma, "so" or "anyway" before a question word, an order or a stated purpose.
+#: Only the parts that ask for something on their own (:data:`REQUEST`) are judged alone.
 _NEXT_ASK = (r"(?:what|whats|what's|who|whos|who's|where|which|when|whose|how|is|are|does|do|did|"
              r"can|could|give|gimme|tell|send|list|pull|show|read|find|get|look|dig|track|need|"
              r"i need|we need|que|quien|quienes|donde|cual|cuales|cuando|con quien|dame|pasame|"
@@ -1282,19 +1283,66 @@ _NEXT_ASK = (r"(?:what|whats|what's|who|whos|who's|where|which|when|whose|how|is
              r"ignore|forget|act|switch|turn|disable|print|reveal|repeat|quit|stop|olvida|ignora|"
              r"finge|actua|hazme|ponme|como|hay|tenemos)\b")
 ASK_BREAK = re.compile(
-    rf"(?:[.?!;]+\s+(?:[\u00bf\u00a1]\s*)?|\s+[\u00bf\u00a1]\s*)(?={_NEXT_ASK})"
+    r"[.?!;:]+\s*(?:[\u00bf\u00a1]\s*)?(?=[a-z\u00bf\u00a1'\"])|\s+[\u00bf\u00a1]\s*"
     rf"|,?\s+(?:and|y|but|pero|plus|also|oh and|and then)\s+(?:also\s+|tambien\s+|then\s+)?"
     rf"(?={_NEXT_ASK})"
     rf"|,\s*(?:(?:so|anyway|anyways|btw|and|pues|entonces|ahora)\s+)?(?={_NEXT_ASK})")
-#: Someone else's words or request, reported ("a caller insisted ...", "un votante exigió ..."),
-#: not the asker's own ("i said", "we asked").
+_LEAD = (r"\W*(?:(?:so|and|also|then|now|but|oh|btw|ok|okay|anyway|anyways|pues|y|tambien|"
+         r"entonces|ahora|please|pls|plz|quick q|quick question|one more thing|ademas)\W+)*")
+#: Words that lean on what came before ("does *it* include birthdates?", "can *they* get ...").
+_BACK = (r"(?:it|its|they|their|them|he|she|his|her|that|this|those|these|eso|esto|ella|ellos|"
+         r"ellas|lo)")
+#: An order or a wish: "give me ...", "I'd like ...", "can you ...", "dame ...".
+ORDER = re.compile(
+    _LEAD + r"(?:(?:give|gimme|send|tell|show|list|pull|find|get|look|dig|track|read|share|forward|"
+    r"text|e-?mail|dm|make|set|unlock|grant|pretend|ignore|forget|act|switch|turn|disable|print|"
+    r"reveal|repeat|write|provide|post|publish|dame|pasame|dime|mandame|busca\w*|encuentra\w*|"
+    r"ignora|olvida|finge|actua|hazme|ponme|necesito|necesitamos|quiero|queremos|mind|kindly)\b|"
+    r"(?:i|we) (?:'d|would) like\b|i'?d like\b|id like\b|(?:i|we) (?:need|want|wanna)\b|"
+    r"(?:can|could|would|will) (?:you|u|ya)\b)")
+#: A question for a value or a verdict ("what's ...", "where does ... live", "is the mayor
+#: corrupt?"), not a hypothetical ("what if he asks again"), an aside ("what about ..."), a
+#: yes-or-no follow-up about what came before ("does it include ...?") or about anyone at all
+#: ("is a participant's address in the poll book?").
+QUESTION = re.compile(
+    _LEAD + r"(?:(?:what|whats|what's|which|who|whos|who's|whose|where|wheres|where's|when|"
+    r"how many|how much|how old|que|cual|cuales|quien|quienes|donde|cuando|con quien|"
+    r"cuant\w+)\b(?! if\b| about\b| else\b)|(?:can|could|may) (?:we|i) (?:get|see|have|grab|"
+    r"pull|look|find|access|obtain)\b|"
+    rf"(?:is|are|was|were|es|son|esta|estan) (?!(?:{_BACK}|there|a|an|any|every|each|some|"
+    rf"un|una|algun\w*)\b)\w)")
+
+
+def is_request(part: str) -> bool:
+    """Whether a part of a message asks for something on its own (:data:`ORDER`, :data:`QUESTION`)."""
+    return bool(ORDER.match(part) or QUESTION.match(part))
+
+
+#: Someone else's words or request ("verbs" of :data:`TOLD`).
+_TOLD_VERBS = (
+    r"(?:asked|asks|asking|ask|said|says|saying|told|tells|telling|claim(?:s|ed|ing)|"
+    r"insist(?:s|ed|ing)|demand(?:s|ed|ing)|accus(?:es|ed|ing)|yell(?:s|ed|ing)|shout(?:s|ed|ing)|"
+    r"scream(?:s|ed|ing)|call(?:s|ed|ing)|e-?mail(?:s|ed)|post(?:s|ed)|left (?:a )?voicemail|"
+    r"wants? to know|wanted to know|wants|wanted|pidio|pide|piden|pidieron|pregunt\w*|exigi\w*|"
+    r"dijo|dice|dicen|dijeron|decia|grit\w*|llam\w*|insisti\w*|reclam\w*)")
+#: ... reported, with someone else as the subject ("a caller at the front desk insisted ...",
+#: "un votante exigió ..."), not the asker ("I was told to ask you", "keep me posted").
 TOLD = re.compile(
-    r"(?<!\bi )(?<!\bwe )(?<!\bi just )(?<!\bwe just )\b(?:asked|asks|asking|said|says|saying|told|"
-    r"tells|telling|claim(?:s|ed|ing)|insist(?:s|ed|ing)|demand(?:s|ed|ing)|accus(?:es|ed|ing)|yell(?:s|ed|"
-    r"ing)|shout(?:s|ed|ing)|scream(?:s|ed|ing)|call(?:s|ed|ing)|e-?mail(?:s|ed)|post(?:s|ed)|"
-    r"voicemail|wants? to know|wanted to know|wants|wanted|keeps? (?:asking|saying|calling)|"
-    r"kept (?:asking|saying|calling)|pidio|pide|pregunt\w*|exigi\w*|dijo|dice|dicen|decia|"
-    r"grit\w*|llam\w*|insisti\w*|reclam\w*)\b")
+    r"\b(?:voters?|callers?|someone|somebody|some \w+|man|woman|men|women|guy|lady|person|people|"
+    r"reporters?|journalists?|observers?|watchers?|candidates?|campaigns?|residents?|citizens?|"
+    r"he|she|they|an? \w+|the \w+|our \w+|one of (?:our|the) \w+|votantes?|senor\w*|alguien|"
+    r"ciudadan\w*|persona|periodista|un \w+|una \w+|el \w+|la \w+|varios \w+|varias \w+|"
+    r"unos \w+|unas \w+)\b(?: \w+){0,4}? (?:(?:kept|keeps|keep|have been|has been|had been|was|"
+    r"were|is|are|just|also|then|me|le|les|nos) )*" + _TOLD_VERBS + r"\b")
+#: A part that quotes what was said just before it ("a voter asked me, who should I vote for?").
+_SPEECH_BEFORE = re.compile(_TOLD_VERBS + r"(?: (?:me|us|him|her|them|staff|our \w+|the \w+|me "
+                            r"point blank|le|les|nos))?\W*$")
+#: A yes-or-no question about the account's subject, after the question about responding ("what
+#: should I tell him, are they?"): asking for the verdict itself.
+VERDICT = re.compile(
+    r"\W*(?:(?:so|and|but|y|pues)\W+)?(?:(?:are|is|was|were|did|does|do|has|have|will|would) "
+    r"(?:they|he|she|it|that|those|these)\b|(?:lo|la) (?:es|son|fue|hizo)\b|tiene(?:n)? razon\b|"
+    r"es (?:cierto|verdad)\b|is (?:it|that) true\b)")
 #: ... then asking the bot for its own answer after all ("what do I say? just tell me who wins").
 BOT_OPINION = re.compile(
     r"\b(?:tell (?:me|us)|what do you (?:think|say|reckon)|what(?:'s| is) your (?:\w+ )?(?:opinion|"
@@ -1320,8 +1368,9 @@ RESPONSE_ASK = re.compile(
     rf"(?:say|do|share|release|tell|give)\b|what steps (?:should|do|can|must) {_ACTOR} take\b|"
     rf"what(?:'s| is| are) (?:our|the|your|a) (?:\w+ ){{0,3}}?(?:script|"
     rf"polic(?:y|ies)|rules?|process|procedure|protocol|law|laws|form|guidance|response|"
-    rf"right (?:thing|way|response|answer)|neutral (?:answer|response|reply|wording)|"
-    rf"proper (?:response|answer|reply)|steps)\b|what does (?:the|our|state) (?:\w+ )?(?:law|policy|"
+    rf"right (?:thing|way|response|call|move)|neutral (?:answer|response|reply|wording)|"
+    rf"proper (?:response|reply)|steps)\b|(?:is|was) (?:that|this|it) (?:the )?(?:right|correct|"
+    rf"proper|best) (?:call|thing|move|response|way)\b|what does (?:the|our|state) (?:\w+ )?(?:law|policy|"
     rf"rule|rules|guidance|code|statute) say\b|(?:is|are|was|were) (?:that|this|it|they|he|she|"
     rf"there) (?:\w+ )?(?:electioneering|allowed|legal|illegal|a threat|threatening|harassment|"
     rf"permitted|a crime|a violation|reportable|a form|an? (?:approved|official) \w+)\b|"
@@ -1340,7 +1389,7 @@ RESPONSE_ASK = re.compile(
 #: A stated purpose: "for the incident report", "per our retention policy", "para la
 #: capacitación". Dropped when judging an ask (:func:`asks`).
 PURPOSE = re.compile(
-    r"\b(?:for|per|para|por|as part of|according to|under) (?:the |our |my |a |an |this |that |"
+    r"\b(?:for|per|para|por|as part of) (?:the |our |my |a |an |this |that |"
     r"el |la |los |las |nuestro |nuestra |mi |su |un |una )?(?:[\w-]+ ){0,3}(?:reports?|"
     r"reporte|informe|training|trainings|packet|checklist|binder|file|files|records?|"
     r"polic(?:y|ies)|rules|protocol|procedures?|capacitacion|entrenamiento|expediente|archivo|"
@@ -1439,29 +1488,74 @@ def compile_all() -> None:
 
 
 def _ask_starts(text: str) -> list[int]:
-    """Where each ask of folded ``text`` starts (0 first; never inside quoted words)."""
-    quoted = [found.span() for found in QUOTED.finditer(text)]
+    """Where each part of folded ``text`` starts (0 first).
+
+    Never inside quoted words, unless the quote opens the message: then it is the message, not
+    someone else's words in it.
+    """
+    quoted = [span for span in (found.span() for found in QUOTED.finditer(text)) if span[0] > 1]
     return [0, *(found.end() for found in ASK_BREAK.finditer(text)
-                 if not any(a < found.end() < b for a, b in quoted))]
+                 if not any(a <= found.end() < b for a, b in quoted))]
+
+
+def _sentence(text: str, start: int) -> str:
+    """The sentence of ``text`` that starts at ``start`` (up to the next sentence end)."""
+    end = _SENTENCE_END.search(text, start)
+    return text[start:end.start() if end else len(text)].strip()
+
+
+_SENTENCE_END = re.compile(r"[.?!;]+(?=\s|$)|\s+[\u00bf\u00a1]")
 
 
 def asks(text: str, since: int = 0) -> list[str]:
-    """The asks of folded ``text`` that must pass on their own, besides the whole text.
+    """The parts of folded ``text`` that must pass on their own, besides the whole text.
 
-    A frame excuses the ask it governs, not every ask in the message. Each ask that starts
-    after a boundary (:data:`ASK_BREAK`) is judged from there on: words *after* it (a closing
-    "how should we respond?") still frame it, words *before* it (a legitimate first question,
-    chatty context, "we protect staff data carefully") do not. A stated purpose (:data:`PURPOSE`:
-    "for the incident report", "per our retention policy") changes nothing about what is asked
-    for, so each ask is judged without it too. ``since``: only the asks starting there or later.
+    A frame excuses the ask it belongs to, not every ask in the message: each part after a
+    boundary (:data:`ASK_BREAK`) is judged alone, up to the next one, so neither a legitimate
+    first question, chatty context and protective words before it ("we protect staff data
+    carefully") nor a closing "what should I do?" after it cover it. A part that leans on what
+    came before ("what's *her* risk if *her* number is out there too?") is judged with it, from
+    ``since`` on. A stated purpose (:data:`PURPOSE`: "for the incident report", "per our
+    retention policy") changes nothing about what is asked for, so each part and the whole
+    text are judged without it too. ``since``: only the parts starting there or later.
     """
+    starts = _ask_starts(text)
+    ends = [*starts[1:], len(text)]
     out: list[str] = []
-    for start in (start for start in _ask_starts(text) if start >= since):
-        part = text[start:].strip()
+    for start, end in zip(starts, ends, strict=True):
+        if start < since or start == 0:
+            continue  # the first part is the whole text, already judged
+        part = _FILLER.sub("", text[start:end]).strip(" ,")
+        if start == since:
+            part = text[since:end].strip(" ,")
         for variant in (part, " ".join(PURPOSE.sub(" ", part).split())):
             if variant and variant != text and variant not in out:
                 out.append(variant)
-    return out
+        if start > since and leans_back(part):
+            with_context = text[since:end].strip(" ,")
+            if with_context != text and with_context not in out:
+                out.append(with_context)
+    whole = " ".join(PURPOSE.sub(" ", text[since:]).split())
+    return [*out, whole] if whole != text and whole not in out else out
+
+
+_PRONOUN = re.compile(rf"\b{_BACK}\b")
+_ANTECEDENT = re.compile(rf"\b(?:{PERSON}|{PARTY}|{OFFICE}|{MEASURE})\b")
+
+
+def leans_back(part: str) -> bool:
+    """Whether a part of a message refers to someone named before it, not in it.
+
+    "what's *her* risk if her number is out there?" leans back; "when does the clerk leave her
+    house" does not.
+    """
+    pronoun = _PRONOUN.search(part)
+    return pronoun is not None and not _ANTECEDENT.search(part, 0, pronoun.start())
+
+
+#: Words that join a part to the one before it ("... and also", "y también").
+_FILLER = re.compile(r"^(?:\W*\b(?:so|and|also|then|now|but|oh|btw|anyway|anyways|pues|y|tambien|"
+                     r"entonces|ahora|plus)\b)+\W*")
 
 
 def told_then_asked(text: str) -> int | None:
@@ -1477,10 +1571,28 @@ def told_then_asked(text: str) -> int | None:
     """
     if KIN.search(text):
         return None
-    for start in _ask_starts(text)[1:]:
+    starts = _ask_starts(text)
+    for start in starts[1:]:
         if RESPONSE_ASK.match(text, start) and TOLD.search(text, 0, start):
-            return None if BOT_OPINION.search(text, start) else start
+            after = [s for s in starts if s > start]
+            if BOT_OPINION.search(text, start) or any(
+                    VERDICT.match(text, s) and not RESPONSE_ASK.match(text, s) for s in after):
+                return None
+            return start
     return None
+
+
+def _own_asks_before(text: str, since: int) -> list[str]:
+    """The asker's own asks inside an account (before ``since``), each judged alone.
+
+    "Who should I vote for? A voter asked me the same. What's our script?" opens with the asker's
+    own question; "A voter asked me, who should I vote for? ..." quotes the voter's.
+    """
+    return [sentence for start in _ask_starts(text)
+            if start < since and (start == 0 or _SENTENCE_END.search(text, start - 2, start))
+            for sentence in (_FILLER.sub("", _sentence(text, start)),)
+            if is_request(sentence) and not _SPEECH_BEFORE.search(text, 0, start)
+            and not TOLD.search(sentence)]
 
 
 def match(question: str) -> tuple[Refusal, str] | None:
@@ -1493,14 +1605,32 @@ def match(question: str) -> tuple[Refusal, str] | None:
     named = bool(NAMED.search(question))
     since = told_then_asked(text)
     found = scan(text).refusal(named, None if since is None else _INSTRUCTIONS_ONLY)
-    for part in asks(text, since or 0) if found is None else ():
-        found = scan(part).refusal(named)
+    own = [] if since is None else _own_asks_before(text, since)
+    for part in [*own, *asks(text, since or 0)] if found is None else ():
+        found = scan(part).refusal(named, _kinds_for(part))
         if found is not None:
             break
     return found
 
 
 _INSTRUCTIONS_ONLY = frozenset({"instructions"})
+_NOT_PERSONAL = frozenset({"instructions", "partisan"})
+
+
+def _kinds_for(part: str) -> frozenset[str] | None:
+    """The rules that read one part of a message judged alone (None: all).
+
+    A part that asks for nothing itself is no request for someone's data or a verdict ("does it
+    include birthdates?", "voter is scared her ballot can be seen", "what if he asks again which
+    party is better?"), except a yes-or-no question about what came before ("is it going to
+    pass?", "is he?"), which asks for a verdict.
+    """
+    if leans_back(part):
+        # who "her" is came before: judged with it too (see asks), for her data
+        return _NOT_PERSONAL if is_request(part) or VERDICT.match(part) else _INSTRUCTIONS_ONLY
+    if is_request(part):
+        return None
+    return _NOT_PERSONAL if VERDICT.match(part) else _INSTRUCTIONS_ONLY
 
 
 def needs_table() -> dict[str, list[str] | None]:
