@@ -1487,15 +1487,16 @@ def compile_all() -> None:
         _ = rule.pattern, rule.unless
 
 
-def _ask_starts(text: str) -> list[int]:
+@lru_cache(maxsize=4096)
+def _ask_starts(text: str) -> tuple[int, ...]:
     """Where each part of folded ``text`` starts (0 first).
 
     Never inside quoted words, unless the quote opens the message: then it is the message, not
     someone else's words in it.
     """
     quoted = [span for span in (found.span() for found in QUOTED.finditer(text)) if span[0] > 1]
-    return [0, *(found.end() for found in ASK_BREAK.finditer(text)
-                 if not any(a <= found.end() < b for a, b in quoted))]
+    return (0, *(found.end() for found in ASK_BREAK.finditer(text)
+                 if not any(a <= found.end() < b for a, b in quoted)))
 
 
 def _sentence(text: str, start: int) -> str:
@@ -1558,6 +1559,7 @@ _FILLER = re.compile(r"^(?:\W*\b(?:so|and|also|then|now|but|oh|btw|anyway|anyway
                      r"entonces|ahora|plus)\b)+\W*")
 
 
+@lru_cache(maxsize=4096)
 def told_then_asked(text: str) -> int | None:
     """Where the asker's own question about responding starts, after an account of someone's words.
 
