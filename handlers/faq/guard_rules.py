@@ -1308,7 +1308,8 @@ QUESTION = re.compile(
     _LEAD + r"(?:(?:what|whats|what's|which|who|whos|who's|whose|where|wheres|where's|when|"
     r"how many|how much|how old|que|cual|cuales|quien|quienes|donde|cuando|con quien|"
     r"cuant\w+)\b(?! if\b| about\b| else\b)|(?:can|could|may) (?:we|i) (?:get|see|have|grab|"
-    r"pull|look|find|access|obtain)\b|"
+    r"pull|look|find|access|obtain)\b|should (?:i|we) (?:\w+ )?(?:vote|support|back|pick|choose|"
+    r"elect|sign|endorse|trust)\b|"
     rf"(?:is|are|was|were|es|son|esta|estan) (?!(?:{_BACK}|there|a|an|any|every|each|some|"
     rf"un|una|algun\w*)\b)\w)")
 
@@ -1509,6 +1510,11 @@ _SENTENCE_END = re.compile(r"[.?!;]+(?=\s|$)|\s+[\u00bf\u00a1]")
 
 
 def asks(text: str, since: int = 0) -> list[str]:
+    """The parts of folded ``text`` judged on their own (see :func:`judged_parts`)."""
+    return [part for part, _ in judged_parts(text, since)]
+
+
+def judged_parts(text: str, since: int = 0) -> list[tuple[str, frozenset[str] | None]]:
     """The parts of folded ``text`` that must pass on their own, besides the whole text.
 
     A frame excuses the ask it belongs to, not every ask in the message: each part after a
@@ -1519,10 +1525,12 @@ def asks(text: str, since: int = 0) -> list[str]:
     ``since`` on. A stated purpose (:data:`PURPOSE`: "for the incident report", "per our
     retention policy") changes nothing about what is asked for, so each part and the whole
     text are judged without it too. ``since``: only the parts starting there or later.
+
+    Each part comes with the kinds of rule that read it (None: all; see :func:`_kinds_for`).
     """
     starts = _ask_starts(text)
     ends = [*starts[1:], len(text)]
-    out: list[str] = []
+    out: dict[str, frozenset[str] | None] = {}
     for start, end in zip(starts, ends, strict=True):
         if start < since or start == 0:
             continue  # the first part is the whole text, already judged
@@ -1530,14 +1538,17 @@ def asks(text: str, since: int = 0) -> list[str]:
         if start == since:
             part = text[since:end].strip(" ,")
         for variant in (part, " ".join(PURPOSE.sub(" ", part).split())):
-            if variant and variant != text and variant not in out:
-                out.append(variant)
+            if variant and variant != text:
+                out.setdefault(variant, _kinds_for(variant))
         if start > since and leans_back(part):
+            # read with what it leans on, for what the part itself may ask ("is he?")
             with_context = text[since:end].strip(" ,")
-            if with_context != text and with_context not in out:
-                out.append(with_context)
+            if with_context != text:
+                out.setdefault(with_context, _kinds_for(part))
     whole = " ".join(PURPOSE.sub(" ", text[since:]).split())
-    return [*out, whole] if whole != text and whole not in out else out
+    if whole != text:
+        out.setdefault(whole, _kinds_for(whole))
+    return list(out.items())
 
 
 _PRONOUN = re.compile(rf"\b{_BACK}\b")
@@ -1574,13 +1585,11 @@ def told_then_asked(text: str) -> int | None:
     if KIN.search(text):
         return None
     starts = _ask_starts(text)
+    if any(VERDICT.match(text, s) and not RESPONSE_ASK.match(text, s) for s in starts[1:]):
+        return None  # "... the mayor is a liar. is he? what's our script?"
     for start in starts[1:]:
         if RESPONSE_ASK.match(text, start) and TOLD.search(text, 0, start):
-            after = [s for s in starts if s > start]
-            if BOT_OPINION.search(text, start) or any(
-                    VERDICT.match(text, s) and not RESPONSE_ASK.match(text, s) for s in after):
-                return None
-            return start
+            return None if BOT_OPINION.search(text, start) else start
     return None
 
 
@@ -1603,19 +1612,60 @@ def match(question: str) -> tuple[Refusal, str] | None:
     After an account of someone else's words (:func:`told_then_asked`), the partisan and
     personal-data rules read the asker's own question on: the instruction rules still read all.
     """
-    text = normalise(question)
     named = bool(NAMED.search(question))
-    since = told_then_asked(text)
-    found = scan(text).refusal(named, None if since is None else _INSTRUCTIONS_ONLY)
-    own = [] if since is None else _own_asks_before(text, since)
-    for part in [*own, *asks(text, since or 0)] if found is None else ():
-        found = scan(part).refusal(named, _kinds_for(part))
-        if found is not None:
-            break
+    found = _match(normalise(question), named)
+    if found is None and named:
+        # a person named in full stands for "that person" ("Dana Ruiz's cell", "inspector Ruth
+        # Kemp"), whom the rules' word lists know
+        found = _match(normalise(_FULL_NAME.sub("that person's", _ROLE_NAME.sub(
+            r"the \1", question))), named)
     return found
 
 
+def _match(text: str, named: bool) -> tuple[Refusal, str] | None:
+    """:func:`match` of folded ``text``."""
+    since = told_then_asked(text)
+    found = scan(text).refusal(named, None if since is None else _INSTRUCTIONS_ONLY)
+    if found is not None:
+        return found
+    parts = judged_parts(text, since or 0)
+    if since is not None:
+        parts = [(part, None) for part in _own_asks_before(text, since)] + parts
+        if _asks_for_the_account(text, since):
+            parts.insert(0, (text[:since], None))  # "... how should I respond? what is it?"
+    for part, kinds in parts:
+        found = scan(part).refusal(named, kinds)
+        if found is not None:
+            return found
+    return None
+
+
 _INSTRUCTIONS_ONLY = frozenset({"instructions"})
+_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z]+(?:'|\u2019)s\b")
+_ROLE_NAME = re.compile(r"\b([Vv]oter|[Pp]oll [Ww]orker|[Jj]udge|[Cc]lerk|[Rr]egistrar|[Ss]taffer|"
+                        r"[Vv]olunteer|[Oo]bserver|[Ii]nspector|[Dd]eputy|[Vv]otante|[Tt]rabajadora?|"
+                        r"[Jj]ue[zc]a?|[Rr]egistradora?) (?:[A-Z][a-z]+ ?){1,3}(?=\W|$)")
+
+
+def _asks_for_the_account(text: str, since: int) -> bool:
+    """Whether, after the question about responding, the asker asks for what the account names.
+
+    "A caller asked where the judge lives. What should I tell him, which street is it on?": a
+    request that leans on the account ("it", "his address") after the response question.
+    """
+    starts = _ask_starts(text)
+    ends = [*starts[1:], len(text)]
+    return any((ORDER.match(part) or _WHAT_IS_IT.match(part)) and leans_back(part)
+               and not RESPONSE_ASK.match(part)
+               for start, end in zip(starts, ends, strict=True) if start > since
+               for part in (_FILLER.sub("", text[start:end]).strip(" ,"),))
+
+
+#: A question for the thing itself: "what is it", "which street is it on", "where does she live",
+#: "what's his number" (not "who reviews it", "when can they call").
+_WHAT_IS_IT = re.compile(_LEAD + r"(?:what|whats|what's|which \w+|where|wheres|where's|who|whos|"
+                         r"who's|cual|donde|quien)\W+(?:(?:is|are|was|were|s|does|do|did|es|esta|"
+                         r"vive)\W+)?(?:it|that|she|he|they|her|his|their|ella|el|eso|su)\b")
 _NOT_PERSONAL = frozenset({"instructions", "partisan"})
 
 
