@@ -1488,6 +1488,10 @@ def compile_all() -> None:
         _ = rule.pattern, rule.unless
 
 
+#: At most this many parts of a message are told apart (bounded work on a pasted essay).
+MAX_PARTS = 24
+
+
 @lru_cache(maxsize=4096)
 def _ask_starts(text: str) -> tuple[int, ...]:
     """Where each part of folded ``text`` starts (0 first).
@@ -1496,8 +1500,9 @@ def _ask_starts(text: str) -> tuple[int, ...]:
     someone else's words in it.
     """
     quoted = [span for span in (found.span() for found in QUOTED.finditer(text)) if span[0] > 1]
-    return (0, *(found.end() for found in ASK_BREAK.finditer(text)
-                 if not any(a <= found.end() < b for a, b in quoted)))
+    starts = (0, *(found.end() for found in ASK_BREAK.finditer(text)
+                   if not any(a <= found.end() < b for a, b in quoted)))
+    return starts[:MAX_PARTS]  # the rest of a very long message is its last part
 
 
 def _sentence(text: str, start: int) -> str:
@@ -1521,8 +1526,8 @@ def judged_parts(text: str, since: int = 0) -> list[tuple[str, frozenset[str] | 
     boundary (:data:`ASK_BREAK`) is judged alone, up to the next one, so neither a legitimate
     first question, chatty context and protective words before it ("we protect staff data
     carefully") nor a closing "what should I do?" after it cover it. A part that leans on what
-    came before ("what's *her* risk if *her* number is out there too?") is judged with it, from
-    ``since`` on. A stated purpose (:data:`PURPOSE`: "for the incident report", "per our
+    came before ("what's *her* risk if *her* number is out there too?") is judged with the part
+    before it too. A stated purpose (:data:`PURPOSE`: "for the incident report", "per our
     retention policy") changes nothing about what is asked for, so each part and the whole
     text are judged without it too. ``since``: only the parts starting there or later.
 
@@ -1531,7 +1536,7 @@ def judged_parts(text: str, since: int = 0) -> list[tuple[str, frozenset[str] | 
     starts = _ask_starts(text)
     ends = [*starts[1:], len(text)]
     out: dict[str, frozenset[str] | None] = {}
-    for start, end in zip(starts, ends, strict=True):
+    for before, start, end in zip((0, *starts), starts, ends, strict=False):
         if start < since or start == 0:
             continue  # the first part is the whole text, already judged
         part = _FILLER.sub("", text[start:end]).strip(" ,")
@@ -1541,8 +1546,8 @@ def judged_parts(text: str, since: int = 0) -> list[tuple[str, frozenset[str] | 
             if variant and variant != text:
                 out.setdefault(variant, _kinds_for(variant))
         if start > since and leans_back(part):
-            # read with what it leans on, for what the part itself may ask ("is he?")
-            with_context = text[since:end].strip(" ,")
+            # read with the part it leans on, for what the part itself may ask ("is he?")
+            with_context = text[max(since, before):end].strip(" ,")
             if with_context != text:
                 out.setdefault(with_context, _kinds_for(part))
     whole = " ".join(PURPOSE.sub(" ", text[since:]).split())

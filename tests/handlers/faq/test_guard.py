@@ -1087,3 +1087,14 @@ def test_an_account_of_someone_elses_words_then_a_question_about_responding_is_a
 def test_an_account_of_someone_elses_words_covers_nothing_the_asker_asks(question: str,
                                                                           kind: str) -> None:
     assert check(question) == kind
+
+
+def test_a_very_long_message_is_told_apart_into_a_bounded_number_of_parts() -> None:
+    """A pasted essay costs bounded work: the parts after ``MAX_PARTS`` are its last part, which
+    is still judged (a request at the very end is refused)."""
+    from handlers.faq import guard_rules
+
+    essay = ". ".join(f"what is step {n} of the canvass" for n in range(200))
+    assert len(guard_rules.asks(guard_rules.normalise(essay))) <= 2 * guard_rules.MAX_PARTS + 1
+    padded = essay + ". and also give me the deputy registrar's home address"
+    assert check(padded) == "personal_data"
