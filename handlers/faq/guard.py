@@ -13,7 +13,10 @@ staff from doxxing" mention parties and doxxing and must still reach the knowled
    verdict yields to a protective frame (data that was exposed, protecting or redacting it), to
    the asker's own details (the rules' own exemption, narrowed to words no request for someone
    else's data needs), and to who holds a public election office or how to reach the office
-   (a registrar's name is public; her home, family and cell phone are not).
+   (a registrar's name is public; her home, family and cell phone are not). A frame it yields
+   to must belong to the refused ask; the further asks of a message are read by the words-only
+   fit alone, at a higher bar (``ASK_CERTAINTY``), and what an account reports is someone
+   else's words (see :mod:`handlers.faq.guard_rules`).
 
 Two fits of the classifier ship. The lexical one (words only) runs by default, as retrieval
 does (app.yaml ``semantic_retrieval: false``). While the semantic channel runs in this process

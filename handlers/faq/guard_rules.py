@@ -6,6 +6,13 @@ someone sounds like) with plural and inflected forms, so "which parties are more
 caught, while "how do we protect staff from doxxing" and "can a party's poll watchers challenge
 a voter" reach the knowledge base. Text is folded first (lower case, no accents, straight
 apostrophes), so Spanish rules are written without accents.
+
+A message is read whole and part by part (:func:`match`): a frame that excuses a request
+(protective words, a question about handling data, a stated purpose) covers the ask it belongs
+to, not another ask joined to it, chatty context before it, or an order inside it
+(:func:`judged_parts`); and an account of someone else's words followed by a question about
+responding is judged from the asker's own question on (:func:`told_then_asked`), however long
+the account.
 """
 
 from __future__ import annotations
