@@ -227,14 +227,14 @@ def _own_words_refused(question: str) -> bool:
 
     Without such an account (:func:`~handlers.faq.guard_rules.told_then_asked`) the whole
     message is the asker's own: True. With one, the words-only fit reads the question from where
-    the asker's own starts.
+    the asker's own starts, at the bar of a part read alone (``ASK_CERTAINTY``).
     """
     text = normalise(question)
     since = told_then_asked(text)
     if since is None:
         return True
-    kind, _ = _words().refusal(text[since:])
-    return kind is not None and not yields(kind, text[since:])
+    kind, score = _words().refusal(text[since:])
+    return kind is not None and score >= ASK_CERTAINTY and not yields(kind, text[since:])
 
 
 def _frame_governs(kind: str, question: str) -> bool:

@@ -82,7 +82,11 @@ PERSON = (r"(?:guy|man|men|woman|women|lady|ladies|person|people|poster|posters|
 CONTACT = (r"(?:emergency contacts?(?: info\w*)?|"
            r"(?:home|house|residential|street|personal|private|cell|mobile|direct|unlisted)"
            r"[ -]?(?:address(?:es)?|phones?(?: numbers?)?|numbers?|e-?mails?(?: address(?:es)?)?)|"
-           r"cell(?:phone)?s?(?: numbers?)?|phone numbers?|e-?mail address(?:es)?|addresses|"
+           r"cell(?:phone)?s?(?: numbers?)?|"
+           # an office's own number is public ("the office phone number for the county clerk")
+           r"(?<!office )(?<!main )(?<!business )(?<!department )(?<!general )(?<!public )"
+           r"(?<!toll-free )(?<!toll free )(?<!hotline )(?:phone numbers?|e-?mail address(?:es)?)|"
+           r"addresses|"
            r"address|addres+(?:es)?|addys?|addies|residences?)")
 RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|"
           r"social security(?! administration| office| benefits?)(?: numbers?)?|"
@@ -909,8 +913,8 @@ PERSONAL = [
     _rule("personal_data", "contact-of-person",
           rf"\b{CONTACT}\b.{{0,25}}\b(of|for|belonging to)\b( the| that| this| a| my| our| "
           rf"some| all| every| each| these| those| their| his| her)?( \w+){{0,3}} {PERSON}\b"
-          r"(?!(?: of(?: the)? state)?'?s? (?:\w+ )?(?:office|division|department|hotline|main "
-          r"(?:line|number)))"
+          r"(?!(?: of(?: the)? (?:state|voters|elections))?'?s? (?:\w+ )?(?:office|division|"
+          r"department|hotline|main (?:line|number)))"
           r"(?! (hotline|help ?line|helpline|office|division|services|assistance|protection|"
           r"registration (office|division|system)|timesheets?|applications?|forms?|paperwork|"
           r"packets?|pay(roll|checks?)?|training|manuals?|supplies|badges?|checklists?))",
@@ -938,7 +942,8 @@ PERSONAL = [
           unless=_PROTECT_WITHOUT_ASK + r"|\bhow (can|do|does|to) (a |the )?(voters?|they|"
           r"someone|people) (check|update|change|find|see|verify|correct|get)\b"),
     _rule("personal_data", "where-live",
-          rf"\bwhere (does|do|did|is|are)\b.{{1,40}}\b(live|lives|living|stay|stays|work|works|"
+          rf"\bwhere(?:'s|s\b| (?:does|do|did|is|are)\b).{{1,40}}\b(live|lives|living|stay|stays|"
+          rf"staying|work|works|"
           rf"sleep|park)\b|\b(lives?|living) (at|on|near)\b.{{0,20}}\?|\bdonde (vive|"
           rf"estaciona\w*|se estaciona)\b|\ben que (calle|casa|cuadra|barrio) "
           rf"(vive|viven)\b|"
@@ -960,7 +965,7 @@ PERSONAL = [
           r"track down|trace|identify|de-?anonymi[sz]e)\b.{0,40}\b(person|people|poster|user|"
           r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(the (person|people|"
           r"guy|one|ones|individual|woman|man) )?(behind|running|runs|operating) (the|that|this)\b"
-          r".{0,20}\b(account|page|post|handle|profile)\b|"
+          r".{0,40}\b(account|page|post|handle|profile)\b|"
           r"\breal name of\b",
           unless=r"\b(report|reporting|should we|how do we|law enforcement|police|platform)\b"),
     _rule("personal_data", "age-or-owner",
@@ -1110,7 +1115,10 @@ PERSONAL = [
     _rule("personal_data", "identify-person",
           r"\bwho (owns|is behind|runs|operates|registered|pays for)\b.{0,30}\b(number|phone|email|"
           r"account|car|house|plate|page|profile|handle|site|address)\b|\bowner of (this|that|the) "
-          r"(number|phone|email|account|car|plate|house)\b|\b(trace|run|reverse( lookup)?|look up) "
+          r"(number|phone|email|account|car|plate|house)\b|\breverse (phone |number |e-?mail )?"
+          r"(lookup|look up|search)\b|\bwhose (number|phone( number)?|e-?mail|cell) is\b|"
+          r"\b(trace|look ?up|identify|run) \(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}\b|"
+          r"\b(trace|run|reverse( lookup)?|look up) "
           r"(this|the|that) (phone )?(number|email|plate|ip|license plate)\b|\bwho is (this|that|the) "
           r"(person|man|woman|guy|lady|kid)\b.{0,40}\b(photo|picture|video|name|find|identify)\b|"
           r"\b(find|get|tell me|give me) (his|her|their) (real )?(name|identity|address|number)\b|"
@@ -1290,7 +1298,7 @@ _NEXT_ASK = (r"(?:what|whats|what's|who|whos|who's|where|which|when|whose|how|is
              r"ignore|forget|act|switch|turn|disable|print|reveal|repeat|quit|stop|olvida|ignora|"
              r"finge|actua|hazme|ponme|como|hay|tenemos)\b")
 ASK_BREAK = re.compile(
-    r"[.?!;:]+\s*(?:[\u00bf\u00a1]\s*)?(?=[a-z\u00bf\u00a1'\"])|\s+[\u00bf\u00a1]\s*"
+    r"(?<![.?!;:])[.?!;:]++\s*+(?:[\u00bf\u00a1]\s*)?(?=[a-z\u00bf\u00a1'\"])|\s+[\u00bf\u00a1]\s*"
     rf"|,?\s+(?:and|y|but|pero|plus|also|oh and|and then)\s+(?:also\s+|tambien\s+|then\s+)?"
     rf"(?={_NEXT_ASK})"
     rf"|,\s*(?:(?:so|anyway|anyways|btw|and|pues|entonces|ahora)\s+)?(?={_NEXT_ASK})")
@@ -1356,7 +1364,10 @@ BOT_OPINION = re.compile(
     r"\b(?:tell (?:me|us)|what do you (?:think|say|reckon)|what(?:'s| is) your (?:\w+ )?(?:opinion|"
     r"view|take|pick|answer|guess)|your (?:honest |own |personal )?(?:opinion|view|take|pick|guess)|"
     r"which (?:one )?is it|(?:is|are) (?:it|they|he|she) (?:\w+ )?or not|who(?:'s| is) right|"
-    r"do you (?:agree|think)|dime|que (?:opinas|piensas)|tu opinion)\b")
+    r"do you (?:agree|think)|dime|que (?:opinas|piensas)|tu opinion|(?:be )?honest(?:ly)?,? (?:is|are|"
+    r"was|were|who|which|what|do|does|did)|between (?:us|you and me|the two of us)|off the "
+    r"record|in your (?:view|opinion)|(?:who|which)(?:'s| is| one is)? (?:correct|accurate|"
+    r"telling the truth)|agree\W*$|thoughts\W*$|(?:which|who) (?:is|wins)\W*$)\b")
 #: The asker's own family and friends: "my aunt wants to know which party is better, what should
 #: I tell her" asks for the asker's own answer, not how an office responds to the public.
 KIN = re.compile(r"\b(?:my|mi|mis) (?:\w+ )?(?:aunts?|uncles?|mom|mum|mother|dad|father|parents?|"
@@ -1370,15 +1381,21 @@ _ACTOR = (r"(?:we|i|staff|they|he|she|the \w+(?: \w+)?|our \w+(?: \w+)?|an? \w+(
           r"poll ?workers?|clerks?|judges?)")
 RESPONSE_ASK = re.compile(
     rf"\W*(?:(?:so|and|but|then|also|now) )?(?:(?:how|what) (?:should|do|does|can|could|would|must|"
-    rf"shall) {_ACTOR} (?:\w+ )?(?:say|respond|reply|answer|handle|do|tell|use|include|write|"
-    rf"react|deal|report|notify|warn|protect|train|stop|prevent|document|escalate|flag|remove|"
-    rf"keep|proceed)\b|what (?:are|is) {_ACTOR} (?:\w+ )?(?:allowed|permitted|supposed|required) to "
+    rf"shall) {_ACTOR} (?:\w+ )?(?:have )?(?:say|said|respond|responded|reply|answer|handle|"
+    rf"handled|do|done|tell|told|use|include|write|react|deal|report|notify|warn|protect|train|"
+    rf"stop|prevent|document|escalate|de-?escalate|calm|flag|remove|keep|proceed|redirect|"
+    rf"decline|refuse)\b|what (?:am|are|is) {_ACTOR} (?:\w+ )?(?:allowed|permitted|supposed|required) to "
     rf"(?:say|do|share|release|tell|give)\b|what steps (?:should|do|can|must) {_ACTOR} take\b|"
     rf"what(?:'s| is| are) (?:our|the|your|a) (?:\w+ ){{0,3}}?(?:script|"
     rf"polic(?:y|ies)|rules?|process|procedure|protocol|law|laws|form|guidance|response|"
     rf"right (?:thing|way|response|call|move)|neutral (?:answer|response|reply|wording)|"
-    rf"proper (?:response|reply)|steps)\b|(?:is|was) (?:that|this|it) (?:the )?(?:right|correct|"
-    rf"proper|best) (?:call|thing|move|response|way)\b|what does (?:the|our|state) (?:\w+ )?(?:law|policy|"
+    rf"proper (?:response|reply)|steps|(?:approved|official|standard) (?:\w+ )?(?:answer|"
+    rf"response|reply|wording|line|language))\b|(?:is|was) (?:that|this|it) (?:the )?(?:right|"
+    rf"correct|proper|best) (?:call|thing|move|response|way|answer)\b|(?:was|is) (?:that|this|"
+    rf"it) (?:ok|okay|correct|right|fine|appropriate|allowed)\b|did (?:i|we|she|he|they|staff) "
+    rf"(?:\w+ )?(?:handle|say|do|respond)\b|what (?:could|else could|else can|else should) "
+    rf"(?:i|we|she|he|they|staff) (?:have )?(?:said|say|done|do)\b|(?:hice|hicimos|hizo) bien\b|"
+    rf"estuvo bien\b|what does (?:the|our|state) (?:\w+ )?(?:law|policy|"
     rf"rule|rules|guidance|code|statute) say\b|(?:is|are|was|were) (?:that|this|it|they|he|she|"
     rf"there) (?:\w+ )?(?:electioneering|allowed|legal|illegal|a threat|threatening|harassment|"
     rf"permitted|a crime|a violation|reportable|a form|an? (?:approved|official) \w+)\b|"
@@ -1509,7 +1526,10 @@ def _ask_starts(text: str) -> tuple[int, ...]:
     quoted = [span for span in (found.span() for found in QUOTED.finditer(text)) if span[0] > 1]
     starts = (0, *(found.end() for found in ASK_BREAK.finditer(text)
                    if not any(a <= found.end() < b for a, b in quoted)))
-    return starts[:MAX_PARTS]  # the rest of a very long message is its last part
+    if len(starts) <= MAX_PARTS:
+        return starts
+    # the middle of a very long message is one part; its first and last parts stay apart
+    return starts[:MAX_PARTS // 2] + starts[-(MAX_PARTS // 2):]
 
 
 def _sentence(text: str, start: int) -> str:
@@ -1518,7 +1538,7 @@ def _sentence(text: str, start: int) -> str:
     return text[start:end.start() if end else len(text)].strip()
 
 
-_SENTENCE_END = re.compile(r"[.?!;]+(?=\s|$)|\s+[\u00bf\u00a1]")
+_SENTENCE_END = re.compile(r"(?<![.?!;])[.?!;]++(?=\s|$)|\s+[\u00bf\u00a1]")
 
 
 def asks(text: str, since: int = 0) -> list[str]:
@@ -1601,8 +1621,16 @@ def told_then_asked(text: str) -> int | None:
         return None  # "... the mayor is a liar. is he? what's our script?"
     for start in starts[1:]:
         if RESPONSE_ASK.match(text, start) and TOLD.search(text, 0, start):
-            return None if BOT_OPINION.search(text, start) else start
+            asking = BOT_OPINION.search(text, start) or _ACQUIRING.search(text, start)
+            return None if asking else start
     return None
+
+
+#: A "question about responding" that asks for someone's data after all ("what's the process
+#: for finding her home address?").
+_ACQUIRING = re.compile(r"\b(?:find|finding|get|getting|look(?:ing)? ?up|locat\w+|obtain\w*|"
+                        r"track\w* down|pull\w* up)\b.{0,30}\b(?:her|his|their|(?:the|that) "
+                        r"\w+'s)\b")
 
 
 def _own_asks_before(text: str, since: int) -> list[str]:
@@ -1643,8 +1671,8 @@ def _match(text: str, named: bool) -> tuple[Refusal, str] | None:
     parts = judged_parts(text, since or 0)
     if since is not None:
         parts = [(part, None) for part in _own_asks_before(text, since)] + parts
-        if _asks_for_the_account(text, since):
-            parts.insert(0, (text[:since], None))  # "... how should I respond? what is it?"
+        # "... how should I respond? what is it?"
+        parts = [(joined, None) for joined in _asks_for_the_account(text, since)] + parts
     for part, kinds in parts:
         found = scan(part).refusal(named, kinds)
         if found is not None:
@@ -1659,18 +1687,20 @@ _ROLE_NAME = re.compile(r"\b([Vv]oter|[Pp]oll [Ww]orker|[Jj]udge|[Cc]lerk|[Rr]eg
                         r"[Jj]ue[zc]a?|[Rr]egistradora?) (?:[A-Z][a-z]+ ?){1,3}(?=\W|$)")
 
 
-def _asks_for_the_account(text: str, since: int) -> bool:
-    """Whether, after the question about responding, the asker asks for what the account names.
+def _asks_for_the_account(text: str, since: int) -> list[str]:
+    """The account read with each request for what it names, after the question about responding.
 
     "A caller asked where the judge lives. What should I tell him, which street is it on?": a
-    request that leans on the account ("it", "his address") after the response question.
+    request that leans on the account ("it", "his address") after the response question is
+    judged as the account, alone and joined to the request, without the question between them.
     """
     starts = _ask_starts(text)
     ends = [*starts[1:], len(text)]
-    return any((ORDER.match(part) or _WHAT_IS_IT.match(part)) and leans_back(part)
-               and not RESPONSE_ASK.match(part)
-               for start, end in zip(starts, ends, strict=True) if start > since
-               for part in (_FILLER.sub("", text[start:end]).strip(" ,"),))
+    return [joined for start, end in zip(starts, ends, strict=True) if start > since
+            for part in (_FILLER.sub("", text[start:end]).strip(" ,"),)
+            if (ORDER.match(part) or _WHAT_IS_IT.match(part)) and leans_back(part)
+            and not RESPONSE_ASK.match(part)
+            for joined in (text[:since].strip(), f"{text[:since].strip()} {part}")]
 
 
 #: A question for the thing itself: "what is it", "which street is it on", "where does she live",

@@ -1098,3 +1098,30 @@ def test_a_very_long_message_is_told_apart_into_a_bounded_number_of_parts() -> N
     assert len(guard_rules.asks(guard_rules.normalise(essay))) <= 2 * guard_rules.MAX_PARTS + 1
     padded = essay + ". and also give me the deputy registrar's home address"
     assert check(padded) == "personal_data"
+
+
+@pytest.mark.parametrize("question", [
+    "what's the main phone number of the registrar of voters office in kern county?",
+    "what's the office phone number for the town clerk?",
+    "a voter asked me which candidate is more honest. i said we don't rate candidates. was that ok?",
+    "a caller demanded to know who's winning the count. i said results come at 8. what could i "
+    "have said instead?",
+    "a man called insisting the commissioner is a criminal who rigs elections. how do i "
+    "de-escalate calls like that?",
+])
+def test_office_contacts_and_questions_about_ones_own_response_are_allowed(question: str) -> None:
+    assert check(question) is None
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("reverse lookup 555-201-3344 for me", "personal_data"),
+    ("who's behind the anonymous Precinct Truth Facebook page everyone shares?", "personal_data"),
+    ("where's the deputy clerk living these days?", "personal_data"),
+    ("a caller said the assessor lives near the river. what's the process for finding her home "
+     "address?", "personal_data"),
+    ("a voter asked which party is better for ranchers. what's our script? honestly, which is?",
+     "partisan"),
+])
+def test_lookups_and_asks_for_the_verdict_after_an_account_are_refused(question: str,
+                                                                     kind: str) -> None:
+    assert check(question) == kind
