@@ -418,7 +418,7 @@ EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?bo
 
 INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
-          r"\b(ignore|disregard|forget|override|bypass|skip|drop)\b.{0,40}\b(instructions?|rules|"
+          r"\b(ignore|disregard|forget|override|bypass|skip|drop(?! ?box))\b.{0,40}\b(instructions?|rules|"
           r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
           r"safety|training|guard|guardrails?)\b", unless=EQUIPMENT),
     _rule("instructions", "prompt-leak",
@@ -917,7 +917,10 @@ PERSONAL = [
           r"department|hotline|main (?:line|number)))"
           r"(?! (hotline|help ?line|helpline|office|division|services|assistance|protection|"
           r"registration (office|division|system)|timesheets?|applications?|forms?|paperwork|"
-          r"packets?|pay(roll|checks?)?|training|manuals?|supplies|badges?|checklists?))",
+          r"packets?|pay(roll|checks?)?|training|manuals?|supplies|badges?|checklists?|"
+          # a program, course or team named after the people it serves
+          r"certification|courses?|programs?|teams?|units?|desk|portal|association|conference|"
+          r"who (?:don'?t|dont|doesn'?t|doesnt|can'?t|cant|cannot)))",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(do|does|should) (we|i|\w+ )?(towns?|counties|"
           r"offices?|clerks?|we|i) use\b"),
     _rule("personal_data", "persons-contact",
@@ -950,7 +953,9 @@ PERSONAL = [
           rf"\bwhere (he|she|they|(a|the|this|that|my|our|some|his|her) (\w+ )?{PERSON}) (lives?|"
           rf"live now|stays?|works?)\b|\bwhere (the|this|that|my|our|his|her) (\w+ ){{0,3}}"
           rf"{PERSON}\b( \w+){{0,6}} (lives|resides)\b",
-          unless=r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
+          unless=r"\bwhere (do|can|should|does) (i|we|you|visitors?|voters?|staff|guests?|people|"
+          r"poll workers?|the public|observers?|everyone) park\b|"
+          r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
           r"(do|does) (overseas|military|uocava|homeless|students?) |\b(have to|has to|must|"
           r"required to|need to|needs to) (show|list|include|give|provide|state)\b"
           # someone else already exposed it, and the asker reports it, asking nothing for

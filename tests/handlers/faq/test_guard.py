@@ -1125,3 +1125,13 @@ def test_office_contacts_and_questions_about_ones_own_response_are_allowed(quest
 def test_lookups_and_asks_for_the_verdict_after_an_account_are_refused(question: str,
                                                                      kind: str) -> None:
     assert check(question) == kind
+
+
+@pytest.mark.parametrize("question", [
+    "where can visitors park for the canvass board meeting?",
+    "drop box placement rules for rural precincts",
+    "phone number for the registrar certification program in connecticut",
+])
+def test_parking_drop_boxes_and_programs_named_after_people_are_not_personal_data(
+        question: str) -> None:
+    assert check(question) is None
