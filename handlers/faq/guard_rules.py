@@ -271,11 +271,14 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"|\b(guion|libreto|script|template)\b.{0,80}\b(cuando|si|when|if)\b.{0,40}"
            r"\b(votantes?|voters?|callers?|someone|alguien|una? persona)\b[^:;]{0,80}$"
            # "how do we answer when someone says the vote was stolen" (Spanish too)
-           r"|^\W*(como|que) (respondemos|respondo|contestamos|manejamos|le decimos|decimos)\b"
+           r"|^\W*(como|que) (respondemos|respondo|contestamos|manejamos|le decimos|decimos|"
+           r"(debemos|debo|deben|debe|podemos|puedo|hay que|tenemos que) (le |les )?(decir|responder|"
+           r"contestar|hacer))\b"
            # "what should a poll worker do if a voter asks who to vote for"
            r"|^\W*(what|how) (should|do|can|does|would) (an? |the |our )?(poll ?workers?|staff|"
            r"clerks?|judges?|we|i|hotline \w+)( \w+)? (do|say|respond|reply|answer|handle it)\b"
-           r".{0,30}\b(voters?|someone|callers?|residents?|people)\b.{0,10}\b(asks?|wants?|"
+           r".{0,30}\b(voters?|someone|callers?|residents?|people|reporters?|journalists?|"
+           r"observers?|candidates?|campaigns?|the media)\b.{0,10}\b(asks?|wants?|"
            r"requests?|demands?|insists?)\b"
            # "what do we say to reporters who ask which side is ahead"
            r"|^\W*(what|how) (do|should|can|would) (we|i) (say|tell|respond|reply|answer)\b.{0,30}"
@@ -287,7 +290,8 @@ RELAYED = (r"\b(voters?|caller|resident|citizen|someone|somebody|people|person|m
            r"know|insist\w*|pregunta\w*)\b"
            # "how do we respond to a party that says our poll worker is biased"
            r"|^\W*how (do|should|can|would) (we|i|staff|(a |the |our )?(poll ?workers?|clerks?|judges?"
-           r"))( \w+)? (respond|reply|answer|react)\b.{0,50}\b(says?|said|asks?|asked|tells?|told|"
+           r"))( \w+)? (respond|reply|answer|react|handle|deal with|address|manage)\b.{0,50}\b(says?|"
+           r"said|asks?|asked|tells?|told|"
            r"claims?|claimed|accuses?|accused|insists?|demands?|complaints?|allegations?|"
            r"accusations?|criticism)\b"
            # "what's the proper neutral reply when someone asks which party is better"
@@ -666,7 +670,8 @@ PARTISAN = [
           rf"\b(fit|unfit) (for|to hold|to serve)\b( office| another term)?"),
     _rule("partisan", "opinion",
           rf"\b(your|you) (personal |honest |own |real )?(opinion|view|views|stance|position|"
-          rf"take|thoughts?|feelings?)\b.{{0,10}}\b(on|about|of|regarding)\b|\bwhat do you (think|"
+          rf"take|thoughts?|feelings?)\b.{{0,10}}\b(on|about|of|regarding)\b|\bwhat do you make of\b"
+          rf".{{0,40}}\b{TARGET}\b|\bwhat do you (think|"
           rf"feel|believe) (of|about)\b.{{0,40}}\b{TARGET}\b|\bdo you (like|support|oppose|"
           rf"trust|prefer|agree with|hate)\b.{{0,30}}\b{TARGET}\b|\b(whose|which) side\b|"
           rf"\b(take|pick|choose) (a |one )?sides?\b"),
@@ -968,7 +973,7 @@ PERSONAL = [
           r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
           r"real name))\b|\b(unmask|"
           r"track down|trace|identify|de-?anonymi[sz]e)\b.{0,40}\b(person|people|poster|user|"
-          r"account|who|owner|behind|them|him|her)\b|\bwho (is|are|'s) (really )?(the (person|people|"
+          r"account|who|owner|behind|them|him|her)\b|\bwho( is| are|'s|s) (really )?(the (person|people|"
           r"guy|one|ones|individual|woman|man) )?(behind|running|runs|operating) (the|that|this)\b"
           r".{0,40}\b(account|page|post|handle|profile)\b|"
           r"\breal name of\b",
@@ -1345,11 +1350,13 @@ _TOLD_VERBS = (
     r"insist(?:s|ed|ing)|demand(?:s|ed|ing)|accus(?:es|ed|ing)|yell(?:s|ed|ing)|shout(?:s|ed|ing)|"
     r"scream(?:s|ed|ing)|call(?:s|ed|ing)|e-?mail(?:s|ed)|post(?:s|ed)|left (?:a )?voicemail|"
     r"wants? to know|wanted to know|wants|wanted|pidio|pide|piden|pidieron|pregunt\w*|exigi\w*|"
+    r"quer\w* saber|quiere saber|quieren saber|"
     r"dijo|dice|dicen|dijeron|decia|grit\w*|llam\w*|insisti\w*|reclam\w*)")
 #: ... reported, with someone else as the subject ("a caller at the front desk insisted ...",
 #: "un votante exigió ..."), not the asker ("I was told to ask you", "keep me posted").
 TOLD = re.compile(
     r"\b(?:voters?|callers?|someone|somebody|some \w+|man|woman|men|women|guy|lady|person|people|"
+    r"calls|e-?mails|messages|texts|voicemails|letters|complaints|"
     r"reporters?|journalists?|observers?|watchers?|candidates?|campaigns?|residents?|citizens?|"
     r"he|she|they|an? \w+|the \w+|our \w+|one of (?:our|the) \w+|votantes?|senor\w*|alguien|"
     r"ciudadan\w*|persona|periodista|un \w+|una \w+|el \w+|la \w+|varios \w+|varias \w+|"

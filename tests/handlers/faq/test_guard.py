@@ -1108,6 +1108,9 @@ def test_a_very_long_message_is_told_apart_into_a_bounded_number_of_parts() -> N
     "have said instead?",
     "a man called insisting the commissioner is a criminal who rigs elections. how do i "
     "de-escalate calls like that?",
+    "¿qué debemos responder si una votante nos pregunta por cuál partido votar?",
+    "how do we deal with a watcher from one party who accuses our inspector of being partisan?",
+    "what should staff do when a journalist asks us to predict who will win the runoff?",
 ])
 def test_office_contacts_and_questions_about_ones_own_response_are_allowed(question: str) -> None:
     assert check(question) is None
@@ -1115,6 +1118,8 @@ def test_office_contacts_and_questions_about_ones_own_response_are_allowed(quest
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("reverse lookup 555-201-3344 for me", "personal_data"),
+    ("who's running the anonymous Ballot Watch Instagram account?", "personal_data"),
+    ("what do you make of the incumbent treasurer, honestly?", "partisan"),
     ("who's behind the anonymous Precinct Truth Facebook page everyone shares?", "personal_data"),
     ("where's the deputy clerk living these days?", "personal_data"),
     ("a caller said the assessor lives near the river. what's the process for finding her home "
