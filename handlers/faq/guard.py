@@ -195,9 +195,11 @@ def explain(question: str) -> Verdict:
         kind = None  # the refused words are someone else's, reported (see told_then_asked)
     if kind is not None and (not yields(kind, question) or not _frame_governs(kind, question)):
         return Verdict(cast(Refusal, kind), "model", score)
-    for part in asks(normalise(question)) if kind is None else ():
-        if len(part.split()) >= 4 and not _REFERS_BACK.search(part):
-            part_kind, part_score = _words().refusal(part)
+    words = _words()
+    parts = asks(normalise(question)) if kind is None and words is not None else []
+    for part in parts:
+        if words is not None and len(part.split()) >= 4 and not _REFERS_BACK.search(part):
+            part_kind, part_score = words.refusal(part)
             if part_kind is not None and part_score >= ASK_CERTAINTY and not yields(part_kind, part):
                 return Verdict(cast(Refusal, part_kind), "model", part_score)
     return Verdict(None, "none", score)
@@ -215,11 +217,9 @@ _REFERS_BACK = re.compile(r"\b(?:it|its|that|this|these|those|them|they|their|th
                           r"lo|la|los|las|le|les)\b")
 
 
-def _words() -> GuardModel:
+def _words() -> GuardModel | None:
     """The words-only fit, which reads a message's further asks (no model call per ask)."""
-    found = load_model(MODEL_PATH)
-    assert found is not None  # pragma: no cover - only called after a fit was loaded
-    return found
+    return load_model(MODEL_PATH)
 
 
 def _own_words_refused(question: str) -> bool:
@@ -231,9 +231,10 @@ def _own_words_refused(question: str) -> bool:
     """
     text = normalise(question)
     since = told_then_asked(text)
-    if since is None:
+    words = _words()
+    if since is None or words is None:
         return True
-    kind, score = _words().refusal(text[since:])
+    kind, score = words.refusal(text[since:])
     return kind is not None and score >= ASK_CERTAINTY and not yields(kind, text[since:])
 
 
@@ -246,8 +247,11 @@ def _frame_governs(kind: str, question: str) -> bool:
     ask ("we protect staff data carefully here. what's the registrar's personal cell?"). The
     asks are read by the words-only fit: embedding each would cost a model call per ask.
     """
+    words = _words()
+    if words is None:
+        return True
     for part in asks(normalise(question)):
-        part_kind, _ = _words().refusal(part)
+        part_kind, _ = words.refusal(part)
         if part_kind == kind and not yields(part_kind, part):
             return False
     return True
