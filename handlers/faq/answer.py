@@ -66,6 +66,9 @@ class Answer:
     #: The asker's state when the answer is another state's article (and no state was named):
     #: the reply says so and names the asker's own contact (``contact``).
     other_state_for: str | None = None
+    #: The guard's category for the part of the message left out: the answer is to its opening
+    #: (:attr:`question`), and the reply says what was declined first.
+    declined: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -97,6 +100,9 @@ class Answer:
 def answer_question(*, question: str, services: Sources, asker: Asker | None = None) -> Answer:
     """Refuse what the guard catches; otherwise the vetted article, or abstain with suggestions.
 
+    A message whose opening passes the guard on its own is answered on that opening, the rest
+    declined (:attr:`Answer.declined`, :func:`handlers.faq.guard.answerable_opening`).
+
     A question naming a state gets that state's vetted article (or a vetted general one, said
     to be general), never a draft or another state's rule; when articles from two states fit,
     the asker's own state comes first.
@@ -105,6 +111,13 @@ def answer_question(*, question: str, services: Sources, asker: Asker | None = N
     app = services.settings.app
     kind = guard.check(question)
     if kind is not None:
+        # "how do we seal the bags, and also what's the judge's cell?": the opening is answered
+        # on its own (it passes the guard by itself) and the rest declined
+        opening = guard.answerable_opening(question)
+        if opening is not None:
+            answered = answer_question(question=opening, services=services, asker=asker)
+            if answered.refused is None:
+                return replace(answered, declined=kind)
         asked_in = detect_language(question)
         return Answer(question, None, 0.0, refused=refusal_text(kind, asked_in),
                       refusal_kind=kind, language=asked_in, asker=asker)

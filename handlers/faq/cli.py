@@ -9,6 +9,7 @@ from handlers.faq.answer import Answer
 from handlers.faq.replies import (
     abstain_text,
     answer_plain_text,
+    declined_text,
     labels,
     related_head,
     source_line,
@@ -20,15 +21,20 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
     """The answer, refusal or abstention as plain text (``contact`` unless a state was named)."""
     if answer.refused is not None:
         return answer.refused
+    declined = f"{declined_text(answer.declined, answer.language)}\n\n" if answer.declined else ""
     if answer.article is None:
-        return abstain_text(answer.contact if answer.named_state else answer.contact or contact,
-                            answer.language,
-                            state=answer.named_state, staff=answer.asker.state_staff)
-    return answer_plain_text(answer.answer_reply())
+        return declined + abstain_text(
+            answer.contact if answer.named_state else answer.contact or contact, answer.language,
+            state=answer.named_state, staff=answer.asker.state_staff)
+    return declined + answer_plain_text(answer.answer_reply())
 
 
 def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
-    """question, answered, article_id, title, answer, confidence, sources (+ refused, draft)."""
+    """question, answered, article_id, title, answer, confidence, sources (+ refused, declined, draft).
+
+    ``declined``: the guard's category for the part of the message left out (``question`` is
+    then the opening that was answered), or None.
+    """
     art = answer.article
     return {
         "question": answer.question,
@@ -41,6 +47,7 @@ def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
         "jurisdiction": art.jurisdiction if art else None,
         "draft": art.is_draft if art else False,
         "refused": answer.refused,
+        "declined": answer.declined,
         "suggestions": [s.id for s in answer.suggestions],
         "also": [e.article.id for e in answer.extras],
         "named_state": answer.named_state,

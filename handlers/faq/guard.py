@@ -39,13 +39,16 @@ from handlers.faq.guard_rules import (
     Refusal,
     asks,
     compile_all,
+    is_request,
     match,
     normalise,
+    normalise_with_offsets,
+    part_starts,
     told_then_asked,
 )
 
-__all__ = ["Refusal", "Verdict", "check", "embeds", "engine", "explain", "prepare",
-           "use_semantic"]
+__all__ = ["Refusal", "Verdict", "answerable_opening", "check", "embeds", "engine", "explain",
+           "prepare", "use_semantic"]
 
 #: None: follow the knowledge base (semantic when an embedder is loaded in this process);
 #: True / False: forced by :func:`use_semantic`.
@@ -255,6 +258,33 @@ def _frame_governs(kind: str, question: str) -> bool:
         if part_kind == kind and not yields(part_kind, part):
             return False
     return True
+
+
+#: Words that join the opening of a message to the part that was refused (", and also").
+_JOINERS = re.compile(r"(?:[\s,;:\u00bf\u00a1-]|\b(?:and|also|then|but|plus|so|oh|btw|anyway|y|"
+                      r"tambi[e\u00e9]n|pero|adem[a\u00e1]s|pues|entonces)\b)+$", re.IGNORECASE)
+
+
+def answerable_opening(question: str) -> str | None:
+    """The longest opening of a refused message that may be answered on its own, or None.
+
+    "How do we seal the ballot bags, and also what's the judge's cell?": the guard refuses the
+    message, but its first part asks a question that passes the guard on its own, so it is
+    answered and the rest declined. The opening is the asker's own words, cut where a part of
+    the message begins; it must ask something (a question or a request) and pass the whole
+    guard by itself. A message whose refused part comes first has no such opening.
+    """
+    mapped = normalise_with_offsets(question)
+    if mapped is None:
+        return None
+    text, where = mapped
+    for start in reversed(part_starts(text)[1:]):
+        opening = _JOINERS.sub("", question[:where[start]]).strip()
+        folded = normalise(opening)
+        if (("?" in opening or is_request(folded) or told_then_asked(folded) is not None)
+                and check(opening) is None):
+            return opening
+    return None
 
 
 def check(question: str) -> Refusal | None:

@@ -1452,6 +1452,34 @@ def normalise(question: str) -> str:
     return " ".join(text.split())
 
 
+def normalise_with_offsets(question: str) -> tuple[str, list[int]] | None:
+    """:func:`normalise` of ``question`` and, for each of its characters, where it came from.
+
+    None in the rare case folding character by character differs from folding the whole.
+    """
+    out: list[str] = []
+    where: list[int] = []
+    for index, char in enumerate(question):
+        for folded in fold(char).replace("\u2019", "'").replace("\u2018", "'").replace("`", "'"):
+            if folded.isspace():
+                if out and out[-1] != " ":
+                    out.append(" ")
+                    where.append(index)
+            else:
+                out.append(folded)
+                where.append(index)
+    if out and out[-1] == " ":
+        out.pop()
+        where.pop()
+    text = "".join(out)
+    return (text, where) if text == normalise(question) else None
+
+
+def part_starts(text: str) -> tuple[int, ...]:
+    """Where each part of folded ``text`` starts (see :func:`judged_parts`)."""
+    return _ask_starts(text)
+
+
 @dataclass(frozen=True)
 class Scan:
     """Every rule's pattern and exemption on one folded text, and its frames."""

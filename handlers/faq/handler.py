@@ -21,6 +21,7 @@ from handlers.faq.replies import (
     danger_first,
     labels,
     parse_show_value,
+    with_declined,
 )
 from handlers.faq.scope import Asker
 from handlers.faq.service import record_feedback, record_question
@@ -72,9 +73,12 @@ class FaqHandler:
                                             platform=message.platform,
                                             jurisdiction=asker.jurisdiction,
                                             claim=message.claim)
-        if signals_danger(question):  # a report of one went to the incident handler instead
-            return danger_first(self._reply(answer, asker, question_id), answer.language)
-        return self._reply(answer, asker, question_id, report=may_report(question))
+        danger = signals_danger(question)  # a report of one went to the incident handler instead
+        reply = self._reply(answer, asker, question_id,
+                            report=not danger and may_report(question))
+        if answer.declined is not None:  # part of the message left out: said first
+            reply = with_declined(reply, answer.declined, answer.language)
+        return danger_first(reply, answer.language) if danger else reply
 
     @staticmethod
     def _reply(answer: Answer, asker: Asker, question_id: int | None, *,

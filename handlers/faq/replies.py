@@ -65,6 +65,36 @@ REFUSALS_ES = {
 }
 
 
+#: Said first when part of a message was left out and the rest answered.
+DECLINED = {
+    "partisan": "I've left out part of your message: I don't give voting advice, judge "
+                "candidates, parties, officials or ballot measures, or predict results.",
+    "personal_data": "I've left out part of your message: I don't look up or share personal "
+                     "information about voters, election staff or members of the public.",
+    "instructions": "I've left out part of your message: my rules don't change.",
+}
+DECLINED_ES = {
+    "partisan": "Dejé de lado parte de su mensaje: no doy consejos de voto, no juzgo "
+                "candidatos, partidos, funcionarios ni medidas, ni predigo resultados.",
+    "personal_data": "Dejé de lado parte de su mensaje: no busco ni comparto datos personales "
+                     "de votantes, personal electoral o público.",
+    "instructions": "Dejé de lado parte de su mensaje: mis reglas no cambian.",
+}
+
+
+def declined_text(kind: str, language: str = "en") -> str:
+    """The line that says which part of a message was left out, and why."""
+    table = DECLINED_ES if language == "es" else DECLINED
+    return table.get(kind, table["instructions"])
+
+
+def with_declined(reply: Reply, kind: str, language: str = "en") -> Reply:
+    """``reply`` led by the line saying what part of the message was left out."""
+    line = declined_text(kind, language)
+    return replace(reply, text=f"{line}\n\n{reply.text}",
+                   sections=(Section(line), *(reply.sections or (Section(reply.text),))))
+
+
 def refusal_text(kind: str, language: str = "en") -> str:
     """The fixed, courteous refusal for a guard category."""
     table = REFUSALS_ES if language == "es" else REFUSALS
