@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from tests.support import REAL_KB, RunningBot, make_settings, running_bot
 
 
 @pytest.fixture(autouse=True)
-def _lexical_guard() -> AsyncIterator[None] | Any:
+def _lexical_guard() -> Iterator[None]:
     """The lexical fit, the app default (another test may have loaded the embedder)."""
     guard.use_semantic(False)
     yield
