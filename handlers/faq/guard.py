@@ -265,6 +265,11 @@ _JOINERS = re.compile(r"(?:[\s,;:\u00bf\u00a1-]|\b(?:and|also|then|but|plus|so|o
                       r"tambi[e\u00e9]n|pero|adem[a\u00e1]s|pues|entonces)\b)+$", re.IGNORECASE)
 
 
+#: At most this many openings are tried, longest first (each is a whole guard check, and on the
+#: semantic path an embedding).
+OPENINGS_TRIED = 6
+
+
 def answerable_opening(question: str) -> str | None:
     """The longest opening of a refused message that may be answered on its own, or None.
 
@@ -278,7 +283,7 @@ def answerable_opening(question: str) -> str | None:
     if mapped is None:
         return None
     text, where = mapped
-    for start in reversed(part_starts(text)[1:]):
+    for start in list(reversed(part_starts(text)[1:]))[:OPENINGS_TRIED]:
         opening = _JOINERS.sub("", question[:where[start]]).strip()
         folded = normalise(opening)
         if (("?" in opening or is_request(folded) or told_then_asked(folded) is not None)
