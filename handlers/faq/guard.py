@@ -36,6 +36,7 @@ from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel
 from handlers.faq.guard_rules import (
     ASKS_ME,
     RECORD,
+    REFERS_BACK,
     Refusal,
     asks,
     compile_all,
@@ -43,6 +44,7 @@ from handlers.faq.guard_rules import (
     match,
     normalise,
     normalise_with_offsets,
+    opening_end,
     part_starts,
     told_then_asked,
 )
@@ -194,14 +196,18 @@ def explain(question: str) -> Verdict:
 
         vector = query_cache(embedder).vector(question).tolist()
     kind, score = model.refusal(question, vector)
-    if kind is not None and kind != "instructions" and not _own_words_refused(question):
+    words = _words()  # reads the message's parts (no model call per part)
+    if words is None:
+        return Verdict(None, "none", score) if kind is None or yields(kind, question) \
+            else Verdict(cast(Refusal, kind), "model", score)
+    text = normalise(question)
+    parts = asks(text)
+    if kind is not None and kind != "instructions" and not _own_words_refused(text, words):
         kind = None  # the refused words are someone else's, reported (see told_then_asked)
-    if kind is not None and (not yields(kind, question) or not _frame_governs(kind, question)):
+    if kind is not None and (not yields(kind, question) or not _frame_governs(kind, parts, words)):
         return Verdict(cast(Refusal, kind), "model", score)
-    words = _words()
-    parts = asks(normalise(question)) if kind is None and words is not None else []
-    for part in parts:
-        if words is not None and len(part.split()) >= 4 and not _REFERS_BACK.search(part):
+    for part in parts if kind is None else ():
+        if len(part.split()) >= 4 and not REFERS_BACK.search(part):
             part_kind, part_score = words.refusal(part)
             if part_kind is not None and part_score >= ASK_CERTAINTY and not yields(part_kind, part):
                 return Verdict(cast(Refusal, part_kind), "model", part_score)
@@ -213,35 +219,32 @@ def explain(question: str) -> Verdict:
 #: plain requests ("give me the exact percent") score high (fitted on the train and calibration
 #: batches' allowed questions: none of them is refused at this bar).
 ASK_CERTAINTY = 0.95
-#: An ask that leans on what came before it ("is that right", "give her a new one") is not read
-#: on its own by the classifier: it does not say what it asks for.
-_REFERS_BACK = re.compile(r"\b(?:it|its|that|this|these|those|them|they|their|theirs|her|hers|"
-                          r"his|him|he|she|one|ones|there|eso|esto|esa|ese|ella|el|ellos|ellas|"
-                          r"lo|la|los|las|le|les)\b")
 
 
 def _words() -> GuardModel | None:
-    """The words-only fit, which reads a message's further asks (no model call per ask)."""
+    """The words-only fit, which reads a message's parts (no model call per part).
+
+    A part holding a word that stands for something said before (``REFERS_BACK``: "is that
+    right", "give her a new one") is not read alone: it does not say what it asks for.
+    """
     return load_model(MODEL_PATH)
 
 
-def _own_words_refused(question: str) -> bool:
+def _own_words_refused(text: str, words: GuardModel) -> bool:
     """Whether the asker's own question is refused, after an account of someone else's words.
 
     Without such an account (:func:`~handlers.faq.guard_rules.told_then_asked`) the whole
     message is the asker's own: True. With one, the words-only fit reads the question from where
     the asker's own starts, at the bar of a part read alone (``ASK_CERTAINTY``).
     """
-    text = normalise(question)
     since = told_then_asked(text)
-    words = _words()
-    if since is None or words is None:
+    if since is None:
         return True
     kind, score = words.refusal(text[since:])
     return kind is not None and score >= ASK_CERTAINTY and not yields(kind, text[since:])
 
 
-def _frame_governs(kind: str, question: str) -> bool:
+def _frame_governs(kind: str, parts: list[str], words: GuardModel) -> bool:
     """Whether the frame the classifier yielded to governs the refused ask.
 
     A frame excuses the ask it belongs to (see :func:`~handlers.faq.guard_rules.asks`): when
@@ -250,19 +253,11 @@ def _frame_governs(kind: str, question: str) -> bool:
     ask ("we protect staff data carefully here. what's the registrar's personal cell?"). The
     asks are read by the words-only fit: embedding each would cost a model call per ask.
     """
-    words = _words()
-    if words is None:
-        return True
-    for part in asks(normalise(question)):
+    for part in parts:
         part_kind, _ = words.refusal(part)
         if part_kind == kind and not yields(part_kind, part):
             return False
     return True
-
-
-#: Words that join the opening of a message to the part that was refused (", and also").
-_JOINERS = re.compile(r"(?:[\s,;:\u00bf\u00a1-]|\b(?:and|also|then|but|plus|so|oh|btw|anyway|y|"
-                      r"tambi[e\u00e9]n|pero|adem[a\u00e1]s|pues|entonces)\b)+$", re.IGNORECASE)
 
 
 #: At most this many openings are tried, longest first (each is a whole guard check, and on the
@@ -284,7 +279,10 @@ def answerable_opening(question: str) -> str | None:
         return None
     text, where = mapped
     for start in list(reversed(part_starts(text)[1:]))[:OPENINGS_TRIED]:
-        opening = _JOINERS.sub("", question[:where[start]]).strip()
+        end = opening_end(text, start)  # without the ", and also" that joins the next part
+        if end == 0:
+            continue
+        opening = question[:where[end - 1] + 1].strip()
         folded = normalise(opening)
         if (("?" in opening or is_request(folded) or told_then_asked(folded) is not None)
                 and check(opening) is None):

@@ -1292,15 +1292,20 @@ _GRAB = re.compile(r"^\W*(?:can|could|may|do|does|would) (?:we|i|you|u|ya) (?:\w
 #: A person named in the question as written (before folding): a role word and a capitalised
 #: name ("voter Robert Chen", "la trabajadora Dana Ruiz") or a capitalised full name's
 #: possessive ("Dana Ruiz's cell").
-NAMED = re.compile(
-    r"\b(?:[Vv]oter|[Pp]oll [Ww]orker|[Ww]orker|[Jj]udge|[Cc]lerk|[Rr]egistrar|[Ss]taffer|"
-    r"[Vv]olunteer|[Oo]bserver|[Ii]nspector|[Dd]eputy|[Mm]s|[Mm]rs|[Mm]r|[Vv]otante|"
-    r"[Tt]rabajador[a]?|[Jj]uez|[Rr]egistrador[a]?|[Ss]e\u00f1or[a]?|[Ss]r|[Ss]ra)\.? "
-    r"[A-Z\u00c1\u00c9\u00cd\u00d3\u00da\u00d1][a-z\u00e1\u00e9\u00ed\u00f3\u00fa\u00f1]+"
-    r"|\b[A-Z][a-z]+ [A-Z][a-z]+(?:'|\u2019)s\b")
+_ROLE_WORDS = (r"[Vv]oter|[Pp]oll [Ww]orker|[Ww]orker|[Jj]udge|[Cc]lerk|[Rr]egistrar|[Ss]taffer|"
+               r"[Vv]olunteer|[Oo]bserver|[Ii]nspector|[Dd]eputy|[Vv]otante|[Tt]rabajador[a]?|"
+               r"[Jj]ue[zc]a?|[Rr]egistrador[a]?")
+_CAPITALISED = (r"[A-Z\u00c1\u00c9\u00cd\u00d3\u00da\u00d1]"
+                r"[a-z\u00e1\u00e9\u00ed\u00f3\u00fa\u00f1]+")
+#: A role word and a name ("inspector Ruth Kemp"): the role is kept, the name dropped.
+_ROLE_NAME = re.compile(rf"\b({_ROLE_WORDS}) (?:{_CAPITALISED} ?){{1,3}}(?=\W|$)")
+#: A full name's possessive ("Dana Ruiz's"): "that person's".
+_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z]+(?:'|\u2019)s\b")
+NAMED = re.compile(rf"\b(?:{_ROLE_WORDS}|[Mm]s|[Mm]rs|[Mm]r|[Ss]e\u00f1or[a]?|[Ss]r|[Ss]ra)\.? "
+                   rf"{_CAPITALISED}|\b[A-Z][a-z]+ [A-Z][a-z]+(?:'|\u2019)s\b")
 #: Where another ask may begin (outside quoted words): every sentence end (";" and ":" too), and
 #: "and (also)", a comma, "so" or "anyway" before a question word, an order or a stated purpose.
-#: Only the parts that ask for something on their own (:data:`REQUEST`) are judged alone.
+#: What each part is read for depends on what it asks (:func:`is_request`, :func:`_kinds_for`).
 _NEXT_ASK = (r"(?:what|whats|what's|who|whos|who's|where|which|when|whose|how|is|are|does|do|did|"
              r"can|could|give|gimme|tell|send|list|pull|show|read|find|get|look|dig|track|need|"
              r"i need|we need|que|quien|quienes|donde|cual|cuales|cuando|con quien|dame|pasame|"
@@ -1312,11 +1317,17 @@ ASK_BREAK = re.compile(
     rf"|,?\s+(?:and|y|but|pero|plus|also|oh and|and then)\s+(?:also\s+|tambien\s+|then\s+)?"
     rf"(?={_NEXT_ASK})"
     rf"|,\s*(?:(?:so|anyway|anyways|btw|and|pues|entonces|ahora)\s+)?(?={_NEXT_ASK})")
-_LEAD = (r"\W*(?:(?:so|and|also|then|now|but|oh|btw|ok|okay|anyway|anyways|pues|y|tambien|"
-         r"entonces|ahora|please|pls|plz|quick q|quick question|one more thing|ademas)\W+)*")
+#: Words that join a part to the one before it ("... and also", "y también").
+_JOIN = r"so|and|also|then|now|but|oh|btw|anyway|anyways|pues|y|tambien|entonces|ahora|plus"
+_LEAD = (rf"\W*(?:(?:{_JOIN}|ok|okay|please|pls|plz|quick q|quick question|one more thing|"
+         rf"ademas)\W+)*")
 #: Words that lean on what came before ("does *it* include birthdates?", "can *they* get ...").
 _BACK = (r"(?:it|its|they|their|them|he|she|his|her|that|this|those|these|eso|esto|ella|ellos|"
          r"ellas|lo)")
+#: Any word standing for something said before, articles and clitics too: a part holding one is
+#: not read alone by the classifier (:mod:`handlers.faq.guard`).
+REFERS_BACK = re.compile(rf"\b(?:{_BACK}|theirs|hers|him|one|ones|there|esa|ese|el|la|los|las|"
+                         rf"le|les)\b")
 #: An order or a wish: "give me ...", "I'd like ...", "can you ...", "dame ...".
 ORDER = re.compile(
     _LEAD + r"(?:(?:give|gimme|send|tell|show|list|pull|find|get|look|dig|track|read|share|forward|"
@@ -1475,11 +1486,6 @@ def normalise_with_offsets(question: str) -> tuple[str, list[int]] | None:
     return (text, where) if text == normalise(question) else None
 
 
-def part_starts(text: str) -> tuple[int, ...]:
-    """Where each part of folded ``text`` starts (see :func:`judged_parts`)."""
-    return _ask_starts(text)
-
-
 @dataclass(frozen=True)
 class Scan:
     """Every rule's pattern and exemption on one folded text, and its frames."""
@@ -1557,7 +1563,7 @@ MAX_PARTS = 24
 
 
 @lru_cache(maxsize=4096)
-def _ask_starts(text: str) -> tuple[int, ...]:
+def part_starts(text: str) -> tuple[int, ...]:
     """Where each part of folded ``text`` starts (0 first).
 
     Never inside quoted words, unless the quote opens the message: then it is the message, not
@@ -1600,7 +1606,7 @@ def judged_parts(text: str, since: int = 0) -> list[tuple[str, frozenset[str] | 
 
     Each part comes with the kinds of rule that read it (None: all; see :func:`_kinds_for`).
     """
-    starts = _ask_starts(text)
+    starts = part_starts(text)
     ends = [*starts[1:], len(text)]
     out: dict[str, frozenset[str] | None] = {}
     for before, start, end in zip((0, *starts), starts, ends, strict=False):
@@ -1637,9 +1643,15 @@ def leans_back(part: str) -> bool:
     return pronoun is not None and not _ANTECEDENT.search(part, 0, pronoun.start())
 
 
-#: Words that join a part to the one before it ("... and also", "y también").
-_FILLER = re.compile(r"^(?:\W*\b(?:so|and|also|then|now|but|oh|btw|anyway|anyways|pues|y|tambien|"
-                     r"entonces|ahora|plus)\b)+\W*")
+_FILLER = re.compile(rf"^(?:\W*\b(?:{_JOIN})\b)+\W*")
+#: ... and after the opening of a message, before the next part (:func:`opening_end`).
+_TRAILING = re.compile(rf"(?:[\s,;:\u00bf\u00a1-]|\b(?:{_JOIN}|pero|ademas)\b)+$")
+
+
+def opening_end(text: str, start: int) -> int:
+    """Where the opening of folded ``text`` before the part at ``start`` ends, joiners dropped."""
+    found = _TRAILING.search(text, 0, start)
+    return found.start() if found else start
 
 
 @lru_cache(maxsize=4096)
@@ -1656,7 +1668,7 @@ def told_then_asked(text: str) -> int | None:
     """
     if KIN.search(text):
         return None
-    starts = _ask_starts(text)
+    starts = part_starts(text)
     if any(VERDICT.match(text, s) and not RESPONSE_ASK.match(text, s) for s in starts[1:]):
         return None  # "... the mayor is a liar. is he? what's our script?"
     for start in starts[1:]:
@@ -1679,7 +1691,7 @@ def _own_asks_before(text: str, since: int) -> list[str]:
     "Who should I vote for? A voter asked me the same. What's our script?" opens with the asker's
     own question; "A voter asked me, who should I vote for? ..." quotes the voter's.
     """
-    return [sentence for start in _ask_starts(text)
+    return [sentence for start in part_starts(text)
             if start < since and (start == 0 or _SENTENCE_END.search(text, start - 2, start))
             for sentence in (_FILLER.sub("", _sentence(text, start)),)
             if is_request(sentence) and not _SPEECH_BEFORE.search(text, 0, start)
@@ -1693,12 +1705,13 @@ def match(question: str) -> tuple[Refusal, str] | None:
     personal-data rules read the asker's own question on: the instruction rules still read all.
     """
     named = bool(NAMED.search(question))
-    found = _match(normalise(question), named)
+    text = normalise(question)
+    found = _match(text, named)
     if found is None and named:
         # a person named in full stands for "that person" ("Dana Ruiz's cell", "inspector Ruth
         # Kemp"), whom the rules' word lists know
-        found = _match(normalise(_FULL_NAME.sub("that person's", _ROLE_NAME.sub(
-            r"the \1", question))), named)
+        unnamed = normalise(_FULL_NAME.sub("that person's", _ROLE_NAME.sub(r"the \1", question)))
+        found = _match(unnamed, named) if unnamed != text else None
     return found
 
 
@@ -1721,10 +1734,6 @@ def _match(text: str, named: bool) -> tuple[Refusal, str] | None:
 
 
 _INSTRUCTIONS_ONLY = frozenset({"instructions"})
-_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z]+(?:'|\u2019)s\b")
-_ROLE_NAME = re.compile(r"\b([Vv]oter|[Pp]oll [Ww]orker|[Jj]udge|[Cc]lerk|[Rr]egistrar|[Ss]taffer|"
-                        r"[Vv]olunteer|[Oo]bserver|[Ii]nspector|[Dd]eputy|[Vv]otante|[Tt]rabajadora?|"
-                        r"[Jj]ue[zc]a?|[Rr]egistradora?) (?:[A-Z][a-z]+ ?){1,3}(?=\W|$)")
 
 
 def _asks_for_the_account(text: str, since: int) -> list[str]:
@@ -1734,7 +1743,7 @@ def _asks_for_the_account(text: str, since: int) -> list[str]:
     request that leans on the account ("it", "his address") after the response question is
     judged as the account, alone and joined to the request, without the question between them.
     """
-    starts = _ask_starts(text)
+    starts = part_starts(text)
     ends = [*starts[1:], len(text)]
     return [joined for start, end in zip(starts, ends, strict=True) if start > since
             for part in (_FILLER.sub("", text[start:end]).strip(" ,"),)
@@ -1759,12 +1768,12 @@ def _kinds_for(part: str) -> frozenset[str] | None:
     party is better?"), except a yes-or-no question about what came before ("is it going to
     pass?", "is he?"), which asks for a verdict.
     """
-    if leans_back(part):
-        # who "her" is came before: judged with it too (see asks), for her data
-        return _NOT_PERSONAL if is_request(part) or VERDICT.match(part) else _INSTRUCTIONS_ONLY
-    if is_request(part):
+    request = is_request(part)
+    if request and not leans_back(part):
         return None
-    return _NOT_PERSONAL if VERDICT.match(part) else _INSTRUCTIONS_ONLY
+    # a request leaning on a person named before it is read for her data joined to what it
+    # leans on (see judged_parts)
+    return _NOT_PERSONAL if request or VERDICT.match(part) else _INSTRUCTIONS_ONLY
 
 
 def needs_table() -> dict[str, list[str] | None]:

@@ -91,8 +91,13 @@ def declined_text(kind: str, language: str = "en") -> str:
 def with_declined(reply: Reply, kind: str, language: str = "en") -> Reply:
     """``reply`` led by the line saying what part of the message was left out."""
     line = declined_text(kind, language)
-    return replace(reply, text=f"{line}\n\n{reply.text}",
-                   sections=(Section(line), *(reply.sections or (Section(reply.text),))))
+    return _led_by(reply, line, Section(line))
+
+
+def _led_by(reply: Reply, line: str, head: Section, tone: Tone | None = None) -> Reply:
+    """``reply`` with ``line`` read first: in its text, and ``head`` before its sections."""
+    return replace(reply, text=f"{line}\n\n{reply.text}", tone=tone or reply.tone,
+                   sections=(head, *(reply.sections or (Section(reply.text),))))
 
 
 def refusal_text(kind: str, language: str = "en") -> str:
@@ -113,9 +118,8 @@ def danger_first(reply: Reply, language: str = "en") -> Reply:
     answer, abstention or refusal, the first thing read is what to do if it is happening now.
     """
     line = f"**{call_911(language)}**"
-    head = Section(line, buttons=(report_button(language),))
-    return replace(reply, text=f"{line}\n\n{reply.text}", tone=Tone.DANGER,
-                   sections=(head, *(reply.sections or (Section(reply.text),))))
+    return _led_by(reply, line, Section(line, buttons=(report_button(language),)),
+                   tone=Tone.DANGER)
 
 
 @dataclass(frozen=True)
