@@ -263,6 +263,8 @@ def _frame_governs(kind: str, parts: list[str], words: GuardModel) -> bool:
 #: At most this many openings are tried, longest first (each is a whole guard check, and on the
 #: semantic path an embedding).
 OPENINGS_TRIED = 6
+#: An opening shorter than this is a fragment of the refused question, not a question of its own.
+MIN_OPENING_WORDS = 3
 
 
 def answerable_opening(question: str) -> str | None:
@@ -284,6 +286,8 @@ def answerable_opening(question: str) -> str | None:
             continue
         opening = question[:where[end - 1] + 1].strip()
         folded = normalise(opening)
+        if len(folded.split()) < MIN_OPENING_WORDS:
+            continue  # "who, per the certification steps, should I vote for": no question yet
         if (("?" in opening or is_request(folded) or told_then_asked(folded) is not None)
                 and check(opening) is None):
             return opening

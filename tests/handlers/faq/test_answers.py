@@ -434,6 +434,7 @@ def test_the_opening_of_a_refused_message_is_cut_in_the_askers_words(
     "what's the judge's personal cell, and what is the PAUSE method?",  # the refusal comes first
     "we protect staff data here. what's the registrar's home address?",  # nothing asked first
     "who should I vote for?",  # one part
+    "who, per the canvass certification steps, should I vote for?",  # a fragment before the cut
 ])
 def test_a_message_whose_refused_part_comes_first_has_no_answerable_opening(
         lexical_guard: None, question: str) -> None:
