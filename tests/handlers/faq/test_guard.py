@@ -1140,3 +1140,22 @@ def test_lookups_and_asks_for_the_verdict_after_an_account_are_refused(question:
 def test_parking_drop_boxes_and_programs_named_after_people_are_not_personal_data(
         question: str) -> None:
     assert check(question) is None
+
+
+@pytest.mark.parametrize("question", [
+    "",
+    "?" * 4000,
+    ". , ; : ¿ ¡ " * 300,
+    "e\u0301 c\u0327 n\u0303 " * 200,  # decomposed accents: folded per character, not whole
+    "\u200b\u200d\ufeff who should I vote for \u2066\u2069",
+    "ﬁnd the ﬂyer, and also what's the judge's cell?",  # ligatures fold to two letters
+    "'" + "a voter said 'who' " * 100,  # unbalanced and nested quotes
+    "and also and also and also, and also?",
+])
+def test_odd_input_gets_a_verdict_and_an_opening_or_none_without_error(question: str) -> None:
+    """Whatever arrives, the guard answers with a verdict, and the opening it offers (if any) is
+    the asker's own words and passes the guard by itself."""
+    verdict = guard.explain(question)
+    assert verdict.kind in (None, "partisan", "personal_data", "instructions")
+    opening = guard.answerable_opening(question)
+    assert opening is None or (question.startswith(opening) and check(opening) is None)
