@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from bot.db.engine import Database, alembic_config, upgrade
 from bot.db.idempotency import first_time, save_reference
 from bot.db.models import ConversationReference
+from tests.support import wait_until
 
 
 async def _exercise(url: str) -> None:
@@ -118,11 +119,14 @@ async def _refused_batch_is_freed_at_once(url: str) -> None:
             await db.transaction(partial(write, rows))
         assert refused.value.__traceback__ is not None  # still says where it came from
         del refused, rows
-        for _ in range(100):  # until the loop has run the callbacks the failed future queued
-            if watch() is None:
-                break
-            await asyncio.sleep(0)
-        assert watch() is None
+
+        async def freed() -> bool:
+            return watch() is None
+
+        # The worker thread drops its own reference (the work item) just after the future
+        # fails, and the loop runs the failed future's callbacks: wait for both, bounded.
+        # The garbage collector stays off meanwhile: only reference counting may free it.
+        await wait_until(freed, timeout=5.0)
     finally:
         if collecting:
             gc.enable()
