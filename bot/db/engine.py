@@ -103,6 +103,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
         if self.is_sqlite:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine.sync_engine, "connect", _stop_once)
         self._on_commit: dict[str, list[weakref.WeakMethod[Callable[[], None]]]] = {}
         self._threaded: Engine | None = None
         self._writers: dict[str, BatchWriter] = {}
@@ -259,6 +260,39 @@ def _use_wal(cursor: Any, attempts: int = 100) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.01)  # only before the file's first switch to WAL
+
+
+def _stop_once(dbapi_connection: Any, _record: Any) -> None:
+    """Make the aiosqlite connection's ``stop`` ask its thread to stop once only.
+
+    A task cancelled while its statement runs has its connection closed by SQLAlchemy in a
+    task of its own, queued behind the statement in aiosqlite's thread. Cancelled again
+    meanwhile (the loop's shutdown cancels every task: ``web.run_app``, ``asyncio.run``,
+    pytest-asyncio's teardown), the task stops the thread (``stop``); the close's own ``stop``
+    then queued a second request and awaited its answer, but the thread ends at the first: the
+    close and the loop's shutdown waited for ever, idle. A later call now waits for the first
+    request's answer (shielded: a cancelled waiter does not cancel it for the others).
+    """
+    connection: Any = getattr(dbapi_connection, "_connection", None)  # aiosqlite Connection
+    if not callable(getattr(connection, "stop", None)):
+        return
+    own = weakref.ref(connection)  # no reference cycle: an unused connection still goes at once
+    asked: list[asyncio.Future[Any] | None] = []
+
+    def stop_once() -> asyncio.Future[Any] | None:
+        if not asked:
+            conn = own()
+            asked.append(type(conn).stop(conn) if conn is not None else None)
+            return asked[0]
+        first = asked[0]
+        try:
+            if first is None or first.done() or first.get_loop() is not asyncio.get_running_loop():
+                return None
+        except RuntimeError:  # not on the loop (a garbage collection in a worker thread)
+            return None
+        return asyncio.shield(first)
+
+    connection.stop = stop_once
 
 
 def _run_in(engine: Engine, work: Callable[[Connection], R]) -> R:
