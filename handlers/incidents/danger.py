@@ -68,7 +68,10 @@ _EN = _words(
     r"attacking (?:me|us|him|her|them|someone|staff|voters?|poll)|physical(?:ly)? (?:attack|assault)",
     r"punch(?:ed|ing)|shov(?:ed|ing)|fist ?fight|fight (?:broke out|in|at|outside)|violen(?:t|ce)",
     r"(?:is|are) fighting|threw (?:a )?bricks?|bricks? (?:through|thrown)|breaking in|broke in",
-    r"intimidat\w* (?:me|us|him|her|them|voters?|staff|poll|workers?|people)",
+    r"intimidat\w* (?:(?:a|the|our|some) )?(?:me|us|him|her|them|voters?|staff|poll|workers?|"
+    r"people)|voter intimidation",
+    r"intimidation (?:at|of|in|outside|near) (?:the |a |our )?(?:polls?|polling|voters?|precinct|"
+    r"vote center|drop box)",
     r"threat(?:s)? (?:against|to) (?:me|us|him|her|them|our|the|an? |election|poll|staff|"
     r"workers?|officials?|clerks?|voters?|my)|threaten\w*|death threats?|threats",
     r"(?:going to|gonna|will|'ll|wants to|want to|threatened to|coming to) (?:kill|shoot|stab|"
@@ -117,7 +120,9 @@ _ES = _words(
     r"apunal\w*|acuchill\w*|rehen(?:es)?|agredi\w*|agresion|golpe(?:aron|o a|ando)|empujo",
     r"una pelea|peleando|violen(?:cia|to|tos|ta|tas)|amenaz\w*",
     r"matar(?:me|nos|te|lo|la|los|las)?|mataron|me matan|lastimar\w*|herir\w*",
-    r"quemar (?:la|el|los|las|nos)|sabemos donde (?:vives|vive|viven)|intimid\w*",
+    r"quemar (?:la|el|los|las|nos)|sabemos donde (?:vives|vive|viven)|"
+    # Spanish forms only: English "intimidation" is not a Spanish danger word
+    r"intimid(?:a|an|aron|o|ando|acion|ad[oa]s?|ar|aba|aban)",
     r"(?:me|nos|le|les) (?:siguio|siguieron|sigue|siguen)|quitar(?:se)? la vida|suicid\w*",
     r"sangr(?:ando|a mucho)|inconsciente|no respira|no responde|se desmayo|desmay\w*",
     r"duele el pecho|dolor de pecho|no (?:puede|puedo) respirar|se (?:cayo al suelo|desplomo)",
@@ -127,7 +132,7 @@ _ES = _words(
     r"se le (?:esta )?cerrando|mare(?:ad[oa]s?|o)|no (?:se )?puede mover|se fractur\w*|vomit\w*",
     r"polvo blanco|(?:paquete|sobre|objeto|sustancia|mochila|bolsa|caja)s? sospechos[oa]s?",
     r"(?:paquete|mochila|bolsa|caja)s? abandonad[oa]s?|incendio|hay fuego|fuego!|humo",
-    r"fuga de gas|huele (?:\w+ )?a gas|olor a gas|quimic\w*|toxic\w*|evacu\w*|chispas",
+    r"fuga de gas|huele (?:\w+ )?a gas|olor a gas|quimic\w*|toxic[oa]s?|evacu\w*|chispas",
     r"tormenta|tornado|huracan|inundaci\w*|inundando|inundo|terremoto|cables en el agua",
     r"(?:se cayo|colapso|cayo) (?:el|parte del) techo|techo (?:se|colaps)",
 )

@@ -42,6 +42,10 @@ async def say(router: Router, text: str = "", action: Action | None = None) -> R
     ("my supervisor was assaulted, how do I report it", "CALL 911 NOW"),
     ("bomb threat just came in, who do I notify", "CALL 911 NOW"),
     ("When I got to the polling place, a man pulled a gun on me", "CALL 911 NOW"),
+    # "intimidation" is English too: the form is not switched to Spanish for it
+    ("voter intimidation at the polls right now, what do we do", "CALL 911 NOW"),
+    ("intimidation at polling place", "CALL 911 NOW"),
+    ("están intimidando a los votantes en la fila", "LLAME AL 911 AHORA"),
 ])
 async def test_a_report_of_danger_gets_911_and_the_report_form(router: Router, text: str,
                                                                first: str) -> None:
