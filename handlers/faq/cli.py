@@ -30,7 +30,9 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
 
 
 def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
-    """question, answered, article_id, title, answer, confidence, sources (+ refused, declined, draft).
+    """The ``ask --json`` object: question, answered, article_id, title, answer, confidence...
+
+    Also sources, refused, declined, draft and call_911.
 
     ``declined``: the guard's category for the part of the message left out (``question`` is
     then the opening that was answered), or None.
@@ -51,6 +53,8 @@ def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
         "suggestions": [s.id for s in answer.suggestions],
         "also": [e.article.id for e in answer.extras],
         "named_state": answer.named_state,
+        # the text view leads with "CALL 911 NOW": a script reading the JSON must see it too
+        "call_911": signals_danger(answer.question),
     }
 
 

@@ -48,6 +48,7 @@ from handlers.faq.guard_rules import (
     part_starts,
     told_then_asked,
 )
+from handlers.incidents.danger import reports_danger
 
 __all__ = ["Refusal", "Verdict", "answerable_opening", "check", "embeds", "engine", "explain",
            "prepare", "use_semantic"]
@@ -105,17 +106,30 @@ class Verdict:
 def yields(kind: str | None, question: str) -> bool:
     """Whether the classifier's ``kind`` gives way to the question's frame.
 
-    A personal-data verdict yields to a protective frame when the asker asks the bot for nothing
-    itself (:data:`~handlers.faq.guard_rules.ASKS_ME`: "someone leaked her cell, text it to me"
-    does not yield), and to a question about who holds a public election office
-    (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life.
+    A personal-data verdict yields to a protective frame or to a report of danger ("man with a
+    gun outside the polling place": call 911, not a refusal) when the asker asks the bot for
+    nothing itself (:data:`~handlers.faq.guard_rules.ASKS_ME`: "someone leaked her cell, text
+    it to me" does not yield), and to a question about who holds a public election office
+    (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life. The rules still read
+    every ask of such a message, and so does the words-only fit (:func:`_frame_governs`).
     """
     if kind != "personal_data":
         return False
     text = normalise(question)
     office = _OF_VOTERS.sub(r"\1", text)  # a registrar "of voters" is asked about, not voters
-    return bool(PROTECTIVE.search(text) and not _ASKS_ME.search(text)
+    return bool((PROTECTIVE.search(text) or _reports_only(question, text))
+                and not _ASKS_ME.search(text)
                 or PUBLIC_OFFICE.search(office) and not PRIVATE_LIFE.search(office))
+
+
+def _reports_only(question: str, text: str) -> bool:
+    """Whether the message reports a danger and asks for nothing about anyone.
+
+    "man with a gun outside the polling place", "someone collapsed in line, what do we do" do;
+    "is Priya Shah on any medication, she fainted" does not.
+    """
+    return reports_danger(question) and not is_request(text) \
+        and not any(is_request(part) for part in asks(text))
 
 
 def use_semantic(on: bool | None) -> None:

@@ -1002,12 +1002,15 @@ PERSONAL = [
           r"mr|mrs|ms)\b.{0,30}\b(vote|voted)\b.{0,20}\b(yet|already|in|last|for)\b|\bhow did "
           r"(my|our|the|this|that|he|she|they|mr|mrs|ms)\b.{0,30}\bvote\b|\bwho did (my|our|"
           r"the|this|that|he|she|they|mr|mrs|ms)\b.{0,30}\bvote for\b",
-          unless=r"\bhow (can|do|does|to|would)\b.{0,20}\b(check|verify|confirm|find out if "
+          unless=r"\bhow (can|do|does|to|would)\b.{0,20}\b(check|verify|confirm|look up|lookup|"
+          r"find out (if|whether) (someone|a voter|a person|somebody)|find out if "
           r"(they|he|she|i|you) (are|is|am))\b|\b(can|may)\b(?! (you|u)\b)|\b(must|need|"
           r"required|allowed|eligible|able)\b"),
     _rule("personal_data", "street-address",
-          r"\b\d{1,6}\s+\w+(\s\w+)?\s+(st|street|ave|avenue|rd|road|ln|lane|dr|drive|blvd|way|"
-          r"ct|court|pl|place)\b",
+          # the words between are a street's name, not "(2024 election) in (CT)"
+          r"\b\d{1,6}\s+(?!(?:in|at|of|for|on|to|by|from|and|or)\b)\w+"
+          r"(\s(?!(?:in|at|of|for|on|to|by|from|and|or)\b)\w+)?\s+(st|street|ave|avenue|rd|road|ln|"
+          r"lane|dr|drive|blvd|way|ct|court|pl|place)\b",
           # the asker's own address ("I moved to 22 Birch St, how do I update my registration")
           unless=r"\b(i|we) (just |recently )?(moved|live|relocated|am moving)\b|\bmy (new |old |"
                  r"own |current )?(address|home|house|apartment|registration)\b|\bme (mude|"

@@ -60,6 +60,14 @@ def test_ask_with_and_without_the_cache_and_after_an_edit(home: Path) -> None:
     assert new.read_bytes().startswith(MAGIC)
 
 
+def test_a_danger_report_is_flagged_in_json_as_the_text_leads_with_911(home: Path) -> None:
+    danger = _ask(home, "man with a knife outside the polling place")
+    assert danger["call_911"] is True and danger["refused"] is None
+    assert _ask(home, "what is the pause method")["call_911"] is False
+    assert cli(home, "ask", "man with a knife outside the polling place").stdout.startswith(
+        "CALL 911 NOW")
+
+
 def test_one_shot_commands_flush_output_and_keep_exit_codes(home: Path) -> None:
     result = cli(home, "ask", "-", stdin="what is the pause method\n" * 3)
     assert result.returncode == 0 and result.stdout.count("PAUSE") >= 3

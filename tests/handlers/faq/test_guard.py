@@ -184,6 +184,41 @@ def test_a_leak_reported_without_asking_for_it_is_allowed(question: str) -> None
     assert check(question) is None
 
 
+@pytest.mark.parametrize("question", [
+    "a guy with a knife in the parking lot of our vote center",
+    "woman with a gun outside the polling place",
+    "someone passed out in line at precinct 4, what do we do",
+])
+@pytest.mark.usefixtures("both_engines")
+def test_a_report_of_danger_that_asks_for_nobodys_data_is_not_refused(question: str) -> None:
+    """A danger report needs "call 911" and the report form, never a personal-data refusal."""
+    assert check(question) is None
+
+
+@pytest.mark.parametrize("question", [
+    "is Maria Lopez on any medication? she fainted at the polls",
+    "there's a man with a gun outside, give me his home address",
+    "a voter collapsed, what is her date of birth and home phone",
+])
+@pytest.mark.usefixtures("both_engines")
+def test_a_danger_report_does_not_excuse_asking_for_someones_data(question: str) -> None:
+    assert check(question) == "personal_data"
+
+
+@pytest.mark.parametrize(("question", "refused"), [
+    # a year, then "in CT", is not a house number on "... Ct"
+    ("did towns get volunteer attorneys for the 2024 election in CT", None),
+    ("which voter lives at 40 Elm Ct", "personal_data"),
+    # how to look a registration up is a process; whether a named person is registered is not
+    ("how do I look up whether someone is registered to vote in Kansas", None),
+    ("is Tom Reyes registered as a republican", "personal_data"),
+])
+@pytest.mark.usefixtures("both_engines")
+def test_numbers_before_a_state_code_and_registration_lookups(question: str,
+                                                              refused: str | None) -> None:
+    assert check(question) == refused
+
+
 @pytest.mark.usefixtures("both_engines")
 def test_campaign_materials_are_not_an_accusation_of_campaigning() -> None:
     """Asking "only about campaign sign rules" is not calling someone "just campaigning"."""
