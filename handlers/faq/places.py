@@ -107,4 +107,7 @@ def state_name(code: str, language: str = "en") -> str:
     return names[0]
 
 
-_SPANISH_ACCENTS = {"Nuevo Mexico": "Nuevo México", "Hawai": "Hawái", "Misisipi": "Misisipi"}
+#: How a Spanish name is written in replies: accents, and "Texas" (the usual spelling; "Tejas"
+#: is still read in questions).
+_SPANISH_ACCENTS = {"Nuevo Mexico": "Nuevo México", "Hawai": "Hawái", "Misisipi": "Misisipi",
+                    "Tejas": "Texas"}

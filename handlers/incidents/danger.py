@@ -181,7 +181,8 @@ _ASKS_ABOUT = re.compile(
     r"como (?:manejar|responder|prepararnos|prepararse|actuar|reubicamos)|"
     r"en caso de|que pasa (?:si|con)"
     r")\b|^\W*(?:what|whats|how|who|whos|where|which|should|can|could|is|are|do|does|did|"
-    r"when|quien|donde|cual|como|tenemos|pueden|puede)\b")
+    r"when|quien|donde|cual|cuales|como|que|cuando|cuanto|cuantos|cuantas|tenemos|pueden|"
+    r"puede)\b")
 
 #: Where one clause ends: a report and a question often share a message ("X happened, who do
 #: I call").

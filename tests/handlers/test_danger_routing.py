@@ -179,6 +179,9 @@ async def test_a_plain_question_without_an_answer_gets_no_911_line(router: Route
     ("uocava deadline", False),  # search words, not a report
     ("drop box hours", False),
     ("bomb threat", True),  # a danger word: told, even in two words
+    ("que es el metodo pause", False),  # "qué" typed without its accent opens a question
+    ("cuando es la proxima capacitacion", False),
+    ("un perro mordio a un trabajador", True),
 ])
 def test_may_report(text: str, expected: bool) -> None:
     assert may_report(text) is expected

@@ -72,7 +72,8 @@ def test_kansas_question_with_only_a_general_draft_abstains_naming_kansas(
 @pytest.mark.parametrize(("question", "ask"), [
     ("what's florida's rule on provisional ballots", "Please ask Florida's state election office."),
     ("¿cuál es la regla de Texas sobre boletas provisionales?",
-     "Por favor consulte a la oficina electoral de Tejas."),
+     "Por favor consulte a la oficina electoral de Texas."),
+    ("¿y en Tejas cómo se hace?", "Por favor consulte a la oficina electoral de Texas."),
 ])
 def test_a_state_without_a_contact_is_named_as_the_place_to_ask(
         services: Services, question: str, ask: str) -> None:
