@@ -118,7 +118,7 @@ def small_talk(text: str) -> str | None:
 def thanks_reply(text: str) -> Reply:
     """A short, friendly answer to thanks (in Spanish to "gracias")."""
     if "gracias" in text.lower():
-        return Reply(text="De nada. Escriba otra pregunta cuando quiera, o `help`.",
+        return Reply(text="De nada. Escriba otra pregunta cuando quiera, o `ayuda`.",
                      ephemeral=True)
     return Reply(text="You're welcome. Ask another question any time, or type `help`.",
                  ephemeral=True)

@@ -119,3 +119,15 @@ def test_a_typed_site_and_details_stay_text_in_the_summary_line() -> None:
                                reason="new")
     message = to_slack_message(reply, workspace="T0TEST")
     assert "<https://evil" not in json.dumps(message) and "*Main*" not in json.dumps(message)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_web_chat_reader_links_email_addresses_and_bare_web_addresses() -> None:
+    kids = _read_with_chat_js("Write to VoteSure@sos.ca.gov or see catrustedinformation.sos.ca.gov"
+                              "/faq. Not links: e.g. U.S. law, v1.2, evil.example, @someone.", [])
+    links = [(k["textContent"], k["href"]) for k in kids if k.get("tag") == "a"]
+    assert links == [("VoteSure@sos.ca.gov", "mailto:VoteSure@sos.ca.gov"),
+                     ("catrustedinformation.sos.ca.gov/faq",
+                      "https://catrustedinformation.sos.ca.gov/faq")]
+    text = "".join(k.get("text") or k.get("textContent", "") for k in kids)
+    assert text.endswith("/faq. Not links: e.g. U.S. law, v1.2, evil.example, @someone.")

@@ -70,7 +70,7 @@ const STRINGS = {
     "cmd_cert": "muestra su certificación.",
     "conversation": "Conversación",
     "message": "Mensaje",
-    "placeholder": "Pregunte o escriba help",
+    "placeholder": "Pregunte o escriba ayuda",
     "send": "Enviar",
     "form_sent": "(formulario enviado)",
     "choose": "Elija…",
@@ -209,8 +209,9 @@ function textBlock(parent, text, cls) {
 }
 
 // Inline markdown: **bold**, _italic_ or *italic*, `code`, [label](url), bare URLs, and {@N}
-// (the reply's N-th mention, shown by name).
-const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()'"\uE021-\uE07E]*[^\s<>()'".,;:!?\uE021-\uE07E])/g;
+// (the reply's N-th mention, shown by name); e-mail addresses and bare web addresses
+// ("VoteSure@sos.ca.gov", "catrustedinformation.sos.ca.gov") are links too, as in Slack and Teams.
+const INLINE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|(?<![\w*])[_*](\S(?:[^_*\n]*?\S)?)[_*](?![\w*])|\{@(\d{1,3})\}|(https?:\/\/[^\s<>()'"\uE021-\uE07E]*[^\s<>()'".,;:!?\uE021-\uE07E])|(?<![\w.+-])([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})(?![\w@-])|(?<![\w@.\/-])((?:[A-Za-z0-9-]+\.)+(?:gov|org|us|com|net|edu)(?:\/[^\s<>()'"\uE021-\uE07E]*[^\s<>()'".,;:!?\uE021-\uE07E])?)(?![\w@-])/g;
 
 function safeUrl(url) {
   try {
@@ -254,9 +255,12 @@ function readInline(parent, text, mentions) {
       node = document.createElement("span");
       node.className = "mention";
       node.textContent = who ? "@" + (who.name || who.identity.split(":").pop()) : unshield(m[0]);
-    } else {
+    } else if (m[7] !== undefined) {
       const url = safeUrl(m[7]);
       node = url ? link(m[7], url) : textNode(m[7]);
+    } else {
+      const url = safeUrl(m[8] !== undefined ? "mailto:" + m[8] : "https://" + m[9]);
+      node = url ? link(m[8] !== undefined ? m[8] : m[9], url) : textNode(m[0]);
     }
     parent.appendChild(node);
   }
