@@ -64,7 +64,7 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                         r"\bno cost\b|\bfunding\b|\bgratis\b|\bcharges?\b|\bcosts?\b")),
     "count": (re.compile(r"\bhow many\b|\b(what('s| is| was)|total|exact|give me|tell me|know) "
                          r"(the )?((max|maximum|min|minimum|total|exact) )?"
-                         r"number of\b|\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
+                         r"number of\b|(?<!\bunos )(?<!\bunas )\bcu[aá]nt[oa]s\b|\bwhat (score|sample size|"
                          r"size)\b|\bqu[eé] (puntuaci[oó]n|tama[nñ]o)\b|\bout of 100\b"),
               re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|"
                          r"hundred|thousand)\b")),
@@ -78,7 +78,10 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                         r"september|october|november|december|enero|febrero|marzo|abril|mayo|"
                         r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre|spring|summer|"
                         r"fall|autumn|winter|primavera|verano|oto[nñ]o|invierno)\b|\bdeadline\b|"
-                        r"\b(annual|annually|every year|each year|monthly|weekly|cada a[nñ]o)\b")),
+                        r"\b(annual|annually|every year|each year|monthly|weekly|cada a[nñ]o)\b|"
+                        # a deadline counted from an event: "45 days before the election"
+                        r"\b\d+[\s-]*(days?|weeks?|months?) (before|after|prior to|ahead of)\b|"
+                        r"\b\d+ (d[ií]as|semanas|meses) (antes|despu[eé]s)\b")),
     "duration": (re.compile(r"\bhow long\b|\bcu[aá]nto tiempo\b|\bhow many (days|weeks|months|"
                             r"years|hours|minutes)\b|\bcu[aá]nt[oa]s (d[ií]as|semanas|meses|a[nñ]os|"
                             r"horas)\b"),
@@ -119,8 +122,24 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                             r"\bpron[oó]stico del (?:tiempo|clima)\b"),
                  re.compile(r"\bforecasts? (?:for|of|calls?|shows?|says?)\b|"
                             r"\b\d+ ?(?:°|degrees|percent chance)\b|\bpron[oó]stico (?:para|de)\b")),
-    "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b"),
-                    re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b")),
+    "time_of_day": (re.compile(r"\bwhat time (does|do|is|will)\b|\b(a )?qu[eé] hora\b|"
+                               # opening hours: "what hours is the hotline staffed"
+                               r"\bwhat (are the |are its |are their )?hours\b|"
+                               r"\bhours of operation\b|\bhorarios? de (atenci[oó]n|oficina)\b|"
+                               r"\bqu[eé] horario\b"),
+                    re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.?m\.?|p\.?m\.?)|\bo'clock\b|\bnoon\b|"
+                               r"\b24/7\b|\baround the clock\b|\blas 24 horas\b")),
+    # a form, statute section or case number: "what's the form # for the custody log"
+    "identifier": (re.compile(r"\b(what|which)\b[^.?!]{0,30}\b(form|section|statute|bill|chapter|"
+                              r"regulation|docket|ticket|case|policy) ?(#|number\b|no\b)|"
+                              r"\b(form|section|statute|chapter|bill|regulation) ?(#|number|no)"
+                              r"(?= (for|of|on)\b|\s*\?|\s*$)|"
+                              r"\bqu[eé] n[uú]mero de (formulario|secci[oó]n|ley|estatuto|"
+                              r"art[ií]culo|caso)\b|\bn[uú]mero de (formulario|secci[oó]n|estatuto)\b"),
+                   re.compile(r"\b(form|section|sec\.|statute|chapter|bill|public act|regulation|"
+                              r"docket|ticket|case|policy|formulario|secci[oó]n|estatuto|"
+                              r"art[ií]culo)\s*(#|no\.?|number|n[uú]mero)?\s*[A-Z]{0,4}-?\d|"
+                              r"§\s*\d", re.I)),
     "address": (re.compile(r"\b(mailing|street|office|physical|postal) address\b|"
                            r"\bdirecci[oó]n (postal|f[ií]sica|de (la|su) oficina)\b|"
                            r"\bwhere is\b.*\blocated\b"),
@@ -355,7 +374,10 @@ def states_named(question: str) -> frozenset[str]:
 #: A comparison: the state named after it is the model, not the state asked about
 #: ("does Kansas have a rumor site like California's", "CT's version of CA's hotline").
 _COMPARED = re.compile(r"\b(like|unlike|similar to|the way|same as|compared (?:to|with)|versus|vs\.?|"
-                       r"equivalent (?:of|to)|version of|counterpart (?:of|to)|como|igual que|"
+                       r"equivalent (?:of|to)|version of|counterpart (?:of|to)|igual que|"
+                       # "como" typed without its accent also asks how ("como funciona ... en
+                       # California"): a comparison only before an article ("como el de ...")
+                       r"como(?=\s+(?:el|la|los|las|lo|en|un|una|su|sus)\b)|"
                        r"parecid[oa]s? a)\s+([^,;?!]*)", re.I)
 
 

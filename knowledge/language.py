@@ -35,6 +35,11 @@ def _fold_set(markers: frozenset[str]) -> frozenset[str]:
 
 
 _ES = _fold_set(SPANISH_MARKERS) - {"a", "no", "me"}
+#: Words that open a Spanish question and no English one (folded: "como" is "cómo" unaccented).
+_ES_OPENERS = _fold_set(frozenset("""
+cómo cuál cuáles cuándo dónde quién quiénes qué cuánto cuántos cuánta cuántas hay puedo
+podemos debo debemos necesito necesitamos tengo tenemos existe existen
+""".split()))
 _EN = _fold_set(ENGLISH_MARKERS) - {"a", "no", "me"}
 
 
@@ -46,4 +51,6 @@ def detect_language(text: str) -> Language:
     if "¿" in text or "¡" in text:
         es += 2
     es += min(2, len(_SPANISH_LETTERS.findall(text.lower())))
+    if tokens and tokens[0] in _ES_OPENERS and not en:
+        es += 1  # "como reclutar trabajadores electorales": a Spanish question typed unaccented
     return "es" if es > en and es >= 2 else "en"

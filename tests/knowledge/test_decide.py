@@ -382,6 +382,40 @@ def test_time_of_day_needs_a_clock_time() -> None:
     assert "time_of_day" not in article_facts(monthly, common).kinds
 
 
+def test_a_form_or_section_number_and_opening_hours_are_facts_an_article_must_hold() -> None:
+    assert "identifier" in asked_kinds("which form number is the provisional envelope")
+    assert "identifier" in asked_kinds("statute section number for the recount rule?")
+    assert "identifier" in asked_kinds("¿qué número de formulario lleva la solicitud?")
+    assert "time_of_day" in asked_kinds("what are the hours of the state help desk")
+    assert "time_of_day" in asked_kinds("¿qué horario tiene la línea de ayuda?")
+    # a form, section or case the asker only mentions asks for no number
+    for q in ("what is the form for a provisional ballot",
+              "what section of the course covers phishing",
+              "should the incident report include a case number"):
+        assert "identifier" not in asked_kinds(q), q
+    statute = make_article("s", "The statute", ["statute"], "See section 9-7b of the statutes.")
+    course = make_article("c", "The course", ["course"], "A section of the course covers it.")
+    desk = make_article("d", "Help desk", ["desk"], "It answers calls 24/7 in election week.")
+    common = lower_case_words([answer_text(a) for a in (statute, course, desk)])
+    assert "identifier" in article_facts(statute, common).kinds
+    assert "identifier" not in article_facts(course, common).kinds
+    assert "time_of_day" in article_facts(desk, common).kinds
+
+
+def test_a_deadline_counted_from_an_event_is_a_date() -> None:
+    # "45 days before the election" answers "what is the deadline"; "a few" is not "how many"
+    rule = make_article("r", "Mailing rule", ["mailing"],
+                        "Ballots go out at least 45 days before the election.")
+    regla = make_article("e", "Regla", ["regla"], "Se envían 30 días antes de la elección.")
+    vague = make_article("v", "Mailing", ["mailing"], "Ballots go out well before the election.")
+    common = lower_case_words([answer_text(a) for a in (rule, regla, vague)])
+    assert "date" in article_facts(rule, common).kinds
+    assert "date" in article_facts(regla, common).kinds
+    assert "date" not in article_facts(vague, common).kinds
+    assert "count" not in asked_kinds("¿fue para todos los condados o solo para unos cuantos?")
+    assert "count" in asked_kinds("¿cuántos condados participaron?")
+
+
 def test_cross_validation_folds_keep_an_articles_questions_together() -> None:
     sys.path.insert(0, str(ROOT))
     from benchmarks.fit_decision import CV_FOLDS, cv_fold

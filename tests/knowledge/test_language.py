@@ -16,6 +16,10 @@ from knowledge.text import fold, parse_ask, stem, words
     "¿A qué correo electrónico debo enviar posible desinformación?",
     "la lista de votantes del condado",
     "¿Quién puede unirse a la red?",
+    # typed without accents or Spanish punctuation: a Spanish opener and no English word
+    "como reclutar trabajadores electorales",
+    "donde reporto un rumor",
+    "cuantos cursos tiene el programa",
 ])
 def test_spanish_is_detected(text: str) -> None:
     assert detect_language(text) == "es"
@@ -25,6 +29,9 @@ def test_spanish_is_detected(text: str) -> None:
     "what is the PAUSE method",
     "how many precincts does el dorado county have",
     "El Dorado county video",
+    "LA county registrar contact",
+    "de escalation training dates",
+    "como do I register a new poll worker",
     "café in the lobby, what is the plan",
     "yr 1 format? how many courses + how many days",
     "",
@@ -75,6 +82,11 @@ def test_curated_table_covers_required_acronyms() -> None:
     assert analyzer.terms("misinfo") == analyzer.terms("misinformation")
     assert analyzer.terms("KS") == analyzer.terms("Kansas")
     assert analyzer.terms("certificación", "es") == analyzer.terms("certification")
+    # chat shorthand meets the words articles use
+    assert analyzer.terms("how many ppl at the monthly mtgs") == \
+        analyzer.terms("how many people at the monthly meetings")
+    assert analyzer.terms("dept reqs, govt info, partner orgs") == \
+        analyzer.terms("department requirements, government information, partner organizations")
 
 
 def test_ambiguous_state_codes_are_not_states() -> None:
