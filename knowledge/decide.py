@@ -71,9 +71,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "date": (re.compile(r"\bwhat (date|day|year|month)\b|\bdeadline\b|\bby what (date|day)\b|"
                         r"\bwhat time of year\b|\bfecha\b|\bplazo\b|\ben qu[eé] (a[nñ]o|mes)\b|"
                         r"\bwhen (was|were|is|will) .*\b(created|launched|founded|formed|started|"
-                        r"set up|established)\b|\bwhen (is|will be) the (next|20\d\d)\b|"
-                        r"\b(exact|next) (date|session|meeting)\b|"
-                        r"\bqu[eé] d[ií]a\b|\bcu[aá]ndo (es|ser[aá]) (la|el) pr[oó]xim"),
+                        r"set up|established)\b|\bwhen (is|will be) the 20\d\d\b|"
+                        r"\bexact (date|session|meeting)\b|\bqu[eé] d[ií]a\b"),
              re.compile(r"\b(19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|"
                         r"september|october|november|december|enero|febrero|marzo|abril|mayo|"
                         r"junio|julio|agosto|septiembre|octubre|noviembre|diciembre|spring|summer|"
@@ -82,6 +81,23 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                         # a deadline counted from an event: "45 days before the election"
                         r"\b\d+[\s-]*(days?|weeks?|months?) (before|after|prior to|ahead of)\b|"
                         r"\b\d+ (d[ií]as|semanas|meses) (antes|despu[eé]s)\b")),
+    # the next occurrence of something ("when is the next tabletop exercise"): an article about a
+    # past course or exercise does not say; one that gives upcoming dates, or says where the
+    # current ones are, does
+    "schedule": (re.compile(r"(?:^|[.?!¿,;:]\s*)when(?:'s| is| will| does| do)? (?:the )?next\b|"
+                            r"\bwhat(?:'s| is| are) the (?:\w+ )?dates? (?:of|for) the next\b|"
+                            r"\b(?:what|which) are the upcoming\b|"
+                            r"\bnext (?:date|session|meeting|class|course|training|exercise|cohort|"
+                            r"ceremony)(?:'s| is)? (?:date|scheduled|starting|start)\b|"
+                            r"\bcu[aá]ndo (?:es|ser[aá]|empieza|comienza|inicia|abre) (?:el |la )?"
+                            r"pr[oó]xim[oa]\b|\bfecha (?:exacta )?del? (?:la )?pr[oó]xim[oa]\b"),
+                 re.compile(r"\bcurrent (?:\w+ )?dates\b|\bupcoming\b|\bnext (?:session|class|course|"
+                            r"training|exercise|cohort|meeting|round) (?:is|will|starts|begins)\b|"
+                            r"\bwill be (?:held|offered|announced|posted)\b|\b(?:does not|doesn't|"
+                            r"do not) (?:list|give|include|set) (?:a |any )?(?:schedule|dates?)\b|"
+                            r"\bno (?:published |set )?(?:schedule|dates)\b|\bfechas vigentes\b|"
+                            r"\bno incluye (?:un )?calendario\b|\bpr[oó]xim[oa]s? (?:sesiones|fechas|"
+                            r"clases|cursos)\b")),
     "duration": (re.compile(r"\bhow long\b|\bcu[aá]nto tiempo\b|\bhow many (days|weeks|months|"
                             r"years|hours|minutes)\b|\bcu[aá]nt[oa]s (d[ií]as|semanas|meses|a[nñ]os|"
                             r"horas)\b"),

@@ -402,6 +402,23 @@ def test_a_form_or_section_number_and_opening_hours_are_facts_an_article_must_ho
     assert "time_of_day" in article_facts(desk, common).kinds
 
 
+def test_the_next_occurrence_asks_for_a_schedule_a_past_one_does_not_give() -> None:
+    assert asked_kinds("when is the next certification class in Kansas") == {"schedule"}
+    assert asked_kinds("¿cuándo es el próximo simulacro para los condados?") == {"schedule"}
+    assert "schedule" in asked_kinds("what's the date of the next task force meeting")
+    # "next" that asks no date: the next step, how to find the dates, what a statement says
+    for q in ("what's the next step after the pause",
+              "how do I find out the dates of the next training",
+              "should our statement say when the next update is coming"):
+        assert "schedule" not in asked_kinds(q), q
+    past = make_article("p", "Year One", ["year"], "Year One courses were taught in spring 2023.")
+    where = make_article("w", "Trainings", ["training"],
+                         "Ask the office for current training dates; no schedule is posted.")
+    common = lower_case_words([answer_text(a) for a in (past, where)])
+    assert "schedule" not in article_facts(past, common).kinds
+    assert "schedule" in article_facts(where, common).kinds
+
+
 def test_a_deadline_counted_from_an_event_is_a_date() -> None:
     # "45 days before the election" answers "what is the deadline"; "a few" is not "how many"
     rule = make_article("r", "Mailing rule", ["mailing"],
