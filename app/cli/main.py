@@ -205,10 +205,10 @@ def ask(
             continue
         answer = answer_question(question=text, services=services)
         if as_json:
-            typer.echo(json.dumps(answer_to_json(answer, contact), ensure_ascii=False))
+            typer.echo(json.dumps(answer_to_json(answer, contact, asked=text), ensure_ascii=False))
         else:  # answers to several questions: a rule between them
-            typer.echo(answer_to_text(answer, contact) if first else
-                       f"\n{ANSWER_RULE}\n\n{answer_to_text(answer, contact)}")
+            shown = answer_to_text(answer, contact, asked=text)
+            typer.echo(shown if first else f"\n{ANSWER_RULE}\n\n{shown}")
         first = False
         one_shot.settle()  # more questions from stdin: the collector runs again
 

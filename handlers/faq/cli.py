@@ -29,13 +29,15 @@ def answer_text(answer: Answer, contact: Contact | None) -> str:
     return declined + answer_plain_text(answer.answer_reply())
 
 
-def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
+def answer_to_json(answer: Answer, contact: Contact | None, *,
+                   asked: str | None = None) -> dict[str, Any]:
     """The ``ask --json`` object: question, answered, article_id, title, answer, confidence...
 
     Also sources, refused, declined, draft and call_911.
 
     ``declined``: the guard's category for the part of the message left out (``question`` is
-    then the opening that was answered), or None.
+    then the opening that was answered), or None. ``asked``: the whole message as typed (default
+    ``question``), which ``call_911`` reads: a danger may be in the part left out.
     """
     art = answer.article
     return {
@@ -54,18 +56,19 @@ def answer_to_json(answer: Answer, contact: Contact | None) -> dict[str, Any]:
         "also": [e.article.id for e in answer.extras],
         "named_state": answer.named_state,
         # the text view leads with "CALL 911 NOW": a script reading the JSON must see it too
-        "call_911": signals_danger(answer.question),
+        "call_911": signals_danger(asked or answer.question),
     }
 
 
-def answer_to_text(answer: Answer, contact: Contact | None) -> str:
+def answer_to_text(answer: Answer, contact: Contact | None, *, asked: str | None = None) -> str:
     """A readable answer for a terminal: what the chat shows, as plain text.
 
-    A question that mentions a danger is led by the 911 line; an abstention ends with the
-    related reading, and with what to do if it may report something happening now.
+    A message that mentions a danger (``asked``, the whole message, default the answer's
+    question) is led by the 911 line; an abstention ends with the related reading, and with what
+    to do if it may report something happening now.
     """
-    lang, art = answer.language, answer.article
-    words, danger = labels(lang), signals_danger(answer.question)
+    lang, art, message = answer.language, answer.article, asked or answer.question
+    words, danger = labels(lang), signals_danger(message)
     if art is not None:
         text = (f"{answer_text(answer, contact)}\n\n{source_line(art, lang)} · "
                 f"{words.confidence} {answer.confidence:.2f}")
@@ -75,6 +78,6 @@ def answer_to_text(answer: Answer, contact: Contact | None) -> str:
             related = [f"- {a.localized(lang)[0]}" for a in answer.suggestions[:3]]
             head = related_head(answer.suggestions[:3], answer.named_state, lang)
             text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
-                                 *([words.happening] if may_report(answer.question)
+                                 *([words.happening] if may_report(message)
                                    and not danger else [])])  # 911 leads: not twice
     return f"{call_911(lang)}\n\n{text}" if danger else text

@@ -66,6 +66,12 @@ def test_a_danger_report_is_flagged_in_json_as_the_text_leads_with_911(home: Pat
     assert _ask(home, "what is the pause method")["call_911"] is False
     assert cli(home, "ask", "man with a knife outside the polling place").stdout.startswith(
         "CALL 911 NOW")
+    # a danger in the part of the message left out still leads with 911
+    mixed = "what is the pause method, and also who should I vote for? a man has a knife here"
+    partly = _ask(home, mixed)
+    assert partly["declined"] == "partisan" and partly["question"] != mixed
+    assert partly["call_911"] is True
+    assert cli(home, "ask", mixed).stdout.startswith("CALL 911 NOW")
 
 
 def test_one_shot_commands_flush_output_and_keep_exit_codes(home: Path) -> None:
