@@ -131,3 +131,13 @@ def test_web_chat_reader_links_email_addresses_and_bare_web_addresses() -> None:
                       "https://catrustedinformation.sos.ca.gov/faq")]
     text = "".join(k.get("text") or k.get("textContent", "") for k in kids)
     assert text.endswith("/faq. Not links: e.g. U.S. law, v1.2, evil.example, @someone.")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_web_chat_reader_reads_long_address_like_runs_whole() -> None:
+    # pasted runs that look almost like addresses are read in one pass and lose no character
+    for text, links in (("a." * 20000 + "gov", 1), ("a@" * 20000, 0), ("x-" * 20000 + "x.gov", 1),
+                        (("x" * 60 + "@") * 300 + "b", 0)):
+        kids = _read_with_chat_js(text, [])
+        shown = "".join(k.get("text") or k.get("textContent", "") for k in kids)
+        assert shown == text and sum(k.get("tag") == "a" for k in kids) == links
