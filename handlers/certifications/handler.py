@@ -18,6 +18,20 @@ HOW_TO = re.compile(r"\b(how (do|can|should|would|does) (i|we|one|you)|how to|wh
                     r"(need|have) to|what (is|are|'s) (needed|required)|steps? (to|for)|"
                     r"requirements?|c[oó]mo)\b")
 
+CERT = re.compile(r"\bcert(?!ain)")
+#: One's own standing: "am i up to date", "my certification status", "when am i due".
+OWN_STANDING = re.compile(
+    r"\b(am i|have i|did i|where do i stand|what do i (still )?(owe|have left|need left)|"
+    r"(when|what)('s| is| are)? (am i|is my|are my|my) \w*|my (\w+ )?(cert\w*|status|hours|"
+    r"courses?|classes|credits?|deadlines?|progress|record|renewal|transcript|standing)|"
+    r"status|due)\b")
+#: A rule that applies to everyone ("do i have to keep taking classes after i'm certified"): the
+#: knowledge base answers it.
+RULE_QUESTION = re.compile(
+    r"\b(do (i|we|you|clerks|officials|registrars) (have|need) to|after (i'?m|im|i am|you'?re|"
+    r"youre|you are|being|getting|one is|they'?re|theyre) (certified|done)|once (i'?m|im|i am|"
+    r"you'?re|youre|you are|certified)|does (everyone|every|each|a|an|the)|is there)\b")
+
 
 class CertificationHandler:
     """``/cert`` and its verbs, the completion form, and the reminder / verifier buttons."""
@@ -34,8 +48,8 @@ class CertificationHandler:
         answers those.
         """
         text = message.text.lower()
-        return ("certif" in text and any(w in text for w in ("my ", "am i", "status", "due"))
-                and not HOW_TO.search(text))
+        return bool(CERT.search(text) and OWN_STANDING.search(text)) and not HOW_TO.search(text) \
+            and not RULE_QUESTION.search(text)
 
     async def handle(self, message: IncomingMessage, services: Services) -> Reply:
         """Dispatch (refusals, audited where raised, and user errors are answered by the router)."""

@@ -13,6 +13,7 @@ from handlers.faq import guard
 from handlers.faq.places import named_states
 from handlers.faq.replies import build_answer_reply, refusal_text
 from handlers.faq.scope import Asker, Extra, choose
+from handlers.incidents.danger import reports_danger
 from knowledge.article import Article
 from knowledge.language import detect_language
 
@@ -139,7 +140,10 @@ def answer_question(*, question: str, services: Sources, asker: Asker | None = N
         if mine and theirs not in ("general", mine) and choice.named_state is None:
             return replace(answer, other_state_for=mine, contact=app.contact_for(mine))
         return answer
-    answer = Answer(question, None, choice.confidence, suggestions=list(choice.related),
+    # A report of danger not answered gets the 911 line and the report form, not loosely
+    # related reading ("a voter just collapsed in line": not the rumor-control articles).
+    related = [] if reports_danger(question) else list(choice.related)
+    answer = Answer(question, None, choice.confidence, suggestions=related,
                     language=detect_language(question), **base)  # type: ignore[arg-type]
     asked_about = answer.named_state
     if asked_about is not None and asked_about not in app.contacts:  # no contact for that state

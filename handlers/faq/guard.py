@@ -35,6 +35,7 @@ from typing import Any, cast
 from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
 from handlers.faq.guard_rules import (
     ASKS_ME,
+    PUBLIC_ADDRESS,
     RECORD,
     REFERS_BACK,
     Refusal,
@@ -91,6 +92,7 @@ PRIVATE_LIFE = re.compile(
     r"celular|privad\w*|familia|hij[oa]s?|espos[oa]|casad[oa]|cumplea\w*|edad|salud|iglesia|"
     r"carro|coche|barrio|votantes?|trabajador\w*|voluntari\w*|emplead\w*)\b")
 
+_PUBLIC_ADDRESS = re.compile(PUBLIC_ADDRESS)
 _OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
 
 
@@ -110,7 +112,9 @@ def yields(kind: str | None, question: str) -> bool:
     gun outside the polling place": call 911, not a refusal) when the asker asks the bot for
     nothing itself (:data:`~handlers.faq.guard_rules.ASKS_ME`: "someone leaked her cell, text
     it to me" does not yield), and to a question about who holds a public election office
-    (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life. The rules still read
+    (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life, and to a public place's
+    street address (:data:`~handlers.faq.guard_rules.PUBLIC_ADDRESS`: "is the drop box at 55 Elm
+    Ave still open"). The rules still read
     every ask of such a message, and so does the words-only fit (:func:`_frame_governs`).
     """
     if kind != "personal_data":
@@ -119,7 +123,8 @@ def yields(kind: str | None, question: str) -> bool:
     office = _OF_VOTERS.sub(r"\1", text)  # a registrar "of voters" is asked about, not voters
     return bool((PROTECTIVE.search(text) or _reports_only(question, text))
                 and not _ASKS_ME.search(text)
-                or PUBLIC_OFFICE.search(office) and not PRIVATE_LIFE.search(office))
+                or PUBLIC_OFFICE.search(office) and not PRIVATE_LIFE.search(office)
+                or _PUBLIC_ADDRESS.search(text))
 
 
 def _reports_only(question: str, text: str) -> bool:
@@ -218,7 +223,7 @@ def explain(question: str) -> Verdict:
     parts = asks(text)
     if kind is not None and kind != "instructions" and not _own_words_refused(text, words):
         kind = None  # the refused words are someone else's, reported (see told_then_asked)
-    if kind is not None and (not yields(kind, question) or not _frame_governs(kind, parts, words)):
+    if kind is not None and (not yields(kind, question) or not _frame_governs(kind, parts, words, text)):
         return Verdict(cast(Refusal, kind), "model", score)
     for part in parts if kind is None else ():
         if len(part.split()) >= 4 and not REFERS_BACK.search(part):
@@ -258,20 +263,47 @@ def _own_words_refused(text: str, words: GuardModel) -> bool:
     return kind is not None and score >= ASK_CERTAINTY and not yields(kind, text[since:])
 
 
-def _frame_governs(kind: str, parts: list[str], words: GuardModel) -> bool:
+def _frame_governs(kind: str, parts: list[str], words: GuardModel, text: str) -> bool:
     """Whether the frame the classifier yielded to governs the refused ask.
 
     A frame excuses the ask it belongs to (see :func:`~handlers.faq.guard_rules.asks`): when
     one of the message's asks, judged without the words before it and without a stated purpose,
     is still refused for the same reason and no longer yields, the frame belonged to another
-    ask ("we protect staff data carefully here. what's the registrar's personal cell?"). The
-    asks are read by the words-only fit: embedding each would cost a model call per ask.
+    ask ("we protect staff data carefully here. what's the registrar's personal cell?"). So
+    does a comma-joined piece the fit refuses by itself at the bar of a part read alone
+    (:data:`ASK_CERTAINTY`) that reports no danger of its own (:func:`_clauses`). The asks are
+    read by the words-only fit: embedding each would cost a model call per ask.
     """
     for part in parts:
         part_kind, _ = words.refusal(part)
         if part_kind == kind and not yields(part_kind, part):
             return False
+    for clause in _clauses(parts, text):
+        part_kind, score = words.refusal(clause)
+        if part_kind == kind and score >= ASK_CERTAINTY and not yields(part_kind, clause) \
+                and not reports_danger(clause):
+            return False
     return True
+
+
+_CLAUSE_BREAK = re.compile(r"\s*[,;:]\s+|\s+-+\s+")
+
+
+def _clauses(parts: list[str], text: str) -> list[str]:
+    """The comma-joined pieces of the message and of its asks that may be read alone.
+
+    "bomb threat at the office, clerk jane doe home address and cell": the second piece names
+    what is wanted, without a verb. A piece holding a word that stands for something said
+    before (``REFERS_BACK``: "... posted her home address") reports what happened and is not
+    read alone; neither is one under three words.
+    """
+    out = []
+    for part in {text: None, **dict.fromkeys(parts)}:
+        pieces = _CLAUSE_BREAK.split(part)
+        if len(pieces) < 2:
+            continue
+        out += [p for p in pieces if len(p.split()) >= 3 and not REFERS_BACK.search(p)]
+    return out
 
 
 #: At most this many openings are tried, longest first (each is a whole guard check, and on the

@@ -101,6 +101,24 @@ RECORD = (r"(?:dates? of birth|birth ?dates?|birthdays?|dob|ssns?|"
           r"criminal record|family members|relatives|real names?|identit(?:y|ies)|workplaces?|"
           r"employers?|social media (?:accounts?|profiles?|handles?)|ip address(?:es)?|"
           r"signatures? on file|non-?work (?:e-?mails?|phones?|numbers?|address(?:es)?))")
+#: Places the public goes to vote or to reach the office: their street addresses are public.
+PUBLIC_PLACE = (r"(?:polling (?:place|location|site|station)s?|poll(?:ing)? sites?|polls|"
+                r"vote centers?|voting (?:centers?|locations?|sites?)|drop ?box(?:es)?|"
+                r"ballot drop ?box(?:es)?|precincts?|(?:election|elections|county|town|city|"
+                r"clerk'?s?|registrar'?s?|satellite|field|branch|main) offices?|offices?|"
+                r"city hall|town hall|courthouse|county building|library|school|church|"
+                r"community center|rec center|fire station|warehouse|headquarters|hq|"
+                r"centro de votacion|casilla|oficina)")
+_STREET = r"(?:st|street|ave|avenue|rd|road|ln|lane|dr|drive|blvd|way|ct|court|pl|place)"
+#: A public place's street address ("is the drop box at 55 Elm Ave open", "the polling place
+#: moved to 400 Main Street", "the 12 Oak St polling place") in a message that says nothing of
+#: anyone living or staying there.
+PUBLIC_ADDRESS = (
+    r"^(?!.*\b(?:lives?|living|resides?|residing|stays?|staying|home|house|apartment|vive|viven|"
+    rf"casa)\b|.*\b{PERSON} (?:at|on) \d)"
+    rf"(?:.*\b{PUBLIC_PLACE}(?: (?:is|was|will be|has|had|moved|moving|located|sits))?"
+    r"(?: (?:now|still|temporarily))?(?: (?:at|on|to|in|from))? (?:the )?\d{1,6} "
+    rf"\w+(?: \w+)? {_STREET}\b|.*\b\d{{1,6}} \w+(?: \w+)? {_STREET} {PUBLIC_PLACE}\b)")
 ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
            r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"
            r"reveal|expose|share|publish|post|compile|scrape|export|download|need|want|"
@@ -968,7 +986,10 @@ PERSONAL = [
           rf"|{DISCLOSED}"),
     _rule("personal_data", "dox",
           r"\bdox+(ing|ed|es)?\b(?!.{0,5}(style|threats?|attempts?|campaigns?|risk|of\b|and\b))",
-          unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox"),
+          unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox|"
+          # a risk weighed ("does that risk doxxing", "could it lead to doxxing")
+          r"\b(risk\w*|danger of|chance of|avoid\w*|prevent\w*|count\w* as|lead to|invite\w*|"
+          r"open (us|them|staff|people) up to|expose \w+ to) (getting |being )?dox"),
     _rule("personal_data", "unmask",
           r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
           r"real name))\b|\b(unmask|"
@@ -1011,10 +1032,12 @@ PERSONAL = [
           r"\b\d{1,6}\s+(?!(?:in|at|of|for|on|to|by|from|and|or)\b)\w+"
           r"(\s(?!(?:in|at|of|for|on|to|by|from|and|or)\b)\w+)?\s+(st|street|ave|avenue|rd|road|ln|"
           r"lane|dr|drive|blvd|way|ct|court|pl|place)\b",
-          # the asker's own address ("I moved to 22 Birch St, how do I update my registration")
+          # the asker's own address ("I moved to 22 Birch St, how do I update my registration"),
+          # or a public place's ("is the drop box at 55 Elm Ave open", "the polling place moved
+          # to 400 Main Street") in a message that says nothing of anyone living there
           unless=r"\b(i|we) (just |recently )?(moved|live|relocated|am moving)\b|\bmy (new |old |"
                  r"own |current )?(address|home|house|apartment|registration)\b|\bme (mude|"
-                 r"cambie)\b|\bmi (nueva |propia )?direccion\b"),
+                 r"cambie)\b|\bmi (nueva |propia )?direccion\b|" + PUBLIC_ADDRESS),
     _rule("personal_data", "lists-of-voters",
           rf"\b{ACQUIRE}\b.{{0,30}}\b(list|names|spreadsheet|file|database|roster|export)\b"
           rf".{{0,20}}\b(of |with )?(the )?(voters|people|residents|staff|workers|poll workers|"
@@ -1432,8 +1455,10 @@ RESPONSE_ASK = re.compile(
     rf"(?:it|he|she|they|we|i|that|this) (?:go|file|send|report)\b|what form\b|do we have "
     rf"(?:one|an? \w+ (?:script|policy|guide|form|answer|response))\b|is there (?:an? |any )"
     rf"(?:\w+ )?(?:form|process|script|policy|rule|guidance|law|approved \w+)\b|"
-    rf"(?:como|que) (?:le |les )?(?:respondemos|respondo|decimos|digo|hacemos|hago|contestamos|"
-    rf"manejamos|debe(?:mos|n)? (?:decir|hacer|responder)|dice (?:el|la|nuestr[oa]) \w+|permite)\b|"
+    rf"(?:como|que) (?:le |les |lo |la |los |las )?(?:respondemos|respondo|decimos|digo|hacemos|"
+    rf"hago|contestamos|manejamos|manejo|calmo|calmamos|tranquilizo|tranquilizamos|trato|tratamos|"
+    rf"atiendo|atendemos|debe(?:mos|n)? (?:decir|hacer|responder)|dice (?:el|la|nuestr[oa]) \w+|"
+    rf"permite)\b|"
     rf"cual es (?:la|nuestra|el|nuestro) (?:\w+ )?(?:respuesta|politica|guion|proceso|regla)\b|"
     rf"(?:hay|tenemos) (?:una|un|algun\w*) (?:\w+ )?(?:respuesta|guion|politica|formulario|"
     rf"proceso)\b|donde esta (?:el|la) (?:\w+ )?(?:guion|politica|formulario)\b)")

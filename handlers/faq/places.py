@@ -1,8 +1,10 @@
 """Which states a question names ("in Kansas", "KS", "California's", "Nueva York", ...).
 
-Full names are matched in any case (English and Spanish, accents folded); two-letter codes only
+Full names are matched in any case (English and Spanish, accents folded); two-letter codes
 when written in capitals, and never the codes that are also everyday words or acronyms in
-election work (``IN``, ``OR``, ``ME``, ``ID`` for voter ID, ``LA`` for Los Angeles, ...).
+election work (``IN``, ``OR``, ``ME``, ``ID`` for voter ID, ``LA`` for Los Angeles, ...). The
+office's own codes are also read in lower case where only a state fits ("ks county clerk",
+"rules in ct").
 """
 
 from __future__ import annotations
@@ -61,6 +63,16 @@ def _by_name() -> dict[str, str]:
 _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(?:'s)?(?![A-Za-z0-9])")
 
 
+#: A code typed in lower case, where only a state fits: after "in", "for", ... ("rules in ct")
+#: or before an office word ("ks county clerk", "ca's deadline"); not after a street number
+#: ("40 elm ct"). Only the office's own codes (``extra_codes``) are read this way.
+_LOWER_CODE = re.compile(
+    r"(?<![\w.@])(?:(?:in|for|from|of|at|to|across|en|de|del|para) ([a-z]{2})(?!\w|\.\w)|"
+    r"(?<!\d )(?<!\d\d )(?<!\d\d\d )([a-z]{2})(?='s\b|'s?\b| (?:counties|county|clerks?|"
+    r"registrars?|towns?|sos|sots|secretary|state|office|elections?|voters?|law|laws|rules?|"
+    r"deadlines?|condado|condados|secretaria|oficina|ley)\b))")
+
+
 def named_states(text: str, *, extra_codes: frozenset[str] = frozenset(),
                  aliases: Mapping[str, str] | None = None) -> list[str]:
     """State codes the text names, first mention first, without repeats.
@@ -83,6 +95,10 @@ def named_states(text: str, *, extra_codes: frozenset[str] = frozenset(),
             code = match.group(1)
             if code in STATES and (code not in AMBIGUOUS_CODES or code in extra_codes):
                 found.append((match.start(), code))
+    for match in _LOWER_CODE.finditer(folded):
+        code = (match.group(1) or match.group(2)).upper()
+        if code in extra_codes and code not in AMBIGUOUS_CODES:
+            found.append((match.start(), code))
     seen: dict[str, None] = {}
     for _pos, code in sorted(found):
         seen.setdefault(code, None)

@@ -75,7 +75,8 @@ _EN = _words(
     r"threat(?:s)? (?:against|to) (?:me|us|him|her|them|our|the|an? |election|poll|staff|"
     r"workers?|officials?|clerks?|voters?|my)|threaten\w*|death threats?|threats",
     r"(?:going to|gonna|will|'ll|wants to|want to|threatened to|coming to) (?:kill|shoot|stab|"
-    r"hurt|harm|beat|bomb|attack|blow up|burn|hang|lynch|get)|kill (?:me|us|him|her|them|you|"
+    r"hurt|harm|beat|bomb|attack|blow up|burn|hang|lynch|get (?:you|u|ya|him|her|them|us|me|"
+    r"y'all|all of (?:you|us)|everyone|every one of))|kill (?:me|us|him|her|them|you|"
     r"everyone|everybody)|hang for|lynch\w*|burn (?:\w+ ){0,2}down",
     r"burn (?:the|your|our) (?:office|building|place)|(?:we|i|they) know where (?:u|you|ur|i|we|"
     r"your \w+) li?ve?s?|(?:will|'ll|ll|gonna|going to) be dead|be dead (?:before|by|soon|if)",

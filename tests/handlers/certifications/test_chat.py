@@ -96,6 +96,11 @@ async def test_a_question_about_ones_own_certification_shows_ones_status(tmp_pat
         how = await _say(http, bot.url, "pat", text="how do i renew my certification")
         assert "KS-Y1-VSYS" not in " ".join(s["text"] for s in how.get("sections", []))
         assert "certification roster" not in how["text"]
+        # A rule that applies to everyone, asked in the first person, is one too.
+        rule = await _say(http, bot.url, "pat", text="do i have to keep taking classes after im "
+                                                     "certified in kansas or am i done")
+        assert "KS-Y1-VSYS" not in " ".join(s["text"] for s in rule.get("sections", []))
+        assert "certification roster" not in rule["text"]
         # Written as a command, a word after it is still a person to look up (refused here).
         nosy = await _say(http, bot.url, "pat", text="cert lee")
         assert "Only certification supervisors" in nosy["text"]

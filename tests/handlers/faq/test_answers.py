@@ -308,6 +308,17 @@ def test_related_reading_for_a_named_state_is_that_states_or_general(
     assert {a.jurisdiction for a in answer.suggestions} <= allowed
 
 
+def test_a_report_of_danger_not_answered_offers_no_loosely_related_reading(
+        services: Services) -> None:
+    """"a voter just collapsed": the 911 line and the report form, not rumor-control reading."""
+    reported = answer_question(question="a voter just collapsed in line, what do we do",
+                               services=services)
+    assert not reported.answered and reported.suggestions == []
+    asked = answer_question(question="fax number for the kansas secretary of state's office",
+                            services=services)
+    assert not asked.answered and asked.suggestions  # a plain question still gets them
+
+
 def test_related_reading_without_a_named_state_keeps_the_closest_of_any_state() -> None:
     from handlers.faq.scope import related_reading
     from knowledge.search import Hit

@@ -58,3 +58,19 @@ def test_a_question_naming_an_office_alias_gets_that_jurisdictions_contact(
     assert not answer.answered and answer.named_state == "CT"
     assert answer.contact is not None and "Connecticut" in answer.contact.name
     assert {a.jurisdiction for a in answer.suggestions} <= {"CT", "general"}
+
+
+def test_the_offices_own_codes_are_read_in_lower_case_only_where_a_state_fits() -> None:
+    from handlers.faq.places import named_states
+
+    ours = frozenset({"CA", "CT", "KS"})
+    for text, named in [("ks county clerk here, when are the classes", ["KS"]),
+                        ("rules in ct for recounts", ["CT"]), ("ca's audit rule", ["CA"]),
+                        ("what is the ca deadline", ["CA"]),
+                        # a street, an e-mail domain, a scan, an abbreviation: no state
+                        ("which voter lives at 40 elm ct", []), ("mail bob@ca.gov", []),
+                        ("ct scan results", []), ("ca. 1990", [])]:
+        assert named_states(text, extra_codes=ours) == named, text
+    # another office's codes, or a code that is also a word, only in capitals
+    assert named_states("rules in tx for recounts", extra_codes=ours) == []
+    assert named_states("rules in co for recounts", extra_codes=ours | {"CO"}) == []

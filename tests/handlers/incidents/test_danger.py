@@ -33,6 +33,7 @@ REPORTS = [
     "huele a gas en la escuela estamos evacuando",
     "alguien apuñaló a un hombre en la fila",
     "el trabajador electoral esta teniendo un infarto ayuda",
+    "a caller said they will get her after the count",
 ]
 QUESTIONS = [
     "what's the policy on guns at polling places?",
@@ -63,6 +64,8 @@ HARMLESS = [
     "that training video was the bomb lol",
     "se disparó el número de solicitudes de boleta por correo",
     "el sitio web se cayó por un ataque DDoS",
+    "im nervous we'll get backlash if my office joins the alliance, do they help with that",
+    "we will get results tonight",
 ]
 
 
