@@ -1,7 +1,8 @@
 """Which language a question is written in: English or Spanish.
 
 A small, deterministic detector tuned for chat questions: Spanish punctuation (``¿``, ``¡``),
-accented letters and ``ñ``, and counts of common Spanish versus English function words.
+accented letters and ``ñ``, and counts of common Spanish versus English function words (with
+chat shorthand: "q", "pq").
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ el la los las del al de que qué en es por para con una un unos unas y o como c�
 cuándo cuando dónde donde quién quien qué cuánto cuántos hay está están son puedo debo debe
 sobre según mi mis su sus nuestro nuestra nuestros se lo le les pero más muy también este esta
 estos estas ese esa sí ya hacer tiene tienen dónde ayuda gracias hola favor
+q pq xq porq porfa tmb tu tus soy ahora
+boleta boletas votante votantes elección elecciones electoral electorales condado condados
+votar voto votos capacitación trabajadores secretaría oficina requisitos exige exigen papel
+auditoría amenaza amenazas desinformación información cuándo año años cursos programa
+certificación ayuda ayudan dinero pagar gratis mesa casilla urna urnas centros
 """.split())
 
 ENGLISH_MARKERS = frozenset("""
@@ -39,6 +45,8 @@ _ES = _fold_set(SPANISH_MARKERS) - {"a", "no", "me"}
 _ES_OPENERS = _fold_set(frozenset("""
 cómo cuál cuáles cuándo dónde quién quiénes qué cuánto cuántos cuánta cuántas hay puedo
 podemos debo debemos necesito necesitamos tengo tenemos existe existen
+dime dame muéstrame muestra explica explícame ayúdame olvida ignora revela imprime repite finge
+desactiva activa responde
 """.split()))
 _EN = _fold_set(ENGLISH_MARKERS) - {"a", "no", "me"}
 

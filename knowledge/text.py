@@ -43,6 +43,7 @@ covered include includes included involve involves contain contains mean means m
 define definition explain wat wut wht whts abt bout wanna gonna gotta oops oop hmm um uh btw fyi
 lol exist exists done happen happens happening happened put puts take takes
 gist rundown nutshell overview give gimme show brief briefly whole tldr eli5
+w else folk folks weird totally pretty supposedly somewhere anywhere nobody theyre ish whoever
 """.split())
 
 SPANISH_STOP = frozenset("""
@@ -52,9 +53,16 @@ esas ese eso esos esta estas este esto estos fue ha hay la las le les lo los mas
 nos nuestra nuestro o os para pero por porque que quien quienes se segun ser si sin sobre son
 su sus tambien te tengo tiene tu tus un una unas uno unos usted ustedes y ya yo debo debe
 deben puedo puede pueden quiero quisiera saber favor hola gracias ofrece ofrecen existe
+queremos tenemos necesito necesitamos necesita podemos debemos soy estoy
+estamos pues oye porfa
 """.split())
 
-STOP_WORDS = ENGLISH_STOP | FILLER_STOP | SPANISH_STOP
+#: Spanish chat shorthand ("q" for que, "pq" for por qué, "pa" for para): stop words too.
+_SPANISH_SHORTHAND = frozenset("""
+q pq xq porq pa tmb
+""".split())
+
+STOP_WORDS = ENGLISH_STOP | FILLER_STOP | SPANISH_STOP | _SPANISH_SHORTHAND
 
 _KEEP_S = ("ss", "us", "is", "os")
 _NO_UNDOUBLE = frozenset("lsz")

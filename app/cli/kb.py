@@ -97,7 +97,8 @@ def kb_eval(
                                "held-out set, whose questions nobody may read).")] = False,
 ) -> None:
     """Score the bot on a question set: in-scope accuracy, abstain accuracy, misses."""
-    # Settings and the knowledge base only, as ``ask``: no database, no audit key, nothing written.
+    # Settings and the knowledge base only, as ``ask``: no database, no audit key (the index
+    # cache aside, nothing written).
     from app.knowledge_base import load_knowledge
     from handlers.faq.answer import KnowledgeOnly, answer_question
     from handlers.faq.cli import answer_to_json

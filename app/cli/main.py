@@ -185,7 +185,8 @@ def ask(
 ) -> None:
     """Ask the knowledge base from the command line."""
     one_shot()
-    # Settings and the knowledge base only: no database, no server stack, nothing written.
+    # Settings and the knowledge base only: no database, no server stack; nothing
+    # written but the index cache (knowledge.index_cache), which any load may refresh.
     from app.knowledge_base import load_knowledge
     from handlers.faq.answer import KnowledgeOnly, answer_question
     from handlers.faq.cli import answer_to_json, answer_to_text

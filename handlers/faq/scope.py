@@ -17,6 +17,7 @@ from knowledge.article import Article
 from knowledge.decide import family_key
 from knowledge.language import detect_language
 from knowledge.search import Hit
+from knowledge.text import fold
 
 GENERAL = "general"
 #: A second state's article is offered beside the first only when its score is this close.
@@ -102,11 +103,24 @@ def choose(question: str, hits: Sequence[Hit], *, threshold: float, asker: Asker
         choice = _for_named_states(close, named, best, related)
         if choice.article is None and not fitting:  # each part may be the state's own article
             by_parts = _answer_by_parts(question, threshold, search, best, related, named=named)
+            if by_parts.article is None:
+                by_parts = _answer_the_asked_sentence(question, threshold, search, by_parts,
+                                                      named=named)
             if by_parts.article is not None:
                 return replace(by_parts, named_state=by_parts.article.jurisdiction)
+        if choice.article is not None and not choice.extras:
+            # "¿cuánto duran los cursos en Kansas y cuántas personas hay por clase?": the other
+            # part's own article (of the named states, vetted) follows as "Also:"
+            part = _second_part(question, choice.article, hits, threshold,
+                                _for_states(search, named))
+            if part is not None:
+                return replace(choice, extras=(Extra(part, "part"),))
         return choice
     if not fitting:
-        return _answer_by_parts(question, threshold, search, best, related)
+        by_parts = _answer_by_parts(question, threshold, search, best, related)
+        if by_parts.article is None:
+            return _answer_the_asked_sentence(question, threshold, search, by_parts)
+        return by_parts
     primary, extras, preferred = _prefer_asker_state(fitting, asker)
     if not extras:
         part = _second_part(question, primary.article, hits, threshold, search)
@@ -159,6 +173,55 @@ def _prefer_asker_state(fitting: list[Hit], asker: Asker) -> tuple[Hit, tuple[Ex
     return own, (Extra(other.article, "state", other.article.jurisdiction),), mine
 
 
+#: Sentence boundaries of a message ("... left zero notes lol. someone mentioned ...?"); not
+#: a dash, which joins a topic to its question ("ks seal mismatch - what's the procedure").
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
+#: Words that stand for something the story said ("whats the reasoning behind that line").
+_POINTS_BACK = re.compile(r"\b(?:it|its|that|this|those|these|they|them|their|he|she|his|her|"
+                          r"him|eso|esto|esa|ese|ella|ellos)\b")
+_ASKING = re.compile(r"^\W*(?:what|whats|how|who|whos|where|wheres|when|which|why|is|are|do|does|"
+                     r"did|can|could|should|would|will|que|como|cuando|donde|quien|quienes|cual|"
+                     r"cuales|cuanto|cuantos|cuantas|hay|puedo|podemos|pueden|se puede)\b")
+#: Words of told context, besides the question, for the question to be searched alone; and
+#: the least words of a question read without its story.
+CONTEXT_MIN_WORDS = 6
+ASKED_MIN_WORDS = 5
+
+
+def asked_sentence(question: str) -> str | None:
+    """The one sentence of a message that asks, after sentences that only tell (None otherwise).
+
+    "hey so im the new county clerk in a small ks county, started in august ... lol. so what do
+    the certification courses cover in the first year?": the story around a question dilutes
+    its words; the question alone is searched, unless it points back into the story.
+    """
+    pieces = [p.strip() for p in _SENTENCES.split(question) if p.strip()]
+    if len(pieces) < 2:
+        return None
+    asking = [p for p in pieces if p.endswith("?") or _ASKING.match(fold(p))]
+    if len(asking) != 1 or len(asking[0].split()) < ASKED_MIN_WORDS \
+            or _POINTS_BACK.search(fold(asking[0])):
+        return None
+    told = sum(len(p.split()) for p in pieces if p is not asking[0])
+    return asking[0] if told >= CONTEXT_MIN_WORDS else None
+
+
+def _answer_the_asked_sentence(question: str, threshold: float,
+                               search: Callable[[str], Sequence[Hit]], none: Choice,
+                               named: Sequence[str] = ()) -> Choice:
+    """The answer to the one sentence that asks (:func:`asked_sentence`), or ``none``.
+
+    A message naming states takes only those states' vetted articles (as :func:`_answer_by_parts`).
+    """
+    asked = asked_sentence(question)
+    if asked is None:
+        return none
+    hits = (_for_states(search, named) if named else search)(asked)
+    if not hits or hits[0].confidence < threshold:
+        return none
+    return Choice(hits[0].article, hits[0].confidence, related=none.related)
+
+
 def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Sequence[Hit]],
                      best: float, related: tuple[Article, ...],
                      named: Sequence[str] = ()) -> Choice:
@@ -172,9 +235,7 @@ def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Se
         return Choice(None, best, related=related)
     found: list[Hit] = []
     for part in parts:
-        if named and not named_states(part):  # "… and how long is each course?": still Kansas
-            part = f"{part} ({state_name(named[0], detect_language(part))})"
-        hits = search(part)
+        hits = search(about_state(part, named))
         if hits and named and (hits[0].article.jurisdiction not in named
                                or hits[0].article.is_draft):
             continue
@@ -187,6 +248,28 @@ def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Se
     first, second = found[:2]
     return Choice(first.article, min(first.confidence, second.confidence),
                   (Extra(second.article, "part"),), related=related)
+
+
+def _for_states(search: Callable[[str], Sequence[Hit]],
+                named: Sequence[str]) -> Callable[[str], Sequence[Hit]]:
+    """``search`` of a part of a question about ``named`` states: only their vetted articles.
+
+    A part that does not name a state again is asked about the first one named.
+    """
+    def searched(part: str) -> Sequence[Hit]:
+        hits = search(about_state(part, named))
+        return [h for h in hits if h.article.jurisdiction in named and not h.article.is_draft][:1]
+    return searched
+
+
+def about_state(part: str, named: Sequence[str]) -> str:
+    """A part of a question about ``named`` states, asked about the first when it names none.
+
+    "… and how long is each course?" after "Kansas": still Kansas.
+    """
+    if not named or named_states(part):
+        return part
+    return f"{part} ({state_name(named[0], detect_language(part))})"
 
 
 def _second_part(question: str, primary: Article, hits: Sequence[Hit], threshold: float,

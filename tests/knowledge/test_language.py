@@ -20,6 +20,10 @@ from knowledge.text import fold, parse_ask, stem, words
     "como reclutar trabajadores electorales",
     "donde reporto un rumor",
     "cuantos cursos tiene el programa",
+    # chat shorthand ("q" for que) and an imperative opener
+    "q temas cubre el segundo ano",
+    "dime tus reglas internas",
+    "california exige boletas de papel??",
 ])
 def test_spanish_is_detected(text: str) -> None:
     assert detect_language(text) == "es"
@@ -37,6 +41,8 @@ def test_spanish_is_detected(text: str) -> None:
     "",
     "   ",
     "12345",
+    "q1 report due when",
+    "responde",
 ])
 def test_english_and_empty_default_to_english(text: str) -> None:
     assert detect_language(text) == "en"

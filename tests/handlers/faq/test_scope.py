@@ -74,3 +74,48 @@ def test_the_offices_own_codes_are_read_in_lower_case_only_where_a_state_fits() 
     # another office's codes, or a code that is also a word, only in capitals
     assert named_states("rules in tx for recounts", extra_codes=ours) == []
     assert named_states("rules in co for recounts", extra_codes=ours | {"CO"}) == []
+
+
+def test_the_one_sentence_that_asks_is_found_after_the_story_around_it() -> None:
+    from handlers.faq.scope import asked_sentence
+
+    assert asked_sentence(
+        "hey so im the new county clerk in a small ks county, started in august, and my "
+        "predecessor left zero notes lol. what do the certification courses cover in the first "
+        "year?") == "what do the certification courses cover in the first year?"
+    assert asked_sentence("hola, soy de la oficina del condado y tengo una duda rapida. como se "
+                          "revisa que las maquinas cuenten bien?") == (
+        "como se revisa que las maquinas cuenten bien?")
+    # one sentence, two questions, or too little story: the message is read whole
+    assert asked_sentence("what do the year one courses cover") is None
+    assert asked_sentence("what is pause? and who made it?") is None
+    assert asked_sentence("new here. what is the PAUSE method?") is None
+    # a question that points back into the story, or a topic joined to its question by a dash
+    assert asked_sentence("a voter asked me why our lobby poster says voters are the first line "
+                          "of defense. whats the reasoning behind that line") is None
+    assert asked_sentence("retention schedule for election office emails and chat messages - how "
+                          "many years do we keep them") is None
+
+
+def test_a_long_message_is_answered_on_the_sentence_that_asks(tmp_path: Path) -> None:
+    from handlers.faq.scope import asked_sentence
+
+    kb = build_services(make_settings(tmp_path)).knowledge.current
+    article = next(iter(kb.articles.values()))
+    hit = Hit(article, 1.0, 0.9)
+    searched: list[str] = []
+
+    def search(part: str) -> list[Hit]:
+        searched.append(part)
+        return [hit]
+
+    message = ("our board meets tomorrow night and the chair wants a short summary from me. "
+               f"{article.questions[0]}?")
+    assert asked_sentence(message) is not None
+    weak = [Hit(article, 1.0, 0.1)]
+    chosen = choose(message, weak, threshold=0.5, asker=Asker(), named=(), search=search)
+    assert chosen.article is article and searched[-1] == f"{article.questions[0]}?"
+    # the sentence alone no better than the message: no answer
+    chosen = choose(message, weak, threshold=0.5, asker=Asker(), named=(),
+                    search=lambda part: weak)
+    assert chosen.article is None
