@@ -119,6 +119,18 @@ PUBLIC_ADDRESS = (
     rf"(?:.*\b{PUBLIC_PLACE}(?: (?:is|was|will be|has|had|moved|moving|located|sits))?"
     r"(?: (?:now|still|temporarily))?(?: (?:at|on|to|in|from))? (?:the )?\d{1,6} "
     rf"\w+(?: \w+)? {_STREET}\b|.*\b\d{{1,6}} \w+(?: \w+)? {_STREET} {PUBLIC_PLACE}\b)")
+#: A question about the rules for a kind of record, not a request for anyone's: whether it is
+#: public or released ("are voters' birth dates public?", "¿las fechas de nacimiento son
+#: públicas?"), how long it is kept, or whether it is removed from what is sold or released.
+RECORD_POLICY = (
+    r"^(?!.*\b(dame|dime|digame|pasame|mandame|mandeme|necesito|give me|send me|tell me|show me|"
+    r"text me|gimme|i need|find me|look up|lookup)\b)(?:.*\b(is|are|was|were|son|es|get|gets)\b"
+    r".{0,40}\b(public(ly available)?|public records?|publicas?|publicos?|confidential|"
+    r"confidenciales?|exempt|released|disclosed|redacted|stripped( out)?|removed|withheld)\b|"
+    r".*\bhow long (do|does|should|must) (we|you|the (state|county|office)|offices?|counties) "
+    r"(keep|retain|hold|store)\b|.*\bretention\b|.*\bcuanto tiempo (se )?(guarda|guardan|"
+    r"conserva|conservan)\b|.*\b(aparece|aparecen|appears?|show up|shows up) (en|in|on) (la|las|el|"
+    r"los|the) (lista|listas|padron|registro|archivo|list|lists|roll|rolls|file|record)\b)")
 ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
            r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"
            r"reveal|expose|share|publish|post|compile|scrape|export|download|need|want|"
@@ -1096,7 +1108,8 @@ PERSONAL = [
           r"shred\w*)\b|\bwhat(?:'s| is| are) the (process|procedure|rules?|policy|steps)\b|"
           r"\b(wrong|incorrect|mistaken) (date of birth|birth ?date|dob)\b|\b(correct|fix|"
           r"updat|chang)\w* (a |the |her |his |their |my |our |a voter'?s )?(date of birth|"
-          r"birth ?date|dob)\b|" + RECORD_IT + "))"),
+          r"birth ?date|dob)\b|\b(date of birth|birth ?date|dob)s? (is|are|was|were) (wrong|"
+          r"incorrect|mistaken|missing|off)\b|" + RECORD_POLICY + "|" + RECORD_IT + "))"),
     _rule("personal_data", "list-with-contacts-of-people",
           r"\b(list|export|send|email|give|pull|get|dump|share)\b.{0,60}\b(voters?|residents?|"
           r"people|staff|workers?|donors?|signers?|registrants?)\b.{0,60}\bwith (their |the )?"
@@ -1129,7 +1142,7 @@ PERSONAL = [
           r"(direccion\w*|domicilio\w*|telefono\w*|celular\w*|correos?)\b",
           unless=r"\b(proteg\w*|amenaza\w*|oficina|division|publicar\w*|publicaron|que hacemos|"
           r"filtr\w*|cambi\w*|actualiz\w*|pasos|como|llama\w*|contacta\w*|protocolo|alguien "
-          r"(subio|publico|puso))\b|"
+          r"(subio|publico|puso))\b|" + RECORD_POLICY + "|"
           r"^(?!.{0,300}\b(personal|particular|privad[oa]s?|de su casa|celular)\b).{0,300}"
           r"\bsecretaria (de|del) "
           r"estado\b"),
@@ -1224,6 +1237,7 @@ PERSONAL = [
           r"indocumentad\w*)\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\bmi (propio )?(voto|registro|boleta|direccion|domicilio|"
           r"telefono|correo|celular)\b|\bme mude\b|\b(oficina|linea|departamento|division)\b|"
+          + RECORD_POLICY + "|"
           r"^(?!.{0,300}\b(personal|particular|privad[oa]s?|de su casa|celular)\b).{0,300}"
           r"\bsecretaria (de|del) "
           r"estado\b"),
@@ -1311,7 +1325,11 @@ _HANDS_OVER = re.compile(
     r"\b(?:tell|give|send|text|show|dm|forward|read|repeat|paste|recite|spell|e-?mail|share)"
     r" (?:it|them|that|those|this|the (?:number|address|list|info\w*|details))(?: (?:out|back|"
     r"over))?(?: (?:to|with))? (?:me|us)\b|\b(?:dimelo|damelo|mandamelo|pasamelo|leemelo|"
-    r"dimela|damela|mandamela|pasamela|leemela|dimelos|damelos|pasamelos|mandamelos)\b")
+    r"dimela|damela|mandamela|pasamela|leemela|dimelos|damelos|pasamelos|mandamelos)\b|"
+    # a message that opens on, or ends with, "give me": "dame la fecha de nacimiento de X, es
+    # publica?", "... es publica? dame la"
+    r"^\W*(?:dame|dime|pasame|mandame|give me|send me|tell me|show me|gimme)\b|"
+    r"\b(?:dame|dime|pasame|mandame)(?: (?:la|lo|las|los))?\W*$")
 #: "can we get / see / pull ..." asks for the thing itself when it names whose it is.
 _GRAB = re.compile(r"^\W*(?:can|could|may|do|does|would) (?:we|i|you|u|ya) (?:\w+ )?(?:get|see|"
                    r"have|pull(?: up)?|grab|look ?up|find|fetch|access|check|obtain)\b")
