@@ -18,6 +18,7 @@ HOW_TO = re.compile(r"\b(how (do|can|should|would|does) (i|we|one|you)|how to|wh
                     r"(need|have) to|what (is|are|'s) (needed|required)|steps? (to|for)|"
                     r"requirements?|c[oó]mo)\b")
 
+#: The word "cert", "certification", "certified" ... (not "certain").
 CERT = re.compile(r"\bcert(?!ain)")
 #: One's own standing: "am i up to date", "my certification status", "when am i due".
 OWN_STANDING = re.compile(

@@ -122,11 +122,13 @@ class WebChatTransport(Transport, Checkable, Editable):
         user = inbox_key(destination)
         async with self.db.session() as session:
             rows = (await session.exec(
-                select(WebChatInbox).where(WebChatInbox.user_id == user)
+                select(WebChatInbox.id, WebChatInbox.payload)  # plain rows, not 500 objects
+                .where(WebChatInbox.user_id == user)
                 .order_by(WebChatInbox.id.desc()).limit(500))).all()  # type: ignore[union-attr]
-        for row in rows:
-            if json.loads(row.payload).get("outbox_key") == key:
-                return f"webchat:{row.id}"
+        written = json.dumps(key)  # as the payload holds it: only those rows are decoded
+        for row_id, payload in rows:
+            if written in payload and json.loads(payload).get("outbox_key") == key:
+                return f"webchat:{row_id}"
         return None
 
 

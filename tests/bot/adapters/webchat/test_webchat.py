@@ -174,4 +174,9 @@ async def test_proactive_sends_share_transactions_and_each_lands_once(tmp_path: 
         assert item["reply"]["text"] == f"alert {i}" and f"webchat:{item['id']}" == refs[i]
         assert await transport.already_sent(people[i], f"k{i}") == refs[i]
     assert await transport.already_sent(people[0], "k1") is None
+    # a key that begins another one ("k" of "k1"), or holding a quote, is matched whole
+    tenth = await transport.send(people[1], Reply(text="again"), key='k"1')
+    assert await transport.already_sent(people[1], "k") is None
+    assert await transport.already_sent(people[1], 'k"1') == tenth
+    assert await transport.already_sent(people[1], "k1") == refs[1]
     await db.close()
