@@ -32,10 +32,12 @@ cached on disk keyed by the engine and a hash of each text, so ``serve``, its wo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -288,6 +290,52 @@ def query_cache(embedder: Embedder) -> QueryCache:
         return _QUERY_CACHES[embedder.name]
 
 
+_CAPITALS = re.compile(r"\b[A-Z]{3,8}\b")
+
+
+@dataclass(frozen=True)
+class Acronyms:
+    """A base's acronyms by their lower-case form ("pause" -> "PAUSE")."""
+
+    forms: dict[str, str]
+
+    def restore(self, text: str) -> str:
+        """``text`` with each acronym typed all in lower case written in capitals."""
+        if not self.forms:
+            return text
+        return self._pattern.sub(lambda m: self.forms[m.group(0)], text)
+
+    @property
+    def _pattern(self) -> re.Pattern[str]:
+        return _acronym_pattern(tuple(sorted(self.forms)))
+
+
+@functools.lru_cache(maxsize=8)
+def _acronym_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w@.])(?:" + "|".join(map(re.escape, words)) + r")(?![\w@]|\.\w)")
+
+
+def acronyms(articles: Sequence[Article]) -> Acronyms:
+    """Words the articles write in capitals more often than in lower case (PAUSE, EPPI, CTIC).
+
+    Read from titles, summaries and bodies (English and Spanish), where curators write; "pause"
+    the verb there would outnumber PAUSE the method if the base used it so.
+    """
+    upper: dict[str, int] = {}
+    lower: dict[str, int] = {}
+    for art in articles:
+        texts = [art.title, art.summary, art.body]
+        if art.es is not None:
+            texts += [art.es.title, art.es.summary, art.es.body or ""]
+        for text in texts:
+            for word in _CAPITALS.findall(text):
+                upper[word] = upper.get(word, 0) + 1
+            for word in re.findall(r"\b[a-z]{3,8}\b", text):
+                lower[word] = lower.get(word, 0) + 1
+    return Acronyms({w.lower(): w for w, n in upper.items()
+                     if n >= 2 and n > lower.get(w.lower(), 0)})
+
+
 def passages(article: Article) -> list[str]:
     """The texts of an article that get a vector each."""
     out = [article.title, *article.questions, article.summary]
@@ -383,6 +431,7 @@ class SemanticIndex:
             matrix[i] = fresh[k] if k in fresh else stored[k]
         self.matrix = matrix
         self.queries = query_cache(embedder)
+        self.acronyms = acronyms(articles)
         if fresh:  # keep other bases' vectors too (tests, a reload in progress), up to a cap
             current = set(keys)
             others = [k for k in stored if k not in current][:max(0, CACHE_MAX - len(keys))]
@@ -393,8 +442,12 @@ class SemanticIndex:
                                 time.perf_counter() - start)
 
     def embed(self, query: str) -> np.ndarray:
-        """The question's vector (clipped to :data:`QUERY_TOKENS`, cached)."""
-        return self.queries.vector(query)
+        """The question's vector (clipped to :data:`QUERY_TOKENS`, cached).
+
+        The base's acronyms typed in lower case are written as the articles write them first
+        (:func:`acronyms`): the model reads case, and "the pause method" is a verb to it.
+        """
+        return self.queries.vector(self.acronyms.restore(query))
 
     def similarities(self, query_vec: np.ndarray) -> np.ndarray:
         """Best cosine of each article's passages (one value per article).

@@ -123,13 +123,13 @@ PUBLIC_ADDRESS = (
 #: public or released ("are voters' birth dates public?", "¿las fechas de nacimiento son
 #: públicas?"), how long it is kept, or whether it is removed from what is sold or released.
 RECORD_POLICY = (
-    r"^(?!.*\b(dame|dime|digame|pasame|mandame|mandeme|necesito|give me|send me|tell me|show me|"
-    r"text me|gimme|i need|find me|look up|lookup)\b)(?:.*\b(is|are|was|were|son|es|get|gets)\b"
+    r"^(?!.{0,}\b(dame|dime|digame|pasame|mandame|mandeme|necesito|give me|send me|tell me|show me|"
+    r"text me|gimme|i need|find me|look up|lookup)\b)(?:.{0,}\b(is|are|was|were|son|es|get|gets)\b"
     r".{0,40}\b(public(ly available)?|public records?|publicas?|publicos?|confidential|"
     r"confidenciales?|exempt|released|disclosed|redacted|stripped( out)?|removed|withheld)\b|"
-    r".*\bhow long (do|does|should|must) (we|you|the (state|county|office)|offices?|counties) "
-    r"(keep|retain|hold|store)\b|.*\bretention\b|.*\bcuanto tiempo (se )?(guarda|guardan|"
-    r"conserva|conservan)\b|.*\b(aparece|aparecen|appears?|show up|shows up) (en|in|on) (la|las|el|"
+    r".{0,}\bhow long (do|does|should|must) (we|you|the (state|county|office)|offices?|counties) "
+    r"(keep|retain|hold|store)\b|.{0,}\bretention\b|.{0,}\bcuanto tiempo (se )?(guarda|guardan|"
+    r"conserva|conservan)\b|.{0,}\b(aparece|aparecen|appears?|show up|shows up) (en|in|on) (la|las|el|"
     r"los|the) (lista|listas|padron|registro|archivo|list|lists|roll|rolls|file|record)\b)")
 ACQUIRE = (r"(?:give|gimme|send|tell|find|get|grab|fetch|look ?up|lookup|look into|show|list|"
            r"pull(?: up)?|dig up|track down|trace|search(?: for)?|locate|dox+|unmask|identify|"

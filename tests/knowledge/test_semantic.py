@@ -102,6 +102,22 @@ def test_indexes_of_one_embedder_share_its_cache(tmp_path: Path) -> None:
     assert model.asked.count("zebras") == 1
 
 
+def test_the_bases_acronyms_typed_in_lower_case_are_embedded_as_the_articles_write_them(
+        tmp_path: Path) -> None:
+    """The model reads case: "the pause method" is a verb to it, "the PAUSE method" the method."""
+    model = LetterEmbedder()
+    arts = [make_article("a-pause", "The PAUSE method", ["what is PAUSE"],
+                         "PAUSE before you share: the PAUSE steps.", "Use PAUSE; EPPI ran once."),
+            make_article("a-eppi", "The EPPI drill", ["what was EPPI"], "The EPPI exercise.",
+                         "Take a pause, pause again, pause often: a pause a day, one more pause.")]
+    index = SemanticIndex(arts, model, cache_dir=tmp_path)
+    index.embed("what is the pause method, per the eppi? email pause@sos.ca.gov")
+    # PAUSE (4 in capitals, 5 in lower case in a body) stays as typed; EPPI is restored; an
+    # address is left alone
+    assert model.asked[-1] == "what is the pause method, per the EPPI? email pause@sos.ca.gov"
+    assert sem.acronyms(arts[:1]).restore("the pause method") == "the PAUSE method"
+
+
 def test_similarities_are_the_best_passage_cosine_of_each_article(tmp_path: Path) -> None:
     arts = [make_article("a-one", "Zebra crossings", ["what about zebras"], "Zebras zig zag."),
             make_article("a-two", "Ballot boxes", ["where are ballot boxes"], "Boxes are locked.")]
