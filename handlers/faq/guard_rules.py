@@ -938,7 +938,12 @@ PARTISAN = [
           r"mandato))\b|\bhay que sacar (al?|a la)\b|\bdeberia\w* renunciar\b|\b(secretari\w*|"
           r"comisionad\w*|alcald\w*|gobernador\w*|registrador\w*|tesorer\w*|jue[zc]\w*|candidat\w*|"
           r"concejal\w*|senador\w*)\b.{0,25}\b(parcial\w*|partidist\w*|comprad[oa]s?|vendid[oa]s?)"
-          r"\b|\b(escribe|escribeme|redacta|redactame|haz|hazme|crea|creame)\b (un|una) (tuit|tweet|"
+          # a person named at the start ("shirley weber es partidista?"), not a process ("el
+          # conteo es parcial?" is a partial count)
+          r"\b|^\W*(?!(?:\w+ ){0,2}(?:proceso|sistema|conteo|eleccion|elecciones|auditoria|voto|"
+          r"votacion|maquinas?|resultados?|programa|curso|formulario)\b)(?:\w+ ){1,3}(?:es|son|fue|"
+          r"era|esta|estan) (?:muy |super |bien |tan )?(?:partidist\w*|corrupt\w*|tramposo\w*|"
+          r"vendid[oa]s?|comprad[oa]s?)\b|\b(escribe|escribeme|redacta|redactame|haz|hazme|crea|creame)\b (un|una) (tuit|tweet|"
           r"discurso|volante|post|publicacion|meme|lema|eslogan|carta)\b|\blos mejores candidatos\b",
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
           r"digo|como respond\w*|alguien dice|resultados)\b"),
