@@ -943,7 +943,8 @@ PARTISAN = [
           r"\b|^\W*(?!(?:\w+ ){0,2}(?:proceso|sistema|conteo|eleccion|elecciones|auditoria|voto|"
           r"votacion|maquinas?|resultados?|programa|curso|formulario)\b)(?:\w+ ){1,3}(?:es|son|fue|"
           r"era|esta|estan) (?:muy |super |bien |tan )?(?:partidist\w*|corrupt\w*|tramposo\w*|"
-          r"vendid[oa]s?|comprad[oa]s?)\b|\b(escribe|escribeme|redacta|redactame|haz|hazme|crea|creame)\b (un|una) (tuit|tweet|"
+          r"vendid[oa]s?|comprad[oa]s?)\b|"
+          r"\b(escribe|escribeme|redacta|redactame|haz|hazme|crea|creame)\b (un|una) (tuit|tweet|"
           r"discurso|volante|post|publicacion|meme|lema|eslogan|carta)\b|\blos mejores candidatos\b",
           unless=r"\b(me pregunta|le pregunta|preguntan|le respondo|respondo|responder|que le "
           r"digo|como respond\w*|alguien dice|resultados)\b"),
