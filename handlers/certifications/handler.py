@@ -16,7 +16,7 @@ from handlers.certifications.scheduler import certification_reminders
 #: certification"): a question for the knowledge base, not a look at one's own standing.
 HOW_TO = re.compile(r"\b(how (do|can|should|would|does) (i|we|one|you)|how to|what do (i|we) "
                     r"(need|have) to|what (is|are|'s) (needed|required)|steps? (to|for)|"
-                    r"requirements?|c[oó]mo)\b")
+                    r"requirements?|c[oó]mo(?! va\b| voy\b| ando\b))\b")
 
 #: The word "cert", "certification", "certified" ... (not "certain").
 CERT = re.compile(r"\bcert(?!ain)")
@@ -25,7 +25,10 @@ OWN_STANDING = re.compile(
     r"\b(am i|have i|did i|where do i stand|what do i (still )?(owe|have left|need left)|"
     r"(when|what)('s| is| are)? (am i|is my|are my|my) \w*|my (\w+ )?(cert\w*|status|hours|"
     r"courses?|classes|credits?|deadlines?|progress|record|renewal|transcript|standing)|"
-    r"status|due)\b")
+    r"status|due|"
+    # in Spanish: "¿cuál es mi estado de certificación?", "¿cómo va mi certificación?"
+    r"mis? (\w+ )?(estado|certificaci[oó]n|progreso|avance|cursos|horas|fecha l[ií]mite|"
+    r"renovaci[oó]n)|me falta\w*|estoy (al d[ií]a|certificad[oa]|atrasad[oa]))(?!\w)")
 #: A rule that applies to everyone ("do i have to keep taking classes after i'm certified"): the
 #: knowledge base answers it.
 RULE_QUESTION = re.compile(

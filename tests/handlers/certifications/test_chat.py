@@ -92,10 +92,15 @@ async def test_a_question_about_ones_own_certification_shows_ones_status(tmp_pat
         body = " ".join(s["text"] for s in asked["sections"])
         assert "KS-CLERK" in body and "KS-Y1-VSYS" in body  # pat's own standing, no refusal
         assert "Only certification supervisors" not in asked["text"]
+        # ... in Spanish too
+        spanish = await _say(http, bot.url, "pat", text="¿cómo va mi certificación?")
+        assert "KS-Y1-VSYS" in " ".join(s["text"] for s in spanish["sections"])
         # How to renew is a question for the knowledge base, not one's standing.
         how = await _say(http, bot.url, "pat", text="how do i renew my certification")
         assert "KS-Y1-VSYS" not in " ".join(s["text"] for s in how.get("sections", []))
         assert "certification roster" not in how["text"]
+        como = await _say(http, bot.url, "pat", text="¿cómo renuevo mi certificación?")
+        assert "KS-Y1-VSYS" not in " ".join(s["text"] for s in como.get("sections", []))
         # A rule that applies to everyone, asked in the first person, is one too.
         rule = await _say(http, bot.url, "pat", text="do i have to keep taking classes after im "
                                                      "certified in kansas or am i done")
