@@ -67,10 +67,12 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(?:'s)?(?![A-Za-z0-9])")
 #: or before an office word ("ks county clerk", "ca's deadline"); not after a street number
 #: ("40 elm ct"). Only the office's own codes (``extra_codes``) are read this way.
 _LOWER_CODE = re.compile(
-    r"(?<![\w.@])(?:(?:in|for|from|of|at|to|across|en|de|del|para) ([a-z]{2})(?!\w|\.\w)|"
+    r"(?<![\w.@])(?:(?:in|for|from|of|at|to|across|does|did|do|is|are|has|have|will|can|"
+    r"should|en|de|del|para) ([a-z]{2})(?!\w|\.\w)|"
     r"(?<!\d )(?<!\d\d )(?<!\d\d\d )([a-z]{2})(?='s\b|'s?\b| (?:counties|county|clerks?|"
     r"registrars?|towns?|sos|sots|secretary|state|office|elections?|voters?|law|laws|rules?|"
-    r"deadlines?|condado|condados|secretaria|oficina|ley)\b))")
+    r"deadlines?|cert|certs|certification|training|program|classes|class|courses?|"
+    r"condado|condados|secretaria|oficina|ley)\b))")
 
 
 def named_states(text: str, *, extra_codes: frozenset[str] = frozenset(),

@@ -67,6 +67,7 @@ def test_the_offices_own_codes_are_read_in_lower_case_only_where_a_state_fits() 
     for text, named in [("ks county clerk here, when are the classes", ["KS"]),
                         ("rules in ct for recounts", ["CT"]), ("ca's audit rule", ["CA"]),
                         ("what is the ca deadline", ["CA"]),
+                        ("did ct recruit volunteers", ["CT"]), ("the ks cert class size", ["KS"]),
                         # a street, an e-mail domain, a scan, an abbreviation: no state
                         ("which voter lives at 40 elm ct", []), ("mail bob@ca.gov", []),
                         ("ct scan results", []), ("ca. 1990", [])]:
