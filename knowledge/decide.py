@@ -52,10 +52,11 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                           r"\b(what|how (big|large|much))\b[^.?!]{0,25}\bbudget\b(?! (for|to|is) "
                           r"(tiny|small|tight|limited))|\bbudget (figure|number|amount|total)\b|"
                           r"(^|[.?!;]\s*)budget\b|\bad spend\b|"
-                          r"\bdollar|\bgrant amount\b|\bhow much .*\b(get|receive|award(ed)?|"
+                          # "how much of the ballots get audited": a share, not money
+                          r"\bdollar|\bgrant amount\b|\bhow much (?!of\b).*\b(get|receive|award(ed)?|"
                           r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\b(cu[aá]l|cu[aá]nto|qu[eé]) (es |fue )?"
                           r"(el |de )?presupuesto\b|\bprize money\b|"
-                          r"\bhow much .*\b(pay|paid|charge|charges|charged|cost|costs)\b|"
+                          r"\bhow much (?!of\b).*\b(pay|paid|charge|charges|charged|cost|costs)\b|"
                           r"\bcharges? per\b|\bcu[aá]nto (se )?(les |nos |me )?(paga|pagan|cobra|cuesta)"),
                re.compile(r"\$\s?\d|\b\d[\d,.]*\s*(million|thousand|dollars|d[oó]lares)\b")),
     "cost": (re.compile(r"\bcost\b|\bcuesta\b|\bfees?\b|\bcharge\b|\bhow much (does|do|is|are)\b|"

@@ -307,6 +307,8 @@ def test_asked_kinds_separate_dates_durations_names_places_amounts_and_costs() -
     assert "name" in asked_kinds("who runs the task force, name please")
     assert "place" in asked_kinds("which city are the classes held in")
     assert asked_kinds("how much funding does each center get") == {"amount"}
+    # "how much of" asks for a share, which words ("most", "1 %") can give: no money asked
+    assert "amount" not in asked_kinds("how much of the ballots get audited by hand")
     assert asked_kinds("does it cost anything to join") == {"cost"}
     # a website that is merely mentioned is not a request for a link
     assert "url" not in asked_kinds("can an attack on our website change the vote count")
