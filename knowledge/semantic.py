@@ -32,7 +32,6 @@ cached on disk keyed by the engine and a hash of each text, so ``serve``, its wo
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import logging
@@ -293,26 +292,20 @@ def query_cache(embedder: Embedder) -> QueryCache:
 _CAPITALS = re.compile(r"\b[A-Z]{3,8}\b")
 
 
-@dataclass(frozen=True)
 class Acronyms:
-    """A base's acronyms by their lower-case form ("pause" -> "PAUSE")."""
+    """A base's acronyms by their lower-case form ("pause" -> "PAUSE"), matched in one pass."""
 
-    forms: dict[str, str]
+    def __init__(self, forms: dict[str, str]) -> None:
+        """``forms``: lower case -> as the articles write it."""
+        self.forms = forms
+        words = "|".join(map(re.escape, sorted(forms)))
+        self._pattern = re.compile(rf"(?<![\w@.])(?:{words})(?![\w@]|\.\w)") if forms else None
 
     def restore(self, text: str) -> str:
         """``text`` with each acronym typed all in lower case written in capitals."""
-        if not self.forms:
+        if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self.forms[m.group(0)], text)
-
-    @property
-    def _pattern(self) -> re.Pattern[str]:
-        return _acronym_pattern(tuple(sorted(self.forms)))
-
-
-@functools.lru_cache(maxsize=8)
-def _acronym_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w@.])(?:" + "|".join(map(re.escape, words)) + r")(?![\w@]|\.\w)")
 
 
 def acronyms(articles: Sequence[Article]) -> Acronyms:

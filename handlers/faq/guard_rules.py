@@ -122,9 +122,11 @@ PUBLIC_ADDRESS = (
 #: A question about the rules for a kind of record, not a request for anyone's: whether it is
 #: public or released ("are voters' birth dates public?", "¿las fechas de nacimiento son
 #: públicas?"), how long it is kept, or whether it is removed from what is sold or released.
+#: "Give me": a request for the thing itself, in English and Spanish.
+GIVE_ME = r"(?:dame|dime|digame|pasame|mandame|give me|send me|tell me|show me|gimme)"
 RECORD_POLICY = (
-    r"^(?!.{0,}\b(dame|dime|digame|pasame|mandame|mandeme|necesito|give me|send me|tell me|show me|"
-    r"text me|gimme|i need|find me|look up|lookup)\b)(?:.{0,}\b(is|are|was|were|son|es|get|gets)\b"
+    rf"^(?!.{{0,}}\b({GIVE_ME}|mandeme|necesito|text me|i need|find me|look up|lookup)\b)"
+    r"(?:.{0,}\b(is|are|was|were|son|es|get|gets)\b"
     r".{0,40}\b(public(ly available)?|public records?|publicas?|publicos?|confidential|"
     r"confidenciales?|exempt|released|disclosed|redacted|stripped( out)?|removed|withheld)\b|"
     r".{0,}\bhow long (do|does|should|must) (we|you|the (state|county|office)|offices?|counties) "
@@ -1334,7 +1336,7 @@ _HANDS_OVER = re.compile(
     r"dimela|damela|mandamela|pasamela|leemela|dimelos|damelos|pasamelos|mandamelos)\b|"
     # a message that opens on, or ends with, "give me": "dame la fecha de nacimiento de X, es
     # publica?", "... es publica? dame la"
-    r"^\W*(?:dame|dime|pasame|mandame|give me|send me|tell me|show me|gimme)\b|"
+    rf"^\W*{GIVE_ME}\b|"
     r"\b(?:dame|dime|pasame|mandame)(?: (?:la|lo|las|los))?\W*$")
 #: "can we get / see / pull ..." asks for the thing itself when it names whose it is.
 _GRAB = re.compile(r"^\W*(?:can|could|may|do|does|would) (?:we|i|you|u|ya) (?:\w+ )?(?:get|see|"
@@ -1372,11 +1374,11 @@ _JOIN = r"so|and|also|then|now|but|oh|btw|anyway|anyways|pues|y|tambien|entonces
 _LEAD = (rf"\W*(?:(?:{_JOIN}|ok|okay|please|pls|plz|quick q|quick question|one more thing|"
          rf"ademas)\W+)*")
 #: Words that lean on what came before ("does *it* include birthdates?", "can *they* get ...").
-_BACK = (r"(?:it|its|they|their|them|he|she|his|her|that|this|those|these|eso|esto|ella|ellos|"
-         r"ellas|lo)")
+BACK = (r"(?:it|its|they|their|them|he|she|his|her|that|this|those|these|eso|esto|ella|ellos|"
+        r"ellas|lo)")
 #: Any word standing for something said before, articles and clitics too: a part holding one is
 #: not read alone by the classifier (:mod:`handlers.faq.guard`).
-REFERS_BACK = re.compile(rf"\b(?:{_BACK}|theirs|hers|him|one|ones|there|esa|ese|el|la|los|las|"
+REFERS_BACK = re.compile(rf"\b(?:{BACK}|theirs|hers|him|one|ones|there|esa|ese|el|la|los|las|"
                          rf"le|les)\b")
 #: An order or a wish: "give me ...", "I'd like ...", "can you ...", "dame ...".
 ORDER = re.compile(
@@ -1396,7 +1398,7 @@ QUESTION = re.compile(
     r"cuant\w+)\b(?! if\b| about\b| else\b)|(?:can|could|may) (?:we|i) (?:get|see|have|grab|"
     r"pull|look|find|access|obtain)\b|should (?:i|we) (?:\w+ )?(?:vote|support|back|pick|choose|"
     r"elect|sign|endorse|trust)\b|"
-    rf"(?:is|are|was|were|es|son|esta|estan) (?!(?:{_BACK}|there|a|an|any|every|each|some|"
+    rf"(?:is|are|was|were|es|son|esta|estan) (?!(?:{BACK}|there|a|an|any|every|each|some|"
     rf"un|una|algun\w*)\b)\w)")
 
 
@@ -1681,7 +1683,7 @@ def judged_parts(text: str, since: int = 0) -> list[tuple[str, frozenset[str] | 
     return list(out.items())
 
 
-_PRONOUN = re.compile(rf"\b{_BACK}\b")
+_PRONOUN = re.compile(rf"\b{BACK}\b")
 _ANTECEDENT = re.compile(rf"\b(?:{PERSON}|{PARTY}|{OFFICE}|{MEASURE})\b")
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from handlers.faq.guard_rules import BACK
 from handlers.faq.places import named_states, state_name
 from knowledge.article import Article
 from knowledge.decide import family_key
@@ -177,8 +178,7 @@ def _prefer_asker_state(fitting: list[Hit], asker: Asker) -> tuple[Hit, tuple[Ex
 #: a dash, which joins a topic to its question ("ks seal mismatch - what's the procedure").
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 #: Words that stand for something the story said ("whats the reasoning behind that line").
-_POINTS_BACK = re.compile(r"\b(?:it|its|that|this|those|these|they|them|their|he|she|his|her|"
-                          r"him|eso|esto|esa|ese|ella|ellos)\b")
+_POINTS_BACK = re.compile(rf"\b(?:{BACK}|him|esa|ese)\b")
 _ASKING = re.compile(r"^\W*(?:what|whats|how|who|whos|where|wheres|when|which|why|is|are|do|does|"
                      r"did|can|could|should|would|will|que|como|cuando|donde|quien|quienes|cual|"
                      r"cuales|cuanto|cuantos|cuantas|hay|puedo|podemos|pueden|se puede)\b")

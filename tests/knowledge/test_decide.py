@@ -17,6 +17,7 @@ import pytest
 from handlers.faq.evaluate import evaluate, is_correct, load_items
 from handlers.faq.replies import article_text
 from knowledge import semantic as sem
+from knowledge.article import Article
 from knowledge.decide import (
     FEATURES,
     MEMORY_MODEL,
@@ -395,13 +396,18 @@ def test_a_form_or_section_number_and_opening_hours_are_facts_an_article_must_ho
               "what section of the course covers phishing",
               "should the incident report include a case number"):
         assert "identifier" not in asked_kinds(q), q
-    statute = make_article("s", "The statute", ["statute"], "See section 9-7b of the statutes.")
-    course = make_article("c", "The course", ["course"], "A section of the course covers it.")
-    desk = make_article("d", "Help desk", ["desk"], "It answers calls 24/7 in election week.")
-    common = lower_case_words([answer_text(a) for a in (statute, course, desk)])
-    assert "identifier" in article_facts(statute, common).kinds
-    assert "identifier" not in article_facts(course, common).kinds
-    assert "time_of_day" in article_facts(desk, common).kinds
+    statute, course, desk = supplied(
+        make_article("s", "The statute", ["statute"], "See section 9-7b of the statutes."),
+        make_article("c", "The course", ["course"], "A section of the course covers it."),
+        make_article("d", "Help desk", ["desk"], "It answers calls 24/7 in election week."))
+    assert "identifier" in statute and "identifier" not in course
+    assert "time_of_day" in desk
+
+
+def supplied(*articles: Article) -> list[frozenset[str]]:
+    """The kinds of fact each article supplies, read beside the others (as in one base)."""
+    common = lower_case_words([answer_text(a) for a in articles])
+    return [article_facts(a, common).kinds for a in articles]
 
 
 def test_the_next_occurrence_asks_for_a_schedule_a_past_one_does_not_give() -> None:
@@ -413,12 +419,11 @@ def test_the_next_occurrence_asks_for_a_schedule_a_past_one_does_not_give() -> N
               "how do I find out the dates of the next training",
               "should our statement say when the next update is coming"):
         assert "schedule" not in asked_kinds(q), q
-    past = make_article("p", "Year One", ["year"], "Year One courses were taught in spring 2023.")
-    where = make_article("w", "Trainings", ["training"],
-                         "Ask the office for current training dates; no schedule is posted.")
-    common = lower_case_words([answer_text(a) for a in (past, where)])
-    assert "schedule" not in article_facts(past, common).kinds
-    assert "schedule" in article_facts(where, common).kinds
+    past, where = supplied(
+        make_article("p", "Year One", ["year"], "Year One courses were taught in spring 2023."),
+        make_article("w", "Trainings", ["training"],
+                     "Ask the office for current training dates; no schedule is posted."))
+    assert "schedule" not in past and "schedule" in where
 
 
 def test_a_deadline_counted_from_an_event_is_a_date() -> None:
