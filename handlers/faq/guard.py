@@ -47,6 +47,7 @@ from handlers.faq.guard_rules import (
     normalise_with_offsets,
     opening_end,
     part_starts,
+    received_text,
     told_then_asked,
 )
 from handlers.incidents.danger import reports_danger
@@ -221,7 +222,8 @@ def explain(question: str) -> Verdict:
             else Verdict(cast(Refusal, kind), "model", score)
     text = normalise(question)
     parts = asks(text)
-    if kind is not None and kind != "instructions" and not _own_words_refused(text, words):
+    if kind is not None and (kind != "instructions" or _received(text)) \
+            and not _own_words_refused(text, words):
         kind = None  # the refused words are someone else's, reported (see told_then_asked)
     if kind is not None and (not yields(kind, question) or not _frame_governs(kind, parts, words, text)):
         return Verdict(cast(Refusal, kind), "model", score)
@@ -261,6 +263,13 @@ def _own_words_refused(text: str, words: GuardModel) -> bool:
         return True
     kind, score = words.refusal(text[since:])
     return kind is not None and score >= ASK_CERTAINTY and not yields(kind, text[since:])
+
+
+def _received(text: str) -> bool:
+    """Whether the message tells of a message received before the asker's own question
+    (:func:`~handlers.faq.guard_rules.received_text`): its instruction words are the sender's."""
+    since = told_then_asked(text)
+    return since is not None and received_text(text, since)
 
 
 def _frame_governs(kind: str, parts: list[str], words: GuardModel, text: str) -> bool:

@@ -72,8 +72,9 @@ _EN = _words(
     r"people)|voter intimidation",
     r"intimidation (?:at|of|in|outside|near) (?:the |a |our )?(?:polls?|polling|voters?|precinct|"
     r"vote center|drop box)",
-    r"threat(?:s)? (?:against|to) (?:me|us|him|her|them|our|the|an? |election|poll|staff|"
-    r"workers?|officials?|clerks?|voters?|my)|threaten\w*|death threats?|threats",
+    r"threat(?:s)? (?:against|to) (?:(?:an?|the|our|my) )?(?:me|us|him|her|them|our|the|"
+    r"election|poll|staff|workers?|officials?|clerks?|registrars?|voters?|my)|threaten\w*|"
+    r"death threats?|threats",
     r"(?:going to|gonna|will|'ll|wants to|want to|threatened to|coming to) (?:kill|shoot|stab|"
     r"hurt|harm|beat|bomb|attack|blow up|burn|hang|lynch|get (?:you|u|ya|him|her|them|us|me|"
     r"y'all|all of (?:you|us)|everyone|every one of))|kill (?:me|us|him|her|them|you|"
@@ -82,7 +83,10 @@ _EN = _words(
     r"your \w+) li?ve?s?|(?:will|'ll|ll|gonna|going to) be dead|be dead (?:before|by|soon|if)",
     r"(?:someone|somebody|man|woman|voter|person|he|she|guy) (?:is|was) dead",
     r"stalk\w*|tactical (?:vests?|gear)|tailing|bulletproof|ar-?15|an ar\b",
-    r"follow(?:ed|ing) (?:me|us|him|her|them|our|my|volunteers|staff)",
+    r"follow(?:ed|ing) (?:me|us|him|her|them|our|my|volunteers|staff|voters|people|workers|"
+    r"poll workers)",
+    r"grabb?(?:ed|ing|s)? (?:me|us|him|her|them|a voter|the voter|a worker|(?:my|his|her|their|"
+    r"a|the) (?:arm|wrist|neck|hair|throat|shirt|collar|clipboard|ballot))",
     r"blocking (?:the )?(?:entrance|door)|glass everywhere|(?:is|got|was) cut",
     r"suicid\w*|self-?harm|kill (?:himself|herself|myself|themselves)|mental health crisis",
     # medical
@@ -125,6 +129,7 @@ _ES = _words(
     # Spanish forms only: English "intimidation" is not a Spanish danger word
     r"intimid(?:a|an|aron|o|ando|acion|ad[oa]s?|ar|aba|aban)",
     r"(?:me|nos|le|les) (?:siguio|siguieron|sigue|siguen)|quitar(?:se)? la vida|suicid\w*",
+    r"(?:me|nos|la|lo|las|los|le) (?:agarro|agarraron|jalo|jalaron|jaloneo)",
     r"sangr(?:ando|a mucho)|inconsciente|no respira|no responde|se desmayo|desmay\w*",
     r"duele el pecho|dolor de pecho|no (?:puede|puedo) respirar|se (?:cayo al suelo|desplomo)",
     r"asfixi\w*|atragant\w*|sobredosis|infarto|ataque (?:al corazon|cardiaco)|derrame cerebral",
@@ -153,13 +158,14 @@ _FIGURATIVE = re.compile(
     r"on fire|on fire (?:today|lately|this (?:week|year|month))|shot in the dark|crash course|"
     r"killer (?:deadline|app|feature|week)|dead on arrival|flood of|brick and mortar|"
     r"(?:flu|booster|covid|head|camera) shots?|cyber ?threats?|insider threats?|"
-    r"stroke of|armado de|techo de|dispar(?:o|e|amos|ar|ale) (?:un|el|los) (?:mensaje|correo|email|"
+    r"stroke of|armado de|techo de|hostage negotiat\w*|negociaci\w* de rehenes|dispar(?:o|e|amos|ar|ale) (?:un|el|los) (?:mensaje|correo|email|"
     r"recordatorio)|echando humo|ataque de (?:risa|nervios|panico)|me (?:muero|mata)\b)")
 
 #: A question about preparing for, or the rules on, a danger (not one happening now).
 _ASKS_ABOUT = re.compile(
     r"\b(?:polic(?:y|ies)|procedures?|protocols?|plans?|planning|training|trainings|"
     r"prepare|preparing|preparedness|drills?|exercises?|tabletop|guidance|guidelines?|guide|"
+    r"scenarios?|role-?plays?|simulations?|mock|escenarios?|simulaci\w*|planea\w*|"
     r"rules?|laws?|statutes?|legal|illegal|crime|allowed|permitted|prohibited|banned|ban|"
     r"checklist|best practices|tips|supplies|certification|coordinates?|need to know|lessons?|"
     r"last (?:cycle|year|election)|past (?:cycles?|elections?)|insurance|grants?|"
@@ -211,7 +217,7 @@ _ASKS_FOR_HELP = re.compile(
     r"\b(?:what (?:do|should) (?:i|we) do|(?:should|do|can) (?:i|we) call|is it ok (?:if|to) "
     r"(?:i )?call|how do (?:i|we) report (?:it|this|that)|who do (?:i|we) (?:notify|call|tell)|"
     r"que (?:hago|hacemos)|(?:llamo|llamamos) al 911|help me|help us|please help|need help|"
-    r"socorro|auxilio)(?!\w)(?! if| when| in case| about| with| in general| si| cuando| en caso|"
+    r"socorro|auxilio)(?!\w)(?! if| when| in case| about| with| w | w/| in general| si| cuando| en caso|"
     r" con| en general)|\bhelp!")
 
 

@@ -34,6 +34,8 @@ REPORTS = [
     "alguien apuñaló a un hombre en la fila",
     "el trabajador electoral esta teniendo un infarto ayuda",
     "a caller said they will get her after the count",
+    "man following voters to their cars screaming, one lady says he grabbed her arm",
+    "un señor la agarró del brazo a una votante en la fila",
 ]
 QUESTIONS = [
     "what's the policy on guns at polling places?",
@@ -47,6 +49,9 @@ QUESTIONS = [
     "what's the protocol for a medical emergency at a polling place",
     "si hubiera una fuga de gas, como reubicamos a los votantes?",
     "que debemos hacer si recibimos una amenaza de bomba",
+    "planning tabletop drill for nov, bomb threat scenario, any guidance on running one",
+    "how do I report a threat against an election official?",
+    "what do we do w threats to election officials",
 ]
 HARMLESS = [
     "how do I fire a poll worker who keeps showing up late",
@@ -66,6 +71,7 @@ HARMLESS = [
     "el sitio web se cayó por un ataque DDoS",
     "im nervous we'll get backlash if my office joins the alliance, do they help with that",
     "we will get results tonight",
+    "the de-escalation course borrowed techniques from hostage negotiation",
 ]
 
 

@@ -12,8 +12,8 @@ from handlers.incidents.danger import may_report, reports_danger, signals_danger
 EVAL = Path(__file__).resolve().parents[3] / "handlers" / "incidents" / "eval"
 #: file -> (reports read as reports, reports with a 911 line, questions, harmless), measured.
 BARS = {"danger_train1.jsonl": (50, 50, 48, 51), "danger_train2.jsonl": (50, 50, 43, 50),
-        "danger_train3.jsonl": (60, 60, 34, 60), "danger_train4.jsonl": (41, 41, 34, 58),
-        "danger_heldout.jsonl": (39, 40, 29, 58)}
+        "danger_train3.jsonl": (60, 60, 35, 60), "danger_train4.jsonl": (41, 41, 34, 58),
+        "danger_heldout.jsonl": (40, 41, 29, 59)}
 
 
 def figures(path: Path) -> tuple[int, int, int, int]:
@@ -43,7 +43,7 @@ def test_the_rules_keep_their_measured_figures(name: str) -> None:
 
 
 #: file -> (reports without a danger word, of those ending an abstention with the 911 line).
-UNWORDED = {"danger_train4.jsonl": (19, 17), "danger_heldout.jsonl": (20, 20)}
+UNWORDED = {"danger_train4.jsonl": (19, 17), "danger_heldout.jsonl": (19, 19)}
 
 
 @pytest.mark.parametrize("name", sorted(UNWORDED))
