@@ -266,8 +266,10 @@ def _own_words_refused(text: str, words: GuardModel) -> bool:
 
 
 def _received(text: str) -> bool:
-    """Whether the message tells of a message received before the asker's own question
-    (:func:`~handlers.faq.guard_rules.received_text`): its instruction words are the sender's."""
+    """Whether the message tells of a message received before the asker's own question.
+
+    Its instruction words are the sender's (:func:`~handlers.faq.guard_rules.received_text`).
+    """
     since = told_then_asked(text)
     return since is not None and received_text(text, since)
 

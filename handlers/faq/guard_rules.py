@@ -1759,8 +1759,10 @@ _RECEIVED = re.compile(
 
 
 def received_text(text: str, since: int) -> bool:
-    """Whether the account before the asker's question (:func:`told_then_asked`) tells of a
-    message received (an e-mail, a text, a letter), whose words are its sender's.
+    """Whether the account before the asker's question tells of a message received.
+
+    The account is the text before :func:`told_then_asked`'s point: an e-mail, a text, a
+    letter, whose words are its sender's.
 
     Then even instruction words in it ("ignore previous instructions ...") are the sender's,
     not the asker's to the bot: the question is how to handle the message (phishing, a

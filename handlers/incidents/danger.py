@@ -158,7 +158,8 @@ _FIGURATIVE = re.compile(
     r"on fire|on fire (?:today|lately|this (?:week|year|month))|shot in the dark|crash course|"
     r"killer (?:deadline|app|feature|week)|dead on arrival|flood of|brick and mortar|"
     r"(?:flu|booster|covid|head|camera) shots?|cyber ?threats?|insider threats?|"
-    r"stroke of|armado de|techo de|hostage negotiat\w*|negociaci\w* de rehenes|dispar(?:o|e|amos|ar|ale) (?:un|el|los) (?:mensaje|correo|email|"
+    r"stroke of|armado de|techo de|hostage negotiat\w*|negociaci\w* de rehenes|"
+    r"dispar(?:o|e|amos|ar|ale) (?:un|el|los) (?:mensaje|correo|email|"
     r"recordatorio)|echando humo|ataque de (?:risa|nervios|panico)|me (?:muero|mata)\b)")
 
 #: A question about preparing for, or the rules on, a danger (not one happening now).
