@@ -208,7 +208,8 @@ def ask(
         if as_json:
             typer.echo(json.dumps(answer_to_json(answer, contact, asked=text), ensure_ascii=False))
         else:  # answers to several questions: a rule between them
-            shown = answer_to_text(answer, contact, asked=text)
+            shown = answer_to_text(answer, contact, asked=text,
+                                   report_command=settings.app.commands.incident)
             typer.echo(shown if first else f"\n{ANSWER_RULE}\n\n{shown}")
         first = False
         one_shot.settle()  # more questions from stdin: the collector runs again

@@ -60,12 +60,14 @@ def answer_to_json(answer: Answer, contact: Contact | None, *,
     }
 
 
-def answer_to_text(answer: Answer, contact: Contact | None, *, asked: str | None = None) -> str:
+def answer_to_text(answer: Answer, contact: Contact | None, *, asked: str | None = None,
+                   report_command: str = "/incident") -> str:
     """A readable answer for a terminal: what the chat shows, as plain text.
 
     A message that mentions a danger (``asked``, the whole message, default the answer's
-    question) is led by the 911 line; an abstention ends with the related reading, and with what
-    to do if it may report something happening now.
+    question) is led by the 911 line and ends with where to report it (the chat's "Report an
+    incident" button: ``report_command``); an abstention ends with the related reading, and
+    with what to do if it may report something happening now.
     """
     lang, art, message = answer.language, answer.article, asked or answer.question
     words, danger = labels(lang), signals_danger(message)
@@ -80,4 +82,6 @@ def answer_to_text(answer: Answer, contact: Contact | None, *, asked: str | None
             text = "\n\n".join([text, *([head + "\n" + "\n".join(related)] if related else []),
                                  *([words.happening] if may_report(message)
                                    and not danger else [])])  # 911 leads: not twice
-    return f"{call_911(lang)}\n\n{text}" if danger else text
+    if not danger:
+        return text
+    return f"{call_911(lang)}\n\n{text}\n\n{words.report_it.format(command=report_command)}"

@@ -153,6 +153,7 @@ class Labels:
     office: str
     office_of: str
     happening: str
+    report_it: str
     confidence: str
     gone: str
 
@@ -175,6 +176,8 @@ LABELS = {
         queued="I've added this to the curators' queue.", general="General / national",
         office="your state election office", office_of="{state}'s state election office",
         happening="Reporting something happening now? If anyone is in danger, call 911 first.",
+        report_it="Once everyone is safe, report it: {command} in Slack or Teams, or \"Report "
+                  "an incident\" in the web chat.",
         confidence="confidence", gone="That article is no longer available."),
     "es": Labels(
         source="Fuente", applies="Jurisdicción", reviewed="Revisado",
@@ -197,6 +200,8 @@ LABELS = {
         office="la oficina electoral de su estado", office_of="la oficina electoral de {state}",
         happening="¿Está reportando algo que pasa ahora? Si alguien está en peligro, llame "
                   "primero al 911.",
+        report_it="Cuando todos estén a salvo, repórtelo: {command} en Slack o Teams, o "
+                  "\"Reportar un incidente\" en el chat web.",
         confidence="confianza", gone="Ese artículo ya no está disponible."),
 }
 

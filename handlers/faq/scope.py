@@ -116,6 +116,13 @@ def choose(question: str, hits: Sequence[Hit], *, threshold: float, asker: Asker
                                 _for_states(search, named))
             if part is not None:
                 return replace(choice, extras=(Extra(part, "part"),))
+            # "How big are the Kansas classes? Also what is CTIC?": a part none of the named
+            # states' articles answers may be general or another state's own topic; its article
+            # follows, said to be that state's, rather than the part being dropped unsaid
+            part = _second_part(question, choice.article, hits, threshold, _vetted(search),
+                                ranked_only=False)
+            if part is not None:
+                return replace(choice, extras=(_extra_for(part, named),))
         return choice
     if not fitting:
         by_parts = _answer_by_parts(question, threshold, search, best, related)
@@ -234,20 +241,33 @@ def _answer_by_parts(question: str, threshold: float, search: Callable[[str], Se
     if len(parts) < 2:  # one part finds one article at most: nothing to search for
         return Choice(None, best, related=related)
     found: list[Hit] = []
+    elsewhere: list[Hit] = []  # parts the named states have no article for (general, another's)
+
+    def new(hit: Hit) -> bool:
+        return hit.confidence >= threshold and all(
+            hit.article.id != f.article.id and not siblings(hit.article, f.article)
+            for f in found + elsewhere)
+
     for part in parts:
         hits = search(about_state(part, named))
         if hits and named and (hits[0].article.jurisdiction not in named
                                or hits[0].article.is_draft):
+            hits = _vetted(search)(part)
+            if hits and new(hits[0]):
+                elsewhere.append(hits[0])
             continue
-        if hits and hits[0].confidence >= threshold and all(
-                hits[0].article.id != f.article.id and not siblings(hits[0].article, f.article)
-                for f in found):
+        if hits and new(hits[0]):
             found.append(hits[0])
-    if len(found) < 2:
+    if len(found) >= 2:
+        first, second = found[:2]
+        extra = Extra(second.article, "part")
+    elif found and elsewhere:  # the named state's article first, the other part's after it
+        first, second = found[0], elsewhere[0]
+        extra = _extra_for(second.article, named)
+    else:
         return Choice(None, best, related=related)
-    first, second = found[:2]
-    return Choice(first.article, min(first.confidence, second.confidence),
-                  (Extra(second.article, "part"),), related=related)
+    return Choice(first.article, min(first.confidence, second.confidence), (extra,),
+                  related=related)
 
 
 def _for_states(search: Callable[[str], Sequence[Hit]],
@@ -262,6 +282,23 @@ def _for_states(search: Callable[[str], Sequence[Hit]],
     return searched
 
 
+def _vetted(search: Callable[[str], Sequence[Hit]]) -> Callable[[str], Sequence[Hit]]:
+    """``search`` of a part as typed, its first hit only when vetted."""
+    def searched(part: str) -> Sequence[Hit]:
+        return [h for h in search(part)[:1] if not h.article.is_draft]
+    return searched
+
+
+def _extra_for(article: Article, named: Sequence[str]) -> Extra:
+    """An article for another part of a question about ``named`` states.
+
+    Said to be another state's when it is ("Also for Connecticut:").
+    """
+    if is_state(article.jurisdiction) and article.jurisdiction not in named:
+        return Extra(article, "state", article.jurisdiction)
+    return Extra(article, "part")
+
+
 def about_state(part: str, named: Sequence[str]) -> str:
     """A part of a question about ``named`` states, asked about the first when it names none.
 
@@ -273,8 +310,13 @@ def about_state(part: str, named: Sequence[str]) -> str:
 
 
 def _second_part(question: str, primary: Article, hits: Sequence[Hit], threshold: float,
-                 search: Callable[[str], Sequence[Hit]]) -> Article | None:
-    """An article that answers another part of the question than ``primary`` does."""
+                 search: Callable[[str], Sequence[Hit]], *,
+                 ranked_only: bool = True) -> Article | None:
+    """An article that answers another part of the question than ``primary`` does.
+
+    ``ranked_only``: one the whole question's search ranked too (``hits``); a part about
+    another state than the one the question names was not ranked there.
+    """
     parts = question_parts(question)
     if len(parts) < 2:
         return None
@@ -284,6 +326,7 @@ def _second_part(question: str, primary: Article, hits: Sequence[Hit], threshold
         if not found or found[0].confidence < threshold:
             continue
         art = found[0].article
-        if art.id != primary.id and art.id in candidates and not siblings(art, primary):
+        if art.id != primary.id and (art.id in candidates or not ranked_only) \
+                and not siblings(art, primary):
             return art
     return None

@@ -77,6 +77,10 @@ def test_ask_text_mode_shows_the_911_line_and_what_an_abstention_offers(home: Pa
     assert "I don't have" in rules and "911" not in rules  # a plain question: no 911 line
     assert safety not in spanish  # an answer is not an abstention
     assert safety not in danger  # already led by the 911 line
+    # and where to report it, as the chat's "Report an incident" button does
+    assert danger.rstrip().endswith('report it: /incident in Slack or Teams, or "Report an '
+                                    'incident" in the web chat.')
+    assert "/incident" not in parking + rules + spanish
 
 
 def test_db_upgrade_is_idempotent_and_errors_are_one_line(home: Path) -> None:

@@ -261,6 +261,21 @@ def test_a_question_naming_a_state_gets_that_states_article_for_each_part(
     assert len(parts) == 2
 
 
+@pytest.mark.parametrize(("question", "other"), [
+    ("How big are the Kansas certification classes? Also what is CTIC?", "CT"),
+    ("how long are kansas certification courses, and what is the PAUSE method", "CA"),
+])
+def test_a_part_the_named_state_has_no_article_for_follows_as_another_states(
+        services: Services, question: str, other: str) -> None:
+    answer = answer_question(question=question, services=services)
+    assert answer.article is not None and answer.article.jurisdiction == "KS"
+    assert [(e.reason, e.state, e.article.jurisdiction) for e in answer.extras] == \
+        [("state", other, other)]
+    reply = build_answer_reply(answer.article, extras=answer.extras)
+    name = {"CT": "Connecticut", "CA": "California"}[other]
+    assert any(s.text.startswith(f"Also for {name}:") for s in reply.sections)
+
+
 @pytest.mark.parametrize("text", ["hi, " * 50_000 + "what is PAUSE", "hola!" * 10_000, ",,,:::",
                                   "\x00hi,\x00 quick q: \x1b[31m", "q:" * 20_000])
 def test_an_opener_in_malformed_or_oversized_text_answers_without_error(
