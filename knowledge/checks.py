@@ -10,6 +10,8 @@ from pathlib import Path
 from knowledge.article import Article, ArticleError, parse_article
 
 _WORDS = re.compile(r"[a-z0-9áéíóúñü]+")
+#: The rule under a Markdown table's header row ("|---|---|", "| :-- | --: |").
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$", re.M)
 
 
 def normalize_question(text: str) -> str:
@@ -68,6 +70,12 @@ def check_articles(
         for target in art.related:
             if target not in by_id:
                 problems.append(ArticleError(Path(art.path), 2, f"related {target!r} does not exist"))
+        for body in (art.body, (art.es.body if art.es else None) or ""):
+            if _TABLE_RULE.search(body):
+                problems.append(ArticleError(
+                    Path(art.path), 2, "a Markdown table reaches no chat platform whole (Slack, "
+                    "Teams and e-mail show its pipes): write it as a list"))
+                break
         for link in re.findall(r"\]\(kb:([a-z0-9-]+)\)", art.body):
             if link not in by_id:
                 problems.append(ArticleError(Path(art.path), 2, f"link kb:{link} does not exist"))

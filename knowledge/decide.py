@@ -46,7 +46,9 @@ SEMANTIC_DEPTH = 10
 #: kind -> (the question asks for it, the article text contains one)
 FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "percentage": (re.compile(r"\bwhat (percent|percentage|share|portion|fraction)\b|\bpercent of\b|"
-                              r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|%"),
+                              r"\bhow (big|large) a (share|percentage)\b|\bqu[eé] porcentaje\b|"
+                              # "what % of ...", not the figure a question names ("the 1% audit")
+                              r"(?<![\d\s])\s*%"),
                    re.compile(r"\d\s*%|\bpercent\b|\bpor ciento\b")),
     "amount": (re.compile(r"\bhow much (money|funding|grant|budget|federal|state)\b|"
                           r"\b(what|how (big|large|much))\b[^.?!]{0,25}\bbudget\b(?! (for|to|is) "
@@ -398,13 +400,19 @@ _COMPARED = re.compile(r"\b(like|unlike|similar to|the way|same as|compared (?:t
                        r"parecid[oa]s? a)\s+([^,;?!]*)", re.I)
 
 
+#: The same, the state before its mark: "the California-style audit", "al estilo de California".
+_STYLED = re.compile(r"\b([A-Za-z]+(?: [A-Za-z]+)?)(?:-(?:style|type|like|model)|\s+style)\b|"
+                     r"\bal estilo de ([A-Za-z]+(?: [A-Za-z]+)?)", re.I)
+
+
 def states_compared(question: str) -> frozenset[str]:
     """States a question names only as the model of a comparison, not as the one asked about."""
-    spans = list(_COMPARED.finditer(question))
+    spans = [m.group(2) for m in _COMPARED.finditer(question)]
+    spans += [m.group(1) or m.group(2) for m in _STYLED.finditer(question)]
     if not spans:
         return frozenset()
-    compared = frozenset().union(*(states_named(m.group(2)) for m in spans))
-    rest = _COMPARED.sub(" ", question)
+    compared = frozenset().union(*(states_named(span) for span in spans))
+    rest = _STYLED.sub(" ", _COMPARED.sub(" ", question))
     return compared - states_named(rest)
 
 
@@ -653,7 +661,6 @@ class Retriever:
                         order_docs.append(sib)
         n_terms = len(an.terms)
         unknown = sum(1 for t in an.terms if t.term is None)
-        families = [self.facts[d].family for d in order_docs]
         known = [t for t in an.terms if t.term is not None]
         named = states_named(an.query)
         compared = states_compared(an.query)
@@ -670,7 +677,10 @@ class Retriever:
             sim = sem_vals.get(doc, 0.0)
             present = [e for e in ents if e in facts.text]
             missing_kind = bool(kinds - facts.kinds)
-            sibling = families.count(facts.family) > 1 and bool(facts.family)
+            # one of a family of numbered or lettered articles ("Year One / Two / Three courses"),
+            # in the base: the question naming its number picks it even when its siblings were
+            # not ranked ("whats in the year three courses")
+            sibling = len(self.facts.family_members(facts.family)) > 1
             num_match = bool(q_numbers & facts.numbers)
             feats = {
                 "lex_conf": self.index.candidate_confidence(an, doc, ev) if doc in lex_rank else 0.0,

@@ -249,8 +249,8 @@ _CLAUSE = re.compile(r"[.;:,()\n]|\s[-\u2013\u2014]\s")
 
 #: A conversational opener before the question proper: a greeting ("hi,", "hola!", "good
 #: morning —") and / or an announcement of the question ("quick q:", "una pregunta rápida:", "I have
-#: a question,"), each closed by punctuation. Its words match no article and only thin the
-#: question's coverage, so the search reads what follows it.
+#: a question,"), each closed by punctuation, and / or who the asker is (:data:`_INTRO`). Its
+#: words match no article and only thin the question's coverage, so the search reads what follows.
 _CLOSE = r"(?:\s*[,!.:;]+|\s+[-\u2013\u2014]+)\s*"  # a dash only after a space: not "hi-res"
 _GREETING = (r"(?:hi|hey|hello|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening)|hola|"
              r"buen[oa]s(?:\s+(?:d[ií]as|tardes|noches))?|saludos)"
@@ -260,8 +260,15 @@ _ANNOUNCE = (r"(?:" + _ONE + r"(?:quick|small|short|r[aá]pida)\s*(?:q|question|
              + _ONE + r"(?:question|pregunta)|q(?=\s*:))"
              r"(?:\s+(?:r[aá]pida|for you|para (?:ti|usted|ustedes)))?|"
              r"i\s+have\s+a\s+(?:quick\s+)?question|tengo\s+una\s+(?:pregunta|duda)(?:\s+r[aá]pida)?")
-_PREAMBLE = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?",
-                       re.IGNORECASE)
+#: Who the asker is, told before the question ("so I'm brand new as county clerk out here in
+#: Kansas and ...", "soy secretaria del condado en kansas, ..."), closed by punctuation or "and".
+_INTRO = (r"(?:(?:so|well|ok|okay|oye|bueno|pues)\s+)?(?:i'?m|i\s+am|we'?re|we\s+are|soy|somos)\s+"
+          r"[^.?!;,]{0,80}?\b(?:clerks?|registrars?|officials?|staffers?|deputy|director|supervisor|"
+          r"administrator|volunteers?|liaison|secretari[oa]s?|secretar[ií]a|registrador[ae]?s?|"
+          r"funcionari[oa]s?|voluntari[oa]s?|enlace)\b[^.?!;,]{0,60}?"
+          r"(?:\s*[,!.;]+\s*|\s+(?:and|y)\s+)")
+_PREAMBLE = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?"
+                       r"(?:" + _INTRO + r")?", re.IGNORECASE)
 
 
 def strip_preamble(question: str) -> str:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.faq import guard
-from handlers.faq.places import named_states
+from handlers.faq.places import introduced_states, named_states
 from handlers.faq.replies import build_answer_reply, refusal_text
 from handlers.faq.scope import Asker, Extra, choose
 from handlers.incidents.danger import reports_danger
 from knowledge.article import Article
+from knowledge.decide import states_compared
 from knowledge.language import detect_language
 
 if TYPE_CHECKING:
@@ -125,8 +126,19 @@ def answer_question(*, question: str, services: Sources, asker: Asker | None = N
     kb = services.knowledge.current
     hits = kb.search(question, limit=SEARCH_DEPTH)
     threshold = app.thresholds.answer_confidence
-    named = named_states(question, extra_codes=frozenset(j.code for j in app.jurisdictions),
-                         aliases=app.aliases)
+    codes = frozenset(j.code for j in app.jurisdictions)
+    named = named_states(question, extra_codes=codes, aliases=app.aliases)
+    # Neither where the asker works, told in passing ("I'm a new clerk in Kansas, what's
+    # PAUSE?"), nor the model of a comparison ("is the California-style audit something Kansas
+    # does?") is the state asked about. The first stands for the asker's own when nothing
+    # else says it; a state this office does not serve stays named ("I'm a director in Ohio,
+    # how do we ...": no vetted answer for Ohio, whose rules the base does not hold).
+    told = [code for code in introduced_states(question, extra_codes=codes, aliases=app.aliases)
+            if code in codes]
+    compared = states_compared(question)
+    named = [code for code in named if code not in told and code not in compared]
+    if told and asker.jurisdiction is None:
+        asker = replace(asker, jurisdiction=told[0])
     choice = choose(question, hits, threshold=threshold, asker=asker, named=named,
                     search=lambda part: kb.search(part, limit=1))
     base = {"asker": asker, "named_state": choice.named_state,

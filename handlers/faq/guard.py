@@ -35,6 +35,7 @@ from typing import Any, cast
 from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
 from handlers.faq.guard_rules import (
     ASKS_ME,
+    EQUIPMENT_MODE,
     PUBLIC_ADDRESS,
     RECORD,
     REFERS_BACK,
@@ -94,6 +95,7 @@ PRIVATE_LIFE = re.compile(
     r"carro|coche|barrio|votantes?|trabajador\w*|voluntari\w*|emplead\w*)\b")
 
 _PUBLIC_ADDRESS = re.compile(PUBLIC_ADDRESS)
+_EQUIPMENT_MODE = re.compile(EQUIPMENT_MODE)
 _OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
 
 
@@ -117,7 +119,12 @@ def yields(kind: str | None, question: str) -> bool:
     street address (:data:`~handlers.faq.guard_rules.PUBLIC_ADDRESS`: "is the drop box at 55 Elm
     Ave still open"). The rules still read
     every ask of such a message, and so does the words-only fit (:func:`_frame_governs`).
+    An instructions verdict yields to a mode of the office's own equipment, not said to the bot
+    (:data:`~handlers.faq.guard_rules.EQUIPMENT_MODE`: "is developer mode supposed to be on on
+    the e-pollbook tablets?").
     """
+    if kind == "instructions":
+        return bool(_EQUIPMENT_MODE.search(normalise(question)))
     if kind != "personal_data":
         return False
     text = normalise(question)

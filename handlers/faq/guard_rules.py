@@ -144,7 +144,8 @@ PROTECT = (r"(?:protect\w*|stop\w*(?: \w+)? from|keep\w*(?: \w+)? from|phishing|
            r"spot|suspicious|without|is (?:that|this|it) "
            r"(?:considered )?(?:doxx?ing|legal|allowed|harassment)|publicar\w*|publicaron|"
            r"que hacemos|que hago|shield\w*|safeguard\w*|secur(?:e|ing) (?:our|their|staff)|"
-           r"keep\w*\b.{0,40}\b(?:private|safe|confidential|hidden|off)|remov\w*|take down|"
+           r"keep\w*\b.{0,40}\b(?:private|safe|confidential|hidden|off|out of)|remov\w*|take down|"
+           r"suppress\w*|delet\w*|"
            r"taken down|redact\w*|scrub\w*|hid(?:e|ing|den)|opt\w*[ -]out|leak\w*|"
            r"domestic violence|stalk(?:er|ers|ing|ed)|address confidentiality|safe at home|"
            r"data brokers?|people[ -]search|"
@@ -453,7 +454,21 @@ APP_FIELDS = r"(?:severity|sev\w*|status|category|incident|assignment|deadline|d
 #: Election equipment has debug modes, override codes and system prompts of its own.
 EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?books?|poll ?books?|"
              r"laptops?|printers?|bmds?|ballot marking|voting system|escaner\w*|tabuladoras?|"
-             r"maquinas?|dispositivos?|impresoras?)\b")
+             r"maquinas?|dispositivos?|impresoras?|tablets?|tabletas?|ipads?|computers?|"
+             r"computadoras?|workstations?|servers?|firmware|routers?|libros? electronicos?)\b")
+#: Not said to the bot: no "you", "your" ("is developer mode supposed to be on on the tablets").
+NOT_TO_THE_BOT = r"^(?!.*\b(?:you|your|ur|u|yourself|tu|tus|te)\b)"
+#: A mode of the office's own equipment, not the bot's ("developer mode is enabled on two of the
+#: e-pollbook tablets").
+EQUIPMENT_MODE = (NOT_TO_THE_BOT + r"(?=.*" + EQUIPMENT + r").*(?:\b(?:developer|debug|admin|"
+                  r"service|maintenance|test|diagnostic|kiosk) mode\b|\bmodo (?:desarrollador|"
+                  r"depuracion|admin\w*|servicio|mantenimiento|prueba)\b)")
+#: A question about a word or a document that uses it ("what's a 'jailbreak' in the AI sense? it
+#: is in our AI use policy memo"), not said to the bot.
+ABOUT_THE_TERM = (NOT_TO_THE_BOT + r"(?!.*\b(?:paste|print|show|reveal|output|give|send|tell me|"
+                  r"share|dump|copy|repeat|recite|display|write out|list)\b)"
+                  r".*(?:\b(?:mean|means|meaning|term|sense|definition|define|"
+                  r"slide|deck|memo|policy|contract|rfp|procurement|vendor\w*|sign off)\b)")
 
 INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
@@ -461,12 +476,19 @@ INSTRUCTIONS = [
           r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
           r"safety|training|guard|guardrails?)\b", unless=EQUIPMENT),
     _rule("instructions", "prompt-leak",
-          r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b|"
           r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your (prompt|instructions|rules|"
           r"configuration)|the (system )?prompt)\b"),
+    _rule("instructions", "system-prompt",
+          r"\b(system|hidden|initial|original|secret) (prompt|instructions?|message)\b",
+          unless=ABOUT_THE_TERM),
     _rule("instructions", "mode-switch",
           r"\b(developer|god|dan|jailbreak|debug|admin|sudo|unrestricted) mode\b|\bjailbreak",
-          unless=rf"{EQUIPMENT}|{THIRD_PARTY_ATTEMPT}"),
+          unless=rf"{NOT_TO_THE_BOT}.*{EQUIPMENT}|{THIRD_PARTY_ATTEMPT}|{ABOUT_THE_TERM}"),
+    _rule("instructions", "bot-secrets",
+          r"\b(api ?keys?|tokens?|secrets?|credentials?|passwords?|env(?:ironment)? variables?)\b"
+          r".{0,25}\b(are|do|did|were) (you|u)\b.{0,15}\b(running|using|use|configured|set up|"
+          r"have|hold|built)\b|\b(claves?|credenciales|tokens?|contrasen\w+|secretos)\b(?: \w+){0,3}"
+          r" (?:con (?:la|las|el|los) )?que (?:funcionas|usas|tienes|corres|operas)\b"),
     _rule("instructions", "role-play",
           r"\b(pretend|imagine|act|behave|roleplay|role-play)\b.{0,15}\b(you are|you're|to be|as|"
           r"like)\b.{0,40}\b(unfiltered|unrestricted|uncensored|no (rules|limits|filters)|without "
@@ -504,7 +526,9 @@ INSTRUCTIONS = [
           r"\bdon'?t (abstain|refuse|decline)\b|\b(ignore|"
           r"disregard|forget|skip)\b.{0,20}\b(the )?(knowledge base|sources|guidance|everything"
           r"|(?:previous|prior|above)(?! (?:question|message|one|request|thread|conversation|"
-          r"chat|topic|discussion|answer|reply)))\b"),
+          r"chat|topic|discussion|answer|reply|versions?|editions?|drafts?|forms?|sheets?|"
+          r"packets?|checklists?|pages?|manuals?|memos?|lists?|years?|cycles?|elections?|notices?|"
+          r"e-?mails?|letters?)))\b"),
     _rule("instructions", "game",
           r"\b(game|story|hypothetical|scenario|roleplay)\b.{0,40}\byou (have|had|are|were) (no|"
           r"without|free|unrestricted)\b|\b(simulate|emulate|become)\b.{0,30}\b(version of "
@@ -774,7 +798,10 @@ PARTISAN = [
           # "can our staff volunteer for a campaign on their own time": a rule, not an ask
           unless=r"^\W*(can|may|is it (ok|okay|legal|allowed)|are|should|do|does)\b.{0,30}\b(staff|"
           r"employees?|workers?|officials?|we|i|clerks?|registrars?|deputies)\b.{0,10}\b(volunteer|"
-          r"work|campaign)\w*\b"),
+          r"work|campaign)\w*\b"
+          # both sides' arguments side by side, asked about as a neutrality question
+          r"|\b(for and against|against and for|pros? and cons?|both sides)\b|\bneutrality "
+          r"(problem|issue|concern|rules?|polic\w*)\b"),
     # rigged / stolen as a verdict asked for
     _rule("partisan", "rigged",
           r"^\W*(was|is|were|are|has|have|did|do|does)\b.{0,60}\b(rigged|stolen|stole|steal|"
@@ -992,7 +1019,10 @@ PERSONAL = [
           rf"\b{ACQUIRE}\b.{{0,25}}\b((home|house|residential|personal|private|cell|mobile)"
           rf"[ -]?(address(es)?|phones?|numbers?|e-?mails?)|{RECORD})\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(their|your|my) own\b|\bwhat(?:'s| is| are) the "
-          r"(process|procedure|rules?|policy|steps)\b"),
+          r"(process|procedure|rules?|policy|steps)\b|\b(safest|securest|most secure|secure|best|"
+          r"right|proper|approved) (way|method|channel|means) to (send|transmit|transfer|submit|"
+          r"upload|deliver|share)\b.{0,40}\bto (the )?(state|sos|sots|secretary of state|"
+          r"county|auditors?)\b"),
     _rule("personal_data", "record-of-person",
           rf"\b{RECORD}\b.{{0,20}}\b(of|for|on|about)\b( the| that| this| a| my| our| some| "
           rf"every| all| these| those)?( \w+)? {PERSON}\b",
@@ -1193,7 +1223,10 @@ PERSONAL = [
           r"\b(trace|run|reverse( lookup)?|look up) "
           r"(this|the|that) (phone )?(number|email|plate|ip|license plate)\b|\bwho is (this|that|the) "
           r"(person|man|woman|guy|lady|kid)\b.{0,40}\b(photo|picture|video|name|find|identify)\b|"
-          r"\b(find|get|tell me|give me) (his|her|their) (real )?(name|identity|address|number)\b|"
+          r"\b(find|get|tell me|give me) (his|her|their) (real )?(name|identity|address|number)\b"
+          # "how do we get her address suppressed": kept from others, not handed over
+          r"(?! (?:suppressed|removed|redacted|taken|off|hidden|protected|confidential|out of|"
+          r"changed|updated|corrected))|"
           r"\b(phone|number|address|name|email)s?( and (phone|number|address|name|email)s?)? "
           r"(tied|linked|connected|associated|attached) to\b|\bwho (submitted|filed|sent|made|"
           r"reported|wrote|posted|called in|lodged|left)\b.{0,35}\b(complaint|report|tip|form|"

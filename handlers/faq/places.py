@@ -107,6 +107,36 @@ def named_states(text: str, *, extra_codes: frozenset[str] = frozenset(),
     return list(seen)
 
 
+#: Where the asker works, told in passing ("I'm the new county clerk out here in Kansas", "soy
+#: secretaria del condado en Kansas"): who asks, not what about.
+_INTRO = re.compile(
+    r"\b(?:i'?m|i am|im|we'?re|we are|soy|somos|trabajo|trabajamos|i work|we work)\b"
+    r"[^.?!;]{0,50}?\b(?:clerks?|registrars?|officials?|staffers?|staff|deputy|director|supervisor|"
+    r"administrator|new|county|town|city|office|secretari\w*|registrador\w*|funcionari\w*|"
+    r"condado|pueblo|oficina|nuev[oa])\b[^.?!;]{0,30}?\b(?:in|from|de|en)\s+"
+    r"(?:the state of |el estado de )?(\w+(?: \w+)?)", re.I)
+
+
+def introduced_states(text: str, *, extra_codes: frozenset[str] = frozenset(),
+                      aliases: Mapping[str, str] | None = None) -> list[str]:
+    """States the text names only where the asker says where they work (:data:`_INTRO`).
+
+    "Hi! I'm brand new as county clerk out here in Kansas. What does each letter of PAUSE
+    mean?" asks about PAUSE: Kansas is the asker's state, not the subject.
+    """
+    spans = list(_INTRO.finditer(text))
+    if not spans:
+        return []
+    told = [code for m in spans for code in named_states(text[m.start():m.end()],
+                                                          extra_codes=extra_codes,
+                                                          aliases=aliases)]
+    rest = text
+    for m in reversed(spans):
+        rest = rest[:m.start(1)] + " " + rest[m.end(1):]
+    again = set(named_states(rest, extra_codes=extra_codes, aliases=aliases))
+    return list(dict.fromkeys(code for code in told if code not in again))
+
+
 @lru_cache(maxsize=16)
 def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
     by_alias = {fold(alias): code for alias, code in aliases}

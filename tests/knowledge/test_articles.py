@@ -92,6 +92,8 @@ def _copy_fixture(tmp_path: Path) -> Path:
      "also belongs to"),
     (lambda t: t.replace("owner: test curators\n", ""), "owner"),
     (lambda t: t.replace("tags: [misinformation]", "tags: [misinformation]\ncolour: red"), "colour"),
+    # no platform shows a Markdown table whole
+    (lambda t: t + "\n| step | what |\n|---|---|\n| P | pause |\n", "write it as a list"),
 ])
 def test_broken_articles_are_reported_with_file_and_line(tmp_path: Path, edit, message) -> None:
     folder = _copy_fixture(tmp_path)

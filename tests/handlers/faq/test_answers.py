@@ -89,6 +89,26 @@ def test_a_state_without_a_contact_is_named_as_the_place_to_ask(
             assert row["answer"].endswith(ask)
 
 
+def test_where_the_asker_works_or_a_compared_state_is_not_the_state_asked_about(
+        services: Services) -> None:
+    contact = services.settings.app.contact_for(None)
+    # the model of a comparison: the question is about Kansas, whose contact is named
+    compared = answer_to_json(answer_question(
+        question="A candidate asked me if the California-style 1% manual audit is something "
+                 "Kansas does. What's the right answer?", services=services), contact)
+    assert compared["named_state"] == "KS" and "800-262-VOTE" in compared["answer"]
+    # where the asker works, told in passing, is who asks: their state, not the subject
+    told = answer_question(question="Hi! I'm the new county clerk out here in Kansas. What is "
+                                    "the PAUSE method?", services=services)
+    assert told.named_state is None and told.asker.jurisdiction == "KS"
+    assert told.article is not None and told.article.id == "ca-pause-method"
+    assert told.other_state_for == "KS"  # said to be California's, with Kansas's contact
+    # a state named again in the question itself is asked about
+    again = answer_question(question="I'm a county clerk in Kansas. Does Kansas do a 1% manual "
+                                     "audit?", services=services)
+    assert again.named_state == "KS"
+
+
 async def test_asker_state_is_preferred_and_said_over_the_web_chat(bot: RunningBot) -> None:
     reply = await _ask(bot, "is there a de-escalation training", jurisdiction="CT")
     shown = _shown(reply)
@@ -208,6 +228,17 @@ def test_an_opener_is_stripped_only_when_something_follows_it() -> None:
                  "qué es la pregunta del referéndum", "quick: where?",
                  "Hi-res ballot images: can the public see them?",
                  "Question-and-answer sessions for clerks?", "Q, A and S steps of PAUSE?"):
+        assert strip_preamble(kept) == kept
+
+
+def test_who_the_asker_is_is_an_opener_too() -> None:
+    assert strip_preamble("Hi there! So I'm brand new as county clerk out here in Kansas and "
+                          "someone mentioned PAUSE, what does each letter mean?") == \
+        "someone mentioned PAUSE, what does each letter mean?"
+    assert strip_preamble("oye soy secretaria del condado en kansas, como son los cursos?") == \
+        "como son los cursos?"
+    for kept in ("I'm a clerk", "I'm worried about the audit, what is the 1% audit",
+                 "we are asking how clerks report threats"):
         assert strip_preamble(kept) == kept
 
 
