@@ -457,17 +457,19 @@ EQUIPMENT = (r"\b(tabulators?|scanners?|machines?|devices?|equipment|e-?poll ?bo
              r"maquinas?|dispositivos?|impresoras?|tablets?|tabletas?|ipads?|computers?|"
              r"computadoras?|workstations?|servers?|firmware|routers?|libros? electronicos?)\b")
 #: Not said to the bot: no "you", "your" ("is developer mode supposed to be on on the tablets").
-NOT_TO_THE_BOT = r"^(?!.*\b(?:you|your|ur|u|yourself|tu|tus|te)\b)"
+NOT_TO_THE_BOT = r"^(?!.{0,4000}\b(?:you|your|ur|u|yourself|tu|tus|te)\b)"
 #: A mode of the office's own equipment, not the bot's ("developer mode is enabled on two of the
 #: e-pollbook tablets").
-EQUIPMENT_MODE = (NOT_TO_THE_BOT + r"(?=.*" + EQUIPMENT + r").*(?:\b(?:developer|debug|admin|"
+EQUIPMENT_MODE = (NOT_TO_THE_BOT + r"(?=.{0,4000}" + EQUIPMENT + r")"
+                  r".{0,4000}(?:\b(?:developer|debug|admin|"
                   r"service|maintenance|test|diagnostic|kiosk) mode\b|\bmodo (?:desarrollador|"
                   r"depuracion|admin\w*|servicio|mantenimiento|prueba)\b)")
 #: A question about a word or a document that uses it ("what's a 'jailbreak' in the AI sense? it
 #: is in our AI use policy memo"), not said to the bot.
-ABOUT_THE_TERM = (NOT_TO_THE_BOT + r"(?!.*\b(?:paste|print|show|reveal|output|give|send|tell me|"
+ABOUT_THE_TERM = (NOT_TO_THE_BOT + r"(?!"
+                  r".{0,4000}\b(?:paste|print|show|reveal|output|give|send|tell me|"
                   r"share|dump|copy|repeat|recite|display|write out|list)\b)"
-                  r".*(?:\b(?:mean|means|meaning|term|sense|definition|define|"
+                  r".{0,4000}(?:\b(?:mean|means|meaning|term|sense|definition|define|"
                   r"slide|deck|memo|policy|contract|rfp|procurement|vendor\w*|sign off)\b)")
 
 INSTRUCTIONS = [
