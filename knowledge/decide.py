@@ -192,13 +192,19 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 #: Kinds whose answer is a proper name, recognised by casing against the whole base (a word
 #: written in lower case somewhere in the base is a common word, not a name): kind -> question.
 NAME_KINDS: dict[str, re.Pattern[str]] = {
-    "name": re.compile(r"\bnames? (please|pls|plz)\b|\b(his|her|their) names?\b|\bname (him|her|them)\b|"
+    "name": re.compile(r"\bnames? (please|pls|plz)\b|"
+                       # "their name just isn't on the list": a name said, not asked for
+                       r"\b(his|her|their) names?\b(?! (is|are|was|were|isn'?t|aren'?t|wasn'?t|"
+                       r"just|not|missing|on|off|appears?|shows?)\b)|\bname (him|her|them)\b|"
                        r"\bnames? of (the )?(person|people|staff|officials?|directors?|attorneys?|"
                        r"lawyers?|volunteers?|members?|contacts?|chairs?|heads?|leads?|managers?|"
                        r"officers?|clerks?|voters?|trainers?|instructors?|speakers?|vendors?)\b|"
                        r"\bwhich (attorneys|lawyers|people|persons|staffers|officials|employees|"
                        r"volunteers|individuals|politicians|members|trainers|instructors|"
-                       r"speakers)\b|\bwho (exactly|specifically)\b|\bnombres? de\b|"
+                       r"speakers)\b|"
+                       # not who a program is for ("who exactly is it aimed at")
+                       r"\bwho (exactly|specifically)\b(?!.{0,50}\b(aimed|meant|intended|designed|"
+                       r"targeted|geared|for\W*$))|\bnombres? de\b|"
                        r"\bc[oó]mo se llama\b|\bqui[eé]n(es)? exactamente\b|"
                        r"\b(instructor|teacher|trainer|speaker|person|official|director|chair|judge|"
                        r"liaison|contact|staffer|author|lead)'?s? names?\b|\bneed (the |their |his |"

@@ -267,8 +267,33 @@ _INTRO = (r"(?:(?:so|well|ok|okay|oye|bueno|pues)\s+)?(?:i'?m|i\s+am|we'?re|we\s
           r"administrator|volunteers?|liaison|secretari[oa]s?|secretar[ií]a|registrador[ae]?s?|"
           r"funcionari[oa]s?|voluntari[oa]s?|enlace)\b[^.?!;,]{0,60}?"
           r"(?:\s*[,!.;]+\s*|\s+(?:and|y)\s+)")
+#: Whose question it is, relayed ("my deputy wants to know if ...", "our board chair asked me
+#: whether ...", "mi jefa quiere saber si ..."), or a frame around asking ("I was wondering if",
+#: "can you tell me", "does anyone know whether"): like an opener, its words are in no article.
+_ASKED_BY = (r"(?:my|our|the|a|an|one of (?:my|our)|mi|mis|nuestr[oa]s?|el|la|un|una)\s+"
+             r"(?:[\w-]+\s+){0,3}?(?:deputy|deputies|director|boss|supervisor|board|chair|chairs?|"
+             r"manager|it|tech|clerks?|registrars?|commissioners?|colleagues?|co-?workers?|team|"
+             r"staff(?:ers?)?|office|intern|assistant|rovs?|partners?|pastor|volunteers?|council|"
+             r"judges?|workers?|people|folks|guy|lady|person|member|jef[ea]s?|director[a]?|"
+             r"supervisor[a]?|compa[nñ]er[oa]s?|equipo|junta|personal|asistente|colega)"
+             r"(?:\s+(?:guy|person|lead|folks|people|members?|chair))?\s+")
+#: A question word follows ("the registrar asked me, is year 3 online" needs the comma).
+_WH = (r"(?=\s*(?:who|what|when|where|which|why|how|whether|if|qu[eé]|qui[eé]n|cu[aá]n[dt]\w*|"
+       r"d[oó]nde|c[oó]mo|cu[aá]l|si)\b)")
+_RELAY = (r"(?:(?:" + _ASKED_BY + r")(?:(?:just|also|now|still|really|keeps?)\s+)?"
+          # a relayed question: the verb says a question follows
+          r"(?:(?:wants? to know|wanted to know|needs? to know|would like to know|wonders|"
+          r"(?:is|was|are|were) wondering|quiere(?:n)? saber|necesita(?:n)? saber)"
+          # "asked" says so only with its object or what it asked ("the board asked to certify")
+          r"|(?:(?:is|are|was|were|keeps?) asking|asked|asks|me pregunt[oó]|me preguntaron|"
+          r"nos pregunt[oó]|pregunta|preguntan)(?:\s+(?:me|us))?(?:\s*[,:]|" + _WH + r"))"
+          r"|(?:i\s+was|i'?m|we'?re|we\s+were|just)\s+wondering"
+          r"|(?:can|could|would)\s+(?:you|u)\s+(?:please\s+|pls\s+)?(?:tell|remind)\s+(?:me|us)"
+          r"|(?:does\s+)?any\s?(?:one|body)\s+know"
+          r"|quer[ií]a\s+(?:saber|preguntar))"
+          r"(?:\s+(?:about|if|whether|si))?(?:\s*[,:;]+|\s+[-\u2013\u2014]+)?\s+")
 _PREAMBLE = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?"
-                       r"(?:" + _INTRO + r")?", re.IGNORECASE)
+                       r"(?:" + _INTRO + r")?(?:" + _RELAY + r")?", re.IGNORECASE)
 
 
 def strip_preamble(question: str) -> str:

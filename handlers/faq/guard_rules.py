@@ -475,8 +475,12 @@ ABOUT_THE_TERM = (NOT_TO_THE_BOT + r"(?!"
 INSTRUCTIONS = [
     _rule("instructions", "ignore-rules",
           r"\b(ignore|disregard|forget|override|bypass|skip|drop(?! ?box))\b.{0,40}\b(instructions?|rules|"
-          r"prompts?|guidelines|programming|polic(y|ies)|guardrails?|restrictions|filters?|"
-          r"safety|training|guard|guardrails?)\b", unless=EQUIPMENT),
+          r"prompts?|guidelines|programming|guardrails?|restrictions|filters?|guard)\b"
+          # the bot's own training, safety or policies, not a class the office may skip ("can we
+          # skip the annual statewide training now")
+          r"|\b(ignore|disregard|forget|override|bypass|skip|drop(?! ?box))\b.{0,40}\b(your|ur|its|all|"
+          r"any|the (?:bot|ai|assistant)'?s?) (\w+ )?(polic(y|ies)|safety|training)\b",
+          unless=EQUIPMENT),
     _rule("instructions", "prompt-leak",
           r"\b(reveal|show|print|repeat|output)\b.{0,20}\b(your (prompt|instructions|rules|"
           r"configuration)|the (system )?prompt)\b"),
@@ -906,7 +910,11 @@ PARTISAN = [
           unless=r"\b(tie|ties|tied|coin|lots|draw|if (two|there))\b"),
     _rule("partisan", "campaign-help",
           r"\btalking points\b.{0,25}\b(to )?(defend|attack|support|praise|criticiz\w*|promote|"
-          r"boost|against|for)\b|\bopposition research\b|\boppo research\b|\bdirt on (the |my |our "
+          r"boost|against)\b|"
+          # "talking points for our candidate", not "talking points for the partners call"
+          rf"\btalking points (for|in favou?r of)\b.{{0,25}}\b({PARTY}|{_BALLOT_ITEM}|candidates?|"
+          r"campaigns?|nominees?|the (yes|no) side|(our|their|my) side)\b|"
+          r"\bopposition research\b|\boppo research\b|\bdirt on (the |my |our "
           r"|a )?(candidate|opponent|challenger|incumbent|campaign)|\bcampaign strateg\w*|"
           r"\bstrateg\w* (to|for) (win\w*|beat\w*|defeat\w*)\b|\bhow (can|could|should|do|does) "
           r"(our|my|the|a) (candidate|campaign|party|nominee)\b.{0,20}\b(win|beat|defeat|gain|pick "
@@ -1039,8 +1047,9 @@ PERSONAL = [
           rf"\bwhere (he|she|they|(a|the|this|that|my|our|some|his|her) (\w+ )?{PERSON}) (lives?|"
           rf"live now|stays?|works?)\b|\bwhere (the|this|that|my|our|his|her) (\w+ ){{0,3}}"
           rf"{PERSON}\b( \w+){{0,6}} (lives|resides)\b",
-          unless=r"\bwhere (do|can|should|does) (i|we|you|visitors?|voters?|staff|guests?|people|"
-          r"poll workers?|the public|observers?|everyone) park\b|"
+          unless=r"\bwhere (do|can|should|does|are|is|will|would) (i|we|you|visitors?|voters?|staff|"
+          r"guests?|people|poll workers?|the public|observers?|everyone)( (supposed|allowed|able|"
+          r"going) to)? park\b|"
           r"\b(voters?|residents?) (live|lives) in (a|the|another|different)|\bwhere "
           r"(do|does) (overseas|military|uocava|homeless|students?) |\b(have to|has to|must|"
           r"required to|need to|needs to) (show|list|include|give|provide|state)\b"
@@ -1052,7 +1061,10 @@ PERSONAL = [
           unless=_PROTECT_WITHOUT_ASK + r"|\b(what|que) (is|are|does|es|son) (el |la )?dox|"
           # a risk weighed ("does that risk doxxing", "could it lead to doxxing")
           r"\b(risk\w*|danger of|chance of|avoid\w*|prevent\w*|count\w* as|lead to|invite\w*|"
-          r"open (us|them|staff|people) up to|expose \w+ to) (getting |being )?dox"),
+          r"open (us|them|staff|people) up to|expose \w+ to) (getting |being )?dox|"
+          # what to do about it ("what does Connecticut say we should do about doxxing")
+          r"\b(do|done|respond\w*|react\w*|handl\w*|deal\w* with) (about |to |with )?(the |this |that |"
+          r"(being )?)?dox"),
     _rule("personal_data", "unmask",
           r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
           r"real name))\b|\b(unmask|"
@@ -1390,7 +1402,11 @@ _HANDS_OVER = re.compile(
     r"\b(?:dame|dime|pasame|mandame)(?: (?:la|lo|las|los))?\W*$")
 #: "can we get / see / pull ..." asks for the thing itself when it names whose it is.
 _GRAB = re.compile(r"^\W*(?:can|could|may|do|does|would) (?:we|i|you|u|ya) (?:\w+ )?(?:get|see|"
-                   r"have|pull(?: up)?|grab|look ?up|find|fetch|access|check|obtain)\b")
+                   r"have|pull(?: up)?|grab|look ?up|find|fetch|access|check|obtain)\b"
+                   # "how do we get her address? Dana Whitfield ...", not getting it corrected
+                   r"|^\W*how (?:do|can|could|would|should) (?:we|i) (?:get|grab|find|look ?up|"
+                   r"pull up|fetch|obtain|track down)\b(?!.{0,40}\b(?:changed|updated|corrected|"
+                   r"fixed|removed|redacted|off|taken down)\b)")
 #: A person named in the question as written (before folding): a role word and a capitalised
 #: name ("voter Robert Chen", "la trabajadora Dana Ruiz") or a capitalised full name's
 #: possessive ("Dana Ruiz's cell").
@@ -1404,7 +1420,10 @@ _ROLE_NAME = re.compile(rf"\b({_ROLE_WORDS}) (?:{_CAPITALISED} ?){{1,3}}(?=\W|$)
 #: A full name's possessive ("Dana Ruiz's"): "that person's".
 _FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+ ){1,2}[A-Z][a-z]+(?:'|\u2019)s\b")
 NAMED = re.compile(rf"\b(?:{_ROLE_WORDS}|[Mm]s|[Mm]rs|[Mm]r|[Ss]e\u00f1or[a]?|[Ss]r|[Ss]ra)\.? "
-                   rf"{_CAPITALISED}|\b[A-Z][a-z]+ [A-Z][a-z]+(?:'|\u2019)s\b")
+                   rf"{_CAPITALISED}|\b[A-Z][a-z]+ [A-Z][a-z]+(?:'|\u2019)s\b"
+                   # "Dana Whitfield, the poll worker from precinct 4"
+                   rf"|\b[A-Z][a-z]+ [A-Z][a-z]+,? (?:the |our |a |an |la |el |nuestr[oa] )?"
+                   rf"(?:{_ROLE_WORDS})\b")
 #: Where another ask may begin (outside quoted words): every sentence end (";" and ":" too), and
 #: "and (also)", a comma, "so" or "anyway" before a question word, an order or a stated purpose.
 #: What each part is read for depends on what it asks (:func:`is_request`, :func:`_kinds_for`).

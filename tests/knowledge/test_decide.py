@@ -315,6 +315,16 @@ def test_asked_kinds_separate_dates_durations_names_places_amounts_and_costs() -
     assert "url" not in asked_kinds("can an attack on our website change the vote count")
 
 
+def test_a_name_said_or_an_audience_asked_about_is_no_name_asked_for() -> None:
+    # a name that is mentioned, or who a program is for, is not a request for a person's name
+    assert "name" not in asked_kinds("when a voter shows up and their name just isn't on the "
+                                     "list, what do we do")
+    assert "name" not in asked_kinds("who exactly is the certification program aimed at")
+    assert "name" not in asked_kinds("who specifically is this training meant for")
+    assert "name" in asked_kinds("who exactly runs the task force")
+    assert "name" in asked_kinds("the trainer from the video, what's her name")
+
+
 def test_a_word_the_question_only_mentions_asks_for_no_fact() -> None:
     # a budget, a link or a forecast the asker talks about is not one asked for: the right
     # article answers without holding a dollar figure, a URL or a forecast

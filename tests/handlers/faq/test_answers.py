@@ -242,6 +242,27 @@ def test_who_the_asker_is_is_an_opener_too() -> None:
         assert strip_preamble(kept) == kept
 
 
+def test_a_relayed_question_is_read_from_what_is_asked() -> None:
+    # whose question it is, or a frame around asking, is in no article and only thins the search
+    assert strip_preamble("my deputy wants to know if the year two classes are online") == \
+        "the year two classes are online"
+    assert strip_preamble("Our board chair asked me whether the CEE program costs anything") == \
+        "the CEE program costs anything"
+    assert strip_preamble("quick q: my IT guy wants to know when the next cyber training is") == \
+        "when the next cyber training is"
+    assert strip_preamble("hola, mi compañera quiere saber si el curso es en linea") == \
+        "el curso es en linea"
+    assert strip_preamble("mi jefe me preguntó cuánto dura el curso") == "cuánto dura el curso"
+    assert strip_preamble("can you tell me what CTIC is") == "what CTIC is"
+    assert strip_preamble("I was wondering if the PAUSE steps come as a poster") == \
+        "the PAUSE steps come as a poster"
+    # "asked" without its object or a question after it is what happened, not a relay
+    for kept in ("the board asked to certify early", "the clerk asked a voter to leave, ok?",
+                 "a voter asked me if they can bring a phone", "my deputy asked",
+                 "our IT staff needs training on phishing"):
+        assert strip_preamble(kept) == kept
+
+
 def test_another_states_answer_says_so_and_names_the_askers_own_contact(
         services: Services) -> None:
     question = "where do I report election misinformation?"
