@@ -495,6 +495,9 @@ class DecisionModel:
     #: It learns what questions the base cannot answer look like (a figure, a private contact,
     #: a credential), beyond what the candidate features say.
     query_weights: tuple[float, ...] = ()
+    #: Trees stacked on the logistic logit (``knowledge.booster.Booster``), or None: then the
+    #: probability is the logistic one.
+    booster: Any = None
 
     def prior(self, query_vec: Sequence[float] | None) -> float:
         """The question's own term (:attr:`query_weights`); 0 without them or a vector."""
@@ -510,6 +513,8 @@ class DecisionModel:
         if not contains_asked(feats):
             return 0.0
         z = self.bias + prior + sum(w * feats.get(name, 0.0) for name, w in self.weights.items())
+        if self.booster is not None:
+            return float(self.booster.probability(feats, z))
         return _sigmoid(z)
 
     def confidence(self, probability: float) -> float:
@@ -527,11 +532,21 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, DecisionModel]:
         return {}
     out = {}
     for name, m in data.get("models", {}).items():
+        booster = None
+        if "booster" in m:
+            # its threshold, veto and rescue were chosen on the booster's probabilities: a model
+            # whose trees cannot be read (or without numpy) is not used at all
+            try:
+                from knowledge.booster import Booster
+
+                booster = Booster.from_json(m["booster"])
+            except (ImportError, ValueError, KeyError, TypeError):
+                continue
         out[name] = DecisionModel({k: float(v) for k, v in m["weights"].items()},
                                   float(m["bias"]), float(m["threshold"]),
                                   {"engine": m.get("engine"), "fitted_on": data.get("fitted_on")},
                                   float(m.get("veto", 0.0)), float(m.get("rescue", 1.1)),
-                                  tuple(float(w) for w in m.get("query_weights", ())))
+                                  tuple(float(w) for w in m.get("query_weights", ())), booster)
     return out
 
 
