@@ -40,12 +40,16 @@ Usage: .venv/bin/python benchmarks/fit_decision.py [--out knowledge/decision.jso
   question about the four new-topic articles (0 of 25 right, against 16 without the memory). So
   each batch's fit rows treat a fixed quarter of the articles as new
   (``knowledge.decide.unknown_for``), and the model answers with those on their other evidence.
+  On top of its logistic weights, boosted trees (:data:`BOOSTER`, ``knowledge/booster.py``) are
+  fitted on the same rows, reading the candidate features and the logistic logit; the threshold,
+  veto and rescue are then chosen on the trees' probabilities. Needs scikit-learn (the ``fit``
+  extra); answering never does.
 - The HELDOUT split is never read here (``tests/knowledge/test_decide.py`` checks it); report it
   with ``electionbot kb eval knowledge/eval/<heldout>.jsonl``.
 
 Partisan and personal-data items are left out: the guard refuses those before retrieval.
-Two models are written: ``lexical`` (no semantic package) and ``lexical+semantic`` (tied to the
-embedding engine it was fitted with).
+Three models are written: ``lexical`` (no semantic package), ``lexical+semantic`` (tied to the
+embedding engine it was fitted with) and ``lexical+semantic+memory`` (with its trees).
 """
 
 from __future__ import annotations
