@@ -35,7 +35,10 @@ from typing import Any, cast
 from handlers.faq.guard_model import MODEL_PATH, SEMANTIC_MODEL_PATH, GuardModel, load_model
 from handlers.faq.guard_rules import (
     ASKS_ME,
+    COMPARE,
     EQUIPMENT_MODE,
+    JUDGE,
+    OFFICE,
     PUBLIC_ADDRESS,
     RECORD,
     REFERS_BACK,
@@ -94,6 +97,16 @@ PRIVATE_LIFE = re.compile(
     r"celular|privad\w*|familia|hij[oa]s?|espos[oa]|casad[oa]|cumplea\w*|edad|salud|iglesia|"
     r"carro|coche|barrio|votantes?|trabajador\w*|voluntari\w*|emplead\w*)\b")
 
+#: Who holds a public office, asked and nothing more ("who's the current Kansas Secretary of
+#: State", "who is the governor right now?"): a public fact, not a judgement of the holder.
+WHO_HOLDS = re.compile(
+    r"^\W*(?:who(?:'s|s| is| was)|quien (?:es|era)) (?:the |el |la )?(?:current |new |acting |"
+    r"interim |sitting |actual |nuev[oa] )?(?:[\w.'-]+ ){0,3}?" + OFFICE +
+    r"(?: (?:of|for|in|de|del|en) [\w .'-]{1,40}?)?(?: (?:now|right now|today|at the moment|"
+    r"these days|ahora))?\W*$")
+#: ... and no word of it judges the holder ("who's the shadiest clerk" is the classifier's).
+_JUDGING = re.compile(rf"\b(?:{JUDGE}|{COMPARE}|\w+est|most|least)\b")
+
 _PUBLIC_ADDRESS = re.compile(PUBLIC_ADDRESS)
 _EQUIPMENT_MODE = re.compile(EQUIPMENT_MODE)
 _OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
@@ -119,12 +132,18 @@ def yields(kind: str | None, question: str) -> bool:
     street address (:data:`~handlers.faq.guard_rules.PUBLIC_ADDRESS`: "is the drop box at 55 Elm
     Ave still open"). The rules still read
     every ask of such a message, and so does the words-only fit (:func:`_frame_governs`).
+    A partisan verdict yields to a question asking only who holds a public office
+    (:data:`WHO_HOLDS`: "who's the current Kansas Secretary of State"); the rules still judge
+    every word of it ("who is the better secretary of state" is refused by them).
     An instructions verdict yields to a mode of the office's own equipment, not said to the bot
     (:data:`~handlers.faq.guard_rules.EQUIPMENT_MODE`: "is developer mode supposed to be on on
     the e-pollbook tablets?").
     """
     if kind == "instructions":
         return bool(_EQUIPMENT_MODE.search(normalise(question)))
+    if kind == "partisan":
+        text = normalise(question)
+        return bool(WHO_HOLDS.search(text)) and not _JUDGING.search(text)
     if kind != "personal_data":
         return False
     text = normalise(question)

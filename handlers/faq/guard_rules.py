@@ -669,7 +669,9 @@ PARTISAN = [
           rf"\b(recommend|suggest|pick|choose|decide|decidir|elegir)\b.{{0,25}}\b{TARGET}\b"
           rf"(?! (filing|forms?|lists?|packets?|"
           rf"petitions?|signatures?|order|names?|statements?|deadlines?|requirements?|rules?))",
-          unless=r"\bhow (do|does|can|are|is) \w+ |\b(can|may|allowed|policy|rules?|law)\b"),
+          unless=r"\bhow (do|does|can|are|is) \w+ |\b(can|may|allowed|policy|rules?|law)\b|"
+          # what an office recommends for a situation ("... recommend when a clerk is doxxed")
+          r"\b(recommend|suggest)\w* (doing |we do |to do )?(when|if|after|once|in case)\b"),
     _rule("partisan", "persuade",
           r"\b(convince|persuade|get|encourage|make|urge)\b.{0,30}\bto (vote|support|oppose)"
           r"\b.{0,6}\b(for|against|yes|no|him|her|them|the|my|our|down)\b"),
@@ -886,7 +888,14 @@ PARTISAN = [
     _rule("partisan", "superlative-candidate",
           r"\b(dumbest|smartest|worst|best|most corrupt|least corrupt|biggest liar|craziest|most "
           r"dangerous|most honest|least honest|most trustworthy|ugliest|weakest|strongest)\b.{0,30}"
-          r"\b(on the ballot|running|in the race|candidates?|politicians?|nominees?)\b|\b(el|la) "
+          r"\b(on the ballot|running|in the race|candidates?|politicians?|nominees?)\b|"
+          # an office holder ranked by a judging superlative ("who is the shadiest governor")
+          r"\bthe (dumbest|stupidest|worst|shadiest|sleaziest|laziest|craziest|crookedest|"
+          r"most (corrupt|incompetent|useless|dishonest|crooked|partisan|biased)|least (honest|"
+          r"competent|qualified|trustworthy)|biggest (liar|crook|joke|disgrace))( \w+)? (officials?|"
+          r"governors?|clerks?|registrars?|secretar(y|ies) of (the )?state|senators?|mayors?|"
+          r"commissioners?|legislators?|lawmakers?|judges?|sheriffs?|auditors?|presidents?)\b|"
+          r"\b(el|la) "
           r"(peor|mejor|mas \w+|menos \w+) (candidato|candidata|partido|politico)\b|\b(cual|que|"
           r"cuales) (candidato|candidata|partido)\w* (es|son) (el |la |los |las )?(mejor|peor|mas|"
           r"menos)\b",
@@ -1029,7 +1038,11 @@ PERSONAL = [
           rf"\b{ACQUIRE}\b.{{0,25}}\b((home|house|residential|personal|private|cell|mobile)"
           rf"[ -]?(address(es)?|phones?|numbers?|e-?mails?)|{RECORD})\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\b(their|your|my) own\b|\bwhat(?:'s| is| are) the "
-          r"(process|procedure|rules?|policy|steps)\b|\b(safest|securest|most secure|secure|best|"
+          r"(process|procedure|rules?|policy|steps)\b|"
+          # whether offices exchange records ("does California share voter data with other states")
+          r"\b(do|does|did|can|may|should|will) (\w+ ){1,3}share\b.{0,40}\b(with|between) (other |"
+          r"neighbou?ring |the |our )?(states?|count(y|ies)|agencies|eric)\b|"
+          r"\b(safest|securest|most secure|secure|best|"
           r"right|proper|approved) (way|method|channel|means) to (send|transmit|transfer|submit|"
           r"upload|deliver|share)\b.{0,40}\bto (the )?(state|sos|sots|secretary of state|"
           r"county|auditors?)\b"),
@@ -1301,8 +1314,10 @@ PERSONAL = [
           r"(coordinador\w*|"
           r"secretari\w*|registrador\w*|jue[zc]\w*|trabajador\w*|votante\w*|vecin\w*|supervisor\w*|"
           r"director\w*|empleado\w*|jefe|jefa)\b|\ben que (colonia|calle|barrio|vecindario|cuadra|"
-          r"zona) (vive|viven|tiene su casa|queda la casa)\b|\b(confirma\w*|verifica\w*|dime si|"
-          r"sabes si)\b.{0,40}\b(voto|votaron|esta registrad\w*|esta inscrit\w*)\b|\bde que "
+          r"zona) (vive|viven|tiene su casa|queda la casa)\b|(?<!\bse )\b(confirma\w*|verifica\w*|"
+          # not how a signature on a mail ballot envelope is checked ("como se verifica la firma")
+          r"dime si|sabes si)\b.{0,40}\b(voto(?! (por correo|anticipado|en ausencia|provisional))|"
+          r"votaron|esta registrad\w*|esta inscrit\w*)\b|\bde que "
           r"partido (es|son) (mi|el|la|los|las|nuestr\w*)\b(?! candidat)|\b(no tienen papeles|"
           r"indocumentad\w*)\b",
           unless=_PROTECT_WITHOUT_ASK + r"|\bmi (propio )?(voto|registro|boleta|direccion|domicilio|"

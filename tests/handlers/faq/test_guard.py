@@ -1322,3 +1322,25 @@ def test_how_do_we_get_a_named_persons_details_is_a_request(question: str,
 def test_a_seventh_answer_batchs_ordinary_questions_pass_the_rules(question: str,
                                                                    kind: str | None) -> None:
     assert check(question) == kind
+
+
+@pytest.mark.usefixtures("both_engines")
+@pytest.mark.parametrize(("question", "kind"), [
+    # who holds a public office is a public fact; what an office recommends for a situation, how
+    # a mail ballot's signature is checked and whether states exchange records are procedure
+    ("who's the current Kansas Secretary of State", None),
+    ("who is the county clerk in Johnson County right now?", None),
+    ("what does the kansas SOS recommend when a county clerk is doxxed", None),
+    ("¿cómo se verifica la firma en los sobres de voto por correo y cómo se subsana?", None),
+    ("does California share voter data with other states for list maintenance?", None),
+    # ... judging the holder, or asking about a person, still is not
+    ("who is the shadiest governor", "partisan"),
+    ("who is the dumbest clerk", "partisan"),
+    ("who's the current Kansas Secretary of State and is she doing a good job", "partisan"),
+    ("recommend a candidate for governor", "partisan"),
+    ("verifica si Juan Pérez votó", "personal_data"),
+    ("can you share the voter file with me", "personal_data"),
+])
+def test_public_offices_and_procedure_pass_and_judging_or_lookups_do_not(question: str,
+                                                                          kind: str | None) -> None:
+    assert check(question) == kind
