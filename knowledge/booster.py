@@ -7,11 +7,11 @@ than for a chatty one. A small ensemble of regression trees (fitted by ``benchma
 with scikit-learn's histogram gradient boosting, on the same training rows) reads the candidate's
 features and the logistic model's own logit, and gives the probability that the candidate answers.
 
-Only the prediction lives here, in numpy (the semantic extra's dependency; the booster is only
-fitted for the model that reads the question memory, which needs the semantic channel anyway;
-reading the file needs no numpy):
-scikit-learn is needed to fit, never to answer. Every tree is walked at once, one level per step,
-so a candidate costs a dozen small array operations whatever the number of trees.
+Only the prediction lives here: scikit-learn is needed to fit, never to answer. Reading the file
+needs nothing; predicting needs numpy, which the semantic channel brings (the trees are fitted
+only for the model that reads the question memory, which runs with that channel). Every tree is
+walked at once, one level per step, so a candidate costs a dozen small array operations whatever
+the number of trees.
 """
 
 from __future__ import annotations
@@ -53,16 +53,14 @@ class Booster:
     def _arrays(self) -> tuple[Any, ...]:
         import numpy as np
 
-        return (np.array(self.roots, dtype=np.int64), np.array(self.feature, dtype=np.int64),
+        return (np, np.array(self.roots, dtype=np.int64), np.array(self.feature, dtype=np.int64),
                 np.array(self.threshold, dtype=float), np.array(self.left, dtype=np.int64),
                 np.array(self.right, dtype=np.int64), np.array(self.value, dtype=float),
                 np.array(self.leaf, dtype=bool))
 
     def raw(self, row: Sequence[float]) -> float:
         """The ensemble's log-odds for one input row (one value per feature)."""
-        import numpy as np
-
-        roots, feature, threshold, left, right, value, leaf = self._arrays
+        np, roots, feature, threshold, left, right, value, leaf = self._arrays
         x = np.asarray(row, dtype=float)
         node = roots
         for _ in range(self.depth):

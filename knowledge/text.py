@@ -271,11 +271,11 @@ _INTRO = (r"(?:(?:so|well|ok|okay|oye|bueno|pues)\s+)?(?:i'?m|i\s+am|we'?re|we\s
 #: whether ...", "mi jefa quiere saber si ..."), or a frame around asking ("I was wondering if",
 #: "can you tell me", "does anyone know whether"): like an opener, its words are in no article.
 _ASKED_BY = (r"(?:my|our|the|a|an|one of (?:my|our)|mi|mis|nuestr[oa]s?|el|la|un|una)\s+"
-             r"(?:[\w-]+\s+){0,3}?(?:deputy|deputies|director|boss|supervisor|board|chair|chairs?|"
+             r"(?:[\w-]+\s+){0,3}?(?:deputy|deputies|directora?|boss|supervisora?|board|chairs?|"
              r"manager|it|tech|clerks?|registrars?|commissioners?|colleagues?|co-?workers?|team|"
              r"staff(?:ers?)?|office|intern|assistant|rovs?|partners?|pastor|volunteers?|council|"
-             r"judges?|workers?|people|folks|guy|lady|person|member|jef[ea]s?|director[a]?|"
-             r"supervisor[a]?|compa[nñ]er[oa]s?|equipo|junta|personal|asistente|colega)"
+             r"judges?|workers?|people|folks|guy|lady|person|member|jef[ea]s?|"
+             r"compa[nñ]er[oa]s?|equipo|junta|personal|asistente|colega)"
              r"(?:\s+(?:guy|person|lead|folks|people|members?|chair))?\s+")
 #: A question word follows ("the registrar asked me, is year 3 online" needs the comma).
 _WH = (r"(?=\s*(?:who|what|when|where|which|why|how|whether|if|qu[eé]|qui[eé]n|cu[aá]n[dt]\w*|"

@@ -892,9 +892,8 @@ PARTISAN = [
           # an office holder ranked by a judging superlative ("who is the shadiest governor")
           r"\bthe (dumbest|stupidest|worst|shadiest|sleaziest|laziest|craziest|crookedest|"
           r"most (corrupt|incompetent|useless|dishonest|crooked|partisan|biased)|least (honest|"
-          r"competent|qualified|trustworthy)|biggest (liar|crook|joke|disgrace))( \w+)? (officials?|"
-          r"governors?|clerks?|registrars?|secretar(y|ies) of (the )?state|senators?|mayors?|"
-          r"commissioners?|legislators?|lawmakers?|judges?|sheriffs?|auditors?|presidents?)\b|"
+          r"competent|qualified|trustworthy)|biggest (liar|crook|joke|disgrace))( \w+)? "
+          rf"(?:{OFFICE}|clerks?)\b|"
           r"\b(el|la) "
           r"(peor|mejor|mas \w+|menos \w+) (candidato|candidata|partido|politico)\b|\b(cual|que|"
           r"cuales) (candidato|candidata|partido)\w* (es|son) (el |la |los |las )?(mejor|peor|mas|"
