@@ -287,20 +287,59 @@ _RELAY = (r"(?:(?:" + _ASKED_BY + r")(?:(?:just|also|now|still|really|keeps?)\s+
           # "asked" says so only with its object or what it asked ("the board asked to certify")
           r"|(?:(?:is|are|was|were|keeps?) asking|asked|asks|me pregunt[oó]|me preguntaron|"
           r"nos pregunt[oó]|pregunta|preguntan)(?:\s+(?:me|us))?(?:\s*[,:]|" + _WH + r"))"
+          # whoever it is, a verb that says a question follows ("a new hire wants to know ...")
+          r"|(?:my|our|the|a|an|mi|mis|nuestr[oa]s?|el|la|un|una)\s+(?:[\w-]+\s+){1,3}?"
+          r"(?:wants?\s+to\s+know|wanted\s+to\s+know|needs?\s+to\s+know|would\s+like\s+to\s+know|"
+          r"(?:is|was)\s+wondering|quiere(?:n)?\s+saber|necesita(?:n)?\s+saber)"
           r"|(?:i\s+was|i'?m|we'?re|we\s+were|just)\s+wondering"
           r"|(?:can|could|would)\s+(?:you|u)\s+(?:please\s+|pls\s+)?(?:tell|remind)\s+(?:me|us)"
           r"|(?:does\s+)?any\s?(?:one|body)\s+know"
           r"|quer[ií]a\s+(?:saber|preguntar))"
           r"(?:\s+(?:about|if|whether|si))?(?:\s*[,:;]+|\s+[-\u2013\u2014]+)?\s+")
+#: Someone's claim, told to be checked ("a board member told me ...", "someone on facebook says
+#: ...", "mi jefe dice que ..."): the claim is the question; who made it is in no article.
+_CLAIMANT = (r"(?:" + _ASKED_BY + r"|(?:some|any)(?:one|body)\s+|alguien\s+|"
+             r"(?:a|an|the|my|our|one|another|un|una|el|la|mi)\s+(?:[\w-]+\s+){0,2}?(?:voters?|"
+             r"reporters?|journalists?|neighbou?rs?|guy|friend|caller|resident|colleague|coworker|"
+             r"commissioner|candidate|partner|votante|periodista|vecin[oa]|amig[oa]|colega)\s+)")
+_CLAIM = (r"(?:" + _CLAIMANT + r"(?:(?:on|at|in|from|de|en)\s+(?:[\w'-]+\s+){1,4}?)?"
+          r"(?:(?:just|also|keeps?|still)\s+)?(?:told\s+(?:me|us)|tells\s+(?:me|us)|says|said|"
+          r"claims?|claimed|insists?|insisted|mentioned\s+that|swears|thinks|believes|heard|is\s+saying|"
+          r"keeps\s+saying|was\s+saying|me\s+dijo|nos\s+dijo|dice|dijo|asegura|cree)"
+          r"(?:\s+(?:that|que))?(?:\s*[,:]|\s+))")
 _PREAMBLE = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?"
-                       r"(?:" + _INTRO + r")?(?:" + _RELAY + r")?", re.IGNORECASE)
+                       r"(?:" + _INTRO + r")?(?:" + _RELAY + r"|" + _CLAIM + r")?", re.IGNORECASE)
+#: The check asked of a claim, closing the question ("... is that right?", "what's the real
+#: story?", "¿es cierto?"): its words are in no article.
+_VERDICT_TAIL = re.compile(
+    r"(?:(?<=[.?!,;:])|\s)\s*(?:(?:so|but|and|pero|y)\s+)?(?:(?:is|was|isn't)\s+(?:that|this|it)\s+"
+    r"(?:really\s+|actually\s+)?(?:right|true|correct|accurate|so|legit|the\s+case|real|how\s+it\s+"
+    r"works)|what'?s\s+the\s+(?:real|actual)\s+(?:story|deal|truth|answer)|(?:is\s+that|es)\s+"
+    r"(?:cierto|verdad)|true|(?:any\s+)?truth\s+to\s+(?:that|this|it))\W*$", re.IGNORECASE)
 
 
 def strip_preamble(question: str) -> str:
-    """``question`` without its conversational opener (:data:`_PREAMBLE`), if more follows it."""
+    """``question`` without its conversational opener (:data:`_PREAMBLE`), if more follows it.
+
+    A claim told to be checked loses its closing check too (:data:`_VERDICT_TAIL`).
+    """
     match = _PREAMBLE.match(question)
     rest = question[match.end():] if match else question
+    if match and re.match(_CLAIM, question[_opener_end(match):], re.IGNORECASE):
+        if len(rest.split()) < 3:  # "the board says what?": no claim to check
+            return question
+        tail = _VERDICT_TAIL.search(rest)
+        rest = rest[:tail.start()] if tail and rest[:tail.start()].strip() else rest
     return rest if rest.strip() else question
+
+
+def _opener_end(match: re.Match[str]) -> int:
+    """Where the opener's greeting, announcement and introduction end (its claim starts)."""
+    return _OPENER.match(match.string).end()  # type: ignore[union-attr]
+
+
+_OPENER = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?"
+                     r"(?:" + _INTRO + r")?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from handlers.faq.guard_rules import (
     PUBLIC_ADDRESS,
     RECORD,
     REFERS_BACK,
+    STAFF_MISTAKES,
     Refusal,
     asks,
     compile_all,
@@ -108,6 +109,7 @@ WHO_HOLDS = re.compile(
 _JUDGING = re.compile(rf"\b(?:{JUDGE}|{COMPARE}|\w+est|most|least)\b")
 
 _PUBLIC_ADDRESS = re.compile(PUBLIC_ADDRESS)
+_STAFF_MISTAKES = re.compile(STAFF_MISTAKES)
 _EQUIPMENT_MODE = re.compile(EQUIPMENT_MODE)
 _OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
 
@@ -133,8 +135,9 @@ def yields(kind: str | None, question: str) -> bool:
     Ave still open"). The rules still read
     every ask of such a message, and so does the words-only fit (:func:`_frame_governs`).
     A partisan verdict yields to a question asking only who holds a public office
-    (:data:`WHO_HOLDS`: "who's the current Kansas Secretary of State"); the rules still judge
-    every word of it ("who is the better secretary of state" is refused by them).
+    (:data:`WHO_HOLDS`: "who's the current Kansas Secretary of State") or ranking the mistakes
+    staff make ("the worst mistake new clerks make with candidate petitions"); the rules still
+    judge every word of it ("who is the better secretary of state" is refused by them).
     An instructions verdict yields to a mode of the office's own equipment, not said to the bot
     (:data:`~handlers.faq.guard_rules.EQUIPMENT_MODE`: "is developer mode supposed to be on on
     the e-pollbook tablets?").
@@ -143,7 +146,8 @@ def yields(kind: str | None, question: str) -> bool:
         return bool(_EQUIPMENT_MODE.search(normalise(question)))
     if kind == "partisan":
         text = normalise(question)
-        return bool(WHO_HOLDS.search(text)) and not _JUDGING.search(text)
+        return bool(WHO_HOLDS.search(text)) and not _JUDGING.search(text) \
+            or bool(_STAFF_MISTAKES.search(text))
     if kind != "personal_data":
         return False
     text = normalise(question)

@@ -242,6 +242,21 @@ def test_who_the_asker_is_is_an_opener_too() -> None:
         assert strip_preamble(kept) == kept
 
 
+def test_a_claim_to_check_is_read_from_the_claim() -> None:
+    # who made the claim and the check asked of it ("is that right?") are in no article
+    assert strip_preamble("A board member told me the audit only covers mail ballots. Is that "
+                          "right?") == "the audit only covers mail ballots."
+    assert strip_preamble("Someone on facebook claims counties never check the machines. "
+                          "What's the real story?") == "counties never check the machines."
+    assert strip_preamble("a clerk in a neighboring county said the courses are online, is that "
+                          "true in Kansas?") == "the courses are online, is that true in Kansas?"
+    assert strip_preamble("mi jefe dice que el curso es en linea, es cierto?") == \
+        "el curso es en linea,"
+    for kept in ("the board says what?", "The SOS says voters should pause. why?",
+                 "is that right?", "someone mentioned PAUSE, what does it mean?"):
+        assert strip_preamble(kept) == kept
+
+
 def test_a_relayed_question_is_read_from_what_is_asked() -> None:
     # whose question it is, or a frame around asking, is in no article and only thins the search
     assert strip_preamble("my deputy wants to know if the year two classes are online") == \
