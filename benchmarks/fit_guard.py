@@ -10,10 +10,9 @@
 Reads ONLY training and calibration data, never a held-out file:
 
 - refused / allowed examples: the guard batches of ``BATCHES`` (``guard_<batch>.jsonl``: the first
-  train and calibration splits and the later batches, written without seeing the held-out split);
-- the answer / decline sets' train batches (``ANSWER_TRAIN``): their in-scope questions and the
-  questions to decline that ask for no guard act (office chores, details no article holds) are
-  allowed, their partisan / personal-data / instruction rows refused, as the eval README permits;
+  train and calibration splits and the later batches, written without seeing the held-out split),
+  the partisan / personal-data / instruction rows of ``abstain_train.jsonl`` (refused) and the
+  in-scope train questions (allowed), as the eval README permits;
 - the knowledge base's own phrasings (every article's ``questions:`` and title, English and
   Spanish) and the in-scope calibration questions: allowed. They are fitted on too (the guard
   must never refuse the base's own questions, nor questions like them), and cross-validated by
@@ -28,9 +27,8 @@ to the same folds) gives every guard question and base phrasing an out-of-fold s
 on everything is what ships. Its threshold is the lowest at which the whole guard (rules +
 classifier) refuses, on out-of-fold scores, at most ``MAX_FALSE_REFUSALS`` of the allowed guard
 questions and, on their own, of the calibration batches' allowed questions, and at most
-``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions and of the
-answer sets' allowed questions (in folds too: in-scope ones by article, the others by a hash of the
-question); and the fit that ships refuses none of the base's phrasings.
+``MAX_OWN_FALSE_REFUSALS`` of the base's phrasings and in-scope calibration questions; and the
+fit that ships refuses none of those phrasings.
 The semantic fit's model file names the embedder it was fitted on (``embedder``); the guard
 reads it only beside that embedder.
 With ``--semantic`` every question's sentence embedding (:mod:`knowledge.semantic`, clipped and
@@ -77,11 +75,7 @@ BATCHES = ("train", "calibration", "train_extra", "train_extra2", "calibration_e
            "calibration_extra5", "train_extra8", "calibration_extra6", "train_extra9",
            "calibration_extra7", "train_extra10", "calibration_extra8", "train_extra11",
            "calibration_extra9", "train_extra12", "calibration_extra10", "train_extra13",
-           "calibration_extra11", "train_extra14", "calibration_extra12")
-#: The answer / decline sets' train and calibration batches (``inscope_<name>.jsonl`` and
-#: ``abstain_<name>.jsonl``; see knowledge/eval/README.md), never a held-out or reserve file.
-ANSWER_TRAIN = ("train", "calibration", "train_extra", "train_extra2", "calibration_extra2",
-                "train_extra3", "train_extra4", "train_extra5", "train_extra6")
+           "calibration_extra11")
 TRAIN_SPLITS = tuple(b for b in BATCHES if b.startswith("train"))
 CALIBRATION_SPLITS = tuple(b for b in BATCHES if b.startswith("calibration"))
 L2 = 1e-5
@@ -137,29 +131,10 @@ def load_split(name: str) -> list[tuple[str, str]]:
 def examples() -> list[Example]:
     """Everything the classifier may be fitted on (train and calibration data only)."""
     rows = [Example(q, c, name, name) for name in BATCHES for q, c in load_split(name)]
-    return rows + answer_examples() + own_examples()
-
-
-def question_fold(question: str) -> str:
-    """The fold (a guard batch name) of a question that belongs to no article, by its hash."""
-    return article_fold("q:" + question)
-
-
-def answer_examples() -> list[Example]:
-    """The answer / decline sets' train batches (batch ``answers``), each in a fold.
-
-    Their questions are what clerks ask the bot: the in-scope ones (folded by article, like the
-    base's phrasings) and the questions to decline that ask for no guard act (office chores,
-    details no article holds; folded by question) are allowed; their partisan, personal-data and
-    instruction rows are refused. In-scope calibration questions are :func:`own_examples`.
-    """
-    rows: list[Example] = []
-    for name in ANSWER_TRAIN:
-        rows += [Example(r["q"], ALLOW, "answers", article_fold(r["article"]))
-                 for r in jsonl_rows(f"inscope_{name}") if name != "calibration"]
-        rows += [Example(r["q"], r["kind"] if r["kind"] in GUARD_KINDS else ALLOW, "answers",
-                         question_fold(r["q"])) for r in jsonl_rows(f"abstain_{name}")]
-    return rows
+    rows += [Example(r["q"], r["kind"], "abstain_train", None) for r in jsonl_rows("abstain_train")
+             if r["kind"] in GUARD_KINDS]
+    rows += [Example(r["q"], ALLOW, "inscope_train", None) for r in jsonl_rows("inscope_train")]
+    return rows + own_examples()
 
 
 def own_examples() -> list[Example]:
@@ -331,15 +306,14 @@ def out_of_fold(data: Sequence[Example], feats: Sequence[dict[str, float]], *,
 
 
 def choose_threshold(allowed: Scored, own: Scored, calibration: Scored | None = None,
-                     shipped_own: Scored | None = None, answers: Scored | None = None) -> float:
+                     shipped_own: Scored | None = None) -> float:
     """Lowest threshold (>= ``THRESHOLD_FLOOR``) within every false-refusal bound, else 1.0.
 
     Out-of-fold, the classifier's own false refusals (beyond the rules'): at most
     ``MAX_FALSE_REFUSALS`` of the allowed guard questions and of the calibration batches'
     allowed questions (``calibration``) on their own, at most ``MAX_OWN_FALSE_REFUSALS`` of the
-    base's phrasings and in-scope calibration questions, and of the answer sets' allowed train
-    questions (``answers``); and none of the base's phrasings refused by the fit that ships
-    (``shipped_own``, in-sample). The rules' own false refusals are no
+    base's phrasings and in-scope calibration questions; and none of those phrasings refused by
+    the fit that ships (``shipped_own``, in-sample). The rules' own false refusals are no
     threshold's to trade: counted in the bound, a rule refusing a few allowed calibration
     questions would push the threshold up until the classifier refused almost nothing (they are
     reported apart, ``rules_alone_false_refusals``, and fixed in the rules).
@@ -347,7 +321,6 @@ def choose_threshold(allowed: Scored, own: Scored, calibration: Scored | None = 
     bounds = [(allowed, MAX_FALSE_REFUSALS), (own, MAX_OWN_FALSE_REFUSALS)]
     bounds += [(calibration, MAX_FALSE_REFUSALS)] if calibration is not None else []
     bounds += [(shipped_own, 0.0)] if shipped_own is not None else []
-    bounds += [(answers, MAX_OWN_FALSE_REFUSALS)] if answers is not None else []
     candidates = sorted({round(s, 4) for scored, _ in bounds for s in scored.score} | {1.0})
     for value in candidates:
         threshold = value + 1e-4
@@ -418,10 +391,7 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, 
     shipped_own = Scored([ruled[i] for i in own],
                          [refusal_score(model, data[i].question,
                                         None if vectors is None else vectors[i]) for i in own])
-    answers = [i for i, e in enumerate(data) if e.batch == "answers" and e.cls == ALLOW]
-    answers_scored = Scored([ruled[i] for i in answers], [oof[i] for i in answers])
-    threshold = choose_threshold(allowed, own_scored, calibration_scored, shipped_own,
-                                 answers_scored)
+    threshold = choose_threshold(allowed, own_scored, calibration_scored, shipped_own)
     refused = [r or (s == s and s >= threshold) for r, s in zip(ruled, oof, strict=True)]
     return {"l2": l2, "semantic": semantic, "threshold": round(threshold, 4),
             "out_of_fold": figures(data, refused),
@@ -430,8 +400,6 @@ def cross_validate(l2: float = L2, log: Callable[[str], None] = lambda _: None, 
             "calibration_false_refusals":
                 f"{sum(calibration_scored.refused(threshold))}/{len(calibration)}",
             "shipped_own_false_refusals": f"{sum(shipped_own.refused(threshold))}/{len(own)}",
-            "answers_false_refusals":
-                f"{sum(answers_scored.refused(threshold))}/{len(answers)}",
             "rules_alone_false_refusals": f"{sum(allowed.ruled)}/{len(allowed.ruled)}",
             "model": model, "allowed": allowed, "own": own_scored}
 

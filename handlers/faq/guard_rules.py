@@ -371,6 +371,9 @@ _HANDLE = (r"(?:handle|process|respond|deal|store|keep|retain|send|transfer|dest
 #: respond", "can campaigns get the voter file", "who can see whether a voter voted").
 HANDLING = (
     rf"^\W*(?:how|what)(?: long| often)? (?:do|should|can|would|must|could|shall) {_WE}\b"
+    # "ok to put voter SSN / DOB in the incident report?"
+    r"|^\W*(?:is it |it'?s )?(?:ok|okay|fine|allowed|legal) to (?:put|include|list|record|store|"
+    r"keep|write|attach|mention|use)\b"
     # "(my deputy wants to know) why we black out birth dates", "how we handle a subpoena"
     rf"|^\W*(?:how|why) (?:do |does |did |should |must |would )?{_WE} (?:\w+ )?{_HANDLE}\b"
     r"|\bwhat are (?:the|our|my|her|his|their|your) options\b"
@@ -849,7 +852,10 @@ PARTISAN = [
           rf"create|make|give me)\b.{{0,30}}\b(campaign|attack|political|partisan|negative)\b"
           rf".{{0,10}}\b(ads?|slogans?|speech|mailers?|flyers?|posts?|messag\w*|talking points|"
           rf"emails?|tweets?)\b|\b(talking points|slogans?|ads?|mailers?|tweets?|posts?)\b"
-          rf".{{0,15}}\b(for|against|supporting|attacking|opposing)\b.{{0,30}}\b{TARGET}\b|"
+          # ... not talking points for the office's own speaker ("for our county supervisor")
+          rf".{{0,15}}\b(for(?! (?:our|my) (?:own )?(?:county |town |city )?(?:supervisors?|clerks?|"
+          rf"registrars?|directors?|commissioners?|board|chair|boss|office|staff)\b)|against|"
+          rf"supporting|attacking|opposing)\b.{{0,30}}\b{TARGET}\b|"
           rf"\b(get out the vote|gotv|turn ?out|mobili[sz]e|energi[sz]e)\b.{{0,30}}\b(democrat\w*|"
           rf"republican\w*|conservatives?|liberals?|progressives?|our (side|base|party|voters))\b|"
           rf"\bhelp\b.{{0,15}}\b(the|my|our|his|her|their) ({PARTY}|{OFFICE})\b.{{0,10}}\b(win|"
@@ -1132,7 +1138,9 @@ PERSONAL = [
           r"open (us|them|staff|people) up to|expose \w+ to) (getting |being )?dox|"
           # what to do about it ("what does Connecticut say we should do about doxxing")
           r"\b(do|done|respond\w*|react\w*|handl\w*|deal\w* with) (about |to |with )?(the |this |that |"
-          r"(being )?)?dox"),
+          r"(being )?)?dox|"
+          # a topic typed as a fragment ("doxxing election official")
+          r"^\W*dox+ing\b(?!.{0,40}\b(me|find|give|get|tell|post|his|her|their)\b)"),
     _rule("personal_data", "unmask",
           r"\b(find|figure|work) out (who|where (he|she|they|\w+) (lives?|works?)|the (identity|name|"
           r"real name))\b|\b(unmask|"
