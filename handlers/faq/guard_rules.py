@@ -499,7 +499,8 @@ ABOUT_THE_TERM = (NOT_TO_THE_BOT + r"(?!"
 
 #: Training staff for voters who ask whom to vote for ("how do we train poll workers to stay
 #: neutral when voters ask them who to vote for"): the voters' question, not the asker's.
-_VOTERS_ASK_TRAINING = (r"^(?=.*\b(neutral\w*|nonpartisan|train\w*|script|polic(y|ies))\b)(?=.*\b"
+_VOTERS_ASK_TRAINING = (r"^(?=.{0,4000}\b(neutral\w*|nonpartisan|train\w*|script|polic(y|ies))\b)"
+                        r"(?=.{0,4000}\b"
                         r"(voters?|people|someone|callers?|residents?) (\w+ )?(ask|asks|asked|"
                         r"asking)\b)")
 #: The mistakes staff make, ranked ("the worst mistake new clerks make with candidate filings").
