@@ -308,7 +308,7 @@ _CLAIM = (r"(?:" + _CLAIMANT + r"(?:(?:on|at|in|from|de|en)\s+(?:[\w'-]+\s+){1,4
           r"keeps\s+saying|was\s+saying|me\s+dijo|nos\s+dijo|dice|dijo|asegura|cree)"
           r"(?:\s+(?:that|que))?(?:\s*[,:]|\s+))")
 _PREAMBLE = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?"
-                       r"(?:" + _INTRO + r")?(?:" + _RELAY + r"|" + _CLAIM + r")?", re.IGNORECASE)
+                       r"(?:" + _INTRO + r")?(?:" + _RELAY + r"|(?P<claim>" + _CLAIM + r"))?", re.IGNORECASE)
 #: The check asked of a claim, closing the question ("... is that right?", "what's the real
 #: story?", "¿es cierto?"): its words are in no article.
 _VERDICT_TAIL = re.compile(
@@ -325,21 +325,12 @@ def strip_preamble(question: str) -> str:
     """
     match = _PREAMBLE.match(question)
     rest = question[match.end():] if match else question
-    if match and re.match(_CLAIM, question[_opener_end(match):], re.IGNORECASE):
+    if match and match.group("claim"):
         if len(rest.split()) < 3:  # "the board says what?": no claim to check
             return question
         tail = _VERDICT_TAIL.search(rest)
         rest = rest[:tail.start()] if tail and rest[:tail.start()].strip() else rest
     return rest if rest.strip() else question
-
-
-def _opener_end(match: re.Match[str]) -> int:
-    """Where the opener's greeting, announcement and introduction end (its claim starts)."""
-    return _OPENER.match(match.string).end()  # type: ignore[union-attr]
-
-
-_OPENER = re.compile(r"^\s*(?:" + _GREETING + _CLOSE + r")?(?:(?:" + _ANNOUNCE + r")" + _CLOSE + r")?"
-                     r"(?:" + _INTRO + r")?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
