@@ -39,6 +39,7 @@ from handlers.faq.guard_rules import (
     EQUIPMENT_MODE,
     JUDGE,
     OFFICE,
+    OWN_GIVEN,
     PUBLIC_ADDRESS,
     RECORD,
     REFERS_BACK,
@@ -110,6 +111,7 @@ _JUDGING = re.compile(rf"\b(?:{JUDGE}|{COMPARE}|\w+est|most|least)\b")
 
 _PUBLIC_ADDRESS = re.compile(PUBLIC_ADDRESS)
 _STAFF_MISTAKES = re.compile(STAFF_MISTAKES)
+_OWN_GIVEN = re.compile(OWN_GIVEN)
 _EQUIPMENT_MODE = re.compile(EQUIPMENT_MODE)
 _OF_VOTERS = re.compile(r"\b(registrars?|registrador(?:a|es|as)?) (?:of|de) (?:los )?(?:voters|votantes)\b")
 
@@ -132,8 +134,10 @@ def yields(kind: str | None, question: str) -> bool:
     it to me" does not yield), and to a question about who holds a public election office
     (:data:`PUBLIC_OFFICE`) that asks nothing of the person's own life, and to a public place's
     street address (:data:`~handlers.faq.guard_rules.PUBLIC_ADDRESS`: "is the drop box at 55 Elm
-    Ave still open"). The rules still read
-    every ask of such a message, and so does the words-only fit (:func:`_frame_governs`).
+    Ave still open"), and to the asker handing over their own details
+    (:data:`~handlers.faq.guard_rules.OWN_GIVEN`: "who do I give my plate number to for a parking
+    permit"). The rules still read every ask of such a message, and so does the words-only fit
+    (:func:`_frame_governs`).
     A partisan verdict yields to a question asking only who holds a public office
     (:data:`WHO_HOLDS`: "who's the current Kansas Secretary of State") or ranking the mistakes
     staff make ("the worst mistake new clerks make with candidate petitions"); the rules still
@@ -155,7 +159,8 @@ def yields(kind: str | None, question: str) -> bool:
     return bool((PROTECTIVE.search(text) or _reports_only(question, text))
                 and not _ASKS_ME.search(text)
                 or PUBLIC_OFFICE.search(office) and not PRIVATE_LIFE.search(office)
-                or _PUBLIC_ADDRESS.search(text))
+                or _PUBLIC_ADDRESS.search(text)
+                or _OWN_GIVEN.search(text) and not _ASKS_ME.search(text))
 
 
 def _reports_only(question: str, text: str) -> bool:
