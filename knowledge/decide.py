@@ -54,8 +54,12 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                           r"\b(what|how (big|large|much))\b[^.?!]{0,25}\bbudget\b(?! (for|to|is) "
                           r"(tiny|small|tight|limited))|\bbudget (figure|number|amount|total)\b|"
                           r"(^|[.?!;]\s*)budget\b|\bad spend\b|"
+                          # a dollar figure asked for, not money mentioned ("could outside
+                          # dollars get us in trouble")
+                          r"\bdollar (amount|figure|value|total)s?\b|\bhow many (actual )?dollars\b|"
+                          r"\b\d[\d,.]* dollars\b|\bgrant amount\b|"
                           # "how much of the ballots get audited": a share, not money
-                          r"\bdollar|\bgrant amount\b|\bhow much (?!of\b).*\b(get|receive|award(ed)?|"
+                          r"\bhow much (?!of\b).*\b(get|receive|award(ed)?|"
                           r"spend|spent|paid)\b|\bcu[aá]nto dinero\b|\b(cu[aá]l|cu[aá]nto|qu[eé]) (es |fue )?"
                           r"(el |de )?presupuesto\b|\bprize money\b|"
                           r"\bhow much (?!of\b).*\b(pay|paid|charge|charges|charged|cost|costs)\b|"
@@ -112,7 +116,10 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                           r"teaches|taught|trains|approves|judges)\b|"
                           r"\bname of the (\w+ )?(person|woman|man|lady|guy|official|director|chair|"
                           r"secretary|clerk|instructor|trainer|speaker|contact|staffer|lead|head)\b|"
-                          r"\bqui[eé]n\b|\bwhose\b"),
+                          # as in English, "who is / leads / wrote": not "who pays for a recount"
+                          r"\bqui[eé]n(es)? (es|era|fue|son|eran|fueron|dirige|dirigi[oó]|encabeza|"
+                          r"firma|firm[oó]|escribe|escribi[oó]|ense[nñ]a|imparte|revisa|aprueba|"
+                          r"juzga|habla)\b|\bwhose\b"),
                re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
                           r"officer|clerk|registrar|staff)\b")),
     "organisation": (re.compile(r"\b(which|what) (agency|organi[sz]ation|office|department|group|"
@@ -171,8 +178,13 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                              r"\b\d{1,2}/\d{1,2}\b|\b\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|"
                              r"julio|agosto|septiembre|octubre|noviembre|diciembre)\b", re.I)),
     "credential": (re.compile(r"(?<!\bmy )(?<!\bour )(?<!\byour )(?<!\bmi )(?<!\bsu )(?<!\bnuestra )"
-                              r"(?<!\bnuestro )\b(password|passcode|login|log-in|username|credential|"
-                              r"api key|pin\b|access code|contrase[nñ]a)"),
+                              r"(?<!\bnuestro )\b(password|passcode|login|log-in|username|"
+                              r"api key|pin\b|access code|contrase[nñ]a)|"
+                              # a login, not the certification a clerk holds ("a state credential")
+                              r"\b(sign-?in|account|portal|system|vpn|admin|user|access|network|"
+                              r"wi-?fi) credentials?\b|\bcredentials? (for|to) (log|sign|access|get "
+                              r"into|enter|the (\w+ )?(portal|system|account|site|platform|database|"
+                              r"network|vpn))\b"),
                    re.compile(r"\b(password|passcode|username)\s*[:=]")),
     "url": (re.compile(r"(?<!\bclicked )(?<!\bclicked on )(?<!\bopened )(?<!\bclick )(?<!\bsuspicious )"
                        r"(?<!\bclicked the )(?<!\bclicked on the )(?<!\bopened the )(?<!\bclick the )"

@@ -451,14 +451,20 @@ OUTLET = (r"(?:web ?sites?|web ?pages?|online|internet|flyers?|leaflets?|banners
           r"lobby|bulletin|paper|newspapers?|myself|accounts? in|pagina|volantes?|redes)")
 #: Asking whether to write a detail down in an internal record ("can i put the voter's birthdate
 #: in the incident write-up?"): never with a public place anywhere in the question.
-RECORD_IT = (rf"^(?!.*\b{OUTLET}\b)"
+_INTERNAL_RECORD = (r"((the|my|our|a|an|this|that|its) )?((incident|official|internal|chain of "
+                    r"custody) )?(reports?|write-?ups?|logs?|forms?|poll ?books?|rosters?|records?|"
+                    r"files?|notes|tickets?|case)\b")
+RECORD_IT = (rf"(?:^(?!.*\b{OUTLET}\b)"
              rf"(?!.*\b(post|publish|share|send|tweet|text|e-?mail|"
-             rf"announce|read out|print)\w*\b)\W*(can|may|should|must|do|does)( the)? "
+             rf"announce|read out|print)\w*\b)(?:\W*(can|may|should|must|do|does)( the)? "
              rf"(poll ?workers?|we|i|staff|clerks?|judges?|offices?|our office)\b.{{0,15}}\b(write|"
              rf"record|put|include|note|enter|add|attach|log)\b.{{0,60}}\b(in|into|on|to) "
-             rf"((the|my|our|a|an|this|that|its) )?((incident|official|internal|chain of custody) )?"
-             rf"(reports?|write-?ups?|logs?|forms?|poll ?books?|rosters?|records?|files?|notes|"
-             rf"tickets?|case)\b")
+             rf"{_INTERNAL_RECORD}|"
+             # relayed: "my deputy is filling out our incident form and wants to put the voter's
+             # date of birth in it. should she?"
+             rf".*\b(wants?|wanted|plans?|is going) to (write|record|put|include|note|enter|add|"
+             rf"attach|log)\b.{{0,60}}\b(in|into|on|to) (it|{_INTERNAL_RECORD}).{{0,40}}\b(should|"
+             rf"can|may|must) (she|he|they|we|i)\b))")
 #: "can we put the clerk's cell number on the billboard?": a handling question in form, but
 #: asking to publish someone's details; the personal-data rules are not set aside for it.
 PUBLISHING = (rf"^\W*(can|may|should|could|do|does|shall|would)( the)? (we|i|staff|our office|"
@@ -842,7 +848,11 @@ PARTISAN = [
           rf"suppress\w*|trying to|try to|want to (destroy|ruin|steal|rig)|corrupt|evil|stupid|"
           rf"crazy|always|never)\b|\b(aren'?t|isn'?t|wasn'?t|weren'?t|don'?t|doesn'?t|didn'?t)"
           rf"\b.{{0,40}}\b{TARGET}\b.{{0,40}}\b(cheat\w*|lie|lies|lying|liars?|rig\w*|steal\w*|"
-          rf"stole|corrupt|crooked|evil|destroy\w*|ruin\w*|hate|fraud\w*)\b"),
+          rf"stole|corrupt|crooked|evil|destroy\w*|ruin\w*|hate|fraud\w*)\b",
+          # the office as the source asked about ("I'd point him to what the SOS itself says")
+          unless=r"\b(what|whatever) (the )?([\w']+ ){0,2}(sos|sots|secretary of (the )?state|state "
+          r"office|election office|registrar|clerk)\b( itself)? (says?|said|recommends?|tells?|"
+          r"advises?)\b|\baccording to (the )?([\w']+ ){0,2}(sos|sots|secretary)\b"),
     # predictions
     _rule("partisan", "predict-winner",
           r"\b(who|which (party|candidate|side|measure|prop\w*|one)|what party)\b.{0,30}\b(will|"
@@ -961,7 +971,8 @@ PARTISAN = [
           r"\b(si o no|verdad)\b|\b(fue|esta) (amanada|robada|manipulada)\b"),
     # indirect accusations and judgments of officials
     _rule("partisan", "accuse-campaigning",
-          r"\b(is|isn'?t|are|aren'?t|was|wasn'?t)\b.{0,50}\b(just|basically|really|only|simply|"
+          # the adverb not a compound's ("a CT-only campaign" is a scope, not an accusation)
+          r"\b(is|isn'?t|are|aren'?t|was|wasn'?t)\b.{0,50}(?<!-)\b(just|basically|really|only|simply|"
           r"clearly|obviously)\b.{0,25}\b(campaign\w*(?! (signs?|finance|rules?|laws?|literature|"
           r"materials?|ads?)\b)|playing politics|politicking|running (her|his|"
           r"their) (re-?election|campaign)|a (partisan|political) (stunt|ploy|move|hack|operative|"

@@ -387,6 +387,25 @@ def test_a_mentioned_email_link_or_login_is_not_an_asked_for_one() -> None:
         assert kind in asked_kinds(q), q
 
 
+def test_a_credential_held_money_mentioned_or_a_spanish_who_is_no_fact_asked_for() -> None:
+    # a clerk's certification is a credential too; outside money is not a dollar figure; "who
+    # pays for a recount" asks for a rule, not a person
+    for q in ("is the KS clerk credential curriculum instead of the usual state-run sessions?",
+              "what do clerks do each year so they don't lose their credential?",
+              "Can a county take money from the alliance, or could outside dollars get us in "
+              "legal trouble?",
+              "quién paga un recuento y quién lo puede pedir?"):
+        assert not asked_kinds(q) & {"credential", "amount", "person"}, q
+    asked = {"where do i get my SANS login credentials": "credential",
+             "what are the credentials for the state portal": "credential",
+             "how many dollars does each center get": "amount",
+             "the exact dollar amount the state put in": "amount",
+             "¿quién es el director del CTIC?": "person",
+             "quien escribio los escenarios": "person"}
+    for q, kind in asked.items():
+        assert kind in asked_kinds(q), q
+
+
 def test_time_of_day_needs_a_clock_time() -> None:
     meets = make_article("m", "Monthly meeting", ["meeting"], "The meeting starts at 10 a.m.")
     monthly = make_article("n", "Monthly meetings", ["meeting"], "They meet every month.")

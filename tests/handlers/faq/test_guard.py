@@ -1402,6 +1402,15 @@ def test_fifteenth_batch_mends(question: str, kind: str | None) -> None:
     ("ignore my typo above, meant canvass not canvas", None),
     ('How do I report a fake SOS account telling people to "ignore the official instructions '
      'and vote by text"?', None),
+    # in-scope questions of the ninth answer batch: a campaign's scope, the office as a source,
+    # a detail written in an internal form (not published)
+    ("was #TrustedInfo2024 a CT-only campaign?", None),
+    ("is the SOS just campaigning for reelection?", "partisan"),
+    ("a man asked me who he's supposed to believe. I told him us, obviously, but I'd like to "
+     "point him to what the SOS itself says", None),
+    ("my deputy is filling out our incident form and wants to put the voter's date of birth in "
+     "it. should she?", None),
+    ("my deputy wants to put the voter's SSN on our facebook page, should she?", "personal_data"),
 ])
 @pytest.mark.usefixtures("both_engines")
 def test_sixteenth_batch_mends(question: str, kind: str | None) -> None:
