@@ -105,6 +105,18 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                             r"\bno (?:published |set )?(?:schedule|dates)\b|\bfechas vigentes\b|"
                             r"\bno incluye (?:un )?calendario\b|\bpr[oó]xim[oa]s? (?:sesiones|fechas|"
                             r"clases|cursos)\b")),
+    # how often something happens ("how often does the task force meet"): an article that says
+    # monthly, every year, before each election ... answers it; one without any does not
+    "frequency": (re.compile(r"\bhow (often|frequently)\b(?! it (shows up|happens|comes up))|"
+                             r"\bcon qu[eé] frecuencia\b|\bcada cu[aá]nto\b"),
+                  re.compile(r"\b(daily|weekly|monthly|quarterly|annual\w*|yearly|biannual\w*|"
+                             r"semiannual\w*|every (day|week|month|year|quarter|spring|fall|summer|"
+                             r"winter|cycle|election|\w+ (days|weeks|months|years))|each (day|week|"
+                             r"month|year|spring|fall|cycle|election)|once a|twice a|\d+ times|"
+                             r"times (a|per|each) (year|month|week)|per (day|week|month|year)|"
+                             r"regular(ly)?|periodic\w*|ongoing|often|mensual\w*|anual\w*|cada "
+                             r"(a[nñ]o|mes|semana|elecci[oó]n)|dos veces|una vez al|regularmente|"
+                             r"frecuen\w*)\b", re.I)),
     "duration": (re.compile(r"\bhow long\b|\bcu[aá]nto tiempo\b|\bhow many (days|weeks|months|"
                             r"years|hours|minutes)\b|\bcu[aá]nt[oa]s (d[ií]as|semanas|meses|a[nñ]os|"
                             r"horas)\b"),
@@ -119,7 +131,8 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                           # as in English, "who is / leads / wrote": not "who pays for a recount"
                           r"\bqui[eé]n(es)? (es|era|fue|son|eran|fueron|dirige|dirigi[oó]|encabeza|"
                           r"firma|firm[oó]|escribe|escribi[oó]|ense[nñ]a|imparte|revisa|aprueba|"
-                          r"juzga|habla)\b|\bwhose\b"),
+                          r"juzga|habla|preside|presidi[oó]|coordina|lidera)\b|\bwhose\b|"
+                          r"\bwho (chairs|presides|coordinates|oversees|manages)\b"),
                re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\b(secretary|director|chief|manager|"
                           r"officer|clerk|registrar|staff)\b")),
     "organisation": (re.compile(r"\b(which|what) (agency|organi[sz]ation|office|department|group|"
@@ -160,6 +173,9 @@ FACT_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                               r"regulation|docket|ticket|case|policy) ?(#|number\b|no\b)|"
                               r"\b(form|section|statute|chapter|bill|regulation) ?(#|number|no)"
                               r"(?= (for|of|on)\b|\s*\?|\s*$)|"
+                              # "what Elections Code section requires it", "the statute citation"
+                              r"\b(what|which) (\w+ ){0,3}code sections?\b|\b(statute|statutory|"
+                              r"legal|usc|u\.s\.c\.|code) (citation|cite|section)\b|"
                               r"\bqu[eé] n[uú]mero de (formulario|secci[oó]n|ley|estatuto|"
                               r"art[ií]culo|caso)\b|\bn[uú]mero de (formulario|secci[oó]n|estatuto)\b"),
                    re.compile(r"\b(form|section|sec\.|statute|chapter|bill|public act|regulation|"

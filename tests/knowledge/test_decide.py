@@ -406,6 +406,22 @@ def test_a_credential_held_money_mentioned_or_a_spanish_who_is_no_fact_asked_for
         assert kind in asked_kinds(q), q
 
 
+def test_how_often_needs_a_frequency_and_a_code_section_a_citation() -> None:
+    meets = make_article("m", "Monthly meetings", ["meeting"], "The task force meets monthly.")
+    formed = make_article("f", "Task force", ["task force"], "The task force was formed to help.")
+    common = lower_case_words([answer_text(a) for a in (meets, formed)])
+    assert asked_kinds("how often does the task force meet?") == {"frequency"}
+    assert asked_kinds("¿cada cuánto se reúne el grupo?") == {"frequency"}
+    assert "frequency" in article_facts(meets, common).kinds
+    assert "frequency" not in article_facts(formed, common).kinds
+    # "how often it shows up" asks whether something is common, not a schedule
+    assert "frequency" not in asked_kinds("the sos said something about how often it shows up")
+    for q in ("what Elections Code section requires the 1 pct manual audit?",
+              "what's the statute citation for the NVRA 90-day rule"):
+        assert "identifier" in asked_kinds(q), q
+    assert "person" in asked_kinds("¿Quién preside el grupo de trabajo?")
+
+
 def test_time_of_day_needs_a_clock_time() -> None:
     meets = make_article("m", "Monthly meeting", ["meeting"], "The meeting starts at 10 a.m.")
     monthly = make_article("n", "Monthly meetings", ["meeting"], "They meet every month.")
