@@ -374,34 +374,25 @@ def test_a_mentioned_email_link_or_login_is_not_an_asked_for_one() -> None:
               "me llegó correo de phishing, ¿qué hago?",
               "should I reply to a threatening email and tell them off",
               "what site does the state send people to for the facts",
-              "name of the document the state links to?"):
-        assert not asked_kinds(q) & {"email", "url", "credential", "place", "person"}, q
+              "name of the document the state links to?",
+              # a clerk's certification is a credential too; outside money is no dollar figure;
+              # "who pays for a recount" asks for a rule, not a person
+              "is the KS clerk credential curriculum instead of the usual state-run sessions?",
+              "what do clerks do each year so they don't lose their credential?",
+              "could outside dollars get us in legal trouble?",
+              "quién paga un recuento y quién lo puede pedir?"):
+        assert not asked_kinds(q) & {"email", "url", "credential", "place", "person", "amount"}, q
     # ... while asking for one still does
     asked = {"what email do i send rumors to": "email",
              "which office person do i email about this, address pls": "email",
              "¿cuál es el correo para reportar?": "email",
              "whats the login for the training portal": "credential",
              "send me the link to the training": "url",
-             "what's the name of the woman who runs it": "person"}
-    for q, kind in asked.items():
-        assert kind in asked_kinds(q), q
-
-
-def test_a_credential_held_money_mentioned_or_a_spanish_who_is_no_fact_asked_for() -> None:
-    # a clerk's certification is a credential too; outside money is not a dollar figure; "who
-    # pays for a recount" asks for a rule, not a person
-    for q in ("is the KS clerk credential curriculum instead of the usual state-run sessions?",
-              "what do clerks do each year so they don't lose their credential?",
-              "Can a county take money from the alliance, or could outside dollars get us in "
-              "legal trouble?",
-              "quién paga un recuento y quién lo puede pedir?"):
-        assert not asked_kinds(q) & {"credential", "amount", "person"}, q
-    asked = {"where do i get my SANS login credentials": "credential",
+             "what's the name of the woman who runs it": "person",
+             "where do i get my SANS login credentials": "credential",
              "what are the credentials for the state portal": "credential",
              "how many dollars does each center get": "amount",
-             "the exact dollar amount the state put in": "amount",
-             "¿quién es el director del CTIC?": "person",
-             "quien escribio los escenarios": "person"}
+             "¿quién es el director del CTIC?": "person"}
     for q, kind in asked.items():
         assert kind in asked_kinds(q), q
 
