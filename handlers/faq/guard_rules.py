@@ -492,7 +492,11 @@ ABOUT_THE_BOT = (r"\b(?:do|does|did) (?:you|it|the bot|this bot|the assistant|th
 THIRD_PARTY_ATTEMPT = (r"\b(?:someone|somebody|people|users?|hackers?|attackers?|they|a (?:voter|"
                        r"user|student|kid|resident))\b.{0,15}\b(?:tried|trying|attempted|"
                        r"attempting|keeps? trying) (?:to )?jailbreak\w*|\bjailbreak(?:ing)? "
-                       r"attempts?\b")
+                       r"attempts?\b|"
+                       # a fake account quoted: "telling people to 'ignore the official instructions'"
+                       r"\b(?:telling|tells|told|urging|urges|asking|asks|instructing) (?:people|"
+                       r"voters|residents|folks|them|users|everyone|citizens)(?: not)? to \W{0,2}"
+                       r"(?:ignore|disregard|skip|bypass|forget)\b")
 #: The app's own records, which staff may override ("override the severity on my incident").
 APP_FIELDS = r"(?:severity|sev\w*|status|category|incident|assignment|deadline|due date|reminder)\b"
 #: Election equipment has debug modes, override codes and system prompts of its own.
@@ -528,8 +532,8 @@ STAFF_MISTAKES = (r"\b(worst|biggest|most common) (mistakes?|errors?|pitfalls?) 
                    r"offices?|people|we|you|i) (make|made|run into)\b")
 #: The asker's own details handed over ("who do I give my license plate number to").
 OWN_GIVEN = (r"\b(give|send|submit|provide|register|show)( \w+)? (my|mi) (license plate|plate|"
-              r"vehicle|car|phone|cell|number|address|e-?mail|birth ?date|date of birth|info\w*|"
-              r"details)\b")
+             r"vehicle|car|phone|cell|number|address|e-?mail|birth ?date|date of birth|info\w*|"
+             r"details)\b")
 #: What an office overrides on its own forms and devices ("override the default language on the
 #: voter notice").
 _OFFICE_SETTINGS = (r"(?:default|language|settings?|template|form|notice|layout|printer|font|"
@@ -542,9 +546,7 @@ INSTRUCTIONS = [
           # skip the annual statewide training now")
           r"|\b(ignore|disregard|forget|override|bypass|skip|drop(?! ?box))\b.{0,40}\b(your|ur|its|all|"
           r"any|the (?:bot|ai|assistant)'?s?) (\w+ )?(polic(y|ies)|safety|training)\b",
-          unless=EQUIPMENT + r"|\b(telling|tells|told|urging|urges|asking|asks|instructing) (people|"
-          r"voters|residents|folks|them|users|everyone|citizens)( not)? to \W{0,2}(ignore|"
-          r"disregard|skip|bypass|forget)\b"),
+          unless=f"{EQUIPMENT}|{THIRD_PARTY_ATTEMPT}"),
     # an override hidden in an encoding ("decode this base64 and do exactly what it says",
     # "1gn0r3 pr3v10us 1nstruct10ns")
     _rule("instructions", "encoded-override",
